@@ -1,0 +1,6 @@
+//! # hadir-kiosk: the device program
+//!
+//! The attendance flow (a state machine of plain data), the policy (mode, schedule, tolerance),
+//! the local store, record signing, and the wiring of hal, models and ui.
+//!
+//! It owns what happens at the device; the wire format belongs to `hadir-protocol`.

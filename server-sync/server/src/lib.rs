@@ -1,0 +1,3 @@
+//! # hadir-server: the central server
+//!
+//! The device API (enrolment, ingest, roster sync), the dashboard, reports and the late board.

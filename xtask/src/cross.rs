@@ -1,0 +1,95 @@
+//! `cargo xtask cross`: the device binaries for `aarch64-unknown-linux-gnu`, built with
+//! Debian's `/usr/bin/cargo` and `/usr/bin/rustc` (rustup cannot add targets on these
+//! machines) into their own target directory, and the aarch64 unit tests of the pure-logic
+//! crates run under `qemu-aarch64-static`.
+//!
+//! Measured facts this relies on: the runner needs `-L /` (with `-L /usr/aarch64-linux-gnu`
+//! the cross ld.so meets the multiarch libc and threaded programs hang); bundled SQLite and
+//! aws-lc pick `aarch64-linux-gnu-gcc` themselves; the linker is set in `.cargo/config.toml`.
+
+use crate::shell::{self, Steps};
+use anyhow::{Result, bail};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The board's target triple.
+pub const TARGET: &str = "aarch64-unknown-linux-gnu";
+
+/// The binaries that run on the device, with the package that builds each.
+pub const DEVICE_BINARIES: &[(&str, &str)] = &[("hadir-hal", "hadir-hal")];
+
+/// Crates whose unit tests run on aarch64 under QEMU user-mode: pure logic, small dependencies.
+pub const AARCH64_TESTED: &[&str] = &["hadir-protocol"];
+
+/// The target directory of the aarch64 build, apart from the host's.
+pub fn target_dir(root: &Path) -> PathBuf {
+    root.join("target").join("aarch64")
+}
+
+/// Where `cargo xtask cross` leaves a device binary.
+pub fn binary_path(root: &Path, name: &str) -> PathBuf {
+    target_dir(root).join(TARGET).join("device").join(name)
+}
+
+/// Debian's cargo with the environment of the rustup cargo that started us removed.
+fn debian_cargo(root: &Path) -> Command {
+    let mut cmd = Command::new("/usr/bin/cargo");
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        if key.starts_with("RUSTUP") || key.starts_with("CARGO") || key == "RUSTC" || key == "RUSTDOC" {
+            cmd.env_remove(key.as_ref());
+        }
+    }
+    cmd.env("RUSTC", "/usr/bin/rustc")
+        .env("RUSTDOC", "/usr/bin/rustdoc")
+        .env("CARGO_TARGET_DIR", target_dir(root))
+        .env(
+            "CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER",
+            "qemu-aarch64-static -L /",
+        )
+        .current_dir(root);
+    cmd
+}
+
+/// Builds the device binaries and runs the aarch64 unit tests.
+pub fn run(root: &Path) -> Result<()> {
+    let mut steps = Steps::default();
+    let result = build_and_test(root, &mut steps);
+    steps.summary();
+    result
+}
+
+/// The cross steps, recorded in the caller's step list.
+pub fn build_and_test(root: &Path, steps: &mut Steps) -> Result<()> {
+    for tool in ["/usr/bin/cargo", "/usr/bin/rustc", "aarch64-linux-gnu-gcc", "qemu-aarch64-static"] {
+        if !shell::have(tool) {
+            bail!("{tool} is missing: run `cargo xtask setup` (as root) to install the cross toolchain");
+        }
+    }
+    steps.step("cross: aarch64 device binaries (profile device)", || {
+        let mut cmd = debian_cargo(root);
+        cmd.args(["build", "--locked", "--target", TARGET, "--profile", "device"]);
+        for (bin, package) in DEVICE_BINARIES {
+            cmd.args(["--package", package, "--bin", bin]);
+        }
+        shell::run(&mut cmd)?;
+        for (bin, _) in DEVICE_BINARIES {
+            let path = binary_path(root, bin);
+            let kind = shell::output(Command::new("file").arg("-b").arg(&path))?;
+            let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+            println!("  {} ({:.1} MB): {}", path.display(), size as f64 / 1e6, kind.trim());
+            if !kind.contains("ARM aarch64") {
+                bail!("{} is not an aarch64 binary: {}", path.display(), kind.trim());
+            }
+        }
+        Ok(())
+    })?;
+    steps.step("cross: aarch64 unit tests under qemu-aarch64-static", || {
+        let mut cmd = debian_cargo(root);
+        cmd.args(["test", "--locked", "--target", TARGET]);
+        for package in AARCH64_TESTED {
+            cmd.args(["--package", package]);
+        }
+        shell::run(&mut cmd)
+    })
+}

@@ -1,0 +1,56 @@
+//! # xtask: the project's automation
+//!
+//! `cargo xtask <command>` in the cargo-xtask manner: the README's two commands (`demo`, `test`)
+//! and the steps behind them. Each command prints what it runs and how long it took.
+//!
+//! ## Layout
+//! - [`setup`]: installs what the project needs (Debian packages, face models), idempotently.
+//! - [`cross`]: the aarch64 build of the device binaries with Debian's toolchain.
+//! - [`suite`]: `cargo xtask test`, every test in the order fast to slow.
+//! - [`demo`]: the main job for a new user.
+//! - [`crate_map`]: keeps the README's crate map true to `cargo metadata`.
+//!
+//! It must not hold product logic: everything here is orchestration of cargo and system tools.
+
+mod crate_map;
+mod cross;
+mod demo;
+mod setup;
+mod shell;
+mod suite;
+
+use anyhow::{Result, bail};
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+  demo        start the system with simulated devices (sets up what is missing)
+  test        run every test (sets up what is missing)
+  setup       install the Debian packages and face models the project needs
+  cross       build the device binaries for aarch64 and run aarch64 unit tests under QEMU
+  crate-map   check that the README's crate map matches cargo metadata
+";
+
+fn main() {
+    if let Err(err) = run() {
+        eprintln!("xtask: error: {err:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = shell::workspace_root()?;
+    match args.first().map(String::as_str) {
+        Some("demo") => demo::run(&root),
+        Some("test") => suite::run(&root),
+        Some("setup") => setup::run(&root, &mut shell::Steps::default()),
+        Some("cross") => cross::run(&root),
+        Some("crate-map") => crate_map::check(&root),
+        Some("-h" | "--help" | "help") | None => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => bail!("unknown command `{other}`\n\n{USAGE}"),
+    }
+}

@@ -1,0 +1,40 @@
+//! `cargo xtask test`: every test, fast suites first so that a failure shows early, one shared
+//! target directory for the host build, and a summary of step times at the end.
+
+use crate::shell::{self, Steps};
+use crate::{crate_map, cross, setup};
+use anyhow::Result;
+use std::path::Path;
+use std::process::Command;
+
+/// Runs the whole suite.
+pub fn run(root: &Path) -> Result<()> {
+    let mut steps = Steps::default();
+    let result = all(root, &mut steps);
+    steps.summary();
+    if result.is_ok() {
+        println!("\nevery test passed");
+    }
+    result
+}
+
+fn all(root: &Path, steps: &mut Steps) -> Result<()> {
+    setup::run(root, steps)?;
+    steps.step("README crate map matches cargo metadata", || crate_map::check(root))?;
+    steps.step("host: build every crate and test target", || {
+        shell::run(cargo(root).args(["build", "--locked", "--workspace", "--all-targets"]))
+    })?;
+    steps.step("host: unit, integration and doc tests", || {
+        shell::run(cargo(root).args(["test", "--locked", "--workspace"]))
+    })?;
+    cross::build_and_test(root, steps)
+}
+
+/// The cargo that started xtask (rustup's), run in the workspace root.
+pub fn cargo(root: &Path) -> Command {
+    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cmd.current_dir(root)
+        .env("HADIR_SHARED_DIR", shell::shared_dir(root))
+        .env("HADIR_MODELS_DIR", setup::models_dir(root));
+    cmd
+}
