@@ -1,3 +1,5 @@
 //! # hadir-server: the central server
 //!
 //! The device API (enrolment, ingest, roster sync), the dashboard, reports and the late board.
+
+pub mod rules;

@@ -1,0 +1,457 @@
+//! One employee's day: first IN / last OUT, lateness, early leave, overtime, status, deduction.
+//!
+//! Only records whose decision is valid or confirmed count. Records awaiting confirmation are
+//! counted and shown as pending; they never make a day present, late or early until a supervisor
+//! confirms them. Rejected records are ignored.
+//!
+//! Lateness is always measured in minutes from the scheduled start; the tolerance of the first
+//! IN's mode (office 60, field 0 by default) decides only whether the day is *marked* late and
+//! so gets a TL band. Early leave (PSW) has no tolerance. Overtime counts only from
+//! `overtime_after_min` after the scheduled end, never from early arrival.
+//!
+//! Whatever depends on a record being absent (absent, no IN → TL4, no OUT → PSW4, missing OUT)
+//! is decided only once the day is *known*: every device of the employee's site has synced past
+//! it (see [`super::watermark`]). Before that the day is provisional.
+
+use time::{Date, OffsetDateTime, Time};
+
+use super::schedule::DayPlan;
+use super::settings::{Band, RuleSettings};
+
+/// IN (MASUK) or OUT (PULANG).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// Arrival.
+    In,
+    /// Going home.
+    Out,
+}
+
+/// The device's mode when the record was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Mode {
+    /// Office kiosk.
+    Office,
+    /// Field unit.
+    Field,
+}
+
+/// Where a record stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Decision {
+    /// Face match of 80 % or more.
+    Valid,
+    /// Needed confirmation and a supervisor confirmed it.
+    Confirmed,
+    /// Needs a supervisor's confirmation (menunggu konfirmasi).
+    Pending,
+    /// A supervisor rejected it (ditolak).
+    Rejected,
+}
+
+impl Decision {
+    /// Valid or confirmed: the record counts.
+    pub fn counts(self) -> bool {
+        matches!(self, Decision::Valid | Decision::Confirmed)
+    }
+}
+
+/// Leave or official travel entered by an admin for a whole day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Excused {
+    /// Annual leave.
+    Cuti,
+    /// Sick.
+    Sakit,
+    /// Permitted absence.
+    Izin,
+    /// Official duty away from the office.
+    DinasLuar,
+}
+
+/// One attendance record as the rules see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Punch {
+    /// The record's id in the store, to link to its evidence.
+    pub record_id: i64,
+    /// IN or OUT.
+    pub direction: Direction,
+    /// When, at the device's UTC offset (so `.date()` and `.time()` are local).
+    pub at: OffsetDateTime,
+    /// The device's mode.
+    pub mode: Mode,
+    /// Valid, confirmed, pending or rejected.
+    pub decision: Decision,
+    /// The device that made it.
+    pub device_id: String,
+}
+
+impl Punch {
+    /// The local date the record belongs to.
+    pub fn local_date(&self) -> Date {
+        self.at.date()
+    }
+}
+
+/// What the rules need to judge one day of one employee.
+#[derive(Debug, Clone)]
+pub struct DayInput<'a> {
+    /// The date.
+    pub date: Date,
+    /// Working day, holiday or day off.
+    pub plan: &'a DayPlan,
+    /// The employee's records whose local date is `date`, in any order (others are ignored).
+    pub punches: &'a [Punch],
+    /// Leave or travel entered by an admin.
+    pub excused: Option<Excused>,
+    /// Every device of the employee's site has synced past this day.
+    pub known: bool,
+}
+
+/// What a day was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DayStatus {
+    /// Present (at least one counting record on a working day).
+    Present,
+    /// Absent without reason (TK); only once the day is known.
+    Absent,
+    /// Leave entered by an admin (cuti, sakit, izin).
+    Leave(Excused),
+    /// Official travel (dinas luar).
+    Travel,
+    /// Public holiday without records.
+    Holiday,
+    /// Weekend or section day off without records.
+    DayOff,
+    /// Counting records on a holiday or day off.
+    WorkedDayOff,
+    /// Only records awaiting confirmation so far.
+    AwaitingConfirmation,
+    /// No counting record yet, and a device of the site has not synced past the day.
+    NotYetKnown,
+}
+
+/// The judgement of one day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayResult {
+    /// The date.
+    pub date: Date,
+    /// What the day was.
+    pub status: DayStatus,
+    /// First counting IN.
+    pub first_in: Option<Punch>,
+    /// Last counting OUT (not before the first IN).
+    pub last_out: Option<Punch>,
+    /// Records awaiting confirmation that day.
+    pub pending: u32,
+    /// Minutes after the scheduled start of the first IN (0 when on time or no IN).
+    pub late_minutes: u32,
+    /// The TL band when the day is marked late (past tolerance, or no IN on a known day).
+    pub late_band: Option<Band>,
+    /// Minutes before the scheduled end of the last OUT.
+    pub early_minutes: u32,
+    /// The PSW band when leaving early (or no OUT on a known day).
+    pub early_band: Option<Band>,
+    /// Minutes of overtime (after the overtime threshold past the scheduled end).
+    pub overtime_minutes: u32,
+    /// Present with an IN but no OUT, on a known day with no pending OUT.
+    pub missing_out: bool,
+    /// Everything is decided: the day is known and nothing awaits confirmation.
+    pub is_final: bool,
+    /// Allowance deduction for the day, basis points, capped at the daily cap.
+    pub deduction_bp: u32,
+}
+
+fn minutes_between(from: Time, to: Time) -> u32 {
+    // Both on the same date; whole minutes rounded down.
+    let secs = (to - from).whole_seconds();
+    if secs <= 0 { 0 } else { u32::try_from(secs / 60).unwrap_or(u32::MAX) }
+}
+
+/// Judges one day of one employee.
+pub fn evaluate_day(input: &DayInput<'_>, settings: &RuleSettings) -> DayResult {
+    let mut first_in: Option<&Punch> = None;
+    let mut last_out: Option<&Punch> = None;
+    let mut pending = 0u32;
+    let mut pending_out = false;
+    for p in input.punches.iter().filter(|p| p.local_date() == input.date) {
+        if p.decision == Decision::Pending {
+            pending += 1;
+            pending_out |= p.direction == Direction::Out;
+            continue;
+        }
+        if !p.decision.counts() {
+            continue;
+        }
+        match p.direction {
+            Direction::In => {
+                if first_in.is_none_or(|f| p.at < f.at) {
+                    first_in = Some(p);
+                }
+            }
+            Direction::Out => {
+                if last_out.is_none_or(|l| p.at > l.at) {
+                    last_out = Some(p);
+                }
+            }
+        }
+    }
+    // An OUT before the first IN cannot close the day.
+    if let (Some(i), Some(o)) = (first_in, last_out)
+        && o.at < i.at
+    {
+        last_out = None;
+    }
+    let any_counting = first_in.is_some() || last_out.is_some();
+
+    let mut r = DayResult {
+        date: input.date,
+        status: DayStatus::NotYetKnown,
+        first_in: first_in.cloned(),
+        last_out: last_out.cloned(),
+        pending,
+        late_minutes: 0,
+        late_band: None,
+        early_minutes: 0,
+        early_band: None,
+        overtime_minutes: 0,
+        missing_out: false,
+        is_final: input.known && pending == 0,
+        deduction_bp: 0,
+    };
+
+    // Admin entries win: the day is excused whatever was recorded.
+    if let Some(ex) = input.excused {
+        r.status = if ex == Excused::DinasLuar { DayStatus::Travel } else { DayStatus::Leave(ex) };
+        r.is_final = true;
+        return r;
+    }
+
+    let Some(hours) = input.plan.hours() else {
+        r.status = if any_counting {
+            DayStatus::WorkedDayOff
+        } else {
+            match input.plan {
+                DayPlan::Holiday(_) => DayStatus::Holiday,
+                _ => DayStatus::DayOff,
+            }
+        };
+        // Nothing to deduct or measure on a day without work; pending records still show.
+        return r;
+    };
+
+    if !any_counting {
+        r.status = if pending > 0 {
+            DayStatus::AwaitingConfirmation
+        } else if input.known {
+            DayStatus::Absent
+        } else {
+            DayStatus::NotYetKnown
+        };
+        if r.status == DayStatus::Absent {
+            r.deduction_bp = settings.absent_bp.min(settings.daily_cap_bp);
+        }
+        return r;
+    }
+    r.status = DayStatus::Present;
+
+    match first_in {
+        Some(i) => {
+            r.late_minutes = minutes_between(hours.start(), i.at.time());
+            if r.late_minutes > settings.tolerance(i.mode) {
+                r.late_band = Band::of_minutes(r.late_minutes);
+            }
+        }
+        None if r.is_final => r.late_band = Some(Band::B4),
+        None => {}
+    }
+
+    match last_out {
+        Some(o) => {
+            r.early_minutes = minutes_between(o.at.time(), hours.end());
+            r.early_band = Band::of_minutes(r.early_minutes);
+            let threshold = hours.end().hour() as u32 * 60
+                + hours.end().minute() as u32
+                + settings.overtime_after_min;
+            let out_min = o.at.time().hour() as u32 * 60 + o.at.time().minute() as u32;
+            r.overtime_minutes = out_min.saturating_sub(threshold);
+        }
+        None if input.known && !pending_out => {
+            r.missing_out = first_in.is_some();
+            r.early_band = Some(Band::B4);
+        }
+        None => {}
+    }
+
+    let late = r.late_band.map_or(0, |b| settings.late_bp[b.index()]);
+    let early = r.early_band.map_or(0, |b| settings.early_bp[b.index()]);
+    r.deduction_bp = (late + early).min(settings.daily_cap_bp);
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::schedule::WorkHours;
+    use time::macros::{date, datetime, offset, time};
+
+    const D: Date = date!(2026 - 03 - 02); // a Monday
+
+    fn plan() -> DayPlan {
+        DayPlan::Work(WorkHours::new(time!(08:00), time!(16:00)).unwrap())
+    }
+
+    fn p(direction: Direction, at: OffsetDateTime, mode: Mode, decision: Decision) -> Punch {
+        Punch { record_id: 0, direction, at, mode, decision, device_id: "K-01".into() }
+    }
+    fn inn(t: Time) -> Punch {
+        p(Direction::In, D.with_time(t).assume_offset(offset!(+7)), Mode::Office, Decision::Valid)
+    }
+    fn out(t: Time) -> Punch {
+        p(Direction::Out, D.with_time(t).assume_offset(offset!(+7)), Mode::Office, Decision::Valid)
+    }
+    fn field_in(t: Time) -> Punch {
+        Punch { mode: Mode::Field, ..inn(t) }
+    }
+    fn pending(mut x: Punch) -> Punch {
+        x.decision = Decision::Pending;
+        x
+    }
+
+    fn run(punches: &[Punch], known: bool) -> DayResult {
+        let plan = plan();
+        evaluate_day(
+            &DayInput { date: D, plan: &plan, punches, excused: None, known },
+            &RuleSettings::default(),
+        )
+    }
+
+    /// (name, punches, known, status, late min, TL, early min, PSW, overtime, missing OUT, deduction bp)
+    #[test]
+    fn day_table() {
+        use Band::*;
+        use DayStatus::*;
+        type Case = (
+            &'static str,
+            Vec<Punch>,
+            bool,
+            DayStatus,
+            u32,
+            Option<Band>,
+            u32,
+            Option<Band>,
+            u32,
+            bool,
+            u32,
+        );
+        let cases: Vec<Case> = vec![
+            ("on time", vec![inn(time!(07:45)), out(time!(16:05))], true, Present, 0, None, 0, None, 0, false, 0),
+            ("office exactly at tolerance (60)", vec![inn(time!(09:00)), out(time!(16:00))], true, Present, 60, None, 0, None, 0, false, 0),
+            ("office 59 s past tolerance rounds down", vec![inn(time!(09:00:59)), out(time!(16:00))], true, Present, 60, None, 0, None, 0, false, 0),
+            ("office one minute past tolerance", vec![inn(time!(09:01)), out(time!(16:00))], true, Present, 61, Some(B3), 0, None, 0, false, 125),
+            ("office 91 min late", vec![inn(time!(09:31)), out(time!(16:00))], true, Present, 91, Some(B4), 0, None, 0, false, 150),
+            ("field exactly at start", vec![field_in(time!(08:00)), out(time!(16:00))], true, Present, 0, None, 0, None, 0, false, 0),
+            ("field one minute late", vec![field_in(time!(08:01)), out(time!(16:00))], true, Present, 1, Some(B1), 0, None, 0, false, 50),
+            ("field 31 min late", vec![field_in(time!(08:31)), out(time!(16:00))], true, Present, 31, Some(B2), 0, None, 0, false, 100),
+            ("earliest IN counts", vec![inn(time!(09:30)), inn(time!(07:50)), out(time!(16:00))], true, Present, 0, None, 0, None, 0, false, 0),
+            ("leaves 30 min early", vec![inn(time!(08:00)), out(time!(15:30))], true, Present, 0, None, 30, Some(B1), 0, false, 50),
+            ("leaves 61 min early", vec![inn(time!(08:00)), out(time!(14:59))], true, Present, 0, None, 61, Some(B3), 0, false, 125),
+            ("last OUT counts", vec![inn(time!(08:00)), out(time!(12:00)), out(time!(16:10))], true, Present, 0, None, 0, None, 0, false, 0),
+            ("overtime exactly at 180 min", vec![inn(time!(08:00)), out(time!(19:00))], true, Present, 0, None, 0, None, 0, false, 0),
+            ("overtime 181 min after end", vec![inn(time!(08:00)), out(time!(19:01))], true, Present, 0, None, 0, None, 1, false, 0),
+            ("overtime 5 h after end", vec![inn(time!(08:00)), out(time!(21:00))], true, Present, 0, None, 0, None, 120, false, 0),
+            ("early arrival is not overtime", vec![inn(time!(05:00)), out(time!(16:00))], true, Present, 0, None, 0, None, 0, false, 0),
+            ("missing OUT on a known day", vec![inn(time!(08:00))], true, Present, 0, None, 0, Some(B4), 0, true, 150),
+            ("missing OUT while a device has not synced", vec![inn(time!(08:00))], false, Present, 0, None, 0, None, 0, false, 0),
+            ("no IN on a known day: TL4", vec![out(time!(16:00))], true, Present, 0, Some(B4), 0, None, 0, false, 150),
+            ("no IN, device not synced", vec![out(time!(16:00))], false, Present, 0, None, 0, None, 0, false, 0),
+            ("late and early hit the daily cap", vec![inn(time!(10:00)), out(time!(13:00))], true, Present, 120, Some(B4), 180, Some(B4), 0, false, 300),
+            ("absent on a known day", vec![], true, Absent, 0, None, 0, None, 0, false, 300),
+            ("device not synced: not yet known", vec![], false, NotYetKnown, 0, None, 0, None, 0, false, 0),
+            ("only pending records", vec![pending(inn(time!(08:00)))], true, AwaitingConfirmation, 0, None, 0, None, 0, false, 0),
+            ("pending OUT is not a missing OUT", vec![inn(time!(08:00)), pending(out(time!(16:00)))], true, Present, 0, None, 0, None, 0, false, 0),
+            ("pending IN does not make on time", vec![pending(inn(time!(07:50))), inn(time!(09:10)), out(time!(16:00))], true, Present, 70, Some(B3), 0, None, 0, false, 125),
+            ("rejected records are ignored", vec![Punch { decision: Decision::Rejected, ..inn(time!(07:00)) }], true, Absent, 0, None, 0, None, 0, false, 300),
+            ("confirmed records count", vec![Punch { decision: Decision::Confirmed, ..inn(time!(08:00)) }, out(time!(16:00))], true, Present, 0, None, 0, None, 0, false, 0),
+            ("OUT before IN does not close the day", vec![out(time!(07:00)), inn(time!(08:00))], true, Present, 0, None, 0, Some(B4), 0, true, 150),
+        ];
+        for (name, punches, known, status, late, tl, early, psw, ot, missing, bp) in cases {
+            let r = run(&punches, known);
+            assert_eq!(r.status, status, "{name}: status");
+            assert_eq!(r.late_minutes, late, "{name}: late minutes");
+            assert_eq!(r.late_band, tl, "{name}: TL band");
+            assert_eq!(r.early_minutes, early, "{name}: early minutes");
+            assert_eq!(r.early_band, psw, "{name}: PSW band");
+            assert_eq!(r.overtime_minutes, ot, "{name}: overtime");
+            assert_eq!(r.missing_out, missing, "{name}: missing OUT");
+            assert_eq!(r.deduction_bp, bp, "{name}: deduction");
+        }
+    }
+
+    #[test]
+    fn night_across_midnight_belongs_to_two_days() {
+        // IN in the evening, OUT after midnight: the OUT is the next date's record. The first
+        // day has a missing OUT and no overtime; the next day has an OUT without IN.
+        let evening = p(Direction::In, datetime!(2026-03-02 07:55 +7), Mode::Office, Decision::Valid);
+        let night = p(Direction::Out, datetime!(2026-03-03 00:30 +7), Mode::Office, Decision::Valid);
+        let punches = [evening, night];
+        let plan = plan();
+        let s = RuleSettings::default();
+        let day1 = evaluate_day(&DayInput { date: D, plan: &plan, punches: &punches, excused: None, known: true }, &s);
+        assert_eq!(day1.status, DayStatus::Present);
+        assert!(day1.missing_out);
+        assert_eq!(day1.overtime_minutes, 0);
+        assert!(day1.last_out.is_none());
+        let d2 = date!(2026 - 03 - 03);
+        let day2 = evaluate_day(&DayInput { date: d2, plan: &plan, punches: &punches, excused: None, known: true }, &s);
+        assert_eq!(day2.status, DayStatus::Present);
+        assert!(day2.first_in.is_none());
+        assert_eq!(day2.late_band, Some(Band::B4), "OUT without IN is TL4");
+        assert_eq!(day2.early_minutes, 930, "00:30 is 15.5 h before the 08:00–16:00 day's end");
+        assert_eq!(day2.early_band, Some(Band::B4));
+    }
+
+    #[test]
+    fn local_date_follows_the_device_offset() {
+        // 2026-03-02 23:30 UTC is 06:30 on 2026-03-03 in WIB (+7).
+        let at = datetime!(2026-03-02 23:30 UTC).to_offset(offset!(+7));
+        let x = p(Direction::In, at, Mode::Office, Decision::Valid);
+        assert_eq!(x.local_date(), date!(2026 - 03 - 03));
+        assert_eq!(x.at.time(), time!(06:30));
+    }
+
+    #[test]
+    fn holidays_days_off_and_excused_days() {
+        let s = RuleSettings::default();
+        let holiday = DayPlan::Holiday("Nyepi".into());
+        let off = DayPlan::Off(None);
+        let work = plan();
+        let worked = [inn(time!(08:00)), out(time!(12:00))];
+        let cases: Vec<(&str, &DayPlan, &[Punch], Option<Excused>, bool, DayStatus, u32)> = vec![
+            ("holiday without records", &holiday, &[], None, true, DayStatus::Holiday, 0),
+            ("holiday not yet synced is still a holiday", &holiday, &[], None, false, DayStatus::Holiday, 0),
+            ("weekend", &off, &[], None, true, DayStatus::DayOff, 0),
+            ("worked on a holiday", &holiday, &worked, None, true, DayStatus::WorkedDayOff, 0),
+            ("sick", &work, &[], Some(Excused::Sakit), true, DayStatus::Leave(Excused::Sakit), 0),
+            ("leave before sync", &work, &[], Some(Excused::Cuti), false, DayStatus::Leave(Excused::Cuti), 0),
+            ("travel with a record", &work, &worked, Some(Excused::DinasLuar), true, DayStatus::Travel, 0),
+            ("izin", &work, &[], Some(Excused::Izin), true, DayStatus::Leave(Excused::Izin), 0),
+        ];
+        for (name, plan, punches, excused, known, status, bp) in cases {
+            let r = evaluate_day(&DayInput { date: D, plan, punches, excused, known }, &s);
+            assert_eq!(r.status, status, "{name}");
+            assert_eq!(r.deduction_bp, bp, "{name}");
+            assert_eq!(r.late_band, None, "{name}");
+        }
+    }
+
+    #[test]
+    fn settings_change_tolerance_and_overtime() {
+        let s = RuleSettings { tolerance_office_min: 15, overtime_after_min: 60, ..RuleSettings::default() };
+        let plan = plan();
+        let punches = [inn(time!(08:16)), out(time!(17:30))];
+        let r = evaluate_day(&DayInput { date: D, plan: &plan, punches: &punches, excused: None, known: true }, &s);
+        assert_eq!(r.late_band, Some(Band::B1));
+        assert_eq!(r.overtime_minutes, 30);
+    }
+}
