@@ -4,3 +4,8 @@
 //! the local store, record signing, and the wiring of hal, models and ui.
 //!
 //! It owns what happens at the device; the wire format belongs to `hadir-protocol`.
+//!
+//! ## Layout
+//! - [`flow`]: the state machine: idle → IN/OUT → PIN → capture → decision → result.
+
+pub mod flow;

@@ -1,0 +1,849 @@
+//! # The attendance flow: a state machine of plain data
+//!
+//! idle → choose IN (MASUK) / OUT (PULANG) → PIN → face capture → decision → result → idle.
+//!
+//! Everything here is pure: [`step`] takes the current [`State`], one [`Event`] and the monotonic
+//! time `now`, and returns the next state and the [`Effect`]s the runtime must carry out (show a
+//! screen, verify a PIN against the store, make a record, write the audit log, sound the buzzer).
+//! The flow never touches a device, the clock or the store itself, so every transition is a row
+//! in a table test.
+//!
+//! ## Rules it owns
+//! - Every waiting phase has a timeout (from [`FlowConfig`]); `Cancel` returns to idle from any
+//!   phase.
+//! - Capture watches frames for up to [`FlowConfig::capture_window`] and keeps the best match
+//!   score among live frames; it decides early once [`FlowConfig::capture_min_frames`] frames
+//!   were seen and the best is already valid.
+//! - Score bands ([`Band::of`]): ≥ 80 valid, 50 to < 80 needs confirmation, < 50 not recorded
+//!   (audited; the person may retry).
+//! - A PIN that matches nobody and a face that does not match are failures against the PIN
+//!   entered; [`FlowConfig::max_failures`] failures within [`FlowConfig::failure_window`] lock
+//!   that PIN for [`FlowConfig::lockout`] (audited).
+//!
+//! ## What it must not do
+//! Hash or store PINs (the runtime verifies them), compute lateness (that is `policy`) or block.
+//! PIN digits live only in the state of the current attempt; failures are keyed by an opaque
+//! [`PinKey`] held in memory.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Monotonic time in milliseconds since an arbitrary origin (boot, or a test's zero).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Mono(pub u64);
+
+impl Mono {
+    /// This instant plus a duration (saturating).
+    pub fn after(self, d: Duration) -> Mono {
+        Mono(self.0.saturating_add(u64::try_from(d.as_millis()).unwrap_or(u64::MAX)))
+    }
+
+    /// Milliseconds from `earlier` to `self` (0 if `earlier` is later).
+    pub fn since(self, earlier: Mono) -> u64 {
+        self.0.saturating_sub(earlier.0)
+    }
+}
+
+/// IN (MASUK) or OUT (PULANG).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum Direction {
+    /// Arriving: MASUK.
+    In,
+    /// Going home: PULANG.
+    Out,
+}
+
+/// A match score band of the users' rules (DESIGN.md, face thresholds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Band {
+    /// 80 % or more: a valid record.
+    Valid,
+    /// 50 % to under 80 %: recorded, needs a supervisor's confirmation.
+    NeedsConfirmation,
+    /// Under 50 %: not recorded as attendance.
+    Rejected,
+}
+
+impl Band {
+    /// Lower bound (inclusive) of [`Band::Valid`], in percent.
+    pub const VALID_FROM: f32 = 80.0;
+    /// Lower bound (inclusive) of [`Band::NeedsConfirmation`], in percent.
+    pub const CONFIRM_FROM: f32 = 50.0;
+
+    /// The band of a match score in percent (0–100). NaN is treated as no match.
+    pub fn of(score: f32) -> Band {
+        if score >= Self::VALID_FROM {
+            Band::Valid
+        } else if score >= Self::CONFIRM_FROM {
+            Band::NeedsConfirmation
+        } else {
+            Band::Rejected
+        }
+    }
+}
+
+/// What the person should change so the camera sees them well (from the quality gate).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Guidance {
+    /// No face in view.
+    NoFace,
+    /// More than one face in view.
+    SeveralFaces,
+    /// Face too small: come closer.
+    ComeCloser,
+    /// Face too large: step back.
+    StepBack,
+    /// Head turned or tilted: look straight at the camera.
+    LookStraight,
+    /// Too dark or too bright.
+    Lighting,
+    /// Face partly out of the frame: move to the centre.
+    Centre,
+    /// Blurred: hold still.
+    HoldStill,
+    /// Good: keep looking.
+    Good,
+}
+
+/// A face frame's handle: the runtime keeps the aligned face and the photo under this id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FrameId(pub u64);
+
+/// One camera frame as the flow sees it, after the face pipeline.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Frame {
+    /// The quality gate refused the frame; tell the person what to change.
+    Guide(Guidance),
+    /// A usable face, compared with the employee's templates.
+    Face {
+        /// The frame's handle (for the evidence photo).
+        id: FrameId,
+        /// 1:1 match score in percent, 0–100.
+        score: f32,
+        /// Liveness score in percent, 0–100.
+        liveness: f32,
+    },
+}
+
+/// Opaque key of an entered PIN for failure counting (see [`key_of`]).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PinKey(pub String);
+
+/// The employee a PIN belongs to, as the store found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Employee {
+    /// The employee id (NIP).
+    pub id: String,
+    /// The name shown on screen.
+    pub name: String,
+}
+
+/// Timeouts, windows and limits of the flow. Validated by the configuration loader.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlowConfig {
+    /// How long the IN/OUT choice waits for a touch.
+    pub choose_timeout: Duration,
+    /// How long PIN entry waits for the next key.
+    pub pin_timeout: Duration,
+    /// Number of digits of a PIN; the last one submits it.
+    pub pin_length: usize,
+    /// How long the store may take to verify a PIN or save a record before the flow gives up.
+    pub store_timeout: Duration,
+    /// How long capture looks at frames before deciding with the best one.
+    pub capture_window: Duration,
+    /// Frames to see before an early decision on an already valid score.
+    pub capture_min_frames: u32,
+    /// Minimum liveness (percent) for a frame to count.
+    pub liveness_min: f32,
+    /// How long the result stays on screen.
+    pub result_timeout: Duration,
+    /// Failures that lock a PIN ...
+    pub max_failures: usize,
+    /// ... when they happen within this window ...
+    pub failure_window: Duration,
+    /// ... for this long.
+    pub lockout: Duration,
+}
+
+impl Default for FlowConfig {
+    fn default() -> Self {
+        FlowConfig {
+            choose_timeout: Duration::from_secs(15),
+            pin_timeout: Duration::from_secs(15),
+            pin_length: 6,
+            store_timeout: Duration::from_secs(10),
+            capture_window: Duration::from_secs(4),
+            capture_min_frames: 3,
+            liveness_min: 50.0,
+            result_timeout: Duration::from_secs(5),
+            max_failures: 5,
+            failure_window: Duration::from_secs(10 * 60),
+            lockout: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// The best live frame seen so far in a capture.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Best {
+    /// Its handle.
+    pub id: FrameId,
+    /// Its match score (percent).
+    pub score: f32,
+    /// Its liveness score (percent).
+    pub liveness: f32,
+}
+
+/// Why an attempt ended without a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The PIN matches nobody.
+    UnknownPin,
+    /// The PIN is locked after too many failures.
+    Locked,
+    /// The best face scored under 50 %.
+    FaceMismatch,
+    /// Faces were seen but none passed the liveness check.
+    NotLive,
+    /// No usable face was seen in the capture window.
+    NoFace,
+    /// The store did not answer or failed.
+    StoreError,
+}
+
+/// What the result screen reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// A record was saved.
+    Recorded {
+        /// Who.
+        employee: Employee,
+        /// IN or OUT.
+        direction: Direction,
+        /// Valid or needs confirmation.
+        band: Band,
+        /// Its match score (percent).
+        score: f32,
+        /// The record's sequence number.
+        seq: u64,
+        /// Minutes after the scheduled start (IN only, `None` if on time or not applicable).
+        late_minutes: Option<u32>,
+        /// Whether the day is marked late (tolerance applied).
+        marked_late: bool,
+    },
+    /// Nothing was recorded.
+    Refused {
+        /// Why.
+        reason: Refusal,
+        /// The employee when known (face refusals), so a retry keeps them.
+        employee: Option<Employee>,
+        /// The direction chosen.
+        direction: Direction,
+        /// Until when the PIN is locked, if it is.
+        locked_until: Option<Mono>,
+    },
+}
+
+/// The phase of the flow: what the kiosk is waiting for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Phase {
+    /// The idle screen.
+    Idle,
+    /// Waiting for IN or OUT.
+    Choose {
+        /// When the phase began (for the timeout).
+        since: Mono,
+    },
+    /// Waiting for PIN digits.
+    Pin {
+        /// IN or OUT.
+        direction: Direction,
+        /// Digits so far.
+        digits: String,
+        /// The last key press (for the timeout).
+        since: Mono,
+    },
+    /// The runtime is checking the PIN against the store.
+    CheckingPin {
+        /// IN or OUT.
+        direction: Direction,
+        /// The key of the PIN entered.
+        key: PinKey,
+        /// When the check was asked for.
+        since: Mono,
+    },
+    /// Watching camera frames.
+    Capture {
+        /// IN or OUT.
+        direction: Direction,
+        /// The employee being verified.
+        employee: Employee,
+        /// Key of the PIN used (failures count against it).
+        key: PinKey,
+        /// Capture start.
+        since: Mono,
+        /// Frames with a face seen so far.
+        frames: u32,
+        /// Whether any face was seen (even not live).
+        saw_face: bool,
+        /// Best live frame so far.
+        best: Option<Best>,
+        /// Guidance last shown (to avoid repeating the same effect each frame).
+        guidance: Option<Guidance>,
+    },
+    /// The runtime is making the record.
+    Recording {
+        /// IN or OUT.
+        direction: Direction,
+        /// Who.
+        employee: Employee,
+        /// The deciding frame.
+        best: Best,
+        /// Its band (valid or needs confirmation).
+        band: Band,
+        /// When the record was asked for.
+        since: Mono,
+    },
+    /// The result screen.
+    Result {
+        /// What happened.
+        outcome: Outcome,
+        /// Key of the PIN used, for a retry.
+        key: Option<PinKey>,
+        /// When the result appeared.
+        since: Mono,
+    },
+}
+
+/// The whole flow state: the phase and the failure history per PIN.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct State {
+    /// What the kiosk is waiting for now.
+    pub phase: Phase,
+    /// Recent failures and locks, per PIN key.
+    pub failures: BTreeMap<PinKey, Failures>,
+}
+
+impl Default for Phase {
+    fn default() -> Self {
+        Phase::Idle
+    }
+}
+
+/// Failure history of one PIN.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Failures {
+    /// Times of failures within the window (oldest first).
+    pub times: Vec<Mono>,
+    /// Locked until this instant, if locked.
+    pub locked_until: Option<Mono>,
+}
+
+/// Something that happened: a touch, a key, a frame, the store's answer, a clock tick.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// Any touch or key on the idle screen: wake up.
+    Wake,
+    /// IN or OUT was chosen (from idle this also wakes).
+    Choose(Direction),
+    /// A PIN digit ('0'–'9').
+    Digit(char),
+    /// Delete the last PIN digit.
+    Backspace,
+    /// Cancel: back to idle from anywhere.
+    Cancel,
+    /// The store's answer to [`Effect::VerifyPin`].
+    PinChecked(PinCheck),
+    /// A camera frame after the face pipeline.
+    Frame(Frame),
+    /// The store's answer to [`Effect::MakeRecord`].
+    Recorded(Result<Saved, String>),
+    /// Try the face again from a refused result.
+    Retry,
+    /// Time passes (the runtime sends this a few times a second).
+    Tick,
+}
+
+/// The store's answer to a PIN check.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PinCheck {
+    /// The PIN belongs to this employee.
+    Employee(Employee),
+    /// The PIN belongs to nobody.
+    Unknown,
+    /// The PIN is the administrator's: start enrolment.
+    Admin,
+    /// The store failed.
+    Error(String),
+}
+
+/// A saved record, as the result screen needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Saved {
+    /// The record's sequence number.
+    pub seq: u64,
+    /// Minutes late (IN only).
+    pub late_minutes: Option<u32>,
+    /// Whether the day is marked late.
+    pub marked_late: bool,
+}
+
+/// What the person sees, as plain data (the ui crate renders it).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Screen {
+    /// The idle screen (clock, queue length and last sync come from the runtime).
+    Idle,
+    /// MASUK or PULANG?
+    Choose,
+    /// PIN entry with this many digits typed.
+    Pin {
+        /// IN or OUT.
+        direction: Direction,
+        /// Digits typed (shown as dots).
+        typed: usize,
+    },
+    /// Checking the PIN or saving: a short wait.
+    Busy,
+    /// Look at the camera.
+    Capture {
+        /// Whom we are verifying.
+        employee: Employee,
+        /// What to change.
+        guidance: Guidance,
+    },
+    /// The result.
+    Result(Outcome),
+    /// Administrator enrolment.
+    Enrol,
+}
+
+/// Audit entries the flow asks for (the store writes them with the wall time).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Audit {
+    /// A PIN matched nobody.
+    UnknownPin,
+    /// A face attempt was refused (< 50 %, not live, or no face).
+    FaceRefused {
+        /// Who.
+        employee: String,
+        /// IN or OUT.
+        direction: Direction,
+        /// Why.
+        reason: Refusal,
+        /// Best score seen, if any.
+        score: Option<f32>,
+    },
+    /// A PIN was locked.
+    PinLocked {
+        /// The employee, if the PIN belongs to one.
+        employee: Option<String>,
+        /// Failures that caused it.
+        failures: usize,
+    },
+    /// Someone entered a locked PIN.
+    LockedPinUsed,
+    /// The administrator PIN was used.
+    AdminLogin,
+    /// A timeout in a phase that was waiting for the store.
+    StoreTimeout {
+        /// Which wait.
+        phase: &'static str,
+    },
+}
+
+/// Buzzer/LED signals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    /// A key click.
+    Key,
+    /// Success.
+    Ok,
+    /// Needs confirmation / warning.
+    Warn,
+    /// Refused.
+    Error,
+}
+
+/// What the runtime must do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Show this screen.
+    Show(Screen),
+    /// Check this PIN against the store; answer with [`Event::PinChecked`].
+    VerifyPin {
+        /// The digits.
+        pin: String,
+    },
+    /// Start sending frames for this employee's templates.
+    StartCapture {
+        /// Whose templates to compare with.
+        employee: String,
+    },
+    /// Stop the camera.
+    StopCapture,
+    /// Make and save the record; answer with [`Event::Recorded`].
+    MakeRecord {
+        /// Who.
+        employee: String,
+        /// IN or OUT.
+        direction: Direction,
+        /// Valid or needs confirmation.
+        band: Band,
+        /// The deciding frame (evidence photo, scores).
+        best: Best,
+    },
+    /// Write an audit entry.
+    Audit(Audit),
+    /// Sound/blink.
+    Signal(Signal),
+    /// The administrator PIN was entered: hand over to enrolment.
+    StartEnrolment,
+}
+
+/// Which phases time out, and after how long.
+fn deadline(phase: &Phase, cfg: &FlowConfig) -> Option<Mono> {
+    match phase {
+        Phase::Idle => None,
+        Phase::Choose { since } => Some(since.after(cfg.choose_timeout)),
+        Phase::Pin { since, .. } => Some(since.after(cfg.pin_timeout)),
+        Phase::CheckingPin { since, .. } => Some(since.after(cfg.store_timeout)),
+        Phase::Capture { since, .. } => Some(since.after(cfg.capture_window)),
+        Phase::Recording { since, .. } => Some(since.after(cfg.store_timeout)),
+        Phase::Result { since, .. } => Some(since.after(cfg.result_timeout)),
+    }
+}
+
+/// The flow's transition function.
+pub fn step(state: State, event: Event, now: Mono, cfg: &FlowConfig) -> (State, Vec<Effect>) {
+    let State { phase, mut failures } = state;
+    let mut fx = Vec::new();
+    prune(&mut failures, now, cfg);
+
+    // Cancel works everywhere.
+    if event == Event::Cancel {
+        if matches!(phase, Phase::Capture { .. }) {
+            fx.push(Effect::StopCapture);
+        }
+        fx.push(Effect::Show(Screen::Idle));
+        return (State { phase: Phase::Idle, failures }, fx);
+    }
+
+    // Timeouts are checked on every event, so a late event never acts on a stale phase.
+    if let Some(due) = deadline(&phase, cfg) {
+        if now >= due {
+            let next = on_timeout(phase, &mut failures, now, cfg, &mut fx);
+            let state = State { phase: next, failures };
+            // The event that noticed the timeout still applies to the new phase (e.g. a
+            // touch on the idle screen), except for stale answers and ticks.
+            return match event {
+                Event::Wake | Event::Choose(_) if state.phase == Phase::Idle => {
+                    let (s, mut more) = step(state, event, now, cfg);
+                    fx.append(&mut more);
+                    (s, fx)
+                }
+                _ => (state, fx),
+            };
+        }
+    }
+
+    let phase = match (phase, event) {
+        (Phase::Idle, Event::Wake) => {
+            fx.push(Effect::Show(Screen::Choose));
+            Phase::Choose { since: now }
+        }
+        (Phase::Idle | Phase::Choose { .. }, Event::Choose(direction)) => {
+            fx.push(Effect::Signal(Signal::Key));
+            fx.push(Effect::Show(Screen::Pin { direction, typed: 0 }));
+            Phase::Pin { direction, digits: String::new(), since: now }
+        }
+        (Phase::Pin { direction, mut digits, .. }, Event::Digit(d)) if d.is_ascii_digit() => {
+            digits.push(d);
+            fx.push(Effect::Signal(Signal::Key));
+            if digits.len() >= cfg.pin_length {
+                let key = key_of(&digits);
+                match failures.get(&key).and_then(|f| f.locked_until) {
+                    Some(until) => {
+                        fx.push(Effect::Audit(Audit::LockedPinUsed));
+                        refused(Refusal::Locked, None, direction, Some(until), Some(key), now, &mut fx)
+                    }
+                    None => {
+                        fx.push(Effect::Show(Screen::Busy));
+                        fx.push(Effect::VerifyPin { pin: digits });
+                        Phase::CheckingPin { direction, key, since: now }
+                    }
+                }
+            } else {
+                fx.push(Effect::Show(Screen::Pin { direction, typed: digits.len() }));
+                Phase::Pin { direction, digits, since: now }
+            }
+        }
+        (Phase::Pin { direction, mut digits, .. }, Event::Backspace) => {
+            digits.pop();
+            fx.push(Effect::Show(Screen::Pin { direction, typed: digits.len() }));
+            Phase::Pin { direction, digits, since: now }
+        }
+        (Phase::CheckingPin { direction, key, .. }, Event::PinChecked(check)) => match check {
+            PinCheck::Employee(employee) => start_capture(direction, employee, key, now, &mut fx),
+            PinCheck::Admin => {
+                fx.push(Effect::Audit(Audit::AdminLogin));
+                fx.push(Effect::StartEnrolment);
+                fx.push(Effect::Show(Screen::Enrol));
+                Phase::Idle
+            }
+            PinCheck::Unknown => {
+                fx.push(Effect::Audit(Audit::UnknownPin));
+                let until = fail(&mut failures, &key, None, now, cfg, &mut fx);
+                refused(Refusal::UnknownPin, None, direction, until, Some(key), now, &mut fx)
+            }
+            PinCheck::Error(_) => refused(Refusal::StoreError, None, direction, None, None, now, &mut fx),
+        },
+        (
+            Phase::Capture { direction, employee, key, since, frames, saw_face, best, guidance },
+            Event::Frame(frame),
+        ) => on_frame(
+            CaptureState { direction, employee, key, since, frames, saw_face, best, guidance },
+            frame,
+            &mut failures,
+            now,
+            cfg,
+            &mut fx,
+        ),
+        (Phase::Recording { direction, employee, best, band, .. }, Event::Recorded(result)) => {
+            match result {
+                Ok(saved) => {
+                    fx.push(Effect::Signal(if band == Band::Valid { Signal::Ok } else { Signal::Warn }));
+                    let outcome = Outcome::Recorded {
+                        employee,
+                        direction,
+                        band,
+                        score: best.score,
+                        seq: saved.seq,
+                        late_minutes: saved.late_minutes,
+                        marked_late: saved.marked_late,
+                    };
+                    fx.push(Effect::Show(Screen::Result(outcome.clone())));
+                    Phase::Result { outcome, key: None, since: now }
+                }
+                Err(_) => refused(Refusal::StoreError, Some(employee), direction, None, None, now, &mut fx),
+            }
+        }
+        (Phase::Result { outcome, key, since }, Event::Retry) => match (&outcome, key) {
+            (
+                Outcome::Refused {
+                    reason: Refusal::FaceMismatch | Refusal::NotLive | Refusal::NoFace,
+                    employee: Some(employee),
+                    direction,
+                    locked_until: None,
+                },
+                Some(key),
+            ) => start_capture(*direction, employee.clone(), key, now, &mut fx),
+            (_, key) => Phase::Result { outcome, key, since },
+        },
+        (Phase::Result { .. }, Event::Wake) => {
+            fx.push(Effect::Show(Screen::Idle));
+            Phase::Idle
+        }
+        // Anything else leaves the phase as it is (stale answers, keys in the wrong phase).
+        (phase, _) => phase,
+    };
+    (State { phase, failures }, fx)
+}
+
+/// The failure-counting key of a PIN: a truncated SHA-256 of a domain tag and the digits. It
+/// lives only in memory (a 6-digit PIN's hash is easy to reverse, so it is never written to the
+/// audit log; audit entries name the employee when the PIN belongs to one).
+pub fn key_of(digits: &str) -> PinKey {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(b"hadir-pin-key\0");
+    h.update(digits.as_bytes());
+    PinKey(hex::encode(&h.finalize()[..8]))
+}
+
+struct CaptureState {
+    direction: Direction,
+    employee: Employee,
+    key: PinKey,
+    since: Mono,
+    frames: u32,
+    saw_face: bool,
+    best: Option<Best>,
+    guidance: Option<Guidance>,
+}
+
+fn start_capture(direction: Direction, employee: Employee, key: PinKey, now: Mono, fx: &mut Vec<Effect>) -> Phase {
+    fx.push(Effect::StartCapture { employee: employee.id.clone() });
+    fx.push(Effect::Show(Screen::Capture { employee: employee.clone(), guidance: Guidance::NoFace }));
+    Phase::Capture {
+        direction,
+        employee,
+        key,
+        since: now,
+        frames: 0,
+        saw_face: false,
+        best: None,
+        guidance: Some(Guidance::NoFace),
+    }
+}
+
+fn on_frame(
+    mut c: CaptureState,
+    frame: Frame,
+    failures: &mut BTreeMap<PinKey, Failures>,
+    now: Mono,
+    cfg: &FlowConfig,
+    fx: &mut Vec<Effect>,
+) -> Phase {
+    let guidance = match frame {
+        Frame::Guide(g) => g,
+        Frame::Face { id, score, liveness } => {
+            c.frames += 1;
+            c.saw_face = true;
+            let score = if score.is_nan() { 0.0 } else { score.clamp(0.0, 100.0) };
+            if liveness >= cfg.liveness_min && c.best.is_none_or(|b| score > b.score) {
+                c.best = Some(Best { id, score, liveness });
+            }
+            Guidance::Good
+        }
+    };
+    if c.guidance != Some(guidance) {
+        fx.push(Effect::Show(Screen::Capture { employee: c.employee.clone(), guidance }));
+        c.guidance = Some(guidance);
+    }
+    let early = c.frames >= cfg.capture_min_frames && c.best.is_some_and(|b| Band::of(b.score) == Band::Valid);
+    if early {
+        return decide(c, failures, now, cfg, fx);
+    }
+    Phase::Capture {
+        direction: c.direction,
+        employee: c.employee,
+        key: c.key,
+        since: c.since,
+        frames: c.frames,
+        saw_face: c.saw_face,
+        best: c.best,
+        guidance: c.guidance,
+    }
+}
+
+/// The decision at the end of a capture.
+fn decide(
+    c: CaptureState,
+    failures: &mut BTreeMap<PinKey, Failures>,
+    now: Mono,
+    cfg: &FlowConfig,
+    fx: &mut Vec<Effect>,
+) -> Phase {
+    fx.push(Effect::StopCapture);
+    let (reason, score) = match c.best {
+        Some(best) => match Band::of(best.score) {
+            band @ (Band::Valid | Band::NeedsConfirmation) => {
+                fx.push(Effect::Show(Screen::Busy));
+                fx.push(Effect::MakeRecord { employee: c.employee.id.clone(), direction: c.direction, band, best });
+                return Phase::Recording { direction: c.direction, employee: c.employee, best, band, since: now };
+            }
+            Band::Rejected => (Refusal::FaceMismatch, Some(best.score)),
+        },
+        None if c.saw_face => (Refusal::NotLive, None),
+        None => (Refusal::NoFace, None),
+    };
+    fx.push(Effect::Audit(Audit::FaceRefused {
+        employee: c.employee.id.clone(),
+        direction: c.direction,
+        reason,
+        score,
+    }));
+    // No face at all is not a failed match; a mismatch or a spoof is.
+    let until = if reason == Refusal::NoFace {
+        None
+    } else {
+        fail(failures, &c.key, Some(&c.employee.id), now, cfg, fx)
+    };
+    refused(reason, Some(c.employee), c.direction, until, Some(c.key), now, fx)
+}
+
+fn refused(
+    reason: Refusal,
+    employee: Option<Employee>,
+    direction: Direction,
+    locked_until: Option<Mono>,
+    key: Option<PinKey>,
+    now: Mono,
+    fx: &mut Vec<Effect>,
+) -> Phase {
+    fx.push(Effect::Signal(Signal::Error));
+    let outcome = Outcome::Refused { reason, employee, direction, locked_until };
+    fx.push(Effect::Show(Screen::Result(outcome.clone())));
+    Phase::Result { outcome, key, since: now }
+}
+
+/// Count a failure; lock the PIN when the limit is reached. Returns the lock's end if locked.
+fn fail(
+    failures: &mut BTreeMap<PinKey, Failures>,
+    key: &PinKey,
+    employee: Option<&str>,
+    now: Mono,
+    cfg: &FlowConfig,
+    fx: &mut Vec<Effect>,
+) -> Option<Mono> {
+    let entry = failures.entry(key.clone()).or_default();
+    entry.times.push(now);
+    if entry.times.len() >= cfg.max_failures {
+        let until = now.after(cfg.lockout);
+        entry.locked_until = Some(until);
+        fx.push(Effect::Audit(Audit::PinLocked {
+            employee: employee.map(str::to_owned),
+            failures: entry.times.len(),
+        }));
+        entry.times.clear();
+        Some(until)
+    } else {
+        None
+    }
+}
+
+/// Forget failures older than the window and locks that have run out.
+fn prune(failures: &mut BTreeMap<PinKey, Failures>, now: Mono, cfg: &FlowConfig) {
+    let window = u64::try_from(cfg.failure_window.as_millis()).unwrap_or(u64::MAX);
+    failures.retain(|_, f| {
+        f.times.retain(|t| now.since(*t) < window);
+        if f.locked_until.is_some_and(|u| now >= u) {
+            f.locked_until = None;
+        }
+        !f.times.is_empty() || f.locked_until.is_some()
+    });
+}
+
+fn on_timeout(
+    phase: Phase,
+    failures: &mut BTreeMap<PinKey, Failures>,
+    now: Mono,
+    cfg: &FlowConfig,
+    fx: &mut Vec<Effect>,
+) -> Phase {
+    match phase {
+        Phase::Capture { direction, employee, key, since, frames, saw_face, best, guidance } => decide(
+            CaptureState { direction, employee, key, since, frames, saw_face, best, guidance },
+            failures,
+            now,
+            cfg,
+            fx,
+        ),
+        Phase::CheckingPin { direction, .. } => {
+            fx.push(Effect::Audit(Audit::StoreTimeout { phase: "pin" }));
+            refused(Refusal::StoreError, None, direction, None, None, now, fx)
+        }
+        Phase::Recording { direction, employee, .. } => {
+            fx.push(Effect::Audit(Audit::StoreTimeout { phase: "record" }));
+            refused(Refusal::StoreError, Some(employee), direction, None, None, now, fx)
+        }
+        Phase::Idle => Phase::Idle,
+        Phase::Choose { .. } | Phase::Pin { .. } | Phase::Result { .. } => {
+            fx.push(Effect::Show(Screen::Idle));
+            Phase::Idle
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
