@@ -15,6 +15,8 @@
 mod crate_map;
 mod cross;
 mod demo;
+mod image;
+mod qemu;
 mod setup;
 mod shell;
 mod suite;
@@ -29,6 +31,10 @@ usage: cargo xtask <command>
   setup       install the Debian packages and face models the project needs
   cross       build the device binaries for aarch64 and run aarch64 unit tests under QEMU
   crate-map   check that the README's crate map matches cargo metadata
+  image       build the aarch64 firmware image (kernel, initramfs, A/B GPT disk) [--without-kiosk]
+  bundle      sign an update bundle from the built image [--version V] [--out FILE]
+  provision   write the image and a device's settings to a disk or file (--target, --site, ...)
+  qemu-test   boot the image under qemu-system-aarch64 and test it
 ";
 
 fn main() {
@@ -47,6 +53,10 @@ fn run() -> Result<()> {
         Some("setup") => setup::run(&root, &mut shell::Steps::default()),
         Some("cross") => cross::run(&root),
         Some("crate-map") => crate_map::check(&root),
+        Some("image") => image::run(&root, &args[1..]),
+        Some("bundle") => image::bundle::run(&root, &args[1..]),
+        Some("provision") => image::provision::run(&root, &args[1..]),
+        Some("qemu-test") => qemu::run(&root),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
             Ok(())

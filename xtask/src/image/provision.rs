@@ -1,0 +1,320 @@
+//! `cargo xtask provision`: what a technician runs to prepare one device's storage.
+//!
+//! It writes the disk image to a block device (an SD card in a reader) or a file, with a
+//! progress line, reads it back to verify, then replaces the data partition with one holding
+//! this device's settings: `config/provision.toml` (site, mode, server URL, one-time enrolment
+//! token; the kiosk enrols itself with it on first boot and then deletes the token),
+//! `config/device.conf` (host name, NTP servers for the init scripts) and, when asked, the
+//! technician-mode password hash. The data partition is found by its GPT name (`data`).
+//!
+//! It must not guess a device: the target is always named by the technician, and a target
+//! smaller than the image is refused before anything is written.
+
+use super::Layout;
+use anyhow::{Context, Result, bail};
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// A device's settings, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceSettings {
+    /// Site (office) code or name.
+    pub site: String,
+    /// `office` or `field`.
+    pub mode: String,
+    /// The central server, `http://` or `https://`.
+    pub server_url: String,
+    /// One-time enrolment token from the server.
+    pub enrol_token: String,
+    /// Host name; empty lets the device derive one.
+    pub hostname: String,
+    /// NTP servers, space-separated; empty uses DHCP's.
+    pub ntp_servers: String,
+    /// crypt(3) hash for technician mode; empty leaves it off.
+    pub technician_hash: String,
+}
+
+/// Why settings were refused.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Invalid(pub String);
+
+impl DeviceSettings {
+    /// Checks every field; values go into TOML and shell files, so quotes, backslashes and
+    /// control characters are refused rather than escaped.
+    pub fn validate(&self) -> Result<(), Invalid> {
+        let plain = |name: &str, value: &str, required: bool| {
+            if required && value.trim().is_empty() {
+                return Err(Invalid(format!("--{name} is required")));
+            }
+            if value.chars().any(|c| c.is_control() || c == '"' || c == '\\' || c == '\'' || c == '$' || c == '`') {
+                return Err(Invalid(format!("--{name} must not contain quotes, backslashes, $, ` or control characters")));
+            }
+            Ok(())
+        };
+        plain("site", &self.site, true)?;
+        plain("server-url", &self.server_url, true)?;
+        plain("enrol-token", &self.enrol_token, true)?;
+        plain("hostname", &self.hostname, false)?;
+        plain("ntp", &self.ntp_servers, false)?;
+        if !matches!(self.mode.as_str(), "office" | "field") {
+            return Err(Invalid(format!("--mode must be office or field, not `{}`", self.mode)));
+        }
+        if !(self.server_url.starts_with("https://") || self.server_url.starts_with("http://")) {
+            return Err(Invalid("--server-url must start with https:// (or http:// on a test network)".into()));
+        }
+        if self.enrol_token.chars().any(char::is_whitespace) {
+            return Err(Invalid("--enrol-token must not contain spaces".into()));
+        }
+        if !self.hostname.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return Err(Invalid("--hostname may hold only letters, digits and -".into()));
+        }
+        if !self.technician_hash.is_empty() && !self.technician_hash.starts_with('$') {
+            return Err(Invalid("--technician-hash must be a crypt hash (mkpasswd -m sha512)".into()));
+        }
+        Ok(())
+    }
+
+    /// `config/provision.toml`, read by the kiosk.
+    pub fn provision_toml(&self) -> String {
+        format!(
+            "# Written by `cargo xtask provision`. The kiosk enrols itself with this on first boot.\n\
+             site = \"{}\"\nmode = \"{}\"\nserver_url = \"{}\"\nenrol_token = \"{}\"\n",
+            self.site, self.mode, self.server_url, self.enrol_token
+        )
+    }
+
+    /// `config/device.conf`, sourced by the init scripts.
+    pub fn device_conf(&self) -> String {
+        format!(
+            "# Written by `cargo xtask provision`; overrides /etc/hadir/image.conf.\n\
+             HOSTNAME_OVERRIDE=\"{}\"\nNTP_SERVERS=\"{}\"\n",
+            self.hostname, self.ntp_servers
+        )
+    }
+}
+
+/// One GPT partition: name and byte range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Partition {
+    /// GPT partition name.
+    pub name: String,
+    /// Offset in bytes.
+    pub offset: u64,
+    /// Length in bytes.
+    pub bytes: u64,
+}
+
+/// Reads the GPT (512-byte sectors) from the start of a disk.
+pub fn read_gpt(disk: &mut (impl Read + Seek)) -> Result<Vec<Partition>> {
+    let mut header = [0u8; 92];
+    disk.seek(SeekFrom::Start(512))?;
+    disk.read_exact(&mut header)?;
+    if &header[..8] != b"EFI PART" {
+        bail!("no GPT header at sector 1");
+    }
+    let u64_at = |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap_or_default());
+    let u32_at = |b: &[u8], at: usize| u32::from_le_bytes(b[at..at + 4].try_into().unwrap_or_default());
+    let entries_lba = u64_at(&header, 72);
+    let count = u32_at(&header, 80).min(1024) as usize;
+    let size = u32_at(&header, 84) as usize;
+    if size < 128 {
+        bail!("GPT entry size {size} is too small");
+    }
+    let mut table = vec![0u8; count * size];
+    disk.seek(SeekFrom::Start(entries_lba * 512))?;
+    disk.read_exact(&mut table)?;
+    let mut parts = Vec::new();
+    for entry in table.chunks(size) {
+        if entry[..16].iter().all(|&b| b == 0) {
+            continue;
+        }
+        let first = u64_at(entry, 32);
+        let last = u64_at(entry, 40);
+        let name: Vec<u16> = entry[56..128].chunks(2).map(|c| u16::from_le_bytes([c[0], c[1]])).take_while(|&c| c != 0).collect();
+        parts.push(Partition { name: String::from_utf16_lossy(&name), offset: first * 512, bytes: (last + 1 - first) * 512 });
+    }
+    Ok(parts)
+}
+
+/// Copies `from` to `to` at `offset`, printing progress; returns bytes written.
+fn copy_with_progress(from: &mut impl Read, to: &mut File, offset: u64, total: u64, what: &str) -> Result<u64> {
+    let mut buf = vec![0u8; 4 << 20];
+    to.seek(SeekFrom::Start(offset))?;
+    let start = Instant::now();
+    let mut done = 0u64;
+    loop {
+        let n = from.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        to.write_all(&buf[..n])?;
+        done += n as u64;
+        let secs = start.elapsed().as_secs_f64().max(1e-3);
+        print!("\r  {what}: {:>5.1}% {:>7.1} MiB  {:>6.1} MiB/s", done as f64 * 100.0 / total.max(1) as f64, done as f64 / 1048576.0, done as f64 / 1048576.0 / secs);
+        std::io::stdout().flush().ok();
+    }
+    to.sync_all()?;
+    println!();
+    Ok(done)
+}
+
+/// Compares `len` bytes of `a` from 0 with `b` from `offset`.
+fn verify(a: &Path, b: &Path, offset: u64, len: u64, what: &str) -> Result<()> {
+    let mut fa = File::open(a)?;
+    let mut fb = File::open(b)?;
+    fb.seek(SeekFrom::Start(offset))?;
+    let mut ba = vec![0u8; 4 << 20];
+    let mut bb = vec![0u8; 4 << 20];
+    let mut left = len;
+    let mut at = 0u64;
+    while left > 0 {
+        let n = left.min(ba.len() as u64) as usize;
+        fa.read_exact(&mut ba[..n])?;
+        fb.read_exact(&mut bb[..n])?;
+        if ba[..n] != bb[..n] {
+            bail!("verification of {what} failed: {} differs from {} near byte {}", b.display(), a.display(), offset + at);
+        }
+        left -= n as u64;
+        at += n as u64;
+    }
+    println!("  {what}: verified {:.1} MiB", len as f64 / 1048576.0);
+    Ok(())
+}
+
+/// Writes `image` to `target` and this device's data partition.
+pub fn provision(layout: &Layout, image: &Path, target: &Path, settings: &DeviceSettings) -> Result<()> {
+    settings.validate().map_err(|Invalid(why)| anyhow::anyhow!(why))?;
+    let total = fs::metadata(image).with_context(|| format!("no image at {}: run `cargo xtask image`", image.display()))?.len();
+    let mut out = OpenOptions::new().write(true).read(true).create(!target.starts_with("/dev")).truncate(false).open(target)
+        .with_context(|| format!("opening {} for writing", target.display()))?;
+    let capacity = out.seek(SeekFrom::End(0))?;
+    let is_file = fs::metadata(target)?.is_file();
+    if !is_file && capacity < total {
+        bail!("{} holds {capacity} bytes, the image needs {total}", target.display());
+    }
+    if is_file {
+        out.set_len(total)?;
+    }
+    println!("writing {} to {}", image.display(), target.display());
+    copy_with_progress(&mut File::open(image)?, &mut out, 0, total, "image")?;
+    verify(image, target, 0, total, "image")?;
+
+    let data = read_gpt(&mut out)?.into_iter().find(|p| p.name == "data").context("the image has no partition named data")?;
+    let content = layout.base.join("provision-data");
+    super::recreate_dir(&content)?;
+    for dir in ["boot", "config", "log", "kiosk"] {
+        fs::create_dir_all(content.join(dir))?;
+    }
+    fs::write(content.join("boot/committed"), "a\n")?;
+    fs::write(content.join("config/provision.toml"), settings.provision_toml())?;
+    fs::write(content.join("config/device.conf"), settings.device_conf())?;
+    if !settings.technician_hash.is_empty() {
+        fs::write(content.join("config/technician"), format!("{}\n", settings.technician_hash))?;
+    }
+    let part = layout.base.join("provision-data.ext4");
+    super::make_data_partition(&content, &part, data.bytes / 1048576)?;
+    let part_bytes = fs::metadata(&part)?.len();
+    println!("writing the data partition ({:.0} MiB at offset {}) with site {}, mode {}", part_bytes as f64 / 1048576.0, data.offset, settings.site, settings.mode);
+    copy_with_progress(&mut File::open(&part)?, &mut out, data.offset, part_bytes, "data")?;
+    verify(&part, target, data.offset, part_bytes, "data partition")?;
+    fs::remove_file(&part).ok();
+    println!("provisioned {}: the device enrols with {} on first boot", target.display(), settings.server_url);
+    Ok(())
+}
+
+/// `cargo xtask provision --target PATH --site S --mode office|field --server-url URL
+/// --enrol-token T [--image disk.img] [--hostname H] [--ntp "a b"] [--technician-hash H]`.
+pub fn run(root: &Path, args: &[String]) -> Result<()> {
+    let layout = Layout::new(root);
+    let mut image: PathBuf = layout.disk();
+    let mut target = None;
+    let mut s = DeviceSettings {
+        site: String::new(), mode: String::new(), server_url: String::new(), enrol_token: String::new(),
+        hostname: String::new(), ntp_servers: String::new(), technician_hash: String::new(),
+    };
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let mut value = || it.next().cloned().with_context(|| format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--image" => image = PathBuf::from(value()?),
+            "--target" => target = Some(PathBuf::from(value()?)),
+            "--site" => s.site = value()?,
+            "--mode" => s.mode = value()?,
+            "--server-url" => s.server_url = value()?,
+            "--enrol-token" => s.enrol_token = value()?,
+            "--hostname" => s.hostname = value()?,
+            "--ntp" => s.ntp_servers = value()?,
+            "--technician-hash" => s.technician_hash = value()?,
+            other => bail!("unknown argument `{other}`"),
+        }
+    }
+    let target = target.context("--target is required (a block device such as /dev/sdX, or a file)")?;
+    provision(&layout, &image, &target, &s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn good() -> DeviceSettings {
+        DeviceSettings {
+            site: "DPUPR-01".into(),
+            mode: "office".into(),
+            server_url: "https://hadir.example.invalid".into(),
+            enrol_token: "tok-123".into(),
+            hostname: String::new(),
+            ntp_servers: String::new(),
+            technician_hash: String::new(),
+        }
+    }
+
+    #[test]
+    fn settings_are_validated_field_by_field() {
+        assert_eq!(good().validate(), Ok(()));
+        let cases: Vec<(fn(&mut DeviceSettings), &str)> = vec![
+            (|s| s.site.clear(), "--site is required"),
+            (|s| s.mode = "kantor".into(), "--mode must be office or field"),
+            (|s| s.server_url = "ftp://x".into(), "--server-url must start"),
+            (|s| s.enrol_token = "a b".into(), "--enrol-token must not contain spaces"),
+            (|s| s.site = "a\"b".into(), "--site must not contain quotes"),
+            (|s| s.hostname = "bad_name".into(), "--hostname may hold"),
+            (|s| s.technician_hash = "plain".into(), "--technician-hash must be"),
+        ];
+        for (change, message) in cases {
+            let mut s = good();
+            change(&mut s);
+            let Err(Invalid(why)) = s.validate() else { panic!("{s:?} accepted") };
+            assert!(why.starts_with(message), "{why} vs {message}");
+        }
+    }
+
+    #[test]
+    fn provision_toml_holds_every_setting() {
+        let text = good().provision_toml();
+        for line in ["site = \"DPUPR-01\"", "mode = \"office\"", "server_url = \"https://hadir.example.invalid\"", "enrol_token = \"tok-123\""] {
+            assert!(text.contains(line), "{line}");
+        }
+    }
+
+    #[test]
+    fn gpt_is_read_from_a_genimage_disk() {
+        // A minimal GPT: header at LBA 1, 4 entries of 128 bytes at LBA 2.
+        let mut disk = vec![0u8; 512 * 8];
+        disk[512..520].copy_from_slice(b"EFI PART");
+        disk[512 + 72..512 + 80].copy_from_slice(&2u64.to_le_bytes());
+        disk[512 + 80..512 + 84].copy_from_slice(&4u32.to_le_bytes());
+        disk[512 + 84..512 + 88].copy_from_slice(&128u32.to_le_bytes());
+        let entry = 1024 + 128; // the second entry; the first stays empty
+        disk[entry] = 0xaf; // a non-zero type GUID
+        disk[entry + 32..entry + 40].copy_from_slice(&2048u64.to_le_bytes());
+        disk[entry + 40..entry + 48].copy_from_slice(&4095u64.to_le_bytes());
+        for (i, c) in "data".encode_utf16().enumerate() {
+            disk[entry + 56 + 2 * i..entry + 58 + 2 * i].copy_from_slice(&c.to_le_bytes());
+        }
+        let parts = read_gpt(&mut std::io::Cursor::new(disk)).unwrap();
+        assert_eq!(parts, vec![Partition { name: "data".into(), offset: 2048 * 512, bytes: 2048 * 512 }]);
+        assert!(read_gpt(&mut std::io::Cursor::new(vec![0u8; 4096])).is_err());
+    }
+}

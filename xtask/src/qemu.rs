@@ -1,0 +1,388 @@
+//! `cargo xtask qemu-test`: boots the firmware image under `qemu-system-aarch64 -M virt -cpu
+//! cortex-a72 -m 1024` and checks it from the outside, through the serial console only.
+//!
+//! Boots, in order (each a fresh QEMU on a scratch copy of the disk; a "power cut" is SIGKILL
+//! of QEMU, nothing is shut down cleanly):
+//! 1. first boot: time from power-on to ready (`HADIR-READY` from the kiosk's health watcher,
+//!    or `HADIR-SYSTEM-READY` for a base image without the kiosk), then the image's
+//!    self-test (`hadir-selftest`: read-only root, data partition, kiosk user and groups,
+//!    vivid's /dev/video0, watchdog, no login, logs, DHCP and the host probe via 10.0.2.2),
+//!    then a tampered update bundle, which must be refused; then the power is cut;
+//! 2. after the cut: the data partition's state survived (boot counter file, machine id) and
+//!    a signed update bundle is installed into slot b; power cut;
+//! 3. the trial boots of slot b: the base image has no kiosk to report healthy, so each trial
+//!    boot is left uncommitted, and after the tries run out the initramfs falls back to slot a.
+//!    With a kiosk, the first trial boot becomes ready and commits slot b instead.
+//!
+//! The guest reaches the host only as 10.0.2.2 (QEMU user networking), where this harness
+//! serves `/probe` and the bundles on a port bound to 127.0.0.1:0. Nothing else is a target.
+//!
+//! Not yet here, and reported as NOT RUN: the attendance record made in the guest and seen
+//! verified on `hadir-server`, and the power cut during record writes; both need the kiosk's
+//! headless test hook and the server binary.
+
+use crate::image::{self, Layout};
+use crate::shell::{self, Steps};
+use anyhow::{Context, Result, bail};
+use std::fs;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::time::{Duration, Instant};
+
+/// Longest wait for any one boot to reach its end marker (emulation on a busy 2-core host).
+const BOOT_TIMEOUT: Duration = Duration::from_secs(240);
+
+/// Bundles and the probe answer, served to the guest.
+struct Served {
+    bundle: PathBuf,
+    bad_bundle: PathBuf,
+}
+
+/// A tiny HTTP/1.0 server on 127.0.0.1:0 for the guest: `/probe`, `/bundle`, `/bad-bundle`.
+fn serve(served: Served) -> Result<u16> {
+    let listener = TcpListener::bind("127.0.0.1:0").context("binding the probe server")?;
+    let port = listener.local_addr()?.port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let _ = answer(stream, &served);
+        }
+    });
+    Ok(port)
+}
+
+fn answer(mut stream: TcpStream, served: &Served) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut request = String::new();
+    BufReader::new(stream.try_clone()?).read_line(&mut request)?;
+    let path = request.split_whitespace().nth(1).unwrap_or("");
+    let body: Vec<u8> = match path {
+        "/probe" => b"hadir-probe-ok".to_vec(),
+        "/bundle" => fs::read(&served.bundle)?,
+        "/bad-bundle" => fs::read(&served.bad_bundle)?,
+        _ => {
+            stream.write_all(b"HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n")?;
+            return Ok(());
+        }
+    };
+    write!(stream, "HTTP/1.0 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len())?;
+    stream.write_all(&body)
+}
+
+/// One running guest: its console lines arrive on a channel with their arrival time.
+struct Guest {
+    child: Child,
+    lines: Receiver<String>,
+    started: Instant,
+    log: Vec<String>,
+}
+
+impl Guest {
+    fn boot(layout: &Layout, disk: &Path, cmdline: &str) -> Result<Self> {
+        let mut cmd = Command::new("qemu-system-aarch64");
+        cmd.args(["-M", "virt", "-cpu", "cortex-a72", "-m", "1024", "-nographic", "-no-reboot"])
+            .arg("-kernel").arg(layout.kernel())
+            .arg("-initrd").arg(layout.initramfs())
+            .arg("-append").arg(cmdline)
+            .arg("-drive").arg(format!("if=none,id=disk0,format=raw,file={}", disk.display()))
+            .args(["-device", "virtio-blk-pci,drive=disk0"])
+            .args(["-nic", "user,model=virtio-net-pci"])
+            .args(["-device", "i6300esb", "-device", "virtio-rng-pci"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        println!("$ {}", shell::describe(&cmd));
+        let started = Instant::now();
+        let mut child = cmd.spawn().context("starting qemu-system-aarch64 (package qemu-system-arm)")?;
+        let stdout = child.stdout.take().context("qemu has no stdout")?;
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            let mut buf = Vec::new();
+            loop {
+                buf.clear();
+                match reader.read_until(b'\n', &mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {
+                        let line = String::from_utf8_lossy(&buf).trim_end().to_string();
+                        if tx.send(line).is_err() {
+                            break;
+                        }
+                    }
+                }
+            }
+        });
+        Ok(Self { child, lines: rx, started, log: Vec::new() })
+    }
+
+    /// Waits for a line containing `marker`; returns it and the seconds since power-on.
+    fn wait_for(&mut self, marker: &str) -> Result<(String, f64)> {
+        let deadline = self.started + BOOT_TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    println!("  | {line}");
+                    self.log.push(line.clone());
+                    if line.contains(marker) {
+                        return Ok((line, self.started.elapsed().as_secs_f64()));
+                    }
+                    if line.contains("Kernel panic") {
+                        bail!("the guest kernel panicked while waiting for `{marker}`");
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => bail!("no `{marker}` on the console within {}s", BOOT_TIMEOUT.as_secs()),
+                Err(RecvTimeoutError::Disconnected) => bail!("QEMU exited before `{marker}` appeared"),
+            }
+        }
+    }
+
+    /// The virtual power cut: SIGKILL, no shutdown.
+    fn cut_power(mut self) -> Vec<String> {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.log
+    }
+}
+
+/// Self-test results of one boot.
+#[derive(Debug, Default)]
+struct SelfTest {
+    ok: Vec<String>,
+    failed: Vec<String>,
+    info: Vec<(String, String)>,
+}
+
+/// Parses `HADIR-SELFTEST ok|FAIL|info NAME DETAIL` console lines.
+fn parse_selftest(log: &[String]) -> SelfTest {
+    let mut result = SelfTest::default();
+    for line in log {
+        let Some(rest) = line.split("HADIR-SELFTEST ").nth(1) else { continue };
+        let mut words = rest.splitn(3, ' ');
+        let (kind, name, detail) = (words.next().unwrap_or(""), words.next().unwrap_or(""), words.next().unwrap_or(""));
+        match kind {
+            "ok" => result.ok.push(format!("{name}: {detail}")),
+            "FAIL" => result.failed.push(format!("{name}: {detail}")),
+            "info" => result.info.push((name.to_string(), detail.to_string())),
+            _ => {}
+        }
+    }
+    result
+}
+
+impl SelfTest {
+    fn info(&self, name: &str) -> Option<&str> {
+        self.info.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+    fn report(&self, boot: &str) -> Result<()> {
+        for line in &self.ok {
+            println!("  [{boot}] ok    {line}");
+        }
+        for line in &self.failed {
+            println!("  [{boot}] FAIL  {line}");
+        }
+        if !self.failed.is_empty() {
+            bail!("{} self-test check(s) failed on {boot}", self.failed.len());
+        }
+        if self.ok.is_empty() {
+            bail!("no self-test results on {boot}");
+        }
+        Ok(())
+    }
+}
+
+fn cmdline(port: u16, extra: &str) -> String {
+    format!("console=ttyAMA0 quiet loglevel=3 panic=5 hadir.selftest=http://10.0.2.2:{port} {extra}")
+        .trim()
+        .to_string()
+}
+
+/// `cargo xtask qemu-test`.
+pub fn run(root: &Path) -> Result<()> {
+    let mut steps = Steps::default();
+    let result = test(root, &mut steps);
+    steps.summary();
+    result
+}
+
+/// The boot test, recorded in the caller's step list (for `cargo xtask test`).
+pub fn test(root: &Path, steps: &mut Steps) -> Result<()> {
+    if !shell::have("qemu-system-aarch64") {
+        bail!("qemu-system-aarch64 is missing: run `cargo xtask setup` (package qemu-system-arm)");
+    }
+    let kiosk_built = crate::cross::binary_path(root, image::KIOSK_BINARY).is_file();
+    let options = image::Options { without_kiosk: !kiosk_built };
+    let mut built = None;
+    steps.step("qemu-test: build the image", || {
+        built = Some(image::build(root, &options, &mut Steps::default())?);
+        Ok(())
+    })?;
+    let built = built.context("image build produced nothing")?;
+    let layout = Layout::new(root);
+    let work = layout.base.join("qemu");
+    fs::create_dir_all(&work)?;
+    let disk = work.join("disk.img");
+    fs::copy(layout.disk(), &disk).context("copying the disk image for the test")?;
+    let bundle = image::bundle::make(&layout, "qemu-test-b", Some(work.join("good.bundle")))?;
+    let bad_bundle = tampered_bundle(&layout, &work)?;
+    let port = serve(Served { bundle, bad_bundle })?;
+    let ready_marker = if built.has_kiosk { "HADIR-READY" } else { "HADIR-SYSTEM-READY" };
+
+    let mut boot_s = 0.0;
+    let mut first = SelfTest::default();
+    steps.step("qemu-test: first boot, self-test, tampered bundle refused, power cut", || {
+        let mut guest = Guest::boot(&layout, &disk, &cmdline(port, "hadir.update=bad"))?;
+        let (_, secs) = guest.wait_for(ready_marker)?;
+        boot_s = secs;
+        guest.wait_for("HADIR-SELFTEST-END")?;
+        first = parse_selftest(&guest.cut_power());
+        first.report("boot 1")
+    })?;
+    steps.step("qemu-test: after the power cut, data intact; signed update to slot b", || {
+        let mut guest = Guest::boot(&layout, &disk, &cmdline(port, "hadir.update=1"))?;
+        guest.wait_for(ready_marker)?;
+        guest.wait_for("HADIR-SELFTEST-END")?;
+        let second = parse_selftest(&guest.cut_power());
+        second.report("boot 2")?;
+        if second.info("boots") != Some("2") {
+            bail!("the boot counter on /data did not survive the power cut: {:?}", second.info("boots"));
+        }
+        if second.info("machine_id").is_none() || second.info("machine_id") != first.info("machine_id") {
+            bail!("the machine id changed across the power cut: {:?} then {:?}", first.info("machine_id"), second.info("machine_id"));
+        }
+        if !second.ok.iter().any(|l| l.starts_with("update_installed")) {
+            bail!("the signed bundle was not installed");
+        }
+        println!("  data partition survived the power cut (boot counter 2, same machine id)");
+        Ok(())
+    })?;
+    steps.step("qemu-test: trial boots of slot b and the fallback", || trial_boots(&layout, &disk, port, built.has_kiosk))?;
+
+    println!("\nqemu-test results:");
+    println!("  image: {}", if built.has_kiosk { "with hadir-kiosk" } else { "BASE image without hadir-kiosk (not built)" });
+    println!("  device binaries in the image: {:?}; kernel {}", built.binaries, built.kernel_version);
+    if built.has_kiosk {
+        println!("  boot to kiosk ready: {boot_s:.1} s (emulated)");
+        println!("boot_to_ready_s={boot_s:.1}");
+    } else {
+        println!("  boot to system ready (no kiosk): {boot_s:.1} s (emulated)");
+        println!("boot_to_system_ready_s={boot_s:.1}");
+        println!("boot_to_ready_s=NOT-RUN (no kiosk binary: {})", crate::cross::binary_path(root, image::KIOSK_BINARY).display());
+    }
+    println!("image_bytes={}", image::image_bytes(&layout));
+    println!("disk_bytes={}", image::file_bytes(&layout.disk()));
+    println!("  NOT RUN: attendance record in the guest verified on hadir-server (needs the kiosk's headless test hook and hadir-server)");
+    println!("  NOT RUN: power cut during record writes (needs the kiosk)");
+    Ok(())
+}
+
+/// The good bundle with its manifest changed after signing.
+fn tampered_bundle(layout: &Layout, work: &Path) -> Result<PathBuf> {
+    let stage = layout.base.join("bundle-stage");
+    let manifest = fs::read_to_string(stage.join("manifest"))?;
+    fs::write(stage.join("manifest"), manifest.replace("version=qemu-test-b", "version=qemu-test-evil"))?;
+    let out = work.join("bad.bundle");
+    shell::run(
+        Command::new("tar")
+            .args(["--format=ustar", "--owner=0", "--group=0", "-cf"])
+            .arg(&out)
+            .arg("-C")
+            .arg(&stage)
+            .args(["manifest", "manifest.sig", "rootfs.squashfs"]),
+    )?;
+    Ok(out)
+}
+
+/// Slot b was armed with 3 tries. With a kiosk: the first trial boot is ready and commits b.
+/// Without: each trial boot ends unhealthy (power cut), and the fourth boot falls back to a.
+fn trial_boots(layout: &Layout, disk: &Path, port: u16, has_kiosk: bool) -> Result<()> {
+    if has_kiosk {
+        let mut guest = Guest::boot(layout, disk, &cmdline(port, ""))?;
+        guest.wait_for("trial boot of slot b")?;
+        let (line, _) = guest.wait_for("HADIR-READY")?;
+        guest.wait_for("HADIR-SELFTEST-END")?;
+        let log = guest.cut_power();
+        if !line.contains("slot=b") {
+            bail!("the updated slot b did not become ready: {line}");
+        }
+        let st = parse_selftest(&log);
+        st.report("boot 3 (slot b)")?;
+        println!("  slot b came up healthy and was committed");
+        return Ok(());
+    }
+    for attempt in 1..=3 {
+        let mut guest = Guest::boot(layout, disk, &cmdline(port, ""))?;
+        guest.wait_for(&format!("trial boot of slot b ({} tries left", 3 - attempt))?;
+        guest.wait_for("HADIR-SELFTEST-END")?;
+        let st = parse_selftest(&guest.cut_power());
+        if !st.info("slot").is_some_and(|s| s.starts_with("running=b committed=a")) {
+            bail!("trial boot {attempt} did not run slot b uncommitted: {:?}", st.info("slot"));
+        }
+        println!("  trial boot {attempt} of slot b: not committed (no kiosk to report healthy), power cut");
+    }
+    let mut guest = Guest::boot(layout, disk, &cmdline(port, ""))?;
+    guest.wait_for("falling back to slot a")?;
+    guest.wait_for("HADIR-SELFTEST-END")?;
+    let st = parse_selftest(&guest.cut_power());
+    st.report("boot after fallback")?;
+    if !st.info("slot").is_some_and(|s| s.starts_with("running=a committed=a try= ")) {
+        bail!("after the tries ran out the device did not fall back to slot a: {:?}", st.info("slot"));
+    }
+    println!("  after 3 unhealthy trial boots the device fell back to slot a");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    #[test]
+    fn selftest_lines_are_parsed_by_kind() {
+        let log: Vec<String> = [
+            "[    3.1] random kernel line",
+            "HADIR-SELFTEST ok root_readonly / is squashfs",
+            "HADIR-SELFTEST FAIL network DHCP lease",
+            "HADIR-SELFTEST info boots 2",
+            "HADIR-SELFTEST info slot running=a committed=a try= tries=",
+            "HADIR-SELFTEST-END",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let st = parse_selftest(&log);
+        assert_eq!(st.ok, vec!["root_readonly: / is squashfs"]);
+        assert_eq!(st.failed, vec!["network: DHCP lease"]);
+        assert_eq!(st.info("boots"), Some("2"));
+        assert_eq!(st.info("slot"), Some("running=a committed=a try= tries="));
+        assert!(st.report("t").is_err(), "a failed check fails the boot");
+    }
+
+    #[test]
+    fn guest_is_only_pointed_at_the_host_alias() {
+        let line = cmdline(4242, "hadir.update=1");
+        assert!(line.contains("hadir.selftest=http://10.0.2.2:4242"));
+        assert!(line.starts_with("console=ttyAMA0"));
+    }
+
+    #[test]
+    fn the_probe_server_answers_over_loopback() {
+        let dir = std::env::temp_dir().join(format!("hadir-probe-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("b"), b"bundle-bytes").unwrap();
+        let port = serve(Served { bundle: dir.join("b"), bad_bundle: dir.join("b") }).unwrap();
+        let get = |path: &str| {
+            let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            write!(s, "GET {path} HTTP/1.0\r\n\r\n").unwrap();
+            let mut text = String::new();
+            s.read_to_string(&mut text).unwrap();
+            text
+        };
+        assert!(get("/probe").ends_with("\r\n\r\nhadir-probe-ok"));
+        assert!(get("/bundle").ends_with("bundle-bytes"));
+        assert!(get("/nothing").starts_with("HTTP/1.0 404"));
+        fs::remove_dir_all(&dir).ok();
+    }
+}
