@@ -209,6 +209,17 @@ pub enum Refusal {
     NoFace,
     /// The store did not answer or failed.
     StoreError,
+    /// A field record needs a GPS fix and there is none.
+    NoGpsFix,
+}
+
+/// Why the runtime could not make a record (the answer to [`Effect::MakeRecord`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotSaved {
+    /// Field mode needs a GPS fix and there is none (policy).
+    NoGpsFix,
+    /// The store or signing failed; the text is for the technician's log.
+    Store(String),
 }
 
 /// What the result screen reports.
@@ -357,7 +368,7 @@ pub enum Event {
     /// A camera frame after the face pipeline.
     Frame(Frame),
     /// The store's answer to [`Effect::MakeRecord`].
-    Recorded(Result<Saved, String>),
+    Recorded(Result<Saved, NotSaved>),
     /// Try the face again from a refused result.
     Retry,
     /// Time passes (the runtime sends this a few times a second).
@@ -624,7 +635,12 @@ pub fn step(state: State, event: Event, now: Mono, cfg: &FlowConfig) -> (State, 
                     fx.push(Effect::Show(Screen::Result(outcome.clone())));
                     Phase::Result { outcome, key: None, since: now }
                 }
-                Err(_) => refused(Refusal::StoreError, Some(employee), direction, None, None, now, &mut fx),
+                Err(NotSaved::NoGpsFix) => {
+                    refused(Refusal::NoGpsFix, Some(employee), direction, None, None, now, &mut fx)
+                }
+                Err(NotSaved::Store(_)) => {
+                    refused(Refusal::StoreError, Some(employee), direction, None, None, now, &mut fx)
+                }
             }
         }
         (Phase::Result { outcome, key, since }, Event::Retry) => match (&outcome, key) {

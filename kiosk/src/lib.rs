@@ -7,5 +7,7 @@
 //!
 //! ## Layout
 //! - [`flow`]: the state machine: idle → IN/OUT → PIN → capture → decision → result.
+//! - [`policy`]: office/field mode, today's schedule, the late mark, the GPS rule.
 
 pub mod flow;
+pub mod policy;

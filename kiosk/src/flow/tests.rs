@@ -143,8 +143,12 @@ fn every_transition() {
         ("capture face keeps looking", capture(0), face(1, 95.0), 1, "capture", None),
         ("capture window ends, no face", capture(0), Event::Tick, 3_000, "result", Some(Effect::StopCapture)),
         ("recording saved", recording.clone(), Event::Recorded(Ok(saved.clone())), 1, "result", Some(Effect::Signal(Signal::Ok))),
-        ("recording failed", recording.clone(), Event::Recorded(Err("disk full".into())), 1, "result",
+        ("recording failed", recording.clone(), Event::Recorded(Err(NotSaved::Store("disk full".into()))), 1, "result",
             Some(Effect::Signal(Signal::Error))),
+        ("recording without gps fix", recording.clone(), Event::Recorded(Err(NotSaved::NoGpsFix)), 1, "result",
+            Some(Effect::Show(Screen::Result(Outcome::Refused {
+                reason: Refusal::NoGpsFix, employee: Some(ani()), direction: Direction::In, locked_until: None,
+            })))),
         ("recording timeout", recording.clone(), Event::Tick, 5_000, "result",
             Some(Effect::Audit(Audit::StoreTimeout { phase: "record" }))),
         ("result retry after face mismatch", refused_face.clone(), Event::Retry, 1, "capture",
