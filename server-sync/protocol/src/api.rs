@@ -1,0 +1,152 @@
+//! Request and response bodies of the device API (`/api/v1`) other than record upload
+//! (see [`crate::batch`]).
+//!
+//! | call | body | answer |
+//! | --- | --- | --- |
+//! | `GET /api/v1/time` | – | [`ServerTime`] |
+//! | `POST /api/v1/devices/enrol` | [`EnrolRequest`] | [`EnrolResponse`] |
+//! | `GET /api/v1/devices/self` (signed) | – | [`DeviceStatus`] |
+//! | `POST /api/v1/records` | [`crate::UploadBatch`] | [`crate::UploadResponse`] |
+//! | `PUT /api/v1/evidence/{sha256}` (signed) | the JPEG | [`EvidenceResponse`] |
+//! | `GET /api/v1/roster?since=N` (signed) | – | [`RosterResponse`] |
+//!
+//! Errors come back as [`ErrorBody`] with a non-2xx status.
+
+use crate::record::Mode;
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+
+/// The server's clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerTime {
+    /// UTC, ms since the Unix epoch.
+    pub server_time_ms: i64,
+}
+
+/// A device asks to be enrolled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrolRequest {
+    /// The one-time token an admin created (`hadir-server enrol-token`).
+    pub token: String,
+    /// The device's public key.
+    pub public_key: crate::PublicKey,
+    /// The kiosk software version.
+    pub app_version: String,
+}
+
+/// The server accepted an enrolment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrolResponse {
+    /// The device's id: it goes into every record.
+    pub device_id: String,
+    /// The site the device serves (its roster).
+    pub site_id: String,
+    /// Office or field.
+    pub mode: Mode,
+    /// The server's clock.
+    pub server_time_ms: i64,
+}
+
+/// What the server knows about the calling device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceStatus {
+    /// The device id.
+    pub device_id: String,
+    /// The site.
+    pub site_id: String,
+    /// Office or field.
+    pub mode: Mode,
+    /// The last sequence number the server holds for this device (0 for none).
+    pub last_seq: u64,
+}
+
+/// The server's answer to an evidence upload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidenceResponse {
+    /// `false` when the photo was already there (idempotent upload).
+    pub stored_now: bool,
+}
+
+/// A face template as synced to devices.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FaceTemplate {
+    /// The template's id on the server.
+    pub id: i64,
+    /// The model that made the embedding (templates of another model are useless).
+    pub model_version: String,
+    /// The embedding, `f32` little-endian, base64 (standard alphabet, padded).
+    pub embedding_b64: String,
+}
+
+impl FaceTemplate {
+    /// Builds the wire form of an embedding.
+    pub fn encode_embedding(embedding: &[f32]) -> String {
+        let bytes: Vec<u8> = embedding.iter().flat_map(|v| v.to_le_bytes()).collect();
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    }
+
+    /// The embedding, or `None` if the text is not base64 of whole `f32`s.
+    pub fn embedding(&self) -> Option<Vec<f32>> {
+        let bytes = base64::engine::general_purpose::STANDARD.decode(&self.embedding_b64).ok()?;
+        if bytes.len() % 4 != 0 {
+            return None;
+        }
+        Some(
+            bytes
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect(),
+        )
+    }
+}
+
+/// One employee as a device needs them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RosterEmployee {
+    /// The employee id (NIP), as records carry it.
+    pub id: String,
+    /// Full name, for the kiosk's greeting.
+    pub name: String,
+    /// The section (bidang/seksi) id.
+    pub section_id: Option<String>,
+    /// The PIN as an Argon2 PHC string (never the PIN itself).
+    pub pin_hash: Option<String>,
+    /// All of the employee's current templates (the full set replaces the device's copy).
+    pub templates: Vec<FaceTemplate>,
+}
+
+/// Roster changes since a revision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RosterResponse {
+    /// The site.
+    pub site_id: String,
+    /// The revision the device has after applying this answer; send it as `since` next time.
+    pub revision: i64,
+    /// Employees added or changed since `since` (whole entries).
+    pub changed: Vec<RosterEmployee>,
+    /// Employee ids removed since `since`: delete them and their templates.
+    pub removed: Vec<String>,
+}
+
+/// The body of an error answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// Machine-readable code (`malformed`, `unauthorised`, `revoked_device` …).
+    pub code: String,
+    /// For a technician (English).
+    pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embeddings_round_trip() {
+        let e = vec![0.25f32, -1.5, 3.0e-7];
+        let t = FaceTemplate { id: 1, model_version: "m".into(), embedding_b64: FaceTemplate::encode_embedding(&e) };
+        assert_eq!(t.embedding(), Some(e));
+        let bad = FaceTemplate { embedding_b64: "AAA=".into(), ..t };
+        assert_eq!(bad.embedding(), None);
+    }
+}

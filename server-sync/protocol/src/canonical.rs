@@ -1,0 +1,338 @@
+//! The canonical byte encoding of a [`RecordBody`]: the exact bytes that are hashed (record
+//! hash, hash chain) and signed (Ed25519).
+//!
+//! JSON is how records travel, but JSON has many spellings of one value (key order, spaces,
+//! escapes, number forms), so nothing is ever signed as JSON. Instead every implementation
+//! builds these bytes from the parsed values. The encoding is versioned; version 1 is:
+//!
+//! ```text
+//! magic            12 bytes  ASCII "HADIR-RECORD"
+//! version          u16       1
+//! device_id        str
+//! seq              u64
+//! employee_id      str
+//! direction        u8        1 = in, 2 = out
+//! recorded_at_ms   i64
+//! utc_offset_min   i16
+//! mode             u8        1 = office, 2 = field
+//! match_score      u16       basis points
+//! liveness_score   u16       basis points
+//! decision         u8        1 = valid, 2 = needs_confirmation
+//! gps              opt       then: lat_e7 i32, lon_e7 i32, accuracy_dm u32,
+//!                                  hdop_centi u16, satellites u8, fix_at_ms i64
+//! photo_sha256     32 bytes
+//! app_version      str
+//! model_version    str
+//! prev_hash        32 bytes
+//! clock.since_sync_monotonic_ms   opt u64
+//! clock.last_sync_offset_ms       opt i64
+//! clock.gps_time_ms               opt i64
+//! clock.clock_jumped              u8   0 or 1
+//! ```
+//!
+//! Integers are fixed-width big-endian, signed ones in two's complement. `str` is a `u32`
+//! big-endian byte length followed by that many bytes of UTF-8 (no normalisation: the bytes the
+//! device had are the bytes signed). `opt` is one byte, `0` (absent, nothing follows) or `1`
+//! (present, the value follows). There is no padding and nothing after the last field; fields
+//! are never reordered, and a new field means a new version.
+//!
+//! The record hash is SHA-256 of these bytes; the signature is Ed25519 over these bytes.
+//! [`decode`] is the exact inverse of [`encode`] and refuses anything else (unknown tags,
+//! trailing bytes, bad UTF-8), so `encode(decode(b)) == b` for every accepted `b`.
+
+use crate::keys::Digest;
+use crate::record::{ClockEvidence, Decision, Direction, GpsFix, Mode, RecordBody, Score};
+
+/// The current (and only) canonical encoding version.
+pub const CANONICAL_VERSION: u16 = 1;
+
+/// The 12 bytes every canonical record starts with (domain separation for the signature).
+pub const MAGIC: &[u8; 12] = b"HADIR-RECORD";
+
+/// Why bytes are not a canonical record.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum CanonicalError {
+    /// The bytes do not start with [`MAGIC`].
+    #[error("not a canonical record (missing HADIR-RECORD magic)")]
+    BadMagic,
+    /// The version is not one this build knows.
+    #[error("unsupported canonical version {0}")]
+    UnsupportedVersion(u16),
+    /// The bytes end inside field `field`.
+    #[error("truncated in field `{field}` at byte {offset}")]
+    Truncated {
+        /// The field being read.
+        field: &'static str,
+        /// Where the bytes ran out.
+        offset: usize,
+    },
+    /// A tag byte has no meaning.
+    #[error("field `{field}`: invalid tag {tag}")]
+    BadTag {
+        /// The field being read.
+        field: &'static str,
+        /// The tag found.
+        tag: u8,
+    },
+    /// A string is not UTF-8.
+    #[error("field `{field}` is not UTF-8")]
+    BadUtf8 {
+        /// The field being read.
+        field: &'static str,
+    },
+    /// Bytes are left after the last field.
+    #[error("{0} bytes after the last field")]
+    TrailingBytes(usize),
+}
+
+struct Writer(Vec<u8>);
+
+impl Writer {
+    fn str(&mut self, s: &str) {
+        // Lengths above u32::MAX cannot occur: validation caps text at 64 bytes, and
+        // encoding a longer string would still be unambiguous up to 4 GiB.
+        self.0.extend_from_slice(&(s.len() as u32).to_be_bytes());
+        self.0.extend_from_slice(s.as_bytes());
+    }
+    fn opt<T>(&mut self, value: Option<T>, write: impl FnOnce(&mut Self, T)) {
+        match value {
+            None => self.0.push(0),
+            Some(v) => {
+                self.0.push(1);
+                write(self, v);
+            }
+        }
+    }
+}
+
+/// Encodes `body` (see the module docs for the layout).
+pub fn encode(body: &RecordBody) -> Vec<u8> {
+    let mut w = Writer(Vec::with_capacity(
+        200 + body.device_id.len() + body.employee_id.len() + body.app_version.len() + body.model_version.len(),
+    ));
+    w.0.extend_from_slice(MAGIC);
+    // The version tag is always the version of this layout, not the body's `format` field:
+    // a body claiming another format is refused by validation, never re-labelled.
+    w.0.extend_from_slice(&CANONICAL_VERSION.to_be_bytes());
+    w.str(&body.device_id);
+    w.0.extend_from_slice(&body.seq.to_be_bytes());
+    w.str(&body.employee_id);
+    w.0.push(match body.direction {
+        Direction::In => 1,
+        Direction::Out => 2,
+    });
+    w.0.extend_from_slice(&body.recorded_at_ms.to_be_bytes());
+    w.0.extend_from_slice(&body.utc_offset_min.to_be_bytes());
+    w.0.push(match body.mode {
+        Mode::Office => 1,
+        Mode::Field => 2,
+    });
+    w.0.extend_from_slice(&body.match_score.0.to_be_bytes());
+    w.0.extend_from_slice(&body.liveness_score.0.to_be_bytes());
+    w.0.push(match body.decision {
+        Decision::Valid => 1,
+        Decision::NeedsConfirmation => 2,
+    });
+    w.opt(body.gps.as_ref(), |w, g| {
+        w.0.extend_from_slice(&g.lat_e7.to_be_bytes());
+        w.0.extend_from_slice(&g.lon_e7.to_be_bytes());
+        w.0.extend_from_slice(&g.accuracy_dm.to_be_bytes());
+        w.0.extend_from_slice(&g.hdop_centi.to_be_bytes());
+        w.0.push(g.satellites);
+        w.0.extend_from_slice(&g.fix_at_ms.to_be_bytes());
+    });
+    w.0.extend_from_slice(&body.photo_sha256.0);
+    w.str(&body.app_version);
+    w.str(&body.model_version);
+    w.0.extend_from_slice(&body.prev_hash.0);
+    let c = &body.clock;
+    w.opt(c.since_sync_monotonic_ms, |w, v| w.0.extend_from_slice(&v.to_be_bytes()));
+    w.opt(c.last_sync_offset_ms, |w, v| w.0.extend_from_slice(&v.to_be_bytes()));
+    w.opt(c.gps_time_ms, |w, v| w.0.extend_from_slice(&v.to_be_bytes()));
+    w.0.push(u8::from(c.clock_jumped));
+    w.0
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize, field: &'static str) -> Result<&'a [u8], CanonicalError> {
+        let end = self.pos.checked_add(n).filter(|&e| e <= self.bytes.len());
+        let end = end.ok_or(CanonicalError::Truncated { field, offset: self.pos })?;
+        let out = &self.bytes[self.pos..end];
+        self.pos = end;
+        Ok(out)
+    }
+    fn array<const N: usize>(&mut self, field: &'static str) -> Result<[u8; N], CanonicalError> {
+        let mut out = [0u8; N];
+        out.copy_from_slice(self.take(N, field)?);
+        Ok(out)
+    }
+    fn u8(&mut self, field: &'static str) -> Result<u8, CanonicalError> {
+        Ok(self.array::<1>(field)?[0])
+    }
+    fn str(&mut self, field: &'static str) -> Result<String, CanonicalError> {
+        let len = u32::from_be_bytes(self.array(field)?) as usize;
+        let bytes = self.take(len, field)?;
+        String::from_utf8(bytes.to_vec()).map_err(|_| CanonicalError::BadUtf8 { field })
+    }
+    fn present(&mut self, field: &'static str) -> Result<bool, CanonicalError> {
+        match self.u8(field)? {
+            0 => Ok(false),
+            1 => Ok(true),
+            tag => Err(CanonicalError::BadTag { field, tag }),
+        }
+    }
+}
+
+/// Decodes canonical bytes back into a body: the exact inverse of [`encode`].
+pub fn decode(bytes: &[u8]) -> Result<RecordBody, CanonicalError> {
+    let mut r = Reader { bytes, pos: 0 };
+    if r.take(MAGIC.len(), "magic").map_err(|_| CanonicalError::BadMagic)? != MAGIC {
+        return Err(CanonicalError::BadMagic);
+    }
+    let version = u16::from_be_bytes(r.array("version")?);
+    if version != CANONICAL_VERSION {
+        return Err(CanonicalError::UnsupportedVersion(version));
+    }
+    let device_id = r.str("device_id")?;
+    let seq = u64::from_be_bytes(r.array("seq")?);
+    let employee_id = r.str("employee_id")?;
+    let direction = match r.u8("direction")? {
+        1 => Direction::In,
+        2 => Direction::Out,
+        tag => return Err(CanonicalError::BadTag { field: "direction", tag }),
+    };
+    let recorded_at_ms = i64::from_be_bytes(r.array("recorded_at_ms")?);
+    let utc_offset_min = i16::from_be_bytes(r.array("utc_offset_min")?);
+    let mode = match r.u8("mode")? {
+        1 => Mode::Office,
+        2 => Mode::Field,
+        tag => return Err(CanonicalError::BadTag { field: "mode", tag }),
+    };
+    let match_score = Score(u16::from_be_bytes(r.array("match_score")?));
+    let liveness_score = Score(u16::from_be_bytes(r.array("liveness_score")?));
+    let decision = match r.u8("decision")? {
+        1 => Decision::Valid,
+        2 => Decision::NeedsConfirmation,
+        tag => return Err(CanonicalError::BadTag { field: "decision", tag }),
+    };
+    let gps = if r.present("gps")? {
+        Some(GpsFix {
+            lat_e7: i32::from_be_bytes(r.array("gps.lat_e7")?),
+            lon_e7: i32::from_be_bytes(r.array("gps.lon_e7")?),
+            accuracy_dm: u32::from_be_bytes(r.array("gps.accuracy_dm")?),
+            hdop_centi: u16::from_be_bytes(r.array("gps.hdop_centi")?),
+            satellites: r.u8("gps.satellites")?,
+            fix_at_ms: i64::from_be_bytes(r.array("gps.fix_at_ms")?),
+        })
+    } else {
+        None
+    };
+    let photo_sha256 = Digest(r.array("photo_sha256")?);
+    let app_version = r.str("app_version")?;
+    let model_version = r.str("model_version")?;
+    let prev_hash = Digest(r.array("prev_hash")?);
+    let since_sync_monotonic_ms = if r.present("clock.since_sync_monotonic_ms")? {
+        Some(u64::from_be_bytes(r.array("clock.since_sync_monotonic_ms")?))
+    } else {
+        None
+    };
+    let last_sync_offset_ms = if r.present("clock.last_sync_offset_ms")? {
+        Some(i64::from_be_bytes(r.array("clock.last_sync_offset_ms")?))
+    } else {
+        None
+    };
+    let gps_time_ms = if r.present("clock.gps_time_ms")? {
+        Some(i64::from_be_bytes(r.array("clock.gps_time_ms")?))
+    } else {
+        None
+    };
+    let clock_jumped = match r.u8("clock.clock_jumped")? {
+        0 => false,
+        1 => true,
+        tag => return Err(CanonicalError::BadTag { field: "clock.clock_jumped", tag }),
+    };
+    if r.pos != bytes.len() {
+        return Err(CanonicalError::TrailingBytes(bytes.len() - r.pos));
+    }
+    Ok(RecordBody {
+        format: version,
+        device_id,
+        seq,
+        employee_id,
+        direction,
+        recorded_at_ms,
+        utc_offset_min,
+        mode,
+        match_score,
+        liveness_score,
+        decision,
+        gps,
+        photo_sha256,
+        app_version,
+        model_version,
+        prev_hash,
+        clock: ClockEvidence { since_sync_monotonic_ms, last_sync_offset_ms, gps_time_ms, clock_jumped },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::tests::body;
+
+    #[test]
+    fn round_trip_with_and_without_options() {
+        let mut b = body(3, Digest::of(b"prev"));
+        assert_eq!(decode(&encode(&b)), Ok(b.clone()));
+        b.gps = Some(GpsFix { lat_e7: -69_123_456, lon_e7: 1_068_000_001, accuracy_dm: 35, hdop_centi: 90, satellites: 9, fix_at_ms: 5 });
+        b.clock = ClockEvidence {
+            since_sync_monotonic_ms: Some(12),
+            last_sync_offset_ms: Some(-40),
+            gps_time_ms: Some(1),
+            clock_jumped: true,
+        };
+        assert_eq!(decode(&encode(&b)), Ok(b));
+    }
+
+    #[test]
+    fn encoding_does_not_depend_on_json_key_order() {
+        let b = body(2, Digest::of(b"prev"));
+        let json = serde_json::to_value(&b).unwrap();
+        let map = json.as_object().unwrap();
+        // Rebuild the object with keys in reverse order.
+        let mut reversed = serde_json::Map::new();
+        for (k, v) in map.iter().rev() {
+            reversed.insert(k.clone(), v.clone());
+        }
+        let text = serde_json::to_string(&serde_json::Value::Object(reversed)).unwrap();
+        let back: RecordBody = serde_json::from_str(&text).unwrap();
+        assert_eq!(encode(&back), encode(&b));
+    }
+
+    #[test]
+    fn decode_refuses_malformed_bytes() {
+        let good = encode(&body(1, Digest::ZERO));
+        let mut trailing = good.clone();
+        trailing.push(0);
+        let mut bad_dir = good.clone();
+        // magic 12 + version 2 + len 4 + "KIOSK-01" 8 + seq 8 + len 4 + 18 => direction.
+        bad_dir[12 + 2 + 4 + 8 + 8 + 4 + 18] = 7;
+        let mut bad_version = good.clone();
+        bad_version[13] = 2;
+        let cases: Vec<(Vec<u8>, CanonicalError)> = vec![
+            (b"HADIR".to_vec(), CanonicalError::BadMagic),
+            (trailing, CanonicalError::TrailingBytes(1)),
+            (bad_dir, CanonicalError::BadTag { field: "direction", tag: 7 }),
+            (bad_version, CanonicalError::UnsupportedVersion(2)),
+            (good[..good.len() - 1].to_vec(), CanonicalError::Truncated { field: "clock.clock_jumped", offset: good.len() - 1 }),
+        ];
+        for (bytes, want) in cases {
+            assert_eq!(decode(&bytes), Err(want));
+        }
+    }
+}
