@@ -5,3 +5,12 @@
 //! real implementation behind a Cargo feature and a simulated one for desktops and tests.
 //!
 //! This crate owns the hardware and nothing else: it never decides attendance.
+//!
+//! # Layout
+//!
+//! - [`clock`]: `Clock` (`SystemClock`, `ManualClock`), injected wherever time matters.
+//! - [`gps`]: trait `Gps` (`fix()`, `stats()`), `Fix`, `FixMode`; `NmeaDecoder` (pure);
+//!   `ReplayGps::open(path, ReplayPace, max_age, clock)`; `SerialGps::open(SerialConfig, clock)`
+//!   (feature `serial`).
+pub mod clock;
+pub mod gps;
