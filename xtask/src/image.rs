@@ -16,6 +16,7 @@
 //! It must not hold device logic: what runs on the device is in `buildroot/overlay` and
 //! `buildroot/initramfs`, shared with the Buildroot tree.
 
+pub mod br_external;
 pub mod bundle;
 pub mod cpio;
 pub mod modules;
