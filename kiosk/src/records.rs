@@ -1,0 +1,127 @@
+//! # Records: building and signing what the flow decided
+//!
+//! Turns a decision (who, IN/OUT, scores, band), the policy's GPS evidence, the clock
+//! evidence and the evidence photo into a [`hadir_protocol::RecordBody`] that extends the
+//! device's chain, and signs it with the device key over the protocol's canonical encoding.
+//! [`save`] does it inside the store's write transaction, so the sequence number and
+//! `prev_hash` are those of the record actually stored before.
+//!
+//! It must not decide anything: bands, lateness and the GPS rule are decided before.
+
+use crate::flow::{Band, Direction};
+use crate::identity::Identity;
+use crate::policy::{GpsEvidence, GpsFix, Mode};
+use crate::store::{Store, StoreError};
+use hadir_protocol::{
+    CANONICAL_VERSION, ChainHead, ClockEvidence, Decision, Digest, Record, RecordBody, Score,
+};
+use image::RgbImage;
+
+/// The device's fixed facts a record carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceInfo {
+    /// Device id from enrolment.
+    pub device_id: String,
+    /// Kiosk software version.
+    pub app_version: String,
+    /// Face model set version.
+    pub model_version: String,
+    /// Office or field.
+    pub mode: Mode,
+}
+
+/// What the flow and the policy decided for one record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decided {
+    /// The employee.
+    pub employee_id: String,
+    /// IN or OUT.
+    pub direction: Direction,
+    /// Valid or needs confirmation (never rejected: no record then).
+    pub band: Band,
+    /// Match score, percent.
+    pub score: f32,
+    /// Liveness score, percent.
+    pub liveness: f32,
+    /// Wall time, ms since the epoch (UTC).
+    pub recorded_at_ms: i64,
+    /// The device's UTC offset, minutes.
+    pub utc_offset_min: i16,
+    /// The GPS evidence from the policy.
+    pub gps: GpsEvidence,
+    /// Clock evidence from [`crate::clock::assess`].
+    pub clock: ClockEvidence,
+}
+
+/// The body of the next record after `head`.
+pub fn body(head: ChainHead, device: &DeviceInfo, d: &Decided, photo_sha256: Digest) -> RecordBody {
+    RecordBody {
+        format: CANONICAL_VERSION,
+        device_id: device.device_id.clone(),
+        seq: head.seq + 1,
+        employee_id: d.employee_id.clone(),
+        direction: match d.direction {
+            Direction::In => hadir_protocol::Direction::In,
+            Direction::Out => hadir_protocol::Direction::Out,
+        },
+        recorded_at_ms: d.recorded_at_ms,
+        utc_offset_min: d.utc_offset_min,
+        mode: match device.mode {
+            Mode::Office => hadir_protocol::Mode::Office,
+            Mode::Field => hadir_protocol::Mode::Field,
+        },
+        match_score: Score::from_percent(d.score),
+        liveness_score: Score::from_percent(d.liveness),
+        decision: match d.band {
+            Band::Valid => Decision::Valid,
+            // A rejected band never reaches here (the flow makes no record); if it did, the
+            // safe reading is "a supervisor must look".
+            Band::NeedsConfirmation | Band::Rejected => Decision::NeedsConfirmation,
+        },
+        gps: match d.gps {
+            GpsEvidence::Fix(f) => Some(wire_fix(f)),
+            GpsEvidence::NoFix => None,
+        },
+        photo_sha256,
+        app_version: device.app_version.clone(),
+        model_version: device.model_version.clone(),
+        prev_hash: head.hash,
+        clock: d.clock,
+    }
+}
+
+/// The protocol's fixed-point form of a fix.
+pub fn wire_fix(f: GpsFix) -> hadir_protocol::GpsFix {
+    hadir_protocol::GpsFix {
+        lat_e7: hadir_protocol::GpsFix::degrees_to_e7(f.lat),
+        lon_e7: hadir_protocol::GpsFix::degrees_to_e7(f.lon),
+        accuracy_dm: (f.accuracy_m.max(0.0) * 10.0).round() as u32,
+        hdop_centi: 0,
+        satellites: f.satellites,
+        fix_at_ms: (f.fix_time.unix_timestamp_nanos() / 1_000_000) as i64,
+    }
+}
+
+/// Builds, signs and stores the next record with its evidence photo; durable on return.
+pub fn save(
+    store: &mut Store,
+    identity: &Identity,
+    device: &DeviceInfo,
+    d: &Decided,
+    jpeg: Vec<u8>,
+) -> Result<Record, StoreError> {
+    let photo = Digest::of(&jpeg);
+    store.append_record(|head| {
+        let body = body(head, device, d, photo);
+        body.validate().map_err(|e| e.to_string())?;
+        Ok((body.sign(&identity.key), jpeg))
+    })
+}
+
+/// The evidence photo: the aligned face as a small JPEG.
+pub fn evidence_jpeg(face: &RgbImage, quality: u8) -> Result<Vec<u8>, image::ImageError> {
+    let mut out = Vec::new();
+    let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality);
+    face.write_with_encoder(enc)?;
+    Ok(out)
+}
