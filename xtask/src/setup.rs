@@ -30,6 +30,16 @@ const PACKAGES: &[(&str, &str)] = &[
     ("fonts-dejavu-core", "a font fontconfig always sees"),
     // The central server's scale-out store, tested for real.
     ("postgresql", "the PostgreSQL server for the server's store tests"),
+    // The dashboard's browser tests.
+    ("chromium", "a real browser for the dashboard's tests"),
+    ("chromium-driver", "WebDriver for that browser"),
+    // The firmware image, built from Debian's arm64 packages and booted under QEMU.
+    ("qemu-system-arm", "booting the aarch64 image (qemu-system-aarch64)"),
+    ("genimage", "the GPT disk image with A/B root slots"),
+    ("squashfs-tools", "the read-only root filesystem"),
+    ("kmod", "depmod for the kernel modules of the image"),
+    ("e2fsprogs", "the ext4 data partition (mke2fs, debugfs)"),
+    ("openssl", "signing and checking update bundles"),
 ];
 
 /// The face models: an npm package, pinned by the SHA-256 of its tarball and of each model.
@@ -55,7 +65,20 @@ pub mod face_models {
 /// Runs every setup step.
 pub fn run(root: &Path, steps: &mut Steps) -> Result<()> {
     steps.step("setup: arm64 architecture and Debian packages", debian)?;
-    steps.step("setup: face models", || models(root))
+    steps.step("setup: face models", || models(root))?;
+    steps.step("setup: cargo-fuzz for the nightly toolchain", cargo_fuzz)
+}
+
+/// The fuzz targets run on the nightly toolchain that these machines carry, with cargo-fuzz.
+fn cargo_fuzz() -> Result<()> {
+    if shell::output(Command::new("cargo").args(["+nightly", "--version"])).is_err() {
+        bail!("the nightly toolchain is missing: run `rustup toolchain install nightly --profile minimal`");
+    }
+    if shell::output(Command::new("cargo").args(["+nightly", "fuzz", "--version"])).is_ok() {
+        println!("  cargo-fuzz is installed");
+        return Ok(());
+    }
+    shell::run(Command::new("cargo").args(["install", "--locked", "cargo-fuzz"]))
 }
 
 fn is_root() -> bool {

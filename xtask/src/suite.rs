@@ -2,7 +2,7 @@
 //! target directory for the host build, and a summary of step times at the end.
 
 use crate::shell::{self, Steps};
-use crate::{crate_map, cross, setup};
+use crate::{crate_map, cross, qemu, setup};
 use anyhow::Result;
 use std::path::Path;
 use std::process::Command;
@@ -27,7 +27,8 @@ fn all(root: &Path, steps: &mut Steps) -> Result<()> {
     steps.step("host: unit, integration and doc tests", || {
         shell::run(cargo(root).args(["test", "--locked", "--workspace"]))
     })?;
-    cross::build_and_test(root, steps)
+    cross::build_and_test(root, steps)?;
+    qemu::test(root, steps)
 }
 
 /// The cargo that started xtask (rustup's), run in the workspace root.
