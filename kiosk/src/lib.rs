@@ -8,12 +8,14 @@
 //! ## Layout
 //! - [`flow`]: the state machine: idle → IN/OUT → PIN → capture → decision → result.
 //! - [`clock`]: clock sanity, the evidence each record carries about the wall clock.
+//! - [`crash`]: the crash test (SIGKILL while recording) and its writer mode.
 //! - [`identity`]: the device key file (0600) and the keys derived from it.
 //! - [`store`]: SQLite: roster, templates (encrypted), records (append-only), outbox, audit.
 //! - [`records`]: building and signing records that extend the device's chain.
 //! - [`policy`]: office/field mode, today's schedule, the late mark, the GPS rule.
 
 pub mod clock;
+pub mod crash;
 pub mod flow;
 pub mod identity;
 pub mod policy;
