@@ -101,6 +101,8 @@ pub enum Guidance {
     Centre,
     /// Blurred: hold still.
     HoldStill,
+    /// Eyes closed: open your eyes.
+    OpenEyes,
     /// Good: keep looking.
     Good,
 }
@@ -173,7 +175,9 @@ impl Default for FlowConfig {
             pin_length: 6,
             store_timeout: Duration::from_secs(10),
             capture_window: Duration::from_secs(4),
-            capture_min_frames: 3,
+            // A live, gate-passing frame that already scores valid decides at once (the person
+            // waits less); lower scores keep looking for the whole window.
+            capture_min_frames: 1,
             liveness_min: 50.0,
             result_timeout: Duration::from_secs(5),
             max_failures: 5,

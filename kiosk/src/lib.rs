@@ -9,15 +9,28 @@
 //! - [`flow`]: the state machine: idle → IN/OUT → PIN → capture → decision → result.
 //! - [`clock`]: clock sanity, the evidence each record carries about the wall clock.
 //! - [`crash`]: the crash test (SIGKILL while recording) and its writer mode.
+//! - [`config`]: the TOML configuration, one typed struct validated at start.
+//! - [`face`]: the face pipeline as the kiosk needs it (`FaceCheck`; real one with `models`).
+//! - [`runtime`]: the flow wired to devices, face pipeline, policy and store; [`run`].
+//! - [`sync`]: roster in, outbox out, server time.
+//! - [`text`]: what the person reads, Bahasa Indonesia or English.
 //! - [`identity`]: the device key file (0600) and the keys derived from it.
 //! - [`store`]: SQLite: roster, templates (encrypted), records (append-only), outbox, audit.
 //! - [`records`]: building and signing records that extend the device's chain.
 //! - [`policy`]: office/field mode, today's schedule, the late mark, the GPS rule.
 
 pub mod clock;
+pub mod config;
 pub mod crash;
+pub mod face;
 pub mod flow;
 pub mod identity;
 pub mod policy;
 pub mod records;
+pub mod runtime;
 pub mod store;
+pub mod sync;
+pub mod text;
+
+pub use config::KioskConfig;
+pub use runtime::{Devices, Kiosk, run};

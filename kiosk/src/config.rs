@@ -1,0 +1,418 @@
+//! # Configuration: one typed struct from TOML, validated at start-up
+//!
+//! Two steps in the ripgrep manner: [`KioskConfig`] is what the TOML file says (every key has a
+//! default, unknown keys are refused), [`KioskConfig::validate`] checks ranges and relations and
+//! names the key and the fix when something is wrong. A bad file stops start-up with the
+//! line (from the TOML parser) and the fix; it never starts a half-configured kiosk.
+//!
+//! ```toml
+//! [device]
+//! data_dir = "/var/lib/hadir"
+//! utc_offset_min = 420          # WIB
+//! language = "id"               # or "en"
+//!
+//! [policy]
+//! mode = "field"
+//! field_allow_without_fix = false
+//!
+//! [flow]
+//! pin_length = 6
+//! capture_window_ms = 4000
+//!
+//! [server]
+//! url = "https://hadir.example/"
+//! ```
+
+use crate::flow::FlowConfig;
+use crate::policy::PolicyConfig;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Why the configuration is not usable.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The TOML is malformed or has an unknown key or a wrong type.
+    #[error("config file {path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message (with line and column).
+        message: String,
+    },
+    /// A value is out of range.
+    #[error("config key `{key}` = {value}: {fix}")]
+    Invalid {
+        /// The key, dotted (`flow.pin_length`).
+        key: &'static str,
+        /// The value found.
+        value: String,
+        /// What to set instead.
+        fix: String,
+    },
+}
+
+/// The user-facing language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+pub enum Language {
+    /// Bahasa Indonesia (default).
+    #[default]
+    #[serde(rename = "id")]
+    Indonesian,
+    /// English.
+    #[serde(rename = "en")]
+    English,
+}
+
+/// `[device]`: where data lives and local facts.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DeviceSection {
+    /// Directory of the store and (by default) the device key.
+    pub data_dir: PathBuf,
+    /// The device key file (default `<data_dir>/device.key`).
+    pub key_file: Option<PathBuf>,
+    /// Device id until the server enrols the device.
+    pub device_id: String,
+    /// UTC offset in minutes (WIB 420, WITA 480, WIT 540).
+    pub utc_offset_min: i16,
+    /// `id` or `en`.
+    pub language: Language,
+    /// Argon2 PHC string of the administrator PIN (enrolment); none disables enrolment.
+    pub admin_pin_hash: Option<String>,
+    /// JPEG quality of the evidence photo (1–100).
+    pub photo_quality: u8,
+}
+
+impl Default for DeviceSection {
+    fn default() -> Self {
+        DeviceSection {
+            data_dir: PathBuf::from("/var/lib/hadir"),
+            key_file: None,
+            device_id: "UNENROLLED".into(),
+            utc_offset_min: 420,
+            language: Language::Indonesian,
+            admin_pin_hash: None,
+            photo_quality: 80,
+        }
+    }
+}
+
+/// `[flow]`: timeouts and limits of the attendance flow.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FlowSection {
+    /// Seconds the IN/OUT choice waits.
+    pub choose_timeout_s: u32,
+    /// Seconds PIN entry waits for the next key.
+    pub pin_timeout_s: u32,
+    /// PIN digits.
+    pub pin_length: usize,
+    /// Seconds a PIN check or a record save may take.
+    pub store_timeout_s: u32,
+    /// How long capture looks at frames, ms.
+    pub capture_window_ms: u32,
+    /// Frames to see before deciding early on a valid score.
+    pub capture_min_frames: u32,
+    /// Minimum liveness, percent.
+    pub liveness_min: f32,
+    /// Seconds the result stays.
+    pub result_timeout_s: u32,
+    /// Failures that lock a PIN ...
+    pub max_failures: usize,
+    /// ... within these minutes ...
+    pub failure_window_min: u32,
+    /// ... for these minutes.
+    pub lockout_min: u32,
+}
+
+impl Default for FlowSection {
+    fn default() -> Self {
+        let f = FlowConfig::default();
+        FlowSection {
+            choose_timeout_s: secs(f.choose_timeout),
+            pin_timeout_s: secs(f.pin_timeout),
+            pin_length: f.pin_length,
+            store_timeout_s: secs(f.store_timeout),
+            capture_window_ms: u32::try_from(f.capture_window.as_millis()).unwrap_or(u32::MAX),
+            capture_min_frames: f.capture_min_frames,
+            liveness_min: f.liveness_min,
+            result_timeout_s: secs(f.result_timeout),
+            max_failures: f.max_failures,
+            failure_window_min: secs(f.failure_window) / 60,
+            lockout_min: secs(f.lockout) / 60,
+        }
+    }
+}
+
+fn secs(d: Duration) -> u32 {
+    u32::try_from(d.as_secs()).unwrap_or(u32::MAX)
+}
+
+impl FlowSection {
+    /// The flow's configuration.
+    pub fn to_flow(&self) -> FlowConfig {
+        FlowConfig {
+            choose_timeout: Duration::from_secs(self.choose_timeout_s.into()),
+            pin_timeout: Duration::from_secs(self.pin_timeout_s.into()),
+            pin_length: self.pin_length,
+            store_timeout: Duration::from_secs(self.store_timeout_s.into()),
+            capture_window: Duration::from_millis(self.capture_window_ms.into()),
+            capture_min_frames: self.capture_min_frames,
+            liveness_min: self.liveness_min,
+            result_timeout: Duration::from_secs(self.result_timeout_s.into()),
+            max_failures: self.max_failures,
+            failure_window: Duration::from_secs(u64::from(self.failure_window_min) * 60),
+            lockout: Duration::from_secs(u64::from(self.lockout_min) * 60),
+        }
+    }
+}
+
+/// `[server]`: the central server.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerSection {
+    /// Base URL; none runs the kiosk offline (records queue).
+    pub url: Option<String>,
+    /// One-time enrolment token from the server's admin page.
+    pub enrol_token: Option<String>,
+    /// Seconds between roster fetches.
+    pub roster_interval_s: u32,
+    /// Seconds between outbox drains when the last one failed.
+    pub upload_retry_s: u32,
+}
+
+impl Default for ServerSection {
+    fn default() -> Self {
+        ServerSection { url: None, enrol_token: None, roster_interval_s: 300, upload_retry_s: 10 }
+    }
+}
+
+/// `[camera]`: the real camera.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CameraSection {
+    /// Video4Linux device.
+    pub device: PathBuf,
+    /// Frame width.
+    pub width: u32,
+    /// Frame height.
+    pub height: u32,
+}
+
+impl Default for CameraSection {
+    fn default() -> Self {
+        CameraSection { device: PathBuf::from("/dev/video0"), width: 640, height: 480 }
+    }
+}
+
+/// `[sim]`: the simulated devices of `--sim`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct SimSection {
+    /// A folder of face photos the simulated camera cycles through.
+    pub faces_dir: Option<PathBuf>,
+    /// Keys the simulated keypad types (`A` MASUK, `B` PULANG, digits, `#` enter, `*` cancel).
+    pub keys: String,
+    /// An NMEA capture the simulated GPS replays.
+    pub nmea: Option<PathBuf>,
+}
+
+/// `[models]`: the face models.
+#[derive(Debug, Clone, PartialEq, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModelsSection {
+    /// Directory of the ONNX files (default: `HADIR_MODELS_DIR`, then the workspace's).
+    pub dir: Option<PathBuf>,
+}
+
+/// The whole kiosk configuration.
+#[derive(Debug, Clone, PartialEq, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct KioskConfig {
+    /// `[device]`.
+    pub device: DeviceSection,
+    /// `[policy]`.
+    pub policy: PolicyConfig,
+    /// `[flow]`.
+    pub flow: FlowSection,
+    /// `[server]`.
+    pub server: ServerSection,
+    /// `[camera]`.
+    pub camera: CameraSection,
+    /// `[sim]`.
+    pub sim: SimSection,
+    /// `[models]`.
+    pub models: ModelsSection,
+}
+
+impl KioskConfig {
+    /// Parses and validates TOML text; `path` names the file in errors.
+    pub fn from_toml(text: &str, path: &Path) -> Result<KioskConfig, ConfigError> {
+        let cfg: KioskConfig =
+            toml::from_str(text).map_err(|e| ConfigError::Parse { path: path.to_owned(), message: e.to_string() })?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Reads, parses and validates a file.
+    pub fn load(path: &Path) -> Result<KioskConfig, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        KioskConfig::from_toml(&text, path)
+    }
+
+    /// The key file.
+    pub fn key_file(&self) -> PathBuf {
+        self.device.key_file.clone().unwrap_or_else(|| self.device.data_dir.join("device.key"))
+    }
+
+    /// The store file.
+    pub fn db_file(&self) -> PathBuf {
+        self.device.data_dir.join("kiosk.db")
+    }
+
+    /// Checks ranges and relations; the error names the key and the fix.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        fn bad(key: &'static str, value: impl ToString, fix: &str) -> Result<(), ConfigError> {
+            Err(ConfigError::Invalid { key, value: value.to_string(), fix: fix.to_owned() })
+        }
+        let d = &self.device;
+        if !(-16 * 60..=16 * 60).contains(&d.utc_offset_min) {
+            return bad("device.utc_offset_min", d.utc_offset_min, "set minutes east of UTC, e.g. 420 for WIB");
+        }
+        if d.device_id.is_empty() || d.device_id.len() > 64 {
+            return bad("device.device_id", &d.device_id, "use 1 to 64 characters");
+        }
+        if !(1..=100).contains(&d.photo_quality) {
+            return bad("device.photo_quality", d.photo_quality, "use a JPEG quality from 1 to 100 (80 is usual)");
+        }
+        if let Some(h) = &d.admin_pin_hash {
+            if argon2::PasswordHash::new(h).is_err() {
+                return bad("device.admin_pin_hash", h, "paste an Argon2 PHC string ($argon2id$v=19$...) made by the server");
+            }
+        }
+        let f = &self.flow;
+        if !(4..=12).contains(&f.pin_length) {
+            return bad("flow.pin_length", f.pin_length, "use 4 to 12 digits (6 is usual)");
+        }
+        for (key, v) in [
+            ("flow.choose_timeout_s", f.choose_timeout_s),
+            ("flow.pin_timeout_s", f.pin_timeout_s),
+            ("flow.store_timeout_s", f.store_timeout_s),
+            ("flow.result_timeout_s", f.result_timeout_s),
+        ] {
+            if !(1..=600).contains(&v) {
+                return bad(key, v, "use 1 to 600 seconds");
+            }
+        }
+        if !(200..=30_000).contains(&f.capture_window_ms) {
+            return bad("flow.capture_window_ms", f.capture_window_ms, "use 200 to 30000 ms (4000 is usual)");
+        }
+        if f.capture_min_frames == 0 {
+            return bad("flow.capture_min_frames", 0, "use at least 1");
+        }
+        if !(0.0..=100.0).contains(&f.liveness_min) {
+            return bad("flow.liveness_min", f.liveness_min, "use a percentage from 0 to 100");
+        }
+        if f.max_failures == 0 {
+            return bad("flow.max_failures", 0, "use at least 1 (5 is usual)");
+        }
+        if f.failure_window_min == 0 || f.lockout_min == 0 {
+            return bad("flow.failure_window_min / flow.lockout_min", 0, "use at least 1 minute");
+        }
+        let p = &self.policy;
+        if p.office_tolerance_min >= 1440 || p.field_tolerance_min >= 1440 {
+            return bad("policy.office_tolerance_min / policy.field_tolerance_min", p.office_tolerance_min.max(p.field_tolerance_min), "use under 1440 minutes");
+        }
+        if let Some(url) = &self.server.url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return bad("server.url", url, "use an http:// or https:// URL, or remove the key to run offline");
+            }
+        }
+        if self.server.roster_interval_s < 10 {
+            return bad("server.roster_interval_s", self.server.roster_interval_s, "use at least 10 seconds");
+        }
+        if self.camera.width == 0 || self.camera.height == 0 {
+            return bad("camera.width / camera.height", format!("{}x{}", self.camera.width, self.camera.height), "use the camera's frame size, e.g. 640x480");
+        }
+        if let Some(bad_key) = self.sim.keys.chars().find(|c| !(c.is_ascii_digit() || "AB#*<".contains(*c) || c.is_whitespace())) {
+            return bad("sim.keys", bad_key, "use digits, A (MASUK), B (PULANG), # (enter), * (cancel), < (backspace)");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<KioskConfig, ConfigError> {
+        KioskConfig::from_toml(text, Path::new("kiosk.toml"))
+    }
+
+    #[test]
+    fn empty_file_gives_the_defaults() {
+        let cfg = parse("").unwrap();
+        assert_eq!(cfg, KioskConfig::default());
+        assert_eq!(cfg.flow.to_flow(), FlowConfig::default());
+        assert_eq!(cfg.key_file(), PathBuf::from("/var/lib/hadir/device.key"));
+    }
+
+    #[test]
+    fn a_full_file_parses() {
+        let cfg = parse(
+            r#"
+            [device]
+            data_dir = "/tmp/k"
+            utc_offset_min = 480
+            language = "en"
+            [policy]
+            mode = "field"
+            field_allow_without_fix = true
+            [flow]
+            pin_length = 4
+            capture_window_ms = 2500
+            [server]
+            url = "http://127.0.0.1:8080/"
+            [sim]
+            keys = "A 1234"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(cfg.policy.mode, crate::policy::Mode::Field);
+        assert_eq!(cfg.device.language, Language::English);
+        assert_eq!(cfg.flow.to_flow().capture_window, Duration::from_millis(2500));
+    }
+
+    #[test]
+    fn errors_name_the_key_and_the_fix() {
+        let cases = [
+            ("[flow]\npin_length = 2", "flow.pin_length", "4 to 12"),
+            ("[device]\nutc_offset_min = 2000", "device.utc_offset_min", "420"),
+            ("[server]\nurl = \"ftp://x\"", "server.url", "http://"),
+            ("[flow]\ncapture_window_ms = 10", "flow.capture_window_ms", "200 to 30000"),
+            ("[device]\nadmin_pin_hash = \"1234\"", "device.admin_pin_hash", "Argon2"),
+            ("[sim]\nkeys = \"A1x\"", "sim.keys", "digits"),
+        ];
+        for (text, key, fix) in cases {
+            let err = parse(text).unwrap_err().to_string();
+            assert!(err.contains(key) && err.contains(fix), "{text:?} gave {err}");
+        }
+    }
+
+    #[test]
+    fn unknown_keys_and_wrong_types_name_the_line() {
+        let err = parse("[flow]\n\npin_lenght = 6\n").unwrap_err().to_string();
+        assert!(err.contains("pin_lenght") && err.contains("line 3"), "{err}");
+        let err = parse("[policy]\nmode = \"hybrid\"\n").unwrap_err().to_string();
+        assert!(err.contains("line 2"), "{err}");
+    }
+}

@@ -1,0 +1,120 @@
+//! # What the person reads, in Bahasa Indonesia (default) or English
+//!
+//! The texts of each [`Screen`] for the headless display and logs; the Slint screens of
+//! `hadir-ui` carry their own translations of the same plain data.
+
+use crate::config::Language;
+use crate::flow::{Band, Direction, Guidance, Outcome, Refusal, Screen};
+use crate::policy::{Lateness, late_text};
+
+fn dir(d: Direction, en: bool) -> &'static str {
+    match (d, en) {
+        (Direction::In, false) => "MASUK",
+        (Direction::Out, false) => "PULANG",
+        (Direction::In, true) => "IN",
+        (Direction::Out, true) => "OUT",
+    }
+}
+
+/// The guidance line while capturing.
+pub fn guidance_text(g: Guidance, lang: Language) -> &'static str {
+    let en = lang == Language::English;
+    match (g, en) {
+        (Guidance::NoFace, false) => "Hadapkan wajah ke kamera",
+        (Guidance::NoFace, true) => "Face the camera",
+        (Guidance::SeveralFaces, false) => "Satu orang saja di depan kamera",
+        (Guidance::SeveralFaces, true) => "Only one person in front of the camera",
+        (Guidance::ComeCloser, false) => "Mendekat ke kamera",
+        (Guidance::ComeCloser, true) => "Come closer",
+        (Guidance::StepBack, false) => "Mundur sedikit",
+        (Guidance::StepBack, true) => "Step back a little",
+        (Guidance::LookStraight, false) => "Lihat lurus ke kamera",
+        (Guidance::LookStraight, true) => "Look straight at the camera",
+        (Guidance::Lighting, false) => "Cahaya kurang baik, pindah ke tempat yang lebih terang",
+        (Guidance::Lighting, true) => "Poor lighting, move to better light",
+        (Guidance::Centre, false) => "Posisikan wajah di tengah",
+        (Guidance::Centre, true) => "Centre your face",
+        (Guidance::HoldStill, false) => "Tahan, jangan bergerak",
+        (Guidance::HoldStill, true) => "Hold still",
+        (Guidance::OpenEyes, false) => "Buka mata Anda",
+        (Guidance::OpenEyes, true) => "Open your eyes",
+        (Guidance::Good, false) => "Bagus, tahan sebentar",
+        (Guidance::Good, true) => "Good, hold on",
+    }
+}
+
+/// The main text of a screen.
+pub fn screen_text(s: &Screen, lang: Language) -> String {
+    let en = lang == Language::English;
+    match s {
+        Screen::Idle => if en { "Touch to record attendance" } else { "Sentuh untuk presensi" }.into(),
+        Screen::Choose => if en { "IN or OUT?" } else { "MASUK atau PULANG?" }.into(),
+        Screen::Pin { direction, typed } => {
+            let dots = "•".repeat(*typed);
+            if en { format!("{}: enter your PIN {dots}", dir(*direction, en)) } else { format!("{}: masukkan PIN {dots}", dir(*direction, en)) }
+        }
+        Screen::Busy => if en { "Please wait…" } else { "Mohon tunggu…" }.into(),
+        Screen::Capture { employee, guidance } => format!("{}: {}", employee.name, guidance_text(*guidance, lang)),
+        Screen::Enrol => if en { "Enrolment (administrator)" } else { "Pendaftaran wajah (admin)" }.into(),
+        Screen::Result(o) => outcome_text(o, lang),
+    }
+}
+
+/// The result screen's text.
+pub fn outcome_text(o: &Outcome, lang: Language) -> String {
+    let en = lang == Language::English;
+    match o {
+        Outcome::Recorded { employee, direction, band, late_minutes, marked_late, .. } => {
+            let mut t = if en {
+                format!("{} recorded, {}", dir(*direction, en), employee.name)
+            } else {
+                format!("{} tercatat, {}", dir(*direction, en), employee.name)
+            };
+            if *band == Band::NeedsConfirmation {
+                t.push_str(if en { " — awaiting supervisor confirmation" } else { " — menunggu konfirmasi atasan" });
+            }
+            if let Some(late) = late_text(Lateness { minutes: *late_minutes, marked_late: *marked_late }, en) {
+                t.push_str(", ");
+                t.push_str(&late);
+            }
+            t
+        }
+        Outcome::Refused { reason, .. } => match (reason, en) {
+            (Refusal::UnknownPin, false) => "PIN tidak dikenal".into(),
+            (Refusal::UnknownPin, true) => "Unknown PIN".into(),
+            (Refusal::Locked, false) => "PIN terkunci sementara karena terlalu banyak percobaan gagal".into(),
+            (Refusal::Locked, true) => "PIN locked for a while after too many failed attempts".into(),
+            (Refusal::FaceMismatch, false) => "Wajah tidak cocok, presensi tidak tercatat. Coba lagi".into(),
+            (Refusal::FaceMismatch, true) => "Face does not match, not recorded. Try again".into(),
+            (Refusal::NotLive, false) => "Wajah tidak terverifikasi asli, presensi tidak tercatat".into(),
+            (Refusal::NotLive, true) => "Face not verified as live, not recorded".into(),
+            (Refusal::NoFace, false) => "Wajah tidak terlihat. Coba lagi".into(),
+            (Refusal::NoFace, true) => "No face seen. Try again".into(),
+            (Refusal::StoreError, false) => "Gangguan perangkat, presensi tidak tercatat. Hubungi admin".into(),
+            (Refusal::StoreError, true) => "Device fault, not recorded. Call the administrator".into(),
+            (Refusal::NoGpsFix, false) => "Sinyal GPS belum ada, presensi lapangan tidak tercatat".into(),
+            (Refusal::NoGpsFix, true) => "No GPS fix yet, field record not made".into(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::Employee;
+
+    #[test]
+    fn result_says_terlambat_12_menit() {
+        let o = Outcome::Recorded {
+            employee: Employee { id: "1".into(), name: "Ani".into() },
+            direction: Direction::In,
+            band: Band::Valid,
+            score: 90.0,
+            seq: 1,
+            late_minutes: Some(12),
+            marked_late: true,
+        };
+        assert_eq!(outcome_text(&o, Language::Indonesian), "MASUK tercatat, Ani, terlambat 12 menit");
+        assert_eq!(outcome_text(&o, Language::English), "IN recorded, Ani, late 12 minutes");
+    }
+}

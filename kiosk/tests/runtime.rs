@@ -1,0 +1,151 @@
+//! The runtime end to end without devices: events in, records and audit entries in the store.
+
+use hadir_kiosk::config::KioskConfig;
+use hadir_kiosk::face::{FaceResult, ScriptedFace};
+use hadir_kiosk::flow::{Band, Direction, Event, Guidance, Mono, Outcome, Phase, Refusal, Screen};
+use hadir_kiosk::identity::Identity;
+use hadir_kiosk::policy::{Mode, WeekSchedule};
+use hadir_kiosk::runtime::{Kiosk, LogDisplay, Now, hash_pin};
+use hadir_kiosk::store::{EmployeeRow, Store};
+use time::macros::datetime;
+
+struct Rig {
+    kiosk: Kiosk,
+    display: LogDisplay,
+    _dir: tempfile::TempDir,
+}
+
+fn rig(script: Vec<FaceResult>, edit: impl FnOnce(&mut KioskConfig)) -> Rig {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = KioskConfig::default();
+    cfg.device.data_dir = dir.path().to_owned();
+    cfg.flow.pin_length = 4;
+    edit(&mut cfg);
+    let identity = Identity::load_or_create(&cfg.key_file()).unwrap();
+    let mut store = Store::open(&cfg.db_file(), &identity).unwrap();
+    let ani = EmployeeRow { id: "198001012005011001".into(), name: "Ani".into(), section_id: Some("B1".into()), pin_hash: Some(hash_pin("1234")) };
+    store.upsert_employee(&ani, &[("scripted".into(), vec![0.1; 8])]).unwrap();
+    store.set_schedule("B1", &WeekSchedule::default()).unwrap();
+    let kiosk = Kiosk::new(store, identity, &cfg, Box::new(ScriptedFace::new(script))).unwrap();
+    Rig { kiosk, display: LogDisplay::default(), _dir: dir }
+}
+
+/// 07:42 WIB on a Monday.
+fn at(ms: u64) -> Now {
+    Now { mono: Mono(ms), wall: datetime!(2026-03-02 00:42 UTC) + time::Duration::milliseconds(ms as i64) }
+}
+
+impl Rig {
+    fn send(&mut self, ev: Event, ms: u64) {
+        self.kiosk.dispatch(ev, at(ms), &mut self.display);
+    }
+    fn pin(&mut self, dir: Direction, pin: &str, ms: u64) {
+        self.send(Event::Choose(dir), ms);
+        for c in pin.chars() {
+            self.send(Event::Digit(c), ms);
+        }
+    }
+    fn frames(&mut self, n: usize, ms: u64) {
+        let img = image::RgbImage::new(4, 4);
+        for _ in 0..n {
+            self.kiosk.frame(&img, at(ms), &mut self.display);
+        }
+    }
+    fn result(&self) -> Outcome {
+        match self.kiosk.phase() {
+            Phase::Result { outcome, .. } => outcome.clone(),
+            other => panic!("expected a result, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_valid_face_makes_a_signed_late_record() {
+    let mut r = rig(vec![FaceResult::Guide(Guidance::ComeCloser), ScriptedFace::face(91.0, 95.0)], |_| {});
+    r.pin(Direction::In, "1234", 0);
+    assert!(r.kiosk.capturing(), "{:?}", r.kiosk.phase());
+    r.frames(2, 100);
+    match r.result() {
+        Outcome::Recorded { seq, band, late_minutes, marked_late, .. } => {
+            assert_eq!((seq, band, late_minutes, marked_late), (1, Band::Valid, Some(12), false));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(r.display.shown.iter().any(|s| matches!(s, Screen::Capture { guidance: Guidance::ComeCloser, .. })));
+    let rec = &r.kiosk.store.pending(10).unwrap()[0];
+    assert!(rec.record.verify(&r.kiosk.identity().key.public()).is_ok());
+    assert_eq!(rec.record.body.match_score.0, 9100);
+    assert_eq!(rec.record.body.gps, None);
+    let jpeg = rec.jpeg.clone().unwrap();
+    assert_eq!(&jpeg[..2], &[0xFF, 0xD8], "evidence is a JPEG");
+    assert_eq!(rec.record.body.photo_sha256, hadir_protocol::Digest::of(&jpeg));
+    assert_eq!(r.kiosk.status().queue, 1);
+}
+
+#[test]
+fn field_mode_without_fix_records_nothing() {
+    let mut r = rig(vec![ScriptedFace::face(95.0, 95.0)], |c| c.policy.mode = Mode::Field);
+    r.pin(Direction::In, "1234", 0);
+    r.frames(1, 100);
+    assert!(matches!(r.result(), Outcome::Refused { reason: Refusal::NoGpsFix, .. }));
+    assert_eq!(r.kiosk.store.record_count().unwrap(), 0);
+}
+
+#[test]
+fn field_mode_with_fix_records_it() {
+    let mut r = rig(vec![ScriptedFace::face(95.0, 95.0)], |c| c.policy.mode = Mode::Field);
+    r.kiosk.gps = Some(hadir_kiosk::policy::GpsFix {
+        lat: -7.7956,
+        lon: 110.3695,
+        accuracy_m: 4.5,
+        satellites: 9,
+        fix_time: datetime!(2026-03-02 00:41:59 UTC),
+    });
+    r.pin(Direction::In, "1234", 0);
+    r.frames(1, 100);
+    match r.result() {
+        // Field: no tolerance, so 12 minutes late is marked late.
+        Outcome::Recorded { late_minutes: Some(12), marked_late: true, .. } => {}
+        other => panic!("{other:?}"),
+    }
+    let rec = &r.kiosk.store.pending(1).unwrap()[0].record;
+    let gps = rec.body.gps.unwrap();
+    assert_eq!((gps.lat_e7, gps.satellites), (-77_956_000, 9));
+    assert_eq!(rec.body.clock.gps_time_ms, Some(gps.fix_at_ms));
+}
+
+#[test]
+fn low_scores_are_audited_and_lock_the_pin() {
+    let mut r = rig(vec![ScriptedFace::face(30.0, 95.0)], |c| c.flow.max_failures = 2);
+    for attempt in 0..2u64 {
+        let t = attempt * 10_000;
+        r.send(Event::Cancel, t);
+        r.pin(Direction::In, "1234", t);
+        r.frames(1, t + 10);
+        r.send(Event::Tick, t + 5_000);
+    }
+    assert!(matches!(r.result(), Outcome::Refused { reason: Refusal::FaceMismatch, locked_until: Some(_), .. }));
+    assert_eq!(r.kiosk.store.record_count().unwrap(), 0);
+    let kinds: Vec<String> = r.kiosk.store.audit_log().unwrap().into_iter().map(|a| a.kind).collect();
+    assert_eq!(kinds, vec!["face_refused", "face_refused", "pin_locked"]);
+}
+
+#[test]
+fn unknown_pin_scans_and_known_pin_uses_the_index() {
+    let mut r = rig(vec![ScriptedFace::face(95.0, 95.0)], |_| {});
+    r.pin(Direction::Out, "9999", 0);
+    assert!(matches!(r.result(), Outcome::Refused { reason: Refusal::UnknownPin, .. }));
+    r.send(Event::Cancel, 1);
+    r.pin(Direction::Out, "1234", 2);
+    assert!(r.kiosk.capturing());
+    assert_eq!(r.kiosk.store.pin_index_lookup("1234").unwrap().as_deref(), Some("198001012005011001"));
+}
+
+#[test]
+fn admin_pin_requests_enrolment() {
+    let admin = hash_pin("0000");
+    let mut r = rig(vec![], |c| c.device.admin_pin_hash = Some(admin));
+    r.pin(Direction::In, "0000", 0);
+    assert!(r.kiosk.take_enrolment_request());
+    assert_eq!(r.kiosk.store.audit_log().unwrap()[0].kind, "admin_login");
+}
