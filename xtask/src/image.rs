@@ -16,6 +16,7 @@
 //! It must not hold device logic: what runs on the device is in `buildroot/overlay` and
 //! `buildroot/initramfs`, shared with the Buildroot tree.
 
+#[cfg(test)]
 pub mod br_external;
 pub mod bundle;
 pub mod cpio;
@@ -602,6 +603,7 @@ pub fn genimage_config(slot_mib: u64) -> String {
 image disk.img {{
 	hdimage {{
 		partition-table-type = "gpt"
+		align = 1M
 	}}
 	partition rootfs-a {{
 		image = "rootfs.squashfs"

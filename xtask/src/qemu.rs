@@ -12,7 +12,14 @@
 //!    a signed update bundle is installed into slot b; power cut;
 //! 3. the trial boots of slot b: the base image has no kiosk to report healthy, so each trial
 //!    boot is left uncommitted, and after the tries run out the initramfs falls back to slot a.
-//!    With a kiosk, the first trial boot becomes ready and commits slot b instead.
+//!    With a kiosk, the first trial boot becomes ready and commits slot b instead;
+//! 4. technician mode: a disk provisioned with a technician password hash shows a login prompt
+//!    on the serial console, and the password gives a root shell.
+//!
+//! The test disk is made by provisioning (`cargo xtask provision`'s code) with a site, mode,
+//! server URL and token, so the first boot also checks that those settings arrived. Boot 1
+//! ends with the guest appending and fsyncing numbered records to `/data` until the power is
+//! cut; boot 2 checks that every record acknowledged on the console is there, in order.
 //!
 //! The guest reaches the host only as 10.0.2.2 (QEMU user networking), where this harness
 //! serves `/probe` and the bundles on a port bound to 127.0.0.1:0. Nothing else is a target.
@@ -21,11 +28,11 @@
 //! verified on `hadir-server`, and the power cut during record writes; both need the kiosk's
 //! headless test hook and the server binary.
 
-use crate::image::{self, Layout};
+use crate::image::{self, Layout, provision};
 use crate::shell::{self, Steps};
 use anyhow::{Context, Result, bail};
 use std::fs;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -90,7 +97,7 @@ impl Guest {
             .args(["-device", "virtio-blk-pci,drive=disk0"])
             .args(["-nic", "user,model=virtio-net-pci"])
             .args(["-device", "i6300esb", "-device", "virtio-rng-pci"])
-            .stdin(Stdio::null())
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
         println!("$ {}", shell::describe(&cmd));
@@ -99,17 +106,27 @@ impl Guest {
         let stdout = child.stdout.take().context("qemu has no stdout")?;
         let (tx, rx) = channel();
         std::thread::spawn(move || {
-            let mut reader = BufReader::new(stdout);
-            let mut buf = Vec::new();
+            // Lines, plus the login prompts (`login: `, `Password: `) as soon as they arrive,
+            // since a prompt waits for input before it ends its line.
+            let mut stdout = stdout;
+            let mut pending: Vec<u8> = Vec::new();
+            let mut chunk = [0u8; 4096];
             loop {
-                buf.clear();
-                match reader.read_until(b'\n', &mut buf) {
+                let n = match stdout.read(&mut chunk) {
                     Ok(0) | Err(_) => break,
-                    Ok(_) => {
-                        let line = String::from_utf8_lossy(&buf).trim_end().to_string();
-                        if tx.send(line).is_err() {
-                            break;
-                        }
+                    Ok(n) => n,
+                };
+                pending.extend_from_slice(&chunk[..n]);
+                while let Some(at) = pending.iter().position(|&b| b == b'\n') {
+                    let line: Vec<u8> = pending.drain(..=at).collect();
+                    if tx.send(String::from_utf8_lossy(&line).trim_end().to_string()).is_err() {
+                        return;
+                    }
+                }
+                if pending.ends_with(b"login: ") || pending.ends_with(b"Password: ") {
+                    let line: Vec<u8> = std::mem::take(&mut pending);
+                    if tx.send(String::from_utf8_lossy(&line).trim_end().to_string()).is_err() {
+                        return;
                     }
                 }
             }
@@ -139,11 +156,30 @@ impl Guest {
         }
     }
 
+    /// Types a line on the serial console.
+    fn type_line(&mut self, text: &str) -> Result<()> {
+        let stdin = self.child.stdin.as_mut().context("qemu has no stdin")?;
+        stdin.write_all(format!("{text}\r").as_bytes())?;
+        stdin.flush()?;
+        Ok(())
+    }
+
     /// The virtual power cut: SIGKILL, no shutdown.
     fn cut_power(mut self) -> Vec<String> {
+        self.kill();
+        std::mem::take(&mut self.log)
+    }
+
+    fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        self.log
+    }
+}
+
+impl Drop for Guest {
+    /// A failed check must not leave QEMU running (it holds the disk's lock).
+    fn drop(&mut self) {
+        self.kill();
     }
 }
 
@@ -223,21 +259,45 @@ pub fn test(root: &Path, steps: &mut Steps) -> Result<()> {
     let layout = Layout::new(root);
     let work = layout.base.join("qemu");
     fs::create_dir_all(&work)?;
-    let disk = work.join("disk.img");
-    fs::copy(layout.disk(), &disk).context("copying the disk image for the test")?;
     let bundle = image::bundle::make(&layout, "qemu-test-b", Some(work.join("good.bundle")))?;
     let bad_bundle = tampered_bundle(&layout, &work)?;
     let port = serve(Served { bundle, bad_bundle })?;
+    let disk = work.join("disk.img");
+    let settings = |technician_hash: &str| provision::DeviceSettings {
+        site: "QEMU-TEST".into(),
+        mode: "office".into(),
+        server_url: format!("http://10.0.2.2:{port}"),
+        enrol_token: "qemu-test-token".into(),
+        hostname: "hadir-qemu".into(),
+        ntp_servers: String::new(),
+        technician_hash: technician_hash.into(),
+    };
+    steps.step("qemu-test: provision the test disk (image + device settings)", || {
+        provision::provision(&layout, &layout.disk(), &disk, &settings(""))
+    })?;
     let ready_marker = if built.has_kiosk { "HADIR-READY" } else { "HADIR-SYSTEM-READY" };
 
     let mut boot_s = 0.0;
     let mut first = SelfTest::default();
-    steps.step("qemu-test: first boot, self-test, tampered bundle refused, power cut", || {
-        let mut guest = Guest::boot(&layout, &disk, &cmdline(port, "hadir.update=bad"))?;
+    let mut acknowledged = 0u64;
+    steps.step("qemu-test: first boot, self-test, tampered bundle refused, power cut during writes", || {
+        let mut guest = Guest::boot(&layout, &disk, &cmdline(port, "hadir.update=bad hadir.selftest_writes=1"))?;
         let (_, secs) = guest.wait_for(ready_marker)?;
         boot_s = secs;
         guest.wait_for("HADIR-SELFTEST-END")?;
-        first = parse_selftest(&guest.cut_power());
+        // Let a varying number of fsynced records go by, then pull the plug mid-stream.
+        let target = 20 + u64::from(std::process::id() % 30);
+        let (line, _) = guest.wait_for(&format!("HADIR-WROTE {target}"))?;
+        acknowledged = line.rsplit(' ').next().and_then(|n| n.trim().parse().ok()).unwrap_or(0);
+        let log = guest.cut_power();
+        // Records acknowledged after the one we waited for also count.
+        for l in &log {
+            if let Some(n) = l.split("HADIR-WROTE ").nth(1).and_then(|n| n.trim().parse::<u64>().ok()) {
+                acknowledged = acknowledged.max(n);
+            }
+        }
+        first = parse_selftest(&log);
+        println!("  power cut after {acknowledged} fsynced records");
         first.report("boot 1")
     })?;
     steps.step("qemu-test: after the power cut, data intact; signed update to slot b", || {
@@ -249,16 +309,44 @@ pub fn test(root: &Path, steps: &mut Steps) -> Result<()> {
         if second.info("boots") != Some("2") {
             bail!("the boot counter on /data did not survive the power cut: {:?}", second.info("boots"));
         }
-        if second.info("machine_id").is_none() || second.info("machine_id") != first.info("machine_id") {
+        if second.info("machine_id").is_none_or(str::is_empty) || second.info("machine_id") != first.info("machine_id") {
             bail!("the machine id changed across the power cut: {:?} then {:?}", first.info("machine_id"), second.info("machine_id"));
+        }
+        let kept: i64 = second.info("journal_last").and_then(|n| n.parse().ok()).unwrap_or(-1);
+        if kept < acknowledged as i64 {
+            bail!("{acknowledged} records were fsynced before the power cut but only {kept} survived");
+        }
+        if second.info("hostname") != Some("hadir-qemu") {
+            bail!("the provisioned host name was not applied: {:?}", second.info("hostname"));
         }
         if !second.ok.iter().any(|l| l.starts_with("update_installed")) {
             bail!("the signed bundle was not installed");
         }
-        println!("  data partition survived the power cut (boot counter 2, same machine id)");
+        println!("  data partition survived the power cut: boot counter 2, same machine id, {kept} of {acknowledged} acknowledged records intact");
         Ok(())
     })?;
     steps.step("qemu-test: trial boots of slot b and the fallback", || trial_boots(&layout, &disk, port, built.has_kiosk))?;
+    steps.step("qemu-test: technician mode (provisioned password, login on the console)", || {
+        let tech_disk = work.join("technician.img");
+        let hash = shell::output(Command::new("openssl").args(["passwd", "-6", "-salt", "hadirqemu", "teknisi-qemu"]))?;
+        provision::provision(&layout, &layout.disk(), &tech_disk, &settings(hash.trim()))?;
+        let mut guest = Guest::boot(&layout, &tech_disk, &cmdline(port, ""))?;
+        guest.wait_for("technician mode ON")?;
+        guest.wait_for("login:")?;
+        guest.type_line("root")?;
+        guest.wait_for("Password:")?;
+        guest.type_line("teknisi-qemu")?;
+        guest.type_line("echo TECH-SHELL-$((6*7)) $(id -u)")?;
+        guest.wait_for("TECH-SHELL-42 0")?;
+        if !guest.log.iter().any(|l| l.contains("HADIR-SELFTEST-END")) {
+            guest.wait_for("HADIR-SELFTEST-END")?;
+        }
+        let st = parse_selftest(&guest.cut_power());
+        st.report("technician boot")?;
+        println!("  technician mode: login prompt on the console, root shell with the provisioned password");
+        std::fs::remove_file(&tech_disk).ok();
+        Ok(())
+    })?;
 
     println!("\nqemu-test results:");
     println!("  image: {}", if built.has_kiosk { "with hadir-kiosk" } else { "BASE image without hadir-kiosk (not built)" });
@@ -337,7 +425,6 @@ fn trial_boots(layout: &Layout, disk: &Path, port: u16, has_kiosk: bool) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Read;
 
     #[test]
     fn selftest_lines_are_parsed_by_kind() {
