@@ -108,10 +108,11 @@ pub enum DefconfigLine {
 pub fn parse_defconfig_line(line: &str) -> Result<DefconfigLine, String> {
     let line = line.trim();
     if let Some(rest) = line.strip_prefix("# ") {
-        if let Some(symbol) = rest.strip_suffix(" is not set") {
-            if symbol.starts_with("BR2_") && !symbol.contains(' ') {
-                return Ok(DefconfigLine::Unset(symbol.to_string()));
-            }
+        if let Some(symbol) = rest.strip_suffix(" is not set")
+            && symbol.starts_with("BR2_")
+            && !symbol.contains(' ')
+        {
+            return Ok(DefconfigLine::Unset(symbol.to_string()));
         }
         return Ok(DefconfigLine::Comment);
     }

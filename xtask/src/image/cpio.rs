@@ -62,7 +62,7 @@ impl Archive {
     }
 
     fn pad(&mut self) {
-        while self.bytes.len() % 4 != 0 {
+        while !self.bytes.len().is_multiple_of(4) {
             self.bytes.push(0);
         }
     }
@@ -91,7 +91,7 @@ mod tests {
         assert_eq!(&bytes[116..126], b"#!/bin/sh\n");
         assert_eq!(&bytes[128..134], b"070701", "trailer starts 4-aligned after the data");
         assert_eq!(&bytes[128 + 110..128 + 120], b"TRAILER!!!");
-        assert_eq!(bytes.len() % 4, 0);
+        assert!(bytes.len().is_multiple_of(4));
     }
 
     #[test]

@@ -273,7 +273,8 @@ mod tests {
     #[test]
     fn settings_are_validated_field_by_field() {
         assert_eq!(good().validate(), Ok(()));
-        let cases: Vec<(fn(&mut DeviceSettings), &str)> = vec![
+        type Change = fn(&mut DeviceSettings);
+        let cases: Vec<(Change, &str)> = vec![
             (|s| s.site.clear(), "--site is required"),
             (|s| s.mode = "kantor".into(), "--mode must be office or field"),
             (|s| s.server_url = "ftp://x".into(), "--server-url must start"),
