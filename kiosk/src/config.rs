@@ -214,6 +214,36 @@ impl Default for CameraSection {
     }
 }
 
+/// `[keypad]`: the real keypad (USB, through evdev).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KeypadSection {
+    /// Input event device of the keypad.
+    pub evdev: PathBuf,
+}
+
+impl Default for KeypadSection {
+    fn default() -> Self {
+        KeypadSection { evdev: PathBuf::from("/dev/input/event0") }
+    }
+}
+
+/// `[gps]`: the real GPS receiver (field units).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GpsSection {
+    /// Serial device.
+    pub device: PathBuf,
+    /// Baud rate.
+    pub baud: u32,
+}
+
+impl Default for GpsSection {
+    fn default() -> Self {
+        GpsSection { device: PathBuf::from("/dev/ttyAMA0"), baud: 9600 }
+    }
+}
+
 /// `[sim]`: the simulated devices of `--sim`.
 #[derive(Debug, Clone, PartialEq, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
@@ -248,6 +278,10 @@ pub struct KioskConfig {
     pub server: ServerSection,
     /// `[camera]`.
     pub camera: CameraSection,
+    /// `[keypad]`.
+    pub keypad: KeypadSection,
+    /// `[gps]`.
+    pub gps: GpsSection,
     /// `[sim]`.
     pub sim: SimSection,
     /// `[models]`.
@@ -342,6 +376,9 @@ impl KioskConfig {
         }
         if self.camera.width == 0 || self.camera.height == 0 {
             return bad("camera.width / camera.height", format!("{}x{}", self.camera.width, self.camera.height), "use the camera's frame size, e.g. 640x480");
+        }
+        if ![4800, 9600, 19_200, 38_400, 57_600, 115_200].contains(&self.gps.baud) {
+            return bad("gps.baud", self.gps.baud, "use the receiver's baud rate: 4800, 9600 (most), 19200, 38400, 57600 or 115200");
         }
         if let Some(bad_key) = self.sim.keys.chars().find(|c| !(c.is_ascii_digit() || "AB#*<".contains(*c) || c.is_whitespace())) {
             return bad("sim.keys", bad_key, "use digits, A (MASUK), B (PULANG), # (enter), * (cancel), < (backspace)");

@@ -10,6 +10,9 @@
 //! - [`clock`]: clock sanity, the evidence each record carries about the wall clock.
 //! - [`crash`]: the crash test (SIGKILL while recording) and its writer mode.
 //! - [`config`]: the TOML configuration, one typed struct validated at start.
+//! - [`devices`]: the simulated (`--sim`) and real devices from the configuration.
+//! - [`enrol`]: enrolment of an employee's face by an administrator, with duplicate check.
+//! - [`bench`]: the benchmark figures (decision time, peak memory, record rate).
 //! - [`face`]: the face pipeline as the kiosk needs it (`FaceCheck`; real one with `models`).
 //! - [`runtime`]: the flow wired to devices, face pipeline, policy and store; [`run`].
 //! - [`sync`]: roster in, outbox out, server time.
@@ -22,6 +25,9 @@
 pub mod clock;
 pub mod config;
 pub mod crash;
+pub mod devices;
+pub mod enrol;
+pub mod bench;
 pub mod face;
 pub mod flow;
 pub mod identity;

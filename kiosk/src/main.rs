@@ -3,18 +3,50 @@
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use hadir_kiosk::KioskConfig;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 /// The Hadir attendance kiosk.
 #[derive(Parser, Debug)]
 #[command(name = "hadir-kiosk", version)]
 struct Args {
+    /// The TOML configuration file (every key has a default).
+    #[arg(long, short, global = true)]
+    config: Option<PathBuf>,
+    /// Simulated devices (a folder of face photos, scripted keys, replayed GPS).
+    #[arg(long)]
+    sim: bool,
+    /// No screen: log what the screen would show (servers, tests).
+    #[arg(long)]
+    headless: bool,
     #[command(subcommand)]
     command: Option<Cmd>,
 }
 
 #[derive(Subcommand, Debug)]
 enum Cmd {
+    /// Print the benchmark figures (decision time, peak memory, record rate).
+    Bench {
+        /// Decision runs.
+        #[arg(long, default_value_t = 20)]
+        runs: u32,
+        /// Records for the signing + storing rate.
+        #[arg(long, default_value_t = 500)]
+        records: u32,
+    },
+    /// Enrol an employee's face from photos (administrator; the kiosk's camera flow uses the
+    /// same checks).
+    Enrol {
+        /// The employee id (must be in the roster).
+        #[arg(long)]
+        employee: String,
+        /// Photos of the employee (three or more).
+        photos: Vec<PathBuf>,
+    },
+    /// Print the Argon2 hash of a PIN read from standard input (for `device.admin_pin_hash`).
+    HashPin,
     /// Test support: make records in a loop, printing `saved seq=N` after each commit.
     #[command(hide = true)]
     CrashWriter {
@@ -72,6 +104,148 @@ fn real_main() -> Result<()> {
             }
             Ok(())
         }
-        None => anyhow::bail!("the kiosk runtime is not wired yet"),
+        Some(Cmd::Bench { runs, records }) => bench(runs, records),
+        Some(Cmd::Enrol { employee, photos }) => enrol(&load_config(args.config.as_deref())?, &employee, &photos),
+        Some(Cmd::HashPin) => {
+            let mut pin = String::new();
+            std::io::stdin().read_line(&mut pin).context("reading the PIN from standard input")?;
+            println!("{}", hadir_kiosk::runtime::hash_pin(pin.trim()));
+            Ok(())
+        }
+        None => run(&load_config(args.config.as_deref())?, args.sim, args.headless),
     }
+}
+
+fn load_config(path: Option<&std::path::Path>) -> Result<KioskConfig> {
+    match path {
+        Some(p) => Ok(KioskConfig::load(p)?),
+        None => Ok(KioskConfig::default()),
+    }
+}
+
+fn init_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+fn models_dir(cfg: &KioskConfig) -> PathBuf {
+    cfg.models
+        .dir
+        .clone()
+        .or_else(|| std::env::var_os("HADIR_MODELS_DIR").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../models/onnx")))
+}
+
+#[cfg(feature = "models")]
+fn face(cfg: &KioskConfig) -> Result<Box<dyn hadir_kiosk::face::FaceCheck>> {
+    let dir = models_dir(cfg);
+    let face = hadir_kiosk::face::ModelsFace::load(&dir)
+        .with_context(|| format!("loading the face models from {} (run `cargo xtask setup`, or set models.dir)", dir.display()))?;
+    Ok(Box::new(face))
+}
+
+#[cfg(not(feature = "models"))]
+fn face(cfg: &KioskConfig) -> Result<Box<dyn hadir_kiosk::face::FaceCheck>> {
+    anyhow::bail!(
+        "this build has no face models (feature `models` off); rebuild with default features (models dir would be {})",
+        models_dir(cfg).display()
+    )
+}
+
+fn run(cfg: &KioskConfig, sim: bool, headless: bool) -> Result<()> {
+    init_logs();
+    if !headless {
+        anyhow::bail!("the touchscreen (hadir-ui) is not wired into this build yet; run with --headless");
+    }
+    let display: Box<dyn hadir_kiosk::runtime::Display> =
+        Box::new(hadir_kiosk::runtime::LogDisplay { language: cfg.device.language, shown: Vec::new() });
+    let face = face(cfg)?;
+    let devices = if sim {
+        hadir_kiosk::devices::simulated(cfg, face, display).context("opening the simulated devices")?
+    } else {
+        real_devices(cfg, face, display)?
+    };
+    let shutdown = Arc::new(AtomicBool::new(false));
+    stop_on_signals(shutdown.clone())?;
+    hadir_kiosk::run(devices, cfg, shutdown)?;
+    Ok(())
+}
+
+/// SIGTERM (init stopping the kiosk) and Ctrl-C set the shutdown flag; the loop then stops
+/// between two events, so no record is cut in half (a record is one transaction anyway).
+fn stop_on_signals(flag: Arc<AtomicBool>) -> Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().context("signal runtime")?;
+    std::thread::Builder::new().name("signals".into()).spawn(move || {
+        rt.block_on(async {
+            let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(_) => return,
+            };
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        });
+        flag.store(true, std::sync::atomic::Ordering::Relaxed);
+    })?;
+    Ok(())
+}
+
+#[cfg(feature = "devices")]
+fn real_devices(
+    cfg: &KioskConfig,
+    face: Box<dyn hadir_kiosk::face::FaceCheck>,
+    display: Box<dyn hadir_kiosk::runtime::Display>,
+) -> Result<hadir_kiosk::Devices> {
+    hadir_kiosk::devices::real(cfg, face, display).context("opening the devices (use --sim on a desktop)")
+}
+
+#[cfg(not(feature = "devices"))]
+fn real_devices(
+    _cfg: &KioskConfig,
+    _face: Box<dyn hadir_kiosk::face::FaceCheck>,
+    _display: Box<dyn hadir_kiosk::runtime::Display>,
+) -> Result<hadir_kiosk::Devices> {
+    anyhow::bail!("this build has no real device drivers (feature `devices` off); use --sim")
+}
+
+fn enrol(cfg: &KioskConfig, employee: &str, photos: &[PathBuf]) -> Result<()> {
+    init_logs();
+    let mut face = face(cfg)?;
+    let identity = hadir_kiosk::identity::Identity::load_or_create(&cfg.key_file())?;
+    let mut store = hadir_kiosk::store::Store::open(&cfg.db_file(), &identity)?;
+    let mut images = Vec::new();
+    for p in photos {
+        images.push(image::open(p).with_context(|| format!("reading {}", p.display()))?.to_rgb8());
+    }
+    let done = hadir_kiosk::enrol::enrol(&mut store, face.as_mut(), employee, &images)?;
+    println!("enrolled {} with {} templates", done.employee_id, done.templates);
+    Ok(())
+}
+
+fn bench(runs: u32, records: u32) -> Result<()> {
+    use hadir_kiosk::bench;
+    let dir = std::env::temp_dir().join(format!("hadir-kiosk-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let cfg = KioskConfig::default();
+    let shared = std::env::var_os("HADIR_SHARED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared")));
+    let enrol_photo = shared.join("faces/people/obama/obama.jpg");
+    let probe_photo = shared.join("faces/people/obama/obama2.jpg");
+    let read = |p: &PathBuf| -> Result<image::RgbImage> {
+        Ok(image::open(p).with_context(|| format!("reading {} (set HADIR_SHARED_DIR to the shared test data)", p.display()))?.to_rgb8())
+    };
+    let (enrol_img, probe_img) = (read(&enrol_photo)?, read(&probe_photo)?);
+    let face = face(&cfg)?;
+    let times = bench::decision_ms(&dir, face, &enrol_img, &probe_img, runs)?;
+    println!("kiosk decision_ms_median={:.0}", bench::median(&times));
+    if let Some(mb) = bench::peak_rss_mb() {
+        println!("kiosk peak_rss_mb={mb:.0}");
+    }
+    let rate = bench::records_per_s(&dir, records)?;
+    println!("kiosk records_per_s={rate:.0}");
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
 }

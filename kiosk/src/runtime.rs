@@ -173,6 +173,16 @@ impl Kiosk {
         &self.identity
     }
 
+    /// The device facts records carry.
+    pub fn device(&self) -> &DeviceInfo {
+        &self.device
+    }
+
+    /// The face pipeline (enrolment uses it between attempts).
+    pub fn face_mut(&mut self) -> &mut dyn FaceCheck {
+        self.face.as_mut()
+    }
+
     /// The flow's current phase.
     pub fn phase(&self) -> &Phase {
         &self.state.phase

@@ -1,0 +1,109 @@
+//! # Building the kiosk's devices from the configuration
+//!
+//! [`simulated`] gives the devices of `--sim` (a folder of face photos as the camera, scripted
+//! keys, a replayed NMEA capture, recorded outputs, a simulated watchdog); [`real`] (feature
+//! `devices`) opens the board's: V4L2 camera, USB keypad through evdev, NMEA GPS on a serial
+//! port (field mode), GPIO outputs and `/dev/watchdog`.
+//!
+//! It must not contain device logic: that is `hadir-hal`'s.
+
+use crate::config::KioskConfig;
+use crate::face::FaceCheck;
+use crate::runtime::{Devices, Display};
+use hadir_hal::clock::{Clock, SystemClock};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Why a device could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum DeviceError {
+    /// The camera.
+    #[error("camera: {0}")]
+    Camera(#[from] hadir_hal::camera::CameraError),
+    /// The keypad.
+    #[error("keypad: {0}")]
+    Keypad(#[from] hadir_hal::keypad::KeypadError),
+    /// The GPS.
+    #[error("gps: {0}")]
+    Gps(#[from] hadir_hal::gps::GpsError),
+    /// Outputs.
+    #[error("outputs: {0}")]
+    Outputs(#[from] hadir_hal::outputs::OutputError),
+    /// Watchdog.
+    #[error("watchdog: {0}")]
+    Watchdog(#[from] hadir_hal::watchdog::WatchdogError),
+    /// Configuration missing for a device.
+    #[error("config key `{key}`: {fix}")]
+    Config {
+        /// The key.
+        key: &'static str,
+        /// What to set.
+        fix: &'static str,
+    },
+}
+
+/// The simulated devices of `--sim`.
+pub fn simulated(cfg: &KioskConfig, face: Box<dyn FaceCheck>, display: Box<dyn Display>) -> Result<Devices, DeviceError> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let faces = cfg.sim.faces_dir.as_ref().ok_or(DeviceError::Config {
+        key: "sim.faces_dir",
+        fix: "set a folder of face photos for the simulated camera (e.g. ../shared/faces/people/obama)",
+    })?;
+    let camera = hadir_hal::camera::FolderCamera::open(faces, cfg.camera.width, cfg.camera.height)?;
+    let keypad = hadir_hal::keypad::ScriptedKeypad::typed(&cfg.sim.keys, Duration::from_millis(400), clock.clone());
+    let gps: Option<Box<dyn hadir_hal::gps::Gps>> = match &cfg.sim.nmea {
+        Some(path) => Some(Box::new(hadir_hal::gps::ReplayGps::open(
+            path,
+            hadir_hal::gps::ReplayPace::Recorded,
+            Duration::from_secs(u64::from(cfg.policy.max_fix_age_s)),
+            clock.clone(),
+        )?)),
+        None => None,
+    };
+    Ok(Devices {
+        camera: Box::new(camera),
+        keypad: Box::new(keypad),
+        gps,
+        outputs: Box::new(hadir_hal::outputs::SimOutputs::new(clock, false)),
+        watchdog: Some(Box::new(hadir_hal::watchdog::SimWatchdog::new())),
+        display,
+        face,
+    })
+}
+
+/// The board's devices.
+#[cfg(feature = "devices")]
+pub fn real(cfg: &KioskConfig, face: Box<dyn FaceCheck>, display: Box<dyn Display>) -> Result<Devices, DeviceError> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let camera = hadir_hal::camera::V4lCamera::open(hadir_hal::camera::CameraConfig {
+        device: cfg.camera.device.display().to_string(),
+        width: cfg.camera.width,
+        height: cfg.camera.height,
+        buffers: 4,
+        timeout_ms: 1000,
+    })?;
+    let keypad = hadir_hal::keypad::EvdevKeypad::open(&cfg.keypad.evdev.display().to_string())?;
+    let gps: Option<Box<dyn hadir_hal::gps::Gps>> = if cfg.policy.mode == crate::policy::Mode::Field {
+        Some(Box::new(hadir_hal::gps::SerialGps::open(
+            hadir_hal::gps::SerialConfig {
+                device: cfg.gps.device.display().to_string(),
+                baud: cfg.gps.baud,
+                max_age_secs: u64::from(cfg.policy.max_fix_age_s),
+            },
+            clock.clone(),
+        )?))
+    } else {
+        None
+    };
+    let outputs = hadir_hal::outputs::GpioOutputs::open(&Default::default(), clock)?;
+    let watchdog = hadir_hal::watchdog::FileWatchdog::open(std::path::Path::new("/dev/watchdog"))?;
+    Ok(Devices {
+        camera: Box::new(camera),
+        keypad: Box::new(keypad),
+        gps,
+        outputs: Box::new(outputs),
+        watchdog: Some(Box::new(watchdog)),
+        display,
+        face,
+    })
+}

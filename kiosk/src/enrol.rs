@@ -1,0 +1,174 @@
+//! # Enrolment at the kiosk (administrator)
+//!
+//! An administrator captures several images of one employee. [`enrol`] embeds each, refuses
+//! the set when the images are not of one person (any pair under [`SAME_PERSON_MIN`]) or when
+//! the face already verifies as someone else enrolled on this device (any template of another
+//! employee at [`DUPLICATE_MIN`] or more: that would let one person record for two), and then
+//! stores the templates (encrypted) for the employee. Sending the template to the server goes
+//! through the sync worker with the rest of the outbox.
+//!
+//! It must not decide attendance; it never overwrites another employee's templates.
+
+use crate::face::{FaceCheck, FaceResult};
+use crate::flow::Band;
+use crate::store::{EmployeeRow, Store, StoreError};
+use image::RgbImage;
+
+/// Two images of one person match at least this much (percent).
+pub const SAME_PERSON_MIN: f32 = 70.0;
+/// A face that matches another employee this much is a duplicate (the valid band).
+pub const DUPLICATE_MIN: f32 = Band::VALID_FROM;
+/// Images needed.
+pub const MIN_IMAGES: usize = 3;
+
+/// Why an enrolment was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum EnrolError {
+    /// Too few usable images.
+    #[error("only {usable} of {given} images show one usable face; {MIN_IMAGES} are needed (retake in good light, one person, looking straight)")]
+    TooFewImages {
+        /// Images with a usable face.
+        usable: usize,
+        /// Images given.
+        given: usize,
+    },
+    /// The images are not of one person.
+    #[error("images {first} and {second} match only {percent:.1} %: they do not look like one person")]
+    NotOnePerson {
+        /// Image index.
+        first: usize,
+        /// Image index.
+        second: usize,
+        /// Their match.
+        percent: f32,
+    },
+    /// Already enrolled as someone else.
+    #[error("this face already matches employee {other} at {percent:.1} %: not enrolled (check the employee number; a supervisor must resolve a true look-alike)")]
+    Duplicate {
+        /// The other employee.
+        other: String,
+        /// The match.
+        percent: f32,
+    },
+    /// The employee is not in the roster.
+    #[error("employee {0} is not in this device's roster; sync the roster first")]
+    UnknownEmployee(String),
+    /// The face pipeline failed.
+    #[error(transparent)]
+    Face(#[from] crate::face::FaceError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The stored result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Enrolled {
+    /// The employee.
+    pub employee_id: String,
+    /// Templates stored.
+    pub templates: usize,
+    /// The best match with any other employee (for the audit), percent.
+    pub nearest_other: Option<(String, f32)>,
+}
+
+/// Enrols `employee_id` from `images`, replacing their templates of this model.
+pub fn enrol(store: &mut Store, face: &mut dyn FaceCheck, employee_id: &str, images: &[RgbImage]) -> Result<Enrolled, EnrolError> {
+    let employee: EmployeeRow =
+        store.employee(employee_id)?.ok_or_else(|| EnrolError::UnknownEmployee(employee_id.to_owned()))?;
+    let mut embeddings = Vec::new();
+    for img in images {
+        if let FaceResult::Face { embedding, liveness, .. } = face.check(img, &[])? {
+            if liveness >= 50.0 {
+                embeddings.push(embedding);
+            }
+        }
+    }
+    if embeddings.len() < MIN_IMAGES {
+        return Err(EnrolError::TooFewImages { usable: embeddings.len(), given: images.len() });
+    }
+    for (i, a) in embeddings.iter().enumerate() {
+        for (j, b) in embeddings.iter().enumerate().skip(i + 1) {
+            let percent = face.similarity(a, b);
+            if percent < SAME_PERSON_MIN {
+                return Err(EnrolError::NotOnePerson { first: i, second: j, percent });
+            }
+        }
+    }
+    let model = face.model_version();
+    let mut nearest: Option<(String, f32)> = None;
+    for (other, m, t) in store.all_templates()? {
+        if other == employee_id || m != model {
+            continue;
+        }
+        let best = embeddings.iter().map(|e| face.similarity(e, &t)).fold(f32::MIN, f32::max);
+        if nearest.as_ref().is_none_or(|(_, p)| best > *p) {
+            nearest = Some((other.clone(), best));
+        }
+        if best >= DUPLICATE_MIN {
+            return Err(EnrolError::Duplicate { other, percent: best });
+        }
+    }
+    // Keep templates of other models (the server may still use them), replace this model's.
+    let mut templates: Vec<(String, Vec<f32>)> =
+        store.templates(employee_id)?.into_iter().filter(|(m, _)| *m != model).collect();
+    let count = embeddings.len();
+    templates.extend(embeddings.into_iter().map(|e| (model.clone(), e)));
+    store.upsert_employee(&employee, &templates)?;
+    Ok(Enrolled { employee_id: employee_id.to_owned(), templates: count, nearest_other: nearest })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::face::ScriptedFace;
+    use crate::identity::Identity;
+
+    fn face_with(embedding: Vec<f32>) -> FaceResult {
+        FaceResult::Face { score: 0.0, liveness: 90.0, aligned: RgbImage::new(2, 2), embedding }
+    }
+
+    fn store(dir: &tempfile::TempDir) -> Store {
+        let mut s = Store::open(&dir.path().join("k.db"), &Identity::from_seed([3; 32])).unwrap();
+        for id in ["E1", "E2"] {
+            let e = EmployeeRow { id: id.into(), name: id.into(), section_id: None, pin_hash: None };
+            s.upsert_employee(&e, &[]).unwrap();
+        }
+        s
+    }
+
+    #[test]
+    fn enrols_one_person_then_refuses_them_as_someone_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = store(&dir);
+        let imgs = vec![RgbImage::new(2, 2); 3];
+        let a = vec![1.0, 0.0, 0.0];
+        let mut f = ScriptedFace::new(vec![face_with(a.clone()), face_with(vec![0.99, 0.1, 0.0]), face_with(a.clone())]);
+        let done = enrol(&mut s, &mut f, "E1", &imgs).unwrap();
+        assert_eq!(done.templates, 3);
+        assert_eq!(s.templates("E1").unwrap().len(), 3);
+
+        // The same face for E2 is a duplicate.
+        let mut f = ScriptedFace::new(vec![face_with(a.clone())]);
+        let err = enrol(&mut s, &mut f, "E2", &imgs).unwrap_err();
+        assert!(matches!(err, EnrolError::Duplicate { ref other, .. } if other == "E1"), "{err}");
+        assert!(s.templates("E2").unwrap().is_empty());
+
+        // Re-enrolling E1 is not a duplicate of itself.
+        let mut f = ScriptedFace::new(vec![face_with(a)]);
+        assert!(enrol(&mut s, &mut f, "E1", &imgs).is_ok());
+    }
+
+    #[test]
+    fn refuses_mixed_people_and_too_few_faces() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = store(&dir);
+        let imgs = vec![RgbImage::new(2, 2); 3];
+        let mut f = ScriptedFace::new(vec![face_with(vec![1.0, 0.0]), face_with(vec![0.0, 1.0]), face_with(vec![1.0, 0.0])]);
+        assert!(matches!(enrol(&mut s, &mut f, "E1", &imgs), Err(EnrolError::NotOnePerson { first: 0, second: 1, .. })));
+        let mut f = ScriptedFace::new(vec![face_with(vec![1.0]), FaceResult::Guide(crate::flow::Guidance::NoFace)]);
+        assert!(matches!(enrol(&mut s, &mut f, "E1", &imgs), Err(EnrolError::TooFewImages { usable: 1, given: 3 })));
+        let mut f = ScriptedFace::new(vec![face_with(vec![1.0])]);
+        assert!(matches!(enrol(&mut s, &mut f, "NOPE", &imgs), Err(EnrolError::UnknownEmployee(_))));
+    }
+}
