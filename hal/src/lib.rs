@@ -3,14 +3,47 @@
 //! One small trait per device (camera, keypad, GPS, outputs, tamper switch, watchdog), in the
 //! embedded-hal manner: fallible methods, no paths or pin numbers in the API. Each trait has a
 //! real implementation behind a Cargo feature and a simulated one for desktops and tests.
+//! Configuration structs (device paths, pins) are taken by the constructors only.
 //!
-//! This crate owns the hardware and nothing else: it never decides attendance.
+//! This crate owns the hardware and nothing else: it never decides attendance, and it never
+//! prints or sleeps in library code (time comes from an injected [`clock::Clock`]).
+//!
+//! Features (all on by default, so every build compiles the real paths): `v4l` (camera),
+//! `gpio` (matrix keypad, LEDs, buzzer, relay, tamper through `rppal`), `serial` (GPS),
+//! `evdev` (USB keypads).
 //!
 //! # Layout
 //!
 //! - [`clock`]: `Clock` (`SystemClock`, `ManualClock`), injected wherever time matters.
-//! - [`gps`]: trait `Gps` (`fix()`, `stats()`), `Fix`, `FixMode`; `NmeaDecoder` (pure);
-//!   `ReplayGps::open(path, ReplayPace, max_age, clock)`; `SerialGps::open(SerialConfig, clock)`
-//!   (feature `serial`).
+//! - [`gps`]: trait `Gps { fix(), stats() }`, `Fix { time, lat, lon, alt, mode, sats, hdop,
+//!   age }`, `FixMode`, `NmeaStats`; `NmeaDecoder` (pure); `FixTracker`;
+//!   `ReplayGps::open(path, ReplayPace, max_age, clock)`;
+//!   `SerialGps::open(SerialConfig, clock)` (`serial`).
+//! - [`camera`]: trait `Camera { frame(), size() }`, `Frame { image: RgbImage, timestamp,
+//!   sequence }`; `V4lCamera::open(CameraConfig)` and `list_devices()` (`v4l`);
+//!   `FolderCamera::open(dir, w, h)`; `ScriptedCamera::new(Vec<ScriptStep>, w, h)` with
+//!   `Scene::{Photo, NoFace, TwoFaces, Dark}`; `camera::convert` (YUYV/MJPEG → RGB, pure).
+//! - [`keypad`]: trait `Keypad { poll() }`, `Key`; `MatrixKeypad::new(PinBank, Layout,
+//!   debounce, clock)` over `GpioPinBank::open(&MatrixConfig)` (`gpio`) or `SimPinBank`;
+//!   `EvdevKeypad::open(path)` (`evdev`); `ScriptedKeypad::{new, typed}`.
+//! - [`outputs`]: trait `Outputs { signal(Signal), update(), set_door(bool) }`, `Signal::{Ok,
+//!   Confirm, Reject}`, `PatternPlayer` (pure); `GpioOutputs::open(&OutputsConfig, clock)`
+//!   (`gpio`); `SimOutputs::new(clock, has_relay)`.
+//! - [`tamper`]: trait `TamperSwitch { poll() }` → `TamperEvent::{Opened, Closed}`;
+//!   `GpioTamper::open(pin, debounce, clock)` (`gpio`); `SimTamper::new(clock)`.
+//! - [`watchdog`]: trait `Watchdog { feed(), disarm() }`; `FileWatchdog::open(path)`;
+//!   `SimWatchdog`; `WatchdogKeeper::new(watchdog, interval).tick(healthy, now)`.
+//! - [`overlay`]: `RgbCanvas` (a `DrawTarget` over `RgbImage`), `draw_face_box`,
+//!   `draw_guide_oval`.
+//!
+//! The `hadir-hal` binary (`src/main.rs`) is a technician's tool over these: `gps replay`,
+//! `camera list`, `camera grab`, `keypad watch`, `bench`.
+
+pub mod camera;
 pub mod clock;
 pub mod gps;
+pub mod keypad;
+pub mod outputs;
+pub mod overlay;
+pub mod tamper;
+pub mod watchdog;
