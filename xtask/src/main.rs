@@ -8,6 +8,7 @@
 //! - [`cross`]: the aarch64 build of the device binaries with Debian's toolchain.
 //! - [`suite`]: `cargo xtask test`, every test in the order fast to slow.
 //! - [`demo`]: the main job for a new user.
+//! - [`fuzz`]: the fuzz targets, bounded in time.
 //! - [`crate_map`]: keeps the README's crate map true to `cargo metadata`.
 //!
 //! It must not hold product logic: everything here is orchestration of cargo and system tools.
@@ -15,6 +16,7 @@
 mod crate_map;
 mod cross;
 mod demo;
+mod fuzz;
 mod image;
 mod qemu;
 mod setup;
@@ -31,6 +33,7 @@ usage: cargo xtask <command>
   setup       install the Debian packages and face models the project needs
   cross       build the device binaries for aarch64 and run aarch64 unit tests under QEMU
   crate-map   check that the README's crate map matches cargo metadata
+  fuzz [S]    run every fuzz target for S seconds each (default 40)
   image       build the aarch64 firmware image (kernel, initramfs, A/B GPT disk) [--without-kiosk]
   bundle      sign an update bundle from the built image [--version V] [--out FILE]
   provision   write the image and a device's settings to a disk or file (--target, --site, ...)
@@ -53,6 +56,7 @@ fn run() -> Result<()> {
         Some("setup") => setup::run(&root, &mut shell::Steps::default()),
         Some("cross") => cross::run(&root),
         Some("crate-map") => crate_map::check(&root),
+        Some("fuzz") => fuzz::run(&root, &args[1..]),
         Some("image") => image::run(&root, &args[1..]),
         Some("bundle") => image::bundle::run(&root, &args[1..]),
         Some("provision") => image::provision::run(&root, &args[1..]),
