@@ -14,7 +14,8 @@
 //!    boot is left uncommitted, and after the tries run out the initramfs falls back to slot a.
 //!    With a kiosk, the first trial boot becomes ready and commits slot b instead;
 //! 4. technician mode: a disk provisioned with a technician password hash shows a login prompt
-//!    on the serial console, and the password gives a root shell.
+//!    on the serial console, and the password gives a root shell; from it the watchdog's
+//!    feeder is killed and the i6300esb must reset the guest.
 //!
 //! The test disk is made by provisioning (`cargo xtask provision`'s code) with a site, mode,
 //! server URL and token, so the first boot also checks that those settings arrived. Boot 1
@@ -152,6 +153,25 @@ impl Guest {
                 }
                 Err(RecvTimeoutError::Timeout) => bail!("no `{marker}` on the console within {}s", BOOT_TIMEOUT.as_secs()),
                 Err(RecvTimeoutError::Disconnected) => bail!("QEMU exited before `{marker}` appeared"),
+            }
+        }
+    }
+
+    /// Waits for QEMU to exit by itself (with `-no-reboot`, a guest reset ends it); returns the
+    /// seconds waited.
+    fn wait_exit(&mut self, limit: Duration) -> Result<f64> {
+        let start = Instant::now();
+        loop {
+            match self.lines.recv_timeout(limit.saturating_sub(start.elapsed())) {
+                Ok(line) => {
+                    println!("  | {line}");
+                    self.log.push(line);
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    let _ = self.child.wait();
+                    return Ok(start.elapsed().as_secs_f64());
+                }
+                Err(RecvTimeoutError::Timeout) => bail!("QEMU still running after {}s", limit.as_secs()),
             }
         }
     }
@@ -326,7 +346,7 @@ pub fn test(root: &Path, steps: &mut Steps) -> Result<()> {
         Ok(())
     })?;
     steps.step("qemu-test: trial boots of slot b and the fallback", || trial_boots(&layout, &disk, port, built.has_kiosk))?;
-    steps.step("qemu-test: technician mode (provisioned password, login on the console)", || {
+    steps.step("qemu-test: technician mode (login on the console), watchdog reset", || {
         let tech_disk = work.join("technician.img");
         let hash = shell::output(Command::new("openssl").args(["passwd", "-6", "-salt", "hadirqemu", "teknisi-qemu"]))?;
         provision::provision(&layout, &layout.disk(), &tech_disk, &settings(hash.trim()))?;
@@ -341,9 +361,16 @@ pub fn test(root: &Path, steps: &mut Steps) -> Result<()> {
         if !guest.log.iter().any(|l| l.contains("HADIR-SELFTEST-END")) {
             guest.wait_for("HADIR-SELFTEST-END")?;
         }
-        let st = parse_selftest(&guest.cut_power());
+        let st = parse_selftest(&guest.log);
         st.report("technician boot")?;
         println!("  technician mode: login prompt on the console, root shell with the provisioned password");
+        // The hardware watchdog: stop its feeder without the magic close, as a hung system
+        // would; the i6300esb must reset the guest (QEMU runs with -no-reboot, so it exits).
+        guest.type_line("kill -9 $(pidof watchdog) && echo FEEDER-KILLED")?;
+        guest.wait_for("FEEDER-KILLED")?;
+        let waited = guest.wait_exit(Duration::from_secs(180))?;
+        println!("  watchdog: the guest was reset {waited:.0} s after its feeder was killed (timeout 30 s)");
+        drop(guest);
         std::fs::remove_file(&tech_disk).ok();
         Ok(())
     })?;

@@ -8,13 +8,25 @@ HADIR_KIOSK_VERSION = $(call qstrip,$(BR2_PACKAGE_HADIR_KIOSK_VERSION))
 HADIR_KIOSK_SITE = $(call qstrip,$(BR2_PACKAGE_HADIR_KIOSK_REPO_URL))
 HADIR_KIOSK_SITE_METHOD = git
 HADIR_KIOSK_LICENSE = MIT or Apache-2.0
-# The kiosk crate lives in kiosk/ of the workspace; cargo finds the workspace root and
-# its Cargo.lock above it, and the download post-process vendors with -m kiosk/Cargo.toml.
+# The kiosk crate lives in kiosk/ of the workspace; cargo finds the workspace root and its
+# Cargo.lock above it, and the cargo download post-process vendors with -m kiosk/Cargo.toml.
+# Every binary of the kiosk package is installed (cargo install --bins).
 HADIR_KIOSK_SUBDIR = kiosk
-# bindgen (v4l) needs libclang on the build host.
-HADIR_KIOSK_DEPENDENCIES = host-clang libinput libxkbcommon fontconfig udev
-HADIR_KIOSK_CARGO_ENV = LIBCLANG_PATH=$(HOST_DIR)/lib
-HADIR_KIOSK_CARGO_BUILD_OPTS = --bin hadir-kiosk
-HADIR_KIOSK_CARGO_INSTALL_OPTS = --bin hadir-kiosk
+# bindgen (v4l) loads the host's libclang and must see the target's headers; -sys crates
+# find libinput, libxkbcommon and fontconfig through the cross pkg-config.
+HADIR_KIOSK_DEPENDENCIES = host-clang host-pkgconf libinput libxkbcommon fontconfig udev
+HADIR_KIOSK_CARGO_ENV = \
+	LIBCLANG_PATH=$(HOST_DIR)/lib \
+	BINDGEN_EXTRA_CLANG_ARGS="--sysroot=$(STAGING_DIR)" \
+	PKG_CONFIG_ALLOW_CROSS=1
+
+ifeq ($(BR2_PACKAGE_HADIR_KIOSK)$(BR_BUILDING),yy)
+ifeq ($(HADIR_KIOSK_SITE),)
+$(error BR2_PACKAGE_HADIR_KIOSK_REPO_URL is empty: set the Hadir git repository in menuconfig)
+endif
+ifeq ($(HADIR_KIOSK_VERSION),)
+$(error BR2_PACKAGE_HADIR_KIOSK_VERSION is empty: set the Hadir commit in menuconfig)
+endif
+endif
 
 $(eval $(cargo-package))

@@ -5,7 +5,9 @@
 ################################################################################
 
 HADIR_MODELS_VERSION = 0.0.1
-HADIR_MODELS_SITE = $(call qstrip,$(BR2_PACKAGE_HADIR_MODELS_DIR))
+# Buildroot checks a local SITE even when the package is off, hence the default: the models
+# directory of the Hadir checkout this tree belongs to.
+HADIR_MODELS_SITE = $(or $(call qstrip,$(BR2_PACKAGE_HADIR_MODELS_DIR)),$(BR2_EXTERNAL_HADIR_PATH)/../models/onnx)
 HADIR_MODELS_SITE_METHOD = local
 HADIR_MODELS_LICENSE = MIT
 
