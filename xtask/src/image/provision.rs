@@ -2,8 +2,9 @@
 //!
 //! It writes the disk image to a block device (an SD card in a reader) or a file, with a
 //! progress line, reads it back to verify, then replaces the data partition with one holding
-//! this device's settings: `config/provision.toml` (site, mode, server URL, one-time enrolment
-//! token; the kiosk enrols itself with it on first boot and then deletes the token),
+//! this device's settings: `config/kiosk.toml` (hadir-kiosk's configuration: mode, server URL,
+//! one-time enrolment token, data and model paths; the kiosk enrols itself with it on first
+//! boot), `config/provision.toml` (the same with the site, the technician's record),
 //! `config/device.conf` (host name, NTP servers for the init scripts) and, when asked, the
 //! technician-mode password hash. The data partition is found by its GPT name (`data`).
 //!
@@ -76,12 +77,25 @@ impl DeviceSettings {
         Ok(())
     }
 
-    /// `config/provision.toml`, read by the kiosk.
+    /// `config/provision.toml`: what was provisioned, for the technician's records.
     pub fn provision_toml(&self) -> String {
         format!(
-            "# Written by `cargo xtask provision`. The kiosk enrols itself with this on first boot.\n\
+            "# Written by `cargo xtask provision`: this device's settings (the kiosk reads kiosk.toml).\n\
              site = \"{}\"\nmode = \"{}\"\nserver_url = \"{}\"\nenrol_token = \"{}\"\n",
             self.site, self.mode, self.server_url, self.enrol_token
+        )
+    }
+
+    /// `config/kiosk.toml`: hadir-kiosk's own configuration (`--config`), with the server,
+    /// the one-time token, the mode and the image's paths.
+    pub fn kiosk_toml(&self) -> String {
+        format!(
+            "# Written by `cargo xtask provision` for hadir-kiosk (its TOML configuration).\n\
+             [device]\ndata_dir = \"/data/kiosk\"\n\n\
+             [policy]\nmode = \"{}\"\n\n\
+             [server]\nurl = \"{}\"\nenrol_token = \"{}\"\n\n\
+             [models]\ndir = \"/usr/share/hadir/models\"\n",
+            self.mode, self.server_url, self.enrol_token
         )
     }
 
@@ -210,6 +224,7 @@ pub fn provision(layout: &Layout, image: &Path, target: &Path, settings: &Device
     fs::write(content.join("boot/committed"), "a\n")?;
     fs::write(content.join("config/provision.toml"), settings.provision_toml())?;
     fs::write(content.join("config/device.conf"), settings.device_conf())?;
+    fs::write(content.join("config/kiosk.toml"), settings.kiosk_toml())?;
     if !settings.technician_hash.is_empty() {
         fs::write(content.join("config/technician"), format!("{}\n", settings.technician_hash))?;
     }
@@ -296,6 +311,24 @@ mod tests {
         let text = good().provision_toml();
         for line in ["site = \"DPUPR-01\"", "mode = \"office\"", "server_url = \"https://hadir.example.invalid\"", "enrol_token = \"tok-123\""] {
             assert!(text.contains(line), "{line}");
+        }
+    }
+
+    #[test]
+    fn kiosk_toml_has_the_kiosk_config_sections() {
+        let text = good().kiosk_toml();
+        for line in [
+            "[device]\ndata_dir = \"/data/kiosk\"",
+            "[policy]\nmode = \"office\"",
+            "[server]\nurl = \"https://hadir.example.invalid\"\nenrol_token = \"tok-123\"",
+            "[models]\ndir = \"/usr/share/hadir/models\"",
+        ] {
+            assert!(text.contains(line), "{line}");
+        }
+        // The image's default (unprovisioned) configuration uses the same sections.
+        let default = include_str!("../../../buildroot/overlay/etc/hadir/kiosk.default.toml");
+        for section in ["[device]", "[policy]", "[models]"] {
+            assert!(default.contains(section), "{section} in kiosk.default.toml");
         }
     }
 
