@@ -1,0 +1,412 @@
+//! The pipeline: one RGB frame in, the faces, the chosen subject's embedding, liveness, and the
+//! quality verdict out.
+//!
+//! [`FaceEngine::load`] loads every model once; [`FaceEngine::analyze`] runs, in order:
+//! detection (threshold + NMS, every face) → choice of the subject (score × centrality × size)
+//! → 68 landmarks → five points → similarity alignment to 112×112 → embedding → liveness →
+//! eye state and head pose → quality gate. Each stage's time is recorded in the result, which
+//! is what `hadir-face bench` reports.
+//!
+//! The engine is single-threaded and holds one run state per model, so it takes `&mut self`;
+//! a kiosk owns one engine on its camera thread.
+
+use crate::detect::{self, DetectConfig, Detection};
+use crate::embedding::{self, Embedding};
+use crate::error::ModelError;
+use crate::eyes;
+use crate::geometry::{Affine, Point, Rect};
+use crate::landmarks::{self, Landmarks};
+use crate::liveness;
+use crate::network::{ModelFile, Network};
+use crate::pose::{self, Pose};
+use crate::quality::{self, QualityConfig, QualityIssue, QualityMeasures};
+use crate::sampling::{self, ChannelOrder};
+use crate::score::ScoreMap;
+use image::RgbImage;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Everything tunable about the pipeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EngineConfig {
+    /// Detector threshold, NMS, face limit.
+    pub detect: DetectConfig,
+    /// Quality gate limits.
+    pub quality: QualityConfig,
+    /// Cosine → percentage mapping.
+    pub score: ScoreMap,
+    /// A face is live when the liveness model's live probability is at least this.
+    pub live_threshold: f32,
+    /// Run the head-pose model (the largest model; needed for the "head turned" reason).
+    pub pose: bool,
+    /// Run the eye model (needed for the "eyes closed" reason).
+    pub eyes: bool,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            detect: DetectConfig::default(),
+            quality: QualityConfig::default(),
+            score: ScoreMap::default(),
+            live_threshold: 0.5,
+            pose: true,
+            eyes: true,
+        }
+    }
+}
+
+/// A pipeline stage, for timing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// Resize, detector, NMS.
+    Detect,
+    /// Landmark crop and model.
+    Landmarks,
+    /// Similarity fit and warp to 112×112.
+    Align,
+    /// Embedding model.
+    Embed,
+    /// Liveness crop and model.
+    Liveness,
+    /// Eye crops and model.
+    Eyes,
+    /// Pose crop and model.
+    Pose,
+    /// Brightness and sharpness measures, the gate.
+    Quality,
+}
+
+impl Stage {
+    /// Every stage, in pipeline order.
+    pub const ALL: [Stage; 8] = [
+        Stage::Detect,
+        Stage::Landmarks,
+        Stage::Align,
+        Stage::Embed,
+        Stage::Liveness,
+        Stage::Eyes,
+        Stage::Pose,
+        Stage::Quality,
+    ];
+
+    /// Stable machine name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Detect => "detect",
+            Stage::Landmarks => "landmarks",
+            Stage::Align => "align",
+            Stage::Embed => "embed",
+            Stage::Liveness => "liveness",
+            Stage::Eyes => "eyes",
+            Stage::Pose => "pose",
+            Stage::Quality => "quality",
+        }
+    }
+}
+
+/// Time spent per stage on one frame.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Timings(pub Vec<(Stage, Duration)>);
+
+impl Timings {
+    fn record<T>(&mut self, stage: Stage, f: impl FnOnce() -> T) -> T {
+        let start = Instant::now();
+        let out = f();
+        self.0.push((stage, start.elapsed()));
+        out
+    }
+
+    /// Time of one stage (zero if it did not run).
+    pub fn of(&self, stage: Stage) -> Duration {
+        self.0.iter().filter(|(s, _)| *s == stage).map(|(_, d)| *d).sum()
+    }
+
+    /// Sum of all stages.
+    pub fn total(&self) -> Duration {
+        self.0.iter().map(|(_, d)| *d).sum()
+    }
+}
+
+/// The face chosen for verification and everything measured on it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Subject {
+    /// Index into [`Analysis::faces`].
+    pub index: usize,
+    /// Its detection.
+    pub detection: Detection,
+    /// The 68 landmarks in frame coordinates.
+    pub landmarks: Vec<Point>,
+    /// Left eye, right eye, nose tip, left and right mouth corner.
+    pub five_points: [Point; 5],
+    /// The embedding of the aligned face.
+    pub embedding: Embedding,
+    /// Live-face probability (0–1) from the liveness model.
+    pub liveness: f32,
+    /// `liveness ≥ live_threshold`.
+    pub live: bool,
+    /// Head pose, if the pose model ran.
+    pub pose: Option<Pose>,
+    /// Open-eye probabilities (image-left eye first), if the eye model ran.
+    pub eyes_open: Option<[f32; 2]>,
+    /// The quality measures.
+    pub measures: QualityMeasures,
+}
+
+/// The result of [`FaceEngine::analyze`] on one frame.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Analysis {
+    /// Frame width and height.
+    pub frame: (u32, u32),
+    /// Every face found, best detector score first.
+    pub faces: Vec<Detection>,
+    /// The face to verify, if there is one.
+    pub subject: Option<Subject>,
+    /// Why the frame is not good enough; empty when it is.
+    pub issues: Vec<QualityIssue>,
+    /// Time per stage.
+    #[serde(skip)]
+    pub timings: Timings,
+}
+
+impl Analysis {
+    /// True when there is a subject and no quality issue.
+    pub fn is_good(&self) -> bool {
+        self.subject.is_some() && self.issues.is_empty()
+    }
+}
+
+/// All six models, loaded once, and the pipeline over them.
+#[derive(Debug)]
+pub struct FaceEngine {
+    detector: Network,
+    landmark: Network,
+    feature: Network,
+    liveness: Network,
+    eye: Network,
+    pose: Network,
+    config: EngineConfig,
+}
+
+/// Version string of the embedding: templates made with another model cannot be compared.
+pub const MODEL_VERSION: &str = "faceplugin-face-recognition-js@0.0.1/fr_feature.onnx#87aacdfe57510db2";
+
+impl FaceEngine {
+    /// Loads every model from `dir` with the default configuration.
+    pub fn load(dir: &Path) -> Result<Self, ModelError> {
+        Self::load_with(dir, EngineConfig::default())
+    }
+
+    /// Loads every model from `dir`.
+    pub fn load_with(dir: &Path, config: EngineConfig) -> Result<Self, ModelError> {
+        Ok(Self {
+            detector: Network::load(dir, ModelFile::Detect)?,
+            landmark: Network::load(dir, ModelFile::Landmark)?,
+            feature: Network::load(dir, ModelFile::Feature)?,
+            liveness: Network::load(dir, ModelFile::Liveness)?,
+            eye: Network::load(dir, ModelFile::Eye)?,
+            pose: Network::load(dir, ModelFile::Pose)?,
+            config,
+        })
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// The embedding model's version, recorded in templates.
+    pub fn model_version(&self) -> &'static str {
+        MODEL_VERSION
+    }
+
+    /// Every face in the frame, best score first.
+    pub fn detect(&mut self, frame: &RgbImage) -> Result<Vec<Detection>, ModelError> {
+        let (w, h) = frame.dimensions();
+        let whole = Rect { x1: 0.0, y1: 0.0, x2: w as f32, y2: h as f32 };
+        let small = sampling::warp(
+            frame,
+            &Affine::rect_to_grid(&whole, detect::INPUT_W, detect::INPUT_H),
+            detect::INPUT_W,
+            detect::INPUT_H,
+            true,
+        );
+        let input = sampling::planar(&small, ChannelOrder::Rgb, 127.0, 1.0 / 128.0);
+        let out = self.detector.run(input)?;
+        let (scores, boxes) = self.detector_outputs(&out)?;
+        let cfg = &self.config.detect;
+        let found = detect::candidates(scores, boxes, cfg.score_threshold, w, h);
+        Ok(detect::nms(found, cfg.nms_iou, cfg.max_faces))
+    }
+
+    fn detector_outputs<'a>(&self, out: &'a [Vec<f32>]) -> Result<(&'a [f32], &'a [f32]), ModelError> {
+        let names = self.detector.output_names();
+        let find = |name: &str, len: usize| {
+            names
+                .iter()
+                .position(|n| n == name)
+                .and_then(|i| out.get(i))
+                .filter(|o| o.len() == len)
+                .map(Vec::as_slice)
+        };
+        match (find("scores", detect::PRIORS * 2), find("boxes", detect::PRIORS * 4)) {
+            (Some(s), Some(b)) => Ok((s, b)),
+            _ => Err(ModelError::Inference {
+                file: ModelFile::Detect.file_name(),
+                message: format!("unexpected outputs {names:?}"),
+            }),
+        }
+    }
+
+    /// The 68 landmarks of a detected face.
+    pub fn landmarks(&mut self, frame: &RgbImage, face: &Rect) -> Result<Landmarks, ModelError> {
+        let crop = landmarks::crop_for(face, frame.width(), frame.height());
+        let side = landmarks::INPUT;
+        let patch = sampling::warp(frame, &Affine::rect_to_grid(&crop, side, side), side, side, true);
+        let out = self.landmark.run(sampling::gray(&patch, 1.0 / 256.0))?;
+        out.first().and_then(|raw| landmarks::decode(raw, &crop)).ok_or_else(|| ModelError::Inference {
+            file: ModelFile::Landmark.file_name(),
+            message: "the landmark output is not 136 finite numbers".into(),
+        })
+    }
+
+    /// The embedding of an aligned 112×112 face.
+    pub fn embed_aligned(&mut self, aligned: &RgbImage) -> Result<Embedding, ModelError> {
+        let out = self.feature.run(embedding::input(aligned))?;
+        let raw = out.into_iter().next().unwrap_or_default();
+        Embedding::from_raw(raw).map_err(|e| ModelError::Inference {
+            file: ModelFile::Feature.file_name(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Live-face probability for a face box.
+    pub fn liveness(&mut self, frame: &RgbImage, face: &Rect) -> Result<f32, ModelError> {
+        let out = self.liveness.run(liveness::input(frame, face))?;
+        out.first().and_then(|l| liveness::live_probability(l)).ok_or_else(|| ModelError::Inference {
+            file: ModelFile::Liveness.file_name(),
+            message: "the liveness output is not 3 finite logits".into(),
+        })
+    }
+
+    /// Open-eye probability of both eyes.
+    pub fn eyes_open(&mut self, frame: &RgbImage, l: &Landmarks) -> Result<[f32; 2], ModelError> {
+        let mut probs = [0.0; 2];
+        for (p, crop) in probs.iter_mut().zip(eyes::crops(l)) {
+            let out = self.eye.run(eyes::input(frame, &crop))?;
+            *p = out.first().and_then(|o| eyes::open_probability(o)).ok_or_else(|| {
+                ModelError::Inference {
+                    file: ModelFile::Eye.file_name(),
+                    message: "the eye output is not 2 finite logits".into(),
+                }
+            })?;
+        }
+        Ok(probs)
+    }
+
+    /// Head pose of a face box.
+    pub fn pose(&mut self, frame: &RgbImage, face: &Rect) -> Result<Pose, ModelError> {
+        let square = landmarks::crop_for(face, frame.width(), frame.height());
+        let out = self.pose.run(pose::input(frame, &square))?;
+        let angles: Vec<f32> = out.iter().filter_map(|o| pose::angle(o)).collect();
+        match angles[..] {
+            [yaw, pitch, roll] => Ok(Pose { yaw, pitch, roll }),
+            _ => Err(ModelError::Inference {
+                file: ModelFile::Pose.file_name(),
+                message: "the pose output is not three 66-bin vectors".into(),
+            }),
+        }
+    }
+
+    /// Landmarks, alignment and embedding of any detected face (not only the subject), e.g.
+    /// every face of a group photo. `None` if the landmarks are degenerate.
+    pub fn embed_face(&mut self, frame: &RgbImage, face: &Rect) -> Result<Option<Embedding>, ModelError> {
+        let marks = self.landmarks(frame, face)?;
+        match embedding::alignment(&landmarks::five_points(&marks)) {
+            Some(t) => self.embed_aligned(&embedding::align(frame, &t)).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Runs the whole pipeline on a frame.
+    pub fn analyze(&mut self, frame: &RgbImage) -> Result<Analysis, ModelError> {
+        let mut timings = Timings::default();
+        let (w, h) = frame.dimensions();
+        let faces = timings.record(Stage::Detect, || self.detect(frame))?;
+        let Some(index) = detect::choose_subject(&faces, w, h) else {
+            let measures = QualityMeasures::default();
+            return Ok(Analysis {
+                frame: (w, h),
+                faces,
+                subject: None,
+                issues: quality::assess(&measures, &self.config.quality),
+                timings,
+            });
+        };
+        let detection = faces[index];
+        let rect = detection.rect;
+        let marks = timings.record(Stage::Landmarks, || self.landmarks(frame, &rect))?;
+        let five = landmarks::five_points(&marks);
+        let aligned = timings.record(Stage::Align, || {
+            embedding::alignment(&five).map(|t| embedding::align(frame, &t))
+        });
+        let Some(aligned) = aligned else {
+            // Degenerate landmarks (all on one point): nothing usable was found.
+            return Ok(Analysis {
+                frame: (w, h),
+                faces,
+                subject: None,
+                issues: vec![QualityIssue::NoFace],
+                timings,
+            });
+        };
+        let embedding = timings.record(Stage::Embed, || self.embed_aligned(&aligned))?;
+        let live = timings.record(Stage::Liveness, || self.liveness(frame, &rect))?;
+        let eyes_open = if self.config.eyes {
+            Some(timings.record(Stage::Eyes, || self.eyes_open(frame, &marks))?)
+        } else {
+            None
+        };
+        let pose = if self.config.pose {
+            Some(timings.record(Stage::Pose, || self.pose(frame, &rect))?)
+        } else {
+            None
+        };
+        let (measures, issues) = timings.record(Stage::Quality, || {
+            let similar = faces
+                .iter()
+                .enumerate()
+                .filter(|(i, f)| {
+                    *i != index && f.rect.height() >= self.config.quality.other_face_ratio * rect.height()
+                })
+                .count();
+            let measures = QualityMeasures {
+                faces: faces.len(),
+                similar_faces: similar,
+                face_px: rect.height(),
+                brightness: quality::brightness(&aligned),
+                sharpness: quality::sharpness(&aligned),
+                pose,
+                eyes_open,
+            };
+            let issues = quality::assess(&measures, &self.config.quality);
+            (measures, issues)
+        });
+        let subject = Subject {
+            index,
+            detection,
+            landmarks: marks.to_vec(),
+            five_points: five,
+            embedding,
+            liveness: live,
+            live: live >= self.config.live_threshold,
+            pose,
+            eyes_open,
+            measures,
+        };
+        Ok(Analysis { frame: (w, h), faces, subject: Some(subject), issues, timings })
+    }
+}

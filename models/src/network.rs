@@ -1,0 +1,181 @@
+//! Loading and running one ONNX model with tract.
+//!
+//! Each model file is checked against its pinned SHA-256 (the preprocessing in this crate is
+//! written for exactly these models), parsed once, given its fixed input shape, optimised, and
+//! kept with one reusable run state. A missing, unreadable, different or corrupt file is an
+//! error that names the file and the command that fetches it.
+//!
+//! # Troubleshooting
+//!
+//! - "face model … is missing": run `cargo xtask setup` from the workspace root (it fetches
+//!   the models with npm and checks their sums), or point `HADIR_MODELS_DIR` at a folder that
+//!   has them.
+//! - "… SHA-256 …": the file was changed or truncated; delete it and run `cargo xtask setup`.
+
+use crate::error::ModelError;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use tract_onnx::prelude::*;
+
+/// The six model files of `faceplugin-face-recognition-js@0.0.1`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ModelFile {
+    /// Face detector (Ultra-Light RFB-320).
+    Detect,
+    /// 68-point landmarks from a 64×64 grey crop.
+    Landmark,
+    /// 512-d face embedding from a 112×112 aligned crop.
+    Feature,
+    /// MiniFASNet anti-spoofing, 128×128.
+    Liveness,
+    /// Eye open/closed from a 24×24 grey crop.
+    Eye,
+    /// Head pose (yaw, pitch, roll bins) from a 224×224 crop.
+    Pose,
+}
+
+impl ModelFile {
+    /// Every model file.
+    pub const ALL: [ModelFile; 6] = [
+        ModelFile::Detect,
+        ModelFile::Landmark,
+        ModelFile::Feature,
+        ModelFile::Liveness,
+        ModelFile::Eye,
+        ModelFile::Pose,
+    ];
+
+    /// File name inside the models folder.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            ModelFile::Detect => "fr_detect.onnx",
+            ModelFile::Landmark => "fr_landmark.onnx",
+            ModelFile::Feature => "fr_feature.onnx",
+            ModelFile::Liveness => "fr_liveness.onnx",
+            ModelFile::Eye => "fr_eye.onnx",
+            ModelFile::Pose => "fr_pose.onnx",
+        }
+    }
+
+    /// The pinned SHA-256 (the same sums `cargo xtask setup` verifies).
+    pub fn sha256(self) -> &'static str {
+        match self {
+            ModelFile::Detect => "6c0256ccd3164f844736a401faf936ec2930764a87ae39442180887d0c5c8854",
+            ModelFile::Landmark => "f10b0ba1d2a8a099adefede1ebf3733e44fe370715e7303dbeb7f59c02142258",
+            ModelFile::Feature => "87aacdfe57510db2af90c0251df680e8eec88f122ee94712121d09bcaaaf3581",
+            ModelFile::Liveness => "afa783b7e902fdfcf323a7240cac2a1c580c25314ea4161129dc1b0d100dc32d",
+            ModelFile::Eye => "1afcea006abc1ccac3c517022abde0aa092bed74ff3c9fe6878483ef9e6e38de",
+            ModelFile::Pose => "72d032ec941b7153bf8d3f2c03a4c165453cc7e63d479041ec7c6ef087e5839d",
+        }
+    }
+
+    /// The input shape fixed at load, NCHW.
+    pub fn input_shape(self) -> [usize; 4] {
+        match self {
+            ModelFile::Detect => [1, 3, 240, 320],
+            ModelFile::Landmark => [1, 1, 64, 64],
+            ModelFile::Feature => [1, 3, 112, 112],
+            ModelFile::Liveness => [1, 3, 128, 128],
+            ModelFile::Eye => [1, 1, 24, 24],
+            ModelFile::Pose => [1, 3, 224, 224],
+        }
+    }
+}
+
+/// The models folder: `HADIR_MODELS_DIR` if set, else `models/onnx` of this workspace (where
+/// `cargo xtask setup` installs them).
+pub fn default_models_dir() -> PathBuf {
+    match std::env::var_os("HADIR_MODELS_DIR") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("onnx"),
+    }
+}
+
+/// One loaded, optimised model with a reusable run state.
+pub struct Network {
+    file: ModelFile,
+    state: TypedSimpleState,
+    output_names: Vec<String>,
+}
+
+impl std::fmt::Debug for Network {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Network").field("file", &self.file).field("outputs", &self.output_names).finish()
+    }
+}
+
+impl Network {
+    /// Loads `file` from the folder `dir`.
+    pub fn load(dir: &Path, file: ModelFile) -> Result<Self, ModelError> {
+        let path = dir.join(file.file_name());
+        let bytes = std::fs::read(&path).map_err(|source| {
+            if source.kind() == std::io::ErrorKind::NotFound {
+                ModelError::Missing { path: path.clone() }
+            } else {
+                ModelError::Read { path: path.clone(), source }
+            }
+        })?;
+        Self::from_bytes(file, &bytes, &path)
+    }
+
+    /// Loads `file` from its bytes; `origin` only names it in errors.
+    pub fn from_bytes(file: ModelFile, bytes: &[u8], origin: &Path) -> Result<Self, ModelError> {
+        let actual = hex::encode(Sha256::digest(bytes));
+        if actual != file.sha256() {
+            return Err(ModelError::Checksum {
+                path: origin.to_path_buf(),
+                expected: file.sha256(),
+                actual,
+            });
+        }
+        let load = || -> TractResult<(TypedSimpleState, Vec<String>)> {
+            let model = tract_onnx::onnx()
+                .model_for_read(&mut std::io::Cursor::new(bytes))?
+                .with_input_fact(0, f32::fact(file.input_shape()).into())?
+                .into_optimized()?;
+            let names = model
+                .output_outlets()?
+                .iter()
+                .map(|o| model.outlet_label(*o).unwrap_or(&model.node(o.node).name).to_string())
+                .collect();
+            let plan = model.into_runnable()?;
+            let state = plan.spawn()?;
+            Ok((state, names))
+        };
+        let (state, output_names) = load().map_err(|e| ModelError::Load {
+            path: origin.to_path_buf(),
+            message: format!("{e:#}"),
+        })?;
+        Ok(Self { file, state, output_names })
+    }
+
+    /// Which model this is.
+    pub fn file(&self) -> ModelFile {
+        self.file
+    }
+
+    /// Names of the outputs, in the order [`Network::run`] returns them.
+    pub fn output_names(&self) -> &[String] {
+        &self.output_names
+    }
+
+    /// Runs the model on one input laid out as its fixed NCHW shape; returns every output
+    /// flattened, in model order.
+    pub fn run(&mut self, input: Vec<f32>) -> Result<Vec<Vec<f32>>, ModelError> {
+        let file = self.file;
+        let fail = |e: TractError| ModelError::Inference { file: file.file_name(), message: format!("{e:#}") };
+        let shape = file.input_shape();
+        let tensor = tract_ndarray::Array4::from_shape_vec(shape, input)
+            .map_err(|e| fail(e.into()))?
+            .into_tensor();
+        let outputs = self.state.run(tvec!(tensor.into_tvalue())).map_err(fail)?;
+        outputs
+            .iter()
+            .map(|o| {
+                let view = o.try_as_plain_ram()?;
+                Ok(view.as_slice::<f32>()?.to_vec())
+            })
+            .collect::<TractResult<Vec<_>>>()
+            .map_err(fail)
+    }
+}

@@ -1,0 +1,227 @@
+//! Image resampling for the models' inputs: affine warps (crop, resize, rotate) with bilinear
+//! interpolation and optional anti-aliasing, and packing of the result into the planar float
+//! tensors the networks take.
+//!
+//! One primitive, [`warp`], does every geometric step of the pipeline (detector resize,
+//! landmark crop, ArcFace alignment, liveness crop, eye crops), so they all share one
+//! coordinate convention ([`crate::geometry::Point`]) and one border rule: sampling outside the
+//! frame gives black, as OpenCV's `warpAffine` does by default.
+//!
+//! Anti-aliasing: a plain bilinear warp that shrinks by 4× reads only a quarter of the source
+//! pixels and aliases, so the same face photographed at 1080p and at 480p would give
+//! different crops. When asked, [`warp`] first box-averages the part of the source it needs by
+//! the integer factor `⌊scale⌋`, then interpolates; crops then depend on the face, not on the
+//! camera's resolution.
+
+use crate::geometry::{Affine, Point};
+use image::{Rgb, RgbImage};
+
+/// Warps `src` into a new `out_w × out_h` image. `src_to_dst` maps source coordinates to
+/// destination coordinates (both in the continuous convention of [`Point`]). With `antialias`,
+/// large reductions average the source first (see the module documentation).
+pub fn warp(src: &RgbImage, src_to_dst: &Affine, out_w: u32, out_h: u32, antialias: bool) -> RgbImage {
+    let mut out = RgbImage::new(out_w, out_h);
+    let Some(dst_to_src) = src_to_dst.invert() else {
+        return out;
+    };
+    let reduction = 1.0 / src_to_dst.scale().max(f32::EPSILON);
+    if antialias && reduction >= 2.0 {
+        let factor = reduction.floor() as u32;
+        let corners = [
+            Point::new(0.0, 0.0),
+            Point::new(out_w as f32, 0.0),
+            Point::new(0.0, out_h as f32),
+            Point::new(out_w as f32, out_h as f32),
+        ]
+        .map(|p| dst_to_src.apply(p));
+        let pad = factor as f32 + 1.0;
+        let (min_x, max_x, min_y, max_y) = corners.iter().fold(
+            (f32::MAX, f32::MIN, f32::MAX, f32::MIN),
+            |(a, b, c, d), p| (a.min(p.x), b.max(p.x), c.min(p.y), d.max(p.y)),
+        );
+        let x0 = (min_x - pad).floor().clamp(0.0, src.width() as f32) as u32;
+        let y0 = (min_y - pad).floor().clamp(0.0, src.height() as f32) as u32;
+        let x1 = (max_x + pad).ceil().clamp(0.0, src.width() as f32) as u32;
+        let y1 = (max_y + pad).ceil().clamp(0.0, src.height() as f32) as u32;
+        if x1 > x0 && y1 > y0 {
+            let small = box_shrink(src, x0, y0, x1 - x0, y1 - y0, factor);
+            // A point u' of the shrunk image is the source point x0 + factor·u'.
+            let small_to_src = Affine {
+                m: [[factor as f32, 0.0, x0 as f32], [0.0, factor as f32, y0 as f32]],
+            };
+            let small_to_dst = src_to_dst.after(&small_to_src);
+            if let Some(dst_to_small) = small_to_dst.invert() {
+                bilinear_into(&small, &dst_to_small, &mut out);
+                return out;
+            }
+        }
+        return out;
+    }
+    bilinear_into(src, &dst_to_src, &mut out);
+    out
+}
+
+/// Averages `factor × factor` blocks of the region `(x0, y0, w, h)` of `src` (partial blocks at
+/// the right and bottom edges average the pixels they have).
+fn box_shrink(src: &RgbImage, x0: u32, y0: u32, w: u32, h: u32, factor: u32) -> RgbImage {
+    let (sw, sh) = (w.div_ceil(factor), h.div_ceil(factor));
+    let mut sums = vec![[0u32; 4]; sw as usize];
+    let mut out = RgbImage::new(sw, sh);
+    let src_w = src.width() as usize;
+    let raw = src.as_raw();
+    for by in 0..sh {
+        sums.iter_mut().for_each(|s| *s = [0; 4]);
+        let y_end = ((by + 1) * factor).min(h);
+        for y in (by * factor)..y_end {
+            let row = ((y0 + y) as usize * src_w + x0 as usize) * 3;
+            let row = &raw[row..row + w as usize * 3];
+            for (x, px) in row.chunks_exact(3).enumerate() {
+                let s = &mut sums[x / factor as usize];
+                s[0] += u32::from(px[0]);
+                s[1] += u32::from(px[1]);
+                s[2] += u32::from(px[2]);
+                s[3] += 1;
+            }
+        }
+        for (bx, s) in sums.iter().enumerate() {
+            let n = s[3].max(1);
+            let px = [0, 1, 2].map(|c| ((s[c] + n / 2) / n) as u8);
+            out.put_pixel(bx as u32, by, Rgb(px));
+        }
+    }
+    out
+}
+
+/// Bilinear sampling of `src` for every pixel centre of `out`, mapped through `dst_to_src`.
+fn bilinear_into(src: &RgbImage, dst_to_src: &Affine, out: &mut RgbImage) {
+    let (sw, sh) = (src.width() as i64, src.height() as i64);
+    let raw = src.as_raw();
+    let [[a, b, c], [d, e, f]] = dst_to_src.m;
+    let out_w = out.width() as usize;
+    for (j, row) in out.chunks_exact_mut(out_w * 3).enumerate() {
+        let yc = j as f32 + 0.5;
+        for (i, px) in row.chunks_exact_mut(3).enumerate() {
+            let xc = i as f32 + 0.5;
+            let u = a * xc + b * yc + c;
+            let v = d * xc + e * yc + f;
+            if !(u >= 0.0 && v >= 0.0 && u <= sw as f32 && v <= sh as f32) {
+                continue; // outside the frame: stays black
+            }
+            // Array coordinates: pixel centres at integers.
+            let (x, y) = (u - 0.5, v - 0.5);
+            let (xf, yf) = (x.floor(), y.floor());
+            let (fx, fy) = (x - xf, y - yf);
+            let x0 = (xf as i64).clamp(0, sw - 1) as usize;
+            let y0 = (yf as i64).clamp(0, sh - 1) as usize;
+            let x1 = (xf as i64 + 1).clamp(0, sw - 1) as usize;
+            let y1 = (yf as i64 + 1).clamp(0, sh - 1) as usize;
+            let stride = sw as usize * 3;
+            let (p00, p01) = (y0 * stride + x0 * 3, y0 * stride + x1 * 3);
+            let (p10, p11) = (y1 * stride + x0 * 3, y1 * stride + x1 * 3);
+            for ch in 0..3 {
+                let top = f32::from(raw[p00 + ch]) * (1.0 - fx) + f32::from(raw[p01 + ch]) * fx;
+                let bottom = f32::from(raw[p10 + ch]) * (1.0 - fx) + f32::from(raw[p11 + ch]) * fx;
+                px[ch] = (top * (1.0 - fy) + bottom * fy + 0.5) as u8;
+            }
+        }
+    }
+}
+
+/// The order in which a network expects the colour planes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChannelOrder {
+    /// Red, green, blue (PyTorch/PIL convention).
+    Rgb,
+    /// Blue, green, red (OpenCV `imread` convention).
+    Bgr,
+}
+
+/// Packs an image into a planar `[1, 3, h, w]` buffer of `(value − mean) · scale`.
+pub fn planar(img: &RgbImage, order: ChannelOrder, mean: f32, scale: f32) -> Vec<f32> {
+    let plane = (img.width() * img.height()) as usize;
+    let mut out = vec![0.0f32; plane * 3];
+    let (first, rest) = out.split_at_mut(plane);
+    let (second, third) = rest.split_at_mut(plane);
+    let (r_plane, g_plane, b_plane) = match order {
+        ChannelOrder::Rgb => (first, second, third),
+        ChannelOrder::Bgr => (third, second, first),
+    };
+    for (i, px) in img.as_raw().chunks_exact(3).enumerate() {
+        r_plane[i] = (f32::from(px[0]) - mean) * scale;
+        g_plane[i] = (f32::from(px[1]) - mean) * scale;
+        b_plane[i] = (f32::from(px[2]) - mean) * scale;
+    }
+    out
+}
+
+/// Packs an image into a `[1, 1, h, w]` buffer of luma (ITU-R BT.601, as OpenCV's
+/// `cvtColor(…GRAY)`) times `scale`.
+pub fn gray(img: &RgbImage, scale: f32) -> Vec<f32> {
+    img.as_raw().chunks_exact(3).map(|px| luma(px) * scale).collect()
+}
+
+/// BT.601 luma of an RGB pixel, 0–255.
+pub fn luma(px: &[u8]) -> f32 {
+    0.299 * f32::from(px[0]) + 0.587 * f32::from(px[1]) + 0.114 * f32::from(px[2])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::geometry::Rect;
+
+    fn gradient(w: u32, h: u32) -> RgbImage {
+        RgbImage::from_fn(w, h, |x, y| Rgb([(x % 256) as u8, (y % 256) as u8, ((x + y) % 256) as u8]))
+    }
+
+    #[test]
+    fn identity_warp_copies_the_image() {
+        let img = gradient(40, 30);
+        let out = warp(&img, &Affine::IDENTITY, 40, 30, true);
+        assert_eq!(out, img);
+    }
+
+    #[test]
+    fn crop_by_translation_is_exact() {
+        let img = gradient(100, 80);
+        let crop = Rect { x1: 10.0, y1: 20.0, x2: 42.0, y2: 52.0 };
+        let out = warp(&img, &Affine::rect_to_grid(&crop, 32, 32), 32, 32, true);
+        for (x, y, px) in out.enumerate_pixels() {
+            assert_eq!(*px, *img.get_pixel(x + 10, y + 20));
+        }
+    }
+
+    #[test]
+    fn reducing_with_antialias_averages_blocks() {
+        // A one-pixel checkerboard reduced 3×: with anti-aliasing every output pixel averages a
+        // 3×3 block (4/9 or 5/9 white); plain bilinear lands on single source pixels and keeps
+        // pure black and white, the aliasing that makes crops depend on resolution.
+        let img = RgbImage::from_fn(60, 60, |x, y| if (x + y) % 2 == 0 { Rgb([255; 3]) } else { Rgb([0; 3]) });
+        let whole = Rect { x1: 0.0, y1: 0.0, x2: 60.0, y2: 60.0 };
+        let smooth = warp(&img, &Affine::rect_to_grid(&whole, 20, 20), 20, 20, true);
+        for px in smooth.pixels() {
+            assert!((i32::from(px[0]) - 128).abs() <= 15, "{px:?}");
+        }
+        let aliased = warp(&img, &Affine::rect_to_grid(&whole, 20, 20), 20, 20, false);
+        assert!(aliased.pixels().all(|px| px[0] == 0 || px[0] == 255));
+    }
+
+    #[test]
+    fn outside_the_frame_is_black() {
+        let img = RgbImage::from_pixel(10, 10, Rgb([200, 100, 50]));
+        let crop = Rect { x1: -10.0, y1: 0.0, x2: 10.0, y2: 10.0 };
+        let out = warp(&img, &Affine::rect_to_grid(&crop, 20, 10), 20, 10, false);
+        assert_eq!(*out.get_pixel(2, 5), Rgb([0, 0, 0]));
+        assert_eq!(*out.get_pixel(15, 5), Rgb([200, 100, 50]));
+    }
+
+    #[test]
+    fn planar_orders_and_normalises() {
+        let img = RgbImage::from_fn(2, 1, |x, _| if x == 0 { Rgb([255, 127, 0]) } else { Rgb([1, 2, 3]) });
+        let rgb = planar(&img, ChannelOrder::Rgb, 127.0, 1.0 / 128.0);
+        assert_eq!(rgb, vec![1.0, -126.0 / 128.0, 0.0, -125.0 / 128.0, -1.0 + 1.0 / 128.0, -124.0 / 128.0]);
+        let bgr = planar(&img, ChannelOrder::Bgr, 0.0, 1.0);
+        assert_eq!(bgr, vec![0.0, 3.0, 127.0, 2.0, 255.0, 1.0]);
+        assert!((gray(&img, 1.0)[0] - (0.299 * 255.0 + 0.587 * 127.0)).abs() < 1e-3);
+    }
+}
