@@ -1,0 +1,131 @@
+//! The late board: a full-screen page for a TV behind a read-only board token, listing today's
+//! late arrivals by section, refreshed over server-sent events within about a second of a new
+//! record (the watcher polls for new rows every `board_poll_ms`; the device API may also call
+//! [`super::Dashboard::records_arrived`]). With the privacy option it shows initials only.
+//!
+//! The token opens this page and its event stream and nothing else.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::fmt::Write as _;
+
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{Html, IntoResponse, Response};
+use tokio_stream::StreamExt as _;
+use tokio_stream::wrappers::BroadcastStream;
+
+use super::auth::token_hash;
+use super::html::esc;
+use super::i18n::Lang;
+use super::store::{BoardToken, date_str};
+use super::{AppError, AppState, ensure_watcher};
+use crate::reports::month::{Context, Scope, date_results};
+
+/// "Budi Santoso" → "B. S."
+pub fn initials(name: &str) -> String {
+    name.split_whitespace().filter_map(|w| w.chars().next()).map(|c| format!("{}.", c.to_uppercase())).collect::<Vec<_>>().join(" ")
+}
+
+fn token(st: &AppState, t: &str) -> Result<BoardToken, AppError> {
+    st.store.board_token(&token_hash(t))?.ok_or(AppError::NotFound)
+}
+
+fn lang(headers: &HeaderMap) -> Lang {
+    headers
+        .get(axum::http::header::COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|c| super::auth::cookie(c, "hadir_lang"))
+        .map(Lang::parse)
+        .unwrap_or_default()
+}
+
+/// Today's late arrivals by section, as the board's inner HTML.
+pub fn board_fragment(st: &AppState, tok: &BoardToken, lang: Lang) -> Result<String, AppError> {
+    let today = st.now().date();
+    let ctx = Context::load(&st.store, &Scope::All, st.config.utc_offset)?;
+    let mut by_section: BTreeMap<String, Vec<(String, u32, String, String)>> = BTreeMap::new();
+    for (e, d) in date_results(&st.store, &ctx, today)? {
+        let (Some(band), Some(p)) = (d.late_band, d.first_in.as_ref()) else { continue };
+        let name = if tok.initials_only { initials(&e.name) } else { e.name.clone() };
+        let t = format!("{:02}:{:02}", p.at.hour(), p.at.minute());
+        by_section.entry(e.section_name).or_default().push((name, d.late_minutes, t, band.tl_label().to_owned()));
+    }
+    let total: usize = by_section.values().map(Vec::len).sum();
+    let mut s = format!(
+        r#"<div class="top"><span>{t}</span><span>{d}</span><span class="count" id="late-count">{total}</span></div>"#,
+        t = lang.pick("Terlambat hari ini", "Late today"),
+        d = date_str(today)
+    );
+    if total == 0 {
+        let _ = write!(s, r#"<p class="none">{}</p>"#, lang.pick("Belum ada yang terlambat.", "Nobody late yet."));
+    }
+    s.push_str(r#"<div class="cols">"#);
+    for (sec, mut v) in by_section {
+        v.sort_by(|a, b| a.2.cmp(&b.2));
+        let _ = write!(s, r#"<section><h2>{}</h2><ol>"#, esc(&sec));
+        for (n, m, t, b) in v {
+            let _ = write!(s, r#"<li class="late-entry"><span class="n">{}</span><span class="t">{t}</span><span class="m">+{m} {} · {b}</span></li>"#, esc(&n), lang.pick("mnt", "min"));
+        }
+        s.push_str("</ol></section>");
+    }
+    s.push_str("</div>");
+    Ok(s)
+}
+
+const BOARD_CSS: &str = r#"
+html,body{margin:0;height:100%;background:#0d1b24;color:#f4f6f8;font-family:system-ui,sans-serif}
+#board{padding:2vw 3vw}.top{display:flex;justify-content:space-between;align-items:center;font-size:3.2vw;font-weight:700;border-bottom:.3vw solid #e74c3c;padding-bottom:1vw}
+.count{background:#e74c3c;border-radius:1vw;padding:0 1.5vw}.none{font-size:3vw;color:#9fb3c1}
+.cols{display:grid;grid-template-columns:repeat(auto-fit,minmax(28vw,1fr));gap:2vw;margin-top:2vw}
+h2{font-size:2.4vw;margin:0 0 1vw;color:#f5b041}ol{list-style:none;margin:0;padding:0}
+li{display:flex;gap:1.5vw;align-items:baseline;font-size:2.3vw;padding:.6vw 0;border-bottom:1px solid #ffffff22}
+.n{flex:1;font-weight:600}.t{font-variant-numeric:tabular-nums}.m{color:#f1948a;font-size:1.8vw}
+"#;
+
+/// The full-screen board page.
+pub async fn board_page(State(st): State<AppState>, Path(t): Path<String>, headers: HeaderMap) -> Result<Response, AppError> {
+    let tok = token(&st, &t)?;
+    let lang = lang(&headers);
+    let inner = board_fragment(&st, &tok, lang)?;
+    let html = format!(
+        r#"<!doctype html><html lang="{code}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>{title}</title><style>{BOARD_CSS}</style></head><body><div id="board">{inner}</div>
+<script>
+const es = new EventSource(location.pathname + "/events");
+es.addEventListener("board", e => {{ document.getElementById("board").innerHTML = e.data; }});
+</script></body></html>"#,
+        code = lang.code(),
+        title = esc(&format!("{} · {}", lang.pick("Papan keterlambatan", "Late board"), tok.label)),
+    );
+    Ok(Html(html).into_response())
+}
+
+/// The event stream: the board's fragment now and after every new record.
+pub async fn board_events(State(st): State<AppState>, Path(t): Path<String>, headers: HeaderMap) -> Result<Response, AppError> {
+    let tok = token(&st, &t)?;
+    let lang = lang(&headers);
+    ensure_watcher(&st);
+    let first = board_fragment(&st, &tok, lang)?;
+    let rx = BroadcastStream::new(st.board_tx.subscribe());
+    let st2 = st.clone();
+    let updates = rx.map(move |_| {
+        let html = board_fragment(&st2, &tok, lang).unwrap_or_else(|_| String::from("…"));
+        Ok::<_, Infallible>(Event::default().event("board").data(html))
+    });
+    let stream = tokio_stream::once(Ok::<_, Infallible>(Event::default().event("board").data(first))).chain(updates);
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn initials_of_names() {
+        assert_eq!(initials("Budi Santoso"), "B. S.");
+        assert_eq!(initials("  ni luh  putu ayu "), "N. L. P. A.");
+        assert_eq!(initials(""), "");
+    }
+}

@@ -1,0 +1,117 @@
+//! The page frame: escaping, the layout with its navigation, and the one responsive style sheet
+//! (a phone gets the same pages, with the navigation wrapped and tables scrolling sideways).
+
+use std::fmt::Write as _;
+
+use super::auth::{Page, allowed};
+use super::i18n::Lang;
+use super::store::User;
+
+/// Escapes text for HTML content and attribute values.
+pub fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// The style sheet, shared by every page.
+pub const CSS: &str = r#"
+*{box-sizing:border-box}body{margin:0;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2731;background:#f4f6f8}
+header{background:#0b4f6c;color:#fff;padding:.5rem 1rem;display:flex;flex-wrap:wrap;align-items:center;gap:.5rem 1rem}
+header a{color:#fff;text-decoration:none;padding:.35rem .5rem;border-radius:4px}header a.on,header a:hover{background:#ffffff30}
+header .brand{font-weight:700;font-size:1.1rem}header .me{margin-left:auto;font-size:.9rem}
+header form{display:inline}header button{background:none;border:1px solid #fff8;color:#fff;border-radius:4px;padding:.25rem .5rem}
+main{padding:1rem;max-width:1200px;margin:auto}h1{font-size:1.35rem;margin:.2rem 0 1rem}
+.card{background:#fff;border-radius:8px;box-shadow:0 1px 3px #0002;padding:1rem;margin-bottom:1rem}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:.75rem}
+.stat{background:#fff;border-radius:8px;padding:.75rem;box-shadow:0 1px 3px #0002}.stat b{display:block;font-size:1.8rem}
+.scroll{overflow-x:auto}table{border-collapse:collapse;width:100%;font-size:.9rem}th,td{padding:.4rem .5rem;border-bottom:1px solid #e3e7eb;text-align:left;white-space:nowrap}
+th{background:#eef2f5}tr.late td{color:#a61b0f}.muted{color:#6b7785}.ok{color:#1e7b34}.bad{color:#a61b0f}.pending{color:#a66300}
+form.inline{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end}label{display:flex;flex-direction:column;font-size:.85rem;gap:.2rem}
+input,select,button{font:inherit;padding:.4rem .5rem;border:1px solid #b8c2cc;border-radius:4px}button{background:#0b4f6c;color:#fff;border:0;cursor:pointer}
+button.reject{background:#a61b0f}.ev{display:flex;gap:.75rem;flex-wrap:wrap}.ev img{width:160px;height:160px;object-fit:cover;border-radius:6px;background:#ddd}
+.flash{background:#e7f4ea;border-left:4px solid #1e7b34;padding:.5rem 1rem;margin-bottom:1rem}.error{background:#fbeaea;border-left-color:#a61b0f}
+.chart{width:100%;max-width:900px;height:auto}
+@media (max-width:640px){main{padding:.5rem}h1{font-size:1.15rem}header{padding:.5rem}header .me{margin-left:0;width:100%}th,td{padding:.35rem}}
+"#;
+
+/// A full page for a signed-in user.
+pub fn page(lang: Lang, user: &User, csrf: &str, current: Page, title: &str, body: &str) -> String {
+    let mut nav = String::new();
+    let items = [
+        (Page::Today, "/today", lang.pick("Hari ini", "Today")),
+        (Page::Employees, "/employees", lang.pick("Pegawai", "Employees")),
+        (Page::Records, "/records", lang.pick("Rekaman", "Records")),
+        (Page::Confirmations, "/confirmations", lang.pick("Konfirmasi", "Confirmations")),
+        (Page::Corrections, "/corrections", lang.pick("Koreksi", "Corrections")),
+        (Page::Devices, "/devices", lang.pick("Perangkat", "Devices")),
+        (Page::Reports, "/reports", lang.pick("Laporan", "Reports")),
+        (Page::Settings, "/settings", lang.pick("Pengaturan", "Settings")),
+    ];
+    for (p, href, label) in items {
+        if allowed(user.role, p) {
+            let _ = write!(nav, r#"<a href="{href}"{}>{label}</a>"#, if p == current { r#" class="on""# } else { "" });
+        }
+    }
+    let other = match lang {
+        Lang::Id => r#"<a href="/lang/en">English</a>"#,
+        Lang::En => r#"<a href="/lang/id">Bahasa Indonesia</a>"#,
+    };
+    format!(
+        r#"<!doctype html><html lang="{code}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>{t} · Hadir</title><style>{CSS}</style></head><body>
+<header><span class="brand">Hadir</span><nav>{nav}</nav><span class="me">{user} ({role}) {other}
+<form method="post" action="/logout"><input type="hidden" name="csrf" value="{csrf}"><button>{logout}</button></form></span></header>
+<main><h1>{t}</h1>{body}</main></body></html>"#,
+        code = lang.code(),
+        t = esc(title),
+        user = esc(&user.username),
+        role = role_label(lang, user.role),
+        csrf = esc(csrf),
+        logout = lang.pick("Keluar", "Sign out"),
+    )
+}
+
+/// A role's name.
+pub fn role_label(lang: Lang, r: super::store::Role) -> &'static str {
+    match r {
+        super::store::Role::Admin => lang.pick("admin", "admin"),
+        super::store::Role::Supervisor => lang.pick("atasan", "supervisor"),
+        super::store::Role::Operator => lang.pick("operator", "operator"),
+    }
+}
+
+/// A page without a user (login, errors).
+pub fn bare(lang: Lang, title: &str, body: &str) -> String {
+    format!(
+        r#"<!doctype html><html lang="{code}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>{t} · Hadir</title><style>{CSS}</style></head><body><header><span class="brand">Hadir</span></header>
+<main style="max-width:420px"><h1>{t}</h1>{body}</main></body></html>"#,
+        code = lang.code(),
+        t = esc(title),
+    )
+}
+
+/// A hidden CSRF field.
+pub fn csrf_field(csrf: &str) -> String {
+    format!(r#"<input type="hidden" name="csrf" value="{}">"#, esc(csrf))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup_and_quotes() {
+        assert_eq!(esc(r#"<a href="x">O'Neil & co</a>"#), "&lt;a href=&quot;x&quot;&gt;O&#39;Neil &amp; co&lt;/a&gt;");
+    }
+}

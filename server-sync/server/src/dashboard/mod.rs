@@ -1,0 +1,267 @@
+//! # The dashboard: pages for the office, reports and the late board
+//!
+//! Server-rendered HTML (one responsive design for desktop and phone), Bahasa Indonesia by
+//! default and English on request, over the dashboard's [`store::Store`]. Every handler checks
+//! the user's role and sections on the server before reading or writing anything.
+//!
+//! ## Layout
+//! - [`store`]: the dashboard's tables and its read-only view of records, employees, devices.
+//! - [`auth`]: passwords, sessions, CSRF, login rate limit, the role matrix.
+//! - [`html`]: escaping, the page frame and style sheet.
+//! - [`i18n`]: the two languages.
+//! - [`pages`]: today, employees, records, confirmations, corrections, devices, settings.
+//! - [`report_pages`]: recaps per month and per date, their exports and the lateness chart.
+//! - [`board`]: the late board for a TV, live over server-sent events.
+//!
+//! Mount with [`router`]; the device API is a separate router of the same server.
+//!
+//! It must not: change a record (decisions and corrections are separate, append-only tables),
+//! or show an employee outside the user's sections.
+
+pub mod auth;
+pub mod board;
+pub mod html;
+pub mod i18n;
+pub mod pages;
+pub mod report_pages;
+pub mod store;
+
+use std::sync::{Arc, Mutex, Once};
+
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use time::{OffsetDateTime, UtcOffset};
+use tokio::sync::broadcast;
+
+use self::auth::{LoginLimiter, Page};
+use self::i18n::Lang;
+use self::store::{Store, StoreError, User};
+
+/// The dashboard's settings.
+#[derive(Debug, Clone)]
+pub struct DashboardConfig {
+    /// The sites' UTC offset (WIB +7, WITA +8, WIT +9): "today" and report dates are local.
+    pub utc_offset: UtcOffset,
+    /// Mark cookies `Secure` (turn off only for plain-HTTP development).
+    pub secure_cookies: bool,
+    /// How long a session lasts, hours.
+    pub session_hours: i64,
+    /// How often the late board looks for new records, milliseconds.
+    pub board_poll_ms: u64,
+}
+
+impl Default for DashboardConfig {
+    fn default() -> Self {
+        Self {
+            utc_offset: UtcOffset::from_hms(7, 0, 0).unwrap_or(UtcOffset::UTC),
+            secure_cookies: true,
+            session_hours: 12,
+            board_poll_ms: 500,
+        }
+    }
+}
+
+/// A clock, injectable so tests can fix "now".
+pub type Clock = Arc<dyn Fn() -> OffsetDateTime + Send + Sync>;
+
+/// Shared state of the dashboard's handlers.
+pub struct Dashboard {
+    /// The database.
+    pub store: Arc<Store>,
+    /// Settings.
+    pub config: DashboardConfig,
+    /// Now.
+    pub clock: Clock,
+    /// Failed-login counter.
+    pub limiter: Mutex<LoginLimiter>,
+    /// Wakes the late boards when new records arrive.
+    pub board_tx: broadcast::Sender<()>,
+    watcher: Once,
+}
+
+impl Dashboard {
+    /// State over a store, with the system clock.
+    pub fn new(store: Arc<Store>, config: DashboardConfig) -> Arc<Self> {
+        Self::with_clock(store, config, Arc::new(OffsetDateTime::now_utc))
+    }
+
+    /// State with a given clock.
+    pub fn with_clock(store: Arc<Store>, config: DashboardConfig, clock: Clock) -> Arc<Self> {
+        let (board_tx, _) = broadcast::channel(16);
+        Arc::new(Self { store, config, clock, limiter: Mutex::new(LoginLimiter::default()), board_tx, watcher: Once::new() })
+    }
+
+    /// Now, at the sites' offset.
+    pub fn now(&self) -> OffsetDateTime {
+        (self.clock)().to_offset(self.config.utc_offset)
+    }
+
+    /// Tells the late boards to refresh (the device API may call this after storing records;
+    /// the boards also notice new records by themselves within `board_poll_ms`).
+    pub fn records_arrived(&self) {
+        let _ = self.board_tx.send(());
+    }
+}
+
+/// Shared state handle.
+pub type AppState = Arc<Dashboard>;
+
+/// What goes wrong in a handler; tells the user little and logs the rest once.
+#[derive(Debug)]
+pub enum AppError {
+    /// Not allowed (role or section).
+    Forbidden,
+    /// No such thing (or not visible to the user).
+    NotFound,
+    /// A bad form value, with the message to show.
+    BadRequest(String),
+    /// The CSRF token did not match.
+    Csrf,
+    /// Storage failed.
+    Store(StoreError),
+    /// An export failed.
+    Export(String),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        AppError::Store(e)
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (code, msg) = match &self {
+            AppError::Forbidden => (StatusCode::FORBIDDEN, "Akses ditolak / Access denied".to_owned()),
+            AppError::NotFound => (StatusCode::NOT_FOUND, "Tidak ditemukan / Not found".to_owned()),
+            AppError::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
+            AppError::Csrf => (StatusCode::FORBIDDEN, "Formulir kedaluwarsa, muat ulang halaman / Form expired, reload the page".to_owned()),
+            AppError::Store(e) => {
+                tracing::error!(error = %e, "dashboard store error");
+                (StatusCode::INTERNAL_SERVER_ERROR, "Kesalahan server / Server error".to_owned())
+            }
+            AppError::Export(e) => {
+                tracing::error!(error = %e, "export failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, "Ekspor gagal / Export failed".to_owned())
+            }
+        };
+        (code, Html(html::bare(Lang::Id, &msg, ""))).into_response()
+    }
+}
+
+/// The signed-in user of a request, with the session's CSRF token and the chosen language.
+pub struct Session {
+    /// The user.
+    pub user: User,
+    /// CSRF token of the session.
+    pub csrf: String,
+    /// Language.
+    pub lang: Lang,
+}
+
+impl Session {
+    /// Refuses unless the user's role may use `page`.
+    pub fn require(&self, page: Page) -> Result<(), AppError> {
+        if auth::allowed(self.user.role, page) { Ok(()) } else { Err(AppError::Forbidden) }
+    }
+
+    /// Refuses unless `token` is this session's CSRF token.
+    pub fn check_csrf(&self, token: Option<&String>) -> Result<(), AppError> {
+        match token {
+            Some(t) if auth::constant_time_eq(t, &self.csrf) => Ok(()),
+            _ => Err(AppError::Csrf),
+        }
+    }
+}
+
+/// The language chosen by cookie.
+pub fn lang_of(parts: &Parts) -> Lang {
+    parts
+        .headers
+        .get(header::COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|c| auth::cookie(c, "hadir_lang"))
+        .map(Lang::parse)
+        .unwrap_or_default()
+}
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "hadir_session";
+
+impl FromRequestParts<AppState> for Session {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let lang = lang_of(parts);
+        let token = parts
+            .headers
+            .get(header::COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|c| auth::cookie(c, SESSION_COOKIE))
+            .map(str::to_owned);
+        let Some(token) = token else { return Err(Redirect::to("/login").into_response()) };
+        match state.store.session(&auth::token_hash(&token), (state.clock)()) {
+            Ok(Some((user, csrf))) => Ok(Session { user, csrf, lang }),
+            Ok(None) => Err(Redirect::to("/login").into_response()),
+            Err(e) => Err(AppError::Store(e).into_response()),
+        }
+    }
+}
+
+/// The dashboard's routes, with state applied.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/today") }))
+        .route("/login", get(pages::login_form).post(pages::login))
+        .route("/logout", post(pages::logout))
+        .route("/lang/{code}", get(pages::set_lang))
+        .route("/today", get(pages::today))
+        .route("/employees", get(pages::employees))
+        .route("/employees/section", post(pages::assign_section))
+        .route("/records", get(pages::records))
+        .route("/records/{id}/photo", get(pages::record_photo))
+        .route("/confirmations", get(pages::confirmations))
+        .route("/confirmations/{id}", post(pages::decide))
+        .route("/corrections", get(pages::corrections).post(pages::add_correction))
+        .route("/devices", get(pages::devices))
+        .route("/devices/{id}/revoke", post(pages::revoke_device))
+        .route("/settings", get(pages::settings))
+        .route("/settings/rules", post(pages::save_rules))
+        .route("/settings/holiday", post(pages::add_holiday))
+        .route("/settings/section", post(pages::add_section))
+        .route("/settings/user", post(pages::add_user))
+        .route("/settings/board", post(pages::add_board_token))
+        .route("/reports", get(report_pages::month_page))
+        .route("/reports/month.{fmt}", get(report_pages::month_export))
+        .route("/reports/date", get(report_pages::date_page))
+        .route("/reports/date.{fmt}", get(report_pages::date_export))
+        .route("/board/{token}", get(board::board_page))
+        .route("/board/{token}/events", get(board::board_events))
+        .with_state(state)
+}
+
+/// Starts the late boards' watcher once (polls the records table for new rows).
+pub(crate) fn ensure_watcher(state: &AppState) {
+    state.watcher.call_once(|| {
+        let st = Arc::clone(state);
+        tokio::spawn(async move {
+            let mut last = st.store.max_record_id().unwrap_or(0);
+            let mut tick = tokio::time::interval(std::time::Duration::from_millis(st.config.board_poll_ms));
+            loop {
+                tick.tick().await;
+                match st.store.max_record_id() {
+                    Ok(m) if m != last => {
+                        last = m;
+                        st.records_arrived();
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "late board watcher"),
+                }
+            }
+        });
+    });
+}

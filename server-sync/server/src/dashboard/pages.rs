@@ -1,0 +1,865 @@
+//! The dashboard's pages: login, today, employees, records, confirmations, corrections,
+//! devices, settings. Each handler checks role (and, for employee data, sections) first.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use time::{Date, Duration, OffsetDateTime};
+
+use super::auth::{self, Page, scope};
+use super::html::{csrf_field, esc, page, role_label};
+use super::i18n::Lang;
+use super::store::{Role, date_str, parse_date, parse_hours};
+use super::{AppError, AppState, SESSION_COOKIE, Session, lang_of};
+use crate::reports::month::{Context, Scope, date_results};
+use crate::rules::{Band, Decision, DayStatus, Direction, RuleSettings, WeeklySchedule};
+
+type Fields = HashMap<String, String>;
+
+fn field<'a>(f: &'a Fields, k: &str) -> &'a str {
+    f.get(k).map_or("", |s| s.trim())
+}
+
+fn hm(t: OffsetDateTime) -> String {
+    format!("{:02}:{:02}", t.hour(), t.minute())
+}
+
+fn flash(q: &Fields) -> String {
+    match (q.get("ok"), q.get("err")) {
+        (Some(m), _) => format!(r#"<div class="flash">{}</div>"#, esc(m)),
+        (_, Some(m)) => format!(r#"<div class="flash error">{}</div>"#, esc(m)),
+        _ => String::new(),
+    }
+}
+
+fn redirect_ok(path: &str, msg: &str) -> Response {
+    let q: String = msg.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
+    Redirect::to(&format!("{path}?ok={q}")).into_response()
+}
+
+// ---- login ----
+
+const PRELOGIN_COOKIE: &str = "hadir_prelogin";
+
+/// The login form, with a pre-session CSRF token in a cookie and the form.
+pub async fn login_form(State(st): State<AppState>, headers: HeaderMap) -> Response {
+    let parts_lang = lang_from_headers(&headers);
+    login_page(&st, parts_lang, None)
+}
+
+fn lang_from_headers(h: &HeaderMap) -> Lang {
+    h.get(header::COOKIE).and_then(|v| v.to_str().ok()).and_then(|c| auth::cookie(c, "hadir_lang")).map(Lang::parse).unwrap_or_default()
+}
+
+fn login_page(st: &AppState, lang: Lang, error: Option<&str>) -> Response {
+    let token = auth::random_token();
+    let body = format!(
+        r#"{err}<form method="post" action="/login" class="card">
+<input type="hidden" name="csrf" value="{token}">
+<label>{u}<input name="username" autocomplete="username" required autofocus></label><br>
+<label>{p}<input name="password" type="password" autocomplete="current-password" required></label><br>
+<button type="submit" id="login">{go}</button></form>
+<p><a href="/lang/{other}">{other_name}</a></p>"#,
+        err = error.map(|e| format!(r#"<div class="flash error">{}</div>"#, esc(e))).unwrap_or_default(),
+        u = lang.pick("Nama pengguna", "User name"),
+        p = lang.pick("Kata sandi", "Password"),
+        go = lang.pick("Masuk", "Sign in"),
+        other = if lang == Lang::Id { "en" } else { "id" },
+        other_name = if lang == Lang::Id { "English" } else { "Bahasa Indonesia" },
+    );
+    let mut r = Html(super::html::bare(lang, lang.pick("Masuk ke Hadir", "Sign in to Hadir"), &body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&auth::set_cookie(PRELOGIN_COOKIE, &token, 900, st.config.secure_cookies)) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    if error.is_some() {
+        *r.status_mut() = StatusCode::UNAUTHORIZED;
+    }
+    r
+}
+
+/// Checks the password, rate-limited per user name, and starts a session.
+pub async fn login(State(st): State<AppState>, headers: HeaderMap, Form(f): Form<Fields>) -> Response {
+    let lang = lang_from_headers(&headers);
+    let pre = headers.get(header::COOKIE).and_then(|v| v.to_str().ok()).and_then(|c| auth::cookie(c, PRELOGIN_COOKIE));
+    if !pre.is_some_and(|p| auth::constant_time_eq(p, field(&f, "csrf"))) {
+        return AppError::Csrf.into_response();
+    }
+    let username = field(&f, "username");
+    let now = (st.clock)();
+    let allowed = st.limiter.lock().map(|mut l| l.allowed(username, now)).unwrap_or(false);
+    if !allowed {
+        let mut r = login_page(&st, lang, Some(lang.pick(
+            "Terlalu banyak percobaan gagal. Coba lagi dalam 15 menit.",
+            "Too many failed attempts. Try again in 15 minutes.",
+        )));
+        *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        return r;
+    }
+    let user = match st.store.user_by_name(username) {
+        Ok(u) => u,
+        Err(e) => return AppError::Store(e).into_response(),
+    };
+    // Verify against a fixed hash when the user does not exist, so timing does not tell.
+    let ok = match &user {
+        Some(u) => auth::verify_password(field(&f, "password"), &u.password_hash),
+        None => {
+            let _ = auth::verify_password(field(&f, "password"), DUMMY_HASH);
+            false
+        }
+    };
+    let (true, Some(user)) = (ok, user) else {
+        if let Ok(mut l) = st.limiter.lock() {
+            l.failed(username, now);
+        }
+        let _ = st.store.audit(username, "login_failed", "", now);
+        return login_page(&st, lang, Some(lang.pick("Nama pengguna atau kata sandi salah.", "Wrong user name or password.")));
+    };
+    if let Ok(mut l) = st.limiter.lock() {
+        l.succeeded(username);
+    }
+    let token = auth::random_token();
+    let csrf = auth::random_token();
+    let hours = st.config.session_hours;
+    if let Err(e) = st.store.create_session(&auth::token_hash(&token), user.id, &csrf, now + Duration::hours(hours)) {
+        return AppError::Store(e).into_response();
+    }
+    let _ = st.store.audit(&user.username, "login", "", now);
+    let home = if user.role == Role::Operator { "/employees" } else { "/today" };
+    let mut r = Redirect::to(home).into_response();
+    for c in [
+        auth::set_cookie(SESSION_COOKIE, &token, hours * 3600, st.config.secure_cookies),
+        auth::set_cookie(PRELOGIN_COOKIE, "", 0, st.config.secure_cookies),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&c) {
+            r.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    r
+}
+
+/// A valid Argon2 hash of a random string, verified against when the user name is unknown.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$Qb0yqQkq5m9yRkq9j8o8m3bYk9c0c3lH7Hq3bJrFQmI";
+
+/// Ends the session.
+pub async fn logout(State(st): State<AppState>, s: Session, headers: HeaderMap, Form(f): Form<Fields>) -> Result<Response, AppError> {
+    s.check_csrf(f.get("csrf"))?;
+    if let Some(t) = headers.get(header::COOKIE).and_then(|v| v.to_str().ok()).and_then(|c| auth::cookie(c, SESSION_COOKIE)) {
+        st.store.delete_session(&auth::token_hash(t))?;
+    }
+    let mut r = Redirect::to("/login").into_response();
+    if let Ok(v) = HeaderValue::from_str(&auth::set_cookie(SESSION_COOKIE, "", 0, st.config.secure_cookies)) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(r)
+}
+
+/// Switches the language (a cookie; no other effect).
+pub async fn set_lang(State(st): State<AppState>, Path(code): Path<String>, headers: HeaderMap) -> Response {
+    let lang = Lang::parse(&code);
+    let back = headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| r.find("://").and_then(|i| r[i + 3..].find('/').map(|j| r[i + 3 + j..].to_owned())))
+        .filter(|p| p.starts_with('/') && !p.starts_with("//") && !p.starts_with("/lang/"))
+        .unwrap_or_else(|| "/today".into());
+    let mut r = Redirect::to(&back).into_response();
+    let c = format!("hadir_lang={}; Path=/; Max-Age=31536000; SameSite=Lax{}", lang.code(), if st.config.secure_cookies { "; Secure" } else { "" });
+    if let Ok(v) = HeaderValue::from_str(&c) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
+}
+
+// ---- today ----
+
+fn section_options(ctx: &Context, user_scope: &Scope, selected: &str, lang: Lang) -> String {
+    let mut s = format!(r#"<option value="">{}</option>"#, lang.pick("Semua bidang", "All sections"));
+    let mut ids: Vec<&String> = ctx.sections.keys().filter(|id| user_scope.includes(Some(id))).collect();
+    ids.sort();
+    for id in ids {
+        let _ = write!(
+            s,
+            r#"<option value="{v}"{sel}>{n}</option>"#,
+            v = esc(id),
+            sel = if id == selected { " selected" } else { "" },
+            n = esc(&ctx.sections[id].name)
+        );
+    }
+    s
+}
+
+/// Narrows the user's scope to one section when asked (and allowed).
+pub(crate) fn narrowed(user_scope: Scope, section: &str) -> Result<Scope, AppError> {
+    if section.is_empty() {
+        return Ok(user_scope);
+    }
+    if !user_scope.includes(Some(section)) {
+        return Err(AppError::Forbidden);
+    }
+    Ok(Scope::Sections(vec![section.to_owned()]))
+}
+
+/// Today per section: present, late, absent, awaiting confirmation, not yet known.
+pub async fn today(State(st): State<AppState>, s: Session, Query(q): Query<Fields>) -> Result<Html<String>, AppError> {
+    s.require(Page::Today)?;
+    let lang = s.lang;
+    let date = parse_date(field(&q, "date")).unwrap_or_else(|| st.now().date());
+    let sc = scope(&s.user);
+    let ctx = Context::load(&st.store, &sc, st.config.utc_offset)?;
+    let days = date_results(&st.store, &ctx, date)?;
+    let mut by_section: BTreeMap<String, Vec<_>> = BTreeMap::new();
+    for (e, d) in &days {
+        by_section.entry(e.section_name.clone()).or_default().push((e, d));
+    }
+    let mut body = format!(
+        r#"<form class="inline card" method="get"><label>{l}<input type="date" name="date" value="{d}"></label><button>{show}</button></form>"#,
+        l = lang.pick("Tanggal", "Date"),
+        d = date_str(date),
+        show = lang.pick("Tampilkan", "Show")
+    );
+    let count = |v: &[(&crate::reports::EmployeeInfo, &crate::rules::DayResult)], f: &dyn Fn(&crate::rules::DayResult) -> bool| {
+        v.iter().filter(|(_, d)| f(d)).count()
+    };
+    for (section, v) in &by_section {
+        let present = count(v, &|d| matches!(d.status, DayStatus::Present | DayStatus::WorkedDayOff));
+        let late = count(v, &|d| d.late_band.is_some() && d.first_in.is_some());
+        let absent = count(v, &|d| d.status == DayStatus::Absent);
+        let pending = count(v, &|d| d.pending > 0);
+        let unknown = count(v, &|d| d.status == DayStatus::NotYetKnown);
+        let away = count(v, &|d| matches!(d.status, DayStatus::Leave(_) | DayStatus::Travel));
+        let _ = write!(
+            body,
+            r#"<section class="card" data-section="{sec}"><h2>{sec}</h2><div class="grid">
+<div class="stat"><b>{present}</b>{lp}</div><div class="stat"><b class="bad">{late}</b>{ll}</div>
+<div class="stat"><b>{absent}</b>{la}</div><div class="stat"><b class="pending">{pending}</b>{lpe}</div>
+<div class="stat"><b>{away}</b>{law}</div><div class="stat"><b class="muted">{unknown}</b>{lu}</div></div>
+<div class="scroll"><table><thead><tr><th>{nm}</th><th>{inn}</th><th>{out}</th><th>{stt}</th><th>{late_h}</th></tr></thead><tbody>"#,
+            sec = esc(section),
+            lp = lang.pick("Hadir", "Present"),
+            ll = lang.pick("Terlambat", "Late"),
+            la = lang.pick("Tanpa keterangan", "Absent"),
+            lpe = lang.pick("Menunggu konfirmasi", "Awaiting confirmation"),
+            law = lang.pick("Cuti / dinas luar", "Leave / travel"),
+            lu = lang.pick("Belum diketahui", "Not yet known"),
+            nm = lang.pick("Nama", "Name"),
+            inn = lang.pick("Masuk", "In"),
+            out = lang.pick("Pulang", "Out"),
+            stt = lang.pick("Status", "Status"),
+            late_h = lang.pick("Terlambat", "Late"),
+        );
+        for (e, d) in v {
+            let late_txt = match d.late_band {
+                Some(b) if d.first_in.is_some() => format!("{} {} ({})", d.late_minutes, lang.pick("menit", "min"), b.tl_label()),
+                Some(b) => b.tl_label().to_owned(),
+                None => String::new(),
+            };
+            let _ = write!(
+                body,
+                r#"<tr{cls}><td>{n}</td><td>{i}</td><td>{o}</td><td>{st}{p}</td><td>{late_txt}</td></tr>"#,
+                cls = if d.late_band.is_some() { r#" class="late""# } else { "" },
+                n = esc(&e.name),
+                i = d.first_in.as_ref().map(|p| hm(p.at)).unwrap_or_else(|| "-".into()),
+                o = d.last_out.as_ref().map(|p| hm(p.at)).unwrap_or_else(|| "-".into()),
+                st = lang.status(d.status),
+                p = if d.pending > 0 { format!(r#" <span class="pending">({} {})</span>"#, d.pending, lang.pick("menunggu", "pending")) } else { String::new() },
+            );
+        }
+        body.push_str("</tbody></table></div></section>");
+    }
+    if by_section.is_empty() {
+        let _ = write!(body, r#"<p class="muted">{}</p>"#, lang.pick("Belum ada pegawai di bidang Anda.", "No employees in your sections yet."));
+    }
+    Ok(Html(page(lang, &s.user, &s.csrf, Page::Today, &format!("{} — {}", lang.pick("Hari ini", "Today"), date_str(date)), &body)))
+}
+
+// ---- employees ----
+
+/// Employees in scope; admins assign sections here.
+pub async fn employees(State(st): State<AppState>, s: Session, Query(q): Query<Fields>) -> Result<Html<String>, AppError> {
+    s.require(Page::Employees)?;
+    let lang = s.lang;
+    let sc = scope(&s.user);
+    let ctx = Context::load(&st.store, &sc, st.config.utc_offset)?;
+    let admin = s.user.role == Role::Admin;
+    let mut body = flash(&q);
+    let _ = write!(
+        body,
+        r#"<div class="card scroll"><table><thead><tr><th>NIP</th><th>{n}</th><th>{site}</th><th>{sec}</th></tr></thead><tbody>"#,
+        n = lang.pick("Nama", "Name"),
+        site = lang.pick("Lokasi", "Site"),
+        sec = lang.pick("Bidang", "Section")
+    );
+    for e in &ctx.employees {
+        let info = ctx.info(e);
+        let sec_cell = if admin {
+            let mut opts = String::new();
+            let mut ids: Vec<&String> = ctx.sections.keys().collect();
+            ids.sort();
+            for id in ids {
+                let _ = write!(opts, r#"<option value="{v}"{sel}>{n}</option>"#, v = esc(id), sel = if Some(id) == e.section.as_ref() { " selected" } else { "" }, n = esc(&ctx.sections[id].name));
+            }
+            format!(
+                r#"<form method="post" action="/employees/section" class="inline">{c}<input type="hidden" name="employee" value="{id}"><select name="section">{opts}</select><button>{save}</button></form>"#,
+                c = csrf_field(&s.csrf),
+                id = esc(&e.id),
+                save = lang.pick("Simpan", "Save")
+            )
+        } else {
+            esc(&info.section_name)
+        };
+        let _ = write!(body, "<tr><td>{}</td><td>{}</td><td>{}</td><td>{sec_cell}</td></tr>", esc(&e.id), esc(&e.name), esc(&e.site_id));
+    }
+    body.push_str("</tbody></table></div>");
+    let _ = write!(
+        body,
+        r#"<p class="muted">{}</p>"#,
+        lang.pick(
+            "Pendaftaran wajah dan PIN dilakukan di perangkat atau melalui API perangkat.",
+            "Face and PIN enrolment is done at the device or through the device API."
+        )
+    );
+    Ok(Html(page(lang, &s.user, &s.csrf, Page::Employees, lang.pick("Pegawai", "Employees"), &body)))
+}
+
+/// Assigns an employee to a section (admin).
+pub async fn assign_section(State(st): State<AppState>, s: Session, Form(f): Form<Fields>) -> Result<Response, AppError> {
+    s.require(Page::Settings)?;
+    s.check_csrf(f.get("csrf"))?;
+    let (emp, sec) = (field(&f, "employee"), field(&f, "section"));
+    if !st.store.sections()?.iter().any(|x| x.id == sec) {
+        return Err(AppError::BadRequest("bidang tidak dikenal / unknown section".into()));
+    }
+    st.store.set_employee_section(emp, sec)?;
+    st.store.audit(&s.user.username, "assign_section", &format!("{emp} -> {sec}"), (st.clock)())?;
+    Ok(redirect_ok("/employees", s.lang.pick("Bidang disimpan", "Section saved")))
+}
+
+// ---- records ----
+
+fn decision_label(lang: Lang, d: Decision) -> String {
+    let (cls, t) = match d {
+        Decision::Valid => ("ok", lang.pick("Sah", "Valid")),
+        Decision::Confirmed => ("ok", lang.pick("Dikonfirmasi", "Confirmed")),
+        Decision::Pending => ("pending", lang.pick("Menunggu konfirmasi", "Awaiting confirmation")),
+        Decision::Rejected => ("bad", lang.pick("Ditolak", "Rejected")),
+    };
+    format!(r#"<span class="{cls}">{t}</span>"#)
+}
+
+fn direction_label(lang: Lang, d: Direction) -> &'static str {
+    match d {
+        Direction::In => lang.pick("MASUK", "IN"),
+        Direction::Out => lang.pick("PULANG", "OUT"),
+    }
+}
+
+/// Records of a date, filtered by section and decision, with evidence photos.
+pub async fn records(State(st): State<AppState>, s: Session, Query(q): Query<Fields>) -> Result<Html<String>, AppError> {
+    s.require(Page::Records)?;
+    let lang = s.lang;
+    let date = parse_date(field(&q, "date")).unwrap_or_else(|| st.now().date());
+    let sc = narrowed(scope(&s.user), field(&q, "section"))?;
+    let ctx = Context::load(&st.store, &scope(&s.user), st.config.utc_offset)?;
+    let names: HashMap<&str, &crate::dashboard::store::Employee> =
+        ctx.employees.iter().filter(|e| sc.includes(e.section.as_deref())).map(|e| (e.id.as_str(), e)).collect();
+    let off = st.config.utc_offset;
+    let from = date.midnight().assume_offset(off);
+    let recs = st.store.records_between(from, from + Duration::days(1))?;
+    let only = field(&q, "decision");
+    let mut body = format!(
+        r#"<form class="inline card" method="get"><label>{l}<input type="date" name="date" value="{d}"></label>
+<label>{sl}<select name="section">{opts}</select></label><label>{dl}<select name="decision"><option value="">{all}</option><option value="pending"{ps}>{pl}</option></select></label><button>{show}</button></form>
+<div class="card scroll"><table><thead><tr><th>{t}</th><th>{n}</th><th></th><th>{dev}</th><th>{score}</th><th>{dec}</th><th>{ph}</th></tr></thead><tbody>"#,
+        l = lang.pick("Tanggal", "Date"),
+        d = date_str(date),
+        sl = lang.pick("Bidang", "Section"),
+        opts = section_options(&ctx, &scope(&s.user), field(&q, "section"), lang),
+        dl = lang.pick("Keputusan", "Decision"),
+        all = lang.pick("Semua", "All"),
+        ps = if only == "pending" { " selected" } else { "" },
+        pl = lang.pick("Menunggu konfirmasi", "Awaiting confirmation"),
+        show = lang.pick("Tampilkan", "Show"),
+        t = lang.pick("Waktu", "Time"),
+        n = lang.pick("Nama", "Name"),
+        dev = lang.pick("Perangkat", "Device"),
+        score = lang.pick("Skor wajah", "Face score"),
+        dec = lang.pick("Keputusan", "Decision"),
+        ph = lang.pick("Foto", "Photo"),
+    );
+    let mut shown = 0;
+    for r in &recs {
+        let Some(e) = names.get(r.employee_id.as_str()) else { continue };
+        if only == "pending" && r.punch.decision != Decision::Pending {
+            continue;
+        }
+        shown += 1;
+        let _ = write!(
+            body,
+            r#"<tr><td>{t}</td><td>{n}</td><td>{dir}</td><td>{dev}</td><td>{sc:.1}%</td><td>{dec}</td><td><a href="/records/{id}/photo"><img src="/records/{id}/photo" alt="{alt}" width="48" height="48" loading="lazy"></a></td></tr>"#,
+            t = hm(r.punch.at),
+            n = esc(&e.name),
+            dir = direction_label(lang, r.punch.direction),
+            dev = esc(&r.punch.device_id),
+            sc = r.match_score_bp as f64 / 100.0,
+            dec = decision_label(lang, r.punch.decision),
+            id = r.punch.record_id,
+            alt = lang.pick("Foto bukti", "Evidence photo"),
+        );
+    }
+    body.push_str("</tbody></table></div>");
+    if shown == 0 {
+        let _ = write!(body, r#"<p class="muted">{}</p>"#, lang.pick("Tidak ada rekaman.", "No records."));
+    }
+    Ok(Html(page(lang, &s.user, &s.csrf, Page::Records, lang.pick("Rekaman presensi", "Attendance records"), &body)))
+}
+
+/// Loads a record and refuses unless the user may see its employee.
+fn visible_record(st: &AppState, s: &Session, id: i64) -> Result<(crate::dashboard::store::RecordView, Option<String>), AppError> {
+    let r = st.store.record(id)?.ok_or(AppError::NotFound)?;
+    let section = st.store.employees()?.into_iter().find(|e| e.id == r.employee_id).and_then(|e| e.section);
+    if !scope(&s.user).includes(section.as_deref()) {
+        // Not "forbidden": do not confirm that the record exists.
+        return Err(AppError::NotFound);
+    }
+    Ok((r, section))
+}
+
+/// The evidence photo of a record.
+pub async fn record_photo(State(st): State<AppState>, s: Session, Path(id): Path<i64>) -> Result<Response, AppError> {
+    s.require(Page::Records)?;
+    let (r, _) = visible_record(&st, &s, id)?;
+    let jpeg = st.store.photo(&r.photo_sha256)?.ok_or(AppError::NotFound)?;
+    Ok(([(header::CONTENT_TYPE, "image/jpeg"), (header::CACHE_CONTROL, "private, max-age=3600")], jpeg).into_response())
+}
+
+// ---- confirmations ----
+
+/// The queue of records awaiting confirmation in the user's sections.
+pub async fn confirmations(State(st): State<AppState>, s: Session, Query(q): Query<Fields>) -> Result<Html<String>, AppError> {
+    s.require(Page::Confirmations)?;
+    let lang = s.lang;
+    let sc = scope(&s.user);
+    let ctx = Context::load(&st.store, &sc, st.config.utc_offset)?;
+    let emps: HashMap<&str, _> = ctx.employees.iter().map(|e| (e.id.as_str(), e)).collect();
+    let mut body = flash(&q);
+    let mut n = 0;
+    for r in st.store.pending_records()? {
+        let Some(e) = emps.get(r.employee_id.as_str()) else { continue };
+        n += 1;
+        let info = ctx.info(e);
+        let _ = write!(
+            body,
+            r#"<div class="card" data-record="{id}"><div class="ev"><figure><img src="/records/{id}/photo" alt="{ev}"><figcaption>{ev}</figcaption></figure>
+<div><b>{name}</b> <span class="muted">{nip} · {sec}</span><br>{dir} {date} {time} · {dev} · {score_l} {score:.1}%
+<form method="post" action="/confirmations/{id}" class="inline" style="margin-top:.5rem">{c}
+<label>{reason_l}<input name="reason" placeholder="{ph}"></label>
+<button name="action" value="confirm" class="confirm">{yes}</button><button name="action" value="reject" class="reject">{no}</button></form></div></div></div>"#,
+            id = r.punch.record_id,
+            ev = lang.pick("Foto saat presensi", "Photo at recording"),
+            name = esc(&e.name),
+            nip = esc(&e.id),
+            sec = esc(&info.section_name),
+            dir = direction_label(lang, r.punch.direction),
+            date = date_str(r.punch.at.date()),
+            time = hm(r.punch.at),
+            dev = esc(&r.punch.device_id),
+            score_l = lang.pick("skor", "score"),
+            score = r.match_score_bp as f64 / 100.0,
+            c = csrf_field(&s.csrf),
+            reason_l = lang.pick("Alasan", "Reason"),
+            ph = lang.pick("wajib saat menolak", "required to reject"),
+            yes = lang.pick("Konfirmasi", "Confirm"),
+            no = lang.pick("Tolak", "Reject"),
+        );
+    }
+    if n == 0 {
+        let _ = write!(body, r#"<p class="muted" id="empty">{}</p>"#, lang.pick("Tidak ada rekaman yang menunggu konfirmasi.", "No records await confirmation."));
+    }
+    Ok(Html(page(lang, &s.user, &s.csrf, Page::Confirmations, lang.pick("Antrean konfirmasi", "Confirmation queue"), &body)))
+}
+
+/// Confirms or rejects a record (with a reason; audited).
+pub async fn decide(State(st): State<AppState>, s: Session, Path(id): Path<i64>, Form(f): Form<Fields>) -> Result<Response, AppError> {
+    s.require(Page::Confirmations)?;
+    s.check_csrf(f.get("csrf"))?;
+    let (r, _) = visible_record(&st, &s, id)?;
+    let lang = s.lang;
+    let confirm = match field(&f, "action") {
+        "confirm" => true,
+        "reject" => false,
+        _ => return Err(AppError::BadRequest("action".into())),
+    };
+    let mut reason = field(&f, "reason").to_owned();
+    if reason.is_empty() {
+        if !confirm {
+            return Err(AppError::BadRequest(lang.pick("Alasan penolakan wajib diisi.", "A reason is required to reject.").into()));
+        }
+        reason = lang.pick("Wajah sesuai foto", "Face matches").into();
+    }
+    if r.punch.decision != Decision::Pending {
+        return Err(AppError::BadRequest(lang.pick("Rekaman ini sudah diputuskan.", "This record was already decided.").into()));
+    }
+    let now = (st.clock)();
+    if !st.store.decide(id, confirm, &reason, &s.user.username, now)? {
+        return Err(AppError::BadRequest(lang.pick("Rekaman ini sudah diputuskan.", "This record was already decided.").into()));
+    }
+    st.store.audit(&s.user.username, if confirm { "confirm_record" } else { "reject_record" }, &format!("record {id} ({}): {reason}", r.employee_id), now)?;
+    st.records_arrived();
+    Ok(redirect_ok("/confirmations", if confirm { lang.pick("Rekaman dikonfirmasi", "Record confirmed") } else { lang.pick("Rekaman ditolak", "Record rejected") }))
+}
+
+// ---- corrections ----
+
+/// The corrections log and the form for leave and official travel (admin).
+pub async fn corrections(State(st): State<AppState>, s: Session, Query(q): Query<Fields>) -> Result<Html<String>, AppError> {
+    s.require(Page::Corrections)?;
+    let lang = s.lang;
+    let today = date_str(st.now().date());
+    let mut body = flash(&q);
+    let _ = write!(
+        body,
+        r#"<form method="post" action="/corrections" class="inline card">{c}
+<label>NIP<input name="employee" required></label><label>{from}<input type="date" name="from" value="{today}" required></label>
+<label>{to}<input type="date" name="to" value="{today}" required></label>
+<label>{kind}<select name="kind"><option value="cuti">{cuti}</option><option value="sakit">{sakit}</option><option value="izin">{izin}</option><option value="dinas_luar">{dl}</option><option value="cancel">{cancel}</option></select></label>
+<label>{reason}<input name="reason" required></label><button>{add}</button></form>
+<div class="card scroll"><table><thead><tr><th>#</th><th>{when}</th><th>NIP</th><th>{date}</th><th>{kind}</th><th>{reason}</th><th>{by}</th></tr></thead><tbody>"#,
+        c = csrf_field(&s.csrf),
+        from = lang.pick("Dari", "From"),
+        to = lang.pick("Sampai", "To"),
+        kind = lang.pick("Jenis", "Kind"),
+        cuti = lang.pick("Cuti", "Annual leave"),
+        sakit = lang.pick("Sakit", "Sick"),
+        izin = lang.pick("Izin", "Permitted absence"),
+        dl = lang.pick("Dinas luar", "Official travel"),
+        cancel = lang.pick("Batalkan entri sebelumnya", "Cancel an earlier entry"),
+        reason = lang.pick("Alasan", "Reason"),
+        add = lang.pick("Tambahkan", "Add"),
+        when = lang.pick("Dicatat", "Entered"),
+        date = lang.pick("Tanggal", "Date"),
+        by = lang.pick("Oleh", "By"),
+    );
+    let off = st.config.utc_offset;
+    for c in st.store.corrections(500)? {
+        let at = c.at.to_offset(off);
+        let _ = write!(
+            body,
+            "<tr><td>{}</td><td>{} {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            c.id,
+            date_str(at.date()),
+            hm(at),
+            esc(&c.employee_id),
+            date_str(c.date),
+            esc(&c.kind),
+            esc(&c.reason),
+            esc(&c.by)
+        );
+    }
+    body.push_str("</tbody></table></div>");
+    Ok(Html(page(lang, &s.user, &s.csrf, Page::Corrections, lang.pick("Koreksi, cuti dan dinas luar", "Corrections, leave and travel"), &body)))
+}
+
+/// Appends corrections for each date of a range.
+pub async fn add_correction(State(st): State<AppState>, s: Session, Form(f): Form<Fields>) -> Result<Response, AppError> {
+    s.require(Page::Corrections)?;
+    s.check_csrf(f.get("csrf"))?;
+    let lang = s.lang;
+    let bad = |m: &str| AppError::BadRequest(m.to_owned());
+    let emp = field(&f, "employee");
+    if !st.store.employees()?.iter().any(|e| e.id == emp) {
+        return Err(bad(lang.pick("NIP tidak dikenal.", "Unknown employee.")));
+    }
+    let (Some(from), Some(to)) = (parse_date(field(&f, "from")), parse_date(field(&f, "to"))) else {
+        return Err(bad(lang.pick("Tanggal tidak sah.", "Invalid date.")));
+    };
+    if to < from || (to - from).whole_days() > 366 {
+        return Err(bad(lang.pick("Rentang tanggal tidak sah.", "Invalid date range.")));
+    }
+    let kind = field(&f, "kind");
+    if !["cuti", "sakit", "izin", "dinas_luar", "cancel"].contains(&kind) {
+        return Err(bad("kind"));
+    }
+    let reason = field(&f, "reason");
+    if reason.is_empty() {
+        return Err(bad(lang.pick("Alasan wajib diisi.", "A reason is required.")));
+    }
+    let now = (st.clock)();
+    let mut d: Date = from;
+    loop {
+        st.store.add_correction(emp, d, kind, reason, &s.user.username, now)?;
+        if d >= to {
+            break;
+        }
+        d = d.next_day().ok_or_else(|| bad("date"))?;
+    }
+    st.store.audit(&s.user.username, "correction", &format!("{emp} {kind} {}..{}: {reason}", date_str(from), date_str(to)), now)?;
+    Ok(redirect_ok("/corrections", lang.pick("Koreksi dicatat", "Correction recorded")))
+}
+
+// ---- devices ----
+
+/// Devices: status, last seen, sync watermark, chain health, revoke.
+pub async fn devices(State(st): State<AppState>, s: Session, Query(q): Query<Fields>) -> Result<Html<String>, AppError> {
+    s.require(Page::Devices)?;
+    let lang = s.lang;
+    let off = st.config.utc_offset;
+    let now = st.now();
+    let mut body = flash(&q);
+    let _ = write!(
+        body,
+        r#"<div class="card scroll"><table><thead><tr><th>{id}</th><th>{site}</th><th>{mode}</th><th>{status}</th><th>{seen}</th><th>{sync}</th><th>{recs}</th><th>{chain}</th><th></th></tr></thead><tbody>"#,
+        id = lang.pick("Perangkat", "Device"),
+        site = lang.pick("Lokasi", "Site"),
+        mode = lang.pick("Mode", "Mode"),
+        status = lang.pick("Status", "Status"),
+        seen = lang.pick("Terakhir terlihat", "Last seen"),
+        sync = lang.pick("Tersinkron sampai", "Synced until"),
+        recs = lang.pick("Rekaman", "Records"),
+        chain = lang.pick("Rantai", "Chain"),
+    );
+    let fmt = |t: Option<OffsetDateTime>| t.map(|t| { let t = t.to_offset(off); format!("{} {}", date_str(t.date()), hm(t)) }).unwrap_or_else(|| "-".into());
+    for d in st.store.devices()? {
+        let status = if d.revoked_at.is_some() {
+            format!(r#"<span class="bad">{}</span>"#, lang.pick("Dicabut", "Revoked"))
+        } else if d.last_seen.is_some_and(|t| now - t < Duration::minutes(15)) {
+            format!(r#"<span class="ok">{}</span>"#, lang.pick("Daring", "Online"))
+        } else {
+            format!(r#"<span class="muted">{}</span>"#, lang.pick("Luring", "Offline"))
+        };
+        let chain = if d.records == d.max_seq {
+            format!(r#"<span class="ok">{}</span>"#, lang.pick("utuh", "intact"))
+        } else {
+            format!(r#"<span class="bad">{} {}</span>"#, d.max_seq - d.records, lang.pick("celah", "missing"))
+        };
+        let revoke = if d.revoked_at.is_none() {
+            format!(
+                r#"<form method="post" action="/devices/{id}/revoke" onsubmit="return confirm('{q}')">{c}<button class="reject">{l}</button></form>"#,
+                id = esc(&d.id),
+                q = lang.pick("Cabut perangkat ini?", "Revoke this device?"),
+                c = csrf_field(&s.csrf),
+                l = lang.pick("Cabut", "Revoke")
+            )
+        } else {
+            String::new()
+        };
+        let _ = write!(
+            body,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{status}</td><td>{}</td><td>{}</td><td>{}</td><td>{chain}</td><td>{revoke}</td></tr>",
+            esc(&d.id),
+            esc(&d.site_id),
+            if d.mode == "field" { lang.pick("Lapangan", "Field") } else { lang.pick("Kantor", "Office") },
+            fmt(d.last_seen),
+            fmt(d.synced_until),
+            d.records
+        );
+    }
+    body.push_str("</tbody></table></div>");
+    Ok(Html(page(lang, &s.user, &s.csrf, Page::Devices, lang.pick("Perangkat", "Devices"), &body)))
+}
+
+/// Revokes a device (admin, operator; audited).
+pub async fn revoke_device(State(st): State<AppState>, s: Session, Path(id): Path<String>, Form(f): Form<Fields>) -> Result<Response, AppError> {
+    s.require(Page::Devices)?;
+    s.check_csrf(f.get("csrf"))?;
+    let now = (st.clock)();
+    if !st.store.revoke_device(&id, now)? {
+        return Err(AppError::NotFound);
+    }
+    st.store.audit(&s.user.username, "revoke_device", &id, now)?;
+    Ok(redirect_ok("/devices", s.lang.pick("Perangkat dicabut", "Device revoked")))
+}
+
+// ---- settings ----
+
+/// Settings: rules, holidays, sections, users, board tokens, and the recent audit log.
+pub async fn settings(State(st): State<AppState>, s: Session, Query(q): Query<Fields>) -> Result<Html<String>, AppError> {
+    s.require(Page::Settings)?;
+    let lang = s.lang;
+    let r = st.store.settings()?;
+    let c = csrf_field(&s.csrf);
+    let mut body = flash(&q);
+    let num = |name: &str, label: &str, v: u32| format!(r#"<label>{label}<input type="number" min="0" name="{name}" value="{v}"></label>"#);
+    let mut rules = String::new();
+    rules.push_str(&num("tolerance_office_min", lang.pick("Toleransi kantor (menit)", "Office tolerance (min)"), r.tolerance_office_min));
+    rules.push_str(&num("tolerance_field_min", lang.pick("Toleransi lapangan (menit)", "Field tolerance (min)"), r.tolerance_field_min));
+    rules.push_str(&num("overtime_after_min", lang.pick("Lembur dihitung setelah (menit)", "Overtime after (min)"), r.overtime_after_min));
+    for b in Band::ALL {
+        rules.push_str(&num(&format!("late_bp_{}", b.index() + 1), &format!("{} (0,01%)", b.tl_label()), r.late_bp[b.index()]));
+    }
+    for b in Band::ALL {
+        rules.push_str(&num(&format!("early_bp_{}", b.index() + 1), &format!("{} (0,01%)", b.psw_label()), r.early_bp[b.index()]));
+    }
+    rules.push_str(&num("absent_bp", lang.pick("TK (0,01%)", "Absent (0.01%)"), r.absent_bp));
+    rules.push_str(&num("daily_cap_bp", lang.pick("Batas harian (0,01%)", "Daily cap (0.01%)"), r.daily_cap_bp));
+    let _ = write!(
+        body,
+        r#"<section class="card"><h2>{t}</h2><form method="post" action="/settings/rules" class="inline">{c}{rules}<button>{save}</button></form></section>"#,
+        t = lang.pick("Aturan dan potongan TPP", "Rules and allowance deductions"),
+        save = lang.pick("Simpan", "Save")
+    );
+    let mut hol = String::new();
+    for (d, n) in st.store.holidays()?.iter() {
+        let _ = write!(hol, "<li>{} — {}</li>", date_str(d), esc(n));
+    }
+    let _ = write!(
+        body,
+        r#"<section class="card"><h2>{t}</h2><ul>{hol}</ul><form method="post" action="/settings/holiday" class="inline">{c}<label>{d}<input type="date" name="date" required></label><label>{n}<input name="name" required></label><button>{add}</button></form></section>"#,
+        t = lang.pick("Hari libur", "Holidays"),
+        d = lang.pick("Tanggal", "Date"),
+        n = lang.pick("Nama", "Name"),
+        add = lang.pick("Tambahkan", "Add")
+    );
+    let mut secs = String::new();
+    for sec in st.store.sections()? {
+        let days: Vec<String> = sec.calendar.weekly.days().iter().map(|h| h.map(super::store::format_hours).unwrap_or_else(|| "-".into())).collect();
+        let _ = write!(secs, "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", esc(&sec.id), esc(&sec.name), days.join(" · "));
+    }
+    let _ = write!(
+        body,
+        r#"<section class="card"><h2>{t}</h2><div class="scroll"><table><thead><tr><th>ID</th><th>{n}</th><th>{w}</th></tr></thead><tbody>{secs}</tbody></table></div>
+<form method="post" action="/settings/section" class="inline">{c}<label>ID<input name="id" required></label><label>{n}<input name="name" required></label>
+<label>{wd}<input name="weekdays" value="07:30-16:00" pattern="\d\d:\d\d-\d\d:\d\d"></label><label>{fr}<input name="friday" value="07:30-16:30"></label><label>{sa}<input name="saturday" value=""></label><button>{save}</button></form></section>"#,
+        t = lang.pick("Bidang dan jadwal", "Sections and schedules"),
+        n = lang.pick("Nama", "Name"),
+        w = lang.pick("Jadwal Sen–Min", "Schedule Mon–Sun"),
+        wd = lang.pick("Sen–Kam", "Mon–Thu"),
+        fr = lang.pick("Jumat", "Friday"),
+        sa = lang.pick("Sabtu (kosong: libur)", "Saturday (empty: off)"),
+        save = lang.pick("Simpan", "Save"),
+    );
+    let mut users = String::new();
+    for u in st.store.users()? {
+        let _ = write!(users, "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", esc(&u.username), role_label(lang, u.role), esc(&u.sections.join(", ")));
+    }
+    let _ = write!(
+        body,
+        r#"<section class="card"><h2>{t}</h2><div class="scroll"><table><tbody>{users}</tbody></table></div>
+<form method="post" action="/settings/user" class="inline">{c}<label>{un}<input name="username" required></label><label>{pw}<input type="password" name="password" minlength="10" required></label>
+<label>{role}<select name="role"><option value="supervisor">{spv}</option><option value="operator">operator</option><option value="admin">admin</option></select></label>
+<label>{sec}<input name="sections" placeholder="BM, SDA"></label><button>{add}</button></form></section>"#,
+        t = lang.pick("Pengguna", "Users"),
+        un = lang.pick("Nama pengguna", "User name"),
+        pw = lang.pick("Kata sandi (min. 10)", "Password (min. 10)"),
+        role = lang.pick("Peran", "Role"),
+        spv = lang.pick("atasan", "supervisor"),
+        sec = lang.pick("Bidang (atasan)", "Sections (supervisor)"),
+        add = lang.pick("Tambahkan", "Add"),
+    );
+    let _ = write!(
+        body,
+        r#"<section class="card"><h2>{t}</h2><form method="post" action="/settings/board" class="inline">{c}<label>{l}<input name="label" required></label>
+<label><span><input type="checkbox" name="initials_only" value="1"> {i}</span></label><button>{add}</button></form></section>"#,
+        t = lang.pick("Papan keterlambatan (TV)", "Late board (TV)"),
+        l = lang.pick("Nama layar", "Screen name"),
+        i = lang.pick("Hanya inisial", "Initials only"),
+        add = lang.pick("Buat tautan", "Create link"),
+    );
+    let mut audit = String::new();
+    let off = st.config.utc_offset;
+    for (at, by, action, detail) in st.store.audit_log(50)? {
+        let at = at.to_offset(off);
+        let _ = write!(audit, "<tr><td>{} {}</td><td>{}</td><td>{}</td><td>{}</td></tr>", date_str(at.date()), hm(at), esc(&by), esc(&action), esc(&detail));
+    }
+    let _ = write!(body, r#"<section class="card"><h2>{}</h2><div class="scroll"><table><tbody>{audit}</tbody></table></div></section>"#, lang.pick("Log audit", "Audit log"));
+    Ok(Html(page(lang, &s.user, &s.csrf, Page::Settings, lang.pick("Pengaturan", "Settings"), &body)))
+}
+
+/// Saves the rule settings.
+pub async fn save_rules(State(st): State<AppState>, s: Session, Form(f): Form<Fields>) -> Result<Response, AppError> {
+    s.require(Page::Settings)?;
+    s.check_csrf(f.get("csrf"))?;
+    let mut r = RuleSettings::default();
+    let get = |k: &str| field(&f, k).parse::<u32>().map_err(|_| AppError::BadRequest(format!("{k}: angka / number")));
+    r.tolerance_office_min = get("tolerance_office_min")?;
+    r.tolerance_field_min = get("tolerance_field_min")?;
+    r.overtime_after_min = get("overtime_after_min")?;
+    for i in 0..4 {
+        r.late_bp[i] = get(&format!("late_bp_{}", i + 1))?;
+        r.early_bp[i] = get(&format!("early_bp_{}", i + 1))?;
+    }
+    r.absent_bp = get("absent_bp")?;
+    r.daily_cap_bp = get("daily_cap_bp")?;
+    r.validate().map_err(|e| AppError::BadRequest(e.to_string()))?;
+    st.store.put_settings(&r)?;
+    st.store.audit(&s.user.username, "settings", &format!("{r:?}"), (st.clock)())?;
+    Ok(redirect_ok("/settings", s.lang.pick("Pengaturan disimpan", "Settings saved")))
+}
+
+/// Adds a holiday.
+pub async fn add_holiday(State(st): State<AppState>, s: Session, Form(f): Form<Fields>) -> Result<Response, AppError> {
+    s.require(Page::Settings)?;
+    s.check_csrf(f.get("csrf"))?;
+    let d = parse_date(field(&f, "date")).ok_or_else(|| AppError::BadRequest("date".into()))?;
+    let name = field(&f, "name");
+    st.store.put_holiday(d, name)?;
+    st.store.audit(&s.user.username, "holiday", &format!("{} {name}", date_str(d)), (st.clock)())?;
+    Ok(redirect_ok("/settings", s.lang.pick("Hari libur disimpan", "Holiday saved")))
+}
+
+/// Adds or replaces a section with its weekly schedule.
+pub async fn add_section(State(st): State<AppState>, s: Session, Form(f): Form<Fields>) -> Result<Response, AppError> {
+    s.require(Page::Settings)?;
+    s.check_csrf(f.get("csrf"))?;
+    let hours = |k: &str| -> Result<Option<crate::rules::WorkHours>, AppError> {
+        let v = field(&f, k);
+        if v.is_empty() {
+            return Ok(None);
+        }
+        parse_hours(v).map(Some).ok_or_else(|| {
+            AppError::BadRequest(format!("{k}: {v} — HH:MM-HH:MM, selesai setelah mulai / end after start (no night shifts)"))
+        })
+    };
+    let wd = hours("weekdays")?;
+    let fri = hours("friday")?.or(wd);
+    let sat = hours("saturday")?;
+    let (id, name) = (field(&f, "id"), field(&f, "name"));
+    if id.is_empty() || name.is_empty() {
+        return Err(AppError::BadRequest("id/name".into()));
+    }
+    st.store.put_section(id, name, &WeeklySchedule::new([wd, wd, wd, wd, fri, sat, None]))?;
+    st.store.audit(&s.user.username, "section", &format!("{id} {name}"), (st.clock)())?;
+    Ok(redirect_ok("/settings", s.lang.pick("Bidang disimpan", "Section saved")))
+}
+
+/// Adds a user.
+pub async fn add_user(State(st): State<AppState>, s: Session, Form(f): Form<Fields>) -> Result<Response, AppError> {
+    s.require(Page::Settings)?;
+    s.check_csrf(f.get("csrf"))?;
+    let role = Role::parse(field(&f, "role")).ok_or_else(|| AppError::BadRequest("role".into()))?;
+    let pw = field(&f, "password");
+    if pw.chars().count() < 10 {
+        return Err(AppError::BadRequest(s.lang.pick("Kata sandi minimal 10 karakter.", "Passwords need at least 10 characters.").into()));
+    }
+    let hash = auth::hash_password(pw).map_err(|e| AppError::Export(e.to_string()))?;
+    let sections: Vec<&str> = field(&f, "sections").split(',').map(str::trim).filter(|x| !x.is_empty()).collect();
+    let name = field(&f, "username");
+    st.store.add_user(name, &hash, role, &sections).map_err(|_| AppError::BadRequest(s.lang.pick("Nama pengguna sudah dipakai.", "User name taken.").into()))?;
+    st.store.audit(&s.user.username, "add_user", &format!("{name} {}", role.as_str()), (st.clock)())?;
+    Ok(redirect_ok("/settings", s.lang.pick("Pengguna ditambahkan", "User added")))
+}
+
+/// Creates a late-board token and shows its link once.
+pub async fn add_board_token(State(st): State<AppState>, s: Session, Form(f): Form<Fields>) -> Result<Html<String>, AppError> {
+    s.require(Page::Settings)?;
+    s.check_csrf(f.get("csrf"))?;
+    let token = auth::random_token();
+    let label = field(&f, "label");
+    let initials = field(&f, "initials_only") == "1";
+    st.store.add_board_token(&auth::token_hash(&token), label, initials)?;
+    st.store.audit(&s.user.username, "board_token", label, (st.clock)())?;
+    let lang = s.lang;
+    let body = format!(
+        r#"<div class="card"><p>{p}</p><p><a id="board-link" href="/board/{token}">/board/{token}</a></p></div>"#,
+        p = lang.pick("Buka tautan ini di TV. Tautan hanya ditampilkan sekali.", "Open this link on the TV. It is shown only once."),
+    );
+    Ok(Html(page(lang, &s.user, &s.csrf, Page::Settings, lang.pick("Tautan papan keterlambatan", "Late board link"), &body)))
+}
+
+/// The language of a request without a session (used by the board).
+pub fn request_lang(parts: &axum::http::request::Parts) -> Lang {
+    lang_of(parts)
+}

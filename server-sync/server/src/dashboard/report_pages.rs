@@ -1,0 +1,187 @@
+//! Report pages and exports: the monthly recap per employee (with the lateness chart of the
+//! section) and the recap per date, as HTML, XLSX, CSV and PDF. Only employees in the user's
+//! sections are ever included.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+use time::{Date, Month};
+
+use super::auth::{Page, scope};
+use super::html::{esc, page};
+use super::i18n::Lang;
+use super::pages::narrowed;
+use super::store::{date_str, parse_date};
+use super::{AppError, AppState, Session};
+use crate::reports::chart::late_chart_svg;
+use crate::reports::month::{Context, date_rows, late_per_day, month_recaps};
+use crate::reports::{Table, csv, date_table, month_table, pdf, xlsx};
+
+type Fields = HashMap<String, String>;
+
+fn month_of(st: &AppState, q: &Fields) -> Result<(i32, Month), AppError> {
+    let today = st.now().date();
+    let year = q.get("year").and_then(|y| y.parse().ok()).unwrap_or(today.year());
+    let month = match q.get("month").and_then(|m| m.parse::<u8>().ok()) {
+        Some(m) => Month::try_from(m).map_err(|_| AppError::BadRequest("month".into()))?,
+        None => today.month(),
+    };
+    if !(2000..=2100).contains(&year) {
+        return Err(AppError::BadRequest("year".into()));
+    }
+    Ok((year, month))
+}
+
+fn section_param(q: &Fields) -> &str {
+    q.get("section").map_or("", |s| s.trim())
+}
+
+fn table_html(t: &Table) -> String {
+    let mut s = String::from(r#"<div class="card scroll"><table class="report"><thead><tr>"#);
+    for h in &t.headers {
+        let _ = write!(s, "<th>{}</th>", esc(h));
+    }
+    s.push_str("</tr></thead><tbody>");
+    for r in &t.rows {
+        s.push_str("<tr>");
+        for c in r {
+            let _ = write!(s, "<td>{}</td>", esc(&c.display()));
+        }
+        s.push_str("</tr>");
+    }
+    s.push_str("</tbody></table></div>");
+    s
+}
+
+fn filter_form(lang: Lang, ctx: &Context, user: &super::store::User, inner: &str, section: &str, action: &str) -> String {
+    let sc = scope(user);
+    let mut opts = format!(r#"<option value="">{}</option>"#, lang.pick("Semua bidang", "All sections"));
+    let mut ids: Vec<&String> = ctx.sections.keys().filter(|id| sc.includes(Some(id))).collect();
+    ids.sort();
+    for id in ids {
+        let _ = write!(opts, r#"<option value="{v}"{sel}>{n}</option>"#, v = esc(id), sel = if id == section { " selected" } else { "" }, n = esc(&ctx.sections[id].name));
+    }
+    format!(
+        r#"<form class="inline card" method="get" action="{action}">{inner}<label>{sl}<select name="section">{opts}</select></label><button>{show}</button></form>"#,
+        sl = lang.pick("Bidang", "Section"),
+        show = lang.pick("Tampilkan", "Show")
+    )
+}
+
+fn exports(base: &str, query: &str, lang: Lang) -> String {
+    format!(
+        r#"<p class="card">{l}: <a id="export-xlsx" href="{base}.xlsx?{query}">XLSX</a> · <a id="export-csv" href="{base}.csv?{query}">CSV</a> · <a id="export-pdf" href="{base}.pdf?{query}">PDF</a></p>"#,
+        l = lang.pick("Unduh", "Download")
+    )
+}
+
+/// The monthly recap per employee, with the lateness chart.
+pub async fn month_page(State(st): State<AppState>, s: Session, Query(q): Query<Fields>) -> Result<Html<String>, AppError> {
+    s.require(Page::Reports)?;
+    let lang = s.lang;
+    let (year, month) = month_of(&st, &q)?;
+    let section = section_param(&q);
+    let sc = narrowed(scope(&s.user), section)?;
+    let full = Context::load(&st.store, &scope(&s.user), st.config.utc_offset)?;
+    let ctx = Context::load(&st.store, &sc, st.config.utc_offset)?;
+    let months = month_recaps(&st.store, &ctx, year, month)?;
+    let rows: Vec<_> = months.iter().map(|(e, _, r)| (e.clone(), r.clone())).collect();
+    let table = month_table(lang, year, month, &rows);
+    let inner = format!(
+        r#"<label>{y}<input type="number" name="year" value="{year}" min="2000" max="2100"></label><label>{m}<input type="number" name="month" value="{mn}" min="1" max="12"></label>"#,
+        y = lang.pick("Tahun", "Year"),
+        m = lang.pick("Bulan", "Month"),
+        mn = u8::from(month)
+    );
+    let mut body = filter_form(lang, &full, &s.user, &inner, section, "/reports");
+    let query = format!("year={year}&month={}&section={}", u8::from(month), esc(section));
+    body.push_str(&exports("/reports/month", &query, lang));
+    let chart_title = format!("{} — {} {year}", lang.pick("Keterlambatan per hari", "Late arrivals per day"), lang.month(month));
+    let _ = write!(
+        body,
+        r#"<section class="card"><h2>{t}</h2>{svg}</section>"#,
+        t = esc(&chart_title),
+        svg = late_chart_svg(&chart_title, &late_per_day(&months, year, month))
+    );
+    body.push_str(&table_html(&table));
+    let _ = write!(
+        body,
+        r#"<p><a href="/reports/date">{}</a></p>"#,
+        lang.pick("Rekapitulasi per tanggal", "Recap per date")
+    );
+    Ok(Html(page(lang, &s.user, &s.csrf, Page::Reports, &table.title, &body)))
+}
+
+fn respond(table: &Table, fmt: &str, filename: &str, sheet: &str, footer: &str) -> Result<Response, AppError> {
+    let disp = |ext: &str| format!("attachment; filename=\"{filename}.{ext}\"");
+    match fmt {
+        "xlsx" => {
+            let bytes = xlsx::to_xlsx(table, sheet).map_err(|e| AppError::Export(e.to_string()))?;
+            Ok((
+                [
+                    (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned()),
+                    (header::CONTENT_DISPOSITION, disp("xlsx")),
+                ],
+                bytes,
+            )
+                .into_response())
+        }
+        "csv" => Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, disp("csv"))], csv::to_csv(table)).into_response()),
+        "pdf" => Ok(([(header::CONTENT_TYPE, "application/pdf".to_owned()), (header::CONTENT_DISPOSITION, disp("pdf"))], pdf::to_pdf(table, footer)).into_response()),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+/// The monthly recap as XLSX, CSV or PDF.
+pub async fn month_export(State(st): State<AppState>, s: Session, Path(fmt): Path<String>, Query(q): Query<Fields>) -> Result<Response, AppError> {
+    s.require(Page::Reports)?;
+    let (year, month) = month_of(&st, &q)?;
+    let section = section_param(&q);
+    let sc = narrowed(scope(&s.user), section)?;
+    let ctx = Context::load(&st.store, &sc, st.config.utc_offset)?;
+    let rows: Vec<_> = month_recaps(&st.store, &ctx, year, month)?.into_iter().map(|(e, _, r)| (e, r)).collect();
+    let table = month_table(s.lang, year, month, &rows);
+    let now = st.now();
+    st.store.audit(&s.user.username, "export_month", &format!("{year}-{:02} {section} {fmt}", u8::from(month)), now)?;
+    let footer = format!("Hadir · {} {} {}", s.lang.pick("dicetak oleh", "printed by"), s.user.username, date_str(now.date()));
+    let name = format!("rekap-{year}-{:02}{}", u8::from(month), if section.is_empty() { String::new() } else { format!("-{section}") });
+    respond(&table, &fmt, &name, s.lang.pick("Rekap", "Recap"), &footer)
+}
+
+fn date_of(st: &AppState, q: &Fields) -> Date {
+    q.get("date").and_then(|d| parse_date(d)).unwrap_or_else(|| st.now().date())
+}
+
+/// The recap per date.
+pub async fn date_page(State(st): State<AppState>, s: Session, Query(q): Query<Fields>) -> Result<Html<String>, AppError> {
+    s.require(Page::Reports)?;
+    let lang = s.lang;
+    let date = date_of(&st, &q);
+    let section = section_param(&q);
+    let sc = narrowed(scope(&s.user), section)?;
+    let full = Context::load(&st.store, &scope(&s.user), st.config.utc_offset)?;
+    let ctx = Context::load(&st.store, &sc, st.config.utc_offset)?;
+    let table = date_table(lang, date, &date_rows(&st.store, &ctx, date)?);
+    let inner = format!(r#"<label>{l}<input type="date" name="date" value="{d}"></label>"#, l = lang.pick("Tanggal", "Date"), d = date_str(date));
+    let mut body = filter_form(lang, &full, &s.user, &inner, section, "/reports/date");
+    body.push_str(&exports("/reports/date", &format!("date={}&section={}", date_str(date), esc(section)), lang));
+    body.push_str(&table_html(&table));
+    Ok(Html(page(lang, &s.user, &s.csrf, Page::Reports, &table.title, &body)))
+}
+
+/// The recap per date as XLSX, CSV or PDF.
+pub async fn date_export(State(st): State<AppState>, s: Session, Path(fmt): Path<String>, Query(q): Query<Fields>) -> Result<Response, AppError> {
+    s.require(Page::Reports)?;
+    let date = date_of(&st, &q);
+    let section = section_param(&q);
+    let sc = narrowed(scope(&s.user), section)?;
+    let ctx = Context::load(&st.store, &sc, st.config.utc_offset)?;
+    let table = date_table(s.lang, date, &date_rows(&st.store, &ctx, date)?);
+    let now = st.now();
+    st.store.audit(&s.user.username, "export_date", &format!("{} {section} {fmt}", date_str(date)), now)?;
+    let footer = format!("Hadir · {} {} {}", s.lang.pick("dicetak oleh", "printed by"), s.user.username, date_str(now.date()));
+    respond(&table, &fmt, &format!("rekap-{}", date_str(date)), s.lang.pick("Rekap", "Recap"), &footer)
+}

@@ -1,0 +1,184 @@
+//! Recaps over the store: a month for many employees, one date for many employees, and the
+//! lateness per day of a section. The monthly recap page, its exports and the benchmark all go
+//! through [`month_recaps`].
+
+use std::collections::{BTreeMap, HashMap};
+
+use time::{Date, Month, OffsetDateTime, UtcOffset};
+
+use super::chart::LateDay;
+use super::table::EmployeeInfo;
+use crate::dashboard::store::{Employee, Section, Store, StoreError};
+use crate::rules::{
+    DateRow, DayInput, DayResult, Excused, MonthRecap, Punch, SectionCalendar, WeeklySchedule, evaluate_day,
+    recap_date_row, recap_month, recap::MonthInput,
+};
+
+/// Which employees a report covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Everyone (admin).
+    All,
+    /// Only these sections (a supervisor's, or a filter).
+    Sections(Vec<String>),
+}
+
+impl Scope {
+    /// Whether an employee of `section` is in scope.
+    pub fn includes(&self, section: Option<&str>) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Sections(s) => section.is_some_and(|x| s.iter().any(|y| y == x)),
+        }
+    }
+}
+
+/// Everything the reports need besides the records, loaded once per request.
+pub struct Context {
+    /// Employees in scope.
+    pub employees: Vec<Employee>,
+    /// Sections by id.
+    pub sections: HashMap<String, Section>,
+    /// Holidays.
+    pub holidays: crate::rules::Holidays,
+    /// Rule settings.
+    pub settings: crate::rules::RuleSettings,
+    /// Last known date per site.
+    pub known: HashMap<String, Option<Date>>,
+    /// The calendar for employees without a section: no working days, so nothing is deducted.
+    pub no_section: SectionCalendar,
+}
+
+impl Context {
+    /// Loads the context for `scope` at the sites' offset.
+    pub fn load(store: &Store, scope: &Scope, offset: UtcOffset) -> Result<Self, StoreError> {
+        let employees = store.employees()?.into_iter().filter(|e| scope.includes(e.section.as_deref())).collect();
+        Ok(Self {
+            employees,
+            sections: store.sections()?.into_iter().map(|s| (s.id.clone(), s)).collect(),
+            holidays: store.holidays()?,
+            settings: store.settings()?,
+            known: store.known_through_by_site(offset)?,
+            no_section: SectionCalendar::new(WeeklySchedule::new([None; 7])),
+        })
+    }
+
+    /// The employee's calendar.
+    pub fn calendar(&self, e: &Employee) -> &SectionCalendar {
+        e.section.as_ref().and_then(|s| self.sections.get(s)).map_or(&self.no_section, |s| &s.calendar)
+    }
+
+    /// The row header of an employee.
+    pub fn info(&self, e: &Employee) -> EmployeeInfo {
+        let section_name = e
+            .section
+            .as_ref()
+            .and_then(|s| self.sections.get(s))
+            .map_or_else(|| String::from("-"), |s| s.name.clone());
+        EmployeeInfo { id: e.id.clone(), name: e.name.clone(), section: e.section.clone().unwrap_or_default(), section_name }
+    }
+
+    fn known_for(&self, e: &Employee) -> Option<Date> {
+        self.known.get(&e.site_id).copied().flatten()
+    }
+}
+
+/// The instants bounding local dates `from..=to` at any Indonesian offset, with margin: records
+/// are filtered by their own local date afterwards.
+fn bounds(from: Date, to: Date) -> (OffsetDateTime, OffsetDateTime) {
+    let start = from.midnight().assume_utc() - time::Duration::hours(14);
+    let end = to.next_day().unwrap_or(to).midnight().assume_utc() + time::Duration::hours(14);
+    (start, end)
+}
+
+/// The recap of every employee in the context for a month, with each employee's days.
+pub fn month_recaps(
+    store: &Store,
+    ctx: &Context,
+    year: i32,
+    month: Month,
+) -> Result<Vec<(EmployeeInfo, Vec<DayResult>, MonthRecap)>, StoreError> {
+    let first = Date::from_calendar_date(year, month, 1)
+        .map_err(|e| StoreError::Invalid { what: "report month", detail: e.to_string() })?;
+    let last = Date::from_calendar_date(year, month, month.length(year))
+        .map_err(|e| StoreError::Invalid { what: "report month", detail: e.to_string() })?;
+    let (from, to) = bounds(first, last);
+    let mut punches = store.punches_by_employee(from, to)?;
+    let excused = store.excused_between(first, last)?;
+    let empty_ex = BTreeMap::new();
+    let mut out = Vec::with_capacity(ctx.employees.len());
+    for e in &ctx.employees {
+        let p = punches.remove(&e.id).unwrap_or_default();
+        let input = MonthInput {
+            year,
+            month,
+            calendar: ctx.calendar(e),
+            holidays: &ctx.holidays,
+            punches: &p,
+            excused: excused.get(&e.id).unwrap_or(&empty_ex),
+            known_through: ctx.known_for(e),
+        };
+        let (days, recap) = recap_month(&input, &ctx.settings);
+        out.push((ctx.info(e), days, recap));
+    }
+    Ok(out)
+}
+
+/// Every employee's day on `date`.
+pub fn date_results(store: &Store, ctx: &Context, date: Date) -> Result<Vec<(EmployeeInfo, DayResult)>, StoreError> {
+    let (from, to) = bounds(date, date);
+    let punches = store.punches_by_employee(from, to)?;
+    let excused = store.excused_between(date, date)?;
+    let none: Vec<Punch> = Vec::new();
+    Ok(ctx
+        .employees
+        .iter()
+        .map(|e| {
+            let plan = ctx.calendar(e).plan(&ctx.holidays, date);
+            let day = evaluate_day(
+                &DayInput {
+                    date,
+                    plan: &plan,
+                    punches: punches.get(&e.id).unwrap_or(&none),
+                    excused: excused.get(&e.id).and_then(|m| m.get(&date)).copied(),
+                    known: ctx.known_for(e).is_some_and(|k| date <= k),
+                },
+                &ctx.settings,
+            );
+            (ctx.info(e), day)
+        })
+        .collect())
+}
+
+/// The recap-per-date rows.
+pub fn date_rows(store: &Store, ctx: &Context, date: Date) -> Result<Vec<(EmployeeInfo, DateRow)>, StoreError> {
+    Ok(date_results(store, ctx, date)?.into_iter().map(|(e, d)| (e, recap_date_row(&d))).collect())
+}
+
+/// Late arrivals per day of the month, from judged months.
+pub fn late_per_day(months: &[(EmployeeInfo, Vec<DayResult>, MonthRecap)], year: i32, month: Month) -> Vec<LateDay> {
+    let mut days: Vec<LateDay> = (1..=month.length(year))
+        .filter_map(|d| Date::from_calendar_date(year, month, d).ok())
+        .map(|date| LateDay { date, late: 0, minutes: 0 })
+        .collect();
+    for (_, ds, _) in months {
+        for d in ds {
+            if d.late_band.is_some() && d.first_in.is_some() {
+                let i = usize::from(d.date.day()) - 1;
+                days[i].late += 1;
+                days[i].minutes += d.late_minutes;
+            }
+        }
+    }
+    days
+}
+
+/// Leave kinds a correction may enter, as stored.
+pub fn excused_code(e: Excused) -> &'static str {
+    match e {
+        Excused::Cuti => "cuti",
+        Excused::Sakit => "sakit",
+        Excused::Izin => "izin",
+        Excused::DinasLuar => "dinas_luar",
+    }
+}

@@ -1,0 +1,191 @@
+//! The recap tables: headers and typed cells in the reader's language.
+
+use time::{Date, Month};
+
+use crate::dashboard::i18n::Lang;
+use crate::rules::{DateRow, MonthRecap};
+
+/// Who a recap row is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmployeeInfo {
+    /// Employee id (NIP).
+    pub id: String,
+    /// Full name.
+    pub name: String,
+    /// Section id.
+    pub section: String,
+    /// Section name as shown.
+    pub section_name: String,
+}
+
+/// One cell.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    /// Text.
+    Text(String),
+    /// A whole number.
+    Int(i64),
+    /// A number shown with the given decimals.
+    Num(f64, u8),
+}
+
+impl Cell {
+    /// The cell as text (CSV and PDF).
+    pub fn display(&self) -> String {
+        match self {
+            Cell::Text(s) => s.clone(),
+            Cell::Int(i) => i.to_string(),
+            Cell::Num(x, d) => format!("{x:.prec$}", prec = usize::from(*d)),
+        }
+    }
+}
+
+/// A titled table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    /// Title (also the sheet's first line).
+    pub title: String,
+    /// Column headers.
+    pub headers: Vec<&'static str>,
+    /// Rows of cells, as many as headers.
+    pub rows: Vec<Vec<Cell>>,
+}
+
+fn t(s: impl Into<String>) -> Cell {
+    Cell::Text(s.into())
+}
+fn n(x: u32) -> Cell {
+    Cell::Int(i64::from(x))
+}
+
+/// The monthly recap per employee.
+pub fn month_table(lang: Lang, year: i32, month: Month, rows: &[(EmployeeInfo, MonthRecap)]) -> Table {
+    let headers = vec![
+        lang.pick("No", "No"),
+        lang.pick("NIP", "Employee ID"),
+        lang.pick("Nama", "Name"),
+        lang.pick("Bidang", "Section"),
+        lang.pick("Hari kerja", "Working days"),
+        lang.pick("Hadir", "Present"),
+        "TL1",
+        "TL2",
+        "TL3",
+        "TL4",
+        lang.pick("Menit terlambat", "Minutes late"),
+        "PSW1",
+        "PSW2",
+        "PSW3",
+        "PSW4",
+        lang.pick("Menit pulang cepat", "Minutes left early"),
+        lang.pick("Tidak absen pulang", "Missing OUT"),
+        lang.pick("TK", "Absent"),
+        lang.pick("Cuti", "Leave"),
+        lang.pick("Sakit", "Sick"),
+        lang.pick("Izin", "Permitted"),
+        lang.pick("Dinas luar", "Travel"),
+        lang.pick("Lembur (jam)", "Overtime (hours)"),
+        lang.pick("Menunggu konfirmasi", "Awaiting confirmation"),
+        lang.pick("Belum diketahui", "Not yet known"),
+        lang.pick("Potongan TPP (%)", "Allowance deduction (%)"),
+    ];
+    let body = rows
+        .iter()
+        .enumerate()
+        .map(|(i, (e, r))| {
+            let mut row = vec![
+                Cell::Int(i as i64 + 1),
+                t(&e.id),
+                t(&e.name),
+                t(&e.section_name),
+                n(r.days_scheduled),
+                n(r.days_present),
+            ];
+            row.extend(r.late_count.iter().map(|c| n(*c)));
+            row.push(n(r.late_minutes.iter().sum()));
+            row.extend(r.early_count.iter().map(|c| n(*c)));
+            row.push(n(r.early_minutes.iter().sum()));
+            row.extend([
+                n(r.missing_out),
+                n(r.absent),
+                n(r.cuti),
+                n(r.sakit),
+                n(r.izin),
+                n(r.travel),
+                Cell::Num(f64::from(r.overtime_minutes) / 60.0, 1),
+                n(r.pending),
+                n(r.not_yet_known),
+                Cell::Num(f64::from(r.deduction_bp) / 100.0, 2),
+            ]);
+            row
+        })
+        .collect();
+    Table {
+        title: format!(
+            "{} {} {year}",
+            lang.pick("Rekapitulasi kehadiran", "Attendance recap"),
+            lang.month(month)
+        ),
+        headers,
+        rows: body,
+    }
+}
+
+fn hhmm(t: Option<time::Time>) -> Cell {
+    match t {
+        Some(t) => Cell::Text(format!("{:02}:{:02}", t.hour(), t.minute())),
+        None => Cell::Text(String::from("-")),
+    }
+}
+
+/// The recap per date: every employee's IN, OUT, status and device.
+pub fn date_table(lang: Lang, date: Date, rows: &[(EmployeeInfo, DateRow)]) -> Table {
+    let headers = vec![
+        lang.pick("No", "No"),
+        lang.pick("NIP", "Employee ID"),
+        lang.pick("Nama", "Name"),
+        lang.pick("Bidang", "Section"),
+        lang.pick("Masuk", "In"),
+        lang.pick("Perangkat masuk", "In device"),
+        lang.pick("Pulang", "Out"),
+        lang.pick("Perangkat pulang", "Out device"),
+        lang.pick("Status", "Status"),
+        lang.pick("Kategori", "Bands"),
+        lang.pick("Menit terlambat", "Minutes late"),
+        lang.pick("Menit pulang cepat", "Minutes left early"),
+        lang.pick("Lembur (menit)", "Overtime (minutes)"),
+        lang.pick("Menunggu konfirmasi", "Awaiting confirmation"),
+    ];
+    let body = rows
+        .iter()
+        .enumerate()
+        .map(|(i, (e, r))| {
+            vec![
+                Cell::Int(i as i64 + 1),
+                t(&e.id),
+                t(&e.name),
+                t(&e.section_name),
+                hhmm(r.in_time),
+                t(r.in_device.clone().unwrap_or_else(|| "-".into())),
+                hhmm(r.out_time),
+                t(r.out_device.clone().unwrap_or_else(|| "-".into())),
+                t(lang.status(r.status)),
+                t(r.bands.join(" ")),
+                n(r.late_minutes),
+                n(r.early_minutes),
+                n(r.overtime_minutes),
+                n(r.pending),
+            ]
+        })
+        .collect();
+    Table {
+        title: format!(
+            "{} {:02}-{:02}-{}",
+            lang.pick("Rekapitulasi per tanggal", "Recap for"),
+            date.day(),
+            u8::from(date.month()),
+            date.year()
+        ),
+        headers,
+        rows: body,
+    }
+}

@@ -1,0 +1,231 @@
+//! The dashboard in a real headless Chromium, driven over WebDriver (chromedriver):
+//! a supervisor signs in and sees only their section, confirms a pending record, downloads the
+//! monthly XLSX recap (read back cell by cell), and a late board updates live after a record
+//! arrives. Screenshots of the main pages go to `docs/screenshots/dashboard-*.png`.
+//!
+//! Needs Debian's `chromium` and `chromium-driver` (installed by `cargo xtask setup`); the
+//! paths can be overridden with `HADIR_CHROMIUM` and `HADIR_CHROMEDRIVER`.
+
+mod dashboard_fixture;
+
+use std::net::TcpListener as StdListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use calamine::{Data, Reader, Xlsx};
+use dashboard_fixture::{PASSWORD, fixture, insert_record, wib_ms};
+use fantoccini::{Client, ClientBuilder, Locator};
+use hadir_server::dashboard::auth::token_hash;
+use hadir_server::dashboard::router;
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn tool(env: &str, default: &str) -> PathBuf {
+    let p = std::env::var_os(env).map_or_else(|| PathBuf::from(default), PathBuf::from);
+    assert!(
+        p.exists(),
+        "{} not found: install Debian's chromium and chromium-driver (`cargo xtask setup` does), or set {env}",
+        p.display()
+    );
+    p
+}
+
+fn free_port() -> u16 {
+    StdListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn start_browser(download_dir: &Path, profile: &Path) -> (Driver, Client) {
+    let chromium = tool("HADIR_CHROMIUM", "/usr/bin/chromium");
+    let driver_bin = tool("HADIR_CHROMEDRIVER", "/usr/bin/chromedriver");
+    let port = free_port();
+    let driver = Driver(
+        Command::new(driver_bin)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver"),
+    );
+    let caps = serde_json::json!({
+        "goog:chromeOptions": {
+            "binary": chromium,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", format!("--user-data-dir={}", profile.display()),
+                "--window-size=1280,900"
+            ],
+            "prefs": {
+                "download.default_directory": download_dir,
+                "download.prompt_for_download": false
+            }
+        }
+    });
+    let serde_json::Value::Object(caps) = caps else { unreachable!() };
+    // chromedriver takes a moment to listen; retry for up to 20 s.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let conn = hyper_util::client::legacy::connect::HttpConnector::new();
+        match ClientBuilder::new(conn).capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{port}")).await {
+            Ok(c) => return (driver, c),
+            Err(e) if Instant::now() > deadline => panic!("chromedriver on port {port} did not start a session: {e}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+}
+
+fn screenshots_dir() -> PathBuf {
+    let d = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/screenshots"));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+async fn shot(c: &Client, name: &str) {
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(screenshots_dir().join(format!("dashboard-{name}.png")), png).unwrap();
+}
+
+async fn body_text(c: &Client) -> String {
+    c.find(Locator::Css("body")).await.unwrap().text().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn supervisor_confirms_exports_and_the_board_follows() {
+    let f = fixture(true);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let app = router(f.state.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    // "localhost" is a secure context, so the Secure session cookie works over plain HTTP.
+    let base = format!("http://localhost:{port}");
+    let downloads = tempfile::tempdir().unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let (_driver, c) = start_browser(downloads.path(), profile.path()).await;
+
+    // Sign in as the head of Bina Marga.
+    c.goto(&format!("{base}/login")).await.unwrap();
+    shot(&c, "login").await;
+    c.find(Locator::Css("input[name=username]")).await.unwrap().send_keys("kabid_bm").await.unwrap();
+    c.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(PASSWORD).await.unwrap();
+    c.find(Locator::Id("login")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("section[data-section]")).await.unwrap();
+    assert!(c.current_url().await.unwrap().path().ends_with("/today"));
+    let sections: Vec<String> = {
+        let mut v = Vec::new();
+        for e in c.find_all(Locator::Css("section[data-section]")).await.unwrap() {
+            v.push(e.attr("data-section").await.unwrap().unwrap());
+        }
+        v
+    };
+    assert_eq!(sections, vec!["Bina Marga"], "a supervisor sees only their section");
+    let text = body_text(&c).await;
+    assert!(text.contains("Agus Pratama") && !text.contains("Dewi Lestari") && !text.contains("Nyoman Arta"));
+    shot(&c, "today").await;
+
+    // Confirm Sri's pending record.
+    c.goto(&format!("{base}/confirmations")).await.unwrap();
+    let card = c.find(Locator::Css(&format!("div[data-record=\"{}\"]", f.pending_bm))).await.unwrap();
+    assert!(c.find_all(Locator::Css(&format!("div[data-record=\"{}\"]", f.pending_sda))).await.unwrap().is_empty());
+    // The evidence photo loads (natural width > 0).
+    let loaded = c
+        .execute("const i = document.querySelector('div[data-record] img'); return i.complete && i.naturalWidth > 0;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(loaded, serde_json::Value::Bool(true));
+    shot(&c, "confirmations").await;
+    card.find(Locator::Css("input[name=reason]")).await.unwrap().send_keys("Wajah sesuai foto pendaftaran").await.unwrap();
+    card.find(Locator::Css("button.confirm")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css(".flash")).await.unwrap();
+    assert!(body_text(&c).await.contains("Rekaman dikonfirmasi"));
+    let rec = f.state.store.record(f.pending_bm).unwrap().unwrap();
+    assert_eq!(rec.punch.decision, hadir_server::rules::Decision::Confirmed);
+    assert_eq!(rec.reason.as_deref(), Some("Wajah sesuai foto pendaftaran"));
+
+    // The monthly recap and its XLSX download.
+    c.goto(&format!("{base}/reports?year=2026&month=3")).await.unwrap();
+    assert!(c.find(Locator::Css("svg.chart")).await.is_ok(), "lateness chart");
+    shot(&c, "report-month").await;
+    c.find(Locator::Id("export-xlsx")).await.unwrap().click().await.unwrap();
+    let file = wait_for_download(downloads.path(), "xlsx").await;
+    let mut wb: Xlsx<_> = calamine::open_workbook(&file).unwrap();
+    let range = wb.worksheet_range("Rekap").unwrap();
+    let headers: Vec<String> = (0..range.width() as u32).map(|col| range.get_value((2, col)).unwrap().to_string()).collect();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap() as u32;
+    let names: Vec<String> = (3..range.height() as u32).map(|r| range.get_value((r, col("Nama"))).unwrap().to_string()).collect();
+    assert_eq!(names, vec!["Agus Pratama", "Budi Santoso", "Sri Wahyuni"], "only Bina Marga, by name");
+    let sri = 3 + 2;
+    assert_eq!(range.get_value((sri, col("Hadir"))), Some(&Data::Float(1.0)), "confirmed record counts");
+    assert_eq!(range.get_value((sri, col("TL3"))), Some(&Data::Float(1.0)));
+    assert_eq!(range.get_value((sri, col("Menit terlambat"))), Some(&Data::Float(75.0)));
+    assert_eq!(range.get_value((sri, col("Menunggu konfirmasi"))), Some(&Data::Float(0.0)));
+
+    c.goto(&format!("{base}/reports/date?date=2026-03-02")).await.unwrap();
+    shot(&c, "report-date").await;
+
+    // The same pages on a phone.
+    c.set_window_size(390, 844).await.unwrap();
+    c.goto(&format!("{base}/today")).await.unwrap();
+    shot(&c, "today-phone").await;
+    c.set_window_size(1280, 900).await.unwrap();
+
+    // The late board on the lobby TV.
+    let token = "papan-lobi-uji";
+    f.state.store.add_board_token(&token_hash(token), "Lobi", false).unwrap();
+    c.set_window_size(1920, 1080).await.unwrap();
+    c.goto(&format!("{base}/board/{token}")).await.unwrap();
+    let count = || async { c.find(Locator::Id("late-count")).await.unwrap().text().await.unwrap() };
+    // Agus, Rudi and (now confirmed) Sri.
+    assert_eq!(count().await, "3");
+    // Let the event stream connect before the record arrives.
+    wait_until(Duration::from_secs(5), || async {
+        c.execute("return document.readyState", vec![]).await.unwrap() == serde_json::Value::String("complete".into())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // A record arrives as the device API stores it: Dewi, valid, 09:00 (90 minutes late, TL3).
+    let t0 = Instant::now();
+    insert_record(&f.state.store, "K-02", 10, "198704042011014004", "in", wib_ms(9, 0), 9400, &"aa".repeat(32));
+    wait_until(Duration::from_secs(5), || async { count().await == "4" }).await;
+    let latency = t0.elapsed();
+    println!("late board updated {} ms after the record was stored", latency.as_millis());
+    let board = body_text(&c).await;
+    assert!(board.contains("Dewi Lestari") && board.contains("+90"), "{board}");
+    shot(&c, "board").await;
+    c.close().await.unwrap();
+}
+
+async fn wait_until<F, Fut>(limit: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + limit;
+    while !check().await {
+        assert!(Instant::now() < deadline, "condition not met within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn wait_for_download(dir: &Path, ext: &str) -> PathBuf {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let found = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|e| e == ext));
+        if let Some(p) = found {
+            return p;
+        }
+        assert!(Instant::now() < deadline, "no .{ext} downloaded into {}", dir.display());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
