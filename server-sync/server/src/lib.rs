@@ -1,7 +1,121 @@
 //! # hadir-server: the central server
 //!
 //! The device API (enrolment, ingest, roster sync), the dashboard, reports and the late board.
+//!
+//! # Layout
+//!
+//! - [`api`]: the device API under `/api/v1` (axum handlers, thin).
+//! - [`ingest`]: from an upload body to one answer per record (signatures, chain, time).
+//! - [`storage`]: the repository layer, SQLite and PostgreSQL, versioned migrations.
+//! - [`enrolment`]: one-time device enrolment tokens.
+//! - [`roster`]: PIN hashing, template wire form.
+//! - [`config`]: the TOML configuration, validated.
+//! - [`bench`]: the ingest benchmark (`hadir-server bench`).
+//! - `dashboard`, `reports`, `rules`: the office side (issue 8).
+//!
+//! The binary (`src/main.rs`) only parses arguments and calls [`app`] / [`serve`].
+//!
+//! # Plugging in another router
+//!
+//! [`app`] merges sub-routers, each with its own state already applied; a new component adds
+//! one `.merge(...)` line there and its migrations to [`migrations`].
+
+pub mod api;
+pub mod bench;
+pub mod config;
+pub mod enrolment;
+pub mod ingest;
+pub mod roster;
+pub mod storage;
 
 pub mod dashboard;
 pub mod reports;
 pub mod rules;
+
+use axum::Router;
+use std::future::Future;
+use std::sync::Arc;
+
+/// Milliseconds since the Unix epoch, UTC; injectable so tests can fix "now".
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+/// The system clock.
+pub fn system_clock() -> Clock {
+    Arc::new(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0)
+    })
+}
+
+/// What the device API's handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: storage::Store,
+    /// What record times are plausible.
+    pub policy: ingest::IngestPolicy,
+    /// Now.
+    pub clock: Clock,
+    /// The largest upload body, bytes.
+    pub max_body_bytes: usize,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("store", &self.store.backend_name())
+            .field("policy", &self.policy)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// State with the default policy and body limit and the system clock.
+    pub fn new(store: storage::Store) -> AppState {
+        AppState {
+            store,
+            policy: ingest::IngestPolicy::default(),
+            clock: system_clock(),
+            max_body_bytes: config::IngestConfig::default().max_body_bytes,
+        }
+    }
+}
+
+/// Every migration this build knows, in order: the core schema first, then other components'.
+pub fn migrations() -> Vec<storage::Migration> {
+    storage::migrations::CORE.to_vec()
+}
+
+/// The whole HTTP application: the device API (and the components merged here), with request
+/// logging.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .merge(api::router(state))
+        .layer(axum::middleware::from_fn(log_request))
+}
+
+async fn log_request(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let (method, path) = (req.method().clone(), req.uri().path().to_owned());
+    let started = std::time::Instant::now();
+    let response = next.run(req).await;
+    tracing::info!(
+        %method,
+        path,
+        status = response.status().as_u16(),
+        ms = started.elapsed().as_secs_f64() * 1000.0,
+        "request"
+    );
+    response
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, then finishes open requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}

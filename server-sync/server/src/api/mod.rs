@@ -1,0 +1,190 @@
+//! The device API, versioned under `/api/v1` (see [`hadir_protocol::api`] for the table of
+//! calls and bodies).
+//!
+//! Handlers are thin: they read the request, call [`crate::ingest`] or the
+//! [`crate::storage::Store`], and answer JSON. Errors are [`ApiError`]s: the device gets a short
+//! [`ErrorBody`] and the details are logged once, here.
+//!
+//! Device calls other than enrolment, time and record upload are authenticated with request
+//! signatures ([`hadir_protocol::auth`]); record uploads need none because every record is
+//! signed on its own.
+
+use crate::AppState;
+use crate::storage::{DeviceInfo, EnrolRefusal, StorageError};
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use hadir_protocol::api::{
+    DeviceStatus, EnrolRequest, EnrolResponse, ErrorBody, EvidenceResponse, RosterResponse, ServerTime,
+};
+use hadir_protocol::auth::{HEADER_DEVICE, HEADER_SIGNATURE, HEADER_TIMESTAMP, RequestAuth};
+use hadir_protocol::{Digest, UploadResponse};
+use serde::Deserialize;
+
+/// The largest evidence photo accepted, bytes.
+pub const MAX_PHOTO_BYTES: usize = 4 << 20;
+
+/// The device API's routes, with the state applied.
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.max_body_bytes;
+    Router::new()
+        .route("/api/v1/time", get(time))
+        .route("/api/v1/devices/enrol", post(enrol))
+        .route("/api/v1/devices/self", get(device_self))
+        .route("/api/v1/records", post(upload).layer(DefaultBodyLimit::max(body_limit)))
+        .route("/api/v1/evidence/{sha256}", put(evidence).layer(DefaultBodyLimit::max(MAX_PHOTO_BYTES)))
+        .route("/api/v1/roster", get(roster))
+        .with_state(state)
+}
+
+/// An error answer: status, a machine-readable code and a short message.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError { status, code, message: message.into() }
+    }
+}
+
+impl From<StorageError> for ApiError {
+    fn from(e: StorageError) -> ApiError {
+        // The device learns nothing about the database; the log gets everything.
+        tracing::error!(error = %e, "storage failure");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "server storage failure; retry later")
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if self.status.is_client_error() {
+            tracing::info!(status = self.status.as_u16(), code = self.code, message = %self.message, "request refused");
+        }
+        (self.status, Json(ErrorBody { code: self.code.into(), message: self.message })).into_response()
+    }
+}
+
+async fn time(State(s): State<AppState>) -> Json<ServerTime> {
+    Json(ServerTime { server_time_ms: (s.clock)() })
+}
+
+async fn enrol(State(s): State<AppState>, body: Bytes) -> Result<Json<EnrolResponse>, ApiError> {
+    let req: EnrolRequest = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed", format!("enrolment request: {e}")))?;
+    let now = (s.clock)();
+    match s.store.enrol(req.token.trim(), req.public_key, &req.app_version, now).await? {
+        Ok(d) => {
+            tracing::info!(device = %d.device_id, site = %d.site_id, mode = d.mode.as_str(), "device enrolled");
+            Ok(Json(EnrolResponse { device_id: d.device_id, site_id: d.site_id, mode: d.mode, server_time_ms: now }))
+        }
+        Err(refusal) => {
+            let status = match refusal {
+                EnrolRefusal::DeviceExists => StatusCode::CONFLICT,
+                _ => StatusCode::FORBIDDEN,
+            };
+            let code = match refusal {
+                EnrolRefusal::UnknownToken => "unknown_token",
+                EnrolRefusal::TokenUsed => "token_used",
+                EnrolRefusal::TokenExpired => "token_expired",
+                EnrolRefusal::DeviceExists => "device_exists",
+            };
+            Err(ApiError::new(status, code, refusal.to_string()))
+        }
+    }
+}
+
+/// Checks a signed request and returns the (active) device.
+async fn authenticate(s: &AppState, headers: &HeaderMap, method: &Method, uri: &Uri, body: &[u8]) -> Result<DeviceInfo, ApiError> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let unauthorised = |m: String| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorised", m);
+    let auth = RequestAuth::from_headers(header(HEADER_DEVICE), header(HEADER_TIMESTAMP), header(HEADER_SIGNATURE))
+        .map_err(|e| unauthorised(e.to_string()))?;
+    let devices = s.store.devices(std::slice::from_ref(&auth.device_id)).await?;
+    let device = devices
+        .get(&auth.device_id)
+        .ok_or_else(|| unauthorised(format!("device {} is not enrolled", auth.device_id)))?;
+    let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or(uri.path());
+    auth.verify(&device.public_key, method.as_str(), path, body, (s.clock)())
+        .map_err(|e| unauthorised(e.to_string()))?;
+    if device.revoked_at_ms.is_some() {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "revoked_device", format!("device {} was revoked", device.device_id)));
+    }
+    Ok(device.clone())
+}
+
+async fn device_self(State(s): State<AppState>, method: Method, uri: Uri, headers: HeaderMap) -> Result<Json<DeviceStatus>, ApiError> {
+    let d = authenticate(&s, &headers, &method, &uri, b"").await?;
+    s.store.touch_device(&d.device_id, (s.clock)()).await?;
+    Ok(Json(DeviceStatus { device_id: d.device_id, site_id: d.site_id, mode: d.mode, last_seq: d.last_seq }))
+}
+
+async fn upload(State(s): State<AppState>, body: Bytes) -> Result<Json<UploadResponse>, ApiError> {
+    let now = (s.clock)();
+    match crate::ingest::ingest(&s.store, &body, now, &s.policy).await {
+        Ok(answer) => {
+            let stored = answer.results.iter().filter(|r| r.outcome == hadir_protocol::Outcome::Stored).count();
+            let refused = answer.results.iter().filter(|r| !r.outcome.is_acknowledged()).count();
+            tracing::debug!(entries = answer.results.len(), stored, refused, "batch ingested");
+            if refused > 0 {
+                for r in answer.results.iter().filter(|r| !r.outcome.is_acknowledged()) {
+                    if let hadir_protocol::Outcome::Refused { reason, detail } = &r.outcome {
+                        tracing::warn!(device = ?r.device_id, seq = ?r.seq, reason = reason.as_str(), detail = %detail, "record refused");
+                    }
+                }
+            }
+            Ok(Json(answer))
+        }
+        Err(crate::ingest::IngestError::Decode(e)) => Err(ApiError::new(StatusCode::BAD_REQUEST, "malformed", e.to_string())),
+        Err(crate::ingest::IngestError::Storage(e)) => Err(e.into()),
+    }
+}
+
+async fn evidence(
+    State(s): State<AppState>,
+    Path(sha): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<EvidenceResponse>), ApiError> {
+    let d = authenticate(&s, &headers, &method, &uri, &body).await?;
+    let want = Digest::from_hex(&sha).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed", e.to_string()))?;
+    if Digest::of(&body) != want {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "hash_mismatch", "body's SHA-256 differs from the path"));
+    }
+    match s.store.put_photo(&d.device_id, want, body.to_vec(), (s.clock)()).await? {
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_record",
+            "no record of this device names this photo; upload the record first",
+        )),
+        Some(true) => Ok((StatusCode::CREATED, Json(EvidenceResponse { stored_now: true }))),
+        Some(false) => Ok((StatusCode::OK, Json(EvidenceResponse { stored_now: false }))),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct RosterQuery {
+    #[serde(default)]
+    since: i64,
+}
+
+async fn roster(
+    State(s): State<AppState>,
+    Query(q): Query<RosterQuery>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Json<RosterResponse>, ApiError> {
+    let d = authenticate(&s, &headers, &method, &uri, b"").await?;
+    s.store.touch_device(&d.device_id, (s.clock)()).await?;
+    Ok(Json(s.store.roster_since(&d.site_id, q.since.max(0)).await?))
+}

@@ -1,0 +1,281 @@
+//! The ingest benchmark behind `hadir-server bench`: signed records per second, batches of
+//! 100, signature verification and chain checks included, for SQLite and PostgreSQL.
+//!
+//! Records are made and signed beforehand (not timed), as JSON upload bodies exactly as devices
+//! send them. Two runs per backend, each on a fresh database:
+//!
+//! 1. **throughput**: one task per device uploads its batches in order, all devices at once,
+//!    through [`crate::ingest::ingest`] (decode → device lookup → verify → store, one
+//!    transaction per batch) on the multi-threaded runtime; prints
+//!    `ingest <backend> records_per_s=N`.
+//! 2. **where the time goes**: the same work one batch at a time with a stopwatch per phase.
+//!
+//! The HTTP layer is left out on purpose: it is the same for both backends and measured by the
+//! integration tests' wall time, not here. PostgreSQL runs in a temporary cluster with fsync on,
+//! to compare fairly with SQLite's `synchronous=FULL`.
+
+use crate::ingest::{IngestPolicy, ingest, prepare};
+use crate::storage::pg_cluster::TempCluster;
+use crate::storage::{NewToken, Store};
+use hadir_protocol::{
+    ClockEvidence, Decision, DeviceKey, Digest, Direction, Mode, Outcome, RecordBody, Score,
+    UploadBatch, decode_batch,
+};
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct BenchOptions {
+    /// Records per backend (rounded up to whole batches).
+    pub records: usize,
+    /// Records per batch.
+    pub batch: usize,
+    /// Devices uploading at once.
+    pub devices: usize,
+    /// Run SQLite.
+    pub sqlite: bool,
+    /// Run PostgreSQL (in a temporary cluster).
+    pub postgres: bool,
+}
+
+impl Default for BenchOptions {
+    fn default() -> Self {
+        BenchOptions { records: 20_000, batch: 100, devices: 8, sqlite: true, postgres: true }
+    }
+}
+
+/// Why the benchmark could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    /// Storage failed.
+    #[error(transparent)]
+    Storage(#[from] crate::storage::StorageError),
+    /// The PostgreSQL cluster could not start.
+    #[error(transparent)]
+    Cluster(#[from] crate::storage::pg_cluster::ClusterError),
+    /// Something did not ingest as expected (a bug, not a slow machine).
+    #[error("benchmark check failed: {0}")]
+    Check(String),
+    /// Temporary files.
+    #[error("temporary directory: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// One backend's figures.
+#[derive(Debug, Clone)]
+pub struct BenchResult {
+    /// `sqlite` or `postgres`.
+    pub backend: &'static str,
+    /// Records ingested.
+    pub records: usize,
+    /// Wall time of the throughput run.
+    pub elapsed: Duration,
+    /// Time per phase in the sequential run: (name, total).
+    pub phases: Vec<(&'static str, Duration)>,
+}
+
+impl BenchResult {
+    /// Records per second of the throughput run.
+    pub fn records_per_s(&self) -> f64 {
+        self.records as f64 / self.elapsed.as_secs_f64()
+    }
+
+    /// The report: a table of phases and the machine-readable line.
+    pub fn report(&self) -> String {
+        let mut out = String::new();
+        let total: Duration = self.phases.iter().map(|(_, d)| *d).sum();
+        let _ = writeln!(
+            out,
+            "{}: {} records in batches, {:.2} s with concurrent devices",
+            self.backend,
+            self.records,
+            self.elapsed.as_secs_f64()
+        );
+        let _ = writeln!(out, "  where the time goes (one batch at a time, {:.2} s):", total.as_secs_f64());
+        let _ = writeln!(out, "  {:<34} {:>10} {:>7}", "phase", "µs/record", "share");
+        for (name, d) in &self.phases {
+            let _ = writeln!(
+                out,
+                "  {:<34} {:>10.2} {:>6.1}%",
+                name,
+                d.as_secs_f64() * 1e6 / self.records as f64,
+                100.0 * d.as_secs_f64() / total.as_secs_f64().max(1e-9)
+            );
+        }
+        let _ = writeln!(out, "ingest {} records_per_s={:.0}", self.backend, self.records_per_s());
+        out
+    }
+}
+
+/// A fixed instant for generated records and the ingest clock (2026-07-06T00:30:00Z).
+const T0: i64 = 1_783_297_800_000;
+
+struct Workload {
+    keys: Vec<(String, DeviceKey)>,
+    /// Per device, its upload bodies in order.
+    bodies: Vec<Vec<Vec<u8>>>,
+    records: usize,
+}
+
+fn workload(o: &BenchOptions) -> Workload {
+    let per_device = o.records.div_ceil(o.devices).div_ceil(o.batch) * o.batch;
+    let mut keys = Vec::new();
+    let mut bodies = Vec::new();
+    for d in 0..o.devices {
+        let id = format!("BENCH-{d:02}");
+        let mut seed = [0u8; 32];
+        seed[0] = d as u8;
+        seed[1] = 0xbe;
+        let key = DeviceKey::from_seed(&seed);
+        let mut prev = Digest::ZERO;
+        let mut device_bodies = Vec::new();
+        let mut batch = Vec::with_capacity(o.batch);
+        for seq in 1..=per_device as u64 {
+            let body = RecordBody {
+                format: hadir_protocol::CANONICAL_VERSION,
+                device_id: id.clone(),
+                seq,
+                employee_id: format!("1985033020100110{:02}", seq % 97),
+                direction: if seq % 2 == 0 { Direction::Out } else { Direction::In },
+                recorded_at_ms: T0 - 86_400_000 + seq as i64 * 1000,
+                utc_offset_min: 420,
+                mode: Mode::Office,
+                match_score: Score(9000 + (seq % 900) as u16),
+                liveness_score: Score(9500),
+                decision: Decision::Valid,
+                gps: None,
+                photo_sha256: Digest::of(&seq.to_be_bytes()),
+                app_version: "hadir-kiosk 0.1.0".into(),
+                model_version: "faceplugin-face-recognition-js 0.0.1".into(),
+                prev_hash: prev,
+                clock: ClockEvidence { since_sync_monotonic_ms: Some(seq * 1000), last_sync_offset_ms: Some(-120), gps_time_ms: None, clock_jumped: false },
+            };
+            let record = body.sign(&key);
+            prev = record.hash();
+            batch.push(record);
+            if batch.len() == o.batch {
+                let text = serde_json::to_vec(&UploadBatch { records: std::mem::take(&mut batch) }).unwrap_or_default();
+                device_bodies.push(text);
+            }
+        }
+        keys.push((id, key));
+        bodies.push(device_bodies);
+    }
+    Workload { keys, bodies, records: per_device * o.devices }
+}
+
+async fn enrol_all(store: &Store, w: &Workload) -> Result<(), BenchError> {
+    store.migrate(&crate::migrations()).await?;
+    for (id, key) in &w.keys {
+        let token = format!("bench-token-{id}");
+        let new = NewToken { device_id: id.clone(), site_id: "BENCH".into(), mode: Mode::Office, expires_at_ms: T0 + 3_600_000 };
+        store.create_enrol_token(&token, &new, T0).await?;
+        store
+            .enrol(&token, key.public(), "bench", T0)
+            .await?
+            .map_err(|e| BenchError::Check(format!("enrol {id}: {e}")))?;
+    }
+    Ok(())
+}
+
+async fn throughput(store: &Store, w: &Workload) -> Result<Duration, BenchError> {
+    let policy = IngestPolicy::default();
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for bodies in w.bodies.clone() {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut stored = 0usize;
+            for body in bodies {
+                let answer = ingest(&store, &body, T0, &policy).await.map_err(|e| e.to_string())?;
+                stored += answer.results.iter().filter(|r| r.outcome == Outcome::Stored).count();
+            }
+            Ok::<usize, String>(stored)
+        }));
+    }
+    let mut stored = 0;
+    for t in tasks {
+        stored += t.await.map_err(|e| BenchError::Check(e.to_string()))?.map_err(BenchError::Check)?;
+    }
+    let elapsed = started.elapsed();
+    if stored != w.records {
+        return Err(BenchError::Check(format!("stored {stored} of {} records", w.records)));
+    }
+    Ok(elapsed)
+}
+
+async fn phases(store: &Store, w: &Workload) -> Result<Vec<(&'static str, Duration)>, BenchError> {
+    let policy = IngestPolicy::default();
+    let names = [
+        "JSON decode + validate",
+        "device lookup",
+        "canonical bytes + SHA-256 + verify",
+        "store (chain check, insert, commit)",
+    ];
+    let mut t = [Duration::ZERO; 4];
+    let ids: Vec<String> = w.keys.iter().map(|(id, _)| id.clone()).collect();
+    let rounds = w.bodies.iter().map(Vec::len).max().unwrap_or(0);
+    for round in 0..rounds {
+        for device in &w.bodies {
+            let Some(body) = device.get(round) else { continue };
+            let s = Instant::now();
+            let decoded = decode_batch(body).map_err(|e| BenchError::Check(e.to_string()))?;
+            t[0] += s.elapsed();
+            let s = Instant::now();
+            let devices = store.devices(&ids).await?;
+            t[1] += s.elapsed();
+            let s = Instant::now();
+            let (_, verified) = prepare(decoded, &devices, T0, &policy);
+            t[2] += s.elapsed();
+            let s = Instant::now();
+            let outcomes = store.store_verified(verified, T0).await?;
+            t[3] += s.elapsed();
+            if outcomes.iter().any(|o| *o != Outcome::Stored) {
+                return Err(BenchError::Check("a record was not stored in the phase run".into()));
+            }
+        }
+    }
+    Ok(names.into_iter().zip(t).collect())
+}
+
+async fn run_backend<F, Fut>(backend: &'static str, w: &Workload, open: F) -> Result<BenchResult, BenchError>
+where
+    F: Fn(u32) -> Fut,
+    Fut: std::future::Future<Output = Result<Store, BenchError>>,
+{
+    let store = open(1).await?;
+    enrol_all(&store, w).await?;
+    let elapsed = throughput(&store, w).await?;
+    let store = open(2).await?;
+    enrol_all(&store, w).await?;
+    let phases = phases(&store, w).await?;
+    Ok(BenchResult { backend, records: w.records, elapsed, phases })
+}
+
+/// Runs the benchmark; prints nothing (the caller prints [`BenchResult::report`]).
+pub async fn run(o: &BenchOptions) -> Result<Vec<BenchResult>, BenchError> {
+    let w = workload(o);
+    let mut results = Vec::new();
+    if o.sqlite {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().to_owned();
+        let r = run_backend("sqlite", &w, |n| {
+            let p = path.join(format!("bench-{n}.db"));
+            async move { Ok(Store::open_sqlite(&p)?) }
+        })
+        .await?;
+        results.push(r);
+    }
+    if o.postgres {
+        let cluster = TempCluster::start(true)?;
+        let cluster = &cluster;
+        let r = run_backend("postgres", &w, |n| async move {
+            let url = cluster.create_database(&format!("bench{n}")).await?;
+            Ok(Store::connect_postgres(&url).await?)
+        })
+        .await?;
+        results.push(r);
+    }
+    Ok(results)
+}

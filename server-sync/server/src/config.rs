@@ -1,0 +1,294 @@
+//! The server's configuration: one TOML file, read into a typed struct with defaults, then
+//! validated before anything starts.
+//!
+//! ```toml
+//! listen = "0.0.0.0:8080"          # plain HTTP; TLS is terminated by the site's reverse proxy
+//!
+//! [storage]
+//! backend = "sqlite"                # or "postgres"
+//! sqlite_path = "/var/lib/hadir/hadir.db"
+//! # postgres_url = "host=/run/postgresql user=hadir dbname=hadir"
+//!
+//! [ingest]
+//! max_future_skew_s = 600           # records further in the future are quarantined
+//! earliest_record = "2024-01-01"    # records before this date (UTC) are quarantined
+//! max_body_bytes = 8388608
+//!
+//! [enrolment]
+//! token_ttl_hours = 72
+//!
+//! [log]
+//! format = "text"                   # or "json"
+//! filter = "info"                   # tracing env-filter syntax; RUST_LOG overrides
+//!
+//! [dashboard]                       # read by the dashboard module
+//! ```
+//!
+//! An unknown key, a wrong type or an invalid value stops start-up with an error that names
+//! the key (and, for syntax errors, the line) and says what is expected.
+
+use crate::ingest::IngestPolicy;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Why the configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file cannot be read.
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The TOML is malformed or a key is unknown or of the wrong type.
+    #[error("config {path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// toml's message (line, column, key).
+        message: String,
+    },
+    /// A value is out of range or inconsistent.
+    #[error("config {path}: key `{key}`: {message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// The dotted key.
+        key: &'static str,
+        /// What is wrong and what is expected.
+        message: String,
+    },
+}
+
+/// Which database backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// An SQLite file (the default).
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+/// `[storage]`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    /// The backend.
+    pub backend: Backend,
+    /// The SQLite file (backend `sqlite`).
+    pub sqlite_path: PathBuf,
+    /// The PostgreSQL connection string (backend `postgres`).
+    pub postgres_url: Option<String>,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig { backend: Backend::Sqlite, sqlite_path: PathBuf::from("hadir.db"), postgres_url: None }
+    }
+}
+
+/// `[ingest]`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IngestConfig {
+    /// How far in the future a record may be, seconds.
+    pub max_future_skew_s: u64,
+    /// The earliest plausible record date, `YYYY-MM-DD` (UTC).
+    pub earliest_record: String,
+    /// The largest upload body, bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        IngestConfig { max_future_skew_s: 600, earliest_record: "2024-01-01".into(), max_body_bytes: 8 << 20 }
+    }
+}
+
+/// `[enrolment]`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EnrolmentConfig {
+    /// How long a new enrolment token stays valid, hours.
+    pub token_ttl_hours: u32,
+}
+
+impl Default for EnrolmentConfig {
+    fn default() -> Self {
+        EnrolmentConfig { token_ttl_hours: 72 }
+    }
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line (for log shippers).
+    Json,
+}
+
+/// `[log]`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// Line format.
+    pub format: LogFormat,
+    /// Filter directives (`info`, `hadir_server=debug` …).
+    pub filter: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig { format: LogFormat::Text, filter: "info".into() }
+    }
+}
+
+/// The whole file.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: String,
+    /// `[storage]`.
+    pub storage: StorageConfig,
+    /// `[ingest]`.
+    pub ingest: IngestConfig,
+    /// `[enrolment]`.
+    pub enrolment: EnrolmentConfig,
+    /// `[log]`.
+    pub log: LogConfig,
+    /// `[dashboard]`, passed as is to the dashboard module.
+    pub dashboard: toml::Table,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".into(),
+            storage: StorageConfig::default(),
+            ingest: IngestConfig::default(),
+            enrolment: EnrolmentConfig::default(),
+            log: LogConfig::default(),
+            dashboard: toml::Table::new(),
+        }
+    }
+}
+
+/// The configuration after validation: typed values ready to use.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Validated {
+    /// The file as read.
+    pub raw: Config,
+    /// The listen address.
+    pub listen: SocketAddr,
+    /// The ingest policy.
+    pub policy: IngestPolicy,
+}
+
+impl Config {
+    /// Reads and validates a file.
+    pub fn load(path: &Path) -> Result<Validated, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
+        Config::parse(&text, path)
+    }
+
+    /// Parses and validates text (`path` is only for messages).
+    pub fn parse(text: &str, path: &Path) -> Result<Validated, ConfigError> {
+        let raw: Config = toml::from_str(text).map_err(|e| ConfigError::Parse { path: path.into(), message: e.to_string() })?;
+        raw.validate(path)
+    }
+
+    /// Checks values and builds the typed parts.
+    pub fn validate(self, path: &Path) -> Result<Validated, ConfigError> {
+        let invalid = |key, message: String| ConfigError::Invalid { path: path.into(), key, message };
+        let listen: SocketAddr = self
+            .listen
+            .parse()
+            .map_err(|_| invalid("listen", format!("{:?} is not an address like \"0.0.0.0:8080\"", self.listen)))?;
+        match self.storage.backend {
+            Backend::Sqlite if self.storage.sqlite_path.as_os_str().is_empty() => {
+                return Err(invalid("storage.sqlite_path", "must name the database file".into()));
+            }
+            Backend::Postgres if self.storage.postgres_url.as_deref().is_none_or(str::is_empty) => {
+                return Err(invalid(
+                    "storage.postgres_url",
+                    "is required when storage.backend = \"postgres\" (e.g. \"host=/run/postgresql user=hadir dbname=hadir\")".into(),
+                ));
+            }
+            _ => {}
+        }
+        if self.ingest.max_future_skew_s == 0 || self.ingest.max_future_skew_s > 86_400 {
+            return Err(invalid("ingest.max_future_skew_s", format!("{} must be 1 to 86400", self.ingest.max_future_skew_s)));
+        }
+        let date = time::Date::parse(&self.ingest.earliest_record, time::macros::format_description!("[year]-[month]-[day]"))
+            .map_err(|_| invalid("ingest.earliest_record", format!("{:?} is not a date YYYY-MM-DD", self.ingest.earliest_record)))?;
+        let earliest_ms = (date.midnight().assume_utc().unix_timestamp()) * 1000;
+        if self.ingest.max_body_bytes < 64 * 1024 {
+            return Err(invalid("ingest.max_body_bytes", format!("{} is below 65536; a batch of records needs more", self.ingest.max_body_bytes)));
+        }
+        if self.enrolment.token_ttl_hours == 0 {
+            return Err(invalid("enrolment.token_ttl_hours", "must be at least 1".into()));
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log.filter).is_err() {
+            return Err(invalid("log.filter", format!("{:?} is not a tracing filter (e.g. \"info\")", self.log.filter)));
+        }
+        let policy = IngestPolicy { max_future_ms: self.ingest.max_future_skew_s as i64 * 1000, earliest_ms };
+        Ok(Validated { raw: self, listen, policy })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Validated, ConfigError> {
+        Config::parse(text, Path::new("test.toml"))
+    }
+
+    #[test]
+    fn empty_file_gives_defaults() {
+        let v = parse("").unwrap();
+        assert_eq!(v.raw, Config::default());
+        assert_eq!(v.listen.port(), 8080);
+        assert_eq!(v.policy, IngestPolicy::default());
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let cases = [
+            ("listen = \"nowhere\"", "`listen`"),
+            ("[storage]\nbackend = \"postgres\"", "storage.postgres_url"),
+            ("[storage]\nbackend = \"oracle\"", "oracle"),
+            ("[ingest]\nmax_future_skew_s = 0", "ingest.max_future_skew_s"),
+            ("[ingest]\nearliest_record = \"yesterday\"", "ingest.earliest_record"),
+            ("[ingest]\nmax_bodybytes = 5", "max_bodybytes"),
+            ("[log]\nformat = \"xml\"", "xml"),
+            ("[enrolment]\ntoken_ttl_hours = -1", "token_ttl_hours"),
+        ];
+        for (text, want) in cases {
+            let e = parse(text).expect_err(text).to_string();
+            assert!(e.contains(want), "{text:?}: {e}");
+            assert!(e.contains("test.toml"), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_full_file_parses() {
+        let v = parse(
+            "listen = \"0.0.0.0:9000\"\n[storage]\nbackend = \"postgres\"\npostgres_url = \"host=/run/postgresql dbname=hadir\"\n\
+             [ingest]\nmax_future_skew_s = 60\nearliest_record = \"2025-06-01\"\n[log]\nformat = \"json\"\n[dashboard]\nanything = 1\n",
+        )
+        .unwrap();
+        assert_eq!(v.raw.storage.backend, Backend::Postgres);
+        assert_eq!(v.policy.max_future_ms, 60_000);
+        assert_eq!(v.policy.earliest_ms, 1_748_736_000_000);
+        assert_eq!(v.raw.dashboard.get("anything").and_then(|x| x.as_integer()), Some(1));
+    }
+}

@@ -1,0 +1,156 @@
+//! `hadir-server`: the central server binary. It parses arguments, reads the configuration and
+//! calls the library; nothing here is worth testing on its own.
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use hadir_server::config::{Backend, Config, LogFormat, Validated};
+use hadir_server::storage::Store;
+use hadir_server::{AppState, app, bench, enrolment, migrations, serve, system_clock};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "hadir-server", about = "Hadir central server: device API, ingest, dashboard")]
+struct Args {
+    /// The configuration file (TOML).
+    #[arg(short, long, global = true, default_value = "/etc/hadir/server.toml")]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Serve HTTP (migrates the database first).
+    Serve,
+    /// Bring the database schema up to date and exit.
+    Migrate,
+    /// Create a one-time enrolment token for a new device and print it.
+    EnrolToken {
+        /// The device id its records will carry (e.g. KIOSK-PU-01).
+        #[arg(long)]
+        device_id: String,
+        /// The site whose roster the device gets.
+        #[arg(long)]
+        site: String,
+        /// `office` or `field`.
+        #[arg(long)]
+        mode: String,
+    },
+    /// Revoke a device: its records are refused from now on.
+    Revoke {
+        /// The device id.
+        device_id: String,
+    },
+    /// Measure ingest throughput (signed records/s, batches of 100) for SQLite and PostgreSQL.
+    Bench {
+        /// Records per backend.
+        #[arg(long, default_value_t = 20_000)]
+        records: usize,
+        /// Devices uploading at once.
+        #[arg(long, default_value_t = 8)]
+        devices: usize,
+        /// `sqlite`, `postgres` or `both`.
+        #[arg(long, default_value = "both")]
+        backend: String,
+    },
+}
+
+fn init_logs(format: LogFormat, filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+async fn open_store(cfg: &Validated) -> Result<Store> {
+    let s = &cfg.raw.storage;
+    match s.backend {
+        Backend::Sqlite => Store::open_sqlite(&s.sqlite_path).with_context(|| format!("opening {}", s.sqlite_path.display())),
+        Backend::Postgres => {
+            // Validation guarantees the URL is there.
+            let url = s.postgres_url.as_deref().unwrap_or_default();
+            Store::connect_postgres(url).await.context("connecting to PostgreSQL (storage.postgres_url)")
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let args = Args::parse();
+    if let Cmd::Bench { records, devices, backend } = &args.command {
+        init_logs(LogFormat::Text, "warn");
+        let (sqlite, postgres) = match backend.as_str() {
+            "sqlite" => (true, false),
+            "postgres" => (false, true),
+            "both" => (true, true),
+            other => bail!("--backend {other:?}: expected sqlite, postgres or both"),
+        };
+        let opts = bench::BenchOptions { records: *records, devices: *devices, sqlite, postgres, ..Default::default() };
+        for r in bench::run(&opts).await.context("ingest benchmark")? {
+            print!("{}", r.report());
+        }
+        return Ok(());
+    }
+    let cfg = Config::load(&args.config)?;
+    init_logs(cfg.raw.log.format, &cfg.raw.log.filter);
+    let store = open_store(&cfg).await?;
+    let clock = system_clock();
+    match args.command {
+        Cmd::Migrate => {
+            let n = store.migrate(&migrations()).await.context("migrating")?;
+            tracing::info!(applied = n, backend = store.backend_name(), "schema up to date");
+        }
+        Cmd::Serve => {
+            store.migrate(&migrations()).await.context("migrating")?;
+            let state = AppState {
+                store,
+                policy: cfg.policy,
+                clock,
+                max_body_bytes: cfg.raw.ingest.max_body_bytes,
+            };
+            let listener = tokio::net::TcpListener::bind(cfg.listen)
+                .await
+                .with_context(|| format!("binding {} (config key `listen`)", cfg.listen))?;
+            tracing::info!(addr = %cfg.listen, backend = state.store.backend_name(), "serving");
+            serve(listener, app(state), shutdown_signal()).await.context("serving HTTP")?;
+        }
+        Cmd::EnrolToken { device_id, site, mode } => {
+            let mode = hadir_protocol::Mode::parse(&mode).with_context(|| format!("--mode {mode:?}: expected office or field"))?;
+            store.migrate(&migrations()).await.context("migrating")?;
+            let ttl = cfg.raw.enrolment.token_ttl_hours;
+            let token = enrolment::issue_token(&store, &device_id, &site, mode, ttl, clock()).await?;
+            println!("{token}");
+            eprintln!("one-time token for device {device_id} (site {site}, {}), valid {ttl} h", mode.as_str());
+        }
+        Cmd::Revoke { device_id } => {
+            if !store.revoke_device(&device_id, clock()).await? {
+                bail!("no enrolled device {device_id:?}");
+            }
+            tracing::info!(device = %device_id, "device revoked");
+        }
+        Cmd::Bench { .. } => unreachable!("handled above"),
+    }
+    Ok(())
+}

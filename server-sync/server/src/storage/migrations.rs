@@ -1,0 +1,226 @@
+//! Versioned schema migrations for both backends.
+//!
+//! A [`Migration`] belongs to a *component* (`core` is the device API's schema; the dashboard
+//! registers its own component) and has a version that only grows. `schema_migrations` records
+//! what was applied; [`crate::storage::Store::migrate`] applies the missing ones in order, each
+//! in its own transaction, and refuses to start when the database holds a version this build
+//! does not know (a newer server wrote it).
+//!
+//! Rules: never edit a released migration, add a new one; every migration gives the same
+//! schema on SQLite and PostgreSQL (types: `BIGINT` ms since the epoch, `TEXT` ids and hex
+//! hashes, `BLOB`/`BYTEA` bytes).
+//!
+//! # The core schema (what the dashboard may read)
+//!
+//! - `sites(site_id, name)`, `sections(section_id, name, site_id)`.
+//! - `employees(employee_id, name, site_id, section_id, pin_hash, revision, removed_at_ms)`:
+//!   `revision` is the roster revision of the last change; removed employees stay as
+//!   tombstones (name kept for reports, PIN hash and templates deleted).
+//! - `face_templates(template_id, employee_id, model_version, embedding, created_at_ms)`:
+//!   `embedding` is `f32` little-endian.
+//! - `roster_state(id = 1, revision)`: the global roster revision counter.
+//! - `enrol_tokens`, `devices(device_id, site_id, mode, public_key, …, revoked_at_ms,
+//!   last_seq, last_hash)`.
+//! - `records`: one row per stored record (`UNIQUE (device_id, seq)`), the signed fields as
+//!   columns, plus `record_hash`, `signature`, `canonical` (the signed bytes) and
+//!   `received_at_ms`. `direction` is `in`/`out`, `mode` `office`/`field`, `decision`
+//!   `valid`/`needs_confirmation`, scores in basis points.
+//! - `quarantine`: the same columns for authentic records with an implausible time (they hold
+//!   their chain position but are not attendance until an admin decides).
+//! - `photos(sha256, jpeg, received_at_ms)`: evidence photos.
+//! - `chain_events`: refused forks, gaps and broken links, for admins.
+
+/// One schema step.
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    /// Who owns the tables (`core`, `dashboard` …).
+    pub component: &'static str,
+    /// Grows by one per step within a component, starting at 1.
+    pub version: i64,
+    /// What it does, for logs.
+    pub name: &'static str,
+    /// The SQL for SQLite (may hold several statements).
+    pub sqlite: &'static str,
+    /// The SQL for PostgreSQL (may hold several statements).
+    pub postgres: &'static str,
+}
+
+/// The record columns, to check in tests that all four copies agree.
+#[cfg(test)]
+const RECORD_COLUMNS_SQLITE: &str = "
+    device_id TEXT NOT NULL, seq BIGINT NOT NULL, employee_id TEXT NOT NULL,
+    direction TEXT NOT NULL, recorded_at_ms BIGINT NOT NULL, utc_offset_min INTEGER NOT NULL,
+    mode TEXT NOT NULL, match_score_bp INTEGER NOT NULL, liveness_score_bp INTEGER NOT NULL,
+    decision TEXT NOT NULL,
+    gps_lat_e7 INTEGER, gps_lon_e7 INTEGER, gps_accuracy_dm BIGINT, gps_hdop_centi INTEGER,
+    gps_satellites INTEGER, gps_fix_at_ms BIGINT,
+    photo_sha256 TEXT NOT NULL, app_version TEXT NOT NULL, model_version TEXT NOT NULL,
+    prev_hash TEXT NOT NULL, clock_since_sync_ms BIGINT, clock_sync_offset_ms BIGINT,
+    clock_gps_time_ms BIGINT, clock_jumped INTEGER NOT NULL,
+    record_hash TEXT NOT NULL, signature TEXT NOT NULL, canonical BLOB NOT NULL,
+    received_at_ms BIGINT NOT NULL";
+
+/// The device API's schema.
+pub const CORE: &[Migration] = &[Migration {
+    component: "core",
+    version: 1,
+    name: "sites, sections, employees, templates, devices, records, photos, chain events",
+    sqlite: concat!(
+        "CREATE TABLE sites (site_id TEXT PRIMARY KEY, name TEXT NOT NULL);
+        CREATE TABLE sections (section_id TEXT PRIMARY KEY, name TEXT NOT NULL, site_id TEXT);
+        CREATE TABLE employees (
+            employee_id TEXT PRIMARY KEY, name TEXT NOT NULL, site_id TEXT NOT NULL,
+            section_id TEXT, pin_hash TEXT, revision BIGINT NOT NULL, removed_at_ms BIGINT);
+        CREATE INDEX employees_site_revision ON employees (site_id, revision);
+        CREATE TABLE face_templates (
+            template_id INTEGER PRIMARY KEY AUTOINCREMENT,
+            employee_id TEXT NOT NULL REFERENCES employees (employee_id),
+            model_version TEXT NOT NULL, embedding BLOB NOT NULL, created_at_ms BIGINT NOT NULL);
+        CREATE INDEX face_templates_employee ON face_templates (employee_id);
+        CREATE TABLE roster_state (id INTEGER PRIMARY KEY CHECK (id = 1), revision BIGINT NOT NULL);
+        INSERT INTO roster_state (id, revision) VALUES (1, 0);
+        CREATE TABLE enrol_tokens (
+            token_sha256 TEXT PRIMARY KEY, device_id TEXT NOT NULL, site_id TEXT NOT NULL,
+            mode TEXT NOT NULL, created_at_ms BIGINT NOT NULL, expires_at_ms BIGINT NOT NULL,
+            used_at_ms BIGINT);
+        CREATE TABLE devices (
+            device_id TEXT PRIMARY KEY, site_id TEXT NOT NULL, mode TEXT NOT NULL,
+            public_key TEXT NOT NULL, app_version TEXT NOT NULL, enrolled_at_ms BIGINT NOT NULL,
+            last_seen_ms BIGINT, synced_until_ms BIGINT, revoked_at_ms BIGINT,
+            last_seq BIGINT NOT NULL, last_hash TEXT NOT NULL);
+        CREATE TABLE records (id INTEGER PRIMARY KEY AUTOINCREMENT,",
+        "
+            device_id TEXT NOT NULL, seq BIGINT NOT NULL, employee_id TEXT NOT NULL,
+            direction TEXT NOT NULL, recorded_at_ms BIGINT NOT NULL, utc_offset_min INTEGER NOT NULL,
+            mode TEXT NOT NULL, match_score_bp INTEGER NOT NULL, liveness_score_bp INTEGER NOT NULL,
+            decision TEXT NOT NULL,
+            gps_lat_e7 INTEGER, gps_lon_e7 INTEGER, gps_accuracy_dm BIGINT, gps_hdop_centi INTEGER,
+            gps_satellites INTEGER, gps_fix_at_ms BIGINT,
+            photo_sha256 TEXT NOT NULL, app_version TEXT NOT NULL, model_version TEXT NOT NULL,
+            prev_hash TEXT NOT NULL, clock_since_sync_ms BIGINT, clock_sync_offset_ms BIGINT,
+            clock_gps_time_ms BIGINT, clock_jumped INTEGER NOT NULL,
+            record_hash TEXT NOT NULL, signature TEXT NOT NULL, canonical BLOB NOT NULL,
+            received_at_ms BIGINT NOT NULL,
+            UNIQUE (device_id, seq));
+        CREATE INDEX records_recorded_at ON records (recorded_at_ms);
+        CREATE INDEX records_employee ON records (employee_id, recorded_at_ms);
+        CREATE INDEX records_photo ON records (photo_sha256);
+        CREATE TABLE quarantine (id INTEGER PRIMARY KEY AUTOINCREMENT,",
+        "
+            device_id TEXT NOT NULL, seq BIGINT NOT NULL, employee_id TEXT NOT NULL,
+            direction TEXT NOT NULL, recorded_at_ms BIGINT NOT NULL, utc_offset_min INTEGER NOT NULL,
+            mode TEXT NOT NULL, match_score_bp INTEGER NOT NULL, liveness_score_bp INTEGER NOT NULL,
+            decision TEXT NOT NULL,
+            gps_lat_e7 INTEGER, gps_lon_e7 INTEGER, gps_accuracy_dm BIGINT, gps_hdop_centi INTEGER,
+            gps_satellites INTEGER, gps_fix_at_ms BIGINT,
+            photo_sha256 TEXT NOT NULL, app_version TEXT NOT NULL, model_version TEXT NOT NULL,
+            prev_hash TEXT NOT NULL, clock_since_sync_ms BIGINT, clock_sync_offset_ms BIGINT,
+            clock_gps_time_ms BIGINT, clock_jumped INTEGER NOT NULL,
+            record_hash TEXT NOT NULL, signature TEXT NOT NULL, canonical BLOB NOT NULL,
+            received_at_ms BIGINT NOT NULL,
+            reason TEXT NOT NULL,
+            UNIQUE (device_id, seq));
+        CREATE TABLE photos (sha256 TEXT PRIMARY KEY, jpeg BLOB NOT NULL, received_at_ms BIGINT NOT NULL);
+        CREATE TABLE chain_events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, device_id TEXT NOT NULL, seq BIGINT,
+            reason TEXT NOT NULL, detail TEXT NOT NULL, record_hash TEXT, at_ms BIGINT NOT NULL);
+        CREATE INDEX chain_events_device ON chain_events (device_id, at_ms);
+        CREATE UNIQUE INDEX chain_events_once ON chain_events (device_id, seq, reason, record_hash);"
+    ),
+    postgres: concat!(
+        "CREATE TABLE sites (site_id TEXT PRIMARY KEY, name TEXT NOT NULL);
+        CREATE TABLE sections (section_id TEXT PRIMARY KEY, name TEXT NOT NULL, site_id TEXT);
+        CREATE TABLE employees (
+            employee_id TEXT PRIMARY KEY, name TEXT NOT NULL, site_id TEXT NOT NULL,
+            section_id TEXT, pin_hash TEXT, revision BIGINT NOT NULL, removed_at_ms BIGINT);
+        CREATE INDEX employees_site_revision ON employees (site_id, revision);
+        CREATE TABLE face_templates (
+            template_id BIGSERIAL PRIMARY KEY,
+            employee_id TEXT NOT NULL REFERENCES employees (employee_id),
+            model_version TEXT NOT NULL, embedding BYTEA NOT NULL, created_at_ms BIGINT NOT NULL);
+        CREATE INDEX face_templates_employee ON face_templates (employee_id);
+        CREATE TABLE roster_state (id INTEGER PRIMARY KEY CHECK (id = 1), revision BIGINT NOT NULL);
+        INSERT INTO roster_state (id, revision) VALUES (1, 0);
+        CREATE TABLE enrol_tokens (
+            token_sha256 TEXT PRIMARY KEY, device_id TEXT NOT NULL, site_id TEXT NOT NULL,
+            mode TEXT NOT NULL, created_at_ms BIGINT NOT NULL, expires_at_ms BIGINT NOT NULL,
+            used_at_ms BIGINT);
+        CREATE TABLE devices (
+            device_id TEXT PRIMARY KEY, site_id TEXT NOT NULL, mode TEXT NOT NULL,
+            public_key TEXT NOT NULL, app_version TEXT NOT NULL, enrolled_at_ms BIGINT NOT NULL,
+            last_seen_ms BIGINT, synced_until_ms BIGINT, revoked_at_ms BIGINT,
+            last_seq BIGINT NOT NULL, last_hash TEXT NOT NULL);
+        CREATE TABLE records (id BIGSERIAL PRIMARY KEY,",
+        "
+            device_id TEXT NOT NULL, seq BIGINT NOT NULL, employee_id TEXT NOT NULL,
+            direction TEXT NOT NULL, recorded_at_ms BIGINT NOT NULL, utc_offset_min INTEGER NOT NULL,
+            mode TEXT NOT NULL, match_score_bp INTEGER NOT NULL, liveness_score_bp INTEGER NOT NULL,
+            decision TEXT NOT NULL,
+            gps_lat_e7 INTEGER, gps_lon_e7 INTEGER, gps_accuracy_dm BIGINT, gps_hdop_centi INTEGER,
+            gps_satellites INTEGER, gps_fix_at_ms BIGINT,
+            photo_sha256 TEXT NOT NULL, app_version TEXT NOT NULL, model_version TEXT NOT NULL,
+            prev_hash TEXT NOT NULL, clock_since_sync_ms BIGINT, clock_sync_offset_ms BIGINT,
+            clock_gps_time_ms BIGINT, clock_jumped INTEGER NOT NULL,
+            record_hash TEXT NOT NULL, signature TEXT NOT NULL, canonical BYTEA NOT NULL,
+            received_at_ms BIGINT NOT NULL,
+            UNIQUE (device_id, seq));
+        CREATE INDEX records_recorded_at ON records (recorded_at_ms);
+        CREATE INDEX records_employee ON records (employee_id, recorded_at_ms);
+        CREATE INDEX records_photo ON records (photo_sha256);
+        CREATE TABLE quarantine (id BIGSERIAL PRIMARY KEY,",
+        "
+            device_id TEXT NOT NULL, seq BIGINT NOT NULL, employee_id TEXT NOT NULL,
+            direction TEXT NOT NULL, recorded_at_ms BIGINT NOT NULL, utc_offset_min INTEGER NOT NULL,
+            mode TEXT NOT NULL, match_score_bp INTEGER NOT NULL, liveness_score_bp INTEGER NOT NULL,
+            decision TEXT NOT NULL,
+            gps_lat_e7 INTEGER, gps_lon_e7 INTEGER, gps_accuracy_dm BIGINT, gps_hdop_centi INTEGER,
+            gps_satellites INTEGER, gps_fix_at_ms BIGINT,
+            photo_sha256 TEXT NOT NULL, app_version TEXT NOT NULL, model_version TEXT NOT NULL,
+            prev_hash TEXT NOT NULL, clock_since_sync_ms BIGINT, clock_sync_offset_ms BIGINT,
+            clock_gps_time_ms BIGINT, clock_jumped INTEGER NOT NULL,
+            record_hash TEXT NOT NULL, signature TEXT NOT NULL, canonical BYTEA NOT NULL,
+            received_at_ms BIGINT NOT NULL,
+            reason TEXT NOT NULL,
+            UNIQUE (device_id, seq));
+        CREATE TABLE photos (sha256 TEXT PRIMARY KEY, jpeg BYTEA NOT NULL, received_at_ms BIGINT NOT NULL);
+        CREATE TABLE chain_events (
+            id BIGSERIAL PRIMARY KEY, device_id TEXT NOT NULL, seq BIGINT,
+            reason TEXT NOT NULL, detail TEXT NOT NULL, record_hash TEXT, at_ms BIGINT NOT NULL);
+        CREATE INDEX chain_events_device ON chain_events (device_id, at_ms);
+        CREATE UNIQUE INDEX chain_events_once ON chain_events (device_id, seq, reason, record_hash);"
+    ),
+}];
+
+/// Checks that a list of migrations is well ordered: per component, versions 1, 2, 3 ….
+pub fn check_order(migrations: &[Migration]) -> Result<(), String> {
+    let mut next: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
+    for m in migrations {
+        let want = next.entry(m.component).or_insert(1);
+        if m.version != *want {
+            return Err(format!(
+                "migration {}/{} ({}) out of order: expected version {}",
+                m.component, m.version, m.name, want
+            ));
+        }
+        *want += 1;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn core_is_well_ordered_and_columns_agree() {
+        assert_eq!(check_order(CORE), Ok(()));
+        let bad = [CORE[0], CORE[0]];
+        assert!(check_order(&bad).is_err());
+        // Both backends and both record tables list the same columns.
+        let cols = RECORD_COLUMNS_SQLITE.split_whitespace().collect::<Vec<_>>().join(" ");
+        let squash = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert_eq!(squash(CORE[0].sqlite).matches(&cols).count(), 2);
+        let pg_cols = cols.replace("canonical BLOB", "canonical BYTEA");
+        assert_eq!(squash(CORE[0].postgres).matches(&pg_cols).count(), 2);
+    }
+}

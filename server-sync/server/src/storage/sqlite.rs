@@ -1,0 +1,506 @@
+//! The SQLite backend (the embedded default).
+//!
+//! One connection behind a mutex: SQLite has one writer at a time anyway, and a batch of 100
+//! records is one short transaction. Calls run on tokio's blocking pool ([`SqliteStore::run`])
+//! so they never stall the async workers. The file is opened in WAL mode with
+//! `synchronous=FULL`: an acknowledged record survives a power cut.
+
+use super::{
+    Counts, DeviceInfo, EmployeeInput, EnrolRefusal, Migration, NewToken, Result, RosterRow,
+    StorageError, Write, parse_digest, parse_key, parse_mode,
+};
+use crate::ingest::{Existing, Verified, decide};
+use hadir_protocol::api::{FaceTemplate, RosterEmployee};
+use hadir_protocol::{ChainHead, Digest, Outcome, PublicKey};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+fn err(context: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> StorageError {
+    let context = context.into();
+    move |source| StorageError::Sqlite { context, source }
+}
+
+/// An open SQLite database.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+    path: std::path::PathBuf,
+}
+
+impl SqliteStore {
+    /// Opens or creates the file and sets the pragmas.
+    pub fn open(path: &std::path::Path) -> Result<SqliteStore> {
+        let context = format!("open {}", path.display());
+        let conn = Connection::open(path).map_err(err(context.clone()))?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(err(context.clone()))?;
+        conn.pragma_update(None, "synchronous", "FULL").map_err(err(context.clone()))?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(err(context.clone()))?;
+        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(err(context))?;
+        Ok(SqliteStore { conn: Arc::new(Mutex::new(conn)), path: path.to_owned() })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
+    /// The connection, for synchronous callers (other components' queries, tests). Keep the
+    /// guard briefly: the device API waits for it.
+    pub fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A poisoned lock means a panic mid-statement; SQLite rolled the transaction back.
+        self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Runs `f` with the connection on the blocking pool.
+    pub async fn run<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    {
+        let conn = Arc::clone(&self.conn);
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            f(&mut guard)
+        })
+        .await
+        .map_err(|e| StorageError::Task(e.to_string()))?
+    }
+}
+
+pub(super) fn migrate(c: &mut Connection, list: &[Migration]) -> Result<usize> {
+    c.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+            component TEXT NOT NULL, version BIGINT NOT NULL, name TEXT NOT NULL,
+            applied_at_ms BIGINT NOT NULL, PRIMARY KEY (component, version))",
+    )
+    .map_err(err("create schema_migrations"))?;
+    let applied: Vec<(String, i64)> = {
+        let mut st = c
+            .prepare("SELECT component, version FROM schema_migrations")
+            .map_err(err("read schema_migrations"))?;
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(err("read schema_migrations"))?
+    };
+    for (component, version) in &applied {
+        let known = list.iter().any(|m| m.component == component && m.version == *version);
+        // Only components this build knows are checked: another program may own others.
+        if !known && list.iter().any(|m| m.component == component) {
+            return Err(StorageError::Migration(format!(
+                "database holds migration {component}/{version} unknown to this build (a newer server migrated it)"
+            )));
+        }
+    }
+    let mut count = 0;
+    for m in list {
+        if applied.iter().any(|(c, v)| c == m.component && *v == m.version) {
+            continue;
+        }
+        let ctx = format!("migration {}/{} ({})", m.component, m.version, m.name);
+        let tx = c.transaction().map_err(err(ctx.clone()))?;
+        tx.execute_batch(m.sqlite).map_err(err(ctx.clone()))?;
+        tx.execute(
+            "INSERT INTO schema_migrations (component, version, name, applied_at_ms) VALUES (?1, ?2, ?3, ?4)",
+            params![m.component, m.version, m.name, now_wall_ms()],
+        )
+        .map_err(err(ctx.clone()))?;
+        tx.commit().map_err(err(ctx))?;
+        tracing::info!(component = m.component, version = m.version, name = m.name, "applied migration");
+        count += 1;
+    }
+    Ok(count)
+}
+
+/// Wall-clock time for bookkeeping columns that no decision depends on.
+fn now_wall_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+pub(super) fn create_enrol_token(c: &mut Connection, hash: &str, t: &NewToken, now_ms: i64) -> Result<()> {
+    c.execute(
+        "INSERT INTO enrol_tokens (token_sha256, device_id, site_id, mode, created_at_ms, expires_at_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![hash, t.device_id, t.site_id, t.mode.as_str(), now_ms, t.expires_at_ms],
+    )
+    .map_err(err(format!("create enrolment token for {}", t.device_id)))?;
+    Ok(())
+}
+
+pub(super) fn enrol(
+    c: &mut Connection,
+    hash: &str,
+    key: PublicKey,
+    app_version: &str,
+    now_ms: i64,
+) -> Result<std::result::Result<DeviceInfo, EnrolRefusal>> {
+    let tx = c.transaction().map_err(err("enrol"))?;
+    let token: Option<(String, String, String, i64, Option<i64>)> = tx
+        .query_row(
+            "SELECT device_id, site_id, mode, expires_at_ms, used_at_ms FROM enrol_tokens WHERE token_sha256 = ?1",
+            [hash],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .optional()
+        .map_err(err("enrol: read token"))?;
+    let Some((device_id, site_id, mode, expires, used)) = token else {
+        return Ok(Err(EnrolRefusal::UnknownToken));
+    };
+    if used.is_some() {
+        return Ok(Err(EnrolRefusal::TokenUsed));
+    }
+    if now_ms > expires {
+        return Ok(Err(EnrolRefusal::TokenExpired));
+    }
+    let exists: bool = tx
+        .query_row("SELECT 1 FROM devices WHERE device_id = ?1", [&device_id], |_| Ok(()))
+        .optional()
+        .map_err(err("enrol: read device"))?
+        .is_some();
+    if exists {
+        return Ok(Err(EnrolRefusal::DeviceExists));
+    }
+    tx.execute("UPDATE enrol_tokens SET used_at_ms = ?1 WHERE token_sha256 = ?2", params![now_ms, hash])
+        .map_err(err("enrol: use token"))?;
+    tx.execute(
+        "INSERT INTO devices (device_id, site_id, mode, public_key, app_version, enrolled_at_ms, last_seq, last_hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7)",
+        params![device_id, site_id, mode, key.to_hex(), app_version, now_ms, Digest::ZERO.to_hex()],
+    )
+    .map_err(err(format!("enrol: insert device {device_id}")))?;
+    tx.commit().map_err(err("enrol: commit"))?;
+    let mode = parse_mode(&mode)?;
+    Ok(Ok(DeviceInfo { device_id, site_id, mode, public_key: key, revoked_at_ms: None, last_seq: 0 }))
+}
+
+pub(super) fn revoke_device(c: &mut Connection, id: &str, now_ms: i64) -> Result<bool> {
+    let n = c
+        .execute(
+            "UPDATE devices SET revoked_at_ms = COALESCE(revoked_at_ms, ?1) WHERE device_id = ?2",
+            params![now_ms, id],
+        )
+        .map_err(err(format!("revoke {id}")))?;
+    Ok(n > 0)
+}
+
+pub(super) fn devices(c: &mut Connection, ids: &[String]) -> Result<HashMap<String, DeviceInfo>> {
+    let mut st = c
+        .prepare_cached(
+            "SELECT device_id, site_id, mode, public_key, revoked_at_ms, last_seq FROM devices WHERE device_id = ?1",
+        )
+        .map_err(err("read devices"))?;
+    let mut out = HashMap::new();
+    for id in ids {
+        let row: Option<(String, String, String, String, Option<i64>, i64)> = st
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+            .optional()
+            .map_err(err(format!("read device {id}")))?;
+        if let Some((device_id, site_id, mode, key, revoked_at_ms, last_seq)) = row {
+            let info = DeviceInfo {
+                device_id,
+                site_id,
+                mode: parse_mode(&mode)?,
+                public_key: parse_key(&key)?,
+                revoked_at_ms,
+                last_seq: last_seq as u64,
+            };
+            out.insert(id.clone(), info);
+        }
+    }
+    Ok(out)
+}
+
+const INSERT_COLUMNS: &str = "device_id, seq, employee_id, direction, recorded_at_ms, utc_offset_min, mode,
+    match_score_bp, liveness_score_bp, decision, gps_lat_e7, gps_lon_e7, gps_accuracy_dm,
+    gps_hdop_centi, gps_satellites, gps_fix_at_ms, photo_sha256, app_version, model_version,
+    prev_hash, clock_since_sync_ms, clock_sync_offset_ms, clock_gps_time_ms, clock_jumped,
+    record_hash, signature, canonical, received_at_ms";
+
+fn insert(tx: &Transaction<'_>, v: &Verified, now_ms: i64, quarantine: Option<&str>) -> Result<()> {
+    let b = &v.record.body;
+    let sql = match quarantine {
+        None => format!(
+            "INSERT INTO records ({INSERT_COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28)"
+        ),
+        Some(_) => format!(
+            "INSERT INTO quarantine ({INSERT_COLUMNS}, reason) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29)"
+        ),
+    };
+    let mut st = tx.prepare_cached(&sql).map_err(err("prepare record insert"))?;
+    let gps = b.gps.as_ref();
+    let mut values: Vec<rusqlite::types::Value> = vec![
+        b.device_id.clone().into(),
+        (b.seq as i64).into(),
+        b.employee_id.clone().into(),
+        super::direction_text(b.direction).to_owned().into(),
+        b.recorded_at_ms.into(),
+        i64::from(b.utc_offset_min).into(),
+        b.mode.as_str().to_owned().into(),
+        i64::from(b.match_score.0).into(),
+        i64::from(b.liveness_score.0).into(),
+        super::decision_text(b.decision).to_owned().into(),
+        gps.map(|g| i64::from(g.lat_e7)).into(),
+        gps.map(|g| i64::from(g.lon_e7)).into(),
+        gps.map(|g| i64::from(g.accuracy_dm)).into(),
+        gps.map(|g| i64::from(g.hdop_centi)).into(),
+        gps.map(|g| i64::from(g.satellites)).into(),
+        gps.map(|g| g.fix_at_ms).into(),
+        b.photo_sha256.to_hex().into(),
+        b.app_version.clone().into(),
+        b.model_version.clone().into(),
+        b.prev_hash.to_hex().into(),
+        b.clock.since_sync_monotonic_ms.map(|v| v as i64).into(),
+        b.clock.last_sync_offset_ms.into(),
+        b.clock.gps_time_ms.into(),
+        i64::from(b.clock.clock_jumped).into(),
+        v.hash.to_hex().into(),
+        v.record.signature.to_hex().into(),
+        v.canonical.clone().into(),
+        now_ms.into(),
+    ];
+    if let Some(reason) = quarantine {
+        values.push(reason.to_owned().into());
+    }
+    st.execute(rusqlite::params_from_iter(values))
+        .map_err(err(format!("store record {}/{}", b.device_id, b.seq)))?;
+    Ok(())
+}
+
+fn existing(tx: &Transaction<'_>, device: &str, seq: u64) -> Result<Option<Existing>> {
+    let ctx = || format!("look up {device}/{seq}");
+    let stored: Option<String> = tx
+        .prepare_cached("SELECT record_hash FROM records WHERE device_id = ?1 AND seq = ?2")
+        .and_then(|mut st| st.query_row(params![device, seq as i64], |r| r.get(0)).optional())
+        .map_err(err(ctx()))?;
+    if let Some(h) = stored {
+        return Ok(Some(Existing::Stored(parse_digest(&h)?)));
+    }
+    let quarantined: Option<(String, String)> = tx
+        .prepare_cached("SELECT record_hash, reason FROM quarantine WHERE device_id = ?1 AND seq = ?2")
+        .and_then(|mut st| st.query_row(params![device, seq as i64], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+        .map_err(err(ctx()))?;
+    match quarantined {
+        Some((h, why)) => Ok(Some(Existing::Quarantined(parse_digest(&h)?, why))),
+        None => Ok(None),
+    }
+}
+
+pub(super) fn store_verified(c: &mut Connection, verified: &[Verified], now_ms: i64) -> Result<Vec<Outcome>> {
+    let tx = c.transaction().map_err(err("begin ingest"))?;
+    let mut heads: HashMap<String, (ChainHead, bool)> = HashMap::new();
+    let mut outcomes = Vec::with_capacity(verified.len());
+    for v in verified {
+        let b = &v.record.body;
+        if !heads.contains_key(&b.device_id) {
+            let (seq, hash): (i64, String) = tx
+                .prepare_cached("SELECT last_seq, last_hash FROM devices WHERE device_id = ?1")
+                .and_then(|mut st| st.query_row([&b.device_id], |r| Ok((r.get(0)?, r.get(1)?))))
+                .map_err(err(format!("read chain head of {}", b.device_id)))?;
+            heads.insert(b.device_id.clone(), (ChainHead { seq: seq as u64, hash: parse_digest(&hash)? }, false));
+        }
+        let (head, changed) = heads.get_mut(&b.device_id).ok_or_else(|| StorageError::Corrupt("head".into()))?;
+        let found = if b.seq <= head.seq { existing(&tx, &b.device_id, b.seq)? } else { None };
+        let (outcome, write) = decide(*head, v, found.as_ref());
+        match &write {
+            Write::Record | Write::Quarantine(_) => {
+                let reason = match &write {
+                    Write::Quarantine(r) => Some(r.as_str()),
+                    _ => None,
+                };
+                insert(&tx, v, now_ms, reason)?;
+                *head = ChainHead { seq: b.seq, hash: v.hash };
+                *changed = true;
+            }
+            Write::ChainEvent(reason, detail) => {
+                tx.prepare_cached(
+                    "INSERT OR IGNORE INTO chain_events (device_id, seq, reason, detail, record_hash, at_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )
+                .and_then(|mut st| st.execute(params![b.device_id, b.seq as i64, reason, detail, v.hash.to_hex(), now_ms]))
+                .map_err(err("record chain event"))?;
+            }
+            Write::Nothing => {}
+        }
+        outcomes.push(outcome);
+    }
+    for (device, (head, changed)) in &heads {
+        if *changed {
+            tx.prepare_cached(
+                "UPDATE devices SET last_seq = ?1, last_hash = ?2, last_seen_ms = ?3 WHERE device_id = ?4",
+            )
+            .and_then(|mut st| st.execute(params![head.seq as i64, head.hash.to_hex(), now_ms, device]))
+            .map_err(err(format!("advance chain head of {device}")))?;
+        }
+    }
+    tx.commit().map_err(err("commit ingest"))?;
+    Ok(outcomes)
+}
+
+pub(super) fn put_photo(c: &mut Connection, device: &str, sha: Digest, jpeg: &[u8], now_ms: i64) -> Result<Option<bool>> {
+    let hex = sha.to_hex();
+    let named = c
+        .query_row(
+            "SELECT 1 FROM records WHERE device_id = ?1 AND photo_sha256 = ?2
+             UNION ALL SELECT 1 FROM quarantine WHERE device_id = ?1 AND photo_sha256 = ?2 LIMIT 1",
+            params![device, hex],
+            |_| Ok(()),
+        )
+        .optional()
+        .map_err(err("look up photo's record"))?
+        .is_some();
+    if !named {
+        return Ok(None);
+    }
+    let n = c
+        .execute(
+            "INSERT OR IGNORE INTO photos (sha256, jpeg, received_at_ms) VALUES (?1, ?2, ?3)",
+            params![hex, jpeg, now_ms],
+        )
+        .map_err(err(format!("store photo {hex}")))?;
+    Ok(Some(n > 0))
+}
+
+pub(super) fn photo(c: &mut Connection, sha: Digest) -> Result<Option<Vec<u8>>> {
+    c.query_row("SELECT jpeg FROM photos WHERE sha256 = ?1", [sha.to_hex()], |r| r.get(0))
+        .optional()
+        .map_err(err("read photo"))
+}
+
+fn bump_revision(tx: &Transaction<'_>) -> Result<i64> {
+    tx.query_row("UPDATE roster_state SET revision = revision + 1 WHERE id = 1 RETURNING revision", [], |r| r.get(0))
+        .map_err(err("bump roster revision"))
+}
+
+pub(super) fn upsert_employee(c: &mut Connection, e: &EmployeeInput) -> Result<i64> {
+    let tx = c.transaction().map_err(err("upsert employee"))?;
+    let rev = bump_revision(&tx)?;
+    tx.execute(
+        "INSERT INTO employees (employee_id, name, site_id, section_id, pin_hash, revision, removed_at_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL)
+         ON CONFLICT (employee_id) DO UPDATE SET name = excluded.name, site_id = excluded.site_id,
+           section_id = excluded.section_id, pin_hash = excluded.pin_hash,
+           revision = excluded.revision, removed_at_ms = NULL",
+        params![e.employee_id, e.name, e.site_id, e.section_id, e.pin_hash, rev],
+    )
+    .map_err(err(format!("upsert employee {}", e.employee_id)))?;
+    tx.commit().map_err(err("upsert employee: commit"))?;
+    Ok(rev)
+}
+
+pub(super) fn add_template(c: &mut Connection, employee: &str, model: &str, bytes: &[u8], now_ms: i64) -> Result<i64> {
+    let tx = c.transaction().map_err(err("add template"))?;
+    let rev = bump_revision(&tx)?;
+    let n = tx
+        .execute(
+            "UPDATE employees SET revision = ?1 WHERE employee_id = ?2 AND removed_at_ms IS NULL",
+            params![rev, employee],
+        )
+        .map_err(err("add template: touch employee"))?;
+    if n == 0 {
+        return Err(StorageError::Corrupt(format!("no present employee {employee} for a template")));
+    }
+    tx.execute(
+        "INSERT INTO face_templates (employee_id, model_version, embedding, created_at_ms) VALUES (?1, ?2, ?3, ?4)",
+        params![employee, model, bytes, now_ms],
+    )
+    .map_err(err(format!("add template for {employee}")))?;
+    let id = tx.last_insert_rowid();
+    tx.commit().map_err(err("add template: commit"))?;
+    Ok(id)
+}
+
+pub(super) fn remove_employee(c: &mut Connection, employee: &str, now_ms: i64) -> Result<bool> {
+    let tx = c.transaction().map_err(err("remove employee"))?;
+    let rev = bump_revision(&tx)?;
+    tx.execute("DELETE FROM face_templates WHERE employee_id = ?1", [employee])
+        .map_err(err(format!("delete templates of {employee}")))?;
+    let n = tx
+        .execute(
+            "UPDATE employees SET pin_hash = NULL, removed_at_ms = ?1, revision = ?2 WHERE employee_id = ?3",
+            params![now_ms, rev, employee],
+        )
+        .map_err(err(format!("remove employee {employee}")))?;
+    if n == 0 {
+        // Nothing changed: do not spend a revision.
+        return Ok(false);
+    }
+    tx.commit().map_err(err("remove employee: commit"))?;
+    Ok(true)
+}
+
+pub(super) fn roster_since(c: &mut Connection, site: &str, since: i64) -> Result<(i64, Vec<RosterRow>)> {
+    let tx = c.transaction().map_err(err("roster"))?;
+    // The counter first: rows changed after this read carry a higher revision and come again.
+    let revision: i64 = tx
+        .query_row("SELECT revision FROM roster_state WHERE id = 1", [], |r| r.get(0))
+        .map_err(err("read roster revision"))?;
+    let mut rows = Vec::new();
+    {
+        let mut st = tx
+            .prepare(
+                "SELECT employee_id, name, section_id, pin_hash, removed_at_ms FROM employees
+                 WHERE site_id = ?1 AND revision > ?2 ORDER BY employee_id",
+            )
+            .map_err(err("read roster"))?;
+        let people: Vec<(String, String, Option<String>, Option<String>, Option<i64>)> = st
+            .query_map(params![site, since], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(err("read roster"))?;
+        let mut tpl = tx
+            .prepare("SELECT template_id, model_version, embedding FROM face_templates WHERE employee_id = ?1 ORDER BY template_id")
+            .map_err(err("read templates"))?;
+        for (id, name, section_id, pin_hash, removed) in people {
+            if removed.is_some() {
+                rows.push(RosterRow::Removed(id));
+                continue;
+            }
+            let templates: Vec<FaceTemplate> = tpl
+                .query_map([&id], |r| {
+                    let bytes: Vec<u8> = r.get(2)?;
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, bytes))
+                })
+                .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+                .map_err(err(format!("read templates of {id}")))?
+                .into_iter()
+                .map(|(tid, model, bytes)| FaceTemplate {
+                    id: tid,
+                    model_version: model,
+                    embedding_b64: crate::roster::embedding_b64(&bytes),
+                })
+                .collect();
+            rows.push(RosterRow::Present(RosterEmployee { id, name, section_id, pin_hash, templates }));
+        }
+    }
+    tx.commit().map_err(err("roster: end"))?;
+    Ok((revision, rows))
+}
+
+pub(super) fn touch_device(c: &mut Connection, id: &str, now_ms: i64) -> Result<()> {
+    c.prepare_cached("UPDATE devices SET last_seen_ms = ?1 WHERE device_id = ?2")
+        .and_then(|mut st| st.execute(params![now_ms, id]))
+        .map_err(err(format!("touch {id}")))?;
+    Ok(())
+}
+
+pub(super) fn counts(c: &mut Connection) -> Result<Counts> {
+    let n = |table: &str| -> Result<u64> {
+        c.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get::<_, i64>(0))
+            .map(|v| v as u64)
+            .map_err(err(format!("count {table}")))
+    };
+    Ok(Counts { records: n("records")?, quarantined: n("quarantine")?, chain_events: n("chain_events")?, photos: n("photos")? })
+}
+
+pub(super) fn device_records(c: &mut Connection, id: &str) -> Result<Vec<(u64, Digest)>> {
+    let mut st = c
+        .prepare("SELECT seq, record_hash FROM records WHERE device_id = ?1 ORDER BY seq")
+        .map_err(err("read device records"))?;
+    let rows: Vec<(i64, String)> = st
+        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .and_then(|rows| rows.collect())
+        .map_err(err("read device records"))?;
+    rows.into_iter().map(|(s, h)| Ok((s as u64, parse_digest(&h)?))).collect()
+}
