@@ -125,18 +125,26 @@ impl Platform for HeadlessPlatform {
     fn run_event_loop(&self) -> Result<(), PlatformError> {
         loop {
             slint::platform::update_timers_and_animations();
+            let mut quit = false;
             loop {
                 let message = self.queue.messages.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
                 match message {
                     Some(Message::Job(job)) => job(),
-                    Some(Message::Quit) => return Ok(()),
+                    Some(Message::Quit) => {
+                        quit = true;
+                        break;
+                    }
                     None => break,
                 }
             }
+            // Draw before quitting too, so the last state reaches the sink.
             if self.state.draw() {
                 if let Some(sink) = self.state.sink.borrow_mut().as_mut() {
                     sink(&self.state.image());
                 }
+            }
+            if quit {
+                return Ok(());
             }
             if self.state.window.window().has_active_animations() {
                 continue;
@@ -156,6 +164,7 @@ impl Platform for HeadlessPlatform {
 /// The headless display: render on demand, or receive every redraw while the loop runs.
 pub struct Headless {
     state: Rc<State>,
+    save_error: Rc<RefCell<Option<String>>>,
 }
 
 /// Installs the headless platform with a `width`×`height` screen on this thread.
@@ -174,7 +183,7 @@ pub fn install(width: u32, height: u32) -> Result<Headless, UiError> {
         start: Instant::now(),
     };
     slint::platform::set_platform(Box::new(platform)).map_err(UiError::PlatformAlreadySet)?;
-    Ok(Headless { state })
+    Ok(Headless { state, save_error: Rc::default() })
 }
 
 impl Headless {
@@ -196,6 +205,30 @@ impl Headless {
     /// on every change in a headless demo).
     pub fn on_redraw(&self, sink: impl FnMut(&RgbImage) + 'static) {
         *self.state.sink.borrow_mut() = Some(Box::new(sink));
+    }
+
+    /// Saves the screen as a PNG at `path` after every redraw (the headless demo: "the screen
+    /// as it is now"). Written to a temporary file and renamed, so a viewer never reads half a
+    /// file. Each save costs a PNG encode (about 10 ms at 800×480); a failure is kept for
+    /// [`Headless::last_save_error`] and the next redraw tries again.
+    pub fn save_on_redraw(&self, path: std::path::PathBuf) {
+        let error = Rc::clone(&self.save_error);
+        self.on_redraw(move |image| {
+            let tmp = path.with_extension("png.tmp");
+            let result = image
+                .save_with_format(&tmp, image::ImageFormat::Png)
+                .map_err(|e| format!("writing {}: {e}", tmp.display()))
+                .and_then(|()| {
+                    std::fs::rename(&tmp, &path)
+                        .map_err(|e| format!("renaming {} to {}: {e}", tmp.display(), path.display()))
+                });
+            *error.borrow_mut() = result.err();
+        });
+    }
+
+    /// Why the last [`Headless::save_on_redraw`] save failed, if it did.
+    pub fn last_save_error(&self) -> Option<String> {
+        self.save_error.borrow().clone()
     }
 
     /// Redraw counters.

@@ -24,6 +24,21 @@
 //! - `board`: DRM/KMS + libinput without a seat manager; needs `libudev-dev`, `libinput-dev`,
 //!   `libxkbcommon-dev` for the target.
 //!
+//! With a backend feature, Slint picks the backend itself; `SLINT_BACKEND` overrides it
+//! (e.g. `SLINT_BACKEND=linuxkms` on the board).
+//!
+//! ## Tools
+//! - `cargo run -p hadir-ui --bin hadir-ui-screenshots -- OUT_DIR`: every example screen in both
+//!   languages at 800×480 and 1280×800 as PNG (`OUT_DIR/<lang>/<size>/<screen>.png`).
+//! - `cargo run -p hadir-ui --bin hadir-ui-bench -- [SECONDS]`: the preview path at 640×480,
+//!   15 fps; prints `ui key=value` lines (fps, drops, UI-thread CPU %).
+//!
+//! ## Tests
+//! `cargo test -p hadir-ui`: unit tables; `tests/catalogue.rs` (every `@tr` text translated);
+//! `tests/screens.rs` (every example, both languages, both sizes: PNG + labels + colours);
+//! `tests/in_flow.rs` (a whole IN record by touches, keyboard, language toggle, retry, preview
+//! frame dropping, remote calls). The last two use Slint's testing backend with mocked time.
+//!
 //! ## Driving it
 //! ```no_run
 //! use hadir_ui::{Ui, UiEvent, Screen, gallery};

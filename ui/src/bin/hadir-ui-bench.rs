@@ -84,8 +84,8 @@ fn main() -> Result<()> {
     println!("ui frames_dropped={}", feed_stats.dropped);
     println!("ui preview_fps={:.1}", redraws as f64 / wall.as_secs_f64());
     println!("ui ui_thread_cpu_pct={:.1}", 100.0 * cpu.as_secs_f64() / wall.as_secs_f64());
-    println!("ui render_ms_per_frame={:.2}", render_time.as_secs_f64() * 1000.0 / redraws.max(1) as f64);
-    println!("ui push_ms_per_frame={:.3}", push_time.as_secs_f64() * 1000.0 / total as f64);
+    println!("ui render_wall_ms_per_frame={:.2}", render_time.as_secs_f64() * 1000.0 / redraws.max(1) as f64);
+    println!("ui push_wall_ms_per_frame={:.3}", push_time.as_secs_f64() * 1000.0 / total as f64);
     Ok(())
 }
 
