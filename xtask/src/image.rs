@@ -99,19 +99,37 @@ pub const DATA_MIB: u64 = 16;
 pub struct Options {
     /// Build without a kiosk (a base system that boots to `HADIR-SYSTEM-READY`), explicitly.
     pub without_kiosk: bool,
+    /// Where the aarch64 device binaries are: `--bin-dir`, else `HADIR_DEVICE_BIN_DIR`, else
+    /// where `cargo xtask cross` puts them.
+    pub bin_dir: Option<PathBuf>,
 }
 
 impl Options {
     /// Parses `image` arguments.
     pub fn parse(args: &[String]) -> Result<Self> {
-        let mut options = Self { without_kiosk: false };
-        for arg in args {
+        let mut options = Self::from_env();
+        let mut it = args.iter();
+        while let Some(arg) = it.next() {
             match arg.as_str() {
                 "--without-kiosk" => options.without_kiosk = true,
-                other => bail!("unknown argument `{other}` (image takes: --without-kiosk)"),
+                "--bin-dir" => options.bin_dir = Some(PathBuf::from(it.next().context("--bin-dir needs a directory")?)),
+                other => bail!("unknown argument `{other}` (image takes: --without-kiosk, --bin-dir DIR)"),
             }
         }
         Ok(options)
+    }
+
+    /// Defaults, with `HADIR_DEVICE_BIN_DIR` when set.
+    pub fn from_env() -> Self {
+        Self { without_kiosk: false, bin_dir: std::env::var_os("HADIR_DEVICE_BIN_DIR").map(PathBuf::from) }
+    }
+
+    /// The path of device binary `name`.
+    pub fn binary(&self, root: &Path, name: &str) -> PathBuf {
+        match &self.bin_dir {
+            Some(dir) => dir.join(name),
+            None => cross::binary_path(root, name),
+        }
     }
 }
 
@@ -191,10 +209,10 @@ pub fn build(root: &Path, options: &Options, steps: &mut Steps) -> Result<Built>
     let present: Vec<String> = cross::DEVICE_BINARIES
         .iter()
         .map(|(bin, _)| bin.to_string())
-        .filter(|bin| cross::binary_path(root, bin).is_file())
+        .filter(|bin| options.binary(root, bin).is_file())
         .collect();
     let has_kiosk = present.iter().any(|b| b == KIOSK_BINARY);
-    println!("device binaries (from `cargo xtask cross`, {}):", cross::binary_path(root, "").display());
+    println!("device binaries (from {}):", options.binary(root, "").display());
     for (bin, _) in cross::DEVICE_BINARIES {
         let state = if present.iter().any(|b| b == bin) { "found" } else { "not built" };
         println!("  {bin:<24} {state}");
@@ -204,7 +222,7 @@ pub fn build(root: &Path, options: &Options, steps: &mut Steps) -> Result<Built>
             "no kiosk binary: {} does not exist. Build it with `cargo xtask cross` (it must be in \
              cross::DEVICE_BINARIES), or pass --without-kiosk for a base image that boots to a \
              system without the kiosk",
-            cross::binary_path(root, KIOSK_BINARY).display()
+            options.binary(root, KIOSK_BINARY).display()
         );
     }
     if !has_kiosk {
@@ -224,7 +242,8 @@ pub fn build(root: &Path, options: &Options, steps: &mut Steps) -> Result<Built>
     })?;
     let mut extra_packages = BTreeSet::new();
     steps.step("image: root filesystem (squashfs)", || {
-        extra_packages = rootfs(root, &layout, &kernel_version, &present, has_kiosk)?;
+        let binaries: Vec<(String, PathBuf)> = present.iter().map(|b| (b.clone(), options.binary(root, b))).collect();
+        extra_packages = rootfs(root, &layout, &kernel_version, &binaries, has_kiosk)?;
         Ok(())
     })?;
     steps.step("image: data partition and GPT disk (genimage)", || disk(&layout))?;
@@ -415,7 +434,7 @@ const PRUNE: &[&str] = &[
     "var",
 ];
 
-fn rootfs(root: &Path, layout: &Layout, version: &str, binaries: &[String], has_kiosk: bool) -> Result<BTreeSet<String>> {
+fn rootfs(root: &Path, layout: &Layout, version: &str, binaries: &[(String, PathBuf)], has_kiosk: bool) -> Result<BTreeSet<String>> {
     let stage = layout.base.join("rootfs-stage");
     recreate_dir(&stage)?;
     for dir in ["proc", "sys", "dev", "run", "tmp", "data", "root", "mnt", "etc/ssl/certs", "usr/bin", "usr/sbin", "usr/share/hadir", "var"] {
@@ -469,11 +488,15 @@ fn rootfs(root: &Path, layout: &Layout, version: &str, binaries: &[String], has_
     // The overlay shared with the Buildroot tree.
     shell::run(Command::new("cp").arg("-a").arg(root.join("buildroot/overlay/.")).arg(&stage))?;
     // Device binaries.
-    for bin in binaries {
-        fs::copy(cross::binary_path(root, bin), stage.join("usr/bin").join(bin)).with_context(|| format!("copying {bin}"))?;
+    for (bin, from) in binaries {
+        let kind = shell::output(Command::new("file").arg("-b").arg(from))?;
+        if !kind.contains("ARM aarch64") {
+            bail!("{} is not an aarch64 binary: {}", from.display(), kind.trim());
+        }
+        fs::copy(from, stage.join("usr/bin").join(bin)).with_context(|| format!("copying {bin}"))?;
     }
     // Their libraries: every DT_NEEDED must be in the image.
-    let mut elf: Vec<PathBuf> = binaries.iter().map(|b| stage.join("usr/bin").join(b)).collect();
+    let mut elf: Vec<PathBuf> = binaries.iter().map(|(b, _)| stage.join("usr/bin").join(b)).collect();
     elf.push(stage.join("usr/bin/signify-openbsd"));
     loop {
         let missing = missing_libraries(&stage, &elf)?;

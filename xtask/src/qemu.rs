@@ -268,8 +268,8 @@ pub fn test(root: &Path, steps: &mut Steps) -> Result<()> {
     if !shell::have("qemu-system-aarch64") {
         bail!("qemu-system-aarch64 is missing: run `cargo xtask setup` (package qemu-system-arm)");
     }
-    let kiosk_built = crate::cross::binary_path(root, image::KIOSK_BINARY).is_file();
-    let options = image::Options { without_kiosk: !kiosk_built };
+    let mut options = image::Options::from_env();
+    options.without_kiosk = !options.binary(root, image::KIOSK_BINARY).is_file();
     let mut built = None;
     steps.step("qemu-test: build the image", || {
         built = Some(image::build(root, &options, &mut Steps::default())?);
@@ -384,7 +384,7 @@ pub fn test(root: &Path, steps: &mut Steps) -> Result<()> {
     } else {
         println!("  boot to system ready (no kiosk): {boot_s:.1} s (emulated)");
         println!("boot_to_system_ready_s={boot_s:.1}");
-        println!("boot_to_ready_s=NOT-RUN (no kiosk binary: {})", crate::cross::binary_path(root, image::KIOSK_BINARY).display());
+        println!("boot_to_ready_s=NOT-RUN (no kiosk binary: {})", options.binary(root, image::KIOSK_BINARY).display());
     }
     println!("image_bytes={}", image::image_bytes(&layout));
     println!("disk_bytes={}", image::file_bytes(&layout.disk()));
