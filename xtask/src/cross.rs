@@ -16,10 +16,16 @@ use std::process::Command;
 pub const TARGET: &str = "aarch64-unknown-linux-gnu";
 
 /// The binaries that run on the device, with the package that builds each.
-pub const DEVICE_BINARIES: &[(&str, &str)] = &[("hadir-hal", "hadir-hal")];
+pub const DEVICE_BINARIES: &[(&str, &str)] = &[
+    ("hadir-kiosk", "hadir-kiosk"),
+    ("hadir-hal", "hadir-hal"),
+    ("hadir-face", "hadir-models"),
+];
 
-/// Crates whose unit tests run on aarch64 under QEMU user-mode: pure logic, small dependencies.
-pub const AARCH64_TESTED: &[&str] = &["hadir-protocol"];
+/// Crates whose library unit tests run on aarch64 under QEMU user-mode, built without default
+/// features: the pure logic (protocol, NMEA and frame conversion, flow, policy, store) without
+/// the inference engine or device drivers.
+pub const AARCH64_TESTED: &[&str] = &["hadir-protocol", "hadir-hal", "hadir-kiosk"];
 
 /// The target directory of the aarch64 build, apart from the host's.
 pub fn target_dir(root: &Path) -> PathBuf {
@@ -86,7 +92,7 @@ pub fn build_and_test(root: &Path, steps: &mut Steps) -> Result<()> {
     })?;
     steps.step("cross: aarch64 unit tests under qemu-aarch64-static", || {
         let mut cmd = debian_cargo(root);
-        cmd.args(["test", "--locked", "--target", TARGET]);
+        cmd.args(["test", "--locked", "--target", TARGET, "--no-default-features", "--lib"]);
         for package in AARCH64_TESTED {
             cmd.args(["--package", package]);
         }
