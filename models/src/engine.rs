@@ -43,6 +43,13 @@ pub struct EngineConfig {
     pub pose: bool,
     /// Run the eye model (needed for the "eyes closed" reason).
     pub eyes: bool,
+    /// 1: every stage in turn on the calling thread. 2 or more: after the landmarks, the
+    /// embedding runs on one thread while liveness, eyes and pose run on another. (tract's own
+    /// multi-threaded matrix products need its `multithread-mm` feature, not enabled here.)
+    pub threads: usize,
+    /// Also measure each stage's on-CPU time ([`Timings::cpu`]); costs two small file reads
+    /// per stage, so it is for benchmarks.
+    pub cpu_time: bool,
 }
 
 impl Default for EngineConfig {
@@ -54,6 +61,8 @@ impl Default for EngineConfig {
             live_threshold: 0.5,
             pose: true,
             eyes: true,
+            threads: 1,
+            cpu_time: false,
         }
     }
 }
@@ -108,27 +117,64 @@ impl Stage {
     }
 }
 
-/// Time spent per stage on one frame.
+/// Time spent per stage on one frame: wall-clock always, and on-CPU time of the thread that
+/// ran the stage when [`EngineConfig::cpu_time`] is on (Linux; the bench uses it because on a
+/// loaded machine wall-clock time measures the other processes too).
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Timings(pub Vec<(Stage, Duration)>);
+pub struct Timings {
+    /// Wall-clock time per stage, in the order the stages ran.
+    pub wall: Vec<(Stage, Duration)>,
+    /// On-CPU time per stage, when measured.
+    pub cpu: Vec<(Stage, Duration)>,
+    measure_cpu: bool,
+}
 
 impl Timings {
+    fn new(measure_cpu: bool) -> Self {
+        Self { measure_cpu, ..Self::default() }
+    }
+
     fn record<T>(&mut self, stage: Stage, f: impl FnOnce() -> T) -> T {
+        let cpu_start = if self.measure_cpu { thread_cpu_time() } else { None };
         let start = Instant::now();
         let out = f();
-        self.0.push((stage, start.elapsed()));
+        self.wall.push((stage, start.elapsed()));
+        if let (Some(a), Some(b)) = (cpu_start, thread_cpu_time()) {
+            self.cpu.push((stage, b.saturating_sub(a)));
+        }
         out
     }
 
-    /// Time of one stage (zero if it did not run).
-    pub fn of(&self, stage: Stage) -> Duration {
-        self.0.iter().filter(|(s, _)| *s == stage).map(|(_, d)| *d).sum()
+    fn extend(&mut self, other: Timings) {
+        self.wall.extend(other.wall);
+        self.cpu.extend(other.cpu);
     }
 
-    /// Sum of all stages.
-    pub fn total(&self) -> Duration {
-        self.0.iter().map(|(_, d)| *d).sum()
+    /// Wall-clock time of one stage (zero if it did not run).
+    pub fn of(&self, stage: Stage) -> Duration {
+        self.wall.iter().filter(|(s, _)| *s == stage).map(|(_, d)| *d).sum()
     }
+
+    /// On-CPU time of one stage, if measured.
+    pub fn cpu_of(&self, stage: Stage) -> Option<Duration> {
+        if self.cpu.is_empty() {
+            return None;
+        }
+        Some(self.cpu.iter().filter(|(s, _)| *s == stage).map(|(_, d)| *d).sum())
+    }
+
+    /// Sum of the stages' wall-clock times.
+    pub fn total(&self) -> Duration {
+        self.wall.iter().map(|(_, d)| *d).sum()
+    }
+}
+
+/// CPU time consumed so far by the calling thread, from Linux's `/proc/thread-self/schedstat`
+/// (nanoseconds on the CPU); `None` elsewhere.
+fn thread_cpu_time() -> Option<Duration> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: u64 = text.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(ns))
 }
 
 /// The face chosen for verification and everything measured on it.
@@ -170,6 +216,10 @@ pub struct Analysis {
     /// Time per stage.
     #[serde(skip)]
     pub timings: Timings,
+    /// Wall-clock time of the whole analysis (less than the sum of the stages when stages
+    /// run in parallel).
+    #[serde(skip)]
+    pub elapsed: Duration,
 }
 
 impl Analysis {
@@ -275,50 +325,22 @@ impl FaceEngine {
 
     /// The embedding of an aligned 112×112 face.
     pub fn embed_aligned(&mut self, aligned: &RgbImage) -> Result<Embedding, ModelError> {
-        let out = self.feature.run(embedding::input(aligned))?;
-        let raw = out.into_iter().next().unwrap_or_default();
-        Embedding::from_raw(raw).map_err(|e| ModelError::Inference {
-            file: ModelFile::Feature.file_name(),
-            message: e.to_string(),
-        })
+        run_embed(&mut self.feature, aligned)
     }
 
-    /// Live-face probability for a face box.
+    /// Live-face probability for a detected face box.
     pub fn liveness(&mut self, frame: &RgbImage, face: &Rect) -> Result<f32, ModelError> {
-        let out = self.liveness.run(liveness::input(frame, face))?;
-        out.first().and_then(|l| liveness::live_probability(l)).ok_or_else(|| ModelError::Inference {
-            file: ModelFile::Liveness.file_name(),
-            message: "the liveness output is not 3 finite logits".into(),
-        })
+        run_liveness(&mut self.liveness, frame, face)
     }
 
     /// Open-eye probability of both eyes.
     pub fn eyes_open(&mut self, frame: &RgbImage, l: &Landmarks) -> Result<[f32; 2], ModelError> {
-        let mut probs = [0.0; 2];
-        for (p, crop) in probs.iter_mut().zip(eyes::crops(l)) {
-            let out = self.eye.run(eyes::input(frame, &crop))?;
-            *p = out.first().and_then(|o| eyes::open_probability(o)).ok_or_else(|| {
-                ModelError::Inference {
-                    file: ModelFile::Eye.file_name(),
-                    message: "the eye output is not 2 finite logits".into(),
-                }
-            })?;
-        }
-        Ok(probs)
+        run_eyes(&mut self.eye, frame, l)
     }
 
-    /// Head pose of a face box.
+    /// Head pose of a detected face box.
     pub fn pose(&mut self, frame: &RgbImage, face: &Rect) -> Result<Pose, ModelError> {
-        let square = landmarks::crop_for(face, frame.width(), frame.height());
-        let out = self.pose.run(pose::input(frame, &square))?;
-        let angles: Vec<f32> = out.iter().filter_map(|o| pose::angle(o)).collect();
-        match angles[..] {
-            [yaw, pitch, roll] => Ok(Pose { yaw, pitch, roll }),
-            _ => Err(ModelError::Inference {
-                file: ModelFile::Pose.file_name(),
-                message: "the pose output is not three 66-bin vectors".into(),
-            }),
-        }
+        run_pose(&mut self.pose, frame, face)
     }
 
     /// Landmarks, alignment and embedding of any detected face (not only the subject), e.g.
@@ -333,7 +355,14 @@ impl FaceEngine {
 
     /// Runs the whole pipeline on a frame.
     pub fn analyze(&mut self, frame: &RgbImage) -> Result<Analysis, ModelError> {
-        let mut timings = Timings::default();
+        let start = Instant::now();
+        let mut analysis = self.analyze_stages(frame)?;
+        analysis.elapsed = start.elapsed();
+        Ok(analysis)
+    }
+
+    fn analyze_stages(&mut self, frame: &RgbImage) -> Result<Analysis, ModelError> {
+        let mut timings = Timings::new(self.config.cpu_time);
         let (w, h) = frame.dimensions();
         let faces = timings.record(Stage::Detect, || self.detect(frame))?;
         let Some(index) = detect::choose_subject(&faces, w, h) else {
@@ -344,6 +373,7 @@ impl FaceEngine {
                 subject: None,
                 issues: quality::assess(&measures, &self.config.quality),
                 timings,
+                elapsed: Duration::ZERO,
             });
         };
         let detection = faces[index];
@@ -361,20 +391,47 @@ impl FaceEngine {
                 subject: None,
                 issues: vec![QualityIssue::NoFace],
                 timings,
+                elapsed: Duration::ZERO,
             });
         };
-        let embedding = timings.record(Stage::Embed, || self.embed_aligned(&aligned))?;
-        let live = timings.record(Stage::Liveness, || self.liveness(frame, &rect))?;
-        let eyes_open = if self.config.eyes {
-            Some(timings.record(Stage::Eyes, || self.eyes_open(frame, &marks))?)
+        let (embedding, checks) = if self.config.threads >= 2 {
+            // Two threads: the embedding on one, the liveness, eye and pose models on the
+            // other. Each model has its own state, so the two halves borrow disjoint fields.
+            let (feature, live_net, eye_net, pose_net) =
+                (&mut self.feature, &mut self.liveness, &mut self.eye, &mut self.pose);
+            let config = &self.config;
+            let marks_ref = &marks;
+            let aligned_ref = &aligned;
+            std::thread::scope(|scope| {
+                let measure_cpu = config.cpu_time;
+                let checks = scope.spawn(move || {
+                    let mut t = Timings::new(measure_cpu);
+                    let c = run_checks(live_net, eye_net, pose_net, config, frame, &rect, marks_ref, &mut t);
+                    (c, t)
+                });
+                let mut t = Timings::new(config.cpu_time);
+                let e = t.record(Stage::Embed, || run_embed(feature, aligned_ref));
+                let (c, tc) = checks.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                timings.extend(t);
+                timings.extend(tc);
+                (e, c)
+            })
         } else {
-            None
+            let e = timings.record(Stage::Embed, || run_embed(&mut self.feature, &aligned));
+            let c = run_checks(
+                &mut self.liveness,
+                &mut self.eye,
+                &mut self.pose,
+                &self.config,
+                frame,
+                &rect,
+                &marks,
+                &mut timings,
+            );
+            (e, c)
         };
-        let pose = if self.config.pose {
-            Some(timings.record(Stage::Pose, || self.pose(frame, &rect))?)
-        } else {
-            None
-        };
+        let embedding = embedding?;
+        let (live, eyes_open, pose) = checks?;
         let (measures, issues) = timings.record(Stage::Quality, || {
             let similar = faces
                 .iter()
@@ -407,6 +464,72 @@ impl FaceEngine {
             eyes_open,
             measures,
         };
-        Ok(Analysis { frame: (w, h), faces, subject: Some(subject), issues, timings })
+        Ok(Analysis { frame: (w, h), faces, subject: Some(subject), issues, timings, elapsed: Duration::ZERO })
     }
+}
+
+fn run_embed(feature: &mut Network, aligned: &RgbImage) -> Result<Embedding, ModelError> {
+    let out = feature.run(embedding::input(aligned))?;
+    let raw = out.into_iter().next().unwrap_or_default();
+    Embedding::from_raw(raw).map_err(|e| ModelError::Inference {
+        file: ModelFile::Feature.file_name(),
+        message: e.to_string(),
+    })
+}
+
+fn run_liveness(net: &mut Network, frame: &RgbImage, face: &Rect) -> Result<f32, ModelError> {
+    let out = net.run(liveness::input(frame, face))?;
+    out.first().and_then(|l| liveness::live_probability(l)).ok_or_else(|| ModelError::Inference {
+        file: ModelFile::Liveness.file_name(),
+        message: "the liveness output is not 3 finite logits".into(),
+    })
+}
+
+fn run_eyes(net: &mut Network, frame: &RgbImage, l: &Landmarks) -> Result<[f32; 2], ModelError> {
+    let mut probs = [0.0; 2];
+    for (p, crop) in probs.iter_mut().zip(eyes::crops(l)) {
+        let out = net.run(eyes::input(frame, &crop))?;
+        *p = out.first().and_then(|o| eyes::open_probability(o)).ok_or_else(|| ModelError::Inference {
+            file: ModelFile::Eye.file_name(),
+            message: "the eye output is not 2 finite logits".into(),
+        })?;
+    }
+    Ok(probs)
+}
+
+fn run_pose(net: &mut Network, frame: &RgbImage, face: &Rect) -> Result<Pose, ModelError> {
+    let square = landmarks::crop_for(face, frame.width(), frame.height());
+    let out = net.run(pose::input(frame, &square))?;
+    let angles: Vec<f32> = out.iter().filter_map(|o| pose::angle(o)).collect();
+    match angles[..] {
+        [yaw, pitch, roll] => Ok(Pose { yaw, pitch, roll }),
+        _ => Err(ModelError::Inference {
+            file: ModelFile::Pose.file_name(),
+            message: "the pose output is not three 66-bin vectors".into(),
+        }),
+    }
+}
+
+/// Liveness, then eyes and pose if configured: what is checked besides the embedding.
+type Checks = (f32, Option<[f32; 2]>, Option<Pose>);
+
+#[allow(clippy::too_many_arguments)] // the split borrows of the engine's models, see analyze
+fn run_checks(
+    live_net: &mut Network,
+    eye_net: &mut Network,
+    pose_net: &mut Network,
+    config: &EngineConfig,
+    frame: &RgbImage,
+    rect: &Rect,
+    marks: &Landmarks,
+    timings: &mut Timings,
+) -> Result<Checks, ModelError> {
+    let live = timings.record(Stage::Liveness, || run_liveness(live_net, frame, rect))?;
+    let eyes_open = if config.eyes {
+        Some(timings.record(Stage::Eyes, || run_eyes(eye_net, frame, marks))?)
+    } else {
+        None
+    };
+    let pose = if config.pose { Some(timings.record(Stage::Pose, || run_pose(pose_net, frame, rect))?) } else { None };
+    Ok((live, eyes_open, pose))
 }

@@ -113,7 +113,7 @@ fn errors_are_json_with_a_non_zero_exit() {
 
 #[test]
 fn bench_reports_stages_and_total_as_json() {
-    let out = hadir_face(&["bench", &face("people/obama/obama.jpg"), "--runs", "2", "--json"]);
+    let out = hadir_face(&["bench", &face("people/obama/obama.jpg"), "--runs", "2", "--threads", "2", "--json"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
     let v = &json_lines(&out)[0];
     for stage in ["detect", "landmarks", "align", "embed", "liveness"] {

@@ -10,6 +10,7 @@ mod cli;
 mod groups;
 mod liveness;
 mod loading;
+mod parallel;
 mod people;
 mod quality;
 mod resolution;
