@@ -67,6 +67,34 @@ impl Default for EngineConfig {
     }
 }
 
+impl EngineConfig {
+    /// Checks every value is in its range; the error names the field.
+    pub fn validate(&self) -> Result<(), ModelError> {
+        let unit = |field: &'static str, v: f32| {
+            if (0.0..=1.0).contains(&v) { Ok(()) } else { Err(ModelError::Config { field, message: format!("{v} is not within 0..=1") }) }
+        };
+        unit("detect.score_threshold", self.detect.score_threshold)?;
+        unit("detect.nms_iou", self.detect.nms_iou)?;
+        unit("live_threshold", self.live_threshold)?;
+        unit("quality.other_face_ratio", self.quality.other_face_ratio)?;
+        unit("quality.min_eyes_open", self.quality.min_eyes_open)?;
+        let q = &self.quality;
+        if q.min_brightness.partial_cmp(&q.max_brightness) != Some(std::cmp::Ordering::Less) {
+            return Err(ModelError::Config {
+                field: "quality.min_brightness",
+                message: format!("{} must be below quality.max_brightness {}", q.min_brightness, q.max_brightness),
+            });
+        }
+        if self.detect.max_faces == 0 {
+            return Err(ModelError::Config { field: "detect.max_faces", message: "must be at least 1".into() });
+        }
+        if self.threads == 0 {
+            return Err(ModelError::Config { field: "threads", message: "must be at least 1".into() });
+        }
+        Ok(())
+    }
+}
+
 /// A pipeline stage, for timing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -250,8 +278,9 @@ impl FaceEngine {
         Self::load_with(dir, EngineConfig::default())
     }
 
-    /// Loads every model from `dir`.
+    /// Loads every model from `dir` after validating `config`.
     pub fn load_with(dir: &Path, config: EngineConfig) -> Result<Self, ModelError> {
+        config.validate()?;
         Ok(Self {
             detector: Network::load(dir, ModelFile::Detect)?,
             landmark: Network::load(dir, ModelFile::Landmark)?,

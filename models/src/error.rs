@@ -43,6 +43,14 @@ pub enum ModelError {
         /// tract's error chain.
         message: String,
     },
+    /// A configuration value is out of range.
+    #[error("face engine setting `{field}`: {message}")]
+    Config {
+        /// The setting, as written in the configuration file.
+        field: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
     /// A model failed while running (a bug or a resource problem, not bad user input).
     #[error("running face model {file} failed: {message}")]
     Inference {

@@ -44,3 +44,13 @@ fn every_model_loads_with_its_fixed_shape() {
         assert!(net.run(vec![0.0; len - 1]).is_err());
     }
 }
+
+#[test]
+fn an_invalid_configuration_is_refused_before_loading() {
+    let config = hadir_models::EngineConfig { live_threshold: 1.5, ..Default::default() };
+    let err = FaceEngine::load_with(std::path::Path::new("/nonexistent"), config).expect_err("bad config");
+    assert!(matches!(err, ModelError::Config { field: "live_threshold", .. }), "{err}");
+    let config = hadir_models::EngineConfig { threads: 0, ..Default::default() };
+    assert!(config.validate().is_err());
+    assert!(hadir_models::EngineConfig::default().validate().is_ok());
+}
