@@ -323,6 +323,17 @@ fn bench(width: u32, height: u32, iterations: u32) -> Result<()> {
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
+    let result = run(cli);
+    // A closed pipe (`hadir-hal gps replay F | head`) is the reader's choice, not a failure.
+    if let Err(e) = &result
+        && e.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    {
+        return Ok(());
+    }
+    result
+}
+
+fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Gps { command: GpsCommand::Replay { file, realtime } } => gps_replay(file, realtime),
         Command::Camera { command: CameraCommand::List } => camera_list(),

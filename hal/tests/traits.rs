@@ -211,3 +211,42 @@ fn gpio_devices_name_the_pin_when_unavailable() {
     let err = GpioTamper::open(26, Duration::from_millis(50), clock).err().map(|e| e.to_string()).unwrap_or_default();
     assert!(err.contains("GPIO 26"), "{err}");
 }
+
+/// The real USB keypad path through a virtual input device (needs `/dev/uinput`, absent in
+/// most containers; the booted image can run it).
+#[test]
+#[ignore = "needs /dev/uinput (root): cargo test -p hadir-hal -- --ignored"]
+#[cfg(feature = "evdev")]
+fn keypad_contract_evdev_uinput() {
+    use evdev::uinput::VirtualDevice;
+    use evdev::{AttributeSet, EventType, InputEvent, KeyCode};
+    use hadir_hal::keypad::EvdevKeypad;
+    let mut keys = AttributeSet::<KeyCode>::new();
+    for k in [KeyCode::KEY_KP1, KeyCode::KEY_KP2, KeyCode::KEY_KPENTER] {
+        keys.insert(k);
+    }
+    let mut virtual_keypad = VirtualDevice::builder()
+        .expect("/dev/uinput")
+        .name("hadir test keypad")
+        .with_keys(&keys)
+        .unwrap()
+        .build()
+        .unwrap();
+    let node = virtual_keypad.enumerate_dev_nodes_blocking().unwrap().flatten().next().expect("event node");
+    let mut keypad = EvdevKeypad::open(node.to_str().unwrap()).unwrap();
+    for code in [KeyCode::KEY_KP1, KeyCode::KEY_KP2, KeyCode::KEY_KPENTER] {
+        // Down, auto-repeat (must not repeat the key), up.
+        for value in [1, 2, 0] {
+            virtual_keypad.emit(&[InputEvent::new(EventType::KEY.0, code.0, value)]).unwrap();
+        }
+    }
+    let mut got = Vec::new();
+    for _ in 0..200 {
+        got.extend(keypad.poll().unwrap());
+        if got.len() == 3 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(got, [Key::Digit(1), Key::Digit(2), Key::Enter]);
+}

@@ -5,6 +5,10 @@
 //! collects the sentences of one epoch and, when the next epoch starts (or the input ends,
 //! [`NmeaDecoder::finish`]), turns them into at most one [`Fix`].
 //!
+//! A fix is therefore known when the next epoch's first sentence arrives (or the input
+//! ends): up to one update interval after the measurement; its age counts from the arrival of
+//! its own epoch's first sentence.
+//!
 //! Rules, the same for every receiver and every talker (GP, GN, GL, GA, GB, BD, ...):
 //! - a line is accepted only with a correct `*hh` checksum; bad checksums, lines that are not
 //!   NMEA, over-long lines and sentences whose fields do not parse are counted in
@@ -164,6 +168,11 @@ fn gns_with_short_mode(sentence: &str) -> Option<String> {
     Some(format!("{}{body}*{sum:02X}", &sentence[..1]))
 }
 
+/// An `f32` field as the decimal the receiver sent (1577.4, not 1577.4000244140625).
+fn decimal(v: f32) -> f64 {
+    v.to_string().parse().unwrap_or(f64::from(v))
+}
+
 fn faa_valid(mode: Option<FaaMode>) -> bool {
     mode.is_none_or(|m| FixType::from(m).is_valid())
 }
@@ -293,7 +302,7 @@ impl NmeaDecoder {
                     let valid = gga.fix_type.is_some_and(FixType::is_valid);
                     epoch.position(valid, gga.latitude, gga.longitude);
                     if valid {
-                        epoch.alt = gga.altitude.map(f64::from).or(epoch.alt);
+                        epoch.alt = gga.altitude.map(decimal).or(epoch.alt);
                         epoch.sats = gga.fix_satellites.or(epoch.sats);
                         epoch.hdop = gga.hdop.or(epoch.hdop);
                     }
@@ -311,7 +320,7 @@ impl NmeaDecoder {
                     let valid = FixType::from(gns.faa_modes).is_valid() && nav_ok;
                     epoch.position(valid, gns.lat, gns.lon);
                     if valid {
-                        epoch.alt = gns.alt.map(f64::from).or(epoch.alt);
+                        epoch.alt = gns.alt.map(decimal).or(epoch.alt);
                         epoch.sats = Some(u32::from(gns.nsattelites));
                         epoch.hdop = gns.hdop.or(epoch.hdop);
                     }
@@ -487,7 +496,7 @@ mod tests {
         assert_eq!(f.time, time::macros::datetime!(2014-12-31 03:07:19 UTC));
         assert!((f.lat - -37.784788333).abs() < 1e-8);
         assert!((f.lon - 175.31489667).abs() < 1e-7);
-        assert_eq!((f.mode, f.sats, f.hdop, f.alt), (FixMode::ThreeD, Some(8), Some(1.1), Some(59.900001525878906)));
+        assert_eq!((f.mode, f.sats, f.hdop, f.alt), (FixMode::ThreeD, Some(8), Some(1.1), Some(59.9)));
     }
 
     #[test]
