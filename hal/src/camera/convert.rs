@@ -55,7 +55,7 @@ fn pair(y0: u8, u: u8, y1: u8, v: u8, out: &mut [u8]) {
 /// Converts a packed YUYV buffer into `out` (RGB8, `width * height * 3` bytes). Extra input
 /// bytes (drivers pad buffers) are ignored.
 pub fn yuyv_to_rgb_into(data: &[u8], width: u32, height: u32, out: &mut [u8]) -> Result<(), ConvertError> {
-    if width % 2 != 0 {
+    if !width.is_multiple_of(2) {
         return Err(ConvertError::OddWidth(width));
     }
     let pixels = width as usize * height as usize;
