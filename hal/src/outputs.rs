@@ -120,6 +120,18 @@ pub trait Outputs: Send {
     fn set_door(&mut self, open: bool) -> Result<(), OutputError>;
 }
 
+impl<O: Outputs + ?Sized> Outputs for Box<O> {
+    fn signal(&mut self, signal: Signal) -> Result<(), OutputError> {
+        (**self).signal(signal)
+    }
+    fn update(&mut self) -> Result<(), OutputError> {
+        (**self).update()
+    }
+    fn set_door(&mut self, open: bool) -> Result<(), OutputError> {
+        (**self).set_door(open)
+    }
+}
+
 /// Everything a [`SimOutputs`] did, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OutputEvent {

@@ -37,6 +37,12 @@ pub trait TamperSwitch: Send {
     fn poll(&mut self) -> Result<Option<TamperEvent>, TamperError>;
 }
 
+impl<T: TamperSwitch + ?Sized> TamperSwitch for Box<T> {
+    fn poll(&mut self) -> Result<Option<TamperEvent>, TamperError> {
+        (**self).poll()
+    }
+}
+
 /// Debounces a two-state input: a new level counts once it has held for the debounce time.
 #[derive(Debug, Clone)]
 pub struct Debouncer {

@@ -47,6 +47,15 @@ pub trait Watchdog: Send {
     fn disarm(&mut self) -> Result<(), WatchdogError>;
 }
 
+impl<W: Watchdog + ?Sized> Watchdog for Box<W> {
+    fn feed(&mut self) -> Result<(), WatchdogError> {
+        (**self).feed()
+    }
+    fn disarm(&mut self) -> Result<(), WatchdogError> {
+        (**self).disarm()
+    }
+}
+
 /// Linux's watchdog device.
 pub struct FileWatchdog {
     path: PathBuf,

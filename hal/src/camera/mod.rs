@@ -99,7 +99,7 @@ pub trait Camera: Send {
     fn size(&self) -> (u32, u32);
 }
 
-impl Camera for Box<dyn Camera> {
+impl<C: Camera + ?Sized> Camera for Box<C> {
     fn frame(&mut self) -> Result<Frame, CameraError> {
         (**self).frame()
     }

@@ -122,6 +122,15 @@ pub trait Gps: Send {
     fn stats(&self) -> NmeaStats;
 }
 
+impl<G: Gps + ?Sized> Gps for Box<G> {
+    fn fix(&mut self) -> Result<Option<Fix>, GpsError> {
+        (**self).fix()
+    }
+    fn stats(&self) -> NmeaStats {
+        (**self).stats()
+    }
+}
+
 /// Holds the latest fix and ages it.
 #[derive(Debug, Clone)]
 pub struct FixTracker {

@@ -24,6 +24,18 @@ pub trait PinBank: Send {
     fn column_active(&mut self, col: usize) -> Result<bool, KeypadError>;
 }
 
+impl<P: PinBank + ?Sized> PinBank for Box<P> {
+    fn dimensions(&self) -> (usize, usize) {
+        (**self).dimensions()
+    }
+    fn select_row(&mut self, row: Option<usize>) -> Result<(), KeypadError> {
+        (**self).select_row(row)
+    }
+    fn column_active(&mut self, col: usize) -> Result<bool, KeypadError> {
+        (**self).column_active(col)
+    }
+}
+
 /// Key legends of a matrix, row by row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Layout(pub Vec<Vec<Key>>);

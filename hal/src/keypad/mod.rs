@@ -88,3 +88,9 @@ pub trait Keypad: Send {
     /// The next key pressed since the last call, without blocking; `None` if there is none.
     fn poll(&mut self) -> Result<Option<Key>, KeypadError>;
 }
+
+impl<K: Keypad + ?Sized> Keypad for Box<K> {
+    fn poll(&mut self) -> Result<Option<Key>, KeypadError> {
+        (**self).poll()
+    }
+}
