@@ -82,8 +82,38 @@ pub fn yuyv_to_rgb(data: &[u8], width: u32, height: u32) -> Result<RgbImage, Con
     })
 }
 
-/// Decodes one MJPEG frame (a JPEG image) to RGB.
+/// Whether a JPEG carries its own Huffman tables (a DHT segment before the scan). Many USB
+/// cameras leave them out of MJPEG frames and rely on the standard tables (JPEG Annex K).
+pub fn has_huffman_tables(data: &[u8]) -> bool {
+    let mut i = 2; // after SOI
+    while i + 4 <= data.len() {
+        if data[i] != 0xFF {
+            return false;
+        }
+        match data[i + 1] {
+            0xC4 => return true,
+            0xDA | 0xD9 => return false,
+            // Fill bytes before a marker.
+            0xFF => i += 1,
+            _ => i += 2 + usize::from(u16::from_be_bytes([data[i + 2], data[i + 3]])),
+        }
+    }
+    false
+}
+
+/// The APP0 "AVI1" segment that marks a frame as MJPEG: the decoder then supplies the
+/// standard Huffman tables the frame omits.
+const AVI1_APP0: [u8; 9] = [0xFF, 0xE0, 0x00, 0x07, b'A', b'V', b'I', b'1', 0x00];
+
+/// Decodes one MJPEG frame (a JPEG image) to RGB, also when it omits its Huffman tables.
 pub fn mjpeg_to_rgb(data: &[u8]) -> Result<RgbImage, ConvertError> {
+    let patched;
+    let data = if data.starts_with(&[0xFF, 0xD8]) && !has_huffman_tables(data) {
+        patched = [&data[..2], &AVI1_APP0[..], &data[2..]].concat();
+        patched.as_slice()
+    } else {
+        data
+    };
     let image = image::load_from_memory_with_format(data, image::ImageFormat::Jpeg)
         .map_err(|e| ConvertError::Jpeg(e.to_string()))?;
     Ok(image.into_rgb8())
@@ -152,6 +182,37 @@ mod tests {
                 assert!(a.0[c].abs_diff(b.0[c]) <= 6, "{a:?} vs {b:?}");
             }
         }
+    }
+
+    /// Removes the DHT segments of a JPEG, as many webcams send MJPEG frames.
+    fn strip_huffman_tables(jpeg: &[u8]) -> Vec<u8> {
+        let mut out = jpeg[..2].to_vec();
+        let mut i = 2;
+        while jpeg[i + 1] != 0xDA {
+            let len = 2 + usize::from(u16::from_be_bytes([jpeg[i + 2], jpeg[i + 3]]));
+            if jpeg[i + 1] != 0xC4 {
+                out.extend_from_slice(&jpeg[i..i + len]);
+            }
+            i += len;
+        }
+        out.extend_from_slice(&jpeg[i..]);
+        out
+    }
+
+    #[test]
+    fn mjpeg_without_huffman_tables_decodes_with_the_standard_ones() {
+        let img = RgbImage::from_fn(64, 32, |x, y| image::Rgb([(x * 4) as u8, (y * 8) as u8, 90]));
+        let mut jpeg = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90).encode_image(&img).unwrap();
+        assert!(has_huffman_tables(&jpeg));
+        let bare = strip_huffman_tables(&jpeg);
+        assert!(!has_huffman_tables(&bare));
+        assert!(bare.len() < jpeg.len());
+        // A plain JPEG decoder cannot read it without the tables.
+        assert!(image::load_from_memory_with_format(&bare, image::ImageFormat::Jpeg).is_err());
+        let full = mjpeg_to_rgb(&jpeg).unwrap();
+        let back = mjpeg_to_rgb(&bare).unwrap();
+        assert_eq!(back, full, "the encoder uses the standard tables, so the pictures are identical");
     }
 
     #[test]
