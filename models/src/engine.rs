@@ -7,8 +7,13 @@
 //! eye state and head pose → quality gate. Each stage's time is recorded in the result, which
 //! is what `hadir-face bench` reports.
 //!
-//! The engine is single-threaded and holds one run state per model, so it takes `&mut self`;
-//! a kiosk owns one engine on its camera thread.
+//! The engine holds one run state per model, so it takes `&mut self`; a kiosk owns one engine
+//! on its camera thread. By default every stage runs on the calling thread; with
+//! [`EngineConfig::threads`] ≥ 2 the embedding runs on one thread while liveness, eyes and
+//! pose run on a second (same results, less latency on a multi-core board).
+//!
+//! For enrolment the kiosk should keep only frames whose [`Analysis::issues`] is empty and
+//! whose subject is live, then build a [`crate::TemplateSet`] from their embeddings.
 
 use crate::detect::{self, DetectConfig, Detection};
 use crate::embedding::{self, Embedding};

@@ -14,6 +14,7 @@
 //! | --- | --- |
 //! | [`engine`] | [`FaceEngine`]: loads the models once, [`FaceEngine::analyze`] runs the pipeline on an `RgbImage` and returns an [`Analysis`] (faces, [`Subject`] with embedding and liveness, [`QualityIssue`]s, stage timings) |
 //! | [`network`] | one ONNX model: checksum, load, fixed input shape, optimise, run; [`default_models_dir`] |
+//! | [`prelu`] | a one-pass PReLU operator for tract (the stock expansion cost ¾ of two models' time) |
 //! | [`detect`] | detector outputs → boxes, NMS, choice of the face to verify |
 //! | [`landmarks`] | the 68-point model's crop and decoding, 68 → 5 points |
 //! | [`geometry`] | points, boxes, affine maps, least-squares similarity, ArcFace reference points |
@@ -57,6 +58,7 @@ pub mod liveness;
 pub mod network;
 pub mod photo;
 pub mod pose;
+pub mod prelu;
 pub mod quality;
 pub mod sampling;
 pub mod score;

@@ -129,7 +129,9 @@ impl Network {
             });
         }
         let load = || -> TractResult<(TypedSimpleState, Vec<String>)> {
-            let model = tract_onnx::onnx()
+            let mut onnx = tract_onnx::onnx();
+            crate::prelu::register(&mut onnx);
+            let model = onnx
                 .model_for_read(&mut std::io::Cursor::new(bytes))?
                 .with_input_fact(0, f32::fact(file.input_shape()).into())?
                 .into_optimized()?;

@@ -13,9 +13,11 @@ use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
 /// Why a frame cannot be verified as it is. Ordered by what the person should fix first.
+///
+/// Deliberately not `#[non_exhaustive]`: the UI must translate every reason, so a new one
+/// should break its `match` at compile time rather than fall into a generic message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[non_exhaustive]
 pub enum QualityIssue {
     /// No face found: step in front of the camera.
     NoFace,

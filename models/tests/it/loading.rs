@@ -54,3 +54,35 @@ fn an_invalid_configuration_is_refused_before_loading() {
     assert!(config.validate().is_err());
     assert!(hadir_models::EngineConfig::default().validate().is_ok());
 }
+
+/// The one-pass PReLU (`hadir_models::prelu`) gives the stock expansion's outputs.
+#[test]
+fn one_pass_prelu_matches_the_stock_expansion() {
+    use tract_onnx::prelude::*;
+    let models = crate::support::models_dir();
+    for file in [ModelFile::Liveness, ModelFile::Feature] {
+        let shape = file.input_shape();
+        let len: usize = shape.iter().product();
+        // A deterministic input spanning negative and positive values.
+        let input: Vec<f32> = (0..len).map(|i| ((i * 7919) % 511) as f32 - 255.0).collect();
+        let input = match file {
+            ModelFile::Feature => input.iter().map(|v| v / 128.0).collect(),
+            _ => input.iter().map(|v| v.abs()).collect::<Vec<f32>>(),
+        };
+        let path = models.join(file.file_name());
+        let stock = tract_onnx::onnx()
+            .model_for_path(&path)
+            .and_then(|m| m.with_input_fact(0, f32::fact(shape).into()))
+            .and_then(|m| m.into_optimized())
+            .and_then(|m| m.into_runnable())
+            .expect("stock model");
+        let tensor = tract_ndarray::Array4::from_shape_vec(shape, input.clone()).expect("shape").into_tensor();
+        let want = stock.run(tvec!(tensor.into_tvalue())).expect("stock run");
+        let want = want[0].to_plain_array_view::<f32>().expect("f32").iter().copied().collect::<Vec<_>>();
+        let got = Network::load(&models, file).expect("load").run(input).expect("run").remove(0);
+        assert_eq!(want.len(), got.len());
+        let worst = want.iter().zip(&got).map(|(a, b)| (a - b).abs() / a.abs().max(1.0)).fold(0.0, f32::max);
+        eprintln!("{file:?}: largest relative difference {worst:e}");
+        assert!(worst < 1e-4, "{file:?}: {worst}");
+    }
+}
