@@ -45,7 +45,11 @@ pub struct DetectConfig {
 
 impl Default for DetectConfig {
     fn default() -> Self {
-        Self { score_threshold: 0.7, nms_iou: 0.3, max_faces: 32 }
+        Self {
+            score_threshold: 0.7,
+            nms_iou: 0.3,
+            max_faces: 32,
+        }
     }
 }
 
@@ -65,7 +69,12 @@ pub fn candidates(
         .zip(boxes.chunks_exact(4))
         .filter(|(s, _)| s[1] >= threshold)
         .map(|(s, b)| Detection {
-            rect: Rect { x1: b[0] * w, y1: b[1] * h, x2: b[2] * w, y2: b[3] * h },
+            rect: Rect {
+                x1: b[0] * w,
+                y1: b[1] * h,
+                x2: b[2] * w,
+                y2: b[3] * h,
+            },
             score: s[1],
         })
         .filter(|d| d.rect.width() > 0.0 && d.rect.height() > 0.0)
@@ -104,7 +113,11 @@ pub fn subject_priority(face: &Detection, largest_area: f32, frame_w: u32, frame
     let dy = (c.y - h / 2.0) / (h / 2.0);
     let off_centre = (dx.hypot(dy) / std::f32::consts::SQRT_2).min(1.0);
     let centrality = 1.0 - 0.5 * off_centre;
-    let size = if largest_area > 0.0 { (face.rect.area() / largest_area).sqrt() } else { 0.0 };
+    let size = if largest_area > 0.0 {
+        (face.rect.area() / largest_area).sqrt()
+    } else {
+        0.0
+    };
     face.score * centrality * size
 }
 
@@ -130,7 +143,10 @@ mod tests {
     use super::*;
 
     fn det(x1: f32, y1: f32, x2: f32, y2: f32, score: f32) -> Detection {
-        Detection { rect: Rect { x1, y1, x2, y2 }, score }
+        Detection {
+            rect: Rect { x1, y1, x2, y2 },
+            score,
+        }
     }
 
     #[test]
@@ -139,8 +155,24 @@ mod tests {
         let boxes = [0.0, 0.0, 0.1, 0.1, 0.5, 0.5, 1.0, 1.0, 0.25, 0.0, 0.5, 0.5];
         let got = candidates(&scores, &boxes, 0.7, 640, 480);
         assert_eq!(got.len(), 2);
-        assert_eq!(got[0].rect, Rect { x1: 320.0, y1: 240.0, x2: 640.0, y2: 480.0 });
-        assert_eq!(got[1].rect, Rect { x1: 160.0, y1: 0.0, x2: 320.0, y2: 240.0 });
+        assert_eq!(
+            got[0].rect,
+            Rect {
+                x1: 320.0,
+                y1: 240.0,
+                x2: 640.0,
+                y2: 480.0
+            }
+        );
+        assert_eq!(
+            got[1].rect,
+            Rect {
+                x1: 160.0,
+                y1: 0.0,
+                x2: 320.0,
+                y2: 240.0
+            }
+        );
         assert_eq!(got[1].score, 0.8);
         // A degenerate box never survives.
         let flat = candidates(&[0.0, 0.99], &[0.5, 0.5, 0.5, 0.9], 0.5, 100, 100);
@@ -160,7 +192,10 @@ mod tests {
         let scores: Vec<f32> = kept.iter().map(|d| d.score).collect();
         assert_eq!(scores, vec![0.95, 0.75]);
         let kept = nms(
-            vec![det(0.0, 0.0, 10.0, 10.0, 0.9), det(5.0, 0.0, 15.0, 10.0, 0.8)],
+            vec![
+                det(0.0, 0.0, 10.0, 10.0, 0.9),
+                det(5.0, 0.0, 15.0, 10.0, 0.8),
+            ],
             0.34,
             10,
         );
@@ -169,8 +204,9 @@ mod tests {
 
     #[test]
     fn nms_respects_the_limit_and_empty_input() {
-        let boxes: Vec<Detection> =
-            (0..10).map(|i| det(i as f32 * 20.0, 0.0, i as f32 * 20.0 + 10.0, 10.0, 0.8)).collect();
+        let boxes: Vec<Detection> = (0..10)
+            .map(|i| det(i as f32 * 20.0, 0.0, i as f32 * 20.0 + 10.0, 10.0, 0.8))
+            .collect();
         assert_eq!(nms(boxes, 0.3, 4).len(), 4);
         assert!(nms(Vec::new(), 0.3, 4).is_empty());
     }
@@ -195,12 +231,27 @@ mod tests {
         let corner = det(-50.0, -50.0, 50.0, 50.0, 1.0);
         assert!((subject_priority(&corner, corner.rect.area(), 640, 480) - 0.5).abs() < 1e-6);
         // A quarter of the largest area halves the priority.
-        assert!((subject_priority(&centred, 4.0 * centred.rect.area(), 640, 480) - 0.5).abs() < 1e-6);
+        assert!(
+            (subject_priority(&centred, 4.0 * centred.rect.area(), 640, 480) - 0.5).abs() < 1e-6
+        );
     }
 
     #[test]
     fn landmark_square_is_centred_on_the_box() {
-        let sq = landmark_square(&Rect { x1: 100.0, y1: 50.0, x2: 180.0, y2: 150.0 });
-        assert_eq!(sq, Rect { x1: 90.0, y1: 50.0, x2: 190.0, y2: 150.0 });
+        let sq = landmark_square(&Rect {
+            x1: 100.0,
+            y1: 50.0,
+            x2: 180.0,
+            y2: 150.0,
+        });
+        assert_eq!(
+            sq,
+            Rect {
+                x1: 90.0,
+                y1: 50.0,
+                x2: 190.0,
+                y2: 150.0
+            }
+        );
     }
 }

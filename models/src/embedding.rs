@@ -62,11 +62,19 @@ impl Embedding {
         if raw.len() != DIM {
             return Err(EmbeddingError::Length(raw.len()));
         }
-        let norm = raw.iter().map(|v| f64::from(*v) * f64::from(*v)).sum::<f64>().sqrt();
+        let norm = raw
+            .iter()
+            .map(|v| f64::from(*v) * f64::from(*v))
+            .sum::<f64>()
+            .sqrt();
         if !norm.is_finite() || norm < 1e-12 {
             return Err(EmbeddingError::Degenerate);
         }
-        Ok(Self(raw.into_iter().map(|v| (f64::from(v) / norm) as f32).collect()))
+        Ok(Self(
+            raw.into_iter()
+                .map(|v| (f64::from(v) / norm) as f32)
+                .collect(),
+        ))
     }
 
     /// The unit vector.
@@ -129,8 +137,14 @@ mod tests {
         let e = Embedding::from_raw(raw).unwrap();
         assert!((e.as_slice()[3] - 0.8).abs() < 1e-6);
         assert!((e.cosine(&e) - 1.0).abs() < 1e-6);
-        assert_eq!(Embedding::from_raw(vec![1.0; 10]), Err(EmbeddingError::Length(10)));
-        assert_eq!(Embedding::from_raw(vec![0.0; DIM]), Err(EmbeddingError::Degenerate));
+        assert_eq!(
+            Embedding::from_raw(vec![1.0; 10]),
+            Err(EmbeddingError::Length(10))
+        );
+        assert_eq!(
+            Embedding::from_raw(vec![0.0; DIM]),
+            Err(EmbeddingError::Degenerate)
+        );
         let mut nan = vec![1.0; DIM];
         nan[0] = f32::NAN;
         assert_eq!(Embedding::from_raw(nan), Err(EmbeddingError::Degenerate));

@@ -76,7 +76,14 @@ impl EngineConfig {
     /// Checks every value is in its range; the error names the field.
     pub fn validate(&self) -> Result<(), ModelError> {
         let unit = |field: &'static str, v: f32| {
-            if (0.0..=1.0).contains(&v) { Ok(()) } else { Err(ModelError::Config { field, message: format!("{v} is not within 0..=1") }) }
+            if (0.0..=1.0).contains(&v) {
+                Ok(())
+            } else {
+                Err(ModelError::Config {
+                    field,
+                    message: format!("{v} is not within 0..=1"),
+                })
+            }
         };
         unit("detect.score_threshold", self.detect.score_threshold)?;
         unit("detect.nms_iou", self.detect.nms_iou)?;
@@ -87,14 +94,23 @@ impl EngineConfig {
         if q.min_brightness.partial_cmp(&q.max_brightness) != Some(std::cmp::Ordering::Less) {
             return Err(ModelError::Config {
                 field: "quality.min_brightness",
-                message: format!("{} must be below quality.max_brightness {}", q.min_brightness, q.max_brightness),
+                message: format!(
+                    "{} must be below quality.max_brightness {}",
+                    q.min_brightness, q.max_brightness
+                ),
             });
         }
         if self.detect.max_faces == 0 {
-            return Err(ModelError::Config { field: "detect.max_faces", message: "must be at least 1".into() });
+            return Err(ModelError::Config {
+                field: "detect.max_faces",
+                message: "must be at least 1".into(),
+            });
         }
         if self.threads == 0 {
-            return Err(ModelError::Config { field: "threads", message: "must be at least 1".into() });
+            return Err(ModelError::Config {
+                field: "threads",
+                message: "must be at least 1".into(),
+            });
         }
         Ok(())
     }
@@ -164,11 +180,18 @@ pub struct Timings {
 
 impl Timings {
     fn new(measure_cpu: bool) -> Self {
-        Self { measure_cpu, ..Self::default() }
+        Self {
+            measure_cpu,
+            ..Self::default()
+        }
     }
 
     fn record<T>(&mut self, stage: Stage, f: impl FnOnce() -> T) -> T {
-        let cpu_start = if self.measure_cpu { thread_cpu_time() } else { None };
+        let cpu_start = if self.measure_cpu {
+            thread_cpu_time()
+        } else {
+            None
+        };
         let start = Instant::now();
         let out = f();
         self.wall.push((stage, start.elapsed()));
@@ -185,7 +208,11 @@ impl Timings {
 
     /// Wall-clock time of one stage (zero if it did not run).
     pub fn of(&self, stage: Stage) -> Duration {
-        self.wall.iter().filter(|(s, _)| *s == stage).map(|(_, d)| *d).sum()
+        self.wall
+            .iter()
+            .filter(|(s, _)| *s == stage)
+            .map(|(_, d)| *d)
+            .sum()
     }
 
     /// On-CPU time of one stage, if measured.
@@ -193,7 +220,13 @@ impl Timings {
         if self.cpu.is_empty() {
             return None;
         }
-        Some(self.cpu.iter().filter(|(s, _)| *s == stage).map(|(_, d)| *d).sum())
+        Some(
+            self.cpu
+                .iter()
+                .filter(|(s, _)| *s == stage)
+                .map(|(_, d)| *d)
+                .sum(),
+        )
     }
 
     /// Sum of the stages' wall-clock times.
@@ -275,7 +308,8 @@ pub struct FaceEngine {
 }
 
 /// Version string of the embedding: templates made with another model cannot be compared.
-pub const MODEL_VERSION: &str = "faceplugin-face-recognition-js@0.0.1/fr_feature.onnx#87aacdfe57510db2";
+pub const MODEL_VERSION: &str =
+    "faceplugin-face-recognition-js@0.0.1/fr_feature.onnx#87aacdfe57510db2";
 
 impl FaceEngine {
     /// Loads every model from `dir` with the default configuration.
@@ -310,7 +344,12 @@ impl FaceEngine {
     /// Every face in the frame, best score first.
     pub fn detect(&mut self, frame: &RgbImage) -> Result<Vec<Detection>, ModelError> {
         let (w, h) = frame.dimensions();
-        let whole = Rect { x1: 0.0, y1: 0.0, x2: w as f32, y2: h as f32 };
+        let whole = Rect {
+            x1: 0.0,
+            y1: 0.0,
+            x2: w as f32,
+            y2: h as f32,
+        };
         let small = sampling::warp(
             frame,
             &Affine::rect_to_grid(&whole, detect::INPUT_W, detect::INPUT_H),
@@ -326,7 +365,10 @@ impl FaceEngine {
         Ok(detect::nms(found, cfg.nms_iou, cfg.max_faces))
     }
 
-    fn detector_outputs<'a>(&self, out: &'a [Vec<f32>]) -> Result<(&'a [f32], &'a [f32]), ModelError> {
+    fn detector_outputs<'a>(
+        &self,
+        out: &'a [Vec<f32>],
+    ) -> Result<(&'a [f32], &'a [f32]), ModelError> {
         let names = self.detector.output_names();
         let find = |name: &str, len: usize| {
             names
@@ -336,7 +378,10 @@ impl FaceEngine {
                 .filter(|o| o.len() == len)
                 .map(Vec::as_slice)
         };
-        match (find("scores", detect::PRIORS * 2), find("boxes", detect::PRIORS * 4)) {
+        match (
+            find("scores", detect::PRIORS * 2),
+            find("boxes", detect::PRIORS * 4),
+        ) {
             (Some(s), Some(b)) => Ok((s, b)),
             _ => Err(ModelError::Inference {
                 file: ModelFile::Detect.file_name(),
@@ -349,12 +394,20 @@ impl FaceEngine {
     pub fn landmarks(&mut self, frame: &RgbImage, face: &Rect) -> Result<Landmarks, ModelError> {
         let crop = landmarks::crop_for(face, frame.width(), frame.height());
         let side = landmarks::INPUT;
-        let patch = sampling::warp(frame, &Affine::rect_to_grid(&crop, side, side), side, side, true);
+        let patch = sampling::warp(
+            frame,
+            &Affine::rect_to_grid(&crop, side, side),
+            side,
+            side,
+            true,
+        );
         let out = self.landmark.run(sampling::gray(&patch, 1.0 / 256.0))?;
-        out.first().and_then(|raw| landmarks::decode(raw, &crop)).ok_or_else(|| ModelError::Inference {
-            file: ModelFile::Landmark.file_name(),
-            message: "the landmark output is not 136 finite numbers".into(),
-        })
+        out.first()
+            .and_then(|raw| landmarks::decode(raw, &crop))
+            .ok_or_else(|| ModelError::Inference {
+                file: ModelFile::Landmark.file_name(),
+                message: "the landmark output is not 136 finite numbers".into(),
+            })
     }
 
     /// The embedding of an aligned 112×112 face.
@@ -379,7 +432,11 @@ impl FaceEngine {
 
     /// Landmarks, alignment and embedding of any detected face (not only the subject), e.g.
     /// every face of a group photo. `None` if the landmarks are degenerate.
-    pub fn embed_face(&mut self, frame: &RgbImage, face: &Rect) -> Result<Option<Embedding>, ModelError> {
+    pub fn embed_face(
+        &mut self,
+        frame: &RgbImage,
+        face: &Rect,
+    ) -> Result<Option<Embedding>, ModelError> {
         let marks = self.landmarks(frame, face)?;
         match embedding::alignment(&landmarks::five_points(&marks)) {
             Some(t) => self.embed_aligned(&embedding::align(frame, &t)).map(Some),
@@ -431,8 +488,12 @@ impl FaceEngine {
         let (embedding, checks) = if self.config.threads >= 2 {
             // Two threads: the embedding on one, the liveness, eye and pose models on the
             // other. Each model has its own state, so the two halves borrow disjoint fields.
-            let (feature, live_net, eye_net, pose_net) =
-                (&mut self.feature, &mut self.liveness, &mut self.eye, &mut self.pose);
+            let (feature, live_net, eye_net, pose_net) = (
+                &mut self.feature,
+                &mut self.liveness,
+                &mut self.eye,
+                &mut self.pose,
+            );
             let config = &self.config;
             let marks_ref = &marks;
             let aligned_ref = &aligned;
@@ -440,12 +501,16 @@ impl FaceEngine {
                 let measure_cpu = config.cpu_time;
                 let checks = scope.spawn(move || {
                     let mut t = Timings::new(measure_cpu);
-                    let c = run_checks(live_net, eye_net, pose_net, config, frame, &rect, marks_ref, &mut t);
+                    let c = run_checks(
+                        live_net, eye_net, pose_net, config, frame, &rect, marks_ref, &mut t,
+                    );
                     (c, t)
                 });
                 let mut t = Timings::new(config.cpu_time);
                 let e = t.record(Stage::Embed, || run_embed(feature, aligned_ref));
-                let (c, tc) = checks.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                let (c, tc) = checks
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
                 timings.extend(t);
                 timings.extend(tc);
                 (e, c)
@@ -471,7 +536,8 @@ impl FaceEngine {
                 .iter()
                 .enumerate()
                 .filter(|(i, f)| {
-                    *i != index && f.rect.height() >= self.config.quality.other_face_ratio * rect.height()
+                    *i != index
+                        && f.rect.height() >= self.config.quality.other_face_ratio * rect.height()
                 })
                 .count();
             let measures = QualityMeasures {
@@ -498,7 +564,14 @@ impl FaceEngine {
             eyes_open,
             measures,
         };
-        Ok(Analysis { frame: (w, h), faces, subject: Some(subject), issues, timings, elapsed: Duration::ZERO })
+        Ok(Analysis {
+            frame: (w, h),
+            faces,
+            subject: Some(subject),
+            issues,
+            timings,
+            elapsed: Duration::ZERO,
+        })
     }
 }
 
@@ -513,20 +586,25 @@ fn run_embed(feature: &mut Network, aligned: &RgbImage) -> Result<Embedding, Mod
 
 fn run_liveness(net: &mut Network, frame: &RgbImage, face: &Rect) -> Result<f32, ModelError> {
     let out = net.run(liveness::input(frame, face))?;
-    out.first().and_then(|l| liveness::live_probability(l)).ok_or_else(|| ModelError::Inference {
-        file: ModelFile::Liveness.file_name(),
-        message: "the liveness output is not 3 finite logits".into(),
-    })
+    out.first()
+        .and_then(|l| liveness::live_probability(l))
+        .ok_or_else(|| ModelError::Inference {
+            file: ModelFile::Liveness.file_name(),
+            message: "the liveness output is not 3 finite logits".into(),
+        })
 }
 
 fn run_eyes(net: &mut Network, frame: &RgbImage, l: &Landmarks) -> Result<[f32; 2], ModelError> {
     let mut probs = [0.0; 2];
     for (p, crop) in probs.iter_mut().zip(eyes::crops(l)) {
         let out = net.run(eyes::input(frame, &crop))?;
-        *p = out.first().and_then(|o| eyes::open_probability(o)).ok_or_else(|| ModelError::Inference {
-            file: ModelFile::Eye.file_name(),
-            message: "the eye output is not 2 finite logits".into(),
-        })?;
+        *p = out
+            .first()
+            .and_then(|o| eyes::open_probability(o))
+            .ok_or_else(|| ModelError::Inference {
+                file: ModelFile::Eye.file_name(),
+                message: "the eye output is not 2 finite logits".into(),
+            })?;
     }
     Ok(probs)
 }
@@ -564,6 +642,10 @@ fn run_checks(
     } else {
         None
     };
-    let pose = if config.pose { Some(timings.record(Stage::Pose, || run_pose(pose_net, frame, rect))?) } else { None };
+    let pose = if config.pose {
+        Some(timings.record(Stage::Pose, || run_pose(pose_net, frame, rect))?)
+    } else {
+        None
+    };
     Ok((live, eyes_open, pose))
 }

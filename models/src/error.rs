@@ -36,7 +36,9 @@ pub enum ModelError {
         actual: String,
     },
     /// tract could not parse or optimise the model.
-    #[error("face model {path} could not be loaded ({message}): run `cargo xtask setup` to fetch it again")]
+    #[error(
+        "face model {path} could not be loaded ({message}): run `cargo xtask setup` to fetch it again"
+    )]
     Load {
         /// The file.
         path: PathBuf,

@@ -27,12 +27,21 @@ fn eye_crop(l: &Landmarks, corners: (usize, usize), lids: [usize; 4]) -> Rect {
 
 /// The two eye crops (image-left eye first).
 pub fn crops(l: &Landmarks) -> [Rect; 2] {
-    [eye_crop(l, (36, 39), [37, 38, 40, 41]), eye_crop(l, (42, 45), [43, 44, 46, 47])]
+    [
+        eye_crop(l, (36, 39), [37, 38, 40, 41]),
+        eye_crop(l, (42, 45), [43, 44, 46, 47]),
+    ]
 }
 
 /// The model input for one eye crop.
 pub fn input(frame: &RgbImage, crop: &Rect) -> Vec<f32> {
-    let patch = sampling::warp(frame, &Affine::rect_to_grid(crop, INPUT, INPUT), INPUT, INPUT, true);
+    let patch = sampling::warp(
+        frame,
+        &Affine::rect_to_grid(crop, INPUT, INPUT),
+        INPUT,
+        INPUT,
+        true,
+    );
     sampling::gray(&patch, 1.0 / 255.0)
 }
 

@@ -28,7 +28,9 @@ impl Point {
             return Point::default();
         }
         let n = points.len() as f32;
-        let (sx, sy) = points.iter().fold((0.0, 0.0), |(sx, sy), p| (sx + p.x, sy + p.y));
+        let (sx, sy) = points
+            .iter()
+            .fold((0.0, 0.0), |(sx, sy), p| (sx + p.x, sy + p.y));
         Point::new(sx / n, sy / n)
     }
 
@@ -88,7 +90,12 @@ impl Rect {
     /// The square with the same centre whose side is `side`.
     pub fn square_around(center: Point, side: f32) -> Rect {
         let h = side / 2.0;
-        Rect { x1: center.x - h, y1: center.y - h, x2: center.x + h, y2: center.y + h }
+        Rect {
+            x1: center.x - h,
+            y1: center.y - h,
+            x2: center.x + h,
+            y2: center.y + h,
+        }
     }
 
     /// This box clipped to `[0, width] × [0, height]`.
@@ -111,14 +118,18 @@ pub struct Affine {
 
 impl Affine {
     /// The identity map.
-    pub const IDENTITY: Affine = Affine { m: [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]] };
+    pub const IDENTITY: Affine = Affine {
+        m: [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]],
+    };
 
     /// The map that sends the box `from` onto an image of `to_w × to_h` pixels, the way a crop
     /// followed by a resize does.
     pub fn rect_to_grid(from: &Rect, to_w: u32, to_h: u32) -> Affine {
         let sx = to_w as f32 / from.width().max(f32::EPSILON);
         let sy = to_h as f32 / from.height().max(f32::EPSILON);
-        Affine { m: [[sx, 0.0, -sx * from.x1], [0.0, sy, -sy * from.y1]] }
+        Affine {
+            m: [[sx, 0.0, -sx * from.x1], [0.0, sy, -sy * from.y1]],
+        }
     }
 
     /// Applies the map to a point.
@@ -135,7 +146,9 @@ impl Affine {
             return None;
         }
         let (ia, ib, id, ie) = (e / det, -b / det, -d / det, a / det);
-        Some(Affine { m: [[ia, ib, -(ia * c + ib * f)], [id, ie, -(id * c + ie * f)]] })
+        Some(Affine {
+            m: [[ia, ib, -(ia * c + ib * f)], [id, ie, -(id * c + ie * f)]],
+        })
     }
 
     /// `self ∘ other`: first `other`, then `self`.
@@ -197,7 +210,9 @@ pub fn similarity_lstsq(src: &[Point], dst: &[Point]) -> Option<Affine> {
     let (a, b) = ((dot / var) as f32, (cross / var) as f32);
     let tx = md.x - (a * ms.x - b * ms.y);
     let ty = md.y - (b * ms.x + a * ms.y);
-    Some(Affine { m: [[a, -b, tx], [b, a, ty]] })
+    Some(Affine {
+        m: [[a, -b, tx], [b, a, ty]],
+    })
 }
 
 #[cfg(test)]
@@ -210,7 +225,9 @@ mod tests {
 
     fn similarity(scale: f32, angle_deg: f32, tx: f32, ty: f32) -> Affine {
         let (s, c) = angle_deg.to_radians().sin_cos();
-        Affine { m: [[scale * c, -scale * s, tx], [scale * s, scale * c, ty]] }
+        Affine {
+            m: [[scale * c, -scale * s, tx], [scale * s, scale * c, ty]],
+        }
     }
 
     #[test]
@@ -233,7 +250,10 @@ mod tests {
             let dst: Vec<Point> = src.iter().map(|p| truth.apply(*p)).collect();
             let got = similarity_lstsq(&src, &dst).expect("solvable");
             for (g, t) in got.m.iter().flatten().zip(truth.m.iter().flatten()) {
-                assert!((g - t).abs() < 1e-3, "scale {scale} angle {angle}: {got:?} vs {truth:?}");
+                assert!(
+                    (g - t).abs() < 1e-3,
+                    "scale {scale} angle {angle}: {got:?} vs {truth:?}"
+                );
             }
         }
     }
@@ -245,8 +265,10 @@ mod tests {
             assert!(close(id.apply(p), p, 1e-4));
         }
         // A face twice the size, shifted: the transform halves it and shifts back.
-        let big: Vec<Point> =
-            ARCFACE_REFERENCE_112.iter().map(|p| Point::new(2.0 * p.x + 300.0, 2.0 * p.y + 50.0)).collect();
+        let big: Vec<Point> = ARCFACE_REFERENCE_112
+            .iter()
+            .map(|p| Point::new(2.0 * p.x + 300.0, 2.0 * p.y + 50.0))
+            .collect();
         let t = similarity_lstsq(&big, &ARCFACE_REFERENCE_112).unwrap();
         assert!((t.scale() - 0.5).abs() < 1e-5);
         for (b, r) in big.iter().zip(ARCFACE_REFERENCE_112) {
@@ -257,23 +279,45 @@ mod tests {
     #[test]
     fn least_squares_with_noise_matches_the_closed_form_optimum() {
         // Symmetric noise on a square: the best similarity is the identity.
-        let dst = [Point::new(0.0, 0.0), Point::new(10.0, 0.0), Point::new(10.0, 10.0), Point::new(0.0, 10.0)];
-        let src = [Point::new(-1.0, 0.0), Point::new(11.0, 0.0), Point::new(11.0, 10.0), Point::new(-1.0, 10.0)];
+        let dst = [
+            Point::new(0.0, 0.0),
+            Point::new(10.0, 0.0),
+            Point::new(10.0, 10.0),
+            Point::new(0.0, 10.0),
+        ];
+        let src = [
+            Point::new(-1.0, 0.0),
+            Point::new(11.0, 0.0),
+            Point::new(11.0, 10.0),
+            Point::new(-1.0, 10.0),
+        ];
         // src is stretched in x by 12/10 only; the best uniform scale is the average stretch
         // in the least-squares sense: Σ(s·d)/Σ|s|² about the centre.
         let t = similarity_lstsq(&src, &dst).unwrap();
         let expected_scale = (4.0 * (6.0 * 5.0 + 5.0 * 5.0)) / (4.0 * (36.0 + 25.0));
         assert!((t.m[0][0] - expected_scale).abs() < 1e-5, "{t:?}");
         assert!(t.m[1][0].abs() < 1e-6, "no rotation expected: {t:?}");
-        assert!(close(t.apply(Point::new(5.0, 5.0)), Point::new(5.0, 5.0), 1e-4));
+        assert!(close(
+            t.apply(Point::new(5.0, 5.0)),
+            Point::new(5.0, 5.0),
+            1e-4
+        ));
     }
 
     #[test]
     fn never_reflects_and_refuses_degenerate_input() {
         // A mirrored point set cannot be matched by a similarity; the result must still have
         // a positive determinant.
-        let src = [Point::new(0.0, 0.0), Point::new(1.0, 0.0), Point::new(0.0, 1.0)];
-        let mirrored = [Point::new(0.0, 0.0), Point::new(-1.0, 0.0), Point::new(0.0, 1.0)];
+        let src = [
+            Point::new(0.0, 0.0),
+            Point::new(1.0, 0.0),
+            Point::new(0.0, 1.0),
+        ];
+        let mirrored = [
+            Point::new(0.0, 0.0),
+            Point::new(-1.0, 0.0),
+            Point::new(0.0, 1.0),
+        ];
         let t = similarity_lstsq(&src, &mirrored).unwrap();
         let [[a, b, _], [d, e, _]] = t.m;
         assert!(a * e - b * d >= 0.0);
@@ -290,27 +334,77 @@ mod tests {
         let p = Point::new(33.0, 71.0);
         assert!(close(inv.apply(t.apply(p)), p, 1e-4));
         assert!(close(t.after(&inv).apply(p), p, 1e-4));
-        assert!(Affine { m: [[0.0, 0.0, 1.0], [0.0, 0.0, 1.0]] }.invert().is_none());
+        assert!(
+            Affine {
+                m: [[0.0, 0.0, 1.0], [0.0, 0.0, 1.0]]
+            }
+            .invert()
+            .is_none()
+        );
     }
 
     #[test]
     fn rect_to_grid_matches_resize_pixel_centres() {
         // Halving 640×480: the centre of source pixel 0 and 1 (0.5, 1.5) average to the
         // destination pixel 0's centre (0.5); source pixel 2's and 3's to destination pixel 1's.
-        let t = Affine::rect_to_grid(&Rect { x1: 0.0, y1: 0.0, x2: 640.0, y2: 480.0 }, 320, 240);
-        assert!(close(t.apply(Point::new(1.0, 1.0)), Point::new(0.5, 0.5), 1e-5), "{t:?}");
-        assert!(close(t.apply(Point::new(3.0, 3.0)), Point::new(1.5, 1.5), 1e-5));
-        let crop = Rect { x1: 100.0, y1: 50.0, x2: 300.0, y2: 250.0 };
+        let t = Affine::rect_to_grid(
+            &Rect {
+                x1: 0.0,
+                y1: 0.0,
+                x2: 640.0,
+                y2: 480.0,
+            },
+            320,
+            240,
+        );
+        assert!(
+            close(t.apply(Point::new(1.0, 1.0)), Point::new(0.5, 0.5), 1e-5),
+            "{t:?}"
+        );
+        assert!(close(
+            t.apply(Point::new(3.0, 3.0)),
+            Point::new(1.5, 1.5),
+            1e-5
+        ));
+        let crop = Rect {
+            x1: 100.0,
+            y1: 50.0,
+            x2: 300.0,
+            y2: 250.0,
+        };
         let t = Affine::rect_to_grid(&crop, 64, 64);
-        assert!(close(t.apply(Point::new(100.0, 50.0)), Point::new(0.0, 0.0), 1e-4));
-        assert!(close(t.apply(Point::new(300.0, 250.0)), Point::new(64.0, 64.0), 1e-4));
+        assert!(close(
+            t.apply(Point::new(100.0, 50.0)),
+            Point::new(0.0, 0.0),
+            1e-4
+        ));
+        assert!(close(
+            t.apply(Point::new(300.0, 250.0)),
+            Point::new(64.0, 64.0),
+            1e-4
+        ));
     }
 
     #[test]
     fn iou_cases() {
-        let a = Rect { x1: 0.0, y1: 0.0, x2: 10.0, y2: 10.0 };
-        let b = Rect { x1: 5.0, y1: 0.0, x2: 15.0, y2: 10.0 };
-        let c = Rect { x1: 20.0, y1: 20.0, x2: 30.0, y2: 30.0 };
+        let a = Rect {
+            x1: 0.0,
+            y1: 0.0,
+            x2: 10.0,
+            y2: 10.0,
+        };
+        let b = Rect {
+            x1: 5.0,
+            y1: 0.0,
+            x2: 15.0,
+            y2: 10.0,
+        };
+        let c = Rect {
+            x1: 20.0,
+            y1: 20.0,
+            x2: 30.0,
+            y2: 30.0,
+        };
         assert!((a.iou(&a) - 1.0).abs() < 1e-6);
         assert!((a.iou(&b) - 50.0 / 150.0).abs() < 1e-6);
         assert_eq!(a.iou(&c), 0.0);

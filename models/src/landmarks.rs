@@ -39,7 +39,12 @@ pub fn shift_inside(r: Rect, w: f32, h: f32) -> Rect {
         }
     };
     let (dx, dy) = (shift(r.x1, r.x2, w), shift(r.y1, r.y2, h));
-    Rect { x1: r.x1 + dx, y1: r.y1 + dy, x2: r.x2 + dx, y2: r.y2 + dy }
+    Rect {
+        x1: r.x1 + dx,
+        y1: r.y1 + dy,
+        x2: r.x2 + dx,
+        y2: r.y2 + dy,
+    }
 }
 
 /// Turns the model's 136 outputs into frame coordinates. `None` if the output is not 136
@@ -50,7 +55,10 @@ pub fn decode(raw: &[f32], crop: &Rect) -> Option<Landmarks> {
     }
     let mut points = [Point::default(); COUNT];
     for (p, xy) in points.iter_mut().zip(raw.chunks_exact(2)) {
-        *p = Point::new(crop.x1 + xy[0] * crop.width(), crop.y1 + xy[1] * crop.height());
+        *p = Point::new(
+            crop.x1 + xy[0] * crop.width(),
+            crop.y1 + xy[1] * crop.height(),
+        );
     }
     Some(points)
 }
@@ -81,14 +89,45 @@ mod tests {
 
     #[test]
     fn crop_is_square_and_shifted_inside() {
-        let det = Rect { x1: 10.0, y1: 20.0, x2: 70.0, y2: 100.0 };
+        let det = Rect {
+            x1: 10.0,
+            y1: 20.0,
+            x2: 70.0,
+            y2: 100.0,
+        };
         let c = crop_for(&det, 640, 480);
-        assert_eq!(c, Rect { x1: 0.0, y1: 20.0, x2: 80.0, y2: 100.0 });
-        let det = Rect { x1: 600.0, y1: 400.0, x2: 640.0, y2: 480.0 };
+        assert_eq!(
+            c,
+            Rect {
+                x1: 0.0,
+                y1: 20.0,
+                x2: 80.0,
+                y2: 100.0
+            }
+        );
+        let det = Rect {
+            x1: 600.0,
+            y1: 400.0,
+            x2: 640.0,
+            y2: 480.0,
+        };
         let c = crop_for(&det, 640, 480);
-        assert_eq!(c, Rect { x1: 560.0, y1: 400.0, x2: 640.0, y2: 480.0 });
+        assert_eq!(
+            c,
+            Rect {
+                x1: 560.0,
+                y1: 400.0,
+                x2: 640.0,
+                y2: 480.0
+            }
+        );
         // Larger than the frame vertically: stays centred on that axis.
-        let det = Rect { x1: 100.0, y1: -50.0, x2: 300.0, y2: 550.0 };
+        let det = Rect {
+            x1: 100.0,
+            y1: -50.0,
+            x2: 300.0,
+            y2: 550.0,
+        };
         let c = crop_for(&det, 640, 480);
         assert_eq!((c.y1, c.y2), (-50.0, 550.0));
         assert_eq!(c.width(), 600.0);
@@ -96,7 +135,12 @@ mod tests {
 
     #[test]
     fn decode_scales_to_the_crop_and_refuses_garbage() {
-        let crop = Rect { x1: 100.0, y1: 50.0, x2: 164.0, y2: 114.0 };
+        let crop = Rect {
+            x1: 100.0,
+            y1: 50.0,
+            x2: 164.0,
+            y2: 114.0,
+        };
         let mut raw = vec![0.5f32; 136];
         raw[0] = 0.0;
         raw[1] = 1.0;

@@ -44,7 +44,12 @@ pub fn crop_for(face: &Rect, frame_w: u32, frame_h: u32) -> Rect {
     let scale = CROP_SCALE.min((h - 1.0) / bh).min((w - 1.0) / bw).max(1.0);
     let c = face.center();
     let (nw, nh) = (bw * scale, bh * scale);
-    let r = Rect { x1: c.x - nw / 2.0, y1: c.y - nh / 2.0, x2: c.x + nw / 2.0, y2: c.y + nh / 2.0 };
+    let r = Rect {
+        x1: c.x - nw / 2.0,
+        y1: c.y - nh / 2.0,
+        x2: c.x + nw / 2.0,
+        y2: c.y + nh / 2.0,
+    };
     shift_inside(r, w, h)
 }
 
@@ -52,7 +57,13 @@ pub fn crop_for(face: &Rect, frame_w: u32, frame_h: u32) -> Rect {
 pub fn input(frame: &RgbImage, detection: &Rect) -> Vec<f32> {
     let face = Rect::square_around(detection.center(), detection.height());
     let crop = crop_for(&face, frame.width(), frame.height());
-    let patch = sampling::warp(frame, &Affine::rect_to_grid(&crop, INPUT, INPUT), INPUT, INPUT, false);
+    let patch = sampling::warp(
+        frame,
+        &Affine::rect_to_grid(&crop, INPUT, INPUT),
+        INPUT,
+        INPUT,
+        false,
+    );
     sampling::planar(&patch, ChannelOrder::Bgr, 0.0, 1.0)
 }
 
@@ -73,7 +84,12 @@ mod tests {
 
     #[test]
     fn crop_scales_by_2_7_when_it_fits() {
-        let face = Rect { x1: 300.0, y1: 300.0, x2: 400.0, y2: 400.0 };
+        let face = Rect {
+            x1: 300.0,
+            y1: 300.0,
+            x2: 400.0,
+            y2: 400.0,
+        };
         let c = crop_for(&face, 2000, 2000);
         assert!((c.width() - 270.0).abs() < 1e-3 && (c.height() - 270.0).abs() < 1e-3);
         assert!((c.center().x - 350.0).abs() < 1e-3);
@@ -83,10 +99,18 @@ mod tests {
     fn crop_shrinks_and_moves_inside_small_frames() {
         // 640×480 frame, 200 px face: 2.7× would be 540 px, taller than the frame, so the
         // scale drops to 479/200 and the box moves inside.
-        let face = Rect { x1: 20.0, y1: 100.0, x2: 220.0, y2: 300.0 };
+        let face = Rect {
+            x1: 20.0,
+            y1: 100.0,
+            x2: 220.0,
+            y2: 300.0,
+        };
         let c = crop_for(&face, 640, 480);
         assert!((c.height() - 479.0).abs() < 1e-3, "{c:?}");
-        assert!(c.x1 >= 0.0 && c.y1 >= 0.0 && c.x2 <= 640.0 && c.y2 <= 480.0, "{c:?}");
+        assert!(
+            c.x1 >= 0.0 && c.y1 >= 0.0 && c.x2 <= 640.0 && c.y2 <= 480.0,
+            "{c:?}"
+        );
     }
 
     #[test]

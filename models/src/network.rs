@@ -61,9 +61,15 @@ impl ModelFile {
     pub fn sha256(self) -> &'static str {
         match self {
             ModelFile::Detect => "6c0256ccd3164f844736a401faf936ec2930764a87ae39442180887d0c5c8854",
-            ModelFile::Landmark => "f10b0ba1d2a8a099adefede1ebf3733e44fe370715e7303dbeb7f59c02142258",
-            ModelFile::Feature => "87aacdfe57510db2af90c0251df680e8eec88f122ee94712121d09bcaaaf3581",
-            ModelFile::Liveness => "afa783b7e902fdfcf323a7240cac2a1c580c25314ea4161129dc1b0d100dc32d",
+            ModelFile::Landmark => {
+                "f10b0ba1d2a8a099adefede1ebf3733e44fe370715e7303dbeb7f59c02142258"
+            }
+            ModelFile::Feature => {
+                "87aacdfe57510db2af90c0251df680e8eec88f122ee94712121d09bcaaaf3581"
+            }
+            ModelFile::Liveness => {
+                "afa783b7e902fdfcf323a7240cac2a1c580c25314ea4161129dc1b0d100dc32d"
+            }
             ModelFile::Eye => "1afcea006abc1ccac3c517022abde0aa092bed74ff3c9fe6878483ef9e6e38de",
             ModelFile::Pose => "72d032ec941b7153bf8d3f2c03a4c165453cc7e63d479041ec7c6ef087e5839d",
         }
@@ -100,7 +106,10 @@ pub struct Network {
 
 impl std::fmt::Debug for Network {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Network").field("file", &self.file).field("outputs", &self.output_names).finish()
+        f.debug_struct("Network")
+            .field("file", &self.file)
+            .field("outputs", &self.output_names)
+            .finish()
     }
 }
 
@@ -112,7 +121,10 @@ impl Network {
             if source.kind() == std::io::ErrorKind::NotFound {
                 ModelError::Missing { path: path.clone() }
             } else {
-                ModelError::Read { path: path.clone(), source }
+                ModelError::Read {
+                    path: path.clone(),
+                    source,
+                }
             }
         })?;
         Self::from_bytes(file, &bytes, &path)
@@ -138,7 +150,12 @@ impl Network {
             let names = model
                 .output_outlets()?
                 .iter()
-                .map(|o| model.outlet_label(*o).unwrap_or(&model.node(o.node).name).to_string())
+                .map(|o| {
+                    model
+                        .outlet_label(*o)
+                        .unwrap_or(&model.node(o.node).name)
+                        .to_string()
+                })
                 .collect();
             let plan = model.into_runnable()?;
             let state = plan.spawn()?;
@@ -148,7 +165,11 @@ impl Network {
             path: origin.to_path_buf(),
             message: format!("{e:#}"),
         })?;
-        Ok(Self { file, state, output_names })
+        Ok(Self {
+            file,
+            state,
+            output_names,
+        })
     }
 
     /// Which model this is.
@@ -165,7 +186,10 @@ impl Network {
     /// flattened, in model order.
     pub fn run(&mut self, input: Vec<f32>) -> Result<Vec<Vec<f32>>, ModelError> {
         let file = self.file;
-        let fail = |e: TractError| ModelError::Inference { file: file.file_name(), message: format!("{e:#}") };
+        let fail = |e: TractError| ModelError::Inference {
+            file: file.file_name(),
+            message: format!("{e:#}"),
+        };
         let shape = file.input_shape();
         let tensor = tract_ndarray::Array4::from_shape_vec(shape, input)
             .map_err(|e| fail(e.into()))?

@@ -19,7 +19,10 @@ pub struct PhotoError {
 
 /// Reads an image file as an upright 8-bit RGB frame.
 pub fn load_rgb(path: &Path) -> Result<RgbImage, PhotoError> {
-    let fail = |message: String| PhotoError { path: path.to_path_buf(), message };
+    let fail = |message: String| PhotoError {
+        path: path.to_path_buf(),
+        message,
+    };
     let reader = ImageReader::open(path)
         .map_err(|e| fail(e.to_string()))?
         .with_guessed_format()

@@ -30,13 +30,24 @@ pub struct Pose {
 /// The crop the pose model sees: the square box widened by a quarter on every side.
 pub fn crop_for(square: &Rect) -> Rect {
     let (w, h) = (square.width(), square.height());
-    Rect { x1: square.x1 - w / 4.0, y1: square.y1 - h / 4.0, x2: square.x2 + w / 4.0, y2: square.y2 + h / 4.0 }
+    Rect {
+        x1: square.x1 - w / 4.0,
+        y1: square.y1 - h / 4.0,
+        x2: square.x2 + w / 4.0,
+        y2: square.y2 + h / 4.0,
+    }
 }
 
 /// The model input.
 pub fn input(frame: &RgbImage, square: &Rect) -> Vec<f32> {
     let crop = crop_for(square);
-    let patch = sampling::warp(frame, &Affine::rect_to_grid(&crop, INPUT, INPUT), INPUT, INPUT, true);
+    let patch = sampling::warp(
+        frame,
+        &Affine::rect_to_grid(&crop, INPUT, INPUT),
+        INPUT,
+        INPUT,
+        true,
+    );
     let mut planes = sampling::planar(&patch, sampling::ChannelOrder::Rgb, 0.0, 1.0 / 255.0);
     let plane = (INPUT * INPUT) as usize;
     const MEAN: [f32; 3] = [0.485, 0.456, 0.406];
@@ -55,7 +66,11 @@ pub fn angle(logits: &[f32]) -> Option<f32> {
     let max = logits.iter().copied().fold(f32::MIN, f32::max);
     let exp: Vec<f32> = logits.iter().map(|v| (v - max).exp()).collect();
     let sum: f32 = exp.iter().sum();
-    let expectation: f32 = exp.iter().enumerate().map(|(i, e)| e / sum * i as f32).sum();
+    let expectation: f32 = exp
+        .iter()
+        .enumerate()
+        .map(|(i, e)| e / sum * i as f32)
+        .sum();
     Some(expectation * 3.0 - 99.0)
 }
 
@@ -76,7 +91,20 @@ mod tests {
 
     #[test]
     fn crop_widens_by_a_quarter() {
-        let c = crop_for(&Rect { x1: 100.0, y1: 100.0, x2: 200.0, y2: 200.0 });
-        assert_eq!(c, Rect { x1: 75.0, y1: 75.0, x2: 225.0, y2: 225.0 });
+        let c = crop_for(&Rect {
+            x1: 100.0,
+            y1: 100.0,
+            x2: 200.0,
+            y2: 200.0,
+        });
+        assert_eq!(
+            c,
+            Rect {
+                x1: 75.0,
+                y1: 75.0,
+                x2: 225.0,
+                y2: 225.0
+            }
+        );
     }
 }

@@ -14,7 +14,8 @@ use tract_onnx::tract_hir::internal::*;
 
 /// Replaces tract-onnx's `PRelu` expansion with the one-pass operator.
 pub fn register(onnx: &mut tract_onnx::Onnx) {
-    onnx.op_register.insert("PRelu", |_, _| Ok((expand(PreluExpansion), vec![])));
+    onnx.op_register
+        .insert("PRelu", |_, _| Ok((expand(PreluExpansion), vec![])));
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq)]
@@ -38,7 +39,12 @@ impl Expansion for PreluExpansion {
         Ok(())
     }
 
-    fn wire(&self, name: &str, model: &mut TypedModel, inputs: &[OutletId]) -> TractResult<TVec<OutletId>> {
+    fn wire(
+        &self,
+        name: &str,
+        model: &mut TypedModel,
+        inputs: &[OutletId],
+    ) -> TractResult<TVec<OutletId>> {
         model.wire_node(name, PreluOp, inputs)
     }
 }
@@ -94,7 +100,10 @@ fn prelu(x: f32, a: f32) -> f32 {
 
 impl TypedOp for PreluOp {
     fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
-        ensure!(inputs[0].datum_type == f32::datum_type(), "PreluOnePass handles f32 only");
+        ensure!(
+            inputs[0].datum_type == f32::datum_type(),
+            "PreluOnePass handles f32 only"
+        );
         Ok(tvec!(inputs[0].without_value()))
     }
 

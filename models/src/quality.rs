@@ -135,7 +135,9 @@ pub fn assess(m: &QualityMeasures, cfg: &QualityConfig) -> Vec<QualityIssue> {
         issues.push(QualityIssue::TooBright);
     }
     if let Some(p) = m.pose
-        && (p.yaw.abs() > cfg.max_yaw || p.pitch.abs() > cfg.max_pitch || p.roll.abs() > cfg.max_roll)
+        && (p.yaw.abs() > cfg.max_yaw
+            || p.pitch.abs() > cfg.max_pitch
+            || p.roll.abs() > cfg.max_roll)
     {
         issues.push(QualityIssue::HeadTurned);
     }
@@ -163,7 +165,11 @@ pub fn brightness(aligned: &RgbImage) -> f32 {
             n += 1;
         }
     }
-    if n == 0 { 0.0 } else { (sum / f64::from(n)) as f32 }
+    if n == 0 {
+        0.0
+    } else {
+        (sum / f64::from(n)) as f32
+    }
 }
 
 /// Variance of the 4-neighbour Laplacian of the grey aligned face: high for crisp edges, low
@@ -201,7 +207,11 @@ mod tests {
             face_px: 200.0,
             brightness: 120.0,
             sharpness: 100.0,
-            pose: Some(Pose { yaw: 5.0, pitch: -3.0, roll: 2.0 }),
+            pose: Some(Pose {
+                yaw: 5.0,
+                pitch: -3.0,
+                roll: 2.0,
+            }),
             eyes_open: Some([0.95, 0.9]),
         }
     }
@@ -211,28 +221,117 @@ mod tests {
         let cfg = QualityConfig::default();
         assert!(assess(&good(), &cfg).is_empty());
         let cases: Vec<(QualityMeasures, Vec<QualityIssue>)> = vec![
-            (QualityMeasures { faces: 0, ..good() }, vec![QualityIssue::NoFace]),
-            (QualityMeasures { faces: 2, similar_faces: 1, ..good() }, vec![QualityIssue::SeveralFaces]),
-            (QualityMeasures { faces: 2, similar_faces: 0, ..good() }, vec![]),
-            (QualityMeasures { face_px: 79.0, ..good() }, vec![QualityIssue::TooSmall]),
-            (QualityMeasures { face_px: 80.0, ..good() }, vec![]),
-            (QualityMeasures { brightness: 30.0, ..good() }, vec![QualityIssue::TooDark]),
-            (QualityMeasures { brightness: 240.0, ..good() }, vec![QualityIssue::TooBright]),
-            (QualityMeasures { sharpness: 3.0, ..good() }, vec![QualityIssue::Blurred]),
             (
-                QualityMeasures { pose: Some(Pose { yaw: -45.0, pitch: 0.0, roll: 0.0 }), ..good() },
+                QualityMeasures { faces: 0, ..good() },
+                vec![QualityIssue::NoFace],
+            ),
+            (
+                QualityMeasures {
+                    faces: 2,
+                    similar_faces: 1,
+                    ..good()
+                },
+                vec![QualityIssue::SeveralFaces],
+            ),
+            (
+                QualityMeasures {
+                    faces: 2,
+                    similar_faces: 0,
+                    ..good()
+                },
+                vec![],
+            ),
+            (
+                QualityMeasures {
+                    face_px: 79.0,
+                    ..good()
+                },
+                vec![QualityIssue::TooSmall],
+            ),
+            (
+                QualityMeasures {
+                    face_px: 80.0,
+                    ..good()
+                },
+                vec![],
+            ),
+            (
+                QualityMeasures {
+                    brightness: 30.0,
+                    ..good()
+                },
+                vec![QualityIssue::TooDark],
+            ),
+            (
+                QualityMeasures {
+                    brightness: 240.0,
+                    ..good()
+                },
+                vec![QualityIssue::TooBright],
+            ),
+            (
+                QualityMeasures {
+                    sharpness: 3.0,
+                    ..good()
+                },
+                vec![QualityIssue::Blurred],
+            ),
+            (
+                QualityMeasures {
+                    pose: Some(Pose {
+                        yaw: -45.0,
+                        pitch: 0.0,
+                        roll: 0.0,
+                    }),
+                    ..good()
+                },
                 vec![QualityIssue::HeadTurned],
             ),
             (
-                QualityMeasures { pose: Some(Pose { yaw: 0.0, pitch: 30.0, roll: 0.0 }), ..good() },
+                QualityMeasures {
+                    pose: Some(Pose {
+                        yaw: 0.0,
+                        pitch: 30.0,
+                        roll: 0.0,
+                    }),
+                    ..good()
+                },
                 vec![QualityIssue::HeadTurned],
             ),
-            (QualityMeasures { pose: None, eyes_open: None, ..good() }, vec![]),
-            (QualityMeasures { eyes_open: Some([0.1, 0.3]), ..good() }, vec![QualityIssue::EyesClosed]),
-            (QualityMeasures { eyes_open: Some([0.1, 0.95]), ..good() }, vec![]),
             (
-                QualityMeasures { face_px: 40.0, brightness: 20.0, sharpness: 1.0, ..good() },
-                vec![QualityIssue::TooSmall, QualityIssue::TooDark, QualityIssue::Blurred],
+                QualityMeasures {
+                    pose: None,
+                    eyes_open: None,
+                    ..good()
+                },
+                vec![],
+            ),
+            (
+                QualityMeasures {
+                    eyes_open: Some([0.1, 0.3]),
+                    ..good()
+                },
+                vec![QualityIssue::EyesClosed],
+            ),
+            (
+                QualityMeasures {
+                    eyes_open: Some([0.1, 0.95]),
+                    ..good()
+                },
+                vec![],
+            ),
+            (
+                QualityMeasures {
+                    face_px: 40.0,
+                    brightness: 20.0,
+                    sharpness: 1.0,
+                    ..good()
+                },
+                vec![
+                    QualityIssue::TooSmall,
+                    QualityIssue::TooDark,
+                    QualityIssue::Blurred,
+                ],
             ),
         ];
         for (m, want) in cases {
@@ -245,7 +344,13 @@ mod tests {
         let flat = RgbImage::from_pixel(112, 112, Rgb([100, 100, 100]));
         assert!((brightness(&flat) - 100.0).abs() < 0.01);
         assert!(sharpness(&flat) < 1e-3);
-        let stripes = RgbImage::from_fn(112, 112, |x, _| if x % 2 == 0 { Rgb([200; 3]) } else { Rgb([50; 3]) });
+        let stripes = RgbImage::from_fn(112, 112, |x, _| {
+            if x % 2 == 0 {
+                Rgb([200; 3])
+            } else {
+                Rgb([50; 3])
+            }
+        });
         assert!(sharpness(&stripes) > 1000.0);
         let ramp = RgbImage::from_fn(112, 112, |x, _| Rgb([(x * 2) as u8; 3]));
         assert!(sharpness(&ramp) < 1e-3, "a smooth ramp has no edges");
@@ -254,6 +359,9 @@ mod tests {
     #[test]
     fn issue_names_are_stable() {
         assert_eq!(QualityIssue::NoFace.as_str(), "no_face");
-        assert_eq!(serde_json::to_string(&QualityIssue::HeadTurned).unwrap(), "\"head_turned\"");
+        assert_eq!(
+            serde_json::to_string(&QualityIssue::HeadTurned).unwrap(),
+            "\"head_turned\""
+        );
     }
 }

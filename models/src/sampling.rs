@@ -19,7 +19,13 @@ use image::{Rgb, RgbImage};
 /// Warps `src` into a new `out_w × out_h` image. `src_to_dst` maps source coordinates to
 /// destination coordinates (both in the continuous convention of [`Point`]). With `antialias`,
 /// large reductions average the source first (see the module documentation).
-pub fn warp(src: &RgbImage, src_to_dst: &Affine, out_w: u32, out_h: u32, antialias: bool) -> RgbImage {
+pub fn warp(
+    src: &RgbImage,
+    src_to_dst: &Affine,
+    out_w: u32,
+    out_h: u32,
+    antialias: bool,
+) -> RgbImage {
     let mut out = RgbImage::new(out_w, out_h);
     let Some(dst_to_src) = src_to_dst.invert() else {
         return out;
@@ -47,7 +53,10 @@ pub fn warp(src: &RgbImage, src_to_dst: &Affine, out_w: u32, out_h: u32, antiali
             let small = box_shrink(src, x0, y0, x1 - x0, y1 - y0, factor);
             // A point u' of the shrunk image is the source point x0 + factor·u'.
             let small_to_src = Affine {
-                m: [[factor as f32, 0.0, x0 as f32], [0.0, factor as f32, y0 as f32]],
+                m: [
+                    [factor as f32, 0.0, x0 as f32],
+                    [0.0, factor as f32, y0 as f32],
+                ],
             };
             let small_to_dst = src_to_dst.after(&small_to_src);
             if let Some(dst_to_small) = small_to_dst.invert() {
@@ -157,7 +166,10 @@ pub fn planar(img: &RgbImage, order: ChannelOrder, mean: f32, scale: f32) -> Vec
 /// Packs an image into a `[1, 1, h, w]` buffer of luma (ITU-R BT.601, as OpenCV's
 /// `cvtColor(…GRAY)`) times `scale`.
 pub fn gray(img: &RgbImage, scale: f32) -> Vec<f32> {
-    img.as_raw().chunks_exact(3).map(|px| luma(px) * scale).collect()
+    img.as_raw()
+        .chunks_exact(3)
+        .map(|px| luma(px) * scale)
+        .collect()
 }
 
 /// BT.601 luma of an RGB pixel, 0–255.
@@ -171,7 +183,9 @@ mod tests {
     use crate::geometry::Rect;
 
     fn gradient(w: u32, h: u32) -> RgbImage {
-        RgbImage::from_fn(w, h, |x, y| Rgb([(x % 256) as u8, (y % 256) as u8, ((x + y) % 256) as u8]))
+        RgbImage::from_fn(w, h, |x, y| {
+            Rgb([(x % 256) as u8, (y % 256) as u8, ((x + y) % 256) as u8])
+        })
     }
 
     #[test]
@@ -184,7 +198,12 @@ mod tests {
     #[test]
     fn crop_by_translation_is_exact() {
         let img = gradient(100, 80);
-        let crop = Rect { x1: 10.0, y1: 20.0, x2: 42.0, y2: 52.0 };
+        let crop = Rect {
+            x1: 10.0,
+            y1: 20.0,
+            x2: 42.0,
+            y2: 52.0,
+        };
         let out = warp(&img, &Affine::rect_to_grid(&crop, 32, 32), 32, 32, true);
         for (x, y, px) in out.enumerate_pixels() {
             assert_eq!(*px, *img.get_pixel(x + 10, y + 20));
@@ -196,8 +215,19 @@ mod tests {
         // A one-pixel checkerboard reduced 3×: with anti-aliasing every output pixel averages a
         // 3×3 block (4/9 or 5/9 white); plain bilinear lands on single source pixels and keeps
         // pure black and white, the aliasing that makes crops depend on resolution.
-        let img = RgbImage::from_fn(60, 60, |x, y| if (x + y) % 2 == 0 { Rgb([255; 3]) } else { Rgb([0; 3]) });
-        let whole = Rect { x1: 0.0, y1: 0.0, x2: 60.0, y2: 60.0 };
+        let img = RgbImage::from_fn(60, 60, |x, y| {
+            if (x + y) % 2 == 0 {
+                Rgb([255; 3])
+            } else {
+                Rgb([0; 3])
+            }
+        });
+        let whole = Rect {
+            x1: 0.0,
+            y1: 0.0,
+            x2: 60.0,
+            y2: 60.0,
+        };
         let smooth = warp(&img, &Affine::rect_to_grid(&whole, 20, 20), 20, 20, true);
         for px in smooth.pixels() {
             assert!((i32::from(px[0]) - 128).abs() <= 15, "{px:?}");
@@ -209,7 +239,12 @@ mod tests {
     #[test]
     fn outside_the_frame_is_black() {
         let img = RgbImage::from_pixel(10, 10, Rgb([200, 100, 50]));
-        let crop = Rect { x1: -10.0, y1: 0.0, x2: 10.0, y2: 10.0 };
+        let crop = Rect {
+            x1: -10.0,
+            y1: 0.0,
+            x2: 10.0,
+            y2: 10.0,
+        };
         let out = warp(&img, &Affine::rect_to_grid(&crop, 20, 10), 20, 10, false);
         assert_eq!(*out.get_pixel(2, 5), Rgb([0, 0, 0]));
         assert_eq!(*out.get_pixel(15, 5), Rgb([200, 100, 50]));
@@ -217,9 +252,25 @@ mod tests {
 
     #[test]
     fn planar_orders_and_normalises() {
-        let img = RgbImage::from_fn(2, 1, |x, _| if x == 0 { Rgb([255, 127, 0]) } else { Rgb([1, 2, 3]) });
+        let img = RgbImage::from_fn(2, 1, |x, _| {
+            if x == 0 {
+                Rgb([255, 127, 0])
+            } else {
+                Rgb([1, 2, 3])
+            }
+        });
         let rgb = planar(&img, ChannelOrder::Rgb, 127.0, 1.0 / 128.0);
-        assert_eq!(rgb, vec![1.0, -126.0 / 128.0, 0.0, -125.0 / 128.0, -1.0 + 1.0 / 128.0, -124.0 / 128.0]);
+        assert_eq!(
+            rgb,
+            vec![
+                1.0,
+                -126.0 / 128.0,
+                0.0,
+                -125.0 / 128.0,
+                -1.0 + 1.0 / 128.0,
+                -124.0 / 128.0
+            ]
+        );
         let bgr = planar(&img, ChannelOrder::Bgr, 0.0, 1.0);
         assert_eq!(bgr, vec![0.0, 3.0, 127.0, 2.0, 255.0, 1.0]);
         assert!((gray(&img, 1.0)[0] - (0.299 * 255.0 + 0.587 * 127.0)).abs() < 1e-3);

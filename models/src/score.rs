@@ -80,10 +80,22 @@ impl Default for ScoreMap {
     fn default() -> Self {
         Self {
             knots: vec![
-                Knot { cosine: 0.0, percent: 0.0 },
-                Knot { cosine: 0.35, percent: 50.0 },
-                Knot { cosine: 0.50, percent: 80.0 },
-                Knot { cosine: 1.0, percent: 100.0 },
+                Knot {
+                    cosine: 0.0,
+                    percent: 0.0,
+                },
+                Knot {
+                    cosine: 0.35,
+                    percent: 50.0,
+                },
+                Knot {
+                    cosine: 0.50,
+                    percent: 80.0,
+                },
+                Knot {
+                    cosine: 1.0,
+                    percent: 100.0,
+                },
             ],
         }
     }
@@ -99,12 +111,20 @@ impl ScoreMap {
         for (index, knot) in knots.iter().enumerate() {
             let Knot { cosine, percent } = *knot;
             if !(-1.0..=1.0).contains(&cosine) || !(0.0..=100.0).contains(&percent) {
-                return Err(ScoreMapError::OutOfRange { index, cosine, percent });
+                return Err(ScoreMapError::OutOfRange {
+                    index,
+                    cosine,
+                    percent,
+                });
             }
             if index > 0 {
                 let before = knots[index - 1];
                 if cosine <= before.cosine || percent < before.percent {
-                    return Err(ScoreMapError::NotMonotone { index, cosine, percent });
+                    return Err(ScoreMapError::NotMonotone {
+                        index,
+                        cosine,
+                        percent,
+                    });
                 }
             }
         }
@@ -238,7 +258,11 @@ mod tests {
         let mut before = map.percent(-1.0);
         for step in -1000..=1000 {
             let now = map.percent(step as f32 / 1000.0);
-            assert!(now >= before, "score went down at cos {}", step as f32 / 1000.0);
+            assert!(
+                now >= before,
+                "score went down at cos {}",
+                step as f32 / 1000.0
+            );
             before = now;
         }
     }
@@ -276,7 +300,10 @@ mod tests {
     #[test]
     fn custom_maps_are_validated() {
         let k = |cosine, percent| Knot { cosine, percent };
-        assert_eq!(ScoreMap::new(vec![k(0.0, 0.0)]), Err(ScoreMapError::TooFewKnots(1)));
+        assert_eq!(
+            ScoreMap::new(vec![k(0.0, 0.0)]),
+            Err(ScoreMapError::TooFewKnots(1))
+        );
         assert!(matches!(
             ScoreMap::new(vec![k(0.0, 0.0), k(0.0, 50.0)]),
             Err(ScoreMapError::NotMonotone { index: 1, .. })

@@ -117,7 +117,11 @@ impl TemplateSet {
                 }
             }
         }
-        Ok(Self { name: name.into(), model_version: model_version.into(), templates: embeddings })
+        Ok(Self {
+            name: name.into(),
+            model_version: model_version.into(),
+            templates: embeddings,
+        })
     }
 
     /// Checks the set was made by `model_version`.
@@ -147,9 +151,16 @@ impl TemplateSet {
             .map(|t| t.cosine(probe))
             .enumerate()
             .max_by(|a, b| a.1.total_cmp(&b.1))
-            .ok_or_else(|| TemplateError::Empty { name: self.name.clone() })?;
+            .ok_or_else(|| TemplateError::Empty {
+                name: self.name.clone(),
+            })?;
         let percent = map.percent(cosine);
-        Ok(Match { cosine, percent, band: Band::of(percent), template })
+        Ok(Match {
+            cosine,
+            percent,
+            band: Band::of(percent),
+            template,
+        })
     }
 }
 
@@ -186,7 +197,11 @@ pub fn find_duplicates(
         }
         let percent = map.percent(best);
         if percent >= min_percent {
-            found.push(Duplicate { name: other.name.clone(), cosine: best, percent });
+            found.push(Duplicate {
+                name: other.name.clone(),
+                cosine: best,
+                percent,
+            });
         }
     }
     found.sort_by(|a, b| b.cosine.total_cmp(&a.cosine));
@@ -211,12 +226,27 @@ mod tests {
     #[test]
     fn enrol_accepts_consistent_photos_and_refuses_others() {
         let map = ScoreMap::default();
-        let set = TemplateSet::enrol("ani", V, vec![unit(0.0), unit(0.3), unit(-0.2)], &map).unwrap();
+        let set =
+            TemplateSet::enrol("ani", V, vec![unit(0.0), unit(0.3), unit(-0.2)], &map).unwrap();
         assert_eq!(set.templates.len(), 3);
         // cos(1.3) ≈ 0.27 → under 50 %.
-        let err = TemplateSet::enrol("budi", V, vec![unit(0.0), unit(0.3), unit(1.3)], &map).unwrap_err();
-        assert!(matches!(err, TemplateError::Inconsistent { first: 0, second: 2, .. }), "{err}");
-        assert!(matches!(TemplateSet::enrol("c", V, vec![], &map), Err(TemplateError::Empty { .. })));
+        let err =
+            TemplateSet::enrol("budi", V, vec![unit(0.0), unit(0.3), unit(1.3)], &map).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                TemplateError::Inconsistent {
+                    first: 0,
+                    second: 2,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(matches!(
+            TemplateSet::enrol("c", V, vec![], &map),
+            Err(TemplateError::Empty { .. })
+        ));
     }
 
     #[test]
@@ -229,7 +259,10 @@ mod tests {
         assert_eq!(m.band, Band::Valid);
         let far = set.best_match(&unit(2.0), V, &map).unwrap();
         assert_eq!(far.band, Band::Rejected);
-        assert!(matches!(set.best_match(&unit(0.0), "model-b", &map), Err(TemplateError::ModelMismatch { .. })));
+        assert!(matches!(
+            set.best_match(&unit(0.0), "model-b", &map),
+            Err(TemplateError::ModelMismatch { .. })
+        ));
     }
 
     #[test]
@@ -244,7 +277,10 @@ mod tests {
         let d = find_duplicates(&new, &others, &map, Band::VALID_FROM).unwrap();
         let names: Vec<&str> = d.iter().map(|d| d.name.as_str()).collect();
         assert_eq!(names, vec!["same", "close"]);
-        let other_model = vec![TemplateSet { model_version: "model-b".into(), ..others[0].clone() }];
+        let other_model = vec![TemplateSet {
+            model_version: "model-b".into(),
+            ..others[0].clone()
+        }];
         assert!(find_duplicates(&new, &other_model, &map, 80.0).is_err());
     }
 

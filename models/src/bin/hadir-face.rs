@@ -27,7 +27,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 #[derive(Parser)]
-#[command(name = "hadir-face", about = "Face detection, verification, liveness and enrolment with the Hadir models")]
+#[command(
+    name = "hadir-face",
+    about = "Face detection, verification, liveness and enrolment with the Hadir models"
+)]
 struct Cli {
     /// Folder with the ONNX models (default: HADIR_MODELS_DIR or the workspace's models/onnx).
     #[arg(long, global = true)]
@@ -110,9 +113,19 @@ fn run(cli: Cli) -> Result<()> {
         Command::VerifyPairs { csv } => verify_pairs(&mut load()?, &csv),
         Command::Liveness { images } => liveness(&mut load()?, &images),
         Command::Enroll { name, images, out } => enroll(&mut load()?, &name, &images, &out),
-        Command::Bench { image, runs, threads, json } => {
-            let config = EngineConfig { threads: threads.max(1), cpu_time: true, ..EngineConfig::default() };
-            let mut engine = FaceEngine::load_with(&dir, config).context("loading the face models")?;
+        Command::Bench {
+            image,
+            runs,
+            threads,
+            json,
+        } => {
+            let config = EngineConfig {
+                threads: threads.max(1),
+                cpu_time: true,
+                ..EngineConfig::default()
+            };
+            let mut engine =
+                FaceEngine::load_with(&dir, config).context("loading the face models")?;
             bench(&mut engine, &image, runs.max(1), threads, json)
         }
     }
@@ -120,7 +133,9 @@ fn run(cli: Cli) -> Result<()> {
 
 fn analyze(engine: &mut FaceEngine, path: &Path) -> Result<Analysis> {
     let frame = load_rgb(path)?;
-    engine.analyze(&frame).with_context(|| format!("analysing {}", path.display()))
+    engine
+        .analyze(&frame)
+        .with_context(|| format!("analysing {}", path.display()))
 }
 
 fn rect_json(r: &Rect) -> Value {
@@ -134,8 +149,11 @@ fn issues_json(a: &Analysis) -> Value {
 fn detect(engine: &mut FaceEngine, path: &Path, draw: Option<&Path>) -> Result<()> {
     let frame = load_rgb(path)?;
     let a = engine.analyze(&frame)?;
-    let faces: Vec<Value> =
-        a.faces.iter().map(|f| json!({ "box": rect_json(&f.rect), "score": f.score })).collect();
+    let faces: Vec<Value> = a
+        .faces
+        .iter()
+        .map(|f| json!({ "box": rect_json(&f.rect), "score": f.score }))
+        .collect();
     let subject = a.subject.as_ref().map(|s| {
         json!({
             "index": s.index,
@@ -151,7 +169,11 @@ fn detect(engine: &mut FaceEngine, path: &Path, draw: Option<&Path>) -> Result<(
         let mut canvas = frame.clone();
         for (i, f) in a.faces.iter().enumerate() {
             let chosen = a.subject.as_ref().is_some_and(|s| s.index == i);
-            let colour = if chosen { Rgb([0, 220, 0]) } else { Rgb([230, 160, 0]) };
+            let colour = if chosen {
+                Rgb([0, 220, 0])
+            } else {
+                Rgb([230, 160, 0])
+            };
             draw_rect(&mut canvas, &f.rect, colour);
         }
         if let Some(s) = &a.subject {
@@ -162,7 +184,9 @@ fn detect(engine: &mut FaceEngine, path: &Path, draw: Option<&Path>) -> Result<(
                 draw_dot(&mut canvas, *p, 2, Rgb([255, 0, 80]));
             }
         }
-        canvas.save(out).with_context(|| format!("writing {}", out.display()))?;
+        canvas
+            .save(out)
+            .with_context(|| format!("writing {}", out.display()))?;
     }
     println!(
         "{}",
@@ -212,7 +236,10 @@ fn draw_dot(img: &mut RgbImage, p: Point, radius: i64, colour: Rgb<u8>) {
 }
 
 /// The embedding of an image's subject, or an error saying why there is none.
-fn subject_embedding(engine: &mut FaceEngine, path: &Path) -> Result<(hadir_models::Embedding, Analysis)> {
+fn subject_embedding(
+    engine: &mut FaceEngine,
+    path: &Path,
+) -> Result<(hadir_models::Embedding, Analysis)> {
     let a = analyze(engine, path)?;
     match &a.subject {
         Some(s) => Ok((s.embedding.clone(), a)),
@@ -242,9 +269,15 @@ fn verify(engine: &mut FaceEngine, a: &Path, b: &Path) -> Result<()> {
 
 /// The `file_x,file_y` pairs of a CSV (simple CSV: no quoted commas).
 fn read_pairs(csv: &Path) -> Result<Vec<(String, String)>> {
-    let text = std::fs::read_to_string(csv).with_context(|| format!("reading {}", csv.display()))?;
+    let text =
+        std::fs::read_to_string(csv).with_context(|| format!("reading {}", csv.display()))?;
     let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let header: Vec<&str> = lines.next().context("the CSV is empty")?.split(',').map(str::trim).collect();
+    let header: Vec<&str> = lines
+        .next()
+        .context("the CSV is empty")?
+        .split(',')
+        .map(str::trim)
+        .collect();
     let col = |name: &str| {
         header
             .iter()
@@ -255,7 +288,10 @@ fn read_pairs(csv: &Path) -> Result<Vec<(String, String)>> {
     lines
         .enumerate()
         .map(|(n, line)| {
-            let cells: Vec<&str> = line.split(',').map(|c| c.trim().trim_matches('"')).collect();
+            let cells: Vec<&str> = line
+                .split(',')
+                .map(|c| c.trim().trim_matches('"'))
+                .collect();
             match (cells.get(x), cells.get(y)) {
                 (Some(a), Some(b)) => Ok((a.to_string(), b.to_string())),
                 _ => bail!("line {} of {} has too few columns", n + 2, csv.display()),
@@ -272,7 +308,9 @@ fn verify_pairs(engine: &mut FaceEngine, csv: &Path) -> Result<()> {
     for (x, y) in pairs {
         for f in [&x, &y] {
             if !cache.contains_key(f) {
-                let got = subject_embedding(engine, &base.join(f)).map(|(e, _)| e).map_err(|e| format!("{e:#}"));
+                let got = subject_embedding(engine, &base.join(f))
+                    .map(|(e, _)| e)
+                    .map_err(|e| format!("{e:#}"));
                 cache.insert(f.clone(), got);
             }
         }
@@ -318,7 +356,10 @@ fn liveness(engine: &mut FaceEngine, images: &[PathBuf]) -> Result<()> {
             },
             Err(e) => {
                 failed += 1;
-                println!("{}", json!({ "file": path.display().to_string(), "error": format!("{e:#}") }));
+                println!(
+                    "{}",
+                    json!({ "file": path.display().to_string(), "error": format!("{e:#}") })
+                );
             }
         }
     }
@@ -336,7 +377,12 @@ fn enroll(engine: &mut FaceEngine, name: &str, images: &[PathBuf], out: &Path) -
         photos.push(json!({ "file": path.display().to_string(), "issues": issues_json(&a) }));
         embeddings.push(e);
     }
-    let set = TemplateSet::enrol(name, engine.model_version(), embeddings, &engine.config().score)?;
+    let set = TemplateSet::enrol(
+        name,
+        engine.model_version(),
+        embeddings,
+        &engine.config().score,
+    )?;
     let text = serde_json::to_string(&set)?;
     std::fs::write(out, text).with_context(|| format!("writing {}", out.display()))?;
     println!(
@@ -364,9 +410,21 @@ fn peak_rss_kib() -> Option<u64> {
 
 /// Stages counted in the "verify" total: what one verification needs (the quality-only
 /// stages are reported separately).
-const CORE: [Stage; 5] = [Stage::Detect, Stage::Landmarks, Stage::Align, Stage::Embed, Stage::Liveness];
+const CORE: [Stage; 5] = [
+    Stage::Detect,
+    Stage::Landmarks,
+    Stage::Align,
+    Stage::Embed,
+    Stage::Liveness,
+];
 
-fn bench(engine: &mut FaceEngine, path: &Path, runs: usize, threads: usize, as_json: bool) -> Result<()> {
+fn bench(
+    engine: &mut FaceEngine,
+    path: &Path,
+    runs: usize,
+    threads: usize,
+    as_json: bool,
+) -> Result<()> {
     let frame = load_rgb(path)?;
     for _ in 0..2 {
         engine.analyze(&frame)?;
@@ -377,21 +435,32 @@ fn bench(engine: &mut FaceEngine, path: &Path, runs: usize, threads: usize, as_j
     for _ in 0..runs {
         let a = engine.analyze(&frame)?;
         if a.subject.is_none() {
-            bail!("no face found in {}: benchmark a photo with a face", path.display());
+            bail!(
+                "no face found in {}: benchmark a photo with a face",
+                path.display()
+            );
         }
         let t = &a.timings;
         for stage in Stage::ALL {
             wall.entry(stage).or_default().push(t.of(stage));
-            cpu.entry(stage).or_default().push(t.cpu_of(stage).unwrap_or_default());
+            cpu.entry(stage)
+                .or_default()
+                .push(t.cpu_of(stage).unwrap_or_default());
         }
         core_wall.push(CORE.iter().map(|s| t.of(*s)).sum());
         core_cpu.push(CORE.iter().map(|s| t.cpu_of(*s).unwrap_or_default()).sum());
         total.push(a.elapsed);
-        total_cpu.push(Stage::ALL.iter().map(|s| t.cpu_of(*s).unwrap_or_default()).sum());
+        total_cpu.push(
+            Stage::ALL
+                .iter()
+                .map(|s| t.cpu_of(*s).unwrap_or_default())
+                .sum(),
+        );
     }
     let summary = |v: &mut Vec<Duration>| {
         v.sort();
-        let mean = v.iter().map(Duration::as_secs_f64).sum::<f64>() * 1000.0 / v.len().max(1) as f64;
+        let mean =
+            v.iter().map(Duration::as_secs_f64).sum::<f64>() * 1000.0 / v.len().max(1) as f64;
         json!({ "median_ms": percentile(v, 50.0), "p95_ms": percentile(v, 95.0), "mean_ms": mean })
     };
     let mut stages = serde_json::Map::new();
@@ -421,8 +490,16 @@ fn bench(engine: &mut FaceEngine, path: &Path, runs: usize, threads: usize, as_j
         return Ok(());
     }
     let ms = |v: &Value, k: &str| v[k].as_f64().unwrap_or(0.0);
-    println!("{} ({}×{}), {runs} runs, {threads} thread(s)", path.display(), frame.width(), frame.height());
-    println!("{:<30} {:>10} {:>10} {:>10} {:>10}", "stage", "median ms", "p95 ms", "CPU mean", "CPU p95");
+    println!(
+        "{} ({}×{}), {runs} runs, {threads} thread(s)",
+        path.display(),
+        frame.width(),
+        frame.height()
+    );
+    println!(
+        "{:<30} {:>10} {:>10} {:>10} {:>10}",
+        "stage", "median ms", "p95 ms", "CPU mean", "CPU p95"
+    );
     let row = |name: &str, v: &Value| {
         println!(
             "{name:<30} {:>10.2} {:>10.2} {:>10.2} {:>10.2}",
@@ -437,7 +514,9 @@ fn bench(engine: &mut FaceEngine, path: &Path, runs: usize, threads: usize, as_j
     }
     row("verify (detect…liveness)", &report["verify"]);
     row("total (all stages)", &report["total"]);
-    println!("(wall clock; CPU = time on the CPU of the thread that ran the stage, kernel-tick granularity)");
+    println!(
+        "(wall clock; CPU = time on the CPU of the thread that ran the stage, kernel-tick granularity)"
+    );
     if let Some(kib) = report["peak_rss_kib"].as_u64() {
         println!("peak RSS (VmHWM) {:.1} MiB", kib as f64 / 1024.0);
     }

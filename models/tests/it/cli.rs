@@ -42,7 +42,11 @@ fn verify_pairs_reads_a_csv_relative_to_its_folder() {
     )
     .expect("write csv");
     let out = hadir_face(&["verify-pairs", csv.to_str().expect("utf-8")]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let lines = json_lines(&out);
     assert_eq!(lines.len(), 2);
     for l in &lines {
@@ -56,13 +60,26 @@ fn verify_pairs_reads_a_csv_relative_to_its_folder() {
 
 #[test]
 fn liveness_prints_one_line_per_image() {
-    let out = hadir_face(&["liveness", &face("people/biden/biden.jpg"), &face("people/rose_leslie/img2.jpg")]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = hadir_face(&[
+        "liveness",
+        &face("people/biden/biden.jpg"),
+        &face("people/rose_leslie/img2.jpg"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let lines = json_lines(&out);
     assert_eq!(lines.len(), 2);
     for l in lines {
         assert_eq!(l["live"], true, "{l}");
-        assert!(l["score"].as_f64().is_some_and(|s| (0.0..=1.0).contains(&s)), "{l}");
+        assert!(
+            l["score"]
+                .as_f64()
+                .is_some_and(|s| (0.0..=1.0).contains(&s)),
+            "{l}"
+        );
         assert!(l["file"].is_string());
     }
 }
@@ -71,11 +88,23 @@ fn liveness_prints_one_line_per_image() {
 fn detect_draws_and_enroll_writes_a_template_set() {
     let dir = tempfile::tempdir().expect("temp dir");
     let drawn = dir.path().join("drawn.png");
-    let out = hadir_face(&["detect", &face("groups/obama_and_biden.jpg"), "--draw", drawn.to_str().expect("utf-8")]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = hadir_face(&[
+        "detect",
+        &face("groups/obama_and_biden.jpg"),
+        "--draw",
+        drawn.to_str().expect("utf-8"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let v = &json_lines(&out)[0];
     assert!(v["faces"].as_array().is_some_and(|f| f.len() >= 2), "{v}");
-    assert!(image::open(&drawn).is_ok(), "the drawing is a readable image");
+    assert!(
+        image::open(&drawn).is_ok(),
+        "the drawing is a readable image"
+    );
 
     let set = dir.path().join("obama.json");
     let out = hadir_face(&[
@@ -87,38 +116,80 @@ fn detect_draws_and_enroll_writes_a_template_set() {
         "--out",
         set.to_str().expect("utf-8"),
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let written: hadir_models::TemplateSet =
-        serde_json::from_str(&std::fs::read_to_string(&set).expect("read set")).expect("a template set");
+        serde_json::from_str(&std::fs::read_to_string(&set).expect("read set"))
+            .expect("a template set");
     assert_eq!(written.templates.len(), 2);
     assert_eq!(written.model_version, hadir_models::MODEL_VERSION);
 }
 
 #[test]
 fn errors_are_json_with_a_non_zero_exit() {
-    let out = hadir_face(&["verify", "/nonexistent/a.jpg", &face("people/biden/biden.jpg")]);
+    let out = hadir_face(&[
+        "verify",
+        "/nonexistent/a.jpg",
+        &face("people/biden/biden.jpg"),
+    ]);
     assert!(!out.status.success());
     let v = &json_lines(&out)[0];
-    assert!(v["error"].as_str().is_some_and(|e| e.contains("/nonexistent/a.jpg")), "{v}");
+    assert!(
+        v["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("/nonexistent/a.jpg")),
+        "{v}"
+    );
 
     let empty = tempfile::tempdir().expect("temp dir");
     let out = Command::new(env!("CARGO_BIN_EXE_hadir-face"))
-        .args(["--models", empty.path().to_str().expect("utf-8"), "liveness", &face("people/biden/biden.jpg")])
+        .args([
+            "--models",
+            empty.path().to_str().expect("utf-8"),
+            "liveness",
+            &face("people/biden/biden.jpg"),
+        ])
         .output()
         .expect("runs");
     assert!(!out.status.success());
     let v = &json_lines(&out)[0];
-    assert!(v["error"].as_str().is_some_and(|e| e.contains("cargo xtask setup")), "{v}");
+    assert!(
+        v["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("cargo xtask setup")),
+        "{v}"
+    );
 }
 
 #[test]
 fn bench_reports_stages_and_total_as_json() {
-    let out = hadir_face(&["bench", &face("people/obama/obama.jpg"), "--runs", "2", "--threads", "2", "--json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = hadir_face(&[
+        "bench",
+        &face("people/obama/obama.jpg"),
+        "--runs",
+        "2",
+        "--threads",
+        "2",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let v = &json_lines(&out)[0];
     for stage in ["detect", "landmarks", "align", "embed", "liveness"] {
-        assert!(v["stages"][stage]["median_ms"].as_f64().is_some(), "{stage} in {v}");
+        assert!(
+            v["stages"][stage]["median_ms"].as_f64().is_some(),
+            "{stage} in {v}"
+        );
     }
-    assert!(v["total"]["median_ms"].as_f64().is_some_and(|t| t > 0.0), "{v}");
+    assert!(
+        v["total"]["median_ms"].as_f64().is_some_and(|t| t > 0.0),
+        "{v}"
+    );
     assert!(v["total"]["p95_ms"].as_f64().is_some(), "{v}");
 }

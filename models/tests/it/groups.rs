@@ -9,7 +9,11 @@ const GROUPS: &[(&str, usize, &[&str])] = &[
     ("groups/two_people.jpg", 2, &["obama", "biden"]),
     // Obama and Biden on stage, and a girl in the lower right corner looking down.
     ("groups/obama_and_biden.jpg", 3, &["obama", "biden"]),
-    ("groups/kit_with_rose.jpg", 2, &["kit_harington", "rose_leslie"]),
+    (
+        "groups/kit_with_rose.jpg",
+        2,
+        &["kit_harington", "rose_leslie"],
+    ),
 ];
 
 #[test]
@@ -22,13 +26,23 @@ fn every_face_is_found_and_recognised() {
         let e = embedding_of(&mut engine, &path);
         match sets.iter_mut().find(|s| s.name == who) {
             Some(set) => set.templates.push(e),
-            None => sets.push(TemplateSet { name: who, model_version: version.into(), templates: vec![e] }),
+            None => sets.push(TemplateSet {
+                name: who,
+                model_version: version.into(),
+                templates: vec![e],
+            }),
         }
     }
     for &(file, count, names) in GROUPS {
         let frame = photo(file);
-        let faces = engine.detect(&frame).unwrap_or_else(|e| panic!("{file}: {e}"));
-        eprintln!("{file}: {} faces {:?}", faces.len(), faces.iter().map(|f| f.score).collect::<Vec<_>>());
+        let faces = engine
+            .detect(&frame)
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+        eprintln!(
+            "{file}: {} faces {:?}",
+            faces.len(),
+            faces.iter().map(|f| f.score).collect::<Vec<_>>()
+        );
         assert_eq!(faces.len(), count, "{file}: {faces:?}");
         let mut recognised = Vec::new();
         for face in &faces {

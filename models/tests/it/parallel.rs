@@ -7,10 +7,16 @@ use hadir_models::{EngineConfig, FaceEngine};
 fn parallel_analysis_matches_sequential() {
     let frame = photo("people/rose_leslie/img2.jpg");
     let sequential = engine().analyze(&frame).expect("analyze");
-    let config = EngineConfig { threads: 2, ..EngineConfig::default() };
+    let config = EngineConfig {
+        threads: 2,
+        ..EngineConfig::default()
+    };
     let mut parallel_engine = FaceEngine::load_with(&models_dir(), config).expect("load");
     let parallel = parallel_engine.analyze(&frame).expect("analyze");
-    let (s, p) = (sequential.subject.expect("face"), parallel.subject.expect("face"));
+    let (s, p) = (
+        sequential.subject.expect("face"),
+        parallel.subject.expect("face"),
+    );
     assert!(s.embedding.cosine(&p.embedding) > 0.9999);
     assert!((s.liveness - p.liveness).abs() < 1e-5);
     assert_eq!(s.measures, p.measures);

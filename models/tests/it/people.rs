@@ -8,7 +8,10 @@ use hadir_models::{Band, ScoreMap};
 fn genuine_pairs_reach_50_and_impostor_pairs_stay_under() {
     let mut engine = engine();
     let photos = people();
-    let embeddings: Vec<_> = photos.iter().map(|(_, p)| embedding_of(&mut engine, p)).collect();
+    let embeddings: Vec<_> = photos
+        .iter()
+        .map(|(_, p)| embedding_of(&mut engine, p))
+        .collect();
     let map = ScoreMap::default();
     let (mut genuine, mut impostor) = (Vec::new(), Vec::new());
     let mut failures = Vec::new();
@@ -42,5 +45,9 @@ fn genuine_pairs_reach_50_and_impostor_pairs_stay_under() {
     eprintln!("genuine  pairs: {}", describe(&genuine));
     eprintln!("impostor pairs: {}", describe(&impostor));
     assert!(!genuine.is_empty() && !impostor.is_empty());
-    assert!(failures.is_empty(), "pairs on the wrong side of 50 %:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "pairs on the wrong side of 50 %:\n{}",
+        failures.join("\n")
+    );
 }

@@ -10,7 +10,11 @@ const PORTRAIT: &str = "people/obama/obama.jpg";
 fn issues(img: &RgbImage) -> Vec<QualityIssue> {
     let mut engine = engine();
     let a = engine.analyze(img).expect("analyze");
-    eprintln!("  measures {:?} -> {:?}", a.subject.as_ref().map(|s| s.measures), a.issues);
+    eprintln!(
+        "  measures {:?} -> {:?}",
+        a.subject.as_ref().map(|s| s.measures),
+        a.issues
+    );
     a.issues
 }
 
@@ -34,17 +38,31 @@ fn degraded_copies_give_their_reason() {
     });
     assert!(issues(&dark).contains(&QualityIssue::TooDark));
     let bright = RgbImage::from_fn(good.width(), good.height(), |x, y| {
-        Rgb(good.get_pixel(x, y).0.map(|v| 255 - ((255.0 - f32::from(v)) * 0.12) as u8))
+        Rgb(good
+            .get_pixel(x, y)
+            .0
+            .map(|v| 255 - ((255.0 - f32::from(v)) * 0.12) as u8))
     });
     let got = issues(&bright);
-    assert!(got.contains(&QualityIssue::TooBright) || got.contains(&QualityIssue::NoFace), "{got:?}");
+    assert!(
+        got.contains(&QualityIssue::TooBright) || got.contains(&QualityIssue::NoFace),
+        "{got:?}"
+    );
     // Defocus: a Gaussian blur about a twentieth of the face's height.
     let blurred = imageops::blur(&good, 8.0);
     assert!(issues(&blurred).contains(&QualityIssue::Blurred));
     // Far away: the whole frame at a tenth of its size.
-    let far = imageops::resize(&good, good.width() / 8, good.height() / 8, imageops::FilterType::Triangle);
+    let far = imageops::resize(
+        &good,
+        good.width() / 8,
+        good.height() / 8,
+        imageops::FilterType::Triangle,
+    );
     let got = issues(&far);
-    assert!(got.contains(&QualityIssue::TooSmall) || got.contains(&QualityIssue::NoFace), "{got:?}");
+    assert!(
+        got.contains(&QualityIssue::TooSmall) || got.contains(&QualityIssue::NoFace),
+        "{got:?}"
+    );
 }
 
 #[test]

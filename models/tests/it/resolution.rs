@@ -4,7 +4,12 @@
 use crate::support::{embedding_of, engine, people, photo};
 use hadir_models::{Band, TemplateSet};
 
-const LADDER: [&str; 4] = ["hard/obama-240p.jpg", "hard/obama-480p.jpg", "hard/obama-720p.jpg", "hard/obama-1080p.jpg"];
+const LADDER: [&str; 4] = [
+    "hard/obama-240p.jpg",
+    "hard/obama-480p.jpg",
+    "hard/obama-720p.jpg",
+    "hard/obama-1080p.jpg",
+];
 
 /// "A few points": the largest spread of match percentages allowed across the ladder.
 const MAX_SPREAD: f32 = 5.0;
@@ -25,26 +30,45 @@ fn resolution_ladder_scores_agree() {
     for file in LADDER {
         let e = embedding_of(&mut engine, file);
         let m = set.best_match(&e, version, &map).expect("same model");
-        eprintln!("{file}: {:.1}% (cos {:.3}, template {})", m.percent, m.cosine, m.template);
+        eprintln!(
+            "{file}: {:.1}% (cos {:.3}, template {})",
+            m.percent, m.cosine, m.template
+        );
         assert_ne!(m.band, Band::Rejected, "{file}");
         scores.push(m.percent);
         ladder.push(e);
     }
     for i in 0..ladder.len() {
         for j in i + 1..ladder.len() {
-            eprintln!("  {} ~ {}: cos {:.3}", LADDER[i], LADDER[j], ladder[i].cosine(&ladder[j]));
+            eprintln!(
+                "  {} ~ {}: cos {:.3}",
+                LADDER[i],
+                LADDER[j],
+                ladder[i].cosine(&ladder[j])
+            );
         }
     }
-    let spread = scores.iter().copied().fold(f32::MIN, f32::max) - scores.iter().copied().fold(f32::MAX, f32::min);
+    let spread = scores.iter().copied().fold(f32::MIN, f32::max)
+        - scores.iter().copied().fold(f32::MAX, f32::min);
     eprintln!("spread {spread:.2} points");
-    assert!(spread <= MAX_SPREAD, "scores across resolutions differ by {spread:.1} points: {scores:?}");
+    assert!(
+        spread <= MAX_SPREAD,
+        "scores across resolutions differ by {spread:.1} points: {scores:?}"
+    );
 }
 
 #[test]
 fn other_hard_photos_are_analysed() {
     let mut engine = engine();
-    for file in ["hard/32bit.png", "hard/obama_small.jpg", "hard/obama_partial_face.jpg", "hard/obama_partial_face2.jpg"] {
-        let a = engine.analyze(&photo(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+    for file in [
+        "hard/32bit.png",
+        "hard/obama_small.jpg",
+        "hard/obama_partial_face.jpg",
+        "hard/obama_partial_face2.jpg",
+    ] {
+        let a = engine
+            .analyze(&photo(file))
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
         eprintln!(
             "{file}: {} face(s), issues {:?}, live {:?}",
             a.faces.len(),

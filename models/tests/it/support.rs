@@ -63,10 +63,18 @@ pub fn people() -> Vec<(String, String)> {
         if !person.is_dir() {
             continue;
         }
-        let who = person.file_name().expect("name").to_string_lossy().to_string();
+        let who = person
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .to_string();
         for file in std::fs::read_dir(&person).expect("person folder is readable") {
             let file = file.expect("entry").path();
-            let name = file.file_name().expect("name").to_string_lossy().to_string();
+            let name = file
+                .file_name()
+                .expect("name")
+                .to_string_lossy()
+                .to_string();
             out.push((who.clone(), format!("people/{who}/{name}")));
         }
     }
@@ -77,8 +85,12 @@ pub fn people() -> Vec<(String, String)> {
 
 /// The subject's embedding of a photo; fails if no face.
 pub fn embedding_of(engine: &mut FaceEngine, relative: &str) -> Embedding {
-    let a = engine.analyze(&photo(relative)).unwrap_or_else(|e| panic!("{relative}: {e}"));
-    a.subject.unwrap_or_else(|| panic!("{relative}: no face found")).embedding
+    let a = engine
+        .analyze(&photo(relative))
+        .unwrap_or_else(|e| panic!("{relative}: {e}"));
+    a.subject
+        .unwrap_or_else(|| panic!("{relative}: no face found"))
+        .embedding
 }
 
 /// "n, min, median, mean, max" of a list of numbers.
