@@ -287,7 +287,9 @@ mod tests {
         let late = verified(2, first.hash, Some("ahead"));
         let bad_link = verified(2, Digest::of(b"x"), None);
         let third = verified(3, second.hash, None);
-        let other_first = verified(1, Digest::ZERO, Some("differs"));
+        let mut other_first = verified(1, Digest::ZERO, None);
+        other_first.record.body.employee_id = "E2".into();
+        other_first.hash = other_first.record.body.hash();
         // (head, record, existing, expected outcome reason (None = acknowledged), expected write)
         let cases: Vec<(ChainHead, &Verified, Option<Existing>, Option<RefusalReason>, Write)> = vec![
             (ChainHead::GENESIS, &first, None, None, Write::Record),
