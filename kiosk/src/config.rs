@@ -90,6 +90,9 @@ pub struct DeviceSection {
     pub admin_pin_hash: Option<String>,
     /// JPEG quality of the evidence photo (1–100).
     pub photo_quality: u8,
+    /// A file created once the kiosk can take a record (init scripts wait for it); the
+    /// environment variable `HADIR_READY_FILE` overrides it.
+    pub ready_file: Option<PathBuf>,
 }
 
 impl Default for DeviceSection {
@@ -102,6 +105,7 @@ impl Default for DeviceSection {
             language: Language::Indonesian,
             admin_pin_hash: None,
             photo_quality: 80,
+            ready_file: None,
         }
     }
 }

@@ -82,7 +82,17 @@ pub fn real(cfg: &KioskConfig, face: Box<dyn FaceCheck>, display: Box<dyn Displa
         buffers: 4,
         timeout_ms: 1000,
     })?;
-    let keypad = hadir_hal::keypad::EvdevKeypad::open(&cfg.keypad.evdev.display().to_string())?;
+    // Only the camera is indispensable: a kiosk with a touchscreen works without its keypad, and
+    // a missing buzzer or watchdog is logged, not fatal (a kiosk that restarts forever takes
+    // no records at all).
+    let keypad: Box<dyn hadir_hal::keypad::Keypad> =
+        match hadir_hal::keypad::EvdevKeypad::open(&cfg.keypad.evdev.display().to_string()) {
+            Ok(k) => Box::new(k),
+            Err(e) => {
+                tracing::warn!(error = %e, "no keypad: the touchscreen only");
+                Box::new(NoKeypad)
+            }
+        };
     let gps: Option<Box<dyn hadir_hal::gps::Gps>> = if cfg.policy.mode == crate::policy::Mode::Field {
         Some(Box::new(hadir_hal::gps::SerialGps::open(
             hadir_hal::gps::SerialConfig {
@@ -95,15 +105,31 @@ pub fn real(cfg: &KioskConfig, face: Box<dyn FaceCheck>, display: Box<dyn Displa
     } else {
         None
     };
-    let outputs = hadir_hal::outputs::GpioOutputs::open(&Default::default(), clock)?;
-    let watchdog = hadir_hal::watchdog::FileWatchdog::open(std::path::Path::new("/dev/watchdog"))?;
-    Ok(Devices {
-        camera: Box::new(camera),
-        keypad: Box::new(keypad),
-        gps,
-        outputs: Box::new(outputs),
-        watchdog: Some(Box::new(watchdog)),
-        display,
-        face,
-    })
+    let outputs: Box<dyn hadir_hal::outputs::Outputs> =
+        match hadir_hal::outputs::GpioOutputs::open(&Default::default(), clock.clone()) {
+            Ok(o) => Box::new(o),
+            Err(e) => {
+                tracing::warn!(error = %e, "no GPIO outputs: buzzer and LEDs are only logged");
+                Box::new(hadir_hal::outputs::SimOutputs::new(clock, false))
+            }
+        };
+    let watchdog: Option<Box<dyn hadir_hal::watchdog::Watchdog>> =
+        match hadir_hal::watchdog::FileWatchdog::open(std::path::Path::new("/dev/watchdog")) {
+            Ok(w) => Some(Box::new(w)),
+            Err(e) => {
+                tracing::warn!(error = %e, "kiosk does not feed the hardware watchdog (another feeder, or none)");
+                None
+            }
+        };
+    Ok(Devices { camera: Box::new(camera), keypad, gps, outputs, watchdog, display, face })
+}
+
+/// A keypad that is not there (touchscreen-only kiosks).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoKeypad;
+
+impl hadir_hal::keypad::Keypad for NoKeypad {
+    fn poll(&mut self) -> Result<Option<hadir_hal::keypad::Key>, hadir_hal::keypad::KeypadError> {
+        Ok(None)
+    }
 }

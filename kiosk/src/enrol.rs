@@ -172,3 +172,152 @@ mod tests {
         assert!(matches!(enrol(&mut s, &mut f, "NOPE", &imgs), Err(EnrolError::UnknownEmployee(_))));
     }
 }
+
+/// An enrolment at the kiosk: the administrator types the employee number and `#`, the
+/// employee looks at the camera while [`Session::NEEDED`] images are taken (spaced so they
+/// differ a little), then [`enrol`] checks and stores them. Inactivity ends the session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    view: crate::flow::EnrolView,
+    images: Vec<RgbImage>,
+    last_activity: crate::flow::Mono,
+    last_capture: Option<crate::flow::Mono>,
+    finished_at: Option<crate::flow::Mono>,
+}
+
+/// A key during enrolment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionKey {
+    /// A digit of the employee number.
+    Digit(char),
+    /// Delete the last digit.
+    Backspace,
+    /// Employee number complete: start the camera.
+    Confirm,
+    /// Leave enrolment.
+    Cancel,
+}
+
+impl Session {
+    /// Images taken per enrolment.
+    pub const NEEDED: usize = 5;
+    /// Minimum time between two images, ms.
+    pub const SPACING_MS: u64 = 300;
+    /// Inactivity that ends the session, ms.
+    pub const TIMEOUT_MS: u64 = 60_000;
+    /// How long the outcome stays on screen, ms.
+    pub const RESULT_MS: u64 = 5_000;
+
+    /// A new session at `now`.
+    pub fn new(now: crate::flow::Mono) -> Session {
+        Session {
+            view: crate::flow::EnrolView::default(),
+            images: Vec::new(),
+            last_activity: now,
+            last_capture: None,
+            finished_at: None,
+        }
+    }
+
+    /// What the screen shows.
+    pub fn view(&self) -> &crate::flow::EnrolView {
+        &self.view
+    }
+
+    /// Whether camera frames are wanted.
+    pub fn capturing(&self) -> bool {
+        self.view.needed > 0 && self.view.done.is_none() && self.images.len() < self.view.needed
+    }
+
+    /// Handles a key; returns `false` when the session is over.
+    pub fn key(&mut self, key: SessionKey, now: crate::flow::Mono) -> bool {
+        self.last_activity = now;
+        if self.view.done.is_some() {
+            return false;
+        }
+        match key {
+            SessionKey::Cancel => return false,
+            SessionKey::Digit(c) if self.view.needed == 0 && self.view.employee.len() < 32 => self.view.employee.push(c),
+            SessionKey::Backspace if self.view.needed == 0 => {
+                self.view.employee.pop();
+            }
+            SessionKey::Confirm if self.view.needed == 0 && !self.view.employee.is_empty() => self.view.needed = Self::NEEDED,
+            _ => {}
+        }
+        true
+    }
+
+    /// Offers a camera frame; takes it when due. Returns whether it was taken.
+    pub fn frame(&mut self, img: &RgbImage, now: crate::flow::Mono) -> bool {
+        if !self.capturing() || self.last_capture.is_some_and(|t| now.since(t) < Self::SPACING_MS) {
+            return false;
+        }
+        self.images.push(img.clone());
+        self.view.captured = self.images.len();
+        self.last_capture = Some(now);
+        self.last_activity = now;
+        true
+    }
+
+    /// When all images are in: the employee and the images, once.
+    pub fn take_ready(&mut self) -> Option<(String, Vec<RgbImage>)> {
+        if self.view.needed > 0 && self.images.len() >= self.view.needed && self.view.done.is_none() {
+            Some((self.view.employee.clone(), std::mem::take(&mut self.images)))
+        } else {
+            None
+        }
+    }
+
+    /// Records the outcome (shown for [`Session::RESULT_MS`]).
+    pub fn finish(&mut self, outcome: Result<String, String>, now: crate::flow::Mono) {
+        self.view.done = Some(outcome);
+        self.finished_at = Some(now);
+    }
+
+    /// Whether the session is over at `now` (inactivity, or the outcome was shown long enough).
+    pub fn over(&self, now: crate::flow::Mono) -> bool {
+        match self.finished_at {
+            Some(t) => now.since(t) >= Self::RESULT_MS,
+            None => now.since(self.last_activity) >= Self::TIMEOUT_MS,
+        }
+    }
+}
+
+#[cfg(test)]
+mod session_tests {
+    use super::*;
+    use crate::flow::Mono;
+
+    #[test]
+    fn type_number_capture_spaced_images_finish() {
+        let mut s = Session::new(Mono(0));
+        for c in "1985".chars() {
+            assert!(s.key(SessionKey::Digit(c), Mono(10)));
+        }
+        s.key(SessionKey::Backspace, Mono(20));
+        assert!(!s.capturing());
+        assert!(!s.key(SessionKey::Confirm, Mono(30)) || s.capturing());
+        assert_eq!(s.view().employee, "198");
+        let img = RgbImage::new(2, 2);
+        let taken: Vec<bool> = [100, 200, 400, 500, 700, 1000, 1300, 1600].iter().map(|t| s.frame(&img, Mono(*t))).collect();
+        assert_eq!(taken, vec![true, false, true, false, true, true, true, false]);
+        let (id, images) = s.take_ready().unwrap();
+        assert_eq!((id.as_str(), images.len()), ("198", Session::NEEDED));
+        assert!(s.take_ready().is_none());
+        s.finish(Ok(id), Mono(2000));
+        assert!(!s.over(Mono(6999)));
+        assert!(s.over(Mono(7000)));
+    }
+
+    #[test]
+    fn cancel_and_inactivity_end_it() {
+        let mut s = Session::new(Mono(0));
+        assert!(!s.key(SessionKey::Cancel, Mono(1)));
+        let s = Session::new(Mono(0));
+        assert!(!s.over(Mono(59_999)));
+        assert!(s.over(Mono(60_000)));
+        let mut s = Session::new(Mono(0));
+        s.key(SessionKey::Confirm, Mono(1));
+        assert!(!s.capturing(), "no employee number yet");
+    }
+}

@@ -429,7 +429,20 @@ pub enum Screen {
     /// The result.
     Result(Outcome),
     /// Administrator enrolment.
-    Enrol,
+    Enrol(EnrolView),
+}
+
+/// What the enrolment screen shows.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EnrolView {
+    /// The employee id typed so far.
+    pub employee: String,
+    /// Images captured so far (0 while typing the id).
+    pub captured: usize,
+    /// Images needed.
+    pub needed: usize,
+    /// The outcome once done: `Ok(employee)` or `Err(reason for the administrator)`.
+    pub done: Option<Result<String, String>>,
 }
 
 /// Audit entries the flow asks for (the store writes them with the wall time).
@@ -602,7 +615,7 @@ pub fn step(state: State, event: Event, now: Mono, cfg: &FlowConfig) -> (State, 
             PinCheck::Admin => {
                 fx.push(Effect::Audit(Audit::AdminLogin));
                 fx.push(Effect::StartEnrolment);
-                fx.push(Effect::Show(Screen::Enrol));
+                fx.push(Effect::Show(Screen::Enrol(EnrolView::default())));
                 Phase::Idle
             }
             PinCheck::Unknown => {

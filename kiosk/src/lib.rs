@@ -5,6 +5,20 @@
 //!
 //! It owns what happens at the device; the wire format belongs to `hadir-protocol`.
 //!
+//! ## Features
+//! - `models` (default): the real face pipeline through `hadir-models` (tract).
+//! - `devices` (default): hal's real drivers (V4L2, GPIO, serial GPS, evdev).
+//! - `sync` (default): the uploader through `hadir-client` (roster, outbox, enrolment).
+//!
+//! With no features the library (flow, policy, store, records, runtime with a scripted face
+//! pipeline, crash test) builds and tests without tract, reqwest or Slint.
+//!
+//! ## Binary
+//! `hadir-kiosk [--config FILE] [--sim] [--headless]` runs the kiosk ([`run`]);
+//! `hadir-kiosk bench` prints the benchmark lines; `hadir-kiosk crash-test [--runs N]` runs the
+//! crash test and prints its line; `hadir-kiosk enrol --employee ID PHOTO...` and
+//! `hadir-kiosk hash-pin` are administrator tools.
+//!
 //! ## Layout
 //! - [`flow`]: the state machine: idle → IN/OUT → PIN → capture → decision → result.
 //! - [`clock`]: clock sanity, the evidence each record carries about the wall clock.

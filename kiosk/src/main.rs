@@ -117,10 +117,14 @@ fn real_main() -> Result<()> {
 }
 
 fn load_config(path: Option<&std::path::Path>) -> Result<KioskConfig> {
-    match path {
-        Some(p) => Ok(KioskConfig::load(p)?),
-        None => Ok(KioskConfig::default()),
+    let mut cfg = match path {
+        Some(p) => KioskConfig::load(p)?,
+        None => KioskConfig::default(),
+    };
+    if let Some(ready) = std::env::var_os("HADIR_READY_FILE") {
+        cfg.device.ready_file = Some(PathBuf::from(ready));
     }
+    Ok(cfg)
 }
 
 fn init_logs() {

@@ -109,7 +109,7 @@ pub struct Kiosk {
     /// The last server time sync on this boot.
     pub last_sync: Option<SyncPoint>,
     clock_policy: ClockPolicy,
-    enrolment_requested: bool,
+    enrolment: Option<crate::enrol::Session>,
 }
 
 impl std::fmt::Debug for Kiosk {
@@ -164,7 +164,7 @@ impl Kiosk {
             gps: None,
             last_sync: None,
             clock_policy: ClockPolicy::default(),
-            enrolment_requested: false,
+            enrolment: None,
         })
     }
 
@@ -176,6 +176,14 @@ impl Kiosk {
     /// The device facts records carry.
     pub fn device(&self) -> &DeviceInfo {
         &self.device
+    }
+
+    /// The device id from the server's enrolment (records made after carry it).
+    pub fn set_device_id(&mut self, id: String) {
+        if self.device.device_id != id {
+            tracing::info!(%id, "device id from enrolment");
+            self.device.device_id = id;
+        }
     }
 
     /// The face pipeline (enrolment uses it between attempts).
@@ -193,9 +201,74 @@ impl Kiosk {
         matches!(self.state.phase, Phase::Capture { .. })
     }
 
-    /// Whether the administrator PIN asked for enrolment since the last call.
-    pub fn take_enrolment_request(&mut self) -> bool {
-        std::mem::take(&mut self.enrolment_requested)
+    /// Whether an administrator enrolment is under way (keys and frames go to it).
+    pub fn enrolling(&self) -> bool {
+        self.enrolment.is_some()
+    }
+
+    /// Whether enrolment wants camera frames.
+    pub fn enrol_capturing(&self) -> bool {
+        self.enrolment.as_ref().is_some_and(|s| s.capturing())
+    }
+
+    /// A key during enrolment (digits: employee number, `#`/Enter: start, `*`/Escape: leave).
+    pub fn enrol_key(&mut self, key: hadir_hal::keypad::Key, now: Now, display: &mut dyn Display) {
+        use crate::enrol::SessionKey;
+        use hadir_hal::keypad::Key;
+        let Some(session) = self.enrolment.as_mut() else { return };
+        let k = match key {
+            Key::Digit(d) => match char::from_digit(u32::from(d), 10) {
+                Some(c) => SessionKey::Digit(c),
+                None => return,
+            },
+            Key::Backspace => SessionKey::Backspace,
+            Key::Hash | Key::Enter => SessionKey::Confirm,
+            Key::Star | Key::Escape => SessionKey::Cancel,
+            _ => return,
+        };
+        if session.key(k, now.mono) {
+            display.show(&Screen::Enrol(session.view().clone()), &self.status());
+        } else {
+            self.enrolment = None;
+            display.show(&Screen::Idle, &self.status());
+        }
+    }
+
+    /// A camera frame during enrolment; runs the enrolment when all images are in.
+    pub fn enrol_frame(&mut self, image: &RgbImage, now: Now, display: &mut dyn Display) {
+        let Some(session) = self.enrolment.as_mut() else { return };
+        if !session.frame(image, now.mono) {
+            return;
+        }
+        let ready = session.take_ready();
+        if let Some((employee, images)) = ready {
+            let result = crate::enrol::enrol(&mut self.store, self.face.as_mut(), &employee, &images);
+            let (kind, detail, outcome) = match result {
+                Ok(done) => (
+                    "enrolled",
+                    format!(r#"{{"templates":{},"nearest_other":{:?}}}"#, done.templates, done.nearest_other.map(|(_, p)| p)),
+                    Ok(employee.clone()),
+                ),
+                Err(e) => ("enrol_refused", format!("{{\"reason\":{:?}}}", e.to_string()), Err(e.to_string())),
+            };
+            if let Err(e) = self.store.audit(wall_ms(now.wall), kind, Some(&employee), &detail) {
+                tracing::error!(error = %e, "audit entry not written");
+            }
+            if let Some(s) = self.enrolment.as_mut() {
+                s.finish(outcome, now.mono);
+            }
+        }
+        if let Some(s) = self.enrolment.as_ref() {
+            display.show(&Screen::Enrol(s.view().clone()), &self.status());
+        }
+    }
+
+    /// Time passes during enrolment: ends it after inactivity or once the outcome was shown.
+    pub fn enrol_tick(&mut self, now: Now, display: &mut dyn Display) {
+        if self.enrolment.as_ref().is_some_and(|s| s.over(now.mono)) {
+            self.enrolment = None;
+            display.show(&Screen::Idle, &self.status());
+        }
     }
 
     /// The idle screen's status.
@@ -285,7 +358,7 @@ impl Kiosk {
             }
             Effect::Signal(_) => None,
             Effect::StartEnrolment => {
-                self.enrolment_requested = true;
+                self.enrolment = Some(crate::enrol::Session::new(now.mono));
                 None
             }
         }
@@ -483,17 +556,29 @@ impl std::fmt::Debug for Devices {
 pub fn run(devices: Devices, cfg: &KioskConfig, shutdown: Arc<AtomicBool>) -> Result<(), StartError> {
     let Devices { mut camera, mut keypad, mut gps, mut outputs, mut watchdog, mut display, face } = devices;
     let mut kiosk = Kiosk::open(cfg, face)?;
-    let sync = crate::sync::spawn(cfg, kiosk.identity().clone(), shutdown.clone());
+    let sync = crate::sync::spawn(cfg, kiosk.identity().clone(), kiosk.device().model_version.clone(), shutdown.clone());
     let start = Instant::now();
     let now = || Now {
         mono: Mono(u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)),
         wall: OffsetDateTime::now_utc(),
     };
     display.show(&Screen::Idle, &kiosk.status());
+    if let Some(ready) = &cfg.device.ready_file {
+        // Best effort: the kiosk works without it; the init script only times the boot.
+        let made = ready.parent().map_or(Ok(()), std::fs::create_dir_all).and_then(|()| std::fs::write(ready, b"ready\n"));
+        if let Err(e) = made {
+            tracing::warn!(path = %ready.display(), error = %e, "ready file not written");
+        }
+    }
+    tracing::info!(device = %kiosk.device().device_id, mode = kiosk.device().mode.as_str(), "kiosk ready");
     let mut last_tick = Instant::now();
     while !shutdown.load(Ordering::Relaxed) {
         let mut busy = false;
         match keypad.poll() {
+            Ok(Some(key)) if kiosk.enrolling() => {
+                busy = true;
+                kiosk.enrol_key(key, now(), display.as_mut());
+            }
             Ok(Some(key)) => {
                 busy = true;
                 if let Some(ev) = key_event(kiosk.phase(), key) {
@@ -509,7 +594,15 @@ pub fn run(devices: Devices, cfg: &KioskConfig, shutdown: Arc<AtomicBool>) -> Re
             let fx = kiosk.dispatch(ev, now(), display.as_mut());
             signal(outputs.as_mut(), &fx);
         }
-        if kiosk.capturing() {
+        if kiosk.enrol_capturing() {
+            match camera.frame() {
+                Ok(frame) => {
+                    busy = true;
+                    kiosk.enrol_frame(&frame.image, now(), display.as_mut());
+                }
+                Err(e) => tracing::warn!(error = %e, "camera frame skipped"),
+            }
+        } else if kiosk.capturing() {
             match camera.frame() {
                 Ok(frame) => {
                     busy = true;
@@ -527,6 +620,9 @@ pub fn run(devices: Devices, cfg: &KioskConfig, shutdown: Arc<AtomicBool>) -> Re
                     Err(e) => tracing::warn!(error = %e, "gps"),
                 }
             }
+            if let Some(id) = sync.as_ref().and_then(|s| s.device_id()) {
+                kiosk.set_device_id(id);
+            }
             if let Some(s) = sync.as_ref().and_then(|s| s.last_time_sync()) {
                 kiosk.last_sync = Some(SyncPoint {
                     mono_ms: u64::try_from(s.at.saturating_duration_since(start).as_millis()).unwrap_or(0),
@@ -534,8 +630,10 @@ pub fn run(devices: Devices, cfg: &KioskConfig, shutdown: Arc<AtomicBool>) -> Re
                     offset_ms: s.offset_ms,
                 });
             }
-            let fx = kiosk.dispatch(Event::Tick, now(), display.as_mut());
-            signal(outputs.as_mut(), &fx);
+            if !kiosk.enrolling() {
+                let fx = kiosk.dispatch(Event::Tick, now(), display.as_mut());
+                signal(outputs.as_mut(), &fx);
+            }
             if let Err(e) = outputs.update() {
                 tracing::warn!(error = %e, "outputs");
             }
@@ -544,10 +642,7 @@ pub fn run(devices: Devices, cfg: &KioskConfig, shutdown: Arc<AtomicBool>) -> Re
                     tracing::warn!(error = %e, "watchdog");
                 }
             }
-            if kiosk.take_enrolment_request() {
-                tracing::info!("administrator enrolment requested: use `hadir-kiosk enrol` on this device");
-                display.show(&Screen::Idle, &kiosk.status());
-            }
+            kiosk.enrol_tick(now(), display.as_mut());
         }
         if !busy {
             std::thread::sleep(Duration::from_millis(10));

@@ -97,6 +97,12 @@ pub const MIGRATIONS: &[&str] = &[
         detail TEXT NOT NULL
     );
     "#,
+    // 2: photos found by their hash (the uploader asks by hash); rows from version 1 are
+    // filled in by `Store::open` after the migration.
+    r#"
+    ALTER TABLE evidence ADD COLUMN sha256 BLOB;
+    CREATE INDEX evidence_sha256 ON evidence(sha256);
+    "#,
 ];
 
 /// Why a store operation failed.
@@ -198,6 +204,7 @@ impl Store {
         let cipher = ChaCha20Poly1305::new(&identity.derive("templates").into());
         let mut store = Store { conn, path: path.to_owned(), cipher, pin_key: identity.derive("pin-index") };
         store.migrate()?;
+        store.backfill_photo_hashes()?;
         Ok(store)
     }
 
@@ -220,6 +227,23 @@ impl Store {
             tx.pragma_update(None, "user_version", (i + 1) as i64).map_err(err)?;
             tx.commit().map_err(err)?;
             tracing::info!(version = i + 1, "store schema migrated");
+        }
+        Ok(())
+    }
+
+    fn backfill_photo_hashes(&mut self) -> Result<(), StoreError> {
+        let rows: Vec<(u64, Vec<u8>)> = {
+            let mut st = self
+                .conn
+                .prepare("SELECT seq, jpeg FROM evidence WHERE sha256 IS NULL")
+                .map_err(self.sql("backfill photo hashes"))?;
+            let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(self.sql("backfill photo hashes"))?;
+            rows.collect::<Result<_, _>>().map_err(self.sql("backfill photo hashes"))?
+        };
+        for (seq, jpeg) in rows {
+            self.conn
+                .execute("UPDATE evidence SET sha256 = ?2 WHERE seq = ?1", params![seq, &Digest::of(&jpeg).0[..]])
+                .map_err(self.sql("backfill photo hashes"))?;
         }
         Ok(())
     }
@@ -580,8 +604,11 @@ impl Store {
         )
         .map_err(err("insert record"))?;
         tx.execute("INSERT INTO outbox (seq) VALUES (?1)", [record.body.seq]).map_err(err("insert outbox"))?;
-        tx.execute("INSERT INTO evidence (seq, jpeg) VALUES (?1, ?2)", params![record.body.seq, jpeg])
-            .map_err(err("insert evidence"))?;
+        tx.execute(
+            "INSERT INTO evidence (seq, jpeg, sha256) VALUES (?1, ?2, ?3)",
+            params![record.body.seq, jpeg, &Digest::of(&jpeg).0[..]],
+        )
+        .map_err(err("insert evidence"))?;
         tx.commit().map_err(err("commit record"))?;
         Ok(record)
     }
@@ -673,6 +700,40 @@ impl Store {
             .query_row("SELECT jpeg FROM evidence WHERE seq = ?1", [seq], |r| r.get(0))
             .optional()
             .map_err(self.sql("read photo"))
+    }
+
+    /// A photo by its SHA-256.
+    pub fn photo_by_hash(&self, sha256: &Digest) -> Result<Option<Vec<u8>>, StoreError> {
+        self.conn
+            .query_row("SELECT jpeg FROM evidence WHERE sha256 = ?1 LIMIT 1", [&sha256.0[..]], |r| r.get(0))
+            .optional()
+            .map_err(self.sql("read photo"))
+    }
+
+    /// Hashes of photos of acknowledged records not yet uploaded, oldest first.
+    pub fn photos_to_upload(&self, limit: u32) -> Result<Vec<Digest>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT e.seq, e.sha256 FROM evidence e JOIN outbox o ON o.seq = e.seq
+                 WHERE e.uploaded = 0 AND o.state = 'acked' ORDER BY e.seq LIMIT ?1",
+            )
+            .map_err(self.sql("photos to upload"))?;
+        let rows = st.query_map([limit], |r| Ok((r.get::<_, u64>(0)?, r.get::<_, Vec<u8>>(1)?))).map_err(self.sql("photos to upload"))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, h) = row.map_err(self.sql("photos to upload"))?;
+            out.push(self.digest(&h, seq)?);
+        }
+        Ok(out)
+    }
+
+    /// The server has the photo with this hash.
+    pub fn photo_uploaded_by_hash(&self, sha256: &Digest) -> Result<(), StoreError> {
+        self.conn
+            .execute("UPDATE evidence SET uploaded = 1 WHERE sha256 = ?1", [&sha256.0[..]])
+            .map_err(self.sql("photo uploaded"))?;
+        Ok(())
     }
 
     /// The server acknowledged these records (stored or already had them).

@@ -80,6 +80,7 @@ pub struct TimeSync {
 #[derive(Debug)]
 pub struct SyncHandle {
     time: Arc<Mutex<Option<TimeSync>>>,
+    enrolled: Arc<Mutex<Option<String>>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -87,6 +88,11 @@ impl SyncHandle {
     /// The last server time sample.
     pub fn last_time_sync(&self) -> Option<TimeSync> {
         self.time.lock().ok().and_then(|t| *t)
+    }
+
+    /// The device id the server gave, once enrolled.
+    pub fn device_id(&self) -> Option<String> {
+        self.enrolled.lock().ok().and_then(|t| t.clone())
     }
 }
 
@@ -98,12 +104,221 @@ impl Drop for SyncHandle {
     }
 }
 
-/// Starts the sync worker when a server is configured. Without `hadir-client`'s uploader in
-/// this build, records stay queued in the outbox (nothing is lost) and this says so once.
-pub fn spawn(cfg: &KioskConfig, _identity: Identity, _shutdown: Arc<AtomicBool>) -> Option<SyncHandle> {
+/// Starts the sync worker when a server is configured (`server.url`): enrols the device with
+/// the one-time token when it is not enrolled yet, then fetches the roster every
+/// `server.roster_interval_s`, drains the outbox and samples the server time, retrying after
+/// `server.upload_retry_s` when offline. Returns `None` without a server (records queue).
+#[cfg(feature = "sync")]
+pub fn spawn(cfg: &KioskConfig, identity: Identity, model_version: String, shutdown: Arc<AtomicBool>) -> Option<SyncHandle> {
+    let url = cfg.server.url.clone()?;
+    let time = Arc::new(Mutex::new(None));
+    let enrolled = Arc::new(Mutex::new(None));
+    let worker = worker::Worker {
+        url,
+        token: cfg.server.enrol_token.clone(),
+        db: cfg.db_file(),
+        identity,
+        model_version,
+        roster_every: std::time::Duration::from_secs(cfg.server.roster_interval_s.into()),
+        retry_every: std::time::Duration::from_secs(cfg.server.upload_retry_s.into()),
+        time: time.clone(),
+        enrolled: enrolled.clone(),
+        shutdown,
+    };
+    let thread = std::thread::Builder::new().name("sync".into()).spawn(move || worker.run());
+    match thread {
+        Ok(t) => Some(SyncHandle { time, enrolled, thread: Some(t) }),
+        Err(e) => {
+            tracing::error!(error = %e, "sync worker not started: records stay queued");
+            None
+        }
+    }
+}
+
+/// Without the `sync` feature there is no uploader: records stay queued (nothing is lost).
+#[cfg(not(feature = "sync"))]
+pub fn spawn(cfg: &KioskConfig, _identity: Identity, _model_version: String, _shutdown: Arc<AtomicBool>) -> Option<SyncHandle> {
     let url = cfg.server.url.as_ref()?;
-    tracing::warn!(%url, "server sync is not available in this build yet: records stay queued in the outbox");
+    tracing::warn!(%url, "built without the `sync` feature: records stay queued in the outbox");
     None
+}
+
+#[cfg(feature = "sync")]
+mod worker {
+    use super::*;
+    use crate::store::Store;
+    use hadir_client::{Outbox, OutboxError, Uploader, UploaderConfig};
+    use hadir_protocol::{Digest, Record, RefusalReason};
+    use std::sync::atomic::Ordering;
+    use std::time::Duration;
+
+    fn now_ms() -> i64 {
+        i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap_or(0)
+    }
+
+    impl Outbox for Store {
+        fn pending(&mut self, limit: usize) -> Result<Vec<Record>, OutboxError> {
+            let limit = u32::try_from(limit).unwrap_or(u32::MAX);
+            Ok(Store::pending(self, limit).map_err(OutboxError::new)?.into_iter().map(|p| p.record).collect())
+        }
+
+        fn acknowledge(&mut self, seqs: &[u64]) -> Result<(), OutboxError> {
+            self.mark_acked(seqs, now_ms()).map_err(OutboxError::new)
+        }
+
+        fn park(&mut self, seq: u64, reason: RefusalReason, detail: &str) -> Result<(), OutboxError> {
+            self.mark_refused(seq, &format!("{reason:?}: {detail}"), now_ms()).map_err(OutboxError::new)
+        }
+
+        fn pending_photos(&mut self, limit: usize) -> Result<Vec<Digest>, OutboxError> {
+            self.photos_to_upload(u32::try_from(limit).unwrap_or(u32::MAX)).map_err(OutboxError::new)
+        }
+
+        fn photo(&mut self, sha256: Digest) -> Result<Option<Vec<u8>>, OutboxError> {
+            self.photo_by_hash(&sha256).map_err(OutboxError::new)
+        }
+
+        fn photo_done(&mut self, sha256: Digest) -> Result<(), OutboxError> {
+            self.photo_uploaded_by_hash(&sha256).map_err(OutboxError::new)
+        }
+    }
+
+    pub(super) struct Worker {
+        pub url: String,
+        pub token: Option<String>,
+        pub db: std::path::PathBuf,
+        pub identity: Identity,
+        pub model_version: String,
+        pub roster_every: Duration,
+        pub retry_every: Duration,
+        pub time: Arc<Mutex<Option<TimeSync>>>,
+        pub enrolled: Arc<Mutex<Option<String>>>,
+        pub shutdown: Arc<AtomicBool>,
+    }
+
+    impl Worker {
+        pub fn run(self) {
+            let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    tracing::error!(error = %e, "sync worker: no runtime; records stay queued");
+                    return;
+                }
+            };
+            let mut store = match Store::open(&self.db, &self.identity) {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::error!(error = %e, "sync worker: store not opened; records stay queued");
+                    return;
+                }
+            };
+            let mut uploader: Option<Uploader> = None;
+            let mut next_roster = Instant::now();
+            while !self.shutdown.load(Ordering::Relaxed) {
+                let ok = rt.block_on(self.round(&mut store, &mut uploader, &mut next_roster));
+                let wait = if ok { self.retry_every.min(Duration::from_secs(5)) } else { self.retry_every };
+                let until = Instant::now() + wait;
+                while Instant::now() < until && !self.shutdown.load(Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            }
+        }
+
+        /// One round: enrol if needed, roster when due, drain, time. `false` on a failure.
+        async fn round(&self, store: &mut Store, uploader: &mut Option<Uploader>, next_roster: &mut Instant) -> bool {
+            if uploader.is_none() {
+                let device_id = match store.device() {
+                    Ok(Some((id, _))) => id,
+                    Ok(None) => match &self.token {
+                        None => {
+                            tracing::warn!("device not enrolled and no server.enrol_token: records stay queued");
+                            return false;
+                        }
+                        Some(token) => {
+                            match hadir_client::enrol(&self.url, token, &self.identity.key, env!("CARGO_PKG_VERSION")).await {
+                                Ok(r) => {
+                                    if let Err(e) = store.set_device(&r.device_id, &r.site_id, &self.identity.key.public().to_hex(), r.server_time_ms) {
+                                        tracing::error!(error = %e, "enrolment not stored");
+                                        return false;
+                                    }
+                                    tracing::info!(device = %r.device_id, site = %r.site_id, "device enrolled");
+                                    r.device_id
+                                }
+                                Err(e) => {
+                                    tracing::warn!(error = %e, "enrolment failed; will retry");
+                                    return false;
+                                }
+                            }
+                        }
+                    },
+                    Err(e) => {
+                        tracing::error!(error = %e, "device identity unreadable");
+                        return false;
+                    }
+                };
+                if let Ok(mut slot) = self.enrolled.lock() {
+                    *slot = Some(device_id.clone());
+                }
+                match Uploader::new(UploaderConfig::new(self.url.clone()), device_id, self.identity.key.clone()) {
+                    Ok(u) => *uploader = Some(u),
+                    Err(e) => {
+                        tracing::error!(error = %e, "uploader not made");
+                        return false;
+                    }
+                }
+            }
+            let Some(up) = uploader.as_ref() else { return false };
+            let mut ok = true;
+            if Instant::now() >= *next_roster {
+                let since = roster_revision(store).unwrap_or(0);
+                match up.roster(since).await {
+                    Ok(r) => match apply_roster(store, &r, &self.model_version, now_ms()) {
+                        Ok(a) => {
+                            tracing::info!(?a, revision = r.revision, "roster applied");
+                            *next_roster = Instant::now() + self.roster_every;
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %e, "roster not applied");
+                            ok = false;
+                        }
+                    },
+                    Err(e) => {
+                        tracing::warn!(error = %e, "roster fetch failed");
+                        ok = false;
+                    }
+                }
+            }
+            let sent = now_ms();
+            match up.server_time().await {
+                Ok(server_ms) => {
+                    let back = now_ms();
+                    let device_mid = sent + (back - sent) / 2;
+                    if let Ok(mut t) = self.time.lock() {
+                        *t = Some(TimeSync { at: Instant::now(), device_wall_ms: device_mid, offset_ms: server_ms - device_mid });
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "server time not sampled");
+                    ok = false;
+                }
+            }
+            match up.drain(store).await {
+                Ok(report) => {
+                    if report.batches > 0 {
+                        tracing::info!(?report, "outbox drained");
+                    }
+                    if let Err(e) = store.set_kv(LAST_SYNC_KEY, &now_ms().to_string()) {
+                        tracing::warn!(error = %e, "last sync not stored");
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "upload failed; records stay queued");
+                    ok = false;
+                }
+            }
+            ok
+        }
+    }
 }
 
 #[cfg(test)]

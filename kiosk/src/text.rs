@@ -55,7 +55,16 @@ pub fn screen_text(s: &Screen, lang: Language) -> String {
         }
         Screen::Busy => if en { "Please wait…" } else { "Mohon tunggu…" }.into(),
         Screen::Capture { employee, guidance } => format!("{}: {}", employee.name, guidance_text(*guidance, lang)),
-        Screen::Enrol => if en { "Enrolment (administrator)" } else { "Pendaftaran wajah (admin)" }.into(),
+        Screen::Enrol(v) => match (&v.done, en) {
+            (Some(Ok(id)), false) => format!("Wajah {id} terdaftar"),
+            (Some(Ok(id)), true) => format!("Face of {id} enrolled"),
+            (Some(Err(why)), false) => format!("Pendaftaran gagal: {why}"),
+            (Some(Err(why)), true) => format!("Enrolment failed: {why}"),
+            (None, false) if v.captured == 0 && v.needed == 0 => format!("Pendaftaran wajah (admin): nomor pegawai {} lalu #", v.employee),
+            (None, true) if v.captured == 0 && v.needed == 0 => format!("Enrolment (admin): employee number {} then #", v.employee),
+            (None, false) => format!("Pendaftaran {}: foto {}/{}, lihat ke kamera", v.employee, v.captured, v.needed),
+            (None, true) => format!("Enrolling {}: photo {}/{}, look at the camera", v.employee, v.captured, v.needed),
+        },
         Screen::Result(o) => outcome_text(o, lang),
     }
 }

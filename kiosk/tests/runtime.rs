@@ -7,6 +7,7 @@ use hadir_kiosk::identity::Identity;
 use hadir_kiosk::policy::{Mode, WeekSchedule};
 use hadir_kiosk::runtime::{Kiosk, LogDisplay, Now, hash_pin};
 use hadir_kiosk::store::{EmployeeRow, Store};
+
 use time::macros::datetime;
 
 struct Rig {
@@ -146,6 +147,30 @@ fn admin_pin_requests_enrolment() {
     let admin = hash_pin("0000");
     let mut r = rig(vec![], |c| c.device.admin_pin_hash = Some(admin));
     r.pin(Direction::In, "0000", 0);
-    assert!(r.kiosk.take_enrolment_request());
+    assert!(r.kiosk.enrolling());
     assert_eq!(r.kiosk.store.audit_log().unwrap()[0].kind, "admin_login");
+}
+
+#[test]
+fn enrolment_at_the_kiosk_stores_templates_and_refuses_duplicates() {
+    use hadir_hal::keypad::Key;
+    let admin = hash_pin("0000");
+    let emb = |v: f32| FaceResult::Face { score: 0.0, liveness: 90.0, aligned: image::RgbImage::new(2, 2), embedding: vec![v, 1.0, 0.0] };
+    let mut r = rig(vec![emb(0.0)], |c| c.device.admin_pin_hash = Some(admin));
+    r.kiosk.store.upsert_employee(&EmployeeRow { id: "77".into(), name: "Citra".into(), section_id: None, pin_hash: None }, &[]).unwrap();
+    r.pin(Direction::In, "0000", 0);
+    for k in [Key::Digit(7), Key::Digit(7), Key::Hash] {
+        r.kiosk.enrol_key(k, at(10), &mut r.display);
+    }
+    assert!(r.kiosk.enrol_capturing());
+    let img = image::RgbImage::new(4, 4);
+    for i in 0..10u64 {
+        r.kiosk.enrol_frame(&img, at(100 + i * 300), &mut r.display);
+    }
+    assert_eq!(r.kiosk.store.templates("77").unwrap().len(), 5);
+    let last = r.display.shown.last().unwrap().clone();
+    assert!(matches!(last, Screen::Enrol(ref v) if v.done == Some(Ok("77".into()))), "{last:?}");
+    assert_eq!(r.kiosk.store.audit_log().unwrap().last().unwrap().kind, "enrolled");
+    r.kiosk.enrol_tick(at(100 + 10 * 300 + 5_000), &mut r.display);
+    assert!(!r.kiosk.enrolling());
 }

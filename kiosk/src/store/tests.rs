@@ -52,6 +52,27 @@ fn fresh_store_has_the_latest_schema_and_pragmas() {
 }
 
 #[test]
+fn a_version_1_store_migrates_and_backfills_photo_hashes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kiosk.db");
+    {
+        // A store as version 1 of this build left it, with one record and its photo.
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute(
+            "INSERT INTO records (seq, hash, prev_hash, employee_id, recorded_at_ms, record_json) VALUES (1, x'00', x'00', 'E', 0, '{}')",
+            [],
+        )
+        .unwrap();
+        conn.execute("INSERT INTO evidence (seq, jpeg) VALUES (1, x'FFD8')", []).unwrap();
+    }
+    let s = Store::open(&path, &identity()).unwrap();
+    assert_eq!(s.schema_version().unwrap(), MIGRATIONS.len() as i64);
+    assert_eq!(s.photo_by_hash(&Digest::of(&[0xFF, 0xD8])).unwrap(), Some(vec![0xFF, 0xD8]));
+}
+
+#[test]
 fn newer_schema_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let s = open(&dir);
@@ -124,6 +145,10 @@ fn outbox_states_and_queue_length() {
     s.mark_attempt_failed(3, "connection refused").unwrap();
     assert_eq!(s.queue_len().unwrap(), 1);
     assert_eq!(s.pending(10).unwrap()[0].record.body.seq, 3);
+    assert_eq!(s.photos_to_upload(10).unwrap(), vec![Digest::of(&[1u8])]);
+    assert_eq!(s.photo_by_hash(&Digest::of(&[1u8])).unwrap(), Some(vec![1u8]));
+    s.photo_uploaded_by_hash(&Digest::of(&[1u8])).unwrap();
+    assert!(s.photos_to_upload(10).unwrap().is_empty());
     s.mark_photo_uploaded(1).unwrap();
     // The record itself is untouched by outbox changes.
     assert_eq!(s.verify_chain(&id.key.public()).unwrap(), 3);
