@@ -258,7 +258,7 @@ impl Store {
         match &*self.0 {
             Backend::Sqlite(s) => {
                 let ids = ids.to_vec();
-                s.run(move |c| sqlite::devices(c, &ids)).await
+                s.read(move |c| sqlite::devices(c, &ids)).await
             }
             Backend::Postgres(p) => p.devices(ids).await,
         }
@@ -271,7 +271,7 @@ impl Store {
             return Ok(Vec::new());
         }
         match &*self.0 {
-            Backend::Sqlite(s) => s.run(move |c| sqlite::store_verified(c, &verified, now_ms)).await,
+            Backend::Sqlite(s) => s.store_verified(verified, now_ms).await,
             Backend::Postgres(p) => p.store_verified(&verified, now_ms).await,
         }
     }

@@ -26,6 +26,66 @@ fn err(context: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> StorageErr
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
     path: std::path::PathBuf,
+    writer: std::sync::mpsc::Sender<IngestJob>,
+    /// A second connection for the per-batch device lookup, so it never waits behind a
+    /// commit (WAL lets readers run beside the writer).
+    reader: Arc<Mutex<Connection>>,
+}
+
+/// One batch waiting for the ingest writer.
+#[derive(Debug)]
+struct IngestJob {
+    verified: Vec<Verified>,
+    now_ms: i64,
+    reply: tokio::sync::oneshot::Sender<Result<Vec<Outcome>>>,
+}
+
+/// Group commit: the writer thread takes every batch that queued up while the previous commit
+/// was syncing to disk and stores them in one transaction (one fsync), in arrival order. A
+/// device's batches arrive one after the other, so its chain order is kept. If the group's
+/// transaction fails, each batch is retried alone so one bad batch cannot fail the others.
+fn writer_loop(conn: Arc<Mutex<Connection>>, rx: std::sync::mpsc::Receiver<IngestJob>) {
+    const MAX_GROUP: usize = 64;
+    while let Ok(first) = rx.recv() {
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(j) => jobs.push(j),
+                Err(_) => break,
+            }
+        }
+        let now_ms = jobs.iter().map(|j| j.now_ms).max().unwrap_or(0);
+        let lens: Vec<usize> = jobs.iter().map(|j| j.verified.len()).collect();
+        let all: Vec<Verified> = jobs.iter().flat_map(|j| j.verified.iter().cloned()).collect();
+        let result = {
+            let mut c = conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            store_verified(&mut c, &all, now_ms)
+        };
+        match result {
+            Ok(outcomes) => {
+                let mut rest = outcomes.into_iter();
+                for (job, n) in jobs.into_iter().zip(lens) {
+                    // A caller that went away (client disconnected) needs no answer.
+                    let _ = job.reply.send(Ok(rest.by_ref().take(n).collect()));
+                }
+            }
+            Err(e) if jobs.len() == 1 => {
+                if let Some(job) = jobs.into_iter().next() {
+                    let _ = job.reply.send(Err(e));
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, batches = jobs.len(), "group commit failed; storing batches one by one");
+                for job in jobs {
+                    let r = {
+                        let mut c = conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                        store_verified(&mut c, &job.verified, job.now_ms)
+                    };
+                    let _ = job.reply.send(r);
+                }
+            }
+        }
+    }
 }
 
 impl SqliteStore {
@@ -37,7 +97,42 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "FULL").map_err(err(context.clone()))?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(err(context.clone()))?;
         conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(err(context))?;
-        Ok(SqliteStore { conn: Arc::new(Mutex::new(conn)), path: path.to_owned() })
+        let reader = Connection::open(path).map_err(err(format!("open reader on {}", path.display())))?;
+        reader.busy_timeout(std::time::Duration::from_secs(5)).map_err(err("reader busy timeout"))?;
+        let reader = Arc::new(Mutex::new(reader));
+        let conn = Arc::new(Mutex::new(conn));
+        let (writer, rx) = std::sync::mpsc::channel();
+        let writer_conn = Arc::clone(&conn);
+        // The thread ends when the last clone of this store (the last sender) is dropped.
+        std::thread::Builder::new()
+            .name("hadir-sqlite-writer".into())
+            .spawn(move || writer_loop(writer_conn, rx))
+            .map_err(|e| StorageError::Task(format!("start the SQLite writer thread: {e}")))?;
+        Ok(SqliteStore { conn, path: path.to_owned(), writer, reader })
+    }
+
+    /// Runs a read-only `f` on the reader connection on the blocking pool.
+    pub async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    {
+        let conn = Arc::clone(&self.reader);
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            f(&mut guard)
+        })
+        .await
+        .map_err(|e| StorageError::Task(e.to_string()))?
+    }
+
+    /// Stores verified records through the group-commit writer.
+    pub(super) async fn store_verified(&self, verified: Vec<Verified>, now_ms: i64) -> Result<Vec<Outcome>> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.writer
+            .send(IngestJob { verified, now_ms, reply })
+            .map_err(|_| StorageError::Task("the SQLite writer thread stopped".into()))?;
+        answer.await.map_err(|_| StorageError::Task("the SQLite writer dropped a batch".into()))?
     }
 
     /// The database file.
