@@ -2,9 +2,10 @@
 //!
 //! Printed by `hadir-kiosk bench` (and `cargo xtask bench`) as lines for scripts:
 //! - `kiosk decision_ms_median=N`: from the last PIN digit to the decision (the flow leaves
-//!   capture), with the real face pipeline on simulated camera frames (photos of
-//!   `../shared/faces`), the PIN already in the device's PIN index (the daily case), median
-//!   over the runs. Target: under 150 ms on this machine.
+//!   capture, including the durable save of the record), with the real face pipeline on
+//!   simulated camera frames (enrolled from `faces/people/obama/obama.jpg`, camera showing
+//!   `faces/hard/obama-480p.jpg` of `../shared`), the PIN already in the device's PIN index
+//!   (the daily case), median over the runs. Target: under 150 ms on this machine.
 //! - `kiosk peak_rss_mb=N`: the process's peak resident memory (VmHWM) with the models loaded
 //!   and after the decision runs. Target: under 200 MB.
 //! - `kiosk records_per_s=N`: records built, signed and stored durably (WAL,
@@ -75,7 +76,7 @@ pub fn decision_ms(
     enrol_image: &RgbImage,
     probe: &RgbImage,
     runs: u32,
-) -> Result<Vec<f64>, BenchError> {
+) -> Result<(Vec<f64>, String), BenchError> {
     let mut cfg = KioskConfig::default();
     cfg.device.data_dir = dir.to_owned();
     let identity = Identity::from_seed([12; 32]);
@@ -121,7 +122,11 @@ pub fn decision_ms(
         }
         times.push((decided - t0).as_secs_f64() * 1000.0);
     }
-    Ok(times)
+    let outcome = match kiosk.phase() {
+        Phase::Result { outcome, .. } => crate::text::outcome_text(outcome, crate::config::Language::English),
+        other => format!("{other:?}"),
+    };
+    Ok((times, outcome))
 }
 
 fn kiosk_face_embedding(kiosk: &mut Kiosk, img: &RgbImage) -> Result<Option<Vec<f32>>, BenchError> {
@@ -182,7 +187,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let face = crate::face::ScriptedFace::new(vec![crate::face::ScriptedFace::face(92.0, 95.0)]);
         let img = RgbImage::new(8, 8);
-        let times = decision_ms(dir.path(), Box::new(face), &img, &img, 3).unwrap();
+        let (times, outcome) = decision_ms(dir.path(), Box::new(face), &img, &img, 3).unwrap();
         assert_eq!(times.len(), 3);
+        assert!(outcome.starts_with("IN recorded"), "{outcome}");
     }
 }

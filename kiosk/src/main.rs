@@ -35,6 +35,13 @@ enum Cmd {
         /// Records for the signing + storing rate.
         #[arg(long, default_value_t = 500)]
         records: u32,
+        /// Enrolment photo (default: the shared faces' obama/obama.jpg).
+        #[arg(long)]
+        enrol: Option<PathBuf>,
+        /// What the simulated camera shows (default: the shared faces' hard/obama-480p.jpg; the
+        /// quality gate refuses obama2.jpg).
+        #[arg(long)]
+        probe: Option<PathBuf>,
     },
     /// Enrol an employee's face from photos (administrator; the kiosk's camera flow uses the
     /// same checks).
@@ -104,7 +111,7 @@ fn real_main() -> Result<()> {
             }
             Ok(())
         }
-        Some(Cmd::Bench { runs, records }) => bench(runs, records),
+        Some(Cmd::Bench { runs, records, enrol, probe }) => bench(runs, records, enrol, probe),
         Some(Cmd::Enrol { employee, photos }) => enrol(&load_config(args.config.as_deref())?, &employee, &photos),
         Some(Cmd::HashPin) => {
             let mut pin = String::new();
@@ -228,7 +235,7 @@ fn enrol(cfg: &KioskConfig, employee: &str, photos: &[PathBuf]) -> Result<()> {
     Ok(())
 }
 
-fn bench(runs: u32, records: u32) -> Result<()> {
+fn bench(runs: u32, records: u32, enrol: Option<PathBuf>, probe: Option<PathBuf>) -> Result<()> {
     use hadir_kiosk::bench;
     let dir = std::env::temp_dir().join(format!("hadir-kiosk-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
@@ -236,14 +243,18 @@ fn bench(runs: u32, records: u32) -> Result<()> {
     let shared = std::env::var_os("HADIR_SHARED_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared")));
-    let enrol_photo = shared.join("faces/people/obama/obama.jpg");
-    let probe_photo = shared.join("faces/people/obama/obama2.jpg");
+    let enrol_photo = enrol.unwrap_or_else(|| shared.join("faces/people/obama/obama.jpg"));
+    let probe_photo = probe.unwrap_or_else(|| shared.join("faces/hard/obama-480p.jpg"));
     let read = |p: &PathBuf| -> Result<image::RgbImage> {
         Ok(image::open(p).with_context(|| format!("reading {} (set HADIR_SHARED_DIR to the shared test data)", p.display()))?.to_rgb8())
     };
     let (enrol_img, probe_img) = (read(&enrol_photo)?, read(&probe_photo)?);
     let face = face(&cfg)?;
-    let times = bench::decision_ms(&dir, face, &enrol_img, &probe_img, runs)?;
+    let (times, outcome) = bench::decision_ms(&dir, face, &enrol_img, &probe_img, runs)?;
+    eprintln!("decision: {outcome}");
+    if !outcome.starts_with("IN recorded") {
+        anyhow::bail!("the benchmark's attempt made no record ({outcome}): use photos the quality gate accepts (--enrol, --probe)");
+    }
     println!("kiosk decision_ms_median={:.0}", bench::median(&times));
     if let Some(mb) = bench::peak_rss_mb() {
         println!("kiosk peak_rss_mb={mb:.0}");

@@ -84,9 +84,45 @@ pub fn body(head: ChainHead, device: &DeviceInfo, d: &Decided, photo_sha256: Dig
         },
         photo_sha256,
         app_version: device.app_version.clone(),
-        model_version: device.model_version.clone(),
+        model_version: record_model_version(&device.model_version),
         prev_hash: head.hash,
         clock: d.clock,
+    }
+}
+
+/// The model version as a record carries it: at most the protocol's 64 bytes. A longer one
+/// (e.g. `package@version/file.onnx#hash`) keeps its package and its hash, which identify it.
+pub fn record_model_version(full: &str) -> String {
+    const MAX: usize = hadir_protocol::record::MAX_TEXT_LEN;
+    if full.len() <= MAX {
+        return full.to_owned();
+    }
+    let hash = full.rsplit_once('#').map_or("", |(_, h)| h);
+    let head_len = MAX.saturating_sub(hash.len() + 1);
+    let mut head: String = full.split('/').next().unwrap_or(full).chars().collect();
+    while head.len() > head_len {
+        head.pop();
+    }
+    if hash.is_empty() || hash.len() >= MAX {
+        let mut cut = full.to_owned();
+        while cut.len() > MAX {
+            cut.pop();
+        }
+        cut
+    } else {
+        format!("{head}#{hash}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn long_model_versions_fit_the_record() {
+        let full = "faceplugin-face-recognition-js@0.0.1/fr_feature.onnx#87aacdfe57510db2";
+        let short = super::record_model_version(full);
+        assert_eq!(short, "faceplugin-face-recognition-js@0.0.1#87aacdfe57510db2");
+        assert_eq!(super::record_model_version("m1"), "m1");
+        assert!(super::record_model_version(&"x".repeat(100)).len() <= 64);
     }
 }
 
