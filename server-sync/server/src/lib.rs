@@ -11,6 +11,7 @@
 //! - [`roster`]: PIN hashing, template wire form.
 //! - [`config`]: the TOML configuration, validated.
 //! - [`bench`]: the ingest benchmark (`hadir-server bench`).
+//! - [`demo`]: the demo department `cargo xtask demo` seeds (`hadir-server seed-demo`).
 //! - `dashboard`, `reports`, `rules`: the office side (issue 8).
 //!
 //! The binary (`src/main.rs`) only parses arguments and calls [`app`] / [`serve`].
@@ -23,6 +24,7 @@
 pub mod api;
 pub mod bench;
 pub mod config;
+pub mod demo;
 pub mod enrolment;
 pub mod ingest;
 pub mod roster;

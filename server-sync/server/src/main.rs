@@ -36,6 +36,33 @@ enum Cmd {
         #[arg(long)]
         mode: String,
     },
+    /// Seed the demo department into a fresh SQLite database (`cargo xtask demo` runs this):
+    /// sections, schedules, employees with PINs, dashboard logins, a board token and a month of
+    /// signed records; writes the logins, PINs and board token to `--secrets`. Run again, it
+    /// keeps the data and only adds what is asked (face templates) or shows today's records.
+    SeedDemo {
+        /// Where the demo's clear-text secrets (JSON) are written on first seeding.
+        #[arg(long)]
+        secrets: PathBuf,
+        /// Employees to create.
+        #[arg(long, default_value_t = 40)]
+        employees: usize,
+        /// Past days of records.
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+        /// A JPEG stored as the evidence photo of the records awaiting confirmation.
+        #[arg(long)]
+        evidence: Option<PathBuf>,
+        /// A template set from `hadir-face enroll` to add to `--face-employee`.
+        #[arg(long, requires = "face_employee")]
+        face_templates: Option<PathBuf>,
+        /// The employee the face templates belong to.
+        #[arg(long)]
+        face_employee: Option<String>,
+        /// Print today's records (JSON) and change nothing.
+        #[arg(long)]
+        show_today: bool,
+    },
     /// Revoke a device: its records are refused from now on.
     Revoke {
         /// The device id.
@@ -144,6 +171,10 @@ async fn main() -> Result<()> {
             println!("{token}");
             eprintln!("one-time token for device {device_id} (site {site}, {}), valid {ttl} h", mode.as_str());
         }
+        Cmd::SeedDemo { secrets, employees, days, evidence, face_templates, face_employee, show_today } => {
+            seed_demo(&cfg, &store, SeedDemoArgs { secrets, employees, days, evidence, face_templates, face_employee, show_today })
+                .await?;
+        }
         Cmd::Revoke { device_id } => {
             if !store.revoke_device(&device_id, clock()).await? {
                 bail!("no enrolled device {device_id:?}");
@@ -153,4 +184,62 @@ async fn main() -> Result<()> {
         Cmd::Bench { .. } => unreachable!("handled above"),
     }
     Ok(())
+}
+
+/// The arguments of `seed-demo`.
+struct SeedDemoArgs {
+    secrets: PathBuf,
+    employees: usize,
+    days: u32,
+    evidence: Option<PathBuf>,
+    face_templates: Option<PathBuf>,
+    face_employee: Option<String>,
+    show_today: bool,
+}
+
+async fn seed_demo(cfg: &Validated, store: &Store, a: SeedDemoArgs) -> Result<()> {
+    use hadir_server::demo;
+    if cfg.raw.storage.backend != Backend::Sqlite {
+        bail!("seed-demo needs the SQLite backend (storage.backend = \"sqlite\")");
+    }
+    store.migrate(&migrations()).await.context("migrating")?;
+    let opts = demo::DemoOptions { employees: a.employees, days: a.days, ..Default::default() };
+    let now = time::OffsetDateTime::now_utc();
+    if a.show_today {
+        let today = demo::today_records(store, now, opts.utc_offset).await?;
+        println!("{}", serde_json::to_string_pretty(&today)?);
+        return Ok(());
+    }
+    if demo::seeded(store).await? {
+        if !a.secrets.exists() {
+            bail!("the database holds the demo but {} is missing: delete the demo's data folder and run again", a.secrets.display());
+        }
+        eprintln!("demo data already seeded; keeping it");
+    } else {
+        let dash = hadir_server::dashboard::store::Store::open(&cfg.raw.storage.sqlite_path)
+            .with_context(|| format!("opening the dashboard tables in {}", cfg.raw.storage.sqlite_path.display()))?;
+        let evidence_jpeg = match &a.evidence {
+            Some(p) => Some(std::fs::read(p).with_context(|| format!("reading --evidence {}", p.display()))?),
+            None => None,
+        };
+        let secrets = demo::seed(store, &dash, &demo::DemoOptions { evidence_jpeg, ..opts }, now).await.context("seeding the demo")?;
+        let text = serde_json::to_string_pretty(&secrets)?;
+        write_private(&a.secrets, &text).with_context(|| format!("writing {}", a.secrets.display()))?;
+        eprintln!("demo seeded: {} employees, {} records; secrets in {}", secrets.pins.len(), secrets.records, a.secrets.display());
+    }
+    if let (Some(path), Some(employee)) = (&a.face_templates, &a.face_employee) {
+        let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
+        let added = demo::add_face_templates(store, employee, path, now_ms).await?;
+        let what = if added == 0 { "already on the server, kept".to_owned() } else { format!("{added} added") };
+        eprintln!("face templates of {employee}: {what}");
+    }
+    Ok(())
+}
+
+/// Writes a file readable only by its owner (it holds passwords and PINs).
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut f = std::fs::OpenOptions::new().create(true).truncate(true).write(true).mode(0o600).open(path)?;
+    f.write_all(text.as_bytes())
 }
