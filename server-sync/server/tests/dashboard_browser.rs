@@ -181,7 +181,14 @@ async fn supervisor_confirms_exports_and_the_board_follows() {
     f.state.store.add_board_token(&token_hash(token), "Lobi", false).unwrap();
     c.set_window_size(1920, 1080).await.unwrap();
     c.goto(&format!("{base}/board/{token}")).await.unwrap();
-    let count = || async { c.find(Locator::Id("late-count")).await.unwrap().text().await.unwrap() };
+    // Read in one script call: the event stream replaces the board's markup at any moment, so
+    // a found element can go stale before its text is read.
+    let count = || async {
+        match c.execute("const e = document.getElementById('late-count'); return e ? e.textContent : '';", vec![]).await.unwrap() {
+            serde_json::Value::String(s) => s,
+            other => panic!("late count: {other}"),
+        }
+    };
     // Agus, Rudi and (now confirmed) Sri.
     assert_eq!(count().await, "3");
     // Let the event stream connect before the record arrives.
@@ -196,7 +203,10 @@ async fn supervisor_confirms_exports_and_the_board_follows() {
     wait_until(Duration::from_secs(5), || async { count().await == "4" }).await;
     let latency = t0.elapsed();
     println!("late board updated {} ms after the record was stored", latency.as_millis());
-    let board = body_text(&c).await;
+    let board = match c.execute("return document.body.innerText", vec![]).await.unwrap() {
+        serde_json::Value::String(s) => s,
+        other => panic!("board text: {other}"),
+    };
     assert!(board.contains("Dewi Lestari") && board.contains("+90"), "{board}");
     shot(&c, "board").await;
     c.close().await.unwrap();

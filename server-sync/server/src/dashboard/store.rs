@@ -242,6 +242,9 @@ pub fn parse_date(s: &str) -> Option<Date> {
 }
 
 const SCHEMA: &str = r#"
+-- Covering index for the month's read of the recaps (no table lookups per record).
+CREATE INDEX IF NOT EXISTS dash_records_by_time ON records (
+    recorded_at_ms, employee_id, direction, utc_offset_min, mode, decision, device_id);
 CREATE TABLE IF NOT EXISTS dash_users (
     id INTEGER PRIMARY KEY, username TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL,
     role TEXT NOT NULL CHECK (role IN ('admin','supervisor','operator')));
@@ -682,7 +685,7 @@ impl Store {
                 at,
                 mode: parse_mode(&r.get::<_, String>(6)?),
                 decision: merge_decision(&device_decision, dash.as_deref()),
-                device_id: r.get(1)?,
+                device_id: r.get::<_, String>(1)?.into(),
             },
             employee_id: r.get(2)?,
             seq: r.get(8)?,
@@ -720,6 +723,7 @@ impl Store {
         let mut rows = st.query(params![dt_to_ms(from), dt_to_ms(to)])?;
         let mut out: HashMap<String, Vec<Punch>> = HashMap::new();
         let mut offsets: HashMap<i64, UtcOffset> = HashMap::new();
+        let mut devices: HashMap<String, std::sync::Arc<str>> = HashMap::new();
         while let Some(r) = rows.next()? {
             let off_min: i64 = r.get(5)?;
             let offset = *offsets
@@ -730,13 +734,22 @@ impl Store {
             let mode = r.get_ref(6)?.as_str().map_err(|e| rusqlite::Error::FromSqlConversionFailure(6, rusqlite::types::Type::Text, Box::new(e)))?;
             let dev_dec = r.get_ref(7)?.as_str().map_err(|e| rusqlite::Error::FromSqlConversionFailure(7, rusqlite::types::Type::Text, Box::new(e)))?;
             let dash: Option<String> = r.get(8)?;
+            let dev = r.get_ref(1)?.as_str().map_err(|e| rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, Box::new(e)))?;
+            let device_id = match devices.get(dev) {
+                Some(d) => d.clone(),
+                None => {
+                    let d: std::sync::Arc<str> = dev.into();
+                    devices.insert(dev.to_owned(), d.clone());
+                    d
+                }
+            };
             let punch = Punch {
                 record_id: r.get(0)?,
                 direction: parse_direction(dir),
                 at,
                 mode: parse_mode(mode),
                 decision: merge_decision(dev_dec, dash.as_deref()),
-                device_id: r.get(1)?,
+                device_id,
             };
             let emp = r.get_ref(2)?.as_str().map_err(|e| rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, Box::new(e)))?;
             match out.get_mut(emp) {

@@ -108,7 +108,8 @@ pub fn month_recaps(
     let empty_ex = BTreeMap::new();
     let mut out = Vec::with_capacity(ctx.employees.len());
     for e in &ctx.employees {
-        let p = punches.remove(&e.id).unwrap_or_default();
+        let mut p = punches.remove(&e.id).unwrap_or_default();
+        p.sort_by_key(|x| x.at);
         let input = MonthInput {
             year,
             month,

@@ -82,8 +82,8 @@ pub struct Punch {
     pub mode: Mode,
     /// Valid, confirmed, pending or rejected.
     pub decision: Decision,
-    /// The device that made it.
-    pub device_id: String,
+    /// The device that made it (shared: a month of records names few devices).
+    pub device_id: std::sync::Arc<str>,
 }
 
 impl Punch {

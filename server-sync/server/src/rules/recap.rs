@@ -115,13 +115,24 @@ pub struct MonthInput<'a> {
 /// Judges every day of the month and counts them: the days in order, then the recap.
 pub fn recap_month(input: &MonthInput<'_>, settings: &RuleSettings) -> (Vec<DayResult>, MonthRecap) {
     let days_in_month = input.month.length(input.year);
-    // Bucket the records by day of month once, so each day sees only its own records.
-    let mut buckets: Vec<Vec<Punch>> = vec![Vec::new(); usize::from(days_in_month) + 1];
-    for p in input.punches {
-        let d = p.local_date();
+    // Each day needs its own records as one slice: sorted by local date they are contiguous
+    // (callers that pass sorted records, like the store's month query, save the copy).
+    let sorted: std::borrow::Cow<'_, [Punch]> = if input.punches.is_sorted_by_key(Punch::local_date) {
+        std::borrow::Cow::Borrowed(input.punches)
+    } else {
+        let mut v = input.punches.to_vec();
+        v.sort_by_key(Punch::local_date);
+        std::borrow::Cow::Owned(v)
+    };
+    let mut ranges = vec![0..0; usize::from(days_in_month) + 1];
+    let mut i = 0;
+    while i < sorted.len() {
+        let d = sorted[i].local_date();
+        let j = i + sorted[i..].iter().take_while(|p| p.local_date() == d).count();
         if d.year() == input.year && d.month() == input.month {
-            buckets[usize::from(d.day())].push(p.clone());
+            ranges[usize::from(d.day())] = i..j;
         }
+        i = j;
     }
     let mut recap = MonthRecap::default();
     let mut days = Vec::with_capacity(usize::from(days_in_month));
@@ -132,7 +143,7 @@ pub fn recap_month(input: &MonthInput<'_>, settings: &RuleSettings) -> (Vec<DayR
             &DayInput {
                 date,
                 plan: &plan,
-                punches: &buckets[usize::from(day)],
+                punches: &sorted[ranges[usize::from(day)].clone()],
                 excused: input.excused.get(&date).copied(),
                 known: input.known_through.is_some_and(|k| date <= k),
             },
@@ -183,9 +194,9 @@ pub fn recap_date_row(day: &DayResult) -> DateRow {
     DateRow {
         date: day.date,
         in_time: day.first_in.as_ref().map(|p| p.at.time()),
-        in_device: day.first_in.as_ref().map(|p| p.device_id.clone()),
+        in_device: day.first_in.as_ref().map(|p| p.device_id.to_string()),
         out_time: day.last_out.as_ref().map(|p| p.at.time()),
-        out_device: day.last_out.as_ref().map(|p| p.device_id.clone()),
+        out_device: day.last_out.as_ref().map(|p| p.device_id.to_string()),
         status: day.status,
         bands,
         late_minutes: day.late_minutes,
