@@ -1,0 +1,207 @@
+//! A simulated kiosk: the kiosk library's [`Kiosk`] over its own store and key in a temporary
+//! folder, enrolled at the server over HTTP with a one-time token, fed the server's roster
+//! through `hadir_kiosk::sync::apply_roster`, driven by keypad keys (mapped by the kiosk's own
+//! `key_event`), camera frames and GPS fixes, and drained by `hadir_client::Uploader` through
+//! the store's outbox.
+//!
+//! Times are arguments: the test's frozen day gives each attempt its wall time and the kiosk's
+//! monotonic clock, so nothing sleeps.
+
+use crate::face::{E2eFace, FaceMode};
+use crate::server::FrozenClock;
+use hadir_client::{ClientError, DrainReport, Uploader, UploaderConfig};
+use hadir_hal::keypad::Key;
+use hadir_kiosk::KioskConfig;
+use hadir_kiosk::flow::{Event, Mono, Outcome, Phase};
+use hadir_kiosk::identity::Identity;
+use hadir_kiosk::policy::{GpsFix, Mode};
+use hadir_kiosk::runtime::{Kiosk, LogDisplay, Now, key_event};
+use hadir_kiosk::store::Store;
+use image::RgbImage;
+use std::path::PathBuf;
+use time::OffsetDateTime;
+
+/// One simulated kiosk.
+pub struct SimKiosk {
+    /// The device id the server gave.
+    pub device_id: String,
+    /// The kiosk.
+    pub kiosk: Kiosk,
+    /// Its screen (what the person saw).
+    pub display: LogDisplay,
+    /// Its face pipeline's switch.
+    pub face: E2eFace,
+    /// The uploader (None while the device is "offline").
+    pub uploader: Uploader,
+    /// The configuration it was built from.
+    pub cfg: KioskConfig,
+    /// Its data folder.
+    pub dir: PathBuf,
+    /// Milliseconds of the day at boot, for the monotonic clock.
+    boot_ms: i64,
+    /// How far the kiosk's wall clock is off true time, ms (a clock jump); the monotonic clock
+    /// follows true time.
+    pub skew_ms: i64,
+}
+
+/// How a kiosk is set up.
+#[derive(Debug, Clone)]
+pub struct KioskSpec {
+    /// Device id asked for in the enrolment token.
+    pub device_id: String,
+    /// Site (whose roster it gets).
+    pub site: String,
+    /// Office or field.
+    pub mode: Mode,
+    /// Field: records without a fix allowed (they say so).
+    pub allow_without_fix: bool,
+}
+
+impl SimKiosk {
+    /// Creates the kiosk's key and store in `dir`, enrols it with a token issued now on the
+    /// server's store, and fetches its roster.
+    pub async fn enrol(
+        server: &crate::server::Server,
+        spec: &KioskSpec,
+        dir: PathBuf,
+        face: E2eFace,
+        clock: &FrozenClock,
+    ) -> SimKiosk {
+        let mut cfg = KioskConfig::default();
+        cfg.device.data_dir = dir.clone();
+        cfg.device.device_id = spec.device_id.clone();
+        cfg.device.utc_offset_min = 420;
+        cfg.flow.pin_length = 6;
+        cfg.policy.mode = spec.mode;
+        cfg.policy.field_allow_without_fix = spec.allow_without_fix;
+        let mode = match spec.mode {
+            Mode::Office => hadir_protocol::Mode::Office,
+            Mode::Field => hadir_protocol::Mode::Field,
+        };
+        let token = hadir_server::enrolment::issue_token(&server.store, &spec.device_id, &spec.site, mode, 24, clock.now_ms())
+            .await
+            .expect("issue an enrolment token");
+        let identity = Identity::load_or_create(&cfg.key_file()).expect("device key");
+        let enrolled = hadir_client::enrol(&server.url, &token, &identity.key, "0.1.0").await.expect("enrolment over HTTP");
+        assert_eq!(enrolled.device_id, spec.device_id);
+        let store = Store::open(&cfg.db_file(), &identity).expect("kiosk store");
+        store
+            .set_device(&enrolled.device_id, &enrolled.site_id, &identity.key.public().to_hex(), clock.now_ms())
+            .expect("remember enrolment");
+        let kiosk = Kiosk::new(store, identity.clone(), &cfg, Box::new(face.clone())).expect("kiosk");
+        let uploader = uploader(&server.url, &enrolled.device_id, identity, clock);
+        let mut k = SimKiosk {
+            device_id: enrolled.device_id,
+            kiosk,
+            display: LogDisplay::default(),
+            face,
+            uploader,
+            cfg,
+            dir,
+            boot_ms: clock.now_ms(),
+            skew_ms: 0,
+        };
+        k.sync_roster(clock.now_ms()).await.expect("roster");
+        k
+    }
+
+    /// Reopens the kiosk from its folder, as after a crash or power cut: same key and store.
+    pub fn reopen(self, server_url: &str, clock: &FrozenClock) -> SimKiosk {
+        let SimKiosk { device_id, kiosk, face, cfg, dir, .. } = self;
+        drop(kiosk);
+        let identity = Identity::load_or_create(&cfg.key_file()).expect("device key after restart");
+        let store = Store::open(&cfg.db_file(), &identity).expect("kiosk store after restart");
+        let kiosk = Kiosk::new(store, identity.clone(), &cfg, Box::new(face.clone())).expect("kiosk after restart");
+        assert_eq!(kiosk.device().device_id, device_id, "the device id survives a restart");
+        let uploader = uploader(server_url, &device_id, identity, clock);
+        SimKiosk { device_id, kiosk, display: LogDisplay::default(), face, uploader, cfg, dir, boot_ms: clock.now_ms(), skew_ms: 0 }
+    }
+
+    /// Points the uploader at another URL (a proxy).
+    pub fn use_url(&mut self, url: &str, clock: &FrozenClock) {
+        let identity = self.kiosk.identity().clone();
+        self.uploader = uploader(url, &self.device_id, identity, clock);
+    }
+
+    /// Fetches roster changes from the server and applies them.
+    pub async fn sync_roster(&mut self, now_ms: i64) -> Result<(), ClientError> {
+        let since = hadir_kiosk::sync::roster_revision(&self.kiosk.store).map_err(|e| ClientError::Config(e.to_string()))?;
+        let roster = self.uploader.roster(since).await?;
+        let model = self.kiosk.device().model_version.clone();
+        hadir_kiosk::sync::apply_roster(&mut self.kiosk.store, &roster, &model, now_ms)
+            .map_err(|e| ClientError::Config(e.to_string()))?;
+        Ok(())
+    }
+
+    /// Uploads everything pending (records, then photos).
+    pub async fn drain(&mut self) -> Result<DrainReport, ClientError> {
+        self.uploader.drain(&mut self.kiosk.store).await
+    }
+
+    /// The kiosk's monotonic milliseconds at true time `t`.
+    pub fn mono_at(&self, t: OffsetDateTime) -> u64 {
+        (crate::server::ms(t) - self.boot_ms).max(0) as u64
+    }
+
+    /// The kiosk's clocks at true time `t`.
+    fn now(&self, t: OffsetDateTime) -> Now {
+        Now { mono: Mono(self.mono_at(t)), wall: t + time::Duration::milliseconds(self.skew_ms) }
+    }
+
+    fn key(&mut self, key: Key, wall: OffsetDateTime) {
+        let now = self.now(wall);
+        if let Some(ev) = key_event(self.kiosk.phase(), key) {
+            self.kiosk.dispatch(ev, now, &mut self.display);
+        }
+    }
+
+    /// One attempt at the kiosk: MASUK (`A`) or PULANG (`B`), the PIN on the keypad, then camera
+    /// frames until the flow decides (ticking past the capture window if it keeps looking).
+    /// `wall` is true time; the kiosk's wall clock reads it plus [`SimKiosk::skew_ms`].
+    /// Returns the result screen's outcome.
+    pub fn attempt(
+        &mut self,
+        direction_in: bool,
+        pin: &str,
+        frame: &RgbImage,
+        face: FaceMode,
+        gps: Option<GpsFix>,
+        wall: OffsetDateTime,
+    ) -> Outcome {
+        self.face.set(face);
+        self.kiosk.gps = gps;
+        // Back to idle from whatever the last person left.
+        let now = self.now(wall);
+        self.kiosk.dispatch(Event::Cancel, now, &mut self.display);
+        self.key(Key::Letter(if direction_in { 'A' } else { 'B' }), wall);
+        for d in pin.chars() {
+            self.key(Key::Digit(d.to_digit(10).expect("PIN digit") as u8), wall);
+        }
+        let mut t = wall;
+        for _ in 0..12 {
+            if !self.kiosk.capturing() {
+                break;
+            }
+            let now = self.now(t);
+            self.kiosk.frame(frame, now, &mut self.display);
+            t += time::Duration::milliseconds(200);
+        }
+        if self.kiosk.capturing() {
+            let window = i64::from(self.cfg.flow.capture_window_ms) + 1000;
+            let now = self.now(t + time::Duration::milliseconds(window));
+            self.kiosk.dispatch(Event::Tick, now, &mut self.display);
+        }
+        match self.kiosk.phase() {
+            Phase::Result { outcome, .. } => outcome.clone(),
+            other => panic!("{}: no result after the attempt, phase {other:?}", self.device_id),
+        }
+    }
+}
+
+fn uploader(url: &str, device_id: &str, identity: Identity, clock: &FrozenClock) -> Uploader {
+    let mut cfg = UploaderConfig::new(url);
+    cfg.clock = clock.client_clock();
+    cfg.batch_size = 50;
+    cfg.request_timeout = std::time::Duration::from_secs(20);
+    Uploader::new(cfg, device_id, identity.key).expect("uploader")
+}

@@ -1,0 +1,128 @@
+//! The central server, in-process on a real socket.
+//!
+//! Cargo gives `CARGO_BIN_EXE_*` only to the package that owns a binary, so the tests serve
+//! what `hadir-server serve` serves: [`hadir_server::app`] (device API and request log) with the
+//! dashboard router merged, over the SQLite file, through [`hadir_server::serve`] on
+//! `127.0.0.1:0`. The clock is frozen: the test sets "now" in milliseconds.
+//! [`Server::restart`] stops serving (graceful) and starts again over the same file and
+//! clock, as a process restart would.
+
+use hadir_server::dashboard::{self, Dashboard, DashboardConfig};
+use hadir_server::storage::Store;
+use hadir_server::{AppState, migrations};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+/// The frozen clock both the device API and the dashboard read.
+#[derive(Debug, Clone, Default)]
+pub struct FrozenClock(Arc<AtomicI64>);
+
+impl FrozenClock {
+    /// A clock at `ms` (UTC milliseconds).
+    pub fn at(ms: i64) -> FrozenClock {
+        FrozenClock(Arc::new(AtomicI64::new(ms)))
+    }
+    /// Now.
+    pub fn now_ms(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+    /// Sets now.
+    pub fn set(&self, ms: i64) {
+        self.0.store(ms, Ordering::SeqCst);
+    }
+    /// As the device API's clock type.
+    pub fn server_clock(&self) -> hadir_server::Clock {
+        let c = self.clone();
+        Arc::new(move || c.now_ms())
+    }
+    /// As the uploader's clock type.
+    pub fn client_clock(&self) -> hadir_client::Clock {
+        let c = self.clone();
+        Arc::new(move || c.now_ms())
+    }
+}
+
+/// Milliseconds of an instant.
+pub fn ms(t: time::OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// A running server.
+pub struct Server {
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    /// The SQLite file.
+    pub db: PathBuf,
+    /// Its clock.
+    pub clock: FrozenClock,
+    /// The device API's store (for seeding and for looking at what was stored).
+    pub store: Store,
+    /// The dashboard's state (seeding users, sections, reading chain events).
+    pub dash: Arc<Dashboard>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Server {
+    /// Migrates `db` and serves it.
+    pub async fn start(db: &Path, clock: FrozenClock) -> Server {
+        Server::start_on(db, clock, "127.0.0.1:0").await
+    }
+
+    /// Migrates `db` and serves it on `addr`.
+    pub async fn start_on(db: &Path, clock: FrozenClock, addr: &str) -> Server {
+        let store = Store::open_sqlite(db).expect("open the server's SQLite file");
+        store.migrate(&migrations()).await.expect("migrate");
+        let state = AppState {
+            store: store.clone(),
+            policy: hadir_server::ingest::IngestPolicy::default(),
+            clock: clock.server_clock(),
+            max_body_bytes: hadir_server::config::IngestConfig::default().max_body_bytes,
+        };
+        let dstore = Arc::new(dashboard::store::Store::open(db).expect("open the dashboard store"));
+        let c = clock.clone();
+        let dash = Dashboard::with_clock(
+            dstore,
+            DashboardConfig { secure_cookies: false, ..DashboardConfig::default() },
+            Arc::new(move || {
+                time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(c.now_ms()) * 1_000_000)
+                    .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+            }),
+        );
+        let app = hadir_server::app(state).merge(dashboard::router(dash.clone()));
+        let listener = tokio::net::TcpListener::bind(addr).await.expect("bind the server socket");
+        let url = format!("http://{}", listener.local_addr().expect("local addr"));
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(hadir_server::serve(listener, app, async move {
+            let _ = rx.await;
+        }));
+        Server { url, db: db.to_owned(), clock, store, dash, stop: Some(tx), task: Some(task) }
+    }
+
+    /// Stops serving (open requests finish).
+    pub async fn stop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.task.take() {
+            t.await.expect("server task").expect("server stopped cleanly");
+        }
+    }
+
+    /// Stops and starts again over the same file, clock and port.
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        let addr = self.url.trim_start_matches("http://").to_owned();
+        let fresh = Server::start_on(&self.db, self.clock.clone(), &addr).await;
+        *self = fresh;
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+    }
+}
