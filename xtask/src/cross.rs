@@ -92,7 +92,8 @@ pub fn build_and_test(root: &Path, steps: &mut Steps) -> Result<()> {
     })?;
     steps.step("cross: aarch64 unit tests under qemu-aarch64-static", || {
         let mut cmd = debian_cargo(root);
-        cmd.args(["test", "--locked", "--target", TARGET, "--no-default-features", "--lib"]);
+        // The device profile reuses the dependencies the binaries were just built with.
+        cmd.args(["test", "--locked", "--target", TARGET, "--profile", "device", "--no-default-features", "--lib"]);
         for package in AARCH64_TESTED {
             cmd.args(["--package", package]);
         }

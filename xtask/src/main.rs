@@ -9,16 +9,22 @@
 //! - [`suite`]: `cargo xtask test`, every test in the order fast to slow.
 //! - [`demo`]: the main job for a new user.
 //! - [`fuzz`]: the fuzz targets, bounded in time.
+//! - [`bench`], [`crash`], [`screenshots`]: benchmarks, the kiosk's crash test and the kiosk's
+//!   screens as PNG, on demand.
+//! - [`image`], [`qemu`]: the firmware image and its QEMU boot test.
 //! - [`crate_map`]: keeps the README's crate map true to `cargo metadata`.
 //!
 //! It must not hold product logic: everything here is orchestration of cargo and system tools.
 
+mod bench;
+mod crash;
 mod crate_map;
 mod cross;
 mod demo;
 mod fuzz;
 mod image;
 mod qemu;
+mod screenshots;
 mod setup;
 mod shell;
 mod suite;
@@ -34,6 +40,9 @@ usage: cargo xtask <command>
   cross       build the device binaries for aarch64 and run aarch64 unit tests under QEMU
   crate-map   check that the README's crate map matches cargo metadata
   fuzz [S]    run every fuzz target for S seconds each (default 40)
+  bench       run every benchmark (release profile) and print the figures
+  crash-test  kill the kiosk's record writer at random points and check its store [--runs N]
+  screenshots render every kiosk screen to docs/screenshots/
   image       build the aarch64 firmware image (kernel, initramfs, A/B GPT disk) [--without-kiosk]
   bundle      sign an update bundle from the built image [--version V] [--out FILE]
   provision   write the image and a device's settings to a disk or file (--target, --site, ...)
@@ -57,6 +66,9 @@ fn run() -> Result<()> {
         Some("cross") => cross::run(&root),
         Some("crate-map") => crate_map::check(&root),
         Some("fuzz") => fuzz::run(&root, &args[1..]),
+        Some("bench") => bench::run(&root),
+        Some("crash-test") => crash::run(&root, &args[1..]),
+        Some("screenshots") => screenshots::run(&root),
         Some("image") => image::run(&root, &args[1..]),
         Some("bundle") => image::bundle::run(&root, &args[1..]),
         Some("provision") => image::provision::run(&root, &args[1..]),
