@@ -81,6 +81,7 @@ impl SimKiosk {
         let token = hadir_server::enrolment::issue_token(&server.store, &spec.device_id, &spec.site, mode, 24, clock.now_ms())
             .await
             .expect("issue an enrolment token");
+        std::fs::create_dir_all(&dir).expect("create the kiosk's data folder");
         let identity = Identity::load_or_create(&cfg.key_file()).expect("device key");
         let enrolled = hadir_client::enrol(&server.url, &token, &identity.key, "0.1.0").await.expect("enrolment over HTTP");
         assert_eq!(enrolled.device_id, spec.device_id);

@@ -214,7 +214,9 @@ fn free_port() -> Result<u16> {
 fn server_toml(l: &Layout, port: u16) -> String {
     format!(
         "# Written by `cargo xtask demo` on every run (the data is in hadir.db, kept).\n\
-         listen = \"127.0.0.1:{port}\"\n\n[storage]\nbackend = \"sqlite\"\nsqlite_path = {}\n\n[log]\nfilter = \"info\"\n",
+         listen = \"127.0.0.1:{port}\"\n\n[storage]\nbackend = \"sqlite\"\nsqlite_path = {}\n\n[log]\nfilter = \"info\"\n\n\
+         # Plain HTTP on this machine only: cookies cannot be `Secure` here.\n\
+         [dashboard]\nsecure_cookies = false\n",
         toml_str(&l.db)
     )
 }

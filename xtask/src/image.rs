@@ -93,7 +93,7 @@ const INITRAMFS_MODULES: &[&str] =
 const ROOT_MODULES: &[&str] = &["virtio_net", "i6300esb", "vivid", "virtio_rng"];
 
 /// Size of the data partition in the image (provisioning may write a larger one).
-pub const DATA_MIB: u64 = 16;
+pub const DATA_MIB: u64 = 128;
 
 /// Choices for one build.
 pub struct Options {

@@ -161,7 +161,23 @@ async fn main() -> Result<()> {
                 .await
                 .with_context(|| format!("binding {} (config key `listen`)", cfg.listen))?;
             tracing::info!(addr = %cfg.listen, backend = state.store.backend_name(), "serving");
-            serve(listener, app(state), shutdown_signal()).await.context("serving HTTP")?;
+            let mut router = app(state);
+            match cfg.raw.storage.backend {
+                Backend::Sqlite => {
+                    let dash_config = hadir_server::dashboard::DashboardConfig::from_table(&cfg.raw.dashboard)
+                        .map_err(anyhow::Error::msg)
+                        .with_context(|| format!("config {}", args.config.display()))?;
+                    let dash_store = hadir_server::dashboard::store::Store::open(&cfg.raw.storage.sqlite_path)
+                        .with_context(|| format!("opening the dashboard on {}", cfg.raw.storage.sqlite_path.display()))?;
+                    let dash = hadir_server::dashboard::Dashboard::new(std::sync::Arc::new(dash_store), dash_config);
+                    router = router.merge(hadir_server::dashboard::router(dash));
+                    tracing::info!(addr = %cfg.listen, "dashboard at /");
+                }
+                Backend::Postgres => {
+                    tracing::warn!("the dashboard reads the SQLite store only: it is not served with storage.backend = \"postgres\"");
+                }
+            }
+            serve(listener, router, shutdown_signal()).await.context("serving HTTP")?;
         }
         Cmd::EnrolToken { device_id, site, mode } => {
             let mode = hadir_protocol::Mode::parse(&mode).with_context(|| format!("--mode {mode:?}: expected office or field"))?;

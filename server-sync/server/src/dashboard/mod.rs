@@ -65,6 +65,46 @@ impl Default for DashboardConfig {
     }
 }
 
+impl DashboardConfig {
+    /// Reads the server configuration's `[dashboard]` table: `secure_cookies` (bool),
+    /// `session_hours`, `utc_offset_hours` (7 for WIB, 8 WITA, 9 WIT) and `board_poll_ms`;
+    /// every key is optional. The error names the key and what it expects.
+    pub fn from_table(table: &toml::Table) -> Result<Self, String> {
+        let mut config = Self::default();
+        for (key, value) in table {
+            match key.as_str() {
+                "secure_cookies" => {
+                    config.secure_cookies =
+                        value.as_bool().ok_or("dashboard.secure_cookies: expected true or false")?;
+                }
+                "session_hours" => {
+                    config.session_hours = value
+                        .as_integer()
+                        .filter(|h| (1..=720).contains(h))
+                        .ok_or("dashboard.session_hours: expected whole hours from 1 to 720")?;
+                }
+                "utc_offset_hours" => {
+                    let hours = value
+                        .as_integer()
+                        .filter(|h| (-12..=14).contains(h))
+                        .ok_or("dashboard.utc_offset_hours: expected -12 to 14 (7 for WIB)")?;
+                    config.utc_offset = UtcOffset::from_hms(hours as i8, 0, 0)
+                        .map_err(|e| format!("dashboard.utc_offset_hours: {e}"))?;
+                }
+                "board_poll_ms" => {
+                    config.board_poll_ms = value
+                        .as_integer()
+                        .and_then(|ms| u64::try_from(ms).ok())
+                        .filter(|ms| (50..=60_000).contains(ms))
+                        .ok_or("dashboard.board_poll_ms: expected 50 to 60000")?;
+                }
+                other => return Err(format!("dashboard.{other}: unknown key")),
+            }
+        }
+        Ok(config)
+    }
+}
+
 /// A clock, injectable so tests can fix "now".
 pub type Clock = Arc<dyn Fn() -> OffsetDateTime + Send + Sync>;
 
