@@ -35,11 +35,10 @@ pub const SECTIONS: [(&str, &str); 8] = [
 /// Password of every dashboard user in the tests.
 pub const PASSWORD: &str = "kata-sandi-e2e-1";
 /// The shared identities: (template photo, probe photo).
-pub const IDENTITIES: [(&str, &str); 5] = [
-    ("people/obama/obama.jpg", "people/obama/obama2.jpg"),
-    ("people/biden/biden.jpg", "people/biden/biden2.jpg"),
+pub const IDENTITIES: [(&str, &str); 4] = [
+    ("people/obama/obama.jpg", "people/obama/obama3.jpg"),
     ("people/kit_harington/john1.jpeg", "people/kit_harington/john2.jpeg"),
-    ("people/alex_lacamoire/img1.jpg", "people/alex_lacamoire/img2.jpg"),
+    ("people/alex_lacamoire/img2.jpg", "people/alex_lacamoire/img3.png"),
     ("people/rose_leslie/img1.jpg", "people/rose_leslie/img2.jpg"),
 ];
 
