@@ -182,19 +182,9 @@ fn build(root: &Path, steps: &mut Steps) -> Result<Bins> {
     }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     steps.step("build hadir-server, hadir-kiosk, hadir-face", || {
-        shell::run(Command::new(&cargo).current_dir(root).args([
-            "build",
-            "-p",
-            "hadir-server",
-            "-p",
-            "hadir-kiosk",
-            "-p",
-            "hadir-models",
-            "--bins",
-            // The kiosk's uploader (enrolment, roster, records to the server).
-            "--features",
-            "hadir-kiosk/sync",
-        ]))
+        // The whole workspace's binaries, with the features `cargo xtask test` builds, so that
+        // the demo reuses the test build instead of compiling the dependencies again.
+        shell::run(Command::new(&cargo).current_dir(root).args(["build", "--workspace", "--bins"]))
     })?;
     let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
     let target = if target.is_absolute() { target } else { root.join(target) };
