@@ -35,6 +35,7 @@ const PACKAGES: &[(&str, &str)] = &[
     ("chromium-driver", "WebDriver for that browser"),
     // The firmware image, built from Debian's arm64 packages and booted under QEMU.
     ("qemu-system-arm", "booting the aarch64 image (qemu-system-aarch64)"),
+    ("ipxe-qemu", "the virtio-net-pci option ROM that QEMU loads for the guest's network"),
     ("genimage", "the GPT disk image with A/B root slots"),
     ("squashfs-tools", "the read-only root filesystem"),
     ("kmod", "depmod for the kernel modules of the image"),
