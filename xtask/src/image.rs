@@ -170,6 +170,10 @@ impl Layout {
     pub fn rootfs(&self) -> PathBuf {
         self.out().join("rootfs.squashfs")
     }
+    /// The face models alone, squashed like the root (only for the size report).
+    pub fn models_squashfs(&self) -> PathBuf {
+        self.base.join("models-only.squashfs")
+    }
     /// The update signing key: `HADIR_UPDATE_KEY` (a PEM Ed25519 private key), else a
     /// development key made on first use.
     pub fn update_key(&self) -> PathBuf {
@@ -552,6 +556,18 @@ fn rootfs(root: &Path, layout: &Layout, version: &str, binaries: &[(String, Path
             .arg(&image)
             .args(["-comp", "gzip", "-all-root", "-noappend", "-no-progress", "-quiet", "-b", "256K"]),
     )?;
+    // The models' share of the root, for the size report: the same compression on the models
+    // alone (squashfs compresses file by file, so this is their cost in the root to a few KiB).
+    let models_only = layout.models_squashfs();
+    let _ = fs::remove_file(&models_only);
+    if has_kiosk {
+        shell::run(
+            Command::new("mksquashfs")
+                .arg(stage.join("usr/share/hadir/models"))
+                .arg(&models_only)
+                .args(["-comp", "gzip", "-all-root", "-noappend", "-no-progress", "-quiet", "-b", "256K"]),
+        )?;
+    }
     Ok(packages)
 }
 
@@ -690,6 +706,11 @@ pub fn file_bytes(path: &Path) -> u64 {
     fs::metadata(path).map(|m| m.len()).unwrap_or(0)
 }
 
+/// The compressed face models' share of [`image_bytes`] (0 without the kiosk).
+pub fn models_squashfs_bytes(layout: &Layout) -> u64 {
+    file_bytes(&layout.models_squashfs())
+}
+
 /// The firmware's size: kernel + initramfs + root filesystem, the bytes that make one
 /// installed slot (the disk file adds an empty second slot and the empty data partition).
 pub fn image_bytes(layout: &Layout) -> u64 {
@@ -717,7 +738,15 @@ fn print_sizes(layout: &Layout, root: &Path, has_kiosk: bool) -> Result<()> {
     }
     let total = image_bytes(layout);
     println!("  {:<34} {:>8.1} MiB", "firmware (kernel + initramfs + root)", mib(total));
+    let models = models_squashfs_bytes(layout);
+    if has_kiosk {
+        println!("  {:<34} {:>8.1} MiB", "  of which face models (compressed)", mib(models));
+        println!("  {:<34} {:>8.1} MiB", "firmware without the models", mib(total.saturating_sub(models)));
+    }
     println!("image_bytes={total}");
+    if has_kiosk {
+        println!("image_bytes_without_models={}", total.saturating_sub(models));
+    }
     println!("disk_bytes={}", file_bytes(&layout.disk()));
     Ok(())
 }

@@ -13,7 +13,17 @@
 //! 3. the trial boots of slot b: the base image has no kiosk to report healthy, so each trial
 //!    boot is left uncommitted, and after the tries run out the initramfs falls back to slot a.
 //!    With a kiosk, the first trial boot becomes ready and commits slot b instead;
-//! 4. technician mode: a disk provisioned with a technician password hash shows a login prompt
+//! 4. (kiosk images) attendance: the kiosk runs with its simulated camera (a photo of the
+//!    enrolled employee on the data partition, since vivid shows test patterns) and scripted
+//!    keypad (`hadir.kiosk_sim=1`), makes MASUK/PULANG records with the real face models, and
+//!    the first one must be stored, verified, by the `hadir-server` on the host (see
+//!    [`server`]: seeded with the employee, templates from the real models, the one-time
+//!    enrolment token the device used on boot 1). Shortly after the kiosk saved its second
+//!    record the power is cut;
+//! 5. after that cut: the kiosk checks its store from inside (`hadir-kiosk store-check` when
+//!    the kiosk has it), the records reach the server (all of 1..=N, N read from the store on
+//!    the data partition with sqlite3 on the host), and the two root slots hash as before;
+//! 6. technician mode: a disk provisioned with a technician password hash shows a login prompt
 //!    on the serial console, and the password gives a root shell; from it the watchdog's
 //!    feeder is killed and the i6300esb must reset the guest.
 //!
@@ -22,14 +32,15 @@
 //! ends with the guest appending and fsyncing numbered records to `/data` until the power is
 //! cut; boot 2 checks that every record acknowledged on the console is there, in order.
 //!
-//! The guest reaches the host only as 10.0.2.2 (QEMU user networking), where this harness
-//! serves `/probe` and the bundles on a port bound to 127.0.0.1:0. Nothing else is a target.
-//!
-//! Not yet here, and reported as NOT RUN: the attendance record made in the guest and seen
-//! verified on `hadir-server`, and the power cut during record writes; both need the kiosk's
-//! headless test hook and the server binary.
+//! The guest reaches the host only as 10.0.2.2 (QEMU user networking): the harness serves
+//! `/probe` and the bundles on a port bound to 127.0.0.1:0, and `hadir-server` listens on
+//! another 127.0.0.1 port. Nothing else is a target.
+
+mod disk;
+mod server;
 
 use crate::image::{self, Layout, provision};
+use server::HostServer;
 use crate::shell::{self, Steps};
 use anyhow::{Context, Result, bail};
 use std::fs;
@@ -120,7 +131,7 @@ impl Guest {
                 pending.extend_from_slice(&chunk[..n]);
                 while let Some(at) = pending.iter().position(|&b| b == b'\n') {
                     let line: Vec<u8> = pending.drain(..=at).collect();
-                    if tx.send(String::from_utf8_lossy(&line).trim_end().to_string()).is_err() {
+                    if tx.send(strip_ansi(&String::from_utf8_lossy(&line)).trim_end().to_string()).is_err() {
                         return;
                     }
                 }
@@ -137,7 +148,31 @@ impl Guest {
 
     /// Waits for a line containing `marker`; returns it and the seconds since power-on.
     fn wait_for(&mut self, marker: &str) -> Result<(String, f64)> {
-        let deadline = self.started + BOOT_TIMEOUT;
+        self.wait_until(marker, self.started + BOOT_TIMEOUT)
+    }
+
+    /// Reads the console for `dur`; false when QEMU has gone.
+    fn pump(&mut self, dur: Duration) -> bool {
+        let until = Instant::now() + dur;
+        loop {
+            match self.lines.recv_timeout(until.saturating_duration_since(Instant::now())) {
+                Ok(line) => {
+                    println!("  | {line}");
+                    self.log.push(line);
+                }
+                Err(RecvTimeoutError::Timeout) => return true,
+                Err(RecvTimeoutError::Disconnected) => return false,
+            }
+        }
+    }
+
+    /// Lines seen so far that contain `marker`.
+    fn count(&self, marker: &str) -> usize {
+        self.log.iter().filter(|l| l.contains(marker)).count()
+    }
+
+    /// Waits for a line containing `marker` until `deadline`.
+    fn wait_until(&mut self, marker: &str, deadline: Instant) -> Result<(String, f64)> {
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.lines.recv_timeout(left) {
@@ -151,7 +186,9 @@ impl Guest {
                         bail!("the guest kernel panicked while waiting for `{marker}`");
                     }
                 }
-                Err(RecvTimeoutError::Timeout) => bail!("no `{marker}` on the console within {}s", BOOT_TIMEOUT.as_secs()),
+                Err(RecvTimeoutError::Timeout) => {
+                    bail!("no `{marker}` on the console within {:.0} s of power-on", self.started.elapsed().as_secs_f64())
+                }
                 Err(RecvTimeoutError::Disconnected) => bail!("QEMU exited before `{marker}` appeared"),
             }
         }
@@ -292,17 +329,36 @@ pub fn test(root: &Path, steps: &mut Steps) -> Result<()> {
     let bad_bundle = tampered_bundle(&layout, &work)?;
     let port = serve(Served { bundle, bad_bundle })?;
     let disk = work.join("disk.img");
-    let settings = |technician_hash: &str| provision::DeviceSettings {
+    // The central server on the host, seeded and with a token for this device (kiosk images).
+    let mut host = None;
+    if built.has_kiosk {
+        steps.step("qemu-test: hadir-server on the host (one employee, face templates from the real models, enrolment token)", || {
+            host = Some(HostServer::start(root, &work.join("server"))?);
+            Ok(())
+        })?;
+    }
+    let (server_url, token) = match &host {
+        Some(h) => (format!("http://10.0.2.2:{}", h.port), h.token.clone()),
+        None => (format!("http://10.0.2.2:{port}"), "qemu-test-token".to_string()),
+    };
+    let settings = |technician_hash: &str, token: &str| provision::DeviceSettings {
         site: "QEMU-TEST".into(),
         mode: "office".into(),
-        server_url: format!("http://10.0.2.2:{port}"),
-        enrol_token: "qemu-test-token".into(),
+        server_url: server_url.clone(),
+        enrol_token: token.into(),
         hostname: "hadir-qemu".into(),
         ntp_servers: String::new(),
         technician_hash: technician_hash.into(),
     };
+    let extras = match &host {
+        Some(h) => attendance_extras(h)?,
+        None => provision::Extras::default(),
+    };
+    let mut slot_a = String::new();
     steps.step("qemu-test: provision the test disk (image + device settings)", || {
-        provision::provision(&layout, &layout.disk(), &disk, &settings(""))
+        provision::provision_with(&layout, &layout.disk(), &disk, &settings("", &token), &extras)?;
+        slot_a = disk::partition_sha256(&disk, "rootfs-a")?;
+        Ok(())
     })?;
     let ready_marker = if built.has_kiosk { "HADIR-READY" } else { "HADIR-SYSTEM-READY" };
 
@@ -329,6 +385,7 @@ pub fn test(root: &Path, steps: &mut Steps) -> Result<()> {
         println!("  power cut after {acknowledged} fsynced records");
         first.report("boot 1")
     })?;
+    let mut slot_b = String::new();
     steps.step("qemu-test: after the power cut, data intact; signed update to slot b", || {
         let mut guest = Guest::boot(&layout, &disk, &cmdline(port, "hadir.update=1"))?;
         guest.wait_for(ready_marker)?;
@@ -352,13 +409,34 @@ pub fn test(root: &Path, steps: &mut Steps) -> Result<()> {
             bail!("the signed bundle was not installed");
         }
         println!("  data partition survived the power cut: boot counter 2, same machine id, {kept} of {acknowledged} acknowledged records intact");
+        slot_b = disk::partition_sha256(&disk, "rootfs-b")?;
         Ok(())
     })?;
     steps.step("qemu-test: trial boots of slot b and the fallback", || trial_boots(&layout, &disk, port, built.has_kiosk))?;
+    let mut attendance = None;
+    if let Some(host) = &host {
+        steps.step("qemu-test: attendance in the guest, verified on hadir-server; power cut during record writes", || {
+            attendance = Some(attendance_and_power_cut(&layout, &disk, port, host)?);
+            Ok(())
+        })?;
+        steps.step("qemu-test: after the power cut: store intact, records uploaded, root never written", || {
+            let a = attendance.as_mut().context("attendance step made no result")?;
+            after_power_cut(&layout, &disk, &work, port, host, a)?;
+            for (name, before) in [("rootfs-a", &slot_a), ("rootfs-b", &slot_b)] {
+                let now = disk::partition_sha256(&disk, name)?;
+                if &now != before {
+                    bail!("the root slot {name} was written while the device ran: sha256 {before} before, {now} after");
+                }
+            }
+            println!("  root slots unchanged by every boot since they were written: rootfs-a {}…, rootfs-b {}…", &slot_a[..16], &slot_b[..16]);
+            Ok(())
+        })?;
+    }
     steps.step("qemu-test: technician mode (login on the console), watchdog reset", || {
         let tech_disk = work.join("technician.img");
         let hash = shell::output(Command::new("openssl").args(["passwd", "-6", "-salt", "hadirqemu", "teknisi-qemu"]))?;
-        provision::provision(&layout, &layout.disk(), &tech_disk, &settings(hash.trim()))?;
+        // No enrolment on this disk: its token is not one the server issued.
+        provision::provision(&layout, &layout.disk(), &tech_disk, &settings(hash.trim(), "not-issued"))?;
         let mut guest = Guest::boot(&layout, &tech_disk, &cmdline(port, ""))?;
         guest.wait_for("technician mode ON")?;
         guest.wait_for("login:")?;
@@ -393,11 +471,208 @@ pub fn test(root: &Path, steps: &mut Steps) -> Result<()> {
         println!("boot_to_system_ready_s={boot_s:.1}");
         println!("boot_to_ready_s=NOT-RUN (no kiosk binary: {})", options.binary(root, image::KIOSK_BINARY).display());
     }
+    let models = image::models_squashfs_bytes(&layout);
     println!("image_bytes={}", image::image_bytes(&layout));
+    if models > 0 {
+        println!("image_bytes_without_models={}", image::image_bytes(&layout).saturating_sub(models));
+        println!("models_bytes={models}");
+    }
     println!("disk_bytes={}", image::file_bytes(&layout.disk()));
-    println!("  NOT RUN: attendance record in the guest verified on hadir-server (needs the kiosk's headless test hook and hadir-server)");
-    println!("  NOT RUN: power cut during record writes (needs the kiosk)");
+    match &attendance {
+        Some(a) => a.print(),
+        None => {
+            println!("  NOT RUN: attendance record in the guest verified on hadir-server (no kiosk in the image)");
+            println!("  NOT RUN: power cut during record writes (no kiosk in the image)");
+        }
+    }
     Ok(())
+}
+
+/// The test disk's additions for the attendance boot: the kiosk's simulated camera shows one
+/// photo of the enrolled employee, and its scripted keypad makes MASUK, then PULANG, ... with
+/// that employee's PIN. Timings are for emulation: one frame through the face models takes
+/// several seconds, so the capture window is the longest the kiosk allows.
+fn attendance_extras(host: &HostServer) -> Result<provision::Extras> {
+    let name = host.camera_photo.file_name().context("camera photo has no name")?.to_string_lossy().into_owned();
+    Ok(provision::Extras {
+        kiosk_toml: format!(
+            "\n# qemu-test: used only when the kernel command line asks for the simulated devices.\n\
+             [flow]\ncapture_window_ms = 30000\nstore_timeout_s = 120\nchoose_timeout_s = 60\npin_timeout_s = 60\n\n\
+             [sim]\nfaces_dir = \"/data/test/camera\"\nkeys = \"{}\"\n",
+            key_script(&host.pin)
+        ),
+        files: vec![(format!("test/camera/{name}"), host.camera_photo.clone())],
+    })
+}
+
+/// Keys typed one every 400 ms from the kiosk's start: a `0` outside PIN entry only wakes the
+/// choice screen, so runs of `0` are pauses. MASUK and PULANG alternate, several times, so
+/// that records keep being written until the power is cut.
+fn key_script(pin: &str) -> String {
+    let pause = |secs: usize| "0".repeat(secs * 10 / 4);
+    let mut keys = pause(8);
+    for (i, direction) in ["A", "B", "A", "B", "A"].iter().enumerate() {
+        if i > 0 {
+            keys += &pause(15);
+        }
+        keys += direction;
+        keys += pin;
+    }
+    keys
+}
+
+/// What the attendance boot and the boot after its power cut saw.
+struct Attendance {
+    /// Power-on to the first record stored (verified) on the server, seconds.
+    first_record_s: f64,
+    /// The first record as the server stored it.
+    first: server::Stored,
+    /// `record saved` lines the kiosk logged before the power cut.
+    saved_before_cut: usize,
+    /// Milliseconds between the kiosk's last `record saved` line and the power cut.
+    cut_after_ms: u64,
+    /// Records the server held right after the cut.
+    on_server_at_cut: usize,
+    /// The kiosk's store after the cut: how it was checked, records, integrity.
+    store: String,
+    /// Records in the kiosk's store after the reboot.
+    kept: u64,
+    /// Records on the server after the reboot.
+    uploaded: usize,
+}
+
+impl Attendance {
+    fn print(&self) {
+        println!(
+            "  attendance: record seq {} ({}, {}, score {:.1} %) stored verified by hadir-server {:.0} s after power-on",
+            self.first.seq, self.first.direction, self.first.decision, self.first.score_percent, self.first_record_s
+        );
+        println!("attendance_first_record_s={:.0}", self.first_record_s);
+        println!(
+            "  power cut {} ms after the kiosk's record {} was saved ({} on the server at the cut); after the reboot: {}; \
+             {} record(s) on the server",
+            self.cut_after_ms, self.saved_before_cut, self.on_server_at_cut, self.store, self.uploaded
+        );
+        println!("power_cut_saved={} power_cut_kept={} power_cut_uploaded={}", self.saved_before_cut, self.kept, self.uploaded);
+    }
+}
+
+/// Boots with the simulated camera and keypad, waits until the server stores the first
+/// record, then cuts the power shortly after the kiosk saved its next record (while it
+/// writes the outbox, the audit log and the upload's acknowledgement).
+fn attendance_and_power_cut(layout: &Layout, disk: &Path, port: u16, host: &HostServer) -> Result<Attendance> {
+    let mut guest = Guest::boot(layout, disk, &cmdline(port, "hadir.kiosk_sim=1 hadir.selftest_kiosklog=1"))?;
+    guest.wait_for("HADIR-READY")?;
+    let limit = Duration::from_secs(300);
+    let records = host.wait_records(1, limit, &mut || guest.pump(Duration::from_secs(2)))?;
+    let first_record_s = guest.started.elapsed().as_secs_f64();
+    let first = records[0].clone();
+    println!(
+        "  the server stored record seq {} of {} ({}, {}, score {:.1} %) after {first_record_s:.0} s",
+        first.seq,
+        server::DEVICE_ID,
+        first.direction,
+        first.decision,
+        first.score_percent
+    );
+    if first.seq != 1 {
+        bail!("the device's first record on the server has seq {}, not 1", first.seq);
+    }
+    // The next record: cut the power a random moment (0-1.5 s) after the kiosk says it saved it.
+    let deadline = Instant::now() + limit;
+    while guest.count("record saved") < 2 {
+        if Instant::now() > deadline || !guest.pump(Duration::from_millis(200)) {
+            bail!("the kiosk did not save a second record within {} s", limit.as_secs());
+        }
+    }
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    let cut_after_ms = u64::from((nanos ^ std::process::id()) % 1500);
+    guest.pump(Duration::from_millis(cut_after_ms));
+    let saved_before_cut = guest.count("record saved");
+    guest.cut_power();
+    let on_server_at_cut = host.records()?.len();
+    println!("  power cut {cut_after_ms} ms after the kiosk saved record {saved_before_cut}; the server then held {on_server_at_cut}");
+    Ok(Attendance { first_record_s, first, saved_before_cut, cut_after_ms, on_server_at_cut, store: String::new(), kept: 0, uploaded: 0 })
+}
+
+/// The boot after the cut: the kiosk checks its store (integrity, chain, signatures) and
+/// uploads what the server lacks; then the host counts both sides.
+fn after_power_cut(layout: &Layout, disk: &Path, work: &Path, port: u16, host: &HostServer, a: &mut Attendance) -> Result<()> {
+    let mut guest = Guest::boot(layout, disk, &cmdline(port, "hadir.selftest_store=1"))?;
+    guest.wait_for("HADIR-READY")?;
+    guest.seen_or_wait("HADIR-SELFTEST-END")?;
+    let st = parse_selftest(&guest.log);
+    st.report("boot after the cut")?;
+    let in_guest = st.info("store_check").filter(|s| !s.starts_with("unsupported")).map(str::to_string);
+    // Every record the kiosk said it saved must reach the server (and no more than it has).
+    let want = match in_guest.as_deref().and_then(|l| field(l, "records")) {
+        Some(n) => n as usize,
+        None => a.saved_before_cut,
+    };
+    let records = host.wait_records(want, Duration::from_secs(180), &mut || guest.pump(Duration::from_secs(2)))?;
+    guest.pump(Duration::from_secs(3));
+    guest.cut_power();
+    let on_disk = disk::kiosk_store(disk, &work.join("store-copy"))?;
+    let records = if records.len() < on_disk.records as usize { host.records()? } else { records };
+    println!(
+        "  kiosk store on the data partition (read on the host with sqlite3): integrity {}, {} records, head seq {}",
+        on_disk.integrity, on_disk.records, on_disk.head_seq
+    );
+    if on_disk.integrity != "ok" {
+        bail!("the kiosk's store is damaged after the power cut: {}", on_disk.integrity);
+    }
+    if on_disk.records < a.saved_before_cut as u64 || on_disk.head_seq != on_disk.records {
+        bail!(
+            "the kiosk logged {} saved records before the cut, its store holds {} (head seq {})",
+            a.saved_before_cut,
+            on_disk.records,
+            on_disk.head_seq
+        );
+    }
+    let seqs: Vec<i64> = records.iter().map(|r| r.seq).collect();
+    let expected: Vec<i64> = (1..=on_disk.records as i64).collect();
+    if seqs != expected {
+        bail!("the server holds seqs {seqs:?} of {}, the kiosk's store 1..={}", server::DEVICE_ID, on_disk.records);
+    }
+    a.uploaded = records.len();
+    a.kept = on_disk.records;
+    a.store = match in_guest {
+        Some(line) => format!("kiosk store-check in the guest: {line}; on the host: integrity {}, {} records", on_disk.integrity, on_disk.records),
+        None => format!(
+            "the kiosk has no store-check yet, so checked on the host only: integrity {}, {} records, seq 1..{} (the server verified chain and signatures on upload)",
+            on_disk.integrity, on_disk.records, on_disk.head_seq
+        ),
+    };
+    println!("  {}", a.store);
+    Ok(())
+}
+
+/// `name=N` from a `key=value` line.
+fn field(line: &str, name: &str) -> Option<u64> {
+    line.split_whitespace().find_map(|kv| kv.strip_prefix(name)?.strip_prefix('=')?.parse().ok())
+}
+
+/// The console text without terminal colour sequences: raw (`ESC [ … m`) or as syslog
+/// writes them (`^[[ … m`), in case a program logs in colour.
+fn strip_ansi(text: &str) -> String {
+    let text = text.replace("^[", "\u{1b}");
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // CSI: ESC [ parameters, ended by a letter.
+            if chars.next() == Some('[') {
+                for d in chars.by_ref() {
+                    if d.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The good bundle with its manifest changed after signing.
@@ -479,6 +754,36 @@ mod tests {
         assert_eq!(st.info("boots"), Some("2"));
         assert_eq!(st.info("slot"), Some("running=a committed=a try= tries="));
         assert!(st.report("t").is_err(), "a failed check fails the boot");
+    }
+
+    #[test]
+    fn colour_sequences_are_removed_raw_or_as_syslog_writes_them() {
+        for (raw, clean) in [
+            ("\u{1b}[2mtime\u{1b}[0m record saved \u{1b}[3mseq\u{1b}[0m\u{1b}[2m=\u{1b}[0m2", "time record saved seq=2"),
+            ("^[[2mtime^[[0m record saved ^[[3mseq^[[0m^[[2m=^[[0m2", "time record saved seq=2"),
+            ("HADIR-READY uptime=12.2 slot=a", "HADIR-READY uptime=12.2 slot=a"),
+        ] {
+            assert_eq!(strip_ansi(raw), clean);
+        }
+    }
+
+    #[test]
+    fn key_script_pauses_then_alternates_directions_with_the_pin() {
+        let keys = key_script("123456");
+        assert!(keys.starts_with(&"0".repeat(20)), "a pause before the first attempt");
+        let attempts: Vec<char> = keys.chars().filter(|c| *c == 'A' || *c == 'B').collect();
+        assert_eq!(attempts, vec!['A', 'B', 'A', 'B', 'A']);
+        assert_eq!(keys.matches("123456").count(), 5);
+        assert!(keys.chars().all(|c| c.is_ascii_digit() || c == 'A' || c == 'B'), "only keys the kiosk's sim.keys accepts");
+    }
+
+    #[test]
+    fn store_check_fields_are_read_by_name() {
+        let line = "integrity=ok chain=ok records=7 unsent=0";
+        assert_eq!(field(line, "records"), Some(7));
+        assert_eq!(field(line, "unsent"), Some(0));
+        assert_eq!(field(line, "chain"), None);
+        assert_eq!(field(line, "rec"), None);
     }
 
     #[test]

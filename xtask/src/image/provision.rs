@@ -197,8 +197,22 @@ fn verify(a: &Path, b: &Path, offset: u64, len: u64, what: &str) -> Result<()> {
     Ok(())
 }
 
+/// Additions to the data partition for tests (`cargo xtask qemu-test`); empty for devices.
+#[derive(Debug, Clone, Default)]
+pub struct Extras {
+    /// TOML tables appended to `config/kiosk.toml` (new tables only, e.g. `[sim]`, `[flow]`).
+    pub kiosk_toml: String,
+    /// Files copied onto the data partition: (path inside it, file on the host).
+    pub files: Vec<(String, PathBuf)>,
+}
+
 /// Writes `image` to `target` and this device's data partition.
 pub fn provision(layout: &Layout, image: &Path, target: &Path, settings: &DeviceSettings) -> Result<()> {
+    provision_with(layout, image, target, settings, &Extras::default())
+}
+
+/// [`provision`] with test additions on the data partition.
+pub fn provision_with(layout: &Layout, image: &Path, target: &Path, settings: &DeviceSettings, extras: &Extras) -> Result<()> {
     settings.validate().map_err(|Invalid(why)| anyhow::anyhow!(why))?;
     let total = fs::metadata(image).with_context(|| format!("no image at {}: run `cargo xtask image`", image.display()))?.len();
     let mut out = OpenOptions::new().write(true).read(true).create(!target.starts_with("/dev")).truncate(false).open(target)
@@ -224,7 +238,12 @@ pub fn provision(layout: &Layout, image: &Path, target: &Path, settings: &Device
     fs::write(content.join("boot/committed"), "a\n")?;
     fs::write(content.join("config/provision.toml"), settings.provision_toml())?;
     fs::write(content.join("config/device.conf"), settings.device_conf())?;
-    fs::write(content.join("config/kiosk.toml"), settings.kiosk_toml())?;
+    fs::write(content.join("config/kiosk.toml"), settings.kiosk_toml() + &extras.kiosk_toml)?;
+    for (inside, from) in &extras.files {
+        let to = content.join(inside.trim_start_matches('/'));
+        fs::create_dir_all(to.parent().context("extra file path has no parent")?)?;
+        fs::copy(from, &to).with_context(|| format!("copying {} onto the data partition", from.display()))?;
+    }
     if !settings.technician_hash.is_empty() {
         fs::write(content.join("config/technician"), format!("{}\n", settings.technician_hash))?;
     }
