@@ -11,14 +11,17 @@ HADIR_KIOSK_LICENSE = MIT or Apache-2.0
 # The kiosk crate lives in kiosk/ of the workspace; cargo finds the workspace root and its
 # Cargo.lock above it, and the cargo download post-process vendors with -m kiosk/Cargo.toml.
 # Every binary of the kiosk package is installed (cargo install --bins).
+# The vendoring step (support/download/cargo-post-process) writes the workspace's
+# .cargo/config.toml with the vendored sources, replacing ours (an xtask alias and the cross
+# linker, which pkg-cargo sets through the environment anyway).
 HADIR_KIOSK_SUBDIR = kiosk
-# bindgen (v4l) loads the host's libclang and must see the target's headers; -sys crates
-# find libinput, libxkbcommon and fontconfig through the cross pkg-config.
-HADIR_KIOSK_DEPENDENCIES = host-clang host-pkgconf libinput libxkbcommon fontconfig udev
+# bindgen (the v4l crate's bindings to videodev2.h) loads the host's libclang and must read
+# the target's kernel headers. The kiosk links only the C library today; the touchscreen
+# (hadir-ui, Slint linuxkms) will add libinput, libxkbcommon, fontconfig and udev here.
+HADIR_KIOSK_DEPENDENCIES = host-clang
 HADIR_KIOSK_CARGO_ENV = \
 	LIBCLANG_PATH=$(HOST_DIR)/lib \
-	BINDGEN_EXTRA_CLANG_ARGS="--sysroot=$(STAGING_DIR)" \
-	PKG_CONFIG_ALLOW_CROSS=1
+	BINDGEN_EXTRA_CLANG_ARGS="--sysroot=$(STAGING_DIR)"
 
 ifeq ($(BR2_PACKAGE_HADIR_KIOSK)$(BR_BUILDING),yy)
 ifeq ($(HADIR_KIOSK_SITE),)
