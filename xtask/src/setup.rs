@@ -41,6 +41,7 @@ const PACKAGES: &[(&str, &str)] = &[
     ("kmod", "depmod for the kernel modules of the image"),
     ("e2fsprogs", "the ext4 data partition (mke2fs, debugfs)"),
     ("openssl", "signing and checking update bundles"),
+    ("sqlite3", "qemu-test reads the kiosk's store out of the data partition after a power cut"),
 ];
 
 /// The face models: an npm package, pinned by the SHA-256 of its tarball and of each model.
