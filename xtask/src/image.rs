@@ -46,6 +46,7 @@ const USERLAND: &[(&str, &str)] = &[
     ("signify-openbsd", "Ed25519 verification of update bundles"),
     ("libbsd0", "needed by signify-openbsd"),
     ("libmd0", "needed by libbsd0"),
+    ("kexec-tools", "kexec: boots the kernel of the root slot (kernel updates)"),
 ];
 
 /// Architecture-independent packages.
@@ -83,6 +84,16 @@ const SONAME_PACKAGES: &[(&str, &str)] = &[
     ("libffi.so.8", "libffi8"),
     ("libdrm.so.2", "libdrm2"),
     ("libgbm.so.1", "libgbm1"),
+    // kexec (Debian builds it with Xen support; only these libraries are taken, not the
+    // whole packages).
+    ("libxenctrl.so.4.17", "libxenmisc4.17"),
+    ("libxentoollog.so.1", "libxentoollog1"),
+    ("libxencall.so.1", "libxencall1"),
+    ("libxenevtchn.so.1", "libxenevtchn1"),
+    ("libxengnttab.so.1", "libxengnttab1"),
+    ("libxenforeignmemory.so.1", "libxenforeignmemory1"),
+    ("libxendevicemodel.so.1", "libxendevicemodel1"),
+    ("libxentoolcore.so.1", "libxentoolcore1"),
 ];
 
 /// Modules the initramfs loads before it can mount the root and the data partition.
@@ -389,6 +400,9 @@ fn initramfs(root: &Path, layout: &Layout, version: &str) -> Result<()> {
     let init = fs::read(root.join("buildroot/initramfs/init")).context("reading buildroot/initramfs/init")?;
     archive.add("init", &cpio::Entry::File { mode: 0o755, data: init });
     archive.add("etc/modules", &cpio::Entry::File { mode: 0o644, data: (INITRAMFS_MODULES.join("\n") + "\n").into_bytes() });
+    // The id of the kernel this initramfs boots with (the boot medium's); the root compares it
+    // with its slot's own kernel and kexecs into that one when they differ.
+    archive.add("etc/loader-kernel.sha256", &cpio::Entry::File { mode: 0o644, data: format!("{}\n", sha256_file(&layout.kernel())?).into_bytes() });
     add_tree(&mut archive, &stage, "lib")?;
     let raw = archive.finish();
     let gz = output_bytes_stdin(Command::new("gzip").args(["-9", "-n", "-c"]), &raw)?;
@@ -458,6 +472,16 @@ fn rootfs(root: &Path, layout: &Layout, version: &str, binaries: &[(String, Path
     fs::copy(layout.unpacked("signify-openbsd").join("usr/bin/signify-openbsd"), stage.join("usr/bin/signify-openbsd"))
         .or_else(|_| fs::copy(layout.unpacked("signify-openbsd").join("bin/signify-openbsd"), stage.join("usr/bin/signify-openbsd")))
         .context("signify-openbsd binary not found in its package")?;
+    // kexec and the libraries it needs (one by one: the Xen packages hold much more).
+    fs::copy(layout.unpacked("kexec-tools").join("sbin/kexec"), stage.join("usr/sbin/kexec")).context("kexec not found in kexec-tools")?;
+    let added = install_needed(layout, &stage, &stage.join("usr/sbin/kexec"))?;
+    println!("  kexec: {} libraries added", added);
+    // The slot's own kernel and initramfs: an update bundle carries them with the root, and
+    // rcS kexecs into them when the boot medium's kernel is another one.
+    fs::create_dir_all(stage.join("boot"))?;
+    fs::copy(layout.kernel(), stage.join("boot/vmlinuz")).context("copying the kernel into the root")?;
+    fs::copy(layout.initramfs(), stage.join("boot/initramfs.cpio.gz")).context("copying the initramfs into the root")?;
+    fs::write(stage.join("boot/kernel.sha256"), format!("{}\n", sha256_file(&layout.kernel())?))?;
     // Busybox applet links, listed by the arm64 busybox itself under qemu-user.
     let list = shell::output(Command::new("qemu-aarch64-static").arg(stage.join("bin/busybox")).arg("--list-full"))?;
     let mut applets = 0;
@@ -569,6 +593,65 @@ fn rootfs(root: &Path, layout: &Layout, version: &str, binaries: &[(String, Path
         )?;
     }
     Ok(packages)
+}
+
+/// SHA-256 (hex) of a file.
+pub fn sha256_file(path: &Path) -> Result<String> {
+    let out = shell::output(Command::new("sha256sum").arg(path))?;
+    out.split_whitespace().next().map(str::to_string).context("sha256sum printed nothing")
+}
+
+/// Copies into the stage each library `elf` needs that the stage lacks (and theirs), one
+/// file per soname from the Debian package `SONAME_PACKAGES` names. Returns how many.
+fn install_needed(layout: &Layout, stage: &Path, elf: &Path) -> Result<usize> {
+    let mut added = 0;
+    let mut todo = vec![elf.to_path_buf()];
+    while let Some(file) = todo.pop() {
+        for (soname, needed_by) in missing_libraries(stage, std::slice::from_ref(&file))? {
+            let package = SONAME_PACKAGES
+                .iter()
+                .find(|(s, _)| *s == soname)
+                .map(|(_, p)| *p)
+                .with_context(|| format!("{needed_by} needs {soname}, which no known Debian package provides: add it to SONAME_PACKAGES in xtask/src/image.rs"))?;
+            let tree = fetch(layout, &format!("{package}:arm64"))?;
+            let from = ["lib/aarch64-linux-gnu", "usr/lib/aarch64-linux-gnu"]
+                .iter()
+                .map(|d| tree.join(d).join(&soname))
+                .find(|p| p.exists())
+                .with_context(|| format!("{package} has no {soname}"))?;
+            let to = stage.join("usr/lib/aarch64-linux-gnu").join(&soname);
+            fs::create_dir_all(to.parent().context("library path has no parent")?)?;
+            fs::copy(&from, &to).with_context(|| format!("copying {soname}"))?;
+            added += 1;
+            todo.push(to);
+        }
+    }
+    Ok(added)
+}
+
+/// A root filesystem like [`Layout::rootfs`] whose kernel is the same kernel compressed
+/// differently, so that it is another kernel to the boot logic: the QEMU test's update
+/// bundle carries it to show that an update brings its own kernel. Returns its path.
+pub fn rootfs_with_other_kernel(layout: &Layout) -> Result<PathBuf> {
+    let stage = layout.base.join("rootfs-stage");
+    let original = fs::read(stage.join("boot/vmlinuz")).context("no rootfs stage: run `cargo xtask image` first")?;
+    let raw = output_bytes_stdin(Command::new("gzip").args(["-d", "-c"]), &original)?;
+    let other = output_bytes_stdin(Command::new("gzip").args(["-1", "-n", "-c"]), &raw)?;
+    let out = layout.out().join("rootfs-other-kernel.squashfs");
+    let result = (|| -> Result<()> {
+        fs::write(stage.join("boot/vmlinuz"), &other)?;
+        fs::write(stage.join("boot/kernel.sha256"), format!("{}\n", sha256_file(&stage.join("boot/vmlinuz"))?))?;
+        let _ = fs::remove_file(&out);
+        shell::run(
+            Command::new("mksquashfs")
+                .arg(&stage)
+                .arg(&out)
+                .args(["-comp", "gzip", "-all-root", "-noappend", "-no-progress", "-quiet", "-b", "256K"]),
+        )
+    })();
+    fs::write(stage.join("boot/vmlinuz"), &original)?;
+    fs::write(stage.join("boot/kernel.sha256"), format!("{}\n", sha256_file(&stage.join("boot/vmlinuz"))?))?;
+    result.map(|()| out)
 }
 
 fn copy_package(layout: &Layout, package: &str, stage: &Path) -> Result<()> {

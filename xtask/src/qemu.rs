@@ -325,7 +325,10 @@ pub fn test(root: &Path, steps: &mut Steps) -> Result<()> {
     let layout = Layout::new(root);
     let work = layout.base.join("qemu");
     fs::create_dir_all(&work)?;
-    let bundle = image::bundle::make(&layout, "qemu-test-b", Some(work.join("good.bundle")))?;
+    // The update carries the same kernel compressed differently: another kernel to the boot
+    // logic, so slot b must boot its own kernel (kexec) after the update.
+    let other_root = image::rootfs_with_other_kernel(&layout)?;
+    let bundle = image::bundle::make_from(&layout, &other_root, "qemu-test-b", Some(work.join("good.bundle")))?;
     let bad_bundle = tampered_bundle(&layout, &work)?;
     let port = serve(Served { bundle, bad_bundle })?;
     let disk = work.join("disk.img");
@@ -698,6 +701,7 @@ fn trial_boots(layout: &Layout, disk: &Path, port: u16, has_kiosk: bool) -> Resu
     if has_kiosk {
         let mut guest = Guest::boot(layout, disk, &cmdline(port, ""))?;
         guest.wait_for("trial boot of slot b")?;
+        guest.wait_for("slot b has its own kernel: kexec")?;
         let (line, _) = guest.wait_for("HADIR-READY")?;
         guest.seen_or_wait("HADIR-SELFTEST-END")?;
         let log = guest.cut_power();
@@ -706,7 +710,10 @@ fn trial_boots(layout: &Layout, disk: &Path, port: u16, has_kiosk: bool) -> Resu
         }
         let st = parse_selftest(&log);
         st.report("boot 3 (slot b)")?;
-        println!("  slot b came up healthy and was committed");
+        if !st.info("kernel").is_some_and(|k| k.starts_with("slot ")) {
+            bail!("slot b did not run its own kernel: {:?}", st.info("kernel"));
+        }
+        println!("  slot b came up healthy on its own kernel (kexec from the boot medium's) and was committed: {:?}", st.info("kernel"));
         return Ok(());
     }
     for attempt in 1..=3 {

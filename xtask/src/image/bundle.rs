@@ -57,7 +57,12 @@ pub fn manifest(version: &str, rootfs_sha256: &str, rootfs_bytes: u64) -> String
 
 /// Makes `out` from the built root image, signed with the update key. Returns its path.
 pub fn make(layout: &Layout, version: &str, out: Option<PathBuf>) -> Result<PathBuf> {
-    let rootfs = layout.rootfs();
+    make_from(layout, &layout.rootfs(), version, out)
+}
+
+/// [`make`] with another root filesystem image as the payload.
+pub fn make_from(layout: &Layout, rootfs: &Path, version: &str, out: Option<PathBuf>) -> Result<PathBuf> {
+    let rootfs = rootfs.to_path_buf();
     if !rootfs.is_file() {
         bail!("{} does not exist: run `cargo xtask image` first", rootfs.display());
     }
