@@ -16,12 +16,20 @@ HADIR_KIOSK_LICENSE = MIT or Apache-2.0
 # linker, which pkg-cargo sets through the environment anyway).
 HADIR_KIOSK_SUBDIR = kiosk
 # bindgen (the v4l crate's bindings to videodev2.h) loads the host's libclang and must read
-# the target's kernel headers. The kiosk links only the C library today; the touchscreen
-# (hadir-ui, Slint linuxkms) will add libinput, libxkbcommon, fontconfig and udev here.
+# the target's kernel headers. Headless, the kiosk links only the C library.
 HADIR_KIOSK_DEPENDENCIES = host-clang
 HADIR_KIOSK_CARGO_ENV = \
 	LIBCLANG_PATH=$(HOST_DIR)/lib \
 	BINDGEN_EXTRA_CLANG_ARGS="--sysroot=$(STAGING_DIR)"
+
+# The touchscreen: the -sys crates find libinput, libxkbcommon and fontconfig through the
+# cross pkg-config. `cargo install` builds again, so it gets the feature too.
+ifeq ($(BR2_PACKAGE_HADIR_KIOSK_TOUCHSCREEN),y)
+HADIR_KIOSK_DEPENDENCIES += host-pkgconf libinput libxkbcommon fontconfig udev
+HADIR_KIOSK_CARGO_ENV += PKG_CONFIG_ALLOW_CROSS=1
+HADIR_KIOSK_CARGO_BUILD_OPTS += --features board
+HADIR_KIOSK_CARGO_INSTALL_OPTS += --features board
+endif
 
 ifeq ($(BR2_PACKAGE_HADIR_KIOSK)$(BR_BUILDING),yy)
 ifeq ($(HADIR_KIOSK_SITE),)
