@@ -637,6 +637,11 @@ fn after_power_cut(layout: &Layout, disk: &Path, work: &Path, port: u16, host: &
     if seqs != expected {
         bail!("the server holds seqs {seqs:?} of {}, the kiosk's store 1..={}", server::DEVICE_ID, on_disk.records);
     }
+    let state = host.device_state()?;
+    println!("  hadir-server's tables for {}: {state:?}", server::DEVICE_ID);
+    if state.last_seq != on_disk.records as i64 || state.chain_events != 0 || state.quarantined != 0 || state.missing_photos != 0 {
+        bail!("the server's view of the device is not a clean chain 1..={}: {state:?}", on_disk.records);
+    }
     a.uploaded = records.len();
     a.kept = on_disk.records;
     a.store = match in_guest {

@@ -23,7 +23,7 @@ pub fn partition(disk: &Path, name: &str) -> Result<Partition> {
 /// `dd` arguments that select a partition (genimage aligns them to 1 MiB).
 fn dd_range(p: &Partition) -> Result<(u64, u64)> {
     let mib = 1024 * 1024;
-    if p.offset % mib != 0 || p.bytes % mib != 0 {
+    if !p.offset.is_multiple_of(mib) || !p.bytes.is_multiple_of(mib) {
         bail!("partition {} is not MiB-aligned (offset {}, {} bytes)", p.name, p.offset, p.bytes);
     }
     Ok((p.offset / mib, p.bytes / mib))

@@ -52,6 +52,7 @@ pub struct Stored {
 pub struct HostServer {
     child: Child,
     bin: PathBuf,
+    db: PathBuf,
     config: PathBuf,
     secrets: PathBuf,
     /// Its port on 127.0.0.1.
@@ -160,7 +161,7 @@ impl HostServer {
             .stderr(out)
             .spawn()
             .context("starting hadir-server")?;
-        let mut me = Self { child, bin, config, secrets, port, token, employee, pin, camera_photo, log };
+        let mut me = Self { child, bin, db, config, secrets, port, token, employee, pin, camera_photo, log };
         me.wait_ready()?;
         println!("  hadir-server on 127.0.0.1:{port} (guest: 10.0.2.2:{port}); employee {} enrolled with {} photos; token for {DEVICE_ID}", me.employee, photos.len());
         Ok(me)
@@ -223,6 +224,46 @@ impl HostServer {
             if !wait_a_moment() {
                 bail!("the guest stopped before the server had {count} record(s) of {DEVICE_ID}");
             }
+        }
+    }
+}
+
+/// What the server's own tables say about the device (read with sqlite3 while it runs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceState {
+    /// `devices.last_seq`: the head of the device's chain as the server accepted it.
+    pub last_seq: i64,
+    /// Gap and fork events (`chain_events`) of the device.
+    pub chain_events: i64,
+    /// Records set aside as implausible (`quarantine`).
+    pub quarantined: i64,
+    /// Stored records whose evidence photo did not arrive.
+    pub missing_photos: i64,
+}
+
+impl HostServer {
+    /// The server's view of [`DEVICE_ID`]: chain head, chain events, quarantine, photos.
+    pub fn device_state(&self) -> Result<DeviceState> {
+        if !shell::have("sqlite3") {
+            bail!("sqlite3 is missing (package sqlite3): needed to read hadir-server's tables");
+        }
+        let out = shell::output(Command::new("sqlite3").arg(&self.db).arg(format!(
+            "SELECT (SELECT coalesce(max(last_seq), -1) FROM devices WHERE device_id = '{d}') || ' ' || \
+                    (SELECT count(*) FROM chain_events WHERE device_id = '{d}') || ' ' || \
+                    (SELECT count(*) FROM quarantine WHERE device_id = '{d}') || ' ' || \
+                    (SELECT count(*) FROM records r WHERE r.device_id = '{d}' AND NOT EXISTS \
+                        (SELECT 1 FROM photos p WHERE p.sha256 = r.photo_sha256));",
+            d = DEVICE_ID
+        )))?;
+        let n: Vec<i64> = out.split_whitespace().map(|x| x.parse().unwrap_or(-1)).collect();
+        match n.as_slice() {
+            [last_seq, chain_events, quarantined, missing_photos] => Ok(DeviceState {
+                last_seq: *last_seq,
+                chain_events: *chain_events,
+                quarantined: *quarantined,
+                missing_photos: *missing_photos,
+            }),
+            _ => bail!("unexpected answer from the server's database: {out:?}"),
         }
     }
 }
