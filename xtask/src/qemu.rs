@@ -18,7 +18,7 @@
 //!    keypad (`hadir.kiosk_sim=1`), makes MASUK/PULANG records with the real face models, and
 //!    the first one must be stored, verified, by the `hadir-server` on the host (see
 //!    [`server`]: seeded with the employee, templates from the real models, the one-time
-//!    enrolment token the device used on boot 1). Shortly after the kiosk saved its second
+//!    enrolment token the device used on boot 1). 0–0.8 s after the kiosk logged its second
 //!    record the power is cut;
 //! 5. after that cut: the kiosk checks its store from inside (`hadir-kiosk store-check` when
 //!    the kiosk has it), the records reach the server (all of 1..=N, N read from the store on
@@ -369,10 +369,16 @@ pub fn test(root: &Path, steps: &mut Steps) -> Result<()> {
     let mut first = SelfTest::default();
     let mut acknowledged = 0u64;
     steps.step("qemu-test: first boot, self-test, tampered bundle refused, power cut during writes", || {
-        let mut guest = Guest::boot(&layout, &disk, &cmdline(port, "hadir.update=bad hadir.selftest_writes=1"))?;
+        let extra = if host.is_some() { "hadir.update=bad hadir.selftest_writes=1 hadir.selftest_kiosklog=1" } else { "hadir.update=bad hadir.selftest_writes=1" };
+        let mut guest = Guest::boot(&layout, &disk, &cmdline(port, extra))?;
         let (_, secs) = guest.wait_for(ready_marker)?;
         boot_s = secs;
         guest.seen_or_wait("HADIR-SELFTEST-END")?;
+        if host.is_some() {
+            // The device enrols itself with the one-time token on this first boot; the cut
+            // waits until it has stored its enrolment and the roster (a token is spent once).
+            guest.seen_or_wait("roster applied")?;
+        }
         // Let a varying number of fsynced records go by, then pull the plug mid-stream.
         let target = 20 + u64::from(std::process::id() % 30);
         let line = guest.seen_or_wait(&format!("HADIR-WROTE {target}"))?;
@@ -581,7 +587,8 @@ fn attendance_and_power_cut(layout: &Layout, disk: &Path, port: u16, host: &Host
     if first.seq != 1 {
         bail!("the device's first record on the server has seq {}, not 1", first.seq);
     }
-    // The next record: cut the power a random moment (0-1.5 s) after the kiosk says it saved it.
+    // The next record: cut the power a random moment (0-0.8 s) after the kiosk says it saved it,
+    // while it writes the outbox, uploads and stores the acknowledgement.
     let deadline = Instant::now() + limit;
     while guest.count("record saved") < 2 {
         if Instant::now() > deadline || !guest.pump(Duration::from_millis(200)) {
@@ -589,7 +596,7 @@ fn attendance_and_power_cut(layout: &Layout, disk: &Path, port: u16, host: &Host
         }
     }
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-    let cut_after_ms = u64::from((nanos ^ std::process::id()) % 1500);
+    let cut_after_ms = u64::from((nanos ^ std::process::id()) % 800);
     guest.pump(Duration::from_millis(cut_after_ms));
     let saved_before_cut = guest.count("record saved");
     guest.cut_power();
