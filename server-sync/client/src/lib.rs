@@ -9,6 +9,7 @@
 //! # Layout
 //!
 //! - [`outbox`]: the [`Outbox`] trait the kiosk's store implements, and [`MemoryOutbox`].
+//! - [`admin`]: re-queue or dismiss parked records.
 //! - [`backoff`]: exponential backoff with jitter.
 //! - [`Uploader`] (here): HTTP calls of the device API over `reqwest` (rustls for `https://`).
 //!
@@ -19,14 +20,33 @@
 //! and starts again; the server's answers are idempotent, so a batch whose answer was lost is
 //! simply sent again and answered `already_stored`. State lives only in the outbox, so a restart
 //! resumes where it stopped.
+//!
+//! # The sync watermark
+//!
+//! When a batch empties the outbox, it carries a signed [`DrainClaim`]: "at this time (server
+//! time, minus [`DRAIN_MARGIN_MS`] for records still being written) I had nothing older left
+//! to send". The server uses it to know which days are complete for this device. An idle
+//! device sends the claim alone (an empty batch) at most every
+//! [`UploaderConfig::heartbeat_every`], when the outbox can say its head
+//! ([`Outbox::head_seq`]).
+//!
+//! # Face templates
+//!
+//! [`Uploader::upload_template`] sends a template enrolled at the kiosk; the server answers it
+//! idempotently and the site's kiosks get it with the next roster.
 
+pub mod admin;
 pub mod backoff;
 pub mod outbox;
 
 pub use backoff::Backoff;
-pub use outbox::{MemoryOutbox, Outbox, OutboxError, Parked};
+pub use outbox::{Dismissed, MemoryOutbox, Outbox, OutboxError, Parked};
 
-use hadir_protocol::api::{DeviceStatus, EnrolRequest, EnrolResponse, ErrorBody, EvidenceResponse, RosterResponse, ServerTime};
+use hadir_protocol::api::{
+    DeviceStatus, EnrolRequest, EnrolResponse, ErrorBody, EvidenceResponse, FaceTemplate, RosterResponse, ServerTime,
+    TemplateUpload, TemplateUploadResponse,
+};
+use hadir_protocol::batch::DrainClaim;
 use hadir_protocol::auth::{HEADER_DEVICE, HEADER_SIGNATURE, HEADER_TIMESTAMP, RequestAuth};
 use hadir_protocol::{DeviceKey, Outcome, PublicKey, UploadResponse};
 use std::sync::Arc;
@@ -73,6 +93,20 @@ pub enum ClientError {
     Config(String),
 }
 
+impl ClientError {
+    /// The server refused the request itself (a 4xx answer other than 401, 408 and 429):
+    /// sending it again unchanged will not help. Transport failures, 5xx, an unauthorised
+    /// request (often a clock off by more than 15 minutes: sample [`Uploader::server_time`]) and
+    /// rate limits are worth retrying.
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, ClientError::Status { status, .. } if (400..500).contains(status) && ![401, 408, 429].contains(status))
+    }
+}
+
+/// How far before "now" a drain claim is dated, ms: a record whose capture began before the
+/// claim but which is committed to the outbox just after it must still fall after the claim.
+pub const DRAIN_MARGIN_MS: i64 = 60_000;
+
 /// Device wall clock in ms since the Unix epoch (injectable for tests).
 pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
 
@@ -91,6 +125,9 @@ pub struct UploaderConfig {
     pub request_timeout: Duration,
     /// How often [`Uploader::run`] looks at the outbox when it is idle.
     pub poll_interval: Duration,
+    /// How often an idle device tells the server its outbox is empty (the watermark's
+    /// heartbeat; needs [`Outbox::head_seq`]).
+    pub heartbeat_every: Duration,
     /// The device clock.
     pub clock: Clock,
 }
@@ -104,6 +141,7 @@ impl std::fmt::Debug for UploaderConfig {
             .field("backoff_max", &self.backoff_max)
             .field("request_timeout", &self.request_timeout)
             .field("poll_interval", &self.poll_interval)
+            .field("heartbeat_every", &self.heartbeat_every)
             .finish_non_exhaustive()
     }
 }
@@ -118,6 +156,7 @@ impl UploaderConfig {
             backoff_max: Duration::from_secs(300),
             request_timeout: Duration::from_secs(30),
             poll_interval: Duration::from_secs(5),
+            heartbeat_every: Duration::from_secs(60),
             clock: Arc::new(|| {
                 std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
@@ -188,6 +227,8 @@ pub struct Uploader {
     /// Server time minus device time, ms, from the last answer that carried server time.
     offset_ms: AtomicI64,
     batch_size: std::sync::atomic::AtomicUsize,
+    /// Device time of the last drain claim the server accepted an upload with (`i64::MIN`: none).
+    last_claim_ms: AtomicI64,
 }
 
 impl std::fmt::Debug for Uploader {
@@ -209,7 +250,16 @@ impl Uploader {
         let http = http_client(cfg.request_timeout)?;
         let base = cfg.server_url.trim_end_matches('/').to_owned();
         let batch_size = std::sync::atomic::AtomicUsize::new(cfg.batch_size);
-        Ok(Uploader { http, cfg, base, device_id: device_id.into(), key, offset_ms: AtomicI64::new(0), batch_size })
+        Ok(Uploader {
+            http,
+            cfg,
+            base,
+            device_id: device_id.into(),
+            key,
+            offset_ms: AtomicI64::new(0),
+            batch_size,
+            last_claim_ms: AtomicI64::new(i64::MIN),
+        })
     }
 
     /// The device's public key.
@@ -280,20 +330,55 @@ impl Uploader {
         Ok(answer)
     }
 
+    /// Uploads a face template enrolled at this kiosk (`POST /api/v1/templates`). Idempotent:
+    /// the same template again is answered with the same id. A refusal
+    /// ([`ClientError::is_refusal`]: unknown employee, other model, malformed) will not change
+    /// on retry; keep the template locally and tell the operator.
+    pub async fn upload_template(
+        &self,
+        employee_id: &str,
+        model_version: &str,
+        embedding: &[f32],
+        enrolled_at_ms: i64,
+    ) -> Result<TemplateUploadResponse, ClientError> {
+        let path = "/api/v1/templates";
+        let up = TemplateUpload {
+            employee_id: employee_id.to_owned(),
+            model_version: model_version.to_owned(),
+            embedding_b64: FaceTemplate::encode_embedding(embedding),
+            enrolled_at_ms,
+        };
+        let body = serde_json::to_vec(&up).map_err(|e| ClientError::Config(format!("serialising a template: {e}")))?;
+        let req = self.signed(reqwest::Method::POST, path, &body).header("content-type", "application/json").body(body);
+        self.send(path, req).await
+    }
+
+    /// A drain claim dated now (server time estimate) minus [`DRAIN_MARGIN_MS`].
+    fn claim(&self, last_seq: u64, device_now_ms: i64) -> DrainClaim {
+        let at = device_now_ms + self.clock_offset_ms() - DRAIN_MARGIN_MS;
+        DrainClaim::sign(&self.key, &self.device_id, last_seq, at)
+    }
+
     /// Sends the next batch from the outbox and applies the answers. `Ok(None)`: nothing
-    /// pending.
+    /// pending. The batch that empties the outbox carries a drain claim.
     pub async fn upload_batch(&self, outbox: &mut dyn Outbox) -> Result<Option<DrainReport>, ClientError> {
         let size = self.batch_size.load(Ordering::Relaxed);
+        // Time and head first: anything signed later has a higher sequence number.
+        let device_now = (self.cfg.clock)();
+        let head = outbox.head_seq()?;
         let records = outbox.pending(size)?;
-        if records.is_empty() {
+        let Some(last) = records.last().map(|r| r.body.seq) else {
             return Ok(None);
-        }
+        };
+        let drained = (records.len() < size && head.is_none_or(|h| h <= last)).then(|| self.claim(last, device_now));
         // Same wire form as `UploadBatch`, without copying the records.
         #[derive(serde::Serialize)]
         struct BatchRef<'a> {
             records: &'a [hadir_protocol::Record],
+            #[serde(skip_serializing_if = "Option::is_none")]
+            drained: Option<&'a DrainClaim>,
         }
-        let body = serde_json::to_vec(&BatchRef { records: &records })
+        let body = serde_json::to_vec(&BatchRef { records: &records, drained: drained.as_ref() })
             .map_err(|e| ClientError::Config(format!("serialising a batch: {e}")))?;
         let answer = match self.post_batch_raw(body).await {
             Err(ClientError::Status { status: 413, .. }) if size > 1 => {
@@ -330,7 +415,31 @@ impl Uploader {
         }
         outbox.acknowledge(&acked)?;
         report.acknowledged = acked.len();
+        if drained.is_some() {
+            self.last_claim_ms.store(device_now, Ordering::Relaxed);
+        }
         Ok(Some(report))
+    }
+
+    /// Tells the server the outbox is empty (an empty batch with a drain claim), when the
+    /// outbox knows its head and the last claim is older than `heartbeat_every`. `Ok(false)`:
+    /// not due or not possible.
+    pub async fn heartbeat(&self, outbox: &mut dyn Outbox) -> Result<bool, ClientError> {
+        let device_now = (self.cfg.clock)();
+        let every = i64::try_from(self.cfg.heartbeat_every.as_millis()).unwrap_or(i64::MAX);
+        let last = self.last_claim_ms.load(Ordering::Relaxed);
+        if last != i64::MIN && device_now.saturating_sub(last) < every {
+            return Ok(false);
+        }
+        let Some(head) = outbox.head_seq()? else { return Ok(false) };
+        if !outbox.pending(1)?.is_empty() {
+            return Ok(false);
+        }
+        let batch = hadir_protocol::UploadBatch { records: Vec::new(), drained: Some(self.claim(head, device_now)) };
+        let body = serde_json::to_vec(&batch).map_err(|e| ClientError::Config(format!("serialising a heartbeat: {e}")))?;
+        self.post_batch_raw(body).await?;
+        self.last_claim_ms.store(device_now, Ordering::Relaxed);
+        Ok(true)
     }
 
     /// Uploads pending evidence photos; a photo the store lost is marked done with a warning.
@@ -361,6 +470,8 @@ impl Uploader {
             total.parked += r.parked;
         }
         total.photos = self.upload_photos(outbox, 1000).await?;
+        // Due only when no claim went out for a while (a drained batch carries one).
+        self.heartbeat(outbox).await?;
         Ok(total)
     }
 

@@ -9,7 +9,14 @@
 //! - [`Outbox::park`] sets a refused record aside with the server's reason, for the admin to
 //!   see; it is not sent again unless an admin puts it back;
 //! - all state is in the store, so an uploader restarted after a power cut resumes where the
-//!   store says (the server is idempotent, so re-sending an unacknowledged record is harmless).
+//!   store says (the server is idempotent, so re-sending an unacknowledged record is harmless);
+//! - a parked record is never deleted: an admin either puts it back in the queue
+//!   ([`Outbox::requeue`], e.g. after the device was re-enrolled) or dismisses it with a name and
+//!   a reason ([`Outbox::dismiss_parked`]), and a dismissed record is kept, set aside, for audit.
+//!   [`crate::admin`] holds the admin's operations over any outbox.
+//!
+//! The admin methods and [`Outbox::head_seq`] have defaults (unsupported / unknown) so a store
+//! can adopt them one at a time.
 
 use hadir_protocol::{Digest, Record, RefusalReason};
 
@@ -53,6 +60,31 @@ pub trait Outbox: Send {
     fn photo_done(&mut self, _sha256: Digest) -> Result<(), OutboxError> {
         Ok(())
     }
+
+    /// The highest sequence number the device ever signed (pending, acknowledged or parked),
+    /// `None` if unknown. Lets an idle device tell the server its outbox is empty (the sync
+    /// watermark's heartbeat).
+    fn head_seq(&mut self) -> Result<Option<u64>, OutboxError> {
+        Ok(None)
+    }
+
+    /// Every parked record, ascending by sequence number.
+    fn parked(&mut self) -> Result<Vec<Parked>, OutboxError> {
+        Err(OutboxError::new("this outbox does not list parked records"))
+    }
+
+    /// Puts parked records back in the queue (they are sent again in sequence order); returns
+    /// how many were parked. Unknown or not-parked sequence numbers are ignored.
+    fn requeue(&mut self, _seqs: &[u64]) -> Result<usize, OutboxError> {
+        Err(OutboxError::new("this outbox cannot re-queue parked records"))
+    }
+
+    /// Sets a parked record aside for good, keeping it with who decided and why; `false` if it
+    /// was not parked. Callers go through [`crate::admin::dismiss`], which checks `by` and
+    /// `note` are given.
+    fn dismiss_parked(&mut self, _seq: u64, _by: &str, _note: &str) -> Result<bool, OutboxError> {
+        Err(OutboxError::new("this outbox cannot dismiss parked records"))
+    }
 }
 
 /// A parked record.
@@ -66,10 +98,23 @@ pub struct Parked {
     pub detail: String,
 }
 
+/// A parked record an admin dismissed (kept, never deleted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dismissed {
+    /// The record and why the server refused it.
+    pub parked: Parked,
+    /// Who dismissed it.
+    pub by: String,
+    /// Why.
+    pub note: String,
+}
+
 /// An in-memory outbox (tests, simulations). Acknowledged records move to `acknowledged`, so
 /// tests can check nothing was lost.
 #[derive(Debug, Default, Clone)]
 pub struct MemoryOutbox {
+    /// Dismissed parked records.
+    pub dismissed: Vec<Dismissed>,
     /// Pending records by sequence number.
     pub pending: std::collections::BTreeMap<u64, Record>,
     /// Acknowledged records.
@@ -131,5 +176,40 @@ impl Outbox for MemoryOutbox {
             p.1 = true;
         }
         Ok(())
+    }
+
+    fn head_seq(&mut self) -> Result<Option<u64>, OutboxError> {
+        let seqs = self
+            .pending
+            .keys()
+            .copied()
+            .chain(self.acknowledged.iter().map(|r| r.body.seq))
+            .chain(self.parked.iter().map(|p| p.record.body.seq))
+            .chain(self.dismissed.iter().map(|d| d.parked.record.body.seq));
+        Ok(seqs.max())
+    }
+
+    fn parked(&mut self) -> Result<Vec<Parked>, OutboxError> {
+        let mut all = self.parked.clone();
+        all.sort_by_key(|p| p.record.body.seq);
+        Ok(all)
+    }
+
+    fn requeue(&mut self, seqs: &[u64]) -> Result<usize, OutboxError> {
+        let (back, keep): (Vec<Parked>, Vec<Parked>) =
+            std::mem::take(&mut self.parked).into_iter().partition(|p| seqs.contains(&p.record.body.seq));
+        self.parked = keep;
+        let n = back.len();
+        for p in back {
+            self.pending.insert(p.record.body.seq, p.record);
+        }
+        Ok(n)
+    }
+
+    fn dismiss_parked(&mut self, seq: u64, by: &str, note: &str) -> Result<bool, OutboxError> {
+        let Some(i) = self.parked.iter().position(|p| p.record.body.seq == seq) else { return Ok(false) };
+        let parked = self.parked.remove(i);
+        self.dismissed.push(Dismissed { parked, by: by.to_owned(), note: note.to_owned() });
+        Ok(true)
     }
 }

@@ -9,6 +9,7 @@
 //! | `POST /api/v1/records` | [`crate::UploadBatch`] | [`crate::UploadResponse`] |
 //! | `PUT /api/v1/evidence/{sha256}` (signed) | the JPEG | [`EvidenceResponse`] |
 //! | `GET /api/v1/roster?since=N` (signed) | – | [`RosterResponse`] |
+//! | `POST /api/v1/templates` (signed) | [`TemplateUpload`] | [`TemplateUploadResponse`] |
 //!
 //! Errors come back as [`ErrorBody`] with a non-2xx status.
 
@@ -98,6 +99,38 @@ impl FaceTemplate {
                 .collect(),
         )
     }
+}
+
+/// A face template enrolled at a kiosk, uploaded so the other kiosks of the site get it.
+///
+/// Sent as a signed request (see [`crate::auth`]): the signature covers the body, so the
+/// server knows which enrolled device vouches for the template. The server refuses it when the
+/// employee is not a present employee of the device's site (`404 unknown_employee`), when
+/// `model_version` is not the one the server's templates are made with (`409
+/// model_mismatch`) and when the embedding is not the expected number of finite `f32`s (`400
+/// malformed`). Uploads are idempotent: the same embedding for the same employee again is
+/// answered with the same template id and `stored_now: false`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TemplateUpload {
+    /// The employee id (NIP).
+    pub employee_id: String,
+    /// The model that made the embedding (the full model version string).
+    pub model_version: String,
+    /// The embedding, as in [`FaceTemplate::embedding_b64`].
+    pub embedding_b64: String,
+    /// When the kiosk enrolled it, UTC ms (device clock).
+    pub enrolled_at_ms: i64,
+}
+
+/// The server's answer to a [`TemplateUpload`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateUploadResponse {
+    /// The template's id on the server (the roster carries it under this id).
+    pub template_id: i64,
+    /// `false` when the server had this template already.
+    pub stored_now: bool,
+    /// The roster revision that holds the template.
+    pub roster_revision: i64,
 }
 
 /// One employee as a device needs them.

@@ -9,7 +9,18 @@
 //! refused as a whole; every other entry is decoded on its own and either becomes a
 //! [`Record`] or a [`MalformedRecord`] saying what was wrong, so the server can answer it with
 //! [`RefusalReason::Malformed`] and still store the valid records around it.
+//!
+//! # The sync watermark ([`DrainClaim`])
+//!
+//! A batch may carry the device's signed statement that its outbox is empty up to a point:
+//! "at `drained_at_ms` (server time, as the device estimates it), every record I had signed,
+//! up to `last_seq`, is in this upload or an earlier one". The server moves the device's
+//! `synced_until_ms` only when the claim's signature verifies with the device's key and the
+//! server holds the device's chain up to `last_seq`; it never moves it past its own clock and
+//! never backwards, so a replayed (old) claim changes nothing. A batch may hold no records and
+//! only a claim: an idle kiosk's heartbeat, so days without records still become final.
 
+use crate::keys::{DeviceKey, PublicKey, Signature, VerifyError};
 use crate::record::Record;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -22,6 +33,51 @@ pub const MAX_BATCH_RECORDS: usize = 1000;
 pub struct UploadBatch {
     /// Records in upload order (per device, ascending sequence numbers).
     pub records: Vec<Record>,
+    /// The device's signed "outbox drained" statement, when this upload empties its outbox.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drained: Option<DrainClaim>,
+}
+
+impl UploadBatch {
+    /// A batch of records without a drain claim.
+    pub fn of(records: Vec<Record>) -> UploadBatch {
+        UploadBatch { records, drained: None }
+    }
+}
+
+/// A device's signed statement that its outbox held nothing beyond `last_seq` at
+/// `drained_at_ms` (see the module docs).
+///
+/// The signed message (version 1) is the UTF-8 text
+/// `"HADIR-DRAINED/1\n{device_id}\n{last_seq}\n{drained_at_ms}"`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DrainClaim {
+    /// The device.
+    pub device_id: String,
+    /// The highest sequence number the device had signed (0: none yet).
+    pub last_seq: u64,
+    /// When the outbox was seen empty, UTC ms, in server time as the device estimates it.
+    pub drained_at_ms: i64,
+    /// Ed25519 by the device key over [`DrainClaim::message`].
+    pub signature: Signature,
+}
+
+impl DrainClaim {
+    /// The bytes the signature covers.
+    pub fn message(device_id: &str, last_seq: u64, drained_at_ms: i64) -> Vec<u8> {
+        format!("HADIR-DRAINED/1\n{device_id}\n{last_seq}\n{drained_at_ms}").into_bytes()
+    }
+
+    /// Signs a claim.
+    pub fn sign(key: &DeviceKey, device_id: &str, last_seq: u64, drained_at_ms: i64) -> DrainClaim {
+        let signature = key.sign(&DrainClaim::message(device_id, last_seq, drained_at_ms));
+        DrainClaim { device_id: device_id.to_owned(), last_seq, drained_at_ms, signature }
+    }
+
+    /// Checks the signature against the device's enrolled key.
+    pub fn verify(&self, key: &PublicKey) -> Result<(), VerifyError> {
+        key.verify(&DrainClaim::message(&self.device_id, self.last_seq, self.drained_at_ms), &self.signature)
+    }
 }
 
 /// Why the server refused a record. Stable names on the wire (`snake_case`).
@@ -139,6 +195,9 @@ pub struct MalformedRecord {
 pub struct DecodedBatch {
     /// The entries, in batch order.
     pub entries: Vec<Result<Record, MalformedRecord>>,
+    /// The drain claim, if the batch carried a well-formed one (a malformed claim is dropped:
+    /// it only ever delays the watermark).
+    pub drained: Option<DrainClaim>,
 }
 
 /// Why a whole body is not a batch.
@@ -161,6 +220,8 @@ pub enum BatchDecodeError {
 struct RawBatch<'a> {
     #[serde(borrow)]
     records: Vec<&'a RawValue>,
+    #[serde(borrow, default)]
+    drained: Option<&'a RawValue>,
 }
 
 /// Decodes an upload body; see the module docs for what is tolerated.
@@ -171,7 +232,8 @@ pub fn decode_batch(body: &[u8]) -> Result<DecodedBatch, BatchDecodeError> {
         return Err(BatchDecodeError::TooLarge { got: raw.records.len(), max: MAX_BATCH_RECORDS });
     }
     let entries = raw.records.into_iter().map(decode_entry).collect();
-    Ok(DecodedBatch { entries })
+    let drained = raw.drained.and_then(|d| serde_json::from_str(d.get()).ok());
+    Ok(DecodedBatch { entries, drained })
 }
 
 fn decode_entry(raw: &RawValue) -> Result<Record, MalformedRecord> {
@@ -219,6 +281,24 @@ mod tests {
         let e3 = batch.entries[3].as_ref().unwrap_err();
         assert!(e3.detail.contains("match_score"), "{}", e3.detail);
         assert_eq!(e3.seq, Some(1));
+    }
+
+    #[test]
+    fn drain_claims_sign_verify_and_travel() {
+        let key = DeviceKey::from_seed(&[6; 32]);
+        let claim = DrainClaim::sign(&key, "K1", 42, 1_780_000_000_000);
+        assert_eq!(claim.verify(&key.public()), Ok(()));
+        let forged = DrainClaim { last_seq: 43, ..claim.clone() };
+        assert!(forged.verify(&key.public()).is_err());
+        let other = DeviceKey::from_seed(&[7; 32]);
+        assert!(claim.verify(&other.public()).is_err());
+        let batch = UploadBatch { records: vec![], drained: Some(claim.clone()) };
+        let text = serde_json::to_vec(&batch).unwrap();
+        assert_eq!(decode_batch(&text).unwrap().drained, Some(claim));
+        // Old devices send no claim; a malformed claim is dropped, the records still count.
+        assert_eq!(serde_json::to_string(&UploadBatch::of(vec![])).unwrap(), r#"{"records":[]}"#);
+        let bad = decode_batch(br#"{"records": [], "drained": {"device_id": 5}}"#).unwrap();
+        assert_eq!(bad.drained, None);
     }
 
     #[test]

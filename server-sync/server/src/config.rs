@@ -8,6 +8,7 @@
 //! backend = "sqlite"                # or "postgres"
 //! sqlite_path = "/var/lib/hadir/hadir.db"
 //! # postgres_url = "host=/run/postgresql user=hadir dbname=hadir"
+//! # template_key_path = "/var/lib/hadir/hadir-template.key"  # default: beside sqlite_path
 //!
 //! [ingest]
 //! max_future_skew_s = 600           # records further in the future are quarantined
@@ -20,6 +21,10 @@
 //! [log]
 //! format = "text"                   # or "json"
 //! filter = "info"                   # tracing env-filter syntax; RUST_LOG overrides
+//!
+//! [templates]                       # face templates uploaded by kiosks
+//! model_version = "faceplugin-face-recognition-js@0.0.1/fr_feature.onnx#87aacdfe57510db2"
+//! embedding_len = 512
 //!
 //! [dashboard]                       # read by the dashboard module
 //! ```
@@ -84,11 +89,27 @@ pub struct StorageConfig {
     pub sqlite_path: PathBuf,
     /// The PostgreSQL connection string (backend `postgres`).
     pub postgres_url: Option<String>,
+    /// The key file that seals face templates (made at first start, mode 0600); by default
+    /// `hadir-template.key` beside `sqlite_path` (also for PostgreSQL). Back it up apart from
+    /// the database: without it the templates are lost.
+    pub template_key_path: Option<PathBuf>,
 }
 
 impl Default for StorageConfig {
     fn default() -> Self {
-        StorageConfig { backend: Backend::Sqlite, sqlite_path: PathBuf::from("hadir.db"), postgres_url: None }
+        StorageConfig {
+            backend: Backend::Sqlite,
+            sqlite_path: PathBuf::from("hadir.db"),
+            postgres_url: None,
+            template_key_path: None,
+        }
+    }
+}
+
+impl StorageConfig {
+    /// The template key file to use.
+    pub fn template_key_path(&self) -> PathBuf {
+        self.template_key_path.clone().unwrap_or_else(|| crate::storage::sealed::default_key_path(&self.sqlite_path))
     }
 }
 
@@ -150,6 +171,23 @@ impl Default for LogConfig {
     }
 }
 
+/// `[templates]`: face templates uploaded by kiosks.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TemplatesConfig {
+    /// The face model's version string; templates of another model are refused.
+    pub model_version: String,
+    /// Values per embedding.
+    pub embedding_len: usize,
+}
+
+impl Default for TemplatesConfig {
+    fn default() -> Self {
+        let p = crate::roster::TemplatePolicy::default();
+        TemplatesConfig { model_version: p.model_version, embedding_len: p.embedding_len }
+    }
+}
+
 /// The whole file.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -164,6 +202,8 @@ pub struct Config {
     pub enrolment: EnrolmentConfig,
     /// `[log]`.
     pub log: LogConfig,
+    /// `[templates]`.
+    pub templates: TemplatesConfig,
     /// `[dashboard]`, passed as is to the dashboard module.
     pub dashboard: toml::Table,
 }
@@ -176,6 +216,7 @@ impl Default for Config {
             ingest: IngestConfig::default(),
             enrolment: EnrolmentConfig::default(),
             log: LogConfig::default(),
+            templates: TemplatesConfig::default(),
             dashboard: toml::Table::new(),
         }
     }
@@ -239,7 +280,20 @@ impl Config {
         if tracing_subscriber::EnvFilter::try_new(&self.log.filter).is_err() {
             return Err(invalid("log.filter", format!("{:?} is not a tracing filter (e.g. \"info\")", self.log.filter)));
         }
-        let policy = IngestPolicy { max_future_ms: self.ingest.max_future_skew_s as i64 * 1000, earliest_ms };
+        if self.templates.model_version.trim().is_empty() {
+            return Err(invalid("templates.model_version", "must name the face model (hadir_models::MODEL_VERSION)".into()));
+        }
+        if self.templates.embedding_len == 0 || self.templates.embedding_len > 4096 {
+            return Err(invalid("templates.embedding_len", format!("{} must be 1 to 4096", self.templates.embedding_len)));
+        }
+        let policy = IngestPolicy {
+            max_future_ms: self.ingest.max_future_skew_s as i64 * 1000,
+            earliest_ms,
+            templates: crate::roster::TemplatePolicy {
+                model_version: self.templates.model_version.clone(),
+                embedding_len: self.templates.embedding_len,
+            },
+        };
         Ok(Validated { raw: self, listen, policy })
     }
 }
@@ -271,6 +325,8 @@ mod tests {
             ("[ingest]\nmax_bodybytes = 5", "max_bodybytes"),
             ("[log]\nformat = \"xml\"", "xml"),
             ("[enrolment]\ntoken_ttl_hours = -1", "token_ttl_hours"),
+            ("[templates]\nmodel_version = \" \"", "templates.model_version"),
+            ("[templates]\nembedding_len = 0", "templates.embedding_len"),
         ];
         for (text, want) in cases {
             let e = parse(text).expect_err(text).to_string();

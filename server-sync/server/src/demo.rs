@@ -469,7 +469,7 @@ async fn seed_records(store: &Store, people: &[Person], opts: &DemoOptions, now:
         prev = record.hash();
         batch.push(record);
         if batch.len() == 100 || n + 1 == planned.len() {
-            let text = serde_json::to_vec(&UploadBatch { records: std::mem::take(&mut batch) })
+            let text = serde_json::to_vec(&UploadBatch::of(std::mem::take(&mut batch)))
                 .map_err(|e| DemoError::Ingest(e.to_string()))?;
             let answer = ingest(store, &text, now_ms, &policy).await?;
             for r in answer.results {

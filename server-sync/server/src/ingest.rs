@@ -7,33 +7,42 @@
 //!    and one by one otherwise, to name the bad ones.
 //! 4. The time is judged ([`IngestPolicy`]); an implausible one sends the record to
 //!    quarantine, where it still holds its chain position.
-//! 5. [`crate::storage::Store::store_verified`] decides each record's chain position with
-//!    [`decide`] inside one transaction and writes.
+//! 5. [`crate::storage::Store::store_batch`] decides each record's chain position with
+//!    [`decide`] inside one transaction and writes; in the same transaction it keeps the
+//!    entries refused in steps 1–3 in `refused_uploads` (with the peer's address) and moves the
+//!    device's sync watermark when the batch carries a verified drain claim ([`watermark`]).
 //!
 //! Uploads are idempotent: a record already stored (same device, sequence number and hash) is
 //! answered [`Outcome::AlreadyStored`], so a device that lost an answer simply sends again.
 //! It must not: store anything whose signature did not verify with the device's enrolled key.
 
-use crate::storage::{DeviceInfo, StorageError, Store, Write};
+use crate::storage::{BatchExtras, DeviceInfo, RefusedUpload, StorageError, Store, Watermark, Write};
+use hadir_protocol::batch::DrainClaim;
 use hadir_protocol::{
     BatchDecodeError, ChainError, ChainHead, Digest, Outcome, PublicKey, Record, RecordResult,
     RefusalReason, UploadResponse, decode_batch,
 };
 use std::collections::HashMap;
 
-/// What record times the server accepts as plausible.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What the server accepts from devices: plausible record times, and templates of its model.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IngestPolicy {
     /// How far a record may be in the server's future, ms (device clocks drift a little).
     pub max_future_ms: i64,
     /// Records before this instant (UTC ms) are implausible (a device clock reset to 1970).
     pub earliest_ms: i64,
+    /// What an uploaded face template must be.
+    pub templates: crate::roster::TemplatePolicy,
 }
 
 impl Default for IngestPolicy {
     fn default() -> Self {
         // 10 minutes of drift; nothing before 2024-01-01T00:00:00Z.
-        IngestPolicy { max_future_ms: 10 * 60 * 1000, earliest_ms: 1_704_067_200_000 }
+        IngestPolicy {
+            max_future_ms: 10 * 60 * 1000,
+            earliest_ms: 1_704_067_200_000,
+            templates: crate::roster::TemplatePolicy::default(),
+        }
     }
 }
 
@@ -127,16 +136,85 @@ pub enum IngestError {
     Storage(#[from] StorageError),
 }
 
-/// Steps 1–4: decode, look up devices, verify signatures, judge times. Returns the answers
-/// known already (by index) and the records to store.
+/// Where an upload came from (for `refused_uploads`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Peer {
+    /// The TCP peer, `ip:port`.
+    pub remote_addr: Option<String>,
+    /// `X-Forwarded-For` as sent (untrusted).
+    pub forwarded_for: Option<String>,
+}
+
+/// Steps 1–4 done: what is answered already and what is left to store.
+#[derive(Debug)]
+pub struct Prepared {
+    /// Answers known already, by index (`None`: decided when stored).
+    pub answers: Vec<Option<RecordResult>>,
+    /// The records to store, in batch order.
+    pub verified: Vec<Verified>,
+    /// The entries refused so far, for `refused_uploads` (peer not yet filled in).
+    pub refusals: Vec<RefusedUpload>,
+    /// The drain claim's watermark, if the batch carried a claim that verifies.
+    pub watermark: Option<Watermark>,
+}
+
+/// The watermark a drain claim sets: verified with the device's key, never past `now_ms`.
+/// `Err` holds the refusal to keep when the claim is forged or its device unusable.
+pub fn watermark(claim: &DrainClaim, devices: &HashMap<String, DeviceInfo>, now_ms: i64) -> Result<Watermark, RefusedUpload> {
+    let refuse = |reason: RefusalReason, detail: &str| RefusedUpload {
+        device_id: Some(claim.device_id.clone()),
+        seq: Some(claim.last_seq),
+        reason: reason.as_str().to_owned(),
+        detail: format!("drain claim: {detail}"),
+        record_hash: None,
+        remote_addr: None,
+        forwarded_for: None,
+        at_ms: now_ms,
+    };
+    match devices.get(&claim.device_id) {
+        None => Err(refuse(RefusalReason::UnknownDevice, "device is not enrolled")),
+        Some(d) if d.revoked_at_ms.is_some() => Err(refuse(RefusalReason::RevokedDevice, "device was revoked")),
+        Some(d) => match claim.verify(&d.public_key) {
+            Err(_) => Err(refuse(RefusalReason::BadSignature, "signature does not verify with the device's enrolled key")),
+            Ok(()) => Ok(Watermark {
+                device_id: claim.device_id.clone(),
+                last_seq: claim.last_seq,
+                // The device's clock estimate is trusted only up to the server's own clock.
+                until_ms: claim.drained_at_ms.min(now_ms),
+            }),
+        },
+    }
+}
+
+/// Steps 1–4: decode, look up devices, verify signatures, judge times, check the drain claim.
 pub fn prepare(
     decoded: hadir_protocol::DecodedBatch,
     devices: &HashMap<String, DeviceInfo>,
     now_ms: i64,
     policy: &IngestPolicy,
-) -> (Vec<Option<RecordResult>>, Vec<Verified>) {
+) -> Prepared {
     let mut answers: Vec<Option<RecordResult>> = Vec::with_capacity(decoded.entries.len());
+    let mut refusals = Vec::new();
     let mut candidates: Vec<(Verified, PublicKey)> = Vec::new();
+    let mut keep = |device_id: Option<String>, seq: Option<u64>, reason: RefusalReason, detail: &str, hash: Option<Digest>| {
+        refusals.push(RefusedUpload {
+            device_id,
+            seq,
+            reason: reason.as_str().to_owned(),
+            detail: detail.to_owned(),
+            record_hash: hash.map(Digest::to_hex),
+            remote_addr: None,
+            forwarded_for: None,
+            at_ms: now_ms,
+        });
+    };
+    let (watermark, claim_refusal) = match &decoded.drained {
+        None => (None, None),
+        Some(claim) => match watermark(claim, devices, now_ms) {
+            Ok(w) => (Some(w), None),
+            Err(r) => (None, Some(r)),
+        },
+    };
     for (i, entry) in decoded.entries.into_iter().enumerate() {
         let index = i as u32;
         let refused = |device_id: Option<String>, seq: Option<u64>, reason, detail: String| RecordResult {
@@ -148,6 +226,7 @@ pub fn prepare(
         let record = match entry {
             Ok(r) => r,
             Err(m) => {
+                keep(m.device_id.clone(), m.seq, RefusalReason::Malformed, &m.detail, None);
                 answers.push(Some(refused(m.device_id, m.seq, RefusalReason::Malformed, m.detail)));
                 continue;
             }
@@ -156,10 +235,12 @@ pub fn prepare(
         match devices.get(&record.body.device_id) {
             None => {
                 let detail = format!("device {} is not enrolled", record.body.device_id);
+                keep(id.clone(), seq, RefusalReason::UnknownDevice, &detail, Some(record.hash()));
                 answers.push(Some(refused(id, seq, RefusalReason::UnknownDevice, detail)));
             }
             Some(d) if d.revoked_at_ms.is_some() => {
                 let detail = format!("device {} was revoked", d.device_id);
+                keep(id.clone(), seq, RefusalReason::RevokedDevice, &detail, Some(record.hash()));
                 answers.push(Some(refused(id, seq, RefusalReason::RevokedDevice, detail)));
             }
             Some(d) => {
@@ -177,18 +258,19 @@ pub fn prepare(
         if ok {
             verified.push(v);
         } else {
+            let detail = "signature does not verify with the device's enrolled key";
+            let (id, seq) = (v.record.body.device_id.clone(), v.record.body.seq);
+            keep(Some(id.clone()), Some(seq), RefusalReason::BadSignature, detail, Some(v.hash));
             answers[v.index as usize] = Some(RecordResult {
                 index: v.index,
-                device_id: Some(v.record.body.device_id.clone()),
-                seq: Some(v.record.body.seq),
-                outcome: Outcome::Refused {
-                    reason: RefusalReason::BadSignature,
-                    detail: "signature does not verify with the device's enrolled key".into(),
-                },
+                device_id: Some(id),
+                seq: Some(seq),
+                outcome: Outcome::Refused { reason: RefusalReason::BadSignature, detail: detail.into() },
             });
         }
     }
-    (answers, verified)
+    refusals.extend(claim_refusal);
+    Prepared { answers, verified, refusals, watermark }
 }
 
 /// Which signatures verify: one batch verification first, one by one only if it fails.
@@ -205,23 +287,39 @@ fn verify_all(candidates: &[(Verified, PublicKey)]) -> Vec<bool> {
         .collect()
 }
 
-/// The whole ingest of one upload body.
+/// The whole ingest of one upload body (no peer address known).
 pub async fn ingest(store: &Store, body: &[u8], now_ms: i64, policy: &IngestPolicy) -> Result<UploadResponse, IngestError> {
+    ingest_from(store, body, now_ms, policy, &Peer::default()).await
+}
+
+/// The whole ingest of one upload body from `peer`.
+pub async fn ingest_from(
+    store: &Store,
+    body: &[u8],
+    now_ms: i64,
+    policy: &IngestPolicy,
+    peer: &Peer,
+) -> Result<UploadResponse, IngestError> {
     let decoded = decode_batch(body)?;
     let mut ids: Vec<String> = decoded
         .entries
         .iter()
         .filter_map(|e| e.as_ref().ok().map(|r| r.body.device_id.clone()))
+        .chain(decoded.drained.as_ref().map(|c| c.device_id.clone()))
         .collect();
     ids.sort();
     ids.dedup();
     let devices = store.devices(&ids).await?;
-    let (mut answers, verified) = prepare(decoded, &devices, now_ms, policy);
+    let Prepared { mut answers, verified, mut refusals, watermark } = prepare(decoded, &devices, now_ms, policy);
+    for r in &mut refusals {
+        r.remote_addr.clone_from(&peer.remote_addr);
+        r.forwarded_for.clone_from(&peer.forwarded_for);
+    }
     let meta: Vec<(u32, String, u64)> = verified
         .iter()
         .map(|v| (v.index, v.record.body.device_id.clone(), v.record.body.seq))
         .collect();
-    let outcomes = store.store_verified(verified, now_ms).await?;
+    let outcomes = store.store_batch(verified, BatchExtras { refusals, watermark }, now_ms).await?;
     for ((index, device_id, seq), outcome) in meta.into_iter().zip(outcomes) {
         answers[index as usize] = Some(RecordResult { index, device_id: Some(device_id), seq: Some(seq), outcome });
     }

@@ -94,12 +94,17 @@ fn init_logs(format: LogFormat, filter: &str) {
 
 async fn open_store(cfg: &Validated) -> Result<Store> {
     let s = &cfg.raw.storage;
+    let key_path = s.template_key_path();
+    let key = hadir_server::storage::TemplateKey::load_or_create(&key_path)
+        .with_context(|| format!("face-template key (storage.template_key_path = {})", key_path.display()))?;
     match s.backend {
-        Backend::Sqlite => Store::open_sqlite(&s.sqlite_path).with_context(|| format!("opening {}", s.sqlite_path.display())),
+        Backend::Sqlite => Store::open_sqlite_with_key(&s.sqlite_path, key)
+            .with_context(|| format!("opening {}", s.sqlite_path.display())),
         Backend::Postgres => {
             // Validation guarantees the URL is there.
             let url = s.postgres_url.as_deref().unwrap_or_default();
-            Store::connect_postgres(url).await.context("connecting to PostgreSQL (storage.postgres_url)")
+            let store = Store::connect_postgres(url).await.context("connecting to PostgreSQL (storage.postgres_url)")?;
+            Ok(store.with_template_key(key))
         }
     }
 }

@@ -1,4 +1,5 @@
-//! Roster helpers: PIN hashing and the wire form of face templates.
+//! Roster helpers: PIN hashing, the wire form of face templates and the rules a template
+//! uploaded by a kiosk must pass ([`TemplatePolicy`]).
 //!
 //! PINs are stored only as Argon2id hashes (PHC strings, random salt); the server never keeps
 //! or logs a PIN. Devices receive the hash and verify PINs offline with the same function.
@@ -31,9 +32,109 @@ pub fn embedding_b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
+/// The model version templates are made with unless `[templates] model_version` says
+/// otherwise: `hadir_models::MODEL_VERSION` of this release (the e2e tests check they agree).
+pub const DEFAULT_TEMPLATE_MODEL: &str = "faceplugin-face-recognition-js@0.0.1/fr_feature.onnx#87aacdfe57510db2";
+
+/// The embedding length of [`DEFAULT_TEMPLATE_MODEL`].
+pub const DEFAULT_EMBEDDING_LEN: usize = 512;
+
+/// What a template uploaded by a kiosk must be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplatePolicy {
+    /// The only model version accepted (templates of another model cannot be compared).
+    pub model_version: String,
+    /// The number of `f32`s in an embedding.
+    pub embedding_len: usize,
+}
+
+impl Default for TemplatePolicy {
+    fn default() -> Self {
+        TemplatePolicy { model_version: DEFAULT_TEMPLATE_MODEL.to_owned(), embedding_len: DEFAULT_EMBEDDING_LEN }
+    }
+}
+
+/// Why an uploaded template is refused before it reaches the database.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TemplateProblem {
+    /// Made by another model.
+    #[error("template made by model {got:?}, this server's templates are made by {want:?}")]
+    ModelMismatch {
+        /// The upload's model version.
+        got: String,
+        /// The server's.
+        want: String,
+    },
+    /// Not a usable embedding or employee id.
+    #[error("{0}")]
+    Malformed(String),
+}
+
+impl TemplatePolicy {
+    /// Checks an upload; returns the embedding.
+    pub fn check(&self, up: &hadir_protocol::api::TemplateUpload) -> Result<Vec<f32>, TemplateProblem> {
+        if up.employee_id.is_empty() || up.employee_id.len() > 64 {
+            return Err(TemplateProblem::Malformed("employee_id must be 1 to 64 bytes".into()));
+        }
+        if up.model_version != self.model_version {
+            return Err(TemplateProblem::ModelMismatch { got: up.model_version.clone(), want: self.model_version.clone() });
+        }
+        let template = hadir_protocol::api::FaceTemplate {
+            id: 0,
+            model_version: up.model_version.clone(),
+            embedding_b64: up.embedding_b64.clone(),
+        };
+        let embedding = template
+            .embedding()
+            .ok_or_else(|| TemplateProblem::Malformed("embedding_b64 is not base64 of f32 values".into()))?;
+        if embedding.len() != self.embedding_len {
+            return Err(TemplateProblem::Malformed(format!(
+                "embedding has {} values, the model makes {}",
+                embedding.len(),
+                self.embedding_len
+            )));
+        }
+        if embedding.iter().any(|v| !v.is_finite()) {
+            return Err(TemplateProblem::Malformed("embedding holds NaN or infinite values".into()));
+        }
+        if embedding.iter().all(|v| *v == 0.0) {
+            return Err(TemplateProblem::Malformed("embedding is all zeros".into()));
+        }
+        Ok(embedding)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hadir_protocol::api::{FaceTemplate, TemplateUpload};
+
+    #[test]
+    fn template_policy_table() {
+        let p = TemplatePolicy { model_version: "m1".into(), embedding_len: 4 };
+        let up = |employee: &str, model: &str, e: &[f32]| TemplateUpload {
+            employee_id: employee.into(),
+            model_version: model.into(),
+            embedding_b64: FaceTemplate::encode_embedding(e),
+            enrolled_at_ms: 0,
+        };
+        let good = [0.5, -0.5, 0.5, -0.5];
+        assert_eq!(p.check(&up("E1", "m1", &good)), Ok(good.to_vec()));
+        let cases: Vec<(TemplateUpload, &str)> = vec![
+            (up("E1", "m2", &good), "model"),
+            (up("", "m1", &good), "employee_id"),
+            (up(&"9".repeat(65), "m1", &good), "employee_id"),
+            (up("E1", "m1", &good[..3]), "3 values"),
+            (up("E1", "m1", &[0.0, f32::NAN, 0.0, 0.0]), "NaN"),
+            (up("E1", "m1", &[0.0; 4]), "zeros"),
+            (TemplateUpload { embedding_b64: "%%".into(), ..up("E1", "m1", &good) }, "base64"),
+        ];
+        for (u, want) in cases {
+            let e = p.check(&u).expect_err(want).to_string();
+            assert!(e.contains(want), "{want}: {e}");
+        }
+        assert!(matches!(p.check(&up("E1", "m2", &good)), Err(TemplateProblem::ModelMismatch { .. })));
+    }
 
     #[test]
     fn pins_hash_and_verify() {

@@ -16,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(back.canonical_bytes(), bytes);
         good.push(record);
     }
-    let text = serde_json::to_vec(&UploadBatch { records: good.clone() }).expect("serialise");
+    let text = serde_json::to_vec(&UploadBatch::of(good.clone())).expect("serialise");
     let again = decode_batch(&text).expect("re-encoded batch decodes");
     let again: Vec<Record> = again.entries.into_iter().map(|e| e.expect("still well-formed")).collect();
     assert_eq!(again, good);

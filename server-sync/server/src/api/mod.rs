@@ -20,6 +20,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use hadir_protocol::api::{
     DeviceStatus, EnrolRequest, EnrolResponse, ErrorBody, EvidenceResponse, RosterResponse, ServerTime,
+    TemplateUpload, TemplateUploadResponse,
 };
 use hadir_protocol::auth::{HEADER_DEVICE, HEADER_SIGNATURE, HEADER_TIMESTAMP, RequestAuth};
 use hadir_protocol::{Digest, UploadResponse};
@@ -27,6 +28,23 @@ use serde::Deserialize;
 
 /// The largest evidence photo accepted, bytes.
 pub const MAX_PHOTO_BYTES: usize = 4 << 20;
+
+/// The largest template upload accepted, bytes (a 512-value embedding is about 3 KiB).
+pub const MAX_TEMPLATE_BYTES: usize = 64 << 10;
+
+/// Where a request came from: the TCP peer (when served by [`crate::serve`]) and the
+/// `X-Forwarded-For` header as sent.
+fn peer(extensions: &axum::http::Extensions, headers: &HeaderMap) -> crate::ingest::Peer {
+    crate::ingest::Peer {
+        remote_addr: extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.to_string()),
+        forwarded_for: headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.chars().take(200).collect()),
+    }
+}
 
 /// The device API's routes, with the state applied.
 pub fn router(state: AppState) -> Router {
@@ -38,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/records", post(upload).layer(DefaultBodyLimit::max(body_limit)))
         .route("/api/v1/evidence/{sha256}", put(evidence).layer(DefaultBodyLimit::max(MAX_PHOTO_BYTES)))
         .route("/api/v1/roster", get(roster))
+        .route("/api/v1/templates", post(upload_template).layer(DefaultBodyLimit::max(MAX_TEMPLATE_BYTES)))
         .with_state(state)
 }
 
@@ -126,9 +145,15 @@ async fn device_self(State(s): State<AppState>, method: Method, uri: Uri, header
     Ok(Json(DeviceStatus { device_id: d.device_id, site_id: d.site_id, mode: d.mode, last_seq: d.last_seq }))
 }
 
-async fn upload(State(s): State<AppState>, body: Bytes) -> Result<Json<UploadResponse>, ApiError> {
+async fn upload(
+    State(s): State<AppState>,
+    extensions: axum::http::Extensions,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<UploadResponse>, ApiError> {
     let now = (s.clock)();
-    match crate::ingest::ingest(&s.store, &body, now, &s.policy).await {
+    let from = peer(&extensions, &headers);
+    match crate::ingest::ingest_from(&s.store, &body, now, &s.policy, &from).await {
         Ok(answer) => {
             let stored = answer.results.iter().filter(|r| r.outcome == hadir_protocol::Outcome::Stored).count();
             let refused = answer.results.iter().filter(|r| !r.outcome.is_acknowledged()).count();
@@ -136,7 +161,7 @@ async fn upload(State(s): State<AppState>, body: Bytes) -> Result<Json<UploadRes
             if refused > 0 {
                 for r in answer.results.iter().filter(|r| !r.outcome.is_acknowledged()) {
                     if let hadir_protocol::Outcome::Refused { reason, detail } = &r.outcome {
-                        tracing::warn!(device = ?r.device_id, seq = ?r.seq, reason = reason.as_str(), detail = %detail, "record refused");
+                        tracing::warn!(device = ?r.device_id, seq = ?r.seq, reason = reason.as_str(), detail = %detail, peer = ?from.remote_addr, "record refused");
                     }
                 }
             }
@@ -187,4 +212,48 @@ async fn roster(
     let d = authenticate(&s, &headers, &method, &uri, b"").await?;
     s.store.touch_device(&d.device_id, (s.clock)()).await?;
     Ok(Json(s.store.roster_since(&d.site_id, q.since.max(0)).await?))
+}
+
+async fn upload_template(
+    State(s): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<TemplateUploadResponse>), ApiError> {
+    let d = authenticate(&s, &headers, &method, &uri, &body).await?;
+    let up: TemplateUpload = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed", format!("template upload: {e}")))?;
+    let embedding = s.policy.templates.check(&up).map_err(|e| match e {
+        crate::roster::TemplateProblem::ModelMismatch { .. } => ApiError::new(StatusCode::CONFLICT, "model_mismatch", e.to_string()),
+        crate::roster::TemplateProblem::Malformed(_) => ApiError::new(StatusCode::BAD_REQUEST, "malformed", e.to_string()),
+    })?;
+    let now = (s.clock)();
+    let new = crate::storage::NewTemplate {
+        employee_id: up.employee_id.clone(),
+        site_id: Some(d.site_id.clone()),
+        model_version: up.model_version,
+        embedding,
+        source_device_id: Some(d.device_id.clone()),
+        enrolled_at_ms: Some(up.enrolled_at_ms),
+    };
+    match s.store.insert_template(&new, now).await? {
+        Ok(answer) => {
+            s.store.touch_device(&d.device_id, now).await?;
+            tracing::info!(
+                device = %d.device_id,
+                employee = %up.employee_id,
+                template = answer.template_id,
+                stored_now = answer.stored_now,
+                "face template uploaded"
+            );
+            let status = if answer.stored_now { StatusCode::CREATED } else { StatusCode::OK };
+            Ok((status, Json(answer)))
+        }
+        Err(refusal) => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_employee",
+            format!("employee {}: {refusal} ({})", up.employee_id, d.site_id),
+        )),
+    }
 }

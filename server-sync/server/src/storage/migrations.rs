@@ -29,6 +29,18 @@
 //!   their chain position but are not attendance until an admin decides).
 //! - `photos(sha256, jpeg, received_at_ms)`: evidence photos.
 //! - `chain_events`: refused forks, gaps and broken links, for admins.
+//!
+//! Migration 2 adds:
+//!
+//! - `face_templates.key_id`, `content_digest`, `source_device_id`, `enrolled_at_ms`: the
+//!   `embedding` column now holds a sealed blob ([`super::sealed`]; `key_id` NULL only for rows
+//!   written before, which the server seals at start); `source_device_id` is the kiosk that
+//!   enrolled it (NULL: the dashboard or an admin).
+//! - `refused_uploads(id, device_id, seq, reason, detail, record_hash, remote_addr,
+//!   forwarded_for, at_ms)`: upload entries refused before they reached a chain (`malformed`,
+//!   `unknown_device`, `revoked_device`, `bad_signature`), with the peer address, for the
+//!   devices page. `device_id`/`seq`/`record_hash` are NULL when unreadable; `forwarded_for` is
+//!   the `X-Forwarded-For` header as sent (untrusted).
 
 /// One schema step.
 #[derive(Debug, Clone, Copy)]
@@ -60,8 +72,8 @@ const RECORD_COLUMNS_SQLITE: &str = "
     record_hash TEXT NOT NULL, signature TEXT NOT NULL, canonical BLOB NOT NULL,
     received_at_ms BIGINT NOT NULL";
 
-/// The device API's schema.
-pub const CORE: &[Migration] = &[Migration {
+/// The device API's first schema.
+const CORE_1: Migration = Migration {
     component: "core",
     version: 1,
     name: "sites, sections, employees, templates, devices, records, photos, chain events",
@@ -189,7 +201,38 @@ pub const CORE: &[Migration] = &[Migration {
         CREATE INDEX chain_events_device ON chain_events (device_id, at_ms);
         CREATE UNIQUE INDEX chain_events_once ON chain_events (device_id, seq, reason, record_hash);"
     ),
-}];
+};
+
+/// Migration 2's statements; `$ID` is the backend's auto-increment primary key.
+macro_rules! core_2 {
+    ($id:literal) => {
+        concat!(
+            "ALTER TABLE face_templates ADD COLUMN key_id TEXT;
+            ALTER TABLE face_templates ADD COLUMN content_digest TEXT;
+            ALTER TABLE face_templates ADD COLUMN source_device_id TEXT;
+            ALTER TABLE face_templates ADD COLUMN enrolled_at_ms BIGINT;
+            CREATE INDEX face_templates_content ON face_templates (employee_id, content_digest);
+            CREATE TABLE refused_uploads (id ",
+            $id,
+            ", device_id TEXT, seq BIGINT, reason TEXT NOT NULL, detail TEXT NOT NULL,
+                record_hash TEXT, remote_addr TEXT, forwarded_for TEXT, at_ms BIGINT NOT NULL);
+            CREATE INDEX refused_uploads_device ON refused_uploads (device_id, at_ms);
+            CREATE INDEX refused_uploads_at ON refused_uploads (at_ms);"
+        )
+    };
+}
+
+/// Every core migration.
+pub const CORE: &[Migration] = &[
+    CORE_1,
+    Migration {
+        component: "core",
+        version: 2,
+        name: "sealed face templates (key id, content digest, source device), refused uploads",
+        sqlite: core_2!("INTEGER PRIMARY KEY AUTOINCREMENT"),
+        postgres: core_2!("BIGSERIAL PRIMARY KEY"),
+    },
+];
 
 /// Checks that a list of migrations is well ordered: per component, versions 1, 2, 3 ….
 pub fn check_order(migrations: &[Migration]) -> Result<(), String> {

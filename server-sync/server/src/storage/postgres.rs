@@ -11,11 +11,12 @@
 //! - `role "…" does not exist`: create the role, or set `user=` in `storage.postgres_url`.
 
 use super::{
-    Counts, DeviceInfo, EmployeeInput, EnrolRefusal, Migration, NewToken, Result, RosterRow,
-    StorageError, Write, decision_text, direction_text, parse_digest, parse_key, parse_mode,
+    BatchExtras, Counts, DeviceInfo, EmployeeInput, EnrolRefusal, Migration, NewToken, RefusedUpload,
+    Result, RosterRow, SealedTemplate, StorageError, TemplateRefusal, TemplateRow, Write, decision_text,
+    direction_text, parse_digest, parse_key, parse_mode,
 };
 use crate::ingest::{Existing, Verified, decide};
-use hadir_protocol::api::{FaceTemplate, RosterEmployee};
+use hadir_protocol::api::{RosterEmployee, TemplateUploadResponse};
 use hadir_protocol::{ChainHead, Digest, Outcome, PublicKey};
 use std::collections::HashMap;
 use tokio::sync::Mutex;
@@ -194,34 +195,57 @@ impl PgStore {
         Ok(out)
     }
 
-    pub(super) async fn store_verified(&self, verified: &[Verified], now_ms: i64) -> Result<Vec<Outcome>> {
+    pub(super) async fn store_verified(&self, verified: &[Verified], extras: &BatchExtras, now_ms: i64) -> Result<Vec<Outcome>> {
         let mut c = self.client.lock().await;
         let tx = c.transaction().await.map_err(err("begin ingest"))?;
+        // Lock every device row of the batch at once, in id order (two servers never wait on
+        // each other crosswise), and read the chain heads: one round trip.
+        let mut ids: Vec<&str> = verified.iter().map(|v| v.record.body.device_id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
         let mut heads: HashMap<String, (ChainHead, bool)> = HashMap::new();
+        if !ids.is_empty() {
+            let rows = tx
+                .query(
+                    "SELECT device_id, last_seq, last_hash FROM devices WHERE device_id = ANY($1) ORDER BY device_id FOR UPDATE",
+                    &[&ids],
+                )
+                .await
+                .map_err(err("read chain heads"))?;
+            for row in rows {
+                let head = ChainHead { seq: row.get::<_, i64>(1) as u64, hash: parse_digest(row.get(2))? };
+                heads.insert(row.get(0), (head, false));
+            }
+        }
+        // Decide every record first (records decided in this batch count as stored), then write
+        // the records in one multi-row statement.
         let mut outcomes = Vec::with_capacity(verified.len());
-        let insert_record = tx.prepare(&insert_sql(false)).await.map_err(err("prepare insert"))?;
+        let mut to_insert: Vec<&Verified> = Vec::with_capacity(verified.len());
+        let mut decided: HashMap<(&str, u64), Existing> = HashMap::new();
         for v in verified {
             let b = &v.record.body;
-            if !heads.contains_key(&b.device_id) {
-                let row = tx
-                    .query_one("SELECT last_seq, last_hash FROM devices WHERE device_id = $1 FOR UPDATE", &[&b.device_id])
-                    .await
-                    .map_err(err(format!("read chain head of {}", b.device_id)))?;
-                let head = ChainHead { seq: row.get::<_, i64>(0) as u64, hash: parse_digest(row.get(1))? };
-                heads.insert(b.device_id.clone(), (head, false));
-            }
-            let (head, changed) = heads.get_mut(&b.device_id).ok_or_else(|| StorageError::Corrupt("head".into()))?;
-            let found = if b.seq <= head.seq { existing(&tx, &b.device_id, b.seq).await? } else { None };
+            let (head, changed) = heads
+                .get_mut(&b.device_id)
+                .ok_or_else(|| StorageError::Corrupt(format!("device {} vanished during ingest", b.device_id)))?;
+            let found = if b.seq > head.seq {
+                None
+            } else if let Some(e) = decided.get(&(b.device_id.as_str(), b.seq)) {
+                Some(e.clone())
+            } else {
+                existing(&tx, &b.device_id, b.seq).await?
+            };
             let (outcome, write) = decide(*head, v, found.as_ref());
             match &write {
                 Write::Record => {
-                    insert(&tx, &insert_record, v, now_ms, None).await?;
+                    to_insert.push(v);
+                    decided.insert((b.device_id.as_str(), b.seq), Existing::Stored(v.hash));
                     *head = ChainHead { seq: b.seq, hash: v.hash };
                     *changed = true;
                 }
                 Write::Quarantine(reason) => {
                     let st = tx.prepare(&insert_sql(true)).await.map_err(err("prepare quarantine"))?;
                     insert(&tx, &st, v, now_ms, Some(reason)).await?;
+                    decided.insert((b.device_id.as_str(), b.seq), Existing::Quarantined(v.hash, reason.clone()));
                     *head = ChainHead { seq: b.seq, hash: v.hash };
                     *changed = true;
                 }
@@ -238,6 +262,9 @@ impl PgStore {
             }
             outcomes.push(outcome);
         }
+        if !to_insert.is_empty() {
+            insert_records(&tx, &to_insert, now_ms).await?;
+        }
         for (device, (head, changed)) in &heads {
             if *changed {
                 tx.execute(
@@ -248,8 +275,71 @@ impl PgStore {
                 .map_err(err(format!("advance chain head of {device}")))?;
             }
         }
+        for r in &extras.refusals {
+            tx.execute(
+                "INSERT INTO refused_uploads (device_id, seq, reason, detail, record_hash, remote_addr, forwarded_for, at_ms)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                &[
+                    &r.device_id,
+                    &r.seq.map(|s| s as i64),
+                    &r.reason,
+                    &r.detail,
+                    &r.record_hash,
+                    &r.remote_addr,
+                    &r.forwarded_for,
+                    &r.at_ms,
+                ],
+            )
+            .await
+            .map_err(err("keep refused upload"))?;
+        }
+        if let Some(w) = &extras.watermark {
+            tx.execute(
+                "UPDATE devices SET synced_until_ms = GREATEST(COALESCE(synced_until_ms, $1), $1)
+                 WHERE device_id = $2 AND last_seq >= $3 AND revoked_at_ms IS NULL",
+                &[&w.until_ms, &w.device_id, &(w.last_seq as i64)],
+            )
+            .await
+            .map_err(err(format!("advance sync watermark of {}", w.device_id)))?;
+        }
+        let started = std::time::Instant::now();
         tx.commit().await.map_err(err("commit ingest"))?;
+        super::note_commit(started);
         Ok(outcomes)
+    }
+
+    pub(super) async fn refused_uploads(&self, device: Option<&str>, limit: u32) -> Result<Vec<RefusedUpload>> {
+        let c = self.client.lock().await;
+        let rows = c
+            .query(
+                "SELECT device_id, seq, reason, detail, record_hash, remote_addr, forwarded_for, at_ms FROM refused_uploads
+                 WHERE $1::TEXT IS NULL OR device_id = $1 ORDER BY at_ms DESC, id DESC LIMIT $2",
+                &[&device, &i64::from(limit)],
+            )
+            .await
+            .map_err(err("read refused uploads"))?;
+        Ok(rows
+            .iter()
+            .map(|r| RefusedUpload {
+                device_id: r.get(0),
+                seq: r.get::<_, Option<i64>>(1).map(|s| s as u64),
+                reason: r.get(2),
+                detail: r.get(3),
+                record_hash: r.get(4),
+                remote_addr: r.get(5),
+                forwarded_for: r.get(6),
+                at_ms: r.get(7),
+            })
+            .collect())
+    }
+
+    pub(super) async fn synced_until(&self, id: &str) -> Result<Option<i64>> {
+        let c = self.client.lock().await;
+        let row = c
+            .query_opt("SELECT synced_until_ms FROM devices WHERE device_id = $1", &[&id])
+            .await
+            .map_err(err(format!("read watermark of {id}")))?;
+        Ok(row.and_then(|r| r.get::<_, Option<i64>>(0)))
     }
 
     pub(super) async fn put_photo(&self, device: &str, sha: Digest, jpeg: &[u8], now_ms: i64) -> Result<Option<bool>> {
@@ -304,30 +394,84 @@ impl PgStore {
         Ok(rev)
     }
 
-    pub(super) async fn add_template(&self, employee: &str, model: &str, bytes: &[u8], now_ms: i64) -> Result<i64> {
+    pub(super) async fn insert_template(&self, t: &SealedTemplate) -> Result<std::result::Result<TemplateUploadResponse, TemplateRefusal>> {
         let mut c = self.client.lock().await;
         let tx = c.transaction().await.map_err(err("add template"))?;
-        let rev = bump_revision(&tx).await?;
-        let n = tx
-            .execute(
-                "UPDATE employees SET revision = $1 WHERE employee_id = $2 AND removed_at_ms IS NULL",
-                &[&rev, &employee],
+        // Lock the employee row: a removal cannot slip between the check and the insert.
+        let present = tx
+            .query_opt(
+                "SELECT revision FROM employees WHERE employee_id = $1 AND removed_at_ms IS NULL
+                 AND ($2::TEXT IS NULL OR site_id = $2) FOR UPDATE",
+                &[&t.employee_id, &t.site_id],
             )
+            .await
+            .map_err(err("add template: read employee"))?;
+        let Some(present) = present else { return Ok(Err(TemplateRefusal::UnknownEmployee)) };
+        let existing = tx
+            .query_opt(
+                "SELECT template_id FROM face_templates WHERE employee_id = $1 AND content_digest = $2",
+                &[&t.employee_id, &t.content_digest],
+            )
+            .await
+            .map_err(err("add template: look for the same template"))?;
+        if let Some(row) = existing {
+            return Ok(Ok(TemplateUploadResponse { template_id: row.get(0), stored_now: false, roster_revision: present.get(0) }));
+        }
+        let rev = bump_revision(&tx).await?;
+        tx.execute("UPDATE employees SET revision = $1 WHERE employee_id = $2", &[&rev, &t.employee_id])
             .await
             .map_err(err("add template: touch employee"))?;
-        if n == 0 {
-            return Err(StorageError::Corrupt(format!("no present employee {employee} for a template")));
-        }
         let row = tx
             .query_one(
-                "INSERT INTO face_templates (employee_id, model_version, embedding, created_at_ms)
-                 VALUES ($1, $2, $3, $4) RETURNING template_id",
-                &[&employee, &model, &bytes, &now_ms],
+                "INSERT INTO face_templates (employee_id, model_version, embedding, created_at_ms, key_id, content_digest,
+                   source_device_id, enrolled_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING template_id",
+                &[
+                    &t.employee_id,
+                    &t.model_version,
+                    &t.sealed,
+                    &t.created_at_ms,
+                    &t.key_id,
+                    &t.content_digest,
+                    &t.source_device_id,
+                    &t.enrolled_at_ms,
+                ],
             )
             .await
-            .map_err(err(format!("add template for {employee}")))?;
+            .map_err(err(format!("add template for {}", t.employee_id)))?;
         tx.commit().await.map_err(err("add template: commit"))?;
-        Ok(row.get(0))
+        Ok(Ok(TemplateUploadResponse { template_id: row.get(0), stored_now: true, roster_revision: rev }))
+    }
+
+    pub(super) async fn templates_of(&self, employee: &str) -> Result<Vec<TemplateRow>> {
+        let c = self.client.lock().await;
+        let rows = c
+            .query(
+                &format!("SELECT {TEMPLATE_COLUMNS} FROM face_templates WHERE employee_id = $1 ORDER BY template_id"),
+                &[&employee],
+            )
+            .await
+            .map_err(err(format!("read templates of {employee}")))?;
+        Ok(rows.iter().map(template_row).collect())
+    }
+
+    pub(super) async fn clear_templates(&self) -> Result<Vec<TemplateRow>> {
+        let c = self.client.lock().await;
+        let rows = c
+            .query(&format!("SELECT {TEMPLATE_COLUMNS} FROM face_templates WHERE key_id IS NULL ORDER BY template_id"), &[])
+            .await
+            .map_err(err("read templates stored in clear"))?;
+        Ok(rows.iter().map(template_row).collect())
+    }
+
+    pub(super) async fn reseal_template(&self, id: i64, sealed: &[u8], key_id: &str, digest: &str) -> Result<()> {
+        let c = self.client.lock().await;
+        c.execute(
+            "UPDATE face_templates SET embedding = $1, key_id = $2, content_digest = $3 WHERE template_id = $4 AND key_id IS NULL",
+            &[&sealed, &key_id, &digest, &id],
+        )
+        .await
+        .map_err(err(format!("seal template {id}")))?;
+        Ok(())
     }
 
     pub(super) async fn remove_employee(&self, employee: &str, now_ms: i64) -> Result<bool> {
@@ -382,25 +526,18 @@ impl PgStore {
             }
             let templates = tx
                 .query(
-                    "SELECT template_id, model_version, embedding FROM face_templates WHERE employee_id = $1 ORDER BY template_id",
+                    &format!("SELECT {TEMPLATE_COLUMNS} FROM face_templates WHERE employee_id = $1 ORDER BY template_id"),
                     &[&id],
                 )
                 .await
                 .map_err(err(format!("read templates of {id}")))?
                 .iter()
-                .map(|t| FaceTemplate {
-                    id: t.get(0),
-                    model_version: t.get(1),
-                    embedding_b64: crate::roster::embedding_b64(t.get::<_, &[u8]>(2)),
-                })
+                .map(template_row)
                 .collect();
-            rows.push(RosterRow::Present(RosterEmployee {
-                id,
-                name: p.get(1),
-                section_id: p.get(2),
-                pin_hash: p.get(3),
+            rows.push(RosterRow::Present(
+                RosterEmployee { id, name: p.get(1), section_id: p.get(2), pin_hash: p.get(3), templates: Vec::new() },
                 templates,
-            }));
+            ));
         }
         tx.commit().await.map_err(err("roster: end"))?;
         Ok((revision, rows))
@@ -439,6 +576,20 @@ impl PgStore {
             .await
             .map_err(err("read device records"))?;
         rows.iter().map(|r| Ok((r.get::<_, i64>(0) as u64, parse_digest(r.get(1))?))).collect()
+    }
+}
+
+const TEMPLATE_COLUMNS: &str = "template_id, employee_id, model_version, embedding, key_id, source_device_id, created_at_ms";
+
+fn template_row(r: &tokio_postgres::Row) -> TemplateRow {
+    TemplateRow {
+        template_id: r.get(0),
+        employee_id: r.get(1),
+        model_version: r.get(2),
+        blob: r.get(3),
+        key_id: r.get(4),
+        source_device_id: r.get(5),
+        created_at_ms: r.get(6),
     }
 }
 
@@ -528,6 +679,61 @@ async fn insert(
         params.push(r);
     }
     tx.execute(st, &params).await.map_err(err(format!("store record {}/{}", b.device_id, b.seq)))?;
+    Ok(())
+}
+
+/// Inserts many records with one statement (`INSERT … SELECT * FROM UNNEST(arrays)`): one
+/// round trip for a whole batch instead of one per record.
+async fn insert_records(tx: &Transaction<'_>, rows: &[&Verified], now_ms: i64) -> Result<()> {
+    let n = rows.len();
+    let bodies: Vec<&hadir_protocol::RecordBody> = rows.iter().map(|v| &v.record.body).collect();
+    let device: Vec<&str> = bodies.iter().map(|b| b.device_id.as_str()).collect();
+    let seq: Vec<i64> = bodies.iter().map(|b| b.seq as i64).collect();
+    let employee: Vec<&str> = bodies.iter().map(|b| b.employee_id.as_str()).collect();
+    let direction: Vec<&str> = bodies.iter().map(|b| direction_text(b.direction)).collect();
+    let recorded: Vec<i64> = bodies.iter().map(|b| b.recorded_at_ms).collect();
+    let utc: Vec<i32> = bodies.iter().map(|b| i32::from(b.utc_offset_min)).collect();
+    let mode: Vec<&str> = bodies.iter().map(|b| b.mode.as_str()).collect();
+    let ms: Vec<i32> = bodies.iter().map(|b| i32::from(b.match_score.0)).collect();
+    let ls: Vec<i32> = bodies.iter().map(|b| i32::from(b.liveness_score.0)).collect();
+    let decision: Vec<&str> = bodies.iter().map(|b| decision_text(b.decision)).collect();
+    let lat: Vec<Option<i32>> = bodies.iter().map(|b| b.gps.as_ref().map(|g| g.lat_e7)).collect();
+    let lon: Vec<Option<i32>> = bodies.iter().map(|b| b.gps.as_ref().map(|g| g.lon_e7)).collect();
+    let acc: Vec<Option<i64>> = bodies.iter().map(|b| b.gps.as_ref().map(|g| i64::from(g.accuracy_dm))).collect();
+    let hdop: Vec<Option<i32>> = bodies.iter().map(|b| b.gps.as_ref().map(|g| i32::from(g.hdop_centi))).collect();
+    let sats: Vec<Option<i32>> = bodies.iter().map(|b| b.gps.as_ref().map(|g| i32::from(g.satellites))).collect();
+    let fix: Vec<Option<i64>> = bodies.iter().map(|b| b.gps.as_ref().map(|g| g.fix_at_ms)).collect();
+    let photo: Vec<String> = bodies.iter().map(|b| b.photo_sha256.to_hex()).collect();
+    let app: Vec<&str> = bodies.iter().map(|b| b.app_version.as_str()).collect();
+    let model: Vec<&str> = bodies.iter().map(|b| b.model_version.as_str()).collect();
+    let prev: Vec<String> = bodies.iter().map(|b| b.prev_hash.to_hex()).collect();
+    let since: Vec<Option<i64>> = bodies.iter().map(|b| b.clock.since_sync_monotonic_ms.map(|v| v as i64)).collect();
+    let offset: Vec<Option<i64>> = bodies.iter().map(|b| b.clock.last_sync_offset_ms).collect();
+    let gps_time: Vec<Option<i64>> = bodies.iter().map(|b| b.clock.gps_time_ms).collect();
+    let jumped: Vec<i32> = bodies.iter().map(|b| i32::from(b.clock.clock_jumped)).collect();
+    let hash: Vec<String> = rows.iter().map(|v| v.hash.to_hex()).collect();
+    let sig: Vec<String> = rows.iter().map(|v| v.record.signature.to_hex()).collect();
+    let canonical: Vec<&[u8]> = rows.iter().map(|v| v.canonical.as_slice()).collect();
+    let received: Vec<i64> = vec![now_ms; n];
+    let sql = "INSERT INTO records (device_id, seq, employee_id, direction, recorded_at_ms, utc_offset_min, mode,
+        match_score_bp, liveness_score_bp, decision, gps_lat_e7, gps_lon_e7, gps_accuracy_dm,
+        gps_hdop_centi, gps_satellites, gps_fix_at_ms, photo_sha256, app_version, model_version,
+        prev_hash, clock_since_sync_ms, clock_sync_offset_ms, clock_gps_time_ms, clock_jumped,
+        record_hash, signature, canonical, received_at_ms)
+        SELECT * FROM UNNEST($1::TEXT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::BIGINT[], $6::INT[], $7::TEXT[],
+            $8::INT[], $9::INT[], $10::TEXT[], $11::INT[], $12::INT[], $13::BIGINT[], $14::INT[], $15::INT[],
+            $16::BIGINT[], $17::TEXT[], $18::TEXT[], $19::TEXT[], $20::TEXT[], $21::BIGINT[], $22::BIGINT[],
+            $23::BIGINT[], $24::INT[], $25::TEXT[], $26::TEXT[], $27::BYTEA[], $28::BIGINT[])";
+    tx.execute(
+        sql,
+        &[
+            &device, &seq, &employee, &direction, &recorded, &utc, &mode, &ms, &ls, &decision, &lat, &lon, &acc, &hdop,
+            &sats, &fix, &photo, &app, &model, &prev, &since, &offset, &gps_time, &jumped, &hash, &sig, &canonical,
+            &received,
+        ],
+    )
+    .await
+    .map_err(err(format!("store {n} records")))?;
     Ok(())
 }
 

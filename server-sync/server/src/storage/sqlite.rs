@@ -6,11 +6,12 @@
 //! `synchronous=FULL`: an acknowledged record survives a power cut.
 
 use super::{
-    Counts, DeviceInfo, EmployeeInput, EnrolRefusal, Migration, NewToken, Result, RosterRow,
-    StorageError, Write, parse_digest, parse_key, parse_mode,
+    BatchExtras, Counts, DeviceInfo, EmployeeInput, EnrolRefusal, Migration, NewToken, RefusedUpload,
+    Result, RosterRow, SealedTemplate, StorageError, TemplateRefusal, TemplateRow, Write, parse_digest,
+    parse_key, parse_mode,
 };
 use crate::ingest::{Existing, Verified, decide};
-use hadir_protocol::api::{FaceTemplate, RosterEmployee};
+use hadir_protocol::api::{RosterEmployee, TemplateUploadResponse};
 use hadir_protocol::{ChainHead, Digest, Outcome, PublicKey};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use std::collections::HashMap;
@@ -36,6 +37,7 @@ pub struct SqliteStore {
 #[derive(Debug)]
 struct IngestJob {
     verified: Vec<Verified>,
+    extras: BatchExtras,
     now_ms: i64,
     reply: tokio::sync::oneshot::Sender<Result<Vec<Outcome>>>,
 }
@@ -56,10 +58,11 @@ fn writer_loop(conn: Arc<Mutex<Connection>>, rx: std::sync::mpsc::Receiver<Inges
         }
         let now_ms = jobs.iter().map(|j| j.now_ms).max().unwrap_or(0);
         let lens: Vec<usize> = jobs.iter().map(|j| j.verified.len()).collect();
-        let all: Vec<Verified> = jobs.iter().flat_map(|j| j.verified.iter().cloned()).collect();
+        let all: Vec<Verified> = jobs.iter_mut().flat_map(|j| std::mem::take(&mut j.verified)).collect();
+        let extras: Vec<&BatchExtras> = jobs.iter().map(|j| &j.extras).collect();
         let result = {
             let mut c = conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            store_verified(&mut c, &all, now_ms)
+            store_verified(&mut c, &all, &extras, now_ms)
         };
         match result {
             Ok(outcomes) => {
@@ -76,10 +79,12 @@ fn writer_loop(conn: Arc<Mutex<Connection>>, rx: std::sync::mpsc::Receiver<Inges
             }
             Err(e) => {
                 tracing::warn!(error = %e, batches = jobs.len(), "group commit failed; storing batches one by one");
-                for job in jobs {
+                let mut rest = all.into_iter();
+                for (job, n) in jobs.into_iter().zip(lens) {
+                    let mine: Vec<Verified> = rest.by_ref().take(n).collect();
                     let r = {
                         let mut c = conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                        store_verified(&mut c, &job.verified, job.now_ms)
+                        store_verified(&mut c, &mine, &[&job.extras], job.now_ms)
                     };
                     let _ = job.reply.send(r);
                 }
@@ -127,10 +132,10 @@ impl SqliteStore {
     }
 
     /// Stores verified records through the group-commit writer.
-    pub(super) async fn store_verified(&self, verified: Vec<Verified>, now_ms: i64) -> Result<Vec<Outcome>> {
+    pub(super) async fn store_verified(&self, verified: Vec<Verified>, extras: BatchExtras, now_ms: i64) -> Result<Vec<Outcome>> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         self.writer
-            .send(IngestJob { verified, now_ms, reply })
+            .send(IngestJob { verified, extras, now_ms, reply })
             .map_err(|_| StorageError::Task("the SQLite writer thread stopped".into()))?;
         answer.await.map_err(|_| StorageError::Task("the SQLite writer dropped a batch".into()))?
     }
@@ -308,59 +313,77 @@ pub(super) fn devices(c: &mut Connection, ids: &[String]) -> Result<HashMap<Stri
     Ok(out)
 }
 
-const INSERT_COLUMNS: &str = "device_id, seq, employee_id, direction, recorded_at_ms, utc_offset_min, mode,
-    match_score_bp, liveness_score_bp, decision, gps_lat_e7, gps_lon_e7, gps_accuracy_dm,
-    gps_hdop_centi, gps_satellites, gps_fix_at_ms, photo_sha256, app_version, model_version,
-    prev_hash, clock_since_sync_ms, clock_sync_offset_ms, clock_gps_time_ms, clock_jumped,
-    record_hash, signature, canonical, received_at_ms";
+macro_rules! insert_columns {
+    () => {
+        "device_id, seq, employee_id, direction, recorded_at_ms, utc_offset_min, mode,
+        match_score_bp, liveness_score_bp, decision, gps_lat_e7, gps_lon_e7, gps_accuracy_dm,
+        gps_hdop_centi, gps_satellites, gps_fix_at_ms, photo_sha256, app_version, model_version,
+        prev_hash, clock_since_sync_ms, clock_sync_offset_ms, clock_gps_time_ms, clock_jumped,
+        record_hash, signature, canonical, received_at_ms"
+    };
+}
+
+const INSERT_RECORD: &str = concat!(
+    "INSERT INTO records (",
+    insert_columns!(),
+    ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28)"
+);
+
+const INSERT_QUARANTINE: &str = concat!(
+    "INSERT INTO quarantine (",
+    insert_columns!(),
+    ", reason) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29)"
+);
 
 fn insert(tx: &Transaction<'_>, v: &Verified, now_ms: i64, quarantine: Option<&str>) -> Result<()> {
     let b = &v.record.body;
     let sql = match quarantine {
-        None => format!(
-            "INSERT INTO records ({INSERT_COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28)"
-        ),
-        Some(_) => format!(
-            "INSERT INTO quarantine ({INSERT_COLUMNS}, reason) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29)"
-        ),
+        None => INSERT_RECORD,
+        Some(_) => INSERT_QUARANTINE,
     };
-    let mut st = tx.prepare_cached(&sql).map_err(err("prepare record insert"))?;
+    let mut st = tx.prepare_cached(sql).map_err(err("prepare record insert"))?;
     let gps = b.gps.as_ref();
-    let mut values: Vec<rusqlite::types::Value> = vec![
-        b.device_id.clone().into(),
-        (b.seq as i64).into(),
-        b.employee_id.clone().into(),
-        super::direction_text(b.direction).to_owned().into(),
-        b.recorded_at_ms.into(),
-        i64::from(b.utc_offset_min).into(),
-        b.mode.as_str().to_owned().into(),
-        i64::from(b.match_score.0).into(),
-        i64::from(b.liveness_score.0).into(),
-        super::decision_text(b.decision).to_owned().into(),
-        gps.map(|g| i64::from(g.lat_e7)).into(),
-        gps.map(|g| i64::from(g.lon_e7)).into(),
-        gps.map(|g| i64::from(g.accuracy_dm)).into(),
-        gps.map(|g| i64::from(g.hdop_centi)).into(),
-        gps.map(|g| i64::from(g.satellites)).into(),
-        gps.map(|g| g.fix_at_ms).into(),
-        b.photo_sha256.to_hex().into(),
-        b.app_version.clone().into(),
-        b.model_version.clone().into(),
-        b.prev_hash.to_hex().into(),
-        b.clock.since_sync_monotonic_ms.map(|v| v as i64).into(),
-        b.clock.last_sync_offset_ms.into(),
-        b.clock.gps_time_ms.into(),
-        i64::from(b.clock.clock_jumped).into(),
-        v.hash.to_hex().into(),
-        v.record.signature.to_hex().into(),
-        v.canonical.clone().into(),
-        now_ms.into(),
+    // Bound by reference: no copies of the strings and the canonical bytes.
+    let (photo, prev, hash, sig) = (b.photo_sha256.to_hex(), b.prev_hash.to_hex(), v.hash.to_hex(), v.record.signature.to_hex());
+    let values: [&dyn rusqlite::ToSql; 28] = [
+        &b.device_id,
+        &(b.seq as i64),
+        &b.employee_id,
+        &super::direction_text(b.direction),
+        &b.recorded_at_ms,
+        &b.utc_offset_min,
+        &b.mode.as_str(),
+        &b.match_score.0,
+        &b.liveness_score.0,
+        &super::decision_text(b.decision),
+        &gps.map(|g| g.lat_e7),
+        &gps.map(|g| g.lon_e7),
+        &gps.map(|g| i64::from(g.accuracy_dm)),
+        &gps.map(|g| g.hdop_centi),
+        &gps.map(|g| g.satellites),
+        &gps.map(|g| g.fix_at_ms),
+        &photo,
+        &b.app_version,
+        &b.model_version,
+        &prev,
+        &b.clock.since_sync_monotonic_ms.map(|v| v as i64),
+        &b.clock.last_sync_offset_ms,
+        &b.clock.gps_time_ms,
+        &b.clock.clock_jumped,
+        &hash,
+        &sig,
+        &v.canonical,
+        &now_ms,
     ];
-    if let Some(reason) = quarantine {
-        values.push(reason.to_owned().into());
-    }
-    st.execute(rusqlite::params_from_iter(values))
-        .map_err(err(format!("store record {}/{}", b.device_id, b.seq)))?;
+    let done = match quarantine {
+        None => st.execute(values.as_slice()),
+        Some(reason) => {
+            let mut all: Vec<&dyn rusqlite::ToSql> = values.to_vec();
+            all.push(&reason);
+            st.execute(all.as_slice())
+        }
+    };
+    done.map_err(err(format!("store record {}/{}", b.device_id, b.seq)))?;
     Ok(())
 }
 
@@ -383,7 +406,7 @@ fn existing(tx: &Transaction<'_>, device: &str, seq: u64) -> Result<Option<Exist
     }
 }
 
-pub(super) fn store_verified(c: &mut Connection, verified: &[Verified], now_ms: i64) -> Result<Vec<Outcome>> {
+pub(super) fn store_verified(c: &mut Connection, verified: &[Verified], extras: &[&BatchExtras], now_ms: i64) -> Result<Vec<Outcome>> {
     let tx = c.transaction().map_err(err("begin ingest"))?;
     let mut heads: HashMap<String, (ChainHead, bool)> = HashMap::new();
     let mut outcomes = Vec::with_capacity(verified.len());
@@ -430,8 +453,72 @@ pub(super) fn store_verified(c: &mut Connection, verified: &[Verified], now_ms: 
             .map_err(err(format!("advance chain head of {device}")))?;
         }
     }
+    for x in extras {
+        for r in &x.refusals {
+            tx.prepare_cached(
+                "INSERT INTO refused_uploads (device_id, seq, reason, detail, record_hash, remote_addr, forwarded_for, at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )
+            .and_then(|mut st| {
+                st.execute(params![
+                    r.device_id,
+                    r.seq.map(|s| s as i64),
+                    r.reason,
+                    r.detail,
+                    r.record_hash,
+                    r.remote_addr,
+                    r.forwarded_for,
+                    r.at_ms
+                ])
+            })
+            .map_err(err("keep refused upload"))?;
+        }
+        if let Some(w) = &x.watermark {
+            // Only forward, only when the server holds the chain up to the claim, never for a
+            // revoked device.
+            tx.prepare_cached(
+                "UPDATE devices SET synced_until_ms = MAX(COALESCE(synced_until_ms, ?1), ?1)
+                 WHERE device_id = ?2 AND last_seq >= ?3 AND revoked_at_ms IS NULL",
+            )
+            .and_then(|mut st| st.execute(params![w.until_ms, w.device_id, w.last_seq as i64]))
+            .map_err(err(format!("advance sync watermark of {}", w.device_id)))?;
+        }
+    }
+    let started = std::time::Instant::now();
     tx.commit().map_err(err("commit ingest"))?;
+    super::note_commit(started);
     Ok(outcomes)
+}
+
+pub(super) fn refused_uploads(c: &mut Connection, device: Option<&str>, limit: u32) -> Result<Vec<RefusedUpload>> {
+    let mut st = c
+        .prepare(
+            "SELECT device_id, seq, reason, detail, record_hash, remote_addr, forwarded_for, at_ms FROM refused_uploads
+             WHERE ?1 IS NULL OR device_id = ?1 ORDER BY at_ms DESC, id DESC LIMIT ?2",
+        )
+        .map_err(err("read refused uploads"))?;
+    st.query_map(params![device, limit], |r| {
+        Ok(RefusedUpload {
+            device_id: r.get(0)?,
+            seq: r.get::<_, Option<i64>>(1)?.map(|s| s as u64),
+            reason: r.get(2)?,
+            detail: r.get(3)?,
+            record_hash: r.get(4)?,
+            remote_addr: r.get(5)?,
+            forwarded_for: r.get(6)?,
+            at_ms: r.get(7)?,
+        })
+    })
+    .and_then(|rows| rows.collect())
+    .map_err(err("read refused uploads"))
+}
+
+pub(super) fn synced_until(c: &mut Connection, id: &str) -> Result<Option<i64>> {
+    Ok(c
+        .query_row("SELECT synced_until_ms FROM devices WHERE device_id = ?1", [id], |r| r.get::<_, Option<i64>>(0))
+        .optional()
+        .map_err(err(format!("read watermark of {id}")))?
+        .flatten())
 }
 
 pub(super) fn put_photo(c: &mut Connection, device: &str, sha: Digest, jpeg: &[u8], now_ms: i64) -> Result<Option<bool>> {
@@ -485,26 +572,90 @@ pub(super) fn upsert_employee(c: &mut Connection, e: &EmployeeInput) -> Result<i
     Ok(rev)
 }
 
-pub(super) fn add_template(c: &mut Connection, employee: &str, model: &str, bytes: &[u8], now_ms: i64) -> Result<i64> {
+pub(super) fn insert_template(c: &mut Connection, t: &SealedTemplate) -> Result<std::result::Result<TemplateUploadResponse, TemplateRefusal>> {
     let tx = c.transaction().map_err(err("add template"))?;
-    let rev = bump_revision(&tx)?;
-    let n = tx
-        .execute(
-            "UPDATE employees SET revision = ?1 WHERE employee_id = ?2 AND removed_at_ms IS NULL",
-            params![rev, employee],
+    let present = tx
+        .query_row(
+            "SELECT 1 FROM employees WHERE employee_id = ?1 AND removed_at_ms IS NULL AND (?2 IS NULL OR site_id = ?2)",
+            params![t.employee_id, t.site_id],
+            |_| Ok(()),
         )
-        .map_err(err("add template: touch employee"))?;
-    if n == 0 {
-        return Err(StorageError::Corrupt(format!("no present employee {employee} for a template")));
+        .optional()
+        .map_err(err("add template: read employee"))?
+        .is_some();
+    if !present {
+        return Ok(Err(TemplateRefusal::UnknownEmployee));
     }
+    let existing: Option<i64> = tx
+        .query_row(
+            "SELECT template_id FROM face_templates WHERE employee_id = ?1 AND content_digest = ?2",
+            params![t.employee_id, t.content_digest],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(err("add template: look for the same template"))?;
+    if let Some(template_id) = existing {
+        let revision: i64 = tx
+            .query_row("SELECT revision FROM employees WHERE employee_id = ?1", [&t.employee_id], |r| r.get(0))
+            .map_err(err("add template: read revision"))?;
+        return Ok(Ok(TemplateUploadResponse { template_id, stored_now: false, roster_revision: revision }));
+    }
+    let rev = bump_revision(&tx)?;
+    tx.execute("UPDATE employees SET revision = ?1 WHERE employee_id = ?2", params![rev, t.employee_id])
+        .map_err(err("add template: touch employee"))?;
     tx.execute(
-        "INSERT INTO face_templates (employee_id, model_version, embedding, created_at_ms) VALUES (?1, ?2, ?3, ?4)",
-        params![employee, model, bytes, now_ms],
+        "INSERT INTO face_templates (employee_id, model_version, embedding, created_at_ms, key_id, content_digest,
+           source_device_id, enrolled_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            t.employee_id,
+            t.model_version,
+            t.sealed,
+            t.created_at_ms,
+            t.key_id,
+            t.content_digest,
+            t.source_device_id,
+            t.enrolled_at_ms
+        ],
     )
-    .map_err(err(format!("add template for {employee}")))?;
+    .map_err(err(format!("add template for {}", t.employee_id)))?;
     let id = tx.last_insert_rowid();
     tx.commit().map_err(err("add template: commit"))?;
-    Ok(id)
+    Ok(Ok(TemplateUploadResponse { template_id: id, stored_now: true, roster_revision: rev }))
+}
+
+const TEMPLATE_COLUMNS: &str = "template_id, employee_id, model_version, embedding, key_id, source_device_id, created_at_ms";
+
+fn template_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TemplateRow> {
+    Ok(TemplateRow {
+        template_id: r.get(0)?,
+        employee_id: r.get(1)?,
+        model_version: r.get(2)?,
+        blob: r.get(3)?,
+        key_id: r.get(4)?,
+        source_device_id: r.get(5)?,
+        created_at_ms: r.get(6)?,
+    })
+}
+
+pub(super) fn templates_of(c: &mut Connection, employee: &str) -> Result<Vec<TemplateRow>> {
+    c.prepare_cached(&format!("SELECT {TEMPLATE_COLUMNS} FROM face_templates WHERE employee_id = ?1 ORDER BY template_id"))
+        .and_then(|mut st| st.query_map([employee], template_row)?.collect())
+        .map_err(err(format!("read templates of {employee}")))
+}
+
+pub(super) fn clear_templates(c: &mut Connection) -> Result<Vec<TemplateRow>> {
+    c.prepare(&format!("SELECT {TEMPLATE_COLUMNS} FROM face_templates WHERE key_id IS NULL ORDER BY template_id"))
+        .and_then(|mut st| st.query_map([], template_row)?.collect())
+        .map_err(err("read templates stored in clear"))
+}
+
+pub(super) fn reseal_template(c: &mut Connection, id: i64, sealed: &[u8], key_id: &str, digest: &str) -> Result<()> {
+    c.execute(
+        "UPDATE face_templates SET embedding = ?1, key_id = ?2, content_digest = ?3 WHERE template_id = ?4 AND key_id IS NULL",
+        params![sealed, key_id, digest, id],
+    )
+    .map_err(err(format!("seal template {id}")))?;
+    Ok(())
 }
 
 pub(super) fn remove_employee(c: &mut Connection, employee: &str, now_ms: i64) -> Result<bool> {
@@ -545,28 +696,18 @@ pub(super) fn roster_since(c: &mut Connection, site: &str, since: i64) -> Result
             .and_then(|rows| rows.collect())
             .map_err(err("read roster"))?;
         let mut tpl = tx
-            .prepare("SELECT template_id, model_version, embedding FROM face_templates WHERE employee_id = ?1 ORDER BY template_id")
+            .prepare(&format!("SELECT {TEMPLATE_COLUMNS} FROM face_templates WHERE employee_id = ?1 ORDER BY template_id"))
             .map_err(err("read templates"))?;
         for (id, name, section_id, pin_hash, removed) in people {
             if removed.is_some() {
                 rows.push(RosterRow::Removed(id));
                 continue;
             }
-            let templates: Vec<FaceTemplate> = tpl
-                .query_map([&id], |r| {
-                    let bytes: Vec<u8> = r.get(2)?;
-                    Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, bytes))
-                })
-                .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
-                .map_err(err(format!("read templates of {id}")))?
-                .into_iter()
-                .map(|(tid, model, bytes)| FaceTemplate {
-                    id: tid,
-                    model_version: model,
-                    embedding_b64: crate::roster::embedding_b64(&bytes),
-                })
-                .collect();
-            rows.push(RosterRow::Present(RosterEmployee { id, name, section_id, pin_hash, templates }));
+            let templates: Vec<TemplateRow> = tpl
+                .query_map([&id], template_row)
+                .and_then(|rows| rows.collect())
+                .map_err(err(format!("read templates of {id}")))?;
+            rows.push(RosterRow::Present(RosterEmployee { id, name, section_id, pin_hash, templates: Vec::new() }, templates));
         }
     }
     tx.commit().map_err(err("roster: end"))?;

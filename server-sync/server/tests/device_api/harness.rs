@@ -39,7 +39,7 @@ pub async fn start(store: Store) -> Server {
     let addr = listener.local_addr().expect("addr");
     let app = hadir_server::app(state.clone());
     let task = tokio::spawn(async move {
-        axum::serve(listener, app).await.expect("serve");
+        hadir_server::serve(listener, app, std::future::pending()).await.expect("serve");
     });
     Server { addr, state, now, task }
 }
@@ -66,13 +66,17 @@ impl Server {
 
     /// Issues a token and enrols a new device through HTTP.
     pub async fn enrol(&self, device_id: &str, site: &str, mode: Mode) -> Device {
+        self.enrol_with_key(device_id, site, mode, DeviceKey::generate()).await
+    }
+
+    /// Issues a token and enrols a device with a given key through HTTP.
+    pub async fn enrol_with_key(&self, device_id: &str, site: &str, mode: Mode, key: DeviceKey) -> Device {
         let token = enrolment::issue_token(self.store(), device_id, site, mode, 1, T0).await.expect("token");
-        let key = DeviceKey::generate();
         let answer = hadir_client::enrol(&self.url(), &token, &key, "test 0.1").await.expect("enrol");
         assert_eq!(answer.device_id, device_id);
         assert_eq!(answer.site_id, site);
         assert_eq!(answer.mode, mode);
-        assert_eq!(answer.server_time_ms, T0);
+        assert_eq!(answer.server_time_ms, self.now.load(Ordering::SeqCst));
         let uploader = Uploader::new(self.client_config(&self.url()), device_id, key.clone()).expect("uploader");
         Device { chain: Chain::new(device_id, key), uploader }
     }

@@ -2,8 +2,11 @@
 //! SQLite and against a real PostgreSQL cluster started for the test.
 
 mod harness;
+mod parked;
 mod proxy;
 mod scenarios;
+mod templates;
+mod watermark;
 
 use hadir_server::storage::Store;
 use hadir_server::storage::pg_cluster::TempCluster;
@@ -38,6 +41,35 @@ async fn sqlite_cut_connections_100_times_leave_exactly_one_copy() {
     proxy::cut_connections_leave_exactly_one_copy(store, 100).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_kiosk_template_reaches_the_site() {
+    let (_dir, store) = sqlite();
+    templates::kiosk_template_reaches_the_site(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_clear_templates_are_sealed_and_the_key_is_checked() {
+    templates::sqlite_clear_templates_are_sealed_and_the_key_is_checked().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_watermark_follows_drained_outboxes() {
+    let (_dir, store) = sqlite();
+    watermark::watermark_follows_drained_outboxes(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_refused_uploads_are_kept() {
+    let (_dir, store) = sqlite();
+    watermark::refused_uploads_are_kept(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_parked_records_are_requeued_after_enrolment() {
+    let (_dir, store) = sqlite();
+    parked::parked_records_are_requeued_after_enrolment(store).await;
+}
+
 /// One cluster for all PostgreSQL scenarios (start-up costs seconds), one database each.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_all_scenarios() {
@@ -46,11 +78,16 @@ async fn postgres_all_scenarios() {
         let cluster = &cluster;
         async move {
             let url = cluster.create_database(name).await.expect("create database");
-            Store::connect_postgres(&url).await.expect("connect")
+            let key = hadir_server::storage::TemplateKey::from_bytes([name.len() as u8; 32]);
+            Store::connect_postgres(&url).await.expect("connect").with_template_key(key)
         }
     };
     scenarios::refusals_are_named_and_valid_records_stored(open("refusals").await).await;
     scenarios::enrolment_roster_and_evidence(open("roster").await).await;
     scenarios::client_drains_and_parks(open("drain").await).await;
     proxy::cut_connections_leave_exactly_one_copy(open("cuts").await, 100).await;
+    templates::kiosk_template_reaches_the_site(open("templates").await).await;
+    watermark::watermark_follows_drained_outboxes(open("watermark").await).await;
+    watermark::refused_uploads_are_kept(open("refused").await).await;
+    parked::parked_records_are_requeued_after_enrolment(open("parked").await).await;
 }
