@@ -1,5 +1,5 @@
 //! `cargo xtask qemu-test`: boots the firmware image under `qemu-system-aarch64 -M virt -cpu
-//! cortex-a72 -m 1024` and checks it from the outside, through the serial console only.
+//! cortex-a72 -m 1024 -smp 2` (the Pi 4 has four cores) and checks it from the outside, through the serial console only.
 //!
 //! Boots, in order (each a fresh QEMU on a scratch copy of the disk; a "power cut" is SIGKILL
 //! of QEMU, nothing is shut down cleanly):
@@ -101,7 +101,7 @@ struct Guest {
 impl Guest {
     fn boot(layout: &Layout, disk: &Path, cmdline: &str) -> Result<Self> {
         let mut cmd = Command::new("qemu-system-aarch64");
-        cmd.args(["-M", "virt", "-cpu", "cortex-a72", "-m", "1024", "-nographic", "-no-reboot"])
+        cmd.args(["-M", "virt", "-cpu", "cortex-a72", "-m", "1024", "-smp", "2", "-nographic", "-no-reboot"])
             .arg("-kernel").arg(layout.kernel())
             .arg("-initrd").arg(layout.initramfs())
             .arg("-append").arg(cmdline)
