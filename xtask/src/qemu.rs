@@ -1,5 +1,6 @@
 //! `cargo xtask qemu-test`: boots the firmware image under `qemu-system-aarch64 -M virt -cpu
-//! cortex-a72 -m 1024 -smp 2` (the Pi 4 has four cores) and checks it from the outside, through the serial console only.
+//! cortex-a72 -m 1024 -smp 2` (the Pi 4 has four cores) and checks it from the outside,
+//! through the serial console only.
 //!
 //! Boots, in order (each a fresh QEMU on a scratch copy of the disk; a "power cut" is SIGKILL
 //! of QEMU, nothing is shut down cleanly):
