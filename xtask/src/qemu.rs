@@ -549,6 +549,8 @@ struct Attendance {
     kept: u64,
     /// Records on the server after the reboot.
     uploaded: usize,
+    /// The face pipeline's stage times in the guest.
+    bench: String,
 }
 
 impl Attendance {
@@ -564,6 +566,7 @@ impl Attendance {
             self.cut_after_ms, self.saved_before_cut, self.on_server_at_cut, self.store, self.uploaded
         );
         println!("power_cut_saved={} power_cut_kept={} power_cut_uploaded={}", self.saved_before_cut, self.kept, self.uploaded);
+        println!("  face pipeline in the guest: {}", self.bench);
     }
 }
 
@@ -603,17 +606,19 @@ fn attendance_and_power_cut(layout: &Layout, disk: &Path, port: u16, host: &Host
     guest.cut_power();
     let on_server_at_cut = host.records()?.len();
     println!("  power cut {cut_after_ms} ms after the kiosk saved record {saved_before_cut}; the server then held {on_server_at_cut}");
-    Ok(Attendance { first_record_s, first, saved_before_cut, cut_after_ms, on_server_at_cut, store: String::new(), kept: 0, uploaded: 0 })
+    Ok(Attendance { first_record_s, first, saved_before_cut, cut_after_ms, on_server_at_cut, store: String::new(), kept: 0, uploaded: 0, bench: String::new() })
 }
 
 /// The boot after the cut: the kiosk checks its store (integrity, chain, signatures) and
 /// uploads what the server lacks; then the host counts both sides.
 fn after_power_cut(layout: &Layout, disk: &Path, work: &Path, port: u16, host: &HostServer, a: &mut Attendance) -> Result<()> {
-    let mut guest = Guest::boot(layout, disk, &cmdline(port, "hadir.selftest_store=1"))?;
+    let mut guest = Guest::boot(layout, disk, &cmdline(port, "hadir.selftest_store=1 hadir.selftest_bench=1"))?;
     guest.wait_for("HADIR-READY")?;
     guest.seen_or_wait("HADIR-SELFTEST-END")?;
     let st = parse_selftest(&guest.log);
     st.report("boot after the cut")?;
+    a.bench = st.info("face_bench").map(face_bench_summary).unwrap_or_else(|| "NOT RUN (no hadir-face in the image)".into());
+    println!("  face pipeline in the guest (hadir-face bench, 1 timed run): {}", a.bench);
     let in_guest = st.info("store_check").filter(|s| !s.starts_with("unsupported")).map(str::to_string);
     // Every record the kiosk said it saved must reach the server (and no more than it has).
     let want = match in_guest.as_deref().and_then(|l| field(l, "records")) {
@@ -661,6 +666,19 @@ fn after_power_cut(layout: &Layout, disk: &Path, work: &Path, port: u16, host: &
     };
     println!("  {}", a.store);
     Ok(())
+}
+
+/// `guest_ms detect=… embed=… liveness=… total=…` from `hadir-face bench --json` output.
+fn face_bench_summary(json: &str) -> String {
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(json) else {
+        return format!("unreadable: {json}");
+    };
+    let ms = |stage: &serde_json::Value| stage["median_ms"].as_f64().map_or("?".to_string(), |m| format!("{m:.0}"));
+    let mut out = String::from("guest_ms");
+    for stage in ["detect", "landmarks", "embed", "liveness", "pose"] {
+        out += &format!(" {stage}={}", ms(&v["stages"][stage]));
+    }
+    out + &format!(" total={}", ms(&v["total"]))
 }
 
 /// `name=N` from a `key=value` line.
@@ -795,6 +813,13 @@ mod tests {
         assert_eq!(attempts, vec!['A', 'B', 'A', 'B', 'A']);
         assert_eq!(keys.matches("123456").count(), 5);
         assert!(keys.chars().all(|c| c.is_ascii_digit() || c == 'A' || c == 'B'), "only keys the kiosk's sim.keys accepts");
+    }
+
+    #[test]
+    fn face_bench_json_is_summarised_per_stage() {
+        let json = r#"{"stages":{"detect":{"median_ms":1500.4},"landmarks":{"median_ms":80.0},"embed":{"median_ms":4012.6},"liveness":{"median_ms":900.0},"pose":{"median_ms":1000.0}},"total":{"median_ms":7600.2}}"#;
+        assert_eq!(face_bench_summary(json), "guest_ms detect=1500 landmarks=80 embed=4013 liveness=900 pose=1000 total=7600");
+        assert!(face_bench_summary("error: no models").starts_with("unreadable"));
     }
 
     #[test]
