@@ -21,8 +21,8 @@
 //!    [`server`]: seeded with the employee, templates from the real models, the one-time
 //!    enrolment token the device used on boot 1). 0–0.8 s after the kiosk logged its second
 //!    record the power is cut;
-//! 5. after that cut: the kiosk checks its store from inside (`hadir-kiosk store-check` when
-//!    the kiosk has it), the records reach the server (all of 1..=N, N read from the store on
+//! 5. after that cut: `hadir-face bench` times the face pipeline in the guest; the kiosk
+//!    checks its store from inside (`hadir-kiosk store-check` when the kiosk has it), the records reach the server (all of 1..=N, N read from the store on
 //!    the data partition with sqlite3 on the host), and the two root slots hash as before;
 //! 6. technician mode: a disk provisioned with a technician password hash shows a login prompt
 //!    on the serial console, and the password gives a root shell; from it the watchdog's
