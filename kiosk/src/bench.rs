@@ -68,6 +68,17 @@ pub fn records_per_s(dir: &Path, n: u32) -> Result<f64, BenchError> {
     Ok(f64::from(n) / started.elapsed().as_secs_f64())
 }
 
+/// Decision times of the runs.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DecisionTimes {
+    /// From the last PIN digit to the decision, ms, one per run.
+    pub total: Vec<f64>,
+    /// Of which the PIN check (the last digit's dispatch), ms.
+    pub pin: Vec<f64>,
+    /// Camera frames analysed per run (the last run).
+    pub frames: u32,
+}
+
 /// Milliseconds from the last PIN digit to the decision, one per run: `enrol_image` gives the
 /// employee's template, `probe` is what the camera shows.
 pub fn decision_ms(
@@ -76,11 +87,13 @@ pub fn decision_ms(
     enrol_image: &RgbImage,
     probe: &RgbImage,
     runs: u32,
-) -> Result<(Vec<f64>, String), BenchError> {
+) -> Result<(DecisionTimes, String), BenchError> {
     let mut cfg = KioskConfig::default();
     cfg.device.data_dir = dir.to_owned();
     let identity = Identity::from_seed([12; 32]);
     let store = Store::open(&dir.join("bench-decision.db"), &identity)?;
+    // An enrolled device (records only carry an id the server gave).
+    store.set_device("BENCH", "BENCH-SITE", &identity.key.public().to_hex(), 0)?;
     let mut kiosk = Kiosk::new(store, identity, &cfg, face)?;
     let pin = "246810";
     let employee = EmployeeRow { id: "199001012020011001".into(), name: "Bench".into(), section_id: None, pin_hash: Some(hash_pin(pin)) };
@@ -101,7 +114,7 @@ pub fn decision_ms(
         mono: Mono(u64::try_from(start.elapsed().as_millis()).unwrap_or(0)),
         wall: time::OffsetDateTime::now_utc(),
     };
-    let mut times = Vec::new();
+    let mut times = DecisionTimes::default();
     for _ in 0..runs {
         kiosk.dispatch(Event::Cancel, now(), &mut display);
         kiosk.dispatch(Event::Choose(Direction::In), now(), &mut display);
@@ -111,6 +124,7 @@ pub fn decision_ms(
         }
         let t0 = Instant::now();
         kiosk.dispatch(Event::Digit(last.chars().next().unwrap_or('0')), now(), &mut display);
+        times.pin.push(t0.elapsed().as_secs_f64() * 1000.0);
         let mut frames = 0;
         while kiosk.capturing() && frames < 100 {
             kiosk.frame(probe, now(), &mut display);
@@ -120,7 +134,8 @@ pub fn decision_ms(
         if matches!(kiosk.phase(), Phase::Capture { .. } | Phase::Pin { .. } | Phase::CheckingPin { .. }) {
             return Err(BenchError::Setup(format!("no decision after {frames} frames: {:?}", kiosk.phase())));
         }
-        times.push((decided - t0).as_secs_f64() * 1000.0);
+        times.total.push((decided - t0).as_secs_f64() * 1000.0);
+        times.frames = frames;
     }
     let outcome = match kiosk.phase() {
         Phase::Result { outcome, .. } => crate::text::outcome_text(outcome, crate::config::Language::English),
@@ -188,7 +203,7 @@ mod tests {
         let face = crate::face::ScriptedFace::new(vec![crate::face::ScriptedFace::face(92.0, 95.0)]);
         let img = RgbImage::new(8, 8);
         let (times, outcome) = decision_ms(dir.path(), Box::new(face), &img, &img, 3).unwrap();
-        assert_eq!(times.len(), 3);
+        assert_eq!((times.total.len(), times.pin.len(), times.frames), (3, 3, 1));
         assert!(outcome.starts_with("IN recorded"), "{outcome}");
     }
 }

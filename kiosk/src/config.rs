@@ -80,8 +80,10 @@ pub struct DeviceSection {
     pub data_dir: PathBuf,
     /// The device key file (default `<data_dir>/device.key`).
     pub key_file: Option<PathBuf>,
-    /// Device id until the server enrols the device.
-    pub device_id: String,
+    /// The office's name on the idle screen (default: the site id from the server's
+    /// enrolment). The device id itself always comes from the enrolment: a device that is not
+    /// enrolled records nothing.
+    pub office: String,
     /// UTC offset in minutes (WIB 420, WITA 480, WIT 540).
     pub utc_offset_min: i16,
     /// `id` or `en`.
@@ -100,7 +102,7 @@ impl Default for DeviceSection {
         DeviceSection {
             data_dir: PathBuf::from("/var/lib/hadir"),
             key_file: None,
-            device_id: "UNENROLLED".into(),
+            office: String::new(),
             utc_offset_min: 420,
             language: Language::Indonesian,
             admin_pin_hash: None,
@@ -261,11 +263,20 @@ pub struct SimSection {
 }
 
 /// `[models]`: the face models.
-#[derive(Debug, Clone, PartialEq, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ModelsSection {
     /// Directory of the ONNX files (default: `HADIR_MODELS_DIR`, then the workspace's).
     pub dir: Option<PathBuf>,
+    /// Threads per frame analysis: 2 runs the embedding beside liveness/eyes/pose (the board
+    /// has four cores); 1 runs every stage in turn.
+    pub threads: usize,
+}
+
+impl Default for ModelsSection {
+    fn default() -> Self {
+        ModelsSection { dir: None, threads: 2 }
+    }
 }
 
 /// The whole kiosk configuration.
@@ -326,8 +337,11 @@ impl KioskConfig {
         if !(-16 * 60..=16 * 60).contains(&d.utc_offset_min) {
             return bad("device.utc_offset_min", d.utc_offset_min, "set minutes east of UTC, e.g. 420 for WIB");
         }
-        if d.device_id.is_empty() || d.device_id.len() > 64 {
-            return bad("device.device_id", &d.device_id, "use 1 to 64 characters");
+        if !(1..=4).contains(&self.models.threads) {
+            return bad("models.threads", self.models.threads, "use 1 to 4 (2 is usual)");
+        }
+        if d.office.len() > 120 {
+            return bad("device.office", &d.office, "use at most 120 characters");
         }
         if !(1..=100).contains(&d.photo_quality) {
             return bad("device.photo_quality", d.photo_quality, "use a JPEG quality from 1 to 100 (80 is usual)");

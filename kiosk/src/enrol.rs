@@ -2,15 +2,16 @@
 //!
 //! An administrator captures several images of one employee. [`enrol`] embeds each, refuses
 //! the set when the images are not of one person (any pair under [`SAME_PERSON_MIN`]) or when
-//! the face already verifies as someone else enrolled on this device (any template of another
-//! employee at [`DUPLICATE_MIN`] or more: that would let one person record for two), and then
-//! stores the templates (encrypted) for the employee. Sending the template to the server goes
-//! through the sync worker with the rest of the outbox.
+//! the face already verifies as someone else in the roster (any template of another employee,
+//! from the server's roster or enrolled here, at [`DUPLICATE_MIN`] or more: that would let one
+//! person record for two), and then stores the templates (encrypted) for the employee and
+//! queues them for the server (`template_outbox`); the sync worker sends them
+//! (`POST /api/v1/templates`) and the screen says whether the server has them yet.
 //!
 //! It must not decide attendance; it never overwrites another employee's templates.
 
 use crate::face::{FaceCheck, FaceResult};
-use crate::flow::Band;
+use crate::flow::{Band, EnrolOutcome, EnrolRefusal};
 use crate::store::{EmployeeRow, Store, StoreError};
 use image::RgbImage;
 
@@ -61,6 +62,20 @@ pub enum EnrolError {
     Store(#[from] StoreError),
 }
 
+impl EnrolError {
+    /// The refusal the screen shows, and its detail (the other employee for a duplicate).
+    pub fn refusal(&self) -> (EnrolRefusal, String) {
+        match self {
+            EnrolError::TooFewImages { .. } => (EnrolRefusal::TooFewImages, String::new()),
+            EnrolError::NotOnePerson { .. } => (EnrolRefusal::NotOnePerson, String::new()),
+            EnrolError::Duplicate { other, .. } => (EnrolRefusal::Duplicate, other.clone()),
+            EnrolError::UnknownEmployee(_) => (EnrolRefusal::UnknownEmployee, String::new()),
+            EnrolError::Face(e) => (EnrolRefusal::Fault, e.to_string()),
+            EnrolError::Store(e) => (EnrolRefusal::Fault, e.to_string()),
+        }
+    }
+}
+
 /// The stored result.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Enrolled {
@@ -70,6 +85,8 @@ pub struct Enrolled {
     pub templates: usize,
     /// The best match with any other employee (for the audit), percent.
     pub nearest_other: Option<(String, f32)>,
+    /// The employee's name (for the screen).
+    pub name: String,
 }
 
 /// Enrols `employee_id` from `images`, replacing their templates of this model.
@@ -115,7 +132,7 @@ pub fn enrol(store: &mut Store, face: &mut dyn FaceCheck, employee_id: &str, ima
     let count = embeddings.len();
     templates.extend(embeddings.into_iter().map(|e| (model.clone(), e)));
     store.upsert_employee(&employee, &templates)?;
-    Ok(Enrolled { employee_id: employee_id.to_owned(), templates: count, nearest_other: nearest })
+    Ok(Enrolled { employee_id: employee_id.to_owned(), templates: count, nearest_other: nearest, name: employee.name })
 }
 
 #[cfg(test)]
@@ -247,11 +264,23 @@ impl Session {
         true
     }
 
+    /// Whether a frame offered at `now` would be taken (capturing, and spaced from the last).
+    pub fn due(&self, now: crate::flow::Mono) -> bool {
+        self.capturing() && self.last_capture.is_none_or(|t| now.since(t) >= Self::SPACING_MS)
+    }
+
+    /// Shows what the person should change (a frame the quality gate refused).
+    pub fn guide(&mut self, guidance: crate::flow::Guidance, now: crate::flow::Mono) {
+        self.view.guidance = Some(guidance);
+        self.last_activity = now;
+    }
+
     /// Offers a camera frame; takes it when due. Returns whether it was taken.
     pub fn frame(&mut self, img: &RgbImage, now: crate::flow::Mono) -> bool {
-        if !self.capturing() || self.last_capture.is_some_and(|t| now.since(t) < Self::SPACING_MS) {
+        if !self.due(now) {
             return false;
         }
+        self.view.guidance = Some(crate::flow::Guidance::Good);
         self.images.push(img.clone());
         self.view.captured = self.images.len();
         self.last_capture = Some(now);
@@ -268,8 +297,15 @@ impl Session {
         }
     }
 
+    /// Updates the outcome on screen (the server took the template meanwhile).
+    pub fn set_sent(&mut self) {
+        if let Some(EnrolOutcome::Enrolled { sent, .. }) = self.view.done.as_mut() {
+            *sent = true;
+        }
+    }
+
     /// Records the outcome (shown for [`Session::RESULT_MS`]).
-    pub fn finish(&mut self, outcome: Result<String, String>, now: crate::flow::Mono) {
+    pub fn finish(&mut self, outcome: EnrolOutcome, now: crate::flow::Mono) {
         self.view.done = Some(outcome);
         self.finished_at = Some(now);
     }
@@ -304,7 +340,9 @@ mod session_tests {
         let (id, images) = s.take_ready().unwrap();
         assert_eq!((id.as_str(), images.len()), ("198", Session::NEEDED));
         assert!(s.take_ready().is_none());
-        s.finish(Ok(id), Mono(2000));
+        s.finish(EnrolOutcome::Enrolled { name: id, sent: false }, Mono(2000));
+        s.set_sent();
+        assert!(matches!(s.view().done, Some(EnrolOutcome::Enrolled { sent: true, .. })));
         assert!(!s.over(Mono(6999)));
         assert!(s.over(Mono(7000)));
     }

@@ -74,9 +74,16 @@ mod real {
     }
 
     impl ModelsFace {
-        /// Loads the models from `dir` (see `hadir_models::default_models_dir`).
+        /// Loads the models from `dir` (see `hadir_models::default_models_dir`), one thread per
+        /// frame analysis.
         pub fn load(dir: &std::path::Path) -> Result<ModelsFace, FaceError> {
-            FaceEngine::load(dir).map(|engine| ModelsFace { engine }).map_err(|e| FaceError(e.to_string()))
+            Self::load_with_threads(dir, 1)
+        }
+
+        /// Loads the models; `threads` ≥ 2 runs the embedding beside liveness, eyes and pose.
+        pub fn load_with_threads(dir: &std::path::Path, threads: usize) -> Result<ModelsFace, FaceError> {
+            let config = hadir_models::EngineConfig { threads: threads.max(1), ..hadir_models::EngineConfig::default() };
+            FaceEngine::load_with(dir, config).map(|engine| ModelsFace { engine }).map_err(|e| FaceError(e.to_string()))
         }
     }
 
@@ -85,7 +92,8 @@ mod real {
             QualityIssue::NoFace => Guidance::NoFace,
             QualityIssue::SeveralFaces => Guidance::SeveralFaces,
             QualityIssue::TooSmall => Guidance::ComeCloser,
-            QualityIssue::TooDark | QualityIssue::TooBright => Guidance::Lighting,
+            QualityIssue::TooDark => Guidance::TooDark,
+            QualityIssue::TooBright => Guidance::TooBright,
             QualityIssue::HeadTurned => Guidance::LookStraight,
             QualityIssue::EyesClosed => Guidance::OpenEyes,
             QualityIssue::Blurred => Guidance::HoldStill,

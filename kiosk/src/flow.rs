@@ -53,34 +53,9 @@ pub enum Direction {
     Out,
 }
 
-/// A match score band of the users' rules (DESIGN.md, face thresholds).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Band {
-    /// 80 % or more: a valid record.
-    Valid,
-    /// 50 % to under 80 %: recorded, needs a supervisor's confirmation.
-    NeedsConfirmation,
-    /// Under 50 %: not recorded as attendance.
-    Rejected,
-}
-
-impl Band {
-    /// Lower bound (inclusive) of [`Band::Valid`], in percent.
-    pub const VALID_FROM: f32 = 80.0;
-    /// Lower bound (inclusive) of [`Band::NeedsConfirmation`], in percent.
-    pub const CONFIRM_FROM: f32 = 50.0;
-
-    /// The band of a match score in percent (0–100). NaN is treated as no match.
-    pub fn of(score: f32) -> Band {
-        if score >= Self::VALID_FROM {
-            Band::Valid
-        } else if score >= Self::CONFIRM_FROM {
-            Band::NeedsConfirmation
-        } else {
-            Band::Rejected
-        }
-    }
-}
+/// A match score band of the users' rules (DESIGN.md, face thresholds): the protocol's, shared
+/// with the models and the server.
+pub use hadir_protocol::Band;
 
 /// What the person should change so the camera sees them well (from the quality gate).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -95,8 +70,10 @@ pub enum Guidance {
     StepBack,
     /// Head turned or tilted: look straight at the camera.
     LookStraight,
-    /// Too dark or too bright.
-    Lighting,
+    /// Too dark: move to better light.
+    TooDark,
+    /// Too bright (backlight, sun): move out of the glare.
+    TooBright,
     /// Face partly out of the frame: move to the centre.
     Centre,
     /// Blurred: hold still.
@@ -428,21 +405,63 @@ pub enum Screen {
     },
     /// The result.
     Result(Outcome),
+    /// The administrator's menu (enrol, device info, sync now).
+    Admin,
     /// Administrator enrolment.
     Enrol(EnrolView),
+    /// The device is not enrolled with the server: no attendance can be recorded.
+    NotEnrolled,
+    /// The administrator asked for a sync now.
+    SyncStarted,
 }
 
 /// What the enrolment screen shows.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct EnrolView {
     /// The employee id typed so far.
     pub employee: String,
     /// Images captured so far (0 while typing the id).
     pub captured: usize,
-    /// Images needed.
+    /// Images needed (0 while typing the id).
     pub needed: usize,
-    /// The outcome once done: `Ok(employee)` or `Err(reason for the administrator)`.
-    pub done: Option<Result<String, String>>,
+    /// What the person in front of the camera should change.
+    pub guidance: Option<Guidance>,
+    /// The outcome once done.
+    pub done: Option<EnrolOutcome>,
+}
+
+/// How an enrolment at the kiosk ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EnrolOutcome {
+    /// Stored on the device.
+    Enrolled {
+        /// The employee's name.
+        name: String,
+        /// Whether the server has the template already (otherwise it is sent when online).
+        sent: bool,
+    },
+    /// Refused; nothing stored.
+    Refused {
+        /// Why.
+        reason: EnrolRefusal,
+        /// For the administrator: who the face belongs to (duplicate) or the technical cause.
+        detail: String,
+    },
+}
+
+/// Why an enrolment was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnrolRefusal {
+    /// Too few usable, live faces among the photos.
+    TooFewImages,
+    /// The photos are not of one person.
+    NotOnePerson,
+    /// The face already verifies as another employee.
+    Duplicate,
+    /// The employee number is not in the roster.
+    UnknownEmployee,
+    /// The store or the face pipeline failed.
+    Fault,
 }
 
 /// Audit entries the flow asks for (the store writes them with the wall time).
@@ -524,8 +543,8 @@ pub enum Effect {
     Audit(Audit),
     /// Sound/blink.
     Signal(Signal),
-    /// The administrator PIN was entered: hand over to enrolment.
-    StartEnrolment,
+    /// The administrator PIN was entered: hand over to the admin menu.
+    StartAdmin,
 }
 
 /// Which phases time out, and after how long.
@@ -614,8 +633,8 @@ pub fn step(state: State, event: Event, now: Mono, cfg: &FlowConfig) -> (State, 
             PinCheck::Employee(employee) => start_capture(direction, employee, key, now, &mut fx),
             PinCheck::Admin => {
                 fx.push(Effect::Audit(Audit::AdminLogin));
-                fx.push(Effect::StartEnrolment);
-                fx.push(Effect::Show(Screen::Enrol(EnrolView::default())));
+                fx.push(Effect::StartAdmin);
+                fx.push(Effect::Show(Screen::Admin));
                 Phase::Idle
             }
             PinCheck::Unknown => {

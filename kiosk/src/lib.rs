@@ -9,12 +9,18 @@
 //! - `models` (default): the real face pipeline through `hadir-models` (tract).
 //! - `devices` (default): hal's real drivers (V4L2, GPIO, serial GPS, evdev).
 //! - `sync` (default): the uploader through `hadir-client` (roster, outbox, enrolment).
+//! - `ui`: the touchscreen (`hadir-ui`, Slint's software renderer): a window needs `desktop`
+//!   (winit) or `board` (DRM/KMS); without either the screen is rendered headless to PNG.
+//!   Off by default so the device build (`--headless`) carries no Slint; the workspace's test
+//!   build turns it on.
 //!
 //! With no features the library (flow, policy, store, records, runtime with a scripted face
 //! pipeline, crash test) builds and tests without tract, reqwest or Slint.
 //!
 //! ## Binary
-//! `hadir-kiosk [--config FILE] [--sim] [--headless]` runs the kiosk ([`run`]);
+//! `hadir-kiosk [--config FILE] [--sim] [--headless | --screens-dir DIR]` runs the kiosk ([`run`])
+//! on the touchscreen (a window when a display exists, else PNGs in DIR), or with `--headless`
+//! without a screen (logged);
 //! `hadir-kiosk bench` prints the benchmark lines; `hadir-kiosk crash-test [--runs N]` runs the
 //! crash test and prints its line; `hadir-kiosk enrol --employee ID PHOTO...` and
 //! `hadir-kiosk hash-pin` are administrator tools.
@@ -30,7 +36,8 @@
 //! - [`face`]: the face pipeline as the kiosk needs it (`FaceCheck`; real one with `models`).
 //! - [`runtime`]: the flow wired to devices, face pipeline, policy and store; [`run`].
 //! - [`sync`]: roster in, outbox out, server time.
-//! - [`text`]: what the person reads, Bahasa Indonesia or English.
+//! - [`text`]: what the person reads, Bahasa Indonesia or English (logs, headless).
+//! - `touch` (feature `ui`): the flow's screens on the Slint touchscreen, touches back as inputs.
 //! - [`identity`]: the device key file (0600) and the keys derived from it.
 //! - [`store`]: SQLite: roster, templates (encrypted), records (append-only), outbox, audit.
 //! - [`records`]: building and signing records that extend the device's chain.
@@ -51,6 +58,8 @@ pub mod runtime;
 pub mod store;
 pub mod sync;
 pub mod text;
+#[cfg(feature = "ui")]
+pub mod touch;
 
 pub use config::KioskConfig;
-pub use runtime::{Devices, Kiosk, run};
+pub use runtime::{Devices, Input, Kiosk, run};

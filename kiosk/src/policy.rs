@@ -17,25 +17,9 @@ use crate::flow::Direction;
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime, Time, Weekday};
 
-/// Office kiosk or field unit (configuration, not a separate build).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Mode {
-    /// Wall-mounted office kiosk.
-    Office,
-    /// Carried field unit with GPS.
-    Field,
-}
-
-impl Mode {
-    /// The lowercase name used in config and records.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::Office => "office",
-            Mode::Field => "field",
-        }
-    }
-}
+/// Office kiosk or field unit (configuration, not a separate build): the protocol's mode, so
+/// configuration, records and the server agree on one type.
+pub use hadir_protocol::Mode;
 
 /// One working day: scheduled start and end, local time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

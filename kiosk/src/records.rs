@@ -66,18 +66,12 @@ pub fn body(head: ChainHead, device: &DeviceInfo, d: &Decided, photo_sha256: Dig
         },
         recorded_at_ms: d.recorded_at_ms,
         utc_offset_min: d.utc_offset_min,
-        mode: match device.mode {
-            Mode::Office => hadir_protocol::Mode::Office,
-            Mode::Field => hadir_protocol::Mode::Field,
-        },
+        mode: device.mode,
         match_score: Score::from_percent(d.score),
         liveness_score: Score::from_percent(d.liveness),
-        decision: match d.band {
-            Band::Valid => Decision::Valid,
-            // A rejected band never reaches here (the flow makes no record); if it did, the
-            // safe reading is "a supervisor must look".
-            Band::NeedsConfirmation | Band::Rejected => Decision::NeedsConfirmation,
-        },
+        // A rejected band never reaches here (the flow makes no record); if it did, the safe
+        // reading is "a supervisor must look".
+        decision: d.band.decision().unwrap_or(Decision::NeedsConfirmation),
         gps: match d.gps {
             GpsEvidence::Fix(f) => Some(wire_fix(f)),
             GpsEvidence::NoFix => None,

@@ -19,7 +19,7 @@ use crate::flow::{
     Screen, State,
 };
 use crate::identity::Identity;
-use crate::policy::{self, GpsEvidence, GpsFix, PolicyConfig};
+use crate::policy::{self, GpsEvidence, GpsFix, Mode, PolicyConfig};
 use crate::records::{Decided, DeviceInfo, evidence_jpeg, save};
 use crate::store::{Store, StoreError};
 use image::RgbImage;
@@ -29,23 +29,101 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 
-/// What the idle screen shows besides the clock.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// What the screens show besides the flow's screen: the device's state and the moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Status {
     /// Records waiting for upload.
     pub queue: u64,
     /// Last successful sync with the server, ms since the epoch.
     pub last_sync_ms: Option<i64>,
-    /// Device id.
+    /// Device id from the server's enrolment; empty while the device is not enrolled.
     pub device_id: String,
+    /// Office or field.
+    pub mode: Mode,
+    /// The office's name (configuration), or the site id from enrolment.
+    pub office: String,
+    /// The firmware version.
+    pub app_version: String,
+    /// Wall time now, ms since the epoch (UTC).
+    pub now_ms: i64,
+    /// Monotonic time now (locks are kept in it).
+    pub mono: Mono,
+    /// The device's UTC offset, minutes.
+    pub utc_offset_min: i16,
+    /// IN or OUT of the attempt under way, if any.
+    pub direction: Option<Direction>,
+    /// Whether the PIN being typed is the administrator's (the admin button was pressed).
+    pub admin_pin: bool,
+    /// PIN length.
+    pub pin_length: usize,
+    /// The evidence photo of the last record (the result screen shows it).
+    pub photo: Option<RgbImage>,
 }
 
-/// The screen: shows what the flow says and reports touches as flow events.
+impl Default for Status {
+    fn default() -> Self {
+        Status {
+            queue: 0,
+            last_sync_ms: None,
+            device_id: String::new(),
+            mode: Mode::Office,
+            office: String::new(),
+            app_version: String::new(),
+            now_ms: 0,
+            mono: Mono(0),
+            utc_offset_min: 0,
+            direction: None,
+            admin_pin: false,
+            pin_length: 6,
+            photo: None,
+        }
+    }
+}
+
+impl Status {
+    /// Whether records reached the server recently (the idle screen's online mark).
+    pub fn online(&self) -> bool {
+        self.last_sync_ms.is_some_and(|t| (self.now_ms - t).abs() <= ONLINE_WITHIN_MS)
+    }
+}
+
+/// A sync this recent counts as online (the worker syncs every few seconds when reachable).
+pub const ONLINE_WITHIN_MS: i64 = 60_000;
+
+/// What the person did, from the keypad or the touchscreen.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    /// A key (physical keypad; the touchscreen's PIN pad sends the same).
+    Key(hadir_hal::keypad::Key),
+    /// A flow event straight from the screen (MASUK/PULANG, cancel, retry).
+    Flow(Event),
+    /// The admin button: ask for the administrator's PIN.
+    AdminMenu,
+    /// A choice in the admin menu.
+    Admin(AdminChoice),
+}
+
+/// The administrator's menu.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminChoice {
+    /// Enrol an employee's face.
+    Enrol,
+    /// Show the device's information (id, version, queue, last sync).
+    DeviceInfo,
+    /// Sync with the server now.
+    SyncNow,
+    /// Leave the menu.
+    Exit,
+}
+
+/// The screen: shows what the flow says and reports touches.
 pub trait Display: Send {
     /// Shows a screen.
     fn show(&mut self, screen: &Screen, status: &Status);
-    /// A touch since the last call, as a flow event.
-    fn poll(&mut self) -> Option<Event>;
+    /// A touch since the last call.
+    fn poll(&mut self) -> Option<Input>;
+    /// A camera frame for the live preview while capturing (a display without one ignores it).
+    fn preview(&mut self, _frame: &RgbImage) {}
 }
 
 /// A display for headless runs: logs each screen (in the configured language).
@@ -63,7 +141,7 @@ impl Display for LogDisplay {
         self.shown.push(screen.clone());
     }
 
-    fn poll(&mut self) -> Option<Event> {
+    fn poll(&mut self) -> Option<Input> {
         None
     }
 }
@@ -109,8 +187,29 @@ pub struct Kiosk {
     /// The last server time sync on this boot.
     pub last_sync: Option<SyncPoint>,
     clock_policy: ClockPolicy,
-    enrolment: Option<crate::enrol::Session>,
+    admin: Option<Admin>,
+    admin_requested: bool,
+    sync_requested: bool,
+    office: String,
+    last_now: Option<Now>,
+    last_photo: Option<RgbImage>,
+    notice_since: Option<Mono>,
+    idle_shown: Option<(i64, u64, Option<i64>)>,
 }
+
+/// The administrator's session.
+#[derive(Debug)]
+enum Admin {
+    /// The menu, since this moment (inactivity ends it).
+    Menu(Mono),
+    /// An enrolment.
+    Enrol(crate::enrol::Session),
+}
+
+/// Inactivity that ends the admin menu, ms.
+const ADMIN_TIMEOUT_MS: u64 = 60_000;
+/// How long a notice (device not enrolled, sync started) stays before the idle screen, ms.
+const NOTICE_MS: u64 = 5_000;
 
 impl std::fmt::Debug for Kiosk {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -139,7 +238,10 @@ impl Kiosk {
 
     /// A kiosk over an open store.
     pub fn new(store: Store, identity: Identity, cfg: &KioskConfig, face: Box<dyn FaceCheck>) -> Result<Kiosk, StoreError> {
-        let device_id = store.device()?.map(|(id, _)| id).unwrap_or_else(|| cfg.device.device_id.clone());
+        // Records carry the id the server gave at enrolment, never a placeholder: until the
+        // device is enrolled it refuses attendance (see `enrolled`).
+        let (device_id, site) = store.device()?.unwrap_or_default();
+        let office = if cfg.device.office.is_empty() { site } else { cfg.device.office.clone() };
         let device = DeviceInfo {
             device_id,
             app_version: env!("CARGO_PKG_VERSION").into(),
@@ -164,7 +266,14 @@ impl Kiosk {
             gps: None,
             last_sync: None,
             clock_policy: ClockPolicy::default(),
-            enrolment: None,
+            admin: None,
+            admin_requested: false,
+            sync_requested: false,
+            office,
+            last_now: None,
+            last_photo: None,
+            notice_since: None,
+            idle_shown: None,
         })
     }
 
@@ -201,21 +310,101 @@ impl Kiosk {
         matches!(self.state.phase, Phase::Capture { .. })
     }
 
-    /// Whether an administrator enrolment is under way (keys and frames go to it).
+    /// Whether the device is enrolled with the server (it records attendance only then).
+    pub fn enrolled(&self) -> bool {
+        !self.device.device_id.is_empty()
+    }
+
+    /// Whether the administrator's menu or an enrolment is open (keys and frames go to it).
     pub fn enrolling(&self) -> bool {
-        self.enrolment.is_some()
+        self.admin.is_some()
     }
 
     /// Whether enrolment wants camera frames.
     pub fn enrol_capturing(&self) -> bool {
-        self.enrolment.as_ref().is_some_and(|s| s.capturing())
+        matches!(&self.admin, Some(Admin::Enrol(s)) if s.capturing())
+    }
+
+    /// Whether the administrator asked for a sync (or an enrolment queued a template) since the
+    /// last call; the loop then wakes the sync worker.
+    pub fn take_sync_request(&mut self) -> bool {
+        std::mem::take(&mut self.sync_requested)
+    }
+
+    /// One input from the keypad or the touchscreen.
+    pub fn input(&mut self, input: Input, now: Now, display: &mut dyn Display) -> Vec<Effect> {
+        use hadir_hal::keypad::Key;
+        self.last_now = Some(now);
+        // 0: no admin session, 1: the menu, 2: an enrolment.
+        let admin = match &self.admin {
+            None => 0,
+            Some(Admin::Menu(_)) => 1,
+            Some(Admin::Enrol(_)) => 2,
+        };
+        match (admin, input) {
+            (2, Input::Key(key)) => self.enrol_key(key, now, display),
+            (2, Input::Flow(Event::Cancel)) => self.enrol_key(Key::Escape, now, display),
+            (1, Input::Admin(choice)) => self.admin_choice(choice, now, display),
+            (1, Input::Key(key)) => {
+                let choice = match key {
+                    Key::Digit(1) => AdminChoice::Enrol,
+                    Key::Digit(2) => AdminChoice::DeviceInfo,
+                    Key::Digit(3) => AdminChoice::SyncNow,
+                    Key::Star | Key::Escape => AdminChoice::Exit,
+                    _ => return Vec::new(),
+                };
+                self.admin_choice(choice, now, display);
+            }
+            (1, Input::Flow(Event::Cancel)) => self.admin_choice(AdminChoice::Exit, now, display),
+            (1 | 2, _) => {}
+            (_, Input::AdminMenu) => {
+                if matches!(self.state.phase, Phase::Idle | Phase::Choose { .. }) {
+                    self.admin_requested = true;
+                    return self.dispatch(Event::Choose(Direction::In), now, display);
+                }
+            }
+            (_, Input::Admin(_)) => {}
+            (_, Input::Key(key)) => {
+                if let Some(ev) = key_event(&self.state.phase, key) {
+                    return self.dispatch(ev, now, display);
+                }
+            }
+            (_, Input::Flow(ev)) => return self.dispatch(ev, now, display),
+        }
+        Vec::new()
+    }
+
+    fn admin_choice(&mut self, choice: AdminChoice, now: Now, display: &mut dyn Display) {
+        match choice {
+            AdminChoice::Enrol => {
+                let session = crate::enrol::Session::new(now.mono);
+                let view = session.view().clone();
+                self.admin = Some(Admin::Enrol(session));
+                display.show(&Screen::Enrol(view), &self.status());
+            }
+            AdminChoice::DeviceInfo => {
+                self.admin = Some(Admin::Menu(now.mono));
+                display.show(&Screen::Admin, &self.status());
+            }
+            AdminChoice::SyncNow => {
+                self.sync_requested = true;
+                self.admin = Some(Admin::Menu(now.mono));
+                tracing::info!("sync requested by the administrator");
+                display.show(&Screen::SyncStarted, &self.status());
+            }
+            AdminChoice::Exit => {
+                self.admin = None;
+                self.show_idle(now, display);
+            }
+        }
     }
 
     /// A key during enrolment (digits: employee number, `#`/Enter: start, `*`/Escape: leave).
     pub fn enrol_key(&mut self, key: hadir_hal::keypad::Key, now: Now, display: &mut dyn Display) {
         use crate::enrol::SessionKey;
         use hadir_hal::keypad::Key;
-        let Some(session) = self.enrolment.as_mut() else { return };
+        self.last_now = Some(now);
+        let Some(Admin::Enrol(session)) = self.admin.as_mut() else { return };
         let k = match key {
             Key::Digit(d) => match char::from_digit(u32::from(d), 10) {
                 Some(c) => SessionKey::Digit(c),
@@ -227,61 +416,171 @@ impl Kiosk {
             _ => return,
         };
         if session.key(k, now.mono) {
-            display.show(&Screen::Enrol(session.view().clone()), &self.status());
+            let view = session.view().clone();
+            display.show(&Screen::Enrol(view), &self.status());
         } else {
-            self.enrolment = None;
-            display.show(&Screen::Idle, &self.status());
+            // Done or cancelled: back to the menu.
+            self.admin = Some(Admin::Menu(now.mono));
+            display.show(&Screen::Admin, &self.status());
         }
     }
 
-    /// A camera frame during enrolment; runs the enrolment when all images are in.
+    /// A camera frame during enrolment: the quality gate guides the person; good frames are
+    /// taken, and once all are in the enrolment runs (one person, no duplicate, stored, queued
+    /// for the server).
     pub fn enrol_frame(&mut self, image: &RgbImage, now: Now, display: &mut dyn Display) {
-        let Some(session) = self.enrolment.as_mut() else { return };
-        if !session.frame(image, now.mono) {
+        self.last_now = Some(now);
+        let Some(Admin::Enrol(session)) = self.admin.as_mut() else { return };
+        if !session.due(now.mono) {
             return;
         }
-        let ready = session.take_ready();
-        if let Some((employee, images)) = ready {
-            let result = crate::enrol::enrol(&mut self.store, self.face.as_mut(), &employee, &images);
-            let (kind, detail, outcome) = match result {
-                Ok(done) => (
-                    "enrolled",
-                    format!(r#"{{"templates":{},"nearest_other":{:?}}}"#, done.templates, done.nearest_other.map(|(_, p)| p)),
-                    Ok(employee.clone()),
-                ),
-                Err(e) => ("enrol_refused", format!("{{\"reason\":{:?}}}", e.to_string()), Err(e.to_string())),
-            };
-            if let Err(e) = self.store.audit(wall_ms(now.wall), kind, Some(&employee), &detail) {
-                tracing::error!(error = %e, "audit entry not written");
+        match self.face.check(image, &[]) {
+            Ok(FaceResult::Face { liveness, .. }) if liveness >= self.flow_cfg.liveness_min => {
+                session.frame(image, now.mono);
             }
-            if let Some(s) = self.enrolment.as_mut() {
+            Ok(FaceResult::Face { .. }) => session.guide(flow::Guidance::LookStraight, now.mono),
+            Ok(FaceResult::Guide(g)) => session.guide(g, now.mono),
+            Err(e) => {
+                tracing::warn!(error = %e, "face pipeline failed on an enrolment frame; skipped");
+                return;
+            }
+        }
+        if let Some((employee, images)) = session.take_ready() {
+            let outcome = self.enrol_now(&employee, &images, now);
+            if let Some(Admin::Enrol(s)) = self.admin.as_mut() {
                 s.finish(outcome, now.mono);
             }
         }
-        if let Some(s) = self.enrolment.as_ref() {
-            display.show(&Screen::Enrol(s.view().clone()), &self.status());
+        if let Some(Admin::Enrol(s)) = self.admin.as_ref() {
+            let view = s.view().clone();
+            display.show(&Screen::Enrol(view), &self.status());
         }
     }
 
-    /// Time passes during enrolment: ends it after inactivity or once the outcome was shown.
+    fn enrol_now(&mut self, employee: &str, images: &[RgbImage], now: Now) -> flow::EnrolOutcome {
+        let result = crate::enrol::enrol(&mut self.store, self.face.as_mut(), employee, images);
+        let (kind, detail, outcome) = match result {
+            Ok(done) => {
+                let model = self.device.model_version.clone();
+                if let Err(e) = self.store.queue_template_upload(employee, &model, wall_ms(now.wall)) {
+                    tracing::error!(error = %e, "enrolled template not queued for the server");
+                }
+                self.sync_requested = true;
+                (
+                    "enrolled",
+                    format!(r#"{{"templates":{},"nearest_other":{:?}}}"#, done.templates, done.nearest_other.map(|(_, p)| p)),
+                    flow::EnrolOutcome::Enrolled { name: done.name, sent: false },
+                )
+            }
+            Err(e) => {
+                let (reason, mut detail) = e.refusal();
+                if reason == flow::EnrolRefusal::Duplicate {
+                    // The administrator needs the other employee's name, not only the number.
+                    if let Ok(Some(other)) = self.store.employee(&detail) {
+                        detail = format!("{} ({})", other.name, other.id);
+                    }
+                }
+                ("enrol_refused", format!("{{\"reason\":{:?}}}", e.to_string()), flow::EnrolOutcome::Refused { reason, detail })
+            }
+        };
+        if let Err(e) = self.store.audit(wall_ms(now.wall), kind, Some(employee), &detail) {
+            tracing::error!(error = %e, "audit entry not written");
+        }
+        outcome
+    }
+
+    /// Time passes: ends the admin menu or an enrolment after inactivity or once its outcome
+    /// was shown, notices after a few seconds, and keeps the idle screen's clock and queue
+    /// current.
+    pub fn admin_tick(&mut self, now: Now, display: &mut dyn Display) {
+        self.last_now = Some(now);
+        match self.admin.as_mut() {
+            Some(Admin::Enrol(s)) => {
+                if let Some(flow::EnrolOutcome::Enrolled { sent: false, .. }) = &s.view().done {
+                    let employee = s.view().employee.clone();
+                    if let Ok(Some(crate::store::TemplateUploadState::Sent)) = self.store.template_upload_state(&employee) {
+                        s.set_sent();
+                        let view = s.view().clone();
+                        display.show(&Screen::Enrol(view), &self.status());
+                        return;
+                    }
+                }
+                if s.over(now.mono) {
+                    self.admin = Some(Admin::Menu(now.mono));
+                    display.show(&Screen::Admin, &self.status());
+                }
+            }
+            Some(Admin::Menu(since)) => {
+                if now.mono.since(*since) >= ADMIN_TIMEOUT_MS {
+                    self.admin = None;
+                    self.show_idle(now, display);
+                }
+            }
+            None => {
+                if self.notice_since.is_some_and(|t| now.mono.since(t) >= NOTICE_MS) {
+                    self.show_idle(now, display);
+                } else if matches!(self.state.phase, Phase::Idle) && self.notice_since.is_none() {
+                    let status = self.status();
+                    let key = (status.now_ms / 60_000, status.queue, status.last_sync_ms);
+                    if self.idle_shown != Some(key) {
+                        self.show_idle(now, display);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Kept for callers of the earlier API: [`Kiosk::admin_tick`].
     pub fn enrol_tick(&mut self, now: Now, display: &mut dyn Display) {
-        if self.enrolment.as_ref().is_some_and(|s| s.over(now.mono)) {
-            self.enrolment = None;
-            display.show(&Screen::Idle, &self.status());
-        }
+        self.admin_tick(now, display);
     }
 
-    /// The idle screen's status.
+    /// Shows the idle screen (clock, queue, last sync as of now).
+    pub fn show_idle(&mut self, now: Now, display: &mut dyn Display) {
+        self.last_now = Some(now);
+        self.notice_since = None;
+        let status = self.status();
+        self.idle_shown = Some((status.now_ms / 60_000, status.queue, status.last_sync_ms));
+        display.show(&Screen::Idle, &status);
+    }
+
+    /// What the screens show besides the flow's screen, as of the last event.
     pub fn status(&self) -> Status {
+        let direction = match &self.state.phase {
+            Phase::Idle => None,
+            Phase::Choose { .. } => None,
+            Phase::Pin { direction, .. }
+            | Phase::CheckingPin { direction, .. }
+            | Phase::Capture { direction, .. }
+            | Phase::Recording { direction, .. } => Some(*direction),
+            Phase::Result { outcome, .. } => Some(match outcome {
+                flow::Outcome::Recorded { direction, .. } | flow::Outcome::Refused { direction, .. } => *direction,
+            }),
+        };
+        let now = self.last_now.unwrap_or(Now { mono: Mono(0), wall: OffsetDateTime::now_utc() });
         Status {
             queue: self.store.queue_len().unwrap_or(0),
             last_sync_ms: self.store.kv(crate::sync::LAST_SYNC_KEY).ok().flatten().and_then(|v| v.parse().ok()),
             device_id: self.device.device_id.clone(),
+            mode: self.device.mode,
+            office: self.office.clone(),
+            app_version: self.device.app_version.clone(),
+            now_ms: wall_ms(now.wall),
+            mono: now.mono,
+            utc_offset_min: self.utc_offset_min,
+            direction,
+            admin_pin: self.admin_requested,
+            pin_length: self.flow_cfg.pin_length,
+            photo: match &self.state.phase {
+                Phase::Result { outcome: flow::Outcome::Recorded { .. }, .. } => self.last_photo.clone(),
+                _ => None,
+            },
         }
     }
 
     /// Runs the face pipeline on a camera frame and dispatches the result.
     pub fn frame(&mut self, image: &RgbImage, now: Now, display: &mut dyn Display) -> Vec<Effect> {
+        self.last_now = Some(now);
         let frame = match self.face.check(image, &self.templates) {
             Ok(FaceResult::Guide(g)) => Frame::Guide(g),
             Ok(FaceResult::Face { score, liveness, aligned, .. }) => {
@@ -305,12 +604,28 @@ impl Kiosk {
     /// Feeds one event to the flow and carries out the effects (and the events they answer
     /// with) until the flow waits again. Returns every effect, for tests and benchmarks.
     pub fn dispatch(&mut self, event: Event, now: Now, display: &mut dyn Display) -> Vec<Effect> {
+        self.last_now = Some(now);
+        let idle = matches!(self.state.phase, Phase::Idle);
+        if idle && !self.enrolled() && !self.admin_requested && matches!(event, Event::Wake | Event::Choose(_)) {
+            // No record may carry a made-up device id: until the server enrols this device, an
+            // attempt gets a clear screen instead of a record.
+            self.notice_since = Some(now.mono);
+            display.show(&Screen::NotEnrolled, &self.status());
+            return vec![Effect::Show(Screen::NotEnrolled)];
+        }
+        if idle && !matches!(event, Event::Tick) {
+            self.notice_since = None;
+        }
         let mut queue = VecDeque::from([event]);
         let mut all = Vec::new();
         while let Some(ev) = queue.pop_front() {
             let state = std::mem::take(&mut self.state);
             let (next, effects) = flow::step(state, ev, now.mono, &self.flow_cfg);
             self.state = next;
+            if !matches!(self.state.phase, Phase::Pin { .. } | Phase::CheckingPin { .. }) {
+                // The admin button's PIN screen is over, whatever its outcome.
+                self.admin_requested = false;
+            }
             for fx in effects {
                 if let Some(answer) = self.effect(&fx, now, display) {
                     queue.push_back(answer);
@@ -323,6 +638,10 @@ impl Kiosk {
 
     fn effect(&mut self, fx: &Effect, now: Now, display: &mut dyn Display) -> Option<Event> {
         match fx {
+            Effect::Show(Screen::Idle) => {
+                self.show_idle(now, display);
+                None
+            }
             Effect::Show(screen) => {
                 display.show(screen, &self.status());
                 None
@@ -357,8 +676,8 @@ impl Kiosk {
                 None
             }
             Effect::Signal(_) => None,
-            Effect::StartEnrolment => {
-                self.enrolment = Some(crate::enrol::Session::new(now.mono));
+            Effect::StartAdmin => {
+                self.admin = Some(Admin::Menu(now.mono));
                 None
             }
         }
@@ -367,9 +686,20 @@ impl Kiosk {
     /// Checks a PIN: the administrator's, then the PIN index (one Argon2 check), then every
     /// employee's hash (first use of a PIN on this device, or an unknown PIN).
     pub fn check_pin(&mut self, pin: &str) -> PinCheck {
+        if self.admin_requested {
+            // The admin button's PIN screen takes only the administrator's PIN: an employee's
+            // PIN typed there must not start an attendance record.
+            let admin = self.admin_pin_hash.as_deref().is_some_and(|h| pin_matches(pin, h));
+            return if admin { PinCheck::Admin } else { PinCheck::Unknown };
+        }
         match self.store.pin_index_lookup(pin) {
+            // An index entry is written only after this PIN passed the employee's Argon2 hash,
+            // is keyed with the device's secret, and is dropped when the PIN hash changes or the
+            // employee is removed: a hit needs no second Argon2 run (about 40 ms per decision
+            // here; the brute-force cost for someone holding the store and the key is the same
+            // either way, since the index exists).
             Ok(Some(id)) => match self.store.employee(&id) {
-                Ok(Some(e)) if e.pin_hash.as_deref().is_some_and(|h| pin_matches(pin, h)) => {
+                Ok(Some(e)) if e.pin_hash.is_some() => {
                     return PinCheck::Employee(flow::Employee { id: e.id, name: e.name });
                 }
                 Ok(_) => {}
@@ -404,6 +734,9 @@ impl Kiosk {
         best: &flow::Best,
         now: Now,
     ) -> Result<Saved, NotSaved> {
+        if !self.enrolled() {
+            return Err(NotSaved::Store("device not enrolled with the server: no record without a device id".into()));
+        }
         let gps = match policy::gps_evidence(&self.policy, self.gps, now.wall) {
             Ok(g) => g,
             Err(e) => {
@@ -444,6 +777,7 @@ impl Kiosk {
             .map(|(_, f)| f.clone())
             .unwrap_or_else(|| RgbImage::new(112, 112));
         let jpeg = evidence_jpeg(&face, self.photo_quality).map_err(|e| store_err(&e))?;
+        self.last_photo = Some(face);
         let offset = time::UtcOffset::from_whole_seconds(i32::from(self.utc_offset_min) * 60).unwrap_or(time::UtcOffset::UTC);
         let local = now.wall.to_offset(offset);
         let decided = Decided {
@@ -562,7 +896,10 @@ pub fn run(devices: Devices, cfg: &KioskConfig, shutdown: Arc<AtomicBool>) -> Re
         mono: Mono(u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)),
         wall: OffsetDateTime::now_utc(),
     };
-    display.show(&Screen::Idle, &kiosk.status());
+    kiosk.show_idle(now(), display.as_mut());
+    if !kiosk.enrolled() {
+        tracing::warn!("device not enrolled with the server yet: attendance is refused until it is (server.url + server.enrol_token)");
+    }
     if let Some(ready) = &cfg.device.ready_file {
         // Best effort: the kiosk works without it; the init script only times the boot.
         let made = ready.parent().map_or(Ok(()), std::fs::create_dir_all).and_then(|()| std::fs::write(ready, b"ready\n"));
@@ -575,41 +912,39 @@ pub fn run(devices: Devices, cfg: &KioskConfig, shutdown: Arc<AtomicBool>) -> Re
     while !shutdown.load(Ordering::Relaxed) {
         let mut busy = false;
         match keypad.poll() {
-            Ok(Some(key)) if kiosk.enrolling() => {
-                busy = true;
-                kiosk.enrol_key(key, now(), display.as_mut());
-            }
             Ok(Some(key)) => {
                 busy = true;
-                if let Some(ev) = key_event(kiosk.phase(), key) {
-                    let fx = kiosk.dispatch(ev, now(), display.as_mut());
-                    signal(outputs.as_mut(), &fx);
-                }
+                let fx = kiosk.input(Input::Key(key), now(), display.as_mut());
+                signal(outputs.as_mut(), &fx);
             }
             Ok(None) => {}
             Err(e) => tracing::warn!(error = %e, "keypad"),
         }
-        if let Some(ev) = display.poll() {
+        if let Some(input) = display.poll() {
             busy = true;
-            let fx = kiosk.dispatch(ev, now(), display.as_mut());
+            let fx = kiosk.input(input, now(), display.as_mut());
             signal(outputs.as_mut(), &fx);
         }
-        if kiosk.enrol_capturing() {
+        if kiosk.enrol_capturing() || kiosk.capturing() {
             match camera.frame() {
                 Ok(frame) => {
                     busy = true;
-                    kiosk.enrol_frame(&frame.image, now(), display.as_mut());
+                    // The preview first: the person sees the frame while it is analysed.
+                    display.preview(&frame.image);
+                    if kiosk.enrol_capturing() {
+                        kiosk.enrol_frame(&frame.image, now(), display.as_mut());
+                    } else {
+                        let fx = kiosk.frame(&frame.image, now(), display.as_mut());
+                        signal(outputs.as_mut(), &fx);
+                    }
                 }
                 Err(e) => tracing::warn!(error = %e, "camera frame skipped"),
             }
-        } else if kiosk.capturing() {
-            match camera.frame() {
-                Ok(frame) => {
-                    busy = true;
-                    let fx = kiosk.frame(&frame.image, now(), display.as_mut());
-                    signal(outputs.as_mut(), &fx);
-                }
-                Err(e) => tracing::warn!(error = %e, "camera frame skipped"),
+        }
+        if kiosk.take_sync_request() {
+            match sync.as_ref() {
+                Some(s) => s.sync_now(),
+                None => tracing::warn!("sync requested but no server is configured (server.url)"),
             }
         }
         if last_tick.elapsed() >= Duration::from_millis(100) {
@@ -642,7 +977,7 @@ pub fn run(devices: Devices, cfg: &KioskConfig, shutdown: Arc<AtomicBool>) -> Re
                     tracing::warn!(error = %e, "watchdog");
                 }
             }
-            kiosk.enrol_tick(now(), display.as_mut());
+            kiosk.admin_tick(now(), display.as_mut());
         }
         if !busy {
             std::thread::sleep(Duration::from_millis(10));

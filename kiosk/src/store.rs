@@ -103,7 +103,41 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE evidence ADD COLUMN sha256 BLOB;
     CREATE INDEX evidence_sha256 ON evidence(sha256);
     "#,
+    // 3: templates enrolled at this kiosk that the server has not taken yet (the embeddings
+    // stay in `templates`, encrypted; this only says which employee's set to send).
+    r#"
+    CREATE TABLE template_outbox (
+        employee_id TEXT PRIMARY KEY,
+        model_version TEXT NOT NULL,
+        enrolled_at_ms INTEGER NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending',
+        detail TEXT NOT NULL DEFAULT '',
+        done_at_ms INTEGER
+    );
+    "#,
 ];
+
+/// Where a template enrolled at this kiosk is on its way to the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TemplateUploadState {
+    /// Waiting for the sync worker.
+    Pending,
+    /// The server stored it.
+    Sent,
+    /// The server refused it (the reason, for the administrator); kept on the device.
+    Refused(String),
+}
+
+/// A template set waiting for upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateUploadRow {
+    /// The employee.
+    pub employee_id: String,
+    /// The model the templates were made with.
+    pub model_version: String,
+    /// When they were enrolled, ms since the epoch.
+    pub enrolled_at_ms: i64,
+}
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -334,9 +368,66 @@ impl Store {
         Ok(())
     }
 
+    // ---- templates enrolled here, on their way to the server ----
+
+    /// Queues the employee's templates of `model_version` for upload (replacing an earlier entry).
+    pub fn queue_template_upload(&self, employee_id: &str, model_version: &str, at_ms: i64) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO template_outbox (employee_id, model_version, enrolled_at_ms, state, detail, done_at_ms)
+                 VALUES (?1, ?2, ?3, 'pending', '', NULL)",
+                params![employee_id, model_version, at_ms],
+            )
+            .map_err(self.sql("queue template upload"))?;
+        Ok(())
+    }
+
+    /// Template sets waiting for upload, oldest first.
+    pub fn template_uploads_pending(&self) -> Result<Vec<TemplateUploadRow>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT employee_id, model_version, enrolled_at_ms FROM template_outbox WHERE state = 'pending' ORDER BY enrolled_at_ms")
+            .map_err(self.sql("pending template uploads"))?;
+        let rows = st
+            .query_map([], |r| Ok(TemplateUploadRow { employee_id: r.get(0)?, model_version: r.get(1)?, enrolled_at_ms: r.get(2)? }))
+            .map_err(self.sql("pending template uploads"))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(self.sql("pending template uploads"))
+    }
+
+    /// Marks an employee's template upload as done: sent, or refused with the reason.
+    pub fn template_upload_done(&self, employee_id: &str, refused: Option<&str>, at_ms: i64) -> Result<(), StoreError> {
+        let (state, detail) = match refused {
+            None => ("sent", ""),
+            Some(why) => ("refused", why),
+        };
+        self.conn
+            .execute(
+                "UPDATE template_outbox SET state = ?2, detail = ?3, done_at_ms = ?4 WHERE employee_id = ?1",
+                params![employee_id, state, detail, at_ms],
+            )
+            .map_err(self.sql("template upload done"))?;
+        Ok(())
+    }
+
+    /// Where an employee's enrolled templates are on their way to the server, if queued.
+    pub fn template_upload_state(&self, employee_id: &str) -> Result<Option<TemplateUploadState>, StoreError> {
+        let row: Option<(String, String)> = self
+            .conn
+            .query_row("SELECT state, detail FROM template_outbox WHERE employee_id = ?1", [employee_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+            .map_err(self.sql("template upload state"))?;
+        Ok(row.map(|(state, detail)| match state.as_str() {
+            "sent" => TemplateUploadState::Sent,
+            "refused" => TemplateUploadState::Refused(detail),
+            _ => TemplateUploadState::Pending,
+        }))
+    }
+
     /// Removes an employee; their templates and PIN index entries go with them.
     pub fn remove_employee(&self, id: &str) -> Result<(), StoreError> {
         self.conn.execute("DELETE FROM employees WHERE id = ?1", [id]).map_err(self.sql("remove employee"))?;
+        // Nothing of a removed employee's face may be sent later either.
+        self.conn.execute("DELETE FROM template_outbox WHERE employee_id = ?1", [id]).map_err(self.sql("remove employee"))?;
         Ok(())
     }
 

@@ -47,6 +47,11 @@ pub fn apply_roster(store: &mut Store, roster: &RosterResponse, model_version: &
                 _ => applied.skipped_templates += 1,
             }
         }
+        // A template enrolled here and not yet taken by the server is not in the roster yet:
+        // keep it until the server has it (the roster then brings it back).
+        if templates.is_empty() && store.template_upload_state(&e.id)? == Some(crate::store::TemplateUploadState::Pending) {
+            templates = store.templates(&e.id)?.into_iter().filter(|(m, _)| m == model_version).collect();
+        }
         let row = EmployeeRow { id: e.id.clone(), name: e.name.clone(), section_id: e.section_id.clone(), pin_hash: e.pin_hash.clone() };
         store.upsert_employee(&row, &templates)?;
         applied.changed += 1;
@@ -81,6 +86,7 @@ pub struct TimeSync {
 pub struct SyncHandle {
     time: Arc<Mutex<Option<TimeSync>>>,
     enrolled: Arc<Mutex<Option<String>>>,
+    wake: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -93,6 +99,12 @@ impl SyncHandle {
     /// The device id the server gave, once enrolled.
     pub fn device_id(&self) -> Option<String> {
         self.enrolled.lock().ok().and_then(|t| t.clone())
+    }
+
+    /// Starts a round now (roster, templates, outbox), without waiting for the schedule: the
+    /// administrator's "sync now", and a fresh enrolment.
+    pub fn sync_now(&self) {
+        self.wake.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -113,7 +125,9 @@ pub fn spawn(cfg: &KioskConfig, identity: Identity, model_version: String, shutd
     let url = cfg.server.url.clone()?;
     let time = Arc::new(Mutex::new(None));
     let enrolled = Arc::new(Mutex::new(None));
+    let wake = Arc::new(AtomicBool::new(false));
     let worker = worker::Worker {
+        wake: wake.clone(),
         url,
         token: cfg.server.enrol_token.clone(),
         db: cfg.db_file(),
@@ -127,7 +141,7 @@ pub fn spawn(cfg: &KioskConfig, identity: Identity, model_version: String, shutd
     };
     let thread = std::thread::Builder::new().name("sync".into()).spawn(move || worker.run());
     match thread {
-        Ok(t) => Some(SyncHandle { time, enrolled, thread: Some(t) }),
+        Ok(t) => Some(SyncHandle { time, enrolled, wake, thread: Some(t) }),
         Err(e) => {
             tracing::error!(error = %e, "sync worker not started: records stay queued");
             None
@@ -183,6 +197,48 @@ mod worker {
         }
     }
 
+    /// Sends the template sets enrolled at this kiosk. `false` when the server was not reached
+    /// (they stay queued); a refusal is final and kept for the administrator.
+    async fn upload_templates(up: &Uploader, store: &mut Store) -> bool {
+        let pending = match store.template_uploads_pending() {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!(error = %e, "template uploads unreadable");
+                return false;
+            }
+        };
+        for row in pending {
+            let templates = match store.templates(&row.employee_id) {
+                Ok(t) => t.into_iter().filter(|(m, _)| *m == row.model_version).map(|(_, e)| e).collect::<Vec<_>>(),
+                Err(e) => {
+                    tracing::error!(error = %e, "enrolled templates unreadable");
+                    return false;
+                }
+            };
+            let mut refused = None;
+            for emb in &templates {
+                match up.upload_template(&row.employee_id, &row.model_version, emb, row.enrolled_at_ms).await {
+                    Ok(answer) => tracing::info!(employee = %row.employee_id, template = answer.template_id, "template sent"),
+                    Err(e) if e.is_refusal() => {
+                        refused = Some(e.to_string());
+                        break;
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "template upload failed; will retry");
+                        return false;
+                    }
+                }
+            }
+            if let Some(why) = &refused {
+                tracing::warn!(employee = %row.employee_id, reason = %why, "server refused the enrolled template; kept on the device");
+            }
+            if let Err(e) = store.template_upload_done(&row.employee_id, refused.as_deref(), now_ms()) {
+                tracing::error!(error = %e, "template upload state not stored");
+            }
+        }
+        true
+    }
+
     pub(super) struct Worker {
         pub url: String,
         pub token: Option<String>,
@@ -194,6 +250,7 @@ mod worker {
         pub time: Arc<Mutex<Option<TimeSync>>>,
         pub enrolled: Arc<Mutex<Option<String>>>,
         pub shutdown: Arc<AtomicBool>,
+        pub wake: Arc<AtomicBool>,
     }
 
     impl Worker {
@@ -219,6 +276,10 @@ mod worker {
                 let wait = if ok { self.retry_every.min(Duration::from_secs(5)) } else { self.retry_every };
                 let until = Instant::now() + wait;
                 while Instant::now() < until && !self.shutdown.load(Ordering::Relaxed) {
+                    if self.wake.swap(false, Ordering::Relaxed) {
+                        next_roster = Instant::now();
+                        break;
+                    }
                     std::thread::sleep(Duration::from_millis(100));
                 }
             }
@@ -301,6 +362,9 @@ mod worker {
                     tracing::warn!(error = %e, "server time not sampled");
                     ok = false;
                 }
+            }
+            if !upload_templates(up, store).await {
+                ok = false;
             }
             match up.drain(store).await {
                 Ok(report) => {

@@ -4,7 +4,7 @@
 //! `hadir-ui` carry their own translations of the same plain data.
 
 use crate::config::Language;
-use crate::flow::{Band, Direction, Guidance, Outcome, Refusal, Screen};
+use crate::flow::{Band, Direction, EnrolOutcome, EnrolRefusal, Guidance, Outcome, Refusal, Screen};
 use crate::policy::{Lateness, late_text};
 
 fn dir(d: Direction, en: bool) -> &'static str {
@@ -30,8 +30,10 @@ pub fn guidance_text(g: Guidance, lang: Language) -> &'static str {
         (Guidance::StepBack, true) => "Step back a little",
         (Guidance::LookStraight, false) => "Lihat lurus ke kamera",
         (Guidance::LookStraight, true) => "Look straight at the camera",
-        (Guidance::Lighting, false) => "Cahaya kurang baik, pindah ke tempat yang lebih terang",
-        (Guidance::Lighting, true) => "Poor lighting, move to better light",
+        (Guidance::TooDark, false) => "Terlalu gelap, pindah ke tempat yang lebih terang",
+        (Guidance::TooDark, true) => "Too dark, move to better light",
+        (Guidance::TooBright, false) => "Terlalu terang, hindari cahaya dari belakang",
+        (Guidance::TooBright, true) => "Too bright, avoid light from behind",
         (Guidance::Centre, false) => "Posisikan wajah di tengah",
         (Guidance::Centre, true) => "Centre your face",
         (Guidance::HoldStill, false) => "Tahan, jangan bergerak",
@@ -56,16 +58,49 @@ pub fn screen_text(s: &Screen, lang: Language) -> String {
         Screen::Busy => if en { "Please wait…" } else { "Mohon tunggu…" }.into(),
         Screen::Capture { employee, guidance } => format!("{}: {}", employee.name, guidance_text(*guidance, lang)),
         Screen::Enrol(v) => match (&v.done, en) {
-            (Some(Ok(id)), false) => format!("Wajah {id} terdaftar"),
-            (Some(Ok(id)), true) => format!("Face of {id} enrolled"),
-            (Some(Err(why)), false) => format!("Pendaftaran gagal: {why}"),
-            (Some(Err(why)), true) => format!("Enrolment failed: {why}"),
+            (Some(EnrolOutcome::Enrolled { name, sent }), false) => {
+                format!("Wajah {name} ({}) terdaftar{}", v.employee, if *sent { ", terkirim ke server" } else { ", dikirim ke server saat daring" })
+            }
+            (Some(EnrolOutcome::Enrolled { name, sent }), true) => {
+                format!("Face of {name} ({}) enrolled{}", v.employee, if *sent { ", sent to the server" } else { ", sent to the server when online" })
+            }
+            (Some(EnrolOutcome::Refused { reason, detail }), false) => format!("Pendaftaran ditolak: {}", enrol_refusal_text(*reason, detail, false)),
+            (Some(EnrolOutcome::Refused { reason, detail }), true) => format!("Enrolment refused: {}", enrol_refusal_text(*reason, detail, true)),
             (None, false) if v.captured == 0 && v.needed == 0 => format!("Pendaftaran wajah (admin): nomor pegawai {} lalu #", v.employee),
             (None, true) if v.captured == 0 && v.needed == 0 => format!("Enrolment (admin): employee number {} then #", v.employee),
             (None, false) => format!("Pendaftaran {}: foto {}/{}, lihat ke kamera", v.employee, v.captured, v.needed),
             (None, true) => format!("Enrolling {}: photo {}/{}, look at the camera", v.employee, v.captured, v.needed),
         },
         Screen::Result(o) => outcome_text(o, lang),
+        Screen::Admin => if en {
+            "Admin menu: 1 enrol a face, 2 device info, 3 sync now, * exit"
+        } else {
+            "Menu admin: 1 daftarkan wajah, 2 info perangkat, 3 sinkronkan sekarang, * keluar"
+        }
+        .into(),
+        Screen::NotEnrolled => if en {
+            "Device not registered with the server: attendance cannot be recorded yet"
+        } else {
+            "Perangkat belum terdaftar di server: presensi belum dapat dicatat"
+        }
+        .into(),
+        Screen::SyncStarted => if en { "Sync started" } else { "Sinkronisasi dimulai" }.into(),
+    }
+}
+
+/// Why an enrolment was refused, for the administrator.
+pub fn enrol_refusal_text(reason: EnrolRefusal, detail: &str, en: bool) -> String {
+    match (reason, en) {
+        (EnrolRefusal::TooFewImages, false) => "foto yang baik terlalu sedikit".into(),
+        (EnrolRefusal::TooFewImages, true) => "too few good photos".into(),
+        (EnrolRefusal::NotOnePerson, false) => "foto bukan orang yang sama".into(),
+        (EnrolRefusal::NotOnePerson, true) => "the photos are not of one person".into(),
+        (EnrolRefusal::Duplicate, false) => format!("wajah sudah terdaftar sebagai {detail}"),
+        (EnrolRefusal::Duplicate, true) => format!("face already enrolled as {detail}"),
+        (EnrolRefusal::UnknownEmployee, false) => "nomor pegawai tidak ada dalam daftar".into(),
+        (EnrolRefusal::UnknownEmployee, true) => "employee number not in the roster".into(),
+        (EnrolRefusal::Fault, false) => format!("gangguan perangkat ({detail})"),
+        (EnrolRefusal::Fault, true) => format!("device fault ({detail})"),
     }
 }
 

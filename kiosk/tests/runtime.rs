@@ -5,8 +5,9 @@ use hadir_kiosk::face::{FaceResult, ScriptedFace};
 use hadir_kiosk::flow::{Band, Direction, Event, Guidance, Mono, Outcome, Phase, Refusal, Screen};
 use hadir_kiosk::identity::Identity;
 use hadir_kiosk::policy::{Mode, WeekSchedule};
-use hadir_kiosk::runtime::{Kiosk, LogDisplay, Now, hash_pin};
-use hadir_kiosk::store::{EmployeeRow, Store};
+use hadir_kiosk::runtime::{Input, Kiosk, LogDisplay, Now, hash_pin};
+use hadir_kiosk::flow::EnrolOutcome;
+use hadir_kiosk::store::{EmployeeRow, Store, TemplateUploadState};
 
 use time::macros::datetime;
 
@@ -17,6 +18,11 @@ struct Rig {
 }
 
 fn rig(script: Vec<FaceResult>, edit: impl FnOnce(&mut KioskConfig)) -> Rig {
+    rig_enrolled(true, script, edit)
+}
+
+/// A kiosk over a fresh store; `enrolled`: the server's enrolment gave it the id `PU-KTR-01`.
+fn rig_enrolled(enrolled: bool, script: Vec<FaceResult>, edit: impl FnOnce(&mut KioskConfig)) -> Rig {
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = KioskConfig::default();
     cfg.device.data_dir = dir.path().to_owned();
@@ -27,6 +33,9 @@ fn rig(script: Vec<FaceResult>, edit: impl FnOnce(&mut KioskConfig)) -> Rig {
     let ani = EmployeeRow { id: "198001012005011001".into(), name: "Ani".into(), section_id: Some("B1".into()), pin_hash: Some(hash_pin("1234")) };
     store.upsert_employee(&ani, &[("scripted".into(), vec![0.1; 8])]).unwrap();
     store.set_schedule("B1", &WeekSchedule::default()).unwrap();
+    if enrolled {
+        store.set_device("PU-KTR-01", "SITE-1", &identity.key.public().to_hex(), 0).unwrap();
+    }
     let kiosk = Kiosk::new(store, identity, &cfg, Box::new(ScriptedFace::new(script))).unwrap();
     Rig { kiosk, display: LogDisplay::default(), _dir: dir }
 }
@@ -75,6 +84,7 @@ fn a_valid_face_makes_a_signed_late_record() {
     assert!(r.display.shown.iter().any(|s| matches!(s, Screen::Capture { guidance: Guidance::ComeCloser, .. })));
     let rec = &r.kiosk.store.pending(10).unwrap()[0];
     assert!(rec.record.verify(&r.kiosk.identity().key.public()).is_ok());
+    assert_eq!(rec.record.body.device_id, "PU-KTR-01", "the id from the server's enrolment");
     assert_eq!(rec.record.body.match_score.0, 9100);
     assert_eq!(rec.record.body.gps, None);
     let jpeg = rec.jpeg.clone().unwrap();
@@ -143,12 +153,63 @@ fn unknown_pin_scans_and_known_pin_uses_the_index() {
 }
 
 #[test]
-fn admin_pin_requests_enrolment() {
+fn admin_pin_opens_the_admin_menu() {
     let admin = hash_pin("0000");
     let mut r = rig(vec![], |c| c.device.admin_pin_hash = Some(admin));
     r.pin(Direction::In, "0000", 0);
     assert!(r.kiosk.enrolling());
+    assert_eq!(r.display.shown.last(), Some(&Screen::Admin));
     assert_eq!(r.kiosk.store.audit_log().unwrap()[0].kind, "admin_login");
+    // "Sync now" asks the loop to wake the sync worker; `*` leaves the menu.
+    r.kiosk.input(Input::Key(hadir_hal::keypad::Key::Digit(3)), at(10), &mut r.display);
+    assert_eq!(r.display.shown.last(), Some(&Screen::SyncStarted));
+    assert!(r.kiosk.take_sync_request());
+    assert!(!r.kiosk.take_sync_request(), "one request, taken once");
+    r.kiosk.input(Input::Key(hadir_hal::keypad::Key::Star), at(20), &mut r.display);
+    assert!(!r.kiosk.enrolling());
+    assert_eq!(r.display.shown.last(), Some(&Screen::Idle));
+}
+
+#[test]
+fn the_admin_button_takes_only_the_admin_pin() {
+    let admin = hash_pin("0000");
+    let mut r = rig(vec![ScriptedFace::face(95.0, 95.0)], |c| c.device.admin_pin_hash = Some(admin));
+    r.kiosk.input(Input::AdminMenu, at(0), &mut r.display);
+    for c in "1234".chars() {
+        r.send(Event::Digit(c), 1);
+    }
+    assert!(matches!(r.result(), Outcome::Refused { reason: Refusal::UnknownPin, .. }), "an employee PIN on the admin PIN screen records nothing");
+    assert!(!r.kiosk.enrolling());
+    r.send(Event::Cancel, 2);
+    r.kiosk.input(Input::AdminMenu, at(3), &mut r.display);
+    for c in "0000".chars() {
+        r.send(Event::Digit(c), 4);
+    }
+    assert!(r.kiosk.enrolling());
+    assert_eq!(r.kiosk.store.record_count().unwrap(), 0);
+}
+
+/// Records never carry a placeholder device id: before the server's enrolment the kiosk
+/// refuses attendance with a clear screen, and makes records once enrolled.
+#[test]
+fn an_unenrolled_device_refuses_attendance_until_enrolled() {
+    let mut r = rig_enrolled(false, vec![ScriptedFace::face(95.0, 95.0)], |_| {});
+    assert!(!r.kiosk.enrolled());
+    assert_eq!(r.kiosk.device().device_id, "");
+    r.pin(Direction::In, "1234", 0);
+    assert_eq!(r.kiosk.phase(), &Phase::Idle, "no PIN, no capture, no record");
+    assert!(r.display.shown.contains(&Screen::NotEnrolled));
+    r.frames(1, 100);
+    assert_eq!(r.kiosk.store.record_count().unwrap(), 0);
+    // A key wakes the idle screen again after the notice; the notice times out on its own too.
+    r.kiosk.admin_tick(at(6_000), &mut r.display);
+    assert_eq!(r.display.shown.last(), Some(&Screen::Idle));
+    // The sync worker's enrolment gives the id: now attendance works and records carry it.
+    r.kiosk.set_device_id("PU-KTR-09".into());
+    r.pin(Direction::In, "1234", 7_000);
+    r.frames(1, 7_100);
+    assert!(matches!(r.result(), Outcome::Recorded { seq: 1, .. }), "{:?}", r.result());
+    assert_eq!(r.kiosk.store.pending(1).unwrap()[0].record.body.device_id, "PU-KTR-09");
 }
 
 #[test]
@@ -159,8 +220,9 @@ fn enrolment_at_the_kiosk_stores_templates_and_refuses_duplicates() {
     let mut r = rig(vec![emb(0.0)], |c| c.device.admin_pin_hash = Some(admin));
     r.kiosk.store.upsert_employee(&EmployeeRow { id: "77".into(), name: "Citra".into(), section_id: None, pin_hash: None }, &[]).unwrap();
     r.pin(Direction::In, "0000", 0);
-    for k in [Key::Digit(7), Key::Digit(7), Key::Hash] {
-        r.kiosk.enrol_key(k, at(10), &mut r.display);
+    // Menu entry 1: enrol; then the employee number and `#`.
+    for k in [Key::Digit(1), Key::Digit(7), Key::Digit(7), Key::Hash] {
+        r.kiosk.input(Input::Key(k), at(10), &mut r.display);
     }
     assert!(r.kiosk.enrol_capturing());
     let img = image::RgbImage::new(4, 4);
@@ -169,8 +231,34 @@ fn enrolment_at_the_kiosk_stores_templates_and_refuses_duplicates() {
     }
     assert_eq!(r.kiosk.store.templates("77").unwrap().len(), 5);
     let last = r.display.shown.last().unwrap().clone();
-    assert!(matches!(last, Screen::Enrol(ref v) if v.done == Some(Ok("77".into()))), "{last:?}");
+    let done = Some(EnrolOutcome::Enrolled { name: "Citra".into(), sent: false });
+    assert!(matches!(last, Screen::Enrol(ref v) if v.done == done), "{last:?}");
     assert_eq!(r.kiosk.store.audit_log().unwrap().last().unwrap().kind, "enrolled");
-    r.kiosk.enrol_tick(at(100 + 10 * 300 + 5_000), &mut r.display);
-    assert!(!r.kiosk.enrolling());
+    // Queued for the server, and the sync worker is woken.
+    assert_eq!(r.kiosk.store.template_upload_state("77").unwrap(), Some(TemplateUploadState::Pending));
+    assert_eq!(r.kiosk.store.template_uploads_pending().unwrap()[0].employee_id, "77");
+    assert!(r.kiosk.take_sync_request());
+    // The worker's upload succeeds: the screen says the server has it.
+    r.kiosk.store.template_upload_done("77", None, 1).unwrap();
+    r.kiosk.admin_tick(at(3_200), &mut r.display);
+    let sent = Some(EnrolOutcome::Enrolled { name: "Citra".into(), sent: true });
+    assert!(matches!(r.display.shown.last(), Some(Screen::Enrol(v)) if v.done == sent));
+    r.kiosk.admin_tick(at(100 + 10 * 300 + 5_000), &mut r.display);
+    assert_eq!(r.display.shown.last(), Some(&Screen::Admin), "back to the menu");
+    // The same face for another employee: refused, naming whom it already belongs to.
+    r.kiosk.store.upsert_employee(&EmployeeRow { id: "78".into(), name: "Dewi".into(), section_id: None, pin_hash: None }, &[]).unwrap();
+    for k in [Key::Digit(1), Key::Digit(7), Key::Digit(8), Key::Enter] {
+        r.kiosk.input(Input::Key(k), at(9_000), &mut r.display);
+    }
+    for i in 0..5u64 {
+        r.kiosk.enrol_frame(&img, at(9_100 + i * 300), &mut r.display);
+    }
+    let refused = Some(EnrolOutcome::Refused { reason: hadir_kiosk::flow::EnrolRefusal::Duplicate, detail: "Citra (77)".into() });
+    assert!(matches!(r.display.shown.last(), Some(Screen::Enrol(v)) if v.done == refused), "{:?}", r.display.shown.last());
+    assert!(r.kiosk.store.templates("78").unwrap().is_empty());
+    assert_eq!(r.kiosk.store.template_upload_state("78").unwrap(), None, "nothing goes to the server");
+    r.kiosk.input(Input::Flow(Event::Cancel), at(11_000), &mut r.display);
+    assert_eq!(r.display.shown.last(), Some(&Screen::Admin), "Done goes back to the menu");
+    r.kiosk.admin_tick(at(11_000 + 70_000), &mut r.display);
+    assert!(!r.kiosk.enrolling(), "the menu times out");
 }

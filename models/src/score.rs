@@ -181,45 +181,9 @@ pub fn score_percent(cosine: f32) -> f32 {
     ScoreMap::default().percent(cosine)
 }
 
-/// What a match percentage means for the record (DESIGN.md, field requirement 3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Band {
-    /// 80 % or more: a valid record.
-    Valid,
-    /// 50 % to under 80 %: a record that waits for a supervisor's confirmation.
-    NeedsConfirmation,
-    /// Under 50 %: no attendance record, only an audit entry.
-    Rejected,
-}
-
-impl Band {
-    /// Lowest percentage of [`Band::Valid`].
-    pub const VALID_FROM: f32 = 80.0;
-    /// Lowest percentage of [`Band::NeedsConfirmation`].
-    pub const CONFIRM_FROM: f32 = 50.0;
-
-    /// The band of a match percentage. NaN is rejected.
-    pub fn of(percent: f32) -> Band {
-        if percent >= Self::VALID_FROM {
-            Band::Valid
-        } else if percent >= Self::CONFIRM_FROM {
-            Band::NeedsConfirmation
-        } else {
-            Band::Rejected
-        }
-    }
-
-    /// A stable machine name (`valid`, `needs_confirmation`, `rejected`) for logs and JSON; the
-    /// UI translates it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Band::Valid => "valid",
-            Band::NeedsConfirmation => "needs_confirmation",
-            Band::Rejected => "rejected",
-        }
-    }
-}
+/// What a match percentage means for the record (DESIGN.md, field requirement 3): one
+/// definition shared with the kiosk and the server, in `hadir-protocol`.
+pub use hadir_protocol::Band;
 
 #[cfg(test)]
 mod tests {

@@ -69,7 +69,6 @@ impl SimKiosk {
     ) -> SimKiosk {
         let mut cfg = KioskConfig::default();
         cfg.device.data_dir = dir.clone();
-        cfg.device.device_id = spec.device_id.clone();
         cfg.device.utc_offset_min = 420;
         cfg.flow.pin_length = 6;
         cfg.policy.mode = spec.mode;

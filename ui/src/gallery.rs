@@ -6,8 +6,8 @@
 use image::{Rgb, RgbImage};
 
 use crate::screen::{
-    Band, CalendarDate, ClockTime, DeviceMode, ErrorKind, FaceBox, Guidance, PinKind, RecordKind,
-    Screen, Weekday,
+    Band, CalendarDate, ClockTime, DeviceMode, EnrolRefusal, EnrolScreen, ErrorKind, FaceBox,
+    Guidance, NoticeKind, PinKind, RecordKind, Screen, Weekday,
 };
 
 /// One named example screen.
@@ -87,7 +87,52 @@ pub fn examples() -> Vec<Example> {
         still("locked", Screen::Locked { until: ClockTime::new(8, 45) }),
         still(
             "admin-menu",
-            Screen::AdminMenu { device_id: "PU-KTR-01".into(), app_version: env!("CARGO_PKG_VERSION").into() },
+            Screen::AdminMenu {
+                device_id: "PU-KTR-01".into(),
+                app_version: env!("CARGO_PKG_VERSION").into(),
+                queue_len: 3,
+                last_sync: Some(ClockTime::new(7, 40)),
+            },
+        ),
+        still("busy", Screen::Busy),
+        still(
+            "notice-unknown-pin",
+            Screen::Notice { kind: NoticeKind::UnknownPin, detail: String::new(), can_retry: false },
+        ),
+        still(
+            "notice-no-face",
+            Screen::Notice { kind: NoticeKind::NoFace, detail: String::new(), can_retry: true },
+        ),
+        still(
+            "notice-not-enrolled",
+            Screen::Notice { kind: NoticeKind::NotEnrolled, detail: String::new(), can_retry: false },
+        ),
+        still("enrol-number", Screen::Enrol(EnrolScreen::EmployeeNumber { typed: "19850312".into() })),
+        Example {
+            name: "enrol-capturing",
+            screen: Screen::Enrol(EnrolScreen::Capturing {
+                employee: "198503122010011004".into(),
+                captured: 2,
+                needed: 5,
+                guidance: Guidance::HoldStill,
+            }),
+            frame: Some(face_picture(640, 480)),
+        },
+        still(
+            "enrol-done",
+            Screen::Enrol(EnrolScreen::Done {
+                employee: "198503122010011004".into(),
+                name: "Siti Rahmawati".into(),
+                sent: true,
+            }),
+        ),
+        still(
+            "enrol-duplicate",
+            Screen::Enrol(EnrolScreen::Refused {
+                employee: "198503122010011004".into(),
+                reason: EnrolRefusal::Duplicate,
+                detail: "Budi Santoso (197911052005011002)".into(),
+            }),
         ),
         still(
             "error-camera",
@@ -171,6 +216,10 @@ mod tests {
         assert!(has(|s| matches!(s, Screen::Locked { .. })));
         assert!(has(|s| matches!(s, Screen::AdminMenu { .. })));
         assert!(has(|s| matches!(s, Screen::Error { .. })));
+        assert!(has(|s| matches!(s, Screen::Busy)));
+        assert!(has(|s| matches!(s, Screen::Notice { .. })));
+        assert!(has(|s| matches!(s, Screen::Enrol(EnrolScreen::Capturing { .. }))));
+        assert!(has(|s| matches!(s, Screen::Enrol(EnrolScreen::Refused { .. }))));
         let mut names: Vec<_> = examples.iter().map(|e| e.name).collect();
         names.sort_unstable();
         names.dedup();

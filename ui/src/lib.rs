@@ -75,7 +75,7 @@ pub use event::{AdminAction, UiEvent};
 pub use language::Language;
 pub use preview::{FeedStats, PreviewFeed};
 pub use screen::{
-    Band, CalendarDate, ClockTime, DeviceMode, ErrorKind, FaceBox, Guidance, InvalidScreen,
-    PinKind, RecordKind, Screen, Weekday,
+    Band, CalendarDate, ClockTime, DeviceMode, EnrolRefusal, EnrolScreen, ErrorKind, FaceBox,
+    Guidance, InvalidScreen, NoticeKind, PinKind, RecordKind, Screen, Weekday,
 };
 pub use view::{Ui, UiRemote};

@@ -45,16 +45,10 @@ pub enum DeviceMode {
 }
 
 /// The decision band of a face match (DESIGN.md: ≥ 80 % valid, 50 – < 80 % needs
-/// confirmation, < 50 % rejected). The kiosk decides the band; the UI only colours it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Band {
-    /// Recorded as valid (green).
-    Valid,
-    /// Recorded, awaiting a supervisor's confirmation (amber, "menunggu konfirmasi").
-    NeedsConfirmation,
-    /// Not recorded; the person may retry (red).
-    Rejected,
-}
+/// confirmation, < 50 % rejected): the protocol's type, shared with the kiosk and the models.
+/// The kiosk decides the band; the UI only colours it (valid green, "menunggu konfirmasi"
+/// amber, rejected red).
+pub use hadir_protocol::Band;
 
 /// What the person in front of the camera should do. The kiosk maps the face quality gate's
 /// reasons (from `hadir-models`) onto these.
@@ -115,6 +109,79 @@ pub enum ErrorKind {
     StorageFailed,
     /// The configuration file is invalid.
     ConfigInvalid,
+}
+
+/// Why nothing was recorded, or what the kiosk says between steps (the notice screen).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NoticeKind {
+    /// The PIN belongs to nobody.
+    UnknownPin,
+    /// No usable face was seen (a retry may help).
+    NoFace,
+    /// The face was not verified as a live person.
+    NotLive,
+    /// A field record needs a GPS fix and there is none.
+    NoGpsFix,
+    /// The store or signing failed.
+    DeviceFault,
+    /// The device is not enrolled with the server: it makes no records.
+    NotEnrolled,
+    /// The administrator asked for a sync now.
+    SyncStarted,
+}
+
+/// Why an enrolment was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EnrolRefusal {
+    /// Too few photos with one usable, live face.
+    TooFewImages,
+    /// The photos are not of one person.
+    NotOnePerson,
+    /// The face already verifies as another employee (named in the detail).
+    Duplicate,
+    /// The employee number is not in the roster.
+    UnknownEmployee,
+    /// The store, the face pipeline or the upload failed.
+    DeviceFault,
+}
+
+/// The steps of a face enrolment at the kiosk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnrolScreen {
+    /// The administrator types the employee number.
+    EmployeeNumber {
+        /// Digits typed so far.
+        typed: String,
+    },
+    /// Photos are being taken (the preview shows the camera).
+    Capturing {
+        /// The employee number.
+        employee: String,
+        /// Photos taken.
+        captured: u8,
+        /// Photos needed.
+        needed: u8,
+        /// What the person should do.
+        guidance: Guidance,
+    },
+    /// Enrolled.
+    Done {
+        /// The employee number.
+        employee: String,
+        /// The employee's name, shown as given.
+        name: String,
+        /// Whether the server already has the template (otherwise it is sent when online).
+        sent: bool,
+    },
+    /// Refused.
+    Refused {
+        /// The employee number.
+        employee: String,
+        /// Why.
+        reason: EnrolRefusal,
+        /// For [`EnrolRefusal::Duplicate`]: who the face belongs to; else a technical detail.
+        detail: String,
+    },
 }
 
 /// A wall-clock time of day, local to the device.
@@ -240,13 +307,30 @@ pub enum Screen {
         /// When the lock ends.
         until: ClockTime,
     },
-    /// The administrator's menu.
+    /// The administrator's menu (with the device's information).
     AdminMenu {
         /// This device's identifier.
         device_id: String,
         /// The firmware version.
         app_version: String,
+        /// Records waiting in the outbox.
+        queue_len: u32,
+        /// When records last reached the server, if ever.
+        last_sync: Option<ClockTime>,
     },
+    /// A short wait (checking a PIN, saving a record).
+    Busy,
+    /// Why nothing was recorded, or what happens next.
+    Notice {
+        /// What to say.
+        kind: NoticeKind,
+        /// Shown verbatim under the text (may be empty).
+        detail: String,
+        /// Whether a "try again" button is offered.
+        can_retry: bool,
+    },
+    /// Face enrolment by an administrator.
+    Enrol(EnrolScreen),
     /// The kiosk cannot work until a technician acts.
     Error {
         /// What is wrong.
@@ -343,7 +427,14 @@ impl Screen {
             }
             Screen::Result { time, .. } => check_clock("result time", *time),
             Screen::Locked { until } => check_clock("locked until", *until),
-            Screen::Choose | Screen::Capture { face: None, .. } | Screen::AdminMenu { .. } | Screen::Error { .. } => Ok(()),
+            Screen::AdminMenu { last_sync: Some(t), .. } => check_clock("last sync", *t),
+            Screen::Choose
+            | Screen::Capture { face: None, .. }
+            | Screen::AdminMenu { last_sync: None, .. }
+            | Screen::Error { .. }
+            | Screen::Busy
+            | Screen::Notice { .. }
+            | Screen::Enrol(_) => Ok(()),
         }
     }
 }

@@ -16,8 +16,8 @@ use crate::generated as g;
 use crate::language::Language;
 use crate::preview::PreviewFeed;
 use crate::screen::{
-    Band, CalendarDate, ClockTime, DeviceMode, ErrorKind, Guidance, PinKind, RecordKind, Screen,
-    Weekday,
+    Band, CalendarDate, ClockTime, DeviceMode, EnrolRefusal, EnrolScreen, ErrorKind, Guidance,
+    NoticeKind, PinKind, RecordKind, Screen, Weekday,
 };
 use crate::UiError;
 
@@ -336,11 +336,65 @@ fn apply(window: &g::AppWindow, screen: &Screen) {
             window.global::<g::LockedState>().set_until(clock(*until));
             g::ScreenId::Locked
         }
-        Screen::AdminMenu { device_id, app_version } => {
+        Screen::AdminMenu { device_id, app_version, queue_len, last_sync } => {
             let s = window.global::<g::AdminState>();
             s.set_device_id(device_id.as_str().into());
             s.set_app_version(app_version.as_str().into());
+            s.set_queue_len(i32::try_from(*queue_len).unwrap_or(i32::MAX));
+            s.set_has_synced(last_sync.is_some());
+            s.set_last_sync(clock(last_sync.unwrap_or_default()));
             g::ScreenId::AdminMenu
+        }
+        Screen::Busy => g::ScreenId::Busy,
+        Screen::Notice { kind, detail, can_retry } => {
+            let s = window.global::<g::NoticeState>();
+            s.set_kind(match kind {
+                NoticeKind::UnknownPin => g::NoticeKind::UnknownPin,
+                NoticeKind::NoFace => g::NoticeKind::NoFace,
+                NoticeKind::NotLive => g::NoticeKind::NotLive,
+                NoticeKind::NoGpsFix => g::NoticeKind::NoGpsFix,
+                NoticeKind::DeviceFault => g::NoticeKind::DeviceFault,
+                NoticeKind::NotEnrolled => g::NoticeKind::NotEnrolled,
+                NoticeKind::SyncStarted => g::NoticeKind::SyncStarted,
+            });
+            s.set_detail(detail.as_str().into());
+            s.set_can_retry(*can_retry);
+            g::ScreenId::Notice
+        }
+        Screen::Enrol(step) => {
+            let s = window.global::<g::EnrolState>();
+            match step {
+                EnrolScreen::EmployeeNumber { typed } => {
+                    s.set_step(g::EnrolStep::EmployeeNumber);
+                    s.set_employee(typed.as_str().into());
+                }
+                EnrolScreen::Capturing { employee, captured, needed, guidance: advice } => {
+                    s.set_step(g::EnrolStep::Capturing);
+                    s.set_employee(employee.as_str().into());
+                    s.set_captured((*captured).into());
+                    s.set_needed((*needed).into());
+                    s.set_guidance(guidance(*advice));
+                }
+                EnrolScreen::Done { employee, name, sent } => {
+                    s.set_step(g::EnrolStep::Done);
+                    s.set_employee(employee.as_str().into());
+                    s.set_name(name.as_str().into());
+                    s.set_sent(*sent);
+                }
+                EnrolScreen::Refused { employee, reason, detail } => {
+                    s.set_step(g::EnrolStep::Refused);
+                    s.set_employee(employee.as_str().into());
+                    s.set_refusal(match reason {
+                        EnrolRefusal::TooFewImages => g::EnrolRefusal::TooFewImages,
+                        EnrolRefusal::NotOnePerson => g::EnrolRefusal::NotOnePerson,
+                        EnrolRefusal::Duplicate => g::EnrolRefusal::Duplicate,
+                        EnrolRefusal::UnknownEmployee => g::EnrolRefusal::UnknownEmployee,
+                        EnrolRefusal::DeviceFault => g::EnrolRefusal::DeviceFault,
+                    });
+                    s.set_detail(detail.as_str().into());
+                }
+            }
+            g::ScreenId::Enrol
         }
         Screen::Error { kind, detail } => {
             let s = window.global::<g::ErrorState>();

@@ -133,7 +133,7 @@ fn every_transition() {
             Some(Effect::StartCapture { employee: ani().id })),
         ("checking unknown", checking.clone(), Event::PinChecked(PinCheck::Unknown), 1, "result",
             Some(Effect::Audit(Audit::UnknownPin))),
-        ("checking admin", checking.clone(), Event::PinChecked(PinCheck::Admin), 1, "idle", Some(Effect::StartEnrolment)),
+        ("checking admin", checking.clone(), Event::PinChecked(PinCheck::Admin), 1, "idle", Some(Effect::StartAdmin)),
         ("checking store error", checking.clone(), Event::PinChecked(PinCheck::Error("disk".into())), 1, "result",
             Some(Effect::Signal(Signal::Error))),
         ("checking timeout", checking.clone(), Event::Tick, 5_000, "result",
@@ -296,8 +296,8 @@ fn no_face_is_not_a_failure_and_may_retry() {
 fn guidance_is_shown_once_per_change() {
     let mut ev = to_capture();
     ev.extend([
-        (10, Event::Frame(Frame::Guide(Guidance::Lighting))),
-        (20, Event::Frame(Frame::Guide(Guidance::Lighting))),
+        (10, Event::Frame(Frame::Guide(Guidance::TooDark))),
+        (20, Event::Frame(Frame::Guide(Guidance::TooDark))),
         (30, Event::Frame(Frame::Guide(Guidance::LookStraight))),
     ]);
     let (_, fx) = run(State::default(), &ev);
@@ -308,7 +308,7 @@ fn guidance_is_shown_once_per_change() {
             _ => None,
         })
         .collect();
-    assert_eq!(shown, vec![Guidance::NoFace, Guidance::Lighting, Guidance::LookStraight]);
+    assert_eq!(shown, vec![Guidance::NoFace, Guidance::TooDark, Guidance::LookStraight]);
 }
 
 /// One failed face attempt for PIN 1234 starting at `t`.

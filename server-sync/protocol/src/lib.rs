@@ -25,12 +25,14 @@
 
 pub mod api;
 pub mod auth;
+pub mod band;
 pub mod batch;
 pub mod canonical;
 pub mod chain;
 pub mod keys;
 pub mod record;
 
+pub use band::Band;
 pub use batch::{
     BatchDecodeError, DecodedBatch, MalformedRecord, Outcome, RecordResult, RefusalReason,
     UploadBatch, UploadResponse, decode_batch,
