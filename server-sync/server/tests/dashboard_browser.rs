@@ -1,7 +1,9 @@
 //! The dashboard in a real headless Chromium, driven over WebDriver (chromedriver):
 //! a supervisor signs in and sees only their section, confirms a pending record, downloads the
 //! monthly XLSX recap (read back cell by cell), and a late board updates live after a record
-//! arrives. Screenshots of the main pages go to `docs/screenshots/dashboard-*.png`.
+//! arrives; an operator enrols an employee's face by uploading photos (real face models) and
+//! an admin reads refused requests in the audit log. Screenshots of the main pages go to
+//! `docs/screenshots/dashboard-*.png`.
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (installed by `cargo xtask setup`); the
 //! paths can be overridden with `HADIR_CHROMIUM` and `HADIR_CHROMEDRIVER`.
@@ -14,7 +16,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use calamine::{Data, Reader, Xlsx};
-use dashboard_fixture::{PASSWORD, fixture, insert_record, wib_ms};
+use dashboard_fixture::{PASSWORD, face_path, fixture, insert_record, wib_ms};
 use fantoccini::{Client, ClientBuilder, Locator};
 use hadir_server::dashboard::auth::token_hash;
 use hadir_server::dashboard::router;
@@ -238,4 +240,75 @@ async fn wait_for_download(dir: &Path, ext: &str) -> PathBuf {
         assert!(Instant::now() < deadline, "no .{ext} downloaded into {}", dir.display());
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_enrols_a_face_by_uploading_photos() {
+    let f = fixture(true);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let app = router(f.state.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let base = format!("http://localhost:{port}");
+    let downloads = tempfile::tempdir().unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let (_driver, c) = start_browser(downloads.path(), profile.path()).await;
+    let budi = "198001012005011001";
+
+    c.goto(&format!("{base}/login")).await.unwrap();
+    c.find(Locator::Css("input[name=username]")).await.unwrap().send_keys("operator").await.unwrap();
+    c.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(PASSWORD).await.unwrap();
+    c.find(Locator::Id("login")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("table#employees")).await.unwrap();
+    shot(&c, "employees").await;
+    c.find(Locator::LinkText("Budi Santoso")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Id("photos")).await.unwrap();
+    assert!(c.current_url().await.unwrap().path().ends_with(&format!("/employees/{budi}")));
+
+    // A photo with two people is refused with the reason, naming the file.
+    let employee_url = format!("{base}/employees/{budi}");
+    let upload = |files: Vec<PathBuf>| {
+        let (c, url) = (c.clone(), employee_url.clone());
+        async move {
+            // From a fresh page, so the flash waited for is the answer to this upload.
+            c.goto(&url).await.unwrap();
+            let paths: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+            c.find(Locator::Id("photos")).await.unwrap().send_keys(&paths.join("\n")).await.unwrap();
+            c.find(Locator::Id("enrol")).await.unwrap().click().await.unwrap();
+            c.wait().for_element(Locator::Css(".flash")).await.unwrap();
+            body_text(&c).await
+        }
+    };
+    let text = upload(vec![face_path("people/obama/obama.jpg"), face_path("people/obama/obama3.jpg"), face_path("groups/two_people.jpg")]).await;
+    assert!(text.contains("two_people.jpg: ada lebih dari satu wajah"), "{text}");
+    assert!(f.storage.templates(budi).await.unwrap().is_empty());
+
+    // Three good photos of one person: enrolled.
+    let text = upload(vec![face_path("people/obama/obama.jpg"), face_path("people/obama/obama3.jpg"), face_path("people/obama/obama4.jpg")]).await;
+    assert!(text.contains("Wajah terdaftar dari 3 foto"), "{text}");
+    assert_eq!(f.storage.templates(budi).await.unwrap().len(), 3);
+    shot(&c, "employee").await;
+    c.set_window_size(390, 844).await.unwrap();
+    shot(&c, "employee-phone").await;
+    c.set_window_size(1280, 900).await.unwrap();
+
+    // The operator reaches for reports: refused, and the admin reads it in the audit log.
+    c.goto(&format!("{base}/reports")).await.unwrap();
+    assert!(body_text(&c).await.contains("Akses ditolak"));
+    c.goto(&format!("{base}/devices")).await.unwrap();
+    c.wait().for_element(Locator::Css("table#devices")).await.unwrap();
+    shot(&c, "devices").await;
+    c.find(Locator::Css("header form button")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Id("login")).await.unwrap();
+    c.find(Locator::Css("input[name=username]")).await.unwrap().send_keys("admin").await.unwrap();
+    c.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(PASSWORD).await.unwrap();
+    c.find(Locator::Id("login")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("section[data-section]")).await.unwrap();
+    c.find(Locator::LinkText("Log audit")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("table#audit")).await.unwrap();
+    let text = body_text(&c).await;
+    assert!(text.contains("Akses ditolak") && text.contains("GET /reports: role operator may not use Reports"), "{text}");
+    assert!(text.contains("Pendaftaran wajah ditolak") && text.contains("Pendaftaran wajah"), "{text}");
+    shot(&c, "audit").await;
+    c.close().await.unwrap();
 }

@@ -6,97 +6,10 @@ mod dashboard_fixture;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use calamine::{Data, Reader, Xlsx};
-use dashboard_fixture::{Fixture, PASSWORD, fixture};
+use dashboard_fixture::client::Client;
+use dashboard_fixture::{PASSWORD, fixture};
 use hadir_server::dashboard::router;
 use tower::ServiceExt as _;
-
-struct Client {
-    app: axum::Router,
-    cookies: Vec<(String, String)>,
-}
-
-struct Resp {
-    status: StatusCode,
-    location: Option<String>,
-    body: Vec<u8>,
-    content_type: String,
-}
-
-impl Resp {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-}
-
-fn hidden(html: &str, name: &str) -> String {
-    let needle = format!(r#"name="{name}" value=""#);
-    let i = html.find(&needle).unwrap_or_else(|| panic!("no {name} field in {html}")) + needle.len();
-    html[i..i + html[i..].find('"').unwrap()].to_owned()
-}
-
-fn form(fields: &[(&str, &str)]) -> String {
-    fields
-        .iter()
-        .map(|(k, v)| {
-            let enc: String = v.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-_.".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
-            format!("{k}={enc}")
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-impl Client {
-    fn new(f: &Fixture) -> Self {
-        Self { app: router(f.state.clone()), cookies: Vec::new() }
-    }
-
-    async fn send(&mut self, req: Request<Body>) -> Resp {
-        let res = self.app.clone().oneshot(req).await.unwrap();
-        for v in res.headers().get_all(header::SET_COOKIE) {
-            let s = v.to_str().unwrap();
-            let (kv, _) = s.split_once(';').unwrap_or((s, ""));
-            let (k, val) = kv.split_once('=').unwrap();
-            self.cookies.retain(|(n, _)| n != k);
-            if !s.contains("Max-Age=0") {
-                self.cookies.push((k.to_owned(), val.to_owned()));
-            }
-        }
-        let status = res.status();
-        let location = res.headers().get(header::LOCATION).map(|v| v.to_str().unwrap().to_owned());
-        let content_type = res.headers().get(header::CONTENT_TYPE).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
-        let body = axum::body::to_bytes(res.into_body(), 50 << 20).await.unwrap().to_vec();
-        Resp { status, location, body, content_type }
-    }
-
-    fn cookie_header(&self) -> String {
-        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
-    }
-
-    async fn get(&mut self, path: &str) -> Resp {
-        let req = Request::get(path).header(header::COOKIE, self.cookie_header()).body(Body::empty()).unwrap();
-        self.send(req).await
-    }
-
-    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Resp {
-        let req = Request::post(path)
-            .header(header::COOKIE, self.cookie_header())
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(form(fields)))
-            .unwrap();
-        self.send(req).await
-    }
-
-    async fn login(&mut self, user: &str, password: &str) -> Resp {
-        let page = self.get("/login").await;
-        let csrf = hidden(&page.text(), "csrf");
-        self.post("/login", &[("csrf", &csrf), ("username", user), ("password", password)]).await
-    }
-
-    /// The CSRF token of the current session (from any page's logout form).
-    async fn csrf(&mut self, page: &str) -> String {
-        hidden(&self.get(page).await.text(), "csrf")
-    }
-}
 
 #[tokio::test]
 async fn login_sets_a_secure_session_and_pages_need_it() {
@@ -301,4 +214,92 @@ async fn board_needs_its_token_and_shows_initials_when_asked() {
     // The token opens nothing else.
     let r = app.clone().oneshot(Request::get("/today").header(header::COOKIE, format!("hadir_session={tok}")).body(Body::empty()).unwrap()).await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
+}
+
+/// Sets a device's sync watermark as the device API's ingest does when a batch carries a
+/// verified drain claim.
+fn set_watermark(f: &dashboard_fixture::Fixture, device: &str, at: time::OffsetDateTime) {
+    let ms = (at.unix_timestamp_nanos() / 1_000_000) as i64;
+    f.state.store.conn().execute("UPDATE devices SET synced_until_ms = ?2 WHERE device_id = ?1", rusqlite::params![device, ms]).unwrap();
+}
+
+#[tokio::test]
+async fn absences_appear_once_every_device_has_synced_past_the_day() {
+    use time::macros::datetime;
+    let f = fixture(true);
+    // Two days later: Tuesday 3 March had no records at all.
+    let later = hadir_server::dashboard::Dashboard::with_clock(
+        f.state.store.clone(),
+        hadir_server::dashboard::DashboardConfig::default(),
+        std::sync::Arc::new(|| datetime!(2026-03-04 10:00 +7)),
+    );
+    let mut c = Client { app: router(later), cookies: Vec::new() };
+    c.login("admin", PASSWORD).await;
+    let tk_on_3rd = |csv: &str| csv.lines().filter(|l| l.contains("Tanpa keterangan")).count();
+    let day = "/reports/date.csv?date=2026-03-03";
+
+    // Both kiosks synced only up to Monday morning: Tuesday is not final, nobody is absent.
+    let csv = c.get(day).await.text();
+    assert_eq!(tk_on_3rd(&csv), 0, "{csv}");
+    assert_eq!(csv.lines().filter(|l| l.contains("Belum diketahui")).count(), 6, "{csv}");
+    let devices = c.get("/devices").await.text();
+    assert!(devices.contains(r#"lengkap sampai <span class="known">2026-03-01</span>"#), "{devices}");
+
+    // One kiosk past Tuesday is not enough: the other may still hold Tuesday's records.
+    set_watermark(&f, "K-01", datetime!(2026-03-04 00:30 +7));
+    assert_eq!(tk_on_3rd(&c.get(day).await.text()), 0);
+
+    // Both past Tuesday: every employee without a record that day is absent (TK).
+    set_watermark(&f, "K-02", datetime!(2026-03-04 08:00 +7));
+    let csv = c.get(day).await.text();
+    assert_eq!(tk_on_3rd(&csv), 6, "{csv}");
+    let today = c.get("/today?date=2026-03-03").await.text();
+    assert!(today.contains("Tanpa keterangan (TK)"), "{today}");
+    let devices = c.get("/devices").await.text();
+    assert!(devices.contains(r#"lengkap sampai <span class="known">2026-03-03</span>"#), "{devices}");
+    assert!(devices.contains("2026-03-04 08:00"), "K-02's watermark is shown");
+    // The month's recap counts it, per employee.
+    let mut wb: Xlsx<_> = Xlsx::new(std::io::Cursor::new(c.get("/reports/month.xlsx?year=2026&month=3").await.body)).unwrap();
+    let range = wb.worksheet_range("Rekap").unwrap();
+    let headers: Vec<String> = (0..range.width() as u32).map(|col| range.get_value((2, col)).unwrap().to_string()).collect();
+    let tk = headers.iter().position(|h| h == "TK").unwrap() as u32;
+    for r in 3..range.height() as u32 {
+        assert_eq!(range.get_value((r, tk)), Some(&Data::Float(1.0)), "row {r}: Tuesday is the only final day without a record");
+    }
+}
+
+#[tokio::test]
+async fn devices_page_shows_refused_uploads_chain_events_and_quarantine() {
+    let f = fixture(true);
+    {
+        let c = f.state.store.conn();
+        let at = dashboard_fixture::wib_ms(9, 30);
+        c.execute(
+            "INSERT INTO refused_uploads (device_id, seq, reason, detail, record_hash, remote_addr, forwarded_for, at_ms)
+             VALUES ('K-01', 7, 'bad_signature', 'signature does not verify', NULL, '10.0.0.9:51000', NULL, ?1),
+                    (NULL, NULL, 'malformed', 'entry 3: missing field seq', NULL, '10.0.0.9:51000', NULL, ?1)",
+            [at],
+        )
+        .unwrap();
+        c.execute(
+            "INSERT INTO chain_events (device_id, seq, reason, detail, record_hash, at_ms) VALUES ('K-02', 5, 'sequence_gap', 'expected 4', 'ab', ?1)",
+            [at],
+        )
+        .unwrap();
+    }
+    let mut c = Client::new(&f);
+    c.login("operator", PASSWORD).await;
+    let page = c.get("/devices").await.text();
+    let row = |id: &str| {
+        let i = page.find(&format!(r#"<tr data-device="{id}">"#)).unwrap();
+        page[i..i + page[i..].find("</tr>").unwrap()].to_owned()
+    };
+    let k1 = row("K-01");
+    assert!(k1.contains(r#"<td class="refused"><span class="bad">1</span>"#) && k1.contains("tanda tangan tidak sah") && k1.contains("2026-03-02 09:30"), "{k1}");
+    let k2 = row("K-02");
+    assert!(k2.contains("1 peristiwa") && k2.contains("celah urutan") && k2.contains(r#"<td class="refused">0</td>"#), "{k2}");
+    // The list of refusals, unreadable device ids included.
+    assert!(page.contains(r#"<table id="refused">"#) && page.contains("format rusak") && page.contains("entry 3: missing field seq") && page.contains("10.0.0.9:51000"));
+    c.cookies.push(("hadir_lang".into(), "en".into()));
+    assert!(c.get("/devices").await.text().contains("bad signature"));
 }

@@ -47,16 +47,20 @@ pub enum Page {
     Reports,
     /// Settings, users, sections, holidays, board tokens, section assignment.
     Settings,
+    /// One employee's face enrolment from photos and PIN reset.
+    Enrolment,
+    /// The audit log.
+    Audit,
 }
 
 /// The role matrix: admin everything; supervisor the attendance pages of their sections;
-/// operator enrolment (employees) and devices.
+/// operator enrolment (employees, faces, PINs) and devices. Only admins read the audit log.
 pub fn allowed(role: Role, page: Page) -> bool {
     use Page::*;
     match role {
         Role::Admin => true,
         Role::Supervisor => matches!(page, Today | Employees | Records | Confirmations | Reports),
-        Role::Operator => matches!(page, Employees | Devices),
+        Role::Operator => matches!(page, Employees | Enrolment | Devices),
     }
 }
 
@@ -159,11 +163,11 @@ mod tests {
     #[test]
     fn role_matrix() {
         use Page::*;
-        let all = [Today, Employees, Records, Confirmations, Corrections, Devices, Reports, Settings];
+        let all = [Today, Employees, Records, Confirmations, Corrections, Devices, Reports, Settings, Enrolment, Audit];
         let cases: [(Role, &[Page]); 3] = [
             (Role::Admin, &all),
             (Role::Supervisor, &[Today, Employees, Records, Confirmations, Reports]),
-            (Role::Operator, &[Employees, Devices]),
+            (Role::Operator, &[Employees, Enrolment, Devices]),
         ];
         for (role, pages) in cases {
             for p in all {

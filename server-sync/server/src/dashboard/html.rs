@@ -56,6 +56,7 @@ pub fn page(lang: Lang, user: &User, csrf: &str, current: Page, title: &str, bod
         (Page::Devices, "/devices", lang.pick("Perangkat", "Devices")),
         (Page::Reports, "/reports", lang.pick("Laporan", "Reports")),
         (Page::Settings, "/settings", lang.pick("Pengaturan", "Settings")),
+        (Page::Audit, "/audit", lang.pick("Log audit", "Audit log")),
     ];
     for (p, href, label) in items {
         if allowed(user.role, p) {

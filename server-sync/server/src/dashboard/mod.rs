@@ -10,26 +10,37 @@
 //! - [`html`]: escaping, the page frame and style sheet.
 //! - [`i18n`]: the two languages.
 //! - [`pages`]: today, employees, records, confirmations, corrections, devices, settings.
+//! - [`roster_pages`]: one employee: face enrolment from uploaded photos, PIN reset.
+//! - [`pin`]: new PINs (random, not trivial, unique at the site).
+//! - [`enrol`]: the enrolment decision over the face models (quality, one person, duplicates).
+//! - [`audit_pages`]: the audit log page, and the logging of every refused request (403).
 //! - [`report_pages`]: recaps per month and per date, their exports and the lateness chart.
 //! - [`board`]: the late board for a TV, live over server-sent events.
 //!
-//! Mount with [`router`]; the device API is a separate router of the same server.
+//! Mount with [`router`]; the device API is a separate router of the same server. Writes to
+//! the roster (face templates, PINs) go through the device store ([`crate::storage::Store`],
+//! given with [`Dashboard::attach_storage`]), so the roster revision moves and kiosks fetch them.
 //!
 //! It must not: change a record (decisions and corrections are separate, append-only tables),
 //! or show an employee outside the user's sections.
 
+pub mod audit_pages;
 pub mod auth;
 pub mod board;
+pub mod enrol;
 pub mod html;
 pub mod i18n;
 pub mod pages;
+pub mod pin;
 pub mod report_pages;
+pub mod roster_pages;
 pub mod store;
 
-use std::sync::{Arc, Mutex, Once};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, Once, OnceLock};
 
 use axum::Router;
-use axum::extract::FromRequestParts;
+use axum::extract::{DefaultBodyLimit, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -52,6 +63,10 @@ pub struct DashboardConfig {
     pub session_hours: i64,
     /// How often the late board looks for new records, milliseconds.
     pub board_poll_ms: u64,
+    /// The face models used for enrolment from photos.
+    pub models_dir: PathBuf,
+    /// Digits of a PIN the dashboard sets (the kiosks' `flow.pin_length`).
+    pub pin_length: usize,
 }
 
 impl Default for DashboardConfig {
@@ -61,13 +76,16 @@ impl Default for DashboardConfig {
             secure_cookies: true,
             session_hours: 12,
             board_poll_ms: 500,
+            models_dir: hadir_models::default_models_dir(),
+            pin_length: 6,
         }
     }
 }
 
 impl DashboardConfig {
     /// Reads the server configuration's `[dashboard]` table: `secure_cookies` (bool),
-    /// `session_hours`, `utc_offset_hours` (7 for WIB, 8 WITA, 9 WIT) and `board_poll_ms`;
+    /// `session_hours`, `utc_offset_hours` (7 for WIB, 8 WITA, 9 WIT), `board_poll_ms`,
+    /// `models_dir` (face models for enrolment) and `pin_length` (4 to 12, as the kiosks');
     /// every key is optional. The error names the key and what it expects.
     pub fn from_table(table: &toml::Table) -> Result<Self, String> {
         let mut config = Self::default();
@@ -98,6 +116,17 @@ impl DashboardConfig {
                         .filter(|ms| (50..=60_000).contains(ms))
                         .ok_or("dashboard.board_poll_ms: expected 50 to 60000")?;
                 }
+                "models_dir" => {
+                    config.models_dir =
+                        PathBuf::from(value.as_str().ok_or("dashboard.models_dir: expected a folder path (text)")?);
+                }
+                "pin_length" => {
+                    config.pin_length = value
+                        .as_integer()
+                        .filter(|n| (4..=12).contains(n))
+                        .ok_or("dashboard.pin_length: expected 4 to 12 digits (the kiosks' flow.pin_length)")?
+                        as usize;
+                }
                 other => return Err(format!("dashboard.{other}: unknown key")),
             }
         }
@@ -120,6 +149,9 @@ pub struct Dashboard {
     pub limiter: Mutex<LoginLimiter>,
     /// Wakes the late boards when new records arrive.
     pub board_tx: broadcast::Sender<()>,
+    /// The face engine for enrolment from photos (loaded on first use).
+    pub faces: Arc<enrol::FaceService>,
+    storage: OnceLock<crate::storage::Store>,
     watcher: Once,
 }
 
@@ -132,7 +164,37 @@ impl Dashboard {
     /// State with a given clock.
     pub fn with_clock(store: Arc<Store>, config: DashboardConfig, clock: Clock) -> Arc<Self> {
         let (board_tx, _) = broadcast::channel(16);
-        Arc::new(Self { store, config, clock, limiter: Mutex::new(LoginLimiter::default()), board_tx, watcher: Once::new() })
+        let faces = Arc::new(enrol::FaceService::new(config.models_dir.clone()));
+        Arc::new(Self {
+            store,
+            config,
+            clock,
+            limiter: Mutex::new(LoginLimiter::default()),
+            board_tx,
+            faces,
+            storage: OnceLock::new(),
+            watcher: Once::new(),
+        })
+    }
+
+    /// Gives the dashboard the device store (the same one the device API uses, with its
+    /// template key): enrolment from photos and PIN resets write the roster through it. Only
+    /// the first call counts.
+    pub fn attach_storage(&self, storage: crate::storage::Store) {
+        if self.storage.set(storage).is_err() {
+            tracing::warn!("dashboard: device store attached twice; keeping the first");
+        }
+    }
+
+    /// The device store, or a 503 naming the fix when the server was started without it.
+    pub fn storage(&self) -> Result<&crate::storage::Store, AppError> {
+        self.storage.get().ok_or_else(|| {
+            AppError::Unavailable(
+                "Server dijalankan tanpa penyimpanan perangkat: pendaftaran wajah dan PIN tidak tersedia / \
+                 The server was started without the device store: enrolment and PINs are unavailable"
+                    .into(),
+            )
+        })
     }
 
     /// Now, at the sites' offset.
@@ -153,8 +215,8 @@ pub type AppState = Arc<Dashboard>;
 /// What goes wrong in a handler; tells the user little and logs the rest once.
 #[derive(Debug)]
 pub enum AppError {
-    /// Not allowed (role or section).
-    Forbidden,
+    /// Not allowed (role or section); the reason is for the log and the audit, not the user.
+    Forbidden(String),
     /// No such thing (or not visible to the user).
     NotFound,
     /// A bad form value, with the message to show.
@@ -165,6 +227,24 @@ pub enum AppError {
     Store(StoreError),
     /// An export failed.
     Export(String),
+    /// A part of the server is not available (the message says which and why).
+    Unavailable(String),
+    /// The device store failed.
+    Storage(crate::storage::StorageError),
+    /// The face models failed (missing, corrupt).
+    Models(hadir_models::ModelError),
+    /// Anything else that is the server's fault (logged, not shown).
+    Internal(String),
+}
+
+/// Why a request was refused with 403, carried from the handler to [`audit_pages::log_denied`].
+#[derive(Debug, Clone)]
+pub struct Denied(pub String);
+
+impl From<crate::storage::StorageError> for AppError {
+    fn from(e: crate::storage::StorageError) -> Self {
+        AppError::Storage(e)
+    }
 }
 
 impl From<StoreError> for AppError {
@@ -175,8 +255,13 @@ impl From<StoreError> for AppError {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
+        let denied = match &self {
+            AppError::Forbidden(reason) => Some(reason.clone()),
+            AppError::Csrf => Some("CSRF token missing or wrong".to_owned()),
+            _ => None,
+        };
         let (code, msg) = match &self {
-            AppError::Forbidden => (StatusCode::FORBIDDEN, "Akses ditolak / Access denied".to_owned()),
+            AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "Akses ditolak / Access denied".to_owned()),
             AppError::NotFound => (StatusCode::NOT_FOUND, "Tidak ditemukan / Not found".to_owned()),
             AppError::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
             AppError::Csrf => (StatusCode::FORBIDDEN, "Formulir kedaluwarsa, muat ulang halaman / Form expired, reload the page".to_owned()),
@@ -188,8 +273,31 @@ impl IntoResponse for AppError {
                 tracing::error!(error = %e, "export failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "Ekspor gagal / Export failed".to_owned())
             }
+            AppError::Unavailable(m) => {
+                tracing::error!(reason = %m, "dashboard feature unavailable");
+                (StatusCode::SERVICE_UNAVAILABLE, m.clone())
+            }
+            AppError::Storage(e) => {
+                tracing::error!(error = %e, "device store error");
+                (StatusCode::INTERNAL_SERVER_ERROR, "Kesalahan server / Server error".to_owned())
+            }
+            AppError::Internal(e) => {
+                tracing::error!(error = %e, "dashboard internal error");
+                (StatusCode::INTERNAL_SERVER_ERROR, "Kesalahan server / Server error".to_owned())
+            }
+            AppError::Models(e) => {
+                tracing::error!(error = %e, "face models");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Model wajah tidak tersedia di server; hubungi teknisi / Face models unavailable on the server; call a technician".to_owned(),
+                )
+            }
         };
-        (code, Html(html::bare(Lang::Id, &msg, ""))).into_response()
+        let mut r = (code, Html(html::bare(Lang::Id, &msg, ""))).into_response();
+        if let Some(reason) = denied {
+            r.extensions_mut().insert(Denied(reason));
+        }
+        r
     }
 }
 
@@ -206,7 +314,11 @@ pub struct Session {
 impl Session {
     /// Refuses unless the user's role may use `page`.
     pub fn require(&self, page: Page) -> Result<(), AppError> {
-        if auth::allowed(self.user.role, page) { Ok(()) } else { Err(AppError::Forbidden) }
+        if auth::allowed(self.user.role, page) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!("role {} may not use {page:?}", self.user.role.as_str())))
+        }
     }
 
     /// Refuses unless `token` is this session's CSRF token.
@@ -262,6 +374,13 @@ pub fn router(state: AppState) -> Router {
         .route("/today", get(pages::today))
         .route("/employees", get(pages::employees))
         .route("/employees/section", post(pages::assign_section))
+        .route("/employees/{id}", get(roster_pages::employee))
+        .route(
+            "/employees/{id}/enrol",
+            post(roster_pages::enrol_photos).layer(DefaultBodyLimit::max(enrol::MAX_PHOTOS * enrol::MAX_PHOTO_BYTES + (1 << 20))),
+        )
+        .route("/employees/{id}/pin", post(roster_pages::reset_pin))
+        .route("/audit", get(audit_pages::audit))
         .route("/records", get(pages::records))
         .route("/records/{id}/photo", get(pages::record_photo))
         .route("/confirmations", get(pages::confirmations))
@@ -281,6 +400,7 @@ pub fn router(state: AppState) -> Router {
         .route("/reports/date.{fmt}", get(report_pages::date_export))
         .route("/board/{token}", get(board::board_page))
         .route("/board/{token}/events", get(board::board_events))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), audit_pages::log_denied))
         .with_state(state)
 }
 

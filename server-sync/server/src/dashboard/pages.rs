@@ -18,9 +18,9 @@ use super::{AppError, AppState, SESSION_COOKIE, Session, lang_of};
 use crate::reports::month::{Context, Scope, date_results};
 use crate::rules::{Band, Decision, DayStatus, Direction, RuleSettings, WeeklySchedule};
 
-type Fields = HashMap<String, String>;
+pub(crate) type Fields = HashMap<String, String>;
 
-fn field<'a>(f: &'a Fields, k: &str) -> &'a str {
+pub(crate) fn field<'a>(f: &'a Fields, k: &str) -> &'a str {
     f.get(k).map_or("", |s| s.trim())
 }
 
@@ -28,7 +28,7 @@ fn hm(t: OffsetDateTime) -> String {
     format!("{:02}:{:02}", t.hour(), t.minute())
 }
 
-fn flash(q: &Fields) -> String {
+pub(crate) fn flash(q: &Fields) -> String {
     match (q.get("ok"), q.get("err")) {
         (Some(m), _) => format!(r#"<div class="flash">{}</div>"#, esc(m)),
         (_, Some(m)) => format!(r#"<div class="flash error">{}</div>"#, esc(m)),
@@ -36,7 +36,7 @@ fn flash(q: &Fields) -> String {
     }
 }
 
-fn redirect_ok(path: &str, msg: &str) -> Response {
+pub(crate) fn redirect_ok(path: &str, msg: &str) -> Response {
     let q: String = msg.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
     Redirect::to(&format!("{path}?ok={q}")).into_response()
 }
@@ -198,7 +198,7 @@ pub(crate) fn narrowed(user_scope: Scope, section: &str) -> Result<Scope, AppErr
         return Ok(user_scope);
     }
     if !user_scope.includes(Some(section)) {
-        return Err(AppError::Forbidden);
+        return Err(AppError::Forbidden(format!("section {section} is outside the user's sections")));
     }
     Ok(Scope::Sections(vec![section.to_owned()]))
 }
@@ -278,20 +278,24 @@ pub async fn today(State(st): State<AppState>, s: Session, Query(q): Query<Field
 
 // ---- employees ----
 
-/// Employees in scope; admins assign sections here.
+/// Employees in scope; admins assign sections here; admins and operators open an employee to
+/// enrol the face or reset the PIN.
 pub async fn employees(State(st): State<AppState>, s: Session, Query(q): Query<Fields>) -> Result<Html<String>, AppError> {
     s.require(Page::Employees)?;
     let lang = s.lang;
     let sc = scope(&s.user);
     let ctx = Context::load(&st.store, &sc, st.config.utc_offset)?;
     let admin = s.user.role == Role::Admin;
+    let enrols = auth::allowed(s.user.role, Page::Enrolment);
+    let faces = if enrols { st.store.template_counts()? } else { HashMap::new() };
     let mut body = flash(&q);
     let _ = write!(
         body,
-        r#"<div class="card scroll"><table><thead><tr><th>NIP</th><th>{n}</th><th>{site}</th><th>{sec}</th></tr></thead><tbody>"#,
+        r#"<div class="card scroll"><table id="employees"><thead><tr><th>NIP</th><th>{n}</th><th>{site}</th><th>{sec}</th>{face}</tr></thead><tbody>"#,
         n = lang.pick("Nama", "Name"),
         site = lang.pick("Lokasi", "Site"),
-        sec = lang.pick("Bidang", "Section")
+        sec = lang.pick("Bidang", "Section"),
+        face = if enrols { format!("<th>{}</th>", lang.pick("Wajah", "Face")) } else { String::new() },
     );
     for e in &ctx.employees {
         let info = ctx.info(e);
@@ -311,16 +315,29 @@ pub async fn employees(State(st): State<AppState>, s: Session, Query(q): Query<F
         } else {
             esc(&info.section_name)
         };
-        let _ = write!(body, "<tr><td>{}</td><td>{}</td><td>{}</td><td>{sec_cell}</td></tr>", esc(&e.id), esc(&e.name), esc(&e.site_id));
+        let (name, face) = if enrols {
+            let n = faces.get(&e.id).copied().unwrap_or(0);
+            (
+                format!(r#"<a href="/employees/{id}">{name}</a>"#, id = esc(&e.id), name = esc(&e.name)),
+                if n > 0 { format!(r#"<td class="ok">{n}</td>"#) } else { format!(r#"<td class="bad">{}</td>"#, lang.pick("belum", "none")) },
+            )
+        } else {
+            (esc(&e.name), String::new())
+        };
+        let _ = write!(body, "<tr><td>{}</td><td>{name}</td><td>{}</td><td>{sec_cell}</td>{face}</tr>", esc(&e.id), esc(&e.site_id));
     }
     body.push_str("</tbody></table></div>");
     let _ = write!(
         body,
         r#"<p class="muted">{}</p>"#,
-        lang.pick(
-            "Pendaftaran wajah dan PIN dilakukan di perangkat atau melalui API perangkat.",
-            "Face and PIN enrolment is done at the device or through the device API."
-        )
+        if enrols {
+            lang.pick(
+                "Pilih nama pegawai untuk mendaftarkan wajah dari foto atau mengatur ulang PIN. Wajah juga dapat didaftarkan di perangkat.",
+                "Choose an employee to enrol the face from photos or reset the PIN. Faces can also be enrolled at a kiosk.",
+            )
+        } else {
+            lang.pick("Pendaftaran wajah dan PIN dilakukan oleh admin atau operator.", "Faces and PINs are enrolled by an admin or operator.")
+        }
     );
     Ok(Html(page(lang, &s.user, &s.csrf, Page::Employees, lang.pick("Pegawai", "Employees"), &body)))
 }
@@ -602,16 +619,65 @@ pub async fn add_correction(State(st): State<AppState>, s: Session, Form(f): For
 
 // ---- devices ----
 
-/// Devices: status, last seen, sync watermark, chain health, revoke.
+/// Why an upload entry was refused, as people read it.
+fn refusal_label(lang: Lang, reason: &str) -> String {
+    let (id, en) = match reason {
+        "malformed" => ("format rusak", "malformed"),
+        "unknown_device" => ("perangkat tidak dikenal", "unknown device"),
+        "revoked_device" => ("perangkat sudah dicabut", "revoked device"),
+        "bad_signature" => ("tanda tangan tidak sah", "bad signature"),
+        other => return esc(other),
+    };
+    lang.pick(id, en).to_owned()
+}
+
+/// A chain event's reason, as people read it.
+fn chain_label(lang: Lang, reason: &str) -> String {
+    let (id, en) = match reason {
+        "sequence_gap" => ("celah urutan", "sequence gap"),
+        "fork" => ("cabang rantai", "chain fork"),
+        "broken_chain" => ("mata rantai putus", "broken chain"),
+        other => return esc(other),
+    };
+    lang.pick(id, en).to_owned()
+}
+
+/// Devices: status, last seen, sync watermark, chain health, quarantine, refused uploads,
+/// revoke; per site, the last day every device has synced past (absences are final up to it).
 pub async fn devices(State(st): State<AppState>, s: Session, Query(q): Query<Fields>) -> Result<Html<String>, AppError> {
     s.require(Page::Devices)?;
     let lang = s.lang;
     let off = st.config.utc_offset;
     let now = st.now();
     let mut body = flash(&q);
+    let fmt = |t: Option<OffsetDateTime>| t.map(|t| { let t = t.to_offset(off); format!("{} {}", date_str(t.date()), hm(t)) }).unwrap_or_else(|| "-".into());
+    let mut known: Vec<(String, Option<Date>)> = st.store.known_through_by_site(off)?.into_iter().collect();
+    known.sort();
+    let mut sites = String::new();
+    for (site, day) in &known {
+        let _ = write!(
+            sites,
+            r#"<li data-site="{s}"><b>{s}</b>: {txt}</li>"#,
+            s = esc(site),
+            txt = match (day, lang) {
+                (Some(d), Lang::Id) => format!("lengkap sampai <span class=\"known\">{}</span> — hari sesudahnya belum final (TK belum dihitung)", date_str(*d)),
+                (Some(d), Lang::En) => format!("complete through <span class=\"known\">{}</span> — later days are provisional (no absences yet)", date_str(*d)),
+                (None, _) => lang.pick("belum ada perangkat yang tersinkron; belum ada hari yang final", "no device has synced yet; no day is final").to_owned(),
+            }
+        );
+    }
     let _ = write!(
         body,
-        r#"<div class="card scroll"><table><thead><tr><th>{id}</th><th>{site}</th><th>{mode}</th><th>{status}</th><th>{seen}</th><th>{sync}</th><th>{recs}</th><th>{chain}</th><th></th></tr></thead><tbody>"#,
+        r#"<section class="card"><h2>{t}</h2><p class="muted">{p}</p><ul id="known-through">{sites}</ul></section>"#,
+        t = lang.pick("Sinkronisasi per lokasi", "Sync per site"),
+        p = lang.pick(
+            "Satu hari menjadi final (ketidakhadiran TK dihitung) setelah semua perangkat aktif di lokasi itu tersinkron melewati hari tersebut.",
+            "A day becomes final (absences are counted) once every active device of the site has synced past it.",
+        ),
+    );
+    let _ = write!(
+        body,
+        r#"<div class="card scroll"><table id="devices"><thead><tr><th>{id}</th><th>{site}</th><th>{mode}</th><th>{status}</th><th>{seen}</th><th>{sync}</th><th>{recs}</th><th>{chain}</th><th>{quar}</th><th>{refused}</th><th></th></tr></thead><tbody>"#,
         id = lang.pick("Perangkat", "Device"),
         site = lang.pick("Lokasi", "Site"),
         mode = lang.pick("Mode", "Mode"),
@@ -620,8 +686,9 @@ pub async fn devices(State(st): State<AppState>, s: Session, Query(q): Query<Fie
         sync = lang.pick("Tersinkron sampai", "Synced until"),
         recs = lang.pick("Rekaman", "Records"),
         chain = lang.pick("Rantai", "Chain"),
+        quar = lang.pick("Karantina", "Quarantine"),
+        refused = lang.pick("Unggahan ditolak", "Refused uploads"),
     );
-    let fmt = |t: Option<OffsetDateTime>| t.map(|t| { let t = t.to_offset(off); format!("{} {}", date_str(t.date()), hm(t)) }).unwrap_or_else(|| "-".into());
     for d in st.store.devices()? {
         let status = if d.revoked_at.is_some() {
             format!(r#"<span class="bad">{}</span>"#, lang.pick("Dicabut", "Revoked"))
@@ -630,10 +697,29 @@ pub async fn devices(State(st): State<AppState>, s: Session, Query(q): Query<Fie
         } else {
             format!(r#"<span class="muted">{}</span>"#, lang.pick("Luring", "Offline"))
         };
-        let chain = if d.records == d.max_seq {
+        let mut chain = if d.records == d.max_seq {
             format!(r#"<span class="ok">{}</span>"#, lang.pick("utuh", "intact"))
         } else {
             format!(r#"<span class="bad">{} {}</span>"#, d.max_seq - d.records, lang.pick("celah", "missing"))
+        };
+        if let Some((reason, at)) = &d.last_chain_event {
+            let _ = write!(
+                chain,
+                r#"<br><span class="bad">{n} {ev}</span> <span class="muted">({r}, {t})</span>"#,
+                n = d.chain_events,
+                ev = lang.pick("peristiwa", "events"),
+                r = chain_label(lang, reason),
+                t = fmt(Some(*at)),
+            );
+        }
+        let refused = match &d.last_refused {
+            Some((reason, at)) => format!(
+                r#"<span class="bad">{}</span> <span class="muted">({}, {})</span>"#,
+                d.refused,
+                refusal_label(lang, reason),
+                fmt(Some(*at))
+            ),
+            None => "0".into(),
         };
         let revoke = if d.revoked_at.is_none() {
             format!(
@@ -648,16 +734,48 @@ pub async fn devices(State(st): State<AppState>, s: Session, Query(q): Query<Fie
         };
         let _ = write!(
             body,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{status}</td><td>{}</td><td>{}</td><td>{}</td><td>{chain}</td><td>{revoke}</td></tr>",
-            esc(&d.id),
+            r#"<tr data-device="{id}"><td>{id}</td><td>{}</td><td>{}</td><td>{status}</td><td>{}</td><td class="synced">{}</td><td>{}</td><td>{chain}</td><td>{}</td><td class="refused">{refused}</td><td>{revoke}</td></tr>"#,
             esc(&d.site_id),
             if d.mode == "field" { lang.pick("Lapangan", "Field") } else { lang.pick("Kantor", "Office") },
             fmt(d.last_seen),
             fmt(d.synced_until),
-            d.records
+            d.records,
+            d.quarantined,
+            id = esc(&d.id),
         );
     }
     body.push_str("</tbody></table></div>");
+    let refusals = st.store.refused_uploads(50)?;
+    if !refusals.is_empty() {
+        let _ = write!(
+            body,
+            r#"<section class="card"><h2>{t}</h2><p class="muted">{p}</p><div class="scroll"><table id="refused"><thead><tr><th>{when}</th><th>{dev}</th><th>{seq}</th><th>{why}</th><th>{from}</th><th>{detail}</th></tr></thead><tbody>"#,
+            t = lang.pick("Unggahan yang ditolak", "Refused uploads"),
+            p = lang.pick(
+                "Entri yang ditolak sebelum masuk rantai perangkat: palsu, diubah, dari perangkat tak dikenal atau yang sudah dicabut.",
+                "Entries refused before they reached a device's chain: forged, altered, from an unknown or revoked device.",
+            ),
+            when = lang.pick("Waktu", "Time"),
+            dev = lang.pick("Perangkat", "Device"),
+            seq = lang.pick("Urutan", "Seq"),
+            why = lang.pick("Alasan", "Reason"),
+            from = lang.pick("Alamat", "Address"),
+            detail = lang.pick("Rincian", "Details"),
+        );
+        for r in &refusals {
+            let _ = write!(
+                body,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"bad\">{}</td><td>{}</td><td>{}</td></tr>",
+                fmt(Some(r.at)),
+                esc(r.device_id.as_deref().unwrap_or("?")),
+                r.seq.map_or_else(|| "-".to_owned(), |v| v.to_string()),
+                refusal_label(lang, &r.reason),
+                esc(r.remote_addr.as_deref().unwrap_or("-")),
+                esc(&r.detail),
+            );
+        }
+        body.push_str("</tbody></table></div></section>");
+    }
     Ok(Html(page(lang, &s.user, &s.csrf, Page::Devices, lang.pick("Perangkat", "Devices"), &body)))
 }
 
@@ -675,7 +793,7 @@ pub async fn revoke_device(State(st): State<AppState>, s: Session, Path(id): Pat
 
 // ---- settings ----
 
-/// Settings: rules, holidays, sections, users, board tokens, and the recent audit log.
+/// Settings: rules, holidays, sections, users, board tokens, and links to the audit log.
 pub async fn settings(State(st): State<AppState>, s: Session, Query(q): Query<Fields>) -> Result<Html<String>, AppError> {
     s.require(Page::Settings)?;
     let lang = s.lang;
@@ -758,13 +876,13 @@ pub async fn settings(State(st): State<AppState>, s: Session, Query(q): Query<Fi
         i = lang.pick("Hanya inisial", "Initials only"),
         add = lang.pick("Buat tautan", "Create link"),
     );
-    let mut audit = String::new();
-    let off = st.config.utc_offset;
-    for (at, by, action, detail) in st.store.audit_log(50)? {
-        let at = at.to_offset(off);
-        let _ = write!(audit, "<tr><td>{} {}</td><td>{}</td><td>{}</td><td>{}</td></tr>", date_str(at.date()), hm(at), esc(&by), esc(&action), esc(&detail));
-    }
-    let _ = write!(body, r#"<section class="card"><h2>{}</h2><div class="scroll"><table><tbody>{audit}</tbody></table></div></section>"#, lang.pick("Log audit", "Audit log"));
+    let _ = write!(
+        body,
+        r#"<section class="card"><h2>{}</h2><p><a href="/audit">{}</a> · <a href="/audit?action=access_denied">{}</a></p></section>"#,
+        lang.pick("Log audit", "Audit log"),
+        lang.pick("Buka log audit", "Open the audit log"),
+        lang.pick("Akses yang ditolak", "Refused access"),
+    );
     Ok(Html(page(lang, &s.user, &s.csrf, Page::Settings, lang.pick("Pengaturan", "Settings"), &body)))
 }
 

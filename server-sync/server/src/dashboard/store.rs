@@ -132,6 +132,25 @@ pub struct Employee {
     pub section: Option<String>,
 }
 
+/// An employee's roster entry (the device store's row, not the dashboard's section override).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RosterEntry {
+    /// NIP.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Site.
+    pub site_id: String,
+    /// Section in the roster.
+    pub section_id: Option<String>,
+    /// Whether a PIN is set.
+    pub has_pin: bool,
+    /// Face templates stored.
+    pub templates: i64,
+    /// When the last template was stored.
+    pub last_template: Option<OffsetDateTime>,
+}
+
 /// A device as the dashboard shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Device {
@@ -151,6 +170,34 @@ pub struct Device {
     pub records: i64,
     /// Highest sequence number stored, and whether 1..=max are all present (chain health).
     pub max_seq: i64,
+    /// Chain events (refused forks, gaps, broken links) and the latest one's reason and time.
+    pub chain_events: i64,
+    /// The latest chain event.
+    pub last_chain_event: Option<(String, OffsetDateTime)>,
+    /// Records kept in quarantine (implausible time; not attendance).
+    pub quarantined: i64,
+    /// Upload entries naming this device that were refused before reaching its chain.
+    pub refused: i64,
+    /// The latest refusal's reason and time.
+    pub last_refused: Option<(String, OffsetDateTime)>,
+}
+
+/// An upload entry refused before it reached a device's chain (forged, altered, unknown or
+/// revoked device, malformed), as the device API keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedUpload {
+    /// The device id the entry names, if readable.
+    pub device_id: Option<String>,
+    /// The sequence number, if readable.
+    pub seq: Option<i64>,
+    /// `malformed`, `unknown_device`, `revoked_device` or `bad_signature`.
+    pub reason: String,
+    /// For a technician.
+    pub detail: String,
+    /// The peer's address.
+    pub remote_addr: Option<String>,
+    /// When.
+    pub at: OffsetDateTime,
 }
 
 /// A record with what the dashboard shows about it.
@@ -187,6 +234,21 @@ pub struct Correction {
     pub by: String,
     /// When.
     pub at: OffsetDateTime,
+}
+
+/// One line of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditLine {
+    /// Row id (order of writing).
+    pub id: i64,
+    /// When.
+    pub at: OffsetDateTime,
+    /// Who (a user name, or the name tried at a failed login).
+    pub by: String,
+    /// What (`login`, `access_denied`, `enrol_face`, `pin_reset`, …).
+    pub action: String,
+    /// Details (English, for admins).
+    pub detail: String,
 }
 
 /// A late-board token.
@@ -462,6 +524,34 @@ impl Store {
         Ok(rows)
     }
 
+    /// Audit lines newest first, at most `limit`, optionally only one action and/or one user,
+    /// and only older than line `before` (paging).
+    pub fn audit_lines(&self, action: Option<&str>, by: Option<&str>, before: Option<i64>, limit: i64) -> Result<Vec<AuditLine>, StoreError> {
+        let c = self.conn();
+        let mut st = c.prepare_cached(
+            "SELECT id, at_ms, by_user, action, detail FROM dash_audit
+             WHERE (?1 IS NULL OR action = ?1) AND (?2 IS NULL OR by_user = ?2) AND (?3 IS NULL OR id < ?3)
+             ORDER BY id DESC LIMIT ?4",
+        )?;
+        let rows = st
+            .query_map(params![action, by, before, limit], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .filter_map(|(id, ms, by, action, detail)| Some(AuditLine { id, at: ms_to_dt(ms)?, by, action, detail }))
+            .collect();
+        Ok(rows)
+    }
+
+    /// The actions that occur in the audit log, sorted.
+    pub fn audit_actions(&self) -> Result<Vec<String>, StoreError> {
+        let c = self.conn();
+        let mut st = c.prepare("SELECT DISTINCT action FROM dash_audit ORDER BY action")?;
+        let rows = st.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
     // ---- sections, calendars, settings ----
 
     /// Adds or replaces a section and its weekly schedule.
@@ -622,15 +712,82 @@ impl Store {
         Ok(rows)
     }
 
-    /// All devices with record counts and chain health.
+    /// An employee as the roster (core table) holds them, for writes through the device store:
+    /// `None` if unknown or removed.
+    pub fn roster_entry(&self, employee_id: &str) -> Result<Option<RosterEntry>, StoreError> {
+        let c = self.conn();
+        let row = c
+            .query_row(
+                "SELECT e.employee_id, e.name, e.site_id, e.section_id, e.pin_hash IS NOT NULL,
+                        (SELECT count(*) FROM face_templates t WHERE t.employee_id = e.employee_id),
+                        (SELECT max(created_at_ms) FROM face_templates t WHERE t.employee_id = e.employee_id)
+                 FROM employees e WHERE e.employee_id = ?1 AND e.removed_at_ms IS NULL",
+                [employee_id],
+                |r| {
+                    Ok(RosterEntry {
+                        id: r.get(0)?,
+                        name: r.get(1)?,
+                        site_id: r.get(2)?,
+                        section_id: r.get(3)?,
+                        has_pin: r.get(4)?,
+                        templates: r.get(5)?,
+                        last_template: r.get::<_, Option<i64>>(6)?.and_then(ms_to_dt),
+                    })
+                },
+            )
+            .optional()?;
+        Ok(row)
+    }
+
+    /// Face templates stored per present employee (counts only; the templates stay sealed).
+    pub fn template_counts(&self) -> Result<HashMap<String, i64>, StoreError> {
+        let c = self.conn();
+        let mut st = c.prepare("SELECT employee_id, count(*) FROM face_templates GROUP BY employee_id")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    /// The sites of present employees (every roster the duplicate-face check must read).
+    pub fn sites(&self) -> Result<Vec<String>, StoreError> {
+        let c = self.conn();
+        let mut st = c.prepare("SELECT DISTINCT site_id FROM employees WHERE removed_at_ms IS NULL ORDER BY site_id")?;
+        let rows = st.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    /// Whether the device store keeps refused uploads (its migration core/2).
+    fn has_refused_uploads(c: &Connection) -> Result<bool, StoreError> {
+        let n: i64 =
+            c.query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'refused_uploads'", [], |r| r.get(0))?;
+        Ok(n == 1)
+    }
+
+    /// All devices with record counts, chain health, quarantine and refused uploads.
     pub fn devices(&self) -> Result<Vec<Device>, StoreError> {
         let c = self.conn();
-        let mut st = c.prepare(
+        let refused = if Self::has_refused_uploads(&c)? {
+            "(SELECT count(*) FROM refused_uploads u WHERE u.device_id = d.device_id),
+             (SELECT reason || ' ' || at_ms FROM refused_uploads u WHERE u.device_id = d.device_id ORDER BY at_ms DESC, id DESC LIMIT 1)"
+        } else {
+            "0, NULL"
+        };
+        let mut st = c.prepare(&format!(
             "SELECT d.device_id, d.site_id, d.mode, d.last_seen_ms, d.synced_until_ms, d.revoked_at_ms,
                     (SELECT count(*) FROM records r WHERE r.device_id = d.device_id),
-                    (SELECT coalesce(max(seq), 0) FROM records r WHERE r.device_id = d.device_id)
-             FROM devices d ORDER BY d.site_id, d.device_id",
-        )?;
+                    (SELECT coalesce(max(seq), 0) FROM records r WHERE r.device_id = d.device_id),
+                    (SELECT count(*) FROM chain_events e WHERE e.device_id = d.device_id),
+                    (SELECT reason || ' ' || at_ms FROM chain_events e WHERE e.device_id = d.device_id ORDER BY at_ms DESC, id DESC LIMIT 1),
+                    (SELECT count(*) FROM quarantine q WHERE q.device_id = d.device_id),
+                    {refused}
+             FROM devices d ORDER BY d.site_id, d.device_id"
+        ))?;
+        // "reason at_ms" → (reason, time).
+        let split = |v: Option<String>| {
+            v.and_then(|s| {
+                let (reason, ms) = s.rsplit_once(' ')?;
+                Some((reason.to_owned(), ms_to_dt(ms.parse().ok()?)?))
+            })
+        };
         let rows = st
             .query_map([], |r| {
                 Ok(Device {
@@ -642,9 +799,37 @@ impl Store {
                     revoked_at: r.get::<_, Option<i64>>(5)?.and_then(ms_to_dt),
                     records: r.get(6)?,
                     max_seq: r.get(7)?,
+                    chain_events: r.get(8)?,
+                    last_chain_event: split(r.get(9)?),
+                    quarantined: r.get(10)?,
+                    refused: r.get(11)?,
+                    last_refused: split(r.get(12)?),
                 })
             })?
             .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    /// The latest refused upload entries, newest first (empty before the device store keeps
+    /// them).
+    pub fn refused_uploads(&self, limit: i64) -> Result<Vec<RefusedUpload>, StoreError> {
+        let c = self.conn();
+        if !Self::has_refused_uploads(&c)? {
+            return Ok(Vec::new());
+        }
+        let mut st = c.prepare(
+            "SELECT device_id, seq, reason, detail, remote_addr, at_ms FROM refused_uploads ORDER BY at_ms DESC, id DESC LIMIT ?1",
+        )?;
+        let rows = st
+            .query_map([limit], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get::<_, i64>(5)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .filter_map(|(device_id, seq, reason, detail, remote_addr, ms)| {
+                Some(RefusedUpload { device_id, seq, reason, detail, remote_addr, at: ms_to_dt(ms)? })
+            })
+            .collect();
         Ok(rows)
     }
 

@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod client;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -22,15 +24,34 @@ pub const PASSWORD: &str = "kata-sandi-uji-1";
 /// "Now" in the tests.
 pub const NOW: OffsetDateTime = datetime!(2026-03-02 10:00 +7);
 
-/// The evidence photo: a real face from the shared test data.
-pub fn evidence_jpeg() -> Vec<u8> {
+/// A file of the shared face photos (`HADIR_SHARED_DIR`, default `../shared` beside the
+/// workspace), e.g. `people/obama/obama.jpg`.
+pub fn face_file(rel: &str) -> Vec<u8> {
     let dir = std::env::var_os("HADIR_SHARED_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")));
-    let p = dir.join("faces/hard/obama_small.jpg");
+    let p = dir.join("faces").join(rel);
     std::fs::read(&p).unwrap_or_else(|e| {
-        panic!("test photo {} missing ({e}); set HADIR_SHARED_DIR to the shared test data folder", p.display())
+        panic!(
+            "test photo {} missing ({e}): the shared test data (faces/) must be at ../shared beside the workspace, or set HADIR_SHARED_DIR to its folder",
+            p.display()
+        )
     })
+}
+
+/// The path of a shared face photo (for a browser's file input).
+pub fn face_path(rel: &str) -> PathBuf {
+    let dir = std::env::var_os("HADIR_SHARED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")));
+    let p = dir.join("faces").join(rel);
+    assert!(p.exists(), "test photo {} missing: set HADIR_SHARED_DIR to the shared test data folder", p.display());
+    p
+}
+
+/// The evidence photo: a real face from the shared test data.
+pub fn evidence_jpeg() -> Vec<u8> {
+    face_file("hard/obama_small.jpg")
 }
 
 /// The ms timestamp of a WIB wall time on the test day.
@@ -73,6 +94,8 @@ pub fn migrate(path: &std::path::Path) {
 pub struct Fixture {
     /// The state.
     pub state: AppState,
+    /// The device store over the same file (attached to the dashboard).
+    pub storage: hadir_server::storage::Store,
     /// Temporary directory holding the database.
     pub dir: tempfile::TempDir,
     /// Pending record of Sri (BM).
@@ -134,5 +157,7 @@ pub fn fixture(secure_cookies: bool) -> Fixture {
     let pending_sda = insert_record(&store, "K-02", 3, "198704042011014004", "in", wib_ms(8, 50), 7000, &sha);
     let config = DashboardConfig { secure_cookies, board_poll_ms: 200, ..DashboardConfig::default() };
     let state = Dashboard::with_clock(store, config, Arc::new(|| NOW));
-    Fixture { state, dir, pending_bm, pending_sda }
+    let storage = hadir_server::storage::Store::open_sqlite(&path).unwrap();
+    state.attach_storage(storage.clone());
+    Fixture { state, storage, dir, pending_bm, pending_sda }
 }

@@ -1,0 +1,491 @@
+//! Enrolment of an employee's face from photos uploaded on the employees page.
+//!
+//! An admin or operator uploads several photos of one employee. Each photo goes through the
+//! same face pipeline as the kiosk's camera frames (`hadir-models`: detection, landmarks,
+//! alignment, embedding, and the quality gate), then:
+//!
+//! 1. every photo must show exactly one usable face (no face, several faces, too small, too dark
+//!    or bright, head turned, eyes closed, blurred: refused, naming the photo and the reason);
+//! 2. the photos must be of one person (the models' enrolment rule, [`TemplateSet::enrol`]:
+//!    every pair at least [`hadir_models::template::ENROL_MIN_PERCENT`] %);
+//! 3. the face must not already be enrolled as somebody else: every template of every other
+//!    present employee is compared, and a match in the valid band ([`Band::VALID_FROM`], the
+//!    threshold that would let the face record as that person) refuses the enrolment, naming
+//!    the other employee.
+//!
+//! Only then are the embeddings stored, through the device store
+//! ([`crate::storage::Store::add_template`], which seals them at rest and moves the roster
+//! revision so kiosks fetch them). Nothing is stored on any refusal.
+//!
+//! This module owns the decision and the face engine's lifetime on the server (loaded on first
+//! use, one analysis at a time); it never writes SQL and never keeps the photos.
+//!
+//! # Units and limits
+//! At least [`MIN_PHOTOS`], at most [`MAX_PHOTOS`] photos of at most [`MAX_PHOTO_BYTES`] each;
+//! JPEG or PNG, EXIF orientation applied. One analysis takes about 0.3 s on the server's CPU;
+//! loading the models the first time about 2 s.
+//!
+//! # Troubleshooting
+//! - "face model … is missing": the server looks for the models in `dashboard.models_dir`
+//!   (default `HADIR_MODELS_DIR`, else the workspace's `models/onnx`); run `cargo xtask setup`.
+
+use std::collections::HashMap;
+use std::io::Cursor;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use hadir_models::template::TemplateError;
+use hadir_models::{Band, Embedding, FaceEngine, ModelError, QualityIssue, ScoreMap, TemplateSet, find_duplicates};
+use image::{DynamicImage, ImageDecoder as _, ImageReader, RgbImage};
+
+use super::i18n::Lang;
+use crate::storage::{Store as DeviceStore, StorageError};
+
+/// Fewest photos an enrolment takes (as at the kiosk).
+pub const MIN_PHOTOS: usize = 3;
+/// Most photos an enrolment takes.
+pub const MAX_PHOTOS: usize = 10;
+/// Largest photo file, bytes.
+pub const MAX_PHOTO_BYTES: usize = 8 << 20;
+/// Largest decoded photo side, pixels (bounds memory on a hostile upload).
+pub const MAX_PHOTO_SIDE: u32 = 8000;
+
+/// An uploaded photo.
+#[derive(Debug, Clone)]
+pub struct Photo {
+    /// The file name the browser sent (for messages only).
+    pub file_name: String,
+    /// The file.
+    pub bytes: Vec<u8>,
+}
+
+/// Why one photo cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PhotoProblem {
+    /// Not a JPEG/PNG the server can read.
+    NotAnImage,
+    /// Larger than [`MAX_PHOTO_BYTES`] or [`MAX_PHOTO_SIDE`].
+    TooLarge,
+    /// The quality gate's first reason (no face, several faces, too small, …).
+    Face(QualityIssue),
+}
+
+impl PhotoProblem {
+    /// What to tell the person uploading.
+    pub fn message(&self, lang: Lang) -> &'static str {
+        match self {
+            PhotoProblem::NotAnImage => lang.pick("bukan foto JPEG/PNG yang dapat dibaca", "not a readable JPEG/PNG photo"),
+            PhotoProblem::TooLarge => lang.pick("berkas terlalu besar (maks. 8 MB, 8000 piksel)", "file too large (max 8 MB, 8000 pixels)"),
+            PhotoProblem::Face(q) => match q {
+                QualityIssue::NoFace => lang.pick("tidak ada wajah yang terlihat", "no face found"),
+                QualityIssue::SeveralFaces => {
+                    lang.pick("ada lebih dari satu wajah; satu foto hanya boleh berisi satu orang", "more than one face; one person per photo")
+                }
+                QualityIssue::TooSmall => lang.pick("wajah terlalu kecil; ambil foto lebih dekat", "the face is too small; take the photo closer"),
+                QualityIssue::TooDark => lang.pick("wajah terlalu gelap", "the face is too dark"),
+                QualityIssue::TooBright => lang.pick("wajah terlalu terang", "the face is overexposed"),
+                QualityIssue::HeadTurned => {
+                    lang.pick("kepala menoleh atau miring; wajah harus menghadap lurus ke kamera", "the head is turned; the face must look straight at the camera")
+                }
+                QualityIssue::EyesClosed => lang.pick("mata tertutup", "the eyes are closed"),
+                QualityIssue::Blurred => lang.pick("foto buram", "the photo is blurred"),
+            },
+        }
+    }
+}
+
+/// Why an enrolment was refused (the user's mistake, not the server's); nothing was stored.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Refusal {
+    /// Too few photos.
+    TooFew {
+        /// Photos given.
+        given: usize,
+    },
+    /// Too many photos.
+    TooMany {
+        /// Photos given.
+        given: usize,
+    },
+    /// Some photos cannot be used: (file name, problem), in upload order.
+    Photos(Vec<(String, PhotoProblem)>),
+    /// Two photos do not look like one person.
+    NotOnePerson {
+        /// One file.
+        first: String,
+        /// The other.
+        second: String,
+        /// Their match, percent.
+        percent: f32,
+    },
+    /// The face is already enrolled as another employee.
+    Duplicate {
+        /// The other employee's id.
+        employee_id: String,
+        /// Their name.
+        name: String,
+        /// The match, percent.
+        percent: f32,
+    },
+}
+
+impl Refusal {
+    /// The message shown on the employees page.
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            Refusal::TooFew { given } => match lang {
+                Lang::Id => format!("Unggah minimal {MIN_PHOTOS} foto wajah pegawai (baru {given})."),
+                Lang::En => format!("Upload at least {MIN_PHOTOS} face photos of the employee (got {given})."),
+            },
+            Refusal::TooMany { given } => match lang {
+                Lang::Id => format!("Paling banyak {MAX_PHOTOS} foto sekaligus (diunggah {given})."),
+                Lang::En => format!("At most {MAX_PHOTOS} photos at once (got {given})."),
+            },
+            Refusal::Photos(list) => {
+                let items: Vec<String> = list.iter().map(|(f, p)| format!("{f}: {}", p.message(lang))).collect();
+                format!("{} {}.", lang.pick("Foto tidak dapat dipakai —", "Photos that cannot be used —"), items.join("; "))
+            }
+            Refusal::NotOnePerson { first, second, percent } => match lang {
+                Lang::Id => format!(
+                    "Foto {first} dan {second} tidak tampak seperti orang yang sama (kemiripan {percent:.0}%). Unggah foto satu orang saja."
+                ),
+                Lang::En => format!("Photos {first} and {second} do not look like the same person ({percent:.0}% alike). Upload photos of one person only."),
+            },
+            Refusal::Duplicate { employee_id, name, percent } => match lang {
+                Lang::Id => format!(
+                    "Wajah ini sudah terdaftar sebagai {name} (NIP {employee_id}), kemiripan {percent:.0}%. Tidak didaftarkan: periksa NIP pegawai."
+                ),
+                Lang::En => format!(
+                    "This face is already enrolled as {name} (NIP {employee_id}), {percent:.0}% alike. Not enrolled: check the employee number."
+                ),
+            },
+        }
+    }
+
+    /// A short English line for the audit log and tracing.
+    pub fn summary(&self) -> String {
+        match self {
+            Refusal::TooFew { given } => format!("too few photos ({given})"),
+            Refusal::TooMany { given } => format!("too many photos ({given})"),
+            Refusal::Photos(list) => {
+                let items: Vec<String> = list.iter().map(|(f, p)| format!("{f}: {p:?}")).collect();
+                format!("unusable photos: {}", items.join(", "))
+            }
+            Refusal::NotOnePerson { first, second, percent } => format!("{first} and {second} not one person ({percent:.1}%)"),
+            Refusal::Duplicate { employee_id, percent, .. } => format!("face already enrolled as {employee_id} ({percent:.1}%)"),
+        }
+    }
+}
+
+/// Why an enrolment could not be done.
+#[derive(Debug, thiserror::Error)]
+pub enum EnrolError {
+    /// Refused; see [`Refusal::message`].
+    #[error("enrolment refused: {}", .0.summary())]
+    Refused(Refusal),
+    /// The face models could not be loaded or run.
+    #[error(transparent)]
+    Models(#[from] ModelError),
+    /// The device store failed.
+    #[error("device store: {0}")]
+    Storage(#[from] StorageError),
+    /// A stored template is not a valid embedding (the database was edited?).
+    #[error("stored template of employee {employee_id} is not an embedding: {detail}")]
+    BadTemplate {
+        /// Whose.
+        employee_id: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// The analysis task died.
+    #[error("face analysis task failed: {0}")]
+    Task(String),
+}
+
+/// Reads an uploaded photo as an upright RGB image (EXIF orientation applied, as
+/// `hadir_models::photo::load_rgb` does for files).
+pub fn decode_photo(bytes: &[u8]) -> Result<RgbImage, PhotoProblem> {
+    if bytes.len() > MAX_PHOTO_BYTES {
+        return Err(PhotoProblem::TooLarge);
+    }
+    let mut reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|_| PhotoProblem::NotAnImage)?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_PHOTO_SIDE);
+    limits.max_image_height = Some(MAX_PHOTO_SIDE);
+    limits.max_alloc = Some(512 << 20);
+    reader.limits(limits);
+    let mut decoder = reader.into_decoder().map_err(|e| match e {
+        image::ImageError::Limits(_) => PhotoProblem::TooLarge,
+        _ => PhotoProblem::NotAnImage,
+    })?;
+    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut img = DynamicImage::from_decoder(decoder).map_err(|e| match e {
+        image::ImageError::Limits(_) => PhotoProblem::TooLarge,
+        _ => PhotoProblem::NotAnImage,
+    })?;
+    img.apply_orientation(orientation);
+    Ok(img.into_rgb8())
+}
+
+/// What the face pipeline made of the uploaded photos.
+#[derive(Debug, Clone)]
+pub struct Examined {
+    /// The embedding model's version (stored with the templates).
+    pub model_version: String,
+    /// The engine's cosine → percent map.
+    pub score: ScoreMap,
+    /// Per photo, in upload order: its file name and embedding, or why it is unusable.
+    pub photos: Vec<(String, Result<Embedding, PhotoProblem>)>,
+}
+
+/// The server's face engine, loaded on first use and shared by every enrolment (one analysis
+/// at a time: the engine keeps per-model run state).
+#[derive(Debug)]
+pub struct FaceService {
+    dir: PathBuf,
+    engine: Mutex<Option<FaceEngine>>,
+}
+
+impl FaceService {
+    /// A service over the models in `dir` (nothing is loaded yet).
+    pub fn new(dir: PathBuf) -> Self {
+        Self { dir, engine: Mutex::new(None) }
+    }
+
+    /// The models folder.
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+
+    /// Analyses every photo (blocking: seconds; run it on the blocking pool).
+    pub fn examine(&self, photos: &[Photo]) -> Result<Examined, ModelError> {
+        // A panic mid-analysis leaves no half-written state worth refusing over.
+        let mut guard = self.engine.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if guard.is_none() {
+            let started = std::time::Instant::now();
+            *guard = Some(FaceEngine::load(&self.dir)?);
+            tracing::info!(dir = %self.dir.display(), ms = started.elapsed().as_millis() as u64, "face models loaded for enrolment");
+        }
+        let Some(engine) = guard.as_mut() else { unreachable!("loaded above") };
+        let mut out = Vec::with_capacity(photos.len());
+        for p in photos {
+            let verdict = match decode_photo(&p.bytes) {
+                Ok(img) => verdict(engine.analyze(&img)?),
+                Err(problem) => Err(problem),
+            };
+            out.push((p.file_name.clone(), verdict));
+        }
+        Ok(Examined { model_version: engine.model_version().to_owned(), score: engine.config().score.clone(), photos: out })
+    }
+}
+
+/// One photo's verdict from the pipeline's analysis: the embedding of its single face, or the
+/// quality gate's first reason (they are ordered by what to fix first).
+pub fn verdict(a: hadir_models::Analysis) -> Result<Embedding, PhotoProblem> {
+    if let Some(first) = a.issues.first() {
+        return Err(PhotoProblem::Face(*first));
+    }
+    a.subject.map(|s| s.embedding).ok_or(PhotoProblem::Face(QualityIssue::NoFace))
+}
+
+/// Another employee's enrolled face, for the duplicate check.
+#[derive(Debug, Clone)]
+pub struct OtherFace {
+    /// Their name.
+    pub name: String,
+    /// Their templates of the engine's model.
+    pub set: TemplateSet,
+}
+
+/// The enrolment decision (pure): the employee's new template set, or why not.
+pub fn decide(employee_id: &str, examined: Examined, others: &[OtherFace]) -> Result<TemplateSet, Refusal> {
+    let given = examined.photos.len();
+    if given < MIN_PHOTOS {
+        return Err(Refusal::TooFew { given });
+    }
+    if given > MAX_PHOTOS {
+        return Err(Refusal::TooMany { given });
+    }
+    let mut names = Vec::with_capacity(given);
+    let mut embeddings = Vec::with_capacity(given);
+    let mut bad = Vec::new();
+    for (name, v) in examined.photos {
+        match v {
+            Ok(e) => {
+                names.push(name);
+                embeddings.push(e);
+            }
+            Err(p) => bad.push((name, p)),
+        }
+    }
+    if !bad.is_empty() {
+        return Err(Refusal::Photos(bad));
+    }
+    let set = TemplateSet::enrol(employee_id, &examined.model_version, embeddings, &examined.score).map_err(|e| match e {
+        TemplateError::Inconsistent { first, second, percent, .. } => {
+            Refusal::NotOnePerson { first: names[first].clone(), second: names[second].clone(), percent }
+        }
+        // Empty and model mismatch cannot happen here (photos counted, one model).
+        other => Refusal::Photos(vec![(other.to_string(), PhotoProblem::NotAnImage)]),
+    })?;
+    let sets: Vec<TemplateSet> = others.iter().map(|o| o.set.clone()).collect();
+    let dups = find_duplicates(&set, &sets, &examined.score, Band::VALID_FROM)
+        .map_err(|e| Refusal::Photos(vec![(e.to_string(), PhotoProblem::NotAnImage)]))?;
+    if let Some(d) = dups.first() {
+        let name = others.iter().find(|o| o.set.name == d.name).map(|o| o.name.clone()).unwrap_or_default();
+        return Err(Refusal::Duplicate { employee_id: d.name.clone(), name, percent: d.percent });
+    }
+    Ok(set)
+}
+
+/// What an enrolment stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Enrolled {
+    /// Templates stored.
+    pub templates: usize,
+    /// The closest other employee's match, percent (for the audit), if any is enrolled.
+    pub nearest_other: Option<(String, f32)>,
+}
+
+/// Every present employee's templates of `model_version` except `employee_id`'s, opened by
+/// the device store, over all `sites`.
+pub async fn other_faces(
+    storage: &DeviceStore,
+    sites: &[String],
+    employee_id: &str,
+    model_version: &str,
+) -> Result<Vec<OtherFace>, EnrolError> {
+    let mut out = Vec::new();
+    for site in sites {
+        let roster = storage.roster_since(site, 0).await?;
+        for e in roster.changed {
+            if e.id == employee_id {
+                continue;
+            }
+            let mut templates = Vec::new();
+            for t in e.templates.iter().filter(|t| t.model_version == model_version) {
+                let raw = t.embedding().ok_or_else(|| EnrolError::BadTemplate { employee_id: e.id.clone(), detail: "not base64 f32".into() })?;
+                templates.push(
+                    Embedding::from_raw(raw).map_err(|x| EnrolError::BadTemplate { employee_id: e.id.clone(), detail: x.to_string() })?,
+                );
+            }
+            if !templates.is_empty() {
+                out.push(OtherFace { name: e.name, set: TemplateSet { name: e.id, model_version: model_version.to_owned(), templates } });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Examines the photos, decides, and stores the templates through the device store.
+pub async fn enrol(
+    faces: std::sync::Arc<FaceService>,
+    storage: &DeviceStore,
+    sites: &[String],
+    employee_id: &str,
+    photos: Vec<Photo>,
+    now_ms: i64,
+) -> Result<Enrolled, EnrolError> {
+    // Count before the (slow) analysis.
+    if photos.len() < MIN_PHOTOS {
+        return Err(EnrolError::Refused(Refusal::TooFew { given: photos.len() }));
+    }
+    if photos.len() > MAX_PHOTOS {
+        return Err(EnrolError::Refused(Refusal::TooMany { given: photos.len() }));
+    }
+    let examined = tokio::task::spawn_blocking(move || faces.examine(&photos)).await.map_err(|e| EnrolError::Task(e.to_string()))??;
+    let others = other_faces(storage, sites, employee_id, &examined.model_version).await?;
+    let score = examined.score.clone();
+    let set = decide(employee_id, examined, &others).map_err(EnrolError::Refused)?;
+    let nearest_other = nearest(&set, &others, &score);
+    for t in &set.templates {
+        storage.add_template(employee_id, &set.model_version, t.as_slice(), now_ms).await?;
+    }
+    Ok(Enrolled { templates: set.templates.len(), nearest_other })
+}
+
+fn nearest(set: &TemplateSet, others: &[OtherFace], map: &ScoreMap) -> Option<(String, f32)> {
+    let mut best: HashMap<&str, f32> = HashMap::new();
+    for o in others {
+        let c = set.templates.iter().flat_map(|a| o.set.templates.iter().map(move |b| a.cosine(b))).fold(f32::MIN, f32::max);
+        best.insert(&o.set.name, c);
+    }
+    best.into_iter().max_by(|a, b| a.1.total_cmp(&b.1)).map(|(n, c)| (n.to_owned(), map.percent(c)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hadir_models::embedding::DIM;
+
+    fn unit(angle: f32) -> Embedding {
+        let mut v = vec![0.0f32; DIM];
+        v[0] = angle.cos();
+        v[1] = angle.sin();
+        Embedding::from_raw(v).unwrap()
+    }
+
+    fn examined(photos: Vec<Result<Embedding, PhotoProblem>>) -> Examined {
+        Examined {
+            model_version: "m".into(),
+            score: ScoreMap::default(),
+            photos: photos.into_iter().enumerate().map(|(i, p)| (format!("f{}.jpg", i + 1), p)).collect(),
+        }
+    }
+
+    fn other(id: &str, name: &str, angle: f32) -> OtherFace {
+        OtherFace { name: name.into(), set: TemplateSet { name: id.into(), model_version: "m".into(), templates: vec![unit(angle)] } }
+    }
+
+    #[test]
+    fn decisions() {
+        let good = || vec![Ok(unit(0.0)), Ok(unit(0.1)), Ok(unit(-0.1))];
+        // (photos, others, expected: Ok(templates) or a refusal check)
+        type Check = fn(&Result<TemplateSet, Refusal>) -> bool;
+        let cases: Vec<(&str, Vec<Result<Embedding, PhotoProblem>>, Vec<OtherFace>, Check)> = vec![
+            ("three good photos", good(), vec![], |r| matches!(r, Ok(s) if s.templates.len() == 3)),
+            ("two photos", vec![Ok(unit(0.0)), Ok(unit(0.1))], vec![], |r| matches!(r, Err(Refusal::TooFew { given: 2 }))),
+            ("eleven photos", (0..11).map(|_| Ok(unit(0.0))).collect(), vec![], |r| matches!(r, Err(Refusal::TooMany { given: 11 }))),
+            (
+                "several faces and not an image",
+                vec![Ok(unit(0.0)), Err(PhotoProblem::Face(QualityIssue::SeveralFaces)), Err(PhotoProblem::NotAnImage)],
+                vec![],
+                |r| matches!(r, Err(Refusal::Photos(v)) if v.len() == 2 && v[0].0 == "f2.jpg" && v[1].1 == PhotoProblem::NotAnImage),
+            ),
+            // cos(1.4) ≈ 0.17: well under the enrolment minimum.
+            ("two people", vec![Ok(unit(0.0)), Ok(unit(0.1)), Ok(unit(1.4))], vec![], |r| {
+                matches!(r, Err(Refusal::NotOnePerson { first, second, .. }) if first == "f1.jpg" && second == "f3.jpg")
+            }),
+            ("someone else's face", good(), vec![other("E9", "Siti", 2.0), other("E7", "Budi", 0.05)], |r| {
+                matches!(r, Err(Refusal::Duplicate { employee_id, name, percent }) if employee_id == "E7" && name == "Budi" && *percent >= 80.0)
+            }),
+            // Nearest photo at 1.1 rad: cos ≈ 0.45, about 71 % — alike, but under the valid band.
+            ("a look-alike under the valid band", good(), vec![other("E7", "Budi", 1.2)], |r| r.is_ok()),
+        ];
+        for (name, photos, others, check) in cases {
+            let r = decide("E1", examined(photos), &others);
+            assert!(check(&r), "{name}: {r:?}");
+        }
+    }
+
+    #[test]
+    fn messages_name_the_photo_and_the_reason() {
+        let r = Refusal::Photos(vec![("grup.jpg".into(), PhotoProblem::Face(QualityIssue::SeveralFaces))]);
+        assert_eq!(
+            r.message(Lang::Id),
+            "Foto tidak dapat dipakai — grup.jpg: ada lebih dari satu wajah; satu foto hanya boleh berisi satu orang."
+        );
+        assert!(r.message(Lang::En).contains("more than one face"));
+        let d = Refusal::Duplicate { employee_id: "E7".into(), name: "Budi".into(), percent: 93.4 };
+        assert!(d.message(Lang::Id).contains("sudah terdaftar sebagai Budi (NIP E7), kemiripan 93%"));
+    }
+
+    #[test]
+    fn not_an_image_and_oversized_uploads() {
+        assert_eq!(decode_photo(b"not a photo").unwrap_err(), PhotoProblem::NotAnImage);
+        assert_eq!(decode_photo(&vec![0u8; MAX_PHOTO_BYTES + 1]).unwrap_err(), PhotoProblem::TooLarge);
+        let mut png = Vec::new();
+        RgbImage::new(4, 3).write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+        assert_eq!(decode_photo(&png).unwrap().dimensions(), (4, 3));
+    }
+}

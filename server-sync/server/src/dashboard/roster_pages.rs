@@ -1,0 +1,220 @@
+//! One employee's page (admins and operators): face enrolment from uploaded photos and PIN
+//! reset. Both write the roster through the device store ([`crate::storage::Store`]), so the
+//! roster revision moves and the kiosks of the employee's site fetch the change; both are
+//! audited (`enrol_face`, `enrol_refused`, `pin_reset`).
+//!
+//! The enrolment decision is [`super::enrol`]'s; this module parses the upload, answers with
+//! the page and its message, and writes the audit line.
+
+use std::fmt::Write as _;
+
+use axum::Form;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+
+use super::auth::Page;
+use super::enrol::{self, EnrolError, MAX_PHOTOS, MIN_PHOTOS, Photo};
+use super::html::{csrf_field, esc, page};
+use super::i18n::Lang;
+use super::pages::{Fields, flash, redirect_ok};
+use super::store::{RosterEntry, date_str};
+use super::{AppError, AppState, Session, pin};
+use crate::storage::EmployeeInput;
+
+fn entry(st: &AppState, id: &str) -> Result<RosterEntry, AppError> {
+    st.store.roster_entry(id)?.ok_or(AppError::NotFound)
+}
+
+fn now_ms(st: &AppState) -> i64 {
+    ((st.clock)().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// The page body: the employee's facts, the enrolment form and the PIN form; `notice` goes on
+/// top (a flash, an error, or the new PIN).
+fn body(st: &AppState, s: &Session, e: &RosterEntry, notice: &str) -> Result<String, AppError> {
+    let lang = s.lang;
+    let section = st
+        .store
+        .employees()?
+        .into_iter()
+        .find(|x| x.id == e.id)
+        .and_then(|x| x.section)
+        .and_then(|sid| st.store.sections().ok()?.into_iter().find(|sec| sec.id == sid).map(|sec| sec.name))
+        .unwrap_or_else(|| "-".into());
+    let off = st.config.utc_offset;
+    let faces = match (e.templates, e.last_template) {
+        (0, _) => format!(r#"<span class="bad">{}</span>"#, lang.pick("belum terdaftar", "not enrolled")),
+        (n, Some(t)) => {
+            let t = t.to_offset(off);
+            format!(r#"<span class="ok">{n} {}</span> ({} {})"#, lang.pick("templat", "templates"), lang.pick("terakhir", "latest"), date_str(t.date()))
+        }
+        (n, None) => format!(r#"<span class="ok">{n} {}</span>"#, lang.pick("templat", "templates")),
+    };
+    let pin_state = if e.has_pin {
+        format!(r#"<span class="ok">{}</span>"#, lang.pick("sudah diatur", "set"))
+    } else {
+        format!(r#"<span class="bad">{}</span>"#, lang.pick("belum diatur", "not set"))
+    };
+    let id = esc(&e.id);
+    let c = csrf_field(&s.csrf);
+    let mut b = String::from(notice);
+    let _ = write!(
+        b,
+        r#"<div class="card"><table><tbody>
+<tr><th>NIP</th><td>{id}</td></tr><tr><th>{site_l}</th><td>{site}</td></tr><tr><th>{sec_l}</th><td>{sec}</td></tr>
+<tr><th>{face_l}</th><td id="face-state">{faces}</td></tr><tr><th>PIN</th><td id="pin-state">{pin_state}</td></tr></tbody></table></div>
+<section class="card"><h2>{enrol_h}</h2><p class="muted">{enrol_p}</p>
+<form method="post" action="/employees/{id}/enrol" enctype="multipart/form-data" class="inline">{c}
+<label>{photos_l}<input type="file" name="photos" id="photos" multiple accept="image/jpeg,image/png" required></label>
+<button id="enrol">{enrol_b}</button></form></section>
+<section class="card"><h2>{pin_h}</h2><p class="muted">{pin_p}</p>
+<form method="post" action="/employees/{id}/pin" class="inline" onsubmit="return confirm('{pin_q}')">{c}<button id="reset-pin" class="reject">{pin_b}</button></form></section>"#,
+        site_l = lang.pick("Lokasi", "Site"),
+        site = esc(&e.site_id),
+        sec_l = lang.pick("Bidang", "Section"),
+        sec = esc(&section),
+        face_l = lang.pick("Wajah", "Face"),
+        enrol_h = lang.pick("Pendaftaran wajah dari foto", "Face enrolment from photos"),
+        enrol_p = match lang {
+            Lang::Id => format!(
+                "Unggah {MIN_PHOTOS}–{MAX_PHOTOS} foto wajah pegawai ini: satu orang per foto, menghadap lurus ke kamera, cahaya cukup, JPEG/PNG. Foto diperiksa seperti di perangkat; wajah yang sudah terdaftar atas nama pegawai lain ditolak. Foto tidak disimpan, hanya templat wajahnya (terenkripsi)."
+            ),
+            Lang::En => format!(
+                "Upload {MIN_PHOTOS}–{MAX_PHOTOS} face photos of this employee: one person per photo, looking straight at the camera, good light, JPEG/PNG. They are checked as at the kiosk; a face already enrolled as another employee is refused. Photos are not kept, only the (encrypted) face templates."
+            ),
+        },
+        photos_l = lang.pick("Foto", "Photos"),
+        enrol_b = lang.pick("Daftarkan wajah", "Enrol face"),
+        pin_h = lang.pick("PIN presensi", "Attendance PIN"),
+        pin_p = match lang {
+            Lang::Id => format!(
+                "Atur ulang membuat PIN acak {} digit yang belum dipakai di lokasi ini. PIN baru ditampilkan sekali saja; PIN lama langsung tidak berlaku setelah perangkat sinkron.",
+                st.config.pin_length
+            ),
+            Lang::En => format!(
+                "Resetting makes a random {}-digit PIN not used at this site. The new PIN is shown once only; the old PIN stops working once the devices sync.",
+                st.config.pin_length
+            ),
+        },
+        pin_q = lang.pick("Atur ulang PIN pegawai ini?", "Reset this employee's PIN?"),
+        pin_b = lang.pick("Atur ulang PIN", "Reset PIN"),
+    );
+    Ok(b)
+}
+
+fn render(st: &AppState, s: &Session, e: &RosterEntry, notice: &str) -> Result<Html<String>, AppError> {
+    Ok(Html(page(s.lang, &s.user, &s.csrf, Page::Employees, &e.name, &body(st, s, e, notice)?)))
+}
+
+/// One employee: facts, enrolment from photos, PIN reset.
+pub async fn employee(State(st): State<AppState>, s: Session, Path(id): Path<String>, Query(q): Query<Fields>) -> Result<Html<String>, AppError> {
+    s.require(Page::Enrolment)?;
+    let e = entry(&st, &id)?;
+    render(&st, &s, &e, &flash(&q))
+}
+
+fn bad_upload(lang: Lang, e: impl std::fmt::Display) -> AppError {
+    tracing::info!(error = %e, "enrolment upload not readable");
+    AppError::BadRequest(
+        lang.pick(
+            "Unggahan tidak dapat dibaca (terputus atau terlalu besar). Coba lagi dengan foto yang lebih kecil.",
+            "The upload could not be read (cut off or too large). Try again with smaller photos.",
+        )
+        .into(),
+    )
+}
+
+/// Enrols the employee's face from the uploaded photos (multipart: `csrf`, `photos`…).
+pub async fn enrol_photos(State(st): State<AppState>, s: Session, Path(id): Path<String>, mut form: Multipart) -> Result<Response, AppError> {
+    s.require(Page::Enrolment)?;
+    let lang = s.lang;
+    let mut csrf = None;
+    let mut photos = Vec::new();
+    while let Some(field) = form.next_field().await.map_err(|e| bad_upload(lang, e))? {
+        match field.name() {
+            Some("csrf") => csrf = Some(field.text().await.map_err(|e| bad_upload(lang, e))?),
+            Some("photos") => {
+                let file_name = field.file_name().unwrap_or("").chars().filter(|c| !c.is_control()).take(80).collect::<String>();
+                let bytes = field.bytes().await.map_err(|e| bad_upload(lang, e))?;
+                // A file input left empty still sends one nameless, empty part.
+                if bytes.is_empty() && file_name.is_empty() {
+                    continue;
+                }
+                let file_name = if file_name.is_empty() { format!("foto {}", photos.len() + 1) } else { file_name };
+                photos.push(Photo { file_name, bytes: bytes.to_vec() });
+            }
+            _ => {}
+        }
+    }
+    s.check_csrf(csrf.as_ref())?;
+    let e = entry(&st, &id)?;
+    let storage = st.storage()?.clone();
+    let sites = st.store.sites()?;
+    let now = (st.clock)();
+    let given = photos.len();
+    match enrol::enrol(st.faces.clone(), &storage, &sites, &e.id, photos, now_ms(&st)).await {
+        Ok(done) => {
+            let nearest = done.nearest_other.as_ref().map_or_else(|| "none".to_owned(), |(o, p)| format!("{o} {p:.1}%"));
+            st.store.audit(&s.user.username, "enrol_face", &format!("{}: {} templates from {given} photos; nearest other {nearest}", e.id, done.templates), now)?;
+            tracing::info!(employee = %e.id, templates = done.templates, by = %s.user.username, "face enrolled from photos");
+            let msg = match lang {
+                Lang::Id => format!("Wajah terdaftar dari {} foto; perangkat menerimanya pada sinkronisasi berikutnya.", done.templates),
+                Lang::En => format!("Face enrolled from {} photos; devices receive it at their next sync.", done.templates),
+            };
+            Ok(redirect_ok(&format!("/employees/{}", e.id), &msg))
+        }
+        Err(EnrolError::Refused(r)) => {
+            st.store.audit(&s.user.username, "enrol_refused", &format!("{}: {}", e.id, r.summary()), now)?;
+            tracing::info!(employee = %e.id, reason = %r.summary(), "face enrolment refused");
+            let notice = format!(r#"<div class="flash error" id="enrol-error">{}</div>"#, esc(&r.message(lang)));
+            let mut resp = render(&st, &s, &e, &notice)?.into_response();
+            *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(resp)
+        }
+        Err(EnrolError::Models(m)) => Err(AppError::Models(m)),
+        Err(EnrolError::Storage(x)) => Err(AppError::Storage(x)),
+        Err(other) => Err(AppError::Internal(other.to_string())),
+    }
+}
+
+/// Sets a new random PIN, unique at the employee's site, and shows it once.
+pub async fn reset_pin(State(st): State<AppState>, s: Session, Path(id): Path<String>, Form(f): Form<Fields>) -> Result<Response, AppError> {
+    s.require(Page::Enrolment)?;
+    s.check_csrf(f.get("csrf"))?;
+    let lang = s.lang;
+    let e = entry(&st, &id)?;
+    let storage = st.storage()?.clone();
+    let others: Vec<String> =
+        storage.roster_since(&e.site_id, 0).await?.changed.into_iter().filter(|x| x.id != e.id).filter_map(|x| x.pin_hash).collect();
+    let len = st.config.pin_length;
+    let (new_pin, hash) = tokio::task::spawn_blocking(move || pin::unique_pin(len, &others, || pin::random_pin(len)))
+        .await
+        .map_err(|x| AppError::Internal(x.to_string()))?
+        .map_err(|x| AppError::Internal(x.to_string()))?;
+    let revision = storage
+        .upsert_employee(&EmployeeInput {
+            employee_id: e.id.clone(),
+            name: e.name.clone(),
+            site_id: e.site_id.clone(),
+            section_id: e.section_id.clone(),
+            pin_hash: Some(hash),
+        })
+        .await?;
+    st.store.audit(&s.user.username, "pin_reset", &format!("{} ({}); roster revision {revision}", e.id, e.name), (st.clock)())?;
+    tracing::info!(employee = %e.id, by = %s.user.username, revision, "PIN reset");
+    let e = entry(&st, &id)?;
+    let notice = format!(
+        r#"<div class="flash" id="new-pin-box"><p>{p}</p><p style="font-size:2.2rem;letter-spacing:.3em;font-weight:700" id="new-pin">{pin}</p><p>{n}</p></div>"#,
+        p = lang.pick("PIN baru untuk", "New PIN for").to_owned() + " " + &esc(&e.name) + ":",
+        pin = new_pin,
+        n = lang.pick(
+            "Catat dan serahkan kepada pegawai sekarang: PIN ini hanya ditampilkan sekali dan tidak disimpan dalam bentuk terbaca.",
+            "Write it down and hand it to the employee now: it is shown only once and is not stored readably.",
+        ),
+    );
+    let mut resp = render(&st, &s, &e, &notice)?.into_response();
+    // Shown once: no cache may keep the page.
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(resp)
+}
