@@ -295,8 +295,19 @@ async fn operator_enrols_a_face_by_uploading_photos() {
     // The operator reaches for reports: refused, and the admin reads it in the audit log.
     c.goto(&format!("{base}/reports")).await.unwrap();
     assert!(body_text(&c).await.contains("Akses ditolak"));
+    // A forged upload was refused by the device API earlier this morning.
+    f.state
+        .store
+        .conn()
+        .execute(
+            "INSERT INTO refused_uploads (device_id, seq, reason, detail, remote_addr, at_ms)
+             VALUES ('K-02', 4, 'bad_signature', 'signature does not verify with the enrolled key', '10.20.1.17:50412', ?1)",
+            [wib_ms(8, 12)],
+        )
+        .unwrap();
     c.goto(&format!("{base}/devices")).await.unwrap();
-    c.wait().for_element(Locator::Css("table#devices")).await.unwrap();
+    c.wait().for_element(Locator::Css("table#refused")).await.unwrap();
+    assert!(body_text(&c).await.contains("tanda tangan tidak sah"));
     shot(&c, "devices").await;
     c.find(Locator::Css("header form button")).await.unwrap().click().await.unwrap();
     c.wait().for_element(Locator::Id("login")).await.unwrap();

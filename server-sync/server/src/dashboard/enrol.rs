@@ -71,6 +71,16 @@ pub enum PhotoProblem {
 }
 
 impl PhotoProblem {
+    /// A stable machine name (`not_an_image`, `too_large`, or the quality gate's, e.g.
+    /// `several_faces`) for logs and the audit.
+    pub fn code(&self) -> &'static str {
+        match self {
+            PhotoProblem::NotAnImage => "not_an_image",
+            PhotoProblem::TooLarge => "too_large",
+            PhotoProblem::Face(q) => q.as_str(),
+        }
+    }
+
     /// What to tell the person uploading.
     pub fn message(&self, lang: Lang) -> &'static str {
         match self {
@@ -168,7 +178,7 @@ impl Refusal {
             Refusal::TooFew { given } => format!("too few photos ({given})"),
             Refusal::TooMany { given } => format!("too many photos ({given})"),
             Refusal::Photos(list) => {
-                let items: Vec<String> = list.iter().map(|(f, p)| format!("{f}: {p:?}")).collect();
+                let items: Vec<String> = list.iter().map(|(f, p)| format!("{f}: {}", p.code())).collect();
                 format!("unusable photos: {}", items.join(", "))
             }
             Refusal::NotOnePerson { first, second, percent } => format!("{first} and {second} not one person ({percent:.1}%)"),
@@ -200,6 +210,10 @@ pub enum EnrolError {
     /// The analysis task died.
     #[error("face analysis task failed: {0}")]
     Task(String),
+    /// The models' template rules failed on something other than the photos (a bug: sets of
+    /// one model are compared only with sets of the same model).
+    #[error(transparent)]
+    Template(#[from] TemplateError),
 }
 
 /// Reads an uploaded photo as an upright RGB image (EXIF orientation applied, as
@@ -297,14 +311,16 @@ pub struct OtherFace {
     pub set: TemplateSet,
 }
 
-/// The enrolment decision (pure): the employee's new template set, or why not.
-pub fn decide(employee_id: &str, examined: Examined, others: &[OtherFace]) -> Result<TemplateSet, Refusal> {
+/// The enrolment decision (pure): the employee's new template set, or why not
+/// ([`EnrolError::Refused`]).
+pub fn decide(employee_id: &str, examined: Examined, others: &[OtherFace]) -> Result<TemplateSet, EnrolError> {
+    let refuse = |r| Err(EnrolError::Refused(r));
     let given = examined.photos.len();
     if given < MIN_PHOTOS {
-        return Err(Refusal::TooFew { given });
+        return refuse(Refusal::TooFew { given });
     }
     if given > MAX_PHOTOS {
-        return Err(Refusal::TooMany { given });
+        return refuse(Refusal::TooMany { given });
     }
     let mut names = Vec::with_capacity(given);
     let mut embeddings = Vec::with_capacity(given);
@@ -319,21 +335,19 @@ pub fn decide(employee_id: &str, examined: Examined, others: &[OtherFace]) -> Re
         }
     }
     if !bad.is_empty() {
-        return Err(Refusal::Photos(bad));
+        return refuse(Refusal::Photos(bad));
     }
     let set = TemplateSet::enrol(employee_id, &examined.model_version, embeddings, &examined.score).map_err(|e| match e {
         TemplateError::Inconsistent { first, second, percent, .. } => {
-            Refusal::NotOnePerson { first: names[first].clone(), second: names[second].clone(), percent }
+            EnrolError::Refused(Refusal::NotOnePerson { first: names[first].clone(), second: names[second].clone(), percent })
         }
-        // Empty and model mismatch cannot happen here (photos counted, one model).
-        other => Refusal::Photos(vec![(other.to_string(), PhotoProblem::NotAnImage)]),
+        other => EnrolError::Template(other),
     })?;
     let sets: Vec<TemplateSet> = others.iter().map(|o| o.set.clone()).collect();
-    let dups = find_duplicates(&set, &sets, &examined.score, Band::VALID_FROM)
-        .map_err(|e| Refusal::Photos(vec![(e.to_string(), PhotoProblem::NotAnImage)]))?;
+    let dups = find_duplicates(&set, &sets, &examined.score, Band::VALID_FROM)?;
     if let Some(d) = dups.first() {
         let name = others.iter().find(|o| o.set.name == d.name).map(|o| o.name.clone()).unwrap_or_default();
-        return Err(Refusal::Duplicate { employee_id: d.name.clone(), name, percent: d.percent });
+        return refuse(Refusal::Duplicate { employee_id: d.name.clone(), name, percent: d.percent });
     }
     Ok(set)
 }
@@ -396,7 +410,7 @@ pub async fn enrol(
     let examined = tokio::task::spawn_blocking(move || faces.examine(&photos)).await.map_err(|e| EnrolError::Task(e.to_string()))??;
     let others = other_faces(storage, sites, employee_id, &examined.model_version).await?;
     let score = examined.score.clone();
-    let set = decide(employee_id, examined, &others).map_err(EnrolError::Refused)?;
+    let set = decide(employee_id, examined, &others)?;
     let nearest_other = nearest(&set, &others, &score);
     for t in &set.templates {
         storage.add_template(employee_id, &set.model_version, t.as_slice(), now_ms).await?;
@@ -463,7 +477,10 @@ mod tests {
             ("a look-alike under the valid band", good(), vec![other("E7", "Budi", 1.2)], |r| r.is_ok()),
         ];
         for (name, photos, others, check) in cases {
-            let r = decide("E1", examined(photos), &others);
+            let r = decide("E1", examined(photos), &others).map_err(|e| match e {
+                EnrolError::Refused(r) => r,
+                other => panic!("{name}: {other}"),
+            });
             assert!(check(&r), "{name}: {r:?}");
         }
     }

@@ -45,8 +45,8 @@ pub fn face_path(rel: &str) -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")));
     let p = dir.join("faces").join(rel);
-    assert!(p.exists(), "test photo {} missing: set HADIR_SHARED_DIR to the shared test data folder", p.display());
-    p
+    // Browsers take only canonical paths for a file input.
+    p.canonicalize().unwrap_or_else(|e| panic!("test photo {} missing ({e}): set HADIR_SHARED_DIR to the shared test data folder", p.display()))
 }
 
 /// The evidence photo: a real face from the shared test data.
