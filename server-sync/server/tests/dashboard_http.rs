@@ -1,5 +1,6 @@
 //! The dashboard through its router (no socket): login, CSRF, rate limit, roles and sections,
-//! confirmations, corrections, exports read back.
+//! confirmations, corrections, exports read back, absences once the devices' heartbeats
+//! (through the device API) have moved the sync watermark, the devices page.
 
 mod dashboard_fixture;
 
@@ -216,22 +217,47 @@ async fn board_needs_its_token_and_shows_initials_when_asked() {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
 }
 
-/// Sets a device's sync watermark as the device API's ingest does when a batch carries a
-/// verified drain claim.
-fn set_watermark(f: &dashboard_fixture::Fixture, device: &str, at: time::OffsetDateTime) {
-    let ms = (at.unix_timestamp_nanos() / 1_000_000) as i64;
-    f.state.store.conn().execute("UPDATE devices SET synced_until_ms = ?2 WHERE device_id = ?1", rusqlite::params![device, ms]).unwrap();
+/// The device API of the fixture's database, its clock at `now`.
+fn device_api(f: &dashboard_fixture::Fixture, now: time::OffsetDateTime) -> axum::Router {
+    let mut state = hadir_server::AppState::new(f.storage.clone());
+    let ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
+    state.clock = std::sync::Arc::new(move || ms);
+    hadir_server::app(state)
+}
+
+/// An idle kiosk's heartbeat: an upload with no records and its signed "outbox drained at"
+/// claim, which moves the device's sync watermark on the server.
+async fn heartbeat(api: &axum::Router, key: &hadir_protocol::DeviceKey, device: &str, drained_at: time::OffsetDateTime) {
+    let ms = (drained_at.unix_timestamp_nanos() / 1_000_000) as i64;
+    let batch = hadir_protocol::batch::UploadBatch {
+        records: vec![],
+        drained: Some(hadir_protocol::batch::DrainClaim::sign(key, device, 0, ms)),
+    };
+    let req = Request::post("/api/v1/records")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(serde_json::to_vec(&batch).unwrap()))
+        .unwrap();
+    let res = api.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "heartbeat of {device}");
 }
 
 #[tokio::test]
 async fn absences_appear_once_every_device_has_synced_past_the_day() {
     use time::macros::datetime;
     let f = fixture(true);
+    // The fixture's kiosks get real keys, so their signed claims verify.
+    let keys: Vec<(&str, hadir_protocol::DeviceKey)> =
+        vec![("K-01", hadir_protocol::DeviceKey::from_seed(&[1; 32])), ("K-02", hadir_protocol::DeviceKey::from_seed(&[2; 32]))];
+    for (id, key) in &keys {
+        f.state.store.conn().execute("UPDATE devices SET public_key = ?2 WHERE device_id = ?1", rusqlite::params![id, key.public().to_hex()]).unwrap();
+    }
     // Two days later: Tuesday 3 March had no records at all.
+    let now = datetime!(2026-03-04 10:00 +7);
+    let api = device_api(&f, now);
     let later = hadir_server::dashboard::Dashboard::with_clock(
         f.state.store.clone(),
         hadir_server::dashboard::DashboardConfig::default(),
-        std::sync::Arc::new(|| datetime!(2026-03-04 10:00 +7)),
+        std::sync::Arc::new(move || now),
     );
     let mut c = Client { app: router(later), cookies: Vec::new() };
     c.login("admin", PASSWORD).await;
@@ -246,11 +272,14 @@ async fn absences_appear_once_every_device_has_synced_past_the_day() {
     assert!(devices.contains(r#"lengkap sampai <span class="known">2026-03-01</span>"#), "{devices}");
 
     // One kiosk past Tuesday is not enough: the other may still hold Tuesday's records.
-    set_watermark(&f, "K-01", datetime!(2026-03-04 00:30 +7));
+    heartbeat(&api, &keys[0].1, "K-01", datetime!(2026-03-04 00:30 +7)).await;
+    assert_eq!(tk_on_3rd(&c.get(day).await.text()), 0);
+    // A claim that does not verify (another key) moves nothing.
+    heartbeat(&api, &keys[0].1, "K-02", datetime!(2026-03-04 08:00 +7)).await;
     assert_eq!(tk_on_3rd(&c.get(day).await.text()), 0);
 
     // Both past Tuesday: every employee without a record that day is absent (TK).
-    set_watermark(&f, "K-02", datetime!(2026-03-04 08:00 +7));
+    heartbeat(&api, &keys[1].1, "K-02", datetime!(2026-03-04 08:00 +7)).await;
     let csv = c.get(day).await.text();
     assert_eq!(tk_on_3rd(&csv), 6, "{csv}");
     let today = c.get("/today?date=2026-03-03").await.text();
@@ -258,6 +287,8 @@ async fn absences_appear_once_every_device_has_synced_past_the_day() {
     let devices = c.get("/devices").await.text();
     assert!(devices.contains(r#"lengkap sampai <span class="known">2026-03-03</span>"#), "{devices}");
     assert!(devices.contains("2026-03-04 08:00"), "K-02's watermark is shown");
+    // The forged claim is kept for admins.
+    assert!(devices.contains("drain claim: signature does not verify") && devices.contains("tanda tangan tidak sah"), "{devices}");
     // The month's recap counts it, per employee.
     let mut wb: Xlsx<_> = Xlsx::new(std::io::Cursor::new(c.get("/reports/month.xlsx?year=2026&month=3").await.body)).unwrap();
     let range = wb.worksheet_range("Rekap").unwrap();

@@ -26,6 +26,24 @@
 //! All SQL of the dashboard is in this module, so adapting to a change of those tables is a
 //! change here only.
 //!
+//! ## PostgreSQL: what a port would take (not started)
+//! With `storage.backend = "postgres"` the server serves no dashboard, because everything here
+//! is rusqlite on the SQLite file. The roster writes (templates, PINs) already go through the
+//! backend-neutral [`crate::storage::Store`]; the rest would need:
+//! 1. the `dash_*` schema as a [`crate::storage::Migration`] list (component `dashboard`, SQLite
+//!    and PostgreSQL texts) registered in `crate::migrations()`, instead of `IF NOT EXISTS` here;
+//! 2. this `Store` as an enum over the two backends with `async` methods (PostgreSQL through
+//!    [`crate::storage::Store::postgres`]), so handlers await instead of locking a connection;
+//! 3. dialect: `?N` → `$N`, `INSERT OR REPLACE/IGNORE` → `ON CONFLICT`, `AUTOINCREMENT` →
+//!    `BIGSERIAL`, the append-only triggers → a trigger function raising an exception (or
+//!    `REVOKE UPDATE, DELETE` from the server's role), `sqlite_master` probes →
+//!    `information_schema`;
+//! 4. the recap's month read ([`Store::punches_by_employee`], 600,000 rows) streamed with
+//!    `query_raw` and the covering index as `CREATE INDEX … (recorded_at_ms) INCLUDE (…)`;
+//! 5. the HTTP and browser tests run against both, with `storage::pg_cluster::TempCluster`.
+//!
+//! About a day and a half of work; a partial port would leave pages that fail at run time.
+//!
 //! ## Append-only logs
 //! `dash_corrections`, `dash_audit` and `dash_decisions` refuse UPDATE and DELETE by triggers: a
 //! wrong correction is corrected by a newer one, with its reason.
