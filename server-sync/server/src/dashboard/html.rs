@@ -30,7 +30,7 @@ header{background:#0b4f6c;color:#fff;padding:.5rem 1rem;display:flex;flex-wrap:w
 header a{color:#fff;text-decoration:none;padding:.35rem .5rem;border-radius:4px}header a.on,header a:hover{background:#ffffff30}
 header .brand{font-weight:700;font-size:1.1rem}header .me{margin-left:auto;font-size:.9rem}
 header form{display:inline}header button{background:none;border:1px solid #fff8;color:#fff;border-radius:4px;padding:.25rem .5rem}
-main{padding:1rem;max-width:1200px;margin:auto}h1{font-size:1.35rem;margin:.2rem 0 1rem}
+main{padding:1rem;max-width:1200px;margin:auto}h1{font-size:1.35rem;margin:.2rem 0 1rem}h2{font-size:1.15rem;margin:.1rem 0 .6rem}
 .card{background:#fff;border-radius:8px;box-shadow:0 1px 3px #0002;padding:1rem;margin-bottom:1rem}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:.75rem}
 .stat{background:#fff;border-radius:8px;padding:.75rem;box-shadow:0 1px 3px #0002}.stat b{display:block;font-size:1.8rem}

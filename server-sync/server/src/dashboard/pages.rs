@@ -705,7 +705,7 @@ pub async fn devices(State(st): State<AppState>, s: Session, Query(q): Query<Fie
         if let Some((reason, at)) = &d.last_chain_event {
             let _ = write!(
                 chain,
-                r#"<br><span class="bad">{n} {ev}</span> <span class="muted">({r}, {t})</span>"#,
+                r#"<br><span class="bad">{n} {ev}</span><br><span class="muted">{r}, {t}</span>"#,
                 n = d.chain_events,
                 ev = lang.pick("peristiwa", "events"),
                 r = chain_label(lang, reason),
@@ -714,7 +714,7 @@ pub async fn devices(State(st): State<AppState>, s: Session, Query(q): Query<Fie
         }
         let refused = match &d.last_refused {
             Some((reason, at)) => format!(
-                r#"<span class="bad">{}</span> <span class="muted">({}, {})</span>"#,
+                r#"<span class="bad">{}</span><br><span class="muted">{}, {}</span>"#,
                 d.refused,
                 refusal_label(lang, reason),
                 fmt(Some(*at))
