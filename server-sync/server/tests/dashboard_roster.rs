@@ -95,6 +95,13 @@ async fn enrolment_from_photos_refuses_bad_sets_and_duplicates() {
     let budi = roster.changed.iter().find(|e| e.id == BUDI).expect("kiosks get Budi's new templates");
     assert_eq!(budi.templates.len(), 3);
 
+    // Another person's photos under Budi's NIP are refused: they do not match his enrolled face.
+    let (j1, j2, j3) = (face_file("people/kit_harington/john1.jpeg"), face_file("people/kit_harington/john2.jpeg"), face_file("people/kit_harington/john3.jpg"));
+    let r = c.upload(&enrol(BUDI), &[("csrf", &csrf)], &[("photos", "j1.jpeg", &j1), ("photos", "j2.jpeg", &j2), ("photos", "j3.jpg", &j3)]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("tidak cocok dengan wajah yang sudah terdaftar untuk pegawai ini"), "{}", r.text());
+    assert_eq!(f.storage.templates(BUDI).await.unwrap().len(), 3);
+
     // The same face under another NIP is refused, naming who has it.
     let (hd480, hd720, small) = (face_file("hard/obama-480p.jpg"), face_file("hard/obama-720p.jpg"), face_file("hard/obama_small.jpg"));
     let r = c.upload(&enrol(SRI), &[("csrf", &csrf)], &[("photos", "a.jpg", &hd480), ("photos", "b.jpg", &hd720), ("photos", "c.jpg", &small)]).await;
@@ -105,7 +112,6 @@ async fn enrolment_from_photos_refuses_bad_sets_and_duplicates() {
 
     // Another person enrols fine, in English too.
     c.cookies.push(("hadir_lang".into(), "en".into()));
-    let (j1, j2, j3) = (face_file("people/kit_harington/john1.jpeg"), face_file("people/kit_harington/john2.jpeg"), face_file("people/kit_harington/john3.jpg"));
     let r = c.upload(&enrol(SRI), &[("csrf", &csrf)], &[("photos", "j1.jpeg", &j1), ("photos", "j2.jpeg", &j2), ("photos", "j3.jpg", &j3)]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     assert!(c.get(r.location.as_deref().unwrap()).await.text().contains("Face enrolled from 3 photos"));
@@ -115,7 +121,7 @@ async fn enrolment_from_photos_refuses_bad_sets_and_duplicates() {
     let log = f.state.store.audit_lines(None, Some("operator"), None, 50).unwrap();
     let count = |a: &str| log.iter().filter(|l| l.action == a).count();
     assert_eq!(count("enrol_face"), 2);
-    assert_eq!(count("enrol_refused"), 4);
+    assert_eq!(count("enrol_refused"), 5);
     assert!(log.iter().any(|l| l.action == "enrol_refused" && l.detail.contains(&format!("already enrolled as {BUDI}"))));
 }
 

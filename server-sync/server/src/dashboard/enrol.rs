@@ -8,7 +8,10 @@
 //!    or bright, head turned, eyes closed, blurred: refused, naming the photo and the reason);
 //! 2. the photos must be of one person (the models' enrolment rule, [`TemplateSet::enrol`]:
 //!    every pair at least [`hadir_models::template::ENROL_MIN_PERCENT`] %);
-//! 3. the face must not already be enrolled as somebody else: every template of every other
+//! 3. when the employee already has templates, every new photo must match each of them by the
+//!    same rule (a re-enrolment adds photos of the same face; it cannot put a second person
+//!    under one employee number);
+//! 4. the face must not already be enrolled as somebody else: every template of every other
 //!    present employee is compared, and a match in the valid band ([`Band::VALID_FROM`], the
 //!    threshold that would let the face record as that person) refuses the enrolment, naming
 //!    the other employee.
@@ -34,7 +37,7 @@ use std::io::Cursor;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use hadir_models::template::TemplateError;
+use hadir_models::template::{ENROL_MIN_PERCENT, TemplateError};
 use hadir_models::{Band, Embedding, FaceEngine, ModelError, QualityIssue, ScoreMap, TemplateSet, find_duplicates};
 use image::{DynamicImage, ImageDecoder as _, ImageReader, RgbImage};
 
@@ -128,6 +131,13 @@ pub enum Refusal {
         /// Their match, percent.
         percent: f32,
     },
+    /// A photo does not look like the face already enrolled for this employee.
+    NotTheEnrolledFace {
+        /// The file.
+        file: String,
+        /// Its lowest match with the enrolled templates, percent.
+        percent: f32,
+    },
     /// The face is already enrolled as another employee.
     Duplicate {
         /// The other employee's id.
@@ -161,6 +171,14 @@ impl Refusal {
                 ),
                 Lang::En => format!("Photos {first} and {second} do not look like the same person ({percent:.0}% alike). Upload photos of one person only."),
             },
+            Refusal::NotTheEnrolledFace { file, percent } => match lang {
+                Lang::Id => format!(
+                    "Foto {file} tidak cocok dengan wajah yang sudah terdaftar untuk pegawai ini (kemiripan {percent:.0}%). Periksa NIP; untuk mengganti wajah, hapus dulu data wajah lama."
+                ),
+                Lang::En => format!(
+                    "Photo {file} does not match the face already enrolled for this employee ({percent:.0}% alike). Check the employee number; to replace the face, remove the old face data first."
+                ),
+            },
             Refusal::Duplicate { employee_id, name, percent } => match lang {
                 Lang::Id => format!(
                     "Wajah ini sudah terdaftar sebagai {name} (NIP {employee_id}), kemiripan {percent:.0}%. Tidak didaftarkan: periksa NIP pegawai."
@@ -182,6 +200,7 @@ impl Refusal {
                 format!("unusable photos: {}", items.join(", "))
             }
             Refusal::NotOnePerson { first, second, percent } => format!("{first} and {second} not one person ({percent:.1}%)"),
+            Refusal::NotTheEnrolledFace { file, percent } => format!("{file} differs from the enrolled face ({percent:.1}%)"),
             Refusal::Duplicate { employee_id, percent, .. } => format!("face already enrolled as {employee_id} ({percent:.1}%)"),
         }
     }
@@ -312,8 +331,9 @@ pub struct OtherFace {
 }
 
 /// The enrolment decision (pure): the employee's new template set, or why not
-/// ([`EnrolError::Refused`]).
-pub fn decide(employee_id: &str, examined: Examined, others: &[OtherFace]) -> Result<TemplateSet, EnrolError> {
+/// ([`EnrolError::Refused`]). `own` are the employee's templates of the same model already
+/// stored; `others` every other employee's.
+pub fn decide(employee_id: &str, examined: Examined, own: &[Embedding], others: &[OtherFace]) -> Result<TemplateSet, EnrolError> {
     let refuse = |r| Err(EnrolError::Refused(r));
     let given = examined.photos.len();
     if given < MIN_PHOTOS {
@@ -343,6 +363,12 @@ pub fn decide(employee_id: &str, examined: Examined, others: &[OtherFace]) -> Re
         }
         other => EnrolError::Template(other),
     })?;
+    for (new, file) in set.templates.iter().zip(&names) {
+        let worst = own.iter().map(|o| examined.score.percent(o.cosine(new))).fold(f32::MAX, f32::min);
+        if worst < ENROL_MIN_PERCENT {
+            return refuse(Refusal::NotTheEnrolledFace { file: file.clone(), percent: worst });
+        }
+    }
     let sets: Vec<TemplateSet> = others.iter().map(|o| o.set.clone()).collect();
     let dups = find_duplicates(&set, &sets, &examined.score, Band::VALID_FROM)?;
     if let Some(d) = dups.first() {
@@ -409,8 +435,14 @@ pub async fn enrol(
     }
     let examined = tokio::task::spawn_blocking(move || faces.examine(&photos)).await.map_err(|e| EnrolError::Task(e.to_string()))??;
     let others = other_faces(storage, sites, employee_id, &examined.model_version).await?;
+    let mut own = Vec::new();
+    for t in storage.templates(employee_id).await?.into_iter().filter(|t| t.model_version == examined.model_version) {
+        own.push(
+            Embedding::from_raw(t.embedding).map_err(|x| EnrolError::BadTemplate { employee_id: employee_id.to_owned(), detail: x.to_string() })?,
+        );
+    }
     let score = examined.score.clone();
-    let set = decide(employee_id, examined, &others)?;
+    let set = decide(employee_id, examined, &own, &others)?;
     let nearest_other = nearest(&set, &others, &score);
     for t in &set.templates {
         storage.add_template(employee_id, &set.model_version, t.as_slice(), now_ms).await?;
@@ -458,6 +490,10 @@ mod tests {
         type Check = fn(&Result<TemplateSet, Refusal>) -> bool;
         let cases: Vec<(&str, Vec<Result<Embedding, PhotoProblem>>, Vec<OtherFace>, Check)> = vec![
             ("three good photos", good(), vec![], |r| matches!(r, Ok(s) if s.templates.len() == 3)),
+            // The employee's own enrolled face is at angle 0.05 (see below): far photos are refused.
+            ("another person under an enrolled NIP", vec![Ok(unit(2.0)), Ok(unit(2.1)), Ok(unit(1.9))], vec![], |r| {
+                matches!(r, Err(Refusal::NotTheEnrolledFace { file, .. }) if file == "f1.jpg")
+            }),
             ("two photos", vec![Ok(unit(0.0)), Ok(unit(0.1))], vec![], |r| matches!(r, Err(Refusal::TooFew { given: 2 }))),
             ("eleven photos", (0..11).map(|_| Ok(unit(0.0))).collect(), vec![], |r| matches!(r, Err(Refusal::TooMany { given: 11 }))),
             (
@@ -477,7 +513,8 @@ mod tests {
             ("a look-alike under the valid band", good(), vec![other("E7", "Budi", 1.2)], |r| r.is_ok()),
         ];
         for (name, photos, others, check) in cases {
-            let r = decide("E1", examined(photos), &others).map_err(|e| match e {
+            let own = [unit(0.05)];
+            let r = decide("E1", examined(photos), &own, &others).map_err(|e| match e {
                 EnrolError::Refused(r) => r,
                 other => panic!("{name}: {other}"),
             });
