@@ -173,10 +173,10 @@ impl Refusal {
             },
             Refusal::NotTheEnrolledFace { file, percent } => match lang {
                 Lang::Id => format!(
-                    "Foto {file} tidak cocok dengan wajah yang sudah terdaftar untuk pegawai ini (kemiripan {percent:.0}%). Periksa NIP; untuk mengganti wajah, hapus dulu data wajah lama."
+                    "Foto {file} tidak cocok dengan wajah yang sudah terdaftar untuk pegawai ini (kemiripan {percent:.0}%). Periksa NIP pegawai."
                 ),
                 Lang::En => format!(
-                    "Photo {file} does not match the face already enrolled for this employee ({percent:.0}% alike). Check the employee number; to replace the face, remove the old face data first."
+                    "Photo {file} does not match the face already enrolled for this employee ({percent:.0}% alike). Check the employee number."
                 ),
             },
             Refusal::Duplicate { employee_id, name, percent } => match lang {
