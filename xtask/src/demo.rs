@@ -14,11 +14,14 @@
 //!    `hadir-server enrol-token`, office mode, simulated camera (a folder with another photo of
 //!    that person) and a scripted keypad that makes a MASUK and a PULANG for that employee.
 //! 5. Starts both, prints the addresses, logins, PIN hints and log files; Ctrl-C stops both.
+//!    The kiosk shows its touchscreen in a window when a display exists (`DISPLAY` or
+//!    `WAYLAND_DISPLAY`; built with `hadir-kiosk/desktop`), and otherwise renders it headless
+//!    and saves it as `demo-data/kiosk/screens/screen.png` on every change.
 //!
 //! `cargo xtask demo --check` does the same without waiting for a person: it waits until a
 //! record made by the kiosk in this run is stored by the server, logs in to the dashboard with
-//! the admin login and looks for it on today's page, prints what it saw, stops both programs
-//! and exits 0 (seen) or 1.
+//! the admin login and looks for it on today's page, checks that the kiosk's screen was saved,
+//! prints what it saw, stops both programs and exits 0 (seen) or 1. It never opens a window.
 //!
 //! `HADIR_DEMO_BIN_DIR=DIR` takes `hadir-server`, `hadir-kiosk` and `hadir-face` from DIR
 //! instead of building them.
@@ -57,6 +60,7 @@ struct Layout {
     camera: PathBuf,
     token: PathBuf,
     ready: PathBuf,
+    screens: PathBuf,
 }
 
 impl Layout {
@@ -74,6 +78,7 @@ impl Layout {
             camera: kiosk.join("camera"),
             token: kiosk.join("enrol-token"),
             ready: kiosk.join("ready"),
+            screens: kiosk.join("screens"),
             kiosk,
             data,
         }
@@ -85,6 +90,13 @@ struct Bins {
     server: PathBuf,
     kiosk: PathBuf,
     face: PathBuf,
+    /// Whether the kiosk opens a window (else it saves its screen as PNG).
+    window: bool,
+}
+
+/// Whether a desktop session is there for the kiosk's window.
+fn has_display() -> bool {
+    std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some()
 }
 
 /// Sets up what is missing, seeds the demo once, then runs the server and a kiosk.
@@ -97,7 +109,7 @@ pub fn run(root: &Path) -> Result<()> {
     };
     let mut steps = Steps::default();
     setup::run(root, &mut steps)?;
-    let bins = build(root, &mut steps)?;
+    let bins = build(root, &mut steps, !check && has_display())?;
     let l = Layout::new(root);
     let shared = shell::shared_dir(root);
     let person = shared.join("faces/people").join(FACE_PERSON);
@@ -169,9 +181,10 @@ pub fn run(root: &Path) -> Result<()> {
 
 /// Builds the programs, or takes them from `HADIR_DEMO_BIN_DIR` (prebuilt, e.g. release
 /// builds) without building.
-fn build(root: &Path, steps: &mut Steps) -> Result<Bins> {
+fn build(root: &Path, steps: &mut Steps, window: bool) -> Result<Bins> {
     if let Some(dir) = std::env::var_os("HADIR_DEMO_BIN_DIR").map(PathBuf::from) {
-        let bins = Bins { server: dir.join("hadir-server"), kiosk: dir.join("hadir-kiosk"), face: dir.join("hadir-face") };
+        let bins =
+            Bins { server: dir.join("hadir-server"), kiosk: dir.join("hadir-kiosk"), face: dir.join("hadir-face"), window };
         for b in [&bins.server, &bins.kiosk, &bins.face] {
             if !b.is_file() {
                 bail!("HADIR_DEMO_BIN_DIR={}: {} is missing", dir.display(), b.display());
@@ -181,15 +194,17 @@ fn build(root: &Path, steps: &mut Steps) -> Result<Bins> {
         return Ok(bins);
     }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    steps.step("build hadir-server, hadir-kiosk, hadir-face", || {
-        // The whole workspace's binaries, with the features `cargo xtask test` builds, so that
-        // the demo reuses the test build instead of compiling the dependencies again.
-        shell::run(Command::new(&cargo).current_dir(root).args(["build", "--workspace", "--bins"]))
+    // The whole workspace's binaries, with the features `cargo xtask test` builds (where the
+    // kiosk's touchscreen is on), so that the demo reuses the test build instead of compiling
+    // the dependencies again; a window adds Slint's winit backend.
+    let kiosk_features = if window { "hadir-kiosk/desktop" } else { "hadir-kiosk/ui" };
+    steps.step(&format!("build hadir-server, hadir-kiosk ({kiosk_features}), hadir-face"), || {
+        shell::run(Command::new(&cargo).current_dir(root).args(["build", "--workspace", "--bins", "--features", kiosk_features]))
     })?;
     let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
     let target = if target.is_absolute() { target } else { root.join(target) };
     let bin = |name: &str| target.join("debug").join(name);
-    Ok(Bins { server: bin("hadir-server"), kiosk: bin("hadir-kiosk"), face: bin("hadir-face") })
+    Ok(Bins { server: bin("hadir-server"), kiosk: bin("hadir-kiosk"), face: bin("hadir-face"), window })
 }
 
 /// 8080 when it is free, another free port otherwise.
@@ -268,7 +283,7 @@ fn name_of(secrets: &Value, employee: &str) -> String {
 }
 
 /// What the user reads: addresses, logins, PIN hints, logs, and what does not work yet.
-fn banner(l: &Layout, port: u16, secrets: &Value, dashboard: bool) -> String {
+fn banner(l: &Layout, bins: &Bins, port: u16, secrets: &Value, dashboard: bool) -> String {
     let base = format!("http://127.0.0.1:{port}");
     let mut out = String::from("\n================ Hadir demo ================\n");
     if dashboard {
@@ -293,7 +308,7 @@ fn banner(l: &Layout, port: u16, secrets: &Value, dashboard: bool) -> String {
     out += &format!("Late board:  {base}/board/{}\n", secrets["board_token"].as_str().unwrap_or("?"));
     let face = secrets["face_employee"].as_str().unwrap_or("?");
     out += &format!(
-        "Kiosk ({KIOSK_ID}, office mode, headless): the simulated camera shows {FACE_PERSON}'s photo; the face is enrolled for\n  \
+        "Kiosk ({KIOSK_ID}, office mode): the simulated camera shows {FACE_PERSON}'s photo; the face is enrolled for\n  \
          {} (NIP {face}), PIN {}. The scripted keypad makes a MASUK after ~15 s (again after ~55 s) and a PULANG after ~2 min.\n  \
          Other PINs (no face enrolled, so the kiosk refuses them with this camera):\n",
         name_of(secrets, face),
@@ -309,8 +324,14 @@ fn banner(l: &Layout, port: u16, secrets: &Value, dashboard: bool) -> String {
         );
     }
     out += &format!("  All PINs and passwords: {}\n", l.secrets.display());
-    out += "  No kiosk window: hadir-kiosk has no touchscreen UI wired in yet (it refuses to start without --headless),\n  \
-            so it runs headless and logs each screen it would show.\n";
+    out += &if bins.window {
+        "  The kiosk's touchscreen is a window on this display: click MASUK or PULANG and type a PIN.\n".to_owned()
+    } else {
+        format!(
+            "  No display, so the kiosk's touchscreen is rendered headless and saved on every change to\n    {}\n",
+            l.screens.join("screen.png").display()
+        )
+    };
     out += &format!(
         "Logs:        server {}\n             kiosk  {}\nData:        {} (delete it to start over)\n",
         l.logs.join("server.log").display(),
@@ -334,7 +355,10 @@ fn server_cmd(l: &Layout, bins: &Bins) -> Command {
 
 fn kiosk_cmd(l: &Layout, bins: &Bins) -> Command {
     let mut c = Command::new(&bins.kiosk);
-    c.arg("--config").arg(&l.kiosk_toml).args(["--sim", "--headless"]).env("HADIR_READY_FILE", &l.ready);
+    c.arg("--config").arg(&l.kiosk_toml).arg("--sim").env("HADIR_READY_FILE", &l.ready);
+    if !bins.window {
+        c.arg("--screens-dir").arg(&l.screens);
+    }
     c
 }
 
@@ -348,7 +372,7 @@ fn run_interactive(l: &Layout, bins: &Bins, port: u16, secrets: &Value) -> Resul
         probe.stop();
         served
     };
-    print!("{}", banner(l, port, secrets, dashboard));
+    print!("{}", banner(l, bins, port, secrets, dashboard));
     println!("Starting hadir-server and hadir-kiosk; Ctrl-C stops both.");
     std::io::stdout().flush().ok();
     let sh = format!(
@@ -466,10 +490,11 @@ fn kiosk_records_today(l: &Layout, bins: &Bins) -> Result<Vec<Value>> {
 fn run_check(l: &Layout, bins: &Bins, port: u16, secrets: &Value) -> Result<()> {
     let before = kiosk_records_today(l, bins)?.len();
     let _ = std::fs::remove_file(&l.ready);
+    let _ = std::fs::remove_file(l.screens.join("screen.png"));
     let mut probe = Probe::start(l, bins, port)?;
     probe.wait_ready()?;
     let dashboard = http_get(port, "/login", None).is_ok_and(|r| r.status == 200);
-    print!("{}", banner(l, port, secrets, dashboard));
+    print!("{}", banner(l, bins, port, secrets, dashboard));
     let mut kiosk = Managed::spawn("hadir-kiosk", kiosk_cmd(l, bins), log_file(l, "kiosk.log")?)?;
     println!("check: waiting up to {} s for a new record from {KIOSK_ID} (today it had {before})", CHECK_TIMEOUT.as_secs());
     let started = Instant::now();
@@ -504,6 +529,16 @@ fn run_check(l: &Layout, bins: &Bins, port: u16, secrets: &Value) -> Result<()> 
             println!("  {r}");
         }
         ok = true;
+        let screen = l.screens.join("screen.png");
+        match std::fs::read(&screen) {
+            Ok(png) if png.starts_with(b"\x89PNG") => {
+                println!("check: the kiosk's screen was saved ({} bytes): {}", png.len(), screen.display())
+            }
+            _ => {
+                println!("check: FAILED: the kiosk's touchscreen was not saved to {}", screen.display());
+                ok = false;
+            }
+        }
         if dashboard {
             match dashboard_today(port, secrets) {
                 Ok(found) if found.is_empty() => {
