@@ -76,6 +76,59 @@ fn main() {
         }
     }
     println!("recap_month_10k_ms={best:.0}");
+
+    // What the dashboard's covering index costs the device API, and what it buys the recap:
+    // 20,000 more records (April, out of the recap's month) inserted in one transaction as the
+    // group-commit writer does, with the index and then without it; then the recap again.
+    const EXTRA: usize = 20_000;
+    let with = insert_extra(&store, "XA", EXTRA);
+    store.conn().execute_batch("DROP INDEX dash_records_by_time").expect("drop index");
+    let without = insert_extra(&store, "XB", EXTRA);
+    println!(
+        "insert {EXTRA} records: {:.1} µs/record with dash_records_by_time, {:.1} µs/record without",
+        with.as_secs_f64() * 1e6 / EXTRA as f64,
+        without.as_secs_f64() * 1e6 / EXTRA as f64
+    );
+    let mut best_plain = f64::MAX;
+    for run in 0..3 {
+        let t = Instant::now();
+        let ctx = Context::load(&store, &Scope::All, offset).expect("context");
+        let months = month_recaps(&store, &ctx, 2026, Month::March).expect("recap");
+        let rows: Vec<_> = months.into_iter().map(|(e, _, r)| (e, r)).collect();
+        let table = month_table(Lang::Id, 2026, Month::March, &rows);
+        assert_eq!(table.rows.len(), EMPLOYEES);
+        if run > 0 {
+            best_plain = best_plain.min(t.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    println!("recap_month_10k_no_covering_index_ms={best_plain:.0}");
+}
+
+/// Inserts `n` April records of a new device in one transaction; returns the time taken.
+fn insert_extra(store: &Store, device: &str, n: usize) -> std::time::Duration {
+    let april = date!(2026 - 04 - 06).midnight().assume_offset(UtcOffset::from_hms(7, 0, 0).expect("offset"));
+    let base_ms = (april.unix_timestamp_nanos() / 1_000_000) as i64;
+    let photo = "00".repeat(32);
+    let mut c = store.conn();
+    let t = Instant::now();
+    let tx = c.transaction().expect("tx");
+    {
+        let mut st = tx
+            .prepare(
+                "INSERT INTO records (device_id, seq, employee_id, direction, recorded_at_ms, utc_offset_min, mode,
+                     match_score_bp, liveness_score_bp, decision, photo_sha256, app_version, model_version, prev_hash,
+                     clock_jumped, record_hash, signature, canonical, received_at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 420, 'office', 9200, 9500, 'valid', ?6, '0.1.0', 'm1', ?6, 0, ?6, 'sig', x'00', ?5)",
+            )
+            .expect("prepare");
+        for i in 0..n {
+            let at = base_ms + (i as i64 % 10_000) * 7_000 + (i as i64 / 10_000) * 86_400_000;
+            st.execute(params![device, i as i64 + 1, format!("E{:05}", i % EMPLOYEES), if i % 2 == 0 { "in" } else { "out" }, at, photo])
+                .expect("record");
+        }
+    }
+    tx.commit().expect("commit");
+    t.elapsed()
 }
 
 fn populate(store: &Store) {
