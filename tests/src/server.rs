@@ -90,6 +90,9 @@ impl Server {
                     .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
             }),
         );
+        // As `hadir-server serve` does: enrolment from photos and PIN resets write through the
+        // device store, so the roster revision moves for the kiosks.
+        dash.attach_storage(store.clone());
         let app = hadir_server::app(state).merge(dashboard::router(dash.clone()));
         let listener = tokio::net::TcpListener::bind(addr).await.expect("bind the server socket");
         let url = format!("http://{}", listener.local_addr().expect("local addr"));
