@@ -174,8 +174,8 @@ const EXPECTED: &[Expect] = &[
     ),
     e(
         "enrol-capturing",
-        &["Foto 2 dari 5", "Tahan posisi", "Pratinjau kamera", "Batal"],
-        &["Photo 2 of 5", "Hold still", "Camera preview", "Cancel"],
+        &["Daftarkan wajah", "Nomor pegawai 198503122010011004", "Foto 2 dari 5", "Tahan posisi", "Pratinjau kamera", "Batal"],
+        &["Enrol a face", "Employee number 198503122010011004", "Photo 2 of 5", "Hold still", "Camera preview", "Cancel"],
         &[],
         None,
     ),
