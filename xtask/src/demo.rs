@@ -193,18 +193,28 @@ fn build(root: &Path, steps: &mut Steps, window: bool) -> Result<Bins> {
         println!("using the programs in HADIR_DEMO_BIN_DIR={} (not building)", dir.display());
         return Ok(bins);
     }
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    // The whole workspace's binaries, with the features `cargo xtask test` builds (where the
-    // kiosk's touchscreen is on), so that the demo reuses the test build instead of compiling
-    // the dependencies again; a window adds Slint's winit backend.
-    let kiosk_features = if window { "hadir-kiosk/desktop" } else { "hadir-kiosk/ui" };
-    steps.step(&format!("build hadir-server, hadir-kiosk ({kiosk_features}), hadir-face"), || {
-        shell::run(Command::new(&cargo).current_dir(root).args(["build", "--workspace", "--bins", "--features", kiosk_features]))
+    // The whole workspace's binaries with the kiosk's touchscreen on, as the test build has it,
+    // so that most of the test build is reused; a window adds Slint's winit backend.
+    let mut args = BUILD_ARGS.to_vec();
+    if window {
+        *args.last_mut().context("build arguments")? = "hadir-kiosk/desktop";
+    }
+    steps.step(&format!("build hadir-server, hadir-kiosk ({}), hadir-face", args[args.len() - 1]), || {
+        shell::run(crate::suite::cargo(root).args(&args))
     })?;
+    let bin = |name: &str| debug_binary(root, name);
+    Ok(Bins { server: bin("hadir-server"), kiosk: bin("hadir-kiosk"), face: bin("hadir-face"), window })
+}
+
+/// The demo's build of the workspace's binaries (the last argument names the kiosk's UI
+/// feature); `cargo xtask screenshots` shares it.
+pub const BUILD_ARGS: &[&str] = &["build", "--locked", "--workspace", "--bins", "--features", "hadir-kiosk/ui"];
+
+/// A binary of the host's debug build.
+pub fn debug_binary(root: &Path, name: &str) -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
     let target = if target.is_absolute() { target } else { root.join(target) };
-    let bin = |name: &str| target.join("debug").join(name);
-    Ok(Bins { server: bin("hadir-server"), kiosk: bin("hadir-kiosk"), face: bin("hadir-face"), window })
+    target.join("debug").join(name)
 }
 
 /// 8080 when it is free, another free port otherwise.
