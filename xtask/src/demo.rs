@@ -122,8 +122,10 @@ pub fn run(root: &Path) -> Result<()> {
     if photos.len() < 2 {
         bail!("{} needs at least two photos (enrolment and camera)", person.display());
     }
-    // The last photo is what the camera shows; the others are the enrolment photos.
-    let camera_photo = photos.pop().context("no camera photo")?;
+    // The camera shows the photo whose face fills most of its frame (a kiosk's camera sees a
+    // face at arm's length, and the kiosk's quality gate asks a small face to come closer);
+    // the others are the enrolment photos.
+    let camera_photo = photos.remove(camera_choice(&bins, &root.join("models/onnx"), &photos)?);
     let evidence = shared.join("faces/people/biden/biden.jpg");
 
     let port = free_port()?;
@@ -215,6 +217,24 @@ pub fn debug_binary(root: &Path, name: &str) -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
     let target = if target.is_absolute() { target } else { root.join(target) };
     target.join("debug").join(name)
+}
+
+/// Index of the photo whose main face, free of quality issues, is widest relative to the
+/// photo, as `hadir-face detect` sees it.
+fn camera_choice(bins: &Bins, models: &Path, photos: &[PathBuf]) -> Result<usize> {
+    let mut best: Option<(usize, f64)> = None;
+    for (i, photo) in photos.iter().enumerate() {
+        let out = shell::output(Command::new(&bins.face).arg("--models").arg(models).arg("detect").arg(photo))?;
+        let v: Value = serde_json::from_str(&out).with_context(|| format!("parsing `hadir-face detect {}`", photo.display()))?;
+        let clean = v["issues"].as_array().is_some_and(Vec::is_empty);
+        let face = v["subject"]["index"].as_u64().and_then(|k| v["faces"].get(k as usize)).map(|f| &f["box"]);
+        let (Some(face), Some(width)) = (face, v["width"].as_f64()) else { continue };
+        let share = (face["x2"].as_f64().unwrap_or(0.0) - face["x1"].as_f64().unwrap_or(0.0)) / width;
+        if clean && best.is_none_or(|(_, b)| share > b) {
+            best = Some((i, share));
+        }
+    }
+    best.map(|(i, _)| i).context("no photo of the demo person has a clean face for the simulated camera")
 }
 
 /// 8080 when it is free, another free port otherwise.

@@ -157,7 +157,7 @@ async fn main() -> Result<()> {
         Cmd::Serve => {
             store.migrate(&migrations()).await.context("migrating")?;
             let state = AppState {
-                store,
+                store: store.clone(),
                 policy: cfg.policy,
                 clock,
                 max_body_bytes: cfg.raw.ingest.max_body_bytes,
@@ -175,6 +175,9 @@ async fn main() -> Result<()> {
                     let dash_store = hadir_server::dashboard::store::Store::open(&cfg.raw.storage.sqlite_path)
                         .with_context(|| format!("opening the dashboard on {}", cfg.raw.storage.sqlite_path.display()))?;
                     let dash = hadir_server::dashboard::Dashboard::new(std::sync::Arc::new(dash_store), dash_config);
+                    // Enrolment from photos and PIN resets write through the device store (with
+                    // its template key), so the roster revision moves for the kiosks.
+                    dash.attach_storage(store);
                     router = router.merge(hadir_server::dashboard::router(dash));
                     tracing::info!(addr = %cfg.listen, "dashboard at /");
                 }
