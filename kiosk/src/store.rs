@@ -852,6 +852,39 @@ impl Store {
         Ok(())
     }
 
+    /// The records the server refused, oldest first, each with the reason it was parked with.
+    pub fn refused(&self) -> Result<Vec<(Record, String)>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT r.seq, r.record_json, COALESCE(o.last_error, '') FROM outbox o JOIN records r ON r.seq = o.seq
+                 WHERE o.state = 'refused' ORDER BY o.seq",
+            )
+            .map_err(self.sql("read refused records"))?;
+        let rows = st
+            .query_map([], |r| Ok((r.get::<_, u64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))
+            .map_err(self.sql("read refused records"))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, json, reason) = row.map_err(self.sql("read refused records"))?;
+            out.push((self.parse_record(seq, &json)?, reason));
+        }
+        Ok(out)
+    }
+
+    /// Puts refused records back in the queue (an admin's decision, e.g. after the device was
+    /// enrolled again); returns how many were refused. Other sequence numbers are ignored.
+    pub fn requeue_refused(&self, seqs: &[u64]) -> Result<usize, StoreError> {
+        let mut n = 0;
+        for seq in seqs {
+            n += self
+                .conn
+                .execute("UPDATE outbox SET state = 'pending', done_at_ms = NULL WHERE seq = ?1 AND state = 'refused'", [seq])
+                .map_err(self.sql("re-queue outbox"))?;
+        }
+        Ok(n)
+    }
+
     /// A transient upload failure (will be retried).
     pub fn mark_attempt_failed(&self, seq: u64, error: &str) -> Result<(), StoreError> {
         self.conn

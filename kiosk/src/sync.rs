@@ -161,7 +161,7 @@ pub fn spawn(cfg: &KioskConfig, _identity: Identity, _model_version: String, _sh
 mod worker {
     use super::*;
     use crate::store::Store;
-    use hadir_client::{Outbox, OutboxError, Uploader, UploaderConfig};
+    use hadir_client::{Outbox, OutboxError, Parked, Uploader, UploaderConfig};
     use hadir_protocol::{Digest, Record, RefusalReason};
     use std::sync::atomic::Ordering;
     use std::time::Duration;
@@ -181,7 +181,31 @@ mod worker {
         }
 
         fn park(&mut self, seq: u64, reason: RefusalReason, detail: &str) -> Result<(), OutboxError> {
-            self.mark_refused(seq, &format!("{reason:?}: {detail}"), now_ms()).map_err(OutboxError::new)
+            self.mark_refused(seq, &format!("{}: {detail}", reason.as_str()), now_ms()).map_err(OutboxError::new)
+        }
+
+        fn head_seq(&mut self) -> Result<Option<u64>, OutboxError> {
+            Ok(Some(self.head().map_err(OutboxError::new)?.seq))
+        }
+
+        fn parked(&mut self) -> Result<Vec<Parked>, OutboxError> {
+            let rows = self.refused().map_err(OutboxError::new)?;
+            Ok(rows
+                .into_iter()
+                .map(|(record, text)| {
+                    // Stored as "<wire name>: <detail>"; an unknown name (older kiosks wrote
+                    // Rust's debug names) is read as malformed with the whole text as detail.
+                    let (name, detail) = text.split_once(": ").unwrap_or((text.as_str(), ""));
+                    match RefusalReason::parse(name) {
+                        Some(reason) => Parked { record, reason, detail: detail.to_owned() },
+                        None => Parked { record, reason: RefusalReason::Malformed, detail: text.clone() },
+                    }
+                })
+                .collect())
+        }
+
+        fn requeue(&mut self, seqs: &[u64]) -> Result<usize, OutboxError> {
+            self.requeue_refused(seqs).map_err(OutboxError::new)
         }
 
         fn pending_photos(&mut self, limit: usize) -> Result<Vec<Digest>, OutboxError> {

@@ -150,6 +150,12 @@ fn outbox_states_and_queue_length() {
     s.photo_uploaded_by_hash(&Digest::of(&[1u8])).unwrap();
     assert!(s.photos_to_upload(10).unwrap().is_empty());
     s.mark_photo_uploaded(1).unwrap();
+    // A refused record is listed with its reason and goes back to the queue only when asked.
+    let refused = s.refused().unwrap();
+    assert_eq!(refused.iter().map(|(r, why)| (r.body.seq, why.as_str())).collect::<Vec<_>>(), vec![(2, "bad signature")]);
+    assert_eq!(s.requeue_refused(&[1, 2, 3]).unwrap(), 1);
+    assert_eq!(s.pending(10).unwrap().iter().map(|p| p.record.body.seq).collect::<Vec<_>>(), vec![2, 3]);
+    assert!(s.refused().unwrap().is_empty());
     // The record itself is untouched by outbox changes.
     assert_eq!(s.verify_chain(&id.key.public()).unwrap(), 3);
 }
