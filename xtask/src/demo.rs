@@ -107,6 +107,15 @@ pub fn run(root: &Path) -> Result<()> {
         ["--check"] => true,
         _ => bail!("usage: cargo xtask demo [--check]"),
     };
+    demo(root, check)
+}
+
+/// `cargo xtask demo --check`, as a step of `cargo xtask test`.
+pub fn check(root: &Path) -> Result<()> {
+    demo(root, true)
+}
+
+fn demo(root: &Path, check: bool) -> Result<()> {
     let mut steps = Steps::default();
     setup::run(root, &mut steps)?;
     let bins = build(root, &mut steps, !check && has_display())?;

@@ -28,6 +28,10 @@ const PACKAGES: &[(&str, &str)] = &[
     // The user interface.
     ("libfontconfig-dev", "Slint's text rendering finds fonts through fontconfig"),
     ("fonts-dejavu-core", "a font fontconfig always sees"),
+    ("libudev-dev:arm64", "the board's touchscreen build (`cargo xtask cross --board`)"),
+    ("libinput-dev:arm64", "the board's touchscreen build (`cargo xtask cross --board`)"),
+    ("libxkbcommon-dev:arm64", "the board's touchscreen build (`cargo xtask cross --board`)"),
+    ("libfontconfig-dev:arm64", "the board's touchscreen build (`cargo xtask cross --board`)"),
     // The central server's scale-out store, tested for real.
     ("postgresql", "the PostgreSQL server for the server's store tests"),
     // The dashboard's browser tests.

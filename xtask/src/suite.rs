@@ -2,7 +2,7 @@
 //! target directory for the host build, and a summary of step times at the end.
 
 use crate::shell::{self, Steps};
-use crate::{crate_map, cross, fuzz, qemu, setup};
+use crate::{crate_map, cross, demo, fuzz, qemu, setup};
 use anyhow::Result;
 use std::path::Path;
 use std::process::Command;
@@ -27,6 +27,7 @@ fn all(root: &Path, steps: &mut Steps) -> Result<()> {
     steps.step("host: unit, integration and doc tests", || {
         shell::run(cargo(root).args(["test", "--locked", "--workspace"]))
     })?;
+    steps.step("demo --check: a kiosk record reaches the server and the dashboard", || demo::check(root))?;
     fuzz::all(root, fuzz::CI_SECONDS, steps)?;
     cross::build_and_test(root, steps)?;
     qemu::test(root, steps)
