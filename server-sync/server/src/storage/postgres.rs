@@ -130,7 +130,23 @@ impl PgStore {
         let (device_id, site_id, mode): (String, String, String) = (row.get(0), row.get(1), row.get(2));
         let (expires, used): (i64, Option<i64>) = (row.get(3), row.get(4));
         if used.is_some() {
-            return Ok(Err(EnrolRefusal::TokenUsed));
+            // The same device asking again gets the same answer (see the SQLite backend).
+            let same = tx
+                .query_opt(
+                    "SELECT last_seq FROM devices WHERE device_id = $1 AND public_key = $2 AND revoked_at_ms IS NULL",
+                    &[&device_id, &key.to_hex()],
+                )
+                .await
+                .map_err(err("enrol: read device"))?;
+            return Ok(match same {
+                Some(row) => {
+                    let last_seq: i64 = row.get(0);
+                    let mode = parse_mode(&mode)?;
+                    let last_seq = u64::try_from(last_seq).unwrap_or(0);
+                    Ok(DeviceInfo { device_id, site_id, mode, public_key: key, revoked_at_ms: None, last_seq })
+                }
+                None => Err(EnrolRefusal::TokenUsed),
+            });
         }
         if now_ms > expires {
             return Ok(Err(EnrolRefusal::TokenExpired));

@@ -250,7 +250,23 @@ pub(super) fn enrol(
         return Ok(Err(EnrolRefusal::UnknownToken));
     };
     if used.is_some() {
-        return Ok(Err(EnrolRefusal::TokenUsed));
+        // The same device asking again (its answer was lost, or power was cut before it saved
+        // the enrolment) gets the same answer; any other key is refused.
+        let same: Option<u64> = tx
+            .query_row(
+                "SELECT last_seq FROM devices WHERE device_id = ?1 AND public_key = ?2 AND revoked_at_ms IS NULL",
+                params![device_id, key.to_hex()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(err("enrol: read device"))?;
+        return Ok(match same {
+            Some(last_seq) => {
+                let mode = parse_mode(&mode)?;
+                Ok(DeviceInfo { device_id, site_id, mode, public_key: key, revoked_at_ms: None, last_seq })
+            }
+            None => Err(EnrolRefusal::TokenUsed),
+        });
     }
     if now_ms > expires {
         return Ok(Err(EnrolRefusal::TokenExpired));

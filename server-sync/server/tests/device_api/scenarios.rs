@@ -160,6 +160,10 @@ pub async fn enrolment_roster_and_evidence(store: Store) {
     let key = DeviceKey::generate();
     let ok = hadir_client::enrol(&server.url(), &token, &key, "t").await.unwrap();
     assert_eq!(ok.mode, Mode::Field);
+    // The same device asking again (answer lost, power cut before it saved it) gets the same
+    // answer; another key with the spent token is refused below.
+    let again = hadir_client::enrol(&server.url(), &token, &key, "t").await.unwrap();
+    assert_eq!((again.device_id.as_str(), again.site_id.as_str(), again.mode), (ok.device_id.as_str(), ok.site_id.as_str(), ok.mode));
     for (tok, code) in [(token.as_str(), "token_used"), ("0000-1111", "unknown_token")] {
         match hadir_client::enrol(&server.url(), tok, &DeviceKey::generate(), "t").await {
             Err(ClientError::Status { status: 403, code: c, .. }) => assert_eq!(c, code),
