@@ -322,17 +322,10 @@ fn name_of(secrets: &Value, employee: &str) -> String {
 }
 
 /// What the user reads: addresses, logins, PIN hints, logs, and what does not work yet.
-fn banner(l: &Layout, bins: &Bins, port: u16, secrets: &Value, dashboard: bool) -> String {
+fn banner(l: &Layout, bins: &Bins, port: u16, secrets: &Value) -> String {
     let base = format!("http://127.0.0.1:{port}");
     let mut out = String::from("\n================ Hadir demo ================\n");
-    if dashboard {
-        out += &format!("Dashboard:   {base}/  (open it in a browser)\n");
-    } else {
-        out += &format!(
-            "Dashboard:   NOT SERVED by this build of hadir-server ({base}/login answers 404: the dashboard is not \
-             wired into the server's router yet). The device API runs at {base}/api/v1.\n"
-        );
-    }
+    out += &format!("Dashboard:   {base}/  (open it in a browser)\n");
     out += "Logins:\n";
     for login in secrets["logins"].as_array().into_iter().flatten() {
         let sections = login["sections"].as_array().map(|s| s.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(","));
@@ -404,14 +397,7 @@ fn kiosk_cmd(l: &Layout, bins: &Bins) -> Command {
 /// Runs until Ctrl-C. xtask has no signal handling of its own (no libc), so it hands over to a
 /// small shell that starts both programs, forwards SIGINT/SIGTERM to them and waits for both.
 fn run_interactive(l: &Layout, bins: &Bins, port: u16, secrets: &Value) -> Result<()> {
-    // The dashboard is part of the server: ask a short-lived server whether it serves /login.
-    let dashboard = {
-        let mut probe = Probe::start(l, bins, port)?;
-        let served = probe.wait_ready().and_then(|()| http_get(port, "/login", None)).map(|r| r.status == 200).unwrap_or(false);
-        probe.stop();
-        served
-    };
-    print!("{}", banner(l, bins, port, secrets, dashboard));
+    print!("{}", banner(l, bins, port, secrets));
     println!("Starting hadir-server and hadir-kiosk; Ctrl-C stops both.");
     std::io::stdout().flush().ok();
     let sh = format!(
@@ -532,8 +518,7 @@ fn run_check(l: &Layout, bins: &Bins, port: u16, secrets: &Value) -> Result<()> 
     let _ = std::fs::remove_file(l.screens.join("screen.png"));
     let mut probe = Probe::start(l, bins, port)?;
     probe.wait_ready()?;
-    let dashboard = http_get(port, "/login", None).is_ok_and(|r| r.status == 200);
-    print!("{}", banner(l, bins, port, secrets, dashboard));
+    print!("{}", banner(l, bins, port, secrets));
     let mut kiosk = Managed::spawn("hadir-kiosk", kiosk_cmd(l, bins), log_file(l, "kiosk.log")?)?;
     println!("check: waiting up to {} s for a new record from {KIOSK_ID} (today it had {before})", CHECK_TIMEOUT.as_secs());
     let started = Instant::now();
@@ -578,20 +563,16 @@ fn run_check(l: &Layout, bins: &Bins, port: u16, secrets: &Value) -> Result<()> 
                 ok = false;
             }
         }
-        if dashboard {
-            match dashboard_today(port, secrets) {
-                Ok(found) if found.is_empty() => {
-                    println!("check: FAILED: the admin's today page does not show the kiosk employee");
-                    ok = false;
-                }
-                Ok(found) => println!("check: the dashboard's today page (admin) shows: {found}"),
-                Err(e) => {
-                    println!("check: FAILED: dashboard login or today page: {e:#}");
-                    ok = false;
-                }
+        match dashboard_today(port, secrets) {
+            Ok(found) if found.is_empty() => {
+                println!("check: FAILED: the admin's today page does not show the kiosk employee");
+                ok = false;
             }
-        } else {
-            println!("check: the dashboard is not served by this build of hadir-server, so it was not checked through HTTP");
+            Ok(found) => println!("check: the dashboard's today page (admin) shows: {found}"),
+            Err(e) => {
+                println!("check: FAILED: dashboard login or today page: {e:#}");
+                ok = false;
+            }
         }
     }
     let k = kiosk.stop();
