@@ -32,7 +32,6 @@
 //! - "face model … is missing": the server looks for the models in `dashboard.models_dir`
 //!   (default `HADIR_MODELS_DIR`, else the workspace's `models/onnx`); run `cargo xtask setup`.
 
-use std::collections::HashMap;
 use std::io::Cursor;
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -451,12 +450,10 @@ pub async fn enrol(
 }
 
 fn nearest(set: &TemplateSet, others: &[OtherFace], map: &ScoreMap) -> Option<(String, f32)> {
-    let mut best: HashMap<&str, f32> = HashMap::new();
-    for o in others {
-        let c = set.templates.iter().flat_map(|a| o.set.templates.iter().map(move |b| a.cosine(b))).fold(f32::MIN, f32::max);
-        best.insert(&o.set.name, c);
-    }
-    best.into_iter().max_by(|a, b| a.1.total_cmp(&b.1)).map(|(n, c)| (n.to_owned(), map.percent(c)))
+    let sets: Vec<TemplateSet> = others.iter().map(|o| o.set.clone()).collect();
+    // Every other face, best first: the nearest is the first.
+    let all = find_duplicates(set, &sets, map, f32::NEG_INFINITY).ok()?;
+    all.into_iter().next().map(|d| (d.name, d.percent))
 }
 
 #[cfg(test)]
