@@ -10,7 +10,7 @@ use hadir_kiosk::face::{FaceResult, ModelsFace};
 use hadir_kiosk::policy::Mode;
 use hadir_server::dashboard::auth::hash_password;
 use hadir_server::dashboard::store::Role;
-use hadir_server::rules::{WeeklySchedule, WorkHours};
+use hadir_rules::{WeeklySchedule, WorkHours};
 use hadir_server::storage::EmployeeInput;
 use image::RgbImage;
 use std::sync::{Arc, Mutex};

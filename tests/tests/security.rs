@@ -15,7 +15,7 @@ use hadir_kiosk::policy::Mode;
 use hadir_protocol::{DeviceKey, Digest, Outcome as Answer, Record, RefusalReason, UploadResponse};
 use hadir_server::dashboard::auth::hash_password;
 use hadir_server::dashboard::store::Role;
-use hadir_server::rules::{WeeklySchedule, WorkHours};
+use hadir_rules::{WeeklySchedule, WorkHours};
 use hadir_server::storage::EmployeeInput;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};

@@ -8,7 +8,7 @@
 //! | `GET /api/v1/devices/self` (signed) | – | [`DeviceStatus`] |
 //! | `POST /api/v1/records` | [`crate::UploadBatch`] | [`crate::UploadResponse`] |
 //! | `PUT /api/v1/evidence/{sha256}` (signed) | the JPEG | [`EvidenceResponse`] |
-//! | `GET /api/v1/roster?since=N` (signed) | – | [`RosterResponse`] |
+//! | `GET /api/v1/roster?since=N` (signed) | – | [`RosterResponse`] (with [`RosterRules`]) |
 //! | `POST /api/v1/templates` (signed) | [`TemplateUpload`] | [`TemplateUploadResponse`] |
 //!
 //! Errors come back as [`ErrorBody`] with a non-2xx status.
@@ -146,6 +146,9 @@ pub struct RosterEmployee {
     pub pin_hash: Option<String>,
     /// All of the employee's current templates (the full set replaces the device's copy).
     pub templates: Vec<FaceTemplate>,
+    /// Excused days from yesterday on (the full set replaces the device's copy).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub excused: Vec<RosterExcuse>,
 }
 
 /// Roster changes since a revision.
@@ -159,6 +162,72 @@ pub struct RosterResponse {
     pub changed: Vec<RosterEmployee>,
     /// Employee ids removed since `since`: delete them and their templates.
     pub removed: Vec<String>,
+    /// The site's rules (time zone, schedules, holidays, tolerances): present when they changed
+    /// since `since`, or always from a server that sends them whole; absent from older servers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<RosterRules>,
+}
+
+/// The attendance rules of a site as the kiosks need them, so that a kiosk's "terlambat N
+/// menit" is the figure of the monthly recap. Read by `hadir-rules` (`SiteRules::from_wire`).
+///
+/// Times of day are `HH:MM` local to the site, dates `YYYY-MM-DD`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RosterRules {
+    /// The site's IANA time zone (`Asia/Makassar` for WITA).
+    pub time_zone: String,
+    /// Late-mark tolerance of office records, minutes.
+    pub tolerance_office_min: u32,
+    /// Late-mark tolerance of field records, minutes.
+    pub tolerance_field_min: u32,
+    /// Overtime counts from this many minutes after the scheduled end.
+    pub overtime_after_min: u32,
+    /// Public holidays (hari libur) and joint leave days.
+    pub holidays: Vec<RosterHoliday>,
+    /// Each section's weekly schedule and exceptions.
+    pub sections: Vec<RosterSection>,
+}
+
+/// One holiday.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RosterHoliday {
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// Its name, shown on recaps.
+    pub name: String,
+}
+
+/// A section's calendar.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RosterSection {
+    /// The section id, as [`RosterEmployee::section_id`] names it.
+    pub id: String,
+    /// Monday first: `HH:MM-HH:MM`, or `None` for a day without work.
+    pub week: [Option<String>; 7],
+    /// Dates whose hours differ from the week.
+    #[serde(default)]
+    pub exceptions: Vec<RosterException>,
+}
+
+/// A section's exception for one date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RosterException {
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// `HH:MM-HH:MM`, or `None` for a day off.
+    pub hours: Option<String>,
+    /// Why (shown for a day off).
+    pub reason: String,
+}
+
+/// A day an employee is excused (leave, sick, permitted absence, official travel), so the kiosk
+/// does not call an arrival late on it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RosterExcuse {
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// `cuti`, `sakit`, `izin` or `dinas_luar`.
+    pub kind: String,
 }
 
 /// The body of an error answer.

@@ -15,7 +15,7 @@ use hadir_server::dashboard::i18n::Lang;
 use hadir_server::dashboard::store::Store;
 use hadir_server::reports::month::{Context, Scope, month_recaps};
 use hadir_server::reports::{month_table, xlsx};
-use hadir_server::rules::{WeeklySchedule, WorkHours};
+use hadir_rules::{WeeklySchedule, WorkHours};
 use rusqlite::params;
 use time::macros::{date, time};
 use time::{Month, UtcOffset};

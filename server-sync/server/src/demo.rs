@@ -24,7 +24,7 @@
 use crate::dashboard::auth;
 use crate::dashboard::store::{Role, Store as DashStore, StoreError};
 use crate::ingest::{IngestError, IngestPolicy, ingest};
-use crate::rules::{WeeklySchedule, WorkHours};
+use hadir_rules::{WeeklySchedule, WorkHours};
 use crate::storage::{EmployeeInput, NewToken, StorageError, Store};
 use hadir_protocol::{ClockEvidence, Decision, DeviceKey, Digest, Direction, Mode, Outcome, RecordBody, Score, UploadBatch};
 use rand::{Rng, RngCore};

@@ -12,7 +12,8 @@
 //! - [`config`]: the TOML configuration, validated.
 //! - [`bench`]: the ingest benchmark (`hadir-server bench`).
 //! - [`demo`]: the demo department `cargo xtask demo` seeds (`hadir-server seed-demo`).
-//! - `dashboard`, `reports`, `rules`: the office side (issue 8).
+//! - `dashboard`, `reports`: the office side; the rules they apply are the `hadir-rules` crate,
+//!   the same rulebook the kiosks use.
 //!
 //! The binary (`src/main.rs`) only parses arguments and calls [`app`] / [`serve`].
 //!
@@ -32,7 +33,6 @@ pub mod storage;
 
 pub mod dashboard;
 pub mod reports;
-pub mod rules;
 
 use axum::Router;
 use std::future::Future;

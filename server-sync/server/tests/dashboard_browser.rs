@@ -148,7 +148,7 @@ async fn supervisor_confirms_exports_and_the_board_follows() {
     c.wait().for_element(Locator::Css(".flash")).await.unwrap();
     assert!(body_text(&c).await.contains("Rekaman dikonfirmasi"));
     let rec = f.state.store.record(f.pending_bm).unwrap().unwrap();
-    assert_eq!(rec.punch.decision, hadir_server::rules::Decision::Confirmed);
+    assert_eq!(rec.punch.decision, hadir_rules::Decision::Confirmed);
     assert_eq!(rec.reason.as_deref(), Some("Wajah sesuai foto pendaftaran"));
 
     // The monthly recap and its XLSX download.

@@ -3,7 +3,7 @@
 //! Texts live next to their use as pairs (`lang.pick("Terlambat", "Late")`), so a page's two
 //! languages cannot drift apart and no key catalogue has to be kept in step.
 
-use crate::rules::{Band, DayStatus, Excused};
+use hadir_rules::{Band, DayStatus, Excused};
 
 /// A language of the user interface.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

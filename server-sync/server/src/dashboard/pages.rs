@@ -16,7 +16,7 @@ use super::i18n::Lang;
 use super::store::{Role, date_str, parse_date, parse_hours};
 use super::{AppError, AppState, SESSION_COOKIE, Session, lang_of};
 use crate::reports::month::{Context, Scope, date_results};
-use crate::rules::{Band, Decision, DayStatus, Direction, RuleSettings, WeeklySchedule};
+use hadir_rules::{Band, Decision, DayStatus, Direction, RuleSettings, WeeklySchedule};
 
 pub(crate) type Fields = HashMap<String, String>;
 
@@ -221,7 +221,7 @@ pub async fn today(State(st): State<AppState>, s: Session, Query(q): Query<Field
         d = date_str(date),
         show = lang.pick("Tampilkan", "Show")
     );
-    let count = |v: &[(&crate::reports::EmployeeInfo, &crate::rules::DayResult)], f: &dyn Fn(&crate::rules::DayResult) -> bool| {
+    let count = |v: &[(&crate::reports::EmployeeInfo, &hadir_rules::DayResult)], f: &dyn Fn(&hadir_rules::DayResult) -> bool| {
         v.iter().filter(|(_, d)| f(d)).count()
     };
     for (section, v) in &by_section {
@@ -922,7 +922,7 @@ pub async fn add_holiday(State(st): State<AppState>, s: Session, Form(f): Form<F
 pub async fn add_section(State(st): State<AppState>, s: Session, Form(f): Form<Fields>) -> Result<Response, AppError> {
     s.require(Page::Settings)?;
     s.check_csrf(f.get("csrf"))?;
-    let hours = |k: &str| -> Result<Option<crate::rules::WorkHours>, AppError> {
+    let hours = |k: &str| -> Result<Option<hadir_rules::WorkHours>, AppError> {
         let v = field(&f, k);
         if v.is_empty() {
             return Ok(None);

@@ -55,7 +55,7 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::{Connection, OptionalExtension, params};
 use time::{Date, OffsetDateTime, Time, UtcOffset};
 
-use crate::rules::{
+use hadir_rules::{
     Decision, DayException, DeviceWatermark, Direction, Excused, Holidays, Mode, Punch, RuleSettings,
     SectionCalendar, WeeklySchedule, WorkHours,
 };
@@ -288,23 +288,12 @@ fn dt_to_ms(t: OffsetDateTime) -> i64 {
 
 /// Parses `HH:MM-HH:MM` into working hours.
 pub fn parse_hours(s: &str) -> Option<WorkHours> {
-    let (a, b) = s.split_once('-')?;
-    let p = |x: &str| {
-        let (h, m) = x.trim().split_once(':')?;
-        Time::from_hms(h.parse().ok()?, m.parse().ok()?, 0).ok()
-    };
-    WorkHours::new(p(a)?, p(b)?).ok()
+    WorkHours::parse(s)
 }
 
 /// `HH:MM-HH:MM`.
 pub fn format_hours(h: WorkHours) -> String {
-    format!(
-        "{:02}:{:02}-{:02}:{:02}",
-        h.start().hour(),
-        h.start().minute(),
-        h.end().hour(),
-        h.end().minute()
-    )
+    h.to_string()
 }
 
 /// Date as `YYYY-MM-DD`.
@@ -869,7 +858,7 @@ impl Store {
             }
             by_site.entry(d.site_id).or_default().push(DeviceWatermark { device_id: d.id, synced_until: d.synced_until });
         }
-        Ok(by_site.into_iter().map(|(s, w)| (s, crate::rules::known_through(&w, offset))).collect())
+        Ok(by_site.into_iter().map(|(s, w)| (s, hadir_rules::known_through(&w, offset))).collect())
     }
 
     // ---- records, decisions, corrections ----

@@ -9,7 +9,7 @@ use time::{Date, Month, OffsetDateTime, UtcOffset};
 use super::chart::LateDay;
 use super::table::EmployeeInfo;
 use crate::dashboard::store::{Employee, Section, Store, StoreError};
-use crate::rules::{
+use hadir_rules::{
     DateRow, DayInput, DayResult, Excused, MonthRecap, Punch, SectionCalendar, WeeklySchedule, evaluate_day,
     recap_date_row, recap_month, recap::MonthInput,
 };
@@ -40,9 +40,9 @@ pub struct Context {
     /// Sections by id.
     pub sections: HashMap<String, Section>,
     /// Holidays.
-    pub holidays: crate::rules::Holidays,
+    pub holidays: hadir_rules::Holidays,
     /// Rule settings.
-    pub settings: crate::rules::RuleSettings,
+    pub settings: hadir_rules::RuleSettings,
     /// Last known date per site.
     pub known: HashMap<String, Option<Date>>,
     /// The calendar for employees without a section: no working days, so nothing is deducted.
@@ -172,14 +172,4 @@ pub fn late_per_day(months: &[(EmployeeInfo, Vec<DayResult>, MonthRecap)], year:
         }
     }
     days
-}
-
-/// Leave kinds a correction may enter, as stored.
-pub fn excused_code(e: Excused) -> &'static str {
-    match e {
-        Excused::Cuti => "cuti",
-        Excused::Sakit => "sakit",
-        Excused::Izin => "izin",
-        Excused::DinasLuar => "dinas_luar",
-    }
 }

@@ -3,7 +3,7 @@
 use time::{Date, Month};
 
 use crate::dashboard::i18n::Lang;
-use crate::rules::{DateRow, MonthRecap};
+use hadir_rules::{DateRow, MonthRecap};
 
 /// Who a recap row is about.
 #[derive(Debug, Clone, PartialEq, Eq)]

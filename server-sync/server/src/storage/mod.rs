@@ -652,7 +652,7 @@ impl Store {
                 }
             }
         }
-        Ok(RosterResponse { site_id: site_id.to_owned(), revision, changed, removed })
+        Ok(RosterResponse { site_id: site_id.to_owned(), revision, changed, removed, rules: None })
     }
 
     /// Notes that a device called (for the dashboard's device page).

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use hadir_server::dashboard::auth::hash_password;
 use hadir_server::dashboard::store::{Role, Store};
 use hadir_server::dashboard::{AppState, Dashboard, DashboardConfig};
-use hadir_server::rules::{WeeklySchedule, WorkHours};
+use hadir_rules::{WeeklySchedule, WorkHours};
 use rusqlite::params;
 use time::macros::{datetime, time};
 use time::OffsetDateTime;

@@ -209,8 +209,8 @@ pub fn recap_date_row(day: &DayResult) -> DateRow {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::day::{Decision, Direction, Mode};
-    use crate::rules::schedule::{DayException, WeeklySchedule, WorkHours};
+    use crate::day::{Decision, Direction, Mode};
+    use crate::schedule::{DayException, WeeklySchedule, WorkHours};
     use time::macros::{date, offset, time};
 
     fn punch(date: Date, t: Time, direction: Direction, decision: Decision) -> Punch {

@@ -50,6 +50,24 @@ impl WorkHours {
     pub fn end(&self) -> Time {
         self.end
     }
+
+    /// Hours written `HH:MM-HH:MM` (as the dashboard's forms and the roster carry them).
+    pub fn parse(text: &str) -> Option<WorkHours> {
+        let (a, b) = text.split_once('-')?;
+        let t = |x: &str| {
+            let (h, m) = x.trim().split_once(':')?;
+            Time::from_hms(h.parse().ok()?, m.parse().ok()?, 0).ok()
+        };
+        WorkHours::new(t(a)?, t(b)?).ok()
+    }
+}
+
+impl std::fmt::Display for WorkHours {
+    /// `HH:MM-HH:MM`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (s, e) = (self.start, self.end);
+        write!(f, "{:02}:{:02}-{:02}:{:02}", s.hour(), s.minute(), e.hour(), e.minute())
+    }
 }
 
 /// Hours for each weekday, Monday first; `None` is a day without work.
@@ -199,6 +217,25 @@ mod tests {
             );
         }
         assert!(WorkHours::new(time!(00:00), time!(23:59)).is_ok());
+    }
+
+    #[test]
+    fn hours_text_round_trips() {
+        let cases = [
+            ("07:30-16:00", Some((time!(07:30), time!(16:00)))),
+            (" 7:30 - 16:30 ", Some((time!(07:30), time!(16:30)))),
+            ("16:00-07:30", None),
+            ("24:00-25:00", None),
+            ("0730-1600", None),
+            ("", None),
+        ];
+        for (text, want) in cases {
+            let got = WorkHours::parse(text);
+            assert_eq!(got.map(|h| (h.start(), h.end())), want, "{text:?}");
+            if let Some(h) = got {
+                assert_eq!(WorkHours::parse(&h.to_string()), Some(h), "{text:?} round trip");
+            }
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! costs, so the percentages and the daily cap are settings; the defaults are a common regency
 //! regulation. Percentages are basis points (`50` = 0.50 %).
 
-use super::day::Mode;
+use hadir_protocol::Mode;
 
 /// A deduction band: TL1–TL4 for late arrival, PSW1–PSW4 for leaving early.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -15,26 +15,12 @@
 
 use time::{Date, OffsetDateTime, Time};
 
-use super::schedule::DayPlan;
+use super::schedule::{DayPlan, WorkHours};
 use super::settings::{Band, RuleSettings};
 
-/// IN (MASUK) or OUT (PULANG).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Direction {
-    /// Arrival.
-    In,
-    /// Going home.
-    Out,
-}
-
-/// The device's mode when the record was made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Mode {
-    /// Office kiosk.
-    Office,
-    /// Field unit.
-    Field,
-}
+/// IN (MASUK) or OUT (PULANG), and the device's mode: the protocol's own types, so a record
+/// and the rules never translate between two copies.
+pub use hadir_protocol::{Direction, Mode};
 
 /// Where a record stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -67,6 +53,26 @@ pub enum Excused {
     Izin,
     /// Official duty away from the office.
     DinasLuar,
+}
+
+impl Excused {
+    /// All kinds, in the order forms list them.
+    pub const ALL: [Excused; 4] = [Excused::Cuti, Excused::Sakit, Excused::Izin, Excused::DinasLuar];
+
+    /// As stored and sent: `cuti`, `sakit`, `izin`, `dinas_luar`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Excused::Cuti => "cuti",
+            Excused::Sakit => "sakit",
+            Excused::Izin => "izin",
+            Excused::DinasLuar => "dinas_luar",
+        }
+    }
+
+    /// The kind named by [`Excused::as_str`].
+    pub fn parse(text: &str) -> Option<Excused> {
+        Excused::ALL.into_iter().find(|e| e.as_str() == text)
+    }
 }
 
 /// One attendance record as the rules see it.
@@ -160,6 +166,31 @@ pub struct DayResult {
     pub is_final: bool,
     /// Allowance deduction for the day, basis points, capped at the daily cap.
     pub deduction_bp: u32,
+}
+
+/// How an IN at a local time of day stands against the scheduled start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Arrival {
+    /// Whole minutes after the scheduled start (0 when on time or early).
+    pub late_minutes: u32,
+    /// The TL band when the day is marked late: the minutes are over the mode's tolerance.
+    pub late_band: Option<Band>,
+}
+
+impl Arrival {
+    /// Whether the day is marked late.
+    pub fn marked_late(&self) -> bool {
+        self.late_band.is_some()
+    }
+}
+
+/// The lateness of an IN made at local time `at` on a day with `hours`: minutes are always
+/// counted from the scheduled start, the mode's tolerance decides only the late mark. The
+/// kiosk's result screen and the server's day both call this, so they cannot disagree.
+pub fn arrival(hours: WorkHours, at: Time, mode: Mode, settings: &RuleSettings) -> Arrival {
+    let late_minutes = minutes_between(hours.start(), at);
+    let late_band = if late_minutes > settings.tolerance(mode) { Band::of_minutes(late_minutes) } else { None };
+    Arrival { late_minutes, late_band }
 }
 
 fn minutes_between(from: Time, to: Time) -> u32 {
@@ -257,10 +288,9 @@ pub fn evaluate_day(input: &DayInput<'_>, settings: &RuleSettings) -> DayResult 
 
     match first_in {
         Some(i) => {
-            r.late_minutes = minutes_between(hours.start(), i.at.time());
-            if r.late_minutes > settings.tolerance(i.mode) {
-                r.late_band = Band::of_minutes(r.late_minutes);
-            }
+            let a = arrival(hours, i.at.time(), i.mode, settings);
+            r.late_minutes = a.late_minutes;
+            r.late_band = a.late_band;
         }
         None if r.is_final => r.late_band = Some(Band::B4),
         None => {}
@@ -292,8 +322,7 @@ pub fn evaluate_day(input: &DayInput<'_>, settings: &RuleSettings) -> DayResult 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::schedule::WorkHours;
-    use time::macros::{date, datetime, offset, time};
+        use time::macros::{date, datetime, offset, time};
 
     const D: Date = date!(2026 - 03 - 02); // a Monday
 

@@ -1,0 +1,226 @@
+//! One site's rules as a whole — zone, settings, holidays, section calendars — and their wire
+//! form in the roster ([`RosterRules`]).
+//!
+//! The server builds a [`SiteRules`] from its tables and sends it with the roster; a kiosk keeps
+//! the last one it received and asks it, for an IN at the wall, the same question the monthly
+//! recap asks of the same record ([`SiteRules::arrival_at`] → [`crate::day::arrival`]).
+//!
+//! An employee without a section (or with a section the rules do not know) has no working days,
+//! as on the server's recap: nothing is late and nothing is deducted until a section is set.
+//!
+//! It must not: fetch or store the rules (the kiosk's store and the server's store do).
+
+use std::collections::BTreeMap;
+
+use hadir_protocol::api::{RosterException, RosterHoliday, RosterRules, RosterSection};
+use time::{Date, OffsetDateTime};
+
+use crate::day::{Arrival, Excused, Mode, arrival};
+use crate::schedule::{DayException, DayPlan, Holidays, SectionCalendar, WeeklySchedule, WorkHours};
+use crate::settings::{RuleSettings, SettingsError};
+use crate::zone::{SiteZone, ZoneError};
+
+/// Why a roster's rules cannot be used; the kiosk keeps its previous rules.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WireError {
+    /// The time zone is not one the rules know.
+    #[error(transparent)]
+    Zone(#[from] ZoneError),
+    /// A tolerance or threshold out of range.
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    /// A date that is not `YYYY-MM-DD`.
+    #[error("{what}: {value:?} is not a date (YYYY-MM-DD)")]
+    Date {
+        /// Where it was.
+        what: String,
+        /// The text.
+        value: String,
+    },
+    /// Hours that are not `HH:MM-HH:MM` with the end after the start.
+    #[error("{what}: {value:?} are not working hours (HH:MM-HH:MM, end after start)")]
+    Hours {
+        /// Where they were.
+        what: String,
+        /// The text.
+        value: String,
+    },
+}
+
+/// Everything the rules need to know about one site, besides the records.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SiteRules {
+    /// The site's time zone.
+    pub zone: SiteZone,
+    /// Tolerances, overtime threshold, bands, deductions.
+    pub settings: RuleSettings,
+    /// Public holidays.
+    pub holidays: Holidays,
+    /// Calendars by section id.
+    pub sections: BTreeMap<String, SectionCalendar>,
+}
+
+impl SiteRules {
+    /// What `date` is for an employee of `section`.
+    pub fn plan(&self, section: Option<&str>, date: Date) -> DayPlan {
+        match section.and_then(|s| self.sections.get(s)) {
+            Some(calendar) => calendar.plan(&self.holidays, date),
+            None => DayPlan::Off(None),
+        }
+    }
+
+    /// How an IN made at `at` stands, as the recap will count it: `None` when the day has no
+    /// scheduled start for the employee (day off, holiday, no section) or the day is excused.
+    pub fn arrival_at(&self, section: Option<&str>, excused: Option<Excused>, mode: Mode, at: OffsetDateTime) -> Option<Arrival> {
+        if excused.is_some() {
+            return None;
+        }
+        let local = self.zone.local(at);
+        let hours = self.plan(section, local.date()).hours()?;
+        Some(arrival(hours, local.time(), mode, &self.settings))
+    }
+
+    /// The roster's form. Deductions stay on the server: kiosks show minutes and the late mark.
+    pub fn to_wire(&self) -> RosterRules {
+        let sections = self
+            .sections
+            .iter()
+            .map(|(id, c)| RosterSection {
+                id: id.clone(),
+                week: (*c.weekly.days()).map(|d| d.map(|h| h.to_string())),
+                exceptions: c
+                    .exceptions
+                    .iter()
+                    .map(|(date, ex)| match ex {
+                        DayException::Hours(h) => {
+                            RosterException { date: date.to_string(), hours: Some(h.to_string()), reason: String::new() }
+                        }
+                        DayException::Off(reason) => {
+                            RosterException { date: date.to_string(), hours: None, reason: reason.clone() }
+                        }
+                    })
+                    .collect(),
+            })
+            .collect();
+        RosterRules {
+            time_zone: self.zone.name().to_owned(),
+            tolerance_office_min: self.settings.tolerance_office_min,
+            tolerance_field_min: self.settings.tolerance_field_min,
+            overtime_after_min: self.settings.overtime_after_min,
+            holidays: self.holidays.iter().map(|(d, n)| RosterHoliday { date: d.to_string(), name: n.to_owned() }).collect(),
+            sections,
+        }
+    }
+
+    /// Reads the roster's form; refuses it whole when any part is wrong.
+    pub fn from_wire(w: &RosterRules) -> Result<SiteRules, WireError> {
+        let settings = RuleSettings {
+            tolerance_office_min: w.tolerance_office_min,
+            tolerance_field_min: w.tolerance_field_min,
+            overtime_after_min: w.overtime_after_min,
+            ..RuleSettings::default()
+        };
+        settings.validate()?;
+        let mut holidays = Holidays::new();
+        for h in &w.holidays {
+            holidays.insert(parse_date(&h.date, "holiday")?, h.name.clone());
+        }
+        let mut sections = BTreeMap::new();
+        for s in &w.sections {
+            let mut days = [None; 7];
+            for (day, text) in days.iter_mut().zip(&s.week) {
+                *day = text.as_deref().map(|t| parse_hours(t, &s.id)).transpose()?;
+            }
+            let mut calendar = SectionCalendar::new(WeeklySchedule::new(days));
+            for e in &s.exceptions {
+                let date = parse_date(&e.date, &s.id)?;
+                let ex = match &e.hours {
+                    Some(h) => DayException::Hours(parse_hours(h, &s.id)?),
+                    None => DayException::Off(e.reason.clone()),
+                };
+                calendar.exceptions.insert(date, ex);
+            }
+            sections.insert(s.id.clone(), calendar);
+        }
+        Ok(SiteRules { zone: SiteZone::parse(&w.time_zone)?, settings, holidays, sections })
+    }
+}
+
+/// A `YYYY-MM-DD` date.
+pub fn parse_date(text: &str, what: &str) -> Result<Date, WireError> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    Date::parse(text.trim(), format).map_err(|_| WireError::Date { what: what.to_owned(), value: text.to_owned() })
+}
+
+fn parse_hours(text: &str, what: &str) -> Result<WorkHours, WireError> {
+    WorkHours::parse(text).ok_or_else(|| WireError::Hours { what: format!("section {what}"), value: text.to_owned() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::Band;
+    use time::macros::{date, datetime, time};
+
+    fn rules() -> SiteRules {
+        let day = WorkHours::new(time!(07:30), time!(16:00)).unwrap();
+        let friday = WorkHours::new(time!(07:30), time!(11:30)).unwrap();
+        let mut office = SectionCalendar::new(WeeklySchedule::new([Some(day), Some(day), Some(day), Some(day), Some(friday), None, None]));
+        office.exceptions.insert(date!(2026 - 03 - 18), DayException::Hours(WorkHours::new(time!(08:00), time!(14:00)).unwrap()));
+        office.exceptions.insert(date!(2026 - 03 - 20), DayException::Off("Banjir".into()));
+        let mut holidays = Holidays::new();
+        holidays.insert(date!(2026 - 03 - 19), "Nyepi");
+        SiteRules {
+            zone: SiteZone::parse("Asia/Makassar").unwrap(),
+            settings: RuleSettings::default(),
+            holidays,
+            sections: BTreeMap::from([("BM".to_owned(), office)]),
+        }
+    }
+
+    #[test]
+    fn arrival_table() {
+        let r = rules();
+        let b1 = Some(Band::B1);
+        // (name, section, excused, mode, UTC instant, late minutes and band, or no schedule)
+        let cases: Vec<(&str, Option<&str>, Option<Excused>, Mode, OffsetDateTime, Option<(u32, Option<Band>)>)> = vec![
+            ("WITA 07:42 office, within tolerance", Some("BM"), None, Mode::Office, datetime!(2026-03-02 23:42 UTC), Some((12, None))),
+            ("WITA 07:42 field, marked", Some("BM"), None, Mode::Field, datetime!(2026-03-02 23:42 UTC), Some((12, b1))),
+            ("office exactly at tolerance", Some("BM"), None, Mode::Office, datetime!(2026-03-03 00:30 UTC), Some((60, None))),
+            ("office one minute past", Some("BM"), None, Mode::Office, datetime!(2026-03-03 00:31 UTC), Some((61, Some(Band::B3)))),
+            ("early is 0", Some("BM"), None, Mode::Field, datetime!(2026-03-02 23:00 UTC), Some((0, None))),
+            ("Friday hours", Some("BM"), None, Mode::Field, datetime!(2026-03-05 23:31 UTC), Some((1, b1))),
+            ("exception hours start 08:00", Some("BM"), None, Mode::Field, datetime!(2026-03-18 00:10 UTC), Some((10, b1))),
+            ("holiday", Some("BM"), None, Mode::Field, datetime!(2026-03-19 00:10 UTC), None),
+            ("section day off", Some("BM"), None, Mode::Field, datetime!(2026-03-20 00:10 UTC), None),
+            ("weekend", Some("BM"), None, Mode::Field, datetime!(2026-03-07 00:10 UTC), None),
+            ("excused", Some("BM"), Some(Excused::Cuti), Mode::Field, datetime!(2026-03-02 23:42 UTC), None),
+            ("no section", None, None, Mode::Field, datetime!(2026-03-02 23:42 UTC), None),
+            ("unknown section", Some("XX"), None, Mode::Field, datetime!(2026-03-02 23:42 UTC), None),
+        ];
+        for (name, section, excused, mode, at, want) in cases {
+            let got = r.arrival_at(section, excused, mode, at).map(|a| (a.late_minutes, a.late_band));
+            assert_eq!(got, want, "{name}");
+        }
+    }
+
+    #[test]
+    fn wire_round_trip_and_refusals() {
+        let r = rules();
+        let wire = r.to_wire();
+        assert_eq!(SiteRules::from_wire(&wire), Ok(r));
+
+        let mut bad_zone = wire.clone();
+        bad_zone.time_zone = "Mars/Olympus".into();
+        assert!(matches!(SiteRules::from_wire(&bad_zone), Err(WireError::Zone(_))));
+        let mut bad_hours = wire.clone();
+        bad_hours.sections[0].week[0] = Some("16:00-07:30".into());
+        assert!(matches!(SiteRules::from_wire(&bad_hours), Err(WireError::Hours { .. })));
+        let mut bad_date = wire.clone();
+        bad_date.holidays[0].date = "19-03-2026".into();
+        assert!(matches!(SiteRules::from_wire(&bad_date), Err(WireError::Date { .. })));
+        let mut bad_tolerance = wire;
+        bad_tolerance.tolerance_office_min = 5000;
+        assert!(matches!(SiteRules::from_wire(&bad_tolerance), Err(WireError::Settings(_))));
+    }
+}
