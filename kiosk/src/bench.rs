@@ -19,7 +19,7 @@ use crate::config::KioskConfig;
 use crate::face::FaceCheck;
 use crate::flow::{Band, Direction, Event, Mono, Phase};
 use crate::identity::Identity;
-use crate::policy::{GpsEvidence, Mode, WeekSchedule};
+use crate::policy::{GpsEvidence, Mode};
 use crate::records::{Decided, DeviceInfo, save};
 use crate::runtime::{Kiosk, LogDisplay, Now, hash_pin};
 use crate::store::{EmployeeRow, Store, StoreError};
@@ -100,7 +100,6 @@ pub fn decision_ms(
     let pin = "246810";
     let employee = EmployeeRow { id: "199001012020011001".into(), name: "Bench".into(), section_id: None, pin_hash: Some(hash_pin(pin)) };
     kiosk.store.upsert_employee(&employee, &[])?;
-    kiosk.store.set_schedule("none", &WeekSchedule::default())?;
     // The template from the enrolment photo, through the same pipeline.
     let template = match kiosk_face_embedding(&mut kiosk, enrol_image)? {
         Some(t) => t,

@@ -8,7 +8,7 @@
 //! ```toml
 //! [device]
 //! data_dir = "/var/lib/hadir"
-//! utc_offset_min = 420          # WIB
+//! time_zone = "Asia/Makassar"   # WITA; the site's zone from the server's roster wins
 //! language = "id"               # or "en"
 //!
 //! [policy]
@@ -84,8 +84,9 @@ pub struct DeviceSection {
     /// enrolment). The device id itself always comes from the enrolment: a device that is not
     /// enrolled records nothing.
     pub office: String,
-    /// UTC offset in minutes (WIB 420, WITA 480, WIT 540).
-    pub utc_offset_min: i16,
+    /// The site's IANA time zone until the server's roster names it (`Asia/Jakarta` WIB,
+    /// `Asia/Makassar` WITA, `Asia/Jayapura` WIT).
+    pub time_zone: String,
     /// `id` or `en`.
     pub language: Language,
     /// Argon2 PHC string of the administrator PIN (enrolment); none disables enrolment.
@@ -103,7 +104,7 @@ impl Default for DeviceSection {
             data_dir: PathBuf::from("/var/lib/hadir"),
             key_file: None,
             office: String::new(),
-            utc_offset_min: 420,
+            time_zone: hadir_rules::DEFAULT_ZONE.to_owned(),
             language: Language::Indonesian,
             admin_pin_hash: None,
             photo_quality: 80,
@@ -192,7 +193,9 @@ pub struct ServerSection {
     pub enrol_token: Option<String>,
     /// Seconds between roster fetches.
     pub roster_interval_s: u32,
-    /// Seconds between outbox drains when the last one failed.
+    /// The longest wait, seconds, between retries while the server is unreachable (the wait
+    /// doubles from 1 s up to this, with jitter). Records are sent as soon as they are saved
+    /// while the server answers.
     pub upload_retry_s: u32,
 }
 
@@ -334,8 +337,8 @@ impl KioskConfig {
             Err(ConfigError::Invalid { key, value: value.to_string(), fix: fix.to_owned() })
         }
         let d = &self.device;
-        if !(-16 * 60..=16 * 60).contains(&d.utc_offset_min) {
-            return bad("device.utc_offset_min", d.utc_offset_min, "set minutes east of UTC, e.g. 420 for WIB");
+        if let Err(e) = hadir_rules::SiteZone::parse(&d.time_zone) {
+            return bad("device.time_zone", &d.time_zone, &e.to_string());
         }
         if !(1..=4).contains(&self.models.threads) {
             return bad("models.threads", self.models.threads, "use 1 to 4 (2 is usual)");
@@ -380,10 +383,6 @@ impl KioskConfig {
         if f.failure_window_min == 0 || f.lockout_min == 0 {
             return bad("flow.failure_window_min / flow.lockout_min", 0, "use at least 1 minute");
         }
-        let p = &self.policy;
-        if p.office_tolerance_min >= 1440 || p.field_tolerance_min >= 1440 {
-            return bad("policy.office_tolerance_min / policy.field_tolerance_min", p.office_tolerance_min.max(p.field_tolerance_min), "use under 1440 minutes");
-        }
         if let Some(url) = &self.server.url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
                 return bad("server.url", url, "use an http:// or https:// URL, or remove the key to run offline");
@@ -427,7 +426,7 @@ mod tests {
             r#"
             [device]
             data_dir = "/tmp/k"
-            utc_offset_min = 480
+            time_zone = "Asia/Jayapura"
             language = "en"
             [policy]
             mode = "field"
@@ -444,6 +443,7 @@ mod tests {
         .unwrap();
         assert_eq!(cfg.policy.mode, crate::policy::Mode::Field);
         assert_eq!(cfg.device.language, Language::English);
+        assert_eq!(cfg.device.time_zone, "Asia/Jayapura");
         assert_eq!(cfg.flow.to_flow().capture_window, Duration::from_millis(2500));
     }
 
@@ -451,7 +451,7 @@ mod tests {
     fn errors_name_the_key_and_the_fix() {
         let cases = [
             ("[flow]\npin_length = 2", "flow.pin_length", "4 to 12"),
-            ("[device]\nutc_offset_min = 2000", "device.utc_offset_min", "420"),
+            ("[device]\ntime_zone = \"Europe/Berlin\"", "device.time_zone", "Asia/Makassar"),
             ("[server]\nurl = \"ftp://x\"", "server.url", "http://"),
             ("[flow]\ncapture_window_ms = 10", "flow.capture_window_ms", "200 to 30000"),
             ("[device]\nadmin_pin_hash = \"1234\"", "device.admin_pin_hash", "Argon2"),

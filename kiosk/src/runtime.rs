@@ -20,6 +20,7 @@ use crate::flow::{
 };
 use crate::identity::Identity;
 use crate::policy::{self, GpsEvidence, GpsFix, Mode, PolicyConfig};
+use hadir_rules::{SiteRules, SiteZone};
 use crate::records::{Decided, DeviceInfo, evidence_jpeg, save};
 use crate::store::{Store, StoreError};
 use image::RgbImage;
@@ -174,7 +175,8 @@ pub struct Kiosk {
     flow_cfg: FlowConfig,
     policy: PolicyConfig,
     language: Language,
-    utc_offset_min: i16,
+    /// The zone from the configuration, until the server's roster names the site's.
+    configured_zone: SiteZone,
     photo_quality: u8,
     admin_pin_hash: Option<String>,
     face: Box<dyn FaceCheck>,
@@ -190,6 +192,8 @@ pub struct Kiosk {
     admin: Option<Admin>,
     admin_requested: bool,
     sync_requested: bool,
+    /// A record was saved since the loop last asked: the sync worker sends it at once.
+    record_saved: bool,
     office: String,
     last_now: Option<Now>,
     last_photo: Option<RgbImage>,
@@ -255,7 +259,7 @@ impl Kiosk {
             flow_cfg: cfg.flow.to_flow(),
             policy: cfg.policy.clone(),
             language: cfg.device.language,
-            utc_offset_min: cfg.device.utc_offset_min,
+            configured_zone: SiteZone::parse(&cfg.device.time_zone).unwrap_or_default(),
             photo_quality: cfg.device.photo_quality,
             admin_pin_hash: cfg.device.admin_pin_hash.clone(),
             face,
@@ -269,6 +273,7 @@ impl Kiosk {
             admin: None,
             admin_requested: false,
             sync_requested: false,
+            record_saved: false,
             office,
             last_now: None,
             last_photo: None,
@@ -329,6 +334,12 @@ impl Kiosk {
     /// last call; the loop then wakes the sync worker.
     pub fn take_sync_request(&mut self) -> bool {
         std::mem::take(&mut self.sync_requested)
+    }
+
+    /// Whether a record was saved since the last call; the loop then rings the sync worker so
+    /// that the record leaves the kiosk at once.
+    pub fn take_record_saved(&mut self) -> bool {
+        std::mem::take(&mut self.record_saved)
     }
 
     /// One input from the keypad or the touchscreen.
@@ -567,7 +578,7 @@ impl Kiosk {
             app_version: self.device.app_version.clone(),
             now_ms: wall_ms(now.wall),
             mono: now.mono,
-            utc_offset_min: self.utc_offset_min,
+            utc_offset_min: self.zone_offset_min(),
             direction,
             admin_pin: self.admin_requested,
             pin_length: self.flow_cfg.pin_length,
@@ -778,8 +789,7 @@ impl Kiosk {
             .unwrap_or_else(|| RgbImage::new(112, 112));
         let jpeg = evidence_jpeg(&face, self.photo_quality).map_err(|e| store_err(&e))?;
         self.last_photo = Some(face);
-        let offset = time::UtcOffset::from_whole_seconds(i32::from(self.utc_offset_min) * 60).unwrap_or(time::UtcOffset::UTC);
-        let local = now.wall.to_offset(offset);
+        let rules = self.site_rules();
         let decided = Decided {
             employee_id: employee.to_owned(),
             direction,
@@ -787,17 +797,42 @@ impl Kiosk {
             score: best.score,
             liveness: best.liveness,
             recorded_at_ms: wall_ms(now.wall),
-            utc_offset_min: self.utc_offset_min,
+            utc_offset_min: offset_minutes(&rules.zone),
             gps,
             clock,
         };
         let record = save(&mut self.store, &self.identity, &self.device, &decided, jpeg).map_err(|e| store_err(&e))?;
-        let schedule = self.store.schedule_of(employee).unwrap_or(None);
-        let holidays = self.store.holidays().unwrap_or_default();
-        let shift = policy::shift_for(schedule.as_ref(), &holidays, local.date());
-        let late = policy::lateness(direction, local, shift, self.policy.tolerance());
-        tracing::info!(seq = record.body.seq, employee, ?direction, ?band, late = ?late.minutes, "record saved");
-        Ok(Saved { seq: record.body.seq, late_minutes: late.minutes, marked_late: late.marked_late })
+        let (late_minutes, marked_late) = match direction {
+            Direction::In => policy::late_mark(self.arrival(&rules, employee, now.wall)),
+            Direction::Out => (None, false),
+        };
+        tracing::info!(seq = record.body.seq, employee, ?direction, ?band, late = ?late_minutes, "record saved");
+        self.record_saved = true;
+        Ok(Saved { seq: record.body.seq, late_minutes, marked_late })
+    }
+
+    /// The site's rules from the last roster; before the first, the configured zone and the
+    /// rulebook's defaults (no employee is known then either).
+    fn site_rules(&self) -> SiteRules {
+        match self.store.site_rules() {
+            Ok(Some(rules)) => rules,
+            Ok(None) => SiteRules { zone: self.configured_zone.clone(), ..SiteRules::default() },
+            Err(e) => {
+                tracing::error!(error = %e, "site rules unreadable; using the configured zone and default rules");
+                SiteRules { zone: self.configured_zone.clone(), ..SiteRules::default() }
+            }
+        }
+    }
+
+    /// How an IN by `employee` at `at` stands under the site's rules, as the recap counts it.
+    pub fn arrival(&self, rules: &SiteRules, employee: &str, at: OffsetDateTime) -> Option<hadir_rules::Arrival> {
+        let section = self.store.employee(employee).ok().flatten().and_then(|e| e.section_id);
+        let excused = self.store.excused_on(employee, rules.zone.local(at).date()).ok().flatten();
+        rules.arrival_at(section.as_deref(), excused, self.device.mode, at)
+    }
+
+    fn zone_offset_min(&self) -> i16 {
+        offset_minutes(&self.site_rules().zone)
     }
 
     /// The user-facing language.
@@ -819,6 +854,11 @@ pub fn hash_pin(pin: &str) -> String {
     use argon2::password_hash::SaltString;
     let salt = SaltString::generate(&mut rand::rngs::OsRng);
     argon2::Argon2::default().hash_password(pin.as_bytes(), &salt).map(|h| h.to_string()).unwrap_or_default()
+}
+
+/// The zone's offset as records carry it: minutes east of UTC.
+fn offset_minutes(zone: &SiteZone) -> i16 {
+    i16::try_from(zone.offset().whole_minutes()).unwrap_or(0)
 }
 
 fn wall_ms(t: OffsetDateTime) -> i64 {
@@ -946,6 +986,11 @@ pub fn run(devices: Devices, cfg: &KioskConfig, shutdown: Arc<AtomicBool>) -> Re
                 Some(s) => s.sync_now(),
                 None => tracing::warn!("sync requested but no server is configured (server.url)"),
             }
+        }
+        if kiosk.take_record_saved()
+            && let Some(s) = sync.as_ref()
+        {
+            s.record_saved();
         }
         if last_tick.elapsed() >= Duration::from_millis(100) {
             last_tick = Instant::now();

@@ -25,13 +25,17 @@
 //! another employee's row does not decrypt.
 
 use crate::identity::Identity;
-use crate::policy::WeekSchedule;
+use hadir_protocol::api::RosterRules;
+use hadir_rules::{Excused, SiteRules};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Nonce};
 use hadir_protocol::{ChainError, ChainHead, Digest, Record};
 use rand::RngCore;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::path::{Path, PathBuf};
+
+/// kv key: the site's rules as the last roster carried them (JSON of the wire form).
+pub const SITE_RULES_KEY: &str = "site_rules";
 
 /// Schema migrations; index + 1 is the version after applying it.
 pub const MIGRATIONS: &[&str] = &[
@@ -113,6 +117,19 @@ pub const MIGRATIONS: &[&str] = &[
         state TEXT NOT NULL DEFAULT 'pending',
         detail TEXT NOT NULL DEFAULT '',
         done_at_ms INTEGER
+    );
+    "#,
+    // 4: the site's rules come whole from the server's roster (the rulebook's wire form), and
+    // each employee's excused days with them; the kiosk's own schedule and holiday tables,
+    // which nothing filled, go.
+    r#"
+    DROP TABLE schedules;
+    DROP TABLE holidays;
+    CREATE TABLE excused (
+        employee_id TEXT NOT NULL REFERENCES employees(id) ON DELETE CASCADE,
+        date TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        PRIMARY KEY (employee_id, date)
     );
     "#,
 ];
@@ -337,6 +354,16 @@ impl Store {
 
     /// Adds or replaces an employee and their whole template set.
     pub fn upsert_employee(&mut self, e: &EmployeeRow, templates: &[(String, Vec<f32>)]) -> Result<(), StoreError> {
+        self.upsert_employee_excused(e, templates, &[])
+    }
+
+    /// Adds or replaces an employee, their whole template set and their excused days.
+    pub fn upsert_employee_excused(
+        &mut self,
+        e: &EmployeeRow,
+        templates: &[(String, Vec<f32>)],
+        excused: &[(time::Date, Excused)],
+    ) -> Result<(), StoreError> {
         let sealed: Vec<(String, Vec<u8>)> =
             templates.iter().map(|(model, emb)| (model.clone(), self.seal(&e.id, emb))).collect();
         let path = self.path.clone();
@@ -361,6 +388,14 @@ impl Store {
             tx.execute(
                 "INSERT INTO templates (employee_id, model_version, sealed) VALUES (?1, ?2, ?3)",
                 params![e.id, model, blob],
+            )
+            .map_err(&err)?;
+        }
+        tx.execute("DELETE FROM excused WHERE employee_id = ?1", [&e.id]).map_err(&err)?;
+        for (date, kind) in excused {
+            tx.execute(
+                "INSERT OR REPLACE INTO excused (employee_id, date, kind) VALUES (?1, ?2, ?3)",
+                params![e.id, date.to_string(), kind.as_str()],
             )
             .map_err(&err)?;
         }
@@ -560,65 +595,32 @@ impl Store {
         Ok(plain.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
     }
 
-    /// Sets a section's weekly schedule.
-    pub fn set_schedule(&self, section_id: &str, week: &WeekSchedule) -> Result<(), StoreError> {
-        let json = serde_json::to_string(week).unwrap_or_default();
-        self.conn
-            .execute(
-                "INSERT INTO schedules (section_id, week_json) VALUES (?1, ?2)
-                 ON CONFLICT(section_id) DO UPDATE SET week_json = ?2",
-                params![section_id, json],
-            )
-            .map_err(self.sql("set schedule"))?;
-        Ok(())
+    /// Keeps the site's rules as the roster carried them (the wire form, checked first).
+    pub fn set_site_rules(&self, rules: &RosterRules) -> Result<(), StoreError> {
+        let json = serde_json::to_string(rules).map_err(|e| StoreError::Build(e.to_string()))?;
+        self.set_kv(SITE_RULES_KEY, &json)
     }
 
-    /// The weekly schedule of an employee's section, if the roster gave one.
-    pub fn schedule_of(&self, employee_id: &str) -> Result<Option<WeekSchedule>, StoreError> {
-        let json: Option<String> = self
+    /// The site's rules from the last roster, or `None` before the first one.
+    pub fn site_rules(&self) -> Result<Option<SiteRules>, StoreError> {
+        let Some(json) = self.kv(SITE_RULES_KEY)? else { return Ok(None) };
+        let corrupt = |detail: String| StoreError::Corrupt { path: self.path.clone(), what: "site rules".into(), detail };
+        let wire: RosterRules = serde_json::from_str(&json).map_err(|e| corrupt(e.to_string()))?;
+        SiteRules::from_wire(&wire).map(Some).map_err(|e| corrupt(e.to_string()))
+    }
+
+    /// Whether the employee is excused on `date` (leave, sick, permitted, official travel).
+    pub fn excused_on(&self, employee_id: &str, date: time::Date) -> Result<Option<Excused>, StoreError> {
+        let kind: Option<String> = self
             .conn
             .query_row(
-                "SELECT s.week_json FROM employees e JOIN schedules s ON s.section_id = e.section_id WHERE e.id = ?1",
-                [employee_id],
+                "SELECT kind FROM excused WHERE employee_id = ?1 AND date = ?2",
+                params![employee_id, date.to_string()],
                 |r| r.get(0),
             )
             .optional()
-            .map_err(self.sql("read schedule"))?;
-        match json {
-            None => Ok(None),
-            Some(j) => serde_json::from_str(&j).map(Some).map_err(|e| StoreError::Corrupt {
-                path: self.path.clone(),
-                what: format!("schedule of {employee_id}"),
-                detail: e.to_string(),
-            }),
-        }
-    }
-
-    /// Replaces the holiday list.
-    pub fn set_holidays(&mut self, dates: &[time::Date]) -> Result<(), StoreError> {
-        let path = self.path.clone();
-        let err = move |source| StoreError::Sql { path: path.clone(), op: "set holidays", source };
-        let tx = self.conn.transaction().map_err(&err)?;
-        tx.execute("DELETE FROM holidays", []).map_err(&err)?;
-        for d in dates {
-            tx.execute("INSERT OR IGNORE INTO holidays (date) VALUES (?1)", [d.to_string()]).map_err(&err)?;
-        }
-        tx.commit().map_err(&err)
-    }
-
-    /// The holidays.
-    pub fn holidays(&self) -> Result<Vec<time::Date>, StoreError> {
-        let fmt = time::macros::format_description!("[year]-[month]-[day]");
-        let mut st = self.conn.prepare("SELECT date FROM holidays").map_err(self.sql("read holidays"))?;
-        let rows = st.query_map([], |r| r.get::<_, String>(0)).map_err(self.sql("read holidays"))?;
-        let mut out = Vec::new();
-        for r in rows {
-            let text = r.map_err(self.sql("read holidays"))?;
-            if let Ok(d) = time::Date::parse(&text, fmt) {
-                out.push(d);
-            }
-        }
-        Ok(out)
+            .map_err(self.sql("read excused day"))?;
+        Ok(kind.as_deref().and_then(Excused::parse))
     }
 
     // ---- records ----

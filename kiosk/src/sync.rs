@@ -1,7 +1,7 @@
 //! # Sync with the central server: roster in, records out
 //!
 //! - Roster: [`apply_roster`] applies the server's roster changes (employees, PIN hashes,
-//!   templates, removals) to the store in one go and remembers the revision, so the next fetch
+//!   templates, excused days, removals, the site's rules) to the store in one go and remembers the revision, so the next fetch
 //!   asks only for what changed. Templates of another model version are kept out (they cannot
 //!   be compared) and counted.
 //! - Records: the outbox is drained in sequence order by `hadir-client`'s uploader through the
@@ -16,9 +16,10 @@ use crate::config::KioskConfig;
 use crate::identity::Identity;
 use crate::store::{EmployeeRow, Store, StoreError};
 use hadir_protocol::api::RosterResponse;
+use hadir_rules::{Excused, SiteRules};
 use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 /// kv key: the last successful sync, ms since the epoch.
 pub const LAST_SYNC_KEY: &str = "last_sync_ms";
@@ -34,11 +35,25 @@ pub struct RosterApplied {
     pub removed: usize,
     /// Templates skipped: made by another model, or undecodable.
     pub skipped_templates: usize,
+    /// Excused days skipped: a date or kind this build cannot read.
+    pub skipped_excused: usize,
+    /// The site's rules changed (zone, schedules, holidays, tolerances).
+    pub rules_updated: bool,
 }
 
-/// Applies a roster answer to the store.
+/// Applies a roster answer to the store. Rules that do not read (a zone or hours this build
+/// cannot use) are not applied: the kiosk keeps its previous rules and the error says why.
 pub fn apply_roster(store: &mut Store, roster: &RosterResponse, model_version: &str, now_ms: i64) -> Result<RosterApplied, StoreError> {
     let mut applied = RosterApplied::default();
+    if let Some(rules) = &roster.rules {
+        match SiteRules::from_wire(rules) {
+            Ok(_) => {
+                store.set_site_rules(rules)?;
+                applied.rules_updated = true;
+            }
+            Err(e) => tracing::error!(error = %e, "the roster's site rules are unusable; keeping the previous ones"),
+        }
+    }
     for e in &roster.changed {
         let mut templates = Vec::new();
         for t in &e.templates {
@@ -52,8 +67,15 @@ pub fn apply_roster(store: &mut Store, roster: &RosterResponse, model_version: &
         if templates.is_empty() && store.template_upload_state(&e.id)? == Some(crate::store::TemplateUploadState::Pending) {
             templates = store.templates(&e.id)?.into_iter().filter(|(m, _)| m == model_version).collect();
         }
+        let mut excused = Vec::new();
+        for x in &e.excused {
+            match (hadir_rules::site::parse_date(&x.date, "excused day"), Excused::parse(&x.kind)) {
+                (Ok(date), Some(kind)) => excused.push((date, kind)),
+                _ => applied.skipped_excused += 1,
+            }
+        }
         let row = EmployeeRow { id: e.id.clone(), name: e.name.clone(), section_id: e.section_id.clone(), pin_hash: e.pin_hash.clone() };
-        store.upsert_employee(&row, &templates)?;
+        store.upsert_employee_excused(&row, &templates, &excused)?;
         applied.changed += 1;
     }
     for id in &roster.removed {
@@ -81,12 +103,50 @@ pub struct TimeSync {
     pub offset_ms: i64,
 }
 
+/// Why the sync worker should run a round before its timer says so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct WakeReasons {
+    /// A record was saved: send it now (push, not poll).
+    pub record: bool,
+    /// The administrator's "sync now" or a fresh enrolment: roster too.
+    pub everything: bool,
+}
+
+/// The doorbell between the kiosk's loop and the sync worker: a saved record rings it and the
+/// worker, asleep on the condition variable, starts its round at once.
+#[derive(Debug, Default)]
+pub struct Wake {
+    reasons: Mutex<WakeReasons>,
+    bell: Condvar,
+}
+
+impl Wake {
+    /// Rings for `reasons` (merged with those not yet taken).
+    pub fn ring(&self, reasons: WakeReasons) {
+        if let Ok(mut r) = self.reasons.lock() {
+            r.record |= reasons.record;
+            r.everything |= reasons.everything;
+        }
+        self.bell.notify_all();
+    }
+
+    /// Waits up to `timeout` for a ring and takes the reasons (default when none came).
+    pub fn wait(&self, timeout: Duration) -> WakeReasons {
+        let Ok(guard) = self.reasons.lock() else { return WakeReasons::default() };
+        let waited = self.bell.wait_timeout_while(guard, timeout, |r| *r == WakeReasons::default());
+        match waited {
+            Ok((mut r, _)) => std::mem::take(&mut *r),
+            Err(_) => WakeReasons::default(),
+        }
+    }
+}
+
 /// The running sync worker.
 #[derive(Debug)]
 pub struct SyncHandle {
     time: Arc<Mutex<Option<TimeSync>>>,
     enrolled: Arc<Mutex<Option<String>>>,
-    wake: Arc<AtomicBool>,
+    wake: Arc<Wake>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -104,12 +164,19 @@ impl SyncHandle {
     /// Starts a round now (roster, templates, outbox), without waiting for the schedule: the
     /// administrator's "sync now", and a fresh enrolment.
     pub fn sync_now(&self) {
-        self.wake.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.wake.ring(WakeReasons { record: true, everything: true });
+    }
+
+    /// A record was saved: the worker sends it now instead of at its next timer.
+    pub fn record_saved(&self) {
+        self.wake.ring(WakeReasons { record: true, everything: false });
     }
 }
 
 impl Drop for SyncHandle {
     fn drop(&mut self) {
+        // The worker sleeps on the bell: ring it so that it sees the shutdown flag at once.
+        self.wake.ring(WakeReasons { record: false, everything: true });
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
@@ -125,7 +192,7 @@ pub fn spawn(cfg: &KioskConfig, identity: Identity, model_version: String, shutd
     let url = cfg.server.url.clone()?;
     let time = Arc::new(Mutex::new(None));
     let enrolled = Arc::new(Mutex::new(None));
-    let wake = Arc::new(AtomicBool::new(false));
+    let wake = Arc::new(Wake::default());
     let worker = worker::Worker {
         wake: wake.clone(),
         url,
@@ -161,10 +228,15 @@ pub fn spawn(cfg: &KioskConfig, _identity: Identity, _model_version: String, _sh
 mod worker {
     use super::*;
     use crate::store::Store;
-    use hadir_client::{Outbox, OutboxError, Parked, Uploader, UploaderConfig};
+    use hadir_client::{Backoff, Outbox, OutboxError, Parked, Uploader, UploaderConfig};
     use hadir_protocol::{Digest, Record, RefusalReason};
     use std::sync::atomic::Ordering;
-    use std::time::Duration;
+
+    /// Between rounds when all is well: the roster's and the heartbeat's timers are checked
+    /// this often; records do not wait for it (they ring the [`Wake`]).
+    const IDLE_POLL: Duration = Duration::from_secs(5);
+    /// The longest the worker sleeps without looking at the shutdown flag.
+    const SHUTDOWN_CHECK: Duration = Duration::from_millis(250);
 
     fn now_ms() -> i64 {
         i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap_or(0)
@@ -274,7 +346,7 @@ mod worker {
         pub time: Arc<Mutex<Option<TimeSync>>>,
         pub enrolled: Arc<Mutex<Option<String>>>,
         pub shutdown: Arc<AtomicBool>,
-        pub wake: Arc<AtomicBool>,
+        pub wake: Arc<Wake>,
     }
 
     impl Worker {
@@ -295,16 +367,34 @@ mod worker {
             };
             let mut uploader: Option<Uploader> = None;
             let mut next_roster = Instant::now();
+            // The uploader's own backoff: doubling from 1 s up to `server.upload_retry_s`, with
+            // jitter, so 38 kiosks that lost the server together do not return together.
+            let mut backoff = Backoff::new(Duration::from_secs(1), self.retry_every);
             while !self.shutdown.load(Ordering::Relaxed) {
                 let ok = rt.block_on(self.round(&mut store, &mut uploader, &mut next_roster));
-                let wait = if ok { self.retry_every.min(Duration::from_secs(5)) } else { self.retry_every };
+                let wait = if ok {
+                    backoff.reset();
+                    IDLE_POLL
+                } else {
+                    backoff.next_delay(rand::random::<f64>())
+                };
                 let until = Instant::now() + wait;
-                while Instant::now() < until && !self.shutdown.load(Ordering::Relaxed) {
-                    if self.wake.swap(false, Ordering::Relaxed) {
+                loop {
+                    let left = until.saturating_duration_since(Instant::now());
+                    if left.is_zero() || self.shutdown.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let why = self.wake.wait(left.min(SHUTDOWN_CHECK));
+                    if why.everything {
                         next_roster = Instant::now();
                         break;
                     }
-                    std::thread::sleep(Duration::from_millis(100));
+                    // While the server is unreachable a new record waits for the backoff: it is
+                    // safe in the outbox, and retrying per record would hammer a server that is
+                    // coming back.
+                    if why.record && backoff.failures() == 0 {
+                        break;
+                    }
                 }
             }
         }
@@ -412,7 +502,27 @@ mod worker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hadir_protocol::api::{FaceTemplate, RosterEmployee};
+    use hadir_protocol::api::{FaceTemplate, RosterEmployee, RosterExcuse};
+
+    #[test]
+    fn the_wake_bell_rings_at_once_and_merges_reasons() {
+        let wake = Arc::new(Wake::default());
+        assert_eq!(wake.wait(Duration::from_millis(20)), WakeReasons::default(), "no ring: the timeout");
+        wake.ring(WakeReasons { record: true, everything: false });
+        wake.ring(WakeReasons { record: false, everything: true });
+        assert_eq!(wake.wait(Duration::from_secs(60)), WakeReasons { record: true, everything: true });
+        assert_eq!(wake.wait(Duration::from_millis(1)), WakeReasons::default(), "taken once");
+        // A ring from another thread ends a long wait early.
+        let ringer = wake.clone();
+        let t = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            ringer.ring(WakeReasons { record: true, everything: false });
+        });
+        let started = Instant::now();
+        let why = wake.wait(Duration::from_secs(600));
+        t.join().unwrap();
+        assert!(why.record && started.elapsed() < Duration::from_secs(600));
+    }
 
     #[test]
     fn roster_changes_and_removals_apply() {
@@ -420,23 +530,44 @@ mod tests {
         let mut store = Store::open(&dir.path().join("k.db"), &Identity::from_seed([1; 32])).unwrap();
         let emb = vec![0.5f32; 4];
         let t = |id, model: &str| FaceTemplate { id, model_version: model.into(), embedding_b64: FaceTemplate::encode_embedding(&emb) };
+        let excuse = |date: &str, kind: &str| RosterExcuse { date: date.into(), kind: kind.into() };
+        let mut rules = SiteRules::default();
+        rules.holidays.insert(time::macros::date!(2026 - 03 - 19), "Nyepi");
         let roster = RosterResponse {
             site_id: "S".into(),
             revision: 7,
             changed: vec![
-                RosterEmployee { id: "E1".into(), name: "Ani".into(), section_id: Some("B1".into()), pin_hash: Some("$argon2id$x".into()), templates: vec![t(1, "m1"), t(2, "old")] },
-                RosterEmployee { id: "E2".into(), name: "Budi".into(), section_id: None, pin_hash: None, templates: vec![] },
+                RosterEmployee {
+                    id: "E1".into(),
+                    name: "Ani".into(),
+                    section_id: Some("B1".into()),
+                    pin_hash: Some("$argon2id$x".into()),
+                    templates: vec![t(1, "m1"), t(2, "old")],
+                    excused: vec![excuse("2026-03-02", "cuti"), excuse("2026-03-03", "holiday?"), excuse("3/4/2026", "sakit")],
+                },
+                RosterEmployee { id: "E2".into(), name: "Budi".into(), section_id: None, pin_hash: None, templates: vec![], excused: vec![] },
             ],
             removed: vec![],
+            rules: Some(rules.to_wire()),
         };
         let a = apply_roster(&mut store, &roster, "m1", 99).unwrap();
-        assert_eq!(a, RosterApplied { changed: 2, removed: 0, skipped_templates: 1 });
+        assert_eq!(a, RosterApplied { changed: 2, removed: 0, skipped_templates: 1, skipped_excused: 2, rules_updated: true });
         assert_eq!(store.templates("E1").unwrap(), vec![("m1".to_string(), emb.clone())]);
+        assert_eq!(store.excused_on("E1", time::macros::date!(2026 - 03 - 02)).unwrap(), Some(Excused::Cuti));
+        assert_eq!(store.excused_on("E1", time::macros::date!(2026 - 03 - 05)).unwrap(), None);
+        assert_eq!(store.site_rules().unwrap(), Some(rules.clone()));
         assert_eq!(roster_revision(&store).unwrap(), 7);
-        let removal = RosterResponse { site_id: "S".into(), revision: 8, changed: vec![], removed: vec!["E1".into()] };
-        apply_roster(&mut store, &removal, "m1", 100).unwrap();
+
+        // Unusable rules are not applied: the previous ones stay.
+        let mut bad = rules.to_wire();
+        bad.time_zone = "Europe/Berlin".into();
+        let removal = RosterResponse { site_id: "S".into(), revision: 8, changed: vec![], removed: vec!["E1".into()], rules: Some(bad) };
+        let a = apply_roster(&mut store, &removal, "m1", 100).unwrap();
+        assert!(!a.rules_updated);
+        assert_eq!(store.site_rules().unwrap(), Some(rules));
         assert_eq!(store.employee("E1").unwrap(), None);
         assert!(store.templates("E1").unwrap().is_empty());
+        assert_eq!(store.excused_on("E1", time::macros::date!(2026 - 03 - 02)).unwrap(), None, "removed with the employee");
         assert_eq!(store.kv(LAST_SYNC_KEY).unwrap().as_deref(), Some("100"));
     }
 }

@@ -5,7 +5,7 @@
 
 use crate::config::Language;
 use crate::flow::{Band, Direction, EnrolOutcome, EnrolRefusal, Guidance, Outcome, Refusal, Screen};
-use crate::policy::{Lateness, late_text};
+use crate::policy::late_text;
 
 fn dir(d: Direction, en: bool) -> &'static str {
     match (d, en) {
@@ -117,7 +117,7 @@ pub fn outcome_text(o: &Outcome, lang: Language) -> String {
             if *band == Band::NeedsConfirmation {
                 t.push_str(if en { " — awaiting supervisor confirmation" } else { " — menunggu konfirmasi atasan" });
             }
-            if let Some(late) = late_text(Lateness { minutes: *late_minutes, marked_late: *marked_late }, en) {
+            if let Some(late) = late_text(*late_minutes, *marked_late, en) {
                 t.push_str(", ");
                 t.push_str(&late);
             }

@@ -4,7 +4,8 @@ use hadir_kiosk::config::KioskConfig;
 use hadir_kiosk::face::{FaceResult, ScriptedFace};
 use hadir_kiosk::flow::{Band, Direction, Event, Guidance, Mono, Outcome, Phase, Refusal, Screen};
 use hadir_kiosk::identity::Identity;
-use hadir_kiosk::policy::{Mode, WeekSchedule};
+use hadir_kiosk::policy::Mode;
+use hadir_rules::{SectionCalendar, SiteRules, WeeklySchedule, WorkHours};
 use hadir_kiosk::runtime::{Input, Kiosk, LogDisplay, Now, hash_pin};
 use hadir_kiosk::flow::EnrolOutcome;
 use hadir_kiosk::store::{EmployeeRow, Store, TemplateUploadState};
@@ -32,7 +33,7 @@ fn rig_enrolled(enrolled: bool, script: Vec<FaceResult>, edit: impl FnOnce(&mut 
     let mut store = Store::open(&cfg.db_file(), &identity).unwrap();
     let ani = EmployeeRow { id: "198001012005011001".into(), name: "Ani".into(), section_id: Some("B1".into()), pin_hash: Some(hash_pin("1234")) };
     store.upsert_employee(&ani, &[("scripted".into(), vec![0.1; 8])]).unwrap();
-    store.set_schedule("B1", &WeekSchedule::default()).unwrap();
+    store.set_site_rules(&office_rules().to_wire()).unwrap();
     if enrolled {
         store.set_device("PU-KTR-01", "SITE-1", &identity.key.public().to_hex(), 0).unwrap();
     }
@@ -40,9 +41,18 @@ fn rig_enrolled(enrolled: bool, script: Vec<FaceResult>, edit: impl FnOnce(&mut 
     Rig { kiosk, display: LogDisplay::default(), _dir: dir }
 }
 
-/// 07:42 WIB on a Monday.
+/// The site's rules as the server's roster would carry them: WITA, section B1 works 07:30–16:00
+/// Monday to Friday.
+fn office_rules() -> SiteRules {
+    let hours = WorkHours::new(time::macros::time!(07:30), time::macros::time!(16:00)).unwrap();
+    let mut rules = SiteRules::default();
+    rules.sections.insert("B1".into(), SectionCalendar::new(WeeklySchedule::weekdays(hours)));
+    rules
+}
+
+/// 07:42 WITA on a Monday.
 fn at(ms: u64) -> Now {
-    Now { mono: Mono(ms), wall: datetime!(2026-03-02 00:42 UTC) + time::Duration::milliseconds(ms as i64) }
+    Now { mono: Mono(ms), wall: datetime!(2026-03-01 23:42 UTC) + time::Duration::milliseconds(ms as i64) }
 }
 
 impl Rig {
@@ -110,7 +120,7 @@ fn field_mode_with_fix_records_it() {
         lon: 110.3695,
         accuracy_m: 4.5,
         satellites: 9,
-        fix_time: datetime!(2026-03-02 00:41:59 UTC),
+        fix_time: datetime!(2026-03-01 23:41:59 UTC),
     });
     r.pin(Direction::In, "1234", 0);
     r.frames(1, 100);

@@ -10,7 +10,7 @@ use hadir_kiosk::config::KioskConfig;
 use hadir_kiosk::face::ScriptedFace;
 use hadir_kiosk::flow::Mono;
 use hadir_kiosk::identity::Identity;
-use hadir_kiosk::policy::WeekSchedule;
+use hadir_rules::{SectionCalendar, SiteRules, WeeklySchedule, WorkHours};
 use hadir_kiosk::runtime::{Display, Kiosk, Now, hash_pin};
 use hadir_kiosk::store::{EmployeeRow, Store};
 use hadir_kiosk::touch::UiDisplay;
@@ -42,9 +42,9 @@ fn main() {
     println!("touch: all checks passed");
 }
 
-/// 08:12 WIB on Monday 30 November 2026, `ms` later.
+/// 08:12 WITA on Monday 30 November 2026, `ms` later.
 fn at(ms: u64) -> Now {
-    Now { mono: Mono(ms), wall: datetime!(2026-11-30 01:12 UTC) + time::Duration::milliseconds(ms as i64) }
+    Now { mono: Mono(ms), wall: datetime!(2026-11-30 00:12 UTC) + time::Duration::milliseconds(ms as i64) }
 }
 
 fn kiosk(dir: &std::path::Path, enrolled: bool) -> Kiosk {
@@ -60,7 +60,11 @@ fn kiosk(dir: &std::path::Path, enrolled: bool) -> Kiosk {
         pin_hash: Some(hash_pin("202611")),
     };
     store.upsert_employee(&ani, &[("scripted".into(), vec![0.1; 8])]).expect("employee");
-    store.set_schedule("B1", &WeekSchedule::default()).expect("schedule");
+    // The site's rules as the roster carries them: WITA, B1 works 07:30–16:00 on weekdays.
+    let hours = WorkHours::new(time::macros::time!(07:30), time::macros::time!(16:00)).expect("hours");
+    let mut rules = SiteRules::default();
+    rules.sections.insert("B1".into(), SectionCalendar::new(WeeklySchedule::weekdays(hours)));
+    store.set_site_rules(&rules.to_wire()).expect("site rules");
     if enrolled {
         store.set_device("PU-KTR-01", "SITE-1", &identity.key.public().to_hex(), 0).expect("enrolment");
     }

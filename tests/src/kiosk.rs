@@ -69,7 +69,7 @@ impl SimKiosk {
     ) -> SimKiosk {
         let mut cfg = KioskConfig::default();
         cfg.device.data_dir = dir.clone();
-        cfg.device.utc_offset_min = 420;
+        cfg.device.time_zone = "Asia/Jakarta".into();
         cfg.flow.pin_length = 6;
         cfg.policy.mode = spec.mode;
         cfg.policy.field_allow_without_fix = spec.allow_without_fix;

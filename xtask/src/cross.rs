@@ -23,9 +23,9 @@ pub const DEVICE_BINARIES: &[(&str, &str)] = &[
 ];
 
 /// Crates whose library unit tests run on aarch64 under QEMU user-mode, built without default
-/// features: the pure logic (protocol, NMEA and frame conversion, flow, policy, store) without
+/// features: the pure logic (protocol, rulebook, NMEA and frame conversion, flow, policy, store) without
 /// the inference engine or device drivers.
-pub const AARCH64_TESTED: &[&str] = &["hadir-protocol", "hadir-hal", "hadir-kiosk"];
+pub const AARCH64_TESTED: &[&str] = &["hadir-protocol", "hadir-rules", "hadir-hal", "hadir-kiosk"];
 
 /// The target directory of the aarch64 build, apart from the host's.
 pub fn target_dir(root: &Path) -> PathBuf {

@@ -204,22 +204,24 @@ fn build(root: &Path, steps: &mut Steps, window: bool) -> Result<Bins> {
         println!("using the programs in HADIR_DEMO_BIN_DIR={} (not building)", dir.display());
         return Ok(bins);
     }
-    // The whole workspace's binaries with the kiosk's touchscreen on, as the test build has it,
-    // so that most of the test build is reused; a window adds Slint's winit backend.
-    let mut args = BUILD_ARGS.to_vec();
+    // Exactly the test suite's build (same targets, so the same features unify), so that after
+    // `cargo xtask test` nothing is compiled again and `demo --check` in the suite builds
+    // nothing; a window adds Slint's winit backend.
+    let mut args = HOST_BUILD.to_vec();
     if window {
-        *args.last_mut().context("build arguments")? = "hadir-kiosk/desktop";
+        args.extend(["--features", "hadir-kiosk/desktop"]);
     }
-    steps.step(&format!("build hadir-server, hadir-kiosk ({}), hadir-face", args[args.len() - 1]), || {
+    steps.step(&format!("build the workspace (hadir-server, hadir-kiosk{}, hadir-face)", if window { " with a window" } else { "" }), || {
         shell::run(crate::suite::cargo(root).args(&args))
     })?;
     let bin = |name: &str| debug_binary(root, name);
     Ok(Bins { server: bin("hadir-server"), kiosk: bin("hadir-kiosk"), face: bin("hadir-face"), window })
 }
 
-/// The demo's build of the workspace's binaries (the last argument names the kiosk's UI
-/// feature); `cargo xtask screenshots` shares it.
-pub const BUILD_ARGS: &[&str] = &["build", "--locked", "--workspace", "--bins", "--features", "hadir-kiosk/ui"];
+/// The one host build: every crate and test target of the workspace. The test suite, the demo
+/// and `cargo xtask screenshots` all run it, so they share one set of compiled dependencies
+/// (a build of `--bins` alone unifies features differently and compiles a second copy).
+pub const HOST_BUILD: &[&str] = &["build", "--locked", "--workspace", "--all-targets"];
 
 /// A binary of the host's debug build.
 pub fn debug_binary(root: &Path, name: &str) -> PathBuf {
@@ -275,7 +277,7 @@ fn kiosk_toml(root: &Path, l: &Layout, port: u16, token: &str, pin: &str) -> Str
     let keys = format!("{} A{pin} {} A{pin} {} B{pin}", pause(15), pause(40), pause(60));
     format!(
         "# Written by `cargo xtask demo` on every run (the kiosk's data is in data/, kept).\n\
-         [device]\ndata_dir = {}\nutc_offset_min = 420\nlanguage = \"id\"\n\n\
+         [device]\ndata_dir = {}\ntime_zone = \"Asia/Makassar\"\nlanguage = \"id\"\n\n\
          [policy]\nmode = \"office\"\n\n\
          [server]\nurl = \"http://127.0.0.1:{port}/\"\nenrol_token = \"{token}\"\nroster_interval_s = 30\nupload_retry_s = 5\n\n\
          [sim]\nfaces_dir = {}\nkeys = \"{keys}\"\n\n\

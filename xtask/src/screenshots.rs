@@ -11,7 +11,7 @@ use std::process::Command;
 pub fn run(root: &Path) -> Result<()> {
     let out = root.join("docs").join("screenshots");
     // The demo's build (the workspace's binaries, touchscreen on), so neither rebuilds the other.
-    shell::run(cargo(root).args(demo::BUILD_ARGS))?;
+    shell::run(cargo(root).args(demo::HOST_BUILD))?;
     shell::run(Command::new(demo::debug_binary(root, "hadir-ui-screenshots")).arg(&out))?;
     println!("screens written under {}", out.display());
     Ok(())

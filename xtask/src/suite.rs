@@ -22,7 +22,7 @@ fn all(root: &Path, steps: &mut Steps) -> Result<()> {
     setup::run(root, steps)?;
     steps.step("README crate map matches cargo metadata", || crate_map::check(root))?;
     steps.step("host: build every crate and test target", || {
-        shell::run(cargo(root).args(["build", "--locked", "--workspace", "--all-targets"]))
+        shell::run(cargo(root).args(demo::HOST_BUILD))
     })?;
     steps.step("host: unit, integration and doc tests", || {
         shell::run(cargo(root).args(["test", "--locked", "--workspace"]))

@@ -206,18 +206,20 @@ fn removing_an_employee_deletes_templates_and_pin_index() {
 }
 
 #[test]
-fn schedules_holidays_kv_audit() {
+fn site_rules_excused_kv_audit() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = open(&dir);
     let ani = EmployeeRow { id: "E1".into(), name: "Ani".into(), section_id: Some("S1".into()), pin_hash: None };
-    s.upsert_employee(&ani, &[]).unwrap();
-    assert_eq!(s.schedule_of("E1").unwrap(), None);
-    let week = WeekSchedule::default();
-    s.set_schedule("S1", &week).unwrap();
-    assert_eq!(s.schedule_of("E1").unwrap(), Some(week));
-    let d = time::macros::date!(2026 - 08 - 17);
-    s.set_holidays(&[d]).unwrap();
-    assert_eq!(s.holidays().unwrap(), vec![d]);
+    let d = time::macros::date!(2026 - 08 - 18);
+    s.upsert_employee_excused(&ani, &[], &[(d, hadir_rules::Excused::Sakit)]).unwrap();
+    assert_eq!(s.excused_on("E1", d).unwrap(), Some(hadir_rules::Excused::Sakit));
+    assert_eq!(s.site_rules().unwrap(), None, "none before the first roster");
+    let mut rules = hadir_rules::SiteRules::default();
+    rules.holidays.insert(time::macros::date!(2026 - 08 - 17), "Hari Kemerdekaan");
+    s.set_site_rules(&rules.to_wire()).unwrap();
+    assert_eq!(s.site_rules().unwrap(), Some(rules));
+    s.set_kv(crate::store::SITE_RULES_KEY, "{not json").unwrap();
+    assert!(matches!(s.site_rules(), Err(StoreError::Corrupt { .. })), "a damaged copy is an error, not silently other rules");
     s.set_kv("roster_revision", "12").unwrap();
     assert_eq!(s.kv("roster_revision").unwrap().as_deref(), Some("12"));
     s.audit(5, "pin_locked", Some("E1"), "{}").unwrap();
