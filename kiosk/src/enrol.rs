@@ -1,24 +1,22 @@
 //! # Enrolment at the kiosk (administrator)
 //!
-//! An administrator captures several images of one employee. [`enrol`] embeds each, refuses
-//! the set when the images are not of one person (any pair under [`SAME_PERSON_MIN`]) or when
-//! the face already verifies as someone else in the roster (any template of another employee,
-//! from the server's roster or enrolled here, at [`DUPLICATE_MIN`] or more: that would let one
-//! person record for two), and then stores the templates (encrypted) for the employee and
-//! queues them for the server (`template_outbox`); the sync worker sends them
-//! (`POST /api/v1/templates`) and the screen says whether the server has them yet.
+//! An administrator captures several images of one employee. [`enrol`] embeds each and applies
+//! the rulebook's enrolment rule ([`hadir_rules::check_enrolment`], the dashboard's too): the
+//! images are of one person, of the face the employee is already enrolled with (if any), and
+//! not of someone else in the roster (any template of another employee, from the server's
+//! roster or enrolled here, in the valid band would let one person record for two). Then it
+//! stores the templates (encrypted) for the employee and queues them for the server
+//! (`template_outbox`); the sync worker sends them (`POST /api/v1/templates`) and the screen
+//! says whether the server has them yet.
 //!
 //! It must not decide attendance; it never overwrites another employee's templates.
 
 use crate::face::{FaceCheck, FaceResult};
-use crate::flow::{Band, EnrolOutcome, EnrolRefusal};
+use crate::flow::{EnrolOutcome, EnrolRefusal};
+use hadir_rules::{EnrolRefusal as Refusal, check_enrolment};
 use crate::store::{EmployeeRow, Store, StoreError};
 use image::RgbImage;
 
-/// Two images of one person match at least this much (percent).
-pub const SAME_PERSON_MIN: f32 = 70.0;
-/// A face that matches another employee this much is a duplicate (the valid band).
-pub const DUPLICATE_MIN: f32 = Band::VALID_FROM;
 /// Images needed.
 pub const MIN_IMAGES: usize = 3;
 
@@ -41,6 +39,14 @@ pub enum EnrolError {
         /// Image index.
         second: usize,
         /// Their match.
+        percent: f32,
+    },
+    /// The images do not match the face the employee is already enrolled with.
+    #[error("image {image} matches the face already enrolled for this employee only {percent:.1} %: not enrolled (is it the right employee number?)")]
+    NotTheEnrolledFace {
+        /// Image index.
+        image: usize,
+        /// Its worst match with the enrolled templates.
         percent: f32,
     },
     /// Already enrolled as someone else.
@@ -68,6 +74,8 @@ impl EnrolError {
         match self {
             EnrolError::TooFewImages { .. } => (EnrolRefusal::TooFewImages, String::new()),
             EnrolError::NotOnePerson { .. } => (EnrolRefusal::NotOnePerson, String::new()),
+            // The screen has one message for "these faces are not one person".
+            EnrolError::NotTheEnrolledFace { .. } => (EnrolRefusal::NotOnePerson, self.to_string()),
             EnrolError::Duplicate { other, .. } => (EnrolRefusal::Duplicate, other.clone()),
             EnrolError::UnknownEmployee(_) => (EnrolRefusal::UnknownEmployee, String::new()),
             EnrolError::Face(e) => (EnrolRefusal::Fault, e.to_string()),
@@ -104,35 +112,29 @@ pub fn enrol(store: &mut Store, face: &mut dyn FaceCheck, employee_id: &str, ima
     if embeddings.len() < MIN_IMAGES {
         return Err(EnrolError::TooFewImages { usable: embeddings.len(), given: images.len() });
     }
-    for (i, a) in embeddings.iter().enumerate() {
-        for (j, b) in embeddings.iter().enumerate().skip(i + 1) {
-            let percent = face.similarity(a, b);
-            if percent < SAME_PERSON_MIN {
-                return Err(EnrolError::NotOnePerson { first: i, second: j, percent });
-            }
-        }
-    }
     let model = face.model_version();
-    let mut nearest: Option<(String, f32)> = None;
+    let own: Vec<Vec<f32>> = store.templates(employee_id)?.into_iter().filter(|(m, _)| *m == model).map(|(_, t)| t).collect();
+    let mut others: std::collections::BTreeMap<String, Vec<Vec<f32>>> = std::collections::BTreeMap::new();
     for (other, m, t) in store.all_templates()? {
-        if other == employee_id || m != model {
-            continue;
-        }
-        let best = embeddings.iter().map(|e| face.similarity(e, &t)).fold(f32::MIN, f32::max);
-        if nearest.as_ref().is_none_or(|(_, p)| best > *p) {
-            nearest = Some((other.clone(), best));
-        }
-        if best >= DUPLICATE_MIN {
-            return Err(EnrolError::Duplicate { other, percent: best });
+        if other != employee_id && m == model {
+            others.entry(other).or_default().push(t);
         }
     }
+    let checked = check_enrolment(&embeddings, &own, others.iter().map(|(id, set)| (id.as_str(), set.as_slice())), |a, b| {
+        face.similarity(a, b)
+    })
+    .map_err(|r| match r {
+        Refusal::NotOnePerson { first, second, percent } => EnrolError::NotOnePerson { first, second, percent },
+        Refusal::NotTheEnrolledFace { capture, percent } => EnrolError::NotTheEnrolledFace { image: capture, percent },
+        Refusal::Duplicate { employee_id, percent } => EnrolError::Duplicate { other: employee_id, percent },
+    })?;
     // Keep templates of other models (the server may still use them), replace this model's.
     let mut templates: Vec<(String, Vec<f32>)> =
         store.templates(employee_id)?.into_iter().filter(|(m, _)| *m != model).collect();
     let count = embeddings.len();
     templates.extend(embeddings.into_iter().map(|e| (model.clone(), e)));
     store.upsert_employee(&employee, &templates)?;
-    Ok(Enrolled { employee_id: employee_id.to_owned(), templates: count, nearest_other: nearest, name: employee.name })
+    Ok(Enrolled { employee_id: employee_id.to_owned(), templates: count, nearest_other: checked.nearest_other, name: employee.name })
 }
 
 #[cfg(test)]
@@ -174,6 +176,12 @@ mod tests {
         // Re-enrolling E1 is not a duplicate of itself.
         let mut f = ScriptedFace::new(vec![face_with(a)]);
         assert!(enrol(&mut s, &mut f, "E1", &imgs).is_ok());
+
+        // Another face under E1's number is refused, and E1's templates stay.
+        let mut f = ScriptedFace::new(vec![face_with(vec![0.0, 0.0, 1.0])]);
+        let err = enrol(&mut s, &mut f, "E1", &imgs).unwrap_err();
+        assert!(matches!(err, EnrolError::NotTheEnrolledFace { image: 0, .. }), "{err}");
+        assert_eq!(s.templates("E1").unwrap().len(), 3);
     }
 
     #[test]

@@ -17,6 +17,8 @@
 //! - [`watermark`]: when a day is known (every device of the site has synced past it).
 //! - [`recap`]: the monthly recap per employee and the recap per date.
 //! - [`site`]: one site's rules as a whole and their wire form in the roster.
+//! - [`enrolment`]: when new face captures may become an employee's templates (kiosk and
+//!   dashboard alike).
 //!
 //! ## Units and limits
 //! - Records are UTC instants; the day a record belongs to and its time of day are read in the
@@ -29,6 +31,7 @@
 //! It must not: decide who may see what (the dashboard does), or store anything.
 
 pub mod day;
+pub mod enrolment;
 pub mod recap;
 pub mod schedule;
 pub mod settings;
@@ -36,6 +39,7 @@ pub mod site;
 pub mod watermark;
 pub mod zone;
 
+pub use enrolment::{EnrolCheck, EnrolRefusal, check_enrolment};
 pub use day::{Arrival, Decision, DayInput, DayResult, DayStatus, Direction, Excused, Mode, Punch, arrival, evaluate_day};
 pub use recap::{DateRow, MonthRecap, recap_date_row, recap_month};
 pub use schedule::{DayException, DayPlan, Holidays, ScheduleError, SectionCalendar, WeeklySchedule, WorkHours};
