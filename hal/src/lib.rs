@@ -16,9 +16,11 @@
 //!
 //! - [`clock`]: `Clock` (`SystemClock`, `ManualClock`), injected wherever time matters.
 //! - [`gps`]: trait `Gps { fix(), stats() }`, `Fix { time, lat, lon, alt, mode, sats, hdop,
-//!   age }`, `FixMode`, `NmeaStats`; `NmeaDecoder` (pure); `FixTracker`;
+//!   hdop_centi, age }`, `FixMode`, `NmeaStats`; `NmeaDecoder` (pure, NMEA 0183 2.0–4.11) →
+//!   `DecodedFix { fix, received, speed_mps, sky }`; `FixTracker`;
 //!   `ReplayGps::open(path, ReplayPace, max_age, clock)`;
-//!   `SerialGps::open(SerialConfig, clock)` (`serial`).
+//!   `SerialGps::open(SerialConfig, clock)` (`serial`); `gps::plausibility::Checker` (pure:
+//!   teleports, frozen positions, uniform signal strengths, zero HDOP, clock skew).
 //! - [`camera`]: trait `Camera { frame(), size() }`, `Frame { image: RgbImage, timestamp,
 //!   sequence }`; `V4lCamera::open(CameraConfig)` and `list_devices()` (`v4l`);
 //!   `FolderCamera::open(dir, w, h)`; `ScriptedCamera::new(Vec<ScriptStep>, w, h)` with
@@ -36,7 +38,7 @@
 //! - [`overlay`]: `RgbCanvas` (a `DrawTarget` over `RgbImage`), `draw_face_box`,
 //!   `draw_guide_oval`.
 //!
-//! The `hadir-hal` binary (`src/main.rs`) is a technician's tool over these: `gps replay`,
+//! The `hadir-hal` binary (`src/main.rs`) is a technician's tool over these: `gps replay [--check]`,
 //! `camera list`, `camera grab`, `keypad watch`, `bench`.
 
 pub mod camera;

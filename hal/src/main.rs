@@ -105,13 +105,24 @@ enum KeypadCommand {
 
 #[derive(Subcommand)]
 enum GpsCommand {
-    /// Prints one JSON line per fix of an NMEA capture.
+    /// Prints one JSON line per fix of an NMEA capture (or, with --check, what is implausible).
     Replay {
         /// The capture file.
         file: PathBuf,
         /// Release fixes at the capture's own pace instead of as fast as possible.
         #[arg(long)]
         realtime: bool,
+        /// Check the fixes for what a real receiver would not send: one line per flag (fix
+        /// time, flag, figures), then `gps_check fixes=N flags=M`.
+        #[arg(long, conflicts_with = "realtime")]
+        check: bool,
+        /// With --check: fastest believable speed between fixes, m/s.
+        #[arg(long, requires = "check")]
+        max_speed_mps: Option<f64>,
+        /// With --check: the device clock (RFC 3339) when the capture's first fix arrived; the
+        /// capture is taken as recorded in real time from there.
+        #[arg(long, requires = "check")]
+        device_time: Option<String>,
     },
 }
 
@@ -125,6 +136,7 @@ struct FixLine {
     mode: hadir_hal::gps::FixMode,
     sats: Option<u32>,
     hdop: Option<f32>,
+    hdop_centi: Option<u16>,
 }
 
 fn fix_line(fix: &Fix) -> Result<String> {
@@ -137,7 +149,37 @@ fn fix_line(fix: &Fix) -> Result<String> {
         mode: fix.mode,
         sats: fix.sats,
         hdop: fix.hdop,
+        hdop_centi: fix.hdop_centi,
     })?)
+}
+
+/// `gps replay --check`: runs every fix of the capture through the plausibility checker.
+fn gps_check(file: PathBuf, max_speed_mps: Option<f64>, device_time: Option<String>) -> Result<()> {
+    use hadir_hal::gps::plausibility::{CheckConfig, Checker};
+    let rfc3339 = &time::format_description::well_known::Rfc3339;
+    let device_start = device_time
+        .map(|t| time::OffsetDateTime::parse(&t, rfc3339).with_context(|| format!("--device-time {t:?} is not RFC 3339")))
+        .transpose()?;
+    let defaults = CheckConfig::default();
+    let config = CheckConfig { max_speed_mps: max_speed_mps.unwrap_or(defaults.max_speed_mps), ..defaults };
+    let mut checker = Checker::new(config)?;
+    let mut gps = ReplayGps::open(&file, ReplayPace::AsFastAsPossible, Duration::from_secs(5), Arc::new(SystemClock))
+        .with_context(|| format!("opening {}", file.display()))?;
+    let mut out = std::io::stdout().lock();
+    let (mut fixes, mut flags) = (0u64, 0u64);
+    let mut first = None;
+    while let Some(decoded) = gps.next_epoch()? {
+        fixes += 1;
+        let first_time = *first.get_or_insert(decoded.fix.time);
+        let device = device_start.map(|start| start + (decoded.fix.time - first_time));
+        for finding in checker.check(&decoded, device) {
+            flags += 1;
+            writeln!(out, "{} {}", finding.time.format(rfc3339)?, finding.flag)?;
+        }
+    }
+    writeln!(out, "gps_check fixes={fixes} flags={flags}")?;
+    eprintln!("{}: {:?}", file.display(), gps.stats());
+    Ok(())
 }
 
 fn gps_replay(file: PathBuf, realtime: bool) -> Result<()> {
@@ -335,7 +377,10 @@ fn main() -> Result<()> {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Gps { command: GpsCommand::Replay { file, realtime } } => gps_replay(file, realtime),
+        Command::Gps { command: GpsCommand::Replay { file, check: true, max_speed_mps, device_time, .. } } => {
+            gps_check(file, max_speed_mps, device_time)
+        }
+        Command::Gps { command: GpsCommand::Replay { file, realtime, .. } } => gps_replay(file, realtime),
         Command::Camera { command: CameraCommand::List } => camera_list(),
         Command::Camera { command: CameraCommand::Grab { out, device, folder, width, height, skip, guide } } => {
             camera_grab(out, device, folder, width, height, skip, guide)

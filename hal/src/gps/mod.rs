@@ -1,27 +1,36 @@
 //! GPS: position fixes from an NMEA 0183 receiver.
 //!
-//! [`NmeaDecoder`] turns sentences into fixes (see its module for the rules); [`FixTracker`]
-//! keeps the latest one and says when it is too old to count; the [`Gps`] trait is what the
-//! kiosk holds. Implementations: [`ReplayGps`] (a capture file, at its own pace or as fast as
-//! possible) and, with the `serial` feature, [`SerialGps`] (a receiver on a serial port).
+//! [`NmeaDecoder`] turns sentences into fixes (see its module for the rules; the fields of
+//! each sentence type are read in `sentence`); [`FixTracker`] keeps the latest one and says
+//! when it is too old to count; the [`Gps`] trait is what the kiosk holds. Implementations:
+//! [`ReplayGps`] (a capture file, at its own pace or as fast as possible) and, with the
+//! `serial` feature, [`SerialGps`] (a receiver on a serial port). [`plausibility`] flags
+//! decoded fixes that a real receiver would not send (teleports, frozen positions, uniform
+//! signal strengths, zero HDOP, a clock far from the device's).
 //!
 //! # Units and limits
 //! Latitude and longitude in degrees (WGS-84, south and west negative), altitude in metres
-//! above mean sea level, HDOP unitless, time UTC. A fix older than the configured maximum
-//! age is not a fix: [`Gps::fix`] returns `None`.
+//! above mean sea level, HDOP unitless (also kept in hundredths exactly as the receiver sent
+//! it), time UTC as the receiver reported it. A fix older than the configured maximum age is
+//! not a fix: [`Gps::fix`] returns `None`.
 //!
 //! # Troubleshooting
 //! - *No fix ever, `sentences` stays 0*: wrong baud rate (try 4800 and 9600) or wrong device.
 //! - *`bad_checksum` grows*: electrical noise or two programs reading the same port.
 //! - *Sentences but no fix*: the receiver has no sky view yet, or has not sent a valid RMC or
 //!   ZDA (a fix needs the date).
+//! - *`malformed` grows*: sentences of a type a fix uses whose fields break the standard;
+//!   `own_parser` counts those the `nmea` crate refused and the decoder's own reader took.
 
 mod decoder;
+pub mod plausibility;
 mod replay;
+mod sentence;
 #[cfg(feature = "serial")]
 mod serial;
 
-pub use decoder::{DecodedFix, MAX_LINE_LEN, NmeaDecoder};
+pub use decoder::{DecodedFix, MAX_LINE_LEN, NmeaDecoder, SatelliteInView};
+pub use sentence::GnssSystem;
 pub use replay::{ReplayGps, ReplayPace};
 #[cfg(feature = "serial")]
 pub use serial::{SerialConfig, SerialGps};
@@ -48,7 +57,8 @@ pub enum FixMode {
 /// One position fix.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fix {
-    /// UTC time of the measurement.
+    /// UTC time of the measurement, as the receiver reported it: the epoch's time of day with
+    /// the date from its RMC or ZDA (carried over midnight when the epoch had neither).
     pub time: OffsetDateTime,
     /// Degrees north (negative: south).
     pub lat: f64,
@@ -62,6 +72,9 @@ pub struct Fix {
     pub sats: Option<u32>,
     /// Horizontal dilution of precision.
     pub hdop: Option<f32>,
+    /// Horizontal dilution of precision in hundredths, as the receiver wrote it (`1.1` → 110);
+    /// the same value as `hdop` without the float.
+    pub hdop_centi: Option<u16>,
     /// How long ago the fix was received.
     pub age: Duration,
 }
@@ -71,13 +84,16 @@ pub struct Fix {
 pub struct NmeaStats {
     /// Sentences with a good checksum that were decoded.
     pub sentences: u64,
+    /// Of those, sentences the `nmea` crate refused that the decoder's own strict field reader
+    /// read (NMEA 4.10/4.11 fields, long sentences; see the `sentence` module).
+    pub own_parser: u64,
     /// Lines whose checksum did not match.
     pub bad_checksum: u64,
     /// Lines that were not NMEA at all (noise, wrong baud rate, over-long lines).
     pub garbage: u64,
     /// Sentences with a good checksum whose fields did not parse.
     pub malformed: u64,
-    /// Proprietary or unknown sentence types (skipped, not an error).
+    /// Proprietary, unknown or unused sentence types (skipped, not an error).
     pub unsupported: u64,
 }
 
@@ -172,11 +188,12 @@ mod tests {
             mode: FixMode::TwoD,
             sats: Some(5),
             hdop: Some(1.0),
+            hdop_centi: Some(100),
             age: Duration::ZERO,
         };
         let mut tracker = FixTracker::new(Duration::from_secs(5));
         assert_eq!(tracker.current(t0), None);
-        tracker.update(DecodedFix { fix, received: t0 });
+        tracker.update(DecodedFix { fix, received: t0, speed_mps: None, sky: Vec::new() });
         let cases = [(0, Some(0)), (5, Some(5)), (6, None)];
         for (after, age) in cases {
             let got = tracker.current(t0 + Duration::from_secs(after)).map(|f| f.age.as_secs());

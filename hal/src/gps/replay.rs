@@ -76,6 +76,12 @@ impl ReplayGps {
         Ok(self.next_pending()?.map(|d| d.fix))
     }
 
+    /// Like [`ReplayGps::next_decoded`], with what else the fix's epoch said (speed,
+    /// satellites in view): the input of [`super::plausibility::Checker`].
+    pub fn next_epoch(&mut self) -> Result<Option<DecodedFix>, GpsError> {
+        self.next_pending()
+    }
+
     /// Whether the whole capture has been read and released.
     pub fn finished(&self) -> bool {
         self.eof && self.pending.is_empty()
