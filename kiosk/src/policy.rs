@@ -49,6 +49,9 @@ pub struct GpsFix {
     pub accuracy_m: f32,
     /// Satellites used.
     pub satellites: u8,
+    /// Horizontal dilution of precision in hundredths, as the receiver wrote it; `None` when
+    /// it gave none.
+    pub hdop_centi: Option<u16>,
     /// When the receiver made the fix (UTC, from the GPS).
     pub fix_time: OffsetDateTime,
 }
@@ -136,6 +139,7 @@ mod tests {
             lon: 110.36,
             accuracy_m: 4.0,
             satellites: 9,
+            hdop_centi: Some(90),
             fix_time: now - time::Duration::seconds(age_s),
         };
         let field = PolicyConfig { mode: Mode::Field, ..PolicyConfig::default() };

@@ -479,7 +479,8 @@ impl Kiosk {
                 self.sync_requested = true;
                 (
                     "enrolled",
-                    format!(r#"{{"templates":{},"nearest_other":{:?}}}"#, done.templates, done.nearest_other.map(|(_, p)| p)),
+                    serde_json::json!({ "templates": done.templates, "nearest_other_percent": done.nearest_other.map(|(_, p)| p) })
+                        .to_string(),
                     flow::EnrolOutcome::Enrolled { name: done.name, sent: false },
                 )
             }
@@ -491,7 +492,8 @@ impl Kiosk {
                         detail = format!("{} ({})", other.name, other.id);
                     }
                 }
-                ("enrol_refused", format!("{{\"reason\":{:?}}}", e.to_string()), flow::EnrolOutcome::Refused { reason, detail })
+                let audit = serde_json::json!({ "reason": e.to_string() }).to_string();
+                ("enrol_refused", audit, flow::EnrolOutcome::Refused { reason, detail })
             }
         };
         if let Err(e) = self.store.audit(wall_ms(now.wall), kind, Some(employee), &detail) {
@@ -776,7 +778,7 @@ impl Kiosk {
             self.clock_policy,
         );
         if !problems.is_empty() {
-            let detail = format!("{problems:?}");
+            let detail = serde_json::json!({ "problems": problems.iter().map(|p| format!("{p:?}")).collect::<Vec<_>>() }).to_string();
             if let Err(e) = self.store.audit(wall_ms(now.wall), "clock_flagged", Some(employee), &detail) {
                 tracing::error!(error = %e, "audit entry not written");
             }
@@ -865,19 +867,23 @@ fn wall_ms(t: OffsetDateTime) -> i64 {
     i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(0)
 }
 
+/// An audit entry as stored: its kind, the employee it concerns and its details as JSON.
 fn audit_row(a: &Audit) -> (&'static str, Option<String>, String) {
-    match a {
-        Audit::UnknownPin => ("unknown_pin", None, "{}".into()),
+    use serde_json::json;
+    let (kind, employee, detail) = match a {
+        Audit::UnknownPin => ("unknown_pin", None, json!({})),
         Audit::FaceRefused { employee, direction, reason, score } => (
             "face_refused",
             Some(employee.clone()),
-            format!(r#"{{"direction":"{direction:?}","reason":"{reason:?}","score":{}}}"#, score.map_or("null".into(), |s| s.to_string())),
+            // A NaN score becomes null: the detail stays valid JSON.
+            json!({ "direction": format!("{direction:?}"), "reason": format!("{reason:?}"), "score": score }),
         ),
-        Audit::PinLocked { employee, failures } => ("pin_locked", employee.clone(), format!(r#"{{"failures":{failures}}}"#)),
-        Audit::LockedPinUsed => ("locked_pin_used", None, "{}".into()),
-        Audit::AdminLogin => ("admin_login", None, "{}".into()),
-        Audit::StoreTimeout { phase } => ("store_timeout", None, format!(r#"{{"phase":"{phase}"}}"#)),
-    }
+        Audit::PinLocked { employee, failures } => ("pin_locked", employee.clone(), json!({ "failures": failures })),
+        Audit::LockedPinUsed => ("locked_pin_used", None, json!({})),
+        Audit::AdminLogin => ("admin_login", None, json!({})),
+        Audit::StoreTimeout { phase } => ("store_timeout", None, json!({ "phase": phase })),
+    };
+    (kind, employee, detail.to_string())
 }
 
 /// A key of the keypad as a flow event, given the phase (`A`/`*` MASUK and `B`/`#` PULANG
@@ -1058,6 +1064,7 @@ pub fn from_hal_fix(f: &hadir_hal::gps::Fix) -> GpsFix {
         // HDOP × a typical receiver error of 5 m when the receiver gives no accuracy.
         accuracy_m: f.hdop.map_or(50.0, |h| h * 5.0),
         satellites: f.sats.map_or(0, |s| u8::try_from(s).unwrap_or(u8::MAX)),
+        hdop_centi: f.hdop_centi,
         fix_time: f.time,
     }
 }

@@ -120,6 +120,7 @@ fn field_mode_with_fix_records_it() {
         lon: 110.3695,
         accuracy_m: 4.5,
         satellites: 9,
+        hdop_centi: Some(110),
         fix_time: datetime!(2026-03-01 23:41:59 UTC),
     });
     r.pin(Direction::In, "1234", 0);
@@ -131,7 +132,7 @@ fn field_mode_with_fix_records_it() {
     }
     let rec = &r.kiosk.store.pending(1).unwrap()[0].record;
     let gps = rec.body.gps.unwrap();
-    assert_eq!((gps.lat_e7, gps.satellites), (-77_956_000, 9));
+    assert_eq!((gps.lat_e7, gps.satellites, gps.hdop_centi), (-77_956_000, 9, 110), "the receiver's HDOP, not 0");
     assert_eq!(rec.body.clock.gps_time_ms, Some(gps.fix_at_ms));
 }
 

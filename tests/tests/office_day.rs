@@ -170,6 +170,7 @@ fn fix(when: OffsetDateTime, i: usize) -> GpsFix {
         mode: hadir_hal::gps::FixMode::ThreeD,
         sats: Some(9),
         hdop: Some(0.9),
+        hdop_centi: Some(90),
         age: std::time::Duration::from_secs(2),
     };
     hadir_kiosk::runtime::from_hal_fix(&f)
