@@ -829,8 +829,7 @@ impl Kiosk {
     /// How an IN by `employee` at `at` stands under the site's rules, as the recap counts it.
     pub fn arrival(&self, rules: &SiteRules, employee: &str, at: OffsetDateTime) -> Option<hadir_rules::Arrival> {
         let section = self.store.employee(employee).ok().flatten().and_then(|e| e.section_id);
-        let excused = self.store.excused_on(employee, rules.zone.local(at).date()).ok().flatten();
-        rules.arrival_at(section.as_deref(), excused, self.device.mode, at)
+        rules.arrival_at(employee, section.as_deref(), self.device.mode, at)
     }
 
     fn zone_offset_min(&self) -> i16 {

@@ -26,7 +26,7 @@
 
 use crate::identity::Identity;
 use hadir_protocol::api::RosterRules;
-use hadir_rules::{Excused, SiteRules};
+use hadir_rules::SiteRules;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Nonce};
 use hadir_protocol::{ChainError, ChainHead, Digest, Record};
@@ -119,18 +119,11 @@ pub const MIGRATIONS: &[&str] = &[
         done_at_ms INTEGER
     );
     "#,
-    // 4: the site's rules come whole from the server's roster (the rulebook's wire form), and
-    // each employee's excused days with them; the kiosk's own schedule and holiday tables,
-    // which nothing filled, go.
+    // 4: the site's rules come whole from the server's roster (the rulebook's wire form, kept
+    // in `kv`); the kiosk's own schedule and holiday tables, which nothing filled, go.
     r#"
     DROP TABLE schedules;
     DROP TABLE holidays;
-    CREATE TABLE excused (
-        employee_id TEXT NOT NULL REFERENCES employees(id) ON DELETE CASCADE,
-        date TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        PRIMARY KEY (employee_id, date)
-    );
     "#,
 ];
 
@@ -354,16 +347,6 @@ impl Store {
 
     /// Adds or replaces an employee and their whole template set.
     pub fn upsert_employee(&mut self, e: &EmployeeRow, templates: &[(String, Vec<f32>)]) -> Result<(), StoreError> {
-        self.upsert_employee_excused(e, templates, &[])
-    }
-
-    /// Adds or replaces an employee, their whole template set and their excused days.
-    pub fn upsert_employee_excused(
-        &mut self,
-        e: &EmployeeRow,
-        templates: &[(String, Vec<f32>)],
-        excused: &[(time::Date, Excused)],
-    ) -> Result<(), StoreError> {
         let sealed: Vec<(String, Vec<u8>)> =
             templates.iter().map(|(model, emb)| (model.clone(), self.seal(&e.id, emb))).collect();
         let path = self.path.clone();
@@ -388,14 +371,6 @@ impl Store {
             tx.execute(
                 "INSERT INTO templates (employee_id, model_version, sealed) VALUES (?1, ?2, ?3)",
                 params![e.id, model, blob],
-            )
-            .map_err(&err)?;
-        }
-        tx.execute("DELETE FROM excused WHERE employee_id = ?1", [&e.id]).map_err(&err)?;
-        for (date, kind) in excused {
-            tx.execute(
-                "INSERT OR REPLACE INTO excused (employee_id, date, kind) VALUES (?1, ?2, ?3)",
-                params![e.id, date.to_string(), kind.as_str()],
             )
             .map_err(&err)?;
         }
@@ -607,20 +582,6 @@ impl Store {
         let corrupt = |detail: String| StoreError::Corrupt { path: self.path.clone(), what: "site rules".into(), detail };
         let wire: RosterRules = serde_json::from_str(&json).map_err(|e| corrupt(e.to_string()))?;
         SiteRules::from_wire(&wire).map(Some).map_err(|e| corrupt(e.to_string()))
-    }
-
-    /// Whether the employee is excused on `date` (leave, sick, permitted, official travel).
-    pub fn excused_on(&self, employee_id: &str, date: time::Date) -> Result<Option<Excused>, StoreError> {
-        let kind: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT kind FROM excused WHERE employee_id = ?1 AND date = ?2",
-                params![employee_id, date.to_string()],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(self.sql("read excused day"))?;
-        Ok(kind.as_deref().and_then(Excused::parse))
     }
 
     // ---- records ----

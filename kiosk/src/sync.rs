@@ -1,7 +1,8 @@
 //! # Sync with the central server: roster in, records out
 //!
 //! - Roster: [`apply_roster`] applies the server's roster changes (employees, PIN hashes,
-//!   templates, excused days, removals, the site's rules) to the store in one go and remembers the revision, so the next fetch
+//!   templates, removals, the site's rules with its employees' excused days) to the store in one
+//!   go and remembers the revision, so the next fetch
 //!   asks only for what changed. Templates of another model version are kept out (they cannot
 //!   be compared) and counted.
 //! - Records: the outbox is drained in sequence order by `hadir-client`'s uploader through the
@@ -16,7 +17,7 @@ use crate::config::KioskConfig;
 use crate::identity::Identity;
 use crate::store::{EmployeeRow, Store, StoreError};
 use hadir_protocol::api::RosterResponse;
-use hadir_rules::{Excused, SiteRules};
+use hadir_rules::SiteRules;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -35,8 +36,6 @@ pub struct RosterApplied {
     pub removed: usize,
     /// Templates skipped: made by another model, or undecodable.
     pub skipped_templates: usize,
-    /// Excused days skipped: a date or kind this build cannot read.
-    pub skipped_excused: usize,
     /// The site's rules changed (zone, schedules, holidays, tolerances).
     pub rules_updated: bool,
 }
@@ -67,15 +66,8 @@ pub fn apply_roster(store: &mut Store, roster: &RosterResponse, model_version: &
         if templates.is_empty() && store.template_upload_state(&e.id)? == Some(crate::store::TemplateUploadState::Pending) {
             templates = store.templates(&e.id)?.into_iter().filter(|(m, _)| m == model_version).collect();
         }
-        let mut excused = Vec::new();
-        for x in &e.excused {
-            match (hadir_rules::site::parse_date(&x.date, "excused day"), Excused::parse(&x.kind)) {
-                (Ok(date), Some(kind)) => excused.push((date, kind)),
-                _ => applied.skipped_excused += 1,
-            }
-        }
         let row = EmployeeRow { id: e.id.clone(), name: e.name.clone(), section_id: e.section_id.clone(), pin_hash: e.pin_hash.clone() };
-        store.upsert_employee_excused(&row, &templates, &excused)?;
+        store.upsert_employee(&row, &templates)?;
         applied.changed += 1;
     }
     for id in &roster.removed {
@@ -502,7 +494,7 @@ mod worker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hadir_protocol::api::{FaceTemplate, RosterEmployee, RosterExcuse};
+    use hadir_protocol::api::{FaceTemplate, RosterEmployee};
 
     #[test]
     fn the_wake_bell_rings_at_once_and_merges_reasons() {
@@ -530,9 +522,10 @@ mod tests {
         let mut store = Store::open(&dir.path().join("k.db"), &Identity::from_seed([1; 32])).unwrap();
         let emb = vec![0.5f32; 4];
         let t = |id, model: &str| FaceTemplate { id, model_version: model.into(), embedding_b64: FaceTemplate::encode_embedding(&emb) };
-        let excuse = |date: &str, kind: &str| RosterExcuse { date: date.into(), kind: kind.into() };
         let mut rules = SiteRules::default();
         rules.holidays.insert(time::macros::date!(2026 - 03 - 19), "Nyepi");
+        let monday = time::macros::date!(2026 - 03 - 02);
+        rules.excused.entry("E1".into()).or_default().insert(monday, hadir_rules::Excused::Cuti);
         let roster = RosterResponse {
             site_id: "S".into(),
             revision: 7,
@@ -543,18 +536,17 @@ mod tests {
                     section_id: Some("B1".into()),
                     pin_hash: Some("$argon2id$x".into()),
                     templates: vec![t(1, "m1"), t(2, "old")],
-                    excused: vec![excuse("2026-03-02", "cuti"), excuse("2026-03-03", "holiday?"), excuse("3/4/2026", "sakit")],
                 },
-                RosterEmployee { id: "E2".into(), name: "Budi".into(), section_id: None, pin_hash: None, templates: vec![], excused: vec![] },
+                RosterEmployee { id: "E2".into(), name: "Budi".into(), section_id: None, pin_hash: None, templates: vec![] },
             ],
             removed: vec![],
             rules: Some(rules.to_wire()),
         };
         let a = apply_roster(&mut store, &roster, "m1", 99).unwrap();
-        assert_eq!(a, RosterApplied { changed: 2, removed: 0, skipped_templates: 1, skipped_excused: 2, rules_updated: true });
+        assert_eq!(a, RosterApplied { changed: 2, removed: 0, skipped_templates: 1, rules_updated: true });
         assert_eq!(store.templates("E1").unwrap(), vec![("m1".to_string(), emb.clone())]);
-        assert_eq!(store.excused_on("E1", time::macros::date!(2026 - 03 - 02)).unwrap(), Some(Excused::Cuti));
-        assert_eq!(store.excused_on("E1", time::macros::date!(2026 - 03 - 05)).unwrap(), None);
+        let kept = store.site_rules().unwrap().unwrap();
+        assert_eq!(kept.excused_on("E1", monday), Some(hadir_rules::Excused::Cuti), "excused days come with the rules");
         assert_eq!(store.site_rules().unwrap(), Some(rules.clone()));
         assert_eq!(roster_revision(&store).unwrap(), 7);
 
@@ -567,7 +559,6 @@ mod tests {
         assert_eq!(store.site_rules().unwrap(), Some(rules));
         assert_eq!(store.employee("E1").unwrap(), None);
         assert!(store.templates("E1").unwrap().is_empty());
-        assert_eq!(store.excused_on("E1", time::macros::date!(2026 - 03 - 02)).unwrap(), None, "removed with the employee");
         assert_eq!(store.kv(LAST_SYNC_KEY).unwrap().as_deref(), Some("100"));
     }
 }

@@ -206,16 +206,15 @@ fn removing_an_employee_deletes_templates_and_pin_index() {
 }
 
 #[test]
-fn site_rules_excused_kv_audit() {
+fn site_rules_kv_audit() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = open(&dir);
     let ani = EmployeeRow { id: "E1".into(), name: "Ani".into(), section_id: Some("S1".into()), pin_hash: None };
-    let d = time::macros::date!(2026 - 08 - 18);
-    s.upsert_employee_excused(&ani, &[], &[(d, hadir_rules::Excused::Sakit)]).unwrap();
-    assert_eq!(s.excused_on("E1", d).unwrap(), Some(hadir_rules::Excused::Sakit));
+    s.upsert_employee(&ani, &[]).unwrap();
     assert_eq!(s.site_rules().unwrap(), None, "none before the first roster");
     let mut rules = hadir_rules::SiteRules::default();
     rules.holidays.insert(time::macros::date!(2026 - 08 - 17), "Hari Kemerdekaan");
+    rules.excused.entry("E1".into()).or_default().insert(time::macros::date!(2026 - 08 - 18), hadir_rules::Excused::Sakit);
     s.set_site_rules(&rules.to_wire()).unwrap();
     assert_eq!(s.site_rules().unwrap(), Some(rules));
     s.set_kv(crate::store::SITE_RULES_KEY, "{not json").unwrap();

@@ -146,9 +146,6 @@ pub struct RosterEmployee {
     pub pin_hash: Option<String>,
     /// All of the employee's current templates (the full set replaces the device's copy).
     pub templates: Vec<FaceTemplate>,
-    /// Excused days from yesterday on (the full set replaces the device's copy).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub excused: Vec<RosterExcuse>,
 }
 
 /// Roster changes since a revision.
@@ -186,6 +183,10 @@ pub struct RosterRules {
     pub holidays: Vec<RosterHoliday>,
     /// Each section's weekly schedule and exceptions.
     pub sections: Vec<RosterSection>,
+    /// The site's employees' excused days around today (leave, sick, permitted absence,
+    /// official travel), so that a kiosk does not call an arrival late on them.
+    #[serde(default)]
+    pub excused: Vec<RosterExcuse>,
 }
 
 /// One holiday.
@@ -220,10 +221,11 @@ pub struct RosterException {
     pub reason: String,
 }
 
-/// A day an employee is excused (leave, sick, permitted absence, official travel), so the kiosk
-/// does not call an arrival late on it.
+/// A day an employee is excused (leave, sick, permitted absence, official travel).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RosterExcuse {
+    /// The employee id (NIP).
+    pub employee_id: String,
     /// `YYYY-MM-DD`.
     pub date: String,
     /// `cuti`, `sakit`, `izin` or `dinas_luar`.

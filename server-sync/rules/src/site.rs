@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use hadir_protocol::api::{RosterException, RosterHoliday, RosterRules, RosterSection};
+use hadir_protocol::api::{RosterExcuse, RosterException, RosterHoliday, RosterRules, RosterSection};
 use time::{Date, OffsetDateTime};
 
 use crate::day::{Arrival, Excused, Mode, arrival};
@@ -32,6 +32,14 @@ pub enum WireError {
     /// A date that is not `YYYY-MM-DD`.
     #[error("{what}: {value:?} is not a date (YYYY-MM-DD)")]
     Date {
+        /// Where it was.
+        what: String,
+        /// The text.
+        value: String,
+    },
+    /// An excuse kind that is not `cuti`, `sakit`, `izin` or `dinas_luar`.
+    #[error("{what}: {value:?} is not a kind of excuse (cuti, sakit, izin, dinas_luar)")]
+    Kind {
         /// Where it was.
         what: String,
         /// The text.
@@ -58,6 +66,8 @@ pub struct SiteRules {
     pub holidays: Holidays,
     /// Calendars by section id.
     pub sections: BTreeMap<String, SectionCalendar>,
+    /// Excused days by employee id (leave, sick, permitted absence, official travel).
+    pub excused: BTreeMap<String, BTreeMap<Date, Excused>>,
 }
 
 impl SiteRules {
@@ -69,13 +79,19 @@ impl SiteRules {
         }
     }
 
-    /// How an IN made at `at` stands, as the recap will count it: `None` when the day has no
-    /// scheduled start for the employee (day off, holiday, no section) or the day is excused.
-    pub fn arrival_at(&self, section: Option<&str>, excused: Option<Excused>, mode: Mode, at: OffsetDateTime) -> Option<Arrival> {
-        if excused.is_some() {
+    /// Whether `employee` is excused on `date`.
+    pub fn excused_on(&self, employee: &str, date: Date) -> Option<Excused> {
+        self.excused.get(employee).and_then(|days| days.get(&date)).copied()
+    }
+
+    /// How an IN by `employee` of `section` made at `at` stands, as the recap will count it:
+    /// `None` when the day has no scheduled start for the employee (day off, holiday, no
+    /// section) or the employee is excused that day.
+    pub fn arrival_at(&self, employee: &str, section: Option<&str>, mode: Mode, at: OffsetDateTime) -> Option<Arrival> {
+        let local = self.zone.local(at);
+        if self.excused_on(employee, local.date()).is_some() {
             return None;
         }
-        let local = self.zone.local(at);
         let hours = self.plan(section, local.date()).hours()?;
         Some(arrival(hours, local.time(), mode, &self.settings))
     }
@@ -109,6 +125,13 @@ impl SiteRules {
             overtime_after_min: self.settings.overtime_after_min,
             holidays: self.holidays.iter().map(|(d, n)| RosterHoliday { date: d.to_string(), name: n.to_owned() }).collect(),
             sections,
+            excused: self
+                .excused
+                .iter()
+                .flat_map(|(id, days)| {
+                    days.iter().map(|(d, e)| RosterExcuse { employee_id: id.clone(), date: d.to_string(), kind: e.as_str().to_owned() })
+                })
+                .collect(),
         }
     }
 
@@ -142,7 +165,13 @@ impl SiteRules {
             }
             sections.insert(s.id.clone(), calendar);
         }
-        Ok(SiteRules { zone: SiteZone::parse(&w.time_zone)?, settings, holidays, sections })
+        let mut excused: BTreeMap<String, BTreeMap<Date, Excused>> = BTreeMap::new();
+        for x in &w.excused {
+            let what = format!("excused day of {}", x.employee_id);
+            let kind = Excused::parse(&x.kind).ok_or_else(|| WireError::Kind { what: what.clone(), value: x.kind.clone() })?;
+            excused.entry(x.employee_id.clone()).or_default().insert(parse_date(&x.date, &what)?, kind);
+        }
+        Ok(SiteRules { zone: SiteZone::parse(&w.time_zone)?, settings, holidays, sections, excused })
     }
 }
 
@@ -175,6 +204,7 @@ mod tests {
             settings: RuleSettings::default(),
             holidays,
             sections: BTreeMap::from([("BM".to_owned(), office)]),
+            excused: BTreeMap::from([("E2".to_owned(), BTreeMap::from([(date!(2026 - 03 - 03), Excused::Cuti)]))]),
         }
     }
 
@@ -182,24 +212,25 @@ mod tests {
     fn arrival_table() {
         let r = rules();
         let b1 = Some(Band::B1);
-        // (name, section, excused, mode, UTC instant, late minutes and band, or no schedule)
-        let cases: Vec<(&str, Option<&str>, Option<Excused>, Mode, OffsetDateTime, Option<(u32, Option<Band>)>)> = vec![
-            ("WITA 07:42 office, within tolerance", Some("BM"), None, Mode::Office, datetime!(2026-03-02 23:42 UTC), Some((12, None))),
-            ("WITA 07:42 field, marked", Some("BM"), None, Mode::Field, datetime!(2026-03-02 23:42 UTC), Some((12, b1))),
-            ("office exactly at tolerance", Some("BM"), None, Mode::Office, datetime!(2026-03-03 00:30 UTC), Some((60, None))),
-            ("office one minute past", Some("BM"), None, Mode::Office, datetime!(2026-03-03 00:31 UTC), Some((61, Some(Band::B3)))),
-            ("early is 0", Some("BM"), None, Mode::Field, datetime!(2026-03-02 23:00 UTC), Some((0, None))),
-            ("Friday hours", Some("BM"), None, Mode::Field, datetime!(2026-03-05 23:31 UTC), Some((1, b1))),
-            ("exception hours start 08:00", Some("BM"), None, Mode::Field, datetime!(2026-03-18 00:10 UTC), Some((10, b1))),
-            ("holiday", Some("BM"), None, Mode::Field, datetime!(2026-03-19 00:10 UTC), None),
-            ("section day off", Some("BM"), None, Mode::Field, datetime!(2026-03-20 00:10 UTC), None),
-            ("weekend", Some("BM"), None, Mode::Field, datetime!(2026-03-07 00:10 UTC), None),
-            ("excused", Some("BM"), Some(Excused::Cuti), Mode::Field, datetime!(2026-03-02 23:42 UTC), None),
-            ("no section", None, None, Mode::Field, datetime!(2026-03-02 23:42 UTC), None),
-            ("unknown section", Some("XX"), None, Mode::Field, datetime!(2026-03-02 23:42 UTC), None),
+        // (name, employee, section, mode, UTC instant, late minutes and band, or no schedule)
+        let cases: Vec<(&str, &str, Option<&str>, Mode, OffsetDateTime, Option<(u32, Option<Band>)>)> = vec![
+            ("WITA 07:42 office, within tolerance", "E1", Some("BM"), Mode::Office, datetime!(2026-03-02 23:42 UTC), Some((12, None))),
+            ("WITA 07:42 field, marked", "E1", Some("BM"), Mode::Field, datetime!(2026-03-02 23:42 UTC), Some((12, b1))),
+            ("office exactly at tolerance", "E1", Some("BM"), Mode::Office, datetime!(2026-03-03 00:30 UTC), Some((60, None))),
+            ("office one minute past", "E1", Some("BM"), Mode::Office, datetime!(2026-03-03 00:31 UTC), Some((61, Some(Band::B3)))),
+            ("early is 0", "E1", Some("BM"), Mode::Field, datetime!(2026-03-02 23:00 UTC), Some((0, None))),
+            ("Friday hours", "E1", Some("BM"), Mode::Field, datetime!(2026-03-05 23:31 UTC), Some((1, b1))),
+            ("exception hours start 08:00", "E1", Some("BM"), Mode::Field, datetime!(2026-03-18 00:10 UTC), Some((10, b1))),
+            ("holiday", "E1", Some("BM"), Mode::Field, datetime!(2026-03-19 00:10 UTC), None),
+            ("section day off", "E1", Some("BM"), Mode::Field, datetime!(2026-03-20 00:10 UTC), None),
+            ("weekend", "E1", Some("BM"), Mode::Field, datetime!(2026-03-07 00:10 UTC), None),
+            ("excused that local day", "E2", Some("BM"), Mode::Field, datetime!(2026-03-02 23:42 UTC), None),
+            ("not excused the day before", "E2", Some("BM"), Mode::Field, datetime!(2026-03-01 23:42 UTC), Some((12, b1))),
+            ("no section", "E1", None, Mode::Field, datetime!(2026-03-02 23:42 UTC), None),
+            ("unknown section", "E1", Some("XX"), Mode::Field, datetime!(2026-03-02 23:42 UTC), None),
         ];
-        for (name, section, excused, mode, at, want) in cases {
-            let got = r.arrival_at(section, excused, mode, at).map(|a| (a.late_minutes, a.late_band));
+        for (name, employee, section, mode, at, want) in cases {
+            let got = r.arrival_at(employee, section, mode, at).map(|a| (a.late_minutes, a.late_band));
             assert_eq!(got, want, "{name}");
         }
     }
@@ -219,6 +250,9 @@ mod tests {
         let mut bad_date = wire.clone();
         bad_date.holidays[0].date = "19-03-2026".into();
         assert!(matches!(SiteRules::from_wire(&bad_date), Err(WireError::Date { .. })));
+        let mut bad_kind = wire.clone();
+        bad_kind.excused[0].kind = "libur".into();
+        assert!(matches!(SiteRules::from_wire(&bad_kind), Err(WireError::Kind { .. })));
         let mut bad_tolerance = wire;
         bad_tolerance.tolerance_office_min = 5000;
         assert!(matches!(SiteRules::from_wire(&bad_tolerance), Err(WireError::Settings(_))));
