@@ -19,6 +19,8 @@
 //! - [`site`]: one site's rules as a whole and their wire form in the roster.
 //! - [`enrolment`]: when new face captures may become an employee's templates (kiosk and
 //!   dashboard alike).
+//! - [`clock`]: whether a record's time can be believed, from the clock evidence it carries.
+//! - [`place`]: whether a field record was made inside the employee's area, with a usable fix.
 //!
 //! ## Units and limits
 //! - Records are UTC instants; the day a record belongs to and its time of day are read in the
@@ -30,8 +32,10 @@
 //!
 //! It must not: decide who may see what (the dashboard does), or store anything.
 
+pub mod clock;
 pub mod day;
 pub mod enrolment;
+pub mod place;
 pub mod recap;
 pub mod schedule;
 pub mod settings;
@@ -39,7 +43,9 @@ pub mod site;
 pub mod watermark;
 pub mod zone;
 
+pub use clock::{ClockRules, TimeDoubt, TimeTrust, judge_time};
 pub use enrolment::{EnrolCheck, EnrolRefusal, check_enrolment};
+pub use place::{Area, FixLimits, PlaceCheck, PlaceDoubt, check_place};
 pub use day::{Arrival, Decision, DayInput, DayResult, DayStatus, Direction, Excused, Mode, Punch, arrival, evaluate_day};
 pub use recap::{DateRow, MonthRecap, recap_date_row, recap_month};
 pub use schedule::{DayException, DayPlan, Holidays, ScheduleError, SectionCalendar, WeeklySchedule, WorkHours};
