@@ -13,7 +13,7 @@
 //! is decided only once the day is *known*: every device of the employee's site has synced past
 //! it (see [`super::watermark`]). Before that the day is provisional.
 
-use time::{Date, OffsetDateTime, Time};
+use time::{Date, OffsetDateTime, PrimitiveDateTime};
 
 use super::schedule::{DayPlan, WorkHours};
 use super::settings::{Band, RuleSettings};
@@ -106,8 +106,12 @@ pub struct DayInput<'a> {
     pub date: Date,
     /// Working day, holiday or day off.
     pub plan: &'a DayPlan,
-    /// The employee's records whose local date is `date`, in any order (others are ignored).
+    /// The employee's records around `date`, in any order: those outside the day's window
+    /// ([`DayPlan::window`]) are ignored.
     pub punches: &'a [Punch],
+    /// The day before's plan (a night shift then takes this morning's records); `None` when
+    /// unknown, as for the first day of a report.
+    pub previous: Option<&'a DayPlan>,
     /// Leave or travel entered by an admin.
     pub excused: Option<Excused>,
     /// Every device of the employee's site has synced past this day.
@@ -184,17 +188,17 @@ impl Arrival {
     }
 }
 
-/// The lateness of an IN made at local time `at` on a day with `hours`: minutes are always
-/// counted from the scheduled start, the mode's tolerance decides only the late mark. The
-/// kiosk's result screen and the server's day both call this, so they cannot disagree.
-pub fn arrival(hours: WorkHours, at: Time, mode: Mode, settings: &RuleSettings) -> Arrival {
-    let late_minutes = minutes_between(hours.start(), at);
+/// The lateness of an IN made at local time `at` for the shift of `date` with `hours`: minutes
+/// are always counted from the scheduled start, the mode's tolerance decides only the late
+/// mark. The kiosk's result screen and the server's day both call this, so they cannot disagree.
+pub fn arrival(hours: WorkHours, date: Date, at: PrimitiveDateTime, mode: Mode, settings: &RuleSettings) -> Arrival {
+    let late_minutes = minutes_between(hours.start_on(date), at);
     let late_band = if late_minutes > settings.tolerance(mode) { Band::of_minutes(late_minutes) } else { None };
     Arrival { late_minutes, late_band }
 }
 
-fn minutes_between(from: Time, to: Time) -> u32 {
-    // Both on the same date; whole minutes rounded down.
+/// Whole minutes from `from` to `to`, rounded down; 0 when `to` is not later.
+fn minutes_between(from: PrimitiveDateTime, to: PrimitiveDateTime) -> u32 {
     let secs = (to - from).whole_seconds();
     if secs <= 0 { 0 } else { u32::try_from(secs / 60).unwrap_or(u32::MAX) }
 }
@@ -205,7 +209,9 @@ pub fn evaluate_day(input: &DayInput<'_>, settings: &RuleSettings) -> DayResult 
     let mut last_out: Option<&Punch> = None;
     let mut pending = 0u32;
     let mut pending_out = false;
-    for p in input.punches.iter().filter(|p| p.local_date() == input.date) {
+    let (from, to) = input.plan.window(input.date, input.previous);
+    let local = |p: &Punch| PrimitiveDateTime::new(p.at.date(), p.at.time());
+    for p in input.punches.iter().filter(|p| (from..to).contains(&local(p))) {
         if p.decision == Decision::Pending {
             pending += 1;
             pending_out |= p.direction == Direction::Out;
@@ -288,7 +294,7 @@ pub fn evaluate_day(input: &DayInput<'_>, settings: &RuleSettings) -> DayResult 
 
     match first_in {
         Some(i) => {
-            let a = arrival(hours, i.at.time(), i.mode, settings);
+            let a = arrival(hours, input.date, local(i), i.mode, settings);
             r.late_minutes = a.late_minutes;
             r.late_band = a.late_band;
         }
@@ -298,13 +304,14 @@ pub fn evaluate_day(input: &DayInput<'_>, settings: &RuleSettings) -> DayResult 
 
     match last_out {
         Some(o) => {
-            r.early_minutes = minutes_between(o.at.time(), hours.end());
+            let end = hours.end_on(input.date);
+            r.early_minutes = minutes_between(local(o), end);
             r.early_band = Band::of_minutes(r.early_minutes);
-            let threshold = hours.end().hour() as u32 * 60
-                + hours.end().minute() as u32
-                + settings.overtime_after_min;
-            let out_min = o.at.time().hour() as u32 * 60 + o.at.time().minute() as u32;
-            r.overtime_minutes = out_min.saturating_sub(threshold);
+            // Whole minutes on both sides, as the schedule is written: an OUT at 19:01:30
+            // after a 16:00 end is one minute of overtime past the 180-minute threshold.
+            let threshold = end + time::Duration::minutes(i64::from(settings.overtime_after_min));
+            let out = local(o).replace_second(0).unwrap_or(local(o)).replace_nanosecond(0).unwrap_or(local(o));
+            r.overtime_minutes = minutes_between(threshold, out);
         }
         None if input.known && !pending_out => {
             r.missing_out = first_in.is_some();
@@ -322,7 +329,8 @@ pub fn evaluate_day(input: &DayInput<'_>, settings: &RuleSettings) -> DayResult 
 #[cfg(test)]
 mod tests {
     use super::*;
-        use time::macros::{date, datetime, offset, time};
+        use time::Time;
+    use time::macros::{date, datetime, offset, time};
 
     const D: Date = date!(2026 - 03 - 02); // a Monday
 
@@ -350,7 +358,7 @@ mod tests {
     fn run(punches: &[Punch], known: bool) -> DayResult {
         let plan = plan();
         evaluate_day(
-            &DayInput { date: D, plan: &plan, punches, excused: None, known },
+            &DayInput { date: D, plan: &plan, punches, previous: None, excused: None, known },
             &RuleSettings::default(),
         )
     }
@@ -418,26 +426,61 @@ mod tests {
     }
 
     #[test]
-    fn night_across_midnight_belongs_to_two_days() {
-        // IN in the evening, OUT after midnight: the OUT is the next date's record. The first
-        // day has a missing OUT and no overtime; the next day has an OUT without IN.
+    fn a_day_shift_ends_at_midnight() {
+        // A day shift's IN in the morning, OUT after midnight: the OUT is the next date's
+        // record (only a night shift takes the next morning). The first day has a missing OUT
+        // and no overtime; the next day has an OUT without IN.
         let evening = p(Direction::In, datetime!(2026-03-02 07:55 +7), Mode::Office, Decision::Valid);
         let night = p(Direction::Out, datetime!(2026-03-03 00:30 +7), Mode::Office, Decision::Valid);
         let punches = [evening, night];
         let plan = plan();
         let s = RuleSettings::default();
-        let day1 = evaluate_day(&DayInput { date: D, plan: &plan, punches: &punches, excused: None, known: true }, &s);
+        let day1 = evaluate_day(&DayInput { date: D, plan: &plan, punches: &punches, previous: None, excused: None, known: true }, &s);
         assert_eq!(day1.status, DayStatus::Present);
         assert!(day1.missing_out);
         assert_eq!(day1.overtime_minutes, 0);
         assert!(day1.last_out.is_none());
         let d2 = date!(2026 - 03 - 03);
-        let day2 = evaluate_day(&DayInput { date: d2, plan: &plan, punches: &punches, excused: None, known: true }, &s);
+        let day2 = evaluate_day(&DayInput { date: d2, plan: &plan, punches: &punches, previous: Some(&plan), excused: None, known: true }, &s);
         assert_eq!(day2.status, DayStatus::Present);
         assert!(day2.first_in.is_none());
         assert_eq!(day2.late_band, Some(Band::B4), "OUT without IN is TL4");
         assert_eq!(day2.early_minutes, 930, "00:30 is 15.5 h before the 08:00–16:00 day's end");
         assert_eq!(day2.early_band, Some(Band::B4));
+    }
+
+    /// A guard's 22:00–06:00 shift belongs to the day it starts.
+    #[test]
+    fn night_shift_table() {
+        let night = DayPlan::Work(WorkHours::new(time!(22:00), time!(06:00)).unwrap());
+        let s = RuleSettings::default();
+        let at = |d: u8, t: Time| Date::from_calendar_date(2026, time::Month::March, d).unwrap().with_time(t).assume_offset(offset!(+8));
+        let i = |d, t| p(Direction::In, at(d, t), Mode::Office, Decision::Valid);
+        let o = |d, t| p(Direction::Out, at(d, t), Mode::Office, Decision::Valid);
+        // (name, punches, late, early, overtime, missing OUT)
+        let cases: Vec<(&str, Vec<Punch>, u32, u32, u32, bool)> = vec![
+            ("on time, out in the morning", vec![i(2, time!(21:50)), o(3, time!(06:05))], 0, 0, 0, false),
+            ("late by 15 minutes", vec![i(2, time!(22:15)), o(3, time!(06:00))], 15, 0, 0, false),
+            ("late past midnight", vec![i(3, time!(00:30)), o(3, time!(06:00))], 150, 0, 0, false),
+            ("leaves at 05:00", vec![i(2, time!(22:00)), o(3, time!(05:00))], 0, 60, 0, false),
+            ("overtime exactly at end + 180", vec![i(2, time!(22:00)), o(3, time!(09:00))], 0, 0, 0, false),
+            ("overtime one minute past", vec![i(2, time!(22:00)), o(3, time!(09:01))], 0, 0, 1, false),
+            ("the previous night's OUT is not this night's", vec![o(2, time!(06:00)), i(2, time!(22:00))], 0, 0, 0, true),
+        ];
+        for (name, punches, late, early, ot, missing) in cases {
+            let r = evaluate_day(&DayInput { date: D, plan: &night, punches: &punches, previous: Some(&night), excused: None, known: true }, &s);
+            assert_eq!(
+                (r.status, r.late_minutes, r.early_minutes, r.overtime_minutes, r.missing_out),
+                (DayStatus::Present, late, early, ot, missing),
+                "{name}"
+            );
+        }
+        // The morning after: a day off that only holds the night's OUT is not worked.
+        let off = DayPlan::Off(None);
+        let punches = [i(2, time!(22:00)), o(3, time!(06:00))];
+        let next = date!(2026 - 03 - 03);
+        let r = evaluate_day(&DayInput { date: next, plan: &off, punches: &punches, previous: Some(&night), excused: None, known: true }, &s);
+        assert_eq!(r.status, DayStatus::DayOff, "the 06:00 OUT belongs to the night");
     }
 
     #[test]
@@ -467,7 +510,7 @@ mod tests {
             ("izin", &work, &[], Some(Excused::Izin), true, DayStatus::Leave(Excused::Izin), 0),
         ];
         for (name, plan, punches, excused, known, status, bp) in cases {
-            let r = evaluate_day(&DayInput { date: D, plan, punches, excused, known }, &s);
+            let r = evaluate_day(&DayInput { date: D, plan, punches, previous: None, excused, known }, &s);
             assert_eq!(r.status, status, "{name}");
             assert_eq!(r.deduction_bp, bp, "{name}");
             assert_eq!(r.late_band, None, "{name}");
@@ -479,7 +522,7 @@ mod tests {
         let s = RuleSettings { tolerance_office_min: 15, overtime_after_min: 60, ..RuleSettings::default() };
         let plan = plan();
         let punches = [inn(time!(08:16)), out(time!(17:30))];
-        let r = evaluate_day(&DayInput { date: D, plan: &plan, punches: &punches, excused: None, known: true }, &s);
+        let r = evaluate_day(&DayInput { date: D, plan: &plan, punches: &punches, previous: None, excused: None, known: true }, &s);
         assert_eq!(r.late_band, Some(Band::B1));
         assert_eq!(r.overtime_minutes, 30);
     }

@@ -104,7 +104,8 @@ pub struct MonthInput<'a> {
     pub calendar: &'a SectionCalendar,
     /// Public holidays.
     pub holidays: &'a Holidays,
-    /// The employee's records; any order, other months ignored.
+    /// The employee's records; any order, other months ignored (give the first day of the next
+    /// month too when the month may end on a night shift).
     pub punches: &'a [Punch],
     /// Leave and travel entered by admins.
     pub excused: &'a BTreeMap<Date, Excused>,
@@ -124,33 +125,35 @@ pub fn recap_month(input: &MonthInput<'_>, settings: &RuleSettings) -> (Vec<DayR
         v.sort_by_key(Punch::local_date);
         std::borrow::Cow::Owned(v)
     };
-    let mut ranges = vec![0..0; usize::from(days_in_month) + 1];
-    let mut i = 0;
-    while i < sorted.len() {
-        let d = sorted[i].local_date();
-        let j = i + sorted[i..].iter().take_while(|p| p.local_date() == d).count();
-        if d.year() == input.year && d.month() == input.month {
-            ranges[usize::from(d.day())] = i..j;
-        }
-        i = j;
-    }
+    // The records of dates `from..=to`, one contiguous slice of the sorted records.
+    let dates = |from: Date, to: Date| {
+        let a = sorted.partition_point(|p| p.local_date() < from);
+        let b = sorted.partition_point(|p| p.local_date() <= to);
+        &sorted[a..b]
+    };
     let mut recap = MonthRecap::default();
     let mut days = Vec::with_capacity(usize::from(days_in_month));
+    let Ok(first) = Date::from_calendar_date(input.year, input.month, 1) else { return (days, recap) };
+    let mut previous = first.previous_day().map(|d| input.calendar.plan(input.holidays, d));
     for day in 1..=days_in_month {
         let Ok(date) = Date::from_calendar_date(input.year, input.month, day) else { continue };
         let plan = input.calendar.plan(input.holidays, date);
+        // A night shift's records run into the next morning.
+        let last = if plan.is_night() { date.next_day().unwrap_or(date) } else { date };
         let result = evaluate_day(
             &DayInput {
                 date,
                 plan: &plan,
-                punches: &sorted[ranges[usize::from(day)].clone()],
+                punches: dates(date, last),
+                previous: previous.as_ref(),
                 excused: input.excused.get(&date).copied(),
-                known: input.known_through.is_some_and(|k| date <= k),
+                known: input.known_through.is_some_and(|k| last <= k),
             },
             settings,
         );
         recap.add(&result, plan.hours().is_some());
         days.push(result);
+        previous = Some(plan);
     }
     (days, recap)
 }
@@ -328,7 +331,7 @@ mod tests {
         ];
         let plan = cal.plan(&holidays, d);
         let day = evaluate_day(
-            &DayInput { date: d, plan: &plan, punches: &punches, excused: None, known: true },
+            &DayInput { date: d, plan: &plan, punches: &punches, previous: None, excused: None, known: true },
             &RuleSettings::default(),
         );
         let row = recap_date_row(&day);

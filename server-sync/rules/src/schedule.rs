@@ -4,41 +4,63 @@
 //! apply to everyone; a section may have exceptions for single dates (shorter hours in Ramadan,
 //! an emergency shift on a holiday, a day off for a local event). Precedence for a date:
 //! exception, then holiday, then the weekly schedule.
+//!
+//! ## Night shifts
+//! Hours whose end is not after their start cross midnight (a guard's 22:00–06:00): the shift
+//! belongs to the day it starts. Its records are those from noon of that day to noon of the
+//! next ([`DayPlan::window`]); the morning after a night shift belongs to the night, not to
+//! the next day.
 
 use std::collections::BTreeMap;
 
-use time::{Date, Time, Weekday};
+use time::{Date, PrimitiveDateTime, Time, Weekday};
 
 /// Why a schedule was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScheduleError {
-    /// The end is not after the start: a night shift across midnight is not supported.
-    #[error(
-        "working hours {start}–{end} cross midnight or are empty; a working day must end after it \
-         starts on the same date (split a night shift into two days)"
-    )]
-    CrossesMidnight {
-        /// Scheduled start.
+    /// Start and end are the same time: no hours at all.
+    #[error("working hours {start}–{start} are empty; give an end after the start (or before it for a night shift)")]
+    Empty {
+        /// The start (and end).
         start: Time,
-        /// Scheduled end.
-        end: Time,
     },
 }
 
-/// Scheduled working hours of one day, start before end on the same date.
+/// Scheduled working hours of one day; an end not after the start means the shift ends the
+/// next morning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WorkHours {
     start: Time,
     end: Time,
 }
 
+/// Where a night shift's day ends and the next begins: records before noon after a night shift
+/// belong to the night.
+pub const NIGHT_CUTOFF: Time = time::macros::time!(12:00);
+
 impl WorkHours {
-    /// Hours from `start` to `end`; refused when `end` is not after `start` (across midnight).
+    /// Hours from `start` to `end`; across midnight when `end` is before `start`.
     pub fn new(start: Time, end: Time) -> Result<Self, ScheduleError> {
-        if end <= start {
-            return Err(ScheduleError::CrossesMidnight { start, end });
+        if end == start {
+            return Err(ScheduleError::Empty { start });
         }
         Ok(Self { start, end })
+    }
+
+    /// Whether the shift ends the next day.
+    pub fn crosses_midnight(&self) -> bool {
+        self.end <= self.start
+    }
+
+    /// The scheduled start on the shift's day.
+    pub fn start_on(&self, date: Date) -> PrimitiveDateTime {
+        date.with_time(self.start)
+    }
+
+    /// The scheduled end of the shift that starts on `date` (the next day for a night shift).
+    pub fn end_on(&self, date: Date) -> PrimitiveDateTime {
+        let day = if self.crosses_midnight() { date.next_day().unwrap_or(date) } else { date };
+        day.with_time(self.end)
     }
 
     /// Scheduled start.
@@ -158,6 +180,23 @@ impl DayPlan {
             _ => None,
         }
     }
+
+    /// Whether this is a night shift.
+    pub fn is_night(&self) -> bool {
+        self.hours().is_some_and(|h| h.crosses_midnight())
+    }
+
+    /// The local times whose records belong to `date` with this plan, when the day before had
+    /// `previous`: a night shift takes noon to noon; any other day its calendar date, less the
+    /// morning that a night shift the day before takes.
+    pub fn window(&self, date: Date, previous: Option<&DayPlan>) -> (PrimitiveDateTime, PrimitiveDateTime) {
+        let next = date.next_day().unwrap_or(date);
+        if self.is_night() {
+            return (date.with_time(NIGHT_CUTOFF), next.with_time(NIGHT_CUTOFF));
+        }
+        let from = if previous.is_some_and(DayPlan::is_night) { NIGHT_CUTOFF } else { Time::MIDNIGHT };
+        (date.with_time(from), next.with_time(Time::MIDNIGHT))
+    }
 }
 
 /// A section's calendar: the weekly schedule and its per-date exceptions.
@@ -203,20 +242,40 @@ mod tests {
     }
 
     #[test]
-    fn night_shift_across_midnight_is_refused() {
+    fn hours_and_night_shifts() {
+        use time::macros::datetime;
+        let d = date!(2026 - 03 - 02);
+        // (start, end, crosses midnight, end of the shift that starts on `d`)
         let cases = [
-            (time!(22:00), time!(06:00)),
-            (time!(08:00), time!(08:00)),
-            (time!(23:59), time!(00:00)),
+            (time!(07:30), time!(16:00), false, datetime!(2026-03-02 16:00)),
+            (time!(22:00), time!(06:00), true, datetime!(2026-03-03 06:00)),
+            (time!(23:59), time!(00:00), true, datetime!(2026-03-03 00:00)),
+            (time!(00:00), time!(23:59), false, datetime!(2026-03-02 23:59)),
         ];
-        for (start, end) in cases {
-            assert_eq!(
-                WorkHours::new(start, end),
-                Err(ScheduleError::CrossesMidnight { start, end }),
-                "{start}–{end}"
-            );
+        for (start, end, night, end_on) in cases {
+            let h = WorkHours::new(start, end).unwrap();
+            assert_eq!((h.crosses_midnight(), h.end_on(d), h.start_on(d)), (night, end_on, d.with_time(start)), "{start}–{end}");
         }
-        assert!(WorkHours::new(time!(00:00), time!(23:59)).is_ok());
+        assert_eq!(WorkHours::new(time!(08:00), time!(08:00)), Err(ScheduleError::Empty { start: time!(08:00) }));
+    }
+
+    #[test]
+    fn windows_give_the_morning_after_a_night_to_the_night() {
+        use time::macros::datetime;
+        let d = date!(2026 - 03 - 02);
+        let night = DayPlan::Work(WorkHours::new(time!(22:00), time!(06:00)).unwrap());
+        let day = DayPlan::Work(office());
+        let off = DayPlan::Off(None);
+        let cases = [
+            ("day after a day", &day, Some(&day), (datetime!(2026-03-02 00:00), datetime!(2026-03-03 00:00))),
+            ("day after a night", &day, Some(&night), (datetime!(2026-03-02 12:00), datetime!(2026-03-03 00:00))),
+            ("night", &night, Some(&day), (datetime!(2026-03-02 12:00), datetime!(2026-03-03 12:00))),
+            ("day off after a night", &off, Some(&night), (datetime!(2026-03-02 12:00), datetime!(2026-03-03 00:00))),
+            ("first day of a report", &day, None, (datetime!(2026-03-02 00:00), datetime!(2026-03-03 00:00))),
+        ];
+        for (name, plan, previous, want) in cases {
+            assert_eq!(plan.window(d, previous), want, "{name}");
+        }
     }
 
     #[test]
@@ -224,7 +283,8 @@ mod tests {
         let cases = [
             ("07:30-16:00", Some((time!(07:30), time!(16:00)))),
             (" 7:30 - 16:30 ", Some((time!(07:30), time!(16:30)))),
-            ("16:00-07:30", None),
+            ("22:00-06:00", Some((time!(22:00), time!(06:00)))),
+            ("08:00-08:00", None),
             ("24:00-25:00", None),
             ("0730-1600", None),
             ("", None),

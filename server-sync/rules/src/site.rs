@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 
 use hadir_protocol::api::{RosterExcuse, RosterException, RosterHoliday, RosterRules, RosterSection};
-use time::{Date, OffsetDateTime};
+use time::{Date, OffsetDateTime, PrimitiveDateTime};
 
 use crate::day::{Arrival, Excused, Mode, arrival};
 use crate::schedule::{DayException, DayPlan, Holidays, SectionCalendar, WeeklySchedule, WorkHours};
@@ -85,15 +85,28 @@ impl SiteRules {
     }
 
     /// How an IN by `employee` of `section` made at `at` stands, as the recap will count it:
-    /// `None` when the day has no scheduled start for the employee (day off, holiday, no
-    /// section) or the employee is excused that day.
+    /// `None` when the shift it belongs to has no scheduled start for the employee (day off,
+    /// holiday, no section) or the employee is excused that day. After midnight it may belong
+    /// to the night shift that started the day before.
     pub fn arrival_at(&self, employee: &str, section: Option<&str>, mode: Mode, at: OffsetDateTime) -> Option<Arrival> {
         let local = self.zone.local(at);
-        if self.excused_on(employee, local.date()).is_some() {
+        let local = PrimitiveDateTime::new(local.date(), local.time());
+        let today = local.date();
+        let yesterday = today.previous_day()?;
+        let before = self.plan(section, yesterday.previous_day()?);
+        let previous = self.plan(section, yesterday);
+        let current = self.plan(section, today);
+        let (date, plan) = if within(previous.window(yesterday, Some(&before)), local) {
+            (yesterday, previous)
+        } else if within(current.window(today, Some(&previous)), local) {
+            (today, current)
+        } else {
+            return None;
+        };
+        if self.excused_on(employee, date).is_some() {
             return None;
         }
-        let hours = self.plan(section, local.date()).hours()?;
-        Some(arrival(hours, local.time(), mode, &self.settings))
+        Some(arrival(plan.hours()?, date, local, mode, &self.settings))
     }
 
     /// The roster's form. Deductions stay on the server: kiosks show minutes and the late mark.
@@ -175,6 +188,10 @@ impl SiteRules {
     }
 }
 
+fn within((from, to): (PrimitiveDateTime, PrimitiveDateTime), t: PrimitiveDateTime) -> bool {
+    (from..to).contains(&t)
+}
+
 /// A `YYYY-MM-DD` date.
 pub fn parse_date(text: &str, what: &str) -> Result<Date, WireError> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
@@ -199,11 +216,13 @@ mod tests {
         office.exceptions.insert(date!(2026 - 03 - 20), DayException::Off("Banjir".into()));
         let mut holidays = Holidays::new();
         holidays.insert(date!(2026 - 03 - 19), "Nyepi");
+        let night = Some(WorkHours::new(time!(22:00), time!(06:00)).unwrap());
+        let guards = SectionCalendar::new(WeeklySchedule::new([night, night, night, night, night, None, None]));
         SiteRules {
             zone: SiteZone::parse("Asia/Makassar").unwrap(),
             settings: RuleSettings::default(),
             holidays,
-            sections: BTreeMap::from([("BM".to_owned(), office)]),
+            sections: BTreeMap::from([("BM".to_owned(), office), ("SATPAM".to_owned(), guards)]),
             excused: BTreeMap::from([("E2".to_owned(), BTreeMap::from([(date!(2026 - 03 - 03), Excused::Cuti)]))]),
         }
     }
@@ -226,6 +245,10 @@ mod tests {
             ("weekend", "E1", Some("BM"), Mode::Field, datetime!(2026-03-07 00:10 UTC), None),
             ("excused that local day", "E2", Some("BM"), Mode::Field, datetime!(2026-03-02 23:42 UTC), None),
             ("not excused the day before", "E2", Some("BM"), Mode::Field, datetime!(2026-03-01 23:42 UTC), Some((12, b1))),
+            ("night shift, early", "G1", Some("SATPAM"), Mode::Office, datetime!(2026-03-02 13:50 UTC), Some((0, None))),
+            ("night shift, 00:30 is the night before", "G1", Some("SATPAM"), Mode::Field, datetime!(2026-03-02 16:30 UTC), Some((150, Some(Band::B4)))),
+            ("Saturday 00:30 ends Friday's night", "G1", Some("SATPAM"), Mode::Field, datetime!(2026-03-06 16:30 UTC), Some((150, Some(Band::B4)))),
+            ("Saturday evening: no night shift", "G1", Some("SATPAM"), Mode::Field, datetime!(2026-03-07 14:00 UTC), None),
             ("no section", "E1", None, Mode::Field, datetime!(2026-03-02 23:42 UTC), None),
             ("unknown section", "E1", Some("XX"), Mode::Field, datetime!(2026-03-02 23:42 UTC), None),
         ];
@@ -245,7 +268,7 @@ mod tests {
         bad_zone.time_zone = "Mars/Olympus".into();
         assert!(matches!(SiteRules::from_wire(&bad_zone), Err(WireError::Zone(_))));
         let mut bad_hours = wire.clone();
-        bad_hours.sections[0].week[0] = Some("16:00-07:30".into());
+        bad_hours.sections[0].week[0] = Some("07:30-07:30".into());
         assert!(matches!(SiteRules::from_wire(&bad_hours), Err(WireError::Hours { .. })));
         let mut bad_date = wire.clone();
         bad_date.holidays[0].date = "19-03-2026".into();

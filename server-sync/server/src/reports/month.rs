@@ -84,7 +84,8 @@ impl Context {
 }
 
 /// The instants bounding local dates `from..=to` at any Indonesian offset, with margin: records
-/// are filtered by their own local date afterwards.
+/// are filtered by their own local date afterwards. The margin also brings the morning after
+/// `to` until past noon, which a night shift on `to` needs.
 fn bounds(from: Date, to: Date) -> (OffsetDateTime, OffsetDateTime) {
     let start = from.midnight().assume_utc() - time::Duration::hours(14);
     let end = to.next_day().unwrap_or(to).midnight().assume_utc() + time::Duration::hours(14);
@@ -135,12 +136,16 @@ pub fn date_results(store: &Store, ctx: &Context, date: Date) -> Result<Vec<(Emp
         .employees
         .iter()
         .map(|e| {
-            let plan = ctx.calendar(e).plan(&ctx.holidays, date);
+            let calendar = ctx.calendar(e);
+            let plan = calendar.plan(&ctx.holidays, date);
+            // A night shift the day before takes this morning's records.
+            let previous = date.previous_day().map(|d| calendar.plan(&ctx.holidays, d));
             let day = evaluate_day(
                 &DayInput {
                     date,
                     plan: &plan,
                     punches: punches.get(&e.id).unwrap_or(&none),
+                    previous: previous.as_ref(),
                     excused: excused.get(&e.id).and_then(|m| m.get(&date)).copied(),
                     known: ctx.known_for(e).is_some_and(|k| date <= k),
                 },

@@ -551,7 +551,7 @@ impl PgStore {
                 .map(template_row)
                 .collect();
             rows.push(RosterRow::Present(
-                RosterEmployee { id, name: p.get(1), section_id: p.get(2), pin_hash: p.get(3), templates: Vec::new(), excused: Vec::new() },
+                RosterEmployee { id, name: p.get(1), section_id: p.get(2), pin_hash: p.get(3), templates: Vec::new() },
                 templates,
             ));
         }

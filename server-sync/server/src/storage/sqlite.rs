@@ -723,7 +723,7 @@ pub(super) fn roster_since(c: &mut Connection, site: &str, since: i64) -> Result
                 .query_map([&id], template_row)
                 .and_then(|rows| rows.collect())
                 .map_err(err(format!("read templates of {id}")))?;
-            rows.push(RosterRow::Present(RosterEmployee { id, name, section_id, pin_hash, templates: Vec::new(), excused: Vec::new() }, templates));
+            rows.push(RosterRow::Present(RosterEmployee { id, name, section_id, pin_hash, templates: Vec::new() }, templates));
         }
     }
     tx.commit().map_err(err("roster: end"))?;
