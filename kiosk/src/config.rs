@@ -18,12 +18,26 @@
 //! [flow]
 //! pin_length = 6
 //! capture_window_ms = 4000
+//! # Any failure on the PIN screen counts device-wide: 5 within 10 minutes lock the PIN screen
+//! # for 30 s, then 1, 2, 5 and 15 minutes at each further lock (the last repeats); a record
+//! # resets the escalation.
+//! device_max_failures = 5
+//! device_failure_window_min = 10
+//! device_lockout_s = [30, 60, 120, 300, 900]
+//! # The administrator's entry (admin button, or `#` on an empty PIN screen): stricter.
+//! admin_max_failures = 3
+//! admin_failure_window_min = 60
+//! admin_lockout_s = [300, 900, 3600, 14400]
+//! # Refused faces under one employee's PIN lock that PIN.
+//! max_failures = 5
+//! failure_window_min = 10
+//! lockout_min = 15
 //!
 //! [server]
 //! url = "https://hadir.example/"
 //! ```
 
-use crate::flow::FlowConfig;
+use crate::flow::{FlowConfig, LockoutRule};
 use crate::policy::PolicyConfig;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -133,12 +147,24 @@ pub struct FlowSection {
     pub liveness_min: f32,
     /// Seconds the result stays.
     pub result_timeout_s: u32,
-    /// Failures that lock a PIN ...
+    /// Refused faces that lock an employee's PIN ...
     pub max_failures: usize,
     /// ... within these minutes ...
     pub failure_window_min: u32,
     /// ... for these minutes.
     pub lockout_min: u32,
+    /// Failures of any PIN that lock the attendance PIN screen device-wide ...
+    pub device_max_failures: usize,
+    /// ... within these minutes ...
+    pub device_failure_window_min: u32,
+    /// ... for these seconds, one per lock in a row; the last repeats (non-decreasing).
+    pub device_lockout_s: Vec<u32>,
+    /// Wrong PINs that lock the administrator's entry ...
+    pub admin_max_failures: usize,
+    /// ... within these minutes ...
+    pub admin_failure_window_min: u32,
+    /// ... for these seconds, one per lock in a row; the last repeats (non-decreasing).
+    pub admin_lockout_s: Vec<u32>,
 }
 
 impl Default for FlowSection {
@@ -156,6 +182,12 @@ impl Default for FlowSection {
             max_failures: f.max_failures,
             failure_window_min: secs(f.failure_window) / 60,
             lockout_min: secs(f.lockout) / 60,
+            device_max_failures: f.device_lockout.max_failures,
+            device_failure_window_min: secs(f.device_lockout.window) / 60,
+            device_lockout_s: f.device_lockout.delays.iter().map(|d| secs(*d)).collect(),
+            admin_max_failures: f.admin_lockout.max_failures,
+            admin_failure_window_min: secs(f.admin_lockout.window) / 60,
+            admin_lockout_s: f.admin_lockout.delays.iter().map(|d| secs(*d)).collect(),
         }
     }
 }
@@ -179,6 +211,16 @@ impl FlowSection {
             max_failures: self.max_failures,
             failure_window: Duration::from_secs(u64::from(self.failure_window_min) * 60),
             lockout: Duration::from_secs(u64::from(self.lockout_min) * 60),
+            device_lockout: LockoutRule {
+                max_failures: self.device_max_failures,
+                window: Duration::from_secs(u64::from(self.device_failure_window_min) * 60),
+                delays: self.device_lockout_s.iter().map(|s| Duration::from_secs((*s).into())).collect(),
+            },
+            admin_lockout: LockoutRule {
+                max_failures: self.admin_max_failures,
+                window: Duration::from_secs(u64::from(self.admin_failure_window_min) * 60),
+                delays: self.admin_lockout_s.iter().map(|s| Duration::from_secs((*s).into())).collect(),
+            },
         }
     }
 }
@@ -383,6 +425,25 @@ impl KioskConfig {
         if f.failure_window_min == 0 || f.lockout_min == 0 {
             return bad("flow.failure_window_min / flow.lockout_min", 0, "use at least 1 minute");
         }
+        let lockouts: [(&'static str, &'static str, &'static str, usize, u32, &Vec<u32>, &str); 2] = [
+            ("flow.device_max_failures", "flow.device_failure_window_min", "flow.device_lockout_s",
+                f.device_max_failures, f.device_failure_window_min, &f.device_lockout_s, "[30, 60, 120, 300, 900]"),
+            ("flow.admin_max_failures", "flow.admin_failure_window_min", "flow.admin_lockout_s",
+                f.admin_max_failures, f.admin_failure_window_min, &f.admin_lockout_s, "[300, 900, 3600, 14400]"),
+        ];
+        for (max_key, window_key, delays_key, max, window, delays, usual) in lockouts {
+            if !(1..=100).contains(&max) {
+                return bad(max_key, max, "use 1 to 100 failures (5 for the device, 3 for the admin entry are usual)");
+            }
+            if !(1..=24 * 60).contains(&window) {
+                return bad(window_key, window, "use 1 to 1440 minutes");
+            }
+            let fix = format!("list 1 to 20 lock lengths in seconds, each 1 to 86400 and none shorter than the one before, e.g. {usual}");
+            let sorted = delays.windows(2).all(|w| w[0] <= w[1]);
+            if delays.is_empty() || delays.len() > 20 || !sorted || delays.iter().any(|s| !(1..=86_400).contains(s)) {
+                return bad(delays_key, format!("{delays:?}"), &fix);
+            }
+        }
         if let Some(url) = &self.server.url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
                 return bad("server.url", url, "use an http:// or https:// URL, or remove the key to run offline");
@@ -448,6 +509,18 @@ mod tests {
     }
 
     #[test]
+    fn lockout_keys_parse_into_the_rules() {
+        let cfg = parse("[flow]\ndevice_max_failures = 4\ndevice_failure_window_min = 5\ndevice_lockout_s = [10, 20]\nadmin_lockout_s = [600]\n").unwrap();
+        let f = cfg.flow.to_flow();
+        assert_eq!(f.device_lockout.max_failures, 4);
+        assert_eq!(f.device_lockout.window, Duration::from_secs(300));
+        assert_eq!(f.device_lockout.delay(0), Duration::from_secs(10));
+        assert_eq!(f.device_lockout.delay(7), Duration::from_secs(20), "the last delay is the cap");
+        assert_eq!(f.admin_lockout.delay(3), Duration::from_secs(600));
+        assert_eq!(f.admin_lockout.max_failures, 3, "the default");
+    }
+
+    #[test]
     fn errors_name_the_key_and_the_fix() {
         let cases = [
             ("[flow]\npin_length = 2", "flow.pin_length", "4 to 12"),
@@ -456,6 +529,11 @@ mod tests {
             ("[flow]\ncapture_window_ms = 10", "flow.capture_window_ms", "200 to 30000"),
             ("[device]\nadmin_pin_hash = \"1234\"", "device.admin_pin_hash", "Argon2"),
             ("[sim]\nkeys = \"A1x\"", "sim.keys", "digits"),
+            ("[flow]\ndevice_lockout_s = []", "flow.device_lockout_s", "lock lengths"),
+            ("[flow]\ndevice_lockout_s = [60, 30]", "flow.device_lockout_s", "none shorter"),
+            ("[flow]\nadmin_lockout_s = [0]", "flow.admin_lockout_s", "1 to 86400"),
+            ("[flow]\ndevice_max_failures = 0", "flow.device_max_failures", "1 to 100"),
+            ("[flow]\nadmin_failure_window_min = 0", "flow.admin_failure_window_min", "1 to 1440"),
         ];
         for (text, key, fix) in cases {
             let err = parse(text).unwrap_err().to_string();

@@ -16,14 +16,35 @@
 //!   were seen and the best is already valid.
 //! - Score bands ([`Band::of`]): ≥ 80 valid, 50 to < 80 needs confirmation, < 50 not recorded
 //!   (audited; the person may retry).
-//! - A PIN that matches nobody and a face that does not match are failures against the PIN
-//!   entered; [`FlowConfig::max_failures`] failures within [`FlowConfig::failure_window`] lock
-//!   that PIN for [`FlowConfig::lockout`] (audited).
+//! - **Device-wide lockout** ([`FlowConfig::device_lockout`]): every failure on the attendance
+//!   PIN screen counts against the device, whatever PIN was typed: a PIN that matches nobody
+//!   (the administrator's PIN included, see below) and a refused face (mismatch or not live; no
+//!   face at all is not a failure). [`LockoutRule::max_failures`] failures within
+//!   [`LockoutRule::window`] lock the PIN screen for the next of [`LockoutRule::delays`]
+//!   (default 5 in 10 min → 30 s, 1 min, 2 min, 5 min, then 15 min each time): choosing
+//!   MASUK/PULANG while locked shows [`Refusal::Locked`] with the lock's end. The failures are
+//!   forgotten at each lock, the escalation is not; a successful record resets the escalation
+//!   (not the failures still in the window, so an accomplice's record buys no fresh guesses).
+//!   Trying many different PINs is therefore slowed exactly as trying one.
+//! - **Per-employee lock** ([`FlowConfig::max_failures`] within [`FlowConfig::failure_window`]
+//!   → [`FlowConfig::lockout`]): refused faces under one employee's PIN lock that employee's
+//!   PIN (someone who knows a PIN and tries faces or photos), audited; a record by that employee
+//!   clears their count. It is checked once the store has named the employee (a locked PIN
+//!   still costs one PIN check, and is audited `locked_pin_used`).
+//! - **The administrator's entry** is its own path: [`Event::AdminEntry`] (the touchscreen's
+//!   admin button, or `#` on an empty PIN screen of the keypad) asks for the administrator's
+//!   PIN ([`Phase::AdminPin`], checked with [`Effect::VerifyAdminPin`]) under its own, stricter
+//!   lockout ([`FlowConfig::admin_lockout`], default 3 in 60 min → 5 min, 15 min, 1 h, then
+//!   4 h); a login resets it. On the attendance PIN screen [`PinCheck::Admin`] is treated as
+//!   [`PinCheck::Unknown`]: the admin PIN never opens the menu from there and counts as a failure.
+//! - All of this lives in [`Lockouts`], plain data in monotonic time; the runtime keeps it
+//!   across restarts in wall-clock time ([`Lockouts::save`], [`SavedLockouts::restore`]), where
+//!   a lock keeps at least its remaining duration even if the wall clock jumps back.
 //!
 //! ## What it must not do
 //! Hash or store PINs (the runtime verifies them), compute lateness (that is `policy`) or block.
-//! PIN digits live only in the state of the current attempt; failures are keyed by an opaque
-//! [`PinKey`] held in memory.
+//! PIN digits live only in the state of the current attempt; failures are counted per device
+//! and per employee id, never per PIN (a PIN's hash would be easy to reverse if it were kept).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -104,7 +125,8 @@ pub enum Frame {
     },
 }
 
-/// Opaque key of an entered PIN for failure counting (see [`key_of`]).
+/// Opaque tag of an entered PIN, kept by the attempt's phases instead of the digits (see
+/// [`key_of`]); a refused face may be retried only with one.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PinKey(pub String);
 
@@ -136,12 +158,56 @@ pub struct FlowConfig {
     pub liveness_min: f32,
     /// How long the result stays on screen.
     pub result_timeout: Duration,
-    /// Failures that lock a PIN ...
+    /// Refused faces under one employee's PIN that lock that employee's PIN ...
     pub max_failures: usize,
     /// ... when they happen within this window ...
     pub failure_window: Duration,
     /// ... for this long.
     pub lockout: Duration,
+    /// The device-wide lockout of the attendance PIN screen (every failure, any PIN).
+    pub device_lockout: LockoutRule,
+    /// The lockout of the administrator's PIN entry.
+    pub admin_lockout: LockoutRule,
+}
+
+/// When failures lock, and for how long: `max_failures` within `window` lock for the next of
+/// `delays`, escalating with each lock; the last delay repeats (the cap).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LockoutRule {
+    /// Failures that lock ...
+    pub max_failures: usize,
+    /// ... when they happen within this window ...
+    pub window: Duration,
+    /// ... for the first, second, ... of these (the last one repeats).
+    pub delays: Vec<Duration>,
+}
+
+impl LockoutRule {
+    /// The length of the lock after `strikes` earlier locks.
+    pub fn delay(&self, strikes: u32) -> Duration {
+        let i = usize::try_from(strikes).unwrap_or(usize::MAX);
+        self.delays.get(i).or(self.delays.last()).copied().unwrap_or(Duration::ZERO)
+    }
+
+    /// The attendance screen's default: 5 failures in 10 min; 30 s, 1, 2, 5, then 15 min.
+    pub fn device_default() -> LockoutRule {
+        LockoutRule {
+            max_failures: 5,
+            window: Duration::from_secs(10 * 60),
+            delays: [30, 60, 120, 300, 900].map(Duration::from_secs).to_vec(),
+        }
+    }
+
+    /// The admin entry's default: 3 failures in 60 min; 5 min, 15 min, 1 h, then 4 h. Stricter
+    /// than the attendance screen: the administrator is one person who knows the PIN, and the
+    /// menu enrols faces.
+    pub fn admin_default() -> LockoutRule {
+        LockoutRule {
+            max_failures: 3,
+            window: Duration::from_secs(60 * 60),
+            delays: [5 * 60, 15 * 60, 60 * 60, 4 * 60 * 60].map(Duration::from_secs).to_vec(),
+        }
+    }
 }
 
 impl Default for FlowConfig {
@@ -160,6 +226,8 @@ impl Default for FlowConfig {
             max_failures: 5,
             failure_window: Duration::from_secs(10 * 60),
             lockout: Duration::from_secs(15 * 60),
+            device_lockout: LockoutRule::device_default(),
+            admin_lockout: LockoutRule::admin_default(),
         }
     }
 }
@@ -180,7 +248,8 @@ pub struct Best {
 pub enum Refusal {
     /// The PIN matches nobody.
     UnknownPin,
-    /// The PIN is locked after too many failures.
+    /// The PIN screen (device-wide, the admin entry, or this employee's PIN) is locked after
+    /// too many failures.
     Locked,
     /// The best face scored under 50 %.
     FaceMismatch,
@@ -231,7 +300,7 @@ pub enum Outcome {
         employee: Option<Employee>,
         /// The direction chosen.
         direction: Direction,
-        /// Until when the PIN is locked, if it is.
+        /// Until when the PIN screen or PIN is locked, if it is.
         locked_until: Option<Mono>,
     },
 }
@@ -255,6 +324,18 @@ pub enum Phase {
         /// The last key press (for the timeout).
         since: Mono,
     },
+    /// Waiting for the administrator's PIN digits (the admin entry).
+    AdminPin {
+        /// Digits so far.
+        digits: String,
+        /// The last key press (for the timeout).
+        since: Mono,
+    },
+    /// The runtime is checking the administrator's PIN.
+    CheckingAdminPin {
+        /// When the check was asked for.
+        since: Mono,
+    },
     /// The runtime is checking the PIN against the store.
     CheckingPin {
         /// IN or OUT.
@@ -270,7 +351,7 @@ pub enum Phase {
         direction: Direction,
         /// The employee being verified.
         employee: Employee,
-        /// Key of the PIN used (failures count against it).
+        /// Tag of the PIN used (a retry needs it).
         key: PinKey,
         /// Capture start.
         since: Mono,
@@ -307,13 +388,13 @@ pub enum Phase {
     },
 }
 
-/// The whole flow state: the phase and the failure history per PIN.
+/// The whole flow state: the phase and the failure history.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct State {
     /// What the kiosk is waiting for now.
     pub phase: Phase,
-    /// Recent failures and locks, per PIN key.
-    pub failures: BTreeMap<PinKey, Failures>,
+    /// Recent failures and locks (the runtime keeps them across restarts).
+    pub locks: Lockouts,
 }
 
 impl Default for Phase {
@@ -322,13 +403,183 @@ impl Default for Phase {
     }
 }
 
-/// Failure history of one PIN.
+/// Failure history of one employee's PIN (refused faces).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Failures {
     /// Times of failures within the window (oldest first).
     pub times: Vec<Mono>,
     /// Locked until this instant, if locked.
     pub locked_until: Option<Mono>,
+}
+
+/// A failure counter with escalating locks (the attendance PIN screen, the admin entry).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Lockout {
+    /// Failures since the last lock within the window (oldest first).
+    pub times: Vec<Mono>,
+    /// Locks since the escalation was last reset: the next lock uses delay number `strikes`.
+    pub strikes: u32,
+    /// Locked until this instant, if locked.
+    pub locked_until: Option<Mono>,
+}
+
+/// A lock that has just begun (for the audit entry and the screen).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewLock {
+    /// Its end.
+    pub until: Mono,
+    /// The failures that caused it.
+    pub failures: usize,
+    /// Which lock in a row this is (1 for the first since the last reset).
+    pub strikes: u32,
+    /// Its length, seconds.
+    pub seconds: u64,
+}
+
+impl Lockout {
+    /// The lock's end if locked at `now`.
+    pub fn locked(&self, now: Mono) -> Option<Mono> {
+        self.locked_until.filter(|u| now < *u)
+    }
+
+    /// Counts a failure at `now`; returns the lock it starts, if it reaches the limit.
+    pub fn fail(&mut self, now: Mono, rule: &LockoutRule) -> Option<NewLock> {
+        self.prune(now, rule);
+        self.times.push(now);
+        if self.times.len() < rule.max_failures.max(1) {
+            return None;
+        }
+        let delay = rule.delay(self.strikes);
+        let until = now.after(delay);
+        let failures = self.times.len();
+        // The failures are spent on this lock: the next lock needs as many again, but comes
+        // with the next, longer delay.
+        self.times.clear();
+        self.strikes = self.strikes.saturating_add(1);
+        // A lock never shortens one already running.
+        self.locked_until = Some(self.locked_until.map_or(until, |u| u.max(until)));
+        Some(NewLock { until, failures, strikes: self.strikes, seconds: delay.as_secs() })
+    }
+
+    /// Forgets failures older than the window and a lock that has run out (the escalation stays).
+    pub fn prune(&mut self, now: Mono, rule: &LockoutRule) {
+        let window = millis(rule.window);
+        self.times.retain(|t| now.since(*t) < window);
+        if self.locked_until.is_some_and(|u| now >= u) {
+            self.locked_until = None;
+        }
+    }
+}
+
+/// Everything the flow remembers about failed attempts.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Lockouts {
+    /// The attendance PIN screen, device-wide.
+    pub device: Lockout,
+    /// The administrator's PIN entry.
+    pub admin: Lockout,
+    /// Per employee id: refused faces under their PIN.
+    pub employees: BTreeMap<String, Failures>,
+}
+
+impl Lockouts {
+    fn prune(&mut self, now: Mono, cfg: &FlowConfig) {
+        self.device.prune(now, &cfg.device_lockout);
+        self.admin.prune(now, &cfg.admin_lockout);
+        let window = millis(cfg.failure_window);
+        self.employees.retain(|_, f| {
+            f.times.retain(|t| now.since(*t) < window);
+            if f.locked_until.is_some_and(|u| now >= u) {
+                f.locked_until = None;
+            }
+            !f.times.is_empty() || f.locked_until.is_some()
+        });
+    }
+
+    /// The lockouts in wall-clock time, for the store: `now` and `wall_ms` are one moment.
+    pub fn save(&self, now: Mono, wall_ms: i64) -> SavedLockouts {
+        let wall = |t: Mono| wall_ms.saturating_sub(i64::try_from(now.since(t)).unwrap_or(i64::MAX));
+        let one = |times: &[Mono], strikes: u32, until: Option<Mono>| SavedLockout {
+            failures_ms: times.iter().map(|t| wall(*t)).collect(),
+            strikes,
+            locked_for_ms: until.map_or(0, |u| u.since(now)),
+        };
+        SavedLockouts {
+            saved_at_ms: wall_ms,
+            device: one(self.device.times.as_slice(), self.device.strikes, self.device.locked(now)),
+            admin: one(self.admin.times.as_slice(), self.admin.strikes, self.admin.locked(now)),
+            employees: self
+                .employees
+                .iter()
+                .map(|(id, f)| (id.clone(), one(f.times.as_slice(), 0, f.locked_until.filter(|u| now < *u))))
+                .collect(),
+        }
+    }
+}
+
+/// [`Lockouts`] in wall-clock time, as the store keeps them across restarts (the monotonic
+/// clock starts again at boot).
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct SavedLockouts {
+    /// Wall time of the save, ms since the epoch.
+    pub saved_at_ms: i64,
+    /// The attendance PIN screen.
+    pub device: SavedLockout,
+    /// The admin entry.
+    pub admin: SavedLockout,
+    /// Per employee id.
+    pub employees: BTreeMap<String, SavedLockout>,
+}
+
+/// One [`Lockout`] in wall-clock time.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct SavedLockout {
+    /// Failure times, wall ms since the epoch.
+    pub failures_ms: Vec<i64>,
+    /// The escalation level.
+    pub strikes: u32,
+    /// What was left of the lock at the save, ms (0: not locked). A duration, not an end: a
+    /// wall clock that jumps back must not end the lock early.
+    pub locked_for_ms: u64,
+}
+
+impl SavedLockouts {
+    /// The lockouts at `now` (monotonic) and `wall_ms` (the same moment on the wall clock),
+    /// after a restart. Time since the save counts only as far as the wall clock moved forward:
+    /// a clock set back leaves locks and failures as they were at the save, never younger
+    /// than then.
+    pub fn restore(&self, now: Mono, wall_ms: i64) -> Lockouts {
+        let elapsed = u64::try_from(wall_ms.saturating_sub(self.saved_at_ms)).unwrap_or(0);
+        let mono = |t_ms: i64| {
+            let age_at_save = u64::try_from(self.saved_at_ms.saturating_sub(t_ms)).unwrap_or(0);
+            // Before this boot's origin the monotonic clock has no instant: such failures are
+            // placed at 0, i.e. they look younger and stay in the window longer (the safe side).
+            Mono(now.0.saturating_sub(age_at_save.saturating_add(elapsed)))
+        };
+        let until = |s: &SavedLockout| {
+            let left = s.locked_for_ms.saturating_sub(elapsed);
+            (left > 0).then(|| Mono(now.0.saturating_add(left)))
+        };
+        let one = |s: &SavedLockout| Lockout {
+            times: s.failures_ms.iter().map(|t| mono(*t)).collect(),
+            strikes: s.strikes,
+            locked_until: until(s),
+        };
+        Lockouts {
+            device: one(&self.device),
+            admin: one(&self.admin),
+            employees: self
+                .employees
+                .iter()
+                .map(|(id, s)| (id.clone(), Failures { times: s.failures_ms.iter().map(|t| mono(*t)).collect(), locked_until: until(s) }))
+                .filter(|(_, f)| !f.times.is_empty() || f.locked_until.is_some())
+                .collect(),
+        }
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// Something that happened: a touch, a key, a frame, the store's answer, a clock tick.
@@ -338,6 +589,9 @@ pub enum Event {
     Wake,
     /// IN or OUT was chosen (from idle this also wakes).
     Choose(Direction),
+    /// The administrator's entry (admin button, or `#` on an empty PIN screen): ask for the
+    /// administrator's PIN.
+    AdminEntry,
     /// A PIN digit ('0'–'9').
     Digit(char),
     /// Delete the last PIN digit.
@@ -363,7 +617,8 @@ pub enum PinCheck {
     Employee(Employee),
     /// The PIN belongs to nobody.
     Unknown,
-    /// The PIN is the administrator's: start enrolment.
+    /// The PIN is the administrator's (an answer to [`Effect::VerifyAdminPin`] only; on the
+    /// attendance screen it counts as [`PinCheck::Unknown`]).
     Admin,
     /// The store failed.
     Error(String),
@@ -480,22 +735,43 @@ pub enum Audit {
         /// Best score seen, if any.
         score: Option<f32>,
     },
-    /// A PIN was locked.
+    /// An employee's PIN was locked after refused faces.
     PinLocked {
-        /// The employee, if the PIN belongs to one.
-        employee: Option<String>,
+        /// The employee.
+        employee: String,
         /// Failures that caused it.
         failures: usize,
     },
-    /// Someone entered a locked PIN.
-    LockedPinUsed,
-    /// The administrator PIN was used.
+    /// Someone entered an employee's locked PIN.
+    LockedPinUsed {
+        /// The employee.
+        employee: String,
+    },
+    /// The attendance PIN screen or the admin entry was locked.
+    Locked {
+        /// Which.
+        scope: LockScope,
+        /// The lock.
+        lock: NewLock,
+    },
+    /// A wrong PIN on the administrator's entry.
+    AdminPinFailed,
+    /// The administrator PIN was used (on the admin entry).
     AdminLogin,
     /// A timeout in a phase that was waiting for the store.
     StoreTimeout {
         /// Which wait.
         phase: &'static str,
     },
+}
+
+/// Which PIN screen a [`Audit::Locked`] locked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockScope {
+    /// The attendance PIN screen, for everyone.
+    Device,
+    /// The administrator's entry.
+    Admin,
 }
 
 /// Buzzer/LED signals.
@@ -516,8 +792,15 @@ pub enum Signal {
 pub enum Effect {
     /// Show this screen.
     Show(Screen),
-    /// Check this PIN against the store; answer with [`Event::PinChecked`].
+    /// Check this PIN against the employees; answer with [`Event::PinChecked`] (never
+    /// [`PinCheck::Admin`]: the administrator's PIN is not an employee's).
     VerifyPin {
+        /// The digits.
+        pin: String,
+    },
+    /// Check this PIN against the administrator's; answer with [`Event::PinChecked`]
+    /// ([`PinCheck::Admin`] or [`PinCheck::Unknown`]).
+    VerifyAdminPin {
         /// The digits.
         pin: String,
     },
@@ -543,7 +826,7 @@ pub enum Effect {
     Audit(Audit),
     /// Sound/blink.
     Signal(Signal),
-    /// The administrator PIN was entered: hand over to the admin menu.
+    /// The administrator PIN was entered on the admin entry: hand over to the admin menu.
     StartAdmin,
 }
 
@@ -552,8 +835,8 @@ fn deadline(phase: &Phase, cfg: &FlowConfig) -> Option<Mono> {
     match phase {
         Phase::Idle => None,
         Phase::Choose { since } => Some(since.after(cfg.choose_timeout)),
-        Phase::Pin { since, .. } => Some(since.after(cfg.pin_timeout)),
-        Phase::CheckingPin { since, .. } => Some(since.after(cfg.store_timeout)),
+        Phase::Pin { since, .. } | Phase::AdminPin { since, .. } => Some(since.after(cfg.pin_timeout)),
+        Phase::CheckingPin { since, .. } | Phase::CheckingAdminPin { since } => Some(since.after(cfg.store_timeout)),
         Phase::Capture { since, .. } => Some(since.after(cfg.capture_window)),
         Phase::Recording { since, .. } => Some(since.after(cfg.store_timeout)),
         Phase::Result { since, .. } => Some(since.after(cfg.result_timeout)),
@@ -562,9 +845,9 @@ fn deadline(phase: &Phase, cfg: &FlowConfig) -> Option<Mono> {
 
 /// The flow's transition function.
 pub fn step(state: State, event: Event, now: Mono, cfg: &FlowConfig) -> (State, Vec<Effect>) {
-    let State { phase, mut failures } = state;
+    let State { phase, mut locks } = state;
     let mut fx = Vec::new();
-    prune(&mut failures, now, cfg);
+    locks.prune(now, cfg);
 
     // Cancel works everywhere.
     if event == Event::Cancel {
@@ -572,18 +855,18 @@ pub fn step(state: State, event: Event, now: Mono, cfg: &FlowConfig) -> (State, 
             fx.push(Effect::StopCapture);
         }
         fx.push(Effect::Show(Screen::Idle));
-        return (State { phase: Phase::Idle, failures }, fx);
+        return (State { phase: Phase::Idle, locks }, fx);
     }
 
     // Timeouts are checked on every event, so a late event never acts on a stale phase.
     if let Some(due) = deadline(&phase, cfg) {
         if now >= due {
-            let next = on_timeout(phase, &mut failures, now, cfg, &mut fx);
-            let state = State { phase: next, failures };
+            let next = on_timeout(phase, &mut locks, now, cfg, &mut fx);
+            let state = State { phase: next, locks };
             // The event that noticed the timeout still applies to the new phase (e.g. a
             // touch on the idle screen), except for stale answers and ticks.
             return match event {
-                Event::Wake | Event::Choose(_) if state.phase == Phase::Idle => {
+                Event::Wake | Event::Choose(_) | Event::AdminEntry if state.phase == Phase::Idle => {
                     let (s, mut more) = step(state, event, now, cfg);
                     fx.append(&mut more);
                     (s, fx)
@@ -598,21 +881,27 @@ pub fn step(state: State, event: Event, now: Mono, cfg: &FlowConfig) -> (State, 
             fx.push(Effect::Show(Screen::Choose));
             Phase::Choose { since: now }
         }
-        (Phase::Idle | Phase::Choose { .. }, Event::Choose(direction)) => {
-            fx.push(Effect::Signal(Signal::Key));
-            fx.push(Effect::Show(Screen::Pin { direction, typed: 0 }));
-            Phase::Pin { direction, digits: String::new(), since: now }
-        }
+        (Phase::Idle | Phase::Choose { .. }, Event::Choose(direction)) => match locks.device.locked(now) {
+            // Refused before a digit is typed: the person need not type a PIN to learn it.
+            // Not audited per touch (the lock itself is), so tapping cannot flood the log.
+            Some(until) => refused(Refusal::Locked, None, direction, Some(until), None, now, &mut fx),
+            None => {
+                fx.push(Effect::Signal(Signal::Key));
+                fx.push(Effect::Show(Screen::Pin { direction, typed: 0 }));
+                Phase::Pin { direction, digits: String::new(), since: now }
+            }
+        },
+        (Phase::Idle | Phase::Choose { .. }, Event::AdminEntry) => admin_entry(&locks, now, &mut fx),
+        (Phase::Pin { digits, .. }, Event::AdminEntry) if digits.is_empty() => admin_entry(&locks, now, &mut fx),
         (Phase::Pin { direction, mut digits, .. }, Event::Digit(d)) if d.is_ascii_digit() => {
             digits.push(d);
             fx.push(Effect::Signal(Signal::Key));
             if digits.len() >= cfg.pin_length {
                 let key = key_of(&digits);
-                match failures.get(&key).and_then(|f| f.locked_until) {
-                    Some(until) => {
-                        fx.push(Effect::Audit(Audit::LockedPinUsed));
-                        refused(Refusal::Locked, None, direction, Some(until), Some(key), now, &mut fx)
-                    }
+                match locks.device.locked(now) {
+                    // Only reachable if a lock began while this PIN was typed; kept so that no
+                    // PIN is ever checked while the screen is locked.
+                    Some(until) => refused(Refusal::Locked, None, direction, Some(until), None, now, &mut fx),
                     None => {
                         fx.push(Effect::Show(Screen::Busy));
                         fx.push(Effect::VerifyPin { pin: digits });
@@ -629,17 +918,57 @@ pub fn step(state: State, event: Event, now: Mono, cfg: &FlowConfig) -> (State, 
             fx.push(Effect::Show(Screen::Pin { direction, typed: digits.len() }));
             Phase::Pin { direction, digits, since: now }
         }
-        (Phase::CheckingPin { direction, key, .. }, Event::PinChecked(check)) => match check {
-            PinCheck::Employee(employee) => start_capture(direction, employee, key, now, &mut fx),
+        (Phase::AdminPin { mut digits, .. }, Event::Digit(d)) if d.is_ascii_digit() => {
+            digits.push(d);
+            fx.push(Effect::Signal(Signal::Key));
+            if digits.len() >= cfg.pin_length {
+                fx.push(Effect::Show(Screen::Busy));
+                fx.push(Effect::VerifyAdminPin { pin: digits });
+                Phase::CheckingAdminPin { since: now }
+            } else {
+                fx.push(Effect::Show(Screen::Pin { direction: Direction::In, typed: digits.len() }));
+                Phase::AdminPin { digits, since: now }
+            }
+        }
+        (Phase::AdminPin { mut digits, .. }, Event::Backspace) => {
+            digits.pop();
+            fx.push(Effect::Show(Screen::Pin { direction: Direction::In, typed: digits.len() }));
+            Phase::AdminPin { digits, since: now }
+        }
+        (Phase::CheckingAdminPin { .. }, Event::PinChecked(check)) => match check {
             PinCheck::Admin => {
+                // The administrator proved the PIN: the escalation starts over.
+                locks.admin = Lockout::default();
                 fx.push(Effect::Audit(Audit::AdminLogin));
                 fx.push(Effect::StartAdmin);
                 fx.push(Effect::Show(Screen::Admin));
                 Phase::Idle
             }
-            PinCheck::Unknown => {
+            PinCheck::Unknown | PinCheck::Employee(_) => {
+                fx.push(Effect::Audit(Audit::AdminPinFailed));
+                let lock = locks.admin.fail(now, &cfg.admin_lockout);
+                if let Some(lock) = lock {
+                    fx.push(Effect::Audit(Audit::Locked { scope: LockScope::Admin, lock }));
+                }
+                refused(Refusal::UnknownPin, None, Direction::In, lock.map(|l| l.until), None, now, &mut fx)
+            }
+            PinCheck::Error(_) => refused(Refusal::StoreError, None, Direction::In, None, None, now, &mut fx),
+        },
+        (Phase::CheckingPin { direction, key, .. }, Event::PinChecked(check)) => match check {
+            PinCheck::Employee(employee) => {
+                match locks.employees.get(&employee.id).and_then(|f| f.locked_until).filter(|u| now < *u) {
+                    Some(until) => {
+                        fx.push(Effect::Audit(Audit::LockedPinUsed { employee: employee.id }));
+                        refused(Refusal::Locked, None, direction, Some(until), None, now, &mut fx)
+                    }
+                    None => start_capture(direction, employee, key, now, &mut fx),
+                }
+            }
+            // The administrator's PIN is no employee's: on this screen it is a wrong PIN like
+            // any other, so it cannot be guessed here without the device-wide lockout.
+            PinCheck::Unknown | PinCheck::Admin => {
                 fx.push(Effect::Audit(Audit::UnknownPin));
-                let until = fail(&mut failures, &key, None, now, cfg, &mut fx);
+                let until = fail_device(&mut locks, now, cfg, &mut fx);
                 refused(Refusal::UnknownPin, None, direction, until, Some(key), now, &mut fx)
             }
             PinCheck::Error(_) => refused(Refusal::StoreError, None, direction, None, None, now, &mut fx),
@@ -650,7 +979,7 @@ pub fn step(state: State, event: Event, now: Mono, cfg: &FlowConfig) -> (State, 
         ) => on_frame(
             CaptureState { direction, employee, key, since, frames, saw_face, best, guidance },
             frame,
-            &mut failures,
+            &mut locks,
             now,
             cfg,
             &mut fx,
@@ -658,6 +987,11 @@ pub fn step(state: State, event: Event, now: Mono, cfg: &FlowConfig) -> (State, 
         (Phase::Recording { direction, employee, best, band, .. }, Event::Recorded(result)) => {
             match result {
                 Ok(saved) => {
+                    // A record resets the escalation (a busy office is not punished for an
+                    // earlier burst of typos) and clears the employee's own failures; the
+                    // device's failures in the window stay (see the module's rules).
+                    locks.device.strikes = 0;
+                    locks.employees.remove(&employee.id);
                     fx.push(Effect::Signal(if band == Band::Valid { Signal::Ok } else { Signal::Warn }));
                     let outcome = Outcome::Recorded {
                         employee,
@@ -688,7 +1022,7 @@ pub fn step(state: State, event: Event, now: Mono, cfg: &FlowConfig) -> (State, 
                     locked_until: None,
                 },
                 Some(key),
-            ) => start_capture(*direction, employee.clone(), key, now, &mut fx),
+            ) if locks.device.locked(now).is_none() => start_capture(*direction, employee.clone(), key, now, &mut fx),
             (_, key) => Phase::Result { outcome, key, since },
         },
         (Phase::Result { .. }, Event::Wake) => {
@@ -698,12 +1032,24 @@ pub fn step(state: State, event: Event, now: Mono, cfg: &FlowConfig) -> (State, 
         // Anything else leaves the phase as it is (stale answers, keys in the wrong phase).
         (phase, _) => phase,
     };
-    (State { phase, failures }, fx)
+    (State { phase, locks }, fx)
 }
 
-/// The failure-counting key of a PIN: a truncated SHA-256 of a domain tag and the digits. It
-/// lives only in memory (a 6-digit PIN's hash is easy to reverse, so it is never written to the
-/// audit log; audit entries name the employee when the PIN belongs to one).
+/// The admin entry: the administrator's PIN screen, unless that entry is locked.
+fn admin_entry(locks: &Lockouts, now: Mono, fx: &mut Vec<Effect>) -> Phase {
+    match locks.admin.locked(now) {
+        Some(until) => refused(Refusal::Locked, None, Direction::In, Some(until), None, now, fx),
+        None => {
+            fx.push(Effect::Signal(Signal::Key));
+            fx.push(Effect::Show(Screen::Pin { direction: Direction::In, typed: 0 }));
+            Phase::AdminPin { digits: String::new(), since: now }
+        }
+    }
+}
+
+/// The tag of an entered PIN: a truncated SHA-256 of a domain tag and the digits. It lives only
+/// in memory, in the attempt's phases (a 6-digit PIN's hash is easy to reverse, so it is never
+/// written anywhere; failures are counted per device and per employee id instead).
 pub fn key_of(digits: &str) -> PinKey {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
@@ -741,7 +1087,7 @@ fn start_capture(direction: Direction, employee: Employee, key: PinKey, now: Mon
 fn on_frame(
     mut c: CaptureState,
     frame: Frame,
-    failures: &mut BTreeMap<PinKey, Failures>,
+    locks: &mut Lockouts,
     now: Mono,
     cfg: &FlowConfig,
     fx: &mut Vec<Effect>,
@@ -764,7 +1110,7 @@ fn on_frame(
     }
     let early = c.frames >= cfg.capture_min_frames && c.best.is_some_and(|b| Band::of(b.score) == Band::Valid);
     if early {
-        return decide(c, failures, now, cfg, fx);
+        return decide(c, locks, now, cfg, fx);
     }
     Phase::Capture {
         direction: c.direction,
@@ -779,13 +1125,7 @@ fn on_frame(
 }
 
 /// The decision at the end of a capture.
-fn decide(
-    c: CaptureState,
-    failures: &mut BTreeMap<PinKey, Failures>,
-    now: Mono,
-    cfg: &FlowConfig,
-    fx: &mut Vec<Effect>,
-) -> Phase {
+fn decide(c: CaptureState, locks: &mut Lockouts, now: Mono, cfg: &FlowConfig, fx: &mut Vec<Effect>) -> Phase {
     fx.push(Effect::StopCapture);
     let (reason, score) = match c.best {
         Some(best) => match Band::of(best.score) {
@@ -805,11 +1145,14 @@ fn decide(
         reason,
         score,
     }));
-    // No face at all is not a failed match; a mismatch or a spoof is.
+    // No face at all is not a failed match; a mismatch or a spoof is, against the employee and
+    // the device both.
     let until = if reason == Refusal::NoFace {
         None
     } else {
-        fail(failures, &c.key, Some(&c.employee.id), now, cfg, fx)
+        let employee = fail_employee(locks, &c.employee.id, now, cfg, fx);
+        let device = fail_device(locks, now, cfg, fx);
+        employee.max(device)
     };
     refused(reason, Some(c.employee), c.direction, until, Some(c.key), now, fx)
 }
@@ -829,24 +1172,22 @@ fn refused(
     Phase::Result { outcome, key, since: now }
 }
 
-/// Count a failure; lock the PIN when the limit is reached. Returns the lock's end if locked.
-fn fail(
-    failures: &mut BTreeMap<PinKey, Failures>,
-    key: &PinKey,
-    employee: Option<&str>,
-    now: Mono,
-    cfg: &FlowConfig,
-    fx: &mut Vec<Effect>,
-) -> Option<Mono> {
-    let entry = failures.entry(key.clone()).or_default();
+/// Counts a failure on the attendance PIN screen; returns the lock's end if it locks.
+fn fail_device(locks: &mut Lockouts, now: Mono, cfg: &FlowConfig, fx: &mut Vec<Effect>) -> Option<Mono> {
+    let lock = locks.device.fail(now, &cfg.device_lockout)?;
+    fx.push(Effect::Audit(Audit::Locked { scope: LockScope::Device, lock }));
+    Some(lock.until)
+}
+
+/// Counts a refused face against the employee; locks their PIN at the limit. Returns the
+/// lock's end if locked.
+fn fail_employee(locks: &mut Lockouts, employee: &str, now: Mono, cfg: &FlowConfig, fx: &mut Vec<Effect>) -> Option<Mono> {
+    let entry = locks.employees.entry(employee.to_owned()).or_default();
     entry.times.push(now);
     if entry.times.len() >= cfg.max_failures {
         let until = now.after(cfg.lockout);
         entry.locked_until = Some(until);
-        fx.push(Effect::Audit(Audit::PinLocked {
-            employee: employee.map(str::to_owned),
-            failures: entry.times.len(),
-        }));
+        fx.push(Effect::Audit(Audit::PinLocked { employee: employee.to_owned(), failures: entry.times.len() }));
         entry.times.clear();
         Some(until)
     } else {
@@ -854,29 +1195,11 @@ fn fail(
     }
 }
 
-/// Forget failures older than the window and locks that have run out.
-fn prune(failures: &mut BTreeMap<PinKey, Failures>, now: Mono, cfg: &FlowConfig) {
-    let window = u64::try_from(cfg.failure_window.as_millis()).unwrap_or(u64::MAX);
-    failures.retain(|_, f| {
-        f.times.retain(|t| now.since(*t) < window);
-        if f.locked_until.is_some_and(|u| now >= u) {
-            f.locked_until = None;
-        }
-        !f.times.is_empty() || f.locked_until.is_some()
-    });
-}
-
-fn on_timeout(
-    phase: Phase,
-    failures: &mut BTreeMap<PinKey, Failures>,
-    now: Mono,
-    cfg: &FlowConfig,
-    fx: &mut Vec<Effect>,
-) -> Phase {
+fn on_timeout(phase: Phase, locks: &mut Lockouts, now: Mono, cfg: &FlowConfig, fx: &mut Vec<Effect>) -> Phase {
     match phase {
         Phase::Capture { direction, employee, key, since, frames, saw_face, best, guidance } => decide(
             CaptureState { direction, employee, key, since, frames, saw_face, best, guidance },
-            failures,
+            locks,
             now,
             cfg,
             fx,
@@ -885,12 +1208,16 @@ fn on_timeout(
             fx.push(Effect::Audit(Audit::StoreTimeout { phase: "pin" }));
             refused(Refusal::StoreError, None, direction, None, None, now, fx)
         }
+        Phase::CheckingAdminPin { .. } => {
+            fx.push(Effect::Audit(Audit::StoreTimeout { phase: "admin pin" }));
+            refused(Refusal::StoreError, None, Direction::In, None, None, now, fx)
+        }
         Phase::Recording { direction, employee, .. } => {
             fx.push(Effect::Audit(Audit::StoreTimeout { phase: "record" }));
             refused(Refusal::StoreError, Some(employee), direction, None, None, now, fx)
         }
         Phase::Idle => Phase::Idle,
-        Phase::Choose { .. } | Phase::Pin { .. } | Phase::Result { .. } => {
+        Phase::Choose { .. } | Phase::Pin { .. } | Phase::AdminPin { .. } | Phase::Result { .. } => {
             fx.push(Effect::Show(Screen::Idle));
             Phase::Idle
         }

@@ -9,6 +9,22 @@
 //! [`run`] is the loop of the device program: poll keypad and screen, feed camera frames while
 //! capturing, tick the flow, feed the watchdog, until `shutdown` is set.
 //!
+//! ## PIN lockouts and the admin entry
+//! The flow decides the lockouts ([`crate::flow`], "Rules it owns"); the runtime keeps them:
+//! whenever a step changes [`flow::Lockouts`] it saves them in the store in wall-clock time
+//! ([`Store::set_lockouts`]), and the first event after start restores them
+//! ([`flow::SavedLockouts::restore`]), so a restart or a power cut lifts no lock and clears no
+//! failure, and a wall clock set back does not shorten a lock.
+//!
+//! The administrator's menu has its own entry: the touchscreen's admin button
+//! ([`Input::AdminMenu`]) or, on the keypad, `#` on an empty PIN screen (from idle: `*` or `A`,
+//! then `#`). Only there is the PIN compared with `device.admin_pin_hash`
+//! ([`Effect::VerifyAdminPin`]). On the attendance PIN screen the administrator's PIN is an
+//! unknown PIN: it fails (device-wide lockout) and is audited `unknown_pin`; if it is also an
+//! employee's PIN, that employee cannot record with it and the conflict is audited
+//! `pin_conflicts_with_admin` (naming the employee) so that an operator changes one of the two.
+//! The roster cannot catch this earlier: it carries only PIN hashes.
+//!
 //! It must not contain decisions: those are in [`crate::flow`] and [`crate::policy`].
 
 use crate::clock::{ClockInputs, ClockPolicy, SyncPoint, assess};
@@ -53,7 +69,7 @@ pub struct Status {
     pub utc_offset_min: i16,
     /// IN or OUT of the attempt under way, if any.
     pub direction: Option<Direction>,
-    /// Whether the PIN being typed is the administrator's (the admin button was pressed).
+    /// Whether the PIN being typed is the administrator's (the admin entry).
     pub admin_pin: bool,
     /// PIN length.
     pub pin_length: usize,
@@ -190,7 +206,9 @@ pub struct Kiosk {
     pub last_sync: Option<SyncPoint>,
     clock_policy: ClockPolicy,
     admin: Option<Admin>,
-    admin_requested: bool,
+    /// The lockouts read from the store at start, restored at the first event (which brings
+    /// the time they need).
+    saved_locks: Option<flow::SavedLockouts>,
     sync_requested: bool,
     /// A record was saved since the loop last asked: the sync worker sends it at once.
     record_saved: bool,
@@ -246,6 +264,15 @@ impl Kiosk {
         // device is enrolled it refuses attendance (see `enrolled`).
         let (device_id, site) = store.device()?.unwrap_or_default();
         let office = if cfg.device.office.is_empty() { site } else { cfg.device.office.clone() };
+        let saved_locks = match store.lockouts() {
+            Ok(saved) => saved,
+            Err(e) => {
+                // Attendance must still work; the lockouts start afresh, and the technician
+                // sees why in the log.
+                tracing::error!(error = %e, "saved PIN lockouts unreadable; starting without them");
+                None
+            }
+        };
         let device = DeviceInfo {
             device_id,
             app_version: env!("CARGO_PKG_VERSION").into(),
@@ -271,7 +298,7 @@ impl Kiosk {
             last_sync: None,
             clock_policy: ClockPolicy::default(),
             admin: None,
-            admin_requested: false,
+            saved_locks,
             sync_requested: false,
             record_saved: false,
             office,
@@ -370,8 +397,7 @@ impl Kiosk {
             (1 | 2, _) => {}
             (_, Input::AdminMenu) => {
                 if matches!(self.state.phase, Phase::Idle | Phase::Choose { .. }) {
-                    self.admin_requested = true;
-                    return self.dispatch(Event::Choose(Direction::In), now, display);
+                    return self.dispatch(Event::AdminEntry, now, display);
                 }
             }
             (_, Input::Admin(_)) => {}
@@ -560,8 +586,7 @@ impl Kiosk {
     /// What the screens show besides the flow's screen, as of the last event.
     pub fn status(&self) -> Status {
         let direction = match &self.state.phase {
-            Phase::Idle => None,
-            Phase::Choose { .. } => None,
+            Phase::Idle | Phase::Choose { .. } | Phase::AdminPin { .. } | Phase::CheckingAdminPin { .. } => None,
             Phase::Pin { direction, .. }
             | Phase::CheckingPin { direction, .. }
             | Phase::Capture { direction, .. }
@@ -582,7 +607,7 @@ impl Kiosk {
             mono: now.mono,
             utc_offset_min: self.zone_offset_min(),
             direction,
-            admin_pin: self.admin_requested,
+            admin_pin: matches!(self.state.phase, Phase::AdminPin { .. } | Phase::CheckingAdminPin { .. }),
             pin_length: self.flow_cfg.pin_length,
             photo: match &self.state.phase {
                 Phase::Result { outcome: flow::Outcome::Recorded { .. }, .. } => self.last_photo.clone(),
@@ -619,7 +644,12 @@ impl Kiosk {
     pub fn dispatch(&mut self, event: Event, now: Now, display: &mut dyn Display) -> Vec<Effect> {
         self.last_now = Some(now);
         let idle = matches!(self.state.phase, Phase::Idle);
-        if idle && !self.enrolled() && !self.admin_requested && matches!(event, Event::Wake | Event::Choose(_)) {
+        if let Some(saved) = self.saved_locks.take() {
+            self.state.locks = saved.restore(now.mono, wall_ms(now.wall));
+            tracing::info!(locked = self.state.locks.device.locked(now.mono).is_some(), "PIN lockouts restored");
+        }
+        // The admin entry stays open on a device not yet enrolled: the administrator may need it.
+        if idle && !self.enrolled() && matches!(event, Event::Wake | Event::Choose(_)) {
             // No record may carry a made-up device id: until the server enrols this device, an
             // attempt gets a clear screen instead of a record.
             self.notice_since = Some(now.mono);
@@ -633,11 +663,15 @@ impl Kiosk {
         let mut all = Vec::new();
         while let Some(ev) = queue.pop_front() {
             let state = std::mem::take(&mut self.state);
+            let before = state.locks.clone();
             let (next, effects) = flow::step(state, ev, now.mono, &self.flow_cfg);
             self.state = next;
-            if !matches!(self.state.phase, Phase::Pin { .. } | Phase::CheckingPin { .. }) {
-                // The admin button's PIN screen is over, whatever its outcome.
-                self.admin_requested = false;
+            if self.state.locks != before {
+                // Saved before the effects run (the refusal is shown after): a power cut now
+                // keeps the lock.
+                if let Err(e) = self.store.set_lockouts(&self.state.locks.save(now.mono, wall_ms(now.wall))) {
+                    tracing::error!(error = %e, "PIN lockouts not saved; they hold until a restart");
+                }
             }
             for fx in effects {
                 if let Some(answer) = self.effect(&fx, now, display) {
@@ -660,6 +694,7 @@ impl Kiosk {
                 None
             }
             Effect::VerifyPin { pin } => Some(Event::PinChecked(self.check_pin(pin))),
+            Effect::VerifyAdminPin { pin } => Some(Event::PinChecked(self.check_admin_pin(pin))),
             Effect::StartCapture { employee } => {
                 self.faces.clear();
                 self.templates = match self.store.templates(employee) {
@@ -696,47 +731,64 @@ impl Kiosk {
         }
     }
 
-    /// Checks a PIN: the administrator's, then the PIN index (one Argon2 check), then every
-    /// employee's hash (first use of a PIN on this device, or an unknown PIN).
-    pub fn check_pin(&mut self, pin: &str) -> PinCheck {
-        if self.admin_requested {
-            // The admin button's PIN screen takes only the administrator's PIN: an employee's
-            // PIN typed there must not start an attendance record.
-            let admin = self.admin_pin_hash.as_deref().is_some_and(|h| pin_matches(pin, h));
-            return if admin { PinCheck::Admin } else { PinCheck::Unknown };
-        }
-        match self.store.pin_index_lookup(pin) {
-            // An index entry is written only after this PIN passed the employee's Argon2 hash,
-            // is keyed with the device's secret, and is dropped when the PIN hash changes or the
-            // employee is removed: a hit needs no second Argon2 run (about 40 ms per decision
-            // here; the brute-force cost for someone holding the store and the key is the same
-            // either way, since the index exists).
-            Ok(Some(id)) => match self.store.employee(&id) {
-                Ok(Some(e)) if e.pin_hash.is_some() => {
-                    return PinCheck::Employee(flow::Employee { id: e.id, name: e.name });
-                }
-                Ok(_) => {}
-                Err(e) => return PinCheck::Error(e.to_string()),
-            },
-            Ok(None) => {}
-            Err(e) => return PinCheck::Error(e.to_string()),
-        }
+    /// Checks the administrator's PIN (the admin entry only).
+    pub fn check_admin_pin(&self, pin: &str) -> PinCheck {
         if self.admin_pin_hash.as_deref().is_some_and(|h| pin_matches(pin, h)) {
-            return PinCheck::Admin;
+            PinCheck::Admin
+        } else {
+            PinCheck::Unknown
         }
-        let employees = match self.store.employees_with_pin() {
-            Ok(e) => e,
+    }
+
+    /// Checks a PIN on the attendance screen: the PIN index (one Argon2 check), then every
+    /// employee's hash (first use of a PIN on this device, or an unknown PIN). Never answers
+    /// [`PinCheck::Admin`]: the administrator's PIN is unknown here, and an employee whose PIN
+    /// equals it is refused and audited (`pin_conflicts_with_admin`).
+    pub fn check_pin(&mut self, pin: &str) -> PinCheck {
+        let found = match self.find_employee(pin) {
+            Ok(found) => found,
             Err(e) => return PinCheck::Error(e.to_string()),
         };
-        for e in employees {
+        // One more Argon2 run when an administrator PIN is configured: the only way to tell the
+        // administrator's PIN apart, since both sides are hashes.
+        if self.admin_pin_hash.as_deref().is_some_and(|h| pin_matches(pin, h)) {
+            if let Some(e) = &found {
+                tracing::warn!(employee = %e.id, "an employee's PIN equals the administrator's: refused until one is changed");
+                let detail = serde_json::json!({ "fix": "change the employee's PIN or the administrator's (device.admin_pin_hash)" });
+                let at = wall_ms(self.last_now.map_or_else(OffsetDateTime::now_utc, |n| n.wall));
+                if let Err(err) = self.store.audit(at, "pin_conflicts_with_admin", Some(&e.id), &detail.to_string()) {
+                    tracing::error!(error = %err, "audit entry not written");
+                }
+            }
+            return PinCheck::Unknown;
+        }
+        match found {
+            Some(e) => PinCheck::Employee(e),
+            None => PinCheck::Unknown,
+        }
+    }
+
+    /// The employee whose PIN this is, if any.
+    fn find_employee(&mut self, pin: &str) -> Result<Option<flow::Employee>, StoreError> {
+        // An index entry is written only after this PIN passed the employee's Argon2 hash, is
+        // keyed with the device's secret, and is dropped when the PIN hash changes or the
+        // employee is removed: a hit needs no second Argon2 run (about 40 ms per decision here;
+        // the brute-force cost for someone holding the store and the key is the same either
+        // way, since the index exists).
+        if let Some(id) = self.store.pin_index_lookup(pin)? {
+            if let Some(e) = self.store.employee(&id)?.filter(|e| e.pin_hash.is_some()) {
+                return Ok(Some(flow::Employee { id: e.id, name: e.name }));
+            }
+        }
+        for e in self.store.employees_with_pin()? {
             if e.pin_hash.as_deref().is_some_and(|h| pin_matches(pin, h)) {
                 if let Err(err) = self.store.pin_index_put(pin, &e.id) {
                     tracing::warn!(error = %err, "PIN index not updated");
                 }
-                return PinCheck::Employee(flow::Employee { id: e.id, name: e.name });
+                return Ok(Some(flow::Employee { id: e.id, name: e.name }));
             }
         }
-        PinCheck::Unknown
+        Ok(None)
     }
 
     fn make_record(
@@ -877,8 +929,17 @@ fn audit_row(a: &Audit) -> (&'static str, Option<String>, String) {
             // A NaN score becomes null: the detail stays valid JSON.
             json!({ "direction": format!("{direction:?}"), "reason": format!("{reason:?}"), "score": score }),
         ),
-        Audit::PinLocked { employee, failures } => ("pin_locked", employee.clone(), json!({ "failures": failures })),
-        Audit::LockedPinUsed => ("locked_pin_used", None, json!({})),
+        Audit::PinLocked { employee, failures } => ("pin_locked", Some(employee.clone()), json!({ "failures": failures })),
+        Audit::LockedPinUsed { employee } => ("locked_pin_used", Some(employee.clone()), json!({})),
+        Audit::Locked { scope, lock } => (
+            match scope {
+                flow::LockScope::Device => "device_locked",
+                flow::LockScope::Admin => "admin_locked",
+            },
+            None,
+            json!({ "failures": lock.failures, "lock_in_a_row": lock.strikes, "seconds": lock.seconds }),
+        ),
+        Audit::AdminPinFailed => ("admin_pin_failed", None, json!({})),
         Audit::AdminLogin => ("admin_login", None, json!({})),
         Audit::StoreTimeout { phase } => ("store_timeout", None, json!({ "phase": phase })),
     };
@@ -886,7 +947,8 @@ fn audit_row(a: &Audit) -> (&'static str, Option<String>, String) {
 }
 
 /// A key of the keypad as a flow event, given the phase (`A`/`*` MASUK and `B`/`#` PULANG
-/// on the choice screen; Enter retries or wakes; Escape cancels).
+/// on the choice screen; `#` on an empty PIN screen opens the administrator's entry, so from
+/// idle the admin gesture is `*` `#`; Enter retries or wakes; Escape cancels).
 pub fn key_event(phase: &Phase, key: hadir_hal::keypad::Key) -> Option<Event> {
     use hadir_hal::keypad::Key;
     let choosing = matches!(phase, Phase::Idle | Phase::Choose { .. });
@@ -896,6 +958,8 @@ pub fn key_event(phase: &Phase, key: hadir_hal::keypad::Key) -> Option<Event> {
         Key::Letter('A') | Key::Star if choosing => Some(Event::Choose(Direction::In)),
         Key::Letter('B') | Key::Hash if choosing => Some(Event::Choose(Direction::Out)),
         Key::Star => Some(Event::Cancel),
+        // `#` has no other use on the PIN screen (digits submit themselves at full length).
+        Key::Hash if matches!(phase, Phase::Pin { digits, .. } if digits.is_empty()) => Some(Event::AdminEntry),
         Key::Digit(d) if matches!(phase, Phase::Idle) => {
             let _ = d;
             Some(Event::Wake)

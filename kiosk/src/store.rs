@@ -37,6 +37,9 @@ use std::path::{Path, PathBuf};
 /// kv key: the site's rules as the last roster carried them (JSON of the wire form).
 pub const SITE_RULES_KEY: &str = "site_rules";
 
+/// kv key: the PIN lockouts in wall-clock time (JSON of [`crate::flow::SavedLockouts`]).
+pub const LOCKOUTS_KEY: &str = "lockouts";
+
 /// Schema migrations; index + 1 is the version after applying it.
 pub const MIGRATIONS: &[&str] = &[
     // 1: the first schema.
@@ -341,6 +344,23 @@ impl Store {
             .query_row("SELECT value FROM kv WHERE key = ?1", [key], |r| r.get(0))
             .optional()
             .map_err(self.sql("read kv"))
+    }
+
+    /// The PIN lockouts as last saved, if any (see [`crate::flow::SavedLockouts::restore`]).
+    pub fn lockouts(&self) -> Result<Option<crate::flow::SavedLockouts>, StoreError> {
+        let Some(json) = self.kv(LOCKOUTS_KEY)? else { return Ok(None) };
+        serde_json::from_str(&json).map(Some).map_err(|e| StoreError::Corrupt {
+            path: self.path.clone(),
+            what: format!("kv `{LOCKOUTS_KEY}`"),
+            detail: e.to_string(),
+        })
+    }
+
+    /// Saves the PIN lockouts (durable when it returns, like every write here: a power cut
+    /// right after a lock does not lift it).
+    pub fn set_lockouts(&self, saved: &crate::flow::SavedLockouts) -> Result<(), StoreError> {
+        let json = serde_json::to_string(saved).map_err(|e| StoreError::Build(e.to_string()))?;
+        self.set_kv(LOCKOUTS_KEY, &json)
     }
 
     // ---- roster ----

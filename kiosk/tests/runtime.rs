@@ -15,6 +15,7 @@ use time::macros::datetime;
 struct Rig {
     kiosk: Kiosk,
     display: LogDisplay,
+    cfg: KioskConfig,
     _dir: tempfile::TempDir,
 }
 
@@ -38,7 +39,7 @@ fn rig_enrolled(enrolled: bool, script: Vec<FaceResult>, edit: impl FnOnce(&mut 
         store.set_device("PU-KTR-01", "SITE-1", &identity.key.public().to_hex(), 0).unwrap();
     }
     let kiosk = Kiosk::new(store, identity, &cfg, Box::new(ScriptedFace::new(script))).unwrap();
-    Rig { kiosk, display: LogDisplay::default(), _dir: dir }
+    Rig { kiosk, display: LogDisplay::default(), cfg, _dir: dir }
 }
 
 /// The site's rules as the server's roster would carry them: WITA, section B1 works 07:30–16:00
@@ -70,6 +71,25 @@ impl Rig {
         for _ in 0..n {
             self.kiosk.frame(&img, at(ms), &mut self.display);
         }
+    }
+    /// The admin entry (the touchscreen's admin button), then `pin`.
+    fn admin(&mut self, pin: &str, ms: u64) {
+        self.kiosk.input(Input::AdminMenu, at(ms), &mut self.display);
+        for c in pin.chars() {
+            self.send(Event::Digit(c), ms);
+        }
+    }
+    /// Drops the kiosk and opens a new one over the same store and key, as after a power cut.
+    fn restart(self) -> Rig {
+        let Rig { kiosk, cfg, _dir, .. } = self;
+        drop(kiosk);
+        let identity = Identity::load_or_create(&cfg.key_file()).unwrap();
+        let store = Store::open(&cfg.db_file(), &identity).unwrap();
+        let kiosk = Kiosk::new(store, identity, &cfg, Box::new(ScriptedFace::new(vec![ScriptedFace::face(95.0, 95.0)]))).unwrap();
+        Rig { kiosk, display: LogDisplay::default(), cfg, _dir }
+    }
+    fn kinds(&self) -> Vec<String> {
+        self.kiosk.store.audit_log().unwrap().into_iter().map(|a| a.kind).collect()
     }
     fn result(&self) -> Outcome {
         match self.kiosk.phase() {
@@ -164,10 +184,10 @@ fn unknown_pin_scans_and_known_pin_uses_the_index() {
 }
 
 #[test]
-fn admin_pin_opens_the_admin_menu() {
+fn the_admin_entry_opens_the_admin_menu() {
     let admin = hash_pin("0000");
     let mut r = rig(vec![], |c| c.device.admin_pin_hash = Some(admin));
-    r.pin(Direction::In, "0000", 0);
+    r.admin("0000", 0);
     assert!(r.kiosk.enrolling());
     assert_eq!(r.display.shown.last(), Some(&Screen::Admin));
     assert_eq!(r.kiosk.store.audit_log().unwrap()[0].kind, "admin_login");
@@ -230,7 +250,7 @@ fn enrolment_at_the_kiosk_stores_templates_and_refuses_duplicates() {
     let emb = |v: f32| FaceResult::Face { score: 0.0, liveness: 90.0, aligned: image::RgbImage::new(2, 2), embedding: vec![v, 1.0, 0.0] };
     let mut r = rig(vec![emb(0.0)], |c| c.device.admin_pin_hash = Some(admin));
     r.kiosk.store.upsert_employee(&EmployeeRow { id: "77".into(), name: "Citra".into(), section_id: None, pin_hash: None }, &[]).unwrap();
-    r.pin(Direction::In, "0000", 0);
+    r.admin("0000", 0);
     // Menu entry 1: enrol; then the employee number and `#`.
     for k in [Key::Digit(1), Key::Digit(7), Key::Digit(7), Key::Hash] {
         r.kiosk.input(Input::Key(k), at(10), &mut r.display);
@@ -272,4 +292,144 @@ fn enrolment_at_the_kiosk_stores_templates_and_refuses_duplicates() {
     assert_eq!(r.display.shown.last(), Some(&Screen::Admin), "Done goes back to the menu");
     r.kiosk.admin_tick(at(11_000 + 70_000), &mut r.display);
     assert!(!r.kiosk.enrolling(), "the menu times out");
+}
+
+/// The keypad's admin gesture: `*` (MASUK) then `#` on the empty PIN screen.
+#[test]
+fn the_keypad_opens_the_admin_entry_with_star_hash() {
+    use hadir_hal::keypad::Key;
+    let admin = hash_pin("0000");
+    let mut r = rig(vec![], |c| c.device.admin_pin_hash = Some(admin));
+    for k in [Key::Star, Key::Hash, Key::Digit(0), Key::Digit(0), Key::Digit(0), Key::Digit(0)] {
+        r.kiosk.input(Input::Key(k), at(0), &mut r.display);
+    }
+    assert!(r.kiosk.enrolling());
+    assert_eq!(r.kinds(), vec!["admin_login"]);
+}
+
+/// Issue 18: the administrator's PIN typed on the attendance screen opens nothing; it is an
+/// unknown PIN, audited as one, and counts towards the device-wide lockout.
+#[test]
+fn the_admin_pin_on_the_employee_screen_is_an_unknown_pin() {
+    let admin = hash_pin("0000");
+    let mut r = rig(vec![], |c| c.device.admin_pin_hash = Some(admin));
+    for i in 0..5u64 {
+        r.send(Event::Cancel, i * 1_000);
+        r.pin(Direction::In, "0000", i * 1_000);
+        assert!(!r.kiosk.enrolling(), "attempt {i} opened the admin menu");
+        assert!(matches!(r.result(), Outcome::Refused { reason: Refusal::UnknownPin, .. }), "{:?}", r.result());
+    }
+    // The fifth failure locked the PIN screen (default: 5 within 10 minutes).
+    assert!(matches!(r.result(), Outcome::Refused { locked_until: Some(_), .. }), "{:?}", r.result());
+    let kinds = r.kinds();
+    assert_eq!(kinds.iter().filter(|k| *k == "unknown_pin").count(), 5, "{kinds:?}");
+    assert_eq!(kinds.last().map(String::as_str), Some("device_locked"), "{kinds:?}");
+    assert!(!kinds.iter().any(|k| k == "admin_login"), "{kinds:?}");
+    // Even the real employee is refused until the lock ends: the screen is locked for everyone.
+    r.send(Event::Cancel, 6_000);
+    r.pin(Direction::In, "1234", 6_000);
+    assert!(matches!(r.result(), Outcome::Refused { reason: Refusal::Locked, locked_until: Some(_), .. }), "{:?}", r.result());
+}
+
+/// An employee whose PIN equals the administrator's cannot record with it; the conflict is
+/// audited with the employee's id so that an operator changes one of the two PINs.
+#[test]
+fn an_employee_pin_equal_to_the_admin_pin_is_refused_and_audited() {
+    let admin = hash_pin("4321");
+    let mut r = rig(vec![ScriptedFace::face(95.0, 95.0)], |c| c.device.admin_pin_hash = Some(admin));
+    let citra = EmployeeRow { id: "77".into(), name: "Citra".into(), section_id: Some("B1".into()), pin_hash: Some(hash_pin("4321")) };
+    r.kiosk.store.upsert_employee(&citra, &[("scripted".into(), vec![0.1; 8])]).unwrap();
+    r.pin(Direction::In, "4321", 0);
+    assert!(matches!(r.result(), Outcome::Refused { reason: Refusal::UnknownPin, .. }), "{:?}", r.result());
+    assert!(!r.kiosk.capturing() && !r.kiosk.enrolling());
+    let log = r.kiosk.store.audit_log().unwrap();
+    let conflict = log.iter().find(|a| a.kind == "pin_conflicts_with_admin").expect("conflict audited");
+    assert_eq!(conflict.employee_id.as_deref(), Some("77"));
+    assert!(log.iter().any(|a| a.kind == "unknown_pin"));
+    assert_eq!(r.kiosk.store.record_count().unwrap(), 0);
+    // The administrator still gets in through the admin entry; Ani still records.
+    r.send(Event::Cancel, 1_000);
+    r.admin("4321", 1_000);
+    assert!(r.kiosk.enrolling());
+}
+
+/// Issue 18: the lockout survives a restart (power cut), also when the wall clock comes back
+/// set earlier; it ends after its remaining time.
+#[test]
+fn the_device_lock_survives_a_restart() {
+    let mut r = rig(vec![], |_| {});
+    for i in 0..5u64 {
+        r.send(Event::Cancel, i * 1_000);
+        r.pin(Direction::In, &format!("{:04}", 9000 + i), i * 1_000);
+    }
+    // Locked at 4 s for 30 s (the first delay).
+    assert!(matches!(r.result(), Outcome::Refused { locked_until: Some(Mono(34_000)), .. }), "{:?}", r.result());
+    // The new boot's monotonic clock starts again at 0.
+    let boot = |mono: u64, wall_ms: i64| Now { mono: Mono(mono), wall: at(0).wall + time::Duration::milliseconds(wall_ms) };
+    let cases: [(&str, i64, Option<u64>); 3] = [
+        ("10 s after the lock began", 14_000, Some(500 + 20_000)),
+        ("the wall clock came back an hour early", 4_000 - 3_600_000, Some(500 + 30_000)),
+        ("after the lock's end", 34_000, None),
+    ];
+    let mut r = r;
+    for (name, wall, want) in cases {
+        r = r.restart();
+        r.kiosk.dispatch(Event::Choose(Direction::In), boot(500, wall), &mut r.display);
+        match (r.kiosk.phase(), want) {
+            (Phase::Result { outcome: Outcome::Refused { reason: Refusal::Locked, locked_until: Some(u), .. }, .. }, Some(w)) => {
+                assert_eq!(u.0, w, "case `{name}`");
+            }
+            (Phase::Pin { .. }, None) => {}
+            (other, _) => panic!("case `{name}`: {other:?}"),
+        }
+    }
+}
+
+/// Issue 18's attack: someone tries a different PIN each time, as fast as the kiosk lets them,
+/// for one simulated hour (monotonic test clock, no sleeps). Before the device-wide lockout,
+/// different PINs were never slowed: at 2 s per guess that was 1800 guesses an hour.
+#[test]
+fn pin_guessing_through_the_runtime_is_slowed_to_a_few_dozen_per_hour() {
+    // Pressing MASUK and typing four digits, quickly.
+    const GUESS_MS: u64 = 2_000;
+    const HOUR_MS: u64 = 3_600_000;
+    let mut r = rig(vec![], |_| {});
+    let cfg = r.cfg.flow.to_flow();
+    let (mut t, mut guesses, mut n) = (0u64, 0u64, 0u32);
+    while t < HOUR_MS {
+        r.send(Event::Cancel, t);
+        r.send(Event::Choose(Direction::In), t);
+        if let Phase::Result { outcome: Outcome::Refused { reason: Refusal::Locked, locked_until: Some(until), .. }, .. } = r.kiosk.phase() {
+            // The attacker waits exactly until the lock ends.
+            t = until.0.max(t + 1);
+            continue;
+        }
+        t += GUESS_MS;
+        if t >= HOUR_MS {
+            break;
+        }
+        n += 1;
+        let pin = format!("{:04}", 5000 + n);
+        for c in pin.chars() {
+            r.send(Event::Digit(c), t);
+        }
+        assert!(matches!(r.result(), Outcome::Refused { reason: Refusal::UnknownPin, .. }), "{:?}", r.result());
+        guesses += 1;
+    }
+    println!("pin_guesses_per_hour={guesses}");
+    // The bound, for any typing speed: each lock spends the failures (5), so guesses come in
+    // rounds of at most 5, one round before each lock. A new round can start only after the
+    // locks so far have run out: the defaults' locks sum to 30+60+120+300+900+900+900 = 3210 s
+    // after 7 rounds (< 1 h) and 4110 s after 8 (> 1 h), so at most 8 rounds fit: 40 guesses.
+    let mut rounds = 0u64;
+    let mut locked_s = 0u64;
+    while locked_s < HOUR_MS / 1_000 {
+        locked_s += cfg.device_lockout.delay(u32::try_from(rounds).unwrap()).as_secs();
+        rounds += 1;
+    }
+    let bound = rounds * cfg.device_lockout.max_failures as u64;
+    assert_eq!(bound, 40);
+    assert!(guesses <= bound, "{guesses} guesses in an hour, bound {bound}");
+    let locks = r.kinds().iter().filter(|k| *k == "device_locked").count();
+    assert!(locks >= 7, "{locks} locks audited");
 }

@@ -1,4 +1,4 @@
-//! Table tests of the flow: every transition, the band edges, lockout and timeouts.
+//! Table tests of the flow: every transition, the band edges, lockouts and timeouts.
 
 use super::*;
 
@@ -15,6 +15,16 @@ fn cfg() -> FlowConfig {
         max_failures: 3,
         failure_window: Duration::from_secs(600),
         lockout: Duration::from_secs(900),
+        device_lockout: LockoutRule {
+            max_failures: 4,
+            window: Duration::from_secs(600),
+            delays: [30, 60, 120].map(Duration::from_secs).to_vec(),
+        },
+        admin_lockout: LockoutRule {
+            max_failures: 2,
+            window: Duration::from_secs(3600),
+            delays: [300, 900].map(Duration::from_secs).to_vec(),
+        },
     }
 }
 
@@ -35,7 +45,7 @@ fn at(ms: u64) -> Mono {
 }
 
 fn state(phase: Phase) -> State {
-    State { phase, failures: BTreeMap::new() }
+    State { phase, locks: Lockouts::default() }
 }
 
 fn capture(since: u64) -> Phase {
@@ -80,6 +90,8 @@ fn phase_name(p: &Phase) -> &'static str {
         Phase::Idle => "idle",
         Phase::Choose { .. } => "choose",
         Phase::Pin { .. } => "pin",
+        Phase::AdminPin { .. } => "admin pin",
+        Phase::CheckingAdminPin { .. } => "checking admin",
         Phase::CheckingPin { .. } => "checking",
         Phase::Capture { .. } => "capture",
         Phase::Recording { .. } => "recording",
@@ -91,6 +103,8 @@ fn phase_name(p: &Phase) -> &'static str {
 fn every_transition() {
     let pin_phase = |digits: &str| Phase::Pin { direction: Direction::Out, digits: digits.into(), since: at(0) };
     let checking = Phase::CheckingPin { direction: Direction::In, key: key_of("1234"), since: at(0) };
+    let admin_pin = |digits: &str| Phase::AdminPin { digits: digits.into(), since: at(0) };
+    let checking_admin = Phase::CheckingAdminPin { since: at(0) };
     let best = Best { id: FrameId(1), score: 85.0, liveness: 90.0 };
     let recording =
         Phase::Recording { direction: Direction::In, employee: ani(), best, band: Band::Valid, since: at(0) };
@@ -133,7 +147,28 @@ fn every_transition() {
             Some(Effect::StartCapture { employee: ani().id })),
         ("checking unknown", checking.clone(), Event::PinChecked(PinCheck::Unknown), 1, "result",
             Some(Effect::Audit(Audit::UnknownPin))),
-        ("checking admin", checking.clone(), Event::PinChecked(PinCheck::Admin), 1, "idle", Some(Effect::StartAdmin)),
+        ("admin pin on the attendance screen is unknown", checking.clone(), Event::PinChecked(PinCheck::Admin), 1, "result",
+            Some(Effect::Audit(Audit::UnknownPin))),
+        ("idle admin entry", Phase::Idle, Event::AdminEntry, 0, "admin pin",
+            Some(Effect::Show(Screen::Pin { direction: Direction::In, typed: 0 }))),
+        ("choose admin entry", Phase::Choose { since: at(0) }, Event::AdminEntry, 1, "admin pin", None),
+        ("empty pin admin entry", pin_phase(""), Event::AdminEntry, 1, "admin pin", None),
+        ("typed pin ignores admin entry", pin_phase("1"), Event::AdminEntry, 1, "pin", None),
+        ("admin pin digit", admin_pin("1"), Event::Digit('2'), 1, "admin pin",
+            Some(Effect::Show(Screen::Pin { direction: Direction::In, typed: 2 }))),
+        ("admin pin backspace", admin_pin("12"), Event::Backspace, 1, "admin pin", None),
+        ("admin pin last digit", admin_pin("000"), Event::Digit('0'), 1, "checking admin",
+            Some(Effect::VerifyAdminPin { pin: "0000".into() })),
+        ("admin pin timeout", admin_pin("1"), Event::Tick, 10_000, "idle", Some(Effect::Show(Screen::Idle))),
+        ("checking admin ok", checking_admin.clone(), Event::PinChecked(PinCheck::Admin), 1, "idle", Some(Effect::StartAdmin)),
+        ("checking admin wrong", checking_admin.clone(), Event::PinChecked(PinCheck::Unknown), 1, "result",
+            Some(Effect::Audit(Audit::AdminPinFailed))),
+        ("checking admin employee pin is wrong", checking_admin.clone(), Event::PinChecked(PinCheck::Employee(ani())), 1, "result",
+            Some(Effect::Audit(Audit::AdminPinFailed))),
+        ("checking admin store error", checking_admin.clone(), Event::PinChecked(PinCheck::Error("disk".into())), 1, "result",
+            Some(Effect::Signal(Signal::Error))),
+        ("checking admin timeout", checking_admin.clone(), Event::Tick, 5_000, "result",
+            Some(Effect::Audit(Audit::StoreTimeout { phase: "admin pin" }))),
         ("checking store error", checking.clone(), Event::PinChecked(PinCheck::Error("disk".into())), 1, "result",
             Some(Effect::Signal(Signal::Error))),
         ("checking timeout", checking.clone(), Event::Tick, 5_000, "result",
@@ -166,6 +201,8 @@ fn every_transition() {
         Phase::Idle,
         Phase::Choose { since: at(0) },
         pin_phase("12"),
+        admin_pin("12"),
+        checking_admin.clone(),
         checking.clone(),
         capture(0),
         recording.clone(),
@@ -278,7 +315,8 @@ fn only_spoofs_is_not_live_and_counts_as_failure() {
     ev.extend([(100, spoof(1, 95.0)), (3_000, Event::Tick)]);
     let (s, fx) = run(State::default(), &ev);
     assert!(fx.iter().any(|e| matches!(e, Effect::Audit(Audit::FaceRefused { reason: Refusal::NotLive, .. }))));
-    assert_eq!(s.failures.get(&key_of("1234")).map(|f| f.times.len()), Some(1));
+    assert_eq!(s.locks.employees.get(&ani().id).map(|f| f.times.len()), Some(1));
+    assert_eq!(s.locks.device.times.len(), 1, "a spoof is a device-wide failure too");
 }
 
 #[test]
@@ -287,7 +325,7 @@ fn no_face_is_not_a_failure_and_may_retry() {
     ev.push((3_000, Event::Tick));
     let (s, fx) = run(State::default(), &ev);
     assert!(fx.iter().any(|e| matches!(e, Effect::Audit(Audit::FaceRefused { reason: Refusal::NoFace, .. }))));
-    assert!(s.failures.is_empty());
+    assert_eq!(s.locks, Lockouts::default());
     let (s, _) = step(s, Event::Retry, at(3_100), &cfg());
     assert_eq!(phase_name(&s.phase), "capture");
 }
@@ -328,11 +366,23 @@ fn failed_attempt(t: u64) -> Vec<(u64, Event)> {
 }
 
 fn locked_until(s: &State) -> Option<Mono> {
-    s.failures.get(&key_of("1234")).and_then(|f| f.locked_until)
+    s.locks.employees.get(&ani().id).and_then(|f| f.locked_until)
+}
+
+fn budi() -> Employee {
+    Employee { id: "199002022015022002".into(), name: "Budi".into() }
+}
+
+/// Types `pin` on the attendance screen at `t` and answers the check with `check`.
+fn attempt(t: u64, pin: &str, check: PinCheck) -> Vec<(u64, Event)> {
+    let mut ev = vec![(t, Event::Cancel), (t, Event::Choose(Direction::Out))];
+    ev.extend(pin.chars().map(|c| (t, Event::Digit(c))));
+    ev.push((t, Event::PinChecked(check)));
+    ev
 }
 
 #[test]
-fn lockout_after_n_failures_in_the_window() {
+fn employee_pin_locks_after_n_refused_faces_in_the_window() {
     let mut ev = Vec::new();
     for i in 0..3 {
         ev.extend(failed_attempt(i * 60_000));
@@ -340,7 +390,8 @@ fn lockout_after_n_failures_in_the_window() {
     let (s, fx) = run(State::default(), &ev);
     let lock_at = 2 * 60_000 + 3_000;
     assert_eq!(locked_until(&s), Some(at(lock_at + 900_000)));
-    assert!(fx.contains(&Effect::Audit(Audit::PinLocked { employee: Some(ani().id), failures: 3 })));
+    assert!(fx.contains(&Effect::Audit(Audit::PinLocked { employee: ani().id, failures: 3 })));
+    assert_eq!(s.locks.device.locked(at(lock_at)), None, "3 failures are under the device's limit of 4");
     match &s.phase {
         Phase::Result { outcome: Outcome::Refused { locked_until: Some(_), .. }, .. } => {}
         other => panic!("the third failure must show the lock, got {other:?}"),
@@ -349,26 +400,21 @@ fn lockout_after_n_failures_in_the_window() {
     let (s, _) = step(s, Event::Retry, at(lock_at + 1), &cfg());
     assert_eq!(phase_name(&s.phase), "result");
 
-    // Entering the locked PIN is refused without asking the store, and audited.
-    let mut again = vec![(lock_at + 10, Event::Cancel), (lock_at + 10, Event::Choose(Direction::Out))];
-    again.extend("1234".chars().map(|c| (lock_at + 20, Event::Digit(c))));
-    let (s2, fx) = run(s.clone(), &again);
-    assert!(!fx.iter().any(|e| matches!(e, Effect::VerifyPin { .. })), "{fx:?}");
-    assert!(fx.contains(&Effect::Audit(Audit::LockedPinUsed)));
-    assert_eq!(phase_name(&s2.phase), "result");
+    // The locked employee's PIN is refused once the store names the employee, and audited.
+    let (s2, fx) = run(s.clone(), &attempt(lock_at + 10, "1234", PinCheck::Employee(ani())));
+    assert!(!fx.iter().any(|e| matches!(e, Effect::StartCapture { .. })), "{fx:?}");
+    assert!(fx.contains(&Effect::Audit(Audit::LockedPinUsed { employee: ani().id })));
+    assert!(matches!(&s2.phase, Phase::Result { outcome: Outcome::Refused { reason: Refusal::Locked, locked_until: Some(_), .. }, .. }));
+    assert_eq!(s2.locks.device.times.len(), s.locks.device.times.len(), "a locked PIN is not a new failure");
 
-    // Another PIN is not locked.
-    let mut other = vec![(lock_at + 10, Event::Cancel), (lock_at + 10, Event::Choose(Direction::Out))];
-    other.extend("5678".chars().map(|c| (lock_at + 20, Event::Digit(c))));
-    let (_, fx) = run(s.clone(), &other);
-    assert!(fx.contains(&Effect::VerifyPin { pin: "5678".into() }));
+    // Another employee is not locked.
+    let (_, fx) = run(s.clone(), &attempt(lock_at + 10, "5678", PinCheck::Employee(budi())));
+    assert!(fx.contains(&Effect::StartCapture { employee: budi().id }));
 
     // After the lockout the PIN works again.
     let after = lock_at + 900_000;
-    let mut later = vec![(after, Event::Cancel), (after, Event::Choose(Direction::Out))];
-    later.extend("1234".chars().map(|c| (after, Event::Digit(c))));
-    let (s3, fx) = run(s, &later);
-    assert!(fx.contains(&Effect::VerifyPin { pin: "1234".into() }), "{fx:?}");
+    let (s3, fx) = run(s, &attempt(after, "1234", PinCheck::Employee(ani())));
+    assert!(fx.contains(&Effect::StartCapture { employee: ani().id }), "{fx:?}");
     assert_eq!(locked_until(&s3), None);
 }
 
@@ -381,21 +427,185 @@ fn failures_spread_beyond_the_window_do_not_lock() {
     }
     let (s, fx) = run(State::default(), &ev);
     assert_eq!(locked_until(&s), None);
-    assert!(!fx.iter().any(|e| matches!(e, Effect::Audit(Audit::PinLocked { .. }))));
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Audit(Audit::PinLocked { .. } | Audit::Locked { .. }))));
+}
+
+/// Unknown PINs (each a different one) at these times, in seconds; returns the final state and
+/// the length in seconds of each device lock that began.
+fn device_locks(times_s: &[u64]) -> (State, Vec<u64>) {
+    let mut ev = Vec::new();
+    for (i, t) in times_s.iter().enumerate() {
+        ev.extend(attempt(t * 1_000, &format!("{:04}", 9000 + i), PinCheck::Unknown));
+    }
+    let (s, fx) = run(State::default(), &ev);
+    let locks = fx
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Audit(Audit::Locked { scope: LockScope::Device, lock }) => Some(lock.seconds),
+            _ => None,
+        })
+        .collect();
+    (s, locks)
 }
 
 #[test]
-fn unknown_pins_lock_too() {
-    let mut ev = Vec::new();
-    for i in 0..3u64 {
-        let t = i * 1_000;
-        ev.extend([(t, Event::Cancel), (t, Event::Choose(Direction::In))]);
-        ev.extend("9999".chars().map(|c| (t, Event::Digit(c))));
-        ev.push((t + 5, Event::PinChecked(PinCheck::Unknown)));
+fn different_pins_lock_the_device_with_escalating_delays() {
+    // Device rule of `cfg()`: 4 failures within 10 min; locks of 30 s, 60 s, then 120 s.
+    let cases: Vec<(&str, Vec<u64>, Vec<u64>)> = vec![
+        ("three failures do not lock", vec![0, 1, 2], vec![]),
+        ("four quick failures lock for the first delay", vec![0, 1, 2, 3], vec![30]),
+        ("four failures just within the window lock", vec![0, 200, 400, 599], vec![30]),
+        ("the first failure left the window", vec![0, 200, 400, 600], vec![]),
+        ("failures during a lock are refused before any check", vec![0, 1, 2, 3, 10, 11, 12, 13], vec![30]),
+        ("each lock is longer", vec![0, 1, 2, 3, 33, 34, 35, 36, 96, 97, 98, 99], vec![30, 60, 120]),
+        ("the last delay repeats", vec![0, 1, 2, 3, 33, 34, 35, 36, 96, 97, 98, 99, 219, 220, 221, 222], vec![30, 60, 120, 120]),
+        ("the escalation outlives the window", vec![0, 1, 2, 3, 1_000, 1_001, 1_002, 1_003], vec![30, 60]),
+    ];
+    for (name, times, want) in cases {
+        let (_, got) = device_locks(&times);
+        assert_eq!(got, want, "case `{name}`");
     }
+}
+
+#[test]
+fn a_locked_device_refuses_the_pin_screen_with_the_end_of_the_lock() {
+    let (s, _) = device_locks(&[0, 1, 2, 3]);
+    let until = at(33_000);
+    assert_eq!(s.locks.device.locked(at(3_000)), Some(until));
+    match &s.phase {
+        Phase::Result { outcome: Outcome::Refused { reason: Refusal::UnknownPin, locked_until: Some(u), .. }, .. } => {
+            assert_eq!(*u, until);
+        }
+        other => panic!("the locking failure must show the lock, got {other:?}"),
+    }
+    // MASUK during the lock: refused at once with the lock's end, no PIN screen, no check.
+    let (s2, fx) = run(s.clone(), &attempt(20_000, "1234", PinCheck::Employee(ani())));
+    assert!(!fx.iter().any(|e| matches!(e, Effect::VerifyPin { .. } | Effect::StartCapture { .. })), "{fx:?}");
+    let locked = Outcome::Refused { reason: Refusal::Locked, employee: None, direction: Direction::Out, locked_until: Some(until) };
+    assert!(fx.contains(&Effect::Show(Screen::Result(locked))), "{fx:?}");
+    assert_eq!(phase_name(&s2.phase), "result");
+    // The admin entry has its own lockout and stays open.
+    let (s3, _) = step(s.clone(), Event::Cancel, at(20_000), &cfg());
+    let (s3, _) = step(s3, Event::AdminEntry, at(20_000), &cfg());
+    assert_eq!(phase_name(&s3.phase), "admin pin");
+    // At the lock's end the PIN screen opens again.
+    let (_, fx) = run(s, &attempt(33_000, "1234", PinCheck::Employee(ani())));
+    assert!(fx.contains(&Effect::StartCapture { employee: ani().id }), "{fx:?}");
+}
+
+#[test]
+fn a_refused_face_counts_device_wide() {
+    // Two refused faces of Ani and two unknown PINs: four failures, the device locks.
+    let mut ev = failed_attempt(0);
+    ev.extend(failed_attempt(5_000));
+    ev.extend(attempt(10_000, "9001", PinCheck::Unknown));
+    ev.extend(attempt(11_000, "9002", PinCheck::Unknown));
     let (s, fx) = run(State::default(), &ev);
-    assert!(fx.contains(&Effect::Audit(Audit::PinLocked { employee: None, failures: 3 })));
-    assert!(s.failures.get(&key_of("9999")).and_then(|f| f.locked_until).is_some());
+    assert!(s.locks.device.locked(at(11_000)).is_some(), "{fx:?}");
+    assert_eq!(s.locks.device.strikes, 1);
+}
+
+#[test]
+fn a_record_resets_the_escalation_but_not_the_failures_in_the_window() {
+    let record = |t: u64| {
+        let mut ev = attempt(t, "1234", PinCheck::Employee(ani()));
+        ev.push((t + 10, face(1, 95.0)));
+        ev.push((t + 20, face(2, 95.0)));
+        ev.push((t + 30, face(3, 95.0)));
+        ev.push((t + 40, Event::Recorded(Ok(Saved { seq: 1, late_minutes: None, marked_late: false }))));
+        ev
+    };
+    // Two locks (30 s, 60 s), then a record: the next lock is 30 s again.
+    let (s, locks) = device_locks(&[0, 1, 2, 3, 33, 34, 35, 36]);
+    assert_eq!((locks, s.locks.device.strikes), (vec![30, 60], 2));
+    let (s, _) = run(s, &record(100_000));
+    assert_eq!(s.locks.device.strikes, 0);
+    let mut ev = Vec::new();
+    for (i, t) in [200_000, 201_000, 202_000, 203_000].into_iter().enumerate() {
+        ev.extend(attempt(t, &format!("{:04}", 8000 + i), PinCheck::Unknown));
+    }
+    let (_, fx) = run(s, &ev);
+    assert!(fx.iter().any(|e| matches!(e, Effect::Audit(Audit::Locked { scope: LockScope::Device, lock }) if lock.seconds == 30)));
+
+    // Two failures, a record, two failures: still four in the window, so the device locks.
+    let (s, _) = device_locks(&[0, 1]);
+    let (s, _) = run(s, &record(5_000));
+    let mut ev = attempt(10_000, "9101", PinCheck::Unknown);
+    ev.extend(attempt(11_000, "9102", PinCheck::Unknown));
+    let (s, _) = run(s, &ev);
+    assert!(s.locks.device.locked(at(11_000)).is_some());
+}
+
+/// The admin entry typed at `t` with `check` as the answer.
+fn admin_attempt(t: u64, check: PinCheck) -> Vec<(u64, Event)> {
+    let mut ev = vec![(t, Event::Cancel), (t, Event::AdminEntry)];
+    ev.extend("0000".chars().map(|c| (t, Event::Digit(c))));
+    ev.push((t, Event::PinChecked(check)));
+    ev
+}
+
+#[test]
+fn the_admin_entry_has_its_own_stricter_lockout() {
+    // Admin rule of `cfg()`: 2 failures within an hour; 300 s, then 900 s.
+    let mut ev = admin_attempt(0, PinCheck::Unknown);
+    ev.extend(admin_attempt(1_000, PinCheck::Unknown));
+    let (s, fx) = run(State::default(), &ev);
+    let lock = NewLock { until: at(301_000), failures: 2, strikes: 1, seconds: 300 };
+    assert!(fx.contains(&Effect::Audit(Audit::Locked { scope: LockScope::Admin, lock })), "{fx:?}");
+    assert_eq!(fx.iter().filter(|e| **e == Effect::Audit(Audit::AdminPinFailed)).count(), 2);
+    assert_eq!(s.locks.device, Lockout::default(), "admin failures do not lock attendance");
+
+    // During the lock the entry is refused at once; attendance still works.
+    let (_, fx) = run(s.clone(), &admin_attempt(100_000, PinCheck::Admin));
+    assert!(!fx.iter().any(|e| matches!(e, Effect::VerifyAdminPin { .. } | Effect::StartAdmin)), "{fx:?}");
+    let (_, fx) = run(s.clone(), &attempt(100_000, "1234", PinCheck::Employee(ani())));
+    assert!(fx.contains(&Effect::StartCapture { employee: ani().id }));
+
+    // After it, two more failures lock for the next delay; a login resets the escalation.
+    let mut ev = admin_attempt(301_000, PinCheck::Unknown);
+    ev.extend(admin_attempt(302_000, PinCheck::Unknown));
+    let (s2, fx) = run(s.clone(), &ev);
+    assert!(fx.iter().any(|e| matches!(e, Effect::Audit(Audit::Locked { scope: LockScope::Admin, lock }) if lock.seconds == 900)));
+    assert_eq!(s2.locks.admin.strikes, 2);
+    let (s3, fx) = run(s2, &admin_attempt(302_000 + 900_000, PinCheck::Admin));
+    assert!(fx.contains(&Effect::StartAdmin));
+    assert_eq!(s3.locks.admin, Lockout::default());
+}
+
+#[test]
+fn saved_lockouts_restore_after_a_restart() {
+    const W: i64 = 1_780_000_000_000;
+    let locks = Lockouts {
+        device: Lockout { times: vec![at(10_000), at(20_000)], strikes: 2, locked_until: Some(at(50_000)) },
+        admin: Lockout { times: vec![], strikes: 1, locked_until: None },
+        employees: [(ani().id, Failures { times: vec![], locked_until: Some(at(100_000)) })].into(),
+    };
+    // Saved at monotonic 30 s = wall W.
+    let saved = locks.save(at(30_000), W);
+    assert_eq!(saved.device.failures_ms, vec![W - 20_000, W - 10_000]);
+    assert_eq!((saved.device.strikes, saved.device.locked_for_ms), (2, 20_000));
+    assert_eq!(saved.employees[&ani().id].locked_for_ms, 70_000);
+    assert_eq!(saved.restore(at(30_000), W), locks, "same moment, same state");
+
+    // (case, monotonic at restore, wall at restore, device lock's end, first failure, employee lock's end)
+    let cases: Vec<(&str, u64, i64, Option<u64>, u64, Option<u64>)> = vec![
+        ("rebooted 5 s later", 1_000, W + 5_000, Some(16_000), 0, Some(66_000)),
+        ("rebooted later, boot took long", 200_000, W + 5_000, Some(215_000), 175_000, Some(265_000)),
+        ("wall clock set back an hour: nothing has run out", 1_000, W - 3_600_000, Some(21_000), 0, Some(71_000)),
+        ("after the locks' ends", 1_000, W + 80_000, None, 0, None),
+    ];
+    for (name, mono, wall, device_until, first_failure, employee_until) in cases {
+        let r = saved.restore(at(mono), wall);
+        assert_eq!(r.device.locked_until, device_until.map(at), "case `{name}`");
+        assert_eq!(r.device.strikes, 2, "case `{name}`: the escalation survives");
+        assert_eq!(r.device.times.first().copied(), Some(at(first_failure)), "case `{name}`");
+        assert_eq!(r.employees.get(&ani().id).and_then(|f| f.locked_until), employee_until.map(at), "case `{name}`");
+    }
+
+    // The restored lock refuses the PIN screen on the new boot.
+    let restored = State { phase: Phase::Idle, locks: saved.restore(at(1_000), W + 5_000) };
+    let (s, _) = step(restored, Event::Choose(Direction::In), at(2_000), &cfg());
+    assert!(matches!(&s.phase, Phase::Result { outcome: Outcome::Refused { reason: Refusal::Locked, .. }, .. }), "{:?}", s.phase);
 }
 
 #[test]
@@ -404,6 +614,8 @@ fn timeouts_on_every_waiting_phase() {
     let phases: Vec<(Phase, Duration)> = vec![
         (Phase::Choose { since: at(0) }, c.choose_timeout),
         (Phase::Pin { direction: Direction::In, digits: "1".into(), since: at(0) }, c.pin_timeout),
+        (Phase::AdminPin { digits: "1".into(), since: at(0) }, c.pin_timeout),
+        (Phase::CheckingAdminPin { since: at(0) }, c.store_timeout),
         (Phase::CheckingPin { direction: Direction::In, key: key_of("1"), since: at(0) }, c.store_timeout),
         (capture(0), c.capture_window),
         (

@@ -226,3 +226,25 @@ fn site_rules_kv_audit() {
     s.set_device("KIOSK-01", "SITE-1", "ab", 1).unwrap();
     assert_eq!(s.device().unwrap(), Some(("KIOSK-01".into(), "SITE-1".into())));
 }
+
+#[test]
+fn lockouts_survive_reopening_and_corruption_is_reported() {
+    use crate::flow::{SavedLockout, SavedLockouts};
+    let dir = tempfile::tempdir().unwrap();
+    let saved = SavedLockouts {
+        saved_at_ms: 1_780_000_000_000,
+        device: SavedLockout { failures_ms: vec![1_779_999_999_000], strikes: 2, locked_for_ms: 60_000 },
+        admin: SavedLockout::default(),
+        employees: [("77".to_owned(), SavedLockout { failures_ms: vec![], strikes: 0, locked_for_ms: 5 })].into(),
+    };
+    {
+        let store = open(&dir);
+        assert_eq!(store.lockouts().unwrap(), None);
+        store.set_lockouts(&saved).unwrap();
+    }
+    let store = open(&dir);
+    assert_eq!(store.lockouts().unwrap(), Some(saved));
+    store.set_kv(LOCKOUTS_KEY, "{not json").unwrap();
+    let err = store.lockouts().unwrap_err().to_string();
+    assert!(err.contains("lockouts") && err.contains("corrupt"), "{err}");
+}
