@@ -8,11 +8,10 @@
 //!
 //! Run: `cargo bench -p hadir-server --bench recap_month`
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use hadir_server::dashboard::i18n::Lang;
-use hadir_server::dashboard::store::Store;
+use hadir_server::storage::Store;
 use hadir_server::reports::month::{Context, Scope, month_recaps};
 use hadir_server::reports::{month_table, xlsx};
 use hadir_rules::{WeeklySchedule, WorkHours};
@@ -27,13 +26,13 @@ fn main() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let path = dir.path().join("bench.sqlite");
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    rt.block_on(async {
-        let st = hadir_server::storage::Store::open_sqlite(&path).expect("open device store");
+    let store = rt.block_on(async {
+        let st = Store::open_sqlite(&path).expect("open store");
         st.migrate(&hadir_server::migrations()).await.expect("migrate");
+        st
     });
-    let store = Arc::new(Store::open(&path).expect("open store"));
     let t0 = Instant::now();
-    populate(&store);
+    populate(&rt, &store);
     println!("populate: {EMPLOYEES} employees, {RECORDS} records in {:.1} s", t0.elapsed().as_secs_f64());
     let offset = UtcOffset::from_hms(7, 0, 0).expect("offset");
 
@@ -41,9 +40,9 @@ fn main() {
     let mut best = f64::MAX;
     for run in 0..4 {
         let t = Instant::now();
-        let ctx = Context::load(&store, &Scope::All, offset).expect("context");
+        let ctx = rt.block_on(Context::load(&store, &Scope::All, offset)).expect("context");
         let t_ctx = t.elapsed();
-        let months = month_recaps(&store, &ctx, 2026, Month::March).expect("recap");
+        let months = rt.block_on(month_recaps(&store, &ctx, 2026, Month::March)).expect("recap");
         let t_recap = t.elapsed();
         let rows: Vec<_> = months.into_iter().map(|(e, _, r)| (e, r)).collect();
         let table = month_table(Lang::Id, 2026, Month::March, &rows);
@@ -64,7 +63,7 @@ fn main() {
             let from = date!(2026 - 02 - 28).midnight().assume_utc();
             let to = date!(2026 - 04 - 02).midnight().assume_utc();
             let t = Instant::now();
-            let p = store.punches_by_employee(from, to).expect("read");
+            let p = rt.block_on(store.punches_by_employee(from, to)).expect("read");
             println!(
                 "of which reading {} records from SQLite: {:.0} ms",
                 p.values().map(Vec::len).sum::<usize>(),
@@ -82,7 +81,7 @@ fn main() {
     // group-commit writer does, with the index and then without it; then the recap again.
     const EXTRA: usize = 20_000;
     let with = insert_extra(&store, "XA", EXTRA);
-    store.conn().execute_batch("DROP INDEX dash_records_by_time").expect("drop index");
+    sqlite(&store).execute_batch("DROP INDEX dash_records_by_time").expect("drop index");
     let without = insert_extra(&store, "XB", EXTRA);
     println!(
         "insert {EXTRA} records: {:.1} µs/record with dash_records_by_time, {:.1} µs/record without",
@@ -92,8 +91,8 @@ fn main() {
     let mut best_plain = f64::MAX;
     for run in 0..3 {
         let t = Instant::now();
-        let ctx = Context::load(&store, &Scope::All, offset).expect("context");
-        let months = month_recaps(&store, &ctx, 2026, Month::March).expect("recap");
+        let ctx = rt.block_on(Context::load(&store, &Scope::All, offset)).expect("context");
+        let months = rt.block_on(month_recaps(&store, &ctx, 2026, Month::March)).expect("recap");
         let rows: Vec<_> = months.into_iter().map(|(e, _, r)| (e, r)).collect();
         let table = month_table(Lang::Id, 2026, Month::March, &rows);
         assert_eq!(table.rows.len(), EMPLOYEES);
@@ -105,11 +104,16 @@ fn main() {
 }
 
 /// Inserts `n` April records of a new device in one transaction; returns the time taken.
+/// The SQLite connection (this benchmark writes records as the device API's writer does).
+fn sqlite(store: &Store) -> std::sync::MutexGuard<'_, rusqlite::Connection> {
+    store.sqlite().expect("the benchmark's store is SQLite").lock()
+}
+
 fn insert_extra(store: &Store, device: &str, n: usize) -> std::time::Duration {
     let april = date!(2026 - 04 - 06).midnight().assume_offset(UtcOffset::from_hms(7, 0, 0).expect("offset"));
     let base_ms = (april.unix_timestamp_nanos() / 1_000_000) as i64;
     let photo = "00".repeat(32);
-    let mut c = store.conn();
+    let mut c = sqlite(store);
     let t = Instant::now();
     let tx = c.transaction().expect("tx");
     {
@@ -131,16 +135,19 @@ fn insert_extra(store: &Store, device: &str, n: usize) -> std::time::Duration {
     t.elapsed()
 }
 
-fn populate(store: &Store) {
+fn populate(rt: &tokio::runtime::Runtime, store: &Store) {
     let h = WorkHours::new(time!(07:30), time!(16:00)).expect("hours");
     let fri = WorkHours::new(time!(07:30), time!(16:30)).expect("hours");
     for s in 0..20 {
-        store
-            .put_section(&format!("S{s:02}"), &format!("Bidang {s}"), &WeeklySchedule::new([Some(h), Some(h), Some(h), Some(h), Some(fri), None, None]))
-            .expect("section");
+        rt.block_on(store.put_section(
+            &format!("S{s:02}"),
+            &format!("Bidang {s}"),
+            &WeeklySchedule::new([Some(h), Some(h), Some(h), Some(h), Some(fri), None, None]),
+        ))
+        .expect("section");
     }
-    store.put_holiday(date!(2026 - 03 - 19), "Nyepi").expect("holiday");
-    let mut c = store.conn();
+    rt.block_on(store.put_holiday(date!(2026 - 03 - 19), "Nyepi")).expect("holiday");
+    let mut c = sqlite(store);
     let tx = c.transaction().expect("tx");
     let base = date!(2026 - 03 - 01).midnight().assume_offset(UtcOffset::from_hms(7, 0, 0).expect("offset"));
     let base_ms = (base.unix_timestamp_nanos() / 1_000_000) as i64;
