@@ -1,6 +1,6 @@
 //! The dashboard's data through the one store, on SQLite and on PostgreSQL: append-only logs,
 //! final decisions, the latest correction wins, calendars and settings round-trip, the month
-//! read groups punches by employee.
+//! read groups punches by employee, the demo seeds.
 
 #[macro_use]
 mod dashboard_fixture;
@@ -95,9 +95,23 @@ async fn the_month_read_groups_punches_by_employee(db: &Db<'_>) {
     assert_eq!(s.max_record_id().await.unwrap(), views.iter().map(|v| v.punch.record_id).max().unwrap());
 }
 
+async fn the_demo_seeds_and_shows_today(db: &Db<'_>) {
+    let (store, _dir) = db.open().await;
+    let now = datetime!(2026-11-27 03:00 UTC); // a Friday, 10:00 WIB
+    let opts = hadir_server::demo::DemoOptions { employees: 6, days: 3, ..Default::default() };
+    let secrets = hadir_server::demo::seed(&store, &opts, now).await.unwrap();
+    assert_eq!(store.counts().await.unwrap().records, secrets.records as u64);
+    assert!(hadir_server::demo::seeded(&store).await.unwrap());
+    assert_eq!(store.users().await.unwrap().len(), 3);
+    assert_eq!(store.sections().await.unwrap().len(), 4);
+    assert!(!hadir_server::demo::today_records(&store, now, opts.utc_offset).await.unwrap().is_empty());
+    assert!(hadir_server::demo::seed(&store, &opts, now).await.is_err(), "seeds only a fresh database");
+}
+
 on_both_backends!(
     logs_are_append_only_and_decisions_final,
     latest_correction_wins_and_cancel_removes,
     sections_holidays_and_settings_round_trip,
     the_month_read_groups_punches_by_employee,
+    the_demo_seeds_and_shows_today,
 );

@@ -554,17 +554,15 @@ pub async fn corrections(State(st): State<AppState>, s: Session, Query(q): Query
         r#"<form method="post" action="/corrections" class="inline card">{c}
 <label>NIP<input name="employee" required></label><label>{from}<input type="date" name="from" value="{today}" required></label>
 <label>{to}<input type="date" name="to" value="{today}" required></label>
-<label>{kind}<select name="kind"><option value="cuti">{cuti}</option><option value="sakit">{sakit}</option><option value="izin">{izin}</option><option value="dinas_luar">{dl}</option><option value="cancel">{cancel}</option></select></label>
+<label>{kind}<select name="kind">{kinds}<option value="{cancel_value}">{cancel}</option></select></label>
 <label>{reason}<input name="reason" required></label><button>{add}</button></form>
 <div class="card scroll"><table><thead><tr><th>#</th><th>{when}</th><th>NIP</th><th>{date}</th><th>{kind}</th><th>{reason}</th><th>{by}</th></tr></thead><tbody>"#,
         c = csrf_field(&s.csrf),
         from = lang.pick("Dari", "From"),
         to = lang.pick("Sampai", "To"),
         kind = lang.pick("Jenis", "Kind"),
-        cuti = lang.pick("Cuti", "Annual leave"),
-        sakit = lang.pick("Sakit", "Sick"),
-        izin = lang.pick("Izin", "Permitted absence"),
-        dl = lang.pick("Dinas luar", "Official travel"),
+        kinds = Excused::ALL.iter().map(|e| format!(r#"<option value="{}">{}</option>"#, e.as_str(), lang.excused(*e))).collect::<String>(),
+        cancel_value = CANCEL,
         cancel = lang.pick("Batalkan entri sebelumnya", "Cancel an earlier entry"),
         reason = lang.pick("Alasan", "Reason"),
         add = lang.pick("Tambahkan", "Add"),
