@@ -41,7 +41,7 @@ pub const SEED_DEVICE: &str = "KIOSK-DEMO-ARSIP";
 /// Why seeding failed.
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
-    /// The device store failed.
+    /// The store failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
     /// Ingest refused a whole batch.

@@ -1,5 +1,5 @@
 //! One employee's page (admins and operators): face enrolment from uploaded photos and PIN
-//! reset. Both write the roster through the device store ([`crate::storage::Store`]), so the
+//! reset. Both write the roster through the store ([`crate::storage::Store`]), so the
 //! roster revision moves and the kiosks of the employee's site fetch the change; both are
 //! audited (`enrol_face`, `enrol_refused`, `pin_reset`).
 //!

@@ -26,7 +26,7 @@ pub struct Employee {
     pub section: Option<String>,
 }
 
-/// An employee's roster entry (the device store's row, not the dashboard's section override).
+/// An employee's roster entry (the core `employees` row, not the dashboard's section override).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RosterEntry {
     /// NIP.
