@@ -1,9 +1,12 @@
 //! The repository layer: one [`Store`] API over two backends, SQLite (the embedded default)
 //! and PostgreSQL (scale-out).
 //!
-//! Everything the device API persists goes through [`Store`]; handlers never see SQL. Each
-//! backend module holds the SQL for its dialect; the decisions (what a record's chain position
-//! means, see [`crate::ingest::decide`]) are shared, pure code, so both backends answer alike.
+//! Everything the server persists (the device API's data and the dashboard's) goes through
+//! [`Store`]; handlers never see SQL. The SQL is per dialect where it is hand-tuned and written
+//! once where it is plain ([`portable`]); the decisions (what a record's chain position means,
+//! see [`crate::ingest::decide`]; a record's decision, [`decisions::merge_decision`]; which
+//! correction is in force, [`corrections::in_force`]) are shared, pure code, so both backends
+//! answer alike.
 //!
 //! # Layout
 //!
@@ -16,8 +19,8 @@
 //!   [`calendar`] (sections, schedules, holidays), [`rule_settings`], [`employees`] (the
 //!   roster as the office sees it), [`fleet`] (devices, their health), [`records_view`]
 //!   (records as the rules see them, the recap's month read), [`decisions`] (supervisors'
-//!   decisions, final), [`corrections`] (leave and
-//!   travel, latest wins), [`audit`] (the audit log).
+//!   decisions, final), [`corrections`] (leave and travel, latest wins), [`audit`] (the audit
+//!   log).
 //!
 //! # Extending
 //!
