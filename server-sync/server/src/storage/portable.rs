@@ -15,7 +15,8 @@
 //!
 //! On SQLite, reads run on the reader connection and writes on the writer connection, both on
 //! tokio's blocking pool ([`super::sqlite::SqliteStore::read`] / [`super::sqlite::SqliteStore::run`]),
-//! so they never stall the async workers. On PostgreSQL they share the store's one connection.
+//! so they never stall the async workers. On PostgreSQL, likewise, reads go through the read
+//! connection and writes through the write connection.
 //!
 //! It owns no tables and makes no decisions: the storage modules that call it
 //! ([`super::accounts`], [`super::calendar`] …) hold the SQL and the meaning. Handlers must not
@@ -251,7 +252,7 @@ impl Store {
                 .await
             }
             Backend::Postgres(p) => {
-                let c = p.lock().await;
+                let c = p.lock_reader().await;
                 let (st, bound) = pg_bind(&*c, &sql, &params, context).await?;
                 let rows = c
                     .query(&st, &as_refs(&bound))
