@@ -118,8 +118,11 @@ fn postgres(rt: &tokio::runtime::Runtime, sqlite_store: &Store, offset: UtcOffse
             return;
         }
     };
+    // Column vectors, as PostgreSQL's unnest() takes them.
     type Rows = (Vec<String>, Vec<i64>, Vec<String>, Vec<String>, Vec<i64>, Vec<String>, Vec<i32>, Vec<String>);
-    let (people, devices, records): ((Vec<String>, Vec<String>, Vec<String>, Vec<String>), (Vec<String>, Vec<String>, Vec<String>, Vec<i64>), Rows) = {
+    type People = (Vec<String>, Vec<String>, Vec<String>, Vec<String>);
+    type Devices = (Vec<String>, Vec<String>, Vec<String>, Vec<i64>);
+    let (people, devices, records): (People, Devices, Rows) = {
         let c = sqlite(sqlite_store);
         let mut p = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let mut st = c.prepare("SELECT employee_id, name, site_id, section_id FROM employees").expect("employees");

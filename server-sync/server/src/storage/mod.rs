@@ -201,7 +201,8 @@ pub struct Counts {
 #[derive(Debug)]
 enum Backend {
     Sqlite(sqlite::SqliteStore),
-    Postgres(postgres::PgStore),
+    // Boxed: two connections and their locks are much larger than the SQLite handle.
+    Postgres(Box<postgres::PgStore>),
 }
 
 /// The server's database, either backend, and the key that seals face templates; cheap to
@@ -356,7 +357,7 @@ impl Store {
     /// Connects to PostgreSQL (`host=… user=… dbname=…` or a `postgresql://` URL). Give it a
     /// template key ([`Store::with_template_key`]) before templates are written or read.
     pub async fn connect_postgres(url: &str) -> Result<Store> {
-        Ok(Store::new(Backend::Postgres(postgres::PgStore::connect(url).await?), None))
+        Ok(Store::new(Backend::Postgres(Box::new(postgres::PgStore::connect(url).await?)), None))
     }
 
     /// The same store with another template key.
