@@ -9,7 +9,7 @@ use crate::server::{FrozenClock, Server};
 use hadir_kiosk::face::{FaceResult, ModelsFace};
 use hadir_kiosk::policy::Mode;
 use hadir_server::dashboard::auth::hash_password;
-use hadir_server::dashboard::store::Role;
+use hadir_server::storage::accounts::Role;
 use hadir_rules::{WeeklySchedule, WorkHours};
 use hadir_server::storage::EmployeeInput;
 use image::RgbImage;
@@ -128,10 +128,10 @@ pub async fn seed(server: &Server, faces: &Faces, now_ms: i64) {
     let dash = &server.dash.store;
     let h = WorkHours::new(time::macros::time!(07:30), time::macros::time!(16:00)).expect("hours");
     let pw = hash_password(PASSWORD).expect("password hash");
-    dash.add_user("admin", &pw, Role::Admin, &[]).expect("admin");
+    dash.add_user("admin", &pw, Role::Admin, &[]).await.expect("admin");
     for (id, name) in SECTIONS {
-        dash.put_section(id, name, &WeeklySchedule::weekdays(h)).expect("section");
-        dash.add_user(&format!("kabid_{}", id.to_lowercase()), &pw, Role::Supervisor, &[id]).expect("supervisor");
+        dash.put_section(id, name, &WeeklySchedule::weekdays(h)).await.expect("section");
+        dash.add_user(&format!("kabid_{}", id.to_lowercase()), &pw, Role::Supervisor, &[id]).await.expect("supervisor");
     }
     for i in 0..EMPLOYEES {
         let e = EmployeeInput {

@@ -58,7 +58,7 @@ pub struct Server {
     pub clock: FrozenClock,
     /// The device API's store (for seeding and for looking at what was stored).
     pub store: Store,
-    /// The dashboard's state (seeding users, sections, reading chain events).
+    /// The dashboard's state (over the same store).
     pub dash: Arc<Dashboard>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
@@ -80,19 +80,15 @@ impl Server {
             clock: clock.server_clock(),
             max_body_bytes: hadir_server::config::IngestConfig::default().max_body_bytes,
         };
-        let dstore = Arc::new(dashboard::store::Store::open(db).expect("open the dashboard store"));
         let c = clock.clone();
         let dash = Dashboard::with_clock(
-            dstore,
+            store.clone(),
             DashboardConfig { secure_cookies: false, ..DashboardConfig::default() },
             Arc::new(move || {
                 time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(c.now_ms()) * 1_000_000)
                     .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
             }),
         );
-        // As `hadir-server serve` does: enrolment from photos and PIN resets write through the
-        // device store, so the roster revision moves for the kiosks.
-        dash.attach_storage(store.clone());
         let app = hadir_server::app(state).merge(dashboard::router(dash.clone()));
         let listener = tokio::net::TcpListener::bind(addr).await.expect("bind the server socket");
         let url = format!("http://{}", listener.local_addr().expect("local addr"));

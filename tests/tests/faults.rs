@@ -17,7 +17,7 @@ use hadir_kiosk::face::ScriptedFace;
 use hadir_kiosk::flow::Outcome;
 use hadir_kiosk::policy::Mode;
 use hadir_server::dashboard::auth::hash_password;
-use hadir_server::dashboard::store::Role;
+use hadir_server::storage::accounts::Role;
 use hadir_server::storage::EmployeeInput;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
@@ -58,7 +58,7 @@ async fn day() -> Day {
     let clock = FrozenClock::at(ms(DAY + Duration::hours(6)));
     let server = Server::start(&tmp.path().join("hadir.sqlite"), clock.clone()).await;
     let pw = hash_password(PASSWORD).unwrap();
-    server.dash.store.add_user("admin", &pw, Role::Admin, &[]).unwrap();
+    server.dash.store.add_user("admin", &pw, Role::Admin, &[]).await.unwrap();
     for i in 0..STAFF {
         let nip = format!("19900101201501{i:04}");
         let e = EmployeeInput {

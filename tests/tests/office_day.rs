@@ -323,7 +323,7 @@ async fn an_office_day_at_the_seeds_scale() {
         "impostor attempt audited: {audit:?}"
     );
     // The doubtful face waits in the confirmation queue.
-    let pending = server.dash.store.pending_records().unwrap();
+    let pending = server.dash.store.pending_records().await.unwrap();
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0].employee_id, dept::nip(DOUBTFUL));
 

@@ -14,7 +14,7 @@ use hadir_kiosk::flow::Outcome;
 use hadir_kiosk::policy::Mode;
 use hadir_protocol::{DeviceKey, Digest, Outcome as Answer, Record, RefusalReason, UploadResponse};
 use hadir_server::dashboard::auth::hash_password;
-use hadir_server::dashboard::store::Role;
+use hadir_server::storage::accounts::Role;
 use hadir_rules::{WeeklySchedule, WorkHours};
 use hadir_server::storage::EmployeeInput;
 use time::macros::datetime;
@@ -62,10 +62,10 @@ async fn forged_altered_replayed_and_out_of_section_are_refused_and_logged() {
     let server = Server::start(&tmp.path().join("hadir.sqlite"), clock.clone()).await;
     let h = WorkHours::new(time::macros::time!(07:30), time::macros::time!(16:00)).unwrap();
     let pw = hash_password(PASSWORD).unwrap();
-    server.dash.store.add_user("admin", &pw, Role::Admin, &[]).unwrap();
-    server.dash.store.add_user("kabid_bm", &pw, Role::Supervisor, &["BM"]).unwrap();
+    server.dash.store.add_user("admin", &pw, Role::Admin, &[]).await.unwrap();
+    server.dash.store.add_user("kabid_bm", &pw, Role::Supervisor, &["BM"]).await.unwrap();
     for (i, sec) in ["BM", "BM", "SDA", "SDA"].into_iter().enumerate() {
-        server.dash.store.put_section(sec, sec, &WeeklySchedule::weekdays(h)).unwrap();
+        server.dash.store.put_section(sec, sec, &WeeklySchedule::weekdays(h)).await.unwrap();
         let nip = format!("19850505201001{i:04}");
         let e = EmployeeInput {
             employee_id: nip.clone(),

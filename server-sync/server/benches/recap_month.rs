@@ -1,4 +1,5 @@
-//! Benchmark: the monthly recap of 10,000 employees over 600,000 records in SQLite.
+//! Benchmark: the monthly recap of 10,000 employees over 600,000 records, in SQLite and then in
+//! PostgreSQL (a temporary cluster; skipped when its binaries are missing).
 //!
 //! Builds a department in a temporary SQLite file (20 sections, 10,000 employees on 5 sites,
 //! 40 devices, March 2026 with a holiday, 600,000 records with late arrivals, early departures,
@@ -8,11 +9,11 @@
 //!
 //! Run: `cargo bench -p hadir-server --bench recap_month`
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use hadir_server::dashboard::i18n::Lang;
-use hadir_server::dashboard::store::Store;
+use hadir_server::storage::Store;
+use hadir_server::storage::pg_cluster::TempCluster;
 use hadir_server::reports::month::{Context, Scope, month_recaps};
 use hadir_server::reports::{month_table, xlsx};
 use hadir_rules::{WeeklySchedule, WorkHours};
@@ -27,13 +28,13 @@ fn main() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let path = dir.path().join("bench.sqlite");
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    rt.block_on(async {
-        let st = hadir_server::storage::Store::open_sqlite(&path).expect("open device store");
+    let store = rt.block_on(async {
+        let st = Store::open_sqlite(&path).expect("open store");
         st.migrate(&hadir_server::migrations()).await.expect("migrate");
+        st
     });
-    let store = Arc::new(Store::open(&path).expect("open store"));
     let t0 = Instant::now();
-    populate(&store);
+    populate(&rt, &store);
     println!("populate: {EMPLOYEES} employees, {RECORDS} records in {:.1} s", t0.elapsed().as_secs_f64());
     let offset = UtcOffset::from_hms(7, 0, 0).expect("offset");
 
@@ -41,9 +42,9 @@ fn main() {
     let mut best = f64::MAX;
     for run in 0..4 {
         let t = Instant::now();
-        let ctx = Context::load(&store, &Scope::All, offset).expect("context");
+        let ctx = rt.block_on(Context::load(&store, &Scope::All, offset)).expect("context");
         let t_ctx = t.elapsed();
-        let months = month_recaps(&store, &ctx, 2026, Month::March).expect("recap");
+        let months = rt.block_on(month_recaps(&store, &ctx, 2026, Month::March)).expect("recap");
         let t_recap = t.elapsed();
         let rows: Vec<_> = months.into_iter().map(|(e, _, r)| (e, r)).collect();
         let table = month_table(Lang::Id, 2026, Month::March, &rows);
@@ -64,7 +65,7 @@ fn main() {
             let from = date!(2026 - 02 - 28).midnight().assume_utc();
             let to = date!(2026 - 04 - 02).midnight().assume_utc();
             let t = Instant::now();
-            let p = store.punches_by_employee(from, to).expect("read");
+            let p = rt.block_on(store.punches_by_employee(from, to)).expect("read");
             println!(
                 "of which reading {} records from SQLite: {:.0} ms",
                 p.values().map(Vec::len).sum::<usize>(),
@@ -82,7 +83,7 @@ fn main() {
     // group-commit writer does, with the index and then without it; then the recap again.
     const EXTRA: usize = 20_000;
     let with = insert_extra(&store, "XA", EXTRA);
-    store.conn().execute_batch("DROP INDEX dash_records_by_time").expect("drop index");
+    sqlite(&store).execute_batch("DROP INDEX dash_records_by_time").expect("drop index");
     let without = insert_extra(&store, "XB", EXTRA);
     println!(
         "insert {EXTRA} records: {:.1} µs/record with dash_records_by_time, {:.1} µs/record without",
@@ -92,8 +93,8 @@ fn main() {
     let mut best_plain = f64::MAX;
     for run in 0..3 {
         let t = Instant::now();
-        let ctx = Context::load(&store, &Scope::All, offset).expect("context");
-        let months = month_recaps(&store, &ctx, 2026, Month::March).expect("recap");
+        let ctx = rt.block_on(Context::load(&store, &Scope::All, offset)).expect("context");
+        let months = rt.block_on(month_recaps(&store, &ctx, 2026, Month::March)).expect("recap");
         let rows: Vec<_> = months.into_iter().map(|(e, _, r)| (e, r)).collect();
         let table = month_table(Lang::Id, 2026, Month::March, &rows);
         assert_eq!(table.rows.len(), EMPLOYEES);
@@ -102,14 +103,158 @@ fn main() {
         }
     }
     println!("recap_month_10k_no_covering_index_ms={best_plain:.0}");
+
+    postgres(&rt, &store, offset);
+}
+
+/// The same department on PostgreSQL (copied from the SQLite file: the March records only, so
+/// the covering index is there), then the recap again. Skipped when PostgreSQL's server binaries
+/// are not installed.
+fn postgres(rt: &tokio::runtime::Runtime, sqlite_store: &Store, offset: UtcOffset) {
+    let cluster = match TempCluster::start(true) {
+        Ok(c) => c,
+        Err(e) => {
+            println!("postgres: skipped ({e})");
+            return;
+        }
+    };
+    // Column vectors, as PostgreSQL's unnest() takes them.
+    type Rows = (Vec<String>, Vec<i64>, Vec<String>, Vec<String>, Vec<i64>, Vec<String>, Vec<i32>, Vec<String>);
+    type People = (Vec<String>, Vec<String>, Vec<String>, Vec<String>);
+    type Devices = (Vec<String>, Vec<String>, Vec<String>, Vec<i64>);
+    let (people, devices, records): (People, Devices, Rows) = {
+        let c = sqlite(sqlite_store);
+        let mut p = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut st = c.prepare("SELECT employee_id, name, site_id, section_id FROM employees").expect("employees");
+        let mut rows = st.query([]).expect("employees");
+        while let Some(r) = rows.next().expect("employee") {
+            p.0.push(r.get(0).expect("id"));
+            p.1.push(r.get(1).expect("name"));
+            p.2.push(r.get(2).expect("site"));
+            p.3.push(r.get(3).expect("section"));
+        }
+        drop(rows);
+        let mut d = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut st = c.prepare("SELECT device_id, site_id, mode, synced_until_ms FROM devices").expect("devices");
+        let mut rows = st.query([]).expect("devices");
+        while let Some(r) = rows.next().expect("device") {
+            d.0.push(r.get(0).expect("id"));
+            d.1.push(r.get(1).expect("site"));
+            d.2.push(r.get(2).expect("mode"));
+            d.3.push(r.get(3).expect("watermark"));
+        }
+        drop(rows);
+        let mut x: Rows = Default::default();
+        let mut st = c
+            .prepare(
+                "SELECT device_id, seq, employee_id, direction, recorded_at_ms, mode, match_score_bp, decision FROM records
+                 WHERE device_id LIKE 'D%'",
+            )
+            .expect("records");
+        let mut rows = st.query([]).expect("records");
+        while let Some(r) = rows.next().expect("record") {
+            x.0.push(r.get(0).expect("device"));
+            x.1.push(r.get(1).expect("seq"));
+            x.2.push(r.get(2).expect("employee"));
+            x.3.push(r.get(3).expect("direction"));
+            x.4.push(r.get(4).expect("at"));
+            x.5.push(r.get(5).expect("mode"));
+            x.6.push(r.get(6).expect("score"));
+            x.7.push(r.get(7).expect("decision"));
+        }
+        (p, d, x)
+    };
+    let pg = rt.block_on(async {
+        let url = cluster.create_database("recap").await.expect("database");
+        let pg = Store::connect_postgres(&url).await.expect("connect");
+        pg.migrate(&hadir_server::migrations()).await.expect("migrate");
+        for sec in sqlite_store.sections().await.expect("sections") {
+            pg.put_section(&sec.id, &sec.name, &sec.calendar.weekly).await.expect("section");
+        }
+        for (d, n) in sqlite_store.holidays().await.expect("holidays").iter() {
+            pg.put_holiday(d, n).await.expect("holiday");
+        }
+        let t = Instant::now();
+        let c = pg.postgres().expect("postgres").lock().await;
+        c.execute(
+            "INSERT INTO employees (employee_id, name, site_id, section_id, revision)
+             SELECT t.*, 1 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS t",
+            &[&people.0, &people.1, &people.2, &people.3],
+        )
+        .await
+        .expect("employees");
+        c.execute(
+            "INSERT INTO devices (device_id, site_id, mode, public_key, app_version, enrolled_at_ms, last_seen_ms,
+                 synced_until_ms, last_seq, last_hash)
+             SELECT d, s, m, 'pk', '0.1.0', 0, w, w, 0, '' FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS t(d, s, m, w)",
+            &[&devices.0, &devices.1, &devices.2, &devices.3],
+        )
+        .await
+        .expect("devices");
+        const CHUNK: usize = 100_000;
+        for i in (0..records.0.len()).step_by(CHUNK) {
+            let j = (i + CHUNK).min(records.0.len());
+            c.execute(
+                "INSERT INTO records (device_id, seq, employee_id, direction, recorded_at_ms, utc_offset_min, mode,
+                     match_score_bp, liveness_score_bp, decision, photo_sha256, app_version, model_version, prev_hash,
+                     clock_jumped, record_hash, signature, canonical, received_at_ms)
+                 SELECT d, s, e, dir, a, 420, m, sc, 9500, dc, 'p', '0.1.0', 'm1', 'p', 0, d || '-' || s, 'sig', '\\x00'::bytea, a
+                 FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::int[], $8::text[])
+                   AS t(d, s, e, dir, a, m, sc, dc)",
+                &[
+                    &&records.0[i..j],
+                    &&records.1[i..j],
+                    &&records.2[i..j],
+                    &&records.3[i..j],
+                    &&records.4[i..j],
+                    &&records.5[i..j],
+                    &&records.6[i..j],
+                    &&records.7[i..j],
+                ],
+            )
+            .await
+            .expect("records");
+        }
+        c.batch_execute("VACUUM ANALYZE").await.expect("vacuum");
+        println!("postgres: copied {} records in {:.1} s", records.0.len(), t.elapsed().as_secs_f64());
+        drop(c);
+        pg
+    });
+    let mut best = f64::MAX;
+    for run in 0..4 {
+        let t = Instant::now();
+        let ctx = rt.block_on(Context::load(&pg, &Scope::All, offset)).expect("context");
+        let months = rt.block_on(month_recaps(&pg, &ctx, 2026, Month::March)).expect("recap");
+        let rows: Vec<_> = months.into_iter().map(|(e, _, r)| (e, r)).collect();
+        let table = month_table(Lang::Id, 2026, Month::March, &rows);
+        assert_eq!(table.rows.len(), EMPLOYEES);
+        if run > 0 {
+            best = best.min(t.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    let from = date!(2026 - 02 - 28).midnight().assume_utc();
+    let to = date!(2026 - 04 - 02).midnight().assume_utc();
+    let t = Instant::now();
+    let p = rt.block_on(pg.punches_by_employee(from, to)).expect("read");
+    println!(
+        "postgres: of which reading {} records: {:.0} ms",
+        p.values().map(Vec::len).sum::<usize>(),
+        t.elapsed().as_secs_f64() * 1e3
+    );
+    println!("recap_month_10k_pg_ms={best:.0}");
 }
 
 /// Inserts `n` April records of a new device in one transaction; returns the time taken.
+/// The SQLite connection (this benchmark writes records as the device API's writer does).
+fn sqlite(store: &Store) -> std::sync::MutexGuard<'_, rusqlite::Connection> {
+    store.sqlite().expect("the benchmark's store is SQLite").lock()
+}
+
 fn insert_extra(store: &Store, device: &str, n: usize) -> std::time::Duration {
     let april = date!(2026 - 04 - 06).midnight().assume_offset(UtcOffset::from_hms(7, 0, 0).expect("offset"));
     let base_ms = (april.unix_timestamp_nanos() / 1_000_000) as i64;
     let photo = "00".repeat(32);
-    let mut c = store.conn();
+    let mut c = sqlite(store);
     let t = Instant::now();
     let tx = c.transaction().expect("tx");
     {
@@ -131,16 +276,19 @@ fn insert_extra(store: &Store, device: &str, n: usize) -> std::time::Duration {
     t.elapsed()
 }
 
-fn populate(store: &Store) {
+fn populate(rt: &tokio::runtime::Runtime, store: &Store) {
     let h = WorkHours::new(time!(07:30), time!(16:00)).expect("hours");
     let fri = WorkHours::new(time!(07:30), time!(16:30)).expect("hours");
     for s in 0..20 {
-        store
-            .put_section(&format!("S{s:02}"), &format!("Bidang {s}"), &WeeklySchedule::new([Some(h), Some(h), Some(h), Some(h), Some(fri), None, None]))
-            .expect("section");
+        rt.block_on(store.put_section(
+            &format!("S{s:02}"),
+            &format!("Bidang {s}"),
+            &WeeklySchedule::new([Some(h), Some(h), Some(h), Some(h), Some(fri), None, None]),
+        ))
+        .expect("section");
     }
-    store.put_holiday(date!(2026 - 03 - 19), "Nyepi").expect("holiday");
-    let mut c = store.conn();
+    rt.block_on(store.put_holiday(date!(2026 - 03 - 19), "Nyepi")).expect("holiday");
+    let mut c = sqlite(store);
     let tx = c.transaction().expect("tx");
     let base = date!(2026 - 03 - 01).midnight().assume_offset(UtcOffset::from_hms(7, 0, 0).expect("offset"));
     let base_ms = (base.unix_timestamp_nanos() / 1_000_000) as i64;

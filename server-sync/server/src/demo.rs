@@ -19,12 +19,14 @@
 //! absences. Today gets the arrivals whose time has passed.
 //!
 //! It must not run against a database with real data: [`seed`] refuses when the demo site or
-//! any dashboard user exists.
+//! any dashboard user exists. It runs on either backend (SQLite or PostgreSQL), through the one
+//! store.
 
 use crate::dashboard::auth;
-use crate::dashboard::store::{Role, Store as DashStore, StoreError};
 use crate::ingest::{IngestError, IngestPolicy, ingest};
 use hadir_rules::{WeeklySchedule, WorkHours};
+use crate::storage::accounts::Role;
+use crate::storage::portable::{Stmt, params};
 use crate::storage::{EmployeeInput, NewToken, StorageError, Store};
 use hadir_protocol::{ClockEvidence, Decision, DeviceKey, Digest, Direction, Mode, Outcome, RecordBody, Score, UploadBatch};
 use rand::{Rng, RngCore};
@@ -39,12 +41,9 @@ pub const SEED_DEVICE: &str = "KIOSK-DEMO-ARSIP";
 /// Why seeding failed.
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
-    /// The device store failed.
+    /// The store failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
-    /// The dashboard store failed.
-    #[error(transparent)]
-    Dashboard(#[from] StoreError),
     /// Ingest refused a whole batch.
     #[error("ingest of demo records: {0}")]
     Ingest(String),
@@ -302,44 +301,37 @@ fn random_password() -> String {
 
 /// Whether the demo was seeded into this database already.
 pub async fn seeded(store: &Store) -> Result<bool, DemoError> {
-    let Some(s) = store.sqlite() else { return Ok(false) };
-    let n: i64 = s
-        .run(|c| {
-            c.query_row("SELECT count(*) FROM sites WHERE site_id = ?1", [SITE], |r| r.get(0))
-                .map_err(|source| StorageError::Sqlite { context: "demo: look for the demo site".into(), source })
-        })
+    let n = store
+        .query_opt("demo: look for the demo site", "SELECT count(*) FROM sites WHERE site_id = $1", params![SITE], |r| r.i64(0))
         .await?;
-    Ok(n > 0)
+    Ok(n.unwrap_or(0) > 0)
 }
 
 /// Seeds the demo department into a fresh database (core migrations applied) and returns the
 /// secrets. `now` decides "today" and the month before it.
-pub async fn seed(store: &Store, dash: &DashStore, opts: &DemoOptions, now: OffsetDateTime) -> Result<DemoSecrets, DemoError> {
+pub async fn seed(store: &Store, opts: &DemoOptions, now: OffsetDateTime) -> Result<DemoSecrets, DemoError> {
     if seeded(store).await? {
         return Err(DemoError::NotEmpty { what: format!("the demo site {SITE}") });
     }
-    if !dash.users()?.is_empty() {
+    if !store.users().await?.is_empty() {
         return Err(DemoError::NotEmpty { what: "dashboard users".into() });
     }
     let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
     let people = people(opts.employees.max(1));
 
     // Site and sections: the core tables (roster) and the dashboard's schedules.
-    let sqlite = store.sqlite().ok_or_else(|| DemoError::NotEmpty { what: "a PostgreSQL backend (the demo uses SQLite)".into() })?;
-    sqlite
-        .run(|c| {
-            let tx = c.transaction().map_err(|source| StorageError::Sqlite { context: "demo: begin".into(), source })?;
-            let e = |source| StorageError::Sqlite { context: "demo: site and sections".into(), source };
-            tx.execute("INSERT INTO sites (site_id, name) VALUES (?1, ?2)", [SITE, "Dinas PUPR Kabupaten Contoh (demo)"]).map_err(e)?;
-            for s in &SECTIONS {
-                tx.execute("INSERT OR REPLACE INTO sections (section_id, name, site_id) VALUES (?1, ?2, ?3)", [s.id, s.name, SITE])
-                    .map_err(e)?;
-            }
-            tx.commit().map_err(e)
-        })
-        .await?;
+    let mut stmts =
+        vec![Stmt::new("INSERT INTO sites (site_id, name) VALUES ($1, $2)", params![SITE, "Dinas PUPR Kabupaten Contoh (demo)"])];
     for s in &SECTIONS {
-        dash.put_section(s.id, s.name, &weekly(s.six_days))?;
+        stmts.push(Stmt::new(
+            "INSERT INTO sections (section_id, name, site_id) VALUES ($1, $2, $3)
+             ON CONFLICT (section_id) DO UPDATE SET name = excluded.name, site_id = excluded.site_id",
+            params![s.id, s.name, SITE],
+        ));
+    }
+    store.write_all("demo: site and sections", stmts).await?;
+    for s in &SECTIONS {
+        store.put_section(s.id, s.name, &weekly(s.six_days)).await?;
     }
 
     // Employees with PINs (unique: the kiosk finds the employee by PIN).
@@ -372,7 +364,7 @@ pub async fn seed(store: &Store, dash: &DashStore, opts: &DemoOptions, now: Offs
     {
         let password = random_password();
         let hash = auth::hash_password(&password).map_err(|e| DemoError::Hash(e.to_string()))?;
-        dash.add_user(username, &hash, role, &sections)?;
+        store.add_user(username, &hash, role, &sections).await?;
         logins.push(DemoLogin {
             username: username.into(),
             password,
@@ -381,10 +373,10 @@ pub async fn seed(store: &Store, dash: &DashStore, opts: &DemoOptions, now: Offs
         });
     }
     let board_token = auth::random_token();
-    dash.add_board_token(&auth::token_hash(&board_token), "TV lobi (demo)", false)?;
+    store.add_board_token(&auth::token_hash(&board_token), "TV lobi (demo)", false).await?;
 
     let records = seed_records(store, &people, opts, now, now_ms).await?;
-    dash.audit("demo", "demo_seeded", &format!("{} employees, {records} records", people.len()), now)?;
+    store.audit("demo", "demo_seeded", &format!("{} employees, {records} records", people.len()), now).await?;
     Ok(DemoSecrets {
         site: SITE.into(),
         logins,
@@ -503,15 +495,15 @@ pub async fn add_face_templates(store: &Store, employee_id: &str, path: &std::pa
     if set.templates.is_empty() {
         return Err(bad("holds no templates".into()));
     }
-    let sqlite = store.sqlite().ok_or_else(|| bad("the demo uses SQLite".into()))?;
-    let (id, model) = (employee_id.to_owned(), set.model_version.clone());
-    let have: i64 = sqlite
-        .run(move |c| {
-            c.query_row("SELECT count(*) FROM face_templates WHERE employee_id = ?1 AND model_version = ?2", [&id, &model], |r| r.get(0))
-                .map_err(|source| StorageError::Sqlite { context: "demo: count templates".into(), source })
-        })
+    let have = store
+        .query_opt(
+            "demo: count templates",
+            "SELECT count(*) FROM face_templates WHERE employee_id = $1 AND model_version = $2",
+            params![employee_id, &set.model_version],
+            |r| r.i64(0),
+        )
         .await?;
-    if have > 0 {
+    if have.unwrap_or(0) > 0 {
         return Ok(0);
     }
     for t in &set.templates {
@@ -545,23 +537,14 @@ pub async fn today_records(store: &Store, now: OffsetDateTime, offset: UtcOffset
     let start = local.date().midnight().assume_offset(offset);
     let from = (start.unix_timestamp_nanos() / 1_000_000) as i64;
     let to = from + 86_400_000;
-    let Some(sqlite) = store.sqlite() else { return Ok(Vec::new()) };
-    let rows: Vec<(String, i64, String, String, i64, String, i64)> = sqlite
-        .run(move |c| {
-            let e = |source| StorageError::Sqlite { context: "demo: today's records".into(), source };
-            let mut st = c
-                .prepare(
-                    "SELECT device_id, seq, employee_id, direction, recorded_at_ms, decision, match_score_bp FROM records
-                     WHERE recorded_at_ms >= ?1 AND recorded_at_ms < ?2 ORDER BY recorded_at_ms, id",
-                )
-                .map_err(e)?;
-            let rows = st
-                .query_map([from, to], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))
-                .map_err(e)?
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(e)?;
-            Ok(rows)
-        })
+    let rows = store
+        .query_rows(
+            "demo: today's records",
+            "SELECT device_id, seq, employee_id, direction, recorded_at_ms, decision, match_score_bp FROM records
+             WHERE recorded_at_ms >= $1 AND recorded_at_ms < $2 ORDER BY recorded_at_ms, id",
+            params![from, to],
+            |r| Ok((r.text(0)?, r.i64(1)?, r.text(2)?, r.text(3)?, r.i64(4)?, r.text(5)?, r.i64(6)?)),
+        )
         .await?;
     Ok(rows
         .into_iter()
@@ -645,18 +628,17 @@ mod tests {
         let path = dir.path().join("demo.db");
         let store = Store::open_sqlite(&path).unwrap();
         store.migrate(&crate::migrations()).await.unwrap();
-        let dash = DashStore::open(&path).unwrap();
         let now = time::macros::datetime!(2026-11-27 03:00 UTC); // a Friday, 10:00 WIB
         let opts = DemoOptions { employees: 12, days: 10, ..DemoOptions::default() };
-        let secrets = seed(&store, &dash, &opts, now).await.unwrap();
+        let secrets = seed(&store, &opts, now).await.unwrap();
         assert_eq!(secrets.pins.len(), 12);
         assert_eq!(secrets.logins.len(), 3);
         assert!(secrets.records > 50, "{}", secrets.records);
         assert_eq!(store.counts().await.unwrap().records, secrets.records as u64);
-        assert!(dash.user_by_name("kabid.bm").unwrap().is_some_and(|u| u.sections == ["BM"]));
-        assert!(dash.board_token(&auth::token_hash(&secrets.board_token)).unwrap().is_some());
+        assert!(store.user_by_name("kabid.bm").await.unwrap().is_some_and(|u| u.sections == ["BM"]));
+        assert!(store.board_token(&auth::token_hash(&secrets.board_token)).await.unwrap().is_some());
         let today = today_records(&store, now, opts.utc_offset).await.unwrap();
         assert!(!today.is_empty() && today.iter().all(|r| r.employee_id != secrets.face_employee), "{today:?}");
-        assert!(matches!(seed(&store, &dash, &opts, now).await, Err(DemoError::NotEmpty { .. })));
+        assert!(matches!(seed(&store, &opts, now).await, Err(DemoError::NotEmpty { .. })));
     }
 }

@@ -86,9 +86,11 @@ impl AppState {
     }
 }
 
-/// Every migration this build knows, in order: the core schema first, then other components'.
+/// Every migration this build knows, in order: the core schema first, then the dashboard's.
 pub fn migrations() -> Vec<storage::Migration> {
-    storage::migrations::CORE.to_vec()
+    let mut all = storage::migrations::CORE.to_vec();
+    all.extend_from_slice(storage::migrations::DASHBOARD);
+    all
 }
 
 /// The whole HTTP application: the device API (and the components merged here), with request

@@ -36,7 +36,7 @@ enum Cmd {
         #[arg(long)]
         mode: String,
     },
-    /// Seed the demo department into a fresh SQLite database (`cargo xtask demo` runs this):
+    /// Seed the demo department into a fresh database (SQLite or PostgreSQL) (`cargo xtask demo` runs this):
     /// sections, schedules, employees with PINs, dashboard logins, a board token and a month of
     /// signed records; writes the logins, PINs and board token to `--secrets`. Run again, it
     /// keeps the data and only adds what is asked (face templates) or shows today's records.
@@ -166,25 +166,13 @@ async fn main() -> Result<()> {
                 .await
                 .with_context(|| format!("binding {} (config key `listen`)", cfg.listen))?;
             tracing::info!(addr = %cfg.listen, backend = state.store.backend_name(), "serving");
-            let mut router = app(state);
-            match cfg.raw.storage.backend {
-                Backend::Sqlite => {
-                    let dash_config = hadir_server::dashboard::DashboardConfig::from_table(&cfg.raw.dashboard)
-                        .map_err(anyhow::Error::msg)
-                        .with_context(|| format!("config {}", args.config.display()))?;
-                    let dash_store = hadir_server::dashboard::store::Store::open(&cfg.raw.storage.sqlite_path)
-                        .with_context(|| format!("opening the dashboard on {}", cfg.raw.storage.sqlite_path.display()))?;
-                    let dash = hadir_server::dashboard::Dashboard::new(std::sync::Arc::new(dash_store), dash_config);
-                    // Enrolment from photos and PIN resets write through the device store (with
-                    // its template key), so the roster revision moves for the kiosks.
-                    dash.attach_storage(store);
-                    router = router.merge(hadir_server::dashboard::router(dash));
-                    tracing::info!(addr = %cfg.listen, "dashboard at /");
-                }
-                Backend::Postgres => {
-                    tracing::warn!("the dashboard reads the SQLite store only: it is not served with storage.backend = \"postgres\"");
-                }
-            }
+            let dash_config = hadir_server::dashboard::DashboardConfig::from_table(&cfg.raw.dashboard)
+                .map_err(anyhow::Error::msg)
+                .with_context(|| format!("config {}", args.config.display()))?;
+            // One store for the device API and the dashboard, on either backend.
+            let dash = hadir_server::dashboard::Dashboard::new(store, dash_config);
+            let router = app(state).merge(hadir_server::dashboard::router(dash));
+            tracing::info!(addr = %cfg.listen, "dashboard at /");
             serve(listener, router, shutdown_signal()).await.context("serving HTTP")?;
         }
         Cmd::EnrolToken { device_id, site, mode } => {
@@ -196,7 +184,7 @@ async fn main() -> Result<()> {
             eprintln!("one-time token for device {device_id} (site {site}, {}), valid {ttl} h", mode.as_str());
         }
         Cmd::SeedDemo { secrets, employees, days, evidence, face_templates, face_employee, show_today } => {
-            seed_demo(&cfg, &store, SeedDemoArgs { secrets, employees, days, evidence, face_templates, face_employee, show_today })
+            seed_demo(&store, SeedDemoArgs { secrets, employees, days, evidence, face_templates, face_employee, show_today })
                 .await?;
         }
         Cmd::Revoke { device_id } => {
@@ -221,11 +209,8 @@ struct SeedDemoArgs {
     show_today: bool,
 }
 
-async fn seed_demo(cfg: &Validated, store: &Store, a: SeedDemoArgs) -> Result<()> {
+async fn seed_demo(store: &Store, a: SeedDemoArgs) -> Result<()> {
     use hadir_server::demo;
-    if cfg.raw.storage.backend != Backend::Sqlite {
-        bail!("seed-demo needs the SQLite backend (storage.backend = \"sqlite\")");
-    }
     store.migrate(&migrations()).await.context("migrating")?;
     let opts = demo::DemoOptions { employees: a.employees, days: a.days, ..Default::default() };
     let now = time::OffsetDateTime::now_utc();
@@ -240,13 +225,11 @@ async fn seed_demo(cfg: &Validated, store: &Store, a: SeedDemoArgs) -> Result<()
         }
         eprintln!("demo data already seeded; keeping it");
     } else {
-        let dash = hadir_server::dashboard::store::Store::open(&cfg.raw.storage.sqlite_path)
-            .with_context(|| format!("opening the dashboard tables in {}", cfg.raw.storage.sqlite_path.display()))?;
         let evidence_jpeg = match &a.evidence {
             Some(p) => Some(std::fs::read(p).with_context(|| format!("reading --evidence {}", p.display()))?),
             None => None,
         };
-        let secrets = demo::seed(store, &dash, &demo::DemoOptions { evidence_jpeg, ..opts }, now).await.context("seeding the demo")?;
+        let secrets = demo::seed(store, &demo::DemoOptions { evidence_jpeg, ..opts }, now).await.context("seeding the demo")?;
         let text = serde_json::to_string_pretty(&secrets)?;
         write_private(&a.secrets, &text).with_context(|| format!("writing {}", a.secrets.display()))?;
         eprintln!("demo seeded: {} employees, {} records; secrets in {}", secrets.pins.len(), secrets.records, a.secrets.display());

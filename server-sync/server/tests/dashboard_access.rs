@@ -9,7 +9,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use dashboard_fixture::client::{form, hidden};
-use dashboard_fixture::{PASSWORD, fixture};
+use dashboard_fixture::{PASSWORD, Db, fixture_on};
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 
@@ -85,16 +85,23 @@ impl Browser {
     }
 }
 
+/// One test for both backends, one after the other: the tracing log is the whole process's.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_refusal_is_logged_and_audited_for_admins() {
+async fn every_refusal_is_logged_and_audited_for_admins_on_both_backends() {
     let logs = Captured::default();
     let writer = logs.clone();
     tracing::subscriber::set_global_default(
         tracing_subscriber::fmt().with_max_level(tracing::Level::INFO).with_ansi(false).with_writer(move || writer.clone()).finish(),
     )
     .unwrap();
+    every_refusal_is_logged_and_audited_for_admins(&Db::Sqlite, &logs).await;
+    logs.0.lock().unwrap().clear();
+    let cluster = Db::cluster();
+    every_refusal_is_logged_and_audited_for_admins(&Db::Postgres(&cluster, "access"), &logs).await;
+}
 
-    let f = fixture(false);
+async fn every_refusal_is_logged_and_audited_for_admins(db: &Db<'_>, logs: &Captured) {
+    let f = fixture_on(db, false).await;
     let state = hadir_server::AppState::new(f.storage.clone());
     let app = hadir_server::app(state).merge(hadir_server::dashboard::router(f.state.clone()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -144,7 +151,7 @@ async fn every_refusal_is_logged_and_audited_for_admins() {
     let (_, spv_today) = spv.get("/today").await;
     assert!(!spv_today.contains(r#"href="/audit""#));
     // Nothing was revoked by the forged form.
-    assert!(f.state.store.devices().unwrap().iter().all(|d| d.revoked_at.is_none()));
+    assert!(f.state.store.device_statuses().await.unwrap().iter().all(|d| d.revoked_at.is_none()));
 
     // The tracing log has one warning per refusal, with user, path and reason.
     let text = logs.text();
@@ -156,3 +163,4 @@ async fn every_refusal_is_logged_and_audited_for_admins() {
     let _ = stop.send(());
     server.await.unwrap().unwrap();
 }
+

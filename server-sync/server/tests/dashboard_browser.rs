@@ -5,9 +5,12 @@
 //! an admin reads refused requests in the audit log. Screenshots of the main pages go to
 //! `docs/screenshots/dashboard-*.png`.
 //!
+//! Each scenario runs on SQLite and on PostgreSQL (`on_both_backends!`).
+//!
 //! Needs Debian's `chromium` and `chromium-driver` (installed by `cargo xtask setup`); the
 //! paths can be overridden with `HADIR_CHROMIUM` and `HADIR_CHROMEDRIVER`.
 
+#[macro_use]
 mod dashboard_fixture;
 
 use std::net::TcpListener as StdListener;
@@ -16,7 +19,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use calamine::{Data, Reader, Xlsx};
-use dashboard_fixture::{PASSWORD, face_path, fixture, insert_record, wib_ms};
+use dashboard_fixture::{Db, PASSWORD, face_path, fixture_on, insert_record, wib_ms};
+use hadir_server::storage::portable::params;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hadir_server::dashboard::auth::token_hash;
 use hadir_server::dashboard::router;
@@ -99,9 +103,8 @@ async fn body_text(c: &Client) -> String {
     c.find(Locator::Css("body")).await.unwrap().text().await.unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn supervisor_confirms_exports_and_the_board_follows() {
-    let f = fixture(true);
+async fn supervisor_confirms_exports_and_the_board_follows(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let app = router(f.state.clone());
@@ -147,7 +150,7 @@ async fn supervisor_confirms_exports_and_the_board_follows() {
     card.find(Locator::Css("button.confirm")).await.unwrap().click().await.unwrap();
     c.wait().for_element(Locator::Css(".flash")).await.unwrap();
     assert!(body_text(&c).await.contains("Rekaman dikonfirmasi"));
-    let rec = f.state.store.record(f.pending_bm).unwrap().unwrap();
+    let rec = f.state.store.record(f.pending_bm).await.unwrap().unwrap();
     assert_eq!(rec.punch.decision, hadir_rules::Decision::Confirmed);
     assert_eq!(rec.reason.as_deref(), Some("Wajah sesuai foto pendaftaran"));
 
@@ -180,7 +183,7 @@ async fn supervisor_confirms_exports_and_the_board_follows() {
 
     // The late board on the lobby TV.
     let token = "papan-lobi-uji";
-    f.state.store.add_board_token(&token_hash(token), "Lobi", false).unwrap();
+    f.state.store.add_board_token(&token_hash(token), "Lobi", false).await.unwrap();
     c.set_window_size(1920, 1080).await.unwrap();
     c.goto(&format!("{base}/board/{token}")).await.unwrap();
     // Read in one script call: the event stream replaces the board's markup at any moment, so
@@ -201,7 +204,7 @@ async fn supervisor_confirms_exports_and_the_board_follows() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     // A record arrives as the device API stores it: Dewi, valid, 09:00 (90 minutes late, TL3).
     let t0 = Instant::now();
-    insert_record(&f.state.store, "K-02", 10, "198704042011014004", "in", wib_ms(9, 0), 9400, &"aa".repeat(32));
+    insert_record(&f.state.store, "K-02", 10, "198704042011014004", "in", wib_ms(9, 0), 9400, &"aa".repeat(32)).await;
     wait_until(Duration::from_secs(5), || async { count().await == "4" }).await;
     let latency = t0.elapsed();
     println!("late board updated {} ms after the record was stored", latency.as_millis());
@@ -242,9 +245,8 @@ async fn wait_for_download(dir: &Path, ext: &str) -> PathBuf {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn operator_enrols_a_face_by_uploading_photos() {
-    let f = fixture(true);
+async fn operator_enrols_a_face_by_uploading_photos(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let app = router(f.state.clone());
@@ -298,12 +300,13 @@ async fn operator_enrols_a_face_by_uploading_photos() {
     // A forged upload was refused by the device API earlier this morning.
     f.state
         .store
-        .conn()
-        .execute(
+        .write(
+            "test: refused upload",
             "INSERT INTO refused_uploads (device_id, seq, reason, detail, remote_addr, at_ms)
-             VALUES ('K-02', 4, 'bad_signature', 'signature does not verify with the enrolled key', '10.20.1.17:50412', ?1)",
-            [wib_ms(8, 12)],
+             VALUES ('K-02', 4, 'bad_signature', 'signature does not verify with the enrolled key', '10.20.1.17:50412', $1)",
+            params![wib_ms(8, 12)],
         )
+        .await
         .unwrap();
     c.goto(&format!("{base}/devices")).await.unwrap();
     c.wait().for_element(Locator::Css("table#refused")).await.unwrap();
@@ -323,3 +326,8 @@ async fn operator_enrols_a_face_by_uploading_photos() {
     shot(&c, "audit").await;
     c.close().await.unwrap();
 }
+
+on_both_backends!(
+    supervisor_confirms_exports_and_the_board_follows,
+    operator_enrols_a_face_by_uploading_photos,
+);

@@ -2,19 +2,20 @@
 //! confirmations, corrections, exports read back, absences once the devices' heartbeats
 //! (through the device API) have moved the sync watermark, the devices page.
 
+#[macro_use]
 mod dashboard_fixture;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use calamine::{Data, Reader, Xlsx};
 use dashboard_fixture::client::Client;
-use dashboard_fixture::{PASSWORD, fixture};
+use dashboard_fixture::{PASSWORD, Db, fixture_on};
 use hadir_server::dashboard::router;
+use hadir_server::storage::portable::{Stmt, params};
 use tower::ServiceExt as _;
 
-#[tokio::test]
-async fn login_sets_a_secure_session_and_pages_need_it() {
-    let f = fixture(true);
+async fn login_sets_a_secure_session_and_pages_need_it(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
     let mut c = Client::new(&f);
     let r = c.get("/today").await;
     assert_eq!(r.location.as_deref(), Some("/login"));
@@ -31,18 +32,16 @@ async fn login_sets_a_secure_session_and_pages_need_it() {
     assert!(c.get("/today").await.text().contains("Late"));
 }
 
-#[tokio::test]
-async fn session_cookie_flags() {
-    let f = fixture(true);
+async fn session_cookie_flags(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
     let app = router(f.state.clone());
     let page = app.clone().oneshot(Request::get("/login").body(Body::empty()).unwrap()).await.unwrap();
     let pre = page.headers()[header::SET_COOKIE].to_str().unwrap().to_owned();
     assert!(pre.contains("HttpOnly") && pre.contains("SameSite=Strict") && pre.contains("Secure"), "{pre}");
 }
 
-#[tokio::test]
-async fn wrong_password_then_rate_limit() {
-    let f = fixture(true);
+async fn wrong_password_then_rate_limit(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
     let mut c = Client::new(&f);
     for _ in 0..5 {
         let r = c.login("kabid_bm", "salah").await;
@@ -56,17 +55,15 @@ async fn wrong_password_then_rate_limit() {
     assert_eq!(c.login("admin", PASSWORD).await.status, StatusCode::SEE_OTHER);
 }
 
-#[tokio::test]
-async fn login_without_the_form_token_is_refused() {
-    let f = fixture(true);
+async fn login_without_the_form_token_is_refused(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
     let mut c = Client::new(&f);
     let r = c.post("/login", &[("csrf", "forged"), ("username", "admin"), ("password", PASSWORD)]).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
 
-#[tokio::test]
-async fn supervisor_sees_only_their_sections_everywhere() {
-    let f = fixture(true);
+async fn supervisor_sees_only_their_sections_everywhere(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
     let mut c = Client::new(&f);
     c.login("kabid_bm", PASSWORD).await;
     for path in ["/today", "/records?date=2026-03-02", "/confirmations", "/employees", "/reports?year=2026&month=3", "/reports/date?date=2026-03-02"] {
@@ -95,9 +92,8 @@ async fn supervisor_sees_only_their_sections_everywhere() {
     }
 }
 
-#[tokio::test]
-async fn operator_manages_devices_but_sees_no_attendance() {
-    let f = fixture(true);
+async fn operator_manages_devices_but_sees_no_attendance(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
     let mut c = Client::new(&f);
     assert_eq!(c.login("operator", PASSWORD).await.location.as_deref(), Some("/employees"));
     for path in ["/today", "/records", "/confirmations", "/reports", "/reports/month.xlsx", "/settings"] {
@@ -107,16 +103,15 @@ async fn operator_manages_devices_but_sees_no_attendance() {
     let csrf = c.csrf("/devices").await;
     let r = c.post("/devices/K-02/revoke", &[("csrf", &csrf)]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    assert!(f.state.store.devices().unwrap().iter().any(|d| d.id == "K-02" && d.revoked_at.is_some()));
+    assert!(f.state.store.device_statuses().await.unwrap().iter().any(|d| d.id == "K-02" && d.revoked_at.is_some()));
     // A form without the token changes nothing.
     let r = c.post("/devices/K-01/revoke", &[("csrf", "nope")]).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    assert!(f.state.store.devices().unwrap().iter().any(|d| d.id == "K-01" && d.revoked_at.is_none()));
+    assert!(f.state.store.device_statuses().await.unwrap().iter().any(|d| d.id == "K-01" && d.revoked_at.is_none()));
 }
 
-#[tokio::test]
-async fn confirm_and_reject_are_audited_and_change_the_day() {
-    let f = fixture(true);
+async fn confirm_and_reject_are_audited_and_change_the_day(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
     let mut c = Client::new(&f);
     c.login("kabid_bm", PASSWORD).await;
     assert!(c.get("/today").await.text().contains("menunggu"));
@@ -133,13 +128,12 @@ async fn confirm_and_reject_are_audited_and_change_the_day() {
     // Sri now counts: 75 minutes late, TL3.
     let today = c.get("/today").await.text();
     assert!(today.contains("75 menit (TL3)"), "{today}");
-    let log = f.state.store.audit_log(10).unwrap();
-    assert!(log.iter().any(|(_, by, action, detail)| by == "kabid_bm" && action == "confirm_record" && detail.contains("Wajah sesuai")));
+    let log = f.state.store.audit_lines(None, None, None, 10).await.unwrap();
+    assert!(log.iter().any(|l| l.by == "kabid_bm" && l.action == "confirm_record" && l.detail.contains("Wajah sesuai")));
 }
 
-#[tokio::test]
-async fn corrections_are_appended_and_excuse_the_day() {
-    let f = fixture(true);
+async fn corrections_are_appended_and_excuse_the_day(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
     let mut c = Client::new(&f);
     c.login("admin", PASSWORD).await;
     let csrf = c.csrf("/corrections").await;
@@ -154,9 +148,8 @@ async fn corrections_are_appended_and_excuse_the_day() {
     assert!(dewi.contains("Dinas luar"), "{dewi}");
 }
 
-#[tokio::test]
-async fn monthly_xlsx_cells_read_back() {
-    let f = fixture(true);
+async fn monthly_xlsx_cells_read_back(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
     let mut c = Client::new(&f);
     c.login("admin", PASSWORD).await;
     let r = c.get("/reports/month.xlsx?year=2026&month=3").await;
@@ -182,9 +175,8 @@ async fn monthly_xlsx_cells_read_back() {
     assert_eq!(range.height() as u32, 3 + 6, "title, blank, header and six employees");
 }
 
-#[tokio::test]
-async fn csv_and_pdf_exports() {
-    let f = fixture(true);
+async fn csv_and_pdf_exports(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
     let mut c = Client::new(&f);
     c.login("admin", PASSWORD).await;
     let r = c.get("/reports/date.csv?date=2026-03-02").await;
@@ -198,14 +190,13 @@ async fn csv_and_pdf_exports() {
     assert!(r.text().contains("(Agus Pratama) Tj"));
 }
 
-#[tokio::test]
-async fn board_needs_its_token_and_shows_initials_when_asked() {
-    let f = fixture(true);
+async fn board_needs_its_token_and_shows_initials_when_asked(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
     let app = router(f.state.clone());
     let get = |p: String| app.clone().oneshot(Request::get(p).body(Body::empty()).unwrap());
     assert_eq!(get("/board/not-a-token".into()).await.unwrap().status(), StatusCode::NOT_FOUND);
     let tok = "papan-lobi-1";
-    f.state.store.add_board_token(&hadir_server::dashboard::auth::token_hash(tok), "Lobi", true).unwrap();
+    f.state.store.add_board_token(&hadir_server::dashboard::auth::token_hash(tok), "Lobi", true).await.unwrap();
     let r = get(format!("/board/{tok}")).await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let html = String::from_utf8(axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap().to_vec()).unwrap();
@@ -241,15 +232,18 @@ async fn heartbeat(api: &axum::Router, key: &hadir_protocol::DeviceKey, device: 
     assert_eq!(res.status(), StatusCode::OK, "heartbeat of {device}");
 }
 
-#[tokio::test]
-async fn absences_appear_once_every_device_has_synced_past_the_day() {
+async fn absences_appear_once_every_device_has_synced_past_the_day(db: &Db<'_>) {
     use time::macros::datetime;
-    let f = fixture(true);
+    let f = fixture_on(db, true).await;
     // The fixture's kiosks get real keys, so their signed claims verify.
     let keys: Vec<(&str, hadir_protocol::DeviceKey)> =
         vec![("K-01", hadir_protocol::DeviceKey::from_seed(&[1; 32])), ("K-02", hadir_protocol::DeviceKey::from_seed(&[2; 32]))];
     for (id, key) in &keys {
-        f.state.store.conn().execute("UPDATE devices SET public_key = ?2 WHERE device_id = ?1", rusqlite::params![id, key.public().to_hex()]).unwrap();
+        f.state
+            .store
+            .write("test: device key", "UPDATE devices SET public_key = $2 WHERE device_id = $1", params![*id, key.public().to_hex()])
+            .await
+            .unwrap();
     }
     // Two days later: Tuesday 3 March had no records at all.
     let now = datetime!(2026-03-04 10:00 +7);
@@ -299,25 +293,29 @@ async fn absences_appear_once_every_device_has_synced_past_the_day() {
     }
 }
 
-#[tokio::test]
-async fn devices_page_shows_refused_uploads_chain_events_and_quarantine() {
-    let f = fixture(true);
-    {
-        let c = f.state.store.conn();
-        let at = dashboard_fixture::wib_ms(9, 30);
-        c.execute(
-            "INSERT INTO refused_uploads (device_id, seq, reason, detail, record_hash, remote_addr, forwarded_for, at_ms)
-             VALUES ('K-01', 7, 'bad_signature', 'signature does not verify', NULL, '10.0.0.9:51000', NULL, ?1),
-                    (NULL, NULL, 'malformed', 'entry 3: missing field seq', NULL, '10.0.0.9:51000', NULL, ?1)",
-            [at],
+async fn devices_page_shows_refused_uploads_chain_events_and_quarantine(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
+    let at = dashboard_fixture::wib_ms(9, 30);
+    f.state
+        .store
+        .write_all(
+            "test: refusals and chain events",
+            vec![
+                Stmt::new(
+                    "INSERT INTO refused_uploads (device_id, seq, reason, detail, record_hash, remote_addr, forwarded_for, at_ms)
+                     VALUES ('K-01', 7, 'bad_signature', 'signature does not verify', NULL, '10.0.0.9:51000', NULL, $1),
+                            (NULL, NULL, 'malformed', 'entry 3: missing field seq', NULL, '10.0.0.9:51000', NULL, $1)",
+                    params![at],
+                ),
+                Stmt::new(
+                    "INSERT INTO chain_events (device_id, seq, reason, detail, record_hash, at_ms)
+                     VALUES ('K-02', 5, 'sequence_gap', 'expected 4', 'ab', $1)",
+                    params![at],
+                ),
+            ],
         )
+        .await
         .unwrap();
-        c.execute(
-            "INSERT INTO chain_events (device_id, seq, reason, detail, record_hash, at_ms) VALUES ('K-02', 5, 'sequence_gap', 'expected 4', 'ab', ?1)",
-            [at],
-        )
-        .unwrap();
-    }
     let mut c = Client::new(&f);
     c.login("operator", PASSWORD).await;
     let page = c.get("/devices").await.text();
@@ -334,3 +332,19 @@ async fn devices_page_shows_refused_uploads_chain_events_and_quarantine() {
     c.cookies.push(("hadir_lang".into(), "en".into()));
     assert!(c.get("/devices").await.text().contains("bad signature"));
 }
+
+on_both_backends!(
+    login_sets_a_secure_session_and_pages_need_it,
+    session_cookie_flags,
+    wrong_password_then_rate_limit,
+    login_without_the_form_token_is_refused,
+    supervisor_sees_only_their_sections_everywhere,
+    operator_manages_devices_but_sees_no_attendance,
+    confirm_and_reject_are_audited_and_change_the_day,
+    corrections_are_appended_and_excuse_the_day,
+    monthly_xlsx_cells_read_back,
+    csv_and_pdf_exports,
+    board_needs_its_token_and_shows_initials_when_asked,
+    absences_appear_once_every_device_has_synced_past_the_day,
+    devices_page_shows_refused_uploads_chain_events_and_quarantine,
+);

@@ -5,13 +5,14 @@
 //! Needs the face models (`cargo xtask setup`, or `HADIR_MODELS_DIR`) and the shared photos
 //! (`../shared/faces`, or `HADIR_SHARED_DIR`).
 
+#[macro_use]
 mod dashboard_fixture;
 
 use std::io::Cursor;
 
 use axum::http::StatusCode;
 use dashboard_fixture::client::Client;
-use dashboard_fixture::{PASSWORD, face_file, fixture};
+use dashboard_fixture::{PASSWORD, face_file, Db, fixture_on};
 
 const BUDI: &str = "198001012005011001";
 const SRI: &str = "198502022010012002";
@@ -27,9 +28,8 @@ async fn revision(f: &dashboard_fixture::Fixture) -> i64 {
     f.storage.roster_since("KANTOR", 0).await.unwrap().revision
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn enrolment_from_photos_refuses_bad_sets_and_duplicates() {
-    let f = fixture(true);
+async fn enrolment_from_photos_refuses_bad_sets_and_duplicates(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
     let mut c = Client::new(&f);
     c.login("operator", PASSWORD).await;
     let list = c.get("/employees").await.text();
@@ -118,16 +118,15 @@ async fn enrolment_from_photos_refuses_bad_sets_and_duplicates() {
     assert_eq!(f.storage.templates(SRI).await.unwrap().len(), 3);
 
     // Audited: successes and refusals, by the operator.
-    let log = f.state.store.audit_lines(None, Some("operator"), None, 50).unwrap();
+    let log = f.state.store.audit_lines(None, Some("operator"), None, 50).await.unwrap();
     let count = |a: &str| log.iter().filter(|l| l.action == a).count();
     assert_eq!(count("enrol_face"), 2);
     assert_eq!(count("enrol_refused"), 5);
     assert!(log.iter().any(|l| l.action == "enrol_refused" && l.detail.contains(&format!("already enrolled as {BUDI}"))));
 }
 
-#[tokio::test]
-async fn only_admins_and_operators_enrol_and_the_store_must_be_attached() {
-    let f = fixture(true);
+async fn only_admins_and_operators_enrol(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
     let mut c = Client::new(&f);
     c.login("kabid_bm", PASSWORD).await;
     assert_eq!(c.get(&format!("/employees/{BUDI}")).await.status, StatusCode::FORBIDDEN);
@@ -137,24 +136,13 @@ async fn only_admins_and_operators_enrol_and_the_store_must_be_attached() {
     let list = c.get("/employees").await.text();
     assert!(!list.contains("/employees/1980"), "supervisors get no enrolment links");
 
-    // A dashboard started without the device store says so instead of writing around it.
-    let bare = hadir_server::dashboard::Dashboard::with_clock(
-        f.state.store.clone(),
-        hadir_server::dashboard::DashboardConfig::default(),
-        std::sync::Arc::new(|| dashboard_fixture::NOW),
-    );
-    let mut c = Client { app: hadir_server::dashboard::router(bare), cookies: Vec::new() };
+    let mut c = Client::new(&f);
     c.login("admin", PASSWORD).await;
-    let csrf = c.csrf("/today").await;
-    let r = c.post(&format!("/employees/{BUDI}/pin"), &[("csrf", &csrf)]).await;
-    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
-    assert!(r.text().contains("tanpa penyimpanan perangkat"));
     assert_eq!(c.get("/employees/nobody").await.status, StatusCode::NOT_FOUND);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pin_reset_shows_the_new_pin_once_and_kiosks_get_its_hash() {
-    let f = fixture(true);
+async fn pin_reset_shows_the_new_pin_once_and_kiosks_get_its_hash(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
     let mut c = Client::new(&f);
     c.login("admin", PASSWORD).await;
     assert!(c.get(&format!("/employees/{BUDI}")).await.text().contains("belum diatur"));
@@ -193,7 +181,7 @@ async fn pin_reset_shows_the_new_pin_once_and_kiosks_get_its_hash() {
 
     // Shown once: the page does not show it again, and the audit log never holds it.
     assert!(!c.get(&format!("/employees/{BUDI}")).await.text().contains(pin));
-    let log = f.state.store.audit_lines(Some("pin_reset"), None, None, 10).unwrap();
+    let log = f.state.store.audit_lines(Some("pin_reset"), None, None, 10).await.unwrap();
     assert_eq!(log.len(), 1);
     assert_eq!(log[0].by, "admin");
     assert!(log[0].detail.contains(BUDI) && !log[0].detail.contains(pin), "{}", log[0].detail);
@@ -208,3 +196,9 @@ async fn pin_reset_shows_the_new_pin_once_and_kiosks_get_its_hash() {
     assert!(hadir_server::roster::verify_pin(&pin2, &hash2));
     assert!(pin2 == pin || !hadir_server::roster::verify_pin(pin, &hash2), "the old PIN no longer opens");
 }
+
+on_both_backends!(
+    enrolment_from_photos_refuses_bad_sets_and_duplicates,
+    only_admins_and_operators_enrol,
+    pin_reset_shows_the_new_pin_once_and_kiosks_get_its_hash,
+);

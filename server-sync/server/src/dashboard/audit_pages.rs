@@ -22,7 +22,7 @@ use axum::response::{Html, Response};
 use super::auth::{self, Page};
 use super::html::{esc, page};
 use super::i18n::Lang;
-use super::store::date_str;
+use crate::storage::calendar::date_str;
 use super::{AppError, AppState, Denied, SESSION_COOKIE, Session};
 
 /// Page size of the audit page.
@@ -44,11 +44,14 @@ pub async fn log_denied(State(st): State<AppState>, req: Request, next: Next) ->
     }
     let reason = response.extensions().get::<Denied>().map_or_else(|| "forbidden".to_owned(), |d| d.0.clone());
     let now = (st.clock)();
-    let user = token.and_then(|t| st.store.session(&t, now).ok().flatten()).map(|(u, _)| u);
+    let user = match token {
+        Some(t) => st.store.session(&t, now).await.ok().flatten().map(|(u, _)| u),
+        None => None,
+    };
     match user {
         Some(u) => {
             tracing::warn!(user = %u.username, role = u.role.as_str(), %method, path, reason, "dashboard: access denied");
-            if let Err(e) = st.store.audit(&u.username, "access_denied", &format!("{method} {path}: {reason}"), now) {
+            if let Err(e) = st.store.audit(&u.username, "access_denied", &format!("{method} {path}: {reason}"), now).await {
                 tracing::error!(error = %e, "access denial not written to the audit log");
             }
         }
@@ -91,9 +94,9 @@ pub async fn audit(State(st): State<AppState>, s: Session, Query(q): Query<Field
     let action = get("action");
     let by = get("user");
     let before = get("before").and_then(|v| v.parse::<i64>().ok());
-    let lines = st.store.audit_lines(action, by, before, PAGE_LINES)?;
+    let lines = st.store.audit_lines(action, by, before, PAGE_LINES).await?;
     let mut opts = format!(r#"<option value="">{}</option>"#, lang.pick("Semua tindakan", "All actions"));
-    for a in st.store.audit_actions()? {
+    for a in st.store.audit_actions().await? {
         let _ = write!(
             opts,
             r#"<option value="{v}"{sel}>{l}</option>"#,

@@ -20,7 +20,7 @@ use rand::RngCore as _;
 use sha2::{Digest as _, Sha256};
 use time::{Duration, OffsetDateTime};
 
-use super::store::{Role, User};
+use crate::storage::accounts::{Role, User};
 use crate::reports::month::Scope;
 
 /// Failed logins allowed per user name within the window.

@@ -19,7 +19,8 @@ use tokio_stream::wrappers::BroadcastStream;
 use super::auth::token_hash;
 use super::html::esc;
 use super::i18n::Lang;
-use super::store::{BoardToken, date_str};
+use crate::storage::accounts::BoardToken;
+use crate::storage::calendar::date_str;
 use super::{AppError, AppState, ensure_watcher};
 use crate::reports::month::{Context, Scope, date_results};
 
@@ -28,8 +29,8 @@ pub fn initials(name: &str) -> String {
     name.split_whitespace().filter_map(|w| w.chars().next()).map(|c| format!("{}.", c.to_uppercase())).collect::<Vec<_>>().join(" ")
 }
 
-fn token(st: &AppState, t: &str) -> Result<BoardToken, AppError> {
-    st.store.board_token(&token_hash(t))?.ok_or(AppError::NotFound)
+async fn token(st: &AppState, t: &str) -> Result<BoardToken, AppError> {
+    st.store.board_token(&token_hash(t)).await?.ok_or(AppError::NotFound)
 }
 
 fn lang(headers: &HeaderMap) -> Lang {
@@ -42,11 +43,11 @@ fn lang(headers: &HeaderMap) -> Lang {
 }
 
 /// Today's late arrivals by section, as the board's inner HTML.
-pub fn board_fragment(st: &AppState, tok: &BoardToken, lang: Lang) -> Result<String, AppError> {
+pub async fn board_fragment(st: &AppState, tok: &BoardToken, lang: Lang) -> Result<String, AppError> {
     let today = st.now().date();
-    let ctx = Context::load(&st.store, &Scope::All, st.config.utc_offset)?;
+    let ctx = Context::load(&st.store, &Scope::All, st.config.utc_offset).await?;
     let mut by_section: BTreeMap<String, Vec<(String, u32, String, String)>> = BTreeMap::new();
-    for (e, d) in date_results(&st.store, &ctx, today)? {
+    for (e, d) in date_results(&st.store, &ctx, today).await? {
         let (Some(band), Some(p)) = (d.late_band, d.first_in.as_ref()) else { continue };
         let name = if tok.initials_only { initials(&e.name) } else { e.name.clone() };
         let t = format!("{:02}:{:02}", p.at.hour(), p.at.minute());
@@ -86,9 +87,9 @@ li{display:flex;gap:1.5vw;align-items:baseline;font-size:2.3vw;padding:.6vw 0;bo
 
 /// The full-screen board page.
 pub async fn board_page(State(st): State<AppState>, Path(t): Path<String>, headers: HeaderMap) -> Result<Response, AppError> {
-    let tok = token(&st, &t)?;
+    let tok = token(&st, &t).await?;
     let lang = lang(&headers);
-    let inner = board_fragment(&st, &tok, lang)?;
+    let inner = board_fragment(&st, &tok, lang).await?;
     let html = format!(
         r#"<!doctype html><html lang="{code}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>{title}</title><style>{BOARD_CSS}</style></head><body><div id="board">{inner}</div>
@@ -104,15 +105,18 @@ es.addEventListener("board", e => {{ document.getElementById("board").innerHTML 
 
 /// The event stream: the board's fragment now and after every new record.
 pub async fn board_events(State(st): State<AppState>, Path(t): Path<String>, headers: HeaderMap) -> Result<Response, AppError> {
-    let tok = token(&st, &t)?;
+    let tok = token(&st, &t).await?;
     let lang = lang(&headers);
     ensure_watcher(&st);
-    let first = board_fragment(&st, &tok, lang)?;
+    let first = board_fragment(&st, &tok, lang).await?;
     let rx = BroadcastStream::new(st.board_tx.subscribe());
     let st2 = st.clone();
-    let updates = rx.map(move |_| {
-        let html = board_fragment(&st2, &tok, lang).unwrap_or_else(|_| String::from("…"));
-        Ok::<_, Infallible>(Event::default().event("board").data(html))
+    let updates = rx.then(move |_| {
+        let (st, tok) = (st2.clone(), tok.clone());
+        async move {
+            let html = board_fragment(&st, &tok, lang).await.unwrap_or_else(|_| String::from("…"));
+            Ok::<_, Infallible>(Event::default().event("board").data(html))
+        }
     });
     let stream = tokio_stream::once(Ok::<_, Infallible>(Event::default().event("board").data(first))).chain(updates);
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()).into_response())

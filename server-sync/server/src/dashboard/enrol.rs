@@ -16,7 +16,7 @@
 //!    threshold that would let the face record as that person) refuses the enrolment, naming
 //!    the other employee.
 //!
-//! Only then are the embeddings stored, through the device store
+//! Only then are the embeddings stored, through the store
 //! ([`crate::storage::Store::add_template`], which seals them at rest and moves the roster
 //! revision so kiosks fetch them). Nothing is stored on any refusal.
 //!
@@ -214,8 +214,8 @@ pub enum EnrolError {
     /// The face models could not be loaded or run.
     #[error(transparent)]
     Models(#[from] ModelError),
-    /// The device store failed.
-    #[error("device store: {0}")]
+    /// The store failed.
+    #[error("store: {0}")]
     Storage(#[from] StorageError),
     /// A stored template is not a valid embedding (the database was edited?).
     #[error("stored template of employee {employee_id} is not an embedding: {detail}")]
@@ -387,7 +387,7 @@ pub struct Enrolled {
 }
 
 /// Every present employee's templates of `model_version` except `employee_id`'s, opened by
-/// the device store, over all `sites`.
+/// the store, over all `sites`.
 pub async fn other_faces(
     storage: &DeviceStore,
     sites: &[String],
@@ -416,7 +416,7 @@ pub async fn other_faces(
     Ok(out)
 }
 
-/// Examines the photos, decides, and stores the templates through the device store.
+/// Examines the photos, decides, and stores the templates through the store.
 pub async fn enrol(
     faces: std::sync::Arc<FaceService>,
     storage: &DeviceStore,

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use super::auth::{Page, allowed};
 use super::i18n::Lang;
-use super::store::User;
+use crate::storage::accounts::User;
 
 /// Escapes text for HTML content and attribute values.
 pub fn esc(s: &str) -> String {
@@ -83,11 +83,11 @@ pub fn page(lang: Lang, user: &User, csrf: &str, current: Page, title: &str, bod
 }
 
 /// A role's name.
-pub fn role_label(lang: Lang, r: super::store::Role) -> &'static str {
+pub fn role_label(lang: Lang, r: crate::storage::accounts::Role) -> &'static str {
     match r {
-        super::store::Role::Admin => lang.pick("admin", "admin"),
-        super::store::Role::Supervisor => lang.pick("atasan", "supervisor"),
-        super::store::Role::Operator => lang.pick("operator", "operator"),
+        crate::storage::accounts::Role::Admin => lang.pick("admin", "admin"),
+        crate::storage::accounts::Role::Supervisor => lang.pick("atasan", "supervisor"),
+        crate::storage::accounts::Role::Operator => lang.pick("operator", "operator"),
     }
 }
 

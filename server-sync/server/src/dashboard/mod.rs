@@ -1,11 +1,11 @@
 //! # The dashboard: pages for the office, reports and the late board
 //!
 //! Server-rendered HTML (one responsive design for desktop and phone), Bahasa Indonesia by
-//! default and English on request, over the dashboard's [`store::Store`]. Every handler checks
-//! the user's role and sections on the server before reading or writing anything.
+//! default and English on request, over the server's one store ([`crate::storage::Store`], SQLite
+//! or PostgreSQL, the same the device API uses). Every handler checks the user's role and
+//! sections on the server before reading or writing anything.
 //!
 //! ## Layout
-//! - [`store`]: the dashboard's tables and its read-only view of records, employees, devices.
 //! - [`auth`]: passwords, sessions, CSRF, login rate limit, the role matrix.
 //! - [`html`]: escaping, the page frame and style sheet.
 //! - [`i18n`]: the two languages.
@@ -17,9 +17,11 @@
 //! - [`report_pages`]: recaps per month and per date, their exports and the lateness chart.
 //! - [`board`]: the late board for a TV, live over server-sent events.
 //!
-//! Mount with [`router`]; the device API is a separate router of the same server. Writes to
-//! the roster (face templates, PINs) go through the device store ([`crate::storage::Store`],
-//! given with [`Dashboard::attach_storage`]), so the roster revision moves and kiosks fetch them.
+//! Mount with [`router`]; the device API is a separate router of the same server. The
+//! dashboard's tables and queries are the storage layer's ([`crate::storage::accounts`],
+//! [`crate::storage::calendar`] …); handlers await the store and never see SQL. Writes to the
+//! roster (face templates, PINs) go through the device API's store methods, so the roster
+//! revision moves and kiosks fetch them.
 //!
 //! It must not: change a record (decisions and corrections are separate, append-only tables),
 //! or show an employee outside the user's sections.
@@ -34,10 +36,9 @@ pub mod pages;
 pub mod pin;
 pub mod report_pages;
 pub mod roster_pages;
-pub mod store;
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, Once, OnceLock};
+use std::sync::{Arc, Mutex, Once};
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRequestParts};
@@ -50,7 +51,8 @@ use tokio::sync::broadcast;
 
 use self::auth::{LoginLimiter, Page};
 use self::i18n::Lang;
-use self::store::{Store, StoreError, User};
+use crate::storage::accounts::User;
+use crate::storage::{StorageError, Store};
 
 /// The dashboard's settings.
 #[derive(Debug, Clone)]
@@ -139,8 +141,8 @@ pub type Clock = Arc<dyn Fn() -> OffsetDateTime + Send + Sync>;
 
 /// Shared state of the dashboard's handlers.
 pub struct Dashboard {
-    /// The database.
-    pub store: Arc<Store>,
+    /// The one store (device API and dashboard tables).
+    pub store: Store,
     /// Settings.
     pub config: DashboardConfig,
     /// Now.
@@ -151,18 +153,17 @@ pub struct Dashboard {
     pub board_tx: broadcast::Sender<()>,
     /// The face engine for enrolment from photos (loaded on first use).
     pub faces: Arc<enrol::FaceService>,
-    storage: OnceLock<crate::storage::Store>,
     watcher: Once,
 }
 
 impl Dashboard {
     /// State over a store, with the system clock.
-    pub fn new(store: Arc<Store>, config: DashboardConfig) -> Arc<Self> {
+    pub fn new(store: Store, config: DashboardConfig) -> Arc<Self> {
         Self::with_clock(store, config, Arc::new(OffsetDateTime::now_utc))
     }
 
     /// State with a given clock.
-    pub fn with_clock(store: Arc<Store>, config: DashboardConfig, clock: Clock) -> Arc<Self> {
+    pub fn with_clock(store: Store, config: DashboardConfig, clock: Clock) -> Arc<Self> {
         let (board_tx, _) = broadcast::channel(16);
         let faces = Arc::new(enrol::FaceService::new(config.models_dir.clone()));
         Arc::new(Self {
@@ -172,28 +173,7 @@ impl Dashboard {
             limiter: Mutex::new(LoginLimiter::default()),
             board_tx,
             faces,
-            storage: OnceLock::new(),
             watcher: Once::new(),
-        })
-    }
-
-    /// Gives the dashboard the device store (the same one the device API uses, with its
-    /// template key): enrolment from photos and PIN resets write the roster through it. Only
-    /// the first call counts.
-    pub fn attach_storage(&self, storage: crate::storage::Store) {
-        if self.storage.set(storage).is_err() {
-            tracing::warn!("dashboard: device store attached twice; keeping the first");
-        }
-    }
-
-    /// The device store, or a 503 naming the fix when the server was started without it.
-    pub fn storage(&self) -> Result<&crate::storage::Store, AppError> {
-        self.storage.get().ok_or_else(|| {
-            AppError::Unavailable(
-                "Server dijalankan tanpa penyimpanan perangkat: pendaftaran wajah dan PIN tidak tersedia / \
-                 The server was started without the device store: enrolment and PINs are unavailable"
-                    .into(),
-            )
         })
     }
 
@@ -223,14 +203,12 @@ pub enum AppError {
     BadRequest(String),
     /// The CSRF token did not match.
     Csrf,
-    /// Storage failed.
-    Store(StoreError),
     /// An export failed.
     Export(String),
     /// A part of the server is not available (the message says which and why).
     Unavailable(String),
-    /// The device store failed.
-    Storage(crate::storage::StorageError),
+    /// The store failed.
+    Storage(StorageError),
     /// The face models failed (missing, corrupt).
     Models(hadir_models::ModelError),
     /// Anything else that is the server's fault (logged, not shown).
@@ -241,15 +219,9 @@ pub enum AppError {
 #[derive(Debug, Clone)]
 pub struct Denied(pub String);
 
-impl From<crate::storage::StorageError> for AppError {
-    fn from(e: crate::storage::StorageError) -> Self {
+impl From<StorageError> for AppError {
+    fn from(e: StorageError) -> Self {
         AppError::Storage(e)
-    }
-}
-
-impl From<StoreError> for AppError {
-    fn from(e: StoreError) -> Self {
-        AppError::Store(e)
     }
 }
 
@@ -265,10 +237,6 @@ impl IntoResponse for AppError {
             AppError::NotFound => (StatusCode::NOT_FOUND, "Tidak ditemukan / Not found".to_owned()),
             AppError::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
             AppError::Csrf => (StatusCode::FORBIDDEN, "Formulir kedaluwarsa, muat ulang halaman / Form expired, reload the page".to_owned()),
-            AppError::Store(e) => {
-                tracing::error!(error = %e, "dashboard store error");
-                (StatusCode::INTERNAL_SERVER_ERROR, "Kesalahan server / Server error".to_owned())
-            }
             AppError::Export(e) => {
                 tracing::error!(error = %e, "export failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "Ekspor gagal / Export failed".to_owned())
@@ -278,7 +246,7 @@ impl IntoResponse for AppError {
                 (StatusCode::SERVICE_UNAVAILABLE, m.clone())
             }
             AppError::Storage(e) => {
-                tracing::error!(error = %e, "device store error");
+                tracing::error!(error = %e, "store error");
                 (StatusCode::INTERNAL_SERVER_ERROR, "Kesalahan server / Server error".to_owned())
             }
             AppError::Internal(e) => {
@@ -356,10 +324,10 @@ impl FromRequestParts<AppState> for Session {
             .and_then(|c| auth::cookie(c, SESSION_COOKIE))
             .map(str::to_owned);
         let Some(token) = token else { return Err(Redirect::to("/login").into_response()) };
-        match state.store.session(&auth::token_hash(&token), (state.clock)()) {
+        match state.store.session(&auth::token_hash(&token), (state.clock)()).await {
             Ok(Some((user, csrf))) => Ok(Session { user, csrf, lang }),
             Ok(None) => Err(Redirect::to("/login").into_response()),
-            Err(e) => Err(AppError::Store(e).into_response()),
+            Err(e) => Err(AppError::Storage(e).into_response()),
         }
     }
 }
@@ -409,11 +377,11 @@ pub(crate) fn ensure_watcher(state: &AppState) {
     state.watcher.call_once(|| {
         let st = Arc::clone(state);
         tokio::spawn(async move {
-            let mut last = st.store.max_record_id().unwrap_or(0);
+            let mut last = st.store.max_record_id().await.unwrap_or(0);
             let mut tick = tokio::time::interval(std::time::Duration::from_millis(st.config.board_poll_ms));
             loop {
                 tick.tick().await;
-                match st.store.max_record_id() {
+                match st.store.max_record_id().await {
                     Ok(m) if m != last => {
                         last = m;
                         st.records_arrived();

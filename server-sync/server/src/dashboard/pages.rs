@@ -13,10 +13,13 @@ use time::{Date, Duration, OffsetDateTime};
 use super::auth::{self, Page, scope};
 use super::html::{csrf_field, esc, page, role_label};
 use super::i18n::Lang;
-use super::store::{Role, date_str, parse_date, parse_hours};
+use crate::storage::accounts::Role;
+use crate::storage::calendar::{date_str, parse_date};
+use crate::storage::corrections::CANCEL;
+use crate::storage::{dt_to_ms, ms_to_dt};
 use super::{AppError, AppState, SESSION_COOKIE, Session, lang_of};
 use crate::reports::month::{Context, Scope, date_results};
-use hadir_rules::{Band, Decision, DayStatus, Direction, RuleSettings, WeeklySchedule};
+use hadir_rules::{Band, Decision, DayStatus, Direction, Excused, RuleSettings, WeeklySchedule, WorkHours};
 
 pub(crate) type Fields = HashMap<String, String>;
 
@@ -99,23 +102,31 @@ pub async fn login(State(st): State<AppState>, headers: HeaderMap, Form(f): Form
         *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
         return r;
     }
-    let user = match st.store.user_by_name(username) {
+    let user = match st.store.user_by_name(username).await {
         Ok(u) => u,
-        Err(e) => return AppError::Store(e).into_response(),
+        Err(e) => return AppError::Storage(e).into_response(),
     };
     // Verify against a fixed hash when the user does not exist, so timing does not tell.
-    let ok = match &user {
-        Some(u) => auth::verify_password(field(&f, "password"), &u.password_hash),
+    // Argon2 takes tens of milliseconds of CPU: off the async workers.
+    let password = field(&f, "password").to_owned();
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    let verified = tokio::task::spawn_blocking(move || match stored {
+        Some(hash) => auth::verify_password(&password, &hash),
         None => {
-            let _ = auth::verify_password(field(&f, "password"), DUMMY_HASH);
+            let _ = auth::verify_password(&password, DUMMY_HASH);
             false
         }
+    })
+    .await;
+    let ok = match verified {
+        Ok(ok) => ok,
+        Err(e) => return AppError::Internal(format!("password check task: {e}")).into_response(),
     };
     let (true, Some(user)) = (ok, user) else {
         if let Ok(mut l) = st.limiter.lock() {
             l.failed(username, now);
         }
-        let _ = st.store.audit(username, "login_failed", "", now);
+        let _ = st.store.audit(username, "login_failed", "", now).await;
         return login_page(&st, lang, Some(lang.pick("Nama pengguna atau kata sandi salah.", "Wrong user name or password.")));
     };
     if let Ok(mut l) = st.limiter.lock() {
@@ -124,10 +135,10 @@ pub async fn login(State(st): State<AppState>, headers: HeaderMap, Form(f): Form
     let token = auth::random_token();
     let csrf = auth::random_token();
     let hours = st.config.session_hours;
-    if let Err(e) = st.store.create_session(&auth::token_hash(&token), user.id, &csrf, now + Duration::hours(hours)) {
-        return AppError::Store(e).into_response();
+    if let Err(e) = st.store.create_session(&auth::token_hash(&token), user.id, &csrf, now + Duration::hours(hours)).await {
+        return AppError::Storage(e).into_response();
     }
-    let _ = st.store.audit(&user.username, "login", "", now);
+    let _ = st.store.audit(&user.username, "login", "", now).await;
     let home = if user.role == Role::Operator { "/employees" } else { "/today" };
     let mut r = Redirect::to(home).into_response();
     for c in [
@@ -148,7 +159,7 @@ const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$Qb0yqQ
 pub async fn logout(State(st): State<AppState>, s: Session, headers: HeaderMap, Form(f): Form<Fields>) -> Result<Response, AppError> {
     s.check_csrf(f.get("csrf"))?;
     if let Some(t) = headers.get(header::COOKIE).and_then(|v| v.to_str().ok()).and_then(|c| auth::cookie(c, SESSION_COOKIE)) {
-        st.store.delete_session(&auth::token_hash(t))?;
+        st.store.delete_session(&auth::token_hash(t)).await?;
     }
     let mut r = Redirect::to("/login").into_response();
     if let Ok(v) = HeaderValue::from_str(&auth::set_cookie(SESSION_COOKIE, "", 0, st.config.secure_cookies)) {
@@ -209,8 +220,8 @@ pub async fn today(State(st): State<AppState>, s: Session, Query(q): Query<Field
     let lang = s.lang;
     let date = parse_date(field(&q, "date")).unwrap_or_else(|| st.now().date());
     let sc = scope(&s.user);
-    let ctx = Context::load(&st.store, &sc, st.config.utc_offset)?;
-    let days = date_results(&st.store, &ctx, date)?;
+    let ctx = Context::load(&st.store, &sc, st.config.utc_offset).await?;
+    let days = date_results(&st.store, &ctx, date).await?;
     let mut by_section: BTreeMap<String, Vec<_>> = BTreeMap::new();
     for (e, d) in &days {
         by_section.entry(e.section_name.clone()).or_default().push((e, d));
@@ -284,10 +295,10 @@ pub async fn employees(State(st): State<AppState>, s: Session, Query(q): Query<F
     s.require(Page::Employees)?;
     let lang = s.lang;
     let sc = scope(&s.user);
-    let ctx = Context::load(&st.store, &sc, st.config.utc_offset)?;
+    let ctx = Context::load(&st.store, &sc, st.config.utc_offset).await?;
     let admin = s.user.role == Role::Admin;
     let enrols = auth::allowed(s.user.role, Page::Enrolment);
-    let faces = if enrols { st.store.template_counts()? } else { HashMap::new() };
+    let faces = if enrols { st.store.template_counts().await? } else { HashMap::new() };
     let mut body = flash(&q);
     let _ = write!(
         body,
@@ -347,11 +358,11 @@ pub async fn assign_section(State(st): State<AppState>, s: Session, Form(f): For
     s.require(Page::Settings)?;
     s.check_csrf(f.get("csrf"))?;
     let (emp, sec) = (field(&f, "employee"), field(&f, "section"));
-    if !st.store.sections()?.iter().any(|x| x.id == sec) {
+    if !st.store.sections().await?.iter().any(|x| x.id == sec) {
         return Err(AppError::BadRequest("bidang tidak dikenal / unknown section".into()));
     }
-    st.store.set_employee_section(emp, sec)?;
-    st.store.audit(&s.user.username, "assign_section", &format!("{emp} -> {sec}"), (st.clock)())?;
+    st.store.set_employee_section(emp, sec).await?;
+    st.store.audit(&s.user.username, "assign_section", &format!("{emp} -> {sec}"), (st.clock)()).await?;
     Ok(redirect_ok("/employees", s.lang.pick("Bidang disimpan", "Section saved")))
 }
 
@@ -380,12 +391,12 @@ pub async fn records(State(st): State<AppState>, s: Session, Query(q): Query<Fie
     let lang = s.lang;
     let date = parse_date(field(&q, "date")).unwrap_or_else(|| st.now().date());
     let sc = narrowed(scope(&s.user), field(&q, "section"))?;
-    let ctx = Context::load(&st.store, &scope(&s.user), st.config.utc_offset)?;
-    let names: HashMap<&str, &crate::dashboard::store::Employee> =
+    let ctx = Context::load(&st.store, &scope(&s.user), st.config.utc_offset).await?;
+    let names: HashMap<&str, &crate::storage::employees::Employee> =
         ctx.employees.iter().filter(|e| sc.includes(e.section.as_deref())).map(|e| (e.id.as_str(), e)).collect();
     let off = st.config.utc_offset;
     let from = date.midnight().assume_offset(off);
-    let recs = st.store.records_between(from, from + Duration::days(1))?;
+    let recs = st.store.records_between(from, from + Duration::days(1)).await?;
     let only = field(&q, "decision");
     let mut body = format!(
         r#"<form class="inline card" method="get"><label>{l}<input type="date" name="date" value="{d}"></label>
@@ -435,9 +446,9 @@ pub async fn records(State(st): State<AppState>, s: Session, Query(q): Query<Fie
 }
 
 /// Loads a record and refuses unless the user may see its employee.
-fn visible_record(st: &AppState, s: &Session, id: i64) -> Result<(crate::dashboard::store::RecordView, Option<String>), AppError> {
-    let r = st.store.record(id)?.ok_or(AppError::NotFound)?;
-    let section = st.store.employees()?.into_iter().find(|e| e.id == r.employee_id).and_then(|e| e.section);
+async fn visible_record(st: &AppState, s: &Session, id: i64) -> Result<(crate::storage::records_view::RecordView, Option<String>), AppError> {
+    let r = st.store.record(id).await?.ok_or(AppError::NotFound)?;
+    let section = st.store.employees().await?.into_iter().find(|e| e.id == r.employee_id).and_then(|e| e.section);
     if !scope(&s.user).includes(section.as_deref()) {
         // Not "forbidden": do not confirm that the record exists.
         return Err(AppError::NotFound);
@@ -448,8 +459,9 @@ fn visible_record(st: &AppState, s: &Session, id: i64) -> Result<(crate::dashboa
 /// The evidence photo of a record.
 pub async fn record_photo(State(st): State<AppState>, s: Session, Path(id): Path<i64>) -> Result<Response, AppError> {
     s.require(Page::Records)?;
-    let (r, _) = visible_record(&st, &s, id)?;
-    let jpeg = st.store.photo(&r.photo_sha256)?.ok_or(AppError::NotFound)?;
+    let (r, _) = visible_record(&st, &s, id).await?;
+    let sha = hadir_protocol::Digest::from_hex(&r.photo_sha256).map_err(|_| AppError::NotFound)?;
+    let jpeg = st.store.photo(sha).await?.ok_or(AppError::NotFound)?;
     Ok(([(header::CONTENT_TYPE, "image/jpeg"), (header::CACHE_CONTROL, "private, max-age=3600")], jpeg).into_response())
 }
 
@@ -460,11 +472,11 @@ pub async fn confirmations(State(st): State<AppState>, s: Session, Query(q): Que
     s.require(Page::Confirmations)?;
     let lang = s.lang;
     let sc = scope(&s.user);
-    let ctx = Context::load(&st.store, &sc, st.config.utc_offset)?;
+    let ctx = Context::load(&st.store, &sc, st.config.utc_offset).await?;
     let emps: HashMap<&str, _> = ctx.employees.iter().map(|e| (e.id.as_str(), e)).collect();
     let mut body = flash(&q);
     let mut n = 0;
-    for r in st.store.pending_records()? {
+    for r in st.store.pending_records().await? {
         let Some(e) = emps.get(r.employee_id.as_str()) else { continue };
         n += 1;
         let info = ctx.info(e);
@@ -503,7 +515,7 @@ pub async fn confirmations(State(st): State<AppState>, s: Session, Query(q): Que
 pub async fn decide(State(st): State<AppState>, s: Session, Path(id): Path<i64>, Form(f): Form<Fields>) -> Result<Response, AppError> {
     s.require(Page::Confirmations)?;
     s.check_csrf(f.get("csrf"))?;
-    let (r, _) = visible_record(&st, &s, id)?;
+    let (r, _) = visible_record(&st, &s, id).await?;
     let lang = s.lang;
     let confirm = match field(&f, "action") {
         "confirm" => true,
@@ -521,10 +533,10 @@ pub async fn decide(State(st): State<AppState>, s: Session, Path(id): Path<i64>,
         return Err(AppError::BadRequest(lang.pick("Rekaman ini sudah diputuskan.", "This record was already decided.").into()));
     }
     let now = (st.clock)();
-    if !st.store.decide(id, confirm, &reason, &s.user.username, now)? {
+    if !st.store.decide(id, confirm, &reason, &s.user.username, now).await? {
         return Err(AppError::BadRequest(lang.pick("Rekaman ini sudah diputuskan.", "This record was already decided.").into()));
     }
-    st.store.audit(&s.user.username, if confirm { "confirm_record" } else { "reject_record" }, &format!("record {id} ({}): {reason}", r.employee_id), now)?;
+    st.store.audit(&s.user.username, if confirm { "confirm_record" } else { "reject_record" }, &format!("record {id} ({}): {reason}", r.employee_id), now).await?;
     st.records_arrived();
     Ok(redirect_ok("/confirmations", if confirm { lang.pick("Rekaman dikonfirmasi", "Record confirmed") } else { lang.pick("Rekaman ditolak", "Record rejected") }))
 }
@@ -542,17 +554,15 @@ pub async fn corrections(State(st): State<AppState>, s: Session, Query(q): Query
         r#"<form method="post" action="/corrections" class="inline card">{c}
 <label>NIP<input name="employee" required></label><label>{from}<input type="date" name="from" value="{today}" required></label>
 <label>{to}<input type="date" name="to" value="{today}" required></label>
-<label>{kind}<select name="kind"><option value="cuti">{cuti}</option><option value="sakit">{sakit}</option><option value="izin">{izin}</option><option value="dinas_luar">{dl}</option><option value="cancel">{cancel}</option></select></label>
+<label>{kind}<select name="kind">{kinds}<option value="{cancel_value}">{cancel}</option></select></label>
 <label>{reason}<input name="reason" required></label><button>{add}</button></form>
 <div class="card scroll"><table><thead><tr><th>#</th><th>{when}</th><th>NIP</th><th>{date}</th><th>{kind}</th><th>{reason}</th><th>{by}</th></tr></thead><tbody>"#,
         c = csrf_field(&s.csrf),
         from = lang.pick("Dari", "From"),
         to = lang.pick("Sampai", "To"),
         kind = lang.pick("Jenis", "Kind"),
-        cuti = lang.pick("Cuti", "Annual leave"),
-        sakit = lang.pick("Sakit", "Sick"),
-        izin = lang.pick("Izin", "Permitted absence"),
-        dl = lang.pick("Dinas luar", "Official travel"),
+        kinds = Excused::ALL.iter().map(|e| format!(r#"<option value="{}">{}</option>"#, e.as_str(), lang.excused(*e))).collect::<String>(),
+        cancel_value = CANCEL,
         cancel = lang.pick("Batalkan entri sebelumnya", "Cancel an earlier entry"),
         reason = lang.pick("Alasan", "Reason"),
         add = lang.pick("Tambahkan", "Add"),
@@ -561,7 +571,7 @@ pub async fn corrections(State(st): State<AppState>, s: Session, Query(q): Query
         by = lang.pick("Oleh", "By"),
     );
     let off = st.config.utc_offset;
-    for c in st.store.corrections(500)? {
+    for c in st.store.corrections(500).await? {
         let at = c.at.to_offset(off);
         let _ = write!(
             body,
@@ -587,7 +597,7 @@ pub async fn add_correction(State(st): State<AppState>, s: Session, Form(f): For
     let lang = s.lang;
     let bad = |m: &str| AppError::BadRequest(m.to_owned());
     let emp = field(&f, "employee");
-    if !st.store.employees()?.iter().any(|e| e.id == emp) {
+    if !st.store.employees().await?.iter().any(|e| e.id == emp) {
         return Err(bad(lang.pick("NIP tidak dikenal.", "Unknown employee.")));
     }
     let (Some(from), Some(to)) = (parse_date(field(&f, "from")), parse_date(field(&f, "to"))) else {
@@ -597,9 +607,10 @@ pub async fn add_correction(State(st): State<AppState>, s: Session, Form(f): For
         return Err(bad(lang.pick("Rentang tanggal tidak sah.", "Invalid date range.")));
     }
     let kind = field(&f, "kind");
-    if !["cuti", "sakit", "izin", "dinas_luar", "cancel"].contains(&kind) {
-        return Err(bad("kind"));
-    }
+    let excused = match kind {
+        CANCEL => None,
+        k => Some(Excused::parse(k).ok_or_else(|| bad("kind"))?),
+    };
     let reason = field(&f, "reason");
     if reason.is_empty() {
         return Err(bad(lang.pick("Alasan wajib diisi.", "A reason is required.")));
@@ -607,13 +618,13 @@ pub async fn add_correction(State(st): State<AppState>, s: Session, Form(f): For
     let now = (st.clock)();
     let mut d: Date = from;
     loop {
-        st.store.add_correction(emp, d, kind, reason, &s.user.username, now)?;
+        st.store.add_correction(emp, d, excused, reason, &s.user.username, now).await?;
         if d >= to {
             break;
         }
         d = d.next_day().ok_or_else(|| bad("date"))?;
     }
-    st.store.audit(&s.user.username, "correction", &format!("{emp} {kind} {}..{}: {reason}", date_str(from), date_str(to)), now)?;
+    st.store.audit(&s.user.username, "correction", &format!("{emp} {kind} {}..{}: {reason}", date_str(from), date_str(to)), now).await?;
     Ok(redirect_ok("/corrections", lang.pick("Koreksi dicatat", "Correction recorded")))
 }
 
@@ -651,7 +662,7 @@ pub async fn devices(State(st): State<AppState>, s: Session, Query(q): Query<Fie
     let now = st.now();
     let mut body = flash(&q);
     let fmt = |t: Option<OffsetDateTime>| t.map(|t| { let t = t.to_offset(off); format!("{} {}", date_str(t.date()), hm(t)) }).unwrap_or_else(|| "-".into());
-    let mut known: Vec<(String, Option<Date>)> = st.store.known_through_by_site(off)?.into_iter().collect();
+    let mut known: Vec<(String, Option<Date>)> = st.store.known_through_by_site(off).await?.into_iter().collect();
     known.sort();
     let mut sites = String::new();
     for (site, day) in &known {
@@ -689,7 +700,7 @@ pub async fn devices(State(st): State<AppState>, s: Session, Query(q): Query<Fie
         quar = lang.pick("Karantina", "Quarantine"),
         refused = lang.pick("Unggahan ditolak", "Refused uploads"),
     );
-    for d in st.store.devices()? {
+    for d in st.store.device_statuses().await? {
         let status = if d.revoked_at.is_some() {
             format!(r#"<span class="bad">{}</span>"#, lang.pick("Dicabut", "Revoked"))
         } else if d.last_seen.is_some_and(|t| now - t < Duration::minutes(15)) {
@@ -745,7 +756,7 @@ pub async fn devices(State(st): State<AppState>, s: Session, Query(q): Query<Fie
         );
     }
     body.push_str("</tbody></table></div>");
-    let refusals = st.store.refused_uploads(50)?;
+    let refusals = st.store.refused_uploads(None, 50).await?;
     if !refusals.is_empty() {
         let _ = write!(
             body,
@@ -766,7 +777,7 @@ pub async fn devices(State(st): State<AppState>, s: Session, Query(q): Query<Fie
             let _ = write!(
                 body,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"bad\">{}</td><td>{}</td><td>{}</td></tr>",
-                fmt(Some(r.at)),
+                fmt(ms_to_dt(r.at_ms)),
                 esc(r.device_id.as_deref().unwrap_or("?")),
                 r.seq.map_or_else(|| "-".to_owned(), |v| v.to_string()),
                 refusal_label(lang, &r.reason),
@@ -784,10 +795,10 @@ pub async fn revoke_device(State(st): State<AppState>, s: Session, Path(id): Pat
     s.require(Page::Devices)?;
     s.check_csrf(f.get("csrf"))?;
     let now = (st.clock)();
-    if !st.store.revoke_device(&id, now)? {
+    if !st.store.revoke_device(&id, dt_to_ms(now)).await? {
         return Err(AppError::NotFound);
     }
-    st.store.audit(&s.user.username, "revoke_device", &id, now)?;
+    st.store.audit(&s.user.username, "revoke_device", &id, now).await?;
     Ok(redirect_ok("/devices", s.lang.pick("Perangkat dicabut", "Device revoked")))
 }
 
@@ -797,7 +808,7 @@ pub async fn revoke_device(State(st): State<AppState>, s: Session, Path(id): Pat
 pub async fn settings(State(st): State<AppState>, s: Session, Query(q): Query<Fields>) -> Result<Html<String>, AppError> {
     s.require(Page::Settings)?;
     let lang = s.lang;
-    let r = st.store.settings()?;
+    let r = st.store.settings().await?;
     let c = csrf_field(&s.csrf);
     let mut body = flash(&q);
     let num = |name: &str, label: &str, v: u32| format!(r#"<label>{label}<input type="number" min="0" name="{name}" value="{v}"></label>"#);
@@ -820,7 +831,7 @@ pub async fn settings(State(st): State<AppState>, s: Session, Query(q): Query<Fi
         save = lang.pick("Simpan", "Save")
     );
     let mut hol = String::new();
-    for (d, n) in st.store.holidays()?.iter() {
+    for (d, n) in st.store.holidays().await?.iter() {
         let _ = write!(hol, "<li>{} — {}</li>", date_str(d), esc(n));
     }
     let _ = write!(
@@ -832,8 +843,8 @@ pub async fn settings(State(st): State<AppState>, s: Session, Query(q): Query<Fi
         add = lang.pick("Tambahkan", "Add")
     );
     let mut secs = String::new();
-    for sec in st.store.sections()? {
-        let days: Vec<String> = sec.calendar.weekly.days().iter().map(|h| h.map(super::store::format_hours).unwrap_or_else(|| "-".into())).collect();
+    for sec in st.store.sections().await? {
+        let days: Vec<String> = sec.calendar.weekly.days().iter().map(|h| h.map(|h| h.to_string()).unwrap_or_else(|| "-".into())).collect();
         let _ = write!(secs, "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", esc(&sec.id), esc(&sec.name), days.join(" · "));
     }
     let _ = write!(
@@ -850,7 +861,7 @@ pub async fn settings(State(st): State<AppState>, s: Session, Query(q): Query<Fi
         save = lang.pick("Simpan", "Save"),
     );
     let mut users = String::new();
-    for u in st.store.users()? {
+    for u in st.store.users().await? {
         let _ = write!(users, "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", esc(&u.username), role_label(lang, u.role), esc(&u.sections.join(", ")));
     }
     let _ = write!(
@@ -902,8 +913,8 @@ pub async fn save_rules(State(st): State<AppState>, s: Session, Form(f): Form<Fi
     r.absent_bp = get("absent_bp")?;
     r.daily_cap_bp = get("daily_cap_bp")?;
     r.validate().map_err(|e| AppError::BadRequest(e.to_string()))?;
-    st.store.put_settings(&r)?;
-    st.store.audit(&s.user.username, "settings", &format!("{r:?}"), (st.clock)())?;
+    st.store.put_settings(&r).await?;
+    st.store.audit(&s.user.username, "settings", &format!("{r:?}"), (st.clock)()).await?;
     Ok(redirect_ok("/settings", s.lang.pick("Pengaturan disimpan", "Settings saved")))
 }
 
@@ -913,8 +924,8 @@ pub async fn add_holiday(State(st): State<AppState>, s: Session, Form(f): Form<F
     s.check_csrf(f.get("csrf"))?;
     let d = parse_date(field(&f, "date")).ok_or_else(|| AppError::BadRequest("date".into()))?;
     let name = field(&f, "name");
-    st.store.put_holiday(d, name)?;
-    st.store.audit(&s.user.username, "holiday", &format!("{} {name}", date_str(d)), (st.clock)())?;
+    st.store.put_holiday(d, name).await?;
+    st.store.audit(&s.user.username, "holiday", &format!("{} {name}", date_str(d)), (st.clock)()).await?;
     Ok(redirect_ok("/settings", s.lang.pick("Hari libur disimpan", "Holiday saved")))
 }
 
@@ -927,7 +938,7 @@ pub async fn add_section(State(st): State<AppState>, s: Session, Form(f): Form<F
         if v.is_empty() {
             return Ok(None);
         }
-        parse_hours(v).map(Some).ok_or_else(|| {
+        WorkHours::parse(v).map(Some).ok_or_else(|| {
             AppError::BadRequest(format!("{k}: {v} — HH:MM-HH:MM, selesai setelah mulai / end after start (no night shifts)"))
         })
     };
@@ -938,8 +949,8 @@ pub async fn add_section(State(st): State<AppState>, s: Session, Form(f): Form<F
     if id.is_empty() || name.is_empty() {
         return Err(AppError::BadRequest("id/name".into()));
     }
-    st.store.put_section(id, name, &WeeklySchedule::new([wd, wd, wd, wd, fri, sat, None]))?;
-    st.store.audit(&s.user.username, "section", &format!("{id} {name}"), (st.clock)())?;
+    st.store.put_section(id, name, &WeeklySchedule::new([wd, wd, wd, wd, fri, sat, None])).await?;
+    st.store.audit(&s.user.username, "section", &format!("{id} {name}"), (st.clock)()).await?;
     Ok(redirect_ok("/settings", s.lang.pick("Bidang disimpan", "Section saved")))
 }
 
@@ -952,11 +963,16 @@ pub async fn add_user(State(st): State<AppState>, s: Session, Form(f): Form<Fiel
     if pw.chars().count() < 10 {
         return Err(AppError::BadRequest(s.lang.pick("Kata sandi minimal 10 karakter.", "Passwords need at least 10 characters.").into()));
     }
-    let hash = auth::hash_password(pw).map_err(|e| AppError::Export(e.to_string()))?;
+    // Argon2 takes tens of milliseconds of CPU: off the async workers.
+    let pw = pw.to_owned();
+    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&pw))
+        .await
+        .map_err(|e| AppError::Internal(format!("password hashing task: {e}")))?
+        .map_err(|e| AppError::Internal(e.to_string()))?;
     let sections: Vec<&str> = field(&f, "sections").split(',').map(str::trim).filter(|x| !x.is_empty()).collect();
     let name = field(&f, "username");
-    st.store.add_user(name, &hash, role, &sections).map_err(|_| AppError::BadRequest(s.lang.pick("Nama pengguna sudah dipakai.", "User name taken.").into()))?;
-    st.store.audit(&s.user.username, "add_user", &format!("{name} {}", role.as_str()), (st.clock)())?;
+    st.store.add_user(name, &hash, role, &sections).await.map_err(|_| AppError::BadRequest(s.lang.pick("Nama pengguna sudah dipakai.", "User name taken.").into()))?;
+    st.store.audit(&s.user.username, "add_user", &format!("{name} {}", role.as_str()), (st.clock)()).await?;
     Ok(redirect_ok("/settings", s.lang.pick("Pengguna ditambahkan", "User added")))
 }
 
@@ -967,8 +983,8 @@ pub async fn add_board_token(State(st): State<AppState>, s: Session, Form(f): Fo
     let token = auth::random_token();
     let label = field(&f, "label");
     let initials = field(&f, "initials_only") == "1";
-    st.store.add_board_token(&auth::token_hash(&token), label, initials)?;
-    st.store.audit(&s.user.username, "board_token", label, (st.clock)())?;
+    st.store.add_board_token(&auth::token_hash(&token), label, initials).await?;
+    st.store.audit(&s.user.username, "board_token", label, (st.clock)()).await?;
     let lang = s.lang;
     let body = format!(
         r#"<div class="card"><p>{p}</p><p><a id="board-link" href="/board/{token}">/board/{token}</a></p></div>"#,

@@ -14,7 +14,7 @@ use super::auth::{Page, scope};
 use super::html::{esc, page};
 use super::i18n::Lang;
 use super::pages::narrowed;
-use super::store::{date_str, parse_date};
+use crate::storage::calendar::{date_str, parse_date};
 use super::{AppError, AppState, Session};
 use crate::reports::chart::late_chart_svg;
 use crate::reports::month::{Context, date_rows, late_per_day, month_recaps};
@@ -56,7 +56,7 @@ fn table_html(t: &Table) -> String {
     s
 }
 
-fn filter_form(lang: Lang, ctx: &Context, user: &super::store::User, inner: &str, section: &str, action: &str) -> String {
+fn filter_form(lang: Lang, ctx: &Context, user: &crate::storage::accounts::User, inner: &str, section: &str, action: &str) -> String {
     let sc = scope(user);
     let mut opts = format!(r#"<option value="">{}</option>"#, lang.pick("Semua bidang", "All sections"));
     let mut ids: Vec<&String> = ctx.sections.keys().filter(|id| sc.includes(Some(id))).collect();
@@ -85,9 +85,9 @@ pub async fn month_page(State(st): State<AppState>, s: Session, Query(q): Query<
     let (year, month) = month_of(&st, &q)?;
     let section = section_param(&q);
     let sc = narrowed(scope(&s.user), section)?;
-    let full = Context::load(&st.store, &scope(&s.user), st.config.utc_offset)?;
-    let ctx = Context::load(&st.store, &sc, st.config.utc_offset)?;
-    let months = month_recaps(&st.store, &ctx, year, month)?;
+    let full = Context::load(&st.store, &scope(&s.user), st.config.utc_offset).await?;
+    let ctx = Context::load(&st.store, &sc, st.config.utc_offset).await?;
+    let months = month_recaps(&st.store, &ctx, year, month).await?;
     let rows: Vec<_> = months.iter().map(|(e, _, r)| (e.clone(), r.clone())).collect();
     let table = month_table(lang, year, month, &rows);
     let inner = format!(
@@ -141,11 +141,11 @@ pub async fn month_export(State(st): State<AppState>, s: Session, Path(fmt): Pat
     let (year, month) = month_of(&st, &q)?;
     let section = section_param(&q);
     let sc = narrowed(scope(&s.user), section)?;
-    let ctx = Context::load(&st.store, &sc, st.config.utc_offset)?;
-    let rows: Vec<_> = month_recaps(&st.store, &ctx, year, month)?.into_iter().map(|(e, _, r)| (e, r)).collect();
+    let ctx = Context::load(&st.store, &sc, st.config.utc_offset).await?;
+    let rows: Vec<_> = month_recaps(&st.store, &ctx, year, month).await?.into_iter().map(|(e, _, r)| (e, r)).collect();
     let table = month_table(s.lang, year, month, &rows);
     let now = st.now();
-    st.store.audit(&s.user.username, "export_month", &format!("{year}-{:02} {section} {fmt}", u8::from(month)), now)?;
+    st.store.audit(&s.user.username, "export_month", &format!("{year}-{:02} {section} {fmt}", u8::from(month)), now).await?;
     let footer = format!("Hadir · {} {} {}", s.lang.pick("dicetak oleh", "printed by"), s.user.username, date_str(now.date()));
     let name = format!("rekap-{year}-{:02}{}", u8::from(month), if section.is_empty() { String::new() } else { format!("-{section}") });
     respond(&table, &fmt, &name, s.lang.pick("Rekap", "Recap"), &footer)
@@ -162,9 +162,9 @@ pub async fn date_page(State(st): State<AppState>, s: Session, Query(q): Query<F
     let date = date_of(&st, &q);
     let section = section_param(&q);
     let sc = narrowed(scope(&s.user), section)?;
-    let full = Context::load(&st.store, &scope(&s.user), st.config.utc_offset)?;
-    let ctx = Context::load(&st.store, &sc, st.config.utc_offset)?;
-    let table = date_table(lang, date, &date_rows(&st.store, &ctx, date)?);
+    let full = Context::load(&st.store, &scope(&s.user), st.config.utc_offset).await?;
+    let ctx = Context::load(&st.store, &sc, st.config.utc_offset).await?;
+    let table = date_table(lang, date, &date_rows(&st.store, &ctx, date).await?);
     let inner = format!(r#"<label>{l}<input type="date" name="date" value="{d}"></label>"#, l = lang.pick("Tanggal", "Date"), d = date_str(date));
     let mut body = filter_form(lang, &full, &s.user, &inner, section, "/reports/date");
     body.push_str(&exports("/reports/date", &format!("date={}&section={}", date_str(date), esc(section)), lang));
@@ -178,10 +178,10 @@ pub async fn date_export(State(st): State<AppState>, s: Session, Path(fmt): Path
     let date = date_of(&st, &q);
     let section = section_param(&q);
     let sc = narrowed(scope(&s.user), section)?;
-    let ctx = Context::load(&st.store, &sc, st.config.utc_offset)?;
-    let table = date_table(s.lang, date, &date_rows(&st.store, &ctx, date)?);
+    let ctx = Context::load(&st.store, &sc, st.config.utc_offset).await?;
+    let table = date_table(s.lang, date, &date_rows(&st.store, &ctx, date).await?);
     let now = st.now();
-    st.store.audit(&s.user.username, "export_date", &format!("{} {section} {fmt}", date_str(date)), now)?;
+    st.store.audit(&s.user.username, "export_date", &format!("{} {section} {fmt}", date_str(date)), now).await?;
     let footer = format!("Hadir · {} {} {}", s.lang.pick("dicetak oleh", "printed by"), s.user.username, date_str(now.date()));
     respond(&table, &fmt, &format!("rekap-{}", date_str(date)), s.lang.pick("Rekap", "Recap"), &footer)
 }

@@ -1,5 +1,5 @@
 //! One employee's page (admins and operators): face enrolment from uploaded photos and PIN
-//! reset. Both write the roster through the device store ([`crate::storage::Store`]), so the
+//! reset. Both write the roster through the store ([`crate::storage::Store`]), so the
 //! roster revision moves and the kiosks of the employee's site fetch the change; both are
 //! audited (`enrol_face`, `enrol_refused`, `pin_reset`).
 //!
@@ -18,12 +18,13 @@ use super::enrol::{self, EnrolError, MAX_PHOTOS, MIN_PHOTOS, Photo};
 use super::html::{csrf_field, esc, page};
 use super::i18n::Lang;
 use super::pages::{Fields, flash, redirect_ok};
-use super::store::{RosterEntry, date_str};
+use crate::storage::calendar::date_str;
+use crate::storage::employees::RosterEntry;
 use super::{AppError, AppState, Session, pin};
 use crate::storage::EmployeeInput;
 
-fn entry(st: &AppState, id: &str) -> Result<RosterEntry, AppError> {
-    st.store.roster_entry(id)?.ok_or(AppError::NotFound)
+async fn entry(st: &AppState, id: &str) -> Result<RosterEntry, AppError> {
+    st.store.roster_entry(id).await?.ok_or(AppError::NotFound)
 }
 
 fn now_ms(st: &AppState) -> i64 {
@@ -32,16 +33,14 @@ fn now_ms(st: &AppState) -> i64 {
 
 /// The page body: the employee's facts, the enrolment form and the PIN form; `notice` goes on
 /// top (a flash, an error, or the new PIN).
-fn body(st: &AppState, s: &Session, e: &RosterEntry, notice: &str) -> Result<String, AppError> {
+async fn body(st: &AppState, s: &Session, e: &RosterEntry, notice: &str) -> Result<String, AppError> {
     let lang = s.lang;
-    let section = st
-        .store
-        .employees()?
-        .into_iter()
-        .find(|x| x.id == e.id)
-        .and_then(|x| x.section)
-        .and_then(|sid| st.store.sections().ok()?.into_iter().find(|sec| sec.id == sid).map(|sec| sec.name))
-        .unwrap_or_else(|| "-".into());
+    let section_id = st.store.employees().await?.into_iter().find(|x| x.id == e.id).and_then(|x| x.section);
+    let section = match section_id {
+        Some(sid) => st.store.sections().await?.into_iter().find(|sec| sec.id == sid).map(|sec| sec.name),
+        None => None,
+    }
+    .unwrap_or_else(|| "-".into());
     let off = st.config.utc_offset;
     let faces = match (e.templates, e.last_template) {
         (0, _) => format!(r#"<span class="bad">{}</span>"#, lang.pick("belum terdaftar", "not enrolled")),
@@ -103,15 +102,15 @@ fn body(st: &AppState, s: &Session, e: &RosterEntry, notice: &str) -> Result<Str
     Ok(b)
 }
 
-fn render(st: &AppState, s: &Session, e: &RosterEntry, notice: &str) -> Result<Html<String>, AppError> {
-    Ok(Html(page(s.lang, &s.user, &s.csrf, Page::Employees, &e.name, &body(st, s, e, notice)?)))
+async fn render(st: &AppState, s: &Session, e: &RosterEntry, notice: &str) -> Result<Html<String>, AppError> {
+    Ok(Html(page(s.lang, &s.user, &s.csrf, Page::Employees, &e.name, &body(st, s, e, notice).await?)))
 }
 
 /// One employee: facts, enrolment from photos, PIN reset.
 pub async fn employee(State(st): State<AppState>, s: Session, Path(id): Path<String>, Query(q): Query<Fields>) -> Result<Html<String>, AppError> {
     s.require(Page::Enrolment)?;
-    let e = entry(&st, &id)?;
-    render(&st, &s, &e, &flash(&q))
+    let e = entry(&st, &id).await?;
+    render(&st, &s, &e, &flash(&q)).await
 }
 
 fn bad_upload(lang: Lang, e: impl std::fmt::Display) -> AppError {
@@ -148,15 +147,15 @@ pub async fn enrol_photos(State(st): State<AppState>, s: Session, Path(id): Path
         }
     }
     s.check_csrf(csrf.as_ref())?;
-    let e = entry(&st, &id)?;
-    let storage = st.storage()?.clone();
-    let sites = st.store.sites()?;
+    let e = entry(&st, &id).await?;
+    let storage = st.store.clone();
+    let sites = st.store.sites().await?;
     let now = (st.clock)();
     let given = photos.len();
     match enrol::enrol(st.faces.clone(), &storage, &sites, &e.id, photos, now_ms(&st)).await {
         Ok(done) => {
             let nearest = done.nearest_other.as_ref().map_or_else(|| "none".to_owned(), |(o, p)| format!("{o} {p:.1}%"));
-            st.store.audit(&s.user.username, "enrol_face", &format!("{}: {} templates from {given} photos; nearest other {nearest}", e.id, done.templates), now)?;
+            st.store.audit(&s.user.username, "enrol_face", &format!("{}: {} templates from {given} photos; nearest other {nearest}", e.id, done.templates), now).await?;
             tracing::info!(employee = %e.id, templates = done.templates, by = %s.user.username, "face enrolled from photos");
             let msg = match lang {
                 Lang::Id => format!("Wajah terdaftar dari {} foto; perangkat menerimanya pada sinkronisasi berikutnya.", done.templates),
@@ -165,10 +164,10 @@ pub async fn enrol_photos(State(st): State<AppState>, s: Session, Path(id): Path
             Ok(redirect_ok(&format!("/employees/{}", e.id), &msg))
         }
         Err(EnrolError::Refused(r)) => {
-            st.store.audit(&s.user.username, "enrol_refused", &format!("{}: {}", e.id, r.summary()), now)?;
+            st.store.audit(&s.user.username, "enrol_refused", &format!("{}: {}", e.id, r.summary()), now).await?;
             tracing::info!(employee = %e.id, reason = %r.summary(), "face enrolment refused");
             let notice = format!(r#"<div class="flash error" id="enrol-error">{}</div>"#, esc(&r.message(lang)));
-            let mut resp = render(&st, &s, &e, &notice)?.into_response();
+            let mut resp = render(&st, &s, &e, &notice).await?.into_response();
             *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             Ok(resp)
         }
@@ -183,8 +182,8 @@ pub async fn reset_pin(State(st): State<AppState>, s: Session, Path(id): Path<St
     s.require(Page::Enrolment)?;
     s.check_csrf(f.get("csrf"))?;
     let lang = s.lang;
-    let e = entry(&st, &id)?;
-    let storage = st.storage()?.clone();
+    let e = entry(&st, &id).await?;
+    let storage = st.store.clone();
     let others: Vec<String> =
         storage.roster_since(&e.site_id, 0).await?.changed.into_iter().filter(|x| x.id != e.id).filter_map(|x| x.pin_hash).collect();
     let len = st.config.pin_length;
@@ -201,9 +200,9 @@ pub async fn reset_pin(State(st): State<AppState>, s: Session, Path(id): Path<St
             pin_hash: Some(hash),
         })
         .await?;
-    st.store.audit(&s.user.username, "pin_reset", &format!("{} ({}); roster revision {revision}", e.id, e.name), (st.clock)())?;
+    st.store.audit(&s.user.username, "pin_reset", &format!("{} ({}); roster revision {revision}", e.id, e.name), (st.clock)()).await?;
     tracing::info!(employee = %e.id, by = %s.user.username, revision, "PIN reset");
-    let e = entry(&st, &id)?;
+    let e = entry(&st, &id).await?;
     let notice = format!(
         r#"<div class="flash" id="new-pin-box"><p>{p}</p><p style="font-size:2.2rem;letter-spacing:.3em;font-weight:700" id="new-pin">{pin}</p><p>{n}</p></div>"#,
         p = lang.pick("PIN baru untuk", "New PIN for").to_owned() + " " + &esc(&e.name) + ":",
@@ -213,7 +212,7 @@ pub async fn reset_pin(State(st): State<AppState>, s: Session, Path(id): Path<St
             "Write it down and hand it to the employee now: it is shown only once and is not stored readably.",
         ),
     );
-    let mut resp = render(&st, &s, &e, &notice)?.into_response();
+    let mut resp = render(&st, &s, &e, &notice).await?.into_response();
     // Shown once: no cache may keep the page.
     resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(resp)

@@ -8,9 +8,11 @@ use time::{Date, Month, OffsetDateTime, UtcOffset};
 
 use super::chart::LateDay;
 use super::table::EmployeeInfo;
-use crate::dashboard::store::{Employee, Section, Store, StoreError};
+use crate::storage::calendar::Section;
+use crate::storage::employees::Employee;
+use crate::storage::{StorageError, Store};
 use hadir_rules::{
-    DateRow, DayInput, DayResult, Excused, MonthRecap, Punch, SectionCalendar, WeeklySchedule, evaluate_day,
+    DateRow, DayInput, DayResult, MonthRecap, Punch, SectionCalendar, WeeklySchedule, evaluate_day,
     recap_date_row, recap_month, recap::MonthInput,
 };
 
@@ -51,14 +53,14 @@ pub struct Context {
 
 impl Context {
     /// Loads the context for `scope` at the sites' offset.
-    pub fn load(store: &Store, scope: &Scope, offset: UtcOffset) -> Result<Self, StoreError> {
-        let employees = store.employees()?.into_iter().filter(|e| scope.includes(e.section.as_deref())).collect();
+    pub async fn load(store: &Store, scope: &Scope, offset: UtcOffset) -> Result<Self, StorageError> {
+        let employees = store.employees().await?.into_iter().filter(|e| scope.includes(e.section.as_deref())).collect();
         Ok(Self {
             employees,
-            sections: store.sections()?.into_iter().map(|s| (s.id.clone(), s)).collect(),
-            holidays: store.holidays()?,
-            settings: store.settings()?,
-            known: store.known_through_by_site(offset)?,
+            sections: store.sections().await?.into_iter().map(|s| (s.id.clone(), s)).collect(),
+            holidays: store.holidays().await?,
+            settings: store.settings().await?,
+            known: store.known_through_by_site(offset).await?,
             no_section: SectionCalendar::new(WeeklySchedule::new([None; 7])),
         })
     }
@@ -93,19 +95,19 @@ fn bounds(from: Date, to: Date) -> (OffsetDateTime, OffsetDateTime) {
 }
 
 /// The recap of every employee in the context for a month, with each employee's days.
-pub fn month_recaps(
+pub async fn month_recaps(
     store: &Store,
     ctx: &Context,
     year: i32,
     month: Month,
-) -> Result<Vec<(EmployeeInfo, Vec<DayResult>, MonthRecap)>, StoreError> {
+) -> Result<Vec<(EmployeeInfo, Vec<DayResult>, MonthRecap)>, StorageError> {
     let first = Date::from_calendar_date(year, month, 1)
-        .map_err(|e| StoreError::Invalid { what: "report month", detail: e.to_string() })?;
+        .map_err(|e| StorageError::Corrupt(format!("report month {year}-{month}: {e}")))?;
     let last = Date::from_calendar_date(year, month, month.length(year))
-        .map_err(|e| StoreError::Invalid { what: "report month", detail: e.to_string() })?;
+        .map_err(|e| StorageError::Corrupt(format!("report month {year}-{month}: {e}")))?;
     let (from, to) = bounds(first, last);
-    let mut punches = store.punches_by_employee(from, to)?;
-    let excused = store.excused_between(first, last)?;
+    let mut punches = store.punches_by_employee(from, to).await?;
+    let excused = store.excused_between(first, last).await?;
     let empty_ex = BTreeMap::new();
     let mut out = Vec::with_capacity(ctx.employees.len());
     for e in &ctx.employees {
@@ -127,10 +129,10 @@ pub fn month_recaps(
 }
 
 /// Every employee's day on `date`.
-pub fn date_results(store: &Store, ctx: &Context, date: Date) -> Result<Vec<(EmployeeInfo, DayResult)>, StoreError> {
+pub async fn date_results(store: &Store, ctx: &Context, date: Date) -> Result<Vec<(EmployeeInfo, DayResult)>, StorageError> {
     let (from, to) = bounds(date, date);
-    let punches = store.punches_by_employee(from, to)?;
-    let excused = store.excused_between(date, date)?;
+    let punches = store.punches_by_employee(from, to).await?;
+    let excused = store.excused_between(date, date).await?;
     let none: Vec<Punch> = Vec::new();
     Ok(ctx
         .employees
@@ -157,8 +159,8 @@ pub fn date_results(store: &Store, ctx: &Context, date: Date) -> Result<Vec<(Emp
 }
 
 /// The recap-per-date rows.
-pub fn date_rows(store: &Store, ctx: &Context, date: Date) -> Result<Vec<(EmployeeInfo, DateRow)>, StoreError> {
-    Ok(date_results(store, ctx, date)?.into_iter().map(|(e, d)| (e, recap_date_row(&d))).collect())
+pub async fn date_rows(store: &Store, ctx: &Context, date: Date) -> Result<Vec<(EmployeeInfo, DateRow)>, StorageError> {
+    Ok(date_results(store, ctx, date).await?.into_iter().map(|(e, d)| (e, recap_date_row(&d))).collect())
 }
 
 /// Late arrivals per day of the month, from judged months.

@@ -234,6 +234,129 @@ pub const CORE: &[Migration] = &[
     },
 ];
 
+/// The dashboard's first schema: users, sessions, sections and their calendars, holidays, the
+/// supervisors' decisions, the corrections and audit logs, rule settings, late-board tokens, and
+/// the covering index of the recap's month read.
+///
+/// Releases before the one store created these tables themselves (`CREATE TABLE IF NOT
+/// EXISTS`, SQLite only), outside `schema_migrations`. The SQLite text therefore keeps `IF NOT
+/// EXISTS` everywhere: on such a database it adopts the tables as they are (same columns, same
+/// triggers) and only records the step; on an empty one it creates them.
+///
+/// `dash_corrections`, `dash_audit` and `dash_decisions` are append-only: triggers refuse
+/// UPDATE and DELETE (on PostgreSQL also TRUNCATE) on both backends. A wrong correction is
+/// corrected by a newer one, with its reason; a decision on a record is final.
+const DASHBOARD_1: Migration = Migration {
+    component: "dashboard",
+    version: 1,
+    name: "dashboard users, sessions, sections, holidays, decisions, corrections, audit, settings, board tokens",
+    sqlite: r#"
+CREATE INDEX IF NOT EXISTS dash_records_by_time ON records (
+    recorded_at_ms, employee_id, direction, utc_offset_min, mode, decision, device_id);
+CREATE TABLE IF NOT EXISTS dash_users (
+    id INTEGER PRIMARY KEY, username TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('admin','supervisor','operator')));
+CREATE TABLE IF NOT EXISTS dash_user_sections (
+    user_id INTEGER NOT NULL REFERENCES dash_users(id), section_id TEXT NOT NULL,
+    PRIMARY KEY (user_id, section_id));
+CREATE TABLE IF NOT EXISTS dash_sessions (
+    token_sha256 TEXT PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES dash_users(id),
+    csrf TEXT NOT NULL, expires_at_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS dash_sections (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL,
+    mon TEXT, tue TEXT, wed TEXT, thu TEXT, fri TEXT, sat TEXT, sun TEXT);
+CREATE TABLE IF NOT EXISTS dash_section_exceptions (
+    section_id TEXT NOT NULL, date TEXT NOT NULL, hours TEXT, reason TEXT NOT NULL,
+    PRIMARY KEY (section_id, date));
+CREATE TABLE IF NOT EXISTS dash_holidays (date TEXT PRIMARY KEY, name TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS dash_employee_sections (
+    employee_id TEXT PRIMARY KEY, section_id TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS dash_decisions (
+    record_id INTEGER PRIMARY KEY, decision TEXT NOT NULL CHECK (decision IN ('confirmed','rejected')),
+    reason TEXT NOT NULL, by_user TEXT NOT NULL, at_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS dash_corrections (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, employee_id TEXT NOT NULL, date TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('cuti','sakit','izin','dinas_luar','cancel')),
+    reason TEXT NOT NULL, by_user TEXT NOT NULL, at_ms INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS dash_corrections_date ON dash_corrections (date);
+CREATE TABLE IF NOT EXISTS dash_audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL, by_user TEXT NOT NULL,
+    action TEXT NOT NULL, detail TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS dash_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS dash_board_tokens (
+    token_sha256 TEXT PRIMARY KEY, label TEXT NOT NULL, initials_only INTEGER NOT NULL);
+CREATE TRIGGER IF NOT EXISTS dash_corrections_no_update BEFORE UPDATE ON dash_corrections
+BEGIN SELECT RAISE(ABORT, 'corrections are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS dash_corrections_no_delete BEFORE DELETE ON dash_corrections
+BEGIN SELECT RAISE(ABORT, 'corrections are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS dash_audit_no_update BEFORE UPDATE ON dash_audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS dash_audit_no_delete BEFORE DELETE ON dash_audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS dash_decisions_no_update BEFORE UPDATE ON dash_decisions
+BEGIN SELECT RAISE(ABORT, 'a decision on a record is final'); END;
+CREATE TRIGGER IF NOT EXISTS dash_decisions_no_delete BEFORE DELETE ON dash_decisions
+BEGIN SELECT RAISE(ABORT, 'a decision on a record is final'); END;
+"#,
+    postgres: r#"
+CREATE INDEX dash_records_by_time ON records (recorded_at_ms)
+    INCLUDE (id, employee_id, direction, utc_offset_min, mode, decision, device_id);
+CREATE TABLE dash_users (
+    id BIGSERIAL PRIMARY KEY, username TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('admin','supervisor','operator')));
+CREATE TABLE dash_user_sections (
+    user_id BIGINT NOT NULL REFERENCES dash_users(id), section_id TEXT NOT NULL,
+    PRIMARY KEY (user_id, section_id));
+CREATE TABLE dash_sessions (
+    token_sha256 TEXT PRIMARY KEY, user_id BIGINT NOT NULL REFERENCES dash_users(id),
+    csrf TEXT NOT NULL, expires_at_ms BIGINT NOT NULL);
+CREATE TABLE dash_sections (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL,
+    mon TEXT, tue TEXT, wed TEXT, thu TEXT, fri TEXT, sat TEXT, sun TEXT);
+CREATE TABLE dash_section_exceptions (
+    section_id TEXT NOT NULL, date TEXT NOT NULL, hours TEXT, reason TEXT NOT NULL,
+    PRIMARY KEY (section_id, date));
+CREATE TABLE dash_holidays (date TEXT PRIMARY KEY, name TEXT NOT NULL);
+CREATE TABLE dash_employee_sections (
+    employee_id TEXT PRIMARY KEY, section_id TEXT NOT NULL);
+CREATE TABLE dash_decisions (
+    record_id BIGINT PRIMARY KEY, decision TEXT NOT NULL CHECK (decision IN ('confirmed','rejected')),
+    reason TEXT NOT NULL, by_user TEXT NOT NULL, at_ms BIGINT NOT NULL);
+CREATE TABLE dash_corrections (
+    id BIGSERIAL PRIMARY KEY, employee_id TEXT NOT NULL, date TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('cuti','sakit','izin','dinas_luar','cancel')),
+    reason TEXT NOT NULL, by_user TEXT NOT NULL, at_ms BIGINT NOT NULL);
+CREATE INDEX dash_corrections_date ON dash_corrections (date);
+CREATE TABLE dash_audit (
+    id BIGSERIAL PRIMARY KEY, at_ms BIGINT NOT NULL, by_user TEXT NOT NULL,
+    action TEXT NOT NULL, detail TEXT NOT NULL);
+CREATE TABLE dash_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE dash_board_tokens (
+    token_sha256 TEXT PRIMARY KEY, label TEXT NOT NULL, initials_only BOOLEAN NOT NULL);
+CREATE FUNCTION dash_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '%', TG_ARGV[0] USING ERRCODE = 'restrict_violation';
+END
+$$;
+CREATE TRIGGER dash_corrections_append_only BEFORE UPDATE OR DELETE ON dash_corrections
+    FOR EACH ROW EXECUTE FUNCTION dash_refuse_change('corrections are append-only');
+CREATE TRIGGER dash_corrections_no_truncate BEFORE TRUNCATE ON dash_corrections
+    FOR EACH STATEMENT EXECUTE FUNCTION dash_refuse_change('corrections are append-only');
+CREATE TRIGGER dash_audit_append_only BEFORE UPDATE OR DELETE ON dash_audit
+    FOR EACH ROW EXECUTE FUNCTION dash_refuse_change('the audit log is append-only');
+CREATE TRIGGER dash_audit_no_truncate BEFORE TRUNCATE ON dash_audit
+    FOR EACH STATEMENT EXECUTE FUNCTION dash_refuse_change('the audit log is append-only');
+CREATE TRIGGER dash_decisions_final BEFORE UPDATE OR DELETE ON dash_decisions
+    FOR EACH ROW EXECUTE FUNCTION dash_refuse_change('a decision on a record is final');
+CREATE TRIGGER dash_decisions_no_truncate BEFORE TRUNCATE ON dash_decisions
+    FOR EACH STATEMENT EXECUTE FUNCTION dash_refuse_change('a decision on a record is final');
+"#,
+};
+
+/// Every dashboard migration (component `dashboard`; needs [`CORE`] first: it indexes
+/// `records`).
+pub const DASHBOARD: &[Migration] = &[DASHBOARD_1];
+
 /// Checks that a list of migrations is well ordered: per component, versions 1, 2, 3 ….
 pub fn check_order(migrations: &[Migration]) -> Result<(), String> {
     let mut next: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();

@@ -1,15 +1,32 @@
 //! The repository layer: one [`Store`] API over two backends, SQLite (the embedded default)
 //! and PostgreSQL (scale-out).
 //!
-//! Everything the device API persists goes through [`Store`]; handlers never see SQL. Each
-//! backend module holds the SQL for its dialect; the decisions (what a record's chain position
-//! means, see [`crate::ingest::decide`]) are shared, pure code, so both backends answer alike.
+//! Everything the server persists (the device API's data and the dashboard's) goes through
+//! [`Store`]; handlers never see SQL. The SQL is per dialect where it is hand-tuned and written
+//! once where it is plain ([`portable`]); the decisions (what a record's chain position means,
+//! see [`crate::ingest::decide`]; a record's decision, [`decisions::merge_decision`]; which
+//! correction is in force, [`corrections::in_force`]) are shared, pure code, so both backends
+//! answer alike.
 //!
-//! # Extending (the dashboard)
+//! # Layout
 //!
-//! Other components add tables through their own [`Migration`] list (component name other than
-//! `core`), registered in [`crate::migrations`], and run their own queries through
-//! [`Store::sqlite`] / [`Store::postgres`]. The core tables are documented in [`migrations`].
+//! - [`sqlite`], [`postgres`]: the device API's statements, hand-written per dialect (ingest,
+//!   enrolment, roster).
+//! - [`migrations`]: the one migration system: the `core` and `dashboard` schemas, both
+//!   backends.
+//! - [`portable`]: statements written once for both dialects (the dashboard's).
+//! - The dashboard's data, one module per idea: [`accounts`] (users, sessions, board tokens),
+//!   [`calendar`] (sections, schedules, holidays), [`rule_settings`], [`employees`] (the
+//!   roster as the office sees it), [`fleet`] (devices, their health), [`records_view`]
+//!   (records as the rules see them, the recap's month read), [`decisions`] (supervisors'
+//!   decisions, final), [`corrections`] (leave and travel, latest wins), [`audit`] (the audit
+//!   log).
+//!
+//! # Extending
+//!
+//! A new component adds tables through its own [`Migration`] list (component name other than
+//! `core`), registered in [`crate::migrations`], and its queries as [`Store`] methods in a
+//! module here. Nothing outside this module opens the database.
 //!
 //! # Troubleshooting
 //!
@@ -18,9 +35,19 @@
 //! - `database holds migration core/N unknown to this build`: a newer server migrated this
 //!   database; run that version (downgrades are not supported).
 
+pub mod accounts;
+pub mod audit;
+pub mod calendar;
+pub mod corrections;
+pub mod decisions;
+pub mod employees;
+pub mod fleet;
 pub mod migrations;
 pub mod pg_cluster;
+pub mod portable;
 pub mod postgres;
+pub mod records_view;
+pub mod rule_settings;
 pub mod sealed;
 pub mod sqlite;
 
@@ -174,7 +201,8 @@ pub struct Counts {
 #[derive(Debug)]
 enum Backend {
     Sqlite(sqlite::SqliteStore),
-    Postgres(postgres::PgStore),
+    // Boxed: two connections and their locks are much larger than the SQLite handle.
+    Postgres(Box<postgres::PgStore>),
 }
 
 /// The server's database, either backend, and the key that seals face templates; cheap to
@@ -329,7 +357,7 @@ impl Store {
     /// Connects to PostgreSQL (`host=… user=… dbname=…` or a `postgresql://` URL). Give it a
     /// template key ([`Store::with_template_key`]) before templates are written or read.
     pub async fn connect_postgres(url: &str) -> Result<Store> {
-        Ok(Store::new(Backend::Postgres(postgres::PgStore::connect(url).await?), None))
+        Ok(Store::new(Backend::Postgres(Box::new(postgres::PgStore::connect(url).await?)), None))
     }
 
     /// The same store with another template key.
@@ -706,6 +734,16 @@ pub(crate) fn note_commit(started: std::time::Instant) {
 /// Time spent committing ingest transactions (both backends, this process) since the last call.
 pub fn take_commit_time() -> std::time::Duration {
     std::time::Duration::from_nanos(COMMIT_NANOS.swap(0, std::sync::atomic::Ordering::Relaxed))
+}
+
+/// A stored instant (UTC milliseconds) as a time; `None` when out of range.
+pub fn ms_to_dt(ms: i64) -> Option<time::OffsetDateTime> {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()
+}
+
+/// A time as stored (UTC milliseconds).
+pub fn dt_to_ms(t: time::OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
 }
 
 pub(crate) fn parse_mode(text: &str) -> Result<Mode> {

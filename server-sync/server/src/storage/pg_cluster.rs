@@ -91,7 +91,7 @@ impl TempCluster {
             "initdb",
             &["-D", path_str(&data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync", "--locale=C"],
         )?;
-        let mut opts = format!("-k {} -c listen_addresses= -c max_connections=20", path_str(cluster.dir.path()));
+        let mut opts = format!("-k {} -c listen_addresses= -c max_connections=64", path_str(cluster.dir.path()));
         if !durable {
             opts.push_str(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
         }

@@ -1,7 +1,8 @@
 //! The PostgreSQL backend (scale-out).
 //!
-//! One connection (tokio-postgres) behind an async mutex; a batch is one transaction, and the
-//! device row is locked (`SELECT … FOR UPDATE`) while its chain head moves, so two servers (or
+//! One connection (tokio-postgres) behind an async mutex for writes, and a second one for the
+//! dashboard's reads ([`PgStore::lock_reader`]), so a month's recap never holds up ingest; a
+//! batch is one transaction, and the device row is locked (`SELECT … FOR UPDATE`) while its chain head moves, so two servers (or
 //! two requests) can never store two records at one chain position.
 //!
 //! # Troubleshooting
@@ -31,23 +32,36 @@ fn err(context: impl Into<String>) -> impl FnOnce(tokio_postgres::Error) -> Stor
 #[derive(Debug)]
 pub struct PgStore {
     client: Mutex<Client>,
+    reader: Mutex<Client>,
+}
+
+async fn open_client(url: &str, what: &'static str) -> Result<Client> {
+    let (client, connection) = tokio_postgres::connect(url, NoTls).await.map_err(err(format!("connect ({what})")))?;
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::error!(error = %e, connection = what, "PostgreSQL connection ended");
+        }
+    });
+    Ok(client)
 }
 
 impl PgStore {
     /// Connects (no TLS: use a local socket or a trusted network).
     pub async fn connect(url: &str) -> Result<PgStore> {
-        let (client, connection) = tokio_postgres::connect(url, NoTls).await.map_err(err("connect"))?;
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::error!(error = %e, "PostgreSQL connection ended");
-            }
-        });
-        Ok(PgStore { client: Mutex::new(client) })
+        let client = open_client(url, "writer").await?;
+        let reader = open_client(url, "reader").await?;
+        Ok(PgStore { client: Mutex::new(client), reader: Mutex::new(reader) })
     }
 
     /// The client, for other components' queries. Hold the guard briefly.
     pub async fn lock(&self) -> tokio::sync::MutexGuard<'_, Client> {
         self.client.lock().await
+    }
+
+    /// The read connection (reads only: the dashboard's pages and recaps). Hold the guard
+    /// briefly.
+    pub async fn lock_reader(&self) -> tokio::sync::MutexGuard<'_, Client> {
+        self.reader.lock().await
     }
 
     pub(super) async fn migrate(&self, list: &[Migration]) -> Result<usize> {

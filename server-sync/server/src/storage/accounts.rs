@@ -1,0 +1,193 @@
+//! Who may use the dashboard: users and their roles and sections, sessions, late-board tokens.
+//!
+//! It owns `dash_users`, `dash_user_sections`, `dash_sessions` and `dash_board_tokens`.
+//! Passwords arrive here already hashed (Argon2, [`crate::dashboard::auth`]), session and board
+//! tokens as their SHA-256: nothing secret is stored in clear. It does not decide who may see
+//! what (that is [`crate::dashboard::auth::allowed`]).
+
+use super::portable::{Row, Stmt, params};
+use super::{Result, StorageError, Store, dt_to_ms};
+use time::OffsetDateTime;
+
+/// A dashboard role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Everything.
+    Admin,
+    /// Only the sections assigned to them.
+    Supervisor,
+    /// Enrolment and devices.
+    Operator,
+}
+
+impl Role {
+    /// As stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Supervisor => "supervisor",
+            Role::Operator => "operator",
+        }
+    }
+
+    /// From the stored text.
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "admin" => Some(Role::Admin),
+            "supervisor" => Some(Role::Supervisor),
+            "operator" => Some(Role::Operator),
+            _ => None,
+        }
+    }
+}
+
+/// A dashboard user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// Row id.
+    pub id: i64,
+    /// Login name.
+    pub username: String,
+    /// Argon2 PHC string.
+    pub password_hash: String,
+    /// Role.
+    pub role: Role,
+    /// Sections a supervisor may see.
+    pub sections: Vec<String>,
+}
+
+/// A late-board token's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoardToken {
+    /// Label (which TV).
+    pub label: String,
+    /// Show initials only.
+    pub initials_only: bool,
+}
+
+/// A user row before its sections are read: (id, name, hash, role).
+fn user_row(r: &dyn Row) -> Result<(i64, String, String, Role)> {
+    let role = r.text(3)?;
+    let role = Role::parse(&role).ok_or_else(|| StorageError::Corrupt(format!("dash_users.role {role:?}")))?;
+    Ok((r.i64(0)?, r.text(1)?, r.text(2)?, role))
+}
+
+impl Store {
+    /// Adds a user with an Argon2 hash and their sections; returns the id. Fails (unique
+    /// constraint) when the name is taken.
+    pub async fn add_user(&self, username: &str, password_hash: &str, role: Role, sections: &[&str]) -> Result<i64> {
+        let mut stmts = vec![Stmt::new(
+            "INSERT INTO dash_users (username, password_hash, role) VALUES ($1, $2, $3)",
+            params![username, password_hash, role.as_str()],
+        )];
+        for s in sections {
+            stmts.push(Stmt::new(
+                "INSERT INTO dash_user_sections (user_id, section_id) SELECT id, $2 FROM dash_users WHERE username = $1",
+                params![username, *s],
+            ));
+        }
+        self.write_all("add dashboard user", stmts).await?;
+        self.user_by_name(username)
+            .await?
+            .map(|u| u.id)
+            .ok_or_else(|| StorageError::Corrupt(format!("dashboard user {username} vanished after insert")))
+    }
+
+    /// Replaces a user's password hash.
+    pub async fn set_password(&self, user_id: i64, hash: &str) -> Result<()> {
+        self.write("set password", "UPDATE dash_users SET password_hash = $2 WHERE id = $1", params![user_id, hash]).await?;
+        Ok(())
+    }
+
+    async fn user_with_sections(&self, row: Option<(i64, String, String, Role)>) -> Result<Option<User>> {
+        let Some((id, username, password_hash, role)) = row else { return Ok(None) };
+        let sections = self
+            .query_rows(
+                "read user sections",
+                "SELECT section_id FROM dash_user_sections WHERE user_id = $1 ORDER BY section_id",
+                params![id],
+                |r| r.text(0),
+            )
+            .await?;
+        Ok(Some(User { id, username, password_hash, role, sections }))
+    }
+
+    /// A user by login name.
+    pub async fn user_by_name(&self, username: &str) -> Result<Option<User>> {
+        let row = self
+            .query_opt(
+                "read user",
+                "SELECT id, username, password_hash, role FROM dash_users WHERE username = $1",
+                params![username],
+                user_row,
+            )
+            .await?;
+        self.user_with_sections(row).await
+    }
+
+    /// All users, by name.
+    pub async fn users(&self) -> Result<Vec<User>> {
+        let rows = self
+            .query_rows("read users", "SELECT id, username, password_hash, role FROM dash_users ORDER BY username", params![], user_row)
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            out.extend(self.user_with_sections(Some(row)).await?);
+        }
+        Ok(out)
+    }
+
+    /// Stores a session (by the token's hash) with its CSRF token.
+    pub async fn create_session(&self, token_sha256: &str, user_id: i64, csrf: &str, expires: OffsetDateTime) -> Result<()> {
+        self.write(
+            "create session",
+            "INSERT INTO dash_sessions (token_sha256, user_id, csrf, expires_at_ms) VALUES ($1, $2, $3, $4)",
+            params![token_sha256, user_id, csrf, dt_to_ms(expires)],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The user and CSRF token of a live session.
+    pub async fn session(&self, token_sha256: &str, now: OffsetDateTime) -> Result<Option<(User, String)>> {
+        let row = self
+            .query_opt(
+                "read session",
+                "SELECT u.id, u.username, u.password_hash, u.role, s.csrf FROM dash_sessions s
+                 JOIN dash_users u ON u.id = s.user_id WHERE s.token_sha256 = $1 AND s.expires_at_ms > $2",
+                params![token_sha256, dt_to_ms(now)],
+                |r| Ok((user_row(r)?, r.text(4)?)),
+            )
+            .await?;
+        let Some((user, csrf)) = row else { return Ok(None) };
+        Ok(self.user_with_sections(Some(user)).await?.map(|u| (u, csrf)))
+    }
+
+    /// Ends a session.
+    pub async fn delete_session(&self, token_sha256: &str) -> Result<()> {
+        self.write("end session", "DELETE FROM dash_sessions WHERE token_sha256 = $1", params![token_sha256]).await?;
+        Ok(())
+    }
+
+    /// Stores a late-board token (by hash).
+    pub async fn add_board_token(&self, token_sha256: &str, label: &str, initials_only: bool) -> Result<()> {
+        self.write(
+            "add board token",
+            "INSERT INTO dash_board_tokens (token_sha256, label, initials_only) VALUES ($1, $2, $3)",
+            params![token_sha256, label, initials_only],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// A late-board token's settings.
+    pub async fn board_token(&self, token_sha256: &str) -> Result<Option<BoardToken>> {
+        self.query_opt(
+            "read board token",
+            "SELECT label, initials_only FROM dash_board_tokens WHERE token_sha256 = $1",
+            params![token_sha256],
+            |r| Ok(BoardToken { label: r.text(0)?, initials_only: r.bool(1)? }),
+        )
+        .await
+    }
+}

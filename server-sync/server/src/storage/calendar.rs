@@ -1,0 +1,147 @@
+//! When people work: sections with their weekly schedules and dated exceptions, and holidays.
+//!
+//! It owns `dash_sections`, `dash_section_exceptions` and `dash_holidays`. Hours are stored as
+//! `HH:MM-HH:MM` text ([`WorkHours`]'s `Display` and [`WorkHours::parse`]) and dates as
+//! `YYYY-MM-DD` ([`date_str`], [`parse_date`]). The rules that use a calendar are
+//! `hadir_rules`; nothing here decides lateness.
+
+use super::portable::params;
+use super::{Result, StorageError, Store};
+use hadir_rules::{DayException, Holidays, SectionCalendar, WeeklySchedule, WorkHours};
+use std::collections::{BTreeMap, HashMap};
+use time::Date;
+
+/// A section of the department.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    /// Short id, e.g. `BM` for Bina Marga.
+    pub id: String,
+    /// Name shown.
+    pub name: String,
+    /// The calendar.
+    pub calendar: SectionCalendar,
+}
+
+/// Date as `YYYY-MM-DD` (as stored).
+pub fn date_str(d: Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+/// Parses `YYYY-MM-DD`.
+pub fn parse_date(s: &str) -> Option<Date> {
+    let mut it = s.trim().splitn(3, '-');
+    let y: i32 = it.next()?.parse().ok()?;
+    let m: u8 = it.next()?.parse().ok()?;
+    let d: u8 = it.next()?.parse().ok()?;
+    Date::from_calendar_date(y, time::Month::try_from(m).ok()?, d).ok()
+}
+
+fn stored_date(what: &str, d: &str) -> Result<Date> {
+    parse_date(d).ok_or_else(|| StorageError::Corrupt(format!("{what}: date {d:?}")))
+}
+
+fn stored_hours(what: &str, h: &str) -> Result<WorkHours> {
+    WorkHours::parse(h).ok_or_else(|| StorageError::Corrupt(format!("{what}: hours {h:?}")))
+}
+
+impl Store {
+    /// Adds or replaces a section and its weekly schedule.
+    pub async fn put_section(&self, id: &str, name: &str, weekly: &WeeklySchedule) -> Result<()> {
+        let mut p = params![id, name];
+        p.extend(weekly.days().iter().map(|h| h.map(|h| h.to_string()).into()));
+        self.write(
+            "put section",
+            "INSERT INTO dash_sections (id, name, mon, tue, wed, thu, fri, sat, sun) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, mon = excluded.mon, tue = excluded.tue,
+               wed = excluded.wed, thu = excluded.thu, fri = excluded.fri, sat = excluded.sat, sun = excluded.sun",
+            p,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Adds or replaces a section's exception for a date (`hours` None: day off).
+    pub async fn put_exception(&self, section: &str, date: Date, hours: Option<WorkHours>, reason: &str) -> Result<()> {
+        self.write(
+            "put section exception",
+            "INSERT INTO dash_section_exceptions (section_id, date, hours, reason) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (section_id, date) DO UPDATE SET hours = excluded.hours, reason = excluded.reason",
+            params![section, date_str(date), hours.map(|h| h.to_string()), reason],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// All sections with their calendars, by id.
+    pub async fn sections(&self) -> Result<Vec<Section>> {
+        let raw = self
+            .query_rows(
+                "read sections",
+                "SELECT id, name, mon, tue, wed, thu, fri, sat, sun FROM dash_sections ORDER BY id",
+                params![],
+                |r| {
+                    let id = r.text(0)?;
+                    let mut w = [None; 7];
+                    for (i, day) in w.iter_mut().enumerate() {
+                        if let Some(h) = r.opt_text(2 + i)? {
+                            *day = Some(stored_hours(&format!("dash_sections {id}"), &h)?);
+                        }
+                    }
+                    Ok((id, r.text(1)?, WeeklySchedule::new(w)))
+                },
+            )
+            .await?;
+        let rows = self
+            .query_rows(
+                "read section exceptions",
+                "SELECT section_id, date, hours, reason FROM dash_section_exceptions",
+                params![],
+                |r| {
+                    let date = stored_date("dash_section_exceptions", &r.text(1)?)?;
+                    let ex = match r.opt_text(2)? {
+                        Some(h) => DayException::Hours(stored_hours("dash_section_exceptions", &h)?),
+                        None => DayException::Off(r.text(3)?),
+                    };
+                    Ok((r.text(0)?, date, ex))
+                },
+            )
+            .await?;
+        let mut exceptions: HashMap<String, BTreeMap<Date, DayException>> = HashMap::new();
+        for (sid, date, ex) in rows {
+            exceptions.entry(sid).or_default().insert(date, ex);
+        }
+        Ok(raw
+            .into_iter()
+            .map(|(id, name, weekly)| {
+                let mut calendar = SectionCalendar::new(weekly);
+                calendar.exceptions = exceptions.remove(&id).unwrap_or_default();
+                Section { id, name, calendar }
+            })
+            .collect())
+    }
+
+    /// Adds or renames a holiday.
+    pub async fn put_holiday(&self, date: Date, name: &str) -> Result<()> {
+        self.write(
+            "put holiday",
+            "INSERT INTO dash_holidays (date, name) VALUES ($1, $2) ON CONFLICT (date) DO UPDATE SET name = excluded.name",
+            params![date_str(date), name],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// All holidays.
+    pub async fn holidays(&self) -> Result<Holidays> {
+        let rows = self
+            .query_rows("read holidays", "SELECT date, name FROM dash_holidays", params![], |r| {
+                Ok((stored_date("dash_holidays", &r.text(0)?)?, r.text(1)?))
+            })
+            .await?;
+        let mut h = Holidays::new();
+        for (d, n) in rows {
+            h.insert(d, n);
+        }
+        Ok(h)
+    }
+}

@@ -1,0 +1,117 @@
+//! The dashboard's data through the one store, on SQLite and on PostgreSQL: append-only logs,
+//! final decisions, the latest correction wins, calendars and settings round-trip, the month
+//! read groups punches by employee, the demo seeds.
+
+#[macro_use]
+mod dashboard_fixture;
+
+use dashboard_fixture::{Db, fixture_on};
+use hadir_rules::{Decision, Excused, RuleSettings, WeeklySchedule, WorkHours};
+use hadir_server::storage::portable::params;
+use time::macros::{date, datetime, time};
+
+async fn logs_are_append_only_and_decisions_final(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
+    let s = &f.storage;
+    let now = datetime!(2026-03-02 10:00 UTC);
+    s.add_correction("E1", date!(2026 - 03 - 02), Some(Excused::Sakit), "surat dokter", "admin", now).await.unwrap();
+    s.audit("admin", "x", "y", now).await.unwrap();
+    assert!(s.decide(f.pending_bm, true, "ok", "spv", now).await.unwrap());
+    assert!(!s.decide(f.pending_bm, false, "again", "spv", now).await.unwrap(), "a second decision is refused");
+    assert_eq!(s.record(f.pending_bm).await.unwrap().unwrap().punch.decision, Decision::Confirmed);
+    for (sql, what) in [
+        ("UPDATE dash_corrections SET reason = 'x'", "update a correction"),
+        ("DELETE FROM dash_corrections", "delete corrections"),
+        ("UPDATE dash_audit SET detail = 'x'", "update the audit log"),
+        ("DELETE FROM dash_audit", "delete the audit log"),
+        ("UPDATE dash_decisions SET decision = 'rejected'", "change a decision"),
+        ("DELETE FROM dash_decisions", "delete a decision"),
+    ] {
+        assert!(s.write("test: tamper", sql, params![]).await.is_err(), "{}: {what} must fail", db.name());
+    }
+    if let Db::Postgres(..) = db {
+        assert!(s.write("test: tamper", "TRUNCATE dash_audit", params![]).await.is_err(), "truncate the audit log must fail");
+    }
+    assert_eq!(s.audit_lines(None, None, None, 10).await.unwrap().len(), 1);
+    assert_eq!(s.pending_records().await.unwrap().len(), 1, "Dewi's record still waits");
+}
+
+async fn latest_correction_wins_and_cancel_removes(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
+    let s = &f.storage;
+    let now = datetime!(2026-03-02 10:00 UTC);
+    let d = date!(2026 - 03 - 02);
+    s.add_correction("E1", d, Some(Excused::Izin), "a", "admin", now).await.unwrap();
+    s.add_correction("E1", d, Some(Excused::Sakit), "b", "admin", now).await.unwrap();
+    s.add_correction("E2", d, Some(Excused::Cuti), "c", "admin", now).await.unwrap();
+    s.add_correction("E2", d, None, "d", "admin", now).await.unwrap();
+    let ex = s.excused_between(d, d).await.unwrap();
+    assert_eq!(ex["E1"].get(&d), Some(&Excused::Sakit));
+    assert!(ex["E2"].is_empty());
+    let log = s.corrections(10).await.unwrap();
+    assert_eq!(log.len(), 4);
+    assert_eq!((log[0].kind.as_str(), log[0].reason.as_str()), ("cancel", "d"), "newest first");
+}
+
+async fn sections_holidays_and_settings_round_trip(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
+    let s = &f.storage;
+    let h = WorkHours::new(time!(07:00), time!(15:30)).unwrap();
+    s.put_section("BM", "Bina Marga Baru", &WeeklySchedule::weekdays(h)).await.unwrap();
+    s.put_exception("BM", date!(2026 - 03 - 20), None, "Kerja bakti").await.unwrap();
+    s.put_holiday(date!(2026 - 03 - 19), "Nyepi").await.unwrap();
+    s.put_holiday(date!(2026 - 03 - 19), "Hari Suci Nyepi").await.unwrap();
+    let secs = s.sections().await.unwrap();
+    assert_eq!(secs.len(), 3);
+    let bm = secs.iter().find(|x| x.id == "BM").unwrap();
+    assert_eq!((bm.name.as_str(), &bm.calendar.weekly), ("Bina Marga Baru", &WeeklySchedule::weekdays(h)));
+    assert_eq!(bm.calendar.exceptions.len(), 1);
+    assert_eq!(s.holidays().await.unwrap().iter().count(), 1);
+    assert_eq!(s.settings().await.unwrap(), RuleSettings::default(), "defaults before anything is saved");
+    let mut rs = RuleSettings::default();
+    rs.late_bp[3] = 200;
+    rs.daily_cap_bp = 450;
+    s.put_settings(&rs).await.unwrap();
+    assert_eq!(s.settings().await.unwrap(), rs);
+    let u = s.user_by_name("kabid_bm").await.unwrap().unwrap();
+    assert_eq!(u.sections, ["BM"]);
+    assert!(s.add_user("kabid_bm", "x", u.role, &[]).await.is_err(), "names are unique");
+}
+
+async fn the_month_read_groups_punches_by_employee(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
+    let s = &f.storage;
+    s.decide(f.pending_sda, false, "bukan dia", "admin", datetime!(2026-03-02 10:00 UTC)).await.unwrap();
+    let from = datetime!(2026-03-01 00:00 UTC);
+    let p = s.punches_by_employee(from, from + time::Duration::days(2)).await.unwrap();
+    assert_eq!(p.values().map(Vec::len).sum::<usize>(), 6);
+    let dewi = &p["198704042011014004"][0];
+    assert_eq!((dewi.decision, dewi.at.offset().whole_hours()), (Decision::Rejected, 7));
+    assert_eq!(p["198502022010012002"][0].decision, Decision::Pending);
+    assert_eq!(&*p["198001012005011001"][0].device_id, "K-01");
+    let views = s.records_between(from, from + time::Duration::days(2)).await.unwrap();
+    assert_eq!(views.len(), 6);
+    assert!(views.windows(2).all(|w| w[0].punch.at <= w[1].punch.at), "oldest first");
+    assert_eq!(s.max_record_id().await.unwrap(), views.iter().map(|v| v.punch.record_id).max().unwrap());
+}
+
+async fn the_demo_seeds_and_shows_today(db: &Db<'_>) {
+    let (store, _dir) = db.open().await;
+    let now = datetime!(2026-11-27 03:00 UTC); // a Friday, 10:00 WIB
+    let opts = hadir_server::demo::DemoOptions { employees: 6, days: 3, ..Default::default() };
+    let secrets = hadir_server::demo::seed(&store, &opts, now).await.unwrap();
+    assert_eq!(store.counts().await.unwrap().records, secrets.records as u64);
+    assert!(hadir_server::demo::seeded(&store).await.unwrap());
+    assert_eq!(store.users().await.unwrap().len(), 3);
+    assert_eq!(store.sections().await.unwrap().len(), 4);
+    assert!(!hadir_server::demo::today_records(&store, now, opts.utc_offset).await.unwrap().is_empty());
+    assert!(hadir_server::demo::seed(&store, &opts, now).await.is_err(), "seeds only a fresh database");
+}
+
+on_both_backends!(
+    logs_are_append_only_and_decisions_final,
+    latest_correction_wins_and_cancel_removes,
+    sections_holidays_and_settings_round_trip,
+    the_month_read_groups_punches_by_employee,
+    the_demo_seeds_and_shows_today,
+);
