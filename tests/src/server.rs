@@ -58,6 +58,8 @@ pub struct Server {
     pub clock: FrozenClock,
     /// The device API's store (for seeding and for looking at what was stored).
     pub store: Store,
+    /// The sites' zone.
+    pub zone: hadir_rules::SiteZone,
     /// The dashboard's state (over the same store).
     pub dash: Arc<Dashboard>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -70,8 +72,15 @@ impl Server {
         Server::start_on(db, clock, "127.0.0.1:0").await
     }
 
-    /// Migrates `db` and serves it on `addr`.
+    /// Migrates `db` and serves it on `addr`, in the department's zone (its schedules are
+    /// written in WIB).
     pub async fn start_on(db: &Path, clock: FrozenClock, addr: &str) -> Server {
+        let wib = hadir_rules::SiteZone::parse("Asia/Jakarta").expect("zone");
+        Server::start_in(db, clock, addr, wib).await
+    }
+
+    /// Migrates `db` and serves it on `addr` with the sites in `zone` (device API and dashboard).
+    pub async fn start_in(db: &Path, clock: FrozenClock, addr: &str, zone: hadir_rules::SiteZone) -> Server {
         let store = Store::open_sqlite(db).expect("open the server's SQLite file");
         store.migrate(&migrations()).await.expect("migrate");
         let state = AppState {
@@ -79,11 +88,12 @@ impl Server {
             policy: hadir_server::ingest::IngestPolicy::default(),
             clock: clock.server_clock(),
             max_body_bytes: hadir_server::config::IngestConfig::default().max_body_bytes,
+            zone: zone.clone(),
         };
         let c = clock.clone();
         let dash = Dashboard::with_clock(
             store.clone(),
-            DashboardConfig { secure_cookies: false, ..DashboardConfig::default() },
+            DashboardConfig { secure_cookies: false, utc_offset: zone.offset(), ..DashboardConfig::default() },
             Arc::new(move || {
                 time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(c.now_ms()) * 1_000_000)
                     .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
@@ -96,7 +106,7 @@ impl Server {
         let task = tokio::spawn(hadir_server::serve(listener, app, async move {
             let _ = rx.await;
         }));
-        Server { url, db: db.to_owned(), clock, store, dash, stop: Some(tx), task: Some(task) }
+        Server { url, db: db.to_owned(), clock, zone, store, dash, stop: Some(tx), task: Some(task) }
     }
 
     /// Stops serving (open requests finish).
@@ -113,7 +123,7 @@ impl Server {
     pub async fn restart(&mut self) {
         self.stop().await;
         let addr = self.url.trim_start_matches("http://").to_owned();
-        let fresh = Server::start_on(&self.db, self.clock.clone(), &addr).await;
+        let fresh = Server::start_in(&self.db, self.clock.clone(), &addr, self.zone.clone()).await;
         *self = fresh;
     }
 }

@@ -187,6 +187,19 @@ pub struct RosterRules {
     /// official travel), so that a kiosk does not call an arrival late on them.
     #[serde(default)]
     pub excused: Vec<RosterExcuse>,
+    /// Each employee's section as the recaps see it (it wins over
+    /// [`RosterEmployee::section_id`]).
+    #[serde(default)]
+    pub assignments: Vec<RosterAssignment>,
+}
+
+/// The section whose schedule applies to an employee.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RosterAssignment {
+    /// The employee id (NIP).
+    pub employee_id: String,
+    /// The section id.
+    pub section_id: String,
 }
 
 /// One holiday.

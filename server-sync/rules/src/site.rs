@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use hadir_protocol::api::{RosterExcuse, RosterException, RosterHoliday, RosterRules, RosterSection};
+use hadir_protocol::api::{RosterAssignment, RosterExcuse, RosterException, RosterHoliday, RosterRules, RosterSection};
 use time::{Date, OffsetDateTime, PrimitiveDateTime};
 
 use crate::day::{Arrival, Excused, Mode, arrival};
@@ -68,6 +68,8 @@ pub struct SiteRules {
     pub sections: BTreeMap<String, SectionCalendar>,
     /// Excused days by employee id (leave, sick, permitted absence, official travel).
     pub excused: BTreeMap<String, BTreeMap<Date, Excused>>,
+    /// Each employee's section as the recaps see it, by employee id.
+    pub assignments: BTreeMap<String, String>,
 }
 
 impl SiteRules {
@@ -89,6 +91,7 @@ impl SiteRules {
     /// holiday, no section) or the employee is excused that day. After midnight it may belong
     /// to the night shift that started the day before.
     pub fn arrival_at(&self, employee: &str, section: Option<&str>, mode: Mode, at: OffsetDateTime) -> Option<Arrival> {
+        let section = self.assignments.get(employee).map(String::as_str).or(section);
         let local = self.zone.local(at);
         let local = PrimitiveDateTime::new(local.date(), local.time());
         let today = local.date();
@@ -145,6 +148,11 @@ impl SiteRules {
                     days.iter().map(|(d, e)| RosterExcuse { employee_id: id.clone(), date: d.to_string(), kind: e.as_str().to_owned() })
                 })
                 .collect(),
+            assignments: self
+                .assignments
+                .iter()
+                .map(|(e, s)| RosterAssignment { employee_id: e.clone(), section_id: s.clone() })
+                .collect(),
         }
     }
 
@@ -184,7 +192,8 @@ impl SiteRules {
             let kind = Excused::parse(&x.kind).ok_or_else(|| WireError::Kind { what: what.clone(), value: x.kind.clone() })?;
             excused.entry(x.employee_id.clone()).or_default().insert(parse_date(&x.date, &what)?, kind);
         }
-        Ok(SiteRules { zone: SiteZone::parse(&w.time_zone)?, settings, holidays, sections, excused })
+        let assignments = w.assignments.iter().map(|a| (a.employee_id.clone(), a.section_id.clone())).collect();
+        Ok(SiteRules { zone: SiteZone::parse(&w.time_zone)?, settings, holidays, sections, excused, assignments })
     }
 }
 
@@ -224,6 +233,7 @@ mod tests {
             holidays,
             sections: BTreeMap::from([("BM".to_owned(), office), ("SATPAM".to_owned(), guards)]),
             excused: BTreeMap::from([("E2".to_owned(), BTreeMap::from([(date!(2026 - 03 - 03), Excused::Cuti)]))]),
+            assignments: BTreeMap::from([("E3".to_owned(), "BM".to_owned())]),
         }
     }
 
@@ -250,6 +260,7 @@ mod tests {
             ("Saturday 00:30 ends Friday's night", "G1", Some("SATPAM"), Mode::Field, datetime!(2026-03-06 16:30 UTC), Some((150, Some(Band::B4)))),
             ("Saturday evening: no night shift", "G1", Some("SATPAM"), Mode::Field, datetime!(2026-03-07 14:00 UTC), None),
             ("no section", "E1", None, Mode::Field, datetime!(2026-03-02 23:42 UTC), None),
+            ("the rules' assignment wins", "E3", Some("SATPAM"), Mode::Field, datetime!(2026-03-02 23:42 UTC), Some((12, b1))),
             ("unknown section", "E1", Some("XX"), Mode::Field, datetime!(2026-03-02 23:42 UTC), None),
         ];
         for (name, employee, section, mode, at, want) in cases {

@@ -4,6 +4,9 @@
 //! ```toml
 //! listen = "0.0.0.0:8080"          # plain HTTP; TLS is terminated by the site's reverse proxy
 //!
+//! [site]
+//! time_zone = "Asia/Makassar"       # WITA; Asia/Jakarta (WIB), Asia/Jayapura (WIT)
+//!
 //! [storage]
 //! backend = "sqlite"                # or "postgres"
 //! sqlite_path = "/var/lib/hadir/hadir.db"
@@ -204,8 +207,25 @@ pub struct Config {
     pub log: LogConfig,
     /// `[templates]`.
     pub templates: TemplatesConfig,
+    /// `[site]`.
+    pub site: SiteConfig,
     /// `[dashboard]`, passed as is to the dashboard module.
     pub dashboard: toml::Table,
+}
+
+/// `[site]`: what the office is.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SiteConfig {
+    /// The IANA time zone of the sites: days, lateness, reports, the board and the kiosks'
+    /// result screens are in it.
+    pub time_zone: String,
+}
+
+impl Default for SiteConfig {
+    fn default() -> Self {
+        SiteConfig { time_zone: hadir_rules::DEFAULT_ZONE.to_owned() }
+    }
 }
 
 impl Default for Config {
@@ -217,6 +237,7 @@ impl Default for Config {
             enrolment: EnrolmentConfig::default(),
             log: LogConfig::default(),
             templates: TemplatesConfig::default(),
+            site: SiteConfig::default(),
             dashboard: toml::Table::new(),
         }
     }
@@ -231,6 +252,8 @@ pub struct Validated {
     pub listen: SocketAddr,
     /// The ingest policy.
     pub policy: IngestPolicy,
+    /// The sites' time zone.
+    pub zone: hadir_rules::SiteZone,
 }
 
 impl Config {
@@ -286,6 +309,7 @@ impl Config {
         if self.templates.embedding_len == 0 || self.templates.embedding_len > 4096 {
             return Err(invalid("templates.embedding_len", format!("{} must be 1 to 4096", self.templates.embedding_len)));
         }
+        let zone = hadir_rules::SiteZone::parse(&self.site.time_zone).map_err(|e| invalid("site.time_zone", e.to_string()))?;
         let policy = IngestPolicy {
             max_future_ms: self.ingest.max_future_skew_s as i64 * 1000,
             earliest_ms,
@@ -294,7 +318,7 @@ impl Config {
                 embedding_len: self.templates.embedding_len,
             },
         };
-        Ok(Validated { raw: self, listen, policy })
+        Ok(Validated { raw: self, listen, policy, zone })
     }
 }
 

@@ -98,7 +98,8 @@ impl Default for DemoOptions {
         DemoOptions {
             employees: 40,
             days: 30,
-            utc_offset: UtcOffset::from_hms(7, 0, 0).unwrap_or(UtcOffset::UTC),
+            // The demo department is in Badung, on WITA.
+            utc_offset: hadir_rules::SiteZone::default().offset(),
             evidence_jpeg: None,
         }
     }

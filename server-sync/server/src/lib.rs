@@ -62,6 +62,8 @@ pub struct AppState {
     pub clock: Clock,
     /// The largest upload body, bytes.
     pub max_body_bytes: usize,
+    /// The sites' time zone, sent to the kiosks with their rules.
+    pub zone: hadir_rules::SiteZone,
 }
 
 impl std::fmt::Debug for AppState {
@@ -82,6 +84,7 @@ impl AppState {
             policy: ingest::IngestPolicy::default(),
             clock: system_clock(),
             max_body_bytes: config::IngestConfig::default().max_body_bytes,
+            zone: hadir_rules::SiteZone::default(),
         }
     }
 }

@@ -161,14 +161,17 @@ async fn main() -> Result<()> {
                 policy: cfg.policy,
                 clock,
                 max_body_bytes: cfg.raw.ingest.max_body_bytes,
+                zone: cfg.zone.clone(),
             };
             let listener = tokio::net::TcpListener::bind(cfg.listen)
                 .await
                 .with_context(|| format!("binding {} (config key `listen`)", cfg.listen))?;
             tracing::info!(addr = %cfg.listen, backend = state.store.backend_name(), "serving");
-            let dash_config = hadir_server::dashboard::DashboardConfig::from_table(&cfg.raw.dashboard)
+            let mut dash_config = hadir_server::dashboard::DashboardConfig::from_table(&cfg.raw.dashboard)
                 .map_err(anyhow::Error::msg)
                 .with_context(|| format!("config {}", args.config.display()))?;
+            // One zone for the dashboard's days and the kiosks' result screens.
+            dash_config.utc_offset = cfg.zone.offset();
             // One store for the device API and the dashboard, on either backend.
             let dash = hadir_server::dashboard::Dashboard::new(store, dash_config);
             let router = app(state).merge(hadir_server::dashboard::router(dash));

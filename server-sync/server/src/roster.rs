@@ -1,5 +1,6 @@
-//! Roster helpers: PIN hashing, the wire form of face templates and the rules a template
-//! uploaded by a kiosk must pass ([`TemplatePolicy`]).
+//! Roster helpers: PIN hashing, the wire form of face templates, the rules a template
+//! uploaded by a kiosk must pass ([`TemplatePolicy`]) and the site's attendance rules that
+//! travel with the roster ([`site_rules`]).
 //!
 //! PINs are stored only as Argon2id hashes (PHC strings, random salt); the server never keeps
 //! or logs a PIN. Devices receive the hash and verify PINs offline with the same function.
@@ -7,6 +8,33 @@
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use base64::Engine as _;
+
+/// How many days ahead the kiosks get the employees' excused days (yesterday onwards): leave
+/// entered for the next two months reaches them before it starts.
+pub const EXCUSED_DAYS_AHEAD: i64 = 62;
+
+/// A site's rules as the recaps apply them — the same calendars, holidays, settings, excused
+/// days and section assignments the dashboard reads — for the roster, so that a kiosk's
+/// "terlambat N menit" is the recap's figure.
+pub async fn site_rules(
+    store: &crate::storage::Store,
+    site_id: &str,
+    zone: &hadir_rules::SiteZone,
+    today: time::Date,
+) -> Result<hadir_rules::SiteRules, crate::storage::StorageError> {
+    let employees: Vec<_> = store.employees().await?.into_iter().filter(|e| e.site_id == site_id).collect();
+    let from = today.previous_day().unwrap_or(today);
+    let to = today.saturating_add(time::Duration::days(EXCUSED_DAYS_AHEAD));
+    let mut excused = store.excused_between(from, to).await?;
+    Ok(hadir_rules::SiteRules {
+        zone: zone.clone(),
+        settings: store.settings().await?,
+        holidays: store.holidays().await?,
+        sections: store.sections().await?.into_iter().map(|s| (s.id, s.calendar)).collect(),
+        excused: employees.iter().filter_map(|e| Some((e.id.clone(), excused.remove(&e.id)?))).collect(),
+        assignments: employees.into_iter().filter_map(|e| Some((e.id, e.section?))).collect(),
+    })
+}
 
 /// Why a PIN could not be hashed.
 #[derive(Debug, thiserror::Error)]

@@ -210,8 +210,12 @@ async fn roster(
     headers: HeaderMap,
 ) -> Result<Json<RosterResponse>, ApiError> {
     let d = authenticate(&s, &headers, &method, &uri, b"").await?;
-    s.store.touch_device(&d.device_id, (s.clock)()).await?;
-    Ok(Json(s.store.roster_since(&d.site_id, q.since.max(0)).await?))
+    let now_ms = (s.clock)();
+    s.store.touch_device(&d.device_id, now_ms).await?;
+    let mut roster = s.store.roster_since(&d.site_id, q.since.max(0)).await?;
+    let today = s.zone.local(time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(now_ms) * 1_000_000).unwrap_or(time::OffsetDateTime::UNIX_EPOCH)).date();
+    roster.rules = Some(crate::roster::site_rules(&s.store, &d.site_id, &s.zone, today).await?.to_wire());
+    Ok(Json(roster))
 }
 
 async fn upload_template(

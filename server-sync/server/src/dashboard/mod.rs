@@ -57,7 +57,8 @@ use crate::storage::{StorageError, Store};
 /// The dashboard's settings.
 #[derive(Debug, Clone)]
 pub struct DashboardConfig {
-    /// The sites' UTC offset (WIB +7, WITA +8, WIT +9): "today" and report dates are local.
+    /// The sites' UTC offset, from `[site] time_zone` (WITA +8 by default): "today" and report
+    /// dates are local.
     pub utc_offset: UtcOffset,
     /// Mark cookies `Secure` (turn off only for plain-HTTP development).
     pub secure_cookies: bool,
@@ -74,7 +75,7 @@ pub struct DashboardConfig {
 impl Default for DashboardConfig {
     fn default() -> Self {
         Self {
-            utc_offset: UtcOffset::from_hms(7, 0, 0).unwrap_or(UtcOffset::UTC),
+            utc_offset: hadir_rules::SiteZone::default().offset(),
             secure_cookies: true,
             session_hours: 12,
             board_poll_ms: 500,
@@ -86,7 +87,7 @@ impl Default for DashboardConfig {
 
 impl DashboardConfig {
     /// Reads the server configuration's `[dashboard]` table: `secure_cookies` (bool),
-    /// `session_hours`, `utc_offset_hours` (7 for WIB, 8 WITA, 9 WIT), `board_poll_ms`,
+    /// `session_hours`, `board_poll_ms`,
     /// `models_dir` (face models for enrolment) and `pin_length` (4 to 12, as the kiosks');
     /// every key is optional. The error names the key and what it expects.
     pub fn from_table(table: &toml::Table) -> Result<Self, String> {
@@ -104,12 +105,7 @@ impl DashboardConfig {
                         .ok_or("dashboard.session_hours: expected whole hours from 1 to 720")?;
                 }
                 "utc_offset_hours" => {
-                    let hours = value
-                        .as_integer()
-                        .filter(|h| (-12..=14).contains(h))
-                        .ok_or("dashboard.utc_offset_hours: expected -12 to 14 (7 for WIB)")?;
-                    config.utc_offset = UtcOffset::from_hms(hours as i8, 0, 0)
-                        .map_err(|e| format!("dashboard.utc_offset_hours: {e}"))?;
+                    return Err("dashboard.utc_offset_hours: the time zone is now `[site] time_zone` (an IANA name, e.g. \"Asia/Makassar\"), shared by the dashboard and the kiosks".into());
                 }
                 "board_poll_ms" => {
                     config.board_poll_ms = value
