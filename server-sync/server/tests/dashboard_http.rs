@@ -250,7 +250,7 @@ async fn absences_appear_once_every_device_has_synced_past_the_day(db: &Db<'_>) 
     let api = device_api(&f, now);
     let later = hadir_server::dashboard::Dashboard::with_clock(
         f.state.store.clone(),
-        hadir_server::dashboard::DashboardConfig::default(),
+        hadir_server::dashboard::DashboardConfig { utc_offset: time::macros::offset!(+7), ..Default::default() },
         std::sync::Arc::new(move || now),
     );
     let mut c = Client { app: router(later), cookies: Vec::new() };

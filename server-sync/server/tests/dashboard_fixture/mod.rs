@@ -30,6 +30,8 @@ pub const PASSWORD: &str = "kata-sandi-uji-1";
 
 /// "Now" in the tests.
 pub const NOW: OffsetDateTime = datetime!(2026-03-02 10:00 +7);
+/// The fixture office's offset (WIB).
+pub const WIB: time::UtcOffset = time::macros::offset!(+7);
 
 /// A file of the shared face photos (`HADIR_SHARED_DIR`, default `../shared` beside the
 /// workspace), e.g. `people/obama/obama.jpg`.
@@ -218,7 +220,8 @@ pub async fn fixture_on(db: &Db<'_>, secure_cookies: bool) -> Fixture {
     // Awaiting confirmation: Sri (BM) and Dewi (SDA), both late if confirmed.
     let pending_bm = insert_record(&store, "K-01", 3, "198502022010012002", "in", wib_ms(8, 45), 6500, &sha).await;
     let pending_sda = insert_record(&store, "K-02", 3, "198704042011014004", "in", wib_ms(8, 50), 7000, &sha).await;
-    let config = DashboardConfig { secure_cookies, board_poll_ms: 200, ..DashboardConfig::default() };
+    // The fixture's office is on WIB (its records and schedules are written at +7).
+    let config = DashboardConfig { secure_cookies, board_poll_ms: 200, utc_offset: WIB, ..DashboardConfig::default() };
     let state = Dashboard::with_clock(store.clone(), config, Arc::new(|| NOW));
     Fixture { state, storage: store, dir, pending_bm, pending_sda }
 }
