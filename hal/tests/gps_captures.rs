@@ -8,9 +8,10 @@
 //!    an epoch in which gpsd could not yet put a date on its report, a TPV without time made
 //!    while that epoch's sentences were being read, with the same position.
 
+mod captures;
+
 use serde_json::Value;
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::process::Command;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -18,22 +19,6 @@ use time::format_description::well_known::Rfc3339;
 const CAPTURES: [&str; 6] =
     ["beidou-gb", "bt-q818", "bu353s4", "garmin15x", "gr601-w", "haicom-305N"];
 
-fn shared_dir() -> PathBuf {
-    std::env::var_os("HADIR_SHARED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared")))
-}
-
-fn nmea_file(name: &str) -> PathBuf {
-    let path = shared_dir().join("nmea").join(name);
-    assert!(
-        path.is_file(),
-        "{} is missing: the NMEA captures live in the shared data directory \
-         (set HADIR_SHARED_DIR to the folder that holds `nmea/`)",
-        path.display()
-    );
-    path
-}
 
 /// UTC time of day in milliseconds, from an NMEA `hhmmss.sss` field.
 fn nmea_tod(field: &str) -> Option<i64> {
@@ -72,7 +57,7 @@ struct Gpsd {
 }
 
 fn gpsd_reports(name: &str) -> Gpsd {
-    let text = std::fs::read_to_string(nmea_file(&format!("{name}.log.chk"))).unwrap();
+    let text = std::fs::read_to_string(captures::nmea_file(&format!("{name}.log.chk"))).unwrap();
     let mut epoch = None;
     let mut gpsd = Gpsd { timed: HashMap::new(), untimed: Vec::new() };
     for line in text.lines() {
@@ -113,7 +98,7 @@ struct OurFix {
 fn replay(name: &str) -> Vec<OurFix> {
     let output = Command::new(env!("CARGO_BIN_EXE_hadir-hal"))
         .args(["gps", "replay"])
-        .arg(nmea_file(&format!("{name}.log")))
+        .arg(captures::nmea_file(&format!("{name}.log")))
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));

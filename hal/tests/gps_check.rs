@@ -11,6 +11,8 @@
 //! - zero HDOP: GGA and GSA HDOP 0.0;
 //! - clock skew: a device clock an hour behind (`--device-time`).
 
+mod captures;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -19,21 +21,8 @@ use time::format_description::well_known::Rfc3339;
 
 const CAPTURES: [&str; 6] = ["beidou-gb", "bt-q818", "bu353s4", "garmin15x", "gr601-w", "haicom-305N"];
 
-fn shared_dir() -> PathBuf {
-    std::env::var_os("HADIR_SHARED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared")))
-}
-
 fn nmea_file(name: &str) -> PathBuf {
-    let path = shared_dir().join("nmea").join(format!("{name}.log"));
-    assert!(
-        path.is_file(),
-        "{} is missing: the NMEA captures live in the shared data directory \
-         (set HADIR_SHARED_DIR to the folder that holds `nmea/`)",
-        path.display()
-    );
-    path
+    captures::nmea_file(&format!("{name}.log"))
 }
 
 fn hadir_hal(args: &[&str], file: &Path) -> String {
