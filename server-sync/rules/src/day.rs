@@ -158,6 +158,8 @@ pub struct DayResult {
     pub late_minutes: u32,
     /// The TL band when the day is marked late (past tolerance, or no IN on a known day).
     pub late_band: Option<Band>,
+    /// Of `late_minutes`, those past the mode's tolerance (0 unless the IN is marked late).
+    pub late_over_tolerance: u32,
     /// Minutes before the scheduled end of the last OUT.
     pub early_minutes: u32,
     /// The PSW band when leaving early (or no OUT on a known day).
@@ -249,6 +251,7 @@ pub fn evaluate_day(input: &DayInput<'_>, settings: &RuleSettings) -> DayResult 
         pending,
         late_minutes: 0,
         late_band: None,
+        late_over_tolerance: 0,
         early_minutes: 0,
         early_band: None,
         overtime_minutes: 0,
@@ -297,6 +300,9 @@ pub fn evaluate_day(input: &DayInput<'_>, settings: &RuleSettings) -> DayResult 
             let a = arrival(hours, input.date, local(i), i.mode, settings);
             r.late_minutes = a.late_minutes;
             r.late_band = a.late_band;
+            if a.marked_late() {
+                r.late_over_tolerance = a.late_minutes.saturating_sub(settings.tolerance(i.mode));
+            }
         }
         None if r.is_final => r.late_band = Some(Band::B4),
         None => {}

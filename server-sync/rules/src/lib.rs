@@ -51,5 +51,5 @@ pub use recap::{DateRow, MonthRecap, recap_date_row, recap_month};
 pub use schedule::{DayException, DayPlan, Holidays, ScheduleError, SectionCalendar, WeeklySchedule, WorkHours};
 pub use settings::{Band, RuleSettings, SettingsError};
 pub use site::{SiteRules, WireError};
-pub use watermark::{DeviceWatermark, known_through};
+pub use watermark::{DeviceWatermark, known_through, silent};
 pub use zone::{DEFAULT_ZONE, SiteZone, ZoneError};

@@ -23,8 +23,13 @@ pub struct MonthRecap {
     pub days_worked_off: u32,
     /// Late days per TL band.
     pub late_count: [u32; 4],
-    /// Late minutes per TL band (minutes from the scheduled start).
+    /// Late minutes per TL band (minutes from the scheduled start, of days marked late).
     pub late_minutes: [u32; 4],
+    /// Every minute after the scheduled start of the month's first INs, within the tolerance
+    /// too: the same figure as the recap per date, summed.
+    pub late_minutes_total: u32,
+    /// Of those, the minutes past the mode's tolerance on days marked late.
+    pub late_minutes_over_tolerance: u32,
     /// Early departures per PSW band.
     pub early_count: [u32; 4],
     /// Early minutes per PSW band.
@@ -78,6 +83,8 @@ impl MonthRecap {
             DayStatus::NotYetKnown => self.not_yet_known += 1,
             DayStatus::Holiday | DayStatus::DayOff | DayStatus::AwaitingConfirmation => {}
         }
+        self.late_minutes_total += day.late_minutes;
+        self.late_minutes_over_tolerance += day.late_over_tolerance;
         if let Some(b) = day.late_band {
             self.late_count[b.index()] += 1;
             self.late_minutes[b.index()] += day.late_minutes;
@@ -251,8 +258,8 @@ mod tests {
         // Mon 9: 70 minutes late (TL3), stays until 19:30 (30 min overtime).
         punches.push(punch(date!(2026 - 03 - 09), time!(09:10), Direction::In, v));
         punches.push(punch(date!(2026 - 03 - 09), time!(19:30), Direction::Out, v));
-        // Tue 10: leaves 40 minutes early (PSW2).
-        punches.push(punch(date!(2026 - 03 - 10), time!(08:00), Direction::In, v));
+        // Tue 10: 25 minutes late, within the tolerance; leaves 40 minutes early (PSW2).
+        punches.push(punch(date!(2026 - 03 - 10), time!(08:25), Direction::In, v));
         punches.push(punch(date!(2026 - 03 - 10), time!(15:20), Direction::Out, v));
         // Wed 11: IN but no OUT (PSW4, missing OUT).
         punches.push(punch(date!(2026 - 03 - 11), time!(08:00), Direction::In, v));
@@ -286,6 +293,10 @@ mod tests {
         assert_eq!(r.days_worked_off, 1);
         assert_eq!(r.late_count, [0, 0, 1, 0]);
         assert_eq!(r.late_minutes, [0, 0, 70, 0]);
+        // One figure, one meaning: the month's minutes late are the per-date page's, summed
+        // (70 + 25); only the 10 past the 60-minute tolerance are over it.
+        assert_eq!((r.late_minutes_total, r.late_minutes_over_tolerance), (95, 10));
+        assert_eq!(days.iter().map(|d| d.late_minutes).sum::<u32>(), r.late_minutes_total);
         assert_eq!(r.early_count, [0, 1, 0, 1]);
         assert_eq!(r.early_minutes, [0, 40, 0, 0]);
         assert_eq!(r.missing_out, 1);

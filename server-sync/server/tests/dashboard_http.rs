@@ -333,6 +333,48 @@ async fn devices_page_shows_refused_uploads_chain_events_and_quarantine(db: &Db<
     assert!(c.get("/devices").await.text().contains("bad signature"));
 }
 
+/// One device that stops syncing (#16): after `silent_device_hours` the devices page and the
+/// month recap name it as holding its site's days back; only an administrator releases them,
+/// audited, and the site's days then become final without it.
+async fn a_silent_device_is_named_and_its_days_released(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
+    let three_days_ago = dashboard_fixture::wib_ms(9, 0) - 3 * 86_400_000;
+    f.storage
+        .write(
+            "test: a silent device",
+            "INSERT INTO devices (device_id, site_id, mode, public_key, app_version, enrolled_at_ms, last_seen_ms,
+                 synced_until_ms, last_seq, last_hash) VALUES ('K-ARSIP', 'KANTOR', 'office', 'pk', '0.1.0', 0, $1, $1, 0, '')",
+            params![three_days_ago],
+        )
+        .await
+        .unwrap();
+    let known = |m: std::collections::HashMap<String, Option<time::Date>>| m.get("KANTOR").copied().flatten();
+    let off = time::macros::offset!(+7);
+    assert_eq!(known(f.state.store.known_through_by_site(off).await.unwrap()), Some(time::macros::date!(2026 - 02 - 26)));
+
+    let mut op = Client::new(&f);
+    op.login("operator", PASSWORD).await;
+    let page = op.get("/devices").await.text();
+    assert!(page.contains(r#"<li data-silent="K-ARSIP">"#) && page.contains("Perangkat diam menahan hari"), "{page}");
+    assert!(!page.contains(r#"data-silent="K-01""#), "K-01 synced this morning");
+    assert!(!page.contains("/devices/K-ARSIP/release"), "an operator gets no release button");
+    let csrf = op.csrf("/devices").await;
+    assert_eq!(op.post("/devices/K-ARSIP/release", &[("csrf", &csrf)]).await.status, StatusCode::FORBIDDEN);
+
+    let mut admin = Client::new(&f);
+    admin.login("admin", PASSWORD).await;
+    let recap = admin.get("/reports").await.text();
+    assert!(recap.contains(r#"<li data-silent="K-ARSIP">"#), "the recap names the device: {recap}");
+    let csrf = admin.csrf("/devices").await;
+    assert_eq!(admin.post("/devices/K-ARSIP/release", &[("csrf", &csrf)]).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(admin.post("/devices/NO-SUCH/release", &[("csrf", &csrf)]).await.status, StatusCode::NOT_FOUND);
+    // Released up to now (10:00 on the 2nd): the 1st is final, as the other devices allow.
+    assert_eq!(known(f.state.store.known_through_by_site(off).await.unwrap()), Some(time::macros::date!(2026 - 03 - 01)));
+    assert!(!admin.get("/devices").await.text().contains("data-silent"), "nothing holds days back any more");
+    let audit = f.state.store.audit_lines(Some("release_device_days"), None, None, 10).await.unwrap();
+    assert_eq!(audit.len(), 1, "the release is audited");
+}
+
 on_both_backends!(
     login_sets_a_secure_session_and_pages_need_it,
     session_cookie_flags,
@@ -347,4 +389,5 @@ on_both_backends!(
     board_needs_its_token_and_shows_initials_when_asked,
     absences_appear_once_every_device_has_synced_past_the_day,
     devices_page_shows_refused_uploads_chain_events_and_quarantine,
+    a_silent_device_is_named_and_its_days_released,
 );

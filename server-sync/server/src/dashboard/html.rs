@@ -32,6 +32,7 @@ header .brand{font-weight:700;font-size:1.1rem}header .me{margin-left:auto;font-
 header form{display:inline}header button{background:none;border:1px solid #fff8;color:#fff;border-radius:4px;padding:.25rem .5rem}
 main{padding:1rem;max-width:1200px;margin:auto}h1{font-size:1.35rem;margin:.2rem 0 1rem}h2{font-size:1.15rem;margin:.1rem 0 .6rem}
 .card{background:#fff;border-radius:8px;box-shadow:0 1px 3px #0002;padding:1rem;margin-bottom:1rem}
+.card.warn{border-left:4px solid #b45309;background:#fffbeb}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:.75rem}
 .stat{background:#fff;border-radius:8px;padding:.75rem;box-shadow:0 1px 3px #0002}.stat b{display:block;font-size:1.8rem}
 .scroll{overflow-x:auto}table{border-collapse:collapse;width:100%;font-size:.9rem}th,td{padding:.4rem .5rem;border-bottom:1px solid #e3e7eb;text-align:left;white-space:nowrap}

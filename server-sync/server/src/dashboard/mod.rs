@@ -70,6 +70,8 @@ pub struct DashboardConfig {
     pub models_dir: PathBuf,
     /// Digits of a PIN the dashboard sets (the kiosks' `flow.pin_length`).
     pub pin_length: usize,
+    /// After how many hours without a sync a device is named as holding its site's days back.
+    pub silent_device_hours: i64,
 }
 
 impl Default for DashboardConfig {
@@ -81,6 +83,7 @@ impl Default for DashboardConfig {
             board_poll_ms: 500,
             models_dir: hadir_models::default_models_dir(),
             pin_length: 6,
+            silent_device_hours: 48,
         }
     }
 }
@@ -88,7 +91,8 @@ impl Default for DashboardConfig {
 impl DashboardConfig {
     /// Reads the server configuration's `[dashboard]` table: `secure_cookies` (bool),
     /// `session_hours`, `board_poll_ms`,
-    /// `models_dir` (face models for enrolment) and `pin_length` (4 to 12, as the kiosks');
+    /// `models_dir` (face models for enrolment), `pin_length` (4 to 12, as the kiosks') and
+    /// `silent_device_hours` (1 to 720: when a device without a sync is named as holding days back);
     /// every key is optional. The error names the key and what it expects.
     pub fn from_table(table: &toml::Table) -> Result<Self, String> {
         let mut config = Self::default();
@@ -124,6 +128,12 @@ impl DashboardConfig {
                         .filter(|n| (4..=12).contains(n))
                         .ok_or("dashboard.pin_length: expected 4 to 12 digits (the kiosks' flow.pin_length)")?
                         as usize;
+                }
+                "silent_device_hours" => {
+                    config.silent_device_hours = value
+                        .as_integer()
+                        .filter(|h| (1..=720).contains(h))
+                        .ok_or("dashboard.silent_device_hours: expected whole hours from 1 to 720")?;
                 }
                 other => return Err(format!("dashboard.{other}: unknown key")),
             }
@@ -352,6 +362,7 @@ pub fn router(state: AppState) -> Router {
         .route("/corrections", get(pages::corrections).post(pages::add_correction))
         .route("/devices", get(pages::devices))
         .route("/devices/{id}/revoke", post(pages::revoke_device))
+        .route("/devices/{id}/release", post(pages::release_device))
         .route("/settings", get(pages::settings))
         .route("/settings/rules", post(pages::save_rules))
         .route("/settings/holiday", post(pages::add_holiday))

@@ -653,6 +653,61 @@ fn chain_label(lang: Lang, reason: &str) -> String {
     lang.pick(id, en).to_owned()
 }
 
+/// The devices silent for longer than `dashboard.silent_device_hours`, named with the sites
+/// whose days they hold back (empty when none). With `release`, each gets the administrator's
+/// button that releases its days up to now (retiring it is the revoke button).
+pub async fn silent_devices_notice(st: &AppState, lang: Lang, csrf: Option<&str>) -> Result<String, AppError> {
+    let off = st.config.utc_offset;
+    let silence = Duration::hours(st.config.silent_device_hours);
+    let mut by_site: Vec<_> = st.store.silent_devices_by_site(st.now(), silence).await?.into_iter().collect();
+    if by_site.is_empty() {
+        return Ok(String::new());
+    }
+    by_site.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut items = String::new();
+    for (site, devices) in &by_site {
+        for d in devices {
+            let since = match d.effective() {
+                Some(t) => {
+                    let t = t.to_offset(off);
+                    format!("{} {} {}", lang.pick("tersinkron terakhir sampai", "last synced up to"), date_str(t.date()), hm(t))
+                }
+                None => lang.pick("belum pernah tersinkron", "never synced").to_owned(),
+            };
+            let button = match csrf {
+                Some(c) => format!(
+                    r#" <form class="inline" method="post" action="/devices/{id}/release" onsubmit="return confirm('{q}')">{c}<button>{l}</button></form>"#,
+                    id = esc(&d.device_id),
+                    q = lang.pick("Lepaskan hari-hari yang ditahan perangkat ini sampai sekarang?", "Release the days this device holds back, up to now?"),
+                    c = csrf_field(c),
+                    l = lang.pick("Lepaskan hari", "Release days"),
+                ),
+                None => String::new(),
+            };
+            let _ = write!(
+                items,
+                r#"<li data-silent="{id}"><b>{id}</b> ({site}): {since}{button}</li>"#,
+                id = esc(&d.device_id),
+                site = esc(site),
+            );
+        }
+    }
+    Ok(format!(
+        r#"<section class="card warn" id="silent-devices"><h2>{t}</h2><p>{p}</p><ul>{items}</ul></section>"#,
+        t = lang.pick("Perangkat diam menahan hari", "Silent devices hold days back"),
+        p = match lang {
+            Lang::Id => format!(
+                "Perangkat ini tidak tersinkron lebih dari {} jam; hari-hari sesudahnya di lokasinya belum final (TK belum dihitung). Administrator dapat mencabut perangkat atau melepaskan harinya.",
+                st.config.silent_device_hours
+            ),
+            Lang::En => format!(
+                "These devices have not synced for more than {} hours; later days of their sites are not final (absences are not counted). An administrator can revoke the device or release its days.",
+                st.config.silent_device_hours
+            ),
+        },
+    ))
+}
+
 /// Devices: status, last seen, sync watermark, chain health, quarantine, refused uploads,
 /// revoke; per site, the last day every device has synced past (absences are final up to it).
 pub async fn devices(State(st): State<AppState>, s: Session, Query(q): Query<Fields>) -> Result<Html<String>, AppError> {
@@ -662,6 +717,8 @@ pub async fn devices(State(st): State<AppState>, s: Session, Query(q): Query<Fie
     let now = st.now();
     let mut body = flash(&q);
     let fmt = |t: Option<OffsetDateTime>| t.map(|t| { let t = t.to_offset(off); format!("{} {}", date_str(t.date()), hm(t)) }).unwrap_or_else(|| "-".into());
+    let admin = s.user.role == Role::Admin;
+    body.push_str(&silent_devices_notice(&st, lang, admin.then_some(s.csrf.as_str())).await?);
     let mut known: Vec<(String, Option<Date>)> = st.store.known_through_by_site(off).await?.into_iter().collect();
     known.sort();
     let mut sites = String::new();
@@ -800,6 +857,22 @@ pub async fn revoke_device(State(st): State<AppState>, s: Session, Path(id): Pat
     }
     st.store.audit(&s.user.username, "revoke_device", &id, now).await?;
     Ok(redirect_ok("/devices", s.lang.pick("Perangkat dicabut", "Device revoked")))
+}
+
+/// Releases a silent device's days up to now (administrators only; audited): its site's days
+/// become final without it. Records it brings later still arrive, as late records.
+pub async fn release_device(State(st): State<AppState>, s: Session, Path(id): Path<String>, Form(f): Form<Fields>) -> Result<Response, AppError> {
+    s.require(Page::Devices)?;
+    s.check_csrf(f.get("csrf"))?;
+    if s.user.role != Role::Admin {
+        return Err(AppError::Forbidden("release_device_days: administrators only".into()));
+    }
+    let now = (st.clock)();
+    if !st.store.release_device_days(&id, dt_to_ms(now)).await? {
+        return Err(AppError::NotFound);
+    }
+    st.store.audit(&s.user.username, "release_device_days", &format!("{id} until {}", dt_to_ms(now)), now).await?;
+    Ok(redirect_ok("/devices", s.lang.pick("Hari perangkat dilepaskan", "Device's days released")))
 }
 
 // ---- settings ----

@@ -97,6 +97,8 @@ pub async fn month_page(State(st): State<AppState>, s: Session, Query(q): Query<
         mn = u8::from(month)
     );
     let mut body = filter_form(lang, &full, &s.user, &inner, section, "/reports");
+    // The recap names the devices that keep its later days "not yet known".
+    body.push_str(&super::pages::silent_devices_notice(&st, lang, None).await?);
     let query = format!("year={year}&month={}&section={}", u8::from(month), esc(section));
     body.push_str(&exports("/reports/month", &query, lang));
     let chart_title = format!("{} — {} {year}", lang.pick("Keterlambatan per hari", "Late arrivals per day"), lang.month(month));

@@ -72,6 +72,7 @@ pub fn month_table(lang: Lang, year: i32, month: Month, rows: &[(EmployeeInfo, M
         "TL3",
         "TL4",
         lang.pick("Menit terlambat", "Minutes late"),
+        lang.pick("Menit lewat toleransi", "Minutes past tolerance"),
         "PSW1",
         "PSW2",
         "PSW3",
@@ -101,7 +102,8 @@ pub fn month_table(lang: Lang, year: i32, month: Month, rows: &[(EmployeeInfo, M
                 n(r.days_present),
             ];
             row.extend(r.late_count.iter().map(|c| n(*c)));
-            row.push(n(r.late_minutes.iter().sum()));
+            row.push(n(r.late_minutes_total));
+            row.push(n(r.late_minutes_over_tolerance));
             row.extend(r.early_count.iter().map(|c| n(*c)));
             row.push(n(r.early_minutes.iter().sum()));
             row.extend([

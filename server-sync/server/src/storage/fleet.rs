@@ -3,13 +3,15 @@
 //!
 //! It owns no table: it reads the core `devices`, `records`, `chain_events`, `quarantine` and
 //! `refused_uploads`. Revoking is the device API's [`Store::revoke_device`]; when a day becomes
-//! final is the rulebook's [`hadir_rules::known_through`].
+//! final is the rulebook's [`hadir_rules::known_through`], and which devices hold days back is
+//! its [`hadir_rules::silent`]. [`Store::release_device_days`] writes an administrator's
+//! release of a silent device's days (`devices.released_until_ms`).
 
 use super::portable::{Row, params};
 use super::{Result, Store, ms_to_dt};
 use hadir_rules::DeviceWatermark;
 use std::collections::HashMap;
-use time::{Date, OffsetDateTime, UtcOffset};
+use time::{Date, Duration, OffsetDateTime, UtcOffset};
 
 /// A device as the dashboard shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +26,8 @@ pub struct DeviceStatus {
     pub last_seen: Option<OffsetDateTime>,
     /// Sync watermark.
     pub synced_until: Option<OffsetDateTime>,
+    /// An administrator released its days up to here (a silent device).
+    pub released_until: Option<OffsetDateTime>,
     /// When revoked.
     pub revoked_at: Option<OffsetDateTime>,
     /// Records stored from it.
@@ -64,6 +68,7 @@ fn device_status(r: &dyn Row) -> Result<DeviceStatus> {
         quarantined: r.i64(10)?,
         refused: r.i64(11)?,
         last_refused: reason_at(r.opt_text(12)?),
+        released_until: r.opt_i64(13)?.and_then(ms_to_dt),
     })
 }
 
@@ -82,7 +87,8 @@ impl Store {
                     (SELECT count(*) FROM quarantine q WHERE q.device_id = d.device_id),
                     (SELECT count(*) FROM refused_uploads u WHERE u.device_id = d.device_id),
                     (SELECT reason || ' ' || at_ms FROM refused_uploads u WHERE u.device_id = d.device_id
-                     ORDER BY at_ms DESC, id DESC LIMIT 1)
+                     ORDER BY at_ms DESC, id DESC LIMIT 1),
+                    d.released_until_ms
              FROM devices d ORDER BY d.site_id, d.device_id",
             params![],
             device_status,
@@ -90,20 +96,64 @@ impl Store {
         .await
     }
 
-    /// The last known date per site at `offset` (every active device synced past it).
-    pub async fn known_through_by_site(&self, offset: UtcOffset) -> Result<HashMap<String, Option<Date>>> {
+    /// The active devices' watermarks, by site.
+    async fn watermarks_by_site(&self) -> Result<HashMap<String, Vec<DeviceWatermark>>> {
         let rows = self
             .query_rows(
                 "read sync watermarks",
-                "SELECT device_id, site_id, synced_until_ms FROM devices WHERE revoked_at_ms IS NULL",
+                "SELECT device_id, site_id, synced_until_ms, released_until_ms, enrolled_at_ms
+                 FROM devices WHERE revoked_at_ms IS NULL",
                 params![],
-                |r| Ok((r.text(0)?, r.text(1)?, r.opt_i64(2)?)),
+                |r| {
+                    let w = DeviceWatermark {
+                        device_id: r.text(0)?,
+                        synced_until: r.opt_i64(2)?.and_then(ms_to_dt),
+                        released_until: r.opt_i64(3)?.and_then(ms_to_dt),
+                        enrolled_at: ms_to_dt(r.i64(4)?).unwrap_or(OffsetDateTime::UNIX_EPOCH),
+                    };
+                    Ok((r.text(1)?, w))
+                },
             )
             .await?;
         let mut by_site: HashMap<String, Vec<DeviceWatermark>> = HashMap::new();
-        for (device_id, site, until) in rows {
-            by_site.entry(site).or_default().push(DeviceWatermark { device_id, synced_until: until.and_then(ms_to_dt) });
+        for (site, w) in rows {
+            by_site.entry(site).or_default().push(w);
         }
+        Ok(by_site)
+    }
+
+    /// The last known date per site at `offset` (every active device synced past it, or
+    /// released by an administrator).
+    pub async fn known_through_by_site(&self, offset: UtcOffset) -> Result<HashMap<String, Option<Date>>> {
+        let by_site = self.watermarks_by_site().await?;
         Ok(by_site.into_iter().map(|(s, w)| (s, hadir_rules::known_through(&w, offset))).collect())
+    }
+
+    /// Per site, the active devices silent for longer than `silence` at `now`, oldest first
+    /// (sites with none are left out): the devices holding the site's days back.
+    pub async fn silent_devices_by_site(&self, now: OffsetDateTime, silence: Duration) -> Result<HashMap<String, Vec<DeviceWatermark>>> {
+        let by_site = self.watermarks_by_site().await?;
+        Ok(by_site
+            .into_iter()
+            .filter_map(|(site, w)| {
+                let silent: Vec<DeviceWatermark> = hadir_rules::silent(&w, now, silence).into_iter().cloned().collect();
+                (!silent.is_empty()).then_some((site, silent))
+            })
+            .collect())
+    }
+
+    /// Releases an active device's days up to `until_ms`: the device counts as synced up to
+    /// there (never moved backwards). `false` when there is no such active device.
+    pub async fn release_device_days(&self, device_id: &str, until_ms: i64) -> Result<bool> {
+        let n = self
+            .write(
+                "release a silent device's days",
+                "UPDATE devices SET released_until_ms = CASE
+                     WHEN released_until_ms IS NULL OR released_until_ms < $1 THEN $1 ELSE released_until_ms END
+                 WHERE device_id = $2 AND revoked_at_ms IS NULL",
+                params![until_ms, device_id],
+            )
+            .await?;
+        Ok(n == 1)
     }
 }

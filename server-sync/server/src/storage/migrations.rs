@@ -20,7 +20,8 @@
 //!   `embedding` is `f32` little-endian.
 //! - `roster_state(id = 1, revision)`: the global roster revision counter.
 //! - `enrol_tokens`, `devices(device_id, site_id, mode, public_key, …, revoked_at_ms,
-//!   last_seq, last_hash)`.
+//!   last_seq, last_hash, released_until_ms)`: `released_until_ms` (core/3) is an
+//!   administrator's release of a silent device's days (see `hadir_rules::watermark`).
 //! - `records`: one row per stored record (`UNIQUE (device_id, seq)`), the signed fields as
 //!   columns, plus `record_hash`, `signature`, `canonical` (the signed bytes) and
 //!   `received_at_ms`. `direction` is `in`/`out`, `mode` `office`/`field`, `decision`
@@ -231,6 +232,13 @@ pub const CORE: &[Migration] = &[
         name: "sealed face templates (key id, content digest, source device), refused uploads",
         sqlite: core_2!("INTEGER PRIMARY KEY AUTOINCREMENT"),
         postgres: core_2!("BIGSERIAL PRIMARY KEY"),
+    },
+    Migration {
+        component: "core",
+        version: 3,
+        name: "devices.released_until_ms: an administrator released a silent device's days",
+        sqlite: "ALTER TABLE devices ADD COLUMN released_until_ms BIGINT;",
+        postgres: "ALTER TABLE devices ADD COLUMN released_until_ms BIGINT;",
     },
 ];
 
