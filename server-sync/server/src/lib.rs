@@ -10,6 +10,7 @@
 //! - [`enrolment`]: one-time device enrolment tokens.
 //! - [`roster`]: PIN hashing, template wire form.
 //! - [`config`]: the TOML configuration, validated.
+//! - [`holiday_file`]: a year of holidays read from CSV or iCalendar (pure).
 //! - [`bench`]: the ingest benchmark (`hadir-server bench`).
 //! - [`demo`]: the demo department `cargo xtask demo` seeds (`hadir-server seed-demo`).
 //! - `dashboard`, `reports`: the office side; the rules they apply are the `hadir-rules` crate,
@@ -27,6 +28,7 @@ pub mod bench;
 pub mod config;
 pub mod demo;
 pub mod enrolment;
+pub mod holiday_file;
 pub mod ingest;
 pub mod roster;
 pub mod storage;

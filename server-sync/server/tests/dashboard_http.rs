@@ -375,6 +375,45 @@ async fn a_silent_device_is_named_and_its_days_released(db: &Db<'_>) {
     assert_eq!(audit.len(), 1, "the release is audited");
 }
 
+/// Holidays (#16): a year imported from iCalendar, all or nothing from a CSV with a bad line
+/// (named), one removed; every step audited; supervisors cannot.
+async fn holidays_are_imported_whole_and_removed(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
+    let mut c = Client::new(&f);
+    c.login("admin", PASSWORD).await;
+    let ics = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20260319\r\nSUMMARY:Hari Suci Nyepi\r\nEND:VEVENT\r\n\
+BEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20260320\r\nDTEND;VALUE=DATE:20260322\r\nSUMMARY:Cuti bersama <b>Idul Fitri</b>\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    let csrf = c.csrf("/settings").await;
+    let r = c.upload("/settings/holidays/import", &[("csrf", &csrf)], &[("file", "libur-2026.ics", ics.as_bytes())]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let dates = |h: hadir_rules::Holidays| h.iter().map(|(d, _)| d.to_string()).collect::<Vec<_>>();
+    assert_eq!(dates(f.state.store.holidays().await.unwrap()), ["2026-03-19", "2026-03-20", "2026-03-21"]);
+    let page = c.get("/settings").await.text();
+    assert!(page.contains("Cuti bersama &lt;b&gt;Idul Fitri&lt;/b&gt;"), "names are escaped: {page}");
+
+    // A CSV with one bad line writes nothing, and says which line.
+    let csv = "tanggal,nama\n2026-08-17,HUT RI\n2026-13-01,Salah\n";
+    let r = c.upload("/settings/holidays/import", &[("csrf", &csrf)], &[("file", "libur.csv", csv.as_bytes())]).await;
+    let back = r.location.expect("back to settings");
+    assert!(back.starts_with("/settings?err="), "{back}");
+    let page = c.get(&back).await.text();
+    assert!(page.contains("line 3: `2026-13-01` is not a date"), "{page}");
+    assert_eq!(f.state.store.holidays().await.unwrap().iter().count(), 3, "nothing of the bad file written");
+
+    let r = c.post("/settings/holiday/2026-03-21/remove", &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(dates(f.state.store.holidays().await.unwrap()), ["2026-03-19", "2026-03-20"]);
+    assert_eq!(c.post("/settings/holiday/2026-03-21/remove", &[("csrf", &csrf)]).await.status, StatusCode::NOT_FOUND);
+    for action in ["holidays_imported", "holiday_removed"] {
+        assert_eq!(f.state.store.audit_lines(Some(action), None, None, 10).await.unwrap().len(), 1, "{action} audited");
+    }
+
+    let mut sup = Client::new(&f);
+    sup.login("kabid_bm", PASSWORD).await;
+    let r = sup.upload("/settings/holidays/import", &[("csrf", "x")], &[("file", "x.csv", b"2026-01-01,X\n")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
 on_both_backends!(
     login_sets_a_secure_session_and_pages_need_it,
     session_cookie_flags,
@@ -390,4 +429,5 @@ on_both_backends!(
     absences_appear_once_every_device_has_synced_past_the_day,
     devices_page_shows_refused_uploads_chain_events_and_quarantine,
     a_silent_device_is_named_and_its_days_released,
+    holidays_are_imported_whole_and_removed,
 );

@@ -366,6 +366,8 @@ pub fn router(state: AppState) -> Router {
         .route("/settings", get(pages::settings))
         .route("/settings/rules", post(pages::save_rules))
         .route("/settings/holiday", post(pages::add_holiday))
+        .route("/settings/holiday/{date}/remove", post(pages::remove_holiday))
+        .route("/settings/holidays/import", post(pages::import_holidays))
         .route("/settings/section", post(pages::add_section))
         .route("/settings/user", post(pages::add_user))
         .route("/settings/board", post(pages::add_board_token))

@@ -40,8 +40,17 @@ pub(crate) fn flash(q: &Fields) -> String {
 }
 
 pub(crate) fn redirect_ok(path: &str, msg: &str) -> Response {
+    redirect_flash(path, "ok", msg)
+}
+
+/// Back to `path` with an error shown at the top (nothing was changed).
+pub(crate) fn redirect_err(path: &str, msg: &str) -> Response {
+    redirect_flash(path, "err", msg)
+}
+
+fn redirect_flash(path: &str, key: &str, msg: &str) -> Response {
     let q: String = msg.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
-    Redirect::to(&format!("{path}?ok={q}")).into_response()
+    Redirect::to(&format!("{path}?{key}={q}")).into_response()
 }
 
 // ---- login ----
@@ -905,15 +914,28 @@ pub async fn settings(State(st): State<AppState>, s: Session, Query(q): Query<Fi
     );
     let mut hol = String::new();
     for (d, n) in st.store.holidays().await?.iter() {
-        let _ = write!(hol, "<li>{} — {}</li>", date_str(d), esc(n));
+        let _ = write!(
+            hol,
+            r#"<li data-holiday="{ds}">{ds} — {n} <form class="inline" method="post" action="/settings/holiday/{ds}/remove">{c}<button class="reject">{rm}</button></form></li>"#,
+            ds = date_str(d),
+            n = esc(n),
+            rm = lang.pick("Hapus", "Remove"),
+        );
     }
     let _ = write!(
         body,
-        r#"<section class="card"><h2>{t}</h2><ul>{hol}</ul><form method="post" action="/settings/holiday" class="inline">{c}<label>{d}<input type="date" name="date" required></label><label>{n}<input name="name" required></label><button>{add}</button></form></section>"#,
+        r#"<section class="card"><h2>{t}</h2><p class="muted">{help}</p><ul id="holidays">{hol}</ul><form method="post" action="/settings/holiday" class="inline">{c}<label>{d}<input type="date" name="date" required></label><label>{n}<input name="name" required maxlength="120"></label><button>{add}</button></form>
+<form method="post" action="/settings/holidays/import" enctype="multipart/form-data" class="inline">{c}<label>{file}<input type="file" name="file" accept=".csv,.ics,text/csv,text/calendar" required></label><button>{import}</button></form></section>"#,
         t = lang.pick("Hari libur", "Holidays"),
+        help = lang.pick(
+            "Hari libur nasional, cuti bersama dan libur daerah. Tanggal yang sudah ada diganti namanya. Impor satu tahun dari berkas CSV (tanggal,nama) atau iCalendar (.ics): semua baris atau tidak sama sekali.",
+            "National holidays, joint leave days and regional holidays. An existing date is renamed. Import a year from a CSV (date,name) or iCalendar (.ics) file: every line or none.",
+        ),
         d = lang.pick("Tanggal", "Date"),
         n = lang.pick("Nama", "Name"),
-        add = lang.pick("Tambahkan", "Add")
+        add = lang.pick("Tambahkan / ganti", "Add / rename"),
+        file = lang.pick("Berkas hari libur", "Holiday file"),
+        import = lang.pick("Impor", "Import"),
     );
     let mut secs = String::new();
     for sec in st.store.sections().await? {
@@ -1000,6 +1022,63 @@ pub async fn add_holiday(State(st): State<AppState>, s: Session, Form(f): Form<F
     st.store.put_holiday(d, name).await?;
     st.store.audit(&s.user.username, "holiday", &format!("{} {name}", date_str(d)), (st.clock)()).await?;
     Ok(redirect_ok("/settings", s.lang.pick("Hari libur disimpan", "Holiday saved")))
+}
+
+/// Removes a holiday (audited).
+pub async fn remove_holiday(State(st): State<AppState>, s: Session, Path(date): Path<String>, Form(f): Form<Fields>) -> Result<Response, AppError> {
+    s.require(Page::Settings)?;
+    s.check_csrf(f.get("csrf"))?;
+    let d = parse_date(&date).ok_or_else(|| AppError::BadRequest("date".into()))?;
+    if !st.store.remove_holiday(d).await? {
+        return Err(AppError::NotFound);
+    }
+    st.store.audit(&s.user.username, "holiday_removed", &date_str(d), (st.clock)()).await?;
+    Ok(redirect_ok("/settings", s.lang.pick("Hari libur dihapus", "Holiday removed")))
+}
+
+/// Imports a holiday file (multipart: `csrf`, `file`): every holiday of it in one transaction,
+/// or, when a line is wrong, nothing and the lines named.
+pub async fn import_holidays(State(st): State<AppState>, s: Session, mut form: axum::extract::Multipart) -> Result<Response, AppError> {
+    s.require(Page::Settings)?;
+    let lang = s.lang;
+    let unreadable = |e: axum::extract::multipart::MultipartError| {
+        tracing::info!(error = %e, "holiday upload not readable");
+        AppError::BadRequest(lang.pick("Unggahan tidak dapat dibaca (terputus atau terlalu besar).", "The upload could not be read (cut off or too large).").into())
+    };
+    let (mut csrf, mut file) = (None, None);
+    while let Some(field) = form.next_field().await.map_err(unreadable)? {
+        match field.name() {
+            Some("csrf") => csrf = Some(field.text().await.map_err(unreadable)?),
+            Some("file") => {
+                let name = field.file_name().unwrap_or("").chars().filter(|c| !c.is_control()).take(80).collect::<String>();
+                file = Some((name, field.bytes().await.map_err(unreadable)?));
+            }
+            _ => {}
+        }
+    }
+    s.check_csrf(csrf.as_ref())?;
+    let Some((name, bytes)) = file else { return Err(AppError::BadRequest("file".into())) };
+    let holidays = match crate::holiday_file::parse(&bytes) {
+        Ok(h) => h,
+        Err(e) => {
+            let detail = match &e {
+                crate::holiday_file::HolidayFileError::Lines(lines) if lines.len() > 10 => {
+                    format!("{}; … ({} {})", lines[..10].iter().map(ToString::to_string).collect::<Vec<_>>().join("; "), lines.len(), lang.pick("baris salah", "bad lines"))
+                }
+                other => other.to_string(),
+            };
+            let msg = format!("{} {name}: {detail}", lang.pick("Tidak ada yang diimpor dari", "Nothing imported from"));
+            return Ok(redirect_err("/settings", &msg));
+        }
+    };
+    let rows: Vec<(Date, String)> = holidays.into_iter().map(|h| (h.date, h.name)).collect();
+    st.store.put_holidays(&rows).await?;
+    st.store.audit(&s.user.username, "holidays_imported", &format!("{name}: {} dates", rows.len()), (st.clock)()).await?;
+    let msg = match lang {
+        Lang::Id => format!("{} hari libur diimpor dari {name}", rows.len()),
+        Lang::En => format!("{} holidays imported from {name}", rows.len()),
+    };
+    Ok(redirect_ok("/settings", &msg))
 }
 
 /// Adds or replaces a section with its weekly schedule.

@@ -5,11 +5,15 @@
 //! `YYYY-MM-DD` ([`date_str`], [`parse_date`]). The rules that use a calendar are
 //! `hadir_rules`; nothing here decides lateness.
 
-use super::portable::params;
+use super::portable::{Stmt, params};
 use super::{Result, StorageError, Store};
 use hadir_rules::{DayException, Holidays, SectionCalendar, WeeklySchedule, WorkHours};
 use std::collections::{BTreeMap, HashMap};
 use time::Date;
+
+/// Adds a holiday or renames the date's.
+const PUT_HOLIDAY: &str =
+    "INSERT INTO dash_holidays (date, name) VALUES ($1, $2) ON CONFLICT (date) DO UPDATE SET name = excluded.name";
 
 /// A section of the department.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,10 +128,30 @@ impl Store {
     pub async fn put_holiday(&self, date: Date, name: &str) -> Result<()> {
         self.write(
             "put holiday",
-            "INSERT INTO dash_holidays (date, name) VALUES ($1, $2) ON CONFLICT (date) DO UPDATE SET name = excluded.name",
+            PUT_HOLIDAY,
             params![date_str(date), name],
         )
         .await?;
+        Ok(())
+    }
+
+    /// Removes a holiday; `false` when the date had none.
+    pub async fn remove_holiday(&self, date: Date) -> Result<bool> {
+        Ok(self.write("remove holiday", "DELETE FROM dash_holidays WHERE date = $1", params![date_str(date)]).await? == 1)
+    }
+
+    /// Adds or renames every holiday of a file in one transaction: all of them or none.
+    pub async fn put_holidays(&self, holidays: &[(Date, String)]) -> Result<()> {
+        let stmts = holidays
+            .iter()
+            .map(|(date, name)| {
+                Stmt::new(
+                    PUT_HOLIDAY,
+                    params![date_str(*date), name.as_str()],
+                )
+            })
+            .collect();
+        self.write_all("put holidays", stmts).await?;
         Ok(())
     }
 
