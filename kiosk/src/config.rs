@@ -265,17 +265,58 @@ impl Default for CameraSection {
     }
 }
 
-/// `[keypad]`: the real keypad (USB, through evdev).
+/// Which keypad the board has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum KeypadKind {
+    /// A USB keypad or keyboard through evdev (`evdev` path, or `name`).
+    #[default]
+    Usb,
+    /// A 4×3 or 4×4 matrix on the board's GPIO (`[keypad.matrix]`).
+    Matrix,
+    /// None: the touchscreen only.
+    None,
+}
+
+/// `[keypad]`: the real keypad.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct KeypadSection {
-    /// Input event device of the keypad.
+    /// `usb`, `matrix` or `none`.
+    pub kind: KeypadKind,
+    /// Input event device of a USB keypad (used when `name` is not set).
     pub evdev: PathBuf,
+    /// A USB keypad's device name as the kernel reports it (`cat /proc/bus/input/devices`):
+    /// found at every start, whatever `eventN` it got.
+    pub name: Option<String>,
+    /// `[keypad.matrix]`: rows and columns as BCM pin numbers, debounce.
+    pub matrix: hadir_hal::keypad::MatrixConfig,
 }
 
 impl Default for KeypadSection {
     fn default() -> Self {
-        KeypadSection { evdev: PathBuf::from("/dev/input/event0") }
+        KeypadSection {
+            kind: KeypadKind::Usb,
+            evdev: PathBuf::from("/dev/input/event0"),
+            name: None,
+            matrix: hadir_hal::keypad::MatrixConfig::default(),
+        }
+    }
+}
+
+/// `[tamper]`: the enclosure's tamper switch on a GPIO pin (none by default).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TamperSection {
+    /// BCM pin of the switch (closed enclosure: the switch pulls the pin low).
+    pub pin: Option<u8>,
+    /// How long a level must hold before it counts, ms.
+    pub debounce_ms: u64,
+}
+
+impl Default for TamperSection {
+    fn default() -> Self {
+        TamperSection { pin: None, debounce_ms: 50 }
     }
 }
 
@@ -340,6 +381,8 @@ pub struct KioskConfig {
     pub camera: CameraSection,
     /// `[keypad]`.
     pub keypad: KeypadSection,
+    /// `[tamper]`.
+    pub tamper: TamperSection,
     /// `[gps]`.
     pub gps: GpsSection,
     /// `[sim]`.
@@ -395,6 +438,27 @@ impl KioskConfig {
             if argon2::PasswordHash::new(h).is_err() {
                 return bad("device.admin_pin_hash", h, "paste an Argon2 PHC string ($argon2id$v=19$...) made by the server");
             }
+        }
+        let k = &self.keypad;
+        match k.kind {
+            KeypadKind::Matrix => {
+                if let Err(e) = k.matrix.check() {
+                    return bad("keypad.matrix", format!("rows {:?} cols {:?}", k.matrix.rows, k.matrix.cols), &e.to_string());
+                }
+                if let Some(pin) = self.tamper.pin.filter(|p| k.matrix.rows.contains(p) || k.matrix.cols.contains(p)) {
+                    return bad("tamper.pin", pin, "the keypad matrix uses this pin; wire the switch to a free one");
+                }
+            }
+            KeypadKind::Usb if k.name.as_deref().is_some_and(|n| n.trim().is_empty()) => {
+                return bad("keypad.name", "", "give the device name (cat /proc/bus/input/devices) or remove the key to use keypad.evdev");
+            }
+            KeypadKind::Usb | KeypadKind::None => {}
+        }
+        if let Some(pin) = self.tamper.pin.filter(|p| *p > hadir_hal::keypad::MatrixConfig::MAX_PIN) {
+            return bad("tamper.pin", pin, "use a BCM pin from 0 to 27");
+        }
+        if !(1..=1000).contains(&self.tamper.debounce_ms) {
+            return bad("tamper.debounce_ms", self.tamper.debounce_ms, "use 1 to 1000 ms (50 is usual)");
         }
         let f = &self.flow;
         if !(4..=12).contains(&f.pin_length) {
@@ -534,11 +598,31 @@ mod tests {
             ("[flow]\nadmin_lockout_s = [0]", "flow.admin_lockout_s", "1 to 86400"),
             ("[flow]\ndevice_max_failures = 0", "flow.device_max_failures", "1 to 100"),
             ("[flow]\nadmin_failure_window_min = 0", "flow.admin_failure_window_min", "1 to 1440"),
+            ("[keypad]\nkind = \"matrix\"\n[keypad.matrix]\nrows = [5, 6, 13]\ncols = [12, 16, 20]", "keypad.matrix", "a 4x3 keypad needs 4 and 3"),
+            ("[keypad]\nkind = \"matrix\"\n[keypad.matrix]\nrows = [5, 6, 13, 19]\ncols = [12, 16, 19]", "keypad.matrix", "pin 19 is named twice"),
+            ("[keypad]\nkind = \"matrix\"\n[tamper]\npin = 12", "tamper.pin", "the keypad matrix uses this pin"),
+            ("[keypad]\nname = \" \"", "keypad.name", "/proc/bus/input/devices"),
+            ("[tamper]\npin = 30", "tamper.pin", "0 to 27"),
+            ("[tamper]\npin = 26\ndebounce_ms = 0", "tamper.debounce_ms", "1 to 1000"),
         ];
         for (text, key, fix) in cases {
             let err = parse(text).unwrap_err().to_string();
             assert!(err.contains(key) && err.contains(fix), "{text:?} gave {err}");
         }
+    }
+
+    #[test]
+    fn keypads_and_the_tamper_switch_parse() {
+        let cfg = parse("[keypad]\nkind = \"matrix\"\n[keypad.matrix]\nrows = [5, 6, 13, 19]\ncols = [12, 16, 20, 21]\n[tamper]\npin = 26\n").unwrap();
+        assert_eq!(cfg.keypad.kind, KeypadKind::Matrix);
+        assert_eq!(cfg.keypad.matrix.cols, [12, 16, 20, 21]);
+        assert_eq!(cfg.keypad.matrix.debounce_ms, 20, "the default debounce");
+        assert_eq!(cfg.tamper, TamperSection { pin: Some(26), debounce_ms: 50 });
+        let cfg = parse("[keypad]\nname = \"SEM USB Keypad\"\n").unwrap();
+        assert_eq!((cfg.keypad.kind, cfg.keypad.name.as_deref()), (KeypadKind::Usb, Some("SEM USB Keypad")));
+        assert_eq!(parse("[keypad]\nkind = \"none\"\n").unwrap().keypad.kind, KeypadKind::None);
+        let err = parse("[keypad]\nkind = \"bluetooth\"\n").unwrap_err().to_string();
+        assert!(err.contains("line 2") && err.contains("usb"), "{err}");
     }
 
     #[test]

@@ -85,14 +85,13 @@ pub fn real(cfg: &KioskConfig, face: Box<dyn FaceCheck>, display: Box<dyn Displa
     // Only the camera is indispensable: a kiosk with a touchscreen works without its keypad, and
     // a missing buzzer or watchdog is logged, not fatal (a kiosk that restarts forever takes
     // no records at all).
-    let keypad: Box<dyn hadir_hal::keypad::Keypad> =
-        match hadir_hal::keypad::EvdevKeypad::open(&cfg.keypad.evdev.display().to_string()) {
-            Ok(k) => Box::new(k),
-            Err(e) => {
-                tracing::warn!(error = %e, "no keypad: the touchscreen only");
-                Box::new(NoKeypad)
-            }
-        };
+    let keypad: Box<dyn hadir_hal::keypad::Keypad> = match open_keypad(&cfg.keypad, clock.clone()) {
+        Ok(k) => k,
+        Err(e) => {
+            tracing::warn!(error = %e, kind = ?cfg.keypad.kind, "no keypad: the touchscreen only");
+            Box::new(NoKeypad)
+        }
+    };
     let gps: Option<Box<dyn hadir_hal::gps::Gps>> = if cfg.policy.mode == crate::policy::Mode::Field {
         Some(Box::new(hadir_hal::gps::SerialGps::open(
             hadir_hal::gps::SerialConfig {
@@ -122,6 +121,25 @@ pub fn real(cfg: &KioskConfig, face: Box<dyn FaceCheck>, display: Box<dyn Displa
             }
         };
     Ok(Devices { camera: Box::new(camera), keypad, gps, outputs, watchdog, display, face })
+}
+
+/// The keypad `[keypad]` names: a USB keypad by name or path, a GPIO matrix, or none.
+#[cfg(feature = "devices")]
+fn open_keypad(
+    cfg: &crate::config::KeypadSection,
+    clock: Arc<dyn Clock>,
+) -> Result<Box<dyn hadir_hal::keypad::Keypad>, hadir_hal::keypad::KeypadError> {
+    use crate::config::KeypadKind;
+    use hadir_hal::keypad::{EvdevKeypad, GpioPinBank, MatrixKeypad};
+    Ok(match (cfg.kind, &cfg.name) {
+        (KeypadKind::Usb, Some(name)) => Box::new(EvdevKeypad::open_named(name)?),
+        (KeypadKind::Usb, None) => Box::new(EvdevKeypad::open(&cfg.evdev.display().to_string())?),
+        (KeypadKind::Matrix, _) => {
+            let layout = cfg.matrix.check()?;
+            Box::new(MatrixKeypad::new(GpioPinBank::open(&cfg.matrix)?, layout, cfg.matrix.debounce(), clock)?)
+        }
+        (KeypadKind::None, _) => Box::new(NoKeypad),
+    })
 }
 
 /// A keypad that is not there (touchscreen-only kiosks).

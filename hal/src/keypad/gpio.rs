@@ -3,47 +3,10 @@
 //! Rows are outputs, idle high; the scanned row is driven low. Columns are inputs with the
 //! internal pull-up: a pressed key pulls its column low. No diodes are assumed.
 
-use super::matrix::{Layout, PinBank};
+use super::matrix::{MatrixConfig, PinBank};
 use super::KeypadError;
 use rppal::gpio::{Gpio, InputPin, OutputPin};
-use serde::Deserialize;
 use std::time::Duration;
-
-/// Pins and layout of a matrix keypad (BCM numbering).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct MatrixConfig {
-    /// Row pins, top to bottom.
-    pub rows: Vec<u8>,
-    /// Column pins, left to right.
-    pub cols: Vec<u8>,
-    /// Debounce time in milliseconds.
-    pub debounce_ms: u64,
-}
-
-impl Default for MatrixConfig {
-    fn default() -> Self {
-        Self { rows: vec![5, 6, 13, 19], cols: vec![12, 16, 20], debounce_ms: 20 }
-    }
-}
-
-impl MatrixConfig {
-    /// The layout that matches the pins: 4×3 or 4×4.
-    pub fn layout(&self) -> Result<Layout, KeypadError> {
-        match (self.rows.len(), self.cols.len()) {
-            (4, 3) => Ok(Layout::phone_4x3()),
-            (4, 4) => Ok(Layout::phone_4x4()),
-            (r, c) => Err(KeypadError::Config(format!(
-                "{r} row pins and {c} column pins: a 4x3 keypad needs 4 and 3, a 4x4 needs 4 and 4"
-            ))),
-        }
-    }
-
-    /// The debounce time.
-    pub fn debounce(&self) -> Duration {
-        Duration::from_millis(self.debounce_ms)
-    }
-}
 
 /// The keypad's rows and columns on GPIO.
 pub struct GpioPinBank {
@@ -54,7 +17,7 @@ pub struct GpioPinBank {
 impl GpioPinBank {
     /// Claims the pins.
     pub fn open(config: &MatrixConfig) -> Result<Self, KeypadError> {
-        config.layout()?;
+        config.check()?;
         let pin_err = |pin: u8| move |e: rppal::gpio::Error| KeypadError::Pin { pin, reason: e.to_string() };
         let gpio = Gpio::new().map_err(pin_err(config.rows.first().copied().unwrap_or(0)))?;
         let rows = config

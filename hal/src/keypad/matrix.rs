@@ -9,10 +9,69 @@
 //! scan reports nothing new.
 
 use super::{Key, Keypad, KeypadError};
+use serde::Deserialize;
 use crate::clock::Clock;
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// Pins and layout of a matrix keypad (BCM numbering).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MatrixConfig {
+    /// Row pins, top to bottom.
+    pub rows: Vec<u8>,
+    /// Column pins, left to right.
+    pub cols: Vec<u8>,
+    /// Debounce time in milliseconds.
+    pub debounce_ms: u64,
+}
+
+impl Default for MatrixConfig {
+    fn default() -> Self {
+        Self { rows: vec![5, 6, 13, 19], cols: vec![12, 16, 20], debounce_ms: 20 }
+    }
+}
+
+impl MatrixConfig {
+    /// The highest BCM pin on the board's 40-pin header.
+    pub const MAX_PIN: u8 = 27;
+
+    /// Checks the pins (4 rows and 3 or 4 columns, each pin once, on the header) and the
+    /// debounce (1 to 200 ms); the error names what is wrong.
+    pub fn check(&self) -> Result<Layout, KeypadError> {
+        let layout = self.layout()?;
+        let mut seen = std::collections::HashSet::new();
+        for &pin in self.rows.iter().chain(&self.cols) {
+            if pin > Self::MAX_PIN {
+                return Err(KeypadError::Config(format!("pin {pin}: the header has BCM pins 0 to {}", Self::MAX_PIN)));
+            }
+            if !seen.insert(pin) {
+                return Err(KeypadError::Config(format!("pin {pin} is named twice (rows and columns need a pin each)")));
+            }
+        }
+        if !(1..=200).contains(&self.debounce_ms) {
+            return Err(KeypadError::Config(format!("debounce_ms {}: use 1 to 200 (20 is usual)", self.debounce_ms)));
+        }
+        Ok(layout)
+    }
+
+    /// The layout that matches the pins: 4×3 or 4×4.
+    pub fn layout(&self) -> Result<Layout, KeypadError> {
+        match (self.rows.len(), self.cols.len()) {
+            (4, 3) => Ok(Layout::phone_4x3()),
+            (4, 4) => Ok(Layout::phone_4x4()),
+            (r, c) => Err(KeypadError::Config(format!(
+                "{r} row pins and {c} column pins: a 4x3 keypad needs 4 and 3, a 4x4 needs 4 and 4"
+            ))),
+        }
+    }
+
+    /// The debounce time.
+    pub fn debounce(&self) -> Duration {
+        Duration::from_millis(self.debounce_ms)
+    }
+}
 
 /// The physical lines of a matrix keypad.
 pub trait PinBank: Send {
@@ -302,5 +361,23 @@ mod tests {
         assert_eq!(run(&mut kp, &clock, 100), []);
         let bad = MatrixKeypad::new(SimPinBank::new(4, 4), Layout::phone_4x3(), Duration::ZERO, Arc::new(clock));
         assert!(matches!(bad, Err(KeypadError::Config(_))));
+    }
+
+    #[test]
+    fn matrix_config_is_checked() {
+        let ok = MatrixConfig::default();
+        assert_eq!(ok.check().map(|l| l.dimensions()).ok(), Some((4, 3)));
+        let cases = [
+            ("three rows", MatrixConfig { rows: vec![5, 6, 13], ..MatrixConfig::default() }, "3 row pins and 3 column pins"),
+            ("a pin twice", MatrixConfig { cols: vec![12, 16, 5], ..MatrixConfig::default() }, "pin 5 is named twice"),
+            ("off the header", MatrixConfig { cols: vec![12, 16, 40], ..MatrixConfig::default() }, "pin 40: the header has BCM pins 0 to 27"),
+            ("no debounce", MatrixConfig { debounce_ms: 0, ..MatrixConfig::default() }, "debounce_ms 0"),
+        ];
+        for (name, cfg, want) in cases {
+            let err = cfg.check().err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(err.contains(want), "{name}: {err}");
+        }
+        let four = MatrixConfig { cols: vec![12, 16, 20, 21], ..MatrixConfig::default() };
+        assert_eq!(four.check().map(|l| l.dimensions()).ok(), Some((4, 4)));
     }
 }

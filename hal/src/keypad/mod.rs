@@ -17,10 +17,10 @@ mod gpio;
 #[cfg(feature = "evdev")]
 mod usb;
 
-pub use matrix::{Layout, MatrixKeypad, MatrixScanner, PinBank, SimPinBank};
+pub use matrix::{Layout, MatrixConfig, MatrixKeypad, MatrixScanner, PinBank, SimPinBank};
 pub use sim::ScriptedKeypad;
 #[cfg(feature = "gpio")]
-pub use gpio::{GpioPinBank, MatrixConfig};
+pub use gpio::GpioPinBank;
 #[cfg(feature = "evdev")]
 pub use usb::EvdevKeypad;
 

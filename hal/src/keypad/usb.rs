@@ -45,7 +45,35 @@ pub fn key_for(code: KeyCode) -> Option<Key> {
     })
 }
 
+/// The input device to open for a keypad named `wanted`: among `(path, name)` pairs, the first
+/// (by path) whose name equals `wanted` ignoring case, else the first whose name contains it.
+/// USB devices get a new `eventN` number when plugged in a different order, their names do not.
+pub fn pick_by_name<'a>(devices: &'a [(String, String)], wanted: &str) -> Option<&'a str> {
+    let wanted = wanted.trim().to_lowercase();
+    if wanted.is_empty() {
+        return None;
+    }
+    let mut sorted: Vec<&(String, String)> = devices.iter().collect();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    let exact = sorted.iter().find(|(_, n)| n.to_lowercase() == wanted);
+    exact.or_else(|| sorted.iter().find(|(_, n)| n.to_lowercase().contains(&wanted))).map(|(p, _)| p.as_str())
+}
+
 impl EvdevKeypad {
+    /// Opens the input device whose name is `name` (see [`pick_by_name`]).
+    pub fn open_named(name: &str) -> Result<Self, KeypadError> {
+        let devices: Vec<(String, String)> = evdev::enumerate()
+            .map(|(path, d)| (path.display().to_string(), d.name().unwrap_or("").to_owned()))
+            .collect();
+        match pick_by_name(&devices, name) {
+            Some(path) => Self::open(path),
+            None => Err(KeypadError::Config(format!(
+                "no input device named {name:?}; present: {}",
+                if devices.is_empty() { "none".to_owned() } else { devices.iter().map(|(p, n)| format!("{p} {n:?}")).collect::<Vec<_>>().join(", ") }
+            ))),
+        }
+    }
+
     /// Opens the input device, non-blocking.
     pub fn open(path: &str) -> Result<Self, KeypadError> {
         let err = |source| KeypadError::Device { device: path.to_string(), source };
@@ -77,6 +105,29 @@ impl Keypad for EvdevKeypad {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keypads_are_found_by_name() {
+        let devices: Vec<(String, String)> = [
+            ("/dev/input/event3", "Logitech USB Keyboard"),
+            ("/dev/input/event1", "SEM USB Keypad Consumer Control"),
+            ("/dev/input/event2", "SEM USB Keypad"),
+            ("/dev/input/event0", "gpio-keys"),
+        ]
+        .iter()
+        .map(|(p, n)| ((*p).to_owned(), (*n).to_owned()))
+        .collect();
+        let cases = [
+            ("exact name wins over an earlier partial match", "SEM USB Keypad", Some("/dev/input/event2")),
+            ("case is ignored", "sem usb keypad", Some("/dev/input/event2")),
+            ("a part of the name, the lowest path", "usb", Some("/dev/input/event1")),
+            ("absent", "Numpad 3000", None),
+            ("empty asks for nothing", "  ", None),
+        ];
+        for (name, wanted, want) in cases {
+            assert_eq!(pick_by_name(&devices, wanted), want, "{name}");
+        }
+    }
 
     #[test]
     fn key_codes_map_to_kiosk_keys() {
