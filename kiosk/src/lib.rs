@@ -27,6 +27,7 @@
 //!
 //! ## Layout
 //! - [`flow`]: the state machine: idle → IN/OUT → PIN → capture → decision → result.
+//! - [`admin`]: the administrator's menu and enrolment session as transitions.
 //! - [`clock`]: clock sanity, the evidence each record carries about the wall clock.
 //! - [`crash`]: the crash test (SIGKILL while recording) and its writer mode.
 //! - [`config`]: the TOML configuration, one typed struct validated at start.
@@ -43,6 +44,7 @@
 //! - [`records`]: building and signing records that extend the device's chain.
 //! - [`policy`]: office/field mode, today's schedule, the late mark, the GPS rule.
 
+pub mod admin;
 pub mod clock;
 pub mod config;
 pub mod crash;

@@ -27,6 +27,7 @@
 //!
 //! It must not contain decisions: those are in [`crate::flow`] and [`crate::policy`].
 
+use crate::admin::{Admin, AdminEffect, AdminEvent};
 use crate::clock::{ClockInputs, ClockPolicy, SyncPoint, assess};
 use crate::config::{KioskConfig, Language};
 use crate::face::{FaceCheck, FaceResult};
@@ -120,18 +121,7 @@ pub enum Input {
     Admin(AdminChoice),
 }
 
-/// The administrator's menu.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AdminChoice {
-    /// Enrol an employee's face.
-    Enrol,
-    /// Show the device's information (id, version, queue, last sync).
-    DeviceInfo,
-    /// Sync with the server now.
-    SyncNow,
-    /// Leave the menu.
-    Exit,
-}
+pub use crate::admin::AdminChoice;
 
 /// The screen: shows what the flow says and reports touches.
 pub trait Display: Send {
@@ -219,17 +209,6 @@ pub struct Kiosk {
     idle_shown: Option<(i64, u64, Option<i64>)>,
 }
 
-/// The administrator's session.
-#[derive(Debug)]
-enum Admin {
-    /// The menu, since this moment (inactivity ends it).
-    Menu(Mono),
-    /// An enrolment.
-    Enrol(crate::enrol::Session),
-}
-
-/// Inactivity that ends the admin menu, ms.
-const ADMIN_TIMEOUT_MS: u64 = 60_000;
 /// How long a notice (device not enrolled, sync started) stays before the idle screen, ms.
 const NOTICE_MS: u64 = 5_000;
 
@@ -371,94 +350,62 @@ impl Kiosk {
 
     /// One input from the keypad or the touchscreen.
     pub fn input(&mut self, input: Input, now: Now, display: &mut dyn Display) -> Vec<Effect> {
-        use hadir_hal::keypad::Key;
         self.last_now = Some(now);
-        // 0: no admin session, 1: the menu, 2: an enrolment.
-        let admin = match &self.admin {
-            None => 0,
-            Some(Admin::Menu(_)) => 1,
-            Some(Admin::Enrol(_)) => 2,
-        };
-        match (admin, input) {
-            (2, Input::Key(key)) => self.enrol_key(key, now, display),
-            (2, Input::Flow(Event::Cancel)) => self.enrol_key(Key::Escape, now, display),
-            (1, Input::Admin(choice)) => self.admin_choice(choice, now, display),
-            (1, Input::Key(key)) => {
-                let choice = match key {
-                    Key::Digit(1) => AdminChoice::Enrol,
-                    Key::Digit(2) => AdminChoice::DeviceInfo,
-                    Key::Digit(3) => AdminChoice::SyncNow,
-                    Key::Star | Key::Escape => AdminChoice::Exit,
-                    _ => return Vec::new(),
-                };
-                self.admin_choice(choice, now, display);
-            }
-            (1, Input::Flow(Event::Cancel)) => self.admin_choice(AdminChoice::Exit, now, display),
-            (1 | 2, _) => {}
-            (_, Input::AdminMenu) => {
+        if let Some(event) = match (&self.admin, &input) {
+            (None, _) => None,
+            (Some(_), Input::Key(key)) => Some(AdminEvent::Key(*key)),
+            (Some(_), Input::Admin(choice)) => Some(AdminEvent::Choice(*choice)),
+            (Some(_), Input::Flow(Event::Cancel)) => Some(AdminEvent::Cancel),
+            (Some(_), _) => return Vec::new(),
+        } {
+            self.admin_step(event, now, display);
+            return Vec::new();
+        }
+        match input {
+            Input::AdminMenu => {
                 if matches!(self.state.phase, Phase::Idle | Phase::Choose { .. }) {
                     return self.dispatch(Event::AdminEntry, now, display);
                 }
             }
-            (_, Input::Admin(_)) => {}
-            (_, Input::Key(key)) => {
+            Input::Admin(_) => {}
+            Input::Key(key) => {
                 if let Some(ev) = key_event(&self.state.phase, key) {
                     return self.dispatch(ev, now, display);
                 }
             }
-            (_, Input::Flow(ev)) => return self.dispatch(ev, now, display),
+            Input::Flow(ev) => return self.dispatch(ev, now, display),
         }
         Vec::new()
     }
 
-    fn admin_choice(&mut self, choice: AdminChoice, now: Now, display: &mut dyn Display) {
-        match choice {
-            AdminChoice::Enrol => {
-                let session = crate::enrol::Session::new(now.mono);
-                let view = session.view().clone();
-                self.admin = Some(Admin::Enrol(session));
-                display.show(&Screen::Enrol(view), &self.status());
-            }
-            AdminChoice::DeviceInfo => {
-                self.admin = Some(Admin::Menu(now.mono));
-                display.show(&Screen::Admin, &self.status());
-            }
-            AdminChoice::SyncNow => {
-                self.sync_requested = true;
-                self.admin = Some(Admin::Menu(now.mono));
-                tracing::info!("sync requested by the administrator");
-                display.show(&Screen::SyncStarted, &self.status());
-            }
-            AdminChoice::Exit => {
-                self.admin = None;
-                self.show_idle(now, display);
+    /// One step of the administrator's session ([`crate::admin::step`]), its effects applied.
+    fn admin_step(&mut self, event: AdminEvent, now: Now, display: &mut dyn Display) {
+        let Some(admin) = self.admin.take() else { return };
+        let (next, effects) = crate::admin::step(admin, event, now.mono);
+        self.admin = next;
+        for effect in effects {
+            match effect {
+                AdminEffect::ShowMenu => display.show(&Screen::Admin, &self.status()),
+                AdminEffect::ShowEnrol => {
+                    if let Some(Admin::Enrol(s)) = &self.admin {
+                        display.show(&Screen::Enrol(s.view().clone()), &self.status());
+                    }
+                }
+                AdminEffect::ShowSyncStarted => display.show(&Screen::SyncStarted, &self.status()),
+                AdminEffect::RequestSync => {
+                    self.sync_requested = true;
+                    tracing::info!("sync requested by the administrator");
+                }
+                AdminEffect::ShowIdle => self.show_idle(now, display),
             }
         }
     }
 
     /// A key during enrolment (digits: employee number, `#`/Enter: start, `*`/Escape: leave).
     pub fn enrol_key(&mut self, key: hadir_hal::keypad::Key, now: Now, display: &mut dyn Display) {
-        use crate::enrol::SessionKey;
-        use hadir_hal::keypad::Key;
         self.last_now = Some(now);
-        let Some(Admin::Enrol(session)) = self.admin.as_mut() else { return };
-        let k = match key {
-            Key::Digit(d) => match char::from_digit(u32::from(d), 10) {
-                Some(c) => SessionKey::Digit(c),
-                None => return,
-            },
-            Key::Backspace => SessionKey::Backspace,
-            Key::Hash | Key::Enter => SessionKey::Confirm,
-            Key::Star | Key::Escape => SessionKey::Cancel,
-            _ => return,
-        };
-        if session.key(k, now.mono) {
-            let view = session.view().clone();
-            display.show(&Screen::Enrol(view), &self.status());
-        } else {
-            // Done or cancelled: back to the menu.
-            self.admin = Some(Admin::Menu(now.mono));
-            display.show(&Screen::Admin, &self.status());
+        if matches!(self.admin, Some(Admin::Enrol(_))) {
+            self.admin_step(AdminEvent::Key(key), now, display);
         }
     }
 
@@ -544,17 +491,9 @@ impl Kiosk {
                         return;
                     }
                 }
-                if s.over(now.mono) {
-                    self.admin = Some(Admin::Menu(now.mono));
-                    display.show(&Screen::Admin, &self.status());
-                }
+                self.admin_step(AdminEvent::Tick, now, display);
             }
-            Some(Admin::Menu(since)) => {
-                if now.mono.since(*since) >= ADMIN_TIMEOUT_MS {
-                    self.admin = None;
-                    self.show_idle(now, display);
-                }
-            }
+            Some(Admin::Menu(_)) => self.admin_step(AdminEvent::Tick, now, display),
             None => {
                 if self.notice_since.is_some_and(|t| now.mono.since(t) >= NOTICE_MS) {
                     self.show_idle(now, display);
