@@ -353,6 +353,18 @@ impl Uploader {
         self.send(path, req).await
     }
 
+    /// Sends the device's health report and its unacknowledged events (`POST /api/v1/health`);
+    /// the answer says up to which event the server holds the chain.
+    pub async fn report_health(&self, report: &hadir_protocol::health::HealthReport) -> Result<hadir_protocol::health::HealthResponse, ClientError> {
+        let path = "/api/v1/health";
+        let body = serde_json::to_vec(report).map_err(|e| ClientError::Config(format!("serialising a health report: {e}")))?;
+        let sent = (self.cfg.clock)();
+        let req = self.signed(reqwest::Method::POST, path, &body).header("content-type", "application/json").body(body);
+        let answer: hadir_protocol::health::HealthResponse = self.send(path, req).await?;
+        self.note_server_time(answer.server_time_ms, sent);
+        Ok(answer)
+    }
+
     /// A drain claim dated now (server time estimate) minus [`DRAIN_MARGIN_MS`].
     fn claim(&self, last_seq: u64, device_now_ms: i64) -> DrainClaim {
         let at = device_now_ms + self.clock_offset_ms() - DRAIN_MARGIN_MS;

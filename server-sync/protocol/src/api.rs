@@ -10,6 +10,7 @@
 //! | `PUT /api/v1/evidence/{sha256}` (signed) | the JPEG | [`EvidenceResponse`] |
 //! | `GET /api/v1/roster?since=N` (signed) | – | [`RosterResponse`] (with [`RosterRules`]) |
 //! | `POST /api/v1/templates` (signed) | [`TemplateUpload`] | [`TemplateUploadResponse`] |
+//! | `POST /api/v1/health` (signed) | [`crate::health::HealthReport`] | [`crate::health::HealthResponse`] |
 //!
 //! Errors come back as [`ErrorBody`] with a non-2xx status.
 

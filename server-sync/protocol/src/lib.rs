@@ -15,6 +15,7 @@
 //! - [`chain`]: the per-device hash chain (`prev_hash`, sequence numbers).
 //! - [`batch`]: upload batches, the tolerant batch decoder and the per-record answers.
 //! - [`auth`]: request signatures for device calls that carry no signed record.
+//! - [`health`]: the device's health report and its signed, chained events (tamper).
 //! - [`api`]: the other request/response bodies (enrolment, roster sync, server time).
 //!
 //! # Test vectors
@@ -29,6 +30,7 @@ pub mod band;
 pub mod batch;
 pub mod canonical;
 pub mod chain;
+pub mod health;
 pub mod keys;
 pub mod record;
 

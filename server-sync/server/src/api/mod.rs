@@ -32,6 +32,9 @@ pub const MAX_PHOTO_BYTES: usize = 4 << 20;
 /// The largest template upload accepted, bytes (a 512-value embedding is about 3 KiB).
 pub const MAX_TEMPLATE_BYTES: usize = 64 << 10;
 
+/// The largest health report accepted, bytes (100 events of about 300 bytes each).
+pub const MAX_HEALTH_BYTES: usize = 64 << 10;
+
 /// Where a request came from: the TCP peer (when served by [`crate::serve`]) and the
 /// `X-Forwarded-For` header as sent.
 fn peer(extensions: &axum::http::Extensions, headers: &HeaderMap) -> crate::ingest::Peer {
@@ -57,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/evidence/{sha256}", put(evidence).layer(DefaultBodyLimit::max(MAX_PHOTO_BYTES)))
         .route("/api/v1/roster", get(roster))
         .route("/api/v1/templates", post(upload_template).layer(DefaultBodyLimit::max(MAX_TEMPLATE_BYTES)))
+        .route("/api/v1/health", post(health).layer(DefaultBodyLimit::max(MAX_HEALTH_BYTES)))
         .with_state(state)
 }
 
@@ -260,4 +264,34 @@ async fn upload_template(
             format!("employee {}: {refusal} ({})", up.employee_id, d.site_id),
         )),
     }
+}
+
+/// A device's health report: stored as its last, with the events that extend its event chain
+/// (a forged or unlinked event is refused, logged, and stops the run; the device keeps it).
+async fn health(
+    State(s): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<hadir_protocol::health::HealthResponse>, ApiError> {
+    let d = authenticate(&s, &headers, &method, &uri, &body).await?;
+    let report: hadir_protocol::health::HealthReport = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed", format!("health report: {e}")))?;
+    report.check().map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed", format!("health report: {e}")))?;
+    let head = s.store.event_head(&d.device_id).await?;
+    let (accepted, head, refused) = hadir_protocol::health::accept_events(&d.device_id, &d.public_key, head, &report.events);
+    let now = (s.clock)();
+    s.store.record_health(&d.device_id, &report, &accepted, now).await?;
+    for e in &accepted {
+        tracing::warn!(device = %d.device_id, seq = e.seq, kind = e.kind.as_str(), at_ms = e.at_ms, "device event");
+    }
+    if let Some(e) = &refused {
+        tracing::warn!(device = %d.device_id, error = %e, "device event refused");
+    }
+    Ok(Json(hadir_protocol::health::HealthResponse {
+        events_through: head.seq,
+        refused: refused.map(|e| e.to_string()),
+        server_time_ms: now,
+    }))
 }

@@ -22,6 +22,10 @@
 //! - `enrol_tokens`, `devices(device_id, site_id, mode, public_key, …, revoked_at_ms,
 //!   last_seq, last_hash, released_until_ms)`: `released_until_ms` (core/3) is an
 //!   administrator's release of a silent device's days (see `hadir_rules::watermark`).
+//! - `device_health(device_id, reported_at_ms, firmware, uptime_s, …, tamper_open)`: each
+//!   device's last health report (core/4); `device_events(device_id, seq, kind, at_ms,
+//!   prev_hash, hash, signature, received_at_ms)`: its signed event chain (tamper), append-only
+//!   by use (see `hadir_protocol::health`).
 //! - `records`: one row per stored record (`UNIQUE (device_id, seq)`), the signed fields as
 //!   columns, plus `record_hash`, `signature`, `canonical` (the signed bytes) and
 //!   `received_at_ms`. `direction` is `in`/`out`, `mode` `office`/`field`, `decision`
@@ -240,7 +244,28 @@ pub const CORE: &[Migration] = &[
         sqlite: "ALTER TABLE devices ADD COLUMN released_until_ms BIGINT;",
         postgres: "ALTER TABLE devices ADD COLUMN released_until_ms BIGINT;",
     },
+    Migration {
+        component: "core",
+        version: 4,
+        name: "device health reports and signed device events (tamper)",
+        sqlite: CORE_4,
+        postgres: CORE_4,
+    },
 ];
+
+/// Device health and events (`tamper_open` is 0/1, NULL without a switch): the same SQL on
+/// both backends.
+const CORE_4: &str = "
+        CREATE TABLE device_health (
+            device_id TEXT PRIMARY KEY, reported_at_ms BIGINT NOT NULL, firmware TEXT NOT NULL,
+            uptime_s BIGINT NOT NULL, data_free_bytes BIGINT, outbox_len BIGINT NOT NULL,
+            oldest_unsent_s BIGINT, camera_fps_centi BIGINT, cpu_temp_milli_c BIGINT,
+            tamper_open BIGINT);
+        CREATE TABLE device_events (
+            device_id TEXT NOT NULL, seq BIGINT NOT NULL, kind TEXT NOT NULL, at_ms BIGINT NOT NULL,
+            prev_hash TEXT NOT NULL, hash TEXT NOT NULL, signature TEXT NOT NULL,
+            received_at_ms BIGINT NOT NULL, PRIMARY KEY (device_id, seq));
+        CREATE INDEX device_events_received ON device_events (received_at_ms);";
 
 /// The dashboard's first schema: users, sessions, sections and their calendars, holidays, the
 /// supervisors' decisions, the corrections and audit logs, rule settings, late-board tokens, and

@@ -20,7 +20,7 @@
 //!   roster as the office sees it), [`fleet`] (devices, their health), [`records_view`]
 //!   (records as the rules see them, the recap's month read), [`decisions`] (supervisors'
 //!   decisions, final), [`corrections`] (leave and travel, latest wins), [`audit`] (the audit
-//!   log).
+//!   log), [`health`] (devices' health reports and signed tamper events).
 //!
 //! # Extending
 //!
@@ -42,6 +42,7 @@ pub mod corrections;
 pub mod decisions;
 pub mod employees;
 pub mod fleet;
+pub mod health;
 pub mod migrations;
 pub mod pg_cluster;
 pub mod portable;

@@ -2,6 +2,7 @@
 //! SQLite and against a real PostgreSQL cluster started for the test.
 
 mod harness;
+mod health;
 mod parked;
 mod proxy;
 mod scenarios;
@@ -70,6 +71,12 @@ async fn sqlite_parked_records_are_requeued_after_enrolment() {
     parked::parked_records_are_requeued_after_enrolment(store).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_health_reports_and_tamper_events() {
+    let (_dir, store) = sqlite();
+    health::health_reports_and_tamper_events(store).await;
+}
+
 /// One cluster for all PostgreSQL scenarios (start-up costs seconds), one database each.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_all_scenarios() {
@@ -90,4 +97,5 @@ async fn postgres_all_scenarios() {
     watermark::watermark_follows_drained_outboxes(open("watermark").await).await;
     watermark::refused_uploads_are_kept(open("refused").await).await;
     parked::parked_records_are_requeued_after_enrolment(open("parked").await).await;
+    health::health_reports_and_tamper_events(open("health").await).await;
 }
