@@ -414,6 +414,37 @@ BEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20260320\r\nDTEND;VALUE=DATE:20260322\r\nSUMM
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
 
+/// Health and tamper (#17): the devices page marks a device whose enclosure is open and whose
+/// disk is nearly full, shows its figures, and lists the signed tamper events.
+async fn devices_page_shows_health_and_tamper_alerts(db: &Db<'_>) {
+    use hadir_protocol::chain::ChainHead;
+    use hadir_protocol::health::{DeviceEvent, EventKind, HealthReport};
+    let f = fixture_on(db, true).await;
+    let key = hadir_protocol::DeviceKey::from_seed(&[9; 32]);
+    let opened = DeviceEvent::sign(&key, "K-01", ChainHead::GENESIS, EventKind::TamperOpened, dashboard_fixture::wib_ms(9, 40));
+    let report = HealthReport {
+        firmware: "0.2.0".into(),
+        uptime_s: 3 * 3600,
+        data_free_bytes: Some(50 << 20),
+        outbox_len: 2,
+        oldest_unsent_s: Some(120),
+        camera_fps_centi: Some(1490),
+        cpu_temp_milli_c: Some(58_000),
+        tamper_open: Some(true),
+        events: vec![opened.clone()],
+    };
+    f.storage.record_health("K-01", &report, &[&opened], dashboard_fixture::wib_ms(9, 58)).await.unwrap();
+    let mut c = Client::new(&f);
+    c.login("operator", PASSWORD).await;
+    let page = c.get("/devices").await.text();
+    let row = page.split(r#"<tr data-device="K-01">"#).nth(1).and_then(|r| r.split("</tr>").next()).unwrap_or_default();
+    assert!(row.contains("casing terbuka") && row.contains("penyimpanan hampir penuh"), "{row}");
+    assert!(row.contains("v0.2.0") && row.contains("50 MiB") && row.contains("14.9 fps") && row.contains("58 °C"), "{row}");
+    let k2 = page.split(r#"<tr data-device="K-02">"#).nth(1).and_then(|r| r.split("</tr>").next()).unwrap_or_default();
+    assert!(k2.contains("belum ada laporan"), "{k2}");
+    assert!(page.contains(r#"id="tamper-alerts""#) && page.contains(r#"<li data-event="K-01/1"><b>K-01</b>: <span class="bad">casing dibuka</span> 2026-03-02 09:40"#), "{page}");
+}
+
 on_both_backends!(
     login_sets_a_secure_session_and_pages_need_it,
     session_cookie_flags,
@@ -430,4 +461,5 @@ on_both_backends!(
     devices_page_shows_refused_uploads_chain_events_and_quarantine,
     a_silent_device_is_named_and_its_days_released,
     holidays_are_imported_whole_and_removed,
+    devices_page_shows_health_and_tamper_alerts,
 );

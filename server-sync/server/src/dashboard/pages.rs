@@ -717,6 +717,72 @@ pub async fn silent_devices_notice(st: &AppState, lang: Lang, csrf: Option<&str>
     ))
 }
 
+/// A device's trouble, as people read it.
+fn trouble_label(lang: Lang, t: crate::storage::health::Trouble) -> &'static str {
+    use crate::storage::health::Trouble::*;
+    match t {
+        TamperOpen => lang.pick("casing terbuka", "enclosure open"),
+        CameraDead => lang.pick("kamera mati", "camera dead"),
+        DiskNearlyFull => lang.pick("penyimpanan hampir penuh", "disk nearly full"),
+        QueueGrowing => lang.pick("antrean menumpuk", "queue growing"),
+        Offline => lang.pick("tidak melapor", "not reporting"),
+    }
+}
+
+/// The devices page's health cell: the troubles first (red), then the last report's figures.
+fn health_cell(lang: Lang, h: Option<&crate::storage::health::DeviceHealth>, now: OffsetDateTime) -> String {
+    let Some(h) = h else { return format!(r#"<span class="muted">{}</span>"#, lang.pick("belum ada laporan", "no report yet")) };
+    let mut out: String = crate::storage::health::trouble(h, now, Default::default())
+        .into_iter()
+        .map(|t| format!(r#"<span class="bad trouble">{}</span><br>"#, trouble_label(lang, t)))
+        .collect();
+    let mib = |b: i64| b / (1 << 20);
+    let _ = write!(
+        out,
+        r#"<span class="muted">v{fw} · {up} {hours} · {q} {queue}{oldest}{disk}{fps}{temp}</span>"#,
+        fw = esc(&h.firmware),
+        up = h.uptime_s / 3600,
+        hours = lang.pick("jam nyala", "h up"),
+        q = h.outbox_len,
+        queue = lang.pick("antre", "queued"),
+        oldest = h.oldest_unsent_s.map_or(String::new(), |s| format!(" ({} {})", s / 60, lang.pick("mnt", "min"))),
+        disk = h.data_free_bytes.map_or(String::new(), |b| format!(" · {} MiB {}", mib(b), lang.pick("bebas", "free"))),
+        fps = h.camera_fps_centi.map_or(String::new(), |f| format!(" · {:.1} fps", f as f64 / 100.0)),
+        temp = h.cpu_temp_milli_c.map_or(String::new(), |t| format!(" · {:.0} °C", t as f64 / 1000.0)),
+    );
+    out
+}
+
+/// The latest signed tamper events, when there are any: who opened which device, when.
+fn tamper_alerts(lang: Lang, events: &[crate::storage::health::StoredEvent], fmt: &dyn Fn(Option<OffsetDateTime>) -> String) -> String {
+    use hadir_protocol::health::EventKind;
+    if events.is_empty() {
+        return String::new();
+    }
+    let mut items = String::new();
+    for e in events {
+        let (cls, what) = match e.kind {
+            EventKind::TamperOpened => ("bad", lang.pick("casing dibuka", "enclosure opened")),
+            EventKind::TamperClosed => ("ok", lang.pick("casing ditutup", "enclosure closed")),
+        };
+        let _ = write!(
+            items,
+            r#"<li data-event="{id}/{seq}"><b>{id}</b>: <span class="{cls}">{what}</span> {t}</li>"#,
+            id = esc(&e.device_id),
+            seq = e.seq,
+            t = fmt(Some(e.at)),
+        );
+    }
+    format!(
+        r#"<section class="card warn" id="tamper-alerts"><h2>{t}</h2><p class="muted">{p}</p><ul>{items}</ul></section>"#,
+        t = lang.pick("Peringatan sabotase", "Tamper alerts"),
+        p = lang.pick(
+            "Peristiwa bertanda tangan dari sakelar casing perangkat, terbaru dulu.",
+            "Signed events from the devices' enclosure switches, newest first.",
+        ),
+    )
+}
+
 /// Devices: status, last seen, sync watermark, chain health, quarantine, refused uploads,
 /// revoke; per site, the last day every device has synced past (absences are final up to it).
 pub async fn devices(State(st): State<AppState>, s: Session, Query(q): Query<Fields>) -> Result<Html<String>, AppError> {
@@ -752,9 +818,11 @@ pub async fn devices(State(st): State<AppState>, s: Session, Query(q): Query<Fie
             "A day becomes final (absences are counted) once every active device of the site has synced past it.",
         ),
     );
+    body.push_str(&tamper_alerts(lang, &st.store.device_events(20).await?, &fmt));
     let _ = write!(
         body,
-        r#"<div class="card scroll"><table id="devices"><thead><tr><th>{id}</th><th>{site}</th><th>{mode}</th><th>{status}</th><th>{seen}</th><th>{sync}</th><th>{recs}</th><th>{chain}</th><th>{quar}</th><th>{refused}</th><th></th></tr></thead><tbody>"#,
+        r#"<div class="card scroll"><table id="devices"><thead><tr><th>{id}</th><th>{site}</th><th>{mode}</th><th>{status}</th><th>{health}</th><th>{seen}</th><th>{sync}</th><th>{recs}</th><th>{chain}</th><th>{quar}</th><th>{refused}</th><th></th></tr></thead><tbody>"#,
+        health = lang.pick("Kesehatan", "Health"),
         id = lang.pick("Perangkat", "Device"),
         site = lang.pick("Lokasi", "Site"),
         mode = lang.pick("Mode", "Mode"),
@@ -766,7 +834,9 @@ pub async fn devices(State(st): State<AppState>, s: Session, Query(q): Query<Fie
         quar = lang.pick("Karantina", "Quarantine"),
         refused = lang.pick("Unggahan ditolak", "Refused uploads"),
     );
+    let health = st.store.device_health().await?;
     for d in st.store.device_statuses().await? {
+        let health_cell = health_cell(lang, health.get(&d.id), now);
         let status = if d.revoked_at.is_some() {
             format!(r#"<span class="bad">{}</span>"#, lang.pick("Dicabut", "Revoked"))
         } else if d.last_seen.is_some_and(|t| now - t < Duration::minutes(15)) {
@@ -811,7 +881,7 @@ pub async fn devices(State(st): State<AppState>, s: Session, Query(q): Query<Fie
         };
         let _ = write!(
             body,
-            r#"<tr data-device="{id}"><td>{id}</td><td>{}</td><td>{}</td><td>{status}</td><td>{}</td><td class="synced">{}</td><td>{}</td><td>{chain}</td><td>{}</td><td class="refused">{refused}</td><td>{revoke}</td></tr>"#,
+            r#"<tr data-device="{id}"><td>{id}</td><td>{}</td><td>{}</td><td>{status}</td><td class="health">{health_cell}</td><td>{}</td><td class="synced">{}</td><td>{}</td><td>{chain}</td><td>{}</td><td class="refused">{refused}</td><td>{revoke}</td></tr>"#,
             esc(&d.site_id),
             if d.mode == "field" { lang.pick("Lapangan", "Field") } else { lang.pick("Kantor", "Office") },
             fmt(d.last_seen),
