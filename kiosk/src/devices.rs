@@ -66,6 +66,7 @@ pub fn simulated(cfg: &KioskConfig, face: Box<dyn FaceCheck>, display: Box<dyn D
         gps,
         outputs: Box::new(hadir_hal::outputs::SimOutputs::new(clock, false)),
         watchdog: Some(Box::new(hadir_hal::watchdog::SimWatchdog::new())),
+        tamper: None,
         display,
         face,
     })
@@ -109,7 +110,7 @@ pub fn real(cfg: &KioskConfig, face: Box<dyn FaceCheck>, display: Box<dyn Displa
             Ok(o) => Box::new(o),
             Err(e) => {
                 tracing::warn!(error = %e, "no GPIO outputs: buzzer and LEDs are only logged");
-                Box::new(hadir_hal::outputs::SimOutputs::new(clock, false))
+                Box::new(hadir_hal::outputs::SimOutputs::new(clock.clone(), false))
             }
         };
     let watchdog: Option<Box<dyn hadir_hal::watchdog::Watchdog>> =
@@ -120,7 +121,19 @@ pub fn real(cfg: &KioskConfig, face: Box<dyn FaceCheck>, display: Box<dyn Displa
                 None
             }
         };
-    Ok(Devices { camera: Box::new(camera), keypad, gps, outputs, watchdog, display, face })
+    let tamper: Option<Box<dyn hadir_hal::tamper::TamperSwitch>> = match cfg.tamper.pin {
+        None => None,
+        Some(pin) => match hadir_hal::tamper::GpioTamper::open(pin, Duration::from_millis(cfg.tamper.debounce_ms), clock.clone()) {
+            Ok(t) => Some(Box::new(t)),
+            Err(e) => {
+                // Reported, not fatal: the kiosk records attendance without its switch, and the
+                // health report then says the device has none.
+                tracing::error!(error = %e, "tamper switch not opened");
+                None
+            }
+        },
+    };
+    Ok(Devices { camera: Box::new(camera), keypad, gps, outputs, watchdog, tamper, display, face })
 }
 
 /// The keypad `[keypad]` names: a USB keypad by name or path, a GPIO matrix, or none.

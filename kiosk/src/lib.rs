@@ -34,6 +34,7 @@
 //! - [`devices`]: the simulated (`--sim`) and real devices from the configuration.
 //! - [`enrol`]: enrolment of an employee's face by an administrator, with duplicate check.
 //! - [`bench`]: the benchmark figures (decision time, peak memory, record rate).
+//! - [`health`]: what the kiosk reports about itself (uptime, free space, queue, frame rate, tamper).
 //! - [`face`]: the face pipeline as the kiosk needs it (`FaceCheck`; real one with `models`).
 //! - [`runtime`]: the flow wired to devices, face pipeline, policy and store; [`run`].
 //! - [`sync`]: roster in, outbox out, server time.
@@ -53,6 +54,7 @@ pub mod enrol;
 pub mod bench;
 pub mod face;
 pub mod flow;
+pub mod health;
 pub mod identity;
 pub mod policy;
 pub mod records;

@@ -326,6 +326,37 @@ impl Kiosk {
         !self.device.device_id.is_empty()
     }
 
+    /// The enclosure opened or closed: a signed event in the device's event chain (sent with
+    /// the next health report), and an audit entry. Before the device is enrolled there is no
+    /// id to sign for: the audit entry only.
+    pub fn tamper(&mut self, event: hadir_hal::tamper::TamperEvent, now: Now) -> Option<hadir_protocol::health::DeviceEvent> {
+        use hadir_protocol::health::{DeviceEvent, EventKind};
+        let kind = match event {
+            hadir_hal::tamper::TamperEvent::Opened => EventKind::TamperOpened,
+            hadir_hal::tamper::TamperEvent::Closed => EventKind::TamperClosed,
+        };
+        let at = wall_ms(now.wall);
+        tracing::warn!(event = kind.as_str(), "enclosure");
+        let signed = if self.enrolled() {
+            let (key, id) = (self.identity.key.clone(), self.device.device_id.clone());
+            match self.store.append_event(|head| DeviceEvent::sign(&key, &id, head, kind, at)) {
+                Ok(e) => Some(e),
+                Err(e) => {
+                    tracing::error!(error = %e, "tamper event not stored");
+                    None
+                }
+            }
+        } else {
+            tracing::warn!("device not enrolled: the tamper event is only audited");
+            None
+        };
+        let detail = serde_json::json!({ "event": kind.as_str(), "seq": signed.as_ref().map(|e| e.seq) }).to_string();
+        if let Err(e) = self.store.audit(at, "tamper", None, &detail) {
+            tracing::error!(error = %e, "audit entry not written");
+        }
+        signed
+    }
+
     /// Whether the administrator's menu or an enrolment is open (keys and frames go to it).
     pub fn enrolling(&self) -> bool {
         self.admin.is_some()
@@ -922,6 +953,8 @@ pub struct Devices {
     pub outputs: Box<dyn hadir_hal::outputs::Outputs>,
     /// The hardware watchdog.
     pub watchdog: Option<Box<dyn hadir_hal::watchdog::Watchdog>>,
+    /// The enclosure's tamper switch, where the board has one.
+    pub tamper: Option<Box<dyn hadir_hal::tamper::TamperSwitch>>,
     /// The screen.
     pub display: Box<dyn Display>,
     /// The face pipeline.
@@ -936,9 +969,18 @@ impl std::fmt::Debug for Devices {
 
 /// Runs the kiosk until `shutdown` is set: the device program's loop.
 pub fn run(devices: Devices, cfg: &KioskConfig, shutdown: Arc<AtomicBool>) -> Result<(), StartError> {
-    let Devices { mut camera, mut keypad, mut gps, mut outputs, mut watchdog, mut display, face } = devices;
+    let Devices { mut camera, mut keypad, mut gps, mut outputs, mut watchdog, mut tamper, mut display, face } = devices;
     let mut kiosk = Kiosk::open(cfg, face)?;
-    let sync = crate::sync::spawn(cfg, kiosk.identity().clone(), kiosk.device().model_version.clone(), shutdown.clone());
+    let vitals = crate::health::SharedVitals::default();
+    let sync = crate::sync::spawn(cfg, kiosk.identity().clone(), kiosk.device().model_version.clone(), vitals.clone(), shutdown.clone());
+    let mut frames = crate::health::FrameRate::default();
+    let mut frames_this_tick = 0u32;
+    let mut wanted_since: Option<Instant> = None;
+    if tamper.is_some() {
+        // Closed until the switch says otherwise (an open enclosure at start is reported by
+        // the switch's first poll).
+        set_vitals(&vitals, |v| v.tamper_open = Some(false));
+    }
     let start = Instant::now();
     let now = || Now {
         mono: Mono(u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)),
@@ -974,9 +1016,11 @@ pub fn run(devices: Devices, cfg: &KioskConfig, shutdown: Arc<AtomicBool>) -> Re
             signal(outputs.as_mut(), &fx);
         }
         if kiosk.enrol_capturing() || kiosk.capturing() {
+            wanted_since.get_or_insert_with(Instant::now);
             match camera.frame() {
                 Ok(frame) => {
                     busy = true;
+                    frames_this_tick += 1;
                     // The preview first: the person sees the frame while it is analysed.
                     display.preview(&frame.image);
                     if kiosk.enrol_capturing() {
@@ -1030,6 +1074,33 @@ pub fn run(devices: Devices, cfg: &KioskConfig, shutdown: Arc<AtomicBool>) -> Re
                     tracing::warn!(error = %e, "watchdog");
                 }
             }
+            if let Some(t) = tamper.as_mut() {
+                match t.poll() {
+                    Ok(Some(ev)) => {
+                        let open = ev == hadir_hal::tamper::TamperEvent::Opened;
+                        set_vitals(&vitals, |v| v.tamper_open = Some(open));
+                        if open {
+                            // The long low beep and red light of a refusal: someone is at the bracket.
+                            if let Err(e) = outputs.signal(hadir_hal::outputs::Signal::Reject) {
+                                tracing::warn!(error = %e, "outputs");
+                            }
+                        }
+                        kiosk.tamper(ev, now());
+                        if let Some(s) = sync.as_ref() {
+                            s.record_saved();
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(e) => tracing::warn!(error = %e, "tamper switch"),
+                }
+            }
+            // Frame rate over the time frames were wanted (an idle kiosk asks for none).
+            if let Some(since) = wanted_since.take() {
+                frames.add(u64::try_from(since.elapsed().as_millis()).unwrap_or(0), std::mem::take(&mut frames_this_tick));
+                if let Some(fps) = frames.take() {
+                    set_vitals(&vitals, |v| v.camera_fps_centi = Some(fps));
+                }
+            }
             kiosk.admin_tick(now(), display.as_mut());
         }
         if !busy {
@@ -1041,6 +1112,12 @@ pub fn run(devices: Devices, cfg: &KioskConfig, shutdown: Arc<AtomicBool>) -> Re
     }
     drop(sync);
     Ok(())
+}
+
+fn set_vitals(vitals: &crate::health::SharedVitals, change: impl FnOnce(&mut crate::health::Vitals)) {
+    if let Ok(mut v) = vitals.lock() {
+        change(&mut v);
+    }
 }
 
 fn signal(outputs: &mut dyn hadir_hal::outputs::Outputs, fx: &[Effect]) {

@@ -29,6 +29,7 @@ use hadir_protocol::api::RosterRules;
 use hadir_rules::SiteRules;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Nonce};
+use hadir_protocol::health::DeviceEvent;
 use hadir_protocol::{ChainError, ChainHead, Digest, Record};
 use rand::RngCore;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -127,6 +128,17 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     DROP TABLE schedules;
     DROP TABLE holidays;
+    "#,
+    // 5: the device's own signed event chain (tamper), kept after the server acknowledged it.
+    r#"
+    CREATE TABLE device_events (
+        seq INTEGER PRIMARY KEY,
+        hash BLOB NOT NULL UNIQUE,
+        event_json TEXT NOT NULL,
+        acked INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TRIGGER device_events_no_delete BEFORE DELETE ON device_events
+        BEGIN SELECT RAISE(ABORT, 'device events are kept'); END;
     "#,
 ];
 
@@ -881,6 +893,89 @@ impl Store {
         self.conn
             .execute("UPDATE evidence SET uploaded = 1 WHERE seq = ?1", [seq])
             .map_err(self.sql("photo uploaded"))?;
+        Ok(())
+    }
+
+    /// When the oldest record waiting for upload was recorded (UTC ms), if one waits.
+    pub fn oldest_pending_ms(&self) -> Result<Option<i64>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT MIN(r.recorded_at_ms) FROM outbox o JOIN records r ON r.seq = o.seq WHERE o.state = 'pending'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(self.sql("oldest pending record"))
+    }
+
+    // ---- device events ----
+
+    /// Appends the next event of the device's event chain: `build` gets the chain's head and
+    /// signs the event that follows it, in one transaction with reading the head.
+    pub fn append_event<F>(&mut self, build: F) -> Result<DeviceEvent, StoreError>
+    where
+        F: FnOnce(ChainHead) -> DeviceEvent,
+    {
+        let path = self.path.clone();
+        let err = move |op: &'static str| {
+            let path = path.clone();
+            move |source| StoreError::Sql { path: path.clone(), op, source }
+        };
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err("begin event"))?;
+        let row: Option<(u64, Vec<u8>)> = tx
+            .query_row("SELECT seq, hash FROM device_events ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+            .map_err(err("read event chain head"))?;
+        let head = match row {
+            None => ChainHead::GENESIS,
+            Some((seq, hash)) => ChainHead {
+                seq,
+                hash: <[u8; 32]>::try_from(hash.as_slice()).map(Digest).map_err(|_| StoreError::Corrupt {
+                    path: self.path.clone(),
+                    what: format!("device event {seq}"),
+                    detail: "hash is not 32 bytes".into(),
+                })?,
+            },
+        };
+        let event = build(head);
+        if event.seq != head.seq + 1 || event.prev_hash != head.hash {
+            return Err(StoreError::Build(format!("device event {} does not extend the chain head {}", event.seq, head.seq)));
+        }
+        let json = serde_json::to_string(&event).map_err(|e| StoreError::Build(e.to_string()))?;
+        tx.execute(
+            "INSERT INTO device_events (seq, hash, event_json) VALUES (?1, ?2, ?3)",
+            params![event.seq, &event.hash().0[..], json],
+        )
+        .map_err(err("store device event"))?;
+        tx.commit().map_err(err("commit device event"))?;
+        Ok(event)
+    }
+
+    /// Events the server has not acknowledged yet, oldest first.
+    pub fn unacked_events(&self, limit: u32) -> Result<Vec<DeviceEvent>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT seq, event_json FROM device_events WHERE acked = 0 ORDER BY seq LIMIT ?1")
+            .map_err(self.sql("read device events"))?;
+        let rows = st
+            .query_map([limit], |r| Ok((r.get::<_, u64>(0)?, r.get::<_, String>(1)?)))
+            .map_err(self.sql("read device events"))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, json) = row.map_err(self.sql("read device events"))?;
+            out.push(serde_json::from_str(&json).map_err(|e| StoreError::Corrupt {
+                path: self.path.clone(),
+                what: format!("device event {seq}"),
+                detail: e.to_string(),
+            })?);
+        }
+        Ok(out)
+    }
+
+    /// The server holds the event chain up to `through`.
+    pub fn ack_events(&self, through: u64) -> Result<(), StoreError> {
+        self.conn
+            .execute("UPDATE device_events SET acked = 1 WHERE seq <= ?1 AND acked = 0", [through])
+            .map_err(self.sql("acknowledge device events"))?;
         Ok(())
     }
 

@@ -180,7 +180,13 @@ impl Drop for SyncHandle {
 /// `server.roster_interval_s`, drains the outbox and samples the server time, retrying after
 /// `server.upload_retry_s` when offline. Returns `None` without a server (records queue).
 #[cfg(feature = "sync")]
-pub fn spawn(cfg: &KioskConfig, identity: Identity, model_version: String, shutdown: Arc<AtomicBool>) -> Option<SyncHandle> {
+pub fn spawn(
+    cfg: &KioskConfig,
+    identity: Identity,
+    model_version: String,
+    vitals: crate::health::SharedVitals,
+    shutdown: Arc<AtomicBool>,
+) -> Option<SyncHandle> {
     let url = cfg.server.url.clone()?;
     let time = Arc::new(Mutex::new(None));
     let enrolled = Arc::new(Mutex::new(None));
@@ -197,6 +203,8 @@ pub fn spawn(cfg: &KioskConfig, identity: Identity, model_version: String, shutd
         time: time.clone(),
         enrolled: enrolled.clone(),
         shutdown,
+        vitals,
+        data_dir: cfg.device.data_dir.clone(),
     };
     let thread = std::thread::Builder::new().name("sync".into()).spawn(move || worker.run());
     match thread {
@@ -210,7 +218,13 @@ pub fn spawn(cfg: &KioskConfig, identity: Identity, model_version: String, shutd
 
 /// Without the `sync` feature there is no uploader: records stay queued (nothing is lost).
 #[cfg(not(feature = "sync"))]
-pub fn spawn(cfg: &KioskConfig, _identity: Identity, _model_version: String, _shutdown: Arc<AtomicBool>) -> Option<SyncHandle> {
+pub fn spawn(
+    cfg: &KioskConfig,
+    _identity: Identity,
+    _model_version: String,
+    _vitals: crate::health::SharedVitals,
+    _shutdown: Arc<AtomicBool>,
+) -> Option<SyncHandle> {
     let url = cfg.server.url.as_ref()?;
     tracing::warn!(%url, "built without the `sync` feature: records stay queued in the outbox");
     None
@@ -227,6 +241,8 @@ mod worker {
     /// Between rounds when all is well: the roster's and the heartbeat's timers are checked
     /// this often; records do not wait for it (they ring the [`Wake`]).
     const IDLE_POLL: Duration = Duration::from_secs(5);
+    /// How often the device reports its health when nothing new is to be told.
+    const HEALTH_EVERY: Duration = Duration::from_secs(60);
     /// The longest the worker sleeps without looking at the shutdown flag.
     const SHUTDOWN_CHECK: Duration = Duration::from_millis(250);
 
@@ -339,6 +355,8 @@ mod worker {
         pub enrolled: Arc<Mutex<Option<String>>>,
         pub shutdown: Arc<AtomicBool>,
         pub wake: Arc<Wake>,
+        pub vitals: crate::health::SharedVitals,
+        pub data_dir: std::path::PathBuf,
     }
 
     impl Worker {
@@ -359,11 +377,15 @@ mod worker {
             };
             let mut uploader: Option<Uploader> = None;
             let mut next_roster = Instant::now();
+            let mut next_health = (Instant::now(), false);
             // The uploader's own backoff: doubling from 1 s up to `server.upload_retry_s`, with
             // jitter, so 38 kiosks that lost the server together do not return together.
             let mut backoff = Backoff::new(Duration::from_secs(1), self.retry_every);
             while !self.shutdown.load(Ordering::Relaxed) {
-                let ok = rt.block_on(self.round(&mut store, &mut uploader, &mut next_roster));
+                let mut ok = rt.block_on(self.round(&mut store, &mut uploader, &mut next_roster));
+                if let Some(up) = uploader.as_ref() {
+                    ok &= rt.block_on(self.report_health(up, &store, &mut next_health));
+                }
                 let wait = if ok {
                     backoff.reset();
                     IDLE_POLL
@@ -387,6 +409,40 @@ mod worker {
                     if why.record && backoff.failures() == 0 {
                         break;
                     }
+                }
+            }
+        }
+
+        /// Sends the health report when due, or at once when a tamper event waits (unless the
+        /// server refused the last one: then at the next due time, not every round); forgets
+        /// the events the server acknowledged. `false` when the server could not be reached.
+        async fn report_health(&self, up: &Uploader, store: &Store, next: &mut (Instant, bool)) -> bool {
+            let events_wait = !next.1 && store.unacked_events(1).map(|e| !e.is_empty()).unwrap_or(false);
+            if Instant::now() < next.0 && !events_wait {
+                return true;
+            }
+            let vitals = self.vitals.lock().map(|v| *v).unwrap_or_default();
+            let report = match crate::health::report(store, vitals, &self.data_dir, now_ms()) {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::error!(error = %e, "health report not assembled");
+                    return false;
+                }
+            };
+            match up.report_health(&report).await {
+                Ok(answer) => {
+                    if let Some(why) = &answer.refused {
+                        tracing::error!(reason = %why, "server refused a device event");
+                    }
+                    if let Err(e) = store.ack_events(answer.events_through) {
+                        tracing::error!(error = %e, "event acknowledgement not stored");
+                    }
+                    *next = (Instant::now() + HEALTH_EVERY, answer.refused.is_some());
+                    true
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "health report not sent");
+                    false
                 }
             }
         }

@@ -433,3 +433,34 @@ fn pin_guessing_through_the_runtime_is_slowed_to_a_few_dozen_per_hour() {
     let locks = r.kinds().iter().filter(|k| *k == "device_locked").count();
     assert!(locks >= 7, "{locks} locks audited");
 }
+
+#[test]
+fn the_enclosure_switch_makes_signed_chained_events() {
+    use hadir_hal::tamper::TamperEvent;
+    use hadir_protocol::chain::ChainHead;
+    use hadir_protocol::health::{EventKind, accept_events};
+    let mut r = rig(vec![], |_| {});
+    let opened = r.kiosk.tamper(TamperEvent::Opened, at(1_000)).expect("signed");
+    let closed = r.kiosk.tamper(TamperEvent::Closed, at(90_000)).expect("signed");
+    assert_eq!((opened.seq, opened.kind, closed.seq, closed.kind), (1, EventKind::TamperOpened, 2, EventKind::TamperClosed));
+    // Exactly what the server checks: the device's key, its id, one chain from the start.
+    let waiting = r.kiosk.store.unacked_events(10).unwrap();
+    let key = r.kiosk.identity().key.public();
+    let (accepted, head, refused) = accept_events("PU-KTR-01", &key, ChainHead::GENESIS, &waiting);
+    assert_eq!((accepted.len(), head.seq, refused), (2, 2, None));
+    // The health report carries them until the server acknowledges them.
+    let vitals = hadir_kiosk::health::Vitals { camera_fps_centi: Some(1500), tamper_open: Some(false) };
+    let report = hadir_kiosk::health::report(&r.kiosk.store, vitals, r.cfg.device.data_dir.as_path(), 0).unwrap();
+    assert_eq!((report.events.len(), report.tamper_open, report.outbox_len), (2, Some(false), 0));
+    assert!(report.data_free_bytes.is_some_and(|b| b > 0), "{report:?}");
+    r.kiosk.store.ack_events(1).unwrap();
+    assert_eq!(r.kiosk.store.unacked_events(10).unwrap(), [closed]);
+    let tamper_audits = r.kiosk.store.audit_log().unwrap().into_iter().filter(|a| a.kind == "tamper").count();
+    assert_eq!(tamper_audits, 2);
+
+    // Not enrolled yet: no id to sign for, so the opening is audited only.
+    let mut r = rig_enrolled(false, vec![], |_| {});
+    assert!(r.kiosk.tamper(TamperEvent::Opened, at(1_000)).is_none());
+    assert!(r.kiosk.store.unacked_events(10).unwrap().is_empty());
+    assert_eq!(r.kiosk.store.audit_log().unwrap().last().map(|a| a.kind.as_str()), Some("tamper"));
+}
