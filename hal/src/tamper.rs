@@ -2,7 +2,8 @@
 //!
 //! The switch is read through a debounced level ([`Debouncer`], pure); [`TamperSwitch::poll`]
 //! reports changes. [`GpioTamper`] (feature `gpio`) reads a pin; [`SimTamper`] is opened and
-//! closed by a test through a [`SimTamperHandle`].
+//! closed by a test through a [`SimTamperHandle`]; [`FileTamper`] is open while a file exists
+//! (the simulated kiosk's switch, worked from another process: `touch` opens, `rm` closes).
 
 use crate::clock::Clock;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -103,6 +104,28 @@ impl SimTamper {
     }
 }
 
+/// A simulated switch that is open while `path` exists.
+pub struct FileTamper {
+    path: std::path::PathBuf,
+    debouncer: Debouncer,
+    clock: Arc<dyn Clock>,
+}
+
+impl FileTamper {
+    /// Watches `path`; shut at start, so a file already there is reported on the first poll.
+    pub fn new(path: impl Into<std::path::PathBuf>, clock: Arc<dyn Clock>) -> Self {
+        let debouncer = Debouncer::new(false, Duration::ZERO, clock.now());
+        Self { path: path.into(), debouncer, clock }
+    }
+}
+
+impl TamperSwitch for FileTamper {
+    fn poll(&mut self) -> Result<Option<TamperEvent>, TamperError> {
+        let open = self.path.exists();
+        Ok(self.debouncer.update(open, self.clock.now()).map(event))
+    }
+}
+
 impl TamperSwitch for SimTamper {
     fn poll(&mut self) -> Result<Option<TamperEvent>, TamperError> {
         let level = self.open.load(Ordering::SeqCst);
@@ -176,5 +199,19 @@ mod tests {
         assert_eq!(sw.poll().unwrap(), None);
         handle.set_open(false);
         assert_eq!(sw.poll().unwrap(), Some(TamperEvent::Closed));
+    }
+
+    #[test]
+    fn file_switch_opens_while_the_file_exists() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("open");
+        let clock: Arc<dyn Clock> = Arc::new(ManualClock::new());
+        let mut t = FileTamper::new(&path, clock);
+        assert_eq!(t.poll().unwrap(), None);
+        std::fs::write(&path, b"").unwrap();
+        assert_eq!(t.poll().unwrap(), Some(TamperEvent::Opened));
+        assert_eq!(t.poll().unwrap(), None, "reported once");
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(t.poll().unwrap(), Some(TamperEvent::Closed));
     }
 }

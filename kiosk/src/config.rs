@@ -346,6 +346,8 @@ pub struct SimSection {
     pub keys: String,
     /// An NMEA capture the simulated GPS replays.
     pub nmea: Option<PathBuf>,
+    /// The simulated enclosure switch: open while this file exists (none when unset).
+    pub tamper_file: Option<PathBuf>,
 }
 
 /// `[models]`: the face models.

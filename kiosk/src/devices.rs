@@ -1,7 +1,8 @@
 //! # Building the kiosk's devices from the configuration
 //!
 //! [`simulated`] gives the devices of `--sim` (a folder of face photos as the camera, scripted
-//! keys, a replayed NMEA capture, recorded outputs, a simulated watchdog); [`real`] (feature
+//! keys, a replayed NMEA capture, recorded outputs, a simulated watchdog, a file as the
+//! enclosure switch); [`real`] (feature
 //! `devices`) opens the board's: V4L2 camera, USB keypad through evdev, NMEA GPS on a serial
 //! port (field mode), GPIO outputs and `/dev/watchdog`.
 //!
@@ -64,9 +65,11 @@ pub fn simulated(cfg: &KioskConfig, face: Box<dyn FaceCheck>, display: Box<dyn D
         camera: Box::new(camera),
         keypad: Box::new(keypad),
         gps,
-        outputs: Box::new(hadir_hal::outputs::SimOutputs::new(clock, false)),
+        outputs: Box::new(hadir_hal::outputs::SimOutputs::new(clock.clone(), false)),
         watchdog: Some(Box::new(hadir_hal::watchdog::SimWatchdog::new())),
-        tamper: None,
+        tamper: cfg.sim.tamper_file.as_ref().map(|p| {
+            Box::new(hadir_hal::tamper::FileTamper::new(p, clock.clone())) as Box<dyn hadir_hal::tamper::TamperSwitch>
+        }),
         display,
         face,
     })

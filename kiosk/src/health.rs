@@ -59,6 +59,43 @@ impl FrameRate {
     }
 }
 
+/// Frames wanted for this long without one: the camera is dead, ms. Long enough for a USB
+/// camera to re-enumerate, short against the watchdog's reboot as the cure.
+pub const CAMERA_DEAD_AFTER_MS: u64 = 30_000;
+
+/// What the loop knows about its own health, for the watchdog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Liveness {
+    /// Since when (loop ms) frames are wanted without a frame having come; `None` when not
+    /// wanted or a frame came.
+    pub starving_since: Option<u64>,
+    /// The store answered its last check.
+    pub store_ok: bool,
+}
+
+/// Why the kiosk is not healthy (the watchdog then stops being fed and the board resets).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Sick {
+    /// The camera gave no frame while frames were wanted.
+    #[error("the camera gave no frame for {0} ms while frames were wanted")]
+    CameraDead(u64),
+    /// The store does not answer.
+    #[error("the store does not answer")]
+    Store,
+}
+
+/// Whether the kiosk is healthy at loop time `now_ms`. A hung loop never asks, so it is not
+/// fed either: the three ways a kiosk stops taking attendance all end in a reset.
+pub fn check(l: Liveness, now_ms: u64) -> Result<(), Sick> {
+    if !l.store_ok {
+        return Err(Sick::Store);
+    }
+    match l.starving_since {
+        Some(t) if now_ms.saturating_sub(t) > CAMERA_DEAD_AFTER_MS => Err(Sick::CameraDead(now_ms - t)),
+        _ => Ok(()),
+    }
+}
+
 /// Seconds since boot from `/proc/uptime` (`"12345.67 54321.00"`).
 pub fn parse_uptime(text: &str) -> Option<u64> {
     let secs: f64 = text.split_whitespace().next()?.parse().ok()?;
@@ -98,6 +135,20 @@ pub fn report(store: &Store, vitals: Vitals, data_dir: &Path, now_ms: i64) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn health_for_the_watchdog() {
+        let ok = Liveness { starving_since: None, store_ok: true };
+        let cases = [
+            ("all well", ok, 100_000, Ok(())),
+            ("store down", Liveness { store_ok: false, ..ok }, 100_000, Err(Sick::Store)),
+            ("starving exactly the limit", Liveness { starving_since: Some(70_000), ..ok }, 100_000, Ok(())),
+            ("one ms more", Liveness { starving_since: Some(69_999), ..ok }, 100_000, Err(Sick::CameraDead(30_001))),
+        ];
+        for (name, l, now, want) in cases {
+            assert_eq!(check(l, now), want, "{name}");
+        }
+    }
 
     #[test]
     fn kernel_files_parse() {

@@ -974,6 +974,10 @@ pub fn run(devices: Devices, cfg: &KioskConfig, shutdown: Arc<AtomicBool>) -> Re
     let vitals = crate::health::SharedVitals::default();
     let sync = crate::sync::spawn(cfg, kiosk.identity().clone(), kiosk.device().model_version.clone(), vitals.clone(), shutdown.clone());
     let mut frames = crate::health::FrameRate::default();
+    // The watchdog is fed only while the loop runs and the camera and the store are healthy.
+    let mut keeper = watchdog.take().map(|w| hadir_hal::watchdog::WatchdogKeeper::new(w, Duration::from_secs(1)));
+    let mut liveness = crate::health::Liveness { starving_since: None, store_ok: true };
+    let mut sick: Option<crate::health::Sick> = None;
     let mut frames_this_tick = 0u32;
     let mut wanted_since: Option<Instant> = None;
     if tamper.is_some() {
@@ -1021,6 +1025,7 @@ pub fn run(devices: Devices, cfg: &KioskConfig, shutdown: Arc<AtomicBool>) -> Re
                 Ok(frame) => {
                     busy = true;
                     frames_this_tick += 1;
+                    liveness.starving_since = None;
                     // The preview first: the person sees the frame while it is analysed.
                     display.preview(&frame.image);
                     if kiosk.enrol_capturing() {
@@ -1030,8 +1035,13 @@ pub fn run(devices: Devices, cfg: &KioskConfig, shutdown: Arc<AtomicBool>) -> Re
                         signal(outputs.as_mut(), &fx);
                     }
                 }
-                Err(e) => tracing::warn!(error = %e, "camera frame skipped"),
+                Err(e) => {
+                    liveness.starving_since.get_or_insert(now().mono.0);
+                    tracing::warn!(error = %e, "camera frame skipped");
+                }
             }
+        } else {
+            liveness.starving_since = None;
         }
         if kiosk.take_sync_request() {
             match sync.as_ref() {
@@ -1069,8 +1079,16 @@ pub fn run(devices: Devices, cfg: &KioskConfig, shutdown: Arc<AtomicBool>) -> Re
             if let Err(e) = outputs.update() {
                 tracing::warn!(error = %e, "outputs");
             }
-            if let Some(w) = watchdog.as_mut() {
-                if let Err(e) = w.feed() {
+            if let Some(k) = keeper.as_mut() {
+                liveness.store_ok = kiosk.store.queue_len().is_ok();
+                let health = crate::health::check(liveness, now().mono.0);
+                match (&health, &sick) {
+                    (Err(why), None) => tracing::error!(reason = %why, "kiosk unhealthy: the watchdog is no longer fed"),
+                    (Ok(()), Some(_)) => tracing::info!("kiosk healthy again: feeding the watchdog"),
+                    _ => {}
+                }
+                sick = health.err();
+                if let Err(e) = k.tick(sick.is_none(), Instant::now()) {
                     tracing::warn!(error = %e, "watchdog");
                 }
             }
@@ -1107,8 +1125,8 @@ pub fn run(devices: Devices, cfg: &KioskConfig, shutdown: Arc<AtomicBool>) -> Re
             std::thread::sleep(Duration::from_millis(10));
         }
     }
-    if let Some(w) = watchdog.as_mut() {
-        let _ = w.disarm();
+    if let Some(k) = keeper {
+        let _ = k.shutdown();
     }
     drop(sync);
     Ok(())

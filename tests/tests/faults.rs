@@ -2,7 +2,8 @@
 //! after N bytes, both ways), the server restarts mid-day, a kiosk restarts (its store closed
 //! and reopened from disk), and a kiosk's clock jumps. Nothing is lost, nothing duplicated, and
 //! each fault shows where an administrator looks (chain events, quarantine, clock flags, the
-//! kiosk's audit log, the devices page).
+//! kiosk's audit log, the devices page). An enclosure opened while the server is down reaches
+//! the devices page once it is back.
 //!
 //! Faces are not the subject here: kiosks replay a fixed valid face result (no models).
 
@@ -200,4 +201,39 @@ async fn server_restart_kiosk_restart_and_clock_jump() {
     k.drain().await.unwrap();
     assert_eq!(q(db, "SELECT COUNT(*) FROM records WHERE device_id = ?1", "K-02"), 2);
     assert_eq!(q(db, "SELECT COUNT(*) FROM chain_events WHERE device_id = ?1", "K-02"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_enclosure_opened_during_an_outage_reaches_the_devices_page() {
+    use hadir_hal::tamper::TamperEvent;
+    let mut d = day().await;
+    let t = DAY + Duration::hours(8);
+    d.clock.set(ms(t));
+    d.server.stop().await;
+    let k = &mut d.kiosks[2];
+    let now = hadir_kiosk::runtime::Now { mono: hadir_kiosk::flow::Mono(k.mono_at(t)), wall: t };
+    let opened = k.kiosk.tamper(TamperEvent::Opened, now).expect("an enrolled kiosk signs the event");
+    let vitals = hadir_kiosk::health::Vitals { camera_fps_centi: Some(1500), tamper_open: Some(true) };
+    let report = |k: &SimKiosk| hadir_kiosk::health::report(&k.kiosk.store, vitals, &k.dir, ms(t)).unwrap();
+    assert!(matches!(k.uploader.report_health(&report(k)).await, Err(ClientError::Transport { .. })));
+    assert_eq!(k.kiosk.store.unacked_events(10).unwrap(), [opened.clone()], "kept while the server is away");
+
+    d.server.restart().await;
+    let k = &mut d.kiosks[2];
+    let mut answer = k.uploader.report_health(&report(k)).await;
+    if matches!(answer, Err(ClientError::Transport { .. })) {
+        // A pooled connection to the old process may fail once.
+        answer = k.uploader.report_health(&report(k)).await;
+    }
+    let answer = answer.unwrap();
+    assert_eq!((answer.events_through, answer.refused), (1, None));
+    k.kiosk.store.ack_events(answer.events_through).unwrap();
+    assert!(k.kiosk.store.unacked_events(10).unwrap().is_empty());
+
+    let mut admin = DashClient::new(&d.server.url);
+    admin.login("admin", PASSWORD).await;
+    let page = admin.get("/devices").await.text;
+    assert!(page.contains(r#"id="tamper-alerts""#) && page.contains(r#"data-event="K-03/1""#), "{page}");
+    let row = page.split(r#"<tr data-device="K-03">"#).nth(1).and_then(|r| r.split("</tr>").next()).unwrap_or_default();
+    assert!(row.contains("casing terbuka"), "{row}");
 }
