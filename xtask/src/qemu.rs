@@ -353,6 +353,7 @@ pub fn test(root: &Path, steps: &mut Steps) -> Result<()> {
         hostname: "hadir-qemu".into(),
         ntp_servers: String::new(),
         technician_hash: technician_hash.into(),
+        ..provision::DeviceSettings::default()
     };
     let extras = match &host {
         Some(h) => attendance_extras(h)?,

@@ -21,6 +21,28 @@ use std::time::Instant;
 /// A device's settings, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceSettings {
+    /// The site's IANA time zone (the roster's rules override it once synced).
+    pub time_zone: String,
+    /// `id` or `en`.
+    pub language: String,
+    /// The camera's V4L2 device.
+    pub camera: String,
+    /// `usb`, `matrix` or `none`.
+    pub keypad: String,
+    /// A USB keypad's device name (empty: `/dev/input/event0`).
+    pub keypad_name: String,
+    /// A matrix keypad's row pins (BCM), comma-separated.
+    pub keypad_rows: String,
+    /// A matrix keypad's column pins (BCM), comma-separated.
+    pub keypad_cols: String,
+    /// The tamper switch's BCM pin (empty: none).
+    pub tamper_pin: String,
+    /// The GPS receiver's serial port (field units).
+    pub gps_port: String,
+    /// Its baud rate.
+    pub gps_baud: u32,
+    /// Argon2 PHC string of the administrator PIN (`hadir-kiosk hash-pin`); empty: no admin menu.
+    pub admin_pin_hash: String,
     /// Site (office) code or name.
     pub site: String,
     /// `office` or `field`.
@@ -35,6 +57,46 @@ pub struct DeviceSettings {
     pub ntp_servers: String,
     /// crypt(3) hash for technician mode; empty leaves it off.
     pub technician_hash: String,
+}
+
+impl Default for DeviceSettings {
+    fn default() -> Self {
+        DeviceSettings {
+            time_zone: "Asia/Makassar".into(),
+            language: "id".into(),
+            camera: "/dev/video0".into(),
+            keypad: "usb".into(),
+            keypad_name: String::new(),
+            keypad_rows: "5,6,13,19".into(),
+            keypad_cols: "12,16,20".into(),
+            tamper_pin: String::new(),
+            gps_port: "/dev/ttyAMA0".into(),
+            gps_baud: 9600,
+            admin_pin_hash: String::new(),
+            site: String::new(),
+            mode: String::new(),
+            server_url: String::new(),
+            enrol_token: String::new(),
+            hostname: String::new(),
+            ntp_servers: String::new(),
+            technician_hash: String::new(),
+        }
+    }
+}
+
+/// The time zones of Indonesia's sites (the rulebook's list; the kiosk checks again at start).
+const ZONES: [&str; 5] = ["Asia/Jakarta", "Asia/Pontianak", "Asia/Makassar", "Asia/Ujung_Pandang", "Asia/Jayapura"];
+/// The baud rates of NMEA receivers.
+const BAUDS: [u32; 6] = [4800, 9600, 19200, 38400, 57600, 115200];
+/// The highest BCM pin on the board's header.
+const MAX_PIN: u8 = 27;
+
+/// `"5, 6,13"` → pins, each on the header.
+fn pins(flag: &str, text: &str) -> Result<Vec<u8>, Invalid> {
+    text.split(',')
+        .map(|p| p.trim().parse::<u8>().ok().filter(|p| *p <= MAX_PIN))
+        .collect::<Option<Vec<u8>>>()
+        .ok_or_else(|| Invalid(format!("--{flag} must list BCM pins 0 to {MAX_PIN}, comma-separated, not `{text}`")))
 }
 
 /// Why settings were refused.
@@ -74,6 +136,51 @@ impl DeviceSettings {
         if !self.technician_hash.is_empty() && !self.technician_hash.starts_with('$') {
             return Err(Invalid("--technician-hash must be a crypt hash (mkpasswd -m sha512)".into()));
         }
+        self.validate_hardware()
+    }
+
+    /// The device's own settings: zone, language, camera, keypad, tamper pin, GPS, admin PIN.
+    fn validate_hardware(&self) -> Result<(), Invalid> {
+        if !ZONES.contains(&self.time_zone.as_str()) {
+            return Err(Invalid(format!("--time-zone must be one of {}, not `{}`", ZONES.join(", "), self.time_zone)));
+        }
+        if !matches!(self.language.as_str(), "id" | "en") {
+            return Err(Invalid(format!("--language must be id or en, not `{}`", self.language)));
+        }
+        for (flag, path) in [("camera", &self.camera), ("gps-port", &self.gps_port)] {
+            if !path.starts_with("/dev/") || path.chars().any(|c| c.is_whitespace() || c == '"' || c == '\\') {
+                return Err(Invalid(format!("--{flag} must be a device path under /dev/, not `{path}`")));
+            }
+        }
+        if !BAUDS.contains(&self.gps_baud) {
+            return Err(Invalid(format!("--gps-baud must be one of {BAUDS:?}, not {}", self.gps_baud)));
+        }
+        let tamper = if self.tamper_pin.is_empty() { None } else { Some(pins("tamper-pin", &self.tamper_pin)?) };
+        match self.keypad.as_str() {
+            "usb" | "none" => {
+                if self.keypad_name.chars().any(|c| c.is_control() || c == '"' || c == '\\') {
+                    return Err(Invalid("--keypad-name must not contain quotes, backslashes or control characters".into()));
+                }
+            }
+            "matrix" => {
+                let (rows, cols) = (pins("keypad-rows", &self.keypad_rows)?, pins("keypad-cols", &self.keypad_cols)?);
+                if rows.len() != 4 || !matches!(cols.len(), 3 | 4) {
+                    return Err(Invalid(format!("--keypad-rows needs 4 pins and --keypad-cols 3 or 4, not {} and {}", rows.len(), cols.len())));
+                }
+                let mut all: Vec<u8> = rows.iter().chain(&cols).chain(tamper.iter().flatten()).copied().collect();
+                all.sort_unstable();
+                if let Some(w) = all.windows(2).find(|w| w[0] == w[1]) {
+                    return Err(Invalid(format!("pin {} is named twice (keypad rows, columns and --tamper-pin need a pin each)", w[0])));
+                }
+            }
+            other => return Err(Invalid(format!("--keypad must be usb, matrix or none, not `{other}`"))),
+        }
+        if tamper.as_ref().is_some_and(|t| t.len() != 1) {
+            return Err(Invalid("--tamper-pin takes one pin".into()));
+        }
+        if !self.admin_pin_hash.is_empty() && !self.admin_pin_hash.starts_with("$argon2") {
+            return Err(Invalid("--admin-pin-hash must be an Argon2 PHC string made by `hadir-kiosk hash-pin`".into()));
+        }
         Ok(())
     }
 
@@ -89,13 +196,23 @@ impl DeviceSettings {
     /// `config/kiosk.toml`: hadir-kiosk's own configuration (`--config`), with the server,
     /// the one-time token, the mode and the image's paths.
     pub fn kiosk_toml(&self) -> String {
+        let admin = if self.admin_pin_hash.is_empty() { String::new() } else { format!("admin_pin_hash = \"{}\"\n", self.admin_pin_hash) };
+        let keypad = match self.keypad.as_str() {
+            "matrix" => format!("kind = \"matrix\"\n\n[keypad.matrix]\nrows = [{}]\ncols = [{}]\n", self.keypad_rows, self.keypad_cols),
+            "usb" if !self.keypad_name.is_empty() => format!("kind = \"usb\"\nname = \"{}\"\n", self.keypad_name),
+            kind => format!("kind = \"{kind}\"\n"),
+        };
+        let tamper = if self.tamper_pin.is_empty() { String::new() } else { format!("\n[tamper]\npin = {}\n", self.tamper_pin.trim()) };
         format!(
             "# Written by `cargo xtask provision` for hadir-kiosk (its TOML configuration).\n\
-             [device]\ndata_dir = \"/data/kiosk\"\n\n\
+             [device]\ndata_dir = \"/data/kiosk\"\ntime_zone = \"{}\"\nlanguage = \"{}\"\n{admin}\n\
              [policy]\nmode = \"{}\"\n\n\
              [server]\nurl = \"{}\"\nenrol_token = \"{}\"\n\n\
+             [camera]\ndevice = \"{}\"\n\n\
+             [keypad]\n{keypad}{tamper}\n\
+             [gps]\ndevice = \"{}\"\nbaud = {}\n\n\
              [models]\ndir = \"/usr/share/hadir/models\"\n",
-            self.mode, self.server_url, self.enrol_token
+            self.time_zone, self.language, self.mode, self.server_url, self.enrol_token, self.camera, self.gps_port, self.gps_baud
         )
     }
 
@@ -259,15 +376,15 @@ pub fn provision_with(layout: &Layout, image: &Path, target: &Path, settings: &D
 }
 
 /// `cargo xtask provision --target PATH --site S --mode office|field --server-url URL
-/// --enrol-token T [--image disk.img] [--hostname H] [--ntp "a b"] [--technician-hash H]`.
+/// --enrol-token T [--image disk.img] [--hostname H] [--ntp "a b"] [--technician-hash H]
+/// [--time-zone Z] [--language id|en] [--camera DEV] [--keypad usb|matrix|none]
+/// [--keypad-name NAME] [--keypad-rows 5,6,13,19] [--keypad-cols 12,16,20] [--tamper-pin P]
+/// [--gps-port DEV] [--gps-baud B] [--admin-pin-hash H]`.
 pub fn run(root: &Path, args: &[String]) -> Result<()> {
     let layout = Layout::new(root);
     let mut image: PathBuf = layout.disk();
     let mut target = None;
-    let mut s = DeviceSettings {
-        site: String::new(), mode: String::new(), server_url: String::new(), enrol_token: String::new(),
-        hostname: String::new(), ntp_servers: String::new(), technician_hash: String::new(),
-    };
+    let mut s = DeviceSettings::default();
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         let mut value = || it.next().cloned().with_context(|| format!("{arg} needs a value"));
@@ -281,6 +398,17 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             "--hostname" => s.hostname = value()?,
             "--ntp" => s.ntp_servers = value()?,
             "--technician-hash" => s.technician_hash = value()?,
+            "--time-zone" => s.time_zone = value()?,
+            "--language" => s.language = value()?,
+            "--camera" => s.camera = value()?,
+            "--keypad" => s.keypad = value()?,
+            "--keypad-name" => s.keypad_name = value()?,
+            "--keypad-rows" => s.keypad_rows = value()?,
+            "--keypad-cols" => s.keypad_cols = value()?,
+            "--tamper-pin" => s.tamper_pin = value()?,
+            "--gps-port" => s.gps_port = value()?,
+            "--gps-baud" => s.gps_baud = value()?.parse().map_err(|_| anyhow::anyhow!("--gps-baud must be a number"))?,
+            "--admin-pin-hash" => s.admin_pin_hash = value()?,
             other => bail!("unknown argument `{other}`"),
         }
     }
@@ -298,9 +426,7 @@ mod tests {
             mode: "office".into(),
             server_url: "https://hadir.example.invalid".into(),
             enrol_token: "tok-123".into(),
-            hostname: String::new(),
-            ntp_servers: String::new(),
-            technician_hash: String::new(),
+            ..DeviceSettings::default()
         }
     }
 
@@ -316,6 +442,17 @@ mod tests {
             (|s| s.site = "a\"b".into(), "--site must not contain quotes"),
             (|s| s.hostname = "bad_name".into(), "--hostname may hold"),
             (|s| s.technician_hash = "plain".into(), "--technician-hash must be"),
+            (|s| s.time_zone = "Europe/Berlin".into(), "--time-zone must be one of"),
+            (|s| s.language = "jv".into(), "--language must be id or en"),
+            (|s| s.camera = "video0".into(), "--camera must be a device path"),
+            (|s| s.gps_baud = 1234, "--gps-baud must be one of"),
+            (|s| s.keypad = "bluetooth".into(), "--keypad must be usb, matrix or none"),
+            (|s| { s.keypad = "matrix".into(); s.keypad_rows = "5,6,13".into(); }, "--keypad-rows needs 4 pins"),
+            (|s| { s.keypad = "matrix".into(); s.keypad_cols = "12,16,40".into(); }, "--keypad-cols must list BCM pins"),
+            (|s| { s.keypad = "matrix".into(); s.tamper_pin = "16".into(); }, "pin 16 is named twice"),
+            (|s| s.tamper_pin = "26,27".into(), "--tamper-pin takes one pin"),
+            (|s| s.keypad_name = "a\"b".into(), "--keypad-name must not"),
+            (|s| s.admin_pin_hash = "1234".into(), "--admin-pin-hash must be"),
         ];
         for (change, message) in cases {
             let mut s = good();
@@ -349,6 +486,31 @@ mod tests {
         for section in ["[device]", "[policy]", "[models]"] {
             assert!(default.contains(section), "{section} in kiosk.default.toml");
         }
+    }
+
+    #[test]
+    fn hardware_settings_reach_the_kiosk_toml() {
+        let mut s = good();
+        s.keypad = "matrix".into();
+        s.keypad_cols = "12,16,20,21".into();
+        s.tamper_pin = "26".into();
+        s.time_zone = "Asia/Jayapura".into();
+        s.admin_pin_hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into();
+        assert_eq!(s.validate(), Ok(()));
+        let text = s.kiosk_toml();
+        for line in [
+            "time_zone = \"Asia/Jayapura\"",
+            "admin_pin_hash = \"$argon2id$",
+            "[keypad]\nkind = \"matrix\"\n\n[keypad.matrix]\nrows = [5,6,13,19]\ncols = [12,16,20,21]",
+            "[tamper]\npin = 26",
+            "[gps]\ndevice = \"/dev/ttyAMA0\"\nbaud = 9600",
+            "[camera]\ndevice = \"/dev/video0\"",
+        ] {
+            assert!(text.contains(line), "{line} in {text}");
+        }
+        s.keypad = "usb".into();
+        s.keypad_name = "SEM USB Keypad".into();
+        assert!(s.kiosk_toml().contains("[keypad]\nkind = \"usb\"\nname = \"SEM USB Keypad\""));
     }
 
     #[test]
