@@ -445,6 +445,47 @@ async fn devices_page_shows_health_and_tamper_alerts(db: &Db<'_>) {
     assert!(page.contains(r#"id="tamper-alerts""#) && page.contains(r#"<li data-event="K-01/1"><b>K-01</b>: <span class="bad">casing dibuka</span> 2026-03-02 09:40"#), "{page}");
 }
 
+/// A decision is reversed only by a new one with its reason (#16): the day changes back, both
+/// decisions show on the records page, the history keeps both, the database refuses a change
+/// that bypasses the history, and another section's supervisor cannot reverse.
+async fn a_reversed_decision_shows_both_decisions(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
+    let mut c = Client::new(&f);
+    c.login("kabid_bm", PASSWORD).await;
+    let csrf = c.csrf("/confirmations").await;
+    let id = f.pending_bm;
+    let r = c.post(&format!("/confirmations/{id}"), &[("csrf", &csrf), ("action", "confirm"), ("reason", "Wajah sesuai")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(c.get("/today").await.text().contains("75 menit (TL3)"));
+    // No reason, no change.
+    let r = c.post(&format!("/confirmations/{id}/reverse"), &[("csrf", &csrf), ("action", "reject"), ("reason", " ")]).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = c.post(&format!("/confirmations/{id}/reverse"), &[("csrf", &csrf), ("action", "reject"), ("reason", "Orang lain di foto")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location.as_deref(), Some("/records?date=2026-03-02&ok=Keputusan%20diubah"));
+    // The same decision again changes nothing.
+    let r = c.post(&format!("/confirmations/{id}/reverse"), &[("csrf", &csrf), ("action", "reject"), ("reason", "lagi")]).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    // Sri's IN no longer counts.
+    assert!(!c.get("/today").await.text().contains("75 menit (TL3)"));
+    let page = c.get("/records?date=2026-03-02").await.text();
+    assert!(page.contains("Orang lain di foto") && page.contains(r#"<del class="muted decision-old">Dikonfirmasi: Wajah sesuai (kabid_bm, 2026-03-02)</del>"#), "{page}");
+    let h = f.state.store.decision_history(&[id]).await.unwrap();
+    assert_eq!(h[&id].iter().map(|l| l.decision.as_str()).collect::<Vec<_>>(), ["confirmed", "rejected"]);
+    let log = f.state.store.audit_lines(Some("reverse_to_rejected"), None, None, 10).await.unwrap();
+    assert!(log.len() == 1 && log[0].detail.contains("Orang lain di foto"));
+    // Bypassing the history is refused by the database itself.
+    let bypass = f.storage.write("test: bypass", "UPDATE dash_decisions SET decision = 'confirmed', at_ms = 1 WHERE record_id = $1", params![id]).await;
+    assert!(bypass.is_err(), "an update without a history row must fail");
+    // A supervisor of another section gets 404 for the record.
+    f.state.store.add_user("kabid_sda", &hadir_server::dashboard::auth::hash_password(PASSWORD).unwrap(), hadir_server::storage::accounts::Role::Supervisor, &["SDA"]).await.unwrap();
+    let mut other = Client::new(&f);
+    other.login("kabid_sda", PASSWORD).await;
+    let csrf = other.csrf("/confirmations").await;
+    let r = other.post(&format!("/confirmations/{id}/reverse"), &[("csrf", &csrf), ("action", "confirm"), ("reason", "x")]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
 on_both_backends!(
     login_sets_a_secure_session_and_pages_need_it,
     session_cookie_flags,
@@ -462,4 +503,5 @@ on_both_backends!(
     a_silent_device_is_named_and_its_days_released,
     holidays_are_imported_whole_and_removed,
     devices_page_shows_health_and_tamper_alerts,
+    a_reversed_decision_shows_both_decisions,
 );

@@ -359,6 +359,7 @@ pub fn router(state: AppState) -> Router {
         .route("/records/{id}/photo", get(pages::record_photo))
         .route("/confirmations", get(pages::confirmations))
         .route("/confirmations/{id}", post(pages::decide))
+        .route("/confirmations/{id}/reverse", post(pages::reverse_decision))
         .route("/corrections", get(pages::corrections).post(pages::add_correction))
         .route("/devices", get(pages::devices))
         .route("/devices/{id}/revoke", post(pages::revoke_device))

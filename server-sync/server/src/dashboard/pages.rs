@@ -50,7 +50,8 @@ pub(crate) fn redirect_err(path: &str, msg: &str) -> Response {
 
 fn redirect_flash(path: &str, key: &str, msg: &str) -> Response {
     let q: String = msg.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
-    Redirect::to(&format!("{path}?{key}={q}")).into_response()
+    let sep = if path.contains('?') { '&' } else { '?' };
+    Redirect::to(&format!("{path}{sep}{key}={q}")).into_response()
 }
 
 // ---- login ----
@@ -387,6 +388,46 @@ fn decision_label(lang: Lang, d: Decision) -> String {
     format!(r#"<span class="{cls}">{t}</span>"#)
 }
 
+/// A record's decision with the decisions it replaced (newest first, struck through) and, for
+/// those who decide, the form that reverses it with a reason.
+fn decision_cell(
+    lang: Lang,
+    r: &crate::storage::records_view::RecordView,
+    history: Option<&[crate::storage::decisions::DecisionLine]>,
+    csrf: Option<&str>,
+) -> String {
+    let mut out = decision_label(lang, r.punch.decision);
+    if let Some(reason) = &r.reason {
+        let _ = write!(out, r#"<br><span class="muted">{}</span>"#, esc(reason));
+    }
+    let history = history.unwrap_or_default();
+    for old in history.iter().rev().skip(1) {
+        let was = if old.decision == "confirmed" { lang.pick("Dikonfirmasi", "Confirmed") } else { lang.pick("Ditolak", "Rejected") };
+        let _ = write!(
+            out,
+            r#"<br><del class="muted decision-old">{was}: {why} ({by}, {at})</del>"#,
+            why = esc(&old.reason),
+            by = esc(&old.by),
+            at = date_str(old.at.date()),
+        );
+    }
+    if let Some(c) = csrf.filter(|_| matches!(r.punch.decision, Decision::Confirmed | Decision::Rejected)) {
+        let (to, label) = if r.punch.decision == Decision::Confirmed {
+            ("reject", lang.pick("Ubah: tolak", "Change: reject"))
+        } else {
+            ("confirm", lang.pick("Ubah: konfirmasi", "Change: confirm"))
+        };
+        let _ = write!(
+            out,
+            r#"<form class="inline" method="post" action="/confirmations/{id}/reverse">{c}<input type="hidden" name="action" value="{to}"><input name="reason" required maxlength="500" placeholder="{ph}"><button>{label}</button></form>"#,
+            id = r.punch.record_id,
+            c = csrf_field(c),
+            ph = lang.pick("Alasan perubahan", "Reason for the change"),
+        );
+    }
+    out
+}
+
 fn direction_label(lang: Lang, d: Direction) -> &'static str {
     match d {
         Direction::In => lang.pick("MASUK", "IN"),
@@ -427,6 +468,10 @@ pub async fn records(State(st): State<AppState>, s: Session, Query(q): Query<Fie
         dec = lang.pick("Keputusan", "Decision"),
         ph = lang.pick("Foto", "Photo"),
     );
+    let decided: Vec<i64> =
+        recs.iter().filter(|r| matches!(r.punch.decision, Decision::Confirmed | Decision::Rejected)).map(|r| r.punch.record_id).collect();
+    let history = st.store.decision_history(&decided).await?;
+    let may_decide = s.require(Page::Confirmations).is_ok();
     let mut shown = 0;
     for r in &recs {
         let Some(e) = names.get(r.employee_id.as_str()) else { continue };
@@ -434,6 +479,7 @@ pub async fn records(State(st): State<AppState>, s: Session, Query(q): Query<Fie
             continue;
         }
         shown += 1;
+        let dec = decision_cell(lang, r, history.get(&r.punch.record_id).map(Vec::as_slice), may_decide.then_some(s.csrf.as_str()));
         let _ = write!(
             body,
             r#"<tr><td>{t}</td><td>{n}</td><td>{dir}</td><td>{dev}</td><td>{sc:.1}%</td><td>{dec}</td><td><a href="/records/{id}/photo"><img src="/records/{id}/photo" alt="{alt}" width="48" height="48" loading="lazy"></a></td></tr>"#,
@@ -442,7 +488,6 @@ pub async fn records(State(st): State<AppState>, s: Session, Query(q): Query<Fie
             dir = direction_label(lang, r.punch.direction),
             dev = esc(&r.punch.device_id),
             sc = r.match_score_bp as f64 / 100.0,
-            dec = decision_label(lang, r.punch.decision),
             id = r.punch.record_id,
             alt = lang.pick("Foto bukti", "Evidence photo"),
         );
@@ -548,6 +593,34 @@ pub async fn decide(State(st): State<AppState>, s: Session, Path(id): Path<i64>,
     st.store.audit(&s.user.username, if confirm { "confirm_record" } else { "reject_record" }, &format!("record {id} ({}): {reason}", r.employee_id), now).await?;
     st.records_arrived();
     Ok(redirect_ok("/confirmations", if confirm { lang.pick("Rekaman dikonfirmasi", "Record confirmed") } else { lang.pick("Rekaman ditolak", "Record rejected") }))
+}
+
+/// Reverses a decided record's decision by a new one (a reason is required; audited; the old
+/// decision stays in the history and on the records page).
+pub async fn reverse_decision(State(st): State<AppState>, s: Session, Path(id): Path<i64>, Form(f): Form<Fields>) -> Result<Response, AppError> {
+    s.require(Page::Confirmations)?;
+    s.check_csrf(f.get("csrf"))?;
+    let (r, _) = visible_record(&st, &s, id).await?;
+    let lang = s.lang;
+    let confirm = match field(&f, "action") {
+        "confirm" => true,
+        "reject" => false,
+        _ => return Err(AppError::BadRequest("action".into())),
+    };
+    let reason = field(&f, "reason").trim();
+    if reason.is_empty() {
+        return Err(AppError::BadRequest(lang.pick("Alasan perubahan wajib diisi.", "A reason is required to change a decision.").into()));
+    }
+    let now = (st.clock)();
+    if !st.store.reverse_decision(id, confirm, reason, &s.user.username, now).await? {
+        return Err(AppError::BadRequest(
+            lang.pick("Rekaman ini belum diputuskan atau sudah berkeputusan itu.", "This record is not decided yet, or already has that decision.").into(),
+        ));
+    }
+    st.store.audit(&s.user.username, if confirm { "reverse_to_confirmed" } else { "reverse_to_rejected" }, &format!("record {id} ({}): {reason}", r.employee_id), now).await?;
+    st.records_arrived();
+    let date = date_str(r.punch.at.date());
+    Ok(redirect_ok(&format!("/records?date={date}"), lang.pick("Keputusan diubah", "Decision changed")))
 }
 
 // ---- corrections ----

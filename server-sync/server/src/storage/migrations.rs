@@ -276,7 +276,8 @@ const CORE_4: &str = "
 /// EXISTS` everywhere: on such a database it adopts the tables as they are (same columns, same
 /// triggers) and only records the step; on an empty one it creates them.
 ///
-/// `dash_corrections`, `dash_audit` and `dash_decisions` are append-only: triggers refuse
+/// `dash_corrections`, `dash_audit` and `dash_decisions` are append-only (`dash_decisions` until
+/// `dashboard/2`, which lets a decision be reversed through its history): triggers refuse
 /// UPDATE and DELETE (on PostgreSQL also TRUNCATE) on both backends. A wrong correction is
 /// corrected by a newer one, with its reason; a decision on a record is final.
 const DASHBOARD_1: Migration = Migration {
@@ -388,7 +389,64 @@ CREATE TRIGGER dash_decisions_no_truncate BEFORE TRUNCATE ON dash_decisions
 
 /// Every dashboard migration (component `dashboard`; needs [`CORE`] first: it indexes
 /// `records`).
-pub const DASHBOARD: &[Migration] = &[DASHBOARD_1];
+pub const DASHBOARD: &[Migration] = &[DASHBOARD_1, DASHBOARD_2];
+
+/// A decision can be reversed, by a new decision with its reason; none is ever lost.
+/// `dash_decision_history` holds every decision made on a record, append-only (the decisions
+/// made before this step are copied in); `dash_decisions` keeps the one in force, and a trigger
+/// lets it change only to a decision that the history holds (same record, decision and time),
+/// so the history cannot be bypassed. Deleting a decision stays refused.
+const DASHBOARD_2: Migration = Migration {
+    component: "dashboard",
+    version: 2,
+    name: "decision history: a decision is reversed by a new one, the old one kept",
+    sqlite: r#"
+CREATE TABLE dash_decision_history (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, record_id BIGINT NOT NULL,
+    decision TEXT NOT NULL CHECK (decision IN ('confirmed','rejected')),
+    reason TEXT NOT NULL, by_user TEXT NOT NULL, at_ms BIGINT NOT NULL);
+CREATE INDEX dash_decision_history_record ON dash_decision_history (record_id, id);
+INSERT INTO dash_decision_history (record_id, decision, reason, by_user, at_ms)
+    SELECT record_id, decision, reason, by_user, at_ms FROM dash_decisions ORDER BY at_ms, record_id;
+CREATE TRIGGER dash_decision_history_no_update BEFORE UPDATE ON dash_decision_history
+BEGIN SELECT RAISE(ABORT, 'the decision history is append-only'); END;
+CREATE TRIGGER dash_decision_history_no_delete BEFORE DELETE ON dash_decision_history
+BEGIN SELECT RAISE(ABORT, 'the decision history is append-only'); END;
+DROP TRIGGER dash_decisions_no_update;
+CREATE TRIGGER dash_decisions_from_history BEFORE UPDATE ON dash_decisions
+WHEN NOT EXISTS (SELECT 1 FROM dash_decision_history h
+                 WHERE h.record_id = NEW.record_id AND h.decision = NEW.decision AND h.at_ms = NEW.at_ms)
+BEGIN SELECT RAISE(ABORT, 'a decision changes only by a new decision in dash_decision_history'); END;
+"#,
+    postgres: r#"
+CREATE TABLE dash_decision_history (
+    id BIGSERIAL PRIMARY KEY, record_id BIGINT NOT NULL,
+    decision TEXT NOT NULL CHECK (decision IN ('confirmed','rejected')),
+    reason TEXT NOT NULL, by_user TEXT NOT NULL, at_ms BIGINT NOT NULL);
+CREATE INDEX dash_decision_history_record ON dash_decision_history (record_id, id);
+INSERT INTO dash_decision_history (record_id, decision, reason, by_user, at_ms)
+    SELECT record_id, decision, reason, by_user, at_ms FROM dash_decisions ORDER BY at_ms, record_id;
+CREATE TRIGGER dash_decision_history_append_only BEFORE UPDATE OR DELETE ON dash_decision_history
+    FOR EACH ROW EXECUTE FUNCTION dash_refuse_change('the decision history is append-only');
+CREATE TRIGGER dash_decision_history_no_truncate BEFORE TRUNCATE ON dash_decision_history
+    FOR EACH STATEMENT EXECUTE FUNCTION dash_refuse_change('the decision history is append-only');
+DROP TRIGGER dash_decisions_final ON dash_decisions;
+CREATE TRIGGER dash_decisions_no_delete BEFORE DELETE ON dash_decisions
+    FOR EACH ROW EXECUTE FUNCTION dash_refuse_change('a decision on a record is never deleted');
+CREATE FUNCTION dash_decision_from_history() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM dash_decision_history h
+                   WHERE h.record_id = NEW.record_id AND h.decision = NEW.decision AND h.at_ms = NEW.at_ms) THEN
+        RAISE EXCEPTION 'a decision changes only by a new decision in dash_decision_history'
+            USING ERRCODE = 'restrict_violation';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER dash_decisions_from_history BEFORE UPDATE ON dash_decisions
+    FOR EACH ROW EXECUTE FUNCTION dash_decision_from_history();
+"#,
+};
 
 /// Checks that a list of migrations is well ordered: per component, versions 1, 2, 3 ….
 pub fn check_order(migrations: &[Migration]) -> Result<(), String> {
