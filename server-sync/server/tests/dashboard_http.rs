@@ -486,6 +486,43 @@ async fn a_reversed_decision_shows_both_decisions(db: &Db<'_>) {
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
 
+/// Closing a month (#16): refused while records await a decision, administrators only; once
+/// closed, a change needs a reason and is flagged per employee in the month's export.
+async fn a_closed_month_flags_later_changes(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
+    let mut admin = Client::new(&f);
+    admin.login("admin", PASSWORD).await;
+    let csrf = admin.csrf("/reports?year=2026&month=3").await;
+    let close = [("csrf", csrf.as_str()), ("year", "2026"), ("month", "3")];
+    let r = admin.post("/reports/close", &close).await;
+    let back = r.location.expect("back to the recap");
+    assert!(back.contains("err="), "{back}");
+    assert!(admin.get(&back).await.text().contains("2 rekaman masih menunggu konfirmasi"));
+    assert!(f.state.store.month_close(2026, time::Month::March).await.unwrap().is_none());
+
+    let mut sup = Client::new(&f);
+    sup.login("kabid_bm", PASSWORD).await;
+    let sup_csrf = sup.csrf("/confirmations").await;
+    assert_eq!(sup.post("/reports/close", &[("csrf", &sup_csrf), ("year", "2026"), ("month", "3")]).await.status, StatusCode::FORBIDDEN);
+    for id in [f.pending_bm, f.pending_sda] {
+        let r = admin.post(&format!("/confirmations/{id}"), &[("csrf", &csrf), ("action", "confirm"), ("reason", "")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+    }
+    let r = admin.post("/reports/close", &close).await;
+    assert!(r.location.as_deref().is_some_and(|l| l.contains("ok=")), "{:?}", r.location);
+    assert!(admin.get("/reports?year=2026&month=3").await.text().contains("Bulan ini ditutup oleh admin"));
+    assert!(admin.post("/reports/close", &close).await.location.is_some_and(|l| l.contains("err=")), "closed once");
+
+    // A change afterwards: allowed with a reason, flagged in the export for that employee only.
+    let r = sup.post(&format!("/confirmations/{}/reverse", f.pending_bm), &[("csrf", &sup_csrf), ("action", "reject"), ("reason", "Salah orang")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let csv = String::from_utf8(admin.get("/reports/month.csv?year=2026&month=3").await.body).unwrap();
+    let header = csv.lines().next().unwrap();
+    assert!(header.ends_with("Diubah setelah ditutup"), "{header}");
+    let flag = |name: &str| csv.lines().find(|l| l.contains(name)).and_then(|l| l.rsplit(',').next().map(str::to_owned)).unwrap();
+    assert_eq!((flag("Sri Wahyuni").as_str(), flag("Budi Santoso").as_str()), ("1", "0"), "{csv}");
+}
+
 on_both_backends!(
     login_sets_a_secure_session_and_pages_need_it,
     session_cookie_flags,
@@ -504,4 +541,5 @@ on_both_backends!(
     holidays_are_imported_whole_and_removed,
     devices_page_shows_health_and_tamper_alerts,
     a_reversed_decision_shows_both_decisions,
+    a_closed_month_flags_later_changes,
 );

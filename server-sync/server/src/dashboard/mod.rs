@@ -373,6 +373,7 @@ pub fn router(state: AppState) -> Router {
         .route("/settings/user", post(pages::add_user))
         .route("/settings/board", post(pages::add_board_token))
         .route("/reports", get(report_pages::month_page))
+        .route("/reports/close", post(report_pages::close_month))
         .route("/reports/month.{fmt}", get(report_pages::month_export))
         .route("/reports/date", get(report_pages::date_page))
         .route("/reports/date.{fmt}", get(report_pages::date_export))

@@ -576,10 +576,14 @@ pub async fn decide(State(st): State<AppState>, s: Session, Path(id): Path<i64>,
         "reject" => false,
         _ => return Err(AppError::BadRequest("action".into())),
     };
-    let mut reason = field(&f, "reason").to_owned();
+    let mut reason = field(&f, "reason").trim().to_owned();
+    let date = r.punch.at.date();
     if reason.is_empty() {
         if !confirm {
             return Err(AppError::BadRequest(lang.pick("Alasan penolakan wajib diisi.", "A reason is required to reject.").into()));
+        }
+        if st.store.month_close(date.year(), date.month()).await?.is_some() {
+            return Err(closed_needs_reason(lang));
         }
         reason = lang.pick("Wajah sesuai foto", "Face matches").into();
     }
@@ -591,8 +595,14 @@ pub async fn decide(State(st): State<AppState>, s: Session, Path(id): Path<i64>,
         return Err(AppError::BadRequest(lang.pick("Rekaman ini sudah diputuskan.", "This record was already decided.").into()));
     }
     st.store.audit(&s.user.username, if confirm { "confirm_record" } else { "reject_record" }, &format!("record {id} ({}): {reason}", r.employee_id), now).await?;
+    st.store.note_closed_change(&r.employee_id, date, &format!("record {id} {}", if confirm { "confirmed" } else { "rejected" }), &reason, &s.user.username, now).await?;
     st.records_arrived();
     Ok(redirect_ok("/confirmations", if confirm { lang.pick("Rekaman dikonfirmasi", "Record confirmed") } else { lang.pick("Rekaman ditolak", "Record rejected") }))
+}
+
+/// A confirmation in a closed month needs a reason of the person's own.
+fn closed_needs_reason(lang: Lang) -> AppError {
+    AppError::BadRequest(lang.pick("Bulan ini sudah ditutup: alasan wajib diisi.", "This month is closed: a reason is required.").into())
 }
 
 /// Reverses a decided record's decision by a new one (a reason is required; audited; the old
@@ -618,6 +628,8 @@ pub async fn reverse_decision(State(st): State<AppState>, s: Session, Path(id): 
         ));
     }
     st.store.audit(&s.user.username, if confirm { "reverse_to_confirmed" } else { "reverse_to_rejected" }, &format!("record {id} ({}): {reason}", r.employee_id), now).await?;
+    let what = format!("record {id} changed to {}", if confirm { "confirmed" } else { "rejected" });
+    st.store.note_closed_change(&r.employee_id, r.punch.at.date(), &what, reason, &s.user.username, now).await?;
     st.records_arrived();
     let date = date_str(r.punch.at.date());
     Ok(redirect_ok(&format!("/records?date={date}"), lang.pick("Keputusan diubah", "Decision changed")))
@@ -701,6 +713,7 @@ pub async fn add_correction(State(st): State<AppState>, s: Session, Form(f): For
     let mut d: Date = from;
     loop {
         st.store.add_correction(emp, d, excused, reason, &s.user.username, now).await?;
+        st.store.note_closed_change(emp, d, &format!("correction {kind}"), reason, &s.user.username, now).await?;
         if d >= to {
             break;
         }

@@ -5,13 +5,14 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
+use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use time::{Date, Month};
 
 use super::auth::{Page, scope};
-use super::html::{esc, page};
+use super::html::{csrf_field, esc, page};
 use super::i18n::Lang;
 use super::pages::narrowed;
 use crate::storage::calendar::{date_str, parse_date};
@@ -89,16 +90,18 @@ pub async fn month_page(State(st): State<AppState>, s: Session, Query(q): Query<
     let ctx = Context::load(&st.store, &sc, st.config.utc_offset).await?;
     let months = month_recaps(&st.store, &ctx, year, month).await?;
     let rows: Vec<_> = months.iter().map(|(e, _, r)| (e.clone(), r.clone())).collect();
-    let table = month_table(lang, year, month, &rows);
+    let table = month_table(lang, year, month, &rows, &st.store.closed_changes(year, month).await?);
     let inner = format!(
         r#"<label>{y}<input type="number" name="year" value="{year}" min="2000" max="2100"></label><label>{m}<input type="number" name="month" value="{mn}" min="1" max="12"></label>"#,
         y = lang.pick("Tahun", "Year"),
         m = lang.pick("Bulan", "Month"),
         mn = u8::from(month)
     );
-    let mut body = filter_form(lang, &full, &s.user, &inner, section, "/reports");
+    let mut body = super::pages::flash(&q);
+    body.push_str(&filter_form(lang, &full, &s.user, &inner, section, "/reports"));
     // The recap names the devices that keep its later days "not yet known".
     body.push_str(&super::pages::silent_devices_notice(&st, lang, None).await?);
+    body.push_str(&close_card(&st, &s, year, month).await?);
     let query = format!("year={year}&month={}&section={}", u8::from(month), esc(section));
     body.push_str(&exports("/reports/month", &query, lang));
     let chart_title = format!("{} — {} {year}", lang.pick("Keterlambatan per hari", "Late arrivals per day"), lang.month(month));
@@ -137,6 +140,56 @@ fn respond(table: &Table, fmt: &str, filename: &str, sheet: &str, footer: &str) 
     }
 }
 
+/// Whether the month is closed (by whom, when), and for an administrator the button that closes
+/// it — refused while a record of the month awaits a decision.
+async fn close_card(st: &AppState, s: &Session, year: i32, month: time::Month) -> Result<String, AppError> {
+    let lang = s.lang;
+    let text = match st.store.month_close(year, month).await? {
+        Some(c) => match lang {
+            Lang::Id => format!("Bulan ini ditutup oleh {} pada {}. Perubahan sesudahnya wajib beralasan dan ditandai di kolom terakhir.", esc(&c.by), date_str(c.at.date())),
+            Lang::En => format!("This month was closed by {} on {}. Later changes need a reason and are flagged in the last column.", esc(&c.by), date_str(c.at.date())),
+        },
+        None if s.user.role == crate::storage::accounts::Role::Admin => format!(
+            r#"<form method="post" action="/reports/close" class="inline">{c}<input type="hidden" name="year" value="{year}"><input type="hidden" name="month" value="{m}"><button>{l}</button></form> <span class="muted">{h}</span>"#,
+            c = csrf_field(&s.csrf),
+            m = u8::from(month),
+            l = lang.pick("Tutup bulan", "Close the month"),
+            h = lang.pick("Setelah ditutup, setiap perubahan wajib beralasan dan ditandai di ekspor berikutnya.", "Once closed, every change needs a reason and is flagged in the next export."),
+        ),
+        None => return Ok(String::new()),
+    };
+    Ok(format!(r#"<section class="card" id="month-close">{text}</section>"#))
+}
+
+/// Closes a month (administrators; audited), refused while a record of it awaits a decision.
+pub async fn close_month(State(st): State<AppState>, s: Session, Form(f): Form<Fields>) -> Result<Response, AppError> {
+    s.require(Page::Reports)?;
+    s.check_csrf(f.get("csrf"))?;
+    if s.user.role != crate::storage::accounts::Role::Admin {
+        return Err(AppError::Forbidden("close_month: administrators only".into()));
+    }
+    let lang = s.lang;
+    let (year, month) = month_of(&st, &f)?;
+    let back = format!("/reports?year={year}&month={}", u8::from(month));
+    let now = (st.clock)();
+    match st.store.close_month(year, month, st.config.utc_offset, &s.user.username, now).await? {
+        Ok(()) => {
+            st.store.audit(&s.user.username, "close_month", &crate::storage::month_close::month_key(year, month), now).await?;
+            Ok(super::pages::redirect_ok(&back, lang.pick("Bulan ditutup", "Month closed")))
+        }
+        Err(crate::storage::month_close::CloseRefusal::Pending(n)) => Ok(super::pages::redirect_err(
+            &back,
+            &match lang {
+                Lang::Id => format!("Bulan belum dapat ditutup: {n} rekaman masih menunggu konfirmasi."),
+                Lang::En => format!("The month cannot be closed yet: {n} records await confirmation."),
+            },
+        )),
+        Err(crate::storage::month_close::CloseRefusal::AlreadyClosed) => {
+            Ok(super::pages::redirect_err(&back, lang.pick("Bulan ini sudah ditutup.", "This month is closed already.")))
+        }
+    }
+}
+
 /// The monthly recap as XLSX, CSV or PDF.
 pub async fn month_export(State(st): State<AppState>, s: Session, Path(fmt): Path<String>, Query(q): Query<Fields>) -> Result<Response, AppError> {
     s.require(Page::Reports)?;
@@ -145,7 +198,7 @@ pub async fn month_export(State(st): State<AppState>, s: Session, Path(fmt): Pat
     let sc = narrowed(scope(&s.user), section)?;
     let ctx = Context::load(&st.store, &sc, st.config.utc_offset).await?;
     let rows: Vec<_> = month_recaps(&st.store, &ctx, year, month).await?.into_iter().map(|(e, _, r)| (e, r)).collect();
-    let table = month_table(s.lang, year, month, &rows);
+    let table = month_table(s.lang, year, month, &rows, &st.store.closed_changes(year, month).await?);
     let now = st.now();
     st.store.audit(&s.user.username, "export_month", &format!("{year}-{:02} {section} {fmt}", u8::from(month)), now).await?;
     let footer = format!("Hadir · {} {} {}", s.lang.pick("dicetak oleh", "printed by"), s.user.username, date_str(now.date()));

@@ -59,7 +59,9 @@ fn n(x: u32) -> Cell {
 }
 
 /// The monthly recap per employee.
-pub fn month_table(lang: Lang, year: i32, month: Month, rows: &[(EmployeeInfo, MonthRecap)]) -> Table {
+/// `changed`: per employee, the changes made after the month was closed (flagged in the last
+/// column).
+pub fn month_table(lang: Lang, year: i32, month: Month, rows: &[(EmployeeInfo, MonthRecap)], changed: &std::collections::HashMap<String, i64>) -> Table {
     let headers = vec![
         lang.pick("No", "No"),
         lang.pick("NIP", "Employee ID"),
@@ -88,6 +90,7 @@ pub fn month_table(lang: Lang, year: i32, month: Month, rows: &[(EmployeeInfo, M
         lang.pick("Menunggu konfirmasi", "Awaiting confirmation"),
         lang.pick("Belum diketahui", "Not yet known"),
         lang.pick("Potongan TPP (%)", "Allowance deduction (%)"),
+        lang.pick("Diubah setelah ditutup", "Changed after closing"),
     ];
     let body = rows
         .iter()
@@ -117,6 +120,7 @@ pub fn month_table(lang: Lang, year: i32, month: Month, rows: &[(EmployeeInfo, M
                 n(r.pending),
                 n(r.not_yet_known),
                 Cell::Num(f64::from(r.deduction_bp) / 100.0, 2),
+                n(u32::try_from(changed.get(&e.id).copied().unwrap_or(0)).unwrap_or(u32::MAX)),
             ]);
             row
         })

@@ -389,7 +389,39 @@ CREATE TRIGGER dash_decisions_no_truncate BEFORE TRUNCATE ON dash_decisions
 
 /// Every dashboard migration (component `dashboard`; needs [`CORE`] first: it indexes
 /// `records`).
-pub const DASHBOARD: &[Migration] = &[DASHBOARD_1, DASHBOARD_2];
+pub const DASHBOARD: &[Migration] = &[DASHBOARD_1, DASHBOARD_2, DASHBOARD_3];
+
+/// Closed months (`dash_month_closes`, one row per month `YYYY-MM`) and the changes made to a
+/// closed month afterwards (`dash_closed_changes`, append-only), which the month's exports flag.
+const DASHBOARD_3: Migration = Migration {
+    component: "dashboard",
+    version: 3,
+    name: "closed months and the changes made to them",
+    sqlite: r#"
+CREATE TABLE dash_month_closes (month TEXT PRIMARY KEY, by_user TEXT NOT NULL, at_ms BIGINT NOT NULL);
+CREATE TABLE dash_closed_changes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, month TEXT NOT NULL, employee_id TEXT NOT NULL, date TEXT NOT NULL,
+    what TEXT NOT NULL, reason TEXT NOT NULL, by_user TEXT NOT NULL, at_ms BIGINT NOT NULL);
+CREATE INDEX dash_closed_changes_month ON dash_closed_changes (month);
+CREATE TRIGGER dash_closed_changes_no_update BEFORE UPDATE ON dash_closed_changes
+BEGIN SELECT RAISE(ABORT, 'changes to closed months are append-only'); END;
+CREATE TRIGGER dash_closed_changes_no_delete BEFORE DELETE ON dash_closed_changes
+BEGIN SELECT RAISE(ABORT, 'changes to closed months are append-only'); END;
+CREATE TRIGGER dash_month_closes_no_delete BEFORE DELETE ON dash_month_closes
+BEGIN SELECT RAISE(ABORT, 'a closed month stays closed'); END;
+"#,
+    postgres: r#"
+CREATE TABLE dash_month_closes (month TEXT PRIMARY KEY, by_user TEXT NOT NULL, at_ms BIGINT NOT NULL);
+CREATE TABLE dash_closed_changes (
+    id BIGSERIAL PRIMARY KEY, month TEXT NOT NULL, employee_id TEXT NOT NULL, date TEXT NOT NULL,
+    what TEXT NOT NULL, reason TEXT NOT NULL, by_user TEXT NOT NULL, at_ms BIGINT NOT NULL);
+CREATE INDEX dash_closed_changes_month ON dash_closed_changes (month);
+CREATE TRIGGER dash_closed_changes_append_only BEFORE UPDATE OR DELETE ON dash_closed_changes
+    FOR EACH ROW EXECUTE FUNCTION dash_refuse_change('changes to closed months are append-only');
+CREATE TRIGGER dash_month_closes_no_delete BEFORE DELETE ON dash_month_closes
+    FOR EACH ROW EXECUTE FUNCTION dash_refuse_change('a closed month stays closed');
+"#,
+};
 
 /// A decision can be reversed, by a new decision with its reason; none is ever lost.
 /// `dash_decision_history` holds every decision made on a record, append-only (the decisions

@@ -20,7 +20,8 @@
 //!   roster as the office sees it), [`fleet`] (devices, their health), [`records_view`]
 //!   (records as the rules see them, the recap's month read), [`decisions`] (supervisors'
 //!   decisions, final), [`corrections`] (leave and travel, latest wins), [`audit`] (the audit
-//!   log), [`health`] (devices' health reports and signed tamper events).
+//!   log), [`health`] (devices' health reports and signed tamper events), [`month_close`]
+//!   (closed months and the changes made to them).
 //!
 //! # Extending
 //!
@@ -44,6 +45,7 @@ pub mod employees;
 pub mod fleet;
 pub mod health;
 pub mod migrations;
+pub mod month_close;
 pub mod pg_cluster;
 pub mod portable;
 pub mod postgres;

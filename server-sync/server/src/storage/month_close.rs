@@ -1,0 +1,149 @@
+//! Closed months: once the treasurer's recap of a month is paid from, an administrator closes
+//! the month; a later change to one of its days (a decision, a reversal, leave) is still
+//! possible, with its reason, and is logged against the employee so the next export of the
+//! month flags it.
+//!
+//! It owns `dash_month_closes` (one row per closed month) and `dash_closed_changes` (every
+//! change to a closed month, append-only). A month cannot be closed while a record of it awaits
+//! a decision ([`CloseRefusal::Pending`]). It decides nothing about attendance.
+
+use super::portable::{Stmt, params};
+use super::{Result, StorageError, Store, dt_to_ms, ms_to_dt};
+use std::collections::HashMap;
+use time::{Date, Month, OffsetDateTime, UtcOffset};
+
+/// A month as the store keys it: `"2026-03"`.
+pub fn month_key(year: i32, month: Month) -> String {
+    format!("{year:04}-{:02}", u8::from(month))
+}
+
+/// The month of a date, as [`month_key`].
+pub fn month_of(date: Date) -> String {
+    month_key(date.year(), date.month())
+}
+
+/// A closed month.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonthClose {
+    /// Who closed it.
+    pub by: String,
+    /// When.
+    pub at: OffsetDateTime,
+}
+
+/// Why a month was not closed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CloseRefusal {
+    /// Records of the month still await a supervisor's decision.
+    #[error("{0} records of the month await a decision")]
+    Pending(i64),
+    /// It is closed already.
+    #[error("the month is closed already")]
+    AlreadyClosed,
+}
+
+/// UTC ms of the first instant of `year`-`month` at `offset`, and of the next month.
+fn month_bounds(year: i32, month: Month, offset: UtcOffset) -> Result<(i64, i64)> {
+    let bad = || StorageError::Corrupt(format!("month {year}-{month}"));
+    let first = Date::from_calendar_date(year, month, 1).map_err(|_| bad())?;
+    let next = if month == Month::December {
+        Date::from_calendar_date(year + 1, Month::January, 1)
+    } else {
+        Date::from_calendar_date(year, month.next(), 1)
+    }
+    .map_err(|_| bad())?;
+    let ms = |d: Date| dt_to_ms(d.midnight().assume_offset(offset));
+    Ok((ms(first), ms(next)))
+}
+
+impl Store {
+    /// Records of the month (local dates at `offset`) that await a supervisor's decision.
+    pub async fn pending_in_month(&self, year: i32, month: Month, offset: UtcOffset) -> Result<i64> {
+        let (from, to) = month_bounds(year, month, offset)?;
+        let n = self
+            .query_opt(
+                "count pending records of a month",
+                "SELECT count(*) FROM records r LEFT JOIN dash_decisions d ON d.record_id = r.id
+                 WHERE r.recorded_at_ms >= $1 AND r.recorded_at_ms < $2
+                   AND r.decision = 'needs_confirmation' AND d.record_id IS NULL",
+                params![from, to],
+                |r| r.i64(0),
+            )
+            .await?;
+        Ok(n.unwrap_or(0))
+    }
+
+    /// Closes a month, unless a record of it awaits a decision or it is closed.
+    pub async fn close_month(&self, year: i32, month: Month, offset: UtcOffset, by: &str, now: OffsetDateTime) -> Result<Result<(), CloseRefusal>> {
+        let pending = self.pending_in_month(year, month, offset).await?;
+        if pending > 0 {
+            return Ok(Err(CloseRefusal::Pending(pending)));
+        }
+        let n = self
+            .write(
+                "close a month",
+                "INSERT INTO dash_month_closes (month, by_user, at_ms) VALUES ($1, $2, $3) ON CONFLICT (month) DO NOTHING",
+                params![month_key(year, month), by, dt_to_ms(now)],
+            )
+            .await?;
+        Ok(if n == 1 { Ok(()) } else { Err(CloseRefusal::AlreadyClosed) })
+    }
+
+    /// The month's close, if it is closed.
+    pub async fn month_close(&self, year: i32, month: Month) -> Result<Option<MonthClose>> {
+        self.query_opt(
+            "read a month's close",
+            "SELECT by_user, at_ms FROM dash_month_closes WHERE month = $1",
+            params![month_key(year, month)],
+            |r| {
+                let at = r.i64(1)?;
+                Ok(MonthClose { by: r.text(0)?, at: ms_to_dt(at).ok_or_else(|| StorageError::Corrupt(format!("dash_month_closes: time {at}")))? })
+            },
+        )
+        .await
+    }
+
+    /// Logs a change to a day of a closed month (nothing when the month is open); `true`
+    /// when the month was closed.
+    pub async fn note_closed_change(&self, employee_id: &str, date: Date, what: &str, reason: &str, by: &str, now: OffsetDateTime) -> Result<bool> {
+        let n = self
+            .write_all(
+                "note a change to a closed month",
+                vec![Stmt::new(
+                    "INSERT INTO dash_closed_changes (month, employee_id, date, what, reason, by_user, at_ms)
+                     SELECT $1, $2, $3, $4, $5, $6, $7 WHERE EXISTS (SELECT 1 FROM dash_month_closes WHERE month = $1)",
+                    params![month_of(date), employee_id, super::calendar::date_str(date), what, reason, by, dt_to_ms(now)],
+                )],
+            )
+            .await?;
+        Ok(n.first() == Some(&1))
+    }
+
+    /// Changes made to a closed month after it was closed, counted per employee.
+    pub async fn closed_changes(&self, year: i32, month: Month) -> Result<HashMap<String, i64>> {
+        let rows = self
+            .query_rows(
+                "read changes to a closed month",
+                "SELECT employee_id, count(*) FROM dash_closed_changes WHERE month = $1 GROUP BY employee_id",
+                params![month_key(year, month)],
+                |r| Ok((r.text(0)?, r.i64(1)?)),
+            )
+            .await?;
+        Ok(rows.into_iter().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::offset;
+
+    #[test]
+    fn months_are_keyed_and_bounded_at_the_site_offset() {
+        assert_eq!(month_key(2026, Month::March), "2026-03");
+        assert_eq!(month_of(time::macros::date!(2026 - 12 - 31)), "2026-12");
+        let (from, to) = month_bounds(2026, Month::December, offset!(+8)).unwrap();
+        assert_eq!(from, dt_to_ms(time::macros::datetime!(2026-11-30 16:00 UTC)));
+        assert_eq!(to, dt_to_ms(time::macros::datetime!(2026-12-31 16:00 UTC)));
+    }
+}
