@@ -523,6 +523,79 @@ async fn a_closed_month_flags_later_changes(db: &Db<'_>) {
     assert_eq!((flag("Sri Wahyuni").as_str(), flag("Budi Santoso").as_str()), ("1", "0"), "{csv}");
 }
 
+/// Leave requests (#16): an operator files sick leave with a letter; bad files and ranges are
+/// refused by field with nothing written; the employee's supervisor approves and the days are
+/// excused in the recap; another section's supervisor cannot see or decide it.
+async fn a_supervisor_approves_a_leave_request_and_the_recap_changes(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
+    let sri = "198502022010012002";
+    let png: &[u8] = b"\x89PNG\r\n\x1a\n-a-scanned-letter";
+    let mut op = Client::new(&f);
+    op.login("operator", PASSWORD).await;
+    let csrf = op.csrf("/leave").await;
+    let fields = |from: &'static str, to: &'static str| -> Vec<(&'static str, String)> {
+        vec![("employee", sri.into()), ("kind", "sakit".into()), ("from", from.into()), ("to", to.into()), ("reason", "Demam berdarah".into())]
+    };
+    let send = |fs: &Vec<(&'static str, String)>, csrf: &str| {
+        let mut v: Vec<(&str, String)> = fs.iter().map(|(k, v)| (*k, v.clone())).collect();
+        v.push(("csrf", csrf.to_owned()));
+        v
+    };
+    // Refused by field, nothing written.
+    for (fs, file, want) in [
+        (fields("2026-03-03", "2026-03-02"), ("surat.png", png), "to: the request ends"),
+        (fields("2026-03-02", "2026-03-03"), ("surat.pdf", &b"MZ\x90\x00 not a pdf"[..]), "attachment: surat.pdf is not a PDF, JPEG or PNG"),
+    ] {
+        let v = send(&fs, &csrf);
+        let refs: Vec<(&str, &str)> = v.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = op.upload("/leave", &refs, &[("attachment", file.0, file.1)]).await;
+        let back = r.location.expect("back to the list");
+        assert!(op.get(&back).await.text().contains(want), "{want}");
+    }
+    assert!(f.state.store.leave_requests(10).await.unwrap().is_empty(), "nothing written");
+
+    let v = send(&fields("2026-03-02", "2026-03-03"), &csrf);
+    let refs: Vec<(&str, &str)> = v.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = op.upload("/leave", &refs, &[("attachment", "surat.png", png)]).await;
+    assert!(r.location.as_deref().is_some_and(|l| l.contains("ok=")), "{:?}", r.location);
+    let req = f.state.store.leave_requests(10).await.unwrap().remove(0);
+    assert_eq!((req.employee_id.as_str(), req.attachment_name.as_deref()), (sri, Some("surat.png")));
+    // An operator files but does not decide.
+    let r = op.post(&format!("/leave/{}/decide", req.id), &[("csrf", &csrf), ("action", "approve")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    // Another section's supervisor neither sees nor decides it.
+    f.state.store.add_user("kabid_sda", &hadir_server::dashboard::auth::hash_password(PASSWORD).unwrap(), hadir_server::storage::accounts::Role::Supervisor, &["SDA"]).await.unwrap();
+    let mut other = Client::new(&f);
+    other.login("kabid_sda", PASSWORD).await;
+    assert!(!other.get("/leave").await.text().contains(&format!("data-leave=\"{}\"", req.id)));
+    let oc = other.csrf("/leave").await;
+    assert_eq!(other.post(&format!("/leave/{}/decide", req.id), &[("csrf", &oc), ("action", "approve")]).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(other.get(&format!("/leave/{}/attachment", req.id)).await.status, StatusCode::NOT_FOUND);
+
+    let mut sup = Client::new(&f);
+    sup.login("kabid_bm", PASSWORD).await;
+    let sc = sup.csrf("/leave").await;
+    let a = sup.get(&format!("/leave/{}/attachment", req.id)).await;
+    assert_eq!((a.status, a.content_type.as_str(), a.body.as_slice()), (StatusCode::OK, "image/png", png));
+    // Refusing needs a reason; approving does not.
+    let r = sup.post(&format!("/leave/{}/decide", req.id), &[("csrf", &sc), ("action", "refuse"), ("reason", "")]).await;
+    assert!(r.location.as_deref().is_some_and(|l| l.contains("err=")));
+    let r = sup.post(&format!("/leave/{}/decide", req.id), &[("csrf", &sc), ("action", "approve"), ("reason", "")]).await;
+    assert!(r.location.as_deref().is_some_and(|l| l.contains("ok=")), "{:?}", r.location);
+    let page = sup.get("/leave").await.text();
+    assert!(page.contains("Disetujui"), "{page}");
+    let excused = f.state.store.excused_between(time::macros::date!(2026 - 03 - 01), time::macros::date!(2026 - 03 - 31)).await.unwrap();
+    assert_eq!(excused[sri].len(), 2, "both days excused: {excused:?}");
+    assert!(sup.get("/today").await.text().contains("Sakit"), "the day shows as sick");
+    // Decided once.
+    let r = sup.post(&format!("/leave/{}/decide", req.id), &[("csrf", &sc), ("action", "refuse"), ("reason", "ubah")]).await;
+    assert!(r.location.as_deref().is_some_and(|l| l.contains("err=")));
+    for action in ["leave_filed", "leave_approved"] {
+        assert_eq!(f.state.store.audit_lines(Some(action), None, None, 10).await.unwrap().len(), 1, "{action} audited");
+    }
+}
+
 on_both_backends!(
     login_sets_a_secure_session_and_pages_need_it,
     session_cookie_flags,
@@ -542,4 +615,5 @@ on_both_backends!(
     devices_page_shows_health_and_tamper_alerts,
     a_reversed_decision_shows_both_decisions,
     a_closed_month_flags_later_changes,
+    a_supervisor_approves_a_leave_request_and_the_recap_changes,
 );

@@ -41,6 +41,8 @@ pub enum Page {
     Confirmations,
     /// Leave, travel and corrections.
     Corrections,
+    /// Leave requests: operators file, supervisors decide (their sections), admins both.
+    Leave,
     /// Devices (and revoking).
     Devices,
     /// Reports and exports.
@@ -59,8 +61,8 @@ pub fn allowed(role: Role, page: Page) -> bool {
     use Page::*;
     match role {
         Role::Admin => true,
-        Role::Supervisor => matches!(page, Today | Employees | Records | Confirmations | Reports),
-        Role::Operator => matches!(page, Employees | Enrolment | Devices),
+        Role::Supervisor => matches!(page, Today | Employees | Records | Confirmations | Leave | Reports),
+        Role::Operator => matches!(page, Employees | Enrolment | Leave | Devices),
     }
 }
 

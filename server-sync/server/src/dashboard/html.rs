@@ -54,6 +54,7 @@ pub fn page(lang: Lang, user: &User, csrf: &str, current: Page, title: &str, bod
         (Page::Records, "/records", lang.pick("Rekaman", "Records")),
         (Page::Confirmations, "/confirmations", lang.pick("Konfirmasi", "Confirmations")),
         (Page::Corrections, "/corrections", lang.pick("Koreksi", "Corrections")),
+        (Page::Leave, "/leave", lang.pick("Cuti", "Leave")),
         (Page::Devices, "/devices", lang.pick("Perangkat", "Devices")),
         (Page::Reports, "/reports", lang.pick("Laporan", "Reports")),
         (Page::Settings, "/settings", lang.pick("Pengaturan", "Settings")),

@@ -10,6 +10,7 @@
 //! - [`html`]: escaping, the page frame and style sheet.
 //! - [`i18n`]: the two languages.
 //! - [`pages`]: today, employees, records, confirmations, corrections, devices, settings.
+//! - [`leave_pages`]: leave requests, their attachments and their approval.
 //! - [`roster_pages`]: one employee: face enrolment from uploaded photos, PIN reset.
 //! - [`pin`]: new PINs (random, not trivial, unique at the site).
 //! - [`enrol`]: the enrolment decision over the face models (quality, one person, duplicates).
@@ -32,6 +33,7 @@ pub mod board;
 pub mod enrol;
 pub mod html;
 pub mod i18n;
+pub mod leave_pages;
 pub mod pages;
 pub mod pin;
 pub mod report_pages;
@@ -361,6 +363,12 @@ pub fn router(state: AppState) -> Router {
         .route("/confirmations/{id}", post(pages::decide))
         .route("/confirmations/{id}/reverse", post(pages::reverse_decision))
         .route("/corrections", get(pages::corrections).post(pages::add_correction))
+        .route(
+            "/leave",
+            get(leave_pages::leave).post(leave_pages::file_leave).layer(DefaultBodyLimit::max(crate::storage::leave::MAX_ATTACHMENT_BYTES + (64 << 10))),
+        )
+        .route("/leave/{id}/decide", post(leave_pages::decide_leave))
+        .route("/leave/{id}/attachment", get(leave_pages::attachment))
         .route("/devices", get(pages::devices))
         .route("/devices/{id}/revoke", post(pages::revoke_device))
         .route("/devices/{id}/release", post(pages::release_device))

@@ -389,7 +389,37 @@ CREATE TRIGGER dash_decisions_no_truncate BEFORE TRUNCATE ON dash_decisions
 
 /// Every dashboard migration (component `dashboard`; needs [`CORE`] first: it indexes
 /// `records`).
-pub const DASHBOARD: &[Migration] = &[DASHBOARD_1, DASHBOARD_2, DASHBOARD_3];
+pub const DASHBOARD: &[Migration] = &[DASHBOARD_1, DASHBOARD_2, DASHBOARD_3, DASHBOARD_4];
+
+/// Leave requests with their attachment and decision (`dash_leave_requests`); approval writes
+/// the days into `dash_corrections`.
+const DASHBOARD_4: Migration = Migration {
+    component: "dashboard",
+    version: 4,
+    name: "leave requests",
+    sqlite: r#"
+CREATE TABLE dash_leave_requests (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, employee_id TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('cuti','sakit','izin','dinas_luar')),
+    from_date TEXT NOT NULL, to_date TEXT NOT NULL, reason TEXT NOT NULL,
+    attachment_name TEXT, attachment_type TEXT, attachment BLOB,
+    state TEXT NOT NULL CHECK (state IN ('pending','approved','refused')),
+    filed_by TEXT NOT NULL, filed_at_ms BIGINT NOT NULL,
+    decided_by TEXT, decided_at_ms BIGINT, decision_reason TEXT);
+CREATE INDEX dash_leave_requests_employee ON dash_leave_requests (employee_id);
+"#,
+    postgres: r#"
+CREATE TABLE dash_leave_requests (
+    id BIGSERIAL PRIMARY KEY, employee_id TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('cuti','sakit','izin','dinas_luar')),
+    from_date TEXT NOT NULL, to_date TEXT NOT NULL, reason TEXT NOT NULL,
+    attachment_name TEXT, attachment_type TEXT, attachment BYTEA,
+    state TEXT NOT NULL CHECK (state IN ('pending','approved','refused')),
+    filed_by TEXT NOT NULL, filed_at_ms BIGINT NOT NULL,
+    decided_by TEXT, decided_at_ms BIGINT, decision_reason TEXT);
+CREATE INDEX dash_leave_requests_employee ON dash_leave_requests (employee_id);
+"#,
+};
 
 /// Closed months (`dash_month_closes`, one row per month `YYYY-MM`) and the changes made to a
 /// closed month afterwards (`dash_closed_changes`, append-only), which the month's exports flag.

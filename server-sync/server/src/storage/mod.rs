@@ -21,7 +21,8 @@
 //!   (records as the rules see them, the recap's month read), [`decisions`] (supervisors'
 //!   decisions, final), [`corrections`] (leave and travel, latest wins), [`audit`] (the audit
 //!   log), [`health`] (devices' health reports and signed tamper events), [`month_close`]
-//!   (closed months and the changes made to them).
+//!   (closed months and the changes made to them), [`leave`] (leave requests and their
+//!   approval).
 //!
 //! # Extending
 //!
@@ -43,6 +44,7 @@ pub mod corrections;
 pub mod decisions;
 pub mod employees;
 pub mod fleet;
+pub mod leave;
 pub mod health;
 pub mod migrations;
 pub mod month_close;

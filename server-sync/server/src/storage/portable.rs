@@ -272,6 +272,27 @@ impl Store {
         Ok(self.query_rows(context, sql, params, map).await?.into_iter().next())
     }
 
+    /// Runs one `INSERT … RETURNING <integer>` on the writer connection; returns the value.
+    pub async fn insert_returning(&self, context: &'static str, sql: impl Into<String>, params: Vec<Val>) -> Result<i64> {
+        let sql = sql.into();
+        match &*self.backend {
+            Backend::Sqlite(s) => {
+                s.run(move |c| {
+                    let err = |source| StorageError::Sqlite { context: context.to_owned(), source };
+                    let mut st = c.prepare_cached(&sqlite_text(&sql)).map_err(err)?;
+                    st.query_row(rusqlite::params_from_iter(params.iter()), |r| r.get::<_, i64>(0)).map_err(err)
+                })
+                .await
+            }
+            Backend::Postgres(p) => {
+                let c = p.lock().await;
+                let (st, bound) = pg_bind(&*c, &sql, &params, context).await?;
+                let row = c.query_one(&st, &as_refs(&bound)).await.map_err(|source| StorageError::Postgres { context: context.to_owned(), source })?;
+                row.try_get::<_, i64>(0).map_err(|source| StorageError::Postgres { context: context.to_owned(), source })
+            }
+        }
+    }
+
     /// Runs one write; returns the rows changed.
     pub async fn write(&self, context: &'static str, sql: impl Into<String>, params: Vec<Val>) -> Result<u64> {
         let n = self.write_all(context, vec![Stmt::new(sql, params)]).await?;

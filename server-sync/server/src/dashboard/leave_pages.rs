@@ -1,0 +1,236 @@
+//! Leave requests on the dashboard: an operator or administrator files cuti, sakit, izin or
+//! dinas luar for an employee, with a letter attached; the employee's supervisor (or an
+//! administrator) approves or refuses it with a reason; every step is audited and the list
+//! shows each request's state. What a valid request is and what approval does belong to
+//! [`crate::storage::leave`]; this module reads forms and writes pages.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use axum::Form;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+
+use super::auth::{Page, scope};
+use super::html::{csrf_field, esc, page};
+use super::i18n::Lang;
+use super::pages::{flash, redirect_err, redirect_ok};
+use super::{AppError, AppState, Session};
+use crate::storage::accounts::Role;
+use crate::storage::calendar::{date_str, parse_date};
+use crate::storage::leave::{Attachment, LeaveState, check_request};
+use hadir_rules::Excused;
+
+type Fields = HashMap<String, String>;
+
+fn kind_label(lang: Lang, k: Excused) -> &'static str {
+    match k {
+        Excused::Cuti => lang.pick("Cuti", "Annual leave"),
+        Excused::Sakit => lang.pick("Sakit", "Sick"),
+        Excused::Izin => lang.pick("Izin", "Permitted absence"),
+        Excused::DinasLuar => lang.pick("Dinas luar", "Official travel"),
+    }
+}
+
+fn may_file(s: &Session) -> bool {
+    matches!(s.user.role, Role::Admin | Role::Operator)
+}
+
+fn may_decide(s: &Session) -> bool {
+    matches!(s.user.role, Role::Admin | Role::Supervisor)
+}
+
+/// The employee's section, when the user may see the employee (else not found: do not confirm
+/// that someone exists).
+async fn employee_in_scope(st: &AppState, s: &Session, employee_id: &str) -> Result<crate::storage::employees::Employee, AppError> {
+    let e = st.store.employees().await?.into_iter().find(|e| e.id == employee_id).ok_or(AppError::NotFound)?;
+    if !scope(&s.user).includes(e.section.as_deref()) {
+        return Err(AppError::NotFound);
+    }
+    Ok(e)
+}
+
+/// The requests the user may see, newest first, with the filing form and the decision forms.
+pub async fn leave(State(st): State<AppState>, s: Session, Query(q): Query<Fields>) -> Result<Html<String>, AppError> {
+    s.require(Page::Leave)?;
+    let lang = s.lang;
+    let sc = scope(&s.user);
+    let employees: HashMap<String, crate::storage::employees::Employee> =
+        st.store.employees().await?.into_iter().filter(|e| sc.includes(e.section.as_deref())).map(|e| (e.id.clone(), e)).collect();
+    let mut body = flash(&q);
+    if may_file(&s) {
+        let kinds: String = Excused::ALL
+            .iter()
+            .map(|k| format!(r#"<option value="{}">{}</option>"#, k.as_str(), kind_label(lang, *k)))
+            .collect();
+        let _ = write!(
+            body,
+            r#"<form method="post" action="/leave" enctype="multipart/form-data" class="inline card" id="file-leave">{c}
+<label>NIP<input name="employee" required maxlength="32"></label><label>{kl}<select name="kind">{kinds}</select></label>
+<label>{from}<input type="date" name="from" required></label><label>{to}<input type="date" name="to" required></label>
+<label>{why}<input name="reason" required maxlength="500"></label><label>{att}<input type="file" name="attachment" accept=".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"></label>
+<button>{file}</button></form>"#,
+            c = csrf_field(&s.csrf),
+            kl = lang.pick("Jenis", "Kind"),
+            from = lang.pick("Dari", "From"),
+            to = lang.pick("Sampai", "To"),
+            why = lang.pick("Alasan", "Reason"),
+            att = lang.pick("Lampiran (PDF/JPEG/PNG, maks. 2 MB)", "Attachment (PDF/JPEG/PNG, at most 2 MB)"),
+            file = lang.pick("Ajukan", "File"),
+        );
+    }
+    let _ = write!(
+        body,
+        r#"<div class="card scroll"><table id="leave"><thead><tr><th>{n}</th><th>{k}</th><th>{d}</th><th>{r}</th><th>{st}</th><th></th></tr></thead><tbody>"#,
+        n = lang.pick("Pegawai", "Employee"),
+        k = lang.pick("Jenis", "Kind"),
+        d = lang.pick("Tanggal", "Dates"),
+        r = lang.pick("Alasan", "Reason"),
+        st = lang.pick("Status", "State"),
+    );
+    for req in st.store.leave_requests(500).await? {
+        let Some(e) = employees.get(&req.employee_id) else { continue };
+        let state = match (&req.state, &req.decided) {
+            (LeaveState::Pending, _) => format!(r#"<span class="pending">{}</span>"#, lang.pick("Menunggu persetujuan", "Awaiting approval")),
+            (LeaveState::Approved, Some((by, _, why))) => format!(r#"<span class="ok">{}</span> ({}: {})"#, lang.pick("Disetujui", "Approved"), esc(by), esc(why)),
+            (LeaveState::Refused, Some((by, _, why))) => format!(r#"<span class="bad">{}</span> ({}: {})"#, lang.pick("Ditolak", "Refused"), esc(by), esc(why)),
+            (_, None) => String::new(),
+        };
+        let attachment = match &req.attachment_name {
+            Some(name) => format!(r#"<br><a href="/leave/{}/attachment">{}</a>"#, req.id, esc(name)),
+            None => String::new(),
+        };
+        let decide = if req.state == LeaveState::Pending && may_decide(&s) {
+            format!(
+                r#"<form method="post" action="/leave/{id}/decide" class="inline">{c}<input name="reason" maxlength="500" placeholder="{ph}"><button name="action" value="approve">{ok}</button><button name="action" value="refuse" class="reject">{no}</button></form>"#,
+                id = req.id,
+                c = csrf_field(&s.csrf),
+                ph = lang.pick("Alasan (wajib jika ditolak)", "Reason (required to refuse)"),
+                ok = lang.pick("Setujui", "Approve"),
+                no = lang.pick("Tolak", "Refuse"),
+            )
+        } else {
+            String::new()
+        };
+        let _ = write!(
+            body,
+            r#"<tr data-leave="{id}"><td>{name}<br><span class="muted">{nip}</span></td><td>{kind}</td><td>{from} – {to}</td><td>{why}{attachment}</td><td class="state">{state}</td><td>{decide}</td></tr>"#,
+            id = req.id,
+            name = esc(&e.name),
+            nip = esc(&e.id),
+            kind = kind_label(lang, req.kind),
+            from = date_str(req.from),
+            to = date_str(req.to),
+            why = esc(&req.reason),
+        );
+    }
+    body.push_str("</tbody></table></div>");
+    Ok(Html(page(lang, &s.user, &s.csrf, Page::Leave, lang.pick("Cuti dan izin", "Leave"), &body)))
+}
+
+/// Files a request (multipart: `csrf`, `employee`, `kind`, `from`, `to`, `reason`,
+/// `attachment`); a bad field is named and nothing is written.
+pub async fn file_leave(State(st): State<AppState>, s: Session, mut form: Multipart) -> Result<Response, AppError> {
+    s.require(Page::Leave)?;
+    let lang = s.lang;
+    let unreadable = |e: axum::extract::multipart::MultipartError| {
+        tracing::info!(error = %e, "leave upload not readable");
+        AppError::BadRequest(lang.pick("Unggahan tidak dapat dibaca (terputus atau terlalu besar).", "The upload could not be read (cut off or too large).").into())
+    };
+    let mut fields = Fields::new();
+    let mut attachment = None;
+    while let Some(field) = form.next_field().await.map_err(unreadable)? {
+        let name = field.name().unwrap_or("").to_owned();
+        if name == "attachment" {
+            let file_name = field.file_name().unwrap_or("").chars().filter(|c| !c.is_control()).take(80).collect::<String>();
+            let bytes = field.bytes().await.map_err(unreadable)?;
+            // A file input left empty still sends one nameless, empty part.
+            if !(bytes.is_empty() && file_name.is_empty()) {
+                attachment = Some(Attachment { name: if file_name.is_empty() { "lampiran".into() } else { file_name }, bytes: bytes.to_vec() });
+            }
+        } else {
+            fields.insert(name, field.text().await.map_err(unreadable)?);
+        }
+    }
+    s.check_csrf(fields.get("csrf"))?;
+    if !may_file(&s) {
+        return Err(AppError::Forbidden("file_leave: operators and administrators".into()));
+    }
+    let get = |k: &str| fields.get(k).map(|v| v.trim()).unwrap_or("");
+    let e = employee_in_scope(&st, &s, get("employee")).await?;
+    let Some(kind) = Excused::parse(get("kind")) else { return Ok(redirect_err("/leave", "kind")) };
+    let (Some(from), Some(to)) = (parse_date(get("from")), parse_date(get("to"))) else {
+        return Ok(redirect_err("/leave", lang.pick("from/to: tanggal tidak sah", "from/to: not a date")));
+    };
+    let reason = get("reason");
+    let media = match check_request(from, to, reason, attachment.as_ref()) {
+        Ok(m) => m,
+        Err(problem) => return Ok(redirect_err("/leave", &problem.to_string())),
+    };
+    let now = (st.clock)();
+    let att = attachment.as_ref().zip(media);
+    let id = st.store.file_leave(&e.id, kind, from, to, reason, att, &s.user.username, now).await?;
+    st.store
+        .audit(&s.user.username, "leave_filed", &format!("request {id}: {} {} {}..{}: {reason}", e.id, kind.as_str(), date_str(from), date_str(to)), now)
+        .await?;
+    Ok(redirect_ok("/leave", lang.pick("Pengajuan dicatat; menunggu persetujuan atasan", "Request filed; awaiting the supervisor's approval")))
+}
+
+/// Approves or refuses a pending request (the employee's supervisor or an administrator).
+pub async fn decide_leave(State(st): State<AppState>, s: Session, Path(id): Path<i64>, Form(f): Form<Fields>) -> Result<Response, AppError> {
+    s.require(Page::Leave)?;
+    s.check_csrf(f.get("csrf"))?;
+    let lang = s.lang;
+    if !may_decide(&s) {
+        return Err(AppError::Forbidden("decide_leave: supervisors and administrators".into()));
+    }
+    let req = st.store.leave_request(id).await?.ok_or(AppError::NotFound)?;
+    employee_in_scope(&st, &s, &req.employee_id).await?;
+    let approve = match f.get("action").map(String::as_str) {
+        Some("approve") => true,
+        Some("refuse") => false,
+        _ => return Err(AppError::BadRequest("action".into())),
+    };
+    let reason = f.get("reason").map(|r| r.trim()).unwrap_or("");
+    if !approve && reason.is_empty() {
+        return Ok(redirect_err("/leave", lang.pick("Alasan penolakan wajib diisi.", "A reason is required to refuse.")));
+    }
+    let reason = if reason.is_empty() { lang.pick("Disetujui", "Approved") } else { reason };
+    let now = (st.clock)();
+    if !st.store.decide_leave(id, approve, reason, &s.user.username, now).await? {
+        return Ok(redirect_err("/leave", lang.pick("Pengajuan ini sudah diputuskan.", "This request was decided already.")));
+    }
+    st.store.audit(&s.user.username, if approve { "leave_approved" } else { "leave_refused" }, &format!("request {id} ({}): {reason}", req.employee_id), now).await?;
+    if approve {
+        let mut d = req.from;
+        loop {
+            st.store.note_closed_change(&req.employee_id, d, &format!("leave request {id} approved"), reason, &s.user.username, now).await?;
+            match d.next_day() {
+                Some(next) if next <= req.to => d = next,
+                _ => break,
+            }
+        }
+        st.records_arrived();
+    }
+    Ok(redirect_ok("/leave", if approve { lang.pick("Pengajuan disetujui", "Request approved") } else { lang.pick("Pengajuan ditolak", "Request refused") }))
+}
+
+/// A request's attachment, as stored (its type read from its content at filing).
+pub async fn attachment(State(st): State<AppState>, s: Session, Path(id): Path<i64>) -> Result<Response, AppError> {
+    s.require(Page::Leave)?;
+    let req = st.store.leave_request(id).await?.ok_or(AppError::NotFound)?;
+    employee_in_scope(&st, &s, &req.employee_id).await?;
+    let (media, bytes) = st.store.leave_attachment(id).await?.ok_or(AppError::NotFound)?;
+    let name: String = req.attachment_name.unwrap_or_default().chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')).collect();
+    Ok((
+        [
+            (header::CONTENT_TYPE, media),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", if name.is_empty() { "lampiran".into() } else { name })),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
