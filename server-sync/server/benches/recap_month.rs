@@ -47,7 +47,7 @@ fn main() {
         let months = rt.block_on(month_recaps(&store, &ctx, 2026, Month::March)).expect("recap");
         let t_recap = t.elapsed();
         let rows: Vec<_> = months.into_iter().map(|(e, _, r)| (e, r)).collect();
-        let table = month_table(Lang::Id, 2026, Month::March, &rows);
+        let table = month_table(Lang::Id, 2026, Month::March, &rows, &Default::default());
         let total = t.elapsed();
         assert_eq!(table.rows.len(), EMPLOYEES);
         if run > 0 {
@@ -96,7 +96,7 @@ fn main() {
         let ctx = rt.block_on(Context::load(&store, &Scope::All, offset)).expect("context");
         let months = rt.block_on(month_recaps(&store, &ctx, 2026, Month::March)).expect("recap");
         let rows: Vec<_> = months.into_iter().map(|(e, _, r)| (e, r)).collect();
-        let table = month_table(Lang::Id, 2026, Month::March, &rows);
+        let table = month_table(Lang::Id, 2026, Month::March, &rows, &Default::default());
         assert_eq!(table.rows.len(), EMPLOYEES);
         if run > 0 {
             best_plain = best_plain.min(t.elapsed().as_secs_f64() * 1e3);
@@ -226,7 +226,7 @@ fn postgres(rt: &tokio::runtime::Runtime, sqlite_store: &Store, offset: UtcOffse
         let ctx = rt.block_on(Context::load(&pg, &Scope::All, offset)).expect("context");
         let months = rt.block_on(month_recaps(&pg, &ctx, 2026, Month::March)).expect("recap");
         let rows: Vec<_> = months.into_iter().map(|(e, _, r)| (e, r)).collect();
-        let table = month_table(Lang::Id, 2026, Month::March, &rows);
+        let table = month_table(Lang::Id, 2026, Month::March, &rows, &Default::default());
         assert_eq!(table.rows.len(), EMPLOYEES);
         if run > 0 {
             best = best.min(t.elapsed().as_secs_f64() * 1e3);
