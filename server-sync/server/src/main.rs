@@ -303,7 +303,7 @@ async fn zk(store: &Store, cfg: &Validated, command: ZkCmd, now: i64) -> Result<
             }
         }
         ZkCmd::Approve { serial, site } => {
-            let a = terminals::approve(store, &serial, &site, &cfg.zone, &limits, now).await?;
+            let a = terminals::approve(store, &serial, &site, cfg.zone.offset(), &limits, now).await?;
             eprintln!(
                 "terminal {serial} approved for site {site}: {} held upload(s) processed, {} record(s); roster: {} user(s) queued, {} deletion(s), {} skipped",
                 a.held_uploads, a.records, a.roster.updated, a.roster.deleted, a.roster.skipped
@@ -316,7 +316,7 @@ async fn zk(store: &Store, cfg: &Validated, command: ZkCmd, now: i64) -> Result<
             eprintln!("terminal {serial} revoked");
         }
         ZkCmd::SetTime { serial } => {
-            terminals::queue_set_time(store, &serial, &cfg.zone, now).await?;
+            terminals::queue_set_time(store, &serial, cfg.zone.offset(), now).await?;
             eprintln!("clock setting queued for {serial} (sent at its next poll)");
         }
         ZkCmd::Reboot { serial } => {

@@ -96,7 +96,7 @@ async fn unknown_terminal_is_held_then_approved(db: &Db<'_>) {
     assert_eq!(send(addr, "GET", "/iclock/getrequest?SN=CKUH203360017", vec![]).await, (200, "OK".to_owned()));
 
     // Approval: the held batch becomes records, the site's roster is queued.
-    let a = terminals::approve(store, "CKUH203360017", "KANTOR", &zone(), &Limits::default(), NOW_MS).await.unwrap();
+    let a = terminals::approve(store, "CKUH203360017", "KANTOR", zone().offset(), &Limits::default(), NOW_MS).await.unwrap();
     assert_eq!((a.held_uploads, a.records, a.roster.updated, a.roster.deleted, a.roster.skipped), (1, 4, 6, 0, 0), "{}", db.name());
     let recs = store.terminal_records("CKUH203360017").await.unwrap();
     let got: Vec<(&str, &str, Option<&str>, i64, i64)> =
@@ -194,7 +194,7 @@ async fn terminal_user_numbers_map_pins(db: &Db<'_>) {
     let (addr, _stop) = start(store).await;
     send(addr, "GET", "/iclock/cdata?SN=A8N5230560001&options=all", vec![]).await;
     store.set_terminal_user(SRI, "1002").await.unwrap();
-    terminals::approve(store, "A8N5230560001", "KANTOR", &zone(), &Limits::default(), NOW_MS).await.unwrap();
+    terminals::approve(store, "A8N5230560001", "KANTOR", zone().offset(), &Limits::default(), NOW_MS).await.unwrap();
     // PIN 1002 is Sri; Sri's own id no longer maps (she has a number); 999 is no one.
     let body = format!("1002\t2026-03-02 07:10:00\t0\t4\t0\t0\t0\n{SRI}\t2026-03-02 07:11:00\t0\t4\t0\t0\t0\n999\t2026-03-02 07:12:00\t0\t4\t0\t0\t0\n");
     assert_eq!(send(addr, "POST", "/iclock/cdata?SN=A8N5230560001&table=ATTLOG&Stamp=3", body.into_bytes()).await, (200, "OK: 3".to_owned()));
@@ -250,7 +250,7 @@ async fn simulated_terminal_backlog(db: &Db<'_>) {
     assert_eq!(outcomes, [SimOutcome::Handshaken, SimOutcome::Acknowledged(2), SimOutcome::Acknowledged(1), SimOutcome::Idle], "{}", db.name());
     assert_eq!(sim.options().get("TimeZone").map(String::as_str), Some("7"));
     assert!(store.terminal_records("CQZ7231160058").await.unwrap().is_empty(), "held while pending");
-    terminals::approve(store, "CQZ7231160058", "KANTOR", &zone(), &Limits::default(), NOW_MS).await.unwrap();
+    terminals::approve(store, "CQZ7231160058", "KANTOR", zone().offset(), &Limits::default(), NOW_MS).await.unwrap();
     assert_eq!(store.terminal_records("CQZ7231160058").await.unwrap().len(), 3, "the backlog arrived");
     // Poll → roster executed → results delivered → idle.
     let mut outcomes = Vec::new();
@@ -270,4 +270,57 @@ async fn simulated_terminal_backlog(db: &Db<'_>) {
     assert_eq!(store.terminal_records("CQZ7231160058").await.unwrap().len(), 4);
 }
 
-on_both_backends!(unknown_terminal_is_held_then_approved, terminal_user_numbers_map_pins, simulated_terminal_backlog);
+/// The dashboard: the devices page lists a pending terminal, an administrator approves it
+/// there; its records count on the today page, the late board's data and the date export,
+/// marked as the terminal's.
+async fn dashboard_approves_and_marks_terminal_records(db: &Db<'_>) {
+    use dashboard_fixture::PASSWORD;
+    use dashboard_fixture::client::Client;
+    let f = fixture_on(db, true).await;
+    let store = &f.storage;
+    let (addr, _stop) = start(store).await;
+    send(addr, "GET", "/iclock/cdata?SN=BJ2C201560003&options=all", vec![]).await;
+    // Sri (no kiosk record counted yet: hers awaits confirmation) punches at 07:15 on the terminal.
+    let line = format!("{SRI}\t2026-03-02 07:15:00\t0\t1\t0\t0\t0\r\n");
+    assert_eq!(send(addr, "POST", "/iclock/cdata?SN=BJ2C201560003&table=ATTLOG&Stamp=1", line.into_bytes()).await, (200, "OK: 1".to_owned()));
+
+    let mut c = Client::new(&f);
+    c.login("admin", PASSWORD).await;
+    let page = c.get("/devices").await.text();
+    assert!(page.contains(r#"data-terminal="BJ2C201560003""#) && page.contains("Menunggu persetujuan"), "{page}");
+    assert!(page.contains("/devices/terminals/BJ2C201560003/approve"), "administrators get the button");
+    let csrf = c.csrf("/devices").await;
+    let r = c.post("/devices/terminals/BJ2C201560003/approve", &[("csrf", &csrf), ("site", "KANTOR")]).await;
+    assert!(r.status.is_redirection(), "{:?} {}", r.status, r.text());
+    let t = store.terminal("BJ2C201560003").await.unwrap().unwrap();
+    assert_eq!((t.state, t.site_id.as_deref(), t.records), (TerminalState::Approved, Some("KANTOR"), 1), "{}", db.name());
+    let page = c.get("/devices").await.text();
+    assert!(page.contains("Disetujui") && page.contains("DATA UPDATE USERINFO PIN="), "queued roster shown: {page}");
+    assert_eq!(store.audit_lines(None, None, None, 50).await.unwrap().iter().filter(|l| l.action == "approve_terminal").count(), 1);
+
+    // Today: Sri is present at 07:15 from the terminal.
+    let today = c.get("/today").await.text();
+    assert!(today.contains(r#"07:15 <span class="src" title="BJ2C201560003">Terminal</span>"#), "{today}");
+    let csv = c.get("/reports/date.csv?date=2026-03-02").await.text();
+    let sri = csv.lines().find(|l| l.contains("Sri Wahyuni")).unwrap();
+    assert!(sri.contains("07:15") && sri.contains("Terminal BJ2C201560003"), "{sri}");
+
+    // An operator sees the terminals but gets no buttons, and cannot post.
+    let mut op = Client::new(&f);
+    op.login("operator", PASSWORD).await;
+    let page = op.get("/devices").await.text();
+    assert!(page.contains(r#"data-terminal="BJ2C201560003""#) && !page.contains("/devices/terminals/BJ2C201560003/revoke"));
+    let csrf = op.csrf("/devices").await;
+    assert_eq!(op.post("/devices/terminals/BJ2C201560003/revoke", &[("csrf", &csrf)]).await.status.as_u16(), 403);
+    // The administrator revokes it.
+    let csrf = c.csrf("/devices").await;
+    assert!(c.post("/devices/terminals/BJ2C201560003/revoke", &[("csrf", &csrf)]).await.status.is_redirection());
+    assert_eq!(store.terminal("BJ2C201560003").await.unwrap().unwrap().state, TerminalState::Revoked);
+}
+
+on_both_backends!(
+    unknown_terminal_is_held_then_approved,
+    terminal_user_numbers_map_pins,
+    simulated_terminal_backlog,
+    dashboard_approves_and_marks_terminal_records
+);

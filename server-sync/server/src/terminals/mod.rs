@@ -256,7 +256,7 @@ pub struct Approval {
 
 /// Approves a terminal for a site: its held uploads become records (one transaction with the
 /// approval), and its site's roster is queued for it.
-pub async fn approve(store: &Store, serial: &str, site: &str, zone: &hadir_rules::SiteZone, limits: &Limits, now: i64) -> Result<Approval, TerminalError> {
+pub async fn approve(store: &Store, serial: &str, site: &str, offset: time::UtcOffset, limits: &Limits, now: i64) -> Result<Approval, TerminalError> {
     if store.terminal(serial).await?.is_none() {
         return Err(TerminalError::UnknownTerminal(serial.to_owned()));
     }
@@ -265,6 +265,9 @@ pub async fn approve(store: &Store, serial: &str, site: &str, zone: &hadir_rules
         return Err(TerminalError::UnknownSite(site.to_owned(), sites.join(", ")));
     }
     let held = store.held_terminal_uploads(serial).await?;
+    // Held bodies were within the listener's cap when they came (which may be set above the
+    // default): only the line cap applies now.
+    let limits = &Limits { max_body_bytes: usize::MAX, ..*limits };
     let mut stmts: Vec<Stmt> = Vec::new();
     for h in &held {
         let stamp = h.stamp.as_deref();
@@ -272,7 +275,7 @@ pub async fn approve(store: &Store, serial: &str, site: &str, zone: &hadir_rules
         // is dropped with a warning rather than blocking the approval.
         match Table::from_param(&h.table) {
             Some(Table::AttLog) => match attlog::parse(&h.body, limits) {
-                Ok(batch) => stmts.extend(attlog_stmts(serial, &batch, zone.offset(), stamp, now).0),
+                Ok(batch) => stmts.extend(attlog_stmts(serial, &batch, offset, stamp, now).0),
                 Err(e) => tracing::warn!(terminal = %serial, held = h.id, error = %e, "held ATTLOG upload unreadable, dropped"),
             },
             Some(Table::OperLog) => match operlog::parse(&h.body, limits) {
@@ -348,9 +351,9 @@ pub async fn sync_roster(store: &Store, serial: &str, now: i64) -> Result<Roster
 }
 
 /// Queues setting a terminal's clock to now in the site's zone.
-pub async fn queue_set_time(store: &Store, serial: &str, zone: &hadir_rules::SiteZone, now: i64) -> Result<(), TerminalError> {
+pub async fn queue_set_time(store: &Store, serial: &str, offset: time::UtcOffset, now: i64) -> Result<(), TerminalError> {
     let at = crate::storage::ms_to_dt(now).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let cmd = Command::SetTime(ZkDateTime::at(at, zone.offset()).map_err(TerminalError::Answer)?);
+    let cmd = Command::SetTime(ZkDateTime::at(at, offset).map_err(TerminalError::Answer)?);
     queue(store, serial, cmd, now).await
 }
 
