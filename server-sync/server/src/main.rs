@@ -73,7 +73,8 @@ enum Cmd {
         #[command(subcommand)]
         command: ZkCmd,
     },
-    /// Measure ingest throughput (signed records/s, batches of 100) for SQLite and PostgreSQL.
+    /// Measure ingest throughput (signed records/s, batches of 100) for SQLite and PostgreSQL,
+    /// and the ZKTeco terminals' ATTLOG ingest (zk_lines_per_s).
     Bench {
         /// Records per backend.
         #[arg(long, default_value_t = 20_000)]
@@ -84,6 +85,9 @@ enum Cmd {
         /// `sqlite`, `postgres` or `both`.
         #[arg(long, default_value = "both")]
         backend: String,
+        /// ATTLOG lines per backend for the ZKTeco terminals' ingest (0: skip).
+        #[arg(long, default_value_t = 20_000)]
+        zk_lines: usize,
     },
 }
 
@@ -178,7 +182,7 @@ async fn shutdown_signal() {
 #[tokio::main]
 async fn main() -> Result<()> {
     let args = Args::parse();
-    if let Cmd::Bench { records, devices, backend } = &args.command {
+    if let Cmd::Bench { records, devices, backend, zk_lines } = &args.command {
         init_logs(LogFormat::Text, "warn");
         let (sqlite, postgres) = match backend.as_str() {
             "sqlite" => (true, false),
@@ -187,8 +191,15 @@ async fn main() -> Result<()> {
             other => bail!("--backend {other:?}: expected sqlite, postgres or both"),
         };
         let opts = bench::BenchOptions { records: *records, devices: *devices, sqlite, postgres, ..Default::default() };
-        for r in bench::run(&opts).await.context("ingest benchmark")? {
-            print!("{}", r.report());
+        if *records > 0 {
+            for r in bench::run(&opts).await.context("ingest benchmark")? {
+                print!("{}", r.report());
+            }
+        }
+        if *zk_lines > 0 {
+            for r in bench::run_zk(&opts, *zk_lines).await.context("ZKTeco terminals' ingest benchmark")? {
+                print!("{}", r.report());
+            }
         }
         return Ok(());
     }

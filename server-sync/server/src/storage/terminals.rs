@@ -219,38 +219,67 @@ fn stamp_number(stamp: Option<&str>) -> Option<i64> {
     stamp.and_then(|s| s.trim().parse::<i64>().ok()).filter(|n| *n >= 0)
 }
 
-const INSERT_RECORD: &str = "INSERT INTO zk_records (serial, pin, employee_id, local_time, recorded_at_ms, utc_offset_min,
-        status, verify, work_code, direction, raw, provenance, received_at_ms)
-     VALUES ($1, $2,
-        COALESCE((SELECT u.employee_id FROM zk_user_numbers u WHERE u.terminal_user = $2),
-                 (SELECT e.employee_id FROM employees e WHERE e.employee_id = $2
-                     AND NOT EXISTS (SELECT 1 FROM zk_user_numbers m WHERE m.employee_id = e.employee_id))),
-        $3, $4, $5, $6, $7, $8, $9, $10, 'terminal_unsigned', $11)
-     ON CONFLICT (serial, pin, local_time) DO NOTHING";
+/// Rows per `INSERT` of terminal records: one statement a chunk keeps PostgreSQL at one round
+/// trip per chunk, and the parameters (11 a row) well under both backends' limits.
+const RECORD_CHUNK: usize = 200;
+
+/// The `INSERT` of `rows` terminal records; row `i` takes parameters `11 i + 1 ..= 11 i + 11`
+/// (serial, PIN, local time, UTC ms, offset, status, verify, work code, direction, raw,
+/// received). The employee is resolved in the statement (see the module docs).
+fn insert_records_sql(rows: usize) -> String {
+    let mut sql = String::from(
+        "INSERT INTO zk_records (serial, pin, employee_id, local_time, recorded_at_ms, utc_offset_min,
+        status, verify, work_code, direction, raw, provenance, received_at_ms) VALUES ",
+    );
+    for i in 0..rows {
+        let p = |k: usize| format!("${}", 11 * i + k);
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!(
+            "({s}, {pin}, COALESCE((SELECT u.employee_id FROM zk_user_numbers u WHERE u.terminal_user = {pin}),
+                (SELECT e.employee_id FROM employees e WHERE e.employee_id = {pin}
+                    AND NOT EXISTS (SELECT 1 FROM zk_user_numbers m WHERE m.employee_id = e.employee_id))),
+             {}, {}, {}, {}, {}, {}, {}, {}, 'terminal_unsigned', {})",
+            p(3),
+            p(4),
+            p(5),
+            p(6),
+            p(7),
+            p(8),
+            p(9),
+            p(10),
+            p(11),
+            s = p(1),
+            pin = p(2),
+        ));
+    }
+    sql.push_str(" ON CONFLICT (serial, pin, local_time) DO NOTHING");
+    sql
+}
 
 const INSERT_REFUSED: &str = "INSERT INTO zk_refused_lines (serial, table_name, line_no, raw, reason, received_at_ms)
      VALUES ($1, $2, $3, $4, $5, $6)";
 
-/// The statements storing an ATTLOG batch: one insert a line (duplicates do nothing), one a
-/// refused line, then the stamp. Returns the statements and how many of them are record
-/// inserts (they come first).
+/// The statements storing an ATTLOG batch: inserts of [`RECORD_CHUNK`] lines (duplicates do
+/// nothing), one a refused line, then the stamp. Returns the statements and how many of them
+/// are record inserts (they come first).
 pub fn attlog_stmts(serial: &str, batch: &AttlogBatch, offset: UtcOffset, stamp: Option<&str>, now_ms: i64) -> (Vec<Stmt>, usize) {
     let rule = StatusRule::standard();
     let offset_min = i64::from(offset.whole_minutes());
-    let mut stmts = Vec::with_capacity(batch.entries.len() + batch.errors.len() + 1);
-    for e in &batch.entries {
-        let direction = match e.meaning(&rule) {
-            StatusMeaning::In => Some("in"),
-            StatusMeaning::Out => Some("out"),
-            StatusMeaning::Other(_) => None,
-        };
-        let local = local_text(e.local_time);
-        stmts.push(Stmt::new(
-            INSERT_RECORD,
-            params![
+    let mut stmts = Vec::with_capacity(batch.entries.len() / RECORD_CHUNK + batch.errors.len() + 2);
+    for chunk in batch.entries.chunks(RECORD_CHUNK) {
+        let mut values = Vec::with_capacity(chunk.len() * 11);
+        for e in chunk {
+            let direction = match e.meaning(&rule) {
+                StatusMeaning::In => Some("in"),
+                StatusMeaning::Out => Some("out"),
+                StatusMeaning::Other(_) => None,
+            };
+            values.extend(params![
                 serial,
                 e.pin.as_str(),
-                local,
+                local_text(e.local_time),
                 dt_to_ms(e.utc(offset)),
                 offset_min,
                 i64::from(e.status),
@@ -259,8 +288,9 @@ pub fn attlog_stmts(serial: &str, batch: &AttlogBatch, offset: UtcOffset, stamp:
                 direction,
                 e.raw.as_str(),
                 now_ms
-            ],
-        ));
+            ]);
+        }
+        stmts.push(Stmt::new(insert_records_sql(chunk.len()), values));
     }
     let inserts = stmts.len();
     for err in &batch.errors {
@@ -300,9 +330,9 @@ fn local_text(t: time::PrimitiveDateTime) -> String {
     format!("{:04}-{:02}-{:02} {:02}:{:02}:{:02}", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute(), t.second())
 }
 
-fn count_stored(counts: &[u64], inserts: usize, refused: usize) -> AttlogStored {
-    let stored = counts.iter().take(inserts).filter(|n| **n > 0).count();
-    AttlogStored { stored, duplicates: inserts - stored, refused }
+fn count_stored(counts: &[u64], inserts: usize, lines: usize, refused: usize) -> AttlogStored {
+    let stored = counts.iter().take(inserts).sum::<u64>() as usize;
+    AttlogStored { stored, duplicates: lines.saturating_sub(stored), refused }
 }
 
 impl Store {
@@ -375,7 +405,7 @@ impl Store {
     pub async fn store_terminal_attlog(&self, serial: &str, batch: &AttlogBatch, offset: UtcOffset, stamp: Option<&str>, now_ms: i64) -> Result<AttlogStored> {
         let (stmts, inserts) = attlog_stmts(serial, batch, offset, stamp, now_ms);
         let counts = self.write_all("store a terminal's ATTLOG batch", stmts).await?;
-        Ok(count_stored(&counts, inserts, batch.errors.len()))
+        Ok(count_stored(&counts, inserts, batch.entries.len(), batch.errors.len()))
     }
 
     /// Stores an approved terminal's OPERLOG batch in one transaction.
@@ -628,5 +658,13 @@ mod tests {
         assert_eq!(terminal_device_id("CKUH203360017"), "ZK:CKUH203360017");
         assert_eq!(terminal_serial("ZK:CKUH203360017"), Some("CKUH203360017"));
         assert_eq!(terminal_serial("KIOSK-01"), None);
+    }
+
+    #[test]
+    fn record_inserts_number_their_parameters() {
+        let two = insert_records_sql(2);
+        assert!(two.contains("($1, $2, COALESCE(") && two.contains("($12, $13, COALESCE("), "{two}");
+        assert!(two.contains("'terminal_unsigned', $22)") && !two.contains("$23"), "{two}");
+        assert_eq!(count_stored(&[150, 3, 1], 2, 200, 1), AttlogStored { stored: 153, duplicates: 47, refused: 1 });
     }
 }
