@@ -293,3 +293,102 @@ pub async fn run(o: &BenchOptions) -> Result<Vec<BenchResult>, BenchError> {
     }
     Ok(results)
 }
+
+/// The ZKTeco terminals' ingest (issue 20): ATTLOG lines per second through
+/// [`crate::terminals::handle`] (request typing, line decoding, one transaction per upload,
+/// the `OK: n` answer), without the HTTP layer, one approved terminal, uploads of
+/// `lines_per_upload` lines. Prints `zk <backend> zk_lines_per_s=N`.
+#[derive(Debug, Clone)]
+pub struct ZkBenchResult {
+    /// `sqlite` or `postgres`.
+    pub backend: &'static str,
+    /// Lines stored.
+    pub lines: usize,
+    /// Wall time.
+    pub elapsed: Duration,
+}
+
+impl ZkBenchResult {
+    /// Lines per second.
+    pub fn lines_per_s(&self) -> f64 {
+        self.lines as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    /// The machine-readable line.
+    pub fn report(&self) -> String {
+        format!(
+            "zk {}: {} ATTLOG lines in {:.2} s\nzk {} zk_lines_per_s={:.0}\n",
+            self.backend,
+            self.lines,
+            self.elapsed.as_secs_f64(),
+            self.backend,
+            self.lines_per_s()
+        )
+    }
+}
+
+/// ATTLOG bodies of `lines` distinct punches (500 employees, a punch a minute each).
+fn zk_bodies(lines: usize, per_upload: usize) -> Vec<Vec<u8>> {
+    let start = time::macros::datetime!(2026-07-06 07:00);
+    let all: Vec<String> = (0..lines)
+        .map(|i| {
+            let t = start + time::Duration::minutes((i / 500) as i64);
+            format!(
+                "{}\t{:04}-{:02}-{:02} {:02}:{:02}:{:02}\t{}\t15\t0\t0\t0\r\n",
+                1000 + i % 500,
+                t.year(),
+                u8::from(t.month()),
+                t.day(),
+                t.hour(),
+                t.minute(),
+                t.second(),
+                i % 2
+            )
+        })
+        .collect();
+    all.chunks(per_upload.max(1)).map(|c| c.concat().into_bytes()).collect()
+}
+
+async fn zk_backend(backend: &'static str, store: Store, lines: usize, per_upload: usize) -> Result<ZkBenchResult, BenchError> {
+    let clock: crate::Clock = std::sync::Arc::new(|| T0);
+    let zone = hadir_rules::SiteZone::parse("Asia/Makassar").map_err(|e| BenchError::Check(e.to_string()))?;
+    let st = crate::terminals::TerminalsState::new(store.clone(), zone, clock, hadir_zkteco::Limits::default())
+        .map_err(|e| BenchError::Check(e.to_string()))?;
+    store.terminal_contact("BENCH0000001", T0, None, None).await?;
+    store.approve_terminal("BENCH0000001", "BENCH", &[], Vec::new(), T0).await?;
+    let bodies = zk_bodies(lines, per_upload);
+    let started = Instant::now();
+    for (i, body) in bodies.iter().enumerate() {
+        let query = format!("SN=BENCH0000001&table=ATTLOG&Stamp={i}");
+        let a = crate::terminals::handle(&st, "POST", "/iclock/cdata", &query, body).await.map_err(|e| BenchError::Check(e.to_string()))?;
+        if a.status != 200 || !a.body.starts_with("OK: ") {
+            return Err(BenchError::Check(format!("upload {i} answered {} {}", a.status, a.body)));
+        }
+    }
+    let elapsed = started.elapsed();
+    let stored = store.terminal("BENCH0000001").await?.map_or(0, |t| t.records);
+    if stored != lines as i64 {
+        return Err(BenchError::Check(format!("{stored} of {lines} lines stored")));
+    }
+    Ok(ZkBenchResult { backend, lines, elapsed })
+}
+
+/// Runs the terminals' benchmark on the backends `o` asks for, `lines` ATTLOG lines each.
+pub async fn run_zk(o: &BenchOptions, lines: usize) -> Result<Vec<ZkBenchResult>, BenchError> {
+    const PER_UPLOAD: usize = 500;
+    let mut results = Vec::new();
+    if o.sqlite {
+        let dir = tempfile::tempdir()?;
+        let store = Store::open_sqlite(&dir.path().join("zk-bench.db"))?;
+        store.migrate(&crate::migrations()).await?;
+        results.push(zk_backend("sqlite", store, lines, PER_UPLOAD).await?);
+    }
+    if o.postgres {
+        let cluster = TempCluster::start(true)?;
+        let url = cluster.create_database("zkbench").await?;
+        let store = Store::connect_postgres(&url).await?;
+        store.migrate(&crate::migrations()).await?;
+        results.push(zk_backend("postgres", store, lines, PER_UPLOAD).await?);
+    }
+    Ok(results)
+}

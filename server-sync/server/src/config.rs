@@ -30,6 +30,10 @@
 //! embedding_len = 512
 //!
 //! [dashboard]                       # read by the dashboard module
+//!
+//! [zkteco]                          # ZKTeco terminals (attendance PUSH); absent: off
+//! listen = "0.0.0.0:8081"           # a listener of its own, plain HTTP
+//! max_body_bytes = 2097152          # a larger upload is answered 413
 //! ```
 //!
 //! An unknown key, a wrong type or an invalid value stops start-up with an error that names
@@ -211,6 +215,23 @@ pub struct Config {
     pub site: SiteConfig,
     /// `[dashboard]`, passed as is to the dashboard module.
     pub dashboard: toml::Table,
+    /// `[zkteco]`: the ZKTeco terminals' listener; absent: terminals are not served.
+    pub zkteco: Option<ZktecoConfig>,
+}
+
+/// `[zkteco]`: where ZKTeco terminals push their logs.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZktecoConfig {
+    /// The listener's address (e.g. `0.0.0.0:8081`).
+    pub listen: String,
+    /// The largest request body, bytes (default 2 MiB).
+    #[serde(default = "default_zk_body")]
+    pub max_body_bytes: usize,
+}
+
+fn default_zk_body() -> usize {
+    hadir_zkteco::Limits::DEFAULT_MAX_BODY_BYTES
 }
 
 /// `[site]`: what the office is.
@@ -239,6 +260,7 @@ impl Default for Config {
             templates: TemplatesConfig::default(),
             site: SiteConfig::default(),
             dashboard: toml::Table::new(),
+            zkteco: None,
         }
     }
 }
@@ -254,6 +276,8 @@ pub struct Validated {
     pub policy: IngestPolicy,
     /// The sites' time zone.
     pub zone: hadir_rules::SiteZone,
+    /// The ZKTeco terminals' listener address, when on.
+    pub zkteco_listen: Option<SocketAddr>,
 }
 
 impl Config {
@@ -318,7 +342,27 @@ impl Config {
                 embedding_len: self.templates.embedding_len,
             },
         };
-        Ok(Validated { raw: self, listen, policy, zone })
+        let zkteco_listen = match &self.zkteco {
+            None => None,
+            Some(z) => {
+                let addr: SocketAddr = z
+                    .listen
+                    .parse()
+                    .map_err(|_| invalid("zkteco.listen", format!("{:?} is not an address like \"0.0.0.0:8081\"", z.listen)))?;
+                if addr == listen {
+                    return Err(invalid("zkteco.listen", format!("{addr} is the main `listen` address; terminals need a port of their own")));
+                }
+                if z.max_body_bytes < 64 * 1024 || z.max_body_bytes > 64 << 20 {
+                    return Err(invalid("zkteco.max_body_bytes", format!("{} must be 65536 to 67108864", z.max_body_bytes)));
+                }
+                // Terminals take TimeZone in whole hours.
+                if let Err(e) = hadir_zkteco::TerminalZone::from_offset(zone.offset()) {
+                    return Err(invalid("site.time_zone", format!("ZKTeco terminals: {e}")));
+                }
+                Some(addr)
+            }
+        };
+        Ok(Validated { raw: self, listen, policy, zone, zkteco_listen })
     }
 }
 
@@ -336,6 +380,10 @@ mod tests {
         assert_eq!(v.raw, Config::default());
         assert_eq!(v.listen.port(), 8080);
         assert_eq!(v.policy, IngestPolicy::default());
+        assert_eq!(v.zkteco_listen, None);
+        let v = parse("[zkteco]\nlisten = \"0.0.0.0:8081\"").unwrap();
+        assert_eq!(v.zkteco_listen.map(|a| a.port()), Some(8081));
+        assert_eq!(v.raw.zkteco.map(|z| z.max_body_bytes), Some(2 << 20));
     }
 
     #[test]
@@ -351,6 +399,10 @@ mod tests {
             ("[enrolment]\ntoken_ttl_hours = -1", "token_ttl_hours"),
             ("[templates]\nmodel_version = \" \"", "templates.model_version"),
             ("[templates]\nembedding_len = 0", "templates.embedding_len"),
+            ("[zkteco]\nlisten = \"port 8081\"", "zkteco.listen"),
+            ("[zkteco]\nlisten = \"127.0.0.1:8080\"", "zkteco.listen"),
+            ("[zkteco]\nlisten = \"0.0.0.0:8081\"\nmax_body_bytes = 10", "zkteco.max_body_bytes"),
+            ("[zkteco]\nport = 8081", "port"),
         ];
         for (text, want) in cases {
             let e = parse(text).expect_err(text).to_string();

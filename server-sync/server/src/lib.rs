@@ -11,6 +11,7 @@
 //! - [`roster`]: PIN hashing, template wire form.
 //! - [`config`]: the TOML configuration, validated.
 //! - [`holiday_file`]: a year of holidays read from CSV or iCalendar (pure).
+//! - [`terminals`]: ZKTeco terminals (attendance PUSH protocol) on a listener of their own.
 //! - [`bench`]: the ingest benchmark (`hadir-server bench`).
 //! - [`demo`]: the demo department `cargo xtask demo` seeds (`hadir-server seed-demo`).
 //! - `dashboard`, `reports`: the office side; the rules they apply are the `hadir-rules` crate,
@@ -32,6 +33,7 @@ pub mod holiday_file;
 pub mod ingest;
 pub mod roster;
 pub mod storage;
+pub mod terminals;
 
 pub mod dashboard;
 pub mod reports;
@@ -91,10 +93,12 @@ impl AppState {
     }
 }
 
-/// Every migration this build knows, in order: the core schema first, then the dashboard's.
+/// Every migration this build knows, in order: the core schema first, then the dashboard's,
+/// then the ZKTeco terminals'.
 pub fn migrations() -> Vec<storage::Migration> {
     let mut all = storage::migrations::CORE.to_vec();
     all.extend_from_slice(storage::migrations::DASHBOARD);
+    all.extend_from_slice(storage::migrations::TERMINALS);
     all
 }
 

@@ -68,7 +68,13 @@ enum Cmd {
         /// The device id.
         device_id: String,
     },
-    /// Measure ingest throughput (signed records/s, batches of 100) for SQLite and PostgreSQL.
+    /// ZKTeco terminals: list, approve, revoke, set the clock, reboot.
+    Zk {
+        #[command(subcommand)]
+        command: ZkCmd,
+    },
+    /// Measure ingest throughput (signed records/s, batches of 100) for SQLite and PostgreSQL,
+    /// and the ZKTeco terminals' ATTLOG ingest (zk_lines_per_s).
     Bench {
         /// Records per backend.
         #[arg(long, default_value_t = 20_000)]
@@ -79,6 +85,51 @@ enum Cmd {
         /// `sqlite`, `postgres` or `both`.
         #[arg(long, default_value = "both")]
         backend: String,
+        /// ATTLOG lines per backend for the ZKTeco terminals' ingest (0: skip).
+        #[arg(long, default_value_t = 20_000)]
+        zk_lines: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum ZkCmd {
+    /// List the terminals that made contact (pending ones first).
+    List,
+    /// Approve a terminal for a site: its held uploads become records, the site's roster is
+    /// queued for it.
+    Approve {
+        /// The terminal's serial number.
+        serial: String,
+        /// The site it stands at.
+        #[arg(long)]
+        site: String,
+    },
+    /// Revoke a terminal: its uploads are refused from now on.
+    Revoke {
+        /// The terminal's serial number.
+        serial: String,
+    },
+    /// Queue setting the terminal's clock to the server's time (site zone).
+    SetTime {
+        /// The terminal's serial number.
+        serial: String,
+    },
+    /// Queue a reboot.
+    Reboot {
+        /// The terminal's serial number.
+        serial: String,
+    },
+    /// Show a terminal's commands and their results.
+    Commands {
+        /// The terminal's serial number.
+        serial: String,
+    },
+    /// Set an employee's terminal user number (the PIN on the terminals; default: the id).
+    UserNumber {
+        /// The employee id.
+        employee: String,
+        /// The PIN on the terminals.
+        pin: String,
     },
 }
 
@@ -131,7 +182,7 @@ async fn shutdown_signal() {
 #[tokio::main]
 async fn main() -> Result<()> {
     let args = Args::parse();
-    if let Cmd::Bench { records, devices, backend } = &args.command {
+    if let Cmd::Bench { records, devices, backend, zk_lines } = &args.command {
         init_logs(LogFormat::Text, "warn");
         let (sqlite, postgres) = match backend.as_str() {
             "sqlite" => (true, false),
@@ -140,8 +191,15 @@ async fn main() -> Result<()> {
             other => bail!("--backend {other:?}: expected sqlite, postgres or both"),
         };
         let opts = bench::BenchOptions { records: *records, devices: *devices, sqlite, postgres, ..Default::default() };
-        for r in bench::run(&opts).await.context("ingest benchmark")? {
-            print!("{}", r.report());
+        if *records > 0 {
+            for r in bench::run(&opts).await.context("ingest benchmark")? {
+                print!("{}", r.report());
+            }
+        }
+        if *zk_lines > 0 {
+            for r in bench::run_zk(&opts, *zk_lines).await.context("ZKTeco terminals' ingest benchmark")? {
+                print!("{}", r.report());
+            }
         }
         return Ok(());
     }
@@ -159,7 +217,7 @@ async fn main() -> Result<()> {
             let state = AppState {
                 store: store.clone(),
                 policy: cfg.policy,
-                clock,
+                clock: clock.clone(),
                 max_body_bytes: cfg.raw.ingest.max_body_bytes,
                 zone: cfg.zone.clone(),
             };
@@ -172,11 +230,37 @@ async fn main() -> Result<()> {
                 .with_context(|| format!("config {}", args.config.display()))?;
             // One zone for the dashboard's days and the kiosks' result screens.
             dash_config.utc_offset = cfg.zone.offset();
+            let store_for_terminals = store.clone();
             // One store for the device API and the dashboard, on either backend.
             let dash = hadir_server::dashboard::Dashboard::new(store, dash_config);
             let router = app(state).merge(hadir_server::dashboard::router(dash));
             tracing::info!(addr = %cfg.listen, "dashboard at /");
-            serve(listener, router, shutdown_signal()).await.context("serving HTTP")?;
+            let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+            let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+                let _ = rx.wait_for(|s| *s).await;
+            };
+            let terminals = match (cfg.zkteco_listen, &cfg.raw.zkteco) {
+                (Some(addr), Some(z)) => {
+                    let limits = hadir_zkteco::Limits { max_body_bytes: z.max_body_bytes, ..Default::default() };
+                    let zk_state = hadir_server::terminals::TerminalsState::new(store_for_terminals, cfg.zone.clone(), clock.clone(), limits)
+                        .context("ZKTeco terminals ([zkteco])")?;
+                    let zk_listener = tokio::net::TcpListener::bind(addr)
+                        .await
+                        .with_context(|| format!("binding {addr} (config key `zkteco.listen`)"))?;
+                    tracing::info!(%addr, "ZKTeco terminals at /iclock/");
+                    let router = hadir_server::terminals::http::router(zk_state);
+                    Some(tokio::spawn(serve(zk_listener, router, stopped(stop_rx.clone()))))
+                }
+                _ => None,
+            };
+            tokio::spawn(async move {
+                shutdown_signal().await;
+                let _ = stop_tx.send(true);
+            });
+            serve(listener, router, stopped(stop_rx)).await.context("serving HTTP")?;
+            if let Some(t) = terminals {
+                t.await.context("ZKTeco listener task")?.context("serving ZKTeco terminals")?;
+            }
         }
         Cmd::EnrolToken { device_id, site, mode } => {
             let mode = hadir_protocol::Mode::parse(&mode).with_context(|| format!("--mode {mode:?}: expected office or field"))?;
@@ -196,7 +280,70 @@ async fn main() -> Result<()> {
             }
             tracing::info!(device = %device_id, "device revoked");
         }
+        Cmd::Zk { command } => zk(&store, &cfg, command, clock()).await?,
         Cmd::Bench { .. } => unreachable!("handled above"),
+    }
+    Ok(())
+}
+
+/// `hadir-server zk …`: thin glue over [`hadir_server::terminals`].
+async fn zk(store: &Store, cfg: &Validated, command: ZkCmd, now: i64) -> Result<()> {
+    use hadir_server::terminals;
+    store.migrate(&migrations()).await.context("migrating")?;
+    let limits = hadir_zkteco::Limits {
+        max_body_bytes: cfg.raw.zkteco.as_ref().map_or(hadir_zkteco::Limits::DEFAULT_MAX_BODY_BYTES, |z| z.max_body_bytes),
+        ..Default::default()
+    };
+    match command {
+        ZkCmd::List => {
+            let fmt = |t: Option<time::OffsetDateTime>| t.map_or_else(|| "-".to_owned(), |t| cfg.zone.local(t).to_string());
+            for t in store.terminals().await? {
+                println!(
+                    "{}\t{}\tsite={}\tlast contact={}\tATTLOG={}\tOPERLOG={}\trecords={}\theld={}\tcommands={}\trefused lines={}",
+                    t.serial,
+                    t.state.as_str(),
+                    t.site_id.as_deref().unwrap_or("-"),
+                    fmt(t.last_seen),
+                    t.attlog_stamp,
+                    t.operlog_stamp,
+                    t.records,
+                    t.held_uploads,
+                    t.open_commands,
+                    t.refused_lines
+                );
+            }
+        }
+        ZkCmd::Approve { serial, site } => {
+            let a = terminals::approve(store, &serial, &site, cfg.zone.offset(), &limits, now).await?;
+            eprintln!(
+                "terminal {serial} approved for site {site}: {} held upload(s) processed, {} record(s); roster: {} user(s) queued, {} deletion(s), {} skipped",
+                a.held_uploads, a.records, a.roster.updated, a.roster.deleted, a.roster.skipped
+            );
+        }
+        ZkCmd::Revoke { serial } => {
+            if !terminals::revoke(store, &serial, now).await? {
+                bail!("no terminal {serial:?} has contacted the server");
+            }
+            eprintln!("terminal {serial} revoked");
+        }
+        ZkCmd::SetTime { serial } => {
+            terminals::queue_set_time(store, &serial, cfg.zone.offset(), now).await?;
+            eprintln!("clock setting queued for {serial} (sent at its next poll)");
+        }
+        ZkCmd::Reboot { serial } => {
+            terminals::queue_reboot(store, &serial, now).await?;
+            eprintln!("reboot queued for {serial} (sent at its next poll)");
+        }
+        ZkCmd::Commands { serial } => {
+            for c in store.terminal_commands(Some(&serial), 200).await? {
+                println!("{}\t{}\t{}\t{}", c.id, c.state, c.command.replace('\t', " "), c.result.unwrap_or_default());
+            }
+        }
+        ZkCmd::UserNumber { employee, pin } => {
+            hadir_zkteco::Pin::new(&pin).with_context(|| format!("PIN {pin:?}"))?;
+            store.set_terminal_user(&employee, &pin).await?;
+            eprintln!("employee {employee} is user {pin} on the terminals");
+        }
     }
     Ok(())
 }

@@ -50,7 +50,9 @@ pub async fn board_fragment(st: &AppState, tok: &BoardToken, lang: Lang) -> Resu
     for (e, d) in date_results(&st.store, &ctx, today).await? {
         let (Some(band), Some(p)) = (d.late_band, d.first_in.as_ref()) else { continue };
         let name = if tok.initials_only { initials(&e.name) } else { e.name.clone() };
-        let t = format!("{:02}:{:02}", p.at.hour(), p.at.minute());
+        // A terminal's record is marked as such (it carries no face evidence).
+        let src = if crate::storage::terminals::terminal_serial(&p.device_id).is_some() { lang.pick(" · Terminal", " · Terminal") } else { "" };
+        let t = format!("{:02}:{:02}{src}", p.at.hour(), p.at.minute());
         by_section.entry(e.section_name).or_default().push((name, d.late_minutes, t, band.tl_label().to_owned()));
     }
     let total: usize = by_section.values().map(Vec::len).sum();

@@ -11,6 +11,7 @@
 //! - [`i18n`]: the two languages.
 //! - [`pages`]: today, employees, records, confirmations, corrections, devices, settings.
 //! - [`leave_pages`]: leave requests, their attachments and their approval.
+//! - [`terminal_pages`]: the ZKTeco terminals' section of the devices page and its actions.
 //! - [`roster_pages`]: one employee: face enrolment from uploaded photos, PIN reset.
 //! - [`pin`]: new PINs (random, not trivial, unique at the site).
 //! - [`enrol`]: the enrolment decision over the face models (quality, one person, duplicates).
@@ -38,6 +39,7 @@ pub mod pages;
 pub mod pin;
 pub mod report_pages;
 pub mod roster_pages;
+pub mod terminal_pages;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, Once};
@@ -372,6 +374,10 @@ pub fn router(state: AppState) -> Router {
         .route("/devices", get(pages::devices))
         .route("/devices/{id}/revoke", post(pages::revoke_device))
         .route("/devices/{id}/release", post(pages::release_device))
+        .route("/devices/terminals/{serial}/approve", post(terminal_pages::approve))
+        .route("/devices/terminals/{serial}/revoke", post(terminal_pages::revoke))
+        .route("/devices/terminals/{serial}/set-time", post(terminal_pages::set_time))
+        .route("/devices/terminals/{serial}/reboot", post(terminal_pages::reboot))
         .route("/settings", get(pages::settings))
         .route("/settings/rules", post(pages::save_rules))
         .route("/settings/holiday", post(pages::add_holiday))

@@ -283,8 +283,8 @@ pub async fn today(State(st): State<AppState>, s: Session, Query(q): Query<Field
                 r#"<tr{cls}><td>{n}</td><td>{i}</td><td>{o}</td><td>{st}{p}</td><td>{late_txt}</td></tr>"#,
                 cls = if d.late_band.is_some() { r#" class="late""# } else { "" },
                 n = esc(&e.name),
-                i = d.first_in.as_ref().map(|p| hm(p.at)).unwrap_or_else(|| "-".into()),
-                o = d.last_out.as_ref().map(|p| hm(p.at)).unwrap_or_else(|| "-".into()),
+                i = d.first_in.as_ref().map(|p| format!("{}{}", hm(p.at), terminal_mark(lang, p))).unwrap_or_else(|| "-".into()),
+                o = d.last_out.as_ref().map(|p| format!("{}{}", hm(p.at), terminal_mark(lang, p))).unwrap_or_else(|| "-".into()),
                 st = lang.status(d.status),
                 p = if d.pending > 0 { format!(r#" <span class="pending">({} {})</span>"#, d.pending, lang.pick("menunggu", "pending")) } else { String::new() },
             );
@@ -295,6 +295,14 @@ pub async fn today(State(st): State<AppState>, s: Session, Query(q): Query<Field
         let _ = write!(body, r#"<p class="muted">{}</p>"#, lang.pick("Belum ada pegawai di bidang Anda.", "No employees in your sections yet."));
     }
     Ok(Html(page(lang, &s.user, &s.csrf, Page::Today, &format!("{} — {}", lang.pick("Hari ini", "Today"), date_str(date)), &body)))
+}
+
+/// The source marker of a ZKTeco terminal's punch (unsigned, no face score or photo).
+pub(crate) fn terminal_mark(lang: Lang, p: &hadir_rules::Punch) -> String {
+    match crate::storage::terminals::terminal_serial(&p.device_id) {
+        Some(sn) => format!(r#" <span class="src" title="{sn}">{}</span>"#, lang.pick("Terminal", "Terminal"), sn = esc(sn)),
+        None => String::new(),
+    }
 }
 
 // ---- employees ----
@@ -978,6 +986,7 @@ pub async fn devices(State(st): State<AppState>, s: Session, Query(q): Query<Fie
         );
     }
     body.push_str("</tbody></table></div>");
+    body.push_str(&super::terminal_pages::section(&st, lang, admin.then_some(s.csrf.as_str()), &fmt).await?);
     let refusals = st.store.refused_uploads(None, 50).await?;
     if !refusals.is_empty() {
         let _ = write!(

@@ -143,6 +143,18 @@ fn hhmm(t: Option<time::Time>) -> Cell {
     }
 }
 
+/// A record's source for the exports: the kiosk's id, or "Terminal <serial>" for a ZKTeco
+/// terminal's (unsigned) record.
+fn device_label(lang: Lang, device: Option<&str>) -> String {
+    match device {
+        None => "-".into(),
+        Some(d) => match crate::storage::terminals::terminal_serial(d) {
+            Some(sn) => format!("{} {sn}", lang.pick("Terminal", "Terminal")),
+            None => d.to_owned(),
+        },
+    }
+}
+
 /// The recap per date: every employee's IN, OUT, status and device.
 pub fn date_table(lang: Lang, date: Date, rows: &[(EmployeeInfo, DateRow)]) -> Table {
     let headers = vec![
@@ -171,9 +183,9 @@ pub fn date_table(lang: Lang, date: Date, rows: &[(EmployeeInfo, DateRow)]) -> T
                 t(&e.name),
                 t(&e.section_name),
                 hhmm(r.in_time),
-                t(r.in_device.clone().unwrap_or_else(|| "-".into())),
+                t(device_label(lang, r.in_device.as_deref())),
                 hhmm(r.out_time),
-                t(r.out_device.clone().unwrap_or_else(|| "-".into())),
+                t(device_label(lang, r.out_device.as_deref())),
                 t(lang.status(r.status)),
                 t(r.bands.join(" ")),
                 n(r.late_minutes),

@@ -510,6 +510,69 @@ CREATE TRIGGER dash_decisions_from_history BEFORE UPDATE ON dash_decisions
 "#,
 };
 
+/// The ZKTeco terminals' tables (component `terminals`), `$ID` being the backend's
+/// auto-increment primary key:
+///
+/// - `zk_terminals(serial, state, site_id, first_seen_ms, last_seen_ms, attlog_stamp,
+///   operlog_stamp, options, push_version, approved_at_ms, revoked_at_ms)`: `state` is
+///   `pending`, `approved` or `revoked`; stamps are the last ones stored per table (sent back
+///   in the handshake); `options` the handshake's `options=` and `INFO=` as sent.
+/// - `zk_held_uploads(id, serial, table_name, stamp, body, lines, received_at_ms)`: uploads of
+///   a terminal not approved yet, kept raw and not counted until approval.
+/// - `zk_user_numbers(employee_id, terminal_user)`: an employee's "terminal user number" (the
+///   PIN typed on or enrolled at the terminal); without a row the PIN is the employee id.
+/// - `zk_records(id, serial, pin, employee_id, local_time, recorded_at_ms, utc_offset_min,
+///   status, verify, work_code, direction, raw, provenance, received_at_ms)`: one a punch,
+///   `UNIQUE (serial, pin, local_time)`; `employee_id` NULL when the PIN matches no one;
+///   `direction` `in`/`out`, NULL for status codes that are not IN/OUT (2, 3, 255 …);
+///   `provenance` is `terminal_unsigned`.
+/// - `zk_refused_lines(id, serial, table_name, line_no, raw, reason, received_at_ms)`:
+///   malformed lines, counted in `OK: n` and kept for the administrator.
+/// - `zk_operlog(id, serial, kind, pin, name, local_time, raw, received_at_ms)`: `OPLOG`
+///   operations and `USER` lines (no passwords, no templates).
+/// - `zk_commands(id, serial, command, state, return_code, result, queued_at_ms, sent_at_ms,
+///   done_at_ms)`: `state` `queued` → `sent` (in a getrequest answer) → `done` (devicecmd).
+macro_rules! terminals_1 {
+    ($id:literal, $blob:literal) => {
+        concat!(
+            "CREATE TABLE zk_terminals (
+            serial TEXT PRIMARY KEY, state TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'revoked')),
+            site_id TEXT, first_seen_ms BIGINT NOT NULL, last_seen_ms BIGINT NOT NULL,
+            attlog_stamp BIGINT NOT NULL DEFAULT 0, operlog_stamp BIGINT NOT NULL DEFAULT 0,
+            options TEXT, push_version TEXT, approved_at_ms BIGINT, revoked_at_ms BIGINT);
+        CREATE TABLE zk_held_uploads (id ", $id, ", serial TEXT NOT NULL, table_name TEXT NOT NULL,
+            stamp TEXT, body ", $blob, " NOT NULL, lines BIGINT NOT NULL, received_at_ms BIGINT NOT NULL);
+        CREATE INDEX zk_held_by_serial ON zk_held_uploads (serial, id);
+        CREATE TABLE zk_user_numbers (employee_id TEXT PRIMARY KEY, terminal_user TEXT NOT NULL UNIQUE);
+        CREATE TABLE zk_records (id ", $id, ", serial TEXT NOT NULL, pin TEXT NOT NULL, employee_id TEXT,
+            local_time TEXT NOT NULL, recorded_at_ms BIGINT NOT NULL, utc_offset_min INTEGER NOT NULL,
+            status BIGINT NOT NULL, verify BIGINT NOT NULL, work_code TEXT NOT NULL, direction TEXT,
+            raw TEXT NOT NULL, provenance TEXT NOT NULL DEFAULT 'terminal_unsigned', received_at_ms BIGINT NOT NULL,
+            UNIQUE (serial, pin, local_time));
+        CREATE INDEX zk_records_by_time ON zk_records (recorded_at_ms);
+        CREATE TABLE zk_refused_lines (id ", $id, ", serial TEXT NOT NULL, table_name TEXT NOT NULL,
+            line_no BIGINT NOT NULL, raw TEXT NOT NULL, reason TEXT NOT NULL, received_at_ms BIGINT NOT NULL);
+        CREATE TABLE zk_operlog (id ", $id, ", serial TEXT NOT NULL, kind TEXT NOT NULL, pin TEXT, name TEXT,
+            local_time TEXT, raw TEXT NOT NULL, received_at_ms BIGINT NOT NULL);
+        CREATE TABLE zk_commands (id ", $id, ", serial TEXT NOT NULL, command TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('queued', 'sent', 'done')), return_code BIGINT, result TEXT,
+            queued_at_ms BIGINT NOT NULL, sent_at_ms BIGINT, done_at_ms BIGINT);
+        CREATE INDEX zk_commands_by_serial ON zk_commands (serial, state, id);
+"
+        )
+    };
+}
+
+/// Every migration of the ZKTeco terminals (component `terminals`; after [`CORE`] and
+/// [`DASHBOARD`]).
+pub const TERMINALS: &[Migration] = &[Migration {
+    component: "terminals",
+    version: 1,
+    name: "ZKTeco terminals: terminals, held uploads, user numbers, records, refused lines, operation log, commands",
+    sqlite: terminals_1!("INTEGER PRIMARY KEY AUTOINCREMENT", "BLOB"),
+    postgres: terminals_1!("BIGSERIAL PRIMARY KEY", "BYTEA"),
+}];
+
 /// Checks that a list of migrations is well ordered: per component, versions 1, 2, 3 ….
 pub fn check_order(migrations: &[Migration]) -> Result<(), String> {
     let mut next: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();

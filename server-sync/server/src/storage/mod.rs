@@ -55,6 +55,7 @@ pub mod records_view;
 pub mod rule_settings;
 pub mod sealed;
 pub mod sqlite;
+pub mod terminals;
 
 pub use migrations::Migration;
 pub use sealed::TemplateKey;

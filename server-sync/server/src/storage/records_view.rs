@@ -2,6 +2,9 @@
 //! decision merged in ([`super::decisions::merge_decision`]), by time, by id, awaiting
 //! confirmation, and the recap's month read.
 //!
+//! Terminal punches ([`super::terminals`]) are merged into the month read, marked by their
+//! negative ids and `ZK:` device ids.
+//!
 //! It owns no table: it reads the core `records` (never writes one: a record is never changed
 //! after it is made) joined with `dash_decisions`.
 //!
@@ -231,16 +234,25 @@ impl Store {
     /// Highest record id (the late board polls it to notice new records).
     pub async fn max_record_id(&self) -> Result<i64> {
         let id = self.query_opt("read last record id", "SELECT coalesce(max(id), 0) FROM records", params![], |r| r.i64(0)).await?;
-        Ok(id.unwrap_or(0))
+        // Grows when a terminal's record arrives too (the board only compares it).
+        Ok(id.unwrap_or(0) + self.max_terminal_record_id().await?)
     }
 
     /// The punches made between two instants, grouped by employee (the monthly recap's path;
     /// see the module docs).
     pub async fn punches_by_employee(&self, from: OffsetDateTime, to: OffsetDateTime) -> Result<HashMap<String, Vec<Punch>>> {
+        let terminal = self.terminal_punches(from, to).await?;
         let (from, to) = (dt_to_ms(from), dt_to_ms(to));
-        match &*self.backend {
-            Backend::Sqlite(s) => s.read(move |c| sqlite_punches(c, from, to)).await,
-            Backend::Postgres(p) => pg_punches(p, from, to).await,
+        let mut out = match &*self.backend {
+            Backend::Sqlite(s) => s.read(move |c| sqlite_punches(c, from, to)).await?,
+            Backend::Postgres(p) => pg_punches(p, from, to).await?,
+        };
+        // ZKTeco terminals' records count like the kiosks' (see `super::terminals`).
+        for (employee, punches) in terminal {
+            let v = out.entry(employee).or_default();
+            v.extend(punches);
+            v.sort_by_key(|p| (p.at, p.record_id));
         }
+        Ok(out)
     }
 }

@@ -1,0 +1,225 @@
+//! The ZKTeco terminals on the devices page: each terminal's state, site, last contact, stamps,
+//! records, held uploads and its command queue with results; administrators approve a pending
+//! terminal for a site, revoke one, set its clock or reboot it (each audited).
+//!
+//! It owns this section's HTML and its four form handlers; what approving or a command does is
+//! [`crate::terminals`] (the same functions as `hadir-server zk …`), and the tables are the
+//! store's [`crate::storage::terminals`].
+
+use std::fmt::Write as _;
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use time::OffsetDateTime;
+
+use super::html::{csrf_field, esc};
+use super::i18n::Lang;
+use super::pages::{redirect_err, redirect_ok};
+use super::{AppError, AppState, Session};
+use super::auth::Page;
+use crate::storage::accounts::Role;
+use crate::storage::dt_to_ms;
+use crate::storage::terminals::{TerminalCommand, TerminalState};
+use crate::terminals::{self, TerminalError};
+use std::collections::HashMap;
+
+type Fields = HashMap<String, String>;
+
+fn state_label(lang: Lang, s: TerminalState) -> String {
+    match s {
+        TerminalState::Pending => format!(r#"<span class="warn">{}</span>"#, lang.pick("Menunggu persetujuan", "Awaiting approval")),
+        TerminalState::Approved => format!(r#"<span class="ok">{}</span>"#, lang.pick("Disetujui", "Approved")),
+        TerminalState::Revoked => format!(r#"<span class="bad">{}</span>"#, lang.pick("Dicabut", "Revoked")),
+    }
+}
+
+fn command_state(lang: Lang, c: &TerminalCommand) -> String {
+    match (c.state.as_str(), c.return_code) {
+        ("queued", _) => lang.pick("antre", "queued").to_owned(),
+        ("sent", _) => lang.pick("terkirim, menunggu hasil", "sent, awaiting result").to_owned(),
+        (_, Some(code)) if code >= 0 => format!(r#"<span class="ok">{}</span>"#, lang.pick("berhasil", "done")),
+        (_, code) => format!(r#"<span class="bad">{} ({})</span>"#, lang.pick("gagal", "failed"), code.map_or_else(|| "-".into(), |c| c.to_string())),
+    }
+}
+
+/// The terminals' section of the devices page. `csrf` is given for administrators (buttons).
+pub async fn section(st: &AppState, lang: Lang, csrf: Option<&str>, fmt: &(dyn Fn(Option<OffsetDateTime>) -> String + Sync)) -> Result<String, AppError> {
+    let list = st.store.terminals().await?;
+    let sites = st.store.sites().await?;
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        r#"<section class="card" id="terminals"><h2>{t}</h2><p class="muted">{p}</p>"#,
+        t = lang.pick("Terminal ZKTeco", "ZKTeco terminals"),
+        p = lang.pick(
+            "Rekaman terminal tidak bertanda tangan dan tanpa skor atau foto wajah; ditandai \"Terminal\" di rekap. Terminal baru menunggu persetujuan: unggahannya disimpan, belum dihitung.",
+            "Terminal records are not signed and carry no face score or photo; they are marked \"Terminal\" in the recaps. A new terminal awaits approval: its uploads are kept, not counted.",
+        ),
+    );
+    if list.is_empty() {
+        let _ = write!(out, r#"<p class="muted">{}</p></section>"#, lang.pick("Belum ada terminal yang terhubung.", "No terminal has connected yet."));
+        return Ok(out);
+    }
+    let _ = write!(
+        out,
+        r#"<div class="scroll"><table id="terminal-list"><thead><tr><th>{sn}</th><th>{state}</th><th>{site}</th><th>{seen}</th><th>{stamps}</th><th>{recs}</th><th>{held}</th><th>{cmds}</th><th></th></tr></thead><tbody>"#,
+        sn = lang.pick("Nomor seri", "Serial number"),
+        state = lang.pick("Status", "State"),
+        site = lang.pick("Lokasi", "Site"),
+        seen = lang.pick("Kontak terakhir", "Last contact"),
+        stamps = lang.pick("Stempel ATTLOG / OPERLOG", "ATTLOG / OPERLOG stamps"),
+        recs = lang.pick("Rekaman", "Records"),
+        held = lang.pick("Unggahan ditahan", "Held uploads"),
+        cmds = lang.pick("Perintah antre", "Queued commands"),
+    );
+    for t in &list {
+        let mut actions = String::new();
+        if let Some(csrf) = csrf {
+            let sn = esc(&t.serial);
+            if t.state != TerminalState::Approved {
+                let options: String = sites.iter().map(|s| format!(r#"<option value="{s}">{s}</option>"#, s = esc(s))).collect();
+                let _ = write!(
+                    actions,
+                    r#"<form method="post" action="/devices/terminals/{sn}/approve" class="inline">{c}<select name="site" aria-label="{sl}">{options}</select><button class="confirm">{l}</button></form>"#,
+                    c = csrf_field(csrf),
+                    sl = lang.pick("Lokasi", "Site"),
+                    l = lang.pick("Setujui", "Approve"),
+                );
+            }
+            if t.state == TerminalState::Approved {
+                for (what, label) in [("set-time", lang.pick("Setel jam", "Set clock")), ("reboot", lang.pick("Mulai ulang", "Reboot"))] {
+                    let _ = write!(actions, r#"<form method="post" action="/devices/terminals/{sn}/{what}" class="inline">{c}<button>{label}</button></form>"#, c = csrf_field(csrf));
+                }
+            }
+            if t.state != TerminalState::Revoked {
+                let _ = write!(
+                    actions,
+                    r#"<form method="post" action="/devices/terminals/{sn}/revoke" class="inline" onsubmit="return confirm('{q}')">{c}<button class="reject">{l}</button></form>"#,
+                    q = lang.pick("Cabut terminal ini?", "Revoke this terminal?"),
+                    c = csrf_field(csrf),
+                    l = lang.pick("Cabut", "Revoke"),
+                );
+            }
+        }
+        let _ = write!(
+            out,
+            r#"<tr data-terminal="{sn}"><td>{sn}</td><td>{state}</td><td>{site}</td><td>{seen}</td><td>{a} / {o}</td><td>{recs}</td><td>{held}</td><td>{cmds}</td><td>{actions}</td></tr>"#,
+            sn = esc(&t.serial),
+            state = state_label(lang, t.state),
+            site = esc(t.site_id.as_deref().unwrap_or("-")),
+            seen = fmt(t.last_seen),
+            a = t.attlog_stamp,
+            o = t.operlog_stamp,
+            recs = t.records,
+            held = t.held_uploads,
+            cmds = t.open_commands,
+        );
+    }
+    out.push_str("</tbody></table></div>");
+    let commands = st.store.terminal_commands(None, 30).await?;
+    if !commands.is_empty() {
+        let _ = write!(
+            out,
+            r#"<h3>{t}</h3><div class="scroll"><table id="terminal-commands"><thead><tr><th>{sn}</th><th>{when}</th><th>{cmd}</th><th>{state}</th><th>{res}</th></tr></thead><tbody>"#,
+            t = lang.pick("Perintah ke terminal (terbaru dulu)", "Commands to terminals (newest first)"),
+            sn = lang.pick("Nomor seri", "Serial number"),
+            when = lang.pick("Diantrekan", "Queued"),
+            cmd = lang.pick("Perintah", "Command"),
+            state = lang.pick("Status", "State"),
+            res = lang.pick("Hasil", "Result"),
+        );
+        for c in &commands {
+            let _ = write!(
+                out,
+                r#"<tr data-command="{id}"><td>{sn}</td><td>{when}</td><td><code>{cmd}</code></td><td>{state}</td><td>{res}</td></tr>"#,
+                id = c.id,
+                sn = esc(&c.serial),
+                when = fmt(c.queued_at),
+                cmd = esc(&c.command.replace('\t', " ")),
+                state = command_state(lang, c),
+                res = esc(c.result.as_deref().unwrap_or("")),
+            );
+        }
+        out.push_str("</tbody></table></div>");
+    }
+    out.push_str("</section>");
+    Ok(out)
+}
+
+fn admin_form(s: &Session, f: &Fields) -> Result<(), AppError> {
+    s.require(Page::Devices)?;
+    s.check_csrf(f.get("csrf"))?;
+    if s.user.role != Role::Admin {
+        return Err(AppError::Forbidden("terminals: administrators only".into()));
+    }
+    Ok(())
+}
+
+fn terminal_error(lang: Lang, e: TerminalError) -> Result<Response, AppError> {
+    match e {
+        TerminalError::Storage(e) => Err(AppError::Storage(e)),
+        TerminalError::UnknownTerminal(_) => Err(AppError::NotFound),
+        TerminalError::UnknownSite(site, _) => Ok(redirect_err("/devices", &format!("{} {site}", lang.pick("Lokasi tidak dikenal:", "Unknown site:")))),
+        TerminalError::Answer(e) => Ok(redirect_err("/devices", &e.to_string())),
+    }
+}
+
+/// Approves a terminal for the chosen site: its held uploads become records.
+pub async fn approve(State(st): State<AppState>, s: Session, Path(serial): Path<String>, Form(f): Form<Fields>) -> Result<Response, AppError> {
+    admin_form(&s, &f)?;
+    let site = f.get("site").map_or("", |v| v.trim()).to_owned();
+    let now = (st.clock)();
+    match terminals::approve(&st.store, &serial, &site, st.config.utc_offset, &hadir_zkteco::Limits::default(), dt_to_ms(now)).await {
+        Ok(a) => {
+            st.store.audit(&s.user.username, "approve_terminal", &format!("{serial} site {site}"), now).await?;
+            let _ = st.board_tx.send(());
+            let msg = match s.lang {
+                Lang::Id => format!("Terminal disetujui: {} rekaman, {} pengguna dikirim", a.records, a.roster.updated),
+                Lang::En => format!("Terminal approved: {} records, {} users sent", a.records, a.roster.updated),
+            };
+            Ok(redirect_ok("/devices", &msg))
+        }
+        Err(e) => terminal_error(s.lang, e),
+    }
+}
+
+/// Revokes a terminal.
+pub async fn revoke(State(st): State<AppState>, s: Session, Path(serial): Path<String>, Form(f): Form<Fields>) -> Result<Response, AppError> {
+    admin_form(&s, &f)?;
+    let now = (st.clock)();
+    match terminals::revoke(&st.store, &serial, dt_to_ms(now)).await {
+        Ok(true) => {
+            st.store.audit(&s.user.username, "revoke_terminal", &serial, now).await?;
+            Ok(redirect_ok("/devices", s.lang.pick("Terminal dicabut", "Terminal revoked")))
+        }
+        Ok(false) => Err(AppError::NotFound),
+        Err(e) => terminal_error(s.lang, e),
+    }
+}
+
+/// Queues setting a terminal's clock.
+pub async fn set_time(State(st): State<AppState>, s: Session, Path(serial): Path<String>, Form(f): Form<Fields>) -> Result<Response, AppError> {
+    admin_form(&s, &f)?;
+    let now = (st.clock)();
+    match terminals::queue_set_time(&st.store, &serial, st.config.utc_offset, dt_to_ms(now)).await {
+        Ok(()) => {
+            st.store.audit(&s.user.username, "terminal_set_time", &serial, now).await?;
+            Ok(redirect_ok("/devices", s.lang.pick("Penyetelan jam diantrekan", "Clock setting queued")))
+        }
+        Err(e) => terminal_error(s.lang, e),
+    }
+}
+
+/// Queues a reboot.
+pub async fn reboot(State(st): State<AppState>, s: Session, Path(serial): Path<String>, Form(f): Form<Fields>) -> Result<Response, AppError> {
+    admin_form(&s, &f)?;
+    let now = (st.clock)();
+    match terminals::queue_reboot(&st.store, &serial, dt_to_ms(now)).await {
+        Ok(()) => {
+            st.store.audit(&s.user.username, "terminal_reboot", &serial, now).await?;
+            Ok(redirect_ok("/devices", s.lang.pick("Mulai ulang diantrekan", "Reboot queued")))
+        }
+        Err(e) => terminal_error(s.lang, e),
+    }
+}
