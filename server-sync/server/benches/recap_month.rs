@@ -7,6 +7,11 @@
 //! load the context, read the month's records, judge every day of every employee, and build
 //! the recap table. Prints one line per stage and, for scripts, `recap_month_10k_ms=N`.
 //!
+//! Then, on the same department, the dashboard under load: 50 supervisors (one section each,
+//! signed in through the login form) request their today page and their month recap at once,
+//! over real HTTP on 127.0.0.1; prints requests per second and the latency percentiles, and
+//! `dashboard_load_<backend>_p99_ms=N`.
+//!
 //! Run: `cargo bench -p hadir-server --bench recap_month`
 
 use std::time::Instant;
@@ -27,7 +32,8 @@ const RECORDS: usize = 600_000;
 fn main() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let path = dir.path().join("bench.sqlite");
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    // Multi-threaded: the load test runs the server and its 50 clients at once.
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     let store = rt.block_on(async {
         let st = Store::open_sqlite(&path).expect("open store");
         st.migrate(&hadir_server::migrations()).await.expect("migrate");
@@ -103,6 +109,7 @@ fn main() {
         }
     }
     println!("recap_month_10k_no_covering_index_ms={best_plain:.0}");
+    dashboard_load(&rt, &store, "sqlite");
 
     postgres(&rt, &store, offset);
 }
@@ -242,6 +249,7 @@ fn postgres(rt: &tokio::runtime::Runtime, sqlite_store: &Store, offset: UtcOffse
         t.elapsed().as_secs_f64() * 1e3
     );
     println!("recap_month_10k_pg_ms={best:.0}");
+    dashboard_load(rt, &pg, "postgres");
 }
 
 /// Inserts `n` April records of a new device in one transaction; returns the time taken.
@@ -366,4 +374,104 @@ fn populate(rt: &tokio::runtime::Runtime, store: &Store) {
     assert_eq!(n, RECORDS, "the bench promises {RECORDS} records");
     drop(st);
     tx.commit().expect("commit");
+}
+
+/// Supervisors signed in at once.
+const SUPERVISORS: usize = 50;
+/// Page pairs (today + month recap) each supervisor requests.
+const ROUNDS: usize = 5;
+
+/// 50 supervisors, one section each, request their today page and month recap at once over
+/// HTTP; prints throughput and latency percentiles.
+fn dashboard_load(rt: &tokio::runtime::Runtime, store: &Store, backend: &str) {
+    use hadir_server::dashboard::auth::hash_password;
+    use hadir_server::dashboard::{Dashboard, DashboardConfig};
+    use hadir_server::storage::accounts::Role;
+    const PASSWORD: &str = "beban-uji-dasbor-50";
+    let pw = hash_password(PASSWORD).expect("hash");
+    for i in 0..SUPERVISORS {
+        rt.block_on(store.add_user(&format!("kabid{i:02}"), &pw, Role::Supervisor, &[format!("S{:02}", i % 20).as_str()])).expect("user");
+    }
+    let config = DashboardConfig { secure_cookies: false, utc_offset: UtcOffset::from_hms(7, 0, 0).expect("offset"), ..DashboardConfig::default() };
+    let now = date!(2026 - 03 - 31).with_hms(10, 0, 0).expect("time").assume_offset(config.utc_offset);
+    let dash = Dashboard::with_clock(store.clone(), config, std::sync::Arc::new(move || now));
+    let app = hadir_server::dashboard::router(dash);
+    let (mut latencies, wall) = rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("address"));
+        tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+        // Sign everyone in first (Argon2 is not what is measured).
+        let mut sessions = Vec::new();
+        for i in 0..SUPERVISORS {
+            sessions.push(sign_in(&base, &format!("kabid{i:02}"), PASSWORD).await);
+        }
+        let t = Instant::now();
+        let mut tasks = Vec::new();
+        for (client, cookie) in sessions {
+            let base = base.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut times = Vec::new();
+                for _ in 0..ROUNDS {
+                    for path in ["/today?date=2026-03-16", "/reports?year=2026&month=3"] {
+                        let t = Instant::now();
+                        let r = client.get(format!("{base}{path}")).header("cookie", &cookie).send().await.expect("request");
+                        assert!(r.status().is_success(), "{path}: {}", r.status());
+                        let body = r.text().await.expect("body");
+                        assert!(body.contains("Bidang"), "{path} shows the section");
+                        times.push(t.elapsed().as_secs_f64() * 1e3);
+                    }
+                }
+                times
+            }));
+        }
+        let mut all = Vec::new();
+        for task in tasks {
+            all.extend(task.await.expect("client"));
+        }
+        (all, t.elapsed())
+    });
+    latencies.sort_by(f64::total_cmp);
+    let pct = |p: f64| latencies[((latencies.len() as f64 * p).ceil() as usize).clamp(1, latencies.len()) - 1];
+    println!(
+        "dashboard load ({backend}): {SUPERVISORS} supervisors, {} requests in {:.1} s = {:.0} requests/s; latency p50 {:.0} ms, p95 {:.0} ms, p99 {:.0} ms, max {:.0} ms",
+        latencies.len(),
+        wall.as_secs_f64(),
+        latencies.len() as f64 / wall.as_secs_f64(),
+        pct(0.50),
+        pct(0.95),
+        pct(0.99),
+        latencies[latencies.len() - 1]
+    );
+    println!("dashboard_load_{backend}_requests_per_s={:.0}", latencies.len() as f64 / wall.as_secs_f64());
+    println!("dashboard_load_{backend}_p99_ms={:.0}", pct(0.99));
+}
+
+/// Signs in through the login form (pre-login cookie and token, then the session cookie).
+async fn sign_in(base: &str, user: &str, password: &str) -> (reqwest::Client, String) {
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let page = client.get(format!("{base}/login")).send().await.expect("login page");
+    let cookies = |r: &reqwest::Response| -> Vec<String> {
+        r.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_owned)).collect()
+    };
+    let pre = cookies(&page).join("; ");
+    let html = page.text().await.expect("login html");
+    let csrf = html.split(r#"name="csrf" value=""#).nth(1).and_then(|t| t.split('"').next()).expect("csrf field").to_owned();
+    let r = client
+        .post(format!("{base}/login"))
+        .header("cookie", pre)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(&[("csrf", csrf.as_str()), ("username", user), ("password", password)]))
+        .send()
+        .await
+        .expect("login");
+    let session = cookies(&r).into_iter().find(|c| c.starts_with("hadir_session=")).unwrap_or_else(|| panic!("{user}: no session ({})", r.status()));
+    (client, session)
+}
+
+/// An `application/x-www-form-urlencoded` body.
+fn form(fields: &[(&str, &str)]) -> String {
+    let enc = |v: &str| -> String {
+        v.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+    };
+    fields.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&")
 }

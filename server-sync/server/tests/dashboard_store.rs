@@ -89,6 +89,11 @@ async fn the_month_read_groups_punches_by_employee(db: &Db<'_>) {
     assert_eq!((dewi.decision, dewi.at.offset().whole_hours()), (Decision::Rejected, 7));
     assert_eq!(p["198502022010012002"][0].decision, Decision::Pending);
     assert_eq!(&*p["198001012005011001"][0].device_id, "K-01");
+    // A supervisor's read by employee gives the same punches as the whole month's read.
+    let bm = ["198001012005011001", "198502022010012002", "199003032015013003", "no-such-employee"];
+    let scoped = s.punches_of(&bm, from, from + time::Duration::days(2)).await.unwrap();
+    let want: std::collections::HashMap<_, _> = p.iter().filter(|(k, _)| bm.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+    assert_eq!(scoped, want);
     let views = s.records_between(from, from + time::Duration::days(2)).await.unwrap();
     assert_eq!(views.len(), 6);
     assert!(views.windows(2).all(|w| w[0].punch.at <= w[1].punch.at), "oldest first");

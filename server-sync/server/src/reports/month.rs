@@ -94,6 +94,10 @@ fn bounds(from: Date, to: Date) -> (OffsetDateTime, OffsetDateTime) {
     (start, end)
 }
 
+/// Up to this many employees the month's records are read per employee (index on employee and
+/// time) rather than the whole month by time.
+pub const SCOPED_READ_MAX: usize = 2_000;
+
 /// The recap of every employee in the context for a month, with each employee's days.
 pub async fn month_recaps(
     store: &Store,
@@ -106,7 +110,13 @@ pub async fn month_recaps(
     let last = Date::from_calendar_date(year, month, month.length(year))
         .map_err(|e| StorageError::Corrupt(format!("report month {year}-{month}: {e}")))?;
     let (from, to) = bounds(first, last);
-    let mut punches = store.punches_by_employee(from, to).await?;
+    // A supervisor's few sections are read by employee; a whole department by time.
+    let mut punches = if ctx.employees.len() <= SCOPED_READ_MAX {
+        let ids: Vec<&str> = ctx.employees.iter().map(|e| e.id.as_str()).collect();
+        store.punches_of(&ids, from, to).await?
+    } else {
+        store.punches_by_employee(from, to).await?
+    };
     let excused = store.excused_between(first, last).await?;
     let empty_ex = BTreeMap::new();
     let mut out = Vec::with_capacity(ctx.employees.len());
