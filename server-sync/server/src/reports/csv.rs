@@ -1,7 +1,20 @@
 //! CSV export (RFC 4180: comma-separated, CRLF, fields quoted when needed), UTF-8 with a BOM
 //! so spreadsheet programs on office PCs read the Indonesian names correctly.
+//!
+//! Text that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, a tab or a carriage
+//! return first: `=HYPERLINK(…)` in a name typed at enrolment) is written with a leading `'`,
+//! so it is shown, never evaluated. Numbers are numbers and keep their sign.
 
-use super::Table;
+use super::{Cell, Table};
+
+/// Text made safe for a spreadsheet: a cell that would start a formula gets a leading `'`.
+pub fn neutralise(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        std::borrow::Cow::Owned(format!("'{text}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
 
 fn field(s: &str, out: &mut String) {
     if s.contains([',', '"', '\n', '\r']) {
@@ -28,7 +41,10 @@ pub fn to_csv(table: &Table) -> String {
             if i > 0 {
                 out.push(',');
             }
-            field(&c.display(), &mut out);
+            match c {
+                Cell::Text(t) => field(&neutralise(t), &mut out),
+                other => field(&other.display(), &mut out),
+            }
         }
         out.push_str("\r\n");
     }
@@ -39,6 +55,26 @@ pub fn to_csv(table: &Table) -> String {
 mod tests {
     use super::*;
     use crate::reports::Cell;
+
+    #[test]
+    fn formulas_are_shown_not_run() {
+        let cases = [
+            ("=HYPERLINK(\"http://x\",\"y\")", "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""),
+            ("+62 812", "'+62 812"),
+            ("-1", "'-1"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("Budi", "Budi"),
+            ("a=b", "a=b"),
+        ];
+        for (text, want) in cases {
+            let table = Table { title: "x".into(), headers: vec!["Nama"], rows: vec![vec![Cell::Text(text.into())]] };
+            let csv = to_csv(&table);
+            assert_eq!(csv.trim_end().rsplit("\r\n").next(), Some(want), "{text:?}");
+        }
+        let numbers = Table { title: "x".into(), headers: vec!["Menit"], rows: vec![vec![Cell::Int(-5)]] };
+        assert!(to_csv(&numbers).ends_with("\r\n-5\r\n"), "numbers keep their sign");
+    }
 
     #[test]
     fn quotes_only_when_needed() {
