@@ -12,6 +12,7 @@
 //! - [`config`]: the TOML configuration, validated.
 //! - [`holiday_file`]: a year of holidays read from CSV or iCalendar (pure).
 //! - [`bench`]: the ingest benchmark (`hadir-server bench`).
+//! - [`people`]: the first administrator, the employee import and export (pure parsing).
 //! - [`demo`]: the demo department `cargo xtask demo` seeds (`hadir-server seed-demo`).
 //! - `dashboard`, `reports`: the office side; the rules they apply are the `hadir-rules` crate,
 //!   the same rulebook the kiosks use.
@@ -30,6 +31,7 @@ pub mod demo;
 pub mod enrolment;
 pub mod holiday_file;
 pub mod ingest;
+pub mod people;
 pub mod roster;
 pub mod storage;
 
@@ -95,6 +97,7 @@ impl AppState {
 pub fn migrations() -> Vec<storage::Migration> {
     let mut all = storage::migrations::CORE.to_vec();
     all.extend_from_slice(storage::migrations::DASHBOARD);
+    all.extend_from_slice(storage::migrations::PEOPLE);
     all
 }
 

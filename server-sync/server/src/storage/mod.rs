@@ -44,6 +44,7 @@ pub mod employees;
 pub mod fleet;
 pub mod health;
 pub mod migrations;
+pub mod people;
 pub mod pg_cluster;
 pub mod portable;
 pub mod postgres;
