@@ -144,7 +144,12 @@ impl Store {
             "employees import: added={} updated={} unchanged={} (file sha256 {digest}, {} bytes)",
             t.added, t.updated, t.unchanged, bytes.len()
         );
-        self.write_all("import employees", import_statements(&plan.writes, by, &detail, now)).await?;
+        if plan.writes.is_empty() {
+            // Nothing changes: the roster revision stays, so kiosks fetch nothing.
+            self.audit(by, "employees_import", &detail, now).await?;
+        } else {
+            self.write_all("import employees", import_statements(&plan.writes, by, &detail, now)).await?;
+        }
         Ok(plan)
     }
 
