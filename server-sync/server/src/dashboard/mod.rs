@@ -11,6 +11,7 @@
 //! - [`i18n`]: the two languages.
 //! - [`pages`]: today, employees, records, confirmations, corrections, devices, settings.
 //! - [`roster_pages`]: one employee: face enrolment from uploaded photos, PIN reset.
+//! - [`people_pages`]: employee import (preview, confirm), export, deactivate, erase.
 //! - [`pin`]: new PINs (random, not trivial, unique at the site).
 //! - [`enrol`]: the enrolment decision over the face models (quality, one person, duplicates).
 //! - [`audit_pages`]: the audit log page, and the logging of every refused request (403).
@@ -33,6 +34,7 @@ pub mod enrol;
 pub mod html;
 pub mod i18n;
 pub mod pages;
+pub mod people_pages;
 pub mod pin;
 pub mod report_pages;
 pub mod roster_pages;
@@ -162,6 +164,8 @@ pub struct Dashboard {
     watcher: Once,
     /// An administrator account was seen (set once; accounts are never deleted).
     admin_seen: std::sync::atomic::AtomicBool,
+    /// Previewed import files waiting for confirmation.
+    pub uploads: people_pages::Uploads,
 }
 
 impl Dashboard {
@@ -183,6 +187,7 @@ impl Dashboard {
             faces,
             watcher: Once::new(),
             admin_seen: std::sync::atomic::AtomicBool::new(false),
+            uploads: people_pages::Uploads::default(),
         })
     }
 
@@ -351,6 +356,16 @@ pub fn router(state: AppState) -> Router {
         .route("/today", get(pages::today))
         .route("/employees", get(pages::employees))
         .route("/employees/section", post(pages::assign_section))
+        .route(
+            "/employees/import",
+            get(people_pages::import_page)
+                .post(people_pages::import_preview)
+                .layer(DefaultBodyLimit::max(people_pages::MAX_IMPORT_BODY)),
+        )
+        .route("/employees/import/confirm", post(people_pages::import_confirm))
+        .route("/employees/export.{fmt}", get(people_pages::export))
+        .route("/employees/{id}/deactivate", post(people_pages::deactivate))
+        .route("/employees/{id}/erase", post(people_pages::erase))
         .route("/employees/{id}", get(roster_pages::employee))
         .route(
             "/employees/{id}/enrol",
