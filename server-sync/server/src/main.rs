@@ -78,7 +78,8 @@ enum Cmd {
         /// The device id.
         device_id: String,
     },
-    /// Measure ingest throughput (signed records/s, batches of 100) for SQLite and PostgreSQL.
+    /// Measure ingest throughput (signed records/s, batches of 100) and the time to import
+    /// 10,000 employees, for SQLite and PostgreSQL (`--records 0` skips ingest).
     Bench {
         /// Records per backend.
         #[arg(long, default_value_t = 20_000)]
@@ -89,6 +90,9 @@ enum Cmd {
         /// `sqlite`, `postgres` or `both`.
         #[arg(long, default_value = "both")]
         backend: String,
+        /// Employees in the import benchmark (prints employees_import_10k_ms for 10,000).
+        #[arg(long, default_value_t = 10_000)]
+        employees: usize,
     },
 }
 
@@ -164,7 +168,7 @@ async fn shutdown_signal() {
 #[tokio::main]
 async fn main() -> Result<()> {
     let args = Args::parse();
-    if let Cmd::Bench { records, devices, backend } = &args.command {
+    if let Cmd::Bench { records, devices, backend, employees } = &args.command {
         init_logs(LogFormat::Text, "warn");
         let (sqlite, postgres) = match backend.as_str() {
             "sqlite" => (true, false),
@@ -173,8 +177,14 @@ async fn main() -> Result<()> {
             other => bail!("--backend {other:?}: expected sqlite, postgres or both"),
         };
         let opts = bench::BenchOptions { records: *records, devices: *devices, sqlite, postgres, ..Default::default() };
-        for r in bench::run(&opts).await.context("ingest benchmark")? {
-            print!("{}", r.report());
+        if *records > 0 {
+            for r in bench::run(&opts).await.context("ingest benchmark")? {
+                print!("{}", r.report());
+            }
+        }
+        let label = if *employees == 10_000 { "employees_import_10k_ms".to_owned() } else { format!("employees_import_{employees}_ms") };
+        for (backend, took) in bench::employees_import(*employees, sqlite, postgres).await.context("employee import benchmark")? {
+            println!("employees import {backend} {label}={}", took.as_millis());
         }
         return Ok(());
     }
