@@ -29,7 +29,7 @@ fn text(b: &[u8]) -> String {
 
 /// Row `i` (0-based) of the employee file: NIP as text, name, section, site, type.
 fn employee(i: usize) -> [String; 5] {
-    [format!("1985{:014}", 3_152_010_011_000 + i as u64), format!("Pegawai {i:03}"), if i % 2 == 0 { "Umum" } else { "Bina Marga" }.into(), "PU".into(), "PNS".into()]
+    [format!("1985{:014}", 3_152_010_011_000 + i as u64), format!("Pegawai {i:03}"), if i.is_multiple_of(2) { "Umum" } else { "Bina Marga" }.into(), "PU".into(), "PNS".into()]
 }
 
 fn write_xlsx(path: &Path, n: usize, bad: bool) -> Vec<usize> {

@@ -461,13 +461,18 @@ fn sheet_of(grid: Vec<(usize, Vec<Cell>)>) -> Result<Sheet, FileError> {
     let (header_row, header) = rows.next().ok_or(FileError::Empty)?;
     let mut at: HashMap<Column, usize> = HashMap::new();
     for (i, cell) in header.iter().enumerate() {
-        let Cell::Text(name) = cell else {
-            return Err(FileError::Header(format!("row {header_row}, column {}: not a column name", i + 1)));
-        };
-        if let Some(col) = column_of(name) {
-            if at.insert(col, i).is_some() {
-                return Err(FileError::Header(format!("{} ({}) ×2", col.header(), name)));
+        let name = match cell {
+            Cell::Text(name) => name,
+            // A number above a column the import does not read (a year, a count) is harmless.
+            Cell::Number(_) => continue,
+            Cell::Formula | Cell::Error => {
+                return Err(FileError::Header(format!("row {header_row}, column {}: a formula or error, not a column name", i + 1)));
             }
+        };
+        if let Some(col) = column_of(name)
+            && at.insert(col, i).is_some()
+        {
+            return Err(FileError::Header(format!("{} ({}) ×2", col.header(), name)));
         }
     }
     if !at.contains_key(&Column::Name) || !(at.contains_key(&Column::Nip) || at.contains_key(&Column::EmployeeId)) {
@@ -525,10 +530,10 @@ fn person_of(at: &HashMap<Column, usize>, cells: &[Cell]) -> Result<Person, Refu
         None => None,
         Some(t) => Some(EmploymentType::parse(&t).ok_or(Refusal::UnknownType(t))?),
     };
-    if let Some(n) = &nip {
-        if !n.chars().all(|c| c.is_ascii_digit()) {
-            return Err(Refusal::NipNotDigits(n.clone()));
-        }
+    if let Some(n) = &nip
+        && !n.chars().all(|c| c.is_ascii_digit())
+    {
+        return Err(Refusal::NipNotDigits(n.clone()));
     }
     match (employment_type, &nip) {
         (Some(t), Some(n)) if t.needs_nip() && n.len() != 18 => return Err(Refusal::NipLength(t, n.len())),
@@ -774,7 +779,10 @@ mod tests {
         F(&'static str),
     }
 
-    fn outcome(bytes: &[u8]) -> Result<Vec<(usize, Result<String, Refusal>)>, FileError> {
+    /// Each row's number and its employee as `id|name|nip`, or its refusal.
+    type Rows = Vec<(usize, Result<String, Refusal>)>;
+
+    fn outcome(bytes: &[u8]) -> Result<Rows, FileError> {
         let sheet = parse(bytes)?;
         Ok(sheet.rows.into_iter().map(|r| (r.row, r.person.map(|p| format!("{}|{}|{}", p.employee_id, p.name, p.nip.unwrap_or_default())))).collect())
     }
@@ -782,7 +790,7 @@ mod tests {
     #[test]
     fn csv_table() {
         let ok = |row, id: &str, name: &str, nip: &str| (row, Ok(format!("{id}|{name}|{nip}")));
-        let cases: Vec<(&str, Vec<u8>, Result<Vec<(usize, Result<String, Refusal>)>, FileError>)> = vec![
+        let cases: Vec<(&str, Vec<u8>, Result<Rows, FileError>)> = vec![
             (
                 "indonesian headers, comma",
                 format!("NIP,Nama,Jenis Pegawai\n{NIP1},Budi Santoso,PNS\n").into_bytes(),
