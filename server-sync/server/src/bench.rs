@@ -13,6 +13,10 @@
 //! SQLite runs with the dashboard's tables and indexes on the same file, as in production (its
 //! covering index on `records` costs inserts).
 //!
+//! [`employees_import`] times an employee import (`employees_import_10k_ms`): a CSV of n
+//! employees as a personnel system exports it, read, checked against the store and written in
+//! one transaction into an empty database, per backend.
+//!
 //! The HTTP layer is left out on purpose: it is the same for both backends and measured by the
 //! integration tests' wall time, not here. PostgreSQL runs in a temporary cluster with fsync on,
 //! to compare fairly with SQLite's `synchronous=FULL`.
@@ -391,4 +395,55 @@ pub async fn run_zk(o: &BenchOptions, lines: usize) -> Result<Vec<ZkBenchResult>
         results.push(zk_backend("postgres", store, lines, PER_UPLOAD).await?);
     }
     Ok(results)
+}
+
+/// Times importing `n` employees (CSV, three sections, one site) into a fresh database of each
+/// chosen backend: parse, plan and the one-transaction commit. Returns (backend, time).
+pub async fn employees_import(n: usize, sqlite: bool, postgres: bool) -> Result<Vec<(&'static str, Duration)>, BenchError> {
+    use crate::people::import::{EmploymentType, Person};
+    let sections = ["UM", "BM", "SDA"];
+    let people: Vec<Person> = (0..n)
+        .map(|i| Person {
+            employee_id: format!("{:018}", 198_001_012_005_000_000u64 + i as u64),
+            nip: Some(format!("{:018}", 198_001_012_005_000_000u64 + i as u64)),
+            name: format!("Pegawai Uji {i:05}"),
+            position: Some("Staf".into()),
+            grade: Some("III/a".into()),
+            section: Some(sections[i % sections.len()].into()),
+            site: Some("PU".into()),
+            employment_type: Some(EmploymentType::Pns),
+            supervisor: None,
+        })
+        .collect();
+    let file = crate::people::export::to_csv(&people);
+    async fn one(store: &Store, file: &[u8], n: usize) -> Result<Duration, BenchError> {
+        use crate::storage::portable::{Stmt, params};
+        store.migrate(&crate::migrations()).await?;
+        let mut setup = vec![Stmt::new("INSERT INTO sites (site_id, name) VALUES ('PU', 'Kantor PU')", params![])];
+        for (id, name) in [("UM", "Umum"), ("BM", "Bina Marga"), ("SDA", "Sumber Daya Air")] {
+            setup.push(Stmt::new("INSERT INTO dash_sections (id, name) VALUES ($1, $2)", params![id, name]));
+        }
+        store.write_all("bench: office", setup).await?;
+        let now = time::OffsetDateTime::now_utc();
+        let started = Instant::now();
+        let plan = store.import_employees(file, true, "bench", now).await.map_err(|e| BenchError::Check(format!("import: {e}")))?;
+        let elapsed = started.elapsed();
+        if plan.tally().added != n || store.employees().await?.len() != n {
+            return Err(BenchError::Check(format!("import added {:?}, expected {n}", plan.tally())));
+        }
+        Ok(elapsed)
+    }
+    let mut out = Vec::new();
+    if sqlite {
+        let dir = tempfile::tempdir()?;
+        let store = Store::open_sqlite(&dir.path().join("import.db"))?;
+        out.push(("sqlite", one(&store, &file, n).await?));
+    }
+    if postgres {
+        let cluster = TempCluster::start(true)?;
+        let url = cluster.create_database("import").await?;
+        let store = Store::connect_postgres(&url).await?;
+        out.push(("postgres", one(&store, &file, n).await?));
+    }
+    Ok(out)
 }

@@ -13,6 +13,7 @@
 //! - [`holiday_file`]: a year of holidays read from CSV or iCalendar (pure).
 //! - [`terminals`]: ZKTeco terminals (attendance PUSH protocol) on a listener of their own.
 //! - [`bench`]: the ingest benchmark (`hadir-server bench`).
+//! - [`people`]: the first administrator, the employee import and export (pure parsing).
 //! - [`demo`]: the demo department `cargo xtask demo` seeds (`hadir-server seed-demo`).
 //! - `dashboard`, `reports`: the office side; the rules they apply are the `hadir-rules` crate,
 //!   the same rulebook the kiosks use.
@@ -31,6 +32,7 @@ pub mod demo;
 pub mod enrolment;
 pub mod holiday_file;
 pub mod ingest;
+pub mod people;
 pub mod roster;
 pub mod storage;
 pub mod terminals;
@@ -99,6 +101,7 @@ pub fn migrations() -> Vec<storage::Migration> {
     let mut all = storage::migrations::CORE.to_vec();
     all.extend_from_slice(storage::migrations::DASHBOARD);
     all.extend_from_slice(storage::migrations::TERMINALS);
+    all.extend_from_slice(storage::migrations::PEOPLE);
     all
 }
 

@@ -63,6 +63,16 @@ enum Cmd {
         #[arg(long)]
         show_today: bool,
     },
+    /// Create the first administrator on a database that has none: the password is read from
+    /// standard input (one line; asked twice, unseen, on a terminal).
+    InitAdmin {
+        /// The administrator's user name.
+        #[arg(long, default_value = hadir_server::people::first_admin::DEFAULT_USERNAME)]
+        username: String,
+    },
+    /// Employees: import from or export to a CSV or XLSX file.
+    #[command(subcommand)]
+    Employees(EmployeesCmd),
     /// Revoke a device: its records are refused from now on.
     Revoke {
         /// The device id.
@@ -73,8 +83,9 @@ enum Cmd {
         #[command(subcommand)]
         command: ZkCmd,
     },
-    /// Measure ingest throughput (signed records/s, batches of 100) for SQLite and PostgreSQL,
-    /// and the ZKTeco terminals' ATTLOG ingest (zk_lines_per_s).
+    /// Measure, for SQLite and PostgreSQL: ingest throughput (signed records/s, batches of 100;
+    /// `--records 0` skips it), the ZKTeco terminals' ATTLOG ingest (zk_lines_per_s) and the
+    /// time to import 10,000 employees (employees_import_10k_ms).
     Bench {
         /// Records per backend.
         #[arg(long, default_value_t = 20_000)]
@@ -88,6 +99,9 @@ enum Cmd {
         /// ATTLOG lines per backend for the ZKTeco terminals' ingest (0: skip).
         #[arg(long, default_value_t = 20_000)]
         zk_lines: usize,
+        /// Employees in the import benchmark (prints employees_import_10k_ms for 10,000).
+        #[arg(long, default_value_t = 10_000)]
+        employees: usize,
     },
 }
 
@@ -130,6 +144,29 @@ enum ZkCmd {
         employee: String,
         /// The PIN on the terminals.
         pin: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum EmployeesCmd {
+    /// Import a CSV or XLSX file (header row, one employee per row): prints `row N: reason`
+    /// for each refused row and a last line with the counts. With a refused row nothing is
+    /// written and the exit status is non-zero.
+    Import {
+        /// The file.
+        file: PathBuf,
+        /// Only show what would happen.
+        #[arg(long)]
+        dry_run: bool,
+        /// Language of the reasons: `id` or `en`.
+        #[arg(long, default_value = "id")]
+        lang: String,
+    },
+    /// Export the present employees to FILE (`.xlsx` or `.csv`, by the name's extension), in
+    /// the import's format.
+    Export {
+        /// The file to write.
+        file: PathBuf,
     },
 }
 
@@ -182,7 +219,7 @@ async fn shutdown_signal() {
 #[tokio::main]
 async fn main() -> Result<()> {
     let args = Args::parse();
-    if let Cmd::Bench { records, devices, backend, zk_lines } = &args.command {
+    if let Cmd::Bench { records, devices, backend, zk_lines, employees } = &args.command {
         init_logs(LogFormat::Text, "warn");
         let (sqlite, postgres) = match backend.as_str() {
             "sqlite" => (true, false),
@@ -201,6 +238,10 @@ async fn main() -> Result<()> {
                 print!("{}", r.report());
             }
         }
+        let label = if *employees == 10_000 { "employees_import_10k_ms".to_owned() } else { format!("employees_import_{employees}_ms") };
+        for (backend, took) in bench::employees_import(*employees, sqlite, postgres).await.context("employee import benchmark")? {
+            println!("employees import {backend} {label}={}", took.as_millis());
+        }
         return Ok(());
     }
     let cfg = Config::load(&args.config)?;
@@ -214,6 +255,11 @@ async fn main() -> Result<()> {
         }
         Cmd::Serve => {
             store.migrate(&migrations()).await.context("migrating")?;
+            if store.admin_names().await.context("looking for an administrator")?.is_empty() {
+                tracing::warn!(
+                    "no administrator account: the dashboard only explains how to make one; run `hadir-server init-admin` (the device API serves as usual)"
+                );
+            }
             let state = AppState {
                 store: store.clone(),
                 policy: cfg.policy,
@@ -273,6 +319,14 @@ async fn main() -> Result<()> {
         Cmd::SeedDemo { secrets, employees, days, evidence, face_templates, face_employee, show_today } => {
             seed_demo(&store, SeedDemoArgs { secrets, employees, days, evidence, face_templates, face_employee, show_today })
                 .await?;
+        }
+        Cmd::InitAdmin { username } => {
+            store.migrate(&migrations()).await.context("migrating")?;
+            init_admin(&store, &username).await?;
+        }
+        Cmd::Employees(cmd) => {
+            store.migrate(&migrations()).await.context("migrating")?;
+            employees(&store, cmd).await?;
         }
         Cmd::Revoke { device_id } => {
             if !store.revoke_device(&device_id, clock()).await? {
@@ -346,6 +400,87 @@ async fn zk(store: &Store, cfg: &Validated, command: ZkCmd, now: i64) -> Result<
         }
     }
     Ok(())
+}
+
+/// Reads the first administrator's password (twice and unseen on a terminal, else one line)
+/// and makes the account.
+async fn init_admin(store: &Store, username: &str) -> Result<()> {
+    use hadir_server::people::first_admin;
+    use std::io::{BufRead as _, IsTerminal as _};
+    if let Some(existing) = store.admin_names().await?.into_iter().next() {
+        bail!("an administrator account exists already ({existing}); add further accounts in the dashboard (Settings)");
+    }
+    let stdin = std::io::stdin();
+    let password = if stdin.is_terminal() {
+        let first = read_hidden("Kata sandi administrator / Administrator password: ")?;
+        let again = read_hidden("Ulangi / Again: ")?;
+        if first != again {
+            bail!("the two passwords differ; nothing created");
+        }
+        first
+    } else {
+        let mut line = String::new();
+        stdin.lock().read_line(&mut line).context("reading the password from standard input")?;
+        first_admin::password_line(&line).to_owned()
+    };
+    first_admin::create(store, username, &password, time::OffsetDateTime::now_utc()).await?;
+    eprintln!("administrator {username} created; sign in to the dashboard");
+    Ok(())
+}
+
+/// Reads a line from the terminal without echoing it (`stty -echo` around the read).
+fn read_hidden(prompt: &str) -> Result<String> {
+    use std::io::{BufRead as _, Write as _};
+    eprint!("{prompt}");
+    std::io::stderr().flush().ok();
+    let stty = |arg: &str| std::process::Command::new("stty").arg(arg).stdin(std::process::Stdio::inherit()).status();
+    let hidden = stty("-echo").is_ok_and(|s| s.success());
+    let mut line = String::new();
+    let read = std::io::stdin().lock().read_line(&mut line);
+    if hidden {
+        let _ = stty("echo");
+    }
+    eprintln!();
+    read.context("reading the password")?;
+    Ok(hadir_server::people::first_admin::password_line(&line).to_owned())
+}
+
+/// `employees import` / `employees export`.
+async fn employees(store: &Store, cmd: EmployeesCmd) -> Result<()> {
+    use hadir_server::dashboard::i18n::Lang;
+    use hadir_server::storage::people::ImportError;
+    match cmd {
+        EmployeesCmd::Import { file, dry_run, lang } => {
+            let lang = Lang::parse(&lang);
+            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let by = "command line";
+            let plan = match store.import_employees(&bytes, !dry_run, by, time::OffsetDateTime::now_utc()).await {
+                Ok(plan) => plan,
+                Err(ImportError::Refused(_, plan)) => {
+                    print_import(&plan, lang);
+                    bail!("rows refused: nothing written (fix the rows above and import again)");
+                }
+                Err(ImportError::File(e)) => bail!("{}: {}", file.display(), e.text(lang)),
+                Err(e) => return Err(e).context("importing employees"),
+            };
+            print_import(&plan, lang);
+        }
+        EmployeesCmd::Export { file } => {
+            use hadir_server::people::export;
+            let people = store.active_people().await?;
+            let xlsx = file.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
+            let bytes = if xlsx { export::to_xlsx(&people)? } else { export::to_csv(&people) };
+            std::fs::write(&file, bytes).with_context(|| format!("writing {}", file.display()))?;
+            eprintln!("{} employees written to {}", people.len(), file.display());
+        }
+    }
+    Ok(())
+}
+
+fn print_import(plan: &hadir_server::people::import::Plan, lang: hadir_server::dashboard::i18n::Lang) {
+    print!("{}", plan.refusal_lines(lang));
+    let t = plan.tally();
+    println!("employees import: added={} updated={} unchanged={} refused={}", t.added, t.updated, t.unchanged, t.refused);
 }
 
 /// The arguments of `seed-demo`.

@@ -13,6 +13,7 @@
 //! - [`leave_pages`]: leave requests, their attachments and their approval.
 //! - [`terminal_pages`]: the ZKTeco terminals' section of the devices page and its actions.
 //! - [`roster_pages`]: one employee: face enrolment from uploaded photos, PIN reset.
+//! - [`people_pages`]: employee import (preview, confirm), export, deactivate, erase.
 //! - [`pin`]: new PINs (random, not trivial, unique at the site).
 //! - [`enrol`]: the enrolment decision over the face models (quality, one person, duplicates).
 //! - [`audit_pages`]: the audit log page, and the logging of every refused request (403).
@@ -36,6 +37,7 @@ pub mod html;
 pub mod i18n;
 pub mod leave_pages;
 pub mod pages;
+pub mod people_pages;
 pub mod pin;
 pub mod report_pages;
 pub mod roster_pages;
@@ -164,6 +166,10 @@ pub struct Dashboard {
     /// The face engine for enrolment from photos (loaded on first use).
     pub faces: Arc<enrol::FaceService>,
     watcher: Once,
+    /// An administrator account was seen (set once; accounts are never deleted).
+    admin_seen: std::sync::atomic::AtomicBool,
+    /// Previewed import files waiting for confirmation.
+    pub uploads: people_pages::Uploads,
 }
 
 impl Dashboard {
@@ -184,6 +190,8 @@ impl Dashboard {
             board_tx,
             faces,
             watcher: Once::new(),
+            admin_seen: std::sync::atomic::AtomicBool::new(false),
+            uploads: people_pages::Uploads::default(),
         })
     }
 
@@ -352,6 +360,16 @@ pub fn router(state: AppState) -> Router {
         .route("/today", get(pages::today))
         .route("/employees", get(pages::employees))
         .route("/employees/section", post(pages::assign_section))
+        .route(
+            "/employees/import",
+            get(people_pages::import_page)
+                .post(people_pages::import_preview)
+                .layer(DefaultBodyLimit::max(people_pages::MAX_IMPORT_BODY)),
+        )
+        .route("/employees/import/confirm", post(people_pages::import_confirm))
+        .route("/employees/export.{fmt}", get(people_pages::export))
+        .route("/employees/{id}/deactivate", post(people_pages::deactivate))
+        .route("/employees/{id}/erase", post(people_pages::erase))
         .route("/employees/{id}", get(roster_pages::employee))
         .route(
             "/employees/{id}/enrol",
@@ -394,7 +412,47 @@ pub fn router(state: AppState) -> Router {
         .route("/board/{token}", get(board::board_page))
         .route("/board/{token}/events", get(board::board_events))
         .layer(axum::middleware::from_fn_with_state(state.clone(), audit_pages::log_denied))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), first_start_gate))
         .with_state(state)
+}
+
+/// Until the database has an administrator (a new server), every dashboard page says how to
+/// make one instead of serving a dashboard nobody can manage; the device API is not behind it.
+async fn first_start_gate(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    use std::sync::atomic::Ordering;
+    if !state.admin_seen.load(Ordering::Relaxed) {
+        match state.store.admin_names().await {
+            Ok(names) if !names.is_empty() => state.admin_seen.store(true, Ordering::Relaxed),
+            Ok(_) => {
+                let (parts, _) = req.into_parts();
+                let lang = lang_of(&parts);
+                let body = format!(
+                    "<p>{}</p><pre>hadir-server init-admin --username admin</pre><p>{}</p><p lang=\"{}\"><small>{}</small></p>",
+                    lang.pick(
+                        "Server ini belum punya akun administrator. Di server, jalankan:",
+                        "This server has no administrator account yet. On the server, run:"
+                    ),
+                    lang.pick(
+                        "Perintah itu meminta kata sandi (minimal 12 karakter). Setelah itu muat ulang halaman ini dan masuk.",
+                        "It asks for a password (at least 12 characters). Then reload this page and sign in."
+                    ),
+                    match lang { Lang::Id => "en", Lang::En => "id" },
+                    match lang {
+                        Lang::Id => "This server has no administrator account yet: run <code>hadir-server init-admin</code> on the server.",
+                        Lang::En => "Server ini belum punya akun administrator: jalankan <code>hadir-server init-admin</code> di server.",
+                    },
+                );
+                let title = lang.pick("Belum ada administrator", "No administrator yet");
+                return (StatusCode::SERVICE_UNAVAILABLE, Html(html::bare(lang, title, &body))).into_response();
+            }
+            Err(e) => return AppError::Storage(e).into_response(),
+        }
+    }
+    next.run(req).await
 }
 
 /// Starts the late boards' watcher once (polls the records table for new rows).

@@ -368,6 +368,14 @@ pub async fn employees(State(st): State<AppState>, s: Session, Query(q): Query<F
             lang.pick("Pendaftaran wajah dan PIN dilakukan oleh admin atau operator.", "Faces and PINs are enrolled by an admin or operator.")
         }
     );
+    if enrols {
+        let _ = write!(
+            body,
+            r#"<p><a href="/employees/import" id="import-link">{}</a> · <a href="/employees/export.xlsx">{}</a></p>"#,
+            lang.pick("Impor pegawai (CSV/XLSX)", "Import employees (CSV/XLSX)"),
+            lang.pick("Ekspor XLSX", "Export XLSX"),
+        );
+    }
     Ok(Html(page(lang, &s.user, &s.csrf, Page::Employees, lang.pick("Pegawai", "Employees"), &body)))
 }
 

@@ -99,6 +99,7 @@ async fn body(st: &AppState, s: &Session, e: &RosterEntry, notice: &str) -> Resu
         pin_q = lang.pick("Atur ulang PIN pegawai ini?", "Reset this employee's PIN?"),
         pin_b = lang.pick("Atur ulang PIN", "Reset PIN"),
     );
+    b.push_str(&super::people_pages::leave_forms(s, &e.id));
     Ok(b)
 }
 

@@ -573,6 +573,25 @@ pub const TERMINALS: &[Migration] = &[Migration {
     postgres: terminals_1!("BIGSERIAL PRIMARY KEY", "BYTEA"),
 }];
 
+/// The people component's columns on the core `employees` table: what a personnel system's
+/// export carries besides the name (NIP kept apart from the roster id, which may be another
+/// id for a non-ASN employee), the same SQL on both backends.
+const PEOPLE_1_SQL: &str = "
+        ALTER TABLE employees ADD COLUMN nip TEXT;
+        ALTER TABLE employees ADD COLUMN position TEXT;
+        ALTER TABLE employees ADD COLUMN grade TEXT;
+        ALTER TABLE employees ADD COLUMN employment_type TEXT;
+        ALTER TABLE employees ADD COLUMN supervisor TEXT;";
+
+/// Every migration of the people component (employees' personnel fields; needs [`CORE`]).
+pub const PEOPLE: &[Migration] = &[Migration {
+    component: "people",
+    version: 1,
+    name: "employees: NIP, position, grade, employment type, supervisor",
+    sqlite: PEOPLE_1_SQL,
+    postgres: PEOPLE_1_SQL,
+}];
+
 /// Checks that a list of migrations is well ordered: per component, versions 1, 2, 3 ….
 pub fn check_order(migrations: &[Migration]) -> Result<(), String> {
     let mut next: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();

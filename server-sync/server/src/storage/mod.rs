@@ -48,6 +48,7 @@ pub mod leave;
 pub mod health;
 pub mod migrations;
 pub mod month_close;
+pub mod people;
 pub mod pg_cluster;
 pub mod portable;
 pub mod postgres;

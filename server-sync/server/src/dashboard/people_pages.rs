@@ -1,0 +1,335 @@
+//! Employees in bulk and leaving employees (administrators and operators): the import page
+//! (upload → every row's outcome → confirm), the export, deactivation, and erasure on a
+//! data-protection request (administrators only).
+//!
+//! The confirm button commits the file that was previewed: the upload is kept in memory under
+//! its SHA-256 for [`UPLOAD_TTL_MIN`] minutes, for the user who sent it, and the commit reads
+//! and checks it again against the store as it is then ([`crate::storage::Store::import_employees`]),
+//! all or nothing. What a file means is [`crate::people::import`]; nothing here parses it.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+
+use axum::Form;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use time::{Duration, OffsetDateTime};
+
+use super::auth::Page;
+use super::html::{csrf_field, esc, page};
+use super::i18n::Lang;
+use super::pages::{Fields, field, flash, redirect_err, redirect_ok};
+use super::{AppError, AppState, Session};
+use crate::people::import::{self, MAX_FILE_BYTES, Outcome, Plan};
+use crate::storage::people::ImportError;
+
+/// How long a previewed file waits for its confirmation.
+pub const UPLOAD_TTL_MIN: i64 = 30;
+/// Previewed files kept at once (the oldest goes first).
+const MAX_UPLOADS: usize = 16;
+
+/// Previewed files waiting for confirmation, by SHA-256 (hex).
+#[derive(Debug, Default)]
+pub struct Uploads(Mutex<HashMap<String, Upload>>);
+
+#[derive(Debug)]
+struct Upload {
+    user: String,
+    bytes: Vec<u8>,
+    at: OffsetDateTime,
+}
+
+impl Uploads {
+    fn put(&self, user: &str, bytes: Vec<u8>, now: OffsetDateTime) -> String {
+        let key = hadir_protocol::Digest::of(&bytes).to_hex();
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.retain(|_, u| now - u.at < Duration::minutes(UPLOAD_TTL_MIN));
+        while map.len() >= MAX_UPLOADS {
+            let Some(oldest) = map.iter().min_by_key(|(_, u)| u.at).map(|(k, _)| k.clone()) else { break };
+            map.remove(&oldest);
+        }
+        map.insert(key.clone(), Upload { user: user.to_owned(), bytes, at: now });
+        key
+    }
+
+    fn get(&self, key: &str, user: &str, now: OffsetDateTime) -> Option<Vec<u8>> {
+        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(key).filter(|u| u.user == user && now - u.at < Duration::minutes(UPLOAD_TTL_MIN)).map(|u| u.bytes.clone())
+    }
+
+    fn remove(&self, key: &str) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
+    }
+}
+
+fn form_html(s: &Session) -> String {
+    let lang = s.lang;
+    format!(
+        r#"<section class="card"><h2>{h}</h2><p class="muted">{p}</p>
+<form method="post" action="/employees/import" enctype="multipart/form-data" class="inline">{c}
+<label>{f}<input type="file" name="file" id="import-file" accept=".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" required></label>
+<button id="import-preview">{b}</button></form></section>
+<section class="card"><h2>{eh}</h2><p><a href="/employees/export.xlsx" id="export-xlsx">XLSX</a> · <a href="/employees/export.csv" id="export-csv">CSV</a></p></section>"#,
+        h = lang.pick("Impor pegawai dari CSV atau XLSX", "Import employees from CSV or XLSX"),
+        p = lang.pick(
+            "Satu baris judul (mis. NIP, Nama, Jabatan, Golongan, Bidang, Lokasi, Jenis Pegawai, Atasan) lalu satu baris per pegawai; format kolom NIP sebagai teks. Anda melihat hasil setiap baris sebelum apa pun disimpan; jika ada baris yang ditolak, tidak ada yang disimpan. Maksimal 10 MB.",
+            "One header row (e.g. NIP, Name, Position, Grade, Section, Site, Employment type, Supervisor), then one row per employee; format the NIP column as text. You see every row's outcome before anything is saved; if any row is refused, nothing is saved. At most 10 MB.",
+        ),
+        c = csrf_field(&s.csrf),
+        f = lang.pick("Berkas", "File"),
+        b = lang.pick("Pratinjau", "Preview"),
+        eh = lang.pick("Ekspor daftar pegawai (format yang sama)", "Export the employee list (same format)"),
+    )
+}
+
+/// The import page: the upload form and the export links.
+pub async fn import_page(s: Session, Query(q): Query<Fields>) -> Result<Html<String>, AppError> {
+    s.require(Page::Enrolment)?;
+    let body = format!("{}{}", flash(&q), form_html(&s));
+    Ok(Html(page(s.lang, &s.user, &s.csrf, Page::Employees, s.lang.pick("Impor pegawai", "Import employees"), &body)))
+}
+
+fn outcome_cell(lang: Lang, o: &Outcome) -> String {
+    match o {
+        Outcome::Added => format!(r#"<td class="ok">{}</td>"#, lang.pick("ditambah", "added")),
+        Outcome::Changed(fields) => format!(
+            r#"<td>{}: {}</td>"#,
+            lang.pick("diubah", "changed"),
+            esc(&fields.iter().map(|c| c.label(lang)).collect::<Vec<_>>().join(", "))
+        ),
+        Outcome::Unchanged => format!(r#"<td class="muted">{}</td>"#, lang.pick("tetap", "unchanged")),
+        Outcome::Refused(why) => format!(r#"<td class="bad">{}: {}</td>"#, lang.pick("ditolak", "refused"), esc(&why.text(lang))),
+    }
+}
+
+/// The preview: counts, every row's outcome, and the confirm button when nothing is refused.
+fn preview_html(s: &Session, plan: &Plan, upload: &str) -> String {
+    let lang = s.lang;
+    let t = plan.tally();
+    let mut b = String::new();
+    let _ = write!(
+        b,
+        r#"<div class="flash{err}" id="import-summary">{a} {added} · {u} {updated} · {same} {unchanged} · {r} {refused}</div>"#,
+        err = if t.refused > 0 { " error" } else { "" },
+        a = lang.pick("ditambah", "added"),
+        added = t.added,
+        u = lang.pick("diubah", "changed"),
+        updated = t.updated,
+        same = lang.pick("tetap", "unchanged"),
+        unchanged = t.unchanged,
+        r = lang.pick("ditolak", "refused"),
+        refused = t.refused,
+    );
+    if t.refused > 0 {
+        let _ = write!(
+            b,
+            "<p>{}</p>",
+            lang.pick(
+                "Ada baris yang ditolak: tidak ada yang disimpan. Perbaiki baris-baris itu di berkas lalu unggah lagi.",
+                "Some rows are refused: nothing is saved. Fix those rows in the file and upload it again.",
+            )
+        );
+    } else if t.added + t.updated > 0 {
+        let _ = write!(
+            b,
+            r#"<form method="post" action="/employees/import/confirm" class="inline">{c}<input type="hidden" name="upload" value="{u}"><button id="import-confirm">{l}</button></form>"#,
+            c = csrf_field(&s.csrf),
+            u = esc(upload),
+            l = lang.pick("Simpan semua", "Save all"),
+        );
+    }
+    let _ = write!(
+        b,
+        r#"<div class="card scroll"><table id="import-rows"><thead><tr><th>{row}</th><th>NIP / ID</th><th>{name}</th><th>{out}</th></tr></thead><tbody>"#,
+        row = lang.pick("Baris", "Row"),
+        name = lang.pick("Nama", "Name"),
+        out = lang.pick("Hasil", "Outcome"),
+    );
+    // Refused rows first: they are what the person has to act on.
+    let mut rows: Vec<_> = plan.rows.iter().collect();
+    rows.sort_by_key(|r| (!matches!(r.outcome, Outcome::Refused(_)), r.row));
+    for r in rows {
+        let _ = write!(
+            b,
+            "<tr><td>{}</td><td>{}</td><td>{}</td>{}</tr>",
+            r.row,
+            esc(r.employee_id.as_deref().unwrap_or("")),
+            esc(r.name.as_deref().unwrap_or("")),
+            outcome_cell(lang, &r.outcome)
+        );
+    }
+    b.push_str("</tbody></table></div>");
+    b
+}
+
+fn import_error(lang: Lang, e: impl std::fmt::Display) -> AppError {
+    tracing::info!(error = %e, "import upload not readable");
+    AppError::BadRequest(
+        lang.pick(
+            "Unggahan tidak dapat dibaca (terputus atau lebih dari 10 MB).",
+            "The upload could not be read (cut off or over 10 MB).",
+        )
+        .into(),
+    )
+}
+
+/// Reads the uploaded file and shows every row's outcome; writes nothing.
+pub async fn import_preview(State(st): State<AppState>, s: Session, mut form: Multipart) -> Result<Response, AppError> {
+    s.require(Page::Enrolment)?;
+    let lang = s.lang;
+    let mut csrf = None;
+    let mut file = None;
+    while let Some(f) = form.next_field().await.map_err(|e| import_error(lang, e))? {
+        match f.name() {
+            Some("csrf") => csrf = Some(f.text().await.map_err(|e| import_error(lang, e))?),
+            Some("file") => file = Some(f.bytes().await.map_err(|e| import_error(lang, e))?.to_vec()),
+            _ => {}
+        }
+    }
+    s.check_csrf(csrf.as_ref())?;
+    let bytes = file.unwrap_or_default();
+    let title = lang.pick("Pratinjau impor", "Import preview");
+    let sheet = match import::parse(&bytes) {
+        Ok(sheet) => sheet,
+        Err(e) => {
+            let body = format!(r#"<div class="flash error" id="import-error">{}</div>{}"#, esc(&e.text(lang)), form_html(&s));
+            let mut r = Html(page(lang, &s.user, &s.csrf, Page::Employees, title, &body)).into_response();
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            return Ok(r);
+        }
+    };
+    let plan = st.store.plan_import(&sheet).await?;
+    let key = st.uploads.put(&s.user.username, bytes, (st.clock)());
+    let body = format!("{}{}", preview_html(&s, &plan, &key), form_html(&s));
+    Ok(Html(page(lang, &s.user, &s.csrf, Page::Employees, title, &body)).into_response())
+}
+
+/// Commits the previewed file, checked again; all or nothing.
+pub async fn import_confirm(State(st): State<AppState>, s: Session, Form(f): Form<Fields>) -> Result<Response, AppError> {
+    s.require(Page::Enrolment)?;
+    s.check_csrf(f.get("csrf"))?;
+    let lang = s.lang;
+    let key = field(&f, "upload");
+    let now = (st.clock)();
+    let Some(bytes) = st.uploads.get(key, &s.user.username, now) else {
+        return Ok(redirect_err(
+            "/employees/import",
+            lang.pick("Pratinjau sudah kedaluwarsa; unggah berkasnya lagi.", "The preview expired; upload the file again."),
+        ));
+    };
+    match st.store.import_employees(&bytes, true, &s.user.username, now).await {
+        Ok(plan) => {
+            st.uploads.remove(key);
+            let t = plan.tally();
+            let msg = match lang {
+                Lang::Id => format!("Impor disimpan: {} ditambah, {} diubah, {} tetap. Perangkat menerimanya pada sinkronisasi berikutnya.", t.added, t.updated, t.unchanged),
+                Lang::En => format!("Import saved: {} added, {} changed, {} unchanged. Kiosks receive it at their next sync.", t.added, t.updated, t.unchanged),
+            };
+            Ok(redirect_ok("/employees/import", &msg))
+        }
+        Err(ImportError::Refused(_, plan)) => {
+            // The store changed since the preview (a section removed …): show why.
+            let body = format!("{}{}", preview_html(&s, &plan, key), form_html(&s));
+            let mut r = Html(page(lang, &s.user, &s.csrf, Page::Employees, lang.pick("Pratinjau impor", "Import preview"), &body)).into_response();
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(r)
+        }
+        Err(ImportError::File(e)) => Ok(redirect_err("/employees/import", &e.text(lang))),
+        Err(ImportError::Storage(e)) => Err(AppError::Storage(e)),
+    }
+}
+
+/// The present employees as `employees.csv` or `employees.xlsx`, in the import's format.
+pub async fn export(State(st): State<AppState>, s: Session, Path(fmt): Path<String>) -> Result<Response, AppError> {
+    s.require(Page::Enrolment)?;
+    let people = st.store.active_people().await?;
+    let (bytes, mime) = match fmt.as_str() {
+        "csv" => (crate::people::export::to_csv(&people), "text/csv; charset=utf-8"),
+        "xlsx" => (
+            crate::people::export::to_xlsx(&people).map_err(|e| AppError::Export(e.to_string()))?,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+        _ => return Err(AppError::NotFound),
+    };
+    st.store.audit(&s.user.username, "employees_export", &format!("{} employees as {fmt}", people.len()), (st.clock)()).await?;
+    let mut r = bytes.into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
+    let disposition = format!("attachment; filename=\"pegawai.{fmt}\"");
+    r.headers_mut().insert(header::CONTENT_DISPOSITION, HeaderValue::from_str(&disposition).map_err(|e| AppError::Internal(e.to_string()))?);
+    Ok(r)
+}
+
+/// The employee page's last card: deactivate (administrators and operators) and erase
+/// (administrators), each confirmed by typing the employee's id.
+pub fn leave_forms(s: &Session, id: &str) -> String {
+    let lang = s.lang;
+    let c = csrf_field(&s.csrf);
+    let id = esc(id);
+    let confirm = lang.pick("Ketik NIP/ID pegawai untuk konfirmasi", "Type the employee's NIP/id to confirm");
+    let mut b = format!(
+        r#"<section class="card"><h2>{h}</h2><p class="muted">{p}</p>
+<form method="post" action="/employees/{id}/deactivate" class="inline">{c}<label>{confirm}<input name="confirm" id="deactivate-confirm" required autocomplete="off"></label><button id="deactivate" class="reject">{b}</button></form></section>"#,
+        h = lang.pick("Nonaktifkan pegawai", "Deactivate employee"),
+        p = lang.pick(
+            "Pegawai hilang dari daftar semua perangkat pada sinkronisasi berikutnya; PIN dan templat wajah dihapus. Rekaman dan laporan lama tetap ada.",
+            "The employee leaves every kiosk's roster at the next sync; PIN and face templates are erased. Past records and reports stay.",
+        ),
+        b = lang.pick("Nonaktifkan", "Deactivate"),
+    );
+    if super::auth::allowed(s.user.role, Page::Settings) {
+        let _ = write!(
+            b,
+            r#"<section class="card"><h2>{h}</h2><p class="muted">{p}</p>
+<form method="post" action="/employees/{id}/erase" class="inline">{c}<label>{confirm}<input name="confirm" id="erase-confirm" required autocomplete="off"></label><button id="erase" class="reject">{b}</button></form></section>"#,
+            h = lang.pick("Hapus data pribadi (permintaan pelindungan data)", "Erase personal data (data-protection request)"),
+            p = lang.pick(
+                "Templat wajah, foto bukti dan PIN dihapus permanen; rekaman kehadiran tetap tanpa foto; pegawai dinonaktifkan. Tindakan ini dicatat dan tidak dapat dibatalkan.",
+                "Face templates, evidence photos and the PIN are deleted for good; attendance records stay without photos; the employee is deactivated. This is audited and cannot be undone.",
+            ),
+            b = lang.pick("Hapus data", "Erase data"),
+        );
+    }
+    b
+}
+
+fn confirmed(f: &Fields, id: &str, lang: Lang) -> Result<(), AppError> {
+    if field(f, "confirm") == id {
+        Ok(())
+    } else {
+        Err(AppError::BadRequest(
+            lang.pick("Konfirmasi tidak cocok dengan NIP/ID pegawai; tidak ada yang diubah.", "The confirmation does not match the employee's NIP/id; nothing changed.").into(),
+        ))
+    }
+}
+
+/// Deactivates an employee (administrators and operators).
+pub async fn deactivate(State(st): State<AppState>, s: Session, Path(id): Path<String>, Form(f): Form<Fields>) -> Result<Response, AppError> {
+    s.require(Page::Enrolment)?;
+    s.check_csrf(f.get("csrf"))?;
+    confirmed(&f, &id, s.lang)?;
+    if !st.store.deactivate_employee(&id, &s.user.username, (st.clock)()).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(redirect_ok(
+        "/employees",
+        s.lang.pick("Pegawai dinonaktifkan; perangkat menghapusnya pada sinkronisasi berikutnya.", "Employee deactivated; kiosks remove them at their next sync."),
+    ))
+}
+
+/// Erases an employee's biometric data on a data-protection request (administrators).
+pub async fn erase(State(st): State<AppState>, s: Session, Path(id): Path<String>, Form(f): Form<Fields>) -> Result<Response, AppError> {
+    s.require(Page::Settings)?;
+    s.check_csrf(f.get("csrf"))?;
+    confirmed(&f, &id, s.lang)?;
+    let Some(done) = st.store.erase_employee(&id, &s.user.username, (st.clock)()).await? else { return Err(AppError::NotFound) };
+    let msg = match s.lang {
+        Lang::Id => format!("Data pribadi dihapus: {} templat wajah, {} foto bukti, PIN.", done.templates, done.photos),
+        Lang::En => format!("Personal data erased: {} face templates, {} evidence photos, the PIN.", done.templates, done.photos),
+    };
+    Ok(redirect_ok("/employees", &msg))
+}
+
+/// The largest import request body: the file cap and room for the form.
+pub const MAX_IMPORT_BODY: usize = MAX_FILE_BYTES + (1 << 20);
