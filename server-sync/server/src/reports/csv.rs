@@ -3,13 +3,14 @@
 //!
 //! Text that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, a tab or a carriage
 //! return first: `=HYPERLINK(…)` in a name typed at enrolment) is written with a leading `'`,
-//! so it is shown, never evaluated. Numbers are numbers and keep their sign.
+//! so it is shown, never evaluated. A lone `-` (the reports' "nothing here") is no formula and
+//! stays as it is. Numbers are numbers and keep their sign.
 
 use super::{Cell, Table};
 
 /// Text made safe for a spreadsheet: a cell that would start a formula gets a leading `'`.
 pub fn neutralise(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    if text.len() > 1 && text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         std::borrow::Cow::Owned(format!("'{text}"))
     } else {
         std::borrow::Cow::Borrowed(text)
@@ -62,6 +63,7 @@ mod tests {
             ("=HYPERLINK(\"http://x\",\"y\")", "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""),
             ("+62 812", "'+62 812"),
             ("-1", "'-1"),
+            ("-", "-"),
             ("@SUM(A1)", "'@SUM(A1)"),
             ("\tx", "'\tx"),
             ("Budi", "Budi"),
