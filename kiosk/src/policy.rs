@@ -54,6 +54,10 @@ pub struct GpsFix {
     pub hdop_centi: Option<u16>,
     /// When the receiver made the fix (UTC, from the GPS).
     pub fix_time: OffsetDateTime,
+    /// When the kiosk received it, on its monotonic clock (ms). Freshness is measured with it
+    /// when known: a wall clock set wrong would otherwise make every fix look stale, and the
+    /// unit could not record at all (the record carries both times; the server compares them).
+    pub received_mono_ms: Option<u64>,
 }
 
 /// What a record says about GPS.
@@ -73,11 +77,15 @@ pub struct NeedsFix {
     pub max_age_s: u32,
 }
 
-/// The GPS evidence of a record made at `now` with the latest fix, or refusal in field mode.
-/// An office record carries a fresh fix when there is one (a GPS on an office kiosk is fine).
-pub fn gps_evidence(cfg: &PolicyConfig, latest: Option<GpsFix>, now: OffsetDateTime) -> Result<GpsEvidence, NeedsFix> {
+/// The GPS evidence of a record made at wall time `now` (monotonic `now_mono_ms`) with the
+/// latest fix, or refusal in field mode. An office record carries a fresh fix when there is
+/// one (a GPS on an office kiosk is fine).
+pub fn gps_evidence(cfg: &PolicyConfig, latest: Option<GpsFix>, now: OffsetDateTime, now_mono_ms: u64) -> Result<GpsEvidence, NeedsFix> {
     let fresh = latest.filter(|f| {
-        let age = (now - f.fix_time).whole_seconds();
+        let age = match f.received_mono_ms {
+            Some(at) => i64::try_from(now_mono_ms.saturating_sub(at) / 1000).unwrap_or(i64::MAX),
+            None => (now - f.fix_time).whole_seconds(),
+        };
         (-5..=i64::from(cfg.max_fix_age_s)).contains(&age)
     });
     match (fresh, cfg.mode) {
@@ -141,7 +149,11 @@ mod tests {
             satellites: 9,
             hdop_centi: Some(90),
             fix_time: now - time::Duration::seconds(age_s),
+            received_mono_ms: None,
         };
+        // Received 3 s before (monotonic 100 s), its GPS time 40 minutes after the wall clock.
+        let wrong_clock = GpsFix { received_mono_ms: Some(97_000), fix_time: now + time::Duration::minutes(40), ..fix(0) };
+        let received_long_ago = GpsFix { received_mono_ms: Some(0), ..fix(0) };
         let field = PolicyConfig { mode: Mode::Field, ..PolicyConfig::default() };
         let field_lax = PolicyConfig { field_allow_without_fix: true, ..field.clone() };
         let office = PolicyConfig::default();
@@ -153,10 +165,13 @@ mod tests {
             ("field lax no fix", &field_lax, None, Ok(false)),
             ("office no fix", &office, None, Ok(false)),
             ("office with fix keeps it", &office, Some(fix(1)), Ok(true)),
+            ("field, wall clock 40 min off, fix received 3 s ago", &field, Some(wrong_clock), Ok(true)),
+            ("field, fix received 100 s ago by the monotonic clock", &field, Some(received_long_ago), Ok(true)),
         ];
         for (name, cfg, latest, want) in cases {
-            let got = gps_evidence(cfg, latest, now).map(|e| matches!(e, GpsEvidence::Fix(_))).map_err(|_| ());
+            let got = gps_evidence(cfg, latest, now, 100_000).map(|e| matches!(e, GpsEvidence::Fix(_))).map_err(|_| ());
             assert_eq!(got, want, "{name}");
         }
+        assert!(gps_evidence(&field, Some(received_long_ago), now, 200_000).is_err(), "received 200 s ago: stale");
     }
 }

@@ -772,7 +772,7 @@ impl Kiosk {
         if !self.enrolled() {
             return Err(NotSaved::Store("device not enrolled with the server: no record without a device id".into()));
         }
-        let gps = match policy::gps_evidence(&self.policy, self.gps, now.wall) {
+        let gps = match policy::gps_evidence(&self.policy, self.gps, now.wall, now.mono.0) {
             Ok(g) => g,
             Err(e) => {
                 tracing::warn!(error = %e, "record refused by policy");
@@ -1058,7 +1058,7 @@ pub fn run(devices: Devices, cfg: &KioskConfig, shutdown: Arc<AtomicBool>) -> Re
             last_tick = Instant::now();
             if let Some(g) = gps.as_mut() {
                 match g.fix() {
-                    Ok(fix) => kiosk.gps = fix.map(|f| from_hal_fix(&f)),
+                    Ok(fix) => kiosk.gps = fix.map(|f| from_hal_fix(&f, now().mono.0)),
                     Err(e) => tracing::warn!(error = %e, "gps"),
                 }
             }
@@ -1153,8 +1153,8 @@ fn signal(outputs: &mut dyn hadir_hal::outputs::Outputs, fx: &[Effect]) {
     }
 }
 
-/// The policy's fix from hal's.
-pub fn from_hal_fix(f: &hadir_hal::gps::Fix) -> GpsFix {
+/// The kiosk's fix from the hal's, polled at monotonic `now_mono_ms`.
+pub fn from_hal_fix(f: &hadir_hal::gps::Fix, now_mono_ms: u64) -> GpsFix {
     GpsFix {
         lat: f.lat,
         lon: f.lon,
@@ -1163,5 +1163,6 @@ pub fn from_hal_fix(f: &hadir_hal::gps::Fix) -> GpsFix {
         satellites: f.sats.map_or(0, |s| u8::try_from(s).unwrap_or(u8::MAX)),
         hdop_centi: f.hdop_centi,
         fix_time: f.time,
+        received_mono_ms: Some(now_mono_ms.saturating_sub(u64::try_from(f.age.as_millis()).unwrap_or(u64::MAX))),
     }
 }

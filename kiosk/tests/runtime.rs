@@ -142,6 +142,7 @@ fn field_mode_with_fix_records_it() {
         satellites: 9,
         hdop_centi: Some(110),
         fix_time: datetime!(2026-03-01 23:41:59 UTC),
+        received_mono_ms: None,
     });
     r.pin(Direction::In, "1234", 0);
     r.frames(1, 100);

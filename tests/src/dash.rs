@@ -21,7 +21,8 @@ pub struct Answer {
     pub text: String,
 }
 
-fn hidden(html: &str, name: &str) -> Option<String> {
+/// The value of a hidden form field (`csrf`) in a page.
+pub fn hidden(html: &str, name: &str) -> Option<String> {
     let needle = format!(r#"name="{name}" value=""#);
     let i = html.find(&needle)? + needle.len();
     Some(html[i..i + html[i..].find('"')?].to_owned())

@@ -42,6 +42,8 @@ pub struct SimKiosk {
     /// How far the kiosk's wall clock is off true time, ms (a clock jump); the monotonic clock
     /// follows true time.
     pub skew_ms: i64,
+    /// The test's true time (the server's clock).
+    clock: FrozenClock,
 }
 
 /// How a kiosk is set up.
@@ -100,7 +102,9 @@ impl SimKiosk {
             dir,
             boot_ms: clock.now_ms(),
             skew_ms: 0,
+            clock: clock.clone(),
         };
+        k.synced();
         k.sync_roster(clock.now_ms()).await.expect("roster");
         k
     }
@@ -114,7 +118,30 @@ impl SimKiosk {
         let kiosk = Kiosk::new(store, identity.clone(), &cfg, Box::new(face.clone())).expect("kiosk after restart");
         assert_eq!(kiosk.device().device_id, device_id, "the device id survives a restart");
         let uploader = uploader(server_url, &device_id, identity, clock);
-        SimKiosk { device_id, kiosk, display: LogDisplay::default(), face, uploader, cfg, dir, boot_ms: clock.now_ms(), skew_ms: 0 }
+        // A new boot: no time sync until the first exchange with the server.
+        SimKiosk {
+            device_id,
+            kiosk,
+            display: LogDisplay::default(),
+            face,
+            uploader,
+            cfg,
+            dir,
+            boot_ms: clock.now_ms(),
+            skew_ms: 0,
+            clock: clock.clone(),
+        }
+    }
+
+    /// Notes a time sync with the server now, as the run loop does from the sync worker's
+    /// sample: the kiosk's wall and monotonic clocks and the server's offset from it.
+    fn synced(&mut self) {
+        let t = self.clock.now_ms();
+        self.kiosk.last_sync = Some(hadir_kiosk::clock::SyncPoint {
+            mono_ms: (t - self.boot_ms).max(0) as u64,
+            wall_ms: t + self.skew_ms,
+            offset_ms: -self.skew_ms,
+        });
     }
 
     /// Points the uploader at another URL (a proxy).
@@ -127,6 +154,7 @@ impl SimKiosk {
     pub async fn sync_roster(&mut self, now_ms: i64) -> Result<(), ClientError> {
         let since = hadir_kiosk::sync::roster_revision(&self.kiosk.store).map_err(|e| ClientError::Config(e.to_string()))?;
         let roster = self.uploader.roster(since).await?;
+        self.synced();
         let model = self.kiosk.device().model_version.clone();
         hadir_kiosk::sync::apply_roster(&mut self.kiosk.store, &roster, &model, now_ms)
             .map_err(|e| ClientError::Config(e.to_string()))?;
@@ -135,7 +163,11 @@ impl SimKiosk {
 
     /// Uploads everything pending (records, then photos).
     pub async fn drain(&mut self) -> Result<DrainReport, ClientError> {
-        self.uploader.drain(&mut self.kiosk.store).await
+        let report = self.uploader.drain(&mut self.kiosk.store).await?;
+        if report.batches > 0 {
+            self.synced();
+        }
+        Ok(report)
     }
 
     /// The kiosk's monotonic milliseconds at true time `t`.

@@ -85,7 +85,7 @@ impl Server {
         store.migrate(&migrations()).await.expect("migrate");
         let state = AppState {
             store: store.clone(),
-            policy: hadir_server::ingest::IngestPolicy::default(),
+            policy: hadir_server::ingest::IngestPolicy { zone: zone.clone(), ..hadir_server::ingest::IngestPolicy::default() },
             clock: clock.server_clock(),
             max_body_bytes: hadir_server::config::IngestConfig::default().max_body_bytes,
             zone: zone.clone(),

@@ -161,7 +161,7 @@ fn expectation(steps: &[Step]) -> BTreeMap<String, Expected> {
 }
 
 /// A GPS fix from the simulated receiver (through hal's fix type, as the runtime polls it).
-fn fix(when: OffsetDateTime, i: usize) -> GpsFix {
+fn fix(when: OffsetDateTime, i: usize, mono_ms: u64) -> GpsFix {
     let f = hadir_hal::gps::Fix {
         time: when - Duration::seconds(2),
         lat: -7.80 + (i as f64) * 1e-4,
@@ -173,7 +173,7 @@ fn fix(when: OffsetDateTime, i: usize) -> GpsFix {
         hdop_centi: Some(90),
         age: std::time::Duration::from_secs(2),
     };
-    hadir_kiosk::runtime::from_hal_fix(&f)
+    hadir_kiosk::runtime::from_hal_fix(&f, mono_ms)
 }
 
 /// A blend of two photos (a morph): the real engine's score against the first person lands
@@ -252,7 +252,7 @@ async fn an_office_day_at_the_seeds_scale() {
         let pin = dept::pin(s.employee);
         let outcome = match s.act {
             Act::Genuine { gps } => {
-                let g = gps.then(|| fix(s.at, s.employee));
+                let g = gps.then(|| fix(s.at, s.employee, k.mono_at(s.at)));
                 k.attempt(s.direction_in, &pin, &faces.probes[identity], FaceMode::Replay(faces.genuine[identity].clone()), g, s.at)
             }
             Act::Doubtful => k.attempt(s.direction_in, &pin, &morph, FaceMode::Real, None, s.at),

@@ -179,6 +179,19 @@ pub struct UploadResponse {
     pub server_time_ms: i64,
 }
 
+/// The most characters of a decoding error kept: serde's messages quote the offending value,
+/// which in a hostile upload is megabytes long, and the error goes back to the sender, into the
+/// log and into the server's `refused_uploads`.
+pub const MAX_DETAIL_CHARS: usize = 300;
+
+/// `text` cut to [`MAX_DETAIL_CHARS`], with `…` where it was cut.
+pub fn cut_detail(text: &str) -> String {
+    match text.char_indices().nth(MAX_DETAIL_CHARS) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_owned(),
+    }
+}
+
 /// An entry that is not a well-formed record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MalformedRecord {
@@ -227,7 +240,7 @@ struct RawBatch<'a> {
 /// Decodes an upload body; see the module docs for what is tolerated.
 pub fn decode_batch(body: &[u8]) -> Result<DecodedBatch, BatchDecodeError> {
     let raw: RawBatch<'_> =
-        serde_json::from_slice(body).map_err(|e| BatchDecodeError::NotABatch(e.to_string()))?;
+        serde_json::from_slice(body).map_err(|e| BatchDecodeError::NotABatch(cut_detail(&e.to_string())))?;
     if raw.records.len() > MAX_BATCH_RECORDS {
         return Err(BatchDecodeError::TooLarge { got: raw.records.len(), max: MAX_BATCH_RECORDS });
     }
@@ -247,7 +260,7 @@ fn decode_entry(raw: &RawValue) -> Result<Record, MalformedRecord> {
                 .and_then(|d| d.as_str())
                 .map(|d| d.chars().take(64).collect()),
             seq: body.and_then(|b| b.get("seq")).and_then(|s| s.as_u64()),
-            detail,
+            detail: cut_detail(&detail),
         }
     };
     let record: Record = serde_json::from_str(raw.get()).map_err(|e| malformed(e.to_string()))?;

@@ -14,7 +14,7 @@
 //!   (a cheap RTC drifts about 20 ppm, 1.7 s a day); a jump of the wall clock against the
 //!   monotonic clock is someone or something setting it ([`ClockEvidence::clock_jumped`]).
 //! - A GPS receiver's time is independent of the device; when the record carries one it is
-//!   compared directly.
+//!   compared directly, and stands in for a sync the device never had.
 //! - The server's receipt time bounds the record from above: a record cannot be made after it
 //!   arrived.
 //!
@@ -127,6 +127,9 @@ pub fn judge_time(recorded_at_ms: i64, evidence: &ClockEvidence, received_at_ms:
                 doubts.push(TimeDoubt::Drifted { offset_ms: offset });
             }
         }
+        // A receiver's time is evidence enough on its own (a field unit booted where there is
+        // no network): it was compared above.
+        _ if evidence.gps_time_ms.is_some() => {}
         _ => doubts.push(TimeDoubt::NeverSynced),
     }
     if !evidence.clock_jumped && ahead_ms > rules.max_offset_ms + drift_ms(evidence, rules) {
@@ -166,6 +169,8 @@ mod tests {
             ("offset a millisecond past it", t, ev(Some(HOUR), Some(2 * MIN + 1), None, false), t, vec![Drifted { offset_ms: 2 * MIN + 1 }]),
             ("clock set back 40 minutes, synced since", t, ev(Some(HOUR), Some(40 * MIN), None, false), t + 40 * MIN, vec![Drifted { offset_ms: 40 * MIN }]),
             ("never synced", t, ev(None, None, None, false), t, vec![NeverSynced]),
+            ("never synced, GPS agrees", t, ev(None, None, Some(t + 2_000), false), t + HOUR as i64, vec![]),
+            ("never synced, GPS disagrees", t, ev(None, None, Some(t + 40 * MIN), false), t + HOUR as i64, vec![DisagreesWithGps { diff_ms: -40 * MIN }]),
             ("stale sync", t, ev(Some(31 * 24 * HOUR), Some(0), None, false), t, vec![StaleSync { since_sync_ms: 31 * 24 * HOUR }]),
             ("jump reported, time in the past", t, ev(Some(HOUR), Some(0), None, true), t + 40 * MIN, vec![JumpedBack]),
             ("jump reported, time in the future", t + HOUR as i64, ev(Some(HOUR), Some(0), None, true), t, vec![JumpedForward { ahead_ms: HOUR as i64 }]),

@@ -21,6 +21,8 @@
 //!   dashboard alike).
 //! - [`clock`]: whether a record's time can be believed, from the clock evidence it carries.
 //! - [`place`]: whether a field record was made inside the employee's area, with a usable fix.
+//! - [`plausibility`]: positions no receiver or person could produce (impossible travel, a jump
+//!   with no time between, a position repeated to the last digit, zero HDOP).
 //!
 //! ## Units and limits
 //! - Records are UTC instants; the day a record belongs to and its time of day are read in the
@@ -36,6 +38,7 @@ pub mod clock;
 pub mod day;
 pub mod enrolment;
 pub mod place;
+pub mod plausibility;
 pub mod recap;
 pub mod schedule;
 pub mod settings;

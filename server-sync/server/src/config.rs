@@ -341,6 +341,10 @@ impl Config {
                 model_version: self.templates.model_version.clone(),
                 embedding_len: self.templates.embedding_len,
             },
+            zone: zone.clone(),
+            clock: hadir_rules::ClockRules::default(),
+            fix: hadir_rules::place::FixLimits::default(),
+            plausibility: hadir_rules::plausibility::PlausibilityRules::default(),
         };
         let zkteco_listen = match &self.zkteco {
             None => None,

@@ -374,7 +374,7 @@ pub async fn seed(store: &Store, opts: &DemoOptions, now: OffsetDateTime) -> Res
         });
     }
     let board_token = auth::random_token();
-    store.add_board_token(&auth::token_hash(&board_token), "TV lobi (demo)", false).await?;
+    store.add_board_token(&auth::token_hash(&board_token), "TV lobi (demo)", false, now_ms, now_ms + crate::dashboard::BOARD_LINK_DAYS * 86_400_000).await?;
 
     let records = seed_records(store, &people, opts, now, now_ms).await?;
     store.audit("demo", "demo_seeded", &format!("{} employees, {records} records", people.len()), now).await?;
@@ -637,7 +637,7 @@ mod tests {
         assert!(secrets.records > 50, "{}", secrets.records);
         assert_eq!(store.counts().await.unwrap().records, secrets.records as u64);
         assert!(store.user_by_name("kabid.bm").await.unwrap().is_some_and(|u| u.sections == ["BM"]));
-        assert!(store.board_token(&auth::token_hash(&secrets.board_token)).await.unwrap().is_some());
+        assert!(store.board_token(&auth::token_hash(&secrets.board_token), crate::storage::dt_to_ms(now)).await.unwrap().is_some());
         let today = today_records(&store, now, opts.utc_offset).await.unwrap();
         assert!(!today.is_empty() && today.iter().all(|r| r.employee_id != secrets.face_employee), "{today:?}");
         assert!(matches!(seed(&store, &opts, now).await, Err(DemoError::NotEmpty { .. })));

@@ -3,10 +3,15 @@
 //! 1. [`hadir_protocol::decode_batch`] splits the body; malformed entries are answered
 //!    [`RefusalReason::Malformed`] and the rest go on.
 //! 2. The devices named are looked up once; unknown and revoked devices are refused.
-//! 3. Signatures are verified, in one Ed25519 batch when all are good (about twice as fast)
-//!    and one by one otherwise, to name the bad ones.
+//! 3. Signatures are verified one by one with the strict check, spread over the cores. Not in
+//!    an Ed25519 batch: a batch checks the cofactored equation, which accepts signatures whose
+//!    `R` carries a small-order component that the strict check refuses, and a record the
+//!    server stores must verify for anyone who checks it later.
 //! 4. The time is judged ([`IngestPolicy`]); an implausible one sends the record to
-//!    quarantine, where it still holds its chain position.
+//!    quarantine, where it still holds its chain position. What the server doubts about the
+//!    rest (another site's employee, a claim its scores do not support, an untrusted clock:
+//!    [`crate::doubts`]) is kept with the record as flags; such a record waits for a
+//!    supervisor.
 //! 5. [`crate::storage::Store::store_batch`] decides each record's chain position with
 //!    [`decide`] inside one transaction and writes; in the same transaction it keeps the
 //!    entries refused in steps 1–3 in `refused_uploads` (with the peer's address) and moves the
@@ -24,8 +29,9 @@ use hadir_protocol::{
 };
 use std::collections::HashMap;
 
-/// What the server accepts from devices: plausible record times, and templates of its model.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the server accepts from devices: plausible record times, and templates of its model;
+/// and what it doubts: records against the sites' zone and the time rules.
+#[derive(Debug, Clone, PartialEq)]
 pub struct IngestPolicy {
     /// How far a record may be in the server's future, ms (device clocks drift a little).
     pub max_future_ms: i64,
@@ -33,6 +39,14 @@ pub struct IngestPolicy {
     pub earliest_ms: i64,
     /// What an uploaded face template must be.
     pub templates: crate::roster::TemplatePolicy,
+    /// The sites' time zone: a record's UTC offset must be the zone's.
+    pub zone: hadir_rules::SiteZone,
+    /// When a record's time is trusted.
+    pub clock: hadir_rules::ClockRules,
+    /// How good a GPS fix must be to place a record.
+    pub fix: hadir_rules::place::FixLimits,
+    /// Which positions no person or receiver could produce.
+    pub plausibility: hadir_rules::plausibility::PlausibilityRules,
 }
 
 impl Default for IngestPolicy {
@@ -42,6 +56,10 @@ impl Default for IngestPolicy {
             max_future_ms: 10 * 60 * 1000,
             earliest_ms: 1_704_067_200_000,
             templates: crate::roster::TemplatePolicy::default(),
+            zone: hadir_rules::SiteZone::default(),
+            clock: hadir_rules::ClockRules::default(),
+            fix: hadir_rules::place::FixLimits::default(),
+            plausibility: hadir_rules::plausibility::PlausibilityRules::default(),
         }
     }
 }
@@ -75,6 +93,45 @@ pub struct Verified {
     pub canonical: Vec<u8>,
     /// Why its time is implausible, if it is.
     pub implausible: Option<String>,
+    /// What the server doubts about it (stored with it; empty for most).
+    pub flags: Vec<crate::doubts::Flag>,
+}
+
+/// What the server knows about a batch's employees and months, looked up before
+/// [`prepare`] (which does no I/O).
+#[derive(Debug, Clone, Default)]
+pub struct Known {
+    /// Each employee's site on the roster (missing: not on it).
+    pub employee_sites: HashMap<String, String>,
+    /// Months closed for payroll, as (year, month number).
+    pub closed_months: std::collections::HashSet<(i32, u8)>,
+    /// The sites' areas (sites without one are not judged by place).
+    pub site_areas: HashMap<String, hadir_rules::place::Area>,
+    /// Each employee's earlier GPS fixes (of the last [`TRACK_DAYS`] days, before the batch).
+    pub tracks: HashMap<String, hadir_rules::plausibility::Track>,
+}
+
+/// How far back an employee's fixes are compared with a new one, days.
+pub const TRACK_DAYS: i64 = 35;
+
+/// A record's fix as the plausibility checks read it (its day in the sites' zone).
+pub fn fix_point(b: &hadir_protocol::RecordBody, zone: &hadir_rules::SiteZone) -> Option<hadir_rules::plausibility::FixPoint> {
+    let g = b.gps.as_ref()?;
+    let offset_ms = i64::from(zone.offset().whole_seconds()) * 1000;
+    Some(hadir_rules::plausibility::FixPoint {
+        at_ms: b.recorded_at_ms,
+        lat_e7: g.lat_e7,
+        lon_e7: g.lon_e7,
+        hdop_centi: g.hdop_centi,
+        day: (b.recorded_at_ms + offset_ms).div_euclid(86_400_000),
+    })
+}
+
+/// The (year, month) of an instant in the sites' zone.
+pub fn month_of(at_ms: i64, zone: &hadir_rules::SiteZone) -> Option<(i32, u8)> {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(at_ms) * 1_000_000).ok()?;
+    let local = zone.local(t);
+    Some((local.year(), u8::from(local.month())))
 }
 
 /// What is already stored at a record's sequence number.
@@ -134,6 +191,9 @@ pub enum IngestError {
     /// The database failed; nothing of the batch was stored.
     #[error(transparent)]
     Storage(#[from] StorageError),
+    /// The thread verifying the signatures stopped; nothing of the batch was stored.
+    #[error("signature verification stopped: {0}")]
+    Verifier(String),
 }
 
 /// Where an upload came from (for `refused_uploads`).
@@ -190,12 +250,14 @@ pub fn watermark(claim: &DrainClaim, devices: &HashMap<String, DeviceInfo>, now_
 pub fn prepare(
     decoded: hadir_protocol::DecodedBatch,
     devices: &HashMap<String, DeviceInfo>,
+    known: &Known,
     now_ms: i64,
     policy: &IngestPolicy,
 ) -> Prepared {
     let mut answers: Vec<Option<RecordResult>> = Vec::with_capacity(decoded.entries.len());
     let mut refusals = Vec::new();
     let mut candidates: Vec<(Verified, PublicKey)> = Vec::new();
+    let mut tracks = known.tracks.clone();
     let mut keep = |device_id: Option<String>, seq: Option<u64>, reason: RefusalReason, detail: &str, hash: Option<Digest>| {
         refusals.push(RefusedUpload {
             device_id,
@@ -248,7 +310,25 @@ pub fn prepare(
                 let canonical = record.body.canonical_bytes();
                 let hash = Digest::of(&canonical);
                 let implausible = policy.judge(record.body.recorded_at_ms, now_ms);
-                candidates.push((Verified { index, record, hash, canonical, implausible }, d.public_key));
+                let b = &record.body;
+                let month = month_of(b.recorded_at_ms, &policy.zone);
+                let context = crate::doubts::Context {
+                    device_site: &d.site_id,
+                    device_mode: d.mode,
+                    employee_site: known.employee_sites.get(&b.employee_id).map(String::as_str),
+                    site_offset_min: i32::from(policy.zone.offset().whole_minutes()),
+                    month_closed: month.is_some_and(|m| known.closed_months.contains(&m)),
+                    received_at_ms: now_ms,
+                    clock: &policy.clock,
+                    area: known.site_areas.get(&d.site_id),
+                    fix: &policy.fix,
+                };
+                let mut flags = crate::doubts::doubts(b, &context);
+                if let Some(point) = fix_point(b, &policy.zone) {
+                    let track = tracks.entry(b.employee_id.clone()).or_default();
+                    flags.extend(track.next(point, &policy.plausibility).iter().map(crate::doubts::Flag::implausible));
+                }
+                candidates.push((Verified { index, record, hash, canonical, implausible, flags }, d.public_key));
             }
         }
     }
@@ -273,18 +353,64 @@ pub fn prepare(
     Prepared { answers, verified, refusals, watermark }
 }
 
-/// Which signatures verify: one batch verification first, one by one only if it fails.
+/// Which signatures verify, strictly; large uploads are split over the machine's cores.
 fn verify_all(candidates: &[(Verified, PublicKey)]) -> Vec<bool> {
-    let messages: Vec<&[u8]> = candidates.iter().map(|(v, _)| v.canonical.as_slice()).collect();
-    let signatures: Vec<_> = candidates.iter().map(|(v, _)| v.record.signature).collect();
-    let keys: Vec<PublicKey> = candidates.iter().map(|(_, k)| *k).collect();
-    if !candidates.is_empty() && PublicKey::verify_batch(&messages, &signatures, &keys).is_ok() {
-        return vec![true; candidates.len()];
+    let check = |(v, k): &(Verified, PublicKey)| k.verify(&v.canonical, &v.record.signature).is_ok();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Below this many signatures a thread costs more than it saves.
+    const PER_THREAD: usize = 64;
+    if threads < 2 || candidates.len() < 2 * PER_THREAD {
+        return candidates.iter().map(check).collect();
     }
-    candidates
-        .iter()
-        .map(|(v, k)| k.verify(&v.canonical, &v.record.signature).is_ok())
-        .collect()
+    let chunk = candidates.len().div_ceil(threads).max(PER_THREAD);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = candidates
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(check).collect::<Vec<bool>>()))
+            .collect();
+        // A verifying thread cannot panic short of a bug; then the record is refused, not kept.
+        parts
+            .into_iter()
+            .zip(candidates.chunks(chunk))
+            .flat_map(|(h, part)| h.join().unwrap_or_else(|_| vec![false; part.len()]))
+            .collect()
+    })
+}
+
+/// The roster sites of the batch's employees and which of its months are closed.
+pub async fn known(store: &Store, decoded: &hadir_protocol::DecodedBatch, zone: &hadir_rules::SiteZone) -> Result<Known, StorageError> {
+    let bodies = || decoded.entries.iter().filter_map(|e| e.as_ref().ok()).map(|r| &r.body);
+    let mut employees: Vec<&str> = bodies().map(|b| b.employee_id.as_str()).collect();
+    employees.sort_unstable();
+    employees.dedup();
+    let mut months: Vec<(i32, u8)> = bodies().filter_map(|b| month_of(b.recorded_at_ms, zone)).collect();
+    months.sort_unstable();
+    months.dedup();
+    let mut closed_months = std::collections::HashSet::new();
+    for (year, month) in months {
+        let Ok(m) = time::Month::try_from(month) else { continue };
+        if store.month_close(year, m).await?.is_some() {
+            closed_months.insert((year, month));
+        }
+    }
+    let site_areas = store.site_areas().await?.into_iter().map(|(site, a)| (site, a.area())).collect();
+    // Earlier fixes of the employees whose records carry one, up to the batch's first record.
+    let mut with_fix: Vec<&str> = bodies().filter(|b| b.gps.is_some()).map(|b| b.employee_id.as_str()).collect();
+    with_fix.sort_unstable();
+    with_fix.dedup();
+    let mut tracks = HashMap::new();
+    if let Some(first) = bodies().filter(|b| b.gps.is_some()).map(|b| b.recorded_at_ms).min() {
+        let rules = hadir_rules::plausibility::PlausibilityRules::default();
+        for (employee, points) in store.fix_history(&with_fix, first - TRACK_DAYS * 86_400_000, first, zone).await? {
+            let mut t = hadir_rules::plausibility::Track::default();
+            for p in points {
+                // Earlier records were judged when they came; here they only build the track.
+                let _ = t.next(p, &rules);
+            }
+            tracks.insert(employee, t);
+        }
+    }
+    Ok(Known { employee_sites: store.employee_sites(&employees).await?, closed_months, site_areas, tracks })
 }
 
 /// The whole ingest of one upload body (no peer address known).
@@ -310,7 +436,14 @@ pub async fn ingest_from(
     ids.sort();
     ids.dedup();
     let devices = store.devices(&ids).await?;
-    let Prepared { mut answers, verified, mut refusals, watermark } = prepare(decoded, &devices, now_ms, policy);
+    let known = known(store, &decoded, &policy.zone).await?;
+    // Verifying is CPU work (tens of µs a signature): off the async workers, so a large upload
+    // does not stall the other requests.
+    let policy_owned = policy.clone();
+    let Prepared { mut answers, verified, mut refusals, watermark } =
+        tokio::task::spawn_blocking(move || prepare(decoded, &devices, &known, now_ms, &policy_owned))
+            .await
+            .map_err(|e| IngestError::Verifier(e.to_string()))?;
     for r in &mut refusals {
         r.remote_addr.clone_from(&peer.remote_addr);
         r.forwarded_for.clone_from(&peer.forwarded_for);
@@ -367,7 +500,7 @@ mod tests {
         };
         let record = body.sign(&DeviceKey::from_seed(&[1; 32]));
         let canonical = record.body.canonical_bytes();
-        Verified { index: 0, hash: Digest::of(&canonical), record, canonical, implausible: implausible.map(String::from) }
+        Verified { index: 0, hash: Digest::of(&canonical), record, canonical, implausible: implausible.map(String::from), flags: Vec::new() }
     }
 
     fn reason(o: &Outcome) -> Option<RefusalReason> {

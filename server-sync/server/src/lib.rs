@@ -29,6 +29,7 @@ pub mod api;
 pub mod bench;
 pub mod config;
 pub mod demo;
+pub mod doubts;
 pub mod enrolment;
 pub mod holiday_file;
 pub mod ingest;
@@ -113,8 +114,11 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(log_request))
 }
 
-async fn log_request(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
-    let (method, path) = (req.method().clone(), req.uri().path().to_owned());
+/// Logs each request's method, path, status and time. A late-board link's path is its secret:
+/// it is logged as `/board/…`.
+pub(crate) async fn log_request(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let method = req.method().clone();
+    let path = redact_path(req.uri().path());
     let started = std::time::Instant::now();
     let response = next.run(req).await;
     tracing::info!(
@@ -127,6 +131,17 @@ async fn log_request(req: axum::extract::Request, next: axum::middleware::Next) 
     response
 }
 
+/// The path as logged: secrets in it (a late-board token) are cut out.
+fn redact_path(path: &str) -> String {
+    match path.strip_prefix("/board/") {
+        Some(rest) => match rest.split_once('/') {
+            Some((_, tail)) => format!("/board/…/{tail}"),
+            None => "/board/…".to_owned(),
+        },
+        None => path.to_owned(),
+    }
+}
+
 /// Serves `app` on `listener` until `shutdown` completes, then finishes open requests.
 pub async fn serve(
     listener: tokio::net::TcpListener,
@@ -137,4 +152,19 @@ pub async fn serve(
     axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn board_tokens_are_cut_from_logged_paths() {
+        for (path, want) in [
+            ("/board/s3cr3t", "/board/…"),
+            ("/board/s3cr3t/events", "/board/…/events"),
+            ("/api/v1/records", "/api/v1/records"),
+            ("/today", "/today"),
+        ] {
+            assert_eq!(super::redact_path(path), want);
+        }
+    }
 }

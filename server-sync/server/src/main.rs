@@ -238,6 +238,14 @@ async fn main() -> Result<()> {
                 print!("{}", r.report());
             }
         }
+        let p = bench::plausibility_month();
+        println!(
+            "plausibility: {} records of 38 devices' month (359 employees, {} flagged) in {:.1} ms plausibility_records_per_s={:.0}",
+            p.records,
+            p.flagged,
+            p.elapsed.as_secs_f64() * 1000.0,
+            p.records as f64 / p.elapsed.as_secs_f64().max(1e-9)
+        );
         let label = if *employees == 10_000 { "employees_import_10k_ms".to_owned() } else { format!("employees_import_{employees}_ms") };
         for (backend, took) in bench::employees_import(*employees, sqlite, postgres).await.context("employee import benchmark")? {
             println!("employees import {backend} {label}={}", took.as_millis());

@@ -183,7 +183,7 @@ async fn supervisor_confirms_exports_and_the_board_follows(db: &Db<'_>) {
 
     // The late board on the lobby TV.
     let token = "papan-lobi-uji";
-    f.state.store.add_board_token(&token_hash(token), "Lobi", false).await.unwrap();
+    f.state.store.add_board_token(&token_hash(token), "Lobi", false, 0, i64::MAX).await.unwrap();
     c.set_window_size(1920, 1080).await.unwrap();
     c.goto(&format!("{base}/board/{token}")).await.unwrap();
     // Read in one script call: the event stream replaces the board's markup at any moment, so

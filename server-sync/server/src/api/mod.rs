@@ -173,6 +173,10 @@ async fn upload(
         }
         Err(crate::ingest::IngestError::Decode(e)) => Err(ApiError::new(StatusCode::BAD_REQUEST, "malformed", e.to_string())),
         Err(crate::ingest::IngestError::Storage(e)) => Err(e.into()),
+        Err(e @ crate::ingest::IngestError::Verifier(_)) => {
+            tracing::error!(error = %e, "upload not stored");
+            Err(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "server failure; retry later"))
+        }
     }
 }
 

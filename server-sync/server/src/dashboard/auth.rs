@@ -7,9 +7,13 @@
 //!   (plain-HTTP development only).
 //! - Every form that changes something carries the session's CSRF token (synchroniser token);
 //!   the login form carries a pre-session token bound to a short-lived cookie.
-//! - Login failures are limited per user name: after [`MAX_FAILURES`] within [`WINDOW_MIN`]
-//!   minutes further attempts are refused until the window passes, whether the password is
-//!   right or not.
+//! - Login failures slow the next attempt down, per account and per client address, with a
+//!   delay that doubles with every failure after [`FREE_FAILURES`]. Per account the delay stops
+//!   at [`ACCOUNT_MAX_DELAY_S`]: a stranger guessing `admin` slows the owner by seconds, never
+//!   locks them out; per address it grows to [`ADDRESS_MAX_DELAY_S`], which stops a guesser.
+//!   An attempt inside its delay is refused before the password is checked, so a flood costs
+//!   no hashing; both maps are bounded ([`MAX_TRACKED`]) and names are cut to
+//!   [`MAX_USERNAME_CHARS`], so made-up names of megabytes cost no memory.
 
 use std::collections::HashMap;
 
@@ -23,10 +27,19 @@ use time::{Duration, OffsetDateTime};
 use crate::storage::accounts::{Role, User};
 use crate::reports::month::Scope;
 
-/// Failed logins allowed per user name within the window.
-pub const MAX_FAILURES: usize = 5;
-/// The window, minutes.
-pub const WINDOW_MIN: i64 = 15;
+/// Failures forgiven before any delay (typing mistakes).
+pub const FREE_FAILURES: u32 = 3;
+/// The longest delay per account, seconds.
+pub const ACCOUNT_MAX_DELAY_S: i64 = 30;
+/// The longest delay per client address, seconds.
+pub const ADDRESS_MAX_DELAY_S: i64 = 900;
+/// A key's failures are forgotten after this long without one, minutes (longer than the
+/// longest delay, or a patient guesser would start over with free attempts).
+pub const FORGET_AFTER_MIN: i64 = 60;
+/// Keys remembered per map; beyond it the stalest go first.
+pub const MAX_TRACKED: usize = 10_000;
+/// The longest user name looked at; longer ones are refused as wrong without a lookup.
+pub const MAX_USERNAME_CHARS: usize = 64;
 
 /// A page or action family, for the role check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,33 +127,116 @@ pub fn constant_time_eq(a: &str, b: &str) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Counts failed logins per user name.
+/// Failures of one key and when the last one was.
+#[derive(Debug, Clone, Copy)]
+struct Strikes {
+    count: u32,
+    last: OffsetDateTime,
+}
+
+/// The wait after `count` failures: none for the first [`FREE_FAILURES`], then 1 s doubling up
+/// to `cap_s`.
+pub fn delay_after(count: u32, cap_s: i64) -> Duration {
+    if count < FREE_FAILURES {
+        return Duration::ZERO;
+    }
+    let doublings = (count - FREE_FAILURES).min(30);
+    Duration::seconds((1i64 << doublings).min(cap_s))
+}
+
+/// The address a throttle counts: an IPv4 address, or an IPv6 /64 (one subscriber's network:
+/// a guesser has all of it).
+fn address_key(addr: std::net::IpAddr) -> std::net::IpAddr {
+    match addr {
+        std::net::IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            std::net::IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+        }
+        std::net::IpAddr::V6(v6) => std::net::IpAddr::V4(v6.to_ipv4_mapped().unwrap_or(std::net::Ipv4Addr::UNSPECIFIED)),
+        v4 => v4,
+    }
+}
+
+/// An account's key: lower case, cut to [`MAX_USERNAME_CHARS`].
+fn account_key(username: &str) -> String {
+    username.chars().take(MAX_USERNAME_CHARS).collect::<String>().to_lowercase()
+}
+
+fn note<K: std::hash::Hash + Eq>(map: &mut HashMap<K, Strikes>, key: K, now: OffsetDateTime) {
+    let forget = Duration::minutes(FORGET_AFTER_MIN);
+    let e = map.entry(key).or_insert(Strikes { count: 0, last: now });
+    if now - e.last >= forget {
+        e.count = 0;
+    }
+    e.count = e.count.saturating_add(1);
+    e.last = now;
+    if map.len() > MAX_TRACKED {
+        map.retain(|_, s| now - s.last < forget);
+        if map.len() > MAX_TRACKED {
+            // Still full inside the window (a flood of made-up names): keep the newest half.
+            let mut lasts: Vec<OffsetDateTime> = map.values().map(|s| s.last).collect();
+            lasts.sort_unstable();
+            let cut = lasts[lasts.len() / 2];
+            map.retain(|_, s| s.last > cut);
+        }
+    }
+}
+
+fn wait<K: std::hash::Hash + Eq>(map: &HashMap<K, Strikes>, key: &K, cap_s: i64, now: OffsetDateTime) -> Duration {
+    match map.get(key) {
+        Some(s) if now - s.last < Duration::minutes(FORGET_AFTER_MIN) => (s.last + delay_after(s.count, cap_s) - now).max(Duration::ZERO),
+        _ => Duration::ZERO,
+    }
+}
+
+/// Counts failed logins per account and per client address.
 #[derive(Debug, Default)]
 pub struct LoginLimiter {
-    failures: HashMap<String, Vec<OffsetDateTime>>,
+    accounts: HashMap<String, Strikes>,
+    addresses: HashMap<std::net::IpAddr, Strikes>,
 }
 
 impl LoginLimiter {
-    /// Whether another attempt for `username` is allowed now.
-    pub fn allowed(&mut self, username: &str, now: OffsetDateTime) -> bool {
-        let key = username.to_lowercase();
-        let Some(v) = self.failures.get_mut(&key) else { return true };
-        v.retain(|t| now - *t < Duration::minutes(WINDOW_MIN));
-        v.len() < MAX_FAILURES
+    /// How long an attempt for `username` from `addr` must still wait (zero: go ahead).
+    pub fn wait(&self, username: &str, addr: Option<std::net::IpAddr>, now: OffsetDateTime) -> Duration {
+        let account = wait(&self.accounts, &account_key(username), ACCOUNT_MAX_DELAY_S, now);
+        let address = addr.map_or(Duration::ZERO, |a| wait(&self.addresses, &address_key(a), ADDRESS_MAX_DELAY_S, now));
+        account.max(address)
+    }
+
+    /// Starts an attempt: refused with the wait when it comes too soon; otherwise counted as a
+    /// failure at once (under the caller's lock, so a burst of concurrent attempts cannot all
+    /// pass the check before the first one fails), and forgiven by [`LoginLimiter::succeeded`].
+    pub fn begin(&mut self, username: &str, addr: Option<std::net::IpAddr>, now: OffsetDateTime) -> Result<(), Duration> {
+        let wait = self.wait(username, addr, now);
+        if wait > Duration::ZERO {
+            return Err(wait);
+        }
+        self.failed(username, addr, now);
+        Ok(())
     }
 
     /// Notes a failed attempt.
-    pub fn failed(&mut self, username: &str, now: OffsetDateTime) {
-        self.failures.entry(username.to_lowercase()).or_default().push(now);
-        // Bound memory under a flood of made-up names.
-        if self.failures.len() > 10_000 {
-            self.failures.retain(|_, v| v.iter().any(|t| now - *t < Duration::minutes(WINDOW_MIN)));
+    pub fn failed(&mut self, username: &str, addr: Option<std::net::IpAddr>, now: OffsetDateTime) {
+        note(&mut self.accounts, account_key(username), now);
+        if let Some(a) = addr {
+            note(&mut self.addresses, address_key(a), now);
         }
     }
 
-    /// Forgets failures after a successful login.
-    pub fn succeeded(&mut self, username: &str) {
-        self.failures.remove(&username.to_lowercase());
+    /// After a successful login: the account's failures are forgotten (its owner is back);
+    /// the address keeps its earlier ones, less the one counted when this attempt began (a
+    /// guesser with an account of his own must not clear his address by signing in).
+    pub fn succeeded(&mut self, username: &str, addr: Option<std::net::IpAddr>) {
+        self.accounts.remove(&account_key(username));
+        if let Some(s) = addr.and_then(|a| self.addresses.get_mut(&address_key(a))) {
+            s.count = s.count.saturating_sub(1);
+        }
+    }
+
+    /// Keys remembered (accounts, addresses): what a flood can make this hold.
+    pub fn tracked(&self) -> (usize, usize) {
+        (self.accounts.len(), self.addresses.len())
     }
 }
 
@@ -188,16 +284,54 @@ mod tests {
     }
 
     #[test]
-    fn limiter_blocks_after_five_failures_for_the_window() {
+    fn delays_double_after_the_free_failures_up_to_the_cap() {
+        let cases = [(0, 30, 0), (2, 30, 0), (3, 30, 1), (4, 30, 2), (7, 30, 16), (8, 30, 30), (40, 30, 30), (12, 900, 512), (13, 900, 900)];
+        for (count, cap, want) in cases {
+            assert_eq!(delay_after(count, cap), Duration::seconds(want), "{count} failures, cap {cap}");
+        }
+    }
+
+    #[test]
+    fn a_stranger_slows_the_owner_for_seconds_and_is_stopped_himself() {
         let mut l = LoginLimiter::default();
         let t0 = datetime!(2026-03-02 08:00 UTC);
-        for i in 0..MAX_FAILURES {
-            assert!(l.allowed("Budi", t0), "attempt {i}");
-            l.failed("budi", t0);
+        let stranger: std::net::IpAddr = "203.0.113.9".parse().unwrap();
+        let owner: std::net::IpAddr = "10.1.2.3".parse().unwrap();
+        // The stranger tries as soon as he may, 40 times.
+        let mut t = t0;
+        for _ in 0..40 {
+            t += l.wait("admin", Some(stranger), t);
+            l.failed("Admin", Some(stranger), t);
         }
-        assert!(!l.allowed("BUDI", t0 + Duration::minutes(14)));
-        assert!(l.allowed("ani", t0), "other users are not affected");
-        assert!(l.allowed("budi", t0 + Duration::minutes(15)));
+        // He waits for his address's delay (which has reached the cap)...
+        assert_eq!(l.wait("someone-else", Some(stranger), t), Duration::seconds(ADDRESS_MAX_DELAY_S));
+        // ...while the owner, from his own desk, waits at most the account's cap.
+        let owner_wait = l.wait("ADMIN", Some(owner), t);
+        assert!(owner_wait > Duration::ZERO && owner_wait <= Duration::seconds(ACCOUNT_MAX_DELAY_S), "{owner_wait}");
+        assert_eq!(l.wait("admin", Some(owner), t + owner_wait), Duration::ZERO);
+        l.succeeded("admin", Some(owner));
+        assert_eq!(l.wait("admin", Some(owner), t + owner_wait), Duration::ZERO);
+        // Failures are forgotten after a quiet hour.
+        assert_eq!(l.wait("x", Some(stranger), t + Duration::minutes(FORGET_AFTER_MIN)), Duration::ZERO);
+    }
+
+    #[test]
+    fn ipv6_neighbours_share_a_throttle_and_a_flood_of_names_is_bounded() {
+        let mut l = LoginLimiter::default();
+        let t0 = datetime!(2026-03-02 08:00 UTC);
+        for i in 0..FREE_FAILURES + 1 {
+            let a: std::net::IpAddr = format!("2001:db8:1:2::{i:x}").parse().unwrap();
+            l.failed("budi", Some(a), t0);
+        }
+        assert!(l.wait("ani", Some("2001:db8:1:2:ffff::1".parse().unwrap()), t0) > Duration::ZERO);
+        assert_eq!(l.wait("ani", Some("2001:db8:1:3::1".parse().unwrap()), t0), Duration::ZERO);
+        let long = "x".repeat(4096);
+        for i in 0..3 * MAX_TRACKED {
+            l.failed(&format!("{i}{long}"), None, t0 + Duration::milliseconds(i as i64));
+        }
+        let (accounts, _) = l.tracked();
+        assert!(accounts <= MAX_TRACKED, "{accounts}");
+        assert!(l.accounts.keys().all(|k| k.chars().count() <= MAX_USERNAME_CHARS));
     }
 
     #[test]

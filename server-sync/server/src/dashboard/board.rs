@@ -30,7 +30,7 @@ pub fn initials(name: &str) -> String {
 }
 
 async fn token(st: &AppState, t: &str) -> Result<BoardToken, AppError> {
-    st.store.board_token(&token_hash(t)).await?.ok_or(AppError::NotFound)
+    st.store.board_token(&token_hash(t), crate::storage::dt_to_ms((st.clock)())).await?.ok_or(AppError::NotFound)
 }
 
 fn lang(headers: &HeaderMap) -> Lang {
@@ -77,7 +77,7 @@ pub async fn board_fragment(st: &AppState, tok: &BoardToken, lang: Lang) -> Resu
     Ok(s)
 }
 
-const BOARD_CSS: &str = r#"
+pub(crate) const BOARD_CSS: &str = r#"
 html,body{margin:0;height:100%;background:#0d1b24;color:#f4f6f8;font-family:system-ui,sans-serif}
 #board{padding:2vw 3vw}.top{display:flex;justify-content:space-between;align-items:center;font-size:3.2vw;font-weight:700;border-bottom:.3vw solid #e74c3c;padding-bottom:1vw}
 .count{background:#e74c3c;border-radius:1vw;padding:0 1.5vw}.none{font-size:3vw;color:#9fb3c1}
@@ -94,11 +94,7 @@ pub async fn board_page(State(st): State<AppState>, Path(t): Path<String>, heade
     let inner = board_fragment(&st, &tok, lang).await?;
     let html = format!(
         r#"<!doctype html><html lang="{code}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>{title}</title><style>{BOARD_CSS}</style></head><body><div id="board">{inner}</div>
-<script>
-const es = new EventSource(location.pathname + "/events");
-es.addEventListener("board", e => {{ document.getElementById("board").innerHTML = e.data; }});
-</script></body></html>"#,
+<title>{title}</title><link rel="stylesheet" href="/assets/board.css"><script src="/assets/hadir.js" defer></script></head><body><div id="board" data-events="events">{inner}</div></body></html>"#,
         code = lang.code(),
         title = esc(&format!("{} · {}", lang.pick("Papan keterlambatan", "Late board"), tok.label)),
     );
@@ -113,13 +109,18 @@ pub async fn board_events(State(st): State<AppState>, Path(t): Path<String>, hea
     let first = board_fragment(&st, &tok, lang).await?;
     let rx = BroadcastStream::new(st.board_tx.subscribe());
     let st2 = st.clone();
-    let updates = rx.then(move |_| {
-        let (st, tok) = (st2.clone(), tok.clone());
-        async move {
-            let html = board_fragment(&st, &tok, lang).await.unwrap_or_else(|_| String::from("…"));
-            Ok::<_, Infallible>(Event::default().event("board").data(html))
-        }
-    });
+    // Each update looks the link up again: a revoked or expired link ends the stream.
+    let updates = rx
+        .then(move |_| {
+            let (st, t) = (st2.clone(), t.clone());
+            async move {
+                let tok = token(&st, &t).await.ok()?;
+                let html = board_fragment(&st, &tok, lang).await.unwrap_or_else(|_| String::from("…"));
+                Some(Ok::<_, Infallible>(Event::default().event("board").data(html)))
+            }
+        })
+        .take_while(Option::is_some)
+        .filter_map(|e| e);
     let stream = tokio_stream::once(Ok::<_, Infallible>(Event::default().event("board").data(first))).chain(updates);
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()).into_response())
 }

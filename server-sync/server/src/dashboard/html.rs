@@ -23,6 +23,10 @@ pub fn esc(s: &str) -> String {
     o
 }
 
+/// What every page's head links: the style sheet and the script, both served by
+/// [`super::assets`] (no inline style or script, so the content security policy can forbid them).
+pub const HEAD: &str = r#"<link rel="stylesheet" href="/assets/hadir.css"><script src="/assets/hadir.js" defer></script>"#;
+
 /// The style sheet, shared by every page.
 pub const CSS: &str = r#"
 *{box-sizing:border-box}body{margin:0;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2731;background:#f4f6f8}
@@ -41,7 +45,7 @@ form.inline{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end}label{display:
 input,select,button{font:inherit;padding:.4rem .5rem;border:1px solid #b8c2cc;border-radius:4px}button{background:#0b4f6c;color:#fff;border:0;cursor:pointer}
 button.reject{background:#a61b0f}.ev{display:flex;gap:.75rem;flex-wrap:wrap}.ev img{width:160px;height:160px;object-fit:cover;border-radius:6px;background:#ddd}
 .flash{background:#e7f4ea;border-left:4px solid #1e7b34;padding:.5rem 1rem;margin-bottom:1rem}.error{background:#fbeaea;border-left-color:#a61b0f}
-.chart{width:100%;max-width:900px;height:auto}
+.chart{width:100%;max-width:900px;height:auto}form.decide{margin-top:.5rem}.flags{color:#a66300;margin-top:.3rem}.flags ul{margin:.2rem 0;padding-left:1.2rem}.new-pin{font-size:2.2rem;letter-spacing:.3em;font-weight:700}main.narrow{max-width:420px}
 @media (max-width:640px){main{padding:.5rem}h1{font-size:1.15rem}header{padding:.5rem}header .me{margin-left:0;width:100%}th,td{padding:.35rem}}
 "#;
 
@@ -71,7 +75,7 @@ pub fn page(lang: Lang, user: &User, csrf: &str, current: Page, title: &str, bod
     };
     format!(
         r#"<!doctype html><html lang="{code}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>{t} · Hadir</title><style>{CSS}</style></head><body>
+<title>{t} · Hadir</title>{HEAD}</head><body>
 <header><span class="brand">Hadir</span><nav>{nav}</nav><span class="me">{user} ({role}) {other}
 <form method="post" action="/logout"><input type="hidden" name="csrf" value="{csrf}"><button>{logout}</button></form></span></header>
 <main><h1>{t}</h1>{body}</main></body></html>"#,
@@ -97,8 +101,8 @@ pub fn role_label(lang: Lang, r: crate::storage::accounts::Role) -> &'static str
 pub fn bare(lang: Lang, title: &str, body: &str) -> String {
     format!(
         r#"<!doctype html><html lang="{code}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>{t} · Hadir</title><style>{CSS}</style></head><body><header><span class="brand">Hadir</span></header>
-<main style="max-width:420px"><h1>{t}</h1>{body}</main></body></html>"#,
+<title>{t} · Hadir</title>{HEAD}</head><body><header><span class="brand">Hadir</span></header>
+<main class="narrow"><h1>{t}</h1>{body}</main></body></html>"#,
         code = lang.code(),
         t = esc(title),
     )

@@ -29,10 +29,12 @@
 //! It must not: change a record (decisions and corrections are separate, append-only tables),
 //! or show an employee outside the user's sections.
 
+pub mod assets;
 pub mod audit_pages;
 pub mod auth;
 pub mod board;
 pub mod enrol;
+pub mod headers;
 pub mod html;
 pub mod i18n;
 pub mod leave_pages;
@@ -350,10 +352,17 @@ impl FromRequestParts<AppState> for Session {
     }
 }
 
+/// How long a new late-board link is valid by default, days (a TV runs for a year; a leaked
+/// link should not).
+pub const BOARD_LINK_DAYS: i64 = 365;
+
 /// The dashboard's routes, with state applied.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(|| async { Redirect::to("/today") }))
+        .route("/assets/hadir.css", get(assets::css))
+        .route("/assets/board.css", get(assets::board_css))
+        .route("/assets/hadir.js", get(assets::script))
         .route("/login", get(pages::login_form).post(pages::login))
         .route("/logout", post(pages::logout))
         .route("/lang/{code}", get(pages::set_lang))
@@ -402,8 +411,10 @@ pub fn router(state: AppState) -> Router {
         .route("/settings/holiday/{date}/remove", post(pages::remove_holiday))
         .route("/settings/holidays/import", post(pages::import_holidays))
         .route("/settings/section", post(pages::add_section))
+        .route("/settings/site-area", post(pages::put_site_area))
         .route("/settings/user", post(pages::add_user))
         .route("/settings/board", post(pages::add_board_token))
+        .route("/settings/board/{hash}/revoke", post(pages::revoke_board_token))
         .route("/reports", get(report_pages::month_page))
         .route("/reports/close", post(report_pages::close_month))
         .route("/reports/month.{fmt}", get(report_pages::month_export))
@@ -413,6 +424,8 @@ pub fn router(state: AppState) -> Router {
         .route("/board/{token}/events", get(board::board_events))
         .layer(axum::middleware::from_fn_with_state(state.clone(), audit_pages::log_denied))
         .layer(axum::middleware::from_fn_with_state(state.clone(), first_start_gate))
+        .layer(axum::middleware::from_fn(headers::add))
+        .layer(axum::middleware::from_fn(crate::log_request))
         .with_state(state)
 }
 
@@ -424,7 +437,8 @@ async fn first_start_gate(
     next: axum::middleware::Next,
 ) -> Response {
     use std::sync::atomic::Ordering;
-    if !state.admin_seen.load(Ordering::Relaxed) {
+    // The style sheet too, or the page that says what to do is unstyled.
+    if !state.admin_seen.load(Ordering::Relaxed) && !req.uri().path().starts_with("/assets/") {
         match state.store.admin_names().await {
             Ok(names) if !names.is_empty() => state.admin_seen.store(true, Ordering::Relaxed),
             Ok(_) => {

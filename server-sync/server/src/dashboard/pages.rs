@@ -95,30 +95,48 @@ fn login_page(st: &AppState, lang: Lang, error: Option<&str>) -> Response {
 }
 
 /// Checks the password, rate-limited per user name, and starts a session.
-pub async fn login(State(st): State<AppState>, headers: HeaderMap, Form(f): Form<Fields>) -> Response {
+pub async fn login(
+    State(st): State<AppState>,
+    peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+    headers: HeaderMap,
+    Form(f): Form<Fields>,
+) -> Response {
     let lang = lang_from_headers(&headers);
     let pre = headers.get(header::COOKIE).and_then(|v| v.to_str().ok()).and_then(|c| auth::cookie(c, PRELOGIN_COOKIE));
     if !pre.is_some_and(|p| auth::constant_time_eq(p, field(&f, "csrf"))) {
         return AppError::Csrf.into_response();
     }
-    let username = field(&f, "username");
+    let addr = peer.map(|p| p.0.0.ip());
+    let typed = field(&f, "username");
+    // Names are short; a longer one is nobody's and is neither looked up nor stored whole.
+    let username: String = typed.chars().take(auth::MAX_USERNAME_CHARS).collect();
+    let too_long = typed.chars().count() > auth::MAX_USERNAME_CHARS;
     let now = (st.clock)();
-    let allowed = st.limiter.lock().map(|mut l| l.allowed(username, now)).unwrap_or(false);
-    if !allowed {
-        let mut r = login_page(&st, lang, Some(lang.pick(
-            "Terlalu banyak percobaan gagal. Coba lagi dalam 15 menit.",
-            "Too many failed attempts. Try again in 15 minutes.",
-        )));
+    let begun = st.limiter.lock().map_or(Err(Duration::seconds(auth::ACCOUNT_MAX_DELAY_S)), |mut l| l.begin(&username, addr, now));
+    if let Err(wait) = begun {
+        let seconds = wait.whole_seconds().max(1);
+        let text = match lang {
+            Lang::Id => format!("Terlalu banyak percobaan gagal. Coba lagi dalam {seconds} detik."),
+            Lang::En => format!("Too many failed attempts. Try again in {seconds} seconds."),
+        };
+        let mut r = login_page(&st, lang, Some(&text));
         *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        if let Ok(v) = HeaderValue::from_str(&seconds.to_string()) {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
+        }
         return r;
     }
-    let user = match st.store.user_by_name(username).await {
-        Ok(u) => u,
-        Err(e) => return AppError::Storage(e).into_response(),
+    let user = if too_long {
+        None
+    } else {
+        match st.store.user_by_name(&username).await {
+            Ok(u) => u,
+            Err(e) => return AppError::Storage(e).into_response(),
+        }
     };
     // Verify against a fixed hash when the user does not exist, so timing does not tell.
     // Argon2 takes tens of milliseconds of CPU: off the async workers.
-    let password = field(&f, "password").to_owned();
+    let password: String = field(&f, "password").chars().take(crate::people::password::MAX_LENGTH + 1).collect();
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     let verified = tokio::task::spawn_blocking(move || match stored {
         Some(hash) => auth::verify_password(&password, &hash),
@@ -133,14 +151,13 @@ pub async fn login(State(st): State<AppState>, headers: HeaderMap, Form(f): Form
         Err(e) => return AppError::Internal(format!("password check task: {e}")).into_response(),
     };
     let (true, Some(user)) = (ok, user) else {
-        if let Ok(mut l) = st.limiter.lock() {
-            l.failed(username, now);
-        }
-        let _ = st.store.audit(username, "login_failed", "", now).await;
+        // The failure was counted when the attempt began.
+        let from = addr.map(|a| a.to_string()).unwrap_or_default();
+        let _ = st.store.audit(&username, "login_failed", &from, now).await;
         return login_page(&st, lang, Some(lang.pick("Nama pengguna atau kata sandi salah.", "Wrong user name or password.")));
     };
     if let Ok(mut l) = st.limiter.lock() {
-        l.succeeded(username);
+        l.succeeded(&username, addr);
     }
     let token = auth::random_token();
     let csrf = auth::random_token();
@@ -553,8 +570,8 @@ pub async fn confirmations(State(st): State<AppState>, s: Session, Query(q): Que
         let _ = write!(
             body,
             r#"<div class="card" data-record="{id}"><div class="ev"><figure><img src="/records/{id}/photo" alt="{ev}"><figcaption>{ev}</figcaption></figure>
-<div><b>{name}</b> <span class="muted">{nip} · {sec}</span><br>{dir} {date} {time} · {dev} · {score_l} {score:.1}%
-<form method="post" action="/confirmations/{id}" class="inline" style="margin-top:.5rem">{c}
+<div><b>{name}</b> <span class="muted">{nip} · {sec}</span><br>{dir} {date} {time} · {dev} · {score_l} {score:.1}%{flags}
+<form method="post" action="/confirmations/{id}" class="inline decide">{c}
 <label>{reason_l}<input name="reason" placeholder="{ph}"></label>
 <button name="action" value="confirm" class="confirm">{yes}</button><button name="action" value="reject" class="reject">{no}</button></form></div></div></div>"#,
             id = r.punch.record_id,
@@ -568,6 +585,7 @@ pub async fn confirmations(State(st): State<AppState>, s: Session, Query(q): Que
             dev = esc(&r.punch.device_id),
             score_l = lang.pick("skor", "score"),
             score = r.match_score_bp as f64 / 100.0,
+            flags = flag_list(lang, &r.flags),
             c = csrf_field(&s.csrf),
             reason_l = lang.pick("Alasan", "Reason"),
             ph = lang.pick("wajib saat menolak", "required to reject"),
@@ -579,6 +597,15 @@ pub async fn confirmations(State(st): State<AppState>, s: Session, Query(q): Que
         let _ = write!(body, r#"<p class="muted" id="empty">{}</p>"#, lang.pick("Tidak ada rekaman yang menunggu konfirmasi.", "No records await confirmation."));
     }
     Ok(Html(page(lang, &s.user, &s.csrf, Page::Confirmations, lang.pick("Antrean konfirmasi", "Confirmation queue"), &body)))
+}
+
+/// The server's doubts as a list under the record ("Diragukan server: …"), or nothing.
+fn flag_list(lang: Lang, flags: &[crate::doubts::Flag]) -> String {
+    if flags.is_empty() {
+        return String::new();
+    }
+    let items: String = flags.iter().map(|f| format!(r#"<li data-flag="{}">{}</li>"#, esc(&f.code), flag_text(lang, f))).collect();
+    format!(r#"<div class="flags"><b>{}</b><ul>{items}</ul></div>"#, lang.pick("Diragukan server:", "Doubted by the server:"))
 }
 
 /// Confirms or rejects a record (with a reason; audited).
@@ -742,6 +769,71 @@ pub async fn add_correction(State(st): State<AppState>, s: Session, Form(f): For
 // ---- devices ----
 
 /// Why an upload entry was refused, as people read it.
+/// Why the server doubts a record ([`crate::doubts`]), as a supervisor reads it: the reason
+/// and its figures, escaped.
+pub(crate) fn flag_text(lang: Lang, f: &crate::doubts::Flag) -> String {
+    let v = f.value.unwrap_or(0);
+    let pct = v as f64 / 100.0;
+    let text = match (f.code.as_str(), lang) {
+        ("unknown_employee", Lang::Id) => "pegawai tidak ada di daftar".to_owned(),
+        ("unknown_employee", Lang::En) => "employee not on the roster".to_owned(),
+        ("other_site", Lang::Id) => format!("pegawai lokasi lain ({})", f.note),
+        ("other_site", Lang::En) => format!("another site's employee ({})", f.note),
+        ("mode_mismatch", Lang::Id) => format!("mode rekaman bukan mode perangkat ({})", f.note),
+        ("mode_mismatch", Lang::En) => format!("record's mode is not the device's ({})", f.note),
+        ("decision_mismatch", Lang::Id) => format!("disebut sah, tetapi skor wajah {pct:.1}% di bawah 80%"),
+        ("decision_mismatch", Lang::En) => format!("claimed valid, but the face score {pct:.1}% is under 80%"),
+        ("liveness_low", Lang::Id) => format!("disebut sah, tetapi skor keaslian wajah hanya {pct:.1}%"),
+        ("liveness_low", Lang::En) => format!("claimed valid, but liveness is only {pct:.1}%"),
+        ("offset_mismatch", Lang::Id) => format!("zona waktu rekaman UTC{:+} menit, bukan zona lokasi", v),
+        ("offset_mismatch", Lang::En) => format!("record's zone is UTC{:+} minutes, not the site's", v),
+        ("time_never_synced", Lang::Id) => "jam perangkat belum pernah disinkronkan dengan server".to_owned(),
+        ("time_never_synced", Lang::En) => "the device's clock was never synced with the server".to_owned(),
+        ("time_stale_sync", Lang::Id) => format!("sinkron jam terakhir {} hari sebelumnya", v / 1440),
+        ("time_stale_sync", Lang::En) => format!("last clock sync {} days before", v / 1440),
+        ("time_drifted", Lang::Id) => format!("jam perangkat meleset {} menit saat sinkron", v.abs()),
+        ("time_drifted", Lang::En) => format!("the device's clock was {} minutes off at its sync", v.abs()),
+        ("time_jumped_back", Lang::Id) => "jam perangkat dimundurkan".to_owned(),
+        ("time_jumped_back", Lang::En) => "the device's clock was set back".to_owned(),
+        ("time_jumped_forward", Lang::Id) => format!("waktu rekaman {v} menit setelah diterima server"),
+        ("time_jumped_forward", Lang::En) => format!("recorded {v} minutes after the server received it"),
+        ("time_disagrees_with_gps", Lang::Id) => format!("jam perangkat berbeda {} menit dari jam GPS", v.abs()),
+        ("time_disagrees_with_gps", Lang::En) => format!("the device's clock differs {} minutes from GPS time", v.abs()),
+        ("place_no_fix", Lang::Id) => "rekaman lapangan tanpa posisi GPS".to_owned(),
+        ("place_no_fix", Lang::En) => "field record without a GPS position".to_owned(),
+        ("place_outside_area", Lang::Id) => format!("di luar area lokasi, {} dari batasnya", distance_text(lang, v)),
+        ("place_outside_area", Lang::En) => format!("outside the site's area, {} from its edge", distance_text(lang, v)),
+        ("place_poor_fix", Lang::Id) => format!("sinyal GPS buruk (HDOP {pct:.1}, {})", f.note),
+        ("place_poor_fix", Lang::En) => format!("poor GPS fix (HDOP {pct:.1}, {})", f.note),
+        ("place_stale_fix", Lang::Id) => format!("posisi GPS berumur {v} detik"),
+        ("place_stale_fix", Lang::En) => format!("GPS position {v} seconds old"),
+        ("travel_impossible", Lang::Id) => format!("perpindahan mustahil: {} dengan kecepatan {v} km/jam", f.note.replace('.', ",")),
+        ("travel_impossible", Lang::En) => format!("impossible travel: {} at {v} km/h", f.note),
+        ("position_jump", Lang::Id) => format!("posisi melompat {} tanpa selang waktu", distance_text(lang, v)),
+        ("position_jump", Lang::En) => format!("position jumped {} with no time between", distance_text(lang, v)),
+        ("position_repeated", Lang::Id) => format!("posisi persis sama dengan {v} hari sebelumnya"),
+        ("position_repeated", Lang::En) => format!("exactly the position of {v} days before"),
+        ("hdop_zero", Lang::Id) => "GPS tanpa nilai HDOP (tidak diukur penerima)".to_owned(),
+        ("hdop_zero", Lang::En) => "GPS position with HDOP 0 (not measured by a receiver)".to_owned(),
+        ("closed_month", Lang::Id) => "masuk ke bulan yang sudah ditutup".to_owned(),
+        ("closed_month", Lang::En) => "arrived for a month already closed".to_owned(),
+        (other, _) => format!("{other} {}", f.note),
+    };
+    esc(&text)
+}
+
+/// Metres as people read them: "850 m", "29,7 km" (a decimal comma in Indonesian).
+fn distance_text(lang: Lang, m: i64) -> String {
+    if m < 1000 {
+        return format!("{m} m");
+    }
+    let km = format!("{:.1} km", m as f64 / 1000.0);
+    match lang {
+        Lang::Id => km.replace('.', ","),
+        Lang::En => km,
+    }
+}
+
 fn refusal_label(lang: Lang, reason: &str) -> String {
     let (id, en) = match reason {
         "malformed" => ("format rusak", "malformed"),
@@ -787,7 +879,7 @@ pub async fn silent_devices_notice(st: &AppState, lang: Lang, csrf: Option<&str>
             };
             let button = match csrf {
                 Some(c) => format!(
-                    r#" <form class="inline" method="post" action="/devices/{id}/release" onsubmit="return confirm('{q}')">{c}<button>{l}</button></form>"#,
+                    r#" <form class="inline" method="post" action="/devices/{id}/release" data-confirm="{q}">{c}<button>{l}</button></form>"#,
                     id = esc(&d.device_id),
                     q = lang.pick("Lepaskan hari-hari yang ditahan perangkat ini sampai sekarang?", "Release the days this device holds back, up to now?"),
                     c = csrf_field(c),
@@ -923,7 +1015,7 @@ pub async fn devices(State(st): State<AppState>, s: Session, Query(q): Query<Fie
     body.push_str(&tamper_alerts(lang, &st.store.device_events(20).await?, &fmt));
     let _ = write!(
         body,
-        r#"<div class="card scroll"><table id="devices"><thead><tr><th>{id}</th><th>{site}</th><th>{mode}</th><th>{status}</th><th>{health}</th><th>{seen}</th><th>{sync}</th><th>{recs}</th><th>{chain}</th><th>{quar}</th><th>{refused}</th><th></th></tr></thead><tbody>"#,
+        r#"<div class="card scroll"><table id="devices"><thead><tr><th>{id}</th><th>{site}</th><th>{mode}</th><th>{status}</th><th>{health}</th><th>{seen}</th><th>{sync}</th><th>{recs}</th><th>{chain}</th><th>{quar}</th><th>{flagged}</th><th>{refused}</th><th></th></tr></thead><tbody>"#,
         health = lang.pick("Kesehatan", "Health"),
         id = lang.pick("Perangkat", "Device"),
         site = lang.pick("Lokasi", "Site"),
@@ -934,6 +1026,7 @@ pub async fn devices(State(st): State<AppState>, s: Session, Query(q): Query<Fie
         recs = lang.pick("Rekaman", "Records"),
         chain = lang.pick("Rantai", "Chain"),
         quar = lang.pick("Karantina", "Quarantine"),
+        flagged = lang.pick("Diragukan server", "Doubted by the server"),
         refused = lang.pick("Unggahan ditolak", "Refused uploads"),
     );
     let health = st.store.device_health().await?;
@@ -972,7 +1065,7 @@ pub async fn devices(State(st): State<AppState>, s: Session, Query(q): Query<Fie
         };
         let revoke = if d.revoked_at.is_none() {
             format!(
-                r#"<form method="post" action="/devices/{id}/revoke" onsubmit="return confirm('{q}')">{c}<button class="reject">{l}</button></form>"#,
+                r#"<form method="post" action="/devices/{id}/revoke" data-confirm="{q}">{c}<button class="reject">{l}</button></form>"#,
                 id = esc(&d.id),
                 q = lang.pick("Cabut perangkat ini?", "Revoke this device?"),
                 c = csrf_field(&s.csrf),
@@ -983,7 +1076,7 @@ pub async fn devices(State(st): State<AppState>, s: Session, Query(q): Query<Fie
         };
         let _ = write!(
             body,
-            r#"<tr data-device="{id}"><td>{id}</td><td>{}</td><td>{}</td><td>{status}</td><td class="health">{health_cell}</td><td>{}</td><td class="synced">{}</td><td>{}</td><td>{chain}</td><td>{}</td><td class="refused">{refused}</td><td>{revoke}</td></tr>"#,
+            r#"<tr data-device="{id}"><td>{id}</td><td>{}</td><td>{}</td><td>{status}</td><td class="health">{health_cell}</td><td>{}</td><td class="synced">{}</td><td>{}</td><td>{chain}</td><td>{}</td><td class="flagged">{flagged}</td><td class="refused">{refused}</td><td>{revoke}</td></tr>"#,
             esc(&d.site_id),
             if d.mode == "field" { lang.pick("Lapangan", "Field") } else { lang.pick("Kantor", "Office") },
             fmt(d.last_seen),
@@ -991,6 +1084,7 @@ pub async fn devices(State(st): State<AppState>, s: Session, Query(q): Query<Fie
             d.records,
             d.quarantined,
             id = esc(&d.id),
+            flagged = if d.flagged > 0 { format!(r#"<span class="pending">{}</span>"#, d.flagged) } else { "0".into() },
         );
     }
     body.push_str("</tbody></table></div>");
@@ -1128,6 +1222,36 @@ pub async fn settings(State(st): State<AppState>, s: Session, Query(q): Query<Fi
         sa = lang.pick("Sabtu (kosong: libur)", "Saturday (empty: off)"),
         save = lang.pick("Simpan", "Save"),
     );
+    let mut areas = String::new();
+    let mut by_site: Vec<_> = st.store.site_areas().await?.into_iter().collect();
+    by_site.sort_by(|a, b| a.0.cmp(&b.0));
+    for (site, a) in by_site {
+        let _ = write!(
+            areas,
+            r#"<tr data-area="{s}"><td>{s}</td><td>{lat:.6}, {lon:.6}</td><td>{r} m</td></tr>"#,
+            s = esc(&site),
+            lat = a.lat_e7 as f64 / 1e7,
+            lon = a.lon_e7 as f64 / 1e7,
+            r = a.radius_m,
+        );
+    }
+    let _ = write!(
+        body,
+        r#"<section class="card"><h2>{t}</h2><p class="muted">{p}</p><div class="scroll"><table><thead><tr><th>{site}</th><th>{centre}</th><th>{radius}</th></tr></thead><tbody>{areas}</tbody></table></div>
+<form method="post" action="/settings/site-area" class="inline">{c}<label>{site}<input name="site" required></label><label>{lat_l}<input name="lat" required inputmode="decimal" placeholder="-8.5819"></label>
+<label>{lon_l}<input name="lon" required inputmode="decimal" placeholder="115.1771"></label><label>{radius} (m)<input name="radius_m" type="number" min="10" max="50000" value="300"></label><button>{save}</button></form></section>"#,
+        t = lang.pick("Area lokasi (GPS)", "Site areas (GPS)"),
+        p = lang.pick(
+            "Rekaman lapangan di luar area lokasinya, atau dengan sinyal GPS yang buruk, menunggu konfirmasi atasan.",
+            "Field records outside their site's area, or with a poor GPS fix, wait for a supervisor's confirmation.",
+        ),
+        site = lang.pick("Lokasi", "Site"),
+        centre = lang.pick("Titik tengah", "Centre"),
+        radius = lang.pick("Radius", "Radius"),
+        lat_l = lang.pick("Lintang", "Latitude"),
+        lon_l = lang.pick("Bujur", "Longitude"),
+        save = lang.pick("Simpan", "Save"),
+    );
     let mut users = String::new();
     for u in st.store.users().await? {
         let _ = write!(users, "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", esc(&u.username), role_label(lang, u.role), esc(&u.sections.join(", ")));
@@ -1140,7 +1264,7 @@ pub async fn settings(State(st): State<AppState>, s: Session, Query(q): Query<Fi
 <label>{sec}<input name="sections" placeholder="BM, SDA"></label><button>{add}</button></form></section>"#,
         t = lang.pick("Pengguna", "Users"),
         un = lang.pick("Nama pengguna", "User name"),
-        pw = lang.pick("Kata sandi (min. 10)", "Password (min. 10)"),
+        pw = lang.pick("Kata sandi (min. 12)", "Password (min. 12)"),
         role = lang.pick("Peran", "Role"),
         spv = lang.pick("atasan", "supervisor"),
         sec = lang.pick("Bidang (atasan)", "Sections (supervisor)"),
@@ -1148,10 +1272,14 @@ pub async fn settings(State(st): State<AppState>, s: Session, Query(q): Query<Fi
     );
     let _ = write!(
         body,
-        r#"<section class="card"><h2>{t}</h2><form method="post" action="/settings/board" class="inline">{c}<label>{l}<input name="label" required></label>
+        r#"<section class="card"><h2>{t}</h2>{links}<form method="post" action="/settings/board" class="inline">{c}<label>{l}<input name="label" required></label>
+<label>{d}<input name="days" type="number" min="1" max="3650" value="{days}"></label>
 <label><span><input type="checkbox" name="initials_only" value="1"> {i}</span></label><button>{add}</button></form></section>"#,
         t = lang.pick("Papan keterlambatan (TV)", "Late board (TV)"),
+        links = board_links_table(lang, &st.store.board_links().await?, &s.csrf, crate::storage::dt_to_ms((st.clock)())),
         l = lang.pick("Nama layar", "Screen name"),
+        d = lang.pick("Berlaku (hari)", "Valid (days)"),
+        days = super::BOARD_LINK_DAYS,
         i = lang.pick("Hanya inisial", "Initials only"),
         add = lang.pick("Buat tautan", "Create link"),
     );
@@ -1279,6 +1407,33 @@ pub async fn add_section(State(st): State<AppState>, s: Session, Form(f): Form<F
     Ok(redirect_ok("/settings", s.lang.pick("Bidang disimpan", "Section saved")))
 }
 
+/// Sets a site's area (a circle; audited).
+pub async fn put_site_area(State(st): State<AppState>, s: Session, Form(f): Form<Fields>) -> Result<Response, AppError> {
+    s.require(Page::Settings)?;
+    s.check_csrf(f.get("csrf"))?;
+    let site = field(&f, "site").trim();
+    let number = |k: &str| field(&f, k).trim().replace(',', ".").parse::<f64>().ok();
+    let radius = field(&f, "radius_m").trim().parse::<i64>().ok();
+    let area = match (site.is_empty(), number("lat"), number("lon"), radius) {
+        (false, Some(lat), Some(lon), Some(r)) => crate::storage::areas::SiteArea::new(lat, lon, r),
+        _ => None,
+    };
+    let Some(area) = area else {
+        return Ok(redirect_err(
+            "/settings",
+            s.lang.pick(
+                "Area tidak sah: lintang −90 sampai 90, bujur −180 sampai 180, radius 10 sampai 50.000 m.",
+                "Not an area: latitude −90 to 90, longitude −180 to 180, radius 10 to 50,000 m.",
+            ),
+        ));
+    };
+    let now = (st.clock)();
+    st.store.put_site_area(site, area, &s.user.username, dt_to_ms(now)).await?;
+    let detail = format!("{site}: {:.6}, {:.6}, {} m", area.lat_e7 as f64 / 1e7, area.lon_e7 as f64 / 1e7, area.radius_m);
+    st.store.audit(&s.user.username, "site_area", &detail, now).await?;
+    Ok(redirect_ok("/settings", s.lang.pick("Area lokasi disimpan", "Site area saved")))
+}
+
 /// Adds a user.
 pub async fn add_user(State(st): State<AppState>, s: Session, Form(f): Form<Fields>) -> Result<Response, AppError> {
     s.require(Page::Settings)?;
@@ -1301,6 +1456,47 @@ pub async fn add_user(State(st): State<AppState>, s: Session, Form(f): Form<Fiel
     Ok(redirect_ok("/settings", s.lang.pick("Pengguna ditambahkan", "User added")))
 }
 
+/// The late-board links with their state and a revoke button for the live ones.
+fn board_links_table(lang: Lang, links: &[crate::storage::accounts::BoardLink], csrf: &str, now_ms: i64) -> String {
+    if links.is_empty() {
+        return String::new();
+    }
+    let day = |ms: i64| ms_to_dt(ms).map_or_else(|| "-".to_owned(), |t| date_str(t.date()));
+    let mut rows = String::new();
+    for l in links {
+        let (state, live) = match (l.revoked_at_ms, l.expires_at_ms) {
+            (Some(at), _) => (format!("{} {}", lang.pick("dicabut", "revoked"), day(at)), false),
+            (None, Some(exp)) if exp <= now_ms => (format!("{} {}", lang.pick("kedaluwarsa", "expired"), day(exp)), false),
+            (None, Some(exp)) => (format!("{} {}", lang.pick("berlaku sampai", "valid until"), day(exp)), true),
+            (None, None) => (lang.pick("tanpa batas waktu", "no expiry").to_owned(), true),
+        };
+        let action = if live {
+            format!(
+                r#"<form method="post" action="/settings/board/{h}/revoke" class="inline" data-confirm="{q}">{c}<button class="reject">{b}</button></form>"#,
+                h = esc(&l.token_sha256),
+                q = lang.pick("Cabut tautan papan ini?", "Revoke this board link?"),
+                c = csrf_field(csrf),
+                b = lang.pick("Cabut", "Revoke"),
+            )
+        } else {
+            String::new()
+        };
+        let _ = write!(
+            rows,
+            r#"<tr data-board="{h}"><td>{label}</td><td>{made}</td><td>{state}</td><td>{action}</td></tr>"#,
+            h = esc(&l.token_sha256),
+            label = esc(&l.label),
+            made = if l.created_at_ms > 0 { day(l.created_at_ms) } else { "-".to_owned() },
+        );
+    }
+    format!(
+        r#"<div class="scroll"><table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th></th></tr></thead><tbody>{rows}</tbody></table></div>"#,
+        lang.pick("Layar", "Screen"),
+        lang.pick("Dibuat", "Made"),
+        lang.pick("Status", "State"),
+    )
+}
+
 /// Creates a late-board token and shows its link once.
 pub async fn add_board_token(State(st): State<AppState>, s: Session, Form(f): Form<Fields>) -> Result<Html<String>, AppError> {
     s.require(Page::Settings)?;
@@ -1308,14 +1504,35 @@ pub async fn add_board_token(State(st): State<AppState>, s: Session, Form(f): Fo
     let token = auth::random_token();
     let label = field(&f, "label");
     let initials = field(&f, "initials_only") == "1";
-    st.store.add_board_token(&auth::token_hash(&token), label, initials).await?;
-    st.store.audit(&s.user.username, "board_token", label, (st.clock)()).await?;
+    let days = match field(&f, "days").trim() {
+        "" => super::BOARD_LINK_DAYS,
+        d => d.parse::<i64>().ok().filter(|d| (1..=3650).contains(d)).ok_or_else(|| {
+            AppError::BadRequest(s.lang.pick("Masa berlaku 1 sampai 3650 hari.", "Validity is 1 to 3650 days.").into())
+        })?,
+    };
+    let now = crate::storage::dt_to_ms((st.clock)());
+    st.store.add_board_token(&auth::token_hash(&token), label, initials, now, now + days * 86_400_000).await?;
+    st.store.audit(&s.user.username, "board_token", &format!("{label}, {days} days"), (st.clock)()).await?;
     let lang = s.lang;
     let body = format!(
         r#"<div class="card"><p>{p}</p><p><a id="board-link" href="/board/{token}">/board/{token}</a></p></div>"#,
         p = lang.pick("Buka tautan ini di TV. Tautan hanya ditampilkan sekali.", "Open this link on the TV. It is shown only once."),
     );
     Ok(Html(page(lang, &s.user, &s.csrf, Page::Settings, lang.pick("Tautan papan keterlambatan", "Late board link"), &body)))
+}
+
+/// Revokes a late-board link: the TV showing it goes blank at its next update.
+pub async fn revoke_board_token(State(st): State<AppState>, s: Session, Path(hash): Path<String>, Form(f): Form<Fields>) -> Result<Response, AppError> {
+    s.require(Page::Settings)?;
+    s.check_csrf(f.get("csrf"))?;
+    let now = (st.clock)();
+    if !st.store.revoke_board_token(&hash, crate::storage::dt_to_ms(now)).await? {
+        return Err(AppError::NotFound);
+    }
+    let label = st.store.board_links().await?.into_iter().find(|l| l.token_sha256 == hash).map(|l| l.label).unwrap_or_default();
+    st.store.audit(&s.user.username, "board_token_revoked", &label, now).await?;
+    st.records_arrived();
+    Ok(redirect_ok("/settings", s.lang.pick("Tautan papan dicabut", "Board link revoked")))
 }
 
 /// The language of a request without a session (used by the board).

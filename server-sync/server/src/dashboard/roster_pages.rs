@@ -68,7 +68,7 @@ async fn body(st: &AppState, s: &Session, e: &RosterEntry, notice: &str) -> Resu
 <label>{photos_l}<input type="file" name="photos" id="photos" multiple accept="image/jpeg,image/png" required></label>
 <button id="enrol">{enrol_b}</button></form></section>
 <section class="card"><h2>{pin_h}</h2><p class="muted">{pin_p}</p>
-<form method="post" action="/employees/{id}/pin" class="inline" onsubmit="return confirm('{pin_q}')">{c}<button id="reset-pin" class="reject">{pin_b}</button></form></section>"#,
+<form method="post" action="/employees/{id}/pin" class="inline" data-confirm="{pin_q}">{c}<button id="reset-pin" class="reject">{pin_b}</button></form></section>"#,
         site_l = lang.pick("Lokasi", "Site"),
         site = esc(&e.site_id),
         sec_l = lang.pick("Bidang", "Section"),
@@ -205,7 +205,7 @@ pub async fn reset_pin(State(st): State<AppState>, s: Session, Path(id): Path<St
     tracing::info!(employee = %e.id, by = %s.user.username, revision, "PIN reset");
     let e = entry(&st, &id).await?;
     let notice = format!(
-        r#"<div class="flash" id="new-pin-box"><p>{p}</p><p style="font-size:2.2rem;letter-spacing:.3em;font-weight:700" id="new-pin">{pin}</p><p>{n}</p></div>"#,
+        r#"<div class="flash" id="new-pin-box"><p>{p}</p><p class="new-pin" id="new-pin">{pin}</p><p>{n}</p></div>"#,
         p = lang.pick("PIN baru untuk", "New PIN for").to_owned() + " " + &esc(&e.name) + ":",
         pin = new_pin,
         n = lang.pick(

@@ -95,7 +95,7 @@ pub async fn section(st: &AppState, lang: Lang, csrf: Option<&str>, fmt: &(dyn F
             if t.state != TerminalState::Revoked {
                 let _ = write!(
                     actions,
-                    r#"<form method="post" action="/devices/terminals/{sn}/revoke" class="inline" onsubmit="return confirm('{q}')">{c}<button class="reject">{l}</button></form>"#,
+                    r#"<form method="post" action="/devices/terminals/{sn}/revoke" class="inline" data-confirm="{q}">{c}<button class="reject">{l}</button></form>"#,
                     q = lang.pick("Cabut terminal ini?", "Revoke this terminal?"),
                     c = csrf_field(csrf),
                     l = lang.pick("Cabut", "Revoke"),

@@ -6,6 +6,10 @@ use crate::dashboard::i18n::Lang;
 /// The fewest characters a password may have.
 pub const MIN_LENGTH: usize = 12;
 
+/// The most characters a password may have (a login reads no more: hashing a megabyte per
+/// attempt would let a stranger spend the server's CPU).
+pub const MAX_LENGTH: usize = 256;
+
 /// Passwords (lower-cased) that guessing tools try first, from public leak statistics, with
 /// the Indonesian favourites; each at least [`MIN_LENGTH`] long (shorter ones fail the length).
 const COMMON: &[&str] = &[
@@ -25,6 +29,8 @@ const COMMON: &[&str] = &[
 pub enum Weakness {
     /// Fewer than [`MIN_LENGTH`] characters.
     TooShort,
+    /// More than [`MAX_LENGTH`] characters.
+    TooLong,
     /// On the list of the most common passwords, or one character repeated.
     Common,
 }
@@ -37,6 +43,10 @@ impl Weakness {
                 "Kata sandi minimal 12 karakter.",
                 "The password must have at least 12 characters.",
             ),
+            Weakness::TooLong => lang.pick(
+                "Kata sandi paling banyak 256 karakter.",
+                "The password may have at most 256 characters.",
+            ),
             Weakness::Common => lang.pick(
                 "Kata sandi ini terlalu umum dan mudah ditebak; pilih yang lain.",
                 "This password is too common and easy to guess; choose another.",
@@ -47,8 +57,12 @@ impl Weakness {
 
 /// Checks a new password against the policy.
 pub fn check(password: &str) -> Result<(), Weakness> {
-    if password.chars().count() < MIN_LENGTH {
+    let length = password.chars().count();
+    if length < MIN_LENGTH {
         return Err(Weakness::TooShort);
+    }
+    if length > MAX_LENGTH {
+        return Err(Weakness::TooLong);
     }
     let lower = password.to_lowercase();
     let mut chars = lower.chars();
@@ -75,6 +89,7 @@ mod tests {
             ("zzzzzzzzzzzzzzzz", Err(Weakness::Common)),
             ("kopi-tubruk-di-pasar-7", Ok(())),
             ("ñandú-ñandú-1", Ok(())),
+            (&"kopi-tubruk-".repeat(22), Err(Weakness::TooLong)),
         ] {
             assert_eq!(check(pw), want, "{pw:?}");
         }

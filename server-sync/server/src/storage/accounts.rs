@@ -65,6 +65,23 @@ pub struct BoardToken {
     pub initials_only: bool,
 }
 
+/// A late-board link as the settings page lists it (the token itself is never stored).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoardLink {
+    /// SHA-256 of the token (hex): names the link for revocation, opens nothing.
+    pub token_sha256: String,
+    /// Label (which TV).
+    pub label: String,
+    /// Show initials only.
+    pub initials_only: bool,
+    /// Made at, ms (0 for links made before this was kept).
+    pub created_at_ms: i64,
+    /// Expires at, ms (`None`: a link made before links expired).
+    pub expires_at_ms: Option<i64>,
+    /// Revoked at, ms.
+    pub revoked_at_ms: Option<i64>,
+}
+
 /// A user row before its sections are read: (id, name, hash, role).
 fn user_row(r: &dyn Row) -> Result<(i64, String, String, Role)> {
     let role = r.text(3)?;
@@ -169,25 +186,60 @@ impl Store {
         Ok(())
     }
 
-    /// Stores a late-board token (by hash).
-    pub async fn add_board_token(&self, token_sha256: &str, label: &str, initials_only: bool) -> Result<()> {
+    /// Stores a late-board token (by hash), valid until `expires_at_ms`.
+    pub async fn add_board_token(&self, token_sha256: &str, label: &str, initials_only: bool, now_ms: i64, expires_at_ms: i64) -> Result<()> {
         self.write(
             "add board token",
-            "INSERT INTO dash_board_tokens (token_sha256, label, initials_only) VALUES ($1, $2, $3)",
-            params![token_sha256, label, initials_only],
+            "INSERT INTO dash_board_tokens (token_sha256, label, initials_only, created_at_ms, expires_at_ms)
+             VALUES ($1, $2, $3, $4, $5)",
+            params![token_sha256, label, initials_only, now_ms, expires_at_ms],
         )
         .await?;
         Ok(())
     }
 
-    /// A late-board token's settings.
-    pub async fn board_token(&self, token_sha256: &str) -> Result<Option<BoardToken>> {
+    /// A late-board token's settings, if it is neither revoked nor expired at `now_ms`.
+    pub async fn board_token(&self, token_sha256: &str, now_ms: i64) -> Result<Option<BoardToken>> {
         self.query_opt(
             "read board token",
-            "SELECT label, initials_only FROM dash_board_tokens WHERE token_sha256 = $1",
-            params![token_sha256],
+            "SELECT label, initials_only FROM dash_board_tokens
+             WHERE token_sha256 = $1 AND revoked_at_ms IS NULL AND (expires_at_ms IS NULL OR expires_at_ms > $2)",
+            params![token_sha256, now_ms],
             |r| Ok(BoardToken { label: r.text(0)?, initials_only: r.bool(1)? }),
         )
         .await
+    }
+
+    /// Every late-board link, newest first.
+    pub async fn board_links(&self) -> Result<Vec<BoardLink>> {
+        self.query_rows(
+            "read board links",
+            "SELECT token_sha256, label, initials_only, created_at_ms, expires_at_ms, revoked_at_ms
+             FROM dash_board_tokens ORDER BY created_at_ms DESC, label",
+            params![],
+            |r| {
+                Ok(BoardLink {
+                    token_sha256: r.text(0)?,
+                    label: r.text(1)?,
+                    initials_only: r.bool(2)?,
+                    created_at_ms: r.i64(3)?,
+                    expires_at_ms: r.opt_i64(4)?,
+                    revoked_at_ms: r.opt_i64(5)?,
+                })
+            },
+        )
+        .await
+    }
+
+    /// Revokes a late-board link; `false` if there is no such link or it was revoked before.
+    pub async fn revoke_board_token(&self, token_sha256: &str, now_ms: i64) -> Result<bool> {
+        let n = self
+            .write(
+                "revoke board token",
+                "UPDATE dash_board_tokens SET revoked_at_ms = $2 WHERE token_sha256 = $1 AND revoked_at_ms IS NULL",
+                params![token_sha256, now_ms],
+            )
+            .await?;
+        Ok(n > 0)
     }
 }

@@ -8,6 +8,11 @@ use super::portable::{Row, params};
 use super::{Result, StorageError, Store, dt_to_ms, ms_to_dt};
 use time::OffsetDateTime;
 
+/// The most characters of a name kept in an audit line.
+pub const MAX_BY_CHARS: usize = 64;
+/// The most characters of a detail kept in an audit line.
+pub const MAX_DETAIL_CHARS: usize = 2000;
+
 /// One line of the audit log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditLine {
@@ -30,8 +35,12 @@ fn audit_line(r: &dyn Row) -> Result<AuditLine> {
 }
 
 impl Store {
-    /// Appends to the audit log.
+    /// Appends to the audit log. Who and what are cut to [`MAX_BY_CHARS`] and
+    /// [`MAX_DETAIL_CHARS`]: a line records an act, and text a stranger typed must not grow the
+    /// table without bound.
     pub async fn audit(&self, by: &str, action: &str, detail: &str, now: OffsetDateTime) -> Result<()> {
+        let by: String = by.chars().take(MAX_BY_CHARS).collect();
+        let detail: String = detail.chars().take(MAX_DETAIL_CHARS).collect();
         self.write(
             "append to the audit log",
             "INSERT INTO dash_audit (at_ms, by_user, action, detail) VALUES ($1, $2, $3, $4)",

@@ -32,12 +32,13 @@ fn word(confirmed: bool) -> &'static str {
 }
 
 /// A record's decision: the device's (`valid` / `needs_confirmation`) merged with a
-/// supervisor's (`confirmed` / `rejected`), which wins when there is one.
-pub fn merge_decision(device: &str, supervisor: Option<&str>) -> Decision {
+/// supervisor's (`confirmed` / `rejected`), which wins when there is one. A record the server
+/// flagged ([`crate::doubts`]) waits for the supervisor even when the device said valid.
+pub fn merge_decision(device: &str, supervisor: Option<&str>, flagged: bool) -> Decision {
     match (device, supervisor) {
         (_, Some("rejected")) => Decision::Rejected,
         (_, Some("confirmed")) => Decision::Confirmed,
-        ("valid", _) => Decision::Valid,
+        ("valid", _) if !flagged => Decision::Valid,
         _ => Decision::Pending,
     }
 }
@@ -136,14 +137,17 @@ mod tests {
     #[test]
     fn the_supervisor_decides_pending_records() {
         let cases = [
-            ("valid", None, Decision::Valid),
-            ("needs_confirmation", None, Decision::Pending),
-            ("needs_confirmation", Some("confirmed"), Decision::Confirmed),
-            ("needs_confirmation", Some("rejected"), Decision::Rejected),
-            ("valid", Some("rejected"), Decision::Rejected),
+            ("valid", None, false, Decision::Valid),
+            ("needs_confirmation", None, false, Decision::Pending),
+            ("needs_confirmation", Some("confirmed"), false, Decision::Confirmed),
+            ("needs_confirmation", Some("rejected"), false, Decision::Rejected),
+            ("valid", Some("rejected"), false, Decision::Rejected),
+            ("valid", None, true, Decision::Pending),
+            ("valid", Some("confirmed"), true, Decision::Confirmed),
+            ("needs_confirmation", Some("rejected"), true, Decision::Rejected),
         ];
-        for (device, supervisor, want) in cases {
-            assert_eq!(merge_decision(device, supervisor), want, "{device} {supervisor:?}");
+        for (device, supervisor, flagged, want) in cases {
+            assert_eq!(merge_decision(device, supervisor, flagged), want, "{device} {supervisor:?} flagged={flagged}");
         }
     }
 }

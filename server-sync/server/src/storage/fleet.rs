@@ -44,6 +44,8 @@ pub struct DeviceStatus {
     pub refused: i64,
     /// The latest refusal's reason and time.
     pub last_refused: Option<(String, OffsetDateTime)>,
+    /// Its stored records the server doubted ([`crate::doubts`]).
+    pub flagged: i64,
 }
 
 /// `"reason at_ms"` (as the query builds it) → (reason, time).
@@ -69,6 +71,7 @@ fn device_status(r: &dyn Row) -> Result<DeviceStatus> {
         refused: r.i64(11)?,
         last_refused: reason_at(r.opt_text(12)?),
         released_until: r.opt_i64(13)?.and_then(ms_to_dt),
+        flagged: r.i64(14)?,
     })
 }
 
@@ -88,7 +91,8 @@ impl Store {
                     (SELECT count(*) FROM refused_uploads u WHERE u.device_id = d.device_id),
                     (SELECT reason || ' ' || at_ms FROM refused_uploads u WHERE u.device_id = d.device_id
                      ORDER BY at_ms DESC, id DESC LIMIT 1),
-                    d.released_until_ms
+                    d.released_until_ms,
+                    (SELECT count(*) FROM record_flags f JOIN records r ON r.id = f.record_id WHERE r.device_id = d.device_id)
              FROM devices d ORDER BY d.site_id, d.device_id",
             params![],
             device_status,

@@ -46,6 +46,10 @@
 //!   `unknown_device`, `revoked_device`, `bad_signature`), with the peer address, for the
 //!   devices page. `device_id`/`seq`/`record_hash` are NULL when unreadable; `forwarded_for` is
 //!   the `X-Forwarded-For` header as sent (untrusted).
+//!
+//! `core/5` adds `record_flags(record_id, recorded_at_ms, flags)`: the server's doubts about a
+//! stored record (JSON), which keep it waiting for a supervisor; and `site_areas(site_id,
+//! lat_e7, lon_e7, radius_m, …)`: where a site's records are expected (a circle).
 
 /// One schema step.
 #[derive(Debug, Clone, Copy)]
@@ -251,7 +255,26 @@ pub const CORE: &[Migration] = &[
         sqlite: CORE_4,
         postgres: CORE_4,
     },
+    Migration {
+        component: "core",
+        version: 5,
+        name: "record flags: what the server doubts about a stored record; sites' areas",
+        sqlite: CORE_5,
+        postgres: CORE_5,
+    },
 ];
+
+/// The server's doubts about a stored record ([`crate::doubts`]), as a JSON array of flags;
+/// written in the record's own transaction, never changed. `recorded_at_ms` repeats the
+/// record's time so a month's flags are read without visiting the records.
+const CORE_5: &str = "
+        CREATE TABLE record_flags (
+            record_id BIGINT PRIMARY KEY REFERENCES records (id), recorded_at_ms BIGINT NOT NULL,
+            flags TEXT NOT NULL);
+        CREATE INDEX record_flags_time ON record_flags (recorded_at_ms);
+        CREATE TABLE site_areas (
+            site_id TEXT PRIMARY KEY, lat_e7 BIGINT NOT NULL, lon_e7 BIGINT NOT NULL,
+            radius_m BIGINT NOT NULL, updated_at_ms BIGINT NOT NULL, by_user TEXT NOT NULL);";
 
 /// Device health and events (`tamper_open` is 0/1, NULL without a switch): the same SQL on
 /// both backends.
@@ -389,7 +412,22 @@ CREATE TRIGGER dash_decisions_no_truncate BEFORE TRUNCATE ON dash_decisions
 
 /// Every dashboard migration (component `dashboard`; needs [`CORE`] first: it indexes
 /// `records`).
-pub const DASHBOARD: &[Migration] = &[DASHBOARD_1, DASHBOARD_2, DASHBOARD_3, DASHBOARD_4];
+pub const DASHBOARD: &[Migration] = &[DASHBOARD_1, DASHBOARD_2, DASHBOARD_3, DASHBOARD_4, DASHBOARD_5];
+
+/// Late-board links that expire and can be revoked (a link shown on a TV leaks easily). Links
+/// made before have no expiry (`expires_at_ms` NULL) until an administrator revokes them.
+const DASHBOARD_5: Migration = Migration {
+    component: "dashboard",
+    version: 5,
+    name: "board links: creation, expiry, revocation",
+    sqlite: DASHBOARD_5_SQL,
+    postgres: DASHBOARD_5_SQL,
+};
+
+const DASHBOARD_5_SQL: &str = "
+ALTER TABLE dash_board_tokens ADD COLUMN created_at_ms BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE dash_board_tokens ADD COLUMN expires_at_ms BIGINT;
+ALTER TABLE dash_board_tokens ADD COLUMN revoked_at_ms BIGINT;";
 
 /// Leave requests with their attachment and decision (`dash_leave_requests`); approval writes
 /// the days into `dash_corrections`.

@@ -38,6 +38,7 @@
 //!   database; run that version (downgrades are not supported).
 
 pub mod accounts;
+pub mod areas;
 pub mod audit;
 pub mod calendar;
 pub mod corrections;
@@ -132,6 +133,22 @@ pub struct DeviceInfo {
     pub revoked_at_ms: Option<i64>,
     /// The last stored sequence number (0 for none).
     pub last_seq: u64,
+}
+
+/// Keeps a just-stored record's flags (`$1` time, `$2` JSON, `$3` device, `$4` seq).
+pub(crate) const INSERT_FLAGS: &str = "INSERT INTO record_flags (record_id, recorded_at_ms, flags)
+     SELECT id, $1, $2 FROM records WHERE device_id = $3 AND seq = $4";
+
+/// The flags as stored (a JSON array).
+pub(crate) fn flags_json(flags: &[crate::doubts::Flag]) -> String {
+    serde_json::to_string(flags).unwrap_or_else(|_| "[]".into())
+}
+
+/// The flags as stored; a row that does not read is shown as one `unreadable` flag, never
+/// dropped (it still keeps its record waiting).
+pub(crate) fn parse_flags(json: &str) -> Vec<crate::doubts::Flag> {
+    serde_json::from_str(json)
+        .unwrap_or_else(|_| vec![crate::doubts::Flag { code: "unreadable".into(), value: None, note: json.chars().take(200).collect() }])
 }
 
 /// A one-time enrolment token, as created by an admin.

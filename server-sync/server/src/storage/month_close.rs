@@ -64,8 +64,9 @@ impl Store {
             .query_opt(
                 "count pending records of a month",
                 "SELECT count(*) FROM records r LEFT JOIN dash_decisions d ON d.record_id = r.id
+                      LEFT JOIN record_flags f ON f.record_id = r.id
                  WHERE r.recorded_at_ms >= $1 AND r.recorded_at_ms < $2
-                   AND r.decision = 'needs_confirmation' AND d.record_id IS NULL",
+                   AND (r.decision = 'needs_confirmation' OR f.record_id IS NOT NULL) AND d.record_id IS NULL",
                 params![from, to],
                 |r| r.i64(0),
             )

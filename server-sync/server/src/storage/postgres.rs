@@ -294,6 +294,12 @@ impl PgStore {
         }
         if !to_insert.is_empty() {
             insert_records(&tx, &to_insert, now_ms).await?;
+            for v in to_insert.iter().filter(|v| !v.flags.is_empty()) {
+                let b = &v.record.body;
+                tx.execute(super::INSERT_FLAGS, &[&b.recorded_at_ms, &super::flags_json(&v.flags), &b.device_id, &(b.seq as i64)])
+                    .await
+                    .map_err(err("store record flags"))?;
+            }
         }
         for (device, (head, changed)) in &heads {
             if *changed {

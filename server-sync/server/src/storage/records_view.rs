@@ -40,6 +40,8 @@ pub struct RecordView {
     pub photo_sha256: String,
     /// The supervisor's reason for a confirmation or rejection.
     pub reason: Option<String>,
+    /// What the server doubts about it ([`crate::doubts`]); empty for most.
+    pub flags: Vec<crate::doubts::Flag>,
 }
 
 fn parse_direction(s: &str) -> Direction {
@@ -61,20 +63,22 @@ fn local_time(at_ms: i64, offset: UtcOffset) -> Result<OffsetDateTime> {
 }
 
 const RECORD_COLS: &str = "r.id, r.device_id, r.employee_id, r.direction, r.recorded_at_ms, \
-    r.utc_offset_min, r.mode, r.decision, r.seq, r.match_score_bp, d.decision, r.photo_sha256, d.reason";
+    r.utc_offset_min, r.mode, r.decision, r.seq, r.match_score_bp, d.decision, r.photo_sha256, d.reason, f.flags";
 
-const RECORD_FROM: &str = "FROM records r LEFT JOIN dash_decisions d ON d.record_id = r.id";
+const RECORD_FROM: &str =
+    "FROM records r LEFT JOIN dash_decisions d ON d.record_id = r.id LEFT JOIN record_flags f ON f.record_id = r.id";
 
 fn record_view(r: &dyn Row) -> Result<RecordView> {
     let at = local_time(r.i64(4)?, offset_of(r.i64(5)?))?;
     let supervisor = r.opt_text(10)?;
+    let flags = r.opt_text(13)?.map(|j| super::parse_flags(&j)).unwrap_or_default();
     Ok(RecordView {
         punch: Punch {
             record_id: r.i64(0)?,
             direction: parse_direction(&r.text(3)?),
             at,
             mode: parse_mode(&r.text(6)?),
-            decision: merge_decision(&r.text(7)?, supervisor.as_deref()),
+            decision: merge_decision(&r.text(7)?, supervisor.as_deref(), !flags.is_empty()),
             device_id: r.text(1)?.into(),
         },
         employee_id: r.text(2)?,
@@ -82,13 +86,14 @@ fn record_view(r: &dyn Row) -> Result<RecordView> {
         match_score_bp: r.i64(9)?,
         photo_sha256: r.text(11)?,
         reason: r.opt_text(12)?,
+        flags,
     })
 }
 
 /// The month read's columns, in this order.
 const PUNCH_SQL: &str = "SELECT r.id, r.device_id, r.employee_id, r.direction, r.recorded_at_ms, r.utc_offset_min,
-        r.mode, r.decision, d.decision
-     FROM records r LEFT JOIN dash_decisions d ON d.record_id = r.id
+        r.mode, r.decision, d.decision, f.record_id
+     FROM records r LEFT JOIN dash_decisions d ON d.record_id = r.id LEFT JOIN record_flags f ON f.record_id = r.id
      WHERE r.recorded_at_ms >= $1 AND r.recorded_at_ms < $2";
 
 /// One row of the month read, borrowed from the backend's row.
@@ -102,6 +107,7 @@ struct PunchRow<'a> {
     mode: &'a str,
     device_decision: &'a str,
     supervisor: Option<&'a str>,
+    flagged: bool,
 }
 
 /// Groups the month's rows by employee; shared by both backends.
@@ -128,7 +134,7 @@ impl PunchesByEmployee {
             direction: parse_direction(r.direction),
             at: local_time(r.at_ms, offset)?,
             mode: parse_mode(r.mode),
-            decision: merge_decision(r.device_decision, r.supervisor),
+            decision: merge_decision(r.device_decision, r.supervisor, r.flagged),
             device_id,
         };
         match self.out.get_mut(r.employee) {
@@ -169,6 +175,7 @@ fn sqlite_punches(c: &mut rusqlite::Connection, from: i64, to: i64) -> Result<Ha
             mode: sqlite_text_col(r, 6)?,
             device_decision: sqlite_text_col(r, 7)?,
             supervisor: sqlite_str(r, 8)?,
+            flagged: r.get_ref(9).map_err(err)? != rusqlite::types::ValueRef::Null,
         })?;
     }
     Ok(acc.out)
@@ -194,6 +201,7 @@ async fn pg_punches(p: &super::postgres::PgStore, from: i64, to: i64) -> Result<
             mode: r.try_get(6).map_err(err)?,
             device_decision: r.try_get(7).map_err(err)?,
             supervisor: r.try_get(8).map_err(err)?,
+            flagged: r.try_get::<_, Option<i64>>(9).map_err(err)?.is_some(),
         })?;
     }
     Ok(acc.out)
@@ -217,13 +225,15 @@ impl Store {
             .await
     }
 
-    /// Records awaiting confirmation (device said so, no supervisor decision yet), oldest first.
+    /// Records awaiting confirmation (the device said so or the server flagged them, no
+    /// supervisor decision yet), oldest first.
     pub async fn pending_records(&self) -> Result<Vec<RecordView>> {
         self.query_rows(
             "read records awaiting confirmation",
             format!(
                 "SELECT {RECORD_COLS} {RECORD_FROM}
-                 WHERE r.decision = 'needs_confirmation' AND d.record_id IS NULL ORDER BY r.recorded_at_ms, r.id"
+                 WHERE (r.decision = 'needs_confirmation' OR f.record_id IS NOT NULL) AND d.record_id IS NULL
+                 ORDER BY r.recorded_at_ms, r.id"
             ),
             params![],
             record_view,
@@ -256,16 +266,17 @@ impl Store {
                     "read punches of employees",
                     format!(
                         "SELECT r.id, r.device_id, r.employee_id, r.direction, r.recorded_at_ms, r.utc_offset_min,
-                                r.mode, r.decision, d.decision
+                                r.mode, r.decision, d.decision, f.record_id
                          FROM records r LEFT JOIN dash_decisions d ON d.record_id = r.id
+                              LEFT JOIN record_flags f ON f.record_id = r.id
                          WHERE r.recorded_at_ms >= $1 AND r.recorded_at_ms < $2 AND r.employee_id IN ({})",
                         marks.join(", ")
                     ),
                     values,
-                    |r| Ok((r.i64(0)?, r.text(1)?, r.text(2)?, r.text(3)?, r.i64(4)?, r.i64(5)?, r.text(6)?, r.text(7)?, r.opt_text(8)?)),
+                    |r| Ok((r.i64(0)?, r.text(1)?, r.text(2)?, r.text(3)?, r.i64(4)?, r.i64(5)?, r.text(6)?, r.text(7)?, r.opt_text(8)?, r.opt_i64(9)?)),
                 )
                 .await?;
-            for (id, device, employee, direction, at_ms, offset_min, mode, device_decision, supervisor) in &rows {
+            for (id, device, employee, direction, at_ms, offset_min, mode, device_decision, supervisor, flag) in &rows {
                 acc.push(&PunchRow {
                     id: *id,
                     device,
@@ -276,6 +287,7 @@ impl Store {
                     mode,
                     device_decision,
                     supervisor: supervisor.as_deref(),
+                    flagged: flag.is_some(),
                 })?;
             }
         }

@@ -400,6 +400,11 @@ fn insert(tx: &Transaction<'_>, v: &Verified, now_ms: i64, quarantine: Option<&s
         }
     };
     done.map_err(err(format!("store record {}/{}", b.device_id, b.seq)))?;
+    if quarantine.is_none() && !v.flags.is_empty() {
+        tx.prepare_cached(&super::portable::sqlite_text(super::INSERT_FLAGS))
+            .and_then(|mut st| st.execute(params![b.recorded_at_ms, super::flags_json(&v.flags), b.device_id, b.seq as i64]))
+            .map_err(err(format!("store flags of record {}/{}", b.device_id, b.seq)))?;
+    }
     Ok(())
 }
 

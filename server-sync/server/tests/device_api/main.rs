@@ -1,6 +1,7 @@
 //! The device API through the real HTTP stack (axum on 127.0.0.1:0, reqwest client), against
 //! SQLite and against a real PostgreSQL cluster started for the test.
 
+mod attacks;
 mod harness;
 mod health;
 mod parked;
@@ -77,6 +78,30 @@ async fn sqlite_health_reports_and_tamper_events() {
     health::health_reports_and_tamper_events(store).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_mixed_order_signature_is_refused() {
+    let (_dir, store) = sqlite();
+    attacks::mixed_order_signature_is_refused(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_doubtful_records_wait_for_a_supervisor() {
+    let (_dir, store) = sqlite();
+    attacks::doubtful_records_wait_for_a_supervisor(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_an_8_mib_malformed_batch_is_answered_briefly() {
+    let (_dir, store) = sqlite();
+    attacks::an_8_mib_malformed_batch_is_answered_briefly(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_a_teleport_and_a_replayed_position_are_flagged() {
+    let (_dir, store) = sqlite();
+    attacks::a_teleport_and_a_replayed_position_are_flagged(store).await;
+}
+
 /// One cluster for all PostgreSQL scenarios (start-up costs seconds), one database each.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_all_scenarios() {
@@ -98,4 +123,7 @@ async fn postgres_all_scenarios() {
     watermark::refused_uploads_are_kept(open("refused").await).await;
     parked::parked_records_are_requeued_after_enrolment(open("parked").await).await;
     health::health_reports_and_tamper_events(open("health").await).await;
+    attacks::mixed_order_signature_is_refused(open("mixed_order").await).await;
+    attacks::doubtful_records_wait_for_a_supervisor(open("doubts").await).await;
+    attacks::a_teleport_and_a_replayed_position_are_flagged(open("teleport").await).await;
 }

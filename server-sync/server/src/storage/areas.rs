@@ -1,0 +1,129 @@
+//! Where each site's records are expected: a circle around the office (or the field base), set
+//! by an administrator. The ingest compares a record's GPS fix with it
+//! ([`crate::doubts`]); a site without an area is not judged by place.
+//!
+//! It owns `site_areas` (migration `core/5`), and reads the records' GPS fixes for the
+//! plausibility checks ([`Store::fix_history`]).
+
+use super::portable::params;
+use super::{Result, Store};
+use hadir_rules::place::Area;
+use hadir_rules::plausibility::FixPoint;
+use std::collections::HashMap;
+
+/// A site's area as stored (degrees × 10⁷, metres).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SiteArea {
+    /// Centre latitude, degrees × 10⁷.
+    pub lat_e7: i64,
+    /// Centre longitude, degrees × 10⁷.
+    pub lon_e7: i64,
+    /// Radius, metres.
+    pub radius_m: i64,
+}
+
+impl SiteArea {
+    /// The rulebook's area.
+    pub fn area(&self) -> Area {
+        Area::Circle { lat: self.lat_e7 as f64 / 1e7, lon: self.lon_e7 as f64 / 1e7, radius_m: self.radius_m as f64 }
+    }
+
+    /// Checks a typed area: a latitude and longitude on Earth, a radius of 10 m to 50 km.
+    pub fn new(lat: f64, lon: f64, radius_m: i64) -> Option<SiteArea> {
+        let ok = lat.is_finite() && lon.is_finite() && (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon);
+        (ok && (10..=50_000).contains(&radius_m)).then(|| SiteArea {
+            lat_e7: (lat * 1e7).round() as i64,
+            lon_e7: (lon * 1e7).round() as i64,
+            radius_m,
+        })
+    }
+}
+
+impl Store {
+    /// Every site's area.
+    pub async fn site_areas(&self) -> Result<HashMap<String, SiteArea>> {
+        let rows = self
+            .query_rows("read site areas", "SELECT site_id, lat_e7, lon_e7, radius_m FROM site_areas", params![], |r| {
+                Ok((r.text(0)?, SiteArea { lat_e7: r.i64(1)?, lon_e7: r.i64(2)?, radius_m: r.i64(3)? }))
+            })
+            .await?;
+        Ok(rows.into_iter().collect())
+    }
+
+    /// The GPS fixes of these employees' records made in `[from_ms, to_ms)`, oldest first, for
+    /// the plausibility checks (days in `zone`).
+    pub async fn fix_history(
+        &self,
+        employees: &[&str],
+        from_ms: i64,
+        to_ms: i64,
+        zone: &hadir_rules::SiteZone,
+    ) -> Result<HashMap<String, Vec<FixPoint>>> {
+        let offset_ms = i64::from(zone.offset().whole_seconds()) * 1000;
+        let mut out: HashMap<String, Vec<FixPoint>> = HashMap::new();
+        for chunk in employees.chunks(500) {
+            let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+            let mut values = params![from_ms, to_ms];
+            values.extend(chunk.iter().map(|e| super::portable::Val::from(*e)));
+            let rows = self
+                .query_rows(
+                    "read employees' earlier GPS fixes",
+                    format!(
+                        "SELECT employee_id, recorded_at_ms, gps_lat_e7, gps_lon_e7, coalesce(gps_hdop_centi, 0) FROM records
+                         WHERE recorded_at_ms >= $1 AND recorded_at_ms < $2 AND gps_lat_e7 IS NOT NULL AND employee_id IN ({})
+                         ORDER BY recorded_at_ms, id",
+                        marks.join(", ")
+                    ),
+                    values,
+                    move |r| {
+                        let at_ms = r.i64(1)?;
+                        let narrow = |i: usize| -> Result<i32> {
+                            let v = r.i64(i)?;
+                            i32::try_from(v).map_err(|_| super::StorageError::Corrupt(format!("records GPS column {i}: {v}")))
+                        };
+                        Ok((
+                            r.text(0)?,
+                            FixPoint {
+                                at_ms,
+                                lat_e7: narrow(2)?,
+                                lon_e7: narrow(3)?,
+                                hdop_centi: u16::try_from(r.i64(4)?).unwrap_or(u16::MAX),
+                                day: (at_ms + offset_ms).div_euclid(86_400_000),
+                            },
+                        ))
+                    },
+                )
+                .await?;
+            for (employee, p) in rows {
+                out.entry(employee).or_default().push(p);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Sets (or replaces) a site's area.
+    pub async fn put_site_area(&self, site_id: &str, a: SiteArea, by: &str, now_ms: i64) -> Result<()> {
+        self.write(
+            "set site area",
+            "INSERT INTO site_areas (site_id, lat_e7, lon_e7, radius_m, updated_at_ms, by_user) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (site_id) DO UPDATE SET lat_e7 = excluded.lat_e7, lon_e7 = excluded.lon_e7,
+                 radius_m = excluded.radius_m, updated_at_ms = excluded.updated_at_ms, by_user = excluded.by_user",
+            params![site_id, a.lat_e7, a.lon_e7, a.radius_m, now_ms, by],
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_areas_are_checked() {
+        assert_eq!(SiteArea::new(-8.58, 115.17, 300), Some(SiteArea { lat_e7: -85_800_000, lon_e7: 1_151_700_000, radius_m: 300 }));
+        for (lat, lon, r) in [(91.0, 0.0, 100), (0.0, 181.0, 100), (f64::NAN, 0.0, 100), (0.0, 0.0, 5), (0.0, 0.0, 60_000)] {
+            assert_eq!(SiteArea::new(lat, lon, r), None, "{lat} {lon} {r}");
+        }
+    }
+}

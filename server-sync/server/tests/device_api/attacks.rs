@@ -1,0 +1,204 @@
+//! Attacks on the record path through the real HTTP stack (issue 18): each test performs the
+//! attack and fails if it succeeds.
+
+use crate::harness::{Chain, batch_json, json, start};
+use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
+use curve25519_dalek::scalar::Scalar;
+use hadir_protocol::{DeviceKey, Mode, Outcome, Record, RecordBody, Signature};
+
+use hadir_server::storage::Store;
+use sha2::{Digest as _, Sha512};
+
+/// A signature over `body` whose `R` carries a component of order 2: the cofactored equation
+/// that batch verification checks holds, the strict (cofactorless) one does not. Only the
+/// holder of the key can make one, and a server that stored it would hold a record that an
+/// auditor's strict check calls forged.
+fn mixed_order_signature(seed: &[u8; 32], body: &RecordBody) -> (Signature, bool) {
+    let message = body.canonical_bytes();
+    let h = Sha512::digest(seed);
+    let mut a_bytes: [u8; 32] = h[..32].try_into().expect("32 bytes");
+    a_bytes[0] &= 248;
+    a_bytes[31] &= 127;
+    a_bytes[31] |= 64;
+    let a = Scalar::from_bytes_mod_order(a_bytes);
+    let public = EdwardsPoint::mul_base(&a).compress();
+    // (0, −1): the point of order 2, encoded as y = p − 1 with the sign bit clear.
+    let mut order_two = [0xffu8; 32];
+    order_two[0] = 0xec;
+    order_two[31] = 0x7f;
+    let torsion = CompressedEdwardsY(order_two).decompress().expect("the order-2 point");
+    let r = Scalar::from_bytes_mod_order_wide(&Sha512::digest([&h[32..], message.as_slice()].concat()).into());
+    let big_r = EdwardsPoint::mul_base(&r) + torsion;
+    let k = Scalar::from_bytes_mod_order_wide(
+        &Sha512::digest([big_r.compress().as_bytes().as_slice(), public.as_bytes(), &message].concat()).into(),
+    );
+    let s = r + k * a;
+    let mut bytes = [0u8; 64];
+    bytes[..32].copy_from_slice(big_r.compress().as_bytes());
+    bytes[32..].copy_from_slice(s.as_bytes());
+    let a_point = public.decompress().expect("public key");
+    let residue = EdwardsPoint::mul_base(&s) - big_r - k * a_point;
+    let cofactored_holds = residue.mul_by_cofactor() == EdwardsPoint::default();
+    (Signature::from_hex(&hex_of(&bytes)).expect("64 bytes"), cofactored_holds)
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A batch of good records with one mixed-order signature among them: the batch is large
+/// enough for the server to spread verification over its cores; the forged one is refused.
+pub async fn mixed_order_signature_is_refused(store: Store) {
+    let server = start(store).await;
+    let seed = [42u8; 32];
+    let key = DeviceKey::from_seed(&seed);
+    let dev = server.enrol_with_key("KIOSK-M", "S1", Mode::Office, key.clone()).await;
+    let mut chain = Chain::new("KIOSK-M", key);
+    let mut entries = Vec::new();
+    for _ in 0..199 {
+        entries.push(json(&chain.next()));
+    }
+    let body = chain.next_body();
+    let (signature, cofactored_holds) = mixed_order_signature(&seed, &body);
+    assert!(cofactored_holds, "the crafted signature passes the cofactored (batch) equation");
+    let crafted = Record { body, signature };
+    entries.push(json(&crafted));
+    let answer = dev.uploader.post_batch_raw(batch_json(&entries)).await.expect("upload");
+    let stored = answer.results.iter().filter(|r| matches!(r.outcome, Outcome::Stored)).count();
+    assert_eq!(stored, 199, "the good records are stored");
+    match &answer.results[199].outcome {
+        Outcome::Refused { reason, .. } => assert_eq!(reason.as_str(), "bad_signature"),
+        other => panic!("a mixed-order signature was answered {other:?}"),
+    }
+    assert_eq!(server.store().device_records("KIOSK-M").await.unwrap().len(), 199);
+}
+
+/// A device's key signs whatever the device says: records for another site's employee, a
+/// "valid" that its scores do not support, the wrong mode or zone, a clock set back, a month
+/// already paid. Each is stored (its chain position kept) but waits for a supervisor with its
+/// reasons; the clean record counts at once.
+pub async fn doubtful_records_wait_for_a_supervisor(store: Store) {
+    let server = start(store).await;
+    for (id, site) in [("198001012005011001", "S1"), ("198502022010012002", "S2")] {
+        let e = hadir_server::storage::EmployeeInput {
+            employee_id: id.into(),
+            name: format!("Pegawai {id}"),
+            site_id: site.into(),
+            section_id: None,
+            pin_hash: None,
+        };
+        server.store().upsert_employee(&e).await.unwrap();
+    }
+    let dev = server.enrol("KIOSK-D", "S1", Mode::Office).await;
+    let mut chain = dev.chain.clone();
+    // Each record is the next of the chain with one thing changed (a clean one first).
+    let changes: [fn(&mut RecordBody); 6] = [
+        |_| {},
+        |b| b.employee_id = "198502022010012002".into(),
+        |b| b.match_score = hadir_protocol::Score(6200),
+        |b| b.mode = Mode::Field,
+        |b| b.utc_offset_min = 420,
+        |b| b.clock.last_sync_offset_ms = Some(40 * 60_000),
+    ];
+    let mut entries = Vec::new();
+    for change in changes {
+        let mut b = chain.next_body();
+        b.employee_id = "198001012005011001".into();
+        b.utc_offset_min = 480;
+        change(&mut b);
+        entries.push(json(&chain.push(b)));
+    }
+    let answer = dev.uploader.post_batch_raw(batch_json(&entries)).await.expect("upload");
+    assert!(answer.results.iter().all(|r| r.outcome == Outcome::Stored), "every record is stored: {answer:?}");
+    let pending = server.store().pending_records().await.unwrap();
+    let got: Vec<(i64, Vec<String>)> =
+        pending.iter().map(|r| (r.seq, r.flags.iter().map(|f| f.code.clone()).collect())).collect();
+    let want: Vec<(i64, Vec<String>)> = [
+        (2, vec!["other_site"]),
+        (3, vec!["decision_mismatch"]),
+        (4, vec!["mode_mismatch"]),
+        (5, vec!["offset_mismatch"]),
+        (6, vec!["time_drifted"]),
+    ]
+    .into_iter()
+    .map(|(seq, codes)| (seq, codes.into_iter().map(String::from).collect()))
+    .collect();
+    assert_eq!(got, want, "the clean record (seq 1) counts; each other waits with its reason");
+    let drifted = &pending[4].flags[0];
+    assert_eq!(drifted.value, Some(40), "the figure goes with the reason");
+}
+
+/// A stranger sends an upload of almost 8 MiB whose one entry is a megabytes-long string where
+/// a number belongs (and a device id of a megabyte): it is answered, and neither the answer nor
+/// `refused_uploads` holds more than a few hundred characters of it.
+pub async fn an_8_mib_malformed_batch_is_answered_briefly(store: Store) {
+    let server = start(store).await;
+    let dev = server.enrol("KIOSK-8", "S1", Mode::Office).await;
+    let huge = "9".repeat((7 << 20) - 4096);
+    let id = "K".repeat(1 << 20);
+    let body = format!(r#"{{"records":[{{"body":{{"device_id":"{id}","seq":"{huge}"}},"signature":"00"}}]}}"#);
+    assert!(body.len() < 8 << 20, "under the body limit: {} bytes", body.len());
+    let started = std::time::Instant::now();
+    let answer = dev.uploader.post_batch_raw(body.into_bytes()).await.expect("answered");
+    let text = serde_json::to_string(&answer).unwrap();
+    println!("malformed_8mib answer_bytes={} ms={:.0}", text.len(), started.elapsed().as_secs_f64() * 1000.0);
+    assert!(text.len() < 2_000, "the answer is short: {} bytes", text.len());
+    match &answer.results[0].outcome {
+        Outcome::Refused { reason, detail } => {
+            assert_eq!(reason.as_str(), "malformed");
+            assert!(detail.chars().count() <= hadir_protocol::batch::MAX_DETAIL_CHARS + 1, "{} chars", detail.len());
+        }
+        other => panic!("{other:?}"),
+    }
+    let kept = server.store().refused_uploads(None, 10).await.unwrap();
+    assert_eq!(kept.len(), 1);
+    assert!(kept[0].detail.len() < 1_000 && kept[0].device_id.as_ref().is_some_and(|d| d.len() <= 64), "{:?}", kept[0].device_id.as_ref().map(String::len));
+}
+
+/// Positions no person could produce: a field employee 30 km away five minutes after his last
+/// record, and the next morning a fix identical to the last digit to an earlier one. Both wait
+/// for the supervisor with the figures; the honest records around them do not.
+pub async fn a_teleport_and_a_replayed_position_are_flagged(store: Store) {
+    let server = start(store).await;
+    let e = hadir_server::storage::EmployeeInput {
+        employee_id: "198001012005011001".into(),
+        name: "Petugas".into(),
+        site_id: "S1".into(),
+        section_id: None,
+        pin_hash: None,
+    };
+    server.store().upsert_employee(&e).await.unwrap();
+    let dev = server.enrol("FIELD-P", "S1", Mode::Field).await;
+    let mut chain = dev.chain.clone();
+    let t0 = crate::harness::T0 - 3 * 86_400_000;
+    // (minutes after t0, metres north of the base); 10⁻⁷ degree of latitude is 1.1 cm.
+    let plan: [(i64, i32); 5] = [(0, 0), (20, 900), (25, 30_000), (1440 + 5, 0), (1440 + 30, 1_200)];
+    let mut entries = Vec::new();
+    for (minute, north_m) in plan {
+        let mut b = chain.next_body();
+        b.employee_id = "198001012005011001".into();
+        b.utc_offset_min = 480;
+        b.mode = Mode::Field;
+        b.recorded_at_ms = t0 + minute * 60_000;
+        b.gps = Some(hadir_protocol::GpsFix {
+            lat_e7: -85_819_000 + north_m * 90,
+            lon_e7: 1_151_771_000,
+            accuracy_dm: 45,
+            hdop_centi: 90,
+            satellites: 9,
+            fix_at_ms: b.recorded_at_ms - 2_000,
+        });
+        entries.push(json(&chain.push(b)));
+    }
+    let answer = dev.uploader.post_batch_raw(batch_json(&entries)).await.expect("upload");
+    assert!(answer.results.iter().all(|r| r.outcome == Outcome::Stored), "{answer:?}");
+    let pending = server.store().pending_records().await.unwrap();
+    let got: Vec<(i64, Vec<(String, Option<i64>)>)> =
+        pending.iter().map(|r| (r.seq, r.flags.iter().map(|f| (f.code.clone(), f.value)).collect())).collect();
+    println!("plausibility flags: {got:?}");
+    let codes: Vec<(i64, Vec<&str>)> = got.iter().map(|(seq, f)| (*seq, f.iter().map(|(c, _)| c.as_str()).collect())).collect();
+    assert_eq!(codes, [(3, vec!["travel_impossible"]), (4, vec!["position_repeated"])], "only the teleport and the replay");
+    // 29.1 km in 5 minutes: about 349 km/h.
+    assert!(got[0].1[0].1.is_some_and(|kmh| (340..360).contains(&kmh)), "{:?}", got[0].1);
+    assert_eq!(got[1].1[0].1, Some(1), "the first record's position, one day later");
+}
