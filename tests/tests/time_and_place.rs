@@ -144,6 +144,9 @@ async fn doubtful_time_and_place_wait_for_the_supervisor() {
     assert_eq!(queue.status, 200);
     assert!(queue.text.contains("jam perangkat meleset 40 menit saat sinkron"), "{}", queue.text);
     assert!(queue.text.contains("di luar area lokasi, 29,"), "{}", queue.text);
+    // Each field record's place is drawn: its position, accuracy, the site's area, a scale.
+    assert_eq!(queue.text.matches(r#"<svg class="map""#).count(), 3, "one drawing per waiting record");
+    assert!(queue.text.contains(r#"class="area""#) && queue.text.contains(r#"class="fix""#) && queue.text.contains("Area lokasi"));
     // The devices page counts the doubted records per device.
     let devices = admin.get("/devices").await.text;
     let row = |id: &str| devices.split(&format!(r#"<tr data-device="{id}">"#)).nth(1).and_then(|r| r.split("</tr>").next()).unwrap_or("").to_owned();

@@ -31,6 +31,7 @@ pub mod config;
 pub mod demo;
 pub mod doubts;
 pub mod enrolment;
+pub mod face_checks;
 pub mod holiday_file;
 pub mod ingest;
 pub mod people;

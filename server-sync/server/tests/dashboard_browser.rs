@@ -2,7 +2,8 @@
 //! a supervisor signs in and sees only their section, confirms a pending record, downloads the
 //! monthly XLSX recap (read back cell by cell), and a late board updates live after a record
 //! arrives; an operator enrols an employee's face by uploading photos (real face models) and
-//! an admin reads refused requests in the audit log. Screenshots of the main pages go to
+//! an admin reads refused requests in the audit log; markup typed into every free-text field
+//! is shown as text on every page and never runs. Screenshots of the main pages go to
 //! `docs/screenshots/dashboard-*.png`.
 //!
 //! Each scenario runs on SQLite and on PostgreSQL (`on_both_backends!`).
@@ -99,18 +100,23 @@ async fn shot(c: &Client, name: &str) {
     std::fs::write(screenshots_dir().join(format!("dashboard-{name}.png")), png).unwrap();
 }
 
+/// Serves the fixture's dashboard on a free port; its base URL. "localhost" is a secure
+/// context, so the Secure session cookie works over plain HTTP.
+async fn serve(f: &dashboard_fixture::Fixture) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let app = router(f.state.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://localhost:{port}")
+}
+
 async fn body_text(c: &Client) -> String {
     c.find(Locator::Css("body")).await.unwrap().text().await.unwrap()
 }
 
 async fn supervisor_confirms_exports_and_the_board_follows(db: &Db<'_>) {
     let f = fixture_on(db, true).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let app = router(f.state.clone());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    // "localhost" is a secure context, so the Secure session cookie works over plain HTTP.
-    let base = format!("http://localhost:{port}");
+    let base = serve(&f).await;
     let downloads = tempfile::tempdir().unwrap();
     let profile = tempfile::tempdir().unwrap();
     let (_driver, c) = start_browser(downloads.path(), profile.path()).await;
@@ -247,11 +253,7 @@ async fn wait_for_download(dir: &Path, ext: &str) -> PathBuf {
 
 async fn operator_enrols_a_face_by_uploading_photos(db: &Db<'_>) {
     let f = fixture_on(db, true).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let app = router(f.state.clone());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let base = format!("http://localhost:{port}");
+    let base = serve(&f).await;
     let downloads = tempfile::tempdir().unwrap();
     let profile = tempfile::tempdir().unwrap();
     let (_driver, c) = start_browser(downloads.path(), profile.path()).await;
@@ -327,7 +329,91 @@ async fn operator_enrols_a_face_by_uploading_photos(db: &Db<'_>) {
     c.close().await.unwrap();
 }
 
+/// Markup in every free-text field that reaches a page — an employee's name, a section's name,
+/// a device id, a supervisor's and an administrator's reasons, a leave request's reason and
+/// file name, a holiday, a board label, a name typed at a failed login — is shown as text: the
+/// browser builds none of its elements and runs none of its code.
+async fn markup_in_free_text_never_runs(db: &Db<'_>) {
+    use hadir_server::storage::portable::Stmt;
+    const MARK: &str = r#"Tes<script>window.__xss=1</script><img src="x" onerror="window.__xss=2">"'><svg onload="window.__xss=3"></svg>"#;
+    let f = fixture_on(db, true).await;
+    let now = dashboard_fixture::NOW;
+    let evil_id = "199912312020121999";
+    let s = &f.storage;
+    s.write_all(
+        "test: markup everywhere",
+        vec![
+            Stmt::new(
+                "INSERT INTO employees (employee_id, name, site_id, section_id, revision) VALUES ($1, $2, 'KANTOR', 'BM', 1)",
+                params![evil_id, format!("Nama {MARK}")],
+            ),
+            Stmt::new(
+                "INSERT INTO devices (device_id, site_id, mode, public_key, app_version, enrolled_at_ms, last_seen_ms,
+                     synced_until_ms, last_seq, last_hash) VALUES ($1, 'KANTOR', 'office', 'pk', '0.1.0', 0, $2, $2, 0, '')",
+                params![format!("K-{MARK}"), wib_ms(9, 0)],
+            ),
+        ],
+    )
+    .await
+    .unwrap();
+    let h = hadir_rules::WorkHours::new(time::macros::time!(07:30), time::macros::time!(16:00)).unwrap();
+    s.put_section("XSS", &format!("Bidang {MARK}"), &hadir_rules::WeeklySchedule::weekdays(h)).await.unwrap();
+    let sha = "aa".repeat(32);
+    insert_record(s, &format!("K-{MARK}"), 1, evil_id, "in", wib_ms(8, 10), 6600, &sha).await;
+    s.decide(f.pending_bm, false, &format!("Alasan {MARK}"), "admin", now).await.unwrap();
+    let day = now.date();
+    s.add_correction(evil_id, day, Some(hadir_rules::Excused::Sakit), &format!("Koreksi {MARK}"), "admin", now).await.unwrap();
+    let letter = hadir_server::storage::leave::Attachment { name: format!("surat {MARK}.pdf"), bytes: b"%PDF-1.4 test".to_vec() };
+    s.file_leave(evil_id, hadir_rules::Excused::Cuti, day, day, &format!("Cuti {MARK}"), Some((&letter, "application/pdf")), "admin", now)
+        .await
+        .unwrap();
+    s.put_holidays(&[(day + time::Duration::days(3), format!("Libur {MARK}"))]).await.unwrap();
+    s.add_board_token(&token_hash("papan-xss"), &format!("TV {MARK}"), false, 0, i64::MAX).await.unwrap();
+    s.audit(MARK, "login_failed", "", now).await.unwrap();
+
+    let base = serve(&f).await;
+    let downloads = tempfile::tempdir().unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let (_driver, c) = start_browser(downloads.path(), profile.path()).await;
+    c.goto(&format!("{base}/login")).await.unwrap();
+    c.find(Locator::Css("input[name=username]")).await.unwrap().send_keys("admin").await.unwrap();
+    c.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(PASSWORD).await.unwrap();
+    c.find(Locator::Id("login")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("header nav")).await.unwrap();
+    let pages = [
+        "/today".to_owned(),
+        "/employees".to_owned(),
+        format!("/employees/{evil_id}"),
+        "/records?date=2026-03-02".to_owned(),
+        "/confirmations".to_owned(),
+        "/corrections".to_owned(),
+        "/leave".to_owned(),
+        "/devices".to_owned(),
+        "/settings".to_owned(),
+        "/audit".to_owned(),
+        "/reports?year=2026&month=3".to_owned(),
+        "/reports/date?date=2026-03-02".to_owned(),
+        "/board/papan-xss".to_owned(),
+    ];
+    let mut shown = 0;
+    for path in &pages {
+        c.goto(&format!("{base}{path}")).await.unwrap();
+        let ran = c.execute("return window.__xss || 0", vec![]).await.unwrap();
+        assert_eq!(ran, serde_json::json!(0), "{path}: the page ran injected code");
+        let built = c
+            .execute(r#"return document.querySelectorAll('img[src="x"], svg[onload], script:not([src])').length"#, vec![])
+            .await
+            .unwrap();
+        assert_eq!(built, serde_json::json!(0), "{path}: injected markup became elements");
+        if body_text(&c).await.contains("<script>window.__xss=1</script>") {
+            shown += 1;
+        }
+    }
+    assert!(shown >= 8, "the markup is shown as text on the pages that name it ({shown} of {})", pages.len());
+}
+
 on_both_backends!(
     supervisor_confirms_exports_and_the_board_follows,
     operator_enrols_a_face_by_uploading_photos,
+    markup_in_free_text_never_runs,
 );

@@ -240,6 +240,12 @@ async fn upload_template(
         crate::roster::TemplateProblem::ModelMismatch { .. } => ApiError::new(StatusCode::CONFLICT, "model_mismatch", e.to_string()),
         crate::roster::TemplateProblem::Malformed(_) => ApiError::new(StatusCode::BAD_REQUEST, "malformed", e.to_string()),
     })?;
+    // The dashboard's enrolment rule, across all sites: a kiosk cannot put another face under
+    // an employee, nor one employee's face under another.
+    if let Err(refusal) = crate::face_checks::check_upload(&s.store, &up.employee_id, &up.model_version, &embedding).await? {
+        tracing::warn!(device = %d.device_id, employee = %up.employee_id, %refusal, "face template refused");
+        return Err(ApiError::new(StatusCode::CONFLICT, "face_refused", refusal.to_string()));
+    }
     let now = (s.clock)();
     let new = crate::storage::NewTemplate {
         employee_id: up.employee_id.clone(),

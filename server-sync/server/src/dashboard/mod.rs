@@ -38,6 +38,7 @@ pub mod headers;
 pub mod html;
 pub mod i18n;
 pub mod leave_pages;
+pub mod map;
 pub mod pages;
 pub mod people_pages;
 pub mod pin;
@@ -80,6 +81,25 @@ pub struct DashboardConfig {
     pub pin_length: usize,
     /// After how many hours without a sync a device is named as holding its site's days back.
     pub silent_device_hours: i64,
+    /// Reverse proxies (TLS terminators) in front of the server: a request from one of these
+    /// addresses is counted, for the login throttle, by the client address the proxy appended
+    /// to `X-Forwarded-For`. Without this, every user behind the proxy shares one address and
+    /// one guesser slows everyone's logins.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+impl DashboardConfig {
+    /// The client a request is counted as: the TCP peer, or, when the peer is a trusted proxy,
+    /// the last address it put in `X-Forwarded-For` (earlier entries are the client's to write
+    /// and are never believed).
+    pub fn client_address(&self, peer: Option<std::net::IpAddr>, forwarded_for: Option<&str>) -> Option<std::net::IpAddr> {
+        let peer = peer?;
+        if !self.trusted_proxies.contains(&peer) {
+            return Some(peer);
+        }
+        let appended = forwarded_for.and_then(|v| v.rsplit(',').next()).map(str::trim);
+        Some(appended.and_then(|a| a.parse().ok()).unwrap_or(peer))
+    }
 }
 
 impl Default for DashboardConfig {
@@ -92,6 +112,7 @@ impl Default for DashboardConfig {
             models_dir: hadir_models::default_models_dir(),
             pin_length: 6,
             silent_device_hours: 48,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -100,8 +121,8 @@ impl DashboardConfig {
     /// Reads the server configuration's `[dashboard]` table: `secure_cookies` (bool),
     /// `session_hours`, `board_poll_ms`,
     /// `models_dir` (face models for enrolment), `pin_length` (4 to 12, as the kiosks') and
-    /// `silent_device_hours` (1 to 720: when a device without a sync is named as holding days back);
-    /// every key is optional. The error names the key and what it expects.
+    /// `silent_device_hours` (1 to 720: when a device without a sync is named as holding days back)
+    /// and `trusted_proxies` (addresses of the reverse proxies in front); every key is optional. The error names the key and what it expects.
     pub fn from_table(table: &toml::Table) -> Result<Self, String> {
         let mut config = Self::default();
         for (key, value) in table {
@@ -142,6 +163,14 @@ impl DashboardConfig {
                         .as_integer()
                         .filter(|h| (1..=720).contains(h))
                         .ok_or("dashboard.silent_device_hours: expected whole hours from 1 to 720")?;
+                }
+                "trusted_proxies" => {
+                    let list = value.as_array().ok_or("dashboard.trusted_proxies: expected a list of addresses, e.g. [\"127.0.0.1\"]")?;
+                    config.trusted_proxies = list
+                        .iter()
+                        .map(|v| v.as_str().and_then(|s| s.parse().ok()))
+                        .collect::<Option<Vec<std::net::IpAddr>>>()
+                        .ok_or("dashboard.trusted_proxies: every entry must be an IP address like \"127.0.0.1\"")?;
                 }
                 other => return Err(format!("dashboard.{other}: unknown key")),
             }
@@ -489,4 +518,31 @@ pub(crate) fn ensure_watcher(state: &AppState) {
             }
         });
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_client_behind_a_trusted_proxy_is_the_address_it_appended() {
+        let proxy: std::net::IpAddr = "10.0.0.2".parse().unwrap();
+        let table: toml::Table = toml::from_str(r#"trusted_proxies = ["10.0.0.2"]"#).unwrap();
+        let cfg = DashboardConfig::from_table(&table).unwrap();
+        assert_eq!(cfg.trusted_proxies, [proxy]);
+        let ip = |s: &str| Some(s.parse::<std::net::IpAddr>().unwrap());
+        let cases = [
+            // (peer, X-Forwarded-For, counted as)
+            ("10.0.0.2", Some("203.0.113.7"), "203.0.113.7"),
+            ("10.0.0.2", Some("1.2.3.4, 203.0.113.7"), "203.0.113.7"),
+            ("10.0.0.2", Some("not an address"), "10.0.0.2"),
+            ("10.0.0.2", None, "10.0.0.2"),
+            ("198.51.100.9", Some("1.2.3.4"), "198.51.100.9"),
+        ];
+        for (peer, header, want) in cases {
+            assert_eq!(cfg.client_address(ip(peer), header), ip(want), "{peer} {header:?}");
+        }
+        let bad: toml::Table = toml::from_str(r#"trusted_proxies = ["proxy.local"]"#).unwrap();
+        assert!(DashboardConfig::from_table(&bad).unwrap_err().contains("trusted_proxies"));
+    }
 }

@@ -106,7 +106,8 @@ pub async fn login(
     if !pre.is_some_and(|p| auth::constant_time_eq(p, field(&f, "csrf"))) {
         return AppError::Csrf.into_response();
     }
-    let addr = peer.map(|p| p.0.0.ip());
+    let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    let addr = st.config.client_address(peer.map(|p| p.0.0.ip()), forwarded);
     let typed = field(&f, "username");
     // Names are short; a longer one is nobody's and is neither looked up nor stored whole.
     let username: String = typed.chars().take(auth::MAX_USERNAME_CHARS).collect();
@@ -563,6 +564,7 @@ pub async fn confirmations(State(st): State<AppState>, s: Session, Query(q): Que
     let emps: HashMap<&str, _> = ctx.employees.iter().map(|e| (e.id.as_str(), e)).collect();
     let mut body = flash(&q);
     let mut n = 0;
+    let areas = st.store.site_areas().await?;
     for r in st.store.pending_records().await? {
         let Some(e) = emps.get(r.employee_id.as_str()) else { continue };
         n += 1;
@@ -570,7 +572,7 @@ pub async fn confirmations(State(st): State<AppState>, s: Session, Query(q): Que
         let _ = write!(
             body,
             r#"<div class="card" data-record="{id}"><div class="ev"><figure><img src="/records/{id}/photo" alt="{ev}"><figcaption>{ev}</figcaption></figure>
-<div><b>{name}</b> <span class="muted">{nip} · {sec}</span><br>{dir} {date} {time} · {dev} · {score_l} {score:.1}%{flags}
+<div><b>{name}</b> <span class="muted">{nip} · {sec}</span><br>{dir} {date} {time} · {dev} · {score_l} {score:.1}%{flags}{map}
 <form method="post" action="/confirmations/{id}" class="inline decide">{c}
 <label>{reason_l}<input name="reason" placeholder="{ph}"></label>
 <button name="action" value="confirm" class="confirm">{yes}</button><button name="action" value="reject" class="reject">{no}</button></form></div></div></div>"#,
@@ -586,6 +588,7 @@ pub async fn confirmations(State(st): State<AppState>, s: Session, Query(q): Que
             score_l = lang.pick("skor", "score"),
             score = r.match_score_bp as f64 / 100.0,
             flags = flag_list(lang, &r.flags),
+            map = record_map(lang, &r, &areas),
             c = csrf_field(&s.csrf),
             reason_l = lang.pick("Alasan", "Reason"),
             ph = lang.pick("wajib saat menolak", "required to reject"),
@@ -597,6 +600,21 @@ pub async fn confirmations(State(st): State<AppState>, s: Session, Query(q): Que
         let _ = write!(body, r#"<p class="muted" id="empty">{}</p>"#, lang.pick("Tidak ada rekaman yang menunggu konfirmasi.", "No records await confirmation."));
     }
     Ok(Html(page(lang, &s.user, &s.csrf, Page::Confirmations, lang.pick("Antrean konfirmasi", "Confirmation queue"), &body)))
+}
+
+/// Where a record with a GPS fix was made, against its site's area (nothing for records
+/// without a fix).
+fn record_map(lang: Lang, r: &crate::storage::records_view::RecordView, areas: &HashMap<String, crate::storage::areas::SiteArea>) -> String {
+    use super::map::{Circle, svg};
+    let Some((lat, lon, acc_dm)) = r.gps else { return String::new() };
+    let fix = Circle { lat: lat as f64 / 1e7, lon: lon as f64 / 1e7, radius_m: acc_dm as f64 / 10.0 };
+    let area = r.device_site.as_ref().and_then(|s| areas.get(s)).map(|a| Circle {
+        lat: a.lat_e7 as f64 / 1e7,
+        lon: a.lon_e7 as f64 / 1e7,
+        radius_m: a.radius_m as f64,
+    });
+    let labels = (lang.pick("Area lokasi", "Site area"), lang.pick("Posisi rekaman", "Record's position"));
+    svg(area, Some(fix), labels).map_or_else(String::new, |s| format!(r#"<div class="place">{s}</div>"#))
 }
 
 /// The server's doubts as a list under the record ("Diragukan server: …"), or nothing.
@@ -1440,8 +1458,9 @@ pub async fn add_user(State(st): State<AppState>, s: Session, Form(f): Form<Fiel
     s.check_csrf(f.get("csrf"))?;
     let role = Role::parse(field(&f, "role")).ok_or_else(|| AppError::BadRequest("role".into()))?;
     let pw = field(&f, "password");
-    if pw.chars().count() < 10 {
-        return Err(AppError::BadRequest(s.lang.pick("Kata sandi minimal 10 karakter.", "Passwords need at least 10 characters.").into()));
+    // The same policy as the first administrator's (`init-admin`).
+    if let Err(weak) = crate::people::password::check(pw) {
+        return Err(AppError::BadRequest(weak.text(s.lang).into()));
     }
     // Argon2 takes tens of milliseconds of CPU: off the async workers.
     let pw = pw.to_owned();

@@ -42,6 +42,10 @@ pub struct RecordView {
     pub reason: Option<String>,
     /// What the server doubts about it ([`crate::doubts`]); empty for most.
     pub flags: Vec<crate::doubts::Flag>,
+    /// Its GPS fix: latitude and longitude (degrees × 10⁷) and accuracy (decimetres).
+    pub gps: Option<(i64, i64, i64)>,
+    /// The site of the device that made it.
+    pub device_site: Option<String>,
 }
 
 fn parse_direction(s: &str) -> Direction {
@@ -63,10 +67,11 @@ fn local_time(at_ms: i64, offset: UtcOffset) -> Result<OffsetDateTime> {
 }
 
 const RECORD_COLS: &str = "r.id, r.device_id, r.employee_id, r.direction, r.recorded_at_ms, \
-    r.utc_offset_min, r.mode, r.decision, r.seq, r.match_score_bp, d.decision, r.photo_sha256, d.reason, f.flags";
+    r.utc_offset_min, r.mode, r.decision, r.seq, r.match_score_bp, d.decision, r.photo_sha256, d.reason, f.flags, \
+    r.gps_lat_e7, r.gps_lon_e7, r.gps_accuracy_dm, v.site_id";
 
-const RECORD_FROM: &str =
-    "FROM records r LEFT JOIN dash_decisions d ON d.record_id = r.id LEFT JOIN record_flags f ON f.record_id = r.id";
+const RECORD_FROM: &str = "FROM records r LEFT JOIN dash_decisions d ON d.record_id = r.id \
+    LEFT JOIN record_flags f ON f.record_id = r.id LEFT JOIN devices v ON v.device_id = r.device_id";
 
 fn record_view(r: &dyn Row) -> Result<RecordView> {
     let at = local_time(r.i64(4)?, offset_of(r.i64(5)?))?;
@@ -87,6 +92,11 @@ fn record_view(r: &dyn Row) -> Result<RecordView> {
         photo_sha256: r.text(11)?,
         reason: r.opt_text(12)?,
         flags,
+        gps: match (r.opt_i64(14)?, r.opt_i64(15)?) {
+            (Some(lat), Some(lon)) => Some((lat, lon, r.opt_i64(16)?.unwrap_or(0))),
+            _ => None,
+        },
+        device_site: r.opt_text(17)?,
     })
 }
 

@@ -97,6 +97,16 @@ pub async fn kiosk_template_reaches_the_site(store: Store) {
     assert!(st.remove_employee("198503302010011003", T0).await.unwrap());
     refused(u.upload_template("198503302010011003", DEFAULT_TEMPLATE_MODEL, &embedding(6), T0).await, 404, "unknown_employee");
     assert_eq!(st.templates("198503302010011001").await.unwrap().len(), 1);
+    // The dashboard's enrolment rule holds for kiosks too: another face under an enrolled
+    // employee, and an enrolled employee's face under someone else, are refused.
+    let stranger: Vec<f32> = (0..DEFAULT_EMBEDDING_LEN).map(|i| if i % 2 == 0 { 0.5 } else { -0.5 }).collect();
+    let m = refused(u.upload_template("198503302010011001", DEFAULT_TEMPLATE_MODEL, &stranger, T0).await, 409, "face_refused");
+    assert!(m.contains("does not match"), "{m}");
+    st.upsert_employee(&employee("198503302010011004", "S1")).await.unwrap();
+    let m = refused(u.upload_template("198503302010011004", DEFAULT_TEMPLATE_MODEL, &e, T0).await, 409, "face_refused");
+    assert!(m.contains("198503302010011001"), "names whose face it is: {m}");
+    assert_eq!(st.templates("198503302010011004").await.unwrap().len(), 0);
+    assert_eq!(st.templates("198503302010011001").await.unwrap().len(), 1);
 
     // Sealed at rest: the column holds no clear value of the embedding; the store opens it.
     let clear: Vec<u8> = e.iter().flat_map(|v| v.to_le_bytes()).collect();
