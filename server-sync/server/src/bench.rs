@@ -493,10 +493,11 @@ pub fn plausibility_month() -> PlausibilityResult {
     for day in 0..DAYS {
         for e in 0..EMPLOYEES {
             for (k, minute) in [(0u64, 450i64), (1, 960)] {
-                let n = (day as u64 * 7919 + e as u64 * 104_729 + k * 15_485_863) % 10_007;
-                // Within about a kilometre of the base, a different spot each time; every
-                // 997th record replays an earlier position (a spoof).
-                let (dlat, dlon) = if n % 997 == 0 { (0, 0) } else { ((n % 180) as i32 * 500 - 45_000, (n / 180) as i32 * 1_600 - 45_000) };
+                // Within about a kilometre of the base, a different spot each time; every 50th
+                // employee's IN replays the first day's position (a frozen, spoofed fix).
+                let frozen = e % 50 == 0 && k == 0;
+                let n = (if frozen { 0 } else { day as u64 * 7919 } + e as u64 * 104_729 + k * 15_485_863) % 10_007;
+                let (dlat, dlon) = ((n % 180) as i32 * 500 - 45_000, (n / 180) as i32 * 1_600 - 45_000);
                 let at_ms = T0 + day * 86_400_000 + (minute + (n % 30) as i64) * 60_000;
                 let gps = hadir_protocol::GpsFix {
                     lat_e7: -85_819_000 + dlat,
