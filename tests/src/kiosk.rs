@@ -91,19 +91,8 @@ impl SimKiosk {
             .set_device(&enrolled.device_id, &enrolled.site_id, &identity.key.public().to_hex(), clock.now_ms())
             .expect("remember enrolment");
         let kiosk = Kiosk::new(store, identity.clone(), &cfg, Box::new(face.clone())).expect("kiosk");
-        let uploader = uploader(&server.url, &enrolled.device_id, identity, clock);
-        let mut k = SimKiosk {
-            device_id: enrolled.device_id,
-            kiosk,
-            display: LogDisplay::default(),
-            face,
-            uploader,
-            cfg,
-            dir,
-            boot_ms: clock.now_ms(),
-            skew_ms: 0,
-            clock: clock.clone(),
-        };
+        let mut k = SimKiosk::booted(enrolled.device_id, kiosk, identity, face, cfg, dir, &server.url, clock);
+        // Enrolment is an exchange with the server: the first time sync.
         k.synced();
         k.sync_roster(clock.now_ms()).await.expect("roster");
         k
@@ -117,8 +106,23 @@ impl SimKiosk {
         let store = Store::open(&cfg.db_file(), &identity).expect("kiosk store after restart");
         let kiosk = Kiosk::new(store, identity.clone(), &cfg, Box::new(face.clone())).expect("kiosk after restart");
         assert_eq!(kiosk.device().device_id, device_id, "the device id survives a restart");
+        SimKiosk::booted(device_id, kiosk, identity, face, cfg, dir, server_url, clock)
+    }
+
+    /// The kiosk just booted now: its monotonic clock starts, its wall clock is right, and it
+    /// has no time sync until its first exchange with the server.
+    #[allow(clippy::too_many_arguments)]
+    fn booted(
+        device_id: String,
+        kiosk: Kiosk,
+        identity: Identity,
+        face: E2eFace,
+        cfg: KioskConfig,
+        dir: PathBuf,
+        server_url: &str,
+        clock: &FrozenClock,
+    ) -> SimKiosk {
         let uploader = uploader(server_url, &device_id, identity, clock);
-        // A new boot: no time sync until the first exchange with the server.
         SimKiosk {
             device_id,
             kiosk,
@@ -168,6 +172,23 @@ impl SimKiosk {
             self.synced();
         }
         Ok(report)
+    }
+
+    /// A good 3D fix at (`lat`, `lon`) from the simulated receiver, made two seconds before true
+    /// time `when` and received then (through hal's fix type, as the run loop polls it).
+    pub fn fix_at(&self, lat: f64, lon: f64, when: OffsetDateTime) -> GpsFix {
+        let f = hadir_hal::gps::Fix {
+            time: when - time::Duration::seconds(2),
+            lat,
+            lon,
+            alt: None,
+            mode: hadir_hal::gps::FixMode::ThreeD,
+            sats: Some(9),
+            hdop: Some(0.9),
+            hdop_centi: Some(90),
+            age: std::time::Duration::from_secs(2),
+        };
+        hadir_kiosk::runtime::from_hal_fix(&f, self.mono_at(when))
     }
 
     /// The kiosk's monotonic milliseconds at true time `t`.

@@ -16,7 +16,6 @@ use hadir_e2e::face::{FaceMode, analyse};
 use hadir_e2e::kiosk::SimKiosk;
 use hadir_e2e::server::{FrozenClock, Server, ms};
 use hadir_kiosk::flow::{Band, Outcome, Refusal};
-use hadir_kiosk::policy::GpsFix;
 use image::RgbImage;
 use std::collections::BTreeMap;
 use time::macros::datetime;
@@ -160,22 +159,6 @@ fn expectation(steps: &[Step]) -> BTreeMap<String, Expected> {
     out
 }
 
-/// A GPS fix from the simulated receiver (through hal's fix type, as the runtime polls it).
-fn fix(when: OffsetDateTime, i: usize, mono_ms: u64) -> GpsFix {
-    let f = hadir_hal::gps::Fix {
-        time: when - Duration::seconds(2),
-        lat: -7.80 + (i as f64) * 1e-4,
-        lon: 110.36 + (i as f64) * 1e-4,
-        alt: None,
-        mode: hadir_hal::gps::FixMode::ThreeD,
-        sats: Some(9),
-        hdop: Some(0.9),
-        hdop_centi: Some(90),
-        age: std::time::Duration::from_secs(2),
-    };
-    hadir_kiosk::runtime::from_hal_fix(&f, mono_ms)
-}
-
 /// A blend of two photos (a morph): the real engine's score against the first person lands
 /// between impostor and genuine. Searched once over the shared identities.
 fn doubtful_probe(faces: &Faces, identity: usize, liveness_min: f32) -> Option<RgbImage> {
@@ -252,7 +235,7 @@ async fn an_office_day_at_the_seeds_scale() {
         let pin = dept::pin(s.employee);
         let outcome = match s.act {
             Act::Genuine { gps } => {
-                let g = gps.then(|| fix(s.at, s.employee, k.mono_at(s.at)));
+                let g = gps.then(|| k.fix_at(-7.80 + (s.employee as f64) * 1e-4, 110.36 + (s.employee as f64) * 1e-4, s.at));
                 k.attempt(s.direction_in, &pin, &faces.probes[identity], FaceMode::Replay(faces.genuine[identity].clone()), g, s.at)
             }
             Act::Doubtful => k.attempt(s.direction_in, &pin, &morph, FaceMode::Real, None, s.at),

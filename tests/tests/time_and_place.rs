@@ -12,7 +12,7 @@ use hadir_e2e::kiosk::{KioskSpec, SimKiosk};
 use hadir_e2e::server::{FrozenClock, Server, ms};
 use hadir_kiosk::face::ScriptedFace;
 use hadir_kiosk::flow::Outcome;
-use hadir_kiosk::policy::{GpsFix, Mode};
+use hadir_kiosk::policy::Mode;
 use hadir_server::dashboard::auth::hash_password;
 use hadir_server::storage::EmployeeInput;
 use hadir_server::storage::accounts::Role;
@@ -27,23 +27,6 @@ const BASE: (f64, f64) = (-8.5819, 115.1771);
 
 fn pin(i: usize) -> String {
     format!("{:06}", 190_000 + i)
-}
-
-/// A good fix `north_m` metres north of the base at true time `when`, received two seconds
-/// before by a kiosk whose monotonic clock reads `mono_ms`.
-fn fix_at(north_m: f64, when: OffsetDateTime, mono_ms: u64) -> GpsFix {
-    let f = hadir_hal::gps::Fix {
-        time: when - Duration::seconds(2),
-        lat: BASE.0 + north_m / 111_195.0,
-        lon: BASE.1,
-        alt: Some(30.0),
-        mode: hadir_hal::gps::FixMode::ThreeD,
-        sats: Some(9),
-        hdop: Some(0.9),
-        hdop_centi: Some(90),
-        age: std::time::Duration::from_secs(2),
-    };
-    hadir_kiosk::runtime::from_hal_fix(&f, mono_ms)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -101,7 +84,7 @@ async fn doubtful_time_and_place_wait_for_the_supervisor() {
     for (unit, employee, north_m, at) in plan {
         clock.set(ms(at));
         let u = &mut units[unit];
-        let fix = fix_at(north_m, at, u.mono_at(at));
+        let fix = u.fix_at(BASE.0 + north_m / 111_195.0, BASE.1, at);
         let o = u.attempt(true, &pin(employee), &frame, valid(), Some(fix), at);
         assert!(matches!(o, Outcome::Recorded { .. }), "{}: {o:?}", u.device_id);
     }

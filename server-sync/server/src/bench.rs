@@ -249,7 +249,7 @@ async fn phases(store: &Store, w: &Workload) -> Result<Vec<(&'static str, Durati
             t[0] += s.elapsed();
             let s = Instant::now();
             let devices = store.devices(&ids).await?;
-            let known = crate::ingest::known(store, &decoded, &policy.zone).await?;
+            let known = crate::ingest::known(store, &decoded, &policy).await?;
             t[1] += s.elapsed();
             let s = Instant::now();
             let verified = prepare(decoded, &devices, &known, T0, &policy).verified;

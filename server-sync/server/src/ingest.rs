@@ -378,7 +378,8 @@ fn verify_all(candidates: &[(Verified, PublicKey)]) -> Vec<bool> {
 }
 
 /// The roster sites of the batch's employees and which of its months are closed.
-pub async fn known(store: &Store, decoded: &hadir_protocol::DecodedBatch, zone: &hadir_rules::SiteZone) -> Result<Known, StorageError> {
+pub async fn known(store: &Store, decoded: &hadir_protocol::DecodedBatch, policy: &IngestPolicy) -> Result<Known, StorageError> {
+    let zone = &policy.zone;
     let bodies = || decoded.entries.iter().filter_map(|e| e.as_ref().ok()).map(|r| &r.body);
     let mut employees: Vec<&str> = bodies().map(|b| b.employee_id.as_str()).collect();
     employees.sort_unstable();
@@ -400,12 +401,11 @@ pub async fn known(store: &Store, decoded: &hadir_protocol::DecodedBatch, zone: 
     with_fix.dedup();
     let mut tracks = HashMap::new();
     if let Some(first) = bodies().filter(|b| b.gps.is_some()).map(|b| b.recorded_at_ms).min() {
-        let rules = hadir_rules::plausibility::PlausibilityRules::default();
         for (employee, points) in store.fix_history(&with_fix, first - TRACK_DAYS * 86_400_000, first, zone).await? {
             let mut t = hadir_rules::plausibility::Track::default();
             for p in points {
                 // Earlier records were judged when they came; here they only build the track.
-                let _ = t.next(p, &rules);
+                let _ = t.next(p, &policy.plausibility);
             }
             tracks.insert(employee, t);
         }
@@ -436,7 +436,7 @@ pub async fn ingest_from(
     ids.sort();
     ids.dedup();
     let devices = store.devices(&ids).await?;
-    let known = known(store, &decoded, &policy.zone).await?;
+    let known = known(store, &decoded, policy).await?;
     // Verifying is CPU work (tens of µs a signature): off the async workers, so a large upload
     // does not stall the other requests.
     let policy_owned = policy.clone();

@@ -64,14 +64,13 @@ pub fn system_clock() -> Clock {
 pub struct AppState {
     /// The database.
     pub store: storage::Store,
-    /// What record times are plausible.
+    /// What the ingest accepts and doubts; its `zone` is the sites' time zone, also sent to the
+    /// kiosks with their rules.
     pub policy: ingest::IngestPolicy,
     /// Now.
     pub clock: Clock,
     /// The largest upload body, bytes.
     pub max_body_bytes: usize,
-    /// The sites' time zone, sent to the kiosks with their rules.
-    pub zone: hadir_rules::SiteZone,
 }
 
 impl std::fmt::Debug for AppState {
@@ -92,7 +91,6 @@ impl AppState {
             policy: ingest::IngestPolicy::default(),
             clock: system_clock(),
             max_body_bytes: config::IngestConfig::default().max_body_bytes,
-            zone: hadir_rules::SiteZone::default(),
         }
     }
 }

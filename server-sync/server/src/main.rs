@@ -273,7 +273,6 @@ async fn main() -> Result<()> {
                 policy: cfg.policy,
                 clock: clock.clone(),
                 max_body_bytes: cfg.raw.ingest.max_body_bytes,
-                zone: cfg.zone.clone(),
             };
             let listener = tokio::net::TcpListener::bind(cfg.listen)
                 .await

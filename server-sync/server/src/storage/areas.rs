@@ -60,43 +60,36 @@ impl Store {
         zone: &hadir_rules::SiteZone,
     ) -> Result<HashMap<String, Vec<FixPoint>>> {
         let offset_ms = i64::from(zone.offset().whole_seconds()) * 1000;
+        let rows = self
+            .query_rows_in(
+                "read employees' earlier GPS fixes",
+                "SELECT employee_id, recorded_at_ms, gps_lat_e7, gps_lon_e7, coalesce(gps_hdop_centi, 0) FROM records
+                 WHERE recorded_at_ms >= $1 AND recorded_at_ms < $2 AND gps_lat_e7 IS NOT NULL AND employee_id IN ({keys})
+                 ORDER BY recorded_at_ms, id",
+                params![from_ms, to_ms],
+                employees,
+                move |r| {
+                    let at_ms = r.i64(1)?;
+                    let narrow = |i: usize| -> Result<i32> {
+                        let v = r.i64(i)?;
+                        i32::try_from(v).map_err(|_| super::StorageError::Corrupt(format!("records GPS column {i}: {v}")))
+                    };
+                    Ok((
+                        r.text(0)?,
+                        FixPoint {
+                            at_ms,
+                            lat_e7: narrow(2)?,
+                            lon_e7: narrow(3)?,
+                            hdop_centi: u16::try_from(r.i64(4)?).unwrap_or(u16::MAX),
+                            day: (at_ms + offset_ms).div_euclid(86_400_000),
+                        },
+                    ))
+                },
+            )
+            .await?;
         let mut out: HashMap<String, Vec<FixPoint>> = HashMap::new();
-        for chunk in employees.chunks(500) {
-            let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
-            let mut values = params![from_ms, to_ms];
-            values.extend(chunk.iter().map(|e| super::portable::Val::from(*e)));
-            let rows = self
-                .query_rows(
-                    "read employees' earlier GPS fixes",
-                    format!(
-                        "SELECT employee_id, recorded_at_ms, gps_lat_e7, gps_lon_e7, coalesce(gps_hdop_centi, 0) FROM records
-                         WHERE recorded_at_ms >= $1 AND recorded_at_ms < $2 AND gps_lat_e7 IS NOT NULL AND employee_id IN ({})
-                         ORDER BY recorded_at_ms, id",
-                        marks.join(", ")
-                    ),
-                    values,
-                    move |r| {
-                        let at_ms = r.i64(1)?;
-                        let narrow = |i: usize| -> Result<i32> {
-                            let v = r.i64(i)?;
-                            i32::try_from(v).map_err(|_| super::StorageError::Corrupt(format!("records GPS column {i}: {v}")))
-                        };
-                        Ok((
-                            r.text(0)?,
-                            FixPoint {
-                                at_ms,
-                                lat_e7: narrow(2)?,
-                                lon_e7: narrow(3)?,
-                                hdop_centi: u16::try_from(r.i64(4)?).unwrap_or(u16::MAX),
-                                day: (at_ms + offset_ms).div_euclid(86_400_000),
-                            },
-                        ))
-                    },
-                )
-                .await?;
-            for (employee, p) in rows {
-                out.entry(employee).or_default().push(p);
-            }
+        for (employee, p) in rows {
+            out.entry(employee).or_default().push(p);
         }
         Ok(out)
     }

@@ -85,24 +85,16 @@ impl Store {
 
     /// The roster site of each of these employees that is on the roster (not removed).
     pub async fn employee_sites(&self, employee_ids: &[&str]) -> Result<HashMap<String, String>> {
-        let mut out = HashMap::with_capacity(employee_ids.len());
-        for chunk in employee_ids.chunks(500) {
-            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-            let values = chunk.iter().map(|e| super::portable::Val::from(*e)).collect();
-            let rows = self
-                .query_rows(
-                    "read employees' sites",
-                    format!(
-                        "SELECT employee_id, site_id FROM employees WHERE removed_at_ms IS NULL AND employee_id IN ({})",
-                        marks.join(", ")
-                    ),
-                    values,
-                    |r| Ok((r.text(0)?, r.text(1)?)),
-                )
-                .await?;
-            out.extend(rows);
-        }
-        Ok(out)
+        let rows = self
+            .query_rows_in(
+                "read employees' sites",
+                "SELECT employee_id, site_id FROM employees WHERE removed_at_ms IS NULL AND employee_id IN ({keys})",
+                params![],
+                employee_ids,
+                |r| Ok((r.text(0)?, r.text(1)?)),
+            )
+            .await?;
+        Ok(rows.into_iter().collect())
     }
 
     /// An employee as the roster (core table) holds them: `None` if unknown or removed.

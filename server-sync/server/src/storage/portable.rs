@@ -263,6 +263,24 @@ impl Store {
         }
     }
 
+    /// [`Store::query_rows`] for a list of keys: `sql` holds `{keys}` where the `IN (…)` list
+    /// goes, after the `leading` parameters; the keys are sent 500 at a time (both backends
+    /// cap a statement's parameters) and the rows of every chunk returned together.
+    pub async fn query_rows_in<T, F>(&self, context: &'static str, sql: &str, leading: Vec<Val>, keys: &[&str], map: F) -> Result<Vec<T>>
+    where
+        T: Send + 'static,
+        F: Fn(&dyn Row) -> Result<T> + Clone + Send + 'static,
+    {
+        let mut out = Vec::new();
+        for chunk in keys.chunks(500) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${}", leading.len() + i)).collect();
+            let mut values = leading.clone();
+            values.extend(chunk.iter().map(|k| Val::from(*k)));
+            out.extend(self.query_rows(context, sql.replace("{keys}", &marks.join(", ")), values, map.clone()).await?);
+        }
+        Ok(out)
+    }
+
     /// Runs a read that gives at most one row.
     pub async fn query_opt<T, F>(&self, context: &'static str, sql: impl Into<String>, params: Vec<Val>, map: F) -> Result<Option<T>>
     where

@@ -266,40 +266,33 @@ impl Store {
         let mut terminal = self.terminal_punches(from, to).await?;
         terminal.retain(|e, _| wanted.contains(e.as_str()));
         let (from_ms, to_ms) = (dt_to_ms(from), dt_to_ms(to));
+        let rows = self
+            .query_rows_in(
+                "read punches of employees",
+                "SELECT r.id, r.device_id, r.employee_id, r.direction, r.recorded_at_ms, r.utc_offset_min,
+                        r.mode, r.decision, d.decision, f.record_id
+                 FROM records r LEFT JOIN dash_decisions d ON d.record_id = r.id
+                      LEFT JOIN record_flags f ON f.record_id = r.id
+                 WHERE r.recorded_at_ms >= $1 AND r.recorded_at_ms < $2 AND r.employee_id IN ({keys})",
+                params![from_ms, to_ms],
+                employees,
+                |r| Ok((r.i64(0)?, r.text(1)?, r.text(2)?, r.text(3)?, r.i64(4)?, r.i64(5)?, r.text(6)?, r.text(7)?, r.opt_text(8)?, r.opt_i64(9)?)),
+            )
+            .await?;
         let mut acc = PunchesByEmployee::default();
-        for chunk in employees.chunks(500) {
-            let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
-            let mut values = params![from_ms, to_ms];
-            values.extend(chunk.iter().map(|e| super::portable::Val::from(*e)));
-            let rows = self
-                .query_rows(
-                    "read punches of employees",
-                    format!(
-                        "SELECT r.id, r.device_id, r.employee_id, r.direction, r.recorded_at_ms, r.utc_offset_min,
-                                r.mode, r.decision, d.decision, f.record_id
-                         FROM records r LEFT JOIN dash_decisions d ON d.record_id = r.id
-                              LEFT JOIN record_flags f ON f.record_id = r.id
-                         WHERE r.recorded_at_ms >= $1 AND r.recorded_at_ms < $2 AND r.employee_id IN ({})",
-                        marks.join(", ")
-                    ),
-                    values,
-                    |r| Ok((r.i64(0)?, r.text(1)?, r.text(2)?, r.text(3)?, r.i64(4)?, r.i64(5)?, r.text(6)?, r.text(7)?, r.opt_text(8)?, r.opt_i64(9)?)),
-                )
-                .await?;
-            for (id, device, employee, direction, at_ms, offset_min, mode, device_decision, supervisor, flag) in &rows {
-                acc.push(&PunchRow {
-                    id: *id,
-                    device,
-                    employee,
-                    direction,
-                    at_ms: *at_ms,
-                    offset_min: *offset_min,
-                    mode,
-                    device_decision,
-                    supervisor: supervisor.as_deref(),
-                    flagged: flag.is_some(),
-                })?;
-            }
+        for (id, device, employee, direction, at_ms, offset_min, mode, device_decision, supervisor, flag) in &rows {
+            acc.push(&PunchRow {
+                id: *id,
+                device,
+                employee,
+                direction,
+                at_ms: *at_ms,
+                offset_min: *offset_min,
+                mode,
+                device_decision,
+                supervisor: supervisor.as_deref(),
+                flagged: flag.is_some(),
+            })?;
         }
         let mut out = acc.out;
         for (employee, punches) in terminal {
