@@ -35,6 +35,11 @@
 //!
 //! [server]
 //! url = "https://hadir.example/"
+//! # How the kiosk knows its server: one of these two with https://, given at provisioning.
+//! cert_sha256 = "AB:CD:…"         # `openssl x509 -noout -fingerprint -sha256 -in server.pem`
+//! # ca_file = "/etc/hadir/server-ca.pem"
+//! # Plain http:// only on a closed network, and shown in red on the dashboard:
+//! # insecure_lan = true
 //! ```
 
 use crate::flow::{FlowConfig, LockoutRule};
@@ -233,6 +238,14 @@ pub struct ServerSection {
     pub url: Option<String>,
     /// One-time enrolment token from the server's admin page.
     pub enrol_token: Option<String>,
+    /// The SHA-256 fingerprint of the server's certificate (an `https://` server; hex, colons
+    /// allowed).
+    pub cert_sha256: Option<String>,
+    /// A PEM file of the CA certificates that sign the server's certificate (an `https://`
+    /// server; instead of `cert_sha256`).
+    pub ca_file: Option<PathBuf>,
+    /// Allows a plain `http://` server: a closed network only; the dashboard shows it in red.
+    pub insecure_lan: bool,
     /// Seconds between roster fetches.
     pub roster_interval_s: u32,
     /// The longest wait, seconds, between retries while the server is unreachable (the wait
@@ -243,7 +256,56 @@ pub struct ServerSection {
 
 impl Default for ServerSection {
     fn default() -> Self {
-        ServerSection { url: None, enrol_token: None, roster_interval_s: 300, upload_retry_s: 10 }
+        ServerSection {
+            url: None,
+            enrol_token: None,
+            cert_sha256: None,
+            ca_file: None,
+            insecure_lan: false,
+            roster_interval_s: 300,
+            upload_retry_s: 10,
+        }
+    }
+}
+
+impl ServerSection {
+    /// The URL's scheme goes with the trust keys: `https://` with exactly one of `cert_sha256`
+    /// and `ca_file` (a well-formed fingerprint, a readable file), `http://` only with
+    /// `insecure_lan = true`.
+    fn check_link(&self, url: &str) -> Result<(), ConfigError> {
+        let bad = |key: &'static str, value: &str, fix: &str| Err(ConfigError::Invalid { key, value: value.to_owned(), fix: fix.to_owned() });
+        let https = url.starts_with("https://");
+        if !(https || url.starts_with("http://")) {
+            return bad("server.url", url, "use an https:// URL (or http:// with insecure_lan = true), or remove the key to run offline");
+        }
+        if https && self.insecure_lan {
+            return bad("server.insecure_lan", "true", "remove it: it is for an http:// server; an https:// server needs cert_sha256 or ca_file");
+        }
+        if !https && !self.insecure_lan {
+            return bad(
+                "server.url",
+                url,
+                "plain http:// sends attendance unprotected: use https:// with server.cert_sha256 or server.ca_file, or set server.insecure_lan = true on a closed network",
+            );
+        }
+        match (&self.cert_sha256, &self.ca_file) {
+            (Some(_), Some(_)) => bad("server.cert_sha256", "and server.ca_file", "give one of the two"),
+            (None, None) if https => bad(
+                "server.cert_sha256",
+                "(missing)",
+                "give the server certificate's SHA-256 fingerprint (openssl x509 -noout -fingerprint -sha256) or server.ca_file",
+            ),
+            (Some(_), None) | (None, Some(_)) if !https => bad("server.insecure_lan", "true", "a certificate is for an https:// server; use https:// or remove it"),
+            (Some(fp), None) if hadir_protocol::Digest::from_fingerprint(fp).is_err() => {
+                bad("server.cert_sha256", fp, "give the 64 hex digits of the certificate's SHA-256 (colons allowed)")
+            }
+            (None, Some(ca)) => match std::fs::read_to_string(ca) {
+                Ok(pem) if pem.contains("-----BEGIN CERTIFICATE-----") => Ok(()),
+                Ok(_) => bad("server.ca_file", &ca.display().to_string(), "the file holds no PEM certificate (-----BEGIN CERTIFICATE-----)"),
+                Err(e) => bad("server.ca_file", &ca.display().to_string(), &format!("cannot read it: {e}")),
+            },
+            _ => Ok(()),
+        }
     }
 }
 
@@ -511,9 +573,7 @@ impl KioskConfig {
             }
         }
         if let Some(url) = &self.server.url {
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return bad("server.url", url, "use an http:// or https:// URL, or remove the key to run offline");
-            }
+            self.server.check_link(url)?;
         }
         if self.server.roster_interval_s < 10 {
             return bad("server.roster_interval_s", self.server.roster_interval_s, "use at least 10 seconds");
@@ -563,6 +623,7 @@ mod tests {
             capture_window_ms = 2500
             [server]
             url = "http://127.0.0.1:8080/"
+            insecure_lan = true
             [sim]
             keys = "A 1234"
             "#,
@@ -591,7 +652,14 @@ mod tests {
         let cases = [
             ("[flow]\npin_length = 2", "flow.pin_length", "4 to 12"),
             ("[device]\ntime_zone = \"Europe/Berlin\"", "device.time_zone", "Asia/Makassar"),
-            ("[server]\nurl = \"ftp://x\"", "server.url", "http://"),
+            ("[server]\nurl = \"ftp://x\"", "server.url", "https://"),
+            ("[server]\nurl = \"http://10.0.0.2\"", "server.url", "insecure_lan = true"),
+            ("[server]\nurl = \"https://h\"", "server.cert_sha256", "fingerprint"),
+            ("[server]\nurl = \"https://h\"\ninsecure_lan = true", "server.insecure_lan", "remove it"),
+            ("[server]\nurl = \"https://h\"\ncert_sha256 = \"AB:CD\"", "server.cert_sha256", "64 hex digits"),
+            ("[server]\nurl = \"https://h\"\nca_file = \"/nonexistent/ca.pem\"", "server.ca_file", "cannot read"),
+            ("[server]\nurl = \"https://h\"\nca_file = \"/etc/hostname\"\ncert_sha256 = \"ab\"", "server.cert_sha256", "one of the two"),
+            ("[server]\nurl = \"http://h\"\ninsecure_lan = true\ncert_sha256 = \"ab\"", "server.insecure_lan", "https://"),
             ("[flow]\ncapture_window_ms = 10", "flow.capture_window_ms", "200 to 30000"),
             ("[device]\nadmin_pin_hash = \"1234\"", "device.admin_pin_hash", "Argon2"),
             ("[sim]\nkeys = \"A1x\"", "sim.keys", "digits"),
@@ -611,6 +679,17 @@ mod tests {
             let err = parse(text).unwrap_err().to_string();
             assert!(err.contains(key) && err.contains(fix), "{text:?} gave {err}");
         }
+    }
+
+    #[test]
+    fn an_https_server_with_a_pin_or_a_ca_is_accepted() {
+        let fp = vec!["AB"; 32].join(":");
+        let cfg = parse(&format!("[server]\nurl = \"https://hadir.badungkab.go.id\"\ncert_sha256 = \"{fp}\"\n")).unwrap();
+        assert_eq!(cfg.server.cert_sha256.as_deref(), Some(fp.as_str()));
+        let dir = tempfile::tempdir().unwrap();
+        let ca = dir.path().join("ca.pem");
+        std::fs::write(&ca, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n").unwrap();
+        assert!(parse(&format!("[server]\nurl = \"https://h\"\nca_file = \"{}\"\n", ca.display())).is_ok());
     }
 
     #[test]

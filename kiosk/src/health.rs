@@ -128,6 +128,8 @@ pub fn report(store: &Store, vitals: Vitals, data_dir: &Path, now_ms: i64) -> Re
         camera_fps_centi: vitals.camera_fps_centi,
         cpu_temp_milli_c: read("/sys/class/thermal/thermal_zone0/temp").as_deref().and_then(parse_temp),
         tamper_open: vitals.tamper_open,
+        // The sync worker knows the link; it fills this in.
+        server_link: None,
         events: store.unacked_events(MAX_EVENTS_PER_REPORT as u32)?,
     })
 }

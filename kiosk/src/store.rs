@@ -12,7 +12,7 @@
 //!
 //! ## Append-only records
 //! Triggers refuse every `UPDATE` and `DELETE` on `records`: once signed, a record never
-//! changes here. Upload state lives in `outbox`, photos in `evidence` (a photo may be dropped
+//! changes here. Upload state lives in `outbox`, photos in `evidence`, sealed like templates (a photo may be dropped
 //! after the server has it; its hash stays in the signed record).
 //!
 //! ## Schema versions
@@ -140,7 +140,54 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER device_events_no_delete BEFORE DELETE ON device_events
         BEGIN SELECT RAISE(ABORT, 'device events are kept'); END;
     "#,
+    // 6: evidence photos sealed like templates (a photo is a face); rows from before are
+    // sealed by `Store::open` after the migration, in one transaction.
+    r#"
+    ALTER TABLE evidence ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];
+
+/// Seals `plain` with the device's store key: `nonce (12) || ciphertext || tag (16)`, bound to
+/// `aad` (a template's employee id, a photo's [`photo_aad`]).
+fn seal_with(cipher: &ChaCha20Poly1305, aad: &[u8], plain: &[u8]) -> Vec<u8> {
+    let mut nonce = [0u8; 12];
+    rand::rngs::OsRng.fill_bytes(&mut nonce);
+    // Encryption of an in-memory buffer cannot fail.
+    let ct = cipher.encrypt(Nonce::from_slice(&nonce), Payload { msg: plain, aad }).unwrap_or_default();
+    let mut out = nonce.to_vec();
+    out.extend(ct);
+    out
+}
+
+/// Opens what [`seal_with`] sealed with the same `aad`; `None` when it does not authenticate.
+fn open_with(cipher: &ChaCha20Poly1305, aad: &[u8], sealed: &[u8]) -> Option<Vec<u8>> {
+    if sealed.len() < 12 + 16 {
+        return None;
+    }
+    let (nonce, ct) = sealed.split_at(12);
+    cipher.decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad }).ok()
+}
+
+/// Creates `path` with mode 0600, or narrows an existing file to it: the store holds PIN
+/// hashes, templates and photos (sealed, but the key sits beside it). SQLite gives its `-wal`
+/// and `-shm` files the database file's mode.
+fn private_file(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.permissions().mode() & 0o077 != 0 => std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)),
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map(drop)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// A photo's associated data: its record's sequence number (an employee id, the templates'
+/// associated data, never holds a newline, so the two cannot meet).
+fn photo_aad(seq: u64) -> Vec<u8> {
+    format!("hadir-photo/1\n{seq}").into_bytes()
+}
 
 /// Where a template enrolled at this kiosk is on its way to the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -196,6 +243,14 @@ pub enum StoreError {
         what: String,
         /// What is wrong.
         detail: String,
+    },
+    /// The database file cannot be made private (created or narrowed to mode 0600).
+    #[error("store {path}: cannot make it private (mode 0600): {source}")]
+    FileMode {
+        /// The database file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
     },
     /// The caller's record builder refused.
     #[error("record not made: {0}")]
@@ -255,6 +310,7 @@ impl Store {
     /// Opens (creating if needed) the store at `path`, applies pragmas and migrations.
     pub fn open(path: &Path, identity: &Identity) -> Result<Store, StoreError> {
         let sql = |op| move |source| StoreError::Sql { path: path.to_owned(), op, source };
+        private_file(path).map_err(|source| StoreError::FileMode { path: path.to_owned(), source })?;
         let conn = Connection::open(path).map_err(sql("open"))?;
         conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(sql("busy_timeout"))?;
         conn.pragma_update(None, "journal_mode", "WAL").map_err(sql("journal_mode=WAL"))?;
@@ -264,6 +320,7 @@ impl Store {
         let mut store = Store { conn, path: path.to_owned(), cipher, pin_key: identity.derive("pin-index") };
         store.migrate()?;
         store.backfill_photo_hashes()?;
+        store.seal_clear_photos()?;
         Ok(store)
     }
 
@@ -305,6 +362,35 @@ impl Store {
                 .map_err(self.sql("backfill photo hashes"))?;
         }
         Ok(())
+    }
+
+    fn seal_clear_photos(&mut self) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let err = move |source| StoreError::Sql { path: path.clone(), op: "seal stored photos", source };
+        let tx = self.conn.transaction().map_err(err.clone())?;
+        let rows: Vec<(u64, Vec<u8>)> = {
+            let mut st = tx.prepare("SELECT seq, jpeg FROM evidence WHERE sealed = 0").map_err(err.clone())?;
+            let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(err.clone())?;
+            rows.collect::<Result<_, _>>().map_err(err.clone())?
+        };
+        for (seq, jpeg) in &rows {
+            tx.execute("UPDATE evidence SET jpeg = ?2, sealed = 1 WHERE seq = ?1", params![seq, seal_with(&self.cipher, &photo_aad(*seq), jpeg)])
+                .map_err(err.clone())?;
+        }
+        tx.commit().map_err(err)?;
+        if !rows.is_empty() {
+            tracing::info!(photos = rows.len(), "evidence photos sealed");
+        }
+        Ok(())
+    }
+
+    /// A stored photo opened; a photo that does not open is damaged (or another device's).
+    fn open_photo(&self, seq: u64, sealed: &[u8]) -> Result<Vec<u8>, StoreError> {
+        open_with(&self.cipher, &photo_aad(seq), sealed).ok_or_else(|| StoreError::Corrupt {
+            path: self.path.clone(),
+            what: format!("evidence photo of record {seq}"),
+            detail: "does not decrypt with this device's key (another device's database, or tampered)".into(),
+        })
     }
 
     /// The schema version.
@@ -571,15 +657,7 @@ impl Store {
 
     fn seal(&self, employee_id: &str, embedding: &[f32]) -> Vec<u8> {
         let plain: Vec<u8> = embedding.iter().flat_map(|v| v.to_le_bytes()).collect();
-        let mut nonce = [0u8; 12];
-        rand::rngs::OsRng.fill_bytes(&mut nonce);
-        let ct = self
-            .cipher
-            .encrypt(Nonce::from_slice(&nonce), Payload { msg: &plain, aad: employee_id.as_bytes() })
-            .unwrap_or_default(); // encryption of an in-memory buffer cannot fail
-        let mut out = nonce.to_vec();
-        out.extend(ct);
-        out
+        seal_with(&self.cipher, employee_id.as_bytes(), &plain)
     }
 
     fn open_sealed(&self, employee_id: &str, id: i64, sealed: &[u8]) -> Result<Vec<f32>, StoreError> {
@@ -588,14 +666,8 @@ impl Store {
             what: format!("template {id} of {employee_id}"),
             detail: detail.to_owned(),
         };
-        if sealed.len() < 12 + 16 {
-            return Err(corrupt("too short"));
-        }
-        let (nonce, ct) = sealed.split_at(12);
-        let plain = self
-            .cipher
-            .decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad: employee_id.as_bytes() })
-            .map_err(|_| corrupt("does not decrypt with this device's key (another device's database, or tampered)"))?;
+        let plain = open_with(&self.cipher, employee_id.as_bytes(), sealed)
+            .ok_or_else(|| corrupt("does not decrypt with this device's key (another device's database, or tampered)"))?;
         if plain.len() % 4 != 0 {
             return Err(corrupt("length is not a whole number of f32"));
         }
@@ -691,8 +763,8 @@ impl Store {
         .map_err(err("insert record"))?;
         tx.execute("INSERT INTO outbox (seq) VALUES (?1)", [record.body.seq]).map_err(err("insert outbox"))?;
         tx.execute(
-            "INSERT INTO evidence (seq, jpeg, sha256) VALUES (?1, ?2, ?3)",
-            params![record.body.seq, jpeg, &Digest::of(&jpeg).0[..]],
+            "INSERT INTO evidence (seq, jpeg, sha256, sealed) VALUES (?1, ?2, ?3, 1)",
+            params![record.body.seq, seal_with(&self.cipher, &photo_aad(record.body.seq), &jpeg), &Digest::of(&jpeg).0[..]],
         )
         .map_err(err("insert evidence"))?;
         tx.commit().map_err(err("commit record"))?;
@@ -733,12 +805,18 @@ impl Store {
     /// hash, each stored hash the hash of the stored record, each signature valid for `key`.
     /// Returns the number of records checked.
     pub fn verify_chain(&self, key: &hadir_protocol::PublicKey) -> Result<u64, ChainCheckError> {
-        let mut head = ChainHead::GENESIS;
-        let mut after = 0;
+        self.verify_chain_after(key, ChainHead::GENESIS).map(|head| head.seq)
+    }
+
+    /// [`Self::verify_chain`] from an already checked `start` onwards (the crash test checks
+    /// each run's new records; a full pass each time would make it quadratic). Returns the head.
+    pub fn verify_chain_after(&self, key: &hadir_protocol::PublicKey, start: ChainHead) -> Result<ChainHead, ChainCheckError> {
+        let mut head = start;
+        let mut after = start.seq;
         loop {
             let batch = self.records_after(after, 500).map_err(ChainCheckError::Store)?;
             if batch.is_empty() {
-                return Ok(head.seq);
+                return Ok(head);
             }
             for r in batch {
                 let hash = r.hash();
@@ -774,7 +852,8 @@ impl Store {
             .map_err(self.sql("read outbox"))?;
         let mut out = Vec::new();
         for row in rows {
-            let (seq, json, jpeg) = row.map_err(self.sql("read outbox"))?;
+            let (seq, json, sealed) = row.map_err(self.sql("read outbox"))?;
+            let jpeg = sealed.map(|s| self.open_photo(seq, &s)).transpose()?;
             out.push(Pending { record: self.parse_record(seq, &json)?, jpeg });
         }
         Ok(out)
@@ -782,18 +861,22 @@ impl Store {
 
     /// The evidence photo of a record, if still stored.
     pub fn photo(&self, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
-        self.conn
+        let sealed: Option<Vec<u8>> = self
+            .conn
             .query_row("SELECT jpeg FROM evidence WHERE seq = ?1", [seq], |r| r.get(0))
             .optional()
-            .map_err(self.sql("read photo"))
+            .map_err(self.sql("read photo"))?;
+        sealed.map(|s| self.open_photo(seq, &s)).transpose()
     }
 
     /// A photo by its SHA-256.
     pub fn photo_by_hash(&self, sha256: &Digest) -> Result<Option<Vec<u8>>, StoreError> {
-        self.conn
-            .query_row("SELECT jpeg FROM evidence WHERE sha256 = ?1 LIMIT 1", [&sha256.0[..]], |r| r.get(0))
+        let row: Option<(u64, Vec<u8>)> = self
+            .conn
+            .query_row("SELECT seq, jpeg FROM evidence WHERE sha256 = ?1 LIMIT 1", [&sha256.0[..]], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()
-            .map_err(self.sql("read photo"))
+            .map_err(self.sql("read photo"))?;
+        row.map(|(seq, s)| self.open_photo(seq, &s)).transpose()
     }
 
     /// Hashes of photos of acknowledged records not yet uploaded, oldest first.

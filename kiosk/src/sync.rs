@@ -188,12 +188,20 @@ pub fn spawn(
     shutdown: Arc<AtomicBool>,
 ) -> Option<SyncHandle> {
     let url = cfg.server.url.clone()?;
+    let trust = match server_trust(&cfg.server) {
+        Ok(trust) => trust,
+        Err(e) => {
+            tracing::error!(error = %e, "the server's certificate setting is unusable: records stay queued");
+            return None;
+        }
+    };
     let time = Arc::new(Mutex::new(None));
     let enrolled = Arc::new(Mutex::new(None));
     let wake = Arc::new(Wake::default());
     let worker = worker::Worker {
         wake: wake.clone(),
         url,
+        trust,
         token: cfg.server.enrol_token.clone(),
         db: cfg.db_file(),
         identity,
@@ -213,6 +221,22 @@ pub fn spawn(
             tracing::error!(error = %e, "sync worker not started: records stay queued");
             None
         }
+    }
+}
+
+/// How the settings say to trust the server ([`crate::config::KioskConfig::validate`] has
+/// checked that the keys go together).
+#[cfg(feature = "sync")]
+fn server_trust(s: &crate::config::ServerSection) -> Result<hadir_client::ServerTrust, hadir_client::TrustError> {
+    use hadir_client::ServerTrust;
+    match (&s.cert_sha256, &s.ca_file) {
+        (Some(fp), _) => ServerTrust::pinned(fp),
+        (None, Some(ca)) => {
+            let name = ca.display().to_string();
+            let pem = std::fs::read(ca).map_err(|e| hadir_client::TrustError::Ca { source_name: name.clone(), detail: e.to_string() })?;
+            ServerTrust::ca_pem(&pem, &name)
+        }
+        (None, None) => Ok(ServerTrust::InsecureLan),
     }
 }
 
@@ -345,6 +369,7 @@ mod worker {
 
     pub(super) struct Worker {
         pub url: String,
+        pub trust: hadir_client::ServerTrust,
         pub token: Option<String>,
         pub db: std::path::PathBuf,
         pub identity: Identity,
@@ -423,7 +448,7 @@ mod worker {
             }
             let vitals = self.vitals.lock().map(|v| *v).unwrap_or_default();
             let report = match crate::health::report(store, vitals, &self.data_dir, now_ms()) {
-                Ok(r) => r,
+                Ok(r) => hadir_protocol::health::HealthReport { server_link: Some(up.server_link()), ..r },
                 Err(e) => {
                     tracing::error!(error = %e, "health report not assembled");
                     return false;
@@ -458,7 +483,7 @@ mod worker {
                             return false;
                         }
                         Some(token) => {
-                            match hadir_client::enrol(&self.url, token, &self.identity.key, env!("CARGO_PKG_VERSION")).await {
+                            match hadir_client::enrol(&self.url, &self.trust, token, &self.identity.key, env!("CARGO_PKG_VERSION")).await {
                                 Ok(r) => {
                                     if let Err(e) = store.set_device(&r.device_id, &r.site_id, &self.identity.key.public().to_hex(), r.server_time_ms) {
                                         tracing::error!(error = %e, "enrolment not stored");
@@ -482,7 +507,7 @@ mod worker {
                 if let Ok(mut slot) = self.enrolled.lock() {
                     *slot = Some(device_id.clone());
                 }
-                match Uploader::new(UploaderConfig::new(self.url.clone()), device_id, self.identity.key.clone()) {
+                match Uploader::new(UploaderConfig::new(self.url.clone(), self.trust.clone()), device_id, self.identity.key.clone()) {
                     Ok(u) => *uploader = Some(u),
                     Err(e) => {
                         tracing::error!(error = %e, "uploader not made");

@@ -37,8 +37,7 @@ fn urlencode(v: &str) -> String {
 impl DashClient {
     /// A browser for the server at `base`.
     pub fn new(base: &str) -> DashClient {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
+        let http = hadir_client::trust::client_builder(&hadir_client::ServerTrust::InsecureLan).expect("HTTP client")
             .build()
             .expect("HTTP client");
         DashClient { http, base: base.to_owned(), cookies: BTreeMap::new() }

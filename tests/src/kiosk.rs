@@ -9,7 +9,7 @@
 
 use crate::face::{E2eFace, FaceMode};
 use crate::server::FrozenClock;
-use hadir_client::{ClientError, DrainReport, Uploader, UploaderConfig};
+use hadir_client::{ClientError, DrainReport, ServerTrust, Uploader, UploaderConfig};
 use hadir_hal::keypad::Key;
 use hadir_kiosk::KioskConfig;
 use hadir_kiosk::flow::{Event, Mono, Outcome, Phase};
@@ -84,7 +84,7 @@ impl SimKiosk {
             .expect("issue an enrolment token");
         std::fs::create_dir_all(&dir).expect("create the kiosk's data folder");
         let identity = Identity::load_or_create(&cfg.key_file()).expect("device key");
-        let enrolled = hadir_client::enrol(&server.url, &token, &identity.key, "0.1.0").await.expect("enrolment over HTTP");
+        let enrolled = hadir_client::enrol(&server.url, &ServerTrust::InsecureLan, &token, &identity.key, "0.1.0").await.expect("enrolment over HTTP");
         assert_eq!(enrolled.device_id, spec.device_id);
         let store = Store::open(&cfg.db_file(), &identity).expect("kiosk store");
         store
@@ -252,7 +252,7 @@ impl SimKiosk {
 }
 
 fn uploader(url: &str, device_id: &str, identity: Identity, clock: &FrozenClock) -> Uploader {
-    let mut cfg = UploaderConfig::new(url);
+    let mut cfg = UploaderConfig::new(url, ServerTrust::InsecureLan);
     cfg.clock = clock.client_clock();
     cfg.batch_size = 50;
     cfg.request_timeout = std::time::Duration::from_secs(20);

@@ -5,7 +5,7 @@
 //!
 //! Measured facts this relies on: the runner needs `-L /` (with `-L /usr/aarch64-linux-gnu`
 //! the cross ld.so meets the multiarch libc and threaded programs hang); bundled SQLite and
-//! aws-lc pick `aarch64-linux-gnu-gcc` themselves; the linker is set in `.cargo/config.toml`.
+//! ring pick `aarch64-linux-gnu-gcc` themselves; the linker is set in `.cargo/config.toml`.
 
 use crate::shell::{self, Steps};
 use anyhow::{Result, bail};

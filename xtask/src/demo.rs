@@ -279,7 +279,7 @@ fn kiosk_toml(root: &Path, l: &Layout, port: u16, token: &str, pin: &str) -> Str
         "# Written by `cargo xtask demo` on every run (the kiosk's data is in data/, kept).\n\
          [device]\ndata_dir = {}\ntime_zone = \"Asia/Makassar\"\nlanguage = \"id\"\n\n\
          [policy]\nmode = \"office\"\n\n\
-         [server]\nurl = \"http://127.0.0.1:{port}/\"\nenrol_token = \"{token}\"\nroster_interval_s = 30\nupload_retry_s = 5\n\n\
+         [server]\nurl = \"http://127.0.0.1:{port}/\"\ninsecure_lan = true\nenrol_token = \"{token}\"\nroster_interval_s = 30\nupload_retry_s = 5\n\n\
          [sim]\nfaces_dir = {}\nkeys = \"{keys}\"\n\n\
          [models]\ndir = {}\n",
         toml_str(&l.kiosk_data),

@@ -349,6 +349,8 @@ pub fn test(root: &Path, steps: &mut Steps) -> Result<()> {
         site: "QEMU-TEST".into(),
         mode: "office".into(),
         server_url: server_url.clone(),
+        // The host's server speaks plain HTTP on QEMU's private user network.
+        insecure_lan: true,
         enrol_token: token.into(),
         hostname: "hadir-qemu".into(),
         ntp_servers: String::new(),

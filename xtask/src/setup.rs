@@ -19,7 +19,7 @@ const PACKAGES: &[(&str, &str)] = &[
     ("rustc-web", "Debian's rustc, which has an aarch64 standard library"),
     ("cargo-web", "Debian's cargo, paired with rustc-web"),
     ("libstd-rust-web-dev:arm64", "the aarch64 Rust standard library"),
-    ("gcc-aarch64-linux-gnu", "the aarch64 linker and C compiler (SQLite, aws-lc)"),
+    ("gcc-aarch64-linux-gnu", "the aarch64 linker and C compiler (SQLite, ring)"),
     ("libc6-dev-arm64-cross", "the aarch64 C library headers"),
     ("libclang-dev", "bindgen for the v4l crate"),
     ("pkg-config", "finding system libraries for -sys crates"),
@@ -34,6 +34,8 @@ const PACKAGES: &[(&str, &str)] = &[
     ("libfontconfig-dev:arm64", "the board's touchscreen build (`cargo xtask cross --board`)"),
     // The central server's scale-out store, tested for real.
     ("postgresql", "the PostgreSQL server for the server's store tests"),
+    // The kiosk's TLS tests make their certificates as an operator would.
+    ("openssl", "certificates for the kiosk's HTTPS tests (pinned and CA-signed)"),
     // The dashboard's browser tests.
     ("chromium", "a real browser for the dashboard's tests"),
     ("chromium-driver", "WebDriver for that browser"),

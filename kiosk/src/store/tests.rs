@@ -70,6 +70,34 @@ fn a_version_1_store_migrates_and_backfills_photo_hashes() {
     let s = Store::open(&path, &identity()).unwrap();
     assert_eq!(s.schema_version().unwrap(), MIGRATIONS.len() as i64);
     assert_eq!(s.photo_by_hash(&Digest::of(&[0xFF, 0xD8])).unwrap(), Some(vec![0xFF, 0xD8]));
+    // The clear photo of the old release is sealed now (#18).
+    let (stored, sealed): (Vec<u8>, i64) = s.conn.query_row("SELECT jpeg, sealed FROM evidence WHERE seq = 1", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    assert_eq!((stored.len(), sealed), (12 + 2 + 16, 1));
+}
+
+#[test]
+fn photos_are_sealed_at_rest_and_the_file_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = open(&dir);
+    let id = identity();
+    let jpeg = b"\xff\xd8 an employee's face".to_vec();
+    let r = save(&mut s, &id, &device(), &decided(1), jpeg.clone()).unwrap();
+    let stored: Vec<u8> = s.conn.query_row("SELECT jpeg FROM evidence WHERE seq = 1", [], |r| r.get(0)).unwrap();
+    assert!(!stored.windows(8).any(|w| w == &jpeg[2..10]), "photo stored in clear");
+    assert_eq!(s.photo(r.body.seq).unwrap(), Some(jpeg.clone()));
+    assert_eq!(s.photo_by_hash(&Digest::of(&jpeg)).unwrap(), Some(jpeg.clone()));
+    assert_eq!(s.pending(10).unwrap()[0].jpeg, Some(jpeg));
+    let mode = std::fs::metadata(dir.path().join("kiosk.db")).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    // Moved onto another record's row, a sealed photo does not open.
+    s.conn.execute("INSERT INTO records (seq, hash, prev_hash, employee_id, recorded_at_ms, record_json) VALUES (9, x'09', x'00', 'E', 0, '{}')", []).unwrap();
+    s.conn.execute("INSERT INTO evidence (seq, jpeg, sha256, sealed) VALUES (9, ?1, x'09', 1)", [&stored]).unwrap();
+    assert!(matches!(s.photo(9), Err(StoreError::Corrupt { .. })));
+    // Another device's key does not open this store's photos.
+    drop(s);
+    let other = Store::open(&dir.path().join("kiosk.db"), &Identity::from_seed([7; 32])).unwrap();
+    assert!(matches!(other.photo(1), Err(StoreError::Corrupt { .. })));
 }
 
 #[test]

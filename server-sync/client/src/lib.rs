@@ -11,7 +11,9 @@
 //! - [`outbox`]: the [`Outbox`] trait the kiosk's store implements, and [`MemoryOutbox`].
 //! - [`admin`]: re-queue or dismiss parked records.
 //! - [`backoff`]: exponential backoff with jitter.
-//! - [`Uploader`] (here): HTTP calls of the device API over `reqwest` (rustls for `https://`).
+//! - [`trust`]: how the device trusts the server (pinned certificate, provisioned CA, or plain
+//!   HTTP on a closed LAN), no redirects, capped answers.
+//! - [`Uploader`] (here): HTTP calls of the device API over `reqwest`.
 //!
 //! # Retries and restarts
 //!
@@ -38,9 +40,11 @@
 pub mod admin;
 pub mod backoff;
 pub mod outbox;
+pub mod trust;
 
 pub use backoff::Backoff;
 pub use outbox::{Dismissed, MemoryOutbox, Outbox, OutboxError, Parked};
+pub use trust::{ServerTrust, TrustError};
 
 use hadir_protocol::api::{
     DeviceStatus, EnrolRequest, EnrolResponse, ErrorBody, EvidenceResponse, FaceTemplate, RosterResponse, ServerTime,
@@ -91,6 +95,9 @@ pub enum ClientError {
     /// The configuration is unusable.
     #[error("uploader configuration: {0}")]
     Config(String),
+    /// The server URL and the trust setting do not go together, or the TLS setup failed.
+    #[error(transparent)]
+    Trust(#[from] TrustError),
 }
 
 impl ClientError {
@@ -107,6 +114,13 @@ impl ClientError {
 /// claim but which is committed to the outbox just after it must still fall after the claim.
 pub const DRAIN_MARGIN_MS: i64 = 60_000;
 
+/// The largest answer read from the server other than a roster, bytes (a batch's answer for
+/// [`hadir_protocol::batch::MAX_BATCH_RECORDS`] records is far below it).
+pub const MAX_ANSWER_BYTES: usize = 1 << 20;
+/// The largest roster answer read, bytes: a site of a few thousand employees with their face
+/// templates, with room to spare.
+pub const MAX_ROSTER_ANSWER_BYTES: usize = 64 << 20;
+
 /// Device wall clock in ms since the Unix epoch (injectable for tests).
 pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
 
@@ -115,6 +129,8 @@ pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
 pub struct UploaderConfig {
     /// The server's base URL, e.g. `https://hadir.example.go.id` (no trailing `/api/v1`).
     pub server_url: String,
+    /// How the server is trusted; must go with the URL's scheme ([`ServerTrust::check_url`]).
+    pub trust: ServerTrust,
     /// Records per batch.
     pub batch_size: usize,
     /// First retry delay.
@@ -136,6 +152,7 @@ impl std::fmt::Debug for UploaderConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("UploaderConfig")
             .field("server_url", &self.server_url)
+            .field("trust", &self.trust)
             .field("batch_size", &self.batch_size)
             .field("backoff_initial", &self.backoff_initial)
             .field("backoff_max", &self.backoff_max)
@@ -147,10 +164,12 @@ impl std::fmt::Debug for UploaderConfig {
 }
 
 impl UploaderConfig {
-    /// Defaults for a server URL: batches of 100, backoff 1 s … 5 min, 30 s timeout.
-    pub fn new(server_url: impl Into<String>) -> UploaderConfig {
+    /// Defaults for a server URL and its trust: batches of 100, backoff 1 s … 5 min, 30 s
+    /// timeout.
+    pub fn new(server_url: impl Into<String>, trust: ServerTrust) -> UploaderConfig {
         UploaderConfig {
             server_url: server_url.into(),
+            trust,
             batch_size: 100,
             backoff_initial: Duration::from_secs(1),
             backoff_max: Duration::from_secs(300),
@@ -180,17 +199,14 @@ pub struct DrainReport {
     pub photos: usize,
 }
 
-fn http_client(timeout: Duration) -> Result<reqwest::Client, ClientError> {
-    reqwest::Client::builder()
-        .timeout(timeout)
-        .connect_timeout(timeout.min(Duration::from_secs(10)))
-        .build()
-        .map_err(|e| ClientError::Config(format!("HTTP client: {e}")))
-}
-
-async fn answer<T: serde::de::DeserializeOwned>(url: &str, resp: reqwest::Response) -> Result<T, ClientError> {
+/// The answer's body as `T`, at most `cap` bytes of it; an error status (a redirect included:
+/// none is followed) becomes [`ClientError::Status`].
+async fn answer<T: serde::de::DeserializeOwned>(url: &str, resp: reqwest::Response, cap: usize) -> Result<T, ClientError> {
     let status = resp.status();
-    let bytes = resp.bytes().await.map_err(|source| ClientError::Transport { url: url.to_owned(), source })?;
+    let bytes = trust::read_capped(resp, cap).await.map_err(|e| match e {
+        trust::ReadError::Transport(source) => ClientError::Transport { url: url.to_owned(), source },
+        e @ trust::ReadError::TooLarge { .. } => ClientError::Protocol { url: url.to_owned(), detail: e.to_string() },
+    })?;
     if !status.is_success() {
         let body: Option<ErrorBody> = serde_json::from_slice(&bytes).ok();
         return Err(ClientError::Status {
@@ -204,8 +220,14 @@ async fn answer<T: serde::de::DeserializeOwned>(url: &str, resp: reqwest::Respon
 }
 
 /// Enrols a new device with a one-time token (before an [`Uploader`] exists).
-pub async fn enrol(server_url: &str, token: &str, key: &DeviceKey, app_version: &str) -> Result<EnrolResponse, ClientError> {
-    let http = http_client(Duration::from_secs(30))?;
+pub async fn enrol(
+    server_url: &str,
+    trust: &ServerTrust,
+    token: &str,
+    key: &DeviceKey,
+    app_version: &str,
+) -> Result<EnrolResponse, ClientError> {
+    let http = trust::http_client(server_url, trust, Duration::from_secs(30))?;
     let url = format!("{}/api/v1/devices/enrol", server_url.trim_end_matches('/'));
     let req = EnrolRequest { token: token.to_owned(), public_key: key.public(), app_version: app_version.to_owned() };
     let resp = http
@@ -214,7 +236,7 @@ pub async fn enrol(server_url: &str, token: &str, key: &DeviceKey, app_version: 
         .send()
         .await
         .map_err(|source| ClientError::Transport { url: url.clone(), source })?;
-    answer(&url, resp).await
+    answer(&url, resp, MAX_ANSWER_BYTES).await
 }
 
 /// The uploader of one enrolled device.
@@ -247,7 +269,7 @@ impl Uploader {
                 hadir_protocol::batch::MAX_BATCH_RECORDS
             )));
         }
-        let http = http_client(cfg.request_timeout)?;
+        let http = trust::http_client(&cfg.server_url, &cfg.trust, cfg.request_timeout)?;
         let base = cfg.server_url.trim_end_matches('/').to_owned();
         let batch_size = std::sync::atomic::AtomicUsize::new(cfg.batch_size);
         Ok(Uploader {
@@ -294,9 +316,18 @@ impl Uploader {
     }
 
     async fn send<T: serde::de::DeserializeOwned>(&self, path: &str, req: reqwest::RequestBuilder) -> Result<T, ClientError> {
+        self.send_capped(path, req, MAX_ANSWER_BYTES).await
+    }
+
+    async fn send_capped<T: serde::de::DeserializeOwned>(&self, path: &str, req: reqwest::RequestBuilder, cap: usize) -> Result<T, ClientError> {
         let url = self.url(path);
         let resp = req.send().await.map_err(|source| ClientError::Transport { url: url.clone(), source })?;
-        answer(&url, resp).await
+        answer(&url, resp, cap).await
+    }
+
+    /// How this uploader trusts the server (reported in the device's health).
+    pub fn server_link(&self) -> hadir_protocol::health::ServerLink {
+        self.cfg.trust.link()
     }
 
     /// Asks the server's time and updates the clock offset; returns server time (ms).
@@ -316,7 +347,7 @@ impl Uploader {
     /// Roster changes since `since` (0 for all).
     pub async fn roster(&self, since: i64) -> Result<RosterResponse, ClientError> {
         let path = format!("/api/v1/roster?since={since}");
-        self.send(&path, self.signed(reqwest::Method::GET, &path, b"")).await
+        self.send_capped(&path, self.signed(reqwest::Method::GET, &path, b""), MAX_ROSTER_ANSWER_BYTES).await
     }
 
     /// Uploads one batch of records as they are and returns the server's answer, unchecked

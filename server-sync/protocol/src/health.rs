@@ -2,8 +2,9 @@
 //!
 //! A device posts a [`HealthReport`] (`POST /api/v1/health`, a signed request, see
 //! [`crate::auth`]) at every heartbeat: its firmware, uptime, free space on the data partition,
-//! outbox length and the age of its oldest unsent record, camera frame rate, CPU temperature
-//! and tamper switch, plus the [`DeviceEvent`]s not yet acknowledged.
+//! outbox length and the age of its oldest unsent record, camera frame rate, CPU temperature,
+//! tamper switch and how it trusts the server ([`ServerLink`]), plus the [`DeviceEvent`]s not
+//! yet acknowledged.
 //!
 //! A [`DeviceEvent`] (the enclosure opened or closed) is signed one by one and chained like
 //! attendance records, in a chain of its own (sequence numbers 1, 2, 3 …, each carrying the
@@ -25,6 +26,35 @@ use serde::{Deserialize, Serialize};
 pub const MAX_EVENTS_PER_REPORT: usize = 100;
 /// The longest firmware version text.
 pub const MAX_FIRMWARE_CHARS: usize = 64;
+
+/// How a device reaches the server, from its provisioning: the dashboard shows a device on
+/// plain HTTP in red, since anyone on its network could read and answer in the server's place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServerLink {
+    /// HTTPS, the server's certificate pinned by its SHA-256 fingerprint.
+    PinnedCertificate,
+    /// HTTPS, the server's certificate checked against a CA given at provisioning.
+    ProvisionedCa,
+    /// Plain HTTP, allowed by `insecure_lan = true` in the device's settings.
+    InsecureLan,
+}
+
+impl ServerLink {
+    /// The wire and storage name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServerLink::PinnedCertificate => "pinned_certificate",
+            ServerLink::ProvisionedCa => "provisioned_ca",
+            ServerLink::InsecureLan => "insecure_lan",
+        }
+    }
+
+    /// The link named `s` by [`Self::as_str`].
+    pub fn parse(s: &str) -> Option<ServerLink> {
+        [ServerLink::PinnedCertificate, ServerLink::ProvisionedCa, ServerLink::InsecureLan].into_iter().find(|l| l.as_str() == s)
+    }
+}
 
 /// What happened to the device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -176,6 +206,9 @@ pub struct HealthReport {
     /// The tamper switch: `true` open, `false` closed, absent when the device has none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tamper_open: Option<bool>,
+    /// How the device reaches the server (absent from devices older than this field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_link: Option<ServerLink>,
     /// Events not yet acknowledged, ascending by sequence number.
     #[serde(default)]
     pub events: Vec<DeviceEvent>,
@@ -269,18 +302,23 @@ mod tests {
             camera_fps_centi: Some(1500),
             cpu_temp_milli_c: Some(51_300),
             tamper_open: Some(false),
+            server_link: Some(ServerLink::InsecureLan),
             events: chain(&key, &[EventKind::TamperOpened]),
         };
         assert_eq!(r.check(), Ok(()));
         let json = serde_json::to_string(&r).unwrap();
         assert_eq!(serde_json::from_str::<HealthReport>(&json).unwrap(), r);
-        assert!(json.contains("\"kind\":\"tamper_opened\""), "{json}");
+        assert!(json.contains("\"kind\":\"tamper_opened\"") && json.contains("\"server_link\":\"insecure_lan\""), "{json}");
+        for link in [ServerLink::PinnedCertificate, ServerLink::ProvisionedCa, ServerLink::InsecureLan] {
+            assert_eq!(ServerLink::parse(link.as_str()), Some(link));
+            assert_eq!(serde_json::to_string(&link).unwrap(), format!("\"{}\"", link.as_str()));
+        }
         let long = HealthReport { firmware: "x".repeat(65), ..HealthReport::default() };
         assert!(long.check().unwrap_err().starts_with("firmware"));
         let many = HealthReport { events: vec![r.events[0].clone(); MAX_EVENTS_PER_REPORT + 1], ..HealthReport::default() };
         assert!(many.check().unwrap_err().starts_with("events"));
         // A device without sensors sends only what it has.
         let bare: HealthReport = serde_json::from_str(r#"{"firmware":"0.1","uptime_s":5,"outbox_len":0}"#).unwrap();
-        assert_eq!((bare.tamper_open, bare.events.len()), (None, 0));
+        assert_eq!((bare.tamper_open, bare.server_link, bare.events.len()), (None, None, 0));
     }
 }

@@ -92,6 +92,13 @@ impl Digest {
         parse_hex::<32>("SHA-256 digest", text).map(Digest)
     }
 
+    /// A digest as people copy a certificate's fingerprint (`openssl x509 -fingerprint
+    /// -sha256` prints `AB:CD:…`): hex in any case, colons and spaces ignored.
+    pub fn from_fingerprint(text: &str) -> Result<Digest, KeyError> {
+        let digits: String = text.chars().filter(|c| !matches!(c, ':' | ' ')).collect();
+        Digest::from_hex(&digits)
+    }
+
     /// Lowercase hex.
     pub fn to_hex(self) -> String {
         hex::encode(self.0)

@@ -448,7 +448,7 @@ fn dashboard_load(rt: &tokio::runtime::Runtime, store: &Store, backend: &str) {
 
 /// Signs in through the login form (pre-login cookie and token, then the session cookie).
 async fn sign_in(base: &str, user: &str, password: &str) -> (reqwest::Client, String) {
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let client = hadir_client::trust::client_builder(&hadir_client::ServerTrust::InsecureLan).expect("HTTP client").build().expect("client");
     let page = client.get(format!("{base}/login")).send().await.expect("login page");
     let cookies = |r: &reqwest::Response| -> Vec<String> {
         r.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_owned)).collect()

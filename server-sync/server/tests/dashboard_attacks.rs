@@ -153,7 +153,7 @@ async fn the_device_api_answers_during_a_login_flood() {
     let base = format!("http://{}", listener.local_addr().unwrap());
     let server = tokio::spawn(async move { hadir_server::serve(listener, app, std::future::pending()).await });
 
-    let client = reqwest::Client::new();
+    let client = hadir_client::trust::client_builder(&hadir_client::ServerTrust::InsecureLan).expect("HTTP client").build().unwrap();
     let page = client.get(format!("{base}/login")).send().await.unwrap();
     let cookie = page.headers()[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
     let csrf = hidden(&page.text().await.unwrap(), "csrf");
@@ -163,7 +163,7 @@ async fn the_device_api_answers_during_a_login_flood() {
     let probe = {
         let (base, done) = (base.clone(), Arc::clone(&flood_done));
         tokio::spawn(async move {
-            let device = reqwest::Client::builder().timeout(std::time::Duration::from_secs(1)).build().unwrap();
+            let device = hadir_client::trust::client_builder(&hadir_client::ServerTrust::InsecureLan).expect("HTTP client").timeout(std::time::Duration::from_secs(1)).build().unwrap();
             let mut took = Vec::new();
             while !done.load(Ordering::SeqCst) {
                 let t = std::time::Instant::now();

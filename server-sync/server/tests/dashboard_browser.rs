@@ -20,7 +20,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use calamine::{Data, Reader, Xlsx};
-use dashboard_fixture::{Db, PASSWORD, face_path, fixture_on, insert_record, wib_ms};
+use dashboard_fixture::{Db, PASSWORD, evidence_sha, face_path, fixture_on, insert_record, wib_ms};
 use hadir_server::storage::portable::params;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hadir_server::dashboard::auth::token_hash;
@@ -210,7 +210,7 @@ async fn supervisor_confirms_exports_and_the_board_follows(db: &Db<'_>) {
     tokio::time::sleep(Duration::from_millis(500)).await;
     // A record arrives as the device API stores it: Dewi, valid, 09:00 (90 minutes late, TL3).
     let t0 = Instant::now();
-    insert_record(&f.state.store, "K-02", 10, "198704042011014004", "in", wib_ms(9, 0), 9400, &"aa".repeat(32)).await;
+    insert_record(&f.state.store, "K-02", 10, "198704042011014004", "in", wib_ms(9, 0), 9400, &evidence_sha()).await;
     wait_until(Duration::from_secs(5), || async { count().await == "4" }).await;
     let latency = t0.elapsed();
     println!("late board updated {} ms after the record was stored", latency.as_millis());
@@ -358,7 +358,7 @@ async fn markup_in_free_text_never_runs(db: &Db<'_>) {
     .unwrap();
     let h = hadir_rules::WorkHours::new(time::macros::time!(07:30), time::macros::time!(16:00)).unwrap();
     s.put_section("XSS", &format!("Bidang {MARK}"), &hadir_rules::WeeklySchedule::weekdays(h)).await.unwrap();
-    let sha = "aa".repeat(32);
+    let sha = evidence_sha();
     insert_record(s, &format!("K-{MARK}"), 1, evil_id, "in", wib_ms(8, 10), 6600, &sha).await;
     s.decide(f.pending_bm, false, &format!("Alasan {MARK}"), "admin", now).await.unwrap();
     let day = now.date();

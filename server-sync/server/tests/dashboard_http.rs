@@ -416,8 +416,9 @@ BEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20260320\r\nDTEND;VALUE=DATE:20260322\r\nSUMM
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
 
-/// Health and tamper (#17): the devices page marks a device whose enclosure is open and whose
-/// disk is nearly full, shows its figures, and lists the signed tamper events.
+/// Health and tamper (#17): the devices page marks a device whose enclosure is open, whose
+/// disk is nearly full and which talks plain HTTP, shows its figures, and lists the signed
+/// tamper events.
 async fn devices_page_shows_health_and_tamper_alerts(db: &Db<'_>) {
     use hadir_protocol::chain::ChainHead;
     use hadir_protocol::health::{DeviceEvent, EventKind, HealthReport};
@@ -433,6 +434,7 @@ async fn devices_page_shows_health_and_tamper_alerts(db: &Db<'_>) {
         camera_fps_centi: Some(1490),
         cpu_temp_milli_c: Some(58_000),
         tamper_open: Some(true),
+        server_link: Some(hadir_protocol::health::ServerLink::InsecureLan),
         events: vec![opened.clone()],
     };
     f.storage.record_health("K-01", &report, &[&opened], dashboard_fixture::wib_ms(9, 58)).await.unwrap();
@@ -441,6 +443,8 @@ async fn devices_page_shows_health_and_tamper_alerts(db: &Db<'_>) {
     let page = c.get("/devices").await.text();
     let row = page.split(r#"<tr data-device="K-01">"#).nth(1).and_then(|r| r.split("</tr>").next()).unwrap_or_default();
     assert!(row.contains("casing terbuka") && row.contains("penyimpanan hampir penuh"), "{row}");
+    // A kiosk on plain HTTP (#18) is marked in red.
+    assert!(row.contains(r#"<span class="bad trouble">HTTP tanpa enkripsi (insecure_lan)</span>"#), "{row}");
     assert!(row.contains("v0.2.0") && row.contains("50 MiB") && row.contains("14.9 fps") && row.contains("58 °C"), "{row}");
     let k2 = page.split(r#"<tr data-device="K-02">"#).nth(1).and_then(|r| r.split("</tr>").next()).unwrap_or_default();
     assert!(k2.contains("belum ada laporan"), "{k2}");

@@ -47,8 +47,12 @@ pub struct DeviceSettings {
     pub site: String,
     /// `office` or `field`.
     pub mode: String,
-    /// The central server, `http://` or `https://`.
+    /// The central server, `https://` (or `http://` with `insecure_lan`).
     pub server_url: String,
+    /// The SHA-256 fingerprint of the server's certificate (an `https://` server).
+    pub server_cert_sha256: String,
+    /// Plain `http://` on a closed network (the dashboard shows the device in red).
+    pub insecure_lan: bool,
     /// One-time enrolment token from the server.
     pub enrol_token: String,
     /// Host name; empty lets the device derive one.
@@ -76,6 +80,8 @@ impl Default for DeviceSettings {
             site: String::new(),
             mode: String::new(),
             server_url: String::new(),
+            server_cert_sha256: String::new(),
+            insecure_lan: false,
             enrol_token: String::new(),
             hostname: String::new(),
             ntp_servers: String::new(),
@@ -124,8 +130,23 @@ impl DeviceSettings {
         if !matches!(self.mode.as_str(), "office" | "field") {
             return Err(Invalid(format!("--mode must be office or field, not `{}`", self.mode)));
         }
-        if !(self.server_url.starts_with("https://") || self.server_url.starts_with("http://")) {
-            return Err(Invalid("--server-url must start with https:// (or http:// on a test network)".into()));
+        if self.server_url.starts_with("https://") {
+            if self.insecure_lan {
+                return Err(Invalid("--insecure-lan is for an http:// server; an https:// one needs --server-cert-sha256".into()));
+            }
+            // 64 hex digits, colons allowed: the kiosk parses it again at start.
+            let digits: Vec<char> = self.server_cert_sha256.chars().filter(|c| *c != ':').collect();
+            if digits.len() != 64 || !digits.iter().all(char::is_ascii_hexdigit) {
+                return Err(Invalid(
+                    "--server-cert-sha256 must be the server certificate's SHA-256 (openssl x509 -noout -fingerprint -sha256 -in server.pem)".into(),
+                ));
+            }
+        } else if self.server_url.starts_with("http://") {
+            if !self.insecure_lan {
+                return Err(Invalid("--server-url http:// needs --insecure-lan (a closed network only); otherwise use https://".into()));
+            }
+        } else {
+            return Err(Invalid("--server-url must start with https:// (or http:// with --insecure-lan)".into()));
         }
         if self.enrol_token.chars().any(char::is_whitespace) {
             return Err(Invalid("--enrol-token must not contain spaces".into()));
@@ -196,6 +217,11 @@ impl DeviceSettings {
     /// `config/kiosk.toml`: hadir-kiosk's own configuration (`--config`), with the server,
     /// the one-time token, the mode and the image's paths.
     pub fn kiosk_toml(&self) -> String {
+        let link = if self.insecure_lan {
+            "insecure_lan = true\n".to_owned()
+        } else {
+            format!("cert_sha256 = \"{}\"\n", self.server_cert_sha256)
+        };
         let admin = if self.admin_pin_hash.is_empty() { String::new() } else { format!("admin_pin_hash = \"{}\"\n", self.admin_pin_hash) };
         let keypad = match self.keypad.as_str() {
             "matrix" => format!("kind = \"matrix\"\n\n[keypad.matrix]\nrows = [{}]\ncols = [{}]\n", self.keypad_rows, self.keypad_cols),
@@ -207,7 +233,7 @@ impl DeviceSettings {
             "# Written by `cargo xtask provision` for hadir-kiosk (its TOML configuration).\n\
              [device]\ndata_dir = \"/data/kiosk\"\ntime_zone = \"{}\"\nlanguage = \"{}\"\n{admin}\n\
              [policy]\nmode = \"{}\"\n\n\
-             [server]\nurl = \"{}\"\nenrol_token = \"{}\"\n\n\
+             [server]\nurl = \"{}\"\nenrol_token = \"{}\"\n{link}\n\
              [camera]\ndevice = \"{}\"\n\n\
              [keypad]\n{keypad}{tamper}\n\
              [gps]\ndevice = \"{}\"\nbaud = {}\n\n\
@@ -394,6 +420,8 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             "--site" => s.site = value()?,
             "--mode" => s.mode = value()?,
             "--server-url" => s.server_url = value()?,
+            "--server-cert-sha256" => s.server_cert_sha256 = value()?,
+            "--insecure-lan" => s.insecure_lan = true,
             "--enrol-token" => s.enrol_token = value()?,
             "--hostname" => s.hostname = value()?,
             "--ntp" => s.ntp_servers = value()?,
@@ -425,6 +453,7 @@ mod tests {
             site: "DPUPR-01".into(),
             mode: "office".into(),
             server_url: "https://hadir.example.invalid".into(),
+            server_cert_sha256: "ab".repeat(32),
             enrol_token: "tok-123".into(),
             ..DeviceSettings::default()
         }
@@ -438,6 +467,9 @@ mod tests {
             (|s| s.site.clear(), "--site is required"),
             (|s| s.mode = "kantor".into(), "--mode must be office or field"),
             (|s| s.server_url = "ftp://x".into(), "--server-url must start"),
+            (|s| s.server_url = "http://10.0.0.2".into(), "--server-url http:// needs --insecure-lan"),
+            (|s| s.server_cert_sha256 = "abcd".into(), "--server-cert-sha256 must be"),
+            (|s| s.insecure_lan = true, "--insecure-lan is for an http://"),
             (|s| s.enrol_token = "a b".into(), "--enrol-token must not contain spaces"),
             (|s| s.site = "a\"b".into(), "--site must not contain quotes"),
             (|s| s.hostname = "bad_name".into(), "--hostname may hold"),
@@ -476,7 +508,7 @@ mod tests {
         for line in [
             "[device]\ndata_dir = \"/data/kiosk\"",
             "[policy]\nmode = \"office\"",
-            "[server]\nurl = \"https://hadir.example.invalid\"\nenrol_token = \"tok-123\"",
+            "[server]\nurl = \"https://hadir.example.invalid\"\nenrol_token = \"tok-123\"\ncert_sha256 = \"abab",
             "[models]\ndir = \"/usr/share/hadir/models\"",
         ] {
             assert!(text.contains(line), "{line}");

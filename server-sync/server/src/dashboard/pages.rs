@@ -934,6 +934,7 @@ fn trouble_label(lang: Lang, t: crate::storage::health::Trouble) -> &'static str
     use crate::storage::health::Trouble::*;
     match t {
         TamperOpen => lang.pick("casing terbuka", "enclosure open"),
+        InsecureLan => lang.pick("HTTP tanpa enkripsi (insecure_lan)", "plain HTTP, unencrypted (insecure_lan)"),
         CameraDead => lang.pick("kamera mati", "camera dead"),
         DiskNearlyFull => lang.pick("penyimpanan hampir penuh", "disk nearly full"),
         QueueGrowing => lang.pick("antrean menumpuk", "queue growing"),

@@ -9,7 +9,7 @@
 use super::portable::{Stmt, params};
 use super::{Result, StorageError, Store, ms_to_dt};
 use hadir_protocol::chain::ChainHead;
-use hadir_protocol::health::{DeviceEvent, EventKind, HealthReport};
+use hadir_protocol::health::{DeviceEvent, EventKind, HealthReport, ServerLink};
 use hadir_protocol::Digest;
 use std::collections::HashMap;
 use time::OffsetDateTime;
@@ -35,6 +35,8 @@ pub struct DeviceHealth {
     pub cpu_temp_milli_c: Option<i64>,
     /// Tamper switch open (None: no switch).
     pub tamper_open: Option<bool>,
+    /// How the device trusts the server (None: not reported).
+    pub server_link: Option<ServerLink>,
 }
 
 /// A stored device event.
@@ -55,6 +57,9 @@ pub struct StoredEvent {
 pub enum Trouble {
     /// The enclosure is open.
     TamperOpen,
+    /// The device talks to the server over plain HTTP (`insecure_lan`): anyone on its
+    /// network can read its records and answer in the server's place.
+    InsecureLan,
     /// The camera gives no frames.
     CameraDead,
     /// Less than [`Limits::min_free_bytes`] left on the data partition.
@@ -89,6 +94,9 @@ pub fn trouble(h: &DeviceHealth, now: OffsetDateTime, limits: Limits) -> Vec<Tro
     let mut out = Vec::new();
     if h.tamper_open == Some(true) {
         out.push(Trouble::TamperOpen);
+    }
+    if h.server_link == Some(ServerLink::InsecureLan) {
+        out.push(Trouble::InsecureLan);
     }
     if h.camera_fps_centi == Some(0) {
         out.push(Trouble::CameraDead);
@@ -133,13 +141,14 @@ impl Store {
         let mut stmts = vec![
             Stmt::new(
                 "INSERT INTO device_health (device_id, reported_at_ms, firmware, uptime_s, data_free_bytes, outbox_len,
-                     oldest_unsent_s, camera_fps_centi, cpu_temp_milli_c, tamper_open)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                     oldest_unsent_s, camera_fps_centi, cpu_temp_milli_c, tamper_open, server_link)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
                  ON CONFLICT (device_id) DO UPDATE SET reported_at_ms = excluded.reported_at_ms,
                      firmware = excluded.firmware, uptime_s = excluded.uptime_s,
                      data_free_bytes = excluded.data_free_bytes, outbox_len = excluded.outbox_len,
                      oldest_unsent_s = excluded.oldest_unsent_s, camera_fps_centi = excluded.camera_fps_centi,
-                     cpu_temp_milli_c = excluded.cpu_temp_milli_c, tamper_open = excluded.tamper_open",
+                     cpu_temp_milli_c = excluded.cpu_temp_milli_c, tamper_open = excluded.tamper_open,
+                     server_link = excluded.server_link",
                 params![
                     device_id,
                     now_ms,
@@ -150,7 +159,8 @@ impl Store {
                     report.oldest_unsent_s.map(clamp),
                     report.camera_fps_centi.map(i64::from),
                     report.cpu_temp_milli_c.map(i64::from),
-                    report.tamper_open.map(i64::from)
+                    report.tamper_open.map(i64::from),
+                    report.server_link.map(ServerLink::as_str)
                 ],
             ),
             Stmt::new(
@@ -185,7 +195,7 @@ impl Store {
             .query_rows(
                 "read device health",
                 "SELECT device_id, reported_at_ms, firmware, uptime_s, data_free_bytes, outbox_len, oldest_unsent_s,
-                        camera_fps_centi, cpu_temp_milli_c, tamper_open FROM device_health",
+                        camera_fps_centi, cpu_temp_milli_c, tamper_open, server_link FROM device_health",
                 params![],
                 |r| {
                     let at = r.i64(1)?;
@@ -199,6 +209,8 @@ impl Store {
                         camera_fps_centi: r.opt_i64(7)?,
                         cpu_temp_milli_c: r.opt_i64(8)?,
                         tamper_open: r.opt_i64(9)?.map(|v| v != 0),
+                        // A name this release does not know reads as not reported.
+                        server_link: r.opt_text(10)?.as_deref().and_then(ServerLink::parse),
                     };
                     Ok((r.text(0)?, health))
                 },
@@ -246,12 +258,15 @@ mod tests {
             camera_fps_centi: Some(1500),
             cpu_temp_milli_c: Some(50_000),
             tamper_open: Some(false),
+            server_link: Some(ServerLink::PinnedCertificate),
         };
         let l = Limits::default();
         let cases: Vec<(&str, DeviceHealth, Vec<Trouble>)> = vec![
             ("healthy", ok.clone(), vec![]),
             ("no sensors reported", DeviceHealth { data_free_bytes: None, camera_fps_centi: None, tamper_open: None, ..ok.clone() }, vec![]),
             ("open enclosure", DeviceHealth { tamper_open: Some(true), ..ok.clone() }, vec![Trouble::TamperOpen]),
+            ("plain HTTP", DeviceHealth { server_link: Some(ServerLink::InsecureLan), ..ok.clone() }, vec![Trouble::InsecureLan]),
+            ("CA-checked HTTPS", DeviceHealth { server_link: Some(ServerLink::ProvisionedCa), ..ok.clone() }, vec![]),
             ("dead camera", DeviceHealth { camera_fps_centi: Some(0), ..ok.clone() }, vec![Trouble::CameraDead]),
             ("exactly the free-space limit", DeviceHealth { data_free_bytes: Some(l.min_free_bytes), ..ok.clone() }, vec![]),
             ("one byte less", DeviceHealth { data_free_bytes: Some(l.min_free_bytes - 1), ..ok.clone() }, vec![Trouble::DiskNearlyFull]),

@@ -32,7 +32,8 @@
 //!   `valid`/`needs_confirmation`, scores in basis points.
 //! - `quarantine`: the same columns for authentic records with an implausible time (they hold
 //!   their chain position but are not attendance until an admin decides).
-//! - `photos(sha256, jpeg, received_at_ms)`: evidence photos.
+//! - `photos(sha256, jpeg, received_at_ms, key_id)`: evidence photos, sealed with the template
+//!   key (`key_id`; NULL for a photo stored in clear by an older release).
 //! - `chain_events`: refused forks, gaps and broken links, for admins.
 //!
 //! Migration 2 adds:
@@ -261,6 +262,20 @@ pub const CORE: &[Migration] = &[
         name: "record flags: what the server doubts about a stored record; sites' areas",
         sqlite: CORE_5,
         postgres: CORE_5,
+    },
+    Migration {
+        component: "core",
+        version: 6,
+        name: "device_health.server_link: how a device trusts the server (pinned, CA, insecure LAN)",
+        sqlite: "ALTER TABLE device_health ADD COLUMN server_link TEXT;",
+        postgres: "ALTER TABLE device_health ADD COLUMN server_link TEXT;",
+    },
+    Migration {
+        component: "core",
+        version: 7,
+        name: "photos.key_id: evidence photos sealed with the template key (NULL: stored in clear before)",
+        sqlite: "ALTER TABLE photos ADD COLUMN key_id TEXT;",
+        postgres: "ALTER TABLE photos ADD COLUMN key_id TEXT;",
     },
 ];
 

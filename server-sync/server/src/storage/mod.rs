@@ -101,6 +101,15 @@ pub enum StorageError {
     /// The face-template key file cannot be used.
     #[error(transparent)]
     TemplateKey(#[from] sealed::KeyFileError),
+    /// The database file cannot be made private (created or narrowed to mode 0600).
+    #[error("database file {path}: {source}")]
+    FileMode {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// Templates are to be written or read but the store was given no key.
     #[error("no face-template key: open the store with a key file (storage.template_key_path)")]
     NoTemplateKey,
@@ -582,23 +591,35 @@ impl Store {
     }
 
     /// Stores an evidence photo if a record (stored or quarantined) of `device_id` names its
-    /// hash. `Ok(None)`: no such record; `Ok(Some(false))`: it was there already.
+    /// hash, sealed with the template key (a photo is a face, as personal as a template).
+    /// `Ok(None)`: no such record; `Ok(Some(false))`: it was there already.
     pub async fn put_photo(&self, device_id: &str, sha256: Digest, jpeg: Vec<u8>, now_ms: i64) -> Result<Option<bool>> {
+        let key = self.key()?;
+        let (blob, key_id) = (key.seal_photo(sha256, &jpeg), Some(key.id().to_owned()));
         match &*self.backend {
             Backend::Sqlite(s) => {
                 let id = device_id.to_owned();
-                s.run(move |c| sqlite::put_photo(c, &id, sha256, &jpeg, now_ms)).await
+                s.run(move |c| sqlite::put_photo(c, &id, sha256, &blob, key_id.as_deref(), now_ms)).await
             }
-            Backend::Postgres(p) => p.put_photo(device_id, sha256, &jpeg, now_ms).await,
+            Backend::Postgres(p) => p.put_photo(device_id, sha256, &blob, key_id.as_deref(), now_ms).await,
         }
     }
 
-    /// An evidence photo by hash.
+    /// An evidence photo by hash, opened (and checked against its hash).
     pub async fn photo(&self, sha256: Digest) -> Result<Option<Vec<u8>>> {
-        match &*self.backend {
-            Backend::Sqlite(s) => s.run(move |c| sqlite::photo(c, sha256)).await,
-            Backend::Postgres(p) => p.photo(sha256).await,
+        let stored = match &*self.backend {
+            Backend::Sqlite(s) => s.run(move |c| sqlite::photo(c, sha256)).await?,
+            Backend::Postgres(p) => p.photo(sha256).await?,
+        };
+        let Some((blob, key_id)) = stored else { return Ok(None) };
+        let jpeg = match key_id {
+            Some(id) => self.key()?.open_photo(sha256, &id, &blob).map_err(|e| StorageError::Corrupt(format!("evidence photo {sha256}: {e}")))?,
+            None => blob,
+        };
+        if Digest::of(&jpeg) != sha256 {
+            return Err(StorageError::Corrupt(format!("evidence photo {sha256}: its bytes do not hash to it")));
         }
+        Ok(Some(jpeg))
     }
 
     /// Adds or changes an employee; bumps the roster revision. Returns the new revision.

@@ -378,7 +378,7 @@ impl PgStore {
         Ok(row.and_then(|r| r.get::<_, Option<i64>>(0)))
     }
 
-    pub(super) async fn put_photo(&self, device: &str, sha: Digest, jpeg: &[u8], now_ms: i64) -> Result<Option<bool>> {
+    pub(super) async fn put_photo(&self, device: &str, sha: Digest, blob: &[u8], key_id: Option<&str>, now_ms: i64) -> Result<Option<bool>> {
         let c = self.client.lock().await;
         let hex = sha.to_hex();
         let named = c
@@ -395,21 +395,21 @@ impl PgStore {
         }
         let n = c
             .execute(
-                "INSERT INTO photos (sha256, jpeg, received_at_ms) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING",
-                &[&hex, &jpeg, &now_ms],
+                "INSERT INTO photos (sha256, jpeg, received_at_ms, key_id) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING",
+                &[&hex, &blob, &now_ms, &key_id],
             )
             .await
             .map_err(err(format!("store photo {hex}")))?;
         Ok(Some(n > 0))
     }
 
-    pub(super) async fn photo(&self, sha: Digest) -> Result<Option<Vec<u8>>> {
+    pub(super) async fn photo(&self, sha: Digest) -> Result<Option<(Vec<u8>, Option<String>)>> {
         let c = self.client.lock().await;
         let row = c
-            .query_opt("SELECT jpeg FROM photos WHERE sha256 = $1", &[&sha.to_hex()])
+            .query_opt("SELECT jpeg, key_id FROM photos WHERE sha256 = $1", &[&sha.to_hex()])
             .await
             .map_err(err("read photo"))?;
-        Ok(row.map(|r| r.get(0)))
+        Ok(row.map(|r| (r.get(0), r.get(1))))
     }
 
     pub(super) async fn upsert_employee(&self, e: &EmployeeInput) -> Result<i64> {

@@ -7,6 +7,9 @@
 //! associated data binds it to its employee and model, so a sealed blob moved to another
 //! employee's row does not open.
 //!
+//! Evidence photos are faces too: they are sealed with the same key ([`TemplateKey::seal_photo`]),
+//! their associated data binding each to the SHA-256 that the signed record names.
+//!
 //! # Formats
 //!
 //! - Key file: 64 hex digits (32 bytes) and a newline, mode 0600, made with
@@ -163,12 +166,34 @@ impl TemplateKey {
 
     /// Seals a clear embedding (`f32` little-endian bytes).
     pub fn seal(&self, employee_id: &str, model_version: &str, clear: &[u8]) -> Vec<u8> {
+        self.seal_with(&TemplateKey::aad(employee_id, model_version), clear)
+    }
+
+    /// Opens a sealed blob stored with `key_id`.
+    pub fn open(&self, employee_id: &str, model_version: &str, key_id: &str, sealed: &[u8]) -> Result<Vec<u8>, OpenError> {
+        self.open_with(&TemplateKey::aad(employee_id, model_version), key_id, sealed)
+    }
+
+    fn photo_aad(sha256: Digest) -> Vec<u8> {
+        format!("hadir-photo/1\n{}", sha256.to_hex()).into_bytes()
+    }
+
+    /// Seals an evidence photo whose SHA-256 (of the clear JPEG) is `sha256`.
+    pub fn seal_photo(&self, sha256: Digest, jpeg: &[u8]) -> Vec<u8> {
+        self.seal_with(&TemplateKey::photo_aad(sha256), jpeg)
+    }
+
+    /// Opens an evidence photo sealed with `key_id`; the result hashes to `sha256`.
+    pub fn open_photo(&self, sha256: Digest, key_id: &str, sealed: &[u8]) -> Result<Vec<u8>, OpenError> {
+        self.open_with(&TemplateKey::photo_aad(sha256), key_id, sealed)
+    }
+
+    fn seal_with(&self, aad: &[u8], clear: &[u8]) -> Vec<u8> {
         let cipher = ChaCha20Poly1305::new((&self.bytes).into());
         let nonce: [u8; NONCE_LEN] = rand::random();
-        let aad = TemplateKey::aad(employee_id, model_version);
-        // Encryption with a fresh cipher cannot fail for inputs this small.
+        // Encryption with a fresh cipher cannot fail for a message under 256 GiB.
         let sealed = cipher
-            .encrypt(Nonce::from_slice(&nonce), Payload { msg: clear, aad: &aad })
+            .encrypt(Nonce::from_slice(&nonce), Payload { msg: clear, aad })
             .unwrap_or_default();
         let mut out = Vec::with_capacity(NONCE_LEN + sealed.len());
         out.extend_from_slice(&nonce);
@@ -176,8 +201,7 @@ impl TemplateKey {
         out
     }
 
-    /// Opens a sealed blob stored with `key_id`.
-    pub fn open(&self, employee_id: &str, model_version: &str, key_id: &str, sealed: &[u8]) -> Result<Vec<u8>, OpenError> {
+    fn open_with(&self, aad: &[u8], key_id: &str, sealed: &[u8]) -> Result<Vec<u8>, OpenError> {
         if key_id != self.id {
             return Err(OpenError::WrongKey { sealed_with: key_id.to_owned(), held: self.id.clone() });
         }
@@ -185,9 +209,8 @@ impl TemplateKey {
             return Err(OpenError::Damaged);
         }
         let (nonce, body) = sealed.split_at(NONCE_LEN);
-        let aad = TemplateKey::aad(employee_id, model_version);
         ChaCha20Poly1305::new((&self.bytes).into())
-            .decrypt(Nonce::from_slice(nonce), Payload { msg: body, aad: &aad })
+            .decrypt(Nonce::from_slice(nonce), Payload { msg: body, aad })
             .map_err(|_| OpenError::Damaged)
     }
 
@@ -247,5 +270,16 @@ mod tests {
         assert_eq!(key.content_digest("E1", "m", &clear), key.content_digest("E1", "m", &clear));
         assert_ne!(key.content_digest("E1", "m", &clear), other.content_digest("E1", "m", &clear));
         assert_ne!(key.content_digest("E1", "m", &clear), key.content_digest("E2", "m", &clear));
+    }
+
+    #[test]
+    fn photos_are_bound_to_their_hash() {
+        let key = TemplateKey::from_bytes([3; 32]);
+        let (a, b) = (b"\xff\xd8 photo A".to_vec(), b"\xff\xd8 photo B".to_vec());
+        let sealed = key.seal_photo(Digest::of(&a), &a);
+        assert_eq!(key.open_photo(Digest::of(&a), key.id(), &sealed), Ok(a.clone()));
+        // Moved onto another photo's row (or opened as a template), it does not open.
+        assert_eq!(key.open_photo(Digest::of(&b), key.id(), &sealed), Err(OpenError::Damaged));
+        assert_eq!(key.open(&Digest::of(&a).to_hex(), "m", key.id(), &sealed), Err(OpenError::Damaged));
     }
 }

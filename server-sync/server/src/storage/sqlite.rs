@@ -93,9 +93,31 @@ fn writer_loop(conn: Arc<Mutex<Connection>>, rx: std::sync::mpsc::Receiver<Inges
     }
 }
 
+/// Creates `path` with mode 0600, or narrows an existing file to it (`:memory:` aside).
+fn private_file(path: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    if path.as_os_str() == ":memory:" {
+        return Ok(());
+    }
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.permissions().mode() & 0o077 != 0 => {
+            tracing::warn!(path = %path.display(), mode = format!("{:o}", meta.permissions().mode() & 0o777), "database file readable by others; narrowed to 0600");
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+        }
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map(drop)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 impl SqliteStore {
-    /// Opens or creates the file and sets the pragmas.
+    /// Opens or creates the file (mode 0600: it holds PIN hashes, sealed templates and every
+    /// record; a wider mode left by an older release is narrowed) and sets the pragmas. SQLite
+    /// gives its `-wal` and `-shm` files the database file's mode.
     pub fn open(path: &std::path::Path) -> Result<SqliteStore> {
+        private_file(path).map_err(|source| StorageError::FileMode { path: path.to_owned(), source })?;
         let context = format!("open {}", path.display());
         let conn = Connection::open(path).map_err(err(context.clone()))?;
         conn.pragma_update(None, "journal_mode", "WAL").map_err(err(context.clone()))?;
@@ -542,7 +564,7 @@ pub(super) fn synced_until(c: &mut Connection, id: &str) -> Result<Option<i64>> 
         .flatten())
 }
 
-pub(super) fn put_photo(c: &mut Connection, device: &str, sha: Digest, jpeg: &[u8], now_ms: i64) -> Result<Option<bool>> {
+pub(super) fn put_photo(c: &mut Connection, device: &str, sha: Digest, blob: &[u8], key_id: Option<&str>, now_ms: i64) -> Result<Option<bool>> {
     let hex = sha.to_hex();
     let named = c
         .query_row(
@@ -559,15 +581,15 @@ pub(super) fn put_photo(c: &mut Connection, device: &str, sha: Digest, jpeg: &[u
     }
     let n = c
         .execute(
-            "INSERT OR IGNORE INTO photos (sha256, jpeg, received_at_ms) VALUES (?1, ?2, ?3)",
-            params![hex, jpeg, now_ms],
+            "INSERT OR IGNORE INTO photos (sha256, jpeg, received_at_ms, key_id) VALUES (?1, ?2, ?3, ?4)",
+            params![hex, blob, now_ms, key_id],
         )
         .map_err(err(format!("store photo {hex}")))?;
     Ok(Some(n > 0))
 }
 
-pub(super) fn photo(c: &mut Connection, sha: Digest) -> Result<Option<Vec<u8>>> {
-    c.query_row("SELECT jpeg FROM photos WHERE sha256 = ?1", [sha.to_hex()], |r| r.get(0))
+pub(super) fn photo(c: &mut Connection, sha: Digest) -> Result<Option<(Vec<u8>, Option<String>)>> {
+    c.query_row("SELECT jpeg, key_id FROM photos WHERE sha256 = ?1", [sha.to_hex()], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()
         .map_err(err("read photo"))
 }
@@ -760,4 +782,22 @@ pub(super) fn device_records(c: &mut Connection, id: &str) -> Result<Vec<(u64, D
         .and_then(|rows| rows.collect())
         .map_err(err("read device records"))?;
     rows.into_iter().map(|(s, h)| Ok((s as u64, parse_digest(&h)?))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn database_files_are_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hadir.db");
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        drop(SqliteStore::open(&path).unwrap());
+        assert_eq!(mode(&path), 0o600, "a new database file");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        drop(SqliteStore::open(&path).unwrap());
+        assert_eq!(mode(&path), 0o600, "an older release's world-readable file is narrowed");
+    }
 }

@@ -63,6 +63,11 @@ pub fn evidence_jpeg() -> Vec<u8> {
     face_file("hard/obama_small.jpg")
 }
 
+/// The SHA-256 (hex) of [`evidence_jpeg`], as the fixture's records name it.
+pub fn evidence_sha() -> String {
+    hadir_protocol::Digest::of(&evidence_jpeg()).to_hex()
+}
+
 /// The ms timestamp of a WIB wall time on the test day.
 pub fn wib_ms(h: u8, m: u8) -> i64 {
     let t = datetime!(2026-03-02 00:00 +7).replace_time(time::Time::from_hms(h, m, 0).unwrap());
@@ -187,9 +192,15 @@ pub async fn fixture_on(db: &Db<'_>, secure_cookies: bool) -> Fixture {
     store.add_user("admin", &pw, Role::Admin, &[]).await.unwrap();
     store.add_user("kabid_bm", &pw, Role::Supervisor, &["BM"]).await.unwrap();
     store.add_user("operator", &pw, Role::Operator, &[]).await.unwrap();
+    // The photo sealed as the device API stores it (put_photo wants a record naming it first).
     let photo = evidence_jpeg();
-    let sha = "aa".repeat(32);
-    let mut rows = vec![Stmt::new("INSERT INTO photos (sha256, jpeg, received_at_ms) VALUES ($1, $2, 0)", params![sha.clone(), photo])];
+    let sha = evidence_sha();
+    let key = store.template_key().expect("the fixture's store has a template key");
+    let sealed = key.seal_photo(hadir_protocol::Digest::of(&photo), &photo);
+    let mut rows = vec![Stmt::new(
+        "INSERT INTO photos (sha256, jpeg, received_at_ms, key_id) VALUES ($1, $2, 0, $3)",
+        params![sha.clone(), sealed, key.id()],
+    )];
     for (id, name, sec) in [
         ("198001012005011001", "Budi Santoso", "BM"),
         ("198502022010012002", "Sri Wahyuni", "BM"),

@@ -1,6 +1,6 @@
 //! A real server on 127.0.0.1:0 with a frozen clock, and helpers to make devices and records.
 
-use hadir_client::{Uploader, UploaderConfig};
+use hadir_client::{ServerTrust, Uploader, UploaderConfig};
 use hadir_protocol::{
     ClockEvidence, Decision, DeviceKey, Digest, Direction, Mode, Record, RecordBody, Score,
 };
@@ -56,7 +56,7 @@ impl Server {
     /// Client settings pointing at `url`, with the test clock and quick retries.
     pub fn client_config(&self, url: &str) -> UploaderConfig {
         let now = Arc::clone(&self.now);
-        let mut cfg = UploaderConfig::new(url);
+        let mut cfg = UploaderConfig::new(url, ServerTrust::InsecureLan);
         cfg.clock = Arc::new(move || now.load(Ordering::SeqCst));
         cfg.backoff_initial = Duration::from_millis(1);
         cfg.backoff_max = Duration::from_millis(4);
@@ -72,7 +72,7 @@ impl Server {
     /// Issues a token and enrols a device with a given key through HTTP.
     pub async fn enrol_with_key(&self, device_id: &str, site: &str, mode: Mode, key: DeviceKey) -> Device {
         let token = enrolment::issue_token(self.store(), device_id, site, mode, 1, T0).await.expect("token");
-        let answer = hadir_client::enrol(&self.url(), &token, &key, "test 0.1").await.expect("enrol");
+        let answer = hadir_client::enrol(&self.url(), &ServerTrust::InsecureLan, &token, &key, "test 0.1").await.expect("enrol");
         assert_eq!(answer.device_id, device_id);
         assert_eq!(answer.site_id, site);
         assert_eq!(answer.mode, mode);

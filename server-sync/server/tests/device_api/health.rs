@@ -36,6 +36,7 @@ pub async fn health_reports_and_tamper_events(store: Store) {
         camera_fps_centi: Some(1480),
         cpu_temp_milli_c: Some(61_500),
         tamper_open: Some(true),
+        server_link: Some(kiosk.uploader.server_link()),
         events,
     };
 
@@ -64,11 +65,13 @@ pub async fn health_reports_and_tamper_events(store: Store) {
     assert!(a.refused.as_deref().is_some_and(|r| r.contains("names device KIOSK-H1")), "{a:?}");
     assert_eq!(server.store().device_events(10).await.unwrap().len(), 3, "nothing forged was stored");
 
-    // The last report is what the devices page reads: open enclosure, disk nearly full.
+    // The last report is what the devices page reads: open enclosure, plain HTTP, disk nearly
+    // full.
     let health = server.store().device_health().await.unwrap();
     let h = &health["KIOSK-H1"];
     assert_eq!((h.firmware.as_str(), h.outbox_len, h.tamper_open, h.cpu_temp_milli_c), ("0.2.0", 3, Some(true), Some(61_500)));
-    assert_eq!(trouble(h, h.reported_at, Default::default()), [Trouble::TamperOpen, Trouble::DiskNearlyFull]);
+    assert_eq!(h.server_link, Some(hadir_protocol::health::ServerLink::InsecureLan), "the test server speaks plain HTTP");
+    assert_eq!(trouble(h, h.reported_at, Default::default()), [Trouble::TamperOpen, Trouble::InsecureLan, Trouble::DiskNearlyFull]);
 
     // A report too big to be a report is refused as malformed.
     let huge = report(vec![chain[0].clone(); hadir_protocol::health::MAX_EVENTS_PER_REPORT + 1]);

@@ -1,7 +1,7 @@
 //! Scenarios run against both backends (see `sqlite.rs` and `postgres.rs`).
 
 use crate::harness::{T0, batch_json, json, photo, start};
-use hadir_client::{ClientError, MemoryOutbox, Uploader};
+use hadir_client::{ClientError, MemoryOutbox, ServerTrust, Uploader};
 use hadir_protocol::{DeviceKey, Digest, Mode, Outcome, RefusalReason, UploadResponse};
 use hadir_server::storage::{EmployeeInput, Store};
 
@@ -158,20 +158,20 @@ pub async fn enrolment_roster_and_evidence(store: Store) {
     // Tokens: one use only; unknown tokens refused.
     let token = hadir_server::enrolment::issue_token(st, "FIELD-1", "S1", Mode::Field, 1, T0).await.unwrap();
     let key = DeviceKey::generate();
-    let ok = hadir_client::enrol(&server.url(), &token, &key, "t").await.unwrap();
+    let ok = hadir_client::enrol(&server.url(), &ServerTrust::InsecureLan, &token, &key, "t").await.unwrap();
     assert_eq!(ok.mode, Mode::Field);
     // The same device asking again (answer lost, power cut before it saved it) gets the same
     // answer; another key with the spent token is refused below.
-    let again = hadir_client::enrol(&server.url(), &token, &key, "t").await.unwrap();
+    let again = hadir_client::enrol(&server.url(), &ServerTrust::InsecureLan, &token, &key, "t").await.unwrap();
     assert_eq!((again.device_id.as_str(), again.site_id.as_str(), again.mode), (ok.device_id.as_str(), ok.site_id.as_str(), ok.mode));
     for (tok, code) in [(token.as_str(), "token_used"), ("0000-1111", "unknown_token")] {
-        match hadir_client::enrol(&server.url(), tok, &DeviceKey::generate(), "t").await {
+        match hadir_client::enrol(&server.url(), &ServerTrust::InsecureLan, tok, &DeviceKey::generate(), "t").await {
             Err(ClientError::Status { status: 403, code: c, .. }) => assert_eq!(c, code),
             other => panic!("{tok}: {other:?}"),
         }
     }
     let expired = hadir_server::enrolment::issue_token(st, "LATE-1", "S1", Mode::Field, 1, T0 - 2 * 3_600_000).await.unwrap();
-    match hadir_client::enrol(&server.url(), &expired, &DeviceKey::generate(), "t").await {
+    match hadir_client::enrol(&server.url(), &ServerTrust::InsecureLan, &expired, &DeviceKey::generate(), "t").await {
         Err(ClientError::Status { status: 403, code, .. }) => assert_eq!(code, "token_expired"),
         other => panic!("{other:?}"),
     }
@@ -236,6 +236,14 @@ pub async fn enrolment_roster_and_evidence(store: Store) {
     let report = up.drain(&mut outbox).await.unwrap();
     assert_eq!((report.acknowledged, report.photos), (1, 1));
     assert_eq!(st.photo(Digest::of(&jpeg)).await.unwrap(), Some(jpeg.clone()));
+    // At rest it is sealed (#18): the stored bytes are not the photo and name the key.
+    let stored = st
+        .query_rows("read a stored photo", "SELECT jpeg, key_id FROM photos", vec![], |r| Ok((r.opt_bytes(0)?.unwrap_or_default(), r.opt_text(1)?)))
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+    assert!(stored[0].0 != jpeg && !stored[0].0.windows(16).any(|w| w == &jpeg[..16]), "photo stored in clear");
+    assert_eq!(stored[0].1.as_deref(), st.template_key().map(|k| k.id()));
     assert_eq!(st.counts().await.unwrap().photos, 1);
 
     // Revoked: signed calls and records are refused.

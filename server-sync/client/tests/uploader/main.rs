@@ -1,13 +1,17 @@
 //! The uploader against a scripted server on 127.0.0.1:0: retries with backoff, resumes after a
-//! restart without re-sending acknowledged records, parks refusals, halves batches on 413.
-//! (The real server is exercised in hadir-server's `device_api` tests.)
+//! restart without re-sending acknowledged records, parks refusals, halves batches on 413;
+//! and in [`trust`], the same server behind TLS: pinned and CA-checked certificates, a man in
+//! the middle, redirects and oversized answers. (The real server is exercised in hadir-server's
+//! `device_api` tests.)
+
+mod trust;
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
-use hadir_client::{MemoryOutbox, Uploader, UploaderConfig};
+use hadir_client::{MemoryOutbox, ServerTrust, Uploader, UploaderConfig};
 use hadir_protocol::{
     ClockEvidence, Decision, DeviceKey, Digest, Direction, Mode, Outcome, Record, RecordBody, RecordResult,
     RefusalReason, Score, UploadResponse, decode_batch,
@@ -100,12 +104,16 @@ fn records_for(n: u64) -> MemoryOutbox {
 }
 
 fn uploader(url: &str, batch: usize) -> Uploader {
-    let mut cfg = UploaderConfig::new(url);
+    uploader_trusting(url, batch, ServerTrust::InsecureLan).unwrap()
+}
+
+fn uploader_trusting(url: &str, batch: usize, trust: ServerTrust) -> Result<Uploader, hadir_client::ClientError> {
+    let mut cfg = UploaderConfig::new(url, trust);
     cfg.batch_size = batch;
     cfg.backoff_initial = Duration::from_millis(1);
     cfg.backoff_max = Duration::from_millis(8);
     cfg.poll_interval = Duration::from_millis(5);
-    Uploader::new(cfg, "K1", DeviceKey::from_seed(&[8; 32])).unwrap()
+    Uploader::new(cfg, "K1", DeviceKey::from_seed(&[8; 32]))
 }
 
 #[tokio::test]
