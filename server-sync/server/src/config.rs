@@ -21,6 +21,10 @@
 //! [enrolment]
 //! token_ttl_hours = 72
 //!
+//! [http]                            # each listener (the dashboard's and the terminals')
+//! request_timeout_s = 60            # until the answer's head; longer is answered 408
+//! max_in_flight = 512               # requests at once; more are answered 503
+//!
 //! [log]
 //! format = "text"                   # or "json"
 //! filter = "info"                   # tracing env-filter syntax; RUST_LOG overrides
@@ -179,6 +183,23 @@ impl Default for LogConfig {
     }
 }
 
+/// `[http]`: each listener's request limits ([`crate::limits`]).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// Seconds a request may take until its answer's head.
+    pub request_timeout_s: u64,
+    /// Requests handled at once.
+    pub max_in_flight: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        let d = crate::limits::HttpLimits::default();
+        HttpConfig { request_timeout_s: d.request_timeout.as_secs(), max_in_flight: d.max_in_flight }
+    }
+}
+
 /// `[templates]`: face templates uploaded by kiosks.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -208,6 +229,8 @@ pub struct Config {
     pub ingest: IngestConfig,
     /// `[enrolment]`.
     pub enrolment: EnrolmentConfig,
+    /// `[http]`.
+    pub http: HttpConfig,
     /// `[log]`.
     pub log: LogConfig,
     /// `[templates]`.
@@ -257,6 +280,7 @@ impl Default for Config {
             storage: StorageConfig::default(),
             ingest: IngestConfig::default(),
             enrolment: EnrolmentConfig::default(),
+            http: HttpConfig::default(),
             log: LogConfig::default(),
             templates: TemplatesConfig::default(),
             site: SiteConfig::default(),
@@ -279,6 +303,16 @@ pub struct Validated {
     pub zone: hadir_rules::SiteZone,
     /// The ZKTeco terminals' listener address, when on.
     pub zkteco_listen: Option<SocketAddr>,
+}
+
+impl Validated {
+    /// Every listener's request limits (`[http]`).
+    pub fn http_limits(&self) -> crate::limits::HttpLimits {
+        crate::limits::HttpLimits {
+            request_timeout: std::time::Duration::from_secs(self.raw.http.request_timeout_s),
+            max_in_flight: self.raw.http.max_in_flight,
+        }
+    }
 }
 
 impl Config {
@@ -324,6 +358,12 @@ impl Config {
         }
         if self.enrolment.token_ttl_hours == 0 {
             return Err(invalid("enrolment.token_ttl_hours", "must be at least 1".into()));
+        }
+        if !(1..=3600).contains(&self.http.request_timeout_s) {
+            return Err(invalid("http.request_timeout_s", format!("{} must be 1 to 3600", self.http.request_timeout_s)));
+        }
+        if !(1..=100_000).contains(&self.http.max_in_flight) {
+            return Err(invalid("http.max_in_flight", format!("{} must be 1 to 100000", self.http.max_in_flight)));
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log.filter).is_err() {
             return Err(invalid("log.filter", format!("{:?} is not a tracing filter (e.g. \"info\")", self.log.filter)));
@@ -404,6 +444,8 @@ mod tests {
             ("[enrolment]\ntoken_ttl_hours = -1", "token_ttl_hours"),
             ("[templates]\nmodel_version = \" \"", "templates.model_version"),
             ("[templates]\nembedding_len = 0", "templates.embedding_len"),
+            ("[http]\nrequest_timeout_s = 0", "http.request_timeout_s"),
+            ("[http]\nmax_in_flight = 0", "http.max_in_flight"),
             ("[zkteco]\nlisten = \"port 8081\"", "zkteco.listen"),
             ("[zkteco]\nlisten = \"127.0.0.1:8080\"", "zkteco.listen"),
             ("[zkteco]\nlisten = \"0.0.0.0:8081\"\nmax_body_bytes = 10", "zkteco.max_body_bytes"),

@@ -10,6 +10,7 @@
 //! - [`enrolment`]: one-time device enrolment tokens.
 //! - [`roster`]: PIN hashing, template wire form.
 //! - [`config`]: the TOML configuration, validated.
+//! - [`limits`]: each listener's request time limit and bound on requests at once.
 //! - [`holiday_file`]: a year of holidays read from CSV or iCalendar (pure).
 //! - [`terminals`]: ZKTeco terminals (attendance PUSH protocol) on a listener of their own.
 //! - [`bench`]: the ingest benchmark (`hadir-server bench`).
@@ -28,6 +29,7 @@
 pub mod api;
 pub mod bench;
 pub mod config;
+pub mod limits;
 pub mod demo;
 pub mod doubts;
 pub mod enrolment;

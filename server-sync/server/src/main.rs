@@ -268,6 +268,7 @@ async fn main() -> Result<()> {
                     "no administrator account: the dashboard only explains how to make one; run `hadir-server init-admin` (the device API serves as usual)"
                 );
             }
+            let http_limits = cfg.http_limits();
             let state = AppState {
                 store: store.clone(),
                 policy: cfg.policy,
@@ -286,7 +287,7 @@ async fn main() -> Result<()> {
             let store_for_terminals = store.clone();
             // One store for the device API and the dashboard, on either backend.
             let dash = hadir_server::dashboard::Dashboard::new(store, dash_config);
-            let router = app(state).merge(hadir_server::dashboard::router(dash));
+            let router = hadir_server::limits::limited(app(state).merge(hadir_server::dashboard::router(dash)), http_limits);
             tracing::info!(addr = %cfg.listen, "dashboard at /");
             let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
             let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
@@ -301,7 +302,7 @@ async fn main() -> Result<()> {
                         .await
                         .with_context(|| format!("binding {addr} (config key `zkteco.listen`)"))?;
                     tracing::info!(%addr, "ZKTeco terminals at /iclock/");
-                    let router = hadir_server::terminals::http::router(zk_state);
+                    let router = hadir_server::limits::limited(hadir_server::terminals::http::router(zk_state), http_limits);
                     Some(tokio::spawn(serve(zk_listener, router, stopped(stop_rx.clone()))))
                 }
                 _ => None,
