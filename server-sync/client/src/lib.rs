@@ -51,7 +51,7 @@ use hadir_protocol::api::{
     TemplateUpload, TemplateUploadResponse,
 };
 use hadir_protocol::batch::DrainClaim;
-use hadir_protocol::auth::{HEADER_DEVICE, HEADER_SIGNATURE, HEADER_TIMESTAMP, RequestAuth};
+use hadir_protocol::auth::{HEADER_DEVICE, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP, RequestAuth};
 use hadir_protocol::{DeviceKey, Outcome, PublicKey, UploadResponse};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -312,6 +312,7 @@ impl Uploader {
             .request(method, self.url(path_and_query))
             .header(HEADER_DEVICE, &self.device_id)
             .header(HEADER_TIMESTAMP, ts.to_string())
+            .header(HEADER_NONCE, &auth.nonce)
             .header(HEADER_SIGNATURE, auth.signature.to_hex())
     }
 

@@ -22,7 +22,7 @@ use hadir_protocol::api::{
     DeviceStatus, EnrolRequest, EnrolResponse, ErrorBody, EvidenceResponse, RosterResponse, ServerTime,
     TemplateUpload, TemplateUploadResponse,
 };
-use hadir_protocol::auth::{HEADER_DEVICE, HEADER_SIGNATURE, HEADER_TIMESTAMP, RequestAuth};
+use hadir_protocol::auth::{HEADER_DEVICE, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP, MAX_SKEW_MS, RequestAuth};
 use hadir_protocol::{Digest, UploadResponse};
 use serde::Deserialize;
 
@@ -128,15 +128,23 @@ async fn enrol(State(s): State<AppState>, body: Bytes) -> Result<Json<EnrolRespo
 async fn authenticate(s: &AppState, headers: &HeaderMap, method: &Method, uri: &Uri, body: &[u8]) -> Result<DeviceInfo, ApiError> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let unauthorised = |m: String| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorised", m);
-    let auth = RequestAuth::from_headers(header(HEADER_DEVICE), header(HEADER_TIMESTAMP), header(HEADER_SIGNATURE))
+    let auth = RequestAuth::from_headers(header(HEADER_DEVICE), header(HEADER_TIMESTAMP), header(HEADER_NONCE), header(HEADER_SIGNATURE))
         .map_err(|e| unauthorised(e.to_string()))?;
+    // An unknown device and a bad signature get the same answer: a stranger learns nothing
+    // about which device ids exist.
+    let unknown_or_forged = || unauthorised(format!("device {}: not enrolled, or the signature does not verify", auth.device_id));
     let devices = s.store.devices(std::slice::from_ref(&auth.device_id)).await?;
-    let device = devices
-        .get(&auth.device_id)
-        .ok_or_else(|| unauthorised(format!("device {} is not enrolled", auth.device_id)))?;
+    let device = devices.get(&auth.device_id).ok_or_else(unknown_or_forged)?;
     let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or(uri.path());
-    auth.verify(&device.public_key, method.as_str(), path, body, (s.clock)())
-        .map_err(|e| unauthorised(e.to_string()))?;
+    let now = (s.clock)();
+    auth.verify(&device.public_key, method.as_str(), path, body, now).map_err(|e| match e {
+        hadir_protocol::auth::AuthError::BadSignature => unknown_or_forged(),
+        e => unauthorised(e.to_string()),
+    })?;
+    // A timestamp is accepted MAX_SKEW_MS either side of now: a nonce is remembered for both.
+    if !s.store.claim_nonce(&device.device_id, &auth.nonce, now, 2 * MAX_SKEW_MS).await? {
+        return Err(unauthorised(format!("device {}: this signed request was sent before (a replay)", auth.device_id)));
+    }
     if device.revoked_at_ms.is_some() {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "revoked_device", format!("device {} was revoked", device.device_id)));
     }

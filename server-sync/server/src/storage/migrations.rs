@@ -277,7 +277,21 @@ pub const CORE: &[Migration] = &[
         sqlite: "ALTER TABLE photos ADD COLUMN key_id TEXT;",
         postgres: "ALTER TABLE photos ADD COLUMN key_id TEXT;",
     },
+    Migration {
+        component: "core",
+        version: 8,
+        name: "request_nonces: the nonces of devices' signed calls within the time window (replays refused)",
+        sqlite: CORE_8,
+        postgres: CORE_8,
+    },
 ];
+
+/// A signed call's nonce, kept as long as its timestamp could still be accepted.
+const CORE_8: &str = "
+        CREATE TABLE request_nonces (
+            device_id TEXT NOT NULL, nonce TEXT NOT NULL, seen_at_ms BIGINT NOT NULL,
+            PRIMARY KEY (device_id, nonce));
+        CREATE INDEX request_nonces_seen ON request_nonces (seen_at_ms);";
 
 /// The server's doubts about a stored record ([`crate::doubts`]), as a JSON array of flags;
 /// written in the record's own transaction, never changed. `recorded_at_ms` repeats the

@@ -590,6 +590,21 @@ impl Store {
         }
     }
 
+    /// Takes a signed call's nonce for `device_id`; `false` when the device used it already
+    /// within `window_ms` (a replay). Nonces older than the window are forgotten here.
+    pub async fn claim_nonce(&self, device_id: &str, nonce: &str, now_ms: i64, window_ms: i64) -> Result<bool> {
+        self.write("forget old request nonces", "DELETE FROM request_nonces WHERE seen_at_ms < $1", portable::params![now_ms - window_ms])
+            .await?;
+        let n = self
+            .write(
+                "take a request nonce",
+                "INSERT INTO request_nonces (device_id, nonce, seen_at_ms) VALUES ($1, $2, $3) ON CONFLICT (device_id, nonce) DO NOTHING",
+                portable::params![device_id, nonce, now_ms],
+            )
+            .await?;
+        Ok(n == 1)
+    }
+
     /// Stores an evidence photo if a record (stored or quarantined) of `device_id` names its
     /// hash, sealed with the template key (a photo is a face, as personal as a template).
     /// `Ok(None)`: no such record; `Ok(Some(false))`: it was there already.

@@ -2,6 +2,7 @@
 
 use crate::harness::{T0, batch_json, json, photo, start};
 use hadir_client::{ClientError, MemoryOutbox, ServerTrust, Uploader};
+use hadir_protocol::auth::{HEADER_DEVICE, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP, RequestAuth};
 use hadir_protocol::{DeviceKey, Digest, Mode, Outcome, RefusalReason, UploadResponse};
 use hadir_server::storage::{EmployeeInput, Store};
 
@@ -184,6 +185,30 @@ pub async fn enrolment_roster_and_evidence(store: Store) {
         Err(ClientError::Status { status: 401, .. }) => {}
         other => panic!("{other:?}"),
     }
+    // An unknown device and a forged signature get the same answer (#18): a stranger learns
+    // nothing about which device ids exist.
+    let stranger = Uploader::new(server.client_config(&server.url()), "NO-SUCH-DEVICE", DeviceKey::generate()).unwrap();
+    let message = |r: Result<hadir_protocol::api::DeviceStatus, ClientError>, id: &str| match r {
+        Err(ClientError::Status { status: 401, code, message, .. }) => format!("{code}: {}", message.replace(id, "ID")),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(message(impostor.status().await, "FIELD-1"), message(stranger.status().await, "NO-SUCH-DEVICE"));
+    // A captured signed request cannot be sent again (#18).
+    let auth = RequestAuth::sign(&key, "FIELD-1", "GET", "/api/v1/devices/self", T0, b"");
+    let http = hadir_client::trust::client_builder(&ServerTrust::InsecureLan).unwrap().build().unwrap();
+    let send = || {
+        http.get(format!("{}/api/v1/devices/self", server.url()))
+            .header(HEADER_DEVICE, "FIELD-1")
+            .header(HEADER_TIMESTAMP, T0.to_string())
+            .header(HEADER_NONCE, &auth.nonce)
+            .header(HEADER_SIGNATURE, auth.signature.to_hex())
+            .send()
+    };
+    assert_eq!(send().await.unwrap().status(), 200, "the request as the device sent it");
+    let replay = send().await.unwrap();
+    assert_eq!(replay.status(), 401);
+    let text = replay.text().await.unwrap();
+    assert!(text.contains("replay"), "{text}");
 
     // Roster: only the device's site, changes only, removals with templates deleted.
     let emp = |id: &str, site: &str| EmployeeInput {
