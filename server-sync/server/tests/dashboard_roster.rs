@@ -197,8 +197,43 @@ async fn pin_reset_shows_the_new_pin_once_and_kiosks_get_its_hash(db: &Db<'_>) {
     assert!(pin2 == pin || !hadir_server::roster::verify_pin(pin, &hash2), "the old PIN no longer opens");
 }
 
+/// An operator removes one face template (#18): the page lists each with its source, the
+/// kiosks' roster loses it at a new revision, the removal is audited; a supervisor cannot.
+async fn an_operator_removes_one_template(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
+    let keep = f.storage.add_template(BUDI, "m1", &[0.6, 0.8], 0).await.unwrap();
+    let bad = f.storage.add_template(BUDI, "m1", &[0.8, -0.6], 0).await.unwrap();
+    let mut sup = Client::new(&f);
+    sup.login("kabid_bm", PASSWORD).await;
+    let csrf = sup.csrf("/today").await;
+    let remove = format!("/employees/{BUDI}/templates/{bad}/remove");
+    assert_eq!(sup.post(&remove, &[("csrf", &csrf)]).await.status, StatusCode::FORBIDDEN);
+
+    let mut c = Client::new(&f);
+    c.login("operator", PASSWORD).await;
+    let page = c.get(&format!("/employees/{BUDI}")).await.text();
+    assert!(page.contains(&format!(r#"<tr data-template="{bad}">"#)) && page.contains(&format!(r#"action="{remove}""#)), "{page}");
+    let rev0 = revision(&f).await;
+    let csrf = c.csrf(&format!("/employees/{BUDI}")).await;
+    let r = c.post(&remove, &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(c.get(r.location.as_deref().unwrap()).await.text().contains("Templat wajah dihapus"));
+    let ids: Vec<i64> = f.storage.templates(BUDI).await.unwrap().iter().map(|t| t.template_id).collect();
+    assert_eq!(ids, [keep]);
+    let roster = f.storage.roster_since("KANTOR", rev0).await.unwrap();
+    let budi = roster.changed.iter().find(|e| e.id == BUDI).expect("Budi is sent again");
+    assert_eq!(budi.templates.iter().map(|t| t.id).collect::<Vec<_>>(), [keep]);
+    let log = f.state.store.audit_lines(Some("template_remove"), None, None, 10).await.unwrap();
+    assert_eq!((log.len(), log[0].by.as_str()), (1, "operator"));
+    // Gone is gone: again, or another employee's template, is not found.
+    assert_eq!(c.post(&remove, &[("csrf", &csrf)]).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(c.post(&format!("/employees/{SRI}/templates/{keep}/remove"), &[("csrf", &csrf)]).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(f.storage.templates(BUDI).await.unwrap().len(), 1);
+}
+
 on_both_backends!(
     enrolment_from_photos_refuses_bad_sets_and_duplicates,
     only_admins_and_operators_enrol,
     pin_reset_shows_the_new_pin_once_and_kiosks_get_its_hash,
+    an_operator_removes_one_template,
 );

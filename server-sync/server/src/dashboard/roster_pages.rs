@@ -99,8 +99,54 @@ async fn body(st: &AppState, s: &Session, e: &RosterEntry, notice: &str) -> Resu
         pin_q = lang.pick("Atur ulang PIN pegawai ini?", "Reset this employee's PIN?"),
         pin_b = lang.pick("Atur ulang PIN", "Reset PIN"),
     );
+    b.push_str(&template_forms(s, &e.id, &st.store.templates(&e.id).await?, off));
     b.push_str(&super::people_pages::leave_forms(s, &e.id));
     Ok(b)
+}
+
+/// The employee's face templates, each with where it came from and a remove button.
+fn template_forms(s: &Session, id: &str, templates: &[crate::storage::StoredTemplate], off: time::UtcOffset) -> String {
+    let lang = s.lang;
+    if templates.is_empty() {
+        return String::new();
+    }
+    let c = csrf_field(&s.csrf);
+    let id = esc(id);
+    let mut rows = String::new();
+    for t in templates {
+        let when = crate::storage::ms_to_dt(t.created_at_ms).map(|d| date_str(d.to_offset(off).date())).unwrap_or_default();
+        let from = t.source_device_id.as_deref().map(esc).unwrap_or_else(|| lang.pick("dasbor", "dashboard").into());
+        let _ = write!(
+            rows,
+            r#"<tr data-template="{tid}"><td>{tid}</td><td>{when}</td><td>{from}</td><td><form method="post" action="/employees/{id}/templates/{tid}/remove" class="inline" data-confirm="{q}">{c}<button class="reject">{b}</button></form></td></tr>"#,
+            tid = t.template_id,
+            q = lang.pick("Hapus templat wajah ini?", "Remove this face template?"),
+            b = lang.pick("Hapus", "Remove"),
+        );
+    }
+    format!(
+        r#"<section class="card" id="templates"><h2>{h}</h2><p class="muted">{p}</p><table><thead><tr><th>ID</th><th>{w}</th><th>{f}</th><th></th></tr></thead><tbody>{rows}</tbody></table></section>"#,
+        h = lang.pick("Templat wajah", "Face templates"),
+        p = lang.pick(
+            "Hapus templat yang salah (pendaftaran buruk, atau wajah yang ditambahkan perangkat yang dicuri); perangkat melupakannya pada sinkronisasi berikutnya.",
+            "Remove a wrong template (a bad enrolment, or a face a stolen kiosk added); kiosks forget it at their next sync.",
+        ),
+        w = lang.pick("Didaftarkan", "Enrolled"),
+        f = lang.pick("Dari", "From"),
+    )
+}
+
+/// Removes one face template (administrators and operators).
+pub async fn remove_template(State(st): State<AppState>, s: Session, Path((id, template_id)): Path<(String, i64)>, Form(f): Form<Fields>) -> Result<Response, AppError> {
+    s.require(Page::Enrolment)?;
+    s.check_csrf(f.get("csrf"))?;
+    if !st.store.remove_template(&id, template_id, &s.user.username, (st.clock)()).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(redirect_ok(
+        &format!("/employees/{id}"),
+        s.lang.pick("Templat wajah dihapus; perangkat melupakannya pada sinkronisasi berikutnya.", "Face template removed; kiosks forget it at their next sync."),
+    ))
 }
 
 async fn render(st: &AppState, s: &Session, e: &RosterEntry, notice: &str) -> Result<Html<String>, AppError> {

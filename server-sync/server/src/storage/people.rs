@@ -181,6 +181,25 @@ impl Store {
         Ok(n[2] > 0)
     }
 
+    /// Removes one face template of an employee (a bad enrolment, or a face a stolen kiosk
+    /// added): gone from the kiosks at their next sync; audited. `false` when the employee has
+    /// no such template.
+    pub async fn remove_template(&self, employee_id: &str, template_id: i64, by: &str, now: OffsetDateTime) -> Result<bool> {
+        let n = self
+            .write_all(
+                "remove face template",
+                vec![
+                    Stmt::new("DELETE FROM face_templates WHERE employee_id = $1 AND template_id = $2", params![employee_id, template_id]),
+                    Stmt::new(BUMP, params![]),
+                    Stmt::new(format!("UPDATE employees SET revision = {REVISION} WHERE employee_id = $1"), params![employee_id]),
+                    audit_stmt(by, "template_remove", &format!("face template {template_id} of employee {employee_id} removed"), now),
+                ],
+            )
+            .await?;
+        // Nothing deleted: the revision moved for nothing, which only resends the employee.
+        Ok(n[0] > 0)
+    }
+
     /// Erases an employee's personal biometric data on a data-protection request: face
     /// templates, PIN hash and every evidence photo of their records (stored or quarantined)
     /// are deleted; the records stay (the attendance history) without their photos; the
