@@ -5,10 +5,11 @@
 //! that scored 60 %, or carry a clock set back to look on time. The server checks each record
 //! against what it knows — the device's enrolled site and mode, the roster, the score bands,
 //! the site's UTC offset, the time evidence ([`hadir_rules::clock`]), the site's area against
-//! the GPS fix ([`hadir_rules::place`]) and closed months — and
+//! the GPS fix ([`hadir_rules::place`]) — and
 //! keeps every doubt as a [`Flag`] with the record. A flagged record is stored (it holds its
 //! chain position, and nothing is lost) but counts only after a supervisor confirms it; the
-//! confirmation queue shows why.
+//! confirmation queue shows why. (A record into a month closed for payroll is not a doubt: the
+//! ingest quarantines it for an administrator.)
 //!
 //! Pure: the caller looks up the context. It must not refuse or alter a record.
 
@@ -67,8 +68,6 @@ pub struct Context<'a> {
     pub employee_site: Option<&'a str>,
     /// The site's UTC offset at the record's time, minutes.
     pub site_offset_min: i32,
-    /// Whether the record's month was closed for payroll.
-    pub month_closed: bool,
     /// When the server received it, ms.
     pub received_at_ms: i64,
     /// The time rules.
@@ -138,9 +137,6 @@ pub fn doubts(b: &RecordBody, cx: &Context<'_>) -> Vec<Flag> {
             });
         }
     }
-    if cx.month_closed {
-        out.push(Flag::new("closed_month", None, ""));
-    }
     out
 }
 
@@ -182,7 +178,6 @@ mod tests {
             device_mode: Mode::Office,
             employee_site: Some("KANTOR"),
             site_offset_min: 480,
-            month_closed: false,
             received_at_ms: T + 5_000,
             clock: &rules,
             area: None,
@@ -228,7 +223,6 @@ mod tests {
                 cx.clone(),
                 vec![("time_never_synced", None)],
             ),
-            ("into a closed month", body(), Context { month_closed: true, ..cx.clone() }, vec![("closed_month", None)]),
             ("office record without GPS: place not judged", body(), Context { area: Some(&office), ..cx.clone() }, vec![]),
             ("field record without a fix", RecordBody { mode: Mode::Field, ..body() }, Context { area: Some(&office), device_mode: Mode::Field, ..cx.clone() }, vec![("place_no_fix", None)]),
             (

@@ -309,15 +309,20 @@ pub fn prepare(
                 answers.push(None);
                 let canonical = record.body.canonical_bytes();
                 let hash = Digest::of(&canonical);
-                let implausible = policy.judge(record.body.recorded_at_ms, now_ms);
                 let b = &record.body;
                 let month = month_of(b.recorded_at_ms, &policy.zone);
+                // A record into a month closed for payroll would change a paid recap: it waits
+                // in quarantine for an administrator, like a record whose time is implausible.
+                let implausible = policy.judge(b.recorded_at_ms, now_ms).or_else(|| {
+                    month.filter(|m| known.closed_months.contains(m)).map(|(y, m)| {
+                        format!("recorded in {y}-{m:02}, a month already closed for payroll: an administrator decides")
+                    })
+                });
                 let context = crate::doubts::Context {
                     device_site: &d.site_id,
                     device_mode: d.mode,
                     employee_site: known.employee_sites.get(&b.employee_id).map(String::as_str),
                     site_offset_min: i32::from(policy.zone.offset().whole_minutes()),
-                    month_closed: month.is_some_and(|m| known.closed_months.contains(&m)),
                     received_at_ms: now_ms,
                     clock: &policy.clock,
                     area: known.site_areas.get(&d.site_id),

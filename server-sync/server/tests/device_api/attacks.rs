@@ -128,6 +128,28 @@ pub async fn doubtful_records_wait_for_a_supervisor(store: Store) {
     assert_eq!(drifted.value, Some(40), "the figure goes with the reason");
 }
 
+/// A device sends a record into a month already closed for payroll (#18): it is not
+/// attendance (the paid recap stays as it was) but waits in quarantine for an administrator.
+pub async fn a_record_into_a_closed_month_waits_in_quarantine(store: Store) {
+    let server = start(store).await;
+    let dev = server.enrol("KIOSK-M", "S1", Mode::Office).await;
+    let mut chain = dev.chain.clone();
+    let closed = chain.next_body();
+    let at = time::OffsetDateTime::from_unix_timestamp(closed.recorded_at_ms / 1000).unwrap();
+    let done = server.store().close_month(at.year(), at.month(), time::UtcOffset::UTC, "admin", time::OffsetDateTime::now_utc()).await.unwrap();
+    assert!(done.is_ok(), "{done:?}");
+    let first = json(&chain.push(closed));
+    let answer = dev.uploader.post_batch_raw(batch_json(&[first])).await.expect("upload");
+    match &answer.results[0].outcome {
+        Outcome::Refused { reason: hadir_protocol::RefusalReason::TimestampImplausible, detail } => {
+            assert!(detail.contains("closed for payroll") && detail.contains("kept in quarantine"), "{detail}")
+        }
+        other => panic!("{other:?}"),
+    }
+    let counts = server.store().counts().await.unwrap();
+    assert_eq!((counts.records, counts.quarantined), (0, 1));
+}
+
 /// A stranger sends an upload of almost 8 MiB whose one entry is a megabytes-long string where
 /// a number belongs (and a device id of a megabyte): it is answered, and neither the answer nor
 /// `refused_uploads` holds more than a few hundred characters of it.

@@ -97,6 +97,12 @@ async fn sqlite_an_8_mib_malformed_batch_is_answered_briefly() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_a_record_into_a_closed_month_waits_in_quarantine() {
+    let (_dir, store) = sqlite();
+    attacks::a_record_into_a_closed_month_waits_in_quarantine(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_a_teleport_and_a_replayed_position_are_flagged() {
     let (_dir, store) = sqlite();
     attacks::a_teleport_and_a_replayed_position_are_flagged(store).await;
@@ -126,4 +132,5 @@ async fn postgres_all_scenarios() {
     attacks::mixed_order_signature_is_refused(open("mixed_order").await).await;
     attacks::doubtful_records_wait_for_a_supervisor(open("doubts").await).await;
     attacks::a_teleport_and_a_replayed_position_are_flagged(open("teleport").await).await;
+    attacks::a_record_into_a_closed_month_waits_in_quarantine(open("closed_month").await).await;
 }
