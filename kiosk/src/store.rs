@@ -12,8 +12,8 @@
 //!
 //! ## Append-only records
 //! Triggers refuse every `UPDATE` and `DELETE` on `records`: once signed, a record never
-//! changes here. Upload state lives in `outbox`, photos in `evidence`, sealed like templates (a photo may be dropped
-//! after the server has it; its hash stays in the signed record).
+//! changes here. Upload state lives in `outbox`, photos in `evidence`, sealed like templates
+//! (a photo may be dropped after the server has it; its hash stays in the signed record).
 //!
 //! ## Schema versions
 //! `PRAGMA user_version` is the schema version; [`MIGRATIONS`] are applied in order, each in a
