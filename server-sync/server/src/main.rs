@@ -285,6 +285,18 @@ async fn main() -> Result<()> {
             // One zone for the dashboard's days and the kiosks' result screens.
             dash_config.utc_offset = cfg.zone.offset();
             let store_for_terminals = store.clone();
+            // Refused uploads older than the administrator's retention go, hourly.
+            let (pruning, prune_clock) = (store.clone(), clock.clone());
+            tokio::spawn(async move {
+                loop {
+                    match pruning.prune_refused_uploads(prune_clock()).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(deleted = n, "refused uploads past their retention deleted"),
+                        Err(e) => tracing::error!(error = %e, "refused uploads not pruned"),
+                    }
+                    tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+                }
+            });
             // One store for the device API and the dashboard, on either backend.
             let dash = hadir_server::dashboard::Dashboard::new(store, dash_config);
             let router = hadir_server::limits::limited(app(state).merge(hadir_server::dashboard::router(dash)), http_limits);

@@ -602,8 +602,51 @@ async fn a_supervisor_approves_a_leave_request_and_the_recap_changes(db: &Db<'_>
     }
 }
 
+/// Refused uploads are kept as long as an administrator says (#18), then deleted; an operator
+/// cannot change it, and a value out of range changes nothing.
+async fn refused_uploads_are_kept_for_the_set_retention(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
+    let now = dashboard_fixture::NOW.unix_timestamp() * 1000;
+    let day = 86_400_000;
+    for (device, at) in [("OLD-40", now - 40 * day), ("NEW-10", now - 10 * day)] {
+        f.storage
+            .write(
+                "test: refused upload",
+                "INSERT INTO refused_uploads (device_id, seq, reason, detail, at_ms) VALUES ($1, 1, 'unknown_device', 'test', $2)",
+                params![device, at],
+            )
+            .await
+            .unwrap();
+    }
+    let kept = |f: &dashboard_fixture::Fixture| {
+        let storage = f.storage.clone();
+        async move { storage.refused_uploads(None, 10).await.unwrap().into_iter().map(|r| r.device_id.unwrap_or_default()).collect::<Vec<_>>() }
+    };
+    assert_eq!(f.storage.refused_retention_days().await.unwrap(), 90);
+    assert_eq!(f.storage.prune_refused_uploads(now).await.unwrap(), 0, "both are within the default 90 days");
+
+    let mut op = Client::new(&f);
+    op.login("operator", PASSWORD).await;
+    let csrf = op.csrf("/devices").await;
+    assert_eq!(op.post("/settings/retention", &[("csrf", &csrf), ("days", "7")]).await.status, StatusCode::FORBIDDEN);
+
+    let mut admin = Client::new(&f);
+    admin.login("admin", PASSWORD).await;
+    let csrf = admin.csrf("/settings").await;
+    let r = admin.post("/settings/retention", &[("csrf", &csrf), ("days", "3")]).await;
+    assert!(r.location.as_deref().is_some_and(|l| l.contains("err=")), "{:?}", r.location);
+    assert_eq!(kept(&f).await.len(), 2);
+    let r = admin.post("/settings/retention", &[("csrf", &csrf), ("days", "30")]).await;
+    assert!(r.location.as_deref().is_some_and(|l| l.contains("ok=")), "{:?}", r.location);
+    assert_eq!(kept(&f).await, ["NEW-10"], "the 40-day-old upload is gone at once");
+    assert!(admin.get("/settings").await.text().contains(r#"name="days" type="number" min="7" max="3650" value="30""#));
+    let log = f.state.store.audit_lines(Some("retention"), None, None, 5).await.unwrap();
+    assert!(log[0].detail.contains("30 days; 1 older deleted"), "{}", log[0].detail);
+}
+
 on_both_backends!(
     login_sets_a_secure_session_and_pages_need_it,
+    refused_uploads_are_kept_for_the_set_retention,
     session_cookie_flags,
     wrong_password_then_rate_limit,
     login_without_the_form_token_is_refused,

@@ -442,6 +442,7 @@ pub fn router(state: AppState) -> Router {
         .route("/settings/holidays/import", post(pages::import_holidays))
         .route("/settings/section", post(pages::add_section))
         .route("/settings/site-area", post(pages::put_site_area))
+        .route("/settings/retention", post(pages::put_retention))
         .route("/settings/user", post(pages::add_user))
         .route("/settings/board", post(pages::add_board_token))
         .route("/settings/board/{hash}/revoke", post(pages::revoke_board_token))

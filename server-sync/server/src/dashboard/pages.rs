@@ -1271,6 +1271,22 @@ pub async fn settings(State(st): State<AppState>, s: Session, Query(q): Query<Fi
         lon_l = lang.pick("Bujur", "Longitude"),
         save = lang.pick("Simpan", "Save"),
     );
+    let range = crate::storage::retention::REFUSED_RETENTION_RANGE;
+    let _ = write!(
+        body,
+        r#"<section class="card" id="retention"><h2>{t}</h2><p class="muted">{p}</p>
+<form method="post" action="/settings/retention" class="inline">{c}<label>{l}<input name="days" type="number" min="{min}" max="{max}" value="{days}" required></label><button>{save}</button></form></section>"#,
+        t = lang.pick("Masa simpan unggahan yang ditolak", "Retention of refused uploads"),
+        p = lang.pick(
+            "Unggahan yang ditolak (perangkat tak dikenal atau dicabut, tanda tangan salah, data rusak) disimpan untuk penyelidikan, lalu dihapus otomatis setiap jam setelah masa ini. Rekaman, karantina dan log audit tidak pernah dihapus.",
+            "Refused uploads (unknown or revoked devices, bad signatures, malformed data) are kept for investigation, then deleted hourly after this many days. Records, quarantine and the audit log are never deleted.",
+        ),
+        l = lang.pick("Hari", "Days"),
+        min = range.start(),
+        max = range.end(),
+        days = st.store.refused_retention_days().await?,
+        save = lang.pick("Simpan", "Save"),
+    );
     let mut users = String::new();
     for u in st.store.users().await? {
         let _ = write!(users, "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", esc(&u.username), role_label(lang, u.role), esc(&u.sections.join(", ")));
@@ -1451,6 +1467,25 @@ pub async fn put_site_area(State(st): State<AppState>, s: Session, Form(f): Form
     let detail = format!("{site}: {:.6}, {:.6}, {} m", area.lat_e7 as f64 / 1e7, area.lon_e7 as f64 / 1e7, area.radius_m);
     st.store.audit(&s.user.username, "site_area", &detail, now).await?;
     Ok(redirect_ok("/settings", s.lang.pick("Area lokasi disimpan", "Site area saved")))
+}
+
+/// Sets how long refused uploads are kept (administrators), and prunes at once.
+pub async fn put_retention(State(st): State<AppState>, s: Session, Form(f): Form<Fields>) -> Result<Response, AppError> {
+    s.require(Page::Settings)?;
+    s.check_csrf(f.get("csrf"))?;
+    let range = crate::storage::retention::REFUSED_RETENTION_RANGE;
+    let Some(days) = field(&f, "days").trim().parse::<u32>().ok().filter(|d| range.contains(d)) else {
+        let msg = match s.lang {
+            Lang::Id => format!("Masa simpan harus {} sampai {} hari.", range.start(), range.end()),
+            Lang::En => format!("The retention must be {} to {} days.", range.start(), range.end()),
+        };
+        return Ok(redirect_err("/settings", &msg));
+    };
+    let now = (st.clock)();
+    st.store.set_refused_retention_days(days).await?;
+    let pruned = st.store.prune_refused_uploads(dt_to_ms(now)).await?;
+    st.store.audit(&s.user.username, "retention", &format!("refused uploads kept {days} days; {pruned} older deleted"), now).await?;
+    Ok(redirect_ok("/settings", s.lang.pick("Masa simpan disimpan", "Retention saved")))
 }
 
 /// Adds a user.

@@ -54,6 +54,7 @@ pub mod pg_cluster;
 pub mod portable;
 pub mod postgres;
 pub mod records_view;
+pub mod retention;
 pub mod rule_settings;
 pub mod sealed;
 pub mod sqlite;
