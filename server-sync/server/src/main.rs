@@ -285,14 +285,14 @@ async fn main() -> Result<()> {
             // One zone for the dashboard's days and the kiosks' result screens.
             dash_config.utc_offset = cfg.zone.offset();
             let store_for_terminals = store.clone();
-            // Refused uploads older than the administrator's retention go, hourly.
+            // Refused uploads and failed sign-ins older than the administrator's retention go, hourly.
             let (pruning, prune_clock) = (store.clone(), clock.clone());
             tokio::spawn(async move {
                 loop {
-                    match pruning.prune_refused_uploads(prune_clock()).await {
-                        Ok(0) => {}
-                        Ok(n) => tracing::info!(deleted = n, "refused uploads past their retention deleted"),
-                        Err(e) => tracing::error!(error = %e, "refused uploads not pruned"),
+                    match pruning.prune_past_retention(prune_clock()).await {
+                        Ok(p) if p == Default::default() => {}
+                        Ok(p) => tracing::info!(refused_uploads = p.refused_uploads, failed_logins = p.failed_logins, "past their retention, deleted"),
+                        Err(e) => tracing::error!(error = %e, "refused uploads and failed sign-ins not pruned"),
                     }
                     tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
                 }

@@ -602,8 +602,9 @@ async fn a_supervisor_approves_a_leave_request_and_the_recap_changes(db: &Db<'_>
     }
 }
 
-/// Refused uploads are kept as long as an administrator says (#18), then deleted; an operator
-/// cannot change it, and a value out of range changes nothing.
+/// Refused uploads and failed sign-ins are kept as long as an administrator says (#18), then
+/// deleted, and no other audit line with them; an operator cannot change it, and a value out
+/// of range changes nothing.
 async fn refused_uploads_are_kept_for_the_set_retention(db: &Db<'_>) {
     let f = fixture_on(db, true).await;
     let now = dashboard_fixture::NOW.unix_timestamp() * 1000;
@@ -618,12 +619,24 @@ async fn refused_uploads_are_kept_for_the_set_retention(db: &Db<'_>) {
             .await
             .unwrap();
     }
+    let days_ago = |d: i64| dashboard_fixture::NOW - time::Duration::days(d);
+    for (by, action, ago) in [("old-guess", "login_failed", 40), ("new-guess", "login_failed", 10), ("admin", "login", 40)] {
+        f.storage.audit(by, action, "", days_ago(ago)).await.unwrap();
+    }
     let kept = |f: &dashboard_fixture::Fixture| {
         let storage = f.storage.clone();
         async move { storage.refused_uploads(None, 10).await.unwrap().into_iter().map(|r| r.device_id.unwrap_or_default()).collect::<Vec<_>>() }
     };
+    let audited = |f: &dashboard_fixture::Fixture| {
+        let storage = f.storage.clone();
+        async move {
+            let lines = storage.audit_lines(None, None, None, 1000).await.unwrap();
+            let old = |l: &&hadir_server::storage::audit::AuditLine| l.at < days_ago(30);
+            lines.iter().filter(old).map(|l| format!("{} {}", l.by, l.action)).collect::<Vec<_>>()
+        }
+    };
     assert_eq!(f.storage.refused_retention_days().await.unwrap(), 90);
-    assert_eq!(f.storage.prune_refused_uploads(now).await.unwrap(), 0, "both are within the default 90 days");
+    assert_eq!(f.storage.prune_past_retention(now).await.unwrap(), Default::default(), "all are within the default 90 days");
 
     let mut op = Client::new(&f);
     op.login("operator", PASSWORD).await;
@@ -639,9 +652,14 @@ async fn refused_uploads_are_kept_for_the_set_retention(db: &Db<'_>) {
     let r = admin.post("/settings/retention", &[("csrf", &csrf), ("days", "30")]).await;
     assert!(r.location.as_deref().is_some_and(|l| l.contains("ok=")), "{:?}", r.location);
     assert_eq!(kept(&f).await, ["NEW-10"], "the 40-day-old upload is gone at once");
+    assert_eq!(audited(&f).await, ["admin login"], "the old failed sign-in is gone, the old sign-in stays");
+    assert_eq!(f.storage.audit_lines(Some("login_failed"), Some("new-guess"), None, 5).await.unwrap().len(), 1);
     assert!(admin.get("/settings").await.text().contains(r#"name="days" type="number" min="7" max="3650" value="30""#));
     let log = f.state.store.audit_lines(Some("retention"), None, None, 5).await.unwrap();
-    assert!(log[0].detail.contains("30 days; 1 older deleted"), "{}", log[0].detail);
+    assert!(log[0].detail.contains("30 days; older deleted: 1 refused uploads, 1 failed sign-ins"), "{}", log[0].detail);
+    // Only failed sign-ins can leave: the rest of the log is still append-only.
+    let delete = "DELETE FROM dash_audit WHERE action <> 'login_failed'";
+    assert!(f.storage.write("test: tamper", delete, params![]).await.is_err(), "{}: other audit lines are never deleted", db.name());
 }
 
 on_both_backends!(

@@ -1276,10 +1276,10 @@ pub async fn settings(State(st): State<AppState>, s: Session, Query(q): Query<Fi
         body,
         r#"<section class="card" id="retention"><h2>{t}</h2><p class="muted">{p}</p>
 <form method="post" action="/settings/retention" class="inline">{c}<label>{l}<input name="days" type="number" min="{min}" max="{max}" value="{days}" required></label><button>{save}</button></form></section>"#,
-        t = lang.pick("Masa simpan unggahan yang ditolak", "Retention of refused uploads"),
+        t = lang.pick("Masa simpan unggahan yang ditolak dan gagal masuk", "Retention of refused uploads and failed sign-ins"),
         p = lang.pick(
-            "Unggahan yang ditolak (perangkat tak dikenal atau dicabut, tanda tangan salah, data rusak) disimpan untuk penyelidikan, lalu dihapus otomatis setiap jam setelah masa ini. Rekaman, karantina dan log audit tidak pernah dihapus.",
-            "Refused uploads (unknown or revoked devices, bad signatures, malformed data) are kept for investigation, then deleted hourly after this many days. Records, quarantine and the audit log are never deleted.",
+            "Unggahan yang ditolak (perangkat tak dikenal atau dicabut, tanda tangan salah, data rusak) dan percobaan masuk yang gagal di log audit disimpan untuk penyelidikan, lalu dihapus otomatis setiap jam setelah masa ini. Rekaman, karantina dan baris audit lainnya tidak pernah dihapus.",
+            "Refused uploads (unknown or revoked devices, bad signatures, malformed data) and the audit log's failed sign-ins are kept for investigation, then deleted hourly after this many days. Records, quarantine and every other audit line are never deleted.",
         ),
         l = lang.pick("Hari", "Days"),
         min = range.start(),
@@ -1483,8 +1483,12 @@ pub async fn put_retention(State(st): State<AppState>, s: Session, Form(f): Form
     };
     let now = (st.clock)();
     st.store.set_refused_retention_days(days).await?;
-    let pruned = st.store.prune_refused_uploads(dt_to_ms(now)).await?;
-    st.store.audit(&s.user.username, "retention", &format!("refused uploads kept {days} days; {pruned} older deleted"), now).await?;
+    let pruned = st.store.prune_past_retention(dt_to_ms(now)).await?;
+    let detail = format!(
+        "refused uploads and failed sign-ins kept {days} days; older deleted: {} refused uploads, {} failed sign-ins",
+        pruned.refused_uploads, pruned.failed_logins
+    );
+    st.store.audit(&s.user.username, "retention", &detail, now).await?;
     Ok(redirect_ok("/settings", s.lang.pick("Masa simpan disimpan", "Retention saved")))
 }
 

@@ -441,7 +441,29 @@ CREATE TRIGGER dash_decisions_no_truncate BEFORE TRUNCATE ON dash_decisions
 
 /// Every dashboard migration (component `dashboard`; needs [`CORE`] first: it indexes
 /// `records`).
-pub const DASHBOARD: &[Migration] = &[DASHBOARD_1, DASHBOARD_2, DASHBOARD_3, DASHBOARD_4, DASHBOARD_5];
+pub const DASHBOARD: &[Migration] = &[DASHBOARD_1, DASHBOARD_2, DASHBOARD_3, DASHBOARD_4, DASHBOARD_5, DASHBOARD_6];
+
+/// Failed sign-ins leave the audit log after their retention (#18): they are a stranger's
+/// typing, not an act of a user, and a flood of them must not grow the table for ever. Every
+/// other line stays append-only; the partial index keeps the hourly prune off the rest.
+const DASHBOARD_6: Migration = Migration {
+    component: "dashboard",
+    version: 6,
+    name: "audit log: failed sign-ins may be pruned after their retention; everything else stays append-only",
+    sqlite: "
+DROP TRIGGER dash_audit_no_delete;
+CREATE TRIGGER dash_audit_no_delete BEFORE DELETE ON dash_audit WHEN OLD.action <> 'login_failed'
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only (failed sign-ins excepted)'); END;
+CREATE INDEX dash_audit_failed_logins ON dash_audit (at_ms) WHERE action = 'login_failed';",
+    postgres: "
+DROP TRIGGER dash_audit_append_only ON dash_audit;
+CREATE TRIGGER dash_audit_no_update BEFORE UPDATE ON dash_audit
+    FOR EACH ROW EXECUTE FUNCTION dash_refuse_change('the audit log is append-only');
+CREATE TRIGGER dash_audit_no_delete BEFORE DELETE ON dash_audit
+    FOR EACH ROW WHEN (OLD.action <> 'login_failed')
+    EXECUTE FUNCTION dash_refuse_change('the audit log is append-only (failed sign-ins excepted)');
+CREATE INDEX dash_audit_failed_logins ON dash_audit (at_ms) WHERE action = 'login_failed';",
+};
 
 /// Late-board links that expire and can be revoked (a link shown on a TV leaks easily). Links
 /// made before have no expiry (`expires_at_ms` NULL) until an administrator revokes them.

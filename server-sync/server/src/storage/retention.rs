@@ -1,21 +1,32 @@
-//! What the server forgets, and when: refused uploads older than the retention an
-//! administrator sets (Settings; `dash_settings` key `refused_uploads_retention_days`).
+//! What the server forgets, and when: the traces strangers leave — refused uploads and the
+//! audit log's failed sign-ins — older than the retention an administrator sets (Settings;
+//! `dash_settings` key `refused_uploads_retention_days`, one retention for both).
 //!
-//! Refused uploads are kept for investigation (who sent what, from where); a stranger can
-//! make many of them, so they must not grow without end. Records, chain events, quarantine
-//! and the audit log are never pruned here.
+//! Both are kept for investigation (who sent what, who tried which name, from where); a
+//! stranger can make any number of them, so they must not grow without end. Records, chain
+//! events, quarantine and every other audit line are never pruned (the audit log's triggers
+//! refuse to delete any line but a failed sign-in).
 
 use super::portable::params;
 use super::{Result, StorageError, Store};
 
-/// Days refused uploads are kept when no administrator set it.
+/// What one prune deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pruned {
+    /// Rows of `refused_uploads`.
+    pub refused_uploads: u64,
+    /// `login_failed` lines of the audit log.
+    pub failed_logins: u64,
+}
+
+/// Days refused uploads and failed sign-ins are kept when no administrator set it.
 pub const DEFAULT_REFUSED_RETENTION_DAYS: u32 = 90;
 /// The settings page's range, days.
 pub const REFUSED_RETENTION_RANGE: std::ops::RangeInclusive<u32> = 7..=3650;
 const KEY: &str = "refused_uploads_retention_days";
 
 impl Store {
-    /// Days refused uploads are kept.
+    /// Days refused uploads and failed sign-ins are kept.
     pub async fn refused_retention_days(&self) -> Result<u32> {
         let stored = self
             .query_opt("read the refused uploads' retention", "SELECT value FROM dash_settings WHERE key = $1", params![KEY], |r| r.text(0))
@@ -41,9 +52,18 @@ impl Store {
         Ok(())
     }
 
-    /// Deletes refused uploads older than the retention at `now_ms`; returns how many.
-    pub async fn prune_refused_uploads(&self, now_ms: i64) -> Result<u64> {
-        let days = i64::from(self.refused_retention_days().await?);
-        self.write("prune refused uploads", "DELETE FROM refused_uploads WHERE at_ms < $1", params![now_ms - days * 86_400_000]).await
+    /// Deletes refused uploads and failed sign-ins older than the retention at `now_ms`.
+    pub async fn prune_past_retention(&self, now_ms: i64) -> Result<Pruned> {
+        let before = now_ms - i64::from(self.refused_retention_days().await?) * 86_400_000;
+        Ok(Pruned {
+            refused_uploads: self.write("prune refused uploads", "DELETE FROM refused_uploads WHERE at_ms < $1", params![before]).await?,
+            failed_logins: self
+                .write(
+                    "prune failed sign-ins from the audit log",
+                    "DELETE FROM dash_audit WHERE action = 'login_failed' AND at_ms < $1",
+                    params![before],
+                )
+                .await?,
+        })
     }
 }
