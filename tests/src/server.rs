@@ -88,6 +88,7 @@ impl Server {
             policy: hadir_server::ingest::IngestPolicy { zone: zone.clone(), ..hadir_server::ingest::IngestPolicy::default() },
             clock: clock.server_clock(),
             max_body_bytes: hadir_server::config::IngestConfig::default().max_body_bytes,
+            ..AppState::new(store.clone())
         };
         let c = clock.clone();
         let dash = Dashboard::with_clock(

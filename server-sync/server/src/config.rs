@@ -34,7 +34,7 @@
 //! embedding_len = 512
 //!
 //! [dashboard]                       # read by the dashboard module
-//! trusted_proxies = ["127.0.0.1"]   # the TLS proxy in front: logins counted per real client
+//! trusted_proxies = ["127.0.0.1"]   # the TLS proxy in front: logins and device API refusals counted per real client
 //!
 //! [zkteco]                          # ZKTeco terminals (attendance PUSH); absent: off
 //! listen = "0.0.0.0:8081"           # a listener of its own, plain HTTP

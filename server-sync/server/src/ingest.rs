@@ -420,7 +420,17 @@ pub async fn known(store: &Store, decoded: &hadir_protocol::DecodedBatch, policy
 
 /// The whole ingest of one upload body (no peer address known).
 pub async fn ingest(store: &Store, body: &[u8], now_ms: i64, policy: &IngestPolicy) -> Result<UploadResponse, IngestError> {
-    ingest_from(store, body, now_ms, policy, &Peer::default()).await
+    Ok(ingest_from(store, body, now_ms, policy, &Peer::default()).await?.answer)
+}
+
+/// One upload ingested: the answer, and how many rows it left in `refused_uploads` (what the
+/// device API's refusal budget charges its sender).
+#[derive(Debug)]
+pub struct Ingested {
+    /// The answer to the device.
+    pub answer: UploadResponse,
+    /// Entries (and a drain claim) refused and kept.
+    pub refusals_kept: usize,
 }
 
 /// The whole ingest of one upload body from `peer`.
@@ -430,7 +440,7 @@ pub async fn ingest_from(
     now_ms: i64,
     policy: &IngestPolicy,
     peer: &Peer,
-) -> Result<UploadResponse, IngestError> {
+) -> Result<Ingested, IngestError> {
     let decoded = decode_batch(body)?;
     let mut ids: Vec<String> = decoded
         .entries
@@ -457,6 +467,7 @@ pub async fn ingest_from(
         .iter()
         .map(|v| (v.index, v.record.body.device_id.clone(), v.record.body.seq))
         .collect();
+    let refusals_kept = refusals.len();
     let outcomes = store.store_batch(verified, BatchExtras { refusals, watermark }, now_ms).await?;
     for ((index, device_id, seq), outcome) in meta.into_iter().zip(outcomes) {
         answers[index as usize] = Some(RecordResult { index, device_id: Some(device_id), seq: Some(seq), outcome });
@@ -475,7 +486,7 @@ pub async fn ingest_from(
             })
         })
         .collect();
-    Ok(UploadResponse { results, server_time_ms: now_ms })
+    Ok(Ingested { answer: UploadResponse { results, server_time_ms: now_ms }, refusals_kept })
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@
 //! - [`enrolment`]: one-time device enrolment tokens.
 //! - [`roster`]: PIN hashing, template wire form.
 //! - [`config`]: the TOML configuration, validated.
+//! - [`client`]: who a request came from, as the throttles count it.
 //! - [`limits`]: each listener's request time limit and bound on requests at once.
 //! - [`holiday_file`]: a year of holidays read from CSV or iCalendar (pure).
 //! - [`terminals`]: ZKTeco terminals (attendance PUSH protocol) on a listener of their own.
@@ -28,6 +29,7 @@
 
 pub mod api;
 pub mod bench;
+pub mod client;
 pub mod config;
 pub mod limits;
 pub mod demo;
@@ -73,6 +75,11 @@ pub struct AppState {
     pub clock: Clock,
     /// The largest upload body, bytes.
     pub max_body_bytes: usize,
+    /// Reverse proxies in front: a request from one is counted by the client address it
+    /// appended to `X-Forwarded-For` (the dashboard's `trusted_proxies`).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// What each client address may still cause to be refused.
+    pub refusals: Arc<api::throttle::RefusalBudget>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -93,6 +100,8 @@ impl AppState {
             policy: ingest::IngestPolicy::default(),
             clock: system_clock(),
             max_body_bytes: config::IngestConfig::default().max_body_bytes,
+            trusted_proxies: Vec::new(),
+            refusals: Arc::default(),
         }
     }
 }

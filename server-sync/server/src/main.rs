@@ -269,19 +269,21 @@ async fn main() -> Result<()> {
                 );
             }
             let http_limits = cfg.http_limits();
+            let mut dash_config = hadir_server::dashboard::DashboardConfig::from_table(&cfg.raw.dashboard)
+                .map_err(anyhow::Error::msg)
+                .with_context(|| format!("config {}", args.config.display()))?;
             let state = AppState {
                 store: store.clone(),
                 policy: cfg.policy,
                 clock: clock.clone(),
                 max_body_bytes: cfg.raw.ingest.max_body_bytes,
+                trusted_proxies: dash_config.trusted_proxies.clone(),
+                refusals: Default::default(),
             };
             let listener = tokio::net::TcpListener::bind(cfg.listen)
                 .await
                 .with_context(|| format!("binding {} (config key `listen`)", cfg.listen))?;
             tracing::info!(addr = %cfg.listen, backend = state.store.backend_name(), "serving");
-            let mut dash_config = hadir_server::dashboard::DashboardConfig::from_table(&cfg.raw.dashboard)
-                .map_err(anyhow::Error::msg)
-                .with_context(|| format!("config {}", args.config.display()))?;
             // One zone for the dashboard's days and the kiosks' result screens.
             dash_config.utc_offset = cfg.zone.offset();
             let store_for_terminals = store.clone();

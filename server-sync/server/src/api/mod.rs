@@ -7,7 +7,10 @@
 //!
 //! Device calls other than enrolment, time and record upload are authenticated with request
 //! signatures ([`hadir_protocol::auth`]); record uploads need none because every record is
-//! signed on its own.
+//! signed on its own. Every call passes the sender's refusal budget first ([`throttle`]): an
+//! address that keeps being refused is answered 429 before anything is looked up.
+
+pub mod throttle;
 
 use crate::AppState;
 use crate::storage::{DeviceInfo, EnrolRefusal, StorageError};
@@ -23,7 +26,7 @@ use hadir_protocol::api::{
     TemplateUpload, TemplateUploadResponse,
 };
 use hadir_protocol::auth::{HEADER_DEVICE, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP, MAX_SKEW_MS, RequestAuth};
-use hadir_protocol::{Digest, UploadResponse};
+use hadir_protocol::Digest;
 use serde::Deserialize;
 
 /// The largest evidence photo accepted, bytes.
@@ -49,9 +52,10 @@ fn peer(extensions: &axum::http::Extensions, headers: &HeaderMap) -> crate::inge
     }
 }
 
-/// The device API's routes, with the state applied.
+/// The device API's routes, with the state and the refusal budget applied.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.max_body_bytes;
+    let budget = state.clone();
     Router::new()
         .route("/api/v1/time", get(time))
         .route("/api/v1/devices/enrol", post(enrol))
@@ -62,6 +66,36 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/templates", post(upload_template).layer(DefaultBodyLimit::max(MAX_TEMPLATE_BYTES)))
         .route("/api/v1/health", post(health).layer(DefaultBodyLimit::max(MAX_HEALTH_BYTES)))
         .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(budget, refusal_budget))
+}
+
+/// Answers 429 to an address whose refusal budget is spent, before the handler (and the
+/// store) sees the request; otherwise runs it and charges what it refused: one for a 4xx
+/// answer, one for each upload entry kept in `refused_uploads`. A request without a peer
+/// address (called in process, not over the network) is not counted.
+async fn refusal_budget(State(s): State<AppState>, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let peer = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+    let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    let Some(key) = crate::client::client_address(&s.trusted_proxies, peer, forwarded).map(crate::client::throttle_key) else {
+        return next.run(req).await;
+    };
+    if let Err(wait_ms) = s.refusals.admit(key, (s.clock)()) {
+        let retry_after_s = (wait_ms + 999) / 1000;
+        tracing::debug!(client = %key, retry_after_s, "refusal budget spent; answered 429");
+        let body = ErrorBody {
+            code: "throttled".into(),
+            message: format!("too many refused requests from this address; try again in {retry_after_s} s"),
+        };
+        // The body is never read: the connection cannot carry another request, and the client
+        // is told so rather than finding out on its next one.
+        let headers = [(axum::http::header::RETRY_AFTER, retry_after_s.to_string()), (axum::http::header::CONNECTION, "close".to_owned())];
+        return (StatusCode::TOO_MANY_REQUESTS, headers, Json(body)).into_response();
+    }
+    let response = next.run(req).await;
+    let kept = response.extensions().get::<throttle::RefusalsKept>().map_or(0, |k| k.0);
+    let refusals = kept + usize::from(response.status().is_client_error());
+    s.refusals.settle(key, refusals, (s.clock)());
+    response
 }
 
 /// An error answer: status, a machine-readable code and a short message.
@@ -162,11 +196,11 @@ async fn upload(
     extensions: axum::http::Extensions,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Json<UploadResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     let now = (s.clock)();
     let from = peer(&extensions, &headers);
     match crate::ingest::ingest_from(&s.store, &body, now, &s.policy, &from).await {
-        Ok(answer) => {
+        Ok(crate::ingest::Ingested { answer, refusals_kept }) => {
             let stored = answer.results.iter().filter(|r| r.outcome == hadir_protocol::Outcome::Stored).count();
             let refused = answer.results.iter().filter(|r| !r.outcome.is_acknowledged()).count();
             tracing::debug!(entries = answer.results.len(), stored, refused, "batch ingested");
@@ -177,7 +211,9 @@ async fn upload(
                     }
                 }
             }
-            Ok(Json(answer))
+            let mut response = Json(answer).into_response();
+            response.extensions_mut().insert(throttle::RefusalsKept(refusals_kept));
+            Ok(response)
         }
         Err(crate::ingest::IngestError::Decode(e)) => Err(ApiError::new(StatusCode::BAD_REQUEST, "malformed", e.to_string())),
         Err(crate::ingest::IngestError::Storage(e)) => Err(e.into()),

@@ -24,6 +24,7 @@ use rand::RngCore as _;
 use sha2::{Digest as _, Sha256};
 use time::{Duration, OffsetDateTime};
 
+use crate::client::throttle_key;
 use crate::storage::accounts::{Role, User};
 use crate::reports::month::Scope;
 
@@ -144,19 +145,6 @@ pub fn delay_after(count: u32, cap_s: i64) -> Duration {
     Duration::seconds((1i64 << doublings).min(cap_s))
 }
 
-/// The address a throttle counts: an IPv4 address, or an IPv6 /64 (one subscriber's network:
-/// a guesser has all of it).
-fn address_key(addr: std::net::IpAddr) -> std::net::IpAddr {
-    match addr {
-        std::net::IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
-            let s = v6.segments();
-            std::net::IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
-        }
-        std::net::IpAddr::V6(v6) => std::net::IpAddr::V4(v6.to_ipv4_mapped().unwrap_or(std::net::Ipv4Addr::UNSPECIFIED)),
-        v4 => v4,
-    }
-}
-
 /// An account's key: lower case, cut to [`MAX_USERNAME_CHARS`].
 fn account_key(username: &str) -> String {
     username.chars().take(MAX_USERNAME_CHARS).collect::<String>().to_lowercase()
@@ -200,7 +188,7 @@ impl LoginLimiter {
     /// How long an attempt for `username` from `addr` must still wait (zero: go ahead).
     pub fn wait(&self, username: &str, addr: Option<std::net::IpAddr>, now: OffsetDateTime) -> Duration {
         let account = wait(&self.accounts, &account_key(username), ACCOUNT_MAX_DELAY_S, now);
-        let address = addr.map_or(Duration::ZERO, |a| wait(&self.addresses, &address_key(a), ADDRESS_MAX_DELAY_S, now));
+        let address = addr.map_or(Duration::ZERO, |a| wait(&self.addresses, &throttle_key(a), ADDRESS_MAX_DELAY_S, now));
         account.max(address)
     }
 
@@ -220,7 +208,7 @@ impl LoginLimiter {
     pub fn failed(&mut self, username: &str, addr: Option<std::net::IpAddr>, now: OffsetDateTime) {
         note(&mut self.accounts, account_key(username), now);
         if let Some(a) = addr {
-            note(&mut self.addresses, address_key(a), now);
+            note(&mut self.addresses, throttle_key(a), now);
         }
     }
 
@@ -229,7 +217,7 @@ impl LoginLimiter {
     /// guesser with an account of his own must not clear his address by signing in).
     pub fn succeeded(&mut self, username: &str, addr: Option<std::net::IpAddr>) {
         self.accounts.remove(&account_key(username));
-        if let Some(s) = addr.and_then(|a| self.addresses.get_mut(&address_key(a))) {
+        if let Some(s) = addr.and_then(|a| self.addresses.get_mut(&throttle_key(a))) {
             s.count = s.count.saturating_sub(1);
         }
     }

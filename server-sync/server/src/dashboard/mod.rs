@@ -93,12 +93,7 @@ impl DashboardConfig {
     /// the last address it put in `X-Forwarded-For` (earlier entries are the client's to write
     /// and are never believed).
     pub fn client_address(&self, peer: Option<std::net::IpAddr>, forwarded_for: Option<&str>) -> Option<std::net::IpAddr> {
-        let peer = peer?;
-        if !self.trusted_proxies.contains(&peer) {
-            return Some(peer);
-        }
-        let appended = forwarded_for.and_then(|v| v.rsplit(',').next()).map(str::trim);
-        Some(appended.and_then(|a| a.parse().ok()).unwrap_or(peer))
+        crate::client::client_address(&self.trusted_proxies, peer, forwarded_for)
     }
 }
 

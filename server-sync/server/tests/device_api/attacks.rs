@@ -1,7 +1,7 @@
 //! Attacks on the record path through the real HTTP stack (issue 18): each test performs the
 //! attack and fails if it succeeds.
 
-use crate::harness::{Chain, batch_json, json, start};
+use crate::harness::{Chain, batch_json, json, start, start_with};
 use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
 use curve25519_dalek::scalar::Scalar;
 use hadir_protocol::{DeviceKey, Mode, Outcome, Record, RecordBody, Signature};
@@ -223,4 +223,84 @@ pub async fn a_teleport_and_a_replayed_position_are_flagged(store: Store) {
     // 29.1 km in 5 minutes: about 349 km/h.
     assert!(got[0].1[0].1.is_some_and(|kmh| (340..360).contains(&kmh)), "{:?}", got[0].1);
     assert_eq!(got[1].1[0].1, Some(1), "the first record's position, one day later");
+}
+
+/// A stranger behind the office's TLS proxy sends batch after batch of forged records (a
+/// device nobody enrolled) and guesses enrolment tokens. His refusals spend his address's
+/// budget: after it, every request is answered 429 with `Retry-After` before anything is looked
+/// up or kept, while a kiosk (another address) goes on storing its records. Once the wait has
+/// passed he is let in again.
+pub async fn a_stranger_refused_again_and_again_is_throttled(store: Store) {
+    use hadir_server::api::throttle::BURST;
+    let server = start_with(store, |s| s.trusted_proxies = vec![std::net::Ipv4Addr::LOCALHOST.into()]).await;
+    let mut kiosk = server.enrol("KIOSK-T", "S1", Mode::Office).await;
+    let mut forger = Chain::new("NOT-ENROLLED", DeviceKey::generate());
+    let forged: Vec<_> = (0..50).map(|_| json(&forger.next())).collect();
+    let forged = batch_json(&forged);
+    let http = hadir_client::trust::http_client(&server.url(), &hadir_client::ServerTrust::InsecureLan, std::time::Duration::from_secs(20)).expect("client");
+    let stranger = "203.0.113.7";
+    let kept_from = |rows: &[hadir_server::storage::RefusedUpload], who: &str| {
+        rows.iter().filter(|r| r.forwarded_for.as_deref() == Some(who)).count()
+    };
+    let (mut answered, mut throttled, mut retry_after_s, mut kiosk_stored) = (0usize, 0usize, 0i64, 0usize);
+    let started = std::time::Instant::now();
+    let requests = 400;
+    for i in 0..requests {
+        let post = if i % 2 == 0 {
+            http.post(format!("{}/api/v1/records", server.url())).body(forged.clone())
+        } else {
+            http.post(format!("{}/api/v1/devices/enrol", server.url()))
+                .body(format!(r#"{{"token":"guess-{i}","public_key":"{}","app_version":"x"}}"#, "00".repeat(32)))
+        };
+        let response = post.header("x-forwarded-for", stranger).send().await.expect("answered");
+        match response.status().as_u16() {
+            429 => {
+                throttled += 1;
+                retry_after_s = response.headers()["retry-after"].to_str().unwrap().parse().expect("Retry-After in seconds");
+                let body: hadir_protocol::api::ErrorBody = response.json().await.expect("an error body");
+                assert_eq!(body.code, "throttled");
+            }
+            status => {
+                answered += 1;
+                assert!(throttled == 0, "request {i} answered {status} after a 429: the budget came back with no time passing");
+            }
+        }
+        if i % 50 == 25 {
+            let record = kiosk.chain.next();
+            let answer = kiosk.uploader.post_batch_raw(batch_json(&[json(&record)])).await.expect("the kiosk is answered");
+            assert!(matches!(answer.results[0].outcome, Outcome::Stored), "the kiosk's record during the flood: {:?}", answer.results[0].outcome);
+            kiosk_stored += 1;
+        }
+    }
+    let rows = server.store().refused_uploads(None, 100_000).await.unwrap();
+    let kept = kept_from(&rows, stranger);
+    println!(
+        "refusal_flood requests={requests} answered={answered} throttled={throttled} refused_rows_kept={kept} retry_after_s={retry_after_s} kiosk_records_stored={kiosk_stored} seconds={:.1}",
+        started.elapsed().as_secs_f64()
+    );
+    // Each forged batch keeps 50 rows and costs 50; each guessed token costs 1. The budget is
+    // spent by the sixth pair, and nothing more is kept however long he goes on.
+    assert!(kept <= BURST as usize + 50, "{kept} rows kept for the stranger");
+    assert!(throttled >= requests - 20, "only {throttled} of {requests} throttled");
+    assert_eq!(kiosk_stored, requests / 50);
+    assert!(retry_after_s > 0);
+    // Another address is untouched by his debt.
+    let other = http
+        .post(format!("{}/api/v1/records", server.url()))
+        .header("x-forwarded-for", "203.0.113.8")
+        .body(forged.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status().as_u16(), 200, "another address is answered");
+    // After the wait he is let in again (and refused on the merits).
+    server.now.fetch_add(retry_after_s * 1000, std::sync::atomic::Ordering::SeqCst);
+    let again = http
+        .post(format!("{}/api/v1/devices/enrol", server.url()))
+        .header("x-forwarded-for", stranger)
+        .body(r#"{"token":"late","public_key":"00","app_version":"x"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(again.status().as_u16(), 429, "after Retry-After the stranger is answered on the merits");
 }

@@ -28,6 +28,11 @@ impl Drop for Server {
 }
 
 pub async fn start(store: Store) -> Server {
+    start_with(store, |_| {}).await
+}
+
+/// [`start`] with the state changed by `edit` first (e.g. a trusted proxy).
+pub async fn start_with(store: Store, edit: impl FnOnce(&mut AppState)) -> Server {
     store.migrate(&hadir_server::migrations()).await.expect("migrate");
     // Migrating twice is a no-op.
     assert_eq!(store.migrate(&hadir_server::migrations()).await.expect("migrate again"), 0);
@@ -35,6 +40,7 @@ pub async fn start(store: Store) -> Server {
     let clock_now = Arc::clone(&now);
     let mut state = AppState::new(store);
     state.clock = Arc::new(move || clock_now.load(Ordering::SeqCst));
+    edit(&mut state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let app = hadir_server::app(state.clone());

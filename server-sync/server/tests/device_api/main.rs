@@ -103,6 +103,12 @@ async fn sqlite_a_record_into_a_closed_month_waits_in_quarantine() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_a_stranger_refused_again_and_again_is_throttled() {
+    let (_dir, store) = sqlite();
+    attacks::a_stranger_refused_again_and_again_is_throttled(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_a_teleport_and_a_replayed_position_are_flagged() {
     let (_dir, store) = sqlite();
     attacks::a_teleport_and_a_replayed_position_are_flagged(store).await;
@@ -133,4 +139,5 @@ async fn postgres_all_scenarios() {
     attacks::doubtful_records_wait_for_a_supervisor(open("doubts").await).await;
     attacks::a_teleport_and_a_replayed_position_are_flagged(open("teleport").await).await;
     attacks::a_record_into_a_closed_month_waits_in_quarantine(open("closed_month").await).await;
+    attacks::a_stranger_refused_again_and_again_is_throttled(open("throttled").await).await;
 }
