@@ -73,6 +73,9 @@ enum Cmd {
     /// Employees: import from or export to a CSV or XLSX file.
     #[command(subcommand)]
     Employees(EmployeesCmd),
+    /// The face-template key (`storage.template_key_path`).
+    #[command(subcommand)]
+    TemplateKey(TemplateKeyCmd),
     /// Revoke a device: its records are refused from now on.
     Revoke {
         /// The device id.
@@ -145,6 +148,14 @@ enum ZkCmd {
         /// The PIN on the terminals.
         pin: String,
     },
+}
+
+#[derive(Subcommand)]
+enum TemplateKeyCmd {
+    /// Seal every face template and evidence photo again under a new key, then make it the key
+    /// file's (the old key is kept as `<key file>.retired-<id>` for older backups). Stop the
+    /// server first. Interrupted, run it again: it goes on where it stopped.
+    Rotate,
 }
 
 #[derive(Subcommand)]
@@ -349,6 +360,25 @@ async fn main() -> Result<()> {
         Cmd::Employees(cmd) => {
             store.migrate(&migrations()).await.context("migrating")?;
             employees(&store, cmd).await?;
+        }
+        Cmd::TemplateKey(TemplateKeyCmd::Rotate) => {
+            store.migrate(&migrations()).await.context("migrating")?;
+            let key_path = cfg.raw.storage.template_key_path();
+            let started = std::time::Instant::now();
+            let done = hadir_server::storage::rotation::rotate(&store, &key_path)
+                .await
+                .with_context(|| format!("rotating the face-template key {}", key_path.display()))?;
+            let r = done.resealed;
+            let detail = format!(
+                "key {} → {}: templates={} photos={} photos_from_clear={} unreadable={}",
+                done.old_id, done.new_id, r.templates, r.photos, r.photos_from_clear, r.unreadable
+            );
+            store.audit("command line", "template_key_rotate", &detail, time::OffsetDateTime::now_utc()).await.context("writing the audit line")?;
+            if r.unreadable > 0 {
+                eprintln!("{} rows did not open with the old key (damaged before); they were left as they are", r.unreadable);
+            }
+            println!("old key kept as {}: keep it with the backups made before now, destroy it when they expire", done.retired.display());
+            println!("template-key rotate: {detail} seconds={:.1}", started.elapsed().as_secs_f64());
         }
         Cmd::Revoke { device_id } => {
             if !store.revoke_device(&device_id, clock()).await? {

@@ -113,7 +113,112 @@ async fn the_demo_seeds_and_shows_today(db: &Db<'_>) {
     assert!(hadir_server::demo::seed(&store, &opts, now).await.is_err(), "seeds only a fresh database");
 }
 
+/// The template key is rotated on a database holding templates, sealed photos, a photo in
+/// clear from an older release and one damaged row, after an interrupted run that had re-sealed
+/// one template: the rotation takes up the interrupted run's new key, re-seals the rest, swaps
+/// the key files and keeps the old key; everything opens under the new key as before, a row
+/// sealed with a key nobody holds stops it before anything changes.
+async fn the_template_key_rotates_and_an_interrupted_rotation_resumes(db: &Db<'_>) {
+    use hadir_protocol::Digest;
+    use hadir_server::storage::TemplateKey;
+    use hadir_server::storage::rotation::{RotationError, next_key_path, rotate};
+    let (store, dir) = db.open().await;
+    let key_path = dir.path().join("template.key");
+    let old = TemplateKey::load_or_create(&key_path).unwrap();
+    let s = store.clone().with_template_key(old.clone());
+    let (employees, per_employee) = (30usize, 3usize);
+    let mut embeddings = std::collections::BTreeMap::new();
+    for e in 0..employees {
+        let id = format!("E{e:03}");
+        s.write("test: employee", "INSERT INTO employees (employee_id, name, site_id, revision) VALUES ($1, $1, 'KANTOR', 1)", params![id.clone()])
+            .await
+            .unwrap();
+        for t in 0..per_employee {
+            let embedding: Vec<f32> = (0..512).map(|i| ((e * 7 + t * 13 + i) % 97) as f32 / 97.0).collect();
+            s.add_template(&id, "m1", &embedding, 0).await.unwrap();
+            embeddings.entry(id.clone()).or_insert_with(Vec::new).push(embedding);
+        }
+    }
+    let photos: Vec<Vec<u8>> = (0..40).map(|i| format!("\u{ff}\u{d8} evidence {i}").repeat(200).into_bytes()).collect();
+    for (i, jpeg) in photos.iter().enumerate() {
+        let sha = Digest::of(jpeg);
+        // The last photo as an older release stored it: in clear.
+        let (blob, key_id) = if i == photos.len() - 1 { (jpeg.clone(), None) } else { (old.seal_photo(sha, jpeg), Some(old.id().to_owned())) };
+        s.write("test: photo", "INSERT INTO photos (sha256, jpeg, received_at_ms, key_id) VALUES ($1, $2, 0, $3)", params![sha.to_hex(), blob, key_id])
+            .await
+            .unwrap();
+    }
+    let damaged = Digest::of(b"damaged");
+    s.write("test: damaged photo", "INSERT INTO photos (sha256, jpeg, received_at_ms, key_id) VALUES ($1, $2, 0, $3)", params![damaged.to_hex(), vec![1u8; 40], old.id()])
+        .await
+        .unwrap();
+
+    // A row sealed with a key that neither file holds: nothing changes.
+    s.write("test: foreign", "UPDATE face_templates SET key_id = 'ffffffffffffffff' WHERE template_id = (SELECT MIN(template_id) FROM face_templates)", params![])
+        .await
+        .unwrap();
+    match rotate(&s, &key_path).await {
+        Err(RotationError::ForeignKey { table: "face_templates", rows: 1, .. }) => {}
+        other => panic!("{}: a foreign key's row must stop the rotation: {other:?}", db.name()),
+    }
+    assert_eq!(TemplateKey::load(&key_path).unwrap().id(), old.id(), "the key file is untouched");
+    s.write("test: foreign", "UPDATE face_templates SET key_id = $1 WHERE key_id = 'ffffffffffffffff'", params![old.id()]).await.unwrap();
+
+    // An interrupted run: its new key file is there and one template is under it already.
+    let new = TemplateKey::load(&next_key_path(&key_path)).expect("the new key is made before any row changes");
+    let first = s.query_opt("test: first", "SELECT MIN(template_id) FROM face_templates", params![], |r| r.i64(0)).await.unwrap().unwrap();
+    let (employee, clear) = ("E000".to_owned(), embeddings["E000"][0].iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>());
+    s.write(
+        "test: half-done",
+        "UPDATE face_templates SET embedding = $1, key_id = $2, content_digest = $3 WHERE template_id = $4",
+        params![new.seal(&employee, "m1", &clear), new.id(), new.content_digest(&employee, "m1", &clear), first],
+    )
+    .await
+    .unwrap();
+
+    let started = std::time::Instant::now();
+    let done = rotate(&s, &key_path).await.expect("rotate");
+    println!(
+        "{}: template_key_rotate templates={} photos={} photos_from_clear={} unreadable={} ms={:.0}",
+        db.name(),
+        done.resealed.templates,
+        done.resealed.photos,
+        done.resealed.photos_from_clear,
+        done.resealed.unreadable,
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+    assert_eq!((done.old_id.as_str(), done.new_id.as_str()), (old.id(), new.id()), "the interrupted run's key is taken up");
+    assert_eq!(done.resealed.templates as usize, employees * per_employee - 1, "the row done before is skipped");
+    assert_eq!((done.resealed.photos, done.resealed.photos_from_clear, done.resealed.unreadable), (photos.len() as u64 - 1, 1, 1));
+    assert_eq!(TemplateKey::load(&key_path).unwrap().id(), new.id(), "the key file holds the new key");
+    assert_eq!(TemplateKey::load(&done.retired).unwrap().id(), old.id(), "the old key is kept");
+    assert!(!next_key_path(&key_path).exists());
+
+    // Everything opens under the new key as it was; nothing is left under the old one but the
+    // damaged photo.
+    let after = store.clone().with_template_key(TemplateKey::load(&key_path).unwrap());
+    for (id, want) in &embeddings {
+        let got: Vec<Vec<f32>> = after.templates(id).await.unwrap().into_iter().map(|t| t.embedding).collect();
+        assert_eq!(&got, want, "{}: {id}'s templates", db.name());
+    }
+    for jpeg in &photos {
+        assert_eq!(after.photo(Digest::of(jpeg)).await.unwrap().as_ref(), Some(jpeg));
+    }
+    let left = |table: &'static str| {
+        let (after, old) = (after.clone(), old.id().to_owned());
+        async move {
+            after.query_opt("test: left", format!("SELECT COUNT(*) FROM {table} WHERE key_id IS NULL OR key_id = $1"), params![old], |r| r.i64(0)).await.unwrap()
+        }
+    };
+    assert_eq!((left("face_templates").await, left("photos").await), (Some(0), Some(1)));
+    // The same upload again is known under the new key's digest: not stored twice.
+    let again = after.add_template("E001", "m1", &embeddings["E001"][1], 0).await.unwrap();
+    assert_eq!(after.templates("E001").await.unwrap().len(), per_employee);
+    assert!(after.templates("E001").await.unwrap().iter().any(|t| t.template_id == again));
+}
+
 on_both_backends!(
+    the_template_key_rotates_and_an_interrupted_rotation_resumes,
     logs_are_append_only_and_decisions_final,
     latest_correction_wins_and_cancel_removes,
     sections_holidays_and_settings_round_trip,

@@ -1,6 +1,7 @@
 //! The command line of a new office: `hadir-server init-admin` with the password on standard
 //! input, and `hadir-server employees import` of a 359-employee XLSX file with 5 bad rows
-//! (refused, nothing written, non-zero exit), then the fixed file (359 added), then export.
+//! (refused, nothing written, non-zero exit), then the fixed file (359 added), then export;
+//! then `hadir-server template-key rotate`.
 
 use std::io::Write as _;
 use std::path::Path;
@@ -135,4 +136,26 @@ fn init_admin_then_import_359_employees() {
         let out = run(&config, &["employees", "import", export.to_str().unwrap()], "");
         assert_eq!(text(&out.stdout).trim_end(), "employees import: added=0 updated=0 unchanged=359 refused=0", "{name}");
     }
+
+    // The technician rotates the face-template key: the template enrolled under the old key
+    // opens under the new one, the old key is kept, the rotation is audited.
+    let employee = &employee(7)[0];
+    let embedding: Vec<f32> = (0..512).map(|i| i as f32 / 512.0).collect();
+    rt.block_on(store.add_template(employee, "m1", &embedding, 0)).unwrap();
+    let key_path = hadir_server::storage::sealed::default_key_path(&db);
+    let old = hadir_server::storage::TemplateKey::load(&key_path).unwrap();
+    let out = run(&config, &["template-key", "rotate"], "");
+    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+    let new = hadir_server::storage::TemplateKey::load(&key_path).unwrap();
+    let last = text(&out.stdout).lines().last().unwrap_or_default().to_owned();
+    let want = format!("template-key rotate: key {} → {}: templates=1 photos=0 photos_from_clear=0 unreadable=0", old.id(), new.id());
+    assert!(last.starts_with(&want), "{last}");
+    assert_ne!(old.id(), new.id());
+    let retired = format!("{}.retired-{}", key_path.display(), old.id());
+    assert_eq!(hadir_server::storage::TemplateKey::load(std::path::Path::new(&retired)).unwrap().id(), old.id());
+    let reopened = hadir_server::storage::Store::open_sqlite(&db).unwrap();
+    let templates = rt.block_on(reopened.templates(employee)).unwrap();
+    assert_eq!(templates.iter().map(|t| &t.embedding).collect::<Vec<_>>(), [&embedding]);
+    let audit = rt.block_on(reopened.audit_lines(Some("template_key_rotate"), None, None, 5)).unwrap();
+    assert_eq!(audit.len(), 1);
 }

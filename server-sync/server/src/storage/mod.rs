@@ -55,6 +55,7 @@ pub mod portable;
 pub mod postgres;
 pub mod records_view;
 pub mod retention;
+pub mod rotation;
 pub mod rule_settings;
 pub mod sealed;
 pub mod sqlite;

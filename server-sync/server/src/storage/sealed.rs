@@ -26,7 +26,8 @@
 //! - "key file … is readable by group or others": `chmod 600` the file.
 //! - "sealed with key X, this server holds key Y": the key file was replaced; restore the
 //!   original (keep it in the server's backup, separately from database backups). Without it
-//!   the templates are lost: re-enrol the faces.
+//!   the templates are lost: re-enrol the faces. Keys are changed only by
+//!   `hadir-server template-key rotate` ([`super::rotation`]), which re-seals every row first.
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Nonce};
