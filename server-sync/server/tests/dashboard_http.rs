@@ -662,7 +662,70 @@ async fn refused_uploads_are_kept_for_the_set_retention(db: &Db<'_>) {
     assert!(f.storage.write("test: tamper", delete, params![]).await.is_err(), "{}: other audit lines are never deleted", db.name());
 }
 
+/// An administrator enters the office's letterhead and who signs; the PDF and XLSX recaps print
+/// them (a section's recap with its head's signature), the CSV does not; a bad NIP saves
+/// nothing and names the field; a supervisor cannot change them.
+async fn recaps_carry_the_letterhead_and_signatures(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
+    let mut spv = Client::new(&f);
+    spv.login("kabid_bm", PASSWORD).await;
+    let csrf = spv.csrf("/reports").await;
+    assert_eq!(spv.post("/settings/letterhead", &[("csrf", &csrf), ("lines", "X")]).await.status, StatusCode::FORBIDDEN);
+
+    let mut admin = Client::new(&f);
+    admin.login("admin", PASSWORD).await;
+    let csrf = admin.csrf("/settings").await;
+    let form = |nip: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("lines", "PEMERINTAH KABUPATEN BADUNG\r\nDINAS PEKERJAAN UMUM DAN PENATAAN RUANG\r\n\r\nJl. Raya Sempidi, Mangupura".to_owned()),
+            ("place", "Mangupura".to_owned()),
+            ("approver_title", "Kepala Dinas".to_owned()),
+            ("approver_name", "Ir. I Made Sutama, M.T.".to_owned()),
+            ("approver_nip", nip.to_owned()),
+            ("preparer_title", "Kepala Sub Bagian Umum".to_owned()),
+            ("preparer_name", "Ni Luh Sari, S.E.".to_owned()),
+            ("preparer_nip", "198001012005012001".to_owned()),
+            ("head.BM_title", "Kepala Bidang Bina Marga".to_owned()),
+            ("head.BM_name", "I Wayan Darma, S.T.".to_owned()),
+            ("head.BM_nip", "".to_owned()),
+        ]
+    };
+    let bad = form("1970-01-01");
+    let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = admin.post("/settings/letterhead", &bad).await;
+    let err = r.location.unwrap_or_default();
+    assert!(err.contains("err=") && err.contains("NIP"), "{err}");
+    assert_eq!(f.storage.letterhead().await.unwrap(), Default::default(), "nothing saved");
+
+    let good = form("19700101 199503 1 001");
+    let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = admin.post("/settings/letterhead", &good).await;
+    assert!(r.location.as_deref().is_some_and(|l| l.contains("ok=")), "{:?}", r.location);
+    let settings = admin.get("/settings").await.text();
+    assert!(settings.contains(r#"name="head.BM_name" value="I Wayan Darma, S.T.""#), "the form shows what was saved");
+    assert_eq!(f.storage.audit_lines(Some("letterhead"), None, None, 5).await.unwrap().len(), 1);
+
+    let pdf = admin.get("/reports/month.pdf?year=2026&month=3").await.text();
+    for needle in ["(PEMERINTAH KABUPATEN BADUNG) Tj", "(Jl. Raya Sempidi, Mangupura) Tj", "(Mengetahui,) Tj", "(NIP. 19700101 199503 1 001) Tj", "(Ni Luh Sari, S.E.) Tj"] {
+        assert!(pdf.contains(needle), "{needle}");
+    }
+    assert!(pdf.contains("(Mangupura, 2 Maret 2026) Tj"), "dated the day it is printed");
+    let bm = admin.get("/reports/month.pdf?year=2026&month=3&section=BM").await.text();
+    assert!(bm.contains("(I Wayan Darma, S.T.) Tj") && !bm.contains("Ni Luh Sari"), "a section's recap is signed by its head");
+    let mut wb: Xlsx<_> = Xlsx::new(std::io::Cursor::new(admin.get("/reports/date.xlsx?date=2026-03-02").await.body)).unwrap();
+    let range = wb.worksheet_range("Rekap").unwrap();
+    let cells: Vec<String> = range.rows().flat_map(|r| r.iter().map(|c| c.to_string())).filter(|c| !c.is_empty()).collect();
+    assert_eq!(cells[0], "PEMERINTAH KABUPATEN BADUNG");
+    for want in ["Mengetahui,", "Ir. I Made Sutama, M.T.", "Mangupura, 2 Maret 2026", "Ni Luh Sari, S.E."] {
+        assert!(cells.iter().any(|c| c == want), "{want} in the XLSX");
+    }
+    let csv = admin.get("/reports/date.csv?date=2026-03-02").await.text();
+    assert!(csv.starts_with("\u{feff}No,NIP") && !csv.contains("BADUNG"), "the CSV is data only");
+}
+
 on_both_backends!(
+    recaps_carry_the_letterhead_and_signatures,
     login_sets_a_secure_session_and_pages_need_it,
     refused_uploads_are_kept_for_the_set_retention,
     session_cookie_flags,

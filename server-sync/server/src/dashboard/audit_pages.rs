@@ -79,6 +79,7 @@ pub fn action_label(lang: Lang, action: &str) -> String {
         "add_user" => ("Pengguna baru", "New user"),
         "board_token" => ("Tautan papan", "Board link"),
         "assign_section" => ("Pindah bidang", "Section assigned"),
+        "letterhead" => ("Kop laporan", "Report letterhead"),
         "template_key_rotate" => ("Kunci templat wajah diganti", "Face-template key rotated"),
         other => return esc(other),
     };

@@ -38,6 +38,7 @@ pub mod headers;
 pub mod html;
 pub mod i18n;
 pub mod leave_pages;
+pub mod letterhead_pages;
 pub mod map;
 pub mod pages;
 pub mod people_pages;
@@ -438,6 +439,7 @@ pub fn router(state: AppState) -> Router {
         .route("/settings/section", post(pages::add_section))
         .route("/settings/site-area", post(pages::put_site_area))
         .route("/settings/retention", post(pages::put_retention))
+        .route("/settings/letterhead", post(letterhead_pages::put_letterhead))
         .route("/settings/user", post(pages::add_user))
         .route("/settings/board", post(pages::add_board_token))
         .route("/settings/board/{hash}/revoke", post(pages::revoke_board_token))

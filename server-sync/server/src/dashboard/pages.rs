@@ -1271,6 +1271,7 @@ pub async fn settings(State(st): State<AppState>, s: Session, Query(q): Query<Fi
         lon_l = lang.pick("Bujur", "Longitude"),
         save = lang.pick("Simpan", "Save"),
     );
+    body.push_str(&super::letterhead_pages::card(&st, lang, &c).await?);
     let range = crate::storage::retention::REFUSED_RETENTION_RANGE;
     let _ = write!(
         body,

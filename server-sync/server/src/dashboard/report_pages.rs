@@ -120,11 +120,19 @@ pub async fn month_page(State(st): State<AppState>, s: Session, Query(q): Query<
     Ok(Html(page(lang, &s.user, &s.csrf, Page::Reports, &table.title, &body)))
 }
 
-fn respond(table: &Table, fmt: &str, filename: &str, sheet: &str, footer: &str) -> Result<Response, AppError> {
+/// Writes `table` as `fmt`; the XLSX and the PDF carry the letterhead and the signatures of
+/// `section` (the whole office when empty), dated `today`.
+async fn respond(st: &AppState, s: &Session, table: &Table, fmt: &str, filename: &str, section: &str) -> Result<Response, AppError> {
+    let today = st.now().date();
+    let footer = format!("Hadir · {} {} {}", s.lang.pick("dicetak oleh", "printed by"), s.user.username, date_str(today));
+    let signoff = match fmt {
+        "xlsx" | "pdf" => st.store.letterhead().await?.signoff(s.lang, Some(section).filter(|s| !s.is_empty()), today),
+        _ => Default::default(),
+    };
     let disp = |ext: &str| format!("attachment; filename=\"{filename}.{ext}\"");
     match fmt {
         "xlsx" => {
-            let bytes = xlsx::to_xlsx(table, sheet).map_err(|e| AppError::Export(e.to_string()))?;
+            let bytes = xlsx::to_xlsx(table, s.lang.pick("Rekap", "Recap"), &signoff).map_err(|e| AppError::Export(e.to_string()))?;
             Ok((
                 [
                     (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned()),
@@ -135,7 +143,7 @@ fn respond(table: &Table, fmt: &str, filename: &str, sheet: &str, footer: &str) 
                 .into_response())
         }
         "csv" => Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, disp("csv"))], csv::to_csv(table)).into_response()),
-        "pdf" => Ok(([(header::CONTENT_TYPE, "application/pdf".to_owned()), (header::CONTENT_DISPOSITION, disp("pdf"))], pdf::to_pdf(table, footer)).into_response()),
+        "pdf" => Ok(([(header::CONTENT_TYPE, "application/pdf".to_owned()), (header::CONTENT_DISPOSITION, disp("pdf"))], pdf::to_pdf(table, &footer, &signoff)).into_response()),
         _ => Err(AppError::NotFound),
     }
 }
@@ -201,9 +209,8 @@ pub async fn month_export(State(st): State<AppState>, s: Session, Path(fmt): Pat
     let table = month_table(s.lang, year, month, &rows, &st.store.closed_changes(year, month).await?);
     let now = st.now();
     st.store.audit(&s.user.username, "export_month", &format!("{year}-{:02} {section} {fmt}", u8::from(month)), now).await?;
-    let footer = format!("Hadir · {} {} {}", s.lang.pick("dicetak oleh", "printed by"), s.user.username, date_str(now.date()));
     let name = format!("rekap-{year}-{:02}{}", u8::from(month), if section.is_empty() { String::new() } else { format!("-{section}") });
-    respond(&table, &fmt, &name, s.lang.pick("Rekap", "Recap"), &footer)
+    respond(&st, &s, &table, &fmt, &name, section).await
 }
 
 fn date_of(st: &AppState, q: &Fields) -> Date {
@@ -237,6 +244,5 @@ pub async fn date_export(State(st): State<AppState>, s: Session, Path(fmt): Path
     let table = date_table(s.lang, date, &date_rows(&st.store, &ctx, date).await?);
     let now = st.now();
     st.store.audit(&s.user.username, "export_date", &format!("{} {section} {fmt}", date_str(date)), now).await?;
-    let footer = format!("Hadir · {} {} {}", s.lang.pick("dicetak oleh", "printed by"), s.user.username, date_str(now.date()));
-    respond(&table, &fmt, &format!("rekap-{}", date_str(date)), s.lang.pick("Rekap", "Recap"), &footer)
+    respond(&st, &s, &table, &fmt, &format!("rekap-{}", date_str(date)), section).await
 }

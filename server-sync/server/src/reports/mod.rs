@@ -7,6 +7,7 @@
 //! ## Layout
 //! - [`table`]: building the recap tables from judged days.
 //! - [`xlsx`], [`csv`], [`pdf`]: the three export formats.
+//! - [`signoff`]: the office's letterhead and the signature block of the printed exports.
 //! - [`chart`]: the lateness-per-day chart of a section (SVG).
 //! - [`month`]: computing a whole month for many employees from the SQLite records (the
 //!   path the monthly recap page and the benchmark take).
@@ -17,6 +18,7 @@ pub mod chart;
 pub mod csv;
 pub mod month;
 pub mod pdf;
+pub mod signoff;
 pub mod table;
 pub mod xlsx;
 

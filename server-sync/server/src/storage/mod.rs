@@ -46,6 +46,7 @@ pub mod decisions;
 pub mod employees;
 pub mod fleet;
 pub mod leave;
+pub mod letterhead;
 pub mod health;
 pub mod migrations;
 pub mod month_close;
