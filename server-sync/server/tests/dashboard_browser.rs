@@ -368,6 +368,15 @@ async fn markup_in_free_text_never_runs(db: &Db<'_>) {
         .await
         .unwrap();
     s.put_holidays(&[(day + time::Duration::days(3), format!("Libur {MARK}"))]).await.unwrap();
+    let signer = hadir_server::reports::signoff::Signatory { title: format!("Jabatan {MARK}"), name: format!("Nama {MARK}"), nip: String::new() };
+    let letterhead = hadir_server::reports::signoff::Letterhead {
+        lines: vec![format!("Kop {MARK}")],
+        place: format!("Tempat {MARK}"),
+        approver: signer.clone(),
+        preparer: signer.clone(),
+        section_heads: [("BM".to_owned(), signer)].into_iter().collect(),
+    };
+    s.set_letterhead(&letterhead).await.unwrap();
     s.add_board_token(&token_hash("papan-xss"), &format!("TV {MARK}"), false, 0, i64::MAX).await.unwrap();
     s.audit(MARK, "login_failed", "", now).await.unwrap();
 
@@ -393,6 +402,7 @@ async fn markup_in_free_text_never_runs(db: &Db<'_>) {
         "/audit".to_owned(),
         "/reports?year=2026&month=3".to_owned(),
         "/reports/date?date=2026-03-02".to_owned(),
+        format!("/reports/employee?id={evil_id}&year=2026&month=3"),
         "/board/papan-xss".to_owned(),
     ];
     let mut shown = 0;

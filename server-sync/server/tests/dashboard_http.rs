@@ -724,7 +724,50 @@ async fn recaps_carry_the_letterhead_and_signatures(db: &Db<'_>) {
     assert!(csv.starts_with("\u{feff}No,NIP") && !csv.contains("BADUNG"), "the CSV is data only");
 }
 
+/// The recap a treasurer checks: one employee's month day by day (schedule, records, lateness,
+/// status, deduction, totals), holidays named on the month views, exports signed by the
+/// section's head; a supervisor cannot open another section's employee.
+async fn an_employees_month_shows_every_day_and_its_schedule(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
+    f.storage.put_holiday(time::macros::date!(2026 - 03 - 19), "Hari Suci Nyepi").await.unwrap();
+    let mut admin = Client::new(&f);
+    admin.login("admin", PASSWORD).await;
+    let month = admin.get("/reports?year=2026&month=3").await.text();
+    assert!(month.contains(r#"<li data-holiday="2026-03-19">19 Maret — Hari Suci Nyepi</li>"#), "the month names its holidays");
+    assert!(month.contains(r#"<option value="199003032015013003">Agus Pratama (199003032015013003)</option>"#));
+
+    let agus = admin.get("/reports/employee?id=199003032015013003&year=2026&month=3").await;
+    assert_eq!(agus.status, StatusCode::OK);
+    let html = agus.text();
+    let row = |date: &str| {
+        let at = html.find(&format!("<td>{date}</td>")).unwrap_or_else(|| panic!("a row for {date}"));
+        html[at..at + html[at..].find("</tr>").unwrap()].to_owned()
+    };
+    let monday = row("2026-03-02");
+    for cell in ["<td>Senin</td>", "<td>07:30-16:00</td>", "<td>08:40</td>", "<td>K-01</td>", "<td>TL3</td>", "<td>70</td>"] {
+        assert!(monday.contains(cell), "{cell} in {monday}");
+    }
+    assert!(row("2026-03-19").contains("<td>Libur nasional: Hari Suci Nyepi</td>"), "{}", row("2026-03-19"));
+    assert!(row("2026-03-01").contains("<td>Minggu</td><td>Libur</td>"), "{}", row("2026-03-01"));
+    assert_eq!(html.matches("<tr><td>2026-03-").count(), 31, "every day of March");
+    assert!(html.contains("<td>Jumlah</td>"), "a totals row");
+
+    let mut wb: Xlsx<_> = Xlsx::new(std::io::Cursor::new(admin.get("/reports/employee.xlsx?id=199003032015013003&year=2026&month=3").await.body)).unwrap();
+    let range = wb.worksheet_range("Rekap").unwrap();
+    let total = (0..range.height() as u32).find(|r| range.get_value((*r, 0)) == Some(&Data::String("Jumlah".into()))).expect("the totals row");
+    assert_eq!(range.get_value((total, 9)), Some(&Data::Float(70.0)), "minutes late in the month");
+    let pdf = admin.get("/reports/employee.pdf?id=199003032015013003&year=2026&month=3").await.text();
+    assert!(pdf.contains("(Rekap harian Agus Pratama \\(199003032015013003\\)"), "the PDF's title");
+
+    let mut spv = Client::new(&f);
+    spv.login("kabid_bm", PASSWORD).await;
+    assert_eq!(spv.get("/reports/employee?id=199003032015013003&year=2026&month=3").await.status, StatusCode::OK);
+    assert_eq!(spv.get("/reports/employee?id=198704042011014004&year=2026&month=3").await.status, StatusCode::NOT_FOUND, "another section's employee");
+    assert_eq!(spv.get("/reports/employee.csv?id=198704042011014004&year=2026&month=3").await.status, StatusCode::NOT_FOUND);
+}
+
 on_both_backends!(
+    an_employees_month_shows_every_day_and_its_schedule,
     recaps_carry_the_letterhead_and_signatures,
     login_sets_a_secure_session_and_pages_need_it,
     refused_uploads_are_kept_for_the_set_retention,

@@ -80,6 +80,9 @@ pub fn action_label(lang: Lang, action: &str) -> String {
         "board_token" => ("Tautan papan", "Board link"),
         "assign_section" => ("Pindah bidang", "Section assigned"),
         "letterhead" => ("Kop laporan", "Report letterhead"),
+        "export_employee" => ("Ekspor rekap harian pegawai", "Employee's daily recap exported"),
+        "export_month" => ("Ekspor rekap bulanan", "Monthly recap exported"),
+        "export_date" => ("Ekspor rekap per tanggal", "Recap per date exported"),
         "template_key_rotate" => ("Kunci templat wajah diganti", "Face-template key rotated"),
         other => return esc(other),
     };

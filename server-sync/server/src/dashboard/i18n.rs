@@ -37,6 +37,20 @@ impl Lang {
         if code.eq_ignore_ascii_case("en") { Lang::En } else { Lang::Id }
     }
 
+    /// Weekday name.
+    pub fn weekday(self, w: time::Weekday) -> &'static str {
+        use time::Weekday::*;
+        match w {
+            Monday => self.pick("Senin", "Monday"),
+            Tuesday => self.pick("Selasa", "Tuesday"),
+            Wednesday => self.pick("Rabu", "Wednesday"),
+            Thursday => self.pick("Kamis", "Thursday"),
+            Friday => self.pick("Jumat", "Friday"),
+            Saturday => self.pick("Sabtu", "Saturday"),
+            Sunday => self.pick("Minggu", "Sunday"),
+        }
+    }
+
     /// A day status as people say it.
     pub fn status(self, s: DayStatus) -> &'static str {
         match s {

@@ -446,6 +446,8 @@ pub fn router(state: AppState) -> Router {
         .route("/reports", get(report_pages::month_page))
         .route("/reports/close", post(report_pages::close_month))
         .route("/reports/month.{fmt}", get(report_pages::month_export))
+        .route("/reports/employee", get(report_pages::employee_page))
+        .route("/reports/employee.{fmt}", get(report_pages::employee_export))
         .route("/reports/date", get(report_pages::date_page))
         .route("/reports/date.{fmt}", get(report_pages::date_export))
         .route("/board/{token}", get(board::board_page))

@@ -18,8 +18,8 @@ use super::pages::narrowed;
 use crate::storage::calendar::{date_str, parse_date};
 use super::{AppError, AppState, Session};
 use crate::reports::chart::late_chart_svg;
-use crate::reports::month::{Context, date_rows, late_per_day, month_recaps};
-use crate::reports::{Table, csv, date_table, month_table, pdf, xlsx};
+use crate::reports::month::{Context, date_rows, employee_month, late_per_day, month_recaps};
+use crate::reports::{Table, csv, date_table, employee_month_table, month_table, pdf, xlsx};
 
 type Fields = HashMap<String, String>;
 
@@ -102,6 +102,8 @@ pub async fn month_page(State(st): State<AppState>, s: Session, Query(q): Query<
     // The recap names the devices that keep its later days "not yet known".
     body.push_str(&super::pages::silent_devices_notice(&st, lang, None).await?);
     body.push_str(&close_card(&st, &s, year, month).await?);
+    body.push_str(&holidays_card(lang, &ctx, year, month));
+    body.push_str(&employee_picker(lang, &ctx, year, month));
     let query = format!("year={year}&month={}&section={}", u8::from(month), esc(section));
     body.push_str(&exports("/reports/month", &query, lang));
     let chart_title = format!("{} — {} {year}", lang.pick("Keterlambatan per hari", "Late arrivals per day"), lang.month(month));
@@ -118,6 +120,76 @@ pub async fn month_page(State(st): State<AppState>, s: Session, Query(q): Query<
         lang.pick("Rekapitulasi per tanggal", "Recap per date")
     );
     Ok(Html(page(lang, &s.user, &s.csrf, Page::Reports, &table.title, &body)))
+}
+
+/// The month's holidays, so that a reader sees why those days count as off.
+fn holidays_card(lang: Lang, ctx: &Context, year: i32, month: Month) -> String {
+    let items: Vec<String> = ctx
+        .holidays
+        .iter()
+        .filter(|(d, _)| d.year() == year && d.month() == month)
+        .map(|(d, name)| format!(r#"<li data-holiday="{ds}">{day} {m} — {n}</li>"#, ds = date_str(d), day = d.day(), m = lang.month(month), n = esc(name)))
+        .collect();
+    if items.is_empty() {
+        return String::new();
+    }
+    format!(r#"<section class="card" id="month-holidays"><h2>{t}</h2><ul>{l}</ul></section>"#, t = lang.pick("Hari libur bulan ini", "Holidays this month"), l = items.concat())
+}
+
+/// A form that opens one employee's month, day by day.
+fn employee_picker(lang: Lang, ctx: &Context, year: i32, month: Month) -> String {
+    let mut opts = String::new();
+    for e in &ctx.employees {
+        let _ = write!(opts, r#"<option value="{v}">{n} ({v})</option>"#, v = esc(&e.id), n = esc(&e.name));
+    }
+    format!(
+        r#"<form class="inline card" method="get" action="/reports/employee"><input type="hidden" name="year" value="{year}"><input type="hidden" name="month" value="{m}"><label>{l}<select name="id">{opts}</select></label><button>{show}</button></form>"#,
+        m = u8::from(month),
+        l = lang.pick("Rekap harian pegawai", "An employee's daily recap"),
+        show = lang.pick("Tampilkan", "Show"),
+    )
+}
+
+/// One employee's month in `q` (`id`, `year`, `month`), when the user may see them.
+async fn employee_table(st: &AppState, s: &Session, q: &Fields) -> Result<(Table, String), AppError> {
+    let (year, month) = month_of(st, q)?;
+    let id = q.get("id").map_or("", |v| v.trim());
+    let ctx = Context::load(&st.store, &scope(&s.user), st.config.utc_offset).await?;
+    let (info, days, recap) = employee_month(&st.store, &ctx, id, year, month).await?.ok_or(AppError::NotFound)?;
+    Ok((employee_month_table(s.lang, &info, year, month, &days, &recap), info.section))
+}
+
+/// One employee's month, day by day: the schedule that applied, the records, lateness, early
+/// leave, overtime, status and deduction, with totals and the exports.
+pub async fn employee_page(State(st): State<AppState>, s: Session, Query(q): Query<Fields>) -> Result<Html<String>, AppError> {
+    s.require(Page::Reports)?;
+    let lang = s.lang;
+    let (year, month) = month_of(&st, &q)?;
+    let (table, _) = employee_table(&st, &s, &q).await?;
+    let id = q.get("id").map_or("", |v| v.trim());
+    let mut body = format!(
+        r#"<form class="inline card" method="get" action="/reports/employee"><input type="hidden" name="id" value="{id}"><label>{y}<input type="number" name="year" value="{year}" min="2000" max="2100"></label><label>{m}<input type="number" name="month" value="{mn}" min="1" max="12"></label><button>{show}</button></form>"#,
+        id = esc(id),
+        y = lang.pick("Tahun", "Year"),
+        m = lang.pick("Bulan", "Month"),
+        mn = u8::from(month),
+        show = lang.pick("Tampilkan", "Show"),
+    );
+    body.push_str(&exports("/reports/employee", &format!("id={}&year={year}&month={}", esc(id), u8::from(month)), lang));
+    body.push_str(&table_html(&table));
+    let _ = write!(body, r#"<p><a href="/reports?year={year}&month={}">{}</a></p>"#, u8::from(month), lang.pick("Rekapitulasi bulanan", "Monthly recap"));
+    Ok(Html(page(lang, &s.user, &s.csrf, Page::Reports, &table.title, &body)))
+}
+
+/// One employee's month as XLSX, CSV or PDF (signed by the head of their section when set).
+pub async fn employee_export(State(st): State<AppState>, s: Session, Path(fmt): Path<String>, Query(q): Query<Fields>) -> Result<Response, AppError> {
+    s.require(Page::Reports)?;
+    let (year, month) = month_of(&st, &q)?;
+    let (table, section) = employee_table(&st, &s, &q).await?;
+    let id = q.get("id").map_or("", |v| v.trim());
+    st.store.audit(&s.user.username, "export_employee", &format!("{id} {year}-{:02} {fmt}", u8::from(month)), st.now()).await?;
+    let name: String = format!("rekap-{year}-{:02}-{id}", u8::from(month)).chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
+    respond(&st, &s, &table, &fmt, &name, &section).await
 }
 
 /// Writes `table` as `fmt`; the XLSX and the PDF carry the letterhead and the signatures of

@@ -22,7 +22,7 @@ pub mod signoff;
 pub mod table;
 pub mod xlsx;
 
-pub use table::{Cell, EmployeeInfo, Table, date_table, month_table};
+pub use table::{Cell, EmployeeInfo, Table, date_table, employee_month_table, month_table};
 
 /// Why an export could not be written.
 #[derive(Debug, thiserror::Error)]

@@ -12,7 +12,7 @@ use crate::storage::calendar::Section;
 use crate::storage::employees::Employee;
 use crate::storage::{StorageError, Store};
 use hadir_rules::{
-    DateRow, DayInput, DayResult, MonthRecap, Punch, SectionCalendar, WeeklySchedule, evaluate_day,
+    DateRow, DayInput, DayPlan, DayResult, MonthRecap, Punch, SectionCalendar, WeeklySchedule, evaluate_day,
     recap_date_row, recap_month, recap::MonthInput,
 };
 
@@ -36,6 +36,7 @@ impl Scope {
 }
 
 /// Everything the reports need besides the records, loaded once per request.
+#[derive(Clone)]
 pub struct Context {
     /// Employees in scope.
     pub employees: Vec<Employee>,
@@ -136,6 +137,22 @@ pub async fn month_recaps(
         out.push((ctx.info(e), days, recap));
     }
     Ok(out)
+}
+
+/// One employee's month (when in the context), each day with the plan that applied.
+pub async fn employee_month(
+    store: &Store,
+    ctx: &Context,
+    employee_id: &str,
+    year: i32,
+    month: Month,
+) -> Result<Option<(EmployeeInfo, Vec<(DayPlan, DayResult)>, MonthRecap)>, StorageError> {
+    let Some(e) = ctx.employees.iter().find(|e| e.id == employee_id) else { return Ok(None) };
+    let one = Context { employees: vec![e.clone()], ..ctx.clone() };
+    let Some((info, days, recap)) = month_recaps(store, &one, year, month).await?.into_iter().next() else { return Ok(None) };
+    let calendar = ctx.calendar(e);
+    let planned = days.into_iter().map(|d| (calendar.plan(&ctx.holidays, d.date), d)).collect();
+    Ok(Some((info, planned, recap)))
 }
 
 /// Every employee's day on `date`.

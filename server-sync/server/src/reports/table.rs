@@ -3,7 +3,7 @@
 use time::{Date, Month};
 
 use crate::dashboard::i18n::Lang;
-use hadir_rules::{DateRow, MonthRecap};
+use hadir_rules::{DateRow, DayPlan, DayResult, MonthRecap, recap_date_row};
 
 /// Who a recap row is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,6 +133,90 @@ pub fn month_table(lang: Lang, year: i32, month: Month, rows: &[(EmployeeInfo, M
         ),
         headers,
         rows: body,
+    }
+}
+
+/// What a day's plan was, as the recap prints it: the hours, or the holiday or day off.
+pub fn plan_label(lang: Lang, plan: &DayPlan) -> String {
+    match plan {
+        DayPlan::Work(h) => h.to_string(),
+        DayPlan::Holiday(name) => format!("{}: {name}", lang.pick("Libur nasional", "Holiday")),
+        DayPlan::Off(Some(reason)) => format!("{}: {reason}", lang.pick("Libur", "Day off")),
+        DayPlan::Off(None) => lang.pick("Libur", "Day off").to_owned(),
+    }
+}
+
+/// One employee's month, day by day: the schedule that applied, the records, lateness, early
+/// leave, overtime, the day's status and deduction, and a last row of totals.
+pub fn employee_month_table(lang: Lang, e: &EmployeeInfo, year: i32, month: Month, days: &[(DayPlan, DayResult)], recap: &MonthRecap) -> Table {
+    let headers = vec![
+        lang.pick("Tanggal", "Date"),
+        lang.pick("Hari", "Day"),
+        lang.pick("Jadwal", "Schedule"),
+        lang.pick("Masuk", "In"),
+        lang.pick("Perangkat masuk", "In device"),
+        lang.pick("Pulang", "Out"),
+        lang.pick("Perangkat pulang", "Out device"),
+        lang.pick("Status", "Status"),
+        lang.pick("Kategori", "Bands"),
+        lang.pick("Menit terlambat", "Minutes late"),
+        lang.pick("Menit pulang cepat", "Minutes left early"),
+        lang.pick("Lembur (menit)", "Overtime (minutes)"),
+        lang.pick("Potongan TPP (%)", "Allowance deduction (%)"),
+    ];
+    let mut rows: Vec<Vec<Cell>> = days
+        .iter()
+        .map(|(plan, day)| {
+            let r = recap_date_row(day);
+            vec![
+                t(crate::storage::calendar::date_str(day.date)),
+                t(lang.weekday(day.date.weekday())),
+                t(plan_label(lang, plan)),
+                hhmm(r.in_time),
+                t(device_label(lang, r.in_device.as_deref())),
+                hhmm(r.out_time),
+                t(device_label(lang, r.out_device.as_deref())),
+                t(lang.status(r.status)),
+                t(r.bands.join(" ")),
+                n(r.late_minutes),
+                n(r.early_minutes),
+                n(r.overtime_minutes),
+                Cell::Num(f64::from(day.deduction_bp) / 100.0, 2),
+            ]
+        })
+        .collect();
+    let blank = || t("");
+    rows.push(vec![
+        t(lang.pick("Jumlah", "Total")),
+        blank(),
+        t(match lang {
+            Lang::Id => format!("{} hari kerja", recap.days_scheduled),
+            Lang::En => format!("{} working days", recap.days_scheduled),
+        }),
+        blank(),
+        blank(),
+        blank(),
+        blank(),
+        t(match lang {
+            Lang::Id => format!("{} hadir, {} TK", recap.days_present, recap.absent),
+            Lang::En => format!("{} present, {} absent", recap.days_present, recap.absent),
+        }),
+        blank(),
+        n(recap.late_minutes_total),
+        n(recap.early_minutes.iter().sum()),
+        n(recap.overtime_minutes),
+        Cell::Num(f64::from(recap.deduction_bp) / 100.0, 2),
+    ]);
+    Table {
+        title: format!(
+            "{} {} ({}) — {} {year}",
+            lang.pick("Rekap harian", "Daily recap of"),
+            e.name,
+            e.id,
+            lang.month(month)
+        ),
+        headers,
+        rows,
     }
 }
 
