@@ -766,7 +766,72 @@ async fn an_employees_month_shows_every_day_and_its_schedule(db: &Db<'_>) {
     assert_eq!(spv.get("/reports/employee.csv?id=198704042011014004&year=2026&month=3").await.status, StatusCode::NOT_FOUND);
 }
 
+/// Budi's kiosk was out of order on Friday 27 February: an administrator enters his IN and a
+/// late OUT with the letter. The day counts as present with its overtime, marked "Manual" on
+/// the month page and in the exports; bad fields are named and write nothing; only an
+/// administrator may add one, and none can be deleted.
+async fn an_administrator_adds_a_missing_out_and_the_overtime_appears(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
+    let budi = "198001012005011001";
+    let mut op = Client::new(&f);
+    op.login("operator", PASSWORD).await;
+    let csrf = op.csrf("/devices").await;
+    let r = op.upload("/manual", &[("csrf", &csrf), ("employee", budi), ("date", "2026-02-27"), ("time", "07:15"), ("direction", "in"), ("mode", "office"), ("reason", "x")], &[]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    let mut admin = Client::new(&f);
+    admin.login("admin", PASSWORD).await;
+    let csrf = admin.csrf("/settings").await;
+    let entry = |date: &'static str, time: &'static str, direction: &'static str| {
+        vec![("csrf", csrf.clone()), ("employee", budi.to_owned()), ("date", date.to_owned()), ("time", time.to_owned()), ("direction", direction.to_owned()), ("mode", "office".to_owned()), ("reason", "Kios rusak, dicatat dari daftar hadir manual".to_owned())]
+    };
+    let pdf: &[u8] = b"%PDF-1.4 daftar hadir";
+    for (fields, file, want) in [
+        (entry("2026-02-27", "7.15", "in"), None, "Tanggal/jam"),
+        (entry("2026-03-02", "23:00", "out"), None, "masa depan"),
+        (entry("2026-02-27", "19:30", "out"), Some(("daftar.pdf", &b"MZ not a pdf"[..])), "daftar.pdf is not a PDF, JPEG or PNG"),
+    ] {
+        let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let files: Vec<(&str, &str, &[u8])> = file.map(|(n, b)| vec![("attachment", n, b)]).unwrap_or_default();
+        let r = admin.upload("/manual", &refs, &files).await;
+        let back = r.location.expect("back to the month");
+        assert!(back.contains("err="), "{back}");
+        assert!(admin.get(&back).await.text().contains(want), "{want}");
+    }
+    let all_time = (time::OffsetDateTime::UNIX_EPOCH, dashboard_fixture::NOW + time::Duration::days(1));
+    assert!(f.storage.manual_entries(all_time.0, all_time.1).await.unwrap().is_empty(), "nothing written");
+
+    for (fields, files) in [(entry("2026-02-27", "07:15", "in"), vec![]), (entry("2026-02-27", "19:30", "out"), vec![("attachment", "daftar.pdf", pdf)])] {
+        let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = admin.upload("/manual", &refs, &files).await;
+        assert!(r.location.as_deref().is_some_and(|l| l.contains("ok=") && l.contains("month=2")), "{:?}", r.location);
+    }
+    let html = admin.get(&format!("/reports/employee?id={budi}&year=2026&month=2")).await.text();
+    let at = html.find("<td>2026-02-27</td>").expect("27 February's row");
+    let row = &html[at..at + html[at..].find("</tr>").unwrap()];
+    for cell in ["<td>07:15</td><td>Manual</td><td>19:30</td><td>Manual</td><td>Hadir</td>", "<td>30</td>"] {
+        assert!(row.contains(cell), "{cell} in {row}");
+    }
+    assert_eq!(html.matches("<tr data-manual=").count(), 2, "both entries listed");
+    assert!(html.contains("Kios rusak, dicatat dari daftar hadir manual"));
+    let id = f.storage.manual_entries(all_time.0, all_time.1).await.unwrap().into_iter().find(|e| e.attachment_name.is_some()).unwrap().id;
+    let letter = admin.get(&format!("/manual/{id}/attachment")).await;
+    assert_eq!((letter.status, letter.content_type.as_str(), letter.body.as_slice()), (StatusCode::OK, "application/pdf", pdf));
+    let csv = admin.get("/reports/date.csv?date=2026-02-27").await.text();
+    let line = csv.lines().find(|l| l.contains("Budi Santoso")).unwrap();
+    assert!(line.contains(",07:15,Manual,19:30,Manual,"), "{line}");
+    assert_eq!(f.storage.audit_lines(Some("manual_punch"), None, None, 5).await.unwrap().len(), 2);
+    for sql in ["DELETE FROM dash_manual_punches", "UPDATE dash_manual_punches SET reason = 'x'"] {
+        assert!(f.storage.write("test: tamper", sql, params![]).await.is_err(), "{}: {sql} must fail", db.name());
+    }
+    let mut spv = Client::new(&f);
+    spv.login("kabid_bm", PASSWORD).await;
+    assert_eq!(spv.get(&format!("/manual/{id}/attachment")).await.status, StatusCode::OK, "Budi is in BM");
+    assert!(!spv.get(&format!("/reports/employee?id={budi}&year=2026&month=2")).await.text().contains(r#"action="/manual""#), "no form for a supervisor");
+}
+
 on_both_backends!(
+    an_administrator_adds_a_missing_out_and_the_overtime_appears,
     an_employees_month_shows_every_day_and_its_schedule,
     recaps_carry_the_letterhead_and_signatures,
     login_sets_a_secure_session_and_pages_need_it,

@@ -80,6 +80,7 @@ pub fn action_label(lang: Lang, action: &str) -> String {
         "board_token" => ("Tautan papan", "Board link"),
         "assign_section" => ("Pindah bidang", "Section assigned"),
         "letterhead" => ("Kop laporan", "Report letterhead"),
+        "manual_punch" => ("Entri manual", "Manual entry"),
         "export_employee" => ("Ekspor rekap harian pegawai", "Employee's daily recap exported"),
         "export_month" => ("Ekspor rekap bulanan", "Monthly recap exported"),
         "export_date" => ("Ekspor rekap per tanggal", "Recap per date exported"),

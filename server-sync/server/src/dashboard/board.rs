@@ -50,8 +50,14 @@ pub async fn board_fragment(st: &AppState, tok: &BoardToken, lang: Lang) -> Resu
     for (e, d) in date_results(&st.store, &ctx, today).await? {
         let (Some(band), Some(p)) = (d.late_band, d.first_in.as_ref()) else { continue };
         let name = if tok.initials_only { initials(&e.name) } else { e.name.clone() };
-        // A terminal's record is marked as such (it carries no face evidence).
-        let src = if crate::storage::terminals::terminal_serial(&p.device_id).is_some() { lang.pick(" · Terminal", " · Terminal") } else { "" };
+        // A terminal's record and a manual entry are marked as such (no face evidence).
+        let src = if crate::storage::manual::manual_entry_id(&p.device_id).is_some() {
+            " · Manual"
+        } else if crate::storage::terminals::terminal_serial(&p.device_id).is_some() {
+            " · Terminal"
+        } else {
+            ""
+        };
         let t = format!("{:02}:{:02}{src}", p.at.hour(), p.at.minute());
         by_section.entry(e.section_name).or_default().push((name, d.late_minutes, t, band.tl_label().to_owned()));
     }

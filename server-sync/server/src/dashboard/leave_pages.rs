@@ -43,7 +43,7 @@ fn may_decide(s: &Session) -> bool {
 
 /// The employee's section, when the user may see the employee (else not found: do not confirm
 /// that someone exists).
-async fn employee_in_scope(st: &AppState, s: &Session, employee_id: &str) -> Result<crate::storage::employees::Employee, AppError> {
+pub(crate) async fn employee_in_scope(st: &AppState, s: &Session, employee_id: &str) -> Result<crate::storage::employees::Employee, AppError> {
     let e = st.store.employees().await?.into_iter().find(|e| e.id == employee_id).ok_or(AppError::NotFound)?;
     if !scope(&s.user).includes(e.section.as_deref()) {
         return Err(AppError::NotFound);
@@ -129,13 +129,11 @@ pub async fn leave(State(st): State<AppState>, s: Session, Query(q): Query<Field
     Ok(Html(page(lang, &s.user, &s.csrf, Page::Leave, lang.pick("Cuti dan izin", "Leave"), &body)))
 }
 
-/// Files a request (multipart: `csrf`, `employee`, `kind`, `from`, `to`, `reason`,
-/// `attachment`); a bad field is named and nothing is written.
-pub async fn file_leave(State(st): State<AppState>, s: Session, mut form: Multipart) -> Result<Response, AppError> {
-    s.require(Page::Leave)?;
-    let lang = s.lang;
+/// Reads a form with an optional file part named `attachment` (a leave request's letter, a
+/// manual entry's).
+pub(crate) async fn form_with_attachment(lang: Lang, mut form: Multipart) -> Result<(Fields, Option<Attachment>), AppError> {
     let unreadable = |e: axum::extract::multipart::MultipartError| {
-        tracing::info!(error = %e, "leave upload not readable");
+        tracing::info!(error = %e, "upload with an attachment not readable");
         AppError::BadRequest(lang.pick("Unggahan tidak dapat dibaca (terputus atau terlalu besar).", "The upload could not be read (cut off or too large).").into())
     };
     let mut fields = Fields::new();
@@ -153,6 +151,31 @@ pub async fn file_leave(State(st): State<AppState>, s: Session, mut form: Multip
             fields.insert(name, field.text().await.map_err(unreadable)?);
         }
     }
+    Ok((fields, attachment))
+}
+
+/// A stored attachment as a download: its media type as read from its content at upload,
+/// never sniffed, never cached.
+pub(crate) fn attachment_response(media: String, name: &str, bytes: Vec<u8>) -> Response {
+    let name: String = name.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')).collect();
+    (
+        [
+            (header::CONTENT_TYPE, media),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", if name.is_empty() { "lampiran".into() } else { name })),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// Files a request (multipart: `csrf`, `employee`, `kind`, `from`, `to`, `reason`,
+/// `attachment`); a bad field is named and nothing is written.
+pub async fn file_leave(State(st): State<AppState>, s: Session, form: Multipart) -> Result<Response, AppError> {
+    s.require(Page::Leave)?;
+    let lang = s.lang;
+    let (fields, attachment) = form_with_attachment(lang, form).await?;
     s.check_csrf(fields.get("csrf"))?;
     if !may_file(&s) {
         return Err(AppError::Forbidden("file_leave: operators and administrators".into()));
@@ -222,15 +245,5 @@ pub async fn attachment(State(st): State<AppState>, s: Session, Path(id): Path<i
     let req = st.store.leave_request(id).await?.ok_or(AppError::NotFound)?;
     employee_in_scope(&st, &s, &req.employee_id).await?;
     let (media, bytes) = st.store.leave_attachment(id).await?.ok_or(AppError::NotFound)?;
-    let name: String = req.attachment_name.unwrap_or_default().chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')).collect();
-    Ok((
-        [
-            (header::CONTENT_TYPE, media),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", if name.is_empty() { "lampiran".into() } else { name })),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
-            (header::CACHE_CONTROL, "no-store".to_owned()),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(attachment_response(media, &req.attachment_name.unwrap_or_default(), bytes))
 }

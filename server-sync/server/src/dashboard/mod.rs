@@ -39,6 +39,7 @@ pub mod html;
 pub mod i18n;
 pub mod leave_pages;
 pub mod letterhead_pages;
+pub mod manual_pages;
 pub mod map;
 pub mod pages;
 pub mod people_pages;
@@ -447,6 +448,8 @@ pub fn router(state: AppState) -> Router {
         .route("/reports/close", post(report_pages::close_month))
         .route("/reports/month.{fmt}", get(report_pages::month_export))
         .route("/reports/employee", get(report_pages::employee_page))
+        .route("/manual", post(manual_pages::add).layer(DefaultBodyLimit::max(crate::storage::leave::MAX_ATTACHMENT_BYTES + (64 << 10))))
+        .route("/manual/{id}/attachment", get(manual_pages::attachment))
         .route("/reports/employee.{fmt}", get(report_pages::employee_export))
         .route("/reports/date", get(report_pages::date_page))
         .route("/reports/date.{fmt}", get(report_pages::date_export))

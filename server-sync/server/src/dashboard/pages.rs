@@ -315,8 +315,12 @@ pub async fn today(State(st): State<AppState>, s: Session, Query(q): Query<Field
     Ok(Html(page(lang, &s.user, &s.csrf, Page::Today, &format!("{} — {}", lang.pick("Hari ini", "Today"), date_str(date)), &body)))
 }
 
-/// The source marker of a ZKTeco terminal's punch (unsigned, no face score or photo).
+/// The source marker of a punch that is not a kiosk's signed record: a ZKTeco terminal's
+/// (unsigned, no face score or photo) or an administrator's manual entry.
 pub(crate) fn terminal_mark(lang: Lang, p: &hadir_rules::Punch) -> String {
+    if crate::storage::manual::manual_entry_id(&p.device_id).is_some() {
+        return format!(r#" <span class="src">{}</span>"#, lang.pick("Manual", "Manual"));
+    }
     match crate::storage::terminals::terminal_serial(&p.device_id) {
         Some(sn) => format!(r#" <span class="src" title="{sn}">{}</span>"#, lang.pick("Terminal", "Terminal"), sn = esc(sn)),
         None => String::new(),

@@ -167,7 +167,9 @@ pub async fn employee_page(State(st): State<AppState>, s: Session, Query(q): Que
     let (year, month) = month_of(&st, &q)?;
     let (table, _) = employee_table(&st, &s, &q).await?;
     let id = q.get("id").map_or("", |v| v.trim());
-    let mut body = format!(
+    let mut body = super::pages::flash(&q);
+    let _ = write!(
+        body,
         r#"<form class="inline card" method="get" action="/reports/employee"><input type="hidden" name="id" value="{id}"><label>{y}<input type="number" name="year" value="{year}" min="2000" max="2100"></label><label>{m}<input type="number" name="month" value="{mn}" min="1" max="12"></label><button>{show}</button></form>"#,
         id = esc(id),
         y = lang.pick("Tahun", "Year"),
@@ -177,6 +179,7 @@ pub async fn employee_page(State(st): State<AppState>, s: Session, Query(q): Que
     );
     body.push_str(&exports("/reports/employee", &format!("id={}&year={year}&month={}", esc(id), u8::from(month)), lang));
     body.push_str(&table_html(&table));
+    body.push_str(&super::manual_pages::card(&st, &s, id, year, month).await?);
     let _ = write!(body, r#"<p><a href="/reports?year={year}&month={}">{}</a></p>"#, u8::from(month), lang.pick("Rekapitulasi bulanan", "Monthly recap"));
     Ok(Html(page(lang, &s.user, &s.csrf, Page::Reports, &table.title, &body)))
 }

@@ -227,11 +227,12 @@ fn hhmm(t: Option<time::Time>) -> Cell {
     }
 }
 
-/// A record's source for the exports: the kiosk's id, or "Terminal <serial>" for a ZKTeco
-/// terminal's (unsigned) record.
+/// A record's source for the exports: the kiosk's id, "Terminal <serial>" for a ZKTeco
+/// terminal's (unsigned) record, "Manual" for an administrator's entry.
 fn device_label(lang: Lang, device: Option<&str>) -> String {
     match device {
         None => "-".into(),
+        Some(d) if crate::storage::manual::manual_entry_id(d).is_some() => lang.pick("Manual", "Manual entry").to_owned(),
         Some(d) => match crate::storage::terminals::terminal_serial(d) {
             Some(sn) => format!("{} {sn}", lang.pick("Terminal", "Terminal")),
             None => d.to_owned(),

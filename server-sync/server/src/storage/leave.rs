@@ -82,11 +82,16 @@ pub fn check_request(from: Date, to: Date, reason: &str, attachment: Option<&Att
     if reason.trim().is_empty() {
         return Err(LeaveProblem::NoReason);
     }
-    let Some(a) = attachment else { return Ok(None) };
+    attachment.map(check_attachment).transpose()
+}
+
+/// Checks an attachment (a leave request's or a manual entry's): its size, and that it is a
+/// PDF, JPEG or PNG by its content; returns its media type.
+pub fn check_attachment(a: &Attachment) -> Result<&'static str, LeaveProblem> {
     if a.bytes.len() > MAX_ATTACHMENT_BYTES {
         return Err(LeaveProblem::AttachmentSize { name: a.name.clone(), bytes: a.bytes.len() });
     }
-    attachment_type(&a.bytes).map(Some).ok_or_else(|| LeaveProblem::AttachmentType(a.name.clone()))
+    attachment_type(&a.bytes).ok_or_else(|| LeaveProblem::AttachmentType(a.name.clone()))
 }
 
 /// Where a request stands.

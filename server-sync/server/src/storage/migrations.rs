@@ -441,7 +441,41 @@ CREATE TRIGGER dash_decisions_no_truncate BEFORE TRUNCATE ON dash_decisions
 
 /// Every dashboard migration (component `dashboard`; needs [`CORE`] first: it indexes
 /// `records`).
-pub const DASHBOARD: &[Migration] = &[DASHBOARD_1, DASHBOARD_2, DASHBOARD_3, DASHBOARD_4, DASHBOARD_5, DASHBOARD_6];
+pub const DASHBOARD: &[Migration] = &[DASHBOARD_1, DASHBOARD_2, DASHBOARD_3, DASHBOARD_4, DASHBOARD_5, DASHBOARD_6, DASHBOARD_7];
+
+/// Manual IN and OUT entries (#16): an administrator's punch for an employee who could not make
+/// one, with its reason and attachment; append-only, apart from the signed `records`.
+const DASHBOARD_7: Migration = Migration {
+    component: "dashboard",
+    version: 7,
+    name: "manual IN and OUT entries, append-only",
+    sqlite: "
+CREATE TABLE dash_manual_punches (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, employee_id TEXT NOT NULL,
+    direction TEXT NOT NULL CHECK (direction IN ('in','out')),
+    recorded_at_ms BIGINT NOT NULL, utc_offset_min INTEGER NOT NULL,
+    mode TEXT NOT NULL CHECK (mode IN ('office','field')), reason TEXT NOT NULL,
+    attachment_name TEXT, attachment_type TEXT, attachment BLOB,
+    by_user TEXT NOT NULL, created_at_ms BIGINT NOT NULL);
+CREATE INDEX dash_manual_punches_time ON dash_manual_punches (recorded_at_ms);
+CREATE TRIGGER dash_manual_no_update BEFORE UPDATE ON dash_manual_punches
+BEGIN SELECT RAISE(ABORT, 'manual entries are append-only'); END;
+CREATE TRIGGER dash_manual_no_delete BEFORE DELETE ON dash_manual_punches
+BEGIN SELECT RAISE(ABORT, 'manual entries are append-only'); END;",
+    postgres: "
+CREATE TABLE dash_manual_punches (
+    id BIGSERIAL PRIMARY KEY, employee_id TEXT NOT NULL,
+    direction TEXT NOT NULL CHECK (direction IN ('in','out')),
+    recorded_at_ms BIGINT NOT NULL, utc_offset_min INTEGER NOT NULL,
+    mode TEXT NOT NULL CHECK (mode IN ('office','field')), reason TEXT NOT NULL,
+    attachment_name TEXT, attachment_type TEXT, attachment BYTEA,
+    by_user TEXT NOT NULL, created_at_ms BIGINT NOT NULL);
+CREATE INDEX dash_manual_punches_time ON dash_manual_punches (recorded_at_ms);
+CREATE TRIGGER dash_manual_append_only BEFORE UPDATE OR DELETE ON dash_manual_punches
+    FOR EACH ROW EXECUTE FUNCTION dash_refuse_change('manual entries are append-only');
+CREATE TRIGGER dash_manual_no_truncate BEFORE TRUNCATE ON dash_manual_punches
+    FOR EACH STATEMENT EXECUTE FUNCTION dash_refuse_change('manual entries are append-only');",
+};
 
 /// Failed sign-ins leave the audit log after their retention (#18): they are a stranger's
 /// typing, not an act of a user, and a flood of them must not grow the table for ever. Every

@@ -47,6 +47,7 @@ pub mod employees;
 pub mod fleet;
 pub mod leave;
 pub mod letterhead;
+pub mod manual;
 pub mod health;
 pub mod migrations;
 pub mod month_close;

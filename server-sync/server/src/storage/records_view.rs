@@ -294,12 +294,11 @@ impl Store {
                 flagged: flag.is_some(),
             })?;
         }
+        let mut manual = self.manual_punches(from, to).await?;
+        manual.retain(|e, _| wanted.contains(e.as_str()));
         let mut out = acc.out;
-        for (employee, punches) in terminal {
-            let v = out.entry(employee).or_default();
-            v.extend(punches);
-            v.sort_by_key(|p| (p.at, p.record_id));
-        }
+        merge(&mut out, terminal);
+        merge(&mut out, manual);
         Ok(out)
     }
 
@@ -307,17 +306,24 @@ impl Store {
     /// see the module docs).
     pub async fn punches_by_employee(&self, from: OffsetDateTime, to: OffsetDateTime) -> Result<HashMap<String, Vec<Punch>>> {
         let terminal = self.terminal_punches(from, to).await?;
+        let manual = self.manual_punches(from, to).await?;
         let (from, to) = (dt_to_ms(from), dt_to_ms(to));
         let mut out = match &*self.backend {
             Backend::Sqlite(s) => s.read(move |c| sqlite_punches(c, from, to)).await?,
             Backend::Postgres(p) => pg_punches(p, from, to).await?,
         };
-        // ZKTeco terminals' records count like the kiosks' (see `super::terminals`).
-        for (employee, punches) in terminal {
-            let v = out.entry(employee).or_default();
-            v.extend(punches);
-            v.sort_by_key(|p| (p.at, p.record_id));
-        }
+        merge(&mut out, terminal);
+        merge(&mut out, manual);
         Ok(out)
+    }
+}
+
+/// Adds punches from another source — ZKTeco terminals ([`super::terminals`]), manual entries
+/// ([`super::manual`]) — which count like the kiosks' records; each employee's stay in time order.
+fn merge(out: &mut HashMap<String, Vec<Punch>>, more: HashMap<String, Vec<Punch>>) {
+    for (employee, punches) in more {
+        let v = out.entry(employee).or_default();
+        v.extend(punches);
+        v.sort_by_key(|p| (p.at, p.record_id));
     }
 }
