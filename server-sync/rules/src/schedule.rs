@@ -199,22 +199,40 @@ impl DayPlan {
     }
 }
 
-/// A section's calendar: the weekly schedule and its per-date exceptions.
+/// A section's calendar: the weekly schedule, its dated changes and its per-date exceptions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SectionCalendar {
-    /// The usual week.
+    /// The usual week, until the first of `changes`.
     pub weekly: WeeklySchedule,
+    /// Weeks that take effect from a date, each until the next: a schedule change never
+    /// rewrites the days before it (a month already paid stays as it was).
+    pub changes: BTreeMap<Date, WeeklySchedule>,
     /// Exceptions by date; they win over holidays and the weekly schedule.
     pub exceptions: BTreeMap<Date, DayException>,
 }
 
 impl SectionCalendar {
-    /// A calendar with no exceptions.
+    /// A calendar with no changes or exceptions.
     pub fn new(weekly: WeeklySchedule) -> Self {
-        Self { weekly, exceptions: BTreeMap::new() }
+        Self { weekly, changes: BTreeMap::new(), exceptions: BTreeMap::new() }
     }
 
-    /// What `date` is for this section: exception, then holiday, then the weekly schedule.
+    /// The week in effect on `date`.
+    pub fn weekly_on(&self, date: Date) -> &WeeklySchedule {
+        self.changes.range(..=date).next_back().map_or(&self.weekly, |(_, w)| w)
+    }
+
+    /// The calendar as it stands on `date`: the week in effect then as the usual week, the
+    /// changes after it kept (what a kiosk needs from today on).
+    pub fn as_of(&self, date: Date) -> SectionCalendar {
+        SectionCalendar {
+            weekly: self.weekly_on(date).clone(),
+            changes: self.changes.range(date.next_day().unwrap_or(date)..).map(|(d, w)| (*d, w.clone())).collect(),
+            exceptions: self.exceptions.clone(),
+        }
+    }
+
+    /// What `date` is for this section: exception, then holiday, then the week in effect.
     pub fn plan(&self, holidays: &Holidays, date: Date) -> DayPlan {
         if let Some(ex) = self.exceptions.get(&date) {
             return match ex {
@@ -225,7 +243,7 @@ impl SectionCalendar {
         if let Some(name) = holidays.get(date) {
             return DayPlan::Holiday(name.to_owned());
         }
-        match self.weekly.hours(date.weekday()) {
+        match self.weekly_on(date).hours(date.weekday()) {
             Some(h) => DayPlan::Work(h),
             None => DayPlan::Off(None),
         }
@@ -295,6 +313,35 @@ mod tests {
             if let Some(h) = got {
                 assert_eq!(WorkHours::parse(&h.to_string()), Some(h), "{text:?} round trip");
             }
+        }
+    }
+
+    #[test]
+    fn a_schedule_change_takes_effect_from_its_date_and_never_before() {
+        let mut cal = SectionCalendar::new(WeeklySchedule::weekdays(office()));
+        let longer = WorkHours::new(time!(07:00), time!(16:30)).unwrap();
+        let ramadan = WorkHours::new(time!(08:00), time!(14:00)).unwrap();
+        cal.changes.insert(date!(2026 - 03 - 16), WeeklySchedule::weekdays(longer));
+        cal.changes.insert(date!(2026 - 04 - 01), WeeklySchedule::new([Some(ramadan), Some(ramadan), Some(ramadan), Some(ramadan), Some(ramadan), Some(ramadan), None]));
+        let h = Holidays::new();
+        // (date, plan): before the first change, from it, from the second (a Saturday at work).
+        let cases = [
+            (date!(2026 - 03 - 13), DayPlan::Work(office())),
+            (date!(2026 - 03 - 14), DayPlan::Off(None)),
+            (date!(2026 - 03 - 16), DayPlan::Work(longer)),
+            (date!(2026 - 03 - 31), DayPlan::Work(longer)),
+            (date!(2026 - 04 - 01), DayPlan::Work(ramadan)),
+            (date!(2026 - 04 - 04), DayPlan::Work(ramadan)),
+            (date!(2026 - 04 - 05), DayPlan::Off(None)),
+        ];
+        for (d, want) in cases.clone() {
+            assert_eq!(cal.plan(&h, d), want, "{d}");
+        }
+        let today = cal.as_of(date!(2026 - 03 - 20));
+        assert_eq!(today.weekly, WeeklySchedule::weekdays(longer), "a kiosk gets the week in effect");
+        assert_eq!(today.changes.keys().copied().collect::<Vec<_>>(), [date!(2026 - 04 - 01)], "and the changes still to come");
+        for (d, _) in cases.iter().filter(|(d, _)| *d >= date!(2026 - 03 - 20)) {
+            assert_eq!(today.plan(&h, *d), cal.plan(&h, *d), "{d}");
         }
     }
 

@@ -30,7 +30,8 @@ pub async fn site_rules(
         zone: zone.clone(),
         settings: store.settings().await?,
         holidays: store.holidays().await?,
-        sections: store.sections().await?.into_iter().map(|s| (s.id, s.calendar)).collect(),
+        // A kiosk judges today: it gets the week in effect today (schedule changes are dated).
+        sections: store.sections().await?.into_iter().map(|s| (s.id, s.calendar.as_of(today))).collect(),
         excused: employees.iter().filter_map(|e| Some((e.id.clone(), excused.remove(&e.id)?))).collect(),
         assignments: employees.into_iter().filter_map(|e| Some((e.id, e.section?))).collect(),
     })

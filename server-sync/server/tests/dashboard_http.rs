@@ -830,7 +830,73 @@ async fn an_administrator_adds_a_missing_out_and_the_overtime_appears(db: &Db<'_
     assert!(!spv.get(&format!("/reports/employee?id={budi}&year=2026&month=2")).await.text().contains(r#"action="/manual""#), "no form for a supervisor");
 }
 
+/// Bina Marga starts at 07:00 from 2 March and works shorter hours in a Ramadan week: the new
+/// week counts from its date (February keeps 07:30, a closed month cannot be changed), the
+/// special hours land on working days only (not on the holiday or the weekend), the kiosks get
+/// the week in effect, and bad fields write nothing.
+async fn a_schedule_change_counts_from_its_date_and_ramadan_hours_only_on_working_days(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
+    let agus = "199003032015013003";
+    f.storage.put_holiday(time::macros::date!(2026 - 03 - 19), "Hari Suci Nyepi").await.unwrap();
+    f.storage.close_month(2026, time::Month::January, dashboard_fixture::WIB, "admin", dashboard_fixture::NOW).await.unwrap().unwrap();
+    let mut admin = Client::new(&f);
+    admin.login("admin", PASSWORD).await;
+    let csrf = admin.csrf("/settings").await;
+    let change = |from: &'static str| {
+        vec![("csrf", csrf.clone()), ("id", "BM".into()), ("name", "Bina Marga".into()), ("weekdays", "07:00-15:00".into()), ("friday", "07:00-11:00".into()), ("from", from.into())]
+    };
+    let post = |fields: &Vec<(&'static str, String)>| fields.iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<(&str, String)>>();
+    for (fields, want) in [(change("2026-01-15"), "ditutup"), (change("15-01-2026"), "tanggal tidak sah")] {
+        let v = post(&fields);
+        let refs: Vec<(&str, &str)> = v.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let back = admin.post("/settings/section", &refs).await.location.unwrap_or_default();
+        assert!(back.contains("err=") && admin.get(&back).await.text().contains(want), "{want}: {back}");
+    }
+    let v = post(&change("2026-03-02"));
+    let refs: Vec<(&str, &str)> = v.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert!(admin.post("/settings/section", &refs).await.location.unwrap_or_default().contains("ok="));
+    let bm = f.storage.sections().await.unwrap().into_iter().find(|s| s.id == "BM").unwrap();
+    assert_eq!(bm.calendar.changes.len(), 1, "one dated change, the first week kept");
+
+    let row_of = |html: &str, date: &str| {
+        let at = html.find(&format!("<td>{date}</td>")).unwrap_or_else(|| panic!("{date}"));
+        html[at..at + html[at..].find("</tr>").unwrap()].to_owned()
+    };
+    let march = admin.get(&format!("/reports/employee?id={agus}&year=2026&month=3")).await.text();
+    let monday = row_of(&march, "2026-03-02");
+    assert!(monday.contains("<td>07:00-15:00</td>") && monday.contains("<td>100</td>"), "late from 07:00 now: {monday}");
+    let february = admin.get(&format!("/reports/employee?id={agus}&year=2026&month=2")).await.text();
+    assert!(row_of(&february, "2026-02-27").contains("<td>07:30-16:00</td>"), "the month before keeps its week");
+    let rules = hadir_server::roster::site_rules(&f.storage, "KANTOR", &hadir_rules::SiteZone::parse("Asia/Jakarta").unwrap(), time::macros::date!(2026 - 03 - 02)).await.unwrap();
+    assert_eq!(rules.to_wire().sections.iter().find(|s| s.id == "BM").unwrap().week[0].as_deref(), Some("07:00-15:00"), "the kiosks get the week in effect");
+
+    let period = |from: &'static str, to: &'static str, weekdays: &'static str| {
+        vec![("csrf", csrf.clone()), ("id", "BM".into()), ("from", from.into()), ("to", to.into()), ("weekdays", weekdays.into()), ("friday", "08:00-11:30".into()), ("reason", "Ramadan".into())]
+    };
+    for fields in [period("2026-03-22", "2026-03-16", "08:00-14:00"), period("2026-03-16", "2026-03-22", "8 sampai 2")] {
+        let v = post(&fields);
+        let refs: Vec<(&str, &str)> = v.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert!(admin.post("/settings/section/period", &refs).await.location.unwrap_or_default().contains("err="));
+    }
+    let exceptions = |f: &dashboard_fixture::Fixture| {
+        let storage = f.storage.clone();
+        async move { storage.sections().await.unwrap().into_iter().find(|s| s.id == "BM").unwrap().calendar.exceptions.len() }
+    };
+    assert_eq!(exceptions(&f).await, 0, "nothing written");
+    let v = post(&period("2026-03-16", "2026-03-22", "08:00-14:00"));
+    let refs: Vec<(&str, &str)> = v.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let back = admin.post("/settings/section/period", &refs).await.location.unwrap_or_default();
+    assert!(back.contains("ok="), "{back}");
+    assert_eq!(exceptions(&f).await, 4, "Monday to Wednesday and Friday; not the holiday nor the weekend");
+    let march = admin.get(&format!("/reports/employee?id={agus}&year=2026&month=3")).await.text();
+    for (date, plan) in [("2026-03-16", "08:00-14:00"), ("2026-03-19", "Libur nasional: Hari Suci Nyepi"), ("2026-03-20", "08:00-11:30"), ("2026-03-21", "Libur"), ("2026-03-23", "07:00-15:00")] {
+        assert!(row_of(&march, date).contains(&format!("<td>{plan}</td>")), "{date}: {}", row_of(&march, date));
+    }
+    assert!(admin.get("/settings").await.text().contains(r#"<li data-change="2026-03-02">mulai 2026-03-02: 07:00-15:00"#));
+}
+
 on_both_backends!(
+    a_schedule_change_counts_from_its_date_and_ramadan_hours_only_on_working_days,
     an_administrator_adds_a_missing_out_and_the_overtime_appears,
     an_employees_month_shows_every_day_and_its_schedule,
     recaps_carry_the_letterhead_and_signatures,

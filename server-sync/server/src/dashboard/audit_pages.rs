@@ -76,6 +76,7 @@ pub fn action_label(lang: Lang, action: &str) -> String {
         "settings" => ("Pengaturan aturan", "Rule settings"),
         "holiday" => ("Hari libur", "Holiday"),
         "section" => ("Bidang", "Section"),
+        "section_period" => ("Jadwal khusus", "Special hours"),
         "add_user" => ("Pengguna baru", "New user"),
         "board_token" => ("Tautan papan", "Board link"),
         "assign_section" => ("Pindah bidang", "Section assigned"),

@@ -46,6 +46,7 @@ pub mod people_pages;
 pub mod pin;
 pub mod report_pages;
 pub mod roster_pages;
+pub mod schedule_pages;
 pub mod terminal_pages;
 
 use std::path::PathBuf;
@@ -437,7 +438,8 @@ pub fn router(state: AppState) -> Router {
         .route("/settings/holiday", post(pages::add_holiday))
         .route("/settings/holiday/{date}/remove", post(pages::remove_holiday))
         .route("/settings/holidays/import", post(pages::import_holidays))
-        .route("/settings/section", post(pages::add_section))
+        .route("/settings/section", post(schedule_pages::put_section))
+        .route("/settings/section/period", post(schedule_pages::put_special_period))
         .route("/settings/site-area", post(pages::put_site_area))
         .route("/settings/retention", post(pages::put_retention))
         .route("/settings/letterhead", post(letterhead_pages::put_letterhead))

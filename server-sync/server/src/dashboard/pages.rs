@@ -19,7 +19,7 @@ use crate::storage::corrections::CANCEL;
 use crate::storage::{dt_to_ms, ms_to_dt};
 use super::{AppError, AppState, SESSION_COOKIE, Session, lang_of};
 use crate::reports::month::{Context, Scope, date_results};
-use hadir_rules::{Band, Decision, DayStatus, Direction, Excused, RuleSettings, WeeklySchedule, WorkHours};
+use hadir_rules::{Band, Decision, DayStatus, Direction, Excused, RuleSettings};
 
 pub(crate) type Fields = HashMap<String, String>;
 
@@ -1227,24 +1227,7 @@ pub async fn settings(State(st): State<AppState>, s: Session, Query(q): Query<Fi
         file = lang.pick("Berkas hari libur", "Holiday file"),
         import = lang.pick("Impor", "Import"),
     );
-    let mut secs = String::new();
-    for sec in st.store.sections().await? {
-        let days: Vec<String> = sec.calendar.weekly.days().iter().map(|h| h.map(|h| h.to_string()).unwrap_or_else(|| "-".into())).collect();
-        let _ = write!(secs, "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", esc(&sec.id), esc(&sec.name), days.join(" · "));
-    }
-    let _ = write!(
-        body,
-        r#"<section class="card"><h2>{t}</h2><div class="scroll"><table><thead><tr><th>ID</th><th>{n}</th><th>{w}</th></tr></thead><tbody>{secs}</tbody></table></div>
-<form method="post" action="/settings/section" class="inline">{c}<label>ID<input name="id" required></label><label>{n}<input name="name" required></label>
-<label>{wd}<input name="weekdays" value="07:30-16:00" pattern="\d\d:\d\d-\d\d:\d\d"></label><label>{fr}<input name="friday" value="07:30-16:30"></label><label>{sa}<input name="saturday" value=""></label><button>{save}</button></form></section>"#,
-        t = lang.pick("Bidang dan jadwal", "Sections and schedules"),
-        n = lang.pick("Nama", "Name"),
-        w = lang.pick("Jadwal Sen–Min", "Schedule Mon–Sun"),
-        wd = lang.pick("Sen–Kam", "Mon–Thu"),
-        fr = lang.pick("Jumat", "Friday"),
-        sa = lang.pick("Sabtu (kosong: libur)", "Saturday (empty: off)"),
-        save = lang.pick("Simpan", "Save"),
-    );
+    body.push_str(&super::schedule_pages::card(&st, lang, &c).await?);
     let mut areas = String::new();
     let mut by_site: Vec<_> = st.store.site_areas().await?.into_iter().collect();
     by_site.sort_by(|a, b| a.0.cmp(&b.0));
@@ -1422,30 +1405,6 @@ pub async fn import_holidays(State(st): State<AppState>, s: Session, mut form: a
     Ok(redirect_ok("/settings", &msg))
 }
 
-/// Adds or replaces a section with its weekly schedule.
-pub async fn add_section(State(st): State<AppState>, s: Session, Form(f): Form<Fields>) -> Result<Response, AppError> {
-    s.require(Page::Settings)?;
-    s.check_csrf(f.get("csrf"))?;
-    let hours = |k: &str| -> Result<Option<hadir_rules::WorkHours>, AppError> {
-        let v = field(&f, k);
-        if v.is_empty() {
-            return Ok(None);
-        }
-        WorkHours::parse(v).map(Some).ok_or_else(|| {
-            AppError::BadRequest(format!("{k}: {v} — HH:MM-HH:MM, selesai setelah mulai / end after start (no night shifts)"))
-        })
-    };
-    let wd = hours("weekdays")?;
-    let fri = hours("friday")?.or(wd);
-    let sat = hours("saturday")?;
-    let (id, name) = (field(&f, "id"), field(&f, "name"));
-    if id.is_empty() || name.is_empty() {
-        return Err(AppError::BadRequest("id/name".into()));
-    }
-    st.store.put_section(id, name, &WeeklySchedule::new([wd, wd, wd, wd, fri, sat, None])).await?;
-    st.store.audit(&s.user.username, "section", &format!("{id} {name}"), (st.clock)()).await?;
-    Ok(redirect_ok("/settings", s.lang.pick("Bidang disimpan", "Section saved")))
-}
 
 /// Sets a site's area (a circle; audited).
 pub async fn put_site_area(State(st): State<AppState>, s: Session, Form(f): Form<Fields>) -> Result<Response, AppError> {

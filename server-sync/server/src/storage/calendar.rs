@@ -1,6 +1,7 @@
 //! When people work: sections with their weekly schedules and dated exceptions, and holidays.
 //!
-//! It owns `dash_sections`, `dash_section_exceptions` and `dash_holidays`. Hours are stored as
+//! It owns `dash_sections` (each section's first week), `dash_section_changes` (weeks that
+//! take effect from a date), `dash_section_exceptions` and `dash_holidays`. Hours are stored as
 //! `HH:MM-HH:MM` text ([`WorkHours`]'s `Display` and [`WorkHours::parse`]) and dates as
 //! `YYYY-MM-DD` ([`date_str`], [`parse_date`]). The rules that use a calendar are
 //! `hadir_rules`; nothing here decides lateness.
@@ -48,6 +49,17 @@ fn stored_hours(what: &str, h: &str) -> Result<WorkHours> {
     WorkHours::parse(h).ok_or_else(|| StorageError::Corrupt(format!("{what}: hours {h:?}")))
 }
 
+/// A week stored as seven `HH:MM-HH:MM` columns (Monday first) from `first`.
+fn week_of(r: &dyn super::portable::Row, first: usize, what: &str) -> Result<WeeklySchedule> {
+    let mut w = [None; 7];
+    for (i, day) in w.iter_mut().enumerate() {
+        if let Some(h) = r.opt_text(first + i)? {
+            *day = Some(stored_hours(what, &h)?);
+        }
+    }
+    Ok(WeeklySchedule::new(w))
+}
+
 impl Store {
     /// Adds or replaces a section and its weekly schedule.
     pub async fn put_section(&self, id: &str, name: &str, weekly: &WeeklySchedule) -> Result<()> {
@@ -64,15 +76,42 @@ impl Store {
         Ok(())
     }
 
-    /// Adds or replaces a section's exception for a date (`hours` None: day off).
-    pub async fn put_exception(&self, section: &str, date: Date, hours: Option<WorkHours>, reason: &str) -> Result<()> {
+    /// Sets a section's week from `from` on (replacing a change of the same date); the days
+    /// before keep the week they had.
+    pub async fn put_section_change(&self, id: &str, from: Date, weekly: &WeeklySchedule) -> Result<()> {
+        let mut p = params![id, date_str(from)];
+        p.extend(weekly.days().iter().map(|h| h.map(|h| h.to_string()).into()));
         self.write(
-            "put section exception",
-            "INSERT INTO dash_section_exceptions (section_id, date, hours, reason) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (section_id, date) DO UPDATE SET hours = excluded.hours, reason = excluded.reason",
-            params![section, date_str(date), hours.map(|h| h.to_string()), reason],
+            "put section schedule change",
+            "INSERT INTO dash_section_changes (section_id, effective_from, mon, tue, wed, thu, fri, sat, sun)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             ON CONFLICT (section_id, effective_from) DO UPDATE SET mon = excluded.mon, tue = excluded.tue,
+               wed = excluded.wed, thu = excluded.thu, fri = excluded.fri, sat = excluded.sat, sun = excluded.sun",
+            p,
         )
         .await?;
+        Ok(())
+    }
+
+    /// Adds or replaces a section's exception for a date (`hours` None: day off).
+    pub async fn put_exception(&self, section: &str, date: Date, hours: Option<WorkHours>, reason: &str) -> Result<()> {
+        self.put_exceptions(section, &[(date, hours)], reason).await
+    }
+
+    /// Adds or replaces a section's exceptions for several dates, all or none (a special
+    /// period such as Ramadan hours).
+    pub async fn put_exceptions(&self, section: &str, days: &[(Date, Option<WorkHours>)], reason: &str) -> Result<()> {
+        let stmts = days
+            .iter()
+            .map(|(date, hours)| {
+                Stmt::new(
+                    "INSERT INTO dash_section_exceptions (section_id, date, hours, reason) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (section_id, date) DO UPDATE SET hours = excluded.hours, reason = excluded.reason",
+                    params![section, date_str(*date), hours.map(|h| h.to_string()), reason],
+                )
+            })
+            .collect();
+        self.write_all("put section exceptions", stmts).await?;
         Ok(())
     }
 
@@ -85,13 +124,8 @@ impl Store {
                 params![],
                 |r| {
                     let id = r.text(0)?;
-                    let mut w = [None; 7];
-                    for (i, day) in w.iter_mut().enumerate() {
-                        if let Some(h) = r.opt_text(2 + i)? {
-                            *day = Some(stored_hours(&format!("dash_sections {id}"), &h)?);
-                        }
-                    }
-                    Ok((id, r.text(1)?, WeeklySchedule::new(w)))
+                    let week = week_of(r, 2, &format!("dash_sections {id}"))?;
+                    Ok((id, r.text(1)?, week))
                 },
             )
             .await?;
@@ -114,11 +148,28 @@ impl Store {
         for (sid, date, ex) in rows {
             exceptions.entry(sid).or_default().insert(date, ex);
         }
+        let changed = self
+            .query_rows(
+                "read section schedule changes",
+                "SELECT section_id, effective_from, mon, tue, wed, thu, fri, sat, sun FROM dash_section_changes",
+                params![],
+                |r| {
+                    let id = r.text(0)?;
+                    let week = week_of(r, 2, &format!("dash_section_changes {id}"))?;
+                    Ok((id, stored_date("dash_section_changes", &r.text(1)?)?, week))
+                },
+            )
+            .await?;
+        let mut changes: HashMap<String, BTreeMap<Date, WeeklySchedule>> = HashMap::new();
+        for (sid, from, weekly) in changed {
+            changes.entry(sid).or_default().insert(from, weekly);
+        }
         Ok(raw
             .into_iter()
             .map(|(id, name, weekly)| {
                 let mut calendar = SectionCalendar::new(weekly);
                 calendar.exceptions = exceptions.remove(&id).unwrap_or_default();
+                calendar.changes = changes.remove(&id).unwrap_or_default();
                 Section { id, name, calendar }
             })
             .collect())

@@ -441,7 +441,24 @@ CREATE TRIGGER dash_decisions_no_truncate BEFORE TRUNCATE ON dash_decisions
 
 /// Every dashboard migration (component `dashboard`; needs [`CORE`] first: it indexes
 /// `records`).
-pub const DASHBOARD: &[Migration] = &[DASHBOARD_1, DASHBOARD_2, DASHBOARD_3, DASHBOARD_4, DASHBOARD_5, DASHBOARD_6, DASHBOARD_7];
+pub const DASHBOARD: &[Migration] =
+    &[DASHBOARD_1, DASHBOARD_2, DASHBOARD_3, DASHBOARD_4, DASHBOARD_5, DASHBOARD_6, DASHBOARD_7, DASHBOARD_8];
+
+/// Dated schedule changes (#16): a section's week from a date on, so that a change never
+/// rewrites the months before it.
+const DASHBOARD_8: Migration = Migration {
+    component: "dashboard",
+    version: 8,
+    name: "section schedules that take effect from a date",
+    sqlite: DASHBOARD_8_SQL,
+    postgres: DASHBOARD_8_SQL,
+};
+
+const DASHBOARD_8_SQL: &str = "
+CREATE TABLE dash_section_changes (
+    section_id TEXT NOT NULL, effective_from TEXT NOT NULL,
+    mon TEXT, tue TEXT, wed TEXT, thu TEXT, fri TEXT, sat TEXT, sun TEXT,
+    PRIMARY KEY (section_id, effective_from));";
 
 /// Manual IN and OUT entries (#16): an administrator's punch for an employee who could not make
 /// one, with its reason and attachment; append-only, apart from the signed `records`.

@@ -1,0 +1,197 @@
+//! The settings card for sections and their schedules: each section's week in effect today
+//! and its dated changes, the form that adds a section or changes its week from a date, and the
+//! form for a special period (Ramadan hours) written as the section's dated exceptions.
+//!
+//! Owns the forms and their checks; what a day is stays `hadir_rules`'s. A change never reaches
+//! into a closed month: a month paid from stays as it was paid.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use axum::Form;
+use axum::extract::State;
+use axum::response::Response;
+use hadir_rules::{WeeklySchedule, WorkHours};
+use time::{Date, Weekday};
+
+use super::auth::Page;
+use super::html::esc;
+use super::i18n::Lang;
+use super::pages::{field, redirect_err, redirect_ok};
+use super::{AppError, AppState, Session};
+use crate::storage::calendar::{date_str, parse_date};
+
+type Fields = HashMap<String, String>;
+
+/// The longest special period, days (a Ramadan month with margin).
+pub const MAX_PERIOD_DAYS: i64 = 45;
+
+fn week_text(w: &WeeklySchedule) -> String {
+    w.days().iter().map(|h| h.map(|h| h.to_string()).unwrap_or_else(|| "-".into())).collect::<Vec<_>>().join(" · ")
+}
+
+/// The card on the settings page.
+pub async fn card(st: &AppState, lang: Lang, csrf_field: &str) -> Result<String, AppError> {
+    let today = st.now().date();
+    let mut rows = String::new();
+    for sec in st.store.sections().await? {
+        let changes: Vec<String> = sec
+            .calendar
+            .changes
+            .iter()
+            .map(|(from, w)| format!(r#"<li data-change="{d}">{since} {d}: {w}</li>"#, d = date_str(*from), since = lang.pick("mulai", "from"), w = week_text(w)))
+            .collect();
+        let _ = write!(
+            rows,
+            r#"<tr data-section-row="{id}"><td>{id}</td><td>{n}</td><td>{w}</td><td><ul>{c}</ul></td></tr>"#,
+            id = esc(&sec.id),
+            n = esc(&sec.name),
+            w = week_text(sec.calendar.weekly_on(today)),
+            c = changes.concat(),
+        );
+    }
+    Ok(format!(
+        r#"<section class="card" id="sections"><h2>{t}</h2><div class="scroll"><table><thead><tr><th>ID</th><th>{n}</th><th>{w}</th><th>{ch}</th></tr></thead><tbody>{rows}</tbody></table></div>
+<p class="muted">{help}</p>
+<form method="post" action="/settings/section" class="inline">{csrf_field}<label>ID<input name="id" required></label><label>{n}<input name="name" required></label>
+<label>{wd}<input name="weekdays" value="07:30-16:00" pattern="\d\d:\d\d-\d\d:\d\d"></label><label>{fr}<input name="friday" value="07:30-16:30"></label><label>{sa}<input name="saturday" value=""></label><label>{from}<input type="date" name="from"></label><button>{save}</button></form>
+<h3>{pt}</h3><p class="muted">{phelp}</p>
+<form method="post" action="/settings/section/period" class="inline">{csrf_field}<label>ID<input name="id" required></label><label>{pf}<input type="date" name="from" required></label><label>{pto}<input type="date" name="to" required></label>
+<label>{wd}<input name="weekdays" required placeholder="08:00-14:00"></label><label>{fr}<input name="friday" placeholder="08:00-11:30"></label><label>{reason}<input name="reason" value="Ramadan" required maxlength="120"></label><button>{save}</button></form></section>"#,
+        t = lang.pick("Bidang dan jadwal", "Sections and schedules"),
+        n = lang.pick("Nama", "Name"),
+        w = lang.pick("Jadwal Sen–Min (berlaku hari ini)", "Schedule Mon–Sun (in effect today)"),
+        ch = lang.pick("Perubahan jadwal", "Schedule changes"),
+        help = lang.pick(
+            "Jadwal baru berlaku mulai tanggal yang diisi (kosong: mulai hari ini) dan tidak mengubah hari sebelumnya; bulan yang sudah ditutup tidak dapat diubah.",
+            "A new schedule takes effect from the date given (empty: from today) and changes no day before it; a closed month cannot be changed.",
+        ),
+        wd = lang.pick("Sen–Kam", "Mon–Thu"),
+        fr = lang.pick("Jumat", "Friday"),
+        sa = lang.pick("Sabtu (kosong: libur)", "Saturday (empty: off)"),
+        from = lang.pick("Berlaku mulai", "Effective from"),
+        save = lang.pick("Simpan", "Save"),
+        pt = lang.pick("Jadwal khusus (mis. Ramadan)", "Special hours (e.g. Ramadan)"),
+        phelp = lang.pick(
+            "Jam kerja lain untuk rentang tanggal, pada hari kerja bidang itu saja (hari libur dan akhir pekan tetap libur).",
+            "Other hours for a range of dates, on the section's working days only (holidays and weekends stay off).",
+        ),
+        pf = lang.pick("Dari", "From"),
+        pto = lang.pick("Sampai", "To"),
+        reason = lang.pick("Keterangan", "Reason"),
+    ))
+}
+
+fn hours(f: &Fields, key: &str, lang: Lang) -> Result<Option<WorkHours>, String> {
+    let v = field(f, key).trim();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    WorkHours::parse(v).map(Some).ok_or_else(|| match lang {
+        Lang::Id => format!("{key}: {v} bukan jam kerja (JJ:MM-JJ:MM)."),
+        Lang::En => format!("{key}: {v} is not working hours (HH:MM-HH:MM)."),
+    })
+}
+
+/// Refuses a date in a closed month.
+async fn open_month(st: &AppState, date: Date, lang: Lang) -> Result<Result<(), String>, AppError> {
+    Ok(match st.store.month_close(date.year(), date.month()).await? {
+        Some(_) => Err(match lang {
+            Lang::Id => format!("{}: bulan itu sudah ditutup; jadwalnya tidak dapat diubah.", date_str(date)),
+            Lang::En => format!("{}: that month is closed; its schedule cannot change.", date_str(date)),
+        }),
+        None => Ok(()),
+    })
+}
+
+/// Adds a section, or changes its week from a date on (administrators; audited).
+pub async fn put_section(State(st): State<AppState>, s: Session, Form(f): Form<Fields>) -> Result<Response, AppError> {
+    s.require(Page::Settings)?;
+    s.check_csrf(f.get("csrf"))?;
+    let lang = s.lang;
+    let (wd, fri, sat) = match (hours(&f, "weekdays", lang), hours(&f, "friday", lang), hours(&f, "saturday", lang)) {
+        (Ok(wd), Ok(fri), Ok(sat)) => (wd, fri.or(wd), sat),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return Ok(redirect_err("/settings", &e)),
+    };
+    let (id, name) = (field(&f, "id").trim(), field(&f, "name").trim());
+    if id.is_empty() || name.is_empty() {
+        return Ok(redirect_err("/settings", lang.pick("ID dan nama bidang wajib diisi.", "A section needs an ID and a name.")));
+    }
+    let week = WeeklySchedule::new([wd, wd, wd, wd, fri, sat, None]);
+    let now = (st.clock)();
+    let existing = st.store.sections().await?.into_iter().find(|x| x.id == id);
+    let Some(existing) = existing else {
+        st.store.put_section(id, name, &week).await?;
+        st.store.audit(&s.user.username, "section", &format!("{id} {name}: {}", week_text(&week)), now).await?;
+        return Ok(redirect_ok("/settings", lang.pick("Bidang disimpan", "Section saved")));
+    };
+    let from = match field(&f, "from").trim() {
+        "" => st.now().date(),
+        text => match parse_date(text) {
+            Some(d) => d,
+            None => return Ok(redirect_err("/settings", lang.pick("Berlaku mulai: tanggal tidak sah.", "Effective from: not a date."))),
+        },
+    };
+    if let Err(e) = open_month(&st, from, lang).await? {
+        return Ok(redirect_err("/settings", &e));
+    }
+    st.store.put_section(id, name, &existing.calendar.weekly).await?;
+    st.store.put_section_change(id, from, &week).await?;
+    st.store.audit(&s.user.username, "section", &format!("{id} {name}: from {}: {}", date_str(from), week_text(&week)), now).await?;
+    Ok(redirect_ok("/settings", lang.pick("Jadwal bidang disimpan", "Section schedule saved")))
+}
+
+/// Sets special hours for a range of a section's working days (administrators; audited): one
+/// dated exception a day, all or none.
+pub async fn put_special_period(State(st): State<AppState>, s: Session, Form(f): Form<Fields>) -> Result<Response, AppError> {
+    s.require(Page::Settings)?;
+    s.check_csrf(f.get("csrf"))?;
+    let lang = s.lang;
+    let id = field(&f, "id").trim();
+    let reason = field(&f, "reason").trim();
+    let Some(section) = st.store.sections().await?.into_iter().find(|x| x.id == id) else {
+        return Ok(redirect_err("/settings", lang.pick("ID: tidak ada bidang dengan ID itu.", "ID: no section has that ID.")));
+    };
+    let (Some(from), Some(to)) = (parse_date(field(&f, "from")), parse_date(field(&f, "to"))) else {
+        return Ok(redirect_err("/settings", lang.pick("Dari/sampai: tanggal tidak sah.", "From/to: not a date.")));
+    };
+    let days = (to - from).whole_days() + 1;
+    if !(1..=MAX_PERIOD_DAYS).contains(&days) || reason.is_empty() {
+        let msg = match lang {
+            Lang::Id => format!("Sampai: tanggal akhir tidak boleh sebelum tanggal awal, paling lama {MAX_PERIOD_DAYS} hari; keterangan wajib diisi."),
+            Lang::En => format!("To: the period cannot end before it starts and lasts at most {MAX_PERIOD_DAYS} days; a reason is required."),
+        };
+        return Ok(redirect_err("/settings", &msg));
+    }
+    let (wd, fri) = match (hours(&f, "weekdays", lang), hours(&f, "friday", lang)) {
+        (Ok(Some(wd)), Ok(fri)) => (wd, fri.unwrap_or(wd)),
+        (Ok(None), _) => return Ok(redirect_err("/settings", lang.pick("Sen–Kam: jam kerja wajib diisi.", "Mon–Thu: hours are required."))),
+        (Err(e), _) | (_, Err(e)) => return Ok(redirect_err("/settings", &e)),
+    };
+    for d in [from, to] {
+        if let Err(e) = open_month(&st, d, lang).await? {
+            return Ok(redirect_err("/settings", &e));
+        }
+    }
+    let holidays = st.store.holidays().await?;
+    let mut set = Vec::new();
+    let mut day = from;
+    loop {
+        // Only the days the section works: a weekend or a holiday stays off.
+        if holidays.get(day).is_none() && section.calendar.weekly_on(day).hours(day.weekday()).is_some() {
+            set.push((day, Some(if day.weekday() == Weekday::Friday { fri } else { wd })));
+        }
+        match day.next_day() {
+            Some(next) if day < to => day = next,
+            _ => break,
+        }
+    }
+    st.store.put_exceptions(id, &set, reason).await?;
+    let detail = format!("{id}: {reason} {}..{}: {} days at {wd} (Friday {fri})", date_str(from), date_str(to), set.len());
+    st.store.audit(&s.user.username, "section_period", &detail, (st.clock)()).await?;
+    let msg = match lang {
+        Lang::Id => format!("Jadwal khusus disimpan untuk {} hari kerja", set.len()),
+        Lang::En => format!("Special hours saved for {} working days", set.len()),
+    };
+    Ok(redirect_ok("/settings", &msg))
+}
