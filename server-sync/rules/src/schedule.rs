@@ -232,6 +232,21 @@ impl SectionCalendar {
         }
     }
 
+    /// This calendar for one employee whose own week is `week` from `from` to `to` (a night
+    /// guard in a day section, a part-time arrangement): inside the range the employee's week
+    /// wins over the section's and its changes; before and after it the section's applies.
+    /// The section's dated exceptions (a special period) and the holidays still apply.
+    pub fn with_override(&self, from: Date, to: Date, week: &WeeklySchedule) -> SectionCalendar {
+        let mut out = self.clone();
+        let after = to.next_day();
+        if let Some(after) = after {
+            out.changes.insert(after, self.weekly_on(after).clone());
+        }
+        out.changes.retain(|d, _| *d < from || after.is_some_and(|a| *d >= a));
+        out.changes.insert(from, week.clone());
+        out
+    }
+
     /// What `date` is for this section: exception, then holiday, then the week in effect.
     pub fn plan(&self, holidays: &Holidays, date: Date) -> DayPlan {
         if let Some(ex) = self.exceptions.get(&date) {
@@ -343,6 +358,33 @@ mod tests {
         for (d, _) in cases.iter().filter(|(d, _)| *d >= date!(2026 - 03 - 20)) {
             assert_eq!(today.plan(&h, *d), cal.plan(&h, *d), "{d}");
         }
+    }
+
+    #[test]
+    fn an_employees_own_week_wins_inside_its_range_only() {
+        let night = WorkHours::new(time!(22:00), time!(06:00)).unwrap();
+        let later = WorkHours::new(time!(08:00), time!(16:30)).unwrap();
+        let mut section = SectionCalendar::new(WeeklySchedule::weekdays(office()));
+        // The section changes its week in the middle of the employee's range and after it.
+        section.changes.insert(date!(2026 - 03 - 10), WeeklySchedule::weekdays(later));
+        section.changes.insert(date!(2026 - 04 - 01), WeeklySchedule::weekdays(office()));
+        section.exceptions.insert(date!(2026 - 03 - 12), DayException::Off("Kerja bakti".into()));
+        let guard = section.with_override(date!(2026 - 03 - 05), date!(2026 - 03 - 20), &WeeklySchedule::new([Some(night); 7]));
+        let h = Holidays::new();
+        let cases = [
+            (date!(2026 - 03 - 04), DayPlan::Work(office())),
+            (date!(2026 - 03 - 05), DayPlan::Work(night)),
+            (date!(2026 - 03 - 08), DayPlan::Work(night)), // a Sunday: the guard's week works
+            (date!(2026 - 03 - 11), DayPlan::Work(night)), // the section's change does not reach in
+            (date!(2026 - 03 - 12), DayPlan::Off(Some("Kerja bakti".into()))),
+            (date!(2026 - 03 - 20), DayPlan::Work(night)),
+            (date!(2026 - 03 - 23), DayPlan::Work(later)), // after it: the section's week of that day
+            (date!(2026 - 04 - 01), DayPlan::Work(office())),
+        ];
+        for (d, want) in cases {
+            assert_eq!(guard.plan(&h, d), want, "{d}");
+        }
+        assert_eq!(section.plan(&h, date!(2026 - 03 - 11)), DayPlan::Work(later), "the section itself is untouched");
     }
 
     #[test]

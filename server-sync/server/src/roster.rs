@@ -26,14 +26,27 @@ pub async fn site_rules(
     let from = today.previous_day().unwrap_or(today);
     let to = today.saturating_add(time::Duration::days(EXCUSED_DAYS_AHEAD));
     let mut excused = store.excused_between(from, to).await?;
+    // A kiosk judges today: it gets the week in effect today (schedule changes are dated).
+    let mut sections: std::collections::BTreeMap<String, hadir_rules::SectionCalendar> =
+        store.sections().await?.into_iter().map(|s| (s.id, s.calendar)).collect();
+    let mut assignments: std::collections::BTreeMap<String, String> =
+        employees.iter().filter_map(|e| Some((e.id.clone(), e.section.clone()?))).collect();
+    // An employee with a schedule of their own still running gets a section of their own,
+    // `@<employee id>`, so the kiosk needs nothing new to judge them.
+    let ours: std::collections::HashSet<&str> = employees.iter().map(|e| e.id.as_str()).collect();
+    let running: Vec<_> = store.employee_schedules().await?.into_iter().filter(|s| ours.contains(s.employee_id.as_str()) && s.to >= from).collect();
+    for (employee, calendar) in crate::storage::calendar::employee_calendars(&running, |id| assignments.get(id).and_then(|s| sections.get(s)).cloned()) {
+        let own = format!("@{employee}");
+        sections.insert(own.clone(), calendar);
+        assignments.insert(employee, own);
+    }
     Ok(hadir_rules::SiteRules {
         zone: zone.clone(),
         settings: store.settings().await?,
         holidays: store.holidays().await?,
-        // A kiosk judges today: it gets the week in effect today (schedule changes are dated).
-        sections: store.sections().await?.into_iter().map(|s| (s.id, s.calendar.as_of(today))).collect(),
+        sections: sections.into_iter().map(|(id, c)| (id, c.as_of(today))).collect(),
         excused: employees.iter().filter_map(|e| Some((e.id.clone(), excused.remove(&e.id)?))).collect(),
-        assignments: employees.into_iter().filter_map(|e| Some((e.id, e.section?))).collect(),
+        assignments,
     })
 }
 

@@ -691,17 +691,12 @@ async fn recaps_carry_the_letterhead_and_signatures(db: &Db<'_>) {
             ("head.BM_nip", "".to_owned()),
         ]
     };
-    let bad = form("1970-01-01");
-    let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let r = admin.post("/settings/letterhead", &bad).await;
-    let err = r.location.unwrap_or_default();
+    let err = send(&mut admin, "/settings/letterhead", &form("1970-01-01")).await;
     assert!(err.contains("err=") && err.contains("NIP"), "{err}");
     assert_eq!(f.storage.letterhead().await.unwrap(), Default::default(), "nothing saved");
 
-    let good = form("19700101 199503 1 001");
-    let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let r = admin.post("/settings/letterhead", &good).await;
-    assert!(r.location.as_deref().is_some_and(|l| l.contains("ok=")), "{:?}", r.location);
+    let ok = send(&mut admin, "/settings/letterhead", &form("19700101 199503 1 001")).await;
+    assert!(ok.contains("ok="), "{ok}");
     let settings = admin.get("/settings").await.text();
     assert!(settings.contains(r#"name="head.BM_name" value="I Wayan Darma, S.T.""#), "the form shows what was saved");
     assert_eq!(f.storage.audit_lines(Some("letterhead"), None, None, 5).await.unwrap().len(), 1);
@@ -845,16 +840,11 @@ async fn a_schedule_change_counts_from_its_date_and_ramadan_hours_only_on_workin
     let change = |from: &'static str| {
         vec![("csrf", csrf.clone()), ("id", "BM".into()), ("name", "Bina Marga".into()), ("weekdays", "07:00-15:00".into()), ("friday", "07:00-11:00".into()), ("from", from.into())]
     };
-    let post = |fields: &Vec<(&'static str, String)>| fields.iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<(&str, String)>>();
     for (fields, want) in [(change("2026-01-15"), "ditutup"), (change("15-01-2026"), "tanggal tidak sah")] {
-        let v = post(&fields);
-        let refs: Vec<(&str, &str)> = v.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let back = admin.post("/settings/section", &refs).await.location.unwrap_or_default();
+        let back = send(&mut admin, "/settings/section", &fields).await;
         assert!(back.contains("err=") && admin.get(&back).await.text().contains(want), "{want}: {back}");
     }
-    let v = post(&change("2026-03-02"));
-    let refs: Vec<(&str, &str)> = v.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    assert!(admin.post("/settings/section", &refs).await.location.unwrap_or_default().contains("ok="));
+    assert!(send(&mut admin, "/settings/section", &change("2026-03-02")).await.contains("ok="));
     let bm = f.storage.sections().await.unwrap().into_iter().find(|s| s.id == "BM").unwrap();
     assert_eq!(bm.calendar.changes.len(), 1, "one dated change, the first week kept");
 
@@ -874,18 +864,14 @@ async fn a_schedule_change_counts_from_its_date_and_ramadan_hours_only_on_workin
         vec![("csrf", csrf.clone()), ("id", "BM".into()), ("from", from.into()), ("to", to.into()), ("weekdays", weekdays.into()), ("friday", "08:00-11:30".into()), ("reason", "Ramadan".into())]
     };
     for fields in [period("2026-03-22", "2026-03-16", "08:00-14:00"), period("2026-03-16", "2026-03-22", "8 sampai 2")] {
-        let v = post(&fields);
-        let refs: Vec<(&str, &str)> = v.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        assert!(admin.post("/settings/section/period", &refs).await.location.unwrap_or_default().contains("err="));
+        assert!(send(&mut admin, "/settings/section/period", &fields).await.contains("err="));
     }
     let exceptions = |f: &dashboard_fixture::Fixture| {
         let storage = f.storage.clone();
         async move { storage.sections().await.unwrap().into_iter().find(|s| s.id == "BM").unwrap().calendar.exceptions.len() }
     };
     assert_eq!(exceptions(&f).await, 0, "nothing written");
-    let v = post(&period("2026-03-16", "2026-03-22", "08:00-14:00"));
-    let refs: Vec<(&str, &str)> = v.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let back = admin.post("/settings/section/period", &refs).await.location.unwrap_or_default();
+    let back = send(&mut admin, "/settings/section/period", &period("2026-03-16", "2026-03-22", "08:00-14:00")).await;
     assert!(back.contains("ok="), "{back}");
     assert_eq!(exceptions(&f).await, 4, "Monday to Wednesday and Friday; not the holiday nor the weekend");
     let march = admin.get(&format!("/reports/employee?id={agus}&year=2026&month=3")).await.text();
@@ -895,7 +881,69 @@ async fn a_schedule_change_counts_from_its_date_and_ramadan_hours_only_on_workin
     assert!(admin.get("/settings").await.text().contains(r#"<li data-change="2026-03-02">mulai 2026-03-02: 07:00-15:00"#));
 }
 
+/// Posts owned form fields; the redirect's target.
+async fn send(c: &mut Client, path: &str, fields: &[(&str, String)]) -> String {
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    c.post(path, &refs).await.location.unwrap_or_default()
+}
+
+/// Nyoman guards the office at night through March: his own week (22:00-06:00 every day)
+/// wins over his section's in its range only, reaches the kiosks as a section of his own, and
+/// goes when removed; an overlapping range, one that ends before it starts and one in a closed
+/// month write nothing.
+async fn a_night_guard_has_his_own_schedule_for_a_range_of_dates(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
+    let nyoman = "198806062012016006";
+    f.storage.close_month(2026, time::Month::January, dashboard_fixture::WIB, "admin", dashboard_fixture::NOW).await.unwrap().unwrap();
+    let mut admin = Client::new(&f);
+    admin.login("admin", PASSWORD).await;
+    let csrf = admin.csrf("/settings").await;
+    let own = |from: &str, to: &str| {
+        let night = "22:00-06:00";
+        vec![("csrf", csrf.clone()), ("employee", nyoman.to_owned()), ("from", from.to_owned()), ("to", to.to_owned()), ("weekdays", night.to_owned()), ("saturday", night.to_owned()), ("sunday", night.to_owned()), ("reason", "Satpam shift malam".to_owned())]
+    };
+    let back = send(&mut admin, "/schedules", &own("2026-03-01", "2026-03-31")).await;
+    assert!(back.contains("ok="), "{back}");
+    for (fields, want) in [(own("2026-03-20", "2026-04-10"), "tumpang tindih"), (own("2026-04-10", "2026-04-01"), "sebelum"), (own("2026-01-20", "2026-02-10"), "ditutup")] {
+        let back = send(&mut admin, "/schedules", &fields).await;
+        assert!(back.contains("err=") && admin.get(&back).await.text().contains(want), "{want}: {back}");
+    }
+    assert_eq!(f.storage.employee_schedules().await.unwrap().len(), 1, "nothing else written");
+
+    let row_of = |html: &str, date: &str| {
+        let at = html.find(&format!("<td>{date}</td>")).unwrap_or_else(|| panic!("{date}"));
+        html[at..at + html[at..].find("</tr>").unwrap()].to_owned()
+    };
+    let march = admin.get(&format!("/reports/employee?id={nyoman}&year=2026&month=3")).await.text();
+    assert!(row_of(&march, "2026-03-01").contains("<td>Minggu</td><td>22:00-06:00</td>"), "a Sunday at work");
+    assert!(march.contains("Satpam shift malam"), "the range is listed with its reason");
+    let february = admin.get(&format!("/reports/employee?id={nyoman}&year=2026&month=2")).await.text();
+    assert!(row_of(&february, "2026-02-27").contains("<td>07:30-16:00</td>"), "his section's week before the range");
+    let budi = admin.get("/reports/employee?id=198001012005011001&year=2026&month=3").await.text();
+    assert!(row_of(&budi, "2026-03-03").contains("<td>07:30-16:00</td>"), "nobody else changes");
+
+    let zone = hadir_rules::SiteZone::parse("Asia/Jakarta").unwrap();
+    let rules = hadir_server::roster::site_rules(&f.storage, "KANTOR", &zone, time::macros::date!(2026 - 03 - 02)).await.unwrap().to_wire();
+    let assigned = rules.assignments.iter().find(|a| a.employee_id == nyoman).unwrap();
+    assert_eq!(assigned.section_id, format!("@{nyoman}"));
+    let section = rules.sections.iter().find(|s| s.id == assigned.section_id).unwrap();
+    assert_eq!(section.week[6].as_deref(), Some("22:00-06:00"), "the kiosks know his week");
+
+    let id = f.storage.employee_schedules().await.unwrap()[0].id;
+    let r = admin.post(&format!("/schedules/{id}/remove"), &[("csrf", &csrf)]).await;
+    assert!(r.location.unwrap_or_default().contains("ok="));
+    let march = admin.get(&format!("/reports/employee?id={nyoman}&year=2026&month=3")).await.text();
+    assert!(row_of(&march, "2026-03-01").contains("<td>Minggu</td><td>Libur</td>"), "back to his section's week");
+    assert_eq!(f.storage.audit_lines(Some("employee_schedule"), None, None, 5).await.unwrap().len(), 2);
+    let mut spv = Client::new(&f);
+    spv.login("kabid_bm", PASSWORD).await;
+    let v = own("2026-05-01", "2026-05-31");
+    let refs: Vec<(&str, &str)> = v.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(spv.post("/schedules", &refs).await.status, StatusCode::FORBIDDEN);
+}
+
 on_both_backends!(
+    a_night_guard_has_his_own_schedule_for_a_range_of_dates,
     a_schedule_change_counts_from_its_date_and_ramadan_hours_only_on_working_days,
     an_administrator_adds_a_missing_out_and_the_overtime_appears,
     an_employees_month_shows_every_day_and_its_schedule,

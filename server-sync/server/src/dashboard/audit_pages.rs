@@ -77,6 +77,7 @@ pub fn action_label(lang: Lang, action: &str) -> String {
         "holiday" => ("Hari libur", "Holiday"),
         "section" => ("Bidang", "Section"),
         "section_period" => ("Jadwal khusus", "Special hours"),
+        "employee_schedule" => ("Jadwal pegawai", "Employee's schedule"),
         "add_user" => ("Pengguna baru", "New user"),
         "board_token" => ("Tautan papan", "Board link"),
         "assign_section" => ("Pindah bidang", "Section assigned"),

@@ -440,6 +440,8 @@ pub fn router(state: AppState) -> Router {
         .route("/settings/holidays/import", post(pages::import_holidays))
         .route("/settings/section", post(schedule_pages::put_section))
         .route("/settings/section/period", post(schedule_pages::put_special_period))
+        .route("/schedules", post(schedule_pages::add_employee_schedule))
+        .route("/schedules/{id}/remove", post(schedule_pages::remove_employee_schedule))
         .route("/settings/site-area", post(pages::put_site_area))
         .route("/settings/retention", post(pages::put_retention))
         .route("/settings/letterhead", post(letterhead_pages::put_letterhead))

@@ -195,3 +195,124 @@ pub async fn put_special_period(State(st): State<AppState>, s: Session, Form(f):
     };
     Ok(redirect_ok("/settings", &msg))
 }
+
+/// The employee's own schedules on their month page, with the forms (administrators).
+pub async fn employee_card(st: &AppState, s: &Session, employee_id: &str) -> Result<String, AppError> {
+    let lang = s.lang;
+    let admin = s.user.role == crate::storage::accounts::Role::Admin;
+    let csrf = super::html::csrf_field(&s.csrf);
+    let mut rows = String::new();
+    for x in st.store.employee_schedules().await?.into_iter().filter(|x| x.employee_id == employee_id) {
+        let remove = if admin {
+            format!(
+                r#"<form class="inline" method="post" action="/schedules/{id}/remove">{csrf}<button class="reject">{l}</button></form>"#,
+                id = x.id,
+                l = lang.pick("Hapus", "Remove")
+            )
+        } else {
+            String::new()
+        };
+        let _ = write!(
+            rows,
+            r#"<tr data-own-schedule="{id}"><td>{f} – {t}</td><td>{w}</td><td>{r}</td><td>{remove}</td></tr>"#,
+            id = x.id,
+            f = date_str(x.from),
+            t = date_str(x.to),
+            w = week_text(&x.week),
+            r = esc(&x.reason),
+        );
+    }
+    let mut out = format!(r#"<section class="card" id="own-schedules"><h2>{}</h2>"#, lang.pick("Jadwal khusus pegawai", "The employee's own schedule"));
+    if !rows.is_empty() {
+        let _ = write!(out, r#"<div class="scroll"><table><tbody>{rows}</tbody></table></div>"#);
+    }
+    if admin {
+        let _ = write!(
+            out,
+            r#"<p class="muted">{help}</p><form method="post" action="/schedules" class="inline">{csrf}<input type="hidden" name="employee" value="{e}">
+<label>{pf}<input type="date" name="from" required></label><label>{pto}<input type="date" name="to" required></label>
+<label>{wd}<input name="weekdays" placeholder="22:00-06:00"></label><label>{fr}<input name="friday"></label><label>{sa}<input name="saturday"></label><label>{su}<input name="sunday"></label>
+<label>{reason}<input name="reason" required maxlength="120"></label><button>{save}</button></form>"#,
+            help = lang.pick(
+                "Jadwal pegawai ini sendiri untuk rentang tanggal (mis. satpam shift malam 22:00-06:00), menggantikan jadwal bidangnya; hari kosong berarti libur. Tidak boleh tumpang tindih, dan bulan yang sudah ditutup tidak dapat diubah.",
+                "This employee's own week for a range of dates (e.g. a night guard, 22:00-06:00), instead of their section's; an empty day is off. Ranges cannot overlap, and a closed month cannot change.",
+            ),
+            e = esc(employee_id),
+            pf = lang.pick("Dari", "From"),
+            pto = lang.pick("Sampai", "To"),
+            wd = lang.pick("Sen–Kam", "Mon–Thu"),
+            fr = lang.pick("Jumat (kosong: seperti Sen–Kam)", "Friday (empty: as Mon–Thu)"),
+            sa = lang.pick("Sabtu", "Saturday"),
+            su = lang.pick("Minggu", "Sunday"),
+            reason = lang.pick("Keterangan", "Reason"),
+            save = lang.pick("Simpan", "Save"),
+        );
+    }
+    out.push_str("</section>");
+    Ok(out)
+}
+
+fn month_page(employee: &str, d: Date) -> String {
+    format!("/reports/employee?id={employee}&year={}&month={}", d.year(), u8::from(d.month()))
+}
+
+/// Gives an employee their own week for a range of dates (administrators; audited).
+pub async fn add_employee_schedule(State(st): State<AppState>, s: Session, Form(f): Form<Fields>) -> Result<Response, AppError> {
+    s.require(Page::Settings)?;
+    s.check_csrf(f.get("csrf"))?;
+    let lang = s.lang;
+    let e = super::leave_pages::employee_in_scope(&st, &s, field(&f, "employee").trim()).await?;
+    let back = |d: Option<Date>| month_page(&e.id, d.unwrap_or_else(|| st.now().date()));
+    let (from, to) = (parse_date(field(&f, "from")), parse_date(field(&f, "to")));
+    let (Some(from), Some(to)) = (from, to) else {
+        return Ok(redirect_err(&back(from), lang.pick("Dari/sampai: tanggal tidak sah.", "From/to: not a date.")));
+    };
+    let reason = field(&f, "reason").trim();
+    if to < from || reason.is_empty() {
+        return Ok(redirect_err(&back(Some(from)), lang.pick("Sampai: tidak boleh sebelum dari; keterangan wajib diisi.", "To: cannot be before from; a reason is required.")));
+    }
+    let days = ["weekdays", "friday", "saturday", "sunday"].map(|k| hours(&f, k, lang));
+    let [wd, fri, sat, sun] = match days {
+        [Ok(a), Ok(b), Ok(c), Ok(d)] => [a, b.or(a), c, d],
+        [Err(e), ..] | [_, Err(e), ..] | [_, _, Err(e), _] | [.., Err(e)] => return Ok(redirect_err(&back(Some(from)), &e)),
+    };
+    let week = WeeklySchedule::new([wd, wd, wd, wd, fri, sat, sun]);
+    for d in [from, to] {
+        if let Err(msg) = open_month(&st, d, lang).await? {
+            return Ok(redirect_err(&back(Some(from)), &msg));
+        }
+    }
+    let now = (st.clock)();
+    match st.store.add_employee_schedule(&e.id, from, to, &week, reason, &s.user.username, crate::storage::dt_to_ms(now)).await? {
+        Err(overlap) => {
+            let msg = match lang {
+                Lang::Id => format!("Dari/sampai: tumpang tindih dengan jadwal {} – {}.", date_str(overlap.from), date_str(overlap.to)),
+                Lang::En => format!("From/to: overlaps the schedule {} – {}.", date_str(overlap.from), date_str(overlap.to)),
+            };
+            Ok(redirect_err(&back(Some(from)), &msg))
+        }
+        Ok(id) => {
+            let detail = format!("schedule {id}: {} {}..{}: {}: {reason}", e.id, date_str(from), date_str(to), week_text(&week));
+            st.store.audit(&s.user.username, "employee_schedule", &detail, now).await?;
+            Ok(redirect_ok(&back(Some(from)), lang.pick("Jadwal pegawai disimpan", "Employee's schedule saved")))
+        }
+    }
+}
+
+/// Removes an employee's own schedule (administrators; audited), unless it reaches into a
+/// closed month.
+pub async fn remove_employee_schedule(State(st): State<AppState>, s: Session, axum::extract::Path(id): axum::extract::Path<i64>, Form(f): Form<Fields>) -> Result<Response, AppError> {
+    s.require(Page::Settings)?;
+    s.check_csrf(f.get("csrf"))?;
+    let lang = s.lang;
+    let x = st.store.employee_schedules().await?.into_iter().find(|x| x.id == id).ok_or(AppError::NotFound)?;
+    for d in [x.from, x.to] {
+        if let Err(msg) = open_month(&st, d, lang).await? {
+            return Ok(redirect_err(&month_page(&x.employee_id, x.from), &msg));
+        }
+    }
+    st.store.remove_employee_schedule(id).await?;
+    let detail = format!("schedule {id} removed: {} {}..{}: {}", x.employee_id, date_str(x.from), date_str(x.to), week_text(&x.week));
+    st.store.audit(&s.user.username, "employee_schedule", &detail, (st.clock)()).await?;
+    Ok(redirect_ok(&month_page(&x.employee_id, x.from), lang.pick("Jadwal pegawai dihapus", "Employee's schedule removed")))
+}

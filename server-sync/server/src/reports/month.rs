@@ -50,24 +50,35 @@ pub struct Context {
     pub known: HashMap<String, Option<Date>>,
     /// The calendar for employees without a section: no working days, so nothing is deducted.
     pub no_section: SectionCalendar,
+    /// The calendars of employees with schedules of their own, by employee id.
+    pub own: HashMap<String, SectionCalendar>,
 }
 
 impl Context {
     /// Loads the context for `scope` at the sites' offset.
     pub async fn load(store: &Store, scope: &Scope, offset: UtcOffset) -> Result<Self, StorageError> {
-        let employees = store.employees().await?.into_iter().filter(|e| scope.includes(e.section.as_deref())).collect();
+        let employees: Vec<Employee> = store.employees().await?.into_iter().filter(|e| scope.includes(e.section.as_deref())).collect();
+        let sections: HashMap<String, Section> = store.sections().await?.into_iter().map(|s| (s.id.clone(), s)).collect();
+        let section_of: HashMap<&str, &str> = employees.iter().filter_map(|e| Some((e.id.as_str(), e.section.as_deref()?))).collect();
+        let own = crate::storage::calendar::employee_calendars(&store.employee_schedules().await?, |id| {
+            section_of.get(id).and_then(|s| sections.get(*s)).map(|s| s.calendar.clone())
+        });
         Ok(Self {
             employees,
-            sections: store.sections().await?.into_iter().map(|s| (s.id.clone(), s)).collect(),
+            sections,
             holidays: store.holidays().await?,
             settings: store.settings().await?,
             known: store.known_through_by_site(offset).await?,
             no_section: SectionCalendar::new(WeeklySchedule::new([None; 7])),
+            own,
         })
     }
 
-    /// The employee's calendar.
+    /// The employee's calendar: their own schedules over their section's.
     pub fn calendar(&self, e: &Employee) -> &SectionCalendar {
+        if let Some(own) = self.own.get(&e.id) {
+            return own;
+        }
         e.section.as_ref().and_then(|s| self.sections.get(s)).map_or(&self.no_section, |s| &s.calendar)
     }
 

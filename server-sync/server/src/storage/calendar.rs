@@ -1,7 +1,8 @@
 //! When people work: sections with their weekly schedules and dated exceptions, and holidays.
 //!
 //! It owns `dash_sections` (each section's first week), `dash_section_changes` (weeks that
-//! take effect from a date), `dash_section_exceptions` and `dash_holidays`. Hours are stored as
+//! take effect from a date), `dash_section_exceptions`, `dash_employee_schedules` (an
+//! employee's own week for a range of dates, never two overlapping) and `dash_holidays`. Hours are stored as
 //! `HH:MM-HH:MM` text ([`WorkHours`]'s `Display` and [`WorkHours::parse`]) and dates as
 //! `YYYY-MM-DD` ([`date_str`], [`parse_date`]). The rules that use a calendar are
 //! `hadir_rules`; nothing here decides lateness.
@@ -60,7 +61,105 @@ fn week_of(r: &dyn super::portable::Row, first: usize, what: &str) -> Result<Wee
     Ok(WeeklySchedule::new(w))
 }
 
+/// An employee's own week for a range of dates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmployeeSchedule {
+    /// Its id.
+    pub id: i64,
+    /// The employee.
+    pub employee_id: String,
+    /// First day.
+    pub from: Date,
+    /// Last day.
+    pub to: Date,
+    /// The week.
+    pub week: WeeklySchedule,
+    /// Why (shown).
+    pub reason: String,
+}
+
+impl EmployeeSchedule {
+    /// The section's calendar as it applies to this employee.
+    pub fn over(&self, section: &SectionCalendar) -> SectionCalendar {
+        section.with_override(self.from, self.to, &self.week)
+    }
+}
+
+/// The calendar of each employee with schedules of their own: their section's (or `none`)
+/// with each of their ranges laid over it.
+pub fn employee_calendars(
+    schedules: &[EmployeeSchedule],
+    section_of: impl Fn(&str) -> Option<SectionCalendar>,
+) -> HashMap<String, SectionCalendar> {
+    let mut out: HashMap<String, SectionCalendar> = HashMap::new();
+    for s in schedules {
+        let base = match out.remove(&s.employee_id) {
+            Some(c) => c,
+            None => section_of(&s.employee_id).unwrap_or_else(|| SectionCalendar::new(WeeklySchedule::new([None; 7]))),
+        };
+        out.insert(s.employee_id.clone(), s.over(&base));
+    }
+    out
+}
+
 impl Store {
+    /// Every employee's own schedules, by first day.
+    pub async fn employee_schedules(&self) -> Result<Vec<EmployeeSchedule>> {
+        self.query_rows(
+            "read employees' schedules",
+            "SELECT id, employee_id, from_date, to_date, mon, tue, wed, thu, fri, sat, sun, reason FROM dash_employee_schedules ORDER BY employee_id, from_date",
+            params![],
+            |r| {
+                let id = r.i64(0)?;
+                let what = format!("dash_employee_schedules {id}");
+                Ok(EmployeeSchedule {
+                    id,
+                    employee_id: r.text(1)?,
+                    from: stored_date(&what, &r.text(2)?)?,
+                    to: stored_date(&what, &r.text(3)?)?,
+                    week: week_of(r, 4, &what)?,
+                    reason: r.text(11)?,
+                })
+            },
+        )
+        .await
+    }
+
+    /// Gives an employee their own week from `from` to `to`; refused (with the overlapping
+    /// one) when another of theirs overlaps it.
+    pub async fn add_employee_schedule(
+        &self,
+        employee_id: &str,
+        from: Date,
+        to: Date,
+        week: &WeeklySchedule,
+        reason: &str,
+        by: &str,
+        now_ms: i64,
+    ) -> Result<std::result::Result<i64, EmployeeSchedule>> {
+        let theirs = self.employee_schedules().await?.into_iter().filter(|s| s.employee_id == employee_id);
+        if let Some(overlap) = theirs.into_iter().find(|s| s.from <= to && from <= s.to) {
+            return Ok(Err(overlap));
+        }
+        let mut p = params![employee_id, date_str(from), date_str(to)];
+        p.extend(week.days().iter().map(|h| h.map(|h| h.to_string()).into()));
+        p.extend(params![reason, by, now_ms]);
+        let id = self
+            .insert_returning(
+                "add an employee's schedule",
+                "INSERT INTO dash_employee_schedules (employee_id, from_date, to_date, mon, tue, wed, thu, fri, sat, sun, reason, by_user, created_at_ms)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+                p,
+            )
+            .await?;
+        Ok(Ok(id))
+    }
+
+    /// Removes an employee's schedule; `false` when there is none with that id.
+    pub async fn remove_employee_schedule(&self, id: i64) -> Result<bool> {
+        Ok(self.write("remove an employee's schedule", "DELETE FROM dash_employee_schedules WHERE id = $1", params![id]).await? == 1)
+    }
+
     /// Adds or replaces a section and its weekly schedule.
     pub async fn put_section(&self, id: &str, name: &str, weekly: &WeeklySchedule) -> Result<()> {
         let mut p = params![id, name];

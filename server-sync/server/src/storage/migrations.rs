@@ -442,7 +442,28 @@ CREATE TRIGGER dash_decisions_no_truncate BEFORE TRUNCATE ON dash_decisions
 /// Every dashboard migration (component `dashboard`; needs [`CORE`] first: it indexes
 /// `records`).
 pub const DASHBOARD: &[Migration] =
-    &[DASHBOARD_1, DASHBOARD_2, DASHBOARD_3, DASHBOARD_4, DASHBOARD_5, DASHBOARD_6, DASHBOARD_7, DASHBOARD_8];
+    &[DASHBOARD_1, DASHBOARD_2, DASHBOARD_3, DASHBOARD_4, DASHBOARD_5, DASHBOARD_6, DASHBOARD_7, DASHBOARD_8, DASHBOARD_9];
+
+/// An employee's own week for a range of dates (#16), over the section's.
+const DASHBOARD_9: Migration = Migration {
+    component: "dashboard",
+    version: 9,
+    name: "employees' own schedules for a range of dates",
+    sqlite: "
+CREATE TABLE dash_employee_schedules (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, employee_id TEXT NOT NULL,
+    from_date TEXT NOT NULL, to_date TEXT NOT NULL,
+    mon TEXT, tue TEXT, wed TEXT, thu TEXT, fri TEXT, sat TEXT, sun TEXT,
+    reason TEXT NOT NULL, by_user TEXT NOT NULL, created_at_ms BIGINT NOT NULL);
+CREATE INDEX dash_employee_schedules_employee ON dash_employee_schedules (employee_id);",
+    postgres: "
+CREATE TABLE dash_employee_schedules (
+    id BIGSERIAL PRIMARY KEY, employee_id TEXT NOT NULL,
+    from_date TEXT NOT NULL, to_date TEXT NOT NULL,
+    mon TEXT, tue TEXT, wed TEXT, thu TEXT, fri TEXT, sat TEXT, sun TEXT,
+    reason TEXT NOT NULL, by_user TEXT NOT NULL, created_at_ms BIGINT NOT NULL);
+CREATE INDEX dash_employee_schedules_employee ON dash_employee_schedules (employee_id);",
+};
 
 /// Dated schedule changes (#16): a section's week from a date on, so that a change never
 /// rewrites the months before it.
