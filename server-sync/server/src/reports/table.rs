@@ -149,40 +149,16 @@ pub fn plan_label(lang: Lang, plan: &DayPlan) -> String {
 /// One employee's month, day by day: the schedule that applied, the records, lateness, early
 /// leave, overtime, the day's status and deduction, and a last row of totals.
 pub fn employee_month_table(lang: Lang, e: &EmployeeInfo, year: i32, month: Month, days: &[(DayPlan, DayResult)], recap: &MonthRecap) -> Table {
-    let headers = vec![
-        lang.pick("Tanggal", "Date"),
-        lang.pick("Hari", "Day"),
-        lang.pick("Jadwal", "Schedule"),
-        lang.pick("Masuk", "In"),
-        lang.pick("Perangkat masuk", "In device"),
-        lang.pick("Pulang", "Out"),
-        lang.pick("Perangkat pulang", "Out device"),
-        lang.pick("Status", "Status"),
-        lang.pick("Kategori", "Bands"),
-        lang.pick("Menit terlambat", "Minutes late"),
-        lang.pick("Menit pulang cepat", "Minutes left early"),
-        lang.pick("Lembur (menit)", "Overtime (minutes)"),
-        lang.pick("Potongan TPP (%)", "Allowance deduction (%)"),
-    ];
+    let mut headers = vec![lang.pick("Tanggal", "Date"), lang.pick("Hari", "Day"), lang.pick("Jadwal", "Schedule")];
+    headers.extend(day_headers(lang));
+    headers.push(lang.pick("Potongan TPP (%)", "Allowance deduction (%)"));
     let mut rows: Vec<Vec<Cell>> = days
         .iter()
         .map(|(plan, day)| {
-            let r = recap_date_row(day);
-            vec![
-                t(crate::storage::calendar::date_str(day.date)),
-                t(lang.weekday(day.date.weekday())),
-                t(plan_label(lang, plan)),
-                hhmm(r.in_time),
-                t(device_label(lang, r.in_device.as_deref())),
-                hhmm(r.out_time),
-                t(device_label(lang, r.out_device.as_deref())),
-                t(lang.status(r.status)),
-                t(r.bands.join(" ")),
-                n(r.late_minutes),
-                n(r.early_minutes),
-                n(r.overtime_minutes),
-                Cell::Num(f64::from(day.deduction_bp) / 100.0, 2),
-            ]
+            let mut row = vec![t(crate::storage::calendar::date_str(day.date)), t(lang.weekday(day.date.weekday())), t(plan_label(lang, plan))];
+            row.extend(day_cells(lang, &recap_date_row(day)));
+            row.push(Cell::Num(f64::from(day.deduction_bp) / 100.0, 2));
+            row
         })
         .collect();
     let blank = || t("");
@@ -227,6 +203,36 @@ fn hhmm(t: Option<time::Time>) -> Cell {
     }
 }
 
+/// The columns of one judged day, shared by the recap per date and an employee's month.
+fn day_headers(lang: Lang) -> [&'static str; 9] {
+    [
+        lang.pick("Masuk", "In"),
+        lang.pick("Perangkat masuk", "In device"),
+        lang.pick("Pulang", "Out"),
+        lang.pick("Perangkat pulang", "Out device"),
+        lang.pick("Status", "Status"),
+        lang.pick("Kategori", "Bands"),
+        lang.pick("Menit terlambat", "Minutes late"),
+        lang.pick("Menit pulang cepat", "Minutes left early"),
+        lang.pick("Lembur (menit)", "Overtime (minutes)"),
+    ]
+}
+
+/// One judged day's cells, under [`day_headers`].
+fn day_cells(lang: Lang, r: &DateRow) -> [Cell; 9] {
+    [
+        hhmm(r.in_time),
+        t(device_label(lang, r.in_device.as_deref())),
+        hhmm(r.out_time),
+        t(device_label(lang, r.out_device.as_deref())),
+        t(lang.status(r.status)),
+        t(r.bands.join(" ")),
+        n(r.late_minutes),
+        n(r.early_minutes),
+        n(r.overtime_minutes),
+    ]
+}
+
 /// A record's source for the exports: the kiosk's id, "Terminal <serial>" for a ZKTeco
 /// terminal's (unsigned) record, "Manual" for an administrator's entry.
 fn device_label(lang: Lang, device: Option<&str>) -> String {
@@ -242,42 +248,17 @@ fn device_label(lang: Lang, device: Option<&str>) -> String {
 
 /// The recap per date: every employee's IN, OUT, status and device.
 pub fn date_table(lang: Lang, date: Date, rows: &[(EmployeeInfo, DateRow)]) -> Table {
-    let headers = vec![
-        lang.pick("No", "No"),
-        lang.pick("NIP", "Employee ID"),
-        lang.pick("Nama", "Name"),
-        lang.pick("Bidang", "Section"),
-        lang.pick("Masuk", "In"),
-        lang.pick("Perangkat masuk", "In device"),
-        lang.pick("Pulang", "Out"),
-        lang.pick("Perangkat pulang", "Out device"),
-        lang.pick("Status", "Status"),
-        lang.pick("Kategori", "Bands"),
-        lang.pick("Menit terlambat", "Minutes late"),
-        lang.pick("Menit pulang cepat", "Minutes left early"),
-        lang.pick("Lembur (menit)", "Overtime (minutes)"),
-        lang.pick("Menunggu konfirmasi", "Awaiting confirmation"),
-    ];
+    let mut headers = vec![lang.pick("No", "No"), lang.pick("NIP", "Employee ID"), lang.pick("Nama", "Name"), lang.pick("Bidang", "Section")];
+    headers.extend(day_headers(lang));
+    headers.push(lang.pick("Menunggu konfirmasi", "Awaiting confirmation"));
     let body = rows
         .iter()
         .enumerate()
         .map(|(i, (e, r))| {
-            vec![
-                Cell::Int(i as i64 + 1),
-                t(&e.id),
-                t(&e.name),
-                t(&e.section_name),
-                hhmm(r.in_time),
-                t(device_label(lang, r.in_device.as_deref())),
-                hhmm(r.out_time),
-                t(device_label(lang, r.out_device.as_deref())),
-                t(lang.status(r.status)),
-                t(r.bands.join(" ")),
-                n(r.late_minutes),
-                n(r.early_minutes),
-                n(r.overtime_minutes),
-                n(r.pending),
-            ]
+            let mut row = vec![Cell::Int(i as i64 + 1), t(&e.id), t(&e.name), t(&e.section_name)];
+            row.extend(day_cells(lang, r));
+            row.push(n(r.pending));
+            row
         })
         .collect();
     Table {
