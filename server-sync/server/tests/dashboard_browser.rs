@@ -329,6 +329,53 @@ async fn operator_enrols_a_face_by_uploading_photos(db: &Db<'_>) {
     c.close().await.unwrap();
 }
 
+/// An administrator opens Budi's February, where his kiosk failed on Friday the 27th, and adds
+/// the IN and the late OUT from the paper list, the list attached: the day turns present with
+/// its overtime, both punches marked "Manual".
+async fn an_administrator_adds_a_missing_out_in_the_browser(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
+    let base = serve(&f).await;
+    let downloads = tempfile::tempdir().unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let (_driver, c) = start_browser(downloads.path(), profile.path()).await;
+    c.goto(&format!("{base}/login")).await.unwrap();
+    c.find(Locator::Css("input[name=username]")).await.unwrap().send_keys("admin").await.unwrap();
+    c.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(PASSWORD).await.unwrap();
+    c.find(Locator::Id("login")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("header nav")).await.unwrap();
+    let month = format!("{base}/reports/employee?id=198001012005011001&year=2026&month=2");
+    let letter = downloads.path().join("daftar-hadir.pdf");
+    std::fs::write(&letter, b"%PDF-1.4 daftar hadir manual").unwrap();
+    for (time, direction, attach) in [("07:15", "in", false), ("19:30", "out", true)] {
+        c.goto(&month).await.unwrap();
+        c.wait().for_element(Locator::Css("#manual form")).await.unwrap();
+        // Date and time inputs take their value as the page's script would set it (typed
+        // keys depend on the browser's locale).
+        c.execute(
+            "const f = document.querySelector('#manual form'); f.date.value = arguments[0]; f.time.value = arguments[1]; f.direction.value = arguments[2];",
+            vec![serde_json::json!("2026-02-27"), serde_json::json!(time), serde_json::json!(direction)],
+        )
+        .await
+        .unwrap();
+        c.find(Locator::Css("#manual input[name=reason]")).await.unwrap().send_keys("Kios rusak; daftar hadir kertas").await.unwrap();
+        if attach {
+            c.find(Locator::Css("#manual input[name=attachment]")).await.unwrap().send_keys(&letter.display().to_string()).await.unwrap();
+        }
+        c.find(Locator::Css("#manual form button")).await.unwrap().click().await.unwrap();
+        c.wait().for_element(Locator::Css("#manual table")).await.unwrap();
+        assert!(body_text(&c).await.contains("Entri manual dicatat"), "the flash says it was recorded");
+    }
+    let row = c.find(Locator::XPath("//tr[td[1]='2026-02-27']")).await.unwrap().text().await.unwrap();
+    for cell in ["07:15 Manual 19:30 Manual Hadir", " 30 "] {
+        assert!(row.contains(cell), "{cell} in {row}");
+    }
+    let entries = c.find_all(Locator::Css("#manual tr[data-manual]")).await.unwrap();
+    assert_eq!(entries.len(), 2);
+    assert!(c.find(Locator::LinkText("daftar-hadir.pdf")).await.is_ok(), "the letter is linked");
+    shot(&c, "manual-entry").await;
+    c.close().await.unwrap();
+}
+
 /// Markup in every free-text field that reaches a page — an employee's name, a section's name,
 /// a device id, a supervisor's and an administrator's reasons, a leave request's reason and
 /// file name, a holiday, a board label, a name typed at a failed login — is shown as text: the
@@ -423,6 +470,7 @@ async fn markup_in_free_text_never_runs(db: &Db<'_>) {
 }
 
 on_both_backends!(
+    an_administrator_adds_a_missing_out_in_the_browser,
     supervisor_confirms_exports_and_the_board_follows,
     operator_enrols_a_face_by_uploading_photos,
     markup_in_free_text_never_runs,
