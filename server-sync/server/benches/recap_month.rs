@@ -78,7 +78,7 @@ fn main() {
                 t.elapsed().as_secs_f64() * 1e3
             );
             let t = Instant::now();
-            let bytes = xlsx::to_xlsx(&table, "Rekap").expect("xlsx");
+            let bytes = xlsx::to_xlsx(&table, "Rekap", &Default::default()).expect("xlsx");
             println!("xlsx export of the recap: {:.0} ms, {} KiB", t.elapsed().as_secs_f64() * 1e3, bytes.len() / 1024);
         }
     }
