@@ -71,7 +71,8 @@ impl SimKiosk {
     ) -> SimKiosk {
         let mut cfg = KioskConfig::default();
         cfg.device.data_dir = dir.clone();
-        cfg.device.time_zone = "Asia/Jakarta".into();
+        // Provisioned with its site's zone, as `cargo xtask provision` does.
+        cfg.device.time_zone = server.zone.name().into();
         cfg.flow.pin_length = 6;
         cfg.policy.mode = spec.mode;
         cfg.policy.field_allow_without_fix = spec.allow_without_fix;

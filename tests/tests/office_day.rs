@@ -1,6 +1,8 @@
 //! The office day, end to end: the central server (device API and dashboard over SQLite, real
 //! HTTP on 127.0.0.1:0) and 38 simulated kiosks built from the kiosk library, at the seed's
-//! scale, over Monday 2 March 2026 (WIB) with a frozen clock the test advances.
+//! scale, over Monday 2 March 2026 in Badung (WITA, `Asia/Makassar`) with a frozen clock the
+//! test advances. One employee guards the office that night (his own week, 22:00–06:00, his
+//! OUT on Tuesday morning counting for Monday); one is on approved sick leave.
 //!
 //! Every record goes through the kiosk's flow (keypad keys, PIN check against the roster the
 //! kiosk fetched, camera frame, face decision, policy, signed record, outbox) and the uploader.
@@ -21,14 +23,18 @@ use std::collections::BTreeMap;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
-/// 00:00 WIB on the day.
-const DAY: OffsetDateTime = datetime!(2026-03-02 00:00 +7);
+/// 00:00 WITA on the day.
+const DAY: OffsetDateTime = datetime!(2026-03-02 00:00 +8);
 /// The device that is offline from 07:00 to 09:00 (K-02).
 const OFFLINE_DEVICE: usize = 1;
 /// Employees with special parts (all at K-01 or F-05, see `script`).
 const DOUBTFUL: usize = 0;
 const IMPOSTOR_VICTIM: usize = 38;
 const NO_FIX_THEN_FIX: usize = 34;
+/// The night guard (an office employee with his own week for the day).
+const GUARD: usize = 9;
+/// On approved sick leave for the day: makes no record.
+const ON_LEAVE: usize = 19;
 
 fn at(h: i64, m: i64) -> OffsetDateTime {
     DAY + Duration::minutes(h * 60 + m)
@@ -70,6 +76,12 @@ fn script() -> Vec<Step> {
         };
         let genuine = Act::Genuine { gps };
         match i {
+            ON_LEAVE => continue,
+            GUARD => {
+                steps.push(Step { at: at(22, 10), employee: i, direction_in: true, act: genuine });
+                steps.push(Step { at: at(24 + 6, 5), employee: i, direction_in: false, act: genuine });
+                continue;
+            }
             DOUBTFUL => steps.push(Step { at: at(7, 10), employee: i, direction_in: true, act: Act::Doubtful }),
             IMPOSTOR_VICTIM => {
                 steps.push(Step { at: arrive - Duration::minutes(15), employee: i, direction_in: true, act: Act::Impostor });
@@ -116,8 +128,10 @@ fn hhmm(t: OffsetDateTime) -> String {
 }
 
 /// The recap the script implies, by the department's rules (tolerance 60 minutes in the office
-/// and none in the field, lateness from 07:30, early leave before 16:00, overtime from 19:00),
-/// computed without the server's rules engine.
+/// and none in the field, lateness from the scheduled start — 07:30, the guard's 22:00 — early
+/// leave before the scheduled end — 16:00, the guard's 06:00 the next morning — overtime from
+/// three hours after it, nothing counted against a day on approved leave), computed without the
+/// server's rules engine.
 fn expectation(steps: &[Step]) -> BTreeMap<String, Expected> {
     let mut out = BTreeMap::new();
     for i in 0..EMPLOYEES {
@@ -137,8 +151,13 @@ fn expectation(steps: &[Step]) -> BTreeMap<String, Expected> {
         e.out_time = last_out.map_or("-".into(), hhmm);
         e.out_device = last_out.map_or("-".into(), |_| dev.clone());
         let mut bands = Vec::new();
+        let (start, end) = if i == GUARD { (at(22, 0), at(24 + 6, 0)) } else { (at(7, 30), at(16, 0)) };
+        if i == ON_LEAVE {
+            out.insert(dept::nip(i), e);
+            continue;
+        }
         if let Some(t) = first_in {
-            e.late = ((t - at(7, 30)).whole_minutes()).max(0) as u32;
+            e.late = ((t - start).whole_minutes()).max(0) as u32;
             let tolerance = if dept::is_field(d) { 0 } else { 60 };
             if e.late > tolerance
                 && let Some(b) = band(e.late)
@@ -147,11 +166,11 @@ fn expectation(steps: &[Step]) -> BTreeMap<String, Expected> {
             }
         }
         if let Some(t) = last_out {
-            e.early = ((at(16, 0) - t).whole_minutes()).max(0) as u32;
+            e.early = ((end - t).whole_minutes()).max(0) as u32;
             if let Some(b) = band(e.early) {
                 bands.push(format!("PSW{b}"));
             }
-            e.overtime = ((t - at(19, 0)).whole_minutes()).max(0) as u32;
+            e.overtime = ((t - (end + Duration::minutes(180))).whole_minutes()).max(0) as u32;
         }
         e.bands = bands.join(" ");
         out.insert(dept::nip(i), e);
@@ -194,8 +213,24 @@ async fn an_office_day_at_the_seeds_scale() {
     let faces = dept::faces();
     let tmp = tempfile::tempdir().expect("temp dir");
     let clock = FrozenClock::at(ms(at(6, 0)));
-    let server = Server::start(&tmp.path().join("hadir.sqlite"), clock.clone()).await;
+    let wita = hadir_rules::SiteZone::parse("Asia/Makassar").expect("zone");
+    let server = Server::start_in(&tmp.path().join("hadir.sqlite"), clock.clone(), "127.0.0.1:0", wita).await;
     dept::seed(&server, &faces, clock.now_ms()).await;
+    // Before the kiosks fetch their rosters: the guard's night and the approved sick day.
+    let night = hadir_rules::WorkHours::new(time::macros::time!(22:00), time::macros::time!(06:00)).expect("night hours");
+    let store = &server.dash.store;
+    store
+        .add_employee_schedule(&dept::nip(GUARD), DAY.date(), DAY.date(), &hadir_rules::WeeklySchedule::new([Some(night); 7]), "Satpam malam", "admin", clock.now_ms())
+        .await
+        .expect("store")
+        .expect("no overlap");
+    let now = OffsetDateTime::from_unix_timestamp_nanos(i128::from(clock.now_ms()) * 1_000_000).expect("now");
+    let leave = store
+        .file_leave(&dept::nip(ON_LEAVE), hadir_rules::Excused::Sakit, DAY.date(), DAY.date(), "Demam", None, "admin", now)
+        .await
+        .expect("file the leave");
+    let supervisor = format!("kabid_{}", dept::section(ON_LEAVE).to_lowercase());
+    assert!(store.decide_leave(leave, true, "Surat dokter menyusul", &supervisor, now).await.expect("decide"), "approved");
     let mut kiosks: Vec<SimKiosk> = dept::kiosks(&server, &faces, tmp.path(), &clock).await;
     for k in &kiosks {
         let field = k.device_id.starts_with('F');
@@ -235,7 +270,10 @@ async fn an_office_day_at_the_seeds_scale() {
         let pin = dept::pin(s.employee);
         let outcome = match s.act {
             Act::Genuine { gps } => {
-                let g = gps.then(|| k.fix_at(-7.80 + (s.employee as f64) * 1e-4, 110.36 + (s.employee as f64) * 1e-4, s.at));
+                // A receiver never repeats a fix to the last digit (the server flags one that
+                // does): the OUT is a few metres from the IN.
+                let jitter = if s.direction_in { 0.0 } else { 3e-5 };
+                let g = gps.then(|| k.fix_at(-7.80 + (s.employee as f64) * 1e-4 + jitter, 110.36 + (s.employee as f64) * 1e-4, s.at));
                 k.attempt(s.direction_in, &pin, &faces.probes[identity], FaceMode::Replay(faces.genuine[identity].clone()), g, s.at)
             }
             Act::Doubtful => k.attempt(s.direction_in, &pin, &morph, FaceMode::Real, None, s.at),
@@ -264,8 +302,8 @@ async fn an_office_day_at_the_seeds_scale() {
     }
     eprintln!("{} records made in {:.1} s", made, started.elapsed().as_secs_f64());
 
-    // The evening: every kiosk drains whatever is left.
-    clock.set(ms(at(23, 0)));
+    // Tuesday morning, after the guard's OUT: every kiosk drains whatever is left.
+    clock.set(ms(at(24 + 6, 30)));
     for k in &mut kiosks {
         k.drain().await.expect("evening upload");
         assert_eq!(k.kiosk.store.queue_len().unwrap(), 0, "{}: queue empty", k.device_id);
@@ -307,7 +345,7 @@ async fn an_office_day_at_the_seeds_scale() {
     );
     // The doubtful face waits in the confirmation queue.
     let pending = server.dash.store.pending_records().await.unwrap();
-    assert_eq!(pending.len(), 1);
+    assert_eq!(pending.len(), 1, "{pending:#?}");
     assert_eq!(pending[0].employee_id, dept::nip(DOUBTFUL));
 
     // The recaps from the dashboard equal the script's expectation.
@@ -337,6 +375,9 @@ async fn an_office_day_at_the_seeds_scale() {
     for (nip, e) in &expected {
         assert_eq!(got.get(nip), Some(e), "recap per date of {nip}");
     }
+    let guard = &got[&dept::nip(GUARD)];
+    assert_eq!((guard.in_time.as_str(), guard.out_time.as_str(), guard.late, guard.bands.as_str()), ("22:10", "06:05", 10, ""), "the night counts for Monday");
+    assert_eq!(got[&dept::nip(ON_LEAVE)].bands, "", "an approved sick day is not absence");
     // Sanity of the scenario itself: every case is represented.
     let count = |f: &dyn Fn(&Expected) -> bool| expected.values().filter(|e| f(e)).count();
     assert!(count(&|e| e.late == 0 && e.in_time != "-") > 100, "on time");
@@ -359,7 +400,9 @@ async fn an_office_day_at_the_seeds_scale() {
             if b.starts_with("TL") { want_tl[n - 1] += 1 } else { want_psw[n - 1] += 1 }
         }
         let marked_late = e.bands.contains("TL");
-        assert_eq!(r[5], "1", "{}: present", r[1]);
+        let sick = r[1] == dept::nip(ON_LEAVE);
+        assert_eq!(r[5], if sick { "0" } else { "1" }, "{}: present", r[1]);
+        assert_eq!((r[18].as_str(), r[20].as_str()), ("0", if sick { "1" } else { "0" }), "{}: absent, sick", r[1]);
         assert_eq!(tl, want_tl, "{}: TL", r[1]);
         // One figure, one meaning: every minute from the scheduled start, as the per-date
         // recap says; past the mode's tolerance only on days marked late.
