@@ -33,3 +33,21 @@ pub fn load_rgb(path: &Path) -> Result<RgbImage, PhotoError> {
     img.apply_orientation(orientation);
     Ok(img.into_rgb8())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Messaging apps save WebP under a `.jpg` name: the content decides.
+    #[test]
+    fn a_webp_named_jpg_is_read() {
+        let mut img = RgbImage::new(5, 3);
+        img.put_pixel(4, 2, image::Rgb([1, 200, 3]));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("wajah.jpg");
+        let mut webp = Vec::new();
+        image::codecs::webp::WebPEncoder::new_lossless(&mut webp).encode(img.as_raw(), 5, 3, image::ExtendedColorType::Rgb8).unwrap();
+        std::fs::write(&path, webp).unwrap();
+        assert_eq!(load_rgb(&path).unwrap(), img);
+    }
+}

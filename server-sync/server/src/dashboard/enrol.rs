@@ -25,7 +25,7 @@
 //!
 //! # Units and limits
 //! At least [`MIN_PHOTOS`], at most [`MAX_PHOTOS`] photos of at most [`MAX_PHOTO_BYTES`] each;
-//! JPEG or PNG, EXIF orientation applied. One analysis takes about 0.3 s on the server's CPU;
+//! JPEG, PNG or WebP, read by content (not by name), EXIF orientation applied. One analysis takes about 0.3 s on the server's CPU;
 //! loading the models the first time about 2 s.
 //!
 //! # Troubleshooting
@@ -64,7 +64,7 @@ pub struct Photo {
 /// Why one photo cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PhotoProblem {
-    /// Not a JPEG/PNG the server can read.
+    /// Not a JPEG, PNG or WebP the server can read.
     NotAnImage,
     /// Larger than [`MAX_PHOTO_BYTES`] or [`MAX_PHOTO_SIDE`].
     TooLarge,
@@ -86,7 +86,7 @@ impl PhotoProblem {
     /// What to tell the person uploading.
     pub fn message(&self, lang: Lang) -> &'static str {
         match self {
-            PhotoProblem::NotAnImage => lang.pick("bukan foto JPEG/PNG yang dapat dibaca", "not a readable JPEG/PNG photo"),
+            PhotoProblem::NotAnImage => lang.pick("bukan foto JPEG/PNG/WebP yang dapat dibaca", "not a readable JPEG/PNG/WebP photo"),
             PhotoProblem::TooLarge => lang.pick("berkas terlalu besar (maks. 8 MB, 8000 piksel)", "file too large (max 8 MB, 8000 pixels)"),
             PhotoProblem::Face(q) => match q {
                 QualityIssue::NoFace => lang.pick("tidak ada wajah yang terlihat", "no face found"),
@@ -538,5 +538,37 @@ mod tests {
         let mut png = Vec::new();
         RgbImage::new(4, 3).write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
         assert_eq!(decode_photo(&png).unwrap().dimensions(), (4, 3));
+    }
+
+    /// A phone's photo: WebP saved under a `.jpg` name, or a JPEG whose EXIF says "rotate 90°".
+    #[test]
+    fn webp_and_exif_orientation_are_read_by_content() {
+        let mut img = RgbImage::new(6, 4);
+        img.put_pixel(0, 0, image::Rgb([250, 10, 10]));
+        let mut webp = Vec::new();
+        image::codecs::webp::WebPEncoder::new_lossless(&mut webp).encode(img.as_raw(), 6, 4, image::ExtendedColorType::Rgb8).unwrap();
+        assert_eq!(decode_photo(&webp).unwrap(), img, "lossless WebP reads back exactly");
+        let mut jpeg = Vec::new();
+        img.write_to(&mut Cursor::new(&mut jpeg), image::ImageFormat::Jpeg).unwrap();
+        assert_eq!(decode_photo(&with_exif_orientation(&jpeg, 6)).unwrap().dimensions(), (4, 6), "EXIF 6: turned upright");
+        assert_eq!(decode_photo(&with_exif_orientation(&jpeg, 1)).unwrap().dimensions(), (6, 4), "EXIF 1: as stored");
+    }
+
+    /// `jpeg` with an APP1 EXIF segment holding one tag, Orientation (0x0112) = `value`.
+    pub(crate) fn with_exif_orientation(jpeg: &[u8], value: u16) -> Vec<u8> {
+        let mut tiff = b"II*\0\x08\0\0\0".to_vec();
+        tiff.extend_from_slice(&1u16.to_le_bytes());
+        tiff.extend_from_slice(&[0x12, 0x01, 3, 0]);
+        tiff.extend_from_slice(&1u32.to_le_bytes());
+        tiff.extend_from_slice(&u32::from(value).to_le_bytes());
+        tiff.extend_from_slice(&0u32.to_le_bytes());
+        let mut app1 = b"Exif\0\0".to_vec();
+        app1.extend_from_slice(&tiff);
+        let mut out = jpeg[..2].to_vec();
+        out.extend_from_slice(&[0xff, 0xe1]);
+        out.extend_from_slice(&u16::try_from(app1.len() + 2).unwrap().to_be_bytes());
+        out.extend_from_slice(&app1);
+        out.extend_from_slice(&jpeg[2..]);
+        out
     }
 }

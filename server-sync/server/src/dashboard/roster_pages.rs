@@ -65,7 +65,7 @@ async fn body(st: &AppState, s: &Session, e: &RosterEntry, notice: &str) -> Resu
 <tr><th>{face_l}</th><td id="face-state">{faces}</td></tr><tr><th>PIN</th><td id="pin-state">{pin_state}</td></tr></tbody></table></div>
 <section class="card"><h2>{enrol_h}</h2><p class="muted">{enrol_p}</p>
 <form method="post" action="/employees/{id}/enrol" enctype="multipart/form-data" class="inline">{c}
-<label>{photos_l}<input type="file" name="photos" id="photos" multiple accept="image/jpeg,image/png" required></label>
+<label>{photos_l}<input type="file" name="photos" id="photos" multiple accept="image/jpeg,image/png,image/webp" required></label>
 <button id="enrol">{enrol_b}</button></form></section>
 <section class="card"><h2>{pin_h}</h2><p class="muted">{pin_p}</p>
 <form method="post" action="/employees/{id}/pin" class="inline" data-confirm="{pin_q}">{c}<button id="reset-pin" class="reject">{pin_b}</button></form></section>"#,
@@ -77,10 +77,10 @@ async fn body(st: &AppState, s: &Session, e: &RosterEntry, notice: &str) -> Resu
         enrol_h = lang.pick("Pendaftaran wajah dari foto", "Face enrolment from photos"),
         enrol_p = match lang {
             Lang::Id => format!(
-                "Unggah {MIN_PHOTOS}–{MAX_PHOTOS} foto wajah pegawai ini: satu orang per foto, menghadap lurus ke kamera, cahaya cukup, JPEG/PNG. Foto diperiksa seperti di perangkat; wajah yang sudah terdaftar atas nama pegawai lain ditolak. Foto tidak disimpan, hanya templat wajahnya (terenkripsi)."
+                "Unggah {MIN_PHOTOS}–{MAX_PHOTOS} foto wajah pegawai ini: satu orang per foto, menghadap lurus ke kamera, cahaya cukup, JPEG/PNG/WebP. Foto diperiksa seperti di perangkat; wajah yang sudah terdaftar atas nama pegawai lain ditolak. Foto tidak disimpan, hanya templat wajahnya (terenkripsi)."
             ),
             Lang::En => format!(
-                "Upload {MIN_PHOTOS}–{MAX_PHOTOS} face photos of this employee: one person per photo, looking straight at the camera, good light, JPEG/PNG. They are checked as at the kiosk; a face already enrolled as another employee is refused. Photos are not kept, only the (encrypted) face templates."
+                "Upload {MIN_PHOTOS}–{MAX_PHOTOS} face photos of this employee: one person per photo, looking straight at the camera, good light, JPEG/PNG/WebP. They are checked as at the kiosk; a face already enrolled as another employee is refused. Photos are not kept, only the (encrypted) face templates."
             ),
         },
         photos_l = lang.pick("Foto", "Photos"),
