@@ -301,8 +301,8 @@ pub async fn today(State(st): State<AppState>, s: Session, Query(q): Query<Field
                 r#"<tr{cls}><td>{n}</td><td>{i}</td><td>{o}</td><td>{st}{p}</td><td>{late_txt}</td></tr>"#,
                 cls = if d.late_band.is_some() { r#" class="late""# } else { "" },
                 n = esc(&e.name),
-                i = d.first_in.as_ref().map(|p| format!("{}{}", hm(p.at), terminal_mark(lang, p))).unwrap_or_else(|| "-".into()),
-                o = d.last_out.as_ref().map(|p| format!("{}{}", hm(p.at), terminal_mark(lang, p))).unwrap_or_else(|| "-".into()),
+                i = d.first_in.as_ref().map(|p| format!("{}{}", hm(p.at), source_mark(lang, p))).unwrap_or_else(|| "-".into()),
+                o = d.last_out.as_ref().map(|p| format!("{}{}", hm(p.at), source_mark(lang, p))).unwrap_or_else(|| "-".into()),
                 st = lang.status(d.status),
                 p = if d.pending > 0 { format!(r#" <span class="pending">({} {})</span>"#, d.pending, lang.pick("menunggu", "pending")) } else { String::new() },
             );
@@ -317,7 +317,7 @@ pub async fn today(State(st): State<AppState>, s: Session, Query(q): Query<Field
 
 /// The source marker of a punch that is not a kiosk's signed record: a ZKTeco terminal's
 /// (unsigned, no face score or photo) or an administrator's manual entry.
-pub(crate) fn terminal_mark(lang: Lang, p: &hadir_rules::Punch) -> String {
+pub(crate) fn source_mark(lang: Lang, p: &hadir_rules::Punch) -> String {
     if crate::storage::manual::manual_entry_id(&p.device_id).is_some() {
         return format!(r#" <span class="src">{}</span>"#, lang.pick("Manual", "Manual"));
     }
