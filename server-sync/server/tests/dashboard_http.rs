@@ -942,7 +942,49 @@ async fn a_night_guard_has_his_own_schedule_for_a_range_of_dates(db: &Db<'_>) {
     assert_eq!(spv.post("/schedules", &refs).await.status, StatusCode::FORBIDDEN);
 }
 
+/// A supervisor changes her own password: the current one is asked again, a weak or
+/// mistyped new one is refused, and a change ends every session of the account (her phone's
+/// too); "sign out everywhere" ends them without a change.
+async fn a_user_changes_her_password_and_every_session_ends(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
+    let (mut desk, mut phone) = (Client::new(&f), Client::new(&f));
+    desk.login("kabid_bm", PASSWORD).await;
+    phone.login("kabid_bm", PASSWORD).await;
+    assert!(desk.get("/today").await.text().contains(r#"<a href="/account" id="account">kabid_bm</a>"#));
+    assert_eq!(desk.get("/account").await.status, StatusCode::OK);
+    let csrf = desk.csrf("/account").await;
+    let new = "kopi-tubruk-pagi-hari";
+    let change = |current: &str, new: &str, again: &str| vec![("csrf", csrf.clone()), ("current", current.to_owned()), ("new", new.to_owned()), ("again", again.to_owned())];
+    for (fields, want) in [
+        (change("salah-sekali-123", new, new), "Kata sandi sekarang salah"),
+        (change(PASSWORD, new, "kopi-tubruk-sore-hari"), "tidak sama"),
+        (change(PASSWORD, "123456789012", "123456789012"), "terlalu umum"),
+    ] {
+        let back = send(&mut desk, "/account/password", &fields).await;
+        assert!(back.contains("err=") && desk.get(&back).await.text().contains(want), "{want}: {back}");
+    }
+    assert_eq!(phone.get("/today").await.status, StatusCode::OK, "nothing changed yet");
+    let back = send(&mut desk, "/account/password", &change(PASSWORD, new, new)).await;
+    assert!(back.starts_with("/login") && back.contains("ok="), "{back}");
+    for c in [&mut desk, &mut phone] {
+        assert_eq!(c.get("/today").await.location.as_deref(), Some("/login"), "every session ended");
+    }
+    let mut again = Client::new(&f);
+    assert_ne!(again.login("kabid_bm", PASSWORD).await.location.as_deref(), Some("/today"), "the old password no longer opens");
+    assert_eq!(again.login("kabid_bm", new).await.location.as_deref(), Some("/today"));
+    let mut other = Client::new(&f);
+    other.login("kabid_bm", new).await;
+    let csrf = again.csrf("/account").await;
+    assert!(again.post("/account/sessions/end", &[("csrf", &csrf)]).await.location.unwrap_or_default().starts_with("/login"));
+    assert_eq!(other.get("/today").await.location.as_deref(), Some("/login"), "signed out everywhere");
+    let audited: Vec<String> = f.storage.audit_lines(None, Some("kabid_bm"), None, 20).await.unwrap().into_iter().map(|l| l.action).collect();
+    for action in ["password_change_refused", "password_changed", "sessions_ended"] {
+        assert!(audited.iter().any(|a| a == action), "{action} in {audited:?}");
+    }
+}
+
 on_both_backends!(
+    a_user_changes_her_password_and_every_session_ends,
     a_night_guard_has_his_own_schedule_for_a_range_of_dates,
     a_schedule_change_counts_from_its_date_and_ramadan_hours_only_on_working_days,
     an_administrator_adds_a_missing_out_and_the_overtime_appears,

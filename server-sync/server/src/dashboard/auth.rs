@@ -67,6 +67,8 @@ pub enum Page {
     Enrolment,
     /// The audit log.
     Audit,
+    /// One's own account: password, sessions.
+    Account,
 }
 
 /// The role matrix: admin everything; supervisor the attendance pages of their sections;
@@ -74,6 +76,7 @@ pub enum Page {
 pub fn allowed(role: Role, page: Page) -> bool {
     use Page::*;
     match role {
+        _ if page == Account => true,
         Role::Admin => true,
         Role::Supervisor => matches!(page, Today | Employees | Records | Confirmations | Leave | Reports),
         Role::Operator => matches!(page, Employees | Enrolment | Leave | Devices),

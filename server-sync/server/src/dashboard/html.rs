@@ -76,7 +76,7 @@ pub fn page(lang: Lang, user: &User, csrf: &str, current: Page, title: &str, bod
     format!(
         r#"<!doctype html><html lang="{code}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>{t} · Hadir</title>{HEAD}</head><body>
-<header><span class="brand">Hadir</span><nav>{nav}</nav><span class="me">{user} ({role}) {other}
+<header><span class="brand">Hadir</span><nav>{nav}</nav><span class="me"><a href="/account" id="account">{user}</a> ({role}) {other}
 <form method="post" action="/logout"><input type="hidden" name="csrf" value="{csrf}"><button>{logout}</button></form></span></header>
 <main><h1>{t}</h1>{body}</main></body></html>"#,
         code = lang.code(),

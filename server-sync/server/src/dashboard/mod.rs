@@ -29,6 +29,7 @@
 //! It must not: change a record (decisions and corrections are separate, append-only tables),
 //! or show an employee outside the user's sections.
 
+pub mod account_pages;
 pub mod assets;
 pub mod audit_pages;
 pub mod auth;
@@ -433,6 +434,9 @@ pub fn router(state: AppState) -> Router {
         .route("/devices/terminals/{serial}/revoke", post(terminal_pages::revoke))
         .route("/devices/terminals/{serial}/set-time", post(terminal_pages::set_time))
         .route("/devices/terminals/{serial}/reboot", post(terminal_pages::reboot))
+        .route("/account", get(account_pages::account))
+        .route("/account/password", post(account_pages::change_password))
+        .route("/account/sessions/end", post(account_pages::end_sessions))
         .route("/settings", get(pages::settings))
         .route("/settings/rules", post(pages::save_rules))
         .route("/settings/holiday", post(pages::add_holiday))

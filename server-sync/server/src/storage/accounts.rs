@@ -180,6 +180,11 @@ impl Store {
         Ok(self.user_with_sections(Some(user)).await?.map(|u| (u, csrf)))
     }
 
+    /// Ends every session of a user; how many there were.
+    pub async fn delete_sessions_of(&self, user_id: i64) -> Result<u64> {
+        self.write("end a user's sessions", "DELETE FROM dash_sessions WHERE user_id = $1", params![user_id]).await
+    }
+
     /// Ends a session.
     pub async fn delete_session(&self, token_sha256: &str) -> Result<()> {
         self.write("end session", "DELETE FROM dash_sessions WHERE token_sha256 = $1", params![token_sha256]).await?;
