@@ -110,6 +110,17 @@ async fn serve(f: &dashboard_fixture::Fixture) -> String {
     format!("http://localhost:{port}")
 }
 
+/// Signs `user` in through the login form (a screenshot of the form when `shoot`).
+async fn sign_in(c: &Client, base: &str, user: &str, shoot: bool) {
+    c.goto(&format!("{base}/login")).await.unwrap();
+    if shoot {
+        shot(c, "login").await;
+    }
+    c.find(Locator::Css("input[name=username]")).await.unwrap().send_keys(user).await.unwrap();
+    c.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(PASSWORD).await.unwrap();
+    c.find(Locator::Id("login")).await.unwrap().click().await.unwrap();
+}
+
 async fn body_text(c: &Client) -> String {
     c.find(Locator::Css("body")).await.unwrap().text().await.unwrap()
 }
@@ -122,11 +133,7 @@ async fn supervisor_confirms_exports_and_the_board_follows(db: &Db<'_>) {
     let (_driver, c) = start_browser(downloads.path(), profile.path()).await;
 
     // Sign in as the head of Bina Marga.
-    c.goto(&format!("{base}/login")).await.unwrap();
-    shot(&c, "login").await;
-    c.find(Locator::Css("input[name=username]")).await.unwrap().send_keys("kabid_bm").await.unwrap();
-    c.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(PASSWORD).await.unwrap();
-    c.find(Locator::Id("login")).await.unwrap().click().await.unwrap();
+    sign_in(&c, &base, "kabid_bm", true).await;
     c.wait().for_element(Locator::Css("section[data-section]")).await.unwrap();
     assert!(c.current_url().await.unwrap().path().ends_with("/today"));
     let sections: Vec<String> = {
@@ -259,10 +266,7 @@ async fn operator_enrols_a_face_by_uploading_photos(db: &Db<'_>) {
     let (_driver, c) = start_browser(downloads.path(), profile.path()).await;
     let budi = "198001012005011001";
 
-    c.goto(&format!("{base}/login")).await.unwrap();
-    c.find(Locator::Css("input[name=username]")).await.unwrap().send_keys("operator").await.unwrap();
-    c.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(PASSWORD).await.unwrap();
-    c.find(Locator::Id("login")).await.unwrap().click().await.unwrap();
+    sign_in(&c, &base, "operator", false).await;
     c.wait().for_element(Locator::Css("table#employees")).await.unwrap();
     shot(&c, "employees").await;
     c.find(Locator::LinkText("Budi Santoso")).await.unwrap().click().await.unwrap();
@@ -338,10 +342,7 @@ async fn an_administrator_adds_a_missing_out_in_the_browser(db: &Db<'_>) {
     let downloads = tempfile::tempdir().unwrap();
     let profile = tempfile::tempdir().unwrap();
     let (_driver, c) = start_browser(downloads.path(), profile.path()).await;
-    c.goto(&format!("{base}/login")).await.unwrap();
-    c.find(Locator::Css("input[name=username]")).await.unwrap().send_keys("admin").await.unwrap();
-    c.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(PASSWORD).await.unwrap();
-    c.find(Locator::Id("login")).await.unwrap().click().await.unwrap();
+    sign_in(&c, &base, "admin", false).await;
     c.wait().for_element(Locator::Css("header nav")).await.unwrap();
     let month = format!("{base}/reports/employee?id=198001012005011001&year=2026&month=2");
     let letter = downloads.path().join("daftar-hadir.pdf");
@@ -431,10 +432,7 @@ async fn markup_in_free_text_never_runs(db: &Db<'_>) {
     let downloads = tempfile::tempdir().unwrap();
     let profile = tempfile::tempdir().unwrap();
     let (_driver, c) = start_browser(downloads.path(), profile.path()).await;
-    c.goto(&format!("{base}/login")).await.unwrap();
-    c.find(Locator::Css("input[name=username]")).await.unwrap().send_keys("admin").await.unwrap();
-    c.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(PASSWORD).await.unwrap();
-    c.find(Locator::Id("login")).await.unwrap().click().await.unwrap();
+    sign_in(&c, &base, "admin", false).await;
     c.wait().for_element(Locator::Css("header nav")).await.unwrap();
     let pages = [
         "/today".to_owned(),

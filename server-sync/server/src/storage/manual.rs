@@ -13,10 +13,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use hadir_rules::{Decision, Direction, Mode, Punch};
-use time::{OffsetDateTime, UtcOffset};
+use time::OffsetDateTime;
 
 use super::leave::Attachment;
 use super::portable::params;
+use super::records_view::offset_of;
 use super::{Result, StorageError, Store, dt_to_ms, ms_to_dt};
 
 /// The `device_id` prefix of a manual entry's punch.
@@ -72,10 +73,6 @@ pub struct ManualEntry {
     pub by: String,
     /// When it was entered.
     pub created_at: OffsetDateTime,
-}
-
-fn offset_of(minutes: i64) -> UtcOffset {
-    i32::try_from(minutes * 60).ok().and_then(|s| UtcOffset::from_whole_seconds(s).ok()).unwrap_or(UtcOffset::UTC)
 }
 
 fn direction_of(text: &str) -> Direction {

@@ -56,7 +56,8 @@ fn parse_mode(s: &str) -> Mode {
     if s == "field" { Mode::Field } else { Mode::Office }
 }
 
-fn offset_of(minutes: i64) -> UtcOffset {
+/// A stored `utc_offset_min` as an offset (UTC when out of range).
+pub(super) fn offset_of(minutes: i64) -> UtcOffset {
     i32::try_from(minutes * 60).ok().and_then(|s| UtcOffset::from_whole_seconds(s).ok()).unwrap_or(UtcOffset::UTC)
 }
 

@@ -624,7 +624,7 @@ impl Store {
         let mut out: HashMap<String, Vec<Punch>> = HashMap::new();
         let mut devices: HashMap<String, Arc<str>> = HashMap::new();
         for (id, serial, employee, direction, at_ms, offset_min) in rows {
-            let offset = i32::try_from(offset_min * 60).ok().and_then(|s| UtcOffset::from_whole_seconds(s).ok()).unwrap_or(UtcOffset::UTC);
+            let offset = super::records_view::offset_of(offset_min);
             let at = ms_to_dt(at_ms).ok_or_else(|| StorageError::Corrupt(format!("zk_records.recorded_at_ms {at_ms}")))?.to_offset(offset);
             let device_id = Arc::clone(devices.entry(serial.clone()).or_insert_with(|| terminal_device_id(&serial).into()));
             out.entry(employee).or_default().push(Punch {
