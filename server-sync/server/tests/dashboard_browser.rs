@@ -121,6 +121,20 @@ async fn sign_in(c: &Client, base: &str, user: &str, shoot: bool) {
     c.find(Locator::Id("login")).await.unwrap().click().await.unwrap();
 }
 
+/// Clicks what `locator` finds and waits until the browser has replaced the page: waiting
+/// for an element alone can find it on the page being left (a second submission of the same
+/// form) and then read a document that is half gone.
+async fn click_and_load(c: &Client, locator: Locator<'_>) {
+    let old = c.find(Locator::Css("html")).await.unwrap();
+    c.find(locator).await.unwrap().click().await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while old.tag_name().await.is_ok() {
+        assert!(std::time::Instant::now() < deadline, "the page was not replaced within 30 s");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    c.wait().for_element(Locator::Css("body")).await.unwrap();
+}
+
 async fn body_text(c: &Client) -> String {
     c.find(Locator::Css("body")).await.unwrap().text().await.unwrap()
 }
@@ -362,7 +376,7 @@ async fn an_administrator_adds_a_missing_out_in_the_browser(db: &Db<'_>) {
         if attach {
             c.find(Locator::Css("#manual input[name=attachment]")).await.unwrap().send_keys(&letter.display().to_string()).await.unwrap();
         }
-        c.find(Locator::Css("#manual form button")).await.unwrap().click().await.unwrap();
+        click_and_load(&c, Locator::Css("#manual form button")).await;
         c.wait().for_element(Locator::Css("#manual table")).await.unwrap();
         assert!(body_text(&c).await.contains("Entri manual dicatat"), "the flash says it was recorded");
     }
@@ -467,7 +481,91 @@ async fn markup_in_free_text_never_runs(db: &Db<'_>) {
     assert!(shown >= 8, "the markup is shown as text on the pages that name it ({shown} of {})", pages.len());
 }
 
+/// On a phone (390×844): the page does not scroll sideways, and the menu's links and every
+/// button are at least 44 px tall (a thumb's target). Returns what was wrong, if anything.
+async fn phone_problems(c: &Client) -> Vec<String> {
+    let found = c
+        .execute(
+            r#"const out = [];
+const doc = document.documentElement;
+if (doc.scrollWidth > window.innerWidth) out.push(`page ${doc.scrollWidth}px wide in a ${window.innerWidth}px screen`);
+for (const el of document.querySelectorAll('header a, header button, main button')) {
+  const r = el.getBoundingClientRect();
+  if (r.width > 0 && r.height < 44) out.push(`${el.tagName} "${el.textContent.trim()}" is ${Math.round(r.height)}px tall`);
+}
+return out;"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    serde_json::from_value(found).unwrap()
+}
+
+/// Budi signs in on his phone with his NIP and the first-time code an operator gave him,
+/// chooses his password, and reads his March: the days as cards, nothing wider than the
+/// screen; another employee's month is not found. The staff pages fit a phone too.
+async fn an_employee_reads_his_month_on_a_phone(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
+    let budi = "198001012005011001";
+    let code = "abcd-efgh-jkmn";
+    let hash = hadir_server::dashboard::auth::hash_password(code).unwrap();
+    f.storage.set_employee_code(budi, &hash, i64::MAX).await.unwrap();
+    let base = serve(&f).await;
+    let downloads = tempfile::tempdir().unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let (_driver, c) = start_browser(downloads.path(), profile.path()).await;
+    c.set_window_size(390, 844).await.unwrap();
+    assert_eq!(c.execute("return window.innerWidth", vec![]).await.unwrap(), serde_json::json!(390), "a phone's width");
+
+    c.goto(&format!("{base}/login")).await.unwrap();
+    c.find(Locator::Css("input[name=username]")).await.unwrap().send_keys(budi).await.unwrap();
+    c.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(code).await.unwrap();
+    click_and_load(&c, Locator::Id("login")).await;
+    assert!(c.current_url().await.unwrap().path().ends_with("/account"), "a code opens only the password form");
+    assert!(body_text(&c).await.contains("Pilih kata sandi Anda sendiri"));
+    let mine = "sepeda-motor-merah-99";
+    for (name, value) in [("current", code), ("new", mine), ("again", mine)] {
+        c.find(Locator::Css(&format!("#password input[name={name}]"))).await.unwrap().send_keys(value).await.unwrap();
+    }
+    click_and_load(&c, Locator::Css("#password button")).await;
+    assert!(c.current_url().await.unwrap().path().ends_with("/login"));
+    c.find(Locator::Css("input[name=username]")).await.unwrap().send_keys(budi).await.unwrap();
+    c.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(mine).await.unwrap();
+    click_and_load(&c, Locator::Id("login")).await;
+    assert!(c.current_url().await.unwrap().path().ends_with("/me"));
+
+    c.goto(&format!("{base}/me?year=2026&month=3")).await.unwrap();
+    let text = body_text(&c).await;
+    assert!(text.contains("Budi Santoso") && text.contains("Kehadiran saya — Maret 2026"), "{text}");
+    assert!(!text.contains("Sri Wahyuni"), "nobody else");
+    let present = c.find(Locator::Css(r#"[data-stat="present"] b"#)).await.unwrap().text().await.unwrap();
+    assert_eq!(present, "1 / 22");
+    let header_shown = c.execute("return getComputedStyle(document.querySelector('table.stack thead')).display", vec![]).await.unwrap();
+    assert_eq!(header_shown, serde_json::json!("none"), "the days are cards, not a wide table");
+    let day = c.find(Locator::XPath("//tr[td[1]='2026-03-02']")).await.unwrap();
+    let rect = c.execute("const r = arguments[0].getBoundingClientRect(); return [r.left, r.right]", vec![serde_json::to_value(&day).unwrap()]).await.unwrap();
+    let (left, right) = (rect[0].as_f64().unwrap(), rect[1].as_f64().unwrap());
+    assert!(left >= 0.0 && right <= 390.0, "the day's card fits the screen: {left}..{right}");
+    assert_eq!(phone_problems(&c).await, Vec::<String>::new(), "/me");
+    shot(&c, "own-month-phone").await;
+
+    c.goto(&format!("{base}/reports/employee?id=198502022010012002&year=2026&month=3")).await.unwrap();
+    assert!(body_text(&c).await.contains("Tidak ditemukan"), "another employee's month does not exist for him");
+
+    // The staff pages on the same phone.
+    c.delete_all_cookies().await.unwrap();
+    sign_in(&c, &base, "admin", false).await;
+    c.wait().for_element(Locator::Css("header nav")).await.unwrap();
+    for path in ["/today", "/employees", "/records?date=2026-03-02", "/confirmations", "/reports?year=2026&month=3", "/settings", "/devices", "/account"] {
+        c.goto(&format!("{base}{path}")).await.unwrap();
+        assert_eq!(phone_problems(&c).await, Vec::<String>::new(), "{path}");
+    }
+    c.goto(&format!("{base}/today")).await.unwrap();
+    shot(&c, "today-phone").await;
+}
+
 on_both_backends!(
+    an_employee_reads_his_month_on_a_phone,
     an_administrator_adds_a_missing_out_in_the_browser,
     supervisor_confirms_exports_and_the_board_follows,
     operator_enrols_a_face_by_uploading_photos,

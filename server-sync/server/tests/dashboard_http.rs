@@ -8,7 +8,7 @@ mod dashboard_fixture;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use calamine::{Data, Reader, Xlsx};
-use dashboard_fixture::client::Client;
+use dashboard_fixture::client::{Client, hidden};
 use dashboard_fixture::{PASSWORD, Db, fixture_on};
 use hadir_server::dashboard::router;
 use hadir_server::storage::portable::{Stmt, params};
@@ -733,7 +733,7 @@ async fn an_employees_month_shows_every_day_and_its_schedule(db: &Db<'_>) {
 
     let agus = admin.get("/reports/employee?id=199003032015013003&year=2026&month=3").await;
     assert_eq!(agus.status, StatusCode::OK);
-    let html = agus.text();
+    let html = agus.report_text();
     let row = |date: &str| {
         let at = html.find(&format!("<td>{date}</td>")).unwrap_or_else(|| panic!("a row for {date}"));
         html[at..at + html[at..].find("</tr>").unwrap()].to_owned()
@@ -801,7 +801,7 @@ async fn an_administrator_adds_a_missing_out_and_the_overtime_appears(db: &Db<'_
         let r = admin.upload("/manual", &refs, &files).await;
         assert!(r.location.as_deref().is_some_and(|l| l.contains("ok=") && l.contains("month=2")), "{:?}", r.location);
     }
-    let html = admin.get(&format!("/reports/employee?id={budi}&year=2026&month=2")).await.text();
+    let html = admin.get(&format!("/reports/employee?id={budi}&year=2026&month=2")).await.report_text();
     let at = html.find("<td>2026-02-27</td>").expect("27 February's row");
     let row = &html[at..at + html[at..].find("</tr>").unwrap()];
     for cell in ["<td>07:15</td><td>Manual</td><td>19:30</td><td>Manual</td><td>Hadir</td>", "<td>30</td>"] {
@@ -852,10 +852,10 @@ async fn a_schedule_change_counts_from_its_date_and_ramadan_hours_only_on_workin
         let at = html.find(&format!("<td>{date}</td>")).unwrap_or_else(|| panic!("{date}"));
         html[at..at + html[at..].find("</tr>").unwrap()].to_owned()
     };
-    let march = admin.get(&format!("/reports/employee?id={agus}&year=2026&month=3")).await.text();
+    let march = admin.get(&format!("/reports/employee?id={agus}&year=2026&month=3")).await.report_text();
     let monday = row_of(&march, "2026-03-02");
     assert!(monday.contains("<td>07:00-15:00</td>") && monday.contains("<td>100</td>"), "late from 07:00 now: {monday}");
-    let february = admin.get(&format!("/reports/employee?id={agus}&year=2026&month=2")).await.text();
+    let february = admin.get(&format!("/reports/employee?id={agus}&year=2026&month=2")).await.report_text();
     assert!(row_of(&february, "2026-02-27").contains("<td>07:30-16:00</td>"), "the month before keeps its week");
     let rules = hadir_server::roster::site_rules(&f.storage, "KANTOR", &hadir_rules::SiteZone::parse("Asia/Jakarta").unwrap(), time::macros::date!(2026 - 03 - 02)).await.unwrap();
     assert_eq!(rules.to_wire().sections.iter().find(|s| s.id == "BM").unwrap().week[0].as_deref(), Some("07:00-15:00"), "the kiosks get the week in effect");
@@ -874,7 +874,7 @@ async fn a_schedule_change_counts_from_its_date_and_ramadan_hours_only_on_workin
     let back = send(&mut admin, "/settings/section/period", &period("2026-03-16", "2026-03-22", "08:00-14:00")).await;
     assert!(back.contains("ok="), "{back}");
     assert_eq!(exceptions(&f).await, 4, "Monday to Wednesday and Friday; not the holiday nor the weekend");
-    let march = admin.get(&format!("/reports/employee?id={agus}&year=2026&month=3")).await.text();
+    let march = admin.get(&format!("/reports/employee?id={agus}&year=2026&month=3")).await.report_text();
     for (date, plan) in [("2026-03-16", "08:00-14:00"), ("2026-03-19", "Libur nasional: Hari Suci Nyepi"), ("2026-03-20", "08:00-11:30"), ("2026-03-21", "Libur"), ("2026-03-23", "07:00-15:00")] {
         assert!(row_of(&march, date).contains(&format!("<td>{plan}</td>")), "{date}: {}", row_of(&march, date));
     }
@@ -914,12 +914,12 @@ async fn a_night_guard_has_his_own_schedule_for_a_range_of_dates(db: &Db<'_>) {
         let at = html.find(&format!("<td>{date}</td>")).unwrap_or_else(|| panic!("{date}"));
         html[at..at + html[at..].find("</tr>").unwrap()].to_owned()
     };
-    let march = admin.get(&format!("/reports/employee?id={nyoman}&year=2026&month=3")).await.text();
+    let march = admin.get(&format!("/reports/employee?id={nyoman}&year=2026&month=3")).await.report_text();
     assert!(row_of(&march, "2026-03-01").contains("<td>Minggu</td><td>22:00-06:00</td>"), "a Sunday at work");
     assert!(march.contains("Satpam shift malam"), "the range is listed with its reason");
-    let february = admin.get(&format!("/reports/employee?id={nyoman}&year=2026&month=2")).await.text();
+    let february = admin.get(&format!("/reports/employee?id={nyoman}&year=2026&month=2")).await.report_text();
     assert!(row_of(&february, "2026-02-27").contains("<td>07:30-16:00</td>"), "his section's week before the range");
-    let budi = admin.get("/reports/employee?id=198001012005011001&year=2026&month=3").await.text();
+    let budi = admin.get("/reports/employee?id=198001012005011001&year=2026&month=3").await.report_text();
     assert!(row_of(&budi, "2026-03-03").contains("<td>07:30-16:00</td>"), "nobody else changes");
 
     let zone = hadir_rules::SiteZone::parse("Asia/Jakarta").unwrap();
@@ -932,7 +932,7 @@ async fn a_night_guard_has_his_own_schedule_for_a_range_of_dates(db: &Db<'_>) {
     let id = f.storage.employee_schedules().await.unwrap()[0].id;
     let r = admin.post(&format!("/schedules/{id}/remove"), &[("csrf", &csrf)]).await;
     assert!(r.location.unwrap_or_default().contains("ok="));
-    let march = admin.get(&format!("/reports/employee?id={nyoman}&year=2026&month=3")).await.text();
+    let march = admin.get(&format!("/reports/employee?id={nyoman}&year=2026&month=3")).await.report_text();
     assert!(row_of(&march, "2026-03-01").contains("<td>Minggu</td><td>Libur</td>"), "back to his section's week");
     assert_eq!(f.storage.audit_lines(Some("employee_schedule"), None, None, 5).await.unwrap().len(), 2);
     let mut spv = Client::new(&f);
@@ -983,7 +983,147 @@ async fn a_user_changes_her_password_and_every_session_ends(db: &Db<'_>) {
     }
 }
 
+/// The text of the element with `id` in `html` (a shown-once password).
+fn text_of_id(html: &str, id: &str) -> String {
+    let start = html.find(&format!(r#"id="{id}">"#)).unwrap_or_else(|| panic!("#{id} in {html}")) + id.len() + 6;
+    html[start..].split('<').next().unwrap().to_owned()
+}
+
+/// An administrator runs the staff accounts: a read-only head of office is added and reads
+/// every section but changes nothing; a change of role ends the account's sessions; a
+/// disabled account is out at once and cannot sign in; a reset password is shown once, works
+/// only to choose a new one; the administrator cannot disable themselves.
+async fn an_administrator_runs_the_staff_accounts(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
+    let mut admin = Client::new(&f);
+    admin.login("admin", PASSWORD).await;
+    let csrf = admin.csrf("/settings").await;
+    let id = |name: &'static str| {
+        let store = f.storage.clone();
+        async move { store.user_by_name(name).await.unwrap().unwrap().id }
+    };
+    // A read-only head of office.
+    let added = admin.post("/settings/user", &[("csrf", &csrf), ("username", "kadis"), ("password", "sekretariat-dinas-pu"), ("role", "leadership"), ("sections", "")]).await;
+    assert!(added.location.unwrap_or_default().contains("ok="));
+    let mut kadis = Client::new(&f);
+    assert_eq!(kadis.login("kadis", "sekretariat-dinas-pu").await.location.as_deref(), Some("/today"));
+    let today = kadis.get("/today").await.text();
+    assert!(today.contains("Agus Pratama") && today.contains("Dewi Lestari") && today.contains("Nyoman Arta"), "every section");
+    assert!(today.contains("(pimpinan)"), "the role is named");
+    assert_eq!(kadis.get("/reports/employee?id=198806062012016006&year=2026&month=3").await.status, StatusCode::OK);
+    for page in ["/settings", "/confirmations", "/devices", "/audit", "/me"] {
+        assert_eq!(kadis.get(page).await.status, StatusCode::FORBIDDEN, "{page}");
+    }
+    let k_csrf = kadis.csrf("/account").await;
+    let decide = format!("/confirmations/{}", f.pending_bm);
+    let r = kadis.post(&decide, &[("csrf", &k_csrf), ("decision", "confirmed"), ("reason", "ok")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "read-only, whatever the handler allows");
+    assert!(f.storage.audit_lines(Some("access_denied"), Some("kadis"), None, 10).await.unwrap().iter().any(|l| l.detail.contains("read-only")));
+    // A change of role ends the account's sessions; the new rights apply at the next sign-in.
+    let mut kabid = Client::new(&f);
+    kabid.login("kabid_bm", PASSWORD).await;
+    let r = admin.post(&format!("/settings/user/{}/role", id("kabid_bm").await), &[("csrf", &csrf), ("role", "supervisor"), ("sections", "BM, SDA")]).await;
+    assert!(r.location.unwrap_or_default().contains("ok="));
+    assert_eq!(kabid.get("/today").await.location.as_deref(), Some("/login"));
+    kabid.login("kabid_bm", PASSWORD).await;
+    assert!(kabid.get("/today").await.text().contains("Dewi Lestari"), "SDA now in her sections");
+    // Disabled: out at once, and the right password says why.
+    let mut op = Client::new(&f);
+    op.login("operator", PASSWORD).await;
+    let operator = id("operator").await;
+    assert!(admin.post(&format!("/settings/user/{operator}/disable"), &[("csrf", &csrf)]).await.location.unwrap_or_default().contains("ok="));
+    assert_eq!(op.get("/employees").await.location.as_deref(), Some("/login"), "the session ended");
+    let refused = op.login("operator", PASSWORD).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    assert!(refused.text().contains("dinonaktifkan"), "{}", refused.text());
+    assert!(admin.get("/settings").await.text().contains("dinonaktifkan"));
+    admin.post(&format!("/settings/user/{operator}/enable"), &[("csrf", &csrf)]).await;
+    assert_eq!(op.login("operator", PASSWORD).await.location.as_deref(), Some("/employees"));
+    // A reset password: shown once (never cached), the old one void, good only for choosing.
+    let reset = admin.post(&format!("/settings/user/{}/reset", id("kabid_bm").await), &[("csrf", &csrf)]).await;
+    assert_eq!(reset.status, StatusCode::OK);
+    assert_eq!(reset.cache_control, "no-store");
+    let temporary = text_of_id(&reset.text(), "temporary-password");
+    assert_eq!(temporary.len(), 14, "{temporary}");
+    assert_eq!(kabid.get("/today").await.location.as_deref(), Some("/login"), "sessions ended");
+    assert_ne!(kabid.login("kabid_bm", PASSWORD).await.location.as_deref(), Some("/today"), "the old password is void");
+    assert_eq!(kabid.login("kabid_bm", &temporary).await.location.as_deref(), Some("/account"));
+    assert_eq!(kabid.get("/today").await.location.as_deref(), Some("/account"), "only the form that replaces it");
+    assert!(kabid.get("/account").await.text().contains("kata sandi sementara"));
+    let b_csrf = kabid.csrf("/account").await;
+    let new = "teh-manis-di-sore-hari";
+    let done = kabid.post("/account/password", &[("csrf", &b_csrf), ("current", &temporary), ("new", new), ("again", new)]).await;
+    assert!(done.location.unwrap_or_default().starts_with("/login"));
+    assert_eq!(kabid.login("kabid_bm", new).await.location.as_deref(), Some("/today"));
+    assert_eq!(kabid.get("/today").await.status, StatusCode::OK);
+    // Not one's own rights, and never the last administrator.
+    let own = admin.post(&format!("/settings/user/{}/disable", id("admin").await), &[("csrf", &csrf)]).await;
+    assert_eq!(own.status, StatusCode::BAD_REQUEST);
+    assert_eq!(admin.get("/settings").await.status, StatusCode::OK);
+    let audited: Vec<String> = f.storage.audit_lines(None, Some("admin"), None, 50).await.unwrap().into_iter().map(|l| l.action).collect();
+    for action in ["add_user", "user_role_changed", "user_disabled", "user_enabled", "password_reset"] {
+        assert!(audited.iter().any(|a| a == action), "{action} in {audited:?}");
+    }
+    assert!(f.storage.audit_lines(Some("login_disabled"), Some("operator"), None, 5).await.unwrap().len() == 1);
+}
+
+/// An employee gets a first-time code from an operator, signs in with their NIP, chooses a
+/// password and sees their own month — and nothing of anyone else's (404, not 403: nothing
+/// says what exists). Deactivated, they are out at once.
+async fn an_employee_sees_only_their_own_month(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
+    let budi = "198001012005011001";
+    let mut op = Client::new(&f);
+    op.login("operator", PASSWORD).await;
+    let page = op.get(&format!("/employees/{budi}")).await.text();
+    assert!(page.contains("belum ada akun"), "no account yet");
+    let csrf = hidden(&page, "csrf");
+    let issued = op.post(&format!("/employees/{budi}/sign-in-code"), &[("csrf", &csrf)]).await;
+    assert_eq!(issued.cache_control, "no-store");
+    let code = text_of_id(&issued.text(), "sign-in-code-value");
+    let mut phone = Client::new(&f);
+    assert_eq!(phone.login(budi, &code).await.location.as_deref(), Some("/account"));
+    let p_csrf = phone.csrf("/account").await;
+    let mine = "sepeda-motor-merah-99";
+    assert!(phone.post("/account/password", &[("csrf", &p_csrf), ("current", &code), ("new", mine), ("again", mine)]).await.location.unwrap_or_default().starts_with("/login"));
+    assert_ne!(phone.login(budi, &code).await.location.as_deref(), Some("/me"), "the code worked once");
+    assert_eq!(phone.login(budi, mine).await.location.as_deref(), Some("/me"));
+    let month = phone.get("/me?year=2026&month=3").await;
+    assert_eq!(month.status, StatusCode::OK);
+    let text = month.text();
+    assert!(text.contains("Budi Santoso") && text.contains("Kehadiran saya — Maret 2026"), "{text}");
+    assert!(text.contains(r#"data-stat="present"><b>1 / 22</b>"#), "present on the 2nd, of 22 working days: {text}");
+    assert!(text.contains(r#"data-label="Tanggal">2026-03-02</td>"#), "the day as a labelled card line");
+    assert!(!text.contains("Sri Wahyuni") && !text.contains(r#"href="/today""#), "nothing of anyone else, no staff menu");
+    for other in [
+        "/reports/employee?id=198502022010012002&year=2026&month=3",
+        "/reports/employee?id=198001012005011001&year=2026&month=3",
+        "/reports/employee.csv?id=198502022010012002&year=2026&month=3",
+        "/employees/198502022010012002",
+        "/today",
+        "/records",
+        "/settings",
+    ] {
+        assert_eq!(phone.get(other).await.status, StatusCode::NOT_FOUND, "{other}");
+    }
+    let me_csrf = phone.csrf("/me").await;
+    let r = phone.post(&format!("/confirmations/{}", f.pending_bm), &[("csrf", &me_csrf), ("decision", "confirmed"), ("reason", "saya sendiri")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(op.get(&format!("/employees/{budi}")).await.text().contains(r#"<span class="ok">aktif</span>"#), true);
+    // Deactivated: the account goes with him.
+    let mut admin = Client::new(&f);
+    admin.login("admin", PASSWORD).await;
+    let a_csrf = admin.csrf("/employees").await;
+    let gone = admin.post(&format!("/employees/{budi}/deactivate"), &[("csrf", &a_csrf), ("confirm", budi)]).await;
+    assert!(gone.location.unwrap_or_default().contains("ok="));
+    assert_eq!(phone.get("/me").await.location.as_deref(), Some("/login"), "his session ended");
+    assert!(phone.login(budi, mine).await.text().contains("dinonaktifkan"));
+    assert_eq!(f.storage.audit_lines(Some("employee_code_issued"), Some("operator"), None, 5).await.unwrap().len(), 1);
+}
+
 on_both_backends!(
+    an_administrator_runs_the_staff_accounts,
+    an_employee_sees_only_their_own_month,
     a_user_changes_her_password_and_every_session_ends,
     a_night_guard_has_his_own_schedule_for_a_range_of_dates,
     a_schedule_change_counts_from_its_date_and_ramadan_hours_only_on_working_days,

@@ -24,19 +24,31 @@ pub async fn account(State(_st): State<AppState>, s: Session, Query(q): Query<Fi
     let lang = s.lang;
     let c = csrf_field(&s.csrf);
     let max = crate::people::password::MAX_LENGTH;
+    // A password someone else chose opens only this page until it is replaced.
+    let temporary = s.user.temporary_until_ms.is_some();
+    let flash = if temporary {
+        format!(
+            r#"<div class="flash" id="choose-password">{}</div>"#,
+            lang.pick(
+                "Anda masuk dengan kata sandi sementara. Pilih kata sandi Anda sendiri untuk melanjutkan.",
+                "You signed in with a temporary password. Choose your own password to go on.",
+            )
+        )
+    } else {
+        flash(&q)
+    };
+    let cur = if temporary { lang.pick("Kata sandi sementara", "Temporary password") } else { lang.pick("Kata sandi sekarang", "Current password") };
     let body = format!(
         r#"{flash}<section class="card" id="password"><h2>{t}</h2><p class="muted">{help}</p>
 <form method="post" action="/account/password">{c}<label>{cur}<input type="password" name="current" required autocomplete="current-password" maxlength="{max}"></label>
 <label>{new}<input type="password" name="new" required autocomplete="new-password" minlength="{min}" maxlength="{max}"></label>
 <label>{again}<input type="password" name="again" required autocomplete="new-password" maxlength="{max}"></label><button>{save}</button></form></section>
 <section class="card" id="sessions"><h2>{st}</h2><p class="muted">{shelp}</p><form method="post" action="/account/sessions/end">{c}<button class="reject">{end}</button></form></section>"#,
-        flash = flash(&q),
         t = lang.pick("Ganti kata sandi", "Change the password"),
         help = lang.pick(
             "Minimal 12 karakter dan bukan kata sandi umum. Setelah diganti, semua sesi akun ini berakhir; masuk lagi dengan kata sandi baru.",
             "At least 12 characters and not a common password. Once changed, every session of this account ends; sign in again with the new password.",
         ),
-        cur = lang.pick("Kata sandi sekarang", "Current password"),
         new = lang.pick("Kata sandi baru", "New password"),
         again = lang.pick("Ulangi kata sandi baru", "New password again"),
         min = crate::people::password::MIN_LENGTH,

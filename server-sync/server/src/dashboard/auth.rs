@@ -69,25 +69,53 @@ pub enum Page {
     Audit,
     /// One's own account: password, sessions.
     Account,
+    /// An employee's own month (self-service).
+    Own,
 }
 
-/// The role matrix: admin everything; supervisor the attendance pages of their sections;
-/// operator enrolment (employees, faces, PINs) and devices. Only admins read the audit log.
+/// The role matrix: admin everything but an employee's own page; supervisor the attendance
+/// pages of their sections; operator enrolment (employees, faces, PINs) and devices;
+/// leadership the attendance pages of every section, to read; an employee only their own
+/// month. Only admins read the audit log.
 pub fn allowed(role: Role, page: Page) -> bool {
     use Page::*;
     match role {
         _ if page == Account => true,
+        Role::Employee => page == Own,
+        _ if page == Own => false,
         Role::Admin => true,
         Role::Supervisor => matches!(page, Today | Employees | Records | Confirmations | Leave | Reports),
         Role::Operator => matches!(page, Employees | Enrolment | Leave | Devices),
+        Role::Leadership => matches!(page, Today | Records | Reports),
     }
 }
 
-/// The employees a user may see.
+/// Where a user lands after signing in (and at `/`).
+pub fn home(user: &User) -> &'static str {
+    match user.role {
+        _ if user.temporary_until_ms.is_some() => "/account",
+        Role::Operator => "/employees",
+        Role::Employee => "/me",
+        _ => "/today",
+    }
+}
+
+/// Roles that change nothing but their own password and sessions.
+pub fn read_only(role: Role) -> bool {
+    matches!(role, Role::Leadership | Role::Employee)
+}
+
+/// The requests a read-only account may still send: its own password, its own sessions,
+/// signing out.
+pub const OWN_ACCOUNT_POSTS: [&str; 3] = ["/account/password", "/account/sessions/end", "/logout"];
+
+/// The employees a user may see in the staff pages (an employee sees none there; their own
+/// page reads only them).
 pub fn scope(user: &User) -> Scope {
     match user.role {
-        Role::Admin | Role::Operator => Scope::All,
+        Role::Admin | Role::Operator | Role::Leadership => Scope::All,
         Role::Supervisor => Scope::Sections(user.sections.clone()),
+        Role::Employee => Scope::Sections(Vec::new()),
     }
 }
 
@@ -114,6 +142,25 @@ pub fn random_token() -> String {
     let mut b = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut b);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
+
+/// How long a password someone else set (a reset, an employee's first-time code) works,
+/// hours: long enough to reach its owner over a weekend, short enough not to linger.
+pub const TEMPORARY_PASSWORD_HOURS: i64 = 72;
+
+/// A temporary password to read out or write down: 12 letters and digits without the ones
+/// that look alike (0/o, 1/l/i), in groups of four (about 59 bits).
+pub fn temporary_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut out = String::with_capacity(14);
+    let mut rng = rand::thread_rng();
+    for i in 0..12 {
+        if i > 0 && i % 4 == 0 {
+            out.push('-');
+        }
+        out.push(char::from(ALPHABET[rand::Rng::gen_range(&mut rng, 0..ALPHABET.len())]));
+    }
+    out
 }
 
 /// The SHA-256 (hex) of a token, as stored.
@@ -252,11 +299,14 @@ mod tests {
     #[test]
     fn role_matrix() {
         use Page::*;
-        let all = [Today, Employees, Records, Confirmations, Corrections, Devices, Reports, Settings, Enrolment, Audit];
-        let cases: [(Role, &[Page]); 3] = [
-            (Role::Admin, &all),
+        let all = [Today, Employees, Records, Confirmations, Corrections, Devices, Reports, Settings, Enrolment, Audit, Own];
+        let staff = [Today, Employees, Records, Confirmations, Corrections, Devices, Reports, Settings, Enrolment, Audit];
+        let cases: [(Role, &[Page]); 5] = [
+            (Role::Admin, &staff),
             (Role::Supervisor, &[Today, Employees, Records, Confirmations, Reports]),
             (Role::Operator, &[Employees, Enrolment, Devices]),
+            (Role::Leadership, &[Today, Records, Reports]),
+            (Role::Employee, &[Own]),
         ];
         for (role, pages) in cases {
             for p in all {

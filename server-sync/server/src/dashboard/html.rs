@@ -46,13 +46,19 @@ input,select,button{font:inherit;padding:.4rem .5rem;border:1px solid #b8c2cc;bo
 button.reject{background:#a61b0f}.ev{display:flex;gap:.75rem;flex-wrap:wrap}.ev img{width:160px;height:160px;object-fit:cover;border-radius:6px;background:#ddd}
 .flash{background:#e7f4ea;border-left:4px solid #1e7b34;padding:.5rem 1rem;margin-bottom:1rem}.error{background:#fbeaea;border-left-color:#a61b0f}
 .chart{width:100%;max-width:900px;height:auto}form.decide{margin-top:.5rem}.flags{color:#a66300;margin-top:.3rem}.place svg{max-width:100%;height:auto;border-radius:6px;margin-top:.3rem}.flags ul{margin:.2rem 0;padding-left:1.2rem}.new-pin{font-size:2.2rem;letter-spacing:.3em;font-weight:700}main.narrow{max-width:420px}
-@media (max-width:640px){main{padding:.5rem}h1{font-size:1.15rem}header{padding:.5rem}header .me{margin-left:0;width:100%}th,td{padding:.35rem}}
+.months{display:flex;justify-content:space-between}.months a{padding:.6rem .4rem}
+@media (max-width:640px){main{padding:.5rem}h1{font-size:1.15rem}header{padding:.5rem}header .me{margin-left:0;width:100%;display:flex;flex-wrap:wrap;align-items:center;gap:.25rem}th,td{padding:.35rem}
+header nav{display:flex;width:100%;overflow-x:auto;white-space:nowrap;scrollbar-width:none}header a,button,.months a{min-height:44px;display:inline-flex;align-items:center}
+table.stack thead{display:none}table.stack tr{display:block;border-bottom:2px solid #d5dbe1;padding:.25rem 0}
+table.stack td{display:flex;justify-content:space-between;gap:1rem;white-space:normal;border:0;text-align:right}table.stack td::before{content:attr(data-label);font-weight:600;text-align:left;color:#4a5663}table.stack td:empty{display:none}
+.grid{grid-template-columns:repeat(2,minmax(0,1fr))}.stat b{font-size:1.4rem}}
 "#;
 
 /// A full page for a signed-in user.
 pub fn page(lang: Lang, user: &User, csrf: &str, current: Page, title: &str, body: &str) -> String {
     let mut nav = String::new();
     let items = [
+        (Page::Own, "/me", lang.pick("Kehadiran saya", "My attendance")),
         (Page::Today, "/today", lang.pick("Hari ini", "Today")),
         (Page::Employees, "/employees", lang.pick("Pegawai", "Employees")),
         (Page::Records, "/records", lang.pick("Rekaman", "Records")),
@@ -94,6 +100,8 @@ pub fn role_label(lang: Lang, r: crate::storage::accounts::Role) -> &'static str
         crate::storage::accounts::Role::Admin => lang.pick("admin", "admin"),
         crate::storage::accounts::Role::Supervisor => lang.pick("atasan", "supervisor"),
         crate::storage::accounts::Role::Operator => lang.pick("operator", "operator"),
+        crate::storage::accounts::Role::Leadership => lang.pick("pimpinan", "leadership"),
+        crate::storage::accounts::Role::Employee => lang.pick("pegawai", "employee"),
     }
 }
 

@@ -16,6 +16,9 @@
 //! - [`people_pages`]: employee import (preview, confirm), export, deactivate, erase.
 //! - [`pin`]: new PINs (random, not trivial, unique at the site).
 //! - [`enrol`]: the enrolment decision over the face models (quality, one person, duplicates).
+//! - [`user_pages`]: staff accounts (roles, sections, disabling, password resets) and
+//!   employees' first-time sign-in codes.
+//! - [`own_pages`]: an employee's own month (self-service).
 //! - [`audit_pages`]: the audit log page, and the logging of every refused request (403).
 //! - [`report_pages`]: recaps per month and per date, their exports and the lateness chart.
 //! - [`board`]: the late board for a TV, live over server-sent events.
@@ -41,6 +44,7 @@ pub mod i18n;
 pub mod leave_pages;
 pub mod letterhead_pages;
 pub mod manual_pages;
+pub mod own_pages;
 pub mod map;
 pub mod pages;
 pub mod people_pages;
@@ -49,6 +53,7 @@ pub mod report_pages;
 pub mod roster_pages;
 pub mod schedule_pages;
 pub mod terminal_pages;
+pub mod user_pages;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, Once};
@@ -64,7 +69,7 @@ use tokio::sync::broadcast;
 
 use self::auth::{LoginLimiter, Page};
 use self::i18n::Lang;
-use crate::storage::accounts::User;
+use crate::storage::accounts::{Role, User};
 use crate::storage::{StorageError, Store};
 
 /// The dashboard's settings.
@@ -332,6 +337,9 @@ impl Session {
     pub fn require(&self, page: Page) -> Result<(), AppError> {
         if auth::allowed(self.user.role, page) {
             Ok(())
+        } else if self.user.role == Role::Employee {
+            // To an employee the staff pages do not exist: nothing tells them whose are there.
+            Err(AppError::NotFound)
         } else {
             Err(AppError::Forbidden(format!("role {} may not use {page:?}", self.user.role.as_str())))
         }
@@ -373,7 +381,20 @@ impl FromRequestParts<AppState> for Session {
             .map(str::to_owned);
         let Some(token) = token else { return Err(Redirect::to("/login").into_response()) };
         match state.store.session(&auth::token_hash(&token), (state.clock)()).await {
-            Ok(Some((user, csrf))) => Ok(Session { user, csrf, lang }),
+            Ok(Some((user, csrf))) => {
+                let path = parts.uri.path();
+                let reading = matches!(parts.method, axum::http::Method::GET | axum::http::Method::HEAD);
+                let own = auth::OWN_ACCOUNT_POSTS.contains(&path);
+                // A password someone else chose opens only the form that replaces it.
+                if user.temporary_until_ms.is_some() && !own && path != "/account" && !path.starts_with("/assets/") {
+                    return Err(Redirect::to("/account").into_response());
+                }
+                // Read-only accounts: refused here, whatever a handler would allow.
+                if auth::read_only(user.role) && !reading && !own {
+                    return Err(AppError::Forbidden(format!("{} {path}: role {} is read-only", parts.method, user.role.as_str())).into_response());
+                }
+                Ok(Session { user, csrf, lang })
+            }
             Ok(None) => Err(Redirect::to("/login").into_response()),
             Err(e) => Err(AppError::Storage(e).into_response()),
         }
@@ -387,7 +408,8 @@ pub const BOARD_LINK_DAYS: i64 = 365;
 /// The dashboard's routes, with state applied.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/", get(|| async { Redirect::to("/today") }))
+        .route("/", get(|s: Session| async move { Redirect::to(auth::home(&s.user)) }))
+        .route("/me", get(own_pages::own_month))
         .route("/assets/hadir.css", get(assets::css))
         .route("/assets/board.css", get(assets::board_css))
         .route("/assets/hadir.js", get(assets::script))
@@ -449,7 +471,12 @@ pub fn router(state: AppState) -> Router {
         .route("/settings/site-area", post(pages::put_site_area))
         .route("/settings/retention", post(pages::put_retention))
         .route("/settings/letterhead", post(letterhead_pages::put_letterhead))
-        .route("/settings/user", post(pages::add_user))
+        .route("/settings/user", post(user_pages::add_user))
+        .route("/settings/user/{id}/role", post(user_pages::set_role))
+        .route("/settings/user/{id}/disable", post(user_pages::disable))
+        .route("/settings/user/{id}/enable", post(user_pages::enable))
+        .route("/settings/user/{id}/reset", post(user_pages::reset_password))
+        .route("/employees/{id}/sign-in-code", post(user_pages::issue_code))
         .route("/settings/board", post(pages::add_board_token))
         .route("/settings/board/{hash}/revoke", post(pages::revoke_board_token))
         .route("/reports", get(report_pages::month_page))

@@ -11,7 +11,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use time::{Date, Duration, OffsetDateTime};
 
 use super::auth::{self, Page, scope};
-use super::html::{csrf_field, esc, page, role_label};
+use super::html::{csrf_field, esc, page};
 use super::i18n::Lang;
 use crate::storage::accounts::Role;
 use crate::storage::calendar::{date_str, parse_date};
@@ -160,6 +160,22 @@ pub async fn login(
     if let Ok(mut l) = st.limiter.lock() {
         l.succeeded(&username, addr);
     }
+    // Said only to whoever knows the password: to anyone else the account looks like any other.
+    let now_ms = crate::storage::dt_to_ms(now);
+    let refused = if user.disabled_at_ms.is_some() {
+        Some(("login_disabled", lang.pick("Akun ini dinonaktifkan. Hubungi administrator.", "This account is disabled. Ask an administrator.")))
+    } else if user.temporary_until_ms.is_some_and(|until| until <= now_ms) {
+        Some((
+            "login_code_expired",
+            lang.pick("Kata sandi sementara ini sudah kedaluwarsa. Minta yang baru.", "This temporary password has expired. Ask for a new one."),
+        ))
+    } else {
+        None
+    };
+    if let Some((action, text)) = refused {
+        let _ = st.store.audit(&user.username, action, "", now).await;
+        return login_page(&st, lang, Some(text));
+    }
     let token = auth::random_token();
     let csrf = auth::random_token();
     let hours = st.config.session_hours;
@@ -167,8 +183,7 @@ pub async fn login(
         return AppError::Storage(e).into_response();
     }
     let _ = st.store.audit(&user.username, "login", "", now).await;
-    let home = if user.role == Role::Operator { "/employees" } else { "/today" };
-    let mut r = Redirect::to(home).into_response();
+    let mut r = Redirect::to(auth::home(&user)).into_response();
     for c in [
         auth::set_cookie(SESSION_COOKIE, &token, hours * 3600, st.config.secure_cookies),
         auth::set_cookie(PRELOGIN_COOKIE, "", 0, st.config.secure_cookies),
@@ -1275,24 +1290,7 @@ pub async fn settings(State(st): State<AppState>, s: Session, Query(q): Query<Fi
         days = st.store.refused_retention_days().await?,
         save = lang.pick("Simpan", "Save"),
     );
-    let mut users = String::new();
-    for u in st.store.users().await? {
-        let _ = write!(users, "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", esc(&u.username), role_label(lang, u.role), esc(&u.sections.join(", ")));
-    }
-    let _ = write!(
-        body,
-        r#"<section class="card"><h2>{t}</h2><div class="scroll"><table><tbody>{users}</tbody></table></div>
-<form method="post" action="/settings/user" class="inline">{c}<label>{un}<input name="username" required></label><label>{pw}<input type="password" name="password" minlength="10" required></label>
-<label>{role}<select name="role"><option value="supervisor">{spv}</option><option value="operator">operator</option><option value="admin">admin</option></select></label>
-<label>{sec}<input name="sections" placeholder="BM, SDA"></label><button>{add}</button></form></section>"#,
-        t = lang.pick("Pengguna", "Users"),
-        un = lang.pick("Nama pengguna", "User name"),
-        pw = lang.pick("Kata sandi (min. 12)", "Password (min. 12)"),
-        role = lang.pick("Peran", "Role"),
-        spv = lang.pick("atasan", "supervisor"),
-        sec = lang.pick("Bidang (atasan)", "Sections (supervisor)"),
-        add = lang.pick("Tambahkan", "Add"),
-    );
+    body.push_str(&super::user_pages::card(&st, &s).await?);
     let _ = write!(
         body,
         r#"<section class="card"><h2>{t}</h2>{links}<form method="post" action="/settings/board" class="inline">{c}<label>{l}<input name="label" required></label>
@@ -1454,29 +1452,6 @@ pub async fn put_retention(State(st): State<AppState>, s: Session, Form(f): Form
     );
     st.store.audit(&s.user.username, "retention", &detail, now).await?;
     Ok(redirect_ok("/settings", s.lang.pick("Masa simpan disimpan", "Retention saved")))
-}
-
-/// Adds a user.
-pub async fn add_user(State(st): State<AppState>, s: Session, Form(f): Form<Fields>) -> Result<Response, AppError> {
-    s.require(Page::Settings)?;
-    s.check_csrf(f.get("csrf"))?;
-    let role = Role::parse(field(&f, "role")).ok_or_else(|| AppError::BadRequest("role".into()))?;
-    let pw = field(&f, "password");
-    // The same policy as the first administrator's (`init-admin`).
-    if let Err(weak) = crate::people::password::check(pw) {
-        return Err(AppError::BadRequest(weak.text(s.lang).into()));
-    }
-    // Argon2 takes tens of milliseconds of CPU: off the async workers.
-    let pw = pw.to_owned();
-    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&pw))
-        .await
-        .map_err(|e| AppError::Internal(format!("password hashing task: {e}")))?
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    let sections: Vec<&str> = field(&f, "sections").split(',').map(str::trim).filter(|x| !x.is_empty()).collect();
-    let name = field(&f, "username");
-    st.store.add_user(name, &hash, role, &sections).await.map_err(|_| AppError::BadRequest(s.lang.pick("Nama pengguna sudah dipakai.", "User name taken.").into()))?;
-    st.store.audit(&s.user.username, "add_user", &format!("{name} {}", role.as_str()), (st.clock)()).await?;
-    Ok(redirect_ok("/settings", s.lang.pick("Pengguna ditambahkan", "User added")))
 }
 
 /// The late-board links with their state and a revoke button for the live ones.

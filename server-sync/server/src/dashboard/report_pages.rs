@@ -23,7 +23,7 @@ use crate::reports::{Table, csv, date_table, employee_month_table, month_table, 
 
 type Fields = HashMap<String, String>;
 
-fn month_of(st: &AppState, q: &Fields) -> Result<(i32, Month), AppError> {
+pub(super) fn month_of(st: &AppState, q: &Fields) -> Result<(i32, Month), AppError> {
     let today = st.now().date();
     let year = q.get("year").and_then(|y| y.parse().ok()).unwrap_or(today.year());
     let month = match q.get("month").and_then(|m| m.parse::<u8>().ok()) {
@@ -40,16 +40,19 @@ fn section_param(q: &Fields) -> &str {
     q.get("section").map_or("", |s| s.trim())
 }
 
-fn table_html(t: &Table) -> String {
-    let mut s = String::from(r#"<div class="card scroll"><table class="report"><thead><tr>"#);
+/// A report table; on a phone each row becomes a card of labelled lines (`data-label`, see
+/// the style sheet), so no page scrolls sideways.
+pub(super) fn table_html(t: &Table) -> String {
+    let mut s = String::from(r#"<div class="card scroll"><table class="report stack"><thead><tr>"#);
     for h in &t.headers {
         let _ = write!(s, "<th>{}</th>", esc(h));
     }
     s.push_str("</tr></thead><tbody>");
     for r in &t.rows {
         s.push_str("<tr>");
-        for c in r {
-            let _ = write!(s, "<td>{}</td>", esc(&c.display()));
+        for (i, c) in r.iter().enumerate() {
+            let label = t.headers.get(i).copied().unwrap_or("");
+            let _ = write!(s, r#"<td data-label="{}">{}</td>"#, esc(label), esc(&c.display()));
         }
         s.push_str("</tr>");
     }

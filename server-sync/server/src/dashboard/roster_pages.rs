@@ -23,7 +23,7 @@ use crate::storage::employees::RosterEntry;
 use super::{AppError, AppState, Session, pin};
 use crate::storage::EmployeeInput;
 
-async fn entry(st: &AppState, id: &str) -> Result<RosterEntry, AppError> {
+pub(super) async fn entry(st: &AppState, id: &str) -> Result<RosterEntry, AppError> {
     st.store.roster_entry(id).await?.ok_or(AppError::NotFound)
 }
 
@@ -101,6 +101,7 @@ async fn body(st: &AppState, s: &Session, e: &RosterEntry, notice: &str) -> Resu
     );
     b.push_str(&template_forms(s, &e.id, &st.store.templates(&e.id).await?, off));
     b.push_str(&super::people_pages::leave_forms(s, &e.id));
+    b.push_str(&super::user_pages::self_service_card(st, s, &e.id).await?);
     Ok(b)
 }
 
@@ -149,7 +150,7 @@ pub async fn remove_template(State(st): State<AppState>, s: Session, Path((id, t
     ))
 }
 
-async fn render(st: &AppState, s: &Session, e: &RosterEntry, notice: &str) -> Result<Html<String>, AppError> {
+pub(super) async fn render(st: &AppState, s: &Session, e: &RosterEntry, notice: &str) -> Result<Html<String>, AppError> {
     Ok(Html(page(s.lang, &s.user, &s.csrf, Page::Employees, &e.name, &body(st, s, e, notice).await?)))
 }
 

@@ -18,6 +18,10 @@ pub enum Role {
     Supervisor,
     /// Enrolment and devices.
     Operator,
+    /// Heads of the office: every section, read only.
+    Leadership,
+    /// An employee's own account (self-service): their own month, nothing of anyone else.
+    Employee,
 }
 
 impl Role {
@@ -27,6 +31,8 @@ impl Role {
             Role::Admin => "admin",
             Role::Supervisor => "supervisor",
             Role::Operator => "operator",
+            Role::Leadership => "leadership",
+            Role::Employee => "employee",
         }
     }
 
@@ -36,6 +42,8 @@ impl Role {
             "admin" => Some(Role::Admin),
             "supervisor" => Some(Role::Supervisor),
             "operator" => Some(Role::Operator),
+            "leadership" => Some(Role::Leadership),
+            "employee" => Some(Role::Employee),
             _ => None,
         }
     }
@@ -54,6 +62,13 @@ pub struct User {
     pub role: Role,
     /// Sections a supervisor may see.
     pub sections: Vec<String>,
+    /// The employee (NIP) an employee account belongs to.
+    pub employee_id: Option<String>,
+    /// Disabled at, ms: the account signs in nowhere and its sessions are over.
+    pub disabled_at_ms: Option<i64>,
+    /// The password was set by someone else (a reset, a first-time code): it must be changed
+    /// at sign-in and stops working at this time, ms.
+    pub temporary_until_ms: Option<i64>,
 }
 
 /// A late-board token's settings.
@@ -82,11 +97,23 @@ pub struct BoardLink {
     pub revoked_at_ms: Option<i64>,
 }
 
-/// A user row before its sections are read: (id, name, hash, role).
-fn user_row(r: &dyn Row) -> Result<(i64, String, String, Role)> {
+/// The columns [`user_row`] reads, in its order.
+const USER_COLUMNS: &str = "u.id, u.username, u.password_hash, u.role, u.employee_id, u.disabled_at_ms, u.temporary_until_ms";
+
+/// A user row before its sections are read.
+fn user_row(r: &dyn Row) -> Result<User> {
     let role = r.text(3)?;
     let role = Role::parse(&role).ok_or_else(|| StorageError::Corrupt(format!("dash_users.role {role:?}")))?;
-    Ok((r.i64(0)?, r.text(1)?, r.text(2)?, role))
+    Ok(User {
+        id: r.i64(0)?,
+        username: r.text(1)?,
+        password_hash: r.text(2)?,
+        role,
+        sections: Vec::new(),
+        employee_id: r.opt_text(4)?,
+        disabled_at_ms: r.opt_i64(5)?,
+        temporary_until_ms: r.opt_i64(6)?,
+    })
 }
 
 impl Store {
@@ -110,42 +137,126 @@ impl Store {
             .ok_or_else(|| StorageError::Corrupt(format!("dashboard user {username} vanished after insert")))
     }
 
-    /// Replaces a user's password hash.
+    /// Replaces a user's password hash with one they chose (a temporary one is over).
     pub async fn set_password(&self, user_id: i64, hash: &str) -> Result<()> {
-        self.write("set password", "UPDATE dash_users SET password_hash = $2 WHERE id = $1", params![user_id, hash]).await?;
+        self.write("set password", "UPDATE dash_users SET password_hash = $2, temporary_until_ms = NULL WHERE id = $1", params![user_id, hash])
+            .await?;
         Ok(())
     }
 
-    async fn user_with_sections(&self, row: Option<(i64, String, String, Role)>) -> Result<Option<User>> {
-        let Some((id, username, password_hash, role)) = row else { return Ok(None) };
-        let sections = self
+    /// Sets a temporary password that someone else chose (a reset): valid until `until_ms`,
+    /// to be changed at sign-in; every session of the account ends. `false`: no such user.
+    pub async fn set_temporary_password(&self, user_id: i64, hash: &str, until_ms: i64) -> Result<bool> {
+        let n = self
+            .write_all(
+                "reset password",
+                vec![
+                    Stmt::new("UPDATE dash_users SET password_hash = $2, temporary_until_ms = $3 WHERE id = $1", params![user_id, hash, until_ms]),
+                    Stmt::new("DELETE FROM dash_sessions WHERE user_id = $1", params![user_id]),
+                ],
+            )
+            .await?;
+        Ok(n[0] > 0)
+    }
+
+    /// Gives an employee a self-service account (user name: their NIP) with a first-time
+    /// code as its temporary password, or a new code for the one they have (re-enabled);
+    /// their sessions end. Fails (unique constraint) when a staff account has that name.
+    pub async fn set_employee_code(&self, employee_id: &str, hash: &str, until_ms: i64) -> Result<()> {
+        let existing = self.query_opt("read employee account", "SELECT id FROM dash_users WHERE employee_id = $1", params![employee_id], |r| r.i64(0)).await?;
+        let mut stmts = vec![Stmt::new(
+            "UPDATE dash_users SET password_hash = $2, temporary_until_ms = $3, disabled_at_ms = NULL WHERE employee_id = $1",
+            params![employee_id, hash, until_ms],
+        )];
+        if existing.is_none() {
+            stmts.push(Stmt::new(
+                "INSERT INTO dash_users (username, password_hash, role, employee_id, temporary_until_ms) VALUES ($1, $2, 'employee', $1, $3)",
+                params![employee_id, hash, until_ms],
+            ));
+        }
+        stmts.push(Stmt::new("DELETE FROM dash_sessions WHERE user_id IN (SELECT id FROM dash_users WHERE employee_id = $1)", params![employee_id]));
+        self.write_all("set employee sign-in code", stmts).await?;
+        Ok(())
+    }
+
+    /// Changes a staff account's role and sections (sections only mean something for
+    /// supervisors); its sessions end, so the new rights apply at once. `false`: no such
+    /// staff account.
+    pub async fn set_user_role(&self, user_id: i64, role: Role, sections: &[&str]) -> Result<bool> {
+        let mut stmts = vec![
+            Stmt::new("UPDATE dash_users SET role = $2 WHERE id = $1 AND role <> 'employee'", params![user_id, role.as_str()]),
+            Stmt::new("DELETE FROM dash_user_sections WHERE user_id = $1", params![user_id]),
+        ];
+        for s in sections {
+            stmts.push(Stmt::new("INSERT INTO dash_user_sections (user_id, section_id) VALUES ($1, $2)", params![user_id, *s]));
+        }
+        stmts.push(Stmt::new("DELETE FROM dash_sessions WHERE user_id = $1", params![user_id]));
+        let n = self.write_all("change user role", stmts).await?;
+        Ok(n[0] > 0)
+    }
+
+    /// Disables (`Some(at)`) or re-enables (`None`) an account; a disabled account's
+    /// sessions end at once. `false`: no such user.
+    pub async fn set_user_disabled(&self, user_id: i64, at_ms: Option<i64>) -> Result<bool> {
+        let n = self
+            .write_all(
+                "disable user",
+                vec![
+                    Stmt::new("UPDATE dash_users SET disabled_at_ms = $2 WHERE id = $1", params![user_id, at_ms]),
+                    Stmt::new("DELETE FROM dash_sessions WHERE user_id = $1", params![user_id]),
+                ],
+            )
+            .await?;
+        Ok(n[0] > 0)
+    }
+
+    async fn user_with_sections(&self, row: Option<User>) -> Result<Option<User>> {
+        let Some(mut user) = row else { return Ok(None) };
+        user.sections = self
             .query_rows(
                 "read user sections",
                 "SELECT section_id FROM dash_user_sections WHERE user_id = $1 ORDER BY section_id",
-                params![id],
+                params![user.id],
                 |r| r.text(0),
             )
             .await?;
-        Ok(Some(User { id, username, password_hash, role, sections }))
+        Ok(Some(user))
     }
 
     /// A user by login name.
     pub async fn user_by_name(&self, username: &str) -> Result<Option<User>> {
         let row = self
-            .query_opt(
-                "read user",
-                "SELECT id, username, password_hash, role FROM dash_users WHERE username = $1",
-                params![username],
-                user_row,
-            )
+            .query_opt("read user", &format!("SELECT {USER_COLUMNS} FROM dash_users u WHERE u.username = $1"), params![username], user_row)
             .await?;
         self.user_with_sections(row).await
     }
 
-    /// All users, by name.
+    /// A user by id.
+    pub async fn user_by_id(&self, id: i64) -> Result<Option<User>> {
+        let row = self.query_opt("read user", &format!("SELECT {USER_COLUMNS} FROM dash_users u WHERE u.id = $1"), params![id], user_row).await?;
+        self.user_with_sections(row).await
+    }
+
+    /// The self-service account of an employee, if they have one.
+    pub async fn employee_account(&self, employee_id: &str) -> Result<Option<User>> {
+        self.query_opt(
+            "read employee account",
+            &format!("SELECT {USER_COLUMNS} FROM dash_users u WHERE u.employee_id = $1"),
+            params![employee_id],
+            user_row,
+        )
+        .await
+    }
+
+    /// All staff accounts (employees' own accounts left out), by name.
     pub async fn users(&self) -> Result<Vec<User>> {
         let rows = self
-            .query_rows("read users", "SELECT id, username, password_hash, role FROM dash_users ORDER BY username", params![], user_row)
+            .query_rows(
+                "read users",
+                &format!("SELECT {USER_COLUMNS} FROM dash_users u WHERE u.role <> 'employee' ORDER BY u.username"),
+                params![],
+                user_row,
+            )
             .await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
@@ -165,15 +276,19 @@ impl Store {
         Ok(())
     }
 
-    /// The user and CSRF token of a live session.
+    /// The user and CSRF token of a live session: not expired, its account not disabled,
+    /// and not opened with a temporary password that has run out since.
     pub async fn session(&self, token_sha256: &str, now: OffsetDateTime) -> Result<Option<(User, String)>> {
         let row = self
             .query_opt(
                 "read session",
-                "SELECT u.id, u.username, u.password_hash, u.role, s.csrf FROM dash_sessions s
-                 JOIN dash_users u ON u.id = s.user_id WHERE s.token_sha256 = $1 AND s.expires_at_ms > $2",
+                &format!(
+                    "SELECT {USER_COLUMNS}, s.csrf FROM dash_sessions s JOIN dash_users u ON u.id = s.user_id
+                     WHERE s.token_sha256 = $1 AND s.expires_at_ms > $2 AND u.disabled_at_ms IS NULL
+                       AND (u.temporary_until_ms IS NULL OR u.temporary_until_ms > $2)"
+                ),
                 params![token_sha256, dt_to_ms(now)],
-                |r| Ok((user_row(r)?, r.text(4)?)),
+                |r| Ok((user_row(r)?, r.text(7)?)),
             )
             .await?;
         let Some((user, csrf)) = row else { return Ok(None) };

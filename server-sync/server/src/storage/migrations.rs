@@ -442,7 +442,48 @@ CREATE TRIGGER dash_decisions_no_truncate BEFORE TRUNCATE ON dash_decisions
 /// Every dashboard migration (component `dashboard`; needs [`CORE`] first: it indexes
 /// `records`).
 pub const DASHBOARD: &[Migration] =
-    &[DASHBOARD_1, DASHBOARD_2, DASHBOARD_3, DASHBOARD_4, DASHBOARD_5, DASHBOARD_6, DASHBOARD_7, DASHBOARD_8, DASHBOARD_9];
+    &[DASHBOARD_1, DASHBOARD_2, DASHBOARD_3, DASHBOARD_4, DASHBOARD_5, DASHBOARD_6, DASHBOARD_7, DASHBOARD_8, DASHBOARD_9, DASHBOARD_10];
+
+/// Accounts (#15): read-only leadership, employees' own accounts (self-service, linked by
+/// `employee_id`), disabled accounts and temporary passwords (set by someone else, to be
+/// changed at the next sign-in, void after `temporary_until_ms`). SQLite cannot widen a CHECK
+/// constraint in place, so `dash_users` is rebuilt, with the two tables that refer to it.
+const DASHBOARD_10: Migration = Migration {
+    component: "dashboard",
+    version: 10,
+    name: "leadership and employee accounts, disabled accounts, temporary passwords",
+    sqlite: "
+CREATE TABLE dash_users_v10 (
+    id INTEGER PRIMARY KEY, username TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('admin','supervisor','operator','leadership','employee')),
+    employee_id TEXT UNIQUE, disabled_at_ms BIGINT, temporary_until_ms BIGINT,
+    CHECK ((role = 'employee') = (employee_id IS NOT NULL)));
+INSERT INTO dash_users_v10 (id, username, password_hash, role) SELECT id, username, password_hash, role FROM dash_users;
+CREATE TABLE dash_user_sections_v10 AS SELECT user_id, section_id FROM dash_user_sections;
+CREATE TABLE dash_sessions_v10 AS SELECT token_sha256, user_id, csrf, expires_at_ms FROM dash_sessions;
+DROP TABLE dash_sessions;
+DROP TABLE dash_user_sections;
+DROP TABLE dash_users;
+ALTER TABLE dash_users_v10 RENAME TO dash_users;
+CREATE TABLE dash_user_sections (
+    user_id INTEGER NOT NULL REFERENCES dash_users(id), section_id TEXT NOT NULL,
+    PRIMARY KEY (user_id, section_id));
+INSERT INTO dash_user_sections SELECT user_id, section_id FROM dash_user_sections_v10;
+DROP TABLE dash_user_sections_v10;
+CREATE TABLE dash_sessions (
+    token_sha256 TEXT PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES dash_users(id),
+    csrf TEXT NOT NULL, expires_at_ms INTEGER NOT NULL);
+INSERT INTO dash_sessions SELECT token_sha256, user_id, csrf, expires_at_ms FROM dash_sessions_v10;
+DROP TABLE dash_sessions_v10;",
+    postgres: "
+ALTER TABLE dash_users DROP CONSTRAINT dash_users_role_check;
+ALTER TABLE dash_users ADD CONSTRAINT dash_users_role_check
+    CHECK (role IN ('admin','supervisor','operator','leadership','employee'));
+ALTER TABLE dash_users ADD COLUMN employee_id TEXT UNIQUE, ADD COLUMN disabled_at_ms BIGINT,
+    ADD COLUMN temporary_until_ms BIGINT;
+ALTER TABLE dash_users ADD CONSTRAINT dash_users_employee_link
+    CHECK ((role = 'employee') = (employee_id IS NOT NULL));",
+};
 
 /// An employee's own week for a range of dates (#16), over the section's.
 const DASHBOARD_9: Migration = Migration {

@@ -51,11 +51,11 @@ fn audit_stmt(by: &str, action: &str, detail: &str, now: OffsetDateTime) -> Stmt
 }
 
 impl Store {
-    /// The user names of administrators, by name (none on a new database).
+    /// The user names of enabled administrators, by name (none on a new database).
     pub async fn admin_names(&self) -> Result<Vec<String>> {
         self.query_rows(
             "read administrators",
-            "SELECT username FROM dash_users WHERE role = 'admin' ORDER BY username",
+            "SELECT username FROM dash_users WHERE role = 'admin' AND disabled_at_ms IS NULL ORDER BY username",
             params![],
             |r| r.text(0),
         )
@@ -175,6 +175,8 @@ impl Store {
                         params![employee_id, now_ms],
                     ),
                     audit_stmt(by, "employee_deactivate", &format!("employee {employee_id} deactivated: PIN and face templates erased"), now),
+                    disable_account(employee_id, now_ms),
+                    end_account_sessions(employee_id),
                 ],
             )
             .await?;
@@ -227,6 +229,8 @@ impl Store {
                         ),
                         params![employee_id, now_ms],
                     ),
+                    disable_account(employee_id, now_ms),
+                    end_account_sessions(employee_id),
                 ],
             )
             .await?;
@@ -243,6 +247,16 @@ impl Store {
         .await?;
         Ok(Some(erased))
     }
+}
+
+/// Disables the self-service account of an employee who leaves (kept, for the audit trail).
+fn disable_account(employee_id: &str, now_ms: i64) -> Stmt {
+    Stmt::new("UPDATE dash_users SET disabled_at_ms = $2 WHERE employee_id = $1 AND disabled_at_ms IS NULL", params![employee_id, now_ms])
+}
+
+/// Ends the sessions of an employee's self-service account.
+fn end_account_sessions(employee_id: &str) -> Stmt {
+    Stmt::new("DELETE FROM dash_sessions WHERE user_id IN (SELECT id FROM dash_users WHERE employee_id = $1)", params![employee_id])
 }
 
 /// The statements of an import: one roster revision for the whole file, employees in chunks

@@ -34,6 +34,21 @@ impl Resp {
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
+
+    /// The body as text with the report tables' phone labels (`data-label="…"`) left out, so
+    /// that a row reads as its cells.
+    pub fn report_text(&self) -> String {
+        let text = self.text();
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find(r#" data-label=""#) {
+            out.push_str(&rest[..at]);
+            let after = &rest[at + 13..];
+            rest = after.find('"').map_or("", |end| &after[end + 1..]);
+        }
+        out.push_str(rest);
+        out
+    }
 }
 
 /// The value of a hidden form field.

@@ -1,0 +1,95 @@
+//! An employee's own pages (self-service): their month, as the recap that pays their
+//! allowance computes it — days, lateness, early leave, overtime, excused days, the deduction
+//! that follows, and what still waits for their supervisor.
+//!
+//! The employee comes only from the session's account, never from the request: there is no
+//! parameter that names someone else, so no one else's month can be asked for. Built for a
+//! phone first (the tables stack into cards there).
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use axum::extract::{Query, State};
+use axum::response::Html;
+
+use super::auth::Page;
+use super::html::{esc, page};
+use super::i18n::Lang;
+use super::report_pages::{month_of, table_html};
+use super::{AppError, AppState, Session};
+use crate::reports::employee_month_table;
+use crate::reports::month::{Context, Scope, employee_month};
+
+type Fields = HashMap<String, String>;
+
+/// `GET /me?year=&month=`: the signed-in employee's month.
+pub async fn own_month(State(st): State<AppState>, s: Session, Query(q): Query<Fields>) -> Result<Html<String>, AppError> {
+    s.require(Page::Own)?;
+    let lang = s.lang;
+    let id = s.user.employee_id.clone().ok_or(AppError::NotFound)?;
+    let (year, month) = month_of(&st, &q)?;
+    let ctx = Context::load(&st.store, &Scope::All, st.config.utc_offset).await?;
+    let (info, days, recap) = employee_month(&st.store, &ctx, &id, year, month).await?.ok_or(AppError::NotFound)?;
+    let table = employee_month_table(lang, &info, year, month, &days, &recap);
+    let excused = recap.cuti + recap.sakit + recap.izin + recap.travel;
+    let stats = [
+        ("present", lang.pick("Hadir", "Present"), format!("{} / {}", recap.days_present, recap.days_scheduled)),
+        ("late", lang.pick("Menit terlambat", "Minutes late"), recap.late_minutes_total.to_string()),
+        ("early", lang.pick("Menit pulang cepat", "Minutes left early"), recap.early_minutes.iter().sum::<u32>().to_string()),
+        ("overtime", lang.pick("Lembur (jam)", "Overtime (hours)"), format!("{:.1}", f64::from(recap.overtime_minutes) / 60.0)),
+        ("excused", lang.pick("Cuti, sakit, izin, dinas", "Leave, sick, permitted, travel"), excused.to_string()),
+        ("absent", lang.pick("Tanpa keterangan", "Absent"), recap.absent.to_string()),
+        ("pending", lang.pick("Menunggu konfirmasi", "Awaiting confirmation"), recap.pending.to_string()),
+        ("deduction", lang.pick("Potongan TPP", "Allowance deduction"), format!("{:.2}%", f64::from(recap.deduction_bp) / 100.0)),
+    ];
+    let mut body = format!(r#"<p class="muted" id="own-name">{} · NIP {} · {}</p><div class="grid" id="own-stats">"#, esc(&info.name), esc(&info.id), esc(&info.section_name));
+    for (key, label, value) in stats {
+        let _ = write!(body, r#"<div class="stat" data-stat="{key}"><b>{}</b>{label}</div>"#, esc(&value));
+    }
+    body.push_str("</div>");
+    if recap.pending > 0 {
+        let _ = write!(
+            body,
+            r#"<p class="card warn">{}</p>"#,
+            match lang {
+                Lang::Id => format!("{} rekaman Anda menunggu konfirmasi atasan; hari itu dihitung setelah diputuskan.", recap.pending),
+                Lang::En => format!("{} of your records await your supervisor's confirmation; those days count once decided.", recap.pending),
+            }
+        );
+    }
+    let (prev, next) = (neighbour(year, month, -1), neighbour(year, month, 1));
+    let _ = write!(
+        body,
+        r#"<p class="months"><a href="/me?year={}&month={}" rel="prev">‹ {}</a> <a href="/me?year={}&month={}" rel="next">{} ›</a></p>"#,
+        prev.0,
+        u8::from(prev.1),
+        lang.month(prev.1),
+        next.0,
+        u8::from(next.1),
+        lang.month(next.1),
+    );
+    body.push_str(&table_html(&table));
+    let title = format!("{} — {} {year}", lang.pick("Kehadiran saya", "My attendance"), lang.month(month));
+    Ok(Html(page(lang, &s.user, &s.csrf, Page::Own, &title, &body)))
+}
+
+/// The month `step` months from (`year`, `month`).
+fn neighbour(year: i32, month: time::Month, step: i32) -> (i32, time::Month) {
+    let index = year * 12 + i32::from(u8::from(month)) - 1 + step;
+    let m = u8::try_from(index.rem_euclid(12) + 1).unwrap_or(1);
+    (index.div_euclid(12), time::Month::try_from(m).unwrap_or(time::Month::January))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::Month::*;
+
+    #[test]
+    fn neighbouring_months_cross_years() {
+        let cases = [((2026, January), -1, (2025, December)), ((2026, December), 1, (2027, January)), ((2026, June), 1, (2026, July)), ((2026, June), -1, (2026, May))];
+        for ((y, m), step, want) in cases {
+            assert_eq!(neighbour(y, m, step), want, "{y}-{m} {step}");
+        }
+    }
+}
