@@ -70,6 +70,9 @@ enum Cmd {
         #[arg(long, default_value = hadir_server::people::first_admin::DEFAULT_USERNAME)]
         username: String,
     },
+    /// The office's sites: list them, add or rename one (before importing employees).
+    #[command(subcommand)]
+    Sites(SitesCmd),
     /// Employees: import from or export to a CSV or XLSX file.
     #[command(subcommand)]
     Employees(EmployeesCmd),
@@ -156,6 +159,19 @@ enum TemplateKeyCmd {
     /// file's (the old key is kept as `<key file>.retired-<id>` for older backups). Stop the
     /// server first. Interrupted, run it again: it goes on where it stopped.
     Rotate,
+}
+
+#[derive(Subcommand)]
+enum SitesCmd {
+    /// Print every site: id, name, present employees.
+    List,
+    /// Add a site, or rename it when the id exists.
+    Put {
+        /// The id (letters, digits, `-`, `_`): what kiosks are provisioned for and files name.
+        id: String,
+        /// The name people read.
+        name: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -356,6 +372,16 @@ async fn main() -> Result<()> {
         Cmd::InitAdmin { username } => {
             store.migrate(&migrations()).await.context("migrating")?;
             init_admin(&store, &username).await?;
+        }
+        Cmd::Sites(cmd) => {
+            store.migrate(&migrations()).await.context("migrating")?;
+            if let SitesCmd::Put { id, name } = &cmd {
+                hadir_server::storage::sites::check(id, name)?;
+                store.put_site(id, name, "command line", time::OffsetDateTime::now_utc()).await.context("saving the site")?;
+            }
+            for site in store.site_rows().await.context("reading the sites")? {
+                println!("{}\t{}\temployees={}", site.id, site.name, site.employees);
+            }
         }
         Cmd::Employees(cmd) => {
             store.migrate(&migrations()).await.context("migrating")?;

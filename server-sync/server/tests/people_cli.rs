@@ -89,17 +89,19 @@ fn init_admin_then_import_359_employees() {
     assert!(!again.status.success());
     assert!(text(&again.stderr).contains("exists already"), "{}", text(&again.stderr));
 
-    // The office's sections and site, as the dashboard's settings would make them.
+    // The office's site on the command line (a bad id refused), its sections as the
+    // dashboard's settings would make them.
+    let bad_site = run(&config, &["sites", "put", "KANTOR PU", "Kantor PU"], "");
+    assert!(!bad_site.status.success() && text(&bad_site.stderr).contains("site id"), "{}", text(&bad_site.stderr));
+    let site = run(&config, &["sites", "put", "PU", "Kantor PU"], "");
+    assert!(site.status.success(), "{}", text(&site.stderr));
+    assert_eq!(text(&site.stdout), "PU\tKantor PU\temployees=0\n");
     let rt = tokio::runtime::Runtime::new().unwrap();
     let store = hadir_server::storage::Store::open_sqlite(&db).unwrap();
     rt.block_on(async {
         let h = hadir_rules::WeeklySchedule::weekdays(hadir_rules::WorkHours::new(time::macros::time!(7:30), time::macros::time!(16:00)).unwrap());
         store.put_section("UM", "Umum", &h).await.unwrap();
         store.put_section("BM", "Bina Marga", &h).await.unwrap();
-        store
-            .write("test: site", "INSERT INTO sites (site_id, name) VALUES ('PU', 'Kantor PU')", hadir_server::storage::portable::params![])
-            .await
-            .unwrap();
     });
 
     let bad = dir.path().join("pegawai-salah.xlsx");
@@ -128,6 +130,7 @@ fn init_admin_then_import_359_employees() {
     assert_eq!(text(&out.stdout).trim_end(), "employees import: added=359 updated=0 unchanged=0 refused=0");
     let roster = rt.block_on(store.roster_since("PU", 0)).unwrap();
     assert_eq!(roster.changed.len(), 359, "the kiosks' roster holds them");
+    assert_eq!(text(&run(&config, &["sites", "list"], "").stdout), "PU\tKantor PU\temployees=359\n");
 
     for name in ["pegawai-ekspor.csv", "pegawai-ekspor.xlsx"] {
         let export = dir.path().join(name);

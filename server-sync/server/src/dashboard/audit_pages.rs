@@ -76,6 +76,8 @@ pub fn action_label(lang: Lang, action: &str) -> String {
         "settings" => ("Pengaturan aturan", "Rule settings"),
         "holiday" => ("Hari libur", "Holiday"),
         "section" => ("Bidang", "Section"),
+        "site" => ("Lokasi", "Site"),
+        "employee_saved" => ("Data pegawai disimpan", "Employee's details saved"),
         "section_period" => ("Jadwal khusus", "Special hours"),
         "employee_schedule" => ("Jadwal pegawai", "Employee's schedule"),
         "add_user" => ("Pengguna baru", "New user"),

@@ -13,12 +13,14 @@
 //! - [`leave_pages`]: leave requests, their attachments and their approval.
 //! - [`terminal_pages`]: the ZKTeco terminals' section of the devices page and its actions.
 //! - [`roster_pages`]: one employee: face enrolment from uploaded photos, PIN reset.
+//! - [`employee_pages`]: one employee's personnel fields (add, change, move).
 //! - [`people_pages`]: employee import (preview, confirm), export, deactivate, erase.
 //! - [`pin`]: new PINs (random, not trivial, unique at the site).
 //! - [`enrol`]: the enrolment decision over the face models (quality, one person, duplicates).
 //! - [`user_pages`]: staff accounts (roles, sections, disabling, password resets) and
 //!   employees' first-time sign-in codes.
 //! - [`own_pages`]: an employee's own month (self-service).
+//! - [`site_pages`]: the office's sites (settings).
 //! - [`audit_pages`]: the audit log page, and the logging of every refused request (403).
 //! - [`report_pages`]: recaps per month and per date, their exports and the lateness chart.
 //! - [`board`]: the late board for a TV, live over server-sent events.
@@ -37,6 +39,7 @@ pub mod assets;
 pub mod audit_pages;
 pub mod auth;
 pub mod board;
+pub mod employee_pages;
 pub mod enrol;
 pub mod headers;
 pub mod html;
@@ -52,6 +55,7 @@ pub mod pin;
 pub mod report_pages;
 pub mod roster_pages;
 pub mod schedule_pages;
+pub mod site_pages;
 pub mod terminal_pages;
 pub mod user_pages;
 
@@ -426,6 +430,9 @@ pub fn router(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(people_pages::MAX_IMPORT_BODY)),
         )
         .route("/employees/import/confirm", post(people_pages::import_confirm))
+        .route("/employees/new", get(employee_pages::new_form))
+        .route("/employees/save", post(employee_pages::save))
+        .route("/employees/{id}/edit", get(employee_pages::edit_form))
         .route("/employees/export.{fmt}", get(people_pages::export))
         .route("/employees/{id}/deactivate", post(people_pages::deactivate))
         .route("/employees/{id}/erase", post(people_pages::erase))
@@ -468,6 +475,7 @@ pub fn router(state: AppState) -> Router {
         .route("/settings/section/period", post(schedule_pages::put_special_period))
         .route("/schedules", post(schedule_pages::add_employee_schedule))
         .route("/schedules/{id}/remove", post(schedule_pages::remove_employee_schedule))
+        .route("/settings/site", post(site_pages::put_site))
         .route("/settings/site-area", post(pages::put_site_area))
         .route("/settings/retention", post(pages::put_retention))
         .route("/settings/letterhead", post(letterhead_pages::put_letterhead))

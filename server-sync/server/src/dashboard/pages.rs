@@ -408,7 +408,8 @@ pub async fn employees(State(st): State<AppState>, s: Session, Query(q): Query<F
     if enrols {
         let _ = write!(
             body,
-            r#"<p><a href="/employees/import" id="import-link">{}</a> · <a href="/employees/export.xlsx">{}</a></p>"#,
+            r#"<p><a href="/employees/new" id="add-employee">{}</a> · <a href="/employees/import" id="import-link">{}</a> · <a href="/employees/export.xlsx">{}</a></p>"#,
+            lang.pick("Tambah pegawai", "Add an employee"),
             lang.pick("Impor pegawai (CSV/XLSX)", "Import employees (CSV/XLSX)"),
             lang.pick("Ekspor XLSX", "Export XLSX"),
         );
@@ -1243,6 +1244,7 @@ pub async fn settings(State(st): State<AppState>, s: Session, Query(q): Query<Fi
         import = lang.pick("Impor", "Import"),
     );
     body.push_str(&super::schedule_pages::card(&st, lang, &c).await?);
+    body.push_str(&super::site_pages::card(&st, lang, &c).await?);
     let mut areas = String::new();
     let mut by_site: Vec<_> = st.store.site_areas().await?.into_iter().collect();
     by_site.sort_by(|a, b| a.0.cmp(&b.0));

@@ -62,7 +62,8 @@ async fn body(st: &AppState, s: &Session, e: &RosterEntry, notice: &str) -> Resu
         b,
         r#"<div class="card"><table><tbody>
 <tr><th>NIP</th><td>{id}</td></tr><tr><th>{site_l}</th><td>{site}</td></tr><tr><th>{sec_l}</th><td>{sec}</td></tr>
-<tr><th>{face_l}</th><td id="face-state">{faces}</td></tr><tr><th>PIN</th><td id="pin-state">{pin_state}</td></tr></tbody></table></div>
+<tr><th>{face_l}</th><td id="face-state">{faces}</td></tr><tr><th>PIN</th><td id="pin-state">{pin_state}</td></tr></tbody></table>
+<p><a href="/employees/{id}/edit" id="edit-employee">{edit}</a></p></div>
 <section class="card"><h2>{enrol_h}</h2><p class="muted">{enrol_p}</p>
 <form method="post" action="/employees/{id}/enrol" enctype="multipart/form-data" class="inline">{c}
 <label>{photos_l}<input type="file" name="photos" id="photos" multiple accept="image/jpeg,image/png,image/webp" required></label>
@@ -74,6 +75,7 @@ async fn body(st: &AppState, s: &Session, e: &RosterEntry, notice: &str) -> Resu
         sec_l = lang.pick("Bidang", "Section"),
         sec = esc(&section),
         face_l = lang.pick("Wajah", "Face"),
+        edit = lang.pick("Ubah data pegawai", "Edit the employee's details"),
         enrol_h = lang.pick("Pendaftaran wajah dari foto", "Face enrolment from photos"),
         enrol_p = match lang {
             Lang::Id => format!(

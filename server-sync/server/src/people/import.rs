@@ -332,6 +332,21 @@ pub fn parse(bytes: &[u8]) -> Result<Sheet, FileError> {
     sheet_of(grid)
 }
 
+/// One employee typed into a form, as a one-row sheet (row 2 under a header of the `fields`'
+/// columns), so that every check of a file's row applies to it too; a value starting with
+/// `=` counts as a formula, as in a CSV file.
+pub fn one(fields: &[(Column, &str)]) -> Result<Sheet, FileError> {
+    let header = fields.iter().map(|(c, _)| Cell::Text(c.header().to_owned())).collect();
+    let row = fields
+        .iter()
+        .map(|(_, v)| {
+            let v = v.trim();
+            if v.starts_with('=') { Cell::Formula } else { Cell::Text(v.to_owned()) }
+        })
+        .collect();
+    sheet_of(vec![(1, header), (2, row)])
+}
+
 /// Splits CSV text into numbered records: `,`, `;` or tab (whichever the header line uses
 /// most), fields optionally in double quotes with `""` for a quote. A cell starting with `=`
 /// is a formula.

@@ -22,7 +22,7 @@
 //!   decisions, final), [`corrections`] (leave and travel, latest wins), [`audit`] (the audit
 //!   log), [`health`] (devices' health reports and signed tamper events), [`month_close`]
 //!   (closed months and the changes made to them), [`leave`] (leave requests and their
-//!   approval).
+//!   approval), [`sites`] (the office's sites and their names).
 //!
 //! # Extending
 //!
@@ -60,6 +60,7 @@ pub mod retention;
 pub mod rotation;
 pub mod rule_settings;
 pub mod sealed;
+pub mod sites;
 pub mod sqlite;
 pub mod terminals;
 

@@ -131,7 +131,38 @@ impl Store {
     /// is) and audits it. Returns the plan (as written, when committed).
     pub async fn import_employees(&self, bytes: &[u8], commit: bool, by: &str, now: OffsetDateTime) -> Result<Plan, ImportError> {
         let sheet = import::parse(bytes).map_err(ImportError::File)?;
-        let plan = self.plan_import(&sheet).await?;
+        let digest = hadir_protocol::Digest::of(bytes).to_hex();
+        let detail = |t: import::Tally| {
+            format!(
+                "employees import: added={} updated={} unchanged={} (file sha256 {digest}, {} bytes)",
+                t.added, t.updated, t.unchanged, bytes.len()
+            )
+        };
+        self.apply_sheet(&sheet, commit, by, "employees_import", detail, now).await
+    }
+
+    /// Adds or changes one employee typed into the dashboard's form ([`import::one`]): the
+    /// same checks and the same write as an import's row; audited as `employee_saved`.
+    pub async fn save_employee(&self, sheet: &Sheet, by: &str, now: OffsetDateTime) -> Result<Plan, ImportError> {
+        let detail = |t: import::Tally| {
+            let who = sheet.rows.first().and_then(|r| r.person.as_ref().ok()).map_or("?", |p| p.employee_id.as_str());
+            format!("employee {who}: {}", if t.added > 0 { "added" } else if t.updated > 0 { "changed" } else { "unchanged" })
+        };
+        self.apply_sheet(sheet, true, by, "employee_saved", detail, now).await
+    }
+
+    /// Plans a sheet; with `commit`, writes it all or nothing under one roster revision, with
+    /// its audit line (`action`, `detail` of the counts).
+    async fn apply_sheet(
+        &self,
+        sheet: &Sheet,
+        commit: bool,
+        by: &str,
+        action: &str,
+        detail: impl FnOnce(import::Tally) -> String,
+        now: OffsetDateTime,
+    ) -> Result<Plan, ImportError> {
+        let plan = self.plan_import(sheet).await?;
         if !commit {
             return Ok(plan);
         }
@@ -139,16 +170,12 @@ impl Store {
         if t.refused > 0 {
             return Err(ImportError::Refused(t.refused, Box::new(plan)));
         }
-        let digest = hadir_protocol::Digest::of(bytes).to_hex();
-        let detail = format!(
-            "employees import: added={} updated={} unchanged={} (file sha256 {digest}, {} bytes)",
-            t.added, t.updated, t.unchanged, bytes.len()
-        );
+        let detail = detail(t);
         if plan.writes.is_empty() {
             // Nothing changes: the roster revision stays, so kiosks fetch nothing.
-            self.audit(by, "employees_import", &detail, now).await?;
+            self.audit(by, action, &detail, now).await?;
         } else {
-            self.write_all("import employees", import_statements(&plan.writes, by, &detail, now)).await?;
+            self.write_all("import employees", import_statements(&plan.writes, by, action, &detail, now)).await?;
         }
         Ok(plan)
     }
@@ -262,7 +289,7 @@ fn end_account_sessions(employee_id: &str) -> Stmt {
 /// The statements of an import: one roster revision for the whole file, employees in chunks
 /// of multi-row upserts, the dashboard's section assignment kept equal to the file's, the
 /// audit line.
-fn import_statements(writes: &[Person], by: &str, detail: &str, now: OffsetDateTime) -> Vec<Stmt> {
+fn import_statements(writes: &[Person], by: &str, action: &str, detail: &str, now: OffsetDateTime) -> Vec<Stmt> {
     let mut stmts = vec![Stmt::new(BUMP, params![])];
     for chunk in writes.chunks(CHUNK) {
         let mut values = Vec::with_capacity(chunk.len());
@@ -316,6 +343,6 @@ fn import_statements(writes: &[Person], by: &str, detail: &str, now: OffsetDateT
             stmts.push(Stmt::new(format!("DELETE FROM dash_employee_sections WHERE employee_id IN ({})", marks.join(", ")), ps));
         }
     }
-    stmts.push(audit_stmt(by, "employees_import", detail, now));
+    stmts.push(audit_stmt(by, action, detail, now));
     stmts
 }
