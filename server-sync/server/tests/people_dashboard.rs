@@ -91,6 +91,12 @@ async fn operator_imports_exports_and_deactivates(db: &Db<'_>) {
     assert_eq!(spv.get("/employees/export.csv").await.status, StatusCode::FORBIDDEN);
 }
 
+/// Posts the employee form.
+async fn save(c: &mut Client, fields: Vec<(&'static str, String)>) -> dashboard_fixture::client::Resp {
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    c.post("/employees/save", &refs).await
+}
+
 /// An administrator makes a field site; an operator adds a new hire through the form (the
 /// checks of an import's row: a taken NIP, a short NIP for a civil servant, a formula) and
 /// moves Budi to the field site and another section: each reaches the kiosks' roster.
@@ -115,26 +121,18 @@ async fn an_operator_adds_a_new_hire_and_moves_an_employee(db: &Db<'_>) {
     let hire = |nip: &'static str, name: &'static str| {
         vec![("csrf", csrf.clone()), ("nip", nip.to_owned()), ("name", name.to_owned()), ("position", "Pengawas Jalan".to_owned()), ("grade", "III/a".to_owned()), ("section", "BM".to_owned()), ("site", "KANTOR".to_owned()), ("employment_type", "PNS".to_owned()), ("supervisor", String::new())]
     };
-    let send = |fields: &Vec<(&'static str, String)>| fields.iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<_>>();
-    let post = |c: &mut Client, fields: Vec<(&'static str, String)>| {
-        let refs: Vec<(&str, String)> = fields;
-        async move {
-            let r: Vec<(&str, &str)> = refs.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            c.post("/employees/save", &r).await
-        }
-    };
     let before = f.storage.roster_since("KANTOR", 0).await.unwrap().revision;
     for (fields, why) in [
         (hire(budi, "Budi Santoso"), "sudah terdaftar"),
         (hire("19951212202012100", "Ketut Widiasa"), "18"),
         (hire(NEW1, "=HYPERLINK(\"http://x\")"), "rumus"),
     ] {
-        let r = post(&mut op, send(&fields)).await;
+        let r = save(&mut op, fields).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{why}");
         assert!(r.text().contains(why), "{why}: {}", r.text());
     }
     assert_eq!(f.storage.roster_since("KANTOR", 0).await.unwrap().revision, before, "nothing written");
-    let r = post(&mut op, hire(NEW1, "Ketut Widiasa")).await;
+    let r = save(&mut op, hire(NEW1, "Ketut Widiasa")).await;
     assert_eq!(r.location.as_deref().map(|l| l.starts_with(&format!("/employees/{NEW1}?ok="))), Some(true), "{:?}", r.location);
     let roster = f.storage.roster_since("KANTOR", before).await.unwrap();
     assert!(roster.changed.iter().any(|e| e.id == NEW1 && e.name == "Ketut Widiasa"), "the kiosks get the new hire");
@@ -144,7 +142,7 @@ async fn an_operator_adds_a_new_hire_and_moves_an_employee(db: &Db<'_>) {
     let mut moved = hire(budi, "Budi Santoso");
     moved.retain(|(k, _)| !matches!(*k, "site" | "section"));
     moved.extend([("site", "LAP".to_owned()), ("section", "SDA".to_owned()), ("employee_id", budi.to_owned()), ("editing", "1".to_owned())]);
-    let r = post(&mut op, moved).await;
+    let r = save(&mut op, moved).await;
     assert!(r.location.unwrap_or_default().contains("ok="));
     assert!(f.storage.roster_since("LAP", 0).await.unwrap().changed.iter().any(|e| e.id == budi), "his new site's kiosks get him");
     let people = f.storage.people().await.unwrap();
