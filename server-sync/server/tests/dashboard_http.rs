@@ -1109,7 +1109,34 @@ async fn an_employee_sees_only_their_own_month(db: &Db<'_>) {
     let me_csrf = phone.csrf("/me").await;
     let r = phone.post(&format!("/confirmations/{}", f.pending_bm), &[("csrf", &me_csrf), ("decision", "confirmed"), ("reason", "saya sendiri")]).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    assert_eq!(op.get(&format!("/employees/{budi}")).await.text().contains(r#"<span class="ok">aktif</span>"#), true);
+    assert!(op.get(&format!("/employees/{budi}")).await.text().contains(r#"<span class="ok">aktif</span>"#));
+    // He files two sick days with the doctor's letter; his supervisor approves; he sees it.
+    let letter = b"%PDF-1.4 surat dokter";
+    let filed = phone
+        .upload(
+            "/me/leave",
+            &[("csrf", &me_csrf), ("kind", "sakit"), ("from", "2026-03-03"), ("to", "2026-03-04"), ("reason", "Demam")],
+            &[("attachment", "surat-dokter.pdf", letter)],
+        )
+        .await;
+    assert!(filed.location.unwrap_or_default().contains("ok="), "filed");
+    let month_page = phone.get("/me?year=2026&month=3").await.text();
+    assert!(month_page.contains("Menunggu persetujuan") && month_page.contains("surat-dokter.pdf"), "{month_page}");
+    let request = f.storage.leave_requests_of(budi, 5).await.unwrap()[0].clone();
+    assert_eq!((request.filed_by.as_str(), request.kind.as_str()), (budi, "sakit"));
+    assert_eq!(phone.get(&format!("/me/leave/{}/attachment", request.id)).await.body, letter.to_vec());
+    let mut kabid = Client::new(&f);
+    kabid.login("kabid_bm", PASSWORD).await;
+    let k_csrf = kabid.csrf("/leave").await;
+    let decided = kabid.post(&format!("/leave/{}/decide", request.id), &[("csrf", &k_csrf), ("action", "approve"), ("reason", "")]).await;
+    assert!(decided.location.unwrap_or_default().contains("ok="));
+    let month_page = phone.get("/me?year=2026&month=3").await.text();
+    assert!(month_page.contains(r#"<span class="ok">Disetujui</span> (kabid_bm"#), "{month_page}");
+    assert!(month_page.contains(r#"data-stat="excused"><b>2</b>"#), "two excused days in his month");
+    // Someone else's letter is not found for him.
+    let sri = f.storage.file_leave("198502022010012002", hadir_rules::Excused::Cuti, dashboard_fixture::NOW.date(), dashboard_fixture::NOW.date(), "Cuti", None, "operator", dashboard_fixture::NOW).await.unwrap();
+    assert_eq!(phone.get(&format!("/me/leave/{sri}/attachment")).await.status, StatusCode::NOT_FOUND);
+    assert!(!phone.get("/me").await.text().contains(&format!(r#"data-leave="{sri}""#)), "nor her request");
     // Deactivated: the account goes with him.
     let mut admin = Client::new(&f);
     admin.login("admin", PASSWORD).await;

@@ -105,9 +105,15 @@ pub fn read_only(role: Role) -> bool {
     matches!(role, Role::Leadership | Role::Employee)
 }
 
-/// The requests a read-only account may still send: its own password, its own sessions,
-/// signing out.
+/// The requests every account may send, read-only ones too: its own password, its own
+/// sessions, signing out.
 pub const OWN_ACCOUNT_POSTS: [&str; 3] = ["/account/password", "/account/sessions/end", "/logout"];
+
+/// Whether a read-only account may send a request that changes something to `path`: its own
+/// account's, and an employee's own leave request.
+pub fn read_only_may_post(role: Role, path: &str) -> bool {
+    OWN_ACCOUNT_POSTS.contains(&path) || (role == Role::Employee && path == "/me/leave")
+}
 
 /// The employees a user may see in the staff pages (an employee sees none there; their own
 /// page reads only them).

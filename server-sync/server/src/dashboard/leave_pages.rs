@@ -24,7 +24,7 @@ use hadir_rules::Excused;
 
 type Fields = HashMap<String, String>;
 
-fn kind_label(lang: Lang, k: Excused) -> &'static str {
+pub(super) fn kind_label(lang: Lang, k: Excused) -> &'static str {
     match k {
         Excused::Cuti => lang.pick("Cuti", "Annual leave"),
         Excused::Sakit => lang.pick("Sakit", "Sick"),
@@ -60,25 +60,7 @@ pub async fn leave(State(st): State<AppState>, s: Session, Query(q): Query<Field
         st.store.employees().await?.into_iter().filter(|e| sc.includes(e.section.as_deref())).map(|e| (e.id.clone(), e)).collect();
     let mut body = flash(&q);
     if may_file(&s) {
-        let kinds: String = Excused::ALL
-            .iter()
-            .map(|k| format!(r#"<option value="{}">{}</option>"#, k.as_str(), kind_label(lang, *k)))
-            .collect();
-        let _ = write!(
-            body,
-            r#"<form method="post" action="/leave" enctype="multipart/form-data" class="inline card" id="file-leave">{c}
-<label>NIP<input name="employee" required maxlength="32"></label><label>{kl}<select name="kind">{kinds}</select></label>
-<label>{from}<input type="date" name="from" required></label><label>{to}<input type="date" name="to" required></label>
-<label>{why}<input name="reason" required maxlength="500"></label><label>{att}<input type="file" name="attachment" accept=".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"></label>
-<button>{file}</button></form>"#,
-            c = csrf_field(&s.csrf),
-            kl = lang.pick("Jenis", "Kind"),
-            from = lang.pick("Dari", "From"),
-            to = lang.pick("Sampai", "To"),
-            why = lang.pick("Alasan", "Reason"),
-            att = lang.pick("Lampiran (PDF/JPEG/PNG, maks. 2 MB)", "Attachment (PDF/JPEG/PNG, at most 2 MB)"),
-            file = lang.pick("Ajukan", "File"),
-        );
+        body.push_str(&filing_form(lang, &s.csrf, "/leave", r#"<label>NIP<input name="employee" required maxlength="32"></label>"#));
     }
     let _ = write!(
         body,
@@ -91,12 +73,7 @@ pub async fn leave(State(st): State<AppState>, s: Session, Query(q): Query<Field
     );
     for req in st.store.leave_requests(500).await? {
         let Some(e) = employees.get(&req.employee_id) else { continue };
-        let state = match (&req.state, &req.decided) {
-            (LeaveState::Pending, _) => format!(r#"<span class="pending">{}</span>"#, lang.pick("Menunggu persetujuan", "Awaiting approval")),
-            (LeaveState::Approved, Some((by, _, why))) => format!(r#"<span class="ok">{}</span> ({}: {})"#, lang.pick("Disetujui", "Approved"), esc(by), esc(why)),
-            (LeaveState::Refused, Some((by, _, why))) => format!(r#"<span class="bad">{}</span> ({}: {})"#, lang.pick("Ditolak", "Refused"), esc(by), esc(why)),
-            (_, None) => String::new(),
-        };
+        let state = state_html(lang, &req);
         let attachment = match &req.attachment_name {
             Some(name) => format!(r#"<br><a href="/leave/{}/attachment">{}</a>"#, req.id, esc(name)),
             None => String::new(),
@@ -127,6 +104,64 @@ pub async fn leave(State(st): State<AppState>, s: Session, Query(q): Query<Field
     }
     body.push_str("</tbody></table></div>");
     Ok(Html(page(lang, &s.user, &s.csrf, Page::Leave, lang.pick("Cuti dan izin", "Leave"), &body)))
+}
+
+/// The form that files a request at `action`; `who` is the employee field, when the form
+/// must name one.
+pub(super) fn filing_form(lang: Lang, csrf: &str, action: &str, who: &str) -> String {
+    let kinds: String = Excused::ALL.iter().map(|k| format!(r#"<option value="{}">{}</option>"#, k.as_str(), kind_label(lang, *k))).collect();
+    format!(
+        r#"<form method="post" action="{action}" enctype="multipart/form-data" class="inline card" id="file-leave">{c}
+{who}<label>{kl}<select name="kind">{kinds}</select></label>
+<label>{from}<input type="date" name="from" required></label><label>{to}<input type="date" name="to" required></label>
+<label>{why}<input name="reason" required maxlength="500"></label><label>{att}<input type="file" name="attachment" accept=".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"></label>
+<button>{file}</button></form>"#,
+        c = csrf_field(csrf),
+        kl = lang.pick("Jenis", "Kind"),
+        from = lang.pick("Dari", "From"),
+        to = lang.pick("Sampai", "To"),
+        why = lang.pick("Alasan", "Reason"),
+        att = lang.pick("Lampiran (PDF/JPEG/PNG, maks. 2 MB)", "Attachment (PDF/JPEG/PNG, at most 2 MB)"),
+        file = lang.pick("Ajukan", "File"),
+    )
+}
+
+/// A request's state as a table cell shows it (with who decided and why).
+pub(super) fn state_html(lang: Lang, req: &crate::storage::leave::LeaveRequest) -> String {
+    match (&req.state, &req.decided) {
+        (LeaveState::Pending, _) => format!(r#"<span class="pending">{}</span>"#, lang.pick("Menunggu persetujuan", "Awaiting approval")),
+        (LeaveState::Approved, Some((by, _, why))) => format!(r#"<span class="ok">{}</span> ({}: {})"#, lang.pick("Disetujui", "Approved"), esc(by), esc(why)),
+        (LeaveState::Refused, Some((by, _, why))) => format!(r#"<span class="bad">{}</span> ({}: {})"#, lang.pick("Ditolak", "Refused"), esc(by), esc(why)),
+        (_, None) => String::new(),
+    }
+}
+
+/// Checks and files a request for `employee_id` (audited as `leave_filed`); the message to
+/// show, or why nothing was written.
+pub(super) async fn file_checked(
+    st: &AppState,
+    s: &Session,
+    employee_id: &str,
+    fields: &Fields,
+    attachment: Option<&Attachment>,
+) -> Result<Result<&'static str, String>, AppError> {
+    let lang = s.lang;
+    let get = |k: &str| fields.get(k).map(|v| v.trim()).unwrap_or("");
+    let Some(kind) = Excused::parse(get("kind")) else { return Ok(Err("kind".into())) };
+    let (Some(from), Some(to)) = (parse_date(get("from")), parse_date(get("to"))) else {
+        return Ok(Err(lang.pick("from/to: tanggal tidak sah", "from/to: not a date").into()));
+    };
+    let reason = get("reason");
+    let media = match check_request(from, to, reason, attachment) {
+        Ok(m) => m,
+        Err(problem) => return Ok(Err(problem.to_string())),
+    };
+    let now = (st.clock)();
+    let id = st.store.file_leave(employee_id, kind, from, to, reason, attachment.zip(media), &s.user.username, now).await?;
+    st.store
+        .audit(&s.user.username, "leave_filed", &format!("request {id}: {employee_id} {} {}..{}: {reason}", kind.as_str(), date_str(from), date_str(to)), now)
+        .await?;
+    Ok(Ok(lang.pick("Pengajuan dicatat; menunggu persetujuan atasan", "Request filed; awaiting the supervisor's approval")))
 }
 
 /// Reads a form with an optional file part named `attachment` (a leave request's letter, a
@@ -180,24 +215,11 @@ pub async fn file_leave(State(st): State<AppState>, s: Session, form: Multipart)
     if !may_file(&s) {
         return Err(AppError::Forbidden("file_leave: operators and administrators".into()));
     }
-    let get = |k: &str| fields.get(k).map(|v| v.trim()).unwrap_or("");
-    let e = employee_in_scope(&st, &s, get("employee")).await?;
-    let Some(kind) = Excused::parse(get("kind")) else { return Ok(redirect_err("/leave", "kind")) };
-    let (Some(from), Some(to)) = (parse_date(get("from")), parse_date(get("to"))) else {
-        return Ok(redirect_err("/leave", lang.pick("from/to: tanggal tidak sah", "from/to: not a date")));
-    };
-    let reason = get("reason");
-    let media = match check_request(from, to, reason, attachment.as_ref()) {
-        Ok(m) => m,
-        Err(problem) => return Ok(redirect_err("/leave", &problem.to_string())),
-    };
-    let now = (st.clock)();
-    let att = attachment.as_ref().zip(media);
-    let id = st.store.file_leave(&e.id, kind, from, to, reason, att, &s.user.username, now).await?;
-    st.store
-        .audit(&s.user.username, "leave_filed", &format!("request {id}: {} {} {}..{}: {reason}", e.id, kind.as_str(), date_str(from), date_str(to)), now)
-        .await?;
-    Ok(redirect_ok("/leave", lang.pick("Pengajuan dicatat; menunggu persetujuan atasan", "Request filed; awaiting the supervisor's approval")))
+    let e = employee_in_scope(&st, &s, fields.get("employee").map_or("", |v| v.trim())).await?;
+    Ok(match file_checked(&st, &s, &e.id, &fields, attachment.as_ref()).await? {
+        Ok(msg) => redirect_ok("/leave", msg),
+        Err(why) => redirect_err("/leave", &why),
+    })
 }
 
 /// Approves or refuses a pending request (the employee's supervisor or an administrator).

@@ -394,7 +394,7 @@ impl FromRequestParts<AppState> for Session {
                     return Err(Redirect::to("/account").into_response());
                 }
                 // Read-only accounts: refused here, whatever a handler would allow.
-                if auth::read_only(user.role) && !reading && !own {
+                if auth::read_only(user.role) && !reading && !auth::read_only_may_post(user.role, path) {
                     return Err(AppError::Forbidden(format!("{} {path}: role {} is read-only", parts.method, user.role.as_str())).into_response());
                 }
                 Ok(Session { user, csrf, lang })
@@ -414,6 +414,11 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(|s: Session| async move { Redirect::to(auth::home(&s.user)) }))
         .route("/me", get(own_pages::own_month))
+        .route(
+            "/me/leave",
+            post(own_pages::file_own_leave).layer(DefaultBodyLimit::max(crate::storage::leave::MAX_ATTACHMENT_BYTES + (64 << 10))),
+        )
+        .route("/me/leave/{id}/attachment", get(own_pages::own_attachment))
         .route("/assets/hadir.css", get(assets::css))
         .route("/assets/board.css", get(assets::board_css))
         .route("/assets/hadir.js", get(assets::script))

@@ -1,6 +1,7 @@
 //! An employee's own pages (self-service): their month, as the recap that pays their
 //! allowance computes it — days, lateness, early leave, overtime, excused days, the deduction
-//! that follows, and what still waits for their supervisor.
+//! that follows, and what still waits for their supervisor — and their leave requests: filed
+//! here, decided by their supervisor on the leave page, the state shown here.
 //!
 //! The employee comes only from the session's account, never from the request: there is no
 //! parameter that names someone else, so no one else's month can be asked for. Built for a
@@ -9,15 +10,18 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use axum::extract::{Query, State};
-use axum::response::Html;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::response::{Html, Response};
 
 use super::auth::Page;
 use super::html::{esc, page};
 use super::i18n::Lang;
+use super::leave_pages::{attachment_response, file_checked, filing_form, form_with_attachment, kind_label, state_html};
+use super::pages::{flash, redirect_err, redirect_ok};
 use super::report_pages::{month_of, table_html};
 use super::{AppError, AppState, Session};
 use crate::reports::employee_month_table;
+use crate::storage::calendar::date_str;
 use crate::reports::month::{Context, Scope, employee_month};
 
 type Fields = HashMap<String, String>;
@@ -42,7 +46,13 @@ pub async fn own_month(State(st): State<AppState>, s: Session, Query(q): Query<F
         ("pending", lang.pick("Menunggu konfirmasi", "Awaiting confirmation"), recap.pending.to_string()),
         ("deduction", lang.pick("Potongan TPP", "Allowance deduction"), format!("{:.2}%", f64::from(recap.deduction_bp) / 100.0)),
     ];
-    let mut body = format!(r#"<p class="muted" id="own-name">{} · NIP {} · {}</p><div class="grid" id="own-stats">"#, esc(&info.name), esc(&info.id), esc(&info.section_name));
+    let mut body = format!(
+        r#"{}<p class="muted" id="own-name">{} · NIP {} · {}</p><div class="grid" id="own-stats">"#,
+        flash(&q),
+        esc(&info.name),
+        esc(&info.id),
+        esc(&info.section_name)
+    );
     for (key, label, value) in stats {
         let _ = write!(body, r#"<div class="stat" data-stat="{key}"><b>{}</b>{label}</div>"#, esc(&value));
     }
@@ -69,8 +79,73 @@ pub async fn own_month(State(st): State<AppState>, s: Session, Query(q): Query<F
         lang.month(next.1),
     );
     body.push_str(&table_html(&table));
+    body.push_str(&leave_card(&st, &s, &id).await?);
     let title = format!("{} — {} {year}", lang.pick("Kehadiran saya", "My attendance"), lang.month(month));
     Ok(Html(page(lang, &s.user, &s.csrf, Page::Own, &title, &body)))
+}
+
+/// The employee's leave requests with their state, and the form that files one.
+async fn leave_card(st: &AppState, s: &Session, id: &str) -> Result<String, AppError> {
+    let lang = s.lang;
+    let mut rows = String::new();
+    for req in st.store.leave_requests_of(id, 100).await? {
+        let attachment = match &req.attachment_name {
+            Some(name) => format!(r#"<br><a href="/me/leave/{}/attachment">{}</a>"#, req.id, esc(name)),
+            None => String::new(),
+        };
+        let _ = write!(
+            rows,
+            r#"<tr data-leave="{id}"><td data-label="{kl}">{kind}</td><td data-label="{dl}">{from} – {to}</td><td data-label="{rl}">{why}{attachment}</td><td data-label="{sl}" class="state">{state}</td></tr>"#,
+            id = req.id,
+            kl = lang.pick("Jenis", "Kind"),
+            kind = kind_label(lang, req.kind),
+            dl = lang.pick("Tanggal", "Dates"),
+            from = date_str(req.from),
+            to = date_str(req.to),
+            rl = lang.pick("Alasan", "Reason"),
+            why = esc(&req.reason),
+            sl = lang.pick("Status", "State"),
+            state = state_html(lang, &req),
+        );
+    }
+    let list = if rows.is_empty() {
+        format!(r#"<p class="muted">{}</p>"#, lang.pick("Belum ada pengajuan.", "No requests yet."))
+    } else {
+        format!(r#"<table class="stack" id="own-leave"><tbody>{rows}</tbody></table>"#)
+    };
+    Ok(format!(
+        r#"<section class="card" id="leave"><h2>{h}</h2><p class="muted">{p}</p>{form}{list}</section>"#,
+        h = lang.pick("Cuti, sakit, izin, dinas luar", "Leave, sick, permitted absence, travel"),
+        p = lang.pick(
+            "Ajukan untuk satu hari atau beberapa hari, dengan surat bila ada (PDF atau foto). Atasan Anda menyetujui atau menolak; hari yang disetujui tidak dihitung sebagai ketidakhadiran.",
+            "File for one day or several, with a letter if you have one (PDF or photo). Your supervisor approves or refuses; approved days do not count as absence.",
+        ),
+        form = filing_form(lang, &s.csrf, "/me/leave", ""),
+    ))
+}
+
+/// `POST /me/leave` (multipart): the employee files their own request.
+pub async fn file_own_leave(State(st): State<AppState>, s: Session, form: Multipart) -> Result<Response, AppError> {
+    s.require(Page::Own)?;
+    let id = s.user.employee_id.clone().ok_or(AppError::NotFound)?;
+    let (fields, attachment) = form_with_attachment(s.lang, form).await?;
+    s.check_csrf(fields.get("csrf"))?;
+    Ok(match file_checked(&st, &s, &id, &fields, attachment.as_ref()).await? {
+        Ok(msg) => redirect_ok("/me", msg),
+        Err(why) => redirect_err("/me", &why),
+    })
+}
+
+/// `GET /me/leave/{id}/attachment`: the letter of one of the employee's own requests (anyone
+/// else's is not found).
+pub async fn own_attachment(State(st): State<AppState>, s: Session, Path(request): Path<i64>) -> Result<Response, AppError> {
+    s.require(Page::Own)?;
+    let req = st.store.leave_request(request).await?.ok_or(AppError::NotFound)?;
+    if s.user.employee_id.as_deref() != Some(req.employee_id.as_str()) {
+        return Err(AppError::NotFound);
+    }
+    let (media, bytes) = st.store.leave_attachment(request).await?.ok_or(AppError::NotFound)?;
+    Ok(attachment_response(media, &req.attachment_name.unwrap_or_default(), bytes))
 }
 
 /// The month `step` months from (`year`, `month`).

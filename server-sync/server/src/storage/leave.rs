@@ -194,6 +194,17 @@ impl Store {
         .await
     }
 
+    /// One employee's requests, newest first (their own page).
+    pub async fn leave_requests_of(&self, employee_id: &str, limit: i64) -> Result<Vec<LeaveRequest>> {
+        self.query_rows(
+            "read an employee's leave requests",
+            format!("SELECT {COLS} FROM dash_leave_requests WHERE employee_id = $1 ORDER BY id DESC LIMIT $2"),
+            params![employee_id, limit],
+            request,
+        )
+        .await
+    }
+
     /// Requests, newest first.
     pub async fn leave_requests(&self, limit: i64) -> Result<Vec<LeaveRequest>> {
         self.query_rows("read leave requests", format!("SELECT {COLS} FROM dash_leave_requests ORDER BY id DESC LIMIT $1"), params![limit], request)
