@@ -363,20 +363,20 @@ async fn an_administrator_adds_a_missing_out_in_the_browser(db: &Db<'_>) {
     std::fs::write(&letter, b"%PDF-1.4 daftar hadir manual").unwrap();
     for (time, direction, attach) in [("07:15", "in", false), ("19:30", "out", true)] {
         c.goto(&month).await.unwrap();
-        c.wait().for_element(Locator::Css("#manual form")).await.unwrap();
+        c.wait().for_element(Locator::Css("#manual-add")).await.unwrap();
         // Date and time inputs take their value as the page's script would set it (typed
         // keys depend on the browser's locale).
         c.execute(
-            "const f = document.querySelector('#manual form'); f.date.value = arguments[0]; f.time.value = arguments[1]; f.direction.value = arguments[2];",
+            "const f = document.querySelector('#manual-add'); f.date.value = arguments[0]; f.time.value = arguments[1]; f.direction.value = arguments[2];",
             vec![serde_json::json!("2026-02-27"), serde_json::json!(time), serde_json::json!(direction)],
         )
         .await
         .unwrap();
-        c.find(Locator::Css("#manual input[name=reason]")).await.unwrap().send_keys("Kios rusak; daftar hadir kertas").await.unwrap();
+        c.find(Locator::Css("#manual-add input[name=reason]")).await.unwrap().send_keys("Kios rusak; daftar hadir kertas").await.unwrap();
         if attach {
-            c.find(Locator::Css("#manual input[name=attachment]")).await.unwrap().send_keys(&letter.display().to_string()).await.unwrap();
+            c.find(Locator::Css("#manual-add input[name=attachment]")).await.unwrap().send_keys(&letter.display().to_string()).await.unwrap();
         }
-        click_and_load(&c, Locator::Css("#manual form button")).await;
+        click_and_load(&c, Locator::Css("#manual-add button")).await;
         c.wait().for_element(Locator::Css("#manual table")).await.unwrap();
         assert!(body_text(&c).await.contains("Entri manual dicatat"), "the flash says it was recorded");
     }

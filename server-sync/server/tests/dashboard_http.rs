@@ -823,6 +823,26 @@ async fn an_administrator_adds_a_missing_out_and_the_overtime_appears(db: &Db<'_
     spv.login("kabid_bm", PASSWORD).await;
     assert_eq!(spv.get(&format!("/manual/{id}/attachment")).await.status, StatusCode::OK, "Budi is in BM");
     assert!(!spv.get(&format!("/reports/employee?id={budi}&year=2026&month=2")).await.text().contains(r#"action="/manual""#), "no form for a supervisor");
+
+    // The OUT was typed for the wrong day: it is cancelled with a reason, stays listed, and
+    // counts no more.
+    let s_csrf = spv.csrf("/today").await;
+    assert_eq!(spv.post(&format!("/manual/{id}/cancel"), &[("csrf", &s_csrf), ("reason", "salah")]).await.status, StatusCode::FORBIDDEN);
+    let cancel = |reason: &'static str| vec![("csrf", csrf.clone()), ("reason", reason.to_owned())];
+    for (fields, want) in [(cancel(""), "Alasan pembatalan wajib"), (cancel("Salah tanggal; pulangnya tanggal 26"), "Entri manual dibatalkan"), (cancel("lagi"), "sudah dibatalkan")] {
+        let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let back = admin.post(&format!("/manual/{id}/cancel"), &refs).await.location.expect("back to the month");
+        assert!(admin.get(&back).await.text().contains(want), "{want}");
+    }
+    let html = admin.get(&format!("/reports/employee?id={budi}&year=2026&month=2")).await.report_text();
+    let at = html.find("<td>2026-02-27</td>").expect("27 February's row");
+    let row = &html[at..at + html[at..].find("</tr>").unwrap()];
+    assert!(row.contains("<td>07:15</td><td>Manual</td><td>-</td>") && !row.contains("19:30"), "the OUT no longer counts: {row}");
+    assert!(html.contains(r#"<span class="bad">Dibatalkan</span> (admin: Salah tanggal; pulangnya tanggal 26)"#), "listed as cancelled");
+    assert_eq!(f.storage.audit_lines(Some("manual_punch_cancelled"), Some("admin"), None, 5).await.unwrap().len(), 1);
+    for sql in ["DELETE FROM dash_manual_cancels", "UPDATE dash_manual_cancels SET reason = 'x'"] {
+        assert!(f.storage.write("test: tamper", sql, params![]).await.is_err(), "{}: {sql} must fail", db.name());
+    }
 }
 
 /// Bina Marga starts at 07:00 from 2 March and works shorter hours in a Ramadan week: the new

@@ -95,6 +95,7 @@ pub fn action_label(lang: Lang, action: &str) -> String {
         "login_disabled" => ("Masuk ditolak: akun nonaktif", "Sign-in refused: account disabled"),
         "login_code_expired" => ("Masuk ditolak: kata sandi sementara kedaluwarsa", "Sign-in refused: temporary password expired"),
         "manual_punch" => ("Entri manual", "Manual entry"),
+        "manual_punch_cancelled" => ("Entri manual dibatalkan", "Manual entry cancelled"),
         "export_employee" => ("Ekspor rekap harian pegawai", "Employee's daily recap exported"),
         "export_month" => ("Ekspor rekap bulanan", "Monthly recap exported"),
         "export_date" => ("Ekspor rekap per tanggal", "Recap per date exported"),

@@ -1,5 +1,6 @@
 //! Manual IN and OUT entries on an employee's month page: the month's entries with their
-//! reasons, and for administrators the form that adds one (with the supporting letter).
+//! reasons and state, and for administrators the form that adds one (with the supporting
+//! letter) and the one that cancels a mistaken one (with its reason).
 //!
 //! Owns the form and its checks (a date, a time, IN or OUT, the rules' mode, a reason, an
 //! optional PDF/JPEG/PNG); the entry itself is [`crate::storage::manual`]'s. An entry in a
@@ -8,6 +9,7 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
+use axum::Form;
 use axum::extract::{Multipart, Path, State};
 use axum::response::Response;
 use hadir_rules::{Direction, Mode};
@@ -44,9 +46,21 @@ pub async fn card(st: &AppState, s: &Session, employee_id: &str, year: i32, mont
             Some(name) => format!(r#"<a href="/manual/{id}/attachment">{n}</a>"#, id = e.id, n = esc(name)),
             None => "-".into(),
         };
+        let state = match (&e.cancelled, s.user.role == Role::Admin) {
+            (Some((by, _, why)), _) => format!(r#"<span class="bad">{}</span> ({}: {})"#, lang.pick("Dibatalkan", "Cancelled"), esc(by), esc(why)),
+            (None, true) => format!(
+                r#"<form method="post" action="/manual/{id}/cancel" class="inline" data-confirm="{q}">{c}<input name="reason" required maxlength="{MAX_REASON_CHARS}" placeholder="{ph}" aria-label="{ph}"><button class="reject">{b}</button></form>"#,
+                id = e.id,
+                q = lang.pick("Batalkan entri manual ini? Entri tetap tercatat, tetapi tidak dihitung lagi.", "Cancel this manual entry? It stays listed but counts no more."),
+                c = csrf_field(&s.csrf),
+                ph = lang.pick("Alasan pembatalan", "Why it is cancelled"),
+                b = lang.pick("Batalkan", "Cancel"),
+            ),
+            (None, false) => format!(r#"<span class="ok">{}</span>"#, lang.pick("Berlaku", "In force")),
+        };
         let _ = write!(
             rows,
-            r#"<tr data-manual="{id}"><td>{d} {hh:02}:{mm:02}</td><td>{dir}</td><td>{mode}</td><td>{reason}</td><td>{letter}</td><td>{by}</td></tr>"#,
+            r#"<tr data-manual="{id}"><td>{d} {hh:02}:{mm:02}</td><td>{dir}</td><td>{mode}</td><td>{reason}</td><td>{letter}</td><td>{by}</td><td class="state">{state}</td></tr>"#,
             id = e.id,
             d = date_str(e.at.date()),
             hh = e.at.hour(),
@@ -63,26 +77,27 @@ pub async fn card(st: &AppState, s: &Session, employee_id: &str, year: i32, mont
     } else {
         let _ = write!(
             out,
-            r#"<div class="scroll"><table><thead><tr><th>{w}</th><th>{d}</th><th>{m}</th><th>{r}</th><th>{l}</th><th>{b}</th></tr></thead><tbody>{rows}</tbody></table></div>"#,
+            r#"<div class="scroll"><table><thead><tr><th>{w}</th><th>{d}</th><th>{m}</th><th>{r}</th><th>{l}</th><th>{b}</th><th>{st}</th></tr></thead><tbody>{rows}</tbody></table></div>"#,
             w = lang.pick("Waktu", "Time"),
             d = lang.pick("Arah", "Direction"),
             m = lang.pick("Aturan", "Rules"),
             r = lang.pick("Alasan", "Reason"),
             l = lang.pick("Lampiran", "Attachment"),
             b = lang.pick("Oleh", "By"),
+            st = lang.pick("Status", "State"),
         );
     }
     if s.user.role == Role::Admin {
         let _ = write!(
             out,
-            r#"<p class="muted">{help}</p><form method="post" action="/manual" enctype="multipart/form-data" class="inline">{c}<input type="hidden" name="employee" value="{e}">
+            r#"<p class="muted">{help}</p><form method="post" action="/manual" enctype="multipart/form-data" class="inline" id="manual-add">{c}<input type="hidden" name="employee" value="{e}">
 <label>{dl}<input type="date" name="date" required></label><label>{tl}<input type="time" name="time" required></label>
 <label>{dirl}<select name="direction"><option value="in">{in_}</option><option value="out">{out_}</option></select></label>
 <label>{ml}<select name="mode"><option value="office">{office}</option><option value="field">{field}</option></select></label>
 <label>{rl}<input name="reason" required maxlength="{MAX_REASON_CHARS}"></label><label>{al}<input type="file" name="attachment" accept=".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"></label><button>{add}</button></form>"#,
             help = lang.pick(
-                "Untuk absen yang tidak dapat dibuat di perangkat (lupa absen pulang, perangkat rusak). Entri manual dihitung di rekap, ditandai \"Manual\", tidak mengubah rekaman perangkat dan tidak dapat dihapus.",
-                "For a punch that could not be made on a device (a forgotten OUT, a broken kiosk). A manual entry counts in the recaps, marked \"Manual\", changes no device record and cannot be deleted.",
+                "Untuk absen yang tidak dapat dibuat di perangkat (lupa absen pulang, perangkat rusak). Entri manual dihitung di rekap, ditandai \"Manual\", dan tidak mengubah rekaman perangkat. Entri yang keliru dibatalkan dengan alasan, tidak dihapus.",
+                "For a punch that could not be made on a device (a forgotten OUT, a broken kiosk). A manual entry counts in the recaps, marked \"Manual\", and changes no device record. A mistaken entry is cancelled with a reason, never deleted.",
             ),
             c = csrf_field(&s.csrf),
             e = esc(employee_id),
@@ -157,6 +172,32 @@ pub async fn add(State(st): State<AppState>, s: Session, form: Multipart) -> Res
     st.store.note_closed_change(&e.id, date, &what, reason, &s.user.username, now).await?;
     st.store.audit(&s.user.username, "manual_punch", &format!("entry {id}: {} {what}: {reason}", e.id), now).await?;
     Ok(redirect_ok(&back_to(Some(date)), lang.pick("Entri manual dicatat", "Manual entry recorded")))
+}
+
+/// Cancels a manual entry (administrators; audited, flagged when its month is closed).
+pub async fn cancel(State(st): State<AppState>, s: Session, Path(id): Path<i64>, Form(f): Form<Fields>) -> Result<Response, AppError> {
+    s.require(Page::Corrections)?;
+    s.check_csrf(f.get("csrf"))?;
+    if s.user.role != Role::Admin {
+        return Err(AppError::Forbidden("manual entry: administrators only".into()));
+    }
+    let lang = s.lang;
+    let e = st.store.manual_entry(id).await?.ok_or(AppError::NotFound)?;
+    employee_in_scope(&st, &s, &e.employee_id).await?;
+    let date = e.at.date();
+    let back = format!("/reports/employee?id={}&year={}&month={}", e.employee_id, date.year(), u8::from(date.month()));
+    let reason = f.get("reason").map_or("", |r| r.trim());
+    if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
+        return Ok(redirect_err(&back, lang.pick("Alasan pembatalan wajib diisi.", "A reason for the cancellation is required.")));
+    }
+    let now = (st.clock)();
+    if !st.store.cancel_manual_punch(id, reason, &s.user.username, now).await? {
+        return Ok(redirect_err(&back, lang.pick("Entri ini sudah dibatalkan.", "This entry was cancelled already.")));
+    }
+    let what = format!("manual {} {} {:02}:{:02} cancelled", if e.direction == Direction::In { "IN" } else { "OUT" }, date_str(date), e.at.hour(), e.at.minute());
+    st.store.note_closed_change(&e.employee_id, date, &what, reason, &s.user.username, now).await?;
+    st.store.audit(&s.user.username, "manual_punch_cancelled", &format!("entry {id}: {} {what}: {reason}", e.employee_id), now).await?;
+    Ok(redirect_ok(&back, lang.pick("Entri manual dibatalkan", "Manual entry cancelled")))
 }
 
 /// A manual entry's attachment (whoever may see the employee).

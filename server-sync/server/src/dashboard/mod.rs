@@ -498,6 +498,7 @@ pub fn router(state: AppState) -> Router {
         .route("/reports/employee", get(report_pages::employee_page))
         .route("/manual", post(manual_pages::add).layer(DefaultBodyLimit::max(crate::storage::leave::MAX_ATTACHMENT_BYTES + (64 << 10))))
         .route("/manual/{id}/attachment", get(manual_pages::attachment))
+        .route("/manual/{id}/cancel", post(manual_pages::cancel))
         .route("/reports/employee.{fmt}", get(report_pages::employee_export))
         .route("/reports/date", get(report_pages::date_page))
         .route("/reports/date.{fmt}", get(report_pages::date_export))

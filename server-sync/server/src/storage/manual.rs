@@ -2,8 +2,9 @@
 //! forgotten OUT, a kiosk out of order), with a reason and, when there is one, the letter that
 //! supports it.
 //!
-//! It owns `dash_manual_punches`, append-only (triggers refuse UPDATE and DELETE on both
-//! backends, and TRUNCATE on PostgreSQL). A manual entry counts in every recap like a device's
+//! It owns `dash_manual_punches` and `dash_manual_cancels`, both append-only (triggers refuse
+//! UPDATE and DELETE on both backends, and TRUNCATE on PostgreSQL): a mistaken entry is
+//! cancelled with a reason, never erased, and a cancelled entry counts in no recap. A manual entry counts in every recap like a device's
 //! record, through the same [`Punch`] type; to keep the two apart it carries the device id
 //! `MANUAL:<id>` ([`manual_device_id`], [`manual_entry_id`]), which the pages and exports show as
 //! "Manual". It never writes the signed `records`: a device's record is evidence, a manual entry
@@ -31,6 +32,32 @@ pub fn manual_device_id(id: i64) -> String {
 /// The manual entry's id when `device_id` is one's.
 pub fn manual_entry_id(device_id: &str) -> Option<i64> {
     device_id.strip_prefix(MANUAL_PREFIX)?.parse().ok()
+}
+
+/// The columns [`entry_row`] reads, a cancellation joined.
+const ENTRY_SELECT: &str = "SELECT m.id, m.employee_id, m.direction, m.recorded_at_ms, m.utc_offset_min, m.mode, m.reason,
+        m.attachment_name, m.by_user, m.created_at_ms, c.by_user, c.at_ms, c.reason
+    FROM dash_manual_punches m LEFT JOIN dash_manual_cancels c ON c.manual_id = m.id";
+
+fn entry_row(r: &dyn super::portable::Row) -> Result<ManualEntry> {
+    let id = r.i64(0)?;
+    let corrupt = |what: &str| StorageError::Corrupt(format!("dash_manual_punches {id}: {what}"));
+    let cancelled = match (r.opt_text(10)?, r.opt_i64(11)?, r.opt_text(12)?) {
+        (Some(by), Some(at), Some(why)) => Some((by, ms_to_dt(at).ok_or_else(|| corrupt("cancellation time"))?, why)),
+        _ => None,
+    };
+    Ok(ManualEntry {
+        id,
+        employee_id: r.text(1)?,
+        direction: direction_of(&r.text(2)?),
+        at: ms_to_dt(r.i64(3)?).ok_or_else(|| corrupt("time"))?.to_offset(offset_of(r.i64(4)?)),
+        mode: Mode::parse(&r.text(5)?).ok_or_else(|| corrupt("mode"))?,
+        reason: r.text(6)?,
+        attachment_name: r.opt_text(7)?,
+        by: r.text(8)?,
+        created_at: ms_to_dt(r.i64(9)?).ok_or_else(|| corrupt("entry time"))?,
+        cancelled,
+    })
 }
 
 /// A manual entry to write.
@@ -73,6 +100,8 @@ pub struct ManualEntry {
     pub by: String,
     /// When it was entered.
     pub created_at: OffsetDateTime,
+    /// Cancelled: by whom, when, why.
+    pub cancelled: Option<(String, OffsetDateTime, String)>,
 }
 
 fn direction_of(text: &str) -> Direction {
@@ -111,7 +140,7 @@ impl Store {
     /// Manual entries between two instants, as punches grouped by employee (the recaps' path).
     pub async fn manual_punches(&self, from: OffsetDateTime, to: OffsetDateTime) -> Result<HashMap<String, Vec<Punch>>> {
         let mut out: HashMap<String, Vec<Punch>> = HashMap::new();
-        for e in self.manual_entries(from, to).await? {
+        for e in self.manual_entries(from, to).await?.into_iter().filter(|e| e.cancelled.is_none()) {
             out.entry(e.employee_id).or_default().push(Punch {
                 record_id: 0,
                 direction: e.direction,
@@ -125,35 +154,35 @@ impl Store {
         Ok(out)
     }
 
-    /// Manual entries between two instants, oldest first.
+    /// Manual entries between two instants, oldest first, cancelled ones included (marked).
     pub async fn manual_entries(&self, from: OffsetDateTime, to: OffsetDateTime) -> Result<Vec<ManualEntry>> {
-        let rows = self
-            .query_rows(
-                "read manual entries",
-                "SELECT id, employee_id, direction, recorded_at_ms, utc_offset_min, mode, reason, attachment_name, by_user, created_at_ms
-                 FROM dash_manual_punches WHERE recorded_at_ms >= $1 AND recorded_at_ms < $2 ORDER BY recorded_at_ms, id",
-                params![dt_to_ms(from), dt_to_ms(to)],
-                |r| {
-                    Ok((r.i64(0)?, r.text(1)?, r.text(2)?, r.i64(3)?, r.i64(4)?, r.text(5)?, r.text(6)?, r.opt_text(7)?, r.text(8)?, r.i64(9)?))
-                },
+        self.query_rows(
+            "read manual entries",
+            format!("{ENTRY_SELECT} WHERE m.recorded_at_ms >= $1 AND m.recorded_at_ms < $2 ORDER BY m.recorded_at_ms, m.id"),
+            params![dt_to_ms(from), dt_to_ms(to)],
+            entry_row,
+        )
+        .await
+    }
+
+    /// One manual entry.
+    pub async fn manual_entry(&self, id: i64) -> Result<Option<ManualEntry>> {
+        self.query_opt("read a manual entry", format!("{ENTRY_SELECT} WHERE m.id = $1"), params![id], entry_row).await
+    }
+
+    /// Cancels a manual entry with a reason: it stays listed, marked, and counts no more.
+    /// `false` when it was cancelled already (or does not exist).
+    pub async fn cancel_manual_punch(&self, id: i64, reason: &str, by: &str, now: OffsetDateTime) -> Result<bool> {
+        let n = self
+            .write(
+                "cancel a manual entry",
+                "INSERT INTO dash_manual_cancels (manual_id, reason, by_user, at_ms)
+                 SELECT id, $2, $3, $4 FROM dash_manual_punches WHERE id = $1
+                 ON CONFLICT (manual_id) DO NOTHING",
+                params![id, reason, by, dt_to_ms(now)],
             )
             .await?;
-        rows.into_iter()
-            .map(|(id, employee_id, direction, at_ms, offset_min, mode, reason, attachment_name, by, created_ms)| {
-                let corrupt = |what: &str| StorageError::Corrupt(format!("dash_manual_punches {id}: {what}"));
-                Ok(ManualEntry {
-                    id,
-                    employee_id,
-                    direction: direction_of(&direction),
-                    at: ms_to_dt(at_ms).ok_or_else(|| corrupt("time"))?.to_offset(offset_of(offset_min)),
-                    mode: Mode::parse(&mode).ok_or_else(|| corrupt("mode"))?,
-                    reason,
-                    attachment_name,
-                    by,
-                    created_at: ms_to_dt(created_ms).ok_or_else(|| corrupt("entry time"))?,
-                })
-            })
-            .collect()
+        Ok(n == 1)
     }
 
     /// A manual entry's attachment: employee, file name, media type and bytes.

@@ -442,7 +442,31 @@ CREATE TRIGGER dash_decisions_no_truncate BEFORE TRUNCATE ON dash_decisions
 /// Every dashboard migration (component `dashboard`; needs [`CORE`] first: it indexes
 /// `records`).
 pub const DASHBOARD: &[Migration] =
-    &[DASHBOARD_1, DASHBOARD_2, DASHBOARD_3, DASHBOARD_4, DASHBOARD_5, DASHBOARD_6, DASHBOARD_7, DASHBOARD_8, DASHBOARD_9, DASHBOARD_10];
+    &[DASHBOARD_1, DASHBOARD_2, DASHBOARD_3, DASHBOARD_4, DASHBOARD_5, DASHBOARD_6, DASHBOARD_7, DASHBOARD_8, DASHBOARD_9, DASHBOARD_10, DASHBOARD_11];
+
+/// Cancelled manual entries (#16): an administrator withdraws a mistaken manual IN or OUT
+/// with a reason; the entry stays, marked, and counts no more. Append-only, one per entry.
+const DASHBOARD_11: Migration = Migration {
+    component: "dashboard",
+    version: 11,
+    name: "cancelled manual entries, append-only",
+    sqlite: "
+CREATE TABLE dash_manual_cancels (
+    manual_id INTEGER PRIMARY KEY REFERENCES dash_manual_punches(id), reason TEXT NOT NULL,
+    by_user TEXT NOT NULL, at_ms BIGINT NOT NULL);
+CREATE TRIGGER dash_manual_cancels_no_update BEFORE UPDATE ON dash_manual_cancels
+BEGIN SELECT RAISE(ABORT, 'a cancellation is final'); END;
+CREATE TRIGGER dash_manual_cancels_no_delete BEFORE DELETE ON dash_manual_cancels
+BEGIN SELECT RAISE(ABORT, 'a cancellation is final'); END;",
+    postgres: "
+CREATE TABLE dash_manual_cancels (
+    manual_id BIGINT PRIMARY KEY REFERENCES dash_manual_punches(id), reason TEXT NOT NULL,
+    by_user TEXT NOT NULL, at_ms BIGINT NOT NULL);
+CREATE TRIGGER dash_manual_cancels_final BEFORE UPDATE OR DELETE ON dash_manual_cancels
+    FOR EACH ROW EXECUTE FUNCTION dash_refuse_change('a cancellation is final');
+CREATE TRIGGER dash_manual_cancels_no_truncate BEFORE TRUNCATE ON dash_manual_cancels
+    FOR EACH STATEMENT EXECUTE FUNCTION dash_refuse_change('a cancellation is final');",
+};
 
 /// Accounts (#15): read-only leadership, employees' own accounts (self-service, linked by
 /// `employee_id`), disabled accounts and temporary passwords (set by someone else, to be
