@@ -1087,6 +1087,69 @@ async fn an_administrator_runs_the_staff_accounts(db: &Db<'_>) {
     assert!(f.storage.audit_lines(Some("login_disabled"), Some("operator"), None, 5).await.unwrap().len() == 1);
 }
 
+/// An administrator turns on two-step verification: confirmed with a code from the app and
+/// the password; then a sign-in without the code, or with a code used before, fails like a
+/// wrong password; another administrator's reset turns it off (a lost phone).
+async fn an_administrator_signs_in_with_a_second_factor(db: &Db<'_>) {
+    use hadir_server::dashboard::totp;
+    let f = fixture_on(db, true).await;
+    let mut admin = Client::new(&f);
+    admin.login("admin", PASSWORD).await;
+    let page = admin.get("/account").await.text();
+    assert!(page.contains(r#"id="totp-key""#) && page.contains("otpauth://totp/Hadir:admin?secret="), "{page}");
+    let (csrf, key) = (hidden(&page, "csrf"), hidden(&page, "secret"));
+    let secret = totp::from_base32(&key).unwrap();
+    let step = totp::step_of(dashboard_fixture::NOW.unix_timestamp());
+    let code_at = |s: i64| format!("{:06}", totp::code(&secret, s, 6));
+    let turn_on = |code: String, password: &'static str| vec![("csrf", csrf.clone()), ("action", "on".to_owned()), ("secret", key.clone()), ("code", code), ("current", password.to_owned())];
+    for (fields, want) in [(turn_on("000000".into(), PASSWORD), "Kode tidak cocok"), (turn_on(code_at(step), "salah-sekali-123"), "Kata sandi sekarang salah")] {
+        let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let back = admin.post("/account/totp", &refs).await.location.unwrap();
+        assert!(admin.get(&back).await.text().contains(want), "{want}");
+    }
+    let on = turn_on(code_at(step), PASSWORD);
+    let refs: Vec<(&str, &str)> = on.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert!(admin.post("/account/totp", &refs).await.location.unwrap_or_default().contains("ok="));
+    assert!(admin.get("/account").await.text().contains("Aktif: setiap masuk meminta kode"));
+
+    let sign_in = |code: String| {
+        let f = &f;
+        async move {
+            let mut c = Client::new(f);
+            let page = c.get("/login").await.text();
+            let r = c.post("/login", &[("csrf", &hidden(&page, "csrf")), ("username", "admin"), ("password", PASSWORD), ("code", &code)]).await;
+            (r.status, r.location)
+        }
+    };
+    let refused = (StatusCode::UNAUTHORIZED, None);
+    assert_eq!(sign_in(String::new()).await, refused, "the password alone opens nothing");
+    assert_eq!(sign_in(code_at(step)).await, refused, "the code that confirmed it was used");
+    assert_eq!(sign_in(code_at(step + 1)).await, (StatusCode::SEE_OTHER, Some("/today".to_owned())), "the next step's code (a phone a little ahead)");
+    assert_eq!(sign_in(code_at(step + 1)).await, refused, "a code is good once");
+    assert_eq!(sign_in(code_at(step + 3)).await, refused, "too far ahead");
+    assert!(f.storage.audit_lines(Some("login_failed"), Some("admin"), None, 10).await.unwrap().iter().any(|l| l.detail.contains("verification code")));
+
+    // Another administrator resets the account (a lost phone): the second factor is off.
+    let pw = hadir_server::dashboard::auth::hash_password(PASSWORD).unwrap();
+    f.storage.add_user("admin2", &pw, hadir_server::storage::accounts::Role::Admin, &[]).await.unwrap();
+    let mut admin2 = Client::new(&f);
+    admin2.login("admin2", PASSWORD).await;
+    let csrf2 = admin2.csrf("/settings").await;
+    let id = f.storage.user_by_name("admin").await.unwrap().unwrap().id;
+    let reset = admin2.post(&format!("/settings/user/{id}/reset"), &[("csrf", &csrf2)]).await.text();
+    let temporary = text_of_id(&reset, "temporary-password");
+    let mut again = Client::new(&f);
+    assert_eq!(again.login("admin", &temporary).await.location.as_deref(), Some("/account"), "no code asked after the reset");
+
+    let mut op = Client::new(&f);
+    op.login("operator", PASSWORD).await;
+    assert!(!op.get("/account").await.text().contains(r#"id="totp""#), "administrators only");
+    let o_csrf = op.csrf("/account").await;
+    assert_eq!(op.post("/account/totp", &[("csrf", &o_csrf), ("action", "off"), ("current", PASSWORD)]).await.status, StatusCode::FORBIDDEN);
+    let audited: Vec<String> = f.storage.audit_lines(None, Some("admin"), None, 30).await.unwrap().into_iter().map(|l| l.action).collect();
+    assert!(audited.iter().any(|a| a == "totp_on") && audited.iter().any(|a| a == "totp_refused"), "{audited:?}");
+}
+
 /// An employee gets a first-time code from an operator, signs in with their NIP, chooses a
 /// password and sees their own month — and nothing of anyone else's (404, not 403: nothing
 /// says what exists). Deactivated, they are out at once.
@@ -1169,6 +1232,7 @@ async fn an_employee_sees_only_their_own_month(db: &Db<'_>) {
 }
 
 on_both_backends!(
+    an_administrator_signs_in_with_a_second_factor,
     an_administrator_runs_the_staff_accounts,
     an_employee_sees_only_their_own_month,
     a_user_changes_her_password_and_every_session_ends,

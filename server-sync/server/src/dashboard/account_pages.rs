@@ -1,5 +1,5 @@
 //! One's own account, for every role: change the password (the current one asked again), and
-//! sign out of every session on every device.
+//! sign out of every session on every device; for administrators, two-step verification.
 //!
 //! Owns the form and its checks; the policy is [`crate::people::password`]'s and the hashing
 //! [`super::auth`]'s, both off the async workers. A changed password ends every session of the
@@ -12,7 +12,9 @@ use axum::extract::{Query, State};
 use axum::response::{Html, Response};
 
 use super::auth::{self, Page};
-use super::html::{csrf_field, page};
+use super::html::{csrf_field, esc, page};
+use super::totp;
+use crate::storage::accounts::Role;
 use super::pages::{flash, redirect_err, redirect_ok};
 use super::{AppError, AppState, Session};
 
@@ -56,8 +58,90 @@ pub async fn account(State(_st): State<AppState>, s: Session, Query(q): Query<Fi
         st = lang.pick("Sesi", "Sessions"),
         shelp = lang.pick("Keluar dari semua perangkat tempat akun ini masuk (misalnya ponsel yang hilang).", "Sign out on every device this account is signed in on (a lost phone, say)."),
         end = lang.pick("Keluar dari semua sesi", "Sign out everywhere"),
-    );
+    ) + &second_factor_card(&s);
     Ok(Html(page(lang, &s.user, &s.csrf, Page::Account, lang.pick("Akun saya", "My account"), &body)))
+}
+
+/// An administrator's second factor: how to turn it on (a new secret for the app, confirmed
+/// with a code and the password), or the form that turns it off. Empty for other roles.
+fn second_factor_card(s: &Session) -> String {
+    if s.user.role != Role::Admin {
+        return String::new();
+    }
+    let lang = s.lang;
+    let c = csrf_field(&s.csrf);
+    let pw = lang.pick("Kata sandi sekarang", "Current password");
+    let max = crate::people::password::MAX_LENGTH;
+    if s.user.totp_secret.is_some() {
+        return format!(
+            r#"<section class="card" id="totp"><h2>{t}</h2><p class="ok">{on}</p><form method="post" action="/account/totp" class="inline">{c}<input type="hidden" name="action" value="off">
+<label>{pw}<input type="password" name="current" required autocomplete="current-password" maxlength="{max}"></label><button class="reject">{off}</button></form></section>"#,
+            t = lang.pick("Verifikasi dua langkah", "Two-step verification"),
+            on = lang.pick("Aktif: setiap masuk meminta kode dari aplikasi autentikator.", "On: every sign-in asks for a code from the authenticator app."),
+            off = lang.pick("Matikan", "Turn off"),
+        );
+    }
+    let secret = totp::new_secret();
+    let key = totp::base32(&secret);
+    let grouped: Vec<String> = key.as_bytes().chunks(4).map(|g| String::from_utf8_lossy(g).into_owned()).collect();
+    format!(
+        r#"<section class="card" id="totp"><h2>{t}</h2><p class="muted">{help}</p><p class="new-pin" id="totp-key">{grouped}</p><p class="muted"><code id="totp-uri">{uri}</code></p>
+<form method="post" action="/account/totp" class="inline">{c}<input type="hidden" name="action" value="on"><input type="hidden" name="secret" value="{key}">
+<label>{code}<input name="code" required inputmode="numeric" autocomplete="one-time-code" maxlength="6" pattern="[0-9]{{6}}"></label>
+<label>{pw}<input type="password" name="current" required autocomplete="current-password" maxlength="{max}"></label><button>{on}</button></form></section>"#,
+        t = lang.pick("Verifikasi dua langkah", "Two-step verification"),
+        help = lang.pick(
+            "Untuk akun admin: tambahkan kunci ini di aplikasi autentikator (Google Authenticator, Aegis, FreeOTP …), lalu ketik kode 6 angka yang ditampilkannya. Setelah aktif, setiap masuk meminta kode itu. Bila ponsel hilang, admin lain mengatur ulang kata sandi akun ini (itu juga mematikan verifikasi dua langkah).",
+            "For administrator accounts: add this key to an authenticator app (Google Authenticator, Aegis, FreeOTP …), then type the 6-digit code it shows. Once on, every sign-in asks for that code. If the phone is lost, another administrator resets this account's password (which also turns two-step verification off).",
+        ),
+        grouped = grouped.join(" "),
+        uri = esc(&totp::uri("Hadir", &s.user.username, &secret)),
+        code = lang.pick("Kode dari aplikasi", "Code from the app"),
+        on = lang.pick("Aktifkan", "Turn on"),
+    )
+}
+
+/// Turns an administrator's second factor on (the new secret confirmed by a code from the app)
+/// or off; the current password is asked again either way; audited.
+pub async fn set_second_factor(State(st): State<AppState>, s: Session, Form(f): Form<Fields>) -> Result<Response, AppError> {
+    s.require(Page::Account)?;
+    s.check_csrf(f.get("csrf"))?;
+    if s.user.role != Role::Admin {
+        return Err(AppError::Forbidden("two-step verification: administrators".into()));
+    }
+    let lang = s.lang;
+    let get = |k: &str| f.get(k).map(String::as_str).unwrap_or("");
+    let current: String = get("current").chars().take(crate::people::password::MAX_LENGTH + 1).collect();
+    let stored = s.user.password_hash.clone();
+    let right = tokio::task::spawn_blocking(move || auth::verify_password(&current, &stored))
+        .await
+        .map_err(|e| AppError::Internal(format!("password task: {e}")))?;
+    let now = (st.clock)();
+    if !right {
+        st.store.audit(&s.user.username, "totp_refused", "the current password was wrong", now).await?;
+        return Ok(redirect_err("/account", lang.pick("Kata sandi sekarang salah.", "The current password is wrong.")));
+    }
+    match get("action") {
+        "off" => {
+            st.store.set_totp(s.user.id, None).await?;
+            st.store.audit(&s.user.username, "totp_off", "", now).await?;
+            Ok(redirect_ok("/account", lang.pick("Verifikasi dua langkah dimatikan", "Two-step verification turned off")))
+        }
+        "on" => {
+            let key = get("secret");
+            let secret = totp::from_base32(key).filter(|b| b.len() == totp::SECRET_BYTES).ok_or_else(|| AppError::BadRequest("secret".into()))?;
+            let Some(step) = totp::verify(&secret, get("code"), now.unix_timestamp(), None) else {
+                return Ok(redirect_err(
+                    "/account",
+                    lang.pick("Kode tidak cocok: periksa jam ponsel dan ketik kode yang sedang tampil, dengan kunci baru di bawah.", "The code does not match: check the phone's clock and type the code shown now, with the new key below."),
+                ));
+            };
+            st.store.set_totp(s.user.id, Some((&totp::base32(&secret), step))).await?;
+            st.store.audit(&s.user.username, "totp_on", "", now).await?;
+            Ok(redirect_ok("/account", lang.pick("Verifikasi dua langkah aktif", "Two-step verification turned on")))
+        }
+        _ => Err(AppError::BadRequest("action".into())),
+    }
 }
 
 /// Changes one's own password (audited); every session of the account ends.

@@ -7,6 +7,7 @@
 //!
 //! ## Layout
 //! - [`auth`]: passwords, sessions, CSRF, login rate limit, the role matrix.
+//! - [`totp`]: time-based one-time codes, administrators' second factor.
 //! - [`html`]: escaping, the page frame and style sheet.
 //! - [`i18n`]: the two languages.
 //! - [`pages`]: today, employees, records, confirmations, corrections, devices, settings.
@@ -57,6 +58,7 @@ pub mod roster_pages;
 pub mod schedule_pages;
 pub mod site_pages;
 pub mod terminal_pages;
+pub mod totp;
 pub mod user_pages;
 
 use std::path::PathBuf;
@@ -471,6 +473,7 @@ pub fn router(state: AppState) -> Router {
         .route("/account", get(account_pages::account))
         .route("/account/password", post(account_pages::change_password))
         .route("/account/sessions/end", post(account_pages::end_sessions))
+        .route("/account/totp", post(account_pages::set_second_factor))
         .route("/settings", get(pages::settings))
         .route("/settings/rules", post(pages::save_rules))
         .route("/settings/holiday", post(pages::add_holiday))

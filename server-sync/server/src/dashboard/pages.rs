@@ -75,11 +75,13 @@ fn login_page(st: &AppState, lang: Lang, error: Option<&str>) -> Response {
 <input type="hidden" name="csrf" value="{token}">
 <label>{u}<input name="username" autocomplete="username" required autofocus></label><br>
 <label>{p}<input name="password" type="password" autocomplete="current-password" required></label><br>
+<label>{c}<input name="code" inputmode="numeric" autocomplete="one-time-code" maxlength="6" pattern="[0-9]{{6}}"></label><br>
 <button type="submit" id="login">{go}</button></form>
 <p><a href="/lang/{other}">{other_name}</a></p>"#,
         err = error.map(|e| format!(r#"<div class="flash error">{}</div>"#, esc(e))).unwrap_or_default(),
         u = lang.pick("Nama pengguna", "User name"),
         p = lang.pick("Kata sandi", "Password"),
+        c = lang.pick("Kode verifikasi (bila diaktifkan)", "Verification code (when turned on)"),
         go = lang.pick("Masuk", "Sign in"),
         other = if lang == Lang::Id { "en" } else { "id" },
         other_name = if lang == Lang::Id { "English" } else { "Bahasa Indonesia" },
@@ -151,11 +153,21 @@ pub async fn login(
         Ok(ok) => ok,
         Err(e) => return AppError::Internal(format!("password check task: {e}")).into_response(),
     };
-    let (true, Some(user)) = (ok, user) else {
+    // With a second factor, a wrong or missing code fails like a wrong password (the answer
+    // never tells that the password was right), and a code is good once.
+    let second = match (&user, ok) {
+        (Some(u), true) => match second_factor(&st, u, field(&f, "code"), now).await {
+            Ok(passed) => passed,
+            Err(e) => return e.into_response(),
+        },
+        _ => true,
+    };
+    let (true, true, Some(user)) = (ok, second, user) else {
         // The failure was counted when the attempt began.
         let from = addr.map(|a| a.to_string()).unwrap_or_default();
-        let _ = st.store.audit(&username, "login_failed", &from, now).await;
-        return login_page(&st, lang, Some(lang.pick("Nama pengguna atau kata sandi salah.", "Wrong user name or password.")));
+        let detail = if ok { format!("{from} (verification code)") } else { from };
+        let _ = st.store.audit(&username, "login_failed", &detail, now).await;
+        return login_page(&st, lang, Some(lang.pick("Nama pengguna, kata sandi atau kode verifikasi salah.", "Wrong user name, password or verification code.")));
     };
     if let Ok(mut l) = st.limiter.lock() {
         l.succeeded(&username, addr);
@@ -193,6 +205,19 @@ pub async fn login(
         }
     }
     r
+}
+
+/// Whether `typed` passes the account's second factor (always, when it has none); the step
+/// is marked used.
+async fn second_factor(st: &AppState, user: &crate::storage::accounts::User, typed: &str, now: OffsetDateTime) -> Result<bool, AppError> {
+    let Some(secret) = user.totp_secret.as_deref() else { return Ok(true) };
+    let Some(secret) = super::totp::from_base32(secret) else {
+        return Err(AppError::Internal(format!("account {}: the second factor's secret is not base32", user.username)));
+    };
+    match super::totp::verify(&secret, typed, now.unix_timestamp(), user.totp_last_step) {
+        Some(step) => Ok(st.store.use_totp_step(user.id, step).await?),
+        None => Ok(false),
+    }
 }
 
 /// A valid Argon2 hash of a random string, verified against when the user name is unknown.

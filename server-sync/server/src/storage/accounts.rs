@@ -69,6 +69,10 @@ pub struct User {
     /// The password was set by someone else (a reset, a first-time code): it must be changed
     /// at sign-in and stops working at this time, ms.
     pub temporary_until_ms: Option<i64>,
+    /// The second factor's secret (base32), when the account turned it on.
+    pub totp_secret: Option<String>,
+    /// The last second-factor step used (a code is good once).
+    pub totp_last_step: Option<i64>,
 }
 
 /// A late-board token's settings.
@@ -98,7 +102,8 @@ pub struct BoardLink {
 }
 
 /// The columns [`user_row`] reads, in its order.
-const USER_COLUMNS: &str = "u.id, u.username, u.password_hash, u.role, u.employee_id, u.disabled_at_ms, u.temporary_until_ms";
+const USER_COLUMNS: &str =
+    "u.id, u.username, u.password_hash, u.role, u.employee_id, u.disabled_at_ms, u.temporary_until_ms, u.totp_secret, u.totp_last_step";
 
 /// A user row before its sections are read.
 fn user_row(r: &dyn Row) -> Result<User> {
@@ -113,6 +118,8 @@ fn user_row(r: &dyn Row) -> Result<User> {
         employee_id: r.opt_text(4)?,
         disabled_at_ms: r.opt_i64(5)?,
         temporary_until_ms: r.opt_i64(6)?,
+        totp_secret: r.opt_text(7)?,
+        totp_last_step: r.opt_i64(8)?,
     })
 }
 
@@ -145,13 +152,17 @@ impl Store {
     }
 
     /// Sets a temporary password that someone else chose (a reset): valid until `until_ms`,
-    /// to be changed at sign-in; every session of the account ends. `false`: no such user.
+    /// to be changed at sign-in; the second factor is turned off (a reset is how a lost phone
+    /// is recovered); every session of the account ends. `false`: no such user.
     pub async fn set_temporary_password(&self, user_id: i64, hash: &str, until_ms: i64) -> Result<bool> {
         let n = self
             .write_all(
                 "reset password",
                 vec![
-                    Stmt::new("UPDATE dash_users SET password_hash = $2, temporary_until_ms = $3 WHERE id = $1", params![user_id, hash, until_ms]),
+                    Stmt::new(
+                        "UPDATE dash_users SET password_hash = $2, temporary_until_ms = $3, totp_secret = NULL, totp_last_step = NULL WHERE id = $1",
+                        params![user_id, hash, until_ms],
+                    ),
                     Stmt::new("DELETE FROM dash_sessions WHERE user_id = $1", params![user_id]),
                 ],
             )
@@ -177,6 +188,28 @@ impl Store {
         stmts.push(Stmt::new("DELETE FROM dash_sessions WHERE user_id IN (SELECT id FROM dash_users WHERE employee_id = $1)", params![employee_id]));
         self.write_all("set employee sign-in code", stmts).await?;
         Ok(())
+    }
+
+    /// Turns the second factor on with `secret` (base32), `step` being the one just used to
+    /// confirm it, or off (`None`).
+    pub async fn set_totp(&self, user_id: i64, secret: Option<(&str, i64)>) -> Result<()> {
+        let (secret, step) = secret.map_or((None, None), |(s, n)| (Some(s), Some(n)));
+        self.write("set second factor", "UPDATE dash_users SET totp_secret = $2, totp_last_step = $3 WHERE id = $1", params![user_id, secret, step])
+            .await?;
+        Ok(())
+    }
+
+    /// Marks a second-factor step used; `false` when it (or a later one) was used already,
+    /// so two requests racing with one code cannot both pass.
+    pub async fn use_totp_step(&self, user_id: i64, step: i64) -> Result<bool> {
+        let n = self
+            .write(
+                "use second-factor step",
+                "UPDATE dash_users SET totp_last_step = $2 WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)",
+                params![user_id, step],
+            )
+            .await?;
+        Ok(n == 1)
     }
 
     /// Changes a staff account's role and sections (sections only mean something for
@@ -288,7 +321,7 @@ impl Store {
                        AND (u.temporary_until_ms IS NULL OR u.temporary_until_ms > $2)"
                 ),
                 params![token_sha256, dt_to_ms(now)],
-                |r| Ok((user_row(r)?, r.text(7)?)),
+                |r| Ok((user_row(r)?, r.text(9)?)),
             )
             .await?;
         let Some((user, csrf)) = row else { return Ok(None) };

@@ -442,7 +442,21 @@ CREATE TRIGGER dash_decisions_no_truncate BEFORE TRUNCATE ON dash_decisions
 /// Every dashboard migration (component `dashboard`; needs [`CORE`] first: it indexes
 /// `records`).
 pub const DASHBOARD: &[Migration] =
-    &[DASHBOARD_1, DASHBOARD_2, DASHBOARD_3, DASHBOARD_4, DASHBOARD_5, DASHBOARD_6, DASHBOARD_7, DASHBOARD_8, DASHBOARD_9, DASHBOARD_10, DASHBOARD_11];
+    &[DASHBOARD_1, DASHBOARD_2, DASHBOARD_3, DASHBOARD_4, DASHBOARD_5, DASHBOARD_6, DASHBOARD_7, DASHBOARD_8, DASHBOARD_9, DASHBOARD_10, DASHBOARD_11, DASHBOARD_12];
+
+/// Administrators' second factor (#15): the TOTP secret (base32) of an account that turned it
+/// on, and the last step used, so that a code is good once.
+const DASHBOARD_12: Migration = Migration {
+    component: "dashboard",
+    version: 12,
+    name: "second factor (TOTP) for accounts",
+    sqlite: DASHBOARD_12_SQL,
+    postgres: DASHBOARD_12_SQL,
+};
+
+const DASHBOARD_12_SQL: &str = "
+ALTER TABLE dash_users ADD COLUMN totp_secret TEXT;
+ALTER TABLE dash_users ADD COLUMN totp_last_step BIGINT;";
 
 /// Cancelled manual entries (#16): an administrator withdraws a mistaken manual IN or OUT
 /// with a reason; the entry stays, marked, and counts no more. Append-only, one per entry.
