@@ -92,6 +92,31 @@ impl DashClient {
         self.finish(resp).await
     }
 
+    /// POST a `multipart/form-data` form: text fields, then one file (field, file name, bytes).
+    pub async fn upload(&mut self, path: &str, fields: &[(&str, &str)], file: (&str, &str, &[u8])) -> Answer {
+        const BOUNDARY: &str = "hadir-e2e-boundary-7c1f";
+        let mut body = Vec::new();
+        for (k, v) in fields {
+            body.extend_from_slice(format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
+        }
+        let (field, name, bytes) = file;
+        body.extend_from_slice(
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+        let resp = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header(reqwest::header::COOKIE, self.cookie_header())
+            .header(reqwest::header::CONTENT_TYPE, format!("multipart/form-data; boundary={BOUNDARY}"))
+            .body(body)
+            .send()
+            .await
+            .expect("dashboard upload");
+        self.finish(resp).await
+    }
+
     /// Logs in; panics unless the dashboard accepts.
     pub async fn login(&mut self, user: &str, password: &str) {
         let page = self.get("/login").await;

@@ -481,6 +481,81 @@ async fn markup_in_free_text_never_runs(db: &Db<'_>) {
     assert!(shown >= 8, "the markup is shown as text on the pages that name it ({shown} of {})", pages.len());
 }
 
+/// A personnel file of `n` employees (CSV, `;`), at the fixture's site and sections; with
+/// `bad`, five rows that cannot be imported (their row numbers returned, header = row 1).
+fn personnel_file(n: usize, bad: bool) -> (String, Vec<usize>) {
+    let mut text = String::from("NIP;Nama;Jabatan;Bidang;Lokasi;Jenis Pegawai\n");
+    let mut refused = Vec::new();
+    for i in 0..n {
+        let nip = format!("19{:02}0101{:04}01{:04}", 60 + i % 40, 2000 + i % 25, 1000 + i);
+        let (nip, name, section, kind) = match (bad, i) {
+            (true, 10) => (nip[..17].to_owned(), format!("Pegawai {i}"), "BM", "PNS"),
+            (true, 50) => (format!("19{:02}0101{:04}01{:04}", 60 + 49 % 40, 2000 + 49 % 25, 1049), format!("Pegawai {i}"), "BM", "PNS"),
+            (true, 100) => (nip, format!("Pegawai {i}"), "Bidang Antah", "PNS"),
+            (true, 200) => (nip, "=HYPERLINK(\"http://x\")".to_owned(), "SDA", "PNS"),
+            (true, 300) => (nip, format!("Pegawai {i}"), "CK", "Pegawai Bulan"),
+            _ => (nip, format!("Pegawai {i}"), ["BM", "SDA", "CK"][i % 3], "PNS"),
+        };
+        if bad && [10, 50, 100, 200, 300].contains(&i) {
+            refused.push(i + 2);
+        }
+        text.push_str(&format!("{nip};{name};Staf;{section};KANTOR;{kind}\n"));
+    }
+    (text, refused)
+}
+
+/// An administrator imports the office's 359 employees from a file with five bad rows: the
+/// preview names each row and why, nothing is saved and no save button is offered; the fixed
+/// file shows 359 added and is saved; the kiosks' roster holds them.
+async fn an_administrator_imports_359_employees(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
+    let base = serve(&f).await;
+    let downloads = tempfile::tempdir().unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let (_driver, c) = start_browser(downloads.path(), profile.path()).await;
+    sign_in(&c, &base, "admin", false).await;
+    c.wait().for_element(Locator::Css("header nav")).await.unwrap();
+    let before = f.storage.roster_since("KANTOR", 0).await.unwrap().changed.len();
+
+    let upload = |name: &str, text: String| {
+        let path = downloads.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let (bad, bad_rows) = personnel_file(359, true);
+    c.goto(&format!("{base}/employees/import")).await.unwrap();
+    c.find(Locator::Id("import-file")).await.unwrap().send_keys(&upload("pegawai.csv", bad).display().to_string()).await.unwrap();
+    click_and_load(&c, Locator::Id("import-preview")).await;
+    let summary = c.find(Locator::Id("import-summary")).await.unwrap().text().await.unwrap();
+    assert_eq!(summary, "ditambah 354 · diubah 0 · tetap 0 · ditolak 5");
+    let refused = c.find_all(Locator::Css("#import-rows td.bad")).await.unwrap();
+    assert_eq!(refused.len(), 5);
+    let rows = c.find_all(Locator::Css("#import-rows tbody tr")).await.unwrap();
+    let mut shown = Vec::new();
+    for r in rows.iter().take(5) {
+        shown.push(r.text().await.unwrap());
+    }
+    for (line, row) in shown.iter().zip(&bad_rows) {
+        assert!(line.starts_with(&format!("{row} ")), "row {row} first: {line}");
+    }
+    let all = shown.join("\n");
+    for why in ["18", "sudah ada di baris", "Bidang Antah", "rumus", "jenis pegawai"] {
+        assert!(all.contains(why), "{why} in {all}");
+    }
+    assert!(c.find(Locator::Id("import-confirm")).await.is_err(), "no save button with a refused row");
+    assert_eq!(f.storage.roster_since("KANTOR", 0).await.unwrap().changed.len(), before, "nothing saved");
+    shot(&c, "import-refused").await;
+
+    let (good, _) = personnel_file(359, false);
+    c.goto(&format!("{base}/employees/import")).await.unwrap();
+    c.find(Locator::Id("import-file")).await.unwrap().send_keys(&upload("pegawai-benar.csv", good).display().to_string()).await.unwrap();
+    click_and_load(&c, Locator::Id("import-preview")).await;
+    assert_eq!(c.find(Locator::Id("import-summary")).await.unwrap().text().await.unwrap(), "ditambah 359 · diubah 0 · tetap 0 · ditolak 0");
+    click_and_load(&c, Locator::Id("import-confirm")).await;
+    assert!(body_text(&c).await.contains("359"), "the saved counts are shown");
+    assert_eq!(f.storage.roster_since("KANTOR", 0).await.unwrap().changed.len(), before + 359, "the kiosks' roster holds them");
+}
+
 /// On a phone (390×844): the page does not scroll sideways, and the menu's links and every
 /// button are at least 44 px tall (a thumb's target). Returns what was wrong, if anything.
 async fn phone_problems(c: &Client) -> Vec<String> {
@@ -565,6 +640,7 @@ async fn an_employee_reads_his_month_on_a_phone(db: &Db<'_>) {
 }
 
 on_both_backends!(
+    an_administrator_imports_359_employees,
     an_employee_reads_his_month_on_a_phone,
     an_administrator_adds_a_missing_out_in_the_browser,
     supervisor_confirms_exports_and_the_board_follows,
