@@ -45,7 +45,7 @@ form.inline{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end}label{display:
 input,select,button{font:inherit;padding:.4rem .5rem;border:1px solid #b8c2cc;border-radius:4px}button{background:#0b4f6c;color:#fff;border:0;cursor:pointer}
 button.reject{background:#a61b0f}.ev{display:flex;gap:.75rem;flex-wrap:wrap}.ev img{width:160px;height:160px;object-fit:cover;border-radius:6px;background:#ddd}
 .flash{background:#e7f4ea;border-left:4px solid #1e7b34;padding:.5rem 1rem;margin-bottom:1rem}.error{background:#fbeaea;border-left-color:#a61b0f}
-.chart{width:100%;max-width:900px;height:auto}form.decide{margin-top:.5rem}.flags{color:#a66300;margin-top:.3rem}.place svg{max-width:100%;height:auto;border-radius:6px;margin-top:.3rem}.flags ul{margin:.2rem 0;padding-left:1.2rem}.new-pin{font-size:2.2rem;letter-spacing:.3em;font-weight:700}main.narrow{max-width:420px}
+.chart{width:100%;max-width:900px;height:auto}form.decide{margin-top:.5rem}.flags{color:#a66300;margin-top:.3rem}.place svg{max-width:100%;height:auto;border-radius:6px;margin-top:.3rem}.flags ul{margin:.2rem 0;padding-left:1.2rem}.new-pin{font-size:2.2rem;letter-spacing:.3em;font-weight:700;overflow-wrap:anywhere}code{overflow-wrap:anywhere}main.narrow{max-width:420px}
 .months{display:flex;justify-content:space-between}.months a{padding:.6rem .4rem}
 @media (max-width:640px){main{padding:.5rem}h1{font-size:1.15rem}header{padding:.5rem}header .me{margin-left:0;width:100%;display:flex;flex-wrap:wrap;align-items:center;gap:.25rem}th,td{padding:.35rem}
 header nav{display:flex;width:100%;overflow-x:auto;white-space:nowrap;scrollbar-width:none}header a,button,.months a{min-height:44px;display:inline-flex;align-items:center}
