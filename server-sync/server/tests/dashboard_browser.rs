@@ -481,6 +481,56 @@ async fn markup_in_free_text_never_runs(db: &Db<'_>) {
     assert!(shown >= 8, "the markup is shown as text on the pages that name it ({shown} of {})", pages.len());
 }
 
+/// Sri's supervisor approves her sick leave on the leave page and her month turns those days
+/// into "Sakit"; then, on the records page, he reverses a decision he made with a reason, and
+/// both decisions stay visible.
+async fn a_supervisor_approves_leave_and_reverses_a_decision(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
+    let sri = "198502022010012002";
+    let (from, to) = (time::macros::date!(2026 - 02 - 23), time::macros::date!(2026 - 02 - 24));
+    let letter = hadir_server::storage::leave::Attachment { name: "surat-dokter.pdf".into(), bytes: b"%PDF-1.4 surat".to_vec() };
+    let request = f
+        .storage
+        .file_leave(sri, hadir_rules::Excused::Sakit, from, to, "Demam berdarah", Some((&letter, "application/pdf")), sri, dashboard_fixture::NOW)
+        .await
+        .unwrap();
+    let base = serve(&f).await;
+    let downloads = tempfile::tempdir().unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let (_driver, c) = start_browser(downloads.path(), profile.path()).await;
+    sign_in(&c, &base, "kabid_bm", false).await;
+    c.wait().for_element(Locator::Css("header nav")).await.unwrap();
+    let month = format!("{base}/reports/employee?id={sri}&year=2026&month=2");
+    let day_row = |c: Client| async move { c.find(Locator::XPath("//tr[td[1]='2026-02-23']")).await.unwrap().text().await.unwrap() };
+    c.goto(&month).await.unwrap();
+    assert!(!day_row(c.clone()).await.contains("Sakit"), "not excused before the approval");
+
+    c.goto(&format!("{base}/leave")).await.unwrap();
+    let row = c.find(Locator::Css(&format!("tr[data-leave=\"{request}\"]"))).await.unwrap();
+    assert!(row.text().await.unwrap().contains("Menunggu persetujuan"));
+    row.find(Locator::Css("input[name=reason]")).await.unwrap().send_keys("Surat dokter terlampir").await.unwrap();
+    click_and_load(&c, Locator::Css(&format!("tr[data-leave=\"{request}\"] button[value=approve]"))).await;
+    let state = c.find(Locator::Css(&format!("tr[data-leave=\"{request}\"] td.state"))).await.unwrap().text().await.unwrap();
+    assert!(state.contains("Disetujui") && state.contains("kabid_bm"), "{state}");
+    c.goto(&month).await.unwrap();
+    let day = day_row(c.clone()).await;
+    assert!(day.contains("Sakit"), "the recap excuses the day: {day}");
+
+    // A decision, then its reversal with a reason: both shown.
+    c.goto(&format!("{base}/confirmations")).await.unwrap();
+    let card = c.find(Locator::Css(&format!("div[data-record=\"{}\"]", f.pending_bm))).await.unwrap();
+    card.find(Locator::Css("input[name=reason]")).await.unwrap().send_keys("Wajah sesuai").await.unwrap();
+    click_and_load(&c, Locator::Css(&format!("div[data-record=\"{}\"] button.confirm", f.pending_bm))).await;
+    c.goto(&format!("{base}/records?date=2026-03-02")).await.unwrap();
+    let reverse = format!("form[action=\"/confirmations/{}/reverse\"]", f.pending_bm);
+    c.find(Locator::Css(&format!("{reverse} input[name=reason]"))).await.unwrap().send_keys("Orang lain di foto").await.unwrap();
+    click_and_load(&c, Locator::Css(&format!("{reverse} button"))).await;
+    let text = body_text(&c).await;
+    assert!(text.contains("Keputusan diubah") && text.contains("Orang lain di foto"), "{text}");
+    let old = c.find(Locator::Css("del.decision-old")).await.unwrap().text().await.unwrap();
+    assert!(old.contains("Dikonfirmasi: Wajah sesuai (kabid_bm"), "the first decision stays visible: {old}");
+}
+
 /// A personnel file of `n` employees (CSV, `;`), at the fixture's site and sections; with
 /// `bad`, five rows that cannot be imported (their row numbers returned, header = row 1).
 fn personnel_file(n: usize, bad: bool) -> (String, Vec<usize>) {
@@ -658,6 +708,7 @@ async fn an_employee_reads_his_month_on_a_phone(db: &Db<'_>) {
 }
 
 on_both_backends!(
+    a_supervisor_approves_leave_and_reverses_a_decision,
     an_administrator_imports_359_employees,
     an_employee_reads_his_month_on_a_phone,
     an_administrator_adds_a_missing_out_in_the_browser,

@@ -528,9 +528,10 @@ pub async fn records(State(st): State<AppState>, s: Session, Query(q): Query<Fie
     let recs = st.store.records_between(from, from + Duration::days(1)).await?;
     let only = field(&q, "decision");
     let mut body = format!(
-        r#"<form class="inline card" method="get"><label>{l}<input type="date" name="date" value="{d}"></label>
+        r#"{flash}<form class="inline card" method="get"><label>{l}<input type="date" name="date" value="{d}"></label>
 <label>{sl}<select name="section">{opts}</select></label><label>{dl}<select name="decision"><option value="">{all}</option><option value="pending"{ps}>{pl}</option></select></label><button>{show}</button></form>
 <div class="card scroll"><table><thead><tr><th>{t}</th><th>{n}</th><th></th><th>{dev}</th><th>{score}</th><th>{dec}</th><th>{ph}</th></tr></thead><tbody>"#,
+        flash = flash(&q),
         l = lang.pick("Tanggal", "Date"),
         d = date_str(date),
         sl = lang.pick("Bidang", "Section"),
