@@ -222,6 +222,20 @@ pub struct RosterSection {
     /// Dates whose hours differ from the week.
     #[serde(default)]
     pub exceptions: Vec<RosterException>,
+    /// Weeks that take effect from a later date, oldest first, so that a kiosk offline over
+    /// the date still switches on the right day (a kiosk of an older release ignores them and
+    /// gets the new week at its first sync on or after the date).
+    #[serde(default)]
+    pub changes: Vec<RosterWeekChange>,
+}
+
+/// A section's week from a date on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RosterWeekChange {
+    /// `YYYY-MM-DD`: the first day of the new week.
+    pub from: String,
+    /// Monday first, as [`RosterSection::week`].
+    pub week: [Option<String>; 7],
 }
 
 /// A section's exception for one date.

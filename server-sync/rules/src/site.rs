@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use hadir_protocol::api::{RosterAssignment, RosterExcuse, RosterException, RosterHoliday, RosterRules, RosterSection};
+use hadir_protocol::api::{RosterAssignment, RosterExcuse, RosterException, RosterHoliday, RosterRules, RosterSection, RosterWeekChange};
 use time::{Date, OffsetDateTime, PrimitiveDateTime};
 
 use crate::day::{Arrival, Excused, Mode, arrival};
@@ -120,6 +120,11 @@ impl SiteRules {
             .map(|(id, c)| RosterSection {
                 id: id.clone(),
                 week: (*c.weekly.days()).map(|d| d.map(|h| h.to_string())),
+                changes: c
+                    .changes
+                    .iter()
+                    .map(|(from, w)| RosterWeekChange { from: from.to_string(), week: (*w.days()).map(|d| d.map(|h| h.to_string())) })
+                    .collect(),
                 exceptions: c
                     .exceptions
                     .iter()
@@ -171,11 +176,17 @@ impl SiteRules {
         }
         let mut sections = BTreeMap::new();
         for s in &w.sections {
-            let mut days = [None; 7];
-            for (day, text) in days.iter_mut().zip(&s.week) {
-                *day = text.as_deref().map(|t| parse_hours(t, &s.id)).transpose()?;
+            let week = |texts: &[Option<String>; 7]| -> Result<WeeklySchedule, WireError> {
+                let mut days = [None; 7];
+                for (day, text) in days.iter_mut().zip(texts) {
+                    *day = text.as_deref().map(|t| parse_hours(t, &s.id)).transpose()?;
+                }
+                Ok(WeeklySchedule::new(days))
+            };
+            let mut calendar = SectionCalendar::new(week(&s.week)?);
+            for c in &s.changes {
+                calendar.changes.insert(parse_date(&c.from, &s.id)?, week(&c.week)?);
             }
-            let mut calendar = SectionCalendar::new(WeeklySchedule::new(days));
             for e in &s.exceptions {
                 let date = parse_date(&e.date, &s.id)?;
                 let ex = match &e.hours {
@@ -223,6 +234,7 @@ mod tests {
         let mut office = SectionCalendar::new(WeeklySchedule::new([Some(day), Some(day), Some(day), Some(day), Some(friday), None, None]));
         office.exceptions.insert(date!(2026 - 03 - 18), DayException::Hours(WorkHours::new(time!(08:00), time!(14:00)).unwrap()));
         office.exceptions.insert(date!(2026 - 03 - 20), DayException::Off("Banjir".into()));
+        office.changes.insert(date!(2026 - 03 - 23), WeeklySchedule::weekdays(WorkHours::new(time!(07:00), time!(15:00)).unwrap()));
         let mut holidays = Holidays::new();
         holidays.insert(date!(2026 - 03 - 19), "Nyepi");
         let night = Some(WorkHours::new(time!(22:00), time!(06:00)).unwrap());
@@ -259,6 +271,8 @@ mod tests {
             ("night shift, 00:30 is the night before", "G1", Some("SATPAM"), Mode::Field, datetime!(2026-03-02 16:30 UTC), Some((150, Some(Band::B4)))),
             ("Saturday 00:30 ends Friday's night", "G1", Some("SATPAM"), Mode::Field, datetime!(2026-03-06 16:30 UTC), Some((150, Some(Band::B4)))),
             ("Saturday evening: no night shift", "G1", Some("SATPAM"), Mode::Field, datetime!(2026-03-07 14:00 UTC), None),
+            ("the week changed from the 23rd: 07:12 is 12 past 07:00", "E1", Some("BM"), Mode::Field, datetime!(2026-03-22 23:12 UTC), Some((12, b1))),
+            ("the week before the change: the old week", "E1", Some("BM"), Mode::Field, datetime!(2026-03-16 23:12 UTC), Some((0, None))),
             ("no section", "E1", None, Mode::Field, datetime!(2026-03-02 23:42 UTC), None),
             ("the rules' assignment wins", "E3", Some("SATPAM"), Mode::Field, datetime!(2026-03-02 23:42 UTC), Some((12, b1))),
             ("unknown section", "E1", Some("XX"), Mode::Field, datetime!(2026-03-02 23:42 UTC), None),
@@ -284,6 +298,9 @@ mod tests {
         let mut bad_date = wire.clone();
         bad_date.holidays[0].date = "19-03-2026".into();
         assert!(matches!(SiteRules::from_wire(&bad_date), Err(WireError::Date { .. })));
+        let mut bad_change = wire.clone();
+        bad_change.sections[0].changes[0].from = "2026-02-30".into();
+        assert!(matches!(SiteRules::from_wire(&bad_change), Err(WireError::Date { .. })));
         let mut bad_kind = wire.clone();
         bad_kind.excused[0].kind = "libur".into();
         assert!(matches!(SiteRules::from_wire(&bad_kind), Err(WireError::Kind { .. })));

@@ -26,7 +26,8 @@ pub async fn site_rules(
     let from = today.previous_day().unwrap_or(today);
     let to = today.saturating_add(time::Duration::days(EXCUSED_DAYS_AHEAD));
     let mut excused = store.excused_between(from, to).await?;
-    // A kiosk judges today: it gets the week in effect today (schedule changes are dated).
+    // A kiosk judges today: it gets the week in effect today and the dated changes after it
+    // (one offline over a change date still switches on the day).
     let mut sections: std::collections::BTreeMap<String, hadir_rules::SectionCalendar> =
         store.sections().await?.into_iter().map(|s| (s.id, s.calendar)).collect();
     let mut assignments: std::collections::BTreeMap<String, String> =
