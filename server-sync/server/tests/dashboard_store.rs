@@ -217,7 +217,32 @@ async fn the_template_key_rotates_and_an_interrupted_rotation_resumes(db: &Db<'_
     assert!(after.templates("E001").await.unwrap().iter().any(|t| t.template_id == again));
 }
 
+/// Two administrators give Budi overlapping weeks of his own at the same moment: exactly one
+/// is saved, the other is told which range it overlaps.
+async fn overlapping_schedules_saved_at_once_keep_one(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
+    let night = WeeklySchedule::weekdays(WorkHours::new(time!(22:00), time!(06:00)).unwrap());
+    let budi = "198001012005011001";
+    for round in 0..5 {
+        let base = date!(2026 - 04 - 01) + time::Duration::days(round * 20);
+        let (a, b) = (f.storage.clone(), f.storage.clone());
+        let (w1, w2) = (night.clone(), night.clone());
+        let one = tokio::spawn(async move { a.add_employee_schedule(budi, base, base + time::Duration::days(9), &w1, "jaga malam", "admin", 1).await.unwrap() });
+        let two = tokio::spawn(async move { b.add_employee_schedule(budi, base + time::Duration::days(5), base + time::Duration::days(14), &w2, "jaga malam", "admin2", 1).await.unwrap() });
+        let (one, two) = (one.await.unwrap(), two.await.unwrap());
+        assert!(one.is_ok() != two.is_ok(), "round {round}: exactly one saved ({one:?}, {two:?})");
+    }
+    let mine: Vec<_> = f.storage.employee_schedules().await.unwrap().into_iter().filter(|s| s.employee_id == budi).collect();
+    assert_eq!(mine.len(), 5);
+    for (i, x) in mine.iter().enumerate() {
+        for y in &mine[i + 1..] {
+            assert!(x.to < y.from || y.to < x.from, "{}..{} overlaps {}..{}", x.from, x.to, y.from, y.to);
+        }
+    }
+}
+
 on_both_backends!(
+    overlapping_schedules_saved_at_once_keep_one,
     the_template_key_rotates_and_an_interrupted_rotation_resumes,
     logs_are_append_only_and_decisions_final,
     latest_correction_wins_and_cancel_removes,

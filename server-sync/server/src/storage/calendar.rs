@@ -126,7 +126,9 @@ impl Store {
     }
 
     /// Gives an employee their own week from `from` to `to`; refused (with the overlapping
-    /// one) when another of theirs overlaps it.
+    /// one) when another of theirs overlaps it. The check and the insert are one transaction
+    /// that first locks the employee's row, so two administrators saving overlapping ranges
+    /// at the same moment cannot both succeed (on PostgreSQL too).
     pub async fn add_employee_schedule(
         &self,
         employee_id: &str,
@@ -137,22 +139,33 @@ impl Store {
         by: &str,
         now_ms: i64,
     ) -> Result<std::result::Result<i64, EmployeeSchedule>> {
-        let theirs = self.employee_schedules().await?.into_iter().filter(|s| s.employee_id == employee_id);
-        if let Some(overlap) = theirs.into_iter().find(|s| s.from <= to && from <= s.to) {
-            return Ok(Err(overlap));
-        }
         let mut p = params![employee_id, date_str(from), date_str(to)];
         p.extend(week.days().iter().map(|h| h.map(|h| h.to_string()).into()));
         p.extend(params![reason, by, now_ms]);
-        let id = self
-            .insert_returning(
+        let n = self
+            .write_all(
                 "add an employee's schedule",
-                "INSERT INTO dash_employee_schedules (employee_id, from_date, to_date, mon, tue, wed, thu, fri, sat, sun, reason, by_user, created_at_ms)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
-                p,
+                vec![
+                    Stmt::new("UPDATE employees SET revision = revision WHERE employee_id = $1", params![employee_id]),
+                    Stmt::new(
+                        "INSERT INTO dash_employee_schedules (employee_id, from_date, to_date, mon, tue, wed, thu, fri, sat, sun, reason, by_user, created_at_ms)
+                         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13
+                         WHERE NOT EXISTS (SELECT 1 FROM dash_employee_schedules WHERE employee_id = $1 AND from_date <= $3 AND $2 <= to_date)",
+                        p,
+                    ),
+                ],
             )
             .await?;
-        Ok(Ok(id))
+        let theirs: Vec<EmployeeSchedule> = self.employee_schedules().await?.into_iter().filter(|s| s.employee_id == employee_id).collect();
+        if n[1] == 0 {
+            let overlap = theirs.into_iter().find(|s| s.from <= to && from <= s.to);
+            return overlap.map(Err).ok_or_else(|| StorageError::Corrupt(format!("schedule of {employee_id} neither saved nor overlapping")));
+        }
+        theirs
+            .into_iter()
+            .find(|s| s.from == from && s.to == to)
+            .map(|s| Ok(s.id))
+            .ok_or_else(|| StorageError::Corrupt(format!("schedule of {employee_id} vanished after insert")))
     }
 
     /// Removes an employee's schedule; `false` when there is none with that id.
