@@ -136,4 +136,44 @@ async fn doubtful_time_and_place_wait_for_the_supervisor() {
     assert!(row("F-01").contains(r#"<td class="flagged">0</td>"#), "{}", row("F-01"));
     assert!(row("F-02").contains(r#"<td class="flagged"><span class="pending">2</span>"#), "{}", row("F-02"));
     assert!(row("F-03").contains(r#"<td class="flagged"><span class="pending">1</span>"#), "{}", row("F-03"));
+
+    // The next day two of them work on assignments the administrator dated on the dashboard:
+    // employee 4 on a river 30 km north (inside his assignment: clean, though far from the
+    // site), employee 5 on a road 10 km east (she records at the base: outside hers, named).
+    let next = DAY + Duration::days(1);
+    let day = "2026-03-05";
+    let north = (BASE.0 + 30_000.0 / 111_195.0).to_string();
+    let east = (BASE.1 + 10_000.0 / 110_000.0).to_string();
+    let csrf = hadir_e2e::dash::hidden(&admin.get("/settings").await.text, "csrf").expect("csrf");
+    for (employee, label, lat, lon) in [(4, "Normalisasi Tukad Badung", north.as_str(), lon.as_str()), (5, "Preservasi jalan Mengwi", lat.as_str(), east.as_str())] {
+        let nip = format!("19900101201519{employee:04}");
+        let fields = [("csrf", csrf.as_str()), ("employee", nip.as_str()), ("from", day), ("to", day), ("label", label), ("lat", lat), ("lon", lon), ("radius", "500")];
+        let r = admin.post("/assignments", &fields).await;
+        assert!(r.location.as_deref().is_some_and(|l| l.contains("ok=")), "{:?} {}", r.location, r.text);
+    }
+    let page = admin.get("/reports/employee?id=199001012015190005&year=2026&month=3").await.text;
+    assert!(page.contains("Preservasi jalan Mengwi") && page.contains(r#"id="assignments""#), "the assignment on her month page");
+    // (A few metres from yesterday: a real receiver never gives the same fix twice.)
+    for (employee, north_m, minute) in [(4usize, 30_040.0, 20), (5, 230.0, 22)] {
+        let at = next + Duration::minutes(7 * 60 + minute);
+        clock.set(ms(at));
+        let u = &mut units[2];
+        let fix = u.fix_at(BASE.0 + north_m / 111_195.0, BASE.1, at);
+        let o = u.attempt(true, &pin(employee), &frame, valid(), Some(fix), at);
+        assert!(matches!(o, Outcome::Recorded { .. }), "{o:?}");
+    }
+    clock.set(ms(next + Duration::hours(9)));
+    units[2].drain().await.unwrap();
+    let flags_of = |nip: String, pending: &[hadir_server::storage::records_view::RecordView]| -> Vec<(String, String)> {
+        pending.iter().filter(|r| r.employee_id == nip && r.punch.at.date() == next.date()).flat_map(|r| r.flags.iter().map(|f| (f.code.clone(), f.note.clone()))).collect()
+    };
+    let pending = server.dash.store.pending_records().await.unwrap();
+    let his = flags_of(format!("19900101201519{:04}", 4), &pending);
+    assert!(his.is_empty(), "inside his assignment, 30 km from the site: clean, not {his:?}");
+    assert_eq!(flags_of(format!("19900101201519{:04}", 5), &pending), [("place_outside_area".to_owned(), "Preservasi jalan Mengwi".to_owned())]);
+    // A day later the morning's session has ended: the administrator signs in again.
+    admin.login("admin", PASSWORD).await;
+    let queue = admin.get("/confirmations").await.text;
+    assert!(queue.contains("di luar area penugasan \u{201c}Preservasi jalan Mengwi\u{201d}, 9,"), "{queue}");
+    assert!(queue.contains("Area penugasan"), "the map draws the assignment's area");
 }

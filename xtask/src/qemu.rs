@@ -25,8 +25,9 @@
 //!    checks its store from inside (`hadir-kiosk store-check` when the kiosk has it), the records reach the server (all of 1..=N, N read from the store on
 //!    the data partition with sqlite3 on the host), and the two root slots hash as before;
 //! 6. technician mode: a disk provisioned with a technician password hash shows a login prompt
-//!    on the serial console, and the password gives a root shell; from it the watchdog's
-//!    feeder is killed and the i6300esb must reset the guest.
+//!    on the serial console, and the password gives a root shell; from it the kiosk, which
+//!    holds the watchdog, is stopped (SIGSTOP: a hung kiosk, not a crashed one) and the
+//!    i6300esb must reset the guest.
 //!
 //! The test disk is made by provisioning (`cargo xtask provision`'s code) with a site, mode,
 //! server URL and token, so the first boot also checks that those settings arrived. Boot 1
@@ -445,7 +446,7 @@ pub fn test(root: &Path, steps: &mut Steps) -> Result<()> {
             Ok(())
         })?;
     }
-    steps.step("qemu-test: technician mode (login on the console), watchdog reset", || {
+    steps.step("qemu-test: technician mode (login on the console), a hung kiosk resets the board", || {
         let tech_disk = work.join("technician.img");
         let hash = shell::output(Command::new("openssl").args(["passwd", "-6", "-salt", "hadirqemu", "teknisi-qemu"]))?;
         // No enrolment on this disk: its token is not one the server issued.
@@ -462,12 +463,18 @@ pub fn test(root: &Path, steps: &mut Steps) -> Result<()> {
         let st = parse_selftest(&guest.log);
         st.report("technician boot")?;
         println!("  technician mode: login prompt on the console, root shell with the provisioned password");
-        // The hardware watchdog: stop its feeder without the magic close, as a hung system
-        // would; the i6300esb must reset the guest (QEMU runs with -no-reboot, so it exits).
-        guest.type_line("kill -9 $(pidof watchdog) && echo FEEDER-KILLED")?;
-        guest.wait_for("FEEDER-KILLED")?;
+        // The hardware watchdog is the kiosk's: once it holds the device, stop its loop as a
+        // hung kiosk would (SIGSTOP: the process lives, nothing feeds); the i6300esb must
+        // reset the guest (QEMU runs with -no-reboot, so it exits).
+        guest.type_line(
+            "for i in $(seq 120); do ls -l /proc/$(pidof hadir-kiosk)/fd 2>/dev/null | grep -q /dev/watchdog && break; sleep 1; done; \
+             ls -l /proc/$(pidof hadir-kiosk)/fd | grep -q /dev/watchdog && echo KIOSK-FEEDS-$((40+2))",
+        )?;
+        guest.wait_for("KIOSK-FEEDS-42")?;
+        guest.type_line("kill -STOP $(pidof hadir-kiosk) && echo KIOSK-STOPPED")?;
+        guest.wait_for("KIOSK-STOPPED")?;
         let waited = guest.wait_exit(Duration::from_secs(180))?;
-        println!("  watchdog: the guest was reset {waited:.0} s after its feeder was killed (timeout 30 s)");
+        println!("  watchdog: the guest was reset {waited:.0} s after the kiosk's loop was stopped (SIGSTOP; timeout 30 s)");
         drop(guest);
         std::fs::remove_file(&tech_disk).ok();
         Ok(())

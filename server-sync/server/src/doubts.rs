@@ -72,8 +72,11 @@ pub struct Context<'a> {
     pub received_at_ms: i64,
     /// The time rules.
     pub clock: &'a ClockRules,
-    /// Where the site's records are expected, if an administrator set it.
+    /// Where the record is expected: the employee's field assignment of that day, else the
+    /// site's area, if an administrator set one.
     pub area: Option<&'a Area>,
+    /// The assignment's label when `area` is an assignment's (named in the flag).
+    pub area_label: Option<&'a str>,
     /// How good a fix must be.
     pub fix: &'a FixLimits,
 }
@@ -129,7 +132,7 @@ pub fn doubts(b: &RecordBody, cx: &Context<'_>) -> Vec<Flag> {
         for d in check.doubts.into_iter().filter(|d| !(clock_off_gps && matches!(d, PlaceDoubt::StaleFix { .. }))) {
             out.push(match d {
                 PlaceDoubt::NoFix => Flag::new("place_no_fix", None, ""),
-                PlaceDoubt::Outside { distance_m } => Flag::new("place_outside_area", Some(distance_m.round() as i64), ""),
+                PlaceDoubt::Outside { distance_m } => Flag::new("place_outside_area", Some(distance_m.round() as i64), cx.area_label.unwrap_or("")),
                 PlaceDoubt::PoorFix { hdop_centi, satellites, accuracy_m } => {
                     Flag::new("place_poor_fix", Some(i64::from(hdop_centi)), format!("{satellites} sat, ±{accuracy_m:.0} m"))
                 }
@@ -181,6 +184,7 @@ mod tests {
             received_at_ms: T + 5_000,
             clock: &rules,
             area: None,
+            area_label: None,
             fix: &limits,
         };
         let office = Area::Circle { lat: -8.58, lon: 115.17, radius_m: 300.0 };

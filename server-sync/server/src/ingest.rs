@@ -107,6 +107,9 @@ pub struct Known {
     pub closed_months: std::collections::HashSet<(i32, u8)>,
     /// The sites' areas (sites without one are not judged by place).
     pub site_areas: HashMap<String, hadir_rules::place::Area>,
+    /// The batch's employees' field assignments (a field record of a day with one is judged
+    /// against it instead of the site's area).
+    pub assignments: HashMap<String, Vec<crate::storage::assignments::FieldAssignment>>,
     /// Each employee's earlier GPS fixes (of the last [`TRACK_DAYS`] days, before the batch).
     pub tracks: HashMap<String, hadir_rules::plausibility::Track>,
 }
@@ -125,6 +128,12 @@ pub fn fix_point(b: &hadir_protocol::RecordBody, zone: &hadir_rules::SiteZone) -
         hdop_centi: g.hdop_centi,
         day: (b.recorded_at_ms + offset_ms).div_euclid(86_400_000),
     })
+}
+
+/// The local date of an instant in the sites' zone.
+fn local_date(at_ms: i64, zone: &hadir_rules::SiteZone) -> Option<time::Date> {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(at_ms) * 1_000_000).ok()?;
+    Some(zone.local(t).date())
 }
 
 /// The (year, month) of an instant in the sites' zone.
@@ -318,6 +327,12 @@ pub fn prepare(
                         format!("recorded in {y}-{m:02}, a month already closed for payroll: an administrator decides")
                     })
                 });
+                // A field record is expected at the employee's assignment of that day.
+                let assignment = (b.mode == hadir_protocol::Mode::Field)
+                    .then(|| local_date(b.recorded_at_ms, &policy.zone))
+                    .flatten()
+                    .and_then(|day| known.assignments.get(&b.employee_id)?.iter().find(|a| a.covers(day)));
+                let assigned_area = assignment.map(|a| a.area.area());
                 let context = crate::doubts::Context {
                     device_site: &d.site_id,
                     device_mode: d.mode,
@@ -325,7 +340,8 @@ pub fn prepare(
                     site_offset_min: i32::from(policy.zone.offset().whole_minutes()),
                     received_at_ms: now_ms,
                     clock: &policy.clock,
-                    area: known.site_areas.get(&d.site_id),
+                    area: assigned_area.as_ref().or_else(|| known.site_areas.get(&d.site_id)),
+                    area_label: assignment.map(|a| a.label.as_str()),
                     fix: &policy.fix,
                 };
                 let mut flags = crate::doubts::doubts(b, &context);
@@ -415,7 +431,8 @@ pub async fn known(store: &Store, decoded: &hadir_protocol::DecodedBatch, policy
             tracks.insert(employee, t);
         }
     }
-    Ok(Known { employee_sites: store.employee_sites(&employees).await?, closed_months, site_areas, tracks })
+    let assignments = store.field_assignments_of(&employees).await?;
+    Ok(Known { employee_sites: store.employee_sites(&employees).await?, closed_months, site_areas, assignments, tracks })
 }
 
 /// The whole ingest of one upload body (no peer address known).

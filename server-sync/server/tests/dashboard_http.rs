@@ -198,7 +198,7 @@ async fn board_needs_its_token_and_shows_initials_when_asked(db: &Db<'_>) {
     let get = |p: String| app.clone().oneshot(Request::get(p).body(Body::empty()).unwrap());
     assert_eq!(get("/board/not-a-token".into()).await.unwrap().status(), StatusCode::NOT_FOUND);
     let tok = "papan-lobi-1";
-    f.state.store.add_board_token(&hadir_server::dashboard::auth::token_hash(tok), "Lobi", true, 0, i64::MAX).await.unwrap();
+    f.state.store.add_board_token(&hadir_server::dashboard::auth::token_hash(tok), &hadir_server::storage::accounts::BoardToken { label: "Lobi".into(), initials_only: true, device_alerts: false }, 0, i64::MAX).await.unwrap();
     let r = get(format!("/board/{tok}")).await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let html = String::from_utf8(axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap().to_vec()).unwrap();
@@ -449,6 +449,16 @@ async fn devices_page_shows_health_and_tamper_alerts(db: &Db<'_>) {
     let k2 = page.split(r#"<tr data-device="K-02">"#).nth(1).and_then(|r| r.split("</tr>").next()).unwrap_or_default();
     assert!(k2.contains("belum ada laporan"), "{k2}");
     assert!(page.contains(r#"id="tamper-alerts""#) && page.contains(r#"<li data-event="K-01/1"><b>K-01</b>: <span class="bad">casing dibuka</span> 2026-03-02 09:40"#), "{page}");
+
+    // The late board's admin view names the open enclosure first; the lobby's board does not.
+    let board = |label: &str, device_alerts: bool| hadir_server::storage::accounts::BoardToken { label: label.into(), initials_only: false, device_alerts };
+    f.storage.add_board_token(&hadir_server::dashboard::auth::token_hash("papan-admin"), &board("Ruang admin", true), 0, i64::MAX).await.unwrap();
+    f.storage.add_board_token(&hadir_server::dashboard::auth::token_hash("papan-lobi"), &board("Lobi", false), 0, i64::MAX).await.unwrap();
+    let admin_view = c.get("/board/papan-admin").await.text();
+    let strip = admin_view.split(r#"id="device-alerts""#).nth(1).and_then(|r| r.split("</div>").next()).unwrap_or_default();
+    assert!(strip.contains(r#"<span class="alert tamper" data-device="K-01">K-01: casing terbuka, HTTP tanpa enkripsi (insecure_lan), penyimpanan hampir penuh"#), "{strip}");
+    assert!(admin_view.contains("Terlambat hari ini"), "the late arrivals below it");
+    assert!(!c.get("/board/papan-lobi").await.text().contains("device-alerts"), "the lobby's TV shows no device state");
 }
 
 /// A decision is reversed only by a new one with its reason (#16): the day changes back, both
@@ -1087,6 +1097,46 @@ async fn an_administrator_runs_the_staff_accounts(db: &Db<'_>) {
     assert!(f.storage.audit_lines(Some("login_disabled"), Some("operator"), None, 5).await.unwrap().len() == 1);
 }
 
+/// Field assignments (#19): an administrator dates one for Nyoman; an overlapping one, a point
+/// off the Earth or a missing label is refused by name and nothing is written; a supervisor
+/// cannot set one; removing it is audited.
+async fn field_assignments_are_dated_and_checked(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
+    let nyoman = "198806062012016006";
+    let mut admin = Client::new(&f);
+    admin.login("admin", PASSWORD).await;
+    let csrf = admin.csrf("/settings").await;
+    let assign = |from: &str, to: &str, label: &str, lat: &str| {
+        vec![("csrf", csrf.clone()), ("employee", nyoman.to_owned()), ("from", from.to_owned()), ("to", to.to_owned()), ("label", label.to_owned()), ("lat", lat.to_owned()), ("lon", "115.1771".to_owned()), ("radius", "500".to_owned())]
+    };
+    let first = assign("2026-03-09", "2026-03-20", "Jembatan Tukad Mati", "-8,6512");
+    let refs: Vec<(&str, &str)> = first.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert!(admin.post("/assignments", &refs).await.location.unwrap_or_default().contains("ok="));
+    for (fields, want) in [
+        (assign("2026-03-15", "2026-03-25", "Jalan Kuta", "-8.7"), "tumpang tindih dengan penugasan 2026-03-09 – 2026-03-20 (Jembatan Tukad Mati)"),
+        (assign("2026-03-23", "2026-03-25", "Jalan Kuta", "-98.7"), "Lintang/bujur/radius"),
+        (assign("2026-03-23", "2026-03-25", " ", "-8.7"), "wajib diisi"),
+        (assign("2026-03-25", "2026-03-23", "Jalan Kuta", "-8.7"), "tidak boleh sebelum"),
+    ] {
+        let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let back = admin.post("/assignments", &refs).await.location.unwrap_or_default();
+        assert!(back.contains("err=") && admin.get(&back).await.text().contains(want), "{want}: {back}");
+    }
+    let stored = f.storage.field_assignments_of(&[nyoman]).await.unwrap().remove(nyoman).unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!((stored[0].area.lat_e7, stored[0].area.radius_m, stored[0].label.as_str()), (-86_512_000, 500, "Jembatan Tukad Mati"), "a decimal comma is read");
+    let page = admin.get(&format!("/reports/employee?id={nyoman}&year=2026&month=3")).await.text();
+    assert!(page.contains(&format!(r#"<tr data-assignment="{}"><td>2026-03-09 – 2026-03-20</td><td>Jembatan Tukad Mati</td>"#, stored[0].id)), "{page}");
+    let mut spv = Client::new(&f);
+    spv.login("kabid_bm", PASSWORD).await;
+    let s_csrf = spv.csrf("/today").await;
+    assert_eq!(spv.post(&format!("/assignments/{}/remove", stored[0].id), &[("csrf", &s_csrf)]).await.status, StatusCode::FORBIDDEN);
+    assert!(admin.post(&format!("/assignments/{}/remove", stored[0].id), &[("csrf", &csrf)]).await.location.unwrap_or_default().contains("ok="));
+    assert!(f.storage.field_assignments_of(&[nyoman]).await.unwrap().is_empty());
+    let audited: Vec<String> = f.storage.audit_lines(None, Some("admin"), None, 10).await.unwrap().into_iter().map(|l| l.action).collect();
+    assert!(audited.contains(&"field_assignment".to_owned()) && audited.contains(&"field_assignment_removed".to_owned()), "{audited:?}");
+}
+
 /// An administrator turns on two-step verification: confirmed with a code from the app and
 /// the password; then a sign-in without the code, or with a code used before, fails like a
 /// wrong password; another administrator's reset turns it off (a lost phone).
@@ -1232,6 +1282,7 @@ async fn an_employee_sees_only_their_own_month(db: &Db<'_>) {
 }
 
 on_both_backends!(
+    field_assignments_are_dated_and_checked,
     an_administrator_signs_in_with_a_second_factor,
     an_administrator_runs_the_staff_accounts,
     an_employee_sees_only_their_own_month,

@@ -80,6 +80,8 @@ pub fn action_label(lang: Lang, action: &str) -> String {
         "employee_saved" => ("Data pegawai disimpan", "Employee's details saved"),
         "section_period" => ("Jadwal khusus", "Special hours"),
         "employee_schedule" => ("Jadwal pegawai", "Employee's schedule"),
+        "field_assignment" => ("Penugasan lapangan", "Field assignment"),
+        "field_assignment_removed" => ("Penugasan lapangan dihapus", "Field assignment removed"),
         "add_user" => ("Pengguna baru", "New user"),
         "board_token" => ("Tautan papan", "Board link"),
         "assign_section" => ("Pindah bidang", "Section assigned"),

@@ -3,7 +3,9 @@
 //! record (the watcher polls for new rows every `board_poll_ms`; the device API may also call
 //! [`super::Dashboard::records_arrived`]). With the privacy option it shows initials only.
 //!
-//! The token opens this page and its event stream and nothing else.
+//! The token opens this page and its event stream and nothing else. A link made as the admin
+//! view also shows the devices in trouble (an open enclosure first), refreshed when a device
+//! reports a tamper event as well as when a record arrives.
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -80,7 +82,35 @@ pub async fn board_fragment(st: &AppState, tok: &BoardToken, lang: Lang) -> Resu
         s.push_str("</ol></section>");
     }
     s.push_str("</div>");
+    if tok.device_alerts {
+        s.insert_str(0, &device_alerts(st, lang).await?);
+    }
     Ok(s)
+}
+
+/// The admin view's strip: every device in trouble with what is wrong, an open enclosure
+/// first; nothing when all is well.
+async fn device_alerts(st: &AppState, lang: Lang) -> Result<String, AppError> {
+    let now = (st.clock)();
+    let mut troubled: Vec<(crate::storage::health::Trouble, String, String)> = Vec::new();
+    for (device, h) in st.store.device_health().await? {
+        let troubles = crate::storage::health::trouble(&h, now, Default::default());
+        if let Some(worst) = troubles.first() {
+            let what: Vec<&str> = troubles.iter().map(|t| super::pages::trouble_label(lang, *t)).collect();
+            troubled.push((*worst, device, what.join(", ")));
+        }
+    }
+    if troubled.is_empty() {
+        return Ok(String::new());
+    }
+    troubled.sort_by(|a, b| (a.0 as u8, &a.1).cmp(&(b.0 as u8, &b.1)));
+    let mut out = format!(r#"<div class="alerts" id="device-alerts"><b>{}</b>"#, lang.pick("Perangkat bermasalah", "Devices in trouble"));
+    for (worst, device, what) in troubled {
+        let class = if worst == crate::storage::health::Trouble::TamperOpen { "alert tamper" } else { "alert" };
+        let _ = write!(out, r#"<span class="{class}" data-device="{d}">{d}: {w}</span>"#, d = esc(&device), w = esc(&what));
+    }
+    out.push_str("</div>");
+    Ok(out)
 }
 
 pub(crate) const BOARD_CSS: &str = r#"
@@ -91,6 +121,8 @@ html,body{margin:0;height:100%;background:#0d1b24;color:#f4f6f8;font-family:syst
 h2{font-size:2.4vw;margin:0 0 1vw;color:#f5b041}ol{list-style:none;margin:0;padding:0}
 li{display:flex;gap:1.5vw;align-items:baseline;font-size:2.3vw;padding:.6vw 0;border-bottom:1px solid #ffffff22}
 .n{flex:1;font-weight:600}.t{font-variant-numeric:tabular-nums}.m{color:#f1948a;font-size:1.8vw}
+.alerts{display:flex;flex-wrap:wrap;gap:1vw;align-items:center;font-size:2vw;background:#3b1d1d;border-radius:1vw;padding:1vw 1.5vw;margin-bottom:1.5vw}
+.alert{background:#7b2d26;border-radius:.6vw;padding:.3vw 1vw}.alert.tamper{background:#e74c3c;font-weight:700}
 "#;
 
 /// The full-screen board page.

@@ -22,6 +22,7 @@
 //!   employees' first-time sign-in codes.
 //! - [`own_pages`]: an employee's own month (self-service).
 //! - [`site_pages`]: the office's sites (settings).
+//! - [`assignment_pages`]: field employees' dated assignments (an employee's month page).
 //! - [`audit_pages`]: the audit log page, and the logging of every refused request (403).
 //! - [`report_pages`]: recaps per month and per date, their exports and the lateness chart.
 //! - [`board`]: the late board for a TV, live over server-sent events.
@@ -36,6 +37,7 @@
 //! or show an employee outside the user's sections.
 
 pub mod account_pages;
+pub mod assignment_pages;
 pub mod assets;
 pub mod audit_pages;
 pub mod auth;
@@ -482,6 +484,8 @@ pub fn router(state: AppState) -> Router {
         .route("/settings/section", post(schedule_pages::put_section))
         .route("/settings/section/period", post(schedule_pages::put_special_period))
         .route("/schedules", post(schedule_pages::add_employee_schedule))
+        .route("/assignments", post(assignment_pages::add))
+        .route("/assignments/{id}/remove", post(assignment_pages::remove))
         .route("/schedules/{id}/remove", post(schedule_pages::remove_employee_schedule))
         .route("/settings/site", post(site_pages::put_site))
         .route("/settings/site-area", post(pages::put_site_area))
@@ -559,13 +563,18 @@ pub(crate) fn ensure_watcher(state: &AppState) {
     state.watcher.call_once(|| {
         let st = Arc::clone(state);
         tokio::spawn(async move {
-            let mut last = st.store.max_record_id().await.unwrap_or(0);
+            // What the boards show changes with a new record and, on the admin view, with a
+            // device's tamper event.
+            let seen = |st: Arc<Dashboard>| async move {
+                Ok::<_, StorageError>((st.store.max_record_id().await?, st.store.device_event_count().await?))
+            };
+            let mut last = seen(st.clone()).await.unwrap_or_default();
             let mut tick = tokio::time::interval(std::time::Duration::from_millis(st.config.board_poll_ms));
             loop {
                 tick.tick().await;
-                match st.store.max_record_id().await {
-                    Ok(m) if m != last => {
-                        last = m;
+                match seen(st.clone()).await {
+                    Ok(now) if now != last => {
+                        last = now;
                         st.records_arrived();
                     }
                     Ok(_) => {}

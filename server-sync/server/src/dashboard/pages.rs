@@ -611,7 +611,10 @@ pub async fn confirmations(State(st): State<AppState>, s: Session, Query(q): Que
     let mut body = flash(&q);
     let mut n = 0;
     let areas = st.store.site_areas().await?;
-    for r in st.store.pending_records().await? {
+    let pending = st.store.pending_records().await?;
+    let waiting: Vec<&str> = pending.iter().map(|r| r.employee_id.as_str()).collect();
+    let assignments = st.store.field_assignments_of(&waiting).await?;
+    for r in pending {
         let Some(e) = emps.get(r.employee_id.as_str()) else { continue };
         n += 1;
         let info = ctx.info(e);
@@ -634,7 +637,7 @@ pub async fn confirmations(State(st): State<AppState>, s: Session, Query(q): Que
             score_l = lang.pick("skor", "score"),
             score = r.match_score_bp as f64 / 100.0,
             flags = flag_list(lang, &r.flags),
-            map = record_map(lang, &r, &areas),
+            map = record_map(lang, &r, &areas, &assignments),
             c = csrf_field(&s.csrf),
             reason_l = lang.pick("Alasan", "Reason"),
             ph = lang.pick("wajib saat menolak", "required to reject"),
@@ -648,18 +651,26 @@ pub async fn confirmations(State(st): State<AppState>, s: Session, Query(q): Que
     Ok(Html(page(lang, &s.user, &s.csrf, Page::Confirmations, lang.pick("Antrean konfirmasi", "Confirmation queue"), &body)))
 }
 
-/// Where a record with a GPS fix was made, against its site's area (nothing for records
-/// without a fix).
-fn record_map(lang: Lang, r: &crate::storage::records_view::RecordView, areas: &HashMap<String, crate::storage::areas::SiteArea>) -> String {
+/// Where a record with a GPS fix was made, against the area it was judged by: the employee's
+/// field assignment of that day, else the site's area (nothing for records without a fix).
+fn record_map(
+    lang: Lang,
+    r: &crate::storage::records_view::RecordView,
+    areas: &HashMap<String, crate::storage::areas::SiteArea>,
+    assignments: &HashMap<String, Vec<crate::storage::assignments::FieldAssignment>>,
+) -> String {
     use super::map::{Circle, svg};
     let Some((lat, lon, acc_dm)) = r.gps else { return String::new() };
     let fix = Circle { lat: lat as f64 / 1e7, lon: lon as f64 / 1e7, radius_m: acc_dm as f64 / 10.0 };
-    let area = r.device_site.as_ref().and_then(|s| areas.get(s)).map(|a| Circle {
+    let field = r.punch.mode == hadir_rules::Mode::Field;
+    let assignment = assignments.get(&r.employee_id).and_then(|v| v.iter().find(|a| field && a.covers(r.punch.at.date())));
+    let area = assignment.map(|a| &a.area).or_else(|| r.device_site.as_ref().and_then(|s| areas.get(s))).map(|a| Circle {
         lat: a.lat_e7 as f64 / 1e7,
         lon: a.lon_e7 as f64 / 1e7,
         radius_m: a.radius_m as f64,
     });
-    let labels = (lang.pick("Area lokasi", "Site area"), lang.pick("Posisi rekaman", "Record's position"));
+    let area_label = if assignment.is_some() { lang.pick("Area penugasan", "Assignment's area") } else { lang.pick("Area lokasi", "Site area") };
+    let labels = (area_label, lang.pick("Posisi rekaman", "Record's position"));
     svg(area, Some(fix), labels).map_or_else(String::new, |s| format!(r#"<div class="place">{s}</div>"#))
 }
 
@@ -668,7 +679,7 @@ fn flag_list(lang: Lang, flags: &[crate::doubts::Flag]) -> String {
     if flags.is_empty() {
         return String::new();
     }
-    let items: String = flags.iter().map(|f| format!(r#"<li data-flag="{}">{}</li>"#, esc(&f.code), flag_text(lang, f))).collect();
+    let items: String = flags.iter().map(|f| format!(r#"<li data-flag="{}">{}</li>"#, esc(&f.code), esc(&flag_text(lang, f)))).collect();
     format!(r#"<div class="flags"><b>{}</b><ul>{items}</ul></div>"#, lang.pick("Diragukan server:", "Doubted by the server:"))
 }
 
@@ -865,6 +876,8 @@ pub(crate) fn flag_text(lang: Lang, f: &crate::doubts::Flag) -> String {
         ("time_disagrees_with_gps", Lang::En) => format!("the device's clock differs {} minutes from GPS time", v.abs()),
         ("place_no_fix", Lang::Id) => "rekaman lapangan tanpa posisi GPS".to_owned(),
         ("place_no_fix", Lang::En) => "field record without a GPS position".to_owned(),
+        ("place_outside_area", Lang::Id) if !f.note.is_empty() => format!("di luar area penugasan \u{201c}{}\u{201d}, {} dari batasnya", f.note, distance_text(lang, v)),
+        ("place_outside_area", Lang::En) if !f.note.is_empty() => format!("outside the assignment \u{201c}{}\u{201d}, {} from its edge", f.note, distance_text(lang, v)),
         ("place_outside_area", Lang::Id) => format!("di luar area lokasi, {} dari batasnya", distance_text(lang, v)),
         ("place_outside_area", Lang::En) => format!("outside the site's area, {} from its edge", distance_text(lang, v)),
         ("place_poor_fix", Lang::Id) => format!("sinyal GPS buruk (HDOP {pct:.1}, {})", f.note),
@@ -976,7 +989,7 @@ pub async fn silent_devices_notice(st: &AppState, lang: Lang, csrf: Option<&str>
 }
 
 /// A device's trouble, as people read it.
-fn trouble_label(lang: Lang, t: crate::storage::health::Trouble) -> &'static str {
+pub(crate) fn trouble_label(lang: Lang, t: crate::storage::health::Trouble) -> &'static str {
     use crate::storage::health::Trouble::*;
     match t {
         TamperOpen => lang.pick("casing terbuka", "enclosure open"),
@@ -1323,13 +1336,15 @@ pub async fn settings(State(st): State<AppState>, s: Session, Query(q): Query<Fi
         body,
         r#"<section class="card"><h2>{t}</h2>{links}<form method="post" action="/settings/board" class="inline">{c}<label>{l}<input name="label" required></label>
 <label>{d}<input name="days" type="number" min="1" max="3650" value="{days}"></label>
-<label><span><input type="checkbox" name="initials_only" value="1"> {i}</span></label><button>{add}</button></form></section>"#,
+<label><span><input type="checkbox" name="initials_only" value="1"> {i}</span></label>
+<label><span><input type="checkbox" name="device_alerts" value="1"> {a}</span></label><button>{add}</button></form></section>"#,
         t = lang.pick("Papan keterlambatan (TV)", "Late board (TV)"),
         links = board_links_table(lang, &st.store.board_links().await?, &s.csrf, crate::storage::dt_to_ms((st.clock)())),
         l = lang.pick("Nama layar", "Screen name"),
         d = lang.pick("Berlaku (hari)", "Valid (days)"),
         days = super::BOARD_LINK_DAYS,
         i = lang.pick("Hanya inisial", "Initials only"),
+        a = lang.pick("Peringatan perangkat (layar ruang admin)", "Device alerts (the admins' room screen)"),
         add = lang.pick("Buat tautan", "Create link"),
     );
     let _ = write!(
@@ -1509,9 +1524,10 @@ fn board_links_table(lang: Lang, links: &[crate::storage::accounts::BoardLink], 
         };
         let _ = write!(
             rows,
-            r#"<tr data-board="{h}"><td>{label}</td><td>{made}</td><td>{state}</td><td>{action}</td></tr>"#,
+            r#"<tr data-board="{h}"><td>{label}{alerts}</td><td>{made}</td><td>{state}</td><td>{action}</td></tr>"#,
             h = esc(&l.token_sha256),
             label = esc(&l.label),
+            alerts = if l.device_alerts { format!(r#" <span class="muted">({})</span>"#, lang.pick("dengan peringatan perangkat", "with device alerts")) } else { String::new() },
             made = if l.created_at_ms > 0 { day(l.created_at_ms) } else { "-".to_owned() },
         );
     }
@@ -1537,7 +1553,8 @@ pub async fn add_board_token(State(st): State<AppState>, s: Session, Form(f): Fo
         })?,
     };
     let now = crate::storage::dt_to_ms((st.clock)());
-    st.store.add_board_token(&auth::token_hash(&token), label, initials, now, now + days * 86_400_000).await?;
+    let settings = crate::storage::accounts::BoardToken { label: label.to_owned(), initials_only: initials, device_alerts: field(&f, "device_alerts") == "1" };
+    st.store.add_board_token(&auth::token_hash(&token), &settings, now, now + days * 86_400_000).await?;
     st.store.audit(&s.user.username, "board_token", &format!("{label}, {days} days"), (st.clock)()).await?;
     let lang = s.lang;
     let body = format!(

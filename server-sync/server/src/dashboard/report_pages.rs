@@ -184,6 +184,7 @@ pub async fn employee_page(State(st): State<AppState>, s: Session, Query(q): Que
     body.push_str(&table_html(&table));
     body.push_str(&super::manual_pages::card(&st, &s, id, year, month).await?);
     body.push_str(&super::schedule_pages::employee_card(&st, &s, id).await?);
+    body.push_str(&super::assignment_pages::card(&st, &s, id).await?);
     let _ = write!(body, r#"<p><a href="/reports?year={year}&month={}">{}</a></p>"#, u8::from(month), lang.pick("Rekapitulasi bulanan", "Monthly recap"));
     Ok(Html(page(lang, &s.user, &s.csrf, Page::Reports, &table.title, &body)))
 }

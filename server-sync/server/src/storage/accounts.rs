@@ -82,6 +82,8 @@ pub struct BoardToken {
     pub label: String,
     /// Show initials only.
     pub initials_only: bool,
+    /// The admin view: also show the devices in trouble (an open enclosure first).
+    pub device_alerts: bool,
 }
 
 /// A late-board link as the settings page lists it (the token itself is never stored).
@@ -93,6 +95,8 @@ pub struct BoardLink {
     pub label: String,
     /// Show initials only.
     pub initials_only: bool,
+    /// The admin view (device alerts).
+    pub device_alerts: bool,
     /// Made at, ms (0 for links made before this was kept).
     pub created_at_ms: i64,
     /// Expires at, ms (`None`: a link made before links expired).
@@ -339,13 +343,13 @@ impl Store {
         Ok(())
     }
 
-    /// Stores a late-board token (by hash), valid until `expires_at_ms`.
-    pub async fn add_board_token(&self, token_sha256: &str, label: &str, initials_only: bool, now_ms: i64, expires_at_ms: i64) -> Result<()> {
+    /// Stores a late-board token (by hash) with its settings, valid until `expires_at_ms`.
+    pub async fn add_board_token(&self, token_sha256: &str, settings: &BoardToken, now_ms: i64, expires_at_ms: i64) -> Result<()> {
         self.write(
             "add board token",
-            "INSERT INTO dash_board_tokens (token_sha256, label, initials_only, created_at_ms, expires_at_ms)
-             VALUES ($1, $2, $3, $4, $5)",
-            params![token_sha256, label, initials_only, now_ms, expires_at_ms],
+            "INSERT INTO dash_board_tokens (token_sha256, label, initials_only, device_alerts, created_at_ms, expires_at_ms)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            params![token_sha256, settings.label.as_str(), settings.initials_only, settings.device_alerts, now_ms, expires_at_ms],
         )
         .await?;
         Ok(())
@@ -355,10 +359,10 @@ impl Store {
     pub async fn board_token(&self, token_sha256: &str, now_ms: i64) -> Result<Option<BoardToken>> {
         self.query_opt(
             "read board token",
-            "SELECT label, initials_only FROM dash_board_tokens
+            "SELECT label, initials_only, device_alerts FROM dash_board_tokens
              WHERE token_sha256 = $1 AND revoked_at_ms IS NULL AND (expires_at_ms IS NULL OR expires_at_ms > $2)",
             params![token_sha256, now_ms],
-            |r| Ok(BoardToken { label: r.text(0)?, initials_only: r.bool(1)? }),
+            |r| Ok(BoardToken { label: r.text(0)?, initials_only: r.bool(1)?, device_alerts: r.bool(2)? }),
         )
         .await
     }
@@ -367,7 +371,7 @@ impl Store {
     pub async fn board_links(&self) -> Result<Vec<BoardLink>> {
         self.query_rows(
             "read board links",
-            "SELECT token_sha256, label, initials_only, created_at_ms, expires_at_ms, revoked_at_ms
+            "SELECT token_sha256, label, initials_only, created_at_ms, expires_at_ms, revoked_at_ms, device_alerts
              FROM dash_board_tokens ORDER BY created_at_ms DESC, label",
             params![],
             |r| {
@@ -375,6 +379,7 @@ impl Store {
                     token_sha256: r.text(0)?,
                     label: r.text(1)?,
                     initials_only: r.bool(2)?,
+                    device_alerts: r.bool(6)?,
                     created_at_ms: r.i64(3)?,
                     expires_at_ms: r.opt_i64(4)?,
                     revoked_at_ms: r.opt_i64(5)?,

@@ -219,6 +219,12 @@ impl Store {
         Ok(rows.into_iter().collect())
     }
 
+    /// How many signed device events are stored (grows with every tamper opening or closing;
+    /// the late board's watcher compares it).
+    pub async fn device_event_count(&self) -> Result<i64> {
+        Ok(self.query_opt("count device events", "SELECT count(*) FROM device_events", params![], |r| r.i64(0)).await?.unwrap_or(0))
+    }
+
     /// The latest device events of every device, newest first.
     pub async fn device_events(&self, limit: i64) -> Result<Vec<StoredEvent>> {
         self.query_rows(

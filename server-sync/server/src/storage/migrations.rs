@@ -442,7 +442,39 @@ CREATE TRIGGER dash_decisions_no_truncate BEFORE TRUNCATE ON dash_decisions
 /// Every dashboard migration (component `dashboard`; needs [`CORE`] first: it indexes
 /// `records`).
 pub const DASHBOARD: &[Migration] =
-    &[DASHBOARD_1, DASHBOARD_2, DASHBOARD_3, DASHBOARD_4, DASHBOARD_5, DASHBOARD_6, DASHBOARD_7, DASHBOARD_8, DASHBOARD_9, DASHBOARD_10, DASHBOARD_11, DASHBOARD_12];
+    &[DASHBOARD_1, DASHBOARD_2, DASHBOARD_3, DASHBOARD_4, DASHBOARD_5, DASHBOARD_6, DASHBOARD_7, DASHBOARD_8, DASHBOARD_9, DASHBOARD_10, DASHBOARD_11, DASHBOARD_12, DASHBOARD_13, DASHBOARD_14];
+
+/// Dated field assignments (#19): where a field employee works from one date to another (a
+/// circle with a label); a field record of such a day is judged against it.
+const DASHBOARD_14: Migration = Migration {
+    component: "dashboard",
+    version: 14,
+    name: "dated field assignments",
+    sqlite: "
+CREATE TABLE dash_field_assignments (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, employee_id TEXT NOT NULL,
+    from_date TEXT NOT NULL, to_date TEXT NOT NULL, label TEXT NOT NULL,
+    lat_e7 BIGINT NOT NULL, lon_e7 BIGINT NOT NULL, radius_m BIGINT NOT NULL,
+    by_user TEXT NOT NULL, created_at_ms BIGINT NOT NULL);
+CREATE INDEX dash_field_assignments_employee ON dash_field_assignments (employee_id, from_date);",
+    postgres: "
+CREATE TABLE dash_field_assignments (
+    id BIGSERIAL PRIMARY KEY, employee_id TEXT NOT NULL,
+    from_date TEXT NOT NULL, to_date TEXT NOT NULL, label TEXT NOT NULL,
+    lat_e7 BIGINT NOT NULL, lon_e7 BIGINT NOT NULL, radius_m BIGINT NOT NULL,
+    by_user TEXT NOT NULL, created_at_ms BIGINT NOT NULL);
+CREATE INDEX dash_field_assignments_employee ON dash_field_assignments (employee_id, from_date);",
+};
+
+/// The late board's admin view (#17): a board link that also shows the devices in trouble
+/// (an open enclosure first), for the screen in the administrators' room.
+const DASHBOARD_13: Migration = Migration {
+    component: "dashboard",
+    version: 13,
+    name: "late-board links that show device alerts",
+    sqlite: "ALTER TABLE dash_board_tokens ADD COLUMN device_alerts INTEGER NOT NULL DEFAULT 0;",
+    postgres: "ALTER TABLE dash_board_tokens ADD COLUMN device_alerts BOOLEAN NOT NULL DEFAULT FALSE;",
+};
 
 /// Administrators' second factor (#15): the TOTP secret (base32) of an account that turned it
 /// on, and the last step used, so that a code is good once.

@@ -22,7 +22,8 @@
 //!   decisions, final), [`corrections`] (leave and travel, latest wins), [`audit`] (the audit
 //!   log), [`health`] (devices' health reports and signed tamper events), [`month_close`]
 //!   (closed months and the changes made to them), [`leave`] (leave requests and their
-//!   approval), [`sites`] (the office's sites and their names).
+//!   approval), [`sites`] (the office's sites and their names), [`assignments`] (field
+//!   employees' dated assignments).
 //!
 //! # Extending
 //!
@@ -39,6 +40,7 @@
 
 pub mod accounts;
 pub mod areas;
+pub mod assignments;
 pub mod audit;
 pub mod calendar;
 pub mod corrections;
