@@ -531,6 +531,59 @@ async fn a_supervisor_approves_leave_and_reverses_a_decision(db: &Db<'_>) {
     assert!(old.contains("Dikonfirmasi: Wajah sesuai (kabid_bm"), "the first decision stays visible: {old}");
 }
 
+/// A field record made 3 km north of the office, outside its area, waits for the supervisor:
+/// in the confirmation queue she sees the map (the area, the position with its accuracy, a
+/// scale) and the reason, in Bahasa Indonesia.
+async fn a_supervisor_sees_where_a_doubted_record_was_made(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
+    let area = hadir_server::storage::areas::SiteArea::new(-8.58, 115.17, 300).unwrap();
+    f.storage.put_site_area("KANTOR", area, "admin", 0).await.unwrap();
+    let at = wib_ms(7, 55);
+    f.storage
+        .write(
+            "test: a field record with its fix",
+            "INSERT INTO records (device_id, seq, employee_id, direction, recorded_at_ms, utc_offset_min, mode,
+                 match_score_bp, liveness_score_bp, decision, photo_sha256, app_version, model_version, prev_hash,
+                 clock_jumped, record_hash, signature, canonical, received_at_ms, gps_lat_e7, gps_lon_e7, gps_accuracy_dm, gps_hdop_centi)
+             VALUES ('K-01', 20, '199003032015013003', 'in', $1, 420, 'field', 9300, 9500, 'valid', $2, '0.1.0', 'm1', $3, 0, 'K-01-20', 'sig', $4, $1,
+                 -85530000, 1151700000, 150, 120)",
+            params![at, evidence_sha(), "00".repeat(32), vec![0u8]],
+        )
+        .await
+        .unwrap();
+    let id: i64 = f.storage.query_opt("test: id", "SELECT id FROM records WHERE record_hash = 'K-01-20'", params![], |r| r.i64(0)).await.unwrap().unwrap();
+    f.storage
+        .write("test: its doubt", "INSERT INTO record_flags (record_id, recorded_at_ms, flags) VALUES ($1, $2, $3)", params![id, at, r#"[{"code":"place_outside_area","value":2702}]"#])
+        .await
+        .unwrap();
+    let base = serve(&f).await;
+    let downloads = tempfile::tempdir().unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let (_driver, c) = start_browser(downloads.path(), profile.path()).await;
+    sign_in(&c, &base, "kabid_bm", false).await;
+    c.wait().for_element(Locator::Css("header nav")).await.unwrap();
+    c.goto(&format!("{base}/confirmations")).await.unwrap();
+    let card = format!("div[data-record=\"{id}\"]");
+    let reason = c.find(Locator::Css(&format!("{card} li[data-flag=place_outside_area]"))).await.unwrap().text().await.unwrap();
+    assert_eq!(reason, "di luar area lokasi, 2,7 km dari batasnya");
+    // Drawn, on screen: each part has a size and lies inside the map.
+    let drawn = c
+        .execute(
+            r#"const svg = document.querySelector(arguments[0] + ' svg.map'); const box = svg.getBoundingClientRect();
+return ['.area', '.accuracy', '.fix', '.scale'].map(sel => { const r = svg.querySelector(sel).getBoundingClientRect();
+  return r.width > 0 && r.height > 0 && r.left >= box.left - 1 && r.right <= box.right + 1 && r.top >= box.top - 1 && r.bottom <= box.bottom + 1; });"#,
+            vec![serde_json::json!(card)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(drawn, serde_json::json!([true, true, true, true]), "area, accuracy circle, position and scale drawn inside the map");
+    let labels = c.find(Locator::Css(&format!("{card} svg.map"))).await.unwrap().text().await.unwrap();
+    assert!(labels.contains("Area lokasi") && labels.contains("Posisi rekaman"), "{labels}");
+    let scale = c.find(Locator::Css(&format!("{card} svg.map .scale"))).await.unwrap().text().await.unwrap();
+    assert!(["200 m", "500 m", "1 km", "2 km"].contains(&scale.as_str()), "a scale for 3 km: {scale}");
+    shot(&c, "confirmation-map").await;
+}
+
 /// A personnel file of `n` employees (CSV, `;`), at the fixture's site and sections; with
 /// `bad`, five rows that cannot be imported (their row numbers returned, header = row 1).
 fn personnel_file(n: usize, bad: bool) -> (String, Vec<usize>) {
@@ -708,6 +761,7 @@ async fn an_employee_reads_his_month_on_a_phone(db: &Db<'_>) {
 }
 
 on_both_backends!(
+    a_supervisor_sees_where_a_doubted_record_was_made,
     a_supervisor_approves_leave_and_reverses_a_decision,
     an_administrator_imports_359_employees,
     an_employee_reads_his_month_on_a_phone,
