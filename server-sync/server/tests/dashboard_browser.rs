@@ -110,7 +110,29 @@ async fn serve(f: &dashboard_fixture::Fixture) -> String {
     format!("http://localhost:{port}")
 }
 
-/// Signs `user` in through the login form (a screenshot of the form when `shoot`).
+/// A headless browser on the fixture's dashboard, served on a free port: the driver and its
+/// client, the base URL, and the folders it downloads to and keeps its profile in (both
+/// removed with it).
+struct Browser {
+    base: String,
+    c: Client,
+    downloads: tempfile::TempDir,
+    _profile: tempfile::TempDir,
+    _driver: Driver,
+}
+
+impl Browser {
+    async fn open(f: &dashboard_fixture::Fixture) -> Browser {
+        let base = serve(f).await;
+        let downloads = tempfile::tempdir().unwrap();
+        let profile = tempfile::tempdir().unwrap();
+        let (driver, c) = start_browser(downloads.path(), profile.path()).await;
+        Browser { base, c, downloads, _profile: profile, _driver: driver }
+    }
+}
+
+/// Signs `user` in through the login form (a screenshot of the form when `shoot`) and waits
+/// for the signed-in page.
 async fn sign_in(c: &Client, base: &str, user: &str, shoot: bool) {
     c.goto(&format!("{base}/login")).await.unwrap();
     if shoot {
@@ -118,7 +140,8 @@ async fn sign_in(c: &Client, base: &str, user: &str, shoot: bool) {
     }
     c.find(Locator::Css("input[name=username]")).await.unwrap().send_keys(user).await.unwrap();
     c.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(PASSWORD).await.unwrap();
-    c.find(Locator::Id("login")).await.unwrap().click().await.unwrap();
+    click_and_load(c, Locator::Id("login")).await;
+    c.wait().for_element(Locator::Css("header nav")).await.unwrap();
 }
 
 /// Clicks what `locator` finds and waits until the browser has replaced the page: waiting
@@ -141,10 +164,8 @@ async fn body_text(c: &Client) -> String {
 
 async fn supervisor_confirms_exports_and_the_board_follows(db: &Db<'_>) {
     let f = fixture_on(db, true).await;
-    let base = serve(&f).await;
-    let downloads = tempfile::tempdir().unwrap();
-    let profile = tempfile::tempdir().unwrap();
-    let (_driver, c) = start_browser(downloads.path(), profile.path()).await;
+    let b = Browser::open(&f).await;
+    let (base, c, downloads) = (&b.base, &b.c, &b.downloads);
 
     // Sign in as the head of Bina Marga.
     sign_in(&c, &base, "kabid_bm", true).await;
@@ -241,7 +262,7 @@ async fn supervisor_confirms_exports_and_the_board_follows(db: &Db<'_>) {
     };
     assert!(board.contains("Dewi Lestari") && board.contains("+90"), "{board}");
     shot(&c, "board").await;
-    c.close().await.unwrap();
+    c.clone().close().await.unwrap();
 }
 
 async fn wait_until<F, Fut>(limit: Duration, mut check: F)
@@ -274,10 +295,8 @@ async fn wait_for_download(dir: &Path, ext: &str) -> PathBuf {
 
 async fn operator_enrols_a_face_by_uploading_photos(db: &Db<'_>) {
     let f = fixture_on(db, true).await;
-    let base = serve(&f).await;
-    let downloads = tempfile::tempdir().unwrap();
-    let profile = tempfile::tempdir().unwrap();
-    let (_driver, c) = start_browser(downloads.path(), profile.path()).await;
+    let b = Browser::open(&f).await;
+    let (base, c) = (&b.base, &b.c);
     let budi = "198001012005011001";
 
     sign_in(&c, &base, "operator", false).await;
@@ -344,7 +363,7 @@ async fn operator_enrols_a_face_by_uploading_photos(db: &Db<'_>) {
     assert!(text.contains("Akses ditolak") && text.contains("GET /reports: role operator may not use Reports"), "{text}");
     assert!(text.contains("Pendaftaran wajah ditolak") && text.contains("Pendaftaran wajah"), "{text}");
     shot(&c, "audit").await;
-    c.close().await.unwrap();
+    c.clone().close().await.unwrap();
 }
 
 /// An administrator opens Budi's February, where his kiosk failed on Friday the 27th, and adds
@@ -352,12 +371,9 @@ async fn operator_enrols_a_face_by_uploading_photos(db: &Db<'_>) {
 /// its overtime, both punches marked "Manual".
 async fn an_administrator_adds_a_missing_out_in_the_browser(db: &Db<'_>) {
     let f = fixture_on(db, true).await;
-    let base = serve(&f).await;
-    let downloads = tempfile::tempdir().unwrap();
-    let profile = tempfile::tempdir().unwrap();
-    let (_driver, c) = start_browser(downloads.path(), profile.path()).await;
+    let b = Browser::open(&f).await;
+    let (base, c, downloads) = (&b.base, &b.c, &b.downloads);
     sign_in(&c, &base, "admin", false).await;
-    c.wait().for_element(Locator::Css("header nav")).await.unwrap();
     let month = format!("{base}/reports/employee?id=198001012005011001&year=2026&month=2");
     let letter = downloads.path().join("daftar-hadir.pdf");
     std::fs::write(&letter, b"%PDF-1.4 daftar hadir manual").unwrap();
@@ -388,7 +404,7 @@ async fn an_administrator_adds_a_missing_out_in_the_browser(db: &Db<'_>) {
     assert_eq!(entries.len(), 2);
     assert!(c.find(Locator::LinkText("daftar-hadir.pdf")).await.is_ok(), "the letter is linked");
     shot(&c, "manual-entry").await;
-    c.close().await.unwrap();
+    c.clone().close().await.unwrap();
 }
 
 /// Markup in every free-text field that reaches a page — an employee's name, a section's name,
@@ -442,12 +458,9 @@ async fn markup_in_free_text_never_runs(db: &Db<'_>) {
     s.add_board_token(&token_hash("papan-xss"), &hadir_server::storage::accounts::BoardToken { label: format!("TV {MARK}"), initials_only: false, device_alerts: false }, 0, i64::MAX).await.unwrap();
     s.audit(MARK, "login_failed", "", now).await.unwrap();
 
-    let base = serve(&f).await;
-    let downloads = tempfile::tempdir().unwrap();
-    let profile = tempfile::tempdir().unwrap();
-    let (_driver, c) = start_browser(downloads.path(), profile.path()).await;
+    let b = Browser::open(&f).await;
+    let (base, c) = (&b.base, &b.c);
     sign_in(&c, &base, "admin", false).await;
-    c.wait().for_element(Locator::Css("header nav")).await.unwrap();
     let pages = [
         "/today".to_owned(),
         "/employees".to_owned(),
@@ -494,12 +507,9 @@ async fn a_supervisor_approves_leave_and_reverses_a_decision(db: &Db<'_>) {
         .file_leave(sri, hadir_rules::Excused::Sakit, from, to, "Demam berdarah", Some((&letter, "application/pdf")), sri, dashboard_fixture::NOW)
         .await
         .unwrap();
-    let base = serve(&f).await;
-    let downloads = tempfile::tempdir().unwrap();
-    let profile = tempfile::tempdir().unwrap();
-    let (_driver, c) = start_browser(downloads.path(), profile.path()).await;
+    let b = Browser::open(&f).await;
+    let (base, c) = (&b.base, &b.c);
     sign_in(&c, &base, "kabid_bm", false).await;
-    c.wait().for_element(Locator::Css("header nav")).await.unwrap();
     let month = format!("{base}/reports/employee?id={sri}&year=2026&month=2");
     let day_row = |c: Client| async move { c.find(Locator::XPath("//tr[td[1]='2026-02-23']")).await.unwrap().text().await.unwrap() };
     c.goto(&month).await.unwrap();
@@ -556,12 +566,9 @@ async fn a_supervisor_sees_where_a_doubted_record_was_made(db: &Db<'_>) {
         .write("test: its doubt", "INSERT INTO record_flags (record_id, recorded_at_ms, flags) VALUES ($1, $2, $3)", params![id, at, r#"[{"code":"place_outside_area","value":2702}]"#])
         .await
         .unwrap();
-    let base = serve(&f).await;
-    let downloads = tempfile::tempdir().unwrap();
-    let profile = tempfile::tempdir().unwrap();
-    let (_driver, c) = start_browser(downloads.path(), profile.path()).await;
+    let b = Browser::open(&f).await;
+    let (base, c) = (&b.base, &b.c);
     sign_in(&c, &base, "kabid_bm", false).await;
-    c.wait().for_element(Locator::Css("header nav")).await.unwrap();
     c.goto(&format!("{base}/confirmations")).await.unwrap();
     let card = format!("div[data-record=\"{id}\"]");
     let reason = c.find(Locator::Css(&format!("{card} li[data-flag=place_outside_area]"))).await.unwrap().text().await.unwrap();
@@ -612,12 +619,9 @@ fn personnel_file(n: usize, bad: bool) -> (String, Vec<usize>) {
 /// file shows 359 added and is saved; the kiosks' roster holds them.
 async fn an_administrator_imports_359_employees(db: &Db<'_>) {
     let f = fixture_on(db, true).await;
-    let base = serve(&f).await;
-    let downloads = tempfile::tempdir().unwrap();
-    let profile = tempfile::tempdir().unwrap();
-    let (_driver, c) = start_browser(downloads.path(), profile.path()).await;
+    let b = Browser::open(&f).await;
+    let (base, c, downloads) = (&b.base, &b.c, &b.downloads);
     sign_in(&c, &base, "admin", false).await;
-    c.wait().for_element(Locator::Css("header nav")).await.unwrap();
     let before = f.storage.roster_since("KANTOR", 0).await.unwrap().changed.len();
 
     let upload = |name: &str, text: String| {
@@ -688,10 +692,8 @@ async fn an_employee_reads_his_month_on_a_phone(db: &Db<'_>) {
     let code = "abcd-efgh-jkmn";
     let hash = hadir_server::dashboard::auth::hash_password(code).unwrap();
     f.storage.set_employee_code(budi, &hash, i64::MAX).await.unwrap();
-    let base = serve(&f).await;
-    let downloads = tempfile::tempdir().unwrap();
-    let profile = tempfile::tempdir().unwrap();
-    let (_driver, c) = start_browser(downloads.path(), profile.path()).await;
+    let b = Browser::open(&f).await;
+    let (base, c) = (&b.base, &b.c);
     c.set_window_size(390, 844).await.unwrap();
     assert_eq!(c.execute("return window.innerWidth", vec![]).await.unwrap(), serde_json::json!(390), "a phone's width");
 
@@ -733,7 +735,6 @@ async fn an_employee_reads_his_month_on_a_phone(db: &Db<'_>) {
     // The staff pages on the same phone.
     c.delete_all_cookies().await.unwrap();
     sign_in(&c, &base, "admin", false).await;
-    c.wait().for_element(Locator::Css("header nav")).await.unwrap();
     let pages = [
         "/today",
         "/employees",
