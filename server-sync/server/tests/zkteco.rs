@@ -317,6 +317,28 @@ async fn dashboard_approves_and_marks_terminal_records(db: &Db<'_>) {
     assert!(page.contains(r#"data-terminal="BJ2C201560003""#) && !page.contains("/devices/terminals/BJ2C201560003/revoke"));
     let csrf = op.csrf("/devices").await;
     assert_eq!(op.post("/devices/terminals/BJ2C201560003/revoke", &[("csrf", &csrf)]).await.status.as_u16(), 403);
+    // The terminal has no state keys: every punch comes as 255. The administrator counts 255
+    // as IN from now on; 2 (break out) stays not counted. Lines stored before keep theirs.
+    let before = format!("{SRI}\t2026-03-02 12:00:00\t255\t1\t0\t0\t0\n");
+    assert_eq!(send(addr, "POST", "/iclock/cdata?SN=BJ2C201560003&table=ATTLOG&Stamp=2", before.into_bytes()).await, (200, "OK: 1".to_owned()));
+    let page = c.get("/devices").await.text();
+    assert!(page.contains(r#"id="status-rule""#) && !op.get("/devices").await.text().contains(r#"id="status-rule""#), "administrators only");
+    let csrf = c.csrf("/devices").await;
+    let r = c.post("/devices/terminals/status-rule", &[("csrf", &csrf), ("code_2", ""), ("code_3", ""), ("code_255", "in")]).await;
+    assert!(r.location.unwrap_or_default().contains("ok="));
+    assert!(c.get("/devices").await.text().contains(r#"<option value="in" selected>masuk</option>"#), "the rule is shown");
+    let o_csrf = op.csrf("/devices").await;
+    assert_eq!(op.post("/devices/terminals/status-rule", &[("csrf", &o_csrf), ("code_255", "out")]).await.status.as_u16(), 403);
+    let after = format!("{SRI}\t2026-03-02 13:00:00\t255\t1\t0\t0\t0\n{SRI}\t2026-03-02 13:05:00\t2\t1\t0\t0\t0\n");
+    assert_eq!(send(addr, "POST", "/iclock/cdata?SN=BJ2C201560003&table=ATTLOG&Stamp=3", after.into_bytes()).await, (200, "OK: 2".to_owned()));
+    let directions: Vec<(String, Option<String>)> =
+        store.terminal_records("BJ2C201560003").await.unwrap().into_iter().map(|r| (r.local_time, r.direction)).collect();
+    assert_eq!(
+        directions[1..],
+        [("2026-03-02 12:00:00".to_owned(), None), ("2026-03-02 13:00:00".to_owned(), Some("in".to_owned())), ("2026-03-02 13:05:00".to_owned(), None)],
+        "{directions:?}"
+    );
+    assert_eq!(store.audit_lines(Some("zk_status_rule"), Some("admin"), None, 5).await.unwrap()[0].detail, "255=in");
     // The administrator revokes it.
     let csrf = c.csrf("/devices").await;
     assert!(c.post("/devices/terminals/BJ2C201560003/revoke", &[("csrf", &csrf)]).await.status.is_redirection());

@@ -77,6 +77,7 @@ pub fn action_label(lang: Lang, action: &str) -> String {
         "holiday" => ("Hari libur", "Holiday"),
         "section" => ("Bidang", "Section"),
         "site" => ("Lokasi", "Site"),
+        "zk_status_rule" => ("Arti kode status terminal", "Terminals' status codes"),
         "employee_saved" => ("Data pegawai disimpan", "Employee's details saved"),
         "section_period" => ("Jadwal khusus", "Special hours"),
         "employee_schedule" => ("Jadwal pegawai", "Employee's schedule"),

@@ -468,6 +468,7 @@ pub fn router(state: AppState) -> Router {
         .route("/devices", get(pages::devices))
         .route("/devices/{id}/revoke", post(pages::revoke_device))
         .route("/devices/{id}/release", post(pages::release_device))
+        .route("/devices/terminals/status-rule", post(terminal_pages::set_status_rule))
         .route("/devices/terminals/{serial}/approve", post(terminal_pages::approve))
         .route("/devices/terminals/{serial}/revoke", post(terminal_pages::revoke))
         .route("/devices/terminals/{serial}/set-time", post(terminal_pages::set_time))

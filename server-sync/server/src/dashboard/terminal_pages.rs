@@ -1,6 +1,7 @@
 //! The ZKTeco terminals on the devices page: each terminal's state, site, last contact, stamps,
 //! records, held uploads and its command queue with results; administrators approve a pending
-//! terminal for a site, revoke one, set its clock or reboot it (each audited).
+//! terminal for a site, revoke one, set its clock or reboot it, and set what the status codes
+//! besides IN and OUT count as (each audited).
 //!
 //! It owns this section's HTML and its four form handlers; what approving or a command does is
 //! [`crate::terminals`] (the same functions as `hadir-server zk …`), and the tables are the
@@ -22,6 +23,7 @@ use crate::storage::accounts::Role;
 use crate::storage::dt_to_ms;
 use crate::storage::terminals::{TerminalCommand, TerminalState};
 use crate::terminals::{self, TerminalError};
+use hadir_zkteco::{Direction as ZkDirection, StatusRule};
 use std::collections::HashMap;
 
 type Fields = HashMap<String, String>;
@@ -117,6 +119,9 @@ pub async fn section(st: &AppState, lang: Lang, csrf: Option<&str>, fmt: &(dyn F
         );
     }
     out.push_str("</tbody></table></div>");
+    if let Some(c) = csrf {
+        out.push_str(&status_rule_form(lang, c, &st.store.terminal_status_rule().await?));
+    }
     let commands = st.store.terminal_commands(None, 30).await?;
     if !commands.is_empty() {
         let _ = write!(
@@ -145,6 +150,54 @@ pub async fn section(st: &AppState, lang: Lang, csrf: Option<&str>, fmt: &(dyn F
     }
     out.push_str("</section>");
     Ok(out)
+}
+
+/// The status codes a terminal sends besides IN (0, 4) and OUT (1, 5), which an
+/// administrator may count as IN or OUT: 2/3 break out/in, 255 "no state" (terminals without
+/// state keys).
+const RULED_CODES: [u32; 3] = [2, 3, 255];
+
+/// The form that sets what the other status codes count as.
+fn status_rule_form(lang: Lang, csrf: &str, rule: &StatusRule) -> String {
+    let mut selects = String::new();
+    for code in RULED_CODES {
+        let now = rule.overrides().get(&code).copied();
+        let option = |value: &str, label: &str, on: bool| format!(r#"<option value="{value}"{}>{label}</option>"#, if on { " selected" } else { "" });
+        let _ = write!(
+            selects,
+            r#"<label>{l} {code}<select name="code_{code}">{a}{b}{c}</select></label>"#,
+            l = lang.pick("Kode", "Code"),
+            a = option("", lang.pick("tidak dihitung", "not counted"), now.is_none()),
+            b = option("in", lang.pick("masuk", "in"), now == Some(ZkDirection::In)),
+            c = option("out", lang.pick("pulang", "out"), now == Some(ZkDirection::Out)),
+        );
+    }
+    format!(
+        r#"<h3>{t}</h3><p class="muted">{p}</p><form method="post" action="/devices/terminals/status-rule" class="inline" id="status-rule">{c}{selects}<button>{save}</button></form>"#,
+        t = lang.pick("Arti kode status terminal", "What terminals' status codes count as"),
+        p = lang.pick(
+            "Kode 0 dan 4 selalu masuk, 1 dan 5 selalu pulang. Kode lain disimpan apa adanya dan tidak dihitung, kecuali diatur di sini (mis. 255 = masuk pada terminal tanpa tombol status). Berlaku untuk rekaman yang datang sesudahnya.",
+            "Codes 0 and 4 are always in, 1 and 5 always out. Other codes are kept as sent and not counted unless set here (e.g. 255 = in on terminals without state keys). Applies to records arriving afterwards.",
+        ),
+        c = csrf_field(csrf),
+        save = lang.pick("Simpan", "Save"),
+    )
+}
+
+/// `POST /devices/terminals/status-rule` (administrators; audited).
+pub async fn set_status_rule(State(st): State<AppState>, s: Session, Form(f): Form<Fields>) -> Result<Response, AppError> {
+    admin_form(&s, &f)?;
+    let mut rule = StatusRule::standard();
+    for code in RULED_CODES {
+        match f.get(&format!("code_{code}")).map(String::as_str).unwrap_or("") {
+            "" => {}
+            "in" => rule = rule.with(code, ZkDirection::In),
+            "out" => rule = rule.with(code, ZkDirection::Out),
+            _ => return Err(AppError::BadRequest(format!("code_{code}"))),
+        }
+    }
+    st.store.set_terminal_status_rule(&rule, &s.user.username, dt_to_ms((st.clock)())).await?;
+    Ok(redirect_ok("/devices", s.lang.pick("Arti kode status disimpan", "Status codes saved")))
 }
 
 fn admin_form(s: &Session, f: &Fields) -> Result<(), AppError> {

@@ -258,20 +258,47 @@ fn insert_records_sql(rows: usize) -> String {
     sql
 }
 
+/// `dash_settings` key of the administrator's status-code rule, as `code=in|out` pairs
+/// separated by commas (`255=in,2=out`).
+const STATUS_RULE_KEY: &str = "zk_status_rule";
+
+/// The rule's stored text.
+pub fn status_rule_text(rule: &StatusRule) -> String {
+    rule.overrides()
+        .iter()
+        .map(|(code, d)| format!("{code}={}", if *d == hadir_zkteco::attlog::Direction::In { "in" } else { "out" }))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Reads a rule's stored text; `None` when a pair is not `code=in` or `code=out`.
+pub fn parse_status_rule(text: &str) -> Option<StatusRule> {
+    let mut rule = StatusRule::standard();
+    for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (code, direction) = pair.split_once('=')?;
+        let direction = match direction.trim() {
+            "in" => hadir_zkteco::attlog::Direction::In,
+            "out" => hadir_zkteco::attlog::Direction::Out,
+            _ => return None,
+        };
+        rule = rule.with(code.trim().parse().ok()?, direction);
+    }
+    Some(rule)
+}
+
 const INSERT_REFUSED: &str = "INSERT INTO zk_refused_lines (serial, table_name, line_no, raw, reason, received_at_ms)
      VALUES ($1, $2, $3, $4, $5, $6)";
 
 /// The statements storing an ATTLOG batch: inserts of [`RECORD_CHUNK`] lines (duplicates do
 /// nothing), one a refused line, then the stamp. Returns the statements and how many of them
 /// are record inserts (they come first).
-pub fn attlog_stmts(serial: &str, batch: &AttlogBatch, offset: UtcOffset, stamp: Option<&str>, now_ms: i64) -> (Vec<Stmt>, usize) {
-    let rule = StatusRule::standard();
+pub fn attlog_stmts(serial: &str, batch: &AttlogBatch, rule: &StatusRule, offset: UtcOffset, stamp: Option<&str>, now_ms: i64) -> (Vec<Stmt>, usize) {
     let offset_min = i64::from(offset.whole_minutes());
     let mut stmts = Vec::with_capacity(batch.entries.len() / RECORD_CHUNK + batch.errors.len() + 2);
     for chunk in batch.entries.chunks(RECORD_CHUNK) {
         let mut values = Vec::with_capacity(chunk.len() * 11);
         for e in chunk {
-            let direction = match e.meaning(&rule) {
+            let direction = match e.meaning(rule) {
                 StatusMeaning::In => Some("in"),
                 StatusMeaning::Out => Some("out"),
                 StatusMeaning::Other(_) => None,
@@ -336,6 +363,35 @@ fn count_stored(counts: &[u64], inserts: usize, lines: usize, refused: usize) ->
 }
 
 impl Store {
+    /// The administrator's status-code rule for terminals (the standard mapping when none).
+    pub async fn terminal_status_rule(&self) -> Result<StatusRule> {
+        let stored = self
+            .query_opt("read the terminals' status rule", "SELECT value FROM dash_settings WHERE key = $1", params![STATUS_RULE_KEY], |r| r.text(0))
+            .await?;
+        match stored {
+            None => Ok(StatusRule::standard()),
+            Some(text) => parse_status_rule(&text).ok_or_else(|| StorageError::Corrupt(format!("dash_settings: {STATUS_RULE_KEY} = {text}"))),
+        }
+    }
+
+    /// Sets the status-code rule for the lines stored from now on (stored records keep the
+    /// direction they were given; a paid month never changes); audited.
+    pub async fn set_terminal_status_rule(&self, rule: &StatusRule, by: &str, now_ms: i64) -> Result<()> {
+        let text = status_rule_text(rule);
+        self.write_all(
+            "set the terminals' status rule",
+            vec![
+                Stmt::new(
+                    "INSERT INTO dash_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    params![STATUS_RULE_KEY, text.as_str()],
+                ),
+                Stmt::new("INSERT INTO dash_audit (at_ms, by_user, action, detail) VALUES ($1, $2, 'zk_status_rule', $3)", params![now_ms, by, text.as_str()]),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
     /// A terminal made contact: registers it as pending on first contact, notes the time (and
     /// what it said about itself, when it said something). Returns it as it now stands.
     pub async fn terminal_contact(&self, serial: &str, now_ms: i64, options: Option<&str>, push_version: Option<&str>) -> Result<Terminal> {
@@ -401,9 +457,11 @@ impl Store {
         .await
     }
 
-    /// Stores an approved terminal's ATTLOG batch in one transaction.
+    /// Stores an approved terminal's ATTLOG batch in one transaction, its status codes read
+    /// under the administrator's rule of the moment.
     pub async fn store_terminal_attlog(&self, serial: &str, batch: &AttlogBatch, offset: UtcOffset, stamp: Option<&str>, now_ms: i64) -> Result<AttlogStored> {
-        let (stmts, inserts) = attlog_stmts(serial, batch, offset, stamp, now_ms);
+        let rule = self.terminal_status_rule().await?;
+        let (stmts, inserts) = attlog_stmts(serial, batch, &rule, offset, stamp, now_ms);
         let counts = self.write_all("store a terminal's ATTLOG batch", stmts).await?;
         Ok(count_stored(&counts, inserts, batch.entries.len(), batch.errors.len()))
     }
@@ -648,6 +706,26 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn status_rules_read_back_and_bad_text_is_refused() {
+        use hadir_zkteco::Direction::{In, Out};
+        let cases: [(&str, Option<StatusRule>); 6] = [
+            ("", Some(StatusRule::standard())),
+            ("255=in", Some(StatusRule::standard().with(255, In))),
+            (" 2=out , 255=in ", Some(StatusRule::standard().with(2, Out).with(255, In))),
+            ("255=masuk", None),
+            ("x=in", None),
+            ("255", None),
+        ];
+        for (text, want) in cases {
+            let got = parse_status_rule(text);
+            assert_eq!(got, want, "{text:?}");
+            if let Some(rule) = got {
+                assert_eq!(parse_status_rule(&status_rule_text(&rule)), Some(rule), "{text:?} round trip");
+            }
+        }
+    }
 
     #[test]
     fn stamps_and_markers() {

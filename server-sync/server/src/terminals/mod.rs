@@ -268,6 +268,7 @@ pub async fn approve(store: &Store, serial: &str, site: &str, offset: time::UtcO
     // Held bodies were within the listener's cap when they came (which may be set above the
     // default): only the line cap applies now.
     let limits = &Limits { max_body_bytes: usize::MAX, ..*limits };
+    let rule = store.terminal_status_rule().await?;
     let mut stmts: Vec<Stmt> = Vec::new();
     for h in &held {
         let stamp = h.stamp.as_deref();
@@ -275,7 +276,7 @@ pub async fn approve(store: &Store, serial: &str, site: &str, offset: time::UtcO
         // is dropped with a warning rather than blocking the approval.
         match Table::from_param(&h.table) {
             Some(Table::AttLog) => match attlog::parse(&h.body, limits) {
-                Ok(batch) => stmts.extend(attlog_stmts(serial, &batch, offset, stamp, now).0),
+                Ok(batch) => stmts.extend(attlog_stmts(serial, &batch, &rule, offset, stamp, now).0),
                 Err(e) => tracing::warn!(terminal = %serial, held = h.id, error = %e, "held ATTLOG upload unreadable, dropped"),
             },
             Some(Table::OperLog) => match operlog::parse(&h.body, limits) {
