@@ -822,6 +822,8 @@ async fn an_administrator_adds_a_missing_out_and_the_overtime_appears(db: &Db<'_
     let id = f.storage.manual_entries(all_time.0, all_time.1).await.unwrap().into_iter().find(|e| e.attachment_name.is_some()).unwrap().id;
     let letter = admin.get(&format!("/manual/{id}/attachment")).await;
     assert_eq!((letter.status, letter.content_type.as_str(), letter.body.as_slice()), (StatusCode::OK, "application/pdf", pdf));
+    let records = admin.get("/records?date=2026-02-27").await.text();
+    assert_eq!(records.matches(r#"<tr data-source="manual">"#).count(), 2, "the records page lists both, marked: {records}");
     let csv = admin.get("/reports/date.csv?date=2026-02-27").await.text();
     let line = csv.lines().find(|l| l.contains("Budi Santoso")).unwrap();
     assert!(line.contains(",07:15,Manual,19:30,Manual,"), "{line}");
@@ -849,6 +851,7 @@ async fn an_administrator_adds_a_missing_out_and_the_overtime_appears(db: &Db<'_
     let row = &html[at..at + html[at..].find("</tr>").unwrap()];
     assert!(row.contains("<td>07:15</td><td>Manual</td><td>-</td>") && !row.contains("19:30"), "the OUT no longer counts: {row}");
     assert!(html.contains(r#"<span class="bad">Dibatalkan</span> (admin: Salah tanggal; pulangnya tanggal 26)"#), "listed as cancelled");
+    assert_eq!(admin.get("/records?date=2026-02-27").await.text().matches(r#"<tr data-source="manual">"#).count(), 1, "a cancelled entry is no record");
     assert_eq!(f.storage.audit_lines(Some("manual_punch_cancelled"), Some("admin"), None, 5).await.unwrap().len(), 1);
     for sql in ["DELETE FROM dash_manual_cancels", "UPDATE dash_manual_cancels SET reason = 'x'"] {
         assert!(f.storage.write("test: tamper", sql, params![]).await.is_err(), "{}: {sql} must fail", db.name());

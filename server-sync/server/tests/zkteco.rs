@@ -306,6 +306,11 @@ async fn dashboard_approves_and_marks_terminal_records(db: &Db<'_>) {
     // Today: Sri is present at 07:15 from the terminal.
     let today = c.get("/today").await.text();
     assert!(today.contains(r#"07:15 <span class="src" title="BJ2C201560003">Terminal</span>"#), "{today}");
+    let records = c.get("/records?date=2026-03-02").await.text();
+    assert!(
+        records.contains(r#"<tr data-source="terminal"><td>07:15</td><td>Sri Wahyuni</td><td>MASUK</td><td><span class="src" title="BJ2C201560003">Terminal</span></td>"#),
+        "the records page lists it, marked: {records}"
+    );
     let csv = c.get("/reports/date.csv?date=2026-03-02").await.text();
     let sri = csv.lines().find(|l| l.contains("Sri Wahyuni")).unwrap();
     assert!(sri.contains("07:15") && sri.contains("Terminal BJ2C201560003"), "{sri}");

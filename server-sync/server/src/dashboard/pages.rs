@@ -552,25 +552,56 @@ pub async fn records(State(st): State<AppState>, s: Session, Query(q): Query<Fie
         recs.iter().filter(|r| matches!(r.punch.decision, Decision::Confirmed | Decision::Rejected)).map(|r| r.punch.record_id).collect();
     let history = st.store.decision_history(&decided).await?;
     let may_decide = s.require(Page::Confirmations).is_ok();
-    let mut shown = 0;
+    let mut rows: Vec<(OffsetDateTime, String)> = Vec::new();
     for r in &recs {
         let Some(e) = names.get(r.employee_id.as_str()) else { continue };
         if only == "pending" && r.punch.decision != Decision::Pending {
             continue;
         }
-        shown += 1;
         let dec = decision_cell(lang, r, history.get(&r.punch.record_id).map(Vec::as_slice), may_decide.then_some(s.csrf.as_str()));
-        let _ = write!(
-            body,
-            r#"<tr><td>{t}</td><td>{n}</td><td>{dir}</td><td>{dev}</td><td>{sc:.1}%</td><td>{dec}</td><td><a href="/records/{id}/photo"><img src="/records/{id}/photo" alt="{alt}" width="48" height="48" loading="lazy"></a></td></tr>"#,
-            t = hm(r.punch.at),
-            n = esc(&e.name),
-            dir = direction_label(lang, r.punch.direction),
-            dev = esc(&r.punch.device_id),
-            sc = r.match_score_bp as f64 / 100.0,
-            id = r.punch.record_id,
-            alt = lang.pick("Foto bukti", "Evidence photo"),
-        );
+        rows.push((
+            r.punch.at,
+            format!(
+                r#"<tr><td>{t}</td><td>{n}</td><td>{dir}</td><td>{dev}</td><td>{sc:.1}%</td><td>{dec}</td><td><a href="/records/{id}/photo"><img src="/records/{id}/photo" alt="{alt}" width="48" height="48" loading="lazy"></a></td></tr>"#,
+                t = hm(r.punch.at),
+                n = esc(&e.name),
+                dir = direction_label(lang, r.punch.direction),
+                dev = esc(&r.punch.device_id),
+                sc = r.match_score_bp as f64 / 100.0,
+                id = r.punch.record_id,
+                alt = lang.pick("Foto bukti", "Evidence photo"),
+            ),
+        ));
+    }
+    // Terminals' records and manual entries of the day, marked as what they are: no signature,
+    // no face score, no photo; nothing of theirs awaits a decision.
+    if only != "pending" {
+        let (to, mut others) = (from + Duration::days(1), st.store.terminal_punches(from, from + Duration::days(1)).await?);
+        for (employee, punches) in st.store.manual_punches(from, to).await? {
+            others.entry(employee).or_default().extend(punches);
+        }
+        for (employee, punches) in &others {
+            let Some(e) = names.get(employee.as_str()) else { continue };
+            for p in punches {
+                rows.push((
+                    p.at,
+                    format!(
+                        r#"<tr data-source="{src}"><td>{t}</td><td>{n}</td><td>{dir}</td><td>{mark}</td><td class="muted">—</td><td class="muted">{why}</td><td></td></tr>"#,
+                        src = if crate::storage::manual::manual_entry_id(&p.device_id).is_some() { "manual" } else { "terminal" },
+                        t = hm(p.at.to_offset(off)),
+                        n = esc(&e.name),
+                        dir = direction_label(lang, p.direction),
+                        mark = source_mark(lang, p).trim_start(),
+                        why = lang.pick("tanpa tanda tangan dan skor wajah", "no signature, no face score"),
+                    ),
+                ));
+            }
+        }
+    }
+    rows.sort_by_key(|(at, _)| *at);
+    let shown = rows.len();
+    for (_, row) in rows {
+        body.push_str(&row);
     }
     body.push_str("</tbody></table></div>");
     if shown == 0 {
