@@ -1100,6 +1100,70 @@ async fn an_administrator_runs_the_staff_accounts(db: &Db<'_>) {
     assert!(f.storage.audit_lines(Some("login_disabled"), Some("operator"), None, 5).await.unwrap().len() == 1);
 }
 
+/// Everything the users read is in Bahasa Indonesia by default: every page an administrator
+/// opens, with the markup and the data left out, holds none of the English words the pages
+/// use in English (the language switch's own name excepted).
+async fn every_page_speaks_indonesian_by_default(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
+    let mut admin = Client::new(&f);
+    admin.login("admin", PASSWORD).await;
+    let pages = [
+        "/today",
+        "/employees",
+        "/employees/new",
+        "/employees/import",
+        "/employees/198001012005011001",
+        "/employees/198001012005011001/edit",
+        "/records?date=2026-03-02",
+        "/confirmations",
+        "/corrections",
+        "/leave",
+        "/devices",
+        "/reports?year=2026&month=3",
+        "/reports/date?date=2026-03-02",
+        "/reports/employee?id=198001012005011001&year=2026&month=3",
+        "/settings",
+        "/audit",
+        "/account",
+    ];
+    let english = [
+        "Sign out", "Save", "Remove", "Reason", "Approve", "Refuse", "Cancel", "Employees", "Settings", "Records", "Devices",
+        "Reports", "Today", "Add ", "Import", "Export", "Password", "Section", "Name", "Date", "State", "Users", "Role", "Sites",
+        "Holidays", "Confirm", "Reject", "Show", "Month", "Year", "Manual entries", "Field assignments", "Late board", "Leave",
+        "awaiting", "Awaiting", "not counted", "Two-step", "My account", "Sessions", "Change",
+    ];
+    // The text people read: tags removed, the language link (named in its own language) too.
+    let readable = |html: String| {
+        let mut text = String::new();
+        let mut in_tag = false;
+        for ch in html.replace(r#"<a href="/lang/en">English</a>"#, "").chars() {
+            match ch {
+                '<' => in_tag = true,
+                '>' => {
+                    in_tag = false;
+                    text.push(' ');
+                }
+                c if !in_tag => text.push(c),
+                _ => {}
+            }
+        }
+        text
+    };
+    for path in pages {
+        let r = admin.get(path).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}");
+        let text = readable(r.text());
+        let found: Vec<&str> = english.iter().copied().filter(|w| text.contains(w)).collect();
+        assert!(found.is_empty(), "{path} shows English: {found:?}");
+    }
+    // The words are the English pages' own: chosen, English shows them on every page.
+    admin.get("/lang/en").await;
+    for path in pages {
+        let text = readable(admin.get(path).await.text());
+        assert!(english.iter().any(|w| text.contains(w)), "{path} in English shows none of the words");
+    }
+}
+
 /// Field assignments (#19): an administrator dates one for Nyoman; an overlapping one, a point
 /// off the Earth or a missing label is refused by name and nothing is written; a supervisor
 /// cannot set one; removing it is audited.
@@ -1285,6 +1349,7 @@ async fn an_employee_sees_only_their_own_month(db: &Db<'_>) {
 }
 
 on_both_backends!(
+    every_page_speaks_indonesian_by_default,
     field_assignments_are_dated_and_checked,
     an_administrator_signs_in_with_a_second_factor,
     an_administrator_runs_the_staff_accounts,
