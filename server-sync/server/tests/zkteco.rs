@@ -209,6 +209,25 @@ async fn terminal_user_numbers_map_pins(db: &Db<'_>) {
     // The roster pushed Sri as 1002.
     let (_, polled) = send(addr, "GET", "/iclock/getrequest?SN=A8N5230560001", vec![]).await;
     assert!(polled.contains("DATA UPDATE USERINFO PIN=1002\tName=Sri Wahyuni\t"), "{polled}");
+    // An operator gives Budi his number on his page; Sri's is not his to take.
+    {
+        use dashboard_fixture::client::Client;
+        let mut op = Client::new(&f);
+        op.login("operator", dashboard_fixture::PASSWORD).await;
+        let page = op.get(&format!("/employees/{BUDI}")).await.text();
+        assert!(page.contains(&format!(r#"name="number" value="{BUDI}""#)), "unset: his id");
+        let csrf = op.csrf(&format!("/employees/{BUDI}")).await;
+        let taken = op.post(&format!("/employees/{BUDI}/terminal-user"), &[("csrf", &csrf), ("number", "1002")]).await.location.unwrap_or_default();
+        assert!(op.get(&taken).await.text().contains(&format!("Nomor 1002 sudah dipakai pegawai {SRI}")), "{taken}");
+        let bad = op.post(&format!("/employees/{BUDI}/terminal-user"), &[("csrf", &csrf), ("number", "10 03")]).await.location.unwrap_or_default();
+        assert!(bad.contains("err="), "{bad}");
+        let ok = op.post(&format!("/employees/{BUDI}/terminal-user"), &[("csrf", &csrf), ("number", "1003")]).await.location.unwrap_or_default();
+        assert!(ok.contains("ok="), "{ok}");
+        assert_eq!(store.terminal_user_of(BUDI).await.unwrap().as_deref(), Some("1003"));
+        assert_eq!(store.terminal_user_of(SRI).await.unwrap().as_deref(), Some("1002"), "Sri keeps hers");
+        let (_, polled) = send(addr, "GET", "/iclock/getrequest?SN=A8N5230560001", vec![]).await;
+        assert!(polled.contains("DATA UPDATE USERINFO PIN=1003\tName=Budi Santoso\t"), "{polled}");
+    }
     // Sri leaves the roster: her user is deleted from the terminal at the next poll.
     store.remove_employee(SRI, NOW_MS).await.unwrap();
     let (_, polled) = send(addr, "GET", "/iclock/getrequest?SN=A8N5230560001", vec![]).await;

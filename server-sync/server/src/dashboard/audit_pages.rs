@@ -78,6 +78,7 @@ pub fn action_label(lang: Lang, action: &str) -> String {
         "section" => ("Bidang", "Section"),
         "site" => ("Lokasi", "Site"),
         "zk_status_rule" => ("Arti kode status terminal", "Terminals' status codes"),
+        "terminal_user_number" => ("Nomor pengguna terminal", "Terminal user number"),
         "employee_saved" => ("Data pegawai disimpan", "Employee's details saved"),
         "section_period" => ("Jadwal khusus", "Special hours"),
         "employee_schedule" => ("Jadwal pegawai", "Employee's schedule"),

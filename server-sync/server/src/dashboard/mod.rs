@@ -451,6 +451,7 @@ pub fn router(state: AppState) -> Router {
             post(roster_pages::enrol_photos).layer(DefaultBodyLimit::max(enrol::MAX_PHOTOS * enrol::MAX_PHOTO_BYTES + (1 << 20))),
         )
         .route("/employees/{id}/pin", post(roster_pages::reset_pin))
+        .route("/employees/{id}/terminal-user", post(roster_pages::set_terminal_user))
         .route("/employees/{id}/templates/{template_id}/remove", post(roster_pages::remove_template))
         .route("/audit", get(audit_pages::audit))
         .route("/records", get(pages::records))

@@ -1,7 +1,8 @@
-//! One employee's page (admins and operators): face enrolment from uploaded photos and PIN
-//! reset. Both write the roster through the store ([`crate::storage::Store`]), so the
-//! roster revision moves and the kiosks of the employee's site fetch the change; both are
-//! audited (`enrol_face`, `enrol_refused`, `pin_reset`).
+//! One employee's page (admins and operators): face enrolment from uploaded photos, PIN
+//! reset, and the employee's user number on the ZKTeco terminals. The first two write the
+//! roster through the store ([`crate::storage::Store`]), so the roster revision moves and the
+//! kiosks of the employee's site fetch the change; the terminals get a new number at their next
+//! poll. All are audited (`enrol_face`, `enrol_refused`, `pin_reset`, `terminal_user_number`).
 //!
 //! The enrolment decision is [`super::enrol`]'s; this module parses the upload, answers with
 //! the page and its message, and writes the audit line.
@@ -104,7 +105,57 @@ async fn body(st: &AppState, s: &Session, e: &RosterEntry, notice: &str) -> Resu
     b.push_str(&template_forms(s, &e.id, &st.store.templates(&e.id).await?, off));
     b.push_str(&super::people_pages::leave_forms(s, &e.id));
     b.push_str(&super::user_pages::self_service_card(st, s, &e.id).await?);
+    b.push_str(&terminal_user_card(st, s, &e.id).await?);
     Ok(b)
+}
+
+/// The employee's user number on the ZKTeco terminals, and the form that sets it.
+async fn terminal_user_card(st: &AppState, s: &Session, id: &str) -> Result<String, AppError> {
+    let lang = s.lang;
+    let current = st.store.terminal_user_of(id).await?;
+    Ok(format!(
+        r#"<section class="card" id="terminal-user"><h2>{h}</h2><p class="muted">{p}</p>
+<form method="post" action="/employees/{id}/terminal-user" class="inline">{c}<label>{l}<input name="number" value="{v}" required maxlength="{max}" pattern="[A-Za-z0-9]+"></label><button>{save}</button></form></section>"#,
+        h = lang.pick("Nomor pengguna di terminal ZKTeco", "User number on the ZKTeco terminals"),
+        p = lang.pick(
+            "Nomor yang diketik pegawai di terminal sidik jari atau wajah. Kosong: NIP/ID pegawai. Terminal menerimanya pada permintaan berikutnya.",
+            "The number the employee types at a fingerprint or face terminal. Unset: the employee's NIP/id. Terminals receive it at their next poll.",
+        ),
+        id = esc(id),
+        c = csrf_field(&s.csrf),
+        l = lang.pick("Nomor", "Number"),
+        v = esc(current.as_deref().unwrap_or(id)),
+        max = hadir_zkteco::attlog::MAX_PIN_LEN,
+        save = lang.pick("Simpan", "Save"),
+    ))
+}
+
+/// Sets the employee's terminal user number (operators and administrators; audited); one
+/// another employee has is refused, naming them.
+pub async fn set_terminal_user(State(st): State<AppState>, s: Session, Path(id): Path<String>, Form(f): Form<Fields>) -> Result<Response, AppError> {
+    s.require(Page::Enrolment)?;
+    s.check_csrf(f.get("csrf"))?;
+    let lang = s.lang;
+    let e = entry(&st, &id).await?;
+    let back = format!("/employees/{}", e.id);
+    let number = f.get("number").map_or("", |v| v.trim());
+    if hadir_zkteco::Pin::new(number).is_err() {
+        let msg = match lang {
+            Lang::Id => format!("Nomor: 1 sampai {} huruf atau angka.", hadir_zkteco::attlog::MAX_PIN_LEN),
+            Lang::En => format!("Number: 1 to {} letters or digits.", hadir_zkteco::attlog::MAX_PIN_LEN),
+        };
+        return Ok(super::pages::redirect_err(&back, &msg));
+    }
+    if let Some(owner) = st.store.terminal_user_owner(number).await?.filter(|o| *o != e.id) {
+        let msg = match lang {
+            Lang::Id => format!("Nomor {number} sudah dipakai pegawai {owner}."),
+            Lang::En => format!("Number {number} is already employee {owner}'s."),
+        };
+        return Ok(super::pages::redirect_err(&back, &msg));
+    }
+    st.store.set_terminal_user(&e.id, number).await?;
+    st.store.audit(&s.user.username, "terminal_user_number", &format!("{}: {number}", e.id), (st.clock)()).await?;
+    Ok(redirect_ok(&back, lang.pick("Nomor terminal disimpan; terminal menerimanya pada permintaan berikutnya", "Terminal number saved; terminals receive it at their next poll")))
 }
 
 /// The employee's face templates, each with where it came from and a remove button.

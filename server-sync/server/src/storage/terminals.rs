@@ -499,6 +499,19 @@ impl Store {
         Ok(n > 0)
     }
 
+    /// An employee's terminal user number, when one is set (else the terminals know them by
+    /// their employee id).
+    pub async fn terminal_user_of(&self, employee_id: &str) -> Result<Option<String>> {
+        self.query_opt("read a terminal user number", "SELECT terminal_user FROM zk_user_numbers WHERE employee_id = $1", params![employee_id], |r| r.text(0))
+            .await
+    }
+
+    /// The employee who has terminal user number `number`, if anyone.
+    pub async fn terminal_user_owner(&self, number: &str) -> Result<Option<String>> {
+        self.query_opt("read a terminal user number's owner", "SELECT employee_id FROM zk_user_numbers WHERE terminal_user = $1", params![number], |r| r.text(0))
+            .await
+    }
+
     /// Sets an employee's terminal user number (the PIN on the terminals).
     pub async fn set_terminal_user(&self, employee_id: &str, terminal_user: &str) -> Result<()> {
         self.write_all(
