@@ -735,25 +735,7 @@ async fn an_employee_reads_his_month_on_a_phone(db: &Db<'_>) {
     // The staff pages on the same phone.
     c.delete_all_cookies().await.unwrap();
     sign_in(&c, &base, "admin", false).await;
-    let pages = [
-        "/today",
-        "/employees",
-        "/employees/new",
-        "/employees/import",
-        "/employees/198001012005011001",
-        "/records?date=2026-03-02",
-        "/confirmations",
-        "/corrections",
-        "/leave",
-        "/reports?year=2026&month=3",
-        "/reports/date?date=2026-03-02",
-        "/reports/employee?id=198001012005011001&year=2026&month=3",
-        "/settings",
-        "/devices",
-        "/audit",
-        "/account",
-    ];
-    for path in pages {
+    for path in dashboard_fixture::ADMIN_PAGES {
         c.goto(&format!("{base}{path}")).await.unwrap();
         assert_eq!(phone_problems(&c).await, Vec::<String>::new(), "{path}");
     }

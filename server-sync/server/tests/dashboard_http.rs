@@ -1107,25 +1107,7 @@ async fn every_page_speaks_indonesian_by_default(db: &Db<'_>) {
     let f = fixture_on(db, true).await;
     let mut admin = Client::new(&f);
     admin.login("admin", PASSWORD).await;
-    let pages = [
-        "/today",
-        "/employees",
-        "/employees/new",
-        "/employees/import",
-        "/employees/198001012005011001",
-        "/employees/198001012005011001/edit",
-        "/records?date=2026-03-02",
-        "/confirmations",
-        "/corrections",
-        "/leave",
-        "/devices",
-        "/reports?year=2026&month=3",
-        "/reports/date?date=2026-03-02",
-        "/reports/employee?id=198001012005011001&year=2026&month=3",
-        "/settings",
-        "/audit",
-        "/account",
-    ];
+    let pages = dashboard_fixture::ADMIN_PAGES;
     let english = [
         "Sign out", "Save", "Remove", "Reason", "Approve", "Refuse", "Cancel", "Employees", "Settings", "Records", "Devices",
         "Reports", "Today", "Add ", "Import", "Export", "Password", "Section", "Name", "Date", "State", "Users", "Role", "Sites",

@@ -176,6 +176,28 @@ pub struct Fixture {
     pub pending_sda: i64,
 }
 
+/// Every page an administrator opens on the fixture's department (what the phone layout and
+/// the translation checks go through).
+pub const ADMIN_PAGES: [&str; 17] = [
+    "/today",
+    "/employees",
+    "/employees/new",
+    "/employees/import",
+    "/employees/198001012005011001",
+    "/employees/198001012005011001/edit",
+    "/records?date=2026-03-02",
+    "/confirmations",
+    "/corrections",
+    "/leave",
+    "/devices",
+    "/reports?year=2026&month=3",
+    "/reports/date?date=2026-03-02",
+    "/reports/employee?id=198001012005011001&year=2026&month=3",
+    "/settings",
+    "/audit",
+    "/account",
+];
+
 /// Builds the department on SQLite.
 pub async fn fixture(secure_cookies: bool) -> Fixture {
     fixture_on(&Db::Sqlite, secure_cookies).await
