@@ -389,6 +389,8 @@ fn dashboard_load(rt: &tokio::runtime::Runtime, store: &Store, backend: &str) {
     use hadir_server::storage::accounts::Role;
     const PASSWORD: &str = "beban-uji-dasbor-50";
     let pw = hash_password(PASSWORD).expect("hash");
+    // An office has an administrator: without one the dashboard only says how to make one.
+    rt.block_on(store.add_user("admin", &pw, Role::Admin, &[])).expect("administrator");
     for i in 0..SUPERVISORS {
         rt.block_on(store.add_user(&format!("kabid{i:02}"), &pw, Role::Supervisor, &[format!("S{:02}", i % 20).as_str()])).expect("user");
     }
