@@ -524,8 +524,8 @@ pub async fn records(State(st): State<AppState>, s: Session, Query(q): Query<Fie
     let names: HashMap<&str, &crate::storage::employees::Employee> =
         ctx.employees.iter().filter(|e| sc.includes(e.section.as_deref())).map(|e| (e.id.as_str(), e)).collect();
     let off = st.config.utc_offset;
-    let from = date.midnight().assume_offset(off);
-    let recs = st.store.records_between(from, from + Duration::days(1)).await?;
+    let (from, to) = (date.midnight().assume_offset(off), date.midnight().assume_offset(off) + Duration::days(1));
+    let recs = st.store.records_between(from, to).await?;
     let only = field(&q, "decision");
     let mut body = format!(
         r#"{flash}<form class="inline card" method="get"><label>{l}<input type="date" name="date" value="{d}"></label>
@@ -576,7 +576,7 @@ pub async fn records(State(st): State<AppState>, s: Session, Query(q): Query<Fie
     // Terminals' records and manual entries of the day, marked as what they are: no signature,
     // no face score, no photo; nothing of theirs awaits a decision.
     if only != "pending" {
-        let (to, mut others) = (from + Duration::days(1), st.store.terminal_punches(from, from + Duration::days(1)).await?);
+        let mut others = st.store.terminal_punches(from, to).await?;
         for (employee, punches) in st.store.manual_punches(from, to).await? {
             others.entry(employee).or_default().extend(punches);
         }
