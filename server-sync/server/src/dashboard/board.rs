@@ -24,7 +24,7 @@ use super::i18n::Lang;
 use crate::storage::accounts::BoardToken;
 use crate::storage::calendar::date_str;
 use super::{AppError, AppState, ensure_watcher};
-use crate::reports::month::{Context, Scope, date_results};
+use crate::reports::month::{Scope, date_results};
 
 /// "Budi Santoso" → "B. S."
 pub fn initials(name: &str) -> String {
@@ -47,7 +47,7 @@ fn lang(headers: &HeaderMap) -> Lang {
 /// Today's late arrivals by section, as the board's inner HTML.
 pub async fn board_fragment(st: &AppState, tok: &BoardToken, lang: Lang) -> Result<String, AppError> {
     let today = st.now().date();
-    let ctx = Context::load(&st.store, &Scope::All, st.config.utc_offset).await?;
+    let ctx = st.context(&Scope::All).await?;
     let mut by_section: BTreeMap<String, Vec<(String, u32, String, String)>> = BTreeMap::new();
     for (e, d) in date_results(&st.store, &ctx, today).await? {
         let (Some(band), Some(p)) = (d.late_band, d.first_in.as_ref()) else { continue };

@@ -213,6 +213,8 @@ pub struct Dashboard {
     admin_seen: std::sync::atomic::AtomicBool,
     /// Previewed import files waiting for confirmation.
     pub uploads: people_pages::Uploads,
+    /// Judged months and the office, kept while the store has not changed.
+    pub reports: crate::reports::cache::ReportCache,
 }
 
 impl Dashboard {
@@ -235,12 +237,18 @@ impl Dashboard {
             watcher: Once::new(),
             admin_seen: std::sync::atomic::AtomicBool::new(false),
             uploads: people_pages::Uploads::default(),
+            reports: crate::reports::cache::ReportCache::default(),
         })
     }
 
     /// Now, at the sites' offset.
     pub fn now(&self) -> OffsetDateTime {
         (self.clock)().to_offset(self.config.utc_offset)
+    }
+
+    /// The reports' context of `scope`, through the report cache.
+    pub async fn context(&self, scope: &crate::reports::month::Scope) -> Result<crate::reports::month::Context, StorageError> {
+        self.reports.context(&self.store, scope, self.config.utc_offset).await
     }
 
     /// Tells the late boards to refresh (the device API may call this after storing records;

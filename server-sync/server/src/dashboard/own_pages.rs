@@ -22,7 +22,7 @@ use super::report_pages::{month_of, table_html};
 use super::{AppError, AppState, Session};
 use crate::reports::employee_month_table;
 use crate::storage::calendar::date_str;
-use crate::reports::month::{Context, Scope, employee_month};
+use crate::reports::month::{Scope, employee_month};
 
 type Fields = HashMap<String, String>;
 
@@ -32,7 +32,7 @@ pub async fn own_month(State(st): State<AppState>, s: Session, Query(q): Query<F
     let lang = s.lang;
     let id = s.user.employee_id.clone().ok_or(AppError::NotFound)?;
     let (year, month) = month_of(&st, &q)?;
-    let ctx = Context::load(&st.store, &Scope::All, st.config.utc_offset).await?;
+    let ctx = st.context(&Scope::All).await?;
     let (info, days, recap) = employee_month(&st.store, &ctx, &id, year, month).await?.ok_or(AppError::NotFound)?;
     let table = employee_month_table(lang, &info, year, month, &days, &recap);
     let excused = recap.cuti + recap.sakit + recap.izin + recap.travel;

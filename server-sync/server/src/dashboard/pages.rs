@@ -18,7 +18,7 @@ use crate::storage::calendar::{date_str, parse_date};
 use crate::storage::corrections::CANCEL;
 use crate::storage::{dt_to_ms, ms_to_dt};
 use super::{AppError, AppState, SESSION_COOKIE, Session, lang_of};
-use crate::reports::month::{Context, Scope, date_results};
+use crate::reports::month::{Context, Scope};
 use hadir_rules::{Band, Decision, DayStatus, Direction, Excused, RuleSettings};
 
 pub(crate) type Fields = HashMap<String, String>;
@@ -288,8 +288,8 @@ pub async fn today(State(st): State<AppState>, s: Session, Query(q): Query<Field
     let lang = s.lang;
     let date = parse_date(field(&q, "date")).unwrap_or_else(|| st.now().date());
     let sc = scope(&s.user);
-    let ctx = Context::load(&st.store, &sc, st.config.utc_offset).await?;
-    let days = date_results(&st.store, &ctx, date).await?;
+    let ctx = st.context(&sc).await?;
+    let days = st.reports.day(&st.store, &ctx, date).await?;
     let mut by_section: BTreeMap<String, Vec<_>> = BTreeMap::new();
     for (e, d) in &days {
         by_section.entry(e.section_name.clone()).or_default().push((e, d));
@@ -375,7 +375,7 @@ pub async fn employees(State(st): State<AppState>, s: Session, Query(q): Query<F
     s.require(Page::Employees)?;
     let lang = s.lang;
     let sc = scope(&s.user);
-    let ctx = Context::load(&st.store, &sc, st.config.utc_offset).await?;
+    let ctx = st.context(&sc).await?;
     let admin = s.user.role == Role::Admin;
     let enrols = auth::allowed(s.user.role, Page::Enrolment);
     let faces = if enrols { st.store.template_counts().await? } else { HashMap::new() };
@@ -520,7 +520,7 @@ pub async fn records(State(st): State<AppState>, s: Session, Query(q): Query<Fie
     let lang = s.lang;
     let date = parse_date(field(&q, "date")).unwrap_or_else(|| st.now().date());
     let sc = narrowed(scope(&s.user), field(&q, "section"))?;
-    let ctx = Context::load(&st.store, &scope(&s.user), st.config.utc_offset).await?;
+    let ctx = st.context(&scope(&s.user)).await?;
     let names: HashMap<&str, &crate::storage::employees::Employee> =
         ctx.employees.iter().filter(|e| sc.includes(e.section.as_deref())).map(|e| (e.id.as_str(), e)).collect();
     let off = st.config.utc_offset;
@@ -637,7 +637,7 @@ pub async fn confirmations(State(st): State<AppState>, s: Session, Query(q): Que
     s.require(Page::Confirmations)?;
     let lang = s.lang;
     let sc = scope(&s.user);
-    let ctx = Context::load(&st.store, &sc, st.config.utc_offset).await?;
+    let ctx = st.context(&sc).await?;
     let emps: HashMap<&str, _> = ctx.employees.iter().map(|e| (e.id.as_str(), e)).collect();
     let mut body = flash(&q);
     let mut n = 0;

@@ -18,7 +18,7 @@ use super::pages::narrowed;
 use crate::storage::calendar::{date_str, parse_date};
 use super::{AppError, AppState, Session};
 use crate::reports::chart::late_chart_svg;
-use crate::reports::month::{Context, date_rows, employee_month, late_per_day, month_recaps};
+use crate::reports::month::{Context, date_rows, employee_month, late_per_day};
 use crate::reports::{Table, csv, date_table, employee_month_table, month_table, pdf, xlsx};
 
 type Fields = HashMap<String, String>;
@@ -89,9 +89,9 @@ pub async fn month_page(State(st): State<AppState>, s: Session, Query(q): Query<
     let (year, month) = month_of(&st, &q)?;
     let section = section_param(&q);
     let sc = narrowed(scope(&s.user), section)?;
-    let full = Context::load(&st.store, &scope(&s.user), st.config.utc_offset).await?;
-    let ctx = Context::load(&st.store, &sc, st.config.utc_offset).await?;
-    let months = month_recaps(&st.store, &ctx, year, month).await?;
+    let full = st.context(&scope(&s.user)).await?;
+    let ctx = st.context(&sc).await?;
+    let months = st.reports.month(&st.store, &ctx, year, month).await?;
     let rows: Vec<_> = months.iter().map(|(e, _, r)| (e.clone(), r.clone())).collect();
     let table = month_table(lang, year, month, &rows, &st.store.closed_changes(year, month).await?);
     let inner = format!(
@@ -157,7 +157,7 @@ fn employee_picker(lang: Lang, ctx: &Context, year: i32, month: Month) -> String
 async fn employee_table(st: &AppState, s: &Session, q: &Fields) -> Result<(Table, String), AppError> {
     let (year, month) = month_of(st, q)?;
     let id = q.get("id").map_or("", |v| v.trim());
-    let ctx = Context::load(&st.store, &scope(&s.user), st.config.utc_offset).await?;
+    let ctx = st.context(&scope(&s.user)).await?;
     let (info, days, recap) = employee_month(&st.store, &ctx, id, year, month).await?.ok_or(AppError::NotFound)?;
     Ok((employee_month_table(s.lang, &info, year, month, &days, &recap), info.section))
 }
@@ -284,8 +284,8 @@ pub async fn month_export(State(st): State<AppState>, s: Session, Path(fmt): Pat
     let (year, month) = month_of(&st, &q)?;
     let section = section_param(&q);
     let sc = narrowed(scope(&s.user), section)?;
-    let ctx = Context::load(&st.store, &sc, st.config.utc_offset).await?;
-    let rows: Vec<_> = month_recaps(&st.store, &ctx, year, month).await?.into_iter().map(|(e, _, r)| (e, r)).collect();
+    let ctx = st.context(&sc).await?;
+    let rows: Vec<_> = st.reports.month(&st.store, &ctx, year, month).await?.into_iter().map(|(e, _, r)| (e, r)).collect();
     let table = month_table(s.lang, year, month, &rows, &st.store.closed_changes(year, month).await?);
     let now = st.now();
     st.store.audit(&s.user.username, "export_month", &format!("{year}-{:02} {section} {fmt}", u8::from(month)), now).await?;
@@ -304,8 +304,8 @@ pub async fn date_page(State(st): State<AppState>, s: Session, Query(q): Query<F
     let date = date_of(&st, &q);
     let section = section_param(&q);
     let sc = narrowed(scope(&s.user), section)?;
-    let full = Context::load(&st.store, &scope(&s.user), st.config.utc_offset).await?;
-    let ctx = Context::load(&st.store, &sc, st.config.utc_offset).await?;
+    let full = st.context(&scope(&s.user)).await?;
+    let ctx = st.context(&sc).await?;
     let table = date_table(lang, date, &date_rows(&st.store, &ctx, date).await?);
     let inner = format!(r#"<label>{l}<input type="date" name="date" value="{d}"></label>"#, l = lang.pick("Tanggal", "Date"), d = date_str(date));
     let mut body = filter_form(lang, &full, &s.user, &inner, section, "/reports/date");
@@ -320,7 +320,7 @@ pub async fn date_export(State(st): State<AppState>, s: Session, Path(fmt): Path
     let date = date_of(&st, &q);
     let section = section_param(&q);
     let sc = narrowed(scope(&s.user), section)?;
-    let ctx = Context::load(&st.store, &sc, st.config.utc_offset).await?;
+    let ctx = st.context(&sc).await?;
     let table = date_table(s.lang, date, &date_rows(&st.store, &ctx, date).await?);
     let now = st.now();
     st.store.audit(&s.user.username, "export_date", &format!("{} {section} {fmt}", date_str(date)), now).await?;

@@ -9,11 +9,14 @@
 //! - [`xlsx`], [`csv`], [`pdf`]: the three export formats.
 //! - [`signoff`]: the office's letterhead and the signature block of the printed exports.
 //! - [`chart`]: the lateness-per-day chart of a section (SVG).
-//! - [`month`]: computing a whole month for many employees from the SQLite records (the
+//! - [`month`]: computing a whole month for many employees from the store's records (the
 //!   path the monthly recap page and the benchmark take).
+//! - [`cache`]: the judged months and the office kept between requests while the store has
+//!   not changed (what the dashboard's pages read through).
 //!
 //! It must not: decide who may see which employees (the dashboard passes only permitted rows).
 
+pub mod cache;
 pub mod chart;
 pub mod csv;
 pub mod month;

@@ -3,6 +3,7 @@
 //! through [`month_recaps`].
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use time::{Date, Month, OffsetDateTime, UtcOffset};
 
@@ -35,29 +36,30 @@ impl Scope {
     }
 }
 
-/// Everything the reports need besides the records, loaded once per request.
+/// What every report reads besides the records and the sites' watermarks: the whole office's
+/// employees, sections, schedules, holidays and rule settings. The report cache keeps one
+/// while the store's change counter stands still ([`super::cache`]).
 #[derive(Clone)]
-pub struct Context {
-    /// Employees in scope.
+pub struct Office {
+    /// Every employee.
     pub employees: Vec<Employee>,
     /// Sections by id.
-    pub sections: HashMap<String, Section>,
+    pub sections: Arc<HashMap<String, Section>>,
     /// Holidays.
-    pub holidays: hadir_rules::Holidays,
+    pub holidays: Arc<hadir_rules::Holidays>,
     /// Rule settings.
     pub settings: hadir_rules::RuleSettings,
-    /// Last known date per site.
-    pub known: HashMap<String, Option<Date>>,
-    /// The calendar for employees without a section: no working days, so nothing is deducted.
-    pub no_section: SectionCalendar,
     /// The calendars of employees with schedules of their own, by employee id.
-    pub own: HashMap<String, SectionCalendar>,
+    pub own: Arc<HashMap<String, SectionCalendar>>,
+    /// The store's change counter, read before anything else was.
+    pub changes: u64,
 }
 
-impl Context {
-    /// Loads the context for `scope` at the sites' offset.
-    pub async fn load(store: &Store, scope: &Scope, offset: UtcOffset) -> Result<Self, StorageError> {
-        let employees: Vec<Employee> = store.employees().await?.into_iter().filter(|e| scope.includes(e.section.as_deref())).collect();
+impl Office {
+    /// Reads the office from the store.
+    pub async fn load(store: &Store) -> Result<Self, StorageError> {
+        let changes = store.changes().all();
+        let employees = store.employees().await?;
         let sections: HashMap<String, Section> = store.sections().await?.into_iter().map(|s| (s.id.clone(), s)).collect();
         let section_of: HashMap<&str, &str> = employees.iter().filter_map(|e| Some((e.id.as_str(), e.section.as_deref()?))).collect();
         let own = crate::storage::calendar::employee_calendars(&store.employee_schedules().await?, |id| {
@@ -65,13 +67,56 @@ impl Context {
         });
         Ok(Self {
             employees,
-            sections,
-            holidays: store.holidays().await?,
+            sections: Arc::new(sections),
+            holidays: Arc::new(store.holidays().await?),
             settings: store.settings().await?,
-            known: store.known_through_by_site(offset).await?,
-            no_section: SectionCalendar::new(WeeklySchedule::new([None; 7])),
-            own,
+            own: Arc::new(own),
+            changes,
         })
+    }
+
+    /// The context of `scope`'s employees, with the sites' known dates.
+    pub fn scoped(&self, scope: &Scope, known: HashMap<String, Option<Date>>) -> Context {
+        Context {
+            employees: self.employees.iter().filter(|e| scope.includes(e.section.as_deref())).cloned().collect(),
+            sections: Arc::clone(&self.sections),
+            holidays: Arc::clone(&self.holidays),
+            settings: self.settings.clone(),
+            known,
+            no_section: SectionCalendar::new(WeeklySchedule::new([None; 7])),
+            own: Arc::clone(&self.own),
+            changes: self.changes,
+        }
+    }
+}
+
+/// Everything the reports need besides the records, for the employees of one scope.
+#[derive(Clone)]
+pub struct Context {
+    /// Employees in scope.
+    pub employees: Vec<Employee>,
+    /// Sections by id.
+    pub sections: Arc<HashMap<String, Section>>,
+    /// Holidays.
+    pub holidays: Arc<hadir_rules::Holidays>,
+    /// Rule settings.
+    pub settings: hadir_rules::RuleSettings,
+    /// Last known date per site.
+    pub known: HashMap<String, Option<Date>>,
+    /// The calendar for employees without a section: no working days, so nothing is deducted.
+    pub no_section: SectionCalendar,
+    /// The calendars of employees with schedules of their own, by employee id.
+    pub own: Arc<HashMap<String, SectionCalendar>>,
+    /// The store's change counter when the office was read.
+    pub changes: u64,
+}
+
+impl Context {
+    /// Loads the context for `scope` at the sites' offset, straight from the store (the
+    /// dashboard goes through [`super::cache::ReportCache::context`]).
+    pub async fn load(store: &Store, scope: &Scope, offset: UtcOffset) -> Result<Self, StorageError> {
+        let office = Office::load(store).await?;
+        Ok(office.scoped(scope, store.known_through_by_site(offset).await?))
     }
 
     /// The employee's calendar: their own schedules over their section's.
@@ -92,7 +137,8 @@ impl Context {
         EmployeeInfo { id: e.id.clone(), name: e.name.clone(), section: e.section.clone().unwrap_or_default(), section_name }
     }
 
-    fn known_for(&self, e: &Employee) -> Option<Date> {
+    /// The last known date of the employee's site.
+    pub fn known_for(&self, e: &Employee) -> Option<Date> {
         self.known.get(&e.site_id).copied().flatten()
     }
 }
@@ -110,6 +156,18 @@ fn bounds(from: Date, to: Date) -> (OffsetDateTime, OffsetDateTime) {
 /// time) rather than the whole month by time.
 pub const SCOPED_READ_MAX: usize = 2_000;
 
+/// The punches of the context's employees around local dates `from..=to`: a supervisor's few
+/// sections are read by employee, a whole department by time.
+async fn punches(store: &Store, ctx: &Context, from: Date, to: Date) -> Result<HashMap<String, Vec<Punch>>, StorageError> {
+    let (from, to) = bounds(from, to);
+    if ctx.employees.len() <= SCOPED_READ_MAX {
+        let ids: Vec<&str> = ctx.employees.iter().map(|e| e.id.as_str()).collect();
+        store.punches_of(&ids, from, to).await
+    } else {
+        store.punches_by_employee(from, to).await
+    }
+}
+
 /// The recap of every employee in the context for a month, with each employee's days.
 pub async fn month_recaps(
     store: &Store,
@@ -121,14 +179,7 @@ pub async fn month_recaps(
         .map_err(|e| StorageError::Corrupt(format!("report month {year}-{month}: {e}")))?;
     let last = Date::from_calendar_date(year, month, month.length(year))
         .map_err(|e| StorageError::Corrupt(format!("report month {year}-{month}: {e}")))?;
-    let (from, to) = bounds(first, last);
-    // A supervisor's few sections are read by employee; a whole department by time.
-    let mut punches = if ctx.employees.len() <= SCOPED_READ_MAX {
-        let ids: Vec<&str> = ctx.employees.iter().map(|e| e.id.as_str()).collect();
-        store.punches_of(&ids, from, to).await?
-    } else {
-        store.punches_by_employee(from, to).await?
-    };
+    let mut punches = punches(store, ctx, first, last).await?;
     let excused = store.excused_between(first, last).await?;
     let empty_ex = BTreeMap::new();
     let mut out = Vec::with_capacity(ctx.employees.len());
@@ -168,8 +219,7 @@ pub async fn employee_month(
 
 /// Every employee's day on `date`.
 pub async fn date_results(store: &Store, ctx: &Context, date: Date) -> Result<Vec<(EmployeeInfo, DayResult)>, StorageError> {
-    let (from, to) = bounds(date, date);
-    let punches = store.punches_by_employee(from, to).await?;
+    let punches = punches(store, ctx, date, date).await?;
     let excused = store.excused_between(date, date).await?;
     let none: Vec<Punch> = Vec::new();
     Ok(ctx

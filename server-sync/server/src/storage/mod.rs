@@ -43,6 +43,7 @@ pub mod areas;
 pub mod assignments;
 pub mod audit;
 pub mod calendar;
+pub mod changes;
 pub mod corrections;
 pub mod decisions;
 pub mod employees;
@@ -251,6 +252,7 @@ enum Backend {
 pub struct Store {
     backend: Arc<Backend>,
     key: Option<Arc<TemplateKey>>,
+    changes: Arc<changes::Changes>,
 }
 
 /// A face template as an admin or a kiosk adds it.
@@ -379,7 +381,7 @@ pub struct BatchExtras {
 
 impl Store {
     fn new(backend: Backend, key: Option<TemplateKey>) -> Store {
-        Store { backend: Arc::new(backend), key: key.map(Arc::new) }
+        Store { backend: Arc::new(backend), key: key.map(Arc::new), changes: Arc::default() }
     }
 
     /// Opens (creating if needed) an SQLite database file (WAL, `synchronous=FULL`), with the
@@ -402,7 +404,12 @@ impl Store {
 
     /// The same store with another template key.
     pub fn with_template_key(self, key: TemplateKey) -> Store {
-        Store { backend: self.backend, key: Some(Arc::new(key)) }
+        Store { backend: self.backend, key: Some(Arc::new(key)), changes: self.changes }
+    }
+
+    /// What changed through this store since a reader looked (for the report cache).
+    pub fn changes(&self) -> &changes::Changes {
+        &self.changes
     }
 
     /// The template key, if the store has one.
@@ -476,6 +483,7 @@ impl Store {
             }
             Backend::Postgres(p) => p.migrate(list).await?,
         };
+        self.changes.everything();
         if self.key.is_some() && list.iter().any(|m| m.component == "core" && m.version == 2) {
             let sealed = self.seal_clear_templates().await?;
             if sealed > 0 {
@@ -572,10 +580,13 @@ impl Store {
         if verified.is_empty() && extras.refusals.is_empty() && extras.watermark.is_none() {
             return Ok(Vec::new());
         }
-        match &*self.backend {
+        let employees: Vec<String> = verified.iter().map(|v| v.record.body.employee_id.clone()).collect();
+        let out = match &*self.backend {
             Backend::Sqlite(s) => s.store_verified(verified, extras, now_ms).await,
             Backend::Postgres(p) => p.store_verified(&verified, &extras, now_ms).await,
-        }
+        };
+        self.changes.employees(employees.iter().map(String::as_str));
+        out
     }
 
     /// The latest refused upload entries, newest first (all devices, or one).
@@ -646,13 +657,15 @@ impl Store {
 
     /// Adds or changes an employee; bumps the roster revision. Returns the new revision.
     pub async fn upsert_employee(&self, e: &EmployeeInput) -> Result<i64> {
-        match &*self.backend {
+        let out = match &*self.backend {
             Backend::Sqlite(s) => {
                 let e = e.clone();
                 s.run(move |c| sqlite::upsert_employee(c, &e)).await
             }
             Backend::Postgres(p) => p.upsert_employee(e).await,
-        }
+        };
+        self.changes.everything();
+        out
     }
 
     /// Adds a face template; bumps the roster revision. Returns the template id.
@@ -711,13 +724,15 @@ impl Store {
     /// Removes an employee: deletes the PIN hash and every face template (personal data), keeps
     /// a tombstone so devices delete their copies; bumps the roster revision. `false` if unknown.
     pub async fn remove_employee(&self, employee_id: &str, now_ms: i64) -> Result<bool> {
-        match &*self.backend {
+        let out = match &*self.backend {
             Backend::Sqlite(s) => {
                 let e = employee_id.to_owned();
                 s.run(move |c| sqlite::remove_employee(c, &e, now_ms)).await
             }
             Backend::Postgres(p) => p.remove_employee(employee_id, now_ms).await,
-        }
+        };
+        self.changes.everything();
+        out
     }
 
     /// The roster changes of a site since `since` (0: everything).

@@ -293,6 +293,15 @@ impl Store {
     /// Runs one `INSERT … RETURNING <integer>` on the writer connection; returns the value.
     pub async fn insert_returning(&self, context: &'static str, sql: impl Into<String>, params: Vec<Val>) -> Result<i64> {
         let sql = sql.into();
+        let touches = super::changes::touches_reports(&sql);
+        let out = self.insert_returning_unmarked(context, sql, params).await;
+        if touches {
+            self.changes.everything();
+        }
+        out
+    }
+
+    async fn insert_returning_unmarked(&self, context: &'static str, sql: String, params: Vec<Val>) -> Result<i64> {
         match &*self.backend {
             Backend::Sqlite(s) => {
                 s.run(move |c| {
@@ -317,8 +326,20 @@ impl Store {
         Ok(n.first().copied().unwrap_or(0))
     }
 
-    /// Runs writes in one transaction, in order; returns the rows each changed.
+    /// Runs writes in one transaction, in order; returns the rows each changed. Marks the
+    /// change for the report cache by the tables written ([`super::changes`]).
     pub async fn write_all(&self, context: &'static str, stmts: Vec<Stmt>) -> Result<Vec<u64>> {
+        let touches = stmts.iter().any(|s| super::changes::touches_reports(&s.sql));
+        let out = self.write_all_unmarked(context, stmts).await;
+        if touches {
+            self.changes.everything();
+        }
+        out
+    }
+
+    /// [`Store::write_all`] for a caller that marks what it changed itself (a terminal's
+    /// records change only their employees' months).
+    pub(super) async fn write_all_unmarked(&self, context: &'static str, stmts: Vec<Stmt>) -> Result<Vec<u64>> {
         match &*self.backend {
             Backend::Sqlite(s) => {
                 s.run(move |c| {

@@ -462,7 +462,19 @@ impl Store {
     pub async fn store_terminal_attlog(&self, serial: &str, batch: &AttlogBatch, offset: UtcOffset, stamp: Option<&str>, now_ms: i64) -> Result<AttlogStored> {
         let rule = self.terminal_status_rule().await?;
         let (stmts, inserts) = attlog_stmts(serial, batch, &rule, offset, stamp, now_ms);
-        let counts = self.write_all("store a terminal's ATTLOG batch", stmts).await?;
+        // A line counts for the employee whose terminal user number its PIN is, or whose id
+        // it is: only their months change.
+        let mut pins: Vec<&str> = batch.entries.iter().map(|e| e.pin.as_str()).collect();
+        pins.sort_unstable();
+        pins.dedup();
+        let mut employees: Vec<String> = pins.iter().map(|p| (*p).to_owned()).collect();
+        employees.extend(
+            self.query_rows_in("read the owners of terminal user numbers", "SELECT employee_id FROM zk_user_numbers WHERE terminal_user IN ({keys})", Vec::new(), &pins, |r| r.text(0))
+                .await?,
+        );
+        let counts = self.write_all_unmarked("store a terminal's ATTLOG batch", stmts).await;
+        self.changes().employees(employees.iter().map(String::as_str));
+        let counts = counts?;
         Ok(count_stored(&counts, inserts, batch.entries.len(), batch.errors.len()))
     }
 

@@ -114,6 +114,12 @@ async fn sqlite_a_teleport_and_a_replayed_position_are_flagged() {
     attacks::a_teleport_and_a_replayed_position_are_flagged(store).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_the_report_cache_follows_uploads_and_decisions() {
+    let (_dir, store) = sqlite();
+    scenarios::the_report_cache_follows_uploads_and_decisions(store).await;
+}
+
 /// One cluster for all PostgreSQL scenarios (start-up costs seconds), one database each.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_all_scenarios() {
@@ -129,6 +135,7 @@ async fn postgres_all_scenarios() {
     scenarios::refusals_are_named_and_valid_records_stored(open("refusals").await).await;
     scenarios::enrolment_roster_and_evidence(open("roster").await).await;
     scenarios::client_drains_and_parks(open("drain").await).await;
+    scenarios::the_report_cache_follows_uploads_and_decisions(open("report_cache").await).await;
     proxy::cut_connections_leave_exactly_one_copy(open("cuts").await, 100).await;
     templates::kiosk_template_reaches_the_site(open("templates").await).await;
     watermark::watermark_follows_drained_outboxes(open("watermark").await).await;

@@ -316,3 +316,64 @@ pub async fn client_drains_and_parks(store: Store) {
     assert_eq!(reasons, [RefusalReason::BadSignature, RefusalReason::SequenceGap]);
     assert_eq!(server.store().device_records("KIOSK-C").await.unwrap().len(), 250);
 }
+
+/// The dashboard's report cache over the device API's store: a month judged once is served
+/// from the cache until one employee's record arrives, which has only that employee's month
+/// judged again; a supervisor's decision has everyone's judged again. Every answer equals the
+/// month computed straight from the store.
+pub async fn the_report_cache_follows_uploads_and_decisions(store: Store) {
+    use hadir_server::reports::cache::{CacheStats, ReportCache};
+    use hadir_server::reports::month::{Context, Scope, month_recaps};
+    let server = start(store).await;
+    let (a, b) = ("198001012005011001", "198502022010012002");
+    for id in [a, b] {
+        let e = EmployeeInput { employee_id: id.into(), name: format!("Pegawai {id}"), site_id: "S1".into(), section_id: None, pin_hash: None };
+        server.store().upsert_employee(&e).await.unwrap();
+    }
+    let mut dev = server.enrol("KIOSK-C", "S1", Mode::Office).await;
+    async fn upload(dev: &mut crate::harness::Device, employee: &str, score: u16) {
+        let mut body = dev.chain.next_body();
+        body.employee_id = employee.into();
+        body.utc_offset_min = 480;
+        body.direction = hadir_protocol::Direction::In;
+        body.match_score = hadir_protocol::Score(score);
+        if score < 8000 {
+            body.decision = hadir_protocol::Decision::NeedsConfirmation;
+        }
+        let entry = json(&dev.chain.push(body));
+        let answer = dev.uploader.post_batch_raw(batch_json(&[entry])).await.expect("upload");
+        assert!(answer.results.iter().all(|r| r.outcome == Outcome::Stored), "{answer:?}");
+    }
+    upload(&mut dev, a, 9000).await;
+    let st = server.store();
+    let offset = time::UtcOffset::from_hms(8, 0, 0).unwrap();
+    let cache = ReportCache::default();
+    let cache = &cache;
+    let july = || async move {
+        let ctx = cache.context(st, &Scope::All, offset).await.unwrap();
+        let cached = cache.month(st, &ctx, 2026, time::Month::July).await.unwrap();
+        let direct = month_recaps(st, &Context::load(st, &Scope::All, offset).await.unwrap(), 2026, time::Month::July).await.unwrap();
+        assert_eq!(cached, direct, "the cache answers as the store does");
+        cached
+    };
+    let day_6 = |rows: &[(hadir_server::reports::EmployeeInfo, Vec<hadir_rules::DayResult>, hadir_rules::MonthRecap)], who: &str| {
+        rows.iter().find(|(e, _, _)| e.id == who).map(|(_, days, _)| days[5].clone()).unwrap()
+    };
+    let first = july().await;
+    assert!(day_6(&first, a).first_in.is_some() && day_6(&first, b).first_in.is_none());
+    assert_eq!(cache.stats(), CacheStats { hits: 0, misses: 2 });
+    july().await;
+    assert_eq!(cache.stats(), CacheStats { hits: 2, misses: 2 }, "nothing changed: both months from the cache");
+    // B's record awaiting confirmation arrives: only B's month is judged again.
+    upload(&mut dev, b, 6500).await;
+    let third = july().await;
+    assert_eq!(day_6(&third, b).pending, 1);
+    assert_eq!(cache.stats(), CacheStats { hits: 3, misses: 3 });
+    // The supervisor confirms it: a decision may change any day, every month is judged again.
+    let pending = st.pending_records().await.unwrap();
+    assert_eq!(pending.len(), 1);
+    assert!(st.decide(pending[0].punch.record_id, true, "ok", "kabid", time::OffsetDateTime::now_utc()).await.unwrap());
+    let fourth = july().await;
+    assert!(day_6(&fourth, b).first_in.is_some() && day_6(&fourth, b).pending == 0);
+    assert_eq!(cache.stats(), CacheStats { hits: 3, misses: 5 });
+}
