@@ -209,6 +209,8 @@ pub struct Dashboard {
     /// The face engine for enrolment from photos (loaded on first use).
     pub faces: Arc<enrol::FaceService>,
     watcher: Once,
+    /// The report cache's warm-up was started (at the first request).
+    warmed: Once,
     /// An administrator account was seen (set once; accounts are never deleted).
     admin_seen: std::sync::atomic::AtomicBool,
     /// Previewed import files waiting for confirmation.
@@ -235,6 +237,7 @@ impl Dashboard {
             board_tx,
             faces,
             watcher: Once::new(),
+            warmed: Once::new(),
             admin_seen: std::sync::atomic::AtomicBool::new(false),
             uploads: people_pages::Uploads::default(),
             reports: crate::reports::cache::ReportCache::default(),
@@ -249,6 +252,27 @@ impl Dashboard {
     /// The reports' context of `scope`, through the report cache.
     pub async fn context(&self, scope: &crate::reports::month::Scope) -> Result<crate::reports::month::Context, StorageError> {
         self.reports.context(&self.store, scope, self.config.utc_offset).await
+    }
+
+    /// Judges the current month of everyone in the background, once, at the first request, so
+    /// that the morning's first supervisor does not wait for it; what changes later is judged
+    /// again as pages ask for it.
+    pub fn warm_reports(self: &Arc<Self>) {
+        self.warmed.call_once(|| {
+            let st = Arc::clone(self);
+            tokio::spawn(async move {
+                let started = std::time::Instant::now();
+                let now = st.now();
+                let judged = async {
+                    let ctx = st.context(&crate::reports::month::Scope::All).await?;
+                    st.reports.month(&st.store, &ctx, now.year(), now.month()).await.map(|m| m.len())
+                };
+                match judged.await {
+                    Ok(n) => tracing::info!(employees = n, ms = started.elapsed().as_millis() as u64, "the month's recap is judged and cached"),
+                    Err(e) => tracing::warn!(error = %e, "could not judge the month ahead; pages judge it when asked"),
+                }
+            });
+        });
     }
 
     /// Tells the late boards to refresh (the device API may call this after storing records;
@@ -395,6 +419,7 @@ impl FromRequestParts<AppState> for Session {
             .and_then(|v| v.to_str().ok())
             .and_then(|c| auth::cookie(c, SESSION_COOKIE))
             .map(str::to_owned);
+        state.warm_reports();
         let Some(token) = token else { return Err(Redirect::to("/login").into_response()) };
         match state.store.session(&auth::token_hash(&token), (state.clock)()).await {
             Ok(Some((user, csrf))) => {

@@ -60,6 +60,7 @@ const PRELOGIN_COOKIE: &str = "hadir_prelogin";
 
 /// The login form, with a pre-session CSRF token in a cookie and the form.
 pub async fn login_form(State(st): State<AppState>, headers: HeaderMap) -> Response {
+    st.warm_reports();
     let parts_lang = lang_from_headers(&headers);
     login_page(&st, parts_lang, None)
 }

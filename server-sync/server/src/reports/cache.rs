@@ -58,6 +58,8 @@ struct Months {
 #[derive(Default)]
 pub struct ReportCache {
     office: Mutex<Option<(Instant, Arc<Office>)>>,
+    /// Held while the office is read, so that requests arriving together read it once.
+    reading_office: tokio::sync::Mutex<()>,
     months: Mutex<Months>,
     /// Held while misses are judged, so that concurrent misses of one month are judged once.
     judging: tokio::sync::Mutex<()>,
@@ -89,15 +91,22 @@ impl ReportCache {
 
     /// The office, read again when the store changed or the copy is older than [`MAX_AGE`].
     pub async fn office(&self, store: &Store) -> Result<Arc<Office>, StorageError> {
-        let current = store.changes().all();
-        if let Some((at, o)) = &*self.office.lock().unwrap_or_else(PoisonError::into_inner) {
-            if o.changes == current && at.elapsed() < MAX_AGE {
-                return Ok(Arc::clone(o));
-            }
+        if let Some(o) = self.current_office(store) {
+            return Ok(o);
+        }
+        let _one_at_a_time = self.reading_office.lock().await;
+        if let Some(o) = self.current_office(store) {
+            return Ok(o);
         }
         let fresh = Arc::new(Office::load(store).await?);
         *self.office.lock().unwrap_or_else(PoisonError::into_inner) = Some((Instant::now(), Arc::clone(&fresh)));
         Ok(fresh)
+    }
+
+    fn current_office(&self, store: &Store) -> Option<Arc<Office>> {
+        let current = store.changes().all();
+        let kept = self.office.lock().unwrap_or_else(PoisonError::into_inner);
+        kept.as_ref().filter(|(at, o)| o.changes == current && at.elapsed() < MAX_AGE).map(|(_, o)| Arc::clone(o))
     }
 
     /// The context of `scope`: the cached office, the sites' known dates read now.

@@ -219,8 +219,14 @@ impl Stmt {
     }
 }
 
-async fn pg_bind<C: tokio_postgres::GenericClient>(client: &C, sql: &str, params: &[Val], context: &str) -> Result<(tokio_postgres::Statement, Vec<Box<dyn ToSql + Sync + Send>>)> {
-    let st = client.prepare(sql).await.map_err(|source| StorageError::Postgres { context: context.to_owned(), source })?;
+async fn pg_bind<C: tokio_postgres::GenericClient>(
+    statements: &mut super::postgres::Statements,
+    client: &C,
+    sql: &str,
+    params: &[Val],
+    context: &str,
+) -> Result<(tokio_postgres::Statement, Vec<Box<dyn ToSql + Sync + Send>>)> {
+    let st = statements.get(client, sql).await.map_err(|source| StorageError::Postgres { context: context.to_owned(), source })?;
     let bound = params.iter().zip(st.params()).map(|(v, ty)| pg_param(v, ty)).collect::<Result<Vec<_>>>()?;
     Ok((st, bound))
 }
@@ -252,9 +258,10 @@ impl Store {
                 .await
             }
             Backend::Postgres(p) => {
-                let c = p.lock_reader().await;
-                let (st, bound) = pg_bind(&*c, &sql, &params, context).await?;
-                let rows = c
+                let mut c = p.lock_reader().await;
+                let super::postgres::PgConn { client, statements } = &mut *c;
+                let (st, bound) = pg_bind(statements, client, &sql, &params, context).await?;
+                let rows = client
                     .query(&st, &as_refs(&bound))
                     .await
                     .map_err(|source| StorageError::Postgres { context: context.to_owned(), source })?;
@@ -312,9 +319,10 @@ impl Store {
                 .await
             }
             Backend::Postgres(p) => {
-                let c = p.lock().await;
-                let (st, bound) = pg_bind(&*c, &sql, &params, context).await?;
-                let row = c.query_one(&st, &as_refs(&bound)).await.map_err(|source| StorageError::Postgres { context: context.to_owned(), source })?;
+                let mut c = p.lock().await;
+                let super::postgres::PgConn { client, statements } = &mut *c;
+                let (st, bound) = pg_bind(statements, client, &sql, &params, context).await?;
+                let row = client.query_one(&st, &as_refs(&bound)).await.map_err(|source| StorageError::Postgres { context: context.to_owned(), source })?;
                 row.try_get::<_, i64>(0).map_err(|source| StorageError::Postgres { context: context.to_owned(), source })
             }
         }
@@ -358,11 +366,12 @@ impl Store {
             }
             Backend::Postgres(p) => {
                 let mut c = p.lock().await;
+                let super::postgres::PgConn { client, statements } = &mut *c;
                 let err = |source| StorageError::Postgres { context: context.to_owned(), source };
-                let tx = c.transaction().await.map_err(err)?;
+                let tx = client.transaction().await.map_err(err)?;
                 let mut counts = Vec::with_capacity(stmts.len());
                 for s in &stmts {
-                    let (st, bound) = pg_bind(&tx, &s.sql, &s.params, context).await?;
+                    let (st, bound) = pg_bind(statements, &tx, &s.sql, &s.params, context).await?;
                     counts.push(tx.execute(&st, &as_refs(&bound)).await.map_err(err)?);
                 }
                 tx.commit().await.map_err(err)?;

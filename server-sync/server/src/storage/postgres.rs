@@ -1,7 +1,9 @@
 //! The PostgreSQL backend (scale-out).
 //!
 //! One connection (tokio-postgres) behind an async mutex for writes, and a second one for the
-//! dashboard's reads ([`PgStore::lock_reader`]), so a month's recap never holds up ingest; a
+//! dashboard's reads ([`PgStore::lock_reader`]), so a month's recap never holds up ingest.
+//! Each connection keeps the statements prepared on it ([`PgConn`]): a statement is parsed and
+//! planned by the server once per connection, not once per request. A
 //! batch is one transaction, and the device row is locked (`SELECT … FOR UPDATE`) while its chain head moves, so two servers (or
 //! two requests) can never store two records at one chain position.
 //!
@@ -31,8 +33,57 @@ fn err(context: impl Into<String>) -> impl FnOnce(tokio_postgres::Error) -> Stor
 /// A PostgreSQL connection.
 #[derive(Debug)]
 pub struct PgStore {
-    client: Mutex<Client>,
-    reader: Mutex<Client>,
+    client: Mutex<PgConn>,
+    reader: Mutex<PgConn>,
+}
+
+/// Statements kept per connection at most; past it the cache starts again (a statement with
+/// `IN (…)` lists has one text per list length).
+const MAX_STATEMENTS: usize = 512;
+
+/// One connection and the statements prepared on it, by SQL text. Derefs to the client.
+#[derive(Debug)]
+pub struct PgConn {
+    pub(super) client: Client,
+    pub(super) statements: Statements,
+}
+
+/// Prepared statements by SQL text, valid on the connection that prepared them.
+#[derive(Debug, Default)]
+pub struct Statements(HashMap<String, tokio_postgres::Statement>);
+
+impl Statements {
+    /// The statement for `sql`, prepared through `client` (the connection or a transaction on
+    /// it) the first time.
+    pub async fn get<C: tokio_postgres::GenericClient>(&mut self, client: &C, sql: &str) -> std::result::Result<tokio_postgres::Statement, tokio_postgres::Error> {
+        if let Some(st) = self.0.get(sql) {
+            return Ok(st.clone());
+        }
+        let st = client.prepare(sql).await?;
+        if self.0.len() >= MAX_STATEMENTS {
+            self.0.clear();
+        }
+        self.0.insert(sql.to_owned(), st.clone());
+        Ok(st)
+    }
+
+    /// Forgets every statement (after a migration changed the tables they read).
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+}
+
+impl std::ops::Deref for PgConn {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+impl std::ops::DerefMut for PgConn {
+    fn deref_mut(&mut self) -> &mut Client {
+        &mut self.client
+    }
 }
 
 async fn open_client(url: &str, what: &'static str) -> Result<Client> {
@@ -50,17 +101,18 @@ impl PgStore {
     pub async fn connect(url: &str) -> Result<PgStore> {
         let client = open_client(url, "writer").await?;
         let reader = open_client(url, "reader").await?;
-        Ok(PgStore { client: Mutex::new(client), reader: Mutex::new(reader) })
+        let conn = |client| Mutex::new(PgConn { client, statements: Statements::default() });
+        Ok(PgStore { client: conn(client), reader: conn(reader) })
     }
 
     /// The client, for other components' queries. Hold the guard briefly.
-    pub async fn lock(&self) -> tokio::sync::MutexGuard<'_, Client> {
+    pub async fn lock(&self) -> tokio::sync::MutexGuard<'_, PgConn> {
         self.client.lock().await
     }
 
     /// The read connection (reads only: the dashboard's pages and recaps). Hold the guard
     /// briefly.
-    pub async fn lock_reader(&self) -> tokio::sync::MutexGuard<'_, Client> {
+    pub async fn lock_reader(&self) -> tokio::sync::MutexGuard<'_, PgConn> {
         self.reader.lock().await
     }
 
@@ -108,6 +160,11 @@ impl PgStore {
             count += 1;
         }
         tx.commit().await.map_err(err("migrate: commit"))?;
+        drop(c);
+        if count > 0 {
+            self.client.lock().await.statements.clear();
+            self.reader.lock().await.statements.clear();
+        }
         Ok(count)
     }
 
@@ -227,7 +284,8 @@ impl PgStore {
 
     pub(super) async fn store_verified(&self, verified: &[Verified], extras: &BatchExtras, now_ms: i64) -> Result<Vec<Outcome>> {
         let mut c = self.client.lock().await;
-        let tx = c.transaction().await.map_err(err("begin ingest"))?;
+        let PgConn { client, statements } = &mut *c;
+        let tx = client.transaction().await.map_err(err("begin ingest"))?;
         // Lock every device row of the batch at once, in id order (two servers never wait on
         // each other crosswise), and read the chain heads: one round trip.
         let mut ids: Vec<&str> = verified.iter().map(|v| v.record.body.device_id.as_str()).collect();
@@ -235,11 +293,12 @@ impl PgStore {
         ids.dedup();
         let mut heads: HashMap<String, (ChainHead, bool)> = HashMap::new();
         if !ids.is_empty() {
+            let st = statements
+                .get(&tx, "SELECT device_id, last_seq, last_hash FROM devices WHERE device_id = ANY($1) ORDER BY device_id FOR UPDATE")
+                .await
+                .map_err(err("prepare chain heads"))?;
             let rows = tx
-                .query(
-                    "SELECT device_id, last_seq, last_hash FROM devices WHERE device_id = ANY($1) ORDER BY device_id FOR UPDATE",
-                    &[&ids],
-                )
+                .query(&st, &[&ids])
                 .await
                 .map_err(err("read chain heads"))?;
             for row in rows {
@@ -262,7 +321,7 @@ impl PgStore {
             } else if let Some(e) = decided.get(&(b.device_id.as_str(), b.seq)) {
                 Some(e.clone())
             } else {
-                existing(&tx, &b.device_id, b.seq).await?
+                existing(&tx, statements, &b.device_id, b.seq).await?
             };
             let (outcome, write) = decide(*head, v, found.as_ref());
             match &write {
@@ -293,7 +352,7 @@ impl PgStore {
             outcomes.push(outcome);
         }
         if !to_insert.is_empty() {
-            insert_records(&tx, &to_insert, now_ms).await?;
+            insert_records(&tx, statements, &to_insert, now_ms).await?;
             for v in to_insert.iter().filter(|v| !v.flags.is_empty()) {
                 let b = &v.record.body;
                 tx.execute(super::INSERT_FLAGS, &[&b.recorded_at_ms, &super::flags_json(&v.flags), &b.device_id, &(b.seq as i64)])
@@ -303,8 +362,12 @@ impl PgStore {
         }
         for (device, (head, changed)) in &heads {
             if *changed {
+                let st = statements
+                    .get(&tx, "UPDATE devices SET last_seq = $1, last_hash = $2, last_seen_ms = $3 WHERE device_id = $4")
+                    .await
+                    .map_err(err("prepare chain head update"))?;
                 tx.execute(
-                    "UPDATE devices SET last_seq = $1, last_hash = $2, last_seen_ms = $3 WHERE device_id = $4",
+                    &st,
                     &[&(head.seq as i64), &head.hash.to_hex(), &now_ms, device],
                 )
                 .await
@@ -720,7 +783,7 @@ async fn insert(
 
 /// Inserts many records with one statement (`INSERT … SELECT * FROM UNNEST(arrays)`): one
 /// round trip for a whole batch instead of one per record.
-async fn insert_records(tx: &Transaction<'_>, rows: &[&Verified], now_ms: i64) -> Result<()> {
+async fn insert_records(tx: &Transaction<'_>, statements: &mut Statements, rows: &[&Verified], now_ms: i64) -> Result<()> {
     let n = rows.len();
     let bodies: Vec<&hadir_protocol::RecordBody> = rows.iter().map(|v| &v.record.body).collect();
     let device: Vec<&str> = bodies.iter().map(|b| b.device_id.as_str()).collect();
@@ -760,8 +823,9 @@ async fn insert_records(tx: &Transaction<'_>, rows: &[&Verified], now_ms: i64) -
             $8::INT[], $9::INT[], $10::TEXT[], $11::INT[], $12::INT[], $13::BIGINT[], $14::INT[], $15::INT[],
             $16::BIGINT[], $17::TEXT[], $18::TEXT[], $19::TEXT[], $20::TEXT[], $21::BIGINT[], $22::BIGINT[],
             $23::BIGINT[], $24::INT[], $25::TEXT[], $26::TEXT[], $27::BYTEA[], $28::BIGINT[])";
+    let st = statements.get(tx, sql).await.map_err(err("prepare the records' insert"))?;
     tx.execute(
-        sql,
+        &st,
         &[
             &device, &seq, &employee, &direction, &recorded, &utc, &mode, &ms, &ls, &decision, &lat, &lon, &acc, &hdop,
             &sats, &fix, &photo, &app, &model, &prev, &since, &offset, &gps_time, &jumped, &hash, &sig, &canonical,
@@ -773,10 +837,11 @@ async fn insert_records(tx: &Transaction<'_>, rows: &[&Verified], now_ms: i64) -
     Ok(())
 }
 
-async fn existing(tx: &Transaction<'_>, device: &str, seq: u64) -> Result<Option<Existing>> {
+async fn existing(tx: &Transaction<'_>, statements: &mut Statements, device: &str, seq: u64) -> Result<Option<Existing>> {
     let s = seq as i64;
+    let st = statements.get(tx, "SELECT record_hash FROM records WHERE device_id = $1 AND seq = $2").await.map_err(err("prepare a record's lookup"))?;
     let stored = tx
-        .query_opt("SELECT record_hash FROM records WHERE device_id = $1 AND seq = $2", &[&device, &s])
+        .query_opt(&st, &[&device, &s])
         .await
         .map_err(err(format!("look up {device}/{seq}")))?;
     if let Some(r) = stored {

@@ -195,8 +195,9 @@ fn sqlite_punches(c: &mut rusqlite::Connection, from: i64, to: i64) -> Result<Ha
 async fn pg_punches(p: &super::postgres::PgStore, from: i64, to: i64) -> Result<HashMap<String, Vec<Punch>>> {
     use tokio_stream::StreamExt as _;
     let err = |source| StorageError::Postgres { context: "read the month's punches".into(), source };
-    let c = p.lock_reader().await;
-    let st = c.prepare(PUNCH_SQL).await.map_err(err)?;
+    let mut c = p.lock_reader().await;
+    let super::postgres::PgConn { client: c, statements } = &mut *c;
+    let st = statements.get(c, PUNCH_SQL).await.map_err(err)?;
     let rows = c.query_raw(&st, [from, to]).await.map_err(err)?;
     let mut rows = std::pin::pin!(rows);
     let mut acc = PunchesByEmployee::default();
