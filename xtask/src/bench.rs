@@ -37,7 +37,7 @@ fn all(root: &Path, steps: &mut Steps) -> Result<()> {
         ("camera frame conversion (hal)", "hadir-hal", vec!["bench".into()]),
         ("face pipeline (models)", "hadir-face", vec!["bench".into(), face.display().to_string(), "--runs".into(), "30".into()]),
         ("kiosk decision, memory, record rate", "hadir-kiosk", vec!["bench".into()]),
-        ("ingest throughput (server)", "hadir-server", vec!["bench".into()]),
+        ("ingest throughput (server)", "hadir-dev", vec!["bench".into()]),
         ("touchscreen preview (ui)", "hadir-ui-bench", vec![]),
         ("monthly recap of 10,000 employees (server)", "recap_month", vec!["--bench".into()]),
     ];

@@ -4,7 +4,7 @@
 //! ## What it does
 //! 1. Setup (packages, face models), then builds `hadir-server`, `hadir-kiosk` and `hadir-face`.
 //! 2. `demo-data/` at the workspace root: the server's configuration and SQLite file, seeded
-//!    once by `hadir-server seed-demo` (sections, schedules, employees with PINs, dashboard
+//!    once by `hadir-dev seed-demo` (sections, schedules, employees with PINs, dashboard
 //!    logins, a board token, a month of signed records); its clear-text secrets in
 //!    `demo-data/demo.json`. Running again reuses all of it.
 //! 3. One demo employee gets a face: `hadir-face enroll` on photos of one person from
@@ -23,10 +23,10 @@
 //! the admin login and looks for it on today's page, checks that the kiosk's screen was saved,
 //! prints what it saw, stops both programs and exits 0 (seen) or 1. It never opens a window.
 //!
-//! `HADIR_DEMO_BIN_DIR=DIR` takes `hadir-server`, `hadir-kiosk` and `hadir-face` from DIR
+//! `HADIR_DEMO_BIN_DIR=DIR` takes `hadir-server`, `hadir-dev`, `hadir-kiosk` and `hadir-face` from DIR
 //! instead of building them.
 //!
-//! It must not hold product logic: seeding is the server's (`seed-demo`), the kiosk is the
+//! It must not hold product logic: seeding is the development tools' (`hadir-dev seed-demo`), the kiosk is the
 //! kiosk's; this file only writes configuration, runs programs and reads their answers.
 
 use crate::setup;
@@ -88,6 +88,8 @@ impl Layout {
 /// The built programs.
 struct Bins {
     server: PathBuf,
+    /// The development tools (`hadir-dev seed-demo`).
+    dev: PathBuf,
     kiosk: PathBuf,
     face: PathBuf,
     /// Whether the kiosk opens a window (else it saves its screen as PNG).
@@ -144,7 +146,7 @@ fn demo(root: &Path, check: bool) -> Result<()> {
             std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
         }
         write(&l.server_toml, &server_toml(&l, port))?;
-        let mut seed = Command::new(&bins.server);
+        let mut seed = Command::new(&bins.dev);
         seed.arg("--config").arg(&l.server_toml).arg("seed-demo").arg("--secrets").arg(&l.secrets);
         if evidence.is_file() {
             seed.arg("--evidence").arg(&evidence);
@@ -159,7 +161,7 @@ fn demo(root: &Path, check: bool) -> Result<()> {
             shell::run(&mut enrol)?;
         }
         shell::run(
-            Command::new(&bins.server)
+            Command::new(&bins.dev)
                 .arg("--config")
                 .arg(&l.server_toml)
                 .arg("seed-demo")
@@ -195,8 +197,8 @@ fn demo(root: &Path, check: bool) -> Result<()> {
 fn build(root: &Path, steps: &mut Steps, window: bool) -> Result<Bins> {
     if let Some(dir) = std::env::var_os("HADIR_DEMO_BIN_DIR").map(PathBuf::from) {
         let bins =
-            Bins { server: dir.join("hadir-server"), kiosk: dir.join("hadir-kiosk"), face: dir.join("hadir-face"), window };
-        for b in [&bins.server, &bins.kiosk, &bins.face] {
+            Bins { server: dir.join("hadir-server"), dev: dir.join("hadir-dev"), kiosk: dir.join("hadir-kiosk"), face: dir.join("hadir-face"), window };
+        for b in [&bins.server, &bins.dev, &bins.kiosk, &bins.face] {
             if !b.is_file() {
                 bail!("HADIR_DEMO_BIN_DIR={}: {} is missing", dir.display(), b.display());
             }
@@ -215,7 +217,7 @@ fn build(root: &Path, steps: &mut Steps, window: bool) -> Result<Bins> {
         shell::run(crate::suite::cargo(root).args(&args))
     })?;
     let bin = |name: &str| debug_binary(root, name);
-    Ok(Bins { server: bin("hadir-server"), kiosk: bin("hadir-kiosk"), face: bin("hadir-face"), window })
+    Ok(Bins { server: bin("hadir-server"), dev: bin("hadir-dev"), kiosk: bin("hadir-kiosk"), face: bin("hadir-face"), window })
 }
 
 /// The one host build: every crate and test target of the workspace. The test suite, the demo
@@ -502,9 +504,9 @@ impl Probe {
     }
 }
 
-/// Today's records of the kiosk, read by the server's own `seed-demo --show-today`.
+/// Today's records of the kiosk, read by `hadir-dev seed-demo --show-today`.
 fn kiosk_records_today(l: &Layout, bins: &Bins) -> Result<Vec<Value>> {
-    let out = shell::output(Command::new(&bins.server).arg("--config").arg(&l.server_toml).args([
+    let out = shell::output(Command::new(&bins.dev).arg("--config").arg(&l.server_toml).args([
         "seed-demo",
         "--secrets",
         &l.secrets.display().to_string(),

@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use hadir_server::dashboard::i18n::Lang;
 use hadir_server::storage::Store;
-use hadir_server::storage::pg_cluster::TempCluster;
+use hadir_pg_cluster::TempCluster;
 use hadir_server::reports::month::{Context, Scope, month_recaps};
 use hadir_server::reports::{month_table, xlsx};
 use hadir_rules::{WeeklySchedule, WorkHours};

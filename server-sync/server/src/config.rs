@@ -305,7 +305,50 @@ pub struct Validated {
     pub zkteco_listen: Option<SocketAddr>,
 }
 
+/// Why the configured store cannot be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The face-template key file cannot be read or made.
+    #[error("face-template key (storage.template_key_path = {path}): {source}")]
+    Key {
+        /// The key file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: crate::storage::sealed::KeyFileError,
+    },
+    /// The database cannot be opened or reached.
+    #[error("{what}: {source}")]
+    Store {
+        /// Which database (the SQLite file, or `storage.postgres_url`).
+        what: String,
+        /// Why.
+        #[source]
+        source: crate::storage::StorageError,
+    },
+}
+
 impl Validated {
+    /// Opens the configured store with its face-template key (made beside it if missing).
+    pub async fn open_store(&self) -> Result<crate::storage::Store, OpenError> {
+        use crate::storage::{Store, TemplateKey};
+        let s = &self.raw.storage;
+        let key_path = s.template_key_path();
+        let key = TemplateKey::load_or_create(&key_path).map_err(|source| OpenError::Key { path: key_path.clone(), source })?;
+        match s.backend {
+            Backend::Sqlite => Store::open_sqlite_with_key(&s.sqlite_path, key)
+                .map_err(|source| OpenError::Store { what: format!("opening {}", s.sqlite_path.display()), source }),
+            Backend::Postgres => {
+                // Validation guarantees the URL is there.
+                let url = s.postgres_url.as_deref().unwrap_or_default();
+                let store = Store::connect_postgres(url)
+                    .await
+                    .map_err(|source| OpenError::Store { what: "connecting to PostgreSQL (storage.postgres_url)".into(), source })?;
+                Ok(store.with_template_key(key))
+            }
+        }
+    }
+
     /// Every listener's request limits (`[http]`).
     pub fn http_limits(&self) -> crate::limits::HttpLimits {
         crate::limits::HttpLimits {

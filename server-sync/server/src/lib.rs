@@ -14,13 +14,13 @@
 //! - [`limits`]: each listener's request time limit and bound on requests at once.
 //! - [`holiday_file`]: a year of holidays read from CSV or iCalendar (pure).
 //! - [`terminals`]: ZKTeco terminals (attendance PUSH protocol) on a listener of their own.
-//! - [`bench`]: the ingest benchmark (`hadir-server bench`).
 //! - [`people`]: the first administrator, the employee import and export (pure parsing).
-//! - [`demo`]: the demo department `cargo xtask demo` seeds (`hadir-server seed-demo`).
 //! - `dashboard`, `reports`: the office side; the rules they apply are the `hadir-rules` crate,
 //!   the same rulebook the kiosks use.
 //!
-//! The binary (`src/main.rs`) only parses arguments and calls [`app`] / [`serve`].
+//! The binary (`src/main.rs`) only parses arguments and calls [`app`] / [`serve`]. The demo
+//! department, the ingest benchmark and the throw-away PostgreSQL cluster of the tests are
+//! development tools outside this crate (`hadir-devtools`, `hadir-pg-cluster`).
 //!
 //! # Plugging in another router
 //!
@@ -28,11 +28,9 @@
 //! one `.merge(...)` line there and its migrations to [`migrations`].
 
 pub mod api;
-pub mod bench;
 pub mod client;
 pub mod config;
 pub mod limits;
-pub mod demo;
 pub mod doubts;
 pub mod enrolment;
 pub mod face_checks;

@@ -1,6 +1,6 @@
 //! The dashboard's data through the one store, on SQLite and on PostgreSQL: append-only logs,
 //! final decisions, the latest correction wins, calendars and settings round-trip, the month
-//! read groups punches by employee, the demo seeds.
+//! read groups punches by employee.
 
 #[macro_use]
 mod dashboard_fixture;
@@ -98,19 +98,6 @@ async fn the_month_read_groups_punches_by_employee(db: &Db<'_>) {
     assert_eq!(views.len(), 6);
     assert!(views.windows(2).all(|w| w[0].punch.at <= w[1].punch.at), "oldest first");
     assert_eq!(s.max_record_id().await.unwrap(), views.iter().map(|v| v.punch.record_id).max().unwrap());
-}
-
-async fn the_demo_seeds_and_shows_today(db: &Db<'_>) {
-    let (store, _dir) = db.open().await;
-    let now = datetime!(2026-11-27 03:00 UTC); // a Friday, 10:00 WIB
-    let opts = hadir_server::demo::DemoOptions { employees: 6, days: 3, ..Default::default() };
-    let secrets = hadir_server::demo::seed(&store, &opts, now).await.unwrap();
-    assert_eq!(store.counts().await.unwrap().records, secrets.records as u64);
-    assert!(hadir_server::demo::seeded(&store).await.unwrap());
-    assert_eq!(store.users().await.unwrap().len(), 3);
-    assert_eq!(store.sections().await.unwrap().len(), 4);
-    assert!(!hadir_server::demo::today_records(&store, now, opts.utc_offset).await.unwrap().is_empty());
-    assert!(hadir_server::demo::seed(&store, &opts, now).await.is_err(), "seeds only a fresh database");
 }
 
 /// The template key is rotated on a database holding templates, sealed photos, a photo in
@@ -248,5 +235,4 @@ on_both_backends!(
     latest_correction_wins_and_cancel_removes,
     sections_holidays_and_settings_round_trip,
     the_month_read_groups_punches_by_employee,
-    the_demo_seeds_and_shows_today,
 );

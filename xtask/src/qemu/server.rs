@@ -2,14 +2,14 @@
 //! `127.0.0.1`, which the guest reaches as `10.0.2.2` through QEMU's user networking.
 //!
 //! [`HostServer::start`] prepares it the way an administrator would: a fresh SQLite database
-//! seeded with one employee (`hadir-server seed-demo --employees 1 --days 0`: site `DEMO`,
+//! seeded with one employee (`hadir-dev seed-demo --employees 1 --days 0`: site `DEMO`,
 //! a PIN), that employee's face templates computed on the host with the real models
 //! (`hadir-face enroll` on photos from `../shared/faces`), added to the roster, and a one-time
 //! enrolment token for the test device (`hadir-server enrol-token`). The device then enrols
 //! itself with that token and receives roster and templates like any kiosk.
 //!
-//! [`HostServer::records`] reads what the server stored for the device with the server's
-//! own `seed-demo --show-today`: a record is only stored after the server verified its
+//! [`HostServer::records`] reads what the server stored for the device with
+//! `hadir-dev seed-demo --show-today`: a record is only stored after the server verified its
 //! signature, its place in the device's hash chain and its sequence number, so a stored
 //! record is a verified one.
 //!
@@ -51,7 +51,8 @@ pub struct Stored {
 /// The running server and what the test device needs to use it.
 pub struct HostServer {
     child: Child,
-    bin: PathBuf,
+    /// The development tools (`hadir-dev seed-demo`).
+    dev: PathBuf,
     db: PathBuf,
     config: PathBuf,
     secrets: PathBuf,
@@ -85,12 +86,13 @@ impl HostServer {
     pub fn start(root: &Path, dir: &Path) -> Result<Self> {
         let bins = host_bin_dir(root);
         let bin = bins.join("hadir-server");
+        let dev = bins.join("hadir-dev");
         let face = bins.join("hadir-face");
-        for b in [&bin, &face] {
+        for b in [&bin, &dev, &face] {
             if !b.is_file() {
                 bail!(
-                    "{} is missing: build the host programs with `cargo build -p hadir-server -p hadir-models --bins` \
-                     (or set HADIR_HOST_BIN_DIR to a folder holding hadir-server and hadir-face)",
+                    "{} is missing: build the host programs with `cargo build -p hadir-server -p hadir-devtools -p hadir-models --bins` \
+                     (or set HADIR_HOST_BIN_DIR to a folder holding hadir-server, hadir-dev and hadir-face)",
                     b.display()
                 );
             }
@@ -123,8 +125,13 @@ impl HostServer {
             c.arg("--config").arg(&config).args(args);
             c
         };
+        let seed = |args: &[&str]| {
+            let mut c = Command::new(&dev);
+            c.arg("--config").arg(&config).arg("seed-demo").args(args);
+            c
+        };
         let secrets_arg = secrets.display().to_string();
-        shell::run(&mut server(&["seed-demo", "--secrets", &secrets_arg, "--employees", "1", "--days", "0"]))?;
+        shell::run(&mut seed(&[ "--secrets", &secrets_arg, "--employees", "1", "--days", "0"]))?;
         let seeded: Value = serde_json::from_str(&fs::read_to_string(&secrets)?).context("parsing the seed's secrets")?;
         let employee = seeded["face_employee"].as_str().context("seed-demo named no face employee")?.to_string();
         let pin = seeded["pins"]
@@ -138,8 +145,7 @@ impl HostServer {
         let mut enrol = Command::new(&face);
         enrol.arg("--models").arg(crate::setup::models_dir(root)).args(["enroll", "--name", &employee, "--out"]).arg(&templates).args(&photos);
         shell::run(&mut enrol)?;
-        shell::run(&mut server(&[
-            "seed-demo",
+        shell::run(&mut seed(&[
             "--secrets",
             &secrets_arg,
             "--face-templates",
@@ -161,7 +167,7 @@ impl HostServer {
             .stderr(out)
             .spawn()
             .context("starting hadir-server")?;
-        let mut me = Self { child, bin, db, config, secrets, port, token, employee, pin, camera_photo, log };
+        let mut me = Self { child, dev, db, config, secrets, port, token, employee, pin, camera_photo, log };
         me.wait_ready()?;
         println!("  hadir-server on 127.0.0.1:{port} (guest: 10.0.2.2:{port}); employee {} enrolled with {} photos; token for {DEVICE_ID}", me.employee, photos.len());
         Ok(me)
@@ -184,7 +190,7 @@ impl HostServer {
     /// The records the server stored today for [`DEVICE_ID`], in sequence order.
     pub fn records(&self) -> Result<Vec<Stored>> {
         let out = shell::output(
-            Command::new(&self.bin).arg("--config").arg(&self.config).arg("seed-demo").arg("--secrets").arg(&self.secrets).arg("--show-today"),
+            Command::new(&self.dev).arg("--config").arg(&self.config).arg("seed-demo").arg("--secrets").arg(&self.secrets).arg("--show-today"),
         )?;
         let all: Value = serde_json::from_str(&out).context("parsing seed-demo --show-today")?;
         let mut records: Vec<Stored> = all

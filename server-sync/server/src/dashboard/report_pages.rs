@@ -90,7 +90,7 @@ pub async fn month_page(State(st): State<AppState>, s: Session, Query(q): Query<
     let section = section_param(&q);
     let sc = narrowed(scope(&s.user), section)?;
     let full = st.context(&scope(&s.user)).await?;
-    let ctx = st.context(&sc).await?;
+    let ctx = full.narrowed_to(&sc);
     let months = st.reports.month(&st.store, &ctx, year, month).await?;
     let rows: Vec<_> = months.iter().map(|(e, _, r)| (e.clone(), r.clone())).collect();
     let table = month_table(lang, year, month, &rows, &st.store.closed_changes(year, month).await?);
@@ -305,7 +305,7 @@ pub async fn date_page(State(st): State<AppState>, s: Session, Query(q): Query<F
     let section = section_param(&q);
     let sc = narrowed(scope(&s.user), section)?;
     let full = st.context(&scope(&s.user)).await?;
-    let ctx = st.context(&sc).await?;
+    let ctx = full.narrowed_to(&sc);
     let table = date_table(lang, date, &date_rows(&st.store, &ctx, date).await?);
     let inner = format!(r#"<label>{l}<input type="date" name="date" value="{d}"></label>"#, l = lang.pick("Tanggal", "Date"), d = date_str(date));
     let mut body = filter_form(lang, &full, &s.user, &inner, section, "/reports/date");

@@ -119,6 +119,20 @@ impl Context {
         Ok(office.scoped(scope, store.known_through_by_site(offset).await?))
     }
 
+    /// The same context for the employees of `scope` only (a section chosen on a page).
+    pub fn narrowed_to(&self, scope: &Scope) -> Context {
+        Context {
+            employees: self.employees.iter().filter(|e| scope.includes(e.section.as_deref())).cloned().collect(),
+            sections: Arc::clone(&self.sections),
+            holidays: Arc::clone(&self.holidays),
+            settings: self.settings.clone(),
+            known: self.known.clone(),
+            no_section: self.no_section.clone(),
+            own: Arc::clone(&self.own),
+            changes: self.changes,
+        }
+    }
+
     /// The employee's calendar: their own schedules over their section's.
     pub fn calendar(&self, e: &Employee) -> &SectionCalendar {
         if let Some(own) = self.own.get(&e.id) {

@@ -55,7 +55,6 @@ pub mod health;
 pub mod migrations;
 pub mod month_close;
 pub mod people;
-pub mod pg_cluster;
 pub mod portable;
 pub mod postgres;
 pub mod records_view;

@@ -1,10 +1,11 @@
 //! The PostgreSQL backend (scale-out).
 //!
-//! One connection (tokio-postgres) behind an async mutex for writes, and a second one for the
-//! dashboard's reads ([`PgStore::lock_reader`]), so a month's recap never holds up ingest.
-//! Each connection keeps the statements prepared on it ([`PgConn`]): a statement is parsed and
-//! planned by the server once per connection, not once per request. A
-//! batch is one transaction, and the device row is locked (`SELECT … FOR UPDATE`) while its chain head moves, so two servers (or
+//! One connection (tokio-postgres) behind an async mutex for writes, and [`READERS`] more for
+//! the dashboard's reads ([`PgStore::lock_reader`]), so a month's recap never holds up ingest
+//! and pages read beside each other. Each connection keeps the statements prepared on it
+//! ([`PgConn`]): a statement is parsed and planned by the server once per connection, not once
+//! per request. A batch is one transaction, and the device row is locked (`SELECT … FOR
+//! UPDATE`) while its chain head moves, so two servers (or
 //! two requests) can never store two records at one chain position.
 //!
 //! # Troubleshooting
@@ -34,8 +35,13 @@ fn err(context: impl Into<String>) -> impl FnOnce(tokio_postgres::Error) -> Stor
 #[derive(Debug)]
 pub struct PgStore {
     client: Mutex<PgConn>,
-    reader: Mutex<PgConn>,
+    readers: Vec<Mutex<PgConn>>,
+    next_reader: std::sync::atomic::AtomicUsize,
 }
+
+/// Read connections: pages read beside each other (PostgreSQL runs each connection's
+/// statements one after another).
+const READERS: usize = 3;
 
 /// Statements kept per connection at most; past it the cache starts again (a statement with
 /// `IN (…)` lists has one text per list length).
@@ -100,9 +106,12 @@ impl PgStore {
     /// Connects (no TLS: use a local socket or a trusted network).
     pub async fn connect(url: &str) -> Result<PgStore> {
         let client = open_client(url, "writer").await?;
-        let reader = open_client(url, "reader").await?;
+        let mut readers = Vec::with_capacity(READERS);
+        for _ in 0..READERS {
+            readers.push(open_client(url, "reader").await?);
+        }
         let conn = |client| Mutex::new(PgConn { client, statements: Statements::default() });
-        Ok(PgStore { client: conn(client), reader: conn(reader) })
+        Ok(PgStore { client: conn(client), readers: readers.into_iter().map(conn).collect(), next_reader: Default::default() })
     }
 
     /// The client, for other components' queries. Hold the guard briefly.
@@ -113,7 +122,11 @@ impl PgStore {
     /// The read connection (reads only: the dashboard's pages and recaps). Hold the guard
     /// briefly.
     pub async fn lock_reader(&self) -> tokio::sync::MutexGuard<'_, PgConn> {
-        self.reader.lock().await
+        if let Some(free) = self.readers.iter().find_map(|r| r.try_lock().ok()) {
+            return free;
+        }
+        let i = self.next_reader.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % self.readers.len();
+        self.readers[i].lock().await
     }
 
     pub(super) async fn migrate(&self, list: &[Migration]) -> Result<usize> {
@@ -163,7 +176,9 @@ impl PgStore {
         drop(c);
         if count > 0 {
             self.client.lock().await.statements.clear();
-            self.reader.lock().await.statements.clear();
+            for r in &self.readers {
+                r.lock().await.statements.clear();
+            }
         }
         Ok(count)
     }

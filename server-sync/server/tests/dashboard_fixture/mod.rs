@@ -20,7 +20,7 @@ use hadir_server::dashboard::auth::hash_password;
 use hadir_server::dashboard::{AppState, Dashboard, DashboardConfig};
 use hadir_server::storage::Store;
 use hadir_server::storage::accounts::Role;
-use hadir_server::storage::pg_cluster::TempCluster;
+use hadir_pg_cluster::TempCluster;
 use hadir_server::storage::portable::{Stmt, params};
 use time::OffsetDateTime;
 use time::macros::{datetime, time};

@@ -11,7 +11,7 @@ mod templates;
 mod watermark;
 
 use hadir_server::storage::Store;
-use hadir_server::storage::pg_cluster::TempCluster;
+use hadir_pg_cluster::TempCluster;
 
 fn sqlite() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -1,11 +1,11 @@
-//! The ingest benchmark behind `hadir-server bench`: signed records per second, batches of
+//! The ingest benchmark behind `hadir-dev bench`: signed records per second, batches of
 //! 100, signature verification and chain checks included, for SQLite and PostgreSQL.
 //!
 //! Records are made and signed beforehand (not timed), as JSON upload bodies exactly as devices
 //! send them. Two runs per backend, each on a fresh database:
 //!
 //! 1. **throughput**: one task per device uploads its batches in order, all devices at once,
-//!    through [`crate::ingest::ingest`] (decode → device lookup → verify → store, one
+//!    through [`hadir_server::ingest::ingest`] (decode → device lookup → verify → store, one
 //!    transaction per batch) on the multi-threaded runtime; prints
 //!    `ingest <backend> records_per_s=N`.
 //! 2. **where the time goes**: the same work one batch at a time with a stopwatch per phase.
@@ -24,9 +24,9 @@
 //! integration tests' wall time, not here. PostgreSQL runs in a temporary cluster with fsync on,
 //! to compare fairly with SQLite's `synchronous=FULL`.
 
-use crate::ingest::{IngestPolicy, ingest, prepare};
-use crate::storage::pg_cluster::TempCluster;
-use crate::storage::{NewToken, Store};
+use hadir_server::ingest::{IngestPolicy, ingest, prepare};
+use hadir_pg_cluster::TempCluster;
+use hadir_server::storage::{NewToken, Store};
 use hadir_protocol::{
     ClockEvidence, Decision, DeviceKey, Digest, Direction, Mode, Outcome, RecordBody, Score,
     UploadBatch, decode_batch,
@@ -60,10 +60,10 @@ impl Default for BenchOptions {
 pub enum BenchError {
     /// Storage failed.
     #[error(transparent)]
-    Storage(#[from] crate::storage::StorageError),
+    Storage(#[from] hadir_server::storage::StorageError),
     /// The PostgreSQL cluster could not start.
     #[error(transparent)]
-    Cluster(#[from] crate::storage::pg_cluster::ClusterError),
+    Cluster(#[from] hadir_pg_cluster::ClusterError),
     /// Something did not ingest as expected (a bug, not a slow machine).
     #[error("benchmark check failed: {0}")]
     Check(String),
@@ -177,10 +177,10 @@ fn workload(o: &BenchOptions) -> Workload {
 }
 
 async fn enrol_all(store: &Store, w: &Workload) -> Result<(), BenchError> {
-    store.migrate(&crate::migrations()).await?;
+    store.migrate(&hadir_server::migrations()).await?;
     // The employees are on the site's roster, so the server doubts nothing about the records.
     for i in 0..97 {
-        let e = crate::storage::EmployeeInput {
+        let e = hadir_server::storage::EmployeeInput {
             employee_id: format!("1985033020100110{i:02}"),
             name: format!("Pegawai {i}"),
             site_id: "BENCH".into(),
@@ -238,7 +238,7 @@ async fn phases(store: &Store, w: &Workload) -> Result<Vec<(&'static str, Durati
         "commit (fsync)",
     ];
     let mut t = [Duration::ZERO; 5];
-    crate::storage::take_commit_time();
+    hadir_server::storage::take_commit_time();
     let ids: Vec<String> = w.keys.iter().map(|(id, _)| id.clone()).collect();
     let rounds = w.bodies.iter().map(Vec::len).max().unwrap_or(0);
     for round in 0..rounds {
@@ -249,7 +249,7 @@ async fn phases(store: &Store, w: &Workload) -> Result<Vec<(&'static str, Durati
             t[0] += s.elapsed();
             let s = Instant::now();
             let devices = store.devices(&ids).await?;
-            let known = crate::ingest::known(store, &decoded, &policy).await?;
+            let known = hadir_server::ingest::known(store, &decoded, &policy).await?;
             t[1] += s.elapsed();
             let s = Instant::now();
             let verified = prepare(decoded, &devices, &known, T0, &policy).verified;
@@ -259,7 +259,7 @@ async fn phases(store: &Store, w: &Workload) -> Result<Vec<(&'static str, Durati
             t[2] += s.elapsed();
             let s = Instant::now();
             let outcomes = store.store_verified(verified, T0).await?;
-            let commit = crate::storage::take_commit_time();
+            let commit = hadir_server::storage::take_commit_time();
             t[3] += s.elapsed().saturating_sub(commit);
             t[4] += commit;
             if outcomes.iter().any(|o| *o != Outcome::Stored) {
@@ -295,7 +295,7 @@ pub async fn run(o: &BenchOptions) -> Result<Vec<BenchResult>, BenchError> {
             let p = path.join(format!("bench-{n}.db"));
             async move {
                 let store = Store::open_sqlite(&p)?;
-                store.migrate(&crate::migrations()).await?;
+                store.migrate(&hadir_server::migrations()).await?;
                 // The migrations include the dashboard's tables and its covering index on
                 // records (which costs inserts), as in production.
                 Ok(store)
@@ -318,7 +318,7 @@ pub async fn run(o: &BenchOptions) -> Result<Vec<BenchResult>, BenchError> {
 }
 
 /// The ZKTeco terminals' ingest (issue 20): ATTLOG lines per second through
-/// [`crate::terminals::handle`] (request typing, line decoding, one transaction per upload,
+/// [`hadir_server::terminals::handle`] (request typing, line decoding, one transaction per upload,
 /// the `OK: n` answer), without the HTTP layer, one approved terminal, uploads of
 /// `lines_per_upload` lines. Prints `zk <backend> zk_lines_per_s=N`.
 #[derive(Debug, Clone)]
@@ -373,9 +373,9 @@ fn zk_bodies(lines: usize, per_upload: usize) -> Vec<Vec<u8>> {
 }
 
 async fn zk_backend(backend: &'static str, store: Store, lines: usize, per_upload: usize) -> Result<ZkBenchResult, BenchError> {
-    let clock: crate::Clock = std::sync::Arc::new(|| T0);
+    let clock: hadir_server::Clock = std::sync::Arc::new(|| T0);
     let zone = hadir_rules::SiteZone::parse("Asia/Makassar").map_err(|e| BenchError::Check(e.to_string()))?;
-    let st = crate::terminals::TerminalsState::new(store.clone(), zone, clock, hadir_zkteco::Limits::default())
+    let st = hadir_server::terminals::TerminalsState::new(store.clone(), zone, clock, hadir_zkteco::Limits::default())
         .map_err(|e| BenchError::Check(e.to_string()))?;
     store.terminal_contact("BENCH0000001", T0, None, None).await?;
     store.approve_terminal("BENCH0000001", "BENCH", &[], Vec::new(), T0).await?;
@@ -383,7 +383,7 @@ async fn zk_backend(backend: &'static str, store: Store, lines: usize, per_uploa
     let started = Instant::now();
     for (i, body) in bodies.iter().enumerate() {
         let query = format!("SN=BENCH0000001&table=ATTLOG&Stamp={i}");
-        let a = crate::terminals::handle(&st, "POST", "/iclock/cdata", &query, body).await.map_err(|e| BenchError::Check(e.to_string()))?;
+        let a = hadir_server::terminals::handle(&st, "POST", "/iclock/cdata", &query, body).await.map_err(|e| BenchError::Check(e.to_string()))?;
         if a.status != 200 || !a.body.starts_with("OK: ") {
             return Err(BenchError::Check(format!("upload {i} answered {} {}", a.status, a.body)));
         }
@@ -403,14 +403,14 @@ pub async fn run_zk(o: &BenchOptions, lines: usize) -> Result<Vec<ZkBenchResult>
     if o.sqlite {
         let dir = tempfile::tempdir()?;
         let store = Store::open_sqlite(&dir.path().join("zk-bench.db"))?;
-        store.migrate(&crate::migrations()).await?;
+        store.migrate(&hadir_server::migrations()).await?;
         results.push(zk_backend("sqlite", store, lines, PER_UPLOAD).await?);
     }
     if o.postgres {
         let cluster = TempCluster::start(true)?;
         let url = cluster.create_database("zkbench").await?;
         let store = Store::connect_postgres(&url).await?;
-        store.migrate(&crate::migrations()).await?;
+        store.migrate(&hadir_server::migrations()).await?;
         results.push(zk_backend("postgres", store, lines, PER_UPLOAD).await?);
     }
     Ok(results)
@@ -419,7 +419,7 @@ pub async fn run_zk(o: &BenchOptions, lines: usize) -> Result<Vec<ZkBenchResult>
 /// Times importing `n` employees (CSV, three sections, one site) into a fresh database of each
 /// chosen backend: parse, plan and the one-transaction commit. Returns (backend, time).
 pub async fn employees_import(n: usize, sqlite: bool, postgres: bool) -> Result<Vec<(&'static str, Duration)>, BenchError> {
-    use crate::people::import::{EmploymentType, Person};
+    use hadir_server::people::import::{EmploymentType, Person};
     let sections = ["UM", "BM", "SDA"];
     let people: Vec<Person> = (0..n)
         .map(|i| Person {
@@ -434,10 +434,10 @@ pub async fn employees_import(n: usize, sqlite: bool, postgres: bool) -> Result<
             supervisor: None,
         })
         .collect();
-    let file = crate::people::export::to_csv(&people);
+    let file = hadir_server::people::export::to_csv(&people);
     async fn one(store: &Store, file: &[u8], n: usize) -> Result<Duration, BenchError> {
-        use crate::storage::portable::{Stmt, params};
-        store.migrate(&crate::migrations()).await?;
+        use hadir_server::storage::portable::{Stmt, params};
+        store.migrate(&hadir_server::migrations()).await?;
         let mut setup = vec![Stmt::new("INSERT INTO sites (site_id, name) VALUES ('PU', 'Kantor PU')", params![])];
         for (id, name) in [("UM", "Umum"), ("BM", "Bina Marga"), ("SDA", "Sumber Daya Air")] {
             setup.push(Stmt::new("INSERT INTO dash_sections (id, name) VALUES ($1, $2)", params![id, name]));

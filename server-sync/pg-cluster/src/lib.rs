@@ -1,4 +1,6 @@
-//! A throw-away PostgreSQL cluster in a temporary directory, for tests and `hadir-server bench`.
+//! A throw-away PostgreSQL cluster in a temporary directory, for the server's tests and the
+//! benchmarks (`hadir-dev bench`, `recap_month`). A development crate: the production server
+//! does not depend on it.
 //!
 //! It runs Debian's server binaries (`/usr/lib/postgresql/<version>/bin/{initdb,pg_ctl}`),
 //! listens only on a Unix socket inside its own directory (no TCP port, so parallel tests never

@@ -1,11 +1,11 @@
 //! # The demo department: what `cargo xtask demo` seeds into a fresh server
 //!
-//! `hadir-server seed-demo` fills an empty database with a small public-works department so
+//! `hadir-dev seed-demo` fills an empty database with a small public-works department so
 //! that a new user sees a working system: a site, four sections with weekly schedules,
 //! [`DemoOptions::employees`] employees with NIP-like ids and PINs, three dashboard logins
 //! (admin, a supervisor of one section, an operator), a late-board token, and a month of past
 //! attendance. The month is not written into tables by hand: it is made of records signed by a
-//! demo device key and sent through the real ingest path ([`crate::ingest::ingest`]), so chains,
+//! demo device key and sent through the real ingest path ([`hadir_server::ingest::ingest`]), so chains,
 //! signatures and sequence numbers are as valid as a kiosk's.
 //!
 //! The secrets a user needs (passwords, PINs, the board token) exist only in clear in the
@@ -22,12 +22,12 @@
 //! any dashboard user exists. It runs on either backend (SQLite or PostgreSQL), through the one
 //! store.
 
-use crate::dashboard::auth;
-use crate::ingest::{IngestError, IngestPolicy, ingest};
+use hadir_server::dashboard::auth;
+use hadir_server::ingest::{IngestError, IngestPolicy, ingest};
 use hadir_rules::{WeeklySchedule, WorkHours};
-use crate::storage::accounts::Role;
-use crate::storage::portable::{Stmt, params};
-use crate::storage::{EmployeeInput, NewToken, StorageError, Store};
+use hadir_server::storage::accounts::Role;
+use hadir_server::storage::portable::{Stmt, params};
+use hadir_server::storage::{EmployeeInput, NewToken, StorageError, Store};
 use hadir_protocol::{ClockEvidence, Decision, DeviceKey, Digest, Direction, Mode, Outcome, RecordBody, Score, UploadBatch};
 use rand::{Rng, RngCore};
 use serde::{Deserialize, Serialize};
@@ -345,7 +345,7 @@ pub async fn seed(store: &Store, opts: &DemoOptions, now: OffsetDateTime) -> Res
                 break pin;
             }
         };
-        let hash = crate::roster::hash_pin(&pin).map_err(|e| DemoError::Hash(e.to_string()))?;
+        let hash = hadir_server::roster::hash_pin(&pin).map_err(|e| DemoError::Hash(e.to_string()))?;
         store
             .upsert_employee(&EmployeeInput {
                 employee_id: p.id.clone(),
@@ -374,7 +374,7 @@ pub async fn seed(store: &Store, opts: &DemoOptions, now: OffsetDateTime) -> Res
         });
     }
     let board_token = auth::random_token();
-    store.add_board_token(&auth::token_hash(&board_token), &crate::storage::accounts::BoardToken { label: "TV lobi (demo)".into(), initials_only: false, device_alerts: false }, now_ms, now_ms + crate::dashboard::BOARD_LINK_DAYS * 86_400_000).await?;
+    store.add_board_token(&auth::token_hash(&board_token), &hadir_server::storage::accounts::BoardToken { label: "TV lobi (demo)".into(), initials_only: false, device_alerts: false }, now_ms, now_ms + hadir_server::dashboard::BOARD_LINK_DAYS * 86_400_000).await?;
 
     let records = seed_records(store, &people, opts, now, now_ms).await?;
     store.audit("demo", "demo_seeded", &format!("{} employees, {records} records", people.len()), now).await?;
@@ -628,7 +628,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("demo.db");
         let store = Store::open_sqlite(&path).unwrap();
-        store.migrate(&crate::migrations()).await.unwrap();
+        store.migrate(&hadir_server::migrations()).await.unwrap();
         let now = time::macros::datetime!(2026-11-27 03:00 UTC); // a Friday, 10:00 WIB
         let opts = DemoOptions { employees: 12, days: 10, ..DemoOptions::default() };
         let secrets = seed(&store, &opts, now).await.unwrap();
@@ -637,7 +637,7 @@ mod tests {
         assert!(secrets.records > 50, "{}", secrets.records);
         assert_eq!(store.counts().await.unwrap().records, secrets.records as u64);
         assert!(store.user_by_name("kabid.bm").await.unwrap().is_some_and(|u| u.sections == ["BM"]));
-        assert!(store.board_token(&auth::token_hash(&secrets.board_token), crate::storage::dt_to_ms(now)).await.unwrap().is_some());
+        assert!(store.board_token(&auth::token_hash(&secrets.board_token), hadir_server::storage::dt_to_ms(now)).await.unwrap().is_some());
         let today = today_records(&store, now, opts.utc_offset).await.unwrap();
         assert!(!today.is_empty() && today.iter().all(|r| r.employee_id != secrets.face_employee), "{today:?}");
         assert!(matches!(seed(&store, &opts, now).await, Err(DemoError::NotEmpty { .. })));
