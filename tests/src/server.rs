@@ -2,13 +2,16 @@
 //!
 //! Cargo gives `CARGO_BIN_EXE_*` only to the package that owns a binary, so the tests serve
 //! what `hadir-server serve` serves: [`hadir_server::app`] (device API and request log) with the
-//! dashboard router merged, over the SQLite file, through [`hadir_server::serve`] on
-//! `127.0.0.1:0`. The clock is frozen: the test sets "now" in milliseconds.
-//! [`Server::restart`] stops serving (graceful) and starts again over the same file and
-//! clock, as a process restart would.
+//! dashboard router merged, over an SQLite file or a real PostgreSQL database ([`Db`]), through
+//! [`hadir_server::serve`] on `127.0.0.1:0`. The clock is frozen: the test sets "now" in
+//! milliseconds. [`Server::restart`] stops serving (graceful) and starts again over the same
+//! database and clock, as a process restart would. Tests look at what was stored through the
+//! store's own statements ([`Server::count`]), so one assertion holds on both backends.
 
+use hadir_pg_cluster::TempCluster;
 use hadir_server::dashboard::{self, Dashboard, DashboardConfig};
-use hadir_server::storage::Store;
+use hadir_server::storage::portable::Val;
+use hadir_server::storage::{Store, TemplateKey};
 use hadir_server::{AppState, migrations};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -48,12 +51,66 @@ pub fn ms(t: time::OffsetDateTime) -> i64 {
     (t.unix_timestamp_nanos() / 1_000_000) as i64
 }
 
+/// Where a test server keeps its data.
+#[derive(Debug, Clone)]
+pub enum Db {
+    /// An SQLite file (its template key is made beside it).
+    Sqlite(PathBuf),
+    /// A database of a throw-away PostgreSQL cluster, running while any clone is held.
+    Postgres {
+        /// Its connection string.
+        url: String,
+        /// The cluster.
+        cluster: Arc<TempCluster>,
+    },
+}
+
+impl Db {
+    /// A fresh database in a PostgreSQL cluster of its own (fails with how to install
+    /// PostgreSQL when its server binaries are missing).
+    pub async fn postgres() -> Db {
+        let cluster = TempCluster::start(false).unwrap_or_else(|e| panic!("cannot start PostgreSQL for the test: {e}"));
+        let url = cluster.create_database("hadir").await.expect("create the test database");
+        Db::Postgres { url, cluster: Arc::new(cluster) }
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres { .. } => "postgres",
+        }
+    }
+
+    async fn open(&self) -> Store {
+        match self {
+            Db::Sqlite(path) => Store::open_sqlite(path).expect("open the server's SQLite file"),
+            Db::Postgres { url, .. } => Store::connect_postgres(url)
+                .await
+                .expect("connect to the test's PostgreSQL")
+                .with_template_key(TemplateKey::from_bytes([0x5a; 32])),
+        }
+    }
+}
+
+impl From<&Path> for Db {
+    fn from(p: &Path) -> Db {
+        Db::Sqlite(p.to_owned())
+    }
+}
+
+impl From<&PathBuf> for Db {
+    fn from(p: &PathBuf) -> Db {
+        Db::Sqlite(p.clone())
+    }
+}
+
 /// A running server.
 pub struct Server {
     /// `http://127.0.0.1:PORT`.
     pub url: String,
-    /// The SQLite file.
-    pub db: PathBuf,
+    /// Its database.
+    pub db: Db,
     /// Its clock.
     pub clock: FrozenClock,
     /// The device API's store (for seeding and for looking at what was stored).
@@ -68,20 +125,21 @@ pub struct Server {
 
 impl Server {
     /// Migrates `db` and serves it.
-    pub async fn start(db: &Path, clock: FrozenClock) -> Server {
+    pub async fn start(db: impl Into<Db>, clock: FrozenClock) -> Server {
         Server::start_on(db, clock, "127.0.0.1:0").await
     }
 
     /// Migrates `db` and serves it on `addr`, in the department's zone (its schedules are
     /// written in WIB).
-    pub async fn start_on(db: &Path, clock: FrozenClock, addr: &str) -> Server {
+    pub async fn start_on(db: impl Into<Db>, clock: FrozenClock, addr: &str) -> Server {
         let wib = hadir_rules::SiteZone::parse("Asia/Jakarta").expect("zone");
         Server::start_in(db, clock, addr, wib).await
     }
 
     /// Migrates `db` and serves it on `addr` with the sites in `zone` (device API and dashboard).
-    pub async fn start_in(db: &Path, clock: FrozenClock, addr: &str, zone: hadir_rules::SiteZone) -> Server {
-        let store = Store::open_sqlite(db).expect("open the server's SQLite file");
+    pub async fn start_in(db: impl Into<Db>, clock: FrozenClock, addr: &str, zone: hadir_rules::SiteZone) -> Server {
+        let db = db.into();
+        let store = db.open().await;
         store.migrate(&migrations()).await.expect("migrate");
         let state = AppState {
             store: store.clone(),
@@ -106,7 +164,17 @@ impl Server {
         let task = tokio::spawn(hadir_server::serve(listener, app, async move {
             let _ = rx.await;
         }));
-        Server { url, db: db.to_owned(), clock, zone, store, dash, stop: Some(tx), task: Some(task) }
+        Server { url, db, clock, zone, store, dash, stop: Some(tx), task: Some(task) }
+    }
+
+    /// The one integer a query of the store's tables gives (`$1`… placeholders, written for
+    /// both backends), e.g. a count of stored records.
+    pub async fn count(&self, sql: &str, params: Vec<Val>) -> i64 {
+        self.store
+            .query_opt("test: count", sql.to_owned(), params, |r| r.i64(0))
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .unwrap_or_else(|| panic!("{sql}: no row"))
     }
 
     /// Stops serving (open requests finish).
@@ -123,7 +191,7 @@ impl Server {
     pub async fn restart(&mut self) {
         self.stop().await;
         let addr = self.url.trim_start_matches("http://").to_owned();
-        let fresh = Server::start_in(&self.db, self.clock.clone(), &addr, self.zone.clone()).await;
+        let fresh = Server::start_in(self.db.clone(), self.clock.clone(), &addr, self.zone.clone()).await;
         *self = fresh;
     }
 }

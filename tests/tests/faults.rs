@@ -5,14 +5,15 @@
 //! kiosk's audit log, the devices page). An enclosure opened while the server is down reaches
 //! the devices page once it is back.
 //!
-//! Faces are not the subject here: kiosks replay a fixed valid face result (no models).
+//! Faces are not the subject here: kiosks replay a fixed valid face result (no models). Each
+//! scenario runs on SQLite and on a real PostgreSQL.
 
 use hadir_client::ClientError;
 use hadir_e2e::dash::DashClient;
 use hadir_e2e::face::{E2eFace, FaceMode};
 use hadir_e2e::kiosk::{KioskSpec, SimKiosk};
 use hadir_e2e::proxy::{Cut, Proxy};
-use hadir_e2e::server::{FrozenClock, Server, ms};
+use hadir_e2e::server::{Db, FrozenClock, Server, ms};
 use hadir_kiosk::clock::SyncPoint;
 use hadir_kiosk::face::ScriptedFace;
 use hadir_kiosk::flow::Outcome;
@@ -36,15 +37,15 @@ fn valid() -> FaceMode {
     FaceMode::Replay(ScriptedFace::face(92.0, 96.0))
 }
 
-fn q(db: &std::path::Path, sql: &str, device: &str) -> i64 {
-    rusqlite::Connection::open(db).unwrap().query_row(sql, [device], |r| r.get(0)).unwrap()
+async fn q(server: &Server, sql: &str, device: &str) -> i64 {
+    server.count(sql, vec![device.into()]).await
 }
 
 /// The server holds records 1..=n of `device`, each once, in an unbroken chain.
-fn assert_complete(db: &std::path::Path, device: &str, n: i64) {
-    assert_eq!(q(db, "SELECT COUNT(*) FROM records WHERE device_id = ?1", device), n, "{device}: records stored");
-    assert_eq!(q(db, "SELECT COUNT(DISTINCT seq) FROM records WHERE device_id = ?1", device), n, "{device}: no duplicate");
-    assert_eq!(q(db, "SELECT COALESCE(MAX(seq), 0) FROM records WHERE device_id = ?1", device), n, "{device}: no gap");
+async fn assert_complete(server: &Server, device: &str, n: i64) {
+    assert_eq!(q(server, "SELECT COUNT(*) FROM records WHERE device_id = $1", device).await, n, "{device}: records stored");
+    assert_eq!(q(server, "SELECT COUNT(DISTINCT seq) FROM records WHERE device_id = $1", device).await, n, "{device}: no duplicate");
+    assert_eq!(q(server, "SELECT COALESCE(MAX(seq), 0) FROM records WHERE device_id = $1", device).await, n, "{device}: no gap");
 }
 
 struct Day {
@@ -54,10 +55,10 @@ struct Day {
     kiosks: Vec<SimKiosk>,
 }
 
-async fn day() -> Day {
+async fn day(db: Db) -> Day {
     let tmp = tempfile::tempdir().unwrap();
     let clock = FrozenClock::at(ms(DAY + Duration::hours(6)));
-    let server = Server::start(&tmp.path().join("hadir.sqlite"), clock.clone()).await;
+    let server = Server::start(db, clock.clone()).await;
     let pw = hash_password(PASSWORD).unwrap();
     server.dash.store.add_user("admin", &pw, Role::Admin, &[]).await.unwrap();
     for i in 0..STAFF {
@@ -109,9 +110,8 @@ async fn drain_with_retries(k: &mut SimKiosk, max: usize) -> usize {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn network_cuts_mid_batch_lose_and_duplicate_nothing() {
-    let mut d = day().await;
+async fn network_cuts_mid_batch_lose_and_duplicate_nothing(db: Db) {
+    let mut d = day(db).await;
     let target = d.server.url.trim_start_matches("http://").to_owned();
     // Requests cut after 700 bytes: the server gets half a batch (headers and part of the JSON).
     let proxy = Proxy::start(target.clone(), Cut::Request, 700, 3).await;
@@ -119,7 +119,7 @@ async fn network_cuts_mid_batch_lose_and_duplicate_nothing() {
     arrivals(&mut d, 2, DAY + Duration::minutes(7 * 60), 0, 120);
     let failures = drain_with_retries(&mut d.kiosks[2], 10).await;
     assert!(failures >= 3 && proxy.cut.load(std::sync::atomic::Ordering::SeqCst) >= 3, "{failures} failures");
-    assert_complete(&d.server.db, "K-03", 120);
+    assert_complete(&d.server, "K-03", 120).await;
 
     // Answers cut after 40 bytes: the server stored the batch, the kiosk never heard; the retry
     // is answered "already stored".
@@ -128,8 +128,8 @@ async fn network_cuts_mid_batch_lose_and_duplicate_nothing() {
     arrivals(&mut d, 2, DAY + Duration::minutes(10 * 60), 120, 75);
     let failures = drain_with_retries(&mut d.kiosks[2], 10).await;
     assert!(failures >= 3, "{failures}");
-    assert_complete(&d.server.db, "K-03", 195);
-    assert_eq!(q(&d.server.db, "SELECT COUNT(*) FROM chain_events WHERE device_id = ?1", "K-03"), 0);
+    assert_complete(&d.server, "K-03", 195).await;
+    assert_eq!(q(&d.server, "SELECT COUNT(*) FROM chain_events WHERE device_id = $1", "K-03").await, 0);
 
     // The admin sees the device and its last contact on the devices page.
     let mut admin = DashClient::new(&d.server.url);
@@ -139,9 +139,8 @@ async fn network_cuts_mid_batch_lose_and_duplicate_nothing() {
     assert!(page.text.contains("K-03"));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_restart_kiosk_restart_and_clock_jump() {
-    let mut d = day().await;
+async fn server_restart_kiosk_restart_and_clock_jump(db: Db) {
+    let mut d = day(db).await;
     let t = arrivals(&mut d, 0, DAY + Duration::minutes(7 * 60), 0, 10);
     d.kiosks[0].drain().await.unwrap();
 
@@ -153,7 +152,7 @@ async fn server_restart_kiosk_restart_and_clock_jump() {
     d.server.restart().await;
     // A pooled connection to the old process may fail once; the uploader's loop retries.
     drain_with_retries(&mut d.kiosks[0], 3).await;
-    assert_complete(&d.server.db, "K-01", 20);
+    assert_complete(&d.server, "K-01", 20).await;
 
     // The kiosk restarts (store closed and reopened): the chain continues without a gap.
     let t = arrivals(&mut d, 0, t, 20, 5);
@@ -164,8 +163,8 @@ async fn server_restart_kiosk_restart_and_clock_jump() {
     assert_eq!(d.kiosks[0].kiosk.store.queue_len().unwrap(), 5, "queued records survive the restart");
     let t = arrivals(&mut d, 0, t, 25, 5);
     d.kiosks[0].drain().await.unwrap();
-    assert_complete(&d.server.db, "K-01", 30);
-    assert_eq!(q(&d.server.db, "SELECT COUNT(*) FROM chain_events WHERE device_id = ?1", "K-01"), 0);
+    assert_complete(&d.server, "K-01", 30).await;
+    assert_eq!(q(&d.server, "SELECT COUNT(*) FROM chain_events WHERE device_id = $1", "K-01").await, 0);
 
     // K-02's clock jumps three hours ahead after a server time sync.
     let k = &mut d.kiosks[1];
@@ -189,24 +188,23 @@ async fn server_restart_kiosk_restart_and_clock_jump() {
     assert_eq!(r.acknowledged + r.parked, 2);
     // … and the server keeps it out of attendance, in quarantine with the reason, still
     // holding its place in the chain; the record says the clock jumped.
-    let db = &d.server.db;
-    assert_eq!(q(db, "SELECT COUNT(*) FROM quarantine WHERE device_id = ?1", "K-02"), 1);
-    assert_eq!(q(db, "SELECT COUNT(*) FROM quarantine WHERE device_id = ?1 AND clock_jumped = 1", "K-02"), 1);
-    assert_eq!(q(db, "SELECT COUNT(*) FROM records WHERE device_id = ?1", "K-02"), 1);
+    let db = &d.server;
+    assert_eq!(q(db, "SELECT COUNT(*) FROM quarantine WHERE device_id = $1", "K-02").await, 1);
+    assert_eq!(q(db, "SELECT COUNT(*) FROM quarantine WHERE device_id = $1 AND clock_jumped = 1", "K-02").await, 1);
+    assert_eq!(q(db, "SELECT COUNT(*) FROM records WHERE device_id = $1", "K-02").await, 1);
     // The next record, with the clock back in order, continues the chain.
     let back = synced + Duration::minutes(4);
     d.clock.set(ms(back));
     let o = k.attempt(true, &pin(42), &frame, valid(), None, back);
     assert!(matches!(o, Outcome::Recorded { .. }));
     k.drain().await.unwrap();
-    assert_eq!(q(db, "SELECT COUNT(*) FROM records WHERE device_id = ?1", "K-02"), 2);
-    assert_eq!(q(db, "SELECT COUNT(*) FROM chain_events WHERE device_id = ?1", "K-02"), 0);
+    assert_eq!(q(db, "SELECT COUNT(*) FROM records WHERE device_id = $1", "K-02").await, 2);
+    assert_eq!(q(db, "SELECT COUNT(*) FROM chain_events WHERE device_id = $1", "K-02").await, 0);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_enclosure_opened_during_an_outage_reaches_the_devices_page() {
+async fn an_enclosure_opened_during_an_outage_reaches_the_devices_page(db: Db) {
     use hadir_hal::tamper::TamperEvent;
-    let mut d = day().await;
+    let mut d = day(db).await;
     let t = DAY + Duration::hours(8);
     d.clock.set(ms(t));
     d.server.stop().await;
@@ -237,3 +235,9 @@ async fn an_enclosure_opened_during_an_outage_reaches_the_devices_page() {
     let row = page.split(r#"<tr data-device="K-03">"#).nth(1).and_then(|r| r.split("</tr>").next()).unwrap_or_default();
     assert!(row.contains("casing terbuka"), "{row}");
 }
+
+hadir_e2e::on_both_backends!(
+    network_cuts_mid_batch_lose_and_duplicate_nothing,
+    server_restart_kiosk_restart_and_clock_jump,
+    an_enclosure_opened_during_an_outage_reaches_the_devices_page,
+);

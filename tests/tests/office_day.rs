@@ -16,7 +16,7 @@ use hadir_e2e::dash::DashClient;
 use hadir_e2e::department::{self as dept, EMPLOYEES, Faces};
 use hadir_e2e::face::{FaceMode, analyse};
 use hadir_e2e::kiosk::SimKiosk;
-use hadir_e2e::server::{FrozenClock, Server, ms};
+use hadir_e2e::server::{Db, FrozenClock, Server, ms};
 use hadir_kiosk::flow::{Band, Outcome, Refusal};
 use image::RgbImage;
 use std::collections::BTreeMap;
@@ -203,18 +203,13 @@ fn doubtful_probe(faces: &Faces, identity: usize, liveness_min: f32) -> Option<R
     None
 }
 
-fn sqlite(db: &std::path::Path) -> rusqlite::Connection {
-    rusqlite::Connection::open(db).expect("open the server database")
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_office_day_at_the_seeds_scale() {
+async fn an_office_day_at_the_seeds_scale(db: Db) {
     let started = std::time::Instant::now();
     let faces = dept::faces();
     let tmp = tempfile::tempdir().expect("temp dir");
     let clock = FrozenClock::at(ms(at(6, 0)));
     let wita = hadir_rules::SiteZone::parse("Asia/Makassar").expect("zone");
-    let server = Server::start_in(&tmp.path().join("hadir.sqlite"), clock.clone(), "127.0.0.1:0", wita).await;
+    let server = Server::start_in(db, clock.clone(), "127.0.0.1:0", wita).await;
     dept::seed(&server, &faces, clock.now_ms()).await;
     // Before the kiosks fetch their rosters: the guard's night and the approved sick day.
     let night = hadir_rules::WorkHours::new(time::macros::time!(22:00), time::macros::time!(06:00)).expect("night hours");
@@ -256,9 +251,7 @@ async fn an_office_day_at_the_seeds_scale() {
             clock.set(ms(at(9, 0)));
             let queued = kiosks[OFFLINE_DEVICE].kiosk.store.queue_len().unwrap();
             assert!(queued > 0, "the offline kiosk queued its morning");
-            let on_server: i64 = sqlite(&server.db)
-                .query_row("SELECT COUNT(*) FROM records WHERE device_id = ?1", [dept::device_id(OFFLINE_DEVICE)], |r| r.get(0))
-                .unwrap();
+            let on_server = server.count("SELECT COUNT(*) FROM records WHERE device_id = $1", vec![dept::device_id(OFFLINE_DEVICE).into()]).await;
             assert_eq!(on_server, 0, "nothing of the offline kiosk reached the server while offline");
             let r = kiosks[OFFLINE_DEVICE].drain().await.expect("catch-up upload");
             assert_eq!(r.acknowledged as u64, queued);
@@ -310,23 +303,17 @@ async fn an_office_day_at_the_seeds_scale() {
     }
 
     // On the server: every record once, signed chains without gaps, nothing quarantined.
-    let db = sqlite(&server.db);
-    let stored: i64 = db.query_row("SELECT COUNT(*) FROM records", [], |r| r.get(0)).unwrap();
+    let stored = server.count("SELECT COUNT(*) FROM records", vec![]).await;
     assert_eq!(stored as usize, made, "each record stored exactly once");
-    let events: i64 = db.query_row("SELECT COUNT(*) FROM chain_events", [], |r| r.get(0)).unwrap();
+    let events = server.count("SELECT COUNT(*) FROM chain_events", vec![]).await;
     assert_eq!(events, 0, "a normal day raises no chain events");
-    let quarantined: i64 = db.query_row("SELECT COUNT(*) FROM quarantine", [], |r| r.get(0)).unwrap();
+    let quarantined = server.count("SELECT COUNT(*) FROM quarantine", vec![]).await;
     assert_eq!(quarantined, 0);
-    let photos: i64 = db.query_row("SELECT COUNT(*) FROM photos", [], |r| r.get(0)).unwrap();
+    let photos = server.count("SELECT COUNT(*) FROM photos", vec![]).await;
     assert!(photos > 0, "evidence photos uploaded");
     // Field records say whether they had a fix.
-    let (with_fix, without_fix): (i64, i64) = db
-        .query_row(
-            "SELECT SUM(gps_lat_e7 IS NOT NULL), SUM(gps_lat_e7 IS NULL) FROM records WHERE mode = 'field'",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
+    let with_fix = server.count("SELECT COUNT(*) FROM records WHERE mode = 'field' AND gps_lat_e7 IS NOT NULL", vec![]).await;
+    let without_fix = server.count("SELECT COUNT(*) FROM records WHERE mode = 'field' AND gps_lat_e7 IS NULL", vec![]).await;
     let field_steps: Vec<&Step> = steps
         .iter()
         .filter(|s| dept::is_field(dept::device_of(s.employee)) && matches!(s.act, Act::Genuine { .. }))
@@ -334,7 +321,6 @@ async fn an_office_day_at_the_seeds_scale() {
     let no_fix_expected = field_steps.iter().filter(|s| matches!(s.act, Act::Genuine { gps: false })).count();
     assert_eq!(without_fix as usize, no_fix_expected, "records made without a fix say so");
     assert_eq!((with_fix + without_fix) as usize, field_steps.len());
-    drop(db);
 
     // The impostor is refused and audited on the kiosk; nothing was recorded for it.
     let k01 = &kiosks[0];
@@ -416,3 +402,5 @@ async fn an_office_day_at_the_seeds_scale() {
     assert_eq!(rows.len() - 1, EMPLOYEES);
     eprintln!("office day done in {:.1} s", started.elapsed().as_secs_f64());
 }
+
+hadir_e2e::on_both_backends!(an_office_day_at_the_seeds_scale);

@@ -8,7 +8,7 @@
 use hadir_e2e::dash::{DashClient, hidden};
 use hadir_e2e::face::{E2eFace, FaceMode};
 use hadir_e2e::kiosk::{KioskSpec, SimKiosk};
-use hadir_e2e::server::{FrozenClock, Server, ms};
+use hadir_e2e::server::{Db, FrozenClock, Server, ms};
 use hadir_kiosk::face::ScriptedFace;
 use hadir_kiosk::flow::{Outcome, Refusal};
 use hadir_kiosk::policy::Mode;
@@ -23,11 +23,10 @@ const MODEL: &str = "replayed";
 const MONDAY: OffsetDateTime = datetime!(2026-03-02 00:00 +7);
 const WAYAN: &str = "199512122020121001";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_imported_employee_records_at_a_kiosk_until_she_is_deactivated() {
+async fn an_imported_employee_records_at_a_kiosk_until_she_is_deactivated(db: Db) {
     let tmp = tempfile::tempdir().unwrap();
     let clock = FrozenClock::at(ms(MONDAY + Duration::hours(6)));
-    let server = Server::start(&tmp.path().join("hadir.sqlite"), clock.clone()).await;
+    let server = Server::start(db, clock.clone()).await;
     server.dash.store.add_user("admin", &hash_password(PASSWORD).unwrap(), Role::Admin, &[]).await.unwrap();
     let h = WorkHours::new(time::macros::time!(07:30), time::macros::time!(16:00)).unwrap();
     server.dash.store.put_section("BM", "Bina Marga", &WeeklySchedule::weekdays(h)).await.unwrap();
@@ -75,3 +74,5 @@ async fn an_imported_employee_records_at_a_kiosk_until_she_is_deactivated() {
     k.drain().await.unwrap();
     assert_eq!(server.store.counts().await.unwrap().records as i64, stored + 1, "the OUT made before the sync still arrives");
 }
+
+hadir_e2e::on_both_backends!(an_imported_employee_records_at_a_kiosk_until_she_is_deactivated);

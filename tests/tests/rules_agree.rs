@@ -12,7 +12,7 @@
 use hadir_e2e::dash::DashClient;
 use hadir_e2e::face::{E2eFace, FaceMode};
 use hadir_e2e::kiosk::{KioskSpec, SimKiosk};
-use hadir_e2e::server::{FrozenClock, Server, ms};
+use hadir_e2e::server::{Db, FrozenClock, Server, ms};
 use hadir_kiosk::face::ScriptedFace;
 use hadir_kiosk::flow::Outcome;
 use hadir_kiosk::policy::Mode;
@@ -60,12 +60,11 @@ fn pin(i: usize) -> String {
     format!("{:06}", 300_000 + i * 11)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_kiosk_shows_the_lateness_of_the_recap() {
+async fn the_kiosk_shows_the_lateness_of_the_recap(db: Db) {
     let tmp = tempfile::tempdir().unwrap();
     let clock = FrozenClock::at(ms(datetime!(2026-03-01 18:00 +8)));
     let wita = SiteZone::parse("Asia/Makassar").unwrap();
-    let server = Server::start_in(&tmp.path().join("hadir.sqlite"), clock.clone(), "127.0.0.1:0", wita).await;
+    let server = Server::start_in(db, clock.clone(), "127.0.0.1:0", wita).await;
     let store = &server.dash.store;
     let pw = hash_password(PASSWORD).unwrap();
     store.add_user("admin", &pw, Role::Admin, &[]).await.unwrap();
@@ -144,3 +143,5 @@ async fn the_kiosk_shows_the_lateness_of_the_recap() {
     let marked: Vec<bool> = shown.iter().map(|(_, m)| *m).collect();
     assert_eq!(marked, vec![false, true, false, true, false, true, false, false, false, true]);
 }
+
+hadir_e2e::on_both_backends!(the_kiosk_shows_the_lateness_of_the_recap);

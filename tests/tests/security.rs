@@ -3,12 +3,13 @@
 //! another section's records through the dashboard. All refused (or, for the exact replay,
 //! answered as already stored and not duplicated), and each refusal is in the server's log.
 //!
-//! Faces are not the subject here: the kiosk replays a fixed valid face result (no models).
+//! Faces are not the subject here: the kiosk replays a fixed valid face result (no models). It
+//! runs on SQLite and on a real PostgreSQL.
 
 use hadir_e2e::dash::DashClient;
 use hadir_e2e::face::E2eFace;
 use hadir_e2e::kiosk::{KioskSpec, SimKiosk};
-use hadir_e2e::server::{FrozenClock, Server, ms};
+use hadir_e2e::server::{Db, FrozenClock, Server, ms};
 use hadir_kiosk::face::ScriptedFace;
 use hadir_kiosk::flow::Outcome;
 use hadir_kiosk::policy::Mode;
@@ -50,16 +51,11 @@ fn refused(a: &UploadResponse) -> Option<RefusalReason> {
     }
 }
 
-fn count(db: &std::path::Path, sql: &str) -> i64 {
-    rusqlite::Connection::open(db).unwrap().query_row(sql, [], |r| r.get(0)).unwrap()
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn forged_altered_replayed_and_out_of_section_are_refused_and_logged() {
+async fn forged_altered_replayed_and_out_of_section_are_refused_and_logged(db: Db) {
     let log = hadir_e2e::logs::capture();
     let tmp = tempfile::tempdir().unwrap();
     let clock = FrozenClock::at(ms(YESTERDAY + Duration::hours(6)));
-    let server = Server::start(&tmp.path().join("hadir.sqlite"), clock.clone()).await;
+    let server = Server::start(db, clock.clone()).await;
     let h = WorkHours::new(time::macros::time!(07:30), time::macros::time!(16:00)).unwrap();
     let pw = hash_password(PASSWORD).unwrap();
     server.dash.store.add_user("admin", &pw, Role::Admin, &[]).await.unwrap();
@@ -117,10 +113,10 @@ async fn forged_altered_replayed_and_out_of_section_are_refused_and_logged() {
     assert_eq!(refused(&a), Some(RefusalReason::BadSignature), "{a:?}");
 
     // 3. Replayed from yesterday: the same record again is not stored twice …
-    let before = count(&server.db, "SELECT COUNT(*) FROM records");
+    let before = server.count("SELECT COUNT(*) FROM records", vec![]).await;
     let a = post_raw(&server.url, &[yesterdays.clone()]).await;
     assert_eq!(a.results[0].outcome, Answer::AlreadyStored);
-    assert_eq!(count(&server.db, "SELECT COUNT(*) FROM records"), before, "a replay adds nothing");
+    assert_eq!(server.count("SELECT COUNT(*) FROM records", vec![]).await, before, "a replay adds nothing");
     // … and re-stamped for today (as the next record of the chain) it does not verify.
     let mut restamped = yesterdays.clone();
     restamped.body.recorded_at_ms = ms(TODAY + Duration::minutes(7 * 60 + 15));
@@ -131,13 +127,10 @@ async fn forged_altered_replayed_and_out_of_section_are_refused_and_logged() {
 
     // The genuine record still goes through, untouched.
     k.drain().await.unwrap();
-    let stored_at: i64 = rusqlite::Connection::open(&server.db)
-        .unwrap()
-        .query_row("SELECT recorded_at_ms FROM records WHERE device_id = 'K-01' AND seq = ?1", [todays.body.seq as i64], |r| r.get(0))
-        .unwrap();
+    let stored_at = server.count("SELECT recorded_at_ms FROM records WHERE device_id = 'K-01' AND seq = $1", vec![(todays.body.seq as i64).into()]).await;
     assert_eq!(stored_at, todays.body.recorded_at_ms);
-    assert_eq!(count(&server.db, "SELECT COUNT(*) FROM records"), 2);
-    assert_eq!(count(&server.db, "SELECT COUNT(*) FROM records WHERE device_id = 'K-99'"), 0);
+    assert_eq!(server.count("SELECT COUNT(*) FROM records", vec![]).await, 2);
+    assert_eq!(server.count("SELECT COUNT(*) FROM records WHERE device_id = 'K-99'", vec![]).await, 0);
 
     // Every refusal is in the server's log with its reason.
     let text = log.text();
@@ -151,10 +144,7 @@ async fn forged_altered_replayed_and_out_of_section_are_refused_and_logged() {
     kabid.login("kabid_bm", PASSWORD).await;
     let r = kabid.get("/reports/date.csv?date=2026-03-02&section=SDA").await;
     assert_eq!(r.status, 403, "another section's recap: {}", r.text);
-    let sda_record: i64 = rusqlite::Connection::open(&server.db)
-        .unwrap()
-        .query_row("SELECT id FROM records WHERE employee_id = '198505052010010002'", [], |r| r.get(0))
-        .unwrap();
+    let sda_record = server.count("SELECT id FROM records WHERE employee_id = '198505052010010002'", vec![]).await;
     let r = kabid.get(&format!("/records/{sda_record}/photo")).await;
     assert!(r.status == 403 || r.status == 404, "another section's evidence photo: {}", r.status);
     let r = kabid.get("/records?date=2026-03-02&section=SDA").await;
@@ -168,3 +158,5 @@ async fn forged_altered_replayed_and_out_of_section_are_refused_and_logged() {
     let rows = admin.csv("/reports/date.csv?date=2026-03-02").await;
     assert_eq!(rows.len() - 1, 4);
 }
+
+hadir_e2e::on_both_backends!(forged_altered_replayed_and_out_of_section_are_refused_and_logged);

@@ -9,7 +9,7 @@
 use hadir_e2e::dash::DashClient;
 use hadir_e2e::face::{E2eFace, FaceMode};
 use hadir_e2e::kiosk::{KioskSpec, SimKiosk};
-use hadir_e2e::server::{FrozenClock, Server, ms};
+use hadir_e2e::server::{Db, FrozenClock, Server, ms};
 use hadir_kiosk::face::ScriptedFace;
 use hadir_kiosk::flow::Outcome;
 use hadir_kiosk::policy::Mode;
@@ -29,11 +29,10 @@ fn pin(i: usize) -> String {
     format!("{:06}", 190_000 + i)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn doubtful_time_and_place_wait_for_the_supervisor() {
+async fn doubtful_time_and_place_wait_for_the_supervisor(db: Db) {
     let tmp = tempfile::tempdir().unwrap();
     let clock = FrozenClock::at(ms(DAY + Duration::hours(6)));
-    let server = Server::start(&tmp.path().join("hadir.sqlite"), clock.clone()).await;
+    let server = Server::start(db, clock.clone()).await;
     let pw = hash_password(PASSWORD).unwrap();
     server.dash.store.add_user("admin", &pw, Role::Admin, &[]).await.unwrap();
     for i in 0..6 {
@@ -177,3 +176,5 @@ async fn doubtful_time_and_place_wait_for_the_supervisor() {
     assert!(queue.contains("di luar area penugasan \u{201c}Preservasi jalan Mengwi\u{201d}, 9,"), "{queue}");
     assert!(queue.contains("Area penugasan"), "the map draws the assignment's area");
 }
+
+hadir_e2e::on_both_backends!(doubtful_time_and_place_wait_for_the_supervisor);
