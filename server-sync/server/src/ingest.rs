@@ -255,6 +255,12 @@ pub fn watermark(claim: &DrainClaim, devices: &HashMap<String, DeviceInfo>, now_
     }
 }
 
+/// The one answer to a record whose device is not enrolled, or whose signature does not
+/// verify with its device's key (active or revoked): a stranger trying device ids cannot
+/// tell which exist, which were revoked, or that a signature failed. What it was is kept
+/// with the refused upload for administrators.
+pub const STRANGER: &str = "unknown device, or a signature that does not verify with the device's key";
+
 /// Steps 1–4: decode, look up devices, verify signatures, judge times, check the drain claim.
 pub fn prepare(
     decoded: hadir_protocol::DecodedBatch,
@@ -307,12 +313,18 @@ pub fn prepare(
             None => {
                 let detail = format!("device {} is not enrolled", record.body.device_id);
                 keep(id.clone(), seq, RefusalReason::UnknownDevice, &detail, Some(record.hash()));
-                answers.push(Some(refused(id, seq, RefusalReason::UnknownDevice, detail)));
+                answers.push(Some(refused(id, seq, RefusalReason::UnknownDevice, STRANGER.into())));
             }
-            Some(d) if d.revoked_at_ms.is_some() => {
+            // Only the holder of the device's key learns that it was revoked.
+            Some(d) if d.revoked_at_ms.is_some() && d.public_key.verify(&record.body.canonical_bytes(), &record.signature).is_ok() => {
                 let detail = format!("device {} was revoked", d.device_id);
                 keep(id.clone(), seq, RefusalReason::RevokedDevice, &detail, Some(record.hash()));
                 answers.push(Some(refused(id, seq, RefusalReason::RevokedDevice, detail)));
+            }
+            Some(d) if d.revoked_at_ms.is_some() => {
+                let detail = format!("device {} was revoked, and the signature does not verify with its key", d.device_id);
+                keep(id.clone(), seq, RefusalReason::BadSignature, &detail, Some(record.hash()));
+                answers.push(Some(refused(id, seq, RefusalReason::UnknownDevice, STRANGER.into())));
             }
             Some(d) => {
                 answers.push(None);
@@ -366,7 +378,7 @@ pub fn prepare(
                 index: v.index,
                 device_id: Some(id),
                 seq: Some(seq),
-                outcome: Outcome::Refused { reason: RefusalReason::BadSignature, detail: detail.into() },
+                outcome: Outcome::Refused { reason: RefusalReason::UnknownDevice, detail: STRANGER.into() },
             });
         }
     }
@@ -479,6 +491,8 @@ pub async fn ingest_from(
     for r in &mut refusals {
         r.remote_addr.clone_from(&peer.remote_addr);
         r.forwarded_for.clone_from(&peer.forwarded_for);
+        // What it really was: the answer may only say "unknown device" (see [`STRANGER`]).
+        tracing::warn!(device = ?r.device_id, seq = ?r.seq, reason = %r.reason, detail = %r.detail, peer = ?r.remote_addr, "record refused");
     }
     let meta: Vec<(u32, String, u64)> = verified
         .iter()
@@ -487,6 +501,9 @@ pub async fn ingest_from(
     let refusals_kept = refusals.len();
     let outcomes = store.store_batch(verified, BatchExtras { refusals, watermark }, now_ms).await?;
     for ((index, device_id, seq), outcome) in meta.into_iter().zip(outcomes) {
+        if let Outcome::Refused { reason, detail } = &outcome {
+            tracing::warn!(device = %device_id, seq, reason = reason.as_str(), detail = %detail, peer = ?peer.remote_addr, "record refused");
+        }
         answers[index as usize] = Some(RecordResult { index, device_id: Some(device_id), seq: Some(seq), outcome });
     }
     let results = answers

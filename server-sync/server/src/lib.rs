@@ -140,7 +140,7 @@ pub(crate) async fn log_request(req: axum::extract::Request, next: axum::middlew
 }
 
 /// The path as logged: secrets in it (a late-board token) are cut out.
-fn redact_path(path: &str) -> String {
+pub(crate) fn redact_path(path: &str) -> String {
     match path.strip_prefix("/board/") {
         Some(rest) => match rest.split_once('/') {
             Some((_, tail)) => format!("/board/…/{tail}"),

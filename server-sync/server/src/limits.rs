@@ -48,7 +48,8 @@ fn refusal(status: StatusCode, code: &str, message: &str) -> Response {
 async fn limit(State(state): State<Arc<(Semaphore, Duration)>>, req: Request, next: Next) -> Response {
     let (slots, timeout) = (&state.0, state.1);
     let Ok(_slot) = slots.try_acquire() else {
-        tracing::warn!(path = %req.uri().path(), "too many requests at once; answered 503");
+        // Redacted like the request log: a late board's path holds its secret token.
+        tracing::warn!(path = %crate::redact_path(req.uri().path()), "too many requests at once; answered 503");
         return refusal(StatusCode::SERVICE_UNAVAILABLE, "busy", "the server is handling too many requests; try again");
     };
     match tokio::time::timeout(timeout, next.run(req)).await {

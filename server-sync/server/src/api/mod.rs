@@ -203,14 +203,8 @@ async fn upload(
         Ok(crate::ingest::Ingested { answer, refusals_kept }) => {
             let stored = answer.results.iter().filter(|r| r.outcome == hadir_protocol::Outcome::Stored).count();
             let refused = answer.results.iter().filter(|r| !r.outcome.is_acknowledged()).count();
+            // Each refusal was logged by the ingest, with what it really was.
             tracing::debug!(entries = answer.results.len(), stored, refused, "batch ingested");
-            if refused > 0 {
-                for r in answer.results.iter().filter(|r| !r.outcome.is_acknowledged()) {
-                    if let hadir_protocol::Outcome::Refused { reason, detail } = &r.outcome {
-                        tracing::warn!(device = ?r.device_id, seq = ?r.seq, reason = reason.as_str(), detail = %detail, peer = ?from.remote_addr, "record refused");
-                    }
-                }
-            }
             let mut response = Json(answer).into_response();
             response.extensions_mut().insert(throttle::RefusalsKept(refusals_kept));
             Ok(response)

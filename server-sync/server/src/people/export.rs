@@ -38,7 +38,9 @@ pub fn to_csv(people: &[Person]) -> Vec<u8> {
     out.push_str(&COLUMNS.iter().map(|c| c.header()).collect::<Vec<_>>().join(","));
     out.push_str("\r\n");
     for p in people {
-        out.push_str(&COLUMNS.iter().map(|c| csv_field(&cell(p, *c))).collect::<Vec<_>>().join(","));
+        // A value a spreadsheet would run as a formula is written as text (the import takes
+        // the mark off again).
+        out.push_str(&COLUMNS.iter().map(|c| csv_field(&crate::reports::csv::neutralise(&cell(p, *c)))).collect::<Vec<_>>().join(","));
         out.push_str("\r\n");
     }
     out.into_bytes()

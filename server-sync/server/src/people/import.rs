@@ -339,12 +339,21 @@ pub fn one(fields: &[(Column, &str)]) -> Result<Sheet, FileError> {
     let header = fields.iter().map(|(c, _)| Cell::Text(c.header().to_owned())).collect();
     let row = fields
         .iter()
-        .map(|(_, v)| {
-            let v = v.trim();
-            if v.starts_with('=') { Cell::Formula } else { Cell::Text(v.to_owned()) }
-        })
+        .map(|(_, v)| read_cell(v))
         .collect();
     sheet_of(vec![(1, header), (2, row)])
+}
+
+/// A typed or CSV cell: `=` first is a formula; the `'` that exports put before a value
+/// starting with `+`, `-`, `@` or a tab (see [`crate::reports::csv::neutralise`]) is taken off
+/// again, so an exported file imports unchanged. A `'` before `=` stays a formula.
+fn read_cell(v: &str) -> Cell {
+    let t = v.trim();
+    let t = match t.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t']) => rest,
+        _ => t,
+    };
+    if t.starts_with('=') { Cell::Formula } else { Cell::Text(t.to_owned()) }
 }
 
 /// Splits CSV text into numbered records: `,`, `;` or tab (whichever the header line uses
@@ -363,13 +372,7 @@ fn csv_grid(text: &str) -> Result<Vec<(usize, Vec<Cell>)>, FileError> {
     let mut start_row = 1usize;
     // A quoted cell starting with `=` is still a formula to a spreadsheet that opens the file.
     let finish = |fields: &mut Vec<String>, row: usize, out: &mut Vec<(usize, Vec<Cell>)>| {
-        let cells = fields
-            .drain(..)
-            .map(|f| {
-                let t = f.trim();
-                if t.starts_with('=') { Cell::Formula } else { Cell::Text(t.to_owned()) }
-            })
-            .collect::<Vec<_>>();
+        let cells = fields.drain(..).map(|f| read_cell(&f)).collect::<Vec<_>>();
         out.push((row, cells));
     };
     while let Some(c) = chars.next() {
@@ -961,11 +964,28 @@ mod tests {
                 supervisor: Some(NIP2.into()),
             },
             Person { employee_id: "H-7".into(), name: "Sari".into(), site: Some("PU".into()), employment_type: Some(EmploymentType::NonAsn), ..Person::default() },
+            // Values a spreadsheet would run as formulas: the CSV shows them as text, and they
+            // come back unchanged.
+            Person {
+                employee_id: "H-8".into(),
+                name: "@Wayan".into(),
+                position: Some("+62 Staf".into()),
+                grade: Some("-".into()),
+                supervisor: Some("-Made".into()),
+                site: Some("PU".into()),
+                employment_type: Some(EmploymentType::NonAsn),
+                ..Person::default()
+            },
         ];
-        for bytes in [crate::people::export::to_csv(&people), crate::people::export::to_xlsx(&people).unwrap()] {
+        let csv = String::from_utf8(crate::people::export::to_csv(&people)).unwrap();
+        assert!(csv.contains(",'@Wayan,") && csv.contains(",'+62 Staf,") && csv.contains(",'-Made"), "{csv}");
+        assert!(csv.contains(",-,"), "a lone '-' is no formula: {csv}");
+        for bytes in [csv.into_bytes(), crate::people::export::to_xlsx(&people).unwrap()] {
             let sheet = parse(&bytes).unwrap();
             let got: Vec<Person> = sheet.rows.into_iter().map(|r| r.person.unwrap()).collect();
             assert_eq!(got, people);
         }
+        // The mark does not let a formula in: `'=` is still refused.
+        assert_eq!(read_cell("'=HYPERLINK(\"x\")"), Cell::Formula);
     }
 }

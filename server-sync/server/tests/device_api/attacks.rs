@@ -67,7 +67,8 @@ pub async fn mixed_order_signature_is_refused(store: Store) {
     let stored = answer.results.iter().filter(|r| matches!(r.outcome, Outcome::Stored)).count();
     assert_eq!(stored, 199, "the good records are stored");
     match &answer.results[199].outcome {
-        Outcome::Refused { reason, .. } => assert_eq!(reason.as_str(), "bad_signature"),
+        // Answered like an unknown device; kept as what it was.
+        Outcome::Refused { reason, .. } => assert_eq!(reason.as_str(), "unknown_device"),
         other => panic!("a mixed-order signature was answered {other:?}"),
     }
     assert_eq!(server.store().device_records("KIOSK-M").await.unwrap().len(), 199);
@@ -303,4 +304,39 @@ pub async fn a_stranger_refused_again_and_again_is_throttled(store: Store) {
         .await
         .unwrap();
     assert_ne!(again.status().as_u16(), 429, "after Retry-After the stranger is answered on the merits");
+}
+
+/// A stranger signing records with a key of their own cannot tell an active device id, a
+/// revoked one and one never enrolled apart: the three answers are the same. The genuine
+/// holder of the revoked key still learns that it was revoked, and the refused uploads keep
+/// what each really was for administrators.
+pub async fn a_stranger_cannot_tell_devices_apart(store: Store) {
+    let server = start(store).await;
+    let active = server.enrol("KIOSK-ACTIVE", "S1", Mode::Office).await;
+    let revoked = server.enrol("KIOSK-REVOKED", "S1", Mode::Office).await;
+    assert!(server.store().revoke_device("KIOSK-REVOKED", crate::harness::T0).await.unwrap());
+    let stranger = DeviceKey::generate();
+    let forged = |chain: &Chain| chain.next_body().sign(&stranger);
+    let never = Chain::new("KIOSK-NEVER", DeviceKey::generate());
+    let entries = [json(&forged(&active.chain)), json(&forged(&revoked.chain)), json(&forged(&never))];
+    let answer = active.uploader.post_batch_raw(batch_json(&entries)).await.expect("upload");
+    let outcomes: Vec<&Outcome> = answer.results.iter().map(|r| &r.outcome).collect();
+    assert!(matches!(outcomes[0], Outcome::Refused { reason: hadir_protocol::RefusalReason::UnknownDevice, .. }), "{outcomes:?}");
+    assert!(outcomes.iter().all(|o| *o == outcomes[0]), "the answers differ: {outcomes:?}");
+    // The revoked device's own key: told that it was revoked.
+    let genuine = revoked.chain.clone().next();
+    let answer = active.uploader.post_batch_raw(batch_json(&[json(&genuine)])).await.expect("upload");
+    assert!(matches!(answer.results[0].outcome, Outcome::Refused { reason: hadir_protocol::RefusalReason::RevokedDevice, .. }), "{answer:?}");
+    let mut kept: Vec<(String, String)> =
+        server.store().refused_uploads(None, 10).await.unwrap().into_iter().map(|r| (r.device_id.unwrap_or_default(), r.reason)).collect();
+    kept.sort();
+    assert_eq!(
+        kept,
+        [
+            ("KIOSK-ACTIVE".into(), "bad_signature".into()),
+            ("KIOSK-NEVER".into(), "unknown_device".into()),
+            ("KIOSK-REVOKED".into(), "bad_signature".into()),
+            ("KIOSK-REVOKED".into(), "revoked_device".into()),
+        ]
+    );
 }

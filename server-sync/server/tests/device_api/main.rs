@@ -120,6 +120,12 @@ async fn sqlite_the_report_cache_follows_uploads_and_decisions() {
     scenarios::the_report_cache_follows_uploads_and_decisions(store).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_a_stranger_cannot_tell_devices_apart() {
+    let (_dir, store) = sqlite();
+    attacks::a_stranger_cannot_tell_devices_apart(store).await;
+}
+
 /// One cluster for all PostgreSQL scenarios (start-up costs seconds), one database each.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_all_scenarios() {
@@ -147,4 +153,5 @@ async fn postgres_all_scenarios() {
     attacks::a_teleport_and_a_replayed_position_are_flagged(open("teleport").await).await;
     attacks::a_record_into_a_closed_month_waits_in_quarantine(open("closed_month").await).await;
     attacks::a_stranger_refused_again_and_again_is_throttled(open("throttled").await).await;
+    attacks::a_stranger_cannot_tell_devices_apart(open("strangers").await).await;
 }

@@ -46,7 +46,7 @@ pub async fn parked_records_are_requeued_after_enrolment(store: Store) {
     dev.uploader.drain(&mut outbox).await.unwrap();
     assert_eq!(outbox.parked.len(), 1);
     // Re-queued, it is refused again and parked again: nothing lost, nothing forced in.
-    admin::requeue_where(&mut outbox, |p| p.reason == RefusalReason::BadSignature).unwrap();
+    admin::requeue_where(&mut outbox, |p| p.reason == RefusalReason::UnknownDevice).unwrap();
     dev.uploader.drain(&mut outbox).await.unwrap();
     assert_eq!(outbox.parked.len(), 1);
     admin::dismiss(&mut outbox, 31, "Budi (admin)", "altered in the kiosk store; reported").unwrap();

@@ -78,9 +78,9 @@ pub async fn refusals_are_named_and_valid_records_stored(store: Store) {
         statuses(&answer),
         [
             "stored",
-            "bad_signature",
+            "unknown_device",
             "stored",
-            "bad_signature",
+            "unknown_device",
             "stored",
             "malformed",
             "revoked_device",
@@ -102,9 +102,9 @@ pub async fn refusals_are_named_and_valid_records_stored(store: Store) {
         statuses(&again),
         [
             "already",
-            "bad_signature",
+            "unknown_device",
             "already",
-            "bad_signature",
+            "unknown_device",
             "already",
             "malformed",
             "revoked_device",
@@ -313,7 +313,8 @@ pub async fn client_drains_and_parks(store: Store) {
     let report = dev.uploader.drain(&mut outbox).await.unwrap();
     assert_eq!(report.parked, 2);
     let reasons: Vec<RefusalReason> = outbox.parked.iter().map(|p| p.reason).collect();
-    assert_eq!(reasons, [RefusalReason::BadSignature, RefusalReason::SequenceGap]);
+    // A failed signature is answered like an unknown device (a stranger learns nothing).
+    assert_eq!(reasons, [RefusalReason::UnknownDevice, RefusalReason::SequenceGap]);
     assert_eq!(server.store().device_records("KIOSK-C").await.unwrap().len(), 250);
 }
 
