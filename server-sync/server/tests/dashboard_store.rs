@@ -228,7 +228,28 @@ async fn overlapping_schedules_saved_at_once_keep_one(db: &Db<'_>) {
     }
 }
 
+/// A record is judged at the site's clock, never at the offset it claims: Budi's IN, made at
+/// 07:20 by a kiosk on WIB (+7), is on time for a WIB office and 50 minutes late for an office
+/// on WITA (+8), whatever the record says.
+async fn records_are_judged_at_the_sites_offset(db: &Db<'_>) {
+    use hadir_server::reports::month::{Context, Scope, month_recaps};
+    let f = fixture_on(db, true).await;
+    let budi = |rows: &[(hadir_server::reports::EmployeeInfo, Vec<hadir_rules::DayResult>, hadir_rules::MonthRecap)]| {
+        rows.iter().find(|(e, _, _)| e.id == "198001012005011001").map(|(_, days, _)| days[1].clone()).unwrap()
+    };
+    let mut seen = Vec::new();
+    for hours in [7, 8] {
+        let offset = time::UtcOffset::from_hms(hours, 0, 0).unwrap();
+        let ctx = Context::load(&f.storage, &Scope::All, offset).await.unwrap();
+        let day = budi(&month_recaps(&f.storage, &ctx, 2026, time::Month::March).await.unwrap());
+        let first_in = day.first_in.expect("Budi's IN");
+        seen.push((first_in.at.offset().whole_hours(), first_in.at.hour(), first_in.at.minute(), day.late_minutes));
+    }
+    assert_eq!(seen, [(7, 7, 20, 0), (8, 8, 20, 50)]);
+}
+
 on_both_backends!(
+    records_are_judged_at_the_sites_offset,
     overlapping_schedules_saved_at_once_keep_one,
     the_template_key_rotates_and_an_interrupted_rotation_resumes,
     logs_are_append_only_and_decisions_final,

@@ -42,6 +42,7 @@ type Judged = Arc<(Vec<DayResult>, MonthRecap)>;
 
 struct Entry {
     stamp: Stamp,
+    offset: UtcOffset,
     known: Option<Date>,
     at: Instant,
     used: u64,
@@ -112,7 +113,7 @@ impl ReportCache {
     /// The context of `scope`: the cached office, the sites' known dates read now.
     pub async fn context(&self, store: &Store, scope: &Scope, offset: UtcOffset) -> Result<Context, StorageError> {
         let office = self.office(store).await?;
-        Ok(office.scoped(scope, store.known_through_by_site(offset).await?))
+        Ok(office.scoped(scope, offset, store.known_through_by_site(offset).await?))
     }
 
     /// [`month_recaps`] through the cache: the same rows, in the context's order.
@@ -143,7 +144,7 @@ impl ReportCache {
                     let value: Judged = Arc::new((days, recap));
                     m.uses += 1;
                     let used = m.uses;
-                    m.entries.insert((e.id.clone(), year, month), Entry { stamp, known: ctx.known_for(e), at: now, used, judged: Arc::clone(&value) });
+                    m.entries.insert((e.id.clone(), year, month), Entry { stamp, offset: ctx.offset, known: ctx.known_for(e), at: now, used, judged: Arc::clone(&value) });
                     judged[*i] = Some(value);
                 }
                 evict(&mut m);
@@ -182,7 +183,11 @@ impl ReportCache {
             m.uses += 1;
             let used = m.uses;
             let hit = m.entries.get_mut(&(e.id.clone(), year, month)).filter(|x| {
-                x.stamp == stamp && stamp.all == current_all && x.known == ctx.known_for(e) && x.at.elapsed() < MAX_AGE
+                x.stamp == stamp
+                    && stamp.all == current_all
+                    && x.offset == ctx.offset
+                    && x.known == ctx.known_for(e)
+                    && x.at.elapsed() < MAX_AGE
             });
             out.push(hit.map(|x| {
                 x.used = used;

@@ -75,9 +75,10 @@ impl Office {
         })
     }
 
-    /// The context of `scope`'s employees, with the sites' known dates.
-    pub fn scoped(&self, scope: &Scope, known: HashMap<String, Option<Date>>) -> Context {
+    /// The context of `scope`'s employees at the sites' `offset`, with their known dates.
+    pub fn scoped(&self, scope: &Scope, offset: UtcOffset, known: HashMap<String, Option<Date>>) -> Context {
         Context {
+            offset,
             employees: self.employees.iter().filter(|e| scope.includes(e.section.as_deref())).cloned().collect(),
             sections: Arc::clone(&self.sections),
             holidays: Arc::clone(&self.holidays),
@@ -93,6 +94,10 @@ impl Office {
 /// Everything the reports need besides the records, for the employees of one scope.
 #[derive(Clone)]
 pub struct Context {
+    /// The sites' UTC offset: every record is judged at the site's clock, never at the offset
+    /// the record claims (a record whose offset disagrees waits for a supervisor, and once
+    /// confirmed still counts at the site's time).
+    pub offset: UtcOffset,
     /// Employees in scope.
     pub employees: Vec<Employee>,
     /// Sections by id.
@@ -116,12 +121,13 @@ impl Context {
     /// dashboard goes through [`super::cache::ReportCache::context`]).
     pub async fn load(store: &Store, scope: &Scope, offset: UtcOffset) -> Result<Self, StorageError> {
         let office = Office::load(store).await?;
-        Ok(office.scoped(scope, store.known_through_by_site(offset).await?))
+        Ok(office.scoped(scope, offset, store.known_through_by_site(offset).await?))
     }
 
     /// The same context for the employees of `scope` only (a section chosen on a page).
     pub fn narrowed_to(&self, scope: &Scope) -> Context {
         Context {
+            offset: self.offset,
             employees: self.employees.iter().filter(|e| scope.includes(e.section.as_deref())).cloned().collect(),
             sections: Arc::clone(&self.sections),
             holidays: Arc::clone(&self.holidays),
@@ -174,12 +180,16 @@ pub const SCOPED_READ_MAX: usize = 2_000;
 /// sections are read by employee, a whole department by time.
 async fn punches(store: &Store, ctx: &Context, from: Date, to: Date) -> Result<HashMap<String, Vec<Punch>>, StorageError> {
     let (from, to) = bounds(from, to);
-    if ctx.employees.len() <= SCOPED_READ_MAX {
+    let mut punches = if ctx.employees.len() <= SCOPED_READ_MAX {
         let ids: Vec<&str> = ctx.employees.iter().map(|e| e.id.as_str()).collect();
-        store.punches_of(&ids, from, to).await
+        store.punches_of(&ids, from, to).await?
     } else {
-        store.punches_by_employee(from, to).await
+        store.punches_by_employee(from, to).await?
+    };
+    for p in punches.values_mut().flatten() {
+        p.at = p.at.to_offset(ctx.offset);
     }
+    Ok(punches)
 }
 
 /// The recap of every employee in the context for a month, with each employee's days.

@@ -123,6 +123,22 @@ pub async fn kiosk_template_reaches_the_site(store: Store) {
     let person = all.changed.iter().find(|c| c.id == "198503302010011001").unwrap();
     assert_eq!(person.templates.len(), 2);
 
+    // At most MAX_TEMPLATES_PER_EMPLOYEE per employee: a kiosk fills them for a new employee,
+    // one more is refused and nothing is stored.
+    use hadir_server::face_checks::MAX_TEMPLATES_PER_EMPLOYEE as MAX;
+    let id = "198503302010011005";
+    st.upsert_employee(&employee(id, "S1")).await.unwrap();
+    for i in 0..MAX {
+        let mut v = stranger.clone();
+        v[i] += 0.001;
+        assert!(u.upload_template(id, DEFAULT_TEMPLATE_MODEL, &v, T0).await.unwrap().stored_now, "template {}", i + 1);
+    }
+    let mut one_more = stranger.clone();
+    one_more[500] += 0.001;
+    let m = refused(u.upload_template(id, DEFAULT_TEMPLATE_MODEL, &one_more, T0).await, 409, "face_refused");
+    assert!(m.contains(&format!("at most {MAX}")), "{m}");
+    assert_eq!(st.templates(id).await.unwrap().len(), MAX);
+
     // A revoked kiosk uploads nothing.
     assert!(st.revoke_device("KIOSK-T1", T0).await.unwrap());
     refused(u.upload_template("198503302010011001", DEFAULT_TEMPLATE_MODEL, &embedding(8), T0).await, 403, "revoked_device");
