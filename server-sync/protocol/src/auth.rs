@@ -111,7 +111,9 @@ impl RequestAuth {
         Ok(RequestAuth { device_id: device_id.to_owned(), timestamp_ms, nonce: nonce.to_owned(), signature })
     }
 
-    /// Checks the timestamp against `now_ms` and the signature against `key`.
+    /// Checks the signature against `key`, then the timestamp against `now_ms`: only the
+    /// key's holder hears that its clock is off, so a stranger's stale request is answered
+    /// like any bad signature (and cannot tell an enrolled device id from an unknown one).
     pub fn verify(
         &self,
         key: &PublicKey,
@@ -120,12 +122,13 @@ impl RequestAuth {
         body: &[u8],
         now_ms: i64,
     ) -> Result<(), AuthError> {
+        key.verify(&request_message(&self.device_id, &self.nonce, method, path_and_query, self.timestamp_ms, body), &self.signature)
+            .map_err(|_| AuthError::BadSignature)?;
         let skew_ms = self.timestamp_ms.saturating_sub(now_ms).saturating_abs();
         if skew_ms > MAX_SKEW_MS {
             return Err(AuthError::Skew { timestamp_ms: self.timestamp_ms, skew_ms });
         }
-        key.verify(&request_message(&self.device_id, &self.nonce, method, path_and_query, self.timestamp_ms, body), &self.signature)
-            .map_err(|_| AuthError::BadSignature)
+        Ok(())
     }
 }
 
@@ -151,6 +154,9 @@ mod tests {
             auth.verify(&pk, "PUT", "/api/v1/evidence/ab", b"jpeg", now + MAX_SKEW_MS + 1),
             Err(AuthError::Skew { .. })
         ));
+        // A stale request that is not the key's own is a bad signature, not a clock problem.
+        let stranger = DeviceKey::from_seed(&[6; 32]).public();
+        assert_eq!(auth.verify(&stranger, "PUT", "/api/v1/evidence/ab", b"jpeg", now + MAX_SKEW_MS + 1), Err(AuthError::BadSignature));
         // The device id and the nonce are signed: neither can be swapped.
         let other_device = RequestAuth { device_id: "K2".into(), ..auth.clone() };
         assert_eq!(other_device.verify(&pk, "PUT", "/api/v1/evidence/ab", b"jpeg", now), Err(AuthError::BadSignature));

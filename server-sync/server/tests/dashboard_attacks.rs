@@ -121,7 +121,9 @@ async fn pages_carry_the_security_headers_and_no_inline_code() {
     let mut c = Client::new(&f);
     assert_eq!(c.login("admin", PASSWORD).await.status, StatusCode::SEE_OTHER);
     let app = router(f.state.clone());
-    for path in ["/login", "/today", "/employees", "/devices", "/settings", "/records", "/reports", "/assets/hadir.css"] {
+    // An evidence photo too: a browser must not sniff it into something that runs.
+    let photo = format!("/records/{}/photo", f.pending_bm);
+    for path in ["/login", "/today", "/employees", "/devices", "/settings", "/records", "/reports", "/assets/hadir.css", photo.as_str()] {
         let req = Request::get(path).header(header::COOKIE, c.cookie_header()).body(Body::empty()).unwrap();
         let res = app.clone().oneshot(req).await.unwrap();
         assert_eq!(res.status(), StatusCode::OK, "{path}");

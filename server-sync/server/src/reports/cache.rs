@@ -7,11 +7,11 @@
 //! employees whose punches arrived since ([`crate::storage::changes`]), or for everyone after
 //! a change that may alter any day (a decision, a schedule, a holiday, a setting).
 //!
-//! An entry is used only when three things agree with the moment of the request: the store's
-//! change counters ([`Stamp`]), the employee's site's last known date (which moves with every
-//! sync and is read fresh for each request), and its age (at most [`MAX_AGE`], which bounds
-//! how long a change made by another process — the command-line tools, a second server on the
-//! same PostgreSQL — stays unseen). Misses are computed one request at a time, so that the
+//! An entry is used only when it agrees with the moment of the request: the store's change
+//! counters ([`Stamp`]), the sites' offset, the employee's site's last known date (which moves
+//! with every sync and is read fresh for each request), and its age (at most [`MAX_AGE`],
+//! which bounds how long a change made by another process — the command-line tools, a second
+//! server on the same PostgreSQL — stays unseen). Misses are computed one request at a time, so that the
 //! supervisors of one section opening the recap together judge it once.
 //!
 //! It owns no data: everything in it can be thrown away and computed again from the store. It
