@@ -9,8 +9,8 @@
 //!
 //! The engine holds one run state per model, so it takes `&mut self`; a kiosk owns one engine
 //! on its camera thread. By default every stage runs on the calling thread; with
-//! [`EngineConfig::threads`] ≥ 2 the embedding runs on one thread while liveness, eyes and
-//! pose run on a second (same results, less latency on a multi-core board).
+//! [`EngineConfig::threads`] ≥ 2 the embedding and the eyes run on one thread while liveness
+//! and pose run on a second (same results, less latency on a multi-core board).
 //!
 //! For enrolment the kiosk should keep only frames whose [`Analysis::issues`] is empty and
 //! whose subject is live, then build a [`crate::TemplateSet`] from their embeddings.
@@ -49,7 +49,7 @@ pub struct EngineConfig {
     /// Run the eye model (needed for the "eyes closed" reason).
     pub eyes: bool,
     /// 1: every stage in turn on the calling thread. 2 or more: after the landmarks, the
-    /// embedding runs on one thread while liveness, eyes and pose run on another. (tract's own
+    /// embedding and eyes run on one thread while liveness and pose run on another. (tract's own
     /// multi-threaded matrix products need its `multithread-mm` feature, not enabled here.)
     pub threads: usize,
     /// Also measure each stage's on-CPU time ([`Timings::cpu`]); costs two small file reads
@@ -341,6 +341,19 @@ impl FaceEngine {
         MODEL_VERSION
     }
 
+    /// Multiply-adds per stage of one frame (the eyes stage runs its model twice), for
+    /// estimating the pipeline's time on another CPU from its throughput.
+    pub fn multiply_adds(&self) -> [(Stage, u64); 6] {
+        [
+            (Stage::Detect, self.detector.multiply_adds()),
+            (Stage::Landmarks, self.landmark.multiply_adds()),
+            (Stage::Embed, self.feature.multiply_adds()),
+            (Stage::Liveness, self.liveness.multiply_adds()),
+            (Stage::Eyes, 2 * self.eye.multiply_adds()),
+            (Stage::Pose, self.pose.multiply_adds()),
+        ]
+    }
+
     /// Every face in the frame, best score first.
     pub fn detect(&mut self, frame: &RgbImage) -> Result<Vec<Detection>, ModelError> {
         let (w, h) = frame.dimensions();
@@ -485,9 +498,10 @@ impl FaceEngine {
                 elapsed: Duration::ZERO,
             });
         };
-        let (embedding, checks) = if self.config.threads >= 2 {
-            // Two threads: the embedding on one, the liveness, eye and pose models on the
-            // other. Each model has its own state, so the two halves borrow disjoint fields.
+        let (embedding, live, eyes_open, pose) = if self.config.threads >= 2 {
+            // Two threads, as evenly loaded as the models allow: the embedding and the eyes on
+            // this one, the liveness and the pose on the other. Each model has its own state,
+            // so the two halves borrow disjoint fields.
             let (feature, live_net, eye_net, pose_net) = (
                 &mut self.feature,
                 &mut self.liveness,
@@ -495,42 +509,33 @@ impl FaceEngine {
                 &mut self.pose,
             );
             let config = &self.config;
-            let marks_ref = &marks;
-            let aligned_ref = &aligned;
+            let (marks_ref, aligned_ref) = (&marks, &aligned);
             std::thread::scope(|scope| {
-                let measure_cpu = config.cpu_time;
-                let checks = scope.spawn(move || {
-                    let mut t = Timings::new(measure_cpu);
-                    let c = run_checks(
-                        live_net, eye_net, pose_net, config, frame, &rect, marks_ref, &mut t,
-                    );
-                    (c, t)
+                let other = scope.spawn(move || {
+                    let mut t = Timings::new(config.cpu_time);
+                    let live = t.record(Stage::Liveness, || run_liveness(live_net, frame, &rect));
+                    let pose = run_pose_if(config, pose_net, frame, &rect, &mut t);
+                    (live, pose, t)
                 });
                 let mut t = Timings::new(config.cpu_time);
-                let e = t.record(Stage::Embed, || run_embed(feature, aligned_ref));
-                let (c, tc) = checks
+                let embedding = t.record(Stage::Embed, || run_embed(feature, aligned_ref));
+                let eyes = run_eyes_if(config, eye_net, frame, marks_ref, &mut t);
+                let (live, pose, other_timings) = other
                     .join()
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
                 timings.extend(t);
-                timings.extend(tc);
-                (e, c)
+                timings.extend(other_timings);
+                (embedding, live, eyes, pose)
             })
         } else {
-            let e = timings.record(Stage::Embed, || run_embed(&mut self.feature, &aligned));
-            let c = run_checks(
-                &mut self.liveness,
-                &mut self.eye,
-                &mut self.pose,
-                &self.config,
-                frame,
-                &rect,
-                &marks,
-                &mut timings,
-            );
-            (e, c)
+            let t = &mut timings;
+            let embedding = t.record(Stage::Embed, || run_embed(&mut self.feature, &aligned));
+            let live = t.record(Stage::Liveness, || run_liveness(&mut self.liveness, frame, &rect));
+            let eyes = run_eyes_if(&self.config, &mut self.eye, frame, &marks, t);
+            let pose = run_pose_if(&self.config, &mut self.pose, frame, &rect, t);
+            (embedding, live, eyes, pose)
         };
-        let embedding = embedding?;
-        let (live, eyes_open, pose) = checks?;
+        let (embedding, live, eyes_open, pose) = (embedding?, live?, eyes_open?, pose?);
         let (measures, issues) = timings.record(Stage::Quality, || {
             let similar = faces
                 .iter()
@@ -622,30 +627,30 @@ fn run_pose(net: &mut Network, frame: &RgbImage, face: &Rect) -> Result<Pose, Mo
     }
 }
 
-/// Liveness, then eyes and pose if configured: what is checked besides the embedding.
-type Checks = (f32, Option<[f32; 2]>, Option<Pose>);
-
-#[allow(clippy::too_many_arguments)] // the split borrows of the engine's models, see analyze
-fn run_checks(
-    live_net: &mut Network,
-    eye_net: &mut Network,
-    pose_net: &mut Network,
+/// The eye model, if the configuration asks for it.
+fn run_eyes_if(
     config: &EngineConfig,
+    net: &mut Network,
     frame: &RgbImage,
-    rect: &Rect,
     marks: &Landmarks,
     timings: &mut Timings,
-) -> Result<Checks, ModelError> {
-    let live = timings.record(Stage::Liveness, || run_liveness(live_net, frame, rect))?;
-    let eyes_open = if config.eyes {
-        Some(timings.record(Stage::Eyes, || run_eyes(eye_net, frame, marks))?)
-    } else {
-        None
-    };
-    let pose = if config.pose {
-        Some(timings.record(Stage::Pose, || run_pose(pose_net, frame, rect))?)
-    } else {
-        None
-    };
-    Ok((live, eyes_open, pose))
+) -> Result<Option<[f32; 2]>, ModelError> {
+    config
+        .eyes
+        .then(|| timings.record(Stage::Eyes, || run_eyes(net, frame, marks)))
+        .transpose()
+}
+
+/// The pose model, if the configuration asks for it.
+fn run_pose_if(
+    config: &EngineConfig,
+    net: &mut Network,
+    frame: &RgbImage,
+    rect: &Rect,
+    timings: &mut Timings,
+) -> Result<Option<Pose>, ModelError> {
+    config
+        .pose
+        .then(|| timings.record(Stage::Pose, || run_pose(net, frame, rect)))
+        .transpose()
 }

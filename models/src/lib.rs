@@ -15,6 +15,7 @@
 //! | [`engine`] | [`FaceEngine`]: loads the models once, [`FaceEngine::analyze`] runs the pipeline on an `RgbImage` and returns an [`Analysis`] (faces, [`Subject`] with embedding and liveness, [`QualityIssue`]s, stage timings) |
 //! | [`network`] | one ONNX model: checksum, load, fixed input shape, optimise, run; [`default_models_dir`] |
 //! | [`prelu`] | a one-pass PReLU operator for tract (the stock expansion cost ¾ of two models' time) |
+//! | [`softmax`] | a softmax over short rows (the detector's 4,420 pairs), in place of tract's long-row kernel |
 //! | [`detect`] | detector outputs → boxes, NMS, choice of the face to verify |
 //! | [`landmarks`] | the 68-point model's crop and decoding, 68 → 5 points |
 //! | [`geometry`] | points, boxes, affine maps, least-squares similarity, ArcFace reference points |
@@ -62,6 +63,7 @@ pub mod prelu;
 pub mod quality;
 pub mod sampling;
 pub mod score;
+pub mod softmax;
 pub mod template;
 
 pub use detect::Detection;

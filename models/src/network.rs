@@ -1,9 +1,10 @@
 //! Loading and running one ONNX model with tract.
 //!
 //! Each model file is checked against its pinned SHA-256 (the preprocessing in this crate is
-//! written for exactly these models), parsed once, given its fixed input shape, optimised, and
-//! kept with one reusable run state. A missing, unreadable, different or corrupt file is an
-//! error that names the file and the command that fetches it.
+//! written for exactly these models), parsed once, given its fixed input shape, optimised (with
+//! two of tract's operators replaced by faster ones of ours, [`crate::prelu`] and
+//! [`crate::softmax`]), and kept with one reusable run state. A missing, unreadable, different
+//! or corrupt file is an error that names the file and the command that fetches it.
 //!
 //! # Troubleshooting
 //!
@@ -97,11 +98,25 @@ pub fn default_models_dir() -> PathBuf {
     }
 }
 
+/// The multiply-adds every operator of `model` declares.
+fn multiply_adds(model: &TypedModel) -> u64 {
+    use tract_onnx::tract_core::ops::Cost;
+    model
+        .nodes()
+        .iter()
+        .filter_map(|node| node.op.cost(&model.node_input_facts(node.id).ok()?).ok())
+        .flatten()
+        .filter(|(cost, _)| matches!(cost, Cost::FMA(_)))
+        .filter_map(|(_, count)| u64::try_from(count.to_i64().ok()?).ok())
+        .sum()
+}
+
 /// One loaded, optimised model with a reusable run state.
 pub struct Network {
     file: ModelFile,
     state: TypedSimpleState,
     output_names: Vec<String>,
+    multiply_adds: u64,
 }
 
 impl std::fmt::Debug for Network {
@@ -140,13 +155,16 @@ impl Network {
                 actual,
             });
         }
-        let load = || -> TractResult<(TypedSimpleState, Vec<String>)> {
+        let load = || -> TractResult<(TypedSimpleState, Vec<String>, u64)> {
             let mut onnx = tract_onnx::onnx();
             crate::prelu::register(&mut onnx);
-            let model = onnx
+            let mut model = onnx
                 .model_for_read(&mut std::io::Cursor::new(bytes))?
                 .with_input_fact(0, f32::fact(file.input_shape()).into())?
-                .into_optimized()?;
+                .into_typed()?
+                .into_decluttered()?;
+            crate::softmax::substitute(&mut model)?;
+            let model = model.into_optimized()?;
             let names = model
                 .output_outlets()?
                 .iter()
@@ -157,11 +175,12 @@ impl Network {
                         .to_string()
                 })
                 .collect();
+            let multiply_adds = multiply_adds(&model);
             let plan = model.into_runnable()?;
             let state = plan.spawn()?;
-            Ok((state, names))
+            Ok((state, names, multiply_adds))
         };
-        let (state, output_names) = load().map_err(|e| ModelError::Load {
+        let (state, output_names, multiply_adds) = load().map_err(|e| ModelError::Load {
             path: origin.to_path_buf(),
             message: format!("{e:#}"),
         })?;
@@ -169,12 +188,19 @@ impl Network {
             file,
             state,
             output_names,
+            multiply_adds,
         })
     }
 
     /// Which model this is.
     pub fn file(&self) -> ModelFile {
         self.file
+    }
+
+    /// Multiply-adds of one run, from tract's cost model of the optimised graph: the
+    /// arithmetic a run needs whatever the CPU, for estimating the time on another one.
+    pub fn multiply_adds(&self) -> u64 {
+        self.multiply_adds
     }
 
     /// Names of the outputs, in the order [`Network::run`] returns them.

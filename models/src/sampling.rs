@@ -84,12 +84,13 @@ fn box_shrink(src: &RgbImage, x0: u32, y0: u32, w: u32, h: u32, factor: u32) -> 
         for y in (by * factor)..y_end {
             let row = ((y0 + y) as usize * src_w + x0 as usize) * 3;
             let row = &raw[row..row + w as usize * 3];
-            for (x, px) in row.chunks_exact(3).enumerate() {
-                let s = &mut sums[x / factor as usize];
-                s[0] += u32::from(px[0]);
-                s[1] += u32::from(px[1]);
-                s[2] += u32::from(px[2]);
-                s[3] += 1;
+            for (block, s) in row.chunks(factor as usize * 3).zip(sums.iter_mut()) {
+                for px in block.chunks_exact(3) {
+                    s[0] += u32::from(px[0]);
+                    s[1] += u32::from(px[1]);
+                    s[2] += u32::from(px[2]);
+                }
+                s[3] += (block.len() / 3) as u32;
             }
         }
         for (bx, s) in sums.iter().enumerate() {
@@ -103,6 +104,16 @@ fn box_shrink(src: &RgbImage, x0: u32, y0: u32, w: u32, h: u32, factor: u32) -> 
 
 /// Bilinear sampling of `src` for every pixel centre of `out`, mapped through `dst_to_src`.
 fn bilinear_into(src: &RgbImage, dst_to_src: &Affine, out: &mut RgbImage) {
+    let [[a, b, c], [d, e, f]] = dst_to_src.m;
+    if b == 0.0 && d == 0.0 {
+        bilinear_axis_aligned(src, [a, c], [e, f], out)
+    } else {
+        bilinear_general(src, dst_to_src, out)
+    }
+}
+
+/// [`bilinear_into`] for any map, pixel by pixel.
+fn bilinear_general(src: &RgbImage, dst_to_src: &Affine, out: &mut RgbImage) {
     let (sw, sh) = (src.width() as i64, src.height() as i64);
     let raw = src.as_raw();
     let [[a, b, c], [d, e, f]] = dst_to_src.m;
@@ -127,12 +138,69 @@ fn bilinear_into(src: &RgbImage, dst_to_src: &Affine, out: &mut RgbImage) {
             let stride = sw as usize * 3;
             let (p00, p01) = (y0 * stride + x0 * 3, y0 * stride + x1 * 3);
             let (p10, p11) = (y1 * stride + x0 * 3, y1 * stride + x1 * 3);
-            for ch in 0..3 {
-                let top = f32::from(raw[p00 + ch]) * (1.0 - fx) + f32::from(raw[p01 + ch]) * fx;
-                let bottom = f32::from(raw[p10 + ch]) * (1.0 - fx) + f32::from(raw[p11 + ch]) * fx;
-                px[ch] = (top * (1.0 - fy) + bottom * fy + 0.5) as u8;
-            }
+            blend(px, [&raw[p00..], &raw[p01..], &raw[p10..], &raw[p11..]], fx, fy);
         }
+    }
+}
+
+/// Where one output column (or row) samples the source along one axis: the two neighbouring
+/// source indices and the weight of the second; `None` outside the frame (stays black).
+#[derive(Clone, Copy)]
+struct AxisTap {
+    lo: usize,
+    hi: usize,
+    frac: f32,
+}
+
+/// The taps of `n` output positions along an axis mapped by `u = scale · (i + ½) + offset`
+/// onto a source of `len` pixels: the same arithmetic as the general warp, done once per
+/// column and once per row instead of once per pixel.
+fn axis_taps(n: u32, [scale, offset]: [f32; 2], len: i64) -> Vec<Option<AxisTap>> {
+    (0..n)
+        .map(|i| {
+            let u = scale * (i as f32 + 0.5) + offset;
+            if !(u >= 0.0 && u <= len as f32) {
+                return None;
+            }
+            let x = u - 0.5;
+            let xf = x.floor();
+            Some(AxisTap {
+                lo: (xf as i64).clamp(0, len - 1) as usize,
+                hi: (xf as i64 + 1).clamp(0, len - 1) as usize,
+                frac: x - xf,
+            })
+        })
+        .collect()
+}
+
+/// [`bilinear_into`] for maps without rotation (crops and resizes: every step but the
+/// face alignment). Same samples, same rounding: the result is identical.
+fn bilinear_axis_aligned(src: &RgbImage, x_map: [f32; 2], y_map: [f32; 2], out: &mut RgbImage) {
+    let raw = src.as_raw();
+    let stride = src.width() as usize * 3;
+    let columns = axis_taps(out.width(), x_map, i64::from(src.width()));
+    let rows = axis_taps(out.height(), y_map, i64::from(src.height()));
+    let out_w = out.width() as usize;
+    for (row, ty) in out.chunks_exact_mut(out_w * 3).zip(rows) {
+        let Some(ty) = ty else { continue };
+        let (top_row, bottom_row) = (&raw[ty.lo * stride..][..stride], &raw[ty.hi * stride..][..stride]);
+        let fy = ty.frac;
+        for (px, tx) in row.chunks_exact_mut(3).zip(&columns) {
+            let Some(tx) = tx else { continue };
+            let (l, r) = (tx.lo * 3, tx.hi * 3);
+            blend(px, [&top_row[l..], &top_row[r..], &bottom_row[l..], &bottom_row[r..]], tx.frac, fy);
+        }
+    }
+}
+
+/// One output pixel from its four neighbours (top-left, top-right, bottom-left, bottom-right,
+/// each starting at its RGB triple) and the weights of the right and bottom ones.
+#[inline(always)]
+fn blend(px: &mut [u8], [tl, tr, bl, br]: [&[u8]; 4], fx: f32, fy: f32) {
+    for ch in 0..3 {
+        let top = f32::from(tl[ch]) * (1.0 - fx) + f32::from(tr[ch]) * fx;
+        let bottom = f32::from(bl[ch]) * (1.0 - fx) + f32::from(br[ch]) * fx;
+        px[ch] = (top * (1.0 - fy) + bottom * fy + 0.5) as u8;
     }
 }
 
@@ -186,6 +254,25 @@ mod tests {
         RgbImage::from_fn(w, h, |x, y| {
             Rgb([(x % 256) as u8, (y % 256) as u8, ((x + y) % 256) as u8])
         })
+    }
+
+    #[test]
+    fn crops_and_resizes_sample_exactly_as_the_general_warp() {
+        let img = gradient(97, 61);
+        // (x scale, x offset, y scale, y offset, out w, out h): shrink, enlarge, partly outside.
+        let maps = [
+            (2.6656, 0.0, 2.0, 0.0, 36, 30),
+            (0.37, 10.2, 0.41, 3.3, 64, 64),
+            (1.0, -20.5, 1.3, 40.0, 50, 40),
+            (3.1, 50.0, 0.9, -5.0, 20, 90),
+        ];
+        for (a, c, e, f, w, h) in maps {
+            let map = Affine { m: [[a, 0.0, c], [0.0, e, f]] };
+            let (mut fast, mut general) = (RgbImage::new(w, h), RgbImage::new(w, h));
+            bilinear_axis_aligned(&img, [a, c], [e, f], &mut fast);
+            bilinear_general(&img, &map, &mut general);
+            assert_eq!(fast, general, "map {map:?}");
+        }
     }
 
     #[test]

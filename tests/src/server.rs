@@ -9,7 +9,8 @@
 //! store's own statements ([`Server::count`]), so one assertion holds on both backends.
 
 use hadir_pg_cluster::TempCluster;
-use hadir_server::dashboard::{self, Dashboard, DashboardConfig};
+use hadir_server::dashboard::{Dashboard, DashboardConfig};
+use hadir_server::limits::HttpLimits;
 use hadir_server::storage::portable::Val;
 use hadir_server::storage::{Store, TemplateKey};
 use hadir_server::{AppState, migrations};
@@ -138,6 +139,11 @@ impl Server {
 
     /// Migrates `db` and serves it on `addr` with the sites in `zone` (device API and dashboard).
     pub async fn start_in(db: impl Into<Db>, clock: FrozenClock, addr: &str, zone: hadir_rules::SiteZone) -> Server {
+        Server::start_limited(db, clock, addr, zone, HttpLimits::default()).await
+    }
+
+    /// [`Server::start_in`] with request limits of the test's choosing.
+    pub async fn start_limited(db: impl Into<Db>, clock: FrozenClock, addr: &str, zone: hadir_rules::SiteZone, limits: HttpLimits) -> Server {
         let db = db.into();
         let store = db.open().await;
         store.migrate(&migrations()).await.expect("migrate");
@@ -157,7 +163,7 @@ impl Server {
                     .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
             }),
         );
-        let app = hadir_server::app(state).merge(dashboard::router(dash.clone()));
+        let app = hadir_server::service(state, dash.clone(), limits);
         let listener = tokio::net::TcpListener::bind(addr).await.expect("bind the server socket");
         let url = format!("http://{}", listener.local_addr().expect("local addr"));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();

@@ -2,6 +2,7 @@
 //! wrong key, one altered in transit, one replayed from yesterday, and a supervisor reaching for
 //! another section's records through the dashboard. All refused (or, for the exact replay,
 //! answered as already stored and not duplicated), and each refusal is in the server's log.
+//! A stranger holding the dashboard with never-ending requests leaves the kiosks their slots.
 //!
 //! Faces are not the subject here: the kiosk replays a fixed valid face result (no models). It
 //! runs on SQLite and on a real PostgreSQL.
@@ -160,3 +161,54 @@ async fn forged_altered_replayed_and_out_of_section_are_refused_and_logged(db: D
 }
 
 hadir_e2e::on_both_backends!(forged_altered_replayed_and_out_of_section_are_refused_and_logged);
+
+/// A stranger holds the dashboard with requests whose bodies never finish (slowloris), and
+/// floods it: the kiosks' own slots stay free, the flood is answered 503 at once, and each slow
+/// request is cut with 408 at the time limit — through the real listener and its limits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dashboard_flood_leaves_the_kiosks_their_slots_and_slow_requests_are_cut() {
+    use hadir_server::limits::HttpLimits;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let tmp = tempfile::tempdir().unwrap();
+    let limits = HttpLimits { request_timeout: std::time::Duration::from_secs(2), max_in_flight: 2 };
+    let zone = hadir_rules::SiteZone::parse("Asia/Makassar").unwrap();
+    let server = Server::start_limited(Db::Sqlite(tmp.path().join("hadir.sqlite")), FrozenClock::at(ms(TODAY)), "127.0.0.1:0", zone, limits).await;
+    server.dash.store.add_user("admin", &hash_password(PASSWORD).unwrap(), Role::Admin, &[]).await.unwrap();
+    let addr = server.url.trim_start_matches("http://").to_owned();
+    let http = hadir_client::trust::client_builder(&hadir_client::ServerTrust::InsecureLan).expect("HTTP client").build().unwrap();
+    let status = |path: &'static str| {
+        let (http, url) = (http.clone(), server.url.clone());
+        async move { http.get(format!("{url}{path}")).send().await.expect("request").status().as_u16() }
+    };
+
+    assert_eq!(status("/login").await, 200, "the sign-in page before the flood");
+    // Two sign-ins that promise a body and send a few bytes of it.
+    let started = std::time::Instant::now();
+    let mut slow = Vec::new();
+    for _ in 0..2 {
+        let mut c = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        c.write_all(b"POST /login HTTP/1.1\r\nHost: hadir\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nusername=adm").await.unwrap();
+        slow.push(c);
+    }
+    // Once they hold both of the dashboard's slots, more dashboard requests are refused at once…
+    let mut flooded = 0;
+    for _ in 0..200 {
+        flooded = status("/login").await;
+        if flooded == 503 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    assert_eq!(flooded, 503, "a full dashboard answers 503");
+    // …while the device API, with slots of its own, answers.
+    assert_eq!(status("/api/v1/time").await, 200, "the kiosks' calls are not behind the dashboard's flood");
+
+    // Each slow request is answered 408 at the time limit, and its slot is free again.
+    for mut c in slow {
+        let mut answer = String::new();
+        tokio::time::timeout(std::time::Duration::from_secs(10), c.read_to_string(&mut answer)).await.expect("an answer").unwrap();
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    }
+    assert!(started.elapsed() >= std::time::Duration::from_secs(2), "cut at the limit, not before");
+    assert_eq!(status("/login").await, 200, "the dashboard serves again");
+}

@@ -87,7 +87,7 @@ enum Command {
         /// Timed runs (after two warm-up runs).
         #[arg(long, default_value_t = 30)]
         runs: usize,
-        /// 1: single-threaded; 2 or more: the embedding in parallel with liveness, eyes and pose.
+        /// 1: single-threaded; 2 or more: the embedding and eyes in parallel with liveness and pose.
         #[arg(long, default_value_t = 1)]
         threads: usize,
         /// One JSON object instead of a table.
@@ -463,18 +463,24 @@ fn bench(
             v.iter().map(Duration::as_secs_f64).sum::<f64>() * 1000.0 / v.len().max(1) as f64;
         json!({ "median_ms": percentile(v, 50.0), "p95_ms": percentile(v, 95.0), "mean_ms": mean })
     };
+    let multiply_adds: HashMap<Stage, u64> = engine.multiply_adds().into_iter().collect();
     let mut stages = serde_json::Map::new();
     for stage in Stage::ALL {
         let mut w = wall.remove(&stage).unwrap_or_default();
         let mut c = cpu.remove(&stage).unwrap_or_default();
         let mut entry = summary(&mut w);
         entry["cpu"] = summary(&mut c);
+        entry["multiply_adds"] = json!(multiply_adds.get(&stage).copied().unwrap_or(0));
         stages.insert(stage.as_str().into(), entry);
     }
+    let per_run: Vec<f64> = core_wall.iter().map(|d: &Duration| d.as_secs_f64() * 1000.0).collect();
     let mut verify = summary(&mut core_wall);
+    verify["all_ms"] = json!(per_run);
+    verify["multiply_adds"] = json!(CORE.iter().filter_map(|s| multiply_adds.get(s)).sum::<u64>());
     verify["cpu"] = summary(&mut core_cpu);
     verify["stages"] = CORE.iter().map(|s| s.as_str()).collect();
     let mut all = summary(&mut total);
+    all["multiply_adds"] = json!(multiply_adds.values().sum::<u64>());
     all["cpu"] = summary(&mut total_cpu);
     let report = json!({
         "file": path.display().to_string(),
@@ -497,16 +503,18 @@ fn bench(
         frame.height()
     );
     println!(
-        "{:<30} {:>10} {:>10} {:>10} {:>10}",
-        "stage", "median ms", "p95 ms", "CPU mean", "CPU p95"
+        "{:<30} {:>10} {:>10} {:>10} {:>10} {:>10}",
+        "stage", "median ms", "p95 ms", "CPU mean", "CPU p95", "M mul-add"
     );
     let row = |name: &str, v: &Value| {
+        let mega = v["multiply_adds"].as_u64().unwrap_or(0) as f64 / 1e6;
         println!(
-            "{name:<30} {:>10.2} {:>10.2} {:>10.2} {:>10.2}",
+            "{name:<30} {:>10.2} {:>10.2} {:>10.2} {:>10.2} {:>10.1}",
             ms(v, "median_ms"),
             ms(v, "p95_ms"),
             ms(&v["cpu"], "mean_ms"),
-            ms(&v["cpu"], "p95_ms")
+            ms(&v["cpu"], "p95_ms"),
+            mega
         );
     };
     for stage in Stage::ALL {
@@ -515,7 +523,7 @@ fn bench(
     row("verify (detect…liveness)", &report["verify"]);
     row("total (all stages)", &report["total"]);
     println!(
-        "(wall clock; CPU = time on the CPU of the thread that ran the stage, kernel-tick granularity)"
+        "(wall clock; CPU = time on the CPU of the thread that ran the stage, kernel-tick granularity;\n mul-add = multiply-adds of the stage's model runs, from tract's cost model)"
     );
     if let Some(kib) = report["peak_rss_kib"].as_u64() {
         println!("peak RSS (VmHWM) {:.1} MiB", kib as f64 / 1024.0);

@@ -81,21 +81,24 @@ fn an_invalid_configuration_is_refused_before_loading() {
     assert!(hadir_models::EngineConfig::default().validate().is_ok());
 }
 
-/// The one-pass PReLU (`hadir_models::prelu`) gives the stock expansion's outputs.
+/// Our operators in place of tract's (`hadir_models::prelu`, `softmax`) give every
+/// model the stock outputs, to float rounding.
 #[test]
-fn one_pass_prelu_matches_the_stock_expansion() {
+fn our_operators_match_the_stock_ones() {
     use tract_onnx::prelude::*;
     let models = crate::support::models_dir();
-    for file in [ModelFile::Liveness, ModelFile::Feature] {
+    for file in ModelFile::ALL {
         let shape = file.input_shape();
         let len: usize = shape.iter().product();
         // A deterministic input spanning negative and positive values.
         let input: Vec<f32> = (0..len)
             .map(|i| ((i * 7919) % 511) as f32 - 255.0)
             .collect();
+        // Each model's input range (see the README's preprocessing table).
         let input = match file {
-            ModelFile::Feature => input.iter().map(|v| v / 128.0).collect(),
-            _ => input.iter().map(|v| v.abs()).collect::<Vec<f32>>(),
+            ModelFile::Feature | ModelFile::Detect => input.iter().map(|v| v / 128.0).collect(),
+            ModelFile::Landmark | ModelFile::Eye => input.iter().map(|v| v.abs() / 256.0).collect(),
+            ModelFile::Liveness | ModelFile::Pose => input.iter().map(|v| v.abs()).collect::<Vec<f32>>(),
         };
         let path = models.join(file.file_name());
         let stock = tract_onnx::onnx()
@@ -108,24 +111,18 @@ fn one_pass_prelu_matches_the_stock_expansion() {
             .expect("shape")
             .into_tensor();
         let want = stock.run(tvec!(tensor.into_tvalue())).expect("stock run");
-        let want = want[0]
-            .to_plain_array_view::<f32>()
-            .expect("f32")
-            .iter()
-            .copied()
-            .collect::<Vec<_>>();
-        let got = Network::load(&models, file)
-            .expect("load")
-            .run(input)
-            .expect("run")
-            .remove(0);
-        assert_eq!(want.len(), got.len());
-        let worst = want
-            .iter()
-            .zip(&got)
-            .map(|(a, b)| (a - b).abs() / a.abs().max(1.0))
-            .fold(0.0, f32::max);
-        eprintln!("{file:?}: largest relative difference {worst:e}");
-        assert!(worst < 1e-4, "{file:?}: {worst}");
+        let got = Network::load(&models, file).expect("load").run(input).expect("run");
+        assert_eq!(want.len(), got.len(), "{file:?}: outputs");
+        for (want, got) in want.iter().zip(&got) {
+            let want = want.to_plain_array_view::<f32>().expect("f32");
+            assert_eq!(want.len(), got.len());
+            let worst = want
+                .iter()
+                .zip(got)
+                .map(|(a, b)| (a - b).abs() / a.abs().max(1.0))
+                .fold(0.0, f32::max);
+            eprintln!("{file:?}: largest relative difference {worst:e}");
+            assert!(worst < 1e-4, "{file:?}: {worst}");
+        }
     }
 }

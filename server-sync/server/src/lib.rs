@@ -122,6 +122,13 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(log_request))
 }
 
+/// The HTTP service of the main listener: the device API and the dashboard over one store,
+/// each under its own request limits ([`limits`]), so that a flood of dashboard requests —
+/// or of device calls — cannot take the slots that the other needs.
+pub fn service(state: AppState, dash: std::sync::Arc<dashboard::Dashboard>, limits: limits::HttpLimits) -> Router {
+    limits::limited(app(state), limits).merge(limits::limited(dashboard::router(dash), limits))
+}
+
 /// Logs each request's method, path, status and time. A late-board link's path is its secret:
 /// it is logged as `/board/…`.
 pub(crate) async fn log_request(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {

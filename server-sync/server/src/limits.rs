@@ -1,6 +1,7 @@
 //! Every listener's request limits: a time limit for each request and a bound on the requests
 //! handled at once, so that a flood of slow or many requests cannot take the memory and the
-//! workers that the kiosks' uploads need.
+//! workers that the kiosks' uploads need. The device API and the dashboard each get their own
+//! ([`crate::service`]): a dashboard flood leaves the kiosks their slots.
 //!
 //! The time runs until the response's head is ready (reading the body is part of it); a
 //! stream that follows (the late board's events) is not cut. A request over the time limit is

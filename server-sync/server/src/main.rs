@@ -5,7 +5,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use hadir_server::config::{Config, LogFormat, Validated};
 use hadir_server::storage::Store;
-use hadir_server::{AppState, app, enrolment, migrations, serve, system_clock};
+use hadir_server::{AppState, enrolment, migrations, serve, system_clock};
 use std::path::PathBuf;
 
 #[derive(Parser)]
@@ -231,7 +231,7 @@ async fn main() -> Result<()> {
             });
             // One store for the device API and the dashboard, on either backend.
             let dash = hadir_server::dashboard::Dashboard::new(store, dash_config);
-            let router = hadir_server::limits::limited(app(state).merge(hadir_server::dashboard::router(dash)), http_limits);
+            let router = hadir_server::service(state, dash, http_limits);
             tracing::info!(addr = %cfg.listen, "dashboard at /");
             let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
             let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {

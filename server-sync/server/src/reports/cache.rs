@@ -124,6 +124,24 @@ impl ReportCache {
         year: i32,
         month: Month,
     ) -> Result<Vec<(EmployeeInfo, Vec<DayResult>, MonthRecap)>, StorageError> {
+        Ok(self.judged(store, ctx, year, month).await?.map(|(e, j)| (e, j.0.clone(), j.1.clone())).collect())
+    }
+
+    /// Every employee's day on `date`, taken from their cached month (so the day agrees with
+    /// the month's recap, night shifts included).
+    pub async fn day(&self, store: &Store, ctx: &Context, date: Date) -> Result<Vec<(EmployeeInfo, DayResult)>, StorageError> {
+        let i = usize::from(date.day()) - 1;
+        Ok(self.judged(store, ctx, date.year(), date.month()).await?.filter_map(|(e, j)| Some((e, j.0.get(i)?.clone()))).collect())
+    }
+
+    /// Each employee's judged month, shared with the cache, in the context's order.
+    async fn judged<'c>(
+        &self,
+        store: &Store,
+        ctx: &'c Context,
+        year: i32,
+        month: Month,
+    ) -> Result<impl Iterator<Item = (EmployeeInfo, Judged)> + 'c, StorageError> {
         let mut judged = self.lookup(store, ctx, year, month);
         let mut judged_here = 0;
         if judged.iter().any(Option::is_none) {
@@ -152,20 +170,7 @@ impl ReportCache {
         }
         self.misses.fetch_add(judged_here as u64, Ordering::Relaxed);
         self.hits.fetch_add((judged.len() - judged_here) as u64, Ordering::Relaxed);
-        Ok(ctx
-            .employees
-            .iter()
-            .zip(judged)
-            .filter_map(|(e, j)| j.map(|j| (ctx.info(e), j.0.clone(), j.1.clone())))
-            .collect())
-    }
-
-    /// Every employee's day on `date`, taken from their cached month (so the day agrees with
-    /// the month's recap, night shifts included).
-    pub async fn day(&self, store: &Store, ctx: &Context, date: Date) -> Result<Vec<(EmployeeInfo, DayResult)>, StorageError> {
-        let months = self.month(store, ctx, date.year(), date.month()).await?;
-        let i = usize::from(date.day()) - 1;
-        Ok(months.into_iter().filter_map(|(e, mut days, _)| (i < days.len()).then(|| (e, days.swap_remove(i)))).collect())
+        Ok(ctx.employees.iter().zip(judged).filter_map(|(e, j)| Some((ctx.info(e), j?))))
     }
 
     /// The employees' stamps as the context sees the store.
