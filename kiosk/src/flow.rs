@@ -1,6 +1,7 @@
 //! # The attendance flow: a state machine of plain data
 //!
-//! idle → choose IN (MASUK) / OUT (PULANG) → PIN → face capture → decision → result → idle.
+//! idle → choose IN (MASUK) / OUT (PULANG) → PIN → place check → face capture → decision →
+//! result → idle.
 //!
 //! Everything here is pure: [`step`] takes the current [`State`], one [`Event`] and the monotonic
 //! time `now`, and returns the next state and the [`Effect`]s the runtime must carry out (show a
@@ -14,6 +15,13 @@
 //! - Capture watches frames for up to [`FlowConfig::capture_window`] and keeps the best match
 //!   score among live frames; it decides early once [`FlowConfig::capture_min_frames`] frames
 //!   were seen and the best is already valid.
+//! - **Place before face**: once the PIN names an employee, the runtime compares the device's
+//!   GPS fix with where the employee is expected today ([`Effect::CheckPlace`]). Outside the
+//!   area or with a poor fix, a notice says so before the face step: the person may move and
+//!   check again, or go on (the server flags such a record for a supervisor anyway); without
+//!   a fix a field unit that needs one offers only checking again, so nobody looks at the
+//!   camera for a record that cannot be made. A check that does not answer in time lets the
+//!   person go on.
 //! - Score bands ([`Band::of`]): ≥ 80 valid, 50 to < 80 needs confirmation, < 50 not recorded
 //!   (audited; the person may retry).
 //! - **Device-wide lockout** ([`FlowConfig::device_lockout`]): every failure on the attendance
@@ -345,6 +353,31 @@ pub enum Phase {
         /// When the check was asked for.
         since: Mono,
     },
+    /// The runtime is checking where the device is against where the employee is expected.
+    CheckingPlace {
+        /// IN or OUT.
+        direction: Direction,
+        /// The employee whose PIN it was.
+        employee: Employee,
+        /// Tag of the PIN used.
+        key: PinKey,
+        /// When the check was asked for.
+        since: Mono,
+    },
+    /// The place notice before the face step: the person may move, wait for a better fix, or
+    /// go on (the record is then flagged for a supervisor, as the server would flag it).
+    PlaceNotice {
+        /// IN or OUT.
+        direction: Direction,
+        /// The employee whose PIN it was.
+        employee: Employee,
+        /// Tag of the PIN used.
+        key: PinKey,
+        /// What the check found.
+        verdict: PlaceVerdict,
+        /// When the notice appeared.
+        since: Mono,
+    },
     /// Watching camera frames.
     Capture {
         /// IN or OUT.
@@ -604,7 +637,11 @@ pub enum Event {
     Frame(Frame),
     /// The store's answer to [`Effect::MakeRecord`].
     Recorded(Result<Saved, NotSaved>),
-    /// Try the face again from a refused result.
+    /// The runtime's answer to [`Effect::CheckPlace`].
+    PlaceChecked(PlaceVerdict),
+    /// Go on to the face step despite the place notice.
+    Proceed,
+    /// Try the face again from a refused result, or the place check from its notice.
     Retry,
     /// Time passes (the runtime sends this a few times a second).
     Tick,
@@ -622,6 +659,43 @@ pub enum PinCheck {
     Admin,
     /// The store failed.
     Error(String),
+}
+
+/// Where the device is against where the employee is expected today, before the face step
+/// (the same comparison the server makes of the record: [`hadir_rules::check_place`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlaceVerdict {
+    /// Inside the area with a good fix, or nothing to compare (no area, office kiosk without
+    /// a receiver).
+    Fine,
+    /// No usable fix. `can_continue`: the configuration lets field records go without one.
+    NoFix {
+        /// Whether the person may go on without a fix.
+        can_continue: bool,
+    },
+    /// A fix too poor (or too old) to place the person.
+    PoorFix {
+        /// HDOP × 100 (0: the receiver gave none).
+        hdop_centi: u16,
+        /// Satellites used.
+        satellites: u8,
+        /// The receiver's accuracy radius, metres.
+        accuracy_m: u32,
+    },
+    /// Outside the expected area.
+    Outside {
+        /// Distance from the area's edge, metres.
+        distance_m: u32,
+        /// The field assignment's label; `None` for the site's own area.
+        label: Option<String>,
+    },
+}
+
+impl PlaceVerdict {
+    /// Whether the person may go on to the face step from the notice.
+    pub fn can_continue(&self) -> bool {
+        !matches!(self, PlaceVerdict::NoFix { can_continue: false })
+    }
 }
 
 /// A saved record, as the result screen needs it.
@@ -651,6 +725,13 @@ pub enum Screen {
     },
     /// Checking the PIN or saving: a short wait.
     Busy,
+    /// The place notice before the face step.
+    PlaceNotice {
+        /// Whose attempt it is.
+        employee: Employee,
+        /// What the check found (never [`PlaceVerdict::Fine`]).
+        verdict: PlaceVerdict,
+    },
     /// Look at the camera.
     Capture {
         /// Whom we are verifying.
@@ -804,6 +885,12 @@ pub enum Effect {
         /// The digits.
         pin: String,
     },
+    /// Compare the device's position with where this employee is expected now; answer with
+    /// [`Event::PlaceChecked`].
+    CheckPlace {
+        /// Who.
+        employee: String,
+    },
     /// Start sending frames for this employee's templates.
     StartCapture {
         /// Whose templates to compare with.
@@ -836,7 +923,10 @@ fn deadline(phase: &Phase, cfg: &FlowConfig) -> Option<Mono> {
         Phase::Idle => None,
         Phase::Choose { since } => Some(since.after(cfg.choose_timeout)),
         Phase::Pin { since, .. } | Phase::AdminPin { since, .. } => Some(since.after(cfg.pin_timeout)),
-        Phase::CheckingPin { since, .. } | Phase::CheckingAdminPin { since } => Some(since.after(cfg.store_timeout)),
+        Phase::CheckingPin { since, .. } | Phase::CheckingAdminPin { since } | Phase::CheckingPlace { since, .. } => {
+            Some(since.after(cfg.store_timeout))
+        }
+        Phase::PlaceNotice { since, .. } => Some(since.after(cfg.pin_timeout)),
         Phase::Capture { since, .. } => Some(since.after(cfg.capture_window)),
         Phase::Recording { since, .. } => Some(since.after(cfg.store_timeout)),
         Phase::Result { since, .. } => Some(since.after(cfg.result_timeout)),
@@ -961,7 +1051,7 @@ pub fn step(state: State, event: Event, now: Mono, cfg: &FlowConfig) -> (State, 
                         fx.push(Effect::Audit(Audit::LockedPinUsed { employee: employee.id }));
                         refused(Refusal::Locked, None, direction, Some(until), None, now, &mut fx)
                     }
-                    None => start_capture(direction, employee, key, now, &mut fx),
+                    None => check_place(direction, employee, key, now, &mut fx),
                 }
             }
             // The administrator's PIN is no employee's: on this screen it is a wrong PIN like
@@ -973,6 +1063,22 @@ pub fn step(state: State, event: Event, now: Mono, cfg: &FlowConfig) -> (State, 
             }
             PinCheck::Error(_) => refused(Refusal::StoreError, None, direction, None, None, now, &mut fx),
         },
+        (Phase::CheckingPlace { direction, employee, key, .. }, Event::PlaceChecked(verdict)) => match verdict {
+            PlaceVerdict::Fine => start_capture(direction, employee, key, now, &mut fx),
+            verdict => {
+                fx.push(Effect::Signal(Signal::Warn));
+                fx.push(Effect::Show(Screen::PlaceNotice { employee: employee.clone(), verdict: verdict.clone() }));
+                Phase::PlaceNotice { direction, employee, key, verdict, since: now }
+            }
+        },
+        (Phase::PlaceNotice { direction, employee, key, verdict, since }, Event::Proceed) => {
+            if verdict.can_continue() {
+                start_capture(direction, employee, key, now, &mut fx)
+            } else {
+                Phase::PlaceNotice { direction, employee, key, verdict, since }
+            }
+        }
+        (Phase::PlaceNotice { direction, employee, key, .. }, Event::Retry) => check_place(direction, employee, key, now, &mut fx),
         (
             Phase::Capture { direction, employee, key, since, frames, saw_face, best, guidance },
             Event::Frame(frame),
@@ -1067,6 +1173,12 @@ struct CaptureState {
     saw_face: bool,
     best: Option<Best>,
     guidance: Option<Guidance>,
+}
+
+fn check_place(direction: Direction, employee: Employee, key: PinKey, now: Mono, fx: &mut Vec<Effect>) -> Phase {
+    fx.push(Effect::Show(Screen::Busy));
+    fx.push(Effect::CheckPlace { employee: employee.id.clone() });
+    Phase::CheckingPlace { direction, employee, key, since: now }
 }
 
 fn start_capture(direction: Direction, employee: Employee, key: PinKey, now: Mono, fx: &mut Vec<Effect>) -> Phase {
@@ -1208,6 +1320,9 @@ fn on_timeout(phase: Phase, locks: &mut Lockouts, now: Mono, cfg: &FlowConfig, f
             fx.push(Effect::Audit(Audit::StoreTimeout { phase: "pin" }));
             refused(Refusal::StoreError, None, direction, None, None, now, fx)
         }
+        // The server judges the place of every record anyway: a check that does not answer
+        // must not keep the person from recording.
+        Phase::CheckingPlace { direction, employee, key, .. } => start_capture(direction, employee, key, now, fx),
         Phase::CheckingAdminPin { .. } => {
             fx.push(Effect::Audit(Audit::StoreTimeout { phase: "admin pin" }));
             refused(Refusal::StoreError, None, Direction::In, None, None, now, fx)
@@ -1217,7 +1332,7 @@ fn on_timeout(phase: Phase, locks: &mut Lockouts, now: Mono, cfg: &FlowConfig, f
             refused(Refusal::StoreError, Some(employee), direction, None, None, now, fx)
         }
         Phase::Idle => Phase::Idle,
-        Phase::Choose { .. } | Phase::Pin { .. } | Phase::AdminPin { .. } | Phase::Result { .. } => {
+        Phase::Choose { .. } | Phase::Pin { .. } | Phase::AdminPin { .. } | Phase::PlaceNotice { .. } | Phase::Result { .. } => {
             fx.push(Effect::Show(Screen::Idle));
             Phase::Idle
         }

@@ -7,10 +7,12 @@
 //! monthly recap asks of the same record, so "terlambat N menit" is the recap's figure.
 //!
 //! A field record needs a GPS fix unless the configuration allows without; every record says
-//! whether it had one ([`GpsEvidence`]).
+//! whether it had one ([`GpsEvidence`]). Before the face step, [`place_verdict`] compares the
+//! latest fix with where the employee is expected today, as the server will judge the record.
 //!
 //! It must not read clocks or devices: the caller passes the time and the latest fix.
 
+use crate::flow::PlaceVerdict;
 use hadir_rules::Arrival;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -96,6 +98,61 @@ pub fn gps_evidence(cfg: &PolicyConfig, latest: Option<GpsFix>, now: OffsetDateT
     }
 }
 
+/// Where the device stands against where `employee` is expected at `now` (the site's area, or a
+/// field employee's assignment of the day, from the roster), judged as the server judges the
+/// record ([`hadir_rules::check_place`] with the same limits). A fix's age is not judged here:
+/// [`gps_evidence`] has already dropped fixes older than the configuration allows, by the
+/// monotonic clock, which a wrong wall clock cannot fool.
+pub fn place_verdict(
+    cfg: &PolicyConfig,
+    latest: Option<GpsFix>,
+    rules: &hadir_rules::SiteRules,
+    employee: &str,
+    now: OffsetDateTime,
+    now_mono_ms: u64,
+) -> PlaceVerdict {
+    use hadir_rules::PlaceDoubt;
+    let evidence = match gps_evidence(cfg, latest, now, now_mono_ms) {
+        Ok(e) => e,
+        Err(_) => return PlaceVerdict::NoFix { can_continue: false },
+    };
+    let fix = match evidence {
+        GpsEvidence::Fix(f) => Some(crate::records::wire_fix(f)),
+        // The server judges an office record's place only when it carries a fix.
+        GpsEvidence::NoFix if cfg.mode == Mode::Office => return PlaceVerdict::Fine,
+        GpsEvidence::NoFix => None,
+    };
+    let field = cfg.mode == Mode::Field;
+    let Some((area, label)) = rules.expected_area(employee, field, rules.zone.local(now).date()) else {
+        return PlaceVerdict::Fine;
+    };
+    let at_ms = fix.map_or(0, |f| f.fix_at_ms);
+    let check = hadir_rules::check_place(fix.as_ref(), at_ms, &area.area(), &hadir_rules::FixLimits::default());
+    let whole = |x: f64| x.round().clamp(0.0, f64::from(u32::MAX)) as u32;
+    let mut verdict = PlaceVerdict::Fine;
+    for doubt in check.doubts {
+        // The first that applies, most basic first: without a good fix the distance means little.
+        let this = match doubt {
+            PlaceDoubt::NoFix => PlaceVerdict::NoFix { can_continue: true },
+            PlaceDoubt::PoorFix { hdop_centi, satellites, accuracy_m } => {
+                PlaceVerdict::PoorFix { hdop_centi, satellites, accuracy_m: whole(accuracy_m) }
+            }
+            PlaceDoubt::Outside { distance_m } => PlaceVerdict::Outside { distance_m: whole(distance_m), label: label.map(str::to_owned) },
+            PlaceDoubt::StaleFix { .. } => continue,
+        };
+        let rank = |v: &PlaceVerdict| match v {
+            PlaceVerdict::NoFix { .. } => 0,
+            PlaceVerdict::PoorFix { .. } => 1,
+            PlaceVerdict::Outside { .. } => 2,
+            PlaceVerdict::Fine => 3,
+        };
+        if rank(&this) < rank(&verdict) {
+            verdict = this;
+        }
+    }
+    verdict
+}
+
 /// What the result screen says of an IN: whole minutes after the scheduled start (`None` when
 /// on time, or when the day has no scheduled start) and whether the day is marked late.
 pub fn late_mark(arrival: Option<Arrival>) -> (Option<u32>, bool) {
@@ -173,5 +230,74 @@ mod tests {
             assert_eq!(got, want, "{name}");
         }
         assert!(gps_evidence(&field, Some(received_long_ago), now, 200_000).is_err(), "received 200 s ago: stale");
+    }
+
+    #[test]
+    fn place_table() {
+        use hadir_rules::{FieldArea, SiteArea, SiteRules};
+        use time::macros::date;
+        let now = datetime!(2026-03-02 00:42 UTC);
+        // The office, and a road project about 5.5 km north-west of it.
+        let (office, road) = ((-8.5920, 115.1790), (-8.5500, 115.1450));
+        let at = |p: (f64, f64), hdop_centi: Option<u16>, satellites: u8| GpsFix {
+            lat: p.0,
+            lon: p.1,
+            accuracy_m: 4.0,
+            satellites,
+            hdop_centi,
+            fix_time: now,
+            received_mono_ms: Some(99_000),
+        };
+        let rules = SiteRules {
+            site_area: SiteArea::new(office.0, office.1, 200),
+            field_areas: [(
+                "F1".to_owned(),
+                vec![FieldArea {
+                    from: date!(2026 - 03 - 01),
+                    to: date!(2026 - 03 - 05),
+                    label: "Jalan Mengwi km 12".into(),
+                    area: SiteArea::new(road.0, road.1, 300).unwrap(),
+                }],
+            )]
+            .into(),
+            ..SiteRules::default()
+        };
+        let field = PolicyConfig { mode: Mode::Field, ..PolicyConfig::default() };
+        let field_lax = PolicyConfig { field_allow_without_fix: true, ..field.clone() };
+        let office_kiosk = PolicyConfig::default();
+        type Check = Box<dyn Fn(&PlaceVerdict) -> bool>;
+        // Outside by more than 4 km (the two places are about 5.5 km apart), with this label.
+        let outside = |label: Option<&'static str>| -> Check {
+            Box::new(move |v| matches!(v, PlaceVerdict::Outside { label: l, distance_m } if l.as_deref() == label && *distance_m > 4_000))
+        };
+        let is = |want: PlaceVerdict| -> Check { Box::new(move |v| *v == want) };
+        // (name, configuration, employee, latest fix, what the notice must say)
+        let cases: Vec<(&str, &PolicyConfig, &str, Option<GpsFix>, Check)> = vec![
+            ("field, at the assignment", &field, "F1", Some(at(road, Some(90), 9)), is(PlaceVerdict::Fine)),
+            ("field, at the office on an assigned day", &field, "F1", Some(at(office, Some(90), 9)), outside(Some("Jalan Mengwi km 12"))),
+            ("field, unassigned, at the office", &field, "F2", Some(at(office, Some(90), 9)), is(PlaceVerdict::Fine)),
+            ("field, unassigned, at the road", &field, "F2", Some(at(road, Some(90), 9)), outside(None)),
+            ("field, no fix", &field, "F1", None, is(PlaceVerdict::NoFix { can_continue: false })),
+            ("field allowed without a fix, no fix", &field_lax, "F1", None, is(PlaceVerdict::NoFix { can_continue: true })),
+            (
+                "field, HDOP 9.9 far away: the fix first",
+                &field,
+                "F1",
+                Some(at(office, Some(990), 9)),
+                is(PlaceVerdict::PoorFix { hdop_centi: 990, satellites: 9, accuracy_m: 4 }),
+            ),
+            ("field, three satellites", &field, "F1", Some(at(road, Some(90), 3)), is(PlaceVerdict::PoorFix { hdop_centi: 90, satellites: 3, accuracy_m: 4 })),
+            ("field, no HDOP reported", &field, "F1", Some(at(road, None, 9)), is(PlaceVerdict::Fine)),
+            ("office kiosk without a receiver", &office_kiosk, "F1", None, is(PlaceVerdict::Fine)),
+            ("office kiosk, its fix at the road", &office_kiosk, "F1", Some(at(road, Some(90), 9)), outside(None)),
+        ];
+        for (name, cfg, employee, latest, want) in cases {
+            let got = place_verdict(cfg, latest, &rules, employee, now, 100_000);
+            assert!(want(&got), "{name}: {got:?}");
+        }
+        let no_area = SiteRules::default();
+        assert_eq!(place_verdict(&field, Some(at(road, Some(90), 9)), &no_area, "F1", now, 100_000), PlaceVerdict::Fine, "no area: not judged");
+        assert!(!PlaceVerdict::NoFix { can_continue: false }.can_continue());
+        assert!(PlaceVerdict::Outside { distance_m: 1, label: None }.can_continue());
     }
 }

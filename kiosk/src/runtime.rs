@@ -559,6 +559,8 @@ impl Kiosk {
             Phase::Idle | Phase::Choose { .. } | Phase::AdminPin { .. } | Phase::CheckingAdminPin { .. } => None,
             Phase::Pin { direction, .. }
             | Phase::CheckingPin { direction, .. }
+            | Phase::CheckingPlace { direction, .. }
+            | Phase::PlaceNotice { direction, .. }
             | Phase::Capture { direction, .. }
             | Phase::Recording { direction, .. } => Some(*direction),
             Phase::Result { outcome, .. } => Some(match outcome {
@@ -665,6 +667,14 @@ impl Kiosk {
             }
             Effect::VerifyPin { pin } => Some(Event::PinChecked(self.check_pin(pin))),
             Effect::VerifyAdminPin { pin } => Some(Event::PinChecked(self.check_admin_pin(pin))),
+            Effect::CheckPlace { employee } => {
+                let rules = self.site_rules();
+                let verdict = policy::place_verdict(&self.policy, self.gps, &rules, employee, now.wall, now.mono.0);
+                if verdict != flow::PlaceVerdict::Fine {
+                    tracing::info!(employee, ?verdict, "place notice before the face step");
+                }
+                Some(Event::PlaceChecked(verdict))
+            }
             Effect::StartCapture { employee } => {
                 self.faces.clear();
                 self.templates = match self.store.templates(employee) {
@@ -918,7 +928,8 @@ fn audit_row(a: &Audit) -> (&'static str, Option<String>, String) {
 
 /// A key of the keypad as a flow event, given the phase (`A`/`*` MASUK and `B`/`#` PULANG
 /// on the choice screen; `#` on an empty PIN screen opens the administrator's entry, so from
-/// idle the admin gesture is `*` `#`; Enter retries or wakes; Escape cancels).
+/// idle the admin gesture is `*` `#`; Enter retries or wakes; on the place notice Enter goes
+/// on and `#` checks again; Escape cancels).
 pub fn key_event(phase: &Phase, key: hadir_hal::keypad::Key) -> Option<Event> {
     use hadir_hal::keypad::Key;
     let choosing = matches!(phase, Phase::Idle | Phase::Choose { .. });
@@ -936,6 +947,8 @@ pub fn key_event(phase: &Phase, key: hadir_hal::keypad::Key) -> Option<Event> {
         }
         Key::Digit(d) => char::from_digit(u32::from(d), 10).map(Event::Digit),
         Key::Enter | Key::Hash if matches!(phase, Phase::Result { .. }) => Some(Event::Retry),
+        Key::Enter if matches!(phase, Phase::PlaceNotice { .. }) => Some(Event::Proceed),
+        Key::Hash if matches!(phase, Phase::PlaceNotice { .. }) => Some(Event::Retry),
         Key::Enter => Some(Event::Wake),
         _ => None,
     }

@@ -4,7 +4,7 @@
 //! `hadir-ui` carry their own translations of the same plain data.
 
 use crate::config::Language;
-use crate::flow::{Band, Direction, EnrolOutcome, EnrolRefusal, Guidance, Outcome, Refusal, Screen};
+use crate::flow::{Band, Direction, EnrolOutcome, EnrolRefusal, Guidance, Outcome, PlaceVerdict, Refusal, Screen};
 use crate::policy::late_text;
 
 fn dir(d: Direction, en: bool) -> &'static str {
@@ -72,6 +72,7 @@ pub fn screen_text(s: &Screen, lang: Language) -> String {
             (None, true) => format!("Enrolling {}: photo {}/{}, look at the camera", v.employee, v.captured, v.needed),
         },
         Screen::Result(o) => outcome_text(o, lang),
+        Screen::PlaceNotice { employee, verdict } => format!("{}: {}", employee.name, place_text(verdict, lang)),
         Screen::Admin => if en {
             "Admin menu: 1 enrol a face, 2 device info, 3 sync now, * exit"
         } else {
@@ -85,6 +86,35 @@ pub fn screen_text(s: &Screen, lang: Language) -> String {
         }
         .into(),
         Screen::SyncStarted => if en { "Sync started" } else { "Sinkronisasi dimulai" }.into(),
+    }
+}
+
+/// What the place notice says before the face step, with what the person can do.
+pub fn place_text(v: &PlaceVerdict, lang: Language) -> String {
+    let en = lang == Language::English;
+    let distance = |m: u32| if m >= 1_000 { format!("{:.1} km", f64::from(m) / 1000.0) } else { format!("{m} m") };
+    let go_on = if en { "Enter: continue (a supervisor will check the record), #: check again" } else { "Enter: lanjutkan (atasan akan memeriksa presensi), #: periksa lagi" };
+    match (v, en) {
+        (PlaceVerdict::Fine, false) => "Lokasi sesuai".into(),
+        (PlaceVerdict::Fine, true) => "Location as expected".into(),
+        (PlaceVerdict::NoFix { can_continue: false }, false) => "Sinyal GPS belum ada. Pindah ke tempat terbuka, lalu # untuk periksa lagi".into(),
+        (PlaceVerdict::NoFix { can_continue: false }, true) => "No GPS fix yet. Move to open sky, then # to check again".into(),
+        (PlaceVerdict::NoFix { can_continue: true }, false) => format!("Sinyal GPS belum ada. {go_on}"),
+        (PlaceVerdict::NoFix { can_continue: true }, true) => format!("No GPS fix yet. {go_on}"),
+        (PlaceVerdict::PoorFix { hdop_centi, satellites, accuracy_m }, false) => {
+            format!("Sinyal GPS lemah (HDOP {:.1}, {satellites} satelit, ±{accuracy_m} m). {go_on}", f64::from(*hdop_centi) / 100.0)
+        }
+        (PlaceVerdict::PoorFix { hdop_centi, satellites, accuracy_m }, true) => {
+            format!("Weak GPS signal (HDOP {:.1}, {satellites} satellites, ±{accuracy_m} m). {go_on}", f64::from(*hdop_centi) / 100.0)
+        }
+        (PlaceVerdict::Outside { distance_m, label }, false) => {
+            let area = label.as_deref().map_or("area kantor".to_owned(), |l| format!("area tugas {l}"));
+            format!("Di luar {area}, {} dari batasnya. {go_on}", distance(*distance_m))
+        }
+        (PlaceVerdict::Outside { distance_m, label }, true) => {
+            let area = label.as_deref().map_or("the office's area".to_owned(), |l| format!("the assigned area {l}"));
+            format!("Outside {area}, {} from its edge. {go_on}", distance(*distance_m))
+        }
     }
 }
 
@@ -160,5 +190,16 @@ mod tests {
         };
         assert_eq!(outcome_text(&o, Language::Indonesian), "MASUK tercatat, Ani, terlambat 12 menit");
         assert_eq!(outcome_text(&o, Language::English), "IN recorded, Ani, late 12 minutes");
+    }
+
+    #[test]
+    fn the_place_notice_says_where_and_what_to_do() {
+        let outside = PlaceVerdict::Outside { distance_m: 2_340, label: Some("Jalan Mengwi km 12".into()) };
+        let id = place_text(&outside, Language::Indonesian);
+        assert!(id.starts_with("Di luar area tugas Jalan Mengwi km 12, 2.3 km dari batasnya."), "{id}");
+        assert!(place_text(&PlaceVerdict::Outside { distance_m: 80, label: None }, Language::English).starts_with("Outside the office's area, 80 m"));
+        let poor = place_text(&PlaceVerdict::PoorFix { hdop_centi: 990, satellites: 3, accuracy_m: 60 }, Language::Indonesian);
+        assert!(poor.starts_with("Sinyal GPS lemah (HDOP 9.9, 3 satelit, ±60 m)"), "{poor}");
+        assert!(!place_text(&PlaceVerdict::NoFix { can_continue: false }, Language::Indonesian).contains("lanjutkan"));
     }
 }

@@ -13,7 +13,7 @@
 //!
 //! It must not decide anything: bands, lateness, locks and refusals come from the flow.
 
-use crate::flow::{Direction, EnrolOutcome, EnrolRefusal, Guidance, Outcome, Refusal, Screen};
+use crate::flow::{Direction, EnrolOutcome, EnrolRefusal, Guidance, Outcome, PlaceVerdict, Refusal, Screen};
 use crate::runtime::{AdminChoice, Display, Input, Status};
 use hadir_hal::keypad::Key;
 use hadir_ui as ui;
@@ -162,7 +162,26 @@ pub fn ui_screen(screen: &Screen, status: &Status) -> ui::Screen {
         }),
         Screen::NotEnrolled => notice(ui::NoticeKind::NotEnrolled, false),
         Screen::SyncStarted => notice(ui::NoticeKind::SyncStarted, false),
+        Screen::PlaceNotice { verdict, .. } => place_notice(verdict),
     }
+}
+
+/// The place notice before the face step; the detail holds the figures (distance, assignment,
+/// HDOP, satellites, accuracy), which read the same in both languages.
+fn place_notice(verdict: &PlaceVerdict) -> ui::Screen {
+    let (kind, detail) = match verdict {
+        PlaceVerdict::Fine | PlaceVerdict::NoFix { can_continue: false } => (ui::NoticeKind::NoGpsFix, String::new()),
+        PlaceVerdict::NoFix { can_continue: true } => (ui::NoticeKind::PoorGpsFix, String::new()),
+        PlaceVerdict::PoorFix { hdop_centi, satellites, accuracy_m } => {
+            let hdop = if *hdop_centi == 0 { String::new() } else { format!("HDOP {:.1} · ", f64::from(*hdop_centi) / 100.0) };
+            (ui::NoticeKind::PoorGpsFix, format!("{hdop}{satellites} sat · ±{accuracy_m} m"))
+        }
+        PlaceVerdict::Outside { distance_m, label } => {
+            let distance = if *distance_m >= 1_000 { format!("{:.1} km", f64::from(*distance_m) / 1000.0) } else { format!("{distance_m} m") };
+            (ui::NoticeKind::OutsideArea, label.as_ref().map_or(distance.clone(), |l| format!("{distance} · {l}")))
+        }
+    };
+    ui::Screen::Notice { kind, detail, can_retry: true }
 }
 
 /// The kiosk's input for a touch; `None` for what the kiosk does not act on (the language
@@ -177,6 +196,7 @@ pub fn input_of(event: ui::UiEvent) -> Option<Input> {
         ui::UiEvent::Submit => Input::Key(Key::Enter),
         ui::UiEvent::Cancel => Input::Flow(Event::Cancel),
         ui::UiEvent::Retry => Input::Flow(Event::Retry),
+        ui::UiEvent::Proceed => Input::Flow(Event::Proceed),
         ui::UiEvent::AdminMenu => Input::AdminMenu,
         ui::UiEvent::Admin(ui::AdminAction::Enrol) => Input::Admin(AdminChoice::Enrol),
         ui::UiEvent::Admin(ui::AdminAction::DeviceInfo | ui::AdminAction::Network) => Input::Admin(AdminChoice::DeviceInfo),
@@ -315,6 +335,24 @@ mod tests {
             ),
             (Screen::NotEnrolled, ui::Screen::Notice { kind: ui::NoticeKind::NotEnrolled, detail: String::new(), can_retry: false }),
             (
+                Screen::PlaceNotice {
+                    employee: ani(),
+                    verdict: PlaceVerdict::Outside { distance_m: 2_340, label: Some("Jalan Mengwi km 12".into()) },
+                },
+                ui::Screen::Notice { kind: ui::NoticeKind::OutsideArea, detail: "2.3 km · Jalan Mengwi km 12".into(), can_retry: true },
+            ),
+            (
+                Screen::PlaceNotice {
+                    employee: ani(),
+                    verdict: PlaceVerdict::PoorFix { hdop_centi: 990, satellites: 3, accuracy_m: 60 },
+                },
+                ui::Screen::Notice { kind: ui::NoticeKind::PoorGpsFix, detail: "HDOP 9.9 · 3 sat · ±60 m".into(), can_retry: true },
+            ),
+            (
+                Screen::PlaceNotice { employee: ani(), verdict: PlaceVerdict::NoFix { can_continue: false } },
+                ui::Screen::Notice { kind: ui::NoticeKind::NoGpsFix, detail: String::new(), can_retry: true },
+            ),
+            (
                 Screen::Admin,
                 ui::Screen::AdminMenu {
                     device_id: "PU-KTR-01".into(),
@@ -352,6 +390,7 @@ mod tests {
             (ui::UiEvent::Submit, Some(Input::Key(Key::Enter))),
             (ui::UiEvent::Cancel, Some(Input::Flow(Event::Cancel))),
             (ui::UiEvent::Retry, Some(Input::Flow(Event::Retry))),
+            (ui::UiEvent::Proceed, Some(Input::Flow(Event::Proceed))),
             (ui::UiEvent::AdminMenu, Some(Input::AdminMenu)),
             (ui::UiEvent::Admin(ui::AdminAction::SyncNow), Some(Input::Admin(AdminChoice::SyncNow))),
             (ui::UiEvent::Language(ui::Language::English), None),

@@ -2,7 +2,7 @@
 
 use hadir_kiosk::config::KioskConfig;
 use hadir_kiosk::face::{FaceResult, ScriptedFace};
-use hadir_kiosk::flow::{Band, Direction, Event, Guidance, Mono, Outcome, Phase, Refusal, Screen};
+use hadir_kiosk::flow::{Band, Direction, Event, Guidance, Mono, Outcome, Phase, PlaceVerdict, Refusal, Screen};
 use hadir_kiosk::identity::Identity;
 use hadir_kiosk::policy::Mode;
 use hadir_rules::{SectionCalendar, SiteRules, WeeklySchedule, WorkHours};
@@ -124,12 +124,31 @@ fn a_valid_face_makes_a_signed_late_record() {
 }
 
 #[test]
-fn field_mode_without_fix_records_nothing() {
+fn field_mode_without_fix_says_so_before_the_face_step() {
     let mut r = rig(vec![ScriptedFace::face(95.0, 95.0)], |c| c.policy.mode = Mode::Field);
     r.pin(Direction::In, "1234", 0);
+    // Said before the face step; the camera never starts, going on is refused.
+    let notice = |r: &Rig| matches!(r.kiosk.phase(), Phase::PlaceNotice { verdict: PlaceVerdict::NoFix { can_continue: false }, .. });
+    assert!(notice(&r), "{:?}", r.kiosk.phase());
+    assert!(r.display.shown.iter().any(|s| matches!(s, Screen::PlaceNotice { .. })));
+    r.send(Event::Proceed, 50);
     r.frames(1, 100);
-    assert!(matches!(r.result(), Outcome::Refused { reason: Refusal::NoGpsFix, .. }));
-    assert_eq!(r.kiosk.store.record_count().unwrap(), 0);
+    assert!(notice(&r) && !r.kiosk.capturing(), "{:?}", r.kiosk.phase());
+    // Checking again once the receiver has a fix goes on to the face, and records.
+    r.kiosk.gps = Some(hadir_kiosk::policy::GpsFix {
+        lat: -7.7956,
+        lon: 110.3695,
+        accuracy_m: 4.0,
+        satellites: 8,
+        hdop_centi: Some(90),
+        fix_time: at(150).wall,
+        received_mono_ms: Some(150),
+    });
+    r.send(Event::Retry, 200);
+    assert!(r.kiosk.capturing(), "{:?}", r.kiosk.phase());
+    r.frames(1, 300);
+    assert!(matches!(r.result(), Outcome::Recorded { .. }), "{:?}", r.kiosk.phase());
+    assert_eq!(r.kiosk.store.record_count().unwrap(), 1);
 }
 
 #[test]

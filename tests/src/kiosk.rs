@@ -12,7 +12,7 @@ use crate::server::FrozenClock;
 use hadir_client::{ClientError, DrainReport, ServerTrust, Uploader, UploaderConfig};
 use hadir_hal::keypad::Key;
 use hadir_kiosk::KioskConfig;
-use hadir_kiosk::flow::{Event, Mono, Outcome, Phase};
+use hadir_kiosk::flow::{Event, Mono, Outcome, Phase, PlaceVerdict};
 use hadir_kiosk::identity::Identity;
 use hadir_kiosk::policy::{GpsFix, Mode};
 use hadir_kiosk::runtime::{Kiosk, LogDisplay, Now, key_event};
@@ -44,6 +44,8 @@ pub struct SimKiosk {
     pub skew_ms: i64,
     /// The test's true time (the server's clock).
     clock: FrozenClock,
+    /// The place notice shown before the face step in the last attempt, if one was.
+    pub place_notice: Option<PlaceVerdict>,
 }
 
 /// How a kiosk is set up.
@@ -135,6 +137,7 @@ impl SimKiosk {
             boot_ms: clock.now_ms(),
             skew_ms: 0,
             clock: clock.clone(),
+            place_notice: None,
         }
     }
 
@@ -209,10 +212,40 @@ impl SimKiosk {
         }
     }
 
-    /// One attempt at the kiosk: MASUK (`A`) or PULANG (`B`), the PIN on the keypad, then camera
-    /// frames until the flow decides (ticking past the capture window if it keeps looking).
-    /// `wall` is true time; the kiosk's wall clock reads it plus [`SimKiosk::skew_ms`].
-    /// Returns the result screen's outcome.
+    /// MASUK (`A`) or PULANG (`B`) and the PIN on the keypad, from idle; notes the place
+    /// notice if one appears ([`SimKiosk::place_notice`]).
+    fn choose_and_type(&mut self, direction_in: bool, pin: &str, gps: Option<GpsFix>, wall: OffsetDateTime) {
+        self.kiosk.gps = gps;
+        self.place_notice = None;
+        // Back to idle from whatever the last person left.
+        let now = self.now(wall);
+        self.kiosk.dispatch(Event::Cancel, now, &mut self.display);
+        self.key(Key::Letter(if direction_in { 'A' } else { 'B' }), wall);
+        for d in pin.chars() {
+            self.key(Key::Digit(d.to_digit(10).expect("PIN digit") as u8), wall);
+        }
+        if let Phase::PlaceNotice { verdict, .. } = self.kiosk.phase() {
+            self.place_notice = Some(verdict.clone());
+        }
+    }
+
+    /// An attempt that must stop at the place notice (a field unit without the fix it needs):
+    /// returns what the notice said, after the person gave up (Escape).
+    pub fn stopped_at_place_notice(&mut self, direction_in: bool, pin: &str, gps: Option<GpsFix>, wall: OffsetDateTime) -> PlaceVerdict {
+        self.choose_and_type(direction_in, pin, gps, wall);
+        let seen = self.place_notice.clone().unwrap_or_else(|| panic!("{}: no place notice, phase {:?}", self.device_id, self.kiosk.phase()));
+        // Going on is refused where the notice allows no record; the person gives up.
+        self.key(Key::Enter, wall);
+        assert!(matches!(self.kiosk.phase(), Phase::PlaceNotice { .. }) || seen.can_continue(), "{}: went past {seen:?}", self.device_id);
+        self.key(Key::Escape, wall);
+        seen
+    }
+
+    /// One attempt at the kiosk: MASUK (`A`) or PULANG (`B`), the PIN on the keypad, past the
+    /// place notice if one appears (Enter: the person goes on, as they may), then camera frames
+    /// until the flow decides (ticking past the capture window if it keeps looking). `wall` is
+    /// true time; the kiosk's wall clock reads it plus [`SimKiosk::skew_ms`]. Returns the result
+    /// screen's outcome.
     pub fn attempt(
         &mut self,
         direction_in: bool,
@@ -223,13 +256,9 @@ impl SimKiosk {
         wall: OffsetDateTime,
     ) -> Outcome {
         self.face.set(face);
-        self.kiosk.gps = gps;
-        // Back to idle from whatever the last person left.
-        let now = self.now(wall);
-        self.kiosk.dispatch(Event::Cancel, now, &mut self.display);
-        self.key(Key::Letter(if direction_in { 'A' } else { 'B' }), wall);
-        for d in pin.chars() {
-            self.key(Key::Digit(d.to_digit(10).expect("PIN digit") as u8), wall);
+        self.choose_and_type(direction_in, pin, gps, wall);
+        if self.place_notice.is_some() {
+            self.key(Key::Enter, wall);
         }
         let mut t = wall;
         for _ in 0..12 {

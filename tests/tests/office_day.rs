@@ -17,7 +17,7 @@ use hadir_e2e::department::{self as dept, EMPLOYEES, Faces};
 use hadir_e2e::face::{FaceMode, analyse};
 use hadir_e2e::kiosk::SimKiosk;
 use hadir_e2e::server::{Db, FrozenClock, Server, ms};
-use hadir_kiosk::flow::{Band, Outcome, Refusal};
+use hadir_kiosk::flow::{Band, Outcome, PlaceVerdict, Refusal};
 use image::RgbImage;
 use std::collections::BTreeMap;
 use time::macros::datetime;
@@ -271,7 +271,13 @@ async fn an_office_day_at_the_seeds_scale(db: Db) {
             }
             Act::Doubtful => k.attempt(s.direction_in, &pin, &morph, FaceMode::Real, None, s.at),
             Act::Impostor => k.attempt(s.direction_in, &pin, &impostor_face, FaceMode::Real, None, s.at),
-            Act::NoFix => k.attempt(s.direction_in, &pin, &faces.probes[identity], FaceMode::Replay(faces.genuine[identity].clone()), None, s.at),
+            Act::NoFix => {
+                // A field unit that needs a fix says so before the face step: nobody looks at
+                // the camera for a record that cannot be made.
+                let seen = k.stopped_at_place_notice(s.direction_in, &pin, None, s.at);
+                assert_eq!(seen, PlaceVerdict::NoFix { can_continue: false }, "{}", dept::device_id(d));
+                continue;
+            }
         };
         let nip = dept::nip(s.employee);
         match (s.act, &outcome) {
@@ -284,7 +290,6 @@ async fn an_office_day_at_the_seeds_scale(db: Db) {
                 made += 1;
             }
             (Act::Impostor, Outcome::Refused { reason: Refusal::FaceMismatch, .. }) => {}
-            (Act::NoFix, Outcome::Refused { reason: Refusal::NoGpsFix, .. }) => {}
             (act, o) => panic!("{nip} at {} ({act:?}): unexpected outcome {o:?}", dept::device_id(d)),
         }
         let offline = d == OFFLINE_DEVICE && s.at >= at(7, 0) && s.at < at(9, 0);

@@ -11,7 +11,7 @@ use hadir_e2e::face::{E2eFace, FaceMode};
 use hadir_e2e::kiosk::{KioskSpec, SimKiosk};
 use hadir_e2e::server::{Db, FrozenClock, Server, ms};
 use hadir_kiosk::face::ScriptedFace;
-use hadir_kiosk::flow::Outcome;
+use hadir_kiosk::flow::{Outcome, PlaceVerdict};
 use hadir_kiosk::policy::Mode;
 use hadir_server::dashboard::auth::hash_password;
 use hadir_server::storage::EmployeeInput;
@@ -86,6 +86,15 @@ async fn doubtful_time_and_place_wait_for_the_supervisor(db: Db) {
         let fix = u.fix_at(BASE.0 + north_m / 111_195.0, BASE.1, at);
         let o = u.attempt(true, &pin(employee), &frame, valid(), Some(fix), at);
         assert!(matches!(o, Outcome::Recorded { .. }), "{}: {o:?}", u.device_id);
+        // The kiosk warned before the face step exactly where the server will doubt the place:
+        // 30 km from the site's area, by the same distance.
+        match (&u.place_notice, north_m > 500.0) {
+            (None, false) => {}
+            (Some(PlaceVerdict::Outside { distance_m, label: None }), true) => {
+                assert!((29_000..30_000).contains(distance_m), "{distance_m} m from the area's edge");
+            }
+            (seen, _) => panic!("{}: employee {employee}, {north_m} m north: place notice {seen:?}", u.device_id),
+        }
     }
     clock.set(ms(DAY + Duration::hours(9)));
     for u in &mut units {
@@ -152,6 +161,9 @@ async fn doubtful_time_and_place_wait_for_the_supervisor(db: Db) {
     }
     let page = admin.get("/reports/employee?id=199001012015190005&year=2026&month=3").await.text;
     assert!(page.contains("Preservasi jalan Mengwi") && page.contains(r#"id="assignments""#), "the assignment on her month page");
+    // The unit learns the assignments with the roster.
+    clock.set(ms(next + Duration::hours(7)));
+    units[2].sync_roster(clock.now_ms()).await.unwrap();
     // (A few metres from yesterday: a real receiver never gives the same fix twice.)
     for (employee, north_m, minute) in [(4usize, 30_040.0, 20), (5, 230.0, 22)] {
         let at = next + Duration::minutes(7 * 60 + minute);
@@ -160,6 +172,12 @@ async fn doubtful_time_and_place_wait_for_the_supervisor(db: Db) {
         let fix = u.fix_at(BASE.0 + north_m / 111_195.0, BASE.1, at);
         let o = u.attempt(true, &pin(employee), &frame, valid(), Some(fix), at);
         assert!(matches!(o, Outcome::Recorded { .. }), "{o:?}");
+        // Inside his assignment: no notice; outside hers: the notice names it, as the queue will.
+        match (employee, &u.place_notice) {
+            (4, None) => {}
+            (5, Some(PlaceVerdict::Outside { label: Some(l), .. })) if l == "Preservasi jalan Mengwi" => {}
+            (_, seen) => panic!("employee {employee}: place notice {seen:?}"),
+        }
     }
     clock.set(ms(next + Duration::hours(9)));
     units[2].drain().await.unwrap();

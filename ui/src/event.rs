@@ -34,8 +34,10 @@ pub enum UiEvent {
     Submit,
     /// Cancel / back / done: return towards idle.
     Cancel,
-    /// Try again after a rejected match or an error.
+    /// Try again after a rejected match or an error (or check the place again).
     Retry,
+    /// Go on to the face step despite the place notice.
+    Proceed,
     /// The admin menu was requested (the kiosk asks for the admin PIN).
     AdminMenu,
     /// A choice in the admin menu.

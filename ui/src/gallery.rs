@@ -104,6 +104,10 @@ pub fn examples() -> Vec<Example> {
             Screen::Notice { kind: NoticeKind::NoFace, detail: String::new(), can_retry: true },
         ),
         still(
+            "notice-outside-area",
+            Screen::Notice { kind: NoticeKind::OutsideArea, detail: "2.3 km · Jalan Mengwi km 12".into(), can_retry: true },
+        ),
+        still(
             "notice-not-enrolled",
             Screen::Notice { kind: NoticeKind::NotEnrolled, detail: String::new(), can_retry: false },
         ),

@@ -128,6 +128,12 @@ pub enum NoticeKind {
     NotEnrolled,
     /// The administrator asked for a sync now.
     SyncStarted,
+    /// Before the face step: the device is outside the area where the employee is expected
+    /// today (the detail says how far, and which assignment); the person may go on.
+    OutsideArea,
+    /// Before the face step: the GPS fix is too poor to place the person (the detail gives its
+    /// figures); the person may go on.
+    PoorGpsFix,
 }
 
 /// Why an enrolment was refused.

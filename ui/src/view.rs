@@ -183,6 +183,8 @@ fn wire_callbacks(window: &g::AppWindow, handler: &Handler) {
     let e = emit.clone();
     kiosk.on_retry(move || e(UiEvent::Retry));
     let e = emit.clone();
+    kiosk.on_proceed(move || e(UiEvent::Proceed));
+    let e = emit.clone();
     kiosk.on_open_admin(move || e(UiEvent::AdminMenu));
     let e = emit.clone();
     kiosk.on_admin(move |a| {
@@ -356,6 +358,8 @@ fn apply(window: &g::AppWindow, screen: &Screen) {
                 NoticeKind::DeviceFault => g::NoticeKind::DeviceFault,
                 NoticeKind::NotEnrolled => g::NoticeKind::NotEnrolled,
                 NoticeKind::SyncStarted => g::NoticeKind::SyncStarted,
+                NoticeKind::OutsideArea => g::NoticeKind::OutsideArea,
+                NoticeKind::PoorGpsFix => g::NoticeKind::PoorGpsFix,
             });
             s.set_detail(detail.as_str().into());
             s.set_can_retry(*can_retry);

@@ -159,6 +159,13 @@ const EXPECTED: &[Expect] = &[
         None,
     ),
     e(
+        "notice-outside-area",
+        &["Di luar area kerja Anda", "2.3 km · Jalan Mengwi km 12", "Periksa lagi", "Lanjutkan", "Kembali"],
+        &["Outside your work area", "2.3 km · Jalan Mengwi km 12", "Check again", "Continue", "Back"],
+        &["Coba lagi", "Try again"],
+        None,
+    ),
+    e(
         "notice-not-enrolled",
         &["Perangkat belum terdaftar"],
         &["Device not registered"],

@@ -82,6 +82,7 @@ fn to_capture() -> Vec<(u64, Event)> {
         (0, Event::Digit('3')),
         (0, Event::Digit('4')),
         (0, Event::PinChecked(PinCheck::Employee(ani()))),
+        (0, Event::PlaceChecked(PlaceVerdict::Fine)),
     ]
 }
 
@@ -93,6 +94,8 @@ fn phase_name(p: &Phase) -> &'static str {
         Phase::AdminPin { .. } => "admin pin",
         Phase::CheckingAdminPin { .. } => "checking admin",
         Phase::CheckingPin { .. } => "checking",
+        Phase::CheckingPlace { .. } => "checking place",
+        Phase::PlaceNotice { .. } => "place notice",
         Phase::Capture { .. } => "capture",
         Phase::Recording { .. } => "recording",
         Phase::Result { .. } => "result",
@@ -124,6 +127,9 @@ fn every_transition() {
         since: at(0),
     };
     let saved = Saved { seq: 7, late_minutes: Some(12), marked_late: false };
+    let checking_place = Phase::CheckingPlace { direction: Direction::In, employee: ani(), key: key_of("1234"), since: at(0) };
+    let outside = PlaceVerdict::Outside { distance_m: 30_000, label: Some("Jalan Mengwi km 12".into()) };
+    let notice = |verdict: PlaceVerdict| Phase::PlaceNotice { direction: Direction::In, employee: ani(), key: key_of("1234"), verdict, since: at(0) };
 
     // (name, from, event, time, expected phase, an effect that must be among the effects)
     let cases: Vec<(&str, Phase, Event, u64, &str, Option<Effect>)> = vec![
@@ -143,8 +149,24 @@ fn every_transition() {
             Some(Effect::Show(Screen::Pin { direction: Direction::Out, typed: 1 }))),
         ("pin last digit", pin_phase("123"), Event::Digit('4'), 1, "checking", Some(Effect::VerifyPin { pin: "1234".into() })),
         ("pin timeout", pin_phase("12"), Event::Digit('3'), 10_000, "idle", Some(Effect::Show(Screen::Idle))),
-        ("checking employee", checking.clone(), Event::PinChecked(PinCheck::Employee(ani())), 1, "capture",
+        ("checking employee", checking.clone(), Event::PinChecked(PinCheck::Employee(ani())), 1, "checking place",
+            Some(Effect::CheckPlace { employee: ani().id })),
+        ("place fine", checking_place.clone(), Event::PlaceChecked(PlaceVerdict::Fine), 1, "capture",
             Some(Effect::StartCapture { employee: ani().id })),
+        ("place outside", checking_place.clone(), Event::PlaceChecked(outside.clone()), 1, "place notice",
+            Some(Effect::Show(Screen::PlaceNotice { employee: ani(), verdict: outside.clone() }))),
+        ("place without a fix", checking_place.clone(), Event::PlaceChecked(PlaceVerdict::NoFix { can_continue: false }), 1, "place notice",
+            Some(Effect::Signal(Signal::Warn))),
+        ("place check timeout goes on to the face", checking_place.clone(), Event::Tick, 5_000, "capture",
+            Some(Effect::StartCapture { employee: ani().id })),
+        ("place check ignores frames", checking_place.clone(), face(1, 95.0), 1, "checking place", None),
+        ("notice proceed", notice(outside.clone()), Event::Proceed, 1, "capture", Some(Effect::StartCapture { employee: ani().id })),
+        ("notice proceed without a fix is refused", notice(PlaceVerdict::NoFix { can_continue: false }), Event::Proceed, 1, "place notice", None),
+        ("notice proceed without a fix where allowed", notice(PlaceVerdict::NoFix { can_continue: true }), Event::Proceed, 1, "capture", None),
+        ("notice check again", notice(outside.clone()), Event::Retry, 1, "checking place", Some(Effect::CheckPlace { employee: ani().id })),
+        ("notice ignores frames", notice(outside.clone()), face(1, 95.0), 1, "place notice", None),
+        ("notice timeout", notice(outside.clone()), Event::Tick, 10_000, "idle", Some(Effect::Show(Screen::Idle))),
+        ("stale place answer in capture", capture(0), Event::PlaceChecked(outside.clone()), 1, "capture", None),
         ("checking unknown", checking.clone(), Event::PinChecked(PinCheck::Unknown), 1, "result",
             Some(Effect::Audit(Audit::UnknownPin))),
         ("admin pin on the attendance screen is unknown", checking.clone(), Event::PinChecked(PinCheck::Admin), 1, "result",
@@ -204,6 +226,8 @@ fn every_transition() {
         admin_pin("12"),
         checking_admin.clone(),
         checking.clone(),
+        checking_place.clone(),
+        notice(outside.clone()),
         capture(0),
         recording.clone(),
         refused_face.clone(),
@@ -360,6 +384,7 @@ fn failed_attempt(t: u64) -> Vec<(u64, Event)> {
         (t, Event::Digit('3')),
         (t, Event::Digit('4')),
         (t, Event::PinChecked(PinCheck::Employee(ani()))),
+        (t, Event::PlaceChecked(PlaceVerdict::Fine)),
         (t + 10, face(1, 20.0)),
         (t + 3_000, Event::Tick),
     ]
@@ -377,7 +402,12 @@ fn budi() -> Employee {
 fn attempt(t: u64, pin: &str, check: PinCheck) -> Vec<(u64, Event)> {
     let mut ev = vec![(t, Event::Cancel), (t, Event::Choose(Direction::Out))];
     ev.extend(pin.chars().map(|c| (t, Event::Digit(c))));
+    let employee = matches!(check, PinCheck::Employee(_));
     ev.push((t, Event::PinChecked(check)));
+    if employee {
+        // Where the place is fine (a stale answer when the PIN was refused).
+        ev.push((t, Event::PlaceChecked(PlaceVerdict::Fine)));
+    }
     ev
 }
 
@@ -540,7 +570,12 @@ fn a_record_resets_the_escalation_but_not_the_failures_in_the_window() {
 fn admin_attempt(t: u64, check: PinCheck) -> Vec<(u64, Event)> {
     let mut ev = vec![(t, Event::Cancel), (t, Event::AdminEntry)];
     ev.extend("0000".chars().map(|c| (t, Event::Digit(c))));
+    let employee = matches!(check, PinCheck::Employee(_));
     ev.push((t, Event::PinChecked(check)));
+    if employee {
+        // Where the place is fine (a stale answer when the PIN was refused).
+        ev.push((t, Event::PlaceChecked(PlaceVerdict::Fine)));
+    }
     ev
 }
 

@@ -192,6 +192,39 @@ pub struct RosterRules {
     /// [`RosterEmployee::section_id`]).
     #[serde(default)]
     pub assignments: Vec<RosterAssignment>,
+    /// Where the site's records are expected (absent: not judged by place).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_area: Option<RosterArea>,
+    /// The field employees' assignments from yesterday on: a field record of a covered day is
+    /// expected there instead of at the site's area.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub field_areas: Vec<RosterFieldArea>,
+}
+
+/// A circle: centre in degrees × 10⁷, radius in metres.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RosterArea {
+    /// Centre latitude, degrees × 10⁷.
+    pub lat_e7: i64,
+    /// Centre longitude, degrees × 10⁷.
+    pub lon_e7: i64,
+    /// Radius, metres.
+    pub radius_m: i64,
+}
+
+/// A field employee's assignment: where they are expected from one date to another.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RosterFieldArea {
+    /// The employee id (NIP).
+    pub employee_id: String,
+    /// First day, `YYYY-MM-DD`.
+    pub from: String,
+    /// Last day, `YYYY-MM-DD`.
+    pub to: String,
+    /// What and where (`Preservasi jalan Mengwi–Tabanan km 12`).
+    pub label: String,
+    /// The area.
+    pub area: RosterArea,
 }
 
 /// The section whose schedule applies to an employee.

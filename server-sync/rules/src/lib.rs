@@ -48,7 +48,7 @@ pub mod zone;
 
 pub use clock::{ClockRules, TimeDoubt, TimeTrust, judge_time};
 pub use enrolment::{EnrolCheck, EnrolRefusal, check_enrolment};
-pub use place::{Area, FixLimits, PlaceCheck, PlaceDoubt, check_place};
+pub use place::{Area, FieldArea, FixLimits, PlaceCheck, PlaceDoubt, SiteArea, check_place, expected_area};
 pub use day::{Arrival, Decision, DayInput, DayResult, DayStatus, Direction, Excused, Mode, Punch, arrival, evaluate_day};
 pub use recap::{DateRow, MonthRecap, recap_date_row, recap_month};
 pub use schedule::{DayException, DayPlan, Holidays, ScheduleError, SectionCalendar, WeeklySchedule, WorkHours};

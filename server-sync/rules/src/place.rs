@@ -15,6 +15,7 @@
 //! It must not: fetch assignments or decide who confirms.
 
 use hadir_protocol::GpsFix;
+use time::Date;
 
 /// Mean Earth radius, metres.
 const EARTH_RADIUS_M: f64 = 6_371_008.8;
@@ -34,6 +35,63 @@ pub enum Area {
     /// Inside a polygon of (latitude, longitude) corners, in order, not closed (the last corner
     /// joins the first).
     Polygon(Vec<(f64, f64)>),
+}
+
+/// A circle in whole units, as the server stores it and the roster carries it: degrees × 10⁷
+/// and metres. The site's area, and each field assignment's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SiteArea {
+    /// Centre latitude, degrees × 10⁷.
+    pub lat_e7: i64,
+    /// Centre longitude, degrees × 10⁷.
+    pub lon_e7: i64,
+    /// Radius, metres.
+    pub radius_m: i64,
+}
+
+impl SiteArea {
+    /// The area it describes.
+    pub fn area(&self) -> Area {
+        Area::Circle { lat: self.lat_e7 as f64 / 1e7, lon: self.lon_e7 as f64 / 1e7, radius_m: self.radius_m as f64 }
+    }
+
+    /// Checks a typed area: a latitude and longitude on Earth, a radius of 10 m to 50 km.
+    pub fn new(lat: f64, lon: f64, radius_m: i64) -> Option<SiteArea> {
+        let ok = lat.is_finite() && lon.is_finite();
+        ok.then(|| SiteArea { lat_e7: (lat * 1e7).round() as i64, lon_e7: (lon * 1e7).round() as i64, radius_m }).filter(SiteArea::is_valid)
+    }
+
+    /// Whether it lies on Earth with a radius of 10 m to 50 km (a roster's area is checked so).
+    pub fn is_valid(&self) -> bool {
+        (-900_000_000..=900_000_000).contains(&self.lat_e7)
+            && (-1_800_000_000..=1_800_000_000).contains(&self.lon_e7)
+            && (10..=50_000).contains(&self.radius_m)
+    }
+}
+
+/// Where a field employee is expected from one date to another (a road project, a river bank).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldArea {
+    /// First day.
+    pub from: Date,
+    /// Last day.
+    pub to: Date,
+    /// What and where, as the supervisor typed it.
+    pub label: String,
+    /// The area.
+    pub area: SiteArea,
+}
+
+/// Where a record made on `date` is expected: a field record (`field`) at the employee's
+/// assignment covering the day (with its label), otherwise — and for every office record — at
+/// the site's area; `None` when the record is not judged by place. The server's ingest and the
+/// kiosk's notice before the face step ask the same question.
+pub fn expected_area<'a>(field: bool, assignments: &'a [FieldArea], site: Option<&'a SiteArea>, date: Date) -> Option<(&'a SiteArea, Option<&'a str>)> {
+    let assigned = assignments.iter().filter(|_| field).find(|a| a.from <= date && date <= a.to);
+    match assigned {
+        Some(a) => Some((&a.area, Some(a.label.as_str()))),
+        None => site.map(|s| (s, None)),
+    }
 }
 
 /// How good a fix must be to place a record.
@@ -231,6 +289,36 @@ mod tests {
                 (Some(got), Some(want)) => assert!((got - want).abs() < 1.0, "{name}: {got} m, expected {want} m"),
                 (got, want) => assert_eq!(got, want, "{name}"),
             }
+        }
+    }
+
+    #[test]
+    fn typed_areas_are_checked() {
+        assert_eq!(SiteArea::new(-8.58, 115.17, 300), Some(SiteArea { lat_e7: -85_800_000, lon_e7: 1_151_700_000, radius_m: 300 }));
+        for (lat, lon, r) in [(91.0, 0.0, 100), (0.0, 181.0, 100), (f64::NAN, 0.0, 100), (0.0, 0.0, 5), (0.0, 0.0, 60_000)] {
+            assert_eq!(SiteArea::new(lat, lon, r), None, "{lat} {lon} {r}");
+        }
+    }
+
+    #[test]
+    fn the_expected_area_of_a_day() {
+        use time::macros::date;
+        let site = SiteArea::new(OFFICE.0, OFFICE.1, 200).unwrap();
+        let road = SiteArea::new(-8.55, 115.12, 500).unwrap();
+        let assignments =
+            [FieldArea { from: date!(2026 - 12 - 01), to: date!(2026 - 12 - 04), label: "Jalan Mengwi km 12".into(), area: road }];
+        // (name, field record, assignments, site area, day, expected area, label)
+        let cases: Vec<(&str, bool, &[FieldArea], Option<&SiteArea>, Date, Option<&SiteArea>, Option<&str>)> = vec![
+            ("field, first day", true, &assignments, Some(&site), date!(2026 - 12 - 01), Some(&road), Some("Jalan Mengwi km 12")),
+            ("field, last day", true, &assignments, Some(&site), date!(2026 - 12 - 04), Some(&road), Some("Jalan Mengwi km 12")),
+            ("field, day after", true, &assignments, Some(&site), date!(2026 - 12 - 05), Some(&site), None),
+            ("office record on an assigned day", false, &assignments, Some(&site), date!(2026 - 12 - 02), Some(&site), None),
+            ("no area anywhere", true, &[], None, date!(2026 - 12 - 02), None, None),
+        ];
+        for (name, field, assigned, site, day, want, label) in cases {
+            let got = expected_area(field, assigned, site, day);
+            assert_eq!(got.map(|g| g.0), want, "{name}");
+            assert_eq!(got.and_then(|g| g.1), label, "{name}");
         }
     }
 }

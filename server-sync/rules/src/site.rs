@@ -12,10 +12,13 @@
 
 use std::collections::BTreeMap;
 
-use hadir_protocol::api::{RosterAssignment, RosterExcuse, RosterException, RosterHoliday, RosterRules, RosterSection, RosterWeekChange};
+use hadir_protocol::api::{
+    RosterArea, RosterAssignment, RosterExcuse, RosterException, RosterFieldArea, RosterHoliday, RosterRules, RosterSection, RosterWeekChange,
+};
 use time::{Date, OffsetDateTime, PrimitiveDateTime};
 
 use crate::day::{Arrival, Excused, Mode, arrival};
+use crate::place::{FieldArea, SiteArea, expected_area};
 use crate::schedule::{DayException, DayPlan, Holidays, SectionCalendar, WeeklySchedule, WorkHours};
 use crate::settings::{RuleSettings, SettingsError};
 use crate::zone::{SiteZone, ZoneError};
@@ -53,6 +56,22 @@ pub enum WireError {
         /// The text.
         value: String,
     },
+    /// An area off the Earth, or with a radius outside 10 m – 50 km.
+    #[error("{what}: not an area (latitude ±90°, longitude ±180°, radius 10 m to 50 km)")]
+    Area {
+        /// Where it was.
+        what: String,
+    },
+    /// A date range that ends before it starts.
+    #[error("{what}: ends ({to}) before it starts ({from})")]
+    Range {
+        /// Where it was.
+        what: String,
+        /// First day.
+        from: Date,
+        /// Last day.
+        to: Date,
+    },
 }
 
 /// Everything the rules need to know about one site, besides the records.
@@ -70,6 +89,10 @@ pub struct SiteRules {
     pub excused: BTreeMap<String, BTreeMap<Date, Excused>>,
     /// Each employee's section as the recaps see it, by employee id.
     pub assignments: BTreeMap<String, String>,
+    /// Where the site's records are expected.
+    pub site_area: Option<SiteArea>,
+    /// Field employees' assignments by employee id, oldest first.
+    pub field_areas: BTreeMap<String, Vec<FieldArea>>,
 }
 
 impl SiteRules {
@@ -84,6 +107,13 @@ impl SiteRules {
     /// Whether `employee` is excused on `date`.
     pub fn excused_on(&self, employee: &str, date: Date) -> Option<Excused> {
         self.excused.get(employee).and_then(|days| days.get(&date)).copied()
+    }
+
+    /// Where a record by `employee` on `date` is expected, with the assignment's label
+    /// ([`expected_area`]); `None` when it is not judged by place.
+    pub fn expected_area(&self, employee: &str, field: bool, date: Date) -> Option<(&SiteArea, Option<&str>)> {
+        let assigned = self.field_areas.get(employee).map(Vec::as_slice).unwrap_or_default();
+        expected_area(field, assigned, self.site_area.as_ref(), date)
     }
 
     /// How an IN by `employee` of `section` made at `at` stands, as the recap will count it:
@@ -158,6 +188,20 @@ impl SiteRules {
                 .iter()
                 .map(|(e, s)| RosterAssignment { employee_id: e.clone(), section_id: s.clone() })
                 .collect(),
+            site_area: self.site_area.map(wire_area),
+            field_areas: self
+                .field_areas
+                .iter()
+                .flat_map(|(id, areas)| {
+                    areas.iter().map(|a| RosterFieldArea {
+                        employee_id: id.clone(),
+                        from: a.from.to_string(),
+                        to: a.to.to_string(),
+                        label: a.label.clone(),
+                        area: wire_area(a.area),
+                    })
+                })
+                .collect(),
         }
     }
 
@@ -204,8 +248,28 @@ impl SiteRules {
             excused.entry(x.employee_id.clone()).or_default().insert(parse_date(&x.date, &what)?, kind);
         }
         let assignments = w.assignments.iter().map(|a| (a.employee_id.clone(), a.section_id.clone())).collect();
-        Ok(SiteRules { zone: SiteZone::parse(&w.time_zone)?, settings, holidays, sections, excused, assignments })
+        let site_area = w.site_area.map(|a| area_of(a, "site area")).transpose()?;
+        let mut field_areas: BTreeMap<String, Vec<FieldArea>> = BTreeMap::new();
+        for f in &w.field_areas {
+            let what = format!("field assignment of {}", f.employee_id);
+            let (from, to) = (parse_date(&f.from, &what)?, parse_date(&f.to, &what)?);
+            if to < from {
+                return Err(WireError::Range { what, from, to });
+            }
+            let area = area_of(f.area, &what)?;
+            field_areas.entry(f.employee_id.clone()).or_default().push(FieldArea { from, to, label: f.label.clone(), area });
+        }
+        Ok(SiteRules { zone: SiteZone::parse(&w.time_zone)?, settings, holidays, sections, excused, assignments, site_area, field_areas })
     }
+}
+
+fn wire_area(a: SiteArea) -> RosterArea {
+    RosterArea { lat_e7: a.lat_e7, lon_e7: a.lon_e7, radius_m: a.radius_m }
+}
+
+fn area_of(a: RosterArea, what: &str) -> Result<SiteArea, WireError> {
+    let area = SiteArea { lat_e7: a.lat_e7, lon_e7: a.lon_e7, radius_m: a.radius_m };
+    area.is_valid().then_some(area).ok_or_else(|| WireError::Area { what: what.to_owned() })
 }
 
 fn within((from, to): (PrimitiveDateTime, PrimitiveDateTime), t: PrimitiveDateTime) -> bool {
@@ -246,6 +310,16 @@ mod tests {
             sections: BTreeMap::from([("BM".to_owned(), office), ("SATPAM".to_owned(), guards)]),
             excused: BTreeMap::from([("E2".to_owned(), BTreeMap::from([(date!(2026 - 03 - 03), Excused::Cuti)]))]),
             assignments: BTreeMap::from([("E3".to_owned(), "BM".to_owned())]),
+            site_area: SiteArea::new(-8.592, 115.179, 200),
+            field_areas: BTreeMap::from([(
+                "E4".to_owned(),
+                vec![FieldArea {
+                    from: date!(2026 - 03 - 02),
+                    to: date!(2026 - 03 - 06),
+                    label: "Jalan Mengwi km 12".into(),
+                    area: SiteArea::new(-8.55, 115.12, 500).unwrap(),
+                }],
+            )]),
         }
     }
 
@@ -287,7 +361,7 @@ mod tests {
     fn wire_round_trip_and_refusals() {
         let r = rules();
         let wire = r.to_wire();
-        assert_eq!(SiteRules::from_wire(&wire), Ok(r));
+        assert_eq!(SiteRules::from_wire(&wire), Ok(r.clone()));
 
         let mut bad_zone = wire.clone();
         bad_zone.time_zone = "Mars/Olympus".into();
@@ -304,8 +378,27 @@ mod tests {
         let mut bad_kind = wire.clone();
         bad_kind.excused[0].kind = "libur".into();
         assert!(matches!(SiteRules::from_wire(&bad_kind), Err(WireError::Kind { .. })));
+        let mut bad_area = wire.clone();
+        bad_area.field_areas[0].area.radius_m = 0;
+        assert!(matches!(SiteRules::from_wire(&bad_area), Err(WireError::Area { .. })));
+        let mut off_earth = wire.clone();
+        off_earth.site_area.as_mut().unwrap().lat_e7 = 950_000_000;
+        assert!(matches!(SiteRules::from_wire(&off_earth), Err(WireError::Area { .. })));
+        let mut backwards = wire.clone();
+        backwards.field_areas[0].to = "2026-03-01".into();
+        assert!(matches!(SiteRules::from_wire(&backwards), Err(WireError::Range { .. })));
         let mut bad_tolerance = wire;
         bad_tolerance.tolerance_office_min = 5000;
         assert!(matches!(SiteRules::from_wire(&bad_tolerance), Err(WireError::Settings(_))));
+        // A roster from a server that sends no places reads as "not judged by place".
+        let old: RosterRules = serde_json::from_value({
+            let mut v = serde_json::to_value(r.to_wire()).unwrap();
+            v.as_object_mut().unwrap().retain(|k, _| k != "site_area" && k != "field_areas");
+            v
+        })
+        .unwrap();
+        let read = SiteRules::from_wire(&old).unwrap();
+        assert_eq!((read.site_area, read.field_areas.len()), (None, 0));
+        assert_eq!(r.expected_area("E4", true, date!(2026 - 03 - 03)).and_then(|a| a.1), Some("Jalan Mengwi km 12"));
     }
 }

@@ -15,7 +15,8 @@ pub const EXCUSED_DAYS_AHEAD: i64 = 62;
 
 /// A site's rules as the recaps apply them — the same calendars, holidays, settings, excused
 /// days and section assignments the dashboard reads — for the roster, so that a kiosk's
-/// "terlambat N menit" is the recap's figure.
+/// "terlambat N menit" is the recap's figure; and the site's area and field assignments the
+/// ingest judges records by, so that a kiosk can warn before the face step.
 pub async fn site_rules(
     store: &crate::storage::Store,
     site_id: &str,
@@ -34,7 +35,8 @@ pub async fn site_rules(
         employees.iter().filter_map(|e| Some((e.id.clone(), e.section.clone()?))).collect();
     // An employee with a schedule of their own still running gets a section of their own,
     // `@<employee id>`, so the kiosk needs nothing new to judge them.
-    let ours: std::collections::HashSet<&str> = employees.iter().map(|e| e.id.as_str()).collect();
+    let ids: Vec<&str> = employees.iter().map(|e| e.id.as_str()).collect();
+    let ours: std::collections::HashSet<&str> = ids.iter().copied().collect();
     let running: Vec<_> = store.employee_schedules().await?.into_iter().filter(|s| ours.contains(s.employee_id.as_str()) && s.to >= from).collect();
     for (employee, calendar) in crate::storage::calendar::employee_calendars(&running, |id| assignments.get(id).and_then(|s| sections.get(s)).cloned()) {
         let own = format!("@{employee}");
@@ -48,6 +50,18 @@ pub async fn site_rules(
         sections: sections.into_iter().map(|(id, c)| (id, c.as_of(today))).collect(),
         excused: employees.iter().filter_map(|e| Some((e.id.clone(), excused.remove(&e.id)?))).collect(),
         assignments,
+        site_area: store.site_areas().await?.remove(site_id),
+        // Assignments that ended before yesterday cannot apply to a record a kiosk makes now.
+        field_areas: store
+            .field_assignments_of(&ids)
+            .await?
+            .into_iter()
+            .map(|(id, all)| {
+                let running = all.into_iter().filter(|a| a.to >= from);
+                (id, running.map(|a| hadir_rules::FieldArea { from: a.from, to: a.to, label: a.label, area: a.area }).collect::<Vec<_>>())
+            })
+            .filter(|(_, areas)| !areas.is_empty())
+            .collect(),
     })
 }
 

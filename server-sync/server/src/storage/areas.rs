@@ -7,37 +7,10 @@
 
 use super::portable::params;
 use super::{Result, Store};
-use hadir_rules::place::Area;
 use hadir_rules::plausibility::FixPoint;
 use std::collections::HashMap;
 
-/// A site's area as stored (degrees × 10⁷, metres).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SiteArea {
-    /// Centre latitude, degrees × 10⁷.
-    pub lat_e7: i64,
-    /// Centre longitude, degrees × 10⁷.
-    pub lon_e7: i64,
-    /// Radius, metres.
-    pub radius_m: i64,
-}
-
-impl SiteArea {
-    /// The rulebook's area.
-    pub fn area(&self) -> Area {
-        Area::Circle { lat: self.lat_e7 as f64 / 1e7, lon: self.lon_e7 as f64 / 1e7, radius_m: self.radius_m as f64 }
-    }
-
-    /// Checks a typed area: a latitude and longitude on Earth, a radius of 10 m to 50 km.
-    pub fn new(lat: f64, lon: f64, radius_m: i64) -> Option<SiteArea> {
-        let ok = lat.is_finite() && lon.is_finite() && (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon);
-        (ok && (10..=50_000).contains(&radius_m)).then(|| SiteArea {
-            lat_e7: (lat * 1e7).round() as i64,
-            lon_e7: (lon * 1e7).round() as i64,
-            radius_m,
-        })
-    }
-}
+pub use hadir_rules::place::SiteArea;
 
 impl Store {
     /// Every site's area.
@@ -105,18 +78,5 @@ impl Store {
         )
         .await?;
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn typed_areas_are_checked() {
-        assert_eq!(SiteArea::new(-8.58, 115.17, 300), Some(SiteArea { lat_e7: -85_800_000, lon_e7: 1_151_700_000, radius_m: 300 }));
-        for (lat, lon, r) in [(91.0, 0.0, 100), (0.0, 181.0, 100), (f64::NAN, 0.0, 100), (0.0, 0.0, 5), (0.0, 0.0, 60_000)] {
-            assert_eq!(SiteArea::new(lat, lon, r), None, "{lat} {lon} {r}");
-        }
     }
 }
