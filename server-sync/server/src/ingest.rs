@@ -106,10 +106,10 @@ pub struct Known {
     /// Months closed for payroll, as (year, month number).
     pub closed_months: std::collections::HashSet<(i32, u8)>,
     /// The sites' areas (sites without one are not judged by place).
-    pub site_areas: HashMap<String, hadir_rules::place::Area>,
+    pub site_areas: HashMap<String, hadir_rules::SiteArea>,
     /// The batch's employees' field assignments (a field record of a day with one is judged
     /// against it instead of the site's area).
-    pub assignments: HashMap<String, Vec<crate::storage::assignments::FieldAssignment>>,
+    pub assignments: HashMap<String, Vec<hadir_rules::FieldArea>>,
     /// Each employee's earlier GPS fixes (of the last [`TRACK_DAYS`] days, before the batch).
     pub tracks: HashMap<String, hadir_rules::plausibility::Track>,
 }
@@ -339,12 +339,17 @@ pub fn prepare(
                         format!("recorded in {y}-{m:02}, a month already closed for payroll: an administrator decides")
                     })
                 });
-                // A field record is expected at the employee's assignment of that day.
-                let assignment = (b.mode == hadir_protocol::Mode::Field)
-                    .then(|| local_date(b.recorded_at_ms, &policy.zone))
-                    .flatten()
-                    .and_then(|day| known.assignments.get(&b.employee_id)?.iter().find(|a| a.covers(day)));
-                let assigned_area = assignment.map(|a| a.area.area());
+                // A field record is expected at the employee's assignment of that day, as the
+                // kiosk's notice before the face step judged it.
+                let site_area = known.site_areas.get(&d.site_id);
+                let expected = match local_date(b.recorded_at_ms, &policy.zone) {
+                    Some(day) => {
+                        let assigned = known.assignments.get(&b.employee_id).map(Vec::as_slice).unwrap_or_default();
+                        hadir_rules::expected_area(b.mode == hadir_protocol::Mode::Field, assigned, site_area, day)
+                    }
+                    None => site_area.map(|s| (s, None)),
+                };
+                let expected_area = expected.map(|(a, _)| a.area());
                 let context = crate::doubts::Context {
                     device_site: &d.site_id,
                     device_mode: d.mode,
@@ -352,8 +357,8 @@ pub fn prepare(
                     site_offset_min: i32::from(policy.zone.offset().whole_minutes()),
                     received_at_ms: now_ms,
                     clock: &policy.clock,
-                    area: assigned_area.as_ref().or_else(|| known.site_areas.get(&d.site_id)),
-                    area_label: assignment.map(|a| a.label.as_str()),
+                    area: expected_area.as_ref(),
+                    area_label: expected.and_then(|(_, label)| label),
                     fix: &policy.fix,
                 };
                 let mut flags = crate::doubts::doubts(b, &context);
@@ -427,7 +432,7 @@ pub async fn known(store: &Store, decoded: &hadir_protocol::DecodedBatch, policy
             closed_months.insert((year, month));
         }
     }
-    let site_areas = store.site_areas().await?.into_iter().map(|(site, a)| (site, a.area())).collect();
+    let site_areas = store.site_areas().await?;
     // Earlier fixes of the employees whose records carry one, up to the batch's first record.
     let mut with_fix: Vec<&str> = bodies().filter(|b| b.gps.is_some()).map(|b| b.employee_id.as_str()).collect();
     with_fix.sort_unstable();
@@ -443,7 +448,7 @@ pub async fn known(store: &Store, decoded: &hadir_protocol::DecodedBatch, policy
             tracks.insert(employee, t);
         }
     }
-    let assignments = store.field_assignments_of(&employees).await?;
+    let assignments = store.field_areas_of(&employees, None).await?;
     Ok(Known { employee_sites: store.employee_sites(&employees).await?, closed_months, site_areas, assignments, tracks })
 }
 

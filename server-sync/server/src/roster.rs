@@ -52,16 +52,7 @@ pub async fn site_rules(
         assignments,
         site_area: store.site_areas().await?.remove(site_id),
         // Assignments that ended before yesterday cannot apply to a record a kiosk makes now.
-        field_areas: store
-            .field_assignments_of(&ids)
-            .await?
-            .into_iter()
-            .map(|(id, all)| {
-                let running = all.into_iter().filter(|a| a.to >= from);
-                (id, running.map(|a| hadir_rules::FieldArea { from: a.from, to: a.to, label: a.label, area: a.area }).collect::<Vec<_>>())
-            })
-            .filter(|(_, areas)| !areas.is_empty())
-            .collect(),
+        field_areas: store.field_areas_of(&ids, Some(from)).await?.into_iter().collect(),
     })
 }
 

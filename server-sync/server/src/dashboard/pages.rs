@@ -645,7 +645,7 @@ pub async fn confirmations(State(st): State<AppState>, s: Session, Query(q): Que
     let areas = st.store.site_areas().await?;
     let pending = st.store.pending_records().await?;
     let waiting: Vec<&str> = pending.iter().map(|r| r.employee_id.as_str()).collect();
-    let assignments = st.store.field_assignments_of(&waiting).await?;
+    let assignments = st.store.field_areas_of(&waiting, None).await?;
     for r in pending {
         let Some(e) = emps.get(r.employee_id.as_str()) else { continue };
         n += 1;
@@ -688,20 +688,19 @@ pub async fn confirmations(State(st): State<AppState>, s: Session, Query(q): Que
 fn record_map(
     lang: Lang,
     r: &crate::storage::records_view::RecordView,
-    areas: &HashMap<String, crate::storage::areas::SiteArea>,
-    assignments: &HashMap<String, Vec<crate::storage::assignments::FieldAssignment>>,
+    areas: &HashMap<String, hadir_rules::SiteArea>,
+    assignments: &HashMap<String, Vec<hadir_rules::FieldArea>>,
 ) -> String {
     use super::map::{Circle, svg};
     let Some((lat, lon, acc_dm)) = r.gps else { return String::new() };
     let fix = Circle { lat: lat as f64 / 1e7, lon: lon as f64 / 1e7, radius_m: acc_dm as f64 / 10.0 };
     let field = r.punch.mode == hadir_rules::Mode::Field;
-    let assignment = assignments.get(&r.employee_id).and_then(|v| v.iter().find(|a| field && a.covers(r.punch.at.date())));
-    let area = assignment.map(|a| &a.area).or_else(|| r.device_site.as_ref().and_then(|s| areas.get(s))).map(|a| Circle {
-        lat: a.lat_e7 as f64 / 1e7,
-        lon: a.lon_e7 as f64 / 1e7,
-        radius_m: a.radius_m as f64,
-    });
-    let area_label = if assignment.is_some() { lang.pick("Area penugasan", "Assignment's area") } else { lang.pick("Area lokasi", "Site area") };
+    let assigned = assignments.get(&r.employee_id).map(Vec::as_slice).unwrap_or_default();
+    let site = r.device_site.as_ref().and_then(|s| areas.get(s));
+    let expected = hadir_rules::expected_area(field, assigned, site, r.punch.at.date());
+    let area = expected.map(|(a, _)| Circle { lat: a.lat_e7 as f64 / 1e7, lon: a.lon_e7 as f64 / 1e7, radius_m: a.radius_m as f64 });
+    let assignment = expected.is_some_and(|(_, label)| label.is_some());
+    let area_label = if assignment { lang.pick("Area penugasan", "Assignment's area") } else { lang.pick("Area lokasi", "Site area") };
     let labels = (area_label, lang.pick("Posisi rekaman", "Record's position"));
     svg(area, Some(fix), labels).map_or_else(String::new, |s| format!(r#"<div class="place">{s}</div>"#))
 }

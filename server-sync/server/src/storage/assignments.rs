@@ -35,13 +35,6 @@ pub struct FieldAssignment {
     pub by: String,
 }
 
-impl FieldAssignment {
-    /// Whether it covers `date`.
-    pub fn covers(&self, date: Date) -> bool {
-        self.from <= date && date <= self.to
-    }
-}
-
 const COLS: &str = "id, employee_id, from_date, to_date, label, lat_e7, lon_e7, radius_m, by_user";
 
 fn row(r: &dyn super::portable::Row) -> Result<FieldAssignment> {
@@ -106,6 +99,17 @@ impl Store {
         };
         self.write("remove a field assignment", "DELETE FROM dash_field_assignments WHERE id = $1", params![id]).await?;
         Ok(Some(a))
+    }
+
+    /// These employees' assignments in the rulebook's form, by employee, oldest first; with
+    /// `since`, only those not ended before it.
+    pub async fn field_areas_of(&self, employees: &[&str], since: Option<Date>) -> Result<HashMap<String, Vec<hadir_rules::FieldArea>>> {
+        let all = self.field_assignments_of(employees).await?;
+        let running = all.into_iter().map(|(id, list)| {
+            let areas = list.into_iter().filter(|a| since.is_none_or(|d| a.to >= d));
+            (id, areas.map(|a| hadir_rules::FieldArea { from: a.from, to: a.to, label: a.label, area: a.area }).collect::<Vec<_>>())
+        });
+        Ok(running.filter(|(_, areas)| !areas.is_empty()).collect())
     }
 
     /// These employees' assignments, by employee, oldest first.
