@@ -260,8 +260,10 @@ pub fn evaluate_day(input: &DayInput<'_>, settings: &RuleSettings) -> DayResult 
         deduction_bp: 0,
     };
 
-    // Admin entries win: the day is excused whatever was recorded.
-    if let Some(ex) = input.excused {
+    // Admin entries win: a working day excused is excused whatever was recorded. Leave is
+    // counted in working days: on a holiday or a day off inside a leave range the plan stands
+    // (two weeks of cuti are ten days of leave, not fourteen).
+    if let Some(ex) = input.excused.filter(|_| input.plan.hours().is_some()) {
         r.status = if ex == Excused::DinasLuar { DayStatus::Travel } else { DayStatus::Leave(ex) };
         r.is_final = true;
         return r;
@@ -514,6 +516,8 @@ mod tests {
             ("leave before sync", &work, &[], Some(Excused::Cuti), false, DayStatus::Leave(Excused::Cuti), 0),
             ("travel with a record", &work, &worked, Some(Excused::DinasLuar), true, DayStatus::Travel, 0),
             ("izin", &work, &[], Some(Excused::Izin), true, DayStatus::Leave(Excused::Izin), 0),
+            ("a weekend inside a leave range is a weekend", &off, &[], Some(Excused::Cuti), true, DayStatus::DayOff, 0),
+            ("a holiday inside sick leave is a holiday", &holiday, &[], Some(Excused::Sakit), true, DayStatus::Holiday, 0),
         ];
         for (name, plan, punches, excused, known, status, bp) in cases {
             let r = evaluate_day(&DayInput { date: D, plan, punches, previous: None, excused, known }, &s);

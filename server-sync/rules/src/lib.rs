@@ -29,8 +29,8 @@
 //!   site's zone ([`zone::SiteZone::local`]).
 //! - Minutes are whole minutes, rounded down (a record at 08:00:59 is 0 minutes late).
 //! - Percentages are basis points (hundredths of a percent, `125` = 1.25 %) so sums are exact.
-//! - A working day never crosses midnight: such schedules are refused by [`schedule::WorkHours::new`],
-//!   and a record after midnight belongs to the next date.
+//! - A shift may cross midnight (a night guard's 22:00–06:00, [`schedule::WorkHours::new`]):
+//!   it belongs to the day it starts, and a record after midnight inside it belongs to that day.
 //!
 //! It must not: decide who may see what (the dashboard does), or store anything.
 

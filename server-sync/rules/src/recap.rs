@@ -314,6 +314,46 @@ mod tests {
         assert_eq!(r.early_days(), 2);
     }
 
+    /// Leave for the second half of the month (cuti from Mon 16 to Tue 31), working in the
+    /// first: the excused days are neither absent nor deducted, and a record on a leave day
+    /// neither counts as presence nor as lateness.
+    #[test]
+    fn an_excused_half_month() {
+        let (cal, holidays) = setup();
+        let v = Decision::Valid;
+        let mut punches = Vec::new();
+        // Mon 2 – Fri 13: present, the 9th 70 minutes late (TL3); Thu 12 absent.
+        for d in [2, 3, 4, 5, 6, 9, 10, 11, 13] {
+            let date = Date::from_calendar_date(2026, Month::March, d).unwrap();
+            punches.push(punch(date, if d == 9 { time!(09:10) } else { time!(07:55) }, Direction::In, v));
+            punches.push(punch(date, time!(16:00), Direction::Out, v));
+        }
+        // On leave, yet a late IN on Tue 17 (came in for an hour): not a late day.
+        punches.push(punch(date!(2026 - 03 - 17), time!(10:00), Direction::In, v));
+        let excused: BTreeMap<Date, Excused> =
+            (16..=31).map(|d| (Date::from_calendar_date(2026, Month::March, d).unwrap(), Excused::Cuti)).collect();
+        let input = MonthInput {
+            year: 2026,
+            month: Month::March,
+            calendar: &cal,
+            holidays: &holidays,
+            punches: &punches,
+            excused: &excused,
+            known_through: Some(date!(2026 - 03 - 31)),
+        };
+        let (days, r) = recap_month(&input, &RuleSettings::default());
+        assert_eq!(r.days_scheduled, 20);
+        assert_eq!(r.days_present, 9);
+        // Weekdays 16–31 less the holiday (19th) and the day off (20th): 10 days of leave.
+        assert_eq!(r.cuti, 10);
+        assert_eq!(r.absent, 1, "only the 12th");
+        assert_eq!((r.late_count, r.late_minutes_total), ([0, 0, 1, 0], 70));
+        assert_eq!(r.not_yet_known, 0);
+        assert_eq!(r.deduction_bp, 125 + 300, "TL3 and one absence; nothing for the leave");
+        let leave_day = days.iter().find(|d| d.date == date!(2026 - 03 - 17)).unwrap();
+        assert_eq!((leave_day.late_band, leave_day.deduction_bp), (None, 0));
+    }
+
     #[test]
     fn monthly_deduction_is_capped_at_100_percent() {
         let (cal, holidays) = setup();

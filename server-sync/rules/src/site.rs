@@ -357,6 +357,34 @@ mod tests {
         }
     }
 
+    /// One office, one schedule (07:30 start, 60 minutes of tolerance), in each of Indonesia's
+    /// three zones: the same UTC instant is a different local time, so a different lateness.
+    #[test]
+    fn wib_wita_and_wit_sites() {
+        // 00:45 UTC on Monday 2 March 2026: 07:45 WIB, 08:45 WITA, 09:45 WIT.
+        let at = datetime!(2026-03-02 00:45 UTC);
+        let cases = [
+            ("Asia/Jakarta", Some((15, None))),
+            ("WIB", Some((15, None))),
+            ("Asia/Makassar", Some((75, Some(Band::B3)))),
+            ("WITA", Some((75, Some(Band::B3)))),
+            ("Asia/Jayapura", Some((135, Some(Band::B4)))),
+            ("WIT", Some((135, Some(Band::B4)))),
+        ];
+        for (zone, want) in cases {
+            let r = SiteRules { zone: SiteZone::parse(zone).unwrap(), ..rules() };
+            let got = r.arrival_at("E1", Some("BM"), Mode::Office, at).map(|a| (a.late_minutes, a.late_band));
+            assert_eq!(got, want, "{zone}");
+        }
+        // 16:30 UTC on Sunday is still Sunday in WIB (23:30: no office day) and already Monday
+        // in WIT (01:30: an early arrival of Monday's office day).
+        for (zone, want) in [("WIB", None), ("WIT", Some((0, None)))] {
+            let r = SiteRules { zone: SiteZone::parse(zone).unwrap(), ..rules() };
+            let got = r.arrival_at("E1", Some("BM"), Mode::Office, datetime!(2026-03-01 16:30 UTC)).map(|a| (a.late_minutes, a.late_band));
+            assert_eq!(got, want, "{zone}");
+        }
+    }
+
     #[test]
     fn wire_round_trip_and_refusals() {
         let r = rules();
