@@ -244,6 +244,19 @@ mod tests {
         (cal, h)
     }
 
+    /// March 2026 recapped, the devices known through `known_through`.
+    fn recap_march(
+        cal: &SectionCalendar,
+        holidays: &Holidays,
+        punches: &[Punch],
+        excused: &BTreeMap<Date, Excused>,
+        known_through: Date,
+        settings: &RuleSettings,
+    ) -> (Vec<DayResult>, MonthRecap) {
+        let input = MonthInput { year: 2026, month: Month::March, calendar: cal, holidays, punches, excused, known_through: Some(known_through) };
+        recap_month(&input, settings)
+    }
+
     #[test]
     fn a_month_counted() {
         let (cal, holidays) = setup();
@@ -276,16 +289,7 @@ mod tests {
         }
         excused.insert(date!(2026 - 03 - 24), Excused::DinasLuar);
         // Devices synced up to the 24th: 25th onwards not yet known.
-        let input = MonthInput {
-            year: 2026,
-            month: Month::March,
-            calendar: &cal,
-            holidays: &holidays,
-            punches: &punches,
-            excused: &excused,
-            known_through: Some(date!(2026 - 03 - 24)),
-        };
-        let (days, r) = recap_month(&input, &RuleSettings::default());
+        let (days, r) = recap_march(&cal, &holidays, &punches, &excused, date!(2026 - 03 - 24), &RuleSettings::default());
         assert_eq!(days.len(), 31);
         // 22 weekdays minus the holiday and the day off.
         assert_eq!(r.days_scheduled, 20);
@@ -332,16 +336,7 @@ mod tests {
         punches.push(punch(date!(2026 - 03 - 17), time!(10:00), Direction::In, v));
         let excused: BTreeMap<Date, Excused> =
             (16..=31).map(|d| (Date::from_calendar_date(2026, Month::March, d).unwrap(), Excused::Cuti)).collect();
-        let input = MonthInput {
-            year: 2026,
-            month: Month::March,
-            calendar: &cal,
-            holidays: &holidays,
-            punches: &punches,
-            excused: &excused,
-            known_through: Some(date!(2026 - 03 - 31)),
-        };
-        let (days, r) = recap_month(&input, &RuleSettings::default());
+        let (days, r) = recap_march(&cal, &holidays, &punches, &excused, date!(2026 - 03 - 31), &RuleSettings::default());
         assert_eq!(r.days_scheduled, 20);
         assert_eq!(r.days_present, 9);
         // Weekdays 16–31 less the holiday (19th) and the day off (20th): 10 days of leave.
@@ -358,16 +353,7 @@ mod tests {
     fn monthly_deduction_is_capped_at_100_percent() {
         let (cal, holidays) = setup();
         let s = RuleSettings { absent_bp: 10_000, daily_cap_bp: 10_000, ..RuleSettings::default() };
-        let input = MonthInput {
-            year: 2026,
-            month: Month::March,
-            calendar: &cal,
-            holidays: &holidays,
-            punches: &[],
-            excused: &BTreeMap::new(),
-            known_through: Some(date!(2026 - 03 - 31)),
-        };
-        let (_, r) = recap_month(&input, &s);
+        let (_, r) = recap_march(&cal, &holidays, &[], &BTreeMap::new(), date!(2026 - 03 - 31), &s);
         assert_eq!(r.absent, 20);
         assert_eq!(r.deduction_bp, 10_000);
     }
