@@ -244,7 +244,7 @@ async fn an_office_day_at_the_seeds_scale(db: Db) {
     let steps = script();
     let mut offline_caught_up = false;
     let mut made = 0usize;
-    for s in &steps {
+    for (i, s) in steps.iter().enumerate() {
         let d = dept::device_of(s.employee);
         if !offline_caught_up && s.at >= at(9, 0) {
             // K-02 comes back after two hours offline: its queue reaches the server.
@@ -263,10 +263,12 @@ async fn an_office_day_at_the_seeds_scale(db: Db) {
         let pin = dept::pin(s.employee);
         let outcome = match s.act {
             Act::Genuine { gps } => {
-                // A receiver never repeats a fix to the last digit (the server flags one that
-                // does): the OUT is a few metres from the IN.
-                let jitter = if s.direction_in { 0.0 } else { 3e-5 };
-                let g = gps.then(|| k.fix_at(-7.80 + (s.employee as f64) * 1e-4 + jitter, 110.36 + (s.employee as f64) * 1e-4, s.at));
+                // Each unit stays where it is (the server flags a unit that moves faster than a
+                // car between two people's records); a receiver never repeats a fix to the last
+                // digit (the server flags one that does): each fix is a few centimetres from the
+                // unit's previous one.
+                let drift = i as f64 * 3e-7;
+                let g = gps.then(|| k.fix_at(-7.80 + d as f64 * 1e-3 + drift, 110.36 + d as f64 * 1e-3, s.at));
                 k.attempt(s.direction_in, &pin, &faces.probes[identity], FaceMode::Replay(faces.genuine[identity].clone()), g, s.at)
             }
             Act::Doubtful => k.attempt(s.direction_in, &pin, &morph, FaceMode::Real, None, s.at),

@@ -77,8 +77,10 @@ async fn doubtful_time_and_place_wait_for_the_supervisor(db: Db) {
         (0, 1, -300.0, DAY + Duration::minutes(7 * 60 + 28)),
         (1, 2, 50.0, DAY + Duration::minutes(8 * 60 + 10)),
         (1, 3, 80.0, DAY + Duration::minutes(8 * 60 + 12)),
+        // One unit for both, so it travels as a car would (the server flags a unit faster):
+        // 30 km north half an hour after the base.
+        (2, 5, 200.0, DAY + Duration::minutes(6 * 60 + 50)),
         (2, 4, 30_000.0, DAY + Duration::minutes(7 * 60 + 20)),
-        (2, 5, 200.0, DAY + Duration::minutes(7 * 60 + 22)),
     ];
     for (unit, employee, north_m, at) in plan {
         clock.set(ms(at));
@@ -162,11 +164,11 @@ async fn doubtful_time_and_place_wait_for_the_supervisor(db: Db) {
     let page = admin.get("/reports/employee?id=199001012015190005&year=2026&month=3").await.text;
     assert!(page.contains("Preservasi jalan Mengwi") && page.contains(r#"id="assignments""#), "the assignment on her month page");
     // The unit learns the assignments with the roster.
-    clock.set(ms(next + Duration::hours(7)));
+    clock.set(ms(next + Duration::hours(6)));
     units[2].sync_roster(clock.now_ms()).await.unwrap();
     // (A few metres from yesterday: a real receiver never gives the same fix twice.)
-    for (employee, north_m, minute) in [(4usize, 30_040.0, 20), (5, 230.0, 22)] {
-        let at = next + Duration::minutes(7 * 60 + minute);
+    for (employee, north_m, minute) in [(5usize, 230.0, 6 * 60 + 50), (4, 30_040.0, 7 * 60 + 20)] {
+        let at = next + Duration::minutes(minute);
         clock.set(ms(at));
         let u = &mut units[2];
         let fix = u.fix_at(BASE.0 + north_m / 111_195.0, BASE.1, at);

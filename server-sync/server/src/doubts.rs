@@ -52,6 +52,13 @@ impl Flag {
         Flag { code: i.code().to_owned(), value, note }
     }
 
+    /// A plausibility finding on the device's path (across the people who used it): the same
+    /// figure, its code prefixed `device_`.
+    pub fn implausible_on_device(i: &hadir_rules::plausibility::Implausible) -> Flag {
+        let own = Flag::implausible(i);
+        Flag { code: format!("device_{}", own.code), ..own }
+    }
+
     fn new(code: &str, value: Option<i64>, note: impl Into<String>) -> Flag {
         Flag { code: code.to_owned(), value, note: note.into() }
     }

@@ -21,6 +21,7 @@
 //! answered [`Outcome::AlreadyStored`], so a device that lost an answer simply sends again.
 //! It must not: store anything whose signature did not verify with the device's enrolled key.
 
+use crate::storage::areas::FixesOf;
 use crate::storage::{BatchExtras, DeviceInfo, RefusedUpload, StorageError, Store, Watermark, Write};
 use hadir_protocol::batch::DrainClaim;
 use hadir_protocol::{
@@ -112,6 +113,8 @@ pub struct Known {
     pub assignments: HashMap<String, Vec<hadir_rules::FieldArea>>,
     /// Each employee's earlier GPS fixes (of the last [`TRACK_DAYS`] days, before the batch).
     pub tracks: HashMap<String, hadir_rules::plausibility::Track>,
+    /// Each device's earlier GPS fixes, whoever recorded them (same days).
+    pub device_tracks: HashMap<String, hadir_rules::plausibility::Track>,
 }
 
 /// How far back an employee's fixes are compared with a new one, days.
@@ -273,6 +276,7 @@ pub fn prepare(
     let mut refusals = Vec::new();
     let mut candidates: Vec<(Verified, PublicKey)> = Vec::new();
     let mut tracks = known.tracks.clone();
+    let mut device_tracks = known.device_tracks.clone();
     let mut keep = |device_id: Option<String>, seq: Option<u64>, reason: RefusalReason, detail: &str, hash: Option<Digest>| {
         refusals.push(RefusedUpload {
             device_id,
@@ -364,7 +368,19 @@ pub fn prepare(
                 let mut flags = crate::doubts::doubts(b, &context);
                 if let Some(point) = fix_point(b, &policy.zone) {
                     let track = tracks.entry(b.employee_id.clone()).or_default();
-                    flags.extend(track.next(point, &policy.plausibility).iter().map(crate::doubts::Flag::implausible));
+                    let own = track.next(point, &policy.plausibility);
+                    // The device's path across the people who used it: a unit handed 30 km in
+                    // five minutes, or a position replayed for someone else. What the person's
+                    // own path already says is not said twice.
+                    let device = device_tracks.entry(d.device_id.clone()).or_default().next(point, &policy.plausibility);
+                    let new: Vec<_> = device
+                        .iter()
+                        .filter(|i| !matches!(i, hadir_rules::plausibility::Implausible::ZeroHdop))
+                        .filter(|i| !own.iter().any(|o| o.code() == i.code()))
+                        .map(crate::doubts::Flag::implausible_on_device)
+                        .collect();
+                    flags.extend(own.iter().map(crate::doubts::Flag::implausible));
+                    flags.extend(new);
                 }
                 candidates.push((Verified { index, record, hash, canonical, implausible, flags }, d.public_key));
             }
@@ -437,19 +453,25 @@ pub async fn known(store: &Store, decoded: &hadir_protocol::DecodedBatch, policy
     let mut with_fix: Vec<&str> = bodies().filter(|b| b.gps.is_some()).map(|b| b.employee_id.as_str()).collect();
     with_fix.sort_unstable();
     with_fix.dedup();
-    let mut tracks = HashMap::new();
+    let mut devices: Vec<&str> = decoded.entries.iter().filter_map(|e| e.as_ref().ok()).filter(|r| r.body.gps.is_some()).map(|r| r.body.device_id.as_str()).collect();
+    devices.sort_unstable();
+    devices.dedup();
+    let (mut tracks, mut device_tracks) = (HashMap::new(), HashMap::new());
     if let Some(first) = bodies().filter(|b| b.gps.is_some()).map(|b| b.recorded_at_ms).min() {
-        for (employee, points) in store.fix_history(&with_fix, first - TRACK_DAYS * 86_400_000, first, zone).await? {
-            let mut t = hadir_rules::plausibility::Track::default();
-            for p in points {
-                // Earlier records were judged when they came; here they only build the track.
-                let _ = t.next(p, &policy.plausibility);
+        let from = first - TRACK_DAYS * 86_400_000;
+        for (by, keys, into) in [(FixesOf::Employees, &with_fix, &mut tracks), (FixesOf::Devices, &devices, &mut device_tracks)] {
+            for (key, points) in store.fix_history(by, keys, from, first, zone).await? {
+                let mut t = hadir_rules::plausibility::Track::default();
+                for p in points {
+                    // Earlier records were judged when they came; here they only build the track.
+                    let _ = t.next(p, &policy.plausibility);
+                }
+                into.insert(key, t);
             }
-            tracks.insert(employee, t);
         }
     }
     let assignments = store.field_areas_of(&employees, None).await?;
-    Ok(Known { employee_sites: store.employee_sites(&employees).await?, closed_months, site_areas, assignments, tracks })
+    Ok(Known { employee_sites: store.employee_sites(&employees).await?, closed_months, site_areas, assignments, tracks, device_tracks })
 }
 
 /// The whole ingest of one upload body (no peer address known).

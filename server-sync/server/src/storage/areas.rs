@@ -12,6 +12,15 @@ use std::collections::HashMap;
 
 pub use hadir_rules::place::SiteArea;
 
+/// Whose earlier fixes [`Store::fix_history`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FixesOf {
+    /// By employee id: one person's path across devices.
+    Employees,
+    /// By device id: one receiver's path across the people who used it.
+    Devices,
+}
+
 impl Store {
     /// Every site's area.
     pub async fn site_areas(&self) -> Result<HashMap<String, SiteArea>> {
@@ -23,24 +32,31 @@ impl Store {
         Ok(rows.into_iter().collect())
     }
 
-    /// The GPS fixes of these employees' records made in `[from_ms, to_ms)`, oldest first, for
-    /// the plausibility checks (days in `zone`).
+    /// The GPS fixes of the records made in `[from_ms, to_ms)` by these employees (or on
+    /// these devices, `by`), oldest first, for the plausibility checks (days in `zone`).
     pub async fn fix_history(
         &self,
-        employees: &[&str],
+        by: FixesOf,
+        keys: &[&str],
         from_ms: i64,
         to_ms: i64,
         zone: &hadir_rules::SiteZone,
     ) -> Result<HashMap<String, Vec<FixPoint>>> {
         let offset_ms = i64::from(zone.offset().whole_seconds()) * 1000;
+        let column = match by {
+            FixesOf::Employees => "employee_id",
+            FixesOf::Devices => "device_id",
+        };
         let rows = self
             .query_rows_in(
-                "read employees' earlier GPS fixes",
-                "SELECT employee_id, recorded_at_ms, gps_lat_e7, gps_lon_e7, coalesce(gps_hdop_centi, 0) FROM records
-                 WHERE recorded_at_ms >= $1 AND recorded_at_ms < $2 AND gps_lat_e7 IS NOT NULL AND employee_id IN ({keys})
-                 ORDER BY recorded_at_ms, id",
+                "read earlier GPS fixes",
+                &format!(
+                    "SELECT {column}, recorded_at_ms, gps_lat_e7, gps_lon_e7, coalesce(gps_hdop_centi, 0) FROM records
+                     WHERE recorded_at_ms >= $1 AND recorded_at_ms < $2 AND gps_lat_e7 IS NOT NULL AND {column} IN ({{keys}})
+                     ORDER BY recorded_at_ms, id"
+                ),
                 params![from_ms, to_ms],
-                employees,
+                keys,
                 move |r| {
                     let at_ms = r.i64(1)?;
                     let narrow = |i: usize| -> Result<i32> {
@@ -61,8 +77,8 @@ impl Store {
             )
             .await?;
         let mut out: HashMap<String, Vec<FixPoint>> = HashMap::new();
-        for (employee, p) in rows {
-            out.entry(employee).or_default().push(p);
+        for (key, p) in rows {
+            out.entry(key).or_default().push(p);
         }
         Ok(out)
     }

@@ -224,6 +224,44 @@ pub async fn a_teleport_and_a_replayed_position_are_flagged(store: Store) {
     // 29.1 km in 5 minutes: about 349 km/h.
     assert!(got[0].1[0].1.is_some_and(|kmh| (340..360).contains(&kmh)), "{:?}", got[0].1);
     assert_eq!(got[1].1[0].1, Some(1), "the first record's position, one day later");
+
+    // The same unit handed to a colleague: ten minutes after the last record it is 30 km away
+    // for her (her own path has no earlier fix: only the device's path says so), and the next
+    // day her position is, to the last digit, the one the device gave her colleague the day
+    // before (her own path never was there).
+    let colleague = hadir_server::storage::EmployeeInput { employee_id: "198502022010012002".into(), name: "Rekan".into(), ..e };
+    server.store().upsert_employee(&colleague).await.unwrap();
+    let mut entries = Vec::new();
+    for (minute, north_m) in [(1440 + 40, 31_200), (2 * 1440 + 30, 1_200)] {
+        let mut b = chain.next_body();
+        b.employee_id = colleague.employee_id.clone();
+        b.utc_offset_min = 480;
+        b.mode = Mode::Field;
+        b.recorded_at_ms = t0 + minute * 60_000;
+        b.gps = Some(hadir_protocol::GpsFix {
+            lat_e7: -85_819_000 + north_m * 90,
+            lon_e7: 1_151_771_000,
+            accuracy_dm: 45,
+            hdop_centi: 90,
+            satellites: 9,
+            fix_at_ms: b.recorded_at_ms - 2_000,
+        });
+        entries.push(json(&chain.push(b)));
+    }
+    let answer = dev.uploader.post_batch_raw(batch_json(&entries)).await.expect("upload");
+    assert!(answer.results.iter().all(|r| r.outcome == Outcome::Stored), "{answer:?}");
+    let pending = server.store().pending_records().await.unwrap();
+    let hers: Vec<(i64, Vec<(String, Option<i64>)>)> = pending
+        .iter()
+        .filter(|r| r.employee_id == colleague.employee_id)
+        .map(|r| (r.seq, r.flags.iter().map(|f| (f.code.clone(), f.value)).collect()))
+        .collect();
+    println!("device path flags: {hers:?}");
+    let codes: Vec<(i64, Vec<&str>)> = hers.iter().map(|(seq, f)| (*seq, f.iter().map(|(c, _)| c.as_str()).collect())).collect();
+    assert_eq!(codes, [(6, vec!["device_travel_impossible"]), (7, vec!["device_position_repeated"])]);
+    // 30 km (1.2 km north of the base to 31.2 km) in 10 minutes: about 180 km/h.
+    assert!(hers[0].1[0].1.is_some_and(|kmh| (170..190).contains(&kmh)), "{:?}", hers[0].1);
+    assert_eq!(hers[1].1[0].1, Some(1), "the device's position of one day before");
 }
 
 /// A stranger behind the office's TLS proxy sends batch after batch of forged records (a
