@@ -196,10 +196,10 @@ pub async fn a_teleport_and_a_replayed_position_are_flagged(store: Store) {
     let t0 = crate::harness::T0 - 3 * 86_400_000;
     // (minutes after t0, metres north of the base); 10⁻⁷ degree of latitude is 1.1 cm.
     let plan: [(i64, i32); 5] = [(0, 0), (20, 900), (25, 30_000), (1440 + 5, 0), (1440 + 30, 1_200)];
-    let mut entries = Vec::new();
-    for (minute, north_m) in plan {
+    // A field record of `employee` at `minute` after t0, `north_m` metres north of the base.
+    let mut field_record = |employee: &str, minute: i64, north_m: i32| {
         let mut b = chain.next_body();
-        b.employee_id = "198001012005011001".into();
+        b.employee_id = employee.into();
         b.utc_offset_min = 480;
         b.mode = Mode::Field;
         b.recorded_at_ms = t0 + minute * 60_000;
@@ -211,8 +211,9 @@ pub async fn a_teleport_and_a_replayed_position_are_flagged(store: Store) {
             satellites: 9,
             fix_at_ms: b.recorded_at_ms - 2_000,
         });
-        entries.push(json(&chain.push(b)));
-    }
+        json(&chain.push(b))
+    };
+    let entries: Vec<_> = plan.iter().map(|&(minute, north_m)| field_record("198001012005011001", minute, north_m)).collect();
     let answer = dev.uploader.post_batch_raw(batch_json(&entries)).await.expect("upload");
     assert!(answer.results.iter().all(|r| r.outcome == Outcome::Stored), "{answer:?}");
     let pending = server.store().pending_records().await.unwrap();
@@ -231,23 +232,8 @@ pub async fn a_teleport_and_a_replayed_position_are_flagged(store: Store) {
     // before (her own path never was there).
     let colleague = hadir_server::storage::EmployeeInput { employee_id: "198502022010012002".into(), name: "Rekan".into(), ..e };
     server.store().upsert_employee(&colleague).await.unwrap();
-    let mut entries = Vec::new();
-    for (minute, north_m) in [(1440 + 40, 31_200), (2 * 1440 + 30, 1_200)] {
-        let mut b = chain.next_body();
-        b.employee_id = colleague.employee_id.clone();
-        b.utc_offset_min = 480;
-        b.mode = Mode::Field;
-        b.recorded_at_ms = t0 + minute * 60_000;
-        b.gps = Some(hadir_protocol::GpsFix {
-            lat_e7: -85_819_000 + north_m * 90,
-            lon_e7: 1_151_771_000,
-            accuracy_dm: 45,
-            hdop_centi: 90,
-            satellites: 9,
-            fix_at_ms: b.recorded_at_ms - 2_000,
-        });
-        entries.push(json(&chain.push(b)));
-    }
+    let entries: Vec<_> =
+        [(1440 + 40, 31_200), (2 * 1440 + 30, 1_200)].iter().map(|&(minute, north_m)| field_record(&colleague.employee_id, minute, north_m)).collect();
     let answer = dev.uploader.post_batch_raw(batch_json(&entries)).await.expect("upload");
     assert!(answer.results.iter().all(|r| r.outcome == Outcome::Stored), "{answer:?}");
     let pending = server.store().pending_records().await.unwrap();
