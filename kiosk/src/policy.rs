@@ -129,28 +129,21 @@ pub fn place_verdict(
     let at_ms = fix.map_or(0, |f| f.fix_at_ms);
     let check = hadir_rules::check_place(fix.as_ref(), at_ms, &area.area(), &hadir_rules::FixLimits::default());
     let whole = |x: f64| x.round().clamp(0.0, f64::from(u32::MAX)) as u32;
-    let mut verdict = PlaceVerdict::Fine;
-    for doubt in check.doubts {
-        // The first that applies, most basic first: without a good fix the distance means little.
-        let this = match doubt {
-            PlaceDoubt::NoFix => PlaceVerdict::NoFix { can_continue: true },
-            PlaceDoubt::PoorFix { hdop_centi, satellites, accuracy_m } => {
-                PlaceVerdict::PoorFix { hdop_centi, satellites, accuracy_m: whole(accuracy_m) }
-            }
-            PlaceDoubt::Outside { distance_m } => PlaceVerdict::Outside { distance_m: whole(distance_m), label: label.map(str::to_owned) },
-            PlaceDoubt::StaleFix { .. } => continue,
-        };
-        let rank = |v: &PlaceVerdict| match v {
-            PlaceVerdict::NoFix { .. } => 0,
-            PlaceVerdict::PoorFix { .. } => 1,
-            PlaceVerdict::Outside { .. } => 2,
-            PlaceVerdict::Fine => 3,
-        };
-        if rank(&this) < rank(&verdict) {
-            verdict = this;
+    // The most basic doubt is told: without a good fix the distance means little.
+    let rank = |v: &PlaceVerdict| match v {
+        PlaceVerdict::NoFix { .. } => 0,
+        PlaceVerdict::PoorFix { .. } => 1,
+        PlaceVerdict::Outside { .. } | PlaceVerdict::Fine => 2,
+    };
+    let verdicts = check.doubts.into_iter().filter_map(|doubt| match doubt {
+        PlaceDoubt::NoFix => Some(PlaceVerdict::NoFix { can_continue: true }),
+        PlaceDoubt::PoorFix { hdop_centi, satellites, accuracy_m } => {
+            Some(PlaceVerdict::PoorFix { hdop_centi, satellites, accuracy_m: whole(accuracy_m) })
         }
-    }
-    verdict
+        PlaceDoubt::Outside { distance_m } => Some(PlaceVerdict::Outside { distance_m: whole(distance_m), label: label.map(str::to_owned) }),
+        PlaceDoubt::StaleFix { .. } => None,
+    });
+    verdicts.min_by_key(rank).unwrap_or(PlaceVerdict::Fine)
 }
 
 /// What the result screen says of an IN: whole minutes after the scheduled start (`None` when

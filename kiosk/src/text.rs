@@ -89,10 +89,15 @@ pub fn screen_text(s: &Screen, lang: Language) -> String {
     }
 }
 
+/// A distance as the place notice shows it: "80 m", "2.3 km".
+pub fn distance_text(m: u32) -> String {
+    if m >= 1_000 { format!("{:.1} km", f64::from(m) / 1000.0) } else { format!("{m} m") }
+}
+
 /// What the place notice says before the face step, with what the person can do.
 pub fn place_text(v: &PlaceVerdict, lang: Language) -> String {
     let en = lang == Language::English;
-    let distance = |m: u32| if m >= 1_000 { format!("{:.1} km", f64::from(m) / 1000.0) } else { format!("{m} m") };
+    let distance = distance_text;
     let go_on = if en { "Enter: continue (a supervisor will check the record), #: check again" } else { "Enter: lanjutkan (atasan akan memeriksa presensi), #: periksa lagi" };
     match (v, en) {
         (PlaceVerdict::Fine, false) => "Lokasi sesuai".into(),

@@ -177,7 +177,7 @@ fn place_notice(verdict: &PlaceVerdict) -> ui::Screen {
             (ui::NoticeKind::PoorGpsFix, format!("{hdop}{satellites} sat · ±{accuracy_m} m"))
         }
         PlaceVerdict::Outside { distance_m, label } => {
-            let distance = if *distance_m >= 1_000 { format!("{:.1} km", f64::from(*distance_m) / 1000.0) } else { format!("{distance_m} m") };
+            let distance = crate::text::distance_text(*distance_m);
             (ui::NoticeKind::OutsideArea, label.as_ref().map_or(distance.clone(), |l| format!("{distance} · {l}")))
         }
     };

@@ -453,7 +453,7 @@ pub async fn known(store: &Store, decoded: &hadir_protocol::DecodedBatch, policy
     let mut with_fix: Vec<&str> = bodies().filter(|b| b.gps.is_some()).map(|b| b.employee_id.as_str()).collect();
     with_fix.sort_unstable();
     with_fix.dedup();
-    let mut devices: Vec<&str> = decoded.entries.iter().filter_map(|e| e.as_ref().ok()).filter(|r| r.body.gps.is_some()).map(|r| r.body.device_id.as_str()).collect();
+    let mut devices: Vec<&str> = bodies().filter(|b| b.gps.is_some()).map(|b| b.device_id.as_str()).collect();
     devices.sort_unstable();
     devices.dedup();
     let (mut tracks, mut device_tracks) = (HashMap::new(), HashMap::new());
