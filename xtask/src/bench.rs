@@ -33,13 +33,14 @@ fn all(root: &Path, steps: &mut Steps) -> Result<()> {
         Ok(cmd)
     };
     let face = shell::shared_dir(root).join("faces").join("people").join("obama").join("obama.jpg");
-    let runs: [(&str, &str, Vec<String>); 6] = [
+    let runs: [(&str, &str, Vec<String>); 7] = [
         ("camera frame conversion (hal)", "hadir-hal", vec!["bench".into()]),
         ("face pipeline (models)", "hadir-face", vec!["bench".into(), face.display().to_string(), "--runs".into(), "30".into(), "--threads".into(), "1".into()]),
         ("kiosk decision, memory, record rate", "hadir-kiosk", vec!["bench".into()]),
         ("ingest throughput (server)", "hadir-dev", vec!["bench".into()]),
         ("touchscreen preview (ui)", "hadir-ui-bench", vec![]),
         ("monthly recap of 10,000 employees (server)", "recap_month", vec!["--bench".into()]),
+        ("a saved record to the server (kiosk sync worker, server)", "record_to_server", vec!["--bench".into()]),
     ];
     for (name, bin, args) in runs {
         steps.step(&format!("bench: {name}"), || shell::run(program(bin)?.args(&args)))?;
@@ -151,7 +152,7 @@ fn reference_python(root: &Path) -> Result<PathBuf> {
 /// compile the shared dependencies several times), and returns each executable by target name.
 fn release_build(root: &Path) -> Result<HashMap<String, PathBuf>> {
     let mut cmd = cargo(root);
-    cmd.args(["build", "--locked", "--release", "--workspace", "--bins", "--bench", "recap_month", "--message-format=json-render-diagnostics"]);
+    cmd.args(["build", "--locked", "--release", "--workspace", "--bins", "--bench", "recap_month", "--bench", "record_to_server", "--message-format=json-render-diagnostics"]);
     cmd.stderr(Stdio::inherit());
     println!("$ {}", shell::describe(&cmd));
     let out = cmd.output().context("could not start cargo")?;

@@ -47,7 +47,7 @@ usage: cargo xtask <command>
   image       build the aarch64 firmware image (kernel, initramfs, A/B GPT disk) [--without-kiosk]
   bundle      sign an update bundle from the built image [--version V] [--out FILE]
   provision   write the image and a device's settings to a disk or file (--target, --site, ...)
-  qemu-test   boot the image under qemu-system-aarch64 and test it
+  qemu-test   boot the image under qemu-system-aarch64 and test it [--without-kiosk]
 ";
 
 fn main() {
@@ -73,7 +73,7 @@ fn run() -> Result<()> {
         Some("image") => image::run(&root, &args[1..]),
         Some("bundle") => image::bundle::run(&root, &args[1..]),
         Some("provision") => image::provision::run(&root, &args[1..]),
-        Some("qemu-test") => qemu::run(&root),
+        Some("qemu-test") => qemu::run(&root, &args[1..]),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
             Ok(())
