@@ -675,8 +675,8 @@ pub enum PlaceVerdict {
     },
     /// A fix too poor (or too old) to place the person.
     PoorFix {
-        /// HDOP × 100 (0: the receiver gave none).
-        hdop_centi: u16,
+        /// HDOP × 100 (`None`: the receiver gave none).
+        hdop_centi: Option<u16>,
         /// Satellites used.
         satellites: u8,
         /// The receiver's accuracy radius, metres.

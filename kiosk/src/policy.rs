@@ -54,6 +54,8 @@ pub struct GpsFix {
     /// Horizontal dilution of precision in hundredths, as the receiver wrote it; `None` when
     /// it gave none.
     pub hdop_centi: Option<u16>,
+    /// 2D or 3D, as the receiver said (`None`: it did not say).
+    pub mode: Option<hadir_protocol::FixMode>,
     /// When the receiver made the fix (UTC, from the GPS).
     pub fix_time: OffsetDateTime,
     /// When the kiosk received it, on its monotonic clock (ms). Freshness is measured with it
@@ -198,6 +200,7 @@ mod tests {
             accuracy_m: 4.0,
             satellites: 9,
             hdop_centi: Some(90),
+            mode: Some(hadir_protocol::FixMode::ThreeD),
             fix_time: now - time::Duration::seconds(age_s),
             received_mono_ms: None,
         };
@@ -238,6 +241,7 @@ mod tests {
             accuracy_m: 4.0,
             satellites,
             hdop_centi,
+            mode: Some(hadir_protocol::FixMode::ThreeD),
             fix_time: now,
             received_mono_ms: Some(99_000),
         };
@@ -277,9 +281,9 @@ mod tests {
                 &field,
                 "F1",
                 Some(at(office, Some(990), 9)),
-                is(PlaceVerdict::PoorFix { hdop_centi: 990, satellites: 9, accuracy_m: 4 }),
+                is(PlaceVerdict::PoorFix { hdop_centi: Some(990), satellites: 9, accuracy_m: 4 }),
             ),
-            ("field, three satellites", &field, "F1", Some(at(road, Some(90), 3)), is(PlaceVerdict::PoorFix { hdop_centi: 90, satellites: 3, accuracy_m: 4 })),
+            ("field, three satellites", &field, "F1", Some(at(road, Some(90), 3)), is(PlaceVerdict::PoorFix { hdop_centi: Some(90), satellites: 3, accuracy_m: 4 })),
             ("field, no HDOP reported", &field, "F1", Some(at(road, None, 9)), is(PlaceVerdict::Fine)),
             ("office kiosk without a receiver", &office_kiosk, "F1", None, is(PlaceVerdict::Fine)),
             ("office kiosk, its fix at the road", &office_kiosk, "F1", Some(at(road, Some(90), 9)), outside(None)),

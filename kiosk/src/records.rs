@@ -126,10 +126,10 @@ pub fn wire_fix(f: GpsFix) -> hadir_protocol::GpsFix {
         lat_e7: hadir_protocol::GpsFix::degrees_to_e7(f.lat),
         lon_e7: hadir_protocol::GpsFix::degrees_to_e7(f.lon),
         accuracy_dm: (f.accuracy_m.max(0.0) * 10.0).round() as u32,
-        // 0 on the wire: the receiver reported no HDOP.
-        hdop_centi: f.hdop_centi.unwrap_or(0),
+        hdop_centi: f.hdop_centi,
         satellites: f.satellites,
         fix_at_ms: (f.fix_time.unix_timestamp_nanos() / 1_000_000) as i64,
+        fix_mode: f.mode,
     }
 }
 

@@ -1175,6 +1175,11 @@ pub fn from_hal_fix(f: &hadir_hal::gps::Fix, now_mono_ms: u64) -> GpsFix {
         accuracy_m: f.hdop.map_or(50.0, |h| h * 5.0),
         satellites: f.sats.map_or(0, |s| u8::try_from(s).unwrap_or(u8::MAX)),
         hdop_centi: f.hdop_centi,
+        mode: match f.mode {
+            hadir_hal::gps::FixMode::TwoD => Some(hadir_protocol::FixMode::TwoD),
+            hadir_hal::gps::FixMode::ThreeD => Some(hadir_protocol::FixMode::ThreeD),
+            hadir_hal::gps::FixMode::None => None,
+        },
         fix_time: f.time,
         received_mono_ms: Some(now_mono_ms.saturating_sub(u64::try_from(f.age.as_millis()).unwrap_or(u64::MAX))),
     }

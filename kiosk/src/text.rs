@@ -94,6 +94,11 @@ pub fn distance_text(m: u32) -> String {
     if m >= 1_000 { format!("{:.1} km", f64::from(m) / 1000.0) } else { format!("{m} m") }
 }
 
+/// `HDOP 9.9, ` when the receiver gave one (the notice's detail starts with it), else nothing.
+pub fn hdop_text(hdop_centi: Option<u16>) -> String {
+    hdop_centi.map_or_else(String::new, |h| format!("HDOP {:.1}, ", f64::from(h) / 100.0))
+}
+
 /// What the place notice says before the face step, with what the person can do.
 pub fn place_text(v: &PlaceVerdict, lang: Language) -> String {
     let en = lang == Language::English;
@@ -107,10 +112,10 @@ pub fn place_text(v: &PlaceVerdict, lang: Language) -> String {
         (PlaceVerdict::NoFix { can_continue: true }, false) => format!("Sinyal GPS belum ada. {go_on}"),
         (PlaceVerdict::NoFix { can_continue: true }, true) => format!("No GPS fix yet. {go_on}"),
         (PlaceVerdict::PoorFix { hdop_centi, satellites, accuracy_m }, false) => {
-            format!("Sinyal GPS lemah (HDOP {:.1}, {satellites} satelit, ±{accuracy_m} m). {go_on}", f64::from(*hdop_centi) / 100.0)
+            format!("Sinyal GPS lemah ({}{satellites} satelit, ±{accuracy_m} m). {go_on}", hdop_text(*hdop_centi))
         }
         (PlaceVerdict::PoorFix { hdop_centi, satellites, accuracy_m }, true) => {
-            format!("Weak GPS signal (HDOP {:.1}, {satellites} satellites, ±{accuracy_m} m). {go_on}", f64::from(*hdop_centi) / 100.0)
+            format!("Weak GPS signal ({}{satellites} satellites, ±{accuracy_m} m). {go_on}", hdop_text(*hdop_centi))
         }
         (PlaceVerdict::Outside { distance_m, label }, false) => {
             let area = label.as_deref().map_or("area kantor".to_owned(), |l| format!("area tugas {l}"));
@@ -203,7 +208,7 @@ mod tests {
         let id = place_text(&outside, Language::Indonesian);
         assert!(id.starts_with("Di luar area tugas Jalan Mengwi km 12, 2.3 km dari batasnya."), "{id}");
         assert!(place_text(&PlaceVerdict::Outside { distance_m: 80, label: None }, Language::English).starts_with("Outside the office's area, 80 m"));
-        let poor = place_text(&PlaceVerdict::PoorFix { hdop_centi: 990, satellites: 3, accuracy_m: 60 }, Language::Indonesian);
+        let poor = place_text(&PlaceVerdict::PoorFix { hdop_centi: Some(990), satellites: 3, accuracy_m: 60 }, Language::Indonesian);
         assert!(poor.starts_with("Sinyal GPS lemah (HDOP 9.9, 3 satelit, ±60 m)"), "{poor}");
         assert!(!place_text(&PlaceVerdict::NoFix { can_continue: false }, Language::Indonesian).contains("lanjutkan"));
     }

@@ -173,7 +173,7 @@ fn place_notice(verdict: &PlaceVerdict) -> ui::Screen {
         PlaceVerdict::Fine | PlaceVerdict::NoFix { can_continue: false } => (ui::NoticeKind::NoGpsFix, String::new()),
         PlaceVerdict::NoFix { can_continue: true } => (ui::NoticeKind::PoorGpsFix, String::new()),
         PlaceVerdict::PoorFix { hdop_centi, satellites, accuracy_m } => {
-            let hdop = if *hdop_centi == 0 { String::new() } else { format!("HDOP {:.1} · ", f64::from(*hdop_centi) / 100.0) };
+            let hdop = crate::text::hdop_text(*hdop_centi).replace(", ", " · ");
             (ui::NoticeKind::PoorGpsFix, format!("{hdop}{satellites} sat · ±{accuracy_m} m"))
         }
         PlaceVerdict::Outside { distance_m, label } => {
@@ -344,7 +344,7 @@ mod tests {
             (
                 Screen::PlaceNotice {
                     employee: ani(),
-                    verdict: PlaceVerdict::PoorFix { hdop_centi: 990, satellites: 3, accuracy_m: 60 },
+                    verdict: PlaceVerdict::PoorFix { hdop_centi: Some(990), satellites: 3, accuracy_m: 60 },
                 },
                 ui::Screen::Notice { kind: ui::NoticeKind::PoorGpsFix, detail: "HDOP 9.9 · 3 sat · ±60 m".into(), can_retry: true },
             ),

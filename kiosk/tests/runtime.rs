@@ -141,6 +141,7 @@ fn field_mode_without_fix_says_so_before_the_face_step() {
         accuracy_m: 4.0,
         satellites: 8,
         hdop_centi: Some(90),
+        mode: Some(hadir_protocol::FixMode::ThreeD),
         fix_time: at(150).wall,
         received_mono_ms: Some(150),
     });
@@ -160,6 +161,7 @@ fn field_mode_with_fix_records_it() {
         accuracy_m: 4.5,
         satellites: 9,
         hdop_centi: Some(110),
+        mode: Some(hadir_protocol::FixMode::ThreeD),
         fix_time: datetime!(2026-03-01 23:41:59 UTC),
         received_mono_ms: None,
     });
@@ -172,7 +174,9 @@ fn field_mode_with_fix_records_it() {
     }
     let rec = &r.kiosk.store.pending(1).unwrap()[0].record;
     let gps = rec.body.gps.unwrap();
-    assert_eq!((gps.lat_e7, gps.satellites, gps.hdop_centi), (-77_956_000, 9, 110), "the receiver's HDOP, not 0");
+    assert_eq!((gps.lat_e7, gps.satellites, gps.hdop_centi), (-77_956_000, 9, Some(110)), "the receiver's HDOP, not 0");
+    assert_eq!(gps.fix_mode, Some(hadir_protocol::FixMode::ThreeD), "the receiver's fix mode");
+    assert_eq!(rec.body.format, hadir_protocol::CANONICAL_VERSION);
     assert_eq!(rec.body.clock.gps_time_ms, Some(gps.fix_at_ms));
 }
 

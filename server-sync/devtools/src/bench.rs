@@ -503,9 +503,10 @@ pub fn plausibility_month() -> PlausibilityResult {
                     lat_e7: -85_819_000 + dlat,
                     lon_e7: 1_151_771_000 + dlon,
                     accuracy_dm: 45,
-                    hdop_centi: 90,
+                    hdop_centi: Some(90),
                     satellites: 9,
                     fix_at_ms: at_ms - 2_000,
+                    fix_mode: Some(hadir_protocol::FixMode::ThreeD),
                 };
                 let p = FixPoint { at_ms, lat_e7: gps.lat_e7, lon_e7: gps.lon_e7, hdop_centi: gps.hdop_centi, day };
                 points.push((e, p, gps));

@@ -3,11 +3,12 @@
 //!
 //! JSON is how records travel, but JSON has many spellings of one value (key order, spaces,
 //! escapes, number forms), so nothing is ever signed as JSON. Instead every implementation
-//! builds these bytes from the parsed values. The encoding is versioned; version 1 is:
+//! builds these bytes from the parsed values. The encoding is versioned; version 2 (the
+//! current one) is:
 //!
 //! ```text
 //! magic            12 bytes  ASCII "HADIR-RECORD"
-//! version          u16       1
+//! version          u16       2
 //! device_id        str
 //! seq              u64
 //! employee_id      str
@@ -19,7 +20,8 @@
 //! liveness_score   u16       basis points
 //! decision         u8        1 = valid, 2 = needs_confirmation
 //! gps              opt       then: lat_e7 i32, lon_e7 i32, accuracy_dm u32,
-//!                                  hdop_centi u16, satellites u8, fix_at_ms i64
+//!                                  hdop_centi opt u16, fix_mode u8 (0 = not said,
+//!                                  2 = 2D, 3 = 3D), satellites u8, fix_at_ms i64
 //! photo_sha256     32 bytes
 //! app_version      str
 //! model_version    str
@@ -36,15 +38,23 @@
 //! (present, the value follows). There is no padding and nothing after the last field; fields
 //! are never reordered, and a new field means a new version.
 //!
+//! Version 1 (kiosks before the fix's quality was recorded; still accepted, and its records
+//! verify forever from their stored bytes) differs only in the fix: `hdop_centi u16` (0 when
+//! the receiver gave none) and no `fix_mode`. A body is encoded in the layout of its own
+//! `format`, so re-encoding a version-1 record gives its signed bytes again.
+//!
 //! The record hash is SHA-256 of these bytes; the signature is Ed25519 over these bytes.
 //! [`decode`] is the exact inverse of [`encode`] and refuses anything else (unknown tags,
 //! trailing bytes, bad UTF-8), so `encode(decode(b)) == b` for every accepted `b`.
 
 use crate::keys::Digest;
-use crate::record::{ClockEvidence, Decision, Direction, GpsFix, Mode, RecordBody, Score};
+use crate::record::{ClockEvidence, Decision, Direction, FixMode, GpsFix, Mode, RecordBody, Score};
 
-/// The current (and only) canonical encoding version.
-pub const CANONICAL_VERSION: u16 = 1;
+/// The canonical encoding version of new records.
+pub const CANONICAL_VERSION: u16 = 2;
+
+/// Every version this build reads, verifies and stores (oldest first).
+pub const SUPPORTED_VERSIONS: [u16; 2] = [1, CANONICAL_VERSION];
 
 /// The 12 bytes every canonical record starts with (domain separation for the signature).
 pub const MAGIC: &[u8; 12] = b"HADIR-RECORD";
@@ -111,9 +121,11 @@ pub fn encode(body: &RecordBody) -> Vec<u8> {
         200 + body.device_id.len() + body.employee_id.len() + body.app_version.len() + body.model_version.len(),
     ));
     w.0.extend_from_slice(MAGIC);
-    // The version tag is always the version of this layout, not the body's `format` field:
-    // a body claiming another format is refused by validation, never re-labelled.
-    w.0.extend_from_slice(&CANONICAL_VERSION.to_be_bytes());
+    // The tag is the body's own format: version 1 gets version 1's layout, any other the
+    // current one. A body claiming an unknown format is refused by validation and its bytes
+    // by `decode`: never re-labelled.
+    w.0.extend_from_slice(&body.format.to_be_bytes());
+    let v1 = body.format == 1;
     w.str(&body.device_id);
     w.0.extend_from_slice(&body.seq.to_be_bytes());
     w.str(&body.employee_id);
@@ -137,7 +149,16 @@ pub fn encode(body: &RecordBody) -> Vec<u8> {
         w.0.extend_from_slice(&g.lat_e7.to_be_bytes());
         w.0.extend_from_slice(&g.lon_e7.to_be_bytes());
         w.0.extend_from_slice(&g.accuracy_dm.to_be_bytes());
-        w.0.extend_from_slice(&g.hdop_centi.to_be_bytes());
+        if v1 {
+            w.0.extend_from_slice(&g.hdop_centi.unwrap_or(0).to_be_bytes());
+        } else {
+            w.opt(g.hdop_centi, |w, h| w.0.extend_from_slice(&h.to_be_bytes()));
+            w.0.push(match g.fix_mode {
+                None => 0,
+                Some(FixMode::TwoD) => 2,
+                Some(FixMode::ThreeD) => 3,
+            });
+        }
         w.0.push(g.satellites);
         w.0.extend_from_slice(&g.fix_at_ms.to_be_bytes());
     });
@@ -195,7 +216,7 @@ pub fn decode(bytes: &[u8]) -> Result<RecordBody, CanonicalError> {
         return Err(CanonicalError::BadMagic);
     }
     let version = u16::from_be_bytes(r.array("version")?);
-    if version != CANONICAL_VERSION {
+    if !SUPPORTED_VERSIONS.contains(&version) {
         return Err(CanonicalError::UnsupportedVersion(version));
     }
     let device_id = r.str("device_id")?;
@@ -221,13 +242,32 @@ pub fn decode(bytes: &[u8]) -> Result<RecordBody, CanonicalError> {
         tag => return Err(CanonicalError::BadTag { field: "decision", tag }),
     };
     let gps = if r.present("gps")? {
+        let lat_e7 = i32::from_be_bytes(r.array("gps.lat_e7")?);
+        let lon_e7 = i32::from_be_bytes(r.array("gps.lon_e7")?);
+        let accuracy_dm = u32::from_be_bytes(r.array("gps.accuracy_dm")?);
+        let (hdop_centi, fix_mode) = if version == 1 {
+            // Version 1's 0 meant "none" (see `RecordBody::fix`); `encode` writes `None`
+            // back as 0, so the bytes round-trip.
+            let hdop = u16::from_be_bytes(r.array("gps.hdop_centi")?);
+            ((hdop != 0).then_some(hdop), None)
+        } else {
+            let hdop = if r.present("gps.hdop_centi")? { Some(u16::from_be_bytes(r.array("gps.hdop_centi")?)) } else { None };
+            let mode = match r.u8("gps.fix_mode")? {
+                0 => None,
+                2 => Some(FixMode::TwoD),
+                3 => Some(FixMode::ThreeD),
+                tag => return Err(CanonicalError::BadTag { field: "gps.fix_mode", tag }),
+            };
+            (hdop, mode)
+        };
         Some(GpsFix {
-            lat_e7: i32::from_be_bytes(r.array("gps.lat_e7")?),
-            lon_e7: i32::from_be_bytes(r.array("gps.lon_e7")?),
-            accuracy_dm: u32::from_be_bytes(r.array("gps.accuracy_dm")?),
-            hdop_centi: u16::from_be_bytes(r.array("gps.hdop_centi")?),
+            lat_e7,
+            lon_e7,
+            accuracy_dm,
+            hdop_centi,
             satellites: r.u8("gps.satellites")?,
             fix_at_ms: i64::from_be_bytes(r.array("gps.fix_at_ms")?),
+            fix_mode,
         })
     } else {
         None
@@ -287,16 +327,41 @@ mod tests {
 
     #[test]
     fn round_trip_with_and_without_options() {
-        let mut b = body(3, Digest::of(b"prev"));
-        assert_eq!(decode(&encode(&b)), Ok(b.clone()));
-        b.gps = Some(GpsFix { lat_e7: -69_123_456, lon_e7: 1_068_000_001, accuracy_dm: 35, hdop_centi: 90, satellites: 9, fix_at_ms: 5 });
-        b.clock = ClockEvidence {
-            since_sync_monotonic_ms: Some(12),
-            last_sync_offset_ms: Some(-40),
-            gps_time_ms: Some(1),
-            clock_jumped: true,
-        };
-        assert_eq!(decode(&encode(&b)), Ok(b));
+        let fix = GpsFix { lat_e7: -69_123_456, lon_e7: 1_068_000_001, accuracy_dm: 35, hdop_centi: Some(90), satellites: 9, fix_at_ms: 5, fix_mode: Some(FixMode::ThreeD) };
+        let clock = ClockEvidence { since_sync_monotonic_ms: Some(12), last_sync_offset_ms: Some(-40), gps_time_ms: Some(1), clock_jumped: true };
+        let plain = body(3, Digest::of(b"prev"));
+        let with = |gps: GpsFix| RecordBody { gps: Some(gps), clock, ..plain.clone() };
+        let v1 = |b: RecordBody| RecordBody { format: 1, ..b };
+        for b in [
+            plain.clone(),
+            with(fix),
+            with(GpsFix { hdop_centi: None, fix_mode: Some(FixMode::TwoD), ..fix }),
+            with(GpsFix { hdop_centi: Some(0), fix_mode: None, ..fix }),
+            v1(plain.clone()),
+            v1(with(GpsFix { fix_mode: None, ..fix })),
+            v1(with(GpsFix { hdop_centi: None, fix_mode: None, ..fix })),
+        ] {
+            assert_eq!(decode(&encode(&b)), Ok(b.clone()), "format {}: {:?}", b.format, b.gps);
+        }
+    }
+
+    #[test]
+    fn version_1_wrote_no_hdop_as_zero_and_had_no_fix_mode() {
+        let fix = GpsFix { lat_e7: 1, lon_e7: 2, accuracy_dm: 3, hdop_centi: Some(0), satellites: 4, fix_at_ms: 5, fix_mode: None };
+        let old = RecordBody { format: 1, gps: Some(fix), ..body(1, Digest::ZERO) };
+        // The JSON of an old kiosk says 0; the bytes it signed say 0; both read as "none".
+        assert_eq!(old.fix().unwrap().hdop_centi, None);
+        let decoded = decode(&encode(&old)).unwrap();
+        assert_eq!(decoded.gps.unwrap().hdop_centi, None);
+        assert_eq!(encode(&decoded), encode(&old), "the signed bytes come back");
+        // In version 2, a 0 is what the receiver wrote (and itself a doubt); none is none.
+        let new = RecordBody { format: 2, ..old.clone() };
+        assert_eq!(new.fix().unwrap().hdop_centi, Some(0));
+        assert_ne!(encode(&new), encode(&RecordBody { gps: Some(GpsFix { hdop_centi: None, ..fix }), ..new.clone() }));
+        // The two versions of one body are different bytes (a different tag, a different fix).
+        assert_ne!(encode(&new)[..14], encode(&old)[..14]);
+        // A version-1 body's fix mode has nowhere to go: it must be refused before signing.
+        assert!(RecordBody { gps: Some(GpsFix { fix_mode: Some(FixMode::TwoD), ..fix }), ..old }.validate().is_err());
     }
 
     #[test]
@@ -323,12 +388,22 @@ mod tests {
         // magic 12 + version 2 + len 4 + "KIOSK-01" 8 + seq 8 + len 4 + 18 => direction.
         bad_dir[12 + 2 + 4 + 8 + 8 + 4 + 18] = 7;
         let mut bad_version = good.clone();
-        bad_version[13] = 2;
+        bad_version[13] = 3;
+        let with_fix = encode(&RecordBody {
+            gps: Some(GpsFix { lat_e7: 1, lon_e7: 2, accuracy_dm: 3, hdop_centi: None, satellites: 4, fix_at_ms: 5, fix_mode: None }),
+            ..body(1, Digest::ZERO)
+        });
+        let mut bad_mode = with_fix.clone();
+        // decision is the byte before the gps tag; then 12 bytes, the hdop tag, the mode.
+        let gps_at = 12 + 2 + 4 + 8 + 8 + 4 + 18 + 1 + 8 + 2 + 1 + 2 + 2 + 1;
+        assert_eq!(bad_mode[gps_at], 1, "gps present");
+        bad_mode[gps_at + 1 + 12 + 1] = 4;
         let cases: Vec<(Vec<u8>, CanonicalError)> = vec![
             (b"HADIR".to_vec(), CanonicalError::BadMagic),
             (trailing, CanonicalError::TrailingBytes(1)),
             (bad_dir, CanonicalError::BadTag { field: "direction", tag: 7 }),
-            (bad_version, CanonicalError::UnsupportedVersion(2)),
+            (bad_version, CanonicalError::UnsupportedVersion(3)),
+            (bad_mode, CanonicalError::BadTag { field: "gps.fix_mode", tag: 4 }),
             (good[..good.len() - 1].to_vec(), CanonicalError::Truncated { field: "clock.clock_jumped", offset: good.len() - 1 }),
         ];
         for (bytes, want) in cases {

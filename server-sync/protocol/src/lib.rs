@@ -39,9 +39,9 @@ pub use batch::{
     BatchDecodeError, DecodedBatch, MalformedRecord, Outcome, RecordResult, RefusalReason,
     UploadBatch, UploadResponse, decode_batch,
 };
-pub use canonical::{CANONICAL_VERSION, CanonicalError};
+pub use canonical::{CANONICAL_VERSION, CanonicalError, SUPPORTED_VERSIONS};
 pub use chain::{ChainError, ChainHead, verify_chain};
 pub use keys::{DeviceKey, Digest, KeyError, PublicKey, Signature, VerifyError};
 pub use record::{
-    ClockEvidence, Decision, Direction, GpsFix, Mode, Record, RecordBody, Score, ValidationError,
+    ClockEvidence, Decision, Direction, FixMode, GpsFix, Mode, Record, RecordBody, Score, ValidationError,
 };

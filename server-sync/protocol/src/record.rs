@@ -101,12 +101,49 @@ pub struct GpsFix {
     pub lon_e7: i32,
     /// Estimated horizontal accuracy in decimetres (e.g. HDOP × the receiver's UERE).
     pub accuracy_dm: u32,
-    /// Horizontal dilution of precision × 100.
-    pub hdop_centi: u16,
+    /// Horizontal dilution of precision × 100, as the receiver wrote it; `None` when it wrote
+    /// none. (Format 1 carried 0 for "none": such a 0 reads as `None`, see
+    /// [`RecordBody::fix`].)
+    pub hdop_centi: Option<u16>,
     /// Satellites used in the fix.
     pub satellites: u8,
     /// When the fix was taken (UTC, ms since the Unix epoch, from the receiver).
     pub fix_at_ms: i64,
+    /// 2D or 3D, as the receiver said; `None` when it did not say, and in format 1 (which had
+    /// no such field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix_mode: Option<FixMode>,
+}
+
+/// Whether the receiver's solution has a height (3D, four or more satellites) or not (2D: a
+/// position on an assumed height, several times less certain).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum FixMode {
+    /// Latitude and longitude only.
+    #[serde(rename = "2d")]
+    TwoD,
+    /// Latitude, longitude and height.
+    #[serde(rename = "3d")]
+    ThreeD,
+}
+
+impl FixMode {
+    /// `2d` / `3d`, as stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FixMode::TwoD => "2d",
+            FixMode::ThreeD => "3d",
+        }
+    }
+
+    /// The inverse of [`FixMode::as_str`].
+    pub fn parse(s: &str) -> Option<FixMode> {
+        match s {
+            "2d" => Some(FixMode::TwoD),
+            "3d" => Some(FixMode::ThreeD),
+            _ => None,
+        }
+    }
 }
 
 impl GpsFix {
@@ -146,7 +183,8 @@ pub struct ClockEvidence {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RecordBody {
-    /// Canonical encoding version the record was made for ([`canonical::CANONICAL_VERSION`]).
+    /// Canonical encoding version the record was made for: [`canonical::CANONICAL_VERSION`] for
+    /// new records, or an earlier one still accepted ([`canonical::SUPPORTED_VERSIONS`]).
     pub format: u16,
     /// The device's id, given at enrolment.
     pub device_id: String,
@@ -186,7 +224,7 @@ pub struct RecordBody {
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum ValidationError {
     /// The record was made for an encoding version this build does not know.
-    #[error("unsupported record format {0} (this build knows format {v})", v = canonical::CANONICAL_VERSION)]
+    #[error("unsupported record format {0} (this build knows formats {v:?})", v = canonical::SUPPORTED_VERSIONS)]
     UnsupportedFormat(u16),
     /// A text field is empty or too long.
     #[error("field `{field}` must be 1 to {MAX_TEXT_LEN} bytes, got {len}")]
@@ -223,7 +261,7 @@ fn range(field: &'static str, value: i64, lo: i64, hi: i64) -> Result<(), Valida
 impl RecordBody {
     /// Checks formats, lengths and ranges (not signature, chain or plausibility of time).
     pub fn validate(&self) -> Result<(), ValidationError> {
-        if self.format != canonical::CANONICAL_VERSION {
+        if !canonical::SUPPORTED_VERSIONS.contains(&self.format) {
             return Err(ValidationError::UnsupportedFormat(self.format));
         }
         text("device_id", &self.device_id)?;
@@ -237,12 +275,28 @@ impl RecordBody {
         if let Some(gps) = &self.gps {
             range("gps.lat_e7", gps.lat_e7.into(), -900_000_000, 900_000_000)?;
             range("gps.lon_e7", gps.lon_e7.into(), -1_800_000_000, 1_800_000_000)?;
+            if self.format == 1 && gps.fix_mode.is_some() {
+                // Format 1 has no place for it: signing would silently drop it.
+                return Err(ValidationError::OutOfRange { field: "gps.fix_mode (not in format 1)", value: 1 });
+            }
         }
         if self.seq == 1 && self.prev_hash != Digest::ZERO {
             // The first record has no predecessor; anything else is a forged chain start.
             return Err(ValidationError::OutOfRange { field: "prev_hash (seq 1 must be zero)", value: 1 });
         }
         Ok(())
+    }
+
+    /// The fix as the receiver reported it: [`RecordBody::gps`], except that format 1 wrote 0
+    /// for "no HDOP" (a real receiver never reports 0.0) and its JSON carries that 0: here it
+    /// reads as `None`, whichever way the record arrived. What judges or stores a record's
+    /// place reads this, not `gps`.
+    pub fn fix(&self) -> Option<GpsFix> {
+        let mut fix = self.gps?;
+        if self.format == 1 && fix.hdop_centi == Some(0) {
+            fix.hdop_centi = None;
+        }
+        Some(fix)
     }
 
     /// The canonical bytes (see [`canonical`]): what is hashed and signed.
@@ -343,7 +397,7 @@ pub(crate) mod tests {
         b.prev_hash = Digest::of(b"x");
         cases.push((b, "prev_hash"));
         let mut b = ok.clone();
-        b.gps = Some(GpsFix { lat_e7: 900_000_001, lon_e7: 0, accuracy_dm: 1, hdop_centi: 1, satellites: 1, fix_at_ms: 0 });
+        b.gps = Some(GpsFix { lat_e7: 900_000_001, lon_e7: 0, accuracy_dm: 1, hdop_centi: Some(1), satellites: 1, fix_at_ms: 0, fix_mode: None });
         cases.push((b, "lat"));
         for (b, what) in cases {
             assert!(b.validate().is_err(), "{what} should be refused");

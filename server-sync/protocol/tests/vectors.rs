@@ -1,5 +1,6 @@
-//! Checks the committed test vectors in `test-vectors/v1/` against this implementation:
-//! canonical bytes, record hash, public key, signature, and the chain between them.
+//! Checks the committed test vectors in `test-vectors/v1/` and `test-vectors/v2/` against this
+//! implementation: canonical bytes, record hash, public key, signature, and the chain between
+//! them. Version 1's files never change: records signed in it verify forever.
 //!
 //! To (re)write the files after an intended change of the vectors' inputs (never of the
 //! encoding — that needs a new version), run
@@ -7,7 +8,7 @@
 
 use hadir_protocol::canonical;
 use hadir_protocol::{
-    ChainHead, ClockEvidence, Decision, DeviceKey, Digest, Direction, GpsFix, Mode, Record,
+    ChainHead, ClockEvidence, Decision, DeviceKey, Digest, Direction, FixMode, GpsFix, Mode, Record,
     RecordBody, Score, Signature, verify_chain,
 };
 use serde::{Deserialize, Serialize};
@@ -28,13 +29,13 @@ struct Vector {
     signature_valid: bool,
 }
 
-fn dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("test-vectors/v1")
+fn dir(version: u16) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("test-vectors/v{version}"))
 }
 
-fn base(seq: u64, prev: Digest) -> RecordBody {
+fn base(version: u16, seq: u64, prev: Digest) -> RecordBody {
     RecordBody {
-        format: 1,
+        format: version,
         device_id: "KIOSK-PU-01".into(),
         seq,
         employee_id: "198503302010011002".into(),
@@ -54,45 +55,63 @@ fn base(seq: u64, prev: Digest) -> RecordBody {
     }
 }
 
-/// The inputs of the vectors, in file order.
-fn inputs() -> Vec<(&'static str, String, [u8; 32], RecordBody, bool)> {
+/// The inputs of version `version`'s vectors, in file order.
+fn inputs(version: u16) -> Vec<(&'static str, String, [u8; 32], RecordBody, bool)> {
     let seed = [0x42u8; 32];
-    let first = base(1, Digest::ZERO);
-    let mut second = base(2, first.hash());
+    let first = base(version, 1, Digest::ZERO);
+    let mut second = base(version, 2, first.hash());
     second.employee_id = "197001012000031001".into();
     second.direction = Direction::Out;
     second.recorded_at_ms += 9 * 3_600_000 + 17_123;
     second.match_score = Score(6540);
     second.decision = Decision::NeedsConfirmation;
     second.photo_sha256 = Digest::of(b"evidence photo 2");
-    let mut third = base(3, second.hash());
+    let mut third = base(version, 3, second.hash());
     third.mode = Mode::Field;
     third.utc_offset_min = 480; // WITA
     third.gps = Some(GpsFix {
         lat_e7: -84_067_890,
         lon_e7: 1_152_345_678,
         accuracy_dm: 42,
-        hdop_centi: 85,
+        hdop_centi: Some(85),
         satellites: 9,
         fix_at_ms: third.recorded_at_ms - 1_500,
+        fix_mode: (version >= 2).then_some(FixMode::ThreeD),
     });
     third.clock = ClockEvidence { since_sync_monotonic_ms: None, last_sync_offset_ms: None, gps_time_ms: Some(third.recorded_at_ms + 310), clock_jumped: true };
     third.employee_id = "pegawai-ñ-Ω".into(); // non-ASCII: encoded as UTF-8 bytes, unnormalised
     third.photo_sha256 = Digest::of(b"evidence photo 3");
     let mut altered = first.clone();
     altered.recorded_at_ms -= 3_600_000; // moved an hour earlier after signing
-    vec![
+    let mut fourth = base(version, 4, third.hash());
+    fourth.mode = Mode::Field;
+    fourth.utc_offset_min = 480;
+    fourth.gps = Some(GpsFix {
+        lat_e7: -84_067_001,
+        lon_e7: 1_152_345_002,
+        accuracy_dm: 150,
+        hdop_centi: None,
+        satellites: 3,
+        fix_at_ms: fourth.recorded_at_ms - 800,
+        fix_mode: Some(FixMode::TwoD),
+    });
+    fourth.photo_sha256 = Digest::of(b"evidence photo 4");
+    let mut out = vec![
         ("01-office-first-record", "Office kiosk, first record of the device (prev_hash zero), valid".into(), seed, first, true),
         ("02-office-needs-confirmation", "Second record of the same device: OUT, 65.40 % match, needs confirmation; prev_hash = hash of vector 01".into(), seed, second, true),
         ("03-field-gps-clock-jump", "Third record: field mode with a GPS fix, GPS time, clock jumped, non-ASCII employee id; prev_hash = hash of vector 02".into(), seed, third, true),
         ("04-altered-after-signing", "Vector 01's body with recorded_at_ms moved an hour earlier, carrying vector 01's signature: must NOT verify".into(), seed, altered, false),
-    ]
+    ];
+    if version >= 2 {
+        out.push(("05-field-2d-no-hdop", "Fourth record: field mode, a 2D fix with 3 satellites and no HDOP from the receiver (the HDOP is absent, not 0); prev_hash = hash of vector 03".into(), seed, fourth, true));
+    }
+    out
 }
 
-fn build() -> Vec<(String, Vector)> {
+fn build(version: u16) -> Vec<(String, Vector)> {
     let mut out = Vec::new();
     let mut first_sig = None;
-    for (name, description, seed, body, valid) in inputs() {
+    for (name, description, seed, body, valid) in inputs(version) {
         let key = DeviceKey::from_seed(&seed);
         let signature = if valid { key.sign(&body.canonical_bytes()) } else { first_sig.expect("vector 01 first") };
         if first_sig.is_none() {
@@ -117,20 +136,28 @@ fn build() -> Vec<(String, Vector)> {
 
 #[test]
 fn committed_vectors_match_this_implementation() {
+    for version in hadir_protocol::SUPPORTED_VERSIONS {
+        check(version);
+    }
+}
+
+fn check(version: u16) {
+    let dir = dir(version);
     if std::env::var_os("HADIR_WRITE_VECTORS").is_some() {
-        std::fs::create_dir_all(dir()).unwrap();
-        for (name, v) in build() {
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, v) in build(version) {
             let text = serde_json::to_string_pretty(&v).unwrap() + "\n";
-            std::fs::write(dir().join(format!("{name}.json")), text).unwrap();
+            std::fs::write(dir.join(format!("{name}.json")), text).unwrap();
         }
     }
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir())
-        .unwrap_or_else(|e| panic!("{}: {e}; the vectors are committed with the crate", dir().display()))
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}; the vectors are committed with the crate", dir.display()))
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
     files.sort();
-    assert_eq!(files.len(), 4, "expected 4 vector files in {}", dir().display());
+    let built = build(version);
+    assert_eq!(files.len(), built.len(), "expected {} vector files in {}", built.len(), dir.display());
     let mut chain = Vec::new();
     for path in &files {
         let text = std::fs::read_to_string(path).unwrap();
@@ -139,6 +166,7 @@ fn committed_vectors_match_this_implementation() {
         let seed: [u8; 32] = hex::decode(&v.seed_hex).unwrap().try_into().unwrap();
         let key = DeviceKey::from_seed(&seed);
         assert_eq!(key.public().to_hex(), v.public_key_hex, "{name}: public key");
+        assert_eq!(v.body.format, version, "{name}: format");
         v.body.validate().unwrap_or_else(|e| panic!("{name}: {e}"));
         let bytes = v.body.canonical_bytes();
         assert_eq!(hex::encode(&bytes), v.canonical_hex, "{name}: canonical bytes");
@@ -152,11 +180,11 @@ fn committed_vectors_match_this_implementation() {
             chain.push(record);
         }
     }
-    let head = verify_chain(ChainHead::GENESIS, &chain).expect("vectors 01-03 form a chain");
-    assert_eq!(head.seq, 3);
+    let head = verify_chain(ChainHead::GENESIS, &chain).expect("the valid vectors form a chain");
+    assert_eq!(head.seq, chain.len() as u64);
     // The files are exactly what this implementation would write (no hand edits).
-    for (name, v) in build() {
-        let committed = std::fs::read_to_string(dir().join(format!("{name}.json"))).unwrap();
-        assert_eq!(committed, serde_json::to_string_pretty(&v).unwrap() + "\n", "{name}");
+    for (name, v) in built {
+        let committed = std::fs::read_to_string(dir.join(format!("{name}.json"))).unwrap();
+        assert_eq!(committed, serde_json::to_string_pretty(&v).unwrap() + "\n", "v{version}/{name}");
     }
 }

@@ -125,8 +125,8 @@ pub enum PlaceDoubt {
     },
     /// The fix is too poor to place the record.
     PoorFix {
-        /// HDOP × 100 (0: the receiver gave none).
-        hdop_centi: u16,
+        /// HDOP × 100 (`None`: the receiver gave none).
+        hdop_centi: Option<u16>,
         /// Satellites used.
         satellites: u8,
         /// The receiver's accuracy radius, metres.
@@ -207,8 +207,8 @@ pub fn check_place(fix: Option<&GpsFix>, recorded_at_ms: i64, area: &Area, limit
     let Some(fix) = fix else { return PlaceCheck { distance_m: None, doubts: vec![PlaceDoubt::NoFix] } };
     let mut doubts = Vec::new();
     let accuracy_m = f64::from(fix.accuracy_dm) / 10.0;
-    let no_hdop = fix.hdop_centi == 0;
-    if (!no_hdop && fix.hdop_centi > limits.max_hdop_centi) || fix.satellites < limits.min_satellites || accuracy_m > limits.max_accuracy_m {
+    let hdop_too_high = fix.hdop_centi.is_some_and(|h| h > limits.max_hdop_centi);
+    if hdop_too_high || fix.satellites < limits.min_satellites || accuracy_m > limits.max_accuracy_m {
         doubts.push(PlaceDoubt::PoorFix { hdop_centi: fix.hdop_centi, satellites: fix.satellites, accuracy_m });
     }
     let age_ms = recorded_at_ms - fix.fix_at_ms;
@@ -229,14 +229,16 @@ mod tests {
     /// Kantor Dinas PUPR Badung, Mangupura (approximately).
     const OFFICE: (f64, f64) = (-8.5920, 115.1790);
 
+    /// A 3D fix; `hdop_centi` 0: the receiver gave none.
     fn fix(lat: f64, lon: f64, hdop_centi: u16, satellites: u8, accuracy_dm: u32, fix_at_ms: i64) -> GpsFix {
         GpsFix {
             lat_e7: GpsFix::degrees_to_e7(lat),
             lon_e7: GpsFix::degrees_to_e7(lon),
             accuracy_dm,
-            hdop_centi,
+            hdop_centi: (hdop_centi != 0).then_some(hdop_centi),
             satellites,
             fix_at_ms,
+            fix_mode: Some(hadir_protocol::FixMode::ThreeD),
         }
     }
 

@@ -45,8 +45,8 @@ pub struct FixPoint {
     pub lat_e7: i32,
     /// Longitude, degrees × 10⁷.
     pub lon_e7: i32,
-    /// HDOP × 100 (0: none given).
-    pub hdop_centi: u16,
+    /// HDOP × 100 as the receiver wrote it (`None`: it wrote none, which is no doubt).
+    pub hdop_centi: Option<u16>,
     /// The record's local day (any day numbering; only equality matters).
     pub day: i64,
 }
@@ -126,7 +126,7 @@ impl Track {
                 self.seen.insert((p.lat_e7, p.lon_e7), p.day);
             }
         }
-        if p.hdop_centi == 0 {
+        if p.hdop_centi == Some(0) {
             out.push(Implausible::ZeroHdop);
         }
         self.last = Some(p);
@@ -144,7 +144,7 @@ mod tests {
     /// A point `north_m` metres north of a base at minute `minute` of `day`.
     fn p(day: i64, minute: i64, north_m: f64) -> FixPoint {
         let lat = -8.58 + north_m / 111_195.08;
-        FixPoint { at_ms: T + day * 86_400_000 + minute * MIN, lat_e7: (lat * 1e7).round() as i32, lon_e7: 1_151_700_000, hdop_centi: 90, day }
+        FixPoint { at_ms: T + day * 86_400_000 + minute * MIN, lat_e7: (lat * 1e7).round() as i32, lon_e7: 1_151_700_000, hdop_centi: Some(90), day }
     }
 
     #[test]
@@ -162,7 +162,8 @@ mod tests {
             ("the same spot the same day", vec![p(0, 0, 0.0)], p(0, 480, 0.0), vec![]),
             ("the same spot to the last digit, next day", vec![p(0, 0, 0.0)], p(1, 0, 0.0), vec!["position_repeated"]),
             ("a centimetre off, next day", vec![p(0, 0, 0.0)], FixPoint { lat_e7: p(1, 0, 0.0).lat_e7 + 1, ..p(1, 0, 0.0) }, vec![]),
-            ("HDOP 0", vec![], FixPoint { hdop_centi: 0, ..p(0, 0, 0.0) }, vec!["hdop_zero"]),
+            ("HDOP 0", vec![], FixPoint { hdop_centi: Some(0), ..p(0, 0, 0.0) }, vec!["hdop_zero"]),
+            ("no HDOP given", vec![], FixPoint { hdop_centi: None, ..p(0, 0, 0.0) }, vec![]),
         ];
         for (name, before, judged, want) in cases {
             let mut t = Track::default();

@@ -132,7 +132,7 @@ pub fn doubts(b: &RecordBody, cx: &Context<'_>) -> Vec<Flag> {
     // Place: field records always (a field unit must have a fix), office records when they
     // carry one; only where the site has an area.
     if let Some(area) = cx.area.filter(|_| b.mode == Mode::Field || b.gps.is_some()) {
-        let check = check_place(b.gps.as_ref(), b.recorded_at_ms, area, cx.fix);
+        let check = check_place(b.fix().as_ref(), b.recorded_at_ms, area, cx.fix);
         // A fix "stale" against a clock already found to disagree with GPS time says nothing
         // more about the fix: the clock is what is wrong.
         let clock_off_gps = out.iter().any(|f| f.code == "time_disagrees_with_gps");
@@ -141,7 +141,7 @@ pub fn doubts(b: &RecordBody, cx: &Context<'_>) -> Vec<Flag> {
                 PlaceDoubt::NoFix => Flag::new("place_no_fix", None, ""),
                 PlaceDoubt::Outside { distance_m } => Flag::new("place_outside_area", Some(distance_m.round() as i64), cx.area_label.unwrap_or("")),
                 PlaceDoubt::PoorFix { hdop_centi, satellites, accuracy_m } => {
-                    Flag::new("place_poor_fix", Some(i64::from(hdop_centi)), format!("{satellites} sat, ±{accuracy_m:.0} m"))
+                    Flag::new("place_poor_fix", hdop_centi.map(i64::from), format!("{satellites} sat, ±{accuracy_m:.0} m"))
                 }
                 PlaceDoubt::StaleFix { age_ms } => Flag::new("place_stale_fix", Some(age_ms / 1000), ""),
             });
@@ -159,7 +159,7 @@ mod tests {
 
     fn body() -> RecordBody {
         RecordBody {
-            format: 1,
+            format: hadir_protocol::CANONICAL_VERSION,
             device_id: "K-01".into(),
             seq: 1,
             employee_id: "198001012005011001".into(),
@@ -199,9 +199,10 @@ mod tests {
             lat_e7: (lat * 1e7) as i32,
             lon_e7: 1_151_700_000,
             accuracy_dm: 50,
-            hdop_centi,
+            hdop_centi: Some(hdop_centi),
             satellites: 8,
             fix_at_ms: T - 1_000,
+            fix_mode: Some(hadir_protocol::FixMode::ThreeD),
         };
         let cases: Vec<(&str, RecordBody, Context<'_>, Vec<(&str, Option<i64>)>)> = vec![
             ("clean", body(), cx.clone(), vec![]),

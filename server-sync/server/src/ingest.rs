@@ -122,7 +122,7 @@ pub const TRACK_DAYS: i64 = 35;
 
 /// A record's fix as the plausibility checks read it (its day in the sites' zone).
 pub fn fix_point(b: &hadir_protocol::RecordBody, zone: &hadir_rules::SiteZone) -> Option<hadir_rules::plausibility::FixPoint> {
-    let g = b.gps.as_ref()?;
+    let g = b.fix()?;
     let offset_ms = i64::from(zone.offset().whole_seconds()) * 1000;
     Some(hadir_rules::plausibility::FixPoint {
         at_ms: b.recorded_at_ms,
@@ -557,7 +557,7 @@ mod tests {
 
     fn verified(seq: u64, prev: Digest, implausible: Option<&str>) -> Verified {
         let body = RecordBody {
-            format: 1,
+            format: hadir_protocol::CANONICAL_VERSION,
             device_id: "K1".into(),
             seq,
             employee_id: "E1".into(),

@@ -51,6 +51,10 @@ pub struct DeviceSettings {
     pub server_url: String,
     /// The SHA-256 fingerprint of the server's certificate (an `https://` server).
     pub server_cert_sha256: String,
+    /// Or, instead of the fingerprint, a PEM file on the technician's machine with the
+    /// certificate authority that signs the server's certificate (an office with its own CA,
+    /// or a server whose certificate is renewed); copied onto the device. Empty: none.
+    pub server_ca_file: String,
     /// Plain `http://` on a closed network (the dashboard shows the device in red).
     pub insecure_lan: bool,
     /// One-time enrolment token from the server.
@@ -81,6 +85,7 @@ impl Default for DeviceSettings {
             mode: String::new(),
             server_url: String::new(),
             server_cert_sha256: String::new(),
+            server_ca_file: String::new(),
             insecure_lan: false,
             enrol_token: String::new(),
             hostname: String::new(),
@@ -109,6 +114,21 @@ fn pins(flag: &str, text: &str) -> Result<Vec<u8>, Invalid> {
 #[derive(Debug, PartialEq, Eq)]
 pub struct Invalid(pub String);
 
+/// Where the server's CA certificate goes on the device (the data partition is `/data`).
+pub const DEVICE_CA_FILE: &str = "/data/config/server-ca.pem";
+
+/// A CA file the kiosk can load: readable, with a PEM certificate, not absurdly large.
+fn check_ca_file(path: &Path) -> Result<(), Invalid> {
+    let bytes = fs::read(path).map_err(|e| Invalid(format!("--server-ca {}: {e}", path.display())))?;
+    if bytes.len() > 1 << 20 {
+        return Err(Invalid(format!("--server-ca {}: {} bytes is not a CA certificate file", path.display(), bytes.len())));
+    }
+    if !String::from_utf8_lossy(&bytes).contains("-----BEGIN CERTIFICATE-----") {
+        return Err(Invalid(format!("--server-ca {}: no PEM certificate in it (-----BEGIN CERTIFICATE-----)", path.display())));
+    }
+    Ok(())
+}
+
 impl DeviceSettings {
     /// Checks every field; values go into TOML and shell files, so quotes, backslashes and
     /// control characters are refused rather than escaped.
@@ -132,18 +152,27 @@ impl DeviceSettings {
         }
         if self.server_url.starts_with("https://") {
             if self.insecure_lan {
-                return Err(Invalid("--insecure-lan is for an http:// server; an https:// one needs --server-cert-sha256".into()));
+                return Err(Invalid("--insecure-lan is for an http:// server; an https:// one needs --server-cert-sha256 or --server-ca".into()));
             }
-            // 64 hex digits, colons allowed: the kiosk parses it again at start.
-            let digits: Vec<char> = self.server_cert_sha256.chars().filter(|c| *c != ':').collect();
-            if digits.len() != 64 || !digits.iter().all(char::is_ascii_hexdigit) {
-                return Err(Invalid(
-                    "--server-cert-sha256 must be the server certificate's SHA-256 (openssl x509 -noout -fingerprint -sha256 -in server.pem)".into(),
-                ));
+            match (self.server_cert_sha256.is_empty(), self.server_ca_file.is_empty()) {
+                (false, false) => return Err(Invalid("--server-cert-sha256 and --server-ca: give one of the two".into())),
+                (true, false) => check_ca_file(Path::new(&self.server_ca_file))?,
+                _ => {
+                    // 64 hex digits, colons allowed: the kiosk parses it again at start.
+                    let digits: Vec<char> = self.server_cert_sha256.chars().filter(|c| *c != ':').collect();
+                    if digits.len() != 64 || !digits.iter().all(char::is_ascii_hexdigit) {
+                        return Err(Invalid(
+                            "--server-cert-sha256 must be the server certificate's SHA-256 (openssl x509 -noout -fingerprint -sha256 -in server.pem), or give --server-ca FILE".into(),
+                        ));
+                    }
+                }
             }
         } else if self.server_url.starts_with("http://") {
             if !self.insecure_lan {
                 return Err(Invalid("--server-url http:// needs --insecure-lan (a closed network only); otherwise use https://".into()));
+            }
+            if !self.server_ca_file.is_empty() || !self.server_cert_sha256.is_empty() {
+                return Err(Invalid("--server-ca and --server-cert-sha256 are for an https:// server".into()));
             }
         } else {
             return Err(Invalid("--server-url must start with https:// (or http:// with --insecure-lan)".into()));
@@ -219,6 +248,8 @@ impl DeviceSettings {
     pub fn kiosk_toml(&self) -> String {
         let link = if self.insecure_lan {
             "insecure_lan = true\n".to_owned()
+        } else if !self.server_ca_file.is_empty() {
+            format!("ca_file = \"{DEVICE_CA_FILE}\"\n")
         } else {
             format!("cert_sha256 = \"{}\"\n", self.server_cert_sha256)
         };
@@ -390,6 +421,10 @@ pub fn provision_with(layout: &Layout, image: &Path, target: &Path, settings: &D
     if !settings.technician_hash.is_empty() {
         fs::write(content.join("config/technician"), format!("{}\n", settings.technician_hash))?;
     }
+    if !settings.server_ca_file.is_empty() {
+        let to = content.join(DEVICE_CA_FILE.trim_start_matches("/data/"));
+        fs::copy(&settings.server_ca_file, &to).with_context(|| format!("copying --server-ca {} onto the data partition", settings.server_ca_file))?;
+    }
     let part = layout.base.join("provision-data.ext4");
     super::make_data_partition(&content, &part, data.bytes / 1048576)?;
     let part_bytes = fs::metadata(&part)?.len();
@@ -402,7 +437,7 @@ pub fn provision_with(layout: &Layout, image: &Path, target: &Path, settings: &D
 }
 
 /// `cargo xtask provision --target PATH --site S --mode office|field --server-url URL
-/// --enrol-token T [--image disk.img] [--hostname H] [--ntp "a b"] [--technician-hash H]
+/// (--server-cert-sha256 FP | --server-ca FILE | --insecure-lan) --enrol-token T [--image disk.img] [--hostname H] [--ntp "a b"] [--technician-hash H]
 /// [--time-zone Z] [--language id|en] [--camera DEV] [--keypad usb|matrix|none]
 /// [--keypad-name NAME] [--keypad-rows 5,6,13,19] [--keypad-cols 12,16,20] [--tamper-pin P]
 /// [--gps-port DEV] [--gps-baud B] [--admin-pin-hash H]`.
@@ -421,6 +456,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             "--mode" => s.mode = value()?,
             "--server-url" => s.server_url = value()?,
             "--server-cert-sha256" => s.server_cert_sha256 = value()?,
+            "--server-ca" => s.server_ca_file = value()?,
             "--insecure-lan" => s.insecure_lan = true,
             "--enrol-token" => s.enrol_token = value()?,
             "--hostname" => s.hostname = value()?,
@@ -485,6 +521,10 @@ mod tests {
             (|s| s.tamper_pin = "26,27".into(), "--tamper-pin takes one pin"),
             (|s| s.keypad_name = "a\"b".into(), "--keypad-name must not"),
             (|s| s.admin_pin_hash = "1234".into(), "--admin-pin-hash must be"),
+            (|s| s.server_ca_file = "/nonexistent/ca.pem".into(), "--server-cert-sha256 and --server-ca: give one"),
+            (|s| { s.server_cert_sha256.clear(); s.server_ca_file = "/nonexistent/ca.pem".into(); }, "--server-ca /nonexistent/ca.pem: "),
+            (|s| { s.server_cert_sha256.clear(); s.server_ca_file = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml").into(); }, "--server-ca "),
+            (|s| { s.server_url = "http://10.0.0.2".into(); s.insecure_lan = true; }, "--server-ca and --server-cert-sha256 are for an https://"),
         ];
         for (change, message) in cases {
             let mut s = good();
@@ -543,6 +583,25 @@ mod tests {
         s.keypad = "usb".into();
         s.keypad_name = "SEM USB Keypad".into();
         assert!(s.kiosk_toml().contains("[keypad]\nkind = \"usb\"\nname = \"SEM USB Keypad\""));
+    }
+
+    #[test]
+    fn a_server_ca_instead_of_a_fingerprint() {
+        let dir = std::env::temp_dir().join(format!("hadir-provision-ca-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let ca = dir.join("office-ca.pem");
+        fs::write(&ca, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n").unwrap();
+        let s = DeviceSettings { server_cert_sha256: String::new(), server_ca_file: ca.display().to_string(), ..good() };
+        assert_eq!(s.validate(), Ok(()));
+        let text = s.kiosk_toml();
+        assert!(text.contains("[server]\nurl = \"https://hadir.example.invalid\"\nenrol_token = \"tok-123\"\nca_file = \"/data/config/server-ca.pem\""), "{text}");
+        assert!(!text.contains("cert_sha256"), "{text}");
+        // A file without a certificate is refused by name.
+        let Err(Invalid(why)) = DeviceSettings { server_ca_file: concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml").into(), ..s }.validate() else {
+            panic!("a Cargo.toml accepted as a CA")
+        };
+        assert!(why.ends_with("no PEM certificate in it (-----BEGIN CERTIFICATE-----)"), "{why}");
+        fs::remove_dir_all(&dir).ok();
     }
 
     #[test]

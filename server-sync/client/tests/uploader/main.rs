@@ -78,7 +78,7 @@ fn records_for(n: u64) -> MemoryOutbox {
     let mut outbox = MemoryOutbox::default();
     for seq in 1..=n {
         let r: Record = RecordBody {
-            format: 1,
+            format: hadir_protocol::CANONICAL_VERSION,
             device_id: "K1".into(),
             seq,
             employee_id: "E".into(),

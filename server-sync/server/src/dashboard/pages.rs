@@ -692,8 +692,8 @@ fn record_map(
     assignments: &HashMap<String, Vec<hadir_rules::FieldArea>>,
 ) -> String {
     use super::map::{Circle, svg};
-    let Some((lat, lon, acc_dm)) = r.gps else { return String::new() };
-    let fix = Circle { lat: lat as f64 / 1e7, lon: lon as f64 / 1e7, radius_m: acc_dm as f64 / 10.0 };
+    let Some(g) = &r.gps else { return String::new() };
+    let fix = Circle { lat: g.lat_e7 as f64 / 1e7, lon: g.lon_e7 as f64 / 1e7, radius_m: g.accuracy_dm as f64 / 10.0 };
     let field = r.punch.mode == hadir_rules::Mode::Field;
     let assigned = assignments.get(&r.employee_id).map(Vec::as_slice).unwrap_or_default();
     let site = r.device_site.as_ref().and_then(|s| areas.get(s));
@@ -702,7 +702,26 @@ fn record_map(
     let assignment = expected.is_some_and(|(_, label)| label.is_some());
     let area_label = if assignment { lang.pick("Area penugasan", "Assignment's area") } else { lang.pick("Area lokasi", "Site area") };
     let labels = (area_label, lang.pick("Posisi rekaman", "Record's position"));
-    svg(area, Some(fix), labels).map_or_else(String::new, |s| format!(r#"<div class="place">{s}</div>"#))
+    let map = svg(area, Some(fix), labels).unwrap_or_default();
+    format!(r#"<div class="place">{map}<p class="fix-quality">{}</p></div>"#, esc(&fix_quality(lang, g)))
+}
+
+/// The receiver's own view of a fix, as the supervisor reads it: "GPS 3D · 9 satelit · HDOP
+/// 0.9 · ±4.5 m" (what the receiver did not say is left out).
+fn fix_quality(lang: Lang, g: &crate::storage::records_view::RecordFix) -> String {
+    let mut parts = vec![match g.fix_mode {
+        Some(m) => format!("GPS {}", m.as_str().to_uppercase()),
+        None => "GPS".to_owned(),
+    }];
+    if let Some(n) = g.satellites {
+        parts.push(format!("{n} {}", lang.pick("satelit", "satellites")));
+    }
+    parts.push(match g.hdop_centi {
+        Some(h) => format!("HDOP {:.1}", h as f64 / 100.0),
+        None => lang.pick("tanpa HDOP", "no HDOP").to_owned(),
+    });
+    parts.push(format!("±{:.1} m", g.accuracy_dm as f64 / 10.0));
+    parts.join(" · ")
 }
 
 /// The server's doubts as a list under the record ("Diragukan server: …"), or nothing.
@@ -874,7 +893,6 @@ pub async fn add_correction(State(st): State<AppState>, s: Session, Form(f): For
 
 // ---- devices ----
 
-/// Why an upload entry was refused, as people read it.
 /// Why the server doubts a record ([`crate::doubts`]), as a supervisor reads it: the reason
 /// and its figures, escaped.
 pub(crate) fn flag_text(lang: Lang, f: &crate::doubts::Flag) -> String {
@@ -911,6 +929,8 @@ pub(crate) fn flag_text(lang: Lang, f: &crate::doubts::Flag) -> String {
         ("place_outside_area", Lang::En) if !f.note.is_empty() => format!("outside the assignment \u{201c}{}\u{201d}, {} from its edge", f.note, distance_text(lang, v)),
         ("place_outside_area", Lang::Id) => format!("di luar area lokasi, {} dari batasnya", distance_text(lang, v)),
         ("place_outside_area", Lang::En) => format!("outside the site's area, {} from its edge", distance_text(lang, v)),
+        ("place_poor_fix", Lang::Id) if f.value.is_none() => format!("sinyal GPS buruk ({}, tanpa HDOP)", f.note),
+        ("place_poor_fix", Lang::En) if f.value.is_none() => format!("poor GPS fix ({}, no HDOP)", f.note),
         ("place_poor_fix", Lang::Id) => format!("sinyal GPS buruk (HDOP {pct:.1}, {})", f.note),
         ("place_poor_fix", Lang::En) => format!("poor GPS fix (HDOP {pct:.1}, {})", f.note),
         ("place_stale_fix", Lang::Id) => format!("posisi GPS berumur {v} detik"),
@@ -927,8 +947,8 @@ pub(crate) fn flag_text(lang: Lang, f: &crate::doubts::Flag) -> String {
         ("device_position_jump", Lang::En) => format!("this device's position jumped {} with no time between", distance_text(lang, v)),
         ("device_position_repeated", Lang::Id) => format!("posisi persis sama dengan rekaman perangkat ini {v} hari sebelumnya"),
         ("device_position_repeated", Lang::En) => format!("exactly the position of this device's record {v} days before"),
-        ("hdop_zero", Lang::Id) => "GPS tanpa nilai HDOP (tidak diukur penerima)".to_owned(),
-        ("hdop_zero", Lang::En) => "GPS position with HDOP 0 (not measured by a receiver)".to_owned(),
+        ("hdop_zero", Lang::Id) => "posisi GPS dengan HDOP 0 (nilai yang tidak pernah dikirim penerima sungguhan)".to_owned(),
+        ("hdop_zero", Lang::En) => "GPS position with HDOP 0 (a value no real receiver reports)".to_owned(),
         ("closed_month", Lang::Id) => "masuk ke bulan yang sudah ditutup".to_owned(),
         ("closed_month", Lang::En) => "arrived for a month already closed".to_owned(),
         (other, _) => format!("{other} {}", f.note),

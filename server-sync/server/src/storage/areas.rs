@@ -51,7 +51,7 @@ impl Store {
             .query_rows_in(
                 "read earlier GPS fixes",
                 &format!(
-                    "SELECT {column}, recorded_at_ms, gps_lat_e7, gps_lon_e7, coalesce(gps_hdop_centi, 0) FROM records
+                    "SELECT {column}, recorded_at_ms, gps_lat_e7, gps_lon_e7, gps_hdop_centi FROM records
                      WHERE recorded_at_ms >= $1 AND recorded_at_ms < $2 AND gps_lat_e7 IS NOT NULL AND {column} IN ({{keys}})
                      ORDER BY recorded_at_ms, id"
                 ),
@@ -69,7 +69,7 @@ impl Store {
                             at_ms,
                             lat_e7: narrow(2)?,
                             lon_e7: narrow(3)?,
-                            hdop_centi: u16::try_from(r.i64(4)?).unwrap_or(u16::MAX),
+                            hdop_centi: r.opt_i64(4)?.map(|h| u16::try_from(h).unwrap_or(u16::MAX)),
                             day: (at_ms + offset_ms).div_euclid(86_400_000),
                         },
                     ))

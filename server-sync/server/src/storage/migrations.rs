@@ -48,6 +48,9 @@
 //!   devices page. `device_id`/`seq`/`record_hash` are NULL when unreadable; `forwarded_for` is
 //!   the `X-Forwarded-For` header as sent (untrusted).
 //!
+//! `core/9` adds `gps_fix_mode` (`2d`/`3d`, NULL when not said) to `records` and `quarantine`;
+//! `gps_hdop_centi` is NULL when the receiver gave no HDOP.
+//!
 //! `core/5` adds `record_flags(record_id, recorded_at_ms, flags)`: the server's doubts about a
 //! stored record (JSON), which keep it waiting for a supervisor; and `site_areas(site_id,
 //! lat_e7, lon_e7, radius_m, …)`: where a site's records are expected (a circle).
@@ -284,7 +287,23 @@ pub const CORE: &[Migration] = &[
         sqlite: CORE_8,
         postgres: CORE_8,
     },
+    Migration {
+        component: "core",
+        version: 9,
+        name: "records' and quarantine's gps_fix_mode (2d/3d, record format 2); an HDOP of 0 from format 1 is none",
+        sqlite: CORE_9,
+        postgres: CORE_9,
+    },
 ];
+
+/// Format 2 records say whether the fix was 2D or 3D (NULL: not said, or a format-1 record).
+/// Every record stored before is format 1, whose kiosks wrote HDOP 0 for "the receiver gave
+/// none": stored as NULL from now on, so that a 0 means a receiver that said 0.
+const CORE_9: &str = "
+        ALTER TABLE records ADD COLUMN gps_fix_mode TEXT;
+        ALTER TABLE quarantine ADD COLUMN gps_fix_mode TEXT;
+        UPDATE records SET gps_hdop_centi = NULL WHERE gps_hdop_centi = 0;
+        UPDATE quarantine SET gps_hdop_centi = NULL WHERE gps_hdop_centi = 0;";
 
 /// A signed call's nonce, kept as long as its timestamp could still be accepted.
 const CORE_8: &str = "

@@ -21,7 +21,7 @@ use super::{
 };
 use crate::ingest::{Existing, Verified, decide};
 use hadir_protocol::api::{RosterEmployee, TemplateUploadResponse};
-use hadir_protocol::{ChainHead, Digest, Outcome, PublicKey};
+use hadir_protocol::{ChainHead, Digest, FixMode, GpsFix, Outcome, PublicKey};
 use std::collections::HashMap;
 use tokio::sync::Mutex;
 use tokio_postgres::{Client, NoTls, Transaction};
@@ -727,8 +727,8 @@ fn insert_sql(quarantine: bool) -> String {
         match_score_bp, liveness_score_bp, decision, gps_lat_e7, gps_lon_e7, gps_accuracy_dm,
         gps_hdop_centi, gps_satellites, gps_fix_at_ms, photo_sha256, app_version, model_version,
         prev_hash, clock_since_sync_ms, clock_sync_offset_ms, clock_gps_time_ms, clock_jumped,
-        record_hash, signature, canonical, received_at_ms";
-    let n = if quarantine { 29 } else { 28 };
+        record_hash, signature, canonical, received_at_ms, gps_fix_mode";
+    let n = if quarantine { 30 } else { 29 };
     let params: Vec<String> = (1..=n).map(|i| format!("${i}")).collect();
     let (table, extra) = if quarantine { ("quarantine", ", reason") } else { ("records", "") };
     format!("INSERT INTO {table} ({cols}{extra}) VALUES ({})", params.join(", "))
@@ -742,14 +742,16 @@ async fn insert(
     reason: Option<&String>,
 ) -> Result<()> {
     let b = &v.record.body;
-    let gps = b.gps.as_ref();
+    let fix = b.fix();
+    let gps = fix.as_ref();
     let seq = b.seq as i64;
     let utc = i32::from(b.utc_offset_min);
     let (ms, ls) = (i32::from(b.match_score.0), i32::from(b.liveness_score.0));
     let lat = gps.map(|g| g.lat_e7);
     let lon = gps.map(|g| g.lon_e7);
     let acc = gps.map(|g| i64::from(g.accuracy_dm));
-    let hdop = gps.map(|g| i32::from(g.hdop_centi));
+    let hdop = gps.and_then(|g| g.hdop_centi).map(i32::from);
+    let fix_mode = gps.and_then(|g| g.fix_mode).map(FixMode::as_str);
     let sats = gps.map(|g| i32::from(g.satellites));
     let fix = gps.map(|g| g.fix_at_ms);
     let photo = b.photo_sha256.to_hex();
@@ -788,6 +790,7 @@ async fn insert(
         &sig,
         &v.canonical,
         &now_ms,
+        &fix_mode,
     ];
     if let Some(r) = &reason {
         params.push(r);
@@ -811,12 +814,14 @@ async fn insert_records(tx: &Transaction<'_>, statements: &mut Statements, rows:
     let ms: Vec<i32> = bodies.iter().map(|b| i32::from(b.match_score.0)).collect();
     let ls: Vec<i32> = bodies.iter().map(|b| i32::from(b.liveness_score.0)).collect();
     let decision: Vec<&str> = bodies.iter().map(|b| decision_text(b.decision)).collect();
-    let lat: Vec<Option<i32>> = bodies.iter().map(|b| b.gps.as_ref().map(|g| g.lat_e7)).collect();
-    let lon: Vec<Option<i32>> = bodies.iter().map(|b| b.gps.as_ref().map(|g| g.lon_e7)).collect();
-    let acc: Vec<Option<i64>> = bodies.iter().map(|b| b.gps.as_ref().map(|g| i64::from(g.accuracy_dm))).collect();
-    let hdop: Vec<Option<i32>> = bodies.iter().map(|b| b.gps.as_ref().map(|g| i32::from(g.hdop_centi))).collect();
-    let sats: Vec<Option<i32>> = bodies.iter().map(|b| b.gps.as_ref().map(|g| i32::from(g.satellites))).collect();
-    let fix: Vec<Option<i64>> = bodies.iter().map(|b| b.gps.as_ref().map(|g| g.fix_at_ms)).collect();
+    let fixes: Vec<Option<GpsFix>> = bodies.iter().map(|b| b.fix()).collect();
+    let lat: Vec<Option<i32>> = fixes.iter().map(|g| g.map(|g| g.lat_e7)).collect();
+    let lon: Vec<Option<i32>> = fixes.iter().map(|g| g.map(|g| g.lon_e7)).collect();
+    let acc: Vec<Option<i64>> = fixes.iter().map(|g| g.map(|g| i64::from(g.accuracy_dm))).collect();
+    let hdop: Vec<Option<i32>> = fixes.iter().map(|g| g.and_then(|g| g.hdop_centi).map(i32::from)).collect();
+    let sats: Vec<Option<i32>> = fixes.iter().map(|g| g.map(|g| i32::from(g.satellites))).collect();
+    let fix: Vec<Option<i64>> = fixes.iter().map(|g| g.map(|g| g.fix_at_ms)).collect();
+    let fix_mode: Vec<Option<&str>> = fixes.iter().map(|g| g.and_then(|g| g.fix_mode).map(FixMode::as_str)).collect();
     let photo: Vec<String> = bodies.iter().map(|b| b.photo_sha256.to_hex()).collect();
     let app: Vec<&str> = bodies.iter().map(|b| b.app_version.as_str()).collect();
     let model: Vec<&str> = bodies.iter().map(|b| b.model_version.as_str()).collect();
@@ -833,18 +838,18 @@ async fn insert_records(tx: &Transaction<'_>, statements: &mut Statements, rows:
         match_score_bp, liveness_score_bp, decision, gps_lat_e7, gps_lon_e7, gps_accuracy_dm,
         gps_hdop_centi, gps_satellites, gps_fix_at_ms, photo_sha256, app_version, model_version,
         prev_hash, clock_since_sync_ms, clock_sync_offset_ms, clock_gps_time_ms, clock_jumped,
-        record_hash, signature, canonical, received_at_ms)
+        record_hash, signature, canonical, received_at_ms, gps_fix_mode)
         SELECT * FROM UNNEST($1::TEXT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::BIGINT[], $6::INT[], $7::TEXT[],
             $8::INT[], $9::INT[], $10::TEXT[], $11::INT[], $12::INT[], $13::BIGINT[], $14::INT[], $15::INT[],
             $16::BIGINT[], $17::TEXT[], $18::TEXT[], $19::TEXT[], $20::TEXT[], $21::BIGINT[], $22::BIGINT[],
-            $23::BIGINT[], $24::INT[], $25::TEXT[], $26::TEXT[], $27::BYTEA[], $28::BIGINT[])";
+            $23::BIGINT[], $24::INT[], $25::TEXT[], $26::TEXT[], $27::BYTEA[], $28::BIGINT[], $29::TEXT[])";
     let st = statements.get(tx, sql).await.map_err(err("prepare the records' insert"))?;
     tx.execute(
         &st,
         &[
             &device, &seq, &employee, &direction, &recorded, &utc, &mode, &ms, &ls, &decision, &lat, &lon, &acc, &hdop,
             &sats, &fix, &photo, &app, &model, &prev, &since, &offset, &gps_time, &jumped, &hash, &sig, &canonical,
-            &received,
+            &received, &fix_mode,
         ],
     )
     .await

@@ -42,10 +42,27 @@ pub struct RecordView {
     pub reason: Option<String>,
     /// What the server doubts about it ([`crate::doubts`]); empty for most.
     pub flags: Vec<crate::doubts::Flag>,
-    /// Its GPS fix: latitude and longitude (degrees × 10⁷) and accuracy (decimetres).
-    pub gps: Option<(i64, i64, i64)>,
+    /// Its GPS fix, with the receiver's own view of its quality.
+    pub gps: Option<RecordFix>,
     /// The site of the device that made it.
     pub device_site: Option<String>,
+}
+
+/// A stored record's GPS fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordFix {
+    /// Latitude, degrees × 10⁷.
+    pub lat_e7: i64,
+    /// Longitude, degrees × 10⁷.
+    pub lon_e7: i64,
+    /// The accuracy radius, decimetres.
+    pub accuracy_dm: i64,
+    /// HDOP × 100 (`None`: the receiver gave none).
+    pub hdop_centi: Option<i64>,
+    /// Satellites used.
+    pub satellites: Option<i64>,
+    /// 2D or 3D (`None`: not said, or a record of format 1).
+    pub fix_mode: Option<hadir_protocol::FixMode>,
 }
 
 fn parse_direction(s: &str) -> Direction {
@@ -69,7 +86,7 @@ fn local_time(at_ms: i64, offset: UtcOffset) -> Result<OffsetDateTime> {
 
 const RECORD_COLS: &str = "r.id, r.device_id, r.employee_id, r.direction, r.recorded_at_ms, \
     r.utc_offset_min, r.mode, r.decision, r.seq, r.match_score_bp, d.decision, r.photo_sha256, d.reason, f.flags, \
-    r.gps_lat_e7, r.gps_lon_e7, r.gps_accuracy_dm, v.site_id";
+    r.gps_lat_e7, r.gps_lon_e7, r.gps_accuracy_dm, v.site_id, r.gps_hdop_centi, r.gps_satellites, r.gps_fix_mode";
 
 const RECORD_FROM: &str = "FROM records r LEFT JOIN dash_decisions d ON d.record_id = r.id \
     LEFT JOIN record_flags f ON f.record_id = r.id LEFT JOIN devices v ON v.device_id = r.device_id";
@@ -94,7 +111,14 @@ fn record_view(r: &dyn Row) -> Result<RecordView> {
         reason: r.opt_text(12)?,
         flags,
         gps: match (r.opt_i64(14)?, r.opt_i64(15)?) {
-            (Some(lat), Some(lon)) => Some((lat, lon, r.opt_i64(16)?.unwrap_or(0))),
+            (Some(lat_e7), Some(lon_e7)) => Some(RecordFix {
+                lat_e7,
+                lon_e7,
+                accuracy_dm: r.opt_i64(16)?.unwrap_or(0),
+                hdop_centi: r.opt_i64(18)?,
+                satellites: r.opt_i64(19)?,
+                fix_mode: r.opt_text(20)?.as_deref().and_then(hadir_protocol::FixMode::parse),
+            }),
             _ => None,
         },
         device_site: r.opt_text(17)?,

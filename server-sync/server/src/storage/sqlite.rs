@@ -12,7 +12,7 @@ use super::{
 };
 use crate::ingest::{Existing, Verified, decide};
 use hadir_protocol::api::{RosterEmployee, TemplateUploadResponse};
-use hadir_protocol::{ChainHead, Digest, Outcome, PublicKey};
+use hadir_protocol::{ChainHead, Digest, FixMode, Outcome, PublicKey};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -357,20 +357,20 @@ macro_rules! insert_columns {
         match_score_bp, liveness_score_bp, decision, gps_lat_e7, gps_lon_e7, gps_accuracy_dm,
         gps_hdop_centi, gps_satellites, gps_fix_at_ms, photo_sha256, app_version, model_version,
         prev_hash, clock_since_sync_ms, clock_sync_offset_ms, clock_gps_time_ms, clock_jumped,
-        record_hash, signature, canonical, received_at_ms"
+        record_hash, signature, canonical, received_at_ms, gps_fix_mode"
     };
 }
 
 const INSERT_RECORD: &str = concat!(
     "INSERT INTO records (",
     insert_columns!(),
-    ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28)"
+    ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29)"
 );
 
 const INSERT_QUARANTINE: &str = concat!(
     "INSERT INTO quarantine (",
     insert_columns!(),
-    ", reason) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29)"
+    ", reason) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30)"
 );
 
 fn insert(tx: &Transaction<'_>, v: &Verified, now_ms: i64, quarantine: Option<&str>) -> Result<()> {
@@ -380,10 +380,11 @@ fn insert(tx: &Transaction<'_>, v: &Verified, now_ms: i64, quarantine: Option<&s
         Some(_) => INSERT_QUARANTINE,
     };
     let mut st = tx.prepare_cached(sql).map_err(err("prepare record insert"))?;
-    let gps = b.gps.as_ref();
+    let fix = b.fix();
+    let gps = fix.as_ref();
     // Bound by reference: no copies of the strings and the canonical bytes.
     let (photo, prev, hash, sig) = (b.photo_sha256.to_hex(), b.prev_hash.to_hex(), v.hash.to_hex(), v.record.signature.to_hex());
-    let values: [&dyn rusqlite::ToSql; 28] = [
+    let values: [&dyn rusqlite::ToSql; 29] = [
         &b.device_id,
         &(b.seq as i64),
         &b.employee_id,
@@ -412,6 +413,7 @@ fn insert(tx: &Transaction<'_>, v: &Verified, now_ms: i64, quarantine: Option<&s
         &sig,
         &v.canonical,
         &now_ms,
+        &gps.and_then(|g| g.fix_mode).map(FixMode::as_str),
     ];
     let done = match quarantine {
         None => st.execute(values.as_slice()),

@@ -207,9 +207,10 @@ pub async fn a_teleport_and_a_replayed_position_are_flagged(store: Store) {
             lat_e7: -85_819_000 + north_m * 90,
             lon_e7: 1_151_771_000,
             accuracy_dm: 45,
-            hdop_centi: 90,
+            hdop_centi: Some(90),
             satellites: 9,
             fix_at_ms: b.recorded_at_ms - 2_000,
+            fix_mode: Some(hadir_protocol::FixMode::ThreeD),
         });
         json(&chain.push(b))
     };
@@ -248,6 +249,73 @@ pub async fn a_teleport_and_a_replayed_position_are_flagged(store: Store) {
     // 30 km (1.2 km north of the base to 31.2 km) in 10 minutes: about 180 km/h.
     assert!(hers[0].1[0].1.is_some_and(|kmh| (170..190).contains(&kmh)), "{:?}", hers[0].1);
     assert_eq!(hers[1].1[0].1, Some(1), "the device's position of one day before");
+}
+
+/// An older kiosk (record format 1: HDOP 0 for "the receiver gave none", no fix mode) and a
+/// current one (format 2) at one site: both are stored and verify; only a receiver that really
+/// said HDOP 0 is doubted; a format-1 record claiming a fix mode is refused as malformed (its
+/// format has no place to sign it).
+pub async fn both_record_formats_keep_what_the_receiver_said(store: Store) {
+    use hadir_protocol::{FixMode, GpsFix};
+    use hadir_server::storage::portable::{Row, Val};
+    let server = start(store).await;
+    let e = hadir_server::storage::EmployeeInput {
+        employee_id: "198001012005011001".into(),
+        name: "Petugas".into(),
+        site_id: "S1".into(),
+        section_id: None,
+        pin_hash: None,
+    };
+    server.store().upsert_employee(&e).await.unwrap();
+    let dev = server.enrol("FIELD-F", "S1", Mode::Field).await;
+    let mut chain = dev.chain.clone();
+    let t0 = crate::harness::T0 - 86_400_000;
+    let fix = GpsFix { lat_e7: -85_819_000, lon_e7: 1_151_771_000, accuracy_dm: 45, hdop_centi: None, satellites: 9, fix_at_ms: 0, fix_mode: None };
+    // (format, HDOP, fix mode), 30 minutes and 50 m apart.
+    let plan = [(1, Some(0), None), (2, Some(0), Some(FixMode::ThreeD)), (2, None, Some(FixMode::TwoD)), (1, Some(120), Some(FixMode::ThreeD))];
+    let entries: Vec<_> = plan
+        .iter()
+        .enumerate()
+        .map(|(i, &(format, hdop_centi, fix_mode))| {
+            let mut b = chain.next_body();
+            b.format = format;
+            b.employee_id = e.employee_id.clone();
+            b.mode = Mode::Field;
+            b.utc_offset_min = 480;
+            b.recorded_at_ms = t0 + i as i64 * 1_800_000;
+            b.gps = Some(GpsFix { lat_e7: fix.lat_e7 + i as i32 * 450, hdop_centi, fix_mode, fix_at_ms: b.recorded_at_ms - 2_000, ..fix });
+            json(&chain.push(b))
+        })
+        .collect();
+    let answer = dev.uploader.post_batch_raw(batch_json(&entries)).await.expect("upload");
+    let outcomes: Vec<&Outcome> = answer.results.iter().map(|r| &r.outcome).collect();
+    assert_eq!(outcomes[..3], [&Outcome::Stored, &Outcome::Stored, &Outcome::Stored], "{answer:?}");
+    assert!(
+        matches!(outcomes[3], Outcome::Refused { detail, .. } if detail.contains("gps.fix_mode (not in format 1)")),
+        "a format-1 record with a fix mode: {:?}",
+        outcomes[3]
+    );
+    let stored = server
+        .store()
+        .query_rows(
+            "test: stored fixes",
+            "SELECT seq, gps_hdop_centi, gps_fix_mode, canonical FROM records WHERE device_id = $1 ORDER BY seq",
+            vec![Val::Text("FIELD-F".into())],
+            |r: &dyn Row| Ok((r.i64(0)?, r.opt_i64(1)?, r.opt_text(2)?, r.opt_bytes(3)?.unwrap_or_default())),
+        )
+        .await
+        .unwrap();
+    let columns: Vec<(i64, Option<i64>, Option<String>)> = stored.iter().map(|(s, h, m, _)| (*s, *h, m.clone())).collect();
+    assert_eq!(columns, [(1, None, None), (2, Some(0), Some("3d".into())), (3, None, Some("2d".into()))]);
+    // Each stored record's signed bytes are in its own format and decode to what was sent.
+    for (seq, _, _, canonical) in &stored {
+        let body = hadir_protocol::canonical::decode(canonical).unwrap();
+        assert_eq!(body.format, plan[*seq as usize - 1].0, "seq {seq}");
+        assert_eq!(body.canonical_bytes(), *canonical, "seq {seq}");
+    }
+    let pending = server.store().pending_records().await.unwrap();
+    let flagged: Vec<(i64, Vec<&str>)> = pending.iter().map(|r| (r.seq, r.flags.iter().map(|f| f.code.as_str()).collect())).collect();
+    assert_eq!(flagged, [(2, vec!["hdop_zero"])], "only the receiver that said HDOP 0");
 }
 
 /// A stranger behind the office's TLS proxy sends batch after batch of forged records (a

@@ -111,7 +111,7 @@ impl Chain {
     pub fn next_body(&self) -> RecordBody {
         let seq = self.seq + 1;
         RecordBody {
-            format: 1,
+            format: hadir_protocol::CANONICAL_VERSION,
             device_id: self.device_id.clone(),
             seq,
             employee_id: format!("19850330201001{:04}", seq % 50),

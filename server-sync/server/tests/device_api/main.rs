@@ -115,6 +115,12 @@ async fn sqlite_a_teleport_and_a_replayed_position_are_flagged() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_both_record_formats_keep_what_the_receiver_said() {
+    let (_dir, store) = sqlite();
+    attacks::both_record_formats_keep_what_the_receiver_said(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_the_report_cache_follows_uploads_and_decisions() {
     let (_dir, store) = sqlite();
     scenarios::the_report_cache_follows_uploads_and_decisions(store).await;
@@ -151,6 +157,7 @@ async fn postgres_all_scenarios() {
     attacks::mixed_order_signature_is_refused(open("mixed_order").await).await;
     attacks::doubtful_records_wait_for_a_supervisor(open("doubts").await).await;
     attacks::a_teleport_and_a_replayed_position_are_flagged(open("teleport").await).await;
+    attacks::both_record_formats_keep_what_the_receiver_said(open("formats").await).await;
     attacks::a_record_into_a_closed_month_waits_in_quarantine(open("closed_month").await).await;
     attacks::a_stranger_refused_again_and_again_is_throttled(open("throttled").await).await;
     attacks::a_stranger_cannot_tell_devices_apart(open("strangers").await).await;
