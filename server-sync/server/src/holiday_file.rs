@@ -7,14 +7,18 @@
 //!
 //! # Formats
 //!
-//! - **CSV**: one holiday per line, `date,name` (`;` or tab also separate); an optional header
-//!   line (`tanggal`/`date` first); dates as `2026-03-19`, `19-03-2026` or `19/03/2026`; a
-//!   quoted name may hold the separator; further columns (a kind, a note) are ignored.
+//! - **CSV**: one holiday per line, `date,name[,kind]` (`;` or tab also separate); an optional
+//!   header line (`tanggal`/`date` first); dates as `2026-03-19`, `19-03-2026` or
+//!   `19/03/2026`; a quoted name may hold the separator; the kind is `nasional`,
+//!   `cuti bersama` or `daerah` (or the English words; empty: national), another word is an
+//!   error of its line; further columns (a note) are ignored.
 //! - **iCalendar** (RFC 5545, the file starts with `BEGIN:VCALENDAR`): each `VEVENT`'s
-//!   `DTSTART` (a date or a date-time; the date is taken as written) and `SUMMARY`; an all-day
+//!   `DTSTART` (a date or a date-time; the date is taken as written), `SUMMARY` and, where a
+//!   calendar sets one, a kind among its `CATEGORIES` (others are ignored: national); an all-day
 //!   `DTEND` is exclusive, so a two-day joint leave gives two dates. Folded lines and the text
 //!   escapes (`\,` `\;` `\n` `\\`) are undone.
 
+use crate::storage::calendar::HolidayKind;
 use time::{Date, Month};
 
 /// The largest file read (a year's holidays are a few kilobytes).
@@ -61,6 +65,8 @@ pub struct Holiday {
     pub date: Date,
     /// Its name.
     pub name: String,
+    /// National, joint leave or regional.
+    pub kind: HolidayKind,
 }
 
 /// Reads a CSV or iCalendar holiday file (see the module docs), in file order.
@@ -103,31 +109,47 @@ fn csv_date(s: &str) -> Option<Date> {
     if a.trim().len() == 4 { date_of(n(a)?, n(b)?, n(c)?) } else { date_of(n(c)?, n(b)?, n(a)?) }
 }
 
-/// The name column: quoted (may hold the separator, `""` is a quote) or up to the next separator.
-fn csv_name(rest: &str, sep: char) -> Result<String, &'static str> {
+/// The next column: quoted (may hold the separator, `""` is a quote) or up to the next
+/// separator; and what follows the separator after it (empty at the end of the line).
+fn csv_field(rest: &str, sep: char) -> Result<(String, &str), &'static str> {
     let rest = rest.trim_start();
     if let Some(q) = rest.strip_prefix('"') {
-        let mut name = String::new();
-        let mut chars = q.chars().peekable();
-        while let Some(c) = chars.next() {
+        let mut field = String::new();
+        let mut chars = q.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
             if c == '"' {
-                if chars.peek() == Some(&'"') {
+                if chars.peek().is_some_and(|(_, n)| *n == '"') {
                     chars.next();
-                    name.push('"');
+                    field.push('"');
                 } else {
-                    return Ok(name);
+                    let after = &q[i + 1..];
+                    return Ok((field, after.split_once(sep).map_or("", |(_, next)| next)));
                 }
             } else {
-                name.push(c);
+                field.push(c);
             }
         }
         Err("a quote is not closed")
     } else {
-        Ok(rest.split(sep).next().unwrap_or("").trim().to_owned())
+        let (field, next) = rest.split_once(sep).unwrap_or((rest, ""));
+        Ok((field.trim().to_owned(), next))
     }
 }
 
-fn checked_name(name: &str) -> Result<String, String> {
+/// The name and the kind columns of a line after its date.
+fn csv_name_and_kind(rest: &str, sep: char) -> Result<(String, HolidayKind), String> {
+    let (name, rest) = csv_field(rest, sep)?;
+    let name = checked_name(&name)?;
+    let (kind, _) = csv_field(rest, sep)?;
+    if kind.is_empty() {
+        return Ok((name, HolidayKind::National));
+    }
+    let kind = HolidayKind::parse(&kind).ok_or_else(|| format!("`{kind}` is not a kind of holiday (nasional, cuti bersama, daerah)"))?;
+    Ok((name, kind))
+}
+
+/// A holiday's name as written, trimmed (the dashboard's form checks its names with it too).
+pub(crate) fn checked_name(name: &str) -> Result<String, String> {
     let name = name.trim();
     if name.is_empty() {
         return Err("the holiday has no name".into());
@@ -163,8 +185,8 @@ fn parse_csv(text: &str) -> (Vec<Holiday>, Vec<LineError>) {
             errors.push(LineError { line: i + 1, reason: format!("`{first}` is not a date (write 2026-03-19 or 19-03-2026)") });
             continue;
         };
-        match csv_name(rest, sep).map_err(str::to_owned).and_then(|n| checked_name(&n)) {
-            Ok(name) => out.push(Holiday { date, name }),
+        match csv_name_and_kind(rest, sep) {
+            Ok((name, kind)) => out.push(Holiday { date, name, kind }),
             Err(reason) => errors.push(LineError { line: i + 1, reason }),
         }
     }
@@ -208,6 +230,8 @@ struct Event {
     /// `DTEND` and its line.
     end: Option<(usize, Date)>,
     summary: Option<String>,
+    /// A kind named among its `CATEGORIES`.
+    kind: Option<HolidayKind>,
     /// One of its lines is already reported as an error.
     reported: bool,
 }
@@ -248,8 +272,14 @@ fn parse_ics(text: &str) -> (Vec<Holiday>, Vec<LineError>) {
                     e.summary = Some(ics_text(v));
                 }
             }
+            ("CATEGORIES", v) => {
+                if let Some(e) = event.as_mut() {
+                    // A list; an escaped comma inside one category names no kind either way.
+                    e.kind = e.kind.or_else(|| v.split(',').find_map(|c| HolidayKind::parse(&ics_text(c))));
+                }
+            }
             ("END", v) if v.eq_ignore_ascii_case("VEVENT") => {
-                let Some(Event { begin, start, all_day, end, summary, reported }) = event.take() else { continue };
+                let Some(Event { begin, start, all_day, end, summary, kind, reported }) = event.take() else { continue };
                 if reported {
                     continue;
                 }
@@ -279,7 +309,7 @@ fn parse_ics(text: &str) -> (Vec<Holiday>, Vec<LineError>) {
                 }
                 let mut d = start;
                 loop {
-                    out.push(Holiday { date: d, name: name.clone() });
+                    out.push(Holiday { date: d, name: name.clone(), kind: kind.unwrap_or_default() });
                     match d.next_day() {
                         Some(next) if next <= last => d = next,
                         _ => break,
@@ -298,7 +328,34 @@ mod tests {
     use time::macros::date;
 
     fn ok(text: &str) -> Vec<(Date, String)> {
-        parse(text.as_bytes()).unwrap_or_else(|e| panic!("{text:?}: {e}")).into_iter().map(|h| (h.date, h.name)).collect()
+        holidays(text).into_iter().map(|h| (h.date, h.name)).collect()
+    }
+
+    fn holidays(text: &str) -> Vec<Holiday> {
+        parse(text.as_bytes()).unwrap_or_else(|e| panic!("{text:?}: {e}"))
+    }
+
+    #[test]
+    fn kinds() {
+        use HolidayKind::{JointLeave, National, Regional};
+        let cases: &[(&str, &str, &[HolidayKind])] = &[
+            ("no kind column: national", "2026-03-19,Nyepi\n", &[National]),
+            ("empty kind", "2026-03-19,Nyepi,\n", &[National]),
+            ("Indonesian words, any case", "2026-03-20,Cuti bersama Nyepi,Cuti Bersama\n2026-06-24,Galungan,daerah\n2026-08-17,HUT RI,NASIONAL\n", &[JointLeave, Regional, National]),
+            ("English words, underscores, a note after", "2026-03-20;Joint leave;joint_leave;SKB 3 Menteri\n2026-07-04;Kuningan;regional\n", &[JointLeave, Regional]),
+            ("quoted name, then the kind", "2026-12-24,\"Cuti bersama, Natal\",cuti-bersama\n", &[JointLeave]),
+            (
+                "iCalendar CATEGORIES",
+                "BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART;VALUE=DATE:20260624\nSUMMARY:Galungan\nCATEGORIES:Holidays,Daerah\nEND:VEVENT\nBEGIN:VEVENT\nDTSTART;VALUE=DATE:20260101\nSUMMARY:Tahun Baru\nCATEGORIES:Public holiday\nEND:VEVENT\nEND:VCALENDAR\n",
+                &[Regional, National],
+            ),
+        ];
+        for (name, text, want) in cases {
+            let got: Vec<HolidayKind> = holidays(text).into_iter().map(|h| h.kind).collect();
+            assert_eq!(got, *want, "{name}");
+        }
+        let err = parse(b"2026-03-19,Nyepi,penting\n").unwrap_err().to_string();
+        assert_eq!(err, "line 1: `penting` is not a kind of holiday (nasional, cuti bersama, daerah)");
     }
 
     #[test]

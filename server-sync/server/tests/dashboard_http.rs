@@ -410,6 +410,44 @@ BEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20260320\r\nDTEND;VALUE=DATE:20260322\r\nSUMM
         assert_eq!(f.state.store.audit_lines(Some(action), None, None, 10).await.unwrap().len(), 1, "{action} audited");
     }
 
+    // Kinds: a CSV's third column; the form adds one and changes another where it is listed.
+    let csv = "tanggal,nama,jenis\n2026-06-24,Galungan,daerah\n2026-08-17,HUT RI,\n";
+    let r = c.upload("/settings/holidays/import", &[("csrf", &csrf)], &[("file", "libur-bali.csv", csv.as_bytes())]).await;
+    assert!(r.location.as_deref().is_some_and(|l| l.starts_with("/settings?ok=")), "{:?}", r.location);
+    let r = c.post("/settings/holiday", &[("csrf", &csrf), ("date", "2026-07-04"), ("name", "Kuningan"), ("kind", "regional")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = c.post("/settings/holiday", &[("csrf", &csrf), ("date", "2026-03-20"), ("name", "Cuti bersama Idul Fitri"), ("kind", "joint_leave")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    use hadir_server::storage::calendar::HolidayKind::{JointLeave, National, Regional};
+    let kinds: Vec<(String, String, _)> =
+        f.state.store.holiday_list().await.unwrap().into_iter().map(|(d, n, k)| (d.to_string(), n, k)).collect();
+    assert_eq!(
+        kinds,
+        [
+            ("2026-03-19".to_owned(), "Hari Suci Nyepi".to_owned(), National),
+            ("2026-03-20".to_owned(), "Cuti bersama Idul Fitri".to_owned(), JointLeave),
+            ("2026-06-24".to_owned(), "Galungan".to_owned(), Regional),
+            ("2026-07-04".to_owned(), "Kuningan".to_owned(), Regional),
+            ("2026-08-17".to_owned(), "HUT RI".to_owned(), National),
+        ]
+    );
+    let page = c.get("/settings").await.text();
+    assert!(page.contains(r#"<li data-holiday="2026-06-24" data-kind="regional">"#), "{page}");
+    assert!(page.contains(r#"<option value="joint_leave" selected>Cuti bersama</option>"#), "the listed kind is selected");
+    // Bad input is refused by name and writes nothing.
+    for (fields, why) in [
+        (vec![("date", "2026-09-01"), ("name", "X"), ("kind", "penting")], "Jenis hari libur tidak dikenal."),
+        (vec![("date", "2026-09-01"), ("name", "   "), ("kind", "national")], "Nama hari libur: wajib diisi"),
+        (vec![("date", "2026-02-30"), ("name", "X"), ("kind", "national")], "Tanggal tidak valid."),
+    ] {
+        let mut form = vec![("csrf", csrf.as_str())];
+        form.extend(fields);
+        let r = c.post("/settings/holiday", &form).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{form:?}");
+        assert!(r.text().contains(why), "{why}: {}", r.text());
+    }
+    assert_eq!(f.state.store.holiday_list().await.unwrap().len(), 5, "nothing of the bad forms written");
+
     let mut sup = Client::new(&f);
     sup.login("kabid_bm", PASSWORD).await;
     let r = sup.upload("/settings/holidays/import", &[("csrf", "x")], &[("file", "x.csv", b"2026-01-01,X\n")]).await;
@@ -734,11 +772,11 @@ async fn recaps_carry_the_letterhead_and_signatures(db: &Db<'_>) {
 /// section's head; a supervisor cannot open another section's employee.
 async fn an_employees_month_shows_every_day_and_its_schedule(db: &Db<'_>) {
     let f = fixture_on(db, true).await;
-    f.storage.put_holiday(time::macros::date!(2026 - 03 - 19), "Hari Suci Nyepi").await.unwrap();
+    f.storage.put_holiday(time::macros::date!(2026 - 03 - 19), "Hari Suci Nyepi", hadir_server::storage::calendar::HolidayKind::National).await.unwrap();
     let mut admin = Client::new(&f);
     admin.login("admin", PASSWORD).await;
     let month = admin.get("/reports?year=2026&month=3").await.text();
-    assert!(month.contains(r#"<li data-holiday="2026-03-19">19 Maret — Hari Suci Nyepi</li>"#), "the month names its holidays");
+    assert!(month.contains(r#"<li data-holiday="2026-03-19">19 Maret — Hari Suci Nyepi <span class="muted">(Libur nasional)</span></li>"#), "the month names its holidays and their kinds");
     assert!(month.contains(r#"<option value="199003032015013003">Agus Pratama (199003032015013003)</option>"#));
 
     let agus = admin.get("/reports/employee?id=199003032015013003&year=2026&month=3").await;
@@ -865,7 +903,7 @@ async fn an_administrator_adds_a_missing_out_and_the_overtime_appears(db: &Db<'_
 async fn a_schedule_change_counts_from_its_date_and_ramadan_hours_only_on_working_days(db: &Db<'_>) {
     let f = fixture_on(db, true).await;
     let agus = "199003032015013003";
-    f.storage.put_holiday(time::macros::date!(2026 - 03 - 19), "Hari Suci Nyepi").await.unwrap();
+    f.storage.put_holiday(time::macros::date!(2026 - 03 - 19), "Hari Suci Nyepi", hadir_server::storage::calendar::HolidayKind::National).await.unwrap();
     f.storage.close_month(2026, time::Month::January, dashboard_fixture::WIB, "admin", dashboard_fixture::NOW).await.unwrap().unwrap();
     let mut admin = Client::new(&f);
     admin.login("admin", PASSWORD).await;

@@ -7,6 +7,7 @@ mod dashboard_fixture;
 
 use dashboard_fixture::{Db, fixture_on};
 use hadir_rules::{Decision, Excused, RuleSettings, WeeklySchedule, WorkHours};
+use hadir_server::storage::calendar::HolidayKind;
 use hadir_server::storage::portable::params;
 use time::macros::{date, datetime, time};
 
@@ -59,14 +60,19 @@ async fn sections_holidays_and_settings_round_trip(db: &Db<'_>) {
     let h = WorkHours::new(time!(07:00), time!(15:30)).unwrap();
     s.put_section("BM", "Bina Marga Baru", &WeeklySchedule::weekdays(h)).await.unwrap();
     s.put_exception("BM", date!(2026 - 03 - 20), None, "Kerja bakti").await.unwrap();
-    s.put_holiday(date!(2026 - 03 - 19), "Nyepi").await.unwrap();
-    s.put_holiday(date!(2026 - 03 - 19), "Hari Suci Nyepi").await.unwrap();
+    s.put_holiday(date!(2026 - 03 - 19), "Nyepi", HolidayKind::National).await.unwrap();
+    s.put_holiday(date!(2026 - 03 - 19), "Hari Suci Nyepi", HolidayKind::Regional).await.unwrap();
     let secs = s.sections().await.unwrap();
     assert_eq!(secs.len(), 3);
     let bm = secs.iter().find(|x| x.id == "BM").unwrap();
     assert_eq!((bm.name.as_str(), &bm.calendar.weekly), ("Bina Marga Baru", &WeeklySchedule::weekdays(h)));
     assert_eq!(bm.calendar.exceptions.len(), 1);
     assert_eq!(s.holidays().await.unwrap().iter().count(), 1);
+    assert_eq!(
+        s.holiday_list().await.unwrap(),
+        [(date!(2026 - 03 - 19), "Hari Suci Nyepi".to_owned(), HolidayKind::Regional)],
+        "the second write changed the date's name and kind"
+    );
     assert_eq!(s.settings().await.unwrap(), RuleSettings::default(), "defaults before anything is saved");
     let mut rs = RuleSettings::default();
     rs.late_bp[3] = 200;

@@ -14,7 +14,7 @@ use super::auth::{self, Page, scope};
 use super::html::{csrf_field, esc, page};
 use super::i18n::Lang;
 use crate::storage::accounts::Role;
-use crate::storage::calendar::{date_str, parse_date};
+use crate::storage::calendar::{HolidayKind, date_str, parse_date};
 use crate::storage::corrections::CANCEL;
 use crate::storage::{dt_to_ms, ms_to_dt};
 use super::{AppError, AppState, SESSION_COOKIE, Session, lang_of};
@@ -1314,28 +1314,41 @@ pub async fn settings(State(st): State<AppState>, s: Session, Query(q): Query<Fi
         t = lang.pick("Aturan dan potongan TPP", "Rules and allowance deductions"),
         save = lang.pick("Simpan", "Save")
     );
+    // Each holiday is its own small form: its name and kind are changed where they are read.
     let mut hol = String::new();
-    for (d, n) in st.store.holidays().await?.iter() {
+    let kind_select = |chosen: HolidayKind| -> String {
+        let options: String = HolidayKind::ALL
+            .iter()
+            .map(|k| format!(r#"<option value="{}"{}>{}</option>"#, k.as_str(), if *k == chosen { " selected" } else { "" }, holiday_kind_label(lang, *k)))
+            .collect();
+        format!(r#"<select name="kind" aria-label="{}">{options}</select>"#, lang.pick("Jenis", "Kind"))
+    };
+    for (d, n, kind) in st.store.holiday_list().await? {
         let _ = write!(
             hol,
-            r#"<li data-holiday="{ds}">{ds} — {n} <form class="inline" method="post" action="/settings/holiday/{ds}/remove">{c}<button class="reject">{rm}</button></form></li>"#,
+            r#"<li data-holiday="{ds}" data-kind="{k}"><form class="inline" method="post" action="/settings/holiday">{c}<input type="hidden" name="date" value="{ds}"><b>{ds}</b> <input name="name" value="{n}" required maxlength="120" aria-label="{nl}">{sel}<button>{save}</button></form> <form class="inline" method="post" action="/settings/holiday/{ds}/remove">{c}<button class="reject">{rm}</button></form></li>"#,
             ds = date_str(d),
-            n = esc(n),
+            k = kind.as_str(),
+            n = esc(&n),
+            nl = lang.pick("Nama", "Name"),
+            sel = kind_select(kind),
+            save = lang.pick("Simpan", "Save"),
             rm = lang.pick("Hapus", "Remove"),
         );
     }
     let _ = write!(
         body,
-        r#"<section class="card"><h2>{t}</h2><p class="muted">{help}</p><ul id="holidays">{hol}</ul><form method="post" action="/settings/holiday" class="inline">{c}<label>{d}<input type="date" name="date" required></label><label>{n}<input name="name" required maxlength="120"></label><button>{add}</button></form>
+        r#"<section class="card"><h2>{t}</h2><p class="muted">{help}</p><ul id="holidays">{hol}</ul><form method="post" action="/settings/holiday" class="inline">{c}<label>{d}<input type="date" name="date" required></label><label>{n}<input name="name" required maxlength="120"></label>{sel}<button>{add}</button></form>
 <form method="post" action="/settings/holidays/import" enctype="multipart/form-data" class="inline">{c}<label>{file}<input type="file" name="file" accept=".csv,.ics,text/csv,text/calendar" required></label><button>{import}</button></form></section>"#,
         t = lang.pick("Hari libur", "Holidays"),
         help = lang.pick(
-            "Hari libur nasional, cuti bersama dan libur daerah. Tanggal yang sudah ada diganti namanya. Impor satu tahun dari berkas CSV (tanggal,nama) atau iCalendar (.ics): semua baris atau tidak sama sekali.",
-            "National holidays, joint leave days and regional holidays. An existing date is renamed. Import a year from a CSV (date,name) or iCalendar (.ics) file: every line or none.",
+            "Hari libur nasional, cuti bersama dan libur daerah: semuanya hari tidak bekerja di rekap. Tanggal yang sudah ada diganti nama dan jenisnya. Impor satu tahun dari berkas CSV (tanggal,nama,jenis: nasional, cuti bersama atau daerah) atau iCalendar (.ics): semua baris atau tidak sama sekali.",
+            "National holidays, joint leave days and regional holidays: all of them days off in the recap. An existing date gets the new name and kind. Import a year from a CSV (date,name,kind: nasional, cuti bersama or daerah) or iCalendar (.ics) file: every line or none.",
         ),
         d = lang.pick("Tanggal", "Date"),
         n = lang.pick("Nama", "Name"),
-        add = lang.pick("Tambahkan / ganti", "Add / rename"),
+        sel = kind_select(HolidayKind::National),
+        add = lang.pick("Tambahkan / ganti", "Add / change"),
         file = lang.pick("Berkas hari libur", "Holiday file"),
         import = lang.pick("Impor", "Import"),
     );
@@ -1435,15 +1448,31 @@ pub async fn save_rules(State(st): State<AppState>, s: Session, Form(f): Form<Fi
     Ok(redirect_ok("/settings", s.lang.pick("Pengaturan disimpan", "Settings saved")))
 }
 
-/// Adds a holiday.
+/// How a holiday's kind reads.
+pub(crate) fn holiday_kind_label(lang: Lang, kind: HolidayKind) -> &'static str {
+    match kind {
+        HolidayKind::National => lang.pick("Libur nasional", "National holiday"),
+        HolidayKind::JointLeave => lang.pick("Cuti bersama", "Joint leave"),
+        HolidayKind::Regional => lang.pick("Libur daerah", "Regional holiday"),
+    }
+}
+
+/// Adds a holiday, or changes an existing date's name and kind (audited).
 pub async fn add_holiday(State(st): State<AppState>, s: Session, Form(f): Form<Fields>) -> Result<Response, AppError> {
     s.require(Page::Settings)?;
     s.check_csrf(f.get("csrf"))?;
-    let d = parse_date(field(&f, "date")).ok_or_else(|| AppError::BadRequest("date".into()))?;
-    let name = field(&f, "name");
-    st.store.put_holiday(d, name).await?;
-    st.store.audit(&s.user.username, "holiday", &format!("{} {name}", date_str(d)), (st.clock)()).await?;
-    Ok(redirect_ok("/settings", s.lang.pick("Hari libur disimpan", "Holiday saved")))
+    let lang = s.lang;
+    let d = parse_date(field(&f, "date")).ok_or_else(|| AppError::BadRequest(lang.pick("Tanggal tidak valid.", "Not a valid date.").into()))?;
+    let name = crate::holiday_file::checked_name(field(&f, "name")).map_err(|_| {
+        AppError::BadRequest(lang.pick("Nama hari libur: wajib diisi, paling banyak 120 karakter.", "The holiday's name: required, at most 120 characters.").into())
+    })?;
+    let kind = match field(&f, "kind") {
+        "" => HolidayKind::National,
+        k => HolidayKind::parse(k).ok_or_else(|| AppError::BadRequest(lang.pick("Jenis hari libur tidak dikenal.", "Unknown kind of holiday.").into()))?,
+    };
+    st.store.put_holiday(d, &name, kind).await?;
+    st.store.audit(&s.user.username, "holiday", &format!("{} {name} ({})", date_str(d), kind.as_str()), (st.clock)()).await?;
+    Ok(redirect_ok("/settings", lang.pick("Hari libur disimpan", "Holiday saved")))
 }
 
 /// Removes a holiday (audited).
@@ -1493,7 +1522,7 @@ pub async fn import_holidays(State(st): State<AppState>, s: Session, mut form: a
             return Ok(redirect_err("/settings", &msg));
         }
     };
-    let rows: Vec<(Date, String)> = holidays.into_iter().map(|h| (h.date, h.name)).collect();
+    let rows: Vec<(Date, String, HolidayKind)> = holidays.into_iter().map(|h| (h.date, h.name, h.kind)).collect();
     st.store.put_holidays(&rows).await?;
     st.store.audit(&s.user.username, "holidays_imported", &format!("{name}: {} dates", rows.len()), (st.clock)()).await?;
     let msg = match lang {

@@ -15,7 +15,7 @@ use super::auth::{Page, scope};
 use super::html::{csrf_field, esc, page};
 use super::i18n::Lang;
 use super::pages::narrowed;
-use crate::storage::calendar::{date_str, parse_date};
+use crate::storage::calendar::{HolidayKind, date_str, parse_date};
 use super::{AppError, AppState, Session};
 use crate::reports::chart::late_chart_svg;
 use crate::reports::month::{Context, date_rows, employee_month, late_per_day};
@@ -105,7 +105,7 @@ pub async fn month_page(State(st): State<AppState>, s: Session, Query(q): Query<
     // The recap names the devices that keep its later days "not yet known".
     body.push_str(&super::pages::silent_devices_notice(&st, lang, None).await?);
     body.push_str(&close_card(&st, &s, year, month).await?);
-    body.push_str(&holidays_card(lang, &ctx, year, month));
+    body.push_str(&holidays_card(lang, &st.store.holiday_list().await?, year, month));
     body.push_str(&employee_picker(lang, &ctx, year, month));
     let query = format!("year={year}&month={}&section={}", u8::from(month), esc(section));
     body.push_str(&exports("/reports/month", &query, lang));
@@ -125,13 +125,21 @@ pub async fn month_page(State(st): State<AppState>, s: Session, Query(q): Query<
     Ok(Html(page(lang, &s.user, &s.csrf, Page::Reports, &table.title, &body)))
 }
 
-/// The month's holidays, so that a reader sees why those days count as off.
-fn holidays_card(lang: Lang, ctx: &Context, year: i32, month: Month) -> String {
-    let items: Vec<String> = ctx
-        .holidays
+/// The month's holidays with their kinds, so that a reader sees why those days count as off.
+fn holidays_card(lang: Lang, holidays: &[(Date, String, HolidayKind)], year: i32, month: Month) -> String {
+    let items: Vec<String> = holidays
         .iter()
-        .filter(|(d, _)| d.year() == year && d.month() == month)
-        .map(|(d, name)| format!(r#"<li data-holiday="{ds}">{day} {m} — {n}</li>"#, ds = date_str(d), day = d.day(), m = lang.month(month), n = esc(name)))
+        .filter(|(d, _, _)| d.year() == year && d.month() == month)
+        .map(|(d, name, kind)| {
+            format!(
+                r#"<li data-holiday="{ds}">{day} {m} — {n} <span class="muted">({k})</span></li>"#,
+                ds = date_str(*d),
+                day = d.day(),
+                m = lang.month(month),
+                n = esc(name),
+                k = super::pages::holiday_kind_label(lang, *kind)
+            )
+        })
         .collect();
     if items.is_empty() {
         return String::new();

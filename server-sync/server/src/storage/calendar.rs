@@ -2,7 +2,8 @@
 //!
 //! It owns `dash_sections` (each section's first week), `dash_section_changes` (weeks that
 //! take effect from a date), `dash_section_exceptions`, `dash_employee_schedules` (an
-//! employee's own week for a range of dates, never two overlapping) and `dash_holidays`. Hours are stored as
+//! employee's own week for a range of dates, never two overlapping) and `dash_holidays` (date,
+//! name, [`HolidayKind`]). Hours are stored as
 //! `HH:MM-HH:MM` text ([`WorkHours`]'s `Display` and [`WorkHours::parse`]) and dates as
 //! `YYYY-MM-DD` ([`date_str`], [`parse_date`]). The rules that use a calendar are
 //! `hadir_rules`; nothing here decides lateness.
@@ -13,9 +14,48 @@ use hadir_rules::{DayException, Holidays, SectionCalendar, WeeklySchedule, WorkH
 use std::collections::{BTreeMap, HashMap};
 use time::Date;
 
-/// Adds a holiday or renames the date's.
-const PUT_HOLIDAY: &str =
-    "INSERT INTO dash_holidays (date, name) VALUES ($1, $2) ON CONFLICT (date) DO UPDATE SET name = excluded.name";
+/// Adds a holiday or changes the date's name and kind.
+const PUT_HOLIDAY: &str = "INSERT INTO dash_holidays (date, name, kind) VALUES ($1, $2, $3) \
+    ON CONFLICT (date) DO UPDATE SET name = excluded.name, kind = excluded.kind";
+
+/// What a holiday is, as the decree that makes it says. Every kind is a day off for the recap
+/// (the rules see only the date); the kind is what the month views and the settings show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum HolidayKind {
+    /// A national holiday (libur nasional).
+    #[default]
+    National,
+    /// A joint leave day (cuti bersama), decreed beside a national holiday.
+    JointLeave,
+    /// A regional holiday (libur daerah), e.g. Galungan in Bali by the governor's decree.
+    Regional,
+}
+
+impl HolidayKind {
+    /// Every kind, in the order forms list them.
+    pub const ALL: [HolidayKind; 3] = [HolidayKind::National, HolidayKind::JointLeave, HolidayKind::Regional];
+
+    /// As stored and sent by forms.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HolidayKind::National => "national",
+            HolidayKind::JointLeave => "joint_leave",
+            HolidayKind::Regional => "regional",
+        }
+    }
+
+    /// The kind a word names, as forms send it or people write it in a holiday file
+    /// (`nasional`, `cuti bersama`, `daerah`, or the English words; any case, `_`/`-` for spaces).
+    pub fn parse(word: &str) -> Option<HolidayKind> {
+        let w = word.trim().to_lowercase().replace(['_', '-'], " ");
+        match w.as_str() {
+            "national" | "nasional" | "libur nasional" => Some(HolidayKind::National),
+            "joint leave" | "cuti bersama" => Some(HolidayKind::JointLeave),
+            "regional" | "daerah" | "libur daerah" => Some(HolidayKind::Regional),
+            _ => None,
+        }
+    }
+}
 
 /// A section of the department.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -287,14 +327,9 @@ impl Store {
             .collect())
     }
 
-    /// Adds or renames a holiday.
-    pub async fn put_holiday(&self, date: Date, name: &str) -> Result<()> {
-        self.write(
-            "put holiday",
-            PUT_HOLIDAY,
-            params![date_str(date), name],
-        )
-        .await?;
+    /// Adds a holiday, or changes the date's name and kind.
+    pub async fn put_holiday(&self, date: Date, name: &str, kind: HolidayKind) -> Result<()> {
+        self.write("put holiday", PUT_HOLIDAY, params![date_str(date), name, kind.as_str()]).await?;
         Ok(())
     }
 
@@ -303,22 +338,27 @@ impl Store {
         Ok(self.write("remove holiday", "DELETE FROM dash_holidays WHERE date = $1", params![date_str(date)]).await? == 1)
     }
 
-    /// Adds or renames every holiday of a file in one transaction: all of them or none.
-    pub async fn put_holidays(&self, holidays: &[(Date, String)]) -> Result<()> {
+    /// Adds or changes every holiday of a file in one transaction: all of them or none.
+    pub async fn put_holidays(&self, holidays: &[(Date, String, HolidayKind)]) -> Result<()> {
         let stmts = holidays
             .iter()
-            .map(|(date, name)| {
-                Stmt::new(
-                    PUT_HOLIDAY,
-                    params![date_str(*date), name.as_str()],
-                )
-            })
+            .map(|(date, name, kind)| Stmt::new(PUT_HOLIDAY, params![date_str(*date), name.as_str(), kind.as_str()]))
             .collect();
         self.write_all("put holidays", stmts).await?;
         Ok(())
     }
 
-    /// All holidays.
+    /// Every holiday with its kind, by date (what the settings and the month views list).
+    pub async fn holiday_list(&self) -> Result<Vec<(Date, String, HolidayKind)>> {
+        self.query_rows("list holidays", "SELECT date, name, kind FROM dash_holidays ORDER BY date", params![], |r| {
+            let kind = r.text(2)?;
+            let kind = HolidayKind::parse(&kind).ok_or_else(|| StorageError::Corrupt(format!("dash_holidays.kind `{kind}`")))?;
+            Ok((stored_date("dash_holidays", &r.text(0)?)?, r.text(1)?, kind))
+        })
+        .await
+    }
+
+    /// All holidays, as the rules read them.
     pub async fn holidays(&self) -> Result<Holidays> {
         let rows = self
             .query_rows("read holidays", "SELECT date, name FROM dash_holidays", params![], |r| {
