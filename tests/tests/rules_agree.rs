@@ -76,7 +76,7 @@ async fn the_kiosk_shows_the_lateness_of_the_recap(db: Db) {
     store.put_section("BM", "Bina Marga", &WeeklySchedule::new([day, day, day, day, friday, None, None])).await.unwrap();
     let night = Some(hours(time!(22:00), time!(06:00)));
     store.put_section("SATPAM", "Satpam", &WeeklySchedule::new([night, night, night, night, night, None, None])).await.unwrap();
-    store.put_holiday(date!(2026 - 03 - 04), "Hari libur uji", hadir_server::storage::calendar::HolidayKind::National).await.unwrap();
+    store.put_holiday(&hadir_server::storage::calendar::Holiday::everywhere(date!(2026 - 03 - 04), "Hari libur uji", hadir_server::storage::calendar::HolidayKind::National)).await.unwrap();
 
     let cases = cases();
     for (i, case) in cases.iter().enumerate() {

@@ -180,7 +180,7 @@ fn postgres(rt: &tokio::runtime::Runtime, sqlite_store: &Store, offset: UtcOffse
             pg.put_section(&sec.id, &sec.name, &sec.calendar.weekly).await.expect("section");
         }
         for (d, n) in sqlite_store.holidays().await.expect("holidays").iter() {
-            pg.put_holiday(d, n, hadir_server::storage::calendar::HolidayKind::National).await.expect("holiday");
+            pg.put_holiday(&hadir_server::storage::calendar::Holiday::everywhere(d, n, hadir_server::storage::calendar::HolidayKind::National)).await.expect("holiday");
         }
         let t = Instant::now();
         let c = pg.postgres().expect("postgres").lock().await;
@@ -296,7 +296,7 @@ fn populate(rt: &tokio::runtime::Runtime, store: &Store) {
         ))
         .expect("section");
     }
-    rt.block_on(store.put_holiday(date!(2026 - 03 - 19), "Nyepi", hadir_server::storage::calendar::HolidayKind::National)).expect("holiday");
+    rt.block_on(store.put_holiday(&hadir_server::storage::calendar::Holiday::everywhere(date!(2026 - 03 - 19), "Nyepi", hadir_server::storage::calendar::HolidayKind::National))).expect("holiday");
     let mut c = sqlite(store);
     let tx = c.transaction().expect("tx");
     let base = date!(2026 - 03 - 01).midnight().assume_offset(UtcOffset::from_hms(7, 0, 0).expect("offset"));

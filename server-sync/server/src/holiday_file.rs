@@ -2,7 +2,8 @@
 //! holidays read from a CSV or an iCalendar file, as the government's decree is typed up or a
 //! calendar application exports it.
 //!
-//! It is pure: bytes in, dated names or every bad line out. It must not write anything; the
+//! It is pure: bytes in, holidays (of every site: a file is a decree's list) or every bad line
+//! out. It must not write anything; the
 //! dashboard shows the errors and writes the whole file in one transaction, or nothing.
 //!
 //! # Formats
@@ -18,7 +19,7 @@
 //!   `DTEND` is exclusive, so a two-day joint leave gives two dates. Folded lines and the text
 //!   escapes (`\,` `\;` `\n` `\\`) are undone.
 
-use crate::storage::calendar::HolidayKind;
+use crate::storage::calendar::{Holiday, HolidayKind};
 use time::{Date, Month};
 
 /// The largest file read (a year's holidays are a few kilobytes).
@@ -58,16 +59,6 @@ pub struct LineError {
     pub reason: String,
 }
 
-/// A holiday read from a file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Holiday {
-    /// The date.
-    pub date: Date,
-    /// Its name.
-    pub name: String,
-    /// National, joint leave or regional.
-    pub kind: HolidayKind,
-}
 
 /// Reads a CSV or iCalendar holiday file (see the module docs), in file order.
 pub fn parse(bytes: &[u8]) -> Result<Vec<Holiday>, HolidayFileError> {
@@ -186,7 +177,7 @@ fn parse_csv(text: &str) -> (Vec<Holiday>, Vec<LineError>) {
             continue;
         };
         match csv_name_and_kind(rest, sep) {
-            Ok((name, kind)) => out.push(Holiday { date, name, kind }),
+            Ok((name, kind)) => out.push(Holiday::everywhere(date, name, kind)),
             Err(reason) => errors.push(LineError { line: i + 1, reason }),
         }
     }
@@ -309,7 +300,7 @@ fn parse_ics(text: &str) -> (Vec<Holiday>, Vec<LineError>) {
                 }
                 let mut d = start;
                 loop {
-                    out.push(Holiday { date: d, name: name.clone(), kind: kind.unwrap_or_default() });
+                    out.push(Holiday::everywhere(d, name.clone(), kind.unwrap_or_default()));
                     match d.next_day() {
                         Some(next) if next <= last => d = next,
                         _ => break,

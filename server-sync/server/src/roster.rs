@@ -46,7 +46,7 @@ pub async fn site_rules(
     Ok(hadir_rules::SiteRules {
         zone: zone.clone(),
         settings: store.settings().await?,
-        holidays: store.holidays().await?,
+        holidays: store.site_holidays().await?.of(site_id).clone(),
         sections: sections.into_iter().map(|(id, c)| (id, c.as_of(today))).collect(),
         excused: employees.iter().filter_map(|e| Some((e.id.clone(), excused.remove(&e.id)?))).collect(),
         assignments,

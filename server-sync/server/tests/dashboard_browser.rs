@@ -445,7 +445,7 @@ async fn markup_in_free_text_never_runs(db: &Db<'_>) {
     s.file_leave(evil_id, hadir_rules::Excused::Cuti, day, day, &format!("Cuti {MARK}"), Some((&letter, "application/pdf")), "admin", now)
         .await
         .unwrap();
-    s.put_holidays(&[(day + time::Duration::days(3), format!("Libur {MARK}"), hadir_server::storage::calendar::HolidayKind::National)]).await.unwrap();
+    s.put_holidays(&[hadir_server::storage::calendar::Holiday::everywhere(day + time::Duration::days(3), format!("Libur {MARK}"), hadir_server::storage::calendar::HolidayKind::National)]).await.unwrap();
     let signer = hadir_server::reports::signoff::Signatory { title: format!("Jabatan {MARK}"), name: format!("Nama {MARK}"), nip: String::new() };
     let letterhead = hadir_server::reports::signoff::Letterhead {
         lines: vec![format!("Kop {MARK}")],

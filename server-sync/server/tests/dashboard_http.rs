@@ -414,31 +414,35 @@ BEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20260320\r\nDTEND;VALUE=DATE:20260322\r\nSUMM
     let csv = "tanggal,nama,jenis\n2026-06-24,Galungan,daerah\n2026-08-17,HUT RI,\n";
     let r = c.upload("/settings/holidays/import", &[("csrf", &csrf)], &[("file", "libur-bali.csv", csv.as_bytes())]).await;
     assert!(r.location.as_deref().is_some_and(|l| l.starts_with("/settings?ok=")), "{:?}", r.location);
-    let r = c.post("/settings/holiday", &[("csrf", &csrf), ("date", "2026-07-04"), ("name", "Kuningan"), ("kind", "regional")]).await;
+    let r = c.post("/settings/holiday", &[("csrf", &csrf), ("date", "2026-07-04"), ("name", "Kuningan"), ("kind", "regional"), ("site:KANTOR", "on")]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let r = c.post("/settings/holiday", &[("csrf", &csrf), ("date", "2026-03-20"), ("name", "Cuti bersama Idul Fitri"), ("kind", "joint_leave")]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     use hadir_server::storage::calendar::HolidayKind::{JointLeave, National, Regional};
-    let kinds: Vec<(String, String, _)> =
-        f.state.store.holiday_list().await.unwrap().into_iter().map(|(d, n, k)| (d.to_string(), n, k)).collect();
+    let kinds: Vec<(String, String, _, String)> =
+        f.state.store.holiday_list().await.unwrap().into_iter().map(|h| (h.date.to_string(), h.name, h.kind, h.sites.join(" "))).collect();
+    let row = |d: &str, n: &str, k, s: &str| (d.to_owned(), n.to_owned(), k, s.to_owned());
     assert_eq!(
         kinds,
         [
-            ("2026-03-19".to_owned(), "Hari Suci Nyepi".to_owned(), National),
-            ("2026-03-20".to_owned(), "Cuti bersama Idul Fitri".to_owned(), JointLeave),
-            ("2026-06-24".to_owned(), "Galungan".to_owned(), Regional),
-            ("2026-07-04".to_owned(), "Kuningan".to_owned(), Regional),
-            ("2026-08-17".to_owned(), "HUT RI".to_owned(), National),
+            row("2026-03-19", "Hari Suci Nyepi", National, ""),
+            row("2026-03-20", "Cuti bersama Idul Fitri", JointLeave, ""),
+            row("2026-06-24", "Galungan", Regional, ""),
+            row("2026-07-04", "Kuningan", Regional, "KANTOR"),
+            row("2026-08-17", "HUT RI", National, ""),
         ]
     );
     let page = c.get("/settings").await.text();
-    assert!(page.contains(r#"<li data-holiday="2026-06-24" data-kind="regional">"#), "{page}");
+    assert!(page.contains(r#"<li data-holiday="2026-06-24" data-kind="regional" data-sites="">"#), "{page}");
+    assert!(page.contains(r#"<li data-holiday="2026-07-04" data-kind="regional" data-sites="KANTOR">"#), "{page}");
     assert!(page.contains(r#"<option value="joint_leave" selected>Cuti bersama</option>"#), "the listed kind is selected");
+    assert!(page.contains(r#"<input type="checkbox" name="site:KANTOR" checked>"#), "the listed site is ticked");
     // Bad input is refused by name and writes nothing.
     for (fields, why) in [
         (vec![("date", "2026-09-01"), ("name", "X"), ("kind", "penting")], "Jenis hari libur tidak dikenal."),
         (vec![("date", "2026-09-01"), ("name", "   "), ("kind", "national")], "Nama hari libur: wajib diisi"),
         (vec![("date", "2026-02-30"), ("name", "X"), ("kind", "national")], "Tanggal tidak valid."),
+        (vec![("date", "2026-09-01"), ("name", "X"), ("kind", "regional"), ("site:BALI-99", "on")], "Lokasi tidak dikenal: BALI-99"),
     ] {
         let mut form = vec![("csrf", csrf.as_str())];
         form.extend(fields);
@@ -447,6 +451,20 @@ BEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20260320\r\nDTEND;VALUE=DATE:20260322\r\nSUMM
         assert!(r.text().contains(why), "{why}: {}", r.text());
     }
     assert_eq!(f.state.store.holiday_list().await.unwrap().len(), 5, "nothing of the bad forms written");
+    // A regional holiday of another office is not this site's: its kiosks and recaps work that day.
+    let elsewhere = hadir_server::storage::calendar::Holiday {
+        date: time::macros::date!(2026 - 07 - 01),
+        name: "HUT Kabupaten Lain".into(),
+        kind: Regional,
+        sites: vec!["KANTOR-LAIN".into()],
+    };
+    f.state.store.put_holiday(&elsewhere).await.unwrap();
+    let zone = hadir_rules::SiteZone::parse("Asia/Makassar").unwrap();
+    let rules = hadir_server::roster::site_rules(&f.storage, "KANTOR", &zone, time::macros::date!(2026 - 06 - 01)).await.unwrap();
+    let theirs: Vec<String> = rules.holidays.iter().map(|(d, _)| d.to_string()).collect();
+    assert_eq!(theirs, ["2026-03-19", "2026-03-20", "2026-06-24", "2026-07-04", "2026-08-17"], "KANTOR's kiosks: not 2026-07-01");
+    let other = hadir_server::roster::site_rules(&f.storage, "KANTOR-LAIN", &zone, time::macros::date!(2026 - 06 - 01)).await.unwrap();
+    assert!(other.holidays.get(time::macros::date!(2026 - 07 - 01)).is_some() && other.holidays.get(time::macros::date!(2026 - 07 - 04)).is_none());
 
     let mut sup = Client::new(&f);
     sup.login("kabid_bm", PASSWORD).await;
@@ -772,7 +790,7 @@ async fn recaps_carry_the_letterhead_and_signatures(db: &Db<'_>) {
 /// section's head; a supervisor cannot open another section's employee.
 async fn an_employees_month_shows_every_day_and_its_schedule(db: &Db<'_>) {
     let f = fixture_on(db, true).await;
-    f.storage.put_holiday(time::macros::date!(2026 - 03 - 19), "Hari Suci Nyepi", hadir_server::storage::calendar::HolidayKind::National).await.unwrap();
+    f.storage.put_holiday(&hadir_server::storage::calendar::Holiday::everywhere(time::macros::date!(2026 - 03 - 19), "Hari Suci Nyepi", hadir_server::storage::calendar::HolidayKind::National)).await.unwrap();
     let mut admin = Client::new(&f);
     admin.login("admin", PASSWORD).await;
     let month = admin.get("/reports?year=2026&month=3").await.text();
@@ -903,7 +921,7 @@ async fn an_administrator_adds_a_missing_out_and_the_overtime_appears(db: &Db<'_
 async fn a_schedule_change_counts_from_its_date_and_ramadan_hours_only_on_working_days(db: &Db<'_>) {
     let f = fixture_on(db, true).await;
     let agus = "199003032015013003";
-    f.storage.put_holiday(time::macros::date!(2026 - 03 - 19), "Hari Suci Nyepi", hadir_server::storage::calendar::HolidayKind::National).await.unwrap();
+    f.storage.put_holiday(&hadir_server::storage::calendar::Holiday::everywhere(time::macros::date!(2026 - 03 - 19), "Hari Suci Nyepi", hadir_server::storage::calendar::HolidayKind::National)).await.unwrap();
     f.storage.close_month(2026, time::Month::January, dashboard_fixture::WIB, "admin", dashboard_fixture::NOW).await.unwrap().unwrap();
     let mut admin = Client::new(&f);
     admin.login("admin", PASSWORD).await;

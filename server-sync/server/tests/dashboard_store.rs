@@ -7,7 +7,7 @@ mod dashboard_fixture;
 
 use dashboard_fixture::{Db, fixture_on};
 use hadir_rules::{Decision, Excused, RuleSettings, WeeklySchedule, WorkHours};
-use hadir_server::storage::calendar::HolidayKind;
+use hadir_server::storage::calendar::{Holiday, HolidayKind};
 use hadir_server::storage::portable::params;
 use time::macros::{date, datetime, time};
 
@@ -60,8 +60,8 @@ async fn sections_holidays_and_settings_round_trip(db: &Db<'_>) {
     let h = WorkHours::new(time!(07:00), time!(15:30)).unwrap();
     s.put_section("BM", "Bina Marga Baru", &WeeklySchedule::weekdays(h)).await.unwrap();
     s.put_exception("BM", date!(2026 - 03 - 20), None, "Kerja bakti").await.unwrap();
-    s.put_holiday(date!(2026 - 03 - 19), "Nyepi", HolidayKind::National).await.unwrap();
-    s.put_holiday(date!(2026 - 03 - 19), "Hari Suci Nyepi", HolidayKind::Regional).await.unwrap();
+    s.put_holiday(&Holiday::everywhere(date!(2026 - 03 - 19), "Nyepi", HolidayKind::National)).await.unwrap();
+    s.put_holiday(&Holiday::everywhere(date!(2026 - 03 - 19), "Hari Suci Nyepi", HolidayKind::Regional)).await.unwrap();
     let secs = s.sections().await.unwrap();
     assert_eq!(secs.len(), 3);
     let bm = secs.iter().find(|x| x.id == "BM").unwrap();
@@ -70,7 +70,7 @@ async fn sections_holidays_and_settings_round_trip(db: &Db<'_>) {
     assert_eq!(s.holidays().await.unwrap().iter().count(), 1);
     assert_eq!(
         s.holiday_list().await.unwrap(),
-        [(date!(2026 - 03 - 19), "Hari Suci Nyepi".to_owned(), HolidayKind::Regional)],
+        [Holiday::everywhere(date!(2026 - 03 - 19), "Hari Suci Nyepi", HolidayKind::Regional)],
         "the second write changed the date's name and kind"
     );
     assert_eq!(s.settings().await.unwrap(), RuleSettings::default(), "defaults before anything is saved");

@@ -14,7 +14,7 @@ use super::auth::{self, Page, scope};
 use super::html::{csrf_field, esc, page};
 use super::i18n::Lang;
 use crate::storage::accounts::Role;
-use crate::storage::calendar::{HolidayKind, date_str, parse_date};
+use crate::storage::calendar::{Holiday, HolidayKind, date_str, parse_date};
 use crate::storage::corrections::CANCEL;
 use crate::storage::{dt_to_ms, ms_to_dt};
 use super::{AppError, AppState, SESSION_COOKIE, Session, lang_of};
@@ -1314,24 +1314,31 @@ pub async fn settings(State(st): State<AppState>, s: Session, Query(q): Query<Fi
         t = lang.pick("Aturan dan potongan TPP", "Rules and allowance deductions"),
         save = lang.pick("Simpan", "Save")
     );
-    // Each holiday is its own small form: its name and kind are changed where they are read.
+    // Each holiday is its own small form: its name, kind and sites are changed where they are
+    // read. No site ticked: every site.
     let mut hol = String::new();
-    let kind_select = |chosen: HolidayKind| -> String {
+    let sites = st.store.sites().await?;
+    let kind_and_sites = |kind: HolidayKind, chosen: &[String]| -> String {
         let options: String = HolidayKind::ALL
             .iter()
-            .map(|k| format!(r#"<option value="{}"{}>{}</option>"#, k.as_str(), if *k == chosen { " selected" } else { "" }, holiday_kind_label(lang, *k)))
+            .map(|k| format!(r#"<option value="{}"{}>{}</option>"#, k.as_str(), if *k == kind { " selected" } else { "" }, holiday_kind_label(lang, *k)))
             .collect();
-        format!(r#"<select name="kind" aria-label="{}">{options}</select>"#, lang.pick("Jenis", "Kind"))
+        let boxes: String = sites
+            .iter()
+            .map(|s| format!(r#"<label class="check"><input type="checkbox" name="site:{s}"{}>{s}</label>"#, if chosen.contains(s) { " checked" } else { "" }, s = esc(s)))
+            .collect();
+        format!(r#"<select name="kind" aria-label="{}">{options}</select>{boxes}"#, lang.pick("Jenis", "Kind"))
     };
-    for (d, n, kind) in st.store.holiday_list().await? {
+    for h in st.store.holiday_list().await? {
         let _ = write!(
             hol,
-            r#"<li data-holiday="{ds}" data-kind="{k}"><form class="inline" method="post" action="/settings/holiday">{c}<input type="hidden" name="date" value="{ds}"><b>{ds}</b> <input name="name" value="{n}" required maxlength="120" aria-label="{nl}">{sel}<button>{save}</button></form> <form class="inline" method="post" action="/settings/holiday/{ds}/remove">{c}<button class="reject">{rm}</button></form></li>"#,
-            ds = date_str(d),
-            k = kind.as_str(),
-            n = esc(&n),
+            r#"<li data-holiday="{ds}" data-kind="{k}" data-sites="{where_}"><form class="inline" method="post" action="/settings/holiday">{c}<input type="hidden" name="date" value="{ds}"><b>{ds}</b> <input name="name" value="{n}" required maxlength="120" aria-label="{nl}">{sel}<button>{save}</button></form> <form class="inline" method="post" action="/settings/holiday/{ds}/remove">{c}<button class="reject">{rm}</button></form></li>"#,
+            ds = date_str(h.date),
+            k = h.kind.as_str(),
+            where_ = esc(&h.sites.join(" ")),
+            n = esc(&h.name),
             nl = lang.pick("Nama", "Name"),
-            sel = kind_select(kind),
+            sel = kind_and_sites(h.kind, &h.sites),
             save = lang.pick("Simpan", "Save"),
             rm = lang.pick("Hapus", "Remove"),
         );
@@ -1342,12 +1349,12 @@ pub async fn settings(State(st): State<AppState>, s: Session, Query(q): Query<Fi
 <form method="post" action="/settings/holidays/import" enctype="multipart/form-data" class="inline">{c}<label>{file}<input type="file" name="file" accept=".csv,.ics,text/csv,text/calendar" required></label><button>{import}</button></form></section>"#,
         t = lang.pick("Hari libur", "Holidays"),
         help = lang.pick(
-            "Hari libur nasional, cuti bersama dan libur daerah: semuanya hari tidak bekerja di rekap. Tanggal yang sudah ada diganti nama dan jenisnya. Impor satu tahun dari berkas CSV (tanggal,nama,jenis: nasional, cuti bersama atau daerah) atau iCalendar (.ics): semua baris atau tidak sama sekali.",
-            "National holidays, joint leave days and regional holidays: all of them days off in the recap. An existing date gets the new name and kind. Import a year from a CSV (date,name,kind: nasional, cuti bersama or daerah) or iCalendar (.ics) file: every line or none.",
+            "Hari libur nasional, cuti bersama dan libur daerah: semuanya hari tidak bekerja di rekap, di lokasi yang dicentang (tanpa centang: semua lokasi). Tanggal yang sudah ada diganti nama, jenis dan lokasinya. Impor satu tahun untuk semua lokasi dari berkas CSV (tanggal,nama,jenis: nasional, cuti bersama atau daerah) atau iCalendar (.ics): semua baris atau tidak sama sekali.",
+            "National holidays, joint leave days and regional holidays: all of them days off in the recap, at the sites ticked (none ticked: every site). An existing date gets the new name, kind and sites. Import a year for every site from a CSV (date,name,kind: nasional, cuti bersama or daerah) or iCalendar (.ics) file: every line or none.",
         ),
         d = lang.pick("Tanggal", "Date"),
         n = lang.pick("Nama", "Name"),
-        sel = kind_select(HolidayKind::National),
+        sel = kind_and_sites(HolidayKind::National, &[]),
         add = lang.pick("Tambahkan / ganti", "Add / change"),
         file = lang.pick("Berkas hari libur", "Holiday file"),
         import = lang.pick("Impor", "Import"),
@@ -1457,7 +1464,7 @@ pub(crate) fn holiday_kind_label(lang: Lang, kind: HolidayKind) -> &'static str 
     }
 }
 
-/// Adds a holiday, or changes an existing date's name and kind (audited).
+/// Adds a holiday, or changes an existing date's name, kind and sites (audited).
 pub async fn add_holiday(State(st): State<AppState>, s: Session, Form(f): Form<Fields>) -> Result<Response, AppError> {
     s.require(Page::Settings)?;
     s.check_csrf(f.get("csrf"))?;
@@ -1470,8 +1477,16 @@ pub async fn add_holiday(State(st): State<AppState>, s: Session, Form(f): Form<F
         "" => HolidayKind::National,
         k => HolidayKind::parse(k).ok_or_else(|| AppError::BadRequest(lang.pick("Jenis hari libur tidak dikenal.", "Unknown kind of holiday.").into()))?,
     };
-    st.store.put_holiday(d, &name, kind).await?;
-    st.store.audit(&s.user.username, "holiday", &format!("{} {name} ({})", date_str(d), kind.as_str()), (st.clock)()).await?;
+    let known = st.store.sites().await?;
+    let mut sites: Vec<String> = f.keys().filter_map(|k| k.strip_prefix("site:")).map(str::to_owned).collect();
+    sites.sort();
+    if let Some(unknown) = sites.iter().find(|s| !known.contains(s)) {
+        return Err(AppError::BadRequest(format!("{}: {unknown}", lang.pick("Lokasi tidak dikenal", "Unknown site"))));
+    }
+    let holiday = Holiday { date: d, name, kind, sites };
+    st.store.put_holiday(&holiday).await?;
+    let detail = format!("{} {} ({}; {})", date_str(d), holiday.name, kind.as_str(), if holiday.sites.is_empty() { "all sites".to_owned() } else { holiday.sites.join(" ") });
+    st.store.audit(&s.user.username, "holiday", &detail, (st.clock)()).await?;
     Ok(redirect_ok("/settings", lang.pick("Hari libur disimpan", "Holiday saved")))
 }
 
@@ -1522,7 +1537,7 @@ pub async fn import_holidays(State(st): State<AppState>, s: Session, mut form: a
             return Ok(redirect_err("/settings", &msg));
         }
     };
-    let rows: Vec<(Date, String, HolidayKind)> = holidays.into_iter().map(|h| (h.date, h.name, h.kind)).collect();
+    let rows = holidays;
     st.store.put_holidays(&rows).await?;
     st.store.audit(&s.user.username, "holidays_imported", &format!("{name}: {} dates", rows.len()), (st.clock)()).await?;
     let msg = match lang {

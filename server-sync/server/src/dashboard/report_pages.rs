@@ -15,7 +15,7 @@ use super::auth::{Page, scope};
 use super::html::{csrf_field, esc, page};
 use super::i18n::Lang;
 use super::pages::narrowed;
-use crate::storage::calendar::{HolidayKind, date_str, parse_date};
+use crate::storage::calendar::{Holiday, date_str, parse_date};
 use super::{AppError, AppState, Session};
 use crate::reports::chart::late_chart_svg;
 use crate::reports::month::{Context, date_rows, employee_month, late_per_day};
@@ -126,18 +126,20 @@ pub async fn month_page(State(st): State<AppState>, s: Session, Query(q): Query<
 }
 
 /// The month's holidays with their kinds, so that a reader sees why those days count as off.
-fn holidays_card(lang: Lang, holidays: &[(Date, String, HolidayKind)], year: i32, month: Month) -> String {
+fn holidays_card(lang: Lang, holidays: &[Holiday], year: i32, month: Month) -> String {
     let items: Vec<String> = holidays
         .iter()
-        .filter(|(d, _, _)| d.year() == year && d.month() == month)
-        .map(|(d, name, kind)| {
+        .filter(|h| h.date.year() == year && h.date.month() == month)
+        .map(|h| {
+            let kind = super::pages::holiday_kind_label(lang, h.kind);
+            let what = if h.sites.is_empty() { kind.to_owned() } else { format!("{kind}: {}", h.sites.join(", ")) };
             format!(
-                r#"<li data-holiday="{ds}">{day} {m} — {n} <span class="muted">({k})</span></li>"#,
-                ds = date_str(*d),
-                day = d.day(),
+                r#"<li data-holiday="{ds}">{day} {m} — {n} <span class="muted">({w})</span></li>"#,
+                ds = date_str(h.date),
+                day = h.date.day(),
                 m = lang.month(month),
-                n = esc(name),
-                k = super::pages::holiday_kind_label(lang, *kind)
+                n = esc(&h.name),
+                w = esc(&what)
             )
         })
         .collect();

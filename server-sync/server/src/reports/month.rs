@@ -9,7 +9,7 @@ use time::{Date, Month, OffsetDateTime, UtcOffset};
 
 use super::chart::LateDay;
 use super::table::EmployeeInfo;
-use crate::storage::calendar::Section;
+use crate::storage::calendar::{Section, SiteHolidays};
 use crate::storage::employees::Employee;
 use crate::storage::{StorageError, Store};
 use hadir_rules::{
@@ -45,8 +45,8 @@ pub struct Office {
     pub employees: Vec<Employee>,
     /// Sections by id.
     pub sections: Arc<HashMap<String, Section>>,
-    /// Holidays.
-    pub holidays: Arc<hadir_rules::Holidays>,
+    /// Holidays, by site.
+    pub holidays: Arc<SiteHolidays>,
     /// Rule settings.
     pub settings: hadir_rules::RuleSettings,
     /// The calendars of employees with schedules of their own, by employee id.
@@ -68,7 +68,7 @@ impl Office {
         Ok(Self {
             employees,
             sections: Arc::new(sections),
-            holidays: Arc::new(store.holidays().await?),
+            holidays: Arc::new(store.site_holidays().await?),
             settings: store.settings().await?,
             own: Arc::new(own),
             changes,
@@ -102,8 +102,8 @@ pub struct Context {
     pub employees: Vec<Employee>,
     /// Sections by id.
     pub sections: Arc<HashMap<String, Section>>,
-    /// Holidays.
-    pub holidays: Arc<hadir_rules::Holidays>,
+    /// Holidays, by site.
+    pub holidays: Arc<SiteHolidays>,
     /// Rule settings.
     pub settings: hadir_rules::RuleSettings,
     /// Last known date per site.
@@ -214,7 +214,7 @@ pub async fn month_recaps(
             year,
             month,
             calendar: ctx.calendar(e),
-            holidays: &ctx.holidays,
+            holidays: ctx.holidays.of(&e.site_id),
             punches: &p,
             excused: excused.get(&e.id).unwrap_or(&empty_ex),
             known_through: ctx.known_for(e),
@@ -237,7 +237,8 @@ pub async fn employee_month(
     let one = Context { employees: vec![e.clone()], ..ctx.clone() };
     let Some((info, days, recap)) = month_recaps(store, &one, year, month).await?.into_iter().next() else { return Ok(None) };
     let calendar = ctx.calendar(e);
-    let planned = days.into_iter().map(|d| (calendar.plan(&ctx.holidays, d.date), d)).collect();
+    let holidays = ctx.holidays.of(&e.site_id);
+    let planned = days.into_iter().map(|d| (calendar.plan(holidays, d.date), d)).collect();
     Ok(Some((info, planned, recap)))
 }
 
@@ -251,9 +252,10 @@ pub async fn date_results(store: &Store, ctx: &Context, date: Date) -> Result<Ve
         .iter()
         .map(|e| {
             let calendar = ctx.calendar(e);
-            let plan = calendar.plan(&ctx.holidays, date);
+            let holidays = ctx.holidays.of(&e.site_id);
+            let plan = calendar.plan(holidays, date);
             // A night shift the day before takes this morning's records.
-            let previous = date.previous_day().map(|d| calendar.plan(&ctx.holidays, d));
+            let previous = date.previous_day().map(|d| calendar.plan(holidays, d));
             let day = evaluate_day(
                 &DayInput {
                     date,

@@ -3,7 +3,8 @@
 //! It owns `dash_sections` (each section's first week), `dash_section_changes` (weeks that
 //! take effect from a date), `dash_section_exceptions`, `dash_employee_schedules` (an
 //! employee's own week for a range of dates, never two overlapping) and `dash_holidays` (date,
-//! name, [`HolidayKind`]). Hours are stored as
+//! name, [`HolidayKind`], sites: space-separated site ids, empty for every site). Hours are
+//! stored as
 //! `HH:MM-HH:MM` text ([`WorkHours`]'s `Display` and [`WorkHours::parse`]) and dates as
 //! `YYYY-MM-DD` ([`date_str`], [`parse_date`]). The rules that use a calendar are
 //! `hadir_rules`; nothing here decides lateness.
@@ -14,9 +15,63 @@ use hadir_rules::{DayException, Holidays, SectionCalendar, WeeklySchedule, WorkH
 use std::collections::{BTreeMap, HashMap};
 use time::Date;
 
-/// Adds a holiday or changes the date's name and kind.
-const PUT_HOLIDAY: &str = "INSERT INTO dash_holidays (date, name, kind) VALUES ($1, $2, $3) \
-    ON CONFLICT (date) DO UPDATE SET name = excluded.name, kind = excluded.kind";
+/// Adds a holiday or changes the date's name, kind and sites.
+const PUT_HOLIDAY: &str = "INSERT INTO dash_holidays (date, name, kind, sites) VALUES ($1, $2, $3, $4) \
+    ON CONFLICT (date) DO UPDATE SET name = excluded.name, kind = excluded.kind, sites = excluded.sites";
+
+fn holiday_params(h: &Holiday) -> Vec<super::portable::Val> {
+    params![date_str(h.date), h.name.as_str(), h.kind.as_str(), h.sites.join(" ")]
+}
+
+/// One holiday: a date off, for every site or the sites named (a regional holiday of a
+/// department with offices in two provinces).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holiday {
+    /// The date.
+    pub date: Date,
+    /// Its name, as the decree gives it.
+    pub name: String,
+    /// National, joint leave or regional.
+    pub kind: HolidayKind,
+    /// The sites it applies to; empty: every site.
+    pub sites: Vec<String>,
+}
+
+impl Holiday {
+    /// A holiday of every site.
+    pub fn everywhere(date: Date, name: impl Into<String>, kind: HolidayKind) -> Holiday {
+        Holiday { date, name: name.into(), kind, sites: Vec::new() }
+    }
+}
+
+/// Each site's holidays: those of every site, and a site's own on top.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SiteHolidays {
+    everywhere: Holidays,
+    by_site: HashMap<String, Holidays>,
+}
+
+impl SiteHolidays {
+    /// From the holiday list.
+    pub fn new(list: Vec<Holiday>) -> SiteHolidays {
+        let mut out = SiteHolidays::default();
+        let (everywhere, local): (Vec<Holiday>, Vec<Holiday>) = list.into_iter().partition(|h| h.sites.is_empty());
+        for h in everywhere {
+            out.everywhere.insert(h.date, h.name);
+        }
+        for h in local {
+            for site in &h.sites {
+                out.by_site.entry(site.clone()).or_insert_with(|| out.everywhere.clone()).insert(h.date, h.name.clone());
+            }
+        }
+        out
+    }
+
+    /// The holidays of `site`.
+    pub fn of(&self, site: &str) -> &Holidays {
+        self.by_site.get(site).unwrap_or(&self.everywhere)
+    }
+}
 
 /// What a holiday is, as the decree that makes it says. Every kind is a day off for the recap
 /// (the rules see only the date); the kind is what the month views and the settings show.
@@ -327,9 +382,9 @@ impl Store {
             .collect())
     }
 
-    /// Adds a holiday, or changes the date's name and kind.
-    pub async fn put_holiday(&self, date: Date, name: &str, kind: HolidayKind) -> Result<()> {
-        self.write("put holiday", PUT_HOLIDAY, params![date_str(date), name, kind.as_str()]).await?;
+    /// Adds a holiday, or changes the date's name, kind and sites.
+    pub async fn put_holiday(&self, h: &Holiday) -> Result<()> {
+        self.write("put holiday", PUT_HOLIDAY, holiday_params(h)).await?;
         Ok(())
     }
 
@@ -339,36 +394,63 @@ impl Store {
     }
 
     /// Adds or changes every holiday of a file in one transaction: all of them or none.
-    pub async fn put_holidays(&self, holidays: &[(Date, String, HolidayKind)]) -> Result<()> {
-        let stmts = holidays
-            .iter()
-            .map(|(date, name, kind)| Stmt::new(PUT_HOLIDAY, params![date_str(*date), name.as_str(), kind.as_str()]))
-            .collect();
+    pub async fn put_holidays(&self, holidays: &[Holiday]) -> Result<()> {
+        let stmts = holidays.iter().map(|h| Stmt::new(PUT_HOLIDAY, holiday_params(h))).collect();
         self.write_all("put holidays", stmts).await?;
         Ok(())
     }
 
-    /// Every holiday with its kind, by date (what the settings and the month views list).
-    pub async fn holiday_list(&self) -> Result<Vec<(Date, String, HolidayKind)>> {
-        self.query_rows("list holidays", "SELECT date, name, kind FROM dash_holidays ORDER BY date", params![], |r| {
+    /// Every holiday, by date (what the settings and the month views list).
+    pub async fn holiday_list(&self) -> Result<Vec<Holiday>> {
+        self.query_rows("list holidays", "SELECT date, name, kind, sites FROM dash_holidays ORDER BY date", params![], |r| {
             let kind = r.text(2)?;
-            let kind = HolidayKind::parse(&kind).ok_or_else(|| StorageError::Corrupt(format!("dash_holidays.kind `{kind}`")))?;
-            Ok((stored_date("dash_holidays", &r.text(0)?)?, r.text(1)?, kind))
+            Ok(Holiday {
+                date: stored_date("dash_holidays", &r.text(0)?)?,
+                name: r.text(1)?,
+                kind: HolidayKind::parse(&kind).ok_or_else(|| StorageError::Corrupt(format!("dash_holidays.kind `{kind}`")))?,
+                sites: r.text(3)?.split_whitespace().map(str::to_owned).collect(),
+            })
         })
         .await
     }
 
-    /// All holidays, as the rules read them.
+    /// Every site's holidays, as the rules read them.
+    pub async fn site_holidays(&self) -> Result<SiteHolidays> {
+        Ok(SiteHolidays::new(self.holiday_list().await?))
+    }
+
+    /// Every holiday of any site (a date that is a holiday somewhere).
     pub async fn holidays(&self) -> Result<Holidays> {
-        let rows = self
-            .query_rows("read holidays", "SELECT date, name FROM dash_holidays", params![], |r| {
-                Ok((stored_date("dash_holidays", &r.text(0)?)?, r.text(1)?))
-            })
-            .await?;
         let mut h = Holidays::new();
-        for (d, n) in rows {
-            h.insert(d, n);
+        for row in self.holiday_list().await? {
+            h.insert(row.date, row.name);
         }
         Ok(h)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    #[test]
+    fn a_sites_holidays_are_everyones_and_its_own() {
+        let list = vec![
+            Holiday::everywhere(date!(2026 - 03 - 19), "Nyepi", HolidayKind::National),
+            Holiday { date: date!(2026 - 06 - 24), name: "Galungan".into(), kind: HolidayKind::Regional, sites: vec!["BADUNG".into(), "TABANAN".into()] },
+            Holiday { date: date!(2026 - 07 - 01), name: "HUT Kota".into(), kind: HolidayKind::Regional, sites: vec!["SURABAYA".into()] },
+        ];
+        let h = SiteHolidays::new(list);
+        let dates = |site: &str| h.of(site).iter().map(|(d, _)| d.to_string()).collect::<Vec<_>>();
+        let cases: [(&str, &[&str]); 4] = [
+            ("BADUNG", &["2026-03-19", "2026-06-24"]),
+            ("TABANAN", &["2026-03-19", "2026-06-24"]),
+            ("SURABAYA", &["2026-03-19", "2026-07-01"]),
+            ("a site with no holiday of its own", &["2026-03-19"]),
+        ];
+        for (site, want) in cases {
+            assert_eq!(dates(site), want, "{site}");
+        }
     }
 }

@@ -463,15 +463,20 @@ CREATE TRIGGER dash_decisions_no_truncate BEFORE TRUNCATE ON dash_decisions
 pub const DASHBOARD: &[Migration] =
     &[DASHBOARD_1, DASHBOARD_2, DASHBOARD_3, DASHBOARD_4, DASHBOARD_5, DASHBOARD_6, DASHBOARD_7, DASHBOARD_8, DASHBOARD_9, DASHBOARD_10, DASHBOARD_11, DASHBOARD_12, DASHBOARD_13, DASHBOARD_14, DASHBOARD_15];
 
-/// Holidays' kinds (#16): national, joint leave (cuti bersama), regional; the holidays of an
-/// earlier release read as national.
+/// Holidays' kinds (#16): national, joint leave (cuti bersama), regional; and the sites a
+/// holiday applies to (space-separated ids, empty: every site). The holidays of an earlier
+/// release read as national holidays of every site.
 const DASHBOARD_15: Migration = Migration {
     component: "dashboard",
     version: 15,
-    name: "holidays' kinds: national, joint leave, regional",
-    sqlite: "ALTER TABLE dash_holidays ADD COLUMN kind TEXT NOT NULL DEFAULT 'national';",
-    postgres: "ALTER TABLE dash_holidays ADD COLUMN kind TEXT NOT NULL DEFAULT 'national';",
+    name: "holidays' kinds (national, joint leave, regional) and sites",
+    sqlite: DASHBOARD_15_SQL,
+    postgres: DASHBOARD_15_SQL,
 };
+
+const DASHBOARD_15_SQL: &str = "
+ALTER TABLE dash_holidays ADD COLUMN kind TEXT NOT NULL DEFAULT 'national';
+ALTER TABLE dash_holidays ADD COLUMN sites TEXT NOT NULL DEFAULT '';";
 
 /// Dated field assignments (#19): where a field employee works from one date to another (a
 /// circle with a label); a field record of such a day is judged against it.
