@@ -1,6 +1,7 @@
 //! Attacks on the dashboard (issue 18), each performed through the real stack and failing if it
 //! succeeds: a stranger keeping the administrator out, a login flood with long names (memory,
-//! audit rows and the device API during it), pages without their security headers.
+//! audit rows and the device API during it), pages without their security headers. Each on
+//! SQLite and on PostgreSQL.
 
 #[macro_use]
 mod dashboard_fixture;
@@ -13,10 +14,18 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode, header};
 use dashboard_fixture::client::{Client, form, hidden};
-use dashboard_fixture::{NOW, PASSWORD, fixture};
+use dashboard_fixture::{Db, NOW, PASSWORD, fixture_on};
 use hadir_server::dashboard::auth::{ACCOUNT_MAX_DELAY_S, FREE_FAILURES, MAX_USERNAME_CHARS};
 use hadir_server::dashboard::{Dashboard, DashboardConfig, router};
 use tower::ServiceExt as _;
+
+on_both_backends!(
+    a_stranger_cannot_keep_the_administrator_out,
+    a_login_flood_with_long_names_is_bounded,
+    pages_carry_the_security_headers_and_no_inline_code,
+    the_device_api_answers_during_a_login_flood,
+    a_leaked_board_link_opens_nothing_after_revocation,
+);
 
 /// A login attempt from `from`, with the pre-login cookie and token of `c`; the status and,
 /// when refused for coming too soon, the seconds to wait.
@@ -34,9 +43,8 @@ async fn attempt(app: &axum::Router, c: &mut Client, from: &str, user: &str, pas
     (res.status(), retry)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_stranger_cannot_keep_the_administrator_out() {
-    let f = fixture(true).await;
+async fn a_stranger_cannot_keep_the_administrator_out(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
     let now = Arc::new(AtomicI64::new(NOW.unix_timestamp()));
     let clock_now = Arc::clone(&now);
     let config = DashboardConfig { secure_cookies: true, utc_offset: time::macros::offset!(+7), ..DashboardConfig::default() };
@@ -78,9 +86,8 @@ async fn a_stranger_cannot_keep_the_administrator_out() {
     assert_eq!(status, StatusCode::SEE_OTHER, "the owner signs in");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_login_flood_with_long_names_is_bounded() {
-    let f = fixture(true).await;
+async fn a_login_flood_with_long_names_is_bounded(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
     let app = router(f.state.clone());
     let mut c = Client { app: app.clone(), cookies: Vec::new() };
     let page = c.get("/login").await;
@@ -115,9 +122,8 @@ async fn a_login_flood_with_long_names_is_bounded() {
     assert_eq!(statuses.get(&429).copied().unwrap_or(0) as usize + failed.len(), 10_000);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pages_carry_the_security_headers_and_no_inline_code() {
-    let f = fixture(true).await;
+async fn pages_carry_the_security_headers_and_no_inline_code(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
     let mut c = Client::new(&f);
     assert_eq!(c.login("admin", PASSWORD).await.status, StatusCode::SEE_OTHER);
     let app = router(f.state.clone());
@@ -146,9 +152,8 @@ async fn pages_carry_the_security_headers_and_no_inline_code() {
 /// Over a real socket: 10,000 logins with 8 kB names from 16 connections at once, while a
 /// device asks the device API for the time and uploads an (empty) batch every 50 ms; each of
 /// its requests must be answered within 1 s (the device's own timeout here).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_device_api_answers_during_a_login_flood() {
-    let f = fixture(true).await;
+async fn the_device_api_answers_during_a_login_flood(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
     let api = hadir_server::AppState::new(f.storage.clone());
     let app = hadir_server::app(api).merge(router(f.state.clone()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -227,9 +232,8 @@ async fn the_device_api_answers_during_a_login_flood() {
 
 /// A board link copied off the TV keeps working only until an administrator revokes it; an
 /// expired link opens nothing either.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_leaked_board_link_opens_nothing_after_revocation() {
-    let f = fixture(true).await;
+async fn a_leaked_board_link_opens_nothing_after_revocation(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
     let mut c = Client::new(&f);
     assert_eq!(c.login("admin", PASSWORD).await.status, StatusCode::SEE_OTHER);
     let csrf = c.csrf("/settings").await;
