@@ -16,8 +16,9 @@
 //!
 //! - [`clock`]: `Clock` (`SystemClock`, `ManualClock`), injected wherever time matters.
 //! - [`gps`]: trait `Gps { fix(), stats() }`, `Fix { time, lat, lon, alt, mode, sats, hdop,
-//!   hdop_centi, age }`, `FixMode`, `NmeaStats`; `NmeaDecoder` (pure, NMEA 0183 2.0–4.11) →
-//!   `DecodedFix { fix, received, speed_mps, sky }`; `FixTracker`;
+//!   hdop_centi, age, doubts }`, `FixMode`, `NmeaStats`; `NmeaDecoder` (pure, NMEA 0183
+//!   2.0–4.11) → `DecodedFix { fix, received, speed_mps, sky }`; `FixTracker` (ages the
+//!   latest fix, and its `plausibility::Watch` gives each fix its `ReceiverDoubts`);
 //!   `ReplayGps::open(path, ReplayPace, max_age, clock)`;
 //!   `SerialGps::open(SerialConfig, clock)` (`serial`); `gps::plausibility::Checker` (pure:
 //!   teleports, frozen positions, uniform signal strengths, zero HDOP, clock skew).

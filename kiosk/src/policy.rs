@@ -56,6 +56,8 @@ pub struct GpsFix {
     pub hdop_centi: Option<u16>,
     /// 2D or 3D, as the receiver said (`None`: it did not say).
     pub mode: Option<hadir_protocol::FixMode>,
+    /// What the receiver's stream said against it (hal's watch; the record carries it).
+    pub receiver_doubts: hadir_protocol::ReceiverDoubts,
     /// When the receiver made the fix (UTC, from the GPS).
     pub fix_time: OffsetDateTime,
     /// When the kiosk received it, on its monotonic clock (ms). Freshness is measured with it
@@ -201,6 +203,7 @@ mod tests {
             satellites: 9,
             hdop_centi: Some(90),
             mode: Some(hadir_protocol::FixMode::ThreeD),
+            receiver_doubts: Default::default(),
             fix_time: now - time::Duration::seconds(age_s),
             received_mono_ms: None,
         };
@@ -242,6 +245,7 @@ mod tests {
             satellites,
             hdop_centi,
             mode: Some(hadir_protocol::FixMode::ThreeD),
+            receiver_doubts: Default::default(),
             fix_time: now,
             received_mono_ms: Some(99_000),
         };

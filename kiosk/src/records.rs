@@ -130,6 +130,7 @@ pub fn wire_fix(f: GpsFix) -> hadir_protocol::GpsFix {
         satellites: f.satellites,
         fix_at_ms: (f.fix_time.unix_timestamp_nanos() / 1_000_000) as i64,
         fix_mode: f.mode,
+        receiver_doubts: f.receiver_doubts,
     }
 }
 

@@ -1180,6 +1180,11 @@ pub fn from_hal_fix(f: &hadir_hal::gps::Fix, now_mono_ms: u64) -> GpsFix {
             hadir_hal::gps::FixMode::ThreeD => Some(hadir_protocol::FixMode::ThreeD),
             hadir_hal::gps::FixMode::None => None,
         },
+        receiver_doubts: hadir_protocol::ReceiverDoubts {
+            teleport: f.doubts.teleport,
+            frozen_position: f.doubts.frozen_position,
+            uniform_signal: f.doubts.uniform_signal,
+        },
         fix_time: f.time,
         received_mono_ms: Some(now_mono_ms.saturating_sub(u64::try_from(f.age.as_millis()).unwrap_or(u64::MAX))),
     }

@@ -142,6 +142,7 @@ fn field_mode_without_fix_says_so_before_the_face_step() {
         satellites: 8,
         hdop_centi: Some(90),
         mode: Some(hadir_protocol::FixMode::ThreeD),
+        receiver_doubts: Default::default(),
         fix_time: at(150).wall,
         received_mono_ms: Some(150),
     });
@@ -155,16 +156,20 @@ fn field_mode_without_fix_says_so_before_the_face_step() {
 #[test]
 fn field_mode_with_fix_records_it() {
     let mut r = rig(vec![ScriptedFace::face(95.0, 95.0)], |c| c.policy.mode = Mode::Field);
-    r.kiosk.gps = Some(hadir_kiosk::policy::GpsFix {
+    // The fix as the hal's receiver hands it over, with what its watch saw in the stream.
+    let from_receiver = hadir_hal::gps::Fix {
+        time: datetime!(2026-03-01 23:41:59 UTC),
         lat: -7.7956,
         lon: 110.3695,
-        accuracy_m: 4.5,
-        satellites: 9,
+        alt: Some(120.0),
+        mode: hadir_hal::gps::FixMode::ThreeD,
+        sats: Some(9),
+        hdop: Some(1.1),
         hdop_centi: Some(110),
-        mode: Some(hadir_protocol::FixMode::ThreeD),
-        fix_time: datetime!(2026-03-01 23:41:59 UTC),
-        received_mono_ms: None,
-    });
+        age: std::time::Duration::ZERO,
+        doubts: hadir_hal::gps::plausibility::ReceiverDoubts { uniform_signal: true, ..Default::default() },
+    };
+    r.kiosk.gps = Some(hadir_kiosk::runtime::from_hal_fix(&from_receiver, 0));
     r.pin(Direction::In, "1234", 0);
     r.frames(1, 100);
     match r.result() {
@@ -176,6 +181,11 @@ fn field_mode_with_fix_records_it() {
     let gps = rec.body.gps.unwrap();
     assert_eq!((gps.lat_e7, gps.satellites, gps.hdop_centi), (-77_956_000, 9, Some(110)), "the receiver's HDOP, not 0");
     assert_eq!(gps.fix_mode, Some(hadir_protocol::FixMode::ThreeD), "the receiver's fix mode");
+    assert_eq!(
+        gps.receiver_doubts,
+        hadir_protocol::ReceiverDoubts { uniform_signal: true, ..Default::default() },
+        "what the receiver's watch saw travels with the record"
+    );
     assert_eq!(rec.body.format, hadir_protocol::CANONICAL_VERSION);
     assert_eq!(rec.body.clock.gps_time_ms, Some(gps.fix_at_ms));
 }

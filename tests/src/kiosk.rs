@@ -191,6 +191,7 @@ impl SimKiosk {
             hdop: Some(0.9),
             hdop_centi: Some(90),
             age: std::time::Duration::from_secs(2),
+            doubts: Default::default(),
         };
         hadir_kiosk::runtime::from_hal_fix(&f, self.mono_at(when))
     }

@@ -398,6 +398,8 @@ impl NmeaDecoder {
                 sats,
                 hdop: hdop_centi.map(|c| f32::from(c) / 100.0),
                 hdop_centi,
+                // The tracker's watch over the stream sets them (see `plausibility`).
+                doubts: super::plausibility::ReceiverDoubts::default(),
                 age: Duration::ZERO,
             },
             received: epoch.started,

@@ -77,6 +77,8 @@ pub struct Fix {
     pub hdop_centi: Option<u16>,
     /// How long ago the fix was received.
     pub age: Duration,
+    /// What the receiver's recent stream says against it (set by [`FixTracker`]).
+    pub doubts: plausibility::ReceiverDoubts,
 }
 
 /// What the decoder saw, for diagnostics.
@@ -147,29 +149,32 @@ impl<G: Gps + ?Sized> Gps for Box<G> {
     }
 }
 
-/// Holds the latest fix and ages it.
+/// Holds the latest fix and ages it, and watches the receiver's stream for what a real
+/// receiver does not send (every fix it hands out carries those doubts).
 #[derive(Debug, Clone)]
 pub struct FixTracker {
     latest: Option<DecodedFix>,
     max_age: Duration,
+    watch: plausibility::Watch,
 }
 
 impl FixTracker {
     /// A tracker for which fixes older than `max_age` do not count.
     pub fn new(max_age: Duration) -> Self {
-        Self { latest: None, max_age }
+        Self { latest: None, max_age, watch: plausibility::Watch::default() }
     }
 
     /// Records a newly decoded fix.
     pub fn update(&mut self, fix: DecodedFix) {
+        self.watch.see(&fix);
         self.latest = Some(fix);
     }
 
-    /// The latest fix with its age, unless it is older than the maximum age.
+    /// The latest fix with its age and doubts, unless it is older than the maximum age.
     pub fn current(&self, now: Instant) -> Option<Fix> {
         let latest = self.latest.as_ref()?;
         let age = now.saturating_duration_since(latest.received);
-        (age <= self.max_age).then(|| Fix { age, ..latest.fix.clone() })
+        (age <= self.max_age).then(|| Fix { age, doubts: self.watch.doubts(latest.fix.time), ..latest.fix.clone() })
     }
 }
 
@@ -190,6 +195,7 @@ mod tests {
             hdop: Some(1.0),
             hdop_centi: Some(100),
             age: Duration::ZERO,
+            doubts: plausibility::ReceiverDoubts::default(),
         };
         let mut tracker = FixTracker::new(Duration::from_secs(5));
         assert_eq!(tracker.current(t0), None);

@@ -34,6 +34,12 @@
 //!   receiver restarted with a stale clock) the checker starts afresh instead of comparing
 //!   across the break.
 //!
+//! # What reaches a record
+//! Every receiver's [`super::FixTracker`] keeps a [`Watch`] over its stream, and each fix it
+//! hands out carries the [`ReceiverDoubts`] of that moment: a frozen position or a flat signal
+//! still going on, a teleport in the last [`TELEPORT_MEMORY`]. The record carries them to the
+//! server (a zero HDOP and a skewed clock the server sees from the record itself).
+//!
 //! # What it owns, what it must not do
 //! Pure functions over decoded fixes ([`DecodedFix`]): no I/O, no clock of its own (the device
 //! time is an argument), no printing. It flags; it never drops or changes a fix: deciding what
@@ -237,6 +243,56 @@ struct Frozen {
     flagged: bool,
 }
 
+/// What a receiver's recent stream says against its current fix (see the module docs).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ReceiverDoubts {
+    /// A jump no vehicle makes, within the last [`TELEPORT_MEMORY`] of receiver time.
+    pub teleport: bool,
+    /// The position frozen to the last digit while the receiver reports moving, or for very
+    /// long: now.
+    pub frozen_position: bool,
+    /// Every satellite at one signal strength: now.
+    pub uniform_signal: bool,
+}
+
+impl ReceiverDoubts {
+    /// Whether any doubt is raised.
+    pub fn any(&self) -> bool {
+        self.teleport || self.frozen_position || self.uniform_signal
+    }
+}
+
+/// How long after a teleport the receiver's fixes stay doubted (receiver time): a simulator
+/// that jumped once does not become a receiver by standing still.
+pub const TELEPORT_MEMORY: time::Duration = time::Duration::minutes(15);
+
+/// A [`Checker`] over one receiver's stream that answers what its fixes are doubted for.
+#[derive(Debug, Clone, Default)]
+pub struct Watch {
+    checker: Checker,
+    last_teleport: Option<OffsetDateTime>,
+}
+
+impl Watch {
+    /// Checks the next decoded fix.
+    pub fn see(&mut self, decoded: &DecodedFix) {
+        for finding in self.checker.check(decoded, None) {
+            if matches!(finding.flag, Flag::Teleport { .. }) {
+                self.last_teleport = Some(finding.time);
+            }
+        }
+    }
+
+    /// The doubts about the fix of receiver time `at` (the last one seen).
+    pub fn doubts(&self, at: OffsetDateTime) -> ReceiverDoubts {
+        ReceiverDoubts {
+            teleport: self.last_teleport.is_some_and(|t| t <= at && at - t <= TELEPORT_MEMORY),
+            frozen_position: self.checker.frozen.as_ref().is_some_and(|run| run.flagged),
+            uniform_signal: self.checker.uniform.is_some_and(|(_, _, flagged)| flagged),
+        }
+    }
+}
+
 /// Looks at one receiver's fixes in order. Feed it every decoded fix.
 #[derive(Debug, Clone)]
 pub struct Checker {
@@ -247,6 +303,13 @@ pub struct Checker {
     uniform: Option<(u8, u32, bool)>,
     zero_hdop: bool,
     skewed: bool,
+}
+
+impl Default for Checker {
+    /// A checker with the default limits (those of the module docs).
+    fn default() -> Self {
+        Self::fresh()
+    }
 }
 
 impl Checker {
@@ -411,6 +474,7 @@ mod tests {
                 hdop: Some(1.0),
                 hdop_centi: Some(100),
                 age: Duration::ZERO,
+                doubts: ReceiverDoubts::default(),
             },
             received: Instant::now(),
             speed_mps,
@@ -425,6 +489,46 @@ mod tests {
 
     /// About 1.1 m in latitude: the last digit of four-decimal minutes is 0.18 m.
     const STEP: f64 = 1e-5;
+
+    #[test]
+    fn the_watch_tells_each_fix_what_is_going_on() {
+        let varied = [38, 41, 44, 35, 47, 40, 42];
+        let flat = [45; 7];
+        let none = ReceiverDoubts::default();
+        // (what the receiver sends, second by second; what the last fix carries)
+        type Stream = Vec<DecodedFix>;
+        let walk = |from: u32, to: u32, snrs: &[u8]| -> Stream {
+            (from..to).map(|s| fix(f64::from(s), -8.5 + f64::from(s) * 1e-5, 115.2, Some(1.0), snrs)).collect()
+        };
+        let jump_then = |after_s: u32| -> Stream {
+            let mut v = walk(0, 3, &varied);
+            v.push(fix(3.0, -7.5, 115.2, Some(1.0), &varied));
+            v.extend((4..after_s).step_by(30).map(|s| fix(f64::from(s), -7.5 + f64::from(s) * 1e-5, 115.2, Some(1.0), &varied)));
+            v
+        };
+        let cases: Vec<(&str, Stream, ReceiverDoubts)> = vec![
+            ("a clean walk", walk(0, 20, &varied), none),
+            ("a flat signal, still going", walk(0, 20, &flat), ReceiverDoubts { uniform_signal: true, ..none }),
+            ("a flat signal that ended", [walk(0, 20, &flat), walk(20, 25, &varied)].concat(), none),
+            ("111 km in a second, just now", jump_then(10), ReceiverDoubts { teleport: true, ..none }),
+            ("the jump 14 minutes ago", jump_then(14 * 60), ReceiverDoubts { teleport: true, ..none }),
+            ("the jump 16 minutes ago", jump_then(16 * 60 + 30), none),
+            (
+                "frozen while reporting 30 m/s",
+                (0..30).map(|s| fix(f64::from(s), -8.5, 115.2, Some(30.0), &varied)).collect(),
+                ReceiverDoubts { frozen_position: true, ..none },
+            ),
+        ];
+        for (name, stream, want) in cases {
+            let mut watch = Watch::default();
+            for f in &stream {
+                watch.see(f);
+            }
+            let last = stream.last().map(|f| f.fix.time).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+            assert_eq!(watch.doubts(last), want, "{name}");
+            assert_eq!(watch.doubts(last).any(), want != none, "{name}");
+        }
+    }
 
     #[test]
     fn great_circle_distances() {

@@ -507,6 +507,7 @@ pub fn plausibility_month() -> PlausibilityResult {
                     satellites: 9,
                     fix_at_ms: at_ms - 2_000,
                     fix_mode: Some(hadir_protocol::FixMode::ThreeD),
+                    receiver_doubts: hadir_protocol::ReceiverDoubts::default(),
                 };
                 let p = FixPoint { at_ms, lat_e7: gps.lat_e7, lon_e7: gps.lon_e7, hdop_centi: gps.hdop_centi, day };
                 points.push((e, p, gps));

@@ -21,7 +21,9 @@
 //! decision         u8        1 = valid, 2 = needs_confirmation
 //! gps              opt       then: lat_e7 i32, lon_e7 i32, accuracy_dm u32,
 //!                                  hdop_centi opt u16, fix_mode u8 (0 = not said,
-//!                                  2 = 2D, 3 = 3D), satellites u8, fix_at_ms i64
+//!                                  2 = 2D, 3 = 3D), receiver_doubts u8 (bit 0
+//!                                  teleport, 1 frozen position, 2 uniform signal;
+//!                                  no other bit), satellites u8, fix_at_ms i64
 //! photo_sha256     32 bytes
 //! app_version      str
 //! model_version    str
@@ -40,7 +42,7 @@
 //!
 //! Version 1 (kiosks before the fix's quality was recorded; still accepted, and its records
 //! verify forever from their stored bytes) differs only in the fix: `hdop_centi u16` (0 when
-//! the receiver gave none) and no `fix_mode`. A body is encoded in the layout of its own
+//! the receiver gave none) and no `fix_mode` or `receiver_doubts`. A body is encoded in the layout of its own
 //! `format`, so re-encoding a version-1 record gives its signed bytes again.
 //!
 //! The record hash is SHA-256 of these bytes; the signature is Ed25519 over these bytes.
@@ -48,7 +50,7 @@
 //! trailing bytes, bad UTF-8), so `encode(decode(b)) == b` for every accepted `b`.
 
 use crate::keys::Digest;
-use crate::record::{ClockEvidence, Decision, Direction, FixMode, GpsFix, Mode, RecordBody, Score};
+use crate::record::{ClockEvidence, Decision, Direction, FixMode, GpsFix, Mode, ReceiverDoubts, RecordBody, Score};
 
 /// The canonical encoding version of new records.
 pub const CANONICAL_VERSION: u16 = 2;
@@ -158,6 +160,7 @@ pub fn encode(body: &RecordBody) -> Vec<u8> {
                 Some(FixMode::TwoD) => 2,
                 Some(FixMode::ThreeD) => 3,
             });
+            w.0.push(g.receiver_doubts.bits());
         }
         w.0.push(g.satellites);
         w.0.extend_from_slice(&g.fix_at_ms.to_be_bytes());
@@ -245,11 +248,11 @@ pub fn decode(bytes: &[u8]) -> Result<RecordBody, CanonicalError> {
         let lat_e7 = i32::from_be_bytes(r.array("gps.lat_e7")?);
         let lon_e7 = i32::from_be_bytes(r.array("gps.lon_e7")?);
         let accuracy_dm = u32::from_be_bytes(r.array("gps.accuracy_dm")?);
-        let (hdop_centi, fix_mode) = if version == 1 {
+        let (hdop_centi, fix_mode, receiver_doubts) = if version == 1 {
             // Version 1's 0 meant "none" (see `RecordBody::fix`); `encode` writes `None`
             // back as 0, so the bytes round-trip.
             let hdop = u16::from_be_bytes(r.array("gps.hdop_centi")?);
-            ((hdop != 0).then_some(hdop), None)
+            ((hdop != 0).then_some(hdop), None, ReceiverDoubts::default())
         } else {
             let hdop = if r.present("gps.hdop_centi")? { Some(u16::from_be_bytes(r.array("gps.hdop_centi")?)) } else { None };
             let mode = match r.u8("gps.fix_mode")? {
@@ -258,7 +261,9 @@ pub fn decode(bytes: &[u8]) -> Result<RecordBody, CanonicalError> {
                 3 => Some(FixMode::ThreeD),
                 tag => return Err(CanonicalError::BadTag { field: "gps.fix_mode", tag }),
             };
-            (hdop, mode)
+            let bits = r.u8("gps.receiver_doubts")?;
+            let doubts = ReceiverDoubts::from_bits(bits).ok_or(CanonicalError::BadTag { field: "gps.receiver_doubts", tag: bits })?;
+            (hdop, mode, doubts)
         };
         Some(GpsFix {
             lat_e7,
@@ -268,6 +273,7 @@ pub fn decode(bytes: &[u8]) -> Result<RecordBody, CanonicalError> {
             satellites: r.u8("gps.satellites")?,
             fix_at_ms: i64::from_be_bytes(r.array("gps.fix_at_ms")?),
             fix_mode,
+            receiver_doubts,
         })
     } else {
         None
@@ -327,7 +333,7 @@ mod tests {
 
     #[test]
     fn round_trip_with_and_without_options() {
-        let fix = GpsFix { lat_e7: -69_123_456, lon_e7: 1_068_000_001, accuracy_dm: 35, hdop_centi: Some(90), satellites: 9, fix_at_ms: 5, fix_mode: Some(FixMode::ThreeD) };
+        let fix = GpsFix { lat_e7: -69_123_456, lon_e7: 1_068_000_001, accuracy_dm: 35, hdop_centi: Some(90), satellites: 9, fix_at_ms: 5, fix_mode: Some(FixMode::ThreeD), receiver_doubts: ReceiverDoubts::default() };
         let clock = ClockEvidence { since_sync_monotonic_ms: Some(12), last_sync_offset_ms: Some(-40), gps_time_ms: Some(1), clock_jumped: true };
         let plain = body(3, Digest::of(b"prev"));
         let with = |gps: GpsFix| RecordBody { gps: Some(gps), clock, ..plain.clone() };
@@ -337,8 +343,9 @@ mod tests {
             with(fix),
             with(GpsFix { hdop_centi: None, fix_mode: Some(FixMode::TwoD), ..fix }),
             with(GpsFix { hdop_centi: Some(0), fix_mode: None, ..fix }),
+            with(GpsFix { receiver_doubts: ReceiverDoubts { teleport: true, frozen_position: false, uniform_signal: true }, ..fix }),
             v1(plain.clone()),
-            v1(with(GpsFix { fix_mode: None, ..fix })),
+            v1(with(GpsFix { fix_mode: None, receiver_doubts: ReceiverDoubts::default(), ..fix })),
             v1(with(GpsFix { hdop_centi: None, fix_mode: None, ..fix })),
         ] {
             assert_eq!(decode(&encode(&b)), Ok(b.clone()), "format {}: {:?}", b.format, b.gps);
@@ -347,7 +354,7 @@ mod tests {
 
     #[test]
     fn version_1_wrote_no_hdop_as_zero_and_had_no_fix_mode() {
-        let fix = GpsFix { lat_e7: 1, lon_e7: 2, accuracy_dm: 3, hdop_centi: Some(0), satellites: 4, fix_at_ms: 5, fix_mode: None };
+        let fix = GpsFix { lat_e7: 1, lon_e7: 2, accuracy_dm: 3, hdop_centi: Some(0), satellites: 4, fix_at_ms: 5, fix_mode: None, receiver_doubts: ReceiverDoubts::default() };
         let old = RecordBody { format: 1, gps: Some(fix), ..body(1, Digest::ZERO) };
         // The JSON of an old kiosk says 0; the bytes it signed say 0; both read as "none".
         assert_eq!(old.fix().unwrap().hdop_centi, None);
@@ -361,7 +368,9 @@ mod tests {
         // The two versions of one body are different bytes (a different tag, a different fix).
         assert_ne!(encode(&new)[..14], encode(&old)[..14]);
         // A version-1 body's fix mode has nowhere to go: it must be refused before signing.
-        assert!(RecordBody { gps: Some(GpsFix { fix_mode: Some(FixMode::TwoD), ..fix }), ..old }.validate().is_err());
+        assert!(RecordBody { gps: Some(GpsFix { fix_mode: Some(FixMode::TwoD), ..fix }), ..old.clone() }.validate().is_err());
+        let doubted = ReceiverDoubts { uniform_signal: true, ..ReceiverDoubts::default() };
+        assert!(RecordBody { gps: Some(GpsFix { receiver_doubts: doubted, ..fix }), ..old }.validate().is_err());
     }
 
     #[test]
@@ -390,7 +399,7 @@ mod tests {
         let mut bad_version = good.clone();
         bad_version[13] = 3;
         let with_fix = encode(&RecordBody {
-            gps: Some(GpsFix { lat_e7: 1, lon_e7: 2, accuracy_dm: 3, hdop_centi: None, satellites: 4, fix_at_ms: 5, fix_mode: None }),
+            gps: Some(GpsFix { lat_e7: 1, lon_e7: 2, accuracy_dm: 3, hdop_centi: None, satellites: 4, fix_at_ms: 5, fix_mode: None, receiver_doubts: ReceiverDoubts::default() }),
             ..body(1, Digest::ZERO)
         });
         let mut bad_mode = with_fix.clone();
@@ -398,12 +407,15 @@ mod tests {
         let gps_at = 12 + 2 + 4 + 8 + 8 + 4 + 18 + 1 + 8 + 2 + 1 + 2 + 2 + 1;
         assert_eq!(bad_mode[gps_at], 1, "gps present");
         bad_mode[gps_at + 1 + 12 + 1] = 4;
+        let mut bad_doubts = with_fix.clone();
+        bad_doubts[gps_at + 1 + 12 + 1 + 1] = 8;
         let cases: Vec<(Vec<u8>, CanonicalError)> = vec![
             (b"HADIR".to_vec(), CanonicalError::BadMagic),
             (trailing, CanonicalError::TrailingBytes(1)),
             (bad_dir, CanonicalError::BadTag { field: "direction", tag: 7 }),
             (bad_version, CanonicalError::UnsupportedVersion(3)),
             (bad_mode, CanonicalError::BadTag { field: "gps.fix_mode", tag: 4 }),
+            (bad_doubts, CanonicalError::BadTag { field: "gps.receiver_doubts", tag: 8 }),
             (good[..good.len() - 1].to_vec(), CanonicalError::Truncated { field: "clock.clock_jumped", offset: good.len() - 1 }),
         ];
         for (bytes, want) in cases {

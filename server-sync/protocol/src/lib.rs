@@ -43,5 +43,5 @@ pub use canonical::{CANONICAL_VERSION, CanonicalError, SUPPORTED_VERSIONS};
 pub use chain::{ChainError, ChainHead, verify_chain};
 pub use keys::{DeviceKey, Digest, KeyError, PublicKey, Signature, VerifyError};
 pub use record::{
-    ClockEvidence, Decision, Direction, FixMode, GpsFix, Mode, Record, RecordBody, Score, ValidationError,
+    ClockEvidence, Decision, Direction, FixMode, GpsFix, Mode, ReceiverDoubts, Record, RecordBody, Score, ValidationError,
 };

@@ -113,6 +113,40 @@ pub struct GpsFix {
     /// no such field).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fix_mode: Option<FixMode>,
+    /// What the device's receiver stream said against this fix (format 2; none in format 1).
+    #[serde(default, skip_serializing_if = "ReceiverDoubts::is_none")]
+    pub receiver_doubts: ReceiverDoubts,
+}
+
+/// What the kiosk saw in its receiver's stream that a real receiver does not send, at the time
+/// of the fix (format 2): the server cannot see the NMEA, only this.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReceiverDoubts {
+    /// A jump no vehicle makes, in the minutes before.
+    pub teleport: bool,
+    /// The position frozen to the last digit while the receiver reports moving, or very long.
+    pub frozen_position: bool,
+    /// Every satellite at one signal strength.
+    pub uniform_signal: bool,
+}
+
+impl ReceiverDoubts {
+    /// No doubt.
+    pub fn is_none(&self) -> bool {
+        *self == ReceiverDoubts::default()
+    }
+
+    /// As the canonical encoding's byte: bit 0 teleport, bit 1 frozen position, bit 2 uniform
+    /// signal.
+    pub fn bits(self) -> u8 {
+        u8::from(self.teleport) | u8::from(self.frozen_position) << 1 | u8::from(self.uniform_signal) << 2
+    }
+
+    /// The inverse of [`ReceiverDoubts::bits`]; `None` when an unknown bit is set.
+    pub fn from_bits(bits: u8) -> Option<ReceiverDoubts> {
+        (bits & !0b111 == 0).then_some(ReceiverDoubts { teleport: bits & 1 != 0, frozen_position: bits & 2 != 0, uniform_signal: bits & 4 != 0 })
+    }
 }
 
 /// Whether the receiver's solution has a height (3D, four or more satellites) or not (2D: a
@@ -279,6 +313,9 @@ impl RecordBody {
                 // Format 1 has no place for it: signing would silently drop it.
                 return Err(ValidationError::OutOfRange { field: "gps.fix_mode (not in format 1)", value: 1 });
             }
+            if self.format == 1 && !gps.receiver_doubts.is_none() {
+                return Err(ValidationError::OutOfRange { field: "gps.receiver_doubts (not in format 1)", value: gps.receiver_doubts.bits().into() });
+            }
         }
         if self.seq == 1 && self.prev_hash != Digest::ZERO {
             // The first record has no predecessor; anything else is a forged chain start.
@@ -397,7 +434,7 @@ pub(crate) mod tests {
         b.prev_hash = Digest::of(b"x");
         cases.push((b, "prev_hash"));
         let mut b = ok.clone();
-        b.gps = Some(GpsFix { lat_e7: 900_000_001, lon_e7: 0, accuracy_dm: 1, hdop_centi: Some(1), satellites: 1, fix_at_ms: 0, fix_mode: None });
+        b.gps = Some(GpsFix { lat_e7: 900_000_001, lon_e7: 0, accuracy_dm: 1, hdop_centi: Some(1), satellites: 1, fix_at_ms: 0, fix_mode: None, receiver_doubts: Default::default() });
         cases.push((b, "lat"));
         for (b, what) in cases {
             assert!(b.validate().is_err(), "{what} should be refused");

@@ -77,6 +77,7 @@ fn inputs(version: u16) -> Vec<(&'static str, String, [u8; 32], RecordBody, bool
         satellites: 9,
         fix_at_ms: third.recorded_at_ms - 1_500,
         fix_mode: (version >= 2).then_some(FixMode::ThreeD),
+        receiver_doubts: hadir_protocol::ReceiverDoubts::default(),
     });
     third.clock = ClockEvidence { since_sync_monotonic_ms: None, last_sync_offset_ms: None, gps_time_ms: Some(third.recorded_at_ms + 310), clock_jumped: true };
     third.employee_id = "pegawai-ñ-Ω".into(); // non-ASCII: encoded as UTF-8 bytes, unnormalised
@@ -94,6 +95,8 @@ fn inputs(version: u16) -> Vec<(&'static str, String, [u8; 32], RecordBody, bool
         satellites: 3,
         fix_at_ms: fourth.recorded_at_ms - 800,
         fix_mode: Some(FixMode::TwoD),
+        // The kiosk's receiver sent every satellite at one strength (a simulator's flat signal).
+        receiver_doubts: hadir_protocol::ReceiverDoubts { uniform_signal: true, ..Default::default() },
     });
     fourth.photo_sha256 = Digest::of(b"evidence photo 4");
     let mut out = vec![
@@ -103,7 +106,7 @@ fn inputs(version: u16) -> Vec<(&'static str, String, [u8; 32], RecordBody, bool
         ("04-altered-after-signing", "Vector 01's body with recorded_at_ms moved an hour earlier, carrying vector 01's signature: must NOT verify".into(), seed, altered, false),
     ];
     if version >= 2 {
-        out.push(("05-field-2d-no-hdop", "Fourth record: field mode, a 2D fix with 3 satellites and no HDOP from the receiver (the HDOP is absent, not 0); prev_hash = hash of vector 03".into(), seed, fourth, true));
+        out.push(("05-field-2d-no-hdop", "Fourth record: field mode, a 2D fix with 3 satellites and no HDOP from the receiver (the HDOP is absent, not 0), the receiver's signal flat (receiver_doubts.uniform_signal); prev_hash = hash of vector 03".into(), seed, fourth, true));
     }
     out
 }

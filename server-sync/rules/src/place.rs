@@ -239,6 +239,7 @@ mod tests {
             satellites,
             fix_at_ms,
             fix_mode: Some(hadir_protocol::FixMode::ThreeD),
+            receiver_doubts: hadir_protocol::ReceiverDoubts::default(),
         }
     }
 

@@ -147,6 +147,14 @@ pub fn doubts(b: &RecordBody, cx: &Context<'_>) -> Vec<Flag> {
             });
         }
     }
+    // What the kiosk saw in its receiver's stream (the server never sees the NMEA).
+    if let Some(d) = b.fix().map(|g| g.receiver_doubts) {
+        for (raised, code) in [(d.teleport, "receiver_teleport"), (d.frozen_position, "receiver_frozen_position"), (d.uniform_signal, "receiver_uniform_signal")] {
+            if raised {
+                out.push(Flag::new(code, None, ""));
+            }
+        }
+    }
     out
 }
 
@@ -203,6 +211,7 @@ mod tests {
             satellites: 8,
             fix_at_ms: T - 1_000,
             fix_mode: Some(hadir_protocol::FixMode::ThreeD),
+            receiver_doubts: hadir_protocol::ReceiverDoubts::default(),
         };
         let cases: Vec<(&str, RecordBody, Context<'_>, Vec<(&str, Option<i64>)>)> = vec![
             ("clean", body(), cx.clone(), vec![]),
@@ -267,6 +276,19 @@ mod tests {
                 vec![("time_disagrees_with_gps", Some(-40))],
             ),
             ("field record, site without an area", RecordBody { mode: Mode::Field, ..body() }, Context { device_mode: Mode::Field, ..cx.clone() }, vec![]),
+            (
+                "the receiver's signal was flat and it had jumped",
+                RecordBody {
+                    mode: Mode::Field,
+                    gps: Some(hadir_protocol::GpsFix {
+                        receiver_doubts: hadir_protocol::ReceiverDoubts { teleport: true, frozen_position: false, uniform_signal: true },
+                        ..fix(-8.58, 90)
+                    }),
+                    ..body()
+                },
+                Context { area: Some(&office), device_mode: Mode::Field, ..cx.clone() },
+                vec![("receiver_teleport", None), ("receiver_uniform_signal", None)],
+            ),
         ];
         for (name, b, cx, want) in cases {
             let got: Vec<(String, Option<i64>)> = doubts(&b, &cx).into_iter().map(|f| (f.code, f.value)).collect();

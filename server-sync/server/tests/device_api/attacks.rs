@@ -178,10 +178,8 @@ pub async fn an_8_mib_malformed_batch_is_answered_briefly(store: Store) {
     assert!(kept[0].detail.len() < 1_000 && kept[0].device_id.as_ref().is_some_and(|d| d.len() <= 64), "{:?}", kept[0].device_id.as_ref().map(String::len));
 }
 
-/// Positions no person could produce: a field employee 30 km away five minutes after his last
-/// record, and the next morning a fix identical to the last digit to an earlier one. Both wait
-/// for the supervisor with the figures; the honest records around them do not.
-pub async fn a_teleport_and_a_replayed_position_are_flagged(store: Store) {
+/// A field officer of site S1 on the roster, and a field unit of that site enrolled as `device`.
+async fn field_officer_and_unit(store: Store, device: &str) -> (crate::harness::Server, hadir_server::storage::EmployeeInput, crate::harness::Device) {
     let server = start(store).await;
     let e = hadir_server::storage::EmployeeInput {
         employee_id: "198001012005011001".into(),
@@ -191,7 +189,15 @@ pub async fn a_teleport_and_a_replayed_position_are_flagged(store: Store) {
         pin_hash: None,
     };
     server.store().upsert_employee(&e).await.unwrap();
-    let dev = server.enrol("FIELD-P", "S1", Mode::Field).await;
+    let dev = server.enrol(device, "S1", Mode::Field).await;
+    (server, e, dev)
+}
+
+/// Positions no person could produce: a field employee 30 km away five minutes after his last
+/// record, and the next morning a fix identical to the last digit to an earlier one. Both wait
+/// for the supervisor with the figures; the honest records around them do not.
+pub async fn a_teleport_and_a_replayed_position_are_flagged(store: Store) {
+    let (server, e, dev) = field_officer_and_unit(store, "FIELD-P").await;
     let mut chain = dev.chain.clone();
     let t0 = crate::harness::T0 - 3 * 86_400_000;
     // (minutes after t0, metres north of the base); 10⁻⁷ degree of latitude is 1.1 cm.
@@ -211,6 +217,7 @@ pub async fn a_teleport_and_a_replayed_position_are_flagged(store: Store) {
             satellites: 9,
             fix_at_ms: b.recorded_at_ms - 2_000,
             fix_mode: Some(hadir_protocol::FixMode::ThreeD),
+            receiver_doubts: hadir_protocol::ReceiverDoubts::default(),
         });
         json(&chain.push(b))
     };
@@ -253,37 +260,37 @@ pub async fn a_teleport_and_a_replayed_position_are_flagged(store: Store) {
 
 /// An older kiosk (record format 1: HDOP 0 for "the receiver gave none", no fix mode) and a
 /// current one (format 2) at one site: both are stored and verify; only a receiver that really
-/// said HDOP 0 is doubted; a format-1 record claiming a fix mode is refused as malformed (its
-/// format has no place to sign it).
+/// said HDOP 0 is doubted, and one whose kiosk saw a flat signal; a format-1 record claiming a
+/// fix mode is refused as malformed (its format has no place to sign it).
 pub async fn both_record_formats_keep_what_the_receiver_said(store: Store) {
     use hadir_protocol::{FixMode, GpsFix};
     use hadir_server::storage::portable::{Row, Val};
-    let server = start(store).await;
-    let e = hadir_server::storage::EmployeeInput {
-        employee_id: "198001012005011001".into(),
-        name: "Petugas".into(),
-        site_id: "S1".into(),
-        section_id: None,
-        pin_hash: None,
-    };
-    server.store().upsert_employee(&e).await.unwrap();
-    let dev = server.enrol("FIELD-F", "S1", Mode::Field).await;
+    let (server, e, dev) = field_officer_and_unit(store, "FIELD-F").await;
     let mut chain = dev.chain.clone();
     let t0 = crate::harness::T0 - 86_400_000;
-    let fix = GpsFix { lat_e7: -85_819_000, lon_e7: 1_151_771_000, accuracy_dm: 45, hdop_centi: None, satellites: 9, fix_at_ms: 0, fix_mode: None };
-    // (format, HDOP, fix mode), 30 minutes and 50 m apart.
-    let plan = [(1, Some(0), None), (2, Some(0), Some(FixMode::ThreeD)), (2, None, Some(FixMode::TwoD)), (1, Some(120), Some(FixMode::ThreeD))];
+    let fix = GpsFix { lat_e7: -85_819_000, lon_e7: 1_151_771_000, accuracy_dm: 45, hdop_centi: None, satellites: 9, fix_at_ms: 0, fix_mode: None, receiver_doubts: Default::default() };
+    // 30 minutes and 50 m apart.
+    let flat = hadir_protocol::ReceiverDoubts { uniform_signal: true, ..Default::default() };
+    let none = hadir_protocol::ReceiverDoubts::default();
+    // (format, HDOP, fix mode, what the kiosk's receiver watch saw); the last one's format
+    // cannot carry its fix mode.
+    let plan = [
+        (1, Some(0), None, none),
+        (2, Some(0), Some(FixMode::ThreeD), none),
+        (2, None, Some(FixMode::TwoD), flat),
+        (1, Some(120), Some(FixMode::ThreeD), none),
+    ];
     let entries: Vec<_> = plan
         .iter()
         .enumerate()
-        .map(|(i, &(format, hdop_centi, fix_mode))| {
+        .map(|(i, &(format, hdop_centi, fix_mode, receiver_doubts))| {
             let mut b = chain.next_body();
             b.format = format;
             b.employee_id = e.employee_id.clone();
             b.mode = Mode::Field;
             b.utc_offset_min = 480;
             b.recorded_at_ms = t0 + i as i64 * 1_800_000;
-            b.gps = Some(GpsFix { lat_e7: fix.lat_e7 + i as i32 * 450, hdop_centi, fix_mode, fix_at_ms: b.recorded_at_ms - 2_000, ..fix });
+            b.gps = Some(GpsFix { lat_e7: fix.lat_e7 + i as i32 * 450, hdop_centi, fix_mode, receiver_doubts, fix_at_ms: b.recorded_at_ms - 2_000, ..fix });
             json(&chain.push(b))
         })
         .collect();
@@ -315,7 +322,7 @@ pub async fn both_record_formats_keep_what_the_receiver_said(store: Store) {
     }
     let pending = server.store().pending_records().await.unwrap();
     let flagged: Vec<(i64, Vec<&str>)> = pending.iter().map(|r| (r.seq, r.flags.iter().map(|f| f.code.as_str()).collect())).collect();
-    assert_eq!(flagged, [(2, vec!["hdop_zero"])], "only the receiver that said HDOP 0");
+    assert_eq!(flagged, [(2, vec!["hdop_zero"]), (3, vec!["receiver_uniform_signal"])], "the receiver that said HDOP 0, the flat signal");
 }
 
 /// A stranger behind the office's TLS proxy sends batch after batch of forged records (a
