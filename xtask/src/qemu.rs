@@ -635,7 +635,7 @@ fn after_power_cut(layout: &Layout, disk: &Path, work: &Path, port: u16, host: &
     // Both are steps of a kiosk image's test: without them the run would test less than what
     // ships, so their absence fails it rather than being reported as not run.
     let bench = st.info("face_bench").context("the guest ran no face benchmark (hadir-face missing from the image?)")?;
-    a.bench = face_bench_summary(bench);
+    a.bench = face_bench_summary(bench)?;
     println!("  face pipeline in the guest (hadir-face bench, 1 timed run): {}", a.bench);
     let in_guest = st
         .info("store_check")
@@ -683,16 +683,14 @@ fn after_power_cut(layout: &Layout, disk: &Path, work: &Path, port: u16, host: &
 }
 
 /// `guest_ms detect=… embed=… liveness=… total=…` from `hadir-face bench --json` output.
-fn face_bench_summary(json: &str) -> String {
-    let Ok(v) = serde_json::from_str::<serde_json::Value>(json) else {
-        return format!("unreadable: {json}");
-    };
+fn face_bench_summary(json: &str) -> Result<String> {
+    let v: serde_json::Value = serde_json::from_str(json).with_context(|| format!("the guest's face benchmark gave no figures: {json}"))?;
     let ms = |stage: &serde_json::Value| stage["median_ms"].as_f64().map_or("?".to_string(), |m| format!("{m:.0}"));
     let mut out = String::from("guest_ms");
     for stage in ["detect", "landmarks", "embed", "liveness", "pose"] {
         out += &format!(" {stage}={}", ms(&v["stages"][stage]));
     }
-    out + &format!(" total={}", ms(&v["total"]))
+    Ok(out + &format!(" total={}", ms(&v["total"])))
 }
 
 /// `name=N` from a `key=value` line.
@@ -832,8 +830,9 @@ mod tests {
     #[test]
     fn face_bench_json_is_summarised_per_stage() {
         let json = r#"{"stages":{"detect":{"median_ms":1500.4},"landmarks":{"median_ms":80.0},"embed":{"median_ms":4012.6},"liveness":{"median_ms":900.0},"pose":{"median_ms":1000.0}},"total":{"median_ms":7600.2}}"#;
-        assert_eq!(face_bench_summary(json), "guest_ms detect=1500 landmarks=80 embed=4013 liveness=900 pose=1000 total=7600");
-        assert!(face_bench_summary("error: no models").starts_with("unreadable"));
+        assert_eq!(face_bench_summary(json).unwrap(), "guest_ms detect=1500 landmarks=80 embed=4013 liveness=900 pose=1000 total=7600");
+        let err = face_bench_summary("error: no models").unwrap_err().to_string();
+        assert!(err.starts_with("the guest's face benchmark gave no figures: error: no models"), "{err}");
     }
 
     #[test]
