@@ -105,7 +105,7 @@ pub async fn month_page(State(st): State<AppState>, s: Session, Query(q): Query<
     // The recap names the devices that keep its later days "not yet known".
     body.push_str(&super::pages::silent_devices_notice(&st, lang, None).await?);
     body.push_str(&close_card(&st, &s, year, month).await?);
-    body.push_str(&holidays_card(lang, &st.store.holiday_list().await?, year, month));
+    body.push_str(&holidays_card(lang, ctx.holidays.list(), year, month));
     body.push_str(&employee_picker(lang, &ctx, year, month));
     let query = format!("year={year}&month={}&section={}", u8::from(month), esc(section));
     body.push_str(&exports("/reports/month", &query, lang));

@@ -44,27 +44,34 @@ impl Holiday {
     }
 }
 
-/// Each site's holidays: those of every site, and a site's own on top.
+/// Each site's holidays: those of every site, and a site's own on top; and the list they were
+/// made from (what the month views show, from the same read the recaps judged by).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SiteHolidays {
     everywhere: Holidays,
     by_site: HashMap<String, Holidays>,
+    list: Vec<Holiday>,
 }
 
 impl SiteHolidays {
     /// From the holiday list.
     pub fn new(list: Vec<Holiday>) -> SiteHolidays {
         let mut out = SiteHolidays::default();
-        let (everywhere, local): (Vec<Holiday>, Vec<Holiday>) = list.into_iter().partition(|h| h.sites.is_empty());
-        for h in everywhere {
-            out.everywhere.insert(h.date, h.name);
+        for h in list.iter().filter(|h| h.sites.is_empty()) {
+            out.everywhere.insert(h.date, h.name.clone());
         }
-        for h in local {
+        for h in list.iter().filter(|h| !h.sites.is_empty()) {
             for site in &h.sites {
                 out.by_site.entry(site.clone()).or_insert_with(|| out.everywhere.clone()).insert(h.date, h.name.clone());
             }
         }
+        out.list = list;
         out
+    }
+
+    /// Every holiday, by date.
+    pub fn list(&self) -> &[Holiday] {
+        &self.list
     }
 
     /// The holidays of `site`.
