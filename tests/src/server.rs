@@ -157,7 +157,7 @@ impl Server {
         let c = clock.clone();
         let dash = Dashboard::with_clock(
             store.clone(),
-            DashboardConfig { secure_cookies: false, utc_offset: zone.offset(), ..DashboardConfig::default() },
+            DashboardConfig { secure_cookies: false, zone: zone.clone(), ..DashboardConfig::default() },
             Arc::new(move || {
                 time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(c.now_ms()) * 1_000_000)
                     .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)

@@ -55,4 +55,4 @@ pub use schedule::{DayException, DayPlan, Holidays, ScheduleError, SectionCalend
 pub use settings::{Band, RuleSettings, SettingsError};
 pub use site::{SiteRules, WireError};
 pub use watermark::{DeviceWatermark, known_through, silent};
-pub use zone::{DEFAULT_ZONE, SiteZone, ZoneError};
+pub use zone::{DEFAULT_ZONE, SiteZone, SiteZones, ZoneError};

@@ -7,6 +7,8 @@
 //!
 //! It must not: read the system's zone or clock (a kiosk's Linux zone is not the site's).
 
+use std::collections::BTreeMap;
+
 use time::{OffsetDateTime, UtcOffset};
 
 /// Zones known to the rules: IANA names (and the everyday abbreviations) with their offset in
@@ -23,6 +25,10 @@ const ZONES: &[(&str, i8)] = &[
     ("WITA", 8),
     ("WIT", 9),
 ];
+
+/// The zones a person picks a site's from, west to east (the abbreviations and aliases above
+/// are accepted but not offered).
+pub const CHOICES: &[&str] = &["Asia/Jakarta", "Asia/Pontianak", "Asia/Makassar", "Asia/Jayapura", "UTC"];
 
 /// The zone of this customer's sites (Badung, Bali: WITA).
 pub const DEFAULT_ZONE: &str = "Asia/Makassar";
@@ -80,6 +86,51 @@ impl Default for SiteZone {
     }
 }
 
+/// The zones of an office's sites: each site's own, the office's default for the others.
+///
+/// An office spread over Indonesia has sites in WIB, WITA and WIT; a record's day, a kiosk's
+/// result screen and a month's bounds are each read at the zone of the site they belong to.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SiteZones {
+    default: SiteZone,
+    by_site: BTreeMap<String, SiteZone>,
+}
+
+impl SiteZones {
+    /// Every site in `default` except those named in `by_site`.
+    pub fn new(default: SiteZone, by_site: BTreeMap<String, SiteZone>) -> SiteZones {
+        SiteZones { default, by_site }
+    }
+
+    /// One zone for every site.
+    pub fn single(zone: SiteZone) -> SiteZones {
+        SiteZones { default: zone, by_site: BTreeMap::new() }
+    }
+
+    /// The zone of `site`.
+    pub fn of(&self, site: &str) -> &SiteZone {
+        self.by_site.get(site).unwrap_or(&self.default)
+    }
+
+    /// The zone of sites without one of their own.
+    pub fn default_zone(&self) -> &SiteZone {
+        &self.default
+    }
+
+    /// Every distinct offset in use, the default's included, smallest first.
+    pub fn offsets(&self) -> Vec<UtcOffset> {
+        let mut out: Vec<UtcOffset> = std::iter::once(&self.default).chain(self.by_site.values()).map(SiteZone::offset).collect();
+        out.sort_by_key(|o| o.whole_seconds());
+        out.dedup();
+        out
+    }
+
+    /// The sites with a zone of their own at `offset` (the default's sites are "every other").
+    pub fn sites_at(&self, offset: UtcOffset) -> impl Iterator<Item = &str> {
+        self.by_site.iter().filter(move |(_, z)| z.offset() == offset).map(|(s, _)| s.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,6 +155,9 @@ mod tests {
             assert_eq!(got, hours, "{name:?}");
         }
         assert_eq!(SiteZone::default(), SiteZone::parse("Asia/Makassar").unwrap());
+        for name in CHOICES {
+            assert_eq!(SiteZone::parse(name).map(|z| z.name().to_owned()), Ok((*name).to_owned()), "a choice is a zone");
+        }
         let err = SiteZone::parse("Europe/Berlin").unwrap_err().to_string();
         assert!(err.contains("Asia/Makassar"), "the error names the fix: {err}");
     }
@@ -118,5 +172,20 @@ mod tests {
         assert_eq!((wib.date(), wib.time()), (date!(2026 - 03 - 03), time!(06:30)));
         let wit = SiteZone::parse("Asia/Jayapura").unwrap().local(datetime!(2026-03-02 14:59 UTC));
         assert_eq!((wit.date(), wit.time()), (date!(2026 - 03 - 02), time!(23:59)));
+    }
+    #[test]
+    fn each_site_reads_its_own_zone() {
+        let wita = SiteZone::default();
+        let wib = SiteZone::parse("WIB").unwrap();
+        let wit = SiteZone::parse("Asia/Jayapura").unwrap();
+        let zones = SiteZones::new(wita.clone(), BTreeMap::from([("PONTIANAK".to_owned(), wib.clone()), ("JAYAPURA".to_owned(), wit.clone()), ("BADUNG".to_owned(), wita.clone())]));
+        let cases = [("PONTIANAK", &wib), ("JAYAPURA", &wit), ("BADUNG", &wita), ("KANTOR", &wita), ("", &wita)];
+        for (site, zone) in cases {
+            assert_eq!(zones.of(site), zone, "{site}");
+        }
+        let hours: Vec<i8> = zones.offsets().iter().map(|o| o.whole_hours()).collect();
+        assert_eq!(hours, [7, 8, 9]);
+        assert_eq!(zones.sites_at(wita.offset()).collect::<Vec<_>>(), ["BADUNG"]);
+        assert_eq!(SiteZones::single(wib.clone()).offsets(), [wib.offset()]);
     }
 }

@@ -43,13 +43,13 @@ fn main() {
     let t0 = Instant::now();
     populate(&rt, &store);
     println!("populate: {EMPLOYEES} employees, {RECORDS} records in {:.1} s", t0.elapsed().as_secs_f64());
-    let offset = UtcOffset::from_hms(7, 0, 0).expect("offset");
+    let zones = || hadir_rules::SiteZones::single(hadir_rules::SiteZone::parse("Asia/Jakarta").expect("WIB"));
 
     // One warm-up (page cache), then three timed runs; the best is reported.
     let mut best = f64::MAX;
     for run in 0..4 {
         let t = Instant::now();
-        let ctx = rt.block_on(Context::load(&store, &Scope::All, offset)).expect("context");
+        let ctx = rt.block_on(Context::load(&store, &Scope::All, zones())).expect("context");
         let t_ctx = t.elapsed();
         let months = rt.block_on(month_recaps(&store, &ctx, 2026, Month::March)).expect("recap");
         let t_recap = t.elapsed();
@@ -100,7 +100,7 @@ fn main() {
     let mut best_plain = f64::MAX;
     for run in 0..3 {
         let t = Instant::now();
-        let ctx = rt.block_on(Context::load(&store, &Scope::All, offset)).expect("context");
+        let ctx = rt.block_on(Context::load(&store, &Scope::All, zones())).expect("context");
         let months = rt.block_on(month_recaps(&store, &ctx, 2026, Month::March)).expect("recap");
         let rows: Vec<_> = months.into_iter().map(|(e, _, r)| (e, r)).collect();
         let table = month_table(Lang::Id, 2026, Month::March, &rows, &Default::default());
@@ -112,13 +112,13 @@ fn main() {
     println!("recap_month_10k_no_covering_index_ms={best_plain:.0}");
     dashboard_load(&rt, &store, "sqlite");
 
-    postgres(&rt, &store, offset);
+    postgres(&rt, &store, zones);
 }
 
 /// The same department on PostgreSQL (copied from the SQLite file: the March records only, so
 /// the covering index is there), then the recap again. Skipped when PostgreSQL's server binaries
 /// are not installed.
-fn postgres(rt: &tokio::runtime::Runtime, sqlite_store: &Store, offset: UtcOffset) {
+fn postgres(rt: &tokio::runtime::Runtime, sqlite_store: &Store, zones: impl Fn() -> hadir_rules::SiteZones) {
     let cluster = match TempCluster::start(true) {
         Ok(c) => c,
         Err(e) => {
@@ -231,7 +231,7 @@ fn postgres(rt: &tokio::runtime::Runtime, sqlite_store: &Store, offset: UtcOffse
     let mut best = f64::MAX;
     for run in 0..4 {
         let t = Instant::now();
-        let ctx = rt.block_on(Context::load(&pg, &Scope::All, offset)).expect("context");
+        let ctx = rt.block_on(Context::load(&pg, &Scope::All, zones())).expect("context");
         let months = rt.block_on(month_recaps(&pg, &ctx, 2026, Month::March)).expect("recap");
         let rows: Vec<_> = months.into_iter().map(|(e, _, r)| (e, r)).collect();
         let table = month_table(Lang::Id, 2026, Month::March, &rows, &Default::default());
@@ -395,8 +395,8 @@ fn dashboard_load(rt: &tokio::runtime::Runtime, store: &Store, backend: &str) {
     for i in 0..SUPERVISORS {
         rt.block_on(store.add_user(&format!("kabid{i:02}"), &pw, Role::Supervisor, &[format!("S{:02}", i % 20).as_str()])).expect("user");
     }
-    let config = DashboardConfig { secure_cookies: false, utc_offset: UtcOffset::from_hms(7, 0, 0).expect("offset"), ..DashboardConfig::default() };
-    let now = date!(2026 - 03 - 31).with_hms(10, 0, 0).expect("time").assume_offset(config.utc_offset);
+    let config = DashboardConfig { secure_cookies: false, zone: hadir_rules::SiteZone::parse("Asia/Jakarta").expect("WIB"), ..DashboardConfig::default() };
+    let now = date!(2026 - 03 - 31).with_hms(10, 0, 0).expect("time").assume_offset(config.zone.offset());
     let dash = Dashboard::with_clock(store.clone(), config, std::sync::Arc::new(move || now));
     let app = hadir_server::dashboard::router(std::sync::Arc::clone(&dash));
     let (mut latencies, wall) = rt.block_on(async move {

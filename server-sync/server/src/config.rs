@@ -5,7 +5,8 @@
 //! listen = "0.0.0.0:8080"          # plain HTTP; TLS is terminated by the site's reverse proxy
 //!
 //! [site]
-//! time_zone = "Asia/Makassar"       # WITA; Asia/Jakarta (WIB), Asia/Jayapura (WIT)
+//! time_zone = "Asia/Makassar"       # WITA; Asia/Jakarta (WIB), Asia/Jayapura (WIT); a site may
+//!                                   # have its own (settings page, `sites put --time-zone`)
 //!
 //! [storage]
 //! backend = "sqlite"                # or "postgres"
@@ -262,8 +263,9 @@ fn default_zk_body() -> usize {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SiteConfig {
-    /// The IANA time zone of the sites: days, lateness, reports, the board and the kiosks'
-    /// result screens are in it.
+    /// The IANA time zone of every site without one of its own (the settings page gives a
+    /// site its own): days, lateness, reports, the board and the kiosks' result screens are
+    /// in its site's zone.
     pub time_zone: String,
 }
 

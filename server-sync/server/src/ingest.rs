@@ -40,7 +40,8 @@ pub struct IngestPolicy {
     pub earliest_ms: i64,
     /// What an uploaded face template must be.
     pub templates: crate::roster::TemplatePolicy,
-    /// The sites' time zone: a record's UTC offset must be the zone's.
+    /// The server's zone (`[site] time_zone`), of every site without its own: a record's UTC
+    /// offset must be its device's site's zone's.
     pub zone: hadir_rules::SiteZone,
     /// When a record's time is trusted.
     pub clock: hadir_rules::ClockRules,
@@ -115,12 +116,14 @@ pub struct Known {
     pub tracks: HashMap<String, hadir_rules::plausibility::Track>,
     /// Each device's earlier GPS fixes, whoever recorded them (same days).
     pub device_tracks: HashMap<String, hadir_rules::plausibility::Track>,
+    /// Every site's zone: a record's day and offset are its device's site's.
+    pub zones: hadir_rules::SiteZones,
 }
 
 /// How far back an employee's fixes are compared with a new one, days.
 pub const TRACK_DAYS: i64 = 35;
 
-/// A record's fix as the plausibility checks read it (its day in the sites' zone).
+/// A record's fix as the plausibility checks read it (its day in its device's site's zone).
 pub fn fix_point(b: &hadir_protocol::RecordBody, zone: &hadir_rules::SiteZone) -> Option<hadir_rules::plausibility::FixPoint> {
     let g = b.fix()?;
     let offset_ms = i64::from(zone.offset().whole_seconds()) * 1000;
@@ -133,16 +136,16 @@ pub fn fix_point(b: &hadir_protocol::RecordBody, zone: &hadir_rules::SiteZone) -
     })
 }
 
-/// The local date of an instant in the sites' zone.
+/// The local date of an instant in a site's zone.
 fn local_date(at_ms: i64, zone: &hadir_rules::SiteZone) -> Option<time::Date> {
     let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(at_ms) * 1_000_000).ok()?;
     Some(zone.local(t).date())
 }
 
-/// The (year, month) of an instant in the sites' zone.
-pub fn month_of(at_ms: i64, zone: &hadir_rules::SiteZone) -> Option<(i32, u8)> {
+/// The (year, month) of an instant at a site's offset.
+pub fn month_of(at_ms: i64, offset: time::UtcOffset) -> Option<(i32, u8)> {
     let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(at_ms) * 1_000_000).ok()?;
-    let local = zone.local(t);
+    let local = t.to_offset(offset);
     Some((local.year(), u8::from(local.month())))
 }
 
@@ -335,7 +338,8 @@ pub fn prepare(
                 let canonical = record.body.canonical_bytes();
                 let hash = Digest::of(&canonical);
                 let b = &record.body;
-                let month = month_of(b.recorded_at_ms, &policy.zone);
+                let zone = known.zones.of(&d.site_id);
+                let month = month_of(b.recorded_at_ms, zone.offset());
                 // A record into a month closed for payroll would change a paid recap: it waits
                 // in quarantine for an administrator, like a record whose time is implausible.
                 let implausible = policy.judge(b.recorded_at_ms, now_ms).or_else(|| {
@@ -346,7 +350,7 @@ pub fn prepare(
                 // A field record is expected at the employee's assignment of that day, as the
                 // kiosk's notice before the face step judged it.
                 let site_area = known.site_areas.get(&d.site_id);
-                let expected = match local_date(b.recorded_at_ms, &policy.zone) {
+                let expected = match local_date(b.recorded_at_ms, zone) {
                     Some(day) => {
                         let assigned = known.assignments.get(&b.employee_id).map(Vec::as_slice).unwrap_or_default();
                         hadir_rules::expected_area(b.mode == hadir_protocol::Mode::Field, assigned, site_area, day)
@@ -358,7 +362,7 @@ pub fn prepare(
                     device_site: &d.site_id,
                     device_mode: d.mode,
                     employee_site: known.employee_sites.get(&b.employee_id).map(String::as_str),
-                    site_offset_min: i32::from(policy.zone.offset().whole_minutes()),
+                    site_offset_min: i32::from(zone.offset().whole_minutes()),
                     received_at_ms: now_ms,
                     clock: &policy.clock,
                     area: expected_area.as_ref(),
@@ -366,7 +370,7 @@ pub fn prepare(
                     fix: &policy.fix,
                 };
                 let mut flags = crate::doubts::doubts(b, &context);
-                if let Some(point) = fix_point(b, &policy.zone) {
+                if let Some(point) = fix_point(b, zone) {
                     let track = tracks.entry(b.employee_id.clone()).or_default();
                     let own = track.next(point, &policy.plausibility);
                     // The device's path across the people who used it: a unit handed 30 km in
@@ -433,12 +437,15 @@ fn verify_all(candidates: &[(Verified, PublicKey)]) -> Vec<bool> {
 
 /// The roster sites of the batch's employees and which of its months are closed.
 pub async fn known(store: &Store, decoded: &hadir_protocol::DecodedBatch, policy: &IngestPolicy) -> Result<Known, StorageError> {
-    let zone = &policy.zone;
+    let zones = store.site_zones(&policy.zone).await?;
     let bodies = || decoded.entries.iter().filter_map(|e| e.as_ref().ok()).map(|r| &r.body);
     let mut employees: Vec<&str> = bodies().map(|b| b.employee_id.as_str()).collect();
     employees.sort_unstable();
     employees.dedup();
-    let mut months: Vec<(i32, u8)> = bodies().filter_map(|b| month_of(b.recorded_at_ms, zone)).collect();
+    // A record's month at any of the sites' clocks: the device's site is looked up later, and
+    // a month that is not closed costs nothing here.
+    let offsets = zones.offsets();
+    let mut months: Vec<(i32, u8)> = bodies().flat_map(|b| offsets.iter().filter_map(|o| month_of(b.recorded_at_ms, *o))).collect();
     months.sort_unstable();
     months.dedup();
     let mut closed_months = std::collections::HashSet::new();
@@ -460,7 +467,7 @@ pub async fn known(store: &Store, decoded: &hadir_protocol::DecodedBatch, policy
     if let Some(first) = bodies().filter(|b| b.gps.is_some()).map(|b| b.recorded_at_ms).min() {
         let from = first - TRACK_DAYS * 86_400_000;
         for (by, keys, into) in [(FixesOf::Employees, &with_fix, &mut tracks), (FixesOf::Devices, &devices, &mut device_tracks)] {
-            for (key, points) in store.fix_history(by, keys, from, first, zone).await? {
+            for (key, points) in store.fix_history(by, keys, from, first, &zones).await? {
                 let mut t = hadir_rules::plausibility::Track::default();
                 for p in points {
                     // Earlier records were judged when they came; here they only build the track.
@@ -471,7 +478,7 @@ pub async fn known(store: &Store, decoded: &hadir_protocol::DecodedBatch, policy
         }
     }
     let assignments = store.field_areas_of(&employees, None).await?;
-    Ok(Known { employee_sites: store.employee_sites(&employees).await?, closed_months, site_areas, assignments, tracks, device_tracks })
+    Ok(Known { employee_sites: store.employee_sites(&employees).await?, closed_months, site_areas, assignments, tracks, device_tracks, zones })
 }
 
 /// The whole ingest of one upload body (no peer address known).

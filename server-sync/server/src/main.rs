@@ -116,14 +116,18 @@ enum TemplateKeyCmd {
 
 #[derive(Subcommand)]
 enum SitesCmd {
-    /// Print every site: id, name, present employees.
+    /// Print every site: id, name, time zone, present employees.
     List,
-    /// Add a site, or rename it when the id exists.
+    /// Add a site, or change its name and zone when the id exists.
     Put {
         /// The id (letters, digits, `-`, `_`): what kiosks are provisioned for and files name.
         id: String,
         /// The name people read.
         name: String,
+        /// The site's IANA zone when it differs from `[site] time_zone` (Asia/Jakarta WIB,
+        /// Asia/Makassar WITA, Asia/Jayapura WIT); left out: the server's.
+        #[arg(long)]
+        time_zone: Option<String>,
     },
 }
 
@@ -214,8 +218,8 @@ async fn main() -> Result<()> {
                 .await
                 .with_context(|| format!("binding {} (config key `listen`)", cfg.listen))?;
             tracing::info!(addr = %cfg.listen, backend = state.store.backend_name(), "serving");
-            // One zone for the dashboard's days and the kiosks' result screens.
-            dash_config.utc_offset = cfg.zone.offset();
+            // The zone of sites without their own, and of the dashboard's "today".
+            dash_config.zone = cfg.zone.clone();
             let store_for_terminals = store.clone();
             // Refused uploads and failed sign-ins older than the administrator's retention go, hourly.
             let (pruning, prune_clock) = (store.clone(), clock.clone());
@@ -274,12 +278,14 @@ async fn main() -> Result<()> {
         }
         Cmd::Sites(cmd) => {
             store.migrate(&migrations()).await.context("migrating")?;
-            if let SitesCmd::Put { id, name } = &cmd {
+            if let SitesCmd::Put { id, name, time_zone } = &cmd {
                 hadir_server::storage::sites::check(id, name)?;
-                store.put_site(id, name, "command line", time::OffsetDateTime::now_utc()).await.context("saving the site")?;
+                let zone = hadir_server::storage::sites::check_zone(time_zone.as_deref().unwrap_or_default())?;
+                store.put_site(id, name, zone.as_deref(), "command line", time::OffsetDateTime::now_utc()).await.context("saving the site")?;
             }
             for site in store.site_rows().await.context("reading the sites")? {
-                println!("{}\t{}\temployees={}", site.id, site.name, site.employees);
+                let zone = site.time_zone.unwrap_or_else(|| format!("{} (server)", cfg.zone.name()));
+                println!("{}\t{}\t{zone}\temployees={}", site.id, site.name, site.employees);
             }
         }
         Cmd::Employees(cmd) => {
@@ -344,7 +350,7 @@ async fn zk(store: &Store, cfg: &Validated, command: ZkCmd, now: i64) -> Result<
             }
         }
         ZkCmd::Approve { serial, site } => {
-            let a = terminals::approve(store, &serial, &site, cfg.zone.offset(), &limits, now).await?;
+            let a = terminals::approve(store, &serial, &site, &store.site_zones(&cfg.zone).await?, &limits, now).await?;
             eprintln!(
                 "terminal {serial} approved for site {site}: {} held upload(s) processed, {} record(s); roster: {} user(s) queued, {} deletion(s), {} skipped",
                 a.held_uploads, a.records, a.roster.updated, a.roster.deleted, a.roster.skipped
@@ -357,7 +363,7 @@ async fn zk(store: &Store, cfg: &Validated, command: ZkCmd, now: i64) -> Result<
             eprintln!("terminal {serial} revoked");
         }
         ZkCmd::SetTime { serial } => {
-            terminals::queue_set_time(store, &serial, cfg.zone.offset(), now).await?;
+            terminals::queue_set_time(store, &serial, &store.site_zones(&cfg.zone).await?, now).await?;
             eprintln!("clock setting queued for {serial} (sent at its next poll)");
         }
         ZkCmd::Reboot { serial } => {

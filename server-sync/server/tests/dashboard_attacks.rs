@@ -47,7 +47,7 @@ async fn a_stranger_cannot_keep_the_administrator_out(db: &Db<'_>) {
     let f = fixture_on(db, true).await;
     let now = Arc::new(AtomicI64::new(NOW.unix_timestamp()));
     let clock_now = Arc::clone(&now);
-    let config = DashboardConfig { secure_cookies: true, utc_offset: time::macros::offset!(+7), ..DashboardConfig::default() };
+    let config = DashboardConfig { secure_cookies: true, zone: hadir_rules::SiteZone::parse("Asia/Jakarta").unwrap(), ..DashboardConfig::default() };
     let state = Dashboard::with_clock(
         f.storage.clone(),
         config,

@@ -252,7 +252,7 @@ async fn absences_appear_once_every_device_has_synced_past_the_day(db: &Db<'_>) 
     let api = device_api(&f, now);
     let later = hadir_server::dashboard::Dashboard::with_clock(
         f.state.store.clone(),
-        hadir_server::dashboard::DashboardConfig { utc_offset: time::macros::offset!(+7), ..Default::default() },
+        hadir_server::dashboard::DashboardConfig { zone: hadir_rules::SiteZone::parse("Asia/Jakarta").unwrap(), ..Default::default() },
         std::sync::Arc::new(move || now),
     );
     let mut c = Client { app: router(later), cookies: Vec::new() };
@@ -351,8 +351,8 @@ async fn a_silent_device_is_named_and_its_days_released(db: &Db<'_>) {
         .await
         .unwrap();
     let known = |m: std::collections::HashMap<String, Option<time::Date>>| m.get("KANTOR").copied().flatten();
-    let off = time::macros::offset!(+7);
-    assert_eq!(known(f.state.store.known_through_by_site(off).await.unwrap()), Some(time::macros::date!(2026 - 02 - 26)));
+    let off = hadir_rules::SiteZones::single(hadir_rules::SiteZone::parse("Asia/Jakarta").unwrap());
+    assert_eq!(known(f.state.store.known_through_by_site(&off).await.unwrap()), Some(time::macros::date!(2026 - 02 - 26)));
 
     let mut op = Client::new(&f);
     op.login("operator", PASSWORD).await;
@@ -371,7 +371,7 @@ async fn a_silent_device_is_named_and_its_days_released(db: &Db<'_>) {
     assert_eq!(admin.post("/devices/K-ARSIP/release", &[("csrf", &csrf)]).await.status, StatusCode::SEE_OTHER);
     assert_eq!(admin.post("/devices/NO-SUCH/release", &[("csrf", &csrf)]).await.status, StatusCode::NOT_FOUND);
     // Released up to now (10:00 on the 2nd): the 1st is final, as the other devices allow.
-    assert_eq!(known(f.state.store.known_through_by_site(off).await.unwrap()), Some(time::macros::date!(2026 - 03 - 01)));
+    assert_eq!(known(f.state.store.known_through_by_site(&off).await.unwrap()), Some(time::macros::date!(2026 - 03 - 01)));
     assert!(!admin.get("/devices").await.text().contains("data-silent"), "nothing holds days back any more");
     let audit = f.state.store.audit_lines(Some("release_device_days"), None, None, 10).await.unwrap();
     assert_eq!(audit.len(), 1, "the release is audited");
@@ -922,7 +922,7 @@ async fn a_schedule_change_counts_from_its_date_and_ramadan_hours_only_on_workin
     let f = fixture_on(db, true).await;
     let agus = "199003032015013003";
     f.storage.put_holiday(&hadir_server::storage::calendar::Holiday::everywhere(time::macros::date!(2026 - 03 - 19), "Hari Suci Nyepi", hadir_server::storage::calendar::HolidayKind::National)).await.unwrap();
-    f.storage.close_month(2026, time::Month::January, dashboard_fixture::WIB, "admin", dashboard_fixture::NOW).await.unwrap().unwrap();
+    f.storage.close_month(2026, time::Month::January, &f.state.zones().await.unwrap(), "admin", dashboard_fixture::NOW).await.unwrap().unwrap();
     let mut admin = Client::new(&f);
     admin.login("admin", PASSWORD).await;
     let csrf = admin.csrf("/settings").await;
@@ -983,7 +983,7 @@ async fn send(c: &mut Client, path: &str, fields: &[(&str, String)]) -> String {
 async fn a_night_guard_has_his_own_schedule_for_a_range_of_dates(db: &Db<'_>) {
     let f = fixture_on(db, true).await;
     let nyoman = "198806062012016006";
-    f.storage.close_month(2026, time::Month::January, dashboard_fixture::WIB, "admin", dashboard_fixture::NOW).await.unwrap().unwrap();
+    f.storage.close_month(2026, time::Month::January, &f.state.zones().await.unwrap(), "admin", dashboard_fixture::NOW).await.unwrap().unwrap();
     let mut admin = Client::new(&f);
     admin.login("admin", PASSWORD).await;
     let csrf = admin.csrf("/settings").await;

@@ -243,15 +243,23 @@ async fn records_are_judged_at_the_sites_offset(db: &Db<'_>) {
     let budi = |rows: &[(hadir_server::reports::EmployeeInfo, Vec<hadir_rules::DayResult>, hadir_rules::MonthRecap)]| {
         rows.iter().find(|(e, _, _)| e.id == "198001012005011001").map(|(_, days, _)| days[1].clone()).unwrap()
     };
+    let zone = |name: &str| hadir_rules::SiteZone::parse(name).unwrap();
+    let site = f.storage.employees().await.unwrap().into_iter().find(|e| e.id == "198001012005011001").unwrap().site_id;
     let mut seen = Vec::new();
-    for hours in [7, 8] {
-        let offset = time::UtcOffset::from_hms(hours, 0, 0).unwrap();
-        let ctx = Context::load(&f.storage, &Scope::All, offset).await.unwrap();
+    // The server's zone for every site; then the server on WIB with Budi's site on WITA of
+    // its own; then the site back on the server's zone.
+    let own_zone = [(None, "Asia/Jakarta"), (None, "Asia/Makassar"), (Some("Asia/Makassar"), "Asia/Jakarta"), (None, "Asia/Jakarta")];
+    for (own, server) in own_zone {
+        f.storage.put_site(&site, "Kantor", own, "admin", dashboard_fixture::NOW).await.unwrap();
+        let zones = f.storage.site_zones(&zone(server)).await.unwrap();
+        let ctx = Context::load(&f.storage, &Scope::All, zones).await.unwrap();
         let day = budi(&month_recaps(&f.storage, &ctx, 2026, time::Month::March).await.unwrap());
         let first_in = day.first_in.expect("Budi's IN");
         seen.push((first_in.at.offset().whole_hours(), first_in.at.hour(), first_in.at.minute(), day.late_minutes));
     }
-    assert_eq!(seen, [(7, 7, 20, 0), (8, 8, 20, 50)]);
+    assert_eq!(seen, [(7, 7, 20, 0), (8, 8, 20, 50), (8, 8, 20, 50), (7, 7, 20, 0)]);
+    let rows = f.storage.site_rows().await.unwrap();
+    assert_eq!(rows.iter().find(|r| r.id == site).map(|r| r.time_zone.clone()), Some(None), "back on the server's zone");
 }
 
 on_both_backends!(

@@ -108,9 +108,18 @@ async fn an_operator_adds_a_new_hire_and_moves_an_employee(db: &Db<'_>) {
     let csrf = admin.csrf("/settings").await;
     let r = admin.post("/settings/site", &[("csrf", &csrf), ("id", "LAPANGAN 1"), ("name", "Lapangan")]).await;
     assert!(r.location.unwrap_or_default().contains("err="), "a space in an id");
-    let r = admin.post("/settings/site", &[("csrf", &csrf), ("id", "LAP"), ("name", "Lapangan Utara")]).await;
+    let r = admin.post("/settings/site", &[("csrf", &csrf), ("id", "LAP"), ("name", "Lapangan"), ("time_zone", "Europe/Berlin")]).await;
+    let err = r.location.unwrap_or_default();
+    assert!(err.contains("err=") && err.contains("Asia%2FJayapura"), "an unknown zone is refused with the choices: {err}");
+    assert!(f.storage.site_rows().await.unwrap().iter().all(|r| r.id != "LAP"), "nothing of the refused form was written");
+    let r = admin.post("/settings/site", &[("csrf", &csrf), ("id", "LAP"), ("name", "Lapangan Utara"), ("time_zone", "Asia/Jayapura")]).await;
     assert!(r.location.unwrap_or_default().contains("ok="));
-    assert!(admin.get("/settings").await.text().contains(r#"<tr data-site="LAP"><td>LAP</td><td>Lapangan Utara</td><td>0</td></tr>"#));
+    let page = admin.get("/settings").await.text();
+    let row = |page: &str| page.split(r#"<tr data-site="LAP">"#).nth(1).and_then(|r| r.split("</tr>").next()).map(str::to_owned).expect("LAP's row");
+    let lap = row(&page);
+    assert!(lap.contains(r#"value="Lapangan Utara""#) && lap.contains(r#"data-zone="Asia/Jayapura""#), "{lap}");
+    assert!(lap.contains(r#"<option value="Asia/Jayapura" selected>Asia/Jayapura (WIT)</option>"#), "the row shows its zone: {lap}");
+    assert_eq!(f.storage.site_zones(&hadir_rules::SiteZone::default()).await.unwrap().of("LAP").name(), "Asia/Jayapura");
 
     let mut op = Client::new(&f);
     op.login("operator", PASSWORD).await;

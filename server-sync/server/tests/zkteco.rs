@@ -96,7 +96,7 @@ async fn unknown_terminal_is_held_then_approved(db: &Db<'_>) {
     assert_eq!(send(addr, "GET", "/iclock/getrequest?SN=CKUH203360017", vec![]).await, (200, "OK".to_owned()));
 
     // Approval: the held batch becomes records, the site's roster is queued.
-    let a = terminals::approve(store, "CKUH203360017", "KANTOR", zone().offset(), &Limits::default(), NOW_MS).await.unwrap();
+    let a = terminals::approve(store, "CKUH203360017", "KANTOR", &hadir_rules::SiteZones::single(zone()), &Limits::default(), NOW_MS).await.unwrap();
     assert_eq!((a.held_uploads, a.records, a.roster.updated, a.roster.deleted, a.roster.skipped), (1, 4, 6, 0, 0), "{}", db.name());
     let recs = store.terminal_records("CKUH203360017").await.unwrap();
     let got: Vec<(&str, &str, Option<&str>, i64, i64)> =
@@ -199,7 +199,7 @@ async fn terminal_user_numbers_map_pins(db: &Db<'_>) {
     let (addr, _stop) = start(store).await;
     send(addr, "GET", "/iclock/cdata?SN=A8N5230560001&options=all", vec![]).await;
     store.set_terminal_user(SRI, "1002").await.unwrap();
-    terminals::approve(store, "A8N5230560001", "KANTOR", zone().offset(), &Limits::default(), NOW_MS).await.unwrap();
+    terminals::approve(store, "A8N5230560001", "KANTOR", &hadir_rules::SiteZones::single(zone()), &Limits::default(), NOW_MS).await.unwrap();
     // PIN 1002 is Sri; Sri's own id no longer maps (she has a number); 999 is no one.
     let body = format!("1002\t2026-03-02 07:10:00\t0\t4\t0\t0\t0\n{SRI}\t2026-03-02 07:11:00\t0\t4\t0\t0\t0\n999\t2026-03-02 07:12:00\t0\t4\t0\t0\t0\n");
     assert_eq!(send(addr, "POST", "/iclock/cdata?SN=A8N5230560001&table=ATTLOG&Stamp=3", body.into_bytes()).await, (200, "OK: 3".to_owned()));
@@ -274,7 +274,7 @@ async fn simulated_terminal_backlog(db: &Db<'_>) {
     assert_eq!(outcomes, [SimOutcome::Handshaken, SimOutcome::Acknowledged(2), SimOutcome::Acknowledged(1), SimOutcome::Idle], "{}", db.name());
     assert_eq!(sim.options().get("TimeZone").map(String::as_str), Some("7"));
     assert!(store.terminal_records("CQZ7231160058").await.unwrap().is_empty(), "held while pending");
-    terminals::approve(store, "CQZ7231160058", "KANTOR", zone().offset(), &Limits::default(), NOW_MS).await.unwrap();
+    terminals::approve(store, "CQZ7231160058", "KANTOR", &hadir_rules::SiteZones::single(zone()), &Limits::default(), NOW_MS).await.unwrap();
     assert_eq!(store.terminal_records("CQZ7231160058").await.unwrap().len(), 3, "the backlog arrived");
     // Poll → roster executed → results delivered → idle.
     let mut outcomes = Vec::new();

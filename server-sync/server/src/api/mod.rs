@@ -259,7 +259,9 @@ async fn roster(
     let now_ms = (s.clock)();
     s.store.touch_device(&d.device_id, now_ms).await?;
     let mut roster = s.store.roster_since(&d.site_id, q.since.max(0)).await?;
-    let zone = &s.policy.zone;
+    // The device's site's own zone: its result screen and its records' offset follow it.
+    let zones = s.store.site_zones(&s.policy.zone).await?;
+    let zone = zones.of(&d.site_id);
     let today = zone.local(time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(now_ms) * 1_000_000).unwrap_or(time::OffsetDateTime::UNIX_EPOCH)).date();
     roster.rules = Some(crate::roster::site_rules(&s.store, &d.site_id, zone, today).await?.to_wire());
     Ok(Json(roster))

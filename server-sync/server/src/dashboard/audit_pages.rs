@@ -146,7 +146,7 @@ pub async fn audit(State(st): State<AppState>, s: Session, Query(q): Query<Field
         what = lang.pick("Tindakan", "Action"),
         detail = lang.pick("Rincian", "Details"),
     );
-    let off = st.config.utc_offset;
+    let off = st.offset();
     for l in &lines {
         let at = l.at.to_offset(off);
         let _ = write!(

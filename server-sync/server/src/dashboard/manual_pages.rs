@@ -29,17 +29,19 @@ use crate::storage::manual::NewManualPunch;
 /// The longest reason kept, characters.
 pub const MAX_REASON_CHARS: usize = 500;
 
-fn month_bounds(st: &AppState, year: i32, month: Month) -> Option<(time::OffsetDateTime, time::OffsetDateTime)> {
+/// The instants bounding a month at the employee's site's `offset`.
+fn month_bounds(offset: time::UtcOffset, year: i32, month: Month) -> Option<(time::OffsetDateTime, time::OffsetDateTime)> {
     let first = Date::from_calendar_date(year, month, 1).ok()?;
     let next = first.checked_add(time::Duration::days(i64::from(month.length(year))))?;
-    let offset = st.config.utc_offset;
     Some((first.midnight().assume_offset(offset), next.midnight().assume_offset(offset)))
 }
 
 /// The employee's manual entries of the month, and the form (administrators).
 pub async fn card(st: &AppState, s: &Session, employee_id: &str, year: i32, month: Month) -> Result<String, AppError> {
     let lang = s.lang;
-    let Some((from, to)) = month_bounds(st, year, month) else { return Ok(String::new()) };
+    let e = employee_in_scope(st, s, employee_id).await?;
+    let offset = st.zones().await?.of(&e.site_id).offset();
+    let Some((from, to)) = month_bounds(offset, year, month) else { return Ok(String::new()) };
     let mut rows = String::new();
     for e in st.store.manual_entries(from, to).await?.into_iter().filter(|e| e.employee_id == employee_id) {
         let letter = match &e.attachment_name {
@@ -162,7 +164,8 @@ pub async fn add(State(st): State<AppState>, s: Session, form: Multipart) -> Res
         Err(problem) => return Ok(redirect_err(&back_to(Some(date)), &problem.to_string())),
     };
     let now = (st.clock)();
-    let at = PrimitiveDateTime::new(date, time).assume_offset(st.config.utc_offset);
+    // The time as the employee's site's clock showed it.
+    let at = PrimitiveDateTime::new(date, time).assume_offset(st.zones().await?.of(&e.site_id).offset());
     if at > now {
         return Ok(redirect_err(&back_to(Some(date)), lang.pick("Tanggal/jam: entri manual tidak boleh di masa depan.", "Date/time: a manual entry cannot be in the future.")));
     }

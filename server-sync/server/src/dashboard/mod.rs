@@ -83,9 +83,9 @@ use crate::storage::{StorageError, Store};
 /// The dashboard's settings.
 #[derive(Debug, Clone)]
 pub struct DashboardConfig {
-    /// The sites' UTC offset, from `[site] time_zone` (WITA +8 by default): "today" and report
-    /// dates are local.
-    pub utc_offset: UtcOffset,
+    /// The server's zone, from `[site] time_zone` (WITA by default): the zone of every site
+    /// without one of its own, and of the dashboard's "today" and times of day.
+    pub zone: hadir_rules::SiteZone,
     /// Mark cookies `Secure` (turn off only for plain-HTTP development).
     pub secure_cookies: bool,
     /// How long a session lasts, hours.
@@ -117,7 +117,7 @@ impl DashboardConfig {
 impl Default for DashboardConfig {
     fn default() -> Self {
         Self {
-            utc_offset: hadir_rules::SiteZone::default().offset(),
+            zone: hadir_rules::SiteZone::default(),
             secure_cookies: true,
             session_hours: 12,
             board_poll_ms: 500,
@@ -244,14 +244,24 @@ impl Dashboard {
         })
     }
 
-    /// Now, at the sites' offset.
+    /// Now, in the server's zone.
     pub fn now(&self) -> OffsetDateTime {
-        (self.clock)().to_offset(self.config.utc_offset)
+        (self.clock)().to_offset(self.offset())
+    }
+
+    /// The server's zone's offset: times of day on pages not about one site.
+    pub fn offset(&self) -> UtcOffset {
+        self.config.zone.offset()
+    }
+
+    /// Every site's zone (their own or the server's).
+    pub async fn zones(&self) -> Result<hadir_rules::SiteZones, StorageError> {
+        self.store.site_zones(&self.config.zone).await
     }
 
     /// The reports' context of `scope`, through the report cache.
     pub async fn context(&self, scope: &crate::reports::month::Scope) -> Result<crate::reports::month::Context, StorageError> {
-        self.reports.context(&self.store, scope, self.config.utc_offset).await
+        self.reports.context(&self.store, scope, self.zones().await?).await
     }
 
     /// Judges the current month of everyone in the background, once, at the first request, so

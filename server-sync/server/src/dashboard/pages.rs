@@ -8,7 +8,7 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use time::{Date, Duration, OffsetDateTime};
+use time::{Date, Duration, OffsetDateTime, UtcOffset};
 
 use super::auth::{self, Page, scope};
 use super::html::{csrf_field, esc, page};
@@ -524,8 +524,13 @@ pub async fn records(State(st): State<AppState>, s: Session, Query(q): Query<Fie
     let ctx = st.context(&scope(&s.user)).await?;
     let names: HashMap<&str, &crate::storage::employees::Employee> =
         ctx.employees.iter().filter(|e| sc.includes(e.section.as_deref())).map(|e| (e.id.as_str(), e)).collect();
-    let off = st.config.utc_offset;
-    let (from, to) = (date.midnight().assume_offset(off), date.midnight().assume_offset(off) + Duration::days(1));
+    // The date at every site's clock: read from the easternmost site's midnight to the
+    // westernmost's, then each record kept when it falls on the date at its employee's site.
+    let zones = st.zones().await?;
+    let offsets = zones.offsets();
+    let (east, west) = (offsets.last().copied().unwrap_or(UtcOffset::UTC), offsets.first().copied().unwrap_or(UtcOffset::UTC));
+    let (from, to) = (date.midnight().assume_offset(east), date.midnight().assume_offset(west) + Duration::days(1));
+    let local = |e: &crate::storage::employees::Employee, at: OffsetDateTime| at.to_offset(zones.of(&e.site_id).offset());
     let recs = st.store.records_between(from, to).await?;
     let only = field(&q, "decision");
     let mut body = format!(
@@ -556,7 +561,8 @@ pub async fn records(State(st): State<AppState>, s: Session, Query(q): Query<Fie
     let mut rows: Vec<(OffsetDateTime, String)> = Vec::new();
     for r in &recs {
         let Some(e) = names.get(r.employee_id.as_str()) else { continue };
-        if only == "pending" && r.punch.decision != Decision::Pending {
+        let at = local(e, r.punch.at);
+        if at.date() != date || (only == "pending" && r.punch.decision != Decision::Pending) {
             continue;
         }
         let dec = decision_cell(lang, r, history.get(&r.punch.record_id).map(Vec::as_slice), may_decide.then_some(s.csrf.as_str()));
@@ -564,7 +570,7 @@ pub async fn records(State(st): State<AppState>, s: Session, Query(q): Query<Fie
             r.punch.at,
             format!(
                 r#"<tr><td>{t}</td><td>{n}</td><td>{dir}</td><td>{dev}</td><td>{sc:.1}%</td><td>{dec}</td><td><a href="/records/{id}/photo"><img src="/records/{id}/photo" alt="{alt}" width="48" height="48" loading="lazy"></a></td></tr>"#,
-                t = hm(r.punch.at),
+                t = hm(at),
                 n = esc(&e.name),
                 dir = direction_label(lang, r.punch.direction),
                 dev = esc(&r.punch.device_id),
@@ -584,12 +590,16 @@ pub async fn records(State(st): State<AppState>, s: Session, Query(q): Query<Fie
         for (employee, punches) in &others {
             let Some(e) = names.get(employee.as_str()) else { continue };
             for p in punches {
+                let at = local(e, p.at);
+                if at.date() != date {
+                    continue;
+                }
                 rows.push((
                     p.at,
                     format!(
                         r#"<tr data-source="{src}"><td>{t}</td><td>{n}</td><td>{dir}</td><td>{mark}</td><td class="muted">—</td><td class="muted">{why}</td><td></td></tr>"#,
                         src = if crate::storage::manual::manual_entry_id(&p.device_id).is_some() { "manual" } else { "terminal" },
-                        t = hm(p.at.to_offset(off)),
+                        t = hm(at),
                         n = esc(&e.name),
                         dir = direction_label(lang, p.direction),
                         mark = source_mark(lang, p).trim_start(),
@@ -832,7 +842,7 @@ pub async fn corrections(State(st): State<AppState>, s: Session, Query(q): Query
         date = lang.pick("Tanggal", "Date"),
         by = lang.pick("Oleh", "By"),
     );
-    let off = st.config.utc_offset;
+    let off = st.offset();
     for c in st.store.corrections(500).await? {
         let at = c.at.to_offset(off);
         let _ = write!(
@@ -1000,15 +1010,16 @@ fn chain_label(lang: Lang, reason: &str) -> String {
 /// whose days they hold back (empty when none). With `release`, each gets the administrator's
 /// button that releases its days up to now (retiring it is the revoke button).
 pub async fn silent_devices_notice(st: &AppState, lang: Lang, csrf: Option<&str>) -> Result<String, AppError> {
-    let off = st.config.utc_offset;
     let silence = Duration::hours(st.config.silent_device_hours);
     let mut by_site: Vec<_> = st.store.silent_devices_by_site(st.now(), silence).await?.into_iter().collect();
     if by_site.is_empty() {
         return Ok(String::new());
     }
     by_site.sort_by(|a, b| a.0.cmp(&b.0));
+    let zones = st.zones().await?;
     let mut items = String::new();
     for (site, devices) in &by_site {
+        let off = zones.of(site).offset();
         for d in devices {
             let since = match d.effective() {
                 Some(t) => {
@@ -1123,13 +1134,13 @@ fn tamper_alerts(lang: Lang, events: &[crate::storage::health::StoredEvent], fmt
 pub async fn devices(State(st): State<AppState>, s: Session, Query(q): Query<Fields>) -> Result<Html<String>, AppError> {
     s.require(Page::Devices)?;
     let lang = s.lang;
-    let off = st.config.utc_offset;
+    let off = st.offset();
     let now = st.now();
     let mut body = flash(&q);
     let fmt = |t: Option<OffsetDateTime>| t.map(|t| { let t = t.to_offset(off); format!("{} {}", date_str(t.date()), hm(t)) }).unwrap_or_else(|| "-".into());
     let admin = s.user.role == Role::Admin;
     body.push_str(&silent_devices_notice(&st, lang, admin.then_some(s.csrf.as_str())).await?);
-    let mut known: Vec<(String, Option<Date>)> = st.store.known_through_by_site(off).await?.into_iter().collect();
+    let mut known: Vec<(String, Option<Date>)> = st.store.known_through_by_site(&st.zones().await?).await?.into_iter().collect();
     known.sort();
     let mut sites = String::new();
     for (site, day) in &known {

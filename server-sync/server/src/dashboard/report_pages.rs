@@ -270,7 +270,7 @@ pub async fn close_month(State(st): State<AppState>, s: Session, Form(f): Form<F
     let (year, month) = month_of(&st, &f)?;
     let back = format!("/reports?year={year}&month={}", u8::from(month));
     let now = (st.clock)();
-    match st.store.close_month(year, month, st.config.utc_offset, &s.user.username, now).await? {
+    match st.store.close_month(year, month, &st.zones().await?, &s.user.username, now).await? {
         Ok(()) => {
             st.store.audit(&s.user.username, "close_month", &crate::storage::month_close::month_key(year, month), now).await?;
             Ok(super::pages::redirect_ok(&back, lang.pick("Bulan ditutup", "Month closed")))

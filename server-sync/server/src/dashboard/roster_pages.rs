@@ -42,7 +42,7 @@ async fn body(st: &AppState, s: &Session, e: &RosterEntry, notice: &str) -> Resu
         None => None,
     }
     .unwrap_or_else(|| "-".into());
-    let off = st.config.utc_offset;
+    let off = st.offset();
     let faces = match (e.templates, e.last_template) {
         (0, _) => format!(r#"<span class="bad">{}</span>"#, lang.pick("belum terdaftar", "not enrolled")),
         (n, Some(t)) => {

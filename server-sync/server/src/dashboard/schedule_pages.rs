@@ -173,12 +173,18 @@ pub async fn put_special_period(State(st): State<AppState>, s: Session, Form(f):
             return Ok(redirect_err("/settings", &e));
         }
     }
-    let holidays = st.store.holidays().await?;
+    // The holidays of the sites where the section's people work (a regional holiday of
+    // another site does not take a day out of the period).
+    let site_holidays = st.store.site_holidays().await?;
+    let mut sites: Vec<String> = st.store.employees().await?.into_iter().filter(|e| e.section.as_deref() == Some(id)).map(|e| e.site_id).collect();
+    sites.sort();
+    sites.dedup();
+    let holiday = |day: Date| if sites.is_empty() { site_holidays.of("").get(day).is_some() } else { sites.iter().any(|s| site_holidays.of(s).get(day).is_some()) };
     let mut set = Vec::new();
     let mut day = from;
     loop {
         // Only the days the section works: a weekend or a holiday stays off.
-        if holidays.get(day).is_none() && section.calendar.weekly_on(day).hours(day.weekday()).is_some() {
+        if !holiday(day) && section.calendar.weekly_on(day).hours(day.weekday()).is_some() {
             set.push((day, Some(if day.weekday() == Weekday::Friday { fri } else { wd })));
         }
         match day.next_day() {

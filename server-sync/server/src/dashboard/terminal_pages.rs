@@ -223,7 +223,7 @@ pub async fn approve(State(st): State<AppState>, s: Session, Path(serial): Path<
     admin_form(&s, &f)?;
     let site = f.get("site").map_or("", |v| v.trim()).to_owned();
     let now = (st.clock)();
-    match terminals::approve(&st.store, &serial, &site, st.config.utc_offset, &hadir_zkteco::Limits::default(), dt_to_ms(now)).await {
+    match terminals::approve(&st.store, &serial, &site, &st.zones().await?, &hadir_zkteco::Limits::default(), dt_to_ms(now)).await {
         Ok(a) => {
             st.store.audit(&s.user.username, "approve_terminal", &format!("{serial} site {site}"), now).await?;
             let _ = st.board_tx.send(());
@@ -255,7 +255,7 @@ pub async fn revoke(State(st): State<AppState>, s: Session, Path(serial): Path<S
 pub async fn set_time(State(st): State<AppState>, s: Session, Path(serial): Path<String>, Form(f): Form<Fields>) -> Result<Response, AppError> {
     admin_form(&s, &f)?;
     let now = (st.clock)();
-    match terminals::queue_set_time(&st.store, &serial, st.config.utc_offset, dt_to_ms(now)).await {
+    match terminals::queue_set_time(&st.store, &serial, &st.zones().await?, dt_to_ms(now)).await {
         Ok(()) => {
             st.store.audit(&s.user.username, "terminal_set_time", &serial, now).await?;
             Ok(redirect_ok("/devices", s.lang.pick("Penyetelan jam diantrekan", "Clock setting queued")))

@@ -84,7 +84,7 @@ pub async fn card(st: &AppState, s: &Session) -> Result<String, AppError> {
             ul = lang.pick("Nama pengguna", "User name"),
             rl = lang.pick("Peran dan bidang", "Role and sections"),
             sl = lang.pick("Keadaan", "State"),
-            state = state_label(lang, &u, now_ms, st.config.utc_offset),
+            state = state_label(lang, &u, now_ms, st.offset()),
             q = lang.pick("Buat kata sandi sementara untuk akun ini? Kata sandi lamanya langsung tidak berlaku.", "Make a temporary password for this account? Its old password stops working at once."),
             reset = lang.pick("Atur ulang kata sandi", "Reset password"),
         );
@@ -245,7 +245,7 @@ pub async fn self_service_card(st: &AppState, s: &Session, employee_id: &str) ->
     let lang = s.lang;
     let now_ms = crate::storage::dt_to_ms((st.clock)());
     let (state, button) = match st.store.employee_account(employee_id).await? {
-        Some(u) => (state_label(lang, &u, now_ms, st.config.utc_offset), lang.pick("Buat kode masuk baru", "Make a new sign-in code")),
+        Some(u) => (state_label(lang, &u, now_ms, st.offset()), lang.pick("Buat kode masuk baru", "Make a new sign-in code")),
         None => (format!(r#"<span class="muted">{}</span>"#, lang.pick("belum ada akun", "no account yet")), lang.pick("Buat kode masuk pertama", "Make a first-time sign-in code")),
     };
     Ok(format!(

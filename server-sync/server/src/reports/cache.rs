@@ -8,7 +8,7 @@
 //! a change that may alter any day (a decision, a schedule, a holiday, a setting).
 //!
 //! An entry is used only when it agrees with the moment of the request: the store's change
-//! counters ([`Stamp`]), the sites' offset, the employee's site's last known date (which moves
+//! counters ([`Stamp`]), the zone of the employee's site, the employee's site's last known date (which moves
 //! with every sync and is read fresh for each request), and its age (at most [`MAX_AGE`],
 //! which bounds how long a change made by another process — the command-line tools, a second
 //! server on the same PostgreSQL — stays unseen). Misses are computed one request at a time, so that the
@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use hadir_rules::{DayResult, MonthRecap};
+use hadir_rules::{DayResult, MonthRecap, SiteZones};
 use time::{Date, Month, UtcOffset};
 
 use super::month::{Context, Office, Scope, month_recaps};
@@ -110,10 +110,11 @@ impl ReportCache {
         kept.as_ref().filter(|(at, o)| o.changes == current && at.elapsed() < MAX_AGE).map(|(_, o)| Arc::clone(o))
     }
 
-    /// The context of `scope`: the cached office, the sites' known dates read now.
-    pub async fn context(&self, store: &Store, scope: &Scope, offset: UtcOffset) -> Result<Context, StorageError> {
+    /// The context of `scope`: the cached office, the sites' zones and known dates read now.
+    pub async fn context(&self, store: &Store, scope: &Scope, zones: SiteZones) -> Result<Context, StorageError> {
         let office = self.office(store).await?;
-        Ok(office.scoped(scope, offset, store.known_through_by_site(offset).await?))
+        let known = store.known_through_by_site(&zones).await?;
+        Ok(office.scoped(scope, Arc::new(zones), known))
     }
 
     /// [`month_recaps`] through the cache: the same rows, in the context's order.
@@ -162,7 +163,7 @@ impl ReportCache {
                     let value: Judged = Arc::new((days, recap));
                     m.uses += 1;
                     let used = m.uses;
-                    m.entries.insert((e.id.clone(), year, month), Entry { stamp, offset: ctx.offset, known: ctx.known_for(e), at: now, used, judged: Arc::clone(&value) });
+                    m.entries.insert((e.id.clone(), year, month), Entry { stamp, offset: ctx.offset_of(e), known: ctx.known_for(e), at: now, used, judged: Arc::clone(&value) });
                     judged[*i] = Some(value);
                 }
                 evict(&mut m);
@@ -190,7 +191,7 @@ impl ReportCache {
             let hit = m.entries.get_mut(&(e.id.clone(), year, month)).filter(|x| {
                 x.stamp == stamp
                     && stamp.all == current_all
-                    && x.offset == ctx.offset
+                    && x.offset == ctx.offset_of(e)
                     && x.known == ctx.known_for(e)
                     && x.at.elapsed() < MAX_AGE
             });

@@ -13,7 +13,7 @@ use crate::storage::calendar::{Section, SiteHolidays};
 use crate::storage::employees::Employee;
 use crate::storage::{StorageError, Store};
 use hadir_rules::{
-    DateRow, DayInput, DayPlan, DayResult, MonthRecap, Punch, SectionCalendar, WeeklySchedule, evaluate_day,
+    DateRow, DayInput, DayPlan, DayResult, MonthRecap, Punch, SectionCalendar, SiteZones, WeeklySchedule, evaluate_day,
     recap_date_row, recap_month, recap::MonthInput,
 };
 
@@ -75,10 +75,10 @@ impl Office {
         })
     }
 
-    /// The context of `scope`'s employees at the sites' `offset`, with their known dates.
-    pub fn scoped(&self, scope: &Scope, offset: UtcOffset, known: HashMap<String, Option<Date>>) -> Context {
+    /// The context of `scope`'s employees in their sites' `zones`, with their known dates.
+    pub fn scoped(&self, scope: &Scope, zones: Arc<SiteZones>, known: HashMap<String, Option<Date>>) -> Context {
         Context {
-            offset,
+            zones,
             employees: self.employees.iter().filter(|e| scope.includes(e.section.as_deref())).cloned().collect(),
             sections: Arc::clone(&self.sections),
             holidays: Arc::clone(&self.holidays),
@@ -94,10 +94,10 @@ impl Office {
 /// Everything the reports need besides the records, for the employees of one scope.
 #[derive(Clone)]
 pub struct Context {
-    /// The sites' UTC offset: every record is judged at the site's clock, never at the offset
-    /// the record claims (a record whose offset disagrees waits for a supervisor, and once
-    /// confirmed still counts at the site's time).
-    pub offset: UtcOffset,
+    /// The sites' zones: every record is judged at the clock of its employee's site, never at
+    /// the offset the record claims (a record whose offset disagrees waits for a supervisor,
+    /// and once confirmed still counts at the site's time).
+    pub zones: Arc<SiteZones>,
     /// Employees in scope.
     pub employees: Vec<Employee>,
     /// Sections by id.
@@ -117,17 +117,18 @@ pub struct Context {
 }
 
 impl Context {
-    /// Loads the context for `scope` at the sites' offset, straight from the store (the
+    /// Loads the context for `scope` in the sites' zones, straight from the store (the
     /// dashboard goes through [`super::cache::ReportCache::context`]).
-    pub async fn load(store: &Store, scope: &Scope, offset: UtcOffset) -> Result<Self, StorageError> {
+    pub async fn load(store: &Store, scope: &Scope, zones: SiteZones) -> Result<Self, StorageError> {
         let office = Office::load(store).await?;
-        Ok(office.scoped(scope, offset, store.known_through_by_site(offset).await?))
+        let known = store.known_through_by_site(&zones).await?;
+        Ok(office.scoped(scope, Arc::new(zones), known))
     }
 
     /// The same context for the employees of `scope` only (a section chosen on a page).
     pub fn narrowed_to(&self, scope: &Scope) -> Context {
         Context {
-            offset: self.offset,
+            zones: Arc::clone(&self.zones),
             employees: self.employees.iter().filter(|e| scope.includes(e.section.as_deref())).cloned().collect(),
             sections: Arc::clone(&self.sections),
             holidays: Arc::clone(&self.holidays),
@@ -155,6 +156,11 @@ impl Context {
             .and_then(|s| self.sections.get(s))
             .map_or_else(|| String::from("-"), |s| s.name.clone());
         EmployeeInfo { id: e.id.clone(), name: e.name.clone(), section: e.section.clone().unwrap_or_default(), section_name }
+    }
+
+    /// The offset of the employee's site: their records' local times and days.
+    pub fn offset_of(&self, e: &Employee) -> UtcOffset {
+        self.zones.of(&e.site_id).offset()
     }
 
     /// The last known date of the employee's site.
@@ -186,8 +192,11 @@ async fn punches(store: &Store, ctx: &Context, from: Date, to: Date) -> Result<H
     } else {
         store.punches_by_employee(from, to).await?
     };
-    for p in punches.values_mut().flatten() {
-        p.at = p.at.to_offset(ctx.offset);
+    for e in &ctx.employees {
+        let offset = ctx.offset_of(e);
+        for p in punches.get_mut(&e.id).into_iter().flatten() {
+            p.at = p.at.to_offset(offset);
+        }
     }
     Ok(punches)
 }

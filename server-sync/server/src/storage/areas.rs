@@ -33,16 +33,18 @@ impl Store {
     }
 
     /// The GPS fixes of the records made in `[from_ms, to_ms)` by these employees (or on
-    /// these devices, `by`), oldest first, for the plausibility checks (days in `zone`).
+    /// these devices, `by`), oldest first, for the plausibility checks (each day at the clock
+    /// of its device's site, in `zones`).
     pub async fn fix_history(
         &self,
         by: FixesOf,
         keys: &[&str],
         from_ms: i64,
         to_ms: i64,
-        zone: &hadir_rules::SiteZone,
+        zones: &hadir_rules::SiteZones,
     ) -> Result<HashMap<String, Vec<FixPoint>>> {
-        let offset_ms = i64::from(zone.offset().whole_seconds()) * 1000;
+        // The rows are read on the store's own thread: the zones go with them.
+        let zones = zones.clone();
         let column = match by {
             FixesOf::Employees => "employee_id",
             FixesOf::Devices => "device_id",
@@ -51,7 +53,8 @@ impl Store {
             .query_rows_in(
                 "read earlier GPS fixes",
                 &format!(
-                    "SELECT {column}, recorded_at_ms, gps_lat_e7, gps_lon_e7, gps_hdop_centi FROM records
+                    "SELECT {column}, recorded_at_ms, gps_lat_e7, gps_lon_e7, gps_hdop_centi,
+                            (SELECT d.site_id FROM devices d WHERE d.device_id = records.device_id) FROM records
                      WHERE recorded_at_ms >= $1 AND recorded_at_ms < $2 AND gps_lat_e7 IS NOT NULL AND {column} IN ({{keys}})
                      ORDER BY recorded_at_ms, id"
                 ),
@@ -59,6 +62,8 @@ impl Store {
                 keys,
                 move |r| {
                     let at_ms = r.i64(1)?;
+                    let site = r.opt_text(5)?.unwrap_or_default();
+                    let offset_ms = i64::from(zones.of(&site).offset().whole_seconds()) * 1000;
                     let narrow = |i: usize| -> Result<i32> {
                         let v = r.i64(i)?;
                         i32::try_from(v).map_err(|_| super::StorageError::Corrupt(format!("records GPS column {i}: {v}")))

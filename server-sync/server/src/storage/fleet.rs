@@ -11,7 +11,7 @@ use super::portable::{Row, params};
 use super::{Result, Store, ms_to_dt};
 use hadir_rules::DeviceWatermark;
 use std::collections::HashMap;
-use time::{Date, Duration, OffsetDateTime, UtcOffset};
+use time::{Date, Duration, OffsetDateTime};
 
 /// A device as the dashboard shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,11 +126,17 @@ impl Store {
         Ok(by_site)
     }
 
-    /// The last known date per site at `offset` (every active device synced past it, or
+    /// The last known date per site in its zone (every active device synced past it, or
     /// released by an administrator).
-    pub async fn known_through_by_site(&self, offset: UtcOffset) -> Result<HashMap<String, Option<Date>>> {
+    pub async fn known_through_by_site(&self, zones: &hadir_rules::SiteZones) -> Result<HashMap<String, Option<Date>>> {
         let by_site = self.watermarks_by_site().await?;
-        Ok(by_site.into_iter().map(|(s, w)| (s, hadir_rules::known_through(&w, offset))).collect())
+        Ok(by_site
+            .into_iter()
+            .map(|(s, w)| {
+                let known = hadir_rules::known_through(&w, zones.of(&s).offset());
+                (s, known)
+            })
+            .collect())
     }
 
     /// Per site, the active devices silent for longer than `silence` at `now`, oldest first

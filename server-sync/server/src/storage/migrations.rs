@@ -12,7 +12,8 @@
 //!
 //! # The core schema (what the dashboard may read)
 //!
-//! - `sites(site_id, name)`, `sections(section_id, name, site_id)`.
+//! - `sites(site_id, name, time_zone)`, `sections(section_id, name, site_id)`: a site's
+//!   `time_zone` (core/10) is an IANA name, NULL for the server's `[site] time_zone`.
 //! - `employees(employee_id, name, site_id, section_id, pin_hash, revision, removed_at_ms)`:
 //!   `revision` is the roster revision of the last change; removed employees stay as
 //!   tombstones (name kept for reports, PIN hash and templates deleted).
@@ -293,6 +294,13 @@ pub const CORE: &[Migration] = &[
         name: "records' and quarantine's gps_fix_mode (2d/3d, record format 2); an HDOP of 0 from format 1 is none",
         sqlite: CORE_9,
         postgres: CORE_9,
+    },
+    Migration {
+        component: "core",
+        version: 10,
+        name: "sites.time_zone: a site's own IANA zone (NULL: the server's `[site] time_zone`)",
+        sqlite: "ALTER TABLE sites ADD COLUMN time_zone TEXT;",
+        postgres: "ALTER TABLE sites ADD COLUMN time_zone TEXT;",
     },
 ];
 

@@ -10,6 +10,7 @@
 use super::portable::{Stmt, params};
 use super::{Result, StorageError, Store, dt_to_ms, ms_to_dt};
 use std::collections::HashMap;
+use hadir_rules::SiteZones;
 use time::{Date, Month, OffsetDateTime, UtcOffset};
 
 /// A month as the store keys it: `"2026-03"`.
@@ -57,26 +58,37 @@ fn month_bounds(year: i32, month: Month, offset: UtcOffset) -> Result<(i64, i64)
 }
 
 impl Store {
-    /// Records of the month (local dates at `offset`) that await a supervisor's decision.
-    pub async fn pending_in_month(&self, year: i32, month: Month, offset: UtcOffset) -> Result<i64> {
-        let (from, to) = month_bounds(year, month, offset)?;
-        let n = self
-            .query_opt(
-                "count pending records of a month",
-                "SELECT count(*) FROM records r LEFT JOIN dash_decisions d ON d.record_id = r.id
+    /// Records of the month that await a supervisor's decision, each in its month at the clock
+    /// of its employee's site (`zones`).
+    pub async fn pending_in_month(&self, year: i32, month: Month, zones: &SiteZones) -> Result<i64> {
+        // Read from the easternmost zone's start to the westernmost's end, then keep a record
+        // when its own site's clock puts it in the month: pending records are few.
+        let offsets = zones.offsets();
+        let (from, _) = month_bounds(year, month, offsets.last().copied().unwrap_or(UtcOffset::UTC))?;
+        let (_, to) = month_bounds(year, month, offsets.first().copied().unwrap_or(UtcOffset::UTC))?;
+        let pending = self
+            .query_rows(
+                "read pending records of a month",
+                "SELECT r.recorded_at_ms, coalesce(e.site_id, '') FROM records r
+                      LEFT JOIN employees e ON e.employee_id = r.employee_id
+                      LEFT JOIN dash_decisions d ON d.record_id = r.id
                       LEFT JOIN record_flags f ON f.record_id = r.id
                  WHERE r.recorded_at_ms >= $1 AND r.recorded_at_ms < $2
                    AND (r.decision = 'needs_confirmation' OR f.record_id IS NOT NULL) AND d.record_id IS NULL",
                 params![from, to],
-                |r| r.i64(0),
+                |r| Ok((r.i64(0)?, r.text(1)?)),
             )
             .await?;
-        Ok(n.unwrap_or(0))
+        let in_month = pending.iter().filter(|(at, site)| {
+            let local = ms_to_dt(*at).map(|t| t.to_offset(zones.of(site).offset()));
+            local.is_some_and(|t| t.year() == year && t.month() == month)
+        });
+        Ok(i64::try_from(in_month.count()).unwrap_or(i64::MAX))
     }
 
     /// Closes a month, unless a record of it awaits a decision or it is closed.
-    pub async fn close_month(&self, year: i32, month: Month, offset: UtcOffset, by: &str, now: OffsetDateTime) -> Result<Result<(), CloseRefusal>> {
-        let pending = self.pending_in_month(year, month, offset).await?;
+    pub async fn close_month(&self, year: i32, month: Month, zones: &SiteZones, by: &str, now: OffsetDateTime) -> Result<Result<(), CloseRefusal>> {
+        let pending = self.pending_in_month(year, month, zones).await?;
         if pending > 0 {
             return Ok(Err(CloseRefusal::Pending(pending)));
         }

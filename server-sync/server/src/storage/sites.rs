@@ -3,6 +3,9 @@
 //! read. A new office makes its sites before it imports its employees: an import only accepts
 //! sites it knows.
 //!
+//! Each site has a time zone: its own (an office with sites in WIB, WITA and WIT) or the
+//! server's `[site] time_zone`; [`Store::site_zones`] gives every reader the same answer.
+//!
 //! It owns the `sites` rows; a site's area is [`super::areas`], its employees the roster's.
 //! A site is never deleted: records and devices keep pointing at it.
 
@@ -23,6 +26,8 @@ pub struct SiteRow {
     pub name: String,
     /// Present employees at the site.
     pub employees: i64,
+    /// The site's own zone (IANA name); `None`: the server's.
+    pub time_zone: Option<String>,
 }
 
 /// Why a site was not saved.
@@ -34,6 +39,19 @@ pub enum SiteError {
     /// The name is empty or too long.
     #[error("site name: 1 to 100 characters")]
     BadName,
+    /// A zone the rules do not know.
+    #[error("site time zone: {0}")]
+    BadZone(#[from] hadir_rules::ZoneError),
+}
+
+/// A site's zone as a person typed or picked it: empty is the server's, anything else must be
+/// a zone the rules know (returned as IANA writes it).
+pub fn check_zone(text: &str) -> std::result::Result<Option<String>, SiteError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(hadir_rules::SiteZone::parse(text)?.name().to_owned()))
 }
 
 /// Checks a site id and name.
@@ -55,29 +73,53 @@ impl Store {
     pub async fn site_rows(&self) -> Result<Vec<SiteRow>> {
         self.query_rows(
             "read sites",
-            "SELECT s.site_id, max(s.name), count(e.employee_id) FROM
-                 (SELECT site_id, name FROM sites UNION SELECT DISTINCT site_id, site_id FROM employees
+            "SELECT s.site_id, max(s.name), count(e.employee_id), max(s.time_zone) FROM
+                 (SELECT site_id, name, time_zone FROM sites UNION SELECT DISTINCT site_id, site_id, NULL FROM employees
                   WHERE site_id NOT IN (SELECT site_id FROM sites)) s
              LEFT JOIN employees e ON e.site_id = s.site_id AND e.removed_at_ms IS NULL
              GROUP BY s.site_id ORDER BY s.site_id",
             params![],
-            |r| Ok(SiteRow { id: r.text(0)?, name: r.text(1)?, employees: r.i64(2)? }),
+            |r| Ok(SiteRow { id: r.text(0)?, name: r.text(1)?, employees: r.i64(2)?, time_zone: r.opt_text(3)? }),
         )
         .await
     }
 
-    /// Adds a site or renames one (checked with [`check`] by the caller); audited.
-    pub async fn put_site(&self, id: &str, name: &str, by: &str, now: time::OffsetDateTime) -> Result<()> {
+    /// Every site's zone: its own, or `default` (the server's `[site] time_zone`). A stored
+    /// name the rules no longer know reads as the default, logged: writes are checked, so only
+    /// a hand-edited database has one.
+    pub async fn site_zones(&self, default: &hadir_rules::SiteZone) -> Result<hadir_rules::SiteZones> {
+        let rows = self
+            .query_rows("read sites' zones", "SELECT site_id, time_zone FROM sites WHERE time_zone IS NOT NULL", params![], |r| {
+                Ok((r.text(0)?, r.text(1)?))
+            })
+            .await?;
+        let mut by_site = std::collections::BTreeMap::new();
+        for (site, name) in rows {
+            match hadir_rules::SiteZone::parse(&name) {
+                Ok(zone) => {
+                    by_site.insert(site, zone);
+                }
+                Err(e) => tracing::error!(site, error = %e, "a site's stored zone is unknown; using the server's"),
+            }
+        }
+        Ok(hadir_rules::SiteZones::new(default.clone(), by_site))
+    }
+
+    /// Adds a site or changes its name and zone (checked with [`check`] and [`check_zone`] by
+    /// the caller; `None`: the server's zone); audited.
+    pub async fn put_site(&self, id: &str, name: &str, time_zone: Option<&str>, by: &str, now: time::OffsetDateTime) -> Result<()> {
+        let detail = format!("{id}: {} ({})", name.trim(), time_zone.unwrap_or("zona server"));
         self.write_all(
             "save site",
             vec![
                 Stmt::new(
-                    "INSERT INTO sites (site_id, name) VALUES ($1, $2) ON CONFLICT (site_id) DO UPDATE SET name = excluded.name",
-                    params![id, name.trim()],
+                    "INSERT INTO sites (site_id, name, time_zone) VALUES ($1, $2, $3)
+                     ON CONFLICT (site_id) DO UPDATE SET name = excluded.name, time_zone = excluded.time_zone",
+                    params![id, name.trim(), time_zone],
                 ),
                 Stmt::new(
                     "INSERT INTO dash_audit (at_ms, by_user, action, detail) VALUES ($1, $2, 'site', $3)",
-                    params![super::dt_to_ms(now), by, format!("{id}: {}", name.trim())],
+                    params![super::dt_to_ms(now), by, detail],
                 ),
             ],
         )
@@ -105,6 +147,23 @@ mod tests {
         ];
         for (id, name, ok) in cases {
             assert_eq!(check(id, name).is_ok(), ok, "{id:?} {name:?}");
+        }
+    }
+
+    #[test]
+    fn site_zones_as_typed() {
+        let cases = [
+            ("", Ok(None)),
+            ("  ", Ok(None)),
+            ("Asia/Jakarta", Ok(Some("Asia/Jakarta"))),
+            (" asia/jayapura ", Ok(Some("Asia/Jayapura"))),
+            ("WITA", Ok(Some("WITA"))),
+            ("Europe/Berlin", Err(())),
+            ("+08:00", Err(())),
+        ];
+        for (text, want) in cases {
+            let got = check_zone(text).map_err(|_| ());
+            assert_eq!(got, want.map(|z| z.map(str::to_owned)), "{text:?}");
         }
     }
 }

@@ -12,7 +12,7 @@
 //! | pending | handshake | contact noted | the options block |
 //! | pending | upload | the body is **held**, raw, not counted; stamps advance | `OK: n` |
 //! | pending | poll | contact noted | `OK` (no commands before approval) |
-//! | approved | handshake | contact noted | options (stamps, `TimeZone` of `[site] time_zone`) |
+//! | approved | handshake | contact noted | options (stamps, `TimeZone` of the terminal's site) |
 //! | approved | ATTLOG / OPERLOG upload | lines stored in one transaction, then answered | `OK: n` (every line: new, duplicate or refused) |
 //! | approved | poll | roster differences queued as commands, queued commands sent | `OK` or `C:<id>:<command>` lines |
 //! | approved | devicecmd | results stored | `OK` |
@@ -53,13 +53,14 @@ pub const MAX_COMMANDS_PER_POLL: usize = 64;
 pub struct TerminalsState {
     /// The one store.
     pub store: Store,
-    /// The sites' zone: terminal times are read in it, and sent as `TimeZone`.
+    /// The server's zone (`[site] time_zone`): the zone of sites without their own, and of a
+    /// terminal not yet approved for a site. A terminal's times are read in its site's zone,
+    /// which is also sent to it as `TimeZone`.
     pub zone: hadir_rules::SiteZone,
     /// Now.
     pub clock: Clock,
     /// Body and line caps.
     pub limits: Limits,
-    terminal_zone: TerminalZone,
 }
 
 impl std::fmt::Debug for TerminalsState {
@@ -72,8 +73,13 @@ impl TerminalsState {
     /// The listener's state; refused when the zone is not whole hours (terminals take
     /// `TimeZone` in hours).
     pub fn new(store: Store, zone: hadir_rules::SiteZone, clock: Clock, limits: Limits) -> Result<Self, TerminalError> {
-        let terminal_zone = TerminalZone::from_offset(zone.offset()).map_err(TerminalError::Answer)?;
-        Ok(TerminalsState { store, zone, clock, limits, terminal_zone })
+        TerminalZone::from_offset(zone.offset()).map_err(TerminalError::Answer)?;
+        Ok(TerminalsState { store, zone, clock, limits })
+    }
+
+    /// The zone of `site` (the server's for a terminal not yet approved).
+    async fn zone_of(&self, site: Option<&str>) -> Result<hadir_rules::SiteZone, TerminalError> {
+        Ok(self.store.site_zones(&self.zone).await?.of(site.unwrap_or_default()).clone())
     }
 }
 
@@ -154,9 +160,13 @@ pub async fn handle(st: &TerminalsState, method: &str, path: &str, query: &str, 
                 tracing::info!(terminal = %serial, "handshake of a terminal awaiting approval (hadir-server zk approve {serial} --site SITE)");
             }
             let serial = hadir_zkteco::SerialNumber::new(&serial).map_err(|e| TerminalError::UnknownTerminal(e.to_string()))?;
-            Ok(Answer::ok(answer::handshake_answer(&serial, st.terminal_zone, &options)))
+            let zone = TerminalZone::from_offset(st.zone_of(t.site_id.as_deref()).await?.offset()).map_err(TerminalError::Answer)?;
+            Ok(Answer::ok(answer::handshake_answer(&serial, zone, &options)))
         }
-        Request::Upload(up) => upload(st, &serial, approved, up.table, up.stamp.as_deref(), up.body, now).await,
+        Request::Upload(up) => {
+            let offset = st.zone_of(t.site_id.as_deref()).await?.offset();
+            upload(st, &serial, approved, offset, up.table, up.stamp.as_deref(), up.body, now).await
+        }
         Request::Poll(_) => {
             if !approved {
                 return Ok(Answer::ok(answer::OK));
@@ -202,7 +212,19 @@ pub async fn handle(st: &TerminalsState, method: &str, path: &str, query: &str, 
     }
 }
 
-async fn upload(st: &TerminalsState, serial: &str, approved: bool, table: Table, stamp: Option<&str>, body: &[u8], now: i64) -> Result<Answer, TerminalError> {
+/// Stores (or, before approval, holds) an upload; `offset` is the terminal's site's, in which
+/// its local times are read.
+#[allow(clippy::too_many_arguments)]
+async fn upload(
+    st: &TerminalsState,
+    serial: &str,
+    approved: bool,
+    offset: time::UtcOffset,
+    table: Table,
+    stamp: Option<&str>,
+    body: &[u8],
+    now: i64,
+) -> Result<Answer, TerminalError> {
     let too_large = |e: attlog::BatchError| Answer { status: 413, body: format!("{e}\n") };
     match table {
         Table::AttLog => {
@@ -211,7 +233,7 @@ async fn upload(st: &TerminalsState, serial: &str, approved: bool, table: Table,
                 Err(e) => return Ok(too_large(e)),
             };
             if approved {
-                let stored = st.store.store_terminal_attlog(serial, &batch, st.zone.offset(), stamp, now).await?;
+                let stored = st.store.store_terminal_attlog(serial, &batch, offset, stamp, now).await?;
                 if stored.refused > 0 {
                     tracing::warn!(terminal = %serial, refused = stored.refused, "malformed ATTLOG lines kept as refused");
                 }
@@ -255,8 +277,9 @@ pub struct Approval {
 }
 
 /// Approves a terminal for a site: its held uploads become records (one transaction with the
-/// approval), and its site's roster is queued for it.
-pub async fn approve(store: &Store, serial: &str, site: &str, offset: time::UtcOffset, limits: &Limits, now: i64) -> Result<Approval, TerminalError> {
+/// approval, their times read in the site's zone of `zones`), and its site's roster is queued
+/// for it.
+pub async fn approve(store: &Store, serial: &str, site: &str, zones: &hadir_rules::SiteZones, limits: &Limits, now: i64) -> Result<Approval, TerminalError> {
     if store.terminal(serial).await?.is_none() {
         return Err(TerminalError::UnknownTerminal(serial.to_owned()));
     }
@@ -264,6 +287,7 @@ pub async fn approve(store: &Store, serial: &str, site: &str, offset: time::UtcO
     if !sites.iter().any(|s| s == site) {
         return Err(TerminalError::UnknownSite(site.to_owned(), sites.join(", ")));
     }
+    let offset = zones.of(site).offset();
     let held = store.held_terminal_uploads(serial).await?;
     // Held bodies were within the listener's cap when they came (which may be set above the
     // default): only the line cap applies now.
@@ -351,8 +375,10 @@ pub async fn sync_roster(store: &Store, serial: &str, now: i64) -> Result<Roster
     Ok(push)
 }
 
-/// Queues setting a terminal's clock to now in the site's zone.
-pub async fn queue_set_time(store: &Store, serial: &str, offset: time::UtcOffset, now: i64) -> Result<(), TerminalError> {
+/// Queues setting a terminal's clock to now in its site's zone of `zones`.
+pub async fn queue_set_time(store: &Store, serial: &str, zones: &hadir_rules::SiteZones, now: i64) -> Result<(), TerminalError> {
+    let site = store.terminal(serial).await?.ok_or_else(|| TerminalError::UnknownTerminal(serial.to_owned()))?.site_id;
+    let offset = zones.of(site.as_deref().unwrap_or_default()).offset();
     let at = crate::storage::ms_to_dt(now).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     let cmd = Command::SetTime(ZkDateTime::at(at, offset).map_err(TerminalError::Answer)?);
     queue(store, serial, cmd, now).await

@@ -254,7 +254,7 @@ pub async fn fixture_on(db: &Db<'_>, secure_cookies: bool) -> Fixture {
     let pending_bm = insert_record(&store, "K-01", 3, "198502022010012002", "in", wib_ms(8, 45), 6500, &sha).await;
     let pending_sda = insert_record(&store, "K-02", 3, "198704042011014004", "in", wib_ms(8, 50), 7000, &sha).await;
     // The fixture's office is on WIB (its records and schedules are written at +7).
-    let config = DashboardConfig { secure_cookies, board_poll_ms: 200, utc_offset: WIB, ..DashboardConfig::default() };
+    let config = DashboardConfig { secure_cookies, board_poll_ms: 200, zone: hadir_rules::SiteZone::parse("Asia/Jakarta").expect("WIB"), ..DashboardConfig::default() };
     let state = Dashboard::with_clock(store.clone(), config, Arc::new(|| NOW));
     Fixture { state, storage: store, dir, pending_bm, pending_sda }
 }

@@ -129,6 +129,48 @@ pub async fn doubtful_records_wait_for_a_supervisor(store: Store) {
     assert_eq!(drifted.value, Some(40), "the figure goes with the reason");
 }
 
+/// An office spread over two zones (#16): the server on WITA, one site on WIB of its own. The
+/// WIB site's kiosk gets its zone with the roster, its records at +7 count as they are, and a
+/// record at the server's +8 from it is the one that waits; the WITA site is unchanged.
+pub async fn each_site_keeps_its_own_zone(store: Store) {
+    let server = start(store).await;
+    let st = server.store();
+    let now = time::OffsetDateTime::now_utc();
+    st.put_site("PONTIANAK", "UPT Pontianak", Some("Asia/Pontianak"), "admin", now).await.unwrap();
+    st.put_site("S1", "Kantor Badung", None, "admin", now).await.unwrap();
+    for (id, site) in [("198001012005011001", "PONTIANAK"), ("198502022010012002", "S1")] {
+        let e = hadir_server::storage::EmployeeInput { employee_id: id.into(), name: format!("Pegawai {id}"), site_id: site.into(), section_id: None, pin_hash: None };
+        st.upsert_employee(&e).await.unwrap();
+    }
+    let mut zones = Vec::new();
+    for (device, site, employee, offsets) in
+        [("KIOSK-WIB", "PONTIANAK", "198001012005011001", [420, 480]), ("KIOSK-WITA", "S1", "198502022010012002", [480, 420])]
+    {
+        let dev = server.enrol(device, site, Mode::Office).await;
+        let rules = dev.uploader.roster(0).await.unwrap().rules.expect("the roster carries the site's rules");
+        zones.push(rules.time_zone.clone());
+        let mut chain = dev.chain.clone();
+        let mut entries = Vec::new();
+        for offset in offsets {
+            let mut b = chain.next_body();
+            b.employee_id = employee.into();
+            b.utc_offset_min = offset;
+            entries.push(json(&chain.push(b)));
+        }
+        let answer = dev.uploader.post_batch_raw(batch_json(&entries)).await.expect("upload");
+        assert!(answer.results.iter().all(|r| r.outcome == Outcome::Stored), "{answer:?}");
+    }
+    assert_eq!(zones, ["Asia/Pontianak", "Asia/Makassar"], "each kiosk gets its site's zone");
+    let pending = st.pending_records().await.unwrap();
+    let got: Vec<(String, i64, Vec<String>, Option<i64>)> = pending
+        .iter()
+        .map(|r| (r.punch.device_id.to_string(), r.seq, r.flags.iter().map(|f| f.code.clone()).collect(), r.flags.first().and_then(|f| f.value)))
+        .collect();
+    let want = [("KIOSK-WIB", 2, "offset_mismatch", 480), ("KIOSK-WITA", 2, "offset_mismatch", 420)];
+    let want: Vec<_> = want.iter().map(|(d, seq, code, v)| ((*d).to_owned(), *seq, vec![(*code).to_owned()], Some(*v))).collect();
+    assert_eq!(got, want, "only the record at the other site's offset waits");
+}
+
 /// A device sends a record into a month already closed for payroll (#18): it is not
 /// attendance (the paid recap stays as it was) but waits in quarantine for an administrator.
 pub async fn a_record_into_a_closed_month_waits_in_quarantine(store: Store) {
@@ -137,7 +179,7 @@ pub async fn a_record_into_a_closed_month_waits_in_quarantine(store: Store) {
     let mut chain = dev.chain.clone();
     let closed = chain.next_body();
     let at = time::OffsetDateTime::from_unix_timestamp(closed.recorded_at_ms / 1000).unwrap();
-    let done = server.store().close_month(at.year(), at.month(), time::UtcOffset::UTC, "admin", time::OffsetDateTime::now_utc()).await.unwrap();
+    let done = server.store().close_month(at.year(), at.month(), &hadir_rules::SiteZones::single(hadir_rules::SiteZone::parse("UTC").unwrap()), "admin", time::OffsetDateTime::now_utc()).await.unwrap();
     assert!(done.is_ok(), "{done:?}");
     let first = json(&chain.push(closed));
     let answer = dev.uploader.post_batch_raw(batch_json(&[first])).await.expect("upload");

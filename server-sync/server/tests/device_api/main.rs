@@ -91,6 +91,12 @@ async fn sqlite_doubtful_records_wait_for_a_supervisor() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_each_site_keeps_its_own_zone() {
+    let (_dir, store) = sqlite();
+    attacks::each_site_keeps_its_own_zone(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_an_8_mib_malformed_batch_is_answered_briefly() {
     let (_dir, store) = sqlite();
     attacks::an_8_mib_malformed_batch_is_answered_briefly(store).await;
@@ -156,6 +162,7 @@ async fn postgres_all_scenarios() {
     health::health_reports_and_tamper_events(open("health").await).await;
     attacks::mixed_order_signature_is_refused(open("mixed_order").await).await;
     attacks::doubtful_records_wait_for_a_supervisor(open("doubts").await).await;
+    attacks::each_site_keeps_its_own_zone(open("zones").await).await;
     attacks::a_teleport_and_a_replayed_position_are_flagged(open("teleport").await).await;
     attacks::both_record_formats_keep_what_the_receiver_said(open("formats").await).await;
     attacks::a_record_into_a_closed_month_waits_in_quarantine(open("closed_month").await).await;

@@ -347,13 +347,13 @@ pub async fn the_report_cache_follows_uploads_and_decisions(store: Store) {
     }
     upload(&mut dev, a, 9000).await;
     let st = server.store();
-    let offset = time::UtcOffset::from_hms(8, 0, 0).unwrap();
+    let zones = || hadir_rules::SiteZones::single(hadir_rules::SiteZone::parse("Asia/Makassar").unwrap());
     let cache = ReportCache::default();
     let cache = &cache;
     let july = || async move {
-        let ctx = cache.context(st, &Scope::All, offset).await.unwrap();
+        let ctx = cache.context(st, &Scope::All, zones()).await.unwrap();
         let cached = cache.month(st, &ctx, 2026, time::Month::July).await.unwrap();
-        let direct = month_recaps(st, &Context::load(st, &Scope::All, offset).await.unwrap(), 2026, time::Month::July).await.unwrap();
+        let direct = month_recaps(st, &Context::load(st, &Scope::All, zones()).await.unwrap(), 2026, time::Month::July).await.unwrap();
         assert_eq!(cached, direct, "the cache answers as the store does");
         cached
     };
