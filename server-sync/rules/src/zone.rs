@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use time::{OffsetDateTime, UtcOffset};
+use time::{Date, OffsetDateTime, UtcOffset};
 
 /// Zones known to the rules: IANA names (and the everyday abbreviations) with their offset in
 /// hours. Indonesia: WIB (+7), WITA (+8), WIT (+9).
@@ -125,6 +125,16 @@ impl SiteZones {
         out
     }
 
+    /// The instants between which `date` is the local date at one site or another: from the
+    /// easternmost zone's midnight to the westernmost's next one. A reader of a date's records
+    /// reads this window, then keeps each record whose own site's clock puts it on the date.
+    pub fn date_bounds(&self, date: Date) -> (OffsetDateTime, OffsetDateTime) {
+        let offsets = self.offsets();
+        let east = offsets.last().copied().unwrap_or(UtcOffset::UTC);
+        let west = offsets.first().copied().unwrap_or(UtcOffset::UTC);
+        (date.midnight().assume_offset(east), date.midnight().assume_offset(west) + time::Duration::days(1))
+    }
+
     /// The sites with a zone of their own at `offset` (the default's sites are "every other").
     pub fn sites_at(&self, offset: UtcOffset) -> impl Iterator<Item = &str> {
         self.by_site.iter().filter(move |(_, z)| z.offset() == offset).map(|(s, _)| s.as_str())
@@ -187,5 +197,9 @@ mod tests {
         assert_eq!(hours, [7, 8, 9]);
         assert_eq!(zones.sites_at(wita.offset()).collect::<Vec<_>>(), ["BADUNG"]);
         assert_eq!(SiteZones::single(wib.clone()).offsets(), [wib.offset()]);
+        // 3 March at some site: from Jayapura's midnight (15:00 UTC the day before) to
+        // Pontianak's next midnight (17:00 UTC on the 3rd).
+        let (from, to) = zones.date_bounds(time::macros::date!(2026 - 03 - 03));
+        assert_eq!((from, to), (datetime!(2026-03-02 15:00 UTC), datetime!(2026-03-03 17:00 UTC)));
     }
 }

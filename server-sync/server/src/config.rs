@@ -36,6 +36,9 @@
 //!
 //! [dashboard]                       # read by the dashboard module
 //! trusted_proxies = ["127.0.0.1"]   # the TLS proxy in front: logins and device API refusals counted per real client
+//! # map_library_dir = "/usr/share/hadir/leaflet"      # Leaflet (`cargo xtask setup` installs it)
+//! # map_tiles = "https://{s}.tiles.example/{z}/{x}/{y}.png"  # absent: points and areas without tiles
+//! # map_attribution = "© the tile source"
 //!
 //! [zkteco]                          # ZKTeco terminals (attendance PUSH); absent: off
 //! listen = "0.0.0.0:8081"           # a listener of its own, plain HTTP

@@ -23,6 +23,7 @@ on_both_backends!(
     a_stranger_cannot_keep_the_administrator_out,
     a_login_flood_with_long_names_is_bounded,
     pages_carry_the_security_headers_and_no_inline_code,
+    a_tile_source_may_serve_images_only,
     the_device_api_answers_during_a_login_flood,
     a_leaked_board_link_opens_nothing_after_revocation,
 );
@@ -122,6 +123,42 @@ async fn a_login_flood_with_long_names_is_bounded(db: &Db<'_>) {
     assert_eq!(statuses.get(&429).copied().unwrap_or(0) as usize + failed.len(), 10_000);
 }
 
+/// With a tile source set, its origin may serve images and nothing else; the map library is
+/// served by the dashboard itself (a missing one fails here with how to install it).
+async fn a_tile_source_may_serve_images_only(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
+    let table: toml::Table = toml::from_str(
+        r#"map_tiles = "https://{s}.tiles.example.net/{z}/{x}/{y}.png"
+map_attribution = "© peta contoh""#,
+    )
+    .unwrap();
+    let config = DashboardConfig { secure_cookies: false, ..DashboardConfig::from_table(&table).unwrap() };
+    for bad in [r#"map_tiles = "https://tiles.example.net/{z}/{x}.png""#, r#"map_tiles = "https://x.example.net/{z}/{x}/{y}.png; script-src *""#] {
+        let e = DashboardConfig::from_table(&toml::from_str(bad).unwrap()).unwrap_err();
+        assert!(e.contains("dashboard.map_tiles"), "{bad}: {e}");
+    }
+    let state = Dashboard::with_clock(f.storage.clone(), config, Arc::new(|| NOW));
+    assert!(state.map_library.is_some(), "the map library is not installed: run `cargo xtask setup`");
+    let app = router(state);
+    let mut c = Client { app: app.clone(), cookies: Vec::new() };
+    c.login("admin", PASSWORD).await;
+    let req = Request::get("/field").header(header::COOKIE, c.cookie_header()).body(Body::empty()).unwrap();
+    let res = app.oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let csp = res.headers()[header::CONTENT_SECURITY_POLICY].to_str().unwrap().to_owned();
+    assert!(csp.contains("img-src 'self' https://*.tiles.example.net data:"), "{csp}");
+    assert!(csp.contains("script-src 'self';") && csp.contains("default-src 'self';") && csp.matches("tiles.example.net").count() == 1, "{csp}");
+    let page = String::from_utf8(axum::body::to_bytes(res.into_body(), 10 << 20).await.unwrap().to_vec()).unwrap();
+    assert!(page.contains(r#"<script src="/assets/leaflet.js" defer></script>"#), "the page loads the served library");
+    for (path, kind) in [("/assets/leaflet.js", "text/javascript"), ("/assets/leaflet.css", "text/css")] {
+        let r = c.get(path).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}");
+        assert!(r.content_type.starts_with(kind), "{path}");
+        let text = r.text();
+        assert!(text.contains("Leaflet 1.9") || text.contains(".leaflet-pane"), "{path} is the library: {} bytes, {:?}", text.len(), &text[..text.len().min(80)]);
+    }
+}
+
 async fn pages_carry_the_security_headers_and_no_inline_code(db: &Db<'_>) {
     let f = fixture_on(db, true).await;
     let mut c = Client::new(&f);
@@ -129,7 +166,7 @@ async fn pages_carry_the_security_headers_and_no_inline_code(db: &Db<'_>) {
     let app = router(f.state.clone());
     // An evidence photo too: a browser must not sniff it into something that runs.
     let photo = format!("/records/{}/photo", f.pending_bm);
-    for path in ["/login", "/today", "/employees", "/devices", "/settings", "/records", "/reports", "/assets/hadir.css", photo.as_str()] {
+    for path in ["/login", "/today", "/employees", "/devices", "/settings", "/records", "/field", "/reports", "/assets/hadir.css", "/assets/hadir-map.js", photo.as_str()] {
         let req = Request::get(path).header(header::COOKIE, c.cookie_header()).body(Body::empty()).unwrap();
         let res = app.clone().oneshot(req).await.unwrap();
         assert_eq!(res.status(), StatusCode::OK, "{path}");

@@ -573,22 +573,45 @@ async fn a_supervisor_sees_where_a_doubted_record_was_made(db: &Db<'_>) {
     let card = format!("div[data-record=\"{id}\"]");
     let reason = c.find(Locator::Css(&format!("{card} li[data-flag=place_outside_area]"))).await.unwrap().text().await.unwrap();
     assert_eq!(reason, "di luar area lokasi, 2,7 km dari batasnya");
-    // Drawn, on screen: each part has a size and lies inside the map.
-    let drawn = c
-        .execute(
-            r#"const svg = document.querySelector(arguments[0] + ' svg.map'); const box = svg.getBoundingClientRect();
-return ['.area', '.accuracy', '.fix', '.scale'].map(sel => { const r = svg.querySelector(sel).getBoundingClientRect();
-  return r.width > 0 && r.height > 0 && r.left >= box.left - 1 && r.right <= box.right + 1 && r.top >= box.top - 1 && r.bottom <= box.bottom + 1; });"#,
-            vec![serde_json::json!(card)],
-        )
-        .await
-        .unwrap();
-    assert_eq!(drawn, serde_json::json!([true, true, true, true]), "area, accuracy circle, position and scale drawn inside the map");
-    let labels = c.find(Locator::Css(&format!("{card} svg.map"))).await.unwrap().text().await.unwrap();
+    // The map (Leaflet, served by the dashboard, no tiles in tests): each part has a size and
+    // lies inside the map.
+    let drawn = map_parts(c, &card, &["path.map-area", "path.map-accuracy", "path.map-fix", ".leaflet-control-scale-line"]).await;
+    assert_eq!(drawn, serde_json::json!([true, true, true, true]), "area, accuracy circle, position and scale on the map");
+    let scale = c.find(Locator::Css(&format!("{card} .leaflet-control-scale-line"))).await.unwrap().text().await.unwrap();
+    assert!(["200 m", "300 m", "500 m", "1 km", "2 km", "3 km"].contains(&scale.as_str()), "a scale for 3 km: {scale}");
+    // The drawing stays in the page for a browser without script, with its labels.
+    let labels = c.execute("return document.querySelector(arguments[0] + ' svg.map').textContent", vec![serde_json::json!(card)]).await.unwrap();
+    let labels = labels.as_str().unwrap_or_default();
     assert!(labels.contains("Area lokasi") && labels.contains("Posisi rekaman"), "{labels}");
-    let scale = c.find(Locator::Css(&format!("{card} svg.map .scale"))).await.unwrap().text().await.unwrap();
-    assert!(["200 m", "500 m", "1 km", "2 km"].contains(&scale.as_str()), "a scale for 3 km: {scale}");
     shot(&c, "confirmation-map").await;
+
+    // The field staff's day: the employee's records of the date on one map, over the area.
+    c.goto(&format!("{base}/field?date=2026-03-02")).await.unwrap();
+    let day = "section[data-field-day=\"199003032015013003\"]".to_owned();
+    let shown = map_parts(c, &day, &["path.map-area", "path.map-fix", ".leaflet-control-scale-line"]).await;
+    assert_eq!(shown, serde_json::json!([true, true, true]), "the day's map");
+    shot(&c, "field-day").await;
+    let row = c.find(Locator::Css(&format!("{day} tr[data-record=\"{id}\"]"))).await.unwrap().text().await.unwrap();
+    assert!(row.contains("07:55 MASUK") && row.contains("HDOP 1.2") && row.contains("di luar area lokasi"), "{row}");
+}
+
+/// For each of `parts` (selectors) of the Leaflet map inside `within`: whether it has a size and
+/// lies inside the map (else why not), once all are or after 10 s.
+async fn map_parts(c: &Client, within: &str, parts: &[&str]) -> serde_json::Value {
+    const INSIDE: &str = r#"const map = document.querySelector(arguments[0] + ' .leaflet-map');
+if (!map) { return 'no map: the map library is not installed (cargo xtask setup) or did not run'; }
+const box = map.getBoundingClientRect();
+return arguments[1].map(sel => { const e = map.querySelector(sel); if (!e) { return sel + ' missing'; } const r = e.getBoundingClientRect();
+  return r.width > 0 && r.height > 0 && r.left >= box.left - 1 && r.right <= box.right + 1 && r.top >= box.top - 1 && r.bottom <= box.bottom + 1; });"#;
+    let all = serde_json::json!(vec![true; parts.len()]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let got = c.execute(INSIDE, vec![serde_json::json!(within), serde_json::json!(parts)]).await.unwrap();
+        if got == all || Instant::now() > deadline {
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// A personnel file of `n` employees (CSV, `;`), at the fixture's site and sections; with

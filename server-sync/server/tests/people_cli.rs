@@ -95,7 +95,12 @@ fn init_admin_then_import_359_employees() {
     assert!(!bad_site.status.success() && text(&bad_site.stderr).contains("site id"), "{}", text(&bad_site.stderr));
     let site = run(&config, &["sites", "put", "PU", "Kantor PU"], "");
     assert!(site.status.success(), "{}", text(&site.stderr));
-    assert_eq!(text(&site.stdout), "PU\tKantor PU\temployees=0\n");
+    assert_eq!(text(&site.stdout), "PU\tKantor PU\tAsia/Makassar (server)\temployees=0\n");
+    let bad_zone = run(&config, &["sites", "put", "UPT", "UPT Jayapura", "--time-zone", "Europe/Berlin"], "");
+    assert!(!bad_zone.status.success() && text(&bad_zone.stderr).contains("Asia/Jayapura"), "{}", text(&bad_zone.stderr));
+    let east = run(&config, &["sites", "put", "UPT", "UPT Jayapura", "--time-zone", "Asia/Jayapura"], "");
+    assert!(east.status.success(), "{}", text(&east.stderr));
+    assert_eq!(text(&east.stdout), "PU\tKantor PU\tAsia/Makassar (server)\temployees=0\nUPT\tUPT Jayapura\tAsia/Jayapura\temployees=0\n");
     let rt = tokio::runtime::Runtime::new().unwrap();
     let store = hadir_server::storage::Store::open_sqlite(&db).unwrap();
     rt.block_on(async {
@@ -130,7 +135,7 @@ fn init_admin_then_import_359_employees() {
     assert_eq!(text(&out.stdout).trim_end(), "employees import: added=359 updated=0 unchanged=0 refused=0");
     let roster = rt.block_on(store.roster_since("PU", 0)).unwrap();
     assert_eq!(roster.changed.len(), 359, "the kiosks' roster holds them");
-    assert_eq!(text(&run(&config, &["sites", "list"], "").stdout), "PU\tKantor PU\temployees=359\n");
+    assert_eq!(text(&run(&config, &["sites", "list"], "").stdout), "PU\tKantor PU\tAsia/Makassar (server)\temployees=359\nUPT\tUPT Jayapura\tAsia/Jayapura\temployees=0\n");
 
     for name in ["pegawai-ekspor.csv", "pegawai-ekspor.xlsx"] {
         let export = dir.path().join(name);

@@ -12,11 +12,13 @@ use axum::response::Response;
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
 object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-/// Adds the headers; a response that set its own `Cache-Control` (the static files) keeps it.
-pub async fn add(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+/// Adds the headers with the policy `csp` (this one, or with a map's tile source:
+/// [`super::webmap::csp`]); a response that set its own `Cache-Control` (the static files)
+/// keeps it.
+pub async fn add(axum::extract::State(csp): axum::extract::State<HeaderValue>, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let mut response = next.run(req).await;
     let h = response.headers_mut();
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    h.insert(header::CONTENT_SECURITY_POLICY, csp);
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));

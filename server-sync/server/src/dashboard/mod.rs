@@ -44,6 +44,7 @@ pub mod auth;
 pub mod board;
 pub mod employee_pages;
 pub mod enrol;
+pub mod field_pages;
 pub mod headers;
 pub mod html;
 pub mod i18n;
@@ -62,6 +63,7 @@ pub mod site_pages;
 pub mod terminal_pages;
 pub mod totp;
 pub mod user_pages;
+pub mod webmap;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, Once};
@@ -103,6 +105,8 @@ pub struct DashboardConfig {
     /// to `X-Forwarded-For`. Without this, every user behind the proxy shares one address and
     /// one guesser slows everyone's logins.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The map: its library's folder and its tile source.
+    pub map: webmap::MapConfig,
 }
 
 impl DashboardConfig {
@@ -125,6 +129,7 @@ impl Default for DashboardConfig {
             pin_length: 6,
             silent_device_hours: 48,
             trusted_proxies: Vec::new(),
+            map: webmap::MapConfig::default(),
         }
     }
 }
@@ -134,7 +139,8 @@ impl DashboardConfig {
     /// `session_hours`, `board_poll_ms`,
     /// `models_dir` (face models for enrolment), `pin_length` (4 to 12, as the kiosks') and
     /// `silent_device_hours` (1 to 720: when a device without a sync is named as holding days back)
-    /// and `trusted_proxies` (addresses of the reverse proxies in front); every key is optional. The error names the key and what it expects.
+    /// `trusted_proxies` (addresses of the reverse proxies in front), and the map's
+    /// `map_library_dir`, `map_tiles` (a tile URL template) and `map_attribution`; every key is optional. The error names the key and what it expects.
     pub fn from_table(table: &toml::Table) -> Result<Self, String> {
         let mut config = Self::default();
         for (key, value) in table {
@@ -150,7 +156,23 @@ impl DashboardConfig {
                         .ok_or("dashboard.session_hours: expected whole hours from 1 to 720")?;
                 }
                 "utc_offset_hours" => {
-                    return Err("dashboard.utc_offset_hours: the time zone is now `[site] time_zone` (an IANA name, e.g. \"Asia/Makassar\"), shared by the dashboard and the kiosks".into());
+                    return Err("dashboard.utc_offset_hours: the time zone is now `[site] time_zone` (an IANA name, e.g. \"Asia/Makassar\"); a site may have its own on the settings page".into());
+                }
+                "map_library_dir" => {
+                    config.map.library_dir =
+                        PathBuf::from(value.as_str().ok_or("dashboard.map_library_dir: expected a folder path (text)")?);
+                }
+                "map_tiles" => {
+                    let url = value.as_str().ok_or("dashboard.map_tiles: expected a tile URL template (text)")?;
+                    webmap::check_tiles(url)?;
+                    config.map.tiles = Some(url.to_owned());
+                }
+                "map_attribution" => {
+                    let text = value.as_str().ok_or("dashboard.map_attribution: expected text")?;
+                    if text.chars().count() > 200 || text.chars().any(char::is_control) {
+                        return Err("dashboard.map_attribution: one line of at most 200 characters".into());
+                    }
+                    config.map.attribution = text.to_owned();
                 }
                 "board_poll_ms" => {
                     config.board_poll_ms = value
@@ -208,6 +230,8 @@ pub struct Dashboard {
     pub board_tx: broadcast::Sender<()>,
     /// The face engine for enrolment from photos (loaded on first use).
     pub faces: Arc<enrol::FaceService>,
+    /// The map library, when installed (without it, maps are drawings).
+    pub map_library: Option<webmap::MapLibrary>,
     watcher: Once,
     /// The report cache's warm-up was started (at the first request).
     warmed: Once,
@@ -229,6 +253,13 @@ impl Dashboard {
     pub fn with_clock(store: Store, config: DashboardConfig, clock: Clock) -> Arc<Self> {
         let (board_tx, _) = broadcast::channel(16);
         let faces = Arc::new(enrol::FaceService::new(config.models_dir.clone()));
+        let map_library = match webmap::MapLibrary::load(&config.map.library_dir) {
+            Ok(lib) => Some(lib),
+            Err(e) => {
+                tracing::warn!(error = %e, "maps are shown as drawings");
+                None
+            }
+        };
         Arc::new(Self {
             store,
             config,
@@ -236,6 +267,7 @@ impl Dashboard {
             limiter: Mutex::new(LoginLimiter::default()),
             board_tx,
             faces,
+            map_library,
             watcher: Once::new(),
             warmed: Once::new(),
             admin_seen: std::sync::atomic::AtomicBool::new(false),
@@ -458,6 +490,10 @@ pub const BOARD_LINK_DAYS: i64 = 365;
 
 /// The dashboard's routes, with state applied.
 pub fn router(state: AppState) -> Router {
+    // Checked when read from the configuration; a policy that is not a header value falls
+    // back to the strict one (no tiles).
+    let csp = axum::http::HeaderValue::from_str(&webmap::csp(state.config.map.tiles.as_deref()))
+        .unwrap_or(axum::http::HeaderValue::from_static(headers::CSP));
     Router::new()
         .route("/", get(|s: Session| async move { Redirect::to(auth::home(&s.user)) }))
         .route("/me", get(own_pages::own_month))
@@ -469,6 +505,9 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/hadir.css", get(assets::css))
         .route("/assets/board.css", get(assets::board_css))
         .route("/assets/hadir.js", get(assets::script))
+        .route("/assets/leaflet.js", get(webmap::library_js))
+        .route("/assets/leaflet.css", get(webmap::library_css))
+        .route("/assets/hadir-map.js", get(webmap::script))
         .route("/login", get(pages::login_form).post(pages::login))
         .route("/logout", post(pages::logout))
         .route("/lang/{code}", get(pages::set_lang))
@@ -499,6 +538,7 @@ pub fn router(state: AppState) -> Router {
         .route("/audit", get(audit_pages::audit))
         .route("/records", get(pages::records))
         .route("/records/{id}/photo", get(pages::record_photo))
+        .route("/field", get(field_pages::field_day))
         .route("/confirmations", get(pages::confirmations))
         .route("/confirmations/{id}", post(pages::decide))
         .route("/confirmations/{id}/reverse", post(pages::reverse_decision))
@@ -558,7 +598,7 @@ pub fn router(state: AppState) -> Router {
         .route("/board/{token}/events", get(board::board_events))
         .layer(axum::middleware::from_fn_with_state(state.clone(), audit_pages::log_denied))
         .layer(axum::middleware::from_fn_with_state(state.clone(), first_start_gate))
-        .layer(axum::middleware::from_fn(headers::add))
+        .layer(axum::middleware::from_fn_with_state(csp, headers::add))
         .layer(axum::middleware::from_fn(crate::log_request))
         .with_state(state)
 }

@@ -8,7 +8,7 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use time::{Date, Duration, OffsetDateTime, UtcOffset};
+use time::{Date, Duration, OffsetDateTime};
 
 use super::auth::{self, Page, scope};
 use super::html::{csrf_field, esc, page};
@@ -256,7 +256,7 @@ pub async fn set_lang(State(st): State<AppState>, Path(code): Path<String>, head
 
 // ---- today ----
 
-fn section_options(ctx: &Context, user_scope: &Scope, selected: &str, lang: Lang) -> String {
+pub(crate) fn section_options(ctx: &Context, user_scope: &Scope, selected: &str, lang: Lang) -> String {
     let mut s = format!(r#"<option value="">{}</option>"#, lang.pick("Semua bidang", "All sections"));
     let mut ids: Vec<&String> = ctx.sections.keys().filter(|id| user_scope.includes(Some(id))).collect();
     ids.sort();
@@ -508,7 +508,7 @@ fn decision_cell(
     out
 }
 
-fn direction_label(lang: Lang, d: Direction) -> &'static str {
+pub(crate) fn direction_label(lang: Lang, d: Direction) -> &'static str {
     match d {
         Direction::In => lang.pick("MASUK", "IN"),
         Direction::Out => lang.pick("PULANG", "OUT"),
@@ -527,15 +527,14 @@ pub async fn records(State(st): State<AppState>, s: Session, Query(q): Query<Fie
     // The date at every site's clock: read from the easternmost site's midnight to the
     // westernmost's, then each record kept when it falls on the date at its employee's site.
     let zones = st.zones().await?;
-    let offsets = zones.offsets();
-    let (east, west) = (offsets.last().copied().unwrap_or(UtcOffset::UTC), offsets.first().copied().unwrap_or(UtcOffset::UTC));
-    let (from, to) = (date.midnight().assume_offset(east), date.midnight().assume_offset(west) + Duration::days(1));
+    let (from, to) = zones.date_bounds(date);
     let local = |e: &crate::storage::employees::Employee, at: OffsetDateTime| at.to_offset(zones.of(&e.site_id).offset());
     let recs = st.store.records_between(from, to).await?;
     let only = field(&q, "decision");
     let mut body = format!(
         r#"{flash}<form class="inline card" method="get"><label>{l}<input type="date" name="date" value="{d}"></label>
 <label>{sl}<select name="section">{opts}</select></label><label>{dl}<select name="decision"><option value="">{all}</option><option value="pending"{ps}>{pl}</option></select></label><button>{show}</button></form>
+<p><a href="/field?date={d}">{field_day}</a></p>
 <div class="card scroll"><table><thead><tr><th>{t}</th><th>{n}</th><th></th><th>{dev}</th><th>{score}</th><th>{dec}</th><th>{ph}</th></tr></thead><tbody>"#,
         flash = flash(&q),
         l = lang.pick("Tanggal", "Date"),
@@ -547,6 +546,7 @@ pub async fn records(State(st): State<AppState>, s: Session, Query(q): Query<Fie
         ps = if only == "pending" { " selected" } else { "" },
         pl = lang.pick("Menunggu konfirmasi", "Awaiting confirmation"),
         show = lang.pick("Tampilkan", "Show"),
+        field_day = lang.pick("Hari petugas lapangan: posisi di peta", "Field staff's day: positions on a map"),
         t = lang.pick("Waktu", "Time"),
         n = lang.pick("Nama", "Name"),
         dev = lang.pick("Perangkat", "Device"),
@@ -679,7 +679,7 @@ pub async fn confirmations(State(st): State<AppState>, s: Session, Query(q): Que
             score_l = lang.pick("skor", "score"),
             score = r.match_score_bp as f64 / 100.0,
             flags = flag_list(lang, &r.flags),
-            map = record_map(lang, &r, &areas, &assignments),
+            map = record_map(&st, lang, &r, &areas, &assignments),
             c = csrf_field(&s.csrf),
             reason_l = lang.pick("Alasan", "Reason"),
             ph = lang.pick("wajib saat menolak", "required to reject"),
@@ -690,12 +690,14 @@ pub async fn confirmations(State(st): State<AppState>, s: Session, Query(q): Que
     if n == 0 {
         let _ = write!(body, r#"<p class="muted" id="empty">{}</p>"#, lang.pick("Tidak ada rekaman yang menunggu konfirmasi.", "No records await confirmation."));
     }
+    body.push_str(super::webmap::script_tags(&st));
     Ok(Html(page(lang, &s.user, &s.csrf, Page::Confirmations, lang.pick("Antrean konfirmasi", "Confirmation queue"), &body)))
 }
 
 /// Where a record with a GPS fix was made, against the area it was judged by: the employee's
 /// field assignment of that day, else the site's area (nothing for records without a fix).
 fn record_map(
+    st: &AppState,
     lang: Lang,
     r: &crate::storage::records_view::RecordView,
     areas: &HashMap<String, hadir_rules::SiteArea>,
@@ -713,12 +715,15 @@ fn record_map(
     let area_label = if assignment { lang.pick("Area penugasan", "Assignment's area") } else { lang.pick("Area lokasi", "Site area") };
     let labels = (area_label, lang.pick("Posisi rekaman", "Record's position"));
     let map = svg(area, Some(fix), labels).unwrap_or_default();
-    format!(r#"<div class="place">{map}<p class="fix-quality">{}</p></div>"#, esc(&fix_quality(lang, g)))
+    let mark = |c: Circle, label: &str| super::webmap::Mark { lat: c.lat, lon: c.lon, radius_m: c.radius_m, label: label.to_owned() };
+    let areas: Vec<_> = area.map(|a| mark(a, area_label)).into_iter().collect();
+    let data = super::webmap::data_attribute(st, &areas, &[mark(fix, labels.1)], labels.1, false);
+    format!(r#"<div class="place"{data}>{map}<p class="fix-quality">{}</p></div>"#, esc(&fix_quality(lang, g)))
 }
 
 /// The receiver's own view of a fix, as the supervisor reads it: "GPS 3D · 9 satelit · HDOP
 /// 0.9 · ±4.5 m" (what the receiver did not say is left out).
-fn fix_quality(lang: Lang, g: &crate::storage::records_view::RecordFix) -> String {
+pub(crate) fn fix_quality(lang: Lang, g: &crate::storage::records_view::RecordFix) -> String {
     let mut parts = vec![match g.fix_mode {
         Some(m) => format!("GPS {}", m.as_str().to_uppercase()),
         None => "GPS".to_owned(),
@@ -735,7 +740,7 @@ fn fix_quality(lang: Lang, g: &crate::storage::records_view::RecordFix) -> Strin
 }
 
 /// The server's doubts as a list under the record ("Diragukan server: …"), or nothing.
-fn flag_list(lang: Lang, flags: &[crate::doubts::Flag]) -> String {
+pub(crate) fn flag_list(lang: Lang, flags: &[crate::doubts::Flag]) -> String {
     if flags.is_empty() {
         return String::new();
     }

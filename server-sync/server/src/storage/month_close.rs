@@ -11,7 +11,7 @@ use super::portable::{Stmt, params};
 use super::{Result, StorageError, Store, dt_to_ms, ms_to_dt};
 use std::collections::HashMap;
 use hadir_rules::SiteZones;
-use time::{Date, Month, OffsetDateTime, UtcOffset};
+use time::{Date, Month, OffsetDateTime};
 
 /// A month as the store keys it: `"2026-03"`.
 pub fn month_key(year: i32, month: Month) -> String {
@@ -43,29 +43,16 @@ pub enum CloseRefusal {
     AlreadyClosed,
 }
 
-/// UTC ms of the first instant of `year`-`month` at `offset`, and of the next month.
-fn month_bounds(year: i32, month: Month, offset: UtcOffset) -> Result<(i64, i64)> {
-    let bad = || StorageError::Corrupt(format!("month {year}-{month}"));
-    let first = Date::from_calendar_date(year, month, 1).map_err(|_| bad())?;
-    let next = if month == Month::December {
-        Date::from_calendar_date(year + 1, Month::January, 1)
-    } else {
-        Date::from_calendar_date(year, month.next(), 1)
-    }
-    .map_err(|_| bad())?;
-    let ms = |d: Date| dt_to_ms(d.midnight().assume_offset(offset));
-    Ok((ms(first), ms(next)))
-}
-
 impl Store {
     /// Records of the month that await a supervisor's decision, each in its month at the clock
     /// of its employee's site (`zones`).
     pub async fn pending_in_month(&self, year: i32, month: Month, zones: &SiteZones) -> Result<i64> {
         // Read from the easternmost zone's start to the westernmost's end, then keep a record
         // when its own site's clock puts it in the month: pending records are few.
-        let offsets = zones.offsets();
-        let (from, _) = month_bounds(year, month, offsets.last().copied().unwrap_or(UtcOffset::UTC))?;
-        let (_, to) = month_bounds(year, month, offsets.first().copied().unwrap_or(UtcOffset::UTC))?;
+        let bad = || StorageError::Corrupt(format!("month {year}-{month}"));
+        let first = Date::from_calendar_date(year, month, 1).map_err(|_| bad())?;
+        let last = Date::from_calendar_date(year, month, month.length(year)).map_err(|_| bad())?;
+        let (from, to) = (dt_to_ms(zones.date_bounds(first).0), dt_to_ms(zones.date_bounds(last).1));
         let pending = self
             .query_rows(
                 "read pending records of a month",
@@ -149,14 +136,10 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use time::macros::offset;
 
     #[test]
-    fn months_are_keyed_and_bounded_at_the_site_offset() {
+    fn months_are_keyed() {
         assert_eq!(month_key(2026, Month::March), "2026-03");
         assert_eq!(month_of(time::macros::date!(2026 - 12 - 31)), "2026-12");
-        let (from, to) = month_bounds(2026, Month::December, offset!(+8)).unwrap();
-        assert_eq!(from, dt_to_ms(time::macros::datetime!(2026-11-30 16:00 UTC)));
-        assert_eq!(to, dt_to_ms(time::macros::datetime!(2026-12-31 16:00 UTC)));
     }
 }

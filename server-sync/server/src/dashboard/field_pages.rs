@@ -1,0 +1,105 @@
+//! The field staff's day (`/field`): for a date, each employee who recorded in field mode, on
+//! one map — every record's position with its accuracy, joined in time order, over the area
+//! the employee was expected in that day (the field assignment, else the site's area) — and
+//! under it the records with the receiver's view of each fix and the server's doubts.
+//!
+//! A supervisor reads here where a team went, not only whether one record was inside.
+//! It must not: judge records (the ingest flagged them) or decide anything.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use axum::extract::{Query, State};
+use axum::response::Html;
+
+use super::auth::{Page, scope};
+use super::html::{esc, page};
+use super::map::{Circle, svg};
+use super::pages::{Fields, field, flag_list, fix_quality, narrowed};
+use super::webmap::{Mark, data_attribute, script_tags};
+use super::{AppError, AppState, Session};
+use crate::storage::calendar::{date_str, parse_date};
+use crate::storage::records_view::RecordView;
+
+/// `GET /field?date=YYYY-MM-DD&section=ID`
+pub async fn field_day(State(st): State<AppState>, s: Session, Query(q): Query<Fields>) -> Result<Html<String>, AppError> {
+    s.require(Page::Records)?;
+    let lang = s.lang;
+    let date = parse_date(field(&q, "date")).unwrap_or_else(|| st.now().date());
+    let sc = narrowed(scope(&s.user), field(&q, "section"))?;
+    let ctx = st.context(&scope(&s.user)).await?;
+    let zones = st.zones().await?;
+    let (from, to) = zones.date_bounds(date);
+    // Each field employee's records of the date at their site's clock, in time order.
+    let mut days: BTreeMap<String, Vec<RecordView>> = BTreeMap::new();
+    for r in st.store.records_between(from, to).await? {
+        let Some(e) = ctx.employees.iter().find(|e| e.id == r.employee_id) else { continue };
+        if sc.includes(e.section.as_deref()) && r.punch.at.to_offset(zones.of(&e.site_id).offset()).date() == date {
+            days.entry(e.id.clone()).or_default().push(r);
+        }
+    }
+    days.retain(|_, records| records.iter().any(|r| r.punch.mode == hadir_rules::Mode::Field));
+    let ids: Vec<&str> = days.keys().map(String::as_str).collect();
+    let assignments = st.store.field_areas_of(&ids, None).await?;
+    let site_areas = st.store.site_areas().await?;
+    let mut body = format!(
+        r#"<form class="inline card" method="get"><label>{l}<input type="date" name="date" value="{d}"></label><label>{sl}<select name="section">{opts}</select></label><button>{show}</button></form>"#,
+        l = lang.pick("Tanggal", "Date"),
+        d = date_str(date),
+        sl = lang.pick("Bidang", "Section"),
+        opts = super::pages::section_options(&ctx, &scope(&s.user), field(&q, "section"), lang),
+        show = lang.pick("Tampilkan", "Show"),
+    );
+    for (id, records) in &days {
+        let Some(e) = ctx.employees.iter().find(|e| &e.id == id) else { continue };
+        let offset = zones.of(&e.site_id).offset();
+        let assigned = assignments.get(id).map(Vec::as_slice).unwrap_or_default();
+        let site = records.iter().find_map(|r| r.device_site.as_ref()).and_then(|s| site_areas.get(s));
+        let expected = hadir_rules::expected_area(true, assigned, site, date);
+        let area_label = match expected {
+            Some((_, Some(label))) => format!("{}: {label}", lang.pick("Area penugasan", "Assignment's area")),
+            Some((_, None)) => lang.pick("Area lokasi", "Site area").to_owned(),
+            None => String::new(),
+        };
+        let area = expected.map(|(a, _)| Circle { lat: a.lat_e7 as f64 / 1e7, lon: a.lon_e7 as f64 / 1e7, radius_m: a.radius_m as f64 });
+        let mut fixes = Vec::new();
+        let mut rows = String::new();
+        for r in records {
+            let at = r.punch.at.to_offset(offset);
+            let when = format!("{:02}:{:02} {}", at.hour(), at.minute(), super::pages::direction_label(lang, r.punch.direction));
+            if let Some(g) = &r.gps {
+                fixes.push(Mark { lat: g.lat_e7 as f64 / 1e7, lon: g.lon_e7 as f64 / 1e7, radius_m: g.accuracy_dm as f64 / 10.0, label: when.clone() });
+            }
+            let _ = write!(
+                rows,
+                r#"<tr data-record="{rid}"><td>{when}</td><td>{dev}</td><td>{fix}</td><td>{flags}</td></tr>"#,
+                rid = r.punch.record_id,
+                when = esc(&when),
+                dev = esc(&r.punch.device_id),
+                fix = r.gps.as_ref().map_or_else(|| lang.pick("tanpa posisi", "no position").to_owned(), |g| esc(&fix_quality(lang, g))),
+                flags = flag_list(lang, &r.flags),
+            );
+        }
+        // The drawing shows the area and the last position; the map shows them all.
+        let last = fixes.last().map(|m| Circle { lat: m.lat, lon: m.lon, radius_m: m.radius_m });
+        let drawing = svg(area, last, (&area_label, lang.pick("Posisi terakhir", "Last position"))).unwrap_or_default();
+        let areas: Vec<Mark> = area.map(|a| Mark { lat: a.lat, lon: a.lon, radius_m: a.radius_m, label: area_label.clone() }).into_iter().collect();
+        let _ = write!(
+            body,
+            r#"<section class="card" data-field-day="{id}"><h2>{name} <span class="muted">{id}</span></h2><div class="place"{data}>{drawing}</div>
+<div class="scroll"><table><thead><tr><th>{t}</th><th>{dev}</th><th>{fq}</th><th>{dl}</th></tr></thead><tbody>{rows}</tbody></table></div></section>"#,
+            id = esc(id),
+            name = esc(&e.name),
+            data = data_attribute(&st, &areas, &fixes, lang.pick("Posisi rekaman, urut waktu", "Records' positions, in time order"), true),
+            t = lang.pick("Waktu", "Time"),
+            dev = lang.pick("Perangkat", "Device"),
+            fq = lang.pick("Posisi", "Position"),
+            dl = lang.pick("Keraguan", "Doubts"),
+        );
+    }
+    if days.is_empty() {
+        let _ = write!(body, r#"<p class="muted" id="empty">{}</p>"#, lang.pick("Tidak ada rekaman lapangan pada tanggal ini.", "No field records on this date."));
+    }
+    body.push_str(script_tags(&st));
+    Ok(Html(page(lang, &s.user, &s.csrf, Page::Records, lang.pick("Hari petugas lapangan", "Field staff's day"), &body)))
+}
