@@ -585,6 +585,13 @@ async fn a_supervisor_sees_where_a_doubted_record_was_made(db: &Db<'_>) {
     assert!(labels.contains("Area lokasi") && labels.contains("Posisi rekaman"), "{labels}");
     shot(&c, "confirmation-map").await;
 
+    // The record's own page: the same map, the reason, the decision still open.
+    c.goto(&format!("{base}/records/{id}")).await.unwrap();
+    let own = map_parts(c, &card, &["path.map-area", "path.map-accuracy", "path.map-fix"]).await;
+    assert_eq!(own, serde_json::json!([true, true, true]), "the record's page shows its map");
+    let text = c.find(Locator::Css(&card)).await.unwrap().text().await.unwrap();
+    assert!(text.contains("MASUK 2026-03-02 07:55") && text.contains("di luar area lokasi") && text.contains("Menunggu konfirmasi"), "{text}");
+
     // The field staff's day: the employee's records of the date on one map, over the area.
     c.goto(&format!("{base}/field?date=2026-03-02")).await.unwrap();
     let day = "section[data-field-day=\"199003032015013003\"]".to_owned();

@@ -262,8 +262,41 @@ async fn records_are_judged_at_the_sites_offset(db: &Db<'_>) {
     assert_eq!(rows.iter().find(|r| r.id == site).map(|r| r.time_zone.clone()), Some(None), "back on the server's zone");
 }
 
+/// A month closes by each site's clock: a record awaiting a decision made at 22:30 on the last
+/// evening of February in WIB is already 1 March at a site on WIT, so it holds March back, not
+/// February.
+async fn a_month_closes_by_each_sites_clock(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
+    let budi = f.storage.employees().await.unwrap().into_iter().find(|e| e.id == "198001012005011001").unwrap();
+    let at = datetime!(2026-02-28 15:30 UTC).unix_timestamp() * 1000;
+    f.storage
+        .write(
+            "test: a record awaiting a decision",
+            "INSERT INTO records (device_id, seq, employee_id, direction, recorded_at_ms, utc_offset_min, mode,
+                 match_score_bp, liveness_score_bp, decision, photo_sha256, app_version, model_version, prev_hash,
+                 clock_jumped, record_hash, signature, canonical, received_at_ms)
+             VALUES ('K-01', 90, $1, 'out', $2, 540, 'office', 6000, 9500, 'needs_confirmation', $3, '0.1.0', 'm1', $4, 0, 'K-01-90', 'sig', $5, $2)",
+            params![budi.id.clone(), at, dashboard_fixture::evidence_sha(), "00".repeat(32), vec![0u8]],
+        )
+        .await
+        .unwrap();
+    let wib = hadir_rules::SiteZone::parse("Asia/Jakarta").unwrap();
+    let pending = |zones: hadir_rules::SiteZones| {
+        let st = f.storage.clone();
+        async move { (st.pending_in_month(2026, time::Month::February, &zones).await.unwrap(), st.pending_in_month(2026, time::Month::March, &zones).await.unwrap()) }
+    };
+    let (feb, march) = pending(f.storage.site_zones(&wib).await.unwrap()).await;
+    assert_eq!(feb, 1, "in WIB it is February's");
+    f.storage.put_site(&budi.site_id, "Kantor", Some("Asia/Jayapura"), "admin", dashboard_fixture::NOW).await.unwrap();
+    let (feb_wit, march_wit) = pending(f.storage.site_zones(&wib).await.unwrap()).await;
+    assert_eq!((feb_wit, march_wit), (0, march + 1), "in WIT it is March's");
+    let closed = f.storage.close_month(2026, time::Month::February, &f.storage.site_zones(&wib).await.unwrap(), "admin", dashboard_fixture::NOW).await.unwrap();
+    assert_eq!(closed, Ok(()), "February closes");
+}
+
 on_both_backends!(
     records_are_judged_at_the_sites_offset,
+    a_month_closes_by_each_sites_clock,
     overlapping_schedules_saved_at_once_keep_one,
     the_template_key_rotates_and_an_interrupted_rotation_resumes,
     logs_are_append_only_and_decisions_final,

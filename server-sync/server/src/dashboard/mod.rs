@@ -537,6 +537,7 @@ pub fn router(state: AppState) -> Router {
         .route("/employees/{id}/templates/{template_id}/remove", post(roster_pages::remove_template))
         .route("/audit", get(audit_pages::audit))
         .route("/records", get(pages::records))
+        .route("/records/{id}", get(pages::record_page))
         .route("/records/{id}/photo", get(pages::record_photo))
         .route("/field", get(field_pages::field_day))
         .route("/confirmations", get(pages::confirmations))

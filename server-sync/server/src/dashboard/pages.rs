@@ -569,7 +569,7 @@ pub async fn records(State(st): State<AppState>, s: Session, Query(q): Query<Fie
         rows.push((
             r.punch.at,
             format!(
-                r#"<tr><td>{t}</td><td>{n}</td><td>{dir}</td><td>{dev}</td><td>{sc:.1}%</td><td>{dec}</td><td><a href="/records/{id}/photo"><img src="/records/{id}/photo" alt="{alt}" width="48" height="48" loading="lazy"></a></td></tr>"#,
+                r#"<tr><td><a href="/records/{id}">{t}</a></td><td>{n}</td><td>{dir}</td><td>{dev}</td><td>{sc:.1}%</td><td>{dec}</td><td><a href="/records/{id}/photo"><img src="/records/{id}/photo" alt="{alt}" width="48" height="48" loading="lazy"></a></td></tr>"#,
                 t = hm(at),
                 n = esc(&e.name),
                 dir = direction_label(lang, r.punch.direction),
@@ -630,6 +630,46 @@ async fn visible_record(st: &AppState, s: &Session, id: i64) -> Result<(crate::s
         return Err(AppError::NotFound);
     }
     Ok((r, section))
+}
+
+/// One record: its evidence photo, who and when (at the employee's site's clock), the device
+/// and the scores, the decision with the ones it replaced, the server's doubts and, for a
+/// record with a position, the map.
+pub async fn record_page(State(st): State<AppState>, s: Session, Path(id): Path<i64>) -> Result<Html<String>, AppError> {
+    s.require(Page::Records)?;
+    let lang = s.lang;
+    let (r, _) = visible_record(&st, &s, id).await?;
+    let ctx = st.context(&scope(&s.user)).await?;
+    let e = ctx.employees.iter().find(|e| e.id == r.employee_id).ok_or(AppError::NotFound)?;
+    let at = r.punch.at.to_offset(ctx.offset_of(e));
+    let areas = st.store.site_areas().await?;
+    let assignments = st.store.field_areas_of(&[r.employee_id.as_str()], None).await?;
+    let history = st.store.decision_history(&[r.punch.record_id]).await?;
+    let may_decide = s.require(Page::Confirmations).is_ok();
+    let decision = decision_cell(lang, &r, history.get(&r.punch.record_id).map(Vec::as_slice), may_decide.then_some(s.csrf.as_str()));
+    let mode = if r.punch.mode == hadir_rules::Mode::Field { lang.pick("lapangan", "field") } else { lang.pick("kantor", "office") };
+    let body = format!(
+        r#"<div class="card" data-record="{id}"><div class="ev"><figure><img src="/records/{id}/photo" alt="{ev}"><figcaption>{ev}</figcaption></figure>
+<div><b>{name}</b> <span class="muted">{nip} · {sec}</span><br>{dir} {date} {time} · {mode} · {dev} #{seq} · {score_l} {score:.1}%<p>{dec_l}: {decision}</p>{flags}{map}</div></div></div>
+<p><a href="/records?date={date}">{back}</a></p>{scripts}"#,
+        ev = lang.pick("Foto saat presensi", "Photo at recording"),
+        name = esc(&e.name),
+        nip = esc(&e.id),
+        sec = esc(&ctx.info(e).section_name),
+        dir = direction_label(lang, r.punch.direction),
+        date = date_str(at.date()),
+        time = hm(at),
+        dev = esc(&r.punch.device_id),
+        seq = r.seq,
+        score_l = lang.pick("skor wajah", "face score"),
+        score = r.match_score_bp as f64 / 100.0,
+        dec_l = lang.pick("Keputusan", "Decision"),
+        flags = flag_list(lang, &r.flags),
+        map = record_map(&st, lang, &r, &areas, &assignments),
+        back = lang.pick("Rekaman tanggal ini", "This date's records"),
+        scripts = super::webmap::script_tags(&st),
+    );
+    Ok(Html(page(lang, &s.user, &s.csrf, Page::Records, lang.pick("Rekaman", "Record"), &body)))
 }
 
 /// The evidence photo of a record.
