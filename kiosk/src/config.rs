@@ -406,6 +406,9 @@ pub struct SimSection {
     pub faces_dir: Option<PathBuf>,
     /// Keys the simulated keypad types (`A` MASUK, `B` PULANG, digits, `#` enter, `*` cancel).
     pub keys: String,
+    /// Read the keypad `[keypad]` names instead of typing `keys`: a simulated camera with a
+    /// real keypad (the QEMU test types on an emulated USB keyboard).
+    pub real_keypad: bool,
     /// An NMEA capture the simulated GPS replays.
     pub nmea: Option<PathBuf>,
     /// The simulated enclosure switch: open while this file exists (none when unset).

@@ -51,7 +51,11 @@ pub fn simulated(cfg: &KioskConfig, face: Box<dyn FaceCheck>, display: Box<dyn D
         fix: "set a folder of face photos for the simulated camera (e.g. ../shared/faces/people/obama)",
     })?;
     let camera = hadir_hal::camera::FolderCamera::open(faces, cfg.camera.width, cfg.camera.height)?;
-    let keypad = hadir_hal::keypad::ScriptedKeypad::typed(&cfg.sim.keys, Duration::from_millis(400), clock.clone());
+    let keypad: Box<dyn hadir_hal::keypad::Keypad> = if cfg.sim.real_keypad {
+        configured_keypad(cfg, clock.clone())?
+    } else {
+        Box::new(hadir_hal::keypad::ScriptedKeypad::typed(&cfg.sim.keys, Duration::from_millis(400), clock.clone()))
+    };
     let gps: Option<Box<dyn hadir_hal::gps::Gps>> = match &cfg.sim.nmea {
         Some(path) => Some(Box::new(hadir_hal::gps::ReplayGps::open(
             path,
@@ -63,7 +67,7 @@ pub fn simulated(cfg: &KioskConfig, face: Box<dyn FaceCheck>, display: Box<dyn D
     };
     Ok(Devices {
         camera: Box::new(camera),
-        keypad: Box::new(keypad),
+        keypad,
         gps,
         outputs: Box::new(hadir_hal::outputs::SimOutputs::new(clock.clone(), false)),
         watchdog: Some(Box::new(hadir_hal::watchdog::SimWatchdog::new())),
@@ -73,6 +77,33 @@ pub fn simulated(cfg: &KioskConfig, face: Box<dyn FaceCheck>, display: Box<dyn D
         display,
         face,
     })
+}
+
+/// The keypad `[keypad]` names, for `--sim` with `sim.real_keypad`: waited for up to 10 s (a USB
+/// keypad may still be enumerating while the system starts), then an error — a test that asked
+/// for it must not go on without it.
+#[cfg(feature = "devices")]
+fn configured_keypad(cfg: &KioskConfig, clock: Arc<dyn Clock>) -> Result<Box<dyn hadir_hal::keypad::Keypad>, DeviceError> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match open_keypad(&cfg.keypad, clock.clone()) {
+            Ok(k) => {
+                tracing::info!(kind = ?cfg.keypad.kind, name = ?cfg.keypad.name, "keypad of [keypad] opened beside the simulated camera");
+                return Ok(k);
+            }
+            Err(e) if std::time::Instant::now() >= deadline => return Err(e.into()),
+            Err(e) => {
+                tracing::info!(error = %e, "waiting for the keypad");
+                std::thread::sleep(Duration::from_millis(500));
+            }
+        }
+    }
+}
+
+/// Without the board's drivers there is no keypad to read.
+#[cfg(not(feature = "devices"))]
+fn configured_keypad(_: &KioskConfig, _: Arc<dyn Clock>) -> Result<Box<dyn hadir_hal::keypad::Keypad>, DeviceError> {
+    Err(DeviceError::Config { key: "sim.real_keypad", fix: "build the kiosk with the `devices` feature, or type `sim.keys`" })
 }
 
 /// The board's devices.

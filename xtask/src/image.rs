@@ -100,8 +100,9 @@ const SONAME_PACKAGES: &[(&str, &str)] = &[
 const INITRAMFS_MODULES: &[&str] =
     &["virtio_pci", "virtio_blk", "squashfs", "ext4", "crc32c_generic"];
 
-/// Modules the root carries for `modprobe` at start (see `MODULES` in image.conf).
-const ROOT_MODULES: &[&str] = &["virtio_net", "i6300esb", "vivid", "virtio_rng"];
+/// Modules the root carries for `modprobe` at start (see `MODULES` in image.conf): a USB
+/// keypad needs the host controller, HID and the event interface.
+const ROOT_MODULES: &[&str] = &["virtio_net", "i6300esb", "vivid", "virtio_rng", "xhci_pci", "usbhid", "hid_generic", "evdev"];
 
 /// Size of the data partition in the image (provisioning may write a larger one).
 pub const DATA_MIB: u64 = 128;

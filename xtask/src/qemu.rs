@@ -15,8 +15,10 @@
 //!    boot is left uncommitted, and after the tries run out the initramfs falls back to slot a.
 //!    With a kiosk, the first trial boot becomes ready and commits slot b instead;
 //! 4. (kiosk images) attendance: the kiosk runs with its simulated camera (a photo of the
-//!    enrolled employee on the data partition, since vivid shows test patterns) and scripted
-//!    keypad (`hadir.kiosk_sim=1`), makes MASUK/PULANG records with the real face models, and
+//!    enrolled employee on the data partition, since vivid shows test patterns) and its real
+//!    USB keypad path (`hadir.kiosk_sim=1`, `sim.real_keypad`): the PIN is typed on QEMU's
+//!    emulated USB keyboard through the monitor, read through the guest's xhci, usbhid and
+//!    evdev by the kiosk's evdev keypad; it makes MASUK/PULANG records with the real face models, and
 //!    the first one must be stored, verified, by the `hadir-server` on the host (see
 //!    [`server`]: seeded with the employee, templates from the real models, the one-time
 //!    enrolment token the device used on boot 1). 0–0.8 s after the kiosk logged its second
@@ -92,16 +94,54 @@ fn answer(mut stream: TcpStream, served: &Served) -> std::io::Result<()> {
     stream.write_all(&body)
 }
 
+/// The emulated USB keyboard's name as the guest's kernel reports it (QEMU's `usb-kbd`).
+const USB_KEYBOARD: &str = "QEMU USB Keyboard";
+
 /// One running guest: its console lines arrive on a channel with their arrival time.
 struct Guest {
     child: Child,
     lines: Receiver<String>,
     started: Instant,
     log: Vec<String>,
+    /// QEMU's monitor (a Unix socket): key presses on the emulated USB keyboard.
+    monitor: PathBuf,
+}
+
+/// The guest's USB keyboard, typed through QEMU's monitor (`sendkey`).
+struct Keyboard {
+    monitor: PathBuf,
+}
+
+impl Keyboard {
+    /// Presses each of `keys` (digits, `A`–`D`, `#`, `*`) for 100 ms, one every `gap`; ends when
+    /// the guest has gone.
+    fn type_keys(&self, keys: &str, gap: Duration) -> Result<()> {
+        use std::os::unix::net::UnixStream;
+        let mut stream = UnixStream::connect(&self.monitor).with_context(|| format!("QEMU monitor {}", self.monitor.display()))?;
+        // The monitor echoes what it is sent: read it away so that it never blocks QEMU.
+        let mut echo = stream.try_clone()?;
+        std::thread::spawn(move || std::io::copy(&mut echo, &mut std::io::sink()));
+        for key in keys.chars() {
+            let name = match key {
+                '0'..='9' => key.to_string(),
+                'A'..='D' => key.to_ascii_lowercase().to_string(),
+                '#' => "kp_enter".to_owned(),
+                '*' => "kp_multiply".to_owned(),
+                other => bail!("no key {other:?} on the keypad"),
+            };
+            stream.write_all(format!("sendkey {name} 100\n").as_bytes()).context("the guest has gone")?;
+            std::thread::sleep(gap);
+        }
+        Ok(())
+    }
 }
 
 impl Guest {
     fn boot(layout: &Layout, disk: &Path, cmdline: &str) -> Result<Self> {
+        static BOOTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = BOOTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let monitor = std::env::temp_dir().join(format!("hadir-qemu-{}-{n}.monitor", std::process::id()));
+        let _ = std::fs::remove_file(&monitor);
         let mut cmd = Command::new("qemu-system-aarch64");
         cmd.args(["-M", "virt", "-cpu", "cortex-a72", "-m", "1024", "-smp", "2", "-nographic", "-no-reboot"])
             .arg("-kernel").arg(layout.kernel())
@@ -111,6 +151,8 @@ impl Guest {
             .args(["-device", "virtio-blk-pci,drive=disk0"])
             .args(["-nic", "user,model=virtio-net-pci"])
             .args(["-device", "i6300esb", "-device", "virtio-rng-pci"])
+            .args(["-device", "qemu-xhci,id=usb", "-device", "usb-kbd,bus=usb.0"])
+            .arg("-monitor").arg(format!("unix:{},server=on,wait=off", monitor.display()))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
@@ -145,7 +187,7 @@ impl Guest {
                 }
             }
         });
-        Ok(Self { child, lines: rx, started, log: Vec::new() })
+        Ok(Self { child, lines: rx, started, log: Vec::new(), monitor })
     }
 
     /// Waits for a line containing `marker`; returns it and the seconds since power-on.
@@ -224,6 +266,11 @@ impl Guest {
         }
     }
 
+    /// The guest's USB keyboard.
+    fn keyboard(&self) -> Keyboard {
+        Keyboard { monitor: self.monitor.clone() }
+    }
+
     /// Types a line on the serial console.
     fn type_line(&mut self, text: &str) -> Result<()> {
         let stdin = self.child.stdin.as_mut().context("qemu has no stdin")?;
@@ -241,6 +288,7 @@ impl Guest {
     fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = fs::remove_file(&self.monitor);
     }
 }
 
@@ -361,6 +409,8 @@ fn test_with(root: &Path, options: image::Options, steps: &mut Steps) -> Result<
         hostname: "hadir-qemu".into(),
         ntp_servers: String::new(),
         technician_hash: technician_hash.into(),
+        // The emulated USB keyboard every boot has (`Guest::boot`), found by name.
+        keypad_name: USB_KEYBOARD.into(),
         ..provision::DeviceSettings::default()
     };
     let extras = match &host {
@@ -523,16 +573,16 @@ fn attendance_extras(host: &HostServer) -> Result<provision::Extras> {
         kiosk_toml: format!(
             "\n# qemu-test: used only when the kernel command line asks for the simulated devices.\n\
              [flow]\ncapture_window_ms = 30000\nstore_timeout_s = 120\nchoose_timeout_s = 60\npin_timeout_s = 60\n\n\
-             [sim]\nfaces_dir = \"/data/test/camera\"\nkeys = \"{}\"\n",
-            key_script(&host.pin)
+             [sim]\nfaces_dir = \"/data/test/camera\"\nreal_keypad = true\n",
         ),
         files: vec![(format!("test/camera/{name}"), host.camera_photo.clone())],
     })
 }
 
-/// Keys typed one every 400 ms from the kiosk's start: a `0` outside PIN entry only wakes the
-/// choice screen, so runs of `0` are pauses. MASUK and PULANG alternate, several times, so
-/// that records keep being written until the power is cut.
+/// Keys typed one every 400 ms from the kiosk's start, on the guest's USB keyboard: a `0`
+/// outside PIN entry only wakes the choice screen, so runs of `0` are pauses. MASUK (`A`) and
+/// PULANG (`B`) alternate, several times, so that records keep being written until the power
+/// is cut.
 fn key_script(pin: &str) -> String {
     let pause = |secs: usize| "0".repeat(secs * 10 / 4);
     let mut keys = pause(8);
@@ -591,6 +641,15 @@ impl Attendance {
 fn attendance_and_power_cut(layout: &Layout, disk: &Path, port: u16, host: &HostServer) -> Result<Attendance> {
     let mut guest = Guest::boot(layout, disk, &cmdline(port, "hadir.kiosk_sim=1 hadir.selftest_kiosklog=1"))?;
     guest.wait_for("HADIR-READY")?;
+    // The PIN goes in as a person's would: key presses on a USB keyboard, through the guest's
+    // kernel (xhci, usbhid, evdev) to the kiosk's evdev keypad.
+    let keyboard = guest.keyboard();
+    let script = key_script(&host.pin);
+    std::thread::spawn(move || {
+        if let Err(e) = keyboard.type_keys(&script, Duration::from_millis(400)) {
+            println!("  keyboard: {e:#}");
+        }
+    });
     let limit = Duration::from_secs(300);
     let records = host.wait_records(1, limit, &mut || guest.pump(Duration::from_secs(2)))?;
     let first_record_s = guest.started.elapsed().as_secs_f64();
@@ -605,6 +664,10 @@ fn attendance_and_power_cut(layout: &Layout, disk: &Path, port: u16, host: &Host
     );
     if first.seq != 1 {
         bail!("the device's first record on the server has seq {}, not 1", first.seq);
+    }
+    // Its PIN came from the USB keyboard: the kiosk read no other keys.
+    if guest.count("keypad of [keypad] opened beside the simulated camera") == 0 {
+        bail!("the kiosk did not say it opened the USB keypad: its PIN came from somewhere else");
     }
     // The next record: cut the power a random moment (0-0.8 s) after the kiosk says it saved it,
     // while it writes the outbox, uploads and stores the acknowledgement.
