@@ -72,7 +72,7 @@ pub async fn field_day(State(st): State<AppState>, s: Session, Query(q): Query<F
             }
             let _ = write!(
                 rows,
-                r#"<tr data-record="{rid}"><td>{when}</td><td>{dev}</td><td>{fix}</td><td>{flags}</td></tr>"#,
+                r#"<tr data-record="{rid}"><td><a href="/records/{rid}">{when}</a></td><td>{dev}</td><td>{fix}</td><td>{flags}</td></tr>"#,
                 rid = r.punch.record_id,
                 when = esc(&when),
                 dev = esc(&r.punch.device_id),

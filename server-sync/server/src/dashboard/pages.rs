@@ -703,7 +703,7 @@ pub async fn confirmations(State(st): State<AppState>, s: Session, Query(q): Que
         let _ = write!(
             body,
             r#"<div class="card" data-record="{id}"><div class="ev"><figure><img src="/records/{id}/photo" alt="{ev}"><figcaption>{ev}</figcaption></figure>
-<div><b>{name}</b> <span class="muted">{nip} · {sec}</span><br>{dir} {date} {time} · {dev} · {score_l} {score:.1}%{flags}{map}
+<div><b>{name}</b> <span class="muted">{nip} · {sec}</span><br>{dir} <a href="/records/{id}">{date} {time}</a> · {dev} · {score_l} {score:.1}%{flags}{map}
 <form method="post" action="/confirmations/{id}" class="inline decide">{c}
 <label>{reason_l}<input name="reason" placeholder="{ph}"></label>
 <button name="action" value="confirm" class="confirm">{yes}</button><button name="action" value="reject" class="reject">{no}</button></form></div></div></div>"#,
