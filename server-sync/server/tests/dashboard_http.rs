@@ -960,6 +960,10 @@ async fn a_schedule_change_counts_from_its_date_and_ramadan_hours_only_on_workin
         async move { storage.sections().await.unwrap().into_iter().find(|s| s.id == "BM").unwrap().calendar.exceptions.len() }
     };
     assert_eq!(exceptions(&f).await, 0, "nothing written");
+    // A regional holiday of a site where nobody of the section works takes no day out.
+    use hadir_server::storage::calendar::{Holiday, HolidayKind};
+    let elsewhere = Holiday { date: time::macros::date!(2026 - 03 - 18), name: "Hari raya daerah".into(), kind: HolidayKind::Regional, sites: vec!["DENPASAR".into()] };
+    f.storage.put_holiday(&elsewhere).await.unwrap();
     let back = send(&mut admin, "/settings/section/period", &period("2026-03-16", "2026-03-22", "08:00-14:00")).await;
     assert!(back.contains("ok="), "{back}");
     assert_eq!(exceptions(&f).await, 4, "Monday to Wednesday and Friday; not the holiday nor the weekend");
