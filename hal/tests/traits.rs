@@ -212,8 +212,9 @@ fn gpio_devices_name_the_pin_when_unavailable() {
     assert!(err.contains("GPIO 26"), "{err}");
 }
 
-/// The real USB keypad path through a virtual input device (needs `/dev/uinput`, absent in
-/// most containers; the booted image can run it).
+/// The real USB keypad path through a virtual input device, unplugged and plugged back (needs
+/// `/dev/uinput`, absent in most containers; `cargo xtask qemu-test` types on an emulated USB
+/// keyboard in the booted image instead).
 #[test]
 #[ignore = "needs /dev/uinput (root): cargo test -p hadir-hal -- --ignored"]
 #[cfg(feature = "evdev")]
@@ -232,21 +233,40 @@ fn keypad_contract_evdev_uinput() {
         .unwrap()
         .build()
         .unwrap();
-    let node = virtual_keypad.enumerate_dev_nodes_blocking().unwrap().flatten().next().expect("event node");
-    let mut keypad = EvdevKeypad::open(node.to_str().unwrap()).unwrap();
-    for code in [KeyCode::KEY_KP1, KeyCode::KEY_KP2, KeyCode::KEY_KPENTER] {
-        // Down, auto-repeat (must not repeat the key), up.
-        for value in [1, 2, 0] {
-            virtual_keypad.emit(&[InputEvent::new(EventType::KEY.0, code.0, value)]).unwrap();
+    let mut keypad = EvdevKeypad::open_named("hadir test keypad").unwrap();
+    let press = |device: &mut VirtualDevice| {
+        for code in [KeyCode::KEY_KP1, KeyCode::KEY_KP2, KeyCode::KEY_KPENTER] {
+            // Down, auto-repeat (must not repeat the key), up.
+            for value in [1, 2, 0] {
+                device.emit(&[InputEvent::new(EventType::KEY.0, code.0, value)]).unwrap();
+            }
         }
-    }
-    let mut got = Vec::new();
-    for _ in 0..200 {
-        got.extend(keypad.poll().unwrap());
-        if got.len() == 3 {
-            break;
+    };
+    let read = |keypad: &mut EvdevKeypad| {
+        let mut got = Vec::new();
+        for _ in 0..600 {
+            got.extend(keypad.poll().ok().flatten());
+            if got.len() == 3 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
         }
+        got
+    };
+    press(&mut virtual_keypad);
+    assert_eq!(read(&mut keypad), [Key::Digit(1), Key::Digit(2), Key::Enter]);
+    // Unplugged: one error, then quiet; plugged back (another event node, same name): it reads
+    // again without being opened anew.
+    drop(virtual_keypad);
+    let mut errors = 0;
+    for _ in 0..20 {
+        errors += usize::from(keypad.poll().is_err());
         std::thread::sleep(Duration::from_millis(5));
     }
-    assert_eq!(got, [Key::Digit(1), Key::Digit(2), Key::Enter]);
+    assert_eq!(errors, 1, "the loss is said once");
+    let mut again = VirtualDevice::builder().expect("/dev/uinput").name("hadir test keypad").with_keys(&keys).unwrap().build().unwrap();
+    std::thread::sleep(Duration::from_millis(1200));
+    let _ = keypad.poll();
+    press(&mut again);
+    assert_eq!(read(&mut keypad), [Key::Digit(1), Key::Digit(2), Key::Enter], "back after being plugged in again");
 }
