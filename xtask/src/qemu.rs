@@ -97,6 +97,9 @@ fn answer(mut stream: TcpStream, served: &Served) -> std::io::Result<()> {
 /// The emulated USB keyboard's name as the guest's kernel reports it (QEMU's `usb-kbd`).
 const USB_KEYBOARD: &str = "QEMU USB Keyboard";
 
+/// In a key script: pull the USB keyboard out and plug it back.
+const REPLUG: &str = "!";
+
 /// One running guest: its console lines arrive on a channel with their arrival time.
 struct Guest {
     child: Child,
@@ -113,8 +116,8 @@ struct Keyboard {
 }
 
 impl Keyboard {
-    /// Presses each of `keys` (digits, `A`–`D`, `#`, `*`) for 100 ms, one every `gap`; ends when
-    /// the guest has gone.
+    /// Presses each of `keys` (digits, `A`–`D`, `#`, `*`) for 100 ms, one every `gap`, and
+    /// pulls the keyboard out and plugs it back at [`REPLUG`]; ends when the guest has gone.
     fn type_keys(&self, keys: &str, gap: Duration) -> Result<()> {
         use std::os::unix::net::UnixStream;
         let mut stream = UnixStream::connect(&self.monitor).with_context(|| format!("QEMU monitor {}", self.monitor.display()))?;
@@ -122,6 +125,12 @@ impl Keyboard {
         let mut echo = stream.try_clone()?;
         std::thread::spawn(move || std::io::copy(&mut echo, &mut std::io::sink()));
         for key in keys.chars() {
+            if key.to_string() == REPLUG {
+                stream.write_all(b"device_del kbd\n").context("the guest has gone")?;
+                std::thread::sleep(Duration::from_secs(2));
+                stream.write_all(b"device_add usb-kbd,bus=usb.0,id=kbd\n").context("the guest has gone")?;
+                continue;
+            }
             let name = match key {
                 '0'..='9' => key.to_string(),
                 'A'..='D' => key.to_ascii_lowercase().to_string(),
@@ -151,7 +160,7 @@ impl Guest {
             .args(["-device", "virtio-blk-pci,drive=disk0"])
             .args(["-nic", "user,model=virtio-net-pci"])
             .args(["-device", "i6300esb", "-device", "virtio-rng-pci"])
-            .args(["-device", "qemu-xhci,id=usb", "-device", "usb-kbd,bus=usb.0"])
+            .args(["-device", "qemu-xhci,id=usb", "-device", "usb-kbd,bus=usb.0,id=kbd"])
             .arg("-monitor").arg(format!("unix:{},server=on,wait=off", monitor.display()))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -582,11 +591,15 @@ fn attendance_extras(host: &HostServer) -> Result<provision::Extras> {
 /// Keys typed one every 400 ms from the kiosk's start, on the guest's USB keyboard: a `0`
 /// outside PIN entry only wakes the choice screen, so runs of `0` are pauses. MASUK (`A`) and
 /// PULANG (`B`) alternate, several times, so that records keep being written until the power
-/// is cut.
+/// is cut. After the first attempt the keyboard is pulled out and plugged back (`!`): the
+/// second attempt must reach the kiosk through the device it found again.
 fn key_script(pin: &str) -> String {
     let pause = |secs: usize| "0".repeat(secs * 10 / 4);
     let mut keys = pause(8);
     for (i, direction) in ["A", "B", "A", "B", "A"].iter().enumerate() {
+        if i == 1 {
+            keys += REPLUG;
+        }
         if i > 0 {
             keys += &pause(15);
         }
@@ -681,6 +694,10 @@ fn attendance_and_power_cut(layout: &Layout, disk: &Path, port: u16, host: &Host
     let cut_after_ms = u64::from((nanos ^ std::process::id()) % 800);
     guest.pump(Duration::from_millis(cut_after_ms));
     let saved_before_cut = guest.count("record saved");
+    // The second record's PIN was typed after the keyboard was pulled out and plugged back.
+    if guest.count("keypad is back") == 0 {
+        bail!("the kiosk did not find its USB keypad again after it was unplugged (no `keypad is back`)");
+    }
     guest.cut_power();
     let on_server_at_cut = host.records()?.len();
     println!("  power cut {cut_after_ms} ms after the kiosk saved record {saved_before_cut}; the server then held {on_server_at_cut}");
@@ -887,7 +904,9 @@ mod tests {
         let attempts: Vec<char> = keys.chars().filter(|c| *c == 'A' || *c == 'B').collect();
         assert_eq!(attempts, vec!['A', 'B', 'A', 'B', 'A']);
         assert_eq!(keys.matches("123456").count(), 5);
-        assert!(keys.chars().all(|c| c.is_ascii_digit() || c == 'A' || c == 'B'), "only keys the kiosk's sim.keys accepts");
+        assert!(keys.chars().all(|c| c.is_ascii_digit() || c == 'A' || c == 'B' || c.to_string() == REPLUG), "keys of the keypad, and the replug");
+        let replug = keys.find(REPLUG).expect("the keyboard is replugged once");
+        assert!(keys[..replug].matches("123456").count() == 1 && keys.matches(REPLUG).count() == 1, "after the first attempt");
     }
 
     #[test]

@@ -81,6 +81,14 @@ pub enum KeypadError {
         /// The cause.
         source: std::io::Error,
     },
+    /// A keypad that worked stopped answering (unplugged): it is looked for again.
+    #[error("keypad device {device} is gone ({source}): looking for it again every second")]
+    Lost {
+        /// The device path.
+        device: String,
+        /// The cause.
+        source: std::io::Error,
+    },
 }
 
 /// A keypad as the kiosk sees it.

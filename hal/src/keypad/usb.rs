@@ -169,7 +169,7 @@ impl Keypad for EvdevKeypad {
         if let Err(source) = read {
             self.device = None;
             self.retry.lost(Instant::now());
-            return Err(KeypadError::Device { device: self.path.clone(), source });
+            return Err(KeypadError::Lost { device: self.path.clone(), source });
         }
         Ok(self.queue.pop_front())
     }
