@@ -112,11 +112,6 @@ impl SiteZones {
         self.by_site.get(site).unwrap_or(&self.default)
     }
 
-    /// The zone of sites without one of their own.
-    pub fn default_zone(&self) -> &SiteZone {
-        &self.default
-    }
-
     /// Every distinct offset in use, the default's included, smallest first.
     pub fn offsets(&self) -> Vec<UtcOffset> {
         let mut out: Vec<UtcOffset> = std::iter::once(&self.default).chain(self.by_site.values()).map(SiteZone::offset).collect();
@@ -133,11 +128,6 @@ impl SiteZones {
         let east = offsets.last().copied().unwrap_or(UtcOffset::UTC);
         let west = offsets.first().copied().unwrap_or(UtcOffset::UTC);
         (date.midnight().assume_offset(east), date.midnight().assume_offset(west) + time::Duration::days(1))
-    }
-
-    /// The sites with a zone of their own at `offset` (the default's sites are "every other").
-    pub fn sites_at(&self, offset: UtcOffset) -> impl Iterator<Item = &str> {
-        self.by_site.iter().filter(move |(_, z)| z.offset() == offset).map(|(s, _)| s.as_str())
     }
 }
 
@@ -195,7 +185,6 @@ mod tests {
         }
         let hours: Vec<i8> = zones.offsets().iter().map(|o| o.whole_hours()).collect();
         assert_eq!(hours, [7, 8, 9]);
-        assert_eq!(zones.sites_at(wita.offset()).collect::<Vec<_>>(), ["BADUNG"]);
         assert_eq!(SiteZones::single(wib.clone()).offsets(), [wib.offset()]);
         // 3 March at some site: from Jayapura's midnight (15:00 UTC the day before) to
         // Pontianak's next midnight (17:00 UTC on the 3rd).
