@@ -277,16 +277,16 @@ where
     }
 }
 
+/// The file of `ext` downloaded into `dir`, once the browser has finished it: Chromium reserves
+/// the final name with an empty file while it writes a `.crdownload` beside it.
 async fn wait_for_download(dir: &Path, ext: &str) -> PathBuf {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let found = std::fs::read_dir(dir)
-            .unwrap()
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .find(|p| p.extension().is_some_and(|e| e == ext));
-        if let Some(p) = found {
-            return p;
+        let files: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().filter_map(Result::ok).map(|e| e.path()).collect();
+        let writing = files.iter().any(|p| p.extension().is_some_and(|e| e == "crdownload"));
+        let found = files.iter().find(|p| p.extension().is_some_and(|e| e == ext) && std::fs::metadata(p).is_ok_and(|m| m.len() > 0));
+        if let (Some(p), false) = (found, writing) {
+            return p.clone();
         }
         assert!(Instant::now() < deadline, "no .{ext} downloaded into {}", dir.display());
         tokio::time::sleep(Duration::from_millis(100)).await;

@@ -1236,6 +1236,12 @@ async fn field_assignments_are_dated_and_checked(db: &Db<'_>) {
     assert_eq!((stored[0].area.lat_e7, stored[0].area.radius_m, stored[0].label.as_str()), (-86_512_000, 500, "Jembatan Tukad Mati"), "a decimal comma is read");
     let page = admin.get(&format!("/reports/employee?id={nyoman}&year=2026&month=3")).await.text();
     assert!(page.contains(&format!(r#"<tr data-assignment="{}"><td>2026-03-09 – 2026-03-20</td><td>Jembatan Tukad Mati</td>"#, stored[0].id)), "{page}");
+    // The field staff's day names him while he has recorded nothing on an assigned day, and
+    // not on a day outside the assignment.
+    let listed = format!(r#"<li data-no-record="{nyoman}"><b>"#);
+    let day = admin.get("/field?date=2026-03-10").await.text();
+    assert!(day.contains(&listed) && day.contains("Ditugaskan hari ini, belum ada rekaman") && day.contains("Jembatan Tukad Mati"), "{day}");
+    assert!(!admin.get("/field?date=2026-03-21").await.text().contains(&listed), "the day after the assignment");
     let mut spv = Client::new(&f);
     spv.login("kabid_bm", PASSWORD).await;
     let s_csrf = spv.csrf("/today").await;

@@ -1,7 +1,8 @@
 //! The field staff's day (`/field`): for a date, each employee who recorded in field mode, on
 //! one map — every record's position with its accuracy, joined in time order, over the area
 //! the employee was expected in that day (the field assignment, else the site's area) — and
-//! under it the records with the receiver's view of each fix and the server's doubts.
+//! under it the records with the receiver's view of each fix and the server's doubts; then who
+//! had an assignment that day and has recorded nothing yet.
 //!
 //! A supervisor reads here where a team went, not only whether one record was inside.
 //! It must not: judge records (the ingest flagged them) or decide anything.
@@ -39,8 +40,9 @@ pub async fn field_day(State(st): State<AppState>, s: Session, Query(q): Query<F
         }
     }
     days.retain(|_, records| records.iter().any(|r| r.punch.mode == hadir_rules::Mode::Field));
-    let ids: Vec<&str> = days.keys().map(String::as_str).collect();
-    let assignments = st.store.field_areas_of(&ids, None).await?;
+    // Everyone in view with an assignment that day, so that whoever has not recorded yet shows.
+    let in_view: Vec<&str> = ctx.employees.iter().filter(|e| sc.includes(e.section.as_deref())).map(|e| e.id.as_str()).collect();
+    let assignments = st.store.field_areas_of(&in_view, Some(date)).await?;
     let site_areas = st.store.site_areas().await?;
     let mut body = format!(
         r#"<form class="inline card" method="get"><label>{l}<input type="date" name="date" value="{d}"></label><label>{sl}<select name="section">{opts}</select></label><button>{show}</button></form>"#,
@@ -99,6 +101,20 @@ pub async fn field_day(State(st): State<AppState>, s: Session, Query(q): Query<F
     }
     if days.is_empty() {
         let _ = write!(body, r#"<p class="muted" id="empty">{}</p>"#, lang.pick("Tidak ada rekaman lapangan pada tanggal ini.", "No field records on this date."));
+    }
+    let mut silent = String::new();
+    for e in ctx.employees.iter().filter(|e| sc.includes(e.section.as_deref()) && !days.contains_key(&e.id)) {
+        let today = assignments.get(&e.id).into_iter().flatten().find(|a| a.from <= date && date <= a.to);
+        if let Some(a) = today {
+            let _ = write!(silent, r#"<li data-no-record="{id}"><b>{name}</b> <span class="muted">{id}</span>: {label}</li>"#, id = esc(&e.id), name = esc(&e.name), label = esc(&a.label));
+        }
+    }
+    if !silent.is_empty() {
+        let _ = write!(
+            body,
+            r#"<section class="card" id="assigned-without-records"><h2>{t}</h2><ul>{silent}</ul></section>"#,
+            t = lang.pick("Ditugaskan hari ini, belum ada rekaman", "Assigned today, no record yet"),
+        );
     }
     body.push_str(script_tags(&st));
     Ok(Html(page(lang, &s.user, &s.csrf, Page::Records, lang.pick("Hari petugas lapangan", "Field staff's day"), &body)))
