@@ -98,7 +98,7 @@ fn answer(mut stream: TcpStream, served: &Served) -> std::io::Result<()> {
 const USB_KEYBOARD: &str = "QEMU USB Keyboard";
 
 /// In a key script: pull the USB keyboard out and plug it back.
-const REPLUG: &str = "!";
+const REPLUG: char = '!';
 
 /// One running guest: its console lines arrive on a channel with their arrival time.
 struct Guest {
@@ -125,7 +125,7 @@ impl Keyboard {
         let mut echo = stream.try_clone()?;
         std::thread::spawn(move || std::io::copy(&mut echo, &mut std::io::sink()));
         for key in keys.chars() {
-            if key.to_string() == REPLUG {
+            if key == REPLUG {
                 stream.write_all(b"device_del kbd\n").context("the guest has gone")?;
                 std::thread::sleep(Duration::from_secs(2));
                 stream.write_all(b"device_add usb-kbd,bus=usb.0,id=kbd\n").context("the guest has gone")?;
@@ -598,7 +598,7 @@ fn key_script(pin: &str) -> String {
     let mut keys = pause(8);
     for (i, direction) in ["A", "B", "A", "B", "A"].iter().enumerate() {
         if i == 1 {
-            keys += REPLUG;
+            keys.push(REPLUG);
         }
         if i > 0 {
             keys += &pause(15);
@@ -904,7 +904,7 @@ mod tests {
         let attempts: Vec<char> = keys.chars().filter(|c| *c == 'A' || *c == 'B').collect();
         assert_eq!(attempts, vec!['A', 'B', 'A', 'B', 'A']);
         assert_eq!(keys.matches("123456").count(), 5);
-        assert!(keys.chars().all(|c| c.is_ascii_digit() || c == 'A' || c == 'B' || c.to_string() == REPLUG), "keys of the keypad, and the replug");
+        assert!(keys.chars().all(|c| c.is_ascii_digit() || c == 'A' || c == 'B' || c == REPLUG), "keys of the keypad, and the replug");
         let replug = keys.find(REPLUG).expect("the keyboard is replugged once");
         assert!(keys[..replug].matches("123456").count() == 1 && keys.matches(REPLUG).count() == 1, "after the first attempt");
     }

@@ -195,9 +195,9 @@ fn base_name(path: &str) -> &str {
 }
 
 /// Fetches `package` with `npm pack` into a fresh folder under `target/`, checks the tarball's
-/// SHA-256, and installs each of `files` (under `package/`, checked likewise) into `dir` by its
-/// base name. Nothing is installed from a package whose sums do not match.
-fn npm_install(root: &Path, package: &str, tarball: &str, tarball_sha256: &str, files: &[(&str, &str)], dir: &Path) -> Result<()> {
+/// SHA-256, and installs each of `files` (under `package/within/`, checked likewise) into `dir`
+/// by its base name. Nothing is installed from a package whose sums do not match.
+fn npm_install(root: &Path, package: &str, tarball: &str, tarball_sha256: &str, within: &str, files: &[(&str, &str)], dir: &Path) -> Result<()> {
     if !shell::have("npm") {
         bail!("npm is needed to fetch {package}: run `sudo apt-get install -y npm`, then again");
     }
@@ -219,7 +219,7 @@ fn npm_install(root: &Path, package: &str, tarball: &str, tarball_sha256: &str, 
     shell::run(Command::new("tar").arg("-xzf").arg(&tgz).arg("-C").arg(&work))?;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     for (name, sum) in files {
-        let from = work.join("package").join(name);
+        let from = work.join("package").join(within).join(name);
         let got = sha256(&from).with_context(|| format!("{name} is missing from {package}"))?;
         if !sum.is_empty() && got != *sum {
             bail!("{name} has SHA-256 {got}, expected {sum}; nothing more was installed");
@@ -241,9 +241,7 @@ fn models(root: &Path) -> Result<()> {
         println!("  all {} models present and verified in {}", face_models::FILES.len(), dir.display());
         return Ok(());
     }
-    let files: Vec<(String, &str)> = face_models::FILES.iter().map(|(name, sum)| (format!("model/{name}"), *sum)).collect();
-    let files: Vec<(&str, &str)> = files.iter().map(|(n, s)| (n.as_str(), *s)).collect();
-    npm_install(root, face_models::PACKAGE, face_models::TARBALL, face_models::TARBALL_SHA256, &files, &dir)
+    npm_install(root, face_models::PACKAGE, face_models::TARBALL, face_models::TARBALL_SHA256, "model", face_models::FILES, &dir)
 }
 
 fn map(root: &Path) -> Result<()> {
@@ -252,5 +250,5 @@ fn map(root: &Path) -> Result<()> {
         println!("  {} present and verified in {}", map_library::PACKAGE, dir.display());
         return Ok(());
     }
-    npm_install(root, map_library::PACKAGE, map_library::TARBALL, map_library::TARBALL_SHA256, map_library::FILES, &dir)
+    npm_install(root, map_library::PACKAGE, map_library::TARBALL, map_library::TARBALL_SHA256, "", map_library::FILES, &dir)
 }

@@ -7,7 +7,7 @@
 //! A supervisor reads here where a team went, not only whether one record was inside.
 //! It must not: judge records (the ingest flagged them) or decide anything.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
 use axum::extract::{Query, State};
@@ -20,6 +20,7 @@ use super::pages::{Fields, field, flag_list, fix_quality, narrowed};
 use super::webmap::{Mark, data_attribute, script_tags};
 use super::{AppError, AppState, Session};
 use crate::storage::calendar::{date_str, parse_date};
+use crate::storage::employees::Employee;
 use crate::storage::records_view::RecordView;
 
 /// `GET /field?date=YYYY-MM-DD&section=ID`
@@ -29,20 +30,20 @@ pub async fn field_day(State(st): State<AppState>, s: Session, Query(q): Query<F
     let date = parse_date(field(&q, "date")).unwrap_or_else(|| st.now().date());
     let sc = narrowed(scope(&s.user), field(&q, "section"))?;
     let ctx = st.context(&scope(&s.user)).await?;
-    let zones = st.zones().await?;
-    let (from, to) = zones.date_bounds(date);
+    let in_view: HashMap<&str, &Employee> = ctx.employees.iter().filter(|e| sc.includes(e.section.as_deref())).map(|e| (e.id.as_str(), e)).collect();
+    let (from, to) = ctx.zones.date_bounds(date);
     // Each field employee's records of the date at their site's clock, in time order.
     let mut days: BTreeMap<String, Vec<RecordView>> = BTreeMap::new();
     for r in st.store.records_between(from, to).await? {
-        let Some(e) = ctx.employees.iter().find(|e| e.id == r.employee_id) else { continue };
-        if sc.includes(e.section.as_deref()) && r.punch.at.to_offset(zones.of(&e.site_id).offset()).date() == date {
+        let Some(e) = in_view.get(r.employee_id.as_str()) else { continue };
+        if r.punch.at.to_offset(ctx.offset_of(e)).date() == date {
             days.entry(e.id.clone()).or_default().push(r);
         }
     }
     days.retain(|_, records| records.iter().any(|r| r.punch.mode == hadir_rules::Mode::Field));
     // Everyone in view with an assignment that day, so that whoever has not recorded yet shows.
-    let in_view: Vec<&str> = ctx.employees.iter().filter(|e| sc.includes(e.section.as_deref())).map(|e| e.id.as_str()).collect();
-    let assignments = st.store.field_areas_of(&in_view, Some(date)).await?;
+    let ids: Vec<&str> = in_view.keys().copied().collect();
+    let assignments = st.store.field_areas_of(&ids, Some(date)).await?;
     let site_areas = st.store.site_areas().await?;
     let mut body = format!(
         r#"<form class="inline card" method="get"><label>{l}<input type="date" name="date" value="{d}"></label><label>{sl}<select name="section">{opts}</select></label><button>{show}</button></form>"#,
@@ -53,8 +54,8 @@ pub async fn field_day(State(st): State<AppState>, s: Session, Query(q): Query<F
         show = lang.pick("Tampilkan", "Show"),
     );
     for (id, records) in &days {
-        let Some(e) = ctx.employees.iter().find(|e| &e.id == id) else { continue };
-        let offset = zones.of(&e.site_id).offset();
+        let Some(e) = in_view.get(id.as_str()) else { continue };
+        let offset = ctx.offset_of(e);
         let assigned = assignments.get(id).map(Vec::as_slice).unwrap_or_default();
         let site = records.iter().find_map(|r| r.device_site.as_ref()).and_then(|s| site_areas.get(s));
         let expected = hadir_rules::expected_area(true, assigned, site, date);
@@ -103,7 +104,7 @@ pub async fn field_day(State(st): State<AppState>, s: Session, Query(q): Query<F
         let _ = write!(body, r#"<p class="muted" id="empty">{}</p>"#, lang.pick("Tidak ada rekaman lapangan pada tanggal ini.", "No field records on this date."));
     }
     let mut silent = String::new();
-    for e in ctx.employees.iter().filter(|e| sc.includes(e.section.as_deref()) && !days.contains_key(&e.id)) {
+    for e in ctx.employees.iter().filter(|e| in_view.contains_key(e.id.as_str()) && !days.contains_key(&e.id)) {
         let today = assignments.get(&e.id).into_iter().flatten().find(|a| a.from <= date && date <= a.to);
         if let Some(a) = today {
             let _ = write!(silent, r#"<li data-no-record="{id}"><b>{name}</b> <span class="muted">{id}</span>: {label}</li>"#, id = esc(&e.id), name = esc(&e.name), label = esc(&a.label));

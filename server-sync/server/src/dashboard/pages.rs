@@ -526,9 +526,8 @@ pub async fn records(State(st): State<AppState>, s: Session, Query(q): Query<Fie
         ctx.employees.iter().filter(|e| sc.includes(e.section.as_deref())).map(|e| (e.id.as_str(), e)).collect();
     // The date at every site's clock: read from the easternmost site's midnight to the
     // westernmost's, then each record kept when it falls on the date at its employee's site.
-    let zones = st.zones().await?;
-    let (from, to) = zones.date_bounds(date);
-    let local = |e: &crate::storage::employees::Employee, at: OffsetDateTime| at.to_offset(zones.of(&e.site_id).offset());
+    let (from, to) = ctx.zones.date_bounds(date);
+    let local = |e: &crate::storage::employees::Employee, at: OffsetDateTime| at.to_offset(ctx.offset_of(e));
     let recs = st.store.records_between(from, to).await?;
     let only = field(&q, "decision");
     let mut body = format!(

@@ -12,8 +12,8 @@
 //! decide what a map shows (the pages pass the points and areas).
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -49,8 +49,8 @@ pub fn default_library_dir() -> PathBuf {
 /// The library's files, read once at start.
 #[derive(Debug, Clone)]
 pub struct MapLibrary {
-    js: Arc<[u8]>,
-    css: Arc<[u8]>,
+    js: Bytes,
+    css: Bytes,
 }
 
 /// Why the library could not be read.
@@ -68,7 +68,7 @@ impl MapLibrary {
     pub fn load(dir: &Path) -> Result<MapLibrary, LibraryError> {
         let read = |name: &str| {
             let path = dir.join(name);
-            std::fs::read(&path).map(Arc::from).map_err(|source| LibraryError { path, source })
+            std::fs::read(&path).map(Bytes::from).map_err(|source| LibraryError { path, source })
         };
         Ok(MapLibrary { js: read("leaflet.js")?, css: read("leaflet.css")? })
     }
@@ -197,12 +197,10 @@ document.addEventListener("DOMContentLoaded", function () {
 });
 "##;
 
-fn library_file(st: &AppState, pick: fn(&MapLibrary) -> &Arc<[u8]>, content_type: &'static str) -> Response {
+fn library_file(st: &AppState, pick: fn(&MapLibrary) -> &Bytes, content_type: &'static str) -> Response {
     match &st.map_library {
-        Some(lib) => {
-            let body = axum::body::Body::from(axum::body::Bytes::copy_from_slice(pick(lib)));
-            ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=86400")], body).into_response()
-        }
+        // A shared buffer: each response takes a reference, not a copy.
+        Some(lib) => ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=86400")], pick(lib).clone()).into_response(),
         None => (StatusCode::NOT_FOUND, "map library not installed: run `cargo xtask setup`\n").into_response(),
     }
 }
