@@ -36,11 +36,13 @@
 //!   `GpioTamper::open(pin, debounce, clock)` (`gpio`); `SimTamper::new(clock)`.
 //! - [`watchdog`]: trait `Watchdog { feed(), disarm() }`; `FileWatchdog::open(path)`;
 //!   `SimWatchdog`; `WatchdogKeeper::new(watchdog, interval).tick(healthy, now)`.
+//! - [`touchinput`]: `classify(&Capabilities)` → `PointerKind` (pure), `publish(sys, db)`: the
+//!   udev database entries libinput needs for the screen's touch devices where no udevd runs.
 //! - [`overlay`]: `RgbCanvas` (a `DrawTarget` over `RgbImage`), `draw_face_box`,
 //!   `draw_guide_oval`.
 //!
 //! The `hadir-hal` binary (`src/main.rs`) is a technician's tool over these: `gps replay [--check]`,
-//! `camera list`, `camera grab`, `keypad watch`, `bench`.
+//! `camera list`, `camera grab`, `keypad watch`, `touch-input`, `bench`.
 
 pub mod camera;
 pub mod clock;
@@ -49,4 +51,5 @@ pub mod keypad;
 pub mod outputs;
 pub mod overlay;
 pub mod tamper;
+pub mod touchinput;
 pub mod watchdog;

@@ -37,6 +37,16 @@ enum Command {
         #[command(subcommand)]
         command: KeypadCommand,
     },
+    /// Publishes the screen's touch and pointer devices in udev's database for libinput, on a
+    /// board without udevd (run at start and by mdev when an input device appears).
+    TouchInput {
+        /// The kernel's input class in sysfs.
+        #[arg(long, default_value = "/sys/class/input")]
+        sys: PathBuf,
+        /// udev's database directory.
+        #[arg(long, default_value = "/run/udev/data")]
+        db: PathBuf,
+    },
     /// Measures frame conversion speed (YUYV and MJPEG to RGB) and prints a table.
     Bench {
         /// Frame width.
@@ -387,6 +397,16 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Keypad { command: KeypadCommand::Watch { evdev, rows, cols, script, seconds } } => {
             keypad_watch(evdev, rows, cols, script, seconds)
+        }
+        Command::TouchInput { sys, db } => {
+            let published = hadir_hal::touchinput::publish(&sys, &db).with_context(|| format!("publishing touch input into {}", db.display()))?;
+            for p in &published {
+                println!("{} ({}): {:?}", p.name, p.device_name, p.kind);
+            }
+            if published.is_empty() {
+                println!("no touchscreen or pointer among {}", sys.display());
+            }
+            Ok(())
         }
         Command::Bench { width, height, iterations } => bench(width, height, iterations),
     }

@@ -11,8 +11,8 @@
 //! - `sync` (default): the uploader through `hadir-client` (roster, outbox, enrolment).
 //! - `ui`: the touchscreen (`hadir-ui`, Slint's software renderer): a window needs `desktop`
 //!   (winit) or `board` (DRM/KMS); without either the screen is rendered headless to PNG.
-//!   Off by default so the device build (`--headless`) carries no Slint; the workspace's test
-//!   build turns it on.
+//!   The device build (`cargo xtask cross`) turns on `board`; the workspace's test build `ui`.
+//!   Without `ui` the kiosk runs without a screen, as with `--headless`.
 //!
 //! With no features the library (flow, policy, store, records, runtime with a scripted face
 //! pipeline, crash test) builds and tests without tract, reqwest or Slint.

@@ -313,8 +313,14 @@ mod touch {
 mod touch {
     use super::*;
 
-    pub fn run(_cfg: KioskConfig, _sim: bool, _screens_dir: Option<PathBuf>) -> Result<()> {
-        anyhow::bail!("this build has no touchscreen (feature `ui` off): run with --headless, or rebuild with `--features ui` (`desktop` for a window)")
+    /// A device whose kiosk was built without a screen still takes records (keypad, buzzer,
+    /// LEDs): said once, then the same as `--headless`.
+    pub fn run(cfg: KioskConfig, sim: bool, screens_dir: Option<PathBuf>) -> Result<()> {
+        if screens_dir.is_some() {
+            anyhow::bail!("this build has no touchscreen (feature `ui` off), so no screens to save: rebuild with `--features ui`");
+        }
+        eprintln!("hadir-kiosk: this build has no touchscreen (feature `ui` off): running without a screen, as with --headless");
+        super::run(&cfg, sim)
     }
 }
 

@@ -241,7 +241,16 @@ impl Display for UiDisplay {
             return;
         }
         match self.remote.set_screen(shown.clone()) {
-            Ok(()) => self.last = Some(shown),
+            Ok(()) => {
+                // What the screen now shows, exactly (without the photo's pixels): a technician
+                // reads what the person saw, and the QEMU test renders the same on the host.
+                let photo = matches!(&shown, ui::Screen::Result { photo: Some(_), .. });
+                match serde_json::to_string(&shown) {
+                    Ok(json) => tracing::info!(photo, "touchscreen shows {json}"),
+                    Err(e) => tracing::warn!(error = %e, "screen not describable"),
+                }
+                self.last = Some(shown);
+            }
             Err(e) => tracing::error!(error = %e, "screen not shown"),
         }
     }

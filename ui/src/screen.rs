@@ -7,7 +7,7 @@
 use image::RgbImage;
 
 /// Which attendance record the person is making.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum RecordKind {
     /// MASUK: arriving.
     In,
@@ -16,7 +16,7 @@ pub enum RecordKind {
 }
 
 /// What a PIN is being entered for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum PinKind {
     /// The employee's PIN before an IN record.
     In,
@@ -36,7 +36,7 @@ impl From<RecordKind> for PinKind {
 }
 
 /// The device's mode (DESIGN.md: one firmware, the mode is configuration).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum DeviceMode {
     /// A wall kiosk in an office.
     Office,
@@ -52,7 +52,7 @@ pub use hadir_protocol::Band;
 
 /// What the person in front of the camera should do. The kiosk maps the face quality gate's
 /// reasons (from `hadir-models`) onto these.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Guidance {
     /// The frame is good: "Tahan posisi".
     HoldStill,
@@ -99,7 +99,7 @@ impl Guidance {
 }
 
 /// Why the kiosk cannot work; the error screen tells the technician what to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ErrorKind {
     /// No camera at the configured device path.
     CameraMissing,
@@ -112,7 +112,7 @@ pub enum ErrorKind {
 }
 
 /// Why nothing was recorded, or what the kiosk says between steps (the notice screen).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum NoticeKind {
     /// The PIN belongs to nobody.
     UnknownPin,
@@ -137,7 +137,7 @@ pub enum NoticeKind {
 }
 
 /// Why an enrolment was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum EnrolRefusal {
     /// Too few photos with one usable, live face.
     TooFewImages,
@@ -152,7 +152,7 @@ pub enum EnrolRefusal {
 }
 
 /// The steps of a face enrolment at the kiosk.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum EnrolScreen {
     /// The administrator types the employee number.
     EmployeeNumber {
@@ -191,7 +191,7 @@ pub enum EnrolScreen {
 }
 
 /// A wall-clock time of day, local to the device.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
 pub struct ClockTime {
     /// 0–23.
     pub hour: u8,
@@ -207,7 +207,7 @@ impl ClockTime {
 }
 
 /// Day of the week; the UI names it in the current language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Weekday {
     /// Senin.
     Monday,
@@ -226,7 +226,7 @@ pub enum Weekday {
 }
 
 /// A calendar date, local to the device; the UI names month and weekday in the current language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct CalendarDate {
     /// The year, e.g. 2026.
     pub year: i32,
@@ -239,7 +239,7 @@ pub struct CalendarDate {
 }
 
 /// Where the detected face is, as fractions (0–1) of the preview frame's width and height.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FaceBox {
     /// Left edge.
     pub x: f32,
@@ -254,7 +254,7 @@ pub struct FaceBox {
 }
 
 /// One screen and everything it shows. The kiosk sets it with [`crate::Ui::set_screen`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Screen {
     /// Waiting for the next person.
     Idle {
@@ -305,7 +305,9 @@ pub enum Screen {
         band: Band,
         /// Minutes after the scheduled start; 0 shows "tepat waktu" for IN records.
         late_minutes: u32,
-        /// The evidence photo, if one was taken.
+        /// The evidence photo, if one was taken (not in the screen's JSON form, which names
+        /// what is shown for logs and reference renderings; a photo is set apart).
+        #[serde(skip)]
         photo: Option<RgbImage>,
     },
     /// The PIN is locked after too many failures.

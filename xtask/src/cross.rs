@@ -15,6 +15,9 @@ use std::process::Command;
 /// The board's target triple.
 pub const TARGET: &str = "aarch64-unknown-linux-gnu";
 
+/// The kiosk's binary (and package).
+const KIOSK: &str = "hadir-kiosk";
+
 /// The binaries that run on the device, with the package that builds each.
 pub const DEVICE_BINARIES: &[(&str, &str)] = &[
     ("hadir-kiosk", "hadir-kiosk"),
@@ -57,40 +60,15 @@ fn debian_cargo(root: &Path) -> Command {
     cmd
 }
 
-/// Builds the device binaries and runs the aarch64 unit tests; with `--board`, builds the
-/// kiosk with its touchscreen instead.
+/// Builds the device binaries and runs the aarch64 unit tests.
 pub fn run(root: &Path) -> Result<()> {
-    let board = match std::env::args().skip(2).collect::<Vec<_>>().as_slice() {
-        [] => false,
-        [flag] if flag == "--board" => true,
-        _ => bail!("usage: cargo xtask cross [--board]"),
-    };
+    if std::env::args().nth(2).is_some() {
+        bail!("usage: cargo xtask cross");
+    }
     let mut steps = Steps::default();
-    let result = if board { build_board(root, &mut steps) } else { build_and_test(root, &mut steps) };
+    let result = build_and_test(root, &mut steps);
     steps.summary();
     result
-}
-
-/// The kiosk with the board's touchscreen (Slint's linuxkms backend: DRM/KMS, libinput,
-/// xkbcommon, fontconfig, udev, linked from Debian's arm64 packages that setup installs).
-/// Not part of `cargo xtask test`: it rebuilds Slint for aarch64 (measured 36 min on a
-/// loaded 2-core machine), while the image's kiosk runs without a screen (`--headless`).
-pub fn build_board(root: &Path, steps: &mut Steps) -> Result<()> {
-    steps.step("cross: aarch64 kiosk with the touchscreen (feature board)", || {
-        let mut cmd = debian_cargo(root);
-        cmd.env("PKG_CONFIG_ALLOW_CROSS", "1")
-            .env("PKG_CONFIG_aarch64_unknown_linux_gnu", "/usr/bin/aarch64-linux-gnu-pkg-config")
-            .args(["build", "--locked", "--target", TARGET, "--profile", "device"])
-            .args(["--package", "hadir-kiosk", "--bin", "hadir-kiosk", "--features", "board"]);
-        shell::run(&mut cmd)?;
-        let path = binary_path(root, "hadir-kiosk");
-        let kind = shell::output(Command::new("file").arg("-b").arg(&path))?;
-        println!("  {}: {}", path.display(), kind.trim());
-        if !kind.contains("ARM aarch64") {
-            bail!("{} is not an aarch64 binary: {}", path.display(), kind.trim());
-        }
-        Ok(())
-    })
 }
 
 /// The cross steps, recorded in the caller's step list.
@@ -100,9 +78,17 @@ pub fn build_and_test(root: &Path, steps: &mut Steps) -> Result<()> {
             bail!("{tool} is missing: run `cargo xtask setup` (as root) to install the cross toolchain");
         }
     }
-    steps.step("cross: aarch64 device binaries (profile device)", || {
+    steps.step("cross: aarch64 device binaries with the touchscreen (profile device)", || {
+        // One build for the three, so that their dependencies are compiled once. The kiosk has
+        // its touchscreen (Slint's linuxkms backend: DRM/KMS, libinput, xkbcommon, fontconfig
+        // and udev, linked from Debian's arm64 packages that setup installs) and runs without a
+        // screen where the board has no display. `--features board` names the kiosk's feature
+        // (the other two have none of that name); `hadir-kiosk/board` would name the kiosk's
+        // dev-dependency on itself instead, and leave the kiosk without its screen.
         let mut cmd = debian_cargo(root);
-        cmd.args(["build", "--locked", "--target", TARGET, "--profile", "device"]);
+        cmd.env("PKG_CONFIG_ALLOW_CROSS", "1")
+            .env("PKG_CONFIG_aarch64_unknown_linux_gnu", "/usr/bin/aarch64-linux-gnu-pkg-config")
+            .args(["build", "--locked", "--target", TARGET, "--profile", "device", "--features", "board"]);
         for (bin, package) in DEVICE_BINARIES {
             cmd.args(["--package", package, "--bin", bin]);
         }
@@ -115,6 +101,12 @@ pub fn build_and_test(root: &Path, steps: &mut Steps) -> Result<()> {
             if !kind.contains("ARM aarch64") {
                 bail!("{} is not an aarch64 binary: {}", path.display(), kind.trim());
             }
+        }
+        // The shipped kiosk must be the one with the screen, never silently the smaller one.
+        let kiosk = binary_path(root, KIOSK);
+        let dynamic = shell::output(Command::new("aarch64-linux-gnu-readelf").arg("-d").arg(&kiosk))?;
+        if !dynamic.contains("libinput.so") {
+            bail!("{} has no touchscreen (it does not link libinput): the feature `board` did not reach it", kiosk.display());
         }
         Ok(())
     })?;

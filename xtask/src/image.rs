@@ -82,6 +82,10 @@ const SONAME_PACKAGES: &[(&str, &str)] = &[
     ("libgobject-2.0.so.0", "libglib2.0-0"),
     ("libpcre2-8.so.0", "libpcre2-8-0"),
     ("libffi.so.8", "libffi8"),
+    // glib's package holds gio too, which the loop checks like every library in the image.
+    ("libmount.so.1", "libmount1"),
+    ("libblkid.so.1", "libblkid1"),
+    ("libselinux.so.1", "libselinux1"),
     ("libdrm.so.2", "libdrm2"),
     ("libgbm.so.1", "libgbm1"),
     // kexec (Debian builds it with Xen support; only these libraries are taken, not the
@@ -96,13 +100,20 @@ const SONAME_PACKAGES: &[(&str, &str)] = &[
     ("libxentoolcore.so.1", "libxentoolcore1"),
 ];
 
+/// Data a library reads at run time and its package ships apart: (library's package, data
+/// package, path, why).
+const LIBRARY_DATA: &[(&str, &str, &str, &str)] =
+    &[("libinput10", "libinput-bin", "usr/share/libinput", "libinput's device quirks: calibrations and fixes per device")];
+
 /// Modules the initramfs loads before it can mount the root and the data partition.
 const INITRAMFS_MODULES: &[&str] =
     &["virtio_pci", "virtio_blk", "squashfs", "ext4", "crc32c_generic"];
 
 /// Modules the root carries for `modprobe` at start (see `MODULES` in image.conf): a USB
-/// keypad needs the host controller, HID and the event interface.
-const ROOT_MODULES: &[&str] = &["virtio_net", "i6300esb", "vivid", "virtio_rng", "xhci_pci", "usbhid", "hid_generic", "evdev"];
+/// keypad needs the host controller, HID and the event interface; the touchscreen under QEMU
+/// is a virtio GPU and a virtio tablet.
+const ROOT_MODULES: &[&str] =
+    &["virtio_net", "i6300esb", "vivid", "virtio_rng", "xhci_pci", "usbhid", "hid_generic", "evdev", "virtio_gpu", "virtio_input"];
 
 /// Size of the data partition in the image (provisioning may write a larger one).
 pub const DATA_MIB: u64 = 128;
@@ -551,6 +562,16 @@ fn rootfs(root: &Path, layout: &Layout, version: &str, binaries: &[(String, Path
         }
         elf = shared_objects(&stage)?;
     }
+    // Data files some libraries read at run time, from the package that ships them.
+    for (library, package, dir, why) in LIBRARY_DATA {
+        if packages.contains(*library) {
+            let from = fetch(layout, &format!("{package}:arm64"))?.join(dir);
+            fs::create_dir_all(stage.join(dir).parent().context("data path has no parent")?)?;
+            shell::run(Command::new("cp").arg("-a").arg(&from).arg(stage.join(dir)))
+                .with_context(|| format!("{package} has no {dir} ({why})"))?;
+            println!("  {library}: {dir} from {package} ({why})");
+        }
+    }
     // Face models go with the kiosk that reads them.
     if has_kiosk {
         let models = crate::setup::models_dir(root);
@@ -559,6 +580,14 @@ fn rootfs(root: &Path, layout: &Layout, version: &str, binaries: &[(String, Path
         for (name, _) in crate::setup::face_models::FILES {
             fs::copy(models.join(name), dest.join(name))
                 .with_context(|| format!("face model {name} missing in {}: run `cargo xtask setup`", models.display()))?;
+        }
+        // The touchscreen's font and the fontconfig file that shows fontconfig only it
+        // (`KIOSK_FONTCONFIG` in image.conf; without a font, text layout panics).
+        let ui = stage.join("usr/share/hadir/ui");
+        fs::create_dir_all(ui.join("fonts"))?;
+        fs::copy(root.join("ui/fonts.conf"), ui.join("fonts.conf")).context("copying ui/fonts.conf")?;
+        for entry in fs::read_dir(root.join("ui/fonts")).context("reading ui/fonts")?.flatten() {
+            fs::copy(entry.path(), ui.join("fonts").join(entry.file_name())).with_context(|| format!("copying {}", entry.path().display()))?;
         }
     }
     // Identity and the update key.

@@ -37,8 +37,8 @@ usage: cargo xtask <command>
   demo        start the system with simulated devices (sets up what is missing)
   test        run every test (sets up what is missing)
   setup       install the Debian packages and face models the project needs
-  cross       build the device binaries for aarch64 and run aarch64 unit tests under QEMU;
-              `cross --board`: the kiosk with its touchscreen (Slint linuxkms) for a board
+  cross       build the device binaries for aarch64 (the kiosk with its touchscreen) and run
+              aarch64 unit tests under QEMU
   crate-map   check that the README's crate map matches cargo metadata
   fuzz [S]    run every fuzz target for S seconds each (default 40)
   bench       run every benchmark (release profile) and print the figures

@@ -15,10 +15,15 @@
 //!    boot is left uncommitted, and after the tries run out the initramfs falls back to slot a.
 //!    With a kiosk, the first trial boot becomes ready and commits slot b instead;
 //! 4. (kiosk images) attendance: the kiosk runs with its simulated camera (a photo of the
-//!    enrolled employee on the data partition, since vivid shows test patterns) and its real
-//!    USB keypad path (`hadir.kiosk_sim=1`, `sim.real_keypad`): the PIN is typed on QEMU's
-//!    emulated USB keyboard through the monitor, read through the guest's xhci, usbhid and
-//!    evdev by the kiosk's evdev keypad; it makes MASUK/PULANG records with the real face models, and
+//!    enrolled employee on the data partition, since vivid shows test patterns), its
+//!    touchscreen on a virtio GPU (800×480, the mode picked by provisioning's `--screen`) with
+//!    a virtio tablet, and its real USB keypad path (`hadir.kiosk_sim=1`, `sim.real_keypad`).
+//!    The first record is made by touch through QMP ([`screen`]): the idle screen is dumped,
+//!    MASUK touched, the PIN touched on the screen's pad, the PIN and result screens dumped;
+//!    each dump is compared with the host's rendering of the screen the kiosk logged. The next
+//!    PINs are typed on QEMU's emulated USB keyboard through the monitor, read through the
+//!    guest's xhci, usbhid and evdev by the kiosk's evdev keypad (after the keyboard was pulled
+//!    out and plugged back); it makes MASUK/PULANG records with the real face models, and
 //!    the first one must be stored, verified, by the `hadir-server` on the host (see
 //!    [`server`]: seeded with the employee, templates from the real models, the one-time
 //!    enrolment token the device used on boot 1). 0–0.8 s after the kiosk logged its second
@@ -41,9 +46,11 @@
 //! another 127.0.0.1 port. Nothing else is a target.
 
 mod disk;
+mod screen;
 mod server;
 
 use crate::image::{self, Layout, provision};
+use screen::{Qmp, Reference, Wanted};
 use server::HostServer;
 use crate::shell::{self, Steps};
 use anyhow::{Context, Result, bail};
@@ -108,6 +115,8 @@ struct Guest {
     log: Vec<String>,
     /// QEMU's monitor (a Unix socket): key presses on the emulated USB keyboard.
     monitor: PathBuf,
+    /// QEMU's machine protocol (a Unix socket): touches and screendumps of the display.
+    qmp: PathBuf,
 }
 
 /// The guest's USB keyboard, typed through QEMU's monitor (`sendkey`).
@@ -150,7 +159,9 @@ impl Guest {
         static BOOTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = BOOTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let monitor = std::env::temp_dir().join(format!("hadir-qemu-{}-{n}.monitor", std::process::id()));
+        let qmp = monitor.with_extension("qmp");
         let _ = std::fs::remove_file(&monitor);
+        let _ = std::fs::remove_file(&qmp);
         let mut cmd = Command::new("qemu-system-aarch64");
         cmd.args(["-M", "virt", "-cpu", "cortex-a72", "-m", "1024", "-smp", "2", "-nographic", "-no-reboot"])
             .arg("-kernel").arg(layout.kernel())
@@ -161,7 +172,11 @@ impl Guest {
             .args(["-nic", "user,model=virtio-net-pci"])
             .args(["-device", "i6300esb", "-device", "virtio-rng-pci"])
             .args(["-device", "qemu-xhci,id=usb", "-device", "usb-kbd,bus=usb.0,id=kbd"])
+            // The wall kiosk's touchscreen: a display of the panel's size and a touch device
+            // (virtio's tablet: absolute positions over the whole display).
+            .args(["-device", &format!("virtio-gpu-pci,xres={},yres={}", screen::WIDTH, screen::HEIGHT), "-device", "virtio-tablet-pci"])
             .arg("-monitor").arg(format!("unix:{},server=on,wait=off", monitor.display()))
+            .arg("-qmp").arg(format!("unix:{},server=on,wait=off", qmp.display()))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
@@ -196,7 +211,7 @@ impl Guest {
                 }
             }
         });
-        Ok(Self { child, lines: rx, started, log: Vec::new(), monitor })
+        Ok(Self { child, lines: rx, started, log: Vec::new(), monitor, qmp })
     }
 
     /// Waits for a line containing `marker`; returns it and the seconds since power-on.
@@ -280,6 +295,53 @@ impl Guest {
         Keyboard { monitor: self.monitor.clone() }
     }
 
+    /// The guest's display and touch device.
+    fn touchscreen(&self) -> Result<Qmp> {
+        Qmp::connect(&self.qmp)
+    }
+
+    /// The last screen the kiosk said it showed: its console line's index, the screen, and
+    /// whether it has a photo.
+    fn last_screen(&self) -> Option<(usize, serde_json::Value, bool)> {
+        self.log.iter().enumerate().rev().find_map(|(i, l)| screen::shown(l).map(|s| (i, s, screen::has_photo(l))))
+    }
+
+    /// Waits until the kiosk says it shows a screen of `kind` (`Idle`, `Pin`, `Result`, …).
+    fn wait_screen(&mut self, kind: &str, limit: Duration) -> Result<serde_json::Value> {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some((_, shown, _)) = self.last_screen().filter(|(_, s, _)| screen::kind(s) == kind) {
+                return Ok(shown);
+            }
+            if Instant::now() > deadline {
+                let last = self.last_screen().map(|(_, s, _)| s.to_string());
+                bail!("the touchscreen did not show the {kind} screen within {} s (last shown: {last:?})", limit.as_secs());
+            }
+            if !self.pump(Duration::from_millis(200)) {
+                bail!("QEMU exited while waiting for the {kind} screen");
+            }
+        }
+    }
+
+    /// A screendump of the display showing the `kind` of screen the kiosk last set, once it
+    /// has been drawn (400 ms later, and still the same screen after the dump): the screen and
+    /// its photo flag. A result stays up for seconds only, so this follows it closely.
+    fn capture(&mut self, qmp: &mut Qmp, kind: &str, path: &Path) -> Result<(serde_json::Value, bool)> {
+        for _ in 0..5 {
+            self.pump(Duration::from_millis(400));
+            let before = self.last_screen().context("the kiosk has shown no screen")?;
+            if screen::kind(&before.1) != kind {
+                bail!("the {kind} screen was gone before its screendump: the kiosk shows {}", before.1);
+            }
+            qmp.screendump(path)?;
+            self.pump(Duration::from_millis(200));
+            if self.last_screen().is_some_and(|after| after.0 == before.0) {
+                return Ok((before.1, before.2));
+            }
+        }
+        bail!("the {kind} screen kept changing: no stable screendump for {}", path.display())
+    }
+
     /// Types a line on the serial console.
     fn type_line(&mut self, text: &str) -> Result<()> {
         let stdin = self.child.stdin.as_mut().context("qemu has no stdin")?;
@@ -298,6 +360,7 @@ impl Guest {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = fs::remove_file(&self.monitor);
+        let _ = fs::remove_file(&self.qmp);
     }
 }
 
@@ -420,6 +483,9 @@ fn test_with(root: &Path, options: image::Options, steps: &mut Steps) -> Result<
         technician_hash: technician_hash.into(),
         // The emulated USB keyboard every boot has (`Guest::boot`), found by name.
         keypad_name: USB_KEYBOARD.into(),
+        // The panel's mode, picked from the emulated display's list (a wrong pick shows in the
+        // screendumps' size).
+        screen: format!("{}x{}", screen::WIDTH, screen::HEIGHT),
         ..provision::DeviceSettings::default()
     };
     let extras = match &host {
@@ -494,7 +560,7 @@ fn test_with(root: &Path, options: image::Options, steps: &mut Steps) -> Result<
     let mut attendance = None;
     if let Some(host) = &host {
         steps.step("qemu-test: attendance in the guest, verified on hadir-server; power cut during record writes", || {
-            attendance = Some(attendance_and_power_cut(&layout, &disk, port, host)?);
+            attendance = Some(attendance_and_power_cut(root, &layout, &disk, &work, port, host)?);
             Ok(())
         })?;
         steps.step("qemu-test: after the power cut: store intact, records uploaded, root never written", || {
@@ -588,25 +654,68 @@ fn attendance_extras(host: &HostServer) -> Result<provision::Extras> {
     })
 }
 
-/// Keys typed one every 400 ms from the kiosk's start, on the guest's USB keyboard: a `0`
-/// outside PIN entry only wakes the choice screen, so runs of `0` are pauses. MASUK (`A`) and
-/// PULANG (`B`) alternate, several times, so that records keep being written until the power
-/// is cut. After the first attempt the keyboard is pulled out and plugged back (`!`): the
-/// second attempt must reach the kiosk through the device it found again.
+/// Keys typed one every 400 ms on the guest's USB keyboard once the first record (made by
+/// touch) is stored: a `0` outside PIN entry only wakes the choice screen, so runs of `0` are
+/// pauses. First the keyboard is pulled out and plugged back (`!`): every attempt must reach
+/// the kiosk through the device it found again. PULANG (`B`) and MASUK (`A`) alternate,
+/// several times, so that records keep being written until the power is cut.
 fn key_script(pin: &str) -> String {
     let pause = |secs: usize| "0".repeat(secs * 10 / 4);
-    let mut keys = pause(8);
-    for (i, direction) in ["A", "B", "A", "B", "A"].iter().enumerate() {
-        if i == 1 {
-            keys.push(REPLUG);
-        }
-        if i > 0 {
-            keys += &pause(15);
-        }
+    let mut keys = String::from(REPLUG);
+    for direction in ["B", "A", "B", "A"] {
+        keys += &pause(10);
         keys += direction;
         keys += pin;
     }
     keys
+}
+
+/// What the first record, made on the touchscreen, showed.
+struct TouchRun {
+    /// From the touch on MASUK to the result screen, seconds (under emulation).
+    touch_to_result_s: f64,
+    /// Each screen: name, share of pixels that differ from the host's rendering.
+    compared: Vec<(String, f64)>,
+    /// Where the screendumps and the host's renderings are.
+    dir: PathBuf,
+}
+
+/// The first record as a person makes it at the wall: the idle screen, a touch on MASUK, the
+/// PIN touched on the screen's pad, the result. Each of the three screens is dumped from the
+/// emulated display; the buttons are found where the host's rendering of the same screen puts
+/// their labels. Returns the screens and their screendumps for the comparison.
+fn touch_record(guest: &mut Guest, reference: &Reference, pin: &str) -> Result<(f64, Vec<Wanted>)> {
+    let limit = Duration::from_secs(120);
+    let mut qmp = guest.touchscreen()?;
+    let mut wanted = Vec::new();
+    let mut dump = |guest: &mut Guest, qmp: &mut Qmp, kind: &str| -> Result<serde_json::Value> {
+        let name = kind.to_lowercase();
+        let path = reference.dir.join(format!("guest-{name}.png"));
+        let (shown, photo) = guest.capture(qmp, kind, &path)?;
+        println!("  screendump {}: {}", path.display(), shown);
+        wanted.push(Wanted { name, screen: shown.clone(), photo, guest: Some(path) });
+        Ok(shown)
+    };
+    guest.wait_screen("Idle", limit)?;
+    let idle = dump(guest, &mut qmp, "Idle")?;
+    let (x, y) = reference.layout("idle", &idle)?.centre("MASUK")?;
+    println!("  touch MASUK at ({x:.0}, {y:.0})");
+    let touched = Instant::now();
+    qmp.tap(x, y)?;
+    guest.wait_screen("Pin", limit)?;
+    let pin_screen = dump(guest, &mut qmp, "Pin")?;
+    let pad = reference.layout("pin", &pin_screen)?;
+    for digit in pin.chars() {
+        let (x, y) = pad.centre(&digit.to_string())?;
+        qmp.tap(x, y)?;
+        guest.pump(Duration::from_millis(700));
+    }
+    println!("  PIN touched on the screen's pad");
+    let result = guest.wait_screen("Result", Duration::from_secs(240))?;
+    let touch_to_result_s = touched.elapsed().as_secs_f64();
+    println!("  result screen {touch_to_result_s:.1} s after the touch on MASUK: {result}");
+    dump(guest, &mut qmp, "Result")?;
+    Ok((touch_to_result_s, wanted))
 }
 
 /// What the attendance boot and the boot after its power cut saw.
@@ -615,6 +724,8 @@ struct Attendance {
     first_record_s: f64,
     /// The first record as the server stored it.
     first: server::Stored,
+    /// The first record's screens.
+    touch: TouchRun,
     /// `record saved` lines the kiosk logged before the power cut.
     saved_before_cut: usize,
     /// Milliseconds between the kiosk's last `record saved` line and the power cut.
@@ -639,6 +750,13 @@ impl Attendance {
         );
         println!("attendance_first_record_s={:.0}", self.first_record_s);
         println!(
+            "  touchscreen: idle, PIN and result screens on the emulated display (screendumps and the host's renderings in {}); \
+             pixels differing from the host's rendering: {}",
+            self.touch.dir.display(),
+            self.touch.compared.iter().map(|(n, s)| format!("{n} {:.2} %", s * 100.0)).collect::<Vec<_>>().join(", ")
+        );
+        println!("touch_to_result_s={:.1}", self.touch.touch_to_result_s);
+        println!(
             "  power cut {} ms after the kiosk's record {} was saved ({} on the server at the cut); after the reboot: {}; \
              {} record(s) on the server",
             self.cut_after_ms, self.saved_before_cut, self.on_server_at_cut, self.store, self.uploaded
@@ -651,11 +769,14 @@ impl Attendance {
 /// Boots with the simulated camera and keypad, waits until the server stores the first
 /// record, then cuts the power shortly after the kiosk saved its next record (while it
 /// writes the outbox, the audit log and the upload's acknowledgement).
-fn attendance_and_power_cut(layout: &Layout, disk: &Path, port: u16, host: &HostServer) -> Result<Attendance> {
+fn attendance_and_power_cut(root: &Path, layout: &Layout, disk: &Path, work: &Path, port: u16, host: &HostServer) -> Result<Attendance> {
     let mut guest = Guest::boot(layout, disk, &cmdline(port, "hadir.kiosk_sim=1 hadir.selftest_kiosklog=1"))?;
     guest.wait_for("HADIR-READY")?;
-    // The PIN goes in as a person's would: key presses on a USB keyboard, through the guest's
-    // kernel (xhci, usbhid, evdev) to the kiosk's evdev keypad.
+    // The first record by touch, on the emulated display.
+    let reference = Reference::new(&server::host_bin_dir(root), &work.join("screens"))?;
+    let (touch_to_result_s, wanted) = touch_record(&mut guest, &reference, &host.pin)?;
+    // The next ones as a person's key presses on a USB keyboard, through the guest's kernel
+    // (xhci, usbhid, evdev) to the kiosk's evdev keypad.
     let keyboard = guest.keyboard();
     let script = key_script(&host.pin);
     std::thread::spawn(move || {
@@ -675,12 +796,34 @@ fn attendance_and_power_cut(layout: &Layout, disk: &Path, port: u16, host: &Host
         first.decision,
         first.score_percent
     );
-    if first.seq != 1 {
-        bail!("the device's first record on the server has seq {}, not 1", first.seq);
+    if first.seq != 1 || first.direction != "in" {
+        bail!("the device's first record on the server is seq {} {}, not the MASUK (in) of seq 1 made by touch", first.seq, first.direction);
     }
-    // Its PIN came from the USB keyboard: the kiosk read no other keys.
+    // What the emulated display showed against the host's rendering of the same screens (the
+    // result's photo is left out: the server keeps evidence photos sealed).
+    let mut compared = Vec::new();
+    for rendered in reference.render(&wanted)? {
+        let share = rendered.differing_share().with_context(|| format!("screen {} was not compared", rendered.name))?;
+        println!(
+            "  screen {}: {:.2} % of the pixels differ from the host's rendering (tolerance {:.1} %; {} px of photo left out)",
+            rendered.name,
+            share * 100.0,
+            screen::PIXEL_TOLERANCE * 100.0,
+            rendered.masked
+        );
+        if share > screen::PIXEL_TOLERANCE {
+            bail!(
+                "the emulated display's {} screen differs from the host's rendering of the same screen in {:.2} % of its pixels \
+                 (tolerance {:.1} %): compare {}/guest-{}.png with host-{}.png",
+                rendered.name, share * 100.0, screen::PIXEL_TOLERANCE * 100.0, reference.dir.display(), rendered.name, rendered.name
+            );
+        }
+        compared.push((rendered.name, share));
+    }
+    let touch = TouchRun { touch_to_result_s, compared, dir: reference.dir.clone() };
+    // The later records' PINs come from the USB keyboard: the kiosk opened it.
     if guest.count("keypad of [keypad] opened beside the simulated camera") == 0 {
-        bail!("the kiosk did not say it opened the USB keypad: its PIN came from somewhere else");
+        bail!("the kiosk did not say it opened the USB keypad: the keyboard's PINs went nowhere");
     }
     // The next record: cut the power a random moment (0-0.8 s) after the kiosk says it saved it,
     // while it writes the outbox, uploads and stores the acknowledgement.
@@ -701,7 +844,7 @@ fn attendance_and_power_cut(layout: &Layout, disk: &Path, port: u16, host: &Host
     guest.cut_power();
     let on_server_at_cut = host.records()?.len();
     println!("  power cut {cut_after_ms} ms after the kiosk saved record {saved_before_cut}; the server then held {on_server_at_cut}");
-    Ok(Attendance { first_record_s, first, saved_before_cut, cut_after_ms, on_server_at_cut, store: String::new(), kept: 0, uploaded: 0, bench: String::new() })
+    Ok(Attendance { first_record_s, first, touch, saved_before_cut, cut_after_ms, on_server_at_cut, store: String::new(), kept: 0, uploaded: 0, bench: String::new() })
 }
 
 /// The boot after the cut: the kiosk checks its store (integrity, chain, signatures) and
@@ -898,15 +1041,14 @@ mod tests {
     }
 
     #[test]
-    fn key_script_pauses_then_alternates_directions_with_the_pin() {
+    fn key_script_replugs_then_alternates_directions_with_the_pin() {
         let keys = key_script("123456");
-        assert!(keys.starts_with(&"0".repeat(20)), "a pause before the first attempt");
+        assert!(keys.starts_with(&format!("{REPLUG}{}", "0".repeat(25))), "the replug, then a pause before the first attempt");
         let attempts: Vec<char> = keys.chars().filter(|c| *c == 'A' || *c == 'B').collect();
-        assert_eq!(attempts, vec!['A', 'B', 'A', 'B', 'A']);
-        assert_eq!(keys.matches("123456").count(), 5);
+        assert_eq!(attempts, vec!['B', 'A', 'B', 'A'], "the touch record was MASUK: PULANG comes next");
+        assert_eq!(keys.matches("123456").count(), 4);
         assert!(keys.chars().all(|c| c.is_ascii_digit() || c == 'A' || c == 'B' || c == REPLUG), "keys of the keypad, and the replug");
-        let replug = keys.find(REPLUG).expect("the keyboard is replugged once");
-        assert!(keys[..replug].matches("123456").count() == 1 && keys.matches(REPLUG).count() == 1, "after the first attempt");
+        assert_eq!(keys.matches(REPLUG).count(), 1);
     }
 
     #[test]

@@ -16,7 +16,7 @@ HADIR_KIOSK_LICENSE = MIT or Apache-2.0
 # linker, which pkg-cargo sets through the environment anyway).
 HADIR_KIOSK_SUBDIR = kiosk
 # bindgen (the v4l crate's bindings to videodev2.h) loads the host's libclang and must read
-# the target's kernel headers. Headless, the kiosk links only the C library.
+# the target's kernel headers. Without the touchscreen, the kiosk links only the C library.
 HADIR_KIOSK_DEPENDENCIES = host-clang
 HADIR_KIOSK_CARGO_ENV = \
 	LIBCLANG_PATH=$(HOST_DIR)/lib \
@@ -29,6 +29,13 @@ HADIR_KIOSK_DEPENDENCIES += host-pkgconf libinput libxkbcommon fontconfig udev
 HADIR_KIOSK_CARGO_ENV += PKG_CONFIG_ALLOW_CROSS=1
 HADIR_KIOSK_CARGO_BUILD_OPTS += --features board
 HADIR_KIOSK_CARGO_INSTALL_OPTS += --features board
+# The UI's own font and the fontconfig file that shows fontconfig only it (KIOSK_FONTCONFIG in
+# the overlay's image.conf): screens look as tested, and text never lacks a font.
+define HADIR_KIOSK_INSTALL_UI_FONT
+	$(INSTALL) -D -m 0644 $(@D)/ui/fonts.conf $(TARGET_DIR)/usr/share/hadir/ui/fonts.conf
+	$(INSTALL) -D -m 0644 -t $(TARGET_DIR)/usr/share/hadir/ui/fonts $(@D)/ui/fonts/*
+endef
+HADIR_KIOSK_POST_INSTALL_TARGET_HOOKS += HADIR_KIOSK_INSTALL_UI_FONT
 endif
 
 ifeq ($(BR2_PACKAGE_HADIR_KIOSK)$(BR_BUILDING),yy)

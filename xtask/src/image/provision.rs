@@ -43,6 +43,11 @@ pub struct DeviceSettings {
     pub gps_baud: u32,
     /// Argon2 PHC string of the administrator PIN (`hadir-kiosk hash-pin`); empty: no admin menu.
     pub admin_pin_hash: String,
+    /// The screen: `auto` (the display's preferred mode, none when the board has no display),
+    /// `none` (a field unit: keypad, buzzer, LEDs) or a mode `WIDTHxHEIGHT` the display offers.
+    pub screen: String,
+    /// How the panel is mounted: 0, 90, 180 or 270 degrees.
+    pub screen_rotation: u16,
     /// Site (office) code or name.
     pub site: String,
     /// `office` or `field`.
@@ -81,6 +86,8 @@ impl Default for DeviceSettings {
             gps_port: "/dev/ttyAMA0".into(),
             gps_baud: 9600,
             admin_pin_hash: String::new(),
+            screen: "auto".into(),
+            screen_rotation: 0,
             site: String::new(),
             mode: String::new(),
             server_url: String::new(),
@@ -231,6 +238,14 @@ impl DeviceSettings {
         if !self.admin_pin_hash.is_empty() && !self.admin_pin_hash.starts_with("$argon2") {
             return Err(Invalid("--admin-pin-hash must be an Argon2 PHC string made by `hadir-kiosk hash-pin`".into()));
         }
+        let mode = self.screen.split_once('x').and_then(|(w, h)| Some((w.parse::<u16>().ok()?, h.parse::<u16>().ok()?)));
+        let mode_ok = mode.is_some_and(|(w, h)| (240..=7680).contains(&w) && (240..=4320).contains(&h));
+        if !matches!(self.screen.as_str(), "auto" | "none") && !mode_ok {
+            return Err(Invalid(format!("--screen must be auto, none or a display mode such as 800x480, not `{}`", self.screen)));
+        }
+        if ![0, 90, 180, 270].contains(&self.screen_rotation) {
+            return Err(Invalid(format!("--screen-rotation must be 0, 90, 180 or 270, not {}", self.screen_rotation)));
+        }
         Ok(())
     }
 
@@ -277,8 +292,8 @@ impl DeviceSettings {
     pub fn device_conf(&self) -> String {
         format!(
             "# Written by `cargo xtask provision`; overrides /etc/hadir/image.conf.\n\
-             HOSTNAME_OVERRIDE=\"{}\"\nNTP_SERVERS=\"{}\"\n",
-            self.hostname, self.ntp_servers
+             HOSTNAME_OVERRIDE=\"{}\"\nNTP_SERVERS=\"{}\"\nKIOSK_SCREEN=\"{}\"\nKIOSK_ROTATION=\"{}\"\n",
+            self.hostname, self.ntp_servers, self.screen, self.screen_rotation
         )
     }
 }
@@ -440,7 +455,7 @@ pub fn provision_with(layout: &Layout, image: &Path, target: &Path, settings: &D
 /// (--server-cert-sha256 FP | --server-ca FILE | --insecure-lan) --enrol-token T [--image disk.img] [--hostname H] [--ntp "a b"] [--technician-hash H]
 /// [--time-zone Z] [--language id|en] [--camera DEV] [--keypad usb|matrix|none]
 /// [--keypad-name NAME] [--keypad-rows 5,6,13,19] [--keypad-cols 12,16,20] [--tamper-pin P]
-/// [--gps-port DEV] [--gps-baud B] [--admin-pin-hash H]`.
+/// [--gps-port DEV] [--gps-baud B] [--admin-pin-hash H] [--screen auto|none|WxH] [--screen-rotation 0|90|180|270]`.
 pub fn run(root: &Path, args: &[String]) -> Result<()> {
     let layout = Layout::new(root);
     let mut image: PathBuf = layout.disk();
@@ -473,6 +488,10 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             "--gps-port" => s.gps_port = value()?,
             "--gps-baud" => s.gps_baud = value()?.parse().map_err(|_| anyhow::anyhow!("--gps-baud must be a number"))?,
             "--admin-pin-hash" => s.admin_pin_hash = value()?,
+            "--screen" => s.screen = value()?,
+            "--screen-rotation" => {
+                s.screen_rotation = value()?.parse().map_err(|_| anyhow::anyhow!("--screen-rotation must be 0, 90, 180 or 270"))?;
+            }
             other => bail!("unknown argument `{other}`"),
         }
     }
@@ -521,6 +540,10 @@ mod tests {
             (|s| s.tamper_pin = "26,27".into(), "--tamper-pin takes one pin"),
             (|s| s.keypad_name = "a\"b".into(), "--keypad-name must not"),
             (|s| s.admin_pin_hash = "1234".into(), "--admin-pin-hash must be"),
+            (|s| s.screen = "big".into(), "--screen must be auto, none or a display mode"),
+            (|s| s.screen = "800x48".into(), "--screen must be auto, none or a display mode"),
+            (|s| s.screen = "800x480;reboot".into(), "--screen must be auto, none or a display mode"),
+            (|s| s.screen_rotation = 45, "--screen-rotation must be 0, 90, 180 or 270"),
             (|s| s.server_ca_file = "/nonexistent/ca.pem".into(), "--server-cert-sha256 and --server-ca: give one"),
             (|s| { s.server_cert_sha256.clear(); s.server_ca_file = "/nonexistent/ca.pem".into(); }, "--server-ca /nonexistent/ca.pem: "),
             (|s| { s.server_cert_sha256.clear(); s.server_ca_file = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml").into(); }, "--server-ca "),
@@ -580,6 +603,10 @@ mod tests {
         ] {
             assert!(text.contains(line), "{line} in {text}");
         }
+        s.screen = "1280x800".into();
+        s.screen_rotation = 180;
+        assert_eq!(s.validate(), Ok(()));
+        assert!(s.device_conf().contains("KIOSK_SCREEN=\"1280x800\"\nKIOSK_ROTATION=\"180\"\n"), "{}", s.device_conf());
         s.keypad = "usb".into();
         s.keypad_name = "SEM USB Keypad".into();
         assert!(s.kiosk_toml().contains("[keypad]\nkind = \"usb\"\nname = \"SEM USB Keypad\""));
