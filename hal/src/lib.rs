@@ -33,7 +33,8 @@
 //!   Confirm, Reject}`, `PatternPlayer` (pure); `GpioOutputs::open(&OutputsConfig, clock)`
 //!   (`gpio`); `SimOutputs::new(clock, has_relay)`.
 //! - [`tamper`]: trait `TamperSwitch { poll() }` → `TamperEvent::{Opened, Closed}`;
-//!   `GpioTamper::open(pin, debounce, clock)` (`gpio`); `SimTamper::new(clock)`.
+//!   `GpioTamper::open(pin, debounce, clock)` (`gpio`); `EvdevTamper::open_named(name,
+//!   TamperInput)` (`evdev`: a `gpio-keys` switch or key); `SimTamper::new(clock)`.
 //! - [`watchdog`]: trait `Watchdog { feed(), disarm() }`; `FileWatchdog::open(path)`;
 //!   `SimWatchdog`; `WatchdogKeeper::new(watchdog, interval).tick(healthy, now)`.
 //! - [`touchinput`]: `classify(&Capabilities)` → `PointerKind` (pure), `publish(sys, db)`: the

@@ -366,7 +366,8 @@ impl Default for KeypadSection {
     }
 }
 
-/// `[tamper]`: the enclosure's tamper switch on a GPIO pin (none by default).
+/// `[tamper]`: the enclosure's tamper switch on a GPIO pin, or as an input device (a device
+/// tree's `gpio-keys`); none by default.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TamperSection {
@@ -374,11 +375,16 @@ pub struct TamperSection {
     pub pin: Option<u8>,
     /// How long a level must hold before it counts, ms.
     pub debounce_ms: u64,
+    /// Or the input device's name (`cat /proc/bus/input/devices`), e.g. `gpio-keys`.
+    pub input: Option<String>,
+    /// Its event: `SW_MACHINE_COVER` (the default: set while shut) or a key held while open
+    /// (`KEY_…`).
+    pub input_code: Option<String>,
 }
 
 impl Default for TamperSection {
     fn default() -> Self {
-        TamperSection { pin: None, debounce_ms: 50 }
+        TamperSection { pin: None, debounce_ms: 50, input: None, input_code: None }
     }
 }
 
@@ -526,6 +532,16 @@ impl KioskConfig {
         }
         if !(1..=1000).contains(&self.tamper.debounce_ms) {
             return bad("tamper.debounce_ms", self.tamper.debounce_ms, "use 1 to 1000 ms (50 is usual)");
+        }
+        match (&self.tamper.pin, &self.tamper.input) {
+            (Some(pin), Some(_)) => return bad("tamper.input", pin, "the switch is on a pin or an input device, not both: remove one"),
+            (_, Some(name)) if name.trim().is_empty() => {
+                return bad("tamper.input", "", "give the input device's name (cat /proc/bus/input/devices) or remove the key");
+            }
+            (None, None) if self.tamper.input_code.is_some() => {
+                return bad("tamper.input_code", self.tamper.input_code.as_deref().unwrap_or(""), "set tamper.input, the device that sends it");
+            }
+            _ => {}
         }
         let f = &self.flow;
         if !(4..=12).contains(&f.pin_length) {
@@ -677,6 +693,9 @@ mod tests {
             ("[keypad]\nname = \" \"", "keypad.name", "/proc/bus/input/devices"),
             ("[tamper]\npin = 30", "tamper.pin", "0 to 27"),
             ("[tamper]\npin = 26\ndebounce_ms = 0", "tamper.debounce_ms", "1 to 1000"),
+            ("[tamper]\npin = 26\ninput = \"gpio-keys\"", "tamper.input", "not both"),
+            ("[tamper]\ninput = \" \"", "tamper.input", "give the input device's name"),
+            ("[tamper]\ninput_code = \"KEY_POWER\"", "tamper.input_code", "set tamper.input"),
         ];
         for (text, key, fix) in cases {
             let err = parse(text).unwrap_err().to_string();
@@ -701,7 +720,7 @@ mod tests {
         assert_eq!(cfg.keypad.kind, KeypadKind::Matrix);
         assert_eq!(cfg.keypad.matrix.cols, [12, 16, 20, 21]);
         assert_eq!(cfg.keypad.matrix.debounce_ms, 20, "the default debounce");
-        assert_eq!(cfg.tamper, TamperSection { pin: Some(26), debounce_ms: 50 });
+        assert_eq!(cfg.tamper, TamperSection { pin: Some(26), ..TamperSection::default() });
         let cfg = parse("[keypad]\nname = \"SEM USB Keypad\"\n").unwrap();
         assert_eq!((cfg.keypad.kind, cfg.keypad.name.as_deref()), (KeypadKind::Usb, Some("SEM USB Keypad")));
         assert_eq!(parse("[keypad]\nkind = \"none\"\n").unwrap().keypad.kind, KeypadKind::None);

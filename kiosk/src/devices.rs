@@ -71,9 +71,11 @@ pub fn simulated(cfg: &KioskConfig, face: Box<dyn FaceCheck>, display: Box<dyn D
         gps,
         outputs: Box::new(hadir_hal::outputs::SimOutputs::new(clock.clone(), false)),
         watchdog: Some(Box::new(hadir_hal::watchdog::SimWatchdog::new())),
-        tamper: cfg.sim.tamper_file.as_ref().map(|p| {
-            Box::new(hadir_hal::tamper::FileTamper::new(p, clock.clone())) as Box<dyn hadir_hal::tamper::TamperSwitch>
-        }),
+        // The file switch, else the real one `[tamper]` names (the QEMU test's input device).
+        tamper: match &cfg.sim.tamper_file {
+            Some(p) => Some(Box::new(hadir_hal::tamper::FileTamper::new(p, clock.clone()))),
+            None => configured_tamper(cfg, &clock),
+        },
         display,
         face,
     })
@@ -155,19 +157,32 @@ pub fn real(cfg: &KioskConfig, face: Box<dyn FaceCheck>, display: Box<dyn Displa
                 None
             }
         };
-    let tamper: Option<Box<dyn hadir_hal::tamper::TamperSwitch>> = match cfg.tamper.pin {
-        None => None,
-        Some(pin) => match hadir_hal::tamper::GpioTamper::open(pin, Duration::from_millis(cfg.tamper.debounce_ms), clock.clone()) {
-            Ok(t) => Some(Box::new(t)),
-            Err(e) => {
-                // Reported, not fatal: the kiosk records attendance without its switch, and the
-                // health report then says the device has none.
-                tracing::error!(error = %e, "tamper switch not opened");
-                None
-            }
-        },
-    };
+    let tamper = configured_tamper(cfg, &clock);
     Ok(Devices { camera: Box::new(camera), keypad, gps, outputs, watchdog, tamper, display, face })
+}
+
+/// The tamper switch `[tamper]` names: on a GPIO pin or an input device. A switch that cannot be
+/// opened is reported, not fatal: the kiosk records attendance without it, and its health
+/// report then says the device has none.
+#[cfg(feature = "devices")]
+fn configured_tamper(cfg: &KioskConfig, clock: &Arc<dyn Clock>) -> Option<Box<dyn hadir_hal::tamper::TamperSwitch>> {
+    use hadir_hal::tamper::{EvdevTamper, GpioTamper, TamperError, TamperSwitch};
+    let t = &cfg.tamper;
+    let opened: Result<Box<dyn TamperSwitch>, TamperError> = match (t.pin, &t.input) {
+        (Some(pin), _) => GpioTamper::open(pin, Duration::from_millis(t.debounce_ms), clock.clone()).map(|s| Box::new(s) as Box<dyn TamperSwitch>),
+        (None, Some(name)) => EvdevTamper::input_of(t.input_code.as_deref())
+            .map_err(|reason| TamperError::Input { device: name.clone(), reason })
+            .and_then(|input| EvdevTamper::open_named(name, input))
+            .map(|s| Box::new(s) as Box<dyn TamperSwitch>),
+        (None, None) => return None,
+    };
+    opened.map_err(|e| tracing::error!(error = %e, "tamper switch not opened")).ok()
+}
+
+/// Without the board's drivers there is no switch to read.
+#[cfg(not(feature = "devices"))]
+fn configured_tamper(_: &KioskConfig, _: &Arc<dyn Clock>) -> Option<Box<dyn hadir_hal::tamper::TamperSwitch>> {
+    None
 }
 
 /// The keypad `[keypad]` names: a USB keypad by name or path, a GPIO matrix, or none.

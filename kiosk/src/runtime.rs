@@ -588,10 +588,19 @@ impl Kiosk {
         }
     }
 
-    /// Runs the face pipeline on a camera frame and dispatches the result.
+    /// Runs the face pipeline on a camera frame and dispatches the result at `now`.
     pub fn frame(&mut self, image: &RgbImage, now: Now, display: &mut dyn Display) -> Vec<Effect> {
-        self.last_now = Some(now);
-        let frame = match self.face.check(image, &self.templates) {
+        match self.analyse(image) {
+            Some(frame) => self.dispatch(Event::Frame(frame), now, display),
+            None => Vec::new(),
+        }
+    }
+
+    /// Runs the face pipeline on a camera frame: what the flow is told of it (`None` when the
+    /// pipeline failed on it). The loop dispatches it with the time after the analysis, which
+    /// can take seconds on a slow board: a result shown then must stay up its full time.
+    pub fn analyse(&mut self, image: &RgbImage) -> Option<Frame> {
+        Some(match self.face.check(image, &self.templates) {
             Ok(FaceResult::Guide(g)) => Frame::Guide(g),
             Ok(FaceResult::Face { score, liveness, aligned, .. }) => {
                 let id = FrameId(self.next_frame);
@@ -605,10 +614,9 @@ impl Kiosk {
             }
             Err(e) => {
                 tracing::warn!(error = %e, "face pipeline failed on a frame; skipped");
-                return Vec::new();
+                return None;
             }
-        };
-        self.dispatch(Event::Frame(frame), now, display)
+        })
     }
 
     /// Feeds one event to the flow and carries out the effects (and the events they answer
@@ -1044,7 +1052,10 @@ pub fn run(devices: Devices, cfg: &KioskConfig, shutdown: Arc<AtomicBool>) -> Re
                     if kiosk.enrol_capturing() {
                         kiosk.enrol_frame(&frame.image, now(), display.as_mut());
                     } else {
-                        let fx = kiosk.frame(&frame.image, now(), display.as_mut());
+                        let fx = match kiosk.analyse(&frame.image) {
+                            Some(f) => kiosk.dispatch(Event::Frame(f), now(), display.as_mut()),
+                            None => Vec::new(),
+                        };
                         signal(outputs.as_mut(), &fx);
                     }
                 }

@@ -124,6 +124,21 @@ fn a_valid_face_makes_a_signed_late_record() {
 }
 
 #[test]
+fn a_result_after_a_slow_analysis_stays_up_its_full_time() {
+    let mut r = rig(vec![ScriptedFace::face(91.0, 95.0)], |_| {});
+    r.pin(Direction::In, "1234", 0);
+    // The frame arrived at once; its analysis ended 3.5 s later (a slow board, or emulation).
+    let frame = r.kiosk.analyse(&image::RgbImage::new(4, 4)).expect("the pipeline answers");
+    r.send(Event::Frame(frame), 3_500);
+    assert!(matches!(r.result(), Outcome::Recorded { .. }), "{:?}", r.kiosk.phase());
+    // Shown at 3.5 s: up for the whole 5 s from then, not from the frame's arrival.
+    r.send(Event::Tick, 8_499);
+    assert!(matches!(r.kiosk.phase(), Phase::Result { .. }), "{:?}", r.kiosk.phase());
+    r.send(Event::Tick, 8_500);
+    assert!(matches!(r.kiosk.phase(), Phase::Idle), "{:?}", r.kiosk.phase());
+}
+
+#[test]
 fn field_mode_without_fix_says_so_before_the_face_step() {
     let mut r = rig(vec![ScriptedFace::face(95.0, 95.0)], |c| c.policy.mode = Mode::Field);
     r.pin(Direction::In, "1234", 0);

@@ -111,9 +111,10 @@ const INITRAMFS_MODULES: &[&str] =
 
 /// Modules the root carries for `modprobe` at start (see `MODULES` in image.conf): a USB
 /// keypad needs the host controller, HID and the event interface; the touchscreen under QEMU
-/// is a virtio GPU and a virtio tablet.
+/// is a virtio GPU and a virtio tablet; a switch wired as `gpio-keys` (the tamper switch) needs
+/// its driver.
 const ROOT_MODULES: &[&str] =
-    &["virtio_net", "i6300esb", "vivid", "virtio_rng", "xhci_pci", "usbhid", "hid_generic", "evdev", "virtio_gpu", "virtio_input"];
+    &["virtio_net", "i6300esb", "vivid", "virtio_rng", "xhci_pci", "usbhid", "hid_generic", "evdev", "virtio_gpu", "virtio_input", "gpio_keys"];
 
 /// Size of the data partition in the image (provisioning may write a larger one).
 pub const DATA_MIB: u64 = 128;

@@ -28,7 +28,9 @@
 //!    [`server`]: seeded with the employee, templates from the real models, the one-time
 //!    enrolment token the device used on boot 1). 0–0.8 s after the kiosk logged its second
 //!    record the power is cut;
-//! 5. after that cut: `hadir-face bench` times the face pipeline in the guest; the kiosk
+//! 5. after that cut: the enclosure is opened and shut (the virt board's power button, a
+//!    `gpio-keys` input that stands in for the tamper switch) and both signed events must
+//!    reach the server; `hadir-face bench` times the face pipeline in the guest; the kiosk
 //!    checks its store from inside (`hadir-kiosk store-check` when the kiosk has it), the records reach the server (all of 1..=N, N read from the store on
 //!    the data partition with sqlite3 on the host), and the two root slots hash as before;
 //! 6. technician mode: a disk provisioned with a technician password hash shows a login prompt
@@ -103,6 +105,9 @@ fn answer(mut stream: TcpStream, served: &Served) -> std::io::Result<()> {
 
 /// The emulated USB keyboard's name as the guest's kernel reports it (QEMU's `usb-kbd`).
 const USB_KEYBOARD: &str = "QEMU USB Keyboard";
+
+/// The input device the virt board's GPIO keys make (the tamper switch's stand-in).
+const TAMPER_INPUT: &str = "gpio-keys";
 
 /// In a key script: pull the USB keyboard out and plug it back.
 const REPLUG: char = '!';
@@ -306,11 +311,13 @@ impl Guest {
         self.log.iter().enumerate().rev().find_map(|(i, l)| screen::shown(l).map(|s| (i, s, screen::has_photo(l))))
     }
 
-    /// Waits until the kiosk says it shows a screen of `kind` (`Idle`, `Pin`, `Result`, …).
-    fn wait_screen(&mut self, kind: &str, limit: Duration) -> Result<serde_json::Value> {
+    /// Waits until the kiosk says it shows a screen of `kind` (`Idle`, `Pin`, `Result`, …) in a
+    /// console line from index `since` on.
+    fn wait_screen(&mut self, kind: &str, since: usize, limit: Duration) -> Result<serde_json::Value> {
         let deadline = Instant::now() + limit;
         loop {
-            if let Some((_, shown, _)) = self.last_screen().filter(|(_, s, _)| screen::kind(s) == kind) {
+            let seen = self.log.iter().skip(since).filter_map(|l| screen::shown(l)).find(|s| screen::kind(s) == kind);
+            if let Some(shown) = seen {
                 return Ok(shown);
             }
             if Instant::now() > deadline {
@@ -486,6 +493,11 @@ fn test_with(root: &Path, options: image::Options, steps: &mut Steps) -> Result<
         // The panel's mode, picked from the emulated display's list (a wrong pick shows in the
         // screendumps' size).
         screen: format!("{}x{}", screen::WIDTH, screen::HEIGHT),
+        // QEMU's virt board has no enclosure switch: its power button is the one GPIO line the
+        // harness can move (a `gpio-keys` input, as a board's device tree makes of a switch), so
+        // it stands in for the switch, held down while the enclosure is open.
+        tamper_input: TAMPER_INPUT.into(),
+        tamper_code: "KEY_POWER".into(),
         ..provision::DeviceSettings::default()
     };
     let extras = match &host {
@@ -696,22 +708,23 @@ fn touch_record(guest: &mut Guest, reference: &Reference, pin: &str) -> Result<(
         wanted.push(Wanted { name, screen: shown.clone(), photo, guest: Some(path) });
         Ok(shown)
     };
-    guest.wait_screen("Idle", limit)?;
+    guest.wait_screen("Idle", 0, limit)?;
     let idle = dump(guest, &mut qmp, "Idle")?;
     let (x, y) = reference.layout("idle", &idle)?.centre("MASUK")?;
     println!("  touch MASUK at ({x:.0}, {y:.0})");
-    let touched = Instant::now();
+    let (touched, mark) = (Instant::now(), guest.log.len());
     qmp.tap(x, y)?;
-    guest.wait_screen("Pin", limit)?;
+    guest.wait_screen("Pin", mark, limit)?;
     let pin_screen = dump(guest, &mut qmp, "Pin")?;
     let pad = reference.layout("pin", &pin_screen)?;
+    let mark = guest.log.len();
     for digit in pin.chars() {
         let (x, y) = pad.centre(&digit.to_string())?;
         qmp.tap(x, y)?;
         guest.pump(Duration::from_millis(700));
     }
     println!("  PIN touched on the screen's pad");
-    let result = guest.wait_screen("Result", Duration::from_secs(240))?;
+    let result = guest.wait_screen("Result", mark, Duration::from_secs(240))?;
     let touch_to_result_s = touched.elapsed().as_secs_f64();
     println!("  result screen {touch_to_result_s:.1} s after the touch on MASUK: {result}");
     dump(guest, &mut qmp, "Result")?;
@@ -740,6 +753,8 @@ struct Attendance {
     uploaded: usize,
     /// The face pipeline's stage times in the guest.
     bench: String,
+    /// Seconds from the tamper switch's move to both events on the server.
+    tamper: f64,
 }
 
 impl Attendance {
@@ -763,6 +778,8 @@ impl Attendance {
         );
         println!("power_cut_saved={} power_cut_kept={} power_cut_uploaded={}", self.saved_before_cut, self.kept, self.uploaded);
         println!("  face pipeline in the guest: {}", self.bench);
+        println!("  tamper switch: opened and shut, both signed events on the server {:.1} s after", self.tamper);
+        println!("tamper_to_server_s={:.1}", self.tamper);
     }
 }
 
@@ -844,13 +861,13 @@ fn attendance_and_power_cut(root: &Path, layout: &Layout, disk: &Path, work: &Pa
     guest.cut_power();
     let on_server_at_cut = host.records()?.len();
     println!("  power cut {cut_after_ms} ms after the kiosk saved record {saved_before_cut}; the server then held {on_server_at_cut}");
-    Ok(Attendance { first_record_s, first, touch, saved_before_cut, cut_after_ms, on_server_at_cut, store: String::new(), kept: 0, uploaded: 0, bench: String::new() })
+    Ok(Attendance { first_record_s, first, touch, saved_before_cut, cut_after_ms, on_server_at_cut, store: String::new(), kept: 0, uploaded: 0, bench: String::new(), tamper: 0.0 })
 }
 
 /// The boot after the cut: the kiosk checks its store (integrity, chain, signatures) and
 /// uploads what the server lacks; then the host counts both sides.
 fn after_power_cut(layout: &Layout, disk: &Path, work: &Path, port: u16, host: &HostServer, a: &mut Attendance) -> Result<()> {
-    let mut guest = Guest::boot(layout, disk, &cmdline(port, "hadir.selftest_store=1 hadir.selftest_bench=1"))?;
+    let mut guest = Guest::boot(layout, disk, &cmdline(port, "hadir.selftest_store=1 hadir.selftest_bench=1 hadir.selftest_kiosklog=1"))?;
     guest.wait_for("HADIR-READY")?;
     guest.seen_or_wait("HADIR-SELFTEST-END")?;
     let st = parse_selftest(&guest.log);
@@ -869,6 +886,9 @@ fn after_power_cut(layout: &Layout, disk: &Path, work: &Path, port: u16, host: &
     let want = field(&in_guest, "records")
         .with_context(|| format!("the guest's store check names no record count: {in_guest}"))? as usize;
     let records = host.wait_records(want, Duration::from_secs(180), &mut || guest.pump(Duration::from_secs(2)))?;
+    // The enclosure is opened and shut (the power button's pulse): the kiosk signs both events
+    // and sends them at once; the server verifies and keeps them.
+    a.tamper = tamper_events(&mut guest, host)?;
     guest.pump(Duration::from_secs(3));
     guest.cut_power();
     let on_disk = disk::kiosk_store(disk, &work.join("store-copy"))?;
@@ -903,6 +923,31 @@ fn after_power_cut(layout: &Layout, disk: &Path, work: &Path, port: u16, host: &
     a.store = format!("kiosk store-check in the guest: {in_guest}; on the host: integrity {}, {} records", on_disk.integrity, on_disk.records);
     println!("  {}", a.store);
     Ok(())
+}
+
+/// Opens and shuts the enclosure through the tamper switch's stand-in and waits until the
+/// server holds both signed events of the device; returns seconds from the press to then.
+fn tamper_events(guest: &mut Guest, host: &HostServer) -> Result<f64> {
+    guest.seen_or_wait("tamper switch input ready").context("the kiosk did not find its tamper switch (`gpio-keys`)")?;
+    let before = host.device_events()?.len();
+    let pressed = Instant::now();
+    guest.touchscreen()?.power_button()?;
+    let deadline = pressed + Duration::from_secs(60);
+    loop {
+        let events = host.device_events()?;
+        let new = &events[before.min(events.len())..];
+        if new.iter().any(|k| k == "tamper_opened") && new.iter().any(|k| k == "tamper_closed") {
+            let secs = pressed.elapsed().as_secs_f64();
+            println!("  tamper: the enclosure opened and shut; the server holds the device's signed events {new:?} {secs:.1} s after");
+            return Ok(secs);
+        }
+        if Instant::now() > deadline {
+            bail!("the server holds no tamper_opened and tamper_closed of {} 60 s after the switch moved (new events: {new:?})", server::DEVICE_ID);
+        }
+        if !guest.pump(Duration::from_millis(500)) {
+            bail!("QEMU exited while waiting for the tamper events");
+        }
+    }
 }
 
 /// `guest_ms detect=… embed=… liveness=… total=…` from `hadir-face bench --json` output.

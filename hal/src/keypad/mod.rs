@@ -22,7 +22,7 @@ pub use sim::ScriptedKeypad;
 #[cfg(feature = "gpio")]
 pub use gpio::GpioPinBank;
 #[cfg(feature = "evdev")]
-pub use usb::EvdevKeypad;
+pub use usb::{EvdevKeypad, pick_by_name};
 
 use serde::Serialize;
 

@@ -37,6 +37,10 @@ pub struct DeviceSettings {
     pub keypad_cols: String,
     /// The tamper switch's BCM pin (empty: none).
     pub tamper_pin: String,
+    /// Or the switch's input device name (a device tree's `gpio-keys`; empty: none).
+    pub tamper_input: String,
+    /// Its event: empty or `SW_MACHINE_COVER`, or a key held while open (`KEY_…`).
+    pub tamper_code: String,
     /// The GPS receiver's serial port (field units).
     pub gps_port: String,
     /// Its baud rate.
@@ -83,6 +87,8 @@ impl Default for DeviceSettings {
             keypad_rows: "5,6,13,19".into(),
             keypad_cols: "12,16,20".into(),
             tamper_pin: String::new(),
+            tamper_input: String::new(),
+            tamper_code: String::new(),
             gps_port: "/dev/ttyAMA0".into(),
             gps_baud: 9600,
             admin_pin_hash: String::new(),
@@ -235,6 +241,21 @@ impl DeviceSettings {
         if tamper.as_ref().is_some_and(|t| t.len() != 1) {
             return Err(Invalid("--tamper-pin takes one pin".into()));
         }
+        if tamper.is_some() && !self.tamper_input.is_empty() {
+            return Err(Invalid("--tamper-pin and --tamper-input: the switch is on a pin or an input device, give one".into()));
+        }
+        if self.tamper_input.chars().any(|c| c.is_control() || c == '"' || c == '\\') {
+            return Err(Invalid("--tamper-input must not contain quotes, backslashes or control characters".into()));
+        }
+        let code_ok = self.tamper_code.is_empty()
+            || ((self.tamper_code.starts_with("KEY_") || self.tamper_code.starts_with("BTN_") || self.tamper_code == "SW_MACHINE_COVER")
+                && self.tamper_code.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'));
+        if !code_ok || (!self.tamper_code.is_empty() && self.tamper_input.is_empty()) {
+            return Err(Invalid(format!(
+                "--tamper-code must be SW_MACHINE_COVER or a Linux key name (KEY_…, BTN_…) of the --tamper-input device, not `{}`",
+                self.tamper_code
+            )));
+        }
         if !self.admin_pin_hash.is_empty() && !self.admin_pin_hash.starts_with("$argon2") {
             return Err(Invalid("--admin-pin-hash must be an Argon2 PHC string made by `hadir-kiosk hash-pin`".into()));
         }
@@ -274,7 +295,14 @@ impl DeviceSettings {
             "usb" if !self.keypad_name.is_empty() => format!("kind = \"usb\"\nname = \"{}\"\n", self.keypad_name),
             kind => format!("kind = \"{kind}\"\n"),
         };
-        let tamper = if self.tamper_pin.is_empty() { String::new() } else { format!("\n[tamper]\npin = {}\n", self.tamper_pin.trim()) };
+        let tamper = if !self.tamper_pin.is_empty() {
+            format!("\n[tamper]\npin = {}\n", self.tamper_pin.trim())
+        } else if !self.tamper_input.is_empty() {
+            let code = if self.tamper_code.is_empty() { String::new() } else { format!("input_code = \"{}\"\n", self.tamper_code) };
+            format!("\n[tamper]\ninput = \"{}\"\n{code}", self.tamper_input)
+        } else {
+            String::new()
+        };
         format!(
             "# Written by `cargo xtask provision` for hadir-kiosk (its TOML configuration).\n\
              [device]\ndata_dir = \"/data/kiosk\"\ntime_zone = \"{}\"\nlanguage = \"{}\"\n{admin}\n\
@@ -454,7 +482,8 @@ pub fn provision_with(layout: &Layout, image: &Path, target: &Path, settings: &D
 /// `cargo xtask provision --target PATH --site S --mode office|field --server-url URL
 /// (--server-cert-sha256 FP | --server-ca FILE | --insecure-lan) --enrol-token T [--image disk.img] [--hostname H] [--ntp "a b"] [--technician-hash H]
 /// [--time-zone Z] [--language id|en] [--camera DEV] [--keypad usb|matrix|none]
-/// [--keypad-name NAME] [--keypad-rows 5,6,13,19] [--keypad-cols 12,16,20] [--tamper-pin P]
+/// [--keypad-name NAME] [--keypad-rows 5,6,13,19] [--keypad-cols 12,16,20] [--tamper-pin P |
+/// --tamper-input NAME [--tamper-code SW_MACHINE_COVER|KEY_…]]
 /// [--gps-port DEV] [--gps-baud B] [--admin-pin-hash H] [--screen auto|none|WxH] [--screen-rotation 0|90|180|270]`.
 pub fn run(root: &Path, args: &[String]) -> Result<()> {
     let layout = Layout::new(root);
@@ -485,6 +514,8 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
             "--keypad-rows" => s.keypad_rows = value()?,
             "--keypad-cols" => s.keypad_cols = value()?,
             "--tamper-pin" => s.tamper_pin = value()?,
+            "--tamper-input" => s.tamper_input = value()?,
+            "--tamper-code" => s.tamper_code = value()?,
             "--gps-port" => s.gps_port = value()?,
             "--gps-baud" => s.gps_baud = value()?.parse().map_err(|_| anyhow::anyhow!("--gps-baud must be a number"))?,
             "--admin-pin-hash" => s.admin_pin_hash = value()?,
@@ -538,6 +569,9 @@ mod tests {
             (|s| { s.keypad = "matrix".into(); s.keypad_cols = "12,16,40".into(); }, "--keypad-cols must list BCM pins"),
             (|s| { s.keypad = "matrix".into(); s.tamper_pin = "16".into(); }, "pin 16 is named twice"),
             (|s| s.tamper_pin = "26,27".into(), "--tamper-pin takes one pin"),
+            (|s| { s.tamper_pin = "26".into(); s.tamper_input = "gpio-keys".into(); }, "--tamper-pin and --tamper-input"),
+            (|s| { s.tamper_input = "gpio-keys".into(); s.tamper_code = "power".into(); }, "--tamper-code must be"),
+            (|s| s.tamper_code = "KEY_POWER".into(), "--tamper-code must be"),
             (|s| s.keypad_name = "a\"b".into(), "--keypad-name must not"),
             (|s| s.admin_pin_hash = "1234".into(), "--admin-pin-hash must be"),
             (|s| s.screen = "big".into(), "--screen must be auto, none or a display mode"),
@@ -603,6 +637,12 @@ mod tests {
         ] {
             assert!(text.contains(line), "{line} in {text}");
         }
+        s.tamper_pin.clear();
+        s.keypad = "usb".into();
+        s.tamper_input = "gpio-keys".into();
+        s.tamper_code = "KEY_POWER".into();
+        assert_eq!(s.validate(), Ok(()));
+        assert!(s.kiosk_toml().contains("[tamper]\ninput = \"gpio-keys\"\ninput_code = \"KEY_POWER\"\n"), "{}", s.kiosk_toml());
         s.screen = "1280x800".into();
         s.screen_rotation = 180;
         assert_eq!(s.validate(), Ok(()));

@@ -113,6 +113,12 @@ impl Qmp {
         Ok(())
     }
 
+    /// Presses the board's power button: on QEMU's virt board a 100 ms pulse on the GPIO line
+    /// that the device tree gives to `gpio-keys` as KEY_POWER.
+    pub fn power_button(&mut self) -> Result<()> {
+        self.execute(json!({"execute": "system_powerdown"})).map(|_| ())
+    }
+
     /// Saves what the emulated display shows as a PNG.
     pub fn screendump(&mut self, path: &Path) -> Result<()> {
         let _ = std::fs::remove_file(path);

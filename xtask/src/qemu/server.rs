@@ -248,6 +248,15 @@ pub struct DeviceState {
 }
 
 impl HostServer {
+    /// The kinds of the signed device events (tamper) the server stored for [`DEVICE_ID`], in
+    /// the device's order.
+    pub fn device_events(&self) -> Result<Vec<String>> {
+        let out = shell::output(Command::new("sqlite3").arg(&self.db).arg(format!(
+            "SELECT kind FROM device_events WHERE device_id = '{DEVICE_ID}' ORDER BY seq;"
+        )))?;
+        Ok(out.lines().map(str::to_string).collect())
+    }
+
     /// The server's view of [`DEVICE_ID`]: chain head, chain events, quarantine, photos.
     pub fn device_state(&self) -> Result<DeviceState> {
         if !shell::have("sqlite3") {
