@@ -167,6 +167,8 @@ pub struct Published {
 
 /// Reads the capabilities of input node `event` under `sys_input` (`/sys/class/input`).
 fn capabilities(sys_input: &Path, event: &str) -> Result<Capabilities, TouchInputError> {
+    // The kernel writes its `long`s: this program's word on Linux (a 32-bit program on a
+    // 64-bit kernel would read them wrongly; the device's programs match its kernel).
     let word_bits = usize::BITS.min(u64::BITS);
     let device = sys_input.join(event).join("device");
     let bitmap = |rel: &str| -> Result<Vec<u64>, TouchInputError> {

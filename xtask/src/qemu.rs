@@ -331,11 +331,11 @@ impl Guest {
     }
 
     /// A screendump of the display showing the `kind` of screen the kiosk last set, once it
-    /// has been drawn (400 ms later, and still the same screen after the dump): the screen and
-    /// its photo flag. A result stays up for seconds only, so this follows it closely.
+    /// has been drawn (a second later, and still the same screen after the dump; a result
+    /// stays up five): the screen and its photo flag.
     fn capture(&mut self, qmp: &mut Qmp, kind: &str, path: &Path) -> Result<(serde_json::Value, bool)> {
         for _ in 0..5 {
-            self.pump(Duration::from_millis(400));
+            self.pump(Duration::from_secs(1));
             let before = self.last_screen().context("the kiosk has shown no screen")?;
             if screen::kind(&before.1) != kind {
                 bail!("the {kind} screen was gone before its screendump: the kiosk shows {}", before.1);
@@ -667,7 +667,7 @@ fn attendance_extras(host: &HostServer) -> Result<provision::Extras> {
 }
 
 /// Keys typed one every 400 ms on the guest's USB keyboard once the first record (made by
-/// touch) is stored: a `0` outside PIN entry only wakes the choice screen, so runs of `0` are
+/// touch) showed its result: a `0` outside PIN entry only wakes the choice screen, so runs of `0` are
 /// pauses. First the keyboard is pulled out and plugged back (`!`): every attempt must reach
 /// the kiosk through the device it found again. PULANG (`B`) and MASUK (`A`) alternate,
 /// several times, so that records keep being written until the power is cut.

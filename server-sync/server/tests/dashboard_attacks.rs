@@ -296,6 +296,6 @@ async fn a_leaked_board_link_opens_nothing_after_revocation(db: &Db<'_>) {
     // A link past its date.
     let old = "papan-kedaluwarsa";
     let now_ms = NOW.unix_timestamp() * 1000;
-    f.storage.add_board_token(&hadir_server::dashboard::auth::token_hash(old), &hadir_server::storage::accounts::BoardToken { label: "TV lama".into(), initials_only: false, device_alerts: false }, now_ms - 10, now_ms - 1).await.unwrap();
+    f.storage.add_board_token(&hadir_server::dashboard::auth::token_hash(old), &hadir_server::storage::accounts::BoardToken { label: "TV lama".into(), initials_only: false, device_alerts: false, site: None }, now_ms - 10, now_ms - 1).await.unwrap();
     assert_eq!(tv.get(&format!("/board/{old}")).await.status, StatusCode::NOT_FOUND, "an expired link opens nothing");
 }

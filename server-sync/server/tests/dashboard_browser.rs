@@ -231,7 +231,7 @@ async fn supervisor_confirms_exports_and_the_board_follows(db: &Db<'_>) {
 
     // The late board on the lobby TV.
     let token = "papan-lobi-uji";
-    f.state.store.add_board_token(&token_hash(token), &hadir_server::storage::accounts::BoardToken { label: "Lobi".into(), initials_only: false, device_alerts: false }, 0, i64::MAX).await.unwrap();
+    f.state.store.add_board_token(&token_hash(token), &hadir_server::storage::accounts::BoardToken { label: "Lobi".into(), initials_only: false, device_alerts: false, site: None }, 0, i64::MAX).await.unwrap();
     c.set_window_size(1920, 1080).await.unwrap();
     c.goto(&format!("{base}/board/{token}")).await.unwrap();
     // Read in one script call: the event stream replaces the board's markup at any moment, so
@@ -455,7 +455,7 @@ async fn markup_in_free_text_never_runs(db: &Db<'_>) {
         section_heads: [("BM".to_owned(), signer)].into_iter().collect(),
     };
     s.set_letterhead(&letterhead).await.unwrap();
-    s.add_board_token(&token_hash("papan-xss"), &hadir_server::storage::accounts::BoardToken { label: format!("TV {MARK}"), initials_only: false, device_alerts: false }, 0, i64::MAX).await.unwrap();
+    s.add_board_token(&token_hash("papan-xss"), &hadir_server::storage::accounts::BoardToken { label: format!("TV {MARK}"), initials_only: false, device_alerts: false, site: None }, 0, i64::MAX).await.unwrap();
     s.audit(MARK, "login_failed", "", now).await.unwrap();
 
     let b = Browser::open(&f).await;

@@ -198,7 +198,7 @@ async fn board_needs_its_token_and_shows_initials_when_asked(db: &Db<'_>) {
     let get = |p: String| app.clone().oneshot(Request::get(p).body(Body::empty()).unwrap());
     assert_eq!(get("/board/not-a-token".into()).await.unwrap().status(), StatusCode::NOT_FOUND);
     let tok = "papan-lobi-1";
-    f.state.store.add_board_token(&hadir_server::dashboard::auth::token_hash(tok), &hadir_server::storage::accounts::BoardToken { label: "Lobi".into(), initials_only: true, device_alerts: false }, 0, i64::MAX).await.unwrap();
+    f.state.store.add_board_token(&hadir_server::dashboard::auth::token_hash(tok), &hadir_server::storage::accounts::BoardToken { label: "Lobi".into(), initials_only: true, device_alerts: false, site: None }, 0, i64::MAX).await.unwrap();
     let r = get(format!("/board/{tok}")).await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let html = String::from_utf8(axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap().to_vec()).unwrap();
@@ -208,6 +208,42 @@ async fn board_needs_its_token_and_shows_initials_when_asked(db: &Db<'_>) {
     // The token opens nothing else.
     let r = app.clone().oneshot(Request::get("/today").header(header::COOKIE, format!("hadir_session={tok}")).body(Body::empty()).unwrap()).await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
+}
+
+/// A site's late board: the office's TV shows its own people on its own date; the link is made
+/// on the settings page with the site (an unknown one is refused), and the list names it.
+async fn a_sites_board_shows_its_own_people(db: &Db<'_>) {
+    let f = fixture_on(db, true).await;
+    // Rudi (late) works at the field office, on WIT: 09:05 WIB is 11:05 there, the same date.
+    f.storage.put_site("LAPANGAN", "Kantor lapangan", Some("Asia/Jayapura"), "admin", dashboard_fixture::NOW).await.unwrap();
+    f.storage
+        .write_all("test: Rudi to the field office", vec![Stmt::new("UPDATE employees SET site_id = 'LAPANGAN' WHERE employee_id = $1", params!["199205052016015005"])])
+        .await
+        .unwrap();
+    let mut c = Client::new(&f);
+    c.login("admin", PASSWORD).await;
+    let settings = c.get("/settings").await.text();
+    assert!(settings.contains(r#"<option value="LAPANGAN">LAPANGAN</option>"#), "the sites to choose from");
+    let csrf = hidden(&settings, "csrf");
+    let r = c.post("/settings/board", &[("csrf", &csrf), ("label", "TV X"), ("site", "NOWHERE")]).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.text().contains("Lokasi tidak dikenal: NOWHERE"), "{}", r.text());
+    assert!(!c.get("/settings").await.text().contains("TV X"), "nothing made");
+    let r = c.post("/settings/board", &[("csrf", &csrf), ("label", "TV lapangan"), ("site", "LAPANGAN")]).await;
+    let made = r.text();
+    let link = made.split(r#"href="/board/"#).nth(1).and_then(|s| s.split('"').next()).unwrap_or_else(|| panic!("{made}")).to_owned();
+    let field = c.get(&format!("/board/{link}")).await.text();
+    assert!(field.contains("Terlambat hari ini · LAPANGAN") && field.contains("Rudi Hartono"), "{field}");
+    assert!(!field.contains("Agus Pratama"), "the main office's people are on its own TV");
+    // The main office's TV, and one for every site.
+    let board = |site: Option<&str>| hadir_server::storage::accounts::BoardToken { label: "TV".into(), initials_only: false, device_alerts: false, site: site.map(str::to_owned) };
+    f.storage.add_board_token(&hadir_server::dashboard::auth::token_hash("papan-kantor"), &board(Some("KANTOR")), 0, i64::MAX).await.unwrap();
+    f.storage.add_board_token(&hadir_server::dashboard::auth::token_hash("papan-semua"), &board(None), 0, i64::MAX).await.unwrap();
+    let office = c.get("/board/papan-kantor").await.text();
+    assert!(office.contains("Agus Pratama") && !office.contains("Rudi Hartono"), "{office}");
+    let every = c.get("/board/papan-semua").await.text();
+    assert!(every.contains("Agus Pratama") && every.contains("Rudi Hartono") && !every.contains("Terlambat hari ini ·"), "{every}");
+    assert!(c.get("/settings").await.text().contains(r#"TV lapangan <span class="muted">· LAPANGAN</span>"#), "the list names the site");
 }
 
 /// The device API of the fixture's database, its clock at `now`.
@@ -507,7 +543,7 @@ async fn devices_page_shows_health_and_tamper_alerts(db: &Db<'_>) {
     assert!(page.contains(r#"id="tamper-alerts""#) && page.contains(r#"<li data-event="K-01/1"><b>K-01</b>: <span class="bad">casing dibuka</span> 2026-03-02 09:40"#), "{page}");
 
     // The late board's admin view names the open enclosure first; the lobby's board does not.
-    let board = |label: &str, device_alerts: bool| hadir_server::storage::accounts::BoardToken { label: label.into(), initials_only: false, device_alerts };
+    let board = |label: &str, device_alerts: bool| hadir_server::storage::accounts::BoardToken { label: label.into(), initials_only: false, device_alerts, site: None };
     f.storage.add_board_token(&hadir_server::dashboard::auth::token_hash("papan-admin"), &board("Ruang admin", true), 0, i64::MAX).await.unwrap();
     f.storage.add_board_token(&hadir_server::dashboard::auth::token_hash("papan-lobi"), &board("Lobi", false), 0, i64::MAX).await.unwrap();
     let admin_view = c.get("/board/papan-admin").await.text();
@@ -1420,6 +1456,7 @@ on_both_backends!(
     monthly_xlsx_cells_read_back,
     csv_and_pdf_exports,
     board_needs_its_token_and_shows_initials_when_asked,
+    a_sites_board_shows_its_own_people,
     absences_appear_once_every_device_has_synced_past_the_day,
     devices_page_shows_refused_uploads_chain_events_and_quarantine,
     a_silent_device_is_named_and_its_days_released,

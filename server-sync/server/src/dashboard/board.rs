@@ -44,12 +44,23 @@ fn lang(headers: &HeaderMap) -> Lang {
         .unwrap_or_default()
 }
 
-/// Today's late arrivals by section, as the board's inner HTML.
+/// Today's late arrivals by section, as the board's inner HTML. A site's board shows that
+/// site's people on that site's date; the others every site's, on the server's date.
 pub async fn board_fragment(st: &AppState, tok: &BoardToken, lang: Lang) -> Result<String, AppError> {
-    let today = st.now().date();
     let ctx = st.context(&Scope::All).await?;
+    let today = match &tok.site {
+        Some(site) => (st.clock)().to_offset(ctx.zones.of(site).offset()).date(),
+        None => st.now().date(),
+    };
+    let at_site: std::collections::HashSet<&str> = match &tok.site {
+        Some(site) => ctx.employees.iter().filter(|e| e.site_id == *site).map(|e| e.id.as_str()).collect(),
+        None => ctx.employees.iter().map(|e| e.id.as_str()).collect(),
+    };
     let mut by_section: BTreeMap<String, Vec<(String, u32, String, String)>> = BTreeMap::new();
     for (e, d) in date_results(&st.store, &ctx, today).await? {
+        if !at_site.contains(e.id.as_str()) {
+            continue;
+        }
         let (Some(band), Some(p)) = (d.late_band, d.first_in.as_ref()) else { continue };
         let name = if tok.initials_only { initials(&e.name) } else { e.name.clone() };
         // A terminal's record and a manual entry are marked as such (no face evidence).
@@ -64,8 +75,9 @@ pub async fn board_fragment(st: &AppState, tok: &BoardToken, lang: Lang) -> Resu
         by_section.entry(e.section_name).or_default().push((name, d.late_minutes, t, band.tl_label().to_owned()));
     }
     let total: usize = by_section.values().map(Vec::len).sum();
+    let where_ = tok.site.as_ref().map(|s| format!(" · {}", esc(s))).unwrap_or_default();
     let mut s = format!(
-        r#"<div class="top"><span>{t}</span><span>{d}</span><span class="count" id="late-count">{total}</span></div>"#,
+        r#"<div class="top"><span>{t}{where_}</span><span>{d}</span><span class="count" id="late-count">{total}</span></div>"#,
         t = lang.pick("Terlambat hari ini", "Late today"),
         d = date_str(today)
     );

@@ -1475,8 +1475,12 @@ pub async fn settings(State(st): State<AppState>, s: Session, Query(q): Query<Fi
         r#"<section class="card"><h2>{t}</h2>{links}<form method="post" action="/settings/board" class="inline">{c}<label>{l}<input name="label" required></label>
 <label>{d}<input name="days" type="number" min="1" max="3650" value="{days}"></label>
 <label><span><input type="checkbox" name="initials_only" value="1"> {i}</span></label>
+<label>{sl}<select name="site"><option value="">{all}</option>{sites}</select></label>
 <label><span><input type="checkbox" name="device_alerts" value="1"> {a}</span></label><button>{add}</button></form></section>"#,
         t = lang.pick("Papan keterlambatan (TV)", "Late board (TV)"),
+        sl = lang.pick("Lokasi", "Site"),
+        all = lang.pick("Semua lokasi", "Every site"),
+        sites = st.store.sites().await?.iter().map(|s| format!(r#"<option value="{s}">{s}</option>"#, s = esc(s))).collect::<String>(),
         links = board_links_table(lang, &st.store.board_links().await?, &s.csrf, crate::storage::dt_to_ms((st.clock)())),
         l = lang.pick("Nama layar", "Screen name"),
         d = lang.pick("Berlaku (hari)", "Valid (days)"),
@@ -1689,7 +1693,11 @@ fn board_links_table(lang: Lang, links: &[crate::storage::accounts::BoardLink], 
             r#"<tr data-board="{h}"><td>{label}{alerts}</td><td>{made}</td><td>{state}</td><td>{action}</td></tr>"#,
             h = esc(&l.token_sha256),
             label = esc(&l.label),
-            alerts = if l.device_alerts { format!(r#" <span class="muted">({})</span>"#, lang.pick("dengan peringatan perangkat", "with device alerts")) } else { String::new() },
+            alerts = format!(
+                "{}{}",
+                l.site.as_ref().map(|s| format!(r#" <span class="muted">· {}</span>"#, esc(s))).unwrap_or_default(),
+                if l.device_alerts { format!(r#" <span class="muted">({})</span>"#, lang.pick("dengan peringatan perangkat", "with device alerts")) } else { String::new() }
+            ),
             made = if l.created_at_ms > 0 { day(l.created_at_ms) } else { "-".to_owned() },
         );
     }
@@ -1715,7 +1723,17 @@ pub async fn add_board_token(State(st): State<AppState>, s: Session, Form(f): Fo
         })?,
     };
     let now = crate::storage::dt_to_ms((st.clock)());
-    let settings = crate::storage::accounts::BoardToken { label: label.to_owned(), initials_only: initials, device_alerts: field(&f, "device_alerts") == "1" };
+    let site = match field(&f, "site").trim() {
+        "" => None,
+        site if st.store.sites().await?.iter().any(|s| s == site) => Some(site.to_owned()),
+        site => return Err(AppError::BadRequest(format!("{} {site}", s.lang.pick("Lokasi tidak dikenal:", "Unknown site:")))),
+    };
+    let settings = crate::storage::accounts::BoardToken {
+        label: label.to_owned(),
+        initials_only: initials,
+        device_alerts: field(&f, "device_alerts") == "1",
+        site,
+    };
     st.store.add_board_token(&auth::token_hash(&token), &settings, now, now + days * 86_400_000).await?;
     st.store.audit(&s.user.username, "board_token", &format!("{label}, {days} days"), (st.clock)()).await?;
     let lang = s.lang;

@@ -84,6 +84,8 @@ pub struct BoardToken {
     pub initials_only: bool,
     /// The admin view: also show the devices in trouble (an open enclosure first).
     pub device_alerts: bool,
+    /// One site's board (its people, its date); `None`: every site's.
+    pub site: Option<String>,
 }
 
 /// A late-board link as the settings page lists it (the token itself is never stored).
@@ -97,6 +99,8 @@ pub struct BoardLink {
     pub initials_only: bool,
     /// The admin view (device alerts).
     pub device_alerts: bool,
+    /// One site's board; `None`: every site's.
+    pub site: Option<String>,
     /// Made at, ms (0 for links made before this was kept).
     pub created_at_ms: i64,
     /// Expires at, ms (`None`: a link made before links expired).
@@ -347,9 +351,9 @@ impl Store {
     pub async fn add_board_token(&self, token_sha256: &str, settings: &BoardToken, now_ms: i64, expires_at_ms: i64) -> Result<()> {
         self.write(
             "add board token",
-            "INSERT INTO dash_board_tokens (token_sha256, label, initials_only, device_alerts, created_at_ms, expires_at_ms)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-            params![token_sha256, settings.label.as_str(), settings.initials_only, settings.device_alerts, now_ms, expires_at_ms],
+            "INSERT INTO dash_board_tokens (token_sha256, label, initials_only, device_alerts, created_at_ms, expires_at_ms, site_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            params![token_sha256, settings.label.as_str(), settings.initials_only, settings.device_alerts, now_ms, expires_at_ms, settings.site.as_deref()],
         )
         .await?;
         Ok(())
@@ -359,10 +363,10 @@ impl Store {
     pub async fn board_token(&self, token_sha256: &str, now_ms: i64) -> Result<Option<BoardToken>> {
         self.query_opt(
             "read board token",
-            "SELECT label, initials_only, device_alerts FROM dash_board_tokens
+            "SELECT label, initials_only, device_alerts, site_id FROM dash_board_tokens
              WHERE token_sha256 = $1 AND revoked_at_ms IS NULL AND (expires_at_ms IS NULL OR expires_at_ms > $2)",
             params![token_sha256, now_ms],
-            |r| Ok(BoardToken { label: r.text(0)?, initials_only: r.bool(1)?, device_alerts: r.bool(2)? }),
+            |r| Ok(BoardToken { label: r.text(0)?, initials_only: r.bool(1)?, device_alerts: r.bool(2)?, site: r.opt_text(3)? }),
         )
         .await
     }
@@ -371,7 +375,7 @@ impl Store {
     pub async fn board_links(&self) -> Result<Vec<BoardLink>> {
         self.query_rows(
             "read board links",
-            "SELECT token_sha256, label, initials_only, created_at_ms, expires_at_ms, revoked_at_ms, device_alerts
+            "SELECT token_sha256, label, initials_only, created_at_ms, expires_at_ms, revoked_at_ms, device_alerts, site_id
              FROM dash_board_tokens ORDER BY created_at_ms DESC, label",
             params![],
             |r| {
@@ -380,6 +384,7 @@ impl Store {
                     label: r.text(1)?,
                     initials_only: r.bool(2)?,
                     device_alerts: r.bool(6)?,
+                    site: r.opt_text(7)?,
                     created_at_ms: r.i64(3)?,
                     expires_at_ms: r.opt_i64(4)?,
                     revoked_at_ms: r.opt_i64(5)?,

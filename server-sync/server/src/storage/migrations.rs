@@ -469,7 +469,16 @@ CREATE TRIGGER dash_decisions_no_truncate BEFORE TRUNCATE ON dash_decisions
 /// Every dashboard migration (component `dashboard`; needs [`CORE`] first: it indexes
 /// `records`).
 pub const DASHBOARD: &[Migration] =
-    &[DASHBOARD_1, DASHBOARD_2, DASHBOARD_3, DASHBOARD_4, DASHBOARD_5, DASHBOARD_6, DASHBOARD_7, DASHBOARD_8, DASHBOARD_9, DASHBOARD_10, DASHBOARD_11, DASHBOARD_12, DASHBOARD_13, DASHBOARD_14, DASHBOARD_15];
+    &[DASHBOARD_1, DASHBOARD_2, DASHBOARD_3, DASHBOARD_4, DASHBOARD_5, DASHBOARD_6, DASHBOARD_7, DASHBOARD_8, DASHBOARD_9, DASHBOARD_10, DASHBOARD_11, DASHBOARD_12, DASHBOARD_13, DASHBOARD_14, DASHBOARD_15, DASHBOARD_16];
+
+/// A late-board link for one site: that office's TV shows its own people, on its own date.
+const DASHBOARD_16: Migration = Migration {
+    component: "dashboard",
+    version: 16,
+    name: "late-board links for one site",
+    sqlite: "ALTER TABLE dash_board_tokens ADD COLUMN site_id TEXT;",
+    postgres: "ALTER TABLE dash_board_tokens ADD COLUMN site_id TEXT;",
+};
 
 /// Holidays' kinds (#16): national, joint leave (cuti bersama), regional; and the sites a
 /// holiday applies to (space-separated ids, empty: every site). The holidays of an earlier
