@@ -28,10 +28,10 @@ const PACKAGES: &[(&str, &str)] = &[
     // The user interface.
     ("libfontconfig-dev", "Slint's text rendering finds fonts through fontconfig"),
     ("fonts-dejavu-core", "a font fontconfig always sees"),
-    ("libudev-dev:arm64", "the board's touchscreen build (`cargo xtask cross --board`)"),
-    ("libinput-dev:arm64", "the board's touchscreen build (`cargo xtask cross --board`)"),
-    ("libxkbcommon-dev:arm64", "the board's touchscreen build (`cargo xtask cross --board`)"),
-    ("libfontconfig-dev:arm64", "the board's touchscreen build (`cargo xtask cross --board`)"),
+    ("libudev-dev:arm64", "the kiosk's touchscreen in the device build (`cargo xtask cross`)"),
+    ("libinput-dev:arm64", "the kiosk's touchscreen in the device build (`cargo xtask cross`)"),
+    ("libxkbcommon-dev:arm64", "the kiosk's touchscreen in the device build (`cargo xtask cross`)"),
+    ("libfontconfig-dev:arm64", "the kiosk's touchscreen in the device build (`cargo xtask cross`)"),
     // The central server's scale-out store, tested for real.
     ("postgresql", "the PostgreSQL server for the server's store tests"),
     // The kiosk's TLS tests make their certificates as an operator would.
