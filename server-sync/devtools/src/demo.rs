@@ -374,7 +374,7 @@ pub async fn seed(store: &Store, opts: &DemoOptions, now: OffsetDateTime) -> Res
         });
     }
     let board_token = auth::random_token();
-    store.add_board_token(&auth::token_hash(&board_token), &hadir_server::storage::accounts::BoardToken { label: "TV lobi (demo)".into(), initials_only: false, device_alerts: false }, now_ms, now_ms + hadir_server::dashboard::BOARD_LINK_DAYS * 86_400_000).await?;
+    store.add_board_token(&auth::token_hash(&board_token), &hadir_server::storage::accounts::BoardToken { label: "TV lobi (demo)".into(), initials_only: false, device_alerts: false, site: None }, now_ms, now_ms + hadir_server::dashboard::BOARD_LINK_DAYS * 86_400_000).await?;
 
     let records = seed_records(store, &people, opts, now, now_ms).await?;
     store.audit("demo", "demo_seeded", &format!("{} employees, {records} records", people.len()), now).await?;
