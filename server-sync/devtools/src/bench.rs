@@ -24,6 +24,7 @@
 //! integration tests' wall time, not here. PostgreSQL runs in a temporary cluster with fsync on,
 //! to compare fairly with SQLite's `synchronous=FULL`.
 
+use hadir_protocol::keytable::KeyTables;
 use hadir_server::ingest::{IngestPolicy, ingest, prepare};
 use hadir_pg_cluster::TempCluster;
 use hadir_server::storage::{NewToken, Store};
@@ -203,15 +204,17 @@ async fn enrol_all(store: &Store, w: &Workload) -> Result<(), BenchError> {
 
 async fn throughput(store: &Store, w: &Workload) -> Result<Duration, BenchError> {
     let policy = IngestPolicy::default();
+    let keys = std::sync::Arc::new(KeyTables::default());
     let started = Instant::now();
     let mut tasks = Vec::new();
     for bodies in w.bodies.clone() {
         let store = store.clone();
         let policy = policy.clone();
+        let keys = keys.clone();
         tasks.push(tokio::spawn(async move {
             let mut stored = 0usize;
             for body in bodies {
-                let answer = ingest(&store, &body, T0, &policy).await.map_err(|e| e.to_string())?;
+                let answer = ingest(&store, &body, T0, &policy, &keys).await.map_err(|e| e.to_string())?;
                 stored += answer.results.iter().filter(|r| r.outcome == Outcome::Stored).count();
             }
             Ok::<usize, String>(stored)
@@ -230,6 +233,7 @@ async fn throughput(store: &Store, w: &Workload) -> Result<Duration, BenchError>
 
 async fn phases(store: &Store, w: &Workload) -> Result<Vec<(&'static str, Duration)>, BenchError> {
     let policy = IngestPolicy::default();
+    let keys = KeyTables::default();
     let names = [
         "JSON decode + validate",
         "device, roster and month lookup",
@@ -252,7 +256,7 @@ async fn phases(store: &Store, w: &Workload) -> Result<Vec<(&'static str, Durati
             let known = hadir_server::ingest::known(store, &decoded, &policy).await?;
             t[1] += s.elapsed();
             let s = Instant::now();
-            let verified = prepare(decoded, &devices, &known, T0, &policy).verified;
+            let verified = prepare(decoded, &devices, &known, T0, &policy, &keys).verified;
             if verified.iter().any(|v| !v.flags.is_empty()) {
                 return Err(BenchError::Check("the server doubted a bench record".into()));
             }
@@ -524,4 +528,50 @@ pub fn plausibility_month() -> PlausibilityResult {
         flagged += usize::from(!place.doubts.is_empty() || !found.is_empty());
     }
     PlausibilityResult { records: points.len(), flagged, elapsed: started.elapsed() }
+}
+
+/// Strict verification with the key as read against the same key prepared ([`KeyTables`]), on
+/// the same signed records, interleaved in rounds so that both see the same machine.
+#[derive(Debug)]
+pub struct VerifySpeed {
+    /// Signatures checked by each way.
+    pub signatures: usize,
+    /// Median µs a signature, `PublicKey::verify` (ed25519-dalek's `verify_strict`).
+    pub strict_us: f64,
+    /// Median µs a signature, `PreparedKey::verify`.
+    pub prepared_us: f64,
+    /// Building one prepared key, µs.
+    pub prepare_us: f64,
+}
+
+/// Times the two verifications over `rounds` rounds of 200 signatures each.
+pub fn verify_speed(rounds: usize) -> VerifySpeed {
+    const PER_ROUND: usize = 200;
+    let key = DeviceKey::from_seed(&[0x5e; 32]);
+    let public = key.public();
+    let signed: Vec<(Vec<u8>, hadir_protocol::Signature)> = (0..PER_ROUND)
+        .map(|i| {
+            let message = format!("a canonical record of about the usual length, number {i:06}, {}", "x".repeat(120)).into_bytes();
+            let sig = key.sign(&message);
+            (message, sig)
+        })
+        .collect();
+    let started = Instant::now();
+    let prepared = hadir_protocol::keytable::PreparedKey::new(&public);
+    let prepare_us = started.elapsed().as_secs_f64() * 1e6;
+    let (mut strict, mut fast) = (Vec::new(), Vec::new());
+    for _ in 0..rounds.max(1) {
+        let s = Instant::now();
+        let ok = signed.iter().filter(|(m, sig)| public.verify(m, sig).is_ok()).count();
+        strict.push(s.elapsed().as_secs_f64() * 1e6 / PER_ROUND as f64);
+        let s = Instant::now();
+        let ok_fast = signed.iter().filter(|(m, sig)| prepared.verify(m, sig).is_ok()).count();
+        fast.push(s.elapsed().as_secs_f64() * 1e6 / PER_ROUND as f64);
+        assert_eq!((ok, ok_fast), (PER_ROUND, PER_ROUND), "every benchmark signature verifies both ways");
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    VerifySpeed { signatures: PER_ROUND * rounds.max(1), strict_us: median(&mut strict), prepared_us: median(&mut fast), prepare_us }
 }

@@ -432,6 +432,7 @@ async fn seed_records(store: &Store, people: &[Person], opts: &DemoOptions, now:
     let mut batch = Vec::new();
     let mut stored = 0usize;
     let policy = IngestPolicy::default();
+    let keys = std::sync::Arc::new(hadir_protocol::keytable::KeyTables::default());
     for (n, (at_ms, i, punch)) in planned.iter().enumerate() {
         let seq = n as u64 + 1;
         let photo = match (&evidence, punch.decision) {
@@ -464,7 +465,7 @@ async fn seed_records(store: &Store, people: &[Person], opts: &DemoOptions, now:
         if batch.len() == 100 || n + 1 == planned.len() {
             let text = serde_json::to_vec(&UploadBatch::of(std::mem::take(&mut batch)))
                 .map_err(|e| DemoError::Ingest(e.to_string()))?;
-            let answer = ingest(store, &text, now_ms, &policy).await?;
+            let answer = ingest(store, &text, now_ms, &policy, &keys).await?;
             for r in answer.results {
                 if r.outcome != Outcome::Stored {
                     return Err(DemoError::NotStored { seq: r.seq.unwrap_or(0), outcome: format!("{:?}", r.outcome) });

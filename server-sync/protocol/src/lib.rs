@@ -32,6 +32,7 @@ pub mod canonical;
 pub mod chain;
 pub mod health;
 pub mod keys;
+pub mod keytable;
 pub mod record;
 
 pub use band::Band;

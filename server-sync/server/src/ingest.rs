@@ -25,10 +25,12 @@ use crate::storage::areas::FixesOf;
 use crate::storage::{BatchExtras, DeviceInfo, RefusedUpload, StorageError, Store, Watermark, Write};
 use hadir_protocol::batch::DrainClaim;
 use hadir_protocol::{
-    BatchDecodeError, ChainError, ChainHead, Digest, Outcome, PublicKey, Record, RecordResult,
+    BatchDecodeError, ChainError, ChainHead, Digest, Outcome, Record, RecordResult,
     RefusalReason, UploadResponse, decode_batch,
 };
+use hadir_protocol::keytable::{KeyTables, PreparedKey};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// What the server accepts from devices: plausible record times, and templates of its model;
 /// and what it doubts: records against the sites' zone and the time rules.
@@ -274,10 +276,12 @@ pub fn prepare(
     known: &Known,
     now_ms: i64,
     policy: &IngestPolicy,
+    keys: &KeyTables,
 ) -> Prepared {
     let mut answers: Vec<Option<RecordResult>> = Vec::with_capacity(decoded.entries.len());
     let mut refusals = Vec::new();
-    let mut candidates: Vec<(Verified, PublicKey)> = Vec::new();
+    let mut candidates: Vec<(Verified, Arc<PreparedKey>)> = Vec::new();
+    let mut prepared: HashMap<&str, Arc<PreparedKey>> = HashMap::new();
     let mut tracks = known.tracks.clone();
     let mut device_tracks = known.device_tracks.clone();
     let mut keep = |device_id: Option<String>, seq: Option<u64>, reason: RefusalReason, detail: &str, hash: Option<Digest>| {
@@ -386,7 +390,8 @@ pub fn prepare(
                     flags.extend(own.iter().map(crate::doubts::Flag::implausible));
                     flags.extend(new);
                 }
-                candidates.push((Verified { index, record, hash, canonical, implausible, flags }, d.public_key));
+                let key = prepared.entry(d.device_id.as_str()).or_insert_with(|| keys.get(&d.public_key)).clone();
+                candidates.push((Verified { index, record, hash, canonical, implausible, flags }, key));
             }
         }
     }
@@ -412,8 +417,8 @@ pub fn prepare(
 }
 
 /// Which signatures verify, strictly; large uploads are split over the machine's cores.
-fn verify_all(candidates: &[(Verified, PublicKey)]) -> Vec<bool> {
-    let check = |(v, k): &(Verified, PublicKey)| k.verify(&v.canonical, &v.record.signature).is_ok();
+fn verify_all(candidates: &[(Verified, Arc<PreparedKey>)]) -> Vec<bool> {
+    let check = |(v, k): &(Verified, Arc<PreparedKey>)| k.verify(&v.canonical, &v.record.signature).is_ok();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     // Below this many signatures a thread costs more than it saves.
     const PER_THREAD: usize = 64;
@@ -448,14 +453,16 @@ pub async fn known(store: &Store, decoded: &hadir_protocol::DecodedBatch, policy
     let mut months: Vec<(i32, u8)> = bodies().flat_map(|b| offsets.iter().filter_map(|o| month_of(b.recorded_at_ms, *o))).collect();
     months.sort_unstable();
     months.dedup();
-    let mut closed_months = std::collections::HashSet::new();
-    for (year, month) in months {
-        let Ok(m) = time::Month::try_from(month) else { continue };
-        if store.month_close(year, m).await?.is_some() {
-            closed_months.insert((year, month));
+    let closed = async {
+        let mut closed_months = std::collections::HashSet::new();
+        for (year, month) in months {
+            let Ok(m) = time::Month::try_from(month) else { continue };
+            if store.month_close(year, m).await?.is_some() {
+                closed_months.insert((year, month));
+            }
         }
-    }
-    let site_areas = store.site_areas().await?;
+        Ok::<_, StorageError>(closed_months)
+    };
     // Earlier fixes of the employees whose records carry one, up to the batch's first record.
     let mut with_fix: Vec<&str> = bodies().filter(|b| b.gps.is_some()).map(|b| b.employee_id.as_str()).collect();
     with_fix.sort_unstable();
@@ -463,27 +470,37 @@ pub async fn known(store: &Store, decoded: &hadir_protocol::DecodedBatch, policy
     let mut devices: Vec<&str> = bodies().filter(|b| b.gps.is_some()).map(|b| b.device_id.as_str()).collect();
     devices.sort_unstable();
     devices.dedup();
-    let (mut tracks, mut device_tracks) = (HashMap::new(), HashMap::new());
-    if let Some(first) = bodies().filter(|b| b.gps.is_some()).map(|b| b.recorded_at_ms).min() {
-        let from = first - TRACK_DAYS * 86_400_000;
-        for (by, keys, into) in [(FixesOf::Employees, &with_fix, &mut tracks), (FixesOf::Devices, &devices, &mut device_tracks)] {
-            for (key, points) in store.fix_history(by, keys, from, first, &zones).await? {
-                let mut t = hadir_rules::plausibility::Track::default();
-                for p in points {
-                    // Earlier records were judged when they came; here they only build the track.
-                    let _ = t.next(p, &policy.plausibility);
+    let tracks = async {
+        let (mut tracks, mut device_tracks) = (HashMap::new(), HashMap::new());
+        if let Some(first) = bodies().filter(|b| b.gps.is_some()).map(|b| b.recorded_at_ms).min() {
+            let from = first - TRACK_DAYS * 86_400_000;
+            for (by, keys, into) in [(FixesOf::Employees, &with_fix, &mut tracks), (FixesOf::Devices, &devices, &mut device_tracks)] {
+                for (key, points) in store.fix_history(by, keys, from, first, &zones).await? {
+                    let mut t = hadir_rules::plausibility::Track::default();
+                    for p in points {
+                        // Earlier records were judged when they came; here they only build the track.
+                        let _ = t.next(p, &policy.plausibility);
+                    }
+                    into.insert(key, t);
                 }
-                into.insert(key, t);
             }
         }
-    }
-    let assignments = store.field_areas_of(&employees, None).await?;
-    Ok(Known { employee_sites: store.employee_sites(&employees).await?, closed_months, site_areas, assignments, tracks, device_tracks, zones })
+        Ok::<_, StorageError>((tracks, device_tracks))
+    };
+    // The lookups are independent: asked at once, on the store's read connections.
+    let (closed_months, site_areas, (tracks, device_tracks), assignments, employee_sites) = tokio::try_join!(
+        closed,
+        store.site_areas(),
+        tracks,
+        store.field_areas_of(&employees, None),
+        store.employee_sites(&employees),
+    )?;
+    Ok(Known { employee_sites, closed_months, site_areas, assignments, tracks, device_tracks, zones })
 }
 
 /// The whole ingest of one upload body (no peer address known).
-pub async fn ingest(store: &Store, body: &[u8], now_ms: i64, policy: &IngestPolicy) -> Result<UploadResponse, IngestError> {
-    Ok(ingest_from(store, body, now_ms, policy, &Peer::default()).await?.answer)
+pub async fn ingest(store: &Store, body: &[u8], now_ms: i64, policy: &IngestPolicy, keys: &Arc<KeyTables>) -> Result<UploadResponse, IngestError> {
+    Ok(ingest_from(store, body, now_ms, policy, keys, &Peer::default()).await?.answer)
 }
 
 /// One upload ingested: the answer, and how many rows it left in `refused_uploads` (what the
@@ -502,6 +519,7 @@ pub async fn ingest_from(
     body: &[u8],
     now_ms: i64,
     policy: &IngestPolicy,
+    keys: &Arc<KeyTables>,
     peer: &Peer,
 ) -> Result<Ingested, IngestError> {
     let decoded = decode_batch(body)?;
@@ -513,13 +531,13 @@ pub async fn ingest_from(
         .collect();
     ids.sort();
     ids.dedup();
-    let devices = store.devices(&ids).await?;
-    let known = known(store, &decoded, policy).await?;
+    let (devices, known) = tokio::try_join!(store.devices(&ids), known(store, &decoded, policy))?;
     // Verifying is CPU work (tens of µs a signature): off the async workers, so a large upload
     // does not stall the other requests.
     let policy_owned = policy.clone();
+    let keys = keys.clone();
     let Prepared { mut answers, verified, mut refusals, watermark } =
-        tokio::task::spawn_blocking(move || prepare(decoded, &devices, &known, now_ms, &policy_owned))
+        tokio::task::spawn_blocking(move || prepare(decoded, &devices, &known, now_ms, &policy_owned, &keys))
             .await
             .map_err(|e| IngestError::Verifier(e.to_string()))?;
     for r in &mut refusals {

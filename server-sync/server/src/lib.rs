@@ -69,6 +69,8 @@ pub struct AppState {
     /// What the ingest accepts and doubts; its `zone` is the sites' time zone, also sent to the
     /// kiosks with their rules.
     pub policy: ingest::IngestPolicy,
+    /// The enrolled devices' keys, prepared for fast verification.
+    pub keys: Arc<hadir_protocol::keytable::KeyTables>,
     /// Now.
     pub clock: Clock,
     /// The largest upload body, bytes.
@@ -96,6 +98,7 @@ impl AppState {
         AppState {
             store,
             policy: ingest::IngestPolicy::default(),
+            keys: Arc::default(),
             clock: system_clock(),
             max_body_bytes: config::IngestConfig::default().max_body_bytes,
             trusted_proxies: Vec::new(),

@@ -209,6 +209,7 @@ async fn main() -> Result<()> {
             let state = AppState {
                 store: store.clone(),
                 policy: cfg.policy,
+                keys: Default::default(),
                 clock: clock.clone(),
                 max_body_bytes: cfg.raw.ingest.max_body_bytes,
                 trusted_proxies: dash_config.trusted_proxies.clone(),

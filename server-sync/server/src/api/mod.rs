@@ -199,7 +199,7 @@ async fn upload(
 ) -> Result<Response, ApiError> {
     let now = (s.clock)();
     let from = peer(&extensions, &headers);
-    match crate::ingest::ingest_from(&s.store, &body, now, &s.policy, &from).await {
+    match crate::ingest::ingest_from(&s.store, &body, now, &s.policy, &s.keys, &from).await {
         Ok(crate::ingest::Ingested { answer, refusals_kept }) => {
             let stored = answer.results.iter().filter(|r| r.outcome == hadir_protocol::Outcome::Stored).count();
             let refused = answer.results.iter().filter(|r| !r.outcome.is_acknowledged()).count();

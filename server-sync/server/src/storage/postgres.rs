@@ -37,11 +37,18 @@ pub struct PgStore {
     client: Mutex<PgConn>,
     readers: Vec<Mutex<PgConn>>,
     next_reader: std::sync::atomic::AtomicUsize,
+    ingesters: Vec<Mutex<PgConn>>,
+    next_ingester: std::sync::atomic::AtomicUsize,
 }
 
 /// Read connections: pages read beside each other (PostgreSQL runs each connection's
 /// statements one after another).
 const READERS: usize = 3;
+
+/// Connections that store devices' uploads: uploads of different devices are stored beside
+/// each other and their commits share a WAL flush. Each transaction locks its devices' rows,
+/// so two uploads of one device still follow each other.
+const INGESTERS: usize = 3;
 
 /// Statements kept per connection at most; past it the cache starts again (a statement with
 /// `IN (…)` lists has one text per list length).
@@ -110,8 +117,27 @@ impl PgStore {
         for _ in 0..READERS {
             readers.push(open_client(url, "reader").await?);
         }
+        let mut ingesters = Vec::with_capacity(INGESTERS);
+        for _ in 0..INGESTERS {
+            ingesters.push(open_client(url, "ingest").await?);
+        }
         let conn = |client| Mutex::new(PgConn { client, statements: Statements::default() });
-        Ok(PgStore { client: conn(client), readers: readers.into_iter().map(conn).collect(), next_reader: Default::default() })
+        Ok(PgStore {
+            client: conn(client),
+            readers: readers.into_iter().map(conn).collect(),
+            next_reader: Default::default(),
+            ingesters: ingesters.into_iter().map(conn).collect(),
+            next_ingester: Default::default(),
+        })
+    }
+
+    /// A free connection of `pool`, else the next one in turn.
+    async fn any<'a>(pool: &'a [Mutex<PgConn>], next: &std::sync::atomic::AtomicUsize) -> tokio::sync::MutexGuard<'a, PgConn> {
+        if let Some(free) = pool.iter().find_map(|r| r.try_lock().ok()) {
+            return free;
+        }
+        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % pool.len();
+        pool[i].lock().await
     }
 
     /// The client, for other components' queries. Hold the guard briefly.
@@ -122,11 +148,7 @@ impl PgStore {
     /// The read connection (reads only: the dashboard's pages and recaps). Hold the guard
     /// briefly.
     pub async fn lock_reader(&self) -> tokio::sync::MutexGuard<'_, PgConn> {
-        if let Some(free) = self.readers.iter().find_map(|r| r.try_lock().ok()) {
-            return free;
-        }
-        let i = self.next_reader.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % self.readers.len();
-        self.readers[i].lock().await
+        Self::any(&self.readers, &self.next_reader).await
     }
 
     pub(super) async fn migrate(&self, list: &[Migration]) -> Result<usize> {
@@ -176,7 +198,7 @@ impl PgStore {
         drop(c);
         if count > 0 {
             self.client.lock().await.statements.clear();
-            for r in &self.readers {
+            for r in self.readers.iter().chain(&self.ingesters) {
                 r.lock().await.statements.clear();
             }
         }
@@ -298,7 +320,7 @@ impl PgStore {
     }
 
     pub(super) async fn store_verified(&self, verified: &[Verified], extras: &BatchExtras, now_ms: i64) -> Result<Vec<Outcome>> {
-        let mut c = self.client.lock().await;
+        let mut c = Self::any(&self.ingesters, &self.next_ingester).await;
         let PgConn { client, statements } = &mut *c;
         let tx = client.transaction().await.map_err(err("begin ingest"))?;
         // Lock every device row of the batch at once, in id order (two servers never wait on
