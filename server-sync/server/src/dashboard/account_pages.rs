@@ -31,35 +31,29 @@ pub async fn account(State(_st): State<AppState>, s: Session, Query(q): Query<Fi
     let flash = if temporary {
         format!(
             r#"<div class="flash" id="choose-password">{}</div>"#,
-            lang.pick(
-                "Anda masuk dengan kata sandi sementara. Pilih kata sandi Anda sendiri untuk melanjutkan.",
-                "You signed in with a temporary password. Choose your own password to go on.",
-            )
+            lang.tr("You signed in with a temporary password. Choose your own password to go on.")
         )
     } else {
         flash(&q)
     };
-    let cur = if temporary { lang.pick("Kata sandi sementara", "Temporary password") } else { lang.pick("Kata sandi sekarang", "Current password") };
+    let cur = if temporary { lang.tr("Temporary password") } else { lang.tr("Current password") };
     let body = format!(
         r#"{flash}<section class="card" id="password"><h2>{t}</h2><p class="muted">{help}</p>
 <form method="post" action="/account/password">{c}<label>{cur}<input type="password" name="current" required autocomplete="current-password" maxlength="{max}"></label>
 <label>{new}<input type="password" name="new" required autocomplete="new-password" minlength="{min}" maxlength="{max}"></label>
 <label>{again}<input type="password" name="again" required autocomplete="new-password" maxlength="{max}"></label><button>{save}</button></form></section>
 <section class="card" id="sessions"><h2>{st}</h2><p class="muted">{shelp}</p><form method="post" action="/account/sessions/end">{c}<button class="reject">{end}</button></form></section>"#,
-        t = lang.pick("Ganti kata sandi", "Change the password"),
-        help = lang.pick(
-            "Minimal 12 karakter dan bukan kata sandi umum. Setelah diganti, semua sesi akun ini berakhir; masuk lagi dengan kata sandi baru.",
-            "At least 12 characters and not a common password. Once changed, every session of this account ends; sign in again with the new password.",
-        ),
-        new = lang.pick("Kata sandi baru", "New password"),
-        again = lang.pick("Ulangi kata sandi baru", "New password again"),
+        t = lang.tr("Change the password"),
+        help = lang.tr("At least 12 characters and not a common password. Once changed, every session of this account ends; sign in again with the new password."),
+        new = lang.tr("New password"),
+        again = lang.tr("New password again"),
         min = crate::people::password::MIN_LENGTH,
-        save = lang.pick("Ganti", "Change"),
-        st = lang.pick("Sesi", "Sessions"),
-        shelp = lang.pick("Keluar dari semua perangkat tempat akun ini masuk (misalnya ponsel yang hilang).", "Sign out on every device this account is signed in on (a lost phone, say)."),
-        end = lang.pick("Keluar dari semua sesi", "Sign out everywhere"),
+        save = lang.tr("Change"),
+        st = lang.tr("Sessions"),
+        shelp = lang.tr("Sign out on every device this account is signed in on (a lost phone, say)."),
+        end = lang.tr("Sign out everywhere"),
     ) + &second_factor_card(&s);
-    Ok(Html(page(lang, &s.user, &s.csrf, Page::Account, lang.pick("Akun saya", "My account"), &body)))
+    Ok(Html(page(lang, &s.user, &s.csrf, Page::Account, lang.tr("My account"), &body)))
 }
 
 /// An administrator's second factor: how to turn it on (a new secret for the app, confirmed
@@ -70,15 +64,15 @@ fn second_factor_card(s: &Session) -> String {
     }
     let lang = s.lang;
     let c = csrf_field(&s.csrf);
-    let pw = lang.pick("Kata sandi sekarang", "Current password");
+    let pw = lang.tr("Current password");
     let max = crate::people::password::MAX_LENGTH;
     if s.user.totp_secret.is_some() {
         return format!(
             r#"<section class="card" id="totp"><h2>{t}</h2><p class="ok">{on}</p><form method="post" action="/account/totp" class="inline">{c}<input type="hidden" name="action" value="off">
 <label>{pw}<input type="password" name="current" required autocomplete="current-password" maxlength="{max}"></label><button class="reject">{off}</button></form></section>"#,
-            t = lang.pick("Verifikasi dua langkah", "Two-step verification"),
-            on = lang.pick("Aktif: setiap masuk meminta kode dari aplikasi autentikator.", "On: every sign-in asks for a code from the authenticator app."),
-            off = lang.pick("Matikan", "Turn off"),
+            t = lang.tr("Two-step verification"),
+            on = lang.tr("On: every sign-in asks for a code from the authenticator app."),
+            off = lang.tr("Turn off"),
         );
     }
     let secret = totp::new_secret();
@@ -89,15 +83,12 @@ fn second_factor_card(s: &Session) -> String {
 <form method="post" action="/account/totp" class="inline">{c}<input type="hidden" name="action" value="on"><input type="hidden" name="secret" value="{key}">
 <label>{code}<input name="code" required inputmode="numeric" autocomplete="one-time-code" maxlength="6" pattern="[0-9]{{6}}"></label>
 <label>{pw}<input type="password" name="current" required autocomplete="current-password" maxlength="{max}"></label><button>{on}</button></form></section>"#,
-        t = lang.pick("Verifikasi dua langkah", "Two-step verification"),
-        help = lang.pick(
-            "Untuk akun admin: tambahkan kunci ini di aplikasi autentikator (Google Authenticator, Aegis, FreeOTP …), lalu ketik kode 6 angka yang ditampilkannya. Setelah aktif, setiap masuk meminta kode itu. Bila ponsel hilang, admin lain mengatur ulang kata sandi akun ini (itu juga mematikan verifikasi dua langkah).",
-            "For administrator accounts: add this key to an authenticator app (Google Authenticator, Aegis, FreeOTP …), then type the 6-digit code it shows. Once on, every sign-in asks for that code. If the phone is lost, another administrator resets this account's password (which also turns two-step verification off).",
-        ),
+        t = lang.tr("Two-step verification"),
+        help = lang.tr("For administrator accounts: add this key to an authenticator app (Google Authenticator, Aegis, FreeOTP …), then type the 6-digit code it shows. Once on, every sign-in asks for that code. If the phone is lost, another administrator resets this account's password (which also turns two-step verification off)."),
         grouped = grouped.join(" "),
         uri = esc(&totp::uri("Hadir", &s.user.username, &secret)),
-        code = lang.pick("Kode dari aplikasi", "Code from the app"),
-        on = lang.pick("Aktifkan", "Turn on"),
+        code = lang.tr("Code from the app"),
+        on = lang.tr("Turn on"),
     )
 }
 
@@ -119,13 +110,13 @@ pub async fn set_second_factor(State(st): State<AppState>, s: Session, Form(f): 
     let now = (st.clock)();
     if !right {
         st.store.audit(&s.user.username, "totp_refused", "the current password was wrong", now).await?;
-        return Ok(redirect_err("/account", lang.pick("Kata sandi sekarang salah.", "The current password is wrong.")));
+        return Ok(redirect_err("/account", lang.tr("The current password is wrong.")));
     }
     match get("action") {
         "off" => {
             st.store.set_totp(s.user.id, None).await?;
             st.store.audit(&s.user.username, "totp_off", "", now).await?;
-            Ok(redirect_ok("/account", lang.pick("Verifikasi dua langkah dimatikan", "Two-step verification turned off")))
+            Ok(redirect_ok("/account", lang.tr("Two-step verification turned off")))
         }
         "on" => {
             let key = get("secret");
@@ -133,12 +124,12 @@ pub async fn set_second_factor(State(st): State<AppState>, s: Session, Form(f): 
             let Some(step) = totp::verify(&secret, get("code"), now.unix_timestamp(), None) else {
                 return Ok(redirect_err(
                     "/account",
-                    lang.pick("Kode tidak cocok: periksa jam ponsel dan ketik kode yang sedang tampil, dengan kunci baru di bawah.", "The code does not match: check the phone's clock and type the code shown now, with the new key below."),
+                    lang.tr("The code does not match: check the phone's clock and type the code shown now, with the new key below."),
                 ));
             };
             st.store.set_totp(s.user.id, Some((&totp::base32(&secret), step))).await?;
             st.store.audit(&s.user.username, "totp_on", "", now).await?;
-            Ok(redirect_ok("/account", lang.pick("Verifikasi dua langkah aktif", "Two-step verification turned on")))
+            Ok(redirect_ok("/account", lang.tr("Two-step verification turned on")))
         }
         _ => Err(AppError::BadRequest("action".into())),
     }
@@ -153,7 +144,7 @@ pub async fn change_password(State(st): State<AppState>, s: Session, Form(f): Fo
     let max = crate::people::password::MAX_LENGTH;
     let (current, new) = (get("current").chars().take(max + 1).collect::<String>(), get("new").to_owned());
     if new != get("again") {
-        return Ok(redirect_err("/account", lang.pick("Kata sandi baru dan ulangannya tidak sama.", "The new password and its repetition differ.")));
+        return Ok(redirect_err("/account", lang.tr("The new password and its repetition differ.")));
     }
     if let Err(weak) = crate::people::password::check(&new) {
         return Ok(redirect_err("/account", weak.text(lang)));
@@ -166,13 +157,13 @@ pub async fn change_password(State(st): State<AppState>, s: Session, Form(f): Fo
         .map_err(|e| AppError::Internal(format!("password task: {e}")))?;
     let Some(hash) = hashed else {
         st.store.audit(&s.user.username, "password_change_refused", "the current password was wrong", now).await?;
-        return Ok(redirect_err("/account", lang.pick("Kata sandi sekarang salah.", "The current password is wrong.")));
+        return Ok(redirect_err("/account", lang.tr("The current password is wrong.")));
     };
     let hash = hash.map_err(|e| AppError::Internal(e.to_string()))?;
     st.store.set_password(s.user.id, &hash).await?;
     let ended = st.store.delete_sessions_of(s.user.id).await?;
     st.store.audit(&s.user.username, "password_changed", &format!("{ended} sessions ended"), now).await?;
-    Ok(redirect_ok("/login", lang.pick("Kata sandi diganti; masuk lagi dengan kata sandi baru", "Password changed; sign in again with the new one")))
+    Ok(redirect_ok("/login", lang.tr("Password changed; sign in again with the new one")))
 }
 
 /// Ends every session of one's account (audited).
@@ -181,5 +172,5 @@ pub async fn end_sessions(State(st): State<AppState>, s: Session, Form(f): Form<
     s.check_csrf(f.get("csrf"))?;
     let ended = st.store.delete_sessions_of(s.user.id).await?;
     st.store.audit(&s.user.username, "sessions_ended", &format!("{ended} sessions ended"), (st.clock)()).await?;
-    Ok(redirect_ok("/login", s.lang.pick("Semua sesi berakhir", "Every session ended")))
+    Ok(redirect_ok("/login", s.lang.tr("Every session ended")))
 }

@@ -33,7 +33,7 @@ pub async fn card(st: &AppState, s: &Session, employee_id: &str) -> Result<Strin
     let mut rows = String::new();
     for a in st.store.field_assignments_of(&[employee_id]).await?.remove(employee_id).unwrap_or_default() {
         let remove = if admin {
-            format!(r#"<form class="inline" method="post" action="/assignments/{}/remove">{csrf}<button class="reject">{}</button></form>"#, a.id, lang.pick("Hapus", "Remove"))
+            format!(r#"<form class="inline" method="post" action="/assignments/{}/remove">{csrf}<button class="reject">{}</button></form>"#, a.id, lang.tr("Remove"))
         } else {
             String::new()
         };
@@ -51,11 +51,8 @@ pub async fn card(st: &AppState, s: &Session, employee_id: &str) -> Result<Strin
     }
     let mut out = format!(
         r#"<section class="card" id="assignments"><h2>{}</h2><p class="muted">{}</p>"#,
-        lang.pick("Penugasan lapangan", "Field assignments"),
-        lang.pick(
-            "Rekaman lapangan pada hari penugasan dibandingkan dengan area penugasan (bukan area lokasi kantor); di luar area atau sinyal GPS buruk menunggu konfirmasi atasan.",
-            "A field record on an assignment's day is compared with the assignment's area (not the site's); outside it, or with a poor GPS fix, it waits for the supervisor's confirmation.",
-        )
+        lang.tr("Field assignments"),
+        lang.tr("A field record on an assignment's day is compared with the assignment's area (not the site's); outside it, or with a poor GPS fix, it waits for the supervisor's confirmation.")
     );
     if !rows.is_empty() {
         let _ = write!(out, r#"<div class="scroll"><table><tbody>{rows}</tbody></table></div>"#);
@@ -69,13 +66,13 @@ pub async fn card(st: &AppState, s: &Session, employee_id: &str) -> Result<Strin
 <label>{lat}<input name="lat" required inputmode="decimal" placeholder="-8.5819"></label><label>{lon}<input name="lon" required inputmode="decimal" placeholder="115.1771"></label>
 <label>{r}<input name="radius" type="number" min="10" max="50000" value="500" required></label><button>{save}</button></form>"#,
             e = esc(employee_id),
-            pf = lang.pick("Dari", "From"),
-            pto = lang.pick("Sampai", "To"),
-            ll = lang.pick("Pekerjaan dan tempat", "Work and place"),
-            lat = lang.pick("Lintang", "Latitude"),
-            lon = lang.pick("Bujur", "Longitude"),
-            r = lang.pick("Radius (m)", "Radius (m)"),
-            save = lang.pick("Simpan", "Save"),
+            pf = lang.tr("From"),
+            pto = lang.tr("To"),
+            ll = lang.tr("Work and place"),
+            lat = lang.tr("Latitude"),
+            lon = lang.tr("Longitude"),
+            r = lang.tr("Radius (m)"),
+            save = lang.tr("Save"),
         );
     }
     out.push_str("</section>");
@@ -91,13 +88,13 @@ pub async fn add(State(st): State<AppState>, s: Session, Form(f): Form<Fields>) 
     let e = super::leave_pages::employee_in_scope(&st, &s, field(&f, "employee")).await?;
     let back = |d: Option<Date>| month_page(&e.id, d.unwrap_or_else(|| st.now().date()));
     let (Some(from), Some(to)) = (parse_date(field(&f, "from")), parse_date(field(&f, "to"))) else {
-        return Ok(redirect_err(&back(None), lang.pick("Dari/sampai: tanggal tidak sah.", "From/to: not a date.")));
+        return Ok(redirect_err(&back(None), lang.tr("From/to: not a date.")));
     };
     let label = field(&f, "label");
     if to < from || label.is_empty() || label.chars().count() > MAX_LABEL_CHARS {
         return Ok(redirect_err(
             &back(Some(from)),
-            lang.pick("Sampai: tidak boleh sebelum dari; pekerjaan dan tempat wajib diisi.", "To: cannot be before from; the work and place are required."),
+            lang.tr("To: cannot be before from; the work and place are required."),
         ));
     }
     let number = |k: &str| field(&f, k).replace(',', ".").parse::<f64>().ok();
@@ -105,7 +102,7 @@ pub async fn add(State(st): State<AppState>, s: Session, Form(f): Form<Fields>) 
     let Some(area) = number("lat").zip(number("lon")).zip(radius).and_then(|((lat, lon), r)| SiteArea::new(lat, lon, r)) else {
         return Ok(redirect_err(
             &back(Some(from)),
-            lang.pick("Lintang/bujur/radius: koordinat di bumi dan radius 10 m sampai 50 km.", "Latitude/longitude/radius: a point on Earth and a radius of 10 m to 50 km."),
+            lang.tr("Latitude/longitude/radius: a point on Earth and a radius of 10 m to 50 km."),
         ));
     };
     let now = (st.clock)();
@@ -120,7 +117,7 @@ pub async fn add(State(st): State<AppState>, s: Session, Form(f): Form<Fields>) 
         Ok(id) => {
             let detail = format!("assignment {id}: {} {}..{}: {label} ({:.6}, {:.6} ± {} m)", e.id, date_str(from), date_str(to), area.lat_e7 as f64 / 1e7, area.lon_e7 as f64 / 1e7, area.radius_m);
             st.store.audit(&s.user.username, "field_assignment", &detail, now).await?;
-            Ok(redirect_ok(&back(Some(from)), lang.pick("Penugasan disimpan", "Assignment saved")))
+            Ok(redirect_ok(&back(Some(from)), lang.tr("Assignment saved")))
         }
     }
 }
@@ -131,5 +128,5 @@ pub async fn remove(State(st): State<AppState>, s: Session, Path(id): Path<i64>,
     s.check_csrf(f.get("csrf"))?;
     let a = st.store.remove_field_assignment(id).await?.ok_or(AppError::NotFound)?;
     st.store.audit(&s.user.username, "field_assignment_removed", &format!("assignment {id}: {} {}..{}: {}", a.employee_id, date_str(a.from), date_str(a.to), a.label), (st.clock)()).await?;
-    Ok(redirect_ok(&month_page(&a.employee_id, a.from), s.lang.pick("Penugasan dihapus", "Assignment removed")))
+    Ok(redirect_ok(&month_page(&a.employee_id, a.from), s.lang.tr("Assignment removed")))
 }

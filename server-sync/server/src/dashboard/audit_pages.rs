@@ -62,54 +62,54 @@ pub async fn log_denied(State(st): State<AppState>, req: Request, next: Next) ->
 
 /// A machine action name as people read it.
 pub fn action_label(lang: Lang, action: &str) -> String {
-    let (id, en) = match action {
-        "login" => ("Masuk", "Sign-in"),
-        "login_failed" => ("Gagal masuk", "Failed sign-in"),
-        "access_denied" => ("Akses ditolak", "Access denied"),
-        "enrol_face" => ("Pendaftaran wajah", "Face enrolment"),
-        "enrol_refused" => ("Pendaftaran wajah ditolak", "Face enrolment refused"),
-        "pin_reset" => ("PIN diatur ulang", "PIN reset"),
-        "confirm_record" => ("Rekaman dikonfirmasi", "Record confirmed"),
-        "reject_record" => ("Rekaman ditolak", "Record rejected"),
-        "correction" => ("Koreksi", "Correction"),
-        "revoke_device" => ("Perangkat dicabut", "Device revoked"),
-        "settings" => ("Pengaturan aturan", "Rule settings"),
-        "holiday" => ("Hari libur", "Holiday"),
-        "section" => ("Bidang", "Section"),
-        "site" => ("Lokasi", "Site"),
-        "zk_status_rule" => ("Arti kode status terminal", "Terminals' status codes"),
-        "terminal_user_number" => ("Nomor pengguna terminal", "Terminal user number"),
-        "employee_saved" => ("Data pegawai disimpan", "Employee's details saved"),
-        "section_period" => ("Jadwal khusus", "Special hours"),
-        "employee_schedule" => ("Jadwal pegawai", "Employee's schedule"),
-        "field_assignment" => ("Penugasan lapangan", "Field assignment"),
-        "field_assignment_removed" => ("Penugasan lapangan dihapus", "Field assignment removed"),
-        "add_user" => ("Pengguna baru", "New user"),
-        "board_token" => ("Tautan papan", "Board link"),
-        "assign_section" => ("Pindah bidang", "Section assigned"),
-        "letterhead" => ("Kop laporan", "Report letterhead"),
-        "password_changed" => ("Kata sandi diganti", "Password changed"),
-        "password_change_refused" => ("Ganti kata sandi ditolak", "Password change refused"),
-        "sessions_ended" => ("Semua sesi diakhiri", "Every session ended"),
-        "user_role_changed" => ("Peran pengguna diubah", "User's role changed"),
-        "user_disabled" => ("Akun dinonaktifkan", "Account disabled"),
-        "user_enabled" => ("Akun diaktifkan", "Account enabled"),
-        "password_reset" => ("Kata sandi diatur ulang", "Password reset"),
-        "totp_on" => ("Verifikasi dua langkah diaktifkan", "Two-step verification on"),
-        "totp_off" => ("Verifikasi dua langkah dimatikan", "Two-step verification off"),
-        "totp_refused" => ("Verifikasi dua langkah ditolak", "Two-step verification refused"),
-        "employee_code_issued" => ("Kode masuk pegawai dibuat", "Employee sign-in code made"),
-        "login_disabled" => ("Masuk ditolak: akun nonaktif", "Sign-in refused: account disabled"),
-        "login_code_expired" => ("Masuk ditolak: kata sandi sementara kedaluwarsa", "Sign-in refused: temporary password expired"),
-        "manual_punch" => ("Entri manual", "Manual entry"),
-        "manual_punch_cancelled" => ("Entri manual dibatalkan", "Manual entry cancelled"),
-        "export_employee" => ("Ekspor rekap harian pegawai", "Employee's daily recap exported"),
-        "export_month" => ("Ekspor rekap bulanan", "Monthly recap exported"),
-        "export_date" => ("Ekspor rekap per tanggal", "Recap per date exported"),
-        "template_key_rotate" => ("Kunci templat wajah diganti", "Face-template key rotated"),
+    let text = match action {
+        "login" => lang.tr("Sign-in"),
+        "login_failed" => lang.tr("Failed sign-in"),
+        "access_denied" => lang.tr("Access denied"),
+        "enrol_face" => lang.tr("Face enrolment"),
+        "enrol_refused" => lang.tr("Face enrolment refused"),
+        "pin_reset" => lang.tr("PIN reset"),
+        "confirm_record" => lang.tr("Record confirmed"),
+        "reject_record" => lang.tr("Record rejected"),
+        "correction" => lang.tr("Correction"),
+        "revoke_device" => lang.tr("Device revoked"),
+        "settings" => lang.tr("Rule settings"),
+        "holiday" => lang.tr("Holiday"),
+        "section" => lang.tr("Section"),
+        "site" => lang.tr("Site"),
+        "zk_status_rule" => lang.tr("Terminals' status codes"),
+        "terminal_user_number" => lang.tr("Terminal user number"),
+        "employee_saved" => lang.tr("Employee's details saved"),
+        "section_period" => lang.tr("Special hours"),
+        "employee_schedule" => lang.tr("Employee's schedule"),
+        "field_assignment" => lang.tr("Field assignment"),
+        "field_assignment_removed" => lang.tr("Field assignment removed"),
+        "add_user" => lang.tr("New user"),
+        "board_token" => lang.tr("Board link"),
+        "assign_section" => lang.tr("Section assigned"),
+        "letterhead" => lang.tr("Report letterhead"),
+        "password_changed" => lang.tr("Password changed"),
+        "password_change_refused" => lang.tr("Password change refused"),
+        "sessions_ended" => lang.tr_in("audit action", "Every session ended"),
+        "user_role_changed" => lang.tr("User's role changed"),
+        "user_disabled" => lang.tr("Account disabled"),
+        "user_enabled" => lang.tr("Account enabled"),
+        "password_reset" => lang.tr("Password reset"),
+        "totp_on" => lang.tr("Two-step verification on"),
+        "totp_off" => lang.tr("Two-step verification off"),
+        "totp_refused" => lang.tr("Two-step verification refused"),
+        "employee_code_issued" => lang.tr("Employee sign-in code made"),
+        "login_disabled" => lang.tr("Sign-in refused: account disabled"),
+        "login_code_expired" => lang.tr("Sign-in refused: temporary password expired"),
+        "manual_punch" => lang.tr("Manual entry"),
+        "manual_punch_cancelled" => lang.tr("Manual entry cancelled"),
+        "export_employee" => lang.tr("Employee's daily recap exported"),
+        "export_month" => lang.tr("Monthly recap exported"),
+        "export_date" => lang.tr("Recap per date exported"),
+        "template_key_rotate" => lang.tr("Face-template key rotated"),
         other => return esc(other),
     };
-    lang.pick(id, en).to_owned()
+    text.to_owned()
 }
 
 type Fields = HashMap<String, String>;
@@ -123,7 +123,7 @@ pub async fn audit(State(st): State<AppState>, s: Session, Query(q): Query<Field
     let by = get("user");
     let before = get("before").and_then(|v| v.parse::<i64>().ok());
     let lines = st.store.audit_lines(action, by, before, PAGE_LINES).await?;
-    let mut opts = format!(r#"<option value="">{}</option>"#, lang.pick("Semua tindakan", "All actions"));
+    let mut opts = format!(r#"<option value="">{}</option>"#, lang.tr("All actions"));
     for a in st.store.audit_actions().await? {
         let _ = write!(
             opts,
@@ -137,14 +137,14 @@ pub async fn audit(State(st): State<AppState>, s: Session, Query(q): Query<Field
         r#"<form class="inline card" method="get"><label>{al}<select name="action">{opts}</select></label>
 <label>{ul}<input name="user" value="{u}"></label><button>{show}</button></form>
 <div class="card scroll"><table id="audit"><thead><tr><th>{when}</th><th>{who}</th><th>{what}</th><th>{detail}</th></tr></thead><tbody>"#,
-        al = lang.pick("Tindakan", "Action"),
-        ul = lang.pick("Pengguna", "User"),
+        al = lang.tr("Action"),
+        ul = lang.tr("User"),
         u = esc(by.unwrap_or("")),
-        show = lang.pick("Tampilkan", "Show"),
-        when = lang.pick("Waktu", "Time"),
-        who = lang.pick("Pengguna", "User"),
-        what = lang.pick("Tindakan", "Action"),
-        detail = lang.pick("Rincian", "Details"),
+        show = lang.tr("Show"),
+        when = lang.tr("Time"),
+        who = lang.tr("User"),
+        what = lang.tr("Action"),
+        detail = lang.tr("Details"),
     );
     let off = st.offset();
     for l in &lines {
@@ -165,7 +165,7 @@ pub async fn audit(State(st): State<AppState>, s: Session, Query(q): Query<Field
     }
     body.push_str("</tbody></table></div>");
     if lines.is_empty() {
-        let _ = write!(body, r#"<p class="muted">{}</p>"#, lang.pick("Tidak ada baris log.", "No log lines."));
+        let _ = write!(body, r#"<p class="muted">{}</p>"#, lang.tr("No log lines."));
     } else if lines.len() as i64 == PAGE_LINES {
         let oldest = lines.last().map_or(0, |l| l.id);
         let mut qs = format!("before={oldest}");
@@ -175,9 +175,9 @@ pub async fn audit(State(st): State<AppState>, s: Session, Query(q): Query<Field
         if let Some(u) = by {
             let _ = write!(qs, "&user={}", url_escape(u));
         }
-        let _ = write!(body, r#"<p><a href="/audit?{qs}">{}</a></p>"#, lang.pick("Lebih lama »", "Older »"));
+        let _ = write!(body, r#"<p><a href="/audit?{qs}">{}</a></p>"#, lang.tr("Older »"));
     }
-    Ok(Html(page(lang, &s.user, &s.csrf, Page::Audit, lang.pick("Log audit", "Audit log"), &body)))
+    Ok(Html(page(lang, &s.user, &s.csrf, Page::Audit, lang.tr("Audit log"), &body)))
 }
 
 fn url_escape(s: &str) -> String {

@@ -78,18 +78,18 @@ pub async fn board_fragment(st: &AppState, tok: &BoardToken, lang: Lang) -> Resu
     let where_ = tok.site.as_ref().map(|s| format!(" · {}", esc(s))).unwrap_or_default();
     let mut s = format!(
         r#"<div class="top"><span>{t}{where_}</span><span>{d}</span><span class="count" id="late-count">{total}</span></div>"#,
-        t = lang.pick("Terlambat hari ini", "Late today"),
+        t = lang.tr("Late today"),
         d = date_str(today)
     );
     if total == 0 {
-        let _ = write!(s, r#"<p class="none">{}</p>"#, lang.pick("Belum ada yang terlambat.", "Nobody late yet."));
+        let _ = write!(s, r#"<p class="none">{}</p>"#, lang.tr("Nobody late yet."));
     }
     s.push_str(r#"<div class="cols">"#);
     for (sec, mut v) in by_section {
         v.sort_by(|a, b| a.2.cmp(&b.2));
         let _ = write!(s, r#"<section><h2>{}</h2><ol>"#, esc(&sec));
         for (n, m, t, b) in v {
-            let _ = write!(s, r#"<li class="late-entry"><span class="n">{}</span><span class="t">{t}</span><span class="m">+{m} {} · {b}</span></li>"#, esc(&n), lang.pick("mnt", "min"));
+            let _ = write!(s, r#"<li class="late-entry"><span class="n">{}</span><span class="t">{t}</span><span class="m">+{m} {} · {b}</span></li>"#, esc(&n), lang.tr("min"));
         }
         s.push_str("</ol></section>");
     }
@@ -116,7 +116,7 @@ async fn device_alerts(st: &AppState, lang: Lang) -> Result<String, AppError> {
         return Ok(String::new());
     }
     troubled.sort_by(|a, b| (a.0 as u8, &a.1).cmp(&(b.0 as u8, &b.1)));
-    let mut out = format!(r#"<div class="alerts" id="device-alerts"><b>{}</b>"#, lang.pick("Perangkat bermasalah", "Devices in trouble"));
+    let mut out = format!(r#"<div class="alerts" id="device-alerts"><b>{}</b>"#, lang.tr("Devices in trouble"));
     for (worst, device, what) in troubled {
         let class = if worst == crate::storage::health::Trouble::TamperOpen { "alert tamper" } else { "alert" };
         let _ = write!(out, r#"<span class="{class}" data-device="{d}">{d}: {w}</span>"#, d = esc(&device), w = esc(&what));
@@ -146,7 +146,7 @@ pub async fn board_page(State(st): State<AppState>, Path(t): Path<String>, heade
         r#"<!doctype html><html lang="{code}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>{title}</title><link rel="stylesheet" href="/assets/board.css"><script src="/assets/hadir.js" defer></script></head><body><div id="board" data-events="events">{inner}</div></body></html>"#,
         code = lang.code(),
-        title = esc(&format!("{} · {}", lang.pick("Papan keterlambatan", "Late board"), tok.label)),
+        title = esc(&format!("{} · {}", lang.tr("Late board"), tok.label)),
     );
     Ok(Html(html).into_response())
 }

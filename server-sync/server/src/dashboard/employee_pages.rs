@@ -46,7 +46,7 @@ async fn form(st: &AppState, s: &Session, values: &Fields, editing: bool, notice
     let catalog = st.store.import_catalog().await?;
     let value = |c: Column| values.get(name_of(c)).map_or("", |v| v.trim());
     let select = |c: Column, options: &[(String, String)], blank: bool| {
-        let mut o = if blank { format!(r#"<option value="">{}</option>"#, lang.pick("(tidak ada)", "(none)")) } else { String::new() };
+        let mut o = if blank { format!(r#"<option value="">{}</option>"#, lang.tr("(none)")) } else { String::new() };
         for (id, label) in options {
             let _ = write!(o, r#"<option value="{v}"{sel}>{l}</option>"#, v = esc(id), sel = if id == value(c) { " selected" } else { "" }, l = esc(label));
         }
@@ -67,7 +67,7 @@ async fn form(st: &AppState, s: &Session, values: &Fields, editing: bool, notice
         };
         let label = c.label(lang);
         let hint = match c {
-            Column::EmployeeId if !editing => lang.pick(" (hanya bila tanpa NIP)", " (only without a NIP)"),
+            Column::EmployeeId if !editing => lang.tr(" (only without a NIP)"),
             _ => "",
         };
         let _ = write!(inputs, "<label>{}{hint}{control}</label>", upper_first(label));
@@ -77,11 +77,8 @@ async fn form(st: &AppState, s: &Session, values: &Fields, editing: bool, notice
 <p class="muted">{help}</p>"#,
         c = csrf_field(&s.csrf),
         e = if editing { "1" } else { "" },
-        save = lang.pick("Simpan", "Save"),
-        help = lang.pick(
-            "NIP PNS dan PPPK wajib 18 angka. Perubahan lokasi atau bidang sampai ke perangkat pada sinkronisasi berikutnya; wajah dan PIN diatur di halaman pegawai.",
-            "PNS and PPPK need an 18-digit NIP. A change of site or section reaches the kiosks at their next sync; faces and PINs are set on the employee's page.",
-        ),
+        save = lang.tr("Save"),
+        help = lang.tr("PNS and PPPK need an 18-digit NIP. A change of site or section reaches the kiosks at their next sync; faces and PINs are set on the employee's page."),
     ))
 }
 
@@ -94,7 +91,7 @@ fn upper_first(s: &str) -> String {
 pub async fn new_form(State(st): State<AppState>, s: Session) -> Result<Html<String>, AppError> {
     s.require(Page::Enrolment)?;
     let body = form(&st, &s, &Fields::new(), false, "").await?;
-    Ok(Html(page(s.lang, &s.user, &s.csrf, Page::Employees, s.lang.pick("Tambah pegawai", "Add an employee"), &body)))
+    Ok(Html(page(s.lang, &s.user, &s.csrf, Page::Employees, s.lang.tr("Add an employee"), &body)))
 }
 
 /// `GET /employees/{id}/edit`
@@ -132,7 +129,7 @@ pub async fn save(State(st): State<AppState>, s: Session, Form(f): Form<Fields>)
         Err(why) => {
             let notice = format!(r#"<div class="flash error" id="employee-error">{}</div>"#, esc(&why));
             let body = form(&st, &s, &f, editing, &notice).await?;
-            let title = lang.pick("Data pegawai", "Employee's details");
+            let title = lang.tr("Employee's details");
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page(lang, &s.user, &s.csrf, Page::Employees, title, &body))).into_response())
         }
     }
@@ -161,8 +158,8 @@ async fn saved(st: &AppState, s: &Session, f: &Fields, editing: bool) -> Result<
     match st.store.save_employee(&sheet, &s.user.username, (st.clock)()).await {
         Ok(plan) => {
             let msg = match plan.rows.first().map(|r| &r.outcome) {
-                Some(Outcome::Unchanged) => lang.pick("Tidak ada yang berubah.", "Nothing changed."),
-                _ => lang.pick("Data pegawai disimpan; perangkat menerimanya pada sinkronisasi berikutnya.", "Saved; kiosks receive it at their next sync."),
+                Some(Outcome::Unchanged) => lang.tr("Nothing changed."),
+                _ => lang.tr("Saved; kiosks receive it at their next sync."),
             };
             Ok(Ok((id, msg)))
         }

@@ -86,21 +86,21 @@ impl PhotoProblem {
     /// What to tell the person uploading.
     pub fn message(&self, lang: Lang) -> &'static str {
         match self {
-            PhotoProblem::NotAnImage => lang.pick("bukan foto JPEG/PNG/WebP yang dapat dibaca", "not a readable JPEG/PNG/WebP photo"),
-            PhotoProblem::TooLarge => lang.pick("berkas terlalu besar (maks. 8 MB, 8000 piksel)", "file too large (max 8 MB, 8000 pixels)"),
+            PhotoProblem::NotAnImage => lang.tr("not a readable JPEG/PNG/WebP photo"),
+            PhotoProblem::TooLarge => lang.tr("file too large (max 8 MB, 8000 pixels)"),
             PhotoProblem::Face(q) => match q {
-                QualityIssue::NoFace => lang.pick("tidak ada wajah yang terlihat", "no face found"),
+                QualityIssue::NoFace => lang.tr("no face found"),
                 QualityIssue::SeveralFaces => {
-                    lang.pick("ada lebih dari satu wajah; satu foto hanya boleh berisi satu orang", "more than one face; one person per photo")
+                    lang.tr("more than one face; one person per photo")
                 }
-                QualityIssue::TooSmall => lang.pick("wajah terlalu kecil; ambil foto lebih dekat", "the face is too small; take the photo closer"),
-                QualityIssue::TooDark => lang.pick("wajah terlalu gelap", "the face is too dark"),
-                QualityIssue::TooBright => lang.pick("wajah terlalu terang", "the face is overexposed"),
+                QualityIssue::TooSmall => lang.tr("the face is too small; take the photo closer"),
+                QualityIssue::TooDark => lang.tr("the face is too dark"),
+                QualityIssue::TooBright => lang.tr("the face is overexposed"),
                 QualityIssue::HeadTurned => {
-                    lang.pick("kepala menoleh atau miring; wajah harus menghadap lurus ke kamera", "the head is turned; the face must look straight at the camera")
+                    lang.tr("the head is turned; the face must look straight at the camera")
                 }
-                QualityIssue::EyesClosed => lang.pick("mata tertutup", "the eyes are closed"),
-                QualityIssue::Blurred => lang.pick("foto buram", "the photo is blurred"),
+                QualityIssue::EyesClosed => lang.tr("the eyes are closed"),
+                QualityIssue::Blurred => lang.tr("the photo is blurred"),
             },
         }
     }
@@ -162,7 +162,7 @@ impl Refusal {
             },
             Refusal::Photos(list) => {
                 let items: Vec<String> = list.iter().map(|(f, p)| format!("{f}: {}", p.message(lang))).collect();
-                format!("{} {}.", lang.pick("Foto tidak dapat dipakai —", "Photos that cannot be used —"), items.join("; "))
+                format!("{} {}.", lang.tr("Photos that cannot be used —"), items.join("; "))
             }
             Refusal::NotOnePerson { first, second, percent } => match lang {
                 Lang::Id => format!(

@@ -47,11 +47,11 @@ pub async fn field_day(State(st): State<AppState>, s: Session, Query(q): Query<F
     let site_areas = st.store.site_areas().await?;
     let mut body = format!(
         r#"<form class="inline card" method="get"><label>{l}<input type="date" name="date" value="{d}"></label><label>{sl}<select name="section">{opts}</select></label><button>{show}</button></form>"#,
-        l = lang.pick("Tanggal", "Date"),
+        l = lang.tr("Date"),
         d = date_str(date),
-        sl = lang.pick("Bidang", "Section"),
+        sl = lang.tr("Section"),
         opts = super::pages::section_options(&ctx, &scope(&s.user), field(&q, "section"), lang),
-        show = lang.pick("Tampilkan", "Show"),
+        show = lang.tr("Show"),
     );
     for (id, records) in &days {
         let Some(e) = in_view.get(id.as_str()) else { continue };
@@ -60,8 +60,8 @@ pub async fn field_day(State(st): State<AppState>, s: Session, Query(q): Query<F
         let site = records.iter().find_map(|r| r.device_site.as_ref()).and_then(|s| site_areas.get(s));
         let expected = hadir_rules::expected_area(true, assigned, site, date);
         let area_label = match expected {
-            Some((_, Some(label))) => format!("{}: {label}", lang.pick("Area penugasan", "Assignment's area")),
-            Some((_, None)) => lang.pick("Area lokasi", "Site area").to_owned(),
+            Some((_, Some(label))) => format!("{}: {label}", lang.tr("Assignment's area")),
+            Some((_, None)) => lang.tr("Site area").to_owned(),
             None => String::new(),
         };
         let area = expected.map(|(a, _)| Circle { lat: a.lat_e7 as f64 / 1e7, lon: a.lon_e7 as f64 / 1e7, radius_m: a.radius_m as f64 });
@@ -79,13 +79,13 @@ pub async fn field_day(State(st): State<AppState>, s: Session, Query(q): Query<F
                 rid = r.punch.record_id,
                 when = esc(&when),
                 dev = esc(&r.punch.device_id),
-                fix = r.gps.as_ref().map_or_else(|| lang.pick("tanpa posisi", "no position").to_owned(), |g| esc(&fix_quality(lang, g))),
+                fix = r.gps.as_ref().map_or_else(|| lang.tr("no position").to_owned(), |g| esc(&fix_quality(lang, g))),
                 flags = flag_list(lang, &r.flags),
             );
         }
         // The drawing shows the area and the last position; the map shows them all.
         let last = fixes.last().map(|m| Circle { lat: m.lat, lon: m.lon, radius_m: m.radius_m });
-        let drawing = svg(area, last, (&area_label, lang.pick("Posisi terakhir", "Last position"))).unwrap_or_default();
+        let drawing = svg(area, last, (&area_label, lang.tr("Last position"))).unwrap_or_default();
         let areas: Vec<Mark> = area.map(|a| Mark { lat: a.lat, lon: a.lon, radius_m: a.radius_m, label: area_label.clone() }).into_iter().collect();
         let _ = write!(
             body,
@@ -93,15 +93,15 @@ pub async fn field_day(State(st): State<AppState>, s: Session, Query(q): Query<F
 <div class="scroll"><table><thead><tr><th>{t}</th><th>{dev}</th><th>{fq}</th><th>{dl}</th></tr></thead><tbody>{rows}</tbody></table></div></section>"#,
             id = esc(id),
             name = esc(&e.name),
-            data = data_attribute(&st, &areas, &fixes, lang.pick("Posisi rekaman, urut waktu", "Records' positions, in time order"), true),
-            t = lang.pick("Waktu", "Time"),
-            dev = lang.pick("Perangkat", "Device"),
-            fq = lang.pick("Posisi", "Position"),
-            dl = lang.pick("Keraguan", "Doubts"),
+            data = data_attribute(&st, &areas, &fixes, lang.tr("Records' positions, in time order"), true),
+            t = lang.tr("Time"),
+            dev = lang.tr("Device"),
+            fq = lang.tr("Position"),
+            dl = lang.tr("Doubts"),
         );
     }
     if days.is_empty() {
-        let _ = write!(body, r#"<p class="muted" id="empty">{}</p>"#, lang.pick("Tidak ada rekaman lapangan pada tanggal ini.", "No field records on this date."));
+        let _ = write!(body, r#"<p class="muted" id="empty">{}</p>"#, lang.tr("No field records on this date."));
     }
     let mut silent = String::new();
     for e in ctx.employees.iter().filter(|e| in_view.contains_key(e.id.as_str()) && !days.contains_key(&e.id)) {
@@ -114,9 +114,9 @@ pub async fn field_day(State(st): State<AppState>, s: Session, Query(q): Query<F
         let _ = write!(
             body,
             r#"<section class="card" id="assigned-without-records"><h2>{t}</h2><ul>{silent}</ul></section>"#,
-            t = lang.pick("Ditugaskan hari ini, belum ada rekaman", "Assigned today, no record yet"),
+            t = lang.tr("Assigned today, no record yet"),
         );
     }
     body.push_str(script_tags(&st));
-    Ok(Html(page(lang, &s.user, &s.csrf, Page::Records, lang.pick("Hari petugas lapangan", "Field staff's day"), &body)))
+    Ok(Html(page(lang, &s.user, &s.csrf, Page::Records, lang.tr("Field staff's day"), &body)))
 }

@@ -58,17 +58,17 @@ table.stack td{display:flex;justify-content:space-between;gap:1rem;white-space:n
 pub fn page(lang: Lang, user: &User, csrf: &str, current: Page, title: &str, body: &str) -> String {
     let mut nav = String::new();
     let items = [
-        (Page::Own, "/me", lang.pick("Kehadiran saya", "My attendance")),
-        (Page::Today, "/today", lang.pick("Hari ini", "Today")),
-        (Page::Employees, "/employees", lang.pick("Pegawai", "Employees")),
-        (Page::Records, "/records", lang.pick("Rekaman", "Records")),
-        (Page::Confirmations, "/confirmations", lang.pick("Konfirmasi", "Confirmations")),
-        (Page::Corrections, "/corrections", lang.pick("Koreksi", "Corrections")),
-        (Page::Leave, "/leave", lang.pick("Cuti", "Leave")),
-        (Page::Devices, "/devices", lang.pick("Perangkat", "Devices")),
-        (Page::Reports, "/reports", lang.pick("Laporan", "Reports")),
-        (Page::Settings, "/settings", lang.pick("Pengaturan", "Settings")),
-        (Page::Audit, "/audit", lang.pick("Log audit", "Audit log")),
+        (Page::Own, "/me", lang.tr("My attendance")),
+        (Page::Today, "/today", lang.tr("Today")),
+        (Page::Employees, "/employees", lang.tr("Employees")),
+        (Page::Records, "/records", lang.tr("Records")),
+        (Page::Confirmations, "/confirmations", lang.tr("Confirmations")),
+        (Page::Corrections, "/corrections", lang.tr("Corrections")),
+        (Page::Leave, "/leave", lang.tr("Leave")),
+        (Page::Devices, "/devices", lang.tr("Devices")),
+        (Page::Reports, "/reports", lang.tr("Reports")),
+        (Page::Settings, "/settings", lang.tr("Settings")),
+        (Page::Audit, "/audit", lang.tr("Audit log")),
     ];
     for (p, href, label) in items {
         if allowed(user.role, p) {
@@ -90,18 +90,18 @@ pub fn page(lang: Lang, user: &User, csrf: &str, current: Page, title: &str, bod
         user = esc(&user.username),
         role = role_label(lang, user.role),
         csrf = esc(csrf),
-        logout = lang.pick("Keluar", "Sign out"),
+        logout = lang.tr("Sign out"),
     )
 }
 
 /// A role's name.
 pub fn role_label(lang: Lang, r: crate::storage::accounts::Role) -> &'static str {
     match r {
-        crate::storage::accounts::Role::Admin => lang.pick("admin", "admin"),
-        crate::storage::accounts::Role::Supervisor => lang.pick("atasan", "supervisor"),
-        crate::storage::accounts::Role::Operator => lang.pick("operator", "operator"),
-        crate::storage::accounts::Role::Leadership => lang.pick("pimpinan", "leadership"),
-        crate::storage::accounts::Role::Employee => lang.pick("pegawai", "employee"),
+        crate::storage::accounts::Role::Admin => lang.tr("admin"),
+        crate::storage::accounts::Role::Supervisor => lang.tr("supervisor"),
+        crate::storage::accounts::Role::Operator => lang.tr("operator"),
+        crate::storage::accounts::Role::Leadership => lang.tr("leadership"),
+        crate::storage::accounts::Role::Employee => lang.tr("employee"),
     }
 }
 

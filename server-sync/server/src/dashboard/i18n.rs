@@ -1,9 +1,120 @@
-//! The dashboard's two languages: Bahasa Indonesia (default) and English.
+//! The server's two languages: Bahasa Indonesia (default) and English, for the dashboard, the
+//! reports and the imports' messages.
 //!
-//! Texts live next to their use as pairs (`lang.pick("Terlambat", "Late")`), so a page's two
-//! languages cannot drift apart and no key catalogue has to be kept in step.
+//! Texts are written in English where they are used (`lang.tr("Late")`); their Indonesian forms
+//! are one catalogue, `server-sync/server/lang/id.po` (gettext's format, as the kiosk's), compiled
+//! into the binary. `tests/catalogue.rs` checks that every text used has its Indonesian form and
+//! that the catalogue holds nothing unused, so an Indonesian page never shows English.
 
 use hadir_rules::{Band, DayStatus, Excused};
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+/// The Indonesian catalogue as written.
+pub const CATALOGUE_ID: &str = include_str!("../../lang/id.po");
+
+/// Indonesian texts by context ("" for none), then by English text. Read once from
+/// [`CATALOGUE_ID`]; immutable, like the text of the binary itself.
+static INDONESIAN: LazyLock<HashMap<String, HashMap<String, String>>> = LazyLock::new(|| {
+    let mut by_context: HashMap<String, HashMap<String, String>> = HashMap::new();
+    for entry in parse_po(CATALOGUE_ID) {
+        // An empty msgstr is an untranslated entry (gettext's convention): the English shows.
+        if !entry.indonesian.is_empty() {
+            by_context.entry(entry.context).or_default().insert(entry.english, entry.indonesian);
+        }
+    }
+    by_context
+});
+
+/// One entry of a PO catalogue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoEntry {
+    /// `msgctxt`, empty for none.
+    pub context: String,
+    /// `msgid`: the English text.
+    pub english: String,
+    /// `msgstr`: the Indonesian text.
+    pub indonesian: String,
+    /// The line of its `msgid`.
+    pub line: usize,
+}
+
+/// Reads the entries of a PO file: `msgctxt`, `msgid` and `msgstr`, each one quoted string
+/// (with `\"`, `\\` and `\n` escapes) possibly continued on the next lines; comments skipped.
+/// The header (an empty `msgid`) is not an entry.
+pub fn parse_po(text: &str) -> Vec<PoEntry> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Field {
+        Context,
+        Id,
+        Str,
+    }
+    let mut out = Vec::new();
+    let (mut context, mut english, mut indonesian) = (String::new(), String::new(), String::new());
+    let mut field: Option<Field> = None;
+    let mut line_of_id = 0;
+    let mut finish = |context: &mut String, english: &mut String, indonesian: &mut String, line: usize| {
+        if !english.is_empty() {
+            out.push(PoEntry { context: std::mem::take(context), english: std::mem::take(english), indonesian: std::mem::take(indonesian), line });
+        }
+        context.clear();
+        english.clear();
+        indonesian.clear();
+    };
+    for (n, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        let (next, rest) = if let Some(r) = line.strip_prefix("msgctxt ") {
+            (Some(Field::Context), r)
+        } else if let Some(r) = line.strip_prefix("msgid ") {
+            (Some(Field::Id), r)
+        } else if let Some(r) = line.strip_prefix("msgstr ") {
+            (Some(Field::Str), r)
+        } else if line.starts_with('"') {
+            (None, line)
+        } else {
+            continue;
+        };
+        if let Some(f) = next {
+            // A new msgctxt, or a msgid not after its msgctxt, starts the next entry.
+            if f == Field::Context || (f == Field::Id && field != Some(Field::Context)) {
+                finish(&mut context, &mut english, &mut indonesian, line_of_id);
+            }
+            if f == Field::Id {
+                line_of_id = n + 1;
+            }
+            field = Some(f);
+        }
+        let target = match field {
+            Some(Field::Context) => &mut context,
+            Some(Field::Id) => &mut english,
+            Some(Field::Str) => &mut indonesian,
+            None => continue,
+        };
+        target.push_str(&unquote(rest));
+    }
+    finish(&mut context, &mut english, &mut indonesian, line_of_id);
+    out
+}
+
+/// The text of one quoted PO (or Rust) string literal, escapes resolved.
+pub fn unquote(quoted: &str) -> String {
+    let inner = quoted.trim().strip_prefix('"').and_then(|q| q.strip_suffix('"')).unwrap_or(quoted);
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some(other) => out.push(other),
+            None => {}
+        }
+    }
+    out
+}
 
 /// A language of the user interface.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -16,11 +127,18 @@ pub enum Lang {
 }
 
 impl Lang {
-    /// The Indonesian or the English text.
-    pub fn pick(self, id: &'static str, en: &'static str) -> &'static str {
+    /// The text in this language; `english` is the text as written at its use.
+    pub fn tr(self, english: &'static str) -> &'static str {
+        self.tr_in("", english)
+    }
+
+    /// [`Lang::tr`] for an English text that Indonesian says differently in `context`.
+    pub fn tr_in(self, context: &str, english: &'static str) -> &'static str {
         match self {
-            Lang::Id => id,
-            Lang::En => en,
+            Lang::En => english,
+            // An entry missing from the catalogue shows the English (the catalogue's test
+            // fails first).
+            Lang::Id => INDONESIAN.get(context).and_then(|texts| texts.get(english)).map_or(english, String::as_str),
         }
     }
 
@@ -41,73 +159,61 @@ impl Lang {
     pub fn weekday(self, w: time::Weekday) -> &'static str {
         use time::Weekday::*;
         match w {
-            Monday => self.pick("Senin", "Monday"),
-            Tuesday => self.pick("Selasa", "Tuesday"),
-            Wednesday => self.pick("Rabu", "Wednesday"),
-            Thursday => self.pick("Kamis", "Thursday"),
-            Friday => self.pick("Jumat", "Friday"),
-            Saturday => self.pick("Sabtu", "Saturday"),
-            Sunday => self.pick("Minggu", "Sunday"),
+            Monday => self.tr("Monday"),
+            Tuesday => self.tr("Tuesday"),
+            Wednesday => self.tr("Wednesday"),
+            Thursday => self.tr("Thursday"),
+            Friday => self.tr("Friday"),
+            Saturday => self.tr("Saturday"),
+            Sunday => self.tr("Sunday"),
         }
     }
 
     /// A day status as people say it.
     pub fn status(self, s: DayStatus) -> &'static str {
         match s {
-            DayStatus::Present => self.pick("Hadir", "Present"),
-            DayStatus::Absent => self.pick("Tanpa keterangan (TK)", "Absent without reason"),
-            DayStatus::Leave(Excused::Cuti) => self.pick("Cuti", "Annual leave"),
-            DayStatus::Leave(Excused::Sakit) => self.pick("Sakit", "Sick"),
-            DayStatus::Leave(Excused::Izin) => self.pick("Izin", "Permitted absence"),
+            DayStatus::Present => self.tr("Present"),
+            DayStatus::Absent => self.tr("Absent without reason"),
+            DayStatus::Leave(Excused::Cuti) => self.tr("Annual leave"),
+            DayStatus::Leave(Excused::Sakit) => self.tr("Sick"),
+            DayStatus::Leave(Excused::Izin) => self.tr("Permitted absence"),
             DayStatus::Leave(Excused::DinasLuar) | DayStatus::Travel => {
-                self.pick("Dinas luar", "Official travel")
+                self.tr("Official travel")
             }
-            DayStatus::Holiday => self.pick("Hari libur", "Holiday"),
-            DayStatus::DayOff => self.pick("Libur", "Day off"),
-            DayStatus::WorkedDayOff => self.pick("Masuk di hari libur", "Worked on a day off"),
-            DayStatus::AwaitingConfirmation => self.pick("Menunggu konfirmasi", "Awaiting confirmation"),
-            DayStatus::NotYetKnown => self.pick("Belum diketahui", "Not yet known"),
+            DayStatus::Holiday => self.tr("Holiday"),
+            DayStatus::DayOff => self.tr("Day off"),
+            DayStatus::WorkedDayOff => self.tr("Worked on a day off"),
+            DayStatus::AwaitingConfirmation => self.tr("Awaiting confirmation"),
+            DayStatus::NotYetKnown => self.tr("Not yet known"),
         }
     }
 
     /// Name of a leave or travel kind.
     pub fn excused(self, e: Excused) -> &'static str {
         match e {
-            Excused::Cuti => self.pick("Cuti", "Annual leave"),
-            Excused::Sakit => self.pick("Sakit", "Sick"),
-            Excused::Izin => self.pick("Izin", "Permitted absence"),
-            Excused::DinasLuar => self.pick("Dinas luar", "Official travel"),
+            Excused::Cuti => self.tr("Annual leave"),
+            Excused::Sakit => self.tr("Sick"),
+            Excused::Izin => self.tr("Permitted absence"),
+            Excused::DinasLuar => self.tr("Official travel"),
         }
     }
 
     /// Month name.
     pub fn month(self, m: time::Month) -> &'static str {
         use time::Month::*;
-        match (self, m) {
-            (Lang::Id, January) => "Januari",
-            (Lang::Id, February) => "Februari",
-            (Lang::Id, March) => "Maret",
-            (Lang::Id, April) => "April",
-            (Lang::Id, May) => "Mei",
-            (Lang::Id, June) => "Juni",
-            (Lang::Id, July) => "Juli",
-            (Lang::Id, August) => "Agustus",
-            (Lang::Id, September) => "September",
-            (Lang::Id, October) => "Oktober",
-            (Lang::Id, November) => "November",
-            (Lang::Id, December) => "Desember",
-            (Lang::En, January) => "January",
-            (Lang::En, February) => "February",
-            (Lang::En, March) => "March",
-            (Lang::En, April) => "April",
-            (Lang::En, May) => "May",
-            (Lang::En, June) => "June",
-            (Lang::En, July) => "July",
-            (Lang::En, August) => "August",
-            (Lang::En, September) => "September",
-            (Lang::En, October) => "October",
-            (Lang::En, November) => "November",
-            (Lang::En, December) => "December",
+        match m {
+            January => self.tr("January"),
+            February => self.tr("February"),
+            March => self.tr("March"),
+            April => self.tr("April"),
+            May => self.tr("May"),
+            June => self.tr("June"),
+            July => self.tr("July"),
+            August => self.tr("August"),
+            September => self.tr("September"),
+            October => self.tr("October"),
+            November => self.tr("November"),
+            December => self.tr("December"),
         }
     }
 

@@ -26,10 +26,10 @@ type Fields = HashMap<String, String>;
 
 pub(super) fn kind_label(lang: Lang, k: Excused) -> &'static str {
     match k {
-        Excused::Cuti => lang.pick("Cuti", "Annual leave"),
-        Excused::Sakit => lang.pick("Sakit", "Sick"),
-        Excused::Izin => lang.pick("Izin", "Permitted absence"),
-        Excused::DinasLuar => lang.pick("Dinas luar", "Official travel"),
+        Excused::Cuti => lang.tr("Annual leave"),
+        Excused::Sakit => lang.tr("Sick"),
+        Excused::Izin => lang.tr("Permitted absence"),
+        Excused::DinasLuar => lang.tr("Official travel"),
     }
 }
 
@@ -65,11 +65,11 @@ pub async fn leave(State(st): State<AppState>, s: Session, Query(q): Query<Field
     let _ = write!(
         body,
         r#"<div class="card scroll"><table id="leave"><thead><tr><th>{n}</th><th>{k}</th><th>{d}</th><th>{r}</th><th>{st}</th><th></th></tr></thead><tbody>"#,
-        n = lang.pick("Pegawai", "Employee"),
-        k = lang.pick("Jenis", "Kind"),
-        d = lang.pick("Tanggal", "Dates"),
-        r = lang.pick("Alasan", "Reason"),
-        st = lang.pick("Status", "State"),
+        n = lang.tr("Employee"),
+        k = lang.tr("Kind"),
+        d = lang.tr("Dates"),
+        r = lang.tr("Reason"),
+        st = lang.tr("State"),
     );
     for req in st.store.leave_requests(500).await? {
         let Some(e) = employees.get(&req.employee_id) else { continue };
@@ -83,9 +83,9 @@ pub async fn leave(State(st): State<AppState>, s: Session, Query(q): Query<Field
                 r#"<form method="post" action="/leave/{id}/decide" class="inline">{c}<input name="reason" maxlength="500" placeholder="{ph}"><button name="action" value="approve">{ok}</button><button name="action" value="refuse" class="reject">{no}</button></form>"#,
                 id = req.id,
                 c = csrf_field(&s.csrf),
-                ph = lang.pick("Alasan (wajib jika ditolak)", "Reason (required to refuse)"),
-                ok = lang.pick("Setujui", "Approve"),
-                no = lang.pick("Tolak", "Refuse"),
+                ph = lang.tr("Reason (required to refuse)"),
+                ok = lang.tr("Approve"),
+                no = lang.tr("Refuse"),
             )
         } else {
             String::new()
@@ -103,7 +103,7 @@ pub async fn leave(State(st): State<AppState>, s: Session, Query(q): Query<Field
         );
     }
     body.push_str("</tbody></table></div>");
-    Ok(Html(page(lang, &s.user, &s.csrf, Page::Leave, lang.pick("Cuti dan izin", "Leave"), &body)))
+    Ok(Html(page(lang, &s.user, &s.csrf, Page::Leave, lang.tr_in("leave and permits", "Leave"), &body)))
 }
 
 /// The form that files a request at `action`; `who` is the employee field, when the form
@@ -117,21 +117,21 @@ pub(super) fn filing_form(lang: Lang, csrf: &str, action: &str, who: &str) -> St
 <label>{why}<input name="reason" required maxlength="500"></label><label>{att}<input type="file" name="attachment" accept=".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"></label>
 <button>{file}</button></form>"#,
         c = csrf_field(csrf),
-        kl = lang.pick("Jenis", "Kind"),
-        from = lang.pick("Dari", "From"),
-        to = lang.pick("Sampai", "To"),
-        why = lang.pick("Alasan", "Reason"),
-        att = lang.pick("Lampiran (PDF/JPEG/PNG, maks. 2 MB)", "Attachment (PDF/JPEG/PNG, at most 2 MB)"),
-        file = lang.pick("Ajukan", "File"),
+        kl = lang.tr("Kind"),
+        from = lang.tr("From"),
+        to = lang.tr("To"),
+        why = lang.tr("Reason"),
+        att = lang.tr("Attachment (PDF/JPEG/PNG, at most 2 MB)"),
+        file = lang.tr_in("verb", "File"),
     )
 }
 
 /// A request's state as a table cell shows it (with who decided and why).
 pub(super) fn state_html(lang: Lang, req: &crate::storage::leave::LeaveRequest) -> String {
     match (&req.state, &req.decided) {
-        (LeaveState::Pending, _) => format!(r#"<span class="pending">{}</span>"#, lang.pick("Menunggu persetujuan", "Awaiting approval")),
-        (LeaveState::Approved, Some((by, _, why))) => format!(r#"<span class="ok">{}</span> ({}: {})"#, lang.pick("Disetujui", "Approved"), esc(by), esc(why)),
-        (LeaveState::Refused, Some((by, _, why))) => format!(r#"<span class="bad">{}</span> ({}: {})"#, lang.pick("Ditolak", "Refused"), esc(by), esc(why)),
+        (LeaveState::Pending, _) => format!(r#"<span class="pending">{}</span>"#, lang.tr("Awaiting approval")),
+        (LeaveState::Approved, Some((by, _, why))) => format!(r#"<span class="ok">{}</span> ({}: {})"#, lang.tr("Approved"), esc(by), esc(why)),
+        (LeaveState::Refused, Some((by, _, why))) => format!(r#"<span class="bad">{}</span> ({}: {})"#, lang.tr("Refused"), esc(by), esc(why)),
         (_, None) => String::new(),
     }
 }
@@ -149,7 +149,7 @@ pub(super) async fn file_checked(
     let get = |k: &str| fields.get(k).map(|v| v.trim()).unwrap_or("");
     let Some(kind) = Excused::parse(get("kind")) else { return Ok(Err("kind".into())) };
     let (Some(from), Some(to)) = (parse_date(get("from")), parse_date(get("to"))) else {
-        return Ok(Err(lang.pick("from/to: tanggal tidak sah", "from/to: not a date").into()));
+        return Ok(Err(lang.tr("from/to: not a date").into()));
     };
     let reason = get("reason");
     let media = match check_request(from, to, reason, attachment) {
@@ -161,7 +161,7 @@ pub(super) async fn file_checked(
     st.store
         .audit(&s.user.username, "leave_filed", &format!("request {id}: {employee_id} {} {}..{}: {reason}", kind.as_str(), date_str(from), date_str(to)), now)
         .await?;
-    Ok(Ok(lang.pick("Pengajuan dicatat; menunggu persetujuan atasan", "Request filed; awaiting the supervisor's approval")))
+    Ok(Ok(lang.tr("Request filed; awaiting the supervisor's approval")))
 }
 
 /// Reads a form with an optional file part named `attachment` (a leave request's letter, a
@@ -169,7 +169,7 @@ pub(super) async fn file_checked(
 pub(crate) async fn form_with_attachment(lang: Lang, mut form: Multipart) -> Result<(Fields, Option<Attachment>), AppError> {
     let unreadable = |e: axum::extract::multipart::MultipartError| {
         tracing::info!(error = %e, "upload with an attachment not readable");
-        AppError::BadRequest(lang.pick("Unggahan tidak dapat dibaca (terputus atau terlalu besar).", "The upload could not be read (cut off or too large).").into())
+        AppError::BadRequest(lang.tr("The upload could not be read (cut off or too large).").into())
     };
     let mut fields = Fields::new();
     let mut attachment = None;
@@ -239,12 +239,12 @@ pub async fn decide_leave(State(st): State<AppState>, s: Session, Path(id): Path
     };
     let reason = f.get("reason").map(|r| r.trim()).unwrap_or("");
     if !approve && reason.is_empty() {
-        return Ok(redirect_err("/leave", lang.pick("Alasan penolakan wajib diisi.", "A reason is required to refuse.")));
+        return Ok(redirect_err("/leave", lang.tr("A reason is required to refuse.")));
     }
-    let reason = if reason.is_empty() { lang.pick("Disetujui", "Approved") } else { reason };
+    let reason = if reason.is_empty() { lang.tr("Approved") } else { reason };
     let now = (st.clock)();
     if !st.store.decide_leave(id, approve, reason, &s.user.username, now).await? {
-        return Ok(redirect_err("/leave", lang.pick("Pengajuan ini sudah diputuskan.", "This request was decided already.")));
+        return Ok(redirect_err("/leave", lang.tr("This request was decided already.")));
     }
     st.store.audit(&s.user.username, if approve { "leave_approved" } else { "leave_refused" }, &format!("request {id} ({}): {reason}", req.employee_id), now).await?;
     if approve {
@@ -258,7 +258,7 @@ pub async fn decide_leave(State(st): State<AppState>, s: Session, Path(id): Path
         }
         st.records_arrived();
     }
-    Ok(redirect_ok("/leave", if approve { lang.pick("Pengajuan disetujui", "Request approved") } else { lang.pick("Pengajuan ditolak", "Request refused") }))
+    Ok(redirect_ok("/leave", if approve { lang.tr("Request approved") } else { lang.tr("Request refused") }))
 }
 
 /// A request's attachment, as stored (its type read from its content at filing).

@@ -25,9 +25,9 @@ fn person_inputs(lang: Lang, prefix: &str, p: &Signatory) -> String {
     format!(
         r#"<label>{tl}<input name="{prefix}_title" value="{t}" maxlength="{MAX_FIELD_CHARS}"></label><label>{nl}<input name="{prefix}_name" value="{n}" maxlength="{MAX_FIELD_CHARS}"></label><label>NIP<input name="{prefix}_nip" value="{nip}" maxlength="{MAX_NIP_CHARS}" inputmode="numeric"></label>"#,
         prefix = esc(prefix),
-        tl = lang.pick("Jabatan", "Title"),
+        tl = lang.tr("Title"),
         t = esc(&p.title),
-        nl = lang.pick("Nama", "Name"),
+        nl = lang.tr("Name"),
         n = esc(&p.name),
         nip = esc(&p.nip),
     )
@@ -50,25 +50,22 @@ pub async fn card(st: &AppState, lang: Lang, csrf_field: &str) -> Result<String,
 <fieldset><legend>{preparer_l}</legend>{preparer}</fieldset>
 <p class="muted">{heads_help}</p>{heads}
 <button>{save}</button></form></section>"#,
-        t = lang.pick("Kop laporan dan pengesahan", "Report letterhead and signatures"),
-        p = lang.pick(
-            "Dicetak pada rekap XLSX dan PDF: kop surat di atas, tanda tangan di bawah. Kosongkan nama untuk tidak mencetak tanda tangannya.",
-            "Printed on the XLSX and PDF recaps: the letterhead on top, the signatures below. Leave a name empty to print no signature for it.",
-        ),
+        t = lang.tr("Report letterhead and signatures"),
+        p = lang.tr("Printed on the XLSX and PDF recaps: the letterhead on top, the signatures below. Leave a name empty to print no signature for it."),
         lines_l = match lang {
             Lang::Id => format!("Kop surat (paling banyak {MAX_LINES} baris)"),
             Lang::En => format!("Letterhead (at most {MAX_LINES} lines)"),
         },
         max_text = MAX_LINES * (MAX_LINE_CHARS + 1),
         lines = esc(&l.lines.join("\n")),
-        place_l = lang.pick("Tempat penandatanganan", "Place of signing"),
+        place_l = lang.tr("Place of signing"),
         place = esc(&l.place),
-        approver_l = lang.pick("Mengetahui (kepala dinas)", "Acknowledged by (head of office)"),
+        approver_l = lang.tr("Acknowledged by (head of office)"),
         approver = person_inputs(lang, "approver", &l.approver),
-        preparer_l = lang.pick("Pembuat rekap seluruh kantor", "Prepared by (whole office)"),
+        preparer_l = lang.tr("Prepared by (whole office)"),
         preparer = person_inputs(lang, "preparer", &l.preparer),
-        heads_help = lang.pick("Rekap satu bidang ditandatangani kepala bidangnya bila diisi.", "A recap of one section is signed by its head when given."),
-        save = lang.pick("Simpan", "Save"),
+        heads_help = lang.tr("A recap of one section is signed by its head when given."),
+        save = lang.tr("Save"),
     ))
 }
 
@@ -104,5 +101,5 @@ pub async fn put_letterhead(State(st): State<AppState>, s: Session, Form(f): For
         letterhead.section_heads.len()
     );
     st.store.audit(&s.user.username, "letterhead", &detail, (st.clock)()).await?;
-    Ok(redirect_ok("/settings", s.lang.pick("Kop laporan disimpan", "Letterhead saved")))
+    Ok(redirect_ok("/settings", s.lang.tr("Letterhead saved")))
 }

@@ -49,16 +49,16 @@ pub async fn card(st: &AppState, s: &Session, employee_id: &str, year: i32, mont
             None => "-".into(),
         };
         let state = match (&e.cancelled, s.user.role == Role::Admin) {
-            (Some((by, _, why)), _) => format!(r#"<span class="bad">{}</span> ({}: {})"#, lang.pick("Dibatalkan", "Cancelled"), esc(by), esc(why)),
+            (Some((by, _, why)), _) => format!(r#"<span class="bad">{}</span> ({}: {})"#, lang.tr("Cancelled"), esc(by), esc(why)),
             (None, true) => format!(
                 r#"<form method="post" action="/manual/{id}/cancel" class="inline" data-confirm="{q}">{c}<input name="reason" required maxlength="{MAX_REASON_CHARS}" placeholder="{ph}" aria-label="{ph}"><button class="reject">{b}</button></form>"#,
                 id = e.id,
-                q = lang.pick("Batalkan entri manual ini? Entri tetap tercatat, tetapi tidak dihitung lagi.", "Cancel this manual entry? It stays listed but counts no more."),
+                q = lang.tr("Cancel this manual entry? It stays listed but counts no more."),
                 c = csrf_field(&s.csrf),
-                ph = lang.pick("Alasan pembatalan", "Why it is cancelled"),
-                b = lang.pick("Batalkan", "Cancel"),
+                ph = lang.tr("Why it is cancelled"),
+                b = lang.tr("Cancel"),
             ),
-            (None, false) => format!(r#"<span class="ok">{}</span>"#, lang.pick("Berlaku", "In force")),
+            (None, false) => format!(r#"<span class="ok">{}</span>"#, lang.tr("In force")),
         };
         let _ = write!(
             rows,
@@ -67,26 +67,26 @@ pub async fn card(st: &AppState, s: &Session, employee_id: &str, year: i32, mont
             d = date_str(e.at.date()),
             hh = e.at.hour(),
             mm = e.at.minute(),
-            dir = if e.direction == Direction::In { lang.pick("Masuk", "In") } else { lang.pick("Pulang", "Out") },
-            mode = if e.mode == Mode::Field { lang.pick("Lapangan", "Field") } else { lang.pick("Kantor", "Office") },
+            dir = if e.direction == Direction::In { lang.tr("In") } else { lang.tr("Out") },
+            mode = if e.mode == Mode::Field { lang.tr("Field") } else { lang.tr("Office") },
             reason = esc(&e.reason),
             by = esc(&e.by),
         );
     }
-    let mut out = format!(r#"<section class="card" id="manual"><h2>{}</h2>"#, lang.pick("Entri manual", "Manual entries"));
+    let mut out = format!(r#"<section class="card" id="manual"><h2>{}</h2>"#, lang.tr("Manual entries"));
     if rows.is_empty() {
-        let _ = write!(out, r#"<p class="muted">{}</p>"#, lang.pick("Tidak ada entri manual bulan ini.", "No manual entries this month."));
+        let _ = write!(out, r#"<p class="muted">{}</p>"#, lang.tr("No manual entries this month."));
     } else {
         let _ = write!(
             out,
             r#"<div class="scroll"><table><thead><tr><th>{w}</th><th>{d}</th><th>{m}</th><th>{r}</th><th>{l}</th><th>{b}</th><th>{st}</th></tr></thead><tbody>{rows}</tbody></table></div>"#,
-            w = lang.pick("Waktu", "Time"),
-            d = lang.pick("Arah", "Direction"),
-            m = lang.pick("Aturan", "Rules"),
-            r = lang.pick("Alasan", "Reason"),
-            l = lang.pick("Lampiran", "Attachment"),
-            b = lang.pick("Oleh", "By"),
-            st = lang.pick("Status", "State"),
+            w = lang.tr("Time"),
+            d = lang.tr("Direction"),
+            m = lang.tr("Rules"),
+            r = lang.tr("Reason"),
+            l = lang.tr("Attachment"),
+            b = lang.tr("By"),
+            st = lang.tr("State"),
         );
     }
     if s.user.role == Role::Admin {
@@ -97,23 +97,20 @@ pub async fn card(st: &AppState, s: &Session, employee_id: &str, year: i32, mont
 <label>{dirl}<select name="direction"><option value="in">{in_}</option><option value="out">{out_}</option></select></label>
 <label>{ml}<select name="mode"><option value="office">{office}</option><option value="field">{field}</option></select></label>
 <label>{rl}<input name="reason" required maxlength="{MAX_REASON_CHARS}"></label><label>{al}<input type="file" name="attachment" accept=".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"></label><button>{add}</button></form>"#,
-            help = lang.pick(
-                "Untuk absen yang tidak dapat dibuat di perangkat (lupa absen pulang, perangkat rusak). Entri manual dihitung di rekap, ditandai \"Manual\", dan tidak mengubah rekaman perangkat. Entri yang keliru dibatalkan dengan alasan, tidak dihapus.",
-                "For a punch that could not be made on a device (a forgotten OUT, a broken kiosk). A manual entry counts in the recaps, marked \"Manual\", and changes no device record. A mistaken entry is cancelled with a reason, never deleted.",
-            ),
+            help = lang.tr("For a punch that could not be made on a device (a forgotten OUT, a broken kiosk). A manual entry counts in the recaps, marked \"Manual\", and changes no device record. A mistaken entry is cancelled with a reason, never deleted."),
             c = csrf_field(&s.csrf),
             e = esc(employee_id),
-            dl = lang.pick("Tanggal", "Date"),
-            tl = lang.pick("Jam", "Time"),
-            dirl = lang.pick("Arah", "Direction"),
-            in_ = lang.pick("Masuk", "In"),
-            out_ = lang.pick("Pulang", "Out"),
-            ml = lang.pick("Aturan", "Rules"),
-            office = lang.pick("Kantor", "Office"),
-            field = lang.pick("Lapangan", "Field"),
-            rl = lang.pick("Alasan", "Reason"),
-            al = lang.pick("Lampiran (PDF, JPEG, PNG; maks. 2 MB)", "Attachment (PDF, JPEG, PNG; max. 2 MB)"),
-            add = lang.pick("Tambahkan", "Add"),
+            dl = lang.tr("Date"),
+            tl = lang.tr_in("clock", "Time"),
+            dirl = lang.tr("Direction"),
+            in_ = lang.tr("In"),
+            out_ = lang.tr("Out"),
+            ml = lang.tr("Rules"),
+            office = lang.tr("Office"),
+            field = lang.tr("Field"),
+            rl = lang.tr("Reason"),
+            al = lang.tr("Attachment (PDF, JPEG, PNG; max. 2 MB)"),
+            add = lang.tr("Add"),
         );
     }
     out.push_str("</section>");
@@ -141,15 +138,15 @@ pub async fn add(State(st): State<AppState>, s: Session, form: Multipart) -> Res
     let date = parse_date(get("date"));
     let time = Time::parse(get("time"), time::macros::format_description!("[hour]:[minute]")).ok();
     let (Some(date), Some(time)) = (date, time) else {
-        return Ok(redirect_err(&back_to(date), lang.pick("Tanggal/jam: isi tanggal dan jam (JJ:MM).", "Date/time: give a date and a time (HH:MM).")));
+        return Ok(redirect_err(&back_to(date), lang.tr("Date/time: give a date and a time (HH:MM).")));
     };
     let direction = match get("direction") {
         "in" => Direction::In,
         "out" => Direction::Out,
-        _ => return Ok(redirect_err(&back_to(Some(date)), lang.pick("Arah: masuk atau pulang.", "Direction: in or out."))),
+        _ => return Ok(redirect_err(&back_to(Some(date)), lang.tr("Direction: in or out."))),
     };
     let Some(mode) = Mode::parse(get("mode")) else {
-        return Ok(redirect_err(&back_to(Some(date)), lang.pick("Aturan: kantor atau lapangan.", "Rules: office or field.")));
+        return Ok(redirect_err(&back_to(Some(date)), lang.tr("Rules: office or field.")));
     };
     let reason = get("reason");
     if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
@@ -167,14 +164,14 @@ pub async fn add(State(st): State<AppState>, s: Session, form: Multipart) -> Res
     // The time as the employee's site's clock showed it.
     let at = PrimitiveDateTime::new(date, time).assume_offset(st.zones().await?.of(&e.site_id).offset());
     if at > now {
-        return Ok(redirect_err(&back_to(Some(date)), lang.pick("Tanggal/jam: entri manual tidak boleh di masa depan.", "Date/time: a manual entry cannot be in the future.")));
+        return Ok(redirect_err(&back_to(Some(date)), lang.tr("Date/time: a manual entry cannot be in the future.")));
     }
     let new = NewManualPunch { employee_id: &e.id, direction, at, mode, reason, attachment: attachment.as_ref().zip(media), by: &s.user.username };
     let id = st.store.add_manual_punch(&new, now).await?;
     let what = format!("manual {} {} {:02}:{:02}", if direction == Direction::In { "IN" } else { "OUT" }, date_str(date), time.hour(), time.minute());
     st.store.note_closed_change(&e.id, date, &what, reason, &s.user.username, now).await?;
     st.store.audit(&s.user.username, "manual_punch", &format!("entry {id}: {} {what}: {reason}", e.id), now).await?;
-    Ok(redirect_ok(&back_to(Some(date)), lang.pick("Entri manual dicatat", "Manual entry recorded")))
+    Ok(redirect_ok(&back_to(Some(date)), lang.tr("Manual entry recorded")))
 }
 
 /// Cancels a manual entry (administrators; audited, flagged when its month is closed).
@@ -191,16 +188,16 @@ pub async fn cancel(State(st): State<AppState>, s: Session, Path(id): Path<i64>,
     let back = format!("/reports/employee?id={}&year={}&month={}", e.employee_id, date.year(), u8::from(date.month()));
     let reason = f.get("reason").map_or("", |r| r.trim());
     if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
-        return Ok(redirect_err(&back, lang.pick("Alasan pembatalan wajib diisi.", "A reason for the cancellation is required.")));
+        return Ok(redirect_err(&back, lang.tr("A reason for the cancellation is required.")));
     }
     let now = (st.clock)();
     if !st.store.cancel_manual_punch(id, reason, &s.user.username, now).await? {
-        return Ok(redirect_err(&back, lang.pick("Entri ini sudah dibatalkan.", "This entry was cancelled already.")));
+        return Ok(redirect_err(&back, lang.tr("This entry was cancelled already.")));
     }
     let what = format!("manual {} {} {:02}:{:02} cancelled", if e.direction == Direction::In { "IN" } else { "OUT" }, date_str(date), e.at.hour(), e.at.minute());
     st.store.note_closed_change(&e.employee_id, date, &what, reason, &s.user.username, now).await?;
     st.store.audit(&s.user.username, "manual_punch_cancelled", &format!("entry {id}: {} {what}: {reason}", e.employee_id), now).await?;
-    Ok(redirect_ok(&back, lang.pick("Entri manual dibatalkan", "Manual entry cancelled")))
+    Ok(redirect_ok(&back, lang.tr("Manual entry cancelled")))
 }
 
 /// A manual entry's attachment (whoever may see the employee).

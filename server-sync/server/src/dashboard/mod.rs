@@ -621,21 +621,15 @@ async fn first_start_gate(
                 let lang = lang_of(&parts);
                 let body = format!(
                     "<p>{}</p><pre>hadir-server init-admin --username admin</pre><p>{}</p><p lang=\"{}\"><small>{}</small></p>",
-                    lang.pick(
-                        "Server ini belum punya akun administrator. Di server, jalankan:",
-                        "This server has no administrator account yet. On the server, run:"
-                    ),
-                    lang.pick(
-                        "Perintah itu meminta kata sandi (minimal 12 karakter). Setelah itu muat ulang halaman ini dan masuk.",
-                        "It asks for a password (at least 12 characters). Then reload this page and sign in."
-                    ),
+                    lang.tr("This server has no administrator account yet. On the server, run:"),
+                    lang.tr("It asks for a password (at least 12 characters). Then reload this page and sign in."),
                     match lang { Lang::Id => "en", Lang::En => "id" },
                     match lang {
                         Lang::Id => "This server has no administrator account yet: run <code>hadir-server init-admin</code> on the server.",
                         Lang::En => "Server ini belum punya akun administrator: jalankan <code>hadir-server init-admin</code> di server.",
                     },
                 );
-                let title = lang.pick("Belum ada administrator", "No administrator yet");
+                let title = lang.tr("No administrator yet");
                 return (StatusCode::SERVICE_UNAVAILABLE, Html(html::bare(lang, title, &body))).into_response();
             }
             Err(e) => return AppError::Storage(e).into_response(),

@@ -37,14 +37,14 @@ pub async fn own_month(State(st): State<AppState>, s: Session, Query(q): Query<F
     let table = employee_month_table(lang, &info, year, month, &days, &recap);
     let excused = recap.cuti + recap.sakit + recap.izin + recap.travel;
     let stats = [
-        ("present", lang.pick("Hadir", "Present"), format!("{} / {}", recap.days_present, recap.days_scheduled)),
-        ("late", lang.pick("Menit terlambat", "Minutes late"), recap.late_minutes_total.to_string()),
-        ("early", lang.pick("Menit pulang cepat", "Minutes left early"), recap.early_minutes.iter().sum::<u32>().to_string()),
-        ("overtime", lang.pick("Lembur (jam)", "Overtime (hours)"), format!("{:.1}", f64::from(recap.overtime_minutes) / 60.0)),
-        ("excused", lang.pick("Cuti, sakit, izin, dinas", "Leave, sick, permitted, travel"), excused.to_string()),
-        ("absent", lang.pick("Tanpa keterangan", "Absent"), recap.absent.to_string()),
-        ("pending", lang.pick("Menunggu konfirmasi", "Awaiting confirmation"), recap.pending.to_string()),
-        ("deduction", lang.pick("Potongan TPP", "Allowance deduction"), format!("{:.2}%", f64::from(recap.deduction_bp) / 100.0)),
+        ("present", lang.tr("Present"), format!("{} / {}", recap.days_present, recap.days_scheduled)),
+        ("late", lang.tr("Minutes late"), recap.late_minutes_total.to_string()),
+        ("early", lang.tr("Minutes left early"), recap.early_minutes.iter().sum::<u32>().to_string()),
+        ("overtime", lang.tr("Overtime (hours)"), format!("{:.1}", f64::from(recap.overtime_minutes) / 60.0)),
+        ("excused", lang.tr("Leave, sick, permitted, travel"), excused.to_string()),
+        ("absent", lang.tr("Absent"), recap.absent.to_string()),
+        ("pending", lang.tr("Awaiting confirmation"), recap.pending.to_string()),
+        ("deduction", lang.tr("Allowance deduction"), format!("{:.2}%", f64::from(recap.deduction_bp) / 100.0)),
     ];
     let mut body = format!(
         r#"{}<p class="muted" id="own-name">{} · NIP {} · {}</p><div class="grid" id="own-stats">"#,
@@ -80,7 +80,7 @@ pub async fn own_month(State(st): State<AppState>, s: Session, Query(q): Query<F
     );
     body.push_str(&table_html(&table));
     body.push_str(&leave_card(&st, &s, &id).await?);
-    let title = format!("{} — {} {year}", lang.pick("Kehadiran saya", "My attendance"), lang.month(month));
+    let title = format!("{} — {} {year}", lang.tr("My attendance"), lang.month(month));
     Ok(Html(page(lang, &s.user, &s.csrf, Page::Own, &title, &body)))
 }
 
@@ -97,29 +97,26 @@ async fn leave_card(st: &AppState, s: &Session, id: &str) -> Result<String, AppE
             rows,
             r#"<tr data-leave="{id}"><td data-label="{kl}">{kind}</td><td data-label="{dl}">{from} – {to}</td><td data-label="{rl}">{why}{attachment}</td><td data-label="{sl}" class="state">{state}</td></tr>"#,
             id = req.id,
-            kl = lang.pick("Jenis", "Kind"),
+            kl = lang.tr("Kind"),
             kind = kind_label(lang, req.kind),
-            dl = lang.pick("Tanggal", "Dates"),
+            dl = lang.tr("Dates"),
             from = date_str(req.from),
             to = date_str(req.to),
-            rl = lang.pick("Alasan", "Reason"),
+            rl = lang.tr("Reason"),
             why = esc(&req.reason),
-            sl = lang.pick("Status", "State"),
+            sl = lang.tr("State"),
             state = state_html(lang, &req),
         );
     }
     let list = if rows.is_empty() {
-        format!(r#"<p class="muted">{}</p>"#, lang.pick("Belum ada pengajuan.", "No requests yet."))
+        format!(r#"<p class="muted">{}</p>"#, lang.tr("No requests yet."))
     } else {
         format!(r#"<table class="stack" id="own-leave"><tbody>{rows}</tbody></table>"#)
     };
     Ok(format!(
         r#"<section class="card" id="leave"><h2>{h}</h2><p class="muted">{p}</p>{form}{list}</section>"#,
-        h = lang.pick("Cuti, sakit, izin, dinas luar", "Leave, sick, permitted absence, travel"),
-        p = lang.pick(
-            "Ajukan untuk satu hari atau beberapa hari, dengan surat bila ada (PDF atau foto). Atasan Anda menyetujui atau menolak; hari yang disetujui tidak dihitung sebagai ketidakhadiran.",
-            "File for one day or several, with a letter if you have one (PDF or photo). Your supervisor approves or refuses; approved days do not count as absence.",
-        ),
+        h = lang.tr("Leave, sick, permitted absence, travel"),
+        p = lang.tr("File for one day or several, with a letter if you have one (PDF or photo). Your supervisor approves or refuses; approved days do not count as absence."),
         form = filing_form(lang, &s.csrf, "/me/leave", ""),
     ))
 }

@@ -80,14 +80,14 @@ fn login_page(st: &AppState, lang: Lang, error: Option<&str>) -> Response {
 <button type="submit" id="login">{go}</button></form>
 <p><a href="/lang/{other}">{other_name}</a></p>"#,
         err = error.map(|e| format!(r#"<div class="flash error">{}</div>"#, esc(e))).unwrap_or_default(),
-        u = lang.pick("Nama pengguna", "User name"),
-        p = lang.pick("Kata sandi", "Password"),
-        c = lang.pick("Kode verifikasi (bila diaktifkan)", "Verification code (when turned on)"),
-        go = lang.pick("Masuk", "Sign in"),
+        u = lang.tr("User name"),
+        p = lang.tr("Password"),
+        c = lang.tr("Verification code (when turned on)"),
+        go = lang.tr("Sign in"),
         other = if lang == Lang::Id { "en" } else { "id" },
         other_name = if lang == Lang::Id { "English" } else { "Bahasa Indonesia" },
     );
-    let mut r = Html(super::html::bare(lang, lang.pick("Masuk ke Hadir", "Sign in to Hadir"), &body)).into_response();
+    let mut r = Html(super::html::bare(lang, lang.tr("Sign in to Hadir"), &body)).into_response();
     if let Ok(v) = HeaderValue::from_str(&auth::set_cookie(PRELOGIN_COOKIE, &token, 900, st.config.secure_cookies)) {
         r.headers_mut().append(header::SET_COOKIE, v);
     }
@@ -168,7 +168,7 @@ pub async fn login(
         let from = addr.map(|a| a.to_string()).unwrap_or_default();
         let detail = if ok { format!("{from} (verification code)") } else { from };
         let _ = st.store.audit(&username, "login_failed", &detail, now).await;
-        return login_page(&st, lang, Some(lang.pick("Nama pengguna, kata sandi atau kode verifikasi salah.", "Wrong user name, password or verification code.")));
+        return login_page(&st, lang, Some(lang.tr("Wrong user name, password or verification code.")));
     };
     if let Ok(mut l) = st.limiter.lock() {
         l.succeeded(&username, addr);
@@ -176,11 +176,11 @@ pub async fn login(
     // Said only to whoever knows the password: to anyone else the account looks like any other.
     let now_ms = crate::storage::dt_to_ms(now);
     let refused = if user.disabled_at_ms.is_some() {
-        Some(("login_disabled", lang.pick("Akun ini dinonaktifkan. Hubungi administrator.", "This account is disabled. Ask an administrator.")))
+        Some(("login_disabled", lang.tr("This account is disabled. Ask an administrator.")))
     } else if user.temporary_until_ms.is_some_and(|until| until <= now_ms) {
         Some((
             "login_code_expired",
-            lang.pick("Kata sandi sementara ini sudah kedaluwarsa. Minta yang baru.", "This temporary password has expired. Ask for a new one."),
+            lang.tr("This temporary password has expired. Ask for a new one."),
         ))
     } else {
         None
@@ -257,7 +257,7 @@ pub async fn set_lang(State(st): State<AppState>, Path(code): Path<String>, head
 // ---- today ----
 
 pub(crate) fn section_options(ctx: &Context, user_scope: &Scope, selected: &str, lang: Lang) -> String {
-    let mut s = format!(r#"<option value="">{}</option>"#, lang.pick("Semua bidang", "All sections"));
+    let mut s = format!(r#"<option value="">{}</option>"#, lang.tr("All sections"));
     let mut ids: Vec<&String> = ctx.sections.keys().filter(|id| user_scope.includes(Some(id))).collect();
     ids.sort();
     for id in ids {
@@ -297,9 +297,9 @@ pub async fn today(State(st): State<AppState>, s: Session, Query(q): Query<Field
     }
     let mut body = format!(
         r#"<form class="inline card" method="get"><label>{l}<input type="date" name="date" value="{d}"></label><button>{show}</button></form>"#,
-        l = lang.pick("Tanggal", "Date"),
+        l = lang.tr("Date"),
         d = date_str(date),
-        show = lang.pick("Tampilkan", "Show")
+        show = lang.tr("Show")
     );
     let count = |v: &[(&crate::reports::EmployeeInfo, &hadir_rules::DayResult)], f: &dyn Fn(&hadir_rules::DayResult) -> bool| {
         v.iter().filter(|(_, d)| f(d)).count()
@@ -319,21 +319,21 @@ pub async fn today(State(st): State<AppState>, s: Session, Query(q): Query<Field
 <div class="stat"><b>{away}</b>{law}</div><div class="stat"><b class="muted">{unknown}</b>{lu}</div></div>
 <div class="scroll"><table><thead><tr><th>{nm}</th><th>{inn}</th><th>{out}</th><th>{stt}</th><th>{late_h}</th></tr></thead><tbody>"#,
             sec = esc(section),
-            lp = lang.pick("Hadir", "Present"),
-            ll = lang.pick("Terlambat", "Late"),
-            la = lang.pick("Tanpa keterangan", "Absent"),
-            lpe = lang.pick("Menunggu konfirmasi", "Awaiting confirmation"),
-            law = lang.pick("Cuti / dinas luar", "Leave / travel"),
-            lu = lang.pick("Belum diketahui", "Not yet known"),
-            nm = lang.pick("Nama", "Name"),
-            inn = lang.pick("Masuk", "In"),
-            out = lang.pick("Pulang", "Out"),
-            stt = lang.pick("Status", "Status"),
-            late_h = lang.pick("Terlambat", "Late"),
+            lp = lang.tr("Present"),
+            ll = lang.tr("Late"),
+            la = lang.tr("Absent"),
+            lpe = lang.tr("Awaiting confirmation"),
+            law = lang.tr("Leave / travel"),
+            lu = lang.tr("Not yet known"),
+            nm = lang.tr("Name"),
+            inn = lang.tr("In"),
+            out = lang.tr("Out"),
+            stt = lang.tr("Status"),
+            late_h = lang.tr("Late"),
         );
         for (e, d) in v {
             let late_txt = match d.late_band {
-                Some(b) if d.first_in.is_some() => format!("{} {} ({})", d.late_minutes, lang.pick("menit", "min"), b.tl_label()),
+                Some(b) if d.first_in.is_some() => format!("{} {} ({})", d.late_minutes, lang.tr_in("long", "min"), b.tl_label()),
                 Some(b) => b.tl_label().to_owned(),
                 None => String::new(),
             };
@@ -345,25 +345,25 @@ pub async fn today(State(st): State<AppState>, s: Session, Query(q): Query<Field
                 i = d.first_in.as_ref().map(|p| format!("{}{}", hm(p.at), source_mark(lang, p))).unwrap_or_else(|| "-".into()),
                 o = d.last_out.as_ref().map(|p| format!("{}{}", hm(p.at), source_mark(lang, p))).unwrap_or_else(|| "-".into()),
                 st = lang.status(d.status),
-                p = if d.pending > 0 { format!(r#" <span class="pending">({} {})</span>"#, d.pending, lang.pick("menunggu", "pending")) } else { String::new() },
+                p = if d.pending > 0 { format!(r#" <span class="pending">({} {})</span>"#, d.pending, lang.tr("pending")) } else { String::new() },
             );
         }
         body.push_str("</tbody></table></div></section>");
     }
     if by_section.is_empty() {
-        let _ = write!(body, r#"<p class="muted">{}</p>"#, lang.pick("Belum ada pegawai di bidang Anda.", "No employees in your sections yet."));
+        let _ = write!(body, r#"<p class="muted">{}</p>"#, lang.tr("No employees in your sections yet."));
     }
-    Ok(Html(page(lang, &s.user, &s.csrf, Page::Today, &format!("{} — {}", lang.pick("Hari ini", "Today"), date_str(date)), &body)))
+    Ok(Html(page(lang, &s.user, &s.csrf, Page::Today, &format!("{} — {}", lang.tr("Today"), date_str(date)), &body)))
 }
 
 /// The source marker of a punch that is not a kiosk's signed record: a ZKTeco terminal's
 /// (unsigned, no face score or photo) or an administrator's manual entry.
 pub(crate) fn source_mark(lang: Lang, p: &hadir_rules::Punch) -> String {
     if crate::storage::manual::manual_entry_id(&p.device_id).is_some() {
-        return format!(r#" <span class="src">{}</span>"#, lang.pick("Manual", "Manual"));
+        return format!(r#" <span class="src">{}</span>"#, lang.tr("Manual"));
     }
     match crate::storage::terminals::terminal_serial(&p.device_id) {
-        Some(sn) => format!(r#" <span class="src" title="{sn}">{}</span>"#, lang.pick("Terminal", "Terminal"), sn = esc(sn)),
+        Some(sn) => format!(r#" <span class="src" title="{sn}">{}</span>"#, lang.tr("Terminal"), sn = esc(sn)),
         None => String::new(),
     }
 }
@@ -384,10 +384,10 @@ pub async fn employees(State(st): State<AppState>, s: Session, Query(q): Query<F
     let _ = write!(
         body,
         r#"<div class="card scroll"><table id="employees"><thead><tr><th>NIP</th><th>{n}</th><th>{site}</th><th>{sec}</th>{face}</tr></thead><tbody>"#,
-        n = lang.pick("Nama", "Name"),
-        site = lang.pick("Lokasi", "Site"),
-        sec = lang.pick("Bidang", "Section"),
-        face = if enrols { format!("<th>{}</th>", lang.pick("Wajah", "Face")) } else { String::new() },
+        n = lang.tr("Name"),
+        site = lang.tr("Site"),
+        sec = lang.tr("Section"),
+        face = if enrols { format!("<th>{}</th>", lang.tr("Face")) } else { String::new() },
     );
     for e in &ctx.employees {
         let info = ctx.info(e);
@@ -402,7 +402,7 @@ pub async fn employees(State(st): State<AppState>, s: Session, Query(q): Query<F
                 r#"<form method="post" action="/employees/section" class="inline">{c}<input type="hidden" name="employee" value="{id}"><select name="section">{opts}</select><button>{save}</button></form>"#,
                 c = csrf_field(&s.csrf),
                 id = esc(&e.id),
-                save = lang.pick("Simpan", "Save")
+                save = lang.tr("Save")
             )
         } else {
             esc(&info.section_name)
@@ -411,7 +411,7 @@ pub async fn employees(State(st): State<AppState>, s: Session, Query(q): Query<F
             let n = faces.get(&e.id).copied().unwrap_or(0);
             (
                 format!(r#"<a href="/employees/{id}">{name}</a>"#, id = esc(&e.id), name = esc(&e.name)),
-                if n > 0 { format!(r#"<td class="ok">{n}</td>"#) } else { format!(r#"<td class="bad">{}</td>"#, lang.pick("belum", "none")) },
+                if n > 0 { format!(r#"<td class="ok">{n}</td>"#) } else { format!(r#"<td class="bad">{}</td>"#, lang.tr("none")) },
             )
         } else {
             (esc(&e.name), String::new())
@@ -423,24 +423,21 @@ pub async fn employees(State(st): State<AppState>, s: Session, Query(q): Query<F
         body,
         r#"<p class="muted">{}</p>"#,
         if enrols {
-            lang.pick(
-                "Pilih nama pegawai untuk mendaftarkan wajah dari foto atau mengatur ulang PIN. Wajah juga dapat didaftarkan di perangkat.",
-                "Choose an employee to enrol the face from photos or reset the PIN. Faces can also be enrolled at a kiosk.",
-            )
+            lang.tr("Choose an employee to enrol the face from photos or reset the PIN. Faces can also be enrolled at a kiosk.")
         } else {
-            lang.pick("Pendaftaran wajah dan PIN dilakukan oleh admin atau operator.", "Faces and PINs are enrolled by an admin or operator.")
+            lang.tr("Faces and PINs are enrolled by an admin or operator.")
         }
     );
     if enrols {
         let _ = write!(
             body,
             r#"<p><a href="/employees/new" id="add-employee">{}</a> · <a href="/employees/import" id="import-link">{}</a> · <a href="/employees/export.xlsx">{}</a></p>"#,
-            lang.pick("Tambah pegawai", "Add an employee"),
-            lang.pick("Impor pegawai (CSV/XLSX)", "Import employees (CSV/XLSX)"),
-            lang.pick("Ekspor XLSX", "Export XLSX"),
+            lang.tr("Add an employee"),
+            lang.tr("Import employees (CSV/XLSX)"),
+            lang.tr("Export XLSX"),
         );
     }
-    Ok(Html(page(lang, &s.user, &s.csrf, Page::Employees, lang.pick("Pegawai", "Employees"), &body)))
+    Ok(Html(page(lang, &s.user, &s.csrf, Page::Employees, lang.tr("Employees"), &body)))
 }
 
 /// Assigns an employee to a section (admin).
@@ -453,17 +450,17 @@ pub async fn assign_section(State(st): State<AppState>, s: Session, Form(f): For
     }
     st.store.set_employee_section(emp, sec).await?;
     st.store.audit(&s.user.username, "assign_section", &format!("{emp} -> {sec}"), (st.clock)()).await?;
-    Ok(redirect_ok("/employees", s.lang.pick("Bidang disimpan", "Section saved")))
+    Ok(redirect_ok("/employees", s.lang.tr("Section saved")))
 }
 
 // ---- records ----
 
 fn decision_label(lang: Lang, d: Decision) -> String {
     let (cls, t) = match d {
-        Decision::Valid => ("ok", lang.pick("Sah", "Valid")),
-        Decision::Confirmed => ("ok", lang.pick("Dikonfirmasi", "Confirmed")),
-        Decision::Pending => ("pending", lang.pick("Menunggu konfirmasi", "Awaiting confirmation")),
-        Decision::Rejected => ("bad", lang.pick("Ditolak", "Rejected")),
+        Decision::Valid => ("ok", lang.tr("Valid")),
+        Decision::Confirmed => ("ok", lang.tr("Confirmed")),
+        Decision::Pending => ("pending", lang.tr("Awaiting confirmation")),
+        Decision::Rejected => ("bad", lang.tr("Rejected")),
     };
     format!(r#"<span class="{cls}">{t}</span>"#)
 }
@@ -482,7 +479,7 @@ fn decision_cell(
     }
     let history = history.unwrap_or_default();
     for old in history.iter().rev().skip(1) {
-        let was = if old.decision == "confirmed" { lang.pick("Dikonfirmasi", "Confirmed") } else { lang.pick("Ditolak", "Rejected") };
+        let was = if old.decision == "confirmed" { lang.tr("Confirmed") } else { lang.tr("Rejected") };
         let _ = write!(
             out,
             r#"<br><del class="muted decision-old">{was}: {why} ({by}, {at})</del>"#,
@@ -493,16 +490,16 @@ fn decision_cell(
     }
     if let Some(c) = csrf.filter(|_| matches!(r.punch.decision, Decision::Confirmed | Decision::Rejected)) {
         let (to, label) = if r.punch.decision == Decision::Confirmed {
-            ("reject", lang.pick("Ubah: tolak", "Change: reject"))
+            ("reject", lang.tr("Change: reject"))
         } else {
-            ("confirm", lang.pick("Ubah: konfirmasi", "Change: confirm"))
+            ("confirm", lang.tr("Change: confirm"))
         };
         let _ = write!(
             out,
             r#"<form class="inline" method="post" action="/confirmations/{id}/reverse">{c}<input type="hidden" name="action" value="{to}"><input name="reason" required maxlength="500" placeholder="{ph}"><button>{label}</button></form>"#,
             id = r.punch.record_id,
             c = csrf_field(c),
-            ph = lang.pick("Alasan perubahan", "Reason for the change"),
+            ph = lang.tr("Reason for the change"),
         );
     }
     out
@@ -510,8 +507,8 @@ fn decision_cell(
 
 pub(crate) fn direction_label(lang: Lang, d: Direction) -> &'static str {
     match d {
-        Direction::In => lang.pick("MASUK", "IN"),
-        Direction::Out => lang.pick("PULANG", "OUT"),
+        Direction::In => lang.tr("IN"),
+        Direction::Out => lang.tr("OUT"),
     }
 }
 
@@ -536,22 +533,22 @@ pub async fn records(State(st): State<AppState>, s: Session, Query(q): Query<Fie
 <p><a href="/field?date={d}">{field_day}</a></p>
 <div class="card scroll"><table><thead><tr><th>{t}</th><th>{n}</th><th></th><th>{dev}</th><th>{score}</th><th>{dec}</th><th>{ph}</th></tr></thead><tbody>"#,
         flash = flash(&q),
-        l = lang.pick("Tanggal", "Date"),
+        l = lang.tr("Date"),
         d = date_str(date),
-        sl = lang.pick("Bidang", "Section"),
+        sl = lang.tr("Section"),
         opts = section_options(&ctx, &scope(&s.user), field(&q, "section"), lang),
-        dl = lang.pick("Keputusan", "Decision"),
-        all = lang.pick("Semua", "All"),
+        dl = lang.tr("Decision"),
+        all = lang.tr("All"),
         ps = if only == "pending" { " selected" } else { "" },
-        pl = lang.pick("Menunggu konfirmasi", "Awaiting confirmation"),
-        show = lang.pick("Tampilkan", "Show"),
-        field_day = lang.pick("Hari petugas lapangan: posisi di peta", "Field staff's day: positions on a map"),
-        t = lang.pick("Waktu", "Time"),
-        n = lang.pick("Nama", "Name"),
-        dev = lang.pick("Perangkat", "Device"),
-        score = lang.pick("Skor wajah", "Face score"),
-        dec = lang.pick("Keputusan", "Decision"),
-        ph = lang.pick("Foto", "Photo"),
+        pl = lang.tr("Awaiting confirmation"),
+        show = lang.tr("Show"),
+        field_day = lang.tr("Field staff's day: positions on a map"),
+        t = lang.tr("Time"),
+        n = lang.tr("Name"),
+        dev = lang.tr("Device"),
+        score = lang.tr("Face score"),
+        dec = lang.tr("Decision"),
+        ph = lang.tr("Photo"),
     );
     let decided: Vec<i64> =
         recs.iter().filter(|r| matches!(r.punch.decision, Decision::Confirmed | Decision::Rejected)).map(|r| r.punch.record_id).collect();
@@ -575,7 +572,7 @@ pub async fn records(State(st): State<AppState>, s: Session, Query(q): Query<Fie
                 dev = esc(&r.punch.device_id),
                 sc = r.match_score_bp as f64 / 100.0,
                 id = r.punch.record_id,
-                alt = lang.pick("Foto bukti", "Evidence photo"),
+                alt = lang.tr("Evidence photo"),
             ),
         ));
     }
@@ -602,7 +599,7 @@ pub async fn records(State(st): State<AppState>, s: Session, Query(q): Query<Fie
                         n = esc(&e.name),
                         dir = direction_label(lang, p.direction),
                         mark = source_mark(lang, p).trim_start(),
-                        why = lang.pick("tanpa tanda tangan dan skor wajah", "no signature, no face score"),
+                        why = lang.tr("no signature, no face score"),
                     ),
                 ));
             }
@@ -615,9 +612,9 @@ pub async fn records(State(st): State<AppState>, s: Session, Query(q): Query<Fie
     }
     body.push_str("</tbody></table></div>");
     if shown == 0 {
-        let _ = write!(body, r#"<p class="muted">{}</p>"#, lang.pick("Tidak ada rekaman.", "No records."));
+        let _ = write!(body, r#"<p class="muted">{}</p>"#, lang.tr("No records."));
     }
-    Ok(Html(page(lang, &s.user, &s.csrf, Page::Records, lang.pick("Rekaman presensi", "Attendance records"), &body)))
+    Ok(Html(page(lang, &s.user, &s.csrf, Page::Records, lang.tr("Attendance records"), &body)))
 }
 
 /// Loads a record and refuses unless the user may see its employee.
@@ -646,12 +643,12 @@ pub async fn record_page(State(st): State<AppState>, s: Session, Path(id): Path<
     let history = st.store.decision_history(&[r.punch.record_id]).await?;
     let may_decide = s.require(Page::Confirmations).is_ok();
     let decision = decision_cell(lang, &r, history.get(&r.punch.record_id).map(Vec::as_slice), may_decide.then_some(s.csrf.as_str()));
-    let mode = if r.punch.mode == hadir_rules::Mode::Field { lang.pick("lapangan", "field") } else { lang.pick("kantor", "office") };
+    let mode = if r.punch.mode == hadir_rules::Mode::Field { lang.tr("field") } else { lang.tr("office") };
     let body = format!(
         r#"<div class="card" data-record="{id}"><div class="ev"><figure><img src="/records/{id}/photo" alt="{ev}"><figcaption>{ev}</figcaption></figure>
 <div><b>{name}</b> <span class="muted">{nip} · {sec}</span><br>{dir} {date} {time} · {mode} · {dev} #{seq} · {score_l} {score:.1}%<p>{dec_l}: {decision}</p>{flags}{map}</div></div></div>
 <p><a href="/records?date={date}">{back}</a></p>{scripts}"#,
-        ev = lang.pick("Foto saat presensi", "Photo at recording"),
+        ev = lang.tr("Photo at recording"),
         name = esc(&e.name),
         nip = esc(&e.id),
         sec = esc(&ctx.info(e).section_name),
@@ -660,15 +657,15 @@ pub async fn record_page(State(st): State<AppState>, s: Session, Path(id): Path<
         time = hm(at),
         dev = esc(&r.punch.device_id),
         seq = r.seq,
-        score_l = lang.pick("skor wajah", "face score"),
+        score_l = lang.tr("face score"),
         score = r.match_score_bp as f64 / 100.0,
-        dec_l = lang.pick("Keputusan", "Decision"),
+        dec_l = lang.tr("Decision"),
         flags = flag_list(lang, &r.flags),
         map = record_map(&st, lang, &r, &areas, &assignments),
-        back = lang.pick("Rekaman tanggal ini", "This date's records"),
+        back = lang.tr("This date's records"),
         scripts = super::webmap::script_tags(&st),
     );
-    Ok(Html(page(lang, &s.user, &s.csrf, Page::Records, lang.pick("Rekaman", "Record"), &body)))
+    Ok(Html(page(lang, &s.user, &s.csrf, Page::Records, lang.tr("Record"), &body)))
 }
 
 /// The evidence photo of a record.
@@ -707,7 +704,7 @@ pub async fn confirmations(State(st): State<AppState>, s: Session, Query(q): Que
 <label>{reason_l}<input name="reason" placeholder="{ph}"></label>
 <button name="action" value="confirm" class="confirm">{yes}</button><button name="action" value="reject" class="reject">{no}</button></form></div></div></div>"#,
             id = r.punch.record_id,
-            ev = lang.pick("Foto saat presensi", "Photo at recording"),
+            ev = lang.tr("Photo at recording"),
             name = esc(&e.name),
             nip = esc(&e.id),
             sec = esc(&info.section_name),
@@ -715,22 +712,22 @@ pub async fn confirmations(State(st): State<AppState>, s: Session, Query(q): Que
             date = date_str(r.punch.at.date()),
             time = hm(r.punch.at),
             dev = esc(&r.punch.device_id),
-            score_l = lang.pick("skor", "score"),
+            score_l = lang.tr("score"),
             score = r.match_score_bp as f64 / 100.0,
             flags = flag_list(lang, &r.flags),
             map = record_map(&st, lang, &r, &areas, &assignments),
             c = csrf_field(&s.csrf),
-            reason_l = lang.pick("Alasan", "Reason"),
-            ph = lang.pick("wajib saat menolak", "required to reject"),
-            yes = lang.pick("Konfirmasi", "Confirm"),
-            no = lang.pick("Tolak", "Reject"),
+            reason_l = lang.tr("Reason"),
+            ph = lang.tr("required to reject"),
+            yes = lang.tr("Confirm"),
+            no = lang.tr("Reject"),
         );
     }
     if n == 0 {
-        let _ = write!(body, r#"<p class="muted" id="empty">{}</p>"#, lang.pick("Tidak ada rekaman yang menunggu konfirmasi.", "No records await confirmation."));
+        let _ = write!(body, r#"<p class="muted" id="empty">{}</p>"#, lang.tr("No records await confirmation."));
     }
     body.push_str(super::webmap::script_tags(&st));
-    Ok(Html(page(lang, &s.user, &s.csrf, Page::Confirmations, lang.pick("Antrean konfirmasi", "Confirmation queue"), &body)))
+    Ok(Html(page(lang, &s.user, &s.csrf, Page::Confirmations, lang.tr("Confirmation queue"), &body)))
 }
 
 /// Where a record with a GPS fix was made, against the area it was judged by: the employee's
@@ -751,8 +748,8 @@ fn record_map(
     let expected = hadir_rules::expected_area(field, assigned, site, r.punch.at.date());
     let area = expected.map(|(a, _)| Circle { lat: a.lat_e7 as f64 / 1e7, lon: a.lon_e7 as f64 / 1e7, radius_m: a.radius_m as f64 });
     let assignment = expected.is_some_and(|(_, label)| label.is_some());
-    let area_label = if assignment { lang.pick("Area penugasan", "Assignment's area") } else { lang.pick("Area lokasi", "Site area") };
-    let labels = (area_label, lang.pick("Posisi rekaman", "Record's position"));
+    let area_label = if assignment { lang.tr("Assignment's area") } else { lang.tr("Site area") };
+    let labels = (area_label, lang.tr("Record's position"));
     let map = svg(area, Some(fix), labels).unwrap_or_default();
     let mark = |c: Circle, label: &str| super::webmap::Mark { lat: c.lat, lon: c.lon, radius_m: c.radius_m, label: label.to_owned() };
     let areas: Vec<_> = area.map(|a| mark(a, area_label)).into_iter().collect();
@@ -768,11 +765,11 @@ pub(crate) fn fix_quality(lang: Lang, g: &crate::storage::records_view::RecordFi
         None => "GPS".to_owned(),
     }];
     if let Some(n) = g.satellites {
-        parts.push(format!("{n} {}", lang.pick("satelit", "satellites")));
+        parts.push(format!("{n} {}", lang.tr("satellites")));
     }
     parts.push(match g.hdop_centi {
         Some(h) => format!("HDOP {:.1}", h as f64 / 100.0),
-        None => lang.pick("tanpa HDOP", "no HDOP").to_owned(),
+        None => lang.tr("no HDOP").to_owned(),
     });
     parts.push(format!("±{:.1} m", g.accuracy_dm as f64 / 10.0));
     parts.join(" · ")
@@ -784,7 +781,7 @@ pub(crate) fn flag_list(lang: Lang, flags: &[crate::doubts::Flag]) -> String {
         return String::new();
     }
     let items: String = flags.iter().map(|f| format!(r#"<li data-flag="{}">{}</li>"#, esc(&f.code), esc(&flag_text(lang, f)))).collect();
-    format!(r#"<div class="flags"><b>{}</b><ul>{items}</ul></div>"#, lang.pick("Diragukan server:", "Doubted by the server:"))
+    format!(r#"<div class="flags"><b>{}</b><ul>{items}</ul></div>"#, lang.tr("Doubted by the server:"))
 }
 
 /// Confirms or rejects a record (with a reason; audited).
@@ -802,29 +799,29 @@ pub async fn decide(State(st): State<AppState>, s: Session, Path(id): Path<i64>,
     let date = r.punch.at.date();
     if reason.is_empty() {
         if !confirm {
-            return Err(AppError::BadRequest(lang.pick("Alasan penolakan wajib diisi.", "A reason is required to reject.").into()));
+            return Err(AppError::BadRequest(lang.tr("A reason is required to reject.").into()));
         }
         if st.store.month_close(date.year(), date.month()).await?.is_some() {
             return Err(closed_needs_reason(lang));
         }
-        reason = lang.pick("Wajah sesuai foto", "Face matches").into();
+        reason = lang.tr("Face matches").into();
     }
     if r.punch.decision != Decision::Pending {
-        return Err(AppError::BadRequest(lang.pick("Rekaman ini sudah diputuskan.", "This record was already decided.").into()));
+        return Err(AppError::BadRequest(lang.tr("This record was already decided.").into()));
     }
     let now = (st.clock)();
     if !st.store.decide(id, confirm, &reason, &s.user.username, now).await? {
-        return Err(AppError::BadRequest(lang.pick("Rekaman ini sudah diputuskan.", "This record was already decided.").into()));
+        return Err(AppError::BadRequest(lang.tr("This record was already decided.").into()));
     }
     st.store.audit(&s.user.username, if confirm { "confirm_record" } else { "reject_record" }, &format!("record {id} ({}): {reason}", r.employee_id), now).await?;
     st.store.note_closed_change(&r.employee_id, date, &format!("record {id} {}", if confirm { "confirmed" } else { "rejected" }), &reason, &s.user.username, now).await?;
     st.records_arrived();
-    Ok(redirect_ok("/confirmations", if confirm { lang.pick("Rekaman dikonfirmasi", "Record confirmed") } else { lang.pick("Rekaman ditolak", "Record rejected") }))
+    Ok(redirect_ok("/confirmations", if confirm { lang.tr("Record confirmed") } else { lang.tr("Record rejected") }))
 }
 
 /// A confirmation in a closed month needs a reason of the person's own.
 fn closed_needs_reason(lang: Lang) -> AppError {
-    AppError::BadRequest(lang.pick("Bulan ini sudah ditutup: alasan wajib diisi.", "This month is closed: a reason is required.").into())
+    AppError::BadRequest(lang.tr("This month is closed: a reason is required.").into())
 }
 
 /// Reverses a decided record's decision by a new one (a reason is required; audited; the old
@@ -841,12 +838,12 @@ pub async fn reverse_decision(State(st): State<AppState>, s: Session, Path(id): 
     };
     let reason = field(&f, "reason").trim();
     if reason.is_empty() {
-        return Err(AppError::BadRequest(lang.pick("Alasan perubahan wajib diisi.", "A reason is required to change a decision.").into()));
+        return Err(AppError::BadRequest(lang.tr("A reason is required to change a decision.").into()));
     }
     let now = (st.clock)();
     if !st.store.reverse_decision(id, confirm, reason, &s.user.username, now).await? {
         return Err(AppError::BadRequest(
-            lang.pick("Rekaman ini belum diputuskan atau sudah berkeputusan itu.", "This record is not decided yet, or already has that decision.").into(),
+            lang.tr("This record is not decided yet, or already has that decision.").into(),
         ));
     }
     st.store.audit(&s.user.username, if confirm { "reverse_to_confirmed" } else { "reverse_to_rejected" }, &format!("record {id} ({}): {reason}", r.employee_id), now).await?;
@@ -854,7 +851,7 @@ pub async fn reverse_decision(State(st): State<AppState>, s: Session, Path(id): 
     st.store.note_closed_change(&r.employee_id, r.punch.at.date(), &what, reason, &s.user.username, now).await?;
     st.records_arrived();
     let date = date_str(r.punch.at.date());
-    Ok(redirect_ok(&format!("/records?date={date}"), lang.pick("Keputusan diubah", "Decision changed")))
+    Ok(redirect_ok(&format!("/records?date={date}"), lang.tr("Decision changed")))
 }
 
 // ---- corrections ----
@@ -874,17 +871,17 @@ pub async fn corrections(State(st): State<AppState>, s: Session, Query(q): Query
 <label>{reason}<input name="reason" required></label><button>{add}</button></form>
 <div class="card scroll"><table><thead><tr><th>#</th><th>{when}</th><th>NIP</th><th>{date}</th><th>{kind}</th><th>{reason}</th><th>{by}</th></tr></thead><tbody>"#,
         c = csrf_field(&s.csrf),
-        from = lang.pick("Dari", "From"),
-        to = lang.pick("Sampai", "To"),
-        kind = lang.pick("Jenis", "Kind"),
+        from = lang.tr("From"),
+        to = lang.tr("To"),
+        kind = lang.tr("Kind"),
         kinds = Excused::ALL.iter().map(|e| format!(r#"<option value="{}">{}</option>"#, e.as_str(), lang.excused(*e))).collect::<String>(),
         cancel_value = CANCEL,
-        cancel = lang.pick("Batalkan entri sebelumnya", "Cancel an earlier entry"),
-        reason = lang.pick("Alasan", "Reason"),
-        add = lang.pick("Tambahkan", "Add"),
-        when = lang.pick("Dicatat", "Entered"),
-        date = lang.pick("Tanggal", "Date"),
-        by = lang.pick("Oleh", "By"),
+        cancel = lang.tr("Cancel an earlier entry"),
+        reason = lang.tr("Reason"),
+        add = lang.tr("Add"),
+        when = lang.tr("Entered"),
+        date = lang.tr("Date"),
+        by = lang.tr("By"),
     );
     let off = st.offset();
     for c in st.store.corrections(500).await? {
@@ -903,7 +900,7 @@ pub async fn corrections(State(st): State<AppState>, s: Session, Query(q): Query
         );
     }
     body.push_str("</tbody></table></div>");
-    Ok(Html(page(lang, &s.user, &s.csrf, Page::Corrections, lang.pick("Koreksi, cuti dan dinas luar", "Corrections, leave and travel"), &body)))
+    Ok(Html(page(lang, &s.user, &s.csrf, Page::Corrections, lang.tr("Corrections, leave and travel"), &body)))
 }
 
 /// Appends corrections for each date of a range.
@@ -914,13 +911,13 @@ pub async fn add_correction(State(st): State<AppState>, s: Session, Form(f): For
     let bad = |m: &str| AppError::BadRequest(m.to_owned());
     let emp = field(&f, "employee");
     if !st.store.employees().await?.iter().any(|e| e.id == emp) {
-        return Err(bad(lang.pick("NIP tidak dikenal.", "Unknown employee.")));
+        return Err(bad(lang.tr("Unknown employee.")));
     }
     let (Some(from), Some(to)) = (parse_date(field(&f, "from")), parse_date(field(&f, "to"))) else {
-        return Err(bad(lang.pick("Tanggal tidak sah.", "Invalid date.")));
+        return Err(bad(lang.tr("Invalid date.")));
     };
     if to < from || (to - from).whole_days() > 366 {
-        return Err(bad(lang.pick("Rentang tanggal tidak sah.", "Invalid date range.")));
+        return Err(bad(lang.tr("Invalid date range.")));
     }
     let kind = field(&f, "kind");
     let excused = match kind {
@@ -929,7 +926,7 @@ pub async fn add_correction(State(st): State<AppState>, s: Session, Form(f): For
     };
     let reason = field(&f, "reason");
     if reason.is_empty() {
-        return Err(bad(lang.pick("Alasan wajib diisi.", "A reason is required.")));
+        return Err(bad(lang.tr("A reason is required.")));
     }
     let now = (st.clock)();
     let mut d: Date = from;
@@ -942,7 +939,7 @@ pub async fn add_correction(State(st): State<AppState>, s: Session, Form(f): For
         d = d.next_day().ok_or_else(|| bad("date"))?;
     }
     st.store.audit(&s.user.username, "correction", &format!("{emp} {kind} {}..{}: {reason}", date_str(from), date_str(to)), now).await?;
-    Ok(redirect_ok("/corrections", lang.pick("Koreksi dicatat", "Correction recorded")))
+    Ok(redirect_ok("/corrections", lang.tr("Correction recorded")))
 }
 
 // ---- devices ----
@@ -1029,25 +1026,25 @@ fn distance_text(lang: Lang, m: i64) -> String {
 }
 
 fn refusal_label(lang: Lang, reason: &str) -> String {
-    let (id, en) = match reason {
-        "malformed" => ("format rusak", "malformed"),
-        "unknown_device" => ("perangkat tidak dikenal", "unknown device"),
-        "revoked_device" => ("perangkat sudah dicabut", "revoked device"),
-        "bad_signature" => ("tanda tangan tidak sah", "bad signature"),
+    let text = match reason {
+        "malformed" => lang.tr("malformed"),
+        "unknown_device" => lang.tr("unknown device"),
+        "revoked_device" => lang.tr("revoked device"),
+        "bad_signature" => lang.tr("bad signature"),
         other => return esc(other),
     };
-    lang.pick(id, en).to_owned()
+    text.to_owned()
 }
 
 /// A chain event's reason, as people read it.
 fn chain_label(lang: Lang, reason: &str) -> String {
-    let (id, en) = match reason {
-        "sequence_gap" => ("celah urutan", "sequence gap"),
-        "fork" => ("cabang rantai", "chain fork"),
-        "broken_chain" => ("mata rantai putus", "broken chain"),
+    let text = match reason {
+        "sequence_gap" => lang.tr("sequence gap"),
+        "fork" => lang.tr("chain fork"),
+        "broken_chain" => lang.tr("broken chain"),
         other => return esc(other),
     };
-    lang.pick(id, en).to_owned()
+    text.to_owned()
 }
 
 /// The devices silent for longer than `dashboard.silent_device_hours`, named with the sites
@@ -1068,17 +1065,17 @@ pub async fn silent_devices_notice(st: &AppState, lang: Lang, csrf: Option<&str>
             let since = match d.effective() {
                 Some(t) => {
                     let t = t.to_offset(off);
-                    format!("{} {} {}", lang.pick("tersinkron terakhir sampai", "last synced up to"), date_str(t.date()), hm(t))
+                    format!("{} {} {}", lang.tr("last synced up to"), date_str(t.date()), hm(t))
                 }
-                None => lang.pick("belum pernah tersinkron", "never synced").to_owned(),
+                None => lang.tr("never synced").to_owned(),
             };
             let button = match csrf {
                 Some(c) => format!(
                     r#" <form class="inline" method="post" action="/devices/{id}/release" data-confirm="{q}">{c}<button>{l}</button></form>"#,
                     id = esc(&d.device_id),
-                    q = lang.pick("Lepaskan hari-hari yang ditahan perangkat ini sampai sekarang?", "Release the days this device holds back, up to now?"),
+                    q = lang.tr("Release the days this device holds back, up to now?"),
                     c = csrf_field(c),
-                    l = lang.pick("Lepaskan hari", "Release days"),
+                    l = lang.tr("Release days"),
                 ),
                 None => String::new(),
             };
@@ -1092,7 +1089,7 @@ pub async fn silent_devices_notice(st: &AppState, lang: Lang, csrf: Option<&str>
     }
     Ok(format!(
         r#"<section class="card warn" id="silent-devices"><h2>{t}</h2><p>{p}</p><ul>{items}</ul></section>"#,
-        t = lang.pick("Perangkat diam menahan hari", "Silent devices hold days back"),
+        t = lang.tr("Silent devices hold days back"),
         p = match lang {
             Lang::Id => format!(
                 "Perangkat ini tidak tersinkron lebih dari {} jam; hari-hari sesudahnya di lokasinya belum final (TK belum dihitung). Administrator dapat mencabut perangkat atau melepaskan harinya.",
@@ -1110,18 +1107,18 @@ pub async fn silent_devices_notice(st: &AppState, lang: Lang, csrf: Option<&str>
 pub(crate) fn trouble_label(lang: Lang, t: crate::storage::health::Trouble) -> &'static str {
     use crate::storage::health::Trouble::*;
     match t {
-        TamperOpen => lang.pick("casing terbuka", "enclosure open"),
-        InsecureLan => lang.pick("HTTP tanpa enkripsi (insecure_lan)", "plain HTTP, unencrypted (insecure_lan)"),
-        CameraDead => lang.pick("kamera mati", "camera dead"),
-        DiskNearlyFull => lang.pick("penyimpanan hampir penuh", "disk nearly full"),
-        QueueGrowing => lang.pick("antrean menumpuk", "queue growing"),
-        Offline => lang.pick("tidak melapor", "not reporting"),
+        TamperOpen => lang.tr("enclosure open"),
+        InsecureLan => lang.tr("plain HTTP, unencrypted (insecure_lan)"),
+        CameraDead => lang.tr("camera dead"),
+        DiskNearlyFull => lang.tr("disk nearly full"),
+        QueueGrowing => lang.tr("queue growing"),
+        Offline => lang.tr("not reporting"),
     }
 }
 
 /// The devices page's health cell: the troubles first (red), then the last report's figures.
 fn health_cell(lang: Lang, h: Option<&crate::storage::health::DeviceHealth>, now: OffsetDateTime) -> String {
-    let Some(h) = h else { return format!(r#"<span class="muted">{}</span>"#, lang.pick("belum ada laporan", "no report yet")) };
+    let Some(h) = h else { return format!(r#"<span class="muted">{}</span>"#, lang.tr("no report yet")) };
     let mut out: String = crate::storage::health::trouble(h, now, Default::default())
         .into_iter()
         .map(|t| format!(r#"<span class="bad trouble">{}</span><br>"#, trouble_label(lang, t)))
@@ -1132,11 +1129,11 @@ fn health_cell(lang: Lang, h: Option<&crate::storage::health::DeviceHealth>, now
         r#"<span class="muted">v{fw} · {up} {hours} · {q} {queue}{oldest}{disk}{fps}{temp}</span>"#,
         fw = esc(&h.firmware),
         up = h.uptime_s / 3600,
-        hours = lang.pick("jam nyala", "h up"),
+        hours = lang.tr("h up"),
         q = h.outbox_len,
-        queue = lang.pick("antre", "queued"),
-        oldest = h.oldest_unsent_s.map_or(String::new(), |s| format!(" ({} {})", s / 60, lang.pick("mnt", "min"))),
-        disk = h.data_free_bytes.map_or(String::new(), |b| format!(" · {} MiB {}", mib(b), lang.pick("bebas", "free"))),
+        queue = lang.tr("queued"),
+        oldest = h.oldest_unsent_s.map_or(String::new(), |s| format!(" ({} {})", s / 60, lang.tr("min"))),
+        disk = h.data_free_bytes.map_or(String::new(), |b| format!(" · {} MiB {}", mib(b), lang.tr("free"))),
         fps = h.camera_fps_centi.map_or(String::new(), |f| format!(" · {:.1} fps", f as f64 / 100.0)),
         temp = h.cpu_temp_milli_c.map_or(String::new(), |t| format!(" · {:.0} °C", t as f64 / 1000.0)),
     );
@@ -1152,8 +1149,8 @@ fn tamper_alerts(lang: Lang, events: &[crate::storage::health::StoredEvent], fmt
     let mut items = String::new();
     for e in events {
         let (cls, what) = match e.kind {
-            EventKind::TamperOpened => ("bad", lang.pick("casing dibuka", "enclosure opened")),
-            EventKind::TamperClosed => ("ok", lang.pick("casing ditutup", "enclosure closed")),
+            EventKind::TamperOpened => ("bad", lang.tr("enclosure opened")),
+            EventKind::TamperClosed => ("ok", lang.tr("enclosure closed")),
         };
         let _ = write!(
             items,
@@ -1165,11 +1162,8 @@ fn tamper_alerts(lang: Lang, events: &[crate::storage::health::StoredEvent], fmt
     }
     format!(
         r#"<section class="card warn" id="tamper-alerts"><h2>{t}</h2><p class="muted">{p}</p><ul>{items}</ul></section>"#,
-        t = lang.pick("Peringatan sabotase", "Tamper alerts"),
-        p = lang.pick(
-            "Peristiwa bertanda tangan dari sakelar casing perangkat, terbaru dulu.",
-            "Signed events from the devices' enclosure switches, newest first.",
-        ),
+        t = lang.tr("Tamper alerts"),
+        p = lang.tr("Signed events from the devices' enclosure switches, newest first."),
     )
 }
 
@@ -1195,57 +1189,54 @@ pub async fn devices(State(st): State<AppState>, s: Session, Query(q): Query<Fie
             txt = match (day, lang) {
                 (Some(d), Lang::Id) => format!("lengkap sampai <span class=\"known\">{}</span> — hari sesudahnya belum final (TK belum dihitung)", date_str(*d)),
                 (Some(d), Lang::En) => format!("complete through <span class=\"known\">{}</span> — later days are provisional (no absences yet)", date_str(*d)),
-                (None, _) => lang.pick("belum ada perangkat yang tersinkron; belum ada hari yang final", "no device has synced yet; no day is final").to_owned(),
+                (None, _) => lang.tr("no device has synced yet; no day is final").to_owned(),
             }
         );
     }
     let _ = write!(
         body,
         r#"<section class="card"><h2>{t}</h2><p class="muted">{p}</p><ul id="known-through">{sites}</ul></section>"#,
-        t = lang.pick("Sinkronisasi per lokasi", "Sync per site"),
-        p = lang.pick(
-            "Satu hari menjadi final (ketidakhadiran TK dihitung) setelah semua perangkat aktif di lokasi itu tersinkron melewati hari tersebut.",
-            "A day becomes final (absences are counted) once every active device of the site has synced past it.",
-        ),
+        t = lang.tr("Sync per site"),
+        p = lang.tr("A day becomes final (absences are counted) once every active device of the site has synced past it."),
     );
     body.push_str(&tamper_alerts(lang, &st.store.device_events(20).await?, &fmt));
     let _ = write!(
         body,
         r#"<div class="card scroll"><table id="devices"><thead><tr><th>{id}</th><th>{site}</th><th>{mode}</th><th>{status}</th><th>{health}</th><th>{seen}</th><th>{sync}</th><th>{recs}</th><th>{chain}</th><th>{quar}</th><th>{flagged}</th><th>{refused}</th><th></th></tr></thead><tbody>"#,
-        health = lang.pick("Kesehatan", "Health"),
-        id = lang.pick("Perangkat", "Device"),
-        site = lang.pick("Lokasi", "Site"),
-        mode = lang.pick("Mode", "Mode"),
-        status = lang.pick("Status", "Status"),
-        seen = lang.pick("Terakhir terlihat", "Last seen"),
-        sync = lang.pick("Tersinkron sampai", "Synced until"),
-        recs = lang.pick("Rekaman", "Records"),
-        chain = lang.pick("Rantai", "Chain"),
-        quar = lang.pick("Karantina", "Quarantine"),
-        flagged = lang.pick("Diragukan server", "Doubted by the server"),
-        refused = lang.pick("Unggahan ditolak", "Refused uploads"),
+        health = lang.tr("Health"),
+        id = lang.tr("Device"),
+        site = lang.tr("Site"),
+        mode = lang.tr("Mode"),
+        status = lang.tr("Status"),
+        seen = lang.tr("Last seen"),
+        sync = lang.tr("Synced until"),
+        recs = lang.tr("Records"),
+        chain = lang.tr("Chain"),
+        quar = lang.tr("Quarantine"),
+        flagged = lang.tr("Doubted by the server"),
+        refused = lang.tr("Refused uploads"),
     );
     let health = st.store.device_health().await?;
     for d in st.store.device_statuses().await? {
         let health_cell = health_cell(lang, health.get(&d.id), now);
         let status = if d.revoked_at.is_some() {
-            format!(r#"<span class="bad">{}</span>"#, lang.pick("Dicabut", "Revoked"))
+            format!(r#"<span class="bad">{}</span>"#, lang.tr("Revoked"))
         } else if d.last_seen.is_some_and(|t| now - t < Duration::minutes(15)) {
-            format!(r#"<span class="ok">{}</span>"#, lang.pick("Daring", "Online"))
+            format!(r#"<span class="ok">{}</span>"#, lang.tr("Online"))
         } else {
-            format!(r#"<span class="muted">{}</span>"#, lang.pick("Luring", "Offline"))
+            format!(r#"<span class="muted">{}</span>"#, lang.tr("Offline"))
         };
         let mut chain = if d.records == d.max_seq {
-            format!(r#"<span class="ok">{}</span>"#, lang.pick("utuh", "intact"))
+            format!(r#"<span class="ok">{}</span>"#, lang.tr("intact"))
         } else {
-            format!(r#"<span class="bad">{} {}</span>"#, d.max_seq - d.records, lang.pick("celah", "missing"))
+            format!(r#"<span class="bad">{} {}</span>"#, d.max_seq - d.records, lang.tr("missing"))
         };
         if let Some((reason, at)) = &d.last_chain_event {
             let _ = write!(
                 chain,
                 r#"<br><span class="bad">{n} {ev}</span><br><span class="muted">{r}, {t}</span>"#,
                 n = d.chain_events,
-                ev = lang.pick("peristiwa", "events"),
+                ev = lang.tr("events"),
                 r = chain_label(lang, reason),
                 t = fmt(Some(*at)),
             );
@@ -1263,9 +1254,9 @@ pub async fn devices(State(st): State<AppState>, s: Session, Query(q): Query<Fie
             format!(
                 r#"<form method="post" action="/devices/{id}/revoke" data-confirm="{q}">{c}<button class="reject">{l}</button></form>"#,
                 id = esc(&d.id),
-                q = lang.pick("Cabut perangkat ini?", "Revoke this device?"),
+                q = lang.tr("Revoke this device?"),
                 c = csrf_field(&s.csrf),
-                l = lang.pick("Cabut", "Revoke")
+                l = lang.tr("Revoke")
             )
         } else {
             String::new()
@@ -1274,7 +1265,7 @@ pub async fn devices(State(st): State<AppState>, s: Session, Query(q): Query<Fie
             body,
             r#"<tr data-device="{id}"><td>{id}</td><td>{}</td><td>{}</td><td>{status}</td><td class="health">{health_cell}</td><td>{}</td><td class="synced">{}</td><td>{}</td><td>{chain}</td><td>{}</td><td class="flagged">{flagged}</td><td class="refused">{refused}</td><td>{revoke}</td></tr>"#,
             esc(&d.site_id),
-            if d.mode == "field" { lang.pick("Lapangan", "Field") } else { lang.pick("Kantor", "Office") },
+            if d.mode == "field" { lang.tr("Field") } else { lang.tr("Office") },
             fmt(d.last_seen),
             fmt(d.synced_until),
             d.records,
@@ -1290,17 +1281,14 @@ pub async fn devices(State(st): State<AppState>, s: Session, Query(q): Query<Fie
         let _ = write!(
             body,
             r#"<section class="card"><h2>{t}</h2><p class="muted">{p}</p><div class="scroll"><table id="refused"><thead><tr><th>{when}</th><th>{dev}</th><th>{seq}</th><th>{why}</th><th>{from}</th><th>{detail}</th></tr></thead><tbody>"#,
-            t = lang.pick("Unggahan yang ditolak", "Refused uploads"),
-            p = lang.pick(
-                "Entri yang ditolak sebelum masuk rantai perangkat: palsu, diubah, dari perangkat tak dikenal atau yang sudah dicabut.",
-                "Entries refused before they reached a device's chain: forged, altered, from an unknown or revoked device.",
-            ),
-            when = lang.pick("Waktu", "Time"),
-            dev = lang.pick("Perangkat", "Device"),
-            seq = lang.pick("Urutan", "Seq"),
-            why = lang.pick("Alasan", "Reason"),
-            from = lang.pick("Alamat", "Address"),
-            detail = lang.pick("Rincian", "Details"),
+            t = lang.tr_in("heading", "Refused uploads"),
+            p = lang.tr("Entries refused before they reached a device's chain: forged, altered, from an unknown or revoked device."),
+            when = lang.tr("Time"),
+            dev = lang.tr("Device"),
+            seq = lang.tr("Seq"),
+            why = lang.tr("Reason"),
+            from = lang.tr("Address"),
+            detail = lang.tr("Details"),
         );
         for r in &refusals {
             let _ = write!(
@@ -1316,7 +1304,7 @@ pub async fn devices(State(st): State<AppState>, s: Session, Query(q): Query<Fie
         }
         body.push_str("</tbody></table></div></section>");
     }
-    Ok(Html(page(lang, &s.user, &s.csrf, Page::Devices, lang.pick("Perangkat", "Devices"), &body)))
+    Ok(Html(page(lang, &s.user, &s.csrf, Page::Devices, lang.tr("Devices"), &body)))
 }
 
 /// Revokes a device (admin, operator; audited).
@@ -1328,7 +1316,7 @@ pub async fn revoke_device(State(st): State<AppState>, s: Session, Path(id): Pat
         return Err(AppError::NotFound);
     }
     st.store.audit(&s.user.username, "revoke_device", &id, now).await?;
-    Ok(redirect_ok("/devices", s.lang.pick("Perangkat dicabut", "Device revoked")))
+    Ok(redirect_ok("/devices", s.lang.tr("Device revoked")))
 }
 
 /// Releases a silent device's days up to now (administrators only; audited): its site's days
@@ -1344,7 +1332,7 @@ pub async fn release_device(State(st): State<AppState>, s: Session, Path(id): Pa
         return Err(AppError::NotFound);
     }
     st.store.audit(&s.user.username, "release_device_days", &format!("{id} until {}", dt_to_ms(now)), now).await?;
-    Ok(redirect_ok("/devices", s.lang.pick("Hari perangkat dilepaskan", "Device's days released")))
+    Ok(redirect_ok("/devices", s.lang.tr("Device's days released")))
 }
 
 // ---- settings ----
@@ -1358,22 +1346,22 @@ pub async fn settings(State(st): State<AppState>, s: Session, Query(q): Query<Fi
     let mut body = flash(&q);
     let num = |name: &str, label: &str, v: u32| format!(r#"<label>{label}<input type="number" min="0" name="{name}" value="{v}"></label>"#);
     let mut rules = String::new();
-    rules.push_str(&num("tolerance_office_min", lang.pick("Toleransi kantor (menit)", "Office tolerance (min)"), r.tolerance_office_min));
-    rules.push_str(&num("tolerance_field_min", lang.pick("Toleransi lapangan (menit)", "Field tolerance (min)"), r.tolerance_field_min));
-    rules.push_str(&num("overtime_after_min", lang.pick("Lembur dihitung setelah (menit)", "Overtime after (min)"), r.overtime_after_min));
+    rules.push_str(&num("tolerance_office_min", lang.tr("Office tolerance (min)"), r.tolerance_office_min));
+    rules.push_str(&num("tolerance_field_min", lang.tr("Field tolerance (min)"), r.tolerance_field_min));
+    rules.push_str(&num("overtime_after_min", lang.tr("Overtime after (min)"), r.overtime_after_min));
     for b in Band::ALL {
         rules.push_str(&num(&format!("late_bp_{}", b.index() + 1), &format!("{} (0,01%)", b.tl_label()), r.late_bp[b.index()]));
     }
     for b in Band::ALL {
         rules.push_str(&num(&format!("early_bp_{}", b.index() + 1), &format!("{} (0,01%)", b.psw_label()), r.early_bp[b.index()]));
     }
-    rules.push_str(&num("absent_bp", lang.pick("TK (0,01%)", "Absent (0.01%)"), r.absent_bp));
-    rules.push_str(&num("daily_cap_bp", lang.pick("Batas harian (0,01%)", "Daily cap (0.01%)"), r.daily_cap_bp));
+    rules.push_str(&num("absent_bp", lang.tr("Absent (0.01%)"), r.absent_bp));
+    rules.push_str(&num("daily_cap_bp", lang.tr("Daily cap (0.01%)"), r.daily_cap_bp));
     let _ = write!(
         body,
         r#"<section class="card"><h2>{t}</h2><form method="post" action="/settings/rules" class="inline">{c}{rules}<button>{save}</button></form></section>"#,
-        t = lang.pick("Aturan dan potongan TPP", "Rules and allowance deductions"),
-        save = lang.pick("Simpan", "Save")
+        t = lang.tr("Rules and allowance deductions"),
+        save = lang.tr("Save")
     );
     // Each holiday is its own small form: its name, kind and sites are changed where they are
     // read. No site ticked: every site.
@@ -1388,7 +1376,7 @@ pub async fn settings(State(st): State<AppState>, s: Session, Query(q): Query<Fi
             .iter()
             .map(|s| format!(r#"<label class="check"><input type="checkbox" name="site:{s}"{}>{s}</label>"#, if chosen.contains(s) { " checked" } else { "" }, s = esc(s)))
             .collect();
-        format!(r#"<select name="kind" aria-label="{}">{options}</select>{boxes}"#, lang.pick("Jenis", "Kind"))
+        format!(r#"<select name="kind" aria-label="{}">{options}</select>{boxes}"#, lang.tr("Kind"))
     };
     for h in st.store.holiday_list().await? {
         let _ = write!(
@@ -1398,27 +1386,24 @@ pub async fn settings(State(st): State<AppState>, s: Session, Query(q): Query<Fi
             k = h.kind.as_str(),
             where_ = esc(&h.sites.join(" ")),
             n = esc(&h.name),
-            nl = lang.pick("Nama", "Name"),
+            nl = lang.tr("Name"),
             sel = kind_and_sites(h.kind, &h.sites),
-            save = lang.pick("Simpan", "Save"),
-            rm = lang.pick("Hapus", "Remove"),
+            save = lang.tr("Save"),
+            rm = lang.tr("Remove"),
         );
     }
     let _ = write!(
         body,
         r#"<section class="card"><h2>{t}</h2><p class="muted">{help}</p><ul id="holidays">{hol}</ul><form method="post" action="/settings/holiday" class="inline">{c}<label>{d}<input type="date" name="date" required></label><label>{n}<input name="name" required maxlength="120"></label>{sel}<button>{add}</button></form>
 <form method="post" action="/settings/holidays/import" enctype="multipart/form-data" class="inline">{c}<label>{file}<input type="file" name="file" accept=".csv,.ics,text/csv,text/calendar" required></label><button>{import}</button></form></section>"#,
-        t = lang.pick("Hari libur", "Holidays"),
-        help = lang.pick(
-            "Hari libur nasional, cuti bersama dan libur daerah: semuanya hari tidak bekerja di rekap, di lokasi yang dicentang (tanpa centang: semua lokasi). Tanggal yang sudah ada diganti nama, jenis dan lokasinya. Impor satu tahun untuk semua lokasi dari berkas CSV (tanggal,nama,jenis: nasional, cuti bersama atau daerah) atau iCalendar (.ics): semua baris atau tidak sama sekali.",
-            "National holidays, joint leave days and regional holidays: all of them days off in the recap, at the sites ticked (none ticked: every site). An existing date gets the new name, kind and sites. Import a year for every site from a CSV (date,name,kind: nasional, cuti bersama or daerah) or iCalendar (.ics) file: every line or none.",
-        ),
-        d = lang.pick("Tanggal", "Date"),
-        n = lang.pick("Nama", "Name"),
+        t = lang.tr("Holidays"),
+        help = lang.tr("National holidays, joint leave days and regional holidays: all of them days off in the recap, at the sites ticked (none ticked: every site). An existing date gets the new name, kind and sites. Import a year for every site from a CSV (date,name,kind: nasional, cuti bersama or daerah) or iCalendar (.ics) file: every line or none."),
+        d = lang.tr("Date"),
+        n = lang.tr("Name"),
         sel = kind_and_sites(HolidayKind::National, &[]),
-        add = lang.pick("Tambahkan / ganti", "Add / change"),
-        file = lang.pick("Berkas hari libur", "Holiday file"),
-        import = lang.pick("Impor", "Import"),
+        add = lang.tr("Add / change"),
+        file = lang.tr("Holiday file"),
+        import = lang.tr("Import"),
     );
     body.push_str(&super::schedule_pages::card(&st, lang, &c).await?);
     body.push_str(&super::site_pages::card(&st, lang, &c).await?);
@@ -1440,17 +1425,14 @@ pub async fn settings(State(st): State<AppState>, s: Session, Query(q): Query<Fi
         r#"<section class="card"><h2>{t}</h2><p class="muted">{p}</p><div class="scroll"><table><thead><tr><th>{site}</th><th>{centre}</th><th>{radius}</th></tr></thead><tbody>{areas}</tbody></table></div>
 <form method="post" action="/settings/site-area" class="inline">{c}<label>{site}<input name="site" required></label><label>{lat_l}<input name="lat" required inputmode="decimal" placeholder="-8.5819"></label>
 <label>{lon_l}<input name="lon" required inputmode="decimal" placeholder="115.1771"></label><label>{radius} (m)<input name="radius_m" type="number" min="10" max="50000" value="300"></label><button>{save}</button></form></section>"#,
-        t = lang.pick("Area lokasi (GPS)", "Site areas (GPS)"),
-        p = lang.pick(
-            "Rekaman lapangan di luar area lokasinya, atau dengan sinyal GPS yang buruk, menunggu konfirmasi atasan.",
-            "Field records outside their site's area, or with a poor GPS fix, wait for a supervisor's confirmation.",
-        ),
-        site = lang.pick("Lokasi", "Site"),
-        centre = lang.pick("Titik tengah", "Centre"),
-        radius = lang.pick("Radius", "Radius"),
-        lat_l = lang.pick("Lintang", "Latitude"),
-        lon_l = lang.pick("Bujur", "Longitude"),
-        save = lang.pick("Simpan", "Save"),
+        t = lang.tr("Site areas (GPS)"),
+        p = lang.tr("Field records outside their site's area, or with a poor GPS fix, wait for a supervisor's confirmation."),
+        site = lang.tr("Site"),
+        centre = lang.tr("Centre"),
+        radius = lang.tr("Radius"),
+        lat_l = lang.tr("Latitude"),
+        lon_l = lang.tr("Longitude"),
+        save = lang.tr("Save"),
     );
     body.push_str(&super::letterhead_pages::card(&st, lang, &c).await?);
     let range = crate::storage::retention::REFUSED_RETENTION_RANGE;
@@ -1458,16 +1440,13 @@ pub async fn settings(State(st): State<AppState>, s: Session, Query(q): Query<Fi
         body,
         r#"<section class="card" id="retention"><h2>{t}</h2><p class="muted">{p}</p>
 <form method="post" action="/settings/retention" class="inline">{c}<label>{l}<input name="days" type="number" min="{min}" max="{max}" value="{days}" required></label><button>{save}</button></form></section>"#,
-        t = lang.pick("Masa simpan unggahan yang ditolak dan gagal masuk", "Retention of refused uploads and failed sign-ins"),
-        p = lang.pick(
-            "Unggahan yang ditolak (perangkat tak dikenal atau dicabut, tanda tangan salah, data rusak) dan percobaan masuk yang gagal di log audit disimpan untuk penyelidikan, lalu dihapus otomatis setiap jam setelah masa ini. Rekaman, karantina dan baris audit lainnya tidak pernah dihapus.",
-            "Refused uploads (unknown or revoked devices, bad signatures, malformed data) and the audit log's failed sign-ins are kept for investigation, then deleted hourly after this many days. Records, quarantine and every other audit line are never deleted.",
-        ),
-        l = lang.pick("Hari", "Days"),
+        t = lang.tr("Retention of refused uploads and failed sign-ins"),
+        p = lang.tr("Refused uploads (unknown or revoked devices, bad signatures, malformed data) and the audit log's failed sign-ins are kept for investigation, then deleted hourly after this many days. Records, quarantine and every other audit line are never deleted."),
+        l = lang.tr("Days"),
         min = range.start(),
         max = range.end(),
         days = st.store.refused_retention_days().await?,
-        save = lang.pick("Simpan", "Save"),
+        save = lang.tr("Save"),
     );
     body.push_str(&super::user_pages::card(&st, &s).await?);
     let _ = write!(
@@ -1477,26 +1456,26 @@ pub async fn settings(State(st): State<AppState>, s: Session, Query(q): Query<Fi
 <label><span><input type="checkbox" name="initials_only" value="1"> {i}</span></label>
 <label>{sl}<select name="site"><option value="">{all}</option>{sites}</select></label>
 <label><span><input type="checkbox" name="device_alerts" value="1"> {a}</span></label><button>{add}</button></form></section>"#,
-        t = lang.pick("Papan keterlambatan (TV)", "Late board (TV)"),
-        sl = lang.pick("Lokasi", "Site"),
-        all = lang.pick("Semua lokasi", "Every site"),
+        t = lang.tr("Late board (TV)"),
+        sl = lang.tr("Site"),
+        all = lang.tr("Every site"),
         sites = st.store.sites().await?.iter().map(|s| format!(r#"<option value="{s}">{s}</option>"#, s = esc(s))).collect::<String>(),
         links = board_links_table(lang, &st.store.board_links().await?, &s.csrf, crate::storage::dt_to_ms((st.clock)())),
-        l = lang.pick("Nama layar", "Screen name"),
-        d = lang.pick("Berlaku (hari)", "Valid (days)"),
+        l = lang.tr("Screen name"),
+        d = lang.tr("Valid (days)"),
         days = super::BOARD_LINK_DAYS,
-        i = lang.pick("Hanya inisial", "Initials only"),
-        a = lang.pick("Peringatan perangkat (layar ruang admin)", "Device alerts (the admins' room screen)"),
-        add = lang.pick("Buat tautan", "Create link"),
+        i = lang.tr("Initials only"),
+        a = lang.tr("Device alerts (the admins' room screen)"),
+        add = lang.tr("Create link"),
     );
     let _ = write!(
         body,
         r#"<section class="card"><h2>{}</h2><p><a href="/audit">{}</a> · <a href="/audit?action=access_denied">{}</a></p></section>"#,
-        lang.pick("Log audit", "Audit log"),
-        lang.pick("Buka log audit", "Open the audit log"),
-        lang.pick("Akses yang ditolak", "Refused access"),
+        lang.tr("Audit log"),
+        lang.tr("Open the audit log"),
+        lang.tr("Refused access"),
     );
-    Ok(Html(page(lang, &s.user, &s.csrf, Page::Settings, lang.pick("Pengaturan", "Settings"), &body)))
+    Ok(Html(page(lang, &s.user, &s.csrf, Page::Settings, lang.tr("Settings"), &body)))
 }
 
 /// Saves the rule settings.
@@ -1517,15 +1496,15 @@ pub async fn save_rules(State(st): State<AppState>, s: Session, Form(f): Form<Fi
     r.validate().map_err(|e| AppError::BadRequest(e.to_string()))?;
     st.store.put_settings(&r).await?;
     st.store.audit(&s.user.username, "settings", &format!("{r:?}"), (st.clock)()).await?;
-    Ok(redirect_ok("/settings", s.lang.pick("Pengaturan disimpan", "Settings saved")))
+    Ok(redirect_ok("/settings", s.lang.tr("Settings saved")))
 }
 
 /// How a holiday's kind reads.
 pub(crate) fn holiday_kind_label(lang: Lang, kind: HolidayKind) -> &'static str {
     match kind {
-        HolidayKind::National => lang.pick("Libur nasional", "National holiday"),
-        HolidayKind::JointLeave => lang.pick("Cuti bersama", "Joint leave"),
-        HolidayKind::Regional => lang.pick("Libur daerah", "Regional holiday"),
+        HolidayKind::National => lang.tr("National holiday"),
+        HolidayKind::JointLeave => lang.tr("Joint leave"),
+        HolidayKind::Regional => lang.tr("Regional holiday"),
     }
 }
 
@@ -1534,25 +1513,25 @@ pub async fn add_holiday(State(st): State<AppState>, s: Session, Form(f): Form<F
     s.require(Page::Settings)?;
     s.check_csrf(f.get("csrf"))?;
     let lang = s.lang;
-    let d = parse_date(field(&f, "date")).ok_or_else(|| AppError::BadRequest(lang.pick("Tanggal tidak valid.", "Not a valid date.").into()))?;
+    let d = parse_date(field(&f, "date")).ok_or_else(|| AppError::BadRequest(lang.tr("Not a valid date.").into()))?;
     let name = crate::holiday_file::checked_name(field(&f, "name")).map_err(|_| {
-        AppError::BadRequest(lang.pick("Nama hari libur: wajib diisi, paling banyak 120 karakter.", "The holiday's name: required, at most 120 characters.").into())
+        AppError::BadRequest(lang.tr("The holiday's name: required, at most 120 characters.").into())
     })?;
     let kind = match field(&f, "kind") {
         "" => HolidayKind::National,
-        k => HolidayKind::parse(k).ok_or_else(|| AppError::BadRequest(lang.pick("Jenis hari libur tidak dikenal.", "Unknown kind of holiday.").into()))?,
+        k => HolidayKind::parse(k).ok_or_else(|| AppError::BadRequest(lang.tr("Unknown kind of holiday.").into()))?,
     };
     let known = st.store.sites().await?;
     let mut sites: Vec<String> = f.keys().filter_map(|k| k.strip_prefix("site:")).map(str::to_owned).collect();
     sites.sort();
     if let Some(unknown) = sites.iter().find(|s| !known.contains(s)) {
-        return Err(AppError::BadRequest(format!("{}: {unknown}", lang.pick("Lokasi tidak dikenal", "Unknown site"))));
+        return Err(AppError::BadRequest(format!("{}: {unknown}", lang.tr("Unknown site"))));
     }
     let holiday = Holiday { date: d, name, kind, sites };
     st.store.put_holiday(&holiday).await?;
     let detail = format!("{} {} ({}; {})", date_str(d), holiday.name, kind.as_str(), if holiday.sites.is_empty() { "all sites".to_owned() } else { holiday.sites.join(" ") });
     st.store.audit(&s.user.username, "holiday", &detail, (st.clock)()).await?;
-    Ok(redirect_ok("/settings", lang.pick("Hari libur disimpan", "Holiday saved")))
+    Ok(redirect_ok("/settings", lang.tr("Holiday saved")))
 }
 
 /// Removes a holiday (audited).
@@ -1564,7 +1543,7 @@ pub async fn remove_holiday(State(st): State<AppState>, s: Session, Path(date): 
         return Err(AppError::NotFound);
     }
     st.store.audit(&s.user.username, "holiday_removed", &date_str(d), (st.clock)()).await?;
-    Ok(redirect_ok("/settings", s.lang.pick("Hari libur dihapus", "Holiday removed")))
+    Ok(redirect_ok("/settings", s.lang.tr("Holiday removed")))
 }
 
 /// Imports a holiday file (multipart: `csrf`, `file`): every holiday of it in one transaction,
@@ -1574,7 +1553,7 @@ pub async fn import_holidays(State(st): State<AppState>, s: Session, mut form: a
     let lang = s.lang;
     let unreadable = |e: axum::extract::multipart::MultipartError| {
         tracing::info!(error = %e, "holiday upload not readable");
-        AppError::BadRequest(lang.pick("Unggahan tidak dapat dibaca (terputus atau terlalu besar).", "The upload could not be read (cut off or too large).").into())
+        AppError::BadRequest(lang.tr("The upload could not be read (cut off or too large).").into())
     };
     let (mut csrf, mut file) = (None, None);
     while let Some(field) = form.next_field().await.map_err(unreadable)? {
@@ -1594,11 +1573,11 @@ pub async fn import_holidays(State(st): State<AppState>, s: Session, mut form: a
         Err(e) => {
             let detail = match &e {
                 crate::holiday_file::HolidayFileError::Lines(lines) if lines.len() > 10 => {
-                    format!("{}; … ({} {})", lines[..10].iter().map(ToString::to_string).collect::<Vec<_>>().join("; "), lines.len(), lang.pick("baris salah", "bad lines"))
+                    format!("{}; … ({} {})", lines[..10].iter().map(ToString::to_string).collect::<Vec<_>>().join("; "), lines.len(), lang.tr("bad lines"))
                 }
                 other => other.to_string(),
             };
-            let msg = format!("{} {name}: {detail}", lang.pick("Tidak ada yang diimpor dari", "Nothing imported from"));
+            let msg = format!("{} {name}: {detail}", lang.tr("Nothing imported from"));
             return Ok(redirect_err("/settings", &msg));
         }
     };
@@ -1627,17 +1606,14 @@ pub async fn put_site_area(State(st): State<AppState>, s: Session, Form(f): Form
     let Some(area) = area else {
         return Ok(redirect_err(
             "/settings",
-            s.lang.pick(
-                "Area tidak sah: lintang −90 sampai 90, bujur −180 sampai 180, radius 10 sampai 50.000 m.",
-                "Not an area: latitude −90 to 90, longitude −180 to 180, radius 10 to 50,000 m.",
-            ),
+            s.lang.tr("Not an area: latitude −90 to 90, longitude −180 to 180, radius 10 to 50,000 m."),
         ));
     };
     let now = (st.clock)();
     st.store.put_site_area(site, area, &s.user.username, dt_to_ms(now)).await?;
     let detail = format!("{site}: {:.6}, {:.6}, {} m", area.lat_e7 as f64 / 1e7, area.lon_e7 as f64 / 1e7, area.radius_m);
     st.store.audit(&s.user.username, "site_area", &detail, now).await?;
-    Ok(redirect_ok("/settings", s.lang.pick("Area lokasi disimpan", "Site area saved")))
+    Ok(redirect_ok("/settings", s.lang.tr("Site area saved")))
 }
 
 /// Sets how long refused uploads are kept (administrators), and prunes at once.
@@ -1660,7 +1636,7 @@ pub async fn put_retention(State(st): State<AppState>, s: Session, Form(f): Form
         pruned.refused_uploads, pruned.failed_logins
     );
     st.store.audit(&s.user.username, "retention", &detail, now).await?;
-    Ok(redirect_ok("/settings", s.lang.pick("Masa simpan disimpan", "Retention saved")))
+    Ok(redirect_ok("/settings", s.lang.tr("Retention saved")))
 }
 
 /// The late-board links with their state and a revoke button for the live ones.
@@ -1672,18 +1648,18 @@ fn board_links_table(lang: Lang, links: &[crate::storage::accounts::BoardLink], 
     let mut rows = String::new();
     for l in links {
         let (state, live) = match (l.revoked_at_ms, l.expires_at_ms) {
-            (Some(at), _) => (format!("{} {}", lang.pick("dicabut", "revoked"), day(at)), false),
-            (None, Some(exp)) if exp <= now_ms => (format!("{} {}", lang.pick("kedaluwarsa", "expired"), day(exp)), false),
-            (None, Some(exp)) => (format!("{} {}", lang.pick("berlaku sampai", "valid until"), day(exp)), true),
-            (None, None) => (lang.pick("tanpa batas waktu", "no expiry").to_owned(), true),
+            (Some(at), _) => (format!("{} {}", lang.tr("revoked"), day(at)), false),
+            (None, Some(exp)) if exp <= now_ms => (format!("{} {}", lang.tr("expired"), day(exp)), false),
+            (None, Some(exp)) => (format!("{} {}", lang.tr("valid until"), day(exp)), true),
+            (None, None) => (lang.tr("no expiry").to_owned(), true),
         };
         let action = if live {
             format!(
                 r#"<form method="post" action="/settings/board/{h}/revoke" class="inline" data-confirm="{q}">{c}<button class="reject">{b}</button></form>"#,
                 h = esc(&l.token_sha256),
-                q = lang.pick("Cabut tautan papan ini?", "Revoke this board link?"),
+                q = lang.tr("Revoke this board link?"),
                 c = csrf_field(csrf),
-                b = lang.pick("Cabut", "Revoke"),
+                b = lang.tr("Revoke"),
             )
         } else {
             String::new()
@@ -1696,16 +1672,16 @@ fn board_links_table(lang: Lang, links: &[crate::storage::accounts::BoardLink], 
             alerts = format!(
                 "{}{}",
                 l.site.as_ref().map(|s| format!(r#" <span class="muted">· {}</span>"#, esc(s))).unwrap_or_default(),
-                if l.device_alerts { format!(r#" <span class="muted">({})</span>"#, lang.pick("dengan peringatan perangkat", "with device alerts")) } else { String::new() }
+                if l.device_alerts { format!(r#" <span class="muted">({})</span>"#, lang.tr("with device alerts")) } else { String::new() }
             ),
             made = if l.created_at_ms > 0 { day(l.created_at_ms) } else { "-".to_owned() },
         );
     }
     format!(
         r#"<div class="scroll"><table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th></th></tr></thead><tbody>{rows}</tbody></table></div>"#,
-        lang.pick("Layar", "Screen"),
-        lang.pick("Dibuat", "Made"),
-        lang.pick("Status", "State"),
+        lang.tr("Screen"),
+        lang.tr("Made"),
+        lang.tr("State"),
     )
 }
 
@@ -1719,14 +1695,14 @@ pub async fn add_board_token(State(st): State<AppState>, s: Session, Form(f): Fo
     let days = match field(&f, "days").trim() {
         "" => super::BOARD_LINK_DAYS,
         d => d.parse::<i64>().ok().filter(|d| (1..=3650).contains(d)).ok_or_else(|| {
-            AppError::BadRequest(s.lang.pick("Masa berlaku 1 sampai 3650 hari.", "Validity is 1 to 3650 days.").into())
+            AppError::BadRequest(s.lang.tr("Validity is 1 to 3650 days.").into())
         })?,
     };
     let now = crate::storage::dt_to_ms((st.clock)());
     let site = match field(&f, "site").trim() {
         "" => None,
         site if st.store.sites().await?.iter().any(|s| s == site) => Some(site.to_owned()),
-        site => return Err(AppError::BadRequest(format!("{} {site}", s.lang.pick("Lokasi tidak dikenal:", "Unknown site:")))),
+        site => return Err(AppError::BadRequest(format!("{} {site}", s.lang.tr("Unknown site:")))),
     };
     let settings = crate::storage::accounts::BoardToken {
         label: label.to_owned(),
@@ -1739,9 +1715,9 @@ pub async fn add_board_token(State(st): State<AppState>, s: Session, Form(f): Fo
     let lang = s.lang;
     let body = format!(
         r#"<div class="card"><p>{p}</p><p><a id="board-link" href="/board/{token}">/board/{token}</a></p></div>"#,
-        p = lang.pick("Buka tautan ini di TV. Tautan hanya ditampilkan sekali.", "Open this link on the TV. It is shown only once."),
+        p = lang.tr("Open this link on the TV. It is shown only once."),
     );
-    Ok(Html(page(lang, &s.user, &s.csrf, Page::Settings, lang.pick("Tautan papan keterlambatan", "Late board link"), &body)))
+    Ok(Html(page(lang, &s.user, &s.csrf, Page::Settings, lang.tr("Late board link"), &body)))
 }
 
 /// Revokes a late-board link: the TV showing it goes blank at its next update.
@@ -1755,7 +1731,7 @@ pub async fn revoke_board_token(State(st): State<AppState>, s: Session, Path(has
     let label = st.store.board_links().await?.into_iter().find(|l| l.token_sha256 == hash).map(|l| l.label).unwrap_or_default();
     st.store.audit(&s.user.username, "board_token_revoked", &label, now).await?;
     st.records_arrived();
-    Ok(redirect_ok("/settings", s.lang.pick("Tautan papan dicabut", "Board link revoked")))
+    Ok(redirect_ok("/settings", s.lang.tr("Board link revoked")))
 }
 
 /// The language of a request without a session (used by the board).

@@ -72,15 +72,12 @@ fn form_html(s: &Session) -> String {
 <label>{f}<input type="file" name="file" id="import-file" accept=".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" required></label>
 <button id="import-preview">{b}</button></form></section>
 <section class="card"><h2>{eh}</h2><p><a href="/employees/export.xlsx" id="export-xlsx">XLSX</a> · <a href="/employees/export.csv" id="export-csv">CSV</a></p></section>"#,
-        h = lang.pick("Impor pegawai dari CSV atau XLSX", "Import employees from CSV or XLSX"),
-        p = lang.pick(
-            "Satu baris judul (mis. NIP, Nama, Jabatan, Golongan, Bidang, Lokasi, Jenis Pegawai, Atasan) lalu satu baris per pegawai; format kolom NIP sebagai teks. Anda melihat hasil setiap baris sebelum apa pun disimpan; jika ada baris yang ditolak, tidak ada yang disimpan. Maksimal 10 MB.",
-            "One header row (e.g. NIP, Name, Position, Grade, Section, Site, Employment type, Supervisor), then one row per employee; format the NIP column as text. You see every row's outcome before anything is saved; if any row is refused, nothing is saved. At most 10 MB.",
-        ),
+        h = lang.tr("Import employees from CSV or XLSX"),
+        p = lang.tr("One header row (e.g. NIP, Name, Position, Grade, Section, Site, Employment type, Supervisor), then one row per employee; format the NIP column as text. You see every row's outcome before anything is saved; if any row is refused, nothing is saved. At most 10 MB."),
         c = csrf_field(&s.csrf),
-        f = lang.pick("Berkas", "File"),
-        b = lang.pick("Pratinjau", "Preview"),
-        eh = lang.pick("Ekspor daftar pegawai (format yang sama)", "Export the employee list (same format)"),
+        f = lang.tr("File"),
+        b = lang.tr("Preview"),
+        eh = lang.tr("Export the employee list (same format)"),
     )
 }
 
@@ -88,19 +85,19 @@ fn form_html(s: &Session) -> String {
 pub async fn import_page(s: Session, Query(q): Query<Fields>) -> Result<Html<String>, AppError> {
     s.require(Page::Enrolment)?;
     let body = format!("{}{}", flash(&q), form_html(&s));
-    Ok(Html(page(s.lang, &s.user, &s.csrf, Page::Employees, s.lang.pick("Impor pegawai", "Import employees"), &body)))
+    Ok(Html(page(s.lang, &s.user, &s.csrf, Page::Employees, s.lang.tr("Import employees"), &body)))
 }
 
 fn outcome_cell(lang: Lang, o: &Outcome) -> String {
     match o {
-        Outcome::Added => format!(r#"<td class="ok">{}</td>"#, lang.pick("ditambah", "added")),
+        Outcome::Added => format!(r#"<td class="ok">{}</td>"#, lang.tr("added")),
         Outcome::Changed(fields) => format!(
             r#"<td>{}: {}</td>"#,
-            lang.pick("diubah", "changed"),
+            lang.tr("changed"),
             esc(&fields.iter().map(|c| c.label(lang)).collect::<Vec<_>>().join(", "))
         ),
-        Outcome::Unchanged => format!(r#"<td class="muted">{}</td>"#, lang.pick("tetap", "unchanged")),
-        Outcome::Refused(why) => format!(r#"<td class="bad">{}: {}</td>"#, lang.pick("ditolak", "refused"), esc(&why.text(lang))),
+        Outcome::Unchanged => format!(r#"<td class="muted">{}</td>"#, lang.tr("unchanged")),
+        Outcome::Refused(why) => format!(r#"<td class="bad">{}: {}</td>"#, lang.tr("refused"), esc(&why.text(lang))),
     }
 }
 
@@ -113,23 +110,20 @@ fn preview_html(s: &Session, plan: &Plan, upload: &str) -> String {
         b,
         r#"<div class="flash{err}" id="import-summary">{a} {added} · {u} {updated} · {same} {unchanged} · {r} {refused}</div>"#,
         err = if t.refused > 0 { " error" } else { "" },
-        a = lang.pick("ditambah", "added"),
+        a = lang.tr("added"),
         added = t.added,
-        u = lang.pick("diubah", "changed"),
+        u = lang.tr("changed"),
         updated = t.updated,
-        same = lang.pick("tetap", "unchanged"),
+        same = lang.tr("unchanged"),
         unchanged = t.unchanged,
-        r = lang.pick("ditolak", "refused"),
+        r = lang.tr("refused"),
         refused = t.refused,
     );
     if t.refused > 0 {
         let _ = write!(
             b,
             "<p>{}</p>",
-            lang.pick(
-                "Ada baris yang ditolak: tidak ada yang disimpan. Perbaiki baris-baris itu di berkas lalu unggah lagi.",
-                "Some rows are refused: nothing is saved. Fix those rows in the file and upload it again.",
-            )
+            lang.tr("Some rows are refused: nothing is saved. Fix those rows in the file and upload it again.")
         );
     } else if t.added + t.updated > 0 {
         let _ = write!(
@@ -137,15 +131,15 @@ fn preview_html(s: &Session, plan: &Plan, upload: &str) -> String {
             r#"<form method="post" action="/employees/import/confirm" class="inline">{c}<input type="hidden" name="upload" value="{u}"><button id="import-confirm">{l}</button></form>"#,
             c = csrf_field(&s.csrf),
             u = esc(upload),
-            l = lang.pick("Simpan semua", "Save all"),
+            l = lang.tr("Save all"),
         );
     }
     let _ = write!(
         b,
         r#"<div class="card scroll"><table id="import-rows"><thead><tr><th>{row}</th><th>NIP / ID</th><th>{name}</th><th>{out}</th></tr></thead><tbody>"#,
-        row = lang.pick("Baris", "Row"),
-        name = lang.pick("Nama", "Name"),
-        out = lang.pick("Hasil", "Outcome"),
+        row = lang.tr("Row"),
+        name = lang.tr("Name"),
+        out = lang.tr("Outcome"),
     );
     // Refused rows first: they are what the person has to act on.
     let mut rows: Vec<_> = plan.rows.iter().collect();
@@ -167,10 +161,7 @@ fn preview_html(s: &Session, plan: &Plan, upload: &str) -> String {
 fn import_error(lang: Lang, e: impl std::fmt::Display) -> AppError {
     tracing::info!(error = %e, "import upload not readable");
     AppError::BadRequest(
-        lang.pick(
-            "Unggahan tidak dapat dibaca (terputus atau lebih dari 10 MB).",
-            "The upload could not be read (cut off or over 10 MB).",
-        )
+        lang.tr("The upload could not be read (cut off or over 10 MB).")
         .into(),
     )
 }
@@ -190,7 +181,7 @@ pub async fn import_preview(State(st): State<AppState>, s: Session, mut form: Mu
     }
     s.check_csrf(csrf.as_ref())?;
     let bytes = file.unwrap_or_default();
-    let title = lang.pick("Pratinjau impor", "Import preview");
+    let title = lang.tr("Import preview");
     let sheet = match import::parse(&bytes) {
         Ok(sheet) => sheet,
         Err(e) => {
@@ -216,7 +207,7 @@ pub async fn import_confirm(State(st): State<AppState>, s: Session, Form(f): For
     let Some(bytes) = st.uploads.get(key, &s.user.username, now) else {
         return Ok(redirect_err(
             "/employees/import",
-            lang.pick("Pratinjau sudah kedaluwarsa; unggah berkasnya lagi.", "The preview expired; upload the file again."),
+            lang.tr("The preview expired; upload the file again."),
         ));
     };
     match st.store.import_employees(&bytes, true, &s.user.username, now).await {
@@ -232,7 +223,7 @@ pub async fn import_confirm(State(st): State<AppState>, s: Session, Form(f): For
         Err(ImportError::Refused(_, plan)) => {
             // The store changed since the preview (a section removed …): show why.
             let body = format!("{}{}", preview_html(&s, &plan, key), form_html(&s));
-            let mut r = Html(page(lang, &s.user, &s.csrf, Page::Employees, lang.pick("Pratinjau impor", "Import preview"), &body)).into_response();
+            let mut r = Html(page(lang, &s.user, &s.csrf, Page::Employees, lang.tr("Import preview"), &body)).into_response();
             *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             Ok(r)
         }
@@ -267,28 +258,22 @@ pub fn leave_forms(s: &Session, id: &str) -> String {
     let lang = s.lang;
     let c = csrf_field(&s.csrf);
     let id = esc(id);
-    let confirm = lang.pick("Ketik NIP/ID pegawai untuk konfirmasi", "Type the employee's NIP/id to confirm");
+    let confirm = lang.tr("Type the employee's NIP/id to confirm");
     let mut b = format!(
         r#"<section class="card"><h2>{h}</h2><p class="muted">{p}</p>
 <form method="post" action="/employees/{id}/deactivate" class="inline">{c}<label>{confirm}<input name="confirm" id="deactivate-confirm" required autocomplete="off"></label><button id="deactivate" class="reject">{b}</button></form></section>"#,
-        h = lang.pick("Nonaktifkan pegawai", "Deactivate employee"),
-        p = lang.pick(
-            "Pegawai hilang dari daftar semua perangkat pada sinkronisasi berikutnya; PIN dan templat wajah dihapus. Rekaman dan laporan lama tetap ada.",
-            "The employee leaves every kiosk's roster at the next sync; PIN and face templates are erased. Past records and reports stay.",
-        ),
-        b = lang.pick("Nonaktifkan", "Deactivate"),
+        h = lang.tr("Deactivate employee"),
+        p = lang.tr("The employee leaves every kiosk's roster at the next sync; PIN and face templates are erased. Past records and reports stay."),
+        b = lang.tr("Deactivate"),
     );
     if super::auth::allowed(s.user.role, Page::Settings) {
         let _ = write!(
             b,
             r#"<section class="card"><h2>{h}</h2><p class="muted">{p}</p>
 <form method="post" action="/employees/{id}/erase" class="inline">{c}<label>{confirm}<input name="confirm" id="erase-confirm" required autocomplete="off"></label><button id="erase" class="reject">{b}</button></form></section>"#,
-            h = lang.pick("Hapus data pribadi (permintaan pelindungan data)", "Erase personal data (data-protection request)"),
-            p = lang.pick(
-                "Templat wajah, foto bukti dan PIN dihapus permanen; rekaman kehadiran tetap tanpa foto; pegawai dinonaktifkan. Tindakan ini dicatat dan tidak dapat dibatalkan.",
-                "Face templates, evidence photos and the PIN are deleted for good; attendance records stay without photos; the employee is deactivated. This is audited and cannot be undone.",
-            ),
-            b = lang.pick("Hapus data", "Erase data"),
+            h = lang.tr("Erase personal data (data-protection request)"),
+            p = lang.tr("Face templates, evidence photos and the PIN are deleted for good; attendance records stay without photos; the employee is deactivated. This is audited and cannot be undone."),
+            b = lang.tr("Erase data"),
         );
     }
     b
@@ -299,7 +284,7 @@ fn confirmed(f: &Fields, id: &str, lang: Lang) -> Result<(), AppError> {
         Ok(())
     } else {
         Err(AppError::BadRequest(
-            lang.pick("Konfirmasi tidak cocok dengan NIP/ID pegawai; tidak ada yang diubah.", "The confirmation does not match the employee's NIP/id; nothing changed.").into(),
+            lang.tr("The confirmation does not match the employee's NIP/id; nothing changed.").into(),
         ))
     }
 }
@@ -314,7 +299,7 @@ pub async fn deactivate(State(st): State<AppState>, s: Session, Path(id): Path<S
     }
     Ok(redirect_ok(
         "/employees",
-        s.lang.pick("Pegawai dinonaktifkan; perangkat menghapusnya pada sinkronisasi berikutnya.", "Employee deactivated; kiosks remove them at their next sync."),
+        s.lang.tr("Employee deactivated; kiosks remove them at their next sync."),
     ))
 }
 

@@ -62,7 +62,7 @@ pub(super) fn table_html(t: &Table) -> String {
 
 fn filter_form(lang: Lang, ctx: &Context, user: &crate::storage::accounts::User, inner: &str, section: &str, action: &str) -> String {
     let sc = scope(user);
-    let mut opts = format!(r#"<option value="">{}</option>"#, lang.pick("Semua bidang", "All sections"));
+    let mut opts = format!(r#"<option value="">{}</option>"#, lang.tr("All sections"));
     let mut ids: Vec<&String> = ctx.sections.keys().filter(|id| sc.includes(Some(id))).collect();
     ids.sort();
     for id in ids {
@@ -70,15 +70,15 @@ fn filter_form(lang: Lang, ctx: &Context, user: &crate::storage::accounts::User,
     }
     format!(
         r#"<form class="inline card" method="get" action="{action}">{inner}<label>{sl}<select name="section">{opts}</select></label><button>{show}</button></form>"#,
-        sl = lang.pick("Bidang", "Section"),
-        show = lang.pick("Tampilkan", "Show")
+        sl = lang.tr("Section"),
+        show = lang.tr("Show")
     )
 }
 
 fn exports(base: &str, query: &str, lang: Lang) -> String {
     format!(
         r#"<p class="card">{l}: <a id="export-xlsx" href="{base}.xlsx?{query}">XLSX</a> · <a id="export-csv" href="{base}.csv?{query}">CSV</a> · <a id="export-pdf" href="{base}.pdf?{query}">PDF</a></p>"#,
-        l = lang.pick("Unduh", "Download")
+        l = lang.tr("Download")
     )
 }
 
@@ -96,8 +96,8 @@ pub async fn month_page(State(st): State<AppState>, s: Session, Query(q): Query<
     let table = month_table(lang, year, month, &rows, &st.store.closed_changes(year, month).await?);
     let inner = format!(
         r#"<label>{y}<input type="number" name="year" value="{year}" min="2000" max="2100"></label><label>{m}<input type="number" name="month" value="{mn}" min="1" max="12"></label>"#,
-        y = lang.pick("Tahun", "Year"),
-        m = lang.pick("Bulan", "Month"),
+        y = lang.tr("Year"),
+        m = lang.tr("Month"),
         mn = u8::from(month)
     );
     let mut body = super::pages::flash(&q);
@@ -109,7 +109,7 @@ pub async fn month_page(State(st): State<AppState>, s: Session, Query(q): Query<
     body.push_str(&employee_picker(lang, &ctx, year, month));
     let query = format!("year={year}&month={}&section={}", u8::from(month), esc(section));
     body.push_str(&exports("/reports/month", &query, lang));
-    let chart_title = format!("{} — {} {year}", lang.pick("Keterlambatan per hari", "Late arrivals per day"), lang.month(month));
+    let chart_title = format!("{} — {} {year}", lang.tr("Late arrivals per day"), lang.month(month));
     let _ = write!(
         body,
         r#"<section class="card"><h2>{t}</h2>{svg}</section>"#,
@@ -120,7 +120,7 @@ pub async fn month_page(State(st): State<AppState>, s: Session, Query(q): Query<
     let _ = write!(
         body,
         r#"<p><a href="/reports/date">{}</a></p>"#,
-        lang.pick("Rekapitulasi per tanggal", "Recap per date")
+        lang.tr("Recap per date")
     );
     Ok(Html(page(lang, &s.user, &s.csrf, Page::Reports, &table.title, &body)))
 }
@@ -146,7 +146,7 @@ fn holidays_card(lang: Lang, holidays: &[Holiday], year: i32, month: Month) -> S
     if items.is_empty() {
         return String::new();
     }
-    format!(r#"<section class="card" id="month-holidays"><h2>{t}</h2><ul>{l}</ul></section>"#, t = lang.pick("Hari libur bulan ini", "Holidays this month"), l = items.concat())
+    format!(r#"<section class="card" id="month-holidays"><h2>{t}</h2><ul>{l}</ul></section>"#, t = lang.tr("Holidays this month"), l = items.concat())
 }
 
 /// A form that opens one employee's month, day by day.
@@ -158,8 +158,8 @@ fn employee_picker(lang: Lang, ctx: &Context, year: i32, month: Month) -> String
     format!(
         r#"<form class="inline card" method="get" action="/reports/employee"><input type="hidden" name="year" value="{year}"><input type="hidden" name="month" value="{m}"><label>{l}<select name="id">{opts}</select></label><button>{show}</button></form>"#,
         m = u8::from(month),
-        l = lang.pick("Rekap harian pegawai", "An employee's daily recap"),
-        show = lang.pick("Tampilkan", "Show"),
+        l = lang.tr("An employee's daily recap"),
+        show = lang.tr("Show"),
     )
 }
 
@@ -185,17 +185,17 @@ pub async fn employee_page(State(st): State<AppState>, s: Session, Query(q): Que
         body,
         r#"<form class="inline card" method="get" action="/reports/employee"><input type="hidden" name="id" value="{id}"><label>{y}<input type="number" name="year" value="{year}" min="2000" max="2100"></label><label>{m}<input type="number" name="month" value="{mn}" min="1" max="12"></label><button>{show}</button></form>"#,
         id = esc(id),
-        y = lang.pick("Tahun", "Year"),
-        m = lang.pick("Bulan", "Month"),
+        y = lang.tr("Year"),
+        m = lang.tr("Month"),
         mn = u8::from(month),
-        show = lang.pick("Tampilkan", "Show"),
+        show = lang.tr("Show"),
     );
     body.push_str(&exports("/reports/employee", &format!("id={}&year={year}&month={}", esc(id), u8::from(month)), lang));
     body.push_str(&table_html(&table));
     body.push_str(&super::manual_pages::card(&st, &s, id, year, month).await?);
     body.push_str(&super::schedule_pages::employee_card(&st, &s, id).await?);
     body.push_str(&super::assignment_pages::card(&st, &s, id).await?);
-    let _ = write!(body, r#"<p><a href="/reports?year={year}&month={}">{}</a></p>"#, u8::from(month), lang.pick("Rekapitulasi bulanan", "Monthly recap"));
+    let _ = write!(body, r#"<p><a href="/reports?year={year}&month={}">{}</a></p>"#, u8::from(month), lang.tr("Monthly recap"));
     Ok(Html(page(lang, &s.user, &s.csrf, Page::Reports, &table.title, &body)))
 }
 
@@ -214,7 +214,7 @@ pub async fn employee_export(State(st): State<AppState>, s: Session, Path(fmt): 
 /// `section` (the whole office when empty), dated `today`.
 async fn respond(st: &AppState, s: &Session, table: &Table, fmt: &str, filename: &str, section: &str) -> Result<Response, AppError> {
     let today = st.now().date();
-    let footer = format!("Hadir · {} {} {}", s.lang.pick("dicetak oleh", "printed by"), s.user.username, date_str(today));
+    let footer = format!("Hadir · {} {} {}", s.lang.tr("printed by"), s.user.username, date_str(today));
     let signoff = match fmt {
         "xlsx" | "pdf" => st.store.letterhead().await?.signoff(s.lang, Some(section).filter(|s| !s.is_empty()), today),
         _ => Default::default(),
@@ -222,7 +222,7 @@ async fn respond(st: &AppState, s: &Session, table: &Table, fmt: &str, filename:
     let disp = |ext: &str| format!("attachment; filename=\"{filename}.{ext}\"");
     match fmt {
         "xlsx" => {
-            let bytes = xlsx::to_xlsx(table, s.lang.pick("Rekap", "Recap"), &signoff).map_err(|e| AppError::Export(e.to_string()))?;
+            let bytes = xlsx::to_xlsx(table, s.lang.tr("Recap"), &signoff).map_err(|e| AppError::Export(e.to_string()))?;
             Ok((
                 [
                     (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned()),
@@ -251,8 +251,8 @@ async fn close_card(st: &AppState, s: &Session, year: i32, month: time::Month) -
             r#"<form method="post" action="/reports/close" class="inline">{c}<input type="hidden" name="year" value="{year}"><input type="hidden" name="month" value="{m}"><button>{l}</button></form> <span class="muted">{h}</span>"#,
             c = csrf_field(&s.csrf),
             m = u8::from(month),
-            l = lang.pick("Tutup bulan", "Close the month"),
-            h = lang.pick("Setelah ditutup, setiap perubahan wajib beralasan dan ditandai di ekspor berikutnya.", "Once closed, every change needs a reason and is flagged in the next export."),
+            l = lang.tr("Close the month"),
+            h = lang.tr("Once closed, every change needs a reason and is flagged in the next export."),
         ),
         None => return Ok(String::new()),
     };
@@ -273,7 +273,7 @@ pub async fn close_month(State(st): State<AppState>, s: Session, Form(f): Form<F
     match st.store.close_month(year, month, &st.zones().await?, &s.user.username, now).await? {
         Ok(()) => {
             st.store.audit(&s.user.username, "close_month", &crate::storage::month_close::month_key(year, month), now).await?;
-            Ok(super::pages::redirect_ok(&back, lang.pick("Bulan ditutup", "Month closed")))
+            Ok(super::pages::redirect_ok(&back, lang.tr("Month closed")))
         }
         Err(crate::storage::month_close::CloseRefusal::Pending(n)) => Ok(super::pages::redirect_err(
             &back,
@@ -283,7 +283,7 @@ pub async fn close_month(State(st): State<AppState>, s: Session, Form(f): Form<F
             },
         )),
         Err(crate::storage::month_close::CloseRefusal::AlreadyClosed) => {
-            Ok(super::pages::redirect_err(&back, lang.pick("Bulan ini sudah ditutup.", "This month is closed already.")))
+            Ok(super::pages::redirect_err(&back, lang.tr("This month is closed already.")))
         }
     }
 }
@@ -317,7 +317,7 @@ pub async fn date_page(State(st): State<AppState>, s: Session, Query(q): Query<F
     let full = st.context(&scope(&s.user)).await?;
     let ctx = full.narrowed_to(&sc);
     let table = date_table(lang, date, &date_rows(&st.store, &ctx, date).await?);
-    let inner = format!(r#"<label>{l}<input type="date" name="date" value="{d}"></label>"#, l = lang.pick("Tanggal", "Date"), d = date_str(date));
+    let inner = format!(r#"<label>{l}<input type="date" name="date" value="{d}"></label>"#, l = lang.tr("Date"), d = date_str(date));
     let mut body = filter_form(lang, &full, &s.user, &inner, section, "/reports/date");
     body.push_str(&exports("/reports/date", &format!("date={}&section={}", date_str(date), esc(section)), lang));
     body.push_str(&table_html(&table));

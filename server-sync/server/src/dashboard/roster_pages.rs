@@ -44,17 +44,17 @@ async fn body(st: &AppState, s: &Session, e: &RosterEntry, notice: &str) -> Resu
     .unwrap_or_else(|| "-".into());
     let off = st.offset();
     let faces = match (e.templates, e.last_template) {
-        (0, _) => format!(r#"<span class="bad">{}</span>"#, lang.pick("belum terdaftar", "not enrolled")),
+        (0, _) => format!(r#"<span class="bad">{}</span>"#, lang.tr("not enrolled")),
         (n, Some(t)) => {
             let t = t.to_offset(off);
-            format!(r#"<span class="ok">{n} {}</span> ({} {})"#, lang.pick("templat", "templates"), lang.pick("terakhir", "latest"), date_str(t.date()))
+            format!(r#"<span class="ok">{n} {}</span> ({} {})"#, lang.tr("templates"), lang.tr("latest"), date_str(t.date()))
         }
-        (n, None) => format!(r#"<span class="ok">{n} {}</span>"#, lang.pick("templat", "templates")),
+        (n, None) => format!(r#"<span class="ok">{n} {}</span>"#, lang.tr("templates")),
     };
     let pin_state = if e.has_pin {
-        format!(r#"<span class="ok">{}</span>"#, lang.pick("sudah diatur", "set"))
+        format!(r#"<span class="ok">{}</span>"#, lang.tr("set"))
     } else {
-        format!(r#"<span class="bad">{}</span>"#, lang.pick("belum diatur", "not set"))
+        format!(r#"<span class="bad">{}</span>"#, lang.tr("not set"))
     };
     let id = esc(&e.id);
     let c = csrf_field(&s.csrf);
@@ -71,13 +71,13 @@ async fn body(st: &AppState, s: &Session, e: &RosterEntry, notice: &str) -> Resu
 <button id="enrol">{enrol_b}</button></form></section>
 <section class="card"><h2>{pin_h}</h2><p class="muted">{pin_p}</p>
 <form method="post" action="/employees/{id}/pin" class="inline" data-confirm="{pin_q}">{c}<button id="reset-pin" class="reject">{pin_b}</button></form></section>"#,
-        site_l = lang.pick("Lokasi", "Site"),
+        site_l = lang.tr("Site"),
         site = esc(&e.site_id),
-        sec_l = lang.pick("Bidang", "Section"),
+        sec_l = lang.tr("Section"),
         sec = esc(&section),
-        face_l = lang.pick("Wajah", "Face"),
-        edit = lang.pick("Ubah data pegawai", "Edit the employee's details"),
-        enrol_h = lang.pick("Pendaftaran wajah dari foto", "Face enrolment from photos"),
+        face_l = lang.tr("Face"),
+        edit = lang.tr("Edit the employee's details"),
+        enrol_h = lang.tr("Face enrolment from photos"),
         enrol_p = match lang {
             Lang::Id => format!(
                 "Unggah {MIN_PHOTOS}–{MAX_PHOTOS} foto wajah pegawai ini: satu orang per foto, menghadap lurus ke kamera, cahaya cukup, JPEG/PNG/WebP. Foto diperiksa seperti di perangkat; wajah yang sudah terdaftar atas nama pegawai lain ditolak. Foto tidak disimpan, hanya templat wajahnya (terenkripsi)."
@@ -86,9 +86,9 @@ async fn body(st: &AppState, s: &Session, e: &RosterEntry, notice: &str) -> Resu
                 "Upload {MIN_PHOTOS}–{MAX_PHOTOS} face photos of this employee: one person per photo, looking straight at the camera, good light, JPEG/PNG/WebP. They are checked as at the kiosk; a face already enrolled as another employee is refused. Photos are not kept, only the (encrypted) face templates."
             ),
         },
-        photos_l = lang.pick("Foto", "Photos"),
-        enrol_b = lang.pick("Daftarkan wajah", "Enrol face"),
-        pin_h = lang.pick("PIN presensi", "Attendance PIN"),
+        photos_l = lang.tr("Photos"),
+        enrol_b = lang.tr("Enrol face"),
+        pin_h = lang.tr("Attendance PIN"),
         pin_p = match lang {
             Lang::Id => format!(
                 "Atur ulang membuat PIN acak {} digit yang belum dipakai di lokasi ini. PIN baru ditampilkan sekali saja; PIN lama langsung tidak berlaku setelah perangkat sinkron.",
@@ -99,8 +99,8 @@ async fn body(st: &AppState, s: &Session, e: &RosterEntry, notice: &str) -> Resu
                 st.config.pin_length
             ),
         },
-        pin_q = lang.pick("Atur ulang PIN pegawai ini?", "Reset this employee's PIN?"),
-        pin_b = lang.pick("Atur ulang PIN", "Reset PIN"),
+        pin_q = lang.tr("Reset this employee's PIN?"),
+        pin_b = lang.tr("Reset PIN"),
     );
     b.push_str(&template_forms(s, &e.id, &st.store.templates(&e.id).await?, off));
     b.push_str(&super::people_pages::leave_forms(s, &e.id));
@@ -116,17 +116,14 @@ async fn terminal_user_card(st: &AppState, s: &Session, id: &str) -> Result<Stri
     Ok(format!(
         r#"<section class="card" id="terminal-user"><h2>{h}</h2><p class="muted">{p}</p>
 <form method="post" action="/employees/{id}/terminal-user" class="inline">{c}<label>{l}<input name="number" value="{v}" required maxlength="{max}" pattern="[A-Za-z0-9]+"></label><button>{save}</button></form></section>"#,
-        h = lang.pick("Nomor pengguna di terminal ZKTeco", "User number on the ZKTeco terminals"),
-        p = lang.pick(
-            "Nomor yang diketik pegawai di terminal sidik jari atau wajah. Kosong: NIP/ID pegawai. Terminal menerimanya pada permintaan berikutnya.",
-            "The number the employee types at a fingerprint or face terminal. Unset: the employee's NIP/id. Terminals receive it at their next poll.",
-        ),
+        h = lang.tr("User number on the ZKTeco terminals"),
+        p = lang.tr("The number the employee types at a fingerprint or face terminal. Unset: the employee's NIP/id. Terminals receive it at their next poll."),
         id = esc(id),
         c = csrf_field(&s.csrf),
-        l = lang.pick("Nomor", "Number"),
+        l = lang.tr("Number"),
         v = esc(current.as_deref().unwrap_or(id)),
         max = hadir_zkteco::attlog::MAX_PIN_LEN,
-        save = lang.pick("Simpan", "Save"),
+        save = lang.tr("Save"),
     ))
 }
 
@@ -155,7 +152,7 @@ pub async fn set_terminal_user(State(st): State<AppState>, s: Session, Path(id):
     }
     st.store.set_terminal_user(&e.id, number).await?;
     st.store.audit(&s.user.username, "terminal_user_number", &format!("{}: {number}", e.id), (st.clock)()).await?;
-    Ok(redirect_ok(&back, lang.pick("Nomor terminal disimpan; terminal menerimanya pada permintaan berikutnya", "Terminal number saved; terminals receive it at their next poll")))
+    Ok(redirect_ok(&back, lang.tr("Terminal number saved; terminals receive it at their next poll")))
 }
 
 /// The employee's face templates, each with where it came from and a remove button.
@@ -169,24 +166,21 @@ fn template_forms(s: &Session, id: &str, templates: &[crate::storage::StoredTemp
     let mut rows = String::new();
     for t in templates {
         let when = crate::storage::ms_to_dt(t.created_at_ms).map(|d| date_str(d.to_offset(off).date())).unwrap_or_default();
-        let from = t.source_device_id.as_deref().map(esc).unwrap_or_else(|| lang.pick("dasbor", "dashboard").into());
+        let from = t.source_device_id.as_deref().map(esc).unwrap_or_else(|| lang.tr("dashboard").into());
         let _ = write!(
             rows,
             r#"<tr data-template="{tid}"><td>{tid}</td><td>{when}</td><td>{from}</td><td><form method="post" action="/employees/{id}/templates/{tid}/remove" class="inline" data-confirm="{q}">{c}<button class="reject">{b}</button></form></td></tr>"#,
             tid = t.template_id,
-            q = lang.pick("Hapus templat wajah ini?", "Remove this face template?"),
-            b = lang.pick("Hapus", "Remove"),
+            q = lang.tr("Remove this face template?"),
+            b = lang.tr("Remove"),
         );
     }
     format!(
         r#"<section class="card" id="templates"><h2>{h}</h2><p class="muted">{p}</p><table><thead><tr><th>ID</th><th>{w}</th><th>{f}</th><th></th></tr></thead><tbody>{rows}</tbody></table></section>"#,
-        h = lang.pick("Templat wajah", "Face templates"),
-        p = lang.pick(
-            "Hapus templat yang salah (pendaftaran buruk, atau wajah yang ditambahkan perangkat yang dicuri); perangkat melupakannya pada sinkronisasi berikutnya.",
-            "Remove a wrong template (a bad enrolment, or a face a stolen kiosk added); kiosks forget it at their next sync.",
-        ),
-        w = lang.pick("Didaftarkan", "Enrolled"),
-        f = lang.pick("Dari", "From"),
+        h = lang.tr("Face templates"),
+        p = lang.tr("Remove a wrong template (a bad enrolment, or a face a stolen kiosk added); kiosks forget it at their next sync."),
+        w = lang.tr("Enrolled"),
+        f = lang.tr("From"),
     )
 }
 
@@ -199,7 +193,7 @@ pub async fn remove_template(State(st): State<AppState>, s: Session, Path((id, t
     }
     Ok(redirect_ok(
         &format!("/employees/{id}"),
-        s.lang.pick("Templat wajah dihapus; perangkat melupakannya pada sinkronisasi berikutnya.", "Face template removed; kiosks forget it at their next sync."),
+        s.lang.tr("Face template removed; kiosks forget it at their next sync."),
     ))
 }
 
@@ -217,10 +211,7 @@ pub async fn employee(State(st): State<AppState>, s: Session, Path(id): Path<Str
 fn bad_upload(lang: Lang, e: impl std::fmt::Display) -> AppError {
     tracing::info!(error = %e, "enrolment upload not readable");
     AppError::BadRequest(
-        lang.pick(
-            "Unggahan tidak dapat dibaca (terputus atau terlalu besar). Coba lagi dengan foto yang lebih kecil.",
-            "The upload could not be read (cut off or too large). Try again with smaller photos.",
-        )
+        lang.tr("The upload could not be read (cut off or too large). Try again with smaller photos.")
         .into(),
     )
 }
@@ -306,12 +297,9 @@ pub async fn reset_pin(State(st): State<AppState>, s: Session, Path(id): Path<St
     let e = entry(&st, &id).await?;
     let notice = format!(
         r#"<div class="flash" id="new-pin-box"><p>{p}</p><p class="new-pin" id="new-pin">{pin}</p><p>{n}</p></div>"#,
-        p = lang.pick("PIN baru untuk", "New PIN for").to_owned() + " " + &esc(&e.name) + ":",
+        p = lang.tr("New PIN for").to_owned() + " " + &esc(&e.name) + ":",
         pin = new_pin,
-        n = lang.pick(
-            "Catat dan serahkan kepada pegawai sekarang: PIN ini hanya ditampilkan sekali dan tidak disimpan dalam bentuk terbaca.",
-            "Write it down and hand it to the employee now: it is shown only once and is not stored readably.",
-        ),
+        n = lang.tr("Write it down and hand it to the employee now: it is shown only once and is not stored readably."),
     );
     let mut resp = render(&st, &s, &e, &notice).await?.into_response();
     // Shown once: no cache may keep the page.

@@ -39,7 +39,7 @@ pub async fn card(st: &AppState, lang: Lang, csrf_field: &str) -> Result<String,
             .calendar
             .changes
             .iter()
-            .map(|(from, w)| format!(r#"<li data-change="{d}">{since} {d}: {w}</li>"#, d = date_str(*from), since = lang.pick("mulai", "from"), w = week_text(w)))
+            .map(|(from, w)| format!(r#"<li data-change="{d}">{since} {d}: {w}</li>"#, d = date_str(*from), since = lang.tr("from"), w = week_text(w)))
             .collect();
         let _ = write!(
             rows,
@@ -58,27 +58,21 @@ pub async fn card(st: &AppState, lang: Lang, csrf_field: &str) -> Result<String,
 <h3>{pt}</h3><p class="muted">{phelp}</p>
 <form method="post" action="/settings/section/period" class="inline">{csrf_field}<label>ID<input name="id" required></label><label>{pf}<input type="date" name="from" required></label><label>{pto}<input type="date" name="to" required></label>
 <label>{wd}<input name="weekdays" required placeholder="08:00-14:00"></label><label>{fr}<input name="friday" placeholder="08:00-11:30"></label><label>{reason}<input name="reason" value="Ramadan" required maxlength="120"></label><button>{save}</button></form></section>"#,
-        t = lang.pick("Bidang dan jadwal", "Sections and schedules"),
-        n = lang.pick("Nama", "Name"),
-        w = lang.pick("Jadwal Sen–Min (berlaku hari ini)", "Schedule Mon–Sun (in effect today)"),
-        ch = lang.pick("Perubahan jadwal", "Schedule changes"),
-        help = lang.pick(
-            "Jadwal baru berlaku mulai tanggal yang diisi (kosong: mulai hari ini) dan tidak mengubah hari sebelumnya; bulan yang sudah ditutup tidak dapat diubah.",
-            "A new schedule takes effect from the date given (empty: from today) and changes no day before it; a closed month cannot be changed.",
-        ),
-        wd = lang.pick("Sen–Kam", "Mon–Thu"),
-        fr = lang.pick("Jumat", "Friday"),
-        sa = lang.pick("Sabtu (kosong: libur)", "Saturday (empty: off)"),
-        from = lang.pick("Berlaku mulai", "Effective from"),
-        save = lang.pick("Simpan", "Save"),
-        pt = lang.pick("Jadwal khusus (mis. Ramadan)", "Special hours (e.g. Ramadan)"),
-        phelp = lang.pick(
-            "Jam kerja lain untuk rentang tanggal, pada hari kerja bidang itu saja (hari libur dan akhir pekan tetap libur).",
-            "Other hours for a range of dates, on the section's working days only (holidays and weekends stay off).",
-        ),
-        pf = lang.pick("Dari", "From"),
-        pto = lang.pick("Sampai", "To"),
-        reason = lang.pick("Keterangan", "Reason"),
+        t = lang.tr("Sections and schedules"),
+        n = lang.tr("Name"),
+        w = lang.tr("Schedule Mon–Sun (in effect today)"),
+        ch = lang.tr("Schedule changes"),
+        help = lang.tr("A new schedule takes effect from the date given (empty: from today) and changes no day before it; a closed month cannot be changed."),
+        wd = lang.tr("Mon–Thu"),
+        fr = lang.tr("Friday"),
+        sa = lang.tr("Saturday (empty: off)"),
+        from = lang.tr("Effective from"),
+        save = lang.tr("Save"),
+        pt = lang.tr("Special hours (e.g. Ramadan)"),
+        phelp = lang.tr("Other hours for a range of dates, on the section's working days only (holidays and weekends stay off)."),
+        pf = lang.tr("From"),
+        pto = lang.tr("To"),
+        reason = lang.tr_in("description", "Reason"),
     ))
 }
 
@@ -115,7 +109,7 @@ pub async fn put_section(State(st): State<AppState>, s: Session, Form(f): Form<F
     };
     let (id, name) = (field(&f, "id").trim(), field(&f, "name").trim());
     if id.is_empty() || name.is_empty() {
-        return Ok(redirect_err("/settings", lang.pick("ID dan nama bidang wajib diisi.", "A section needs an ID and a name.")));
+        return Ok(redirect_err("/settings", lang.tr("A section needs an ID and a name.")));
     }
     let week = WeeklySchedule::new([wd, wd, wd, wd, fri, sat, None]);
     let now = (st.clock)();
@@ -123,13 +117,13 @@ pub async fn put_section(State(st): State<AppState>, s: Session, Form(f): Form<F
     let Some(existing) = existing else {
         st.store.put_section(id, name, &week).await?;
         st.store.audit(&s.user.username, "section", &format!("{id} {name}: {}", week_text(&week)), now).await?;
-        return Ok(redirect_ok("/settings", lang.pick("Bidang disimpan", "Section saved")));
+        return Ok(redirect_ok("/settings", lang.tr("Section saved")));
     };
     let from = match field(&f, "from").trim() {
         "" => st.now().date(),
         text => match parse_date(text) {
             Some(d) => d,
-            None => return Ok(redirect_err("/settings", lang.pick("Berlaku mulai: tanggal tidak sah.", "Effective from: not a date."))),
+            None => return Ok(redirect_err("/settings", lang.tr("Effective from: not a date."))),
         },
     };
     if let Err(e) = open_month(&st, from, lang).await? {
@@ -138,7 +132,7 @@ pub async fn put_section(State(st): State<AppState>, s: Session, Form(f): Form<F
     st.store.put_section(id, name, &existing.calendar.weekly).await?;
     st.store.put_section_change(id, from, &week).await?;
     st.store.audit(&s.user.username, "section", &format!("{id} {name}: from {}: {}", date_str(from), week_text(&week)), now).await?;
-    Ok(redirect_ok("/settings", lang.pick("Jadwal bidang disimpan", "Section schedule saved")))
+    Ok(redirect_ok("/settings", lang.tr("Section schedule saved")))
 }
 
 /// Sets special hours for a range of a section's working days (administrators; audited): one
@@ -150,10 +144,10 @@ pub async fn put_special_period(State(st): State<AppState>, s: Session, Form(f):
     let id = field(&f, "id").trim();
     let reason = field(&f, "reason").trim();
     let Some(section) = st.store.sections().await?.into_iter().find(|x| x.id == id) else {
-        return Ok(redirect_err("/settings", lang.pick("ID: tidak ada bidang dengan ID itu.", "ID: no section has that ID.")));
+        return Ok(redirect_err("/settings", lang.tr("ID: no section has that ID.")));
     };
     let (Some(from), Some(to)) = (parse_date(field(&f, "from")), parse_date(field(&f, "to"))) else {
-        return Ok(redirect_err("/settings", lang.pick("Dari/sampai: tanggal tidak sah.", "From/to: not a date.")));
+        return Ok(redirect_err("/settings", lang.tr("From/to: not a date.")));
     };
     let days = (to - from).whole_days() + 1;
     if !(1..=MAX_PERIOD_DAYS).contains(&days) || reason.is_empty() {
@@ -165,7 +159,7 @@ pub async fn put_special_period(State(st): State<AppState>, s: Session, Form(f):
     }
     let (wd, fri) = match (hours(&f, "weekdays", lang), hours(&f, "friday", lang)) {
         (Ok(Some(wd)), Ok(fri)) => (wd, fri.unwrap_or(wd)),
-        (Ok(None), _) => return Ok(redirect_err("/settings", lang.pick("Sen–Kam: jam kerja wajib diisi.", "Mon–Thu: hours are required."))),
+        (Ok(None), _) => return Ok(redirect_err("/settings", lang.tr("Mon–Thu: hours are required."))),
         (Err(e), _) | (_, Err(e)) => return Ok(redirect_err("/settings", &e)),
     };
     for d in [from, to] {
@@ -213,7 +207,7 @@ pub async fn employee_card(st: &AppState, s: &Session, employee_id: &str) -> Res
             format!(
                 r#"<form class="inline" method="post" action="/schedules/{id}/remove">{csrf}<button class="reject">{l}</button></form>"#,
                 id = x.id,
-                l = lang.pick("Hapus", "Remove")
+                l = lang.tr("Remove")
             )
         } else {
             String::new()
@@ -228,7 +222,7 @@ pub async fn employee_card(st: &AppState, s: &Session, employee_id: &str) -> Res
             r = esc(&x.reason),
         );
     }
-    let mut out = format!(r#"<section class="card" id="own-schedules"><h2>{}</h2>"#, lang.pick("Jadwal khusus pegawai", "The employee's own schedule"));
+    let mut out = format!(r#"<section class="card" id="own-schedules"><h2>{}</h2>"#, lang.tr("The employee's own schedule"));
     if !rows.is_empty() {
         let _ = write!(out, r#"<div class="scroll"><table><tbody>{rows}</tbody></table></div>"#);
     }
@@ -239,19 +233,16 @@ pub async fn employee_card(st: &AppState, s: &Session, employee_id: &str) -> Res
 <label>{pf}<input type="date" name="from" required></label><label>{pto}<input type="date" name="to" required></label>
 <label>{wd}<input name="weekdays" placeholder="22:00-06:00"></label><label>{fr}<input name="friday"></label><label>{sa}<input name="saturday"></label><label>{su}<input name="sunday"></label>
 <label>{reason}<input name="reason" required maxlength="120"></label><button>{save}</button></form>"#,
-            help = lang.pick(
-                "Jadwal pegawai ini sendiri untuk rentang tanggal (mis. satpam shift malam 22:00-06:00), menggantikan jadwal bidangnya; hari kosong berarti libur. Tidak boleh tumpang tindih, dan bulan yang sudah ditutup tidak dapat diubah.",
-                "This employee's own week for a range of dates (e.g. a night guard, 22:00-06:00), instead of their section's; an empty day is off. Ranges cannot overlap, and a closed month cannot change.",
-            ),
+            help = lang.tr("This employee's own week for a range of dates (e.g. a night guard, 22:00-06:00), instead of their section's; an empty day is off. Ranges cannot overlap, and a closed month cannot change."),
             e = esc(employee_id),
-            pf = lang.pick("Dari", "From"),
-            pto = lang.pick("Sampai", "To"),
-            wd = lang.pick("Sen–Kam", "Mon–Thu"),
-            fr = lang.pick("Jumat (kosong: seperti Sen–Kam)", "Friday (empty: as Mon–Thu)"),
-            sa = lang.pick("Sabtu", "Saturday"),
-            su = lang.pick("Minggu", "Sunday"),
-            reason = lang.pick("Keterangan", "Reason"),
-            save = lang.pick("Simpan", "Save"),
+            pf = lang.tr("From"),
+            pto = lang.tr("To"),
+            wd = lang.tr("Mon–Thu"),
+            fr = lang.tr("Friday (empty: as Mon–Thu)"),
+            sa = lang.tr("Saturday"),
+            su = lang.tr("Sunday"),
+            reason = lang.tr_in("description", "Reason"),
+            save = lang.tr("Save"),
         );
     }
     out.push_str("</section>");
@@ -271,11 +262,11 @@ pub async fn add_employee_schedule(State(st): State<AppState>, s: Session, Form(
     let back = |d: Option<Date>| month_page(&e.id, d.unwrap_or_else(|| st.now().date()));
     let (from, to) = (parse_date(field(&f, "from")), parse_date(field(&f, "to")));
     let (Some(from), Some(to)) = (from, to) else {
-        return Ok(redirect_err(&back(from), lang.pick("Dari/sampai: tanggal tidak sah.", "From/to: not a date.")));
+        return Ok(redirect_err(&back(from), lang.tr("From/to: not a date.")));
     };
     let reason = field(&f, "reason").trim();
     if to < from || reason.is_empty() {
-        return Ok(redirect_err(&back(Some(from)), lang.pick("Sampai: tidak boleh sebelum dari; keterangan wajib diisi.", "To: cannot be before from; a reason is required.")));
+        return Ok(redirect_err(&back(Some(from)), lang.tr("To: cannot be before from; a reason is required.")));
     }
     let days = ["weekdays", "friday", "saturday", "sunday"].map(|k| hours(&f, k, lang));
     let [wd, fri, sat, sun] = match days {
@@ -300,7 +291,7 @@ pub async fn add_employee_schedule(State(st): State<AppState>, s: Session, Form(
         Ok(id) => {
             let detail = format!("schedule {id}: {} {}..{}: {}: {reason}", e.id, date_str(from), date_str(to), week_text(&week));
             st.store.audit(&s.user.username, "employee_schedule", &detail, now).await?;
-            Ok(redirect_ok(&back(Some(from)), lang.pick("Jadwal pegawai disimpan", "Employee's schedule saved")))
+            Ok(redirect_ok(&back(Some(from)), lang.tr("Employee's schedule saved")))
         }
     }
 }
@@ -320,5 +311,5 @@ pub async fn remove_employee_schedule(State(st): State<AppState>, s: Session, ax
     st.store.remove_employee_schedule(id).await?;
     let detail = format!("schedule {id} removed: {} {}..{}: {}", x.employee_id, date_str(x.from), date_str(x.to), week_text(&x.week));
     st.store.audit(&s.user.username, "employee_schedule", &detail, (st.clock)()).await?;
-    Ok(redirect_ok(&month_page(&x.employee_id, x.from), lang.pick("Jadwal pegawai dihapus", "Employee's schedule removed")))
+    Ok(redirect_ok(&month_page(&x.employee_id, x.from), lang.tr("Employee's schedule removed")))
 }

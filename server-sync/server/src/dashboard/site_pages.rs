@@ -19,7 +19,7 @@ use crate::storage::sites;
 pub async fn card(st: &AppState, lang: Lang, csrf: &str) -> Result<String, AppError> {
     let server_zone = st.config.zone.name();
     let zone_options = |current: Option<&str>| -> String {
-        let server = format!(r#"<option value="">{server_zone} ({})</option>"#, lang.pick("zona server", "server's zone"));
+        let server = format!(r#"<option value="">{server_zone} ({})</option>"#, lang.tr("server's zone"));
         // A zone stored by its other name (WITA, Asia/Ujung_Pandang) stays offered as it is.
         let other = current.filter(|c| !hadir_rules::zone::CHOICES.contains(c));
         let own = hadir_rules::zone::CHOICES.iter().copied().chain(other).map(|z| {
@@ -40,27 +40,24 @@ pub async fn card(st: &AppState, lang: Lang, csrf: &str) -> Result<String, AppEr
             zone_value = esc(site.time_zone.as_deref().unwrap_or("")),
             zones = zone_options(site.time_zone.as_deref()),
             n = site.employees,
-            nl = lang.pick("Nama", "Name"),
-            zl = lang.pick("Zona waktu", "Time zone"),
+            nl = lang.tr("Name"),
+            zl = lang.tr("Time zone"),
             max_name = sites::MAX_NAME_CHARS,
-            save = lang.pick("Simpan", "Save"),
+            save = lang.tr("Save"),
         );
     }
     let zones = zone_options(None);
     Ok(format!(
         r#"<section class="card" id="sites"><h2>{t}</h2><p class="muted">{help}</p><div class="scroll"><table><thead><tr><th>ID</th><th>{n}</th><th>{zl}</th><th>{e}</th><th></th></tr></thead><tbody>{rows}</tbody></table></div>
 <form method="post" action="/settings/site" class="inline">{csrf}<label>ID<input name="id" required maxlength="{max_id}" pattern="[A-Za-z0-9_\-]+" placeholder="KANTOR"></label><label>{n}<input name="name" required maxlength="{max_name}"></label><label>{zl}<select name="time_zone">{zones}</select></label><button>{save}</button></form></section>"#,
-        t = lang.pick("Lokasi", "Sites"),
-        help = lang.pick(
-            "Setiap kantor atau lokasi lapangan yang punya perangkat. ID dipakai saat menyiapkan perangkat dan di kolom Lokasi berkas impor pegawai; nama dan zona lokasi yang ada diubah di barisnya. Zona waktu menentukan hari dan jam setiap catatan lokasi itu: di layar kiosk, di rekap dan di papan.",
-            "Every office or field location with devices. The id is used when provisioning a device and in the Lokasi column of an employee file; an existing site's name and zone are changed on its row. The time zone decides the day and time of every record of the site: on the kiosk's screen, in the recaps and on the board.",
-        ),
-        n = lang.pick("Nama", "Name"),
-        zl = lang.pick("Zona waktu", "Time zone"),
-        e = lang.pick("Pegawai", "Employees"),
+        t = lang.tr("Sites"),
+        help = lang.tr("Every office or field location with devices. The id is used when provisioning a device and in the Lokasi column of an employee file; an existing site's name and zone are changed on its row. The time zone decides the day and time of every record of the site: on the kiosk's screen, in the recaps and on the board."),
+        n = lang.tr("Name"),
+        zl = lang.tr("Time zone"),
+        e = lang.tr("Employees"),
         max_id = sites::MAX_ID_CHARS,
         max_name = sites::MAX_NAME_CHARS,
-        save = lang.pick("Tambahkan", "Add"),
+        save = lang.tr("Add"),
     ))
 }
 
@@ -95,5 +92,5 @@ pub async fn put_site(State(st): State<AppState>, s: Session, Form(f): Form<Fiel
         }
     };
     st.store.put_site(id, name, zone.as_deref(), &s.user.username, (st.clock)()).await?;
-    Ok(redirect_ok("/settings", s.lang.pick("Lokasi disimpan", "Site saved")))
+    Ok(redirect_ok("/settings", s.lang.tr("Site saved")))
 }

@@ -30,18 +30,18 @@ type Fields = HashMap<String, String>;
 
 fn state_label(lang: Lang, s: TerminalState) -> String {
     match s {
-        TerminalState::Pending => format!(r#"<span class="warn">{}</span>"#, lang.pick("Menunggu persetujuan", "Awaiting approval")),
-        TerminalState::Approved => format!(r#"<span class="ok">{}</span>"#, lang.pick("Disetujui", "Approved")),
-        TerminalState::Revoked => format!(r#"<span class="bad">{}</span>"#, lang.pick("Dicabut", "Revoked")),
+        TerminalState::Pending => format!(r#"<span class="warn">{}</span>"#, lang.tr("Awaiting approval")),
+        TerminalState::Approved => format!(r#"<span class="ok">{}</span>"#, lang.tr("Approved")),
+        TerminalState::Revoked => format!(r#"<span class="bad">{}</span>"#, lang.tr("Revoked")),
     }
 }
 
 fn command_state(lang: Lang, c: &TerminalCommand) -> String {
     match (c.state.as_str(), c.return_code) {
-        ("queued", _) => lang.pick("antre", "queued").to_owned(),
-        ("sent", _) => lang.pick("terkirim, menunggu hasil", "sent, awaiting result").to_owned(),
-        (_, Some(code)) if code >= 0 => format!(r#"<span class="ok">{}</span>"#, lang.pick("berhasil", "done")),
-        (_, code) => format!(r#"<span class="bad">{} ({})</span>"#, lang.pick("gagal", "failed"), code.map_or_else(|| "-".into(), |c| c.to_string())),
+        ("queued", _) => lang.tr("queued").to_owned(),
+        ("sent", _) => lang.tr("sent, awaiting result").to_owned(),
+        (_, Some(code)) if code >= 0 => format!(r#"<span class="ok">{}</span>"#, lang.tr("done")),
+        (_, code) => format!(r#"<span class="bad">{} ({})</span>"#, lang.tr("failed"), code.map_or_else(|| "-".into(), |c| c.to_string())),
     }
 }
 
@@ -53,27 +53,24 @@ pub async fn section(st: &AppState, lang: Lang, csrf: Option<&str>, fmt: &(dyn F
     let _ = write!(
         out,
         r#"<section class="card" id="terminals"><h2>{t}</h2><p class="muted">{p}</p>"#,
-        t = lang.pick("Terminal ZKTeco", "ZKTeco terminals"),
-        p = lang.pick(
-            "Rekaman terminal tidak bertanda tangan dan tanpa skor atau foto wajah; ditandai \"Terminal\" di rekap. Terminal baru menunggu persetujuan: unggahannya disimpan, belum dihitung.",
-            "Terminal records are not signed and carry no face score or photo; they are marked \"Terminal\" in the recaps. A new terminal awaits approval: its uploads are kept, not counted.",
-        ),
+        t = lang.tr("ZKTeco terminals"),
+        p = lang.tr("Terminal records are not signed and carry no face score or photo; they are marked \"Terminal\" in the recaps. A new terminal awaits approval: its uploads are kept, not counted."),
     );
     if list.is_empty() {
-        let _ = write!(out, r#"<p class="muted">{}</p></section>"#, lang.pick("Belum ada terminal yang terhubung.", "No terminal has connected yet."));
+        let _ = write!(out, r#"<p class="muted">{}</p></section>"#, lang.tr("No terminal has connected yet."));
         return Ok(out);
     }
     let _ = write!(
         out,
         r#"<div class="scroll"><table id="terminal-list"><thead><tr><th>{sn}</th><th>{state}</th><th>{site}</th><th>{seen}</th><th>{stamps}</th><th>{recs}</th><th>{held}</th><th>{cmds}</th><th></th></tr></thead><tbody>"#,
-        sn = lang.pick("Nomor seri", "Serial number"),
-        state = lang.pick("Status", "State"),
-        site = lang.pick("Lokasi", "Site"),
-        seen = lang.pick("Kontak terakhir", "Last contact"),
-        stamps = lang.pick("Stempel ATTLOG / OPERLOG", "ATTLOG / OPERLOG stamps"),
-        recs = lang.pick("Rekaman", "Records"),
-        held = lang.pick("Unggahan ditahan", "Held uploads"),
-        cmds = lang.pick("Perintah antre", "Queued commands"),
+        sn = lang.tr("Serial number"),
+        state = lang.tr("State"),
+        site = lang.tr("Site"),
+        seen = lang.tr("Last contact"),
+        stamps = lang.tr("ATTLOG / OPERLOG stamps"),
+        recs = lang.tr("Records"),
+        held = lang.tr("Held uploads"),
+        cmds = lang.tr("Queued commands"),
     );
     for t in &list {
         let mut actions = String::new();
@@ -85,12 +82,12 @@ pub async fn section(st: &AppState, lang: Lang, csrf: Option<&str>, fmt: &(dyn F
                     actions,
                     r#"<form method="post" action="/devices/terminals/{sn}/approve" class="inline">{c}<select name="site" aria-label="{sl}">{options}</select><button class="confirm">{l}</button></form>"#,
                     c = csrf_field(csrf),
-                    sl = lang.pick("Lokasi", "Site"),
-                    l = lang.pick("Setujui", "Approve"),
+                    sl = lang.tr("Site"),
+                    l = lang.tr("Approve"),
                 );
             }
             if t.state == TerminalState::Approved {
-                for (what, label) in [("set-time", lang.pick("Setel jam", "Set clock")), ("reboot", lang.pick("Mulai ulang", "Reboot"))] {
+                for (what, label) in [("set-time", lang.tr("Set clock")), ("reboot", lang.tr("Reboot"))] {
                     let _ = write!(actions, r#"<form method="post" action="/devices/terminals/{sn}/{what}" class="inline">{c}<button>{label}</button></form>"#, c = csrf_field(csrf));
                 }
             }
@@ -98,9 +95,9 @@ pub async fn section(st: &AppState, lang: Lang, csrf: Option<&str>, fmt: &(dyn F
                 let _ = write!(
                     actions,
                     r#"<form method="post" action="/devices/terminals/{sn}/revoke" class="inline" data-confirm="{q}">{c}<button class="reject">{l}</button></form>"#,
-                    q = lang.pick("Cabut terminal ini?", "Revoke this terminal?"),
+                    q = lang.tr("Revoke this terminal?"),
                     c = csrf_field(csrf),
-                    l = lang.pick("Cabut", "Revoke"),
+                    l = lang.tr("Revoke"),
                 );
             }
         }
@@ -127,12 +124,12 @@ pub async fn section(st: &AppState, lang: Lang, csrf: Option<&str>, fmt: &(dyn F
         let _ = write!(
             out,
             r#"<h3>{t}</h3><div class="scroll"><table id="terminal-commands"><thead><tr><th>{sn}</th><th>{when}</th><th>{cmd}</th><th>{state}</th><th>{res}</th></tr></thead><tbody>"#,
-            t = lang.pick("Perintah ke terminal (terbaru dulu)", "Commands to terminals (newest first)"),
-            sn = lang.pick("Nomor seri", "Serial number"),
-            when = lang.pick("Diantrekan", "Queued"),
-            cmd = lang.pick("Perintah", "Command"),
-            state = lang.pick("Status", "State"),
-            res = lang.pick("Hasil", "Result"),
+            t = lang.tr("Commands to terminals (newest first)"),
+            sn = lang.tr("Serial number"),
+            when = lang.tr("Queued"),
+            cmd = lang.tr("Command"),
+            state = lang.tr("State"),
+            res = lang.tr("Result"),
         );
         for c in &commands {
             let _ = write!(
@@ -166,21 +163,18 @@ fn status_rule_form(lang: Lang, csrf: &str, rule: &StatusRule) -> String {
         let _ = write!(
             selects,
             r#"<label>{l} {code}<select name="code_{code}">{a}{b}{c}</select></label>"#,
-            l = lang.pick("Kode", "Code"),
-            a = option("", lang.pick("tidak dihitung", "not counted"), now.is_none()),
-            b = option("in", lang.pick("masuk", "in"), now == Some(ZkDirection::In)),
-            c = option("out", lang.pick("pulang", "out"), now == Some(ZkDirection::Out)),
+            l = lang.tr("Code"),
+            a = option("", lang.tr("not counted"), now.is_none()),
+            b = option("in", lang.tr("in"), now == Some(ZkDirection::In)),
+            c = option("out", lang.tr("out"), now == Some(ZkDirection::Out)),
         );
     }
     format!(
         r#"<h3>{t}</h3><p class="muted">{p}</p><form method="post" action="/devices/terminals/status-rule" class="inline" id="status-rule">{c}{selects}<button>{save}</button></form>"#,
-        t = lang.pick("Arti kode status terminal", "What terminals' status codes count as"),
-        p = lang.pick(
-            "Kode 0 dan 4 selalu masuk, 1 dan 5 selalu pulang. Kode lain disimpan apa adanya dan tidak dihitung, kecuali diatur di sini (mis. 255 = masuk pada terminal tanpa tombol status). Berlaku untuk rekaman yang datang sesudahnya.",
-            "Codes 0 and 4 are always in, 1 and 5 always out. Other codes are kept as sent and not counted unless set here (e.g. 255 = in on terminals without state keys). Applies to records arriving afterwards.",
-        ),
+        t = lang.tr("What terminals' status codes count as"),
+        p = lang.tr("Codes 0 and 4 are always in, 1 and 5 always out. Other codes are kept as sent and not counted unless set here (e.g. 255 = in on terminals without state keys). Applies to records arriving afterwards."),
         c = csrf_field(csrf),
-        save = lang.pick("Simpan", "Save"),
+        save = lang.tr("Save"),
     )
 }
 
@@ -197,7 +191,7 @@ pub async fn set_status_rule(State(st): State<AppState>, s: Session, Form(f): Fo
         }
     }
     st.store.set_terminal_status_rule(&rule, &s.user.username, dt_to_ms((st.clock)())).await?;
-    Ok(redirect_ok("/devices", s.lang.pick("Arti kode status disimpan", "Status codes saved")))
+    Ok(redirect_ok("/devices", s.lang.tr("Status codes saved")))
 }
 
 fn admin_form(s: &Session, f: &Fields) -> Result<(), AppError> {
@@ -213,7 +207,7 @@ fn terminal_error(lang: Lang, e: TerminalError) -> Result<Response, AppError> {
     match e {
         TerminalError::Storage(e) => Err(AppError::Storage(e)),
         TerminalError::UnknownTerminal(_) => Err(AppError::NotFound),
-        TerminalError::UnknownSite(site, _) => Ok(redirect_err("/devices", &format!("{} {site}", lang.pick("Lokasi tidak dikenal:", "Unknown site:")))),
+        TerminalError::UnknownSite(site, _) => Ok(redirect_err("/devices", &format!("{} {site}", lang.tr("Unknown site:")))),
         TerminalError::Answer(e) => Ok(redirect_err("/devices", &e.to_string())),
     }
 }
@@ -244,7 +238,7 @@ pub async fn revoke(State(st): State<AppState>, s: Session, Path(serial): Path<S
     match terminals::revoke(&st.store, &serial, dt_to_ms(now)).await {
         Ok(true) => {
             st.store.audit(&s.user.username, "revoke_terminal", &serial, now).await?;
-            Ok(redirect_ok("/devices", s.lang.pick("Terminal dicabut", "Terminal revoked")))
+            Ok(redirect_ok("/devices", s.lang.tr("Terminal revoked")))
         }
         Ok(false) => Err(AppError::NotFound),
         Err(e) => terminal_error(s.lang, e),
@@ -258,7 +252,7 @@ pub async fn set_time(State(st): State<AppState>, s: Session, Path(serial): Path
     match terminals::queue_set_time(&st.store, &serial, &st.zones().await?, dt_to_ms(now)).await {
         Ok(()) => {
             st.store.audit(&s.user.username, "terminal_set_time", &serial, now).await?;
-            Ok(redirect_ok("/devices", s.lang.pick("Penyetelan jam diantrekan", "Clock setting queued")))
+            Ok(redirect_ok("/devices", s.lang.tr("Clock setting queued")))
         }
         Err(e) => terminal_error(s.lang, e),
     }
@@ -271,7 +265,7 @@ pub async fn reboot(State(st): State<AppState>, s: Session, Path(serial): Path<S
     match terminals::queue_reboot(&st.store, &serial, dt_to_ms(now)).await {
         Ok(()) => {
             st.store.audit(&s.user.username, "terminal_reboot", &serial, now).await?;
-            Ok(redirect_ok("/devices", s.lang.pick("Mulai ulang diantrekan", "Reboot queued")))
+            Ok(redirect_ok("/devices", s.lang.tr("Reboot queued")))
         }
         Err(e) => terminal_error(s.lang, e),
     }

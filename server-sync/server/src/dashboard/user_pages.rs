@@ -33,10 +33,10 @@ const STAFF_ROLES: [Role; 4] = [Role::Supervisor, Role::Operator, Role::Leadersh
 fn state_label(lang: Lang, u: &User, now_ms: i64, off: time::UtcOffset) -> String {
     let day = |ms: i64| crate::storage::ms_to_dt(ms).map(|t| date_str(t.to_offset(off).date())).unwrap_or_default();
     match (u.disabled_at_ms, u.temporary_until_ms) {
-        (Some(at), _) => format!(r#"<span class="bad">{} {}</span>"#, lang.pick("dinonaktifkan", "disabled"), day(at)),
-        (None, Some(until)) if until <= now_ms => format!(r#"<span class="bad">{}</span>"#, lang.pick("kata sandi sementara kedaluwarsa", "temporary password expired")),
-        (None, Some(until)) => format!(r#"<span class="pending">{} {}</span>"#, lang.pick("kata sandi sementara sampai", "temporary password until"), day(until)),
-        (None, None) => format!(r#"<span class="ok">{}</span>"#, lang.pick("aktif", "active")),
+        (Some(at), _) => format!(r#"<span class="bad">{} {}</span>"#, lang.tr("disabled"), day(at)),
+        (None, Some(until)) if until <= now_ms => format!(r#"<span class="bad">{}</span>"#, lang.tr("temporary password expired")),
+        (None, Some(until)) => format!(r#"<span class="pending">{} {}</span>"#, lang.tr("temporary password until"), day(until)),
+        (None, None) => format!(r#"<span class="ok">{}</span>"#, lang.tr("active")),
     }
 }
 
@@ -58,11 +58,11 @@ pub async fn card(st: &AppState, s: &Session) -> Result<String, AppError> {
         let own = u.id == s.user.id;
         let toggle = match (own, u.disabled_at_ms.is_some()) {
             (true, _) => String::new(),
-            (false, true) => format!(r#"<form method="post" action="/settings/user/{id}/enable" class="inline">{c}<button>{}</button></form>"#, lang.pick("Aktifkan", "Enable")),
+            (false, true) => format!(r#"<form method="post" action="/settings/user/{id}/enable" class="inline">{c}<button>{}</button></form>"#, lang.tr("Enable")),
             (false, false) => format!(
                 r#"<form method="post" action="/settings/user/{id}/disable" class="inline" data-confirm="{q}">{c}<button class="reject">{b}</button></form>"#,
-                q = lang.pick("Nonaktifkan akun ini? Semua sesinya langsung berakhir.", "Disable this account? All its sessions end at once."),
-                b = lang.pick("Nonaktifkan", "Disable"),
+                q = lang.tr("Disable this account? All its sessions end at once."),
+                b = lang.tr("Disable"),
             ),
         };
         let edit = if own {
@@ -70,23 +70,23 @@ pub async fn card(st: &AppState, s: &Session) -> Result<String, AppError> {
         } else {
             format!(
                 r#"<form method="post" action="/settings/user/{id}/role" class="inline">{c}<select name="role" aria-label="{rl}">{opts}</select><input name="sections" value="{secs}" placeholder="BM, SDA" aria-label="{sl}" size="10"><button>{save}</button></form>"#,
-                rl = lang.pick("Peran", "Role"),
+                rl = lang.tr("Role"),
                 opts = role_options(Some(u.role)),
                 secs = esc(&u.sections.join(", ")),
-                sl = lang.pick("Bidang (atasan)", "Sections (supervisor)"),
-                save = lang.pick("Simpan", "Save"),
+                sl = lang.tr("Sections (supervisor)"),
+                save = lang.tr("Save"),
             )
         };
         let _ = write!(
             rows,
             r#"<tr data-user="{name}"><td data-label="{ul}">{name}</td><td data-label="{rl}">{edit}</td><td data-label="{sl}">{state}</td><td>{toggle}<form method="post" action="/settings/user/{id}/reset" class="inline" data-confirm="{q}">{c}<button>{reset}</button></form></td></tr>"#,
             name = esc(&u.username),
-            ul = lang.pick("Nama pengguna", "User name"),
-            rl = lang.pick("Peran dan bidang", "Role and sections"),
-            sl = lang.pick("Keadaan", "State"),
+            ul = lang.tr("User name"),
+            rl = lang.tr("Role and sections"),
+            sl = lang.tr_in("account", "State"),
             state = state_label(lang, &u, now_ms, st.offset()),
-            q = lang.pick("Buat kata sandi sementara untuk akun ini? Kata sandi lamanya langsung tidak berlaku.", "Make a temporary password for this account? Its old password stops working at once."),
-            reset = lang.pick("Atur ulang kata sandi", "Reset password"),
+            q = lang.tr("Make a temporary password for this account? Its old password stops working at once."),
+            reset = lang.tr("Reset password"),
         );
     }
     Ok(format!(
@@ -94,21 +94,18 @@ pub async fn card(st: &AppState, s: &Session) -> Result<String, AppError> {
 <form method="post" action="/settings/user" class="inline">{c}<label>{un}<input name="username" required></label><label>{pw}<input type="password" name="password" minlength="{min}" required autocomplete="new-password"></label>
 <label>{rl2}<select name="role">{opts}</select></label>
 <label>{sec}<input name="sections" placeholder="BM, SDA"></label><button>{add}</button></form></section>"#,
-        t = lang.pick("Pengguna", "Users"),
-        help = lang.pick(
-            "Atasan melihat dan memutuskan bidangnya; operator mendaftarkan pegawai dan perangkat; pimpinan melihat semua bidang tanpa mengubah apa pun; admin semuanya. Perubahan peran mengakhiri sesi akun itu.",
-            "Supervisors see and decide for their sections; operators enrol employees and devices; leadership sees every section and changes nothing; admins everything. A change of role ends the account's sessions.",
-        ),
-        ul = lang.pick("Nama pengguna", "User name"),
-        rl = lang.pick("Peran dan bidang", "Role and sections"),
-        sl = lang.pick("Keadaan", "State"),
-        un = lang.pick("Nama pengguna", "User name"),
-        pw = lang.pick("Kata sandi (min. 12)", "Password (min. 12)"),
+        t = lang.tr("Users"),
+        help = lang.tr("Supervisors see and decide for their sections; operators enrol employees and devices; leadership sees every section and changes nothing; admins everything. A change of role ends the account's sessions."),
+        ul = lang.tr("User name"),
+        rl = lang.tr("Role and sections"),
+        sl = lang.tr_in("account", "State"),
+        un = lang.tr("User name"),
+        pw = lang.tr("Password (min. 12)"),
         min = crate::people::password::MIN_LENGTH,
-        rl2 = lang.pick("Peran", "Role"),
+        rl2 = lang.tr("Role"),
         opts = role_options(None),
-        sec = lang.pick("Bidang (atasan)", "Sections (supervisor)"),
-        add = lang.pick("Tambahkan", "Add"),
+        sec = lang.tr("Sections (supervisor)"),
+        add = lang.tr("Add"),
     ))
 }
 
@@ -142,9 +139,9 @@ pub async fn add_user(State(st): State<AppState>, s: Session, Form(f): Form<Fiel
     st.store
         .add_user(name, &hash, role, &sections_of(&f))
         .await
-        .map_err(|_| AppError::BadRequest(s.lang.pick("Nama pengguna sudah dipakai.", "User name taken.").into()))?;
+        .map_err(|_| AppError::BadRequest(s.lang.tr("User name taken.").into()))?;
     st.store.audit(&s.user.username, "add_user", &format!("{name} {}", role.as_str()), (st.clock)()).await?;
-    Ok(redirect_ok("/settings", s.lang.pick("Pengguna ditambahkan", "User added")))
+    Ok(redirect_ok("/settings", s.lang.tr("User added")))
 }
 
 /// The staff account `id`, refused when it is the administrator's own (nobody takes their own
@@ -152,11 +149,11 @@ pub async fn add_user(State(st): State<AppState>, s: Session, Form(f): Form<Fiel
 async fn other_account(st: &AppState, s: &Session, id: i64, keeps_admin: bool) -> Result<User, AppError> {
     let target = st.store.user_by_id(id).await?.filter(|u| u.role != Role::Employee).ok_or(AppError::NotFound)?;
     if target.id == s.user.id {
-        return Err(AppError::BadRequest(s.lang.pick("Akun sendiri tidak dapat diubah di sini.", "Your own account cannot be changed here.").into()));
+        return Err(AppError::BadRequest(s.lang.tr("Your own account cannot be changed here.").into()));
     }
     let enabled_admin = |u: &User| u.role == Role::Admin && u.disabled_at_ms.is_none();
     if enabled_admin(&target) && !keeps_admin && !st.store.users().await?.iter().any(|u| u.id != target.id && enabled_admin(u)) {
-        return Err(AppError::BadRequest(s.lang.pick("Harus tetap ada satu admin aktif.", "One enabled administrator must remain.").into()));
+        return Err(AppError::BadRequest(s.lang.tr("One enabled administrator must remain.").into()));
     }
     Ok(target)
 }
@@ -171,7 +168,7 @@ pub async fn set_role(State(st): State<AppState>, s: Session, Path(id): Path<i64
     st.store.set_user_role(id, role, &sections).await?;
     let detail = format!("{}: {} -> {} [{}]", target.username, target.role.as_str(), role.as_str(), sections.join(","));
     st.store.audit(&s.user.username, "user_role_changed", &detail, (st.clock)()).await?;
-    Ok(redirect_ok("/settings", s.lang.pick("Peran disimpan; sesi akun itu berakhir", "Role saved; the account's sessions ended")))
+    Ok(redirect_ok("/settings", s.lang.tr("Role saved; the account's sessions ended")))
 }
 
 /// Disables a staff account: it signs in nowhere and its sessions end at once.
@@ -182,7 +179,7 @@ pub async fn disable(State(st): State<AppState>, s: Session, Path(id): Path<i64>
     let target = other_account(&st, &s, id, false).await?;
     st.store.set_user_disabled(id, Some(crate::storage::dt_to_ms(now))).await?;
     st.store.audit(&s.user.username, "user_disabled", &target.username, now).await?;
-    Ok(redirect_ok("/settings", s.lang.pick("Akun dinonaktifkan; semua sesinya berakhir", "Account disabled; all its sessions ended")))
+    Ok(redirect_ok("/settings", s.lang.tr("Account disabled; all its sessions ended")))
 }
 
 /// Enables a disabled staff account again.
@@ -192,7 +189,7 @@ pub async fn enable(State(st): State<AppState>, s: Session, Path(id): Path<i64>,
     let target = other_account(&st, &s, id, true).await?;
     st.store.set_user_disabled(id, None).await?;
     st.store.audit(&s.user.username, "user_enabled", &target.username, (st.clock)()).await?;
-    Ok(redirect_ok("/settings", s.lang.pick("Akun diaktifkan", "Account enabled")))
+    Ok(redirect_ok("/settings", s.lang.tr("Account enabled")))
 }
 
 /// What a page that shows a temporary password needs: never cached, never kept.
@@ -206,7 +203,7 @@ fn shown_once(html: String) -> Response {
 fn password_box(lang: Lang, whom: &str, password: &str, id: &str) -> String {
     format!(
         r#"<div class="flash" id="{id}-box"><p>{p} {whom}:</p><p class="new-pin" id="{id}">{password}</p><p>{n}</p></div>"#,
-        p = lang.pick("Kata sandi sementara untuk", "Temporary password for"),
+        p = lang.tr("Temporary password for"),
         whom = esc(whom),
         n = match lang {
             Lang::Id => format!(
@@ -234,9 +231,9 @@ pub async fn reset_password(State(st): State<AppState>, s: Session, Path(id): Pa
     let body = format!(
         r#"{}<p><a href="/settings">{}</a></p>"#,
         password_box(s.lang, &target.username, &password, "temporary-password"),
-        s.lang.pick("Kembali ke pengaturan", "Back to settings")
+        s.lang.tr("Back to settings")
     );
-    Ok(shown_once(page(s.lang, &s.user, &s.csrf, Page::Settings, s.lang.pick("Kata sandi diatur ulang", "Password reset"), &body)))
+    Ok(shown_once(page(s.lang, &s.user, &s.csrf, Page::Settings, s.lang.tr("Password reset"), &body)))
 }
 
 /// The self-service card of an employee's page: whether they have an account, and the button
@@ -245,20 +242,17 @@ pub async fn self_service_card(st: &AppState, s: &Session, employee_id: &str) ->
     let lang = s.lang;
     let now_ms = crate::storage::dt_to_ms((st.clock)());
     let (state, button) = match st.store.employee_account(employee_id).await? {
-        Some(u) => (state_label(lang, &u, now_ms, st.offset()), lang.pick("Buat kode masuk baru", "Make a new sign-in code")),
-        None => (format!(r#"<span class="muted">{}</span>"#, lang.pick("belum ada akun", "no account yet")), lang.pick("Buat kode masuk pertama", "Make a first-time sign-in code")),
+        Some(u) => (state_label(lang, &u, now_ms, st.offset()), lang.tr("Make a new sign-in code")),
+        None => (format!(r#"<span class="muted">{}</span>"#, lang.tr("no account yet")), lang.tr("Make a first-time sign-in code")),
     };
     Ok(format!(
         r#"<section class="card" id="self-service"><h2>{h}</h2><p class="muted">{p}</p><p>{sl}: <span id="self-service-state">{state}</span></p>
 <form method="post" action="/employees/{id}/sign-in-code" class="inline" data-confirm="{q}">{c}<button id="sign-in-code">{button}</button></form></section>"#,
-        h = lang.pick("Akun mandiri pegawai", "Employee self-service"),
-        p = lang.pick(
-            "Pegawai masuk dengan NIP dan kode ini di ponselnya, lalu memilih kata sandi sendiri, untuk melihat kehadirannya sendiri tiap bulan.",
-            "The employee signs in on their phone with their NIP and this code, then chooses their own password, to see their own attendance month by month.",
-        ),
-        sl = lang.pick("Keadaan", "State"),
+        h = lang.tr("Employee self-service"),
+        p = lang.tr("The employee signs in on their phone with their NIP and this code, then chooses their own password, to see their own attendance month by month."),
+        sl = lang.tr_in("account", "State"),
         id = esc(employee_id),
-        q = lang.pick("Buat kode masuk? Kata sandi lama pegawai ini langsung tidak berlaku.", "Make a sign-in code? The employee's old password stops working at once."),
+        q = lang.tr("Make a sign-in code? The employee's old password stops working at once."),
         c = csrf_field(&s.csrf),
     ))
 }
@@ -273,7 +267,7 @@ pub async fn issue_code(State(st): State<AppState>, s: Session, Path(id): Path<S
     let until = crate::storage::dt_to_ms(now + time::Duration::hours(auth::TEMPORARY_PASSWORD_HOURS));
     st.store.set_employee_code(&e.id, &hash(code.clone()).await?, until).await.map_err(|err| {
         tracing::warn!(employee = %e.id, error = %err, "self-service account not made");
-        AppError::BadRequest(s.lang.pick("Nama pengguna NIP ini sudah dipakai akun staf.", "This NIP is already a staff account's user name.").into())
+        AppError::BadRequest(s.lang.tr("This NIP is already a staff account's user name.").into())
     })?;
     st.store.audit(&s.user.username, "employee_code_issued", &e.id, now).await?;
     let notice = password_box(s.lang, &format!("{} (NIP {})", e.name, e.id), &code, "sign-in-code-value");

@@ -112,15 +112,15 @@ impl Column {
     /// The column's name for people.
     pub fn label(self, lang: Lang) -> &'static str {
         match self {
-            Column::EmployeeId => lang.pick("ID pegawai", "employee id"),
+            Column::EmployeeId => lang.tr("employee id"),
             Column::Nip => "NIP",
-            Column::Name => lang.pick("nama", "name"),
-            Column::Position => lang.pick("jabatan", "position"),
-            Column::Grade => lang.pick("golongan", "grade"),
-            Column::Section => lang.pick("bidang", "section"),
-            Column::Site => lang.pick("lokasi", "site"),
-            Column::EmploymentType => lang.pick("jenis pegawai", "employment type"),
-            Column::Supervisor => lang.pick("atasan", "supervisor"),
+            Column::Name => lang.tr("name"),
+            Column::Position => lang.tr("position"),
+            Column::Grade => lang.tr("grade"),
+            Column::Section => lang.tr("section"),
+            Column::Site => lang.tr("site"),
+            Column::EmploymentType => lang.tr("employment type"),
+            Column::Supervisor => lang.tr("supervisor"),
         }
     }
 }
@@ -165,21 +165,21 @@ impl FileError {
         match self {
             FileError::TooLarge(n) => format!(
                 "{} ({:.1} MB > {} MB)",
-                lang.pick("Berkas terlalu besar", "File too large"),
+                lang.tr("File too large"),
                 *n as f64 / 1_048_576.0,
                 MAX_FILE_BYTES / 1_048_576
             ),
             FileError::NotSpreadsheet => lang
-                .pick("Berkas bukan CSV atau XLSX.", "The file is not CSV or XLSX.")
+                .tr("The file is not CSV or XLSX.")
                 .to_owned(),
-            FileError::BadXlsx(e) => format!("{} ({e})", lang.pick("Berkas XLSX tidak terbaca", "The XLSX file cannot be read")),
+            FileError::BadXlsx(e) => format!("{} ({e})", lang.tr("The XLSX file cannot be read")),
             FileError::UnclosedQuote(row) => format!(
                 "{} {row}: {}",
-                lang.pick("Baris", "Row"),
-                lang.pick("tanda kutip tidak ditutup", "a quote is never closed")
+                lang.tr("Row"),
+                lang.tr("a quote is never closed")
             ),
-            FileError::Empty => lang.pick("Berkas kosong: tidak ada baris judul.", "The file is empty: no header row.").to_owned(),
-            FileError::Header(m) => format!("{}: {m}", lang.pick("Baris judul salah", "Wrong header row")),
+            FileError::Empty => lang.tr("The file is empty: no header row.").to_owned(),
+            FileError::Header(m) => format!("{}: {m}", lang.tr("Wrong header row")),
         }
     }
 }
@@ -221,43 +221,40 @@ impl Refusal {
         match self {
             Refusal::Formula(c) => format!(
                 "{} {}",
-                lang.pick("rumus (formula) di kolom", "a formula in column"),
+                lang.tr("a formula in column"),
                 c.label(lang)
             ),
-            Refusal::CellError(c) => format!("{} {}", lang.pick("sel berisi galat di kolom", "an error cell in column"), c.label(lang)),
+            Refusal::CellError(c) => format!("{} {}", lang.tr("an error cell in column"), c.label(lang)),
             Refusal::NipAsNumber => lang
-                .pick(
-                    "NIP tersimpan sebagai angka dan digitnya hilang; format kolom NIP sebagai teks lalu ketik ulang",
-                    "the NIP was stored as a number and lost digits; format the NIP column as text and type it again",
-                )
+                .tr("the NIP was stored as a number and lost digits; format the NIP column as text and type it again")
                 .to_owned(),
-            Refusal::NipNotDigits(n) => format!("{} {n:?}", lang.pick("NIP hanya boleh angka:", "NIP must be digits only:")),
+            Refusal::NipNotDigits(n) => format!("{} {n:?}", lang.tr("NIP must be digits only:")),
             Refusal::NipLength(t, n) => format!(
                 "{} {} {} ({n})",
-                lang.pick("NIP pegawai", "a"),
+                lang.tr("a"),
                 t.as_str(),
-                lang.pick("harus 18 digit", "employee's NIP must have 18 digits")
+                lang.tr("employee's NIP must have 18 digits")
             ),
-            Refusal::MissingId => lang.pick("tidak ada NIP maupun ID pegawai", "neither a NIP nor an employee id").to_owned(),
-            Refusal::MissingName => lang.pick("nama kosong", "the name is empty").to_owned(),
+            Refusal::MissingId => lang.tr("neither a NIP nor an employee id").to_owned(),
+            Refusal::MissingName => lang.tr("the name is empty").to_owned(),
             Refusal::TooLong(c) => format!(
                 "{} {} {MAX_CELL_CHARS} {}",
                 c.label(lang),
-                lang.pick("lebih dari", "longer than"),
-                lang.pick("karakter", "characters")
+                lang.tr("longer than"),
+                lang.tr("characters")
             ),
             Refusal::UnknownType(t) => format!(
                 "{} {t:?} ({})",
-                lang.pick("jenis pegawai tidak dikenal", "unknown employment type"),
-                lang.pick("PNS, PPPK atau Non-ASN", "PNS, PPPK or Non-ASN")
+                lang.tr("unknown employment type"),
+                lang.tr("PNS, PPPK or Non-ASN")
             ),
             Refusal::Duplicate(first) => format!(
                 "{} {first}",
-                lang.pick("pegawai (NIP/ID) yang sama sudah ada di baris", "the same employee (NIP/id) is already in row")
+                lang.tr("the same employee (NIP/id) is already in row")
             ),
-            Refusal::UnknownSection(s) => format!("{} {s:?}", lang.pick("bidang tidak dikenal", "unknown section")),
-            Refusal::UnknownSite(s) => format!("{} {s:?}", lang.pick("lokasi tidak dikenal", "unknown site")),
-            Refusal::MissingSite => lang.pick("lokasi kosong", "no site given").to_owned(),
+            Refusal::UnknownSection(s) => format!("{} {s:?}", lang.tr("unknown section")),
+            Refusal::UnknownSite(s) => format!("{} {s:?}", lang.tr("unknown site")),
+            Refusal::MissingSite => lang.tr("no site given").to_owned(),
         }
     }
 }
@@ -612,7 +609,7 @@ impl Change {
     pub fn label(self, lang: Lang) -> &'static str {
         match self {
             Change::Field(c) => c.label(lang),
-            Change::Reactivated => lang.pick("diaktifkan kembali", "reactivated"),
+            Change::Reactivated => lang.tr("reactivated"),
         }
     }
 }

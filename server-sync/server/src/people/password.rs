@@ -39,18 +39,9 @@ impl Weakness {
     /// For the person choosing the password.
     pub fn text(self, lang: Lang) -> &'static str {
         match self {
-            Weakness::TooShort => lang.pick(
-                "Kata sandi minimal 12 karakter.",
-                "The password must have at least 12 characters.",
-            ),
-            Weakness::TooLong => lang.pick(
-                "Kata sandi paling banyak 256 karakter.",
-                "The password may have at most 256 characters.",
-            ),
-            Weakness::Common => lang.pick(
-                "Kata sandi ini terlalu umum dan mudah ditebak; pilih yang lain.",
-                "This password is too common and easy to guess; choose another.",
-            ),
+            Weakness::TooShort => lang.tr("The password must have at least 12 characters."),
+            Weakness::TooLong => lang.tr("The password may have at most 256 characters."),
+            Weakness::Common => lang.tr("This password is too common and easy to guess; choose another."),
         }
     }
 }

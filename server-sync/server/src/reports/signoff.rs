@@ -98,7 +98,7 @@ impl Field {
         match (self, lang) {
             (Field::Line(n), Lang::Id) => format!("Baris kop {n}"),
             (Field::Line(n), Lang::En) => format!("Letterhead line {n}"),
-            (Field::Place, _) => lang.pick("Tempat", "Place").to_owned(),
+            (Field::Place, _) => lang.tr("Place").to_owned(),
             (Field::Title(w), Lang::Id) => format!("Jabatan {}", who(w)),
             (Field::Title(w), Lang::En) => format!("Title of the {}", who(w)),
             (Field::Name(w), Lang::Id) => format!("Nama {}", who(w)),
@@ -182,7 +182,7 @@ impl Letterhead {
         let place_date = if self.place.trim().is_empty() { dated } else { format!("{}, {dated}", self.place.trim()) };
         let mut columns = Vec::new();
         if self.approver.is_set() {
-            columns.push(SignatureColumn::new(lang.pick("Mengetahui,", "Acknowledged,"), &self.approver));
+            columns.push(SignatureColumn::new(lang.tr("Acknowledged,"), &self.approver));
         }
         if preparer.is_set() {
             columns.push(SignatureColumn::new(&place_date, preparer));
@@ -261,7 +261,7 @@ mod tests {
             let s = l.signoff(lang, section, day);
             assert_eq!(s.letterhead, ["PEMERINTAH KABUPATEN BADUNG", "DINAS PEKERJAAN UMUM DAN PENATAAN RUANG"], "blank lines are dropped");
             assert_eq!(s.columns.len(), 2);
-            assert_eq!(s.columns[0].heading, lang.pick("Mengetahui,", "Acknowledged,"));
+            assert_eq!(s.columns[0].heading, lang.tr("Acknowledged,"));
             assert_eq!(s.columns[0].nip, "NIP. 19700101 199503 1 001");
             assert_eq!((s.columns[1].heading.as_str(), s.columns[1].name.as_str()), (heading, name), "{section:?}");
         }

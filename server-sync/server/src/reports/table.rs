@@ -63,34 +63,34 @@ fn n(x: u32) -> Cell {
 /// column).
 pub fn month_table(lang: Lang, year: i32, month: Month, rows: &[(EmployeeInfo, MonthRecap)], changed: &std::collections::HashMap<String, i64>) -> Table {
     let headers = vec![
-        lang.pick("No", "No"),
-        lang.pick("NIP", "Employee ID"),
-        lang.pick("Nama", "Name"),
-        lang.pick("Bidang", "Section"),
-        lang.pick("Hari kerja", "Working days"),
-        lang.pick("Hadir", "Present"),
+        lang.tr("No"),
+        lang.tr("Employee ID"),
+        lang.tr("Name"),
+        lang.tr("Section"),
+        lang.tr("Working days"),
+        lang.tr("Present"),
         "TL1",
         "TL2",
         "TL3",
         "TL4",
-        lang.pick("Menit terlambat", "Minutes late"),
-        lang.pick("Menit lewat toleransi", "Minutes past tolerance"),
+        lang.tr("Minutes late"),
+        lang.tr("Minutes past tolerance"),
         "PSW1",
         "PSW2",
         "PSW3",
         "PSW4",
-        lang.pick("Menit pulang cepat", "Minutes left early"),
-        lang.pick("Tidak absen pulang", "Missing OUT"),
-        lang.pick("TK", "Absent"),
-        lang.pick("Cuti", "Leave"),
-        lang.pick("Sakit", "Sick"),
-        lang.pick("Izin", "Permitted"),
-        lang.pick("Dinas luar", "Travel"),
-        lang.pick("Lembur (jam)", "Overtime (hours)"),
-        lang.pick("Menunggu konfirmasi", "Awaiting confirmation"),
-        lang.pick("Belum diketahui", "Not yet known"),
-        lang.pick("Potongan TPP (%)", "Allowance deduction (%)"),
-        lang.pick("Diubah setelah ditutup", "Changed after closing"),
+        lang.tr("Minutes left early"),
+        lang.tr("Missing OUT"),
+        lang.tr_in("report column", "Absent"),
+        lang.tr("Leave"),
+        lang.tr("Sick"),
+        lang.tr("Permitted"),
+        lang.tr("Travel"),
+        lang.tr("Overtime (hours)"),
+        lang.tr("Awaiting confirmation"),
+        lang.tr("Not yet known"),
+        lang.tr("Allowance deduction (%)"),
+        lang.tr("Changed after closing"),
     ];
     let body = rows
         .iter()
@@ -128,7 +128,7 @@ pub fn month_table(lang: Lang, year: i32, month: Month, rows: &[(EmployeeInfo, M
     Table {
         title: format!(
             "{} {} {year}",
-            lang.pick("Rekapitulasi kehadiran", "Attendance recap"),
+            lang.tr("Attendance recap"),
             lang.month(month)
         ),
         headers,
@@ -140,18 +140,18 @@ pub fn month_table(lang: Lang, year: i32, month: Month, rows: &[(EmployeeInfo, M
 pub fn plan_label(lang: Lang, plan: &DayPlan) -> String {
     match plan {
         DayPlan::Work(h) => h.to_string(),
-        DayPlan::Holiday(name) => format!("{}: {name}", lang.pick("Libur nasional", "Holiday")),
-        DayPlan::Off(Some(reason)) => format!("{}: {reason}", lang.pick("Libur", "Day off")),
-        DayPlan::Off(None) => lang.pick("Libur", "Day off").to_owned(),
+        DayPlan::Holiday(name) => format!("{}: {name}", lang.tr_in("report column", "Holiday")),
+        DayPlan::Off(Some(reason)) => format!("{}: {reason}", lang.tr("Day off")),
+        DayPlan::Off(None) => lang.tr("Day off").to_owned(),
     }
 }
 
 /// One employee's month, day by day: the schedule that applied, the records, lateness, early
 /// leave, overtime, the day's status and deduction, and a last row of totals.
 pub fn employee_month_table(lang: Lang, e: &EmployeeInfo, year: i32, month: Month, days: &[(DayPlan, DayResult)], recap: &MonthRecap) -> Table {
-    let mut headers = vec![lang.pick("Tanggal", "Date"), lang.pick("Hari", "Day"), lang.pick("Jadwal", "Schedule")];
+    let mut headers = vec![lang.tr("Date"), lang.tr("Day"), lang.tr("Schedule")];
     headers.extend(day_headers(lang));
-    headers.push(lang.pick("Potongan TPP (%)", "Allowance deduction (%)"));
+    headers.push(lang.tr("Allowance deduction (%)"));
     let mut rows: Vec<Vec<Cell>> = days
         .iter()
         .map(|(plan, day)| {
@@ -163,7 +163,7 @@ pub fn employee_month_table(lang: Lang, e: &EmployeeInfo, year: i32, month: Mont
         .collect();
     let blank = || t("");
     rows.push(vec![
-        t(lang.pick("Jumlah", "Total")),
+        t(lang.tr("Total")),
         blank(),
         t(match lang {
             Lang::Id => format!("{} hari kerja", recap.days_scheduled),
@@ -186,7 +186,7 @@ pub fn employee_month_table(lang: Lang, e: &EmployeeInfo, year: i32, month: Mont
     Table {
         title: format!(
             "{} {} ({}) — {} {year}",
-            lang.pick("Rekap harian", "Daily recap of"),
+            lang.tr("Daily recap of"),
             e.name,
             e.id,
             lang.month(month)
@@ -206,15 +206,15 @@ fn hhmm(t: Option<time::Time>) -> Cell {
 /// The columns of one judged day, shared by the recap per date and an employee's month.
 fn day_headers(lang: Lang) -> [&'static str; 9] {
     [
-        lang.pick("Masuk", "In"),
-        lang.pick("Perangkat masuk", "In device"),
-        lang.pick("Pulang", "Out"),
-        lang.pick("Perangkat pulang", "Out device"),
-        lang.pick("Status", "Status"),
-        lang.pick("Kategori", "Bands"),
-        lang.pick("Menit terlambat", "Minutes late"),
-        lang.pick("Menit pulang cepat", "Minutes left early"),
-        lang.pick("Lembur (menit)", "Overtime (minutes)"),
+        lang.tr("In"),
+        lang.tr("In device"),
+        lang.tr("Out"),
+        lang.tr("Out device"),
+        lang.tr("Status"),
+        lang.tr("Bands"),
+        lang.tr("Minutes late"),
+        lang.tr("Minutes left early"),
+        lang.tr("Overtime (minutes)"),
     ]
 }
 
@@ -238,9 +238,9 @@ fn day_cells(lang: Lang, r: &DateRow) -> [Cell; 9] {
 fn device_label(lang: Lang, device: Option<&str>) -> String {
     match device {
         None => "-".into(),
-        Some(d) if crate::storage::manual::manual_entry_id(d).is_some() => lang.pick("Manual", "Manual entry").to_owned(),
+        Some(d) if crate::storage::manual::manual_entry_id(d).is_some() => lang.tr_in("report column", "Manual entry").to_owned(),
         Some(d) => match crate::storage::terminals::terminal_serial(d) {
-            Some(sn) => format!("{} {sn}", lang.pick("Terminal", "Terminal")),
+            Some(sn) => format!("{} {sn}", lang.tr("Terminal")),
             None => d.to_owned(),
         },
     }
@@ -248,9 +248,9 @@ fn device_label(lang: Lang, device: Option<&str>) -> String {
 
 /// The recap per date: every employee's IN, OUT, status and device.
 pub fn date_table(lang: Lang, date: Date, rows: &[(EmployeeInfo, DateRow)]) -> Table {
-    let mut headers = vec![lang.pick("No", "No"), lang.pick("NIP", "Employee ID"), lang.pick("Nama", "Name"), lang.pick("Bidang", "Section")];
+    let mut headers = vec![lang.tr("No"), lang.tr("Employee ID"), lang.tr("Name"), lang.tr("Section")];
     headers.extend(day_headers(lang));
-    headers.push(lang.pick("Menunggu konfirmasi", "Awaiting confirmation"));
+    headers.push(lang.tr("Awaiting confirmation"));
     let body = rows
         .iter()
         .enumerate()
@@ -264,7 +264,7 @@ pub fn date_table(lang: Lang, date: Date, rows: &[(EmployeeInfo, DateRow)]) -> T
     Table {
         title: format!(
             "{} {:02}-{:02}-{}",
-            lang.pick("Rekapitulasi per tanggal", "Recap for"),
+            lang.tr("Recap for"),
             date.day(),
             u8::from(date.month()),
             date.year()
