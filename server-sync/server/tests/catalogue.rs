@@ -1,5 +1,5 @@
-//! The Indonesian catalogue matches the server's texts: every `lang.tr("…")` and
-//! `lang.tr_in("context", "…")` in `src/` has a non-empty Indonesian form in `lang/id.po` with
+//! The Indonesian catalogue matches the server's texts: every `lang.tr("…")`,
+//! `lang.tr_in("context", "…")` and `tr!(lang, "… {name} …", name = …)` in `src/` has a non-empty Indonesian form in `lang/id.po` with
 //! the same `{placeholders}`, the catalogue holds each text once and nothing the code no longer
 //! uses, and every translated text is a literal (a computed one could not be checked here).
 
@@ -47,13 +47,26 @@ fn used() -> (BTreeMap<(String, String), String>, Vec<String>) {
     for file in files {
         let text = std::fs::read_to_string(&file).expect("read source");
         let name = file.strip_prefix(ROOT).unwrap_or(&file).display().to_string();
-        for (call, with_context) in [(".tr(", false), (".tr_in(", true)] {
+        for (call, with_context) in [(".tr(", false), (".tr_in(", true), ("tr!(", false)] {
             let mut rest = text.as_str();
             while let Some(at) = rest.find(call) {
-                let line = text.len() - rest.len() + at;
-                let line = text[..line].matches('\n').count() + 1;
+                let offset = text.len() - rest.len() + at;
+                let line = text[..offset].matches('\n').count() + 1;
                 rest = &rest[at + call.len()..];
+                // Documentation shows calls; it is not a text anyone reads on a page.
+                let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+                if text[line_start..offset].trim_start().starts_with("//") {
+                    continue;
+                }
+                // `include_str!(` is not `tr!(`.
+                if call == "tr!(" && text[..offset].chars().next_back().is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                    continue;
+                }
                 let mut args = rest;
+                if call == "tr!(" {
+                    // The language expression, then the text.
+                    args = args.split_once(',').map_or("", |(_, after)| after);
+                }
                 let mut context = String::new();
                 if with_context {
                     match literal(args) {
@@ -74,7 +87,8 @@ fn used() -> (BTreeMap<(String, String), String>, Vec<String>) {
                     Some((english, _)) => {
                         found.entry((context, unquote(english))).or_insert(format!("{name}:{line}"));
                     }
-                    None if rest.starts_with("self") || rest.starts_with("\"\", english)") => {}
+                    // The methods' and the macro's own definitions pass their parameter on.
+                    None if rest.starts_with("self") || rest.starts_with('$') || rest.starts_with("\"\", english)") => {}
                     None => computed.push(format!("{name}:{line}")),
                 }
             }

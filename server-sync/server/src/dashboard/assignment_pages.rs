@@ -13,7 +13,7 @@ use time::Date;
 
 use super::auth::Page;
 use super::html::{csrf_field, esc};
-use super::i18n::Lang;
+use super::i18n::tr;
 use super::pages::{Fields, field, redirect_err, redirect_ok};
 use super::{AppError, AppState, Session};
 use crate::storage::accounts::Role;
@@ -108,10 +108,7 @@ pub async fn add(State(st): State<AppState>, s: Session, Form(f): Form<Fields>) 
     let now = (st.clock)();
     match st.store.add_field_assignment(&e.id, from, to, label, area, &s.user.username, crate::storage::dt_to_ms(now)).await? {
         Err(overlap) => {
-            let msg = match lang {
-                Lang::Id => format!("Dari/sampai: tumpang tindih dengan penugasan {} – {} ({}).", date_str(overlap.from), date_str(overlap.to), overlap.label),
-                Lang::En => format!("From/to: overlaps the assignment {} – {} ({}).", date_str(overlap.from), date_str(overlap.to), overlap.label),
-            };
+            let msg = tr!(lang, "From/to: overlaps the assignment {from} – {to} ({label}).", from = date_str(overlap.from), to = date_str(overlap.to), label = overlap.label);
             Ok(redirect_err(&back(Some(from)), &msg))
         }
         Ok(id) => {

@@ -17,7 +17,7 @@ use axum::response::{Html, IntoResponse, Response};
 
 use super::auth::Page;
 use super::html::{csrf_field, esc, page};
-use super::i18n::Lang;
+use super::i18n::tr;
 use super::pages::{field, redirect_ok};
 use super::{AppError, AppState, Session};
 use crate::people::import::{self, COLUMNS, Column, EmploymentType, Outcome};
@@ -150,10 +150,7 @@ async fn saved(st: &AppState, s: &Session, f: &Fields, editing: bool) -> Result<
     };
     // A new employee must be new: the add form never overwrites someone by their NIP.
     if !editing && st.store.people().await?.contains_key(&id) {
-        return Ok(Err(match lang {
-            Lang::Id => format!("NIP/ID {id} sudah terdaftar; ubah pegawai itu dari halamannya."),
-            Lang::En => format!("NIP/id {id} is already on the roster; change that employee from their page."),
-        }));
+        return Ok(Err(tr!(lang, "NIP/id {id} is already on the roster; change that employee from their page.", id = id)));
     }
     match st.store.save_employee(&sheet, &s.user.username, (st.clock)()).await {
         Ok(plan) => {

@@ -40,7 +40,7 @@ use hadir_models::template::{ENROL_MIN_PERCENT, TemplateError};
 use hadir_models::{Band, Embedding, FaceEngine, ModelError, QualityIssue, ScoreMap, TemplateSet, find_duplicates};
 use image::{DynamicImage, ImageDecoder as _, ImageReader, RgbImage};
 
-use super::i18n::Lang;
+use super::i18n::{Lang, tr};
 use crate::storage::{Store as DeviceStore, StorageError};
 
 /// Fewest photos an enrolment takes (as at the kiosk).
@@ -152,40 +152,32 @@ impl Refusal {
     /// The message shown on the employees page.
     pub fn message(&self, lang: Lang) -> String {
         match self {
-            Refusal::TooFew { given } => match lang {
-                Lang::Id => format!("Unggah minimal {MIN_PHOTOS} foto wajah pegawai (baru {given})."),
-                Lang::En => format!("Upload at least {MIN_PHOTOS} face photos of the employee (got {given})."),
-            },
-            Refusal::TooMany { given } => match lang {
-                Lang::Id => format!("Paling banyak {MAX_PHOTOS} foto sekaligus (diunggah {given})."),
-                Lang::En => format!("At most {MAX_PHOTOS} photos at once (got {given})."),
-            },
+            Refusal::TooFew { given } => tr!(lang, "Upload at least {min_photos} face photos of the employee (got {given}).", min_photos = MIN_PHOTOS, given = given),
+            Refusal::TooMany { given } => tr!(lang, "At most {max_photos} photos at once (got {given}).", max_photos = MAX_PHOTOS, given = given),
             Refusal::Photos(list) => {
                 let items: Vec<String> = list.iter().map(|(f, p)| format!("{f}: {}", p.message(lang))).collect();
                 format!("{} {}.", lang.tr("Photos that cannot be used —"), items.join("; "))
             }
-            Refusal::NotOnePerson { first, second, percent } => match lang {
-                Lang::Id => format!(
-                    "Foto {first} dan {second} tidak tampak seperti orang yang sama (kemiripan {percent:.0}%). Unggah foto satu orang saja."
-                ),
-                Lang::En => format!("Photos {first} and {second} do not look like the same person ({percent:.0}% alike). Upload photos of one person only."),
-            },
-            Refusal::NotTheEnrolledFace { file, percent } => match lang {
-                Lang::Id => format!(
-                    "Foto {file} tidak cocok dengan wajah yang sudah terdaftar untuk pegawai ini (kemiripan {percent:.0}%). Periksa NIP pegawai."
-                ),
-                Lang::En => format!(
-                    "Photo {file} does not match the face already enrolled for this employee ({percent:.0}% alike). Check the employee number."
-                ),
-            },
-            Refusal::Duplicate { employee_id, name, percent } => match lang {
-                Lang::Id => format!(
-                    "Wajah ini sudah terdaftar sebagai {name} (NIP {employee_id}), kemiripan {percent:.0}%. Tidak didaftarkan: periksa NIP pegawai."
-                ),
-                Lang::En => format!(
-                    "This face is already enrolled as {name} (NIP {employee_id}), {percent:.0}% alike. Not enrolled: check the employee number."
-                ),
-            },
+            Refusal::NotOnePerson { first, second, percent } => tr!(
+                lang,
+                "Photos {first} and {second} do not look like the same person ({percent}% alike). Upload photos of one person only.",
+                first = first,
+                second = second,
+                percent = format!("{percent:.0}"),
+            ),
+            Refusal::NotTheEnrolledFace { file, percent } => tr!(
+                lang,
+                "Photo {file} does not match the face already enrolled for this employee ({percent}% alike). Check the employee number.",
+                file = file,
+                percent = format!("{percent:.0}"),
+            ),
+            Refusal::Duplicate { employee_id, name, percent } => tr!(
+                lang,
+                "This face is already enrolled as {name} (NIP {employee_id}), {percent}% alike. Not enrolled: check the employee number.",
+                name = name,
+                employee_id = employee_id,
+                percent = format!("{percent:.0}"),
+            ),
         }
     }
 

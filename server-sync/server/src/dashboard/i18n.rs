@@ -26,6 +26,50 @@ static INDONESIAN: LazyLock<HashMap<String, HashMap<String, String>>> = LazyLock
     by_context
 });
 
+/// `template` (a text already in its language) with each `{name}` replaced by the value given
+/// for `name`; what [`tr!`] returns. A placeholder without a value stays as written (a test
+/// build panics: the call and the text disagree).
+pub fn fill(template: &str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(template.len() + 16);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find('}').map(|close| (&after[..close], &after[close + 1..])) {
+            Some((name, tail)) if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
+                match args.iter().find(|(n, _)| *n == name) {
+                    Some((_, value)) => {
+                        let _ = write!(out, "{value}");
+                    }
+                    None => {
+                        debug_assert!(false, "no value for {{{name}}} in {template:?}");
+                        out.push('{');
+                        out.push_str(name);
+                        out.push('}');
+                    }
+                }
+                rest = tail;
+            }
+            _ => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A text with values: `tr!(lang, "{n} records are waiting", n = count)` looks the English
+/// template up in the catalogue ([`Lang::tr`]) and fills its placeholders ([`fill`]).
+macro_rules! tr {
+    ($lang:expr, $english:literal $(, $name:ident = $value:expr)* $(,)?) => {
+        $crate::dashboard::i18n::fill($lang.tr($english), &[$((stringify!($name), &$value as &dyn ::std::fmt::Display)),*])
+    };
+}
+pub(crate) use tr;
+
 /// One entry of a PO catalogue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PoEntry {
@@ -226,6 +270,21 @@ impl Lang {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placeholders_are_filled_by_name() {
+        let cases: [(&str, &[(&str, &dyn std::fmt::Display)], &str); 5] = [
+            ("{n} hari kerja", &[("n", &22)], "22 hari kerja"),
+            ("{a} dan {b}, lalu {a}", &[("a", &"x"), ("b", &1.5)], "x dan 1.5, lalu x"),
+            ("tanpa tempat", &[], "tanpa tempat"),
+            ("kurung {bukan nama} dan { }", &[], "kurung {bukan nama} dan { }"),
+            ("di akhir {", &[], "di akhir {"),
+        ];
+        for (template, args, want) in cases {
+            assert_eq!(fill(template, args), want, "{template}");
+        }
+        assert_eq!(tr!(Lang::En, "{n} working days", n = 3), "3 working days");
+    }
 
     #[test]
     fn default_is_indonesian() {

@@ -13,7 +13,7 @@ use axum::response::Response;
 
 use super::auth::Page;
 use super::html::esc;
-use super::i18n::Lang;
+use super::i18n::{Lang, tr};
 use super::pages::{redirect_err, redirect_ok};
 use super::{AppError, AppState, Session};
 use crate::reports::signoff::{Letterhead, MAX_FIELD_CHARS, MAX_LINE_CHARS, MAX_LINES, MAX_NIP_CHARS, Signatory};
@@ -52,10 +52,7 @@ pub async fn card(st: &AppState, lang: Lang, csrf_field: &str) -> Result<String,
 <button>{save}</button></form></section>"#,
         t = lang.tr("Report letterhead and signatures"),
         p = lang.tr("Printed on the XLSX and PDF recaps: the letterhead on top, the signatures below. Leave a name empty to print no signature for it."),
-        lines_l = match lang {
-            Lang::Id => format!("Kop surat (paling banyak {MAX_LINES} baris)"),
-            Lang::En => format!("Letterhead (at most {MAX_LINES} lines)"),
-        },
+        lines_l = tr!(lang, "Letterhead (at most {max_lines} lines)", max_lines = MAX_LINES),
         max_text = MAX_LINES * (MAX_LINE_CHARS + 1),
         lines = esc(&l.lines.join("\n")),
         place_l = lang.tr("Place of signing"),

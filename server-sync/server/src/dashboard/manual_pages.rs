@@ -17,7 +17,7 @@ use time::{Date, Month, PrimitiveDateTime, Time};
 
 use super::auth::Page;
 use super::html::{csrf_field, esc};
-use super::i18n::Lang;
+use super::i18n::tr;
 use super::leave_pages::{attachment_response, employee_in_scope, form_with_attachment};
 use super::pages::{redirect_err, redirect_ok};
 use super::{AppError, AppState, Session};
@@ -150,10 +150,7 @@ pub async fn add(State(st): State<AppState>, s: Session, form: Multipart) -> Res
     };
     let reason = get("reason");
     if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
-        let msg = match lang {
-            Lang::Id => format!("Alasan: wajib diisi, paling banyak {MAX_REASON_CHARS} karakter."),
-            Lang::En => format!("Reason: required, at most {MAX_REASON_CHARS} characters."),
-        };
+        let msg = tr!(lang, "Reason: required, at most {max_reason_chars} characters.", max_reason_chars = MAX_REASON_CHARS);
         return Ok(redirect_err(&back_to(Some(date)), &msg));
     }
     let media = match attachment.as_ref().map(check_attachment).transpose() {

@@ -624,10 +624,9 @@ async fn first_start_gate(
                     lang.tr("This server has no administrator account yet. On the server, run:"),
                     lang.tr("It asks for a password (at least 12 characters). Then reload this page and sign in."),
                     match lang { Lang::Id => "en", Lang::En => "id" },
-                    match lang {
-                        Lang::Id => "This server has no administrator account yet: run <code>hadir-server init-admin</code> on the server.",
-                        Lang::En => "Server ini belum punya akun administrator: jalankan <code>hadir-server init-admin</code> di server.",
-                    },
+                    // The same, in the other language, for a reader of that one.
+                    match lang { Lang::Id => Lang::En, Lang::En => Lang::Id }
+                        .tr("This server has no administrator account yet: run <code>hadir-server init-admin</code> on the server."),
                 );
                 let title = lang.tr("No administrator yet");
                 return (StatusCode::SERVICE_UNAVAILABLE, Html(html::bare(lang, title, &body))).into_response();

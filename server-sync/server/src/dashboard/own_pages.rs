@@ -15,7 +15,7 @@ use axum::response::{Html, Response};
 
 use super::auth::Page;
 use super::html::{esc, page};
-use super::i18n::Lang;
+use super::i18n::tr;
 use super::leave_pages::{attachment_response, file_checked, filing_form, form_with_attachment, kind_label, state_html};
 use super::pages::{flash, redirect_err, redirect_ok};
 use super::report_pages::{month_of, table_html};
@@ -61,10 +61,7 @@ pub async fn own_month(State(st): State<AppState>, s: Session, Query(q): Query<F
         let _ = write!(
             body,
             r#"<p class="card warn">{}</p>"#,
-            match lang {
-                Lang::Id => format!("{} rekaman Anda menunggu konfirmasi atasan; hari itu dihitung setelah diputuskan.", recap.pending),
-                Lang::En => format!("{} of your records await your supervisor's confirmation; those days count once decided.", recap.pending),
-            }
+            tr!(lang, "{pending} of your records await your supervisor's confirmation; those days count once decided.", pending = recap.pending)
         );
     }
     let (prev, next) = (neighbour(year, month, -1), neighbour(year, month, 1));

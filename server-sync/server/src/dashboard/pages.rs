@@ -12,7 +12,7 @@ use time::{Date, Duration, OffsetDateTime};
 
 use super::auth::{self, Page, scope};
 use super::html::{csrf_field, esc, page};
-use super::i18n::Lang;
+use super::i18n::{Lang, tr};
 use crate::storage::accounts::Role;
 use crate::storage::calendar::{Holiday, HolidayKind, date_str, parse_date};
 use crate::storage::corrections::CANCEL;
@@ -119,10 +119,7 @@ pub async fn login(
     let begun = st.limiter.lock().map_or(Err(Duration::seconds(auth::ACCOUNT_MAX_DELAY_S)), |mut l| l.begin(&username, addr, now));
     if let Err(wait) = begun {
         let seconds = wait.whole_seconds().max(1);
-        let text = match lang {
-            Lang::Id => format!("Terlalu banyak percobaan gagal. Coba lagi dalam {seconds} detik."),
-            Lang::En => format!("Too many failed attempts. Try again in {seconds} seconds."),
-        };
+        let text = tr!(lang, "Too many failed attempts. Try again in {seconds} seconds.", seconds = seconds);
         let mut r = login_page(&st, lang, Some(&text));
         *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
         if let Ok(v) = HeaderValue::from_str(&seconds.to_string()) {
@@ -949,66 +946,50 @@ pub async fn add_correction(State(st): State<AppState>, s: Session, Form(f): For
 pub(crate) fn flag_text(lang: Lang, f: &crate::doubts::Flag) -> String {
     let v = f.value.unwrap_or(0);
     let pct = v as f64 / 100.0;
-    let text = match (f.code.as_str(), lang) {
-        ("unknown_employee", Lang::Id) => "pegawai tidak ada di daftar".to_owned(),
-        ("unknown_employee", Lang::En) => "employee not on the roster".to_owned(),
-        ("other_site", Lang::Id) => format!("pegawai lokasi lain ({})", f.note),
-        ("other_site", Lang::En) => format!("another site's employee ({})", f.note),
-        ("mode_mismatch", Lang::Id) => format!("mode rekaman bukan mode perangkat ({})", f.note),
-        ("mode_mismatch", Lang::En) => format!("record's mode is not the device's ({})", f.note),
-        ("decision_mismatch", Lang::Id) => format!("disebut sah, tetapi skor wajah {pct:.1}% di bawah 80%"),
-        ("decision_mismatch", Lang::En) => format!("claimed valid, but the face score {pct:.1}% is under 80%"),
-        ("liveness_low", Lang::Id) => format!("disebut sah, tetapi skor keaslian wajah hanya {pct:.1}%"),
-        ("liveness_low", Lang::En) => format!("claimed valid, but liveness is only {pct:.1}%"),
-        ("offset_mismatch", Lang::Id) => format!("zona waktu rekaman UTC{:+} menit, bukan zona lokasi", v),
-        ("offset_mismatch", Lang::En) => format!("record's zone is UTC{:+} minutes, not the site's", v),
-        ("time_never_synced", Lang::Id) => "jam perangkat belum pernah disinkronkan dengan server".to_owned(),
-        ("time_never_synced", Lang::En) => "the device's clock was never synced with the server".to_owned(),
-        ("time_stale_sync", Lang::Id) => format!("sinkron jam terakhir {} hari sebelumnya", v / 1440),
-        ("time_stale_sync", Lang::En) => format!("last clock sync {} days before", v / 1440),
-        ("time_drifted", Lang::Id) => format!("jam perangkat meleset {} menit saat sinkron", v.abs()),
-        ("time_drifted", Lang::En) => format!("the device's clock was {} minutes off at its sync", v.abs()),
-        ("time_jumped_back", Lang::Id) => "jam perangkat dimundurkan".to_owned(),
-        ("time_jumped_back", Lang::En) => "the device's clock was set back".to_owned(),
-        ("time_jumped_forward", Lang::Id) => format!("waktu rekaman {v} menit setelah diterima server"),
-        ("time_jumped_forward", Lang::En) => format!("recorded {v} minutes after the server received it"),
-        ("time_disagrees_with_gps", Lang::Id) => format!("jam perangkat berbeda {} menit dari jam GPS", v.abs()),
-        ("time_disagrees_with_gps", Lang::En) => format!("the device's clock differs {} minutes from GPS time", v.abs()),
-        ("place_no_fix", Lang::Id) => "rekaman lapangan tanpa posisi GPS".to_owned(),
-        ("place_no_fix", Lang::En) => "field record without a GPS position".to_owned(),
-        ("place_outside_area", Lang::Id) if !f.note.is_empty() => format!("di luar area penugasan \u{201c}{}\u{201d}, {} dari batasnya", f.note, distance_text(lang, v)),
-        ("place_outside_area", Lang::En) if !f.note.is_empty() => format!("outside the assignment \u{201c}{}\u{201d}, {} from its edge", f.note, distance_text(lang, v)),
-        ("place_outside_area", Lang::Id) => format!("di luar area lokasi, {} dari batasnya", distance_text(lang, v)),
-        ("place_outside_area", Lang::En) => format!("outside the site's area, {} from its edge", distance_text(lang, v)),
-        ("place_poor_fix", Lang::Id) if f.value.is_none() => format!("sinyal GPS buruk ({}, tanpa HDOP)", f.note),
-        ("place_poor_fix", Lang::En) if f.value.is_none() => format!("poor GPS fix ({}, no HDOP)", f.note),
-        ("place_poor_fix", Lang::Id) => format!("sinyal GPS buruk (HDOP {pct:.1}, {})", f.note),
-        ("place_poor_fix", Lang::En) => format!("poor GPS fix (HDOP {pct:.1}, {})", f.note),
-        ("place_stale_fix", Lang::Id) => format!("posisi GPS berumur {v} detik"),
-        ("place_stale_fix", Lang::En) => format!("GPS position {v} seconds old"),
-        ("travel_impossible", Lang::Id) => format!("perpindahan mustahil: {} dengan kecepatan {v} km/jam", f.note.replace('.', ",")),
-        ("travel_impossible", Lang::En) => format!("impossible travel: {} at {v} km/h", f.note),
-        ("position_jump", Lang::Id) => format!("posisi melompat {} tanpa selang waktu", distance_text(lang, v)),
-        ("position_jump", Lang::En) => format!("position jumped {} with no time between", distance_text(lang, v)),
-        ("position_repeated", Lang::Id) => format!("posisi persis sama dengan {v} hari sebelumnya"),
-        ("position_repeated", Lang::En) => format!("exactly the position of {v} days before"),
-        ("device_travel_impossible", Lang::Id) => format!("perangkat ini berpindah mustahil sejak rekamannya sebelumnya: {} dengan kecepatan {v} km/jam", f.note.replace('.', ",")),
-        ("device_travel_impossible", Lang::En) => format!("this device moved impossibly since its previous record: {} at {v} km/h", f.note),
-        ("device_position_jump", Lang::Id) => format!("posisi perangkat ini melompat {} tanpa selang waktu", distance_text(lang, v)),
-        ("device_position_jump", Lang::En) => format!("this device's position jumped {} with no time between", distance_text(lang, v)),
-        ("device_position_repeated", Lang::Id) => format!("posisi persis sama dengan rekaman perangkat ini {v} hari sebelumnya"),
-        ("device_position_repeated", Lang::En) => format!("exactly the position of this device's record {v} days before"),
-        ("receiver_teleport", Lang::Id) => "penerima GPS melompat jauh dalam sekejap sebelum rekaman (ciri simulator)".to_owned(),
-        ("receiver_teleport", Lang::En) => "the GPS receiver jumped far in an instant before the record (a simulator's sign)".to_owned(),
-        ("receiver_frozen_position", Lang::Id) => "posisi penerima GPS membeku sampai digit terakhir padahal melaju".to_owned(),
-        ("receiver_frozen_position", Lang::En) => "the GPS receiver's position frozen to the last digit while it reported moving".to_owned(),
-        ("receiver_uniform_signal", Lang::Id) => "semua satelit dengan kekuatan sinyal sama persis (ciri simulator GPS)".to_owned(),
-        ("receiver_uniform_signal", Lang::En) => "every satellite at exactly one signal strength (a GPS simulator's sign)".to_owned(),
-        ("hdop_zero", Lang::Id) => "posisi GPS dengan HDOP 0 (nilai yang tidak pernah dikirim penerima sungguhan)".to_owned(),
-        ("hdop_zero", Lang::En) => "GPS position with HDOP 0 (a value no real receiver reports)".to_owned(),
-        ("closed_month", Lang::Id) => "masuk ke bulan yang sudah ditutup".to_owned(),
-        ("closed_month", Lang::En) => "arrived for a month already closed".to_owned(),
-        (other, _) => format!("{other} {}", f.note),
+    let note = f.note.as_str();
+    // Distances and speeds in the note are written with a decimal point; Indonesian reads a comma.
+    let decimal_note = match lang {
+        Lang::Id => note.replace('.', ","),
+        Lang::En => note.to_owned(),
+    };
+    let distance = distance_text(lang, v);
+    let (days, minutes, offset) = (v / 1440, v.abs(), format!("{v:+}"));
+    let pct = format!("{pct:.1}");
+    let text = match f.code.as_str() {
+        "unknown_employee" => tr!(lang, "employee not on the roster"),
+        "other_site" => tr!(lang, "another site's employee ({note})", note = note),
+        "mode_mismatch" => tr!(lang, "record's mode is not the device's ({note})", note = note),
+        "decision_mismatch" => tr!(lang, "claimed valid, but the face score {pct}% is under 80%", pct = pct),
+        "liveness_low" => tr!(lang, "claimed valid, but liveness is only {pct}%", pct = pct),
+        "offset_mismatch" => tr!(lang, "record's zone is UTC{offset} minutes, not the site's", offset = offset),
+        "time_never_synced" => tr!(lang, "the device's clock was never synced with the server"),
+        "time_stale_sync" => tr!(lang, "last clock sync {days} days before", days = days),
+        "time_drifted" => tr!(lang, "the device's clock was {minutes} minutes off at its sync", minutes = minutes),
+        "time_jumped_back" => tr!(lang, "the device's clock was set back"),
+        "time_jumped_forward" => tr!(lang, "recorded {v} minutes after the server received it", v = v),
+        "time_disagrees_with_gps" => tr!(lang, "the device's clock differs {minutes} minutes from GPS time", minutes = minutes),
+        "place_no_fix" => tr!(lang, "field record without a GPS position"),
+        "place_outside_area" if !note.is_empty() => {
+            tr!(lang, "outside the assignment “{note}”, {distance} from its edge", note = note, distance = distance)
+        }
+        "place_outside_area" => tr!(lang, "outside the site's area, {distance} from its edge", distance = distance),
+        "place_poor_fix" if f.value.is_none() => tr!(lang, "poor GPS fix ({note}, no HDOP)", note = note),
+        "place_poor_fix" => tr!(lang, "poor GPS fix (HDOP {pct}, {note})", pct = pct, note = note),
+        "place_stale_fix" => tr!(lang, "GPS position {v} seconds old", v = v),
+        "travel_impossible" => tr!(lang, "impossible travel: {note} at {v} km/h", note = decimal_note, v = v),
+        "position_jump" => tr!(lang, "position jumped {distance} with no time between", distance = distance),
+        "position_repeated" => tr!(lang, "exactly the position of {v} days before", v = v),
+        "device_travel_impossible" => {
+            tr!(lang, "this device moved impossibly since its previous record: {note} at {v} km/h", note = decimal_note, v = v)
+        }
+        "device_position_jump" => tr!(lang, "this device's position jumped {distance} with no time between", distance = distance),
+        "device_position_repeated" => tr!(lang, "exactly the position of this device's record {v} days before", v = v),
+        "receiver_teleport" => tr!(lang, "the GPS receiver jumped far in an instant before the record (a simulator's sign)"),
+        "receiver_frozen_position" => tr!(lang, "the GPS receiver's position frozen to the last digit while it reported moving"),
+        "receiver_uniform_signal" => tr!(lang, "every satellite at exactly one signal strength (a GPS simulator's sign)"),
+        "hdop_zero" => tr!(lang, "GPS position with HDOP 0 (a value no real receiver reports)"),
+        "closed_month" => tr!(lang, "arrived for a month already closed"),
+        other => format!("{other} {note}"),
     };
     esc(&text)
 }
@@ -1090,16 +1071,7 @@ pub async fn silent_devices_notice(st: &AppState, lang: Lang, csrf: Option<&str>
     Ok(format!(
         r#"<section class="card warn" id="silent-devices"><h2>{t}</h2><p>{p}</p><ul>{items}</ul></section>"#,
         t = lang.tr("Silent devices hold days back"),
-        p = match lang {
-            Lang::Id => format!(
-                "Perangkat ini tidak tersinkron lebih dari {} jam; hari-hari sesudahnya di lokasinya belum final (TK belum dihitung). Administrator dapat mencabut perangkat atau melepaskan harinya.",
-                st.config.silent_device_hours
-            ),
-            Lang::En => format!(
-                "These devices have not synced for more than {} hours; later days of their sites are not final (absences are not counted). An administrator can revoke the device or release its days.",
-                st.config.silent_device_hours
-            ),
-        },
+        p = tr!(lang, "These devices have not synced for more than {silent_device_hours} hours; later days of their sites are not final (absences are not counted). An administrator can revoke the device or release its days.", silent_device_hours = st.config.silent_device_hours),
     ))
 }
 
@@ -1186,10 +1158,9 @@ pub async fn devices(State(st): State<AppState>, s: Session, Query(q): Query<Fie
             sites,
             r#"<li data-site="{s}"><b>{s}</b>: {txt}</li>"#,
             s = esc(site),
-            txt = match (day, lang) {
-                (Some(d), Lang::Id) => format!("lengkap sampai <span class=\"known\">{}</span> — hari sesudahnya belum final (TK belum dihitung)", date_str(*d)),
-                (Some(d), Lang::En) => format!("complete through <span class=\"known\">{}</span> — later days are provisional (no absences yet)", date_str(*d)),
-                (None, _) => lang.tr("no device has synced yet; no day is final").to_owned(),
+            txt = match day {
+                Some(d) => tr!(lang, "complete through <span class=\"known\">{date}</span> — later days are provisional (no absences yet)", date = date_str(*d)),
+                None => lang.tr("no device has synced yet; no day is final").to_owned(),
             }
         );
     }
@@ -1584,10 +1555,7 @@ pub async fn import_holidays(State(st): State<AppState>, s: Session, mut form: a
     let rows = holidays;
     st.store.put_holidays(&rows).await?;
     st.store.audit(&s.user.username, "holidays_imported", &format!("{name}: {} dates", rows.len()), (st.clock)()).await?;
-    let msg = match lang {
-        Lang::Id => format!("{} hari libur diimpor dari {name}", rows.len()),
-        Lang::En => format!("{} holidays imported from {name}", rows.len()),
-    };
+    let msg = tr!(lang, "{n} holidays imported from {name}", n = rows.len(), name = name);
     Ok(redirect_ok("/settings", &msg))
 }
 
@@ -1622,10 +1590,7 @@ pub async fn put_retention(State(st): State<AppState>, s: Session, Form(f): Form
     s.check_csrf(f.get("csrf"))?;
     let range = crate::storage::retention::REFUSED_RETENTION_RANGE;
     let Some(days) = field(&f, "days").trim().parse::<u32>().ok().filter(|d| range.contains(d)) else {
-        let msg = match s.lang {
-            Lang::Id => format!("Masa simpan harus {} sampai {} hari.", range.start(), range.end()),
-            Lang::En => format!("The retention must be {} to {} days.", range.start(), range.end()),
-        };
+        let msg = tr!(s.lang, "The retention must be {start} to {end} days.", start = range.start(), end = range.end());
         return Ok(redirect_err("/settings", &msg));
     };
     let now = (st.clock)();

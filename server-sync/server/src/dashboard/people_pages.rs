@@ -19,7 +19,7 @@ use time::{Duration, OffsetDateTime};
 
 use super::auth::Page;
 use super::html::{csrf_field, esc, page};
-use super::i18n::Lang;
+use super::i18n::{Lang, tr};
 use super::pages::{Fields, field, flash, redirect_err, redirect_ok};
 use super::{AppError, AppState, Session};
 use crate::people::import::{self, MAX_FILE_BYTES, Outcome, Plan};
@@ -214,10 +214,7 @@ pub async fn import_confirm(State(st): State<AppState>, s: Session, Form(f): For
         Ok(plan) => {
             st.uploads.remove(key);
             let t = plan.tally();
-            let msg = match lang {
-                Lang::Id => format!("Impor disimpan: {} ditambah, {} diubah, {} tetap. Perangkat menerimanya pada sinkronisasi berikutnya.", t.added, t.updated, t.unchanged),
-                Lang::En => format!("Import saved: {} added, {} changed, {} unchanged. Kiosks receive it at their next sync.", t.added, t.updated, t.unchanged),
-            };
+            let msg = tr!(lang, "Import saved: {added} added, {updated} changed, {unchanged} unchanged. Kiosks receive it at their next sync.", added = t.added, updated = t.updated, unchanged = t.unchanged);
             Ok(redirect_ok("/employees/import", &msg))
         }
         Err(ImportError::Refused(_, plan)) => {
@@ -309,10 +306,7 @@ pub async fn erase(State(st): State<AppState>, s: Session, Path(id): Path<String
     s.check_csrf(f.get("csrf"))?;
     confirmed(&f, &id, s.lang)?;
     let Some(done) = st.store.erase_employee(&id, &s.user.username, (st.clock)()).await? else { return Err(AppError::NotFound) };
-    let msg = match s.lang {
-        Lang::Id => format!("Data pribadi dihapus: {} templat wajah, {} foto bukti, PIN.", done.templates, done.photos),
-        Lang::En => format!("Personal data erased: {} face templates, {} evidence photos, the PIN.", done.templates, done.photos),
-    };
+    let msg = tr!(s.lang, "Personal data erased: {templates} face templates, {photos} evidence photos, the PIN.", templates = done.templates, photos = done.photos);
     Ok(redirect_ok("/employees", &msg))
 }
 

@@ -13,7 +13,7 @@ use time::{Date, Month};
 
 use super::auth::{Page, scope};
 use super::html::{csrf_field, esc, page};
-use super::i18n::Lang;
+use super::i18n::{Lang, tr};
 use super::pages::narrowed;
 use crate::storage::calendar::{Holiday, date_str, parse_date};
 use super::{AppError, AppState, Session};
@@ -243,10 +243,7 @@ async fn respond(st: &AppState, s: &Session, table: &Table, fmt: &str, filename:
 async fn close_card(st: &AppState, s: &Session, year: i32, month: time::Month) -> Result<String, AppError> {
     let lang = s.lang;
     let text = match st.store.month_close(year, month).await? {
-        Some(c) => match lang {
-            Lang::Id => format!("Bulan ini ditutup oleh {} pada {}. Perubahan sesudahnya wajib beralasan dan ditandai di kolom terakhir.", esc(&c.by), date_str(c.at.date())),
-            Lang::En => format!("This month was closed by {} on {}. Later changes need a reason and are flagged in the last column.", esc(&c.by), date_str(c.at.date())),
-        },
+        Some(c) => tr!(lang, "This month was closed by {by} on {date}. Later changes need a reason and are flagged in the last column.", by = esc(&c.by), date = date_str(c.at.date())),
         None if s.user.role == crate::storage::accounts::Role::Admin => format!(
             r#"<form method="post" action="/reports/close" class="inline">{c}<input type="hidden" name="year" value="{year}"><input type="hidden" name="month" value="{m}"><button>{l}</button></form> <span class="muted">{h}</span>"#,
             c = csrf_field(&s.csrf),
@@ -277,10 +274,7 @@ pub async fn close_month(State(st): State<AppState>, s: Session, Form(f): Form<F
         }
         Err(crate::storage::month_close::CloseRefusal::Pending(n)) => Ok(super::pages::redirect_err(
             &back,
-            &match lang {
-                Lang::Id => format!("Bulan belum dapat ditutup: {n} rekaman masih menunggu konfirmasi."),
-                Lang::En => format!("The month cannot be closed yet: {n} records await confirmation."),
-            },
+            &tr!(lang, "The month cannot be closed yet: {n} records await confirmation.", n = n),
         )),
         Err(crate::storage::month_close::CloseRefusal::AlreadyClosed) => {
             Ok(super::pages::redirect_err(&back, lang.tr("This month is closed already.")))

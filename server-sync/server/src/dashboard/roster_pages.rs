@@ -17,7 +17,7 @@ use axum::response::{Html, IntoResponse, Response};
 use super::auth::Page;
 use super::enrol::{self, EnrolError, MAX_PHOTOS, MIN_PHOTOS, Photo};
 use super::html::{csrf_field, esc, page};
-use super::i18n::Lang;
+use super::i18n::{Lang, tr};
 use super::pages::{Fields, flash, redirect_ok};
 use crate::storage::calendar::date_str;
 use crate::storage::employees::RosterEntry;
@@ -78,27 +78,11 @@ async fn body(st: &AppState, s: &Session, e: &RosterEntry, notice: &str) -> Resu
         face_l = lang.tr("Face"),
         edit = lang.tr("Edit the employee's details"),
         enrol_h = lang.tr("Face enrolment from photos"),
-        enrol_p = match lang {
-            Lang::Id => format!(
-                "Unggah {MIN_PHOTOS}–{MAX_PHOTOS} foto wajah pegawai ini: satu orang per foto, menghadap lurus ke kamera, cahaya cukup, JPEG/PNG/WebP. Foto diperiksa seperti di perangkat; wajah yang sudah terdaftar atas nama pegawai lain ditolak. Foto tidak disimpan, hanya templat wajahnya (terenkripsi)."
-            ),
-            Lang::En => format!(
-                "Upload {MIN_PHOTOS}–{MAX_PHOTOS} face photos of this employee: one person per photo, looking straight at the camera, good light, JPEG/PNG/WebP. They are checked as at the kiosk; a face already enrolled as another employee is refused. Photos are not kept, only the (encrypted) face templates."
-            ),
-        },
+        enrol_p = tr!(lang, "Upload {min_photos}–{max_photos} face photos of this employee: one person per photo, looking straight at the camera, good light, JPEG/PNG/WebP. They are checked as at the kiosk; a face already enrolled as another employee is refused. Photos are not kept, only the (encrypted) face templates.", min_photos = MIN_PHOTOS, max_photos = MAX_PHOTOS),
         photos_l = lang.tr("Photos"),
         enrol_b = lang.tr("Enrol face"),
         pin_h = lang.tr("Attendance PIN"),
-        pin_p = match lang {
-            Lang::Id => format!(
-                "Atur ulang membuat PIN acak {} digit yang belum dipakai di lokasi ini. PIN baru ditampilkan sekali saja; PIN lama langsung tidak berlaku setelah perangkat sinkron.",
-                st.config.pin_length
-            ),
-            Lang::En => format!(
-                "Resetting makes a random {}-digit PIN not used at this site. The new PIN is shown once only; the old PIN stops working once the devices sync.",
-                st.config.pin_length
-            ),
-        },
+        pin_p = tr!(lang, "Resetting makes a random {pin_length}-digit PIN not used at this site. The new PIN is shown once only; the old PIN stops working once the devices sync.", pin_length = st.config.pin_length),
         pin_q = lang.tr("Reset this employee's PIN?"),
         pin_b = lang.tr("Reset PIN"),
     );
@@ -137,17 +121,11 @@ pub async fn set_terminal_user(State(st): State<AppState>, s: Session, Path(id):
     let back = format!("/employees/{}", e.id);
     let number = f.get("number").map_or("", |v| v.trim());
     if hadir_zkteco::Pin::new(number).is_err() {
-        let msg = match lang {
-            Lang::Id => format!("Nomor: 1 sampai {} huruf atau angka.", hadir_zkteco::attlog::MAX_PIN_LEN),
-            Lang::En => format!("Number: 1 to {} letters or digits.", hadir_zkteco::attlog::MAX_PIN_LEN),
-        };
+        let msg = tr!(lang, "Number: 1 to {max_pin_len} letters or digits.", max_pin_len = hadir_zkteco::attlog::MAX_PIN_LEN);
         return Ok(super::pages::redirect_err(&back, &msg));
     }
     if let Some(owner) = st.store.terminal_user_owner(number).await?.filter(|o| *o != e.id) {
-        let msg = match lang {
-            Lang::Id => format!("Nomor {number} sudah dipakai pegawai {owner}."),
-            Lang::En => format!("Number {number} is already employee {owner}'s."),
-        };
+        let msg = tr!(lang, "Number {number} is already employee {owner}'s.", number = number, owner = owner);
         return Ok(super::pages::redirect_err(&back, &msg));
     }
     st.store.set_terminal_user(&e.id, number).await?;
@@ -249,10 +227,7 @@ pub async fn enrol_photos(State(st): State<AppState>, s: Session, Path(id): Path
             let nearest = done.nearest_other.as_ref().map_or_else(|| "none".to_owned(), |(o, p)| format!("{o} {p:.1}%"));
             st.store.audit(&s.user.username, "enrol_face", &format!("{}: {} templates from {given} photos; nearest other {nearest}", e.id, done.templates), now).await?;
             tracing::info!(employee = %e.id, templates = done.templates, by = %s.user.username, "face enrolled from photos");
-            let msg = match lang {
-                Lang::Id => format!("Wajah terdaftar dari {} foto; perangkat menerimanya pada sinkronisasi berikutnya.", done.templates),
-                Lang::En => format!("Face enrolled from {} photos; devices receive it at their next sync.", done.templates),
-            };
+            let msg = tr!(lang, "Face enrolled from {templates} photos; devices receive it at their next sync.", templates = done.templates);
             Ok(redirect_ok(&format!("/employees/{}", e.id), &msg))
         }
         Err(EnrolError::Refused(r)) => {

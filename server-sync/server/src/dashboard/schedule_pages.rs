@@ -16,7 +16,7 @@ use time::{Date, Weekday};
 
 use super::auth::Page;
 use super::html::esc;
-use super::i18n::Lang;
+use super::i18n::{Lang, tr};
 use super::pages::{field, redirect_err, redirect_ok};
 use super::{AppError, AppState, Session};
 use crate::storage::calendar::{date_str, parse_date};
@@ -81,19 +81,13 @@ fn hours(f: &Fields, key: &str, lang: Lang) -> Result<Option<WorkHours>, String>
     if v.is_empty() {
         return Ok(None);
     }
-    WorkHours::parse(v).map(Some).ok_or_else(|| match lang {
-        Lang::Id => format!("{key}: {v} bukan jam kerja (JJ:MM-JJ:MM)."),
-        Lang::En => format!("{key}: {v} is not working hours (HH:MM-HH:MM)."),
-    })
+    WorkHours::parse(v).map(Some).ok_or_else(|| tr!(lang, "{key}: {v} is not working hours (HH:MM-HH:MM).", key = key, v = v))
 }
 
 /// Refuses a date in a closed month.
 async fn open_month(st: &AppState, date: Date, lang: Lang) -> Result<Result<(), String>, AppError> {
     Ok(match st.store.month_close(date.year(), date.month()).await? {
-        Some(_) => Err(match lang {
-            Lang::Id => format!("{}: bulan itu sudah ditutup; jadwalnya tidak dapat diubah.", date_str(date)),
-            Lang::En => format!("{}: that month is closed; its schedule cannot change.", date_str(date)),
-        }),
+        Some(_) => Err(tr!(lang, "{date}: that month is closed; its schedule cannot change.", date = date_str(date))),
         None => Ok(()),
     })
 }
@@ -151,10 +145,7 @@ pub async fn put_special_period(State(st): State<AppState>, s: Session, Form(f):
     };
     let days = (to - from).whole_days() + 1;
     if !(1..=MAX_PERIOD_DAYS).contains(&days) || reason.is_empty() {
-        let msg = match lang {
-            Lang::Id => format!("Sampai: tanggal akhir tidak boleh sebelum tanggal awal, paling lama {MAX_PERIOD_DAYS} hari; keterangan wajib diisi."),
-            Lang::En => format!("To: the period cannot end before it starts and lasts at most {MAX_PERIOD_DAYS} days; a reason is required."),
-        };
+        let msg = tr!(lang, "To: the period cannot end before it starts and lasts at most {max_period_days} days; a reason is required.", max_period_days = MAX_PERIOD_DAYS);
         return Ok(redirect_err("/settings", &msg));
     }
     let (wd, fri) = match (hours(&f, "weekdays", lang), hours(&f, "friday", lang)) {
@@ -189,10 +180,7 @@ pub async fn put_special_period(State(st): State<AppState>, s: Session, Form(f):
     st.store.put_exceptions(id, &set, reason).await?;
     let detail = format!("{id}: {reason} {}..{}: {} days at {wd} (Friday {fri})", date_str(from), date_str(to), set.len());
     st.store.audit(&s.user.username, "section_period", &detail, (st.clock)()).await?;
-    let msg = match lang {
-        Lang::Id => format!("Jadwal khusus disimpan untuk {} hari kerja", set.len()),
-        Lang::En => format!("Special hours saved for {} working days", set.len()),
-    };
+    let msg = tr!(lang, "Special hours saved for {days} working days", days = set.len());
     Ok(redirect_ok("/settings", &msg))
 }
 
@@ -282,10 +270,7 @@ pub async fn add_employee_schedule(State(st): State<AppState>, s: Session, Form(
     let now = (st.clock)();
     match st.store.add_employee_schedule(&e.id, from, to, &week, reason, &s.user.username, crate::storage::dt_to_ms(now)).await? {
         Err(overlap) => {
-            let msg = match lang {
-                Lang::Id => format!("Dari/sampai: tumpang tindih dengan jadwal {} – {}.", date_str(overlap.from), date_str(overlap.to)),
-                Lang::En => format!("From/to: overlaps the schedule {} – {}.", date_str(overlap.from), date_str(overlap.to)),
-            };
+            let msg = tr!(lang, "From/to: overlaps the schedule {from} – {to}.", from = date_str(overlap.from), to = date_str(overlap.to));
             Ok(redirect_err(&back(Some(from)), &msg))
         }
         Ok(id) => {

@@ -80,13 +80,12 @@ pub async fn put_site(State(st): State<AppState>, s: Session, Form(f): Form<Fiel
     let zone = match checked {
         Ok(zone) => zone,
         Err(e) => {
-            let text = match (s.lang, e) {
-                (Lang::Id, sites::SiteError::BadId(_)) => "ID lokasi: 1 sampai 32 huruf, angka, '-' atau '_'.",
-                (Lang::Id, sites::SiteError::BadName) => "Nama lokasi: 1 sampai 100 karakter.",
-                (Lang::Id, sites::SiteError::BadZone(_)) => "Zona waktu lokasi: pilih Asia/Jakarta (WIB), Asia/Pontianak (WIB), Asia/Makassar (WITA), Asia/Jayapura (WIT) atau UTC.",
-                (Lang::En, sites::SiteError::BadId(_)) => "Site id: 1 to 32 letters, digits, '-' or '_'.",
-                (Lang::En, sites::SiteError::BadName) => "Site name: 1 to 100 characters.",
-                (Lang::En, sites::SiteError::BadZone(_)) => "Site time zone: pick Asia/Jakarta (WIB), Asia/Pontianak (WIB), Asia/Makassar (WITA), Asia/Jayapura (WIT) or UTC.",
+            let text = match e {
+                sites::SiteError::BadId(_) => s.lang.tr("Site id: 1 to 32 letters, digits, '-' or '_'."),
+                sites::SiteError::BadName => s.lang.tr("Site name: 1 to 100 characters."),
+                sites::SiteError::BadZone(_) => {
+                    s.lang.tr("Site time zone: pick Asia/Jakarta (WIB), Asia/Pontianak (WIB), Asia/Makassar (WITA), Asia/Jayapura (WIT) or UTC.")
+                }
             };
             return Ok(redirect_err("/settings", text));
         }

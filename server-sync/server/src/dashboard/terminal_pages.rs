@@ -15,7 +15,7 @@ use axum::response::Response;
 use time::OffsetDateTime;
 
 use super::html::{csrf_field, esc};
-use super::i18n::Lang;
+use super::i18n::{Lang, tr};
 use super::pages::{redirect_err, redirect_ok};
 use super::{AppError, AppState, Session};
 use super::auth::Page;
@@ -221,10 +221,7 @@ pub async fn approve(State(st): State<AppState>, s: Session, Path(serial): Path<
         Ok(a) => {
             st.store.audit(&s.user.username, "approve_terminal", &format!("{serial} site {site}"), now).await?;
             let _ = st.board_tx.send(());
-            let msg = match s.lang {
-                Lang::Id => format!("Terminal disetujui: {} rekaman, {} pengguna dikirim", a.records, a.roster.updated),
-                Lang::En => format!("Terminal approved: {} records, {} users sent", a.records, a.roster.updated),
-            };
+            let msg = tr!(s.lang, "Terminal approved: {records} records, {updated} users sent", records = a.records, updated = a.roster.updated);
             Ok(redirect_ok("/devices", &msg))
         }
         Err(e) => terminal_error(s.lang, e),

@@ -18,7 +18,7 @@ use axum::response::{Html, IntoResponse, Response};
 
 use super::auth::{self, Page};
 use super::html::{csrf_field, esc, page, role_label};
-use super::i18n::Lang;
+use super::i18n::{Lang, tr};
 use super::pages::{field, redirect_ok};
 use super::{AppError, AppState, Session};
 use crate::storage::accounts::{Role, User};
@@ -205,16 +205,7 @@ fn password_box(lang: Lang, whom: &str, password: &str, id: &str) -> String {
         r#"<div class="flash" id="{id}-box"><p>{p} {whom}:</p><p class="new-pin" id="{id}">{password}</p><p>{n}</p></div>"#,
         p = lang.tr("Temporary password for"),
         whom = esc(whom),
-        n = match lang {
-            Lang::Id => format!(
-                "Serahkan sekarang: hanya ditampilkan sekali, berlaku {} jam, dan hanya untuk masuk lalu memilih kata sandi sendiri.",
-                auth::TEMPORARY_PASSWORD_HOURS
-            ),
-            Lang::En => format!(
-                "Hand it over now: it is shown only once, works for {} hours, and only to sign in and choose one's own password.",
-                auth::TEMPORARY_PASSWORD_HOURS
-            ),
-        },
+        n = tr!(lang, "Hand it over now: it is shown only once, works for {temporary_password_hours} hours, and only to sign in and choose one's own password.", temporary_password_hours = auth::TEMPORARY_PASSWORD_HOURS),
     )
 }
 

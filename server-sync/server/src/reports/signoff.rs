@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use time::Date;
 
-use crate::dashboard::i18n::Lang;
+use crate::dashboard::i18n::{Lang, tr};
 
 /// Lines of the letterhead at most.
 pub const MAX_LINES: usize = 5;
@@ -87,24 +87,17 @@ pub enum Field {
 impl Field {
     /// The field as the form labels it.
     pub fn label(&self, lang: Lang) -> String {
-        let who = |w: &Who| match (w, lang) {
-            (Who::Approver, Lang::Id) => "yang mengetahui".to_owned(),
-            (Who::Approver, Lang::En) => "approver".to_owned(),
-            (Who::Preparer, Lang::Id) => "pembuat rekap".to_owned(),
-            (Who::Preparer, Lang::En) => "preparer".to_owned(),
-            (Who::Section(s), Lang::Id) => format!("kepala bidang {s}"),
-            (Who::Section(s), Lang::En) => format!("head of section {s}"),
+        let who = |w: &Who| match w {
+            Who::Approver => lang.tr("approver").to_owned(),
+            Who::Preparer => lang.tr("preparer").to_owned(),
+            Who::Section(s) => tr!(lang, "head of section {s}", s = s),
         };
-        match (self, lang) {
-            (Field::Line(n), Lang::Id) => format!("Baris kop {n}"),
-            (Field::Line(n), Lang::En) => format!("Letterhead line {n}"),
-            (Field::Place, _) => lang.tr("Place").to_owned(),
-            (Field::Title(w), Lang::Id) => format!("Jabatan {}", who(w)),
-            (Field::Title(w), Lang::En) => format!("Title of the {}", who(w)),
-            (Field::Name(w), Lang::Id) => format!("Nama {}", who(w)),
-            (Field::Name(w), Lang::En) => format!("Name of the {}", who(w)),
-            (Field::Nip(w), Lang::Id) => format!("NIP {}", who(w)),
-            (Field::Nip(w), Lang::En) => format!("NIP of the {}", who(w)),
+        match self {
+            Field::Line(n) => tr!(lang, "Letterhead line {n}", n = n),
+            Field::Place => lang.tr("Place").to_owned(),
+            Field::Title(w) => tr!(lang, "Title of the {who}", who = who(w)),
+            Field::Name(w) => tr!(lang, "Name of the {who}", who = who(w)),
+            Field::Nip(w) => tr!(lang, "NIP of the {who}", who = who(w)),
         }
     }
 }
@@ -134,18 +127,12 @@ pub enum LetterheadProblem {
 impl LetterheadProblem {
     /// The problem in the reader's language.
     pub fn message(&self, lang: Lang) -> String {
-        match (self, lang) {
-            (LetterheadProblem::TooManyLines(n), Lang::Id) => format!("Kop surat berisi {n} baris; paling banyak {MAX_LINES}."),
-            (LetterheadProblem::TooLong { field, max }, Lang::Id) => format!("{}: paling banyak {max} karakter.", field.label(lang)),
-            (LetterheadProblem::Nip { field }, Lang::Id) => format!("{}: NIP hanya berisi angka dan spasi.", field.label(lang)),
-            (p, Lang::En) => format!("{}.", capitalised(&p.to_string())),
+        match self {
+            LetterheadProblem::TooManyLines(n) => tr!(lang, "The letterhead has {n} lines; at most {max}.", n = n, max = MAX_LINES),
+            LetterheadProblem::TooLong { field, max } => tr!(lang, "{field}: at most {max} characters.", field = field.label(lang), max = max),
+            LetterheadProblem::Nip { field } => tr!(lang, "{field}: a NIP holds only digits and spaces.", field = field.label(lang)),
         }
     }
-}
-
-fn capitalised(s: &str) -> String {
-    let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
 }
 
 impl Letterhead {

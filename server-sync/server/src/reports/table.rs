@@ -2,7 +2,7 @@
 
 use time::{Date, Month};
 
-use crate::dashboard::i18n::Lang;
+use crate::dashboard::i18n::{Lang, tr};
 use hadir_rules::{DateRow, DayPlan, DayResult, MonthRecap, recap_date_row};
 
 /// Who a recap row is about.
@@ -165,18 +165,12 @@ pub fn employee_month_table(lang: Lang, e: &EmployeeInfo, year: i32, month: Mont
     rows.push(vec![
         t(lang.tr("Total")),
         blank(),
-        t(match lang {
-            Lang::Id => format!("{} hari kerja", recap.days_scheduled),
-            Lang::En => format!("{} working days", recap.days_scheduled),
-        }),
+        t(tr!(lang, "{n} working days", n = recap.days_scheduled)),
         blank(),
         blank(),
         blank(),
         blank(),
-        t(match lang {
-            Lang::Id => format!("{} hadir, {} TK", recap.days_present, recap.absent),
-            Lang::En => format!("{} present, {} absent", recap.days_present, recap.absent),
-        }),
+        t(tr!(lang, "{present} present, {absent} absent", present = recap.days_present, absent = recap.absent)),
         blank(),
         n(recap.late_minutes_total),
         n(recap.early_minutes.iter().sum()),
