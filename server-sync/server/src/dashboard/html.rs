@@ -1,7 +1,7 @@
 //! The page frame: escaping, the layout with its navigation, and the one responsive style sheet
 //! (a phone gets the same pages, with the navigation wrapped and tables scrolling sideways).
 
-use std::fmt::Write as _;
+use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::auth::{Page, allowed};
 use super::i18n::Lang;
@@ -22,10 +22,6 @@ pub fn esc(s: &str) -> String {
     }
     o
 }
-
-/// What every page's head links: the style sheet and the script, both served by
-/// [`super::assets`] (no inline style or script, so the content security policy can forbid them).
-pub const HEAD: &str = r#"<link rel="stylesheet" href="/assets/hadir.css"><script src="/assets/hadir.js" defer></script>"#;
 
 /// The style sheet, shared by every page.
 pub const CSS: &str = r#"
@@ -54,9 +50,9 @@ table.stack td{display:flex;justify-content:space-between;gap:1rem;white-space:n
 .grid{grid-template-columns:repeat(2,minmax(0,1fr))}.stat b{font-size:1.4rem}}
 "#;
 
-/// A full page for a signed-in user.
+/// A full page for a signed-in user: the header with the pages the user's role may open, the
+/// other language and signing out; `body` is already HTML.
 pub fn page(lang: Lang, user: &User, csrf: &str, current: Page, title: &str, body: &str) -> String {
-    let mut nav = String::new();
     let items = [
         (Page::Own, "/me", lang.tr("My attendance")),
         (Page::Today, "/today", lang.tr("Today")),
@@ -70,28 +66,61 @@ pub fn page(lang: Lang, user: &User, csrf: &str, current: Page, title: &str, bod
         (Page::Settings, "/settings", lang.tr("Settings")),
         (Page::Audit, "/audit", lang.tr("Audit log")),
     ];
-    for (p, href, label) in items {
-        if allowed(user.role, p) {
-            let _ = write!(nav, r#"<a href="{href}"{}>{label}</a>"#, if p == current { r#" class="on""# } else { "" });
+    document(
+        lang,
+        title,
+        html! {
+            header {
+                span.brand { "Hadir" }
+                nav {
+                    @for (p, href, label) in items.into_iter().filter(|(p, _, _)| allowed(user.role, *p)) {
+                        a href=(href) class=[(p == current).then_some("on")] { (label) }
+                    }
+                }
+                span.me {
+                    a href="/account" id="account" { (user.username) }
+                    " (" (role_label(lang, user.role)) ") "
+                    (other_language(lang))
+                    form method="post" action="/logout" {
+                        (csrf_input(csrf))
+                        button { (lang.tr("Sign out")) }
+                    }
+                }
+            }
+            main {
+                h1 { (title) }
+                (PreEscaped(body))
+            }
+        },
+    )
+}
+
+/// The link to the other language, named in that language.
+fn other_language(lang: Lang) -> Markup {
+    match lang {
+        Lang::Id => html! { a href="/lang/en" { "English" } },
+        Lang::En => html! { a href="/lang/id" { "Bahasa Indonesia" } },
+    }
+}
+
+/// The document around a page's `content`: language, viewport, title, and the style sheet and
+/// script served by [`super::assets`] (no inline style or script, so the content security policy
+/// can forbid them).
+fn document(lang: Lang, title: &str, content: Markup) -> String {
+    html! {
+        (DOCTYPE)
+        html lang=(lang.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width,initial-scale=1";
+                title { (title) " · Hadir" }
+                link rel="stylesheet" href="/assets/hadir.css";
+                script src="/assets/hadir.js" defer {}
+            }
+            body { (content) }
         }
     }
-    let other = match lang {
-        Lang::Id => r#"<a href="/lang/en">English</a>"#,
-        Lang::En => r#"<a href="/lang/id">Bahasa Indonesia</a>"#,
-    };
-    format!(
-        r#"<!doctype html><html lang="{code}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>{t} · Hadir</title>{HEAD}</head><body>
-<header><span class="brand">Hadir</span><nav>{nav}</nav><span class="me"><a href="/account" id="account">{user}</a> ({role}) {other}
-<form method="post" action="/logout"><input type="hidden" name="csrf" value="{csrf}"><button>{logout}</button></form></span></header>
-<main><h1>{t}</h1>{body}</main></body></html>"#,
-        code = lang.code(),
-        t = esc(title),
-        user = esc(&user.username),
-        role = role_label(lang, user.role),
-        csrf = esc(csrf),
-        logout = lang.tr("Sign out"),
-    )
+    .into_string()
 }
 
 /// A role's name.
@@ -105,25 +134,44 @@ pub fn role_label(lang: Lang, r: crate::storage::accounts::Role) -> &'static str
     }
 }
 
-/// A page without a user (login, errors).
+/// A page without a user (login, errors); `body` is already HTML.
 pub fn bare(lang: Lang, title: &str, body: &str) -> String {
-    format!(
-        r#"<!doctype html><html lang="{code}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>{t} · Hadir</title>{HEAD}</head><body><header><span class="brand">Hadir</span></header>
-<main class="narrow"><h1>{t}</h1>{body}</main></body></html>"#,
-        code = lang.code(),
-        t = esc(title),
+    document(
+        lang,
+        title,
+        html! {
+            header { span.brand { "Hadir" } }
+            main.narrow {
+                h1 { (title) }
+                (PreEscaped(body))
+            }
+        },
     )
 }
 
-/// A hidden CSRF field.
+/// The hidden CSRF field of a form.
+pub fn csrf_input(csrf: &str) -> Markup {
+    html! { input type="hidden" name="csrf" value=(csrf); }
+}
+
+/// [`csrf_input`] for pages still written as text.
 pub fn csrf_field(csrf: &str) -> String {
-    format!(r#"<input type="hidden" name="csrf" value="{}">"#, esc(csrf))
+    csrf_input(csrf).into_string()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_frame_escapes_the_title_and_keeps_the_body() {
+        let page = bare(Lang::En, "<script>x</script> & co", "<p id=\"b\">body</p>");
+        assert!(page.starts_with("<!DOCTYPE html><html lang=\"en\">"), "{page}");
+        assert!(page.contains("<title>&lt;script&gt;x&lt;/script&gt; &amp; co · Hadir</title>"), "{page}");
+        assert!(page.contains("<h1>&lt;script&gt;x&lt;/script&gt; &amp; co</h1><p id=\"b\">body</p>"), "{page}");
+        assert!(!page.contains("<script>x"), "{page}");
+        assert_eq!(csrf_field("a\"b"), r#"<input type="hidden" name="csrf" value="a&quot;b">"#);
+    }
 
     #[test]
     fn escapes_markup_and_quotes() {

@@ -45,6 +45,7 @@ pub mod board;
 pub mod employee_pages;
 pub mod enrol;
 pub mod field_pages;
+pub mod forms;
 pub mod headers;
 pub mod html;
 pub mod i18n;

@@ -1377,7 +1377,7 @@ pub async fn settings(State(st): State<AppState>, s: Session, Query(q): Query<Fi
         import = lang.tr("Import"),
     );
     body.push_str(&super::schedule_pages::card(&st, lang, &c).await?);
-    body.push_str(&super::site_pages::card(&st, lang, &c).await?);
+    body.push_str(&super::site_pages::card(&st, lang, &s.csrf).await?);
     let mut areas = String::new();
     let mut by_site: Vec<_> = st.store.site_areas().await?.into_iter().collect();
     by_site.sort_by(|a, b| a.0.cmp(&b.0));
