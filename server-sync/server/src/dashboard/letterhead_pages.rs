@@ -5,14 +5,14 @@
 //! and names that field.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 
 use axum::Form;
 use axum::extract::State;
 use axum::response::Response;
+use maud::{Markup, html};
 
 use super::auth::Page;
-use super::html::esc;
+use super::html::csrf_input;
 use super::i18n::{Lang, tr};
 use super::pages::{redirect_err, redirect_ok};
 use super::{AppError, AppState, Session};
@@ -21,52 +21,47 @@ use crate::reports::signoff::{Letterhead, MAX_FIELD_CHARS, MAX_LINE_CHARS, MAX_L
 type Fields = HashMap<String, String>;
 
 /// Inputs for one signatory, named `{prefix}_title`, `{prefix}_name`, `{prefix}_nip`.
-fn person_inputs(lang: Lang, prefix: &str, p: &Signatory) -> String {
-    format!(
-        r#"<label>{tl}<input name="{prefix}_title" value="{t}" maxlength="{MAX_FIELD_CHARS}"></label><label>{nl}<input name="{prefix}_name" value="{n}" maxlength="{MAX_FIELD_CHARS}"></label><label>NIP<input name="{prefix}_nip" value="{nip}" maxlength="{MAX_NIP_CHARS}" inputmode="numeric"></label>"#,
-        prefix = esc(prefix),
-        tl = lang.tr("Title"),
-        t = esc(&p.title),
-        nl = lang.tr("Name"),
-        n = esc(&p.name),
-        nip = esc(&p.nip),
-    )
-}
-
-/// The card on the settings page.
-pub async fn card(st: &AppState, lang: Lang, csrf_field: &str) -> Result<String, AppError> {
-    let l = st.store.letterhead().await?;
-    let mut heads = String::new();
-    for sec in st.store.sections().await? {
-        let p = l.section_heads.get(&sec.id).cloned().unwrap_or_default();
-        let _ = write!(heads, r#"<fieldset data-section-head="{id}"><legend>{name}</legend>{inputs}</fieldset>"#, id = esc(&sec.id), name = esc(&sec.name), inputs = person_inputs(lang, &format!("head.{}", sec.id), &p));
+fn person_inputs(lang: Lang, prefix: &str, p: &Signatory) -> Markup {
+    html! {
+        label { (lang.tr("Title")) input name=(format!("{prefix}_title")) value=(p.title) maxlength=(MAX_FIELD_CHARS); }
+        label { (lang.tr("Name")) input name=(format!("{prefix}_name")) value=(p.name) maxlength=(MAX_FIELD_CHARS); }
+        label { "NIP" input name=(format!("{prefix}_nip")) value=(p.nip) maxlength=(MAX_NIP_CHARS) inputmode="numeric"; }
     }
-    Ok(format!(
-        r#"<section class="card" id="letterhead"><h2>{t}</h2><p class="muted">{p}</p>
-<form method="post" action="/settings/letterhead">{csrf_field}
-<label>{lines_l}<textarea name="lines" rows="{MAX_LINES}" maxlength="{max_text}">{lines}</textarea></label>
-<label>{place_l}<input name="place" value="{place}" maxlength="{MAX_FIELD_CHARS}"></label>
-<fieldset><legend>{approver_l}</legend>{approver}</fieldset>
-<fieldset><legend>{preparer_l}</legend>{preparer}</fieldset>
-<p class="muted">{heads_help}</p>{heads}
-<button>{save}</button></form></section>"#,
-        t = lang.tr("Report letterhead and signatures"),
-        p = lang.tr("Printed on the XLSX and PDF recaps: the letterhead on top, the signatures below. Leave a name empty to print no signature for it."),
-        lines_l = tr!(lang, "Letterhead (at most {max_lines} lines)", max_lines = MAX_LINES),
-        max_text = MAX_LINES * (MAX_LINE_CHARS + 1),
-        lines = esc(&l.lines.join("\n")),
-        place_l = lang.tr("Place of signing"),
-        place = esc(&l.place),
-        approver_l = lang.tr("Acknowledged by (head of office)"),
-        approver = person_inputs(lang, "approver", &l.approver),
-        preparer_l = lang.tr("Prepared by (whole office)"),
-        preparer = person_inputs(lang, "preparer", &l.preparer),
-        heads_help = lang.tr("A recap of one section is signed by its head when given."),
-        save = lang.tr("Save"),
-    ))
 }
 
-/// Saves the letterhead and signatories (administrators; audited).
+/// The card on the settings page; `csrf` is the session's token for the form.
+pub async fn card(st: &AppState, lang: Lang, csrf: &str) -> Result<String, AppError> {
+    let l = st.store.letterhead().await?;
+    let sections = st.store.sections().await?;
+    let card = html! {
+        section.card id="letterhead" {
+            h2 { (lang.tr("Report letterhead and signatures")) }
+            p.muted { (lang.tr("Printed on the XLSX and PDF recaps: the letterhead on top, the signatures below. Leave a name empty to print no signature for it.")) }
+            form method="post" action="/settings/letterhead" {
+                (csrf_input(csrf))
+                label {
+                    (tr!(lang, "Letterhead (at most {max_lines} lines)", max_lines = MAX_LINES))
+                    textarea name="lines" rows=(MAX_LINES) maxlength=(MAX_LINES * (MAX_LINE_CHARS + 1)) { (l.lines.join("\n")) }
+                }
+                label { (lang.tr("Place of signing")) input name="place" value=(l.place) maxlength=(MAX_FIELD_CHARS); }
+                fieldset { legend { (lang.tr("Acknowledged by (head of office)")) } (person_inputs(lang, "approver", &l.approver)) }
+                fieldset { legend { (lang.tr("Prepared by (whole office)")) } (person_inputs(lang, "preparer", &l.preparer)) }
+                p.muted { (lang.tr("A recap of one section is signed by its head when given.")) }
+                @for sec in &sections {
+                    fieldset data-section-head=(sec.id) {
+                        legend { (sec.name) }
+                        (person_inputs(lang, &format!("head.{}", sec.id), &l.section_heads.get(&sec.id).cloned().unwrap_or_default()))
+                    }
+                }
+                button { (lang.tr("Save")) }
+            }
+        }
+    };
+    Ok(card.into_string())
+}
+
+/// Saves the letterhead and signatories (administrators; audited). The form stays a map: a
+/// field per section head, named by the section's id.
 pub async fn put_letterhead(State(st): State<AppState>, s: Session, Form(f): Form<Fields>) -> Result<Response, AppError> {
     s.require(Page::Settings)?;
     s.check_csrf(f.get("csrf"))?;

@@ -1405,7 +1405,7 @@ pub async fn settings(State(st): State<AppState>, s: Session, Query(q): Query<Fi
         lon_l = lang.tr("Longitude"),
         save = lang.tr("Save"),
     );
-    body.push_str(&super::letterhead_pages::card(&st, lang, &c).await?);
+    body.push_str(&super::letterhead_pages::card(&st, lang, &s.csrf).await?);
     let range = crate::storage::retention::REFUSED_RETENTION_RANGE;
     let _ = write!(
         body,

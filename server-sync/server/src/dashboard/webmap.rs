@@ -121,13 +121,10 @@ pub struct Mark {
     pub label: String,
 }
 
-/// The `data-map` attribute's value (escaped for a double-quoted attribute): the areas, the
-/// fixes in time order (joined by a line when `path`) and what the legend calls them, the
-/// tiles; empty without the library.
-pub fn data_attribute(st: &AppState, areas: &[Mark], fixes: &[Mark], fixes_legend: &str, path: bool) -> String {
-    if st.map_library.is_none() {
-        return String::new();
-    }
+/// The `data-map` attribute's value: the areas, the fixes in time order (joined by a line when
+/// `path`) and what the legend calls them, the tiles; `None` without the library.
+pub fn map_data(st: &AppState, areas: &[Mark], fixes: &[Mark], fixes_legend: &str, path: bool) -> Option<String> {
+    st.map_library.as_ref()?;
     let marks = |m: &[Mark]| -> Vec<serde_json::Value> {
         m.iter().map(|m| serde_json::json!({ "lat": m.lat, "lon": m.lon, "r": m.radius_m, "label": m.label })).collect()
     };
@@ -139,7 +136,13 @@ pub fn data_attribute(st: &AppState, areas: &[Mark], fixes: &[Mark], fixes_legen
         "tiles": st.config.map.tiles,
         "attribution": st.config.map.attribution,
     });
-    format!(r#" data-map="{}""#, super::html::esc(&data.to_string()))
+    Some(data.to_string())
+}
+
+/// [`map_data`] as the whole attribute (escaped for double quotes), for pages written as text;
+/// empty without the library.
+pub fn data_attribute(st: &AppState, areas: &[Mark], fixes: &[Mark], fixes_legend: &str, path: bool) -> String {
+    map_data(st, areas, fixes, fixes_legend, path).map_or_else(String::new, |d| format!(r#" data-map="{}""#, super::html::esc(&d)))
 }
 
 /// The tags that load the map (none without the library), at the end of a page with maps.
