@@ -10,99 +10,138 @@ use std::collections::HashMap;
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::response::{Html, Response};
+use maud::{Markup, PreEscaped, html};
+use serde::Deserialize;
 
 use super::auth::{self, Page};
-use super::html::{csrf_field, esc, page};
-use super::totp;
-use crate::storage::accounts::Role;
+use super::html::{csrf_input, page};
+use super::forms::{CsrfOnly, trimmed};
 use super::pages::{flash, redirect_err, redirect_ok};
+use super::totp;
 use super::{AppError, AppState, Session};
-
-type Fields = HashMap<String, String>;
+use crate::storage::accounts::Role;
 
 /// The account page.
-pub async fn account(State(_st): State<AppState>, s: Session, Query(q): Query<Fields>) -> Result<Html<String>, AppError> {
+pub async fn account(State(_st): State<AppState>, s: Session, Query(q): Query<HashMap<String, String>>) -> Result<Html<String>, AppError> {
     s.require(Page::Account)?;
     let lang = s.lang;
-    let c = csrf_field(&s.csrf);
     let max = crate::people::password::MAX_LENGTH;
     // A password someone else chose opens only this page until it is replaced.
     let temporary = s.user.temporary_until_ms.is_some();
-    let flash = if temporary {
-        format!(
-            r#"<div class="flash" id="choose-password">{}</div>"#,
-            lang.tr("You signed in with a temporary password. Choose your own password to go on.")
-        )
-    } else {
-        flash(&q)
-    };
     let cur = if temporary { lang.tr("Temporary password") } else { lang.tr("Current password") };
-    let body = format!(
-        r#"{flash}<section class="card" id="password"><h2>{t}</h2><p class="muted">{help}</p>
-<form method="post" action="/account/password">{c}<label>{cur}<input type="password" name="current" required autocomplete="current-password" maxlength="{max}"></label>
-<label>{new}<input type="password" name="new" required autocomplete="new-password" minlength="{min}" maxlength="{max}"></label>
-<label>{again}<input type="password" name="again" required autocomplete="new-password" maxlength="{max}"></label><button>{save}</button></form></section>
-<section class="card" id="sessions"><h2>{st}</h2><p class="muted">{shelp}</p><form method="post" action="/account/sessions/end">{c}<button class="reject">{end}</button></form></section>"#,
-        t = lang.tr("Change the password"),
-        help = lang.tr("At least 12 characters and not a common password. Once changed, every session of this account ends; sign in again with the new password."),
-        new = lang.tr("New password"),
-        again = lang.tr("New password again"),
-        min = crate::people::password::MIN_LENGTH,
-        save = lang.tr("Change"),
-        st = lang.tr("Sessions"),
-        shelp = lang.tr("Sign out on every device this account is signed in on (a lost phone, say)."),
-        end = lang.tr("Sign out everywhere"),
-    ) + &second_factor_card(&s);
-    Ok(Html(page(lang, &s.user, &s.csrf, Page::Account, lang.tr("My account"), &body)))
+    let body = html! {
+        @if temporary {
+            div.flash id="choose-password" { (lang.tr("You signed in with a temporary password. Choose your own password to go on.")) }
+        } @else {
+            (PreEscaped(flash(&q)))
+        }
+        section.card id="password" {
+            h2 { (lang.tr("Change the password")) }
+            p.muted { (lang.tr("At least 12 characters and not a common password. Once changed, every session of this account ends; sign in again with the new password.")) }
+            form method="post" action="/account/password" {
+                (csrf_input(&s.csrf))
+                label { (cur) input type="password" name="current" required autocomplete="current-password" maxlength=(max); }
+                label { (lang.tr("New password")) input type="password" name="new" required autocomplete="new-password" minlength=(crate::people::password::MIN_LENGTH) maxlength=(max); }
+                label { (lang.tr("New password again")) input type="password" name="again" required autocomplete="new-password" maxlength=(max); }
+                button { (lang.tr("Change")) }
+            }
+        }
+        section.card id="sessions" {
+            h2 { (lang.tr("Sessions")) }
+            p.muted { (lang.tr("Sign out on every device this account is signed in on (a lost phone, say).")) }
+            form method="post" action="/account/sessions/end" {
+                (csrf_input(&s.csrf))
+                button.reject { (lang.tr("Sign out everywhere")) }
+            }
+        }
+        (second_factor_card(&s))
+    };
+    Ok(Html(page(lang, &s.user, &s.csrf, Page::Account, lang.tr("My account"), &body.into_string())))
 }
 
 /// An administrator's second factor: how to turn it on (a new secret for the app, confirmed
 /// with a code and the password), or the form that turns it off. Empty for other roles.
-fn second_factor_card(s: &Session) -> String {
+fn second_factor_card(s: &Session) -> Markup {
     if s.user.role != Role::Admin {
-        return String::new();
+        return html! {};
     }
     let lang = s.lang;
-    let c = csrf_field(&s.csrf);
     let pw = lang.tr("Current password");
     let max = crate::people::password::MAX_LENGTH;
     if s.user.totp_secret.is_some() {
-        return format!(
-            r#"<section class="card" id="totp"><h2>{t}</h2><p class="ok">{on}</p><form method="post" action="/account/totp" class="inline">{c}<input type="hidden" name="action" value="off">
-<label>{pw}<input type="password" name="current" required autocomplete="current-password" maxlength="{max}"></label><button class="reject">{off}</button></form></section>"#,
-            t = lang.tr("Two-step verification"),
-            on = lang.tr("On: every sign-in asks for a code from the authenticator app."),
-            off = lang.tr("Turn off"),
-        );
+        return html! {
+            section.card id="totp" {
+                h2 { (lang.tr("Two-step verification")) }
+                p.ok { (lang.tr("On: every sign-in asks for a code from the authenticator app.")) }
+                form method="post" action="/account/totp" class="inline" {
+                    (csrf_input(&s.csrf))
+                    input type="hidden" name="action" value="off";
+                    label { (pw) input type="password" name="current" required autocomplete="current-password" maxlength=(max); }
+                    button.reject { (lang.tr("Turn off")) }
+                }
+            }
+        };
     }
     let secret = totp::new_secret();
     let key = totp::base32(&secret);
     let grouped: Vec<String> = key.as_bytes().chunks(4).map(|g| String::from_utf8_lossy(g).into_owned()).collect();
-    format!(
-        r#"<section class="card" id="totp"><h2>{t}</h2><p class="muted">{help}</p><p class="new-pin" id="totp-key">{grouped}</p><p class="muted"><code id="totp-uri">{uri}</code></p>
-<form method="post" action="/account/totp" class="inline">{c}<input type="hidden" name="action" value="on"><input type="hidden" name="secret" value="{key}">
-<label>{code}<input name="code" required inputmode="numeric" autocomplete="one-time-code" maxlength="6" pattern="[0-9]{{6}}"></label>
-<label>{pw}<input type="password" name="current" required autocomplete="current-password" maxlength="{max}"></label><button>{on}</button></form></section>"#,
-        t = lang.tr("Two-step verification"),
-        help = lang.tr("For administrator accounts: add this key to an authenticator app (Google Authenticator, Aegis, FreeOTP …), then type the 6-digit code it shows. Once on, every sign-in asks for that code. If the phone is lost, another administrator resets this account's password (which also turns two-step verification off)."),
-        grouped = grouped.join(" "),
-        uri = esc(&totp::uri("Hadir", &s.user.username, &secret)),
-        code = lang.tr("Code from the app"),
-        on = lang.tr("Turn on"),
-    )
+    html! {
+        section.card id="totp" {
+            h2 { (lang.tr("Two-step verification")) }
+            p.muted { (lang.tr("For administrator accounts: add this key to an authenticator app (Google Authenticator, Aegis, FreeOTP …), then type the 6-digit code it shows. Once on, every sign-in asks for that code. If the phone is lost, another administrator resets this account's password (which also turns two-step verification off).")) }
+            p.new-pin id="totp-key" { (grouped.join(" ")) }
+            p.muted { code id="totp-uri" { (totp::uri("Hadir", &s.user.username, &secret)) } }
+            form method="post" action="/account/totp" class="inline" {
+                (csrf_input(&s.csrf))
+                input type="hidden" name="action" value="on";
+                input type="hidden" name="secret" value=(key);
+                label { (lang.tr("Code from the app")) input name="code" required inputmode="numeric" autocomplete="one-time-code" maxlength="6" pattern="[0-9]{6}"; }
+                label { (pw) input type="password" name="current" required autocomplete="current-password" maxlength=(max); }
+                button { (lang.tr("Turn on")) }
+            }
+        }
+    }
+}
+
+/// The form of `POST /account/totp`: turn the second factor on (with the new secret and a code
+/// from the app) or off; the current password either way.
+#[derive(Debug, Deserialize)]
+pub struct SecondFactorForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    current: String,
+    #[serde(default, deserialize_with = "trimmed")]
+    secret: String,
+    #[serde(default, deserialize_with = "trimmed")]
+    code: String,
+}
+
+/// The form of `POST /account/password`; passwords are taken as typed, spaces included.
+#[derive(Debug, Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    new: String,
+    #[serde(default)]
+    again: String,
 }
 
 /// Turns an administrator's second factor on (the new secret confirmed by a code from the app)
 /// or off; the current password is asked again either way; audited.
-pub async fn set_second_factor(State(st): State<AppState>, s: Session, Form(f): Form<Fields>) -> Result<Response, AppError> {
+pub async fn set_second_factor(State(st): State<AppState>, s: Session, Form(f): Form<SecondFactorForm>) -> Result<Response, AppError> {
     s.require(Page::Account)?;
-    s.check_csrf(f.get("csrf"))?;
+    s.check_csrf(Some(&f.csrf))?;
     if s.user.role != Role::Admin {
         return Err(AppError::Forbidden("two-step verification: administrators".into()));
     }
     let lang = s.lang;
-    let get = |k: &str| f.get(k).map(String::as_str).unwrap_or("");
-    let current: String = get("current").chars().take(crate::people::password::MAX_LENGTH + 1).collect();
+    let current: String = f.current.chars().take(crate::people::password::MAX_LENGTH + 1).collect();
     let stored = s.user.password_hash.clone();
     let right = tokio::task::spawn_blocking(move || auth::verify_password(&current, &stored))
         .await
@@ -112,16 +151,15 @@ pub async fn set_second_factor(State(st): State<AppState>, s: Session, Form(f): 
         st.store.audit(&s.user.username, "totp_refused", "the current password was wrong", now).await?;
         return Ok(redirect_err("/account", lang.tr("The current password is wrong.")));
     }
-    match get("action") {
+    match f.action.as_str() {
         "off" => {
             st.store.set_totp(s.user.id, None).await?;
             st.store.audit(&s.user.username, "totp_off", "", now).await?;
             Ok(redirect_ok("/account", lang.tr("Two-step verification turned off")))
         }
         "on" => {
-            let key = get("secret");
-            let secret = totp::from_base32(key).filter(|b| b.len() == totp::SECRET_BYTES).ok_or_else(|| AppError::BadRequest("secret".into()))?;
-            let Some(step) = totp::verify(&secret, get("code"), now.unix_timestamp(), None) else {
+            let secret = totp::from_base32(&f.secret).filter(|b| b.len() == totp::SECRET_BYTES).ok_or_else(|| AppError::BadRequest("secret".into()))?;
+            let Some(step) = totp::verify(&secret, &f.code, now.unix_timestamp(), None) else {
                 return Ok(redirect_err(
                     "/account",
                     lang.tr("The code does not match: check the phone's clock and type the code shown now, with the new key below."),
@@ -136,14 +174,13 @@ pub async fn set_second_factor(State(st): State<AppState>, s: Session, Form(f): 
 }
 
 /// Changes one's own password (audited); every session of the account ends.
-pub async fn change_password(State(st): State<AppState>, s: Session, Form(f): Form<Fields>) -> Result<Response, AppError> {
+pub async fn change_password(State(st): State<AppState>, s: Session, Form(f): Form<PasswordForm>) -> Result<Response, AppError> {
     s.require(Page::Account)?;
-    s.check_csrf(f.get("csrf"))?;
+    s.check_csrf(Some(&f.csrf))?;
     let lang = s.lang;
-    let get = |k: &str| f.get(k).map(String::as_str).unwrap_or("");
     let max = crate::people::password::MAX_LENGTH;
-    let (current, new) = (get("current").chars().take(max + 1).collect::<String>(), get("new").to_owned());
-    if new != get("again") {
+    let (current, new) = (f.current.chars().take(max + 1).collect::<String>(), f.new);
+    if new != f.again {
         return Ok(redirect_err("/account", lang.tr("The new password and its repetition differ.")));
     }
     if let Err(weak) = crate::people::password::check(&new) {
@@ -167,9 +204,9 @@ pub async fn change_password(State(st): State<AppState>, s: Session, Form(f): Fo
 }
 
 /// Ends every session of one's account (audited).
-pub async fn end_sessions(State(st): State<AppState>, s: Session, Form(f): Form<Fields>) -> Result<Response, AppError> {
+pub async fn end_sessions(State(st): State<AppState>, s: Session, Form(f): Form<CsrfOnly>) -> Result<Response, AppError> {
     s.require(Page::Account)?;
-    s.check_csrf(f.get("csrf"))?;
+    s.check_csrf(Some(&f.csrf))?;
     let ended = st.store.delete_sessions_of(s.user.id).await?;
     st.store.audit(&s.user.username, "sessions_ended", &format!("{ended} sessions ended"), (st.clock)()).await?;
     Ok(redirect_ok("/login", s.lang.tr("Every session ended")))

@@ -13,6 +13,14 @@ pub fn trimmed<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     })
 }
 
+/// The form of a button that only acts (sign out everywhere, revoke, release): its CSRF token.
+#[derive(Debug, Deserialize)]
+pub struct CsrfOnly {
+    /// The session's token, checked by [`super::Session::check_csrf`].
+    #[serde(default)]
+    pub csrf: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
