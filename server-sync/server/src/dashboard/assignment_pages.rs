@@ -4,17 +4,18 @@
 //! [`crate::storage::areas::SiteArea::new`]'s; the assignments themselves are
 //! [`crate::storage::assignments`]'s.
 
-use std::fmt::Write as _;
-
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::Response;
+use maud::html;
+use serde::Deserialize;
 use time::Date;
 
 use super::auth::Page;
-use super::html::{csrf_field, esc};
+use super::forms::{CsrfOnly, trimmed};
+use super::html::csrf_input;
 use super::i18n::tr;
-use super::pages::{Fields, field, redirect_err, redirect_ok};
+use super::pages::{redirect_err, redirect_ok};
 use super::{AppError, AppState, Session};
 use crate::storage::accounts::Role;
 use crate::storage::areas::SiteArea;
@@ -29,77 +30,89 @@ fn month_page(employee: &str, d: Date) -> String {
 pub async fn card(st: &AppState, s: &Session, employee_id: &str) -> Result<String, AppError> {
     let lang = s.lang;
     let admin = s.user.role == Role::Admin;
-    let csrf = csrf_field(&s.csrf);
-    let mut rows = String::new();
-    for a in st.store.field_assignments_of(&[employee_id]).await?.remove(employee_id).unwrap_or_default() {
-        let remove = if admin {
-            format!(r#"<form class="inline" method="post" action="/assignments/{}/remove">{csrf}<button class="reject">{}</button></form>"#, a.id, lang.tr("Remove"))
-        } else {
-            String::new()
-        };
-        let _ = write!(
-            rows,
-            r#"<tr data-assignment="{id}"><td>{f} – {t}</td><td>{label}</td><td>{lat:.6}, {lon:.6} ± {r} m</td><td>{remove}</td></tr>"#,
-            id = a.id,
-            f = date_str(a.from),
-            t = date_str(a.to),
-            label = esc(&a.label),
-            lat = a.area.lat_e7 as f64 / 1e7,
-            lon = a.area.lon_e7 as f64 / 1e7,
-            r = a.area.radius_m,
-        );
-    }
-    let mut out = format!(
-        r#"<section class="card" id="assignments"><h2>{}</h2><p class="muted">{}</p>"#,
-        lang.tr("Field assignments"),
-        lang.tr("A field record on an assignment's day is compared with the assignment's area (not the site's); outside it, or with a poor GPS fix, it waits for the supervisor's confirmation.")
-    );
-    if !rows.is_empty() {
-        let _ = write!(out, r#"<div class="scroll"><table><tbody>{rows}</tbody></table></div>"#);
-    }
-    if admin {
-        let _ = write!(
-            out,
-            r#"<form method="post" action="/assignments" class="inline">{csrf}<input type="hidden" name="employee" value="{e}">
-<label>{pf}<input type="date" name="from" required></label><label>{pto}<input type="date" name="to" required></label>
-<label>{ll}<input name="label" required maxlength="{MAX_LABEL_CHARS}"></label>
-<label>{lat}<input name="lat" required inputmode="decimal" placeholder="-8.5819"></label><label>{lon}<input name="lon" required inputmode="decimal" placeholder="115.1771"></label>
-<label>{r}<input name="radius" type="number" min="10" max="50000" value="500" required></label><button>{save}</button></form>"#,
-            e = esc(employee_id),
-            pf = lang.tr("From"),
-            pto = lang.tr("To"),
-            ll = lang.tr("Work and place"),
-            lat = lang.tr("Latitude"),
-            lon = lang.tr("Longitude"),
-            r = lang.tr("Radius (m)"),
-            save = lang.tr("Save"),
-        );
-    }
-    out.push_str("</section>");
-    Ok(out)
+    let assignments = st.store.field_assignments_of(&[employee_id]).await?.remove(employee_id).unwrap_or_default();
+    let card = html! {
+        section.card id="assignments" {
+            h2 { (lang.tr("Field assignments")) }
+            p.muted { (lang.tr("A field record on an assignment's day is compared with the assignment's area (not the site's); outside it, or with a poor GPS fix, it waits for the supervisor's confirmation.")) }
+            @if !assignments.is_empty() {
+                div.scroll { table { tbody {
+                    @for a in &assignments {
+                        tr data-assignment=(a.id) {
+                            td { (date_str(a.from)) " – " (date_str(a.to)) }
+                            td { (a.label) }
+                            td { (format!("{:.6}, {:.6} ± {} m", a.area.lat_e7 as f64 / 1e7, a.area.lon_e7 as f64 / 1e7, a.area.radius_m)) }
+                            td { @if admin {
+                                form.inline method="post" action=(format!("/assignments/{}/remove", a.id)) {
+                                    (csrf_input(&s.csrf))
+                                    button.reject { (lang.tr("Remove")) }
+                                }
+                            } }
+                        }
+                    }
+                } } }
+            }
+            @if admin {
+                form method="post" action="/assignments" class="inline" {
+                    (csrf_input(&s.csrf))
+                    input type="hidden" name="employee" value=(employee_id);
+                    label { (lang.tr("From")) input type="date" name="from" required; }
+                    label { (lang.tr("To")) input type="date" name="to" required; }
+                    label { (lang.tr("Work and place")) input name="label" required maxlength=(MAX_LABEL_CHARS); }
+                    label { (lang.tr("Latitude")) input name="lat" required inputmode="decimal" placeholder="-8.5819"; }
+                    label { (lang.tr("Longitude")) input name="lon" required inputmode="decimal" placeholder="115.1771"; }
+                    label { (lang.tr("Radius (m)")) input name="radius" type="number" min="10" max="50000" value="500" required; }
+                    button { (lang.tr("Save")) }
+                }
+            }
+        }
+    };
+    Ok(card.into_string())
+}
+
+/// The form of `POST /assignments`: whose, when, what and where (numbers as typed, a comma
+/// accepted as the decimal sign).
+#[derive(Debug, Deserialize)]
+pub struct AssignmentForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default, deserialize_with = "trimmed")]
+    employee: String,
+    #[serde(default, deserialize_with = "trimmed")]
+    from: String,
+    #[serde(default, deserialize_with = "trimmed")]
+    to: String,
+    #[serde(default, deserialize_with = "trimmed")]
+    label: String,
+    #[serde(default, deserialize_with = "trimmed")]
+    lat: String,
+    #[serde(default, deserialize_with = "trimmed")]
+    lon: String,
+    #[serde(default, deserialize_with = "trimmed")]
+    radius: String,
 }
 
 /// `POST /assignments`: gives an employee an assignment (administrators; audited). A bad field
 /// is named and nothing is written.
-pub async fn add(State(st): State<AppState>, s: Session, Form(f): Form<Fields>) -> Result<Response, AppError> {
+pub async fn add(State(st): State<AppState>, s: Session, Form(f): Form<AssignmentForm>) -> Result<Response, AppError> {
     s.require(Page::Settings)?;
-    s.check_csrf(f.get("csrf"))?;
+    s.check_csrf(Some(&f.csrf))?;
     let lang = s.lang;
-    let e = super::leave_pages::employee_in_scope(&st, &s, field(&f, "employee")).await?;
+    let e = super::leave_pages::employee_in_scope(&st, &s, &f.employee).await?;
     let back = |d: Option<Date>| month_page(&e.id, d.unwrap_or_else(|| st.now().date()));
-    let (Some(from), Some(to)) = (parse_date(field(&f, "from")), parse_date(field(&f, "to"))) else {
+    let (Some(from), Some(to)) = (parse_date(&f.from), parse_date(&f.to)) else {
         return Ok(redirect_err(&back(None), lang.tr("From/to: not a date.")));
     };
-    let label = field(&f, "label");
+    let label = f.label.as_str();
     if to < from || label.is_empty() || label.chars().count() > MAX_LABEL_CHARS {
         return Ok(redirect_err(
             &back(Some(from)),
             lang.tr("To: cannot be before from; the work and place are required."),
         ));
     }
-    let number = |k: &str| field(&f, k).replace(',', ".").parse::<f64>().ok();
-    let radius = field(&f, "radius").parse::<i64>().ok();
-    let Some(area) = number("lat").zip(number("lon")).zip(radius).and_then(|((lat, lon), r)| SiteArea::new(lat, lon, r)) else {
+    let number = |v: &str| v.replace(',', ".").parse::<f64>().ok();
+    let radius = f.radius.parse::<i64>().ok();
+    let Some(area) = number(&f.lat).zip(number(&f.lon)).zip(radius).and_then(|((lat, lon), r)| SiteArea::new(lat, lon, r)) else {
         return Ok(redirect_err(
             &back(Some(from)),
             lang.tr("Latitude/longitude/radius: a point on Earth and a radius of 10 m to 50 km."),
@@ -120,9 +133,9 @@ pub async fn add(State(st): State<AppState>, s: Session, Form(f): Form<Fields>) 
 }
 
 /// `POST /assignments/{id}/remove` (administrators; audited).
-pub async fn remove(State(st): State<AppState>, s: Session, Path(id): Path<i64>, Form(f): Form<Fields>) -> Result<Response, AppError> {
+pub async fn remove(State(st): State<AppState>, s: Session, Path(id): Path<i64>, Form(f): Form<CsrfOnly>) -> Result<Response, AppError> {
     s.require(Page::Settings)?;
-    s.check_csrf(f.get("csrf"))?;
+    s.check_csrf(Some(&f.csrf))?;
     let a = st.store.remove_field_assignment(id).await?.ok_or(AppError::NotFound)?;
     st.store.audit(&s.user.username, "field_assignment_removed", &format!("assignment {id}: {} {}..{}: {}", a.employee_id, date_str(a.from), date_str(a.to), a.label), (st.clock)()).await?;
     Ok(redirect_ok(&month_page(&a.employee_id, a.from), s.lang.tr("Assignment removed")))
