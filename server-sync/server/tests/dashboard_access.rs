@@ -137,8 +137,8 @@ async fn every_refusal_is_logged_and_audited_for_admins(db: &Db<'_>, logs: &Capt
     assert!(rows.iter().all(|r| r.contains("Akses ditolak")));
     for (who, what) in [
         ("kabid_bm", "GET /settings: role supervisor may not use Settings"),
-        ("kabid_bm", "GET /records: section SDA is outside the user&#39;s sections"),
-        ("kabid_bm", "GET /reports/month.csv: section CK is outside the user&#39;s sections"),
+        ("kabid_bm", "GET /records: section SDA is outside the user's sections"),
+        ("kabid_bm", "GET /reports/month.csv: section CK is outside the user's sections"),
         ("kabid_bm", "GET /audit: role supervisor may not use Audit"),
         ("operator", "GET /reports: role operator may not use Reports"),
         ("operator", "POST /devices/K-01/revoke: CSRF token missing or wrong"),

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::response::{Html, Response};
-use maud::{Markup, PreEscaped, html};
+use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::auth::{self, Page};
@@ -33,7 +33,7 @@ pub async fn account(State(_st): State<AppState>, s: Session, Query(q): Query<Ha
         @if temporary {
             div.flash id="choose-password" { (lang.tr("You signed in with a temporary password. Choose your own password to go on.")) }
         } @else {
-            (PreEscaped(flash(&q)))
+            (flash(&q))
         }
         section.card id="password" {
             h2 { (lang.tr("Change the password")) }
@@ -56,7 +56,7 @@ pub async fn account(State(_st): State<AppState>, s: Session, Query(q): Query<Ha
         }
         (second_factor_card(&s))
     };
-    Ok(Html(page(lang, &s.user, &s.csrf, Page::Account, lang.tr("My account"), &body.into_string())))
+    Ok(Html(page(lang, &s.user, &s.csrf, Page::Account, lang.tr("My account"), body)))
 }
 
 /// An administrator's second factor: how to turn it on (a new secret for the app, confirmed

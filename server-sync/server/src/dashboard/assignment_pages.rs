@@ -7,7 +7,7 @@
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use maud::html;
+use maud::{Markup, html};
 use serde::Deserialize;
 use time::Date;
 
@@ -27,7 +27,7 @@ fn month_page(employee: &str, d: Date) -> String {
 }
 
 /// The card: the employee's assignments and, for administrators, the forms.
-pub async fn card(st: &AppState, s: &Session, employee_id: &str) -> Result<String, AppError> {
+pub async fn card(st: &AppState, s: &Session, employee_id: &str) -> Result<Markup, AppError> {
     let lang = s.lang;
     let admin = s.user.role == Role::Admin;
     let assignments = st.store.field_assignments_of(&[employee_id]).await?.remove(employee_id).unwrap_or_default();
@@ -67,7 +67,7 @@ pub async fn card(st: &AppState, s: &Session, employee_id: &str) -> Result<Strin
             }
         }
     };
-    Ok(card.into_string())
+    Ok(card)
 }
 
 /// The form of `POST /assignments`: whose, when, what and where (numbers as typed, a comma

@@ -11,16 +11,18 @@
 //!
 //! [`audit`] is the admin's page: newest first, filtered by action or user, paged.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use axum::extract::{Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, Response};
+use maud::html;
+use serde::Deserialize;
 
 use super::auth::{self, Page};
-use super::html::{esc, page};
+use super::forms::trimmed;
+use super::html::{page, url_escape};
 use super::i18n::Lang;
 use crate::storage::calendar::date_str;
 use super::{AppError, AppState, Denied, SESSION_COOKIE, Session};
@@ -60,7 +62,7 @@ pub async fn log_denied(State(st): State<AppState>, req: Request, next: Next) ->
     response
 }
 
-/// A machine action name as people read it.
+/// A machine action name as people read it (an unknown one as it is, escaped by the page).
 pub fn action_label(lang: Lang, action: &str) -> String {
     let text = match action {
         "login" => lang.tr("Sign-in"),
@@ -107,66 +109,34 @@ pub fn action_label(lang: Lang, action: &str) -> String {
         "export_month" => lang.tr("Monthly recap exported"),
         "export_date" => lang.tr("Recap per date exported"),
         "template_key_rotate" => lang.tr("Face-template key rotated"),
-        other => return esc(other),
+        other => return other.to_owned(),
     };
     text.to_owned()
 }
 
-type Fields = HashMap<String, String>;
+/// The query of the audit page: the filters and where the page starts.
+#[derive(Debug, Default, Deserialize)]
+pub struct AuditQuery {
+    #[serde(default, deserialize_with = "trimmed")]
+    action: String,
+    #[serde(default, deserialize_with = "trimmed")]
+    user: String,
+    /// The id below which the page starts (older lines); anything but a number is ignored.
+    #[serde(default, deserialize_with = "trimmed")]
+    before: String,
+}
 
 /// The audit log (admins): newest first, filter by action and user, older lines by paging.
-pub async fn audit(State(st): State<AppState>, s: Session, Query(q): Query<Fields>) -> Result<Html<String>, AppError> {
+pub async fn audit(State(st): State<AppState>, s: Session, Query(q): Query<AuditQuery>) -> Result<Html<String>, AppError> {
     s.require(Page::Audit)?;
     let lang = s.lang;
-    let get = |k: &str| q.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
-    let action = get("action");
-    let by = get("user");
-    let before = get("before").and_then(|v| v.parse::<i64>().ok());
+    let action = Some(q.action.as_str()).filter(|v| !v.is_empty());
+    let by = Some(q.user.as_str()).filter(|v| !v.is_empty());
+    let before = q.before.parse::<i64>().ok();
     let lines = st.store.audit_lines(action, by, before, PAGE_LINES).await?;
-    let mut opts = format!(r#"<option value="">{}</option>"#, lang.tr("All actions"));
-    for a in st.store.audit_actions().await? {
-        let _ = write!(
-            opts,
-            r#"<option value="{v}"{sel}>{l}</option>"#,
-            v = esc(&a),
-            sel = if Some(a.as_str()) == action { " selected" } else { "" },
-            l = action_label(lang, &a)
-        );
-    }
-    let mut body = format!(
-        r#"<form class="inline card" method="get"><label>{al}<select name="action">{opts}</select></label>
-<label>{ul}<input name="user" value="{u}"></label><button>{show}</button></form>
-<div class="card scroll"><table id="audit"><thead><tr><th>{when}</th><th>{who}</th><th>{what}</th><th>{detail}</th></tr></thead><tbody>"#,
-        al = lang.tr("Action"),
-        ul = lang.tr("User"),
-        u = esc(by.unwrap_or("")),
-        show = lang.tr("Show"),
-        when = lang.tr("Time"),
-        who = lang.tr("User"),
-        what = lang.tr("Action"),
-        detail = lang.tr("Details"),
-    );
+    let actions = st.store.audit_actions().await?;
     let off = st.offset();
-    for l in &lines {
-        let at = l.at.to_offset(off);
-        let _ = write!(
-            body,
-            r#"<tr data-action="{a}"{cls}><td>{d} {h:02}:{m:02}:{sec:02}</td><td>{by}</td><td>{label}</td><td>{detail}</td></tr>"#,
-            a = esc(&l.action),
-            cls = if l.action == "access_denied" || l.action.ends_with("_refused") || l.action == "login_failed" { r#" class="late""# } else { "" },
-            d = date_str(at.date()),
-            h = at.hour(),
-            m = at.minute(),
-            sec = at.second(),
-            by = esc(&l.by),
-            label = action_label(lang, &l.action),
-            detail = esc(&l.detail),
-        );
-    }
-    body.push_str("</tbody></table></div>");
-    if lines.is_empty() {
-        let _ = write!(body, r#"<p class="muted">{}</p>"#, lang.tr("No log lines."));
-    } else if lines.len() as i64 == PAGE_LINES {
+    let older = (lines.len() as i64 == PAGE_LINES).then(|| {
         let oldest = lines.last().map_or(0, |l| l.id);
         let mut qs = format!("before={oldest}");
         if let Some(a) = action {
@@ -175,13 +145,42 @@ pub async fn audit(State(st): State<AppState>, s: Session, Query(q): Query<Field
         if let Some(u) = by {
             let _ = write!(qs, "&user={}", url_escape(u));
         }
-        let _ = write!(body, r#"<p><a href="/audit?{qs}">{}</a></p>"#, lang.tr("Older »"));
-    }
-    Ok(Html(page(lang, &s.user, &s.csrf, Page::Audit, lang.tr("Audit log"), &body)))
-}
-
-fn url_escape(s: &str) -> String {
-    s.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-_.".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+        format!("/audit?{qs}")
+    });
+    let body = html! {
+        form.inline.card method="get" {
+            label { (lang.tr("Action")) select name="action" {
+                option value="" { (lang.tr("All actions")) }
+                @for a in &actions {
+                    option value=(a) selected[Some(a.as_str()) == action] { (action_label(lang, a)) }
+                }
+            } }
+            label { (lang.tr("User")) input name="user" value=(by.unwrap_or("")); }
+            button { (lang.tr("Show")) }
+        }
+        div.card.scroll { table id="audit" {
+            thead { tr { th { (lang.tr("Time")) } th { (lang.tr("User")) } th { (lang.tr("Action")) } th { (lang.tr("Details")) } } }
+            tbody {
+                @for l in &lines {
+                    @let at = l.at.to_offset(off);
+                    @let refused = l.action == "access_denied" || l.action.ends_with("_refused") || l.action == "login_failed";
+                    tr data-action=(l.action) class=[refused.then_some("late")] {
+                        td { (date_str(at.date())) " " (format!("{:02}:{:02}:{:02}", at.hour(), at.minute(), at.second())) }
+                        td { (l.by) }
+                        td { (action_label(lang, &l.action)) }
+                        td { (l.detail) }
+                    }
+                }
+            }
+        } }
+        @if lines.is_empty() {
+            p.muted { (lang.tr("No log lines.")) }
+        }
+        @if let Some(href) = older {
+            p { a href=(href) { (lang.tr("Older »")) } }
+        }
+    };
+    Ok(Html(page(lang, &s.user, &s.csrf, Page::Audit, lang.tr("Audit log"), body)))
 }
 
 #[cfg(test)]
@@ -189,10 +188,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn labels_translate_known_actions_and_escape_unknown_ones() {
+    fn labels_translate_known_actions_and_keep_unknown_ones() {
         assert_eq!(action_label(Lang::Id, "access_denied"), "Akses ditolak");
         assert_eq!(action_label(Lang::En, "pin_reset"), "PIN reset");
-        assert_eq!(action_label(Lang::Id, "<x>"), "&lt;x&gt;");
-        assert_eq!(url_escape("a b&c"), "a%20b%26c");
+        assert_eq!(action_label(Lang::Id, "<x>"), "<x>");
     }
 }

@@ -9,17 +9,16 @@
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
-use std::fmt::Write as _;
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
+use maud::{DOCTYPE, Markup, PreEscaped, html};
 use tokio_stream::StreamExt as _;
 use tokio_stream::wrappers::BroadcastStream;
 
 use super::auth::token_hash;
-use super::html::esc;
 use super::i18n::Lang;
 use crate::storage::accounts::BoardToken;
 use crate::storage::calendar::date_str;
@@ -75,54 +74,60 @@ pub async fn board_fragment(st: &AppState, tok: &BoardToken, lang: Lang) -> Resu
         by_section.entry(e.section_name).or_default().push((name, d.late_minutes, t, band.tl_label().to_owned()));
     }
     let total: usize = by_section.values().map(Vec::len).sum();
-    let where_ = tok.site.as_ref().map(|s| format!(" · {}", esc(s))).unwrap_or_default();
-    let mut s = format!(
-        r#"<div class="top"><span>{t}{where_}</span><span>{d}</span><span class="count" id="late-count">{total}</span></div>"#,
-        t = lang.tr("Late today"),
-        d = date_str(today)
-    );
-    if total == 0 {
-        let _ = write!(s, r#"<p class="none">{}</p>"#, lang.tr("Nobody late yet."));
-    }
-    s.push_str(r#"<div class="cols">"#);
-    for (sec, mut v) in by_section {
+    for v in by_section.values_mut() {
         v.sort_by(|a, b| a.2.cmp(&b.2));
-        let _ = write!(s, r#"<section><h2>{}</h2><ol>"#, esc(&sec));
-        for (n, m, t, b) in v {
-            let _ = write!(s, r#"<li class="late-entry"><span class="n">{}</span><span class="t">{t}</span><span class="m">+{m} {} · {b}</span></li>"#, esc(&n), lang.tr("min"));
+    }
+    let alerts = if tok.device_alerts { device_alerts(st, lang).await? } else { html! {} };
+    let fragment = html! {
+        (alerts)
+        div.top {
+            span { (lang.tr("Late today")) @if let Some(site) = &tok.site { " · " (site) } }
+            span { (date_str(today)) }
+            span.count id="late-count" { (total) }
         }
-        s.push_str("</ol></section>");
-    }
-    s.push_str("</div>");
-    if tok.device_alerts {
-        s.insert_str(0, &device_alerts(st, lang).await?);
-    }
-    Ok(s)
+        @if total == 0 {
+            p.none { (lang.tr("Nobody late yet.")) }
+        }
+        div.cols {
+            @for (sec, v) in &by_section {
+                section {
+                    h2 { (sec) }
+                    ol {
+                        @for (n, m, t, b) in v {
+                            li.late-entry { span.n { (n) } span.t { (t) } span.m { "+" (m) " " (lang.tr("min")) " · " (b) } }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(fragment.into_string())
 }
 
 /// The admin view's strip: every device in trouble with what is wrong, an open enclosure
 /// first; nothing when all is well.
-async fn device_alerts(st: &AppState, lang: Lang) -> Result<String, AppError> {
+async fn device_alerts(st: &AppState, lang: Lang) -> Result<Markup, AppError> {
     let now = (st.clock)();
     let mut troubled: Vec<(crate::storage::health::Trouble, String, String)> = Vec::new();
     for (device, h) in st.store.device_health().await? {
         let troubles = crate::storage::health::trouble(&h, now, Default::default());
         if let Some(worst) = troubles.first() {
-            let what: Vec<&str> = troubles.iter().map(|t| super::pages::trouble_label(lang, *t)).collect();
+            let what: Vec<&str> = troubles.iter().map(|t| super::device_pages::trouble_label(lang, *t)).collect();
             troubled.push((*worst, device, what.join(", ")));
         }
     }
     if troubled.is_empty() {
-        return Ok(String::new());
+        return Ok(html! {});
     }
     troubled.sort_by(|a, b| (a.0 as u8, &a.1).cmp(&(b.0 as u8, &b.1)));
-    let mut out = format!(r#"<div class="alerts" id="device-alerts"><b>{}</b>"#, lang.tr("Devices in trouble"));
-    for (worst, device, what) in troubled {
-        let class = if worst == crate::storage::health::Trouble::TamperOpen { "alert tamper" } else { "alert" };
-        let _ = write!(out, r#"<span class="{class}" data-device="{d}">{d}: {w}</span>"#, d = esc(&device), w = esc(&what));
-    }
-    out.push_str("</div>");
-    Ok(out)
+    Ok(html! {
+        div.alerts id="device-alerts" {
+            b { (lang.tr("Devices in trouble")) }
+            @for (worst, device, what) in &troubled {
+                span class=(if *worst == crate::storage::health::Trouble::TamperOpen { "alert tamper" } else { "alert" }) data-device=(device) { (device) ": " (what) }
+            }
+        }
+    })
 }
 
 pub(crate) const BOARD_CSS: &str = r#"
@@ -142,13 +147,20 @@ pub async fn board_page(State(st): State<AppState>, Path(t): Path<String>, heade
     let tok = token(&st, &t).await?;
     let lang = lang(&headers);
     let inner = board_fragment(&st, &tok, lang).await?;
-    let html = format!(
-        r#"<!doctype html><html lang="{code}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>{title}</title><link rel="stylesheet" href="/assets/board.css"><script src="/assets/hadir.js" defer></script></head><body><div id="board" data-events="events">{inner}</div></body></html>"#,
-        code = lang.code(),
-        title = esc(&format!("{} · {}", lang.tr("Late board"), tok.label)),
-    );
-    Ok(Html(html).into_response())
+    let html = html! {
+        (DOCTYPE)
+        html lang=(lang.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width,initial-scale=1";
+                title { (lang.tr("Late board")) " · " (tok.label) }
+                link rel="stylesheet" href="/assets/board.css";
+                script src="/assets/hadir.js" defer {}
+            }
+            body { div id="board" data-events="events" { (PreEscaped(inner)) } }
+        }
+    };
+    Ok(Html(html.into_string()).into_response())
 }
 
 /// The event stream: the board's fragment now and after every new record.

@@ -11,14 +11,15 @@ use std::collections::{BTreeMap, HashMap};
 
 use axum::extract::{Query, State};
 use axum::response::Html;
-use maud::{PreEscaped, html};
+use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::auth::{Page, scope};
 use super::forms::trimmed;
 use super::html::page;
 use super::map::{Circle, svg};
-use super::pages::{flag_list, fix_quality, narrowed};
+use super::pages::narrowed;
+use super::record_pages::{fix_quality, flag_list};
 use super::webmap::{Mark, map_data, script_tags};
 use super::{AppError, AppState, Session};
 use crate::storage::calendar::{date_str, parse_date};
@@ -37,7 +38,7 @@ pub struct FieldDayQuery {
 /// One employee's field day as the page shows it.
 struct Day<'a> {
     employee: &'a Employee,
-    drawing: String,
+    drawing: Option<Markup>,
     map: Option<String>,
     rows: Vec<(i64, String, &'a RecordView)>,
 }
@@ -89,7 +90,7 @@ pub async fn field_day(State(st): State<AppState>, s: Session, Query(q): Query<F
         }
         // The drawing shows the area and the last position; the map shows them all.
         let last = fixes.last().map(|m| Circle { lat: m.lat, lon: m.lon, radius_m: m.radius_m });
-        let drawing = svg(area, last, (&area_label, lang.tr("Last position"))).unwrap_or_default();
+        let drawing = svg(area, last, (&area_label, lang.tr("Last position")));
         let areas: Vec<Mark> = area.map(|a| Mark { lat: a.lat, lon: a.lon, radius_m: a.radius_m, label: area_label.clone() }).into_iter().collect();
         let map = map_data(&st, &areas, &fixes, lang.tr("Records' positions, in time order"), true);
         shown.push(Day { employee: e, drawing, map, rows });
@@ -106,13 +107,13 @@ pub async fn field_day(State(st): State<AppState>, s: Session, Query(q): Query<F
     let body = html! {
         form.inline.card method="get" {
             label { (lang.tr("Date")) input type="date" name="date" value=(date_str(date)); }
-            label { (lang.tr("Section")) select name="section" { (PreEscaped(super::pages::section_options(&ctx, &scope(&s.user), &q.section, lang))) } }
+            label { (lang.tr("Section")) select name="section" { (super::pages::section_options(&ctx, &scope(&s.user), &q.section, lang)) } }
             button { (lang.tr("Show")) }
         }
         @for day in &shown {
             section.card data-field-day=(day.employee.id) {
                 h2 { (day.employee.name) " " span.muted { (day.employee.id) } }
-                div.place data-map=[day.map.as_deref()] { (PreEscaped(&day.drawing)) }
+                div.place data-map=[day.map.as_deref()] { @if let Some(d) = &day.drawing { (d) } }
                 div.scroll { table {
                     thead { tr { th { (lang.tr("Time")) } th { (lang.tr("Device")) } th { (lang.tr("Position")) } th { (lang.tr("Doubts")) } } }
                     tbody {
@@ -121,7 +122,7 @@ pub async fn field_day(State(st): State<AppState>, s: Session, Query(q): Query<F
                                 td { a href=(format!("/records/{rid}")) { (when) } }
                                 td { (r.punch.device_id) }
                                 td { @match &r.gps { Some(g) => (fix_quality(lang, g)), None => (lang.tr("no position")) } }
-                                td { (PreEscaped(flag_list(lang, &r.flags))) }
+                                td { (flag_list(lang, &r.flags)) }
                             }
                         }
                     }
@@ -137,7 +138,7 @@ pub async fn field_day(State(st): State<AppState>, s: Session, Query(q): Query<F
                 ul { @for (e, label) in &silent { li data-no-record=(e.id) { b { (e.name) } " " span.muted { (e.id) } ": " (label) } } }
             }
         }
-        (PreEscaped(script_tags(&st)))
+        (script_tags(&st))
     };
-    Ok(Html(page(lang, &s.user, &s.csrf, Page::Records, lang.tr("Field staff's day"), &body.into_string())))
+    Ok(Html(page(lang, &s.user, &s.csrf, Page::Records, lang.tr("Field staff's day"), body)))
 }

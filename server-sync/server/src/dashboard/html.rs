@@ -1,26 +1,15 @@
 //! The page frame: escaping, the layout with its navigation, and the one responsive style sheet
 //! (a phone gets the same pages, with the navigation wrapped and tables scrolling sideways).
 
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+use maud::{DOCTYPE, Markup, html};
 
 use super::auth::{Page, allowed};
 use super::i18n::Lang;
 use crate::storage::accounts::User;
 
-/// Escapes text for HTML content and attribute values.
-pub fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
-    }
-    o
+/// A value for a URL's query string, percent-encoded (all but letters, digits and `-_.`).
+pub fn url_escape(s: &str) -> String {
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-_.".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
 
 /// The style sheet, shared by every page.
@@ -51,8 +40,8 @@ table.stack td{display:flex;justify-content:space-between;gap:1rem;white-space:n
 "#;
 
 /// A full page for a signed-in user: the header with the pages the user's role may open, the
-/// other language and signing out; `body` is already HTML.
-pub fn page(lang: Lang, user: &User, csrf: &str, current: Page, title: &str, body: &str) -> String {
+/// other language and signing out, around `body`.
+pub fn page(lang: Lang, user: &User, csrf: &str, current: Page, title: &str, body: Markup) -> String {
     let items = [
         (Page::Own, "/me", lang.tr("My attendance")),
         (Page::Today, "/today", lang.tr("Today")),
@@ -89,7 +78,7 @@ pub fn page(lang: Lang, user: &User, csrf: &str, current: Page, title: &str, bod
             }
             main {
                 h1 { (title) }
-                (PreEscaped(body))
+                (body)
             }
         },
     )
@@ -134,8 +123,8 @@ pub fn role_label(lang: Lang, r: crate::storage::accounts::Role) -> &'static str
     }
 }
 
-/// A page without a user (login, errors); `body` is already HTML.
-pub fn bare(lang: Lang, title: &str, body: &str) -> String {
+/// A page without a user (login, errors).
+pub fn bare(lang: Lang, title: &str, body: Markup) -> String {
     document(
         lang,
         title,
@@ -143,7 +132,7 @@ pub fn bare(lang: Lang, title: &str, body: &str) -> String {
             header { span.brand { "Hadir" } }
             main.narrow {
                 h1 { (title) }
-                (PreEscaped(body))
+                (body)
             }
         },
     )
@@ -154,27 +143,23 @@ pub fn csrf_input(csrf: &str) -> Markup {
     html! { input type="hidden" name="csrf" value=(csrf); }
 }
 
-/// [`csrf_input`] for pages still written as text.
-pub fn csrf_field(csrf: &str) -> String {
-    csrf_input(csrf).into_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn the_frame_escapes_the_title_and_keeps_the_body() {
-        let page = bare(Lang::En, "<script>x</script> & co", "<p id=\"b\">body</p>");
+        let page = bare(Lang::En, "<script>x</script> & co", html! { p id="b" { "body" } });
         assert!(page.starts_with("<!DOCTYPE html><html lang=\"en\">"), "{page}");
         assert!(page.contains("<title>&lt;script&gt;x&lt;/script&gt; &amp; co · Hadir</title>"), "{page}");
         assert!(page.contains("<h1>&lt;script&gt;x&lt;/script&gt; &amp; co</h1><p id=\"b\">body</p>"), "{page}");
         assert!(!page.contains("<script>x"), "{page}");
-        assert_eq!(csrf_field("a\"b"), r#"<input type="hidden" name="csrf" value="a&quot;b">"#);
+        assert_eq!(csrf_input("a\"b").into_string(), r#"<input type="hidden" name="csrf" value="a&quot;b">"#);
     }
 
     #[test]
-    fn escapes_markup_and_quotes() {
-        assert_eq!(esc(r#"<a href="x">O'Neil & co</a>"#), "&lt;a href=&quot;x&quot;&gt;O&#39;Neil &amp; co&lt;/a&gt;");
+    fn query_values_are_percent_encoded() {
+        assert_eq!(url_escape("a b&c/é"), "a%20b%26c%2F%C3%A9");
+        assert_eq!(url_escape("BM-2_x.y"), "BM-2_x.y");
     }
 }

@@ -5,15 +5,18 @@
 //! [`crate::storage::leave`]; this module reads forms and writes pages.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 
 use axum::Form;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
+use maud::{Markup, html};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 use super::auth::{Page, scope};
-use super::html::{csrf_field, esc, page};
+use super::forms::trimmed;
+use super::html::{csrf_input, page};
 use super::i18n::Lang;
 use super::pages::{flash, redirect_err, redirect_ok};
 use super::{AppError, AppState, Session};
@@ -58,82 +61,86 @@ pub async fn leave(State(st): State<AppState>, s: Session, Query(q): Query<Field
     let sc = scope(&s.user);
     let employees: HashMap<String, crate::storage::employees::Employee> =
         st.store.employees().await?.into_iter().filter(|e| sc.includes(e.section.as_deref())).map(|e| (e.id.clone(), e)).collect();
-    let mut body = flash(&q);
-    if may_file(&s) {
-        body.push_str(&filing_form(lang, &s.csrf, "/leave", r#"<label>NIP<input name="employee" required maxlength="32"></label>"#));
-    }
-    let _ = write!(
-        body,
-        r#"<div class="card scroll"><table id="leave"><thead><tr><th>{n}</th><th>{k}</th><th>{d}</th><th>{r}</th><th>{st}</th><th></th></tr></thead><tbody>"#,
-        n = lang.tr("Employee"),
-        k = lang.tr("Kind"),
-        d = lang.tr("Dates"),
-        r = lang.tr("Reason"),
-        st = lang.tr("State"),
-    );
-    for req in st.store.leave_requests(500).await? {
-        let Some(e) = employees.get(&req.employee_id) else { continue };
-        let state = state_html(lang, &req);
-        let attachment = match &req.attachment_name {
-            Some(name) => format!(r#"<br><a href="/leave/{}/attachment">{}</a>"#, req.id, esc(name)),
-            None => String::new(),
-        };
-        let decide = if req.state == LeaveState::Pending && may_decide(&s) {
-            format!(
-                r#"<form method="post" action="/leave/{id}/decide" class="inline">{c}<input name="reason" maxlength="500" placeholder="{ph}"><button name="action" value="approve">{ok}</button><button name="action" value="refuse" class="reject">{no}</button></form>"#,
-                id = req.id,
-                c = csrf_field(&s.csrf),
-                ph = lang.tr("Reason (required to refuse)"),
-                ok = lang.tr("Approve"),
-                no = lang.tr("Refuse"),
-            )
-        } else {
-            String::new()
-        };
-        let _ = write!(
-            body,
-            r#"<tr data-leave="{id}"><td>{name}<br><span class="muted">{nip}</span></td><td>{kind}</td><td>{from} – {to}</td><td>{why}{attachment}</td><td class="state">{state}</td><td>{decide}</td></tr>"#,
-            id = req.id,
-            name = esc(&e.name),
-            nip = esc(&e.id),
-            kind = kind_label(lang, req.kind),
-            from = date_str(req.from),
-            to = date_str(req.to),
-            why = esc(&req.reason),
-        );
-    }
-    body.push_str("</tbody></table></div>");
-    Ok(Html(page(lang, &s.user, &s.csrf, Page::Leave, lang.tr_in("leave and permits", "Leave"), &body)))
+    let requests: Vec<_> = st.store.leave_requests(500).await?.into_iter().filter_map(|r| Some((employees.get(&r.employee_id)?, r))).collect();
+    let body = html! {
+        (flash(&q))
+        @if may_file(&s) {
+            (filing_form(lang, &s.csrf, "/leave", html! { label { "NIP" input name="employee" required maxlength="32"; } }))
+        }
+        div.card.scroll { table id="leave" {
+            thead { tr { th { (lang.tr("Employee")) } th { (lang.tr("Kind")) } th { (lang.tr("Dates")) } th { (lang.tr("Reason")) } th { (lang.tr("State")) } th {} } }
+            tbody {
+                @for (e, req) in &requests {
+                    tr data-leave=(req.id) {
+                        td { (e.name) br; span.muted { (e.id) } }
+                        td { (kind_label(lang, req.kind)) }
+                        td { (date_str(req.from)) " – " (date_str(req.to)) }
+                        td {
+                            (req.reason)
+                            @if let Some(name) = &req.attachment_name { br; a href=(format!("/leave/{}/attachment", req.id)) { (name) } }
+                        }
+                        td.state { (state_html(lang, req)) }
+                        td { @if req.state == LeaveState::Pending && may_decide(&s) {
+                            form method="post" action=(format!("/leave/{}/decide", req.id)) class="inline" {
+                                (csrf_input(&s.csrf))
+                                input name="reason" maxlength="500" placeholder=(lang.tr("Reason (required to refuse)"));
+                                button name="action" value="approve" { (lang.tr("Approve")) }
+                                button name="action" value="refuse" class="reject" { (lang.tr("Refuse")) }
+                            }
+                        } }
+                    }
+                }
+            }
+        } }
+    };
+    Ok(Html(page(lang, &s.user, &s.csrf, Page::Leave, lang.tr_in("leave and permits", "Leave"), body)))
 }
 
 /// The form that files a request at `action`; `who` is the employee field, when the form
 /// must name one.
-pub(super) fn filing_form(lang: Lang, csrf: &str, action: &str, who: &str) -> String {
-    let kinds: String = Excused::ALL.iter().map(|k| format!(r#"<option value="{}">{}</option>"#, k.as_str(), kind_label(lang, *k))).collect();
-    format!(
-        r#"<form method="post" action="{action}" enctype="multipart/form-data" class="inline card" id="file-leave">{c}
-{who}<label>{kl}<select name="kind">{kinds}</select></label>
-<label>{from}<input type="date" name="from" required></label><label>{to}<input type="date" name="to" required></label>
-<label>{why}<input name="reason" required maxlength="500"></label><label>{att}<input type="file" name="attachment" accept=".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"></label>
-<button>{file}</button></form>"#,
-        c = csrf_field(csrf),
-        kl = lang.tr("Kind"),
-        from = lang.tr("From"),
-        to = lang.tr("To"),
-        why = lang.tr("Reason"),
-        att = lang.tr("Attachment (PDF/JPEG/PNG, at most 2 MB)"),
-        file = lang.tr_in("verb", "File"),
-    )
+pub(super) fn filing_form(lang: Lang, csrf: &str, action: &str, who: Markup) -> Markup {
+    html! {
+        form method="post" action=(action) enctype="multipart/form-data" class="inline card" id="file-leave" {
+            (csrf_input(csrf))
+            (who)
+            label { (lang.tr("Kind")) select name="kind" { @for k in Excused::ALL.iter() { option value=(k.as_str()) { (kind_label(lang, *k)) } } } }
+            label { (lang.tr("From")) input type="date" name="from" required; }
+            label { (lang.tr("To")) input type="date" name="to" required; }
+            label { (lang.tr("Reason")) input name="reason" required maxlength="500"; }
+            label { (lang.tr("Attachment (PDF/JPEG/PNG, at most 2 MB)")) input type="file" name="attachment" accept=".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"; }
+            button { (lang.tr_in("verb", "File")) }
+        }
+    }
 }
 
 /// A request's state as a table cell shows it (with who decided and why).
-pub(super) fn state_html(lang: Lang, req: &crate::storage::leave::LeaveRequest) -> String {
+pub(super) fn state_html(lang: Lang, req: &crate::storage::leave::LeaveRequest) -> Markup {
     match (&req.state, &req.decided) {
-        (LeaveState::Pending, _) => format!(r#"<span class="pending">{}</span>"#, lang.tr("Awaiting approval")),
-        (LeaveState::Approved, Some((by, _, why))) => format!(r#"<span class="ok">{}</span> ({}: {})"#, lang.tr("Approved"), esc(by), esc(why)),
-        (LeaveState::Refused, Some((by, _, why))) => format!(r#"<span class="bad">{}</span> ({}: {})"#, lang.tr("Refused"), esc(by), esc(why)),
-        (_, None) => String::new(),
+        (LeaveState::Pending, _) => html! { span.pending { (lang.tr("Awaiting approval")) } },
+        (LeaveState::Approved, Some((by, _, why))) => html! { span.ok { (lang.tr("Approved")) } " (" (by) ": " (why) ")" },
+        (LeaveState::Refused, Some((by, _, why))) => html! { span.bad { (lang.tr("Refused")) } " (" (by) ": " (why) ")" },
+        (_, None) => html! {},
     }
+}
+
+/// The fields of a leave request (multipart, beside its `attachment`); `employee` only on
+/// the leave page, where an operator files for someone.
+#[derive(Debug, Deserialize)]
+pub struct LeaveForm {
+    /// The session's token.
+    #[serde(default)]
+    pub csrf: String,
+    /// The employee's id (the leave page's form; an employee's own form has none).
+    #[serde(default, deserialize_with = "trimmed")]
+    pub employee: String,
+    #[serde(default, deserialize_with = "trimmed")]
+    kind: String,
+    #[serde(default, deserialize_with = "trimmed")]
+    from: String,
+    #[serde(default, deserialize_with = "trimmed")]
+    to: String,
+    #[serde(default, deserialize_with = "trimmed")]
+    reason: String,
 }
 
 /// Checks and files a request for `employee_id` (audited as `leave_filed`); the message to
@@ -142,16 +149,15 @@ pub(super) async fn file_checked(
     st: &AppState,
     s: &Session,
     employee_id: &str,
-    fields: &Fields,
+    fields: &LeaveForm,
     attachment: Option<&Attachment>,
 ) -> Result<Result<&'static str, String>, AppError> {
     let lang = s.lang;
-    let get = |k: &str| fields.get(k).map(|v| v.trim()).unwrap_or("");
-    let Some(kind) = Excused::parse(get("kind")) else { return Ok(Err("kind".into())) };
-    let (Some(from), Some(to)) = (parse_date(get("from")), parse_date(get("to"))) else {
+    let Some(kind) = Excused::parse(&fields.kind) else { return Ok(Err("kind".into())) };
+    let (Some(from), Some(to)) = (parse_date(&fields.from), parse_date(&fields.to)) else {
         return Ok(Err(lang.tr("from/to: not a date").into()));
     };
-    let reason = get("reason");
+    let reason = fields.reason.as_str();
     let media = match check_request(from, to, reason, attachment) {
         Ok(m) => m,
         Err(problem) => return Ok(Err(problem.to_string())),
@@ -165,8 +171,8 @@ pub(super) async fn file_checked(
 }
 
 /// Reads a form with an optional file part named `attachment` (a leave request's letter, a
-/// manual entry's).
-pub(crate) async fn form_with_attachment(lang: Lang, mut form: Multipart) -> Result<(Fields, Option<Attachment>), AppError> {
+/// manual entry's) into the typed form `T` and the file.
+pub(crate) async fn form_with_attachment<T: DeserializeOwned>(lang: Lang, mut form: Multipart) -> Result<(T, Option<Attachment>), AppError> {
     let unreadable = |e: axum::extract::multipart::MultipartError| {
         tracing::info!(error = %e, "upload with an attachment not readable");
         AppError::BadRequest(lang.tr("The upload could not be read (cut off or too large).").into())
@@ -186,7 +192,9 @@ pub(crate) async fn form_with_attachment(lang: Lang, mut form: Multipart) -> Res
             fields.insert(name, field.text().await.map_err(unreadable)?);
         }
     }
-    Ok((fields, attachment))
+    let typed = T::deserialize(serde::de::value::MapDeserializer::<_, serde::de::value::Error>::new(fields.into_iter()))
+        .map_err(|e| AppError::BadRequest(e.to_string()))?;
+    Ok((typed, attachment))
 }
 
 /// A stored attachment as a download: its media type as read from its content at upload,
@@ -210,34 +218,45 @@ pub(crate) fn attachment_response(media: String, name: &str, bytes: Vec<u8>) -> 
 pub async fn file_leave(State(st): State<AppState>, s: Session, form: Multipart) -> Result<Response, AppError> {
     s.require(Page::Leave)?;
     let lang = s.lang;
-    let (fields, attachment) = form_with_attachment(lang, form).await?;
-    s.check_csrf(fields.get("csrf"))?;
+    let (fields, attachment): (LeaveForm, _) = form_with_attachment(lang, form).await?;
+    s.check_csrf(Some(&fields.csrf))?;
     if !may_file(&s) {
         return Err(AppError::Forbidden("file_leave: operators and administrators".into()));
     }
-    let e = employee_in_scope(&st, &s, fields.get("employee").map_or("", |v| v.trim())).await?;
+    let e = employee_in_scope(&st, &s, &fields.employee).await?;
     Ok(match file_checked(&st, &s, &e.id, &fields, attachment.as_ref()).await? {
         Ok(msg) => redirect_ok("/leave", msg),
         Err(why) => redirect_err("/leave", &why),
     })
 }
 
+/// The form of a decision on a request: approve or refuse, with a reason.
+#[derive(Debug, Deserialize)]
+pub struct DecisionForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default, deserialize_with = "trimmed")]
+    reason: String,
+}
+
 /// Approves or refuses a pending request (the employee's supervisor or an administrator).
-pub async fn decide_leave(State(st): State<AppState>, s: Session, Path(id): Path<i64>, Form(f): Form<Fields>) -> Result<Response, AppError> {
+pub async fn decide_leave(State(st): State<AppState>, s: Session, Path(id): Path<i64>, Form(f): Form<DecisionForm>) -> Result<Response, AppError> {
     s.require(Page::Leave)?;
-    s.check_csrf(f.get("csrf"))?;
+    s.check_csrf(Some(&f.csrf))?;
     let lang = s.lang;
     if !may_decide(&s) {
         return Err(AppError::Forbidden("decide_leave: supervisors and administrators".into()));
     }
     let req = st.store.leave_request(id).await?.ok_or(AppError::NotFound)?;
     employee_in_scope(&st, &s, &req.employee_id).await?;
-    let approve = match f.get("action").map(String::as_str) {
-        Some("approve") => true,
-        Some("refuse") => false,
+    let approve = match f.action.as_str() {
+        "approve" => true,
+        "refuse" => false,
         _ => return Err(AppError::BadRequest("action".into())),
     };
-    let reason = f.get("reason").map(|r| r.trim()).unwrap_or("");
+    let reason = f.reason.as_str();
     if !approve && reason.is_empty() {
         return Ok(redirect_err("/leave", lang.tr("A reason is required to refuse.")));
     }

@@ -30,7 +30,7 @@ fn person_inputs(lang: Lang, prefix: &str, p: &Signatory) -> Markup {
 }
 
 /// The card on the settings page; `csrf` is the session's token for the form.
-pub async fn card(st: &AppState, lang: Lang, csrf: &str) -> Result<String, AppError> {
+pub async fn card(st: &AppState, lang: Lang, csrf: &str) -> Result<Markup, AppError> {
     let l = st.store.letterhead().await?;
     let sections = st.store.sections().await?;
     let card = html! {
@@ -57,7 +57,7 @@ pub async fn card(st: &AppState, lang: Lang, csrf: &str) -> Result<String, AppEr
             }
         }
     };
-    Ok(card.into_string())
+    Ok(card)
 }
 
 /// Saves the letterhead and signatories (administrators; audited). The form stays a map: a

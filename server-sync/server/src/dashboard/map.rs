@@ -6,7 +6,7 @@
 //!
 //! It must not: read the store (the caller passes the area and the fix).
 
-use std::fmt::Write as _;
+use maud::{Markup, html};
 
 /// Mean Earth radius, metres (as the rulebook's distances).
 const EARTH_RADIUS_M: f64 = 6_371_008.8;
@@ -37,7 +37,7 @@ fn length_text(m: f64) -> String {
 
 /// The drawing of `area` (the site's, if it has one) and `fix` (the record's position and
 /// accuracy), with `labels` for the two (already in the reader's language).
-pub fn svg(area: Option<Circle>, fix: Option<Circle>, labels: (&str, &str)) -> Option<String> {
+pub fn svg(area: Option<Circle>, fix: Option<Circle>, labels: (&str, &str)) -> Option<Markup> {
     let shapes: Vec<Circle> = area.into_iter().chain(fix).collect();
     let first = shapes.first()?;
     // Centre of the drawing: the middle of everything's extent, in metres east/north of the
@@ -61,43 +61,29 @@ pub fn svg(area: Option<Circle>, fix: Option<Circle>, labels: (&str, &str)) -> O
         let (x, y) = local(c);
         (SIZE / 2.0 + (x - cx) * scale, SIZE / 2.0 - (y - cy) * scale)
     };
-    let mut out = format!(
-        r##"<svg class="map" viewBox="0 0 {s} {s}" width="{s}" height="{s}" role="img" aria-label="{a} / {f}"><rect width="{s}" height="{s}" fill="#eef3f6"/>"##,
-        s = SIZE,
-        a = super::html::esc(labels.0),
-        f = super::html::esc(labels.1),
-    );
-    if let Some(a) = area {
-        let (x, y) = px(&a);
-        let _ = write!(
-            out,
-            r##"<circle class="area" cx="{x:.1}" cy="{y:.1}" r="{r:.1}" fill="#1e7b3430" stroke="#1e7b34" stroke-width="2"/><text x="{x:.1}" y="{ty:.1}" text-anchor="middle" font-size="12" fill="#1e7b34">{l}</text>"##,
-            r = (a.radius_m * scale).max(2.0),
-            ty = (y - a.radius_m * scale - 4.0).max(12.0),
-            l = super::html::esc(labels.0),
-        );
-    }
-    if let Some(f) = fix {
-        let (x, y) = px(&f);
-        let _ = write!(
-            out,
-            r##"<circle class="accuracy" cx="{x:.1}" cy="{y:.1}" r="{r:.1}" fill="#a61b0f25" stroke="#a61b0f" stroke-dasharray="4 3"/><circle class="fix" cx="{x:.1}" cy="{y:.1}" r="4" fill="#a61b0f"/><text x="{tx:.1}" y="{y:.1}" font-size="12" fill="#a61b0f">{l}</text>"##,
-            r = (f.radius_m * scale).max(5.0),
-            tx = (x + 8.0).min(SIZE - 60.0),
-            l = super::html::esc(labels.1),
-        );
-    }
+    let f1 = |v: f64| format!("{v:.1}");
     let bar_m = round_length(span / 4.0);
-    let bar_px = bar_m * scale;
-    let _ = write!(
-        out,
-        r##"<path d="M10 {y0} h{bar_px:.1}" stroke="#1d2731" stroke-width="3"/><text class="scale" x="10" y="{ty}" font-size="11" fill="#1d2731">{t}</text><text x="{nx}" y="18" font-size="12" fill="#1d2731">N ↑</text></svg>"##,
-        y0 = SIZE - 12.0,
-        ty = SIZE - 18.0,
-        nx = SIZE - 30.0,
-        t = length_text(bar_m),
-    );
-    Some(out)
+    let aria = format!("{} / {}", labels.0, labels.1);
+    // Every element is closed (`{}`): inside HTML, an SVG element left open would hold the next.
+    Some(html! {
+        svg.map viewBox=(format!("0 0 {SIZE} {SIZE}")) width=(SIZE) height=(SIZE) role="img" aria-label=(aria) {
+            rect width=(SIZE) height=(SIZE) fill="#eef3f6" {}
+            @if let Some(a) = area {
+                @let (x, y) = px(&a);
+                circle.area cx=(f1(x)) cy=(f1(y)) r=(f1((a.radius_m * scale).max(2.0))) fill="#1e7b3430" stroke="#1e7b34" stroke-width="2" {}
+                text x=(f1(x)) y=(f1((y - a.radius_m * scale - 4.0).max(12.0))) text-anchor="middle" font-size="12" fill="#1e7b34" { (labels.0) }
+            }
+            @if let Some(f) = fix {
+                @let (x, y) = px(&f);
+                circle.accuracy cx=(f1(x)) cy=(f1(y)) r=(f1((f.radius_m * scale).max(5.0))) fill="#a61b0f25" stroke="#a61b0f" stroke-dasharray="4 3" {}
+                circle.fix cx=(f1(x)) cy=(f1(y)) r="4" fill="#a61b0f" {}
+                text x=(f1((x + 8.0).min(SIZE - 60.0))) y=(f1(y)) font-size="12" fill="#a61b0f" { (labels.1) }
+            }
+            path d=(format!("M10 {} h{}", SIZE - 12.0, f1(bar_m * scale))) stroke="#1d2731" stroke-width="3" {}
+            text.scale x="10" y=(SIZE - 18.0) font-size="11" fill="#1d2731" { (length_text(bar_m)) }
+            text x=(SIZE - 30.0) y="18" font-size="12" fill="#1d2731" { "N ↑" }
+        }
+    })
 }
 
 #[cfg(test)]
@@ -117,7 +103,7 @@ mod tests {
     fn a_fix_30_km_north_of_the_area_is_drawn_above_it() {
         let area = Circle { lat: -8.58, lon: 115.17, radius_m: 500.0 };
         let fix = Circle { lat: -8.58 + 0.27, lon: 115.17, radius_m: 5.0 };
-        let s = svg(Some(area), Some(fix), ("Area <kantor>", "Rekaman")).expect("drawn");
+        let s = svg(Some(area), Some(fix), ("Area <kantor>", "Rekaman")).expect("drawn").into_string();
         let cy = |class: &str| -> f64 {
             let i = s.find(&format!(r#"class="{class}""#)).unwrap();
             let rest = &s[i..];
@@ -132,6 +118,6 @@ mod tests {
 
     #[test]
     fn nothing_to_draw() {
-        assert_eq!(svg(None, None, ("a", "b")), None);
+        assert!(svg(None, None, ("a", "b")).is_none());
     }
 }

@@ -40,6 +40,7 @@ pub mod account_pages;
 pub mod assignment_pages;
 pub mod assets;
 pub mod audit_pages;
+pub mod device_pages;
 pub mod auth;
 pub mod board;
 pub mod employee_pages;
@@ -51,17 +52,21 @@ pub mod html;
 pub mod i18n;
 pub mod leave_pages;
 pub mod letterhead_pages;
+pub mod login_pages;
 pub mod manual_pages;
 pub mod own_pages;
 pub mod map;
 pub mod pages;
 pub mod people_pages;
+pub mod record_pages;
 pub mod pin;
 pub mod report_pages;
 pub mod roster_pages;
 pub mod schedule_pages;
+pub mod settings_pages;
 pub mod site_pages;
 pub mod terminal_pages;
+pub mod today_pages;
 pub mod totp;
 pub mod user_pages;
 pub mod webmap;
@@ -397,7 +402,7 @@ impl IntoResponse for AppError {
                 )
             }
         };
-        let mut r = (code, Html(html::bare(Lang::Id, &msg, ""))).into_response();
+        let mut r = (code, Html(html::bare(Lang::Id, &msg, maud::html! {}))).into_response();
         if let Some(reason) = denied {
             r.extensions_mut().insert(Denied(reason));
         }
@@ -509,12 +514,12 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/leaflet.js", get(webmap::library_js))
         .route("/assets/leaflet.css", get(webmap::library_css))
         .route("/assets/hadir-map.js", get(webmap::script))
-        .route("/login", get(pages::login_form).post(pages::login))
-        .route("/logout", post(pages::logout))
-        .route("/lang/{code}", get(pages::set_lang))
-        .route("/today", get(pages::today))
-        .route("/employees", get(pages::employees))
-        .route("/employees/section", post(pages::assign_section))
+        .route("/login", get(login_pages::login_form).post(login_pages::login))
+        .route("/logout", post(login_pages::logout))
+        .route("/lang/{code}", get(login_pages::set_lang))
+        .route("/today", get(today_pages::today))
+        .route("/employees", get(employee_pages::employees))
+        .route("/employees/section", post(employee_pages::assign_section))
         .route(
             "/employees/import",
             get(people_pages::import_page)
@@ -537,23 +542,23 @@ pub fn router(state: AppState) -> Router {
         .route("/employees/{id}/terminal-user", post(roster_pages::set_terminal_user))
         .route("/employees/{id}/templates/{template_id}/remove", post(roster_pages::remove_template))
         .route("/audit", get(audit_pages::audit))
-        .route("/records", get(pages::records))
-        .route("/records/{id}", get(pages::record_page))
-        .route("/records/{id}/photo", get(pages::record_photo))
+        .route("/records", get(record_pages::records))
+        .route("/records/{id}", get(record_pages::record_page))
+        .route("/records/{id}/photo", get(record_pages::record_photo))
         .route("/field", get(field_pages::field_day))
-        .route("/confirmations", get(pages::confirmations))
-        .route("/confirmations/{id}", post(pages::decide))
-        .route("/confirmations/{id}/reverse", post(pages::reverse_decision))
-        .route("/corrections", get(pages::corrections).post(pages::add_correction))
+        .route("/confirmations", get(record_pages::confirmations))
+        .route("/confirmations/{id}", post(record_pages::decide))
+        .route("/confirmations/{id}/reverse", post(record_pages::reverse_decision))
+        .route("/corrections", get(record_pages::corrections).post(record_pages::add_correction))
         .route(
             "/leave",
             get(leave_pages::leave).post(leave_pages::file_leave).layer(DefaultBodyLimit::max(crate::storage::leave::MAX_ATTACHMENT_BYTES + (64 << 10))),
         )
         .route("/leave/{id}/decide", post(leave_pages::decide_leave))
         .route("/leave/{id}/attachment", get(leave_pages::attachment))
-        .route("/devices", get(pages::devices))
-        .route("/devices/{id}/revoke", post(pages::revoke_device))
-        .route("/devices/{id}/release", post(pages::release_device))
+        .route("/devices", get(device_pages::devices))
+        .route("/devices/{id}/revoke", post(device_pages::revoke_device))
+        .route("/devices/{id}/release", post(device_pages::release_device))
         .route("/devices/terminals/status-rule", post(terminal_pages::set_status_rule))
         .route("/devices/terminals/{serial}/approve", post(terminal_pages::approve))
         .route("/devices/terminals/{serial}/revoke", post(terminal_pages::revoke))
@@ -563,11 +568,11 @@ pub fn router(state: AppState) -> Router {
         .route("/account/password", post(account_pages::change_password))
         .route("/account/sessions/end", post(account_pages::end_sessions))
         .route("/account/totp", post(account_pages::set_second_factor))
-        .route("/settings", get(pages::settings))
-        .route("/settings/rules", post(pages::save_rules))
-        .route("/settings/holiday", post(pages::add_holiday))
-        .route("/settings/holiday/{date}/remove", post(pages::remove_holiday))
-        .route("/settings/holidays/import", post(pages::import_holidays))
+        .route("/settings", get(settings_pages::settings))
+        .route("/settings/rules", post(settings_pages::save_rules))
+        .route("/settings/holiday", post(settings_pages::add_holiday))
+        .route("/settings/holiday/{date}/remove", post(settings_pages::remove_holiday))
+        .route("/settings/holidays/import", post(settings_pages::import_holidays))
         .route("/settings/section", post(schedule_pages::put_section))
         .route("/settings/section/period", post(schedule_pages::put_special_period))
         .route("/schedules", post(schedule_pages::add_employee_schedule))
@@ -575,8 +580,8 @@ pub fn router(state: AppState) -> Router {
         .route("/assignments/{id}/remove", post(assignment_pages::remove))
         .route("/schedules/{id}/remove", post(schedule_pages::remove_employee_schedule))
         .route("/settings/site", post(site_pages::put_site))
-        .route("/settings/site-area", post(pages::put_site_area))
-        .route("/settings/retention", post(pages::put_retention))
+        .route("/settings/site-area", post(settings_pages::put_site_area))
+        .route("/settings/retention", post(settings_pages::put_retention))
         .route("/settings/letterhead", post(letterhead_pages::put_letterhead))
         .route("/settings/user", post(user_pages::add_user))
         .route("/settings/user/{id}/role", post(user_pages::set_role))
@@ -584,8 +589,8 @@ pub fn router(state: AppState) -> Router {
         .route("/settings/user/{id}/enable", post(user_pages::enable))
         .route("/settings/user/{id}/reset", post(user_pages::reset_password))
         .route("/employees/{id}/sign-in-code", post(user_pages::issue_code))
-        .route("/settings/board", post(pages::add_board_token))
-        .route("/settings/board/{hash}/revoke", post(pages::revoke_board_token))
+        .route("/settings/board", post(settings_pages::add_board_token))
+        .route("/settings/board/{hash}/revoke", post(settings_pages::revoke_board_token))
         .route("/reports", get(report_pages::month_page))
         .route("/reports/close", post(report_pages::close_month))
         .route("/reports/month.{fmt}", get(report_pages::month_export))
@@ -620,17 +625,20 @@ async fn first_start_gate(
             Ok(_) => {
                 let (parts, _) = req.into_parts();
                 let lang = lang_of(&parts);
-                let body = format!(
-                    "<p>{}</p><pre>hadir-server init-admin --username admin</pre><p>{}</p><p lang=\"{}\"><small>{}</small></p>",
-                    lang.tr("This server has no administrator account yet. On the server, run:"),
-                    lang.tr("It asks for a password (at least 12 characters). Then reload this page and sign in."),
-                    match lang { Lang::Id => "en", Lang::En => "id" },
-                    // The same, in the other language, for a reader of that one.
-                    match lang { Lang::Id => Lang::En, Lang::En => Lang::Id }
-                        .tr("This server has no administrator account yet: run <code>hadir-server init-admin</code> on the server."),
-                );
+                let other = match lang {
+                    Lang::Id => Lang::En,
+                    Lang::En => Lang::Id,
+                };
+                let body = maud::html! {
+                    p { (lang.tr("This server has no administrator account yet. On the server, run:")) }
+                    pre { "hadir-server init-admin --username admin" }
+                    p { (lang.tr("It asks for a password (at least 12 characters). Then reload this page and sign in.")) }
+                    // The same, in the other language, for a reader of that one (the catalogue's
+                    // text marks the command up).
+                    p lang=(other.code()) { small { (maud::PreEscaped(other.tr("This server has no administrator account yet: run <code>hadir-server init-admin</code> on the server."))) } }
+                };
                 let title = lang.tr("No administrator yet");
-                return (StatusCode::SERVICE_UNAVAILABLE, Html(html::bare(lang, title, &body))).into_response();
+                return (StatusCode::SERVICE_UNAVAILABLE, Html(html::bare(lang, title, body))).into_response();
             }
             Err(e) => return AppError::Storage(e).into_response(),
         }

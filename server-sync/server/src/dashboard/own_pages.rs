@@ -8,15 +8,15 @@
 //! phone first (the tables stack into cards there).
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 
 use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{Html, Response};
+use maud::{Markup, html};
 
 use super::auth::Page;
-use super::html::{esc, page};
+use super::html::page;
 use super::i18n::tr;
-use super::leave_pages::{attachment_response, file_checked, filing_form, form_with_attachment, kind_label, state_html};
+use super::leave_pages::{LeaveForm, attachment_response, file_checked, filing_form, form_with_attachment, kind_label, state_html};
 use super::pages::{flash, redirect_err, redirect_ok};
 use super::report_pages::{month_of, table_html};
 use super::{AppError, AppState, Session};
@@ -46,84 +46,65 @@ pub async fn own_month(State(st): State<AppState>, s: Session, Query(q): Query<F
         ("pending", lang.tr("Awaiting confirmation"), recap.pending.to_string()),
         ("deduction", lang.tr("Allowance deduction"), format!("{:.2}%", f64::from(recap.deduction_bp) / 100.0)),
     ];
-    let mut body = format!(
-        r#"{}<p class="muted" id="own-name">{} · NIP {} · {}</p><div class="grid" id="own-stats">"#,
-        flash(&q),
-        esc(&info.name),
-        esc(&info.id),
-        esc(&info.section_name)
-    );
-    for (key, label, value) in stats {
-        let _ = write!(body, r#"<div class="stat" data-stat="{key}"><b>{}</b>{label}</div>"#, esc(&value));
-    }
-    body.push_str("</div>");
-    if recap.pending > 0 {
-        let _ = write!(
-            body,
-            r#"<p class="card warn">{}</p>"#,
-            tr!(lang, "{pending} of your records await your supervisor's confirmation; those days count once decided.", pending = recap.pending)
-        );
-    }
     let (prev, next) = (neighbour(year, month, -1), neighbour(year, month, 1));
-    let _ = write!(
-        body,
-        r#"<p class="months"><a href="/me?year={}&month={}" rel="prev">‹ {}</a> <a href="/me?year={}&month={}" rel="next">{} ›</a></p>"#,
-        prev.0,
-        u8::from(prev.1),
-        lang.month(prev.1),
-        next.0,
-        u8::from(next.1),
-        lang.month(next.1),
-    );
-    body.push_str(&table_html(&table));
-    body.push_str(&leave_card(&st, &s, &id).await?);
+    let leave = leave_card(&st, &s, &id).await?;
+    let body = html! {
+        (flash(&q))
+        p.muted id="own-name" { (info.name) " · NIP " (info.id) " · " (info.section_name) }
+        div.grid id="own-stats" {
+            @for (key, label, value) in &stats { div.stat data-stat=(key) { b { (value) } (label) } }
+        }
+        @if recap.pending > 0 {
+            p.card.warn { (tr!(lang, "{pending} of your records await your supervisor's confirmation; those days count once decided.", pending = recap.pending)) }
+        }
+        p.months {
+            a href=(format!("/me?year={}&month={}", prev.0, u8::from(prev.1))) rel="prev" { "‹ " (lang.month(prev.1)) }
+            " "
+            a href=(format!("/me?year={}&month={}", next.0, u8::from(next.1))) rel="next" { (lang.month(next.1)) " ›" }
+        }
+        (table_html(&table))
+        (leave)
+    };
     let title = format!("{} — {} {year}", lang.tr("My attendance"), lang.month(month));
-    Ok(Html(page(lang, &s.user, &s.csrf, Page::Own, &title, &body)))
+    Ok(Html(page(lang, &s.user, &s.csrf, Page::Own, &title, body)))
 }
 
 /// The employee's leave requests with their state, and the form that files one.
-async fn leave_card(st: &AppState, s: &Session, id: &str) -> Result<String, AppError> {
+async fn leave_card(st: &AppState, s: &Session, id: &str) -> Result<Markup, AppError> {
     let lang = s.lang;
-    let mut rows = String::new();
-    for req in st.store.leave_requests_of(id, 100).await? {
-        let attachment = match &req.attachment_name {
-            Some(name) => format!(r#"<br><a href="/me/leave/{}/attachment">{}</a>"#, req.id, esc(name)),
-            None => String::new(),
-        };
-        let _ = write!(
-            rows,
-            r#"<tr data-leave="{id}"><td data-label="{kl}">{kind}</td><td data-label="{dl}">{from} – {to}</td><td data-label="{rl}">{why}{attachment}</td><td data-label="{sl}" class="state">{state}</td></tr>"#,
-            id = req.id,
-            kl = lang.tr("Kind"),
-            kind = kind_label(lang, req.kind),
-            dl = lang.tr("Dates"),
-            from = date_str(req.from),
-            to = date_str(req.to),
-            rl = lang.tr("Reason"),
-            why = esc(&req.reason),
-            sl = lang.tr("State"),
-            state = state_html(lang, &req),
-        );
-    }
-    let list = if rows.is_empty() {
-        format!(r#"<p class="muted">{}</p>"#, lang.tr("No requests yet."))
-    } else {
-        format!(r#"<table class="stack" id="own-leave"><tbody>{rows}</tbody></table>"#)
-    };
-    Ok(format!(
-        r#"<section class="card" id="leave"><h2>{h}</h2><p class="muted">{p}</p>{form}{list}</section>"#,
-        h = lang.tr("Leave, sick, permitted absence, travel"),
-        p = lang.tr("File for one day or several, with a letter if you have one (PDF or photo). Your supervisor approves or refuses; approved days do not count as absence."),
-        form = filing_form(lang, &s.csrf, "/me/leave", ""),
-    ))
+    let requests = st.store.leave_requests_of(id, 100).await?;
+    Ok(html! {
+        section.card id="leave" {
+            h2 { (lang.tr("Leave, sick, permitted absence, travel")) }
+            p.muted { (lang.tr("File for one day or several, with a letter if you have one (PDF or photo). Your supervisor approves or refuses; approved days do not count as absence.")) }
+            (filing_form(lang, &s.csrf, "/me/leave", html! {}))
+            @if requests.is_empty() {
+                p.muted { (lang.tr("No requests yet.")) }
+            } @else {
+                table.stack id="own-leave" { tbody {
+                    @for req in &requests {
+                        tr data-leave=(req.id) {
+                            td data-label=(lang.tr("Kind")) { (kind_label(lang, req.kind)) }
+                            td data-label=(lang.tr("Dates")) { (date_str(req.from)) " – " (date_str(req.to)) }
+                            td data-label=(lang.tr("Reason")) {
+                                (req.reason)
+                                @if let Some(name) = &req.attachment_name { br; a href=(format!("/me/leave/{}/attachment", req.id)) { (name) } }
+                            }
+                            td.state data-label=(lang.tr("State")) { (state_html(lang, req)) }
+                        }
+                    }
+                } }
+            }
+        }
+    })
 }
 
 /// `POST /me/leave` (multipart): the employee files their own request.
 pub async fn file_own_leave(State(st): State<AppState>, s: Session, form: Multipart) -> Result<Response, AppError> {
     s.require(Page::Own)?;
     let id = s.user.employee_id.clone().ok_or(AppError::NotFound)?;
-    let (fields, attachment) = form_with_attachment(s.lang, form).await?;
-    s.check_csrf(fields.get("csrf"))?;
+    let (fields, attachment): (LeaveForm, _) = form_with_attachment(s.lang, form).await?;
+    s.check_csrf(Some(&fields.csrf))?;
     Ok(match file_checked(&st, &s, &id, &fields, attachment.as_ref()).await? {
         Ok(msg) => redirect_ok("/me", msg),
         Err(why) => redirect_err("/me", &why),

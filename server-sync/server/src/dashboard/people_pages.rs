@@ -8,19 +8,21 @@
 //! all or nothing. What a file means is [`crate::people::import`]; nothing here parses it.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::sync::Mutex;
 
 use axum::Form;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
+use maud::{Markup, html};
+use serde::Deserialize;
 use time::{Duration, OffsetDateTime};
 
 use super::auth::Page;
-use super::html::{csrf_field, esc, page};
+use super::forms::trimmed;
+use super::html::{csrf_input, page};
 use super::i18n::{Lang, tr};
-use super::pages::{Fields, field, flash, redirect_err, redirect_ok};
+use super::pages::{Fields, flash, redirect_err, redirect_ok};
 use super::{AppError, AppState, Session};
 use crate::people::import::{self, MAX_FILE_BYTES, Outcome, Plan};
 use crate::storage::people::ImportError;
@@ -64,98 +66,72 @@ impl Uploads {
     }
 }
 
-fn form_html(s: &Session) -> String {
+/// The upload form and the export links.
+fn form_html(s: &Session) -> Markup {
     let lang = s.lang;
-    format!(
-        r#"<section class="card"><h2>{h}</h2><p class="muted">{p}</p>
-<form method="post" action="/employees/import" enctype="multipart/form-data" class="inline">{c}
-<label>{f}<input type="file" name="file" id="import-file" accept=".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" required></label>
-<button id="import-preview">{b}</button></form></section>
-<section class="card"><h2>{eh}</h2><p><a href="/employees/export.xlsx" id="export-xlsx">XLSX</a> · <a href="/employees/export.csv" id="export-csv">CSV</a></p></section>"#,
-        h = lang.tr("Import employees from CSV or XLSX"),
-        p = lang.tr("One header row (e.g. NIP, Name, Position, Grade, Section, Site, Employment type, Supervisor), then one row per employee; format the NIP column as text. You see every row's outcome before anything is saved; if any row is refused, nothing is saved. At most 10 MB."),
-        c = csrf_field(&s.csrf),
-        f = lang.tr("File"),
-        b = lang.tr("Preview"),
-        eh = lang.tr("Export the employee list (same format)"),
-    )
+    html! {
+        section.card {
+            h2 { (lang.tr("Import employees from CSV or XLSX")) }
+            p.muted { (lang.tr("One header row (e.g. NIP, Name, Position, Grade, Section, Site, Employment type, Supervisor), then one row per employee; format the NIP column as text. You see every row's outcome before anything is saved; if any row is refused, nothing is saved. At most 10 MB.")) }
+            form method="post" action="/employees/import" enctype="multipart/form-data" class="inline" {
+                (csrf_input(&s.csrf))
+                label { (lang.tr("File")) input type="file" name="file" id="import-file" accept=".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" required; }
+                button id="import-preview" { (lang.tr("Preview")) }
+            }
+        }
+        section.card {
+            h2 { (lang.tr("Export the employee list (same format)")) }
+            p { a href="/employees/export.xlsx" id="export-xlsx" { "XLSX" } " · " a href="/employees/export.csv" id="export-csv" { "CSV" } }
+        }
+    }
 }
 
 /// The import page: the upload form and the export links.
 pub async fn import_page(s: Session, Query(q): Query<Fields>) -> Result<Html<String>, AppError> {
     s.require(Page::Enrolment)?;
-    let body = format!("{}{}", flash(&q), form_html(&s));
-    Ok(Html(page(s.lang, &s.user, &s.csrf, Page::Employees, s.lang.tr("Import employees"), &body)))
+    let body = html! { (flash(&q)) (form_html(&s)) };
+    Ok(Html(page(s.lang, &s.user, &s.csrf, Page::Employees, s.lang.tr("Import employees"), body)))
 }
 
-fn outcome_cell(lang: Lang, o: &Outcome) -> String {
+fn outcome_cell(lang: Lang, o: &Outcome) -> Markup {
     match o {
-        Outcome::Added => format!(r#"<td class="ok">{}</td>"#, lang.tr("added")),
-        Outcome::Changed(fields) => format!(
-            r#"<td>{}: {}</td>"#,
-            lang.tr("changed"),
-            esc(&fields.iter().map(|c| c.label(lang)).collect::<Vec<_>>().join(", "))
-        ),
-        Outcome::Unchanged => format!(r#"<td class="muted">{}</td>"#, lang.tr("unchanged")),
-        Outcome::Refused(why) => format!(r#"<td class="bad">{}: {}</td>"#, lang.tr("refused"), esc(&why.text(lang))),
+        Outcome::Added => html! { td.ok { (lang.tr("added")) } },
+        Outcome::Changed(fields) => html! { td { (lang.tr("changed")) ": " (fields.iter().map(|c| c.label(lang)).collect::<Vec<_>>().join(", ")) } },
+        Outcome::Unchanged => html! { td.muted { (lang.tr("unchanged")) } },
+        Outcome::Refused(why) => html! { td.bad { (lang.tr("refused")) ": " (why.text(lang)) } },
     }
 }
 
 /// The preview: counts, every row's outcome, and the confirm button when nothing is refused.
-fn preview_html(s: &Session, plan: &Plan, upload: &str) -> String {
+fn preview_html(s: &Session, plan: &Plan, upload: &str) -> Markup {
     let lang = s.lang;
     let t = plan.tally();
-    let mut b = String::new();
-    let _ = write!(
-        b,
-        r#"<div class="flash{err}" id="import-summary">{a} {added} · {u} {updated} · {same} {unchanged} · {r} {refused}</div>"#,
-        err = if t.refused > 0 { " error" } else { "" },
-        a = lang.tr("added"),
-        added = t.added,
-        u = lang.tr("changed"),
-        updated = t.updated,
-        same = lang.tr("unchanged"),
-        unchanged = t.unchanged,
-        r = lang.tr("refused"),
-        refused = t.refused,
-    );
-    if t.refused > 0 {
-        let _ = write!(
-            b,
-            "<p>{}</p>",
-            lang.tr("Some rows are refused: nothing is saved. Fix those rows in the file and upload it again.")
-        );
-    } else if t.added + t.updated > 0 {
-        let _ = write!(
-            b,
-            r#"<form method="post" action="/employees/import/confirm" class="inline">{c}<input type="hidden" name="upload" value="{u}"><button id="import-confirm">{l}</button></form>"#,
-            c = csrf_field(&s.csrf),
-            u = esc(upload),
-            l = lang.tr("Save all"),
-        );
-    }
-    let _ = write!(
-        b,
-        r#"<div class="card scroll"><table id="import-rows"><thead><tr><th>{row}</th><th>NIP / ID</th><th>{name}</th><th>{out}</th></tr></thead><tbody>"#,
-        row = lang.tr("Row"),
-        name = lang.tr("Name"),
-        out = lang.tr("Outcome"),
-    );
     // Refused rows first: they are what the person has to act on.
     let mut rows: Vec<_> = plan.rows.iter().collect();
     rows.sort_by_key(|r| (!matches!(r.outcome, Outcome::Refused(_)), r.row));
-    for r in rows {
-        let _ = write!(
-            b,
-            "<tr><td>{}</td><td>{}</td><td>{}</td>{}</tr>",
-            r.row,
-            esc(r.employee_id.as_deref().unwrap_or("")),
-            esc(r.name.as_deref().unwrap_or("")),
-            outcome_cell(lang, &r.outcome)
-        );
+    html! {
+        div.flash.error[t.refused > 0] id="import-summary" {
+            (lang.tr("added")) " " (t.added) " · " (lang.tr("changed")) " " (t.updated) " · "
+            (lang.tr("unchanged")) " " (t.unchanged) " · " (lang.tr("refused")) " " (t.refused)
+        }
+        @if t.refused > 0 {
+            p { (lang.tr("Some rows are refused: nothing is saved. Fix those rows in the file and upload it again.")) }
+        } @else if t.added + t.updated > 0 {
+            form method="post" action="/employees/import/confirm" class="inline" {
+                (csrf_input(&s.csrf))
+                input type="hidden" name="upload" value=(upload);
+                button id="import-confirm" { (lang.tr("Save all")) }
+            }
+        }
+        div.card.scroll { table id="import-rows" {
+            thead { tr { th { (lang.tr("Row")) } th { "NIP / ID" } th { (lang.tr("Name")) } th { (lang.tr("Outcome")) } } }
+            tbody {
+                @for r in rows {
+                    tr { td { (r.row) } td { (r.employee_id.as_deref().unwrap_or("")) } td { (r.name.as_deref().unwrap_or("")) } (outcome_cell(lang, &r.outcome)) }
+                }
+            }
+        } }
     }
-    b.push_str("</tbody></table></div>");
-    b
 }
 
 fn import_error(lang: Lang, e: impl std::fmt::Display) -> AppError {
@@ -185,24 +161,34 @@ pub async fn import_preview(State(st): State<AppState>, s: Session, mut form: Mu
     let sheet = match import::parse(&bytes) {
         Ok(sheet) => sheet,
         Err(e) => {
-            let body = format!(r#"<div class="flash error" id="import-error">{}</div>{}"#, esc(&e.text(lang)), form_html(&s));
-            let mut r = Html(page(lang, &s.user, &s.csrf, Page::Employees, title, &body)).into_response();
+            let body = html! { div.flash.error id="import-error" { (e.text(lang)) } (form_html(&s)) };
+            let mut r = Html(page(lang, &s.user, &s.csrf, Page::Employees, title, body)).into_response();
             *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             return Ok(r);
         }
     };
     let plan = st.store.plan_import(&sheet).await?;
     let key = st.uploads.put(&s.user.username, bytes, (st.clock)());
-    let body = format!("{}{}", preview_html(&s, &plan, &key), form_html(&s));
-    Ok(Html(page(lang, &s.user, &s.csrf, Page::Employees, title, &body)).into_response())
+    let body = html! { (preview_html(&s, &plan, &key)) (form_html(&s)) };
+    Ok(Html(page(lang, &s.user, &s.csrf, Page::Employees, title, body)).into_response())
+}
+
+/// The form of `POST /employees/import/confirm`: which previewed file.
+#[derive(Debug, Deserialize)]
+pub struct ImportConfirmForm {
+    #[serde(default)]
+    csrf: String,
+    /// The file's SHA-256 (hex), as the preview gave it.
+    #[serde(default, deserialize_with = "trimmed")]
+    upload: String,
 }
 
 /// Commits the previewed file, checked again; all or nothing.
-pub async fn import_confirm(State(st): State<AppState>, s: Session, Form(f): Form<Fields>) -> Result<Response, AppError> {
+pub async fn import_confirm(State(st): State<AppState>, s: Session, Form(f): Form<ImportConfirmForm>) -> Result<Response, AppError> {
     s.require(Page::Enrolment)?;
-    s.check_csrf(f.get("csrf"))?;
+    s.check_csrf(Some(&f.csrf))?;
     let lang = s.lang;
-    let key = field(&f, "upload");
+    let key = f.upload.as_str();
     let now = (st.clock)();
     let Some(bytes) = st.uploads.get(key, &s.user.username, now) else {
         return Ok(redirect_err(
@@ -219,8 +205,8 @@ pub async fn import_confirm(State(st): State<AppState>, s: Session, Form(f): For
         }
         Err(ImportError::Refused(_, plan)) => {
             // The store changed since the preview (a section removed …): show why.
-            let body = format!("{}{}", preview_html(&s, &plan, key), form_html(&s));
-            let mut r = Html(page(lang, &s.user, &s.csrf, Page::Employees, lang.tr("Import preview"), &body)).into_response();
+            let body = html! { (preview_html(&s, &plan, key)) (form_html(&s)) };
+            let mut r = Html(page(lang, &s.user, &s.csrf, Page::Employees, lang.tr("Import preview"), body)).into_response();
             *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             Ok(r)
         }
@@ -251,33 +237,44 @@ pub async fn export(State(st): State<AppState>, s: Session, Path(fmt): Path<Stri
 
 /// The employee page's last card: deactivate (administrators and operators) and erase
 /// (administrators), each confirmed by typing the employee's id.
-pub fn leave_forms(s: &Session, id: &str) -> String {
+pub fn leave_forms(s: &Session, id: &str) -> Markup {
     let lang = s.lang;
-    let c = csrf_field(&s.csrf);
-    let id = esc(id);
     let confirm = lang.tr("Type the employee's NIP/id to confirm");
-    let mut b = format!(
-        r#"<section class="card"><h2>{h}</h2><p class="muted">{p}</p>
-<form method="post" action="/employees/{id}/deactivate" class="inline">{c}<label>{confirm}<input name="confirm" id="deactivate-confirm" required autocomplete="off"></label><button id="deactivate" class="reject">{b}</button></form></section>"#,
-        h = lang.tr("Deactivate employee"),
-        p = lang.tr("The employee leaves every kiosk's roster at the next sync; PIN and face templates are erased. Past records and reports stay."),
-        b = lang.tr("Deactivate"),
-    );
-    if super::auth::allowed(s.user.role, Page::Settings) {
-        let _ = write!(
-            b,
-            r#"<section class="card"><h2>{h}</h2><p class="muted">{p}</p>
-<form method="post" action="/employees/{id}/erase" class="inline">{c}<label>{confirm}<input name="confirm" id="erase-confirm" required autocomplete="off"></label><button id="erase" class="reject">{b}</button></form></section>"#,
-            h = lang.tr("Erase personal data (data-protection request)"),
-            p = lang.tr("Face templates, evidence photos and the PIN are deleted for good; attendance records stay without photos; the employee is deactivated. This is audited and cannot be undone."),
-            b = lang.tr("Erase data"),
-        );
+    html! {
+        section.card {
+            h2 { (lang.tr("Deactivate employee")) }
+            p.muted { (lang.tr("The employee leaves every kiosk's roster at the next sync; PIN and face templates are erased. Past records and reports stay.")) }
+            form method="post" action=(format!("/employees/{id}/deactivate")) class="inline" {
+                (csrf_input(&s.csrf))
+                label { (confirm) input name="confirm" id="deactivate-confirm" required autocomplete="off"; }
+                button id="deactivate" class="reject" { (lang.tr("Deactivate")) }
+            }
+        }
+        @if super::auth::allowed(s.user.role, Page::Settings) {
+            section.card {
+                h2 { (lang.tr("Erase personal data (data-protection request)")) }
+                p.muted { (lang.tr("Face templates, evidence photos and the PIN are deleted for good; attendance records stay without photos; the employee is deactivated. This is audited and cannot be undone.")) }
+                form method="post" action=(format!("/employees/{id}/erase")) class="inline" {
+                    (csrf_input(&s.csrf))
+                    label { (confirm) input name="confirm" id="erase-confirm" required autocomplete="off"; }
+                    button id="erase" class="reject" { (lang.tr("Erase data")) }
+                }
+            }
+        }
     }
-    b
 }
 
-fn confirmed(f: &Fields, id: &str, lang: Lang) -> Result<(), AppError> {
-    if field(f, "confirm") == id {
+/// The form that deactivates or erases an employee: the id typed again.
+#[derive(Debug, Deserialize)]
+pub struct LeaveForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default, deserialize_with = "trimmed")]
+    confirm: String,
+}
+
+fn confirmed(f: &LeaveForm, id: &str, lang: Lang) -> Result<(), AppError> {
+    if f.confirm == id {
         Ok(())
     } else {
         Err(AppError::BadRequest(
@@ -287,9 +284,9 @@ fn confirmed(f: &Fields, id: &str, lang: Lang) -> Result<(), AppError> {
 }
 
 /// Deactivates an employee (administrators and operators).
-pub async fn deactivate(State(st): State<AppState>, s: Session, Path(id): Path<String>, Form(f): Form<Fields>) -> Result<Response, AppError> {
+pub async fn deactivate(State(st): State<AppState>, s: Session, Path(id): Path<String>, Form(f): Form<LeaveForm>) -> Result<Response, AppError> {
     s.require(Page::Enrolment)?;
-    s.check_csrf(f.get("csrf"))?;
+    s.check_csrf(Some(&f.csrf))?;
     confirmed(&f, &id, s.lang)?;
     if !st.store.deactivate_employee(&id, &s.user.username, (st.clock)()).await? {
         return Err(AppError::NotFound);
@@ -301,9 +298,9 @@ pub async fn deactivate(State(st): State<AppState>, s: Session, Path(id): Path<S
 }
 
 /// Erases an employee's biometric data on a data-protection request (administrators).
-pub async fn erase(State(st): State<AppState>, s: Session, Path(id): Path<String>, Form(f): Form<Fields>) -> Result<Response, AppError> {
+pub async fn erase(State(st): State<AppState>, s: Session, Path(id): Path<String>, Form(f): Form<LeaveForm>) -> Result<Response, AppError> {
     s.require(Page::Settings)?;
-    s.check_csrf(f.get("csrf"))?;
+    s.check_csrf(Some(&f.csrf))?;
     confirmed(&f, &id, s.lang)?;
     let Some(done) = st.store.erase_employee(&id, &s.user.username, (st.clock)()).await? else { return Err(AppError::NotFound) };
     let msg = tr!(s.lang, "Personal data erased: {templates} face templates, {photos} evidence photos, the PIN.", templates = done.templates, photos = done.photos);

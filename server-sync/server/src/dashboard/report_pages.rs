@@ -3,16 +3,17 @@
 //! sections are ever included.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
+use maud::{Markup, PreEscaped, html};
+use serde::Deserialize;
 use time::{Date, Month};
 
 use super::auth::{Page, scope};
-use super::html::{csrf_field, esc, page};
+use super::html::{csrf_input, page, url_escape};
 use super::i18n::{Lang, tr};
 use super::pages::narrowed;
 use crate::storage::calendar::{Holiday, date_str, parse_date};
@@ -23,10 +24,15 @@ use crate::reports::{Table, csv, date_table, employee_month_table, month_table, 
 
 type Fields = HashMap<String, String>;
 
+/// The month a page asks for (`year`, `month`; this month by default).
 pub(super) fn month_of(st: &AppState, q: &Fields) -> Result<(i32, Month), AppError> {
+    month_from(st, q.get("year").map(String::as_str), q.get("month").map(String::as_str))
+}
+
+fn month_from(st: &AppState, year: Option<&str>, month: Option<&str>) -> Result<(i32, Month), AppError> {
     let today = st.now().date();
-    let year = q.get("year").and_then(|y| y.parse().ok()).unwrap_or(today.year());
-    let month = match q.get("month").and_then(|m| m.parse::<u8>().ok()) {
+    let year = year.and_then(|y| y.trim().parse().ok()).unwrap_or(today.year());
+    let month = match month.and_then(|m| m.trim().parse::<u8>().ok()) {
         Some(m) => Month::try_from(m).map_err(|_| AppError::BadRequest("month".into()))?,
         None => today.month(),
     };
@@ -42,44 +48,54 @@ fn section_param(q: &Fields) -> &str {
 
 /// A report table; on a phone each row becomes a card of labelled lines (`data-label`, see
 /// the style sheet), so no page scrolls sideways.
-pub(super) fn table_html(t: &Table) -> String {
-    let mut s = String::from(r#"<div class="card scroll"><table class="report stack"><thead><tr>"#);
-    for h in &t.headers {
-        let _ = write!(s, "<th>{}</th>", esc(h));
+pub(super) fn table_html(t: &Table) -> Markup {
+    html! {
+        div.card.scroll { table.report.stack {
+            thead { tr { @for h in &t.headers { th { (h) } } } }
+            tbody {
+                @for r in &t.rows {
+                    tr { @for (i, c) in r.iter().enumerate() { td data-label=(t.headers.get(i).copied().unwrap_or("")) { (c.display()) } } }
+                }
+            }
+        } }
     }
-    s.push_str("</tr></thead><tbody>");
-    for r in &t.rows {
-        s.push_str("<tr>");
-        for (i, c) in r.iter().enumerate() {
-            let label = t.headers.get(i).copied().unwrap_or("");
-            let _ = write!(s, r#"<td data-label="{}">{}</td>"#, esc(label), esc(&c.display()));
-        }
-        s.push_str("</tr>");
-    }
-    s.push_str("</tbody></table></div>");
-    s
 }
 
-fn filter_form(lang: Lang, ctx: &Context, user: &crate::storage::accounts::User, inner: &str, section: &str, action: &str) -> String {
+/// The filter above a report: `inner` (the period's fields), the section, and the button.
+fn filter_form(lang: Lang, ctx: &Context, user: &crate::storage::accounts::User, inner: Markup, section: &str, action: &str) -> Markup {
     let sc = scope(user);
-    let mut opts = format!(r#"<option value="">{}</option>"#, lang.tr("All sections"));
     let mut ids: Vec<&String> = ctx.sections.keys().filter(|id| sc.includes(Some(id))).collect();
     ids.sort();
-    for id in ids {
-        let _ = write!(opts, r#"<option value="{v}"{sel}>{n}</option>"#, v = esc(id), sel = if id == section { " selected" } else { "" }, n = esc(&ctx.sections[id].name));
+    html! {
+        form.inline.card method="get" action=(action) {
+            (inner)
+            label { (lang.tr("Section")) select name="section" {
+                option value="" { (lang.tr("All sections")) }
+                @for id in ids { option value=(id) selected[id == section] { (ctx.sections[id].name) } }
+            } }
+            button { (lang.tr("Show")) }
+        }
     }
-    format!(
-        r#"<form class="inline card" method="get" action="{action}">{inner}<label>{sl}<select name="section">{opts}</select></label><button>{show}</button></form>"#,
-        sl = lang.tr("Section"),
-        show = lang.tr("Show")
-    )
 }
 
-fn exports(base: &str, query: &str, lang: Lang) -> String {
-    format!(
-        r#"<p class="card">{l}: <a id="export-xlsx" href="{base}.xlsx?{query}">XLSX</a> · <a id="export-csv" href="{base}.csv?{query}">CSV</a> · <a id="export-pdf" href="{base}.pdf?{query}">PDF</a></p>"#,
-        l = lang.tr("Download")
-    )
+/// The download links of a report; `query` is the report's query string, unescaped.
+fn exports(base: &str, query: &str, lang: Lang) -> Markup {
+    html! {
+        p.card {
+            (lang.tr("Download")) ": "
+            a id="export-xlsx" href=(format!("{base}.xlsx?{query}")) { "XLSX" } " · "
+            a id="export-csv" href=(format!("{base}.csv?{query}")) { "CSV" } " · "
+            a id="export-pdf" href=(format!("{base}.pdf?{query}")) { "PDF" }
+        }
+    }
+}
+
+/// The year and month fields of a report's filter.
+fn month_fields(lang: Lang, year: i32, month: Month) -> Markup {
+    html! {
+        label { (lang.tr("Year")) input type="number" name="year" value=(year) min="2000" max="2100"; }
+        label { (lang.tr("Month")) input type="number" name="month" value=(u8::from(month)) min="1" max="12"; }
+    }
 }
 
 /// The monthly recap per employee, with the lateness chart.
@@ -94,73 +110,59 @@ pub async fn month_page(State(st): State<AppState>, s: Session, Query(q): Query<
     let months = st.reports.month(&st.store, &ctx, year, month).await?;
     let rows: Vec<_> = months.iter().map(|(e, _, r)| (e.clone(), r.clone())).collect();
     let table = month_table(lang, year, month, &rows, &st.store.closed_changes(year, month).await?);
-    let inner = format!(
-        r#"<label>{y}<input type="number" name="year" value="{year}" min="2000" max="2100"></label><label>{m}<input type="number" name="month" value="{mn}" min="1" max="12"></label>"#,
-        y = lang.tr("Year"),
-        m = lang.tr("Month"),
-        mn = u8::from(month)
-    );
-    let mut body = super::pages::flash(&q);
-    body.push_str(&filter_form(lang, &full, &s.user, &inner, section, "/reports"));
     // The recap names the devices that keep its later days "not yet known".
-    body.push_str(&super::pages::silent_devices_notice(&st, lang, None).await?);
-    body.push_str(&close_card(&st, &s, year, month).await?);
-    body.push_str(&holidays_card(lang, ctx.holidays.list(), year, month));
-    body.push_str(&employee_picker(lang, &ctx, year, month));
-    let query = format!("year={year}&month={}&section={}", u8::from(month), esc(section));
-    body.push_str(&exports("/reports/month", &query, lang));
+    let silent = super::device_pages::silent_devices_notice(&st, lang, None).await?;
+    let close = close_card(&st, &s, year, month).await?;
     let chart_title = format!("{} — {} {year}", lang.tr("Late arrivals per day"), lang.month(month));
-    let _ = write!(
-        body,
-        r#"<section class="card"><h2>{t}</h2>{svg}</section>"#,
-        t = esc(&chart_title),
-        svg = late_chart_svg(&chart_title, &late_per_day(&months, year, month))
-    );
-    body.push_str(&table_html(&table));
-    let _ = write!(
-        body,
-        r#"<p><a href="/reports/date">{}</a></p>"#,
-        lang.tr("Recap per date")
-    );
-    Ok(Html(page(lang, &s.user, &s.csrf, Page::Reports, &table.title, &body)))
+    let body = html! {
+        (super::pages::flash(&q))
+        (filter_form(lang, &full, &s.user, month_fields(lang, year, month), section, "/reports"))
+        (silent)
+        (close)
+        (holidays_card(lang, ctx.holidays.list(), year, month))
+        (employee_picker(lang, &ctx, year, month))
+        (exports("/reports/month", &format!("year={year}&month={}&section={}", u8::from(month), url_escape(section)), lang))
+        section.card {
+            h2 { (chart_title) }
+            (PreEscaped(late_chart_svg(&chart_title, &late_per_day(&months, year, month))))
+        }
+        (table_html(&table))
+        p { a href="/reports/date" { (lang.tr("Recap per date")) } }
+    };
+    Ok(Html(page(lang, &s.user, &s.csrf, Page::Reports, &table.title, body)))
 }
 
 /// The month's holidays with their kinds, so that a reader sees why those days count as off.
-fn holidays_card(lang: Lang, holidays: &[Holiday], year: i32, month: Month) -> String {
-    let items: Vec<String> = holidays
-        .iter()
-        .filter(|h| h.date.year() == year && h.date.month() == month)
-        .map(|h| {
-            let kind = super::pages::holiday_kind_label(lang, h.kind);
-            let what = if h.sites.is_empty() { kind.to_owned() } else { format!("{kind}: {}", h.sites.join(", ")) };
-            format!(
-                r#"<li data-holiday="{ds}">{day} {m} — {n} <span class="muted">({w})</span></li>"#,
-                ds = date_str(h.date),
-                day = h.date.day(),
-                m = lang.month(month),
-                n = esc(&h.name),
-                w = esc(&what)
-            )
-        })
-        .collect();
-    if items.is_empty() {
-        return String::new();
+fn holidays_card(lang: Lang, holidays: &[Holiday], year: i32, month: Month) -> Markup {
+    let of_month: Vec<&Holiday> = holidays.iter().filter(|h| h.date.year() == year && h.date.month() == month).collect();
+    html! {
+        @if !of_month.is_empty() {
+            section.card id="month-holidays" {
+                h2 { (lang.tr("Holidays this month")) }
+                ul { @for h in of_month {
+                    @let kind = super::settings_pages::holiday_kind_label(lang, h.kind);
+                    li data-holiday=(date_str(h.date)) {
+                        (h.date.day()) " " (lang.month(month)) " — " (h.name) " "
+                        span.muted { "(" (kind) @if !h.sites.is_empty() { ": " (h.sites.join(", ")) } ")" }
+                    }
+                } }
+            }
+        }
     }
-    format!(r#"<section class="card" id="month-holidays"><h2>{t}</h2><ul>{l}</ul></section>"#, t = lang.tr("Holidays this month"), l = items.concat())
 }
 
 /// A form that opens one employee's month, day by day.
-fn employee_picker(lang: Lang, ctx: &Context, year: i32, month: Month) -> String {
-    let mut opts = String::new();
-    for e in &ctx.employees {
-        let _ = write!(opts, r#"<option value="{v}">{n} ({v})</option>"#, v = esc(&e.id), n = esc(&e.name));
+fn employee_picker(lang: Lang, ctx: &Context, year: i32, month: Month) -> Markup {
+    html! {
+        form.inline.card method="get" action="/reports/employee" {
+            input type="hidden" name="year" value=(year);
+            input type="hidden" name="month" value=(u8::from(month));
+            label { (lang.tr("An employee's daily recap")) select name="id" {
+                @for e in &ctx.employees { option value=(e.id) { (e.name) " (" (e.id) ")" } }
+            } }
+            button { (lang.tr("Show")) }
+        }
     }
-    format!(
-        r#"<form class="inline card" method="get" action="/reports/employee"><input type="hidden" name="year" value="{year}"><input type="hidden" name="month" value="{m}"><label>{l}<select name="id">{opts}</select></label><button>{show}</button></form>"#,
-        m = u8::from(month),
-        l = lang.tr("An employee's daily recap"),
-        show = lang.tr("Show"),
-    )
 }
 
 /// One employee's month in `q` (`id`, `year`, `month`), when the user may see them.
@@ -180,23 +182,24 @@ pub async fn employee_page(State(st): State<AppState>, s: Session, Query(q): Que
     let (year, month) = month_of(&st, &q)?;
     let (table, _) = employee_table(&st, &s, &q).await?;
     let id = q.get("id").map_or("", |v| v.trim());
-    let mut body = super::pages::flash(&q);
-    let _ = write!(
-        body,
-        r#"<form class="inline card" method="get" action="/reports/employee"><input type="hidden" name="id" value="{id}"><label>{y}<input type="number" name="year" value="{year}" min="2000" max="2100"></label><label>{m}<input type="number" name="month" value="{mn}" min="1" max="12"></label><button>{show}</button></form>"#,
-        id = esc(id),
-        y = lang.tr("Year"),
-        m = lang.tr("Month"),
-        mn = u8::from(month),
-        show = lang.tr("Show"),
-    );
-    body.push_str(&exports("/reports/employee", &format!("id={}&year={year}&month={}", esc(id), u8::from(month)), lang));
-    body.push_str(&table_html(&table));
-    body.push_str(&super::manual_pages::card(&st, &s, id, year, month).await?);
-    body.push_str(&super::schedule_pages::employee_card(&st, &s, id).await?);
-    body.push_str(&super::assignment_pages::card(&st, &s, id).await?);
-    let _ = write!(body, r#"<p><a href="/reports?year={year}&month={}">{}</a></p>"#, u8::from(month), lang.tr("Monthly recap"));
-    Ok(Html(page(lang, &s.user, &s.csrf, Page::Reports, &table.title, &body)))
+    let manual = super::manual_pages::card(&st, &s, id, year, month).await?;
+    let schedules = super::schedule_pages::employee_card(&st, &s, id).await?;
+    let assignments = super::assignment_pages::card(&st, &s, id).await?;
+    let body = html! {
+        (super::pages::flash(&q))
+        form.inline.card method="get" action="/reports/employee" {
+            input type="hidden" name="id" value=(id);
+            (month_fields(lang, year, month))
+            button { (lang.tr("Show")) }
+        }
+        (exports("/reports/employee", &format!("id={}&year={year}&month={}", url_escape(id), u8::from(month)), lang))
+        (table_html(&table))
+        (manual)
+        (schedules)
+        (assignments)
+        p { a href=(format!("/reports?year={year}&month={}", u8::from(month))) { (lang.tr("Monthly recap")) } }
+    };
+    Ok(Html(page(lang, &s.user, &s.csrf, Page::Reports, &table.title, body)))
 }
 
 /// One employee's month as XLSX, CSV or PDF (signed by the head of their section when set).
@@ -240,31 +243,50 @@ async fn respond(st: &AppState, s: &Session, table: &Table, fmt: &str, filename:
 
 /// Whether the month is closed (by whom, when), and for an administrator the button that closes
 /// it — refused while a record of the month awaits a decision.
-async fn close_card(st: &AppState, s: &Session, year: i32, month: time::Month) -> Result<String, AppError> {
+async fn close_card(st: &AppState, s: &Session, year: i32, month: time::Month) -> Result<Markup, AppError> {
     let lang = s.lang;
-    let text = match st.store.month_close(year, month).await? {
-        Some(c) => tr!(lang, "This month was closed by {by} on {date}. Later changes need a reason and are flagged in the last column.", by = esc(&c.by), date = date_str(c.at.date())),
-        None if s.user.role == crate::storage::accounts::Role::Admin => format!(
-            r#"<form method="post" action="/reports/close" class="inline">{c}<input type="hidden" name="year" value="{year}"><input type="hidden" name="month" value="{m}"><button>{l}</button></form> <span class="muted">{h}</span>"#,
-            c = csrf_field(&s.csrf),
-            m = u8::from(month),
-            l = lang.tr("Close the month"),
-            h = lang.tr("Once closed, every change needs a reason and is flagged in the next export."),
-        ),
-        None => return Ok(String::new()),
-    };
-    Ok(format!(r#"<section class="card" id="month-close">{text}</section>"#))
+    let closed = st.store.month_close(year, month).await?;
+    let admin = s.user.role == crate::storage::accounts::Role::Admin;
+    Ok(html! {
+        @if let Some(c) = &closed {
+            section.card id="month-close" {
+                (tr!(lang, "This month was closed by {by} on {date}. Later changes need a reason and are flagged in the last column.", by = c.by, date = date_str(c.at.date())))
+            }
+        } @else if admin {
+            section.card id="month-close" {
+                form method="post" action="/reports/close" class="inline" {
+                    (csrf_input(&s.csrf))
+                    input type="hidden" name="year" value=(year);
+                    input type="hidden" name="month" value=(u8::from(month));
+                    button { (lang.tr("Close the month")) }
+                }
+                " "
+                span.muted { (lang.tr("Once closed, every change needs a reason and is flagged in the next export.")) }
+            }
+        }
+    })
+}
+
+/// The form that closes a month.
+#[derive(Debug, Deserialize)]
+pub struct CloseForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    year: String,
+    #[serde(default)]
+    month: String,
 }
 
 /// Closes a month (administrators; audited), refused while a record of it awaits a decision.
-pub async fn close_month(State(st): State<AppState>, s: Session, Form(f): Form<Fields>) -> Result<Response, AppError> {
+pub async fn close_month(State(st): State<AppState>, s: Session, Form(f): Form<CloseForm>) -> Result<Response, AppError> {
     s.require(Page::Reports)?;
-    s.check_csrf(f.get("csrf"))?;
+    s.check_csrf(Some(&f.csrf))?;
     if s.user.role != crate::storage::accounts::Role::Admin {
         return Err(AppError::Forbidden("close_month: administrators only".into()));
     }
     let lang = s.lang;
-    let (year, month) = month_of(&st, &f)?;
+    let (year, month) = month_from(&st, Some(&f.year), Some(&f.month))?;
     let back = format!("/reports?year={year}&month={}", u8::from(month));
     let now = (st.clock)();
     match st.store.close_month(year, month, &st.zones().await?, &s.user.username, now).await? {
@@ -311,11 +333,13 @@ pub async fn date_page(State(st): State<AppState>, s: Session, Query(q): Query<F
     let full = st.context(&scope(&s.user)).await?;
     let ctx = full.narrowed_to(&sc);
     let table = date_table(lang, date, &date_rows(&st.store, &ctx, date).await?);
-    let inner = format!(r#"<label>{l}<input type="date" name="date" value="{d}"></label>"#, l = lang.tr("Date"), d = date_str(date));
-    let mut body = filter_form(lang, &full, &s.user, &inner, section, "/reports/date");
-    body.push_str(&exports("/reports/date", &format!("date={}&section={}", date_str(date), esc(section)), lang));
-    body.push_str(&table_html(&table));
-    Ok(Html(page(lang, &s.user, &s.csrf, Page::Reports, &table.title, &body)))
+    let inner = html! { label { (lang.tr("Date")) input type="date" name="date" value=(date_str(date)); } };
+    let body = html! {
+        (filter_form(lang, &full, &s.user, inner, section, "/reports/date"))
+        (exports("/reports/date", &format!("date={}&section={}", date_str(date), url_escape(section)), lang))
+        (table_html(&table))
+    };
+    Ok(Html(page(lang, &s.user, &s.csrf, Page::Reports, &table.title, body)))
 }
 
 /// The recap per date as XLSX, CSV or PDF.

@@ -7,16 +7,17 @@
 //! The enrolment decision is [`super::enrol`]'s; this module parses the upload, answers with
 //! the page and its message, and writes the audit line.
 
-use std::fmt::Write as _;
-
 use axum::Form;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
+use maud::{Markup, html};
+use serde::Deserialize;
 
 use super::auth::Page;
 use super::enrol::{self, EnrolError, MAX_PHOTOS, MIN_PHOTOS, Photo};
-use super::html::{csrf_field, esc, page};
+use super::forms::{CsrfOnly, trimmed};
+use super::html::{csrf_input, page};
 use super::i18n::{Lang, tr};
 use super::pages::{Fields, flash, redirect_ok};
 use crate::storage::calendar::date_str;
@@ -34,7 +35,7 @@ fn now_ms(st: &AppState) -> i64 {
 
 /// The page body: the employee's facts, the enrolment form and the PIN form; `notice` goes on
 /// top (a flash, an error, or the new PIN).
-async fn body(st: &AppState, s: &Session, e: &RosterEntry, notice: &str) -> Result<String, AppError> {
+async fn body(st: &AppState, s: &Session, e: &RosterEntry, notice: Markup) -> Result<Markup, AppError> {
     let lang = s.lang;
     let section_id = st.store.employees().await?.into_iter().find(|x| x.id == e.id).and_then(|x| x.section);
     let section = match section_id {
@@ -43,83 +44,92 @@ async fn body(st: &AppState, s: &Session, e: &RosterEntry, notice: &str) -> Resu
     }
     .unwrap_or_else(|| "-".into());
     let off = st.offset();
-    let faces = match (e.templates, e.last_template) {
-        (0, _) => format!(r#"<span class="bad">{}</span>"#, lang.tr("not enrolled")),
-        (n, Some(t)) => {
-            let t = t.to_offset(off);
-            format!(r#"<span class="ok">{n} {}</span> ({} {})"#, lang.tr("templates"), lang.tr("latest"), date_str(t.date()))
+    let templates = st.store.templates(&e.id).await?;
+    let self_service = super::user_pages::self_service_card(st, s, &e.id).await?;
+    let terminal_user = terminal_user_card(st, s, &e.id).await?;
+    let body = html! {
+        (notice)
+        div.card {
+            table { tbody {
+                tr { th { "NIP" } td { (e.id) } }
+                tr { th { (lang.tr("Site")) } td { (e.site_id) } }
+                tr { th { (lang.tr("Section")) } td { (section) } }
+                tr { th { (lang.tr("Face")) } td id="face-state" {
+                    @if e.templates == 0 {
+                        span.bad { (lang.tr("not enrolled")) }
+                    } @else {
+                        span.ok { (e.templates) " " (lang.tr("templates")) }
+                        @if let Some(t) = e.last_template {
+                            " (" (lang.tr("latest")) " " (date_str(t.to_offset(off).date())) ")"
+                        }
+                    }
+                } }
+                tr { th { "PIN" } td id="pin-state" {
+                    @if e.has_pin { span.ok { (lang.tr("set")) } } @else { span.bad { (lang.tr("not set")) } }
+                } }
+            } }
+            p { a href=(format!("/employees/{}/edit", e.id)) id="edit-employee" { (lang.tr("Edit the employee's details")) } }
         }
-        (n, None) => format!(r#"<span class="ok">{n} {}</span>"#, lang.tr("templates")),
+        section.card {
+            h2 { (lang.tr("Face enrolment from photos")) }
+            p.muted { (tr!(lang, "Upload {min_photos}–{max_photos} face photos of this employee: one person per photo, looking straight at the camera, good light, JPEG/PNG/WebP. They are checked as at the kiosk; a face already enrolled as another employee is refused. Photos are not kept, only the (encrypted) face templates.", min_photos = MIN_PHOTOS, max_photos = MAX_PHOTOS)) }
+            form method="post" action=(format!("/employees/{}/enrol", e.id)) enctype="multipart/form-data" class="inline" {
+                (csrf_input(&s.csrf))
+                label { (lang.tr("Photos")) input type="file" name="photos" id="photos" multiple accept="image/jpeg,image/png,image/webp" required; }
+                button id="enrol" { (lang.tr("Enrol face")) }
+            }
+        }
+        section.card {
+            h2 { (lang.tr("Attendance PIN")) }
+            p.muted { (tr!(lang, "Resetting makes a random {pin_length}-digit PIN not used at this site. The new PIN is shown once only; the old PIN stops working once the devices sync.", pin_length = st.config.pin_length)) }
+            form method="post" action=(format!("/employees/{}/pin", e.id)) class="inline" data-confirm=(lang.tr("Reset this employee's PIN?")) {
+                (csrf_input(&s.csrf))
+                button id="reset-pin" class="reject" { (lang.tr("Reset PIN")) }
+            }
+        }
+        (template_forms(s, &e.id, &templates, off))
+        (super::people_pages::leave_forms(s, &e.id))
+        (self_service)
+        (terminal_user)
     };
-    let pin_state = if e.has_pin {
-        format!(r#"<span class="ok">{}</span>"#, lang.tr("set"))
-    } else {
-        format!(r#"<span class="bad">{}</span>"#, lang.tr("not set"))
-    };
-    let id = esc(&e.id);
-    let c = csrf_field(&s.csrf);
-    let mut b = String::from(notice);
-    let _ = write!(
-        b,
-        r#"<div class="card"><table><tbody>
-<tr><th>NIP</th><td>{id}</td></tr><tr><th>{site_l}</th><td>{site}</td></tr><tr><th>{sec_l}</th><td>{sec}</td></tr>
-<tr><th>{face_l}</th><td id="face-state">{faces}</td></tr><tr><th>PIN</th><td id="pin-state">{pin_state}</td></tr></tbody></table>
-<p><a href="/employees/{id}/edit" id="edit-employee">{edit}</a></p></div>
-<section class="card"><h2>{enrol_h}</h2><p class="muted">{enrol_p}</p>
-<form method="post" action="/employees/{id}/enrol" enctype="multipart/form-data" class="inline">{c}
-<label>{photos_l}<input type="file" name="photos" id="photos" multiple accept="image/jpeg,image/png,image/webp" required></label>
-<button id="enrol">{enrol_b}</button></form></section>
-<section class="card"><h2>{pin_h}</h2><p class="muted">{pin_p}</p>
-<form method="post" action="/employees/{id}/pin" class="inline" data-confirm="{pin_q}">{c}<button id="reset-pin" class="reject">{pin_b}</button></form></section>"#,
-        site_l = lang.tr("Site"),
-        site = esc(&e.site_id),
-        sec_l = lang.tr("Section"),
-        sec = esc(&section),
-        face_l = lang.tr("Face"),
-        edit = lang.tr("Edit the employee's details"),
-        enrol_h = lang.tr("Face enrolment from photos"),
-        enrol_p = tr!(lang, "Upload {min_photos}–{max_photos} face photos of this employee: one person per photo, looking straight at the camera, good light, JPEG/PNG/WebP. They are checked as at the kiosk; a face already enrolled as another employee is refused. Photos are not kept, only the (encrypted) face templates.", min_photos = MIN_PHOTOS, max_photos = MAX_PHOTOS),
-        photos_l = lang.tr("Photos"),
-        enrol_b = lang.tr("Enrol face"),
-        pin_h = lang.tr("Attendance PIN"),
-        pin_p = tr!(lang, "Resetting makes a random {pin_length}-digit PIN not used at this site. The new PIN is shown once only; the old PIN stops working once the devices sync.", pin_length = st.config.pin_length),
-        pin_q = lang.tr("Reset this employee's PIN?"),
-        pin_b = lang.tr("Reset PIN"),
-    );
-    b.push_str(&template_forms(s, &e.id, &st.store.templates(&e.id).await?, off));
-    b.push_str(&super::people_pages::leave_forms(s, &e.id));
-    b.push_str(&super::user_pages::self_service_card(st, s, &e.id).await?);
-    b.push_str(&terminal_user_card(st, s, &e.id).await?);
-    Ok(b)
+    Ok(body)
 }
 
 /// The employee's user number on the ZKTeco terminals, and the form that sets it.
-async fn terminal_user_card(st: &AppState, s: &Session, id: &str) -> Result<String, AppError> {
+async fn terminal_user_card(st: &AppState, s: &Session, id: &str) -> Result<Markup, AppError> {
     let lang = s.lang;
     let current = st.store.terminal_user_of(id).await?;
-    Ok(format!(
-        r#"<section class="card" id="terminal-user"><h2>{h}</h2><p class="muted">{p}</p>
-<form method="post" action="/employees/{id}/terminal-user" class="inline">{c}<label>{l}<input name="number" value="{v}" required maxlength="{max}" pattern="[A-Za-z0-9]+"></label><button>{save}</button></form></section>"#,
-        h = lang.tr("User number on the ZKTeco terminals"),
-        p = lang.tr("The number the employee types at a fingerprint or face terminal. Unset: the employee's NIP/id. Terminals receive it at their next poll."),
-        id = esc(id),
-        c = csrf_field(&s.csrf),
-        l = lang.tr("Number"),
-        v = esc(current.as_deref().unwrap_or(id)),
-        max = hadir_zkteco::attlog::MAX_PIN_LEN,
-        save = lang.tr("Save"),
-    ))
+    Ok(html! {
+        section.card id="terminal-user" {
+            h2 { (lang.tr("User number on the ZKTeco terminals")) }
+            p.muted { (lang.tr("The number the employee types at a fingerprint or face terminal. Unset: the employee's NIP/id. Terminals receive it at their next poll.")) }
+            form method="post" action=(format!("/employees/{id}/terminal-user")) class="inline" {
+                (csrf_input(&s.csrf))
+                label { (lang.tr("Number")) input name="number" value=(current.as_deref().unwrap_or(id)) required maxlength=(hadir_zkteco::attlog::MAX_PIN_LEN) pattern="[A-Za-z0-9]+"; }
+                button { (lang.tr("Save")) }
+            }
+        }
+    })
+}
+
+/// The form of `POST /employees/{id}/terminal-user`.
+#[derive(Debug, Deserialize)]
+pub struct TerminalUserForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default, deserialize_with = "trimmed")]
+    number: String,
 }
 
 /// Sets the employee's terminal user number (operators and administrators; audited); one
 /// another employee has is refused, naming them.
-pub async fn set_terminal_user(State(st): State<AppState>, s: Session, Path(id): Path<String>, Form(f): Form<Fields>) -> Result<Response, AppError> {
+pub async fn set_terminal_user(State(st): State<AppState>, s: Session, Path(id): Path<String>, Form(f): Form<TerminalUserForm>) -> Result<Response, AppError> {
     s.require(Page::Enrolment)?;
-    s.check_csrf(f.get("csrf"))?;
+    s.check_csrf(Some(&f.csrf))?;
     let lang = s.lang;
     let e = entry(&st, &id).await?;
     let back = format!("/employees/{}", e.id);
-    let number = f.get("number").map_or("", |v| v.trim());
+    let number = f.number.as_str();
     if hadir_zkteco::Pin::new(number).is_err() {
         let msg = tr!(lang, "Number: 1 to {max_pin_len} letters or digits.", max_pin_len = hadir_zkteco::attlog::MAX_PIN_LEN);
         return Ok(super::pages::redirect_err(&back, &msg));
@@ -134,38 +144,39 @@ pub async fn set_terminal_user(State(st): State<AppState>, s: Session, Path(id):
 }
 
 /// The employee's face templates, each with where it came from and a remove button.
-fn template_forms(s: &Session, id: &str, templates: &[crate::storage::StoredTemplate], off: time::UtcOffset) -> String {
+fn template_forms(s: &Session, id: &str, templates: &[crate::storage::StoredTemplate], off: time::UtcOffset) -> Markup {
     let lang = s.lang;
     if templates.is_empty() {
-        return String::new();
+        return html! {};
     }
-    let c = csrf_field(&s.csrf);
-    let id = esc(id);
-    let mut rows = String::new();
-    for t in templates {
-        let when = crate::storage::ms_to_dt(t.created_at_ms).map(|d| date_str(d.to_offset(off).date())).unwrap_or_default();
-        let from = t.source_device_id.as_deref().map(esc).unwrap_or_else(|| lang.tr("dashboard").into());
-        let _ = write!(
-            rows,
-            r#"<tr data-template="{tid}"><td>{tid}</td><td>{when}</td><td>{from}</td><td><form method="post" action="/employees/{id}/templates/{tid}/remove" class="inline" data-confirm="{q}">{c}<button class="reject">{b}</button></form></td></tr>"#,
-            tid = t.template_id,
-            q = lang.tr("Remove this face template?"),
-            b = lang.tr("Remove"),
-        );
+    html! {
+        section.card id="templates" {
+            h2 { (lang.tr("Face templates")) }
+            p.muted { (lang.tr("Remove a wrong template (a bad enrolment, or a face a stolen kiosk added); kiosks forget it at their next sync.")) }
+            table {
+                thead { tr { th { "ID" } th { (lang.tr("Enrolled")) } th { (lang.tr("From")) } th {} } }
+                tbody {
+                    @for t in templates {
+                        tr data-template=(t.template_id) {
+                            td { (t.template_id) }
+                            td { (crate::storage::ms_to_dt(t.created_at_ms).map(|d| date_str(d.to_offset(off).date())).unwrap_or_default()) }
+                            td { (t.source_device_id.as_deref().unwrap_or(lang.tr("dashboard"))) }
+                            td { form method="post" action=(format!("/employees/{id}/templates/{}/remove", t.template_id)) class="inline" data-confirm=(lang.tr("Remove this face template?")) {
+                                (csrf_input(&s.csrf))
+                                button.reject { (lang.tr("Remove")) }
+                            } }
+                        }
+                    }
+                }
+            }
+        }
     }
-    format!(
-        r#"<section class="card" id="templates"><h2>{h}</h2><p class="muted">{p}</p><table><thead><tr><th>ID</th><th>{w}</th><th>{f}</th><th></th></tr></thead><tbody>{rows}</tbody></table></section>"#,
-        h = lang.tr("Face templates"),
-        p = lang.tr("Remove a wrong template (a bad enrolment, or a face a stolen kiosk added); kiosks forget it at their next sync."),
-        w = lang.tr("Enrolled"),
-        f = lang.tr("From"),
-    )
 }
 
 /// Removes one face template (administrators and operators).
-pub async fn remove_template(State(st): State<AppState>, s: Session, Path((id, template_id)): Path<(String, i64)>, Form(f): Form<Fields>) -> Result<Response, AppError> {
+pub async fn remove_template(State(st): State<AppState>, s: Session, Path((id, template_id)): Path<(String, i64)>, Form(f): Form<CsrfOnly>) -> Result<Response, AppError> {
     s.require(Page::Enrolment)?;
-    s.check_csrf(f.get("csrf"))?;
+    s.check_csrf(Some(&f.csrf))?;
     if !st.store.remove_template(&id, template_id, &s.user.username, (st.clock)()).await? {
         return Err(AppError::NotFound);
     }
@@ -175,15 +186,15 @@ pub async fn remove_template(State(st): State<AppState>, s: Session, Path((id, t
     ))
 }
 
-pub(super) async fn render(st: &AppState, s: &Session, e: &RosterEntry, notice: &str) -> Result<Html<String>, AppError> {
-    Ok(Html(page(s.lang, &s.user, &s.csrf, Page::Employees, &e.name, &body(st, s, e, notice).await?)))
+pub(super) async fn render(st: &AppState, s: &Session, e: &RosterEntry, notice: Markup) -> Result<Html<String>, AppError> {
+    Ok(Html(page(s.lang, &s.user, &s.csrf, Page::Employees, &e.name, body(st, s, e, notice).await?)))
 }
 
 /// One employee: facts, enrolment from photos, PIN reset.
 pub async fn employee(State(st): State<AppState>, s: Session, Path(id): Path<String>, Query(q): Query<Fields>) -> Result<Html<String>, AppError> {
     s.require(Page::Enrolment)?;
     let e = entry(&st, &id).await?;
-    render(&st, &s, &e, &flash(&q)).await
+    render(&st, &s, &e, flash(&q)).await
 }
 
 fn bad_upload(lang: Lang, e: impl std::fmt::Display) -> AppError {
@@ -233,8 +244,8 @@ pub async fn enrol_photos(State(st): State<AppState>, s: Session, Path(id): Path
         Err(EnrolError::Refused(r)) => {
             st.store.audit(&s.user.username, "enrol_refused", &format!("{}: {}", e.id, r.summary()), now).await?;
             tracing::info!(employee = %e.id, reason = %r.summary(), "face enrolment refused");
-            let notice = format!(r#"<div class="flash error" id="enrol-error">{}</div>"#, esc(&r.message(lang)));
-            let mut resp = render(&st, &s, &e, &notice).await?.into_response();
+            let notice = html! { div.flash.error id="enrol-error" { (r.message(lang)) } };
+            let mut resp = render(&st, &s, &e, notice).await?.into_response();
             *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             Ok(resp)
         }
@@ -245,9 +256,9 @@ pub async fn enrol_photos(State(st): State<AppState>, s: Session, Path(id): Path
 }
 
 /// Sets a new random PIN, unique at the employee's site, and shows it once.
-pub async fn reset_pin(State(st): State<AppState>, s: Session, Path(id): Path<String>, Form(f): Form<Fields>) -> Result<Response, AppError> {
+pub async fn reset_pin(State(st): State<AppState>, s: Session, Path(id): Path<String>, Form(f): Form<CsrfOnly>) -> Result<Response, AppError> {
     s.require(Page::Enrolment)?;
-    s.check_csrf(f.get("csrf"))?;
+    s.check_csrf(Some(&f.csrf))?;
     let lang = s.lang;
     let e = entry(&st, &id).await?;
     let storage = st.store.clone();
@@ -270,13 +281,14 @@ pub async fn reset_pin(State(st): State<AppState>, s: Session, Path(id): Path<St
     st.store.audit(&s.user.username, "pin_reset", &format!("{} ({}); roster revision {revision}", e.id, e.name), (st.clock)()).await?;
     tracing::info!(employee = %e.id, by = %s.user.username, revision, "PIN reset");
     let e = entry(&st, &id).await?;
-    let notice = format!(
-        r#"<div class="flash" id="new-pin-box"><p>{p}</p><p class="new-pin" id="new-pin">{pin}</p><p>{n}</p></div>"#,
-        p = lang.tr("New PIN for").to_owned() + " " + &esc(&e.name) + ":",
-        pin = new_pin,
-        n = lang.tr("Write it down and hand it to the employee now: it is shown only once and is not stored readably."),
-    );
-    let mut resp = render(&st, &s, &e, &notice).await?.into_response();
+    let notice = html! {
+        div.flash id="new-pin-box" {
+            p { (lang.tr("New PIN for")) " " (e.name) ":" }
+            p.new-pin id="new-pin" { (new_pin) }
+            p { (lang.tr("Write it down and hand it to the employee now: it is shown only once and is not stored readably.")) }
+        }
+    };
+    let mut resp = render(&st, &s, &e, notice).await?.into_response();
     // Shown once: no cache may keep the page.
     resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(resp)

@@ -5,23 +5,21 @@
 //! Owns the forms and their checks; what a day is stays `hadir_rules`'s. A change never reaches
 //! into a closed month: a month paid from stays as it was paid.
 
-use std::collections::HashMap;
-use std::fmt::Write as _;
-
 use axum::Form;
 use axum::extract::State;
 use axum::response::Response;
 use hadir_rules::{WeeklySchedule, WorkHours};
+use maud::{Markup, html};
+use serde::Deserialize;
 use time::{Date, Weekday};
 
 use super::auth::Page;
-use super::html::esc;
+use super::forms::{CsrfOnly, trimmed};
+use super::html::csrf_input;
 use super::i18n::{Lang, tr};
-use super::pages::{field, redirect_err, redirect_ok};
+use super::pages::{redirect_err, redirect_ok};
 use super::{AppError, AppState, Session};
 use crate::storage::calendar::{date_str, parse_date};
-
-type Fields = HashMap<String, String>;
 
 /// The longest special period, days (a Ramadan month with margin).
 pub const MAX_PERIOD_DAYS: i64 = 45;
@@ -30,54 +28,122 @@ fn week_text(w: &WeeklySchedule) -> String {
     w.days().iter().map(|h| h.map(|h| h.to_string()).unwrap_or_else(|| "-".into())).collect::<Vec<_>>().join(" · ")
 }
 
-/// The card on the settings page.
-pub async fn card(st: &AppState, lang: Lang, csrf_field: &str) -> Result<String, AppError> {
+/// The card on the settings page; `csrf` is the session's token for the forms.
+pub async fn card(st: &AppState, lang: Lang, csrf: &str) -> Result<Markup, AppError> {
     let today = st.now().date();
-    let mut rows = String::new();
-    for sec in st.store.sections().await? {
-        let changes: Vec<String> = sec
-            .calendar
-            .changes
-            .iter()
-            .map(|(from, w)| format!(r#"<li data-change="{d}">{since} {d}: {w}</li>"#, d = date_str(*from), since = lang.tr("from"), w = week_text(w)))
-            .collect();
-        let _ = write!(
-            rows,
-            r#"<tr data-section-row="{id}"><td>{id}</td><td>{n}</td><td>{w}</td><td><ul>{c}</ul></td></tr>"#,
-            id = esc(&sec.id),
-            n = esc(&sec.name),
-            w = week_text(sec.calendar.weekly_on(today)),
-            c = changes.concat(),
-        );
-    }
-    Ok(format!(
-        r#"<section class="card" id="sections"><h2>{t}</h2><div class="scroll"><table><thead><tr><th>ID</th><th>{n}</th><th>{w}</th><th>{ch}</th></tr></thead><tbody>{rows}</tbody></table></div>
-<p class="muted">{help}</p>
-<form method="post" action="/settings/section" class="inline">{csrf_field}<label>ID<input name="id" required></label><label>{n}<input name="name" required></label>
-<label>{wd}<input name="weekdays" value="07:30-16:00" pattern="\d\d:\d\d-\d\d:\d\d"></label><label>{fr}<input name="friday" value="07:30-16:30"></label><label>{sa}<input name="saturday" value=""></label><label>{from}<input type="date" name="from"></label><button>{save}</button></form>
-<h3>{pt}</h3><p class="muted">{phelp}</p>
-<form method="post" action="/settings/section/period" class="inline">{csrf_field}<label>ID<input name="id" required></label><label>{pf}<input type="date" name="from" required></label><label>{pto}<input type="date" name="to" required></label>
-<label>{wd}<input name="weekdays" required placeholder="08:00-14:00"></label><label>{fr}<input name="friday" placeholder="08:00-11:30"></label><label>{reason}<input name="reason" value="Ramadan" required maxlength="120"></label><button>{save}</button></form></section>"#,
-        t = lang.tr("Sections and schedules"),
-        n = lang.tr("Name"),
-        w = lang.tr("Schedule Mon–Sun (in effect today)"),
-        ch = lang.tr("Schedule changes"),
-        help = lang.tr("A new schedule takes effect from the date given (empty: from today) and changes no day before it; a closed month cannot be changed."),
-        wd = lang.tr("Mon–Thu"),
-        fr = lang.tr("Friday"),
-        sa = lang.tr("Saturday (empty: off)"),
-        from = lang.tr("Effective from"),
-        save = lang.tr("Save"),
-        pt = lang.tr("Special hours (e.g. Ramadan)"),
-        phelp = lang.tr("Other hours for a range of dates, on the section's working days only (holidays and weekends stay off)."),
-        pf = lang.tr("From"),
-        pto = lang.tr("To"),
-        reason = lang.tr_in("description", "Reason"),
-    ))
+    let sections = st.store.sections().await?;
+    let (wd, fr, save) = (lang.tr("Mon–Thu"), lang.tr("Friday"), lang.tr("Save"));
+    let name = lang.tr("Name");
+    let card = html! {
+        section.card id="sections" {
+            h2 { (lang.tr("Sections and schedules")) }
+            div.scroll { table {
+                thead { tr { th { "ID" } th { (name) } th { (lang.tr("Schedule Mon–Sun (in effect today)")) } th { (lang.tr("Schedule changes")) } } }
+                tbody {
+                    @for sec in &sections {
+                        tr data-section-row=(sec.id) {
+                            td { (sec.id) }
+                            td { (sec.name) }
+                            td { (week_text(sec.calendar.weekly_on(today))) }
+                            td { ul { @for (from, w) in &sec.calendar.changes {
+                                li data-change=(date_str(*from)) { (lang.tr("from")) " " (date_str(*from)) ": " (week_text(w)) }
+                            } } }
+                        }
+                    }
+                }
+            } }
+            p.muted { (lang.tr("A new schedule takes effect from the date given (empty: from today) and changes no day before it; a closed month cannot be changed.")) }
+            form method="post" action="/settings/section" class="inline" {
+                (csrf_input(csrf))
+                label { "ID" input name="id" required; }
+                label { (name) input name="name" required; }
+                label { (wd) input name="weekdays" value="07:30-16:00" pattern="\\d\\d:\\d\\d-\\d\\d:\\d\\d"; }
+                label { (fr) input name="friday" value="07:30-16:30"; }
+                label { (lang.tr("Saturday (empty: off)")) input name="saturday" value=""; }
+                label { (lang.tr("Effective from")) input type="date" name="from"; }
+                button { (save) }
+            }
+            h3 { (lang.tr("Special hours (e.g. Ramadan)")) }
+            p.muted { (lang.tr("Other hours for a range of dates, on the section's working days only (holidays and weekends stay off).")) }
+            form method="post" action="/settings/section/period" class="inline" {
+                (csrf_input(csrf))
+                label { "ID" input name="id" required; }
+                label { (lang.tr("From")) input type="date" name="from" required; }
+                label { (lang.tr("To")) input type="date" name="to" required; }
+                label { (wd) input name="weekdays" required placeholder="08:00-14:00"; }
+                label { (fr) input name="friday" placeholder="08:00-11:30"; }
+                label { (lang.tr_in("description", "Reason")) input name="reason" value="Ramadan" required maxlength="120"; }
+                button { (save) }
+            }
+        }
+    };
+    Ok(card)
 }
 
-fn hours(f: &Fields, key: &str, lang: Lang) -> Result<Option<WorkHours>, String> {
-    let v = field(f, key).trim();
+/// The form of `POST /settings/section`: a section's id and name, and its week (Monday to
+/// Thursday, Friday, Saturday) from a date on.
+#[derive(Debug, Deserialize)]
+pub struct SectionForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default, deserialize_with = "trimmed")]
+    id: String,
+    #[serde(default, deserialize_with = "trimmed")]
+    name: String,
+    #[serde(default, deserialize_with = "trimmed")]
+    weekdays: String,
+    #[serde(default, deserialize_with = "trimmed")]
+    friday: String,
+    #[serde(default, deserialize_with = "trimmed")]
+    saturday: String,
+    #[serde(default, deserialize_with = "trimmed")]
+    from: String,
+}
+
+/// The form of `POST /settings/section/period`: special hours for a section's dates.
+#[derive(Debug, Deserialize)]
+pub struct PeriodForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default, deserialize_with = "trimmed")]
+    id: String,
+    #[serde(default, deserialize_with = "trimmed")]
+    from: String,
+    #[serde(default, deserialize_with = "trimmed")]
+    to: String,
+    #[serde(default, deserialize_with = "trimmed")]
+    weekdays: String,
+    #[serde(default, deserialize_with = "trimmed")]
+    friday: String,
+    #[serde(default, deserialize_with = "trimmed")]
+    reason: String,
+}
+
+/// The form of `POST /schedules`: an employee's own week for a range of dates.
+#[derive(Debug, Deserialize)]
+pub struct EmployeeScheduleForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default, deserialize_with = "trimmed")]
+    employee: String,
+    #[serde(default, deserialize_with = "trimmed")]
+    from: String,
+    #[serde(default, deserialize_with = "trimmed")]
+    to: String,
+    #[serde(default, deserialize_with = "trimmed")]
+    weekdays: String,
+    #[serde(default, deserialize_with = "trimmed")]
+    friday: String,
+    #[serde(default, deserialize_with = "trimmed")]
+    saturday: String,
+    #[serde(default, deserialize_with = "trimmed")]
+    sunday: String,
+    #[serde(default, deserialize_with = "trimmed")]
+    reason: String,
+}
+
+/// The hours typed in the field `key` (empty: a day off).
+fn hours(v: &str, key: &str, lang: Lang) -> Result<Option<WorkHours>, String> {
     if v.is_empty() {
         return Ok(None);
     }
@@ -93,15 +159,15 @@ async fn open_month(st: &AppState, date: Date, lang: Lang) -> Result<Result<(), 
 }
 
 /// Adds a section, or changes its week from a date on (administrators; audited).
-pub async fn put_section(State(st): State<AppState>, s: Session, Form(f): Form<Fields>) -> Result<Response, AppError> {
+pub async fn put_section(State(st): State<AppState>, s: Session, Form(f): Form<SectionForm>) -> Result<Response, AppError> {
     s.require(Page::Settings)?;
-    s.check_csrf(f.get("csrf"))?;
+    s.check_csrf(Some(&f.csrf))?;
     let lang = s.lang;
-    let (wd, fri, sat) = match (hours(&f, "weekdays", lang), hours(&f, "friday", lang), hours(&f, "saturday", lang)) {
+    let (wd, fri, sat) = match (hours(&f.weekdays, "weekdays", lang), hours(&f.friday, "friday", lang), hours(&f.saturday, "saturday", lang)) {
         (Ok(wd), Ok(fri), Ok(sat)) => (wd, fri.or(wd), sat),
         (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return Ok(redirect_err("/settings", &e)),
     };
-    let (id, name) = (field(&f, "id").trim(), field(&f, "name").trim());
+    let (id, name) = (f.id.as_str(), f.name.as_str());
     if id.is_empty() || name.is_empty() {
         return Ok(redirect_err("/settings", lang.tr("A section needs an ID and a name.")));
     }
@@ -113,7 +179,7 @@ pub async fn put_section(State(st): State<AppState>, s: Session, Form(f): Form<F
         st.store.audit(&s.user.username, "section", &format!("{id} {name}: {}", week_text(&week)), now).await?;
         return Ok(redirect_ok("/settings", lang.tr("Section saved")));
     };
-    let from = match field(&f, "from").trim() {
+    let from = match f.from.as_str() {
         "" => st.now().date(),
         text => match parse_date(text) {
             Some(d) => d,
@@ -131,16 +197,15 @@ pub async fn put_section(State(st): State<AppState>, s: Session, Form(f): Form<F
 
 /// Sets special hours for a range of a section's working days (administrators; audited): one
 /// dated exception a day, all or none.
-pub async fn put_special_period(State(st): State<AppState>, s: Session, Form(f): Form<Fields>) -> Result<Response, AppError> {
+pub async fn put_special_period(State(st): State<AppState>, s: Session, Form(f): Form<PeriodForm>) -> Result<Response, AppError> {
     s.require(Page::Settings)?;
-    s.check_csrf(f.get("csrf"))?;
+    s.check_csrf(Some(&f.csrf))?;
     let lang = s.lang;
-    let id = field(&f, "id").trim();
-    let reason = field(&f, "reason").trim();
+    let (id, reason) = (f.id.as_str(), f.reason.as_str());
     let Some(section) = st.store.sections().await?.into_iter().find(|x| x.id == id) else {
         return Ok(redirect_err("/settings", lang.tr("ID: no section has that ID.")));
     };
-    let (Some(from), Some(to)) = (parse_date(field(&f, "from")), parse_date(field(&f, "to"))) else {
+    let (Some(from), Some(to)) = (parse_date(&f.from), parse_date(&f.to)) else {
         return Ok(redirect_err("/settings", lang.tr("From/to: not a date.")));
     };
     let days = (to - from).whole_days() + 1;
@@ -148,7 +213,7 @@ pub async fn put_special_period(State(st): State<AppState>, s: Session, Form(f):
         let msg = tr!(lang, "To: the period cannot end before it starts and lasts at most {max_period_days} days; a reason is required.", max_period_days = MAX_PERIOD_DAYS);
         return Ok(redirect_err("/settings", &msg));
     }
-    let (wd, fri) = match (hours(&f, "weekdays", lang), hours(&f, "friday", lang)) {
+    let (wd, fri) = match (hours(&f.weekdays, "weekdays", lang), hours(&f.friday, "friday", lang)) {
         (Ok(Some(wd)), Ok(fri)) => (wd, fri.unwrap_or(wd)),
         (Ok(None), _) => return Ok(redirect_err("/settings", lang.tr("Mon–Thu: hours are required."))),
         (Err(e), _) | (_, Err(e)) => return Ok(redirect_err("/settings", &e)),
@@ -185,56 +250,48 @@ pub async fn put_special_period(State(st): State<AppState>, s: Session, Form(f):
 }
 
 /// The employee's own schedules on their month page, with the forms (administrators).
-pub async fn employee_card(st: &AppState, s: &Session, employee_id: &str) -> Result<String, AppError> {
+pub async fn employee_card(st: &AppState, s: &Session, employee_id: &str) -> Result<Markup, AppError> {
     let lang = s.lang;
     let admin = s.user.role == crate::storage::accounts::Role::Admin;
-    let csrf = super::html::csrf_field(&s.csrf);
-    let mut rows = String::new();
-    for x in st.store.employee_schedules().await?.into_iter().filter(|x| x.employee_id == employee_id) {
-        let remove = if admin {
-            format!(
-                r#"<form class="inline" method="post" action="/schedules/{id}/remove">{csrf}<button class="reject">{l}</button></form>"#,
-                id = x.id,
-                l = lang.tr("Remove")
-            )
-        } else {
-            String::new()
-        };
-        let _ = write!(
-            rows,
-            r#"<tr data-own-schedule="{id}"><td>{f} – {t}</td><td>{w}</td><td>{r}</td><td>{remove}</td></tr>"#,
-            id = x.id,
-            f = date_str(x.from),
-            t = date_str(x.to),
-            w = week_text(&x.week),
-            r = esc(&x.reason),
-        );
-    }
-    let mut out = format!(r#"<section class="card" id="own-schedules"><h2>{}</h2>"#, lang.tr("The employee's own schedule"));
-    if !rows.is_empty() {
-        let _ = write!(out, r#"<div class="scroll"><table><tbody>{rows}</tbody></table></div>"#);
-    }
-    if admin {
-        let _ = write!(
-            out,
-            r#"<p class="muted">{help}</p><form method="post" action="/schedules" class="inline">{csrf}<input type="hidden" name="employee" value="{e}">
-<label>{pf}<input type="date" name="from" required></label><label>{pto}<input type="date" name="to" required></label>
-<label>{wd}<input name="weekdays" placeholder="22:00-06:00"></label><label>{fr}<input name="friday"></label><label>{sa}<input name="saturday"></label><label>{su}<input name="sunday"></label>
-<label>{reason}<input name="reason" required maxlength="120"></label><button>{save}</button></form>"#,
-            help = lang.tr("This employee's own week for a range of dates (e.g. a night guard, 22:00-06:00), instead of their section's; an empty day is off. Ranges cannot overlap, and a closed month cannot change."),
-            e = esc(employee_id),
-            pf = lang.tr("From"),
-            pto = lang.tr("To"),
-            wd = lang.tr("Mon–Thu"),
-            fr = lang.tr("Friday (empty: as Mon–Thu)"),
-            sa = lang.tr("Saturday"),
-            su = lang.tr("Sunday"),
-            reason = lang.tr_in("description", "Reason"),
-            save = lang.tr("Save"),
-        );
-    }
-    out.push_str("</section>");
-    Ok(out)
+    let schedules: Vec<_> = st.store.employee_schedules().await?.into_iter().filter(|x| x.employee_id == employee_id).collect();
+    let card = html! {
+        section.card id="own-schedules" {
+            h2 { (lang.tr("The employee's own schedule")) }
+            @if !schedules.is_empty() {
+                div.scroll { table { tbody {
+                    @for x in &schedules {
+                        tr data-own-schedule=(x.id) {
+                            td { (date_str(x.from)) " – " (date_str(x.to)) }
+                            td { (week_text(&x.week)) }
+                            td { (x.reason) }
+                            td { @if admin {
+                                form.inline method="post" action=(format!("/schedules/{}/remove", x.id)) {
+                                    (csrf_input(&s.csrf))
+                                    button.reject { (lang.tr("Remove")) }
+                                }
+                            } }
+                        }
+                    }
+                } } }
+            }
+            @if admin {
+                p.muted { (lang.tr("This employee's own week for a range of dates (e.g. a night guard, 22:00-06:00), instead of their section's; an empty day is off. Ranges cannot overlap, and a closed month cannot change.")) }
+                form method="post" action="/schedules" class="inline" {
+                    (csrf_input(&s.csrf))
+                    input type="hidden" name="employee" value=(employee_id);
+                    label { (lang.tr("From")) input type="date" name="from" required; }
+                    label { (lang.tr("To")) input type="date" name="to" required; }
+                    label { (lang.tr("Mon–Thu")) input name="weekdays" placeholder="22:00-06:00"; }
+                    label { (lang.tr("Friday (empty: as Mon–Thu)")) input name="friday"; }
+                    label { (lang.tr("Saturday")) input name="saturday"; }
+                    label { (lang.tr("Sunday")) input name="sunday"; }
+                    label { (lang.tr_in("description", "Reason")) input name="reason" required maxlength="120"; }
+                    button { (lang.tr("Save")) }
+                }
+            }
+        }
+    };
+    Ok(card)
 }
 
 fn month_page(employee: &str, d: Date) -> String {
@@ -242,21 +299,21 @@ fn month_page(employee: &str, d: Date) -> String {
 }
 
 /// Gives an employee their own week for a range of dates (administrators; audited).
-pub async fn add_employee_schedule(State(st): State<AppState>, s: Session, Form(f): Form<Fields>) -> Result<Response, AppError> {
+pub async fn add_employee_schedule(State(st): State<AppState>, s: Session, Form(f): Form<EmployeeScheduleForm>) -> Result<Response, AppError> {
     s.require(Page::Settings)?;
-    s.check_csrf(f.get("csrf"))?;
+    s.check_csrf(Some(&f.csrf))?;
     let lang = s.lang;
-    let e = super::leave_pages::employee_in_scope(&st, &s, field(&f, "employee").trim()).await?;
+    let e = super::leave_pages::employee_in_scope(&st, &s, &f.employee).await?;
     let back = |d: Option<Date>| month_page(&e.id, d.unwrap_or_else(|| st.now().date()));
-    let (from, to) = (parse_date(field(&f, "from")), parse_date(field(&f, "to")));
+    let (from, to) = (parse_date(&f.from), parse_date(&f.to));
     let (Some(from), Some(to)) = (from, to) else {
         return Ok(redirect_err(&back(from), lang.tr("From/to: not a date.")));
     };
-    let reason = field(&f, "reason").trim();
+    let reason = f.reason.as_str();
     if to < from || reason.is_empty() {
         return Ok(redirect_err(&back(Some(from)), lang.tr("To: cannot be before from; a reason is required.")));
     }
-    let days = ["weekdays", "friday", "saturday", "sunday"].map(|k| hours(&f, k, lang));
+    let days = [(&f.weekdays, "weekdays"), (&f.friday, "friday"), (&f.saturday, "saturday"), (&f.sunday, "sunday")].map(|(v, k)| hours(v, k, lang));
     let [wd, fri, sat, sun] = match days {
         [Ok(a), Ok(b), Ok(c), Ok(d)] => [a, b.or(a), c, d],
         [Err(e), ..] | [_, Err(e), ..] | [_, _, Err(e), _] | [.., Err(e)] => return Ok(redirect_err(&back(Some(from)), &e)),
@@ -283,9 +340,9 @@ pub async fn add_employee_schedule(State(st): State<AppState>, s: Session, Form(
 
 /// Removes an employee's own schedule (administrators; audited), unless it reaches into a
 /// closed month.
-pub async fn remove_employee_schedule(State(st): State<AppState>, s: Session, axum::extract::Path(id): axum::extract::Path<i64>, Form(f): Form<Fields>) -> Result<Response, AppError> {
+pub async fn remove_employee_schedule(State(st): State<AppState>, s: Session, axum::extract::Path(id): axum::extract::Path<i64>, Form(f): Form<CsrfOnly>) -> Result<Response, AppError> {
     s.require(Page::Settings)?;
-    s.check_csrf(f.get("csrf"))?;
+    s.check_csrf(Some(&f.csrf))?;
     let lang = s.lang;
     let x = st.store.employee_schedules().await?.into_iter().find(|x| x.id == id).ok_or(AppError::NotFound)?;
     for d in [x.from, x.to] {

@@ -17,7 +17,7 @@ use super::{AppError, AppState, Session};
 use crate::storage::sites;
 
 /// The card; `csrf` is the session's token for the forms.
-pub async fn card(st: &AppState, lang: Lang, csrf: &str) -> Result<String, AppError> {
+pub async fn card(st: &AppState, lang: Lang, csrf: &str) -> Result<Markup, AppError> {
     let server_zone = st.config.zone.name();
     // A zone stored by its other name (WITA, Asia/Ujung_Pandang) stays offered as it is.
     let zone_options = |current: Option<&str>| -> Markup {
@@ -66,7 +66,7 @@ pub async fn card(st: &AppState, lang: Lang, csrf: &str) -> Result<String, AppEr
             }
         }
     };
-    Ok(card.into_string())
+    Ok(card)
 }
 
 /// The everyday name of a zone people know it by.

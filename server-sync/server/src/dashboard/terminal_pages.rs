@@ -7,14 +7,15 @@
 //! [`crate::terminals`] (the same functions as `hadir-server zk …`), and the tables are the
 //! store's [`crate::storage::terminals`].
 
-use std::fmt::Write as _;
-
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::Response;
+use maud::{Markup, html};
+use serde::Deserialize;
 use time::OffsetDateTime;
 
-use super::html::{csrf_field, esc};
+use super::forms::{CsrfOnly, trimmed};
+use super::html::csrf_input;
 use super::i18n::{Lang, tr};
 use super::pages::{redirect_err, redirect_ok};
 use super::{AppError, AppState, Session};
@@ -26,127 +27,109 @@ use crate::terminals::{self, TerminalError};
 use hadir_zkteco::{Direction as ZkDirection, StatusRule};
 use std::collections::HashMap;
 
-type Fields = HashMap<String, String>;
-
-fn state_label(lang: Lang, s: TerminalState) -> String {
+fn state_label(lang: Lang, s: TerminalState) -> Markup {
     match s {
-        TerminalState::Pending => format!(r#"<span class="warn">{}</span>"#, lang.tr("Awaiting approval")),
-        TerminalState::Approved => format!(r#"<span class="ok">{}</span>"#, lang.tr("Approved")),
-        TerminalState::Revoked => format!(r#"<span class="bad">{}</span>"#, lang.tr("Revoked")),
+        TerminalState::Pending => html! { span.warn { (lang.tr("Awaiting approval")) } },
+        TerminalState::Approved => html! { span.ok { (lang.tr("Approved")) } },
+        TerminalState::Revoked => html! { span.bad { (lang.tr("Revoked")) } },
     }
 }
 
-fn command_state(lang: Lang, c: &TerminalCommand) -> String {
+fn command_state(lang: Lang, c: &TerminalCommand) -> Markup {
     match (c.state.as_str(), c.return_code) {
-        ("queued", _) => lang.tr("queued").to_owned(),
-        ("sent", _) => lang.tr("sent, awaiting result").to_owned(),
-        (_, Some(code)) if code >= 0 => format!(r#"<span class="ok">{}</span>"#, lang.tr("done")),
-        (_, code) => format!(r#"<span class="bad">{} ({})</span>"#, lang.tr("failed"), code.map_or_else(|| "-".into(), |c| c.to_string())),
+        ("queued", _) => html! { (lang.tr("queued")) },
+        ("sent", _) => html! { (lang.tr("sent, awaiting result")) },
+        (_, Some(code)) if code >= 0 => html! { span.ok { (lang.tr("done")) } },
+        (_, code) => html! { span.bad { (lang.tr("failed")) " (" (code.map_or_else(|| "-".into(), |c| c.to_string())) ")" } },
+    }
+}
+
+/// The buttons of one terminal's row (administrators).
+fn actions(lang: Lang, csrf: &str, t: &crate::storage::terminals::Terminal, sites: &[String]) -> Markup {
+    let sn = &t.serial;
+    html! {
+        @if t.state != TerminalState::Approved {
+            form method="post" action=(format!("/devices/terminals/{sn}/approve")) class="inline" {
+                (csrf_input(csrf))
+                select name="site" aria-label=(lang.tr("Site")) { @for site in sites { option value=(site) { (site) } } }
+                button.confirm { (lang.tr("Approve")) }
+            }
+        } @else {
+            @for (what, label) in [("set-time", lang.tr("Set clock")), ("reboot", lang.tr("Reboot"))] {
+                form method="post" action=(format!("/devices/terminals/{sn}/{what}")) class="inline" {
+                    (csrf_input(csrf))
+                    button { (label) }
+                }
+            }
+        }
+        @if t.state != TerminalState::Revoked {
+            form method="post" action=(format!("/devices/terminals/{sn}/revoke")) class="inline" data-confirm=(lang.tr("Revoke this terminal?")) {
+                (csrf_input(csrf))
+                button.reject { (lang.tr("Revoke")) }
+            }
+        }
     }
 }
 
 /// The terminals' section of the devices page. `csrf` is given for administrators (buttons).
-pub async fn section(st: &AppState, lang: Lang, csrf: Option<&str>, fmt: &(dyn Fn(Option<OffsetDateTime>) -> String + Sync)) -> Result<String, AppError> {
+pub async fn section(st: &AppState, lang: Lang, csrf: Option<&str>, fmt: &(dyn Fn(Option<OffsetDateTime>) -> String + Sync)) -> Result<Markup, AppError> {
     let list = st.store.terminals().await?;
     let sites = st.store.sites().await?;
-    let mut out = String::new();
-    let _ = write!(
-        out,
-        r#"<section class="card" id="terminals"><h2>{t}</h2><p class="muted">{p}</p>"#,
-        t = lang.tr("ZKTeco terminals"),
-        p = lang.tr("Terminal records are not signed and carry no face score or photo; they are marked \"Terminal\" in the recaps. A new terminal awaits approval: its uploads are kept, not counted."),
-    );
-    if list.is_empty() {
-        let _ = write!(out, r#"<p class="muted">{}</p></section>"#, lang.tr("No terminal has connected yet."));
-        return Ok(out);
-    }
-    let _ = write!(
-        out,
-        r#"<div class="scroll"><table id="terminal-list"><thead><tr><th>{sn}</th><th>{state}</th><th>{site}</th><th>{seen}</th><th>{stamps}</th><th>{recs}</th><th>{held}</th><th>{cmds}</th><th></th></tr></thead><tbody>"#,
-        sn = lang.tr("Serial number"),
-        state = lang.tr("State"),
-        site = lang.tr("Site"),
-        seen = lang.tr("Last contact"),
-        stamps = lang.tr("ATTLOG / OPERLOG stamps"),
-        recs = lang.tr("Records"),
-        held = lang.tr("Held uploads"),
-        cmds = lang.tr("Queued commands"),
-    );
-    for t in &list {
-        let mut actions = String::new();
-        if let Some(csrf) = csrf {
-            let sn = esc(&t.serial);
-            if t.state != TerminalState::Approved {
-                let options: String = sites.iter().map(|s| format!(r#"<option value="{s}">{s}</option>"#, s = esc(s))).collect();
-                let _ = write!(
-                    actions,
-                    r#"<form method="post" action="/devices/terminals/{sn}/approve" class="inline">{c}<select name="site" aria-label="{sl}">{options}</select><button class="confirm">{l}</button></form>"#,
-                    c = csrf_field(csrf),
-                    sl = lang.tr("Site"),
-                    l = lang.tr("Approve"),
-                );
-            }
-            if t.state == TerminalState::Approved {
-                for (what, label) in [("set-time", lang.tr("Set clock")), ("reboot", lang.tr("Reboot"))] {
-                    let _ = write!(actions, r#"<form method="post" action="/devices/terminals/{sn}/{what}" class="inline">{c}<button>{label}</button></form>"#, c = csrf_field(csrf));
+    let rule = match csrf {
+        Some(_) if !list.is_empty() => Some(st.store.terminal_status_rule().await?),
+        _ => None,
+    };
+    let commands = if list.is_empty() { Vec::new() } else { st.store.terminal_commands(None, 30).await? };
+    let section = html! {
+        section.card id="terminals" {
+            h2 { (lang.tr("ZKTeco terminals")) }
+            p.muted { (lang.tr("Terminal records are not signed and carry no face score or photo; they are marked \"Terminal\" in the recaps. A new terminal awaits approval: its uploads are kept, not counted.")) }
+            @if list.is_empty() {
+                p.muted { (lang.tr("No terminal has connected yet.")) }
+            } @else {
+                div.scroll { table id="terminal-list" {
+                    thead { tr {
+                        th { (lang.tr("Serial number")) } th { (lang.tr("State")) } th { (lang.tr("Site")) } th { (lang.tr("Last contact")) }
+                        th { (lang.tr("ATTLOG / OPERLOG stamps")) } th { (lang.tr("Records")) } th { (lang.tr("Held uploads")) } th { (lang.tr("Queued commands")) } th {}
+                    } }
+                    tbody {
+                        @for t in &list {
+                            tr data-terminal=(t.serial) {
+                                td { (t.serial) }
+                                td { (state_label(lang, t.state)) }
+                                td { (t.site_id.as_deref().unwrap_or("-")) }
+                                td { (fmt(t.last_seen)) }
+                                td { (t.attlog_stamp) " / " (t.operlog_stamp) }
+                                td { (t.records) }
+                                td { (t.held_uploads) }
+                                td { (t.open_commands) }
+                                td { @if let Some(c) = csrf { (actions(lang, c, t, &sites)) } }
+                            }
+                        }
+                    }
+                } }
+                @if let (Some(c), Some(rule)) = (csrf, &rule) { (status_rule_form(lang, c, rule)) }
+                @if !commands.is_empty() {
+                    h3 { (lang.tr("Commands to terminals (newest first)")) }
+                    div.scroll { table id="terminal-commands" {
+                        thead { tr { th { (lang.tr("Serial number")) } th { (lang.tr("Queued")) } th { (lang.tr("Command")) } th { (lang.tr("State")) } th { (lang.tr("Result")) } } }
+                        tbody {
+                            @for c in &commands {
+                                tr data-command=(c.id) {
+                                    td { (c.serial) }
+                                    td { (fmt(c.queued_at)) }
+                                    td { code { (c.command.replace('\t', " ")) } }
+                                    td { (command_state(lang, c)) }
+                                    td { (c.result.as_deref().unwrap_or("")) }
+                                }
+                            }
+                        }
+                    } }
                 }
             }
-            if t.state != TerminalState::Revoked {
-                let _ = write!(
-                    actions,
-                    r#"<form method="post" action="/devices/terminals/{sn}/revoke" class="inline" data-confirm="{q}">{c}<button class="reject">{l}</button></form>"#,
-                    q = lang.tr("Revoke this terminal?"),
-                    c = csrf_field(csrf),
-                    l = lang.tr("Revoke"),
-                );
-            }
         }
-        let _ = write!(
-            out,
-            r#"<tr data-terminal="{sn}"><td>{sn}</td><td>{state}</td><td>{site}</td><td>{seen}</td><td>{a} / {o}</td><td>{recs}</td><td>{held}</td><td>{cmds}</td><td>{actions}</td></tr>"#,
-            sn = esc(&t.serial),
-            state = state_label(lang, t.state),
-            site = esc(t.site_id.as_deref().unwrap_or("-")),
-            seen = fmt(t.last_seen),
-            a = t.attlog_stamp,
-            o = t.operlog_stamp,
-            recs = t.records,
-            held = t.held_uploads,
-            cmds = t.open_commands,
-        );
-    }
-    out.push_str("</tbody></table></div>");
-    if let Some(c) = csrf {
-        out.push_str(&status_rule_form(lang, c, &st.store.terminal_status_rule().await?));
-    }
-    let commands = st.store.terminal_commands(None, 30).await?;
-    if !commands.is_empty() {
-        let _ = write!(
-            out,
-            r#"<h3>{t}</h3><div class="scroll"><table id="terminal-commands"><thead><tr><th>{sn}</th><th>{when}</th><th>{cmd}</th><th>{state}</th><th>{res}</th></tr></thead><tbody>"#,
-            t = lang.tr("Commands to terminals (newest first)"),
-            sn = lang.tr("Serial number"),
-            when = lang.tr("Queued"),
-            cmd = lang.tr("Command"),
-            state = lang.tr("State"),
-            res = lang.tr("Result"),
-        );
-        for c in &commands {
-            let _ = write!(
-                out,
-                r#"<tr data-command="{id}"><td>{sn}</td><td>{when}</td><td><code>{cmd}</code></td><td>{state}</td><td>{res}</td></tr>"#,
-                id = c.id,
-                sn = esc(&c.serial),
-                when = fmt(c.queued_at),
-                cmd = esc(&c.command.replace('\t', " ")),
-                state = command_state(lang, c),
-                res = esc(c.result.as_deref().unwrap_or("")),
-            );
-        }
-        out.push_str("</tbody></table></div>");
-    }
-    out.push_str("</section>");
-    Ok(out)
+    };
+    Ok(section)
 }
 
 /// The status codes a terminal sends besides IN (0, 4) and OUT (1, 5), which an
@@ -155,35 +138,53 @@ pub async fn section(st: &AppState, lang: Lang, csrf: Option<&str>, fmt: &(dyn F
 const RULED_CODES: [u32; 3] = [2, 3, 255];
 
 /// The form that sets what the other status codes count as.
-fn status_rule_form(lang: Lang, csrf: &str, rule: &StatusRule) -> String {
-    let mut selects = String::new();
-    for code in RULED_CODES {
-        let now = rule.overrides().get(&code).copied();
-        let option = |value: &str, label: &str, on: bool| format!(r#"<option value="{value}"{}>{label}</option>"#, if on { " selected" } else { "" });
-        let _ = write!(
-            selects,
-            r#"<label>{l} {code}<select name="code_{code}">{a}{b}{c}</select></label>"#,
-            l = lang.tr("Code"),
-            a = option("", lang.tr("not counted"), now.is_none()),
-            b = option("in", lang.tr("in"), now == Some(ZkDirection::In)),
-            c = option("out", lang.tr("out"), now == Some(ZkDirection::Out)),
-        );
+fn status_rule_form(lang: Lang, csrf: &str, rule: &StatusRule) -> Markup {
+    html! {
+        h3 { (lang.tr("What terminals' status codes count as")) }
+        p.muted { (lang.tr("Codes 0 and 4 are always in, 1 and 5 always out. Other codes are kept as sent and not counted unless set here (e.g. 255 = in on terminals without state keys). Applies to records arriving afterwards.")) }
+        form method="post" action="/devices/terminals/status-rule" class="inline" id="status-rule" {
+            (csrf_input(csrf))
+            @for code in RULED_CODES {
+                @let now = rule.overrides().get(&code).copied();
+                label {
+                    (lang.tr("Code")) " " (code)
+                    select name=(format!("code_{code}")) {
+                        option value="" selected[now.is_none()] { (lang.tr("not counted")) }
+                        option value="in" selected[now == Some(ZkDirection::In)] { (lang.tr("in")) }
+                        option value="out" selected[now == Some(ZkDirection::Out)] { (lang.tr("out")) }
+                    }
+                }
+            }
+            button { (lang.tr("Save")) }
+        }
     }
-    format!(
-        r#"<h3>{t}</h3><p class="muted">{p}</p><form method="post" action="/devices/terminals/status-rule" class="inline" id="status-rule">{c}{selects}<button>{save}</button></form>"#,
-        t = lang.tr("What terminals' status codes count as"),
-        p = lang.tr("Codes 0 and 4 are always in, 1 and 5 always out. Other codes are kept as sent and not counted unless set here (e.g. 255 = in on terminals without state keys). Applies to records arriving afterwards."),
-        c = csrf_field(csrf),
-        save = lang.tr("Save"),
-    )
+}
+
+/// The form of `POST /devices/terminals/status-rule`: `code_N` for each of [`RULED_CODES`]
+/// ("", "in" or "out").
+#[derive(Debug, Deserialize)]
+pub struct StatusRuleForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(flatten)]
+    codes: HashMap<String, String>,
+}
+
+/// The form that approves a terminal: for which site.
+#[derive(Debug, Deserialize)]
+pub struct ApproveForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default, deserialize_with = "trimmed")]
+    site: String,
 }
 
 /// `POST /devices/terminals/status-rule` (administrators; audited).
-pub async fn set_status_rule(State(st): State<AppState>, s: Session, Form(f): Form<Fields>) -> Result<Response, AppError> {
-    admin_form(&s, &f)?;
+pub async fn set_status_rule(State(st): State<AppState>, s: Session, Form(f): Form<StatusRuleForm>) -> Result<Response, AppError> {
+    admin_form(&s, &f.csrf)?;
     let mut rule = StatusRule::standard();
     for code in RULED_CODES {
-        match f.get(&format!("code_{code}")).map(String::as_str).unwrap_or("") {
+        match f.codes.get(&format!("code_{code}")).map_or("", |v| v.trim()) {
             "" => {}
             "in" => rule = rule.with(code, ZkDirection::In),
             "out" => rule = rule.with(code, ZkDirection::Out),
@@ -194,9 +195,9 @@ pub async fn set_status_rule(State(st): State<AppState>, s: Session, Form(f): Fo
     Ok(redirect_ok("/devices", s.lang.tr("Status codes saved")))
 }
 
-fn admin_form(s: &Session, f: &Fields) -> Result<(), AppError> {
+fn admin_form(s: &Session, csrf: &String) -> Result<(), AppError> {
     s.require(Page::Devices)?;
-    s.check_csrf(f.get("csrf"))?;
+    s.check_csrf(Some(csrf))?;
     if s.user.role != Role::Admin {
         return Err(AppError::Forbidden("terminals: administrators only".into()));
     }
@@ -213,9 +214,9 @@ fn terminal_error(lang: Lang, e: TerminalError) -> Result<Response, AppError> {
 }
 
 /// Approves a terminal for the chosen site: its held uploads become records.
-pub async fn approve(State(st): State<AppState>, s: Session, Path(serial): Path<String>, Form(f): Form<Fields>) -> Result<Response, AppError> {
-    admin_form(&s, &f)?;
-    let site = f.get("site").map_or("", |v| v.trim()).to_owned();
+pub async fn approve(State(st): State<AppState>, s: Session, Path(serial): Path<String>, Form(f): Form<ApproveForm>) -> Result<Response, AppError> {
+    admin_form(&s, &f.csrf)?;
+    let site = f.site;
     let now = (st.clock)();
     match terminals::approve(&st.store, &serial, &site, &st.zones().await?, &hadir_zkteco::Limits::default(), dt_to_ms(now)).await {
         Ok(a) => {
@@ -229,8 +230,8 @@ pub async fn approve(State(st): State<AppState>, s: Session, Path(serial): Path<
 }
 
 /// Revokes a terminal.
-pub async fn revoke(State(st): State<AppState>, s: Session, Path(serial): Path<String>, Form(f): Form<Fields>) -> Result<Response, AppError> {
-    admin_form(&s, &f)?;
+pub async fn revoke(State(st): State<AppState>, s: Session, Path(serial): Path<String>, Form(f): Form<CsrfOnly>) -> Result<Response, AppError> {
+    admin_form(&s, &f.csrf)?;
     let now = (st.clock)();
     match terminals::revoke(&st.store, &serial, dt_to_ms(now)).await {
         Ok(true) => {
@@ -243,8 +244,8 @@ pub async fn revoke(State(st): State<AppState>, s: Session, Path(serial): Path<S
 }
 
 /// Queues setting a terminal's clock.
-pub async fn set_time(State(st): State<AppState>, s: Session, Path(serial): Path<String>, Form(f): Form<Fields>) -> Result<Response, AppError> {
-    admin_form(&s, &f)?;
+pub async fn set_time(State(st): State<AppState>, s: Session, Path(serial): Path<String>, Form(f): Form<CsrfOnly>) -> Result<Response, AppError> {
+    admin_form(&s, &f.csrf)?;
     let now = (st.clock)();
     match terminals::queue_set_time(&st.store, &serial, &st.zones().await?, dt_to_ms(now)).await {
         Ok(()) => {
@@ -256,8 +257,8 @@ pub async fn set_time(State(st): State<AppState>, s: Session, Path(serial): Path
 }
 
 /// Queues a reboot.
-pub async fn reboot(State(st): State<AppState>, s: Session, Path(serial): Path<String>, Form(f): Form<Fields>) -> Result<Response, AppError> {
-    admin_form(&s, &f)?;
+pub async fn reboot(State(st): State<AppState>, s: Session, Path(serial): Path<String>, Form(f): Form<CsrfOnly>) -> Result<Response, AppError> {
+    admin_form(&s, &f.csrf)?;
     let now = (st.clock)();
     match terminals::queue_reboot(&st.store, &serial, dt_to_ms(now)).await {
         Ok(()) => {

@@ -17,6 +17,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use maud::{Markup, html};
 
 use super::AppState;
 
@@ -139,18 +140,15 @@ pub fn map_data(st: &AppState, areas: &[Mark], fixes: &[Mark], fixes_legend: &st
     Some(data.to_string())
 }
 
-/// [`map_data`] as the whole attribute (escaped for double quotes), for pages written as text;
-/// empty without the library.
-pub fn data_attribute(st: &AppState, areas: &[Mark], fixes: &[Mark], fixes_legend: &str, path: bool) -> String {
-    map_data(st, areas, fixes, fixes_legend, path).map_or_else(String::new, |d| format!(r#" data-map="{}""#, super::html::esc(&d)))
-}
-
 /// The tags that load the map (none without the library), at the end of a page with maps.
-pub fn script_tags(st: &AppState) -> &'static str {
-    if st.map_library.is_none() {
-        return "";
+pub fn script_tags(st: &AppState) -> Markup {
+    html! {
+        @if st.map_library.is_some() {
+            link rel="stylesheet" href="/assets/leaflet.css";
+            script src="/assets/leaflet.js" defer {}
+            script src="/assets/hadir-map.js" defer {}
+        }
     }
-    r#"<link rel="stylesheet" href="/assets/leaflet.css"><script src="/assets/leaflet.js" defer></script><script src="/assets/hadir-map.js" defer></script>"#
 }
 
 /// The script that turns each `data-map` element into a map. Labels are set as text, never
