@@ -5,7 +5,6 @@
 //! [`super::auth`]'s, both off the async workers. A changed password ends every session of the
 //! account, this one included: whoever held one must sign in again with the new password.
 
-use std::collections::HashMap;
 
 use axum::Form;
 use axum::extract::{Query, State};
@@ -16,13 +15,13 @@ use serde::Deserialize;
 use super::auth::{self, Page};
 use super::html::{csrf_input, page};
 use super::forms::{CsrfOnly, trimmed};
-use super::pages::{flash, redirect_err, redirect_ok};
+use super::pages::{Flash, flash, redirect_err, redirect_ok};
 use super::totp;
 use super::{AppError, AppState, Session};
 use crate::storage::accounts::Role;
 
 /// The account page.
-pub async fn account(State(_st): State<AppState>, s: Session, Query(q): Query<HashMap<String, String>>) -> Result<Html<String>, AppError> {
+pub async fn account(State(_st): State<AppState>, s: Session, Query(q): Query<Flash>) -> Result<Html<String>, AppError> {
     s.require(Page::Account)?;
     let lang = s.lang;
     let max = crate::people::password::MAX_LENGTH;

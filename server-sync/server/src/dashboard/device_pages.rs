@@ -16,7 +16,7 @@ use crate::storage::accounts::Role;
 use crate::storage::calendar::date_str;
 use crate::storage::{dt_to_ms, ms_to_dt};
 use super::{AppError, AppState, Session};
-use super::pages::{Fields, flash, hm, redirect_ok};
+use super::pages::{Flash, flash, hm, redirect_ok};
 
 fn refusal_label(lang: Lang, reason: &str) -> String {
     let text = match reason {
@@ -136,7 +136,7 @@ fn tamper_alerts(lang: Lang, events: &[crate::storage::health::StoredEvent], fmt
 
 /// Devices: status, last seen, sync watermark, chain health, quarantine, refused uploads,
 /// revoke; per site, the last day every device has synced past (absences are final up to it).
-pub async fn devices(State(st): State<AppState>, s: Session, Query(q): Query<Fields>) -> Result<Html<String>, AppError> {
+pub async fn devices(State(st): State<AppState>, s: Session, Query(q): Query<Flash>) -> Result<Html<String>, AppError> {
     s.require(Page::Devices)?;
     let lang = s.lang;
     let off = st.offset();

@@ -21,7 +21,7 @@ use super::auth::{self, Page, scope};
 use super::forms::trimmed;
 use super::html::{csrf_input, page};
 use super::i18n::tr;
-use super::pages::{Fields, flash, redirect_ok};
+use super::pages::{Flash, flash, redirect_ok};
 use crate::storage::accounts::Role;
 use super::{AppError, AppState, Session};
 use crate::people::import::{self, COLUMNS, Column, EmploymentType, Outcome};
@@ -216,7 +216,7 @@ async fn saved(st: &AppState, s: &Session, f: &EmployeeForm, editing: bool) -> R
 
 /// Employees in scope; admins assign sections here; admins and operators open an employee to
 /// enrol the face or reset the PIN.
-pub async fn employees(State(st): State<AppState>, s: Session, Query(q): Query<Fields>) -> Result<Html<String>, AppError> {
+pub async fn employees(State(st): State<AppState>, s: Session, Query(q): Query<Flash>) -> Result<Html<String>, AppError> {
     s.require(Page::Employees)?;
     let lang = s.lang;
     let sc = scope(&s.user);

@@ -12,28 +12,17 @@ use std::collections::{BTreeMap, HashMap};
 use axum::extract::{Query, State};
 use axum::response::Html;
 use maud::{Markup, html};
-use serde::Deserialize;
 
 use super::auth::{Page, scope};
-use super::forms::trimmed;
 use super::html::page;
 use super::map::{Circle, svg};
-use super::pages::narrowed;
+use super::pages::{DayQuery, narrowed};
 use super::record_pages::{fix_quality, flag_list};
 use super::webmap::{Mark, map_data, script_tags};
 use super::{AppError, AppState, Session};
-use crate::storage::calendar::{date_str, parse_date};
+use crate::storage::calendar::date_str;
 use crate::storage::employees::Employee;
 use crate::storage::records_view::RecordView;
-
-/// The query of `GET /field`: the date (default today) and a section (default all in view).
-#[derive(Debug, Deserialize)]
-pub struct FieldDayQuery {
-    #[serde(default, deserialize_with = "trimmed")]
-    date: String,
-    #[serde(default, deserialize_with = "trimmed")]
-    section: String,
-}
 
 /// One employee's field day as the page shows it.
 struct Day<'a> {
@@ -44,10 +33,10 @@ struct Day<'a> {
 }
 
 /// `GET /field?date=YYYY-MM-DD&section=ID`
-pub async fn field_day(State(st): State<AppState>, s: Session, Query(q): Query<FieldDayQuery>) -> Result<Html<String>, AppError> {
+pub async fn field_day(State(st): State<AppState>, s: Session, Query(q): Query<DayQuery>) -> Result<Html<String>, AppError> {
     s.require(Page::Records)?;
     let lang = s.lang;
-    let date = parse_date(&q.date).unwrap_or_else(|| st.now().date());
+    let date = q.date_or(st.now().date());
     let sc = narrowed(scope(&s.user), &q.section)?;
     let ctx = st.context(&scope(&s.user)).await?;
     let in_view: HashMap<&str, &Employee> = ctx.employees.iter().filter(|e| sc.includes(e.section.as_deref())).map(|e| (e.id.as_str(), e)).collect();

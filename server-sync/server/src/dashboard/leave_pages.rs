@@ -18,7 +18,7 @@ use super::auth::{Page, scope};
 use super::forms::trimmed;
 use super::html::{csrf_input, page};
 use super::i18n::Lang;
-use super::pages::{flash, redirect_err, redirect_ok};
+use super::pages::{Flash, flash, redirect_err, redirect_ok};
 use super::{AppError, AppState, Session};
 use crate::storage::accounts::Role;
 use crate::storage::calendar::{date_str, parse_date};
@@ -55,7 +55,7 @@ pub(crate) async fn employee_in_scope(st: &AppState, s: &Session, employee_id: &
 }
 
 /// The requests the user may see, newest first, with the filing form and the decision forms.
-pub async fn leave(State(st): State<AppState>, s: Session, Query(q): Query<Fields>) -> Result<Html<String>, AppError> {
+pub async fn leave(State(st): State<AppState>, s: Session, Query(q): Query<Flash>) -> Result<Html<String>, AppError> {
     s.require(Page::Leave)?;
     let lang = s.lang;
     let sc = scope(&s.user);

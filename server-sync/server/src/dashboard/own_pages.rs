@@ -7,7 +7,6 @@
 //! parameter that names someone else, so no one else's month can be asked for. Built for a
 //! phone first (the tables stack into cards there).
 
-use std::collections::HashMap;
 
 use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{Html, Response};
@@ -18,16 +17,14 @@ use super::html::page;
 use super::i18n::tr;
 use super::leave_pages::{LeaveForm, attachment_response, file_checked, filing_form, form_with_attachment, kind_label, state_html};
 use super::pages::{flash, redirect_err, redirect_ok};
-use super::report_pages::{month_of, table_html};
+use super::report_pages::{MonthQuery, month_of, table_html};
 use super::{AppError, AppState, Session};
 use crate::reports::employee_month_table;
 use crate::storage::calendar::date_str;
 use crate::reports::month::{Scope, employee_month};
 
-type Fields = HashMap<String, String>;
-
 /// `GET /me?year=&month=`: the signed-in employee's month.
-pub async fn own_month(State(st): State<AppState>, s: Session, Query(q): Query<Fields>) -> Result<Html<String>, AppError> {
+pub async fn own_month(State(st): State<AppState>, s: Session, Query(q): Query<MonthQuery>) -> Result<Html<String>, AppError> {
     s.require(Page::Own)?;
     let lang = s.lang;
     let id = s.user.employee_id.clone().ok_or(AppError::NotFound)?;
@@ -49,7 +46,7 @@ pub async fn own_month(State(st): State<AppState>, s: Session, Query(q): Query<F
     let (prev, next) = (neighbour(year, month, -1), neighbour(year, month, 1));
     let leave = leave_card(&st, &s, &id).await?;
     let body = html! {
-        (flash(&q))
+        (flash(&q.flash))
         p.muted id="own-name" { (info.name) " · NIP " (info.id) " · " (info.section_name) }
         div.grid id="own-stats" {
             @for (key, label, value) in &stats { div.stat data-stat=(key) { b { (value) } (label) } }

@@ -22,7 +22,7 @@ use super::auth::Page;
 use super::forms::trimmed;
 use super::html::{csrf_input, page};
 use super::i18n::{Lang, tr};
-use super::pages::{Fields, flash, redirect_err, redirect_ok};
+use super::pages::{Flash, flash, redirect_err, redirect_ok};
 use super::{AppError, AppState, Session};
 use crate::people::import::{self, MAX_FILE_BYTES, Outcome, Plan};
 use crate::storage::people::ImportError;
@@ -87,7 +87,7 @@ fn form_html(s: &Session) -> Markup {
 }
 
 /// The import page: the upload form and the export links.
-pub async fn import_page(s: Session, Query(q): Query<Fields>) -> Result<Html<String>, AppError> {
+pub async fn import_page(s: Session, Query(q): Query<Flash>) -> Result<Html<String>, AppError> {
     s.require(Page::Enrolment)?;
     let body = html! { (flash(&q)) (form_html(&s)) };
     Ok(Html(page(s.lang, &s.user, &s.csrf, Page::Employees, s.lang.tr("Import employees"), body)))

@@ -21,7 +21,7 @@ use crate::storage::calendar::{date_str, parse_date};
 use crate::storage::corrections::CANCEL;
 use super::{AppError, AppState, Session};
 use hadir_rules::{Decision, Excused};
-use super::pages::{Fields, direction_label, field, flash, hm, narrowed, redirect_ok, section_options, source_mark};
+use super::pages::{DayQuery, Flash, direction_label, flash, hm, narrowed, redirect_ok, section_options, source_mark};
 
 fn decision_label(lang: Lang, d: Decision) -> Markup {
     let (cls, t) = match d {
@@ -70,11 +70,11 @@ fn decision_cell(
 }
 
 /// Records of a date, filtered by section and decision, with evidence photos.
-pub async fn records(State(st): State<AppState>, s: Session, Query(q): Query<Fields>) -> Result<Html<String>, AppError> {
+pub async fn records(State(st): State<AppState>, s: Session, Query(q): Query<DayQuery>) -> Result<Html<String>, AppError> {
     s.require(Page::Records)?;
     let lang = s.lang;
-    let date = parse_date(field(&q, "date")).unwrap_or_else(|| st.now().date());
-    let sc = narrowed(scope(&s.user), field(&q, "section"))?;
+    let date = q.date_or(st.now().date());
+    let sc = narrowed(scope(&s.user), &q.section)?;
     let ctx = st.context(&scope(&s.user)).await?;
     let names: HashMap<&str, &crate::storage::employees::Employee> =
         ctx.employees.iter().filter(|e| sc.includes(e.section.as_deref())).map(|e| (e.id.as_str(), e)).collect();
@@ -83,7 +83,7 @@ pub async fn records(State(st): State<AppState>, s: Session, Query(q): Query<Fie
     let (from, to) = ctx.zones.date_bounds(date);
     let local = |e: &crate::storage::employees::Employee, at: OffsetDateTime| at.to_offset(ctx.offset_of(e));
     let recs = st.store.records_between(from, to).await?;
-    let only = field(&q, "decision");
+    let only = q.decision.as_str();
     let decided: Vec<i64> =
         recs.iter().filter(|r| matches!(r.punch.decision, Decision::Confirmed | Decision::Rejected)).map(|r| r.punch.record_id).collect();
     let history = st.store.decision_history(&decided).await?;
@@ -147,10 +147,10 @@ pub async fn records(State(st): State<AppState>, s: Session, Query(q): Query<Fie
     rows.sort_by_key(|(at, _)| *at);
     let d = date_str(date);
     let body = html! {
-        (flash(&q))
+        (flash(&q.flash))
         form.inline.card method="get" {
             label { (lang.tr("Date")) input type="date" name="date" value=(d); }
-            label { (lang.tr("Section")) select name="section" { (section_options(&ctx, &scope(&s.user), field(&q, "section"), lang)) } }
+            label { (lang.tr("Section")) select name="section" { (section_options(&ctx, &scope(&s.user), &q.section, lang)) } }
             label { (lang.tr("Decision")) select name="decision" {
                 option value="" { (lang.tr("All")) }
                 option value="pending" selected[only == "pending"] { (lang.tr("Awaiting confirmation")) }
@@ -228,7 +228,7 @@ pub async fn record_photo(State(st): State<AppState>, s: Session, Path(id): Path
 }
 
 /// The queue of records awaiting confirmation in the user's sections.
-pub async fn confirmations(State(st): State<AppState>, s: Session, Query(q): Query<Fields>) -> Result<Html<String>, AppError> {
+pub async fn confirmations(State(st): State<AppState>, s: Session, Query(q): Query<Flash>) -> Result<Html<String>, AppError> {
     s.require(Page::Confirmations)?;
     let lang = s.lang;
     let sc = scope(&s.user);
@@ -416,7 +416,7 @@ pub async fn reverse_decision(State(st): State<AppState>, s: Session, Path(id): 
 }
 
 /// The corrections log and the form for leave and official travel (admin).
-pub async fn corrections(State(st): State<AppState>, s: Session, Query(q): Query<Fields>) -> Result<Html<String>, AppError> {
+pub async fn corrections(State(st): State<AppState>, s: Session, Query(q): Query<Flash>) -> Result<Html<String>, AppError> {
     s.require(Page::Corrections)?;
     let lang = s.lang;
     let today = date_str(st.now().date());

@@ -2,7 +2,6 @@
 //! section) and the recap per date, as HTML, XLSX, CSV and PDF. Only employees in the user's
 //! sections are ever included.
 
-use std::collections::HashMap;
 
 use axum::Form;
 use axum::extract::{Path, Query, State};
@@ -10,29 +9,46 @@ use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use maud::{Markup, PreEscaped, html};
 use serde::Deserialize;
-use time::{Date, Month};
+use time::Month;
 
 use super::auth::{Page, scope};
 use super::html::{csrf_input, page, url_escape};
 use super::i18n::{Lang, tr};
-use super::pages::narrowed;
-use crate::storage::calendar::{Holiday, date_str, parse_date};
+use super::forms::trimmed;
+use super::pages::{DayQuery, Flash, narrowed};
+use crate::storage::calendar::{Holiday, date_str};
 use super::{AppError, AppState, Session};
 use crate::reports::chart::late_chart_svg;
 use crate::reports::month::{Context, date_rows, employee_month, late_per_day};
 use crate::reports::{Table, csv, date_table, employee_month_table, month_table, pdf, xlsx};
 
-type Fields = HashMap<String, String>;
-
-/// The month a page asks for (`year`, `month`; this month by default).
-pub(super) fn month_of(st: &AppState, q: &Fields) -> Result<(i32, Month), AppError> {
-    month_from(st, q.get("year").map(String::as_str), q.get("month").map(String::as_str))
+/// What the month pages read from their address: the year and month (this month when absent),
+/// a section (all in view when empty), an employee (the employee's month), and the flash.
+#[derive(Debug, Default, Deserialize)]
+pub struct MonthQuery {
+    #[serde(default, deserialize_with = "trimmed")]
+    year: String,
+    #[serde(default, deserialize_with = "trimmed")]
+    month: String,
+    #[serde(default, deserialize_with = "trimmed")]
+    section: String,
+    #[serde(default, deserialize_with = "trimmed")]
+    id: String,
+    /// The message of the action that led here.
+    #[serde(flatten)]
+    pub flash: Flash,
 }
 
-fn month_from(st: &AppState, year: Option<&str>, month: Option<&str>) -> Result<(i32, Month), AppError> {
+/// The month a page asks for (this month by default).
+pub(super) fn month_of(st: &AppState, q: &MonthQuery) -> Result<(i32, Month), AppError> {
+    month_from(st, &q.year, &q.month)
+}
+
+/// The month of `year` and `month` as typed (empty or not a number: this one's).
+fn month_from(st: &AppState, year: &str, month: &str) -> Result<(i32, Month), AppError> {
     let today = st.now().date();
-    let year = year.and_then(|y| y.trim().parse().ok()).unwrap_or(today.year());
-    let month = match month.and_then(|m| m.trim().parse::<u8>().ok()) {
+    let year = year.trim().parse().unwrap_or(today.year());
+    let month = match month.trim().parse::<u8>().ok() {
         Some(m) => Month::try_from(m).map_err(|_| AppError::BadRequest("month".into()))?,
         None => today.month(),
     };
@@ -40,10 +56,6 @@ fn month_from(st: &AppState, year: Option<&str>, month: Option<&str>) -> Result<
         return Err(AppError::BadRequest("year".into()));
     }
     Ok((year, month))
-}
-
-fn section_param(q: &Fields) -> &str {
-    q.get("section").map_or("", |s| s.trim())
 }
 
 /// A report table; on a phone each row becomes a card of labelled lines (`data-label`, see
@@ -99,11 +111,11 @@ fn month_fields(lang: Lang, year: i32, month: Month) -> Markup {
 }
 
 /// The monthly recap per employee, with the lateness chart.
-pub async fn month_page(State(st): State<AppState>, s: Session, Query(q): Query<Fields>) -> Result<Html<String>, AppError> {
+pub async fn month_page(State(st): State<AppState>, s: Session, Query(q): Query<MonthQuery>) -> Result<Html<String>, AppError> {
     s.require(Page::Reports)?;
     let lang = s.lang;
     let (year, month) = month_of(&st, &q)?;
-    let section = section_param(&q);
+    let section = q.section.as_str();
     let sc = narrowed(scope(&s.user), section)?;
     let full = st.context(&scope(&s.user)).await?;
     let ctx = full.narrowed_to(&sc);
@@ -115,7 +127,7 @@ pub async fn month_page(State(st): State<AppState>, s: Session, Query(q): Query<
     let close = close_card(&st, &s, year, month).await?;
     let chart_title = format!("{} — {} {year}", lang.tr("Late arrivals per day"), lang.month(month));
     let body = html! {
-        (super::pages::flash(&q))
+        (super::pages::flash(&q.flash))
         (filter_form(lang, &full, &s.user, month_fields(lang, year, month), section, "/reports"))
         (silent)
         (close)
@@ -166,9 +178,9 @@ fn employee_picker(lang: Lang, ctx: &Context, year: i32, month: Month) -> Markup
 }
 
 /// One employee's month in `q` (`id`, `year`, `month`), when the user may see them.
-async fn employee_table(st: &AppState, s: &Session, q: &Fields) -> Result<(Table, String), AppError> {
+async fn employee_table(st: &AppState, s: &Session, q: &MonthQuery) -> Result<(Table, String), AppError> {
     let (year, month) = month_of(st, q)?;
-    let id = q.get("id").map_or("", |v| v.trim());
+    let id = q.id.as_str();
     let ctx = st.context(&scope(&s.user)).await?;
     let (info, days, recap) = employee_month(&st.store, &ctx, id, year, month).await?.ok_or(AppError::NotFound)?;
     Ok((employee_month_table(s.lang, &info, year, month, &days, &recap), info.section))
@@ -176,17 +188,17 @@ async fn employee_table(st: &AppState, s: &Session, q: &Fields) -> Result<(Table
 
 /// One employee's month, day by day: the schedule that applied, the records, lateness, early
 /// leave, overtime, status and deduction, with totals and the exports.
-pub async fn employee_page(State(st): State<AppState>, s: Session, Query(q): Query<Fields>) -> Result<Html<String>, AppError> {
+pub async fn employee_page(State(st): State<AppState>, s: Session, Query(q): Query<MonthQuery>) -> Result<Html<String>, AppError> {
     s.require(Page::Reports)?;
     let lang = s.lang;
     let (year, month) = month_of(&st, &q)?;
     let (table, _) = employee_table(&st, &s, &q).await?;
-    let id = q.get("id").map_or("", |v| v.trim());
+    let id = q.id.as_str();
     let manual = super::manual_pages::card(&st, &s, id, year, month).await?;
     let schedules = super::schedule_pages::employee_card(&st, &s, id).await?;
     let assignments = super::assignment_pages::card(&st, &s, id).await?;
     let body = html! {
-        (super::pages::flash(&q))
+        (super::pages::flash(&q.flash))
         form.inline.card method="get" action="/reports/employee" {
             input type="hidden" name="id" value=(id);
             (month_fields(lang, year, month))
@@ -203,11 +215,11 @@ pub async fn employee_page(State(st): State<AppState>, s: Session, Query(q): Que
 }
 
 /// One employee's month as XLSX, CSV or PDF (signed by the head of their section when set).
-pub async fn employee_export(State(st): State<AppState>, s: Session, Path(fmt): Path<String>, Query(q): Query<Fields>) -> Result<Response, AppError> {
+pub async fn employee_export(State(st): State<AppState>, s: Session, Path(fmt): Path<String>, Query(q): Query<MonthQuery>) -> Result<Response, AppError> {
     s.require(Page::Reports)?;
     let (year, month) = month_of(&st, &q)?;
     let (table, section) = employee_table(&st, &s, &q).await?;
-    let id = q.get("id").map_or("", |v| v.trim());
+    let id = q.id.as_str();
     st.store.audit(&s.user.username, "export_employee", &format!("{id} {year}-{:02} {fmt}", u8::from(month)), st.now()).await?;
     let name: String = format!("rekap-{year}-{:02}-{id}", u8::from(month)).chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
     respond(&st, &s, &table, &fmt, &name, &section).await
@@ -286,7 +298,7 @@ pub async fn close_month(State(st): State<AppState>, s: Session, Form(f): Form<C
         return Err(AppError::Forbidden("close_month: administrators only".into()));
     }
     let lang = s.lang;
-    let (year, month) = month_from(&st, Some(&f.year), Some(&f.month))?;
+    let (year, month) = month_from(&st, &f.year, &f.month)?;
     let back = format!("/reports?year={year}&month={}", u8::from(month));
     let now = (st.clock)();
     match st.store.close_month(year, month, &st.zones().await?, &s.user.username, now).await? {
@@ -305,10 +317,10 @@ pub async fn close_month(State(st): State<AppState>, s: Session, Form(f): Form<C
 }
 
 /// The monthly recap as XLSX, CSV or PDF.
-pub async fn month_export(State(st): State<AppState>, s: Session, Path(fmt): Path<String>, Query(q): Query<Fields>) -> Result<Response, AppError> {
+pub async fn month_export(State(st): State<AppState>, s: Session, Path(fmt): Path<String>, Query(q): Query<MonthQuery>) -> Result<Response, AppError> {
     s.require(Page::Reports)?;
     let (year, month) = month_of(&st, &q)?;
-    let section = section_param(&q);
+    let section = q.section.as_str();
     let sc = narrowed(scope(&s.user), section)?;
     let ctx = st.context(&sc).await?;
     let rows: Vec<_> = st.reports.month(&st.store, &ctx, year, month).await?.into_iter().map(|(e, _, r)| (e, r)).collect();
@@ -319,16 +331,12 @@ pub async fn month_export(State(st): State<AppState>, s: Session, Path(fmt): Pat
     respond(&st, &s, &table, &fmt, &name, section).await
 }
 
-fn date_of(st: &AppState, q: &Fields) -> Date {
-    q.get("date").and_then(|d| parse_date(d)).unwrap_or_else(|| st.now().date())
-}
-
 /// The recap per date.
-pub async fn date_page(State(st): State<AppState>, s: Session, Query(q): Query<Fields>) -> Result<Html<String>, AppError> {
+pub async fn date_page(State(st): State<AppState>, s: Session, Query(q): Query<DayQuery>) -> Result<Html<String>, AppError> {
     s.require(Page::Reports)?;
     let lang = s.lang;
-    let date = date_of(&st, &q);
-    let section = section_param(&q);
+    let date = q.date_or(st.now().date());
+    let section = q.section.as_str();
     let sc = narrowed(scope(&s.user), section)?;
     let full = st.context(&scope(&s.user)).await?;
     let ctx = full.narrowed_to(&sc);
@@ -343,10 +351,10 @@ pub async fn date_page(State(st): State<AppState>, s: Session, Query(q): Query<F
 }
 
 /// The recap per date as XLSX, CSV or PDF.
-pub async fn date_export(State(st): State<AppState>, s: Session, Path(fmt): Path<String>, Query(q): Query<Fields>) -> Result<Response, AppError> {
+pub async fn date_export(State(st): State<AppState>, s: Session, Path(fmt): Path<String>, Query(q): Query<DayQuery>) -> Result<Response, AppError> {
     s.require(Page::Reports)?;
-    let date = date_of(&st, &q);
-    let section = section_param(&q);
+    let date = q.date_or(st.now().date());
+    let section = q.section.as_str();
     let sc = narrowed(scope(&s.user), section)?;
     let ctx = st.context(&sc).await?;
     let table = date_table(s.lang, date, &date_rows(&st.store, &ctx, date).await?);

@@ -19,7 +19,7 @@ use super::enrol::{self, EnrolError, MAX_PHOTOS, MIN_PHOTOS, Photo};
 use super::forms::{CsrfOnly, trimmed};
 use super::html::{csrf_input, page};
 use super::i18n::{Lang, tr};
-use super::pages::{Fields, flash, redirect_ok};
+use super::pages::{Flash, flash, redirect_ok};
 use crate::storage::calendar::date_str;
 use crate::storage::employees::RosterEntry;
 use super::{AppError, AppState, Session, pin};
@@ -191,7 +191,7 @@ pub(super) async fn render(st: &AppState, s: &Session, e: &RosterEntry, notice: 
 }
 
 /// One employee: facts, enrolment from photos, PIN reset.
-pub async fn employee(State(st): State<AppState>, s: Session, Path(id): Path<String>, Query(q): Query<Fields>) -> Result<Html<String>, AppError> {
+pub async fn employee(State(st): State<AppState>, s: Session, Path(id): Path<String>, Query(q): Query<Flash>) -> Result<Html<String>, AppError> {
     s.require(Page::Enrolment)?;
     let e = entry(&st, &id).await?;
     render(&st, &s, &e, flash(&q)).await

@@ -18,10 +18,10 @@ use crate::storage::calendar::{Holiday, HolidayKind, date_str, parse_date};
 use crate::storage::{dt_to_ms, ms_to_dt};
 use super::{AppError, AppState, Session};
 use hadir_rules::{Band, RuleSettings};
-use super::pages::{Fields, flash, redirect_err, redirect_ok};
+use super::pages::{Flash, flash, redirect_err, redirect_ok};
 
 /// Settings: rules, holidays, sections, users, board tokens, and links to the audit log.
-pub async fn settings(State(st): State<AppState>, s: Session, Query(q): Query<Fields>) -> Result<Html<String>, AppError> {
+pub async fn settings(State(st): State<AppState>, s: Session, Query(q): Query<Flash>) -> Result<Html<String>, AppError> {
     s.require(Page::Settings)?;
     let lang = s.lang;
     let r = st.store.settings().await?;

@@ -9,16 +9,16 @@ use maud::html;
 
 use super::auth::{Page, scope};
 use super::html::page;
-use crate::storage::calendar::{date_str, parse_date};
+use crate::storage::calendar::date_str;
 use super::{AppError, AppState, Session};
 use hadir_rules::DayStatus;
-use super::pages::{Fields, field, hm, source_mark};
+use super::pages::{DayQuery, hm, source_mark};
 
 /// Today per section: present, late, absent, awaiting confirmation, not yet known.
-pub async fn today(State(st): State<AppState>, s: Session, Query(q): Query<Fields>) -> Result<Html<String>, AppError> {
+pub async fn today(State(st): State<AppState>, s: Session, Query(q): Query<DayQuery>) -> Result<Html<String>, AppError> {
     s.require(Page::Today)?;
     let lang = s.lang;
-    let date = parse_date(field(&q, "date")).unwrap_or_else(|| st.now().date());
+    let date = q.date_or(st.now().date());
     let sc = scope(&s.user);
     let ctx = st.context(&sc).await?;
     let days = st.reports.day(&st.store, &ctx, date).await?;
