@@ -5,7 +5,6 @@
 //! [`super::auth`]'s, both off the async workers. A changed password ends every session of the
 //! account, this one included: whoever held one must sign in again with the new password.
 
-
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::response::{Html, Response};

@@ -7,7 +7,6 @@
 //! parameter that names someone else, so no one else's month can be asked for. Built for a
 //! phone first (the tables stack into cards there).
 
-
 use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{Html, Response};
 use maud::{Markup, html};

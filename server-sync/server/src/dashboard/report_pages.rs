@@ -2,7 +2,6 @@
 //! section) and the recap per date, as HTML, XLSX, CSV and PDF. Only employees in the user's
 //! sections are ever included.
 
-
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
