@@ -76,6 +76,12 @@ impl ModelFile {
         }
     }
 
+    /// The model by its short name (`detect`, `landmark`, `feature`, `liveness`, `eye`,
+    /// `pose`: the file name without `fr_` and `.onnx`).
+    pub fn from_name(name: &str) -> Option<ModelFile> {
+        ModelFile::ALL.into_iter().find(|f| f.file_name().strip_prefix("fr_").and_then(|n| n.strip_suffix(".onnx")) == Some(name))
+    }
+
     /// The input shape fixed at load, NCHW.
     pub fn input_shape(self) -> [usize; 4] {
         match self {
@@ -109,6 +115,25 @@ fn multiply_adds(model: &TypedModel) -> u64 {
         .filter(|(cost, _)| matches!(cost, Cost::FMA(_)))
         .filter_map(|(_, count)| u64::try_from(count.to_i64().ok()?).ok())
         .sum()
+}
+
+/// A failed run of `file`, with tract's whole chain of causes.
+fn inference_error(file: ModelFile, e: TractError) -> ModelError {
+    ModelError::Inference {
+        file: file.file_name(),
+        message: format!("{e:#}"),
+    }
+}
+
+/// One operator's time in [`Network::profile`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeTime {
+    /// The node's name in the optimised graph (the ONNX node's, plus tract's suffixes).
+    pub name: String,
+    /// tract's operator (`OptMatMul`, `DepthWiseConv`, …).
+    pub op: String,
+    /// Median wall-clock time of one run, ms.
+    pub median_ms: f64,
 }
 
 /// One loaded, optimised model with a reusable run state.
@@ -208,14 +233,42 @@ impl Network {
         &self.output_names
     }
 
+    /// Times every operator of the optimised graph over `runs` runs on a constant input (the
+    /// arithmetic of these models does not depend on the values); returns each node's median,
+    /// slowest first. Where a model's time goes, to decide what to make faster.
+    pub fn profile(&mut self, runs: usize) -> Result<Vec<NodeTime>, ModelError> {
+        let file = self.file;
+        let fail = |e: TractError| inference_error(file, e);
+        let input = tract_ndarray::Array4::from_elem(file.input_shape(), 0.1f32).into_tensor().into_tvalue();
+        let mut times: std::collections::BTreeMap<usize, Vec<f64>> = Default::default();
+        for _ in 0..runs.max(1) {
+            self.state
+                .run_plan_with_eval(tvec!(input.clone()), |ctx, state, node, inputs| {
+                    let start = std::time::Instant::now();
+                    let out = tract_onnx::tract_core::plan::eval(ctx, state, node, inputs);
+                    times.entry(node.id).or_default().push(start.elapsed().as_secs_f64() * 1e3);
+                    out
+                })
+                .map_err(fail)?;
+        }
+        let model = self.state.model();
+        let mut nodes: Vec<NodeTime> = times
+            .into_iter()
+            .map(|(id, mut ms)| {
+                ms.sort_by(f64::total_cmp);
+                let node = model.node(id);
+                NodeTime { name: node.name.clone(), op: node.op.name().to_string(), median_ms: ms[ms.len() / 2] }
+            })
+            .collect();
+        nodes.sort_by(|a, b| b.median_ms.total_cmp(&a.median_ms));
+        Ok(nodes)
+    }
+
     /// Runs the model on one input laid out as its fixed NCHW shape; returns every output
     /// flattened, in model order.
     pub fn run(&mut self, input: Vec<f32>) -> Result<Vec<Vec<f32>>, ModelError> {
         let file = self.file;
-        let fail = |e: TractError| ModelError::Inference {
-            file: file.file_name(),
-            message: format!("{e:#}"),
-        };
+        let fail = |e: TractError| inference_error(file, e);
         let shape = file.input_shape();
         let tensor = tract_ndarray::Array4::from_shape_vec(shape, input)
             .map_err(|e| fail(e.into()))?

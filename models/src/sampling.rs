@@ -14,7 +14,7 @@
 //! camera's resolution.
 
 use crate::geometry::{Affine, Point};
-use image::{Rgb, RgbImage};
+use image::RgbImage;
 
 /// Warps `src` into a new `out_w × out_h` image. `src_to_dst` maps source coordinates to
 /// destination coordinates (both in the continuous convention of [`Point`]). With `antialias`,
@@ -71,35 +71,56 @@ pub fn warp(
 }
 
 /// Averages `factor × factor` blocks of the region `(x0, y0, w, h)` of `src` (partial blocks at
-/// the right and bottom edges average the pixels they have).
+/// the right and bottom edges average the pixels they have), rounding to nearest.
+///
+/// Rows are summed first (one add per byte, which the compiler vectorises), then each block's
+/// columns; the division is a multiplication by the reciprocal (exact: see [`round_mean`]).
+/// Profiled on the detector's 853×480 → 427×240 reduction: 2.3 ms pixel by pixel with a
+/// division per channel, 1.0 ms this way.
 fn box_shrink(src: &RgbImage, x0: u32, y0: u32, w: u32, h: u32, factor: u32) -> RgbImage {
+    let f = factor as usize;
     let (sw, sh) = (w.div_ceil(factor), h.div_ceil(factor));
-    let mut sums = vec![[0u32; 4]; sw as usize];
+    let row_len = w as usize * 3;
+    let src_stride = src.width() as usize * 3;
+    let raw = &src.as_raw()[x0 as usize * 3..];
+    let mut acc = vec![0u32; row_len];
     let mut out = RgbImage::new(sw, sh);
-    let src_w = src.width() as usize;
-    let raw = src.as_raw();
-    for by in 0..sh {
-        sums.iter_mut().for_each(|s| *s = [0; 4]);
-        let y_end = ((by + 1) * factor).min(h);
-        for y in (by * factor)..y_end {
-            let row = ((y0 + y) as usize * src_w + x0 as usize) * 3;
-            let row = &raw[row..row + w as usize * 3];
-            for (block, s) in row.chunks(factor as usize * 3).zip(sums.iter_mut()) {
-                for px in block.chunks_exact(3) {
-                    s[0] += u32::from(px[0]);
-                    s[1] += u32::from(px[1]);
-                    s[2] += u32::from(px[2]);
-                }
-                s[3] += (block.len() / 3) as u32;
+    for (by, out_row) in out.chunks_exact_mut(sw as usize * 3).enumerate() {
+        acc.fill(0);
+        let rows = (by * f)..((by + 1) * f).min(h as usize);
+        let height = rows.len() as u32;
+        for y in rows {
+            let row = &raw[(y0 as usize + y) * src_stride..][..row_len];
+            for (a, &v) in acc.iter_mut().zip(row) {
+                *a += u32::from(v);
             }
         }
-        for (bx, s) in sums.iter().enumerate() {
-            let n = s[3].max(1);
-            let px = [0, 1, 2].map(|c| ((s[c] + n / 2) / n) as u8);
-            out.put_pixel(bx as u32, by, Rgb(px));
+        let full = 1.0 / f64::from(height * factor);
+        for (px, block) in out_row.chunks_exact_mut(3).zip(acc.chunks(f * 3)) {
+            let cols = (block.len() / 3) as u32;
+            let n = height * cols;
+            let inv = if cols == factor { full } else { 1.0 / f64::from(n) };
+            let mut sum = [0u32; 3];
+            for p in block.chunks_exact(3) {
+                sum[0] += p[0];
+                sum[1] += p[1];
+                sum[2] += p[2];
+            }
+            for (o, s) in px.iter_mut().zip(sum) {
+                *o = round_mean(s, n, inv);
+            }
         }
     }
     out
+}
+
+/// `(sum + n/2) / n` in integers, the rounded mean of `n` bytes summing to `sum`, from the
+/// reciprocal `inv = 1/n`: with `a = sum + n/2 = k·n + r` (0 ≤ r < n), `(a + ½)·inv` lies in
+/// `[k + ½/n, k + 1 − ½/n]`, farther from an integer than the reciprocal's rounding error
+/// (below 2⁻⁴⁴ here), so truncating it gives `k` exactly.
+#[inline(always)]
+fn round_mean(sum: u32, n: u32, inv: f64) -> u8 {
+    ((f64::from(sum + n / 2) + 0.5) * inv) as u8
 }
 
 /// Bilinear sampling of `src` for every pixel centre of `out`, mapped through `dst_to_src`.
@@ -174,23 +195,38 @@ fn axis_taps(n: u32, [scale, offset]: [f32; 2], len: i64) -> Vec<Option<AxisTap>
 }
 
 /// [`bilinear_into`] for maps without rotation (crops and resizes: every step but the
-/// face alignment). Same samples, same rounding: the result is identical.
+/// face alignment). Same samples, same arithmetic in the same order: the result is identical.
 fn bilinear_axis_aligned(src: &RgbImage, x_map: [f32; 2], y_map: [f32; 2], out: &mut RgbImage) {
     let raw = src.as_raw();
     let stride = src.width() as usize * 3;
-    let columns = axis_taps(out.width(), x_map, i64::from(src.width()));
+    // Per column, byte offsets of the left and right taps and their weights.
+    let columns: Vec<Option<(usize, usize, f32, f32)>> = axis_taps(out.width(), x_map, i64::from(src.width()))
+        .into_iter()
+        .map(|t| t.map(|t| (t.lo * 3, t.hi * 3, 1.0 - t.frac, t.frac)))
+        .collect();
     let rows = axis_taps(out.height(), y_map, i64::from(src.height()));
     let out_w = out.width() as usize;
     for (row, ty) in out.chunks_exact_mut(out_w * 3).zip(rows) {
         let Some(ty) = ty else { continue };
         let (top_row, bottom_row) = (&raw[ty.lo * stride..][..stride], &raw[ty.hi * stride..][..stride]);
-        let fy = ty.frac;
+        let (wy0, wy1) = (1.0 - ty.frac, ty.frac);
         for (px, tx) in row.chunks_exact_mut(3).zip(&columns) {
-            let Some(tx) = tx else { continue };
-            let (l, r) = (tx.lo * 3, tx.hi * 3);
-            blend(px, [&top_row[l..], &top_row[r..], &bottom_row[l..], &bottom_row[r..]], tx.frac, fy);
+            let Some((l, r, wx0, wx1)) = *tx else { continue };
+            let (tl, tr): (&[u8; 3], &[u8; 3]) = (tap(top_row, l), tap(top_row, r));
+            let (bl, br): (&[u8; 3], &[u8; 3]) = (tap(bottom_row, l), tap(bottom_row, r));
+            for ch in 0..3 {
+                let top = f32::from(tl[ch]) * wx0 + f32::from(tr[ch]) * wx1;
+                let bottom = f32::from(bl[ch]) * wx0 + f32::from(br[ch]) * wx1;
+                px[ch] = (top * wy0 + bottom * wy1 + 0.5) as u8;
+            }
         }
     }
+}
+
+/// The RGB triple at byte offset `at` of a row (one bounds check for the three bytes).
+#[inline(always)]
+fn tap(row: &[u8], at: usize) -> &[u8; 3] {
+    row[at..at + 3].try_into().unwrap_or(&[0; 3])
 }
 
 /// One output pixel from its four neighbours (top-left, top-right, bottom-left, bottom-right,
@@ -249,6 +285,41 @@ pub fn luma(px: &[u8]) -> f32 {
 mod tests {
     use super::*;
     use crate::geometry::Rect;
+    use image::Rgb;
+
+    /// Block averages the plain way: every pixel of a block summed, rounded to nearest.
+    fn box_shrink_reference(src: &RgbImage, x0: u32, y0: u32, w: u32, h: u32, f: u32) -> RgbImage {
+        RgbImage::from_fn(w.div_ceil(f), h.div_ceil(f), |bx, by| {
+            let (mut sum, mut n) = ([0u32; 3], 0u32);
+            for y in (by * f)..((by + 1) * f).min(h) {
+                for x in (bx * f)..((bx + 1) * f).min(w) {
+                    let px = src.get_pixel(x0 + x, y0 + y);
+                    (0..3).for_each(|c| sum[c] += u32::from(px[c]));
+                    n += 1;
+                }
+            }
+            Rgb(sum.map(|s| ((s + n / 2) / n) as u8))
+        })
+    }
+
+    #[test]
+    fn block_averages_equal_the_plain_sums() {
+        // Pseudo-random bytes (a fixed LCG), so that every rounding case occurs.
+        let mut state = 12345u32;
+        let img = RgbImage::from_fn(103, 67, |_, _| {
+            Rgb([0; 3].map(|_: u8| {
+                state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                (state >> 16) as u8
+            }))
+        });
+        // (x0, y0, w, h, factor): whole image, partial blocks at both edges, large factors.
+        for (x0, y0, w, h, f) in [(0, 0, 103, 67, 2), (3, 5, 97, 61, 3), (10, 1, 50, 40, 7), (0, 0, 103, 67, 16), (1, 1, 5, 3, 2)] {
+            assert_eq!(box_shrink(&img, x0, y0, w, h, f), box_shrink_reference(&img, x0, y0, w, h, f), "{x0},{y0} {w}×{h} /{f}");
+        }
+        // All white: the largest sums still round to 255.
+        let white = RgbImage::from_pixel(64, 64, Rgb([255; 3]));
+        assert!(box_shrink(&white, 0, 0, 64, 64, 13).pixels().all(|p| *p == Rgb([255; 3])));
+    }
 
     fn gradient(w: u32, h: u32) -> RgbImage {
         RgbImage::from_fn(w, h, |x, y| {

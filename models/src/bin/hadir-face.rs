@@ -9,6 +9,7 @@
 //! hadir-face liveness IMG...
 //! hadir-face enroll --name N IMG... --out FILE
 //! hadir-face bench IMG [--runs N] [--threads T] [--json]
+//! hadir-face profile MODEL [--runs N] [--top K]
 //! ```
 //!
 //! Models come from `--models DIR`, else `HADIR_MODELS_DIR`, else the workspace's
@@ -94,6 +95,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Times every operator of one model (detect, landmark, feature, liveness, eye, pose):
+    /// time per kind of operator, then the slowest nodes.
+    Profile {
+        /// The model's short name.
+        model: String,
+        /// Timed runs.
+        #[arg(long, default_value_t = 30)]
+        runs: usize,
+        /// How many of the slowest nodes to list.
+        #[arg(long, default_value_t = 15)]
+        top: usize,
+    },
 }
 
 fn main() {
@@ -128,7 +141,35 @@ fn run(cli: Cli) -> Result<()> {
                 FaceEngine::load_with(&dir, config).context("loading the face models")?;
             bench(&mut engine, &image, runs.max(1), threads, json)
         }
+        Command::Profile { model, runs, top } => profile(&dir, &model, runs, top),
     }
+}
+
+fn profile(dir: &Path, name: &str, runs: usize, top: usize) -> Result<()> {
+    use hadir_models::network::{ModelFile, Network};
+    let Some(file) = ModelFile::from_name(name) else {
+        bail!("no model called {name:?}: detect, landmark, feature, liveness, eye or pose");
+    };
+    let mut net = Network::load(dir, file)?;
+    let nodes = net.profile(runs)?;
+    let mut by_op: Vec<(String, f64)> = Vec::new();
+    for n in &nodes {
+        match by_op.iter_mut().find(|(op, _)| *op == n.op) {
+            Some((_, ms)) => *ms += n.median_ms,
+            None => by_op.push((n.op.clone(), n.median_ms)),
+        }
+    }
+    by_op.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let total: f64 = nodes.iter().map(|n| n.median_ms).sum();
+    println!("{} {:?}, {runs} runs: {total:.2} ms (sum of the nodes' medians)", file.file_name(), file.input_shape());
+    for (op, ms) in &by_op {
+        println!("  {ms:8.3} ms  {op}");
+    }
+    println!("slowest nodes:");
+    for n in nodes.iter().take(top) {
+        println!("  {:8.3} ms  {:<16} {}", n.median_ms, n.op, n.name);
+    }
+    Ok(())
 }
 
 fn analyze(engine: &mut FaceEngine, path: &Path) -> Result<Analysis> {

@@ -193,3 +193,21 @@ fn bench_reports_stages_and_total_as_json() {
     );
     assert!(v["total"]["p95_ms"].as_f64().is_some(), "{v}");
 }
+
+#[test]
+fn profile_times_every_operator_of_a_model_and_names_the_models_it_knows() {
+    let out = hadir_face(&["profile", "landmark", "--runs", "2", "--top", "3"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.starts_with("fr_landmark.onnx [1, 1, 64, 64], 2 runs: "), "{text}");
+    let slowest: Vec<&str> = text.lines().skip_while(|l| *l != "slowest nodes:").skip(1).collect();
+    assert_eq!(slowest.len(), 3, "{text}");
+    for line in slowest {
+        let ms: f64 = line.split_whitespace().next().and_then(|v| v.parse().ok()).unwrap_or(-1.0);
+        assert!(ms >= 0.0, "no time in {line:?}");
+    }
+    let out = hadir_face(&["profile", "fr_nothing"]);
+    assert!(!out.status.success());
+    let error = json_lines(&out)[0]["error"].as_str().unwrap_or_default().to_owned();
+    assert!(error.contains("fr_nothing") && error.contains("liveness"), "{error}");
+}
