@@ -10,7 +10,7 @@
 //!
 //! Features (all on by default, so every build compiles the real paths): `v4l` (camera),
 //! `gpio` (matrix keypad, LEDs, buzzer, relay, tamper through `rppal`), `serial` (GPS),
-//! `evdev` (USB keypads).
+//! `evdev` (USB keypads, a tamper switch as an input device).
 //!
 //! # Layout
 //!
@@ -28,7 +28,9 @@
 //!   `Scene::{Photo, NoFace, TwoFaces, Dark}`; `camera::convert` (YUYV/MJPEG → RGB, pure).
 //! - [`keypad`]: trait `Keypad { poll() }`, `Key`; `MatrixKeypad::new(PinBank, Layout,
 //!   debounce, clock)` over `GpioPinBank::open(&MatrixConfig)` (`gpio`) or `SimPinBank`;
-//!   `EvdevKeypad::open(path)` (`evdev`); `ScriptedKeypad::{new, typed}`.
+//!   `EvdevKeypad::open(path)` or `open_named(name)` (`evdev`); `ScriptedKeypad::{new, typed}`.
+//! - [`input_device`] (`evdev`): `pick_by_name` (pure), `open_named(name)`: the keypad's and the
+//!   tamper switch's Linux input devices, found by name whatever their `eventN`.
 //! - [`outputs`]: trait `Outputs { signal(Signal), update(), set_door(bool) }`, `Signal::{Ok,
 //!   Confirm, Reject}`, `PatternPlayer` (pure); `GpioOutputs::open(&OutputsConfig, clock)`
 //!   (`gpio`); `SimOutputs::new(clock, has_relay)`.
@@ -48,6 +50,8 @@
 pub mod camera;
 pub mod clock;
 pub mod gps;
+#[cfg(feature = "evdev")]
+pub mod input_device;
 pub mod keypad;
 pub mod outputs;
 pub mod overlay;

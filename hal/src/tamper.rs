@@ -205,17 +205,12 @@ mod input {
             }
         }
 
-        /// Opens the input device named `name` (see [`crate::keypad::pick_by_name`]); an
+        /// Opens the input device named `name` (see [`crate::input_device::pick_by_name`]); an
         /// enclosure already open is reported on the first poll.
         pub fn open_named(name: &str, input: TamperInput) -> Result<Self, TamperError> {
             let err = |reason: String| TamperError::Input { device: name.to_owned(), reason };
-            let devices: Vec<(String, String)> =
-                evdev::enumerate().map(|(path, d)| (path.display().to_string(), d.name().unwrap_or("").to_owned())).collect();
-            let path = crate::keypad::pick_by_name(&devices, name).ok_or_else(|| {
-                err(format!("no input device of that name; present: {}", devices.iter().map(|(p, n)| format!("{p} {n:?}")).collect::<Vec<_>>().join(", ")))
-            })?;
-            let device = Device::open(path).map_err(|e| err(format!("{path}: {e}")))?;
-            device.set_nonblocking(true).map_err(|e| err(format!("{path}: {e}")))?;
+            let (path, device) = crate::input_device::open_named(name).map_err(|e| err(e.to_string()))?;
+            let path = path.as_str();
             // A device that cannot send the event would read as forever open (or never).
             let sends = match input {
                 TamperInput::CoverSwitch => device.supported_switches().is_some_and(|s| s.contains(evdev::SwitchCode::SW_MACHINE_COVER)),

@@ -80,7 +80,8 @@ mod real {
             Self::load_with_threads(dir, 1)
         }
 
-        /// Loads the models; `threads` ≥ 2 runs the embedding and eyes beside liveness and pose.
+        /// Loads the models; `threads` ≥ 2 runs the landmarks, embedding and eyes beside liveness
+        /// and pose.
         pub fn load_with_threads(dir: &std::path::Path, threads: usize) -> Result<ModelsFace, FaceError> {
             let config = hadir_models::EngineConfig { threads: threads.max(1), ..hadir_models::EngineConfig::default() };
             FaceEngine::load_with(dir, config).map(|engine| ModelsFace { engine }).map_err(|e| FaceError(e.to_string()))
@@ -111,16 +112,13 @@ mod real {
                 return Ok(FaceResult::Guide(guidance(*issue)));
             }
             let Some(subject) = a.subject else { return Ok(FaceResult::Guide(Guidance::NoFace)) };
-            let aligned = hadir_models::embedding::alignment(&subject.five_points)
-                .map(|t| hadir_models::embedding::align(frame, &t))
-                .unwrap_or_else(|| RgbImage::new(112, 112));
             let probe = subject.embedding.as_slice();
             let best = templates.iter().map(|t| cosine(probe, t)).fold(f32::MIN, f32::max);
             let score = if templates.is_empty() { 0.0 } else { self.engine.config().score.percent(best) };
             Ok(FaceResult::Face {
                 score,
                 liveness: subject.liveness * 100.0,
-                aligned,
+                aligned: subject.aligned,
                 embedding: probe.to_vec(),
             })
         }

@@ -9,8 +9,9 @@
 //!
 //! The engine holds one run state per model, so it takes `&mut self`; a kiosk owns one engine
 //! on its camera thread. By default every stage runs on the calling thread; with
-//! [`EngineConfig::threads`] ≥ 2 the embedding and the eyes run on one thread while liveness
-//! and pose run on a second (same results, less latency on a multi-core board).
+//! [`EngineConfig::threads`] ≥ 2, once the face is found, the landmarks, embedding and eyes run
+//! on one thread while liveness and pose run on a second (same results, less latency on a
+//! multi-core board).
 //!
 //! For enrolment the kiosk should keep only frames whose [`Analysis::issues`] is empty and
 //! whose subject is live, then build a [`crate::TemplateSet`] from their embeddings.
@@ -48,9 +49,10 @@ pub struct EngineConfig {
     pub pose: bool,
     /// Run the eye model (needed for the "eyes closed" reason).
     pub eyes: bool,
-    /// 1: every stage in turn on the calling thread. 2 or more: after the landmarks, the
-    /// embedding and eyes run on one thread while liveness and pose run on another. (tract's own
-    /// multi-threaded matrix products need its `multithread-mm` feature, not enabled here.)
+    /// 1: every stage in turn on the calling thread. 2 or more: after detection, the landmarks,
+    /// embedding and eyes run on one thread while liveness and pose run on another. (Splitting
+    /// detection itself over a tract thread pool, its `multithread-mm`, made it slower: 10.3 →
+    /// 15.1 ms on two cores, the detector's operations being too small to share.)
     pub threads: usize,
     /// Also measure each stage's on-CPU time ([`Timings::cpu`]); costs two small file reads
     /// per stage, so it is for benchmarks.
@@ -254,6 +256,9 @@ pub struct Subject {
     pub landmarks: Vec<Point>,
     /// Left eye, right eye, nose tip, left and right mouth corner.
     pub five_points: [Point; 5],
+    /// The face aligned to 112×112, as the embedding saw it (the kiosk's evidence photo).
+    #[serde(skip)]
+    pub aligned: RgbImage,
     /// The embedding of the aligned face.
     pub embedding: Embedding,
     /// Live-face probability (0–1) from the liveness model.
@@ -405,22 +410,7 @@ impl FaceEngine {
 
     /// The 68 landmarks of a detected face.
     pub fn landmarks(&mut self, frame: &RgbImage, face: &Rect) -> Result<Landmarks, ModelError> {
-        let crop = landmarks::crop_for(face, frame.width(), frame.height());
-        let side = landmarks::INPUT;
-        let patch = sampling::warp(
-            frame,
-            &Affine::rect_to_grid(&crop, side, side),
-            side,
-            side,
-            true,
-        );
-        let out = self.landmark.run(sampling::gray(&patch, 1.0 / 256.0))?;
-        out.first()
-            .and_then(|raw| landmarks::decode(raw, &crop))
-            .ok_or_else(|| ModelError::Inference {
-                file: ModelFile::Landmark.file_name(),
-                message: "the landmark output is not 136 finite numbers".into(),
-            })
+        run_landmarks(&mut self.landmark, frame, face)
     }
 
     /// The embedding of an aligned 112×112 face.
@@ -482,13 +472,46 @@ impl FaceEngine {
         };
         let detection = faces[index];
         let rect = detection.rect;
-        let marks = timings.record(Stage::Landmarks, || self.landmarks(frame, &rect))?;
-        let five = landmarks::five_points(&marks);
-        let aligned = timings.record(Stage::Align, || {
-            embedding::alignment(&five).map(|t| embedding::align(frame, &t))
-        });
-        let Some(aligned) = aligned else {
+        // Liveness and pose need only the face's box; the embedding and the eyes need the
+        // landmarks first. With two threads the box's half starts at once, beside the landmarks.
+        let config = &self.config;
+        let (landmark_net, feature, live_net, eye_net, pose_net) =
+            (&mut self.landmark, &mut self.feature, &mut self.liveness, &mut self.eye, &mut self.pose);
+        let mut box_half = move |t: &mut Timings| {
+            let live = t.record(Stage::Liveness, || run_liveness(live_net, frame, &rect));
+            let pose = run_pose_if(config, pose_net, frame, &rect, t);
+            (live, pose)
+        };
+        let mut landmark_half = move |t: &mut Timings| {
+            let marks = t.record(Stage::Landmarks, || run_landmarks(landmark_net, frame, &rect))?;
+            let five = landmarks::five_points(&marks);
+            let aligned =
+                t.record(Stage::Align, || embedding::alignment(&five).map(|a| embedding::align(frame, &a)));
             // Degenerate landmarks (all on one point): nothing usable was found.
+            let Some(aligned) = aligned else { return Ok(None) };
+            let embedding = t.record(Stage::Embed, || run_embed(feature, &aligned));
+            let eyes = run_eyes_if(config, eye_net, frame, &marks, t);
+            Ok::<_, ModelError>(Some((marks, five, aligned, embedding, eyes)))
+        };
+        let (marked, (live, pose)) = if config.threads >= 2 {
+            std::thread::scope(|scope| {
+                let other = scope.spawn(move || {
+                    let mut t = Timings::new(config.cpu_time);
+                    (box_half(&mut t), t)
+                });
+                let marked = landmark_half(&mut timings);
+                let (boxed, other_timings) = other.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                timings.extend(other_timings);
+                (marked, boxed)
+            })
+        } else {
+            let marked = landmark_half(&mut timings);
+            // Without usable landmarks the frame is refused below, unread: its liveness is not
+            // worth the time.
+            let boxed = if matches!(marked, Ok(Some(_))) { box_half(&mut timings) } else { (Ok(0.0), Ok(None)) };
+            (marked, boxed)
+        };
+        let Some((marks, five, aligned, embedding, eyes_open)) = marked? else {
             return Ok(Analysis {
                 frame: (w, h),
                 faces,
@@ -497,43 +520,6 @@ impl FaceEngine {
                 timings,
                 elapsed: Duration::ZERO,
             });
-        };
-        let (embedding, live, eyes_open, pose) = if self.config.threads >= 2 {
-            // Two threads, as evenly loaded as the models allow: the embedding and the eyes on
-            // this one, the liveness and the pose on the other. Each model has its own state,
-            // so the two halves borrow disjoint fields.
-            let (feature, live_net, eye_net, pose_net) = (
-                &mut self.feature,
-                &mut self.liveness,
-                &mut self.eye,
-                &mut self.pose,
-            );
-            let config = &self.config;
-            let (marks_ref, aligned_ref) = (&marks, &aligned);
-            std::thread::scope(|scope| {
-                let other = scope.spawn(move || {
-                    let mut t = Timings::new(config.cpu_time);
-                    let live = t.record(Stage::Liveness, || run_liveness(live_net, frame, &rect));
-                    let pose = run_pose_if(config, pose_net, frame, &rect, &mut t);
-                    (live, pose, t)
-                });
-                let mut t = Timings::new(config.cpu_time);
-                let embedding = t.record(Stage::Embed, || run_embed(feature, aligned_ref));
-                let eyes = run_eyes_if(config, eye_net, frame, marks_ref, &mut t);
-                let (live, pose, other_timings) = other
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                timings.extend(t);
-                timings.extend(other_timings);
-                (embedding, live, eyes, pose)
-            })
-        } else {
-            let t = &mut timings;
-            let embedding = t.record(Stage::Embed, || run_embed(&mut self.feature, &aligned));
-            let live = t.record(Stage::Liveness, || run_liveness(&mut self.liveness, frame, &rect));
-            let eyes = run_eyes_if(&self.config, &mut self.eye, frame, &marks, t);
-            let pose = run_pose_if(&self.config, &mut self.pose, frame, &rect, t);
-            (embedding, live, eyes, pose)
         };
         let (embedding, live, eyes_open, pose) = (embedding?, live?, eyes_open?, pose?);
         let (measures, issues) = timings.record(Stage::Quality, || {
@@ -562,6 +548,7 @@ impl FaceEngine {
             detection,
             landmarks: marks.to_vec(),
             five_points: five,
+            aligned,
             embedding,
             liveness: live,
             live: live >= self.config.live_threshold,
@@ -578,6 +565,25 @@ impl FaceEngine {
             elapsed: Duration::ZERO,
         })
     }
+}
+
+fn run_landmarks(net: &mut Network, frame: &RgbImage, face: &Rect) -> Result<Landmarks, ModelError> {
+    let crop = landmarks::crop_for(face, frame.width(), frame.height());
+    let side = landmarks::INPUT;
+    let patch = sampling::warp(
+        frame,
+        &Affine::rect_to_grid(&crop, side, side),
+        side,
+        side,
+        true,
+    );
+    let out = net.run(sampling::gray(&patch, 1.0 / 256.0))?;
+    out.first()
+        .and_then(|raw| landmarks::decode(raw, &crop))
+        .ok_or_else(|| ModelError::Inference {
+            file: ModelFile::Landmark.file_name(),
+            message: "the landmark output is not 136 finite numbers".into(),
+        })
 }
 
 fn run_embed(feature: &mut Network, aligned: &RgbImage) -> Result<Embedding, ModelError> {

@@ -199,26 +199,19 @@ fn axis_taps(n: u32, [scale, offset]: [f32; 2], len: i64) -> Vec<Option<AxisTap>
 fn bilinear_axis_aligned(src: &RgbImage, x_map: [f32; 2], y_map: [f32; 2], out: &mut RgbImage) {
     let raw = src.as_raw();
     let stride = src.width() as usize * 3;
-    // Per column, byte offsets of the left and right taps and their weights.
-    let columns: Vec<Option<(usize, usize, f32, f32)>> = axis_taps(out.width(), x_map, i64::from(src.width()))
+    // Per column, byte offsets of the left and right taps and the right one's weight.
+    let columns: Vec<Option<(usize, usize, f32)>> = axis_taps(out.width(), x_map, i64::from(src.width()))
         .into_iter()
-        .map(|t| t.map(|t| (t.lo * 3, t.hi * 3, 1.0 - t.frac, t.frac)))
+        .map(|t| t.map(|t| (t.lo * 3, t.hi * 3, t.frac)))
         .collect();
     let rows = axis_taps(out.height(), y_map, i64::from(src.height()));
     let out_w = out.width() as usize;
     for (row, ty) in out.chunks_exact_mut(out_w * 3).zip(rows) {
         let Some(ty) = ty else { continue };
         let (top_row, bottom_row) = (&raw[ty.lo * stride..][..stride], &raw[ty.hi * stride..][..stride]);
-        let (wy0, wy1) = (1.0 - ty.frac, ty.frac);
         for (px, tx) in row.chunks_exact_mut(3).zip(&columns) {
-            let Some((l, r, wx0, wx1)) = *tx else { continue };
-            let (tl, tr): (&[u8; 3], &[u8; 3]) = (tap(top_row, l), tap(top_row, r));
-            let (bl, br): (&[u8; 3], &[u8; 3]) = (tap(bottom_row, l), tap(bottom_row, r));
-            for ch in 0..3 {
-                let top = f32::from(tl[ch]) * wx0 + f32::from(tr[ch]) * wx1;
-                let bottom = f32::from(bl[ch]) * wx0 + f32::from(br[ch]) * wx1;
-                px[ch] = (top * wy0 + bottom * wy1 + 0.5) as u8;
-            }
+            let Some((l, r, fx)) = *tx else { continue };
+            blend(px, [tap(top_row, l), tap(top_row, r), tap(bottom_row, l), tap(bottom_row, r)], fx, ty.frac);
         }
     }
 }

@@ -22,7 +22,7 @@ pub use sim::ScriptedKeypad;
 #[cfg(feature = "gpio")]
 pub use gpio::GpioPinBank;
 #[cfg(feature = "evdev")]
-pub use usb::{EvdevKeypad, pick_by_name};
+pub use usb::EvdevKeypad;
 
 use serde::Serialize;
 

@@ -9,6 +9,7 @@
 //! is back, without restarting the kiosk.
 
 use super::{Key, Keypad, KeypadError};
+use crate::input_device;
 use evdev::{Device, EventSummary, KeyCode};
 use std::collections::VecDeque;
 use std::io::ErrorKind;
@@ -82,22 +83,8 @@ pub fn key_for(code: KeyCode) -> Option<Key> {
     })
 }
 
-/// The input device to open for a keypad named `wanted`: among `(path, name)` pairs, the first
-/// (by path) whose name equals `wanted` ignoring case, else the first whose name contains it.
-/// USB devices get a new `eventN` number when plugged in a different order, their names do not.
-pub fn pick_by_name<'a>(devices: &'a [(String, String)], wanted: &str) -> Option<&'a str> {
-    let wanted = wanted.trim().to_lowercase();
-    if wanted.is_empty() {
-        return None;
-    }
-    let mut sorted: Vec<&(String, String)> = devices.iter().collect();
-    sorted.sort_by(|a, b| a.0.cmp(&b.0));
-    let exact = sorted.iter().find(|(_, n)| n.to_lowercase() == wanted);
-    exact.or_else(|| sorted.iter().find(|(_, n)| n.to_lowercase().contains(&wanted))).map(|(p, _)| p.as_str())
-}
-
 impl EvdevKeypad {
-    /// Opens the input device whose name is `name` (see [`pick_by_name`]).
+    /// Opens the input device whose name is `name` (see [`input_device::pick_by_name`]).
     pub fn open_named(name: &str) -> Result<Self, KeypadError> {
         let (path, device) = find_named(name)?;
         Ok(Self { device: Some(device), path, name: Some(name.to_owned()), queue: VecDeque::new(), retry: Retry::default() })
@@ -123,24 +110,15 @@ impl EvdevKeypad {
 
 /// The input device at `path`, non-blocking.
 fn open_path(path: &str) -> Result<Device, KeypadError> {
-    let err = |source| KeypadError::Device { device: path.to_string(), source };
-    let device = Device::open(path).map_err(err)?;
-    device.set_nonblocking(true).map_err(err)?;
-    Ok(device)
+    input_device::open_path(path).map_err(|source| KeypadError::Device { device: path.to_string(), source })
 }
 
 /// The input device named `name` and its path.
 fn find_named(name: &str) -> Result<(String, Device), KeypadError> {
-    let devices: Vec<(String, String)> = evdev::enumerate()
-        .map(|(path, d)| (path.display().to_string(), d.name().unwrap_or("").to_owned()))
-        .collect();
-    match pick_by_name(&devices, name) {
-        Some(path) => Ok((path.to_owned(), open_path(path)?)),
-        None => Err(KeypadError::Config(format!(
-            "no input device named {name:?}; present: {}",
-            if devices.is_empty() { "none".to_owned() } else { devices.iter().map(|(p, n)| format!("{p} {n:?}")).collect::<Vec<_>>().join(", ") }
-        ))),
-    }
+    input_device::open_named(name).map_err(|e| match e {
+        input_device::NamedInputError::Open { path, source } => KeypadError::Device { device: path, source },
+        absent @ input_device::NamedInputError::Absent { .. } => KeypadError::Config(absent.to_string()),
+    })
 }
 
 impl Keypad for EvdevKeypad {
@@ -191,29 +169,6 @@ mod tests {
             assert_eq!(retry.due(ms(at)), want, "at {at} ms");
         }
         assert!(Retry::default().due(t0), "never lost: looks at once");
-    }
-
-    #[test]
-    fn keypads_are_found_by_name() {
-        let devices: Vec<(String, String)> = [
-            ("/dev/input/event3", "Logitech USB Keyboard"),
-            ("/dev/input/event1", "SEM USB Keypad Consumer Control"),
-            ("/dev/input/event2", "SEM USB Keypad"),
-            ("/dev/input/event0", "gpio-keys"),
-        ]
-        .iter()
-        .map(|(p, n)| ((*p).to_owned(), (*n).to_owned()))
-        .collect();
-        let cases = [
-            ("exact name wins over an earlier partial match", "SEM USB Keypad", Some("/dev/input/event2")),
-            ("case is ignored", "sem usb keypad", Some("/dev/input/event2")),
-            ("a part of the name, the lowest path", "usb", Some("/dev/input/event1")),
-            ("absent", "Numpad 3000", None),
-            ("empty asks for nothing", "  ", None),
-        ];
-        for (name, wanted, want) in cases {
-            assert_eq!(pick_by_name(&devices, wanted), want, "{name}");
-        }
     }
 
     #[test]
