@@ -29,7 +29,6 @@ pub enum NamedInputError {
 
 /// The input device to open for a device named `wanted`: among `(path, name)` pairs, the first
 /// (by path) whose name equals `wanted` ignoring case, else the first whose name contains it.
-/// USB devices get a new `eventN` number when plugged in a different order, their names do not.
 pub fn pick_by_name<'a>(devices: &'a [(String, String)], wanted: &str) -> Option<&'a str> {
     let wanted = wanted.trim().to_lowercase();
     if wanted.is_empty() {

@@ -569,15 +569,7 @@ impl FaceEngine {
 
 fn run_landmarks(net: &mut Network, frame: &RgbImage, face: &Rect) -> Result<Landmarks, ModelError> {
     let crop = landmarks::crop_for(face, frame.width(), frame.height());
-    let side = landmarks::INPUT;
-    let patch = sampling::warp(
-        frame,
-        &Affine::rect_to_grid(&crop, side, side),
-        side,
-        side,
-        true,
-    );
-    let out = net.run(sampling::gray(&patch, 1.0 / 256.0))?;
+    let out = net.run(landmarks::input(frame, &crop))?;
     out.first()
         .and_then(|raw| landmarks::decode(raw, &crop))
         .ok_or_else(|| ModelError::Inference {

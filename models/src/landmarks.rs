@@ -7,7 +7,9 @@
 //! 17–26 brows, 27–35 nose, 36–41 and 42–47 eyes, 48–67 mouth), with "left" meaning the
 //! image's left.
 
-use crate::geometry::{Point, Rect};
+use crate::geometry::{Affine, Point, Rect};
+use crate::sampling;
+use image::RgbImage;
 
 /// Side of the landmark model's square input.
 pub const INPUT: u32 = 64;
@@ -22,6 +24,12 @@ pub fn crop_for(detection: &Rect, frame_w: u32, frame_h: u32) -> Rect {
     let side = detection.height().max(detection.width());
     let sq = Rect::square_around(detection.center(), side);
     shift_inside(sq, frame_w as f32, frame_h as f32)
+}
+
+/// The model's input for the square `crop` of `frame` (from [`crop_for`]).
+pub fn input(frame: &RgbImage, crop: &Rect) -> Vec<f32> {
+    let patch = sampling::warp(frame, &Affine::rect_to_grid(crop, INPUT, INPUT), INPUT, INPUT, true);
+    sampling::gray(&patch, 1.0 / 256.0)
 }
 
 /// Moves a box inside `[0, w] × [0, h]` without resizing it, where it fits; a box larger than
