@@ -16,6 +16,7 @@
 //! | [`network`] | one ONNX model: checksum, load, fixed input shape, optimise, run; [`default_models_dir`] |
 //! | [`prelu`] | a one-pass PReLU operator for tract (the stock expansion cost ¾ of two models' time) |
 //! | [`softmax`] | a softmax over short rows (the detector's 4,420 pairs), in place of tract's long-row kernel |
+//! | [`stem`] | the models' first convolution (3×3, stride 2, on the image) as row-wise vector multiply-adds, in place of tract's patch gathering |
 //! | [`detect`] | detector outputs → boxes, NMS, choice of the face to verify |
 //! | [`landmarks`] | the 68-point model's crop and decoding, 68 → 5 points |
 //! | [`geometry`] | points, boxes, affine maps, least-squares similarity, ArcFace reference points |
@@ -64,6 +65,7 @@ pub mod quality;
 pub mod sampling;
 pub mod score;
 pub mod softmax;
+pub mod stem;
 pub mod template;
 
 pub use detect::Detection;

@@ -2,9 +2,10 @@
 //!
 //! Each model file is checked against its pinned SHA-256 (the preprocessing in this crate is
 //! written for exactly these models), parsed once, given its fixed input shape, optimised (with
-//! two of tract's operators replaced by faster ones of ours, [`crate::prelu`] and
-//! [`crate::softmax`]), and kept with one reusable run state. A missing, unreadable, different
-//! or corrupt file is an error that names the file and the command that fetches it.
+//! three of tract's operators replaced by faster ones of ours, [`crate::prelu`],
+//! [`crate::softmax`] and [`crate::stem`]), and kept with one reusable run state. A missing,
+//! unreadable, different or corrupt file is an error that names the file and the command that
+//! fetches it.
 //!
 //! # Troubleshooting
 //!
@@ -189,6 +190,7 @@ impl Network {
                 .into_typed()?
                 .into_decluttered()?;
             crate::softmax::substitute(&mut model)?;
+            crate::stem::substitute(&mut model)?;
             let model = model.into_optimized()?;
             let names = model
                 .output_outlets()?

@@ -95,8 +95,19 @@ fn box_shrink(src: &RgbImage, x0: u32, y0: u32, w: u32, h: u32, factor: u32) -> 
                 *a += u32::from(v);
             }
         }
+        // Halving, the detector's case: a full 2×2 block's rounded mean is a shift, the same
+        // integer as `round_mean` gives, without the per-block loop.
+        let mut done = 0;
+        if f == 2 && height == 2 {
+            for (px, block) in out_row.chunks_exact_mut(3).zip(acc.chunks_exact(6)) {
+                for ch in 0..3 {
+                    px[ch] = ((block[ch] + block[ch + 3] + 2) >> 2) as u8;
+                }
+            }
+            done = w as usize / 2;
+        }
         let full = 1.0 / f64::from(height * factor);
-        for (px, block) in out_row.chunks_exact_mut(3).zip(acc.chunks(f * 3)) {
+        for (px, block) in out_row.chunks_exact_mut(3).zip(acc.chunks(f * 3)).skip(done) {
             let cols = (block.len() / 3) as u32;
             let n = height * cols;
             let inv = if cols == factor { full } else { 1.0 / f64::from(n) };
@@ -209,6 +220,18 @@ fn bilinear_axis_aligned(src: &RgbImage, x_map: [f32; 2], y_map: [f32; 2], out: 
     for (row, ty) in out.chunks_exact_mut(out_w * 3).zip(rows) {
         let Some(ty) = ty else { continue };
         let (top_row, bottom_row) = (&raw[ty.lo * stride..][..stride], &raw[ty.hi * stride..][..stride]);
+        if ty.frac == 0.0 {
+            // On a source row (the detector's rows: 240 → 240 after halving), the bottom taps
+            // weigh exactly zero and `blend` gives `top + ½`: one row's arithmetic suffices.
+            for (px, tx) in row.chunks_exact_mut(3).zip(&columns) {
+                let Some((l, r, fx)) = *tx else { continue };
+                let (tl, tr) = (tap(top_row, l), tap(top_row, r));
+                for ch in 0..3 {
+                    px[ch] = (f32::from(tl[ch]) * (1.0 - fx) + f32::from(tr[ch]) * fx + 0.5) as u8;
+                }
+            }
+            continue;
+        }
         for (px, tx) in row.chunks_exact_mut(3).zip(&columns) {
             let Some((l, r, fx)) = *tx else { continue };
             blend(px, [tap(top_row, l), tap(top_row, r), tap(bottom_row, l), tap(bottom_row, r)], fx, ty.frac);
@@ -329,6 +352,9 @@ mod tests {
             (0.37, 10.2, 0.41, 3.3, 64, 64),
             (1.0, -20.5, 1.3, 40.0, 50, 40),
             (3.1, 50.0, 0.9, -5.0, 20, 90),
+            // Rows on source rows (weight 0 below), as the detector's 853×480 → 320×240.
+            (97.0 / 36.0, 0.0, 1.0, 0.0, 36, 61),
+            (0.5, 3.0, 1.0, -2.0, 150, 70),
         ];
         for (a, c, e, f, w, h) in maps {
             let map = Affine { m: [[a, 0.0, c], [0.0, e, f]] };

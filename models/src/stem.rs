@@ -1,0 +1,420 @@
+//! The networks' stem for tract: their first convolution, on the image itself.
+//!
+//! Five of the six models open with the same layer: a 3×3 convolution, stride 2, padding 1,
+//! of the one or three colour planes into 16 to 64 channels. tract runs it as a general
+//! convolution (an explicit padding pass, then a matrix product over patches gathered on the
+//! fly from so few input channels), which profiled at 1 to 12 billion multiply-adds per second
+//! against 17 for the whole embedding model: fr_liveness's stem (3.5 M multiply-adds) took
+//! 1.27 ms, more than any other of its layers.
+//!
+//! [`substitute`] replaces such a layer with [`StemConvOp`]. Per output row it gathers the 9
+//! or 27 taps of every output column into a small buffer (the even and odd columns of three
+//! input rows, zeros at the border); then, for 8 output columns of 8 channels at a time, it
+//! keeps the 64 sums in eight AVX2 registers while it runs through the taps (one load per
+//! tap, one broadcast per weight, one fused multiply-add per 8 values). The same sums in
+//! another order: outputs agree with tract's to float rounding.
+//!
+//! It is used on x86-64 CPUs with AVX2 and FMA (checked at run time), where it was measured.
+//! Elsewhere, the board's aarch64 included, tract's convolution stays until the operator is
+//! measured there. It must not take any other convolution: the shape, stride, padding and
+//! grouping are checked one by one.
+
+use tract_onnx::prelude::*;
+use tract_onnx::tract_core::ops::cnn::{Conv, KernelFormat, PaddingSpec};
+use tract_onnx::tract_core::ops::nn::DataFormat;
+use tract_onnx::tract_hir::internal::*;
+
+/// At most this many input planes (a stem reads the image: grey or colour).
+const MAX_INPUT_CHANNELS: usize = 4;
+
+/// Whether this CPU runs [`StemConvOp`]: x86-64 with AVX2 and FMA.
+pub fn available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// Replaces every stem convolution of a decluttered model; returns how many.
+pub fn substitute(model: &mut TypedModel) -> TractResult<usize> {
+    if !available() {
+        return Ok(0);
+    }
+    let mut replaced = 0;
+    for id in model.eval_order()? {
+        let node = model.node(id);
+        let Some(conv) = node.op_as::<Conv>() else { continue };
+        let Some(op) = stem_of(model, node, conv)? else { continue };
+        let input = node.inputs[0];
+        let patch = TypedModelPatch::replace_single_op(model, node, &[input], op)?;
+        patch.apply(model)?;
+        replaced += 1;
+    }
+    Ok(replaced)
+}
+
+/// The stem operator for `conv`, if it is one: f32, NCHW, batch 1, one group, 3×3, stride 2,
+/// padding 1 on every side, no dilation, constant weights (OIHW) and bias.
+fn stem_of(model: &TypedModel, node: &TypedNode, conv: &Conv) -> TractResult<Option<StemConvOp>> {
+    let spec = &conv.pool_spec;
+    let one_each = |v: &[usize], n: usize| v.len() == 2 && v.iter().all(|&x| x == n);
+    let padded_by_one = match &spec.padding {
+        PaddingSpec::Explicit(before, after) => one_each(before, 1) && one_each(after, 1),
+        _ => false,
+    };
+    let x = model.outlet_fact(node.inputs[0])?;
+    let shape = x.shape.as_concrete().map(<[usize]>::to_vec);
+    let shaped = shape.as_ref().is_some_and(|s| {
+        s.len() == 4 && s[0] == 1 && s[1] == spec.input_channels && s[2] >= 2 && s[3] >= 2
+    });
+    let eligible = conv.q_params.is_none()
+        && conv.group == 1
+        && conv.kernel_fmt == KernelFormat::OIHW
+        && spec.data_format == DataFormat::NCHW
+        && one_each(&spec.kernel_shape, 3)
+        && one_each(&spec.strides(), 2)
+        && one_each(&spec.dilations(), 1)
+        && padded_by_one
+        && (1..=MAX_INPUT_CHANNELS).contains(&spec.input_channels)
+        && x.datum_type == f32::datum_type()
+        && shaped
+        && node.inputs.len() == 3;
+    if !eligible {
+        return Ok(None);
+    }
+    let constant = |i: usize| model.outlet_fact(node.inputs[i]).map(|f| f.konst.clone());
+    let (Some(weights), Some(bias)) = (constant(1)?, constant(2)?) else { return Ok(None) };
+    let (cin, cout) = (spec.input_channels, spec.output_channels);
+    if weights.datum_type() != f32::datum_type()
+        || bias.datum_type() != f32::datum_type()
+        || weights.len() != cout * cin * 9
+        || bias.len() != cout
+    {
+        return Ok(None);
+    }
+    Ok(Some(StemConvOp { input_channels: cin, output_channels: cout, weights, bias }))
+}
+
+/// A 3×3 stride-2 convolution with padding 1 of a `[1, input_channels, h, w]` f32 image.
+#[derive(Debug, Clone, Hash, PartialEq, Eq)]
+pub struct StemConvOp {
+    input_channels: usize,
+    output_channels: usize,
+    /// `[output_channels, input_channels, 3, 3]`.
+    weights: Arc<Tensor>,
+    /// `[output_channels]`.
+    bias: Arc<Tensor>,
+}
+
+/// Output size along an axis of `n` pixels (kernel 3, stride 2, padding 1).
+fn out_len(n: usize) -> usize {
+    (n - 1) / 2 + 1
+}
+
+impl Op for StemConvOp {
+    fn name(&self) -> StaticName {
+        "StemConv".into()
+    }
+
+    op_as_typed_op!();
+}
+
+impl EvalOp for StemConvOp {
+    op_out_of_plan!();
+
+    fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
+        let x = args_1!(inputs);
+        let shape = x.shape().to_vec();
+        ensure!(
+            shape.len() == 4 && shape[0] == 1 && shape[1] == self.input_channels && shape[2] >= 2 && shape[3] >= 2,
+            "StemConv input of shape {shape:?}"
+        );
+        let (h, w) = (shape[2], shape[3]);
+        let image = x.try_as_plain_ram()?;
+        let out = self.compute(image.as_slice::<f32>()?, h, w)?;
+        let tensor = tract_ndarray::Array4::from_shape_vec([1, self.output_channels, out_len(h), out_len(w)], out)?.into_tensor();
+        Ok(tvec!(tensor.into_tvalue()))
+    }
+}
+
+impl StemConvOp {
+    /// The output planes of an `h × w` image.
+    #[cfg(target_arch = "x86_64")]
+    fn compute(&self, image: &[f32], h: usize, w: usize) -> TractResult<Vec<f32>> {
+        ensure!(available(), "StemConv needs an x86-64 CPU with AVX2 and FMA");
+        let weights = self.weights.try_as_plain_ram()?;
+        let bias = self.bias.try_as_plain_ram()?;
+        let layer = Layer {
+            image,
+            channels: self.input_channels,
+            h,
+            w,
+            weights: weights.as_slice::<f32>()?,
+            bias: bias.as_slice::<f32>()?,
+        };
+        Ok(layer.run())
+    }
+
+    #[cfg(not(target_arch = "x86_64"))]
+    fn compute(&self, _image: &[f32], _h: usize, _w: usize) -> TractResult<Vec<f32>> {
+        bail!("StemConv runs on x86-64 only; `substitute` never puts it in a model elsewhere")
+    }
+}
+
+impl TypedOp for StemConvOp {
+    fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
+        let shape = inputs[0].shape.as_concrete().map(<[usize]>::to_vec).unwrap_or_default();
+        ensure!(shape.len() == 4 && shape[2] >= 2 && shape[3] >= 2, "StemConv needs a concrete NCHW input, got {:?}", inputs[0].shape);
+        Ok(tvec!(f32::fact([1, self.output_channels, out_len(shape[2]), out_len(shape[3])])))
+    }
+
+    as_op!();
+}
+
+/// One evaluation's data: the image planes, the weights (`[out][in][3][3]`) and bias.
+#[cfg(target_arch = "x86_64")]
+struct Layer<'a> {
+    image: &'a [f32],
+    channels: usize,
+    h: usize,
+    w: usize,
+    weights: &'a [f32],
+    bias: &'a [f32],
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Layer<'_> {
+    /// The output planes, `[out][h'][w']`. The caller checked [`available`].
+    fn run(&self) -> Vec<f32> {
+        // SAFETY: the CPU has AVX2 and FMA (`available`, checked by the caller).
+        #[allow(unsafe_code)]
+        unsafe {
+            self.rows()
+        }
+    }
+
+    /// Every output row: its taps gathered, then [`block`] for each LANES columns × GROUP
+    /// channels.
+    #[target_feature(enable = "avx2,fma")]
+    fn rows(&self) -> Vec<f32> {
+        let (h, w, cin) = (self.h, self.w, self.channels);
+        let (ho, wo) = (out_len(h), out_len(w));
+        let taps_per_output = cin * 9;
+        let cout = self.bias.len();
+        let plane = ho * wo;
+        // Weights by groups of GROUP output channels, tap-major within a group, zeros for the
+        // channels past the last: one group's weights for one tap are GROUP adjacent values.
+        let groups = cout.div_ceil(GROUP);
+        let mut grouped = vec![0.0f32; groups * taps_per_output * GROUP];
+        for (o, kernel) in self.weights.chunks_exact(taps_per_output).enumerate() {
+            let (g, j) = (o / GROUP, o % GROUP);
+            for (k, &weight) in kernel.iter().enumerate() {
+                grouped[(g * taps_per_output + k) * GROUP + j] = weight;
+            }
+        }
+        let mut bias = vec![0.0f32; groups * GROUP];
+        bias[..cout].copy_from_slice(self.bias);
+        let mut out = vec![0.0f32; cout * plane];
+        // Row k of `taps` (k = (c·3 + ky)·3 + kx): the input value under tap k of every output
+        // column, 0 in the padding and past the last column (rows are whole blocks of LANES).
+        let stride = wo.div_ceil(LANES) * LANES;
+        let mut taps = vec![0.0f32; taps_per_output * stride];
+        for oy in 0..ho {
+            for c in 0..cin {
+                for ky in 0..3 {
+                    let k = (c * 3 + ky) * 3;
+                    let rows = &mut taps[k * stride..(k + 3) * stride];
+                    let (left, rest) = rows.split_at_mut(stride);
+                    let (centre, right) = rest.split_at_mut(stride);
+                    // Input row 2·oy + ky − 1.
+                    match (2 * oy + ky).checked_sub(1).filter(|&y| y < h) {
+                        None => {
+                            left.fill(0.0);
+                            centre.fill(0.0);
+                            right.fill(0.0);
+                        }
+                        Some(y) => {
+                            // Output column ox reads input columns 2·ox − 1, 2·ox, 2·ox + 1:
+                            // the odd column before, the even column, the odd column after.
+                            let row = &self.image[(c * h + y) * w..][..w];
+                            for ((pair, even), odd) in row.chunks_exact(2).zip(centre.iter_mut()).zip(right.iter_mut()) {
+                                *even = pair[0];
+                                *odd = pair[1];
+                            }
+                            if w % 2 == 1 {
+                                // The last output column's centre is the last input column, and
+                                // its right tap is padding.
+                                centre[wo - 1] = row[w - 1];
+                                right[wo - 1] = 0.0;
+                            }
+                            left[0] = 0.0;
+                            left[1..wo].copy_from_slice(&right[..wo - 1]);
+                        }
+                    }
+                }
+            }
+            for (g, weights) in grouped.chunks_exact(taps_per_output * GROUP).enumerate() {
+                let group_bias: [f32; GROUP] = bias[g * GROUP..][..GROUP].try_into().unwrap_or([0.0; GROUP]);
+                let channels = (cout - g * GROUP).min(GROUP);
+                let mut acc = [[0.0f32; LANES]; GROUP];
+                for x0 in (0..wo).step_by(LANES) {
+                    block(weights, &taps[x0..], stride, &group_bias, &mut acc);
+                    let n = LANES.min(wo - x0);
+                    for (j, lanes) in acc.iter().enumerate().take(channels) {
+                        let at = (g * GROUP + j) * plane + oy * wo + x0;
+                        // A whole block is one fixed-size copy (a vector store, not a call).
+                        match out.get_mut(at..at + LANES) {
+                            Some(whole) if n == LANES => whole.copy_from_slice(lanes),
+                            _ => out[at..at + n].copy_from_slice(&lanes[..n]),
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Output columns computed together: one 256-bit vector of f32.
+#[cfg(target_arch = "x86_64")]
+const LANES: usize = 8;
+/// Output channels computed together: their accumulators stay in registers.
+#[cfg(target_arch = "x86_64")]
+const GROUP: usize = 8;
+
+/// LANES output columns of GROUP channels into `out`: `bias + Σₖ weights[k][j] ·
+/// taps[k·stride + lane]`, `weights` holding GROUP values per tap and `taps` starting at the
+/// block's first column. The GROUP accumulators live in eight vector registers; each tap is
+/// loaded once and each weight broadcast once.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn block(weights: &[f32], taps: &[f32], stride: usize, bias: &[f32; GROUP], out: &mut [[f32; LANES]; GROUP]) {
+    use std::arch::x86_64::{__m256, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_set1_ps, _mm256_storeu_ps};
+    let mut acc: [__m256; GROUP] = bias.map(|b| _mm256_set1_ps(b));
+    for (k, weight) in weights.chunks_exact(GROUP).enumerate() {
+        let tap: &[f32; LANES] = taps[k * stride..][..LANES].try_into().unwrap_or(&[0.0; LANES]);
+        // SAFETY: `tap` is LANES = 8 readable f32, what one unaligned 256-bit load reads.
+        #[allow(unsafe_code)]
+        let t = unsafe { _mm256_loadu_ps(tap.as_ptr()) };
+        for (a, &wt) in acc.iter_mut().zip(weight) {
+            *a = _mm256_fmadd_ps(_mm256_set1_ps(wt), t, *a);
+        }
+    }
+    for (o, a) in out.iter_mut().zip(acc) {
+        // SAFETY: `o` is LANES = 8 writable f32, what one unaligned 256-bit store writes.
+        #[allow(unsafe_code)]
+        unsafe {
+            _mm256_storeu_ps(o.as_mut_ptr(), a)
+        };
+    }
+}
+
+#[cfg(all(test, target_arch = "x86_64"))]
+mod tests {
+    use super::*;
+
+    /// The convolution by its definition, one output value at a time, in f64.
+    fn reference(image: &[f32], cin: usize, h: usize, w: usize, weights: &[f32], bias: &[f32]) -> Vec<f32> {
+        let (ho, wo) = (out_len(h), out_len(w));
+        let mut out = Vec::new();
+        for (o, &b) in bias.iter().enumerate() {
+            for oy in 0..ho {
+                for ox in 0..wo {
+                    let mut sum = f64::from(b);
+                    for c in 0..cin {
+                        for ky in 0..3 {
+                            for kx in 0..3 {
+                                let (y, x) = ((2 * oy + ky) as i64 - 1, (2 * ox + kx) as i64 - 1);
+                                if y < 0 || x < 0 || y >= h as i64 || x >= w as i64 {
+                                    continue;
+                                }
+                                let v = image[(c * h + y as usize) * w + x as usize];
+                                sum += f64::from(weights[((o * cin + c) * 3 + ky) * 3 + kx]) * f64::from(v);
+                            }
+                        }
+                    }
+                    out.push(sum as f32);
+                }
+            }
+        }
+        out
+    }
+
+    fn pseudo_random(n: usize, seed: u32) -> Vec<f32> {
+        let mut state = seed;
+        (0..n)
+            .map(|_| {
+                state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                f32::from((state >> 16) as u16) / 32768.0 - 1.0
+            })
+            .collect()
+    }
+
+    #[test]
+    fn equals_the_definition_on_odd_and_even_sizes() {
+        // (input channels, output channels, h, w): grey and colour, odd and even sides, the
+        // smallest image, and a wide one.
+        for (cin, cout, h, w) in [(3, 16, 12, 16), (1, 8, 9, 7), (3, 5, 2, 2), (3, 4, 3, 33), (2, 3, 17, 6)] {
+            let image = pseudo_random(cin * h * w, 7 + h as u32);
+            let weights = pseudo_random(cout * cin * 9, 11 + w as u32);
+            let bias = pseudo_random(cout, 13);
+            assert!(available(), "this CPU has no AVX2 and FMA: StemConv cannot run here");
+            let got = Layer { image: &image, channels: cin, h, w, weights: &weights, bias: &bias }.run();
+            let want = reference(&image, cin, h, w, &weights, &bias);
+            assert_eq!(got.len(), cout * out_len(h) * out_len(w));
+            for (i, (g, r)) in got.iter().zip(&want).enumerate() {
+                assert!((g - r).abs() <= 1e-5, "{cin}→{cout} {h}×{w}: value {i}: {g} vs {r}");
+            }
+        }
+    }
+
+    fn stem_model(cin: usize, cout: usize, h: usize, w: usize, padding: PaddingSpec, stride: usize) -> TypedModel {
+        let mut model = TypedModel::default();
+        let x = model.add_source("x", f32::fact([1, cin, h, w])).unwrap();
+        let weights = tract_ndarray::Array4::from_shape_vec([cout, cin, 3, 3], pseudo_random(cout * cin * 9, 5)).unwrap().into_tensor();
+        let k = model.add_const("k", weights).unwrap();
+        let b = model.add_const("b", tract_ndarray::Array1::from_vec(pseudo_random(cout, 9)).into_tensor()).unwrap();
+        let spec = tract_onnx::tract_core::ops::cnn::PoolSpec {
+            data_format: DataFormat::NCHW,
+            kernel_shape: tvec!(3, 3),
+            padding,
+            dilations: None,
+            strides: Some(tvec!(stride, stride)),
+            input_channels: cin,
+            output_channels: cout,
+        };
+        let conv = Conv { pool_spec: spec, kernel_fmt: KernelFormat::OIHW, group: 1, q_params: None };
+        let y = model.wire_node("conv", conv, &[x, k, b]).unwrap();
+        model.select_output_outlets(&y).unwrap();
+        model
+    }
+
+    fn run(model: TypedModel, input: &Tensor) -> Vec<f32> {
+        let out = model.into_runnable().unwrap().run(tvec!(input.clone().into_tvalue())).unwrap();
+        out[0].try_as_plain_ram().unwrap().as_slice::<f32>().unwrap().to_vec()
+    }
+
+    #[test]
+    fn replaces_a_stem_with_the_same_outputs_and_nothing_else() {
+        assert!(available(), "this CPU has no AVX2 and FMA: StemConv cannot run here");
+        let (cin, cout, h, w) = (3, 8, 20, 26);
+        let padding = || PaddingSpec::Explicit(tvec!(1, 1), tvec!(1, 1));
+        let input = tract_ndarray::Array4::from_shape_vec([1, cin, h, w], pseudo_random(cin * h * w, 3)).unwrap().into_tensor();
+        let mut ours = stem_model(cin, cout, h, w, padding(), 2);
+        assert_eq!(substitute(&mut ours).unwrap(), 1);
+        assert!(ours.nodes().iter().any(|n| n.op_is::<StemConvOp>()));
+        let theirs = stem_model(cin, cout, h, w, padding(), 2);
+        let (a, b) = (run(ours, &input), run(theirs, &input));
+        assert_eq!(a.len(), cout * out_len(h) * out_len(w));
+        for (x, y) in a.iter().zip(&b) {
+            assert!((x - y).abs() <= 1e-5, "{x} vs {y}");
+        }
+        // Not stems: stride 1, or no padding.
+        assert_eq!(substitute(&mut stem_model(cin, cout, h, w, padding(), 1)).unwrap(), 0);
+        assert_eq!(substitute(&mut stem_model(cin, cout, h, w, PaddingSpec::Valid, 2)).unwrap(), 0);
+    }
+}
