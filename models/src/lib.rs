@@ -16,7 +16,7 @@
 //! | [`network`] | one ONNX model: checksum, load, fixed input shape, optimise, run; [`default_models_dir`] |
 //! | [`prelu`] | a one-pass PReLU operator for tract (the stock expansion cost ¾ of two models' time) |
 //! | [`softmax`] | a softmax over short rows (the detector's 4,420 pairs), in place of tract's long-row kernel |
-//! | [`stem`] | the models' first convolution (3×3, stride 2, on the image) as row-wise vector multiply-adds, in place of tract's patch gathering |
+//! | [`stem`] | the models' first convolution (3×3, stride 2, on the image) in AVX2 register blocks, in place of tract's patch gathering (x86-64) |
 //! | [`detect`] | detector outputs → boxes, NMS, choice of the face to verify |
 //! | [`landmarks`] | the 68-point model's crop and decoding, 68 → 5 points |
 //! | [`geometry`] | points, boxes, affine maps, least-squares similarity, ArcFace reference points |

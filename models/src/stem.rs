@@ -172,6 +172,15 @@ impl TypedOp for StemConvOp {
         Ok(tvec!(f32::fact([1, self.output_channels, out_len(shape[2]), out_len(shape[3])])))
     }
 
+    /// The convolution's multiply-adds, as tract counts them for its own: the stage counts
+    /// that `hadir-face bench` and the board estimate use stay the models' arithmetic.
+    fn cost(&self, inputs: &[&TypedFact]) -> TractResult<TVec<(Cost, TDim)>> {
+        let shape = inputs[0].shape.as_concrete().map(<[usize]>::to_vec).unwrap_or_default();
+        ensure!(shape.len() == 4, "StemConv needs a concrete NCHW input, got {:?}", inputs[0].shape);
+        let products = self.output_channels * out_len(shape[2]) * out_len(shape[3]) * self.input_channels * 9;
+        Ok(tvec!((Cost::FMA(f32::datum_type()), products.to_dim())))
+    }
+
     as_op!();
 }
 
@@ -358,11 +367,11 @@ mod tests {
     fn equals_the_definition_on_odd_and_even_sizes() {
         // (input channels, output channels, h, w): grey and colour, odd and even sides, the
         // smallest image, and a wide one.
+        assert!(available(), "this CPU has no AVX2 and FMA: StemConv cannot run here");
         for (cin, cout, h, w) in [(3, 16, 12, 16), (1, 8, 9, 7), (3, 5, 2, 2), (3, 4, 3, 33), (2, 3, 17, 6)] {
             let image = pseudo_random(cin * h * w, 7 + h as u32);
             let weights = pseudo_random(cout * cin * 9, 11 + w as u32);
             let bias = pseudo_random(cout, 13);
-            assert!(available(), "this CPU has no AVX2 and FMA: StemConv cannot run here");
             let got = Layer { image: &image, channels: cin, h, w, weights: &weights, bias: &bias }.run();
             let want = reference(&image, cin, h, w, &weights, &bias);
             assert_eq!(got.len(), cout * out_len(h) * out_len(w));
@@ -404,9 +413,22 @@ mod tests {
         let (cin, cout, h, w) = (3, 8, 20, 26);
         let padding = || PaddingSpec::Explicit(tvec!(1, 1), tvec!(1, 1));
         let input = tract_ndarray::Array4::from_shape_vec([1, cin, h, w], pseudo_random(cin * h * w, 3)).unwrap().into_tensor();
+        let multiply_adds = |m: &TypedModel| -> i64 {
+            m.nodes()
+                .iter()
+                .filter_map(|n| n.op.cost(&m.node_input_facts(n.id).ok()?).ok())
+                .flatten()
+                .filter(|(cost, _)| matches!(cost, Cost::FMA(_)))
+                .map(|(_, count)| count.to_i64().unwrap())
+                .sum()
+        };
         let mut ours = stem_model(cin, cout, h, w, padding(), 2);
+        let counted = multiply_adds(&ours);
         assert_eq!(substitute(&mut ours).unwrap(), 1);
         assert!(ours.nodes().iter().any(|n| n.op_is::<StemConvOp>()));
+        // The same arithmetic declared: the stage counts of the bench and the board estimate.
+        assert_eq!(counted, (cout * out_len(h) * out_len(w) * cin * 9) as i64);
+        assert_eq!(multiply_adds(&ours), counted);
         let theirs = stem_model(cin, cout, h, w, padding(), 2);
         let (a, b) = (run(ours, &input), run(theirs, &input));
         assert_eq!(a.len(), cout * out_len(h) * out_len(w));
