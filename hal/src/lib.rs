@@ -10,7 +10,10 @@
 //!
 //! Features (all on by default, so every build compiles the real paths): `v4l` (camera),
 //! `gpio` (matrix keypad, LEDs, buzzer, relay, tamper through `rppal`), `serial` (GPS),
-//! `evdev` (USB keypads, a tamper switch as an input device).
+//! `evdev` (USB keypads, a tamper switch as an input device); `camera` (frames: the camera
+//! trait, the simulated cameras, conversion, the overlay; the image codecs) and `cli` (the
+//! binary). Without any, the crate is the pure paths (NMEA, keypad logic, clocks), what the
+//! NMEA fuzz target builds.
 //!
 //! # Layout
 //!
@@ -47,6 +50,7 @@
 //! The `hadir-hal` binary (`src/main.rs`) is a technician's tool over these: `gps replay [--check]`,
 //! `camera list`, `camera grab`, `keypad watch`, `touch-input`, `bench`.
 
+#[cfg(feature = "camera")]
 pub mod camera;
 pub mod clock;
 pub mod gps;
@@ -54,6 +58,7 @@ pub mod gps;
 pub mod input_device;
 pub mod keypad;
 pub mod outputs;
+#[cfg(feature = "camera")]
 pub mod overlay;
 pub mod tamper;
 pub mod touchinput;

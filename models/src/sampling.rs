@@ -227,7 +227,7 @@ fn bilinear_axis_aligned(src: &RgbImage, x_map: [f32; 2], y_map: [f32; 2], out: 
                 let Some((l, r, fx)) = *tx else { continue };
                 let (tl, tr) = (tap(top_row, l), tap(top_row, r));
                 for ch in 0..3 {
-                    px[ch] = (f32::from(tl[ch]) * (1.0 - fx) + f32::from(tr[ch]) * fx + 0.5) as u8;
+                    px[ch] = (lerp(tl[ch], tr[ch], fx) + 0.5) as u8;
                 }
             }
             continue;
@@ -250,10 +250,16 @@ fn tap(row: &[u8], at: usize) -> &[u8; 3] {
 #[inline(always)]
 fn blend(px: &mut [u8], [tl, tr, bl, br]: [&[u8]; 4], fx: f32, fy: f32) {
     for ch in 0..3 {
-        let top = f32::from(tl[ch]) * (1.0 - fx) + f32::from(tr[ch]) * fx;
-        let bottom = f32::from(bl[ch]) * (1.0 - fx) + f32::from(br[ch]) * fx;
+        let (top, bottom) = (lerp(tl[ch], tr[ch], fx), lerp(bl[ch], br[ch], fx));
         px[ch] = (top * (1.0 - fy) + bottom * fy + 0.5) as u8;
     }
+}
+
+/// `a` and `b` weighed `1 − f` and `f`: one row's half of [`blend`], the same expression for
+/// the rows on a source row, so that both give the same bytes.
+#[inline(always)]
+fn lerp(a: u8, b: u8, f: f32) -> f32 {
+    f32::from(a) * (1.0 - f) + f32::from(b) * f
 }
 
 /// The order in which a network expects the colour planes.

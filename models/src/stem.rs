@@ -96,7 +96,33 @@ fn stem_of(model: &TypedModel, node: &TypedNode, conv: &Conv) -> TractResult<Opt
     {
         return Ok(None);
     }
-    Ok(Some(StemConvOp { input_channels: cin, output_channels: cout, weights, bias }))
+    let (weights, bias) = (weights.try_as_plain_ram()?, bias.try_as_plain_ram()?);
+    let (grouped, bias) = grouped(weights.as_slice::<f32>()?, bias.as_slice::<f32>()?, cin * 9);
+    Ok(Some(StemConvOp {
+        input_channels: cin,
+        output_channels: cout,
+        grouped: Arc::new(tract_ndarray::Array1::from_vec(grouped).into_tensor()),
+        bias: Arc::new(tract_ndarray::Array1::from_vec(bias).into_tensor()),
+    }))
+}
+
+/// The weights (`[out][in][3][3]`) by groups of [`GROUP`] output channels, tap-major within a
+/// group, zeros for the channels past the last: one group's weights for one tap are GROUP
+/// adjacent values, what the register block broadcasts from. And the bias, zeros past the last
+/// channel to a whole group. Done once, when the layer is replaced.
+fn grouped(weights: &[f32], bias: &[f32], taps_per_output: usize) -> (Vec<f32>, Vec<f32>) {
+    let cout = bias.len();
+    let groups = cout.div_ceil(GROUP);
+    let mut grouped = vec![0.0f32; groups * taps_per_output * GROUP];
+    for (o, kernel) in weights.chunks_exact(taps_per_output).enumerate() {
+        let (g, j) = (o / GROUP, o % GROUP);
+        for (k, &weight) in kernel.iter().enumerate() {
+            grouped[(g * taps_per_output + k) * GROUP + j] = weight;
+        }
+    }
+    let mut padded = vec![0.0f32; groups * GROUP];
+    padded[..cout].copy_from_slice(bias);
+    (grouped, padded)
 }
 
 /// A 3×3 stride-2 convolution with padding 1 of a `[1, input_channels, h, w]` f32 image.
@@ -104,9 +130,9 @@ fn stem_of(model: &TypedModel, node: &TypedNode, conv: &Conv) -> TractResult<Opt
 pub struct StemConvOp {
     input_channels: usize,
     output_channels: usize,
-    /// `[output_channels, input_channels, 3, 3]`.
-    weights: Arc<Tensor>,
-    /// `[output_channels]`.
+    /// The weights by groups of output channels ([`grouped`]).
+    grouped: Arc<Tensor>,
+    /// The bias, zeros past the last channel to a whole group.
     bias: Arc<Tensor>,
 }
 
@@ -146,14 +172,15 @@ impl StemConvOp {
     #[cfg(target_arch = "x86_64")]
     fn compute(&self, image: &[f32], h: usize, w: usize) -> TractResult<Vec<f32>> {
         ensure!(available(), "StemConv needs an x86-64 CPU with AVX2 and FMA");
-        let weights = self.weights.try_as_plain_ram()?;
+        let grouped = self.grouped.try_as_plain_ram()?;
         let bias = self.bias.try_as_plain_ram()?;
         let layer = Layer {
             image,
             channels: self.input_channels,
             h,
             w,
-            weights: weights.as_slice::<f32>()?,
+            output_channels: self.output_channels,
+            grouped: grouped.as_slice::<f32>()?,
             bias: bias.as_slice::<f32>()?,
         };
         Ok(layer.run())
@@ -184,14 +211,15 @@ impl TypedOp for StemConvOp {
     as_op!();
 }
 
-/// One evaluation's data: the image planes, the weights (`[out][in][3][3]`) and bias.
+/// One evaluation's data: the image planes, the weights and bias as [`grouped`] gives them.
 #[cfg(target_arch = "x86_64")]
 struct Layer<'a> {
     image: &'a [f32],
     channels: usize,
     h: usize,
     w: usize,
-    weights: &'a [f32],
+    output_channels: usize,
+    grouped: &'a [f32],
     bias: &'a [f32],
 }
 
@@ -213,20 +241,8 @@ impl Layer<'_> {
         let (h, w, cin) = (self.h, self.w, self.channels);
         let (ho, wo) = (out_len(h), out_len(w));
         let taps_per_output = cin * 9;
-        let cout = self.bias.len();
+        let cout = self.output_channels;
         let plane = ho * wo;
-        // Weights by groups of GROUP output channels, tap-major within a group, zeros for the
-        // channels past the last: one group's weights for one tap are GROUP adjacent values.
-        let groups = cout.div_ceil(GROUP);
-        let mut grouped = vec![0.0f32; groups * taps_per_output * GROUP];
-        for (o, kernel) in self.weights.chunks_exact(taps_per_output).enumerate() {
-            let (g, j) = (o / GROUP, o % GROUP);
-            for (k, &weight) in kernel.iter().enumerate() {
-                grouped[(g * taps_per_output + k) * GROUP + j] = weight;
-            }
-        }
-        let mut bias = vec![0.0f32; groups * GROUP];
-        bias[..cout].copy_from_slice(self.bias);
         let mut out = vec![0.0f32; cout * plane];
         // Row k of `taps` (k = (c·3 + ky)·3 + kx): the input value under tap k of every output
         // column, 0 in the padding and past the last column (rows are whole blocks of LANES).
@@ -266,8 +282,8 @@ impl Layer<'_> {
                     }
                 }
             }
-            for (g, weights) in grouped.chunks_exact(taps_per_output * GROUP).enumerate() {
-                let group_bias: [f32; GROUP] = bias[g * GROUP..][..GROUP].try_into().unwrap_or([0.0; GROUP]);
+            for (g, weights) in self.grouped.chunks_exact(taps_per_output * GROUP).enumerate() {
+                let group_bias: [f32; GROUP] = self.bias[g * GROUP..][..GROUP].try_into().unwrap_or([0.0; GROUP]);
                 let channels = (cout - g * GROUP).min(GROUP);
                 let mut acc = [[0.0f32; LANES]; GROUP];
                 for x0 in (0..wo).step_by(LANES) {
@@ -292,7 +308,6 @@ impl Layer<'_> {
 #[cfg(target_arch = "x86_64")]
 const LANES: usize = 8;
 /// Output channels computed together: their accumulators stay in registers.
-#[cfg(target_arch = "x86_64")]
 const GROUP: usize = 8;
 
 /// LANES output columns of GROUP channels into `out`: `bias + Σₖ weights[k][j] ·
@@ -372,7 +387,8 @@ mod tests {
             let image = pseudo_random(cin * h * w, 7 + h as u32);
             let weights = pseudo_random(cout * cin * 9, 11 + w as u32);
             let bias = pseudo_random(cout, 13);
-            let got = Layer { image: &image, channels: cin, h, w, weights: &weights, bias: &bias }.run();
+            let (grouped, padded) = grouped(&weights, &bias, cin * 9);
+            let got = Layer { image: &image, channels: cin, h, w, output_channels: cout, grouped: &grouped, bias: &padded }.run();
             let want = reference(&image, cin, h, w, &weights, &bias);
             assert_eq!(got.len(), cout * out_len(h) * out_len(w));
             for (i, (g, r)) in got.iter().zip(&want).enumerate() {

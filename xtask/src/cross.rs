@@ -93,8 +93,9 @@ pub fn build_and_test(root: &Path, steps: &mut Steps) -> Result<()> {
         // screen where the board has no display. `--features board` names the kiosk's feature
         // (the other two have none of that name); `hadir-kiosk/board` would name the kiosk's
         // dev-dependency on itself instead, and leave the kiosk without its screen.
+        // `--timings`: the report of a cold build's minutes, in target/aarch64/cargo-timings/.
         let mut cmd = device_cargo(root);
-        cmd.args(["build", "--locked", "--target", TARGET, "--profile", "device", "--features", "board"]);
+        cmd.args(["build", "--locked", "--target", TARGET, "--profile", "device", "--features", "board", "--timings"]);
         for (bin, package) in DEVICE_BINARIES {
             cmd.args(["--package", package, "--bin", bin]);
         }

@@ -22,7 +22,9 @@ fn all(root: &Path, steps: &mut Steps) -> Result<()> {
     setup::run(root, steps)?;
     steps.step("README crate map matches cargo metadata", || crate_map::check(root))?;
     steps.step("host: build every crate and test target", || {
-        shell::run(cargo(root).args(demo::HOST_BUILD))
+        // `--timings`: cargo's report of where a cold build's minutes go
+        // (target/cargo-timings/), the figures that build-time work starts from.
+        shell::run(cargo(root).args(demo::HOST_BUILD).arg("--timings"))
     })?;
     steps.step("host: unit, integration and doc tests", || {
         shell::run(cargo(root).args(["test", "--locked", "--workspace"]))
