@@ -20,7 +20,27 @@ pub fn check(root: &Path) -> Result<()> {
         bail!("the README's crate map is stale:\n  {}", problems.join("\n  "));
     }
     println!("  the crate map lists all {} workspace crates with their dependencies", actual.len());
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).context("reading Cargo.toml")?;
+    let unprofiled = without_dev_profile(&manifest, actual.keys());
+    if !unprofiled.is_empty() {
+        bail!(
+            "Cargo.toml has no `[profile.dev.package.NAME]` block for {}: without one a crate \
+             builds like the dependencies (opt-level 2, no line tables), slow to rebuild; add one \
+             as the other crates have",
+            unprofiled.join(", ")
+        );
+    }
+    println!("  each has its own dev profile block in Cargo.toml");
     Ok(())
+}
+
+/// The crates without a `[profile.dev.package.NAME]` block in the workspace manifest: Cargo has
+/// no pattern for "the workspace's own crates", so each says how it builds in dev by name.
+fn without_dev_profile<'a>(manifest: &str, crates: impl Iterator<Item = &'a String>) -> Vec<String> {
+    crates
+        .filter(|name| !manifest.lines().any(|line| line.trim() == format!("[profile.dev.package.{name}]")))
+        .cloned()
+        .collect()
 }
 
 fn names(cell: &str) -> Vec<String> {
@@ -125,6 +145,14 @@ mod tests {
         assert!(problems.iter().any(|p| p.contains("`c` is missing")));
         assert!(problems.iter().any(|p| p.contains("`a` depends on")));
         assert!(problems.iter().any(|p| p.contains("`b` is in the map but not")));
+    }
+
+    #[test]
+    fn finds_crates_without_their_dev_profile_block() {
+        let manifest = "[profile.dev]\nopt-level = 2\n\n[profile.dev.package.a]\nopt-level = 0\n# [profile.dev.package.b]\n";
+        let crates = ["a".to_string(), "b".to_string(), "c".to_string()];
+        assert_eq!(without_dev_profile(manifest, crates.iter()), vec!["b".to_string(), "c".to_string()]);
+        assert!(without_dev_profile(manifest, crates[..1].iter()).is_empty());
     }
 
     #[test]
