@@ -42,13 +42,7 @@ pub fn binary_path(root: &Path, name: &str) -> PathBuf {
 
 /// Debian's cargo with the environment of the rustup cargo that started us removed.
 fn debian_cargo(root: &Path) -> Command {
-    let mut cmd = Command::new("/usr/bin/cargo");
-    for (key, _) in std::env::vars_os() {
-        let key = key.to_string_lossy();
-        if key.starts_with("RUSTUP") || key.starts_with("CARGO") || key == "RUSTC" || key == "RUSTDOC" {
-            cmd.env_remove(key.as_ref());
-        }
-    }
+    let mut cmd = shell::without_toolchain_env("/usr/bin/cargo");
     cmd.env("RUSTC", "/usr/bin/rustc")
         .env("RUSTDOC", "/usr/bin/rustdoc")
         .env("CARGO_TARGET_DIR", target_dir(root))

@@ -407,13 +407,14 @@ fn run_interactive(l: &Layout, bins: &Bins, port: u16, secrets: &Value) -> Resul
     let sh = format!(
         "trap 'kill -INT $s $k 2>/dev/null' INT TERM\n\
          {server} >>{slog} 2>&1 & s=$!\n\
-         {kiosk} >>{klog} 2>&1 & k=$!\n\
+         HADIR_READY_FILE={ready} {kiosk} >>{klog} 2>&1 & k=$!\n\
          echo \"hadir-server pid $s, hadir-kiosk pid $k\"\n\
          wait\n\
          while kill -0 $s 2>/dev/null || kill -0 $k 2>/dev/null; do wait; done\n\
          echo 'demo stopped (both programs exited); run `cargo xtask demo` again to continue with the same data'\n",
         server = shell_line(&server_cmd(l, bins)),
-        kiosk = format!("HADIR_READY_FILE={} {}", sh_quote(&l.ready.display().to_string()), shell_line(&kiosk_cmd(l, bins))),
+        ready = sh_quote(&l.ready.display().to_string()),
+        kiosk = shell_line(&kiosk_cmd(l, bins)),
         slog = sh_quote(&l.logs.join("server.log").display().to_string()),
         klog = sh_quote(&l.logs.join("kiosk.log").display().to_string()),
     );

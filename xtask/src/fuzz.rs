@@ -52,13 +52,7 @@ pub fn all(root: &Path, seconds: u64, steps: &mut Steps) -> Result<()> {
 /// `cargo +nightly fuzz VERB --fuzz-dir DIR TARGET` with rustup's environment of the cargo that
 /// started xtask removed, so that `+nightly` takes effect.
 fn cargo_fuzz(root: &Path, verb: &str, dir: &str, target: &str) -> Command {
-    let mut cmd = Command::new("cargo");
-    for (key, _) in std::env::vars_os() {
-        let key = key.to_string_lossy();
-        if key.starts_with("RUSTUP_TOOLCHAIN") || key.starts_with("CARGO") || key == "RUSTC" {
-            cmd.env_remove(key.as_ref());
-        }
-    }
+    let mut cmd = shell::without_toolchain_env("cargo");
     cmd.current_dir(root)
         .env("CARGO_TARGET_DIR", root.join("target").join("fuzz"))
         .args(["+nightly", "fuzz", verb, "--fuzz-dir", dir, target]);
@@ -100,7 +94,7 @@ fn side_by_side(root: &Path, wall: u64) -> Result<()> {
         }
     }
     if !failed.is_empty() {
-        bail!("fuzz target(s) {} failed: the crashing input is under the target's fuzz/artifacts/", failed.join(", "));
+        bail!("fuzz target(s) {} failed (the end of each log is above); a crash leaves its input under the target's fuzz/artifacts/", failed.join(", "));
     }
     Ok(())
 }

@@ -20,6 +20,7 @@
 pub mod br_external;
 pub mod bundle;
 pub mod cpio;
+pub mod gpt;
 pub mod modules;
 pub mod provision;
 pub mod signify;
@@ -47,6 +48,7 @@ const USERLAND: &[(&str, &str)] = &[
     ("libbsd0", "needed by signify-openbsd"),
     ("libmd0", "needed by libbsd0"),
     ("kexec-tools", "kexec: boots the kernel of the root slot (kernel updates)"),
+    ("e2fsprogs", "resize2fs: the data filesystem grows into a card larger than the image"),
 ];
 
 /// Architecture-independent packages.
@@ -98,6 +100,11 @@ const SONAME_PACKAGES: &[(&str, &str)] = &[
     ("libxenforeignmemory.so.1", "libxenforeignmemory1"),
     ("libxendevicemodel.so.1", "libxendevicemodel1"),
     ("libxentoolcore.so.1", "libxentoolcore1"),
+    // resize2fs (only it is taken from e2fsprogs).
+    ("libext2fs.so.2", "libext2fs2"),
+    ("libe2p.so.2", "libext2fs2"),
+    ("libcom_err.so.2", "libcom-err2"),
+    ("libuuid.so.1", "libuuid1"),
 ];
 
 /// Data a library reads at run time and its package ships apart: (library's package, data
@@ -489,6 +496,13 @@ fn rootfs(root: &Path, layout: &Layout, version: &str, binaries: &[(String, Path
     fs::copy(layout.unpacked("kexec-tools").join("sbin/kexec"), stage.join("usr/sbin/kexec")).context("kexec not found in kexec-tools")?;
     let added = install_needed(layout, &stage, &stage.join("usr/sbin/kexec"))?;
     println!("  kexec: {} libraries added", added);
+    // resize2fs, for rcS to grow the data filesystem into a partition provisioning grew.
+    let e2fsprogs = layout.unpacked("e2fsprogs");
+    fs::copy(e2fsprogs.join("sbin/resize2fs"), stage.join("usr/sbin/resize2fs"))
+        .or_else(|_| fs::copy(e2fsprogs.join("usr/sbin/resize2fs"), stage.join("usr/sbin/resize2fs")))
+        .context("resize2fs not found in e2fsprogs")?;
+    let added = install_needed(layout, &stage, &stage.join("usr/sbin/resize2fs"))?;
+    println!("  resize2fs: {} libraries added", added);
     // The slot's own kernel and initramfs: an update bundle carries them with the root, and
     // rcS kexecs into them when the boot medium's kernel is another one.
     fs::create_dir_all(stage.join("boot"))?;

@@ -39,7 +39,7 @@ usage: cargo xtask <command>
   setup       install the Debian packages and face models the project needs
   cross       build the device binaries for aarch64 (the kiosk with its touchscreen) and run
               aarch64 unit tests under QEMU
-  crate-map   check that the README's crate map matches cargo metadata
+  crate-map   check that the README's crate map and Cargo.toml's dev profiles match cargo metadata
   fuzz [S]    run every fuzz target for S seconds each (default 40)
   bench       run every benchmark (release profile) and print the figures
   crash-test  kill the kiosk's record writer at random points and check its store [--runs N]

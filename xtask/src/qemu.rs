@@ -424,6 +424,21 @@ impl SelfTest {
     }
 }
 
+/// How much larger than the image the test disk is, MiB (a card larger than the image).
+const CARD_EXTRA_MIB: u64 = 64;
+
+/// The data filesystem took the room past the image: it holds more than the image's whole
+/// data partition did (`df`'s size leaves out ext4's own metadata, a few per cent).
+fn data_grown(st: &SelfTest) -> Result<()> {
+    let kib: u64 = st.info("data_kib").and_then(|v| v.parse().ok()).context("the self-test reported no data_kib")?;
+    let image_kib = image::DATA_MIB * 1024;
+    if kib <= image_kib {
+        bail!("the data filesystem has {kib} KiB on a card {CARD_EXTRA_MIB} MiB larger than the image: it did not grow past the image's {image_kib} KiB");
+    }
+    println!("  data partition grown into the larger card: {} MiB of filesystem (image: {} MiB partition)", kib / 1024, image::DATA_MIB);
+    Ok(())
+}
+
 fn cmdline(port: u16, extra: &str) -> String {
     format!("console=ttyAMA0 quiet loglevel=3 panic=5 hadir.selftest=http://10.0.2.2:{port} {extra}")
         .trim()
@@ -505,7 +520,12 @@ fn test_with(root: &Path, options: image::Options, steps: &mut Steps) -> Result<
         None => provision::Extras::default(),
     };
     let mut slot_a = String::new();
-    steps.step("qemu-test: provision the test disk (image + device settings)", || {
+    steps.step("qemu-test: provision the test disk (image + device settings, a card larger than the image)", || {
+        // A card with room past the image: provisioning grows the data partition into it and
+        // the first boot grows the filesystem (checked below).
+        let _ = fs::remove_file(&disk);
+        let image_bytes = fs::metadata(layout.disk())?.len();
+        fs::File::create(&disk)?.set_len(image_bytes + CARD_EXTRA_MIB * 1024 * 1024)?;
         provision::provision_with(&layout, &layout.disk(), &disk, &settings("", &token), &extras)?;
         slot_a = disk::partition_sha256(&disk, "rootfs-a")?;
         Ok(())
@@ -539,7 +559,8 @@ fn test_with(root: &Path, options: image::Options, steps: &mut Steps) -> Result<
         }
         first = parse_selftest(&log);
         println!("  power cut after {acknowledged} fsynced records");
-        first.report("boot 1")
+        first.report("boot 1")?;
+        data_grown(&first)
     })?;
     let mut slot_b = String::new();
     steps.step("qemu-test: after the power cut, data intact; signed update to slot b", || {
@@ -657,11 +678,10 @@ fn test_with(root: &Path, options: image::Options, steps: &mut Steps) -> Result<
 fn attendance_extras(host: &HostServer) -> Result<provision::Extras> {
     let name = host.camera_photo.file_name().context("camera photo has no name")?.to_string_lossy().into_owned();
     Ok(provision::Extras {
-        kiosk_toml: format!(
-            "\n# qemu-test: used only when the kernel command line asks for the simulated devices.\n\
+        kiosk_toml: "\n# qemu-test: used only when the kernel command line asks for the simulated devices.\n\
              [flow]\ncapture_window_ms = 30000\nstore_timeout_s = 120\nchoose_timeout_s = 60\npin_timeout_s = 60\n\n\
-             [sim]\nfaces_dir = \"/data/test/camera\"\nreal_keypad = true\n",
-        ),
+             [sim]\nfaces_dir = \"/data/test/camera\"\nreal_keypad = true\n"
+            .to_owned(),
         files: vec![(format!("test/camera/{name}"), host.camera_photo.clone())],
     })
 }

@@ -71,6 +71,20 @@ pub fn have(program: &str) -> bool {
     })
 }
 
+/// `program` without the toolchain choice of the rustup cargo that started xtask
+/// (`RUSTUP_TOOLCHAIN`, every `CARGO*` variable, `RUSTC`, `RUSTDOC`): another cargo (Debian's,
+/// or rustup's with `+nightly`) then picks its own compiler and target directory.
+pub fn without_toolchain_env(program: &str) -> Command {
+    let mut cmd = Command::new(program);
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        if key == "RUSTUP_TOOLCHAIN" || key.starts_with("CARGO") || key == "RUSTC" || key == "RUSTDOC" {
+            cmd.env_remove(key.as_ref());
+        }
+    }
+    cmd
+}
+
 /// The steps of a long command, each timed, with a summary at the end.
 #[derive(Default)]
 pub struct Steps {

@@ -20,7 +20,7 @@ pub fn run(root: &Path) -> Result<()> {
 
 fn all(root: &Path, steps: &mut Steps) -> Result<()> {
     setup::run(root, steps)?;
-    steps.step("README crate map matches cargo metadata", || crate_map::check(root))?;
+    steps.step("README crate map and Cargo.toml's dev profiles match cargo metadata", || crate_map::check(root))?;
     steps.step("host: build every crate and test target", || {
         // `--timings`: cargo's report of where a cold build's minutes go
         // (target/cargo-timings/), the figures that build-time work starts from.

@@ -6,12 +6,14 @@
 //! one-time enrolment token, data and model paths; the kiosk enrols itself with it on first
 //! boot), `config/provision.toml` (the same with the site, the technician's record),
 //! `config/device.conf` (host name, NTP servers for the init scripts) and, when asked, the
-//! technician-mode password hash. The data partition is found by its GPT name (`data`).
+//! technician-mode password hash. The data partition is found by its GPT name (`data`); on a
+//! target larger than the image it is grown to the target's end ([`super::gpt::grow_last`]), and
+//! the device grows its filesystem to match when it starts.
 //!
 //! It must not guess a device: the target is always named by the technician, and a target
 //! smaller than the image is refused before anything is written.
 
-use super::Layout;
+use super::{Layout, gpt};
 use anyhow::{Context, Result, bail};
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -326,49 +328,6 @@ impl DeviceSettings {
     }
 }
 
-/// One GPT partition: name and byte range.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Partition {
-    /// GPT partition name.
-    pub name: String,
-    /// Offset in bytes.
-    pub offset: u64,
-    /// Length in bytes.
-    pub bytes: u64,
-}
-
-/// Reads the GPT (512-byte sectors) from the start of a disk.
-pub fn read_gpt(disk: &mut (impl Read + Seek)) -> Result<Vec<Partition>> {
-    let mut header = [0u8; 92];
-    disk.seek(SeekFrom::Start(512))?;
-    disk.read_exact(&mut header)?;
-    if &header[..8] != b"EFI PART" {
-        bail!("no GPT header at sector 1");
-    }
-    let u64_at = |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap_or_default());
-    let u32_at = |b: &[u8], at: usize| u32::from_le_bytes(b[at..at + 4].try_into().unwrap_or_default());
-    let entries_lba = u64_at(&header, 72);
-    let count = u32_at(&header, 80).min(1024) as usize;
-    let size = u32_at(&header, 84) as usize;
-    if size < 128 {
-        bail!("GPT entry size {size} is too small");
-    }
-    let mut table = vec![0u8; count * size];
-    disk.seek(SeekFrom::Start(entries_lba * 512))?;
-    disk.read_exact(&mut table)?;
-    let mut parts = Vec::new();
-    for entry in table.chunks(size) {
-        if entry[..16].iter().all(|&b| b == 0) {
-            continue;
-        }
-        let first = u64_at(entry, 32);
-        let last = u64_at(entry, 40);
-        let name: Vec<u16> = entry[56..128].chunks(2).map(|c| u16::from_le_bytes([c[0], c[1]])).take_while(|&c| c != 0).collect();
-        parts.push(Partition { name: String::from_utf16_lossy(&name), offset: first * 512, bytes: (last + 1 - first) * 512 });
-    }
-    Ok(parts)
-}
-
 /// Copies `from` to `to` at `offset`, printing progress; returns bytes written.
 fn copy_with_progress(from: &mut impl Read, to: &mut File, offset: u64, total: u64, what: &str) -> Result<u64> {
     let mut buf = vec![0u8; 4 << 20];
@@ -439,14 +398,16 @@ pub fn provision_with(layout: &Layout, image: &Path, target: &Path, settings: &D
     if !is_file && capacity < total {
         bail!("{} holds {capacity} bytes, the image needs {total}", target.display());
     }
-    if is_file {
+    // A file stands for a card of its size: one larger than the image keeps its size (the
+    // data partition grows into it below), a smaller one is extended to the image.
+    if is_file && capacity < total {
         out.set_len(total)?;
     }
     println!("writing {} to {}", image.display(), target.display());
     copy_with_progress(&mut File::open(image)?, &mut out, 0, total, "image")?;
     verify(image, target, 0, total, "image")?;
 
-    let data = read_gpt(&mut out)?.into_iter().find(|p| p.name == "data").context("the image has no partition named data")?;
+    let data = gpt::read(&mut out)?.into_iter().find(|p| p.name == "data").context("the image has no partition named data")?;
     let content = layout.base.join("provision-data");
     super::recreate_dir(&content)?;
     for dir in ["boot", "config", "log", "kiosk"] {
@@ -475,6 +436,19 @@ pub fn provision_with(layout: &Layout, image: &Path, target: &Path, settings: &D
     copy_with_progress(&mut File::open(&part)?, &mut out, data.offset, part_bytes, "data")?;
     verify(&part, target, data.offset, part_bytes, "data partition")?;
     fs::remove_file(&part).ok();
+    // The filesystem was written at the image's size (quick to write and to verify); the
+    // partition now takes the rest of the card, and the device grows the filesystem into it
+    // online when it starts (rcS).
+    match gpt::grow_last(&mut out, "data", capacity.max(total))? {
+        Some(g) => println!(
+            "data partition grown from {} to {} MiB (the rest of {}); the device grows its filesystem on first boot",
+            g.from / 1048576,
+            g.to / 1048576,
+            target.display()
+        ),
+        None => println!("data partition: {} MiB (the target has no room past the image)", data.bytes / 1048576),
+    }
+    out.sync_all()?;
     println!("provisioned {}: the device enrols with {} on first boot", target.display(), settings.server_url);
     Ok(())
 }
@@ -669,25 +643,5 @@ mod tests {
         };
         assert!(why.ends_with("no PEM certificate in it (-----BEGIN CERTIFICATE-----)"), "{why}");
         fs::remove_dir_all(&dir).ok();
-    }
-
-    #[test]
-    fn gpt_is_read_from_a_genimage_disk() {
-        // A minimal GPT: header at LBA 1, 4 entries of 128 bytes at LBA 2.
-        let mut disk = vec![0u8; 512 * 8];
-        disk[512..520].copy_from_slice(b"EFI PART");
-        disk[512 + 72..512 + 80].copy_from_slice(&2u64.to_le_bytes());
-        disk[512 + 80..512 + 84].copy_from_slice(&4u32.to_le_bytes());
-        disk[512 + 84..512 + 88].copy_from_slice(&128u32.to_le_bytes());
-        let entry = 1024 + 128; // the second entry; the first stays empty
-        disk[entry] = 0xaf; // a non-zero type GUID
-        disk[entry + 32..entry + 40].copy_from_slice(&2048u64.to_le_bytes());
-        disk[entry + 40..entry + 48].copy_from_slice(&4095u64.to_le_bytes());
-        for (i, c) in "data".encode_utf16().enumerate() {
-            disk[entry + 56 + 2 * i..entry + 58 + 2 * i].copy_from_slice(&c.to_le_bytes());
-        }
-        let parts = read_gpt(&mut std::io::Cursor::new(disk)).unwrap();
-        assert_eq!(parts, vec![Partition { name: "data".into(), offset: 2048 * 512, bytes: 2048 * 512 }]);
-        assert!(read_gpt(&mut std::io::Cursor::new(vec![0u8; 4096])).is_err());
     }
 }

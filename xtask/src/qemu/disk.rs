@@ -4,7 +4,7 @@
 //!
 //! It only reads the disk file; QEMU must not be running on it.
 
-use crate::image::provision::{self, Partition};
+use crate::image::gpt::{self, Partition};
 use crate::shell;
 use anyhow::{Context, Result, bail};
 use std::fs::{self, File};
@@ -14,7 +14,7 @@ use std::process::Command;
 /// The GPT partition `name` of `disk`.
 pub fn partition(disk: &Path, name: &str) -> Result<Partition> {
     let mut file = File::open(disk).with_context(|| format!("opening {}", disk.display()))?;
-    provision::read_gpt(&mut file)?
+    gpt::read(&mut file)?
         .into_iter()
         .find(|p| p.name == name)
         .with_context(|| format!("{} has no partition named {name}", disk.display()))
