@@ -492,17 +492,10 @@ fn rootfs(root: &Path, layout: &Layout, version: &str, binaries: &[(String, Path
     fs::copy(layout.unpacked("signify-openbsd").join("usr/bin/signify-openbsd"), stage.join("usr/bin/signify-openbsd"))
         .or_else(|_| fs::copy(layout.unpacked("signify-openbsd").join("bin/signify-openbsd"), stage.join("usr/bin/signify-openbsd")))
         .context("signify-openbsd binary not found in its package")?;
-    // kexec and the libraries it needs (one by one: the Xen packages hold much more).
-    fs::copy(layout.unpacked("kexec-tools").join("sbin/kexec"), stage.join("usr/sbin/kexec")).context("kexec not found in kexec-tools")?;
-    let added = install_needed(layout, &stage, &stage.join("usr/sbin/kexec"))?;
-    println!("  kexec: {} libraries added", added);
-    // resize2fs, for rcS to grow the data filesystem into a partition provisioning grew.
-    let e2fsprogs = layout.unpacked("e2fsprogs");
-    fs::copy(e2fsprogs.join("sbin/resize2fs"), stage.join("usr/sbin/resize2fs"))
-        .or_else(|_| fs::copy(e2fsprogs.join("usr/sbin/resize2fs"), stage.join("usr/sbin/resize2fs")))
-        .context("resize2fs not found in e2fsprogs")?;
-    let added = install_needed(layout, &stage, &stage.join("usr/sbin/resize2fs"))?;
-    println!("  resize2fs: {} libraries added", added);
+    // kexec (the Xen packages it needs hold much more than its libraries), and resize2fs for
+    // rcS to grow the data filesystem into a partition provisioning grew.
+    install_program(layout, &stage, "kexec-tools", "kexec")?;
+    install_program(layout, &stage, "e2fsprogs", "resize2fs")?;
     // The slot's own kernel and initramfs: an update bundle carries them with the root, and
     // rcS kexecs into them when the boot medium's kernel is another one.
     fs::create_dir_all(stage.join("boot"))?;
@@ -644,6 +637,23 @@ fn rootfs(root: &Path, layout: &Layout, version: &str, binaries: &[(String, Path
 pub fn sha256_file(path: &Path) -> Result<String> {
     let out = shell::output(Command::new("sha256sum").arg(path))?;
     out.split_whitespace().next().map(str::to_string).context("sha256sum printed nothing")
+}
+
+/// Copies one program of `package` (from its `sbin/`, or `usr/sbin/` once Debian merges them)
+/// into the stage's `usr/sbin/`, with the libraries it needs one by one rather than whole
+/// packages.
+fn install_program(layout: &Layout, stage: &Path, package: &str, program: &str) -> Result<()> {
+    let tree = layout.unpacked(package);
+    let from = ["sbin", "usr/sbin"]
+        .iter()
+        .map(|dir| tree.join(dir).join(program))
+        .find(|p| p.exists())
+        .with_context(|| format!("{program} not found in {package}"))?;
+    let to = stage.join("usr/sbin").join(program);
+    fs::copy(&from, &to).with_context(|| format!("copying {program} into the root"))?;
+    let added = install_needed(layout, stage, &to)?;
+    println!("  {program}: {added} libraries added");
+    Ok(())
 }
 
 /// Copies into the stage each library `elf` needs that the stage lacks (and theirs), one

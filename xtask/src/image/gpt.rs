@@ -61,6 +61,14 @@ pub fn crc32(data: &[u8]) -> u32 {
     !crc
 }
 
+/// One used entry of the table: its place in the array, its sectors (inclusive) and name.
+struct Entry {
+    index: usize,
+    first: u64,
+    last: u64,
+    name: String,
+}
+
 /// The primary header (its `header size` bytes) and the entry array, read and checked.
 struct Table {
     header: Vec<u8>,
@@ -99,15 +107,15 @@ impl Table {
         Ok(Table { header, entries, entry_size })
     }
 
-    /// (index, first LBA, last LBA, name) of each used entry.
-    fn used(&self) -> Vec<(usize, u64, u64, String)> {
+    /// The used entries (those with a partition type).
+    fn used(&self) -> Vec<Entry> {
         self.entries
             .chunks(self.entry_size)
             .enumerate()
             .filter(|(_, e)| e[..16].iter().any(|&b| b != 0))
-            .map(|(i, e)| {
+            .map(|(index, e)| {
                 let name: Vec<u16> = e[56..128].chunks(2).map(|c| u16::from_le_bytes([c[0], c[1]])).take_while(|&c| c != 0).collect();
-                (i, u64_at(e, 32), u64_at(e, 40), String::from_utf16_lossy(&name))
+                Entry { index, first: u64_at(e, 32), last: u64_at(e, 40), name: String::from_utf16_lossy(&name) }
             })
             .collect()
     }
@@ -132,7 +140,7 @@ pub fn read(disk: &mut (impl Read + Seek)) -> Result<Vec<Partition>> {
     Ok(table
         .used()
         .into_iter()
-        .map(|(_, first, last, name)| Partition { name, offset: first * SECTOR, bytes: (last + 1 - first) * SECTOR })
+        .map(|e| Partition { name: e.name, offset: e.first * SECTOR, bytes: (e.last + 1 - e.first) * SECTOR })
         .collect())
 }
 
@@ -145,9 +153,10 @@ pub fn read(disk: &mut (impl Read + Seek)) -> Result<Vec<Partition>> {
 pub fn grow_last<D: Read + Write + Seek>(disk: &mut D, name: &str, capacity: u64) -> Result<Option<Grown>> {
     let mut table = Table::read(disk, true)?;
     let used = table.used();
-    let (index, first, last, _) = used.iter().find(|p| p.3 == name).cloned().with_context(|| format!("the disk has no partition named {name}"))?;
-    if let Some(after) = used.iter().find(|p| p.1 > last) {
-        bail!("partition {name} is not the last one ({} comes after it): it cannot grow", after.3);
+    let grown = used.iter().find(|e| e.name == name).with_context(|| format!("the disk has no partition named {name}"))?;
+    let (index, first, last) = (grown.index, grown.first, grown.last);
+    if let Some(after) = used.iter().find(|e| e.first > last) {
+        bail!("partition {name} is not the last one ({} comes after it): it cannot grow", after.name);
     }
     let last_lba = capacity / SECTOR - 1;
     let entry_sectors = (table.entries.len() as u64).div_ceil(SECTOR);
