@@ -17,6 +17,8 @@
 //! | [`prelu`] | a one-pass PReLU operator for tract (the stock expansion cost ¾ of two models' time) |
 //! | [`softmax`] | a softmax over short rows (the detector's 4,420 pairs), in place of tract's long-row kernel |
 //! | [`stem`] | the models' first convolution (3×3, stride 2, on the image) in AVX2 register blocks, in place of tract's patch gathering (x86-64) |
+//! | [`separable`] | depthwise 3×3 + ReLU + 1×1 blocks (the detector's backbone) row by row in one operator, without the tensor between them (x86-64) |
+//! | [`tile`] | the AVX2 register block (8 channels × 8 columns) that `stem` and `separable` sum in |
 //! | [`detect`] | detector outputs → boxes, NMS, choice of the face to verify |
 //! | [`landmarks`] | the 68-point model's crop and decoding, 68 → 5 points |
 //! | [`geometry`] | points, boxes, affine maps, least-squares similarity, ArcFace reference points |
@@ -64,9 +66,11 @@ pub mod prelu;
 pub mod quality;
 pub mod sampling;
 pub mod score;
+pub mod separable;
 pub mod softmax;
 pub mod stem;
 pub mod template;
+pub mod tile;
 
 pub use detect::Detection;
 pub use embedding::Embedding;

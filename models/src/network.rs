@@ -106,7 +106,7 @@ pub fn default_models_dir() -> PathBuf {
 }
 
 /// The multiply-adds every operator of `model` declares.
-fn multiply_adds(model: &TypedModel) -> u64 {
+pub(crate) fn multiply_adds(model: &TypedModel) -> u64 {
     use tract_onnx::tract_core::ops::Cost;
     model
         .nodes()
@@ -191,6 +191,7 @@ impl Network {
                 .into_decluttered()?;
             crate::softmax::substitute(&mut model)?;
             crate::stem::substitute(&mut model)?;
+            crate::separable::substitute(&mut model)?;
             let model = model.into_optimized()?;
             let names = model
                 .output_outlets()?

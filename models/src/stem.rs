@@ -9,10 +9,9 @@
 //!
 //! [`substitute`] replaces such a layer with [`StemConvOp`]. Per output row it gathers the 9
 //! or 27 taps of every output column into a small buffer (the even and odd columns of three
-//! input rows, zeros at the border); then, for 8 output columns of 8 channels at a time, it
-//! keeps the 64 sums in eight AVX2 registers while it runs through the taps (one load per
-//! tap, one broadcast per weight, one fused multiply-add per 8 values). The same sums in
-//! another order: outputs agree with tract's to float rounding.
+//! input rows, zeros at the border); then [`tile::block`] sums 8 output columns of 8 channels
+//! at a time in AVX2 registers. The same sums in another order: outputs agree with tract's to
+//! float rounding.
 //!
 //! It is used on x86-64 CPUs with AVX2 and FMA (checked at run time), where it was measured.
 //! Elsewhere, the board's aarch64 included, tract's convolution stays until the operator is
@@ -24,20 +23,12 @@ use tract_onnx::tract_core::ops::cnn::{Conv, KernelFormat, PaddingSpec};
 use tract_onnx::tract_core::ops::nn::DataFormat;
 use tract_onnx::tract_hir::internal::*;
 
+use crate::tile::{available, grouped, GROUP};
+#[cfg(target_arch = "x86_64")]
+use crate::tile::{self, LANES};
+
 /// At most this many input planes (a stem reads the image: grey or colour).
 const MAX_INPUT_CHANNELS: usize = 4;
-
-/// Whether this CPU runs [`StemConvOp`]: x86-64 with AVX2 and FMA.
-pub fn available() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
-}
 
 /// Replaces every stem convolution of a decluttered model; returns how many.
 pub fn substitute(model: &mut TypedModel) -> TractResult<usize> {
@@ -97,32 +88,13 @@ fn stem_of(model: &TypedModel, node: &TypedNode, conv: &Conv) -> TractResult<Opt
         return Ok(None);
     }
     let (weights, bias) = (weights.try_as_plain_ram()?, bias.try_as_plain_ram()?);
-    let (grouped, bias) = grouped(weights.as_slice::<f32>()?, bias.as_slice::<f32>()?, cin * 9);
+    let (grouped, bias) = grouped(weights.as_slice::<f32>()?, bias.as_slice::<f32>()?, cin * 9, GROUP);
     Ok(Some(StemConvOp {
         input_channels: cin,
         output_channels: cout,
         grouped: Arc::new(tract_ndarray::Array1::from_vec(grouped).into_tensor()),
         bias: Arc::new(tract_ndarray::Array1::from_vec(bias).into_tensor()),
     }))
-}
-
-/// The weights (`[out][in][3][3]`) by groups of [`GROUP`] output channels, tap-major within a
-/// group, zeros for the channels past the last: one group's weights for one tap are GROUP
-/// adjacent values, what the register block broadcasts from. And the bias, zeros past the last
-/// channel to a whole group. Done once, when the layer is replaced.
-fn grouped(weights: &[f32], bias: &[f32], taps_per_output: usize) -> (Vec<f32>, Vec<f32>) {
-    let cout = bias.len();
-    let groups = cout.div_ceil(GROUP);
-    let mut grouped = vec![0.0f32; groups * taps_per_output * GROUP];
-    for (o, kernel) in weights.chunks_exact(taps_per_output).enumerate() {
-        let (g, j) = (o / GROUP, o % GROUP);
-        for (k, &weight) in kernel.iter().enumerate() {
-            grouped[(g * taps_per_output + k) * GROUP + j] = weight;
-        }
-    }
-    let mut padded = vec![0.0f32; groups * GROUP];
-    padded[..cout].copy_from_slice(bias);
-    (grouped, padded)
 }
 
 /// A 3×3 stride-2 convolution with padding 1 of a `[1, input_channels, h, w]` f32 image.
@@ -234,7 +206,7 @@ impl Layer<'_> {
         }
     }
 
-    /// Every output row: its taps gathered, then [`block`] for each LANES columns × GROUP
+    /// Every output row: its taps gathered, then [`tile::block`] for each LANES columns × GROUP
     /// channels.
     #[target_feature(enable = "avx2,fma")]
     fn rows(&self) -> Vec<f32> {
@@ -287,16 +259,8 @@ impl Layer<'_> {
                 let channels = (cout - g * GROUP).min(GROUP);
                 let mut acc = [[0.0f32; LANES]; GROUP];
                 for x0 in (0..wo).step_by(LANES) {
-                    block(weights, &taps[x0..], stride, &group_bias, &mut acc);
-                    let n = LANES.min(wo - x0);
-                    for (j, lanes) in acc.iter().enumerate().take(channels) {
-                        let at = (g * GROUP + j) * plane + oy * wo + x0;
-                        // A whole block is one fixed-size copy (a vector store, not a call).
-                        match out.get_mut(at..at + LANES) {
-                            Some(whole) if n == LANES => whole.copy_from_slice(lanes),
-                            _ => out[at..at + n].copy_from_slice(&lanes[..n]),
-                        }
-                    }
+                    tile::block(weights, &taps[x0..], stride, &group_bias, &mut acc);
+                    tile::store(&acc, channels, LANES.min(wo - x0), &mut out, g * GROUP * plane + oy * wo + x0, plane);
                 }
             }
         }
@@ -304,42 +268,11 @@ impl Layer<'_> {
     }
 }
 
-/// Output columns computed together: one 256-bit vector of f32.
-#[cfg(target_arch = "x86_64")]
-const LANES: usize = 8;
-/// Output channels computed together: their accumulators stay in registers.
-const GROUP: usize = 8;
-
-/// LANES output columns of GROUP channels into `out`: `bias + Σₖ weights[k][j] ·
-/// taps[k·stride + lane]`, `weights` holding GROUP values per tap and `taps` starting at the
-/// block's first column. The GROUP accumulators live in eight vector registers; each tap is
-/// loaded once and each weight broadcast once.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn block(weights: &[f32], taps: &[f32], stride: usize, bias: &[f32; GROUP], out: &mut [[f32; LANES]; GROUP]) {
-    use std::arch::x86_64::{__m256, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_set1_ps, _mm256_storeu_ps};
-    let mut acc: [__m256; GROUP] = bias.map(|b| _mm256_set1_ps(b));
-    for (k, weight) in weights.chunks_exact(GROUP).enumerate() {
-        let tap: &[f32; LANES] = taps[k * stride..][..LANES].try_into().unwrap_or(&[0.0; LANES]);
-        // SAFETY: `tap` is LANES = 8 readable f32, what one unaligned 256-bit load reads.
-        #[allow(unsafe_code)]
-        let t = unsafe { _mm256_loadu_ps(tap.as_ptr()) };
-        for (a, &wt) in acc.iter_mut().zip(weight) {
-            *a = _mm256_fmadd_ps(_mm256_set1_ps(wt), t, *a);
-        }
-    }
-    for (o, a) in out.iter_mut().zip(acc) {
-        // SAFETY: `o` is LANES = 8 writable f32, what one unaligned 256-bit store writes.
-        #[allow(unsafe_code)]
-        unsafe {
-            _mm256_storeu_ps(o.as_mut_ptr(), a)
-        };
-    }
-}
-
 #[cfg(all(test, target_arch = "x86_64"))]
 mod tests {
     use super::*;
+    use crate::network::multiply_adds;
+    use crate::tile::testing::{pseudo_random, run};
 
     /// The convolution by its definition, one output value at a time, in f64.
     fn reference(image: &[f32], cin: usize, h: usize, w: usize, weights: &[f32], bias: &[f32]) -> Vec<f32> {
@@ -368,16 +301,6 @@ mod tests {
         out
     }
 
-    fn pseudo_random(n: usize, seed: u32) -> Vec<f32> {
-        let mut state = seed;
-        (0..n)
-            .map(|_| {
-                state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
-                f32::from((state >> 16) as u16) / 32768.0 - 1.0
-            })
-            .collect()
-    }
-
     #[test]
     fn equals_the_definition_on_odd_and_even_sizes() {
         // (input channels, output channels, h, w): grey and colour, odd and even sides, the
@@ -387,7 +310,7 @@ mod tests {
             let image = pseudo_random(cin * h * w, 7 + h as u32);
             let weights = pseudo_random(cout * cin * 9, 11 + w as u32);
             let bias = pseudo_random(cout, 13);
-            let (grouped, padded) = grouped(&weights, &bias, cin * 9);
+            let (grouped, padded) = grouped(&weights, &bias, cin * 9, GROUP);
             let got = Layer { image: &image, channels: cin, h, w, output_channels: cout, grouped: &grouped, bias: &padded }.run();
             let want = reference(&image, cin, h, w, &weights, &bias);
             assert_eq!(got.len(), cout * out_len(h) * out_len(w));
@@ -418,32 +341,18 @@ mod tests {
         model
     }
 
-    fn run(model: TypedModel, input: &Tensor) -> Vec<f32> {
-        let out = model.into_runnable().unwrap().run(tvec!(input.clone().into_tvalue())).unwrap();
-        out[0].try_as_plain_ram().unwrap().as_slice::<f32>().unwrap().to_vec()
-    }
-
     #[test]
     fn replaces_a_stem_with_the_same_outputs_and_nothing_else() {
         assert!(available(), "this CPU has no AVX2 and FMA: StemConv cannot run here");
         let (cin, cout, h, w) = (3, 8, 20, 26);
         let padding = || PaddingSpec::Explicit(tvec!(1, 1), tvec!(1, 1));
         let input = tract_ndarray::Array4::from_shape_vec([1, cin, h, w], pseudo_random(cin * h * w, 3)).unwrap().into_tensor();
-        let multiply_adds = |m: &TypedModel| -> i64 {
-            m.nodes()
-                .iter()
-                .filter_map(|n| n.op.cost(&m.node_input_facts(n.id).ok()?).ok())
-                .flatten()
-                .filter(|(cost, _)| matches!(cost, Cost::FMA(_)))
-                .map(|(_, count)| count.to_i64().unwrap())
-                .sum()
-        };
         let mut ours = stem_model(cin, cout, h, w, padding(), 2);
         let counted = multiply_adds(&ours);
         assert_eq!(substitute(&mut ours).unwrap(), 1);
         assert!(ours.nodes().iter().any(|n| n.op_is::<StemConvOp>()));
         // The same arithmetic declared: the stage counts of the bench and the board estimate.
-        assert_eq!(counted, (cout * out_len(h) * out_len(w) * cin * 9) as i64);
+        assert_eq!(counted, (cout * out_len(h) * out_len(w) * cin * 9) as u64);
         assert_eq!(multiply_adds(&ours), counted);
         let theirs = stem_model(cin, cout, h, w, padding(), 2);
         let (a, b) = (run(ours, &input), run(theirs, &input));

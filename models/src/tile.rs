@@ -1,0 +1,169 @@
+//! The register blocks that our convolution operators ([`stem`](crate::stem),
+//! [`separable`](crate::separable)) sum in: output channels × output columns held in AVX2
+//! registers over a run of input rows ("taps").
+//!
+//! A layer hands a block its weights by groups of output channels ([`grouped`]) and a buffer
+//! whose row `k` holds tap `k`'s input value under every output column. Each tap's columns are
+//! loaded once and each weight broadcast once, and the sums stay in registers until the end:
+//! - [`block`], 8 channels × 8 columns: one load and 8 broadcasts per 8 multiply-adds, for the
+//!   stem's 9 or 27 taps;
+//! - [`wide_block`], 4 channels × 24 columns: 3 loads and 4 broadcasts per 12, for the 1×1
+//!   convolutions' 16 to 256 taps, where the loads would otherwise bound the arithmetic.
+//!
+//! This module owns only that arithmetic; which layer the taps come from, and the shapes, are
+//! the operators' business.
+//!
+//! x86-64 with AVX2 and FMA only ([`available`], checked at run time). Elsewhere, the board's
+//! aarch64 included, the operators are not put in a model and tract's own convolutions run.
+
+/// Output columns computed together by [`block`]: one 256-bit vector of f32.
+pub const LANES: usize = 8;
+/// Output channels computed together by [`block`]: their accumulators stay in registers.
+pub const GROUP: usize = 8;
+/// Output columns computed together by [`wide_block`]: three vectors.
+pub const WIDE_LANES: usize = 3 * LANES;
+/// Output channels computed together by [`wide_block`].
+pub const WIDE_GROUP: usize = 4;
+
+/// Whether this CPU runs [`block`]: x86-64 with AVX2 and FMA.
+pub fn available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// The weights (`[out][taps_per_output]`) by groups of `group` output channels, tap-major
+/// within a group, zeros for the channels past the last: one group's weights for one tap are
+/// `group` adjacent values, what a block broadcasts from. And the bias, zeros past the last
+/// channel to a whole group. Done once, when a layer is replaced.
+pub fn grouped(weights: &[f32], bias: &[f32], taps_per_output: usize, group: usize) -> (Vec<f32>, Vec<f32>) {
+    let cout = bias.len();
+    let groups = cout.div_ceil(group);
+    let mut grouped = vec![0.0f32; groups * taps_per_output * group];
+    for (o, kernel) in weights.chunks_exact(taps_per_output).enumerate() {
+        let (g, j) = (o / group, o % group);
+        for (k, &weight) in kernel.iter().enumerate() {
+            grouped[(g * taps_per_output + k) * group + j] = weight;
+        }
+    }
+    let mut padded = vec![0.0f32; groups * group];
+    padded[..cout].copy_from_slice(bias);
+    (grouped, padded)
+}
+
+/// LANES output columns of GROUP channels into `out`: `bias + Σₖ weights[k][j] ·
+/// taps[k·stride + lane]`; `weights` holds GROUP values per tap and `taps` starts at the
+/// block's first column.
+///
+/// # Safety
+///
+/// The CPU must have AVX2 and FMA ([`available`]).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+pub fn block(weights: &[f32], taps: &[f32], stride: usize, bias: &[f32; GROUP], out: &mut [[f32; LANES]; GROUP]) {
+    use std::arch::x86_64::{__m256, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_set1_ps, _mm256_storeu_ps};
+    let mut acc: [__m256; GROUP] = bias.map(|b| _mm256_set1_ps(b));
+    for (k, weight) in weights.chunks_exact(GROUP).enumerate() {
+        let tap: &[f32; LANES] = taps[k * stride..][..LANES].try_into().unwrap_or(&[0.0; LANES]);
+        // SAFETY: `tap` is LANES = 8 readable f32, what one unaligned 256-bit load reads.
+        #[allow(unsafe_code)]
+        let t = unsafe { _mm256_loadu_ps(tap.as_ptr()) };
+        for (a, &wt) in acc.iter_mut().zip(weight) {
+            *a = _mm256_fmadd_ps(_mm256_set1_ps(wt), t, *a);
+        }
+    }
+    for (o, a) in out.iter_mut().zip(acc) {
+        // SAFETY: `o` is LANES = 8 writable f32, what one unaligned 256-bit store writes.
+        #[allow(unsafe_code)]
+        unsafe {
+            _mm256_storeu_ps(o.as_mut_ptr(), a)
+        };
+    }
+}
+
+/// WIDE_LANES output columns of WIDE_GROUP channels into `out`, as [`block`] computes
+/// LANES × GROUP: `bias + Σₖ weights[k][j] · taps[k·stride + column]`, then `max(·, 0)` when
+/// `relu`. Twelve accumulators, three tap vectors and a broadcast fill the sixteen registers.
+///
+/// # Safety
+///
+/// The CPU must have AVX2 and FMA ([`available`]).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+pub fn wide_block(
+    weights: &[f32],
+    taps: &[f32],
+    stride: usize,
+    bias: &[f32; WIDE_GROUP],
+    relu: bool,
+    out: &mut [[f32; WIDE_LANES]; WIDE_GROUP],
+) {
+    use std::arch::x86_64::{
+        __m256, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_max_ps, _mm256_set1_ps, _mm256_setzero_ps, _mm256_storeu_ps,
+    };
+    let mut acc: [[__m256; 3]; WIDE_GROUP] = bias.map(|b| [_mm256_set1_ps(b); 3]);
+    for (k, weight) in weights.chunks_exact(WIDE_GROUP).enumerate() {
+        let tap: &[f32; WIDE_LANES] = taps[k * stride..][..WIDE_LANES].try_into().unwrap_or(&[0.0; WIDE_LANES]);
+        // SAFETY: `tap` is 3 × 8 readable f32, what three unaligned 256-bit loads read.
+        #[allow(unsafe_code)]
+        let t = unsafe { [0, 1, 2].map(|v| _mm256_loadu_ps(tap[v * LANES..].as_ptr())) };
+        for (a, &wt) in acc.iter_mut().zip(weight) {
+            let wt = _mm256_set1_ps(wt);
+            for (a, t) in a.iter_mut().zip(t) {
+                *a = _mm256_fmadd_ps(wt, t, *a);
+            }
+        }
+    }
+    for (o, a) in out.iter_mut().zip(acc) {
+        for (v, a) in a.into_iter().enumerate() {
+            let a = if relu { _mm256_max_ps(a, _mm256_setzero_ps()) } else { a };
+            // SAFETY: `o[v·8..]` holds 8 writable f32 (v < 3), what one 256-bit store writes.
+            #[allow(unsafe_code)]
+            unsafe {
+                _mm256_storeu_ps(o[v * LANES..][..LANES].as_mut_ptr(), a)
+            };
+        }
+    }
+}
+
+/// Stores the first `n` columns of a block's rows, of which `channels` are real, into `out`,
+/// where channel `j`'s row starts at `first + j·plane`.
+#[inline]
+pub fn store<const N: usize>(block: &[[f32; N]], channels: usize, n: usize, out: &mut [f32], first: usize, plane: usize) {
+    for (j, lanes) in block.iter().enumerate().take(channels) {
+        let at = first + j * plane;
+        // A whole block is one fixed-size copy (vector stores, not a call).
+        match out.get_mut(at..at + N) {
+            Some(whole) if n == N => whole.copy_from_slice(lanes),
+            _ => out[at..at + n].copy_from_slice(&lanes[..n]),
+        }
+    }
+}
+
+/// What the tests of our operators share: deterministic inputs and a run of a small model.
+#[cfg(all(test, target_arch = "x86_64"))]
+pub(crate) mod testing {
+    use tract_onnx::prelude::*;
+
+    /// `n` values in [−1, 1) from a linear congruential sequence.
+    pub fn pseudo_random(n: usize, seed: u32) -> Vec<f32> {
+        let mut state = seed;
+        (0..n)
+            .map(|_| {
+                state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                f32::from((state >> 16) as u16) / 32768.0 - 1.0
+            })
+            .collect()
+    }
+
+    /// The first output of `model` on `input`.
+    pub fn run(model: TypedModel, input: &Tensor) -> Vec<f32> {
+        let out = model.into_runnable().unwrap().run(tvec!(input.clone().into_tvalue())).unwrap();
+        out[0].try_as_plain_ram().unwrap().as_slice::<f32>().unwrap().to_vec()
+    }
+}
