@@ -255,7 +255,7 @@ impl EvalOp for SeparableOp {
 }
 
 impl SeparableOp {
-    /// Writes into `out` the output planes of an input of `h × w` planes.
+    /// Writes into `out` the output of an input of `h × w` planes, in the operator's layout.
     #[cfg(target_arch = "x86_64")]
     fn compute(&self, input: &[f32], h: usize, w: usize, out: &mut [f32]) -> TractResult<()> {
         ensure!(available(), "Separable needs an x86-64 CPU with AVX2 and FMA");
@@ -325,8 +325,8 @@ struct Layer<'a> {
 
 #[cfg(target_arch = "x86_64")]
 impl Layer<'_> {
-    /// Writes the output planes, `[out][h'][w']`, into `out`. The caller checked
-    /// [`available`].
+    /// Writes the output, `[out][h'][w']` or `[h'][w'][out]` (`pixel_major`), into `out`. The
+    /// caller checked [`available`].
     fn run(&self, out: &mut [f32]) {
         // SAFETY: the CPU has AVX2 and FMA (`available`, checked by the caller).
         #[allow(unsafe_code)]
