@@ -147,8 +147,8 @@ fn block_of(model: &TypedModel, id: usize) -> TractResult<Option<(SeparableOp, u
         channels,
         output_channels,
         stride,
-        depthwise: tensor(slice(&dw_weights)?),
-        depthwise_bias: tensor(slice(&dw_bias)?),
+        depthwise: dw_weights,
+        depthwise_bias: dw_bias,
         pointwise: tensor(pointwise),
         pointwise_bias: tensor(pointwise_bias),
         relu: closing.is_some(),
@@ -195,7 +195,7 @@ pub struct SeparableOp {
     output_channels: usize,
     /// 1 or 2, both axes.
     stride: usize,
-    /// `[C][3][3]`.
+    /// `[C, 1, 3, 3]`, the model's constant as it is.
     depthwise: Arc<Tensor>,
     depthwise_bias: Arc<Tensor>,
     /// The 1×1 weights by groups of WIDE_GROUP output channels ([`grouped`]).
