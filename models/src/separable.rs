@@ -1,13 +1,16 @@
-//! Depthwise-separable blocks for tract: a 3×3 depthwise convolution and its ReLU, then a 1×1
-//! convolution (and its ReLU), computed band of rows by band of rows in one operator.
+//! Depthwise-separable blocks for tract: a 3×3 depthwise convolution and its ReLU or PReLU,
+//! then a 1×1 convolution (and its ReLU), computed band of rows by band of rows in one
+//! operator.
 //!
 //! The detector is a chain of such blocks (MobileNet's, stride 1 or 2: eighteen, of which six
-//! end in its heads). tract runs
-//! each as four passes over whole tensors: the depthwise convolution, its ReLU, a packing of
-//! that result for the matrix product, then the product with its bias and ReLU. At the
-//! detector's first resolution (160×120) the tensors between the passes are 1.2 and 2.4 MB,
-//! more than a core's L2 cache, so every pass reads its input back from further away: the
-//! stride-2 depthwise convolution there profiled at 1.6 ms for 1.4 M multiply-adds.
+//! end in its heads); the embedding and liveness models have one in each of their inverted
+//! residual blocks (sixteen and fifteen), with a PReLU after the depthwise convolution and no
+//! activation after the 1×1 one. tract runs each as four passes over whole tensors: the
+//! depthwise convolution, its activation, a packing of that result for the matrix product,
+//! then the product with its bias. At the detector's first resolution (160×120) the tensors
+//! between the passes are 1.2 and 2.4 MB, more than a core's L2 cache, so every pass reads its
+//! input back from further away: the stride-2 depthwise convolution there profiled at 1.6 ms
+//! for 1.4 M multiply-adds.
 //!
 //! [`SeparableOp`] takes, for a band of output rows (about 256 pixels), the depthwise rows of
 //! every channel into a buffer of kilobytes, then the 1×1 convolution of that buffer with
@@ -17,9 +20,10 @@
 //! It is used on x86-64 CPUs with AVX2 and FMA (checked at run time), as [`stem`](crate::stem)
 //! is; elsewhere tract's operators stay. It must take only this chain, each link the only
 //! consumer of the one before: a `Conv` of `C` groups (3×3, stride 1 or 2, padding 1, constant
-//! weights and bias) → `max(·, 0)` → the `EinSum` of a 1×1 convolution with constant weights
-//! `[O, C]`, output `[O, H, W]` (the backbone) or `[1, H, W, O]` (the detector's heads) → `+` a
-//! constant bias of that rank → optionally `max(·, 0)`.
+//! weights and bias) → `max(·, 0)` or a [`PreluOp`] with constant slopes → the `EinSum` of a
+//! 1×1 convolution with constant weights `[O, C]`, output `[O, H, W]` or `[1, O, H, W]` (the
+//! backbones) or `[1, H, W, O]` (the detector's heads) → `+` a constant bias of that rank →
+//! optionally `max(·, 0)`. What follows (a residual sum, a PReLU) stays tract's or ours.
 
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::binary::TypedBinOp;
@@ -28,6 +32,7 @@ use tract_onnx::tract_core::ops::einsum::EinSum;
 use tract_onnx::tract_core::ops::nn::DataFormat;
 use tract_onnx::tract_hir::internal::*;
 
+use crate::prelu::PreluOp;
 use crate::tile::{available, grouped, WIDE_GROUP};
 #[cfg(target_arch = "x86_64")]
 use crate::tile::{self, LANES, WIDE_LANES};
@@ -109,14 +114,15 @@ fn block_of(model: &TypedModel, id: usize) -> TractResult<Option<(SeparableOp, u
     let (Some(dw_weights), Some(dw_bias)) = (constant(model, node.inputs[1])?, constant(model, node.inputs[2])?) else {
         return Ok(None);
     };
-    // The chain: ReLU, the 1×1 product, its bias, maybe a ReLU.
-    let Some(relu) = only_successor(model, id)?.filter(|n| is_relu(model, n).unwrap_or(false)) else { return Ok(None) };
-    let Some(einsum) = only_successor(model, relu.id)? else { return Ok(None) };
+    // The chain: ReLU or PReLU, the 1×1 product, its bias, maybe a ReLU.
+    let Some(activation) = only_successor(model, id)? else { return Ok(None) };
+    let Some(slopes) = slopes_of(model, activation, channels)? else { return Ok(None) };
+    let Some(einsum) = only_successor(model, activation.id)? else { return Ok(None) };
     let Some(einsum_op) = einsum.op_as::<EinSum>().filter(|e| e.q_params.is_none() && e.operating_dt == f32::datum_type()) else {
         return Ok(None);
     };
     let axes = einsum_op.axes.to_string();
-    let Some(output) = [Output::Planes, Output::Pixels].into_iter().find(|o| axes == format!("{input_axes},OI->{}", o.axes())) else {
+    let Some(output) = [Output::Planes, Output::BatchPlanes, Output::Pixels].into_iter().find(|o| axes == format!("{input_axes},OI->{}", o.axes())) else {
         return Ok(None);
     };
     if einsum.inputs.len() != 2 {
@@ -149,6 +155,7 @@ fn block_of(model: &TypedModel, id: usize) -> TractResult<Option<(SeparableOp, u
         stride,
         depthwise: dw_weights,
         depthwise_bias: dw_bias,
+        slopes,
         pointwise: tensor(pointwise),
         pointwise_bias: tensor(pointwise_bias),
         relu: closing.is_some(),
@@ -156,11 +163,32 @@ fn block_of(model: &TypedModel, id: usize) -> TractResult<Option<(SeparableOp, u
     Ok(Some((op, last)))
 }
 
+/// The slopes of the activation `node` after the depthwise convolution, one per channel:
+/// zeros for `max(·, 0)`, the constant slopes of a [`PreluOp`] (one, or one per channel).
+/// `None` when `node` is neither.
+fn slopes_of(model: &TypedModel, node: &TypedNode, channels: usize) -> TractResult<Option<Arc<Tensor>>> {
+    if is_relu(model, node)? {
+        return Ok(Some(Arc::new(Tensor::zero::<f32>(&[channels])?)));
+    }
+    if !node.op_is::<PreluOp>() || node.inputs.len() != 2 {
+        return Ok(None);
+    }
+    let Some(slopes) = constant(model, node.inputs[1])?.filter(|t| t.datum_type() == f32::datum_type()) else { return Ok(None) };
+    Ok(match slopes.len() {
+        n if n == channels => Some(slopes),
+        1 => Some(Arc::new(tract_ndarray::Array1::from_elem(channels, slopes.try_as_plain_ram()?.as_slice::<f32>()?[0]).into_tensor())),
+        _ => None,
+    })
+}
+
 /// How the 1×1 convolution lays out its output.
 #[derive(Debug, Clone, Copy, Hash, PartialEq, Eq)]
 enum Output {
     /// `[O, H, W]`: channel planes, as the backbone's next layer reads them.
     Planes,
+    /// `[1, O, H, W]`: the same planes with a batch axis (the first block of the embedding
+    /// and liveness models).
+    BatchPlanes,
     /// `[1, H, W, O]`: the channels of each pixel together, as the detector's heads give
     /// their scores and boxes.
     Pixels,
@@ -171,6 +199,7 @@ impl Output {
     fn axes(self) -> &'static str {
         match self {
             Output::Planes => "OHW",
+            Output::BatchPlanes => "NOHW",
             Output::Pixels => "NHWO",
         }
     }
@@ -179,6 +208,7 @@ impl Output {
     fn bias_shape(self, channels: usize) -> Vec<usize> {
         match self {
             Output::Planes => vec![channels, 1, 1],
+            Output::BatchPlanes => vec![1, channels, 1, 1],
             Output::Pixels => vec![1, 1, 1, channels],
         }
     }
@@ -198,6 +228,8 @@ pub struct SeparableOp {
     /// `[C, 1, 3, 3]`, the model's constant as it is.
     depthwise: Arc<Tensor>,
     depthwise_bias: Arc<Tensor>,
+    /// `[C]`-many slopes of the activation after the depthwise convolution: zeros for a ReLU.
+    slopes: Arc<Tensor>,
     /// The 1×1 weights by groups of WIDE_GROUP output channels ([`grouped`]).
     pointwise: Arc<Tensor>,
     /// The 1×1 bias, zeros past the last channel to a whole group.
@@ -228,6 +260,7 @@ impl SeparableOp {
         let (ho, wo) = (out_len(h, self.stride), out_len(w, self.stride));
         match self.output {
             Output::Planes => vec![self.output_channels, ho, wo],
+            Output::BatchPlanes => vec![1, self.output_channels, ho, wo],
             Output::Pixels => vec![1, ho, wo, self.output_channels],
         }
     }
@@ -260,6 +293,7 @@ impl SeparableOp {
     fn compute(&self, input: &[f32], h: usize, w: usize, out: &mut [f32]) -> TractResult<()> {
         ensure!(available(), "Separable needs an x86-64 CPU with AVX2 and FMA");
         let (dw, dw_bias) = (self.depthwise.try_as_plain_ram()?, self.depthwise_bias.try_as_plain_ram()?);
+        let slopes = self.slopes.try_as_plain_ram()?;
         let (pw, pw_bias) = (self.pointwise.try_as_plain_ram()?, self.pointwise_bias.try_as_plain_ram()?);
         let layer = Layer {
             input,
@@ -269,6 +303,7 @@ impl SeparableOp {
             stride: self.stride,
             depthwise: dw.as_slice::<f32>()?,
             depthwise_bias: dw_bias.as_slice::<f32>()?,
+            slopes: slopes.as_slice::<f32>()?,
             output_channels: self.output_channels,
             pointwise: pw.as_slice::<f32>()?,
             pointwise_bias: pw_bias.as_slice::<f32>()?,
@@ -315,6 +350,8 @@ struct Layer<'a> {
     stride: usize,
     depthwise: &'a [f32],
     depthwise_bias: &'a [f32],
+    /// The activation's slope per channel, 0 for a ReLU.
+    slopes: &'a [f32],
     output_channels: usize,
     pointwise: &'a [f32],
     pointwise_bias: &'a [f32],
@@ -373,9 +410,9 @@ impl Layer<'_> {
                     let rows: [&[f32]; 3] = std::array::from_fn(|ky| &padded[(oy * s + ky) * width..][..width]);
                     let row = &mut middle[ch * span + oy * wo..][..wo.div_ceil(LANES) * LANES];
                     if s == 1 {
-                        depthwise_row::<1>(&rows, &weights, self.depthwise_bias[ch], row);
+                        depthwise_row::<1>(&rows, &weights, self.depthwise_bias[ch], self.slopes[ch], row);
                     } else {
-                        depthwise_row::<2>(&rows, &weights, self.depthwise_bias[ch], row);
+                        depthwise_row::<2>(&rows, &weights, self.depthwise_bias[ch], self.slopes[ch], row);
                     }
                 }
             }
@@ -385,8 +422,13 @@ impl Layer<'_> {
                 let channels = (self.output_channels - g * WIDE_GROUP).min(WIDE_GROUP);
                 let mut acc = [[0.0f32; WIDE_LANES]; WIDE_GROUP];
                 for x0 in (0..pixels).step_by(WIDE_LANES) {
-                    tile::wide_block(weights, &middle[x0..], span, &bias, self.relu, &mut acc);
                     let n = WIDE_LANES.min(pixels - x0);
+                    let taps = &middle[x0..];
+                    match n.div_ceil(LANES) {
+                        3 => tile::wide_block::<3>(weights, taps, span, &bias, self.relu, &mut acc),
+                        2 => tile::wide_block::<2>(weights, taps, span, &bias, self.relu, &mut acc),
+                        _ => tile::wide_block::<1>(weights, taps, span, &bias, self.relu, &mut acc),
+                    }
                     if self.pixel_major {
                         // Few channels (the heads give 4 to 12 per pixel): value by value.
                         let first = (y0 * wo + x0) * self.output_channels + g * WIDE_GROUP;
@@ -408,13 +450,14 @@ impl Layer<'_> {
 #[cfg(target_arch = "x86_64")]
 const BAND_PIXELS: usize = 256;
 
-/// One channel's depthwise output row with its ReLU: `max(bias + Σ weight · tap, 0)`, LANES
-/// columns at a time, at stride `S` (1 or 2). `rows` are the three input rows, padded as
+/// One channel's depthwise output row with its activation: `v = bias + Σ weight · tap`, then
+/// `max(v, 0) + slope · min(v, 0)` (PReLU's branch-free form, as [`PreluOp`] computes it;
+/// exactly `max(v, 0)` when `slope` is 0), LANES columns at a time, at stride `S` (1 or 2). `rows` are the three input rows, padded as
 /// [`Layer::rows`] pads them: output column `ox` reads their columns `ox·S … ox·S + 2`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn depthwise_row<const S: usize>(rows: &[&[f32]; 3], weights: &[std::arch::x86_64::__m256; 9], bias: f32, out: &mut [f32]) {
-    use std::arch::x86_64::{__m256, _mm256_castpd_ps, _mm256_castps_pd, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_max_ps};
+fn depthwise_row<const S: usize>(rows: &[&[f32]; 3], weights: &[std::arch::x86_64::__m256; 9], bias: f32, slope: f32, out: &mut [f32]) {
+    use std::arch::x86_64::{__m256, _mm256_castpd_ps, _mm256_castps_pd, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_max_ps, _mm256_min_ps};
     use std::arch::x86_64::{_mm256_permute4x64_pd, _mm256_set1_ps, _mm256_setzero_ps, _mm256_shuffle_ps, _mm256_storeu_ps};
     let load = |values: &[f32], at: usize| -> __m256 {
         let lanes: &[f32; LANES] = values[at..][..LANES].try_into().unwrap_or(&[0.0; LANES]);
@@ -428,6 +471,7 @@ fn depthwise_row<const S: usize>(rows: &[&[f32]; 3], weights: &[std::arch::x86_6
     // places 0, 2 and 1, 3 of each 128-bit half, and the permutation puts the halves in order.
     let even = |a: __m256, b: __m256| _mm256_castpd_ps(_mm256_permute4x64_pd::<0xd8>(_mm256_castps_pd(_mm256_shuffle_ps::<0x88>(a, b))));
     let odd = |a: __m256, b: __m256| _mm256_castpd_ps(_mm256_permute4x64_pd::<0xd8>(_mm256_castps_pd(_mm256_shuffle_ps::<0xdd>(a, b))));
+    let (slope, zero) = (_mm256_set1_ps(slope), _mm256_setzero_ps());
     for (x0, lanes) in (0..out.len()).step_by(LANES).zip(out.chunks_exact_mut(LANES)) {
         let mut acc = _mm256_set1_ps(bias);
         for (ky, row) in rows.iter().enumerate() {
@@ -444,7 +488,7 @@ fn depthwise_row<const S: usize>(rows: &[&[f32]; 3], weights: &[std::arch::x86_6
                 acc = _mm256_fmadd_ps(weights[ky * 3 + kx], tap, acc);
             }
         }
-        let acc = _mm256_max_ps(acc, _mm256_setzero_ps());
+        let acc = _mm256_fmadd_ps(slope, _mm256_min_ps(acc, zero), _mm256_max_ps(acc, zero));
         // SAFETY: `lanes` is LANES = 8 writable f32, what one unaligned 256-bit store writes.
         #[allow(unsafe_code)]
         unsafe {
@@ -462,9 +506,10 @@ mod tests {
     use tract_onnx::tract_core::ops::math;
 
     /// The block by its definition, one output value at a time, in f64: the depthwise
-    /// convolution with its ReLU, then the 1×1 convolution, then its ReLU when `relu`.
+    /// convolution with its PReLU of `slopes` (a ReLU where they are 0), then the 1×1
+    /// convolution, then its ReLU when `relu`.
     #[allow(clippy::too_many_arguments)]
-    fn reference(x: &[f32], c: usize, h: usize, w: usize, s: usize, dw: &[f32], dwb: &[f32], pw: &[f32], pwb: &[f32], relu: bool) -> Vec<f32> {
+    fn reference(x: &[f32], c: usize, h: usize, w: usize, s: usize, dw: &[f32], dwb: &[f32], slopes: &[f32], pw: &[f32], pwb: &[f32], relu: bool) -> Vec<f32> {
         let (ho, wo) = (out_len(h, s), out_len(w, s));
         let mut middle = vec![0.0f64; c * ho * wo];
         for ch in 0..c {
@@ -481,7 +526,7 @@ mod tests {
                             sum += f64::from(dw[ch * 9 + ky * 3 + kx]) * f64::from(v);
                         }
                     }
-                    middle[(ch * ho + oy) * wo + ox] = sum.max(0.0);
+                    middle[(ch * ho + oy) * wo + ox] = if sum > 0.0 { sum } else { f64::from(slopes[ch]) * sum };
                 }
             }
         }
@@ -498,18 +543,24 @@ mod tests {
     #[test]
     fn equals_the_definition_at_both_strides_and_odd_sizes() {
         assert!(available(), "this CPU has no AVX2 and FMA: Separable cannot run here");
-        // (channels, output channels, h, w, stride, relu): the detector's shapes in small,
-        // sides that are not whole blocks, one band and several, groups not filled.
-        for (c, o, h, w, s, relu) in [
-            (16, 32, 12, 20, 1, true),
-            (8, 6, 9, 7, 2, true),
-            (3, 5, 2, 2, 1, false),
-            (5, 9, 31, 3, 2, false),
-            (4, 4, 40, 33, 1, true),
-            (6, 12, 17, 50, 2, true),
+        // (channels, output channels, h, w, stride, relu, prelu): the detector's shapes in
+        // small, sides that are not whole blocks, one band and several, groups not filled;
+        // PReLUs (the embedding's and liveness's blocks), planes of 49 and 40 pixels whose
+        // last columns take one and two vectors.
+        for (c, o, h, w, s, relu, prelu) in [
+            (16, 32, 12, 20, 1, true, false),
+            (8, 6, 9, 7, 2, true, false),
+            (3, 5, 2, 2, 1, false, false),
+            (5, 9, 31, 3, 2, false, false),
+            (4, 4, 40, 33, 1, true, false),
+            (6, 12, 17, 50, 2, true, false),
+            (13, 10, 7, 7, 1, false, true),
+            (9, 5, 10, 16, 2, false, true),
+            (7, 3, 5, 8, 1, true, true),
         ] {
             let x = pseudo_random(c * h * w, 7 + h as u32);
             let (dw, dwb) = (pseudo_random(c * 9, 11 + w as u32), pseudo_random(c, 13));
+            let slopes = if prelu { pseudo_random(c, 29) } else { vec![0.0; c] };
             let (pw, pwb) = (pseudo_random(o * c, 17), pseudo_random(o, 19));
             let (grouped_pw, padded_pwb) = grouped(&pw, &pwb, c, WIDE_GROUP);
             let mut got = vec![f32::NAN; o * out_len(h, s) * out_len(w, s)];
@@ -521,6 +572,7 @@ mod tests {
                 stride: s,
                 depthwise: &dw,
                 depthwise_bias: &dwb,
+                slopes: &slopes,
                 output_channels: o,
                 pointwise: &grouped_pw,
                 pointwise_bias: &padded_pwb,
@@ -528,16 +580,18 @@ mod tests {
                 pixel_major: false,
             };
             layer.run(&mut got);
-            let want = reference(&x, c, h, w, s, &dw, &dwb, &pw, &pwb, relu);
+            let want = reference(&x, c, h, w, s, &dw, &dwb, &slopes, &pw, &pwb, relu);
             for (i, (g, r)) in got.iter().zip(&want).enumerate() {
                 assert!((g - r).abs() <= 1e-5, "{c}→{o} {h}×{w} stride {s}: value {i}: {g} vs {r}");
             }
         }
     }
 
-    /// The chain as the ONNX import declutters it: depthwise `Conv`, `max(·, 0)`, the 1×1
-    /// product as an `EinSum`, `+ bias`, and a closing `max(·, 0)` when `closing_relu`.
-    fn block_model(c: usize, o: usize, h: usize, w: usize, stride: usize, output_axes: &str, closing_relu: bool) -> TypedModel {
+    /// The chain as the ONNX import declutters it: depthwise `Conv`, `max(·, 0)` (or our
+    /// PReLU when `prelu`), the 1×1 product as an `EinSum`, `+ bias`, and a closing
+    /// `max(·, 0)` when `closing_relu`.
+    #[allow(clippy::too_many_arguments)]
+    fn block_model(c: usize, o: usize, h: usize, w: usize, stride: usize, output_axes: &str, prelu: bool, closing_relu: bool) -> TypedModel {
         let mut model = TypedModel::default();
         let x = model.add_source("x", f32::fact([1, c, h, w])).unwrap();
         let konst = |model: &mut TypedModel, name: &str, shape: &[usize], seed: u32| {
@@ -560,8 +614,13 @@ mod tests {
         };
         let conv = Conv { pool_spec: spec, kernel_fmt: KernelFormat::OIHW, group: c, q_params: None };
         let y = model.wire_node("dw", conv, &[x, k, b]).unwrap();
-        let z = zero(&mut model, "zero4", 4);
-        let y = model.wire_node("relu", math::max(), &[y[0], z]).unwrap();
+        let y = if prelu {
+            let slopes = konst(&mut model, "slopes", &[c, 1, 1], 27);
+            model.wire_node("prelu", PreluOp, &[y[0], slopes]).unwrap()
+        } else {
+            let z = zero(&mut model, "zero4", 4);
+            model.wire_node("relu", math::max(), &[y[0], z]).unwrap()
+        };
         let pw = konst(&mut model, "pw.weights", &[o, c], 21);
         let einsum = EinSum { axes: format!("NIHW,OI->{output_axes}").parse().unwrap(), operating_dt: f32::datum_type(), q_params: None };
         let y = model.wire_node("pw", einsum, &[y[0], pw]).unwrap();
@@ -581,24 +640,34 @@ mod tests {
         assert!(available(), "this CPU has no AVX2 and FMA: Separable cannot run here");
         let (c, o, h, w) = (8, 12, 18, 26);
         let input = tract_ndarray::Array4::from_shape_vec([1, c, h, w], pseudo_random(c * h * w, 3)).unwrap().into_tensor();
-        for (stride, closing_relu, axes) in [(1, true, "OHW"), (2, true, "OHW"), (1, false, "OHW"), (1, false, "NHWO"), (2, false, "NHWO")] {
-            let mut ours = block_model(c, o, h, w, stride, axes, closing_relu);
+        for (stride, prelu, closing_relu, axes) in [
+            (1, false, true, "OHW"),
+            (2, false, true, "OHW"),
+            (1, false, false, "OHW"),
+            (1, false, false, "NHWO"),
+            (2, false, false, "NHWO"),
+            (1, true, false, "OHW"),
+            (2, true, false, "OHW"),
+            (1, true, true, "NOHW"),
+        ] {
+            let mut ours = block_model(c, o, h, w, stride, axes, prelu, closing_relu);
             let counted = multiply_adds(&ours);
-            assert_eq!(substitute(&mut ours).unwrap(), 1, "stride {stride}, {axes}");
+            assert_eq!(substitute(&mut ours).unwrap(), 1, "stride {stride}, {axes}, prelu {prelu}");
             let ours = ours.into_optimized().unwrap();
             assert!(ours.nodes().iter().any(|n| n.op_is::<SeparableOp>()));
-            assert!(!ours.nodes().iter().any(|n| n.op_is::<Conv>() || n.op_is::<EinSum>()), "{ours}");
+            let replaced = |n: &TypedNode| n.op_is::<Conv>() || n.op_is::<EinSum>() || n.op_is::<PreluOp>();
+            assert!(!ours.nodes().iter().any(replaced), "{ours}");
             // The same arithmetic declared: the stage counts of the bench and the board estimate.
             assert_eq!(multiply_adds(&ours), counted);
-            let theirs = block_model(c, o, h, w, stride, axes, closing_relu).into_optimized().unwrap();
+            let theirs = block_model(c, o, h, w, stride, axes, prelu, closing_relu).into_optimized().unwrap();
             let (a, b) = (run(ours, &input), run(theirs, &input));
             assert_eq!(a.len(), o * out_len(h, stride) * out_len(w, stride));
             assert_eq!(a.len(), b.len());
             for (x, y) in a.iter().zip(&b) {
-                assert!((x - y).abs() <= 1e-5, "stride {stride}, {axes}: {x} vs {y}");
+                assert!((x - y).abs() <= 1e-5, "stride {stride}, {axes}, prelu {prelu}: {x} vs {y}");
             }
         }
         // Not this chain: a stride of 3.
-        assert_eq!(substitute(&mut block_model(c, o, h, w, 3, "OHW", true)).unwrap(), 0);
+        assert_eq!(substitute(&mut block_model(c, o, h, w, 3, "OHW", false, true)).unwrap(), 0);
     }
 }

@@ -87,16 +87,18 @@ pub fn block(weights: &[f32], taps: &[f32], stride: usize, bias: &[f32; GROUP], 
     }
 }
 
-/// WIDE_LANES output columns of WIDE_GROUP channels into `out`, as [`block`] computes
-/// LANES × GROUP: `bias + Σₖ weights[k][j] · taps[k·stride + column]`, then `max(·, 0)` when
-/// `relu`. Twelve accumulators, three tap vectors and a broadcast fill the sixteen registers.
+/// `V`·LANES output columns (V of 1 to 3, WIDE_LANES at most) of WIDE_GROUP channels into the
+/// first columns of `out`, as [`block`] computes LANES × GROUP: `bias + Σₖ weights[k][j] ·
+/// taps[k·stride + column]`, then `max(·, 0)` when `relu`. With V = 3, twelve accumulators,
+/// three tap vectors and a broadcast fill the sixteen registers; a layer's last columns take
+/// the smallest V that covers them (a 7 × 7 plane is 49 columns: 72 computed instead of 96).
 ///
 /// # Safety
 ///
 /// The CPU must have AVX2 and FMA ([`available`]).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-pub fn wide_block(
+pub fn wide_block<const V: usize>(
     weights: &[f32],
     taps: &[f32],
     stride: usize,
@@ -107,12 +109,13 @@ pub fn wide_block(
     use std::arch::x86_64::{
         __m256, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_max_ps, _mm256_set1_ps, _mm256_setzero_ps, _mm256_storeu_ps,
     };
-    let mut acc: [[__m256; 3]; WIDE_GROUP] = bias.map(|b| [_mm256_set1_ps(b); 3]);
+    const { assert!(V >= 1 && V * LANES <= WIDE_LANES) };
+    let mut acc: [[__m256; V]; WIDE_GROUP] = bias.map(|b| [_mm256_set1_ps(b); V]);
     for (k, weight) in weights.chunks_exact(WIDE_GROUP).enumerate() {
-        let tap: &[f32; WIDE_LANES] = taps[k * stride..][..WIDE_LANES].try_into().unwrap_or(&[0.0; WIDE_LANES]);
-        // SAFETY: `tap` is 3 × 8 readable f32, what three unaligned 256-bit loads read.
+        let tap = &taps[k * stride..][..V * LANES];
+        // SAFETY: `tap` is V × 8 readable f32, what V unaligned 256-bit loads read.
         #[allow(unsafe_code)]
-        let t = unsafe { [0, 1, 2].map(|v| _mm256_loadu_ps(tap[v * LANES..].as_ptr())) };
+        let t: [__m256; V] = std::array::from_fn(|v| unsafe { _mm256_loadu_ps(tap[v * LANES..][..LANES].as_ptr()) });
         for (a, &wt) in acc.iter_mut().zip(weight) {
             let wt = _mm256_set1_ps(wt);
             for (a, t) in a.iter_mut().zip(t) {
@@ -123,7 +126,7 @@ pub fn wide_block(
     for (o, a) in out.iter_mut().zip(acc) {
         for (v, a) in a.into_iter().enumerate() {
             let a = if relu { _mm256_max_ps(a, _mm256_setzero_ps()) } else { a };
-            // SAFETY: `o[v·8..]` holds 8 writable f32 (v < 3), what one 256-bit store writes.
+            // SAFETY: `o[v·8..]` holds 8 writable f32 (v < V ≤ 3), what one 256-bit store writes.
             #[allow(unsafe_code)]
             unsafe {
                 _mm256_storeu_ps(o[v * LANES..][..LANES].as_mut_ptr(), a)
