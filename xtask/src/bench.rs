@@ -85,7 +85,7 @@ fn face_beside_onnxruntime(root: &Path, hadir: impl Fn() -> Result<Command>) -> 
         println!("  round {round}/{ROUNDS}: {} + {} frames", ours.len(), theirs.len());
     }
     let (ours, theirs) = (median(&mut ours), median(&mut theirs));
-    println!("onnxruntime's optimisation level per model (the fastest of four, chosen by the script): {levels}");
+    println!("onnxruntime's optimisation level per model (the fastest of four, chosen by the script; denormals as zero): {levels}");
     println!("face verify_ms_median={ours:.2}");
     println!("face ort_verify_ms_median={theirs:.2}");
     println!("face ratio_vs_ort={:.3}", ours / theirs);
