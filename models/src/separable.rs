@@ -38,7 +38,7 @@ use tract_onnx::tract_hir::internal::*;
 use crate::prelu::PreluOp;
 use crate::tile::{available, grouped, WIDE_GROUP};
 #[cfg(target_arch = "x86_64")]
-use crate::tile::{self, LANES, WIDER_LANES, WIDE_LANES, WIDE_LANES_512};
+use crate::tile::{self, LANES, LANES_512, WIDER_LANES, WIDE_LANES};
 
 /// Replaces every depthwise-separable block of a decluttered model; returns how many.
 pub fn substitute(model: &mut TypedModel) -> TractResult<usize> {
@@ -428,7 +428,7 @@ impl Layer<'_> {
                 // SAFETY: the CPU has AVX-512F (`wider` is set only then).
                 #[allow(unsafe_code)]
                 unsafe {
-                    self.pointwise::<WIDER_LANES>(&middle, y0, pixels, out, |weights, taps, bias, n, acc| match n.div_ceil(WIDE_LANES_512) {
+                    self.pointwise::<WIDER_LANES>(&middle, y0, pixels, out, |weights, taps, bias, n, acc| match n.div_ceil(LANES_512) {
                         3 => tile::wide_block_512::<3>(weights, taps, span, bias, self.relu, acc),
                         2 => tile::wide_block_512::<2>(weights, taps, span, bias, self.relu, acc),
                         _ => tile::wide_block_512::<1>(weights, taps, span, bias, self.relu, acc),
@@ -486,8 +486,9 @@ const BAND_PIXELS: usize = 256;
 
 /// One channel's depthwise output row with its activation: `v = bias + Σ weight · tap`, then
 /// `max(v, 0) + slope · min(v, 0)` (PReLU's branch-free form, as [`PreluOp`] computes it;
-/// exactly `max(v, 0)` when `slope` is 0), LANES columns at a time, at stride `S` (1 or 2). `rows` are the three input rows, padded as
-/// [`Layer::rows`] pads them: output column `ox` reads their columns `ox·S … ox·S + 2`.
+/// exactly `max(v, 0)` when `slope` is 0), LANES columns at a time, at stride `S` (1 or 2).
+/// `rows` are the three input rows, padded as [`Layer::rows`] pads them: output column `ox`
+/// reads their columns `ox·S … ox·S + 2`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 fn depthwise_row<const S: usize>(rows: &[&[f32]; 3], weights: &[std::arch::x86_64::__m256; 9], bias: f32, slope: f32, out: &mut [f32]) {

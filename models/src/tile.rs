@@ -29,9 +29,9 @@ pub const WIDE_LANES: usize = 3 * LANES;
 /// Output channels computed together by [`wide_block`].
 pub const WIDE_GROUP: usize = 4;
 /// Columns of one 512-bit vector of f32.
-pub const WIDE_LANES_512: usize = 16;
+pub const LANES_512: usize = 16;
 /// Output columns computed together by [`wide_block_512`]: three 512-bit vectors.
-pub const WIDER_LANES: usize = 3 * WIDE_LANES_512;
+pub const WIDER_LANES: usize = 3 * LANES_512;
 
 /// Whether this CPU runs the blocks: x86-64 with AVX2 and FMA.
 pub fn available() -> bool {
@@ -172,7 +172,7 @@ pub fn wide_block_512<const V: usize>(
     out: &mut [[f32; WIDER_LANES]; WIDE_GROUP],
 ) {
     use std::arch::x86_64::{__m512, _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_max_ps, _mm512_set1_ps, _mm512_setzero_ps, _mm512_storeu_ps};
-    const WIDTH: usize = WIDE_LANES_512;
+    const WIDTH: usize = LANES_512;
     const { assert!(V >= 1 && V * WIDTH <= WIDER_LANES) };
     let mut acc: [[__m512; V]; WIDE_GROUP] = bias.map(|b| [_mm512_set1_ps(b); V]);
     for (k, weight) in weights.chunks_exact(WIDE_GROUP).enumerate() {
