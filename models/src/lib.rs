@@ -17,7 +17,7 @@
 //! | [`prelu`] | a one-pass PReLU operator for tract (the stock expansion cost ¾ of two models' time) |
 //! | [`softmax`] | a softmax over short rows (the detector's 4,420 pairs), in place of tract's long-row kernel |
 //! | [`stem`] | the models' first convolution (3×3, stride 2, on the image) in AVX2 register blocks, in place of tract's patch gathering (x86-64) |
-//! | [`separable`] | depthwise 3×3 + ReLU or PReLU + 1×1 blocks (the detector's, embedding's and liveness's) band by band in one operator, without the tensor between them (x86-64) |
+//! | [`separable`] | depthwise 3×3 + ReLU, PReLU or nothing + 1×1 blocks (the detector's, embedding's, liveness's and head pose's) band by band in one operator, without the tensor between them (x86-64) |
 //! | [`tile`] | the AVX2 and AVX-512 register blocks (8 channels × 8 columns, 4 × 24, 4 × 48) that `stem` and `separable` sum in |
 //! | [`detect`] | detector outputs → boxes, NMS, choice of the face to verify |
 //! | [`landmarks`] | the 68-point model's crop and decoding, 68 → 5 points |

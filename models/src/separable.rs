@@ -1,13 +1,14 @@
-//! Depthwise-separable blocks for tract: a 3×3 depthwise convolution and its ReLU or PReLU,
-//! then a 1×1 convolution (and its ReLU), computed band of rows by band of rows in one
+//! Depthwise-separable blocks for tract: a 3×3 depthwise convolution and its ReLU or PReLU (or
+//! none), then a 1×1 convolution (and its ReLU), computed band of rows by band of rows in one
 //! operator.
 //!
 //! The detector is a chain of such blocks (MobileNet's, stride 1 or 2: eighteen, of which six
 //! end in its heads); the embedding and liveness models have one in each of their inverted
 //! residual blocks (sixteen and fifteen), with a PReLU after the depthwise convolution and no
-//! activation after the 1×1 one. tract runs each as four passes over whole tensors: the
-//! depthwise convolution, its activation, a packing of that result for the matrix product,
-//! then the product with its bias. At the detector's first resolution (160×120) the tensors
+//! activation after the 1×1 one; the head-pose model (ShuffleNet's) has nineteen, with no
+//! activation after the depthwise convolution. tract runs each as up to four passes over whole
+//! tensors: the depthwise convolution, its activation, a packing of that result for the matrix
+//! product, then the product with its bias. At the detector's first resolution (160×120) the tensors
 //! between the passes are 1.2 and 2.4 MB, more than a core's L2 cache, so every pass reads its
 //! input back from further away: the stride-2 depthwise convolution there profiled at 1.6 ms
 //! for 1.4 M multiply-adds.
@@ -23,10 +24,10 @@
 //! It is used on x86-64 CPUs with AVX2 and FMA (checked at run time), as [`stem`](crate::stem)
 //! is; elsewhere tract's operators stay. It must take only this chain, each link the only
 //! consumer of the one before: a `Conv` of `C` groups (3×3, stride 1 or 2, padding 1, constant
-//! weights and bias) → `max(·, 0)` or a [`PreluOp`] with constant slopes → the `EinSum` of a
-//! 1×1 convolution with constant weights `[O, C]`, output `[O, H, W]` or `[1, O, H, W]` (the
-//! backbones) or `[1, H, W, O]` (the detector's heads) → `+` a constant bias of that rank →
-//! optionally `max(·, 0)`. What follows (a residual sum, a PReLU) stays tract's or ours.
+//! weights and bias) → `max(·, 0)`, a [`PreluOp`] with constant slopes, or nothing → the
+//! `EinSum` of a 1×1 convolution with constant weights `[O, C]`, output `[O, H, W]` or
+//! `[1, O, H, W]` (the backbones) or `[1, H, W, O]` (the detector's heads) → `+` a constant
+//! bias of that rank → optionally `max(·, 0)`. What follows (a residual sum, a PReLU) stays tract's or ours.
 
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::binary::TypedBinOp;
@@ -117,10 +118,16 @@ fn block_of(model: &TypedModel, id: usize) -> TractResult<Option<(SeparableOp, u
     let (Some(dw_weights), Some(dw_bias)) = (constant(model, node.inputs[1])?, constant(model, node.inputs[2])?) else {
         return Ok(None);
     };
-    // The chain: ReLU or PReLU, the 1×1 product, its bias, maybe a ReLU.
-    let Some(activation) = only_successor(model, id)? else { return Ok(None) };
-    let Some(slopes) = slopes_of(model, activation, channels)? else { return Ok(None) };
-    let Some(einsum) = only_successor(model, activation.id)? else { return Ok(None) };
+    // The chain: ReLU, PReLU or nothing, the 1×1 product, its bias, maybe a ReLU.
+    let Some(next) = only_successor(model, id)? else { return Ok(None) };
+    let (slopes, einsum) = if next.op_is::<EinSum>() {
+        // No activation: slopes of 1 make `max(v, 0) + min(v, 0)`, exactly v.
+        (Arc::new(tract_ndarray::Array1::from_elem(channels, 1.0f32).into_tensor()), next)
+    } else {
+        let Some(slopes) = slopes_of(model, next, channels)? else { return Ok(None) };
+        let Some(einsum) = only_successor(model, next.id)? else { return Ok(None) };
+        (slopes, einsum)
+    };
     let Some(einsum_op) = einsum.op_as::<EinSum>().filter(|e| e.q_params.is_none() && e.operating_dt == f32::datum_type()) else {
         return Ok(None);
     };
@@ -541,8 +548,8 @@ mod tests {
     use tract_onnx::tract_core::ops::math;
 
     /// The block by its definition, one output value at a time, in f64: the depthwise
-    /// convolution with its PReLU of `slopes` (a ReLU where they are 0), then the 1×1
-    /// convolution, then its ReLU when `relu`.
+    /// convolution with its PReLU of `slopes` (a ReLU where they are 0, nothing where 1), then
+    /// the 1×1 convolution, then its ReLU when `relu`.
     #[allow(clippy::too_many_arguments)]
     fn reference(x: &[f32], c: usize, h: usize, w: usize, s: usize, dw: &[f32], dwb: &[f32], slopes: &[f32], pw: &[f32], pwb: &[f32], relu: bool) -> Vec<f32> {
         let (ho, wo) = (out_len(h, s), out_len(w, s));
@@ -578,25 +585,33 @@ mod tests {
     #[test]
     fn equals_the_definition_at_both_strides_and_odd_sizes() {
         assert!(available(), "this CPU has no AVX2 and FMA: Separable cannot run here");
-        // (channels, output channels, h, w, stride, relu, prelu): the detector's shapes in
-        // small, sides that are not whole blocks, one band and several, groups not filled;
-        // PReLUs (the embedding's and liveness's blocks), planes of 49, 40 and 30 pixels whose
-        // last columns take one, two or three vectors of either width.
-        for (c, o, h, w, s, relu, prelu) in [
-            (16, 32, 12, 20, 1, true, false),
-            (8, 6, 9, 7, 2, true, false),
-            (3, 5, 2, 2, 1, false, false),
-            (5, 9, 31, 3, 2, false, false),
-            (4, 4, 40, 33, 1, true, false),
-            (6, 12, 17, 50, 2, true, false),
-            (13, 10, 7, 7, 1, false, true),
-            (9, 5, 10, 16, 2, false, true),
-            (7, 3, 5, 8, 1, true, true),
-            (11, 6, 5, 6, 1, false, true),
+        use Activation::{Nothing, Prelu, Relu};
+        // (channels, output channels, h, w, stride, closing relu, activation): the detector's
+        // shapes in small, sides that are not whole blocks, one band and several, groups not
+        // filled; PReLUs (the embedding's and liveness's blocks) and no activation (the pose
+        // model's), planes of 49, 40 and 30 pixels whose last columns take one, two or three
+        // vectors of either width.
+        for (c, o, h, w, s, relu, activation) in [
+            (16, 32, 12, 20, 1, true, Relu),
+            (8, 6, 9, 7, 2, true, Relu),
+            (3, 5, 2, 2, 1, false, Relu),
+            (5, 9, 31, 3, 2, false, Relu),
+            (4, 4, 40, 33, 1, true, Relu),
+            (6, 12, 17, 50, 2, true, Relu),
+            (13, 10, 7, 7, 1, false, Prelu),
+            (9, 5, 10, 16, 2, false, Prelu),
+            (7, 3, 5, 8, 1, true, Prelu),
+            (11, 6, 5, 6, 1, false, Prelu),
+            (12, 7, 9, 11, 2, true, Nothing),
+            (5, 8, 6, 13, 1, true, Nothing),
         ] {
             let x = pseudo_random(c * h * w, 7 + h as u32);
             let (dw, dwb) = (pseudo_random(c * 9, 11 + w as u32), pseudo_random(c, 13));
-            let slopes = if prelu { pseudo_random(c, 29) } else { vec![0.0; c] };
+            let slopes = match activation {
+                Activation::Relu => vec![0.0; c],
+                Activation::Prelu => pseudo_random(c, 29),
+                Activation::Nothing => vec![1.0; c],
+            };
             let (pw, pwb) = (pseudo_random(o * c, 17), pseudo_random(o, 19));
             let (grouped_pw, padded_pwb) = grouped(&pw, &pwb, c, WIDE_GROUP);
             let want = reference(&x, c, h, w, s, &dw, &dwb, &slopes, &pw, &pwb, relu);
@@ -627,11 +642,18 @@ mod tests {
         }
     }
 
-    /// The chain as the ONNX import declutters it: depthwise `Conv`, `max(·, 0)` (or our
-    /// PReLU when `prelu`), the 1×1 product as an `EinSum`, `+ bias`, and a closing
-    /// `max(·, 0)` when `closing_relu`.
+    /// What follows the depthwise convolution in [`block_model`].
+    #[derive(Debug, Clone, Copy)]
+    enum Activation {
+        Relu,
+        Prelu,
+        Nothing,
+    }
+
+    /// The chain as the ONNX import declutters it: depthwise `Conv`, its `activation`, the 1×1
+    /// product as an `EinSum`, `+ bias`, and a closing `max(·, 0)` when `closing_relu`.
     #[allow(clippy::too_many_arguments)]
-    fn block_model(c: usize, o: usize, h: usize, w: usize, stride: usize, output_axes: &str, prelu: bool, closing_relu: bool) -> TypedModel {
+    fn block_model(c: usize, o: usize, h: usize, w: usize, stride: usize, output_axes: &str, activation: Activation, closing_relu: bool) -> TypedModel {
         let mut model = TypedModel::default();
         let x = model.add_source("x", f32::fact([1, c, h, w])).unwrap();
         let konst = |model: &mut TypedModel, name: &str, shape: &[usize], seed: u32| {
@@ -654,12 +676,16 @@ mod tests {
         };
         let conv = Conv { pool_spec: spec, kernel_fmt: KernelFormat::OIHW, group: c, q_params: None };
         let y = model.wire_node("dw", conv, &[x, k, b]).unwrap();
-        let y = if prelu {
-            let slopes = konst(&mut model, "slopes", &[c, 1, 1], 27);
-            model.wire_node("prelu", PreluOp, &[y[0], slopes]).unwrap()
-        } else {
-            let z = zero(&mut model, "zero4", 4);
-            model.wire_node("relu", math::max(), &[y[0], z]).unwrap()
+        let y = match activation {
+            Activation::Prelu => {
+                let slopes = konst(&mut model, "slopes", &[c, 1, 1], 27);
+                model.wire_node("prelu", PreluOp, &[y[0], slopes]).unwrap()
+            }
+            Activation::Relu => {
+                let z = zero(&mut model, "zero4", 4);
+                model.wire_node("relu", math::max(), &[y[0], z]).unwrap()
+            }
+            Activation::Nothing => y,
         };
         let pw = konst(&mut model, "pw.weights", &[o, c], 21);
         let einsum = EinSum { axes: format!("NIHW,OI->{output_axes}").parse().unwrap(), operating_dt: f32::datum_type(), q_params: None };
@@ -680,34 +706,37 @@ mod tests {
         assert!(available(), "this CPU has no AVX2 and FMA: Separable cannot run here");
         let (c, o, h, w) = (8, 12, 18, 26);
         let input = tract_ndarray::Array4::from_shape_vec([1, c, h, w], pseudo_random(c * h * w, 3)).unwrap().into_tensor();
-        for (stride, prelu, closing_relu, axes) in [
-            (1, false, true, "OHW"),
-            (2, false, true, "OHW"),
-            (1, false, false, "OHW"),
-            (1, false, false, "NHWO"),
-            (2, false, false, "NHWO"),
-            (1, true, false, "OHW"),
-            (2, true, false, "OHW"),
-            (1, true, true, "NOHW"),
+        use Activation::{Nothing, Prelu, Relu};
+        for (stride, activation, closing_relu, axes) in [
+            (1, Relu, true, "OHW"),
+            (2, Relu, true, "OHW"),
+            (1, Relu, false, "OHW"),
+            (1, Relu, false, "NHWO"),
+            (2, Relu, false, "NHWO"),
+            (1, Prelu, false, "OHW"),
+            (2, Prelu, false, "OHW"),
+            (1, Prelu, true, "NOHW"),
+            (1, Nothing, true, "OHW"),
+            (2, Nothing, true, "OHW"),
         ] {
-            let mut ours = block_model(c, o, h, w, stride, axes, prelu, closing_relu);
+            let mut ours = block_model(c, o, h, w, stride, axes, activation, closing_relu);
             let counted = multiply_adds(&ours);
-            assert_eq!(substitute(&mut ours).unwrap(), 1, "stride {stride}, {axes}, prelu {prelu}");
+            assert_eq!(substitute(&mut ours).unwrap(), 1, "stride {stride}, {axes}, {activation:?}");
             let ours = ours.into_optimized().unwrap();
             assert!(ours.nodes().iter().any(|n| n.op_is::<SeparableOp>()));
             let replaced = |n: &TypedNode| n.op_is::<Conv>() || n.op_is::<EinSum>() || n.op_is::<PreluOp>();
             assert!(!ours.nodes().iter().any(replaced), "{ours}");
             // The same arithmetic declared: the stage counts of the bench and the board estimate.
             assert_eq!(multiply_adds(&ours), counted);
-            let theirs = block_model(c, o, h, w, stride, axes, prelu, closing_relu).into_optimized().unwrap();
+            let theirs = block_model(c, o, h, w, stride, axes, activation, closing_relu).into_optimized().unwrap();
             let (a, b) = (run(ours, &input), run(theirs, &input));
             assert_eq!(a.len(), o * out_len(h, stride) * out_len(w, stride));
             assert_eq!(a.len(), b.len());
             for (x, y) in a.iter().zip(&b) {
-                assert!((x - y).abs() <= 1e-5, "stride {stride}, {axes}, prelu {prelu}: {x} vs {y}");
+                assert!((x - y).abs() <= 1e-5, "stride {stride}, {axes}, {activation:?}: {x} vs {y}");
             }
         }
         // Not this chain: a stride of 3.
-        assert_eq!(substitute(&mut block_model(c, o, h, w, 3, "OHW", false, true)).unwrap(), 0);
+        assert_eq!(substitute(&mut block_model(c, o, h, w, 3, "OHW", Relu, true)).unwrap(), 0);
     }
 }
