@@ -238,7 +238,8 @@ pub struct SeparableOp {
     /// `[C, 1, 3, 3]`, the model's constant as it is.
     depthwise: Arc<Tensor>,
     depthwise_bias: Arc<Tensor>,
-    /// `[C]`-many slopes of the activation after the depthwise convolution: zeros for a ReLU.
+    /// `[C]`-many slopes of the activation after the depthwise convolution: zeros for a ReLU,
+    /// ones for none.
     slopes: Arc<Tensor>,
     /// The 1×1 weights by groups of WIDE_GROUP output channels ([`grouped`]).
     pointwise: Arc<Tensor>,
