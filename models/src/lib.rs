@@ -15,10 +15,12 @@
 //! | [`engine`] | [`FaceEngine`]: loads the models once, [`FaceEngine::analyze`] runs the pipeline on an `RgbImage` and returns an [`Analysis`] (faces, [`Subject`] with embedding and liveness, [`QualityIssue`]s, stage timings) |
 //! | [`network`] | one ONNX model: checksum, load, fixed input shape, optimise, run; [`default_models_dir`] |
 //! | [`prelu`] | a one-pass PReLU operator for tract (the stock expansion cost ¾ of two models' time) |
+//! | [`pool`] | max pooling (the head-pose and eye models') row by row, in place of tract's general pooling geometry |
 //! | [`softmax`] | a softmax over short rows (the detector's 4,420 pairs), in place of tract's long-row kernel |
-//! | [`stem`] | the models' first convolution (3×3, stride 2, on the image) in AVX2 register blocks, in place of tract's patch gathering (x86-64) |
+//! | [`stem`] | the models' first convolution (3×3, stride 2, on the image) and its ReLU, summed by `tile`, in place of tract's patch gathering (x86-64) |
 //! | [`separable`] | depthwise 3×3 + ReLU, PReLU or nothing + 1×1 blocks (the detector's, embedding's, liveness's and head pose's) band by band in one operator, without the tensor between them (x86-64) |
-//! | [`tile`] | the AVX2 and AVX-512 register blocks (8 channels × 8 columns, 4 × 24, 4 × 48) that `stem` and `separable` sum in |
+//! | [`pattern`] | what `stem` and `separable` look for in a tract graph: constants, ReLUs, chains of only consumers |
+//! | [`tile`] | the 1×1 sum over a buffer of taps in AVX2 and AVX-512 register blocks (4 channels × 24 or 48 columns) that `stem` and `separable` use |
 //! | [`detect`] | detector outputs → boxes, NMS, choice of the face to verify |
 //! | [`landmarks`] | the 68-point model's crop and decoding, 68 → 5 points |
 //! | [`geometry`] | points, boxes, affine maps, least-squares similarity, ArcFace reference points |
@@ -60,7 +62,9 @@ pub mod geometry;
 pub mod landmarks;
 pub mod liveness;
 pub mod network;
+pub mod pattern;
 pub mod photo;
+pub mod pool;
 pub mod pose;
 pub mod prelu;
 pub mod quality;

@@ -243,6 +243,7 @@ impl Network {
                 .into_typed()?
                 .into_decluttered()?;
             crate::softmax::substitute(&mut model)?;
+            crate::pool::substitute(&mut model)?;
             crate::stem::substitute(&mut model)?;
             crate::separable::substitute(&mut model)?;
             let model = model.into_optimized()?;

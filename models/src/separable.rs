@@ -36,10 +36,11 @@ use tract_onnx::tract_core::ops::einsum::EinSum;
 use tract_onnx::tract_core::ops::nn::DataFormat;
 use tract_onnx::tract_hir::internal::*;
 
+use crate::pattern::{constant, is_relu, only_successor};
 use crate::prelu::PreluOp;
 use crate::tile::{available, grouped, WIDE_GROUP};
 #[cfg(target_arch = "x86_64")]
-use crate::tile::{self, LANES, LANES_512, WIDER_LANES, WIDE_LANES};
+use crate::tile::{self, Placement, LANES, WIDER_LANES};
 
 /// Replaces every depthwise-separable block of a decluttered model; returns how many.
 pub fn substitute(model: &mut TypedModel) -> TractResult<usize> {
@@ -59,27 +60,6 @@ pub fn substitute(model: &mut TypedModel) -> TractResult<usize> {
         replaced += 1;
     }
     Ok(replaced)
-}
-
-/// The constant value of `outlet`, if it is one.
-fn constant(model: &TypedModel, outlet: OutletId) -> TractResult<Option<Arc<Tensor>>> {
-    Ok(model.outlet_fact(outlet)?.konst.clone())
-}
-
-/// Whether `node` is `max(x, 0)` of f32 with `x` its first input.
-fn is_relu(model: &TypedModel, node: &TypedNode) -> TractResult<bool> {
-    let max = node.op_as::<TypedBinOp>().is_some_and(|op| op.0.name() == "Max");
-    if !max || node.inputs.len() != 2 {
-        return Ok(false);
-    }
-    let Some(zero) = constant(model, node.inputs[1])? else { return Ok(false) };
-    Ok(zero.datum_type() == f32::datum_type() && zero.len() == 1 && zero.is_all_zero()?)
-}
-
-/// The node consuming `id`'s only output, when it is its only consumer and reads it first.
-fn only_successor(model: &TypedModel, id: usize) -> TractResult<Option<&TypedNode>> {
-    let Some(next) = model.single_succ(id)? else { return Ok(None) };
-    Ok((next.inputs.first() == Some(&OutletId::new(id, 0))).then_some(next))
 }
 
 /// The operator for the block that starts with the depthwise convolution `id`, and the last
@@ -432,58 +412,12 @@ impl Layer<'_> {
                 }
             }
             let pixels = rows_here * wo;
-            if self.wider {
-                // SAFETY: the CPU has AVX-512F (`wider` is set only then).
-                #[allow(unsafe_code)]
-                unsafe {
-                    self.pointwise::<WIDER_LANES>(&middle, y0, pixels, out, |weights, taps, bias, n, acc| match n.div_ceil(LANES_512) {
-                        3 => tile::wide_block_512::<3>(weights, taps, span, bias, self.relu, acc),
-                        2 => tile::wide_block_512::<2>(weights, taps, span, bias, self.relu, acc),
-                        _ => tile::wide_block_512::<1>(weights, taps, span, bias, self.relu, acc),
-                    })
-                }
+            let placement = if self.pixel_major {
+                Placement::Pixels { first: y0 * wo * self.output_channels, channels: self.output_channels }
             } else {
-                self.pointwise::<WIDE_LANES>(&middle, y0, pixels, out, |weights, taps, bias, n, acc| match n.div_ceil(LANES) {
-                    3 => tile::wide_block::<3>(weights, taps, span, bias, self.relu, acc),
-                    2 => tile::wide_block::<2>(weights, taps, span, bias, self.relu, acc),
-                    _ => tile::wide_block::<1>(weights, taps, span, bias, self.relu, acc),
-                });
-            }
-        }
-    }
-
-    /// The 1×1 convolution of a band of `pixels` output pixels from `middle`, N pixels ×
-    /// WIDE_GROUP output channels at a time by `block`, into `out`.
-    #[inline(always)]
-    fn pointwise<const N: usize>(
-        &self,
-        middle: &[f32],
-        y0: usize,
-        pixels: usize,
-        out: &mut [f32],
-        block: impl Fn(&[f32], &[f32], &[f32; WIDE_GROUP], usize, &mut [[f32; N]; WIDE_GROUP]),
-    ) {
-        let (c, wo) = (self.channels, out_len(self.w, self.stride));
-        let plane = out_len(self.h, self.stride) * wo;
-        for (g, weights) in self.pointwise.chunks_exact(c * WIDE_GROUP).enumerate() {
-            let bias: [f32; WIDE_GROUP] = self.pointwise_bias[g * WIDE_GROUP..][..WIDE_GROUP].try_into().unwrap_or([0.0; WIDE_GROUP]);
-            let channels = (self.output_channels - g * WIDE_GROUP).min(WIDE_GROUP);
-            let mut acc = [[0.0f32; N]; WIDE_GROUP];
-            for x0 in (0..pixels).step_by(N) {
-                let n = N.min(pixels - x0);
-                block(weights, &middle[x0..], &bias, n, &mut acc);
-                if self.pixel_major {
-                    // Few channels (the heads give 4 to 12 per pixel): value by value.
-                    let first = (y0 * wo + x0) * self.output_channels + g * WIDE_GROUP;
-                    for (j, lanes) in acc.iter().enumerate().take(channels) {
-                        for (x, &v) in lanes[..n].iter().enumerate() {
-                            out[first + x * self.output_channels + j] = v;
-                        }
-                    }
-                } else {
-                    tile::store(&acc, channels, n, out, g * WIDE_GROUP * plane + y0 * wo + x0, plane);
-                }
-            }
+                Placement::Planes { first: y0 * wo, plane: ho * wo }
+            };
+            tile::pointwise(self.pointwise, self.pointwise_bias, self.output_channels, &middle, span, pixels, self.relu, self.wider, out, placement);
         }
     }
 }

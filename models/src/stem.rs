@@ -7,11 +7,13 @@
 //! against 17 for the whole embedding model: fr_liveness's stem (3.5 M multiply-adds) took
 //! 1.27 ms, more than any other of its layers.
 //!
-//! [`substitute`] replaces such a layer with [`StemConvOp`]. Per output row it gathers the 9
-//! or 27 taps of every output column into a small buffer (the even and odd columns of three
-//! input rows, zeros at the border); then [`tile::block`] sums 8 output columns of 8 channels
-//! at a time in AVX2 registers. The same sums in another order: outputs agree with tract's to
-//! float rounding.
+//! [`substitute`] replaces such a layer, and the ReLU after it where there is one, with
+//! [`StemConvOp`]. Per output row it gathers the 9 or 27 taps of every output column into a
+//! small buffer (the even and odd columns of three input rows, zeros at the border); then
+//! [`tile::pointwise`] sums that buffer as a 1×1 convolution of 9 or 27 channels, in AVX-512
+//! registers where the CPU has them. The same sums in another order: outputs agree with
+//! tract's to float rounding. (Until 2026-12-06 it summed 8 channels × 8 columns in AVX2
+//! registers, and tract applied the ReLU in a pass of its own.)
 //!
 //! It is used on x86-64 CPUs with AVX2 and FMA (checked at run time), where it was measured.
 //! Elsewhere, the board's aarch64 included, tract's convolution stays until the operator is
@@ -23,14 +25,15 @@ use tract_onnx::tract_core::ops::cnn::{Conv, KernelFormat, PaddingSpec};
 use tract_onnx::tract_core::ops::nn::DataFormat;
 use tract_onnx::tract_hir::internal::*;
 
-use crate::tile::{available, grouped, GROUP};
+use crate::pattern::{constant, is_relu, only_successor};
+use crate::tile::{available, grouped, WIDE_GROUP};
 #[cfg(target_arch = "x86_64")]
-use crate::tile::{self, LANES};
+use crate::tile::{self, Placement, LANES_512};
 
 /// At most this many input planes (a stem reads the image: grey or colour).
 const MAX_INPUT_CHANNELS: usize = 4;
 
-/// Replaces every stem convolution of a decluttered model; returns how many.
+/// Replaces every stem convolution (and its ReLU) of a decluttered model; returns how many.
 pub fn substitute(model: &mut TypedModel) -> TractResult<usize> {
     if !available() {
         return Ok(0);
@@ -39,17 +42,22 @@ pub fn substitute(model: &mut TypedModel) -> TractResult<usize> {
     for id in model.eval_order()? {
         let node = model.node(id);
         let Some(conv) = node.op_as::<Conv>() else { continue };
-        let Some(op) = stem_of(model, node, conv)? else { continue };
-        let input = node.inputs[0];
-        let patch = TypedModelPatch::replace_single_op(model, node, &[input], op)?;
+        let Some(mut op) = stem_of(model, node, conv)? else { continue };
+        let closing = only_successor(model, id)?.filter(|n| is_relu(model, n).unwrap_or(false)).map(|n| n.id);
+        op.relu = closing.is_some();
+        let last = closing.unwrap_or(id);
+        let mut patch = TypedModelPatch::new(format!("stem {}", node.name));
+        let input = patch.tap_model(model, node.inputs[0])?;
+        let output = patch.wire_node(format!("{}.stem", model.node(last).name), op, &[input])?;
+        patch.shunt_outside(model, last.into(), output[0])?;
         patch.apply(model)?;
         replaced += 1;
     }
     Ok(replaced)
 }
 
-/// The stem operator for `conv`, if it is one: f32, NCHW, batch 1, one group, 3×3, stride 2,
-/// padding 1 on every side, no dilation, constant weights (OIHW) and bias.
+/// The stem operator for `conv` (without its ReLU), if it is one: f32, NCHW, batch 1, one
+/// group, 3×3, stride 2, padding 1 on every side, no dilation, constant weights (OIHW) and bias.
 fn stem_of(model: &TypedModel, node: &TypedNode, conv: &Conv) -> TractResult<Option<StemConvOp>> {
     let spec = &conv.pool_spec;
     let one_each = |v: &[usize], n: usize| v.len() == 2 && v.iter().all(|&x| x == n);
@@ -77,8 +85,7 @@ fn stem_of(model: &TypedModel, node: &TypedNode, conv: &Conv) -> TractResult<Opt
     if !eligible {
         return Ok(None);
     }
-    let constant = |i: usize| model.outlet_fact(node.inputs[i]).map(|f| f.konst.clone());
-    let (Some(weights), Some(bias)) = (constant(1)?, constant(2)?) else { return Ok(None) };
+    let (Some(weights), Some(bias)) = (constant(model, node.inputs[1])?, constant(model, node.inputs[2])?) else { return Ok(None) };
     let (cin, cout) = (spec.input_channels, spec.output_channels);
     if weights.datum_type() != f32::datum_type()
         || bias.datum_type() != f32::datum_type()
@@ -88,16 +95,18 @@ fn stem_of(model: &TypedModel, node: &TypedNode, conv: &Conv) -> TractResult<Opt
         return Ok(None);
     }
     let (weights, bias) = (weights.try_as_plain_ram()?, bias.try_as_plain_ram()?);
-    let (grouped, bias) = grouped(weights.as_slice::<f32>()?, bias.as_slice::<f32>()?, cin * 9, GROUP);
+    let (grouped, bias) = grouped(weights.as_slice::<f32>()?, bias.as_slice::<f32>()?, cin * 9, WIDE_GROUP);
     Ok(Some(StemConvOp {
         input_channels: cin,
         output_channels: cout,
         grouped: Arc::new(tract_ndarray::Array1::from_vec(grouped).into_tensor()),
         bias: Arc::new(tract_ndarray::Array1::from_vec(bias).into_tensor()),
+        relu: false,
     }))
 }
 
-/// A 3×3 stride-2 convolution with padding 1 of a `[1, input_channels, h, w]` f32 image.
+/// A 3×3 stride-2 convolution with padding 1 of a `[1, input_channels, h, w]` f32 image, and
+/// its ReLU when `relu`.
 #[derive(Debug, Clone, Hash, PartialEq, Eq)]
 pub struct StemConvOp {
     input_channels: usize,
@@ -106,6 +115,8 @@ pub struct StemConvOp {
     grouped: Arc<Tensor>,
     /// The bias, zeros past the last channel to a whole group.
     bias: Arc<Tensor>,
+    /// Whether a ReLU follows (and was replaced too).
+    relu: bool,
 }
 
 /// Output size along an axis of `n` pixels (kernel 3, stride 2, padding 1).
@@ -154,6 +165,8 @@ impl StemConvOp {
             output_channels: self.output_channels,
             grouped: grouped.as_slice::<f32>()?,
             bias: bias.as_slice::<f32>()?,
+            relu: self.relu,
+            wider: tile::available_512(),
         };
         Ok(layer.run())
     }
@@ -193,6 +206,9 @@ struct Layer<'a> {
     output_channels: usize,
     grouped: &'a [f32],
     bias: &'a [f32],
+    relu: bool,
+    /// Whether [`tile::pointwise`] may use 512-bit vectors.
+    wider: bool,
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -206,8 +222,7 @@ impl Layer<'_> {
         }
     }
 
-    /// Every output row: its taps gathered, then [`tile::block`] for each LANES columns × GROUP
-    /// channels.
+    /// Every output row: its taps gathered, then summed by [`tile::pointwise`].
     #[target_feature(enable = "avx2,fma")]
     fn rows(&self) -> Vec<f32> {
         let (h, w, cin) = (self.h, self.w, self.channels);
@@ -217,8 +232,8 @@ impl Layer<'_> {
         let plane = ho * wo;
         let mut out = vec![0.0f32; cout * plane];
         // Row k of `taps` (k = (c·3 + ky)·3 + kx): the input value under tap k of every output
-        // column, 0 in the padding and past the last column (rows are whole blocks of LANES).
-        let stride = wo.div_ceil(LANES) * LANES;
+        // column, 0 in the padding and past the last column (to what `pointwise` reads).
+        let stride = wo.next_multiple_of(LANES_512);
         let mut taps = vec![0.0f32; taps_per_output * stride];
         for oy in 0..ho {
             for c in 0..cin {
@@ -254,15 +269,8 @@ impl Layer<'_> {
                     }
                 }
             }
-            for (g, weights) in self.grouped.chunks_exact(taps_per_output * GROUP).enumerate() {
-                let group_bias: [f32; GROUP] = self.bias[g * GROUP..][..GROUP].try_into().unwrap_or([0.0; GROUP]);
-                let channels = (cout - g * GROUP).min(GROUP);
-                let mut acc = [[0.0f32; LANES]; GROUP];
-                for x0 in (0..wo).step_by(LANES) {
-                    tile::block(weights, &taps[x0..], stride, &group_bias, &mut acc);
-                    tile::store(&acc, channels, LANES.min(wo - x0), &mut out, g * GROUP * plane + oy * wo + x0, plane);
-                }
-            }
+            let placement = Placement::Planes { first: oy * wo, plane };
+            tile::pointwise(self.grouped, self.bias, cout, &taps, stride, wo, self.relu, self.wider, &mut out, placement);
         }
         out
     }
@@ -304,23 +312,32 @@ mod tests {
     #[test]
     fn equals_the_definition_on_odd_and_even_sizes() {
         // (input channels, output channels, h, w): grey and colour, odd and even sides, the
-        // smallest image, and a wide one.
+        // smallest image, wide ones (the last block of one, two and three vectors), each with
+        // and without its ReLU, in both vector widths where the CPU has AVX-512.
         assert!(available(), "this CPU has no AVX2 and FMA: StemConv cannot run here");
-        for (cin, cout, h, w) in [(3, 16, 12, 16), (1, 8, 9, 7), (3, 5, 2, 2), (3, 4, 3, 33), (2, 3, 17, 6)] {
+        let shapes = [(3, 16, 12, 16), (1, 8, 9, 7), (3, 5, 2, 2), (3, 4, 3, 33), (2, 3, 17, 6), (3, 24, 5, 120), (3, 9, 4, 160)];
+        for (cin, cout, h, w) in shapes {
             let image = pseudo_random(cin * h * w, 7 + h as u32);
             let weights = pseudo_random(cout * cin * 9, 11 + w as u32);
             let bias = pseudo_random(cout, 13);
-            let (grouped, padded) = grouped(&weights, &bias, cin * 9, GROUP);
-            let got = Layer { image: &image, channels: cin, h, w, output_channels: cout, grouped: &grouped, bias: &padded }.run();
-            let want = reference(&image, cin, h, w, &weights, &bias);
-            assert_eq!(got.len(), cout * out_len(h) * out_len(w));
-            for (i, (g, r)) in got.iter().zip(&want).enumerate() {
-                assert!((g - r).abs() <= 1e-5, "{cin}→{cout} {h}×{w}: value {i}: {g} vs {r}");
+            let (grouped, padded) = grouped(&weights, &bias, cin * 9, WIDE_GROUP);
+            let plain = reference(&image, cin, h, w, &weights, &bias);
+            for (relu, wider) in [(false, false), (true, false), (false, true), (true, true)] {
+                if wider && !tile::available_512() {
+                    continue;
+                }
+                let layer = Layer { image: &image, channels: cin, h, w, output_channels: cout, grouped: &grouped, bias: &padded, relu, wider };
+                let got = layer.run();
+                assert_eq!(got.len(), cout * out_len(h) * out_len(w));
+                for (i, (g, r)) in got.iter().zip(&plain).enumerate() {
+                    let r = if relu { r.max(0.0) } else { *r };
+                    assert!((g - r).abs() <= 1e-5, "{cin}→{cout} {h}×{w}, relu {relu}, 512-bit {wider}: value {i}: {g} vs {r}");
+                }
             }
         }
     }
 
-    fn stem_model(cin: usize, cout: usize, h: usize, w: usize, padding: PaddingSpec, stride: usize) -> TypedModel {
+    fn stem_model(cin: usize, cout: usize, h: usize, w: usize, padding: PaddingSpec, stride: usize, relu: bool) -> TypedModel {
         let mut model = TypedModel::default();
         let x = model.add_source("x", f32::fact([1, cin, h, w])).unwrap();
         let weights = tract_ndarray::Array4::from_shape_vec([cout, cin, 3, 3], pseudo_random(cout * cin * 9, 5)).unwrap().into_tensor();
@@ -336,7 +353,11 @@ mod tests {
             output_channels: cout,
         };
         let conv = Conv { pool_spec: spec, kernel_fmt: KernelFormat::OIHW, group: 1, q_params: None };
-        let y = model.wire_node("conv", conv, &[x, k, b]).unwrap();
+        let mut y = model.wire_node("conv", conv, &[x, k, b]).unwrap();
+        if relu {
+            let zero = model.add_const("zero", tensor4(&[[[[0.0f32]]]])).unwrap();
+            y = model.wire_node("relu", tract_onnx::tract_core::ops::math::max(), &[y[0], zero]).unwrap();
+        }
         model.select_output_outlets(&y).unwrap();
         model
     }
@@ -347,21 +368,26 @@ mod tests {
         let (cin, cout, h, w) = (3, 8, 20, 26);
         let padding = || PaddingSpec::Explicit(tvec!(1, 1), tvec!(1, 1));
         let input = tract_ndarray::Array4::from_shape_vec([1, cin, h, w], pseudo_random(cin * h * w, 3)).unwrap().into_tensor();
-        let mut ours = stem_model(cin, cout, h, w, padding(), 2);
-        let counted = multiply_adds(&ours);
-        assert_eq!(substitute(&mut ours).unwrap(), 1);
-        assert!(ours.nodes().iter().any(|n| n.op_is::<StemConvOp>()));
-        // The same arithmetic declared: the stage counts of the bench and the board estimate.
-        assert_eq!(counted, (cout * out_len(h) * out_len(w) * cin * 9) as u64);
-        assert_eq!(multiply_adds(&ours), counted);
-        let theirs = stem_model(cin, cout, h, w, padding(), 2);
-        let (a, b) = (run(ours, &input), run(theirs, &input));
-        assert_eq!(a.len(), cout * out_len(h) * out_len(w));
-        for (x, y) in a.iter().zip(&b) {
-            assert!((x - y).abs() <= 1e-5, "{x} vs {y}");
+        for relu in [false, true] {
+            let mut ours = stem_model(cin, cout, h, w, padding(), 2, relu);
+            let counted = multiply_adds(&ours);
+            assert_eq!(substitute(&mut ours).unwrap(), 1);
+            // The convolution and its ReLU became one operator: the source and it remain.
+            let ops: Vec<String> = ours.eval_order().unwrap().iter().map(|&id| ours.node(id).op().name().to_string()).collect();
+            assert_eq!(ops, ["Source", "StemConv"], "relu {relu}");
+            // The same arithmetic declared: the stage counts of the bench and the board estimate.
+            assert_eq!(counted, (cout * out_len(h) * out_len(w) * cin * 9) as u64);
+            assert_eq!(multiply_adds(&ours), counted);
+            let theirs = stem_model(cin, cout, h, w, padding(), 2, relu);
+            let (a, b) = (run(ours, &input), run(theirs, &input));
+            assert_eq!(a.len(), cout * out_len(h) * out_len(w));
+            assert_eq!(relu, b.contains(&0.0), "the ReLU clips some outputs");
+            for (x, y) in a.iter().zip(&b) {
+                assert!((x - y).abs() <= 1e-5, "relu {relu}: {x} vs {y}");
+            }
         }
         // Not stems: stride 1, or no padding.
-        assert_eq!(substitute(&mut stem_model(cin, cout, h, w, padding(), 1)).unwrap(), 0);
-        assert_eq!(substitute(&mut stem_model(cin, cout, h, w, PaddingSpec::Valid, 2)).unwrap(), 0);
+        assert_eq!(substitute(&mut stem_model(cin, cout, h, w, padding(), 1, false)).unwrap(), 0);
+        assert_eq!(substitute(&mut stem_model(cin, cout, h, w, PaddingSpec::Valid, 2, false)).unwrap(), 0);
     }
 }
