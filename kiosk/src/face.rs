@@ -80,8 +80,8 @@ mod real {
             Self::load_with_threads(dir, 1)
         }
 
-        /// Loads the models; `threads` ≥ 2 runs the landmarks, embedding and eyes beside liveness
-        /// and pose.
+        /// Loads the models; `threads` ≥ 2 runs the landmarks and embedding beside liveness, pose
+        /// and the eyes.
         pub fn load_with_threads(dir: &std::path::Path, threads: usize) -> Result<ModelsFace, FaceError> {
             let config = hadir_models::EngineConfig { threads: threads.max(1), ..hadir_models::EngineConfig::default() };
             FaceEngine::load_with(dir, config).map(|engine| ModelsFace { engine }).map_err(|e| FaceError(e.to_string()))

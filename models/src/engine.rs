@@ -9,9 +9,9 @@
 //!
 //! The engine holds one run state per model, so it takes `&mut self`; a kiosk owns one engine
 //! on its camera thread. By default every stage runs on the calling thread; with
-//! [`EngineConfig::threads`] ≥ 2, once the face is found, the landmarks, embedding and eyes run
-//! on one thread while liveness and pose run on a second (same results, less latency on a
-//! multi-core board).
+//! [`EngineConfig::threads`] ≥ 2, once the face is found, the landmarks and embedding run on
+//! one thread while liveness, pose and then the eyes (given the landmarks) run on a second
+//! (same results, less latency on a multi-core board).
 //!
 //! For enrolment the kiosk should keep only frames whose [`Analysis::issues`] is empty and
 //! whose subject is live, then build a [`crate::TemplateSet`] from their embeddings.
@@ -49,8 +49,8 @@ pub struct EngineConfig {
     pub pose: bool,
     /// Run the eye model (needed for the "eyes closed" reason).
     pub eyes: bool,
-    /// 1: every stage in turn on the calling thread. 2 or more: after detection, the landmarks,
-    /// embedding and eyes run on one thread while liveness and pose run on another. (Splitting
+    /// 1: every stage in turn on the calling thread. 2 or more: after detection, the landmarks
+    /// and embedding run on one thread while liveness, pose and the eyes run on another. (Splitting
     /// detection itself over a tract thread pool, its `multithread-mm`, made it slower: 10.3 →
     /// 15.1 ms on two cores, the detector's operations being too small to share.)
     pub threads: usize,
@@ -473,27 +473,36 @@ impl FaceEngine {
         let detection = faces[index];
         let rect = detection.rect;
         // Liveness and pose need only the face's box; the embedding and the eyes need the
-        // landmarks first. With two threads the box's half starts at once, beside the landmarks.
+        // landmarks first. With two threads the box's half starts at once, beside the landmarks,
+        // and takes the eyes too once the landmarks arrive: the embedding alone is about as
+        // long as liveness and pose together.
         let config = &self.config;
         let (landmark_net, feature, live_net, eye_net, pose_net) =
             (&mut self.landmark, &mut self.feature, &mut self.liveness, &mut self.eye, &mut self.pose);
+        // One message, so sending never waits; a landmark half that failed sends nothing.
+        let (marks_out, marks_in) = std::sync::mpsc::sync_channel::<Landmarks>(1);
         let mut box_half = move |t: &mut Timings| {
             let live = t.record(Stage::Liveness, || run_liveness(live_net, frame, &rect));
             let pose = run_pose_if(config, pose_net, frame, &rect, t);
-            (live, pose)
+            let eyes = match marks_in.recv() {
+                Ok(marks) => run_eyes_if(config, eye_net, frame, &marks, t),
+                Err(_) => Ok(None),
+            };
+            (live, pose, eyes)
         };
         let mut landmark_half = move |t: &mut Timings| {
             let marks = t.record(Stage::Landmarks, || run_landmarks(landmark_net, frame, &rect))?;
+            // The receiver lives until the box half ends, which is after this send.
+            let _ = marks_out.send(marks);
             let five = landmarks::five_points(&marks);
             let aligned =
                 t.record(Stage::Align, || embedding::alignment(&five).map(|a| embedding::align(frame, &a)));
             // Degenerate landmarks (all on one point): nothing usable was found.
             let Some(aligned) = aligned else { return Ok(None) };
             let embedding = t.record(Stage::Embed, || run_embed(feature, &aligned));
-            let eyes = run_eyes_if(config, eye_net, frame, &marks, t);
-            Ok::<_, ModelError>(Some((marks, five, aligned, embedding, eyes)))
+            Ok::<_, ModelError>(Some((marks, five, aligned, embedding)))
         };
-        let (marked, (live, pose)) = if config.threads >= 2 {
+        let (marked, (live, pose, eyes_open)) = if config.threads >= 2 {
             std::thread::scope(|scope| {
                 let other = scope.spawn(move || {
                     let mut t = Timings::new(config.cpu_time);
@@ -508,10 +517,10 @@ impl FaceEngine {
             let marked = landmark_half(&mut timings);
             // Without usable landmarks the frame is refused below, unread: its liveness is not
             // worth the time.
-            let boxed = if matches!(marked, Ok(Some(_))) { box_half(&mut timings) } else { (Ok(0.0), Ok(None)) };
+            let boxed = if matches!(marked, Ok(Some(_))) { box_half(&mut timings) } else { (Ok(0.0), Ok(None), Ok(None)) };
             (marked, boxed)
         };
-        let Some((marks, five, aligned, embedding, eyes_open)) = marked? else {
+        let Some((marks, five, aligned, embedding)) = marked? else {
             return Ok(Analysis {
                 frame: (w, h),
                 faces,

@@ -88,8 +88,8 @@ enum Command {
         /// Timed runs (after two warm-up runs).
         #[arg(long, default_value_t = 30)]
         runs: usize,
-        /// 1: single-threaded; 2 or more: landmarks, embedding and eyes in parallel with liveness
-        /// and pose.
+        /// 1: single-threaded; 2 or more: landmarks and embedding in parallel with liveness, pose
+        /// and the eyes.
         #[arg(long, default_value_t = 1)]
         threads: usize,
         /// One JSON object instead of a table.
