@@ -350,7 +350,7 @@ struct Layer<'a> {
     relu: bool,
     /// Whether the output is `[pixel][channel]` rather than `[channel][pixel]`.
     pixel_major: bool,
-    /// Whether the 1×1 convolution runs in 512-bit vectors ([`tile::wide_block_512`]).
+    /// Whether the 1×1 convolution may run in 512-bit vectors (where the CPU has AVX-512F).
     wider: bool,
 }
 

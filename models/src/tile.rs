@@ -1,6 +1,6 @@
 //! The register blocks that our convolution operators ([`stem`](crate::stem),
-//! [`separable`](crate::separable)) sum in: output channels × output columns held in AVX2
-//! registers over a run of input rows ("taps").
+//! [`separable`](crate::separable)) sum in: output channels × output columns held in AVX2 or
+//! AVX-512 registers over a run of input rows ("taps").
 //!
 //! A layer hands [`pointwise`] its weights by groups of output channels ([`grouped`]) and a
 //! buffer whose row `k` holds tap `k`'s input value under every output column: the 1×1
@@ -275,8 +275,9 @@ impl Sums<'_> {
 
 /// Stores the first `n` columns of a block's rows, of which `channels` are real, into `out`,
 /// where channel `j`'s row starts at `first + j·plane`.
+#[cfg(target_arch = "x86_64")]
 #[inline]
-pub fn store<const N: usize>(block: &[[f32; N]], channels: usize, n: usize, out: &mut [f32], first: usize, plane: usize) {
+fn store<const N: usize>(block: &[[f32; N]], channels: usize, n: usize, out: &mut [f32], first: usize, plane: usize) {
     for (j, lanes) in block.iter().enumerate().take(channels) {
         let at = first + j * plane;
         // A whole block is one fixed-size copy (vector stores, not a call).
