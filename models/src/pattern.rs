@@ -1,6 +1,7 @@
 //! What our operators' substitutions ([`stem`](crate::stem), [`separable`](crate::separable))
 //! look for in a decluttered tract graph: constants, ReLUs, and chains of nodes where each is
-//! the only consumer of the one before (so that replacing the chain changes nothing else).
+//! the only consumer of the one before (so that replacing the chain changes nothing else),
+//! and [`replace_chain`], which puts one of our operators in such a chain's place.
 
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::binary::TypedBinOp;
@@ -24,4 +25,16 @@ pub fn is_relu(model: &TypedModel, node: &TypedNode) -> TractResult<bool> {
 pub fn only_successor(model: &TypedModel, id: usize) -> TractResult<Option<&TypedNode>> {
     let Some(next) = model.single_succ(id)? else { return Ok(None) };
     Ok((next.inputs.first() == Some(&OutletId::new(id, 0))).then_some(next))
+}
+
+/// Replaces the chain from node `first` to node `last` (each the only consumer of the one
+/// before) with `op`, which reads `first`'s first input; the new node is named after `last`,
+/// with `.{kind}` appended.
+pub fn replace_chain(model: &mut TypedModel, first: usize, last: usize, op: impl TypedOp, kind: &str) -> TractResult<()> {
+    let node = model.node(first);
+    let mut patch = TypedModelPatch::new(format!("{kind} {}", node.name));
+    let input = patch.tap_model(model, node.inputs[0])?;
+    let output = patch.wire_node(format!("{}.{kind}", model.node(last).name), op, &[input])?;
+    patch.shunt_outside(model, last.into(), output[0])?;
+    patch.apply(model)
 }

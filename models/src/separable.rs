@@ -36,7 +36,7 @@ use tract_onnx::tract_core::ops::einsum::EinSum;
 use tract_onnx::tract_core::ops::nn::DataFormat;
 use tract_onnx::tract_hir::internal::*;
 
-use crate::pattern::{constant, is_relu, only_successor};
+use crate::pattern::{constant, is_relu, only_successor, replace_chain};
 use crate::prelu::PreluOp;
 use crate::tile::{available, grouped, WIDE_GROUP};
 #[cfg(target_arch = "x86_64")]
@@ -50,13 +50,7 @@ pub fn substitute(model: &mut TypedModel) -> TractResult<usize> {
     let mut replaced = 0;
     for id in model.eval_order()? {
         let Some((op, last)) = block_of(model, id)? else { continue };
-        let node = model.node(id);
-        let mut patch = TypedModelPatch::new(format!("separable {}", node.name));
-        let input = patch.tap_model(model, node.inputs[0])?;
-        let name = format!("{}.separable", model.node(last).name);
-        let output = patch.wire_node(name, op, &[input])?;
-        patch.shunt_outside(model, last.into(), output[0])?;
-        patch.apply(model)?;
+        replace_chain(model, id, last, op, "separable")?;
         replaced += 1;
     }
     Ok(replaced)

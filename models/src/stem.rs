@@ -25,7 +25,7 @@ use tract_onnx::tract_core::ops::cnn::{Conv, KernelFormat, PaddingSpec};
 use tract_onnx::tract_core::ops::nn::DataFormat;
 use tract_onnx::tract_hir::internal::*;
 
-use crate::pattern::{constant, is_relu, only_successor};
+use crate::pattern::{constant, is_relu, only_successor, replace_chain};
 use crate::tile::{available, grouped, WIDE_GROUP};
 #[cfg(target_arch = "x86_64")]
 use crate::tile::{self, Placement, LANES_512};
@@ -45,12 +45,7 @@ pub fn substitute(model: &mut TypedModel) -> TractResult<usize> {
         let Some(mut op) = stem_of(model, node, conv)? else { continue };
         let closing = only_successor(model, id)?.filter(|n| is_relu(model, n).unwrap_or(false)).map(|n| n.id);
         op.relu = closing.is_some();
-        let last = closing.unwrap_or(id);
-        let mut patch = TypedModelPatch::new(format!("stem {}", node.name));
-        let input = patch.tap_model(model, node.inputs[0])?;
-        let output = patch.wire_node(format!("{}.stem", model.node(last).name), op, &[input])?;
-        patch.shunt_outside(model, last.into(), output[0])?;
-        patch.apply(model)?;
+        replace_chain(model, id, closing.unwrap_or(id), op, "stem")?;
         replaced += 1;
     }
     Ok(replaced)
