@@ -14,6 +14,7 @@
 //! | --- | --- |
 //! | [`engine`] | [`FaceEngine`]: loads the models once, [`FaceEngine::analyze`] runs the pipeline on an `RgbImage` and returns an [`Analysis`] (faces, [`Subject`] with embedding and liveness, [`QualityIssue`]s, stage timings) |
 //! | [`network`] | one ONNX model: checksum, load, fixed input shape, optimise, run; [`default_models_dir`] |
+//! | [`negligible`] | weights below 2⁻³² of their tensor's largest, zeroed at load (they change no output, but their underflowing products slowed the embedding's 1×1 convolutions five- to sevenfold) |
 //! | [`prelu`] | a one-pass PReLU operator for tract (the stock expansion cost ¾ of two models' time) |
 //! | [`pool`] | max pooling (the head-pose and eye models') row by row, in place of tract's general pooling geometry |
 //! | [`softmax`] | a softmax over short rows (the detector's 4,420 pairs), in place of tract's long-row kernel |
@@ -62,6 +63,7 @@ pub mod geometry;
 pub mod landmarks;
 pub mod liveness;
 pub mod network;
+pub mod negligible;
 pub mod pattern;
 pub mod photo;
 pub mod pool;

@@ -137,9 +137,11 @@ fn inference_error(file: ModelFile, e: TractError) -> ModelError {
 /// Why: the embedding and liveness models have channels that training left dead, with
 /// weights and biases around 10⁻³³, whose products fall below f32's normal range. Each such
 /// product or input costs the CPU a slow path (a microcode assist) of about a hundred cycles.
-/// tract's matrix kernels already run with denormals as zero (their x86-64 preamble sets DAZ),
-/// but not its depthwise convolution, our PReLU and our blocks: [`crate::separable`] on the
-/// embedding's blocks took three times tract's time without this guard. The values flushed
+/// tract's AVX-512 matrix kernels load their own MXCSR, with denormal inputs as zero (DAZ) but
+/// not flush-to-zero, so their underflowing products still take it; [`crate::negligible`]
+/// zeroes the weights that make them. tract's depthwise convolution, our PReLU and our blocks
+/// keep this guard's bits: [`crate::separable`] on the embedding's blocks took three times
+/// tract's time without it. The values flushed
 /// are below 1.2·10⁻³⁸, far under what any output shows (match scores over `../shared/faces`
 /// moved by at most 5·10⁻⁵ points).
 #[cfg(target_arch = "x86_64")]
@@ -188,6 +190,9 @@ pub struct NodeTime {
     pub op: String,
     /// Median wall-clock time of one run, ms.
     pub median_ms: f64,
+    /// The shapes of the node's inputs and output, as `[1,16,120,160] → [1,32,120,160]`: with
+    /// the time, how far the node is from what its arithmetic needs.
+    pub shapes: String,
 }
 
 /// One loaded, optimised model with a reusable run state.
@@ -242,6 +247,7 @@ impl Network {
                 .with_input_fact(0, f32::fact(file.input_shape()).into())?
                 .into_typed()?
                 .into_decluttered()?;
+            crate::negligible::zero(&mut model)?;
             crate::softmax::substitute(&mut model)?;
             crate::pool::substitute(&mut model)?;
             crate::stem::substitute(&mut model)?;
@@ -316,7 +322,13 @@ impl Network {
             .map(|(id, mut ms)| {
                 ms.sort_by(f64::total_cmp);
                 let node = model.node(id);
-                NodeTime { name: node.name.clone(), op: node.op.name().to_string(), median_ms: ms[ms.len() / 2] }
+                let shape = |outlet: &OutletId| {
+                    let dims: Vec<String> = model.outlet_fact(*outlet).map(|f| f.shape.iter().map(|d| d.to_string()).collect()).unwrap_or_default();
+                    format!("[{}]", dims.join(","))
+                };
+                let inputs: Vec<String> = node.inputs.iter().map(shape).collect();
+                let shapes = format!("{} → {}", inputs.join(" "), shape(&OutletId::new(id, 0)));
+                NodeTime { name: node.name.clone(), op: node.op.name().to_string(), median_ms: ms[ms.len() / 2], shapes }
             })
             .collect();
         nodes.sort_by(|a, b| b.median_ms.total_cmp(&a.median_ms));

@@ -168,7 +168,7 @@ fn profile(dir: &Path, name: &str, runs: usize, top: usize) -> Result<()> {
     }
     println!("slowest nodes:");
     for n in nodes.iter().take(top) {
-        println!("  {:8.3} ms  {:<16} {}", n.median_ms, n.op, n.name);
+        println!("  {:8.3} ms  {:<16} {}  {}", n.median_ms, n.op, n.name, n.shapes);
     }
     Ok(())
 }
