@@ -18,10 +18,10 @@
 //! | [`prelu`] | a one-pass PReLU operator for tract (the stock expansion cost ¾ of two models' time) |
 //! | [`pool`] | max pooling (the head-pose and eye models') row by row, in place of tract's general pooling geometry |
 //! | [`softmax`] | a softmax over short rows (the detector's 4,420 pairs), in place of tract's long-row kernel |
-//! | [`stem`] | the models' first convolution (3×3, stride 2, on the image) and its ReLU, summed by `tile`, in place of tract's patch gathering (x86-64) |
+//! | [`narrow`] | 3×3 convolutions over few channels (the models' stems on the image, the detector's dilated ones) and their ReLU, taps gathered and summed by `tile`, in place of tract's patch gathering (x86-64) |
 //! | [`separable`] | depthwise 3×3 + ReLU, PReLU or nothing + 1×1 blocks (the detector's, embedding's, liveness's and head pose's) band by band in one operator, without the tensor between them (x86-64) |
-//! | [`pattern`] | what `stem` and `separable` look for in a tract graph: constants, ReLUs, chains of only consumers |
-//! | [`tile`] | the 1×1 sum over a buffer of taps in AVX2 and AVX-512 register blocks (4 channels × 24 or 48 columns) that `stem` and `separable` use |
+//! | [`pattern`] | what `narrow` and `separable` look for in a tract graph: constants, ReLUs, chains of only consumers |
+//! | [`tile`] | the 1×1 sum over a buffer of taps in AVX2 and AVX-512 register blocks (4 channels × 24 or 48 columns) that `narrow` and `separable` use |
 //! | [`detect`] | detector outputs → boxes, NMS, choice of the face to verify |
 //! | [`landmarks`] | the 68-point model's crop and decoding, 68 → 5 points |
 //! | [`geometry`] | points, boxes, affine maps, least-squares similarity, ArcFace reference points |
@@ -62,6 +62,7 @@ pub mod eyes;
 pub mod geometry;
 pub mod landmarks;
 pub mod liveness;
+pub mod narrow;
 pub mod network;
 pub mod negligible;
 pub mod pattern;
@@ -74,7 +75,6 @@ pub mod sampling;
 pub mod score;
 pub mod separable;
 pub mod softmax;
-pub mod stem;
 pub mod template;
 pub mod tile;
 

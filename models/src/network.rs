@@ -3,7 +3,7 @@
 //! Each model file is checked against its pinned SHA-256 (the preprocessing in this crate is
 //! written for exactly these models), parsed once, given its fixed input shape, optimised (with
 //! tract's operators replaced by faster ones of ours where they apply: [`crate::prelu`],
-//! [`crate::softmax`], [`crate::stem`] and [`crate::separable`]), and kept with one reusable
+//! [`crate::softmax`], [`crate::narrow`] and [`crate::separable`]), and kept with one reusable
 //! run state. A missing, unreadable, different or corrupt file is an error that names the file
 //! and the command that fetches it.
 //!
@@ -250,7 +250,7 @@ impl Network {
             crate::negligible::zero(&mut model)?;
             crate::softmax::substitute(&mut model)?;
             crate::pool::substitute(&mut model)?;
-            crate::stem::substitute(&mut model)?;
+            crate::narrow::substitute(&mut model)?;
             crate::separable::substitute(&mut model)?;
             let model = model.into_optimized()?;
             let names = model

@@ -1,4 +1,4 @@
-//! What our operators' substitutions ([`stem`](crate::stem), [`separable`](crate::separable))
+//! What our operators' substitutions ([`narrow`](crate::narrow), [`separable`](crate::separable))
 //! look for in a decluttered tract graph: constants, ReLUs, and chains of nodes where each is
 //! the only consumer of the one before (so that replacing the chain changes nothing else),
 //! and [`replace_chain`], which puts one of our operators in such a chain's place.

@@ -21,7 +21,7 @@
 //! detector gained 0.3 of 5.3 ms, the embedding nothing, its rows of 7 and 14 pixels filling
 //! a vector of 16 badly; not kept.)
 //!
-//! It is used on x86-64 CPUs with AVX2 and FMA (checked at run time), as [`stem`](crate::stem)
+//! It is used on x86-64 CPUs with AVX2 and FMA (checked at run time), as [`narrow`](crate::narrow)
 //! is; elsewhere tract's operators stay. It must take only this chain, each link the only
 //! consumer of the one before: a `Conv` of `C` groups (3×3, stride 1 or 2, padding 1, constant
 //! weights and bias) → `max(·, 0)`, a [`PreluOp`] with constant slopes, or nothing → the

@@ -1,10 +1,10 @@
-//! The register blocks that our convolution operators ([`stem`](crate::stem),
+//! The register blocks that our convolution operators ([`narrow`](crate::narrow),
 //! [`separable`](crate::separable)) sum in: output channels × output columns held in AVX2 or
 //! AVX-512 registers over a run of input rows ("taps").
 //!
 //! A layer hands [`pointwise`] its weights by groups of output channels ([`grouped`]) and a
 //! buffer whose row `k` holds tap `k`'s input value under every output column: the 1×1
-//! convolutions' 16 to 512 input channels, or the stem's 9 or 27 gathered taps. Each tap's
+//! convolutions' 16 to 512 input channels, or the narrow convolutions' 9 to 144 gathered taps. Each tap's
 //! columns are loaded once and each weight broadcast once, and the sums stay in registers
 //! until the end:
 //! - [`wide_block`], 4 channels × 24 columns: 3 loads and 4 broadcasts per 12 vector

@@ -81,7 +81,7 @@ fn an_invalid_configuration_is_refused_before_loading() {
     assert!(hadir_models::EngineConfig::default().validate().is_ok());
 }
 
-/// Our operators in place of tract's (`hadir_models::prelu`, `softmax`, `stem`) give every
+/// Our operators in place of tract's (`hadir_models::prelu`, `softmax`, `narrow`, `pool`, `separable`) give every
 /// model the stock outputs, to float rounding.
 #[test]
 fn our_operators_match_the_stock_ones() {
