@@ -176,8 +176,9 @@ impl EvalOp for NarrowConvOp {
         let x = args_1!(inputs);
         let (h, w, ho, wo) = self.sizes(x.shape())?;
         let image = x.try_as_plain_ram()?;
-        let out = self.compute(image.as_slice::<f32>()?, h, w)?;
-        let tensor = tract_ndarray::Array1::from_vec(out).into_tensor().into_shape(&self.shape(ho, wo))?;
+        // Written in place: a tensor made from a Vec is copied once more into aligned memory.
+        let mut tensor = Tensor::zero::<f32>(&self.shape(ho, wo))?;
+        self.compute(image.as_slice::<f32>()?, h, w, tensor.try_as_plain_ram_mut()?.as_slice_mut::<f32>()?)?;
         Ok(tvec!(tensor.into_tvalue()))
     }
 }
@@ -198,9 +199,9 @@ impl NarrowConvOp {
         if self.batched { tvec!(1, self.output_channels, ho, wo) } else { tvec!(self.output_channels, ho, wo) }
     }
 
-    /// The output planes of an `h × w` input.
+    /// The output planes of an `h × w` input, into `out`.
     #[cfg(target_arch = "x86_64")]
-    fn compute(&self, image: &[f32], h: usize, w: usize) -> TractResult<Vec<f32>> {
+    fn compute(&self, image: &[f32], h: usize, w: usize, out: &mut [f32]) -> TractResult<()> {
         ensure!(available(), "NarrowConv needs an x86-64 CPU with AVX2 and FMA");
         let grouped = self.grouped.try_as_plain_ram()?;
         let bias = self.bias.try_as_plain_ram()?;
@@ -216,11 +217,12 @@ impl NarrowConvOp {
             relu: self.relu,
             wider: tile::available_512(),
         };
-        Ok(layer.run())
+        layer.run(out);
+        Ok(())
     }
 
     #[cfg(not(target_arch = "x86_64"))]
-    fn compute(&self, _image: &[f32], _h: usize, _w: usize) -> TractResult<Vec<f32>> {
+    fn compute(&self, _image: &[f32], _h: usize, _w: usize, _out: &mut [f32]) -> TractResult<()> {
         bail!("NarrowConv runs on x86-64 only; `substitute` never puts it in a model elsewhere")
     }
 }
@@ -263,24 +265,25 @@ struct Layer<'a> {
 
 #[cfg(target_arch = "x86_64")]
 impl Layer<'_> {
-    /// The output planes, `[out][h'][w']`. The caller checked [`available`].
-    fn run(&self) -> Vec<f32> {
+    /// The output planes, `[out][h'][w']`, into `out` (of that length). The caller checked
+    /// [`available`].
+    fn run(&self, out: &mut [f32]) {
         // SAFETY: the CPU has AVX2 and FMA (`available`, checked by the caller).
         #[allow(unsafe_code)]
         unsafe {
-            self.rows()
+            self.rows(out)
         }
     }
 
     /// Every output row: its taps gathered, then summed by [`tile::pointwise`].
     #[target_feature(enable = "avx2,fma")]
-    fn rows(&self) -> Vec<f32> {
+    fn rows(&self, out: &mut [f32]) {
         let (h, cin) = (self.h, self.channels);
-        let Some((ho, wo)) = self.window.output(h, self.w) else { return Vec::new() };
+        let Some((ho, wo)) = self.window.output(h, self.w) else { return };
         let Window { stride, dilation, padding: [top, ..] } = self.window;
         let cout = self.output_channels;
         let plane = ho * wo;
-        let mut out = vec![0.0f32; cout * plane];
+        assert_eq!(out.len(), cout * plane, "NarrowConv output of the wrong size");
         // Row k of `taps` (k = (c·3 + ky)·3 + kx): the input value under tap k of every output
         // column, 0 in the padding and past the last column (to what `pointwise` reads).
         let span = wo.next_multiple_of(LANES_512);
@@ -305,9 +308,8 @@ impl Layer<'_> {
                 }
             }
             let placement = Placement::Planes { first: oy * wo, plane };
-            tile::pointwise(self.grouped, self.bias, cout, &taps, span, wo, self.relu, self.wider, &mut out, placement);
+            tile::pointwise(self.grouped, self.bias, cout, &taps, span, wo, self.relu, self.wider, out, placement);
         }
-        out
     }
 
     /// The three taps of one input row at stride 1: for tap kx, output column ox reads input
@@ -430,8 +432,8 @@ mod tests {
                     continue;
                 }
                 let layer = Layer { image: &image, channels: cin, h, w, window, output_channels: cout, grouped: &grouped, bias: &padded, relu, wider };
-                let got = layer.run();
-                assert_eq!(got.len(), cout * ho * wo);
+                let mut got = vec![f32::NAN; cout * ho * wo];
+                layer.run(&mut got);
                 for (i, (g, r)) in got.iter().zip(&plain).enumerate() {
                     let r = if relu { r.max(0.0) } else { *r };
                     assert!((g - r).abs() <= 1e-5, "{window:?} {cin}→{cout} {h}×{w}, relu {relu}, 512-bit {wider}: value {i}: {g} vs {r}");
