@@ -2,8 +2,9 @@
 //!
 //! Each model file is checked against its pinned SHA-256 (the preprocessing in this crate is
 //! written for exactly these models), parsed once, given its fixed input shape, optimised (with
-//! tract's operators replaced by faster ones of ours where they apply: [`crate::prelu`],
-//! [`crate::softmax`], [`crate::narrow`] and [`crate::separable`]), and kept with one reusable
+//! its negligible weights zeroed first, [`crate::negligible`], and tract's operators replaced
+//! by faster ones of ours where they apply: [`crate::prelu`], [`crate::softmax`],
+//! [`crate::pool`], [`crate::narrow`] and [`crate::separable`]), and kept with one reusable
 //! run state. A missing, unreadable, different or corrupt file is an error that names the file
 //! and the command that fetches it.
 //!
@@ -141,9 +142,8 @@ fn inference_error(file: ModelFile, e: TractError) -> ModelError {
 /// not flush-to-zero, so their underflowing products still take it; [`crate::negligible`]
 /// zeroes the weights that make them. tract's depthwise convolution, our PReLU and our blocks
 /// keep this guard's bits: [`crate::separable`] on the embedding's blocks took three times
-/// tract's time without it. The values flushed
-/// are below 1.2·10⁻³⁸, far under what any output shows (match scores over `../shared/faces`
-/// moved by at most 5·10⁻⁵ points).
+/// tract's time without it. The values flushed are below 1.2·10⁻³⁸, far under what any output
+/// shows (match scores over `../shared/faces` moved by at most 5·10⁻⁵ points).
 #[cfg(target_arch = "x86_64")]
 struct FlushDenormals {
     saved: u32,

@@ -4,9 +4,9 @@
 //!
 //! A layer hands [`pointwise`] its weights by groups of output channels ([`grouped`]) and a
 //! buffer whose row `k` holds tap `k`'s input value under every output column: the 1×1
-//! convolutions' 16 to 512 input channels, or the narrow convolutions' 9 to 144 gathered taps. Each tap's
-//! columns are loaded once and each weight broadcast once, and the sums stay in registers
-//! until the end:
+//! convolutions' 16 to 512 input channels, or the narrow convolutions' 9 to 144 gathered
+//! taps. Each tap's columns are loaded once and each weight broadcast once, and the sums stay
+//! in registers until the end:
 //! - [`wide_block`], 4 channels × 24 columns: 3 loads and 4 broadcasts per 12 vector
 //!   multiply-adds;
 //! - [`wide_block_512`], the same in 512-bit vectors (4 × 48) where the CPU has AVX-512F: the
