@@ -365,7 +365,7 @@ impl Layer<'_> {
     /// (WIDER_LANES) of them × WIDE_GROUP output channels at a time.
     #[target_feature(enable = "avx2,fma")]
     fn rows(&self, out: &mut [f32]) {
-        use std::arch::x86_64::{__m256, _mm256_set1_ps};
+        use std::arch::x86_64::{__m256, _mm256_set1_ps, _mm256_setzero_ps};
         let (c, s) = (self.channels, self.stride);
         let (ho, wo) = (out_len(self.h, s), out_len(self.w, s));
         // A band's pixels are contiguous in every output plane, so the 1×1 convolution runs
@@ -393,9 +393,15 @@ impl Layer<'_> {
                         None => line.fill(0.0),
                     }
                 }
-                let weights: [__m256; 9] = std::array::from_fn(|k| _mm256_set1_ps(kernel[k]));
+                // Plain loops, not `array::from_fn` or `map`: a closure passed to them is not
+                // inlined into this AVX2 function, and the call cost a tenth of small models.
+                let mut weights: [__m256; 9] = [_mm256_setzero_ps(); 9];
+                for (w, &k) in weights.iter_mut().zip(kernel) {
+                    *w = _mm256_set1_ps(k);
+                }
                 for oy in 0..rows_here {
-                    let rows: [&[f32]; 3] = std::array::from_fn(|ky| &padded[(oy * s + ky) * width..][..width]);
+                    let top = oy * s * width;
+                    let rows: [&[f32]; 3] = [&padded[top..][..width], &padded[top + width..][..width], &padded[top + 2 * width..][..width]];
                     let row = &mut middle[ch * span + oy * wo..][..row_len];
                     let (bias, slope) = (self.depthwise_bias[ch], self.slopes[ch]);
                     if s == 1 {

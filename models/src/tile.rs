@@ -85,7 +85,10 @@ pub fn wide_block<const V: usize>(
         __m256, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_max_ps, _mm256_set1_ps, _mm256_setzero_ps, _mm256_storeu_ps,
     };
     const { assert!(V >= 1 && V * LANES <= WIDE_LANES) };
-    let mut acc: [[__m256; V]; WIDE_GROUP] = bias.map(|b| [_mm256_set1_ps(b); V]);
+    let mut acc: [[__m256; V]; WIDE_GROUP] = [[_mm256_setzero_ps(); V]; WIDE_GROUP];
+    for (a, &b) in acc.iter_mut().zip(bias) {
+        *a = [_mm256_set1_ps(b); V];
+    }
     for (k, weight) in weights.chunks_exact(WIDE_GROUP).enumerate() {
         let tap = &taps[k * stride..][..V * LANES];
         // SAFETY: `tap` is V × 8 readable f32, what V unaligned 256-bit loads read.
@@ -142,7 +145,10 @@ pub fn wide_block_512<const V: usize>(
     use std::arch::x86_64::{__m512, _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_max_ps, _mm512_set1_ps, _mm512_setzero_ps, _mm512_storeu_ps};
     const WIDTH: usize = LANES_512;
     const { assert!(V >= 1 && V * WIDTH <= WIDER_LANES) };
-    let mut acc: [[__m512; V]; WIDE_GROUP] = bias.map(|b| [_mm512_set1_ps(b); V]);
+    let mut acc: [[__m512; V]; WIDE_GROUP] = [[_mm512_setzero_ps(); V]; WIDE_GROUP];
+    for (a, &b) in acc.iter_mut().zip(bias) {
+        *a = [_mm512_set1_ps(b); V];
+    }
     for (k, weight) in weights.chunks_exact(WIDE_GROUP).enumerate() {
         let tap = &taps[k * stride..][..V * WIDTH];
         // SAFETY: `tap` is V × 16 readable f32, what V unaligned 512-bit loads read.
