@@ -100,16 +100,12 @@ fn narrow_of(model: &TypedModel, node: &TypedNode, conv: &Conv) -> TractResult<O
         _ => false,
     };
     let x = model.outlet_fact(node.inputs[0])?;
-    let shape = x.shape.as_concrete().map(<[usize]>::to_vec);
     let batched = match spec.data_format {
         DataFormat::NCHW => true,
         DataFormat::CHW => false,
         _ => return Ok(None),
     };
-    let planes = shape.as_ref().and_then(|s| match (batched, s.as_slice()) {
-        (true, [1, c, h, w]) | (false, [c, h, w]) if *c == cin => Some((*h, *w)),
-        _ => None,
-    });
+    let planes = x.shape.as_concrete().and_then(|s| planes(batched, cin, s));
     let eligible = conv.q_params.is_none()
         && conv.group == 1
         && conv.kernel_fmt == KernelFormat::OIHW
@@ -142,6 +138,14 @@ fn narrow_of(model: &TypedModel, node: &TypedNode, conv: &Conv) -> TractResult<O
         bias: Arc::new(tract_ndarray::Array1::from_vec(bias).into_tensor()),
         relu: false,
     }))
+}
+
+/// The height and width of a `[1, channels, h, w]` (`batched`) or `[channels, h, w]` shape.
+fn planes(batched: bool, channels: usize, shape: &[usize]) -> Option<(usize, usize)> {
+    match (batched, shape) {
+        (true, [1, c, h, w]) | (false, [c, h, w]) if *c == channels => Some((*h, *w)),
+        _ => None,
+    }
 }
 
 /// A 3×3 convolution of a `[1, input_channels, h, w]` (or, not `batched`, `[input_channels,
@@ -186,11 +190,7 @@ impl EvalOp for NarrowConvOp {
 impl NarrowConvOp {
     /// The input's height and width and the output's, from the input's shape.
     fn sizes(&self, shape: &[usize]) -> TractResult<(usize, usize, usize, usize)> {
-        let planes = match (self.batched, shape) {
-            (true, [1, c, h, w]) | (false, [c, h, w]) if *c == self.input_channels => Some((*h, *w)),
-            _ => None,
-        };
-        let sizes = planes.and_then(|(h, w)| self.window.output(h, w).map(|(ho, wo)| (h, w, ho, wo)));
+        let sizes = planes(self.batched, self.input_channels, shape).and_then(|(h, w)| self.window.output(h, w).map(|(ho, wo)| (h, w, ho, wo)));
         sizes.ok_or_else(|| format_err!("NarrowConv input of shape {shape:?}"))
     }
 
