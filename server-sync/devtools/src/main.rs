@@ -88,8 +88,8 @@ async fn main() -> Result<()> {
             let opts = bench::BenchOptions { records, devices, sqlite, postgres, ..Default::default() };
             let v = bench::verify_speed(15);
             println!(
-                "signatures: {} each way, interleaved; building a prepared key {:.0} µs verify_strict_us={:.1} verify_prepared_us={:.1}",
-                v.signatures, v.prepare_us, v.strict_us, v.prepared_us
+                "signatures: {} each way, interleaved; building a prepared key {:.0} µs verify_strict_us={:.1} verify_prepared_us={:.1} verify_many_us={:.1}",
+                v.signatures, v.prepare_us, v.strict_us, v.prepared_us, v.many_us
             );
             if records > 0 {
                 for r in bench::run(&opts).await.context("ingest benchmark")? {

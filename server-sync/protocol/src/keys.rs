@@ -28,7 +28,7 @@ pub enum KeyError {
 }
 
 /// Why a signature did not verify.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, thiserror::Error, PartialEq, Eq)]
 #[error("signature does not verify")]
 pub struct VerifyError;
 

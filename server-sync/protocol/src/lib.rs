@@ -12,6 +12,8 @@
 //! - [`record`]: what a record says ([`RecordBody`]) and the signed record ([`Record`]).
 //! - [`canonical`]: the documented, versioned byte encoding that is hashed and signed.
 //! - [`keys`]: device keys, public keys, digests and signatures (Ed25519, SHA-256).
+//! - [`keytable`]: keys prepared for the server's many strict checks; under it `comb` (tables
+//!   of a point's multiples) and `field` (arithmetic mod 2²⁵⁵ − 19), both private.
 //! - [`chain`]: the per-device hash chain (`prev_hash`, sequence numbers).
 //! - [`batch`]: upload batches, the tolerant batch decoder and the per-record answers.
 //! - [`auth`]: request signatures for device calls that carry no signed record.
@@ -33,6 +35,8 @@ pub mod chain;
 pub mod health;
 pub mod keys;
 pub mod keytable;
+mod comb;
+mod field;
 pub mod record;
 
 pub use band::Band;

@@ -3,10 +3,11 @@
 //! 1. [`hadir_protocol::decode_batch`] splits the body; malformed entries are answered
 //!    [`RefusalReason::Malformed`] and the rest go on.
 //! 2. The devices named are looked up once; unknown and revoked devices are refused.
-//! 3. Signatures are verified one by one with the strict check, spread over the cores. Not in
-//!    an Ed25519 batch: a batch checks the cofactored equation, which accepts signatures whose
-//!    `R` carries a small-order component that the strict check refuses, and a record the
-//!    server stores must verify for anyone who checks it later.
+//! 3. Signatures are verified each with the strict check ([`verify_many`], which shares only
+//!    the final inversion among them), spread over the cores. Not in an Ed25519 batch: a
+//!    batch checks the cofactored equation, which accepts signatures whose `R` carries a
+//!    small-order component that the strict check refuses, and a record the server stores
+//!    must verify for anyone who checks it later.
 //! 4. The time is judged ([`IngestPolicy`]); an implausible one sends the record to
 //!    quarantine, where it still holds its chain position. What the server doubts about the
 //!    rest (another site's employee, a claim its scores do not support, an untrusted clock:
@@ -28,7 +29,7 @@ use hadir_protocol::{
     BatchDecodeError, ChainError, ChainHead, Digest, Outcome, Record, RecordResult,
     RefusalReason, UploadResponse, decode_batch,
 };
-use hadir_protocol::keytable::{KeyTables, PreparedKey};
+use hadir_protocol::keytable::{KeyTables, PreparedKey, verify_many};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -418,19 +419,19 @@ pub fn prepare(
 
 /// Which signatures verify, strictly; large uploads are split over the machine's cores.
 fn verify_all(candidates: &[(Verified, Arc<PreparedKey>)]) -> Vec<bool> {
-    let check = |(v, k): &(Verified, Arc<PreparedKey>)| k.verify(&v.canonical, &v.record.signature).is_ok();
+    let check = |part: &[(Verified, Arc<PreparedKey>)]| {
+        let items: Vec<_> = part.iter().map(|(v, k)| (k.as_ref(), v.canonical.as_slice(), &v.record.signature)).collect();
+        verify_many(&items).iter().map(Result::is_ok).collect::<Vec<bool>>()
+    };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     // Below this many signatures a thread costs more than it saves.
     const PER_THREAD: usize = 64;
     if threads < 2 || candidates.len() < 2 * PER_THREAD {
-        return candidates.iter().map(check).collect();
+        return check(candidates);
     }
     let chunk = candidates.len().div_ceil(threads).max(PER_THREAD);
     std::thread::scope(|scope| {
-        let parts: Vec<_> = candidates
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(check).collect::<Vec<bool>>()))
-            .collect();
+        let parts: Vec<_> = candidates.chunks(chunk).map(|part| scope.spawn(move || check(part))).collect();
         // A verifying thread cannot panic short of a bug; then the record is refused, not kept.
         parts
             .into_iter()
