@@ -86,7 +86,7 @@ async fn main() -> Result<()> {
                 other => bail!("--backend {other:?}: expected sqlite, postgres or both"),
             };
             let opts = bench::BenchOptions { records, devices, sqlite, postgres, ..Default::default() };
-            let v = bench::verify_speed(15);
+            let v = bench::verify_speed(5);
             println!(
                 "signatures: {} each way, interleaved; building a prepared key {:.0} µs verify_strict_us={:.1} verify_prepared_us={:.1} verify_many_us={:.1}",
                 v.signatures, v.prepare_us, v.strict_us, v.prepared_us, v.many_us

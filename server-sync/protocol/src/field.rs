@@ -165,6 +165,11 @@ impl Fe {
 }
 
 impl Loose {
+    /// The lowest limb, read only to bring the element into the cache early.
+    pub(crate) fn first_limb(&self) -> u64 {
+        self.0.0[0]
+    }
+
     pub(crate) fn carry(self) -> Fe {
         let mut out = fiat::fiat_25519_tight_field_element([0; 5]);
         fiat::fiat_25519_carry(&mut out, &self.0);

@@ -2,13 +2,13 @@
 //! signatures by the same few dozen keys, so it keeps, per key, a table of the key's
 //! multiples ([`crate::comb`]) as it keeps one for Ed25519's base point. A signature then costs
 //! at most 64 additions of table entries and no doubling, and [`verify_many`] shares the one
-//! inversion that every check ends with among all the signatures of an upload: a fifth of the
-//! time of ed25519-dalek's `verify_strict`.
+//! inversion that every check ends with among all the signatures of an upload: a quarter of
+//! the time of ed25519-dalek's `verify_strict`.
 //!
 //! [`PreparedKey::verify`] and [`verify_many`] accept exactly what [`PublicKey::verify`]
 //! (`verify_strict`) accepts — the same checks on the same bytes, in the same order; only the
 //! arithmetic that recomputes `R` differs, and the tests compare the two on valid, altered and
-//! crafted signatures. Building a table costs about as much as a hundred verifications, so
+//! crafted signatures. Building a table costs about as much as two hundred verifications, so
 //! [`KeyTables`] keeps them; it must not grow without bound (a stranger can enrol keys).
 
 use crate::comb::{Comb, Curve, Point, digits};
@@ -57,7 +57,7 @@ fn small_order() -> &'static [[u8; 32]; 8] {
 }
 
 impl PreparedKey {
-    /// Builds the table (about a millisecond).
+    /// Builds the table (about two milliseconds).
     pub fn new(key: &PublicKey) -> PreparedKey {
         let bytes = key.to_bytes();
         // A key that does not decompress, or of small order, verifies nothing strictly;
