@@ -123,6 +123,13 @@ impl SqliteStore {
         conn.pragma_update(None, "journal_mode", "WAL").map_err(err(context.clone()))?;
         conn.pragma_update(None, "synchronous", "FULL").map_err(err(context.clone()))?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(err(context.clone()))?;
+        // The writer keeps 64 MB of pages (SQLite's default is 2 MB: every insert then read
+        // index pages back through the kernel), and copies the log into the file every 4,000
+        // pages (16 MB) instead of 1,000, so a hot index page is written back a quarter as
+        // often. Together ingest went from about 29,000 to 35,000 records a second
+        // (`hadir-dev bench`, 40,000 records, four interleaved rounds).
+        conn.pragma_update(None, "cache_size", -65_536).map_err(err(context.clone()))?;
+        conn.pragma_update(None, "wal_autocheckpoint", 4000).map_err(err(context.clone()))?;
         conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(err(context))?;
         let reader = Connection::open(path).map_err(err(format!("open reader on {}", path.display())))?;
         reader.busy_timeout(std::time::Duration::from_secs(5)).map_err(err("reader busy timeout"))?;
