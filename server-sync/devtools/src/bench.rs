@@ -559,7 +559,9 @@ pub fn verify_speed(rounds: usize) -> VerifySpeed {
     let mut prepare_us = Vec::new();
     let uploads: Vec<(hadir_protocol::PublicKey, PreparedKey, Vec<(Vec<u8>, hadir_protocol::Signature)>)> = (0..DEVICES)
         .map(|d| {
-            let key = DeviceKey::from_seed(&[0x5e, d].repeat(16).try_into().unwrap_or([d; 32]));
+            let mut seed = [0x5e; 32];
+            seed[0] = d;
+            let key = DeviceKey::from_seed(&seed);
             let signed = (0..UPLOAD)
                 .map(|i| {
                     let message = format!("a canonical record of about the usual length, number {i:06}, {}", "x".repeat(120)).into_bytes();

@@ -9,7 +9,7 @@
 //!
 //! It owns the curve's point formulas (twisted Edwards, a = −1, in extended coordinates: Hisil,
 //! Wong, Carter and Dawson, 2008, the unified addition that curve25519-dalek also uses, complete
-//! on this curve) and the tables: 480 KB each. Everything runs in variable time, on public
+//! on this curve) and the tables: 512 KB each. Everything runs in variable time, on public
 //! values only.
 
 use crate::field::{Fe, Loose};

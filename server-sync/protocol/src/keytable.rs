@@ -137,7 +137,7 @@ impl std::fmt::Debug for PreparedKey {
     }
 }
 
-/// Prepared keys by key, at most `capacity` of them (480 KB each); when full it starts again,
+/// Prepared keys by key, at most `capacity` of them (512 KB each); when full it starts again,
 /// which costs only time.
 #[derive(Debug)]
 pub struct KeyTables {
@@ -146,7 +146,7 @@ pub struct KeyTables {
 }
 
 impl Default for KeyTables {
-    /// Room for 256 keys (123 MB at most): a large department's devices several times over.
+    /// Room for 256 keys (128 MB at most): a large department's devices several times over.
     fn default() -> Self {
         KeyTables::new(256)
     }
