@@ -144,34 +144,153 @@ fn bilinear_into(src: &RgbImage, dst_to_src: &Affine, out: &mut RgbImage) {
     }
 }
 
-/// [`bilinear_into`] for any map, pixel by pixel.
+/// [`bilinear_into`] for any map (the face alignment rotates), pixel by pixel; with AVX2,
+/// eight pixels at a time ([`bilinear_general_avx2`]).
 fn bilinear_general(src: &RgbImage, dst_to_src: &Affine, out: &mut RgbImage) {
+    let out_w = out.width() as usize;
+    for (j, row) in out.chunks_exact_mut(out_w * 3).enumerate() {
+        #[cfg(target_arch = "x86_64")]
+        if crate::tile::available() && src.as_raw().len() < i32::MAX as usize {
+            // SAFETY: the CPU has AVX2 (checked just above).
+            #[allow(unsafe_code)]
+            unsafe {
+                bilinear_general_avx2(src, dst_to_src, j, row)
+            };
+            continue;
+        }
+        for i in 0..out_w {
+            general_pixel(src, dst_to_src, i, j, row);
+        }
+    }
+}
+
+/// Output pixel `i` of row `j` of [`bilinear_general`], into `row`.
+#[inline(always)]
+fn general_pixel(src: &RgbImage, dst_to_src: &Affine, i: usize, j: usize, row: &mut [u8]) {
     let (sw, sh) = (src.width() as i64, src.height() as i64);
     let raw = src.as_raw();
     let [[a, b, c], [d, e, f]] = dst_to_src.m;
-    let out_w = out.width() as usize;
-    for (j, row) in out.chunks_exact_mut(out_w * 3).enumerate() {
-        let yc = j as f32 + 0.5;
-        for (i, px) in row.chunks_exact_mut(3).enumerate() {
-            let xc = i as f32 + 0.5;
-            let u = a * xc + b * yc + c;
-            let v = d * xc + e * yc + f;
-            if !(u >= 0.0 && v >= 0.0 && u <= sw as f32 && v <= sh as f32) {
-                continue; // outside the frame: stays black
-            }
-            // Array coordinates: pixel centres at integers.
-            let (x, y) = (u - 0.5, v - 0.5);
-            let (xf, yf) = (x.floor(), y.floor());
-            let (fx, fy) = (x - xf, y - yf);
-            let x0 = (xf as i64).clamp(0, sw - 1) as usize;
-            let y0 = (yf as i64).clamp(0, sh - 1) as usize;
-            let x1 = (xf as i64 + 1).clamp(0, sw - 1) as usize;
-            let y1 = (yf as i64 + 1).clamp(0, sh - 1) as usize;
-            let stride = sw as usize * 3;
-            let (p00, p01) = (y0 * stride + x0 * 3, y0 * stride + x1 * 3);
-            let (p10, p11) = (y1 * stride + x0 * 3, y1 * stride + x1 * 3);
-            blend(px, [&raw[p00..], &raw[p01..], &raw[p10..], &raw[p11..]], fx, fy);
+    let (xc, yc) = (i as f32 + 0.5, j as f32 + 0.5);
+    let u = a * xc + b * yc + c;
+    let v = d * xc + e * yc + f;
+    if !(u >= 0.0 && v >= 0.0 && u <= sw as f32 && v <= sh as f32) {
+        return; // outside the frame: stays black
+    }
+    // Array coordinates: pixel centres at integers.
+    let (x, y) = (u - 0.5, v - 0.5);
+    let (xf, yf) = (x.floor(), y.floor());
+    let (fx, fy) = (x - xf, y - yf);
+    let x0 = (xf as i64).clamp(0, sw - 1) as usize;
+    let y0 = (yf as i64).clamp(0, sh - 1) as usize;
+    let x1 = (xf as i64 + 1).clamp(0, sw - 1) as usize;
+    let y1 = (yf as i64 + 1).clamp(0, sh - 1) as usize;
+    let stride = sw as usize * 3;
+    let (p00, p01) = (y0 * stride + x0 * 3, y0 * stride + x1 * 3);
+    let (p10, p11) = (y1 * stride + x0 * 3, y1 * stride + x1 * 3);
+    blend(&mut row[i * 3..i * 3 + 3], [&raw[p00..], &raw[p01..], &raw[p10..], &raw[p11..]], fx, fy);
+}
+
+/// Row `j` of [`bilinear_general`] eight pixels at a time: the same operations in the same
+/// order as [`general_pixel`] (no fused multiply-add), so the same bytes. Each tap is one
+/// 32-bit gather of its pixel's three bytes and the next one; a group whose taps include the
+/// frame's last pixel (whose fourth byte lies past the end) is done pixel by pixel.
+///
+/// # Safety
+///
+/// The CPU must have AVX2, and the frame must be under 2³¹ bytes.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn bilinear_general_avx2(src: &RgbImage, dst_to_src: &Affine, j: usize, row: &mut [u8]) {
+    use std::arch::x86_64::{
+        __m256, __m256i, _CMP_GE_OQ, _CMP_LE_OQ, _mm256_add_epi32, _mm256_add_ps, _mm256_and_ps, _mm256_and_si256,
+        _mm256_cmp_ps, _mm256_cvtepi32_ps, _mm256_cvttps_epi32, _mm256_floor_ps, _mm256_i32gather_epi32, _mm256_max_epi32,
+        _mm256_min_epi32, _mm256_movemask_ps, _mm256_mul_ps, _mm256_mullo_epi32, _mm256_set1_epi32, _mm256_set1_ps,
+        _mm256_setr_epi32, _mm256_srli_epi32, _mm256_storeu_si256, _mm256_sub_ps,
+    };
+    const LANES: usize = 8;
+    let (sw, sh) = (src.width() as i32, src.height() as i32);
+    let raw = src.as_raw();
+    let last_safe = raw.len() as i32 - 4;
+    let [[a, b, c], [d, e, f]] = dst_to_src.m;
+    let yc = j as f32 + 0.5;
+    let (byc, eyc) = (_mm256_set1_ps(b * yc), _mm256_set1_ps(e * yc));
+    let (va, vc, vd, vf) = (_mm256_set1_ps(a), _mm256_set1_ps(c), _mm256_set1_ps(d), _mm256_set1_ps(f));
+    let (zero_f, width, height) = (_mm256_set1_ps(0.0), _mm256_set1_ps(sw as f32), _mm256_set1_ps(sh as f32));
+    let (half, one) = (_mm256_set1_ps(0.5), _mm256_set1_ps(1.0));
+    let (zero, one_i, three) = (_mm256_set1_epi32(0), _mm256_set1_epi32(1), _mm256_set1_epi32(3));
+    let (last_x, last_y, stride) = (_mm256_set1_epi32(sw - 1), _mm256_set1_epi32(sh - 1), _mm256_set1_epi32(sw * 3));
+    let byte = _mm256_set1_epi32(0xff);
+    let out_w = row.len() / 3;
+    let whole = out_w / LANES * LANES;
+    for i in (0..whole).step_by(LANES) {
+        let n = i as i32;
+        let xc = _mm256_add_ps(_mm256_cvtepi32_ps(_mm256_setr_epi32(n, n + 1, n + 2, n + 3, n + 4, n + 5, n + 6, n + 7)), half);
+        let u = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(va, xc), byc), vc);
+        let v = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(vd, xc), eyc), vf);
+        let inside = _mm256_and_ps(
+            _mm256_and_ps(_mm256_cmp_ps::<_CMP_GE_OQ>(u, zero_f), _mm256_cmp_ps::<_CMP_GE_OQ>(v, zero_f)),
+            _mm256_and_ps(_mm256_cmp_ps::<_CMP_LE_OQ>(u, width), _mm256_cmp_ps::<_CMP_LE_OQ>(v, height)),
+        );
+        let inside = _mm256_movemask_ps(inside);
+        if inside == 0 {
+            continue;
         }
+        let (x, y) = (_mm256_sub_ps(u, half), _mm256_sub_ps(v, half));
+        let (xf, yf) = (_mm256_floor_ps(x), _mm256_floor_ps(y));
+        let (fx, fy) = (_mm256_sub_ps(x, xf), _mm256_sub_ps(y, yf));
+        // Outside lanes may hold anything (even NaN, which converts to i32::MIN): clamped, their
+        // offsets still lie in the frame, and their results are not written.
+        let (xi, yi) = (_mm256_cvttps_epi32(xf), _mm256_cvttps_epi32(yf));
+        let clamp = |v: __m256i, hi: __m256i| _mm256_min_epi32(_mm256_max_epi32(v, zero), hi);
+        let (x0, x1) = (_mm256_mullo_epi32(clamp(xi, last_x), three), _mm256_mullo_epi32(clamp(_mm256_add_epi32(xi, one_i), last_x), three));
+        let (y0, y1) = (_mm256_mullo_epi32(clamp(yi, last_y), stride), _mm256_mullo_epi32(clamp(_mm256_add_epi32(yi, one_i), last_y), stride));
+        let offsets = [_mm256_add_epi32(y0, x0), _mm256_add_epi32(y0, x1), _mm256_add_epi32(y1, x0), _mm256_add_epi32(y1, x1)];
+        let mut lanes = [[0i32; LANES]; 4];
+        for (l, o) in lanes.iter_mut().zip(offsets) {
+            // SAFETY: `l` holds eight i32, what one 256-bit store writes.
+            #[allow(unsafe_code)]
+            unsafe {
+                _mm256_storeu_si256(l.as_mut_ptr().cast(), o)
+            };
+        }
+        if lanes.iter().flatten().any(|&o| o > last_safe) {
+            for k in 0..LANES {
+                general_pixel(src, dst_to_src, i + k, j, row);
+            }
+            continue;
+        }
+        // SAFETY: every offset is at most the frame's length − 4 (checked just above) and at
+        // least 0 (clamped): each 32-bit read lies inside the frame.
+        #[allow(unsafe_code)]
+        let taps = offsets.map(|o| unsafe { _mm256_i32gather_epi32::<1>(raw.as_ptr().cast(), o) });
+        let (rest_x, rest_y) = (_mm256_sub_ps(one, fx), _mm256_sub_ps(one, fy));
+        let mut values = [[0i32; LANES]; 3];
+        for (ch, value) in values.iter_mut().enumerate() {
+            let [tl, tr, bl, br] = taps.map(|t| -> __m256 {
+                let shifted = match ch {
+                    0 => t,
+                    1 => _mm256_srli_epi32::<8>(t),
+                    _ => _mm256_srli_epi32::<16>(t),
+                };
+                _mm256_cvtepi32_ps(_mm256_and_si256(shifted, byte))
+            });
+            let top = _mm256_add_ps(_mm256_mul_ps(tl, rest_x), _mm256_mul_ps(tr, fx));
+            let bottom = _mm256_add_ps(_mm256_mul_ps(bl, rest_x), _mm256_mul_ps(br, fx));
+            let blended = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(top, rest_y), _mm256_mul_ps(bottom, fy)), half);
+            // SAFETY: `value` holds eight i32, what one 256-bit store writes.
+            #[allow(unsafe_code)]
+            unsafe {
+                _mm256_storeu_si256(value.as_mut_ptr().cast(), _mm256_cvttps_epi32(blended))
+            };
+        }
+        for k in (0..LANES).filter(|k| inside & (1 << k) != 0) {
+            for (ch, value) in values.iter().enumerate() {
+                row[(i + k) * 3 + ch] = value[k] as u8;
+            }
+        }
+    }
+    for i in whole..out_w {
+        general_pixel(src, dst_to_src, i, j, row);
     }
 }
 
@@ -207,42 +326,176 @@ fn axis_taps(n: u32, [scale, offset]: [f32; 2], len: i64) -> Vec<Option<AxisTap>
 
 /// [`bilinear_into`] for maps without rotation (crops and resizes: every step but the
 /// face alignment). Same samples, same arithmetic in the same order: the result is identical.
+///
+/// Every output row weighs the same columns, so the taps are worked out once per output byte
+/// ([`ByteTaps`]); a row is then one pass over the source rows' bytes, as floats, which AVX2
+/// reads eight at a time with gathers ([`lerp_row`]). The detector's 427×240 → 320×240 resize
+/// took 11 ns a pixel pixel by pixel; the detect stage went from 5.9 to 4.9 ms.
 fn bilinear_axis_aligned(src: &RgbImage, x_map: [f32; 2], y_map: [f32; 2], out: &mut RgbImage) {
     let raw = src.as_raw();
     let stride = src.width() as usize * 3;
-    // Per column, byte offsets of the left and right taps and the right one's weight.
-    let columns: Vec<Option<(usize, usize, f32)>> = axis_taps(out.width(), x_map, i64::from(src.width()))
-        .into_iter()
-        .map(|t| t.map(|t| (t.lo * 3, t.hi * 3, t.frac)))
-        .collect();
-    let rows = axis_taps(out.height(), y_map, i64::from(src.height()));
     let out_w = out.width() as usize;
+    let Some(taps) = ByteTaps::new(&axis_taps(out.width(), x_map, i64::from(src.width()))) else {
+        return; // every column outside the frame: all black
+    };
+    let rows = axis_taps(out.height(), y_map, i64::from(src.height()));
+    let mut floats = RowFloats::default();
     for (row, ty) in out.chunks_exact_mut(out_w * 3).zip(rows) {
         let Some(ty) = ty else { continue };
-        let (top_row, bottom_row) = (&raw[ty.lo * stride..][..stride], &raw[ty.hi * stride..][..stride]);
-        if ty.frac == 0.0 {
-            // On a source row (the detector's rows: 240 → 240 after halving), the bottom taps
-            // weigh exactly zero and `blend` gives `top + ½`: one row's arithmetic suffices.
-            for (px, tx) in row.chunks_exact_mut(3).zip(&columns) {
-                let Some((l, r, fx)) = *tx else { continue };
-                let (tl, tr) = (tap(top_row, l), tap(top_row, r));
-                for ch in 0..3 {
-                    px[ch] = (lerp(tl[ch], tr[ch], fx) + 0.5) as u8;
-                }
-            }
-            continue;
-        }
-        for (px, tx) in row.chunks_exact_mut(3).zip(&columns) {
-            let Some((l, r, fx)) = *tx else { continue };
-            blend(px, [tap(top_row, l), tap(top_row, r), tap(bottom_row, l), tap(bottom_row, r)], fx, ty.frac);
-        }
+        let row = &mut row[taps.first..][..taps.left.len()];
+        let span = |y: usize| &raw[y * stride + taps.span.start..][..taps.span.len()];
+        // On a source row (the detector's rows: 240 → 240 after halving), the bottom taps
+        // weigh exactly zero and the blend gives `top + ½`: one row's arithmetic suffices.
+        let bottom = (ty.frac != 0.0).then_some(ty.hi);
+        let (top, bottom) = floats.rows(ty.lo, bottom, span);
+        lerp_row(&taps, top, bottom.map(|b| (b, ty.frac)), row);
     }
 }
 
-/// The RGB triple at byte offset `at` of a row (one bounds check for the three bytes).
-#[inline(always)]
-fn tap(row: &[u8], at: usize) -> &[u8; 3] {
-    row[at..at + 3].try_into().unwrap_or(&[0; 3])
+/// The taps of an output row's bytes, for the columns inside the frame (a contiguous run: the
+/// map is monotonic). Offsets are relative to `span`, the source bytes that any tap reads.
+struct ByteTaps {
+    /// The first output byte inside the frame.
+    first: usize,
+    /// The source row's bytes that the taps read.
+    span: std::ops::Range<usize>,
+    /// Per output byte, the left and right taps' offsets into `span` (i32: gather indices).
+    left: Vec<i32>,
+    right: Vec<i32>,
+    /// Per output byte, the right tap's weight, and `1 − weight` (the left one's).
+    frac: Vec<f32>,
+    rest: Vec<f32>,
+}
+
+impl ByteTaps {
+    fn new(columns: &[Option<AxisTap>]) -> Option<ByteTaps> {
+        let first = columns.iter().position(Option::is_some)?;
+        let inside: Vec<AxisTap> = columns[first..].iter().map_while(|t| *t).collect();
+        let lo = inside.iter().map(|t| t.lo.min(t.hi)).min()? * 3;
+        let hi = inside.iter().map(|t| t.lo.max(t.hi)).max()? * 3 + 3;
+        let per_byte = |f: &dyn Fn(&AxisTap, usize) -> i32| -> Vec<i32> {
+            inside.iter().flat_map(|t| (0..3).map(move |ch| f(t, ch))).collect()
+        };
+        Some(ByteTaps {
+            first: first * 3,
+            span: lo..hi,
+            left: per_byte(&|t, ch| (t.lo * 3 + ch - lo) as i32),
+            right: per_byte(&|t, ch| (t.hi * 3 + ch - lo) as i32),
+            frac: inside.iter().flat_map(|t| [t.frac; 3]).collect(),
+            rest: inside.iter().flat_map(|t| [1.0 - t.frac; 3]).collect(),
+        })
+    }
+}
+
+/// The last two source rows' spans as floats, so that output rows sharing a source row
+/// (enlargements) convert it once.
+#[derive(Default)]
+struct RowFloats {
+    slots: [(Option<usize>, Vec<f32>); 2],
+}
+
+impl RowFloats {
+    /// The floats of source rows `top` and (when given) `bottom`; `bytes(y)` is row y's span.
+    fn rows<'a>(&mut self, top: usize, bottom: Option<usize>, bytes: impl Fn(usize) -> &'a [u8]) -> (&[f32], Option<&[f32]>) {
+        for y in std::iter::once(top).chain(bottom) {
+            if self.slots.iter().any(|(at, _)| *at == Some(y)) {
+                continue;
+            }
+            // Two slots, at most two rows wanted: one slot holds neither.
+            let free = self.slots.iter().position(|(at, _)| at.is_none_or(|a| a != top && Some(a) != bottom)).unwrap_or(0);
+            let (at, floats) = &mut self.slots[free];
+            floats.clear();
+            floats.extend(bytes(y).iter().map(|&b| f32::from(b)));
+            *at = Some(y);
+        }
+        let find = |y: usize| self.slots.iter().find(|(at, _)| *at == Some(y)).map(|(_, f)| f.as_slice());
+        (find(top).unwrap_or_default(), bottom.and_then(find))
+    }
+}
+
+/// One output row's bytes from its source rows: `top` alone (`bottom` `None`: the row lies
+/// on a source row), or `top` and `bottom` weighed by `1 − fy` and `fy`.
+fn lerp_row(taps: &ByteTaps, top: &[f32], bottom: Option<(&[f32], f32)>, out: &mut [u8]) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::tile::available() {
+        // SAFETY: the CPU has AVX2 (checked just above).
+        #[allow(unsafe_code)]
+        return unsafe { lerp_row_avx2(taps, top, bottom, out) };
+    }
+    lerp_bytes(taps, top, bottom, out, 0);
+}
+
+/// [`lerp_row`] from output byte `from` on, one byte at a time: the arithmetic of [`blend`].
+fn lerp_bytes(taps: &ByteTaps, top: &[f32], bottom: Option<(&[f32], f32)>, out: &mut [u8], from: usize) {
+    let each = taps.left.iter().zip(&taps.right).zip(taps.rest.iter().zip(&taps.frac));
+    for (o, ((&l, &r), (&rest, &frac))) in out.iter_mut().zip(each).skip(from) {
+        let (l, r) = (l as usize, r as usize);
+        let t = top[l] * rest + top[r] * frac;
+        *o = match bottom {
+            None => (t + 0.5) as u8,
+            Some((bottom, fy)) => (t * (1.0 - fy) + (bottom[l] * rest + bottom[r] * frac) * fy + 0.5) as u8,
+        };
+    }
+}
+
+/// [`lerp_bytes`] eight bytes at a time: the same multiplications and additions in the same
+/// order (no fused multiply-add), so the same bytes; truncation to u8 as `as` does (the values
+/// lie in [0.5, 255.5]).
+///
+/// # Safety
+///
+/// The CPU must have AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn lerp_row_avx2(taps: &ByteTaps, top: &[f32], bottom: Option<(&[f32], f32)>, out: &mut [u8]) {
+    use std::arch::x86_64::{
+        __m256, _mm256_add_ps, _mm256_cvttps_epi32, _mm256_i32gather_ps, _mm256_loadu_ps, _mm256_loadu_si256, _mm256_mul_ps,
+        _mm256_set1_ps, _mm256_storeu_si256,
+    };
+    const LANES: usize = 8;
+    let n = out.len().min(taps.left.len());
+    // Every offset lies in the span ([`ByteTaps::new`] takes the span from the taps), whose
+    // floats both rows must hold: then no gather below reads past them.
+    let len = taps.span.len();
+    assert!(top.len() >= len && bottom.is_none_or(|(b, _)| b.len() >= len));
+    let half = _mm256_set1_ps(0.5);
+    let whole = n / LANES * LANES;
+    let mut words = [0i32; LANES];
+    for k in (0..whole).step_by(LANES) {
+        // SAFETY: k + 8 ≤ n ≤ every table's length: eight readable lanes each.
+        #[allow(unsafe_code)]
+        let (l, r, rest, frac) = unsafe {
+            (
+                _mm256_loadu_si256(taps.left[k..].as_ptr().cast()),
+                _mm256_loadu_si256(taps.right[k..].as_ptr().cast()),
+                _mm256_loadu_ps(taps.rest[k..].as_ptr()),
+                _mm256_loadu_ps(taps.frac[k..].as_ptr()),
+            )
+        };
+        // SAFETY: every index is in 0..len (asserted above), and the rows hold len floats.
+        #[allow(unsafe_code)]
+        let lerp = |row: &[f32]| -> __m256 {
+            let (a, b) = unsafe { (_mm256_i32gather_ps::<4>(row.as_ptr(), l), _mm256_i32gather_ps::<4>(row.as_ptr(), r)) };
+            _mm256_add_ps(_mm256_mul_ps(a, rest), _mm256_mul_ps(b, frac))
+        };
+        let t = lerp(top);
+        let v = match bottom {
+            None => _mm256_add_ps(t, half),
+            Some((bottom, fy)) => {
+                let (up, down) = (_mm256_set1_ps(1.0 - fy), _mm256_set1_ps(fy));
+                _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(t, up), _mm256_mul_ps(lerp(bottom), down)), half)
+            }
+        };
+        // SAFETY: `words` holds eight i32, what one 256-bit store writes.
+        #[allow(unsafe_code)]
+        unsafe {
+            _mm256_storeu_si256(words.as_mut_ptr().cast(), _mm256_cvttps_epi32(v))
+        };
+        for (o, w) in out[k..k + LANES].iter_mut().zip(words) {
+            *o = w as u8;
+        }
+    }
+    lerp_bytes(taps, top, bottom, out, whole);
 }
 
 /// One output pixel from its four neighbours (top-left, top-right, bottom-left, bottom-right,
@@ -326,14 +579,7 @@ mod tests {
 
     #[test]
     fn block_averages_equal_the_plain_sums() {
-        // Pseudo-random bytes (a fixed LCG), so that every rounding case occurs.
-        let mut state = 12345u32;
-        let img = RgbImage::from_fn(103, 67, |_, _| {
-            Rgb([0; 3].map(|_: u8| {
-                state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
-                (state >> 16) as u8
-            }))
-        });
+        let img = noise(103, 67);
         // (x0, y0, w, h, factor): whole image, partial blocks at both edges, large factors.
         for (x0, y0, w, h, f) in [(0, 0, 103, 67, 2), (3, 5, 97, 61, 3), (10, 1, 50, 40, 7), (0, 0, 103, 67, 16), (1, 1, 5, 3, 2)] {
             assert_eq!(box_shrink(&img, x0, y0, w, h, f), box_shrink_reference(&img, x0, y0, w, h, f), "{x0},{y0} {w}×{h} /{f}");
@@ -349,9 +595,28 @@ mod tests {
         })
     }
 
+    /// Pseudo-random bytes (a fixed LCG), so that every rounding case occurs.
+    fn noise(w: u32, h: u32) -> RgbImage {
+        let mut state = 12345u32;
+        RgbImage::from_fn(w, h, |_, _| {
+            Rgb([0; 3].map(|_: u8| {
+                state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                (state >> 16) as u8
+            }))
+        })
+    }
+
+    /// Every pixel of a warp the plain way, one [`general_pixel`] after the other.
+    fn warp_pixel_by_pixel(img: &RgbImage, map: &Affine, w: u32, h: u32) -> RgbImage {
+        let mut out = RgbImage::new(w, h);
+        for (j, row) in out.chunks_exact_mut(w as usize * 3).enumerate() {
+            (0..w as usize).for_each(|i| general_pixel(img, map, i, j, row));
+        }
+        out
+    }
+
     #[test]
-    fn crops_and_resizes_sample_exactly_as_the_general_warp() {
-        let img = gradient(97, 61);
+    fn crops_and_resizes_sample_exactly_pixel_by_pixel() {
         // (x scale, x offset, y scale, y offset, out w, out h): shrink, enlarge, partly outside.
         let maps = [
             (2.6656, 0.0, 2.0, 0.0, 36, 30),
@@ -362,12 +627,32 @@ mod tests {
             (97.0 / 36.0, 0.0, 1.0, 0.0, 36, 61),
             (0.5, 3.0, 1.0, -2.0, 150, 70),
         ];
-        for (a, c, e, f, w, h) in maps {
-            let map = Affine { m: [[a, 0.0, c], [0.0, e, f]] };
-            let (mut fast, mut general) = (RgbImage::new(w, h), RgbImage::new(w, h));
-            bilinear_axis_aligned(&img, [a, c], [e, f], &mut fast);
-            bilinear_general(&img, &map, &mut general);
-            assert_eq!(fast, general, "map {map:?}");
+        for img in [gradient(97, 61), noise(97, 61)] {
+            for (a, c, e, f, w, h) in maps {
+                let map = Affine { m: [[a, 0.0, c], [0.0, e, f]] };
+                let (mut fast, mut general) = (RgbImage::new(w, h), RgbImage::new(w, h));
+                bilinear_axis_aligned(&img, [a, c], [e, f], &mut fast);
+                bilinear_general(&img, &map, &mut general);
+                let plain = warp_pixel_by_pixel(&img, &map, w, h);
+                assert_eq!(fast, plain, "axis-aligned, map {map:?}");
+                assert_eq!(general, plain, "general, map {map:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn rotations_sample_exactly_pixel_by_pixel() {
+        let img = noise(83, 59);
+        // Rotations and shears, some reaching past every edge and onto the last pixel.
+        for (angle, scale, tx, ty, w, h) in
+            [(0.3f32, 1.0f32, 10.0, -5.0, 40, 40), (-0.7, 2.3, 60.0, 30.0, 37, 29), (1.9, 0.6, 70.0, 50.0, 112, 112), (3.0, 1.0, 83.0, 59.0, 50, 50)]
+        {
+            let (sin, cos) = angle.sin_cos();
+            let map = Affine { m: [[cos * scale, -sin * scale, tx], [sin * scale, cos * scale, ty]] };
+            let mut fast = RgbImage::new(w, h);
+            bilinear_general(&img, &map, &mut fast);
+            assert_eq!(fast, warp_pixel_by_pixel(&img, &map, w, h), "map {map:?}");
+            assert!(fast.pixels().any(|p| p.0 != [0; 3]), "map {map:?} should sample the frame");
         }
     }
 
