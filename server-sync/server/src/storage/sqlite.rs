@@ -573,13 +573,21 @@ pub(super) fn synced_until(c: &mut Connection, id: &str) -> Result<Option<i64>> 
         .flatten())
 }
 
+/// Digits of a photo hash that the records' photo index keeps (migration core/11).
+const PHOTO_PREFIX: usize = 8;
+
+/// Whether device ?1 holds a record or a quarantined one with photo ?2 (?3: its first
+/// [`PHOTO_PREFIX`] digits). The unary `+` keeps SQLite's planner off the (device, seq) index
+/// and on the photo index, which its expression only matches so.
+const PHOTO_OF_DEVICE: &str = "SELECT 1 FROM records WHERE substr(photo_sha256, 1, 8) = ?3 AND +device_id = ?1 AND +photo_sha256 = ?2
+     UNION ALL SELECT 1 FROM quarantine WHERE device_id = ?1 AND photo_sha256 = ?2 LIMIT 1";
+
 pub(super) fn put_photo(c: &mut Connection, device: &str, sha: Digest, blob: &[u8], key_id: Option<&str>, now_ms: i64) -> Result<Option<bool>> {
     let hex = sha.to_hex();
     let named = c
         .query_row(
-            "SELECT 1 FROM records WHERE device_id = ?1 AND photo_sha256 = ?2
-             UNION ALL SELECT 1 FROM quarantine WHERE device_id = ?1 AND photo_sha256 = ?2 LIMIT 1",
-            params![device, hex],
+            PHOTO_OF_DEVICE,
+            params![device, hex, &hex[..PHOTO_PREFIX]],
             |_| Ok(()),
         )
         .optional()
@@ -808,5 +816,24 @@ mod tests {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         drop(SqliteStore::open(&path).unwrap());
         assert_eq!(mode(&path), 0o600, "an older release's world-readable file is narrowed");
+    }
+
+    #[test]
+    fn a_photo_is_found_through_the_photo_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("hadir.db")).unwrap();
+        let mut c = store.lock();
+        migrate(&mut c, &crate::migrations()).unwrap();
+        let plan: Vec<String> = c
+            .prepare(&format!("EXPLAIN QUERY PLAN {PHOTO_OF_DEVICE}"))
+            .unwrap()
+            .query_map(params!["D", "ab", "cd"], |r| r.get(3))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert!(
+            plan.iter().any(|step| step == "SEARCH records USING INDEX records_photo_prefix (<expr>=?)"),
+            "the lookup must not scan a device's records: {plan:?}"
+        );
     }
 }
