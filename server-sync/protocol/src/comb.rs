@@ -14,10 +14,13 @@
 
 use crate::field::{Fe, Loose};
 
+#[cfg(target_arch = "x86_64")]
+mod lanes;
+
 /// Entries per row: the multiples 1…128 of the row's power of 256.
 const ROW: usize = 128;
 /// Rows: the digits of a 256-bit scalar in radix 256.
-const ROWS: usize = 32;
+pub(crate) const ROWS: usize = 32;
 
 /// The curve's constant d = −121665/121666, and 2d.
 #[derive(Clone, Copy)]
@@ -43,8 +46,9 @@ pub(crate) struct Point {
     t: Fe,
 }
 
-/// An affine point as an addition takes it: y + x, y − x and 2d·x·y. Aligned so that an entry
-/// is exactly two cache lines (120 bytes in 128).
+/// An affine point as an addition takes it: y + x, y − x and 2d·x·y, each carried (tight
+/// limbs, as [`lanes`] needs them). Aligned so that an entry is exactly two cache lines (120
+/// bytes in 128).
 #[derive(Clone, Copy)]
 #[repr(C, align(64))]
 struct Niels {
@@ -163,7 +167,7 @@ impl Comb {
             .zip(Fe::invert_all(&z))
             .map(|(p, z_inverse)| {
                 let (x, y) = (p.x.mul(z_inverse), p.y.mul(z_inverse));
-                Niels { y_plus_x: y.add(x), y_minus_x: y.sub(x), xy2d: x.mul(y).mul(curve.d2).relax() }
+                Niels { y_plus_x: y.add(x).carry().relax(), y_minus_x: y.sub(x).carry().relax(), xy2d: x.mul(y).mul(curve.d2).relax() }
             })
             .collect();
         let rows = affine
@@ -198,6 +202,19 @@ impl Comb {
         }
         sp.add(kq, &self.curve)
     }
+}
+
+/// [s]P + [k]Q for many (P's table, s, Q's table, k) at once: eight sums at a time on a
+/// processor with AVX-512 IFMA ([`lanes`]), one by one with [`Comb::double_multiple`]
+/// otherwise. The points are the same; only their projective coordinates may differ.
+pub(crate) fn double_multiples(items: &[(&Comb, [i8; ROWS], &Comb, [i8; ROWS])]) -> Vec<Point> {
+    #[cfg(target_arch = "x86_64")]
+    if lanes::available() {
+        let chains: Vec<(&Comb, &[i8; ROWS])> = items.iter().flat_map(|(p, s, q, k)| [(*p, s), (*q, k)]).collect();
+        let sums = lanes::sums(&chains);
+        return sums.chunks_exact(2).zip(items).map(|(pair, (p, ..))| pair[0].add(pair[1], &p.curve)).collect();
+    }
+    items.iter().map(|(p, s, q, k)| p.double_multiple(s, q, k)).collect()
 }
 
 #[cfg(test)]
@@ -270,5 +287,59 @@ mod tests {
         let once = comb.double_multiple(&digits(Scalar::ONE.as_bytes()), &base, &zero);
         assert_eq!(encoding(&once.add(once, &curve)), (p + p).compress().to_bytes(), "the unified addition doubles");
         assert_eq!(encoding(&Point::decompress(p.compress().as_bytes(), &curve).expect("on the curve").neg()), (-p).compress().to_bytes());
+    }
+
+    #[test]
+    fn many_at_once_agree_with_one_by_one() {
+        // Three tables, digits of every kind (all zero, the extremes −128 and 127, reduced
+        // scalars), in groups of every size from 1 to 19 (whole and partial groups of eight).
+        let curve = Curve::new();
+        let combs: Vec<Comb> = [7u64, 1_000_003, 424_242]
+            .iter()
+            .map(|n| {
+                let p = ED25519_BASEPOINT_POINT * Scalar::from(*n) + EIGHT_TORSION[(*n % 8) as usize];
+                Comb::new(Point::decompress(p.compress().as_bytes(), &curve).expect("on the curve"), &curve)
+            })
+            .collect();
+        let mut digit_sets: Vec<[i8; ROWS]> = vec![[0; ROWS], [-128; ROWS], [127; ROWS], std::array::from_fn(|i| if i % 2 == 0 { -128 } else { 127 })];
+        digit_sets.extend((1..30u8).map(|n| digits(Scalar::from_bytes_mod_order_wide(&[n; 64]).as_bytes())));
+        let mut case = 0usize;
+        for size in 1..=19usize {
+            let items: Vec<(&Comb, [i8; ROWS], &Comb, [i8; ROWS])> = (0..size)
+                .map(|_| {
+                    case += 1;
+                    let (p, q) = (&combs[case % 3], &combs[(case + 1) % 3]);
+                    (p, digit_sets[case % digit_sets.len()], q, digit_sets[(case * 7 + 3) % digit_sets.len()])
+                })
+                .collect();
+            let together = double_multiples(&items);
+            assert_eq!(together.len(), size);
+            for (n, ((p, s, q, k), got)) in items.iter().zip(&together).enumerate() {
+                assert_eq!(encoding(got), encoding(&p.double_multiple(s, q, k)), "group of {size}, item {n}");
+            }
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn the_eight_lanes_sum_as_the_scalar_code() {
+        if !lanes::available() {
+            // Nothing to install: the instructions are the processor's. `double_multiples`
+            // then takes the one-by-one path, which every other test here checks.
+            eprintln!("this processor has no AVX-512 IFMA: the lanes cannot run here");
+            return;
+        }
+        let curve = Curve::new();
+        let base = Comb::new(Point::decompress(ED25519_BASEPOINT_COMPRESSED.as_bytes(), &curve).expect("on the curve"), &curve);
+        let zero = [0i8; ROWS];
+        let scalars: Vec<Scalar> = (0..21u64).map(|n| Scalar::from_bytes_mod_order_wide(&[n as u8 ^ 0x5a; 64])).chain([Scalar::ZERO, Scalar::ONE, -Scalar::ONE]).collect();
+        let all: Vec<[i8; ROWS]> = scalars.iter().map(|s| digits(s.as_bytes())).collect();
+        let chains: Vec<(&Comb, &[i8; ROWS])> = all.iter().map(|d| (&base, d)).collect();
+        let sums = lanes::sums(&chains);
+        assert_eq!(sums.len(), scalars.len());
+        for ((s, d), got) in scalars.iter().zip(&all).zip(&sums) {
+            assert_eq!(encoding(got), encoding(&base.double_multiple(d, &base, &zero)), "s={}", hex::encode(s.as_bytes()));
+            assert_eq!(encoding(got), (ED25519_BASEPOINT_POINT * s).compress().to_bytes(), "s={}", hex::encode(s.as_bytes()));
+        }
     }
 }

@@ -42,17 +42,38 @@ fn parse_hex<const N: usize>(what: &'static str, text: &str) -> Result<[u8; N], 
     Ok(out)
 }
 
+/// Lowercase hex, a table lookup per byte (`hex::encode` builds its string a `char` at a time,
+/// which showed in the ingest's profile: four hashes and a signature per stored record).
+fn lower_hex<const N: usize>(bytes: &[u8; N]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let text: Vec<u8> = bytes.iter().flat_map(|b| [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 15)]]).collect();
+    // Only ASCII digits were written.
+    String::from_utf8(text).unwrap_or_default()
+}
+
+/// Reads a hex string in place (a `String` or `Cow` would copy every hash of an upload first).
+struct FromHex<T>(std::marker::PhantomData<T>);
+
+impl<T: std::str::FromStr<Err = KeyError>> serde::de::Visitor<'_> for FromHex<T> {
+    type Value = T;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string of hex digits")
+    }
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<T, E> {
+        text.parse().map_err(E::custom)
+    }
+}
+
 macro_rules! hex_serde {
     ($ty:ident, $n:expr, $what:expr) => {
         impl Serialize for $ty {
             fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(&hex::encode(self.to_bytes()))
+                s.serialize_str(&lower_hex(&self.to_bytes()))
             }
         }
         impl<'de> Deserialize<'de> for $ty {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-                $ty::from_hex(&text).map_err(serde::de::Error::custom)
+                d.deserialize_str(FromHex(std::marker::PhantomData))
             }
         }
         impl fmt::Display for $ty {
@@ -101,7 +122,7 @@ impl Digest {
 
     /// Lowercase hex.
     pub fn to_hex(self) -> String {
-        hex::encode(self.0)
+        lower_hex(&self.0)
     }
 }
 
@@ -129,7 +150,7 @@ impl Signature {
 
     /// Lowercase hex.
     pub fn to_hex(self) -> String {
-        hex::encode(self.0)
+        lower_hex(&self.0)
     }
 
     fn dalek(self) -> ed25519_dalek::Signature {
@@ -170,7 +191,7 @@ impl PublicKey {
 
     /// Lowercase hex.
     pub fn to_hex(self) -> String {
-        hex::encode(self.to_bytes())
+        lower_hex(&self.to_bytes())
     }
 
     /// Verifies `signature` over `message` (strict: refuses malleable signatures).
@@ -228,6 +249,17 @@ impl fmt::Debug for DeviceKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hex_is_the_hex_crates() {
+        let all: [u8; 256] = std::array::from_fn(|i| i as u8);
+        for chunk in all.chunks_exact(32) {
+            let bytes: [u8; 32] = chunk.try_into().expect("32 bytes");
+            assert_eq!(lower_hex(&bytes), hex::encode(bytes));
+            assert_eq!(Digest(bytes).to_hex(), hex::encode(bytes));
+        }
+        assert_eq!(lower_hex(&[0u8; 0]), "");
+    }
 
     #[test]
     fn hex_round_trips_and_rejects_bad_lengths() {
