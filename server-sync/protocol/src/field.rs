@@ -165,11 +165,15 @@ impl Fe {
 }
 
 impl Loose {
+    // These three serve only the vector lanes of `comb`, which exist on x86-64 only.
+    #[cfg(target_arch = "x86_64")]
     pub(crate) const ZERO: Loose = Loose(fiat::fiat_25519_loose_field_element([0; 5]));
+    #[cfg(target_arch = "x86_64")]
     pub(crate) const ONE: Loose = Loose(fiat::fiat_25519_loose_field_element([1, 0, 0, 0, 0]));
 
     /// The element of five limbs in fiat-crypto's radix (2⁵¹), if each is within its loose
     /// bound (what [`Loose::carry`] and [`Loose::mul`] are proved for).
+    #[cfg(target_arch = "x86_64")]
     pub(crate) fn from_limbs(limbs: [u64; 5]) -> Option<Loose> {
         const BOUND: u64 = 0x18_0000_0000_0000;
         limbs.iter().all(|&l| l <= BOUND).then_some(Loose(fiat::fiat_25519_loose_field_element(limbs)))

@@ -8,9 +8,10 @@
 //! 64-bit products eight times over.
 //!
 //! Field elements keep fiat-crypto's radix, five limbs of 51 bits, so that what comes out is
-//! one of its loose elements, carried once into an [`Fe`]. The multiply-add reads only the low 52 bits of each limb, so every number
-//! multiplied here must have limbs below 2⁵²: every function states the bounds of what it
-//! takes and gives, and the tables' entries are carried when built. A zero digit adds the
+//! one of its loose elements, carried once into a [`crate::field::Fe`]. The multiply-add reads
+//! only the low 52 bits of each limb, so every number multiplied here must have limbs below
+//! 2⁵²: every function states the bounds of what it takes and gives, and the tables' entries
+//! are carried when built. A zero digit adds the
 //! neutral element instead of skipping the row, so that all lanes do the same work; the
 //! resulting coordinates differ from [`super::Comb::double_multiple`]'s by a factor, the point
 //! does not. Variable time, public values only, as the rest of the module.
@@ -94,8 +95,8 @@ pub(super) fn sums(chains: &[(&Comb, &[i8; ROWS])]) -> Vec<Point> {
 unsafe fn eight_sums(base: *const u8, offsets: &[[i64; 8]; ROWS], minus: &[u8; ROWS]) -> [Point; 8] {
     let prefetch = |row: usize| {
         for &o in &offsets[row] {
-            // SAFETY: the caller's offsets lead to entries (two lines each) inside live tables.
-            let entry = unsafe { base.offset(o as isize) };
+            // An entry of another allocation than `base`'s: only a hint to the cache, never read.
+            let entry = base.wrapping_offset(o as isize);
             _mm_prefetch::<_MM_HINT_T0>(entry.cast());
             _mm_prefetch::<_MM_HINT_T0>(entry.wrapping_add(64).cast());
         }
